@@ -1,0 +1,54 @@
+"""Personal details sealed with a key per participant (AES-GCM).
+
+Keys live in ``participant_keys``, apart from the events: destroying a participant's
+key makes every sealed copy in the event store and the projections unreadable,
+which is how an immutable log forgets a person.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.participants.tables import participant_keys
+
+
+async def create_key(conn: AsyncConnection, participant_id: uuid.UUID) -> bytes:
+    key = AESGCM.generate_key(bit_length=256)
+    await conn.execute(sa.insert(participant_keys).values(participant_id=participant_id, key=key))
+    return key
+
+
+async def load_key(conn: AsyncConnection, participant_id: uuid.UUID) -> bytes | None:
+    key = await conn.scalar(
+        sa.select(participant_keys.c.key).where(participant_keys.c.participant_id == participant_id)
+    )
+    return bytes(key) if key is not None else None
+
+
+def seal(key: bytes, participant_id: uuid.UUID, details: dict[str, Any]) -> str:
+    nonce = os.urandom(12)
+    plaintext = json.dumps(details, separators=(",", ":"), default=str).encode()
+    ciphertext = AESGCM(key).encrypt(nonce, plaintext, participant_id.bytes)
+    return base64.b64encode(nonce + ciphertext).decode()
+
+
+def unseal(key: bytes, participant_id: uuid.UUID, sealed: str) -> dict[str, Any]:
+    raw = base64.b64decode(sealed)
+    plaintext = AESGCM(key).decrypt(raw[:12], raw[12:], participant_id.bytes)
+    details: dict[str, Any] = json.loads(plaintext)
+    return details
+
+
+def national_id_digest(lookup_key: str, national_id: str) -> str:
+    """Keyed digest used to find a person by national id without storing it in clear."""
+    return hmac.new(lookup_key.encode(), national_id.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,116 @@
+"""The NATS connection of one process, kept alive through server restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from shared.logging import get_logger
+from shared.settings import Settings
+
+log = get_logger(__name__)
+
+DUPLICATE_WINDOW_SECONDS = 120.0
+
+
+class Bus:
+    """Connects in the background and reconnects forever.
+
+    The service starts and serves HTTP while NATS is down; the relay and consumers
+    wait on :meth:`wait_connected` and back off until it comes back.
+    """
+
+    def __init__(self, settings: Settings, name: str) -> None:
+        self.settings = settings
+        self.name = name
+        self.nc: NATS | None = None
+        self._connected = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.nc is not None and self.nc.is_connected
+
+    @property
+    def js(self) -> JetStreamContext:
+        if self.nc is None:
+            raise ConnectionError("NATS is not connected yet")
+        return self.nc.jetstream(timeout=5.0)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._connect_forever(), name=f"{self.name}-nats")
+
+    async def wait_connected(self, timeout: float | None = None) -> bool:
+        try:
+            await asyncio.wait_for(self._connected.wait(), timeout)
+        except TimeoutError:
+            return False
+        return self.connected
+
+    async def _connect_forever(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                self.nc = await nats.connect(
+                    self.settings.nats_url,
+                    name=self.name,
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    connect_timeout=2,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                    error_cb=self._on_error,
+                )
+                self._connected.set()
+                log.info("nats.connected", url=_safe(self.settings.nats_url))
+                return
+            except Exception as exc:
+                log.warning("nats.connect_failed", error=type(exc).__name__, retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.relay_max_backoff_seconds)
+
+    async def _on_disconnected(self) -> None:
+        log.warning("nats.disconnected")
+
+    async def _on_reconnected(self) -> None:
+        log.info("nats.reconnected")
+
+    async def _on_error(self, exc: Exception) -> None:
+        log.warning("nats.error", error=type(exc).__name__)
+
+    async def ensure_stream(self, service: str) -> None:
+        """Create (or align) the file-backed JetStream stream of ``service``'s events."""
+        config = StreamConfig(
+            name=self.settings.stream_name(service),
+            subjects=[f"{self.settings.subject_prefix(service)}.>"],
+            storage=StorageType.FILE,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        )
+        try:
+            await self.js.add_stream(config)
+        except BadRequestError:
+            await self.js.update_stream(config)
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.nc is not None and not self.nc.is_closed:
+            with contextlib.suppress(Exception):
+                if self.nc.is_connected:
+                    await asyncio.wait_for(self.nc.drain(), timeout=5)
+                else:
+                    await self.nc.close()
+
+
+def _safe(url: str) -> str:
+    """The URL without credentials, for logs."""
+    return url.split("@")[-1]

@@ -1,0 +1,254 @@
+"""Durable JetStream pull consumers that apply events to a service's projections.
+
+For each message one database transaction stores the event in ``received_events``
+(the inbox: its unique key is the event id), applies it to the projections and moves
+the checkpoint; only after that commit is the message acked. A redelivery — also
+one long after JetStream's duplicate window — finds the event id already in the
+inbox and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared import tables
+from shared.bus import Bus
+from shared.db import Database
+from shared.events import Envelope
+from shared.logging import get_logger
+from shared.metrics import Metrics
+from shared.settings import Settings
+
+log = get_logger(__name__)
+
+Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+
+# After this many empty fetches in a row the consumer asks the server how far behind
+# it is: nats.py pull subscriptions can sit silent after a server restart, and a
+# consumer with messages pending that still gets nothing is re-subscribed.
+_HEALTH_CHECK_AFTER_EMPTY_FETCHES = 3
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What one consumer listens to: another service's stream (or part of it)."""
+
+    name: str
+    source_service: str
+    handler: Handler
+    filter_suffix: str = ">"
+
+
+class DurableConsumer:
+    """One durable pull consumer: fetch, apply once, ack; dead-letter what keeps failing."""
+
+    def __init__(
+        self,
+        subscription: Subscription,
+        db: Database,
+        bus: Bus,
+        settings: Settings,
+        service: str,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.subscription = subscription
+        self.db = db
+        self.bus = bus
+        self.settings = settings
+        self.service = service
+        self.metrics = metrics
+        self.durable = f"{settings.namespace}_{service}_{subscription.name}"
+        self.stream = settings.stream_name(subscription.source_service)
+        self.subject = (
+            f"{settings.subject_prefix(subscription.source_service)}.{subscription.filter_suffix}"
+        )
+        self.consumer_key = subscription.name
+
+    async def run(self, stop: asyncio.Event) -> None:
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                if not await self.bus.wait_connected(timeout=1.0):
+                    continue
+                await self.bus.ensure_stream(self.subscription.source_service)
+                psub = await self.bus.js.pull_subscribe(
+                    self.subject,
+                    durable=self.durable,
+                    stream=self.stream,
+                    config=ConsumerConfig(
+                        ack_policy=AckPolicy.EXPLICIT,
+                        deliver_policy=DeliverPolicy.ALL,
+                        ack_wait=30,
+                        max_deliver=-1,
+                        max_ack_pending=self.settings.consumer_batch_size * 4,
+                    ),
+                )
+                log.info("consumer.subscribed", consumer=self.durable)
+                backoff = 0.2
+                await self._fetch_loop(psub, stop)
+                with contextlib.suppress(Exception):
+                    await psub.unsubscribe()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "consumer.failed", consumer=self.durable, error=repr(exc), retry_in=backoff
+                )
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, self.settings.relay_max_backoff_seconds)
+
+    async def _fetch_loop(
+        self, psub: JetStreamContext.PullSubscription, stop: asyncio.Event
+    ) -> None:
+        empty = 0
+        while not stop.is_set():
+            try:
+                msgs = await psub.fetch(
+                    self.settings.consumer_batch_size,
+                    timeout=self.settings.consumer_fetch_timeout_seconds,
+                )
+            except TimeoutError:
+                empty += 1
+                if empty >= _HEALTH_CHECK_AFTER_EMPTY_FETCHES:
+                    empty = 0
+                    if await self._looks_stalled(psub):
+                        log.warning("consumer.stalled_resubscribing", consumer=self.durable)
+                        return
+                continue
+            empty = 0
+            for msg in msgs:
+                await self.handle(msg)
+
+    async def _looks_stalled(self, psub: JetStreamContext.PullSubscription) -> bool:
+        try:
+            info = await psub.consumer_info()
+        except NotFoundError:
+            return True
+        except Exception:
+            return True
+        pending = int(info.num_pending or 0)
+        if self.metrics:
+            self.metrics.consumer_lag.labels(self.service, self.durable).set(pending)
+        return pending > 0
+
+    async def handle(self, msg: Msg) -> None:
+        """Apply one message exactly once to the projections, then ack it."""
+        meta = msg.metadata
+        sequence = int(meta.sequence.stream)
+        deliveries = int(meta.num_delivered)
+        try:
+            envelope = Envelope.from_json(msg.data)
+        except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+            await self._dead_letter(msg, None, sequence, deliveries, f"undecodable: {exc!r}")
+            await msg.term()
+            return
+        structlog.contextvars.bind_contextvars(
+            correlation_id=envelope.correlation_id, event_id=str(envelope.id)
+        )
+        try:
+            applied = await self._apply(envelope, sequence)
+            await msg.ack()
+            self._count("applied" if applied else "duplicate")
+            log.debug(
+                "consumer.applied",
+                consumer=self.durable,
+                type=envelope.type_name,
+                duplicate=not applied,
+            )
+        except Exception as exc:
+            if deliveries >= self.settings.consumer_max_deliveries:
+                await self._dead_letter(msg, str(envelope.id), sequence, deliveries, repr(exc))
+                await msg.ack()
+                self._count("dead_lettered")
+                log.error(
+                    "consumer.dead_lettered",
+                    consumer=self.durable,
+                    type=envelope.type_name,
+                    deliveries=deliveries,
+                )
+            else:
+                await msg.nak(delay=min(0.2 * 2**deliveries, 10.0))
+                self._count("retried")
+                log.warning(
+                    "consumer.handler_failed",
+                    consumer=self.durable,
+                    type=envelope.type_name,
+                    deliveries=deliveries,
+                    error=type(exc).__name__,
+                )
+        finally:
+            structlog.contextvars.unbind_contextvars("correlation_id", "event_id")
+
+    async def _apply(self, envelope: Envelope, sequence: int) -> bool:
+        async with self.db.transaction() as conn:
+            inserted = await conn.execute(
+                pg.insert(tables.received_events)
+                .values(
+                    consumer=self.consumer_key,
+                    event_id=envelope.id,
+                    type=envelope.type_name,
+                    source_sequence=sequence,
+                    payload=envelope.to_cloudevent(),
+                )
+                .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+            )
+            if inserted.rowcount == 1:
+                await self.subscription.handler(conn, envelope)
+            await conn.execute(
+                pg.insert(tables.consumer_checkpoints)
+                .values(consumer=self.consumer_key, source_sequence=sequence)
+                .on_conflict_do_update(
+                    index_elements=["consumer"],
+                    set_={
+                        "source_sequence": sa.func.greatest(
+                            tables.consumer_checkpoints.c.source_sequence, sequence
+                        ),
+                        "updated_at": sa.func.now(),
+                    },
+                )
+            )
+            return bool(inserted.rowcount == 1)
+
+    async def _dead_letter(
+        self, msg: Msg, event_id: str | None, sequence: int, deliveries: int, error: str
+    ) -> None:
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                sa.insert(tables.dead_letters).values(
+                    consumer=self.consumer_key,
+                    event_id=event_id,
+                    subject=msg.subject,
+                    source_sequence=sequence,
+                    deliveries=deliveries,
+                    error=error[:2000],
+                    payload=msg.data,
+                )
+            )
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics:
+            self.metrics.events_consumed.labels(self.service, self.durable, outcome).inc()
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+def received_payload(payload: dict[str, Any]) -> Envelope:
+    """Turn a ``received_events.payload`` row back into an envelope (for replay)."""
+    return Envelope.from_cloudevent(payload)

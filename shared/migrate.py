@@ -1,0 +1,89 @@
+"""Creating service databases and running each service's own Alembic history."""
+
+from __future__ import annotations
+
+import asyncio
+from importlib import resources
+from pathlib import Path
+
+import asyncpg
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from shared.settings import Settings
+
+
+def migrations_dir(service: str) -> Path:
+    return Path(str(resources.files(f"services.{service}"))) / "migrations"
+
+
+def alembic_config(settings: Settings, service: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir(service)))
+    config.set_main_option("version_table", "alembic_version")
+    config.attributes["database_url"] = settings.service_database_url(service)
+    return config
+
+
+async def ensure_database(settings: Settings, service: str) -> bool:
+    """Create ``service``'s database if missing; True when it was created."""
+    name = settings.database_name(service)
+    conn = await asyncpg.connect(settings.server_database_url())
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        except asyncpg.DuplicateDatabaseError:
+            return False
+        return True
+    finally:
+        await conn.close()
+
+
+async def drop_database(settings: Settings, service: str) -> None:
+    """Drop ``service``'s database (tests and ``veiviser`` clean-up only)."""
+    conn = await asyncpg.connect(settings.server_database_url())
+    try:
+        await conn.execute(
+            f'DROP DATABASE IF EXISTS "{settings.database_name(service)}" WITH (FORCE)'
+        )
+    finally:
+        await conn.close()
+
+
+def upgrade(settings: Settings, service: str, revision: str = "head") -> None:
+    """Create the database if needed and migrate it to ``revision`` (blocking).
+
+    From async code call it through ``asyncio.to_thread``: Alembic drives its own
+    event loop for the async driver.
+    """
+    asyncio.run(ensure_database(settings, service))
+    command.upgrade(alembic_config(settings, service), revision)
+
+
+def run_migrations_from_env() -> None:
+    """Body of every service's ``migrations/env.py``."""
+    from alembic import context
+
+    url = context.config.attributes["database_url"]
+
+    def do_run(connection: Connection) -> None:
+        context.configure(
+            connection=connection, target_metadata=None, transaction_per_migration=True
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(run())

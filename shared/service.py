@@ -1,0 +1,224 @@
+"""Assembling one service process: database, bus, relay, consumers, HTTP kit.
+
+A service describes itself with a :class:`ServiceDefinition`; :func:`build_app` is
+the only place that turns it into a running FastAPI application with concrete
+adapters, and it does so inside the app's lifespan, never at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.auth import Principal, TokenVerifier
+from shared.bus import Bus
+from shared.commands import CommandResult, fingerprint, run_command
+from shared.consumer import DurableConsumer, Subscription
+from shared.db import Database
+from shared.events import Envelope, Event, EventRegistry, Metadata
+from shared.eventstore import EventStore
+from shared.http import (
+    CorrelationAndMetrics,
+    correlation_id,
+    install_error_handlers,
+    install_operational_routes,
+)
+from shared.logging import configure_logging, get_logger
+from shared.metrics import Metrics
+from shared.outbox import OutboxRelay
+from shared.projection import OWN_EVENTS, Projection
+from shared.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """Another service's events this service consumes, under a consumer ``name``."""
+
+    name: str
+    source_service: str
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    title: str
+    description: str
+    registry: EventRegistry
+    routers: Sequence[APIRouter] = ()
+    projections: Sequence[Projection] = ()
+    feeds: Sequence[Feed] = ()
+    extra_routes: Callable[[FastAPI], None] | None = None
+    openapi_tags: Sequence[dict[str, Any]] = field(default_factory=tuple)
+
+
+class Runtime:
+    """What request handlers and use cases reach through ``request.app.state.runtime``."""
+
+    def __init__(self, definition: ServiceDefinition, settings: Settings) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.metrics = Metrics(definition.name)
+        self.db = Database.for_service(settings, definition.name)
+        self.store = EventStore(
+            definition.name, definition.registry, settings.subject_prefix(definition.name)
+        )
+        self.bus = Bus(settings, f"veiviser-{definition.name}")
+        self.relay = OutboxRelay(self.db, self.bus, settings, definition.name, self.metrics)
+        self.consumers = [
+            DurableConsumer(
+                Subscription(feed.name, feed.source_service, self._dispatcher(feed.name)),
+                self.db,
+                self.bus,
+                settings,
+                definition.name,
+                self.metrics,
+            )
+            for feed in definition.feeds
+        ]
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def _dispatcher(self, source: str) -> Callable[[AsyncConnection, Envelope], Awaitable[None]]:
+        projections = [p for p in self.definition.projections if p.source == source]
+
+        async def dispatch(conn: AsyncConnection, envelope: Envelope) -> None:
+            for projection in projections:
+                await projection.apply(conn, envelope)
+
+        return dispatch
+
+    async def start(self) -> None:
+        self.bus.start()
+        self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"))
+        for consumer in self.consumers:
+            self._tasks.append(asyncio.create_task(consumer.run(self._stop), name=consumer.durable))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
+                await asyncio.wait_for(task, timeout=10)
+        await self.bus.close()
+        await self.db.dispose()
+
+    async def append(
+        self,
+        conn: AsyncConnection,
+        stream_id: str,
+        stream_type: str,
+        events: Sequence[Event],
+        *,
+        expected_version: int,
+        metadata: Metadata,
+        occurred_at: datetime | None = None,
+    ) -> list[Envelope]:
+        """Append and update this service's inline projections in the same transaction."""
+        envelopes = await self.store.append(
+            conn,
+            stream_id,
+            stream_type,
+            events,
+            expected_version=expected_version,
+            metadata=metadata,
+            occurred_at=occurred_at,
+        )
+        for projection in self.definition.projections:
+            if projection.source == OWN_EVENTS:
+                for envelope in envelopes:
+                    await projection.apply(conn, envelope)
+        for envelope in envelopes:
+            self.metrics.events_appended.labels(self.definition.name, envelope.type_name).inc()
+        return envelopes
+
+    async def command(
+        self,
+        work: Callable[[AsyncConnection], Awaitable[CommandResult]],
+        *,
+        principal: Principal,
+        request: Request,
+        body: Any = None,
+    ) -> CommandResult:
+        """Run a command under the request's Idempotency-Key (if any), then wake the relay."""
+        key = request.headers.get("idempotency-key")
+
+        result = await run_command(
+            self.db,
+            work,
+            idempotency_key=key,
+            scope=f"{principal.municipality}:{principal.subject}",
+            request_hash=fingerprint(request.method, request.url.path, body),
+        )
+        self.relay.notify()
+        return result
+
+    def metadata(self, principal: Principal, request: Request) -> Metadata:
+        return Metadata(
+            actor=principal.subject,
+            municipality=principal.municipality,
+            correlation_id=correlation_id(request),
+        )
+
+    async def readiness(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        try:
+            async with self.db.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable ({type(exc).__name__})"
+        if not self.bus.connected:
+            checks["nats"] = "unreachable"
+        else:
+            try:
+                await self.bus.js.account_info()
+                checks["nats"] = "ok"
+            except Exception as exc:
+                checks["nats"] = f"JetStream unavailable ({type(exc).__name__})"
+        return checks
+
+
+def build_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
+    """The FastAPI application of one service, wired to real adapters at start-up."""
+    settings = settings or Settings()
+    configure_logging(definition.name, settings.log_level, settings.log_json)
+    runtime = Runtime(definition, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        log.info("service.started", service=definition.name)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+            log.info("service.stopped", service=definition.name)
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_tags=list(definition.openapi_tags) or None,
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(settings)
+    install_error_handlers(app)
+    app.add_middleware(CorrelationAndMetrics, metrics=runtime.metrics)
+    install_operational_routes(app, runtime.metrics, runtime.readiness)
+    for router in definition.routers:
+        app.include_router(router)
+    if definition.extra_routes is not None:
+        definition.extra_routes(app)
+    return app

@@ -1,0 +1,129 @@
+"""Real PostgreSQL and NATS for the suite.
+
+Without ``VEIVISER_DATABASE_URL`` / ``VEIVISER_NATS_URL`` the session starts its own
+embedded servers (PyPI wheels) on free ports; with them it uses the given servers.
+Every test gets fresh databases (copied from migrated templates) and its own NATS
+namespace, and removes both afterwards, so a shared server stays clean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import nats
+import pytest
+
+from deploy.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from shared.migrate import upgrade
+from shared.settings import SERVICES, Settings
+
+
+@dataclass(frozen=True)
+class Servers:
+    database_url: str
+    nats_url: str
+    embedded_nats: EmbeddedNats | None
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    tmp = Path(tempfile.mkdtemp(prefix="veiviser-test-"))
+    pg: EmbeddedPostgres | None = None
+    nt: EmbeddedNats | None = None
+    database_url = os.environ.get("VEIVISER_DATABASE_URL")
+    nats_url = os.environ.get("VEIVISER_NATS_URL")
+    try:
+        if not database_url:
+            pg = EmbeddedPostgres(tmp / "pg", free_port(), fast_unsafe=True)
+            pg.start()
+            database_url = pg.url
+        if not nats_url:
+            nt = EmbeddedNats(tmp / "nats", free_port())
+            nt.start()
+            nats_url = nt.url
+        yield Servers(database_url, nats_url, nt)
+    finally:
+        if nt is not None:
+            nt.stop()
+        if pg is not None:
+            pg.stop()
+
+
+_SESSION = uuid.uuid4().hex[:6]
+
+
+@pytest.fixture(scope="session")
+def templates(servers: Servers) -> Iterator[dict[str, str]]:
+    """One migrated template database per service, copied for every test."""
+    settings = Settings(
+        database_url=servers.database_url,
+        nats_url=servers.nats_url,
+        database_prefix=f"vtpl_{_SESSION}",
+    )
+    for service in SERVICES:
+        upgrade(settings, service)
+    yield {service: settings.database_name(service) for service in SERVICES}
+    asyncio.run(_drop_databases(settings.server_database_url(), f"vtpl_{_SESSION}_"))
+
+
+async def _drop_databases(server_url: str, prefix: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        names = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1", prefix.replace("_", r"\_") + "%"
+        )
+        for row in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def settings(servers: Servers, templates: dict[str, str]) -> AsyncIterator[Settings]:
+    """Settings of a fresh, private environment: own databases, own NATS namespace."""
+    token = uuid.uuid4().hex[:8]
+    prefix = f"vt_{_SESSION}_{token}"
+    settings = Settings(
+        database_url=servers.database_url,
+        nats_url=servers.nats_url,
+        database_prefix=prefix,
+        namespace=f"t{_SESSION}{token}",
+        relay_idle_seconds=0.02,
+        consumer_fetch_timeout_seconds=0.5,
+        log_json=True,
+        log_level="WARNING",
+    )
+    conn = await asyncpg.connect(settings.server_database_url())
+    try:
+        for service, template in templates.items():
+            await conn.execute(
+                f'CREATE DATABASE "{settings.database_name(service)}" TEMPLATE "{template}"'
+            )
+    finally:
+        await conn.close()
+    yield settings
+    await _drop_databases(settings.server_database_url(), prefix + "_")
+    await _delete_streams(settings)
+
+
+async def _delete_streams(settings: Settings) -> None:
+    try:
+        nc = await nats.connect(settings.nats_url, connect_timeout=2, max_reconnect_attempts=1)
+    except Exception:
+        return
+    try:
+        js = nc.jetstream()
+        for service in SERVICES:
+            try:
+                await js.delete_stream(settings.stream_name(service))
+            except Exception:
+                pass
+    finally:
+        await nc.close()
