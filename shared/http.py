@@ -195,8 +195,7 @@ class CorrelationAndMetrics:
                 break
         correlation_id = incoming if _SAFE_CORRELATION.match(incoming) else str(uuid.uuid4())
         scope.setdefault("state", {})["correlation_id"] = correlation_id
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+        tokens = structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
         status = 500
         started = time.perf_counter()
 
@@ -212,6 +211,7 @@ class CorrelationAndMetrics:
         try:
             await self.app(scope, receive, send_with_header)
         finally:
+            structlog.contextvars.reset_contextvars(**tokens)
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
             self.metrics.request_latency.labels(

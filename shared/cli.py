@@ -1,0 +1,118 @@
+"""The ``veiviser`` command: ``up``, ``token``, ``replay``, ``migrate``."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from shared.auth import ROLES, issue_dev_token
+from shared.db import Database
+from shared.eventstore import EventStore
+from shared.projection import Projection
+from shared.settings import SERVICES, Settings
+
+app = typer.Typer(help="Veiviser: run the stack, mint development tokens, migrate, replay.")
+
+
+def _check_service(service: str) -> str:
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service!r}; one of: {', '.join(SERVICES)}")
+    return service
+
+
+@app.command()
+def up() -> None:
+    """Start PostgreSQL, NATS and the four services (what `make run` does)."""
+    from deploy.stack import run
+
+    raise typer.Exit(run())
+
+
+@app.command()
+def token(
+    role: Annotated[list[str], typer.Option("--role", help=f"One of: {', '.join(sorted(ROLES))}")],
+    municipality: Annotated[str, typer.Option(help="4-digit kommunenummer")] = "3301",
+    sub: Annotated[str, typer.Option(help="The user the token is for")] = "developer",
+    hours: Annotated[int, typer.Option(help="Lifetime in hours")] = 12,
+) -> None:
+    """Print a development bearer token signed with the local development key."""
+    from datetime import timedelta
+
+    try:
+        typer.echo(
+            issue_dev_token(
+                Settings(), sub=sub, roles=role, municipality=municipality, ttl=timedelta(hours=hours)
+            )
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@app.command()
+def migrate(
+    service: Annotated[str | None, typer.Argument(help="One service; all when left out")] = None,
+) -> None:
+    """Create the service databases if missing and run their migrations to head."""
+    from shared.migrate import upgrade
+
+    settings = Settings()
+    for name in [_check_service(service)] if service else list(SERVICES):
+        upgrade(settings, name)
+        typer.echo(f"{name}: migrated ({settings.database_name(name)})")
+
+
+def service_projections(service: str, settings: Settings) -> tuple[list[Projection], EventStore]:
+    """The projections a service declares and its event store (for replay)."""
+    module = importlib.import_module(f"services.{service}.app")
+    fastapi_app = module.create_app(settings)
+    runtime = fastapi_app.state.runtime
+    return list(runtime.definition.projections), runtime.store
+
+
+@app.command()
+def replay(
+    service: Annotated[str, typer.Argument(help="participants, housing, matching or indicators")],
+    projection: Annotated[str | None, typer.Argument(help="One projection; all when left out")] = None,
+) -> None:
+    """Drop and rebuild a service's projections from events, with a progress bar."""
+    settings = Settings()
+    _check_service(service)
+    projections, store = service_projections(service, settings)
+    if projection is not None:
+        projections = [p for p in projections if p.name == projection]
+        if not projections:
+            raise typer.BadParameter(f"{service} has no projection {projection!r}")
+    asyncio.run(_replay(settings, service, projections, store))
+
+
+async def _replay(
+    settings: Settings, service: str, projections: list[Projection], store: EventStore
+) -> None:
+    from shared.replay import rebuild
+
+    db = Database.for_service(settings, service, pool_size=1)
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        ) as progress:
+            for item in projections:
+                task = progress.add_task(f"{service}.{item.name}", total=None)
+
+                def report(done: int, total: int, task_id: int = task) -> None:
+                    progress.update(task_id, completed=done, total=total)  # type: ignore[arg-type]
+
+                count = await rebuild(db, store, item, report)
+                progress.update(task, completed=count, total=count)
+    finally:
+        await db.dispose()
+
+
+if __name__ == "__main__":
+    app()
