@@ -45,7 +45,11 @@ def token(
     try:
         typer.echo(
             issue_dev_token(
-                Settings(), sub=sub, roles=role, municipality=municipality, ttl=timedelta(hours=hours)
+                Settings(),
+                sub=sub,
+                roles=role,
+                municipality=municipality,
+                ttl=timedelta(hours=hours),
             )
         )
     except ValueError as exc:
@@ -76,7 +80,9 @@ def service_projections(service: str, settings: Settings) -> tuple[list[Projecti
 @app.command()
 def replay(
     service: Annotated[str, typer.Argument(help="participants, housing, matching or indicators")],
-    projection: Annotated[str | None, typer.Argument(help="One projection; all when left out")] = None,
+    projection: Annotated[
+        str | None, typer.Argument(help="One projection; all when left out")
+    ] = None,
 ) -> None:
     """Drop and rebuild a service's projections from events, with a progress bar."""
     settings = Settings()
@@ -112,6 +118,30 @@ async def _replay(
                 progress.update(task, completed=count, total=count)
     finally:
         await db.dispose()
+
+
+@app.command()
+def contract(
+    write: Annotated[bool, typer.Option("--write", help="Write docs/events/<service>/")] = False,
+    directory: Annotated[str, typer.Option(help="Where to write")] = "docs/events",
+) -> None:
+    """Print (or write) every service's AsyncAPI document and event JSON Schemas."""
+    import json
+    from pathlib import Path
+
+    from shared.contract import asyncapi, write_contract
+
+    for service in SERVICES:
+        registry = (
+            importlib.import_module(f"services.{service}.app")
+            .create_app(Settings())
+            .state.runtime.definition.registry
+        )
+        if write:
+            for path in write_contract(Path(directory) / service, service, registry):
+                typer.echo(str(path))
+        else:
+            typer.echo(json.dumps(asyncapi(service, registry), indent=2))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from shared.auth import Principal, TokenVerifier
 from shared.bus import Bus
 from shared.commands import CommandResult, fingerprint, run_command
 from shared.consumer import DurableConsumer, Subscription
+from shared.contract import install_contract_routes
 from shared.db import Database
 from shared.events import Envelope, Event, EventRegistry, Metadata
 from shared.eventstore import EventStore
@@ -217,6 +218,7 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
     install_error_handlers(app)
     app.add_middleware(CorrelationAndMetrics, metrics=runtime.metrics)
     install_operational_routes(app, runtime.metrics, runtime.readiness)
+    install_contract_routes(app, definition.name, definition.registry, settings.namespace)
     for router in definition.routers:
         app.include_router(router)
     if definition.extra_routes is not None:

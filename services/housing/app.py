@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from shared.events import EventRegistry
+from services.housing.events import registry
 from shared.service import ServiceDefinition, build_app
 from shared.settings import Settings
 
@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name="housing",
             title="Veiviser — housing",
             description="Housing service (domain not yet built).",
-            registry=EventRegistry(),
+            registry=registry,
         ),
         settings,
     )

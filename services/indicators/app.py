@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.indicators.api import router
 from services.indicators.projections import PARTICIPANTS_FEED, PROJECTIONS
-from shared.events import EventRegistry
+from services.indicators.events import registry
 from shared.service import Feed, ServiceDefinition, build_app
 from shared.settings import Settings
 
@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             title="Veiviser — indicators (MRS)",
             description="Goal and result management: indicators computed from the events "
             "the other services publish.",
-            registry=EventRegistry(),
+            registry=registry,
             routers=[router],
             projections=PROJECTIONS,
             feeds=[Feed(PARTICIPANTS_FEED, "participants")],

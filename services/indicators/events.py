@@ -1,0 +1,7 @@
+"""Events of the indicators service."""
+
+from __future__ import annotations
+
+from shared.events import EventRegistry
+
+registry = EventRegistry()

@@ -1,0 +1,7 @@
+"""Events of the matching service."""
+
+from __future__ import annotations
+
+from shared.events import EventRegistry
+
+registry = EventRegistry()
