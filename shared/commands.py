@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,10 +34,14 @@ class IdempotencyKeyReused(Exception):
         self.key = key
 
 
-def fingerprint(*parts: Any) -> str:
-    """A stable hash of what makes two requests 'the same' (method, path, body)."""
+def fingerprint(key: str, *parts: Any) -> str:
+    """A keyed hash of what makes two requests 'the same' (method, path, body).
+
+    Keyed, because a plain hash of a body holding a national id could be reversed by
+    trying every possible number.
+    """
     raw = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return hmac.new(key.encode(), raw.encode(), hashlib.sha256).hexdigest()
 
 
 Work = Callable[[AsyncConnection], Awaitable[CommandResult]]

@@ -37,14 +37,19 @@ def national_id(birth: date, individual: int | None = None, *, d_number: bool = 
 
 
 def token(
-    settings: Settings, roles: list[str] | None = None, municipality: str = "3301", sub: str = "tester"
+    settings: Settings,
+    roles: list[str] | None = None,
+    municipality: str = "3301",
+    sub: str = "tester",
 ) -> str:
     return issue_dev_token(
         settings, sub=sub, roles=roles or ["caseworker", "manager"], municipality=municipality
     )
 
 
-def auth(settings: Settings, roles: list[str] | None = None, municipality: str = "3301") -> dict[str, str]:
+def auth(
+    settings: Settings, roles: list[str] | None = None, municipality: str = "3301"
+) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(settings, roles, municipality)}"}
 
 
@@ -69,3 +74,83 @@ async def eventually(
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+async def publish_foreign_event(
+    settings: Settings,
+    service: str,
+    type_name: str,
+    data: dict[str, Any],
+    *,
+    municipality: str = "3301",
+    stream_id: str | None = None,
+) -> str:
+    """Publish a CloudEvent as if ``service`` had (for services a test does not run)."""
+    import uuid as _uuid
+
+    import nats
+    from nats.js.api import StorageType, StreamConfig
+
+    from shared.events import Envelope, parse_type_name, utcnow
+
+    _, aggregate, event, _ = parse_type_name(type_name)
+    event_id = _uuid.uuid4()
+    now = utcnow()
+    envelope = Envelope(
+        id=event_id,
+        type_name=type_name,
+        source=f"/veiviser/{service}",
+        stream_id=stream_id or str(_uuid.uuid4()),
+        stream_version=1,
+        municipality=municipality,
+        occurred_at=now,
+        recorded_at=now,
+        actor="test",
+        correlation_id=str(_uuid.uuid4()),
+        causation_id=None,
+        data=data,
+    )
+    nc = await nats.connect(settings.nats_url)
+    try:
+        js = nc.jetstream()
+        try:
+            await js.add_stream(
+                StreamConfig(
+                    name=settings.stream_name(service),
+                    subjects=[f"{settings.subject_prefix(service)}.>"],
+                    storage=StorageType.FILE,
+                    duplicate_window=120,
+                )
+            )
+        except Exception:
+            pass
+        await js.publish(
+            f"{settings.subject_prefix(service)}.{aggregate}.{event}",
+            envelope.to_json(),
+            headers={"Nats-Msg-Id": str(event_id)},
+        )
+    finally:
+        await nc.close()
+    return str(event_id)
+
+
+async def stream_messages(settings: Settings, service: str) -> list[dict[str, Any]]:
+    """Every CloudEvent currently on ``service``'s JetStream stream, in order."""
+    import json as _json
+
+    import nats
+
+    nc = await nats.connect(settings.nats_url)
+    try:
+        js = nc.jetstream()
+        info = await js.stream_info(settings.stream_name(service))
+        messages = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            try:
+                raw = await js.get_msg(settings.stream_name(service), seq)
+            except Exception:
+                continue
+            messages.append(_json.loads(raw.data or b"{}"))
+        return messages
+    finally:
+        await nc.close()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.participants.api import router
+from services.participants.api import ROUTERS
 from services.participants.events import registry
-from services.participants.projections import projections
-from shared.service import ServiceDefinition, build_app
+from services.participants.projections import MATCHING_FEED, projections
+from shared.service import Feed, ServiceDefinition, build_app
 from shared.settings import Settings
 
 
@@ -21,8 +21,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "(bosetting) and the journey. Every change is an event; published events carry "
             "pseudonymous ids only.",
             registry=registry,
-            routers=[router],
+            routers=ROUTERS,
             projections=projections(settings),
+            feeds=[Feed(MATCHING_FEED, "matching")],
         ),
         settings,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -11,13 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import domain, personal_data
-from services.participants.events import ArrivalCategory
+from services.participants import events as ev
 from services.participants.projections import find_by_national_id
-from services.participants.tables import participant_summary
+from services.participants.tables import households, matching_timeline
 from shared.commands import CommandResult
-from shared.events import Metadata
-from shared.problems import Conflict, NotFound
+from shared.events import Event, Metadata
+from shared.problems import Conflict, InvalidInput, NotFound, field_error
 from shared.service import Runtime
+
+Decision = Callable[[domain.Participant], list[Event]]
 
 
 async def load(
@@ -33,46 +36,119 @@ async def load(
     return state, envelopes[-1].stream_version if envelopes else 0
 
 
+async def change(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    participant_id: uuid.UUID,
+    decide: Decision,
+    expected_version: int | None = None,
+    status_code: int = 201,
+) -> tuple[domain.Participant, CommandResult]:
+    """Load the participant, decide, append; rule violations become 409, bad values 422."""
+    state, version = await load(runtime, conn, participant_id, metadata.municipality)
+    try:
+        new_events = decide(state)
+    except domain.DomainRuleViolation as exc:
+        raise Conflict(str(exc), current_version=version) from exc
+    except domain.InvalidCommand as exc:
+        raise InvalidInput(str(exc), [field_error(exc.field, str(exc))]) from exc
+    envelopes = await runtime.append(
+        conn,
+        str(participant_id),
+        domain.STREAM_TYPE,
+        new_events,
+        expected_version=version if expected_version is None else expected_version,
+        metadata=metadata,
+    )
+    for event in new_events:
+        state = domain.apply(state, event)
+    body = {
+        "participant_id": str(participant_id),
+        "version": envelopes[-1].stream_version,
+        "status": state.status,
+    }
+    return state, CommandResult(status_code, body)
+
+
+async def key_for(conn: AsyncConnection, participant_id: uuid.UUID) -> bytes:
+    key = await personal_data.load_key(conn, participant_id)
+    if key is None:
+        raise Conflict("The participant's personal data was erased; nothing more can be recorded.")
+    return key
+
+
 async def register_participant(
     runtime: Runtime,
     conn: AsyncConnection,
     metadata: Metadata,
-    *,
-    given_name: str,
-    family_name: str,
+    details: dict[str, Any],
     birth_date: date,
-    national_id: str,
+    gender: ev.Gender,
 ) -> CommandResult:
+    national_id = str(details["national_id"])
     existing = await find_by_national_id(conn, runtime.settings, metadata.municipality, national_id)
     if existing is not None:
         raise Conflict(
-            "A participant with this national id is already registered.",
-            existing_id=str(existing),
+            "A participant with this national id is already registered.", existing_id=str(existing)
         )
     participant_id = uuid.uuid4()
     key = await personal_data.create_key(conn, participant_id)
-    sealed = personal_data.seal(
-        key,
-        participant_id,
-        {
-            "given_name": given_name,
-            "family_name": family_name,
-            "birth_date": birth_date.isoformat(),
-            "national_id": national_id,
-        },
-    )
+    sealed = personal_data.seal(key, participant_id, details)
     try:
         envelopes = await runtime.append(
             conn,
             str(participant_id),
             domain.STREAM_TYPE,
-            domain.register(participant_id, birth_date, sealed),
+            domain.register(participant_id, birth_date, gender, sealed),
             expected_version=0,
             metadata=metadata,
         )
     except IntegrityError as exc:
         raise Conflict("A participant with this national id was registered just now.") from exc
     return CommandResult(201, {"id": str(participant_id), "version": envelopes[-1].stream_version})
+
+
+async def change_personal_details(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    participant_id: uuid.UUID,
+    changes: dict[str, Any],
+    expected_version: int | None,
+) -> CommandResult:
+    key = await key_for(conn, participant_id)
+    current = await current_details(runtime, conn, participant_id, key)
+    merged = {**current, **changes}
+    new_id = changes.get("national_id")
+    if new_id and new_id != current.get("national_id"):
+        holder = await find_by_national_id(conn, runtime.settings, metadata.municipality, new_id)
+        if holder is not None and holder != participant_id:
+            raise Conflict(
+                "Another participant is registered with this national id.", existing_id=str(holder)
+            )
+        history = list(current.get("previous_national_ids", []))
+        history.append(current["national_id"])
+        merged["previous_national_ids"] = history
+    sealed = personal_data.seal(key, participant_id, merged)
+    _, result = await change(
+        runtime,
+        conn,
+        metadata,
+        participant_id,
+        lambda state: domain.change_personal_details(state, sealed),
+        expected_version,
+        status_code=200,
+    )
+    return result
+
+
+async def current_details(
+    runtime: Runtime, conn: AsyncConnection, participant_id: uuid.UUID, key: bytes
+) -> dict[str, Any]:
+    envelopes = await runtime.store.load(conn, str(participant_id))
+    latest = [e for e in envelopes if e.type_name == ev.PersonalDetailsRecorded.type_name][-1]
+    return personal_data.unseal(key, participant_id, latest.data["sealed"])
 
 
 async def settle_participant(
@@ -82,61 +158,63 @@ async def settle_participant(
     participant_id: uuid.UUID,
     *,
     settled_on: date,
-    arrival_category: ArrivalCategory,
+    arrival_category: ev.ArrivalCategory,
+    household_id: uuid.UUID | None,
+    unaccompanied_minor: bool,
     today: date,
     expected_version: int | None,
 ) -> CommandResult:
-    state, version = await load(runtime, conn, participant_id, metadata.municipality)
-    try:
-        events = domain.settle(state, settled_on, arrival_category, today)
-    except domain.DomainRuleViolation as exc:
-        raise Conflict(str(exc), current_version=version) from exc
-    envelopes = await runtime.append(
-        conn,
-        str(participant_id),
-        domain.STREAM_TYPE,
-        events,
-        expected_version=version if expected_version is None else expected_version,
-        metadata=metadata,
-    )
-    return CommandResult(
-        201,
-        {
-            "participant_id": str(participant_id),
-            "settled_on": settled_on.isoformat(),
-            "arrival_category": arrival_category.value,
-            "version": envelopes[-1].stream_version,
-        },
-    )
-
-
-async def participant_view(
-    conn: AsyncConnection, participant_id: uuid.UUID, municipality: str, *, with_personal_data: bool
-) -> dict[str, Any]:
-    row = (
-        await conn.execute(
-            sa.select(participant_summary).where(
-                participant_summary.c.participant_id == participant_id,
-                participant_summary.c.municipality == municipality,
+    if household_id is None:
+        household_id = uuid.uuid4()
+        size = 1
+    else:
+        # Locks the household row so two members settling at once count each other.
+        members = await conn.scalar(
+            sa.select(households.c.members)
+            .where(
+                households.c.household_id == household_id,
+                households.c.municipality == metadata.municipality,
             )
+            .with_for_update()
         )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
-    view: dict[str, Any] = {
-        "id": str(row.participant_id),
-        "municipality": row.municipality,
-        "birth_year": row.birth_year,
-        "settled_on": row.settled_on.isoformat() if row.settled_on else None,
-        "arrival_category": row.arrival_category,
-        "version": row.version,
+        if members is None:
+            raise InvalidInput(
+                "Unknown household.",
+                [field_error("household_id", "no household with this id in the municipality")],
+            )
+        size = int(members) + 1
+    _, result = await change(
+        runtime,
+        conn,
+        metadata,
+        participant_id,
+        lambda state: domain.settle(
+            state,
+            settled_on,
+            arrival_category,
+            today,
+            household_id=household_id,
+            household_size=size,
+            unaccompanied_minor=unaccompanied_minor,
+        ),
+        expected_version,
+    )
+    body = {
+        **result.body,
+        "settled_on": settled_on.isoformat(),
+        "arrival_category": arrival_category.value,
+        "household_id": str(household_id),
+        "household_size": size,
     }
-    if with_personal_data:
-        key = await personal_data.load_key(conn, participant_id)
-        details = (
-            personal_data.unseal(key, participant_id, row.sealed_details)
-            if key is not None and row.sealed_details
-            else None
-        )
-        view["personal_data"] = details
-    return view
+    return CommandResult(201, body)
+
+
+async def erase(
+    runtime: Runtime, conn: AsyncConnection, metadata: Metadata, participant_id: uuid.UUID
+) -> CommandResult:
+    _, result = await change(runtime, conn, metadata, participant_id, domain.erase, status_code=200)
+    await personal_data.destroy_key(conn, participant_id)
+    await conn.execute(
+        sa.delete(matching_timeline).where(matching_timeline.c.participant_id == participant_id)
+    )
+    return CommandResult(200, {**result.body, "erased": True})

@@ -1,8 +1,9 @@
 """Events of the participants service.
 
 Published events are the public contract (CloudEvents type ``no.veiviser.<type_name>``)
-and carry the pseudonymous participant id, municipality, dates and categories only.
-Personal details travel in an unpublished event, sealed with the participant's own key.
+and carry the pseudonymous participant id and household id, municipality, dates,
+categories, birth year and gender at most. Personal details travel only in
+unpublished events, sealed with the participant's own key.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import uuid
 from datetime import date
 from enum import StrEnum
 from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Event, EventRegistry
 
@@ -24,6 +27,145 @@ class ArrivalCategory(StrEnum):
     other = "other"
 
 
+class Gender(StrEnum):
+    female = "female"
+    male = "male"
+    other = "other"
+    unknown = "unknown"
+
+
+class ProgrammeKind(StrEnum):
+    introduction = "introduction"
+    qualification = "qualification"
+
+
+class PauseKind(StrEnum):
+    leave = "leave"
+    interruption = "interruption"
+
+
+class ActivityKind(StrEnum):
+    norwegian_training = "norwegian_training"
+    social_studies = "social_studies"
+    language_practice = "language_practice"
+    work_training = "work_training"
+    job_seeking_course = "job_seeking_course"
+    primary_school_for_adults = "primary_school_for_adults"
+    education = "education"
+    other = "other"
+
+
+class NorwegianSubTest(StrEnum):
+    oral = "oral"
+    written = "written"
+    reading = "reading"
+    listening = "listening"
+
+
+class NorwegianLevel(StrEnum):
+    below_a1 = "below_A1"
+    a1 = "A1"
+    a2 = "A2"
+    b1 = "B1"
+    b2 = "B2"
+    c1 = "C1"
+
+
+class CompletionReason(StrEnum):
+    completed = "completed"
+    interrupted = "interrupted"
+
+
+class Outcome(StrEnum):
+    work_full_time = "work_full_time"
+    work_part_time = "work_part_time"
+    education_upper_secondary = "education_upper_secondary"
+    education_higher = "education_higher"
+    education_primary = "education_primary"
+    work_and_education = "work_and_education"
+    nav_measure = "nav_measure"
+    other = "other"
+    moved_municipality = "moved_municipality"
+    emigrated = "emigrated"
+    deceased = "deceased"
+
+
+BASE_EXCLUDING_OUTCOMES = frozenset(
+    {Outcome.moved_municipality, Outcome.emigrated, Outcome.deceased}
+)
+
+
+class FollowUpStatus(StrEnum):
+    employed = "employed"
+    education = "education"
+    employed_and_education = "employed_and_education"
+    unemployed_or_nav_measure = "unemployed_or_nav_measure"
+    other_unknown = "other_unknown"
+
+
+class EducationLevel(StrEnum):
+    none = "none"
+    primary = "primary"
+    lower_secondary = "lower_secondary"
+    upper_secondary = "upper_secondary"
+    vocational = "vocational"
+    bachelor = "bachelor"
+    master = "master"
+    doctorate = "doctorate"
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EndGoal(StrEnum):
+    work = "work"
+    higher_education = "higher_education"
+    upper_secondary = "upper_secondary"
+    recognition_of_education = "recognition_of_education"
+    supplementary_education = "supplementary_education"
+    fitted_goal = "fitted_goal"
+
+
+class PlannedActivity(_Part):
+    kind: ActivityKind
+    hours_per_week: float = Field(ge=0, le=60)
+    provider: str | None = Field(default=None, max_length=200)
+    starts_on: date
+    ends_on: date | None = None
+
+
+class SharedOccupation(_Part):
+    isco_code: str = Field(pattern=r"^\d{4}$", description="ISCO-08 / STYRK-08 unit group")
+    years: float = Field(ge=0, le=60)
+
+
+class SharedEducation(_Part):
+    level: EducationLevel
+    field_code: str | None = Field(default=None, description="ISCED-F field code, e.g. '0913'")
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    years: float | None = Field(default=None, ge=0, le=30)
+    recognised: bool = False
+
+
+class SharedLanguage(_Part):
+    language: str = Field(pattern=r"^[a-z]{2,3}$", description="ISO 639 code")
+    level: NorwegianLevel
+
+
+class SharedWishes(_Part):
+    occupations: tuple[str, ...] = ()
+    hours_per_week: float | None = None
+    municipalities: tuple[str, ...] = ()
+
+
+class NorwegianLevels(_Part):
+    oral: NorwegianLevel | None = None
+    written: NorwegianLevel | None = None
+    reading: NorwegianLevel | None = None
+    listening: NorwegianLevel | None = None
+
+
 @registry.register
 class ParticipantRegistered(Event):
     """A person became a participant of the municipality (no personal details)."""
@@ -31,11 +173,12 @@ class ParticipantRegistered(Event):
     type_name: ClassVar[str] = "participants.participant.registered.v1"
     participant_id: uuid.UUID
     birth_year: int
+    gender: Gender = Gender.unknown
 
 
 @registry.register
 class PersonalDetailsRecorded(Event):
-    """Names, birth date and national id, sealed with the participant's key. Never published."""
+    """Names, birth date, national id, contact: sealed with the participant's key. Never published."""
 
     type_name: ClassVar[str] = "participants.participant.personal_details_recorded.v1"
     published: ClassVar[bool] = False
@@ -45,9 +188,189 @@ class PersonalDetailsRecorded(Event):
 
 @registry.register
 class ParticipantSettled(Event):
-    """The person was settled (bosatt) in the municipality on ``settled_on``."""
+    """The person was settled (bosatt) in the municipality, in a household."""
 
     type_name: ClassVar[str] = "participants.participant.settled.v1"
     participant_id: uuid.UUID
     settled_on: date
     arrival_category: ArrivalCategory
+    household_id: uuid.UUID | None = None
+    household_size: int | None = Field(default=None, ge=1)
+    unaccompanied_minor: bool = False
+
+
+@registry.register
+class ProgrammeStarted(Event):
+    """An introduction or qualification programme started."""
+
+    type_name: ClassVar[str] = "participants.programme.started.v1"
+    participant_id: uuid.UUID
+    programme_id: uuid.UUID
+    kind: ProgrammeKind
+    starts_on: date
+    planned_end: date
+    adviser: str
+
+
+@registry.register
+class ProgrammeInterrupted(Event):
+    """The programme paused: leave (permisjon) or interruption (avbrudd)."""
+
+    type_name: ClassVar[str] = "participants.programme.interrupted.v1"
+    participant_id: uuid.UUID
+    programme_id: uuid.UUID
+    kind: PauseKind
+    from_date: date
+
+
+@registry.register
+class ProgrammeResumed(Event):
+    """The programme resumed after a pause; the planned end moved by the pause."""
+
+    type_name: ClassVar[str] = "participants.programme.resumed.v1"
+    participant_id: uuid.UUID
+    programme_id: uuid.UUID
+    resumed_on: date
+    planned_end: date
+
+
+@registry.register
+class PlanRevised(Event):
+    """A new revision of the individual plan (integration plan): activities and hours."""
+
+    type_name: ClassVar[str] = "participants.plan.revised.v1"
+    participant_id: uuid.UUID
+    programme_id: uuid.UUID
+    revision: int = Field(ge=1)
+    valid_from: date
+    end_goal: EndGoal
+    norwegian_goal: NorwegianLevel | None = None
+    activities: tuple[PlannedActivity, ...]
+    hours_per_week: float
+    full_time: bool
+
+
+@registry.register
+class PlanGoalDescribed(Event):
+    """The plan's goal in the caseworker's words, sealed. Never published."""
+
+    type_name: ClassVar[str] = "participants.plan.goal_described.v1"
+    published: ClassVar[bool] = False
+    participant_id: uuid.UUID
+    revision: int
+    sealed: str
+
+
+@registry.register
+class FollowUpConversationHeld(Event):
+    """A follow-up conversation (oppfølgingssamtale); the note is sealed. Never published."""
+
+    type_name: ClassVar[str] = "participants.follow_up.conversation_held.v1"
+    published: ClassVar[bool] = False
+    participant_id: uuid.UUID
+    held_on: date
+    adviser: str
+    sealed_note: str | None = None
+
+
+@registry.register
+class AbsenceRecorded(Event):
+    """Absence on one day, with or without a valid reason. Never published."""
+
+    type_name: ClassVar[str] = "participants.absence.recorded.v1"
+    published: ClassVar[bool] = False
+    participant_id: uuid.UUID
+    on: date
+    hours: float
+    valid_reason: bool
+    sealed_note: str | None = None
+
+
+@registry.register
+class CompetenceProfileRecorded(Event):
+    """The whole competence profile and the consent, sealed. Never published."""
+
+    type_name: ClassVar[str] = "participants.competence_profile.recorded.v1"
+    published: ClassVar[bool] = False
+    participant_id: uuid.UUID
+    sealed: str
+
+
+@registry.register
+class NorwegianTestRecorded(Event):
+    """A Norwegian test result for one sub-test."""
+
+    type_name: ClassVar[str] = "participants.norwegian_test.recorded.v1"
+    participant_id: uuid.UUID
+    sub_test: NorwegianSubTest
+    level: NorwegianLevel
+    taken_on: date
+
+
+@registry.register
+class CompetenceProfileUpdated(Event):
+    """The parts of the competence profile the participant consented to share with employers."""
+
+    type_name: ClassVar[str] = "participants.competence_profile.updated.v1"
+    participant_id: uuid.UUID
+    occupations: tuple[SharedOccupation, ...] = ()
+    education: tuple[SharedEducation, ...] = ()
+    skills: tuple[str, ...] = Field(default=(), description="ESCO skill URIs")
+    languages: tuple[SharedLanguage, ...] = ()
+    norwegian: NorwegianLevels = NorwegianLevels()
+    driving_licences: tuple[str, ...] = ()
+    wishes: SharedWishes = SharedWishes()
+
+
+@registry.register
+class ProgrammeCompleted(Event):
+    """The programme ended (completed or interrupted) with the outcome directly after."""
+
+    type_name: ClassVar[str] = "participants.programme.completed.v1"
+    participant_id: uuid.UUID
+    programme_id: uuid.UUID
+    ended_on: date
+    reason: CompletionReason
+    outcome: Outcome | None = None
+    hours_per_week: float | None = None
+
+
+@registry.register
+class ProgrammeOutcomeRecorded(Event):
+    """The outcome directly after the programme, registered after its end."""
+
+    type_name: ClassVar[str] = "participants.programme.outcome_recorded.v1"
+    participant_id: uuid.UUID
+    programme_id: uuid.UUID
+    outcome: Outcome
+    hours_per_week: float | None = None
+
+
+@registry.register
+class FollowUpStatusRecorded(Event):
+    """Status in November of the year after leaving the programme (SSB's measure)."""
+
+    type_name: ClassVar[str] = "participants.follow_up_status.recorded.v1"
+    participant_id: uuid.UUID
+    programme_id: uuid.UUID
+    reference_year: int
+    status: FollowUpStatus
+    preliminary: bool
+
+
+@registry.register
+class ParticipantMovedOut(Event):
+    """The participant moved to another municipality (transfer)."""
+
+    type_name: ClassVar[str] = "participants.participant.moved_out.v1"
+    participant_id: uuid.UUID
+    moved_on: date
+    to_municipality: str = Field(pattern=r"^\d{4}$")
+
+
+@registry.register
+class ParticipantErased(Event):
+    """The participant's personal data was erased; forget everything you hold about them."""
+
+    type_name: ClassVar[str] = "participants.participant.erased.v1"
+    participant_id: uuid.UUID

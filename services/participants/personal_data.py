@@ -52,3 +52,25 @@ def unseal(key: bytes, participant_id: uuid.UUID, sealed: str) -> dict[str, Any]
 def national_id_digest(lookup_key: str, national_id: str) -> str:
     """Keyed digest used to find a person by national id without storing it in clear."""
     return hmac.new(lookup_key.encode(), national_id.encode(), hashlib.sha256).hexdigest()
+
+
+async def destroy_key(conn: AsyncConnection, participant_id: uuid.UUID) -> bool:
+    """Crypto-shred: without the key every sealed copy of the person's data is noise."""
+    deleted = await conn.execute(
+        sa.delete(participant_keys).where(participant_keys.c.participant_id == participant_id)
+    )
+    return bool(deleted.rowcount)
+
+
+def seal_optional(key: bytes, participant_id: uuid.UUID, text: str | None) -> str | None:
+    """Seal a free-text note (or nothing)."""
+    if text is None or not text.strip():
+        return None
+    return seal(key, participant_id, {"text": text})
+
+
+def unseal_text(key: bytes | None, participant_id: uuid.UUID, sealed: str | None) -> str | None:
+    if key is None or sealed is None:
+        return None
+    text = unseal(key, participant_id, sealed).get("text")
+    return str(text) if text is not None else None

@@ -1,70 +1,181 @@
-"""Read models of the participants service, fed inline from its own events."""
+"""Read models of the participants service.
+
+``participant_summary``, ``person_lookup`` and ``households`` follow the service's own
+events inline (same transaction as the append); ``matching_timeline`` follows the
+matching service's published events through the durable consumer.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.participants import events as ev
 from services.participants import personal_data
-from services.participants.events import (
-    ParticipantRegistered,
-    ParticipantSettled,
-    PersonalDetailsRecorded,
-    registry,
+from services.participants.tables import (
+    households,
+    matching_timeline,
+    participant_summary,
+    person_lookup,
 )
-from services.participants.tables import participant_summary, person_lookup
 from shared.events import Envelope
 from shared.projection import OWN_EVENTS, Apply, Projection
 from shared.settings import Settings
 
+MATCHING_FEED = "matching"
+MATCHING_TIMELINE_TYPES = {
+    "matching.job.obtained.v1": "starts_on",
+    "matching.practice_placement.started.v1": "starts_on",
+    "matching.practice_placement.ended.v1": "ends_on",
+}
+
+
+def _summary_changes(event: Any, envelope: Envelope) -> dict[str, Any] | None:
+    match event:
+        case ev.PersonalDetailsRecorded():
+            return {"sealed_details": event.sealed}
+        case ev.ParticipantSettled():
+            return {
+                "settled_on": event.settled_on,
+                "arrival_category": event.arrival_category.value,
+                "household_id": event.household_id,
+                "unaccompanied_minor": event.unaccompanied_minor,
+                "status": "settled",
+            }
+        case ev.ProgrammeStarted():
+            return {
+                "programme_id": event.programme_id,
+                "programme_kind": event.kind.value,
+                "adviser": event.adviser,
+                "programme_starts_on": event.starts_on,
+                "planned_end": event.planned_end,
+                "paused_since": None,
+                "programme_ended_on": None,
+                "completion_reason": None,
+                "outcome": None,
+                "plan_revision": 0,
+                "plan_hours_per_week": None,
+                "plan_full_time": None,
+                "follow_up_status": None,
+                "follow_up_preliminary": None,
+                "status": "in_programme",
+            }
+        case ev.ProgrammeInterrupted():
+            return {"paused_since": event.from_date, "status": "paused"}
+        case ev.ProgrammeResumed():
+            return {
+                "paused_since": None,
+                "planned_end": event.planned_end,
+                "status": "in_programme",
+            }
+        case ev.PlanRevised():
+            return {
+                "plan_revision": event.revision,
+                "plan_hours_per_week": event.hours_per_week,
+                "plan_full_time": event.full_time,
+            }
+        case ev.FollowUpConversationHeld():
+            return {
+                "last_follow_up_on": sa.func.greatest(
+                    sa.func.coalesce(participant_summary.c.last_follow_up_on, event.held_on),
+                    event.held_on,
+                )
+            }
+        case ev.ProgrammeCompleted():
+            return {
+                "programme_ended_on": event.ended_on,
+                "completion_reason": event.reason.value,
+                "outcome": event.outcome.value if event.outcome else None,
+                "paused_since": None,
+                "status": "programme_ended",
+            }
+        case ev.ProgrammeOutcomeRecorded():
+            return {"outcome": event.outcome.value}
+        case ev.FollowUpStatusRecorded():
+            return {
+                "follow_up_status": event.status.value,
+                "follow_up_preliminary": event.preliminary,
+            }
+        case ev.NorwegianTestRecorded():
+            return {
+                "norwegian": participant_summary.c.norwegian.op("||")(
+                    sa.cast({event.sub_test.value: event.level.value}, pg.JSONB)
+                )
+            }
+        case ev.ParticipantMovedOut():
+            return {"moved_out_on": event.moved_on, "status": "moved_out"}
+        case ev.ParticipantErased():
+            return {"sealed_details": None, "erased": True, "status": "erased"}
+    return None
+
 
 async def _apply_summary(conn: AsyncConnection, envelope: Envelope) -> None:
-    event = registry.decode(envelope.type_name, envelope.data)
-    table = participant_summary
-    if isinstance(event, ParticipantRegistered):
+    event = ev.registry.decode(envelope.type_name, envelope.data)
+    if isinstance(event, ev.ParticipantRegistered):
         await conn.execute(
-            pg.insert(table)
+            pg.insert(participant_summary)
             .values(
                 participant_id=event.participant_id,
                 municipality=envelope.municipality,
                 birth_year=event.birth_year,
+                gender=event.gender.value,
+                status="registered",
                 registered_at=envelope.recorded_at,
                 version=envelope.stream_version,
             )
             .on_conflict_do_nothing()
         )
-    elif isinstance(event, PersonalDetailsRecorded):
-        await conn.execute(
-            sa.update(table)
-            .where(table.c.participant_id == event.participant_id)
-            .values(sealed_details=event.sealed, version=envelope.stream_version)
-        )
-    elif isinstance(event, ParticipantSettled):
-        await conn.execute(
-            sa.update(table)
-            .where(table.c.participant_id == event.participant_id)
-            .values(
-                settled_on=event.settled_on,
-                arrival_category=event.arrival_category.value,
-                version=envelope.stream_version,
+        return
+    changes = _summary_changes(event, envelope)
+    if changes is None:
+        changes = {}
+    if isinstance(event, ev.NorwegianTestRecorded):
+        # Keep the best level per sub-test, not the latest.
+        current = await conn.scalar(
+            sa.select(participant_summary.c.norwegian).where(
+                participant_summary.c.participant_id == event.participant_id
             )
         )
+        previous = (current or {}).get(event.sub_test.value)
+        if previous is not None and _rank(previous) >= _rank(event.level.value):
+            changes = {}
+    await conn.execute(
+        sa.update(participant_summary)
+        .where(participant_summary.c.participant_id == uuid.UUID(str(envelope.stream_id)))
+        .values(**changes, version=envelope.stream_version)
+    )
+
+
+def _rank(level: str) -> int:
+    return [lvl.value for lvl in ev.NorwegianLevel].index(level)
 
 
 def _lookup_applier(settings: Settings) -> Apply:
     async def apply(conn: AsyncConnection, envelope: Envelope) -> None:
-        if envelope.type_name != PersonalDetailsRecorded.type_name:
+        if envelope.type_name == ev.ParticipantErased.type_name:
+            erased_id = uuid.UUID(envelope.data["participant_id"])
+            await conn.execute(
+                sa.delete(person_lookup).where(person_lookup.c.participant_id == erased_id)
+            )
+            await conn.execute(
+                sa.delete(matching_timeline).where(matching_timeline.c.participant_id == erased_id)
+            )
             return
-        event = registry.decode(envelope.type_name, envelope.data)
-        assert isinstance(event, PersonalDetailsRecorded)
+        if envelope.type_name != ev.PersonalDetailsRecorded.type_name:
+            return
+        event = ev.registry.decode(envelope.type_name, envelope.data)
+        assert isinstance(event, ev.PersonalDetailsRecorded)
         key = await personal_data.load_key(conn, event.participant_id)
         if key is None:
             return
         details = personal_data.unseal(key, event.participant_id, event.sealed)
         digest = personal_data.national_id_digest(settings.lookup_key, details["national_id"])
+        # Earlier numbers stay: a person found by the old D-number keeps being found.
         await conn.execute(
             pg.insert(person_lookup)
             .values(
@@ -72,19 +183,59 @@ def _lookup_applier(settings: Settings) -> Apply:
                 national_id_digest=digest,
                 participant_id=event.participant_id,
             )
-            .on_conflict_do_update(
-                index_elements=["municipality", "national_id_digest"],
-                set_={"participant_id": event.participant_id},
-            )
+            .on_conflict_do_nothing()
         )
 
     return apply
+
+
+async def _apply_households(conn: AsyncConnection, envelope: Envelope) -> None:
+    if envelope.type_name != ev.ParticipantSettled.type_name:
+        return
+    household_id = envelope.data.get("household_id")
+    if household_id is None:
+        return
+    await conn.execute(
+        pg.insert(households)
+        .values(household_id=household_id, municipality=envelope.municipality, members=1)
+        .on_conflict_do_update(
+            index_elements=["household_id"], set_={"members": households.c.members + 1}
+        )
+    )
+
+
+async def _apply_matching(conn: AsyncConnection, envelope: Envelope) -> None:
+    date_field = MATCHING_TIMELINE_TYPES.get(envelope.type_name)
+    if date_field is None:
+        return
+    data = envelope.data
+    erased = await conn.scalar(
+        sa.select(participant_summary.c.erased).where(
+            participant_summary.c.participant_id == uuid.UUID(str(data["participant_id"]))
+        )
+    )
+    if erased:
+        return
+    await conn.execute(
+        pg.insert(matching_timeline)
+        .values(
+            event_id=envelope.id,
+            participant_id=data["participant_id"],
+            municipality=envelope.municipality,
+            type=envelope.type_name,
+            occurred_on=date.fromisoformat(data[date_field]),
+            data=data,
+        )
+        .on_conflict_do_nothing()
+    )
 
 
 def projections(settings: Settings) -> list[Projection]:
     return [
         Projection("participant_summary", OWN_EVENTS, (participant_summary,), _apply_summary),
         Projection("person_lookup", OWN_EVENTS, (person_lookup,), _lookup_applier(settings)),
+        Projection("households", OWN_EVENTS, (households,), _apply_households),
+        Projection("matching_timeline", MATCHING_FEED, (matching_timeline,), _apply_matching),
     ]
 
 

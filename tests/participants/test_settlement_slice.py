@@ -12,9 +12,10 @@ from tests.support import auth, eventually, national_id, running
 
 async def test_settled_participant_is_counted_by_indicators(settings: Settings) -> None:
     headers = auth(settings)
-    async with running(participants_app(settings)) as participants, running(
-        indicators_app(settings)
-    ) as indicators:
+    async with (
+        running(participants_app(settings)) as participants,
+        running(indicators_app(settings)) as indicators,
+    ):
         registered = await participants.post(
             "/participants",
             headers=headers,

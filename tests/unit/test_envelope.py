@@ -34,7 +34,9 @@ def _envelope(data: dict[str, object]) -> Envelope:
 
 def test_official_cloudevents_sdk_parses_our_structured_json() -> None:
     settled = ParticipantSettled(
-        participant_id=uuid.uuid4(), settled_on=date(2025, 3, 1), arrival_category="asylum_reception"
+        participant_id=uuid.uuid4(),
+        settled_on=date(2025, 3, 1),
+        arrival_category="asylum_reception",
     )
     envelope = _envelope(settled.model_dump(mode="json"))
 
@@ -55,7 +57,13 @@ def test_official_cloudevents_sdk_parses_our_structured_json() -> None:
 
 
 def test_envelope_survives_a_round_trip_through_json() -> None:
-    envelope = _envelope({"participant_id": str(uuid.uuid4()), "settled_on": "2025-03-01", "arrival_category": "other"})
+    envelope = _envelope(
+        {
+            "participant_id": str(uuid.uuid4()),
+            "settled_on": "2025-03-01",
+            "arrival_category": "other",
+        }
+    )
     again = Envelope.from_json(envelope.to_json())
     assert again.id == envelope.id
     assert again.stream_version == 2
@@ -95,7 +103,12 @@ def test_an_old_event_version_is_read_as_the_current_one_through_an_upcaster() -
 
 
 def test_type_names_are_explicit_and_versioned() -> None:
-    assert parse_type_name("participants.participant.settled.v1") == ("participants", "participant", "settled", 1)
+    assert parse_type_name("participants.participant.settled.v1") == (
+        "participants",
+        "participant",
+        "settled",
+        1,
+    )
     with pytest.raises(ValueError):
         parse_type_name("services.participants.events.ParticipantSettled")
     assert ParticipantSettled.subject_suffix() == "participant.settled"
@@ -103,7 +116,14 @@ def test_type_names_are_explicit_and_versioned() -> None:
 
 def test_published_settlement_carries_no_personal_data() -> None:
     fields = set(ParticipantSettled.model_fields)
-    assert fields == {"participant_id", "settled_on", "arrival_category"}
+    assert fields == {
+        "participant_id",
+        "settled_on",
+        "arrival_category",
+        "household_id",
+        "household_size",
+        "unaccompanied_minor",
+    }
     dumped = json.dumps(ParticipantSettled.model_json_schema())
     for personal in ("name", "national_id", "birth_date"):
         assert personal not in dumped

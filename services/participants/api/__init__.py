@@ -1,0 +1,19 @@
+"""HTTP routers of the participants service, one per resource."""
+
+from services.participants.api import (
+    casework,
+    competence,
+    imports,
+    participants,
+    privacy,
+    programme,
+)
+
+ROUTERS = [
+    participants.router,
+    programme.router,
+    competence.router,
+    casework.router,
+    imports.router,
+    privacy.router,
+]

@@ -1,0 +1,340 @@
+"""Participants: registration, personal details, settlement, moving out, reading back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import EmailStr, Field, field_validator
+from sqlalchemy.ext.asyncio import AsyncConnection
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.no import fodselsnummer
+
+from services.participants import application, audit, domain, views
+from services.participants import events as ev
+from services.participants.api.common import (
+    Caseworker,
+    ChangeAccepted,
+    Command,
+    Reader,
+    decide,
+    not_in_future,
+    respond,
+    sees_personal_data,
+    today,
+)
+from shared.commands import CommandResult
+from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
+from shared.http import problem_responses
+from shared.problems import Forbidden
+
+router = APIRouter(prefix="/participants", tags=["participants"])
+
+
+def valid_national_id(value: str) -> str:
+    try:
+        return str(fodselsnummer.validate(value))
+    except StdnumError as exc:
+        raise ValueError(f"not a valid fødselsnummer or D-number ({exc.message})") from exc
+
+
+class RegisterParticipant(Command):
+    """A person to register; the national id is a fødselsnummer or a D-number."""
+
+    given_name: str = Field(min_length=1, max_length=200)
+    family_name: str = Field(min_length=1, max_length=200)
+    birth_date: date
+    national_id: str = Field(description="11 digits: fødselsnummer or D-number (first digit + 4)")
+    gender: ev.Gender = ev.Gender.unknown
+    phone: str | None = Field(default=None, max_length=40)
+    email: EmailStr | None = None
+
+    _national_id = field_validator("national_id")(classmethod(lambda cls, v: valid_national_id(v)))
+    _birth = field_validator("birth_date")(
+        classmethod(lambda cls, v: not_in_future(v, "birth_date"))
+    )
+
+
+class Registered(Command):
+    id: uuid.UUID
+    version: int
+
+
+class PersonalDetailsChange(Command):
+    """Only the fields to change. A new national id (D-number → fødselsnummer) keeps the old
+    one findable and never splits the person's history."""
+
+    given_name: str | None = Field(default=None, min_length=1, max_length=200)
+    family_name: str | None = Field(default=None, min_length=1, max_length=200)
+    birth_date: date | None = None
+    national_id: str | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    email: EmailStr | None = None
+
+    @field_validator("national_id")
+    @classmethod
+    def _nid(cls, value: str | None) -> str | None:
+        return valid_national_id(value) if value is not None else None
+
+
+class Settle(Command):
+    settled_on: date = Field(description="Date the person was settled (bosatt); not in the future")
+    arrival_category: ev.ArrivalCategory
+    household_id: uuid.UUID | None = Field(
+        default=None,
+        description="Join an existing household (family members, family reunification); a new one when left out",
+    )
+    unaccompanied_minor: bool = Field(default=False, description="Enslig mindreårig")
+
+    _settled = field_validator("settled_on")(
+        classmethod(lambda cls, v: not_in_future(v, "settled_on"))
+    )
+
+
+class Settled(ChangeAccepted):
+    settled_on: date
+    arrival_category: ev.ArrivalCategory
+    household_id: uuid.UUID
+    household_size: int
+
+
+class MoveOut(Command):
+    moved_on: date
+    to_municipality: str = Field(pattern=r"^\d{4}$", description="Kommunenummer moved to")
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Registered,
+    summary="Register a participant",
+    description="Personal details are sealed with the participant's own key; the published "
+    "`participant.registered` carries only the pseudonymous id, birth year and gender.",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def register(
+    body: RegisterParticipant,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Caseworker,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+    details = body.model_dump(mode="json", exclude={"gender"})
+
+    async def work(conn: AsyncConnection) -> CommandResult:
+        return await application.register_participant(
+            runtime, conn, metadata, details, body.birth_date, body.gender
+        )
+
+    result = await respond(runtime, request, response, principal, body, work)
+    response.headers["Location"] = f"/participants/{result['id']}"
+    return result
+
+
+@router.get(
+    "",
+    summary="Search and filter participants",
+    description="Filter by name (part of given or family name), either national id (old "
+    "D-numbers too), status, adviser, or programmes ending within N days. Analysts may filter "
+    "by status and adviser only and see no personal data.",
+    responses=problem_responses(401, 403, 422),
+)
+async def search(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    name: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
+    national_id: Annotated[str | None, Query(pattern=r"^\d{11}$")] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            pattern="^(registered|settled|in_programme|paused|programme_ended|moved_out|erased)$"
+        ),
+    ] = None,
+    adviser: Annotated[str | None, Query(max_length=200)] = None,
+    ending_within_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    personal = sees_personal_data(principal)
+    if not personal and (name or national_id):
+        raise Forbidden("Searching by name or national id needs a caseworker or manager role.")
+    filters = views.Filters(name, national_id, status, adviser, ending_within_days)
+    async with runtime.db.transaction() as conn:
+        results = await views.search(
+            conn,
+            runtime.settings,
+            principal.municipality,
+            filters,
+            today(),
+            personal,
+            limit,
+            offset,
+        )
+        if personal:
+            await audit.record_reads(
+                conn, principal, request, [uuid.UUID(r["id"]) for r in results], "search"
+            )
+    return {"count": len(results), "results": results}
+
+
+@router.get(
+    "/{participant_id}",
+    summary="A participant's current state",
+    description="Caseworkers and managers see personal data (each read is audited, with the "
+    "purpose from `X-Purpose`); analysts see pseudonymous fields only.",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_participant(
+    participant_id: uuid.UUID, request: Request, runtime: RuntimeDep, principal: Reader
+) -> dict[str, Any]:
+    personal = sees_personal_data(principal)
+    async with runtime.db.transaction() as conn:
+        view = await views.participant(conn, participant_id, principal.municipality, personal)
+        if personal:
+            await audit.record_reads(conn, principal, request, [participant_id], "read")
+    return view
+
+
+@router.patch(
+    "/{participant_id}/personal-details",
+    response_model=ChangeAccepted,
+    summary="Change personal details (with history)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def change_details(
+    participant_id: uuid.UUID,
+    body: PersonalDetailsChange,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Caseworker,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+    changes = body.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+
+    async def work(conn: AsyncConnection) -> CommandResult:
+        return await application.change_personal_details(
+            runtime, conn, metadata, participant_id, changes, expected
+        )
+
+    return await respond(runtime, request, response, principal, body, work)
+
+
+@router.post(
+    "/{participant_id}/settlement",
+    status_code=201,
+    response_model=Settled,
+    summary="Record the settlement (bosetting) in a household",
+    description="Appends `participant.settled` with the household id and size. A participant "
+    "is settled once: a second settlement answers 409.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def settle(
+    participant_id: uuid.UUID,
+    body: Settle,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Caseworker,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+
+    async def work(conn: AsyncConnection) -> CommandResult:
+        return await application.settle_participant(
+            runtime,
+            conn,
+            metadata,
+            participant_id,
+            settled_on=body.settled_on,
+            arrival_category=body.arrival_category,
+            household_id=body.household_id,
+            unaccompanied_minor=body.unaccompanied_minor,
+            today=today(),
+            expected_version=expected,
+        )
+
+    return await respond(runtime, request, response, principal, body, work)
+
+
+@router.post(
+    "/{participant_id}/move-out",
+    status_code=201,
+    response_model=ChangeAccepted,
+    summary="Transfer: the participant moved to another municipality",
+    description="Ends a running programme with outcome `moved_municipality` and publishes "
+    "`participant.moved_out`.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def move_out(
+    participant_id: uuid.UUID,
+    body: MoveOut,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Caseworker,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await decide(
+        runtime,
+        request,
+        response,
+        principal,
+        participant_id,
+        body,
+        lambda state: domain.move_out(
+            state, body.moved_on, body.to_municipality, principal.municipality
+        ),
+        expected,
+    )
+
+
+@router.get(
+    "/{participant_id}/timeline",
+    summary="Everything that happened, in plain words",
+    description="The participant's own events plus jobs and practice placements from the "
+    "matching service. Notes are shown to caseworkers and managers only (audited).",
+    responses=problem_responses(401, 403, 404),
+)
+async def timeline(
+    participant_id: uuid.UUID, request: Request, runtime: RuntimeDep, principal: Reader
+) -> dict[str, Any]:
+    personal = sees_personal_data(principal)
+    async with runtime.db.transaction() as conn:
+        entries = await views.timeline(
+            conn, runtime.store, participant_id, principal.municipality, personal
+        )
+        if personal:
+            await audit.record_reads(conn, principal, request, [participant_id], "timeline")
+    return {"participant_id": str(participant_id), "entries": entries}
+
+
+@router.get(
+    "/{participant_id}/plans",
+    summary="The current and past individual plans (every revision)",
+    responses=problem_responses(401, 403, 404),
+)
+async def plans(
+    participant_id: uuid.UUID, request: Request, runtime: RuntimeDep, principal: Reader
+) -> dict[str, Any]:
+    personal = sees_personal_data(principal)
+    async with runtime.db.transaction() as conn:
+        revisions = await views.plans(
+            conn, runtime.store, participant_id, principal.municipality, personal
+        )
+        if personal:
+            await audit.record_reads(conn, principal, request, [participant_id], "plans")
+    return {
+        "participant_id": str(participant_id),
+        "current": revisions[-1] if revisions else None,
+        "revisions": revisions,
+    }

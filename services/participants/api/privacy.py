@@ -1,0 +1,63 @@
+"""Erasure and the audit log (privacy officer)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.participants import application, audit
+from services.participants.api.common import PrivacyOfficer, respond
+from shared.commands import CommandResult
+from shared.deps import IdempotencyKeyHeader, RuntimeDep
+from shared.http import problem_responses
+from shared.problems import NotFound
+
+router = APIRouter(tags=["privacy"])
+
+
+@router.delete(
+    "/participants/{participant_id}/personal-data",
+    summary="Erase a participant's personal data",
+    description="Destroys the participant's key: every sealed copy in the event store and the "
+    "read models becomes unreadable, lookups by national id are removed, and "
+    "`participant.erased` is published so other services forget what they hold. Pseudonymous "
+    "facts (dates, categories) stay for statistics.",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def erase(
+    participant_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: PrivacyOfficer,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+
+    async def work(conn: AsyncConnection) -> CommandResult:
+        return await application.erase(runtime, conn, metadata, participant_id)
+
+    return await respond(runtime, request, response, principal, None, work)
+
+
+@router.get(
+    "/participants/{participant_id}/audit",
+    summary="Who read this participant's personal data, when and why",
+    responses=problem_responses(401, 403, 404),
+)
+async def audit_trail(
+    participant_id: uuid.UUID, runtime: RuntimeDep, principal: PrivacyOfficer
+) -> dict[str, Any]:
+    async with runtime.db.connect() as conn:
+        if (
+            await runtime.store.stream_municipality(conn, str(participant_id))
+            != principal.municipality
+        ):
+            raise NotFound(
+                f"No participant {participant_id} in municipality {principal.municipality}."
+            )
+        reads = await audit.reads_of(conn, participant_id, principal.municipality)
+    return {"participant_id": str(participant_id), "count": len(reads), "reads": reads}

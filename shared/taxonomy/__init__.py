@@ -1,0 +1,50 @@
+"""ESCO skills and ISCO-08 / STYRK-08 occupation codes shipped with the kit.
+
+Loaded on first use (not at import) and cached for the life of the process.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    skills: dict[str, str]
+    """ESCO skill URI -> preferred label."""
+    isco_groups: dict[str, str]
+    """ISCO-08 code (1-4 digits) -> label."""
+    styrk_titles: dict[str, str]
+    """STYRK-08 four-digit code -> Norwegian title."""
+
+    def is_occupation(self, code: str) -> bool:
+        """A four-digit ISCO-08 unit group or STYRK-08 code."""
+        return len(code) == 4 and (code in self.isco_groups or code in self.styrk_titles)
+
+    def occupation_label(self, code: str, lang: str = "nb") -> str | None:
+        if lang == "nb" and code in self.styrk_titles:
+            return self.styrk_titles[code]
+        return self.isco_groups.get(code) or self.styrk_titles.get(code)
+
+    def unknown_skills(self, uris: list[str] | tuple[str, ...]) -> list[str]:
+        return [uri for uri in uris if uri not in self.skills]
+
+    def unknown_occupations(self, codes: list[str] | tuple[str, ...]) -> list[str]:
+        return [code for code in codes if not self.is_occupation(code)]
+
+
+@cache
+def taxonomy() -> Taxonomy:
+    """The shipped taxonomy (read once per process)."""
+    base = resources.files(__name__)
+    with (base / "esco_skills.csv").open(encoding="utf-8", newline="") as f:
+        skills = {row["uri"]: row["label"] for row in csv.DictReader(f)}
+    with (base / "isco08_groups.csv").open(encoding="utf-8", newline="") as f:
+        isco = {row["code"]: row["label"] for row in csv.DictReader(f)}
+    with (base / "styrk08.csv").open(encoding="utf-8", newline="") as f:
+        styrk = {row["Styrk code"]: row["Styrk description"] for row in csv.DictReader(f, delimiter=";")}
+    styrk.pop("0000", None)
+    return Taxonomy(skills, isco, styrk)

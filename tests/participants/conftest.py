@@ -1,0 +1,37 @@
+"""Fixtures for the participants service tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+
+from services.participants.app import create_app
+from shared.settings import Settings
+from tests.support import auth, national_id, running
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(create_app(settings)) as http:
+        yield http
+
+
+@pytest.fixture
+def caseworker(settings: Settings) -> dict[str, str]:
+    return auth(settings, ["caseworker"])
+
+
+def person(
+    birth: date = date(1991, 6, 14), *, d_number: bool = False, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "given_name": "Amina",
+        "family_name": "Haile",
+        "birth_date": birth.isoformat(),
+        "national_id": national_id(birth, d_number=d_number),
+        **extra,
+    }

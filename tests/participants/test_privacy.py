@@ -1,0 +1,164 @@
+"""Erasure by crypto-shredding, and the audit log of personal-data reads."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import asyncpg
+import httpx
+
+from shared.cli import service_projections
+from shared.db import Database
+from shared.replay import rebuild
+from shared.settings import Settings
+from tests.participants.conftest import person
+from tests.support import auth, eventually, national_id, stream_messages
+
+SECRETS = ("Zerihun", "Tesfamariam", "allergic to cats", "Amharic poetry")
+
+
+async def _database_text(settings: Settings) -> str:
+    """Every row of every table of the participants database, as text."""
+    conn = await asyncpg.connect(settings.service_database_url("participants", driver="postgresql"))
+    try:
+        tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        dumps = []
+        for table in tables:
+            rows = await conn.fetch(f'SELECT t::text AS row FROM "{table["tablename"]}" t')
+            dumps += [row["row"] for row in rows]
+        return "\n".join(dumps)
+    finally:
+        await conn.close()
+
+
+async def test_erasure_leaves_no_readable_personal_data_anywhere(
+    client: httpx.AsyncClient, caseworker: dict[str, str], settings: Settings
+) -> None:
+    birth = date(1979, 5, 17)
+    nid = national_id(birth)
+    created = await client.post(
+        "/participants",
+        headers=caseworker,
+        json=person(birth)
+        | {"given_name": "Zerihun", "family_name": "Tesfamariam", "national_id": nid},
+    )
+    pid = created.json()["id"]
+    await client.post(
+        f"/participants/{pid}/settlement",
+        headers=caseworker,
+        json={"settled_on": "2024-04-02", "arrival_category": "asylum_reception"},
+    )
+    await client.post(
+        f"/participants/{pid}/follow-ups",
+        headers=caseworker,
+        json={"held_on": "2024-05-01", "adviser": "adviser-1", "note": "He is allergic to cats"},
+    )
+    await client.put(
+        f"/participants/{pid}/competence-profile",
+        headers=caseworker,
+        json={"free_text_skills": ["Amharic poetry"], "consent": {"skills": True}},
+    )
+    before = (await client.get(f"/participants/{pid}", headers=caseworker)).json()
+    assert before["personal_data"]["given_name"] == "Zerihun"
+    dump = await _database_text(settings)
+    assert not any(secret in dump for secret in SECRETS), "personal data must be sealed at rest"
+
+    officer = auth(settings, ["privacy_officer"])
+    assert (
+        await client.delete(f"/participants/{pid}/personal-data", headers=caseworker)
+    ).status_code == 403
+    erased = await client.delete(f"/participants/{pid}/personal-data", headers=officer)
+    assert erased.status_code == 200, erased.text
+    assert (
+        await client.delete(f"/participants/{pid}/personal-data", headers=officer)
+    ).status_code == 409
+
+    after = (await client.get(f"/participants/{pid}", headers=caseworker)).json()
+    assert after["erased"] is True and after["status"] == "erased"
+    assert after["personal_data"] is None
+    assert after["settled_on"] == "2024-04-02"  # pseudonymous facts stay for statistics
+    assert (await client.get(f"/participants?national_id={nid}", headers=caseworker)).json()[
+        "count"
+    ] == 0
+    assert (await client.get("/participants?name=zerihun", headers=caseworker)).json()["count"] == 0
+    timeline = (await client.get(f"/participants/{pid}/timeline", headers=caseworker)).json()[
+        "entries"
+    ]
+    assert all("note" not in e.get("details", {}) or e["details"]["note"] is None for e in timeline)
+    assert timeline[-1]["text"] == "Personal data erased"
+    assert (
+        await client.get(f"/participants/{pid}/competence-profile", headers=caseworker)
+    ).status_code == 409
+    refused = await client.post(
+        f"/participants/{pid}/follow-ups",
+        headers=caseworker,
+        json={"held_on": "2024-06-01", "adviser": "a"},
+    )
+    assert refused.status_code == 409
+
+    conn = await asyncpg.connect(settings.service_database_url("participants", driver="postgresql"))
+    try:
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM participant_keys WHERE participant_id = $1", pid
+            )
+            == 0
+        )
+        assert (
+            await conn.fetchval("SELECT count(*) FROM person_lookup WHERE participant_id = $1", pid)
+            == 0
+        )
+        sealed = await conn.fetchval(
+            "SELECT sealed_details FROM participant_summary WHERE participant_id = $1", pid
+        )
+        assert sealed is None
+    finally:
+        await conn.close()
+
+    projections, store = service_projections("participants", settings)
+    db = Database.for_service(settings, "participants", pool_size=1)
+    try:
+        for projection in projections:
+            await rebuild(db, store, projection)
+    finally:
+        await db.dispose()
+    replayed = (await client.get(f"/participants/{pid}", headers=caseworker)).json()
+    assert replayed["erased"] is True and replayed["personal_data"] is None
+    assert (await client.get(f"/participants?national_id={nid}", headers=caseworker)).json()[
+        "count"
+    ] == 0
+
+    async def erased_published() -> bool:
+        messages = await stream_messages(settings, "participants")
+        return any(
+            m["type"].endswith("participant.erased.v1") and m["data"]["participant_id"] == pid
+            for m in messages
+        )
+
+    await eventually(erased_published)
+
+
+async def test_every_personal_data_read_is_audited_with_its_purpose(
+    client: httpx.AsyncClient, caseworker: dict[str, str], settings: Settings
+) -> None:
+    created = await client.post("/participants", headers=caseworker, json=person())
+    pid = created.json()["id"]
+    purpose = {"X-Purpose": "weekly follow-up"}
+    await client.get(f"/participants/{pid}", headers=caseworker | purpose)
+    await client.get(f"/participants/{pid}/timeline", headers=caseworker)
+    await client.get("/participants?name=amina", headers=caseworker)
+    await client.get(
+        f"/participants/{pid}", headers=auth(settings, ["analyst"])
+    )  # no personal data: no row
+
+    trail = await client.get(
+        f"/participants/{pid}/audit", headers=auth(settings, ["privacy_officer"])
+    )
+    assert trail.status_code == 200
+    reads = trail.json()["reads"]
+    assert [r["action"] for r in reads] == ["read", "timeline", "search"]
+    assert reads[0]["purpose"] == "weekly follow-up"
+    assert reads[0]["actor"] == "tester" and reads[0]["roles"] == ["caseworker"]
+    assert (await client.get(f"/participants/{pid}/audit", headers=caseworker)).status_code == 403
+    other = auth(settings, ["privacy_officer"], municipality="4601")
+    assert (await client.get(f"/participants/{pid}/audit", headers=other)).status_code == 404
