@@ -77,7 +77,8 @@ async def _drop_databases(server_url: str, prefix: str) -> None:
     conn = await asyncpg.connect(server_url)
     try:
         names = await conn.fetch(
-            "SELECT datname FROM pg_database WHERE datname LIKE $1", prefix.replace("_", r"\_") + "%"
+            "SELECT datname FROM pg_database WHERE datname LIKE $1",
+            prefix.replace("_", r"\_") + "%",
         )
         for row in names:
             await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')

@@ -106,7 +106,9 @@ async def test_tokens_are_required_checked_and_scoped(settings: Settings) -> Non
             "not-the-development-key-but-long-enough-for-hs256",
             algorithm="HS256",
         )
-        bad = await client.post("/participants", headers={"Authorization": f"Bearer {forged}"}, json=PERSON)
+        bad = await client.post(
+            "/participants", headers={"Authorization": f"Bearer {forged}"}, json=PERSON
+        )
         assert bad.status_code == 401
 
         expired = jwt.encode(
@@ -121,11 +123,15 @@ async def test_tokens_are_required_checked_and_scoped(settings: Settings) -> Non
             settings.jwt_secret,
             algorithm="HS256",
         )
-        old = await client.post("/participants", headers={"Authorization": f"Bearer {expired}"}, json=PERSON)
+        old = await client.post(
+            "/participants", headers={"Authorization": f"Bearer {expired}"}, json=PERSON
+        )
         assert old.status_code == 401
         assert "expired" in old.json()["detail"]
 
-        analyst = await client.post("/participants", headers=auth(settings, ["analyst"]), json=PERSON)
+        analyst = await client.post(
+            "/participants", headers=auth(settings, ["analyst"]), json=PERSON
+        )
         assert analyst.status_code == 403
 
         created = await client.post("/participants", headers=auth(settings), json=PERSON)
@@ -178,7 +184,10 @@ async def test_health_readiness_metrics_and_docs_need_no_token(settings: Setting
         await client.post("/participants", headers=auth(settings), json=PERSON)
         metrics = (await client.get("/metrics")).text
         assert "veiviser_http_request_duration_seconds_bucket" in metrics
-        assert 'veiviser_events_appended_total{service="participants",type="participants.participant.registered.v1"} 1.0' in metrics
+        assert (
+            'veiviser_events_appended_total{service="participants",type="participants.participant.registered.v1"} 1.0'
+            in metrics
+        )
         assert "veiviser_outbox_backlog" in metrics
         openapi = (await client.get("/openapi.json")).json()
         assert "/participants/{participant_id}/settlement" in openapi["paths"]
@@ -198,7 +207,10 @@ async def test_correlation_id_travels_from_request_to_event_to_consumer_log(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     debug = settings.model_copy(update={"log_level": "DEBUG"})
-    async with running(participants_app(debug)) as participants, running(indicators_app(debug)) as indicators:
+    async with (
+        running(participants_app(debug)) as participants,
+        running(indicators_app(debug)) as indicators,
+    ):
         headers = {**auth(settings), "X-Correlation-ID": "trace-4711"}
         created = await participants.post("/participants", headers=headers, json=PERSON)
         assert created.headers["x-correlation-id"] == "trace-4711"
@@ -215,13 +227,19 @@ async def test_correlation_id_travels_from_request_to_event_to_consumer_log(
         await eventually(counted)
     conn = await asyncpg.connect(settings.service_database_url("indicators", driver="postgresql"))
     try:
-        payload = await conn.fetchval("SELECT payload FROM received_events WHERE type LIKE '%settled.v1'")
+        payload = await conn.fetchval(
+            "SELECT payload FROM received_events WHERE type LIKE '%settled.v1'"
+        )
     finally:
         await conn.close()
     assert json.loads(payload)["correlationid"] == "trace-4711"
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
     consumer_lines = [
-        line for line in lines if line.get("service") == "indicators" and line.get("event") == "consumer.applied"
+        line
+        for line in lines
+        if line.get("service") == "indicators" and line.get("event") == "consumer.applied"
     ]
     assert any(line.get("correlation_id") == "trace-4711" for line in consumer_lines)
     everything = json.dumps(lines)
