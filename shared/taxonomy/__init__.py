@@ -6,6 +6,7 @@ Loaded on first use (not at import) and cached for the life of the process.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -36,15 +37,16 @@ class Taxonomy:
         return [code for code in codes if not self.is_occupation(code)]
 
 
+def _rows(name: str, delimiter: str) -> list[dict[str, str]]:
+    text = (resources.files(__name__) / name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
+
+
 @cache
 def taxonomy() -> Taxonomy:
     """The shipped taxonomy (read once per process)."""
-    base = resources.files(__name__)
-    with (base / "esco_skills.csv").open(encoding="utf-8", newline="") as f:
-        skills = {row["uri"]: row["label"] for row in csv.DictReader(f)}
-    with (base / "isco08_groups.csv").open(encoding="utf-8", newline="") as f:
-        isco = {row["code"]: row["label"] for row in csv.DictReader(f)}
-    with (base / "styrk08.csv").open(encoding="utf-8", newline="") as f:
-        styrk = {row["Styrk code"]: row["Styrk description"] for row in csv.DictReader(f, delimiter=";")}
+    skills = {row["uri"]: row["label"] for row in _rows("esco_skills.csv", ",")}
+    isco = {row["code"]: row["label"] for row in _rows("isco08_groups.csv", ",")}
+    styrk = {row["Styrk code"]: row["Styrk description"] for row in _rows("styrk08.csv", ";")}
     styrk.pop("0000", None)
     return Taxonomy(skills, isco, styrk)

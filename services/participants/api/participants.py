@@ -37,7 +37,7 @@ def valid_national_id(value: str) -> str:
     try:
         return str(fodselsnummer.validate(value))
     except StdnumError as exc:
-        raise ValueError(f"not a valid fødselsnummer or D-number ({exc.message})") from exc
+        raise ValueError(f"not a valid fødselsnummer or D-number ({exc})") from exc
 
 
 class RegisterParticipant(Command):
