@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy import stack
+from deploy import embedded, stack
 from deploy.embedded import free_port
 from deploy.stack import PreflightError, preflight, run, service_port_variable
 from shared.settings import SERVICES
@@ -126,8 +126,8 @@ def test_run_refuses_with_exit_2_and_starts_nothing(
 
         return starter
 
-    monkeypatch.setattr(stack.EmbeddedPostgres, "start", record("postgres"))
-    monkeypatch.setattr(stack.EmbeddedNats, "start", record("nats"))
+    monkeypatch.setattr(embedded.EmbeddedPostgres, "start", record("postgres"))
+    monkeypatch.setattr(embedded.EmbeddedNats, "start", record("nats"))
     monkeypatch.setattr(stack, "_start_service", record("service"))
     monkeypatch.setenv("VEIVISER_PARTICIPANTS_PORT", str(taken_port))
 

