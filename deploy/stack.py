@@ -437,7 +437,7 @@ def _banner(
         "",
         "Try:",
         "",
-        f'  curl -H "Authorization: Bearer $VEIVISER_TOKEN" {first.url}/openapi.json',
+        f'  curl -H "Authorization: Bearer $VEIVISER_TOKEN" "{first.url}/deadlines"',
         "",
         "Ctrl-C stops everything.",
         "",
