@@ -1,15 +1,26 @@
-"""Wiring of the housing service (uvicorn: ``services.housing.app:create_app``).
-
-It serves health, readiness and metrics only until its domain lands.
-"""
+"""Wiring of the housing service (uvicorn: ``services.housing.app:create_app``)."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.housing.api import ROUTERS
 from services.housing.events import registry
-from shared.service import ServiceDefinition, build_app
+from services.housing.projections import PARTICIPANTS_FEED, PROJECTIONS
+from shared.service import Feed, ServiceDefinition, build_app
 from shared.settings import Settings
+
+TAGS = (
+    {"name": "dwellings", "description": "The rental stock, cost-covering rent, suggestions"},
+    {"name": "settings", "description": "Municipality settings with history (rent rates)"},
+    {"name": "waiting list", "description": "Applications and the waiting list"},
+    {"name": "placements", "description": "Allocation, moving out, evictions"},
+    {"name": "rent to own", "description": "Leie til eie"},
+    {"name": "start loans", "description": "Husbanken start loans (startlån)"},
+    {"name": "households", "description": "A household's housing history"},
+    {"name": "economy", "description": "Owning vs renting over the years"},
+    {"name": "reports", "description": "MRS housing measures"},
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -17,8 +28,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ServiceDefinition(
             name="housing",
             title="Veiviser — housing",
-            description="Housing service (domain not yet built).",
+            description="Municipal dwellings, the waiting list, ranked allocation, and the "
+            "housing career from renting to owning (rent-to-own, start loans). Households come "
+            "from the participants service's settlement events. Every change is an event; "
+            "published events carry pseudonymous household and dwelling ids, dates, categories, "
+            "sizes and amounts only.",
             registry=registry,
+            routers=ROUTERS,
+            projections=PROJECTIONS,
+            feeds=[Feed(PARTICIPANTS_FEED, "participants")],
+            openapi_tags=TAGS,
         ),
         settings,
     )

@@ -1,7 +1,326 @@
-"""Events of the housing service."""
+"""Events of the housing service.
+
+Published events are the public contract (CloudEvents type ``no.veiviser.<type_name>``).
+They carry household and dwelling ids (pseudonymous), dates, categories, sizes and
+amounts — never addresses, names, members' ages or accessibility needs (health).
+Those travel only in unpublished events.
+
+Units: amounts are whole Norwegian kroner (``int``); areas are m² and rates are
+percent per year as JSON numbers with at most three decimals, which the service
+turns into exact decimals (``Decimal(str(x))``) before any computation.
+"""
 
 from __future__ import annotations
 
-from shared.events import EventRegistry
+import uuid
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from shared.events import Event, EventRegistry
 
 registry = EventRegistry()
+
+
+class Ownership(StrEnum):
+    municipal = "municipal"
+    leased_from_private_owner = "leased_from_private_owner"
+    private_with_municipal_guarantee = "private_with_municipal_guarantee"
+
+
+class Standard(StrEnum):
+    """The dwelling's standard; with its size it sets the FDV part of the rent."""
+
+    low = "low"
+    normal = "normal"
+    high = "high"
+
+
+class DwellingStatus(StrEnum):
+    vacant = "vacant"
+    occupied = "occupied"
+    under_renovation = "under_renovation"
+    sold = "sold"
+
+
+class ChangeCause(StrEnum):
+    """Why a dwelling changed: an officer's edit or a step in a household's housing career."""
+
+    edited = "edited"
+    placement_started = "placement_started"
+    placement_ended = "placement_ended"
+    sold_to_tenant = "sold_to_tenant"
+
+
+class Urgency(StrEnum):
+    acute = "acute"
+    high = "high"
+    normal = "normal"
+
+
+class Decision(StrEnum):
+    accepted = "accepted"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+class EndReason(StrEnum):
+    private_rental = "private_rental"
+    bought_home = "bought_home"
+    moved_municipality = "moved_municipality"
+    eviction = "eviction"
+    death = "death"
+    other = "other"
+
+
+class EvictionGrounds(StrEnum):
+    """Grounds for an eviction (husleieloven § 9-9 / tvangsfullbyrdelsesloven § 13-2)."""
+
+    rent_arrears = "rent_arrears"
+    breach_of_tenancy = "breach_of_tenancy"
+    damage_or_neglect = "damage_or_neglect"
+    violence_or_threats = "violence_or_threats"
+    other = "other"
+
+
+class OwnershipRoute(StrEnum):
+    rent_to_own = "rent_to_own"
+    start_loan = "start_loan"
+
+
+class RateKind(StrEnum):
+    fixed = "fixed"
+    floating = "floating"
+
+
+# -- dwellings ---------------------------------------------------------------------------
+
+
+@registry.register
+class DwellingRegistered(Event):
+    """A dwelling joined the municipality's rental stock."""
+
+    type_name: ClassVar[str] = "housing.dwelling.registered.v1"
+    dwelling_id: uuid.UUID
+    district: str = Field(description="District (bydel/område) code or name")
+    rooms: int = Field(ge=1, description="Rooms excluding kitchen and bathroom")
+    size_m2: float = Field(gt=0, description="Usable area (P-rom/BRA) in m²")
+    floor: int = Field(description="0 = ground floor")
+    has_lift: bool
+    accessible: bool = Field(description="Wheelchair accessible (universell utforming)")
+    ownership: Ownership
+    standard: Standard
+    status: DwellingStatus
+    valuation: int | None = Field(default=None, ge=0, description="Valuation in NOK")
+    registered_on: date
+
+
+@registry.register
+class DwellingAddressRecorded(Event):
+    """The dwelling's street address; never published (with a placement it locates a household)."""
+
+    type_name: ClassVar[str] = "housing.dwelling.address_recorded.v1"
+    published: ClassVar[bool] = False
+    dwelling_id: uuid.UUID
+    address: str
+
+
+@registry.register
+class DwellingChanged(Event):
+    """Some of the dwelling's attributes or its status changed; null means unchanged."""
+
+    type_name: ClassVar[str] = "housing.dwelling.changed.v1"
+    dwelling_id: uuid.UUID
+    changed_on: date
+    cause: ChangeCause
+    placement_id: uuid.UUID | None = Field(
+        default=None, description="The placement that started or ended, when that caused it"
+    )
+    district: str | None = None
+    rooms: int | None = Field(default=None, ge=1)
+    size_m2: float | None = Field(default=None, gt=0)
+    floor: int | None = None
+    has_lift: bool | None = None
+    accessible: bool | None = None
+    ownership: Ownership | None = None
+    standard: Standard | None = None
+    status: DwellingStatus | None = None
+    valuation: int | None = Field(default=None, ge=0)
+
+
+# -- waiting list --------------------------------------------------------------------------
+
+
+@registry.register
+class HousingApplicationReceived(Event):
+    """A household applied for a municipal dwelling."""
+
+    type_name: ClassVar[str] = "housing.housing_application.received.v1"
+    application_id: uuid.UUID
+    household_id: uuid.UUID
+    household_size: int = Field(ge=1)
+    received_on: date
+    urgency: Urgency
+
+
+@registry.register
+class HousingApplicationNeedsRecorded(Event):
+    """Members' ages, accessibility needs and district wishes: never published (health data)."""
+
+    type_name: ClassVar[str] = "housing.housing_application.needs_recorded.v1"
+    published: ClassVar[bool] = False
+    application_id: uuid.UUID
+    household_id: uuid.UUID
+    member_ages: tuple[int, ...] = ()
+    needs_wheelchair_access: bool = False
+    needs_step_free: bool = False
+    district_wishes: tuple[str, ...] = ()
+
+
+@registry.register
+class HousingApplicationDecided(Event):
+    """The application was accepted (onto the waiting list), rejected, or withdrawn."""
+
+    type_name: ClassVar[str] = "housing.housing_application.decided.v1"
+    application_id: uuid.UUID
+    household_id: uuid.UUID
+    decision: Decision
+    decided_on: date
+
+
+# -- placements ------------------------------------------------------------------------------
+
+
+@registry.register
+class PlacementStarted(Event):
+    """A household moved into a municipal dwelling (allocation from the waiting list)."""
+
+    type_name: ClassVar[str] = "housing.placement.started.v1"
+    placement_id: uuid.UUID
+    household_id: uuid.UUID
+    dwelling_id: uuid.UUID
+    starts_on: date
+    application_id: uuid.UUID
+    household_size: int = Field(ge=1)
+
+
+@registry.register
+class PlacementEnded(Event):
+    """A household left a municipal dwelling, with the reason."""
+
+    type_name: ClassVar[str] = "housing.placement.ended.v1"
+    placement_id: uuid.UUID
+    household_id: uuid.UUID
+    dwelling_id: uuid.UUID
+    ends_on: date
+    reason: EndReason
+
+
+@registry.register
+class EvictionRecorded(Event):
+    """A household was evicted from a municipal dwelling (the placement ends the same day)."""
+
+    type_name: ClassVar[str] = "housing.eviction.recorded.v1"
+    placement_id: uuid.UUID
+    household_id: uuid.UUID
+    dwelling_id: uuid.UUID
+    evicted_on: date
+    grounds: EvictionGrounds
+
+
+# -- from rent to own ------------------------------------------------------------------------
+
+
+@registry.register
+class RentToOwnAgreed(Event):
+    """Leie til eie: the tenant household will buy its municipal dwelling after a rent period."""
+
+    type_name: ClassVar[str] = "housing.rent_to_own.agreed.v1"
+    agreement_id: uuid.UUID
+    household_id: uuid.UUID
+    dwelling_id: uuid.UUID
+    placement_id: uuid.UUID
+    agreed_on: date
+    rent_period_years: int = Field(ge=1)
+    price: int = Field(gt=0, description="Purchase price in NOK (the valuation when agreed)")
+    purchase_from: date = Field(description="Earliest completion: agreed_on + rent period")
+
+
+@registry.register
+class StartLoanApplied(Event):
+    """A start-loan application with the household's income: never published (finances)."""
+
+    type_name: ClassVar[str] = "housing.start_loan.applied.v1"
+    published: ClassVar[bool] = False
+    loan_id: uuid.UUID
+    household_id: uuid.UUID
+    applied_on: date
+    purchase_price: int = Field(gt=0)
+    requested_amount: int = Field(ge=0)
+    employment_income: int = Field(ge=0)
+    introduction_benefit: int = Field(ge=0)
+    other_income: int = Field(ge=0)
+
+
+@registry.register
+class StartLoanDecided(Event):
+    """Husbanken start loan (startlån) decided: loan, grant (tilskudd) and terms."""
+
+    type_name: ClassVar[str] = "housing.start_loan.decided.v1"
+    loan_id: uuid.UUID
+    household_id: uuid.UUID
+    decided_on: date
+    approved: bool
+    loan_amount: int = Field(ge=0, description="NOK")
+    grant_amount: int = Field(ge=0, description="Tilskudd, NOK")
+    rate_kind: RateKind | None = None
+    interest_rate_percent: float | None = Field(default=None, ge=0)
+    interest_only_years: int = Field(default=0, ge=0)
+    term_years: int | None = Field(default=None, ge=1)
+
+
+@registry.register
+class StartLoanDisbursed(Event):
+    """The approved start loan (and grant) was paid out."""
+
+    type_name: ClassVar[str] = "housing.start_loan.disbursed.v1"
+    loan_id: uuid.UUID
+    household_id: uuid.UUID
+    disbursed_on: date
+    loan_amount: int = Field(ge=0)
+    grant_amount: int = Field(ge=0)
+
+
+@registry.register
+class HouseholdBecameOwner(Event):
+    """The household bought its home: the end of the housing career from rent to own."""
+
+    type_name: ClassVar[str] = "housing.household.became_owner.v1"
+    household_id: uuid.UUID
+    became_owner_on: date
+    route: OwnershipRoute
+    dwelling_id: uuid.UUID | None = Field(
+        default=None, description="The municipal dwelling bought, if it was one"
+    )
+    price: int = Field(gt=0, description="NOK")
+    agreement_id: uuid.UUID | None = None
+    loan_id: uuid.UUID | None = None
+
+
+# -- municipality settings --------------------------------------------------------------------
+
+
+@registry.register
+class RentRatesSet(Event):
+    """The municipality's cost-covering rent rates, in force from ``valid_from``."""
+
+    type_name: ClassVar[str] = "housing.rent_rates.set.v1"
+    published: ClassVar[bool] = False
+    valid_from: date
+    fdv_per_m2_year_low: float = Field(ge=0)
+    fdv_per_m2_year_normal: float = Field(ge=0)
+    fdv_per_m2_year_high: float = Field(ge=0)
+    government_bond_rate_percent: float = Field(ge=0)
+    capital_markup_points: float = Field(default=2.0, ge=0)

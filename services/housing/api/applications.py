@@ -1,0 +1,265 @@
+"""Housing applications and the waiting list (now, at any past day, month by month)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
+
+from services.housing import application, queries
+from services.housing.api.common import Body, Officer, PastDate, Reader, run_command, today
+from services.housing.api.schemas import ApplicationOut, MonthEndsOut, WaitingListOut
+from services.housing.events import Decision, Urgency
+from shared.deps import IdempotencyKeyHeader, RuntimeDep
+from shared.http import problem_responses
+from shared.problems import InvalidInput, field_error
+
+router = APIRouter(prefix="/housing", tags=["waiting list"])
+
+MAX_MONTHS = 240
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class ReceiveApplication(Body):
+    household_id: uuid.UUID = Field(description="The household id from participant.settled")
+    household_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=30,
+        description="Persons the dwelling is for; default: the ages given, else the settled size",
+    )
+    member_ages: list[Annotated[int, Field(ge=0, le=120)]] = Field(
+        default_factory=list, max_length=30, description="One age per member (not published)"
+    )
+    needs_wheelchair_access: bool = Field(default=False, description="Not published")
+    needs_step_free: bool = Field(default=False, description="Not published")
+    district_wishes: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=10
+    )
+    urgency: Urgency = Urgency.normal
+    received_on: PastDate = Field(default_factory=today)
+
+
+class DecideApplication(Body):
+    decision: Literal["accepted", "rejected"]
+    decided_on: PastDate = Field(default_factory=today)
+
+
+class Withdraw(Body):
+    withdrawn_on: PastDate = Field(default_factory=today)
+
+
+@router.post(
+    "/applications",
+    status_code=201,
+    response_model=ApplicationOut,
+    summary="Register a household's application for a municipal dwelling",
+    description="The household must be known from its settlement (`participant.settled`), and "
+    "may have one open (pending or accepted) application at a time (409 otherwise). Publishes "
+    "`housing_application.received` (size, date, urgency); ages, access needs and district "
+    "wishes stay in an unpublished event. The household waits from `received_on`.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def receive(
+    body: ReceiveApplication,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Officer,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    result = await run_command(
+        runtime,
+        request,
+        response,
+        principal,
+        body,
+        lambda conn, metadata: application.receive_application(
+            runtime,
+            conn,
+            metadata,
+            household_id=body.household_id,
+            household_size=body.household_size,
+            member_ages=tuple(body.member_ages),
+            needs_wheelchair_access=body.needs_wheelchair_access,
+            needs_step_free=body.needs_step_free,
+            district_wishes=tuple(body.district_wishes),
+            urgency=body.urgency,
+            received_on=body.received_on,
+        ),
+    )
+    response.headers["Location"] = f"/housing/applications/{result['application_id']}"
+    return result
+
+
+@router.get(
+    "/applications/{application_id}",
+    response_model=ApplicationOut,
+    summary="One application",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_application(
+    application_id: uuid.UUID, runtime: RuntimeDep, principal: Officer
+) -> dict[str, Any]:
+    async with runtime.db.connect() as conn:
+        return await queries.application_view(conn, application_id, principal.municipality)
+
+
+@router.post(
+    "/applications/{application_id}/decision",
+    response_model=ApplicationOut,
+    summary="Accept (onto the waiting list) or reject a pending application",
+    description="Publishes `housing_application.decided`. A decision is made once (409).",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def decide(
+    application_id: uuid.UUID,
+    body: DecideApplication,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Officer,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await run_command(
+        runtime,
+        request,
+        response,
+        principal,
+        body,
+        lambda conn, metadata: application.decide_application(
+            runtime,
+            conn,
+            metadata,
+            application_id,
+            decision=Decision(body.decision),
+            decided_on=body.decided_on,
+        ),
+    )
+
+
+@router.post(
+    "/applications/{application_id}/withdrawal",
+    response_model=ApplicationOut,
+    summary="The household withdraws its pending or accepted application",
+    description="Publishes `housing_application.decided` with decision `withdrawn`.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def withdraw(
+    application_id: uuid.UUID,
+    body: Withdraw,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Officer,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await run_command(
+        runtime,
+        request,
+        response,
+        principal,
+        body,
+        lambda conn, metadata: application.decide_application(
+            runtime,
+            conn,
+            metadata,
+            application_id,
+            decision=Decision.withdrawn,
+            decided_on=body.withdrawn_on,
+        ),
+    )
+
+
+@router.get(
+    "/waiting-list",
+    response_model=WaitingListOut,
+    summary="The waiting list in priority order, now or at the end of any past day",
+    description="A household waits from the day its application is received until it is "
+    "rejected, withdraws, or moves in (those days end the wait). Order: urgency (acute, high, "
+    "normal), then the earliest received date. `days_waiting` counts from `received_on` to `on`.",
+    responses=problem_responses(401, 403, 422),
+)
+async def waiting_list(
+    runtime: RuntimeDep,
+    principal: Reader,
+    on: Annotated[date | None, Query(description="Default today")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    async with runtime.db.connect() as conn:
+        return await queries.waiting_list(
+            conn, principal.municipality, on or today(), limit=limit, offset=offset
+        )
+
+
+def _month(value: str, name: str) -> tuple[int, int]:
+    match = _MONTH.match(value)
+    if match is None:
+        raise InvalidInput(
+            f"{name} must be a month like 2013-01.",
+            [
+                {
+                    "field": name,
+                    "location": "query",
+                    "message": "expected YYYY-MM",
+                    "type": "value_error",
+                }
+            ],
+        )
+    return int(match[1]), int(match[2])
+
+
+@router.get(
+    "/waiting-list/month-ends",
+    response_model=MonthEndsOut,
+    summary="Households waiting at the end of every month (the MRS measure), with yearly averages",
+    description="For each month from `from` to `to` (YYYY-MM, at most 240 months): the number of "
+    "distinct households waiting at the end of its last day. `yearly_averages` is the mean of "
+    "the month-end counts within each calendar year of the range (Drammen: 62 on average in "
+    "2011, 11 in 2013).",
+    responses=problem_responses(401, 403, 422),
+)
+async def month_ends(
+    runtime: RuntimeDep,
+    principal: Reader,
+    from_month: Annotated[str, Query(alias="from", description="YYYY-MM")],
+    to_month: Annotated[str, Query(alias="to", description="YYYY-MM")],
+) -> dict[str, Any]:
+    first, last = _month(from_month, "from"), _month(to_month, "to")
+    count = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
+    if count < 1:
+        raise InvalidInput("`to` is before `from`.", [field_error("to", "must not be before from")])
+    if count > MAX_MONTHS:
+        raise InvalidInput(
+            f"At most {MAX_MONTHS} months at a time.",
+            [field_error("to", f"range longer than {MAX_MONTHS} months")],
+        )
+    months = []
+    for index in range(count):
+        year, month = divmod(first[0] * 12 + first[1] - 1 + index, 12)
+        months.append((year, month + 1))
+    async with runtime.db.connect() as conn:
+        series = await queries.month_end_counts(conn, principal.municipality, months)
+    by_year: dict[int, list[int]] = defaultdict(list)
+    for year, _, _, waiting in series:
+        by_year[year].append(waiting)
+    return {
+        "months": [
+            {"month": f"{y:04d}-{m:02d}", "month_end": end, "households_waiting": n}
+            for y, m, end, n in series
+        ],
+        "yearly_averages": [
+            {
+                "year": year,
+                "months": len(values),
+                "average_households_waiting": round(sum(values) / len(values), 2),
+            }
+            for year, values in sorted(by_year.items())
+        ],
+    }

@@ -1,0 +1,64 @@
+"""What every housing router shares: roles, date rules, running a command."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.housing.clock import today
+from shared.auth import Principal, require_roles
+from shared.commands import CommandResult
+from shared.events import Metadata
+from shared.service import Runtime
+
+__all__ = ["Body", "Officer", "PastDate", "Reader", "run_command", "today"]
+
+Officer = Annotated[Principal, Depends(require_roles("housing_officer"))]
+"""Housing officers (boligkontor) change housing data."""
+
+Reader = Annotated[Principal, Depends(require_roles("housing_officer", "manager", "analyst"))]
+"""Officers, managers and analysts read stock, waiting lists and reports."""
+
+
+def _not_in_future(value: date) -> date:
+    if value > today():
+        raise ValueError("the date is in the future; record facts once they have happened")
+    return value
+
+
+PastDate = Annotated[date, AfterValidator(_not_in_future)]
+"""A date on which something happened: today or earlier."""
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+Work = Callable[[AsyncConnection, Metadata], Awaitable[CommandResult]]
+
+
+async def run_command(
+    runtime: Runtime,
+    request: Request,
+    response: Response,
+    principal: Principal,
+    body: BaseModel | None,
+    work: Work,
+) -> dict[str, Any]:
+    """One transaction under the request's Idempotency-Key; status and body of the result."""
+    metadata = runtime.metadata(principal, request)
+    result = await runtime.command(
+        lambda conn: work(conn, metadata),
+        principal=principal,
+        request=request,
+        body=body.model_dump(mode="json") if body is not None else None,
+    )
+    response.status_code = result.status_code
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return result.body

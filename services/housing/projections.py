@@ -1,0 +1,422 @@
+"""Read models of the housing service.
+
+Inline projections (``OWN_EVENTS``) are updated in the transaction that appends the
+events. ``households`` is fed by the durable consumer of the participants service's
+published events — read from the CloudEvent's ``data``, never from its code or
+database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.housing import tables as t
+from services.housing.allocation import URGENCY_RANK
+from services.housing.events import (
+    Decision,
+    DwellingAddressRecorded,
+    DwellingChanged,
+    DwellingRegistered,
+    DwellingStatus,
+    EndReason,
+    EvictionRecorded,
+    HouseholdBecameOwner,
+    HousingApplicationDecided,
+    HousingApplicationNeedsRecorded,
+    HousingApplicationReceived,
+    PlacementEnded,
+    PlacementStarted,
+    RentRatesSet,
+    RentToOwnAgreed,
+    StartLoanApplied,
+    StartLoanDecided,
+    StartLoanDisbursed,
+    registry,
+)
+from shared.events import Envelope, Event
+from shared.projection import OWN_EVENTS, Projection
+
+PARTICIPANTS_FEED = "participants"
+SETTLED = "participants.participant.settled.v1"
+MOVED_OUT = "participants.participant.moved_out.v1"
+ERASED = "participants.participant.erased.v1"
+
+
+def _decode(envelope: Envelope) -> Event | None:
+    if envelope.type_name not in registry:
+        return None
+    return registry.decode(envelope.type_name, envelope.data)
+
+
+async def _apply_dwellings(conn: AsyncConnection, envelope: Envelope) -> None:
+    event = _decode(envelope)
+    table = t.dwellings
+    match event:
+        case DwellingRegistered():
+            await conn.execute(
+                pg.insert(table)
+                .values(
+                    dwelling_id=event.dwelling_id,
+                    municipality=envelope.municipality,
+                    district=event.district,
+                    rooms=event.rooms,
+                    size_m2=event.size_m2,
+                    floor=event.floor,
+                    has_lift=event.has_lift,
+                    accessible=event.accessible,
+                    ownership=event.ownership.value,
+                    standard=event.standard.value,
+                    status=event.status.value,
+                    status_since=event.registered_on,
+                    valuation=event.valuation,
+                    registered_on=event.registered_on,
+                    version=envelope.stream_version,
+                )
+                .on_conflict_do_nothing()
+            )
+        case DwellingAddressRecorded():
+            await conn.execute(
+                sa.update(table)
+                .where(table.c.dwelling_id == event.dwelling_id)
+                .values(address=event.address, version=envelope.stream_version)
+            )
+        case DwellingChanged():
+            values: dict[str, Any] = {
+                name: getattr(event, name)
+                for name in ("district", "rooms", "size_m2", "floor", "has_lift", "accessible")
+                if getattr(event, name) is not None
+            }
+            for name in ("ownership", "standard"):
+                if getattr(event, name) is not None:
+                    values[name] = getattr(event, name).value
+            if event.valuation is not None:
+                values["valuation"] = event.valuation
+            if event.status is not None:
+                values["status"] = event.status.value
+                values["status_since"] = event.changed_on
+                if event.status is DwellingStatus.occupied:
+                    values["current_placement_id"] = event.placement_id
+                else:
+                    values["current_placement_id"] = None
+                    values["current_household_id"] = None
+            await conn.execute(
+                sa.update(table)
+                .where(table.c.dwelling_id == event.dwelling_id)
+                .values(**values, version=envelope.stream_version)
+            )
+        case PlacementStarted():
+            await conn.execute(
+                sa.update(table)
+                .where(table.c.dwelling_id == event.dwelling_id)
+                .values(current_household_id=event.household_id)
+            )
+
+
+async def _apply_applications(conn: AsyncConnection, envelope: Envelope) -> None:
+    event = _decode(envelope)
+    table = t.applications
+    match event:
+        case HousingApplicationReceived():
+            await conn.execute(
+                pg.insert(table)
+                .values(
+                    application_id=event.application_id,
+                    municipality=envelope.municipality,
+                    household_id=event.household_id,
+                    household_size=event.household_size,
+                    urgency=event.urgency.value,
+                    urgency_rank=URGENCY_RANK[event.urgency.value],
+                    received_on=event.received_on,
+                    status="pending",
+                )
+                .on_conflict_do_nothing()
+            )
+        case HousingApplicationNeedsRecorded():
+            await conn.execute(
+                sa.update(table)
+                .where(table.c.application_id == event.application_id)
+                .values(
+                    member_ages=list(event.member_ages),
+                    needs_wheelchair_access=event.needs_wheelchair_access,
+                    needs_step_free=event.needs_step_free,
+                    district_wishes=list(event.district_wishes),
+                )
+            )
+        case HousingApplicationDecided():
+            values: dict[str, Any] = {
+                "status": event.decision.value,
+                "decided_on": event.decided_on,
+            }
+            if event.decision is Decision.accepted:
+                values["accepted_on"] = event.decided_on
+            else:
+                values["waiting_until"] = event.decided_on
+            await conn.execute(
+                sa.update(table)
+                .where(table.c.application_id == event.application_id)
+                .values(values)
+            )
+        case PlacementStarted():
+            await conn.execute(
+                sa.update(table)
+                .where(table.c.application_id == event.application_id)
+                .values(
+                    status="housed", placement_id=event.placement_id, waiting_until=event.starts_on
+                )
+            )
+
+
+async def _apply_placements(conn: AsyncConnection, envelope: Envelope) -> None:
+    event = _decode(envelope)
+    table = t.placements
+    match event:
+        case PlacementStarted():
+            await conn.execute(
+                pg.insert(table)
+                .values(
+                    placement_id=event.placement_id,
+                    municipality=envelope.municipality,
+                    household_id=event.household_id,
+                    dwelling_id=event.dwelling_id,
+                    application_id=event.application_id,
+                    household_size=event.household_size,
+                    starts_on=event.starts_on,
+                )
+                .on_conflict_do_nothing()
+            )
+        case PlacementEnded():
+            await conn.execute(
+                sa.update(table)
+                .where(table.c.placement_id == event.placement_id)
+                .values(ends_on=event.ends_on, end_reason=event.reason.value)
+            )
+        case EvictionRecorded():
+            await conn.execute(
+                sa.update(table)
+                .where(table.c.placement_id == event.placement_id)
+                .values(evicted_on=event.evicted_on, eviction_grounds=event.grounds.value)
+            )
+
+
+async def _apply_ownership(conn: AsyncConnection, envelope: Envelope) -> None:
+    event = _decode(envelope)
+    agreements, loans = t.rent_to_own, t.start_loans
+    match event:
+        case RentToOwnAgreed():
+            await conn.execute(
+                pg.insert(agreements)
+                .values(
+                    agreement_id=event.agreement_id,
+                    municipality=envelope.municipality,
+                    household_id=event.household_id,
+                    dwelling_id=event.dwelling_id,
+                    placement_id=event.placement_id,
+                    agreed_on=event.agreed_on,
+                    rent_period_years=event.rent_period_years,
+                    price=event.price,
+                    purchase_from=event.purchase_from,
+                    status="active",
+                )
+                .on_conflict_do_nothing()
+            )
+        case PlacementEnded() if event.reason is not EndReason.bought_home:
+            await conn.execute(
+                sa.update(agreements)
+                .where(
+                    agreements.c.placement_id == event.placement_id,
+                    agreements.c.status == "active",
+                )
+                .values(status="lapsed", closed_on=event.ends_on)
+            )
+        case StartLoanApplied():
+            await conn.execute(
+                pg.insert(loans)
+                .values(
+                    loan_id=event.loan_id,
+                    municipality=envelope.municipality,
+                    household_id=event.household_id,
+                    applied_on=event.applied_on,
+                    purchase_price=event.purchase_price,
+                    requested_amount=event.requested_amount,
+                    assessed_income=event.employment_income
+                    + event.introduction_benefit
+                    + event.other_income,
+                    introduction_benefit=event.introduction_benefit,
+                    status="applied",
+                )
+                .on_conflict_do_nothing()
+            )
+        case StartLoanDecided():
+            await conn.execute(
+                sa.update(loans)
+                .where(loans.c.loan_id == event.loan_id)
+                .values(
+                    status="approved" if event.approved else "rejected",
+                    decided_on=event.decided_on,
+                    loan_amount=event.loan_amount,
+                    grant_amount=event.grant_amount,
+                    rate_kind=event.rate_kind.value if event.rate_kind else None,
+                    interest_rate_percent=event.interest_rate_percent,
+                    interest_only_years=event.interest_only_years,
+                    term_years=event.term_years,
+                )
+            )
+        case StartLoanDisbursed():
+            await conn.execute(
+                sa.update(loans)
+                .where(loans.c.loan_id == event.loan_id)
+                .values(status="disbursed", disbursed_on=event.disbursed_on)
+            )
+        case HouseholdBecameOwner():
+            await conn.execute(
+                pg.insert(t.ownerships)
+                .values(
+                    household_id=event.household_id,
+                    municipality=envelope.municipality,
+                    became_owner_on=event.became_owner_on,
+                    route=event.route.value,
+                    dwelling_id=event.dwelling_id,
+                    price=event.price,
+                    agreement_id=event.agreement_id,
+                    loan_id=event.loan_id,
+                )
+                .on_conflict_do_nothing()
+            )
+            if event.agreement_id is not None:
+                await conn.execute(
+                    sa.update(agreements)
+                    .where(agreements.c.agreement_id == event.agreement_id)
+                    .values(status="completed", closed_on=event.became_owner_on)
+                )
+            # An owner no longer buys anything else through rent-to-own.
+            await conn.execute(
+                sa.update(agreements)
+                .where(
+                    agreements.c.household_id == event.household_id,
+                    agreements.c.status == "active",
+                )
+                .values(status="lapsed", closed_on=event.became_owner_on)
+            )
+            if event.loan_id is not None:
+                await conn.execute(
+                    sa.update(loans)
+                    .where(loans.c.loan_id == event.loan_id)
+                    .values(status="used", used_on=event.became_owner_on)
+                )
+
+
+async def _apply_rent_rates(conn: AsyncConnection, envelope: Envelope) -> None:
+    event = _decode(envelope)
+    if not isinstance(event, RentRatesSet):
+        return
+    values = {
+        "fdv_per_m2_year_low": event.fdv_per_m2_year_low,
+        "fdv_per_m2_year_normal": event.fdv_per_m2_year_normal,
+        "fdv_per_m2_year_high": event.fdv_per_m2_year_high,
+        "government_bond_rate_percent": event.government_bond_rate_percent,
+        "capital_markup_points": event.capital_markup_points,
+        "recorded_at": envelope.recorded_at,
+        "version": envelope.stream_version,
+    }
+    # A later setting for the same valid_from corrects the earlier one.
+    await conn.execute(
+        pg.insert(t.rent_rates)
+        .values(municipality=envelope.municipality, valid_from=event.valid_from, **values)
+        .on_conflict_do_update(index_elements=["municipality", "valid_from"], set_=values)
+    )
+
+
+async def _refresh_household(conn: AsyncConnection, household_id: uuid.UUID) -> None:
+    """Recompute a household from its settled members (or forget it when none are left)."""
+    members = t.household_members
+    row = (
+        await conn.execute(
+            sa.select(
+                sa.func.min(members.c.municipality).label("municipality"),
+                sa.func.min(members.c.settled_on).label("settled_on"),
+                sa.func.greatest(
+                    sa.func.max(sa.func.coalesce(members.c.reported_household_size, 1)),
+                    sa.func.count(),
+                ).label("household_size"),
+                sa.func.count().label("members_settled"),
+                sa.func.bool_or(members.c.unaccompanied_minor).label("unaccompanied_minor"),
+                sa.case(
+                    (
+                        sa.func.bool_and(members.c.moved_out_on.is_not(None)),
+                        sa.func.max(members.c.moved_out_on),
+                    ),
+                    else_=None,
+                ).label("moved_out_on"),
+            ).where(members.c.household_id == household_id)
+        )
+    ).one()
+    if not row.members_settled:
+        await conn.execute(
+            sa.delete(t.households).where(t.households.c.household_id == household_id)
+        )
+        return
+    values = dict(row._mapping)
+    await conn.execute(
+        pg.insert(t.households)
+        .values(household_id=household_id, **values)
+        .on_conflict_do_update(index_elements=["household_id"], set_=values)
+    )
+
+
+async def _apply_households(conn: AsyncConnection, envelope: Envelope) -> None:
+    data = envelope.data
+    members = t.household_members
+    if envelope.type_name == SETTLED:
+        participant_id = uuid.UUID(str(data["participant_id"]))
+        # Settlements published before households were recorded carry no household id:
+        # the participant is then a household of their own (household id = participant id).
+        household_id = uuid.UUID(str(data.get("household_id") or participant_id))
+        await conn.execute(
+            pg.insert(members)
+            .values(
+                participant_id=participant_id,
+                household_id=household_id,
+                municipality=envelope.municipality,
+                settled_on=date.fromisoformat(str(data["settled_on"])),
+                reported_household_size=data.get("household_size"),
+                unaccompanied_minor=bool(data.get("unaccompanied_minor", False)),
+            )
+            .on_conflict_do_nothing()
+        )
+        await _refresh_household(conn, household_id)
+    elif envelope.type_name in (MOVED_OUT, ERASED):
+        participant_id = uuid.UUID(str(data["participant_id"]))
+        member_of = await conn.scalar(
+            sa.select(members.c.household_id).where(members.c.participant_id == participant_id)
+        )
+        if not isinstance(member_of, uuid.UUID):
+            return
+        if envelope.type_name == MOVED_OUT:
+            await conn.execute(
+                sa.update(members)
+                .where(members.c.participant_id == participant_id)
+                .values(moved_out_on=date.fromisoformat(str(data["moved_on"])))
+            )
+        else:
+            await conn.execute(sa.delete(members).where(members.c.participant_id == participant_id))
+        await _refresh_household(conn, member_of)
+
+
+PROJECTIONS = [
+    Projection("dwellings", OWN_EVENTS, (t.dwellings,), _apply_dwellings),
+    Projection("applications", OWN_EVENTS, (t.applications,), _apply_applications),
+    Projection("placements", OWN_EVENTS, (t.placements,), _apply_placements),
+    Projection(
+        "ownership", OWN_EVENTS, (t.rent_to_own, t.start_loans, t.ownerships), _apply_ownership
+    ),
+    Projection("rent_rates", OWN_EVENTS, (t.rent_rates,), _apply_rent_rates),
+    Projection(
+        "households", PARTICIPANTS_FEED, (t.households, t.household_members), _apply_households
+    ),
+]

@@ -1,0 +1,184 @@
+"""Read models of the housing service (besides the kit's tables).
+
+All of them are projections: dropped and rebuilt from events by ``veiviser replay
+housing``. ``households`` and ``household_members`` come from the participants
+service's published events; the rest from housing's own events.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+metadata = sa.MetaData()
+
+UUID = pg.UUID(as_uuid=True)
+
+dwellings = sa.Table(
+    "dwellings",
+    metadata,
+    sa.Column("dwelling_id", UUID, primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("address", sa.Text),
+    sa.Column("district", sa.Text, nullable=False),
+    sa.Column("rooms", sa.Integer, nullable=False),
+    sa.Column("size_m2", sa.Numeric(8, 2), nullable=False),
+    sa.Column("floor", sa.Integer, nullable=False),
+    sa.Column("has_lift", sa.Boolean, nullable=False),
+    sa.Column("accessible", sa.Boolean, nullable=False),
+    sa.Column("ownership", sa.Text, nullable=False),
+    sa.Column("standard", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("status_since", sa.Date, nullable=False),
+    sa.Column("valuation", sa.BigInteger),
+    sa.Column("registered_on", sa.Date, nullable=False),
+    sa.Column("current_placement_id", UUID),
+    sa.Column("current_household_id", UUID),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("dwellings_by_status", "municipality", "status"),
+    sa.Index("dwellings_by_district", "municipality", "district"),
+)
+
+applications = sa.Table(
+    "housing_applications",
+    metadata,
+    sa.Column("application_id", UUID, primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("household_id", UUID, nullable=False, index=True),
+    sa.Column("household_size", sa.Integer, nullable=False),
+    sa.Column("member_ages", pg.ARRAY(sa.Integer), nullable=False, server_default="{}"),
+    sa.Column("needs_wheelchair_access", sa.Boolean, nullable=False, server_default="false"),
+    sa.Column("needs_step_free", sa.Boolean, nullable=False, server_default="false"),
+    sa.Column("district_wishes", pg.ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("urgency", sa.Text, nullable=False),
+    sa.Column("urgency_rank", sa.SmallInteger, nullable=False),
+    sa.Column("received_on", sa.Date, nullable=False),
+    # pending | accepted | rejected | withdrawn | housed
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("accepted_on", sa.Date),
+    sa.Column("decided_on", sa.Date),
+    sa.Column("placement_id", UUID),
+    # The household waits from received_on until (not including) waiting_until: the
+    # date it was rejected, withdrew, or moved in. NULL while it still waits. This
+    # interval is what keeps the month-end history.
+    sa.Column("waiting_until", sa.Date),
+    sa.Index(
+        "applications_waiting_order",
+        "municipality",
+        "status",
+        "urgency_rank",
+        "received_on",
+    ),
+    sa.Index("applications_by_received", "municipality", "received_on"),
+)
+
+placements = sa.Table(
+    "placements",
+    metadata,
+    sa.Column("placement_id", UUID, primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("household_id", UUID, nullable=False, index=True),
+    sa.Column("dwelling_id", UUID, nullable=False, index=True),
+    sa.Column("application_id", UUID, nullable=False),
+    sa.Column("household_size", sa.Integer, nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date),
+    sa.Column("end_reason", sa.Text),
+    sa.Column("evicted_on", sa.Date),
+    sa.Column("eviction_grounds", sa.Text),
+    sa.Index("placements_by_start", "municipality", "starts_on"),
+)
+
+rent_to_own = sa.Table(
+    "rent_to_own_agreements",
+    metadata,
+    sa.Column("agreement_id", UUID, primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("household_id", UUID, nullable=False, index=True),
+    sa.Column("dwelling_id", UUID, nullable=False),
+    sa.Column("placement_id", UUID, nullable=False),
+    sa.Column("agreed_on", sa.Date, nullable=False),
+    sa.Column("rent_period_years", sa.Integer, nullable=False),
+    sa.Column("price", sa.BigInteger, nullable=False),
+    sa.Column("purchase_from", sa.Date, nullable=False),
+    # active | completed | lapsed
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("closed_on", sa.Date),
+)
+
+start_loans = sa.Table(
+    "start_loans",
+    metadata,
+    sa.Column("loan_id", UUID, primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("household_id", UUID, nullable=False, index=True),
+    sa.Column("applied_on", sa.Date, nullable=False),
+    sa.Column("purchase_price", sa.BigInteger, nullable=False),
+    sa.Column("requested_amount", sa.BigInteger, nullable=False),
+    sa.Column("assessed_income", sa.BigInteger, nullable=False),
+    sa.Column("introduction_benefit", sa.BigInteger, nullable=False),
+    # applied | approved | rejected | disbursed | used
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("decided_on", sa.Date),
+    sa.Column("loan_amount", sa.BigInteger),
+    sa.Column("grant_amount", sa.BigInteger),
+    sa.Column("rate_kind", sa.Text),
+    sa.Column("interest_rate_percent", sa.Numeric(6, 3)),
+    sa.Column("interest_only_years", sa.Integer),
+    sa.Column("term_years", sa.Integer),
+    sa.Column("disbursed_on", sa.Date),
+    sa.Column("used_on", sa.Date),
+)
+
+ownerships = sa.Table(
+    "ownerships",
+    metadata,
+    sa.Column("household_id", UUID, primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("became_owner_on", sa.Date, nullable=False),
+    sa.Column("route", sa.Text, nullable=False),
+    sa.Column("dwelling_id", UUID),
+    sa.Column("price", sa.BigInteger, nullable=False),
+    sa.Column("agreement_id", UUID),
+    sa.Column("loan_id", UUID),
+    sa.Index("ownerships_by_date", "municipality", "became_owner_on"),
+)
+
+rent_rates = sa.Table(
+    "rent_rates",
+    metadata,
+    sa.Column("municipality", sa.String(4), primary_key=True),
+    sa.Column("valid_from", sa.Date, primary_key=True),
+    sa.Column("fdv_per_m2_year_low", sa.Numeric(10, 2), nullable=False),
+    sa.Column("fdv_per_m2_year_normal", sa.Numeric(10, 2), nullable=False),
+    sa.Column("fdv_per_m2_year_high", sa.Numeric(10, 2), nullable=False),
+    sa.Column("government_bond_rate_percent", sa.Numeric(6, 3), nullable=False),
+    sa.Column("capital_markup_points", sa.Numeric(6, 3), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+households = sa.Table(
+    "households",
+    metadata,
+    sa.Column("household_id", UUID, primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("settled_on", sa.Date, nullable=False),
+    sa.Column("household_size", sa.Integer, nullable=False),
+    sa.Column("members_settled", sa.Integer, nullable=False),
+    sa.Column("unaccompanied_minor", sa.Boolean, nullable=False),
+    sa.Column("moved_out_on", sa.Date),
+    sa.Index("households_by_settlement", "municipality", "settled_on"),
+)
+
+household_members = sa.Table(
+    "household_members",
+    metadata,
+    sa.Column("participant_id", UUID, primary_key=True),
+    sa.Column("household_id", UUID, nullable=False, index=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("settled_on", sa.Date, nullable=False),
+    sa.Column("reported_household_size", sa.Integer),
+    sa.Column("unaccompanied_minor", sa.Boolean, nullable=False),
+    sa.Column("moved_out_on", sa.Date),
+)

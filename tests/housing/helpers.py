@@ -1,0 +1,202 @@
+"""Helpers for the housing tests: settled households on NATS, officers, common set-ups."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import nats
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from shared.bus import DUPLICATE_WINDOW_SECONDS
+from shared.events import Envelope
+from shared.settings import Settings
+from tests.support import auth, eventually
+
+MUNICIPALITY = "3301"
+
+
+def officer(settings: Settings, municipality: str = MUNICIPALITY) -> dict[str, str]:
+    return auth(settings, ["housing_officer"], municipality)
+
+
+async def publish_participant_event(
+    settings: Settings,
+    type_name: str,
+    data: dict[str, Any],
+    *,
+    stream_id: str,
+    municipality: str = MUNICIPALITY,
+) -> None:
+    """Publish a participants event as that service's relay would (CloudEvent + Nats-Msg-Id)."""
+    envelope = Envelope(
+        id=uuid.uuid4(),
+        type_name=type_name,
+        source="/veiviser/participants",
+        stream_id=stream_id,
+        stream_version=2,
+        municipality=municipality,
+        occurred_at=datetime.now(UTC),
+        recorded_at=datetime.now(UTC),
+        actor="tester",
+        correlation_id=str(uuid.uuid4()),
+        causation_id=None,
+        data=data,
+    )
+    nc = await nats.connect(settings.nats_url)
+    try:
+        js = nc.jetstream()
+        config = StreamConfig(
+            name=settings.stream_name("participants"),
+            subjects=[f"{settings.subject_prefix('participants')}.>"],
+            storage=StorageType.FILE,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        )
+        try:
+            await js.add_stream(config)
+        except BadRequestError:
+            await js.update_stream(config)
+        _, aggregate, event, _ = type_name.split(".")
+        await js.publish(
+            f"{settings.subject_prefix('participants')}.{aggregate}.{event}",
+            envelope.to_json(),
+            headers={"Nats-Msg-Id": str(envelope.id)},
+        )
+    finally:
+        await nc.close()
+
+
+async def publish_settled(
+    settings: Settings,
+    *,
+    household_id: uuid.UUID | None,
+    household_size: int | None,
+    settled_on: date,
+    participant_id: uuid.UUID | None = None,
+    municipality: str = MUNICIPALITY,
+) -> uuid.UUID:
+    participant_id = participant_id or uuid.uuid4()
+    await publish_participant_event(
+        settings,
+        "participants.participant.settled.v1",
+        {
+            "participant_id": str(participant_id),
+            "settled_on": settled_on.isoformat(),
+            "arrival_category": "resettlement_refugee",
+            "household_id": str(household_id) if household_id else None,
+            "household_size": household_size,
+            "unaccompanied_minor": False,
+        },
+        stream_id=str(participant_id),
+        municipality=municipality,
+    )
+    return participant_id
+
+
+async def wait_for_household(
+    client: httpx.AsyncClient, settings: Settings, household_id: uuid.UUID
+) -> dict[str, Any]:
+    headers = officer(settings)
+
+    async def known() -> dict[str, Any] | None:
+        response = await client.get(f"/housing/households/{household_id}", headers=headers)
+        if response.status_code == 200 and response.json()["settlement"]:
+            body: dict[str, Any] = response.json()
+            return body
+        return None
+
+    found: dict[str, Any] = await eventually(known)
+    return found
+
+
+async def settled_households(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    sizes: list[int],
+    settled_on: date = date(2020, 1, 15),
+) -> list[uuid.UUID]:
+    """Households of the given sizes, settled and known to housing."""
+    ids = [uuid.uuid4() for _ in sizes]
+    for household_id, size in zip(ids, sizes, strict=True):
+        await publish_settled(
+            settings, household_id=household_id, household_size=size, settled_on=settled_on
+        )
+    for household_id in ids:
+        await wait_for_household(client, settings, household_id)
+    return ids
+
+
+async def post(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], body: dict[str, Any], status: int
+) -> dict[str, Any]:
+    response = await client.post(path, headers=headers, json=body)
+    assert response.status_code == status, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+DWELLING: dict[str, Any] = {
+    "address": "Storgata 1",
+    "district": "Sentrum",
+    "rooms": 3,
+    "size_m2": 69,
+    "floor": 0,
+    "ownership": "municipal",
+    "standard": "normal",
+    "valuation": 2_000_000,
+    "registered_on": "2010-01-01",
+}
+
+
+async def dwelling(
+    client: httpx.AsyncClient, settings: Settings, **overrides: Any
+) -> dict[str, Any]:
+    return await post(
+        client, "/housing/dwellings", officer(settings), {**DWELLING, **overrides}, 201
+    )
+
+
+async def accepted_application(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    household_id: uuid.UUID,
+    *,
+    received_on: str = "2020-02-01",
+    decided_on: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    headers = officer(settings)
+    application = await post(
+        client,
+        "/housing/applications",
+        headers,
+        {"household_id": str(household_id), "received_on": received_on, **fields},
+        201,
+    )
+    return await post(
+        client,
+        f"/housing/applications/{application['application_id']}/decision",
+        headers,
+        {"decision": "accepted", "decided_on": decided_on or received_on},
+        200,
+    )
+
+
+async def count(settings: Settings, sql: str) -> int:
+    conn = await asyncpg.connect(settings.service_database_url("housing", driver="postgresql"))
+    try:
+        return int(await conn.fetchval(sql))
+    finally:
+        await conn.close()
+
+
+async def rows(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+    conn = await asyncpg.connect(settings.service_database_url("housing", driver="postgresql"))
+    try:
+        return [tuple(r) for r in await conn.fetch(sql)]
+    finally:
+        await conn.close()

@@ -1,0 +1,213 @@
+"""Housing's projections rebuilt from events equal the ones built incrementally."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from services.housing.app import create_app as housing_app
+from services.housing.tables import metadata
+from shared.cli import service_projections
+from shared.db import Database
+from shared.replay import rebuild
+from shared.settings import Settings
+from tests.housing.helpers import (
+    accepted_application,
+    dwelling,
+    officer,
+    post,
+    publish_participant_event,
+    publish_settled,
+    rows,
+    settled_households,
+    wait_for_household,
+)
+from tests.support import auth, eventually, running
+
+
+async def _snapshot(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        table.name: await rows(settings, f"SELECT * FROM {table.name} ORDER BY 1, 2")
+        for table in metadata.sorted_tables
+    }
+
+
+async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) -> None:
+    headers = officer(settings)
+    async with running(housing_app(settings)) as client:
+        await post(
+            client,
+            "/housing/settings/rent-rates",
+            auth(settings, ["manager"]),
+            {
+                "valid_from": "2019-01-01",
+                "fdv_per_m2_year": {"low": 350, "normal": 400, "high": 450},
+                "government_bond_rate_percent": 0.931,
+            },
+            201,
+        )
+        households = await settled_households(client, settings, [1, 2, 3, 4, 2, 5])
+        flats = [
+            await dwelling(client, settings, rooms=rooms, address=f"Gate {rooms}{n}")
+            for n, rooms in enumerate((2, 2, 3, 4, 3))
+        ]
+        await client.patch(
+            f"/housing/dwellings/{flats[4]['dwelling_id']}",
+            headers=headers,
+            json={"status": "under_renovation", "valuation": 2_200_000, "address": "Ny gate 1"},
+        )
+        placements = []
+        for household, flat in zip(households[:4], flats[:4], strict=True):
+            application = await accepted_application(
+                client, settings, household, received_on="2019-02-01", urgency="high"
+            )
+            placed = await post(
+                client,
+                "/housing/placements",
+                headers,
+                {
+                    "application_id": application["application_id"],
+                    "dwelling_id": flat["dwelling_id"],
+                    "starts_on": "2019-04-01",
+                },
+                201,
+            )
+            placements.append(placed["placement_id"])
+        await post(
+            client,
+            f"/housing/placements/{placements[0]}/end",
+            headers,
+            {"ends_on": "2020-01-31", "reason": "private_rental"},
+            200,
+        )
+        await post(
+            client,
+            f"/housing/placements/{placements[1]}/eviction",
+            headers,
+            {"evicted_on": "2020-05-05", "grounds": "breach_of_tenancy"},
+            201,
+        )
+        agreement = await post(
+            client,
+            "/housing/rent-to-own",
+            headers,
+            {
+                "household_id": str(households[2]),
+                "dwelling_id": flats[2]["dwelling_id"],
+                "agreed_on": "2019-06-01",
+                "rent_period_years": 3,
+            },
+            201,
+        )
+        await post(
+            client,
+            f"/housing/rent-to-own/{agreement['agreement_id']}/purchase",
+            headers,
+            {"purchased_on": "2022-06-01"},
+            201,
+        )
+        lapsing = await post(
+            client,
+            "/housing/rent-to-own",
+            headers,
+            {
+                "household_id": str(households[3]),
+                "dwelling_id": flats[3]["dwelling_id"],
+                "agreed_on": "2019-06-01",
+                "rent_period_years": 5,
+            },
+            201,
+        )
+        await post(
+            client,
+            f"/housing/placements/{placements[3]}/end",
+            headers,
+            {"ends_on": "2021-01-01", "reason": "moved_municipality"},
+            200,
+        )
+        rejected = await post(
+            client,
+            "/housing/applications",
+            headers,
+            {"household_id": str(households[4]), "received_on": "2020-01-01"},
+            201,
+        )
+        await post(
+            client,
+            f"/housing/applications/{rejected['application_id']}/decision",
+            headers,
+            {"decision": "rejected", "decided_on": "2020-02-01"},
+            200,
+        )
+        await accepted_application(
+            client, settings, households[5], received_on="2020-03-01", needs_step_free=True
+        )
+        loan = await post(
+            client,
+            "/housing/start-loans",
+            headers,
+            {
+                "household_id": str(households[4]),
+                "applied_on": "2021-01-01",
+                "purchase_price": 1_800_000,
+                "requested_amount": 1_000_000,
+                "introduction_benefit": 220_000,
+            },
+            201,
+        )
+        await post(
+            client,
+            f"/housing/start-loans/{loan['loan_id']}/decision",
+            headers,
+            {"decided_on": "2021-01-15", "approved": False},
+            200,
+        )
+        # A family member settles later; another participant moves away; one is erased.
+        family = households[3]
+        await publish_settled(
+            settings, household_id=family, household_size=5, settled_on=date(2020, 6, 1)
+        )
+        moving = await publish_settled(
+            settings, household_id=uuid.uuid4(), household_size=1, settled_on=date(2020, 7, 1)
+        )
+        await publish_participant_event(
+            settings,
+            "participants.participant.moved_out.v1",
+            {"participant_id": str(moving), "moved_on": "2021-02-01", "to_municipality": "0301"},
+            stream_id=str(moving),
+        )
+        erased = await publish_settled(
+            settings, household_id=None, household_size=None, settled_on=date(2020, 8, 1)
+        )
+        await wait_for_household(client, settings, erased)
+        await publish_participant_event(
+            settings,
+            "participants.participant.erased.v1",
+            {"participant_id": str(erased)},
+            stream_id=str(erased),
+        )
+
+        async def all_applied() -> bool:
+            gone = await client.get(f"/housing/households/{erased}", headers=headers)
+            members = await rows(settings, "SELECT count(*) FROM household_members")
+            moved = await rows(
+                settings, "SELECT count(*) FROM households WHERE moved_out_on IS NOT NULL"
+            )
+            return gone.status_code == 404 and members == [(8,)] and moved == [(1,)]
+
+        await eventually(all_applied)
+        assert lapsing["status"] == "active"
+
+    incremental = await _snapshot(settings)
+    assert len(incremental["placements"]) == 4
+    assert {r[9] for r in incremental["rent_to_own_agreements"]} == {"completed", "lapsed"}
+    projections, store = service_projections("housing", settings)
+    db = Database.for_service(settings, "housing", pool_size=1)
+    try:
+        counts = {p.name: await rebuild(db, store, p) for p in projections}
+    finally:
+        await db.dispose()
+    # received: 6 settled + the late member + the mover + moved_out + the erased one + erased
+    assert counts["households"] == 11
+    assert await _snapshot(settings) == incremental
