@@ -1,0 +1,217 @@
+"""Matching at national scale, in memory: ``python -m bench.matching``.
+
+Synthetic candidates and openings are built from the real ESCO occupations and skills
+the service ships (``services/matching/data``): a candidate has one or two ESCO
+occupations and most of their skills plus a few others, Norwegian levels, licences,
+wishes; an opening is an ESCO occupation with its essential and optional skills and
+some Norwegian and licence requirements. Timed with the service's own code:
+
+- the raw cost of one pass over the candidate data (every stored value read once);
+- top-20 candidates for one opening among all candidates, as the HTTP endpoint computes
+  it (``MatchingEngine.rank_candidates``: score, pick, explain the 20);
+- top-20 candidates for every one of the openings (``top_candidates_per_opening``:
+  related candidates first, everyone when that cannot prove the top 20).
+
+No servers are needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+import uuid
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from services.matching import taxonomy
+from services.matching.candidates import Candidate, candidate_from_profile
+from services.matching.events import OpeningKind, OpeningTerms
+from services.matching.index import MatchingEngine, Partition
+from services.matching.scoring import OpeningBatch, OpeningSpec, top_candidates_per_opening
+from services.matching.settings import MatchingSettings
+
+LEVELS = ["below_A1", "A1", "A2", "B1", "B2", "C1"]
+MUNICIPALITY = "3301"
+NEIGHBOURS = ["3301", "3303", "3305", "3312", "3314", "0301"]
+
+
+def synthetic_candidates(n: int, rng: random.Random) -> list[Candidate]:
+    tx = taxonomy.load()
+    occupations = [o for o in tx.occupations.values() if o.essential_skills]
+    skills = sorted(tx.skills)
+    people = []
+    for _ in range(n):
+        held = rng.sample(occupations, rng.choice((1, 1, 2)))
+        own = {
+            s for o in held for s in (*o.essential_skills, *o.optional_skills) if rng.random() < 0.8
+        }
+        own.update(rng.sample(skills, rng.randint(2, 8)))
+        people.append(
+            candidate_from_profile(
+                {
+                    "participant_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                    "occupations": [
+                        {"isco_code": o.isco_code, "years": rng.choice((0, 1, 2, 5, 10))}
+                        for o in held
+                    ],
+                    "education": [
+                        {
+                            "level": rng.choice(
+                                ("primary", "upper_secondary", "vocational", "bachelor", "master")
+                            ),
+                            "field_code": rng.choice(("0913", "1013", "0714", None)),
+                            "recognised": rng.random() < 0.3,
+                        }
+                    ],
+                    "skills": sorted(own),
+                    "norwegian": {"oral": rng.choice(LEVELS), "written": rng.choice(LEVELS)},
+                    "driving_licences": rng.choice(([], [], ["B"], ["C"])),
+                    "wishes": {
+                        "occupations": [rng.choice(occupations).isco_code],
+                        "hours_per_week": rng.choice((None, 20.0, 37.5)),
+                        "municipalities": rng.sample(NEIGHBOURS, 1),
+                    },
+                },
+                MUNICIPALITY,
+                settled_on=date(2018 + rng.randint(0, 6), 1 + rng.randint(0, 11), 1),
+            )
+        )
+    return people
+
+
+def synthetic_openings(n: int, rng: random.Random) -> list[OpeningSpec]:
+    tx = taxonomy.load()
+    occupations = [o for o in tx.occupations.values() if o.essential_skills]
+    specs = []
+    for _ in range(n):
+        occupation = rng.choice(occupations)
+        specs.append(
+            OpeningSpec(
+                opening_id=uuid.UUID(int=rng.getrandbits(128)),
+                employer_id=uuid.UUID(int=rng.getrandbits(128)),
+                kind=rng.choice(list(OpeningKind)),
+                terms=OpeningTerms(
+                    isco_code=occupation.isco_code,
+                    essential_skills=occupation.essential_skills,
+                    optional_skills=occupation.optional_skills,
+                    norwegian={
+                        "oral": rng.choice((None, "A2", "B1")),
+                        "written": rng.choice((None, None, "A2")),
+                    },
+                    driving_licences=("B",) if rng.random() < 0.1 else (),
+                    places=rng.randint(1, 4),
+                    hours_per_week=rng.choice((15.0, 20.0, 37.5)),
+                    starts_on=date(2025, 9, 1),
+                    municipality_code=rng.choice(NEIGHBOURS),
+                    commute_possible=rng.random() < 0.8,
+                ),
+                mentor_capacity_left=rng.randint(0, 2),
+            )
+        )
+    return specs
+
+
+def _timed(fn: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidates", type=int, default=100_000)
+    parser.add_argument("--openings", type=int, default=10_000)
+    parser.add_argument("--single-runs", type=int, default=30)
+    parser.add_argument("--chunk", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=2025)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    settings = MatchingSettings()
+    load = os.getloadavg()
+
+    build_people, people = _timed(lambda: synthetic_candidates(args.candidates, rng))
+    build_openings, specs = _timed(lambda: synthetic_openings(args.openings, rng))
+    engine = MatchingEngine(settings)
+    partition = Partition()
+    for person in people:
+        partition.put(person)
+    engine.partitions[MUNICIPALITY] = partition
+    pack, segments = _timed(lambda: partition.segments(engine.skills, engine.tokens))
+    (segment,) = segments
+    nnz = segment.skills.nnz + segment.tokens.nnz
+
+    vector = np.ones(segment.skill_width, dtype=np.float32)
+    token_vector = np.ones(segment.token_width, dtype=np.float32)
+
+    def one_pass() -> float:
+        total = float((segment.skills @ vector).sum() + (segment.tokens @ token_vector).sum())
+        total += float(segment.norwegian.sum() + segment.education.sum())
+        for hierarchy in (segment.occupations, segment.wished):
+            total += sum(float(m.data.sum()) for m in hierarchy.csr)
+        return total + float(segment.home.sum()) + float(np.nansum(segment.wished_hours))
+
+    raw = min(_timed(one_pass)[0] for _ in range(5))
+
+    single = []
+    for spec in specs[: args.single_runs]:
+        elapsed, ranked = _timed(
+            lambda spec=spec: engine.rank_candidates(
+                spec,
+                MUNICIPALITY,
+                limit=20,
+                available_only=True,
+                include_excluded=False,
+                min_score=0.0,
+            )
+        )
+        assert len(ranked) == 20
+        single.append(elapsed)
+
+    batch_build, batch = _timed(lambda: OpeningBatch(specs, engine.skills, engine.tokens))
+    batch_time, (rows, _scores) = _timed(
+        lambda: top_candidates_per_opening(
+            segment, batch, settings, 20, chunk=args.chunk, workers=args.workers
+        )
+    )
+    assert rows.shape == (20, len(specs)) and (rows[0] >= 0).all()
+
+    median = statistics.median(single)
+    p95 = sorted(single)[max(0, int(len(single) * 0.95) - 1)]
+    lines = [
+        ("candidates / openings", f"{len(people):,} / {len(specs):,}", ""),
+        ("stored values (sparse nnz)", f"{nnz:,}", ""),
+        ("generate synthetic data", f"{build_people + build_openings:.1f} s", ""),
+        ("pack candidates (index build)", f"{pack:.2f} s", ""),
+        ("raw pass over all candidate data", f"{raw * 1000:.1f} ms", "floor for one opening"),
+        (
+            f"top-20 for one opening (median of {len(single)})",
+            f"{median * 1000:.1f} ms",
+            f"p95 {p95 * 1000:.1f} ms; aim < 50 ms; {median / raw:.1f}× raw pass",
+        ),
+        (f"pack {len(specs):,} openings", f"{batch_build:.2f} s", ""),
+        (
+            f"top-20 for each of {len(specs):,} openings",
+            f"{batch_time:.1f} s",
+            f"{batch_time / len(specs) * 1000:.2f} ms/opening on {args.workers} thread(s); "
+            "aim < 60 s; "
+            f"raw passes would take {raw * len(specs):.1f} s",
+        ),
+    ]
+    width = max(len(a) for a, _, _ in lines)
+    print(
+        f"load average before: {load[0]:.1f} on {os.cpu_count()} cores (shared machines skew times)"
+    )
+    print(f"{'measure':<{width}}  {'value':>14}  notes")
+    print("-" * (width + 60))
+    for name, value, note in lines:
+        print(f"{name:<{width}}  {value:>14}  {note}")
+
+
+if __name__ == "__main__":
+    main()

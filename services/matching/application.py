@@ -1,0 +1,792 @@
+"""Use cases of the matching service: load, decide, append in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.matching import domain
+from services.matching.candidates import LICENCE_IMPLIES
+from services.matching.events import (
+    Agreement,
+    CloseReason,
+    Contact,
+    DeclinedBy,
+    DeclineReason,
+    NorwegianRequirement,
+    OpeningKind,
+    OpeningTerms,
+    PlacementOutcome,
+    Qualification,
+)
+from services.matching.index import MatchingEngine
+from services.matching.tables import employers, erased_candidates, matches, openings
+from services.matching.taxonomy import Taxonomy
+from shared import tables as kit_tables
+from shared.commands import CommandResult
+from shared.events import Event, Metadata
+from shared.problems import Conflict, InvalidInput, NotFound, field_error
+from shared.service import Runtime
+
+State = TypeVar("State")
+
+DRIVING_LICENCE_CLASSES = frozenset(LICENCE_IMPLIES) | {"T", "S"}
+
+
+def _violation(exc: domain.DomainRuleViolation, version: int) -> Conflict:
+    return Conflict(str(exc), current_version=version)
+
+
+async def _load(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    stream_type: str,
+    entity_id: uuid.UUID,
+    municipality: str,
+    fold: Callable[[Iterable[Event]], State],
+    *,
+    lock: bool = False,
+) -> tuple[State, int]:
+    """State and version of one aggregate; another municipality's is 404.
+
+    With ``lock`` the stream's row is locked first: commands that compete for an
+    opening's places queue behind each other and each sees the places the one before
+    it took, instead of failing on a stale version.
+    """
+    sid = domain.stream_id(stream_type, entity_id)
+    if lock:
+        await conn.execute(
+            sa.select(kit_tables.streams.c.version)
+            .where(kit_tables.streams.c.stream_id == sid)
+            .with_for_update()
+        )
+    owner = await runtime.store.stream_municipality(conn, sid)
+    if owner != municipality:
+        raise NotFound(f"No {stream_type} {entity_id} in municipality {municipality}.")
+    envelopes = await runtime.store.load(conn, sid)
+    state = fold(runtime.store.decode(e) for e in envelopes)
+    return state, envelopes[-1].stream_version if envelopes else 0
+
+
+async def _append(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    stream_type: str,
+    entity_id: uuid.UUID,
+    events: list[Event],
+    version: int,
+) -> int:
+    if not events:
+        return version
+    envelopes = await runtime.append(
+        conn,
+        domain.stream_id(stream_type, entity_id),
+        stream_type,
+        events,
+        expected_version=version,
+        metadata=metadata,
+    )
+    return envelopes[-1].stream_version
+
+
+# --- employers -------------------------------------------------------------------------
+
+
+async def register_employer(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    *,
+    organisation_number: str,
+    name: str,
+    industry: str,
+    municipality_code: str,
+    mentor_capacity: int,
+    contact: Contact | None,
+    agreements: list[Agreement],
+) -> CommandResult:
+    employer_id = uuid.uuid4()
+    events = domain.register_employer(
+        employer_id,
+        organisation_number=organisation_number,
+        name=name,
+        industry=industry,
+        municipality_code=municipality_code,
+        mentor_capacity=mentor_capacity,
+        contact=contact,
+        agreements=agreements,
+    )
+    try:
+        version = await _append(runtime, conn, metadata, domain.EMPLOYER, employer_id, events, 0)
+    except IntegrityError as exc:
+        raise Conflict(
+            f"An employer with organisation number {organisation_number} is already registered."
+        ) from exc
+    return CommandResult(201, {"id": str(employer_id), "version": version})
+
+
+async def employer_view(
+    conn: AsyncConnection, employer_id: uuid.UUID, municipality: str
+) -> dict[str, Any]:
+    row = (
+        await conn.execute(
+            sa.select(employers).where(
+                employers.c.employer_id == employer_id, employers.c.municipality == municipality
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"No employer {employer_id} in municipality {municipality}.")
+    return _employer_document(row)
+
+
+def _employer_document(row: Any) -> dict[str, Any]:
+    return {
+        "id": str(row.employer_id),
+        "organisation_number": row.organisation_number,
+        "name": row.name,
+        "industry": row.industry,
+        "municipality_code": row.municipality_code,
+        "mentor_capacity": row.mentor_capacity,
+        "contact": row.contact,
+        "agreements": row.agreements,
+        "version": row.version,
+    }
+
+
+async def list_employers(conn: AsyncConnection, municipality: str) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        sa.select(employers)
+        .where(employers.c.municipality == municipality)
+        .order_by(employers.c.name, employers.c.employer_id)
+    )
+    return [_employer_document(row) for row in rows]
+
+
+# --- openings --------------------------------------------------------------------------
+
+
+def validate_terms(taxonomy: Taxonomy, raw: dict[str, Any]) -> OpeningTerms:
+    """Check codes and URIs against the taxonomy; every unknown one is named in the 422."""
+    errors = []
+    esco = raw.get("esco_occupation")
+    isco = raw.get("isco_code")
+    occupation = taxonomy.occupations.get(esco) if esco else None
+    if esco and occupation is None:
+        errors.append(
+            field_error("esco_occupation", f"unknown ESCO occupation {esco}", "unknown_occupation")
+        )
+    if isco is None:
+        if occupation is None:
+            errors.append(
+                field_error(
+                    "isco_code", "give an ISCO-08/STYRK-08 code or an ESCO occupation", "missing"
+                )
+            )
+        else:
+            isco = occupation.isco_code
+    elif not taxonomy.is_occupation_code(isco):
+        errors.append(
+            field_error(
+                "isco_code", f"unknown ISCO-08/STYRK-08 unit group {isco}", "unknown_occupation"
+            )
+        )
+    elif occupation is not None and occupation.isco_code != isco:
+        errors.append(
+            field_error(
+                "esco_occupation",
+                f"the ESCO occupation belongs to unit group {occupation.isco_code}, not {isco}",
+                "inconsistent_occupation",
+            )
+        )
+    essential = list(raw.get("essential_skills") or [])
+    optional = list(raw.get("optional_skills") or [])
+    if occupation is not None and raw.get("essential_skills") is None:
+        essential = list(occupation.essential_skills)
+        if raw.get("optional_skills") is None:
+            optional = list(occupation.optional_skills)
+    for name, uris in (("essential_skills", essential), ("optional_skills", optional)):
+        for i, uri in enumerate(uris):
+            if taxonomy.skill_label(uri) is None:
+                errors.append(
+                    field_error(f"{name}.{i}", f"unknown ESCO skill {uri}", "unknown_skill")
+                )
+    optional = [uri for uri in optional if uri not in set(essential)]
+    licences = [c.strip().upper() for c in raw.get("driving_licences") or []]
+    for i, licence in enumerate(licences):
+        if licence not in DRIVING_LICENCE_CLASSES:
+            errors.append(
+                field_error(
+                    f"driving_licences.{i}",
+                    f"unknown driving licence class {licence}",
+                    "unknown_licence",
+                )
+            )
+    if errors:
+        unknown = ", ".join(e["message"] for e in errors)
+        raise InvalidInput(f"The opening names unknown or inconsistent codes: {unknown}.", errors)
+    return OpeningTerms(
+        isco_code=str(isco),
+        esco_occupation=esco,
+        essential_skills=tuple(dict.fromkeys(essential)),
+        optional_skills=tuple(dict.fromkeys(optional)),
+        norwegian=NorwegianRequirement.model_validate(raw.get("norwegian") or {}),
+        driving_licences=tuple(dict.fromkeys(licences)),
+        qualifications=tuple(
+            Qualification.model_validate(q) for q in raw.get("qualifications") or []
+        ),
+        places=raw["places"],
+        hours_per_week=raw["hours_per_week"],
+        starts_on=raw["starts_on"],
+        municipality_code=raw["municipality_code"],
+        commute_possible=raw.get("commute_possible", True),
+    )
+
+
+async def publish_opening(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    *,
+    employer_id: uuid.UUID,
+    kind: OpeningKind,
+    terms: OpeningTerms,
+    title: str,
+    description: str,
+    other_skills: list[str],
+) -> CommandResult:
+    owner = await runtime.store.stream_municipality(
+        conn, domain.stream_id(domain.EMPLOYER, employer_id)
+    )
+    if owner != metadata.municipality:
+        raise InvalidInput(
+            "The employer is not registered in your municipality.",
+            [field_error("employer_id", f"no employer {employer_id}", "unknown_employer")],
+        )
+    opening_id = uuid.uuid4()
+    events = domain.publish_opening(
+        opening_id,
+        employer_id,
+        kind,
+        terms,
+        title=title,
+        description=description,
+        other_skills=other_skills,
+    )
+    version = await _append(runtime, conn, metadata, domain.OPENING, opening_id, events, 0)
+    return CommandResult(201, {"id": str(opening_id), "version": version})
+
+
+async def change_opening(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    opening_id: uuid.UUID,
+    *,
+    terms: OpeningTerms,
+    details: tuple[str, str, tuple[str, ...]] | None,
+    expected_version: int | None,
+) -> CommandResult:
+    state, version = await _load(
+        runtime,
+        conn,
+        domain.OPENING,
+        opening_id,
+        metadata.municipality,
+        domain.fold_opening,
+        lock=True,
+    )
+    try:
+        events = domain.change_opening(state, terms, details)
+    except domain.DomainRuleViolation as exc:
+        raise _violation(exc, version) from exc
+    new_version = await _append(
+        runtime,
+        conn,
+        metadata,
+        domain.OPENING,
+        opening_id,
+        events,
+        version if expected_version is None else expected_version,
+    )
+    return CommandResult(
+        200, {"id": str(opening_id), "version": new_version, "changed": bool(events)}
+    )
+
+
+async def close_opening(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    opening_id: uuid.UUID,
+    *,
+    closed_on: date,
+    reason: CloseReason,
+    expected_version: int | None,
+) -> CommandResult:
+    state, version = await _load(
+        runtime,
+        conn,
+        domain.OPENING,
+        opening_id,
+        metadata.municipality,
+        domain.fold_opening,
+        lock=True,
+    )
+    try:
+        events = domain.close_opening(state, closed_on, reason)
+    except domain.DomainRuleViolation as exc:
+        raise _violation(exc, version) from exc
+    new_version = await _append(
+        runtime,
+        conn,
+        metadata,
+        domain.OPENING,
+        opening_id,
+        events,
+        version if expected_version is None else expected_version,
+    )
+    return CommandResult(200, {"id": str(opening_id), "status": "closed", "version": new_version})
+
+
+def _opening_document(row: Any) -> dict[str, Any]:
+    terms = dict(row.terms)
+    return {
+        "id": str(row.opening_id),
+        "employer_id": str(row.employer_id),
+        "kind": row.kind,
+        "title": row.title,
+        "description": row.description,
+        "other_skills": row.other_skills,
+        **terms,
+        "places_taken": row.places_taken,
+        "places_left": max(0, int(terms["places"]) - row.places_taken)
+        if row.status != "closed"
+        else 0,
+        "status": row.status,
+        "closed_on": row.closed_on.isoformat() if row.closed_on else None,
+        "close_reason": row.close_reason,
+        "version": row.version,
+    }
+
+
+async def opening_view(
+    conn: AsyncConnection, opening_id: uuid.UUID, municipality: str
+) -> dict[str, Any]:
+    row = (
+        await conn.execute(
+            sa.select(openings).where(
+                openings.c.opening_id == opening_id, openings.c.municipality == municipality
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"No opening {opening_id} in municipality {municipality}.")
+    return _opening_document(row)
+
+
+async def list_openings(
+    conn: AsyncConnection,
+    municipality: str,
+    *,
+    status: str | None,
+    kind: OpeningKind | None,
+    employer_id: uuid.UUID | None,
+) -> list[dict[str, Any]]:
+    query = sa.select(openings).where(openings.c.municipality == municipality)
+    if status:
+        query = query.where(openings.c.status == status)
+    if kind:
+        query = query.where(openings.c.kind == kind.value)
+    if employer_id:
+        query = query.where(openings.c.employer_id == employer_id)
+    rows = await conn.execute(query.order_by(openings.c.published_at, openings.c.opening_id))
+    return [_opening_document(row) for row in rows]
+
+
+# --- matches ---------------------------------------------------------------------------
+
+
+async def _participant_erased(conn: AsyncConnection, participant_id: uuid.UUID) -> bool:
+    found = await conn.scalar(
+        sa.select(sa.literal(True)).where(erased_candidates.c.participant_id == participant_id)
+    )
+    return bool(found)
+
+
+async def propose_match(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    engine: MatchingEngine,
+    *,
+    participant_id: uuid.UUID,
+    opening_id: uuid.UUID,
+) -> CommandResult:
+    """Propose a candidate for an opening; the score is recorded as it is now."""
+    opening, _ = await _load(
+        runtime, conn, domain.OPENING, opening_id, metadata.municipality, domain.fold_opening
+    )
+    candidate = engine.candidate(metadata.municipality, participant_id)
+    if candidate is None or await _participant_erased(conn, participant_id):
+        raise NotFound(
+            f"No candidate {participant_id} in municipality {metadata.municipality} "
+            "(no consented competence profile, or erased)."
+        )
+    spec = engine.spec(metadata.municipality, opening_id)
+    if spec is None:
+        raise Conflict("The opening is not in the matching index yet; retry in a moment.")
+    explained = engine.explain_pair(candidate, spec)
+    if explained["excluded"]:
+        raise Conflict(
+            "The candidate fails a hard requirement of the opening: "
+            + "; ".join(explained["exclusion_reasons"]),
+            exclusion_reasons=explained["exclusion_reasons"],
+        )
+    match_id = uuid.uuid4()
+    try:
+        events = domain.propose_match(
+            match_id, participant_id, opening, score=explained["score"], band=explained["band"]
+        )
+    except domain.DomainRuleViolation as exc:
+        raise Conflict(str(exc)) from exc
+    try:
+        version = await _append(runtime, conn, metadata, domain.MATCH, match_id, events, 0)
+    except IntegrityError as exc:
+        raise Conflict(
+            "This participant already has a live match for this opening.",
+        ) from exc
+    return CommandResult(
+        201,
+        {
+            "id": str(match_id),
+            "status": domain.MatchStatus.proposed.value,
+            "score": explained["score"],
+            "band": explained["band"],
+            "version": version,
+        },
+    )
+
+
+async def _match_step(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    match_id: uuid.UUID,
+    decide: Callable[[domain.Match], list[Event]],
+    expected_version: int | None,
+) -> CommandResult:
+    state, version = await _load(
+        runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
+    )
+    try:
+        events = decide(state)
+    except domain.DomainRuleViolation as exc:
+        raise _violation(exc, version) from exc
+    except ValueError as exc:
+        raise InvalidInput(str(exc), [field_error("starts_on", str(exc))]) from exc
+    new_version = await _append(
+        runtime,
+        conn,
+        metadata,
+        domain.MATCH,
+        match_id,
+        events,
+        version if expected_version is None else expected_version,
+    )
+    for event in events:
+        state = domain.evolve_match(state, event)
+    assert state.status is not None
+    return CommandResult(
+        200, {"id": str(match_id), "status": state.status.value, "version": new_version}
+    )
+
+
+async def employer_interested(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    match_id: uuid.UUID,
+    *,
+    on: date,
+    expected_version: int | None,
+) -> CommandResult:
+    return await _match_step(
+        runtime,
+        conn,
+        metadata,
+        match_id,
+        lambda state: domain.employer_interested(state, on),
+        expected_version,
+    )
+
+
+async def schedule_interview(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    match_id: uuid.UUID,
+    *,
+    on: date,
+    expected_version: int | None,
+) -> CommandResult:
+    return await _match_step(
+        runtime,
+        conn,
+        metadata,
+        match_id,
+        lambda state: domain.schedule_interview(state, on),
+        expected_version,
+    )
+
+
+async def make_offer(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    match_id: uuid.UUID,
+    *,
+    on: date,
+    starts_on: date,
+    hours_per_week: float,
+    permanent: bool | None,
+    expected_version: int | None,
+) -> CommandResult:
+    return await _match_step(
+        runtime,
+        conn,
+        metadata,
+        match_id,
+        lambda state: domain.make_offer(state, on, starts_on, hours_per_week, permanent),
+        expected_version,
+    )
+
+
+async def decline_match(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    match_id: uuid.UUID,
+    *,
+    by: DeclinedBy,
+    on: date,
+    reason: DeclineReason | None,
+    expected_version: int | None,
+) -> CommandResult:
+    return await _match_step(
+        runtime,
+        conn,
+        metadata,
+        match_id,
+        lambda state: domain.decline(state, by, on, reason),
+        expected_version,
+    )
+
+
+async def start_match(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    match_id: uuid.UUID,
+    *,
+    starts_on: date | None,
+    hours_per_week: float | None,
+    permanent: bool | None,
+    expected_version: int | None,
+) -> CommandResult:
+    """Start the placement or job, taking one of the opening's places.
+
+    The opening's stream row is locked before anything is decided, so concurrent
+    starts in one opening run one after the other: when the last place is contested,
+    exactly one start wins and the others see a filled opening (409).
+    """
+    state, _ = await _load(
+        runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
+    )
+    opening_id = state.opening_id
+    if opening_id is None:
+        raise NotFound(f"No match {match_id}.")
+    opening, opening_version = await _load(
+        runtime,
+        conn,
+        domain.OPENING,
+        opening_id,
+        metadata.municipality,
+        domain.fold_opening,
+        lock=True,
+    )
+    state, version = await _load(
+        runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
+    )
+    assert state.participant_id is not None
+    if await _participant_erased(conn, state.participant_id):
+        raise Conflict("The participant's data was erased; the match cannot be started.")
+    placement_id = uuid.uuid4()
+    try:
+        match_events = domain.start(
+            state,
+            placement_id,
+            starts_on=starts_on,
+            hours_per_week=hours_per_week,
+            permanent=permanent,
+        )
+        opening_events = domain.take_place(opening, match_id)
+    except domain.DomainRuleViolation as exc:
+        raise _violation(exc, version) from exc
+    await _append(
+        runtime, conn, metadata, domain.OPENING, opening_id, opening_events, opening_version
+    )
+    new_version = await _append(
+        runtime,
+        conn,
+        metadata,
+        domain.MATCH,
+        match_id,
+        match_events,
+        version if expected_version is None else expected_version,
+    )
+    for event in match_events:
+        state = domain.evolve_match(state, event)
+    assert state.status is not None
+    body: dict[str, Any] = {
+        "id": str(match_id),
+        "status": state.status.value,
+        "version": new_version,
+    }
+    if state.status is domain.MatchStatus.in_placement:
+        body["placement_id"] = str(placement_id)
+    return CommandResult(200, body)
+
+
+async def end_placement(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    match_id: uuid.UUID,
+    *,
+    ends_on: date,
+    outcome: PlacementOutcome,
+    job: domain.JobTerms | None,
+    expected_version: int | None,
+) -> CommandResult:
+    """End a practice placement (its place is free again) with its outcome."""
+    state, _ = await _load(
+        runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
+    )
+    opening_id = state.opening_id
+    if opening_id is None:
+        raise NotFound(f"No match {match_id}.")
+    opening, opening_version = await _load(
+        runtime,
+        conn,
+        domain.OPENING,
+        opening_id,
+        metadata.municipality,
+        domain.fold_opening,
+        lock=True,
+    )
+    state, version = await _load(
+        runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
+    )
+    try:
+        match_events = domain.end_placement(state, ends_on, outcome, job)
+    except domain.DomainRuleViolation as exc:
+        raise _violation(exc, version) from exc
+    except ValueError as exc:
+        raise InvalidInput(str(exc), [field_error("job", str(exc))]) from exc
+    await _append(
+        runtime,
+        conn,
+        metadata,
+        domain.OPENING,
+        opening_id,
+        domain.release_place(opening, match_id),
+        opening_version,
+    )
+    new_version = await _append(
+        runtime,
+        conn,
+        metadata,
+        domain.MATCH,
+        match_id,
+        match_events,
+        version if expected_version is None else expected_version,
+    )
+    for event in match_events:
+        state = domain.evolve_match(state, event)
+    assert state.status is not None
+    return CommandResult(
+        200, {"id": str(match_id), "status": state.status.value, "version": new_version}
+    )
+
+
+def _match_document(row: Any, erased: bool) -> dict[str, Any]:
+    return {
+        "id": str(row.match_id),
+        "participant_id": str(row.participant_id),
+        "opening_id": str(row.opening_id),
+        "employer_id": str(row.employer_id),
+        "kind": row.kind,
+        "status": row.status,
+        "score": row.score,
+        "band": row.band,
+        "proposed_at": row.proposed_at.isoformat(),
+        "proposed_by": row.proposed_by,
+        "interview_on": row.interview_on.isoformat() if row.interview_on else None,
+        "offer": row.offer,
+        "declined_by": row.declined_by,
+        "placement_id": str(row.placement_id) if row.placement_id else None,
+        "started_on": row.started_on.isoformat() if row.started_on else None,
+        "ended_on": row.ended_on.isoformat() if row.ended_on else None,
+        "outcome": row.outcome,
+        "job": row.job,
+        "history": row.history,
+        "participant_erased": erased,
+        "version": row.version,
+    }
+
+
+async def match_view(
+    conn: AsyncConnection, match_id: uuid.UUID, municipality: str
+) -> dict[str, Any]:
+    row = (
+        await conn.execute(
+            sa.select(matches).where(
+                matches.c.match_id == match_id, matches.c.municipality == municipality
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"No match {match_id} in municipality {municipality}.")
+    return _match_document(row, await _participant_erased(conn, row.participant_id))
+
+
+async def list_matches(
+    conn: AsyncConnection,
+    municipality: str,
+    *,
+    opening_id: uuid.UUID | None,
+    participant_id: uuid.UUID | None,
+    status: str | None,
+) -> list[dict[str, Any]]:
+    query = sa.select(
+        matches,
+        sa.exists()
+        .where(erased_candidates.c.participant_id == matches.c.participant_id)
+        .label("erased"),
+    ).where(matches.c.municipality == municipality)
+    if opening_id:
+        query = query.where(matches.c.opening_id == opening_id)
+    if participant_id:
+        query = query.where(matches.c.participant_id == participant_id)
+    if status:
+        query = query.where(matches.c.status == status)
+    rows = await conn.execute(query.order_by(matches.c.proposed_at, matches.c.match_id))
+    return [_match_document(row, bool(row.erased)) for row in rows]

@@ -1,0 +1,240 @@
+"""Candidates: the consented competence profile as the matching service keeps it.
+
+A candidate is built only from ``participants.competence_profile.updated`` (the parts
+the participant consented to share with employers), plus the settlement date for
+waiting time and the engagement that follows from this service's own matches. The
+incoming data is read leniently (unknown fields are ignored) because it belongs to
+another service's contract, which may grow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.matching.events import (
+    EDUCATION_ORDER,
+    NORWEGIAN_ORDER,
+    EducationLevel,
+    NorwegianLevel,
+)
+
+NORWEGIAN_SUB_SKILLS = ("oral", "written", "reading", "listening")
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class _Occupation(_Lenient):
+    isco_code: str = Field(pattern=r"^\d{4}$")
+    years: float = Field(default=0, ge=0)
+
+
+class _Education(_Lenient):
+    level: EducationLevel
+    field_code: str | None = None
+    country: str | None = None
+    years: float | None = None
+    recognised: bool = False
+
+
+class _Language(_Lenient):
+    language: str
+    level: NorwegianLevel
+
+
+class _Norwegian(_Lenient):
+    oral: NorwegianLevel | None = None
+    written: NorwegianLevel | None = None
+    reading: NorwegianLevel | None = None
+    listening: NorwegianLevel | None = None
+
+
+class _Wishes(_Lenient):
+    occupations: tuple[str, ...] = ()
+    hours_per_week: float | None = None
+    municipalities: tuple[str, ...] = ()
+
+
+class ConsentedProfile(_Lenient):
+    """The data of ``participants.competence_profile.updated.v1`` as this service reads it."""
+
+    participant_id: uuid.UUID
+    occupations: tuple[_Occupation, ...] = ()
+    education: tuple[_Education, ...] = ()
+    skills: tuple[str, ...] = ()
+    languages: tuple[_Language, ...] = ()
+    norwegian: _Norwegian = _Norwegian()
+    driving_licences: tuple[str, ...] = ()
+    wishes: _Wishes = _Wishes()
+
+
+@dataclass(frozen=True)
+class EducationEntry:
+    level: EducationLevel
+    field_code: str | None
+    country: str | None
+    years: float | None
+    recognised: bool
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One participant as a candidate for openings."""
+
+    participant_id: uuid.UUID
+    municipality: str
+    occupations: tuple[tuple[str, float], ...] = ()
+    education: tuple[EducationEntry, ...] = ()
+    skills: frozenset[str] = frozenset()
+    languages: tuple[tuple[str, str], ...] = ()
+    norwegian: tuple[tuple[str, str | None], ...] = ()
+    driving_licences: frozenset[str] = frozenset()
+    wished_occupations: tuple[str, ...] = ()
+    wished_hours: float | None = None
+    wished_municipalities: tuple[str, ...] = ()
+    settled_on: date | None = None
+    engagement: str | None = field(default=None, compare=False)
+
+    def norwegian_rank(self, sub_skill: str) -> int | None:
+        level = dict(self.norwegian).get(sub_skill)
+        return NORWEGIAN_ORDER.index(NorwegianLevel(level)) if level else None
+
+    def with_engagement(self, engagement: str | None) -> Candidate:
+        return replace(self, engagement=engagement)
+
+    def profile_document(self) -> dict[str, Any]:
+        """The consented profile as stored in the ``candidates`` table (JSON)."""
+        return {
+            "occupations": [{"isco_code": c, "years": y} for c, y in self.occupations],
+            "education": [
+                {
+                    "level": e.level.value,
+                    "field_code": e.field_code,
+                    "country": e.country,
+                    "years": e.years,
+                    "recognised": e.recognised,
+                }
+                for e in self.education
+            ],
+            "skills": sorted(self.skills),
+            "languages": [{"language": lang, "level": lvl} for lang, lvl in self.languages],
+            "norwegian": dict(self.norwegian),
+            "driving_licences": sorted(self.driving_licences),
+            "wishes": {
+                "occupations": list(self.wished_occupations),
+                "hours_per_week": self.wished_hours,
+                "municipalities": list(self.wished_municipalities),
+            },
+        }
+
+
+def candidate_from_profile(
+    data: dict[str, Any], municipality: str, settled_on: date | None = None
+) -> Candidate:
+    """Read a profile document (event data or stored profile) into a candidate."""
+    profile = ConsentedProfile.model_validate(data)
+    return Candidate(
+        participant_id=profile.participant_id,
+        municipality=municipality,
+        occupations=tuple((o.isco_code, float(o.years)) for o in profile.occupations),
+        education=tuple(
+            EducationEntry(e.level, e.field_code, e.country, e.years, e.recognised)
+            for e in profile.education
+        ),
+        skills=frozenset(profile.skills),
+        languages=tuple((lang.language, lang.level.value) for lang in profile.languages),
+        norwegian=tuple(
+            (
+                sub,
+                getattr(profile.norwegian, sub).value if getattr(profile.norwegian, sub) else None,
+            )
+            for sub in NORWEGIAN_SUB_SKILLS
+        ),
+        driving_licences=frozenset(c.strip().upper() for c in profile.driving_licences),
+        wished_occupations=tuple(c for c in profile.wishes.occupations if len(c) == 4),
+        wished_hours=profile.wishes.hours_per_week,
+        wished_municipalities=tuple(profile.wishes.municipalities),
+        settled_on=settled_on,
+    )
+
+
+# A licence class also entitles to the classes below it (Norwegian driving licence rules,
+# førerkortforskriften § 3-2); only these well-known inclusions are applied.
+LICENCE_IMPLIES: dict[str, tuple[str, ...]] = {
+    "A": ("A2", "A1", "AM"),
+    "A2": ("A1", "AM"),
+    "A1": ("AM",),
+    "B": ("AM",),
+    "BE": ("B", "AM"),
+    "C1": ("B", "AM"),
+    "C1E": ("C1", "BE", "B", "AM"),
+    "C": ("C1", "B", "AM"),
+    "CE": ("C", "C1", "C1E", "BE", "B", "AM"),
+    "D1": ("B", "AM"),
+    "D1E": ("D1", "BE", "B", "AM"),
+    "D": ("D1", "B", "AM"),
+    "DE": ("D", "D1", "D1E", "BE", "B", "AM"),
+}
+
+
+def licences_held(classes: Iterable[str]) -> set[str]:
+    held: set[str] = set()
+    for licence in classes:
+        held.add(licence)
+        held.update(LICENCE_IMPLIES.get(licence, ()))
+    return held
+
+
+def licence_token(licence: str) -> str:
+    return f"L:{licence.strip().upper()}"
+
+
+def qualification_token(min_rank: int, field_code: str | None, recognised: bool) -> str:
+    return f"Q:{min_rank}:{field_code or ''}:{int(recognised)}"
+
+
+def requirement_tokens(candidate: Candidate) -> set[str]:
+    """Tokens of every hard requirement the candidate meets.
+
+    A requirement (licence class; education at least level L in field F, recognised
+    or not) becomes one token; the candidate holds the token of every requirement they
+    satisfy, so checking an opening's requirements is a lookup per token.
+    """
+    tokens = {licence_token(c) for c in licences_held(candidate.driving_licences)}
+    for entry in candidate.education:
+        rank = EDUCATION_ORDER.index(entry.level)
+        field_code = entry.field_code or ""
+        prefixes = [""] + [field_code[:n] for n in (2, 3, 4) if len(field_code) >= n]
+        for level in range(rank + 1):
+            for prefix in prefixes:
+                tokens.add(qualification_token(level, prefix, False))
+                if entry.recognised:
+                    tokens.add(qualification_token(level, prefix, True))
+    return tokens
+
+
+def education_skill_level(candidate: Candidate) -> int:
+    """ISCO skill level (1–4) the candidate's highest education reaches; 0 when none is known."""
+    if not candidate.education:
+        return 0
+    best = max(EDUCATION_ORDER.index(e.level) for e in candidate.education)
+    return _EDUCATION_SKILL_LEVEL[EDUCATION_ORDER[best]]
+
+
+_EDUCATION_SKILL_LEVEL = {
+    EducationLevel.none: 1,
+    EducationLevel.primary: 1,
+    EducationLevel.lower_secondary: 1,
+    EducationLevel.upper_secondary: 2,
+    EducationLevel.vocational: 2,
+    EducationLevel.bachelor: 4,
+    EducationLevel.master: 4,
+    EducationLevel.doctorate: 4,
+}

@@ -1,0 +1,380 @@
+"""The in-memory matching index: candidates and openings, kept current from the read models.
+
+Each process holds one :class:`MatchingEngine`. Before answering, it reads the rows of
+the read models changed since its cursor (``changed_tx``/``change_seq``, below the
+oldest open transaction — see ``tables.py``), so the index follows every committed
+event, in any replica, and never a rolled-back one. The first query loads everything.
+
+Candidates are partitioned by municipality (a job coach only sees their own). Within a
+partition the candidates are packed into a large *base* segment and a small *overlay*
+of candidates changed since the base was packed; a changed candidate's base row is
+retired, and the base is repacked when the overlay grows past 5 % of the partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from services.matching.candidates import Candidate, candidate_from_profile
+from services.matching.domain import MatchStatus, OpeningStatus
+from services.matching.events import OpeningKind, OpeningTerms
+from services.matching.scoring import (
+    Block,
+    OpeningBatch,
+    OpeningSpec,
+    Segment,
+    Vocabulary,
+    explain,
+    relevant_scores,
+    score_block,
+    top_k,
+    waited_days,
+)
+from services.matching.settings import MatchingSettings
+from services.matching.tables import FOLLOWED_TABLES
+from services.matching.taxonomy import Taxonomy
+from services.matching.taxonomy import load as load_taxonomy
+from shared.db import Database
+
+_PAGE = 5000
+_MIN_OVERLAY_BEFORE_REPACK = 256
+
+
+@dataclass
+class _Employer:
+    municipality: str
+    mentor_capacity: int
+
+
+@dataclass
+class _Opening:
+    municipality: str
+    employer_id: uuid.UUID
+    kind: OpeningKind
+    terms: OpeningTerms
+    title: str
+    status: str
+    places_taken: int
+
+
+@dataclass
+class _Match:
+    participant_id: uuid.UUID
+    employer_id: uuid.UUID
+    status: str
+
+
+class Partition:
+    """The candidates of one municipality, packed for scoring on demand."""
+
+    def __init__(self) -> None:
+        self.records: dict[uuid.UUID, Candidate] = {}
+        self.base: Segment | None = None
+        self.overlay: Segment | None = None
+        self.changed: set[uuid.UUID] = set()
+        self._overlay_stale = False
+
+    def put(self, candidate: Candidate) -> None:
+        self.records[candidate.participant_id] = candidate
+        self._touch(candidate.participant_id)
+
+    def remove(self, participant_id: uuid.UUID) -> None:
+        if self.records.pop(participant_id, None) is not None:
+            self._touch(participant_id)
+
+    def _touch(self, participant_id: uuid.UUID) -> None:
+        if self.base is not None:
+            self.base.retire(participant_id)
+        self.changed.add(participant_id)
+        self._overlay_stale = True
+
+    def segments(self, skills: Vocabulary, tokens: Vocabulary) -> list[Segment]:
+        limit = max(_MIN_OVERLAY_BEFORE_REPACK, len(self.records) // 20)
+        if self.base is None or len(self.changed) > limit:
+            self.base = Segment(list(self.records.values()), skills, tokens)
+            self.overlay = None
+            self.changed.clear()
+            self._overlay_stale = False
+        elif self._overlay_stale:
+            fresh = [self.records[p] for p in sorted(self.changed) if p in self.records]
+            self.overlay = Segment(fresh, skills, tokens) if fresh else None
+            self._overlay_stale = False
+        return [s for s in (self.base, self.overlay) if s is not None and len(s)]
+
+
+class MatchingEngine:
+    """Candidates, openings and matches of every municipality, ready to score."""
+
+    def __init__(self, settings: MatchingSettings, taxonomy: Taxonomy | None = None) -> None:
+        self.settings = settings
+        self._taxonomy = taxonomy
+        self.skills = Vocabulary()
+        self.tokens = Vocabulary()
+        self.partitions: dict[str, Partition] = {}
+        self.employers: dict[uuid.UUID, _Employer] = {}
+        self.openings: dict[uuid.UUID, _Opening] = {}
+        self.matches: dict[uuid.UUID, _Match] = {}
+        self.matches_of: dict[uuid.UUID, set[uuid.UUID]] = {}
+        self.mentoring: Counter[uuid.UUID] = Counter()
+        """Participants in a practice placement per employer: each takes a mentor."""
+        self.profiles: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
+        self.settled: dict[uuid.UUID, date] = {}
+        self.home: dict[uuid.UUID, str] = {}
+        self.erased: set[uuid.UUID] = set()
+        self._cursors: dict[str, tuple[int, int]] = {t.name: (0, 0) for t in FOLLOWED_TABLES}
+        self._lock = asyncio.Lock()
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        if self._taxonomy is None:
+            self._taxonomy = load_taxonomy()
+        return self._taxonomy
+
+    # --- keeping current -----------------------------------------------------------
+
+    async def refresh(self, db: Database) -> None:
+        """Read every committed change since the last refresh into memory."""
+        async with self._lock, db.connect() as conn:
+            for table in FOLLOWED_TABLES:
+                while True:
+                    tx, seq = self._cursors[table.name]
+                    columns = [c for c in table.c if c.name != "changed_tx"]
+                    rows = (
+                        await conn.execute(
+                            sa.select(*columns, sa.literal_column("changed_tx::text").label("tx"))
+                            .where(
+                                sa.text(
+                                    "(changed_tx, change_seq) > (CAST(:tx AS text)::xid8, :seq) "
+                                    "AND changed_tx < pg_snapshot_xmin(pg_current_snapshot())"
+                                ).bindparams(tx=str(tx), seq=seq)
+                            )
+                            .order_by(sa.text("changed_tx"), table.c.change_seq)
+                            .limit(_PAGE)
+                        )
+                    ).all()
+                    for row in rows:
+                        self._apply(table.name, row)
+                    if rows:
+                        self._cursors[table.name] = (int(rows[-1].tx), int(rows[-1].change_seq))
+                    if len(rows) < _PAGE:
+                        break
+
+    def _apply(self, table: str, row: Any) -> None:
+        if table == "employers":
+            self.employers[row.employer_id] = _Employer(row.municipality, row.mentor_capacity)
+        elif table == "openings":
+            self.openings[row.opening_id] = _Opening(
+                municipality=row.municipality,
+                employer_id=row.employer_id,
+                kind=OpeningKind(row.kind),
+                terms=OpeningTerms.model_validate(row.terms),
+                title=row.title,
+                status=row.status,
+                places_taken=row.places_taken,
+            )
+        elif table == "matches":
+            previous = self.matches.get(row.match_id)
+            if previous is not None and previous.status == MatchStatus.in_placement.value:
+                self.mentoring[previous.employer_id] -= 1
+            if row.status == MatchStatus.in_placement.value:
+                self.mentoring[row.employer_id] += 1
+            self.matches[row.match_id] = _Match(row.participant_id, row.employer_id, row.status)
+            self.matches_of.setdefault(row.participant_id, set()).add(row.match_id)
+            self._recompute(row.participant_id)
+        elif table == "candidates":
+            pid = row.participant_id
+            if row.settled_on is not None:
+                self.settled[pid] = row.settled_on
+            if row.profile is not None:
+                self.profiles[pid] = (row.municipality, dict(row.profile))
+            self._recompute(pid)
+        elif table == "erased_candidates":
+            pid = row.participant_id
+            self.erased.add(pid)
+            self.profiles.pop(pid, None)
+            self.settled.pop(pid, None)
+            self._recompute(pid)
+
+    def engagement(self, participant_id: uuid.UUID) -> str | None:
+        statuses = {
+            self.matches[m].status
+            for m in self.matches_of.get(participant_id, ())
+            if m in self.matches
+        }
+        for status in (MatchStatus.in_placement, MatchStatus.employed):
+            if status.value in statuses:
+                return status.value
+        return None
+
+    def _recompute(self, participant_id: uuid.UUID) -> None:
+        old_home = self.home.pop(participant_id, None)
+        if old_home is not None:
+            self.partitions[old_home].remove(participant_id)
+        stored = self.profiles.get(participant_id)
+        if stored is None or participant_id in self.erased:
+            return
+        municipality, profile = stored
+        candidate = candidate_from_profile(
+            {**profile, "participant_id": str(participant_id)},
+            municipality,
+            self.settled.get(participant_id),
+        ).with_engagement(self.engagement(participant_id))
+        self.partitions.setdefault(municipality, Partition()).put(candidate)
+        self.home[participant_id] = municipality
+
+    # --- lookups -------------------------------------------------------------------
+
+    def candidate(self, municipality: str, participant_id: uuid.UUID) -> Candidate | None:
+        partition = self.partitions.get(municipality)
+        return partition.records.get(participant_id) if partition else None
+
+    def mentor_capacity_left(self, employer_id: uuid.UUID) -> int:
+        employer = self.employers.get(employer_id)
+        if employer is None:
+            return 0
+        return employer.mentor_capacity - self.mentoring[employer_id]
+
+    def spec(self, municipality: str, opening_id: uuid.UUID) -> OpeningSpec | None:
+        opening = self.openings.get(opening_id)
+        if opening is None or opening.municipality != municipality:
+            return None
+        return OpeningSpec(
+            opening_id=opening_id,
+            employer_id=opening.employer_id,
+            kind=opening.kind,
+            terms=opening.terms,
+            mentor_capacity_left=self.mentor_capacity_left(opening.employer_id),
+            title=opening.title,
+            status=opening.status,
+        )
+
+    def places_left(self, opening_id: uuid.UUID) -> int:
+        opening = self.openings[opening_id]
+        if opening.status == OpeningStatus.closed.value:
+            return 0
+        return max(0, opening.terms.places - opening.places_taken)
+
+    def open_specs(
+        self, municipality: str, kinds: Iterable[OpeningKind] | None = None
+    ) -> list[OpeningSpec]:
+        wanted = set(kinds) if kinds else None
+        specs = []
+        for opening_id, opening in sorted(self.openings.items(), key=lambda kv: str(kv[0])):
+            if opening.municipality != municipality or opening.status != OpeningStatus.open.value:
+                continue
+            if wanted is not None and opening.kind not in wanted:
+                continue
+            spec = self.spec(municipality, opening_id)
+            assert spec is not None
+            specs.append(spec)
+        return specs
+
+    # --- scoring -------------------------------------------------------------------
+
+    def _item(
+        self, candidate: Candidate, spec: OpeningSpec, block: Block, r: int, c: int
+    ) -> dict[str, Any]:
+        values = {name: float(v[r, c]) for name, v in block.parts.items()}
+        item = explain(
+            candidate, spec, values, bool(block.excluded[r, c]), self.settings, self.taxonomy
+        )
+        item["waited_days"] = waited_days(candidate, date.today())
+        return item
+
+    def rank_candidates(
+        self,
+        spec: OpeningSpec,
+        municipality: str,
+        *,
+        limit: int,
+        available_only: bool,
+        include_excluded: bool,
+        min_score: float,
+    ) -> list[dict[str, Any]]:
+        """The best candidates of ``municipality`` for one opening, explained."""
+        partition = self.partitions.get(municipality)
+        if partition is None:
+            return []
+        segments = partition.segments(self.skills, self.tokens)
+        batch = OpeningBatch([spec], self.skills, self.tokens)
+        column = np.zeros(1, dtype=np.int64)
+        found: list[dict[str, Any]] = []
+        for segment in segments:
+            hidden = ~segment.alive
+            if available_only:
+                hidden |= segment.engaged
+            chosen = None if include_excluded else self._related_top(segment, batch, hidden, limit)
+            if chosen is not None:
+                block = score_block(segment, chosen, batch, column, self.settings)
+                for i, r in enumerate(chosen):
+                    found.append(self._item(segment.candidates[int(r)], spec, block, i, 0))
+                continue
+            block = score_block(segment, None, batch, column, self.settings)
+            total = block.total[:, 0].copy()
+            if not include_excluded:
+                hidden |= block.excluded[:, 0]
+            total[hidden] = -np.inf
+            for r in top_k(total[:, None], limit)[:, 0]:
+                if r >= 0:
+                    found.append(self._item(segment.candidates[int(r)], spec, block, int(r), 0))
+        found = [item for item in found if item["score"] >= min_score]
+        found.sort(key=lambda item: (-item["score"], item["participant_id"]))
+        return found[:limit]
+
+    def _related_top(
+        self, segment: Segment, batch: OpeningBatch, hidden: np.ndarray[Any, Any], limit: int
+    ) -> np.ndarray[Any, Any] | None:
+        """The best ``limit`` rows if scoring only related candidates proves them, else None."""
+        rows, total, bound = relevant_scores(segment, batch, 0, self.settings)
+        total[hidden[rows]] = -np.inf
+        picked = top_k(total[:, None], limit)[:, 0]
+        if len(picked) < limit or (picked < 0).any() or total[picked[-1]] <= bound:
+            return None
+        chosen: np.ndarray[Any, Any] = rows[picked]
+        return chosen
+
+    def score_pairs(self, candidates: Sequence[Candidate], specs: Sequence[OpeningSpec]) -> Block:
+        """Every part for every candidate × opening (allocation, one candidate's openings)."""
+        segment = Segment(candidates, self.skills, self.tokens)
+        batch = OpeningBatch(specs, self.skills, self.tokens)
+        return score_block(
+            segment, None, batch, np.arange(len(specs), dtype=np.int64), self.settings
+        )
+
+    def rank_openings(
+        self,
+        candidate: Candidate,
+        specs: Sequence[OpeningSpec],
+        *,
+        limit: int,
+        include_excluded: bool,
+        min_score: float,
+    ) -> list[dict[str, Any]]:
+        if not specs:
+            return []
+        block = self.score_pairs([candidate], specs)
+        items = [self._item(candidate, spec, block, 0, c) for c, spec in enumerate(specs)]
+        for item, spec in zip(items, specs, strict=True):
+            item["kind"] = spec.kind.value
+            item["title"] = spec.title
+            item["employer_id"] = str(spec.employer_id)
+        items = [
+            item
+            for item in items
+            if item["score"] >= min_score and (include_excluded or not item["excluded"])
+        ]
+        items.sort(key=lambda item: (-item["score"], item["opening_id"]))
+        return items[:limit]
+
+    def explain_pair(self, candidate: Candidate, spec: OpeningSpec) -> dict[str, Any]:
+        block = self.score_pairs([candidate], [spec])
+        return self._item(candidate, spec, block, 0, 0)

@@ -1,0 +1,1 @@
+"""HTTP routes of the matching service, one router per resource."""

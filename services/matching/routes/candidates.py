@@ -1,0 +1,96 @@
+"""Candidates: participants with a consented competence profile, and their best openings."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from services.matching.candidates import Candidate
+from services.matching.events import OpeningKind
+from services.matching.routes.common import EngineDep, Reader
+from services.matching.routes.schemas import CandidateView, OpeningsForCandidate
+from services.matching.scoring import waited_days
+from shared.events import utcnow
+from shared.http import problem_responses
+from shared.problems import NotFound
+
+router = APIRouter(prefix="/candidates", tags=["candidates"])
+
+
+def _document(candidate: Candidate) -> dict[str, Any]:
+    return {
+        "participant_id": str(candidate.participant_id),
+        "municipality": candidate.municipality,
+        "engagement": candidate.engagement,
+        "settled_on": candidate.settled_on.isoformat() if candidate.settled_on else None,
+        "waited_days": waited_days(candidate, utcnow().date()),
+        "profile": candidate.profile_document(),
+    }
+
+
+@router.get(
+    "",
+    response_model=list[CandidateView],
+    summary="Candidates of your municipality",
+    description="Participants whose consented competence profile this service has received. "
+    "`engagement` is `in_placement` or `employed` for those in a placement or job.",
+    responses=problem_responses(401, 403),
+)
+async def list_candidates(
+    engine: EngineDep,
+    principal: Reader,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    partition = engine.partitions.get(principal.municipality)
+    if partition is None:
+        return []
+    ordered = sorted(partition.records.values(), key=lambda c: str(c.participant_id))
+    return [_document(c) for c in ordered[offset : offset + limit]]
+
+
+@router.get(
+    "/{participant_id}",
+    response_model=CandidateView,
+    summary="One candidate's consented profile",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_candidate(
+    participant_id: uuid.UUID, engine: EngineDep, principal: Reader
+) -> dict[str, Any]:
+    candidate = engine.candidate(principal.municipality, participant_id)
+    if candidate is None:
+        raise NotFound(f"No candidate {participant_id} in municipality {principal.municipality}.")
+    return _document(candidate)
+
+
+@router.get(
+    "/{participant_id}/openings",
+    response_model=OpeningsForCandidate,
+    summary="Best open openings for a candidate",
+    description="Open openings of your municipality, best first, each explained like "
+    "`/openings/{id}/candidates/{participant_id}`.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def best_openings(
+    participant_id: uuid.UUID,
+    engine: EngineDep,
+    principal: Reader,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    min_score: Annotated[float, Query(ge=0, le=100)] = 0.0,
+    include_excluded: bool = False,
+    kind: Annotated[list[OpeningKind] | None, Query()] = None,
+) -> dict[str, Any]:
+    candidate = engine.candidate(principal.municipality, participant_id)
+    if candidate is None:
+        raise NotFound(f"No candidate {participant_id} in municipality {principal.municipality}.")
+    items = engine.rank_openings(
+        candidate,
+        engine.open_specs(principal.municipality, kind),
+        limit=limit,
+        include_excluded=include_excluded,
+        min_score=min_score,
+    )
+    return {"participant_id": str(participant_id), "openings": items}

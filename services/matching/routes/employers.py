@@ -1,0 +1,136 @@
+"""Employers: the organisations that offer openings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.no import orgnr
+
+from services.matching import application
+from services.matching.events import Agreement, Contact
+from services.matching.routes.common import JobCoach, Reader, respond
+from services.matching.routes.schemas import Employer
+from shared.deps import IdempotencyKeyHeader, RuntimeDep
+from shared.http import problem_responses
+
+router = APIRouter(prefix="/employers", tags=["employers"])
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class AgreementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    description: str = Field(min_length=1, max_length=500)
+    target_share: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="e.g. 0.7: 70 % of practice participants go on to work",
+    )
+    valid_until: date | None = None
+
+
+class RegisterEmployer(BaseModel):
+    """An employer; the organisation number is checked (mod 11) with python-stdnum."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    organisation_number: str = Field(description="9 digits (organisasjonsnummer)")
+    name: str = Field(min_length=1, max_length=200)
+    industry: str = Field(min_length=1, max_length=100, description="e.g. 'hospitality', 'care'")
+    municipality_code: str = Field(pattern=r"^\d{4}$", description="Where the employer is")
+    mentor_capacity: int = Field(
+        ge=0, le=1000, description="How many participants the employer can mentor at once"
+    )
+    contact: ContactIn | None = None
+    agreements: list[AgreementIn] = Field(default_factory=list, max_length=20)
+
+    @field_validator("organisation_number")
+    @classmethod
+    def _valid_orgnr(cls, value: str) -> str:
+        try:
+            return str(orgnr.validate(value))
+        except StdnumError as exc:
+            raise ValueError(f"not a valid organisation number ({exc})") from exc
+
+
+class Created(BaseModel):
+    id: uuid.UUID
+    version: int
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Created,
+    summary="Register an employer",
+    description="Appends `employer.registered` (published) and the employer's name, contact "
+    "and agreements (kept inside the service). An organisation number is registered once per "
+    "municipality (409 otherwise).",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def register(
+    body: RegisterEmployer,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: JobCoach,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+    result = await runtime.command(
+        lambda conn: application.register_employer(
+            runtime,
+            conn,
+            metadata,
+            organisation_number=body.organisation_number,
+            name=body.name,
+            industry=body.industry,
+            municipality_code=body.municipality_code,
+            mentor_capacity=body.mentor_capacity,
+            contact=Contact.model_validate(body.contact.model_dump()) if body.contact else None,
+            agreements=[Agreement.model_validate(a.model_dump()) for a in body.agreements],
+        ),
+        principal=principal,
+        request=request,
+        body=body.model_dump(mode="json"),
+    )
+    respond(response, result.status_code, result.replayed)
+    response.headers["Location"] = f"/employers/{result.body['id']}"
+    return result.body
+
+
+@router.get(
+    "",
+    response_model=list[Employer],
+    summary="Employers of your municipality",
+    responses=problem_responses(401, 403),
+)
+async def list_employers(runtime: RuntimeDep, principal: Reader) -> list[dict[str, Any]]:
+    async with runtime.db.connect() as conn:
+        return await application.list_employers(conn, principal.municipality)
+
+
+@router.get(
+    "/{employer_id}",
+    response_model=Employer,
+    summary="One employer",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_employer(
+    employer_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
+) -> dict[str, Any]:
+    async with runtime.db.connect() as conn:
+        return await application.employer_view(conn, employer_id, principal.municipality)

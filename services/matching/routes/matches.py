@@ -1,0 +1,449 @@
+"""Matches: propose → interested / declined → interview → offer → started → ended; the package."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.matching import application
+from services.matching.domain import JobTerms, MatchStatus
+from services.matching.events import DeclinedBy, DeclineReason, PlacementOutcome
+from services.matching.package import build_package, render_html
+from services.matching.routes.common import EngineDep, JobCoach, Reader, respond
+from services.matching.routes.schemas import MatchView
+from shared.auth import Principal
+from shared.commands import CommandResult, Work
+from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
+from shared.events import utcnow
+from shared.http import problem_responses
+from shared.problems import NotFound
+from shared.service import Runtime
+
+router = APIRouter(prefix="/matches", tags=["matches"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProposeMatch(_Body):
+    participant_id: uuid.UUID
+    opening_id: uuid.UUID
+
+
+class OnDate(_Body):
+    on: date | None = Field(default=None, description="Today when left out")
+
+
+class Interview(_Body):
+    on: date = Field(description="Day of the interview or first meeting")
+
+
+class Offer(_Body):
+    on: date | None = Field(default=None, description="Today when left out")
+    starts_on: date
+    hours_per_week: float = Field(gt=0, le=60)
+    permanent: bool | None = Field(default=None, description="Jobs: permanent or temporary")
+
+
+class Decline(_Body):
+    declined_by: DeclinedBy
+    on: date | None = Field(default=None, description="Today when left out")
+    reason: DeclineReason | None = None
+
+
+class Start(_Body):
+    starts_on: date | None = Field(default=None, description="The offer's start when left out")
+    hours_per_week: float | None = Field(default=None, gt=0, le=60)
+    permanent: bool | None = Field(default=None, description="Jobs: overrides the offer")
+
+
+class JobIn(_Body):
+    starts_on: date
+    hours_per_week: float = Field(gt=0, le=60)
+    permanent: bool
+
+
+class End(_Body):
+    ends_on: date
+    outcome: PlacementOutcome
+    job: JobIn | None = Field(
+        default=None, description="Required exactly when the outcome is `turned_into_job`"
+    )
+
+    @model_validator(mode="after")
+    def _job_with_job_outcome(self) -> End:
+        if (self.outcome is PlacementOutcome.turned_into_job) != (self.job is not None):
+            raise ValueError("give `job` exactly when the outcome is turned_into_job")
+        return self
+
+
+class StepResult(BaseModel):
+    id: uuid.UUID
+    status: MatchStatus
+    version: int
+    placement_id: uuid.UUID | None = None
+
+
+def _today(on: date | None) -> date:
+    return on or utcnow().date()
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Propose a candidate for an opening",
+    description="Appends `match.proposed` with the score at this moment. 409 when the opening "
+    "is not open, the candidate fails a hard requirement, or a live match of the pair exists.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def propose(
+    body: ProposeMatch,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    engine: EngineDep,
+    principal: JobCoach,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+    result = await runtime.command(
+        lambda conn: application.propose_match(
+            runtime,
+            conn,
+            metadata,
+            engine,
+            participant_id=body.participant_id,
+            opening_id=body.opening_id,
+        ),
+        principal=principal,
+        request=request,
+        body=body.model_dump(mode="json"),
+    )
+    respond(response, result.status_code, result.replayed)
+    response.headers["Location"] = f"/matches/{result.body['id']}"
+    return result.body
+
+
+@router.get(
+    "",
+    response_model=list[MatchView],
+    summary="Matches of your municipality",
+    responses=problem_responses(401, 403),
+)
+async def list_matches(
+    runtime: RuntimeDep,
+    principal: Reader,
+    opening_id: uuid.UUID | None = None,
+    participant_id: uuid.UUID | None = None,
+    status: MatchStatus | None = None,
+) -> list[dict[str, Any]]:
+    async with runtime.db.connect() as conn:
+        return await application.list_matches(
+            conn,
+            principal.municipality,
+            opening_id=opening_id,
+            participant_id=participant_id,
+            status=status.value if status else None,
+        )
+
+
+@router.get(
+    "/{match_id}",
+    response_model=MatchView,
+    summary="One match",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_match(match_id: uuid.UUID, runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
+    async with runtime.db.connect() as conn:
+        return await application.match_view(conn, match_id, principal.municipality)
+
+
+async def _step(
+    request: Request,
+    response: Response,
+    runtime: Runtime,
+    principal: Principal,
+    body: BaseModel,
+    work: Work,
+) -> dict[str, Any]:
+    result: CommandResult = await runtime.command(
+        work,
+        principal=principal,
+        request=request,
+        body=body.model_dump(mode="json"),
+    )
+    respond(response, result.status_code, result.replayed)
+    return result.body
+
+
+_STEP_ERRORS = problem_responses(401, 403, 404, 409, 422)
+
+
+@router.post(
+    "/{match_id}/interest",
+    response_model=StepResult,
+    summary="The employer is interested",
+    responses=_STEP_ERRORS,
+)
+async def interested(
+    match_id: uuid.UUID,
+    body: OnDate,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: JobCoach,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+    return await _step(
+        request,
+        response,
+        runtime,
+        principal,
+        body,
+        lambda conn: application.employer_interested(
+            runtime, conn, metadata, match_id, on=_today(body.on), expected_version=expected
+        ),
+    )
+
+
+@router.post(
+    "/{match_id}/interview",
+    response_model=StepResult,
+    summary="Schedule an interview",
+    responses=_STEP_ERRORS,
+)
+async def interview(
+    match_id: uuid.UUID,
+    body: Interview,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: JobCoach,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+    return await _step(
+        request,
+        response,
+        runtime,
+        principal,
+        body,
+        lambda conn: application.schedule_interview(
+            runtime, conn, metadata, match_id, on=body.on, expected_version=expected
+        ),
+    )
+
+
+@router.post(
+    "/{match_id}/offer",
+    response_model=StepResult,
+    summary="The employer makes an offer",
+    responses=_STEP_ERRORS,
+)
+async def offer(
+    match_id: uuid.UUID,
+    body: Offer,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: JobCoach,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+    return await _step(
+        request,
+        response,
+        runtime,
+        principal,
+        body,
+        lambda conn: application.make_offer(
+            runtime,
+            conn,
+            metadata,
+            match_id,
+            on=_today(body.on),
+            starts_on=body.starts_on,
+            hours_per_week=body.hours_per_week,
+            permanent=body.permanent,
+            expected_version=expected,
+        ),
+    )
+
+
+@router.post(
+    "/{match_id}/decline",
+    response_model=StepResult,
+    summary="The employer or the participant declines",
+    description="Appends `match.declined`. A declined match cannot go on or be started (409).",
+    responses=_STEP_ERRORS,
+)
+async def decline(
+    match_id: uuid.UUID,
+    body: Decline,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: JobCoach,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+    return await _step(
+        request,
+        response,
+        runtime,
+        principal,
+        body,
+        lambda conn: application.decline_match(
+            runtime,
+            conn,
+            metadata,
+            match_id,
+            by=body.declined_by,
+            on=_today(body.on),
+            reason=body.reason,
+            expected_version=expected,
+        ),
+    )
+
+
+@router.post(
+    "/{match_id}/start",
+    response_model=StepResult,
+    summary="Start the placement or job",
+    description="For language practice and work training appends `practice_placement.started`; "
+    "for jobs and apprenticeships `job.obtained`. Takes one of the opening's places: a filled "
+    "or closed opening, a declined match or one without an offer answer 409. When several "
+    "starts compete for the last place exactly one wins.",
+    responses=_STEP_ERRORS,
+)
+async def start(
+    match_id: uuid.UUID,
+    body: Start,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: JobCoach,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+    return await _step(
+        request,
+        response,
+        runtime,
+        principal,
+        body,
+        lambda conn: application.start_match(
+            runtime,
+            conn,
+            metadata,
+            match_id,
+            starts_on=body.starts_on,
+            hours_per_week=body.hours_per_week,
+            permanent=body.permanent,
+            expected_version=expected,
+        ),
+    )
+
+
+@router.post(
+    "/{match_id}/end",
+    response_model=StepResult,
+    summary="End a practice placement with its outcome",
+    description="Appends `practice_placement.ended` (completed, broke_off, turned_into_job) and "
+    "frees the place; `turned_into_job` also appends `job.obtained` with the job's terms.",
+    responses=_STEP_ERRORS,
+)
+async def end(
+    match_id: uuid.UUID,
+    body: End,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: JobCoach,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+    job = (
+        JobTerms(body.job.starts_on, body.job.hours_per_week, body.job.permanent)
+        if body.job
+        else None
+    )
+    return await _step(
+        request,
+        response,
+        runtime,
+        principal,
+        body,
+        lambda conn: application.end_placement(
+            runtime,
+            conn,
+            metadata,
+            match_id,
+            ends_on=body.ends_on,
+            outcome=body.outcome,
+            job=job,
+            expected_version=expected,
+        ),
+    )
+
+
+@router.get(
+    "/{match_id}/package",
+    summary="The package for the employer (JSON or printable HTML)",
+    description="The consented competence profile, the fit, documented work-life basics, the "
+    "follow-up plan (mentor, contact person, meetings) and financing options. HTML with "
+    "`Accept: text/html` or `format=html`. 404 when the participant's data was erased.",
+    responses={
+        **problem_responses(401, 403, 404),
+        200: {"content": {"application/json": {}, "text/html": {}}},
+    },
+)
+async def package(
+    match_id: uuid.UUID,
+    runtime: RuntimeDep,
+    engine: EngineDep,
+    principal: Reader,
+    format: Annotated[Literal["json", "html"] | None, Query()] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Any:
+    municipality = principal.municipality
+    async with runtime.db.connect() as conn:
+        match = await application.match_view(conn, match_id, municipality)
+        opening = await application.opening_view(conn, uuid.UUID(match["opening_id"]), municipality)
+        employer = await application.employer_view(
+            conn, uuid.UUID(match["employer_id"]), municipality
+        )
+    candidate = engine.candidate(municipality, uuid.UUID(match["participant_id"]))
+    spec = engine.spec(municipality, uuid.UUID(match["opening_id"]))
+    if candidate is None or spec is None or match["participant_erased"]:
+        raise NotFound(
+            "The participant's consented profile is not available (erased or withdrawn)."
+        )
+    document = build_package(
+        match=match,
+        opening=opening,
+        employer=employer,
+        candidate=candidate,
+        explanation=engine.explain_pair(candidate, spec),
+        mentor_capacity_left=spec.mentor_capacity_left,
+        taxonomy=engine.taxonomy,
+    )
+    wants_html = format == "html" or (
+        format is None and accept is not None and "text/html" in accept
+    )
+    if wants_html:
+        return HTMLResponse(render_html(document))
+    return document

@@ -1,0 +1,297 @@
+"""Openings: jobs, language practice, work training and apprenticeships; and their candidates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.matching import application
+from services.matching.domain import OpeningStatus
+from services.matching.events import (
+    CloseReason,
+    NorwegianRequirement,
+    OpeningKind,
+    Qualification,
+)
+from services.matching.routes.common import EngineDep, JobCoach, Reader, respond
+from services.matching.routes.schemas import CandidatesForOpening, Explanation, Opening
+from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
+from shared.events import utcnow
+from shared.http import problem_responses
+from shared.problems import NotFound
+
+router = APIRouter(prefix="/openings", tags=["openings"])
+
+
+class OpeningTermsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    isco_code: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}$",
+        description="ISCO-08 / STYRK-08 unit group; taken from `esco_occupation` when left out",
+    )
+    esco_occupation: str | None = Field(
+        default=None,
+        max_length=200,
+        description="ESCO occupation URI; when given without skills, its essential and optional "
+        "skills become the opening's",
+    )
+    essential_skills: list[str] | None = Field(
+        default=None, max_length=100, description="ESCO skill URIs"
+    )
+    optional_skills: list[str] | None = Field(
+        default=None, max_length=100, description="ESCO skill URIs"
+    )
+    other_skills: list[str] = Field(
+        default_factory=list, max_length=50, description="Free text, shown but not scored"
+    )
+    norwegian: NorwegianRequirement = Field(
+        default_factory=NorwegianRequirement, description="Minimum CEFR level per sub-skill"
+    )
+    driving_licences: list[str] = Field(
+        default_factory=list, max_length=10, description="Hard requirement: classes, e.g. B, C1"
+    )
+    qualifications: list[Qualification] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Hard requirement: education/certificates, e.g. vocational in field 0913",
+    )
+    places: int = Field(ge=1, le=1000)
+    hours_per_week: float = Field(gt=0, le=60)
+    starts_on: date
+    municipality_code: str = Field(pattern=r"^\d{4}$", description="Where the work is")
+    commute_possible: bool = True
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+
+
+class PublishOpening(OpeningTermsIn):
+    employer_id: uuid.UUID
+    kind: OpeningKind
+
+
+class CloseOpening(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    closed_on: date | None = Field(default=None, description="Today when left out")
+    reason: CloseReason
+
+
+class Created(BaseModel):
+    id: uuid.UUID
+    version: int
+
+
+def _terms_input(body: OpeningTermsIn) -> dict[str, Any]:
+    return body.model_dump(exclude={"title", "description", "other_skills"})
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Created,
+    summary="Publish an opening",
+    description="Unknown ISCO/STYRK codes, ESCO occupations, ESCO skill URIs or licence "
+    "classes answer 422 naming each one. Appends `opening.published`.",
+    responses=problem_responses(401, 403, 422),
+)
+async def publish(
+    body: PublishOpening,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    engine: EngineDep,
+    principal: JobCoach,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    terms = application.validate_terms(engine.taxonomy, _terms_input(body))
+    metadata = runtime.metadata(principal, request)
+    result = await runtime.command(
+        lambda conn: application.publish_opening(
+            runtime,
+            conn,
+            metadata,
+            employer_id=body.employer_id,
+            kind=body.kind,
+            terms=terms,
+            title=body.title,
+            description=body.description,
+            other_skills=body.other_skills,
+        ),
+        principal=principal,
+        request=request,
+        body=body.model_dump(mode="json"),
+    )
+    respond(response, result.status_code, result.replayed)
+    response.headers["Location"] = f"/openings/{result.body['id']}"
+    return result.body
+
+
+@router.get(
+    "",
+    response_model=list[Opening],
+    summary="Openings of your municipality",
+    responses=problem_responses(401, 403),
+)
+async def list_openings(
+    runtime: RuntimeDep,
+    principal: Reader,
+    status: OpeningStatus | None = None,
+    kind: OpeningKind | None = None,
+    employer_id: uuid.UUID | None = None,
+) -> list[dict[str, Any]]:
+    async with runtime.db.connect() as conn:
+        return await application.list_openings(
+            conn,
+            principal.municipality,
+            status=status.value if status else None,
+            kind=kind,
+            employer_id=employer_id,
+        )
+
+
+@router.get(
+    "/{opening_id}",
+    response_model=Opening,
+    summary="One opening",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_opening(
+    opening_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
+) -> dict[str, Any]:
+    async with runtime.db.connect() as conn:
+        return await application.opening_view(conn, opening_id, principal.municipality)
+
+
+@router.put(
+    "/{opening_id}",
+    summary="Change an opening's terms",
+    description="Replaces the terms (same body as publishing, without employer and kind) and "
+    "appends `opening.changed` when they differ. Places cannot go below the places taken "
+    "(409); a closed opening cannot change (409). Send `If-Match` to guard against lost "
+    "updates.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def change(
+    opening_id: uuid.UUID,
+    body: OpeningTermsIn,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    engine: EngineDep,
+    principal: JobCoach,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    terms = application.validate_terms(engine.taxonomy, _terms_input(body))
+    metadata = runtime.metadata(principal, request)
+    details = (body.title, body.description, tuple(body.other_skills))
+    result = await runtime.command(
+        lambda conn: application.change_opening(
+            runtime,
+            conn,
+            metadata,
+            opening_id,
+            terms=terms,
+            details=details,
+            expected_version=expected,
+        ),
+        principal=principal,
+        request=request,
+        body=body.model_dump(mode="json"),
+    )
+    respond(response, result.status_code, result.replayed)
+    return result.body
+
+
+@router.post(
+    "/{opening_id}/closure",
+    summary="Close an opening",
+    description="Appends `opening.closed`; a closed opening takes no more candidates.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def close(
+    opening_id: uuid.UUID,
+    body: CloseOpening,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: JobCoach,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+    result = await runtime.command(
+        lambda conn: application.close_opening(
+            runtime,
+            conn,
+            metadata,
+            opening_id,
+            closed_on=body.closed_on or utcnow().date(),
+            reason=body.reason,
+            expected_version=expected,
+        ),
+        principal=principal,
+        request=request,
+        body=body.model_dump(mode="json"),
+    )
+    respond(response, result.status_code, result.replayed)
+    return result.body
+
+
+@router.get(
+    "/{opening_id}/candidates",
+    response_model=CandidatesForOpening,
+    summary="Best candidates for an opening",
+    description="Top candidates of your municipality, best first, each with the parts of the "
+    "score, matched and missing skills and a band. Candidates failing a hard requirement are "
+    "left out unless `include_excluded`; those already in a placement or job are left out "
+    "unless `available_only=false` (they are marked by `engagement`).",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def best_candidates(
+    opening_id: uuid.UUID,
+    engine: EngineDep,
+    principal: Reader,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    min_score: Annotated[float, Query(ge=0, le=100)] = 0.0,
+    include_excluded: bool = False,
+    available_only: bool = True,
+) -> dict[str, Any]:
+    spec = engine.spec(principal.municipality, opening_id)
+    if spec is None:
+        raise NotFound(f"No opening {opening_id} in municipality {principal.municipality}.")
+    items = engine.rank_candidates(
+        spec,
+        principal.municipality,
+        limit=limit,
+        available_only=available_only,
+        include_excluded=include_excluded,
+        min_score=min_score,
+    )
+    return {"opening_id": str(opening_id), "status": spec.status, "candidates": items}
+
+
+@router.get(
+    "/{opening_id}/candidates/{participant_id}",
+    response_model=Explanation,
+    summary="Explain one candidate's score for an opening",
+    description="The parts of the score (weight × value = points; the points add up to the "
+    "score), matched and missing skills, the band and any failed hard requirement.",
+    responses=problem_responses(401, 403, 404),
+)
+async def explain_candidate(
+    opening_id: uuid.UUID, participant_id: uuid.UUID, engine: EngineDep, principal: Reader
+) -> dict[str, Any]:
+    spec = engine.spec(principal.municipality, opening_id)
+    if spec is None:
+        raise NotFound(f"No opening {opening_id} in municipality {principal.municipality}.")
+    candidate = engine.candidate(principal.municipality, participant_id)
+    if candidate is None:
+        raise NotFound(f"No candidate {participant_id} in municipality {principal.municipality}.")
+    return engine.explain_pair(candidate, spec)

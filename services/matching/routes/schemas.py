@@ -1,0 +1,177 @@
+"""Response documents of the matching API (what OpenAPI shows and responses are checked against)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from services.matching.domain import MatchStatus, OpeningStatus
+from services.matching.events import (
+    NorwegianRequirement,
+    OpeningKind,
+    Qualification,
+)
+
+Band = Literal["strong", "partial", "weak", "excluded"]
+
+
+class ScorePart(BaseModel):
+    part: str = Field(description="occupation, essential_skills, optional_skills, norwegian, …")
+    weight: float = Field(description="The part's weight (a setting); weights add up to 1")
+    value: float = Field(description="How well the part is met, 0–1")
+    points: float = Field(description="100 × weight × value, rounded to 2 decimals")
+    max_points: float
+    detail: dict[str, Any] = Field(description="Why: the facts behind the value")
+
+
+class SkillRef(BaseModel):
+    uri: str
+    label: str | None = None
+
+
+class Explanation(BaseModel):
+    """One candidate for one opening: the score is the sum of the parts' points."""
+
+    participant_id: uuid.UUID
+    opening_id: uuid.UUID
+    score: float = Field(ge=0, le=100)
+    band: Band
+    excluded: bool = Field(description="A hard requirement is not met")
+    exclusion_reasons: list[str]
+    parts: list[ScorePart]
+    matched_skills: list[SkillRef]
+    missing_skills: list[SkillRef] = Field(description="Essential skills the candidate lacks")
+    missing_optional_skills: list[SkillRef]
+    engagement: Literal["in_placement", "employed"] | None = None
+    waited_days: int | None = Field(default=None, description="Days since settlement")
+
+
+class RankedOpening(Explanation):
+    kind: OpeningKind
+    title: str
+    employer_id: uuid.UUID
+
+
+class CandidatesForOpening(BaseModel):
+    opening_id: uuid.UUID
+    status: OpeningStatus
+    candidates: list[Explanation]
+
+
+class OpeningsForCandidate(BaseModel):
+    participant_id: uuid.UUID
+    openings: list[RankedOpening]
+
+
+class Assignment(BaseModel):
+    participant_id: uuid.UUID
+    opening_id: uuid.UUID
+    score: float
+    band: Band
+    waited_days: int | None
+    waiting_bonus: float
+    match_id: uuid.UUID | None = Field(default=None, description="With `propose`")
+
+
+class UnplacedReason(BaseModel):
+    opening_id: uuid.UUID | None
+    reason: Literal[
+        "hard_requirement", "below_min_score", "places_went_to_others", "no_candidate", "engaged"
+    ]
+    detail: str
+
+
+class Unplaced(BaseModel):
+    participant_id: uuid.UUID
+    waited_days: int | None
+    reasons: list[UnplacedReason]
+
+
+class OpeningFill(BaseModel):
+    opening_id: uuid.UUID
+    places_offered: int
+    places_filled: int
+
+
+class AllocationResult(BaseModel):
+    assignments: list[Assignment]
+    unplaced: list[Unplaced]
+    openings: list[OpeningFill]
+    total_fit: float
+    favour_waiting: bool
+    solver: str
+
+
+class Employer(BaseModel):
+    id: uuid.UUID
+    organisation_number: str
+    name: str
+    industry: str
+    municipality_code: str
+    mentor_capacity: int
+    contact: dict[str, Any] | None
+    agreements: list[dict[str, Any]]
+    version: int
+
+
+class Opening(BaseModel):
+    id: uuid.UUID
+    employer_id: uuid.UUID
+    kind: OpeningKind
+    title: str
+    description: str
+    other_skills: list[str]
+    isco_code: str
+    esco_occupation: str | None
+    essential_skills: list[str]
+    optional_skills: list[str]
+    norwegian: NorwegianRequirement
+    driving_licences: list[str]
+    qualifications: list[Qualification]
+    places: int
+    hours_per_week: float
+    starts_on: date
+    municipality_code: str
+    commute_possible: bool
+    places_taken: int
+    places_left: int
+    status: OpeningStatus
+    closed_on: date | None
+    close_reason: str | None
+    version: int
+
+
+class MatchView(BaseModel):
+    id: uuid.UUID
+    participant_id: uuid.UUID
+    opening_id: uuid.UUID
+    employer_id: uuid.UUID
+    kind: OpeningKind
+    status: MatchStatus
+    score: float
+    band: str
+    proposed_at: str
+    proposed_by: str
+    interview_on: date | None
+    offer: dict[str, Any] | None
+    declined_by: str | None
+    placement_id: uuid.UUID | None
+    started_on: date | None
+    ended_on: date | None
+    outcome: str | None
+    job: dict[str, Any] | None
+    history: list[dict[str, Any]]
+    participant_erased: bool
+    version: int
+
+
+class CandidateView(BaseModel):
+    participant_id: uuid.UUID
+    municipality: str
+    engagement: Literal["in_placement", "employed"] | None
+    settled_on: date | None
+    waited_days: int | None
+    profile: dict[str, Any] = Field(description="The consented competence profile")

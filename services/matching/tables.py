@@ -1,0 +1,129 @@
+"""Tables of the matching service (besides the kit's).
+
+Every read model the in-memory index follows carries ``changed_tx`` (the writing
+transaction, ``xid8``) and ``change_seq``: the index reads rows changed after its
+cursor and below the oldest open transaction, the same horizon rule the event store
+uses, so a row committed late is never skipped and a rolled-back change never shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+metadata = sa.MetaData()
+
+CHANGE_SEQUENCE = "matching_change_seq"
+
+
+def _change_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("changed_tx", sa.Text, nullable=False),
+        sa.Column("change_seq", sa.BigInteger, nullable=False),
+    ]
+
+
+def touched() -> dict[str, Any]:
+    """Values that mark a row as changed by the current transaction."""
+    return {
+        "changed_tx": sa.func.pg_current_xact_id(),
+        "change_seq": sa.func.nextval(CHANGE_SEQUENCE),
+    }
+
+
+employers = sa.Table(
+    "employers",
+    metadata,
+    sa.Column("employer_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("organisation_number", sa.String(9), nullable=False),
+    sa.Column("name", sa.Text, nullable=False, server_default=""),
+    sa.Column("industry", sa.Text, nullable=False),
+    sa.Column("municipality_code", sa.String(4), nullable=False),
+    sa.Column("mentor_capacity", sa.Integer, nullable=False),
+    sa.Column("contact", pg.JSONB),
+    sa.Column("agreements", pg.JSONB, nullable=False, server_default="[]"),
+    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_change_columns(),
+    sa.UniqueConstraint("municipality", "organisation_number", name="employers_orgnr_key"),
+)
+
+openings = sa.Table(
+    "openings",
+    metadata,
+    sa.Column("opening_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("employer_id", pg.UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("terms", pg.JSONB, nullable=False),
+    sa.Column("title", sa.Text, nullable=False, server_default=""),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("other_skills", pg.JSONB, nullable=False, server_default="[]"),
+    sa.Column("places_taken", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("closed_on", sa.Date),
+    sa.Column("close_reason", sa.Text),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_change_columns(),
+)
+
+matches = sa.Table(
+    "matches",
+    metadata,
+    sa.Column("match_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("opening_id", pg.UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("employer_id", pg.UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("band", sa.Text, nullable=False),
+    sa.Column("proposed_by", sa.Text, nullable=False),
+    sa.Column("proposed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("interview_on", sa.Date),
+    sa.Column("offer", pg.JSONB),
+    sa.Column("declined_by", sa.Text),
+    sa.Column("placement_id", pg.UUID(as_uuid=True)),
+    sa.Column("started_on", sa.Date),
+    sa.Column("ended_on", sa.Date),
+    sa.Column("outcome", sa.Text),
+    sa.Column("job", pg.JSONB),
+    sa.Column("history", pg.JSONB, nullable=False, server_default="[]"),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_change_columns(),
+    # One live match per participant and opening; the partial index makes two
+    # concurrent proposals of the same pair collide inside the database.
+    sa.Index(
+        "matches_one_live_per_pair",
+        "participant_id",
+        "opening_id",
+        unique=True,
+        postgresql_where=sa.text("status NOT IN ('declined', 'placement_ended')"),
+    ),
+)
+
+candidates = sa.Table(
+    "candidates",
+    metadata,
+    sa.Column("participant_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("profile", pg.JSONB),
+    sa.Column("profile_updated_at", sa.DateTime(timezone=True)),
+    sa.Column("settled_on", sa.Date),
+    *_change_columns(),
+)
+
+erased_candidates = sa.Table(
+    "erased_candidates",
+    metadata,
+    sa.Column("participant_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
+    *_change_columns(),
+)
+
+FOLLOWED_TABLES = (employers, openings, matches, candidates, erased_candidates)

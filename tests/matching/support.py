@@ -1,0 +1,177 @@
+"""Helpers for the matching tests: participants' events on JetStream, employers, openings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import httpx
+import nats
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import BadRequestError
+
+from services.matching import taxonomy
+from shared.events import Envelope, utcnow
+from shared.settings import Settings
+from tests.support import auth, eventually
+
+MUNICIPALITY = "3301"
+ORGNR = "974760673"  # a valid organisation number (mod 11)
+
+
+def coach(settings: Settings, municipality: str = MUNICIPALITY) -> dict[str, str]:
+    return auth(settings, ["job_coach"], municipality)
+
+
+class Participants:
+    """Publishes the participants service's events the way its outbox relay would."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.versions: dict[uuid.UUID, int] = {}
+        self.published: list[Envelope] = []
+
+    async def publish(
+        self, type_name: str, data: dict[str, Any], municipality: str = MUNICIPALITY
+    ) -> Envelope:
+        participant_id = uuid.UUID(str(data["participant_id"]))
+        version = self.versions.get(participant_id, 0) + 1
+        self.versions[participant_id] = version
+        now = utcnow()
+        envelope = Envelope(
+            id=uuid.uuid4(),
+            type_name=type_name,
+            source="/veiviser/participants",
+            stream_id=str(participant_id),
+            stream_version=version,
+            municipality=municipality,
+            occurred_at=now,
+            recorded_at=now,
+            actor="caseworker-1",
+            correlation_id=str(uuid.uuid4()),
+            causation_id=None,
+            data=data,
+        )
+        _, aggregate, event, _ = type_name.split(".")
+        nc = await nats.connect(self.settings.nats_url)
+        try:
+            js = nc.jetstream()
+            config = StreamConfig(
+                name=self.settings.stream_name("participants"),
+                subjects=[f"{self.settings.subject_prefix('participants')}.>"],
+                storage=StorageType.FILE,
+                duplicate_window=120.0,
+            )
+            try:
+                await js.add_stream(config)
+            except BadRequestError:
+                await js.update_stream(config)
+            await js.publish(
+                f"{self.settings.subject_prefix('participants')}.{aggregate}.{event}",
+                envelope.to_json(),
+                headers={"Nats-Msg-Id": str(envelope.id)},
+            )
+        finally:
+            await nc.close()
+        self.published.append(envelope)
+        return envelope
+
+    async def profile(
+        self, participant_id: uuid.UUID, municipality: str = MUNICIPALITY, **parts: Any
+    ) -> Envelope:
+        return await self.publish(
+            "participants.competence_profile.updated.v1",
+            {"participant_id": str(participant_id), **parts},
+            municipality,
+        )
+
+    async def settled(
+        self, participant_id: uuid.UUID, settled_on: date, municipality: str = MUNICIPALITY
+    ) -> Envelope:
+        return await self.publish(
+            "participants.participant.settled.v1",
+            {
+                "participant_id": str(participant_id),
+                "settled_on": settled_on.isoformat(),
+                "arrival_category": "resettlement_refugee",
+            },
+            municipality,
+        )
+
+    async def erased(self, participant_id: uuid.UUID, municipality: str = MUNICIPALITY) -> Envelope:
+        return await self.publish(
+            "participants.participant.erased.v1",
+            {"participant_id": str(participant_id)},
+            municipality,
+        )
+
+
+async def wait_for_candidates(
+    client: httpx.AsyncClient, headers: dict[str, str], *participant_ids: uuid.UUID
+) -> None:
+    async def arrived() -> bool:
+        for pid in participant_ids:
+            response = await client.get(f"/candidates/{pid}", headers=headers)
+            if response.status_code != 200:
+                return False
+        return True
+
+    await eventually(arrived)
+
+
+async def register_employer(
+    client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any
+) -> str:
+    body = {
+        "organisation_number": ORGNR,
+        "name": "Fjordhotellet AS",
+        "industry": "hospitality",
+        "municipality_code": MUNICIPALITY,
+        "mentor_capacity": 3,
+        "contact": {"name": "Kari Nordmann", "phone": "+47 900 00 000"},
+        "agreements": [
+            {"description": "70 % of practice participants go on to paid work", "target_share": 0.7}
+        ],
+        **overrides,
+    }
+    response = await client.post("/employers", headers=headers, json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def esco_occupation(min_essential: int = 3) -> list[Any]:
+    """ESCO occupations with at least ``min_essential`` essential skills, one per unit group,
+    none of whose essential skills are a subset of another's (so each can be told apart)."""
+    seen: set[str] = set()
+    found: list[Any] = []
+    for occupation in sorted(taxonomy.load().occupations.values(), key=lambda o: o.uri):
+        skills = set(occupation.essential_skills)
+        if len(skills) < min_essential or occupation.isco_code in seen:
+            continue
+        if any(
+            skills <= set(o.essential_skills) or set(o.essential_skills) <= skills for o in found
+        ):
+            continue
+        seen.add(occupation.isco_code)
+        found.append(occupation)
+    return found
+
+
+async def publish_opening(
+    client: httpx.AsyncClient, headers: dict[str, str], employer_id: str, **overrides: Any
+) -> str:
+    body = {
+        "employer_id": employer_id,
+        "kind": "language_practice",
+        "title": "Language practice in the kitchen",
+        "isco_code": "9412",
+        "places": 2,
+        "hours_per_week": 15,
+        "starts_on": "2025-09-01",
+        "municipality_code": MUNICIPALITY,
+        **overrides,
+    }
+    response = await client.post("/openings", headers=headers, json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])

@@ -1,0 +1,90 @@
+"""Across services: a profile recorded in participants becomes a candidate here, and the
+job obtained here reaches the participant's timeline there."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.matching.app import create_app as matching_app
+from services.participants.app import create_app as participants_app
+from shared.settings import Settings
+from tests.matching.support import esco_occupation, publish_opening, register_employer
+from tests.support import auth, eventually, national_id, running
+
+
+async def test_job_obtained_reaches_the_participants_timeline(settings: Settings) -> None:
+    headers = auth(settings, ["caseworker", "job_coach"])
+    cook = esco_occupation()[0]
+    async with (
+        running(participants_app(settings)) as participants,
+        running(matching_app(settings)) as matching,
+    ):
+        registered = await participants.post(
+            "/participants",
+            headers=headers,
+            json={
+                "given_name": "Selam",
+                "family_name": "Tesfaye",
+                "birth_date": "1992-05-17",
+                "national_id": national_id(date(1992, 5, 17), d_number=True),
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        person = registered.json()["id"]
+        settled = await participants.post(
+            f"/participants/{person}/settlement",
+            headers=headers,
+            json={"settled_on": "2024-03-01", "arrival_category": "resettlement_refugee"},
+        )
+        assert settled.status_code == 201, settled.text
+        profile = await participants.put(
+            f"/participants/{person}/competence-profile",
+            headers=headers,
+            json={
+                "work_experience": [{"isco_code": cook.isco_code, "years": 4}],
+                "skills": list(cook.essential_skills),
+                "constraints": "never shared",
+                "consent": {"work_experience": True, "skills": True},
+            },
+        )
+        assert profile.status_code == 201, profile.text
+
+        async def candidate() -> dict[str, object] | None:
+            response = await matching.get(f"/candidates/{person}", headers=headers)
+            return response.json() if response.status_code == 200 else None
+
+        found = await eventually(candidate)
+        assert found["settled_on"] == "2024-03-01"
+        assert "constraints" not in str(found)
+
+        employer = await register_employer(matching, headers)
+        opening = await publish_opening(
+            matching, headers, employer, kind="job", esco_occupation=cook.uri, isco_code=None
+        )
+        proposed = await matching.post(
+            "/matches", headers=headers, json={"participant_id": person, "opening_id": opening}
+        )
+        assert proposed.status_code == 201, proposed.text
+        match = proposed.json()["id"]
+        for step, body in (
+            ("interest", {}),
+            (
+                "offer",
+                {
+                    "on": "2025-08-01",
+                    "starts_on": "2025-09-01",
+                    "hours_per_week": 37.5,
+                    "permanent": True,
+                },
+            ),
+            ("start", {}),
+        ):
+            response = await matching.post(f"/matches/{match}/{step}", headers=headers, json=body)
+            assert response.status_code == 200, response.text
+
+        async def on_timeline() -> bool:
+            response = await participants.get(f"/participants/{person}/timeline", headers=headers)
+            types = [entry["type"] for entry in response.json()["entries"]]
+            return "matching.job.obtained.v1" in types
+
+        await eventually(on_timeline)
