@@ -1,7 +1,7 @@
 """Matching at national scale, in memory: ``python -m bench.matching``.
 
 Synthetic candidates and openings are built from the real ESCO occupations and skills
-the service ships (``services/matching/data``): a candidate has one or two ESCO
+the service ships (``shared/taxonomy``): a candidate has one or two ESCO
 occupations and most of their skills plus a few others, Norwegian levels, licences,
 wishes; an opening is an ESCO occupation with its essential and optional skills and
 some Norwegian and licence requirements. Timed with the service's own code:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.participants import events as ev
 from shared.problems import InvalidInput, field_error
-from shared.taxonomy import taxonomy
+from shared.taxonomy import load as taxonomy
 
 
 class _In(BaseModel):
@@ -78,14 +78,14 @@ def validate_codes(profile: CompetenceProfile) -> None:
     for uri in tax.unknown_skills(profile.skills):
         errors.append(field_error("skills", f"unknown ESCO skill URI: {uri}"))
     for index, item in enumerate(profile.work_experience):
-        if not tax.is_occupation(item.isco_code):
+        if not tax.is_occupation_code(item.isco_code):
             errors.append(
                 field_error(
                     f"work_experience.{index}.isco_code",
                     f"unknown occupation code {item.isco_code}",
                 )
             )
-    for code in tax.unknown_occupations(profile.wishes.occupations):
+    for code in tax.unknown_occupation_codes(profile.wishes.occupations):
         errors.append(field_error("wishes.occupations", f"unknown occupation code {code}"))
     if errors:
         raise InvalidInput("Unknown codes in the competence profile.", errors)
@@ -145,14 +145,14 @@ def presentation(profile: dict[str, Any], lang: str = "nb") -> dict[str, Any]:
     return {
         **profile,
         "work_experience": [
-            {**w, "occupation": tax.occupation_label(w["isco_code"], lang)}
+            {**w, "occupation": tax.occupation_title(w["isco_code"], lang)}
             for w in profile.get("work_experience", [])
         ],
         "skills": [{"uri": uri, "label": tax.skills.get(uri)} for uri in profile.get("skills", [])],
         "wishes": {
             **profile.get("wishes", {}),
             "occupations": [
-                {"code": code, "label": tax.occupation_label(code, lang)}
+                {"code": code, "label": tax.occupation_title(code, lang)}
                 for code in profile.get("wishes", {}).get("occupations", [])
             ],
         },
