@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv .venv run test lint bench clean
+.PHONY: help venv .venv run test lint bench clean chromium
 
 help: ## Show this help
 	@echo "Veiviser make targets:"
@@ -35,7 +35,20 @@ venv: $(STAMP) ## Create/refresh the virtualenv in .venv (also: make .venv)
 run: $(STAMP) ## Start everything (embedded PostgreSQL + NATS, four services); Ctrl-C stops
 	$(VENV)/bin/veiviser up
 
-test: $(STAMP) ## Run the tests (extra arguments: PYTEST_ARGS='-k foo -x')
+# The dashboard's end-to-end test drives a headless Chromium; browsers are not on PyPI,
+# so the Debian package is installed when it is missing and we may (root) install it.
+CHROMIUM ?= /usr/bin/chromium
+chromium: ## Make sure a headless Chromium is available for the dashboard test
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing Chromium for the dashboard's browser test (apt-get install chromium)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	fi; \
+	if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "No Chromium at $(CHROMIUM): install it (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM=/path." >&2; \
+		exit 1; fi
+
+test: $(STAMP) chromium ## Run the tests (extra arguments: PYTEST_ARGS='-k foo -x')
 	@rc=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ -n "$(PYTEST_RC_FILE)" ]; then echo $$rc > "$(PYTEST_RC_FILE)"; fi; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit code 5); that counts as a failure." >&2; fi; \
