@@ -17,6 +17,7 @@ from shared.settings import Settings
 log = get_logger(__name__)
 
 DUPLICATE_WINDOW_SECONDS = 120.0
+_STATE_POLL_SECONDS = 0.25
 
 
 class Bus:
@@ -30,6 +31,7 @@ class Bus:
         self.settings = settings
         self.name = name
         self.nc: NATS | None = None
+        self._js: JetStreamContext | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -41,22 +43,43 @@ class Bus:
     def js(self) -> JetStreamContext:
         if self.nc is None:
             raise ConnectionError("NATS is not connected yet")
-        return self.nc.jetstream(timeout=5.0)
+        # One context per connection: each context subscribes its own reply inbox on its
+        # first publish_async, so a fresh one per relay pass would leak a subscription.
+        if self._js is None:
+            self._js = self.nc.jetstream(timeout=5.0)
+        return self._js
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._connect_forever(), name=f"{self.name}-nats")
 
     async def wait_connected(self, timeout: float | None = None) -> bool:
-        try:
-            await asyncio.wait_for(self._connected.wait(), timeout)
-        except TimeoutError:
-            return False
-        return self.connected
+        """Wait until the connection is up; ``False`` if it is still down after ``timeout``.
+
+        While NATS is away this really waits: the relay and consumers loop on it, and a
+        call that returned at once would turn their loops into a busy spin that starves
+        the event loop.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not self.connected:
+            # The flag is set on (re)connect, but the client's state changes a moment
+            # before its callbacks run: clear it to wait for the next reconnect, in short
+            # slices that re-check the state itself.
+            self._connected.clear()
+            remaining = _STATE_POLL_SECONDS
+            if deadline is not None:
+                remaining = min(remaining, deadline - loop.time())
+                if remaining <= 0:
+                    return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._connected.wait(), remaining)
+        return True
 
     async def _connect_forever(self) -> None:
         delay = 0.2
         while True:
             try:
+                self._js = None
                 self.nc = await nats.connect(
                     self.settings.nats_url,
                     name=self.name,
@@ -80,6 +103,7 @@ class Bus:
         log.warning("nats.disconnected")
 
     async def _on_reconnected(self) -> None:
+        self._connected.set()
         log.info("nats.reconnected")
 
     async def _on_error(self, exc: Exception) -> None:

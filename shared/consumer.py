@@ -160,7 +160,13 @@ class DurableConsumer:
             correlation_id=envelope.correlation_id, event_id=str(envelope.id)
         )
         try:
-            applied = await self._apply(envelope, sequence)
+            try:
+                applied = await self._apply(envelope, sequence)
+            except Exception as exc:
+                await self._failed(msg, envelope, sequence, deliveries, exc)
+                return
+            # Acked only after the commit; an ack lost on a closed connection just means a
+            # redelivery, which the inbox turns into a no-op.
             await msg.ack()
             self._count("applied" if applied else "duplicate")
             log.debug(
@@ -169,29 +175,32 @@ class DurableConsumer:
                 type=envelope.type_name,
                 duplicate=not applied,
             )
-        except Exception as exc:
-            if deliveries >= self.settings.consumer_max_deliveries:
-                await self._dead_letter(msg, str(envelope.id), sequence, deliveries, repr(exc))
-                await msg.ack()
-                self._count("dead_lettered")
-                log.error(
-                    "consumer.dead_lettered",
-                    consumer=self.durable,
-                    type=envelope.type_name,
-                    deliveries=deliveries,
-                )
-            else:
-                await msg.nak(delay=min(0.2 * 2**deliveries, 10.0))
-                self._count("retried")
-                log.warning(
-                    "consumer.handler_failed",
-                    consumer=self.durable,
-                    type=envelope.type_name,
-                    deliveries=deliveries,
-                    error=type(exc).__name__,
-                )
         finally:
             structlog.contextvars.unbind_contextvars("correlation_id", "event_id")
+
+    async def _failed(
+        self, msg: Msg, envelope: Envelope, sequence: int, deliveries: int, exc: Exception
+    ) -> None:
+        if deliveries >= self.settings.consumer_max_deliveries:
+            await self._dead_letter(msg, str(envelope.id), sequence, deliveries, repr(exc))
+            await msg.ack()
+            self._count("dead_lettered")
+            log.error(
+                "consumer.dead_lettered",
+                consumer=self.durable,
+                type=envelope.type_name,
+                deliveries=deliveries,
+            )
+        else:
+            await msg.nak(delay=min(0.2 * 2**deliveries, 10.0))
+            self._count("retried")
+            log.warning(
+                "consumer.handler_failed",
+                consumer=self.durable,
+                type=envelope.type_name,
+                deliveries=deliveries,
+                error=type(exc).__name__,
+            )
 
     async def _apply(self, envelope: Envelope, sequence: int) -> bool:
         async with self.db.transaction() as conn:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -26,6 +27,7 @@ from shared.settings import Settings
 log = get_logger(__name__)
 
 ACK_TIMEOUT_SECONDS = 10.0
+_ACK_POLL_SECONDS = 0.25
 
 
 class OutboxRelay:
@@ -72,6 +74,9 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                # The stream may be what is missing (a NATS server that lost its store):
+                # make sure it exists again before the next attempt.
+                self._stream_ready = False
                 log.warning("outbox.publish_failed", error=type(exc).__name__, retry_in=backoff)
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, self.settings.relay_max_backoff_seconds)
@@ -126,7 +131,7 @@ class OutboxRelay:
                 )
                 for row in rows
             ]
-            done, _ = await asyncio.wait(futures, timeout=ACK_TIMEOUT_SECONDS)
+            done = await self._acknowledged(futures)
             acked: list[int] = []
             failure: BaseException | None = None
             for row, future in zip(rows, futures, strict=True):
@@ -163,6 +168,23 @@ class OutboxRelay:
         if failure is not None:
             raise failure
         return len(acked)
+
+    async def _acknowledged(self, futures: list[asyncio.Future[Any]]) -> set[asyncio.Future[Any]]:
+        """The publishes JetStream has answered, waiting at most the ack timeout.
+
+        Stops waiting once the connection drops: acks for messages sent to a server that
+        died never come, and sitting out the timeout would hold the outbox back after
+        every NATS restart. Whatever is unanswered is published again (deduplicated).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ACK_TIMEOUT_SECONDS
+        pending = set(futures)
+        while pending and self.bus.connected:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            _, pending = await asyncio.wait(pending, timeout=min(remaining, _ACK_POLL_SECONDS))
+        return {future for future in futures if future.done()}
 
     async def backlog(self) -> int:
         async with self.db.connect() as conn:

@@ -1,0 +1,423 @@
+"""The event store against real PostgreSQL: one winner per version, whole batches,
+idempotent commands, and a global log whose readers never skip a late commit."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.participants.app import create_app as participants_app
+from shared.db import Database
+from shared.eventstore import NO_STREAM, ConcurrencyConflict, GlobalPosition, StoredEvent
+from shared.settings import Settings
+from tests.kit.helpers import (
+    PrivateNoteTaken,
+    database,
+    kit_metadata,
+    kit_store,
+    notes,
+    reaches,
+    rows,
+    scalar,
+)
+from tests.support import auth, national_id, running
+
+pytestmark = pytest.mark.timeout(60)
+
+CONTENDERS = 50
+
+
+@pytest.mark.parametrize("existing", [NO_STREAM, 2], ids=["new-stream", "existing-stream"])
+async def test_fifty_concurrent_appends_at_one_version_let_exactly_one_win(
+    settings: Settings, existing: int
+) -> None:
+    store = kit_store(settings)
+    stream_id = f"note-{uuid.uuid4()}"
+    async with database(settings, "participants", pool_size=CONTENDERS) as db:
+        if existing:
+            async with db.transaction() as conn:
+                await store.append(
+                    conn,
+                    stream_id,
+                    "note",
+                    notes("old-1", "old-2"),
+                    expected_version=NO_STREAM,
+                    metadata=kit_metadata(),
+                )
+        # Every contender holds its own connection and open transaction before any of
+        # them appends, so the appends really race inside PostgreSQL.
+        ready = asyncio.Barrier(CONTENDERS)
+
+        async def contend(n: int) -> ConcurrencyConflict | None:
+            try:
+                async with db.transaction() as conn:
+                    await conn.execute(sa.text("SELECT 1"))
+                    await ready.wait()
+                    await store.append(
+                        conn,
+                        stream_id,
+                        "note",
+                        notes(f"c{n}-1", f"c{n}-2"),
+                        expected_version=existing,
+                        metadata=kit_metadata(),
+                    )
+            except ConcurrencyConflict as conflict:
+                return conflict
+            return None
+
+        outcomes = await asyncio.gather(*(contend(n) for n in range(CONTENDERS)))
+
+        winners = [n for n, outcome in enumerate(outcomes) if outcome is None]
+        conflicts = [outcome for outcome in outcomes if outcome is not None]
+        assert len(winners) == 1
+        assert len(conflicts) == CONTENDERS - 1
+        for conflict in conflicts:
+            assert conflict.stream_id == stream_id
+            assert conflict.expected_version == existing
+            assert conflict.current_version == existing + 2
+
+        stored = await rows(
+            db,
+            "SELECT version, data->>'text' AS text FROM events WHERE stream_id = :sid "
+            "ORDER BY position",
+            sid=stream_id,
+        )
+        winner = winners[0]
+        expected_texts = (["old-1", "old-2"] if existing else []) + [
+            f"c{winner}-1",
+            f"c{winner}-2",
+        ]
+        assert [(row.version, row.text) for row in stored] == list(
+            enumerate(expected_texts, start=1)
+        )
+        assert (
+            await scalar(db, "SELECT version FROM streams WHERE stream_id = :sid", sid=stream_id)
+            == existing + 2
+        )
+        assert (
+            await scalar(
+                db,
+                "SELECT count(*) FROM outbox JOIN events USING (event_id) WHERE stream_id = :sid",
+                sid=stream_id,
+            )
+            == existing + 2
+        )
+
+
+async def test_a_batch_at_a_version_the_stream_has_moved_past_stores_none_of_its_events(
+    settings: Settings,
+) -> None:
+    store = kit_store(settings)
+    stream_id = f"note-{uuid.uuid4()}"
+    async with database(settings, "participants") as db:
+        async with db.transaction() as conn:
+            await store.append(
+                conn,
+                stream_id,
+                "note",
+                notes("a", "b"),
+                expected_version=NO_STREAM,
+                metadata=kit_metadata(),
+            )
+        async with db.connect() as conn:
+            read_version = await store.current_version(conn, stream_id)
+        # Someone else appends between our read and our write.
+        async with db.transaction() as conn:
+            await store.append(
+                conn,
+                stream_id,
+                "note",
+                notes("c"),
+                expected_version=read_version,
+                metadata=kit_metadata(),
+            )
+
+        with pytest.raises(ConcurrencyConflict) as raised:
+            async with db.transaction() as conn:
+                await store.append(
+                    conn,
+                    stream_id,
+                    "note",
+                    notes("stale-1", "stale-2", "stale-3"),
+                    expected_version=read_version,
+                    metadata=kit_metadata(),
+                )
+        assert raised.value.current_version == 3
+        assert raised.value.expected_version == 2
+
+        async with db.connect() as conn:
+            loaded = await store.load(conn, stream_id)
+        assert [(e.stream_version, e.data["text"]) for e in loaded] == [
+            (1, "a"),
+            (2, "b"),
+            (3, "c"),
+        ]
+        assert (
+            await scalar(db, "SELECT count(*) FROM events WHERE data->>'text' LIKE 'stale%'") == 0
+        )
+        assert (
+            await scalar(
+                db,
+                "SELECT count(*) FROM outbox WHERE convert_from(payload, 'UTF8') LIKE '%stale-%'",
+            )
+            == 0
+        )
+        assert await scalar(db, "SELECT count(*) FROM outbox") == 3
+
+
+async def test_a_transaction_that_conflicts_on_a_later_stream_keeps_nothing_it_appended(
+    settings: Settings,
+) -> None:
+    store = kit_store(settings)
+    fresh, busy = f"note-{uuid.uuid4()}", f"note-{uuid.uuid4()}"
+    async with database(settings, "participants") as db:
+        async with db.transaction() as conn:
+            await store.append(
+                conn,
+                busy,
+                "note",
+                notes("busy-1"),
+                expected_version=NO_STREAM,
+                metadata=kit_metadata(),
+            )
+
+        with pytest.raises(ConcurrencyConflict) as raised:
+            async with db.transaction() as conn:
+                appended = await store.append(
+                    conn,
+                    fresh,
+                    "note",
+                    [*notes("fresh-1"), PrivateNoteTaken(text="fresh-private")],
+                    expected_version=NO_STREAM,
+                    metadata=kit_metadata(),
+                )
+                assert [e.stream_version for e in appended] == [1, 2]
+                await store.append(
+                    conn,
+                    busy,
+                    "note",
+                    notes("late"),
+                    expected_version=NO_STREAM,
+                    metadata=kit_metadata(),
+                )
+        assert raised.value.stream_id == busy
+        assert raised.value.current_version == 1
+
+        assert await scalar(db, "SELECT count(*) FROM streams WHERE stream_id = :s", s=fresh) == 0
+        assert await scalar(db, "SELECT count(*) FROM events WHERE stream_id = :s", s=fresh) == 0
+        assert await scalar(db, "SELECT count(*) FROM events") == 1
+        assert await scalar(db, "SELECT count(*) FROM outbox") == 1
+        # The stream is still free: the same batch succeeds on a clean retry.
+        async with db.transaction() as conn:
+            retried = await store.append(
+                conn,
+                fresh,
+                "note",
+                notes("fresh-1"),
+                expected_version=NO_STREAM,
+                metadata=kit_metadata(),
+            )
+        assert [e.stream_version for e in retried] == [1]
+
+
+def _texts(stored: list[StoredEvent]) -> list[str]:
+    return [str(s.envelope.data["text"]) for s in stored]
+
+
+async def test_a_global_reader_waits_for_an_open_transaction_and_then_delivers_every_event_once(
+    settings: Settings,
+) -> None:
+    store = kit_store(settings)
+    async with database(settings, "participants") as db:
+
+        async def append(conn: AsyncConnection, *texts: str) -> None:
+            await store.append(
+                conn,
+                f"note-{uuid.uuid4()}",
+                "note",
+                notes(*texts),
+                expected_version=NO_STREAM,
+                metadata=kit_metadata(),
+            )
+
+        delivered: list[StoredEvent] = []
+
+        async def poll() -> list[str]:
+            """One round of a tailing reader: read on from where it stopped."""
+            after = delivered[-1].position if delivered else GlobalPosition()
+            async with db.connect() as conn:
+                delivered.extend([s async for s in store.tail(conn, after, batch_size=2)])
+            return _texts(delivered)
+
+        async with db.transaction() as conn:
+            await append(conn, "t0")
+        await reaches(poll, ["t0"])
+
+        async with db.engine.connect() as t1:
+            await t1.begin()
+            await append(t1, "t1-a", "t1-b")  # takes identity values, stays uncommitted
+            async with db.transaction() as conn:
+                await append(conn, "t2")
+            async with db.transaction() as conn:
+                await append(conn, "t3-a", "t3-b")
+            with pytest.raises(RuntimeError):
+                async with db.transaction() as conn:
+                    await append(conn, "rolled-back")
+                    raise RuntimeError("abort")
+
+            # T2 and T3 are committed, yet the reader must not move past T1's gap.
+            assert await poll() == ["t0"]
+            async with db.connect() as conn:
+                assert await store.read_all(conn, delivered[-1].position) == []
+            await t1.commit()
+
+        everything = ["t0", "t1-a", "t1-b", "t2", "t3-a", "t3-b"]
+        await reaches(poll, everything)
+        assert await poll() == everything
+        positions = [s.position for s in delivered]
+        assert positions == sorted(positions, key=lambda p: (p.tx_id, p.position))
+        assert len({s.envelope.id for s in delivered}) == len(everything)
+        # Insert order differed from commit order: T1's rows sit below T2's and T3's.
+        assert max(p.position for p in positions[1:3]) < min(p.position for p in positions[3:])
+        async with db.connect() as conn:
+            assert _texts(await store.read_all(conn)) == everything
+
+
+async def test_load_cuts_a_stream_at_a_version_or_at_a_recording_time(settings: Settings) -> None:
+    store = kit_store(settings)
+    stream_id = f"note-{uuid.uuid4()}"
+    async with database(settings, "participants") as db:
+        recorded = []
+        version = NO_STREAM
+        for batch in (("v1", "v2"), ("v3",), ("v4",)):
+            async with db.transaction() as conn:
+                envelopes = await store.append(
+                    conn,
+                    stream_id,
+                    "note",
+                    notes(*batch),
+                    expected_version=version,
+                    metadata=kit_metadata(),
+                )
+            version = envelopes[-1].stream_version
+            recorded.append(envelopes[-1].recorded_at)
+        assert recorded == sorted(recorded) and len(set(recorded)) == 3
+
+        async with db.connect() as conn:
+
+            async def texts(**cut: object) -> list[str]:
+                loaded = await store.load(conn, stream_id, **cut)  # type: ignore[arg-type]
+                assert [e.stream_version for e in loaded] == list(range(1, len(loaded) + 1))
+                return [str(e.data["text"]) for e in loaded]
+
+            assert await texts() == ["v1", "v2", "v3", "v4"]
+            assert await texts(up_to_version=2) == ["v1", "v2"]
+            assert await texts(up_to_version=0) == []
+            assert await texts(up_to_version=99) == ["v1", "v2", "v3", "v4"]
+            assert await texts(recorded_until=recorded[0]) == ["v1", "v2"]
+            assert await texts(recorded_until=recorded[1]) == ["v1", "v2", "v3"]
+            assert await texts(recorded_until=recorded[0].replace(year=2000)) == []
+            assert await texts(up_to_version=1, recorded_until=recorded[2]) == ["v1"]
+            assert await store.load(conn, f"note-{uuid.uuid4()}") == []
+
+
+async def participant_streams(db: Database) -> int:
+    return int(await scalar(db, "SELECT count(*) FROM streams WHERE stream_type = 'participant'"))
+
+
+def _registration(born: date, ident: str) -> dict[str, str]:
+    return {
+        "given_name": "Idun",
+        "family_name": "Retry",
+        "birth_date": born.isoformat(),
+        "national_id": ident,
+    }
+
+
+async def test_a_command_retried_with_its_idempotency_key_appends_nothing_more(
+    settings: Settings,
+) -> None:
+    born = date(1988, 2, 3)
+    body = _registration(born, national_id(born))
+    key = {"Idempotency-Key": f"register-{uuid.uuid4()}"}
+    app = participants_app(settings)
+    async with running(app) as client:
+        db = app.state.runtime.db
+        first = await client.post("/participants", headers=auth(settings) | key, json=body)
+        assert first.status_code == 201, first.text
+        assert "Idempotent-Replayed" not in first.headers
+        events_after_first = await scalar(db, "SELECT count(*) FROM events")
+        outbox_after_first = await scalar(db, "SELECT count(*) FROM outbox")
+
+        # The first response was lost; the client sends the very same request again.
+        again = await client.post("/participants", headers=auth(settings) | key, json=body)
+        assert again.status_code == 201, again.text
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json() == first.json()
+        assert again.headers["Location"] == f"/participants/{first.json()['id']}"
+
+        assert await participant_streams(db) == 1
+        assert await scalar(db, "SELECT count(*) FROM events") == events_after_first
+        assert await scalar(db, "SELECT count(*) FROM outbox") == outbox_after_first
+        assert (
+            await scalar(db, "SELECT stream_id FROM streams WHERE stream_type = 'participant'")
+            == first.json()["id"]
+        )
+
+
+async def test_an_idempotency_key_reused_for_another_request_is_refused_and_appends_nothing(
+    settings: Settings,
+) -> None:
+    born = date(1979, 11, 30)
+    key = {"Idempotency-Key": f"register-{uuid.uuid4()}"}
+    app = participants_app(settings)
+    async with running(app) as client:
+        db = app.state.runtime.db
+        first = await client.post(
+            "/participants",
+            headers=auth(settings) | key,
+            json=_registration(born, national_id(born)),
+        )
+        assert first.status_code == 201, first.text
+        events_before = await scalar(db, "SELECT count(*) FROM events")
+
+        other = await client.post(
+            "/participants",
+            headers=auth(settings) | key,
+            json=_registration(born, national_id(born, d_number=True)),
+        )
+        assert other.status_code == 422, other.text
+        assert other.headers["content-type"] == "application/problem+json"
+        problem = other.json()
+        assert [(e["field"], e["location"]) for e in problem["errors"]] == [
+            ("Idempotency-Key", "header")
+        ]
+        assert await participant_streams(db) == 1
+        assert await scalar(db, "SELECT count(*) FROM events") == events_before
+
+
+async def test_concurrent_requests_with_one_idempotency_key_create_one_participant(
+    settings: Settings,
+) -> None:
+    born = date(2001, 7, 14)
+    body = _registration(born, national_id(born))
+    key = {"Idempotency-Key": f"register-{uuid.uuid4()}"}
+    app = participants_app(settings)
+    async with running(app) as client:
+        db = app.state.runtime.db
+        responses = await asyncio.gather(
+            *(
+                client.post("/participants", headers=auth(settings) | key, json=body)
+                for _ in range(8)
+            )
+        )
+        assert [r.status_code for r in responses] == [201] * 8, [r.text for r in responses]
+        assert len({r.json()["id"] for r in responses}) == 1
+        assert sum("Idempotent-Replayed" not in r.headers for r in responses) == 1
+        assert await participant_streams(db) == 1
+        assert await scalar(db, "SELECT count(*) FROM idempotency_keys") == 1
