@@ -144,5 +144,29 @@ def contract(
             typer.echo(json.dumps(asyncapi(service, registry), indent=2))
 
 
+@app.command()
+def seed(
+    plan: Annotated[str, typer.Argument(help="The example plan to load: drammen")],
+    municipality: Annotated[str, typer.Option(help="4-digit kommunenummer")] = "3005",
+) -> None:
+    """Load an example MRS plan (goals, indicators, thresholds) into the indicators service."""
+    import re
+
+    from services.indicators.seed import run
+
+    if not re.fullmatch(r"\d{4}", municipality):
+        raise typer.BadParameter("municipality must be a 4-digit kommunenummer")
+    try:
+        report = asyncio.run(run(Settings(), plan, municipality))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(
+        f"{plan} plan for {municipality}: {len(report.created)} created, "
+        f"{len(report.changed)} changed, {len(report.unchanged)} unchanged"
+    )
+    for line in report.created + report.changed:
+        typer.echo(f"  {line}")
+
+
 if __name__ == "__main__":
     app()

@@ -158,7 +158,9 @@ class Runtime:
             work,
             idempotency_key=key,
             scope=f"{principal.municipality}:{principal.subject}",
-            request_hash=fingerprint(self.settings.lookup_key, request.method, request.url.path, body),
+            request_hash=fingerprint(
+                self.settings.lookup_key, request.method, request.url.path, body
+            ),
         )
         self.relay.notify()
         return result

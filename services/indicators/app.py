@@ -2,26 +2,87 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from services.indicators.api import router
-from services.indicators.projections import PARTICIPANTS_FEED, PROJECTIONS
+from services.indicators.dashboard import install_dashboard
+from services.indicators.evaluator import LevelEvaluator
 from services.indicators.events import registry
-from shared.service import Feed, ServiceDefinition, build_app
+from services.indicators.projections import (
+    HOUSING_FEED,
+    MATCHING_FEED,
+    PARTICIPANTS_FEED,
+    PROJECTIONS,
+)
+from services.indicators.queries import IndicatorsState
+from shared.service import Feed, Runtime, ServiceDefinition, build_app
 from shared.settings import Settings
 
+DESCRIPTION = """\
+Goal and result management (mål- og resultatstyring, MRS) on live events.
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(
+* **Plan**: goals (kommuneplan → økonomiplan → virksomhetsplan) with owner unit and
+  period; indicators (computed by a built-in rule, registered by hand, or imported
+  from a named source) with thresholds per year for desired / acceptable / not approved.
+* **Values** for any municipality and period (year, quarter, month) **as known on any
+  date**, with drill-down to the pseudonymous participants and households behind them.
+* **Survival curves** and expected vs observed time to work or education; a **national
+  comparison** for national roles; `indicator.level_changed` events for agencies.
+* A **dashboard** at `/dashboard` (bokmål by default, `?lang=en` for English).
+
+Facts come from the participants, housing and matching services' published events
+(every fact keeps its source's `recordedtime`); the rules are documented at
+`GET /indicators/rules`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, evaluation_interval: float = 1.0) -> FastAPI:
+    app = build_app(
         ServiceDefinition(
             name="indicators",
             title="Veiviser — indicators (MRS)",
-            description="Goal and result management: indicators computed from the events "
-            "the other services publish.",
+            description=DESCRIPTION,
             registry=registry,
             routers=[router],
             projections=PROJECTIONS,
-            feeds=[Feed(PARTICIPANTS_FEED, "participants")],
+            feeds=[
+                Feed(PARTICIPANTS_FEED, "participants"),
+                Feed(HOUSING_FEED, "housing"),
+                Feed(MATCHING_FEED, "matching"),
+            ],
+            extra_routes=install_dashboard,
+            openapi_tags=[
+                {"name": "indicators", "description": "The MRS plan, values and analyses"},
+                {"name": "dashboard", "description": "Server-rendered HTML for people"},
+            ],
         ),
         settings,
     )
+    runtime: Runtime = app.state.runtime
+    state = IndicatorsState()
+    evaluator = LevelEvaluator(runtime, state.cache, evaluation_interval)
+    app.state.indicators = state
+    app.state.evaluator = evaluator
+    kit_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        # The kit's lifespan starts the runtime (relay, consumers); the level evaluator
+        # runs beside them and stops first.
+        async with kit_lifespan(application):
+            stop = asyncio.Event()
+            task = asyncio.create_task(evaluator.run(stop), name="level-evaluator")
+            try:
+                yield
+            finally:
+                stop.set()
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(task, timeout=10)
+
+    app.router.lifespan_context = lifespan
+    return app

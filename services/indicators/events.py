@@ -1,7 +1,146 @@
-"""Events of the indicators service."""
+"""Events of the indicators service.
+
+Configuration changes (goals, indicator definitions, thresholds, comments, manual
+values) are recorded as events that stay inside the service: they are its memory of
+what the plan said when. One event is published for agencies: an indicator's level
+for a period changed.
+"""
 
 from __future__ import annotations
 
-from shared.events import EventRegistry
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events import Event, EventRegistry
 
 registry = EventRegistry()
+
+PlanLevel = Literal["kommuneplan", "okonomiplan", "virksomhetsplan"]
+LevelName = Literal[
+    "desired", "acceptable", "not_approved", "unclassified", "no_thresholds", "no_data"
+]
+
+
+class BandData(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    level: Literal["desired", "acceptable", "not_approved"]
+    lower: float | None
+    lower_inclusive: bool
+    upper: float | None
+    upper_inclusive: bool
+
+
+class _GoalFields(Event):
+    goal_key: str
+    plan_level: PlanLevel
+    parent_key: str | None
+    title_nb: str
+    title_en: str
+    owner_unit: str
+    from_year: int
+    to_year: int
+    indicator_keys: tuple[str, ...]
+
+
+@registry.register
+class GoalDefined(_GoalFields):
+    """A goal was added to the municipality's plan."""
+
+    type_name: ClassVar[str] = "indicators.goal.defined.v1"
+    published: ClassVar[bool] = False
+
+
+@registry.register
+class GoalRevised(_GoalFields):
+    """A goal's titles, owner, period, parent or indicators changed (all fields as now)."""
+
+    type_name: ClassVar[str] = "indicators.goal.revised.v1"
+    published: ClassVar[bool] = False
+
+
+class _IndicatorFields(Event):
+    indicator_key: str
+    title_nb: str
+    title_en: str
+    unit: str
+    direction: str
+    granularity: str
+    method: Literal["computed", "manual", "imported"]
+    source: str | None
+    rule: str | None
+    parameters: dict[str, Any]
+    decimals: int
+
+
+@registry.register
+class IndicatorDefined(_IndicatorFields):
+    """An indicator was defined for the municipality."""
+
+    type_name: ClassVar[str] = "indicators.indicator.defined.v1"
+    published: ClassVar[bool] = False
+
+
+@registry.register
+class IndicatorRedefined(_IndicatorFields):
+    """An indicator's definition changed (all fields as now); earlier values keep theirs."""
+
+    type_name: ClassVar[str] = "indicators.indicator.redefined.v1"
+    published: ClassVar[bool] = False
+
+
+@registry.register
+class ThresholdsSet(Event):
+    """The bands of the three levels for some years (replacing those years' earlier ones)."""
+
+    type_name: ClassVar[str] = "indicators.indicator.thresholds_set.v1"
+    published: ClassVar[bool] = False
+    indicator_key: str
+    years: tuple[int, ...]
+    bands: tuple[BandData, ...]
+    gap_policy: Literal["unclassified", "worse_neighbour"]
+
+
+@registry.register
+class CommentRecorded(Event):
+    """A comment on an indicator for a period: what happened, what we do. Never published."""
+
+    type_name: ClassVar[str] = "indicators.indicator.comment_recorded.v1"
+    published: ClassVar[bool] = False
+    indicator_key: str
+    period: str
+    text: str
+
+
+@registry.register
+class ManualValueRecorded(Event):
+    """A value registered by hand or imported (IMDi, SSB, NAV …) for a period."""
+
+    type_name: ClassVar[str] = "indicators.indicator.value_recorded.v1"
+    published: ClassVar[bool] = False
+    indicator_key: str
+    period: str
+    value: float | None
+    source: str | None
+
+
+@registry.register
+class LevelChanged(Event):
+    """An indicator's level for a period changed (desired, acceptable, not approved, …).
+
+    Evaluated by the service's level evaluator after events that affect the
+    municipality were applied (and when thresholds or definitions change). ``value``
+    is the value as published — rounded to the indicator's decimals — that was
+    classified; ``previous_level`` is null the first time a period is classified.
+    ``unclassified`` means the value lies in a gap the plan left open; ``no_data`` that
+    there is no value (e.g. an empty denominator).
+    """
+
+    type_name: ClassVar[str] = "indicators.indicator.level_changed.v1"
+    indicator_key: str = Field(description="The municipality's indicator key")
+    municipality: str = Field(pattern=r"^\d{4}$")
+    period: str = Field(description="2025, 2025-Q2 or 2025-03")
+    level: LevelName
+    previous_level: LevelName | None
+    value: float | None

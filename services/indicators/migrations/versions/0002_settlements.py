@@ -4,9 +4,9 @@ Revision ID: 0002
 Revises: 0001
 """
 
+import sqlalchemy as sa
 from alembic import op
-
-from services.indicators.tables import metadata
+from sqlalchemy.dialects import postgresql as pg
 
 revision = "0002"
 down_revision = "0001"
@@ -15,8 +15,18 @@ depends_on = None
 
 
 def upgrade() -> None:
-    metadata.create_all(op.get_bind())
+    # Frozen copy of the table as it was at this revision (later columns come in 0003).
+    op.create_table(
+        "settlements",
+        sa.Column("participant_id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("municipality", sa.String(4), nullable=False),
+        sa.Column("settled_on", sa.Date, nullable=False),
+        sa.Column("arrival_category", sa.Text, nullable=False),
+    )
+    op.create_index(
+        "settlements_by_municipality_date", "settlements", ["municipality", "settled_on"]
+    )
 
 
 def downgrade() -> None:
-    metadata.drop_all(op.get_bind())
+    op.drop_table("settlements")

@@ -1,0 +1,482 @@
+"""The dashboard: server-rendered HTML for managers and politicians.
+
+Pages: the scorecard with traffic lights per goal (``/dashboard``), one indicator with
+its time series and thresholds drawn, its comments and its drill-down
+(``/dashboard/indicators/{key}``), and the survival curves (``/dashboard/survival``).
+Every table has a CSV export. Bokmål by default, English with ``?lang=en``; print
+styles hide navigation and keep the colours.
+
+Signing in: browsers do not send bearer headers, so the dashboard takes the same token
+from a cookie. ``/dashboard/login`` is a small form to paste a token (from ``veiviser
+token --role manager --municipality 3005`` in development, or the identity provider);
+or open any page with ``?token=<token>`` once: the token is checked, put in an
+HttpOnly, SameSite=Strict cookie for ``/dashboard`` and removed from the address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import DictLoader, Environment, select_autoescape
+
+from services.indicators import application, queries
+from services.indicators.api import scope
+from services.indicators.asof import AsOf, AsOfError, parse_as_of
+from services.indicators.charts import series_svg, survival_svg
+from services.indicators.exports import (
+    MEMBER_HEADER,
+    VALUE_HEADER,
+    csv_response,
+    member_rows,
+    scorecard_rows,
+    value_row,
+)
+from services.indicators.labels import LEVEL_COLOURS, label, with_unit
+from services.indicators.periods import Period
+from services.indicators.templates import TEMPLATES
+from shared.auth import Principal, TokenVerifier
+from shared.events import utcnow
+from shared.problems import Forbidden, InvalidInput, Problem, Unauthorized
+
+COOKIE = "veiviser_token"
+READERS = frozenset({"manager", "analyst", "caseworker", "agency"})
+DRILLDOWN_ROLES = frozenset({"manager", "analyst", "caseworker"})
+
+SERIES_YEARS = {"year": 5, "quarter": 3, "month": 2}
+"""How many years an indicator page's series shows, by the indicator's granularity."""
+
+router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+environment = Environment(
+    loader=DictLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+
+
+class LoginRequired(Exception):
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+
+class TokenInAddress(Exception):
+    """``?token=`` was given: set the cookie and reload the page without it."""
+
+    def __init__(self, token: str, target: str) -> None:
+        self.token = token
+        self.target = target
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "nb"
+
+
+def _without(request: Request, *names: str) -> str:
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in names]
+    return request.url.path + (f"?{urlencode(kept)}" if kept else "")
+
+
+async def _principal(request: Request, roles: frozenset[str] = READERS) -> Principal:
+    token = request.query_params.get("token")
+    if token:
+        raise TokenInAddress(token, _without(request, "token"))
+    token = request.cookies.get(COOKIE)
+    if not token:
+        raise LoginRequired(_without(request))
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        principal = await verifier.verify(token)
+    except Unauthorized as exc:
+        raise LoginRequired(_without(request)) from exc
+    if not principal.has_any(roles):
+        raise Forbidden(f"This page needs one of the roles: {', '.join(sorted(roles))}.")
+    return principal
+
+
+def _as_of(request: Request) -> tuple[AsOf, str]:
+    raw = request.query_params.get("as_of") or ""
+    try:
+        return parse_as_of(raw or None, utcnow()), raw
+    except AsOfError as exc:
+        raise InvalidInput(f"as_of: {exc}.", [{"field": "as_of", "message": str(exc)}]) from exc
+
+
+def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    lang = _lang(request)
+
+    def url(path: str, **params: Any) -> str:
+        query = {k: v for k, v in params.items() if v not in (None, "")}
+        if lang == "en":
+            query["lang"] = "en"
+        return path + (f"?{urlencode(query)}" if query else "")
+
+    def fmt(value: Any, unit: str, decimals: int = 1) -> str:
+        return with_unit(value, unit, lang, decimals)
+
+    other = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    if lang == "nb":
+        other.append(("lang", "en"))
+    switch = request.url.path + (f"?{urlencode(other)}" if other else "")
+    html = environment.get_template(template).render(
+        lang=lang,
+        L=lambda key: label(key, lang),
+        url=url,
+        fmt=fmt,
+        colours=LEVEL_COLOURS,
+        switch_lang=switch,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+def _default_period(request: Request, as_of: AsOf) -> str:
+    return request.query_params.get("period") or str(as_of.known_on.year)
+
+
+@router.get("", response_class=HTMLResponse, summary="The scorecard (HTML)")
+async def scorecard_page(
+    request: Request,
+    municipality: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
+) -> Response:
+    principal = await _principal(request)
+    as_of, raw = _as_of(request)
+    period_text = _default_period(request, as_of)
+    period = application.parse_period(period_text)
+    where = scope(principal, municipality)
+    _, card = await queries.scorecard_for(
+        request.app.state.runtime, request.app.state.indicators, where, period, as_of
+    )
+    return _render(
+        request,
+        "scorecard.html",
+        page_title=label("scorecard", _lang(request)),
+        municipality=where,
+        period=str(period),
+        as_of_raw=raw,
+        as_of_label=raw or label("now", _lang(request)),
+        cards=card.goals,
+        ungrouped=card.ungrouped,
+    )
+
+
+@router.get("/indicators/{key}", response_class=HTMLResponse, summary="One indicator (HTML)")
+async def indicator_page(request: Request, key: str) -> Response:
+    principal = await _principal(request)
+    as_of, raw = _as_of(request)
+    runtime, state = request.app.state.runtime, request.app.state.indicators
+    where = principal.municipality
+    known = await queries.knowledge_for(runtime, state, where, as_of)
+    definition = application.require_definition(known.plan, key)
+    period_text = request.query_params.get("period")
+    period = (
+        application.parse_period(period_text)
+        if period_text
+        else Period.containing(as_of.known_on, definition.granularity)
+    )
+    _, value = await queries.value_for(runtime, state, where, key, period, as_of)
+    years = SERIES_YEARS[definition.granularity]
+    _, points = await queries.series_for(
+        runtime, state, where, key, period.year - years + 1, period.year, as_of
+    )
+    comments = await queries.comments_for(runtime, where, as_of, key, None)
+    return _render(
+        request,
+        "indicator.html",
+        page_title=definition.title(_lang(request)),
+        municipality=where,
+        d=definition,
+        v=value,
+        period=str(period),
+        as_of_raw=raw,
+        points=points,
+        chart=series_svg(points, definition.title(_lang(request))),
+        comments=comments,
+    )
+
+
+@router.get("/indicators/{key}/drilldown", response_class=HTMLResponse, summary="Drill-down (HTML)")
+async def drilldown_page(request: Request, key: str) -> Response:
+    principal = await _principal(request, DRILLDOWN_ROLES)
+    as_of, raw = _as_of(request)
+    period = application.parse_period(request.query_params.get("period") or "")
+    _, value = await queries.value_for(
+        request.app.state.runtime,
+        request.app.state.indicators,
+        principal.municipality,
+        key,
+        period,
+        as_of,
+    )
+    members = value.result.members if value.result else ()
+    groups = [
+        ("in_numerator", [m for m in members if m.in_numerator]),
+        ("denominator_only", [m for m in members if m.in_denominator and not m.in_numerator]),
+        ("left_out", [m for m in members if not m.in_denominator and not m.in_numerator]),
+    ]
+    return _render(
+        request,
+        "drilldown.html",
+        page_title=label("drilldown", _lang(request)),
+        municipality=principal.municipality,
+        d=value.definition,
+        v=value,
+        period=str(period),
+        as_of_raw=raw,
+        as_of_label=raw or label("now", _lang(request)),
+        groups=[(name, items) for name, items in groups if items or name != "left_out"],
+    )
+
+
+def _cohort_years(request: Request, as_of: AsOf) -> tuple[int, int]:
+    try:
+        to_year = int(request.query_params.get("to_year") or as_of.known_on.year)
+        from_year = int(request.query_params.get("from_year") or to_year - 4)
+    except ValueError as exc:
+        raise InvalidInput(
+            "from_year and to_year are years.", [{"field": "from_year", "message": str(exc)}]
+        ) from exc
+    if not 1990 <= from_year <= to_year <= 2100:
+        raise InvalidInput(
+            "from_year must not exceed to_year (1990–2100).",
+            [{"field": "from_year", "message": "out of range"}],
+        )
+    return from_year, to_year
+
+
+@router.get("/survival", response_class=HTMLResponse, summary="Survival curves (HTML)")
+async def survival_page(request: Request) -> Response:
+    principal = await _principal(request)
+    as_of, raw = _as_of(request)
+    from_year, to_year = _cohort_years(request, as_of)
+    runtime = request.app.state.runtime
+    curves = await queries.kaplan_meier_for(
+        runtime, principal.municipality, from_year, to_year, as_of
+    )
+    model: dict[str, Any] | None = None
+    model_error = None
+    try:
+        model = await queries.expected_vs_observed_for(
+            runtime, request.app.state.indicators, from_year, to_year, as_of
+        )
+        if "agency" not in principal.roles:
+            model["municipalities"] = [
+                m for m in model["municipalities"] if m["municipality"] == principal.municipality
+            ]
+    except InvalidInput as exc:
+        model_error = exc.detail
+    return _render(
+        request,
+        "survival.html",
+        page_title=label("survival", _lang(request)),
+        municipality=principal.municipality,
+        curves=curves,
+        chart=survival_svg(curves, label("survival", _lang(request))),
+        model=model,
+        model_error=model_error,
+        from_year=from_year,
+        to_year=to_year,
+        as_of_raw=raw,
+        as_of_label=raw or label("now", _lang(request)),
+    )
+
+
+# -- CSV exports (same tables, same numbers) --------------------------------------------------
+
+
+@router.get("/export/scorecard.csv", summary="The scorecard as CSV")
+async def export_scorecard(request: Request) -> Response:
+    principal = await _principal(request)
+    as_of, _ = _as_of(request)
+    period = application.parse_period(_default_period(request, as_of))
+    _, card = await queries.scorecard_for(
+        request.app.state.runtime,
+        request.app.state.indicators,
+        principal.municipality,
+        period,
+        as_of,
+    )
+    header, rows = scorecard_rows(card, _lang(request))
+    return csv_response(f"scorecard-{principal.municipality}-{period}.csv", header, rows)
+
+
+@router.get("/export/series/{key}.csv", summary="An indicator's series as CSV")
+async def export_series(request: Request, key: str) -> Response:
+    principal = await _principal(request)
+    as_of, _ = _as_of(request)
+    try:
+        last = int(request.query_params.get("to_year") or as_of.known_on.year)
+        first = int(request.query_params.get("from_year") or last - 4)
+    except ValueError as exc:
+        raise InvalidInput(
+            "from_year and to_year are years.", [{"field": "from_year", "message": str(exc)}]
+        ) from exc
+    _, points = await queries.series_for(
+        request.app.state.runtime,
+        request.app.state.indicators,
+        principal.municipality,
+        key,
+        first,
+        last,
+        as_of,
+    )
+    return csv_response(
+        f"{key}-series.csv", VALUE_HEADER, [value_row(p, _lang(request)) for p in points]
+    )
+
+
+@router.get("/export/drilldown/{key}.csv", summary="A drill-down as CSV")
+async def export_drilldown(request: Request, key: str) -> Response:
+    principal = await _principal(request, DRILLDOWN_ROLES)
+    as_of, _ = _as_of(request)
+    period = application.parse_period(request.query_params.get("period") or "")
+    _, value = await queries.value_for(
+        request.app.state.runtime,
+        request.app.state.indicators,
+        principal.municipality,
+        key,
+        period,
+        as_of,
+    )
+    members = value.result.members if value.result else ()
+    return csv_response(
+        f"{key}-{period}-drilldown.csv", MEMBER_HEADER, member_rows(members, _lang(request))
+    )
+
+
+@router.get("/export/survival.csv", summary="Kaplan–Meier points as CSV")
+async def export_survival(request: Request) -> Response:
+    principal = await _principal(request)
+    as_of, _ = _as_of(request)
+    from_year, to_year = _cohort_years(request, as_of)
+    curves = await queries.kaplan_meier_for(
+        request.app.state.runtime, principal.municipality, from_year, to_year, as_of
+    )
+    return csv_response(
+        f"kaplan-meier-{principal.municipality}.csv",
+        ["cohort", "day", "share_in_work_or_education", "at_risk", "events", "censored"],
+        [
+            [
+                c["cohort"],
+                p["day"],
+                p["share_in_work_or_education"],
+                p["at_risk"],
+                p["events"],
+                p["censored"],
+            ]
+            for c in curves
+            for p in c["points"]
+        ],
+    )
+
+
+# -- signing in -------------------------------------------------------------------------------
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/dashboard") and not target.startswith("//"):
+        return target
+    return "/dashboard"
+
+
+@router.get("/login", response_class=HTMLResponse, summary="Sign in with a token")
+async def login_form(request: Request) -> Response:
+    return _render(
+        request,
+        "login.html",
+        page_title=label("login", _lang(request)),
+        municipality=None,
+        next=_safe_next(request.query_params.get("next")),
+        error=None,
+    )
+
+
+@router.post("/login", response_class=HTMLResponse, summary="Sign in with a token")
+async def login(request: Request) -> Response:
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = (form.get("token") or [""])[0].strip()
+    target = _safe_next((form.get("next") or [""])[0])
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        await verifier.verify(token)
+    except Unauthorized as exc:
+        return _render(
+            request,
+            "login.html",
+            status=401,
+            page_title=label("login", _lang(request)),
+            municipality=None,
+            next=target,
+            error=exc.detail,
+        )
+    return _with_cookie(
+        RedirectResponse(target, status_code=303), token, request.url.scheme == "https"
+    )
+
+
+@router.get("/logout", summary="Sign out")
+async def logout() -> Response:
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/dashboard")
+    return response
+
+
+def _with_cookie(response: Response, token: str, secure: bool) -> Response:
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/dashboard",
+        max_age=12 * 3600,
+    )
+    return response
+
+
+def install_dashboard(app: FastAPI) -> None:
+    """Add the dashboard's routes and its HTML answers to sign-in and problems."""
+    app.include_router(router)
+    previous: Callable[..., Any] | None = app.exception_handlers.get(Problem)
+
+    async def on_login_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        return RedirectResponse(
+            f"/dashboard/login?{urlencode({'next': exc.target})}", status_code=303
+        )
+
+    async def on_token_in_address(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TokenInAddress)
+        verifier: TokenVerifier = request.app.state.token_verifier
+        try:
+            await verifier.verify(exc.token)
+        except Unauthorized:
+            return RedirectResponse(
+                f"/dashboard/login?{urlencode({'next': exc.target})}", status_code=303
+            )
+        return _with_cookie(
+            RedirectResponse(exc.target, status_code=303), exc.token, request.url.scheme == "https"
+        )
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Problem)
+        if request.url.path.startswith("/dashboard") and not request.url.path.endswith(".csv"):
+            heading = label("forbidden" if exc.status == 403 else "error", _lang(request))
+            return _render(
+                request,
+                "problem.html",
+                status=exc.status,
+                page_title=heading,
+                municipality=None,
+                heading=heading,
+                detail=exc.detail,
+                errors=exc.extensions.get("errors", []),
+            )
+        assert previous is not None
+        response: Response = await previous(request, exc)
+        return response
+
+    app.add_exception_handler(LoginRequired, on_login_required)
+    app.add_exception_handler(TokenInAddress, on_token_in_address)
+    app.add_exception_handler(Problem, on_problem)

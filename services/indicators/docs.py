@@ -1,0 +1,174 @@
+"""The rule documentation, rendered once from the code for the API and for RULES.md.
+
+``python -m services.indicators.docs > services/indicators/RULES.md`` regenerates the
+Markdown; a test keeps the committed file equal to this output.
+"""
+
+from __future__ import annotations
+
+import json
+
+from services.indicators.catalogue import BUILT_INS
+from services.indicators.national import SIZE_BANDS, SIZE_YEARS
+from services.indicators.rules import RULES
+from services.indicators.survival import MIN_EVENTS, MIN_SUBJECTS, SMALL_MUNICIPALITY
+
+THRESHOLDS = """\
+### Thresholds and levels
+
+Each indicator has, per year, up to three bands — **desired** (ønsket resultat),
+**acceptable**, **not approved** (ikke godkjent) — stored as numbers with explicit
+ends: `lower`/`upper` (null = −∞/+∞) and `lower_inclusive`/`upper_inclusive` (required
+whenever the end is a number). Rules that make every value get exactly one level:
+
+* Bands may not overlap (a shared boundary must be inclusive in at most one band) and
+  must be ordered by the indicator's direction (for higher-is-better: not approved <
+  acceptable < desired); otherwise `PUT …/thresholds` answers 422 and stores nothing.
+* Values are classified **as published**: rounded half-up to the indicator's
+  `decimals` first, so the colour always matches the number shown.
+* A value in no band lies in a **gap** the plan left open. With `gap_policy`
+  `unclassified` (default) it gets the level `unclassified` (grey, "between
+  acceptable [50, 54] and desired (55, ∞)"). With `worse_neighbour` it gets the worse
+  of the two adjacent levels; beyond the outermost band it is not approved on the bad
+  side and desired on the good side.
+* Other levels: `no_data` (no value, e.g. an empty denominator or no registered
+  value), `no_thresholds` (none set for the year, or the period is not of the
+  indicator's granularity).
+* A goal's traffic light is the worst classified indicator of the goal and of
+  the goals under it (grey when none is classified).
+
+The Drammen tables are stored exactly as written, gaps included. Example: "> 55 /
+50–54 / < 50" becomes desired (55, ∞), acceptable [50, 54], not approved (−∞, 50) —
+54.5 and 55 itself are `unclassified`. The one overlap as written, "400–450" and
+"≥ 450" (long-term social-assistance receivers), is resolved in favour of the explicit
+"≥": acceptable [400, 450), not approved [450, ∞).
+"""
+
+AS_OF = """\
+### Any period, as of any date
+
+Periods: a year `2025`, a quarter `2025-Q2`, a month `2025-03`. `as_of` is a date
+(end of that day, Norwegian time) or a date-time; future moments are refused (422).
+Facts are read only if their source had **recorded** them by then (CloudEvent
+`recordedtime`, kept on every fact row), never by when this service received them,
+so the answer for a past date does not change when later events arrive. The plan
+(definitions, thresholds, goals) is read as it stood at that moment too; parts first
+configured later are shown in their first version and flagged
+`configured_after_as_of`. Domain dates after the as-of date have not happened yet (a
+job starting next month), and time windows that end after it are still open.
+Two honest limits: the cut follows the *source's* clock, so an event its source recorded
+before the moment but that reaches this service only later (the source or NATS was
+down) does change the answer for that moment once it arrives; and an erasure
+(`participant.erased`) replaces the person's pseudonymous id by an unlinkable alias in
+every fact and in the inbox, so past drill-downs show the alias — the numbers stay.
+"""
+
+NATIONAL = f"""\
+### National comparison (agency role)
+
+One built-in indicator for every municipality with data, computed with the
+catalogue's default parameters so the figures are comparable, ranked best first by
+the indicator's direction (no value last). Size = persons settled in the
+{SIZE_YEARS} years up to the period's end; peer groups: """ + ", ".join(
+    f"{name} ({low}–{high if high is not None else '…'})" for name, low, high in SIZE_BANDS
+)
+
+SURVIVAL = f"""\
+### Survival curves and expected vs observed
+
+Kaplan–Meier per settlement-year cohort of the time from settlement to the first work
+or education (first job start, a programme ending in work or education, or a practice
+placement turned into a job); people without it are censored at the as-of date or
+when they moved out. Expected vs observed: a Cox proportional-hazards model (lifelines)
+on every municipality's participants with age group, gender, arrival category,
+education level and Norwegian level at start, without a municipality term; each
+municipality's observed transitions are compared with the model's expectation (O/E).
+The model needs at least {MIN_SUBJECTS} persons and {MIN_EVENTS} transitions
+(otherwise 422 with the reason); municipalities with fewer than {SMALL_MUNICIPALITY}
+persons or under 5 expected transitions are flagged `small_sample`.
+"""
+
+
+OVERVIEW = """\
+## Indicators (MRS): goals, thresholds and results on live events
+
+The indicators service (`services/indicators`, port 8004) consumes the events of
+participants, housing and matching and answers, for any municipality and period,
+*what the plan says and how we are doing* — as known on any date.
+
+**Plan.** `POST /indicators/goals` (kommuneplan → økonomiplan → virksomhetsplan, owner
+unit, period, indicators); `POST /indicators/definitions` (key, titles nb/en, unit,
+direction, granularity, method `computed` | `manual` | `imported` with its source, rule
+and parameters — or `from_catalogue`); `PUT /indicators/definitions/{key}/thresholds`
+(bands per year); `POST …/comments`; `PUT …/values/{period}` (manual and imported
+values). Every change is an event of the service, so the plan can be read as it stood
+on any date. `veiviser seed drammen --municipality 3005` loads the Drammen example plan
+(the tables in DOMAIN.md, exactly as written).
+
+**Results.** `GET /indicators/scorecard?period=2025[&as_of=2025-03-01]`,
+`GET /indicators/values/{key}?period=2025-Q2`, `…/series`, `…/drilldown` (the
+pseudonymous participants or households behind the numerator and denominator, each with
+the reason it is in or out; personal data stays in the participants service),
+`GET /indicators/rules`, `GET /indicators/catalogue`, `GET /indicators/survival/kaplan-meier`,
+`GET /indicators/survival/expected-vs-observed`, `GET /indicators/national/{key}`
+(agency role). Tables export as CSV with `format=csv`.
+
+**Events.** `indicators.indicator.level_changed.v1` {indicator_key, municipality, period,
+level, previous_level, value} on `veiviser.indicators.indicator.level_changed`. Every
+applied event bumps its municipality's data version; a background evaluator (and
+`POST /indicators/evaluations`) re-evaluates every indicator period that has thresholds,
+as known now, and publishes each level that differs from the last published one. On
+start-up and when the date changes, every municipality is re-evaluated (month ends pass,
+windows close).
+
+**Dashboard.** `/dashboard` (scorecard with traffic lights per goal), `/dashboard/indicators/{key}`
+(value, thresholds, series with the bands drawn, comments), its drill-down, and
+`/dashboard/survival`; bokmål by default, `?lang=en` for English; print-friendly; CSV
+links on every table. Browsers cannot send bearer headers, so sign in at
+`/dashboard/login` by pasting a token (`veiviser token --role manager --municipality 3005`)
+or open any page once with `?token=…`: the token is checked, kept in an HttpOnly,
+SameSite=Strict cookie for `/dashboard` and removed from the address.
+
+**Benchmark.** `python -m bench.indicators` (embedded PostgreSQL, 357 municipalities × 10
+years of synthetic facts): scorecard warm, national recompute, raw read rates.
+"""
+
+
+def rules_markdown() -> str:
+    parts = [
+        OVERVIEW,
+        "### Rules\n",
+        "The indicators service computes every built-in indicator from events by a "
+        "parameterised rule (`GET /indicators/rules`; the same text). A municipality adopts "
+        "built-in indicators into its plan and may change their parameters; manual and "
+        "imported indicators (with their source named) take registered values instead. "
+        "Every value can be drilled down to the pseudonymous participants or households "
+        "behind it, each with the reason it is in or out; personal data stays in the "
+        "participants service.\n",
+    ]
+    for rule in RULES.values():
+        parts.append(f"#### `{rule.name}` — {rule.title_en}\n")
+        parts.append(f"*{rule.title_nb}.* Unit: {rule.unit}.\n")
+        parts.append(f"- **Value:** {rule.doc.value}")
+        parts.append(f"- **Numerator:** {rule.doc.numerator}")
+        parts.append(f"- **Denominator:** {rule.doc.denominator}")
+        parts.append(f"- **Exclusions:** {rule.doc.exclusions}")
+        parts.append(f"- **Date that places it in a period:** {rule.doc.period_date}")
+        parts.append(f"- **As of:** {rule.doc.as_of}")
+        parts.append(f"- **Parameters (defaults):** `{json.dumps(rule.defaults())}`\n")
+    parts.append("#### Built-in indicators\n")
+    parts.append("| key | rule | parameters | unit | better | period |")
+    parts.append("|---|---|---|---|---|---|")
+    for b in BUILT_INS.values():
+        direction = "higher" if b.direction == "higher_is_better" else "lower"
+        params = json.dumps(b.parameters) if b.parameters else "defaults"
+        parts.append(
+            f"| `{b.key}` | `{b.rule}` | `{params}` | {b.unit} | {direction} | {b.granularity} |"
+        )
+    parts.append("")
+    parts.extend([THRESHOLDS, AS_OF, NATIONAL + "\n", SURVIVAL])
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    print(rules_markdown(), end="")

@@ -1,0 +1,111 @@
+"""CSV exports of the tables the API and the dashboard show (UTF-8 with BOM, for Excel)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi.responses import Response
+
+from services.indicators.rules import Member
+from services.indicators.scoring import IndicatorValue, Scorecard
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if cell is None else cell for cell in row])
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+VALUE_HEADER = [
+    "indicator_key",
+    "title",
+    "period",
+    "value",
+    "value_shown",
+    "unit",
+    "level",
+    "numerator",
+    "denominator",
+    "preliminary",
+    "period_complete",
+]
+
+
+def value_row(value: IndicatorValue, lang: str) -> list[Any]:
+    result = value.result
+    return [
+        value.definition.key,
+        value.definition.title(lang),
+        str(value.period),
+        value.value,
+        value.shown,
+        value.definition.unit.value,
+        value.level.value,
+        result.numerator if result else None,
+        result.denominator if result else None,
+        bool(result and result.preliminary),
+        value.period_complete,
+    ]
+
+
+def scorecard_rows(card: Scorecard, lang: str) -> tuple[list[str], list[list[Any]]]:
+    header = ["goal_key", "goal", "plan_level", "owner_unit", "goal_level", *VALUE_HEADER]
+    rows = []
+    for goal_card in card.goals:
+        goal = goal_card.goal
+        lead = [
+            goal.key,
+            goal.title(lang),
+            goal.plan_level,
+            goal.owner_unit,
+            goal_card.level.value if goal_card.level else "",
+        ]
+        if not goal_card.values:
+            rows.append(lead + [""] * len(VALUE_HEADER))
+        for value in goal_card.values:
+            rows.append(lead + value_row(value, lang))
+    for value in card.ungrouped:
+        rows.append(["", "", "", "", "", *value_row(value, lang)])
+    return header, rows
+
+
+MEMBER_HEADER = [
+    "subject",
+    "id",
+    "participant_id",
+    "household_id",
+    "in_denominator",
+    "in_numerator",
+    "reason_code",
+    "reason",
+    "date",
+    "amount",
+]
+
+
+def member_rows(members: Iterable[Member], lang: str) -> list[list[Any]]:
+    return [
+        [
+            m.subject,
+            m.id,
+            m.participant_id,
+            m.household_id,
+            m.in_denominator,
+            m.in_numerator,
+            m.reason_code,
+            m.reason(lang),
+            m.on.isoformat() if m.on else None,
+            m.amount,
+        ]
+        for m in members
+    ]

@@ -1,0 +1,261 @@
+"""A municipality's plan as in force at a moment: goals, indicator definitions, thresholds.
+
+Every change is a version (the service's own events), so the plan can be read as it
+stood on any date. Rule: the latest version recorded by the moment; a goal, indicator
+or threshold set first recorded *after* the moment is shown in its first version and
+flagged ``configured_after_as_of`` (otherwise a question about last year could not be
+asked of an indicator defined this spring).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.indicators import tables as t
+from services.indicators.periods import Granularity, Period
+from services.indicators.rules import RULES, Unit
+from services.indicators.thresholds import Band, Direction, GapPolicy, Level, ThresholdSet
+
+PLAN_LEVELS = ("kommuneplan", "okonomiplan", "virksomhetsplan")
+
+
+@dataclass(frozen=True)
+class Definition:
+    key: str
+    version: int
+    recorded_at: datetime
+    title_nb: str
+    title_en: str
+    unit: Unit
+    direction: Direction
+    granularity: Granularity
+    method: str
+    source: str | None
+    rule: str | None
+    parameters: dict[str, Any]
+    decimals: int
+    configured_after_as_of: bool = False
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_nb
+
+    def describe(self) -> dict[str, Any]:
+        rule = RULES.get(self.rule or "")
+        return {
+            "key": self.key,
+            "version": self.version,
+            "recorded_at": self.recorded_at.isoformat(),
+            "title_nb": self.title_nb,
+            "title_en": self.title_en,
+            "unit": self.unit.value,
+            "direction": self.direction.value,
+            "granularity": self.granularity.value,
+            "method": {"kind": self.method, "source": self.source},
+            "rule": self.rule,
+            "parameters": self.parameters,
+            "decimals": self.decimals,
+            "rule_title_en": rule.title_en if rule else None,
+            "configured_after_as_of": self.configured_after_as_of,
+        }
+
+
+@dataclass(frozen=True)
+class Goal:
+    key: str
+    version: int
+    recorded_at: datetime
+    plan_level: str
+    parent_key: str | None
+    title_nb: str
+    title_en: str
+    owner_unit: str
+    from_year: int
+    to_year: int
+    indicator_keys: tuple[str, ...]
+    configured_after_as_of: bool = False
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_nb
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "version": self.version,
+            "plan_level": self.plan_level,
+            "parent_key": self.parent_key,
+            "title_nb": self.title_nb,
+            "title_en": self.title_en,
+            "owner_unit": self.owner_unit,
+            "from_year": self.from_year,
+            "to_year": self.to_year,
+            "indicator_keys": list(self.indicator_keys),
+            "configured_after_as_of": self.configured_after_as_of,
+        }
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    year: int
+    version: int
+    recorded_at: datetime
+    set: ThresholdSet
+    configured_after_as_of: bool = False
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "version": self.version,
+            "recorded_at": self.recorded_at.isoformat(),
+            "gap_policy": self.set.gap_policy.value,
+            "direction": self.set.direction.value,
+            "bands": [band_json(b) for b in self.set.bands],
+            "configured_after_as_of": self.configured_after_as_of,
+        }
+
+
+def band_json(band: Band) -> dict[str, Any]:
+    return {
+        "level": band.level.value,
+        "lower": band.lower,
+        "lower_inclusive": band.lower_inclusive,
+        "upper": band.upper,
+        "upper_inclusive": band.upper_inclusive,
+        "interval": band.interval(),
+        "as_written": band.plain(),
+    }
+
+
+def bands_from_json(raw: Sequence[dict[str, Any]]) -> tuple[Band, ...]:
+    return tuple(
+        Band(
+            Level(b["level"]),
+            b["lower"],
+            bool(b["lower_inclusive"]),
+            b["upper"],
+            bool(b["upper_inclusive"]),
+        )
+        for b in raw
+    )
+
+
+@dataclass
+class Plan:
+    municipality: str
+    definitions: dict[str, Definition] = field(default_factory=dict)
+    goals: dict[str, Goal] = field(default_factory=dict)
+    thresholds: dict[tuple[str, int], Thresholds] = field(default_factory=dict)
+
+    def thresholds_for(self, key: str, period: Period) -> Thresholds | None:
+        return self.thresholds.get((key, period.year))
+
+    def goal_tree(self) -> list[tuple[int, Goal]]:
+        """Goals depth-first from the top (kommuneplan), with their depth."""
+        children: dict[str | None, list[Goal]] = {}
+        for goal in self.goals.values():
+            parent = goal.parent_key if goal.parent_key in self.goals else None
+            children.setdefault(parent, []).append(goal)
+        ordered: list[tuple[int, Goal]] = []
+
+        def walk(parent: str | None, depth: int) -> None:
+            for goal in sorted(
+                children.get(parent, []), key=lambda g: (PLAN_LEVELS.index(g.plan_level), g.key)
+            ):
+                ordered.append((depth, goal))
+                walk(goal.key, depth + 1)
+
+        walk(None, 0)
+        return ordered
+
+    def indicators_without_goal(self) -> list[str]:
+        used = {key for goal in self.goals.values() for key in goal.indicator_keys}
+        return sorted(key for key in self.definitions if key not in used)
+
+
+def _pick(rows: Sequence[Any], at: datetime | None) -> tuple[Any, bool]:
+    """The version in force at ``at`` from one key's versions (ascending)."""
+    if at is None:
+        return rows[-1], False
+    known = [row for row in rows if row.recorded_at <= at]
+    return (known[-1], False) if known else (rows[0], True)
+
+
+def _group(rows: Sequence[Any], *keys: str) -> dict[tuple[Any, ...], list[Any]]:
+    grouped: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(tuple(getattr(row, k) for k in keys), []).append(row)
+    return grouped
+
+
+async def load_plan(conn: AsyncConnection, municipality: str, at: datetime | None) -> Plan:
+    plan = Plan(municipality)
+    iv, gv, tv = t.indicator_versions, t.goal_versions, t.threshold_versions
+    definitions = (
+        await conn.execute(
+            sa.select(iv).where(iv.c.municipality == municipality).order_by(iv.c.version)
+        )
+    ).all()
+    for (key,), versions in _group(definitions, "indicator_key").items():
+        row, late = _pick(versions, at)
+        plan.definitions[key] = Definition(
+            key=key,
+            version=row.version,
+            recorded_at=row.recorded_at,
+            title_nb=row.title_nb,
+            title_en=row.title_en,
+            unit=Unit(row.unit),
+            direction=Direction(row.direction),
+            granularity=Granularity(row.granularity),
+            method=row.method,
+            source=row.source,
+            rule=row.rule,
+            parameters=dict(row.parameters),
+            decimals=row.decimals,
+            configured_after_as_of=late,
+        )
+    goals = (
+        await conn.execute(
+            sa.select(gv).where(gv.c.municipality == municipality).order_by(gv.c.version)
+        )
+    ).all()
+    for (key,), versions in _group(goals, "goal_key").items():
+        row, late = _pick(versions, at)
+        plan.goals[key] = Goal(
+            key=key,
+            version=row.version,
+            recorded_at=row.recorded_at,
+            plan_level=row.plan_level,
+            parent_key=row.parent_key,
+            title_nb=row.title_nb,
+            title_en=row.title_en,
+            owner_unit=row.owner_unit,
+            from_year=row.from_year,
+            to_year=row.to_year,
+            indicator_keys=tuple(row.indicator_keys),
+            configured_after_as_of=late,
+        )
+    sets = (
+        await conn.execute(
+            sa.select(tv).where(tv.c.municipality == municipality).order_by(tv.c.version)
+        )
+    ).all()
+    for (key, year), versions in _group(sets, "indicator_key", "year").items():
+        definition = plan.definitions.get(key)
+        if definition is None:
+            continue
+        row, late = _pick(versions, at)
+        plan.thresholds[(key, year)] = Thresholds(
+            year=year,
+            version=row.version,
+            recorded_at=row.recorded_at,
+            set=ThresholdSet(
+                definition.direction, bands_from_json(row.bands), GapPolicy(row.gap_policy)
+            ),
+            configured_after_as_of=late,
+        )
+    return plan

@@ -1,0 +1,203 @@
+"""Questions the API and the dashboard ask; both call these, so they always agree."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.indicators import survival
+from services.indicators import tables as t
+from services.indicators.application import (
+    Knowledge,
+    granularity_periods,
+    knowledge,
+    load_comments,
+    require_definition,
+)
+from services.indicators.asof import AsOf
+from services.indicators.catalogue import BUILT_INS
+from services.indicators.loader import SnapshotCache, load_snapshots
+from services.indicators.national import Entry, compare
+from services.indicators.periods import Period
+from services.indicators.scoring import IndicatorValue, Scorecard, compute, scorecard
+from shared.problems import InvalidInput, field_error
+from shared.service import Runtime
+
+
+@dataclass
+class IndicatorsState:
+    """Per-process state of the service: the snapshot cache and the level evaluator."""
+
+    cache: SnapshotCache = field(default_factory=SnapshotCache)
+    national: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """National comparisons and fitted models by question and national data version."""
+
+    def remember(self, key: tuple[Any, ...], value: Any) -> Any:
+        self.national[key] = value
+        while len(self.national) > 16:
+            self.national.pop(next(iter(self.national)))
+        return value
+
+
+async def national_version(conn: AsyncConnection) -> int:
+    """Grows with every applied fact anywhere: keys the national caches."""
+    found = await conn.scalar(sa.select(sa.func.sum(t.municipality_data.c.data_version)))
+    return int(found or 0)
+
+
+@asynccontextmanager
+async def consistent(runtime: Runtime) -> AsyncIterator[AsyncConnection]:
+    """A read-only connection whose statements all see the same committed state.
+
+    Why: a snapshot is read with one SELECT per fact table while consumers keep
+    committing; under READ COMMITTED a settlement could be seen without the
+    registration committed a moment earlier in another table's read.
+    """
+    async with runtime.db.connect() as conn:
+        await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            await conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+            yield conn
+
+
+async def knowledge_for(
+    runtime: Runtime, state: IndicatorsState, municipality: str, as_of: AsOf
+) -> Knowledge:
+    async with consistent(runtime) as conn:
+        return await knowledge(conn, state.cache, municipality, as_of)
+
+
+async def scorecard_for(
+    runtime: Runtime, state: IndicatorsState, municipality: str, period: Period, as_of: AsOf
+) -> tuple[Knowledge, Scorecard]:
+    async with consistent(runtime) as conn:
+        known = await knowledge(conn, state.cache, municipality, as_of)
+    return known, scorecard(known.plan, known.snapshot, known.manual, period, as_of.known_on)
+
+
+async def value_for(
+    runtime: Runtime,
+    state: IndicatorsState,
+    municipality: str,
+    key: str,
+    period: Period,
+    as_of: AsOf,
+) -> tuple[Knowledge, IndicatorValue]:
+    async with consistent(runtime) as conn:
+        known = await knowledge(conn, state.cache, municipality, as_of)
+    definition = require_definition(known.plan, key)
+    return known, compute(
+        definition, period, known.snapshot, known.plan, known.manual, as_of.known_on
+    )
+
+
+async def series_for(
+    runtime: Runtime,
+    state: IndicatorsState,
+    municipality: str,
+    key: str,
+    from_year: int | None,
+    to_year: int | None,
+    as_of: AsOf,
+) -> tuple[Knowledge, list[IndicatorValue]]:
+    async with consistent(runtime) as conn:
+        known = await knowledge(conn, state.cache, municipality, as_of)
+    definition = require_definition(known.plan, key)
+    last = to_year if to_year is not None else as_of.known_on.year
+    first = from_year if from_year is not None else last - 4
+    if first > last:
+        raise InvalidInput(
+            "from_year is after to_year.", [field_error("from_year", "must not exceed to_year")]
+        )
+    if last - first > 30:
+        raise InvalidInput(
+            "At most 31 years at a time.", [field_error("from_year", "too long a range")]
+        )
+    periods = [p for p in granularity_periods(definition, first, last) if p.start <= as_of.known_on]
+    return known, [
+        compute(definition, p, known.snapshot, known.plan, known.manual, as_of.known_on)
+        for p in periods
+    ]
+
+
+async def comments_for(
+    runtime: Runtime, municipality: str, as_of: AsOf, key: str | None, period: str | None
+) -> list[dict[str, Any]]:
+    async with consistent(runtime) as conn:
+        return await load_comments(conn, municipality, as_of.moment, key, period)
+
+
+def require_built_in(key: str) -> Any:
+    built_in = BUILT_INS.get(key)
+    if built_in is None:
+        raise InvalidInput(
+            f"Unknown built-in indicator {key!r}.",
+            [
+                field_error(
+                    "key",
+                    f"the national comparison covers the built-in indicators: "
+                    f"{', '.join(sorted(BUILT_INS))}",
+                    "unknown_indicator",
+                )
+            ],
+        )
+    return built_in
+
+
+async def national_for(
+    runtime: Runtime, state: IndicatorsState, key: str, period: Period, as_of: AsOf
+) -> list[Entry]:
+    built_in = require_built_in(key)
+    async with consistent(runtime) as conn:
+        question = ("national", key, period, as_of, await national_version(conn))
+        if question in state.national:
+            found: list[Entry] = state.national[question]
+            return found
+        snapshots = await load_snapshots(conn, None, as_of.moment)
+    entries = compare(built_in, snapshots, period, as_of.known_on)
+    result: list[Entry] = state.remember(question, entries)
+    return result
+
+
+async def survival_subjects(
+    runtime: Runtime,
+    municipality: str | None,
+    from_year: int,
+    to_year: int,
+    as_of: AsOf,
+) -> list[survival.Subject]:
+    async with consistent(runtime) as conn:
+        snapshots = await load_snapshots(conn, municipality, as_of.moment)
+    return survival.subjects(snapshots.values(), from_year, to_year, as_of.known_on)
+
+
+async def kaplan_meier_for(
+    runtime: Runtime, municipality: str, from_year: int, to_year: int, as_of: AsOf
+) -> list[dict[str, Any]]:
+    items = await survival_subjects(runtime, municipality, from_year, to_year, as_of)
+    return await asyncio.to_thread(survival.kaplan_meier, items)
+
+
+async def expected_vs_observed_for(
+    runtime: Runtime, state: IndicatorsState, from_year: int, to_year: int, as_of: AsOf
+) -> dict[str, Any]:
+    async with consistent(runtime) as conn:
+        question = ("cox", from_year, to_year, as_of, await national_version(conn))
+    if question in state.national:
+        cached: dict[str, Any] = state.national[question]
+        return dict(cached)
+    items = await survival_subjects(runtime, None, from_year, to_year, as_of)
+    try:
+        model = await asyncio.to_thread(survival.expected_vs_observed, items)
+        return dict(state.remember(question, model))
+    except survival.ModelUnavailable as exc:
+        raise InvalidInput(
+            f"The expected-vs-observed model cannot be fitted: {exc}.",
+            [field_error("from_year", str(exc), "insufficient_data")],
+        ) from exc

@@ -1,0 +1,197 @@
+"""From a plan, a snapshot and a period to values, levels and a scorecard. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from services.indicators.facts import Snapshot
+from services.indicators.periods import Period
+from services.indicators.plan import Definition, Goal, Plan, Thresholds
+from services.indicators.rules import RULES, Context, Result
+from services.indicators.thresholds import (
+    BAND_LEVELS,
+    Classification,
+    Level,
+    round_half_up,
+)
+
+
+@dataclass(frozen=True)
+class ManualValue:
+    value: float | None
+    source: str | None
+    recorded_at: datetime
+
+
+ManualValues = dict[tuple[str, str], ManualValue]
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    definition: Definition
+    period: Period
+    value: float | None
+    shown: float | None
+    classification: Classification
+    thresholds: Thresholds | None
+    result: Result | None
+    manual: ManualValue | None
+    known_on: date
+
+    @property
+    def level(self) -> Level:
+        return self.classification.level
+
+    @property
+    def period_complete(self) -> bool:
+        return self.known_on >= self.period.last_day
+
+    def describe(self) -> dict[str, Any]:
+        result = self.result
+        return {
+            "indicator_key": self.definition.key,
+            "title_nb": self.definition.title_nb,
+            "title_en": self.definition.title_en,
+            "unit": self.definition.unit.value,
+            "direction": self.definition.direction.value,
+            "period": str(self.period),
+            "value": self.value,
+            "value_shown": self.shown,
+            "decimals": self.definition.decimals,
+            "level": self.level.value,
+            "level_explanation": self.classification.explanation,
+            "numerator": result.numerator if result else None,
+            "denominator": result.denominator if result else None,
+            "preliminary": bool(result and result.preliminary),
+            "breakdown": dict(result.breakdown) if result else {},
+            "note": result.note if result else None,
+            "method": {"kind": self.definition.method, "source": self.definition.source},
+            "manual_source": self.manual.source if self.manual else None,
+            "period_complete": self.period_complete,
+            "known_on": self.known_on.isoformat(),
+            "definition_version": self.definition.version,
+            "definition_configured_after_as_of": self.definition.configured_after_as_of,
+            "thresholds": self.thresholds.describe() if self.thresholds else None,
+        }
+
+
+def compute(
+    definition: Definition,
+    period: Period,
+    snapshot: Snapshot,
+    plan: Plan,
+    manual: ManualValues,
+    known_on: date,
+    *,
+    ordered: bool = True,
+) -> IndicatorValue:
+    """The value of ``definition`` for ``period`` as known on ``known_on``, classified."""
+    result: Result | None = None
+    manual_value: ManualValue | None = None
+    if definition.method == "computed" and definition.rule in RULES:
+        result = RULES[definition.rule].compute(
+            snapshot, Context(period, known_on, ordered), definition.parameters
+        )
+        value = result.value
+    else:
+        manual_value = manual.get((definition.key, str(period)))
+        value = manual_value.value if manual_value else None
+    thresholds = plan.thresholds_for(definition.key, period)
+    shown = None if value is None else round_half_up(value, definition.decimals)
+    if value is None:
+        why = (
+            "no value registered for this period"
+            if definition.method != "computed"
+            else (result.note if result and result.note else "no value: the denominator is empty")
+        )
+        classification = Classification(Level.no_data, None, None, why)
+    elif period.granularity is not definition.granularity:
+        classification = Classification(
+            Level.no_thresholds,
+            shown,
+            None,
+            f"thresholds apply to {definition.granularity} periods, not to {period.granularity}",
+        )
+        thresholds = None
+    elif thresholds is None:
+        classification = Classification(
+            Level.no_thresholds, shown, None, f"no thresholds set for {period.year}"
+        )
+    else:
+        classification = thresholds.set.classify(value, definition.decimals)
+    return IndicatorValue(
+        definition, period, value, shown, classification, thresholds, result, manual_value, known_on
+    )
+
+
+def reference_day(period: Period, known_on: date) -> date:
+    """The day a scorecard for ``period`` looks at: its last day, or the as-of date."""
+    return max(period.start, min(period.last_day, known_on))
+
+
+def own_period(definition: Definition, period: Period, known_on: date) -> Period:
+    """The indicator's own period (its granularity) containing the scorecard's reference day."""
+    return Period.containing(reference_day(period, known_on), definition.granularity)
+
+
+def worst(levels: list[Level]) -> Level | None:
+    """A goal's light: the worst classified indicator of the goal and the goals under it
+    (None when nothing is classified)."""
+    classified = [level for level in levels if level in BAND_LEVELS]
+    return min(classified, key=BAND_LEVELS.index) if classified else None
+
+
+@dataclass(frozen=True)
+class GoalCard:
+    depth: int
+    goal: Goal
+    level: Level | None
+    values: list[IndicatorValue]
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    municipality: str
+    period: Period
+    known_on: date
+    goals: list[GoalCard]
+    ungrouped: list[IndicatorValue]
+    unknown_keys: dict[str, list[str]]
+    """Goal key → indicator keys the goal names but the plan does not define."""
+
+
+def scorecard(
+    plan: Plan, snapshot: Snapshot, manual: ManualValues, period: Period, known_on: date
+) -> Scorecard:
+    cache: dict[str, IndicatorValue] = {}
+
+    def value_of(key: str) -> IndicatorValue:
+        if key not in cache:
+            definition = plan.definitions[key]
+            cache[key] = compute(
+                definition,
+                own_period(definition, period, known_on),
+                snapshot,
+                plan,
+                manual,
+                known_on,
+            )
+        return cache[key]
+
+    tree = plan.goal_tree()
+    own: dict[str, list[IndicatorValue]] = {}
+    unknown: dict[str, list[str]] = {}
+    for _, goal in tree:
+        own[goal.key] = [value_of(k) for k in goal.indicator_keys if k in plan.definitions]
+        missing = [k for k in goal.indicator_keys if k not in plan.definitions]
+        if missing:
+            unknown[goal.key] = missing
+    below: dict[str, list[Level]] = {goal.key: [v.level for v in own[goal.key]] for _, goal in tree}
+    for _, goal in reversed(tree):
+        if goal.parent_key in below:
+            below[goal.parent_key].extend(below[goal.key])
+    cards = [GoalCard(depth, goal, worst(below[goal.key]), own[goal.key]) for depth, goal in tree]
+    ungrouped = [value_of(k) for k in plan.indicators_without_goal()]
+    return Scorecard(plan.municipality, period, known_on, cards, ungrouped, unknown)

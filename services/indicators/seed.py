@@ -1,0 +1,478 @@
+"""Example plans, loaded through the application layer (``veiviser seed drammen``).
+
+The Drammen plan: the goal cascade and the thresholds of the economic plan 2015–2018
+and the introduction centre's business plan 2014, stored exactly as the tables in
+DOMAIN.md are written — gaps included. The one overlap as written ("400–450" next to
+"≥ 450") is resolved in favour of the explicit "≥". Seeding again changes only what
+differs, so it is safe to repeat.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.indicators import application
+from services.indicators.plan import band_json, load_plan
+from services.indicators.schemas import (
+    BandIn,
+    GoalChange,
+    IndicatorChange,
+    MethodIn,
+    ThresholdsIn,
+)
+from shared.events import Metadata
+from shared.service import Runtime
+
+DRAMMEN = "3005"
+
+
+def _band(level: str, lower: float | None, li: bool, upper: float | None, ui: bool) -> BandIn:
+    return BandIn(
+        level=level,
+        lower=lower,
+        lower_inclusive=li if lower is not None else None,
+        upper=upper,
+        upper_inclusive=ui if upper is not None else None,
+    )
+
+
+def above(level: str, value: float, inclusive: bool) -> BandIn:
+    return _band(level, value, inclusive, None, False)
+
+
+def below(level: str, value: float, inclusive: bool) -> BandIn:
+    return _band(level, None, False, value, inclusive)
+
+
+def between(level: str, low: float, high: float, high_inclusive: bool = True) -> BandIn:
+    return _band(level, low, True, high, high_inclusive)
+
+
+ECONOMIC_PLAN = (2015, 2018)
+INTRODUCTION_CENTRE_PLAN = (2014, 2014)
+
+CATALOGUE_KEYS = (
+    "persons_settled",
+    "exit_work_or_education",
+    "exit_work",
+    "follow_up_work_or_education",
+    "norwegian_oral_a2",
+    "settlement_to_start_median_days",
+    "programme_start_within_3_months",
+    "settlement_to_first_job_median_days",
+    "full_time_plans",
+    "households_waiting",
+    "evictions",
+    "households_became_owners",
+    "left_municipal_housing_27_months",
+    "practice_to_job",
+)
+
+
+def _manual(
+    title_nb: str,
+    title_en: str,
+    unit: str,
+    direction: str,
+    kind: str,
+    source: str,
+    decimals: int,
+) -> IndicatorChange:
+    return IndicatorChange(
+        title_nb=title_nb,
+        title_en=title_en,
+        unit=unit,
+        direction=direction,
+        granularity="year",
+        method=MethodIn(kind=kind, source=source),
+        decimals=decimals,
+    )
+
+
+MANUAL: dict[str, IndicatorChange] = {
+    "social_assistance_activity_conditions": _manual(
+        "Sosialhjelpsmottakere med vilkår om aktivitet",
+        "Social-assistance receivers with activity conditions",
+        "percent",
+        "higher_is_better",
+        "manual",
+        "NAV Drammen (manuell registrering)",
+        1,
+    ),
+    "serious_substance_abuse": _manual(
+        "Brukere med alvorlig rusmisbruk",
+        "Users with serious substance abuse",
+        "percent",
+        "lower_is_better",
+        "manual",
+        "NAV Drammen (manuell registrering)",
+        1,
+    ),
+    "social_assistance_share_of_population": _manual(
+        "Sosialhjelpsmottakere i prosent av befolkningen",
+        "Social-assistance receivers, % of population",
+        "percent",
+        "lower_is_better",
+        "imported",
+        "SSB KOSTRA",
+        1,
+    ),
+    "long_term_social_assistance_with_dependants": _manual(
+        "Langtidsmottakere av sosialhjelp med forsørgeransvar",
+        "Long-term social-assistance receivers with dependants",
+        "count",
+        "lower_is_better",
+        "imported",
+        "NAV",
+        0,
+    ),
+    "homeless": _manual(
+        "Bostedsløse",
+        "Homeless",
+        "count",
+        "lower_is_better",
+        "imported",
+        "Husbanken/NIBR kartlegging av bostedsløse",
+        0,
+    ),
+    "children_below_poverty_line": _manual(
+        "Barn i husholdninger under fattigdomsgrensen",
+        "Children in households under the poverty line",
+        "count",
+        "lower_is_better",
+        "imported",
+        "SSB inntekts- og formuesstatistikk",
+        0,
+    ),
+}
+
+THRESHOLDS: dict[str, tuple[tuple[int, int], list[BandIn]]] = {
+    # "> 55 % | 50–54 % | < 50 %": 54.x and 55 itself lie in the gap the plan left.
+    "exit_work_or_education": (
+        ECONOMIC_PLAN,
+        [
+            above("desired", 55, False),
+            between("acceptable", 50, 54),
+            below("not_approved", 50, False),
+        ],
+    ),
+    # "> 69 % | 66.2–68.9 % | < 66.1 %": two gaps, [66.1, 66.2) and (68.9, 69].
+    "exit_work": (
+        ECONOMIC_PLAN,
+        [
+            above("desired", 69, False),
+            between("acceptable", 66.2, 68.9),
+            below("not_approved", 66.1, False),
+        ],
+    ),
+    # Introduction centre 2014: "> 65 % | 45–65 % | (below 45 %)".
+    "follow_up_work_or_education": (
+        INTRODUCTION_CENTRE_PLAN,
+        [
+            above("desired", 65, False),
+            between("acceptable", 45, 65),
+            below("not_approved", 45, False),
+        ],
+    ),
+    # "≥ 70 % | 51–69 % | < 50 %": gaps [50, 51) and (69, 70).
+    "social_assistance_activity_conditions": (
+        ECONOMIC_PLAN,
+        [
+            above("desired", 70, True),
+            between("acceptable", 51, 69),
+            below("not_approved", 50, False),
+        ],
+    ),
+    # "< 30 % | 30–45 % | > 45 %".
+    "serious_substance_abuse": (
+        ECONOMIC_PLAN,
+        [
+            below("desired", 30, False),
+            between("acceptable", 30, 45),
+            above("not_approved", 45, False),
+        ],
+    ),
+    # "< 3.5 % | 3.5–4.9 % | ≥ 5 %": gap (4.9, 5).
+    "social_assistance_share_of_population": (
+        ECONOMIC_PLAN,
+        [
+            below("desired", 3.5, False),
+            between("acceptable", 3.5, 4.9),
+            above("not_approved", 5, True),
+        ],
+    ),
+    # "< 400 | 400–450 | ≥ 450": 450 is written in two rows; the explicit "≥" wins.
+    "long_term_social_assistance_with_dependants": (
+        ECONOMIC_PLAN,
+        [
+            below("desired", 400, False),
+            between("acceptable", 400, 450, high_inclusive=False),
+            above("not_approved", 450, True),
+        ],
+    ),
+    # "< 65 | 65–100 | > 100".
+    "homeless": (
+        ECONOMIC_PLAN,
+        [
+            below("desired", 65, False),
+            between("acceptable", 65, 100),
+            above("not_approved", 100, False),
+        ],
+    ),
+    # "< 1000 | 1000–2700 | > 2700".
+    "children_below_poverty_line": (
+        ECONOMIC_PLAN,
+        [
+            below("desired", 1000, False),
+            between("acceptable", 1000, 2700),
+            above("not_approved", 2700, False),
+        ],
+    ),
+}
+
+GOALS: list[tuple[str, GoalChange]] = [
+    (
+        "kp-selvforsorgelse",
+        GoalChange(
+            plan_level="kommuneplan",
+            title_nb="Alle som kan, skal forsørge seg selv gjennom arbeid",
+            title_en="Everyone who can supports themselves through work",
+            owner_unit="Bystyret / rådmannen",
+            from_year=2014,
+            to_year=2026,
+        ),
+    ),
+    (
+        "op-arbeid-utdanning",
+        GoalChange(
+            plan_level="okonomiplan",
+            parent_key="kp-selvforsorgelse",
+            title_nb="Flere flyktninger i arbeid eller utdanning",
+            title_en="More refugees in work or education",
+            owner_unit="Introduksjonssenteret",
+            from_year=2015,
+            to_year=2018,
+            indicator_keys=[
+                "exit_work_or_education",
+                "exit_work",
+                "programme_start_within_3_months",
+                "settlement_to_start_median_days",
+                "settlement_to_first_job_median_days",
+                "full_time_plans",
+                "norwegian_oral_a2",
+                "practice_to_job",
+            ],
+        ),
+    ),
+    (
+        "op-sosialhjelp",
+        GoalChange(
+            plan_level="okonomiplan",
+            parent_key="kp-selvforsorgelse",
+            title_nb="Færre varig avhengige av sosialhjelp",
+            title_en="Fewer lastingly dependent on social assistance",
+            owner_unit="NAV Drammen",
+            from_year=2015,
+            to_year=2018,
+            indicator_keys=[
+                "social_assistance_activity_conditions",
+                "serious_substance_abuse",
+                "social_assistance_share_of_population",
+                "long_term_social_assistance_with_dependants",
+                "children_below_poverty_line",
+            ],
+        ),
+    ),
+    (
+        "op-bolig",
+        GoalChange(
+            plan_level="okonomiplan",
+            parent_key="kp-selvforsorgelse",
+            title_nb="Fra leie til eie: en boligkarriere for alle",
+            title_en="From renting to owning: a housing career for all",
+            owner_unit="Boligkontoret",
+            from_year=2015,
+            to_year=2018,
+            indicator_keys=[
+                "households_waiting",
+                "evictions",
+                "households_became_owners",
+                "left_municipal_housing_27_months",
+                "homeless",
+            ],
+        ),
+    ),
+    (
+        "op-bosetting",
+        GoalChange(
+            plan_level="okonomiplan",
+            parent_key="kp-selvforsorgelse",
+            title_nb="Bosette flyktninger i tråd med kommunens vedtak",
+            title_en="Settle refugees as the council decided",
+            owner_unit="Flyktningetjenesten",
+            from_year=2015,
+            to_year=2018,
+            indicator_keys=["persons_settled"],
+        ),
+    ),
+    (
+        "vp-introduksjonssenteret-2014",
+        GoalChange(
+            plan_level="virksomhetsplan",
+            parent_key="op-arbeid-utdanning",
+            title_nb="Deltakere i arbeid eller utdanning året etter programmet",
+            title_en="Participants in work or education the year after the programme",
+            owner_unit="Introduksjonssenteret",
+            from_year=2014,
+            to_year=2014,
+            indicator_keys=["follow_up_work_or_education"],
+        ),
+    ),
+]
+
+
+@dataclass
+class SeedReport:
+    created: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+async def seed_drammen(
+    runtime: Runtime, municipality: str = DRAMMEN, actor: str = "seed"
+) -> SeedReport:
+    """Load (or bring up to date) the Drammen example plan for ``municipality``."""
+    report = SeedReport()
+    metadata = Metadata(actor=actor, municipality=municipality, correlation_id=str(uuid.uuid4()))
+    async with runtime.db.transaction() as conn:
+        for key in CATALOGUE_KEYS:
+            await _indicator(
+                runtime, conn, metadata, key, IndicatorChange(from_catalogue=key), report
+            )
+        for key, change in MANUAL.items():
+            await _indicator(runtime, conn, metadata, key, change, report)
+        for key, ((first, last), bands) in THRESHOLDS.items():
+            await _thresholds(runtime, conn, metadata, key, first, last, bands, report)
+        for key, goal in GOALS:
+            await _goal(runtime, conn, metadata, key, goal, report)
+    return report
+
+
+async def _indicator(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    key: str,
+    change: IndicatorChange,
+    report: SeedReport,
+) -> None:
+    plan = await load_plan(conn, metadata.municipality, None)
+    existing = plan.definitions.get(key)
+    if existing is None:
+        await application.define_indicator(
+            runtime, conn, metadata, key, change, redefine=False, expected=None
+        )
+        report.created.append(f"indicator {key}")
+        return
+    wanted = application.resolve_definition(key, change, None)
+    current = application.resolve_definition(key, IndicatorChange(), existing)
+    if wanted == current:
+        report.unchanged.append(f"indicator {key}")
+        return
+    await application.define_indicator(
+        runtime, conn, metadata, key, change, redefine=True, expected=None
+    )
+    report.changed.append(f"indicator {key}")
+
+
+async def _thresholds(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    key: str,
+    first: int,
+    last: int,
+    bands: list[BandIn],
+    report: SeedReport,
+) -> None:
+    plan = await load_plan(conn, metadata.municipality, None)
+    wanted = [b.model_dump() for b in bands]
+
+    def same(year: int) -> bool:
+        current = plan.thresholds.get((key, year))
+        if current is None or current.set.gap_policy != "unclassified":
+            return False
+        have = [
+            {k: v for k, v in band_json(b).items() if k in BandIn.model_fields}
+            for b in current.set.bands
+        ]
+        return _normalised(have) == _normalised(wanted)
+
+    if all(same(year) for year in range(first, last + 1)):
+        report.unchanged.append(f"thresholds {key} {first}–{last}")
+        return
+    await application.set_thresholds(
+        runtime,
+        conn,
+        metadata,
+        key,
+        ThresholdsIn(from_year=first, to_year=last, bands=bands),
+        None,
+    )
+    fresh = not any((key, year) in plan.thresholds for year in range(first, last + 1))
+    (report.created if fresh else report.changed).append(f"thresholds {key} {first}–{last}")
+
+
+def _normalised(bands: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return sorted(
+        (
+            b["level"],
+            b["lower"],
+            bool(b["lower_inclusive"]),
+            b["upper"],
+            bool(b["upper_inclusive"]),
+        )
+        for b in bands
+    )
+
+
+async def _goal(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    key: str,
+    goal: GoalChange,
+    report: SeedReport,
+) -> None:
+    plan = await load_plan(conn, metadata.municipality, None)
+    existing = plan.goals.get(key)
+    if existing is None:
+        await application.define_goal(
+            runtime, conn, metadata, key, goal, revise=False, expected=None
+        )
+        report.created.append(f"goal {key}")
+        return
+    current = {k: v for k, v in existing.describe().items() if k in GoalChange.model_fields}
+    current["indicator_keys"] = list(current["indicator_keys"])
+    if current == goal.model_dump():
+        report.unchanged.append(f"goal {key}")
+        return
+    await application.define_goal(runtime, conn, metadata, key, goal, revise=True, expected=None)
+    report.changed.append(f"goal {key}")
+
+
+async def run(settings: Any, plan: str, municipality: str) -> SeedReport:
+    """For the CLI: build the service's runtime (no servers started) and seed."""
+    from services.indicators.app import create_app
+
+    if plan != "drammen":
+        raise ValueError(f"unknown example plan {plan!r}; known: drammen")
+    runtime: Runtime = create_app(settings).state.runtime
+    try:
+        return await seed_drammen(runtime, municipality)
+    finally:
+        await runtime.db.dispose()
