@@ -131,3 +131,5 @@ def test_rules_markdown_is_current() -> None:
     assert committed == rules_markdown(), (
         "regenerate: python -m services.indicators.docs > services/indicators/RULES.md"
     )
+    readme = (ROOT / "README.md").read_text()
+    assert committed.strip() in readme, "paste services/indicators/RULES.md into README.md"
