@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,15 @@ Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
 # it is: nats.py pull subscriptions can sit silent after a server restart, and a
 # consumer with messages pending that still gets nothing is re-subscribed.
 _HEALTH_CHECK_AFTER_EMPTY_FETCHES = 3
+
+
+class _HandlerFailed(Exception):
+    """The projection handler failed on the ``index``-th event of a batch."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(f"handler failed on event {index} of the batch: {error!r}")
+        self.index = index
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -130,8 +139,7 @@ class DurableConsumer:
                         return
                 continue
             empty = 0
-            for msg in msgs:
-                await self.handle(msg)
+            await self.handle_batch(msgs)
 
     async def _looks_stalled(self, psub: JetStreamContext.PullSubscription) -> bool:
         try:
@@ -161,7 +169,7 @@ class DurableConsumer:
         )
         try:
             try:
-                applied = await self._apply(envelope, sequence)
+                applied = await self._apply_one(envelope, sequence)
             except Exception as exc:
                 await self._failed(msg, envelope, sequence, deliveries, exc)
                 return
@@ -202,35 +210,106 @@ class DurableConsumer:
                 error=type(exc).__name__,
             )
 
-    async def _apply(self, envelope: Envelope, sequence: int) -> bool:
+    async def handle_batch(self, msgs: list[Msg]) -> None:
+        """Apply a fetched batch in one transaction, then ack it.
+
+        One commit for the whole batch instead of one per event is what lets a consumer
+        keep up with the relay. If anything in the batch fails, the batch rolls back and
+        its messages go through :meth:`handle` one by one, so only the failing event is
+        retried or dead-lettered.
+        """
+        pending: list[tuple[Msg, Envelope, int]] = []
+        for msg in msgs:
+            try:
+                envelope = Envelope.from_json(msg.data)
+            except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+                await self.handle(msg)
+                continue
+            pending.append((msg, envelope, int(msg.metadata.sequence.stream)))
+        while pending:
+            try:
+                fresh = await self._apply(pending)
+            except _HandlerFailed as failure:
+                # The events before the failing one are fine: apply them on their own,
+                # count this delivery as the failing event's try, go on after it.
+                if failure.index:
+                    await self.handle_batch([msg for msg, _, _ in pending[: failure.index]])
+                msg, envelope, sequence = pending[failure.index]
+                await self._failed(
+                    msg, envelope, sequence, int(msg.metadata.num_delivered), failure.error
+                )
+                pending = pending[failure.index + 1 :]
+                continue
+            except Exception:
+                for msg, _, _ in pending:
+                    await self.handle(msg)
+                return
+            for msg, envelope, _ in pending:
+                await msg.ack()
+                log.debug(
+                    "consumer.applied",
+                    consumer=self.durable,
+                    type=envelope.type_name,
+                    correlation_id=envelope.correlation_id,
+                    event_id=str(envelope.id),
+                )
+            self._count("applied", fresh)
+            self._count("duplicate", len(pending) - fresh)
+            return
+
+    async def _apply_one(self, envelope: Envelope, sequence: int) -> bool:
+        try:
+            return await self._apply([(None, envelope, sequence)]) == 1
+        except _HandlerFailed as failure:
+            raise failure.error from None
+
+    async def _apply(self, batch: Sequence[tuple[Msg | None, Envelope, int]]) -> int:
+        """Inbox rows, projection changes and the checkpoint in one transaction.
+
+        Returns how many events were new (the rest were already in the inbox).
+        """
         async with self.db.transaction() as conn:
             inserted = await conn.execute(
                 pg.insert(tables.received_events)
                 .values(
-                    consumer=self.consumer_key,
-                    event_id=envelope.id,
-                    type=envelope.type_name,
-                    source_sequence=sequence,
-                    payload=envelope.to_cloudevent(),
+                    [
+                        {
+                            "consumer": self.consumer_key,
+                            "event_id": envelope.id,
+                            "type": envelope.type_name,
+                            "source_sequence": sequence,
+                            "payload": envelope.to_cloudevent(),
+                        }
+                        for _, envelope, sequence in batch
+                    ]
                 )
                 .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+                .returning(tables.received_events.c.event_id)
             )
-            if inserted.rowcount == 1:
-                await self.subscription.handler(conn, envelope)
+            new_ids = {row.event_id for row in inserted}
+            fresh = len(new_ids)
+            for index, (_, envelope, _) in enumerate(batch):
+                if envelope.id in new_ids:
+                    new_ids.discard(envelope.id)
+                    try:
+                        await self.subscription.handler(conn, envelope)
+                    except Exception as exc:
+                        raise _HandlerFailed(index, exc) from exc
+            highest = max(sequence for _, _, sequence in batch)
             await conn.execute(
                 pg.insert(tables.consumer_checkpoints)
-                .values(consumer=self.consumer_key, source_sequence=sequence)
+                .values(consumer=self.consumer_key, source_sequence=highest)
                 .on_conflict_do_update(
                     index_elements=["consumer"],
                     set_={
                         "source_sequence": sa.func.greatest(
-                            tables.consumer_checkpoints.c.source_sequence, sequence
+                            tables.consumer_checkpoints.c.source_sequence, highest
                         ),
                         "updated_at": sa.func.now(),
                     },
                 )
             )
-            return bool(inserted.rowcount == 1)
+            return fresh
 
     async def _dead_letter(
         self, msg: Msg, event_id: str | None, sequence: int, deliveries: int, error: str
@@ -248,9 +327,9 @@ class DurableConsumer:
                 )
             )
 
-    def _count(self, outcome: str) -> None:
-        if self.metrics:
-            self.metrics.events_consumed.labels(self.service, self.durable, outcome).inc()
+    def _count(self, outcome: str, n: int = 1) -> None:
+        if self.metrics and n:
+            self.metrics.events_consumed.labels(self.service, self.durable, outcome).inc(n)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -22,7 +22,9 @@ class Database:
             settings.service_database_url(service),
             pool_size=pool_size,
             max_overflow=pool_size * 2,
-            pool_pre_ping=True,
+            # No pre-ping: it costs a round trip on every checkout. A connection broken by
+            # a server restart fails one statement and the pool drops it (disconnect
+            # errors invalidate the pool), which the caller sees as a 500 once.
         )
         return cls(engine)
 

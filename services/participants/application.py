@@ -27,11 +27,9 @@ async def load(
     runtime: Runtime, conn: AsyncConnection, participant_id: uuid.UUID, municipality: str
 ) -> tuple[domain.Participant, int]:
     """The participant's state and version; another municipality's participant is 404."""
-    stream_id = str(participant_id)
-    owner = await runtime.store.stream_municipality(conn, stream_id)
-    if owner != municipality:
+    envelopes = await runtime.store.load(conn, str(participant_id))
+    if not envelopes or envelopes[0].municipality != municipality:
         raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
-    envelopes = await runtime.store.load(conn, stream_id)
     state = domain.fold(runtime.store.decode(e) for e in envelopes)
     return state, envelopes[-1].stream_version if envelopes else 0
 
