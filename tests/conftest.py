@@ -13,6 +13,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,10 +68,15 @@ def templates(servers: Servers) -> Iterator[dict[str, str]]:
         nats_url=servers.nats_url,
         database_prefix=f"vtpl_{_SESSION}",
     )
-    for service in SERVICES:
-        upgrade(settings, service)
-    yield {service: settings.database_name(service) for service in SERVICES}
-    asyncio.run(_drop_databases(settings.server_database_url(), f"vtpl_{_SESSION}_"))
+    # Alembic and the clean-up run their own event loops; in a worker thread they leave
+    # the main thread's loop (pytest-asyncio's session loop) alone.
+    with ThreadPoolExecutor(1) as worker:
+        for service in SERVICES:
+            worker.submit(upgrade, settings, service).result()
+        yield {service: settings.database_name(service) for service in SERVICES}
+        worker.submit(
+            asyncio.run, _drop_databases(settings.server_database_url(), f"vtpl_{_SESSION}_")
+        ).result()
 
 
 async def _drop_databases(server_url: str, prefix: str) -> None:

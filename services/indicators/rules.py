@@ -571,7 +571,7 @@ def follow_up_share(snapshot: Snapshot, context: Context, params: FollowUpParams
 class NorwegianParams(Params):
     sub_test: SubTest = SubTest.oral
     min_level: NorwegianLevel = Field(
-        default=NorwegianLevel.A2, description="Passed means this level or higher."
+        default=NorwegianLevel.a2, description="Passed means this level or higher."
     )
 
 

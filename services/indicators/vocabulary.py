@@ -1,28 +1,31 @@
-"""Names the indicators service reads from other services' events, kept as its own constants.
+"""Names the indicators service reads from other services' events.
 
-These mirror the published contracts of participants, housing and matching
-(docs/events/); the service reads plain JSON and never imports their code.
+The categories participants publishes come from the kit (``shared.vocabulary``); the
+rest mirror the published contracts of housing and matching (docs/events/). The
+service reads plain JSON and never imports another service's code.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.vocabulary import (
+    ArrivalCategory,
+    FollowUpStatus,
+    NorwegianLevel,
+    Outcome,
+    ProgrammeKind,
+)
+from shared.vocabulary import NorwegianSubTest as SubTest
 
-class Outcome(StrEnum):
-    """Outcome directly after the programme (participants.programme.completed.v1)."""
-
-    work_full_time = "work_full_time"
-    work_part_time = "work_part_time"
-    education_upper_secondary = "education_upper_secondary"
-    education_higher = "education_higher"
-    education_primary = "education_primary"
-    work_and_education = "work_and_education"
-    nav_measure = "nav_measure"
-    other = "other"
-    moved_municipality = "moved_municipality"
-    emigrated = "emigrated"
-    deceased = "deceased"
+__all__ = [
+    "ArrivalCategory",
+    "FollowUpStatus",
+    "NorwegianLevel",
+    "Outcome",
+    "ProgrammeKind",
+    "SubTest",
+]
 
 
 WORK_OR_EDUCATION = (
@@ -44,49 +47,11 @@ ANY_WORK_OR_EDUCATION = (
 """Outcomes that end the wait for work or education in the survival analysis."""
 
 
-class FollowUpStatus(StrEnum):
-    """SSB's status in November of the year after leaving the programme."""
-
-    employed = "employed"
-    education = "education"
-    employed_and_education = "employed_and_education"
-    unemployed_or_nav_measure = "unemployed_or_nav_measure"
-    other_unknown = "other_unknown"
-
-
 EMPLOYED_OR_EDUCATION = (
     FollowUpStatus.employed,
     FollowUpStatus.education,
     FollowUpStatus.employed_and_education,
 )
-
-
-class ArrivalCategory(StrEnum):
-    resettlement_refugee = "resettlement_refugee"
-    asylum_reception = "asylum_reception"
-    family_reunification = "family_reunification"
-    other = "other"
-
-
-class ProgrammeKind(StrEnum):
-    introduction = "introduction"
-    qualification = "qualification"
-
-
-class SubTest(StrEnum):
-    oral = "oral"
-    written = "written"
-    reading = "reading"
-    listening = "listening"
-
-
-class NorwegianLevel(StrEnum):
-    below_A1 = "below_A1"
-    A1 = "A1"
-    A2 = "A2"
-    B1 = "B1"
-    B2 = "B2"
-    C1 = "C1"
 
 
 class Urgency(StrEnum):

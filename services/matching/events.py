@@ -15,6 +15,9 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Event, EventRegistry
+from shared.vocabulary import EducationLevel, NorwegianLevel
+
+__all__ = ["EducationLevel", "NorwegianLevel"]
 
 registry = EventRegistry()
 
@@ -30,28 +33,8 @@ PRACTICE_KINDS = frozenset({OpeningKind.language_practice, OpeningKind.work_trai
 """Openings that start a practice placement; the others start a job (an apprentice is employed)."""
 
 
-class NorwegianLevel(StrEnum):
-    below_a1 = "below_A1"
-    a1 = "A1"
-    a2 = "A2"
-    b1 = "B1"
-    b2 = "B2"
-    c1 = "C1"
-
-
 NORWEGIAN_ORDER = tuple(NorwegianLevel)
 """CEFR levels, lowest first; a level's rank is its index."""
-
-
-class EducationLevel(StrEnum):
-    none = "none"
-    primary = "primary"
-    lower_secondary = "lower_secondary"
-    upper_secondary = "upper_secondary"
-    vocational = "vocational"
-    bachelor = "bachelor"
-    master = "master"
-    doctorate = "doctorate"
 
 
 EDUCATION_ORDER = tuple(EducationLevel)

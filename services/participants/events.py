@@ -16,27 +16,29 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Event, EventRegistry
+from shared.vocabulary import (
+    ArrivalCategory,
+    EducationLevel,
+    FollowUpStatus,
+    Gender,
+    NorwegianLevel,
+    NorwegianSubTest,
+    Outcome,
+    ProgrammeKind,
+)
+
+__all__ = [
+    "ArrivalCategory",
+    "EducationLevel",
+    "FollowUpStatus",
+    "Gender",
+    "NorwegianLevel",
+    "NorwegianSubTest",
+    "Outcome",
+    "ProgrammeKind",
+]
 
 registry = EventRegistry()
-
-
-class ArrivalCategory(StrEnum):
-    resettlement_refugee = "resettlement_refugee"
-    asylum_reception = "asylum_reception"
-    family_reunification = "family_reunification"
-    other = "other"
-
-
-class Gender(StrEnum):
-    female = "female"
-    male = "male"
-    other = "other"
-    unknown = "unknown"
-
-
-class ProgrammeKind(StrEnum):
-    introduction = "introduction"
-    qualification = "qualification"
 
 
 class PauseKind(StrEnum):
@@ -55,63 +57,14 @@ class ActivityKind(StrEnum):
     other = "other"
 
 
-class NorwegianSubTest(StrEnum):
-    oral = "oral"
-    written = "written"
-    reading = "reading"
-    listening = "listening"
-
-
-class NorwegianLevel(StrEnum):
-    below_a1 = "below_A1"
-    a1 = "A1"
-    a2 = "A2"
-    b1 = "B1"
-    b2 = "B2"
-    c1 = "C1"
-
-
 class CompletionReason(StrEnum):
     completed = "completed"
     interrupted = "interrupted"
 
 
-class Outcome(StrEnum):
-    work_full_time = "work_full_time"
-    work_part_time = "work_part_time"
-    education_upper_secondary = "education_upper_secondary"
-    education_higher = "education_higher"
-    education_primary = "education_primary"
-    work_and_education = "work_and_education"
-    nav_measure = "nav_measure"
-    other = "other"
-    moved_municipality = "moved_municipality"
-    emigrated = "emigrated"
-    deceased = "deceased"
-
-
 BASE_EXCLUDING_OUTCOMES = frozenset(
     {Outcome.moved_municipality, Outcome.emigrated, Outcome.deceased}
 )
-
-
-class FollowUpStatus(StrEnum):
-    employed = "employed"
-    education = "education"
-    employed_and_education = "employed_and_education"
-    unemployed_or_nav_measure = "unemployed_or_nav_measure"
-    other_unknown = "other_unknown"
-
-
-class EducationLevel(StrEnum):
-    none = "none"
-    primary = "primary"
-    lower_secondary = "lower_secondary"
-    upper_secondary = "upper_secondary"
-    vocational = "vocational"
-    bachelor = "bachelor"
-    master = "master"
-    doctorate = "doctorate"
 
 
 class _Part(BaseModel):
