@@ -1,0 +1,147 @@
+"""Part 4: DurableConsumer into the indicators projection vs raw pull fetch + ack.
+
+The participants stream of a fresh namespace is pre-filled with ``count`` real
+``participant.settled`` envelopes. Kit: the indicators service's own consumer (built by
+``create_app`` with its projections, started on its own, without the HTTP server) runs
+from the first message; the time runs until the ``settlements`` projection holds
+``count`` rows (polled every 20 ms). Raw: a nats-py durable pull subscription with the
+same configuration (explicit ack, same batch size and ``max_ack_pending``) fetches and
+acks the same stream, doing nothing else, until it has seen ``count`` messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+
+import asyncpg
+import nats
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from bench.env import log
+from bench.meter import Measured, Meter
+from bench.samples import settled_envelope
+from services.indicators.app import create_app as indicators_app
+from shared.bus import Bus
+from shared.service import Runtime
+from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class ConsumerResult:
+    kit: Measured
+    raw: Measured
+    count: int
+
+
+async def prefill_stream(settings: Settings, count: int) -> None:
+    bus = Bus(settings, "bench-prefill")
+    bus.start()
+    try:
+        if not await bus.wait_connected(timeout=10):
+            raise RuntimeError("NATS not reachable")
+        await bus.ensure_stream("participants")
+    finally:
+        await bus.close()
+    nc = await nats.connect(settings.nats_url)
+    try:
+        js = nc.jetstream(timeout=10.0)
+        subject = f"{settings.subject_prefix('participants')}.participant.settled"
+        stream = settings.stream_name("participants")
+        futures = []
+        for _ in range(count):
+            envelope = settled_envelope()
+            futures.append(
+                await js.publish_async(
+                    subject,
+                    envelope.to_json(),
+                    stream=stream,
+                    headers={"Nats-Msg-Id": str(envelope.id)},
+                )
+            )
+        await asyncio.gather(*futures)
+    finally:
+        await nc.close()
+
+
+async def _raw(settings: Settings, count: int) -> Measured:
+    nc = await nats.connect(settings.nats_url)
+    try:
+        js = nc.jetstream(timeout=5.0)
+        psub = await js.pull_subscribe(
+            f"{settings.subject_prefix('participants')}.>",
+            durable=f"{settings.namespace}_rawbench",
+            stream=settings.stream_name("participants"),
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=30,
+                max_deliver=-1,
+                max_ack_pending=settings.consumer_batch_size * 4,
+            ),
+        )
+        seen = 0
+        meter = Meter()
+        while seen < count:
+            msgs = await psub.fetch(
+                settings.consumer_batch_size, timeout=settings.consumer_fetch_timeout_seconds
+            )
+            for msg in msgs:
+                await msg.ack()
+            seen += len(msgs)
+        await nc.flush()
+        measured = meter.stop(count)
+    finally:
+        await nc.close()
+    return measured
+
+
+async def count_rows(conn: asyncpg.Connection, table: str) -> int:
+    return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
+
+
+async def measure(settings: Settings, count: int) -> Measured:
+    """Events/s of the indicators service's consumer over the pre-filled stream, until
+    its ``settlements`` projection holds ``count`` rows."""
+    app = indicators_app(settings)
+    runtime: Runtime = app.state.runtime
+    consumer = runtime.consumers[0]
+    watch = await asyncpg.connect(settings.service_database_url("indicators", driver="postgresql"))
+    stop = asyncio.Event()
+    runtime.bus.start()
+    task: asyncio.Task[None] | None = None
+    try:
+        if not await runtime.bus.wait_connected(timeout=10):
+            raise RuntimeError("NATS not reachable")
+        meter = Meter()
+        task = asyncio.create_task(consumer.run(stop))
+        deadline = time.monotonic() + 600
+        while await count_rows(watch, "settlements") < count:
+            if task.done():
+                task.result()
+                raise RuntimeError("consumer stopped")
+            if time.monotonic() > deadline:
+                raise RuntimeError("consumer did not reach the count in 600 s")
+            await asyncio.sleep(0.02)
+        measured = meter.stop(count)
+    finally:
+        stop.set()
+        if task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 15)
+        await watch.close()
+        await runtime.bus.close()
+        await runtime.db.dispose()
+    return measured
+
+
+async def run(settings: Settings, *, count: int) -> ConsumerResult:
+    log(f"consumer: pre-filling the participants stream with {count} events")
+    await prefill_stream(settings, count)
+    log("consumer: raw pull fetch + ack")
+    raw = await _raw(settings, count)
+    log("consumer: DurableConsumer -> indicators projection")
+    kit = await measure(settings, count)
+    return ConsumerResult(kit, raw, count)

@@ -1,0 +1,502 @@
+"""Veiviser benchmarks: the service kit beside the raw path under it, measured in one run.
+
+    python -m bench.run [--quick] [--durable] [--parts 1,2,3,4,5] [--rate 300]
+                        [--out bench/results.md]
+
+Starts embedded PostgreSQL and NATS on free ports in a temporary directory (or uses
+``VEIVISER_DATABASE_URL`` / ``VEIVISER_NATS_URL``, under a database prefix and NATS
+namespace of its own that it removes afterwards), migrates, runs the parts, prints a
+Markdown table and writes it, with the date, machine and versions, to ``--out``.
+About 4 minutes on a quiet 2-core machine, 2 with ``--quick``.
+
+Parts: 1 HTTP commands/s, 2 event-store appends/s, 3 outbox relay msgs/s,
+4 consumer events/s, 5 propagation latency at a fixed command rate. Every throughput
+figure also gets the CPU time per operation of the processes doing the work.
+
+PostgreSQL runs with fsync off by default: on a VM disk a flush takes 1.5-5 ms and
+varies from run to run, which would swamp the software costs this compares (both sides
+pay it alike); ``--durable`` measures with fsync on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import psutil
+
+from bench import append, consumer, http_commands, propagation, relay
+from bench.env import ROOT, BenchEnv, log
+from bench.meter import Meter, count_servers
+from bench.report import Row, render
+from shared.logging import configure_logging
+
+
+@dataclass(frozen=True)
+class Sizes:
+    connections: int = 32
+    http_warmup: int = 200
+    http_count: int = 2000
+    append_single: int = 3000
+    append_batches: int = 200
+    append_batch_size: int = 100
+    append_workers: int = 4
+    relay_count: int = 20000
+    consumer_count: int = 3000
+    latency_rate: float = 300.0
+    latency_seconds: float = 20.0
+    calm_max_rate: float = 50.0
+    calm_seconds: float = 10.0
+    raw_latency_seconds: float = 10.0
+    idle_seconds: float = 3.0
+
+
+QUICK = Sizes(
+    http_warmup=100,
+    http_count=1000,
+    append_single=1000,
+    append_batches=50,
+    relay_count=5000,
+    consumer_count=1000,
+    latency_seconds=5.0,
+    calm_seconds=4.0,
+    raw_latency_seconds=3.0,
+)
+
+
+@dataclass
+class Run:
+    env: BenchEnv
+    sizes: Sizes
+    parts: set[int]
+    settle_rate: float = 0.0
+    code_version: str = ""
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+async def _http(run: Run) -> float:
+    """Part 1; returns the settle throughput (part 5 sizes itself on it)."""
+    env, sizes = run.env, run.sizes
+    settings = await env.fresh("http")
+    bare = await http_commands.run_bare(
+        env,
+        settings,
+        count=sizes.http_count,
+        warmup=sizes.http_warmup,
+        connections=sizes.connections,
+    )
+    participants = await asyncio.to_thread(http_commands.start_participants, env, settings)
+    try:
+        register, settle = await http_commands.run_kit(
+            env,
+            settings,
+            participants,
+            settle_count=sizes.http_count,
+            warmup=sizes.http_warmup,
+            connections=sizes.connections,
+        )
+        subscriptions = await asyncio.to_thread(env.nats_subscriptions, "veiviser-participants")
+        # What the idle service costs (relay polling, PostgreSQL and NATS included).
+        await asyncio.sleep(1.0)
+        idle = Meter([participants.proc.pid], include_self=False)
+        await asyncio.sleep(sizes.idle_seconds)
+        idle_cpu = idle.stop(1).cpu_ms
+    finally:
+        await asyncio.to_thread(env.stop_process, participants)
+    if 1 in run.parts:
+        run.rows += [
+            Row(
+                "1",
+                "HTTP POST /participants/{id}/settlement (participants service)",
+                settle.rate,
+                bare.rate,
+                "cmd/s",
+                "bare FastAPI POST, one asyncpg INSERT",
+                target=0.70,
+                kit_cpu_ms=settle.cpu_ms,
+                raw_cpu_ms=bare.cpu_ms,
+            ),
+            Row(
+                "1",
+                "HTTP POST /participants (register: 2 events, sealed details)",
+                register.rate,
+                bare.rate,
+                "cmd/s",
+                "same bare run",
+                kit_cpu_ms=register.cpu_ms,
+                raw_cpu_ms=bare.cpu_ms,
+            ),
+        ]
+        run.notes.append(
+            f"Part 1: {sizes.connections} keep-alive connections, {sizes.http_warmup} warm-up "
+            f"requests, then bare {bare.count} / settle {settle.count} / register "
+            f"{register.count} timed requests. Median request latency: bare "
+            f"{_median_ms(bare)}, settle {_median_ms(settle)}, register {_median_ms(register)}."
+            + _subscriptions(subscriptions, register.count + settle.count + 2 * sizes.http_warmup)
+            + (
+                ""
+                if idle_cpu is None
+                else f" Idle afterwards, the service (with PostgreSQL and NATS) used "
+                f"{idle_cpu / sizes.idle_seconds:.0f} ms CPU per second."
+            )
+        )
+    return settle.rate
+
+
+async def _propagation(run: Run, settle_rate: float) -> None:
+    env, sizes = run.env, run.sizes
+    settings = await env.fresh("latency")
+    # A calm point (a quarter of part 1's settle throughput, at most calm_max_rate, as the
+    # consumer in indicators shares the two cores) shows the pipeline's own delay; the
+    # fixed rate adds whatever a participants service driven at or beyond its capacity
+    # does to it. Only as many participants are registered as the service can settle in
+    # the time (with a margin), since registering costs as much.
+    calm_rate = min(sizes.calm_max_rate, max(1.0, settle_rate / 4))
+    calm_count = int(calm_rate * sizes.calm_seconds)
+    fixed_count = _fixed_count(sizes, settle_rate)
+    rig = propagation.KitRig(env, settings)
+    try:
+        ids = await rig.start(calm_count + fixed_count, sizes.connections)
+        calm = await rig.measure(
+            "propagation-calm", ids[:calm_count], calm_rate, sizes.calm_seconds
+        )
+        await rig.quiesce()
+        fixed = await rig.measure(
+            "propagation", ids[calm_count:], sizes.latency_rate, sizes.latency_seconds
+        )
+        subscriptions = await asyncio.to_thread(env.nats_subscriptions, "veiviser-participants")
+    finally:
+        await rig.stop()
+    raw = await propagation.run_raw(
+        settings, rate=sizes.latency_rate, count=int(sizes.latency_rate * sizes.raw_latency_seconds)
+    )
+    raw_what = f"JetStream publish ack → pull fetch → INSERT visible, {sizes.latency_rate:.0f}/s"
+    run.rows += [
+        Row(
+            "5",
+            f"Propagation p50, 201 → visible in indicators, {sizes.latency_rate:.0f} cmd/s offered",
+            fixed.p50,
+            raw.p50,
+            "ms",
+            raw_what,
+            higher_is_better=False,
+        ),
+        Row(
+            "5",
+            "Propagation p99, same run",
+            fixed.p99,
+            raw.p99,
+            "ms",
+            "same raw run",
+            higher_is_better=False,
+        ),
+        Row(
+            "5",
+            f"Propagation p50 at {calm_rate:.0f} cmd/s (¼ of part 1's settle throughput)",
+            calm.p50,
+            raw.p50,
+            "ms",
+            "same raw run",
+            higher_is_better=False,
+        ),
+        Row(
+            "5",
+            f"Propagation p99 at {calm_rate:.0f} cmd/s",
+            calm.p99,
+            raw.p99,
+            "ms",
+            "same raw run",
+            higher_is_better=False,
+        ),
+    ]
+    run.notes.append(
+        f"Part 5: {sizes.latency_rate:.0f}/s offered for {sizes.latency_seconds:.0f} s: "
+        f"{fixed.sent} sent ({fixed.rate:.0f}/s), {fixed.count} seen in indicators; p90 "
+        f"{fixed.p90:.1f} ms, max {fixed.max:.1f} ms; the command itself (due time → 201) p50 "
+        f"{fixed.command_p50:.1f} ms / p99 {fixed.command_p99:.1f} ms. {calm_rate:.0f}/s for "
+        f"{sizes.calm_seconds:.0f} s: {calm.sent} sent, {calm.count} seen, p90 {calm.p90:.1f} ms, "
+        f"max {calm.max:.1f} ms, command p50 {calm.command_p50:.1f} ms. Raw: {raw.count}/{raw.sent} "
+        f"at {raw.rate:.0f}/s, p90 {raw.p90:.1f} ms, max {raw.max:.1f} ms."
+        + _subscriptions(subscriptions, calm_count + fixed_count + calm.sent + fixed.sent)
+    )
+
+
+def _fixed_count(sizes: Sizes, settle_rate: float) -> int:
+    """Participants for the fixed-rate run: what the service can settle in the time, +30 %."""
+    return int(min(sizes.latency_rate, 1.3 * settle_rate) * sizes.latency_seconds) + 64
+
+
+def _subscriptions(count: int | None, commands: int) -> str:
+    if count is None:
+        return ""
+    return (
+        f" The participants service's NATS connection then held {count} subscriptions "
+        f"(after {commands:,} timed commands)."
+    )
+
+
+def _median_ms(result: http_commands.LoadResult) -> str:
+    from bench.report import percentile
+
+    return f"{percentile([o['latency'] for o in result.outcomes], 50) * 1000:.1f} ms"
+
+
+async def _append(run: Run) -> None:
+    s = run.sizes
+    settings = await run.env.fresh("append")
+    result = await append.run(
+        settings,
+        single=s.append_single,
+        batches=s.append_batches,
+        batch_size=s.append_batch_size,
+        workers=s.append_workers,
+    )
+    run.rows += [
+        Row(
+            "2",
+            "EventStore.append, 1 event per transaction",
+            result.kit_single.rate,
+            result.raw_single.rate,
+            "events/s",
+            "asyncpg INSERT, 1 row per transaction",
+            kit_cpu_ms=result.kit_single.cpu_ms,
+            raw_cpu_ms=result.raw_single.cpu_ms,
+        ),
+        Row(
+            "2",
+            f"EventStore.append, {s.append_batch_size} events per append",
+            result.kit_batch.rate,
+            result.raw_batch.rate,
+            "events/s",
+            f"asyncpg executemany, {s.append_batch_size} rows per transaction",
+            kit_cpu_ms=result.kit_batch.cpu_ms,
+            raw_cpu_ms=result.raw_batch.cpu_ms,
+        ),
+    ]
+    run.notes.append(
+        f"Part 2: {s.append_workers} concurrent workers each side; {s.append_single} single-event "
+        f"appends, {s.append_batches} appends of {s.append_batch_size}."
+    )
+
+
+async def _relay(run: Run) -> None:
+    settings = await run.env.fresh("relay")
+    result = await relay.run(settings, count=run.sizes.relay_count)
+    run.rows.append(
+        Row(
+            "3",
+            f"OutboxRelay.publish_pending draining {run.sizes.relay_count:,} rows",
+            result.kit.rate,
+            result.raw.rate,
+            "msgs/s",
+            "nats-py js.publish_async pipelined, await all acks",
+            target=0.60,
+            kit_cpu_ms=result.kit.cpu_ms,
+            raw_cpu_ms=result.raw.cpu_ms,
+        )
+    )
+    run.notes.append(
+        f"Part 3: {result.passes} relay passes (relay_batch_size {settings.relay_batch_size}); "
+        f"NATS subscriptions on the relay's connection: {result.subscriptions_before} before, "
+        f"{result.subscriptions_after} after."
+    )
+
+
+async def _consumer(run: Run) -> None:
+    settings = await run.env.fresh("consumer")
+    result = await consumer.run(settings, count=run.sizes.consumer_count)
+    run.rows.append(
+        Row(
+            "4",
+            f"DurableConsumer → indicators projection, {result.count:,} events",
+            result.kit.rate,
+            result.raw.rate,
+            "events/s",
+            "nats-py pull fetch + ack of the same stream",
+            target=0.50,
+            kit_cpu_ms=result.kit.cpu_ms,
+            raw_cpu_ms=result.raw.cpu_ms,
+        )
+    )
+
+
+async def _main(run: Run) -> None:
+    await asyncio.to_thread(run.env.start_servers)
+    count_servers(run.env.servers_cpu)
+    log("migrating template databases")
+    await run.env.migrate_templates()
+    if run.parts & {1, 5}:
+        run.settle_rate = await _http(run)
+        if 5 in run.parts:
+            await _propagation(run, run.settle_rate)
+    if 2 in run.parts:
+        await _append(run)
+    if 3 in run.parts:
+        await _relay(run)
+    if 4 in run.parts:
+        await _consumer(run)
+    run.notes.insert(0, _versions_line(await run.env.server_versions()))
+
+
+def _versions_line(servers: dict[str, str]) -> str:
+    packages = [
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "uvloop",
+        "httptools",
+        "sqlalchemy",
+        "asyncpg",
+        "nats-py",
+        "pydantic",
+    ]
+    found = []
+    for name in packages:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return (
+        f"Versions: Python {platform.python_version()}, PostgreSQL {servers['PostgreSQL']} "
+        f"(fsync={servers['fsync']}, synchronous_commit={servers['synchronous_commit']}), "
+        f"nats-server {servers['nats-server']}; " + ", ".join(found) + "."
+    )
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = psutil.virtual_memory().total / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, {platform.system()} {platform.release()}"
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _code_version() -> str:
+    """HEAD, plus a digest of uncommitted changes to the code under test."""
+    try:
+        head = _git("rev-parse", "--short", "HEAD").strip()
+        diff = _git("diff", "HEAD", "--", "shared", "services", "deploy", "pyproject.toml")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    if not diff:
+        return head
+    return f"{head} + uncommitted changes (diff {hashlib.sha1(diff.encode()).hexdigest()[:8]})"
+
+
+def _code_version_line(run: Run) -> str:
+    at_end = _code_version()
+    if at_end == run.code_version:
+        return at_end
+    return (
+        f"{run.code_version} at the start but {at_end} at the end: the code changed during the run"
+    )
+
+
+def _document(
+    run: Run,
+    table: str,
+    args: argparse.Namespace,
+    started: float,
+    busy_before: float,
+    load_after: tuple[float, float, float],
+) -> str:
+    mode = "quick" if args.quick else "full"
+    durability = (
+        "durable (fsync on)" if args.durable else "fsync off (EmbeddedPostgres fast_unsafe)"
+    )
+    lines = [
+        "# Veiviser benchmark results",
+        "",
+        f"- Date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; {mode} run, "
+        f"{time.monotonic() - started:.0f} s; code {_code_version_line(run)}",
+        f"- Machine: {_machine()}",
+        f"- PostgreSQL: {durability}; "
+        f"{'external servers' if run.env.external else 'embedded PostgreSQL and NATS on loopback'}",
+        f"- Other load: CPU {busy_before:.0f} % busy in the second before the run; load average "
+        f"at the end {load_after[0]:.1f} / {load_after[1]:.1f} / {load_after[2]:.1f}",
+        *(f"- {note}" for note in run.notes),
+        "",
+        table,
+        "",
+        "Kit/raw: kit figure as a share of the raw path's (throughput), or how many times the "
+        "raw latency (latency). CPU ms/op: CPU time per operation of every process doing the "
+        "work (the bench process or the uvicorn server, PostgreSQL, NATS; not the load "
+        "generator), far steadier than throughput when other work shares the machine. "
+        "Command: `python -m bench.run"
+        + (" --quick" if args.quick else "")
+        + (" --durable" if args.durable else "")
+        + "`; "
+        "how each figure is measured: docstrings of the `bench/` modules.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller counts (about a minute)")
+    parser.add_argument(
+        "--durable",
+        action="store_true",
+        help="run PostgreSQL with fsync on (slower, noisier on a VM disk)",
+    )
+    parser.add_argument("--parts", default="1,2,3,4,5", help="comma-separated parts to run")
+    parser.add_argument(
+        "--rate", type=float, default=None, help="command rate of part 5 (default 300/s)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "bench" / "results.md",
+        help="where to write the results document ('-' for none)",
+    )
+    args = parser.parse_args(argv)
+    parts = {int(p) for p in args.parts.split(",") if p.strip()}
+    configure_logging("bench", "ERROR", json_output=False)
+    busy_before = psutil.cpu_percent(interval=1.0)
+    started = time.monotonic()
+    env = BenchEnv(durable=args.durable)
+    sizes = QUICK if args.quick else Sizes()
+    if args.rate:
+        sizes = replace(sizes, latency_rate=args.rate)
+    run = Run(env, sizes, parts, code_version=_code_version())
+    try:
+        asyncio.run(_main(run))
+    finally:
+        env.close()
+    table = render(sorted(run.rows, key=lambda row: row.part))
+    print(table)
+    if str(args.out) != "-":
+        args.out.write_text(_document(run, table, args, started, busy_before, os.getloadavg()))
+        log(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
