@@ -43,6 +43,23 @@ Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
 _HEALTH_CHECK_AFTER_EMPTY_FETCHES = 3
 
 
+_INBOX_INSERT = (
+    pg.insert(tables.received_events)
+    .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+    .returning(tables.received_events.c.event_id)
+)
+_checkpoint = pg.insert(tables.consumer_checkpoints)
+_CHECKPOINT = _checkpoint.on_conflict_do_update(
+    index_elements=["consumer"],
+    set_={
+        "source_sequence": sa.func.greatest(
+            tables.consumer_checkpoints.c.source_sequence, _checkpoint.excluded.source_sequence
+        ),
+        "updated_at": sa.func.now(),
+    },
+)
+
+
 class _HandlerFailed(Exception):
     """The projection handler failed on the ``index``-th event of a batch."""
 
@@ -270,21 +287,17 @@ class DurableConsumer:
         """
         async with self.db.transaction() as conn:
             inserted = await conn.execute(
-                pg.insert(tables.received_events)
-                .values(
-                    [
-                        {
-                            "consumer": self.consumer_key,
-                            "event_id": envelope.id,
-                            "type": envelope.type_name,
-                            "source_sequence": sequence,
-                            "payload": envelope.to_cloudevent(),
-                        }
-                        for _, envelope, sequence in batch
-                    ]
-                )
-                .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-                .returning(tables.received_events.c.event_id)
+                _INBOX_INSERT,
+                [
+                    {
+                        "consumer": self.consumer_key,
+                        "event_id": envelope.id,
+                        "type": envelope.type_name,
+                        "source_sequence": sequence,
+                        "payload": envelope.to_cloudevent(),
+                    }
+                    for _, envelope, sequence in batch
+                ],
             )
             new_ids = {row.event_id for row in inserted}
             fresh = len(new_ids)
@@ -297,17 +310,7 @@ class DurableConsumer:
                         raise _HandlerFailed(index, exc) from exc
             highest = max(sequence for _, _, sequence in batch)
             await conn.execute(
-                pg.insert(tables.consumer_checkpoints)
-                .values(consumer=self.consumer_key, source_sequence=highest)
-                .on_conflict_do_update(
-                    index_elements=["consumer"],
-                    set_={
-                        "source_sequence": sa.func.greatest(
-                            tables.consumer_checkpoints.c.source_sequence, highest
-                        ),
-                        "updated_at": sa.func.now(),
-                    },
-                )
+                _CHECKPOINT, {"consumer": self.consumer_key, "source_sequence": highest}
             )
             return fresh
 

@@ -17,11 +17,13 @@ class Database:
         self.engine = engine
 
     @classmethod
-    def for_service(cls, settings: Settings, service: str, *, pool_size: int = 10) -> Database:
+    def for_service(cls, settings: Settings, service: str, *, pool_size: int = 24) -> Database:
         engine = create_async_engine(
             settings.service_database_url(service),
             pool_size=pool_size,
-            max_overflow=pool_size * 2,
+            # Overflow connections are closed as soon as they are returned; a pool sized
+            # for the usual concurrency avoids opening connections under load.
+            max_overflow=pool_size // 3,
             # No pre-ping: it costs a round trip on every checkout. A connection broken by
             # a server restart fails one statement and the pool drops it (disconnect
             # errors invalidate the pool), which the caller sees as a 500 once.

@@ -22,6 +22,19 @@ from shared.events import Envelope, Event, EventRegistry, Metadata, utcnow
 NO_STREAM = 0
 """Expected version of a stream that must not exist yet."""
 
+# Built once: constructing a statement per call costs more than executing it.
+_OPEN_STREAM = pg.insert(tables.streams).on_conflict_do_nothing(index_elements=["stream_id"])
+_ADVANCE_STREAM = (
+    sa.update(tables.streams)
+    .where(
+        tables.streams.c.stream_id == sa.bindparam("sid"),
+        tables.streams.c.version == sa.bindparam("expected"),
+    )
+    .values(version=sa.bindparam("new_version"))
+)
+_INSERT_EVENTS = sa.insert(tables.events)
+_INSERT_OUTBOX = sa.insert(tables.outbox)
+
 
 class ConcurrencyConflict(Exception):
     """The stream moved on since the caller read it; retry from ``current_version``."""
@@ -92,25 +105,20 @@ class EventStore:
         new_version = expected_version + len(new_events)
         if expected_version == NO_STREAM:
             claimed = await conn.execute(
-                pg.insert(tables.streams)
-                .values(
-                    stream_id=stream_id,
-                    stream_type=stream_type,
-                    municipality=metadata.municipality,
-                    version=new_version,
-                )
-                .on_conflict_do_nothing(index_elements=["stream_id"])
+                _OPEN_STREAM,
+                {
+                    "stream_id": stream_id,
+                    "stream_type": stream_type,
+                    "municipality": metadata.municipality,
+                    "version": new_version,
+                },
             )
         else:
             # The row lock taken by this UPDATE makes a concurrent appender wait and
             # then re-check the version, so exactly one of them wins.
             claimed = await conn.execute(
-                sa.update(tables.streams)
-                .where(
-                    tables.streams.c.stream_id == stream_id,
-                    tables.streams.c.version == expected_version,
-                )
-                .values(version=new_version)
+                _ADVANCE_STREAM,
+                {"sid": stream_id, "expected": expected_version, "new_version": new_version},
             )
         if claimed.rowcount != 1:
             raise ConcurrencyConflict(
@@ -162,9 +170,9 @@ class EventStore:
                         "payload": envelope.to_json(),
                     }
                 )
-        await conn.execute(sa.insert(tables.events), event_rows)
+        await conn.execute(_INSERT_EVENTS, event_rows)
         if outbox_rows:
-            await conn.execute(sa.insert(tables.outbox), outbox_rows)
+            await conn.execute(_INSERT_OUTBOX, outbox_rows)
         return envelopes
 
     async def load(

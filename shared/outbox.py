@@ -66,6 +66,8 @@ class OutboxRelay:
                 if not self._stream_ready:
                     await self.bus.ensure_stream(self.service)
                     self._stream_ready = True
+                # Cleared before the pass, so a notify() during it is not lost.
+                self._wakeup.clear()
                 published = await self.publish_pending()
                 backoff = 0.1
                 if published:
@@ -82,7 +84,6 @@ class OutboxRelay:
                 backoff = min(backoff * 2, self.settings.relay_max_backoff_seconds)
 
     async def _idle(self, stop: asyncio.Event) -> None:
-        self._wakeup.clear()
         waiters = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
         try:
             await asyncio.wait(

@@ -58,7 +58,11 @@ class Settings(BaseSettings):
     jwt_audience: str = "veiviser"
 
     relay_batch_size: int = 500
-    relay_idle_seconds: float = 0.05
+    relay_idle_seconds: float = Field(
+        default=1.0,
+        description="How often an idle relay looks for rows committed by other processes; "
+        "commands in the same process wake it at once.",
+    )
     relay_max_backoff_seconds: float = 5.0
     consumer_batch_size: int = 256
     consumer_max_deliveries: int = 5
