@@ -49,7 +49,14 @@ DEFAULT_NATS_PORT = 14222
 RESERVED_PORTS = {5432: "the system PostgreSQL", 4222: "the system NATS"}
 """Ports the embedded servers must never use: the machine's own servers live there."""
 
-DEV_TOKEN_ROLES = ["caseworker", "manager", "privacy_officer", "analyst"]
+DEV_TOKEN_ROLES = [
+    "caseworker",
+    "manager",
+    "privacy_officer",
+    "analyst",
+    "housing_officer",
+    "job_coach",
+]
 DEV_TOKEN_MUNICIPALITY = "3301"
 
 EXIT_OK = 0
