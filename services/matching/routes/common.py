@@ -8,7 +8,7 @@ from fastapi import Depends, Request, Response
 
 from services.matching.index import MatchingEngine
 from shared.auth import Principal, require_roles
-from shared.deps import get_runtime
+from shared.service import Runtime
 
 JobCoach = Annotated[Principal, Depends(require_roles("job_coach"))]
 """Writes: job coaches and employer liaisons (role ``job_coach``)."""
@@ -19,7 +19,8 @@ Reader = Annotated[Principal, Depends(require_roles("job_coach", "manager"))]
 async def current_engine(request: Request) -> MatchingEngine:
     """The process's matching index, brought up to date with the read models first."""
     engine: MatchingEngine = request.app.state.matching
-    await engine.refresh(get_runtime(request).db)
+    runtime: Runtime = request.app.state.runtime
+    await engine.refresh(runtime.db)
     return engine
 
 
