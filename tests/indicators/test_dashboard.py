@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 import uvicorn
 from fastapi import FastAPI
 
@@ -60,10 +59,10 @@ def serving(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=20)
 
 
-@pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)"
-)
 async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Settings) -> None:
+    assert CHROMIUM.exists(), (
+        "needs /usr/bin/chromium: `make test` installs it (apt-get install chromium)"
+    )
     from playwright.async_api import async_playwright
 
     feeding = create_app(settings, evaluation_interval=3600)
