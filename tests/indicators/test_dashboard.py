@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import threading
@@ -60,7 +61,7 @@ def serving(app: FastAPI) -> Iterator[str]:
 
 
 async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Settings) -> None:
-    assert CHROMIUM.exists(), (
+    assert await asyncio.to_thread(CHROMIUM.exists), (
         "needs /usr/bin/chromium: `make test` installs it (apt-get install chromium)"
     )
     from playwright.async_api import async_playwright
