@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.participants import application, domain
+from services.participants import application, domain, personal_data
 from shared.auth import Principal, require_roles
 from shared.commands import CommandResult
+from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.events import Event, utcnow
+from shared.http import problem_responses
 from shared.service import Runtime
 
 CASEWORK = frozenset({"caseworker", "manager"})
@@ -90,3 +93,75 @@ async def decide(
         return result
 
     return await respond(runtime, request, response, principal, body, work)
+
+
+Sealer = Callable[[str | None], str | None]
+"""Seals a free-text note with the participant's key (``None`` stays ``None``)."""
+BodyDecision = Callable[[Any, domain.Participant, Sealer], list[Event]]
+
+
+def command_route(
+    router: APIRouter,
+    method: str,
+    path: str,
+    model: type[Command],
+    decision: BodyDecision,
+    *,
+    name: str,
+    summary: str,
+    description: str | None = None,
+    seals_text: bool = False,
+) -> None:
+    """Register a participant command: load the participant, decide from the body, append.
+
+    ``decision(body, state, seal)`` returns the events; ``seal`` is usable only when
+    ``seals_text`` (the participant's key is then read in the command's transaction).
+    """
+
+    async def endpoint(
+        participant_id: uuid.UUID,
+        body: Command,
+        request: Request,
+        response: Response,
+        runtime: RuntimeDep,
+        principal: Caseworker,
+        expected: ExpectedVersionDep,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> dict[str, Any]:
+        metadata = runtime.metadata(principal, request)
+
+        async def work(conn: AsyncConnection) -> CommandResult:
+            key = await application.key_for(conn, participant_id) if seals_text else None
+
+            def seal(text: str | None) -> str | None:
+                if key is None:
+                    raise AssertionError(f"{name} does not seal text")
+                return personal_data.seal_optional(key, participant_id, text)
+
+            _, result = await application.change(
+                runtime, conn, metadata, participant_id, lambda s: decision(body, s, seal), expected
+            )
+            return result
+
+        return await respond(runtime, request, response, principal, body, work)
+
+    # FastAPI reads the body's model from the signature: give each route its own.
+    signature = inspect.signature(endpoint)
+    endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[
+            p.replace(annotation=model) if p.name == "body" else p
+            for p in signature.parameters.values()
+        ]
+    )
+    endpoint.__name__ = name
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=[method],
+        name=name,
+        status_code=201,
+        response_model=ChangeAccepted,
+        summary=summary,
+        description=description,
+        responses=problem_responses(401, 403, 404, 409, 422),
+    )

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter
 from pydantic import Field, field_validator
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.participants import application, domain, personal_data
+from services.participants import domain
 from services.participants import events as ev
-from services.participants.api.common import (
-    Caseworker,
-    ChangeAccepted,
-    Command,
-    decide,
-    not_in_future,
-    respond,
-)
-from shared.commands import CommandResult
-from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
-from shared.http import problem_responses
+from services.participants.api.common import Command, command_route, not_in_future
 
 router = APIRouter(prefix="/participants/{participant_id}", tags=["programme"])
-ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
 class StartProgramme(Command):
@@ -121,343 +108,110 @@ class NorwegianTest(Command):
     _taken = field_validator("taken_on")(classmethod(lambda cls, v: not_in_future(v, "taken_on")))
 
 
-@router.post(
+command_route(
+    router,
+    "POST",
     "/programme",
-    status_code=201,
-    response_model=ChangeAccepted,
+    StartProgramme,
+    lambda b, s, _: domain.start_programme(
+        s, uuid.uuid4(), b.kind, b.starts_on, b.adviser, b.planned_end
+    ),
+    name="start_programme",
     summary="Start a programme",
-    responses=ERRORS,
 )
-async def start(
-    participant_id: uuid.UUID,
-    body: StartProgramme,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    programme_id = uuid.uuid4()
-    return await decide(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        lambda s: domain.start_programme(
-            s, programme_id, body.kind, body.starts_on, body.adviser, body.planned_end
-        ),
-        expected,
-    )
-
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/programme/interruption",
-    status_code=201,
-    response_model=ChangeAccepted,
+    Pause,
+    lambda b, s, _: domain.interrupt_programme(s, b.kind, b.from_date),
+    name="interrupt_programme",
     summary="Pause the programme (leave or interruption)",
-    responses=ERRORS,
 )
-async def interrupt(
-    participant_id: uuid.UUID,
-    body: Pause,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await decide(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        lambda s: domain.interrupt_programme(s, body.kind, body.from_date),
-        expected,
-    )
-
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/programme/resumption",
-    status_code=201,
-    response_model=ChangeAccepted,
+    Resume,
+    lambda b, s, _: domain.resume_programme(s, b.resumed_on),
+    name="resume_programme",
     summary="Resume the programme; the planned end moves by the pause",
-    responses=ERRORS,
 )
-async def resume(
-    participant_id: uuid.UUID,
-    body: Resume,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await decide(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        lambda s: domain.resume_programme(s, body.resumed_on),
-        expected,
-    )
-
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/programme/completion",
-    status_code=201,
-    response_model=ChangeAccepted,
+    Complete,
+    lambda b, s, _: domain.complete_programme(s, b.ended_on, b.reason, b.outcome, b.hours_per_week),
+    name="complete_programme",
     summary="End the programme (completed or interrupted) with the outcome directly after",
     description="Work outcomes need `hours_per_week`: `work_full_time` is at least 30 h/week, "
     "`work_part_time` below. `moved_municipality`, `emigrated` and `deceased` take the "
     "participant out of the result measures' base.",
-    responses=ERRORS,
 )
-async def complete(
-    participant_id: uuid.UUID,
-    body: Complete,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await decide(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        lambda s: domain.complete_programme(
-            s, body.ended_on, body.reason, body.outcome, body.hours_per_week
-        ),
-        expected,
-    )
-
-
-@router.put(
+command_route(
+    router,
+    "PUT",
     "/programme/outcome",
-    status_code=201,
-    response_model=ChangeAccepted,
+    RecordOutcome,
+    lambda b, s, _: domain.record_outcome(s, b.outcome, b.hours_per_week),
+    name="record_outcome",
     summary="Register the outcome of an ended programme that has none",
-    responses=ERRORS,
 )
-async def outcome(
-    participant_id: uuid.UUID,
-    body: RecordOutcome,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await decide(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        lambda s: domain.record_outcome(s, body.outcome, body.hours_per_week),
-        expected,
-    )
-
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/follow-up-status",
-    status_code=201,
-    response_model=ChangeAccepted,
+    FollowUpStatus,
+    lambda b, s, _: domain.record_follow_up_status(s, b.status, b.preliminary),
+    name="record_follow_up_status",
     summary="Record the status in November of the year after leaving the programme",
-    responses=ERRORS,
 )
-async def follow_up_status(
-    participant_id: uuid.UUID,
-    body: FollowUpStatus,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await decide(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        lambda s: domain.record_follow_up_status(s, body.status, body.preliminary),
-        expected,
-    )
-
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/norwegian-tests",
-    status_code=201,
-    response_model=ChangeAccepted,
+    NorwegianTest,
+    lambda b, s, _: domain.record_norwegian_test(s, b.sub_test, b.level, b.taken_on),
+    name="record_norwegian_test",
     summary="Record a Norwegian test result (per sub-test)",
-    responses=ERRORS,
 )
-async def norwegian_test(
-    participant_id: uuid.UUID,
-    body: NorwegianTest,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await decide(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        lambda s: domain.record_norwegian_test(s, body.sub_test, body.level, body.taken_on),
-        expected,
-    )
-
-
-async def _sealed_command(
-    runtime: Any,
-    request: Request,
-    response: Response,
-    principal: Any,
-    participant_id: uuid.UUID,
-    body: Command,
-    expected: int | None,
-    build: Any,
-) -> dict[str, Any]:
-    """A command whose events carry text sealed with the participant's key."""
-    metadata = runtime.metadata(principal, request)
-
-    async def work(conn: AsyncConnection) -> CommandResult:
-        key = await application.key_for(conn, participant_id)
-        _, result = await application.change(
-            runtime, conn, metadata, participant_id, lambda s: build(s, key), expected
-        )
-        return result
-
-    return await respond(runtime, request, response, principal, body, work)
-
-
-@router.put(
+command_route(
+    router,
+    "PUT",
     "/plan",
-    status_code=201,
-    response_model=ChangeAccepted,
+    Plan,
+    lambda b, s, seal: domain.revise_plan(
+        s,
+        b.valid_from,
+        b.end_goal,
+        b.norwegian_goal,
+        tuple(ev.PlannedActivity(**a.model_dump()) for a in b.activities),
+        seal(b.goal_description),
+    ),
+    name="revise_plan",
     summary="Revise the individual plan (every revision is kept)",
     description="Hours per week are the activities running on `valid_from`; the plan is full "
     "time at 37.5 h/week (47 weeks a year) and is flagged `below_full_time` otherwise.",
-    responses=ERRORS,
+    seals_text=True,
 )
-async def revise_plan(
-    participant_id: uuid.UUID,
-    body: Plan,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    activities = tuple(ev.PlannedActivity(**a.model_dump()) for a in body.activities)
-    return await _sealed_command(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        expected,
-        lambda s, key: domain.revise_plan(
-            s,
-            body.valid_from,
-            body.end_goal,
-            body.norwegian_goal,
-            activities,
-            personal_data.seal_optional(key, participant_id, body.goal_description),
-        ),
-    )
-
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/follow-ups",
-    status_code=201,
-    response_model=ChangeAccepted,
+    FollowUp,
+    lambda b, s, seal: domain.record_follow_up(s, b.held_on, b.adviser, seal(b.note)),
+    name="record_follow_up",
     summary="Record a follow-up conversation",
-    responses=ERRORS,
+    seals_text=True,
 )
-async def follow_up(
-    participant_id: uuid.UUID,
-    body: FollowUp,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await _sealed_command(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        expected,
-        lambda s, key: domain.record_follow_up(
-            s,
-            body.held_on,
-            body.adviser,
-            personal_data.seal_optional(key, participant_id, body.note),
-        ),
-    )
-
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/absences",
-    status_code=201,
-    response_model=ChangeAccepted,
+    Absence,
+    lambda b, s, seal: domain.record_absence(s, b.on, b.hours, b.valid_reason, seal(b.note)),
+    name="record_absence",
     summary="Record absence on one day",
-    responses=ERRORS,
+    seals_text=True,
 )
-async def absence(
-    participant_id: uuid.UUID,
-    body: Absence,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await _sealed_command(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        expected,
-        lambda s, key: domain.record_absence(
-            s,
-            body.on,
-            body.hours,
-            body.valid_reason,
-            personal_data.seal_optional(key, participant_id, body.note),
-        ),
-    )
