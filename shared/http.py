@@ -23,6 +23,7 @@ from shared.eventstore import ConcurrencyConflict
 from shared.logging import get_logger
 from shared.metrics import Metrics
 from shared.problems import PROBLEM_BASE, PROBLEM_JSON, InvalidInput, Problem, VersionConflict
+from shared.rules import RuleViolation
 
 log = get_logger(__name__)
 
@@ -45,9 +46,17 @@ class ProblemDetails(BaseModel):
     status: int
     detail: str
     instance: str | None = None
+    code: str | None = Field(
+        default=None,
+        description="Stable machine-readable code, e.g. `overlapping-leave`; the last part of `type`.",
+    )
     errors: list[FieldError] | None = None
+    facts: dict[str, Any] | None = Field(
+        default=None, description="The dates and values the rule compared (rule violations only)."
+    )
     current_version: int | None = None
     expected_version: int | None = None
+    correlation_id: str | None = None
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -93,6 +102,25 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, Problem)
         return problem_response(exc.status, exc.body(request.url.path), exc.headers())
 
+    async def on_rule(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RuleViolation)
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + exc.code,
+            "title": exc.rule.title,
+            "status": exc.status,
+            "detail": exc.message,
+            "instance": request.url.path,
+            "code": exc.code,
+            "errors": [
+                {"field": name, "location": "body", "message": exc.message, "type": exc.code}
+                for name in exc.fields
+            ],
+            "facts": exc.facts,
+        }
+        if exc.current_version is not None:
+            body["current_version"] = exc.current_version
+        return problem_response(exc.status, body)
+
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         errors = []
@@ -121,6 +149,7 @@ def install_error_handlers(app: FastAPI) -> None:
             "status": exc.status_code,
             "detail": str(exc.detail),
             "instance": request.url.path,
+            "code": slug,
         }
         return problem_response(exc.status_code, body, dict(exc.headers or {}))
 
@@ -165,11 +194,13 @@ def install_error_handlers(app: FastAPI) -> None:
             "status": 500,
             "detail": "Something went wrong on our side; nothing was changed. Quote the correlation id.",
             "instance": request.url.path,
+            "code": "internal-error",
             "correlation_id": structlog.contextvars.get_contextvars().get("correlation_id"),
         }
         return problem_response(500, body)
 
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RuleViolation, on_rule)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(ConcurrencyConflict, on_conflict)

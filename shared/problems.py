@@ -26,6 +26,7 @@ class Problem(Exception):
             "title": self.title,
             "status": self.status,
             "detail": self.detail,
+            "code": self.slug,
         }
         if instance:
             doc["instance"] = instance
