@@ -1,0 +1,70 @@
+"""The rule codes a service can answer, published in its OpenAPI document and at /problems.
+
+A front-end translates and reacts to a refusal by its ``code``; this is where it learns
+every code a service may send, with the status, a title and what the rule means.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from shared.problems import PROBLEM_BASE
+from shared.rules import Rule, catalogue
+
+
+def describe(rule: Rule) -> dict[str, Any]:
+    return {
+        "code": rule.code,
+        "type": PROBLEM_BASE + rule.code,
+        "status": rule.status,
+        "title": rule.title,
+        "description": rule.description,
+        "service": rule.service,
+    }
+
+
+def service_rules(service: str) -> list[dict[str, Any]]:
+    """Every rule ``service`` (or the kit) declares, sorted by code."""
+    return [describe(rule) for rule in catalogue.for_service(service)]
+
+
+def install_problem_catalogue(app: FastAPI, service: str) -> None:
+    """``GET /problems`` and an ``x-problem-codes`` list plus a ``code`` enum in the OpenAPI."""
+
+    @app.get(
+        "/problems",
+        tags=["operations"],
+        summary="Every rule code this service can answer with",
+        operation_id="list_problem_codes",
+    )
+    async def problems() -> list[dict[str, Any]]:
+        return service_rules(service)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        rules = service_rules(service)
+        schema["info"]["x-problem-codes"] = rules
+        details = schema.get("components", {}).get("schemas", {}).get("ProblemDetails")
+        if details is not None:
+            listing = "; ".join(f"`{r['code']}` ({r['status']}): {r['title']}" for r in rules)
+            details["properties"]["code"]["description"] = (
+                "Stable machine-readable code, the last part of `type`. Rule violations: "
+                + listing
+                + ". Other problems: validation-error, not-found, unauthorized, forbidden, "
+                "version-conflict, conflict, payload-too-large, internal-error."
+            )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
