@@ -14,7 +14,6 @@ import contextlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -29,6 +28,8 @@ from shared import tables
 from shared.bus import Bus
 from shared.db import Database
 from shared.events import Envelope
+from shared.inbox import Keep, minimise
+from shared.inbox import received_payload as received_payload
 from shared.logging import get_logger
 from shared.metrics import Metrics
 from shared.settings import Settings
@@ -77,6 +78,8 @@ class Subscription:
     source_service: str
     handler: Handler
     filter_suffix: str = ">"
+    keep: Keep | None = None
+    """What the inbox keeps of each event type (see :func:`shared.inbox.minimise`)."""
 
 
 class DurableConsumer:
@@ -170,13 +173,23 @@ class DurableConsumer:
             self.metrics.consumer_lag.labels(self.service, self.durable).set(pending)
         return pending > 0
 
+    def _decode(self, msg: Msg) -> Envelope:
+        """The message as the inbox keeps it: only what the feed's ``keep`` selects."""
+        envelope = Envelope.from_json(msg.data)
+        try:
+            return minimise(envelope, self.subscription.keep)
+        except Exception as exc:
+            # A keep function that cannot read this payload makes it as unusable as
+            # undecodable JSON; it is dead-lettered, not retried forever.
+            raise ValueError(f"keep failed for {envelope.type_name}: {type(exc).__name__}") from exc
+
     async def handle(self, msg: Msg) -> None:
         """Apply one message exactly once to the projections, then ack it."""
         meta = msg.metadata
         sequence = int(meta.sequence.stream)
         deliveries = int(meta.num_delivered)
         try:
-            envelope = Envelope.from_json(msg.data)
+            envelope = self._decode(msg)
         except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
             await self._dead_letter(msg, None, sequence, deliveries, f"undecodable: {exc!r}")
             await msg.term()
@@ -207,7 +220,9 @@ class DurableConsumer:
         self, msg: Msg, envelope: Envelope, sequence: int, deliveries: int, exc: Exception
     ) -> None:
         if deliveries >= self.settings.consumer_max_deliveries:
-            await self._dead_letter(msg, str(envelope.id), sequence, deliveries, repr(exc))
+            await self._dead_letter(
+                msg, str(envelope.id), sequence, deliveries, repr(exc), envelope.to_json()
+            )
             await msg.ack()
             self._count("dead_lettered")
             log.error(
@@ -238,7 +253,7 @@ class DurableConsumer:
         pending: list[tuple[Msg, Envelope, int]] = []
         for msg in msgs:
             try:
-                envelope = Envelope.from_json(msg.data)
+                envelope = self._decode(msg)
             except (ValueError, KeyError, TypeError, json.JSONDecodeError):
                 await self.handle(msg)
                 continue
@@ -315,8 +330,15 @@ class DurableConsumer:
             return fresh
 
     async def _dead_letter(
-        self, msg: Msg, event_id: str | None, sequence: int, deliveries: int, error: str
+        self,
+        msg: Msg,
+        event_id: str | None,
+        sequence: int,
+        deliveries: int,
+        error: str,
+        payload: bytes | None = None,
     ) -> None:
+        """Park a message; a decodable one is kept minimised like its inbox copy."""
         async with self.db.transaction() as conn:
             await conn.execute(
                 sa.insert(tables.dead_letters).values(
@@ -326,7 +348,7 @@ class DurableConsumer:
                     source_sequence=sequence,
                     deliveries=deliveries,
                     error=error[:2000],
-                    payload=msg.data,
+                    payload=payload if payload is not None else msg.data,
                 )
             )
 
@@ -338,8 +360,3 @@ class DurableConsumer:
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-
-
-def received_payload(payload: dict[str, Any]) -> Envelope:
-    """Turn a ``received_events.payload`` row back into an envelope (for replay)."""
-    return Envelope.from_cloudevent(payload)

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from shared import tables
-from shared.consumer import received_payload
 from shared.db import Database
 from shared.eventstore import EventStore, GlobalPosition
+from shared.inbox import is_tombstone, received_payload
 from shared.projection import OWN_EVENTS, Projection
 
 Progress = Callable[[int, int], None]
@@ -69,7 +69,9 @@ async def rebuild(
                     )
                 ).all()
                 for row in rows:
-                    await projection.apply(conn, received_payload(row.payload))
+                    # A scrubbed copy (an erased person's event) is not replayed.
+                    if not is_tombstone(row.payload):
+                        await projection.apply(conn, received_payload(row.payload))
                 done += len(rows)
                 if progress:
                     progress(done, total)

@@ -33,9 +33,11 @@ from shared.http import (
     install_error_handlers,
     install_operational_routes,
 )
+from shared.inbox import Keep
 from shared.logging import configure_logging, get_logger
 from shared.metrics import Metrics
 from shared.outbox import OutboxRelay
+from shared.problem_docs import install_problem_catalogue
 from shared.projection import OWN_EVENTS, Projection
 from shared.settings import Settings
 
@@ -44,10 +46,18 @@ log = get_logger(__name__)
 
 @dataclass(frozen=True)
 class Feed:
-    """Another service's events this service consumes, under a consumer ``name``."""
+    """Another service's events this service consumes, under a consumer ``name``.
+
+    ``keep`` maps an event type name to a function ``payload_data -> dict | None``
+    returning only the fields this service's read models need; the inbox stores, and
+    the projections see, only that (see :func:`shared.inbox.minimise`). A type
+    missing from ``keep`` is stored with empty data. ``keep=None`` keeps whole
+    payloads, for feeds that have not said what they need yet.
+    """
 
     name: str
     source_service: str
+    keep: Keep | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,9 @@ class Runtime:
         self.relay = OutboxRelay(self.db, self.bus, settings, definition.name, self.metrics)
         self.consumers = [
             DurableConsumer(
-                Subscription(feed.name, feed.source_service, self._dispatcher(feed.name)),
+                Subscription(
+                    feed.name, feed.source_service, self._dispatcher(feed.name), keep=feed.keep
+                ),
                 self.db,
                 self.bus,
                 settings,
@@ -221,6 +233,7 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
     app.add_middleware(CorrelationAndMetrics, metrics=runtime.metrics)
     install_operational_routes(app, runtime.metrics, runtime.readiness)
     install_contract_routes(app, definition.name, definition.registry, settings.namespace)
+    install_problem_catalogue(app, definition.name)
     for router in definition.routers:
         app.include_router(router)
     if definition.extra_routes is not None:
