@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.matching import domain
-from services.matching.candidates import LICENCE_IMPLIES
 from services.matching.events import (
     Agreement,
     CloseReason,
@@ -29,14 +28,13 @@ from services.matching.index import MatchingEngine
 from services.matching.tables import employers, erased_candidates, matches, openings
 from services.matching.taxonomy import Taxonomy
 from shared import tables as kit_tables
+from shared.codes import DRIVING_LICENCE_CLASSES
 from shared.commands import CommandResult
 from shared.events import Event, Metadata
 from shared.problems import Conflict, InvalidInput, NotFound, field_error
 from shared.service import Runtime
 
 State = TypeVar("State")
-
-DRIVING_LICENCE_CLASSES = frozenset(LICENCE_IMPLIES) | {"T", "S"}
 
 
 def _violation(exc: domain.DomainRuleViolation, version: int) -> Conflict:

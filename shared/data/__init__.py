@@ -1,0 +1,1 @@
+"""Reference data the kit ships: code lists with their sources (see each file's header)."""
