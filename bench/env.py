@@ -115,6 +115,7 @@ class BenchEnv:
             "namespace": f"b{self.run_id}{label}",
             "data_dir": self.tmp / "data",
             "log_level": "ERROR",
+            "env": "development",
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

@@ -415,6 +415,7 @@ async def main(settled_per_year: int, years: int) -> None:
         database_prefix=f"benchind_{uuid.uuid4().hex[:6]}",
         namespace="benchind",
         log_level="ERROR",
+        env="development",
     )
     try:
         await asyncio.to_thread(upgrade, settings, "indicators")

@@ -498,7 +498,9 @@ def run(
     environ = os.environ if environ is None else environ
     out, err = sys.stdout, sys.stderr
     try:
-        settings = Settings() if settings is None else settings
+        if settings is None:
+            # make run is a developer's stack: development keys unless told otherwise.
+            settings = Settings() if "VEIVISER_ENV" in environ else Settings(env="development")
         plan = make_plan(settings, environ)
         _stop_leftovers(plan)
         plan = preflight(settings, environ)

@@ -134,7 +134,8 @@ def contract(
     for service in SERVICES:
         registry = (
             importlib.import_module(f"services.{service}.app")
-            .create_app(Settings())
+            # Only the event registry is read; the app never serves, so no keys matter.
+            .create_app(Settings(env="development"))
             .state.runtime.definition.registry
         )
         if write:

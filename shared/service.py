@@ -206,6 +206,7 @@ class Runtime:
 def build_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
     """The FastAPI application of one service, wired to real adapters at start-up."""
     settings = settings or Settings()
+    settings.refuse_development_secrets(definition.name)
     configure_logging(definition.name, settings.log_level, settings.log_json)
     runtime = Runtime(definition, settings)
 

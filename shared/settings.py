@@ -7,6 +7,7 @@ passed down; nothing reads the environment at import time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
@@ -21,6 +22,16 @@ DEFAULT_PORTS: dict[str, int] = {
     "matching": 8003,
     "indicators": 8004,
 }
+
+
+DEVELOPMENT_JWT_SECRET = "veiviser-development-key-do-not-use-in-production"
+DEVELOPMENT_LOOKUP_KEY = "veiviser-development-lookup-key"
+MIN_SECRET_LENGTH = 32
+"""Shortest HS256 key or lookup key a production service accepts (characters)."""
+
+
+class InsecureSettings(RuntimeError):
+    """A service was asked to run outside development with development secrets."""
 
 
 class Settings(BaseSettings):
@@ -45,13 +56,18 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Path(".veiviser")
 
+    env: Literal["development", "production"] = Field(
+        default="production",
+        description="'development' allows the built-in development keys (make run and the "
+        "tests set it); anything else refuses to start with them.",
+    )
     jwt_secret: str = Field(
-        default="veiviser-development-key-do-not-use-in-production",
+        default=DEVELOPMENT_JWT_SECRET,
         description="HS256 key for development tokens; ignored when jwks_url is set.",
     )
     jwks_url: str | None = None
     lookup_key: str = Field(
-        default="veiviser-development-lookup-key",
+        default=DEVELOPMENT_LOOKUP_KEY,
         description="HMAC key for finding people by national id without storing it in clear.",
     )
     jwt_issuer: str = "veiviser-dev"
@@ -70,6 +86,43 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    def refuse_development_secrets(self, service: str) -> None:
+        """Raise :class:`InsecureSettings` unless the keys fit the environment.
+
+        Outside ``env=development`` a service must not run with the built-in
+        development keys (anyone can mint tokens with the published JWT key, and the
+        lookup key is what keeps national ids from being found by brute force), nor
+        with keys too short to resist guessing.
+        """
+        if self.env == "development":
+            return
+        problems: list[str] = []
+        if self.jwks_url is None:
+            if self.jwt_secret == DEVELOPMENT_JWT_SECRET:
+                problems.append(
+                    "the built-in development JWT key is in use: set VEIVISER_JWKS_URL to your "
+                    "identity provider's JWKS (with VEIVISER_JWT_ISSUER and "
+                    "VEIVISER_JWT_AUDIENCE), or VEIVISER_JWT_SECRET to a random HS256 key"
+                )
+            elif len(self.jwt_secret) < MIN_SECRET_LENGTH:
+                problems.append(
+                    f"VEIVISER_JWT_SECRET is shorter than {MIN_SECRET_LENGTH} characters"
+                )
+        if self.lookup_key == DEVELOPMENT_LOOKUP_KEY:
+            problems.append(
+                "the built-in development lookup key is in use: set VEIVISER_LOOKUP_KEY to a "
+                f"random secret of at least {MIN_SECRET_LENGTH} characters (keep it: national "
+                "ids are found by it)"
+            )
+        elif len(self.lookup_key) < MIN_SECRET_LENGTH:
+            problems.append(f"VEIVISER_LOOKUP_KEY is shorter than {MIN_SECRET_LENGTH} characters")
+        if problems:
+            raise InsecureSettings(
+                f"Refusing to start {service} (VEIVISER_ENV={self.env}): "
+                + "; ".join(problems)
+                + ". On a developer machine set VEIVISER_ENV=development instead."
+            )
 
     def database_name(self, service: str) -> str:
         """Name of the database that belongs to ``service``."""

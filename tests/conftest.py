@@ -67,6 +67,7 @@ def templates(servers: Servers) -> Iterator[dict[str, str]]:
         database_url=servers.database_url,
         nats_url=servers.nats_url,
         database_prefix=f"vtpl_{_SESSION}",
+        env="development",
     )
     # Alembic and the clean-up run their own event loops; in a worker thread they leave
     # the main thread's loop (pytest-asyncio's session loop) alone.
@@ -102,6 +103,7 @@ async def settings(servers: Servers, templates: dict[str, str]) -> AsyncIterator
         nats_url=servers.nats_url,
         database_prefix=prefix,
         namespace=f"t{_SESSION}{token}",
+        env="development",
         relay_idle_seconds=0.02,
         consumer_fetch_timeout_seconds=0.5,
         log_json=True,

@@ -51,6 +51,7 @@ async def _run_crashing_writer(settings: Settings) -> str:
         "VEIVISER_DATABASE_PREFIX": settings.database_prefix,
         "VEIVISER_NATS_URL": settings.nats_url,
         "VEIVISER_NAMESPACE": settings.namespace,
+        "VEIVISER_ENV": settings.env,
         "VEIVISER_LOG_LEVEL": "WARNING",
     }
     proc = await asyncio.create_subprocess_exec(
