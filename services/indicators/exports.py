@@ -1,9 +1,7 @@
-"""CSV exports of the tables the API and the dashboard show (UTF-8 with BOM, for Excel)."""
+"""CSV exports of the tables the API and the dashboard show (Norwegian Excel: see shared.csvio)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -11,19 +9,12 @@ from fastapi.responses import Response
 
 from services.indicators.rules import Member
 from services.indicators.scoring import IndicatorValue, Scorecard
+from shared.csvio import csv_download
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if cell is None else cell for cell in row])
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    # People open these in Norwegian Excel; the kit neutralises formulas in every cell.
+    return csv_download(filename, header, rows, norwegian_excel=True)
 
 
 VALUE_HEADER = [

@@ -85,7 +85,7 @@ async def test_national_comparison_ranks_every_municipality_with_size_peers(
         assert (
             csv.text.lstrip("\ufeff")
             .splitlines()[1]
-            .startswith("4601,100.0,100.0,2,2,10,small,1,1")
+            .startswith("4601;100,0;100,0;2;2;10;small;1;1")
         )
 
         # An agency may read any municipality's scorecard and values; a manager may not.

@@ -131,10 +131,10 @@ async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Sett
                 scorecard_csv = (await (await scorecard_download.value).path()).read_text(
                     "utf-8-sig"
                 )
-                rows = list(csv.DictReader(io.StringIO(scorecard_csv)))
+                rows = list(csv.DictReader(io.StringIO(scorecard_csv), delimiter=";"))
                 homeless = next(r for r in rows if r["indicator_key"] == "homeless")
                 assert (homeless["value"], homeless["level"], homeless["goal_key"]) == (
-                    "70.0",
+                    "70,0",
                     "acceptable",
                     "op-bolig",
                 )
@@ -165,7 +165,9 @@ async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Sett
                 download = await drill_download.value
                 assert download.suggested_filename == "exit_work_or_education-2016-drilldown.csv"
                 members = list(
-                    csv.DictReader(io.StringIO((await download.path()).read_text("utf-8-sig")))
+                    csv.DictReader(
+                        io.StringIO((await download.path()).read_text("utf-8-sig")), delimiter=";"
+                    )
                 )
                 assert len(members) == 9
                 assert sum(m["in_numerator"] == "True" for m in members) == 3

@@ -7,8 +7,6 @@ and field. Re-running the same file is safe: rows already imported are skipped.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import date
 from typing import Annotated, Any
@@ -24,6 +22,7 @@ from services.participants.api.common import Caseworker, not_in_future, today
 from services.participants.api.participants import valid_national_id
 from services.participants.projections import find_by_national_id
 from services.participants.tables import participant_summary
+from shared.csvio import read_csv
 from shared.deps import RuntimeDep
 from shared.events import Metadata
 from shared.http import problem_responses
@@ -85,14 +84,7 @@ class StatusRow(BaseModel):
 
 
 def _parse(raw: bytes, columns: tuple[str, ...]) -> list[dict[str, str]]:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            "The file is not UTF-8.", [field_error("body", "not UTF-8 text")]
-        ) from exc
-    reader = csv.DictReader(io.StringIO(text))
-    header = tuple(reader.fieldnames or ())
+    header, rows = read_csv(raw)
     unknown = [c for c in header if c not in columns]
     required = (
         {"given_name", "family_name", "birth_date", "national_id"}
@@ -110,7 +102,7 @@ def _parse(raw: bytes, columns: tuple[str, ...]) -> list[dict[str, str]]:
                 )
             ],
         )
-    return [{k: v for k, v in row.items() if v not in (None, "")} for row in reader]
+    return list(rows)
 
 
 def _row_errors(row_number: int, exc: ValidationError) -> list[dict[str, Any]]:
