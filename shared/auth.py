@@ -1,8 +1,15 @@
 """Bearer JWT authentication and role checks.
 
-Tokens carry ``sub``, ``roles`` and ``municipality`` (4-digit kommunenummer). In
-development they are HS256-signed with a local key (``veiviser token``); a real
-deployment sets ``VEIVISER_JWKS_URL`` to its identity provider's public keys.
+Tokens carry ``sub``, ``roles``, ``municipality`` (an existing four-digit
+kommunenummer) and ``exp``. In development they are HS256-signed with a local key
+(``veiviser token``); a real deployment sets ``VEIVISER_JWKS_URL`` to its identity
+provider's public keys, and ``VEIVISER_JWT_ISSUER`` / ``VEIVISER_JWT_AUDIENCE`` to
+what that provider puts in ``iss`` and ``aud``.
+
+Reach beyond the token's own municipality (the ``agency`` role: a national agency
+reading every municipality's indicators) needs the separate claim ``"agency": true``
+*and* the role, and such a token carries no other role: a municipal token that
+picked up the role by accident is refused rather than given national reach.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
+from jwt.types import Options
 
 from shared.events import utcnow
 from shared.problems import Forbidden, Unauthorized
@@ -32,7 +40,11 @@ ROLES = frozenset(
         "agency",
     }
 )
-_MUNICIPALITY = re.compile(r"^\d{4}$")
+AGENCY_ROLE = "agency"
+AGENCY_CLAIM = "agency"
+"""Boolean claim that must be ``true`` for the :data:`AGENCY_ROLE` to count."""
+
+_FOUR_ASCII_DIGITS = re.compile(r"[0-9]{4}")
 
 
 @dataclass(frozen=True)
@@ -42,9 +54,40 @@ class Principal:
     subject: str
     roles: frozenset[str]
     municipality: str
+    agency: bool = False
+    """A national agency's token (``"agency": true`` with the agency role)."""
 
     def has_any(self, roles: set[str] | frozenset[str]) -> bool:
         return bool(self.roles & roles)
+
+    def reaches(self, municipality: str) -> bool:
+        """Whether the caller may see ``municipality``'s data: its own, or any as an agency."""
+        return municipality == self.municipality or self.agency
+
+
+def municipality_problem(municipality: object) -> str | None:
+    """Why ``municipality`` cannot be a token's municipality, or None if it can."""
+    if not isinstance(municipality, str) or not _FOUR_ASCII_DIGITS.fullmatch(municipality):
+        return "municipality must be four ASCII digits (a kommunenummer)"
+    from shared.codes import municipality_valid
+
+    if not municipality_valid(municipality):
+        return f"municipality {municipality} is not a kommunenummer today"
+    return None
+
+
+def agency_problem(roles: list[str] | frozenset[str], agency: object) -> str | None:
+    """Why roles and the agency claim do not fit together, or None if they do."""
+    has_role = AGENCY_ROLE in roles
+    if agency is True:
+        if set(roles) != {AGENCY_ROLE}:
+            return "an agency token carries the agency role and no other"
+        return None
+    if agency not in (None, False):
+        return "the agency claim must be true or absent"
+    if has_role:
+        return "the agency role needs the separate claim agency=true"
+    return None
 
 
 def issue_dev_token(
@@ -54,15 +97,20 @@ def issue_dev_token(
     roles: list[str],
     municipality: str,
     ttl: timedelta = timedelta(hours=12),
+    agency: bool = False,
 ) -> str:
-    """A development token signed with the local key; never valid with a JWKS set."""
+    """A development token signed with the local key; never valid with a JWKS set.
+
+    ``agency=True`` mints a national agency token (roles ``["agency"]`` only).
+    """
     unknown = set(roles) - ROLES
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}; known: {sorted(ROLES)}")
-    if not _MUNICIPALITY.match(municipality):
-        raise ValueError("municipality must be a 4-digit kommunenummer")
+    problem = municipality_problem(municipality) or agency_problem(roles, agency or None)
+    if problem:
+        raise ValueError(problem)
     now = utcnow()
-    claims = {
+    claims: dict[str, Any] = {
         "sub": sub,
         "roles": roles,
         "municipality": municipality,
@@ -71,6 +119,8 @@ def issue_dev_token(
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
     }
+    if agency:
+        claims[AGENCY_CLAIM] = True
     return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
@@ -82,6 +132,9 @@ class TokenVerifier:
         self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
 
     async def verify(self, token: str) -> Principal:
+        # Every token must expire, and say who issued it for whom; both modes check
+        # iss and aud against the configuration.
+        options: Options = {"require": ["exp", "iss", "aud", "sub"]}
         try:
             if self._jwks is not None:
                 # PyJWKClient fetches keys over blocking HTTP; keep it off the loop.
@@ -91,6 +144,8 @@ class TokenVerifier:
                     key.key,
                     algorithms=["RS256", "ES256"],
                     audience=self._settings.jwt_audience,
+                    issuer=self._settings.jwt_issuer,
+                    options=options,
                 )
             else:
                 claims = jwt.decode(
@@ -99,9 +154,16 @@ class TokenVerifier:
                     algorithms=["HS256"],
                     audience=self._settings.jwt_audience,
                     issuer=self._settings.jwt_issuer,
+                    options=options,
                 )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("The bearer token has expired.") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthorized(f"The bearer token lacks the {exc.claim!r} claim.") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise Unauthorized("The bearer token comes from an issuer we do not trust.") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise Unauthorized("The bearer token is meant for another audience.") from exc
         except (jwt.InvalidTokenError, jwt.PyJWKClientError) as exc:
             raise Unauthorized("The bearer token is not valid.") from exc
         roles = claims.get("roles")
@@ -111,11 +173,17 @@ class TokenVerifier:
             not isinstance(subject, str)
             or not isinstance(roles, list)
             or not all(isinstance(r, str) for r in roles)
-            or not isinstance(municipality, str)
-            or not _MUNICIPALITY.match(municipality)
         ):
-            raise Unauthorized("The bearer token lacks sub, roles or a 4-digit municipality.")
-        return Principal(subject, frozenset(roles), municipality)
+            raise Unauthorized("The bearer token lacks sub or a list of roles.")
+        problem = municipality_problem(municipality) or agency_problem(
+            roles, claims.get(AGENCY_CLAIM)
+        )
+        if problem:
+            raise Unauthorized(f"The bearer token is not acceptable: {problem}.")
+        assert isinstance(municipality, str)
+        return Principal(
+            subject, frozenset(roles), municipality, agency=claims.get(AGENCY_CLAIM) is True
+        )
 
 
 async def current_principal(request: Request) -> Principal:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from shared.auth import ROLES, issue_dev_token
+from shared.auth import AGENCY_ROLE, ROLES, issue_dev_token
 from shared.db import Database
 from shared.eventstore import EventStore
 from shared.projection import Projection
@@ -34,22 +34,36 @@ def up() -> None:
 
 @app.command()
 def token(
-    role: Annotated[list[str], typer.Option("--role", help=f"One of: {', '.join(sorted(ROLES))}")],
+    role: Annotated[
+        list[str] | None, typer.Option("--role", help=f"One of: {', '.join(sorted(ROLES))}")
+    ] = None,
     municipality: Annotated[str, typer.Option(help="4-digit kommunenummer")] = "3301",
     sub: Annotated[str, typer.Option(help="The user the token is for")] = "developer",
     hours: Annotated[int, typer.Option(help="Lifetime in hours")] = 12,
+    agency: Annotated[
+        bool,
+        typer.Option(
+            "--agency",
+            help="A national agency token: the agency role and the claim agency=true, "
+            "reaching every municipality (no other role).",
+        ),
+    ] = False,
 ) -> None:
     """Print a development bearer token signed with the local development key."""
     from datetime import timedelta
 
+    roles = list(role or ([AGENCY_ROLE] if agency else []))
+    if not roles:
+        raise typer.BadParameter("give at least one --role (or --agency)")
     try:
         typer.echo(
             issue_dev_token(
                 Settings(),
                 sub=sub,
-                roles=role,
+                roles=roles,
                 municipality=municipality,
                 ttl=timedelta(hours=hours),
+                agency=agency,
             )
         )
     except ValueError as exc:

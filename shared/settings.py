@@ -26,6 +26,7 @@ DEFAULT_PORTS: dict[str, int] = {
 
 DEVELOPMENT_JWT_SECRET = "veiviser-development-key-do-not-use-in-production"
 DEVELOPMENT_LOOKUP_KEY = "veiviser-development-lookup-key"
+DEVELOPMENT_ISSUER = "veiviser-dev"
 MIN_SECRET_LENGTH = 32
 """Shortest HS256 key or lookup key a production service accepts (characters)."""
 
@@ -65,12 +66,16 @@ class Settings(BaseSettings):
         default=DEVELOPMENT_JWT_SECRET,
         description="HS256 key for development tokens; ignored when jwks_url is set.",
     )
-    jwks_url: str | None = None
+    jwks_url: str | None = Field(
+        default=None,
+        description="The identity provider's JWKS; tokens' iss and aud must then match "
+        "jwt_issuer and jwt_audience.",
+    )
     lookup_key: str = Field(
         default=DEVELOPMENT_LOOKUP_KEY,
         description="HMAC key for finding people by national id without storing it in clear.",
     )
-    jwt_issuer: str = "veiviser-dev"
+    jwt_issuer: str = DEVELOPMENT_ISSUER
     jwt_audience: str = "veiviser"
 
     relay_batch_size: int = 500
@@ -98,6 +103,11 @@ class Settings(BaseSettings):
         if self.env == "development":
             return
         problems: list[str] = []
+        if self.jwks_url is not None and self.jwt_issuer == DEVELOPMENT_ISSUER:
+            problems.append(
+                "VEIVISER_JWT_ISSUER is still the development issuer: set it (and "
+                "VEIVISER_JWT_AUDIENCE) to what your identity provider puts in iss and aud"
+            )
         if self.jwks_url is None:
             if self.jwt_secret == DEVELOPMENT_JWT_SECRET:
                 problems.append(

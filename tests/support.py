@@ -42,8 +42,9 @@ def token(
     municipality: str = "3301",
     sub: str = "tester",
 ) -> str:
+    roles = roles or ["caseworker", "manager"]
     return issue_dev_token(
-        settings, sub=sub, roles=roles or ["caseworker", "manager"], municipality=municipality
+        settings, sub=sub, roles=roles, municipality=municipality, agency="agency" in roles
     )
 
 

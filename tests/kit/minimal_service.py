@@ -5,11 +5,26 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
 
+from fastapi import APIRouter, FastAPI
+
+from shared.deps import PrincipalDep
 from shared.events import EventRegistry
 from shared.service import ServiceDefinition, build_app
 from shared.settings import Settings
+
+router = APIRouter()
+
+
+@router.get("/whoami")
+async def whoami(principal: PrincipalDep) -> dict[str, Any]:
+    return {
+        "sub": principal.subject,
+        "roles": sorted(principal.roles),
+        "municipality": principal.municipality,
+        "agency": principal.agency,
+    }
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -19,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             title="kit only",
             description="The kit's routes and middleware without a domain.",
             registry=EventRegistry(),
+            routers=[router],
         ),
         settings,
     )

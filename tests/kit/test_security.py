@@ -50,7 +50,10 @@ def test_production_starts_with_real_keys_or_a_jwks_url(settings: Settings) -> N
     production = settings.model_copy(update={"env": "production", "lookup_key": REAL_LOOKUP_KEY})
     assert kit_app(production.model_copy(update={"jwt_secret": REAL_JWT_KEY}))
     # With a JWKS the HS256 key is never used, so its default does not matter.
-    assert kit_app(production.model_copy(update={"jwks_url": "https://idp.example.no/jwks.json"}))
+    jwks = production.model_copy(update={"jwks_url": "https://idp.example.no/jwks.json"})
+    with pytest.raises(InsecureSettings, match="VEIVISER_JWT_ISSUER"):
+        kit_app(jwks)
+    assert kit_app(jwks.model_copy(update={"jwt_issuer": "https://idp.example.no"}))
     assert kit_app(settings.model_copy(update={"env": "development"}))
 
 
