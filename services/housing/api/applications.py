@@ -17,6 +17,7 @@ from services.housing.api.schemas import ApplicationOut, MonthEndsOut, WaitingLi
 from services.housing.events import Decision, Urgency
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
+from shared.paging import Limit, Offset
 from shared.problems import InvalidInput, field_error
 
 router = APIRouter(prefix="/housing", tags=["waiting list"])
@@ -189,8 +190,8 @@ async def waiting_list(
     runtime: RuntimeDep,
     principal: Reader,
     on: Annotated[date | None, Query(description="Default today")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
         return await queries.waiting_list(

@@ -16,6 +16,7 @@ from services.housing.api.schemas import DwellingOut, RentOut, StockOut, Suggest
 from services.housing.events import DwellingStatus, Ownership, Standard
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
+from shared.paging import Offset
 from shared.problems import Conflict, InvalidInput, field_error
 
 router = APIRouter(prefix="/housing", tags=["dwellings"])
@@ -175,7 +176,7 @@ async def list_dwellings(
     district: Annotated[str | None, Query(max_length=100)] = None,
     min_rooms: Annotated[int | None, Query(ge=1, le=20)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     async with runtime.db.connect() as conn:
         return await queries.list_dwellings(

@@ -28,6 +28,7 @@ from services.participants.api.common import (
 from shared.commands import CommandResult
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
+from shared.paging import Offset
 from shared.problems import Forbidden
 
 router = APIRouter(prefix="/participants", tags=["participants"])
@@ -158,7 +159,7 @@ async def search(
     adviser: Annotated[str | None, Query(max_length=200)] = None,
     ending_within_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     if not personal and (name or national_id):
