@@ -22,7 +22,9 @@ def national_id(birth: date, individual: int | None = None, *, d_number: bool = 
     """A valid fødselsnummer (or D-number) for ``birth``; check digits by python-stdnum."""
     rng = random.Random()
     while True:
-        indiv = individual if individual is not None else rng.randrange(0, 500)
+        # Individual numbers 500-999 encode births 2000-2039; 000-499 the 1900s.
+        low, high = (500, 1000) if 2000 <= birth.year <= 2039 else (0, 500)
+        indiv = individual if individual is not None else rng.randrange(low, high)
         day = birth.day + (40 if d_number else 0)
         base = f"{day:02d}{birth.month:02d}{birth.year % 100:02d}{indiv:03d}"
         k1 = fodselsnummer.calc_check_digit1(base)

@@ -21,34 +21,93 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.housing import domain, queries
+from services.housing import domain, personal_data, queries
 from services.housing import tables as t
 from services.housing.events import (
     Decision,
     DwellingStatus,
     EndReason,
     EvictionGrounds,
+    HousingApplicationNeedsRecorded,
+    HousingApplicationNeedsSealed,
     Ownership,
     RateKind,
     Standard,
     Urgency,
 )
+from shared import sealing
 from shared import tables as kit
 from shared.commands import CommandResult
+from shared.dates import today
 from shared.events import Event, Metadata
-from shared.problems import Conflict, InvalidInput, NotFound, field_error
+from shared.problems import Conflict, NotFound
+from shared.rules import RuleViolation
 from shared.service import Runtime
 
 
 @contextmanager
-def domain_rules() -> Iterator[None]:
-    """Turn the domain's refusals into problem details: 409 for state, 422 for values."""
+def domain_rules(version: int | None = None) -> Iterator[None]:
+    """A refusal of the current state (409) tells the client the version it saw."""
     try:
         yield
-    except domain.RuleViolation as exc:
-        raise Conflict(str(exc)) from exc
-    except domain.InvalidCommand as exc:
-        raise InvalidInput(str(exc), [field_error(exc.field, str(exc))]) from exc
+    except RuleViolation as exc:
+        if exc.status == 409 and version is not None:
+            raise exc.at_version(version) from None
+        raise
+
+
+async def _seal_needs(conn: AsyncConnection, events: list[Event]) -> list[Event]:
+    """Replace clear application needs with the sealed event housing stores."""
+    sealed: list[Event] = []
+    for event in events:
+        if isinstance(event, HousingApplicationNeedsRecorded):
+            key = await personal_data.household_key(conn, event.household_id)
+            details = event.model_dump(
+                mode="json",
+                include={
+                    "member_ages",
+                    "needs_wheelchair_access",
+                    "needs_step_free",
+                    "district_wishes",
+                },
+            )
+            event = HousingApplicationNeedsSealed(
+                application_id=event.application_id,
+                household_id=event.household_id,
+                sealed=sealing.seal(key, event.household_id, details),
+            )
+        sealed.append(event)
+    return sealed
+
+
+async def _open_needs(conn: AsyncConnection, events: list[Event]) -> list[Event]:
+    """The household's events with sealed needs opened (or empty once the key is gone)."""
+    opened: list[Event] = []
+    for event in events:
+        if isinstance(event, HousingApplicationNeedsSealed):
+            needs = await personal_data.open_needs(conn, event.household_id, event.sealed)
+            event = HousingApplicationNeedsRecorded(
+                application_id=event.application_id,
+                household_id=event.household_id,
+                **(needs or {}),
+            )
+        opened.append(event)
+    return opened
+
+
+async def household_facts(
+    conn: AsyncConnection, household_id: uuid.UUID, on: date
+) -> domain.HouseholdFacts:
+    """What the participants service told housing about the household, as of ``on``."""
+    known = await queries.household_on(conn, household_id, on)
+    if known is None:
+        return domain.HouseholdFacts()
+    return domain.HouseholdFacts(
+        settled_on=known["settled_on"],
+        left_on=known["left_on"],
+        left_reason=known["left_reason"],
+        departures=tuple(known["departures"]),
+    )
 
 
 async def lock_streams(conn: AsyncConnection, *stream_ids: str) -> None:
@@ -88,18 +147,19 @@ async def load_household(
     """
     stream_id = domain.household_stream(household_id)
     owner = await runtime.store.stream_municipality(conn, stream_id)
+    # One answer for an unknown household and another municipality's: no existence oracle.
+    unknown = NotFound(
+        f"No household {household_id} in municipality {municipality}. Households come from "
+        "settlement (participant.settled); one settled just now may take a moment to arrive."
+    )
     if owner is None:
         if await queries.settled_household(conn, household_id, municipality) is None:
-            raise NotFound(
-                f"No settled household {household_id} in municipality {municipality}. "
-                "Households come from settlement (participant.settled); a settlement "
-                "registered just now may take a moment to arrive."
-            )
+            raise unknown
         return domain.Household(household_id=household_id), 0
     if owner != municipality:
-        raise NotFound(f"No household {household_id} in municipality {municipality}.")
+        raise unknown
     events, version = await _load(runtime, conn, stream_id)
-    state = domain.fold_household(events)
+    state = domain.fold_household(await _open_needs(conn, events))
     return domain.Household(
         household_id=household_id
     ) if state.household_id is None else state, version
@@ -197,6 +257,7 @@ async def register_dwelling(
             status=status,
             valuation=valuation,
             registered_on=registered_on,
+            today=today(),
         )
     await runtime.append(
         conn,
@@ -222,8 +283,10 @@ async def change_dwelling(
 ) -> CommandResult:
     await lock_streams(conn, domain.dwelling_stream(dwelling_id))
     state, version = await load_dwelling(runtime, conn, dwelling_id, metadata.municipality)
-    with domain_rules():
-        events = domain.change_dwelling(state, changed_on, address=address, **changes)
+    with domain_rules(version):
+        events = domain.change_dwelling(
+            state, changed_on, today=today(), address=address, **changes
+        )
     await runtime.append(
         conn,
         domain.dwelling_stream(dwelling_id),
@@ -292,12 +355,16 @@ async def receive_application(
     await lock_streams(conn, stream_id)
     state, version = await load_household(runtime, conn, household_id, metadata.municipality)
     if household_size is None:
-        settled = await queries.settled_household(conn, household_id, metadata.municipality)
+        settled = await queries.household_on(conn, household_id, received_on)
         household_size = (
-            len(member_ages) if member_ages else int(settled["household_size"]) if settled else 1
+            len(member_ages)
+            if member_ages
+            else max(int(settled["household_size"]), 1)
+            if settled
+            else 1
         )
     application_id = uuid.uuid4()
-    with domain_rules():
+    with domain_rules(version):
         events = domain.receive_application(
             state,
             household_id,
@@ -309,9 +376,16 @@ async def receive_application(
             district_wishes=district_wishes,
             urgency=urgency,
             received_on=received_on,
+            today=today(),
+            facts=await household_facts(conn, household_id, received_on),
         )
     await runtime.append(
-        conn, stream_id, domain.HOUSEHOLD, events, expected_version=version, metadata=metadata
+        conn,
+        stream_id,
+        domain.HOUSEHOLD,
+        await _seal_needs(conn, events),
+        expected_version=version,
+        metadata=metadata,
     )
     return CommandResult(
         201, await queries.application_view(conn, application_id, metadata.municipality)
@@ -333,8 +407,10 @@ async def decide_application(
     stream_id = domain.household_stream(row.household_id)
     await lock_streams(conn, stream_id)
     state, version = await load_household(runtime, conn, row.household_id, metadata.municipality)
-    with domain_rules():
-        events = domain.decide_application(state, application_id, decision, decided_on)
+    with domain_rules(version):
+        events = domain.decide_application(
+            state, application_id, decision, decided_on, today=today()
+        )
     await runtime.append(
         conn, stream_id, domain.HOUSEHOLD, events, expected_version=version, metadata=metadata
     )
@@ -370,9 +446,15 @@ async def allocate(
         runtime, conn, household_id, metadata.municipality
     )
     placement_id = uuid.uuid4()
-    with domain_rules():
+    with domain_rules(household_version):
         household_events, dwelling_events = domain.start_placement(
-            household, dwelling, placement_id, application_id, starts_on
+            household,
+            dwelling,
+            placement_id,
+            application_id,
+            starts_on,
+            today=today(),
+            facts=await household_facts(conn, household_id, starts_on),
         )
     await _append_both(
         runtime,
@@ -429,9 +511,9 @@ async def end_placement(
     household, version, household_id, dwelling_id, dwelling_version = await _placement_command(
         runtime, conn, metadata, placement_id
     )
-    with domain_rules():
+    with domain_rules(version):
         household_events, dwelling_events = domain.end_placement(
-            household, placement_id, ends_on, reason
+            household, placement_id, ends_on, reason, today=today()
         )
     await _append_both(
         runtime,
@@ -461,9 +543,9 @@ async def record_eviction(
     household, version, household_id, dwelling_id, dwelling_version = await _placement_command(
         runtime, conn, metadata, placement_id
     )
-    with domain_rules():
+    with domain_rules(version):
         household_events, dwelling_events = domain.record_eviction(
-            household, placement_id, evicted_on, grounds
+            household, placement_id, evicted_on, grounds, today=today()
         )
     await _append_both(
         runtime,
@@ -501,7 +583,7 @@ async def agree_rent_to_own(
     dwelling, _ = await load_dwelling(runtime, conn, dwelling_id, metadata.municipality)
     household, version = await load_household(runtime, conn, household_id, metadata.municipality)
     agreement_id = uuid.uuid4()
-    with domain_rules():
+    with domain_rules(version):
         events = domain.agree_rent_to_own(
             household,
             dwelling,
@@ -509,6 +591,7 @@ async def agree_rent_to_own(
             agreed_on=agreed_on,
             rent_period_years=rent_period_years,
             price=price,
+            today=today(),
         )
     await runtime.append(
         conn,
@@ -550,9 +633,9 @@ async def complete_rent_to_own(
     dwelling_version = await runtime.store.current_version(
         conn, domain.dwelling_stream(row.dwelling_id)
     )
-    with domain_rules():
+    with domain_rules(version):
         household_events, dwelling_events = domain.complete_rent_to_own(
-            household, agreement_id, purchased_on, loan_id
+            household, agreement_id, purchased_on, loan_id, today=today()
         )
     await _append_both(
         runtime,
@@ -587,7 +670,7 @@ async def apply_start_loan(
     await lock_streams(conn, stream_id)
     household, version = await load_household(runtime, conn, household_id, metadata.municipality)
     loan_id = uuid.uuid4()
-    with domain_rules():
+    with domain_rules(version):
         events = domain.apply_start_loan(
             household,
             household_id,
@@ -598,6 +681,7 @@ async def apply_start_loan(
             employment_income=employment_income,
             introduction_benefit=introduction_benefit,
             other_income=other_income,
+            today=today(),
         )
     await runtime.append(
         conn, stream_id, domain.HOUSEHOLD, events, expected_version=version, metadata=metadata
@@ -634,7 +718,7 @@ async def decide_start_loan(
     term_years: int | None,
 ) -> CommandResult:
     household, version, household_id = await _loan_household(runtime, conn, metadata, loan_id)
-    with domain_rules():
+    with domain_rules(version):
         events = domain.decide_start_loan(
             household,
             loan_id,
@@ -646,6 +730,7 @@ async def decide_start_loan(
             interest_rate_percent=interest_rate_percent,
             interest_only_years=interest_only_years,
             term_years=term_years,
+            today=today(),
         )
     await runtime.append(
         conn,
@@ -667,8 +752,8 @@ async def disburse_start_loan(
     disbursed_on: date,
 ) -> CommandResult:
     household, version, household_id = await _loan_household(runtime, conn, metadata, loan_id)
-    with domain_rules():
-        events = domain.disburse_start_loan(household, loan_id, disbursed_on)
+    with domain_rules(version):
+        events = domain.disburse_start_loan(household, loan_id, disbursed_on, today=today())
     await runtime.append(
         conn,
         domain.household_stream(household_id),
@@ -710,7 +795,7 @@ async def purchase_with_start_loan(
             runtime, conn, rented, metadata.municipality
         )
         rented_ownership = dwelling.ownership
-    with domain_rules():
+    with domain_rules(version):
         household_events, dwelling_events = domain.purchase_with_start_loan(
             household,
             loan_id,
@@ -718,6 +803,7 @@ async def purchase_with_start_loan(
             price=price,
             dwelling_id=dwelling_id,
             rented_ownership=rented_ownership,
+            today=today(),
         )
     await _append_both(
         runtime,
@@ -736,6 +822,18 @@ async def purchase_with_start_loan(
 
 
 # -- reads that need the event store -------------------------------------------------------
+
+
+async def rent_basis(
+    runtime: Runtime, conn: AsyncConnection, dwelling_id: uuid.UUID, municipality: str, on: date
+) -> domain.RentBasis | None:
+    """The dwelling's size, standard and valuation in force on ``on`` (by effective date)."""
+    stream_id = domain.dwelling_stream(dwelling_id)
+    if await runtime.store.stream_municipality(conn, stream_id) != municipality:
+        raise NotFound(f"No dwelling {dwelling_id} in municipality {municipality}.")
+    events, _ = await _load(runtime, conn, stream_id)
+    return domain.basis_on(events, on)
+
 
 _DATE_FIELDS = (
     "received_on",
@@ -762,7 +860,7 @@ async def household_timeline(
         raise NotFound(f"No household {household_id} in municipality {municipality}.")
     entries = []
     for envelope in await runtime.store.load(conn, stream_id):
-        details = {k: v for k, v in envelope.data.items() if k != "household_id"}
+        details = {k: v for k, v in envelope.data.items() if k not in ("household_id", "sealed")}
         on = next((details[name] for name in _DATE_FIELDS if details.get(name)), None)
         entries.append(
             {

@@ -50,7 +50,11 @@ from services.housing.events import (
     StartLoanDisbursed,
     Urgency,
 )
+from shared.dates import EARLIEST, LATEST, check_window, not_in_future
 from shared.events import Event
+from shared.rules import DATE_ORDER, DATE_OUT_OF_RANGE, MISSING_FIELD, RuleViolation, rule
+
+__all__ = ["RuleViolation"]
 
 DWELLING = "dwelling"
 HOUSEHOLD = "household"
@@ -70,29 +74,209 @@ def rent_rates_stream(municipality: str) -> str:
     return f"rent-rates-{municipality}"
 
 
-class RuleViolation(Exception):
-    """The command is impossible in the current state (answered 409)."""
+def _housing(code: str, status: int, title: str, description: str = "") -> Any:
+    return rule(code, status, title, service="housing", description=description)
 
 
-class InvalidCommand(Exception):
-    """A value the command cannot accept (answered 422, naming ``field``)."""
+# -- the housing timelines' rules (one place each; docs/invariants/housing.md) -----------
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+TENANCY_OVERLAP = _housing(
+    "tenancy-overlap",
+    409,
+    "Tenancies of one dwelling overlap",
+    "A dwelling has at most one tenancy at any moment; a backdated placement may not overlap "
+    "another household's tenancy.",
+)
+# Shared with the participants service's rule of the same code (same status and title):
+# a fact of the household's timeline dated before its settlement is an impossible value.
+BEFORE_SETTLEMENT = _housing(
+    "before-settlement",
+    422,
+    "Dated before settlement",
+    "A placement starts on or after the household's settlement (participant.settled).",
+)
+PURCHASE_BEFORE_DISBURSEMENT = _housing(
+    "purchase-before-disbursement",
+    409,
+    "Purchase before the start loan was paid out",
+    "A purchase financed by a start loan comes on or after the loan's disbursement.",
+)
+HOUSEHOLD_LEFT = _housing(
+    "household-left",
+    409,
+    "The household has left the municipality",
+    "Every settled member left (moved away, emigrated, died, left the household or was "
+    "erased) on or before the date; nothing new can be recorded for it from then on.",
+)
+DWELLING_SOLD = _housing("dwelling-sold", 409, "Dwelling sold", "A sold dwelling is final.")
+OCCUPIED_BY_ALLOCATION = _housing(
+    "occupied-by-allocation",
+    422,
+    "Occupied only through an allocation",
+    "A dwelling becomes occupied only by allocating it (POST /housing/placements).",
+)
+DWELLING_OCCUPIED = _housing(
+    "dwelling-occupied",
+    409,
+    "Dwelling occupied",
+    "The dwelling has a tenancy now; end it first.",
+)
+DWELLING_NOT_VACANT = _housing(
+    "dwelling-not-vacant", 409, "Dwelling not vacant", "Only a vacant dwelling is allocated."
+)
+HOUSEHOLD_HOUSED = _housing(
+    "household-housed",
+    409,
+    "Household already has a placement",
+    "A household has one municipal placement at a time.",
+)
+APPLICATION_OPEN = _housing(
+    "application-open",
+    409,
+    "Household already has an open application",
+    "One pending or accepted application per household.",
+)
+APPLICATION_DECIDED = _housing(
+    "application-decided", 409, "Application already decided", "A decision is made once."
+)
+APPLICATION_NOT_ACCEPTED = _housing(
+    "application-not-accepted",
+    409,
+    "Application not accepted",
+    "Only an accepted application on the waiting list is given a dwelling.",
+)
+OCCUPANCY_NORM = _housing(
+    "occupancy-norm",
+    409,
+    "Dwelling does not fit the household",
+    "At most two persons per bedroom; access needs are hard constraints.",
+)
+PLACEMENT_ENDED = _housing("placement-ended", 409, "Placement already ended")
+END_REASON_ENDPOINT = _housing(
+    "end-reason-endpoint",
+    422,
+    "Reason recorded by another command",
+    "Evictions and purchases end a placement through their own endpoints.",
+)
+UNKNOWN_REFERENCE = _housing(
+    "unknown-reference",
+    422,
+    "Not this household's",
+    "An id in the command names something that does not belong to this household.",
+)
+ALREADY_OWNER = _housing("already-owner", 409, "Household already became an owner")
+RENT_PERIOD = _housing("rent-period", 422, "Rent period is 3 or 5 years")
+NOT_TENANT = _housing(
+    "not-tenant",
+    409,
+    "Household does not rent this dwelling",
+    "Rent-to-own and a purchase of "
+    "a municipal dwelling are for the dwelling the household rents now.",
+)
+NOT_MUNICIPAL = _housing(
+    "not-municipal", 409, "Not a municipal dwelling", "Only municipally owned dwellings are sold."
+)
+AGREEMENT_EXISTS = _housing("agreement-exists", 409, "Rent-to-own agreement already active")
+AGREEMENT_CLOSED = _housing("agreement-closed", 409, "Rent-to-own agreement closed")
+RENT_PERIOD_RUNNING = _housing(
+    "rent-period-running",
+    409,
+    "Rent period still running",
+    "A rent-to-own purchase is completed from agreed_on + the rent period.",
+)
+BUY_UNDER_AGREEMENT = _housing(
+    "buy-under-agreement",
+    409,
+    "Bought under the rent-to-own agreement",
+    "A dwelling under a rent-to-own agreement is bought by completing that agreement.",
+)
+NO_VALUATION = _housing(
+    "no-valuation",
+    409,
+    "No valuation in force",
+    "Rent-to-own and cost rent need the dwelling's valuation on the date.",
+)
+NO_RENT_RATES = _housing(
+    "no-rent-rates", 409, "No rent rates in force", "Cost rent needs rates in force on the date."
+)
+AMOUNT_EXCEEDS_PRICE = _housing("amount-exceeds-price", 422, "Amount exceeds the purchase price")
+LOAN_TERMS = _housing("loan-terms", 422, "Start-loan terms impossible")
+LOAN_PENDING = _housing(
+    "loan-pending", 409, "Start-loan application awaiting a decision", "One at a time."
+)
+LOAN_STATE = _housing(
+    "loan-state",
+    409,
+    "Start loan not in the required state",
+    "applied → decided (approved/rejected) → disbursed → used, each once, in that order.",
+)
+MEMBER_AGES = _housing("member-ages", 422, "Member ages do not match the household size")
 
 
-def add_years(day: date, years: int) -> date:
+def _past(field: str, value: date, today: date, what: str) -> None:
+    """Housing records facts once they happened; a plan is not recorded as a fact."""
+    not_in_future(field, value, today, what)
+
+
+def _not_before(field: str, value: date, earlier_field: str, earlier: date, what: str) -> None:
+    if value < earlier:
+        raise DATE_ORDER.violation(
+            f"{field} {value.isoformat()} is before {what} ({earlier_field} "
+            f"{earlier.isoformat()}).",
+            field,
+            **{field: value, earlier_field: earlier},
+        )
+
+
+@dataclass(frozen=True)
+class HouseholdFacts:
+    """What housing knows about the household from the participants service (read model)."""
+
+    settled_on: date | None = None
+    left_on: date | None = None
+    left_reason: str | None = None
+    departures: tuple[date, ...] = ()
+    """The days members left (moved away, died, emigrated, left the household)."""
+
+    def size_for(self, applied_size: int, received_on: date, on: date) -> int:
+        """The application's size on ``on``: one member fewer for each who left since."""
+        gone = sum(1 for day in self.departures if received_on < day <= on)
+        return max(applied_size - gone, 0)
+
+    def check_present(self, field: str, on: date) -> None:
+        if self.left_on is not None and on >= self.left_on:
+            raise HOUSEHOLD_LEFT.violation(
+                f"The household left on {self.left_on.isoformat()} ({self.left_reason}); "
+                f"{field} {on.isoformat()} is on or after that.",
+                field,
+                **{field: on, "left_on": self.left_on, "reason": self.left_reason},
+            )
+
+
+def add_years(day: date, years: int, field: str = "date") -> date:
+    """``day`` plus whole years (29 February → 28 February), inside the plausible window."""
+    target = day.year + years
+    if not EARLIEST.year <= target <= LATEST.year:
+        raise DATE_OUT_OF_RANGE.violation(
+            f"{field} {day.isoformat()} plus {years} years leaves the calendar window.",
+            field,
+            **{field: day},
+        )
     try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+        result = day.replace(year=target)
+    except ValueError:
+        result = day.replace(year=target, day=28)
+    return check_window(field, result)
 
 
 def add_months(day: date, months: int) -> date:
     """``day`` plus whole months, clamped to the end of a shorter month."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if not EARLIEST.year <= year <= LATEST.year:
+        raise DATE_OUT_OF_RANGE.violation(
+            f"{day.isoformat()} plus {months} months leaves the calendar window.", "date"
+        )
     for candidate in (day.day, 30, 29, 28):
         try:
             return date(year, month, min(day.day, candidate))
@@ -102,6 +286,26 @@ def add_months(day: date, months: int) -> date:
 
 
 # -- dwelling ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """One household's stay in the dwelling: [starts_on, ends_on), open while ends_on is None."""
+
+    placement_id: uuid.UUID
+    starts_on: date
+    ends_on: date | None = None
+
+    def overlaps_from(self, starts_on: date) -> bool:
+        """Does a new open-ended tenancy from ``starts_on`` overlap this one?
+
+        The day one household moves out another may move in, so periods are half-open.
+        """
+        return self.ends_on is None or self.ends_on > starts_on
+
+    def period(self) -> str:
+        end = self.ends_on.isoformat() if self.ends_on else "open"
+        return f"{self.starts_on.isoformat()} – {end}"
 
 
 @dataclass(frozen=True)
@@ -120,6 +324,7 @@ class Dwelling:
     registered_on: date | None = None
     status_since: date | None = None
     placement_id: uuid.UUID | None = None
+    tenancies: tuple[Tenancy, ...] = ()
 
     @property
     def exists(self) -> bool:
@@ -178,6 +383,21 @@ def evolve_dwelling(state: Dwelling, event: Event) -> Dwelling:
                 changes["placement_id"] = (
                     event.placement_id if event.status is DwellingStatus.occupied else None
                 )
+            if event.cause is ChangeCause.placement_started and event.placement_id is not None:
+                changes["tenancies"] = (
+                    *state.tenancies,
+                    Tenancy(event.placement_id, event.changed_on),
+                )
+            elif event.placement_id is not None and event.cause in (
+                ChangeCause.placement_ended,
+                ChangeCause.sold_to_tenant,
+            ):
+                changes["tenancies"] = tuple(
+                    replace(t, ends_on=event.changed_on)
+                    if t.placement_id == event.placement_id
+                    else t
+                    for t in state.tenancies
+                )
             return replace(state, **changes)
     return state
 
@@ -204,12 +424,15 @@ def register_dwelling(
     status: DwellingStatus,
     valuation: int | None,
     registered_on: date,
+    today: date,
 ) -> list[Event]:
+    _past("registered_on", registered_on, today, "The registration")
     if status not in (DwellingStatus.vacant, DwellingStatus.under_renovation):
-        raise InvalidCommand(
-            "status",
+        raise OCCUPIED_BY_ALLOCATION.violation(
             "A new dwelling is vacant or under renovation; it becomes occupied only through "
             "an allocation (POST /housing/placements).",
+            "status",
+            status=status.value,
         )
     return [
         DwellingRegistered(
@@ -231,28 +454,53 @@ def register_dwelling(
 
 
 def change_dwelling(
-    state: Dwelling, changed_on: date, *, address: str | None = None, **changes: Any
+    state: Dwelling,
+    changed_on: date,
+    *,
+    today: date,
+    address: str | None = None,
+    **changes: Any,
 ) -> list[Event]:
-    """An officer's edit. Status may go vacant ⇄ under renovation, or to sold from either."""
+    """An officer's edit. Status may go vacant ⇄ under renovation, or to sold from either.
+
+    Attributes (valuation, size, standard) may be backdated: ``changed_on`` is the day they
+    took effect, which is what cost rent on a past date reads. A status change cannot be
+    dated before the current status began: the dwelling's status timeline has no gaps.
+    """
     assert state.dwelling_id is not None
+    _past("changed_on", changed_on, today, "The change")
     if state.status is DwellingStatus.sold:
-        raise RuleViolation(
-            "This dwelling was sold and has left the rental stock; it can no longer be changed."
+        raise DWELLING_SOLD.violation(
+            "This dwelling was sold and has left the rental stock; it can no longer be changed.",
+            sold_on=state.status_since,
         )
     new_status = changes.get("status")
     if new_status is not None and new_status != state.status:
         if new_status is DwellingStatus.occupied:
-            raise RuleViolation(
+            raise OCCUPIED_BY_ALLOCATION.violation(
                 "A dwelling becomes occupied only by allocating it to a household "
-                "(POST /housing/placements)."
+                "(POST /housing/placements).",
+                "status",
             )
         if state.status is DwellingStatus.occupied:
-            raise RuleViolation(
+            raise DWELLING_OCCUPIED.violation(
                 f"The dwelling is occupied (placement {state.placement_id}); end that "
-                "placement before changing its status."
+                "placement before changing its status.",
+                "status",
+                placement_id=str(state.placement_id),
             )
-    if state.registered_on is not None and changed_on < state.registered_on:
-        raise InvalidCommand("changed_on", "changed_on is before the dwelling was registered.")
+        if state.status_since is not None:
+            _not_before(
+                "changed_on",
+                changed_on,
+                "status_since",
+                state.status_since,
+                f"the dwelling became {state.status.value.replace('_', ' ')}",
+            )
+    if state.registered_on is not None:
+        _not_before(
+            "changed_on", changed_on, "registered_on", state.registered_on, "the registration"
+        )
     differing = {
         name: value
         for name, value in changes.items()
@@ -505,7 +753,11 @@ def fold_household(events: Iterable[Event]) -> Household:
 def _application(state: Household, application_id: uuid.UUID) -> Application:
     app = state.applications.get(application_id)
     if app is None:
-        raise RuleViolation(f"Application {application_id} is not this household's.")
+        raise UNKNOWN_REFERENCE.violation(
+            f"Application {application_id} is not this household's.",
+            "application_id",
+            application_id=str(application_id),
+        )
     return app
 
 
@@ -521,19 +773,27 @@ def receive_application(
     district_wishes: tuple[str, ...],
     urgency: Urgency,
     received_on: date,
+    today: date,
+    facts: HouseholdFacts = HouseholdFacts(),
 ) -> list[Event]:
+    _past("received_on", received_on, today, "The application")
+    facts.check_present("received_on", received_on)
     if member_ages and len(member_ages) != household_size:
-        raise InvalidCommand(
-            "member_ages",
+        raise MEMBER_AGES.violation(
             f"member_ages lists {len(member_ages)} ages for a household of {household_size}; "
             "give one age per member or none.",
+            "member_ages",
+            ages=len(member_ages),
+            household_size=household_size,
         )
     current = state.open_application
     if current is not None:
-        raise RuleViolation(
+        raise APPLICATION_OPEN.violation(
             f"The household already has an open application ({current.application_id}, "
             f"received {current.received_on.isoformat()}, {current.status}); decide or "
-            "withdraw it before registering a new one."
+            "withdraw it before registering a new one.",
+            application_id=str(current.application_id),
+            received_on=current.received_on,
         )
     return [
         HousingApplicationReceived(
@@ -555,29 +815,34 @@ def receive_application(
 
 
 def decide_application(
-    state: Household, application_id: uuid.UUID, decision: Decision, decided_on: date
+    state: Household,
+    application_id: uuid.UUID,
+    decision: Decision,
+    decided_on: date,
+    *,
+    today: date,
 ) -> list[Event]:
     assert state.household_id is not None
+    _past("decided_on", decided_on, today, "The decision")
     app = _application(state, application_id)
     if decision is Decision.withdrawn:
         if not app.open:
-            raise RuleViolation(
+            raise APPLICATION_DECIDED.violation(
                 f"The application is already {app.status}"
                 + (f" (since {app.decided_on.isoformat()})" if app.decided_on else "")
-                + "; only a pending or accepted application can be withdrawn."
+                + "; only a pending or accepted application can be withdrawn.",
+                status=app.status,
             )
     elif app.status != "pending":
-        raise RuleViolation(
+        raise APPLICATION_DECIDED.violation(
             f"The application was already {app.status}"
             + (f" on {app.decided_on.isoformat()}" if app.decided_on else "")
-            + "; a decision is made once."
+            + "; a decision is made once.",
+            status=app.status,
         )
-    if decided_on < app.received_on:
-        raise InvalidCommand(
-            "decided_on",
-            f"decided_on {decided_on.isoformat()} is before the application was received "
-            f"({app.received_on.isoformat()}).",
-        )
+    _not_before("decided_on", decided_on, "received_on", app.received_on, "the application")
+    if app.decided_on is not None:
+        _not_before("decided_on", decided_on, "accepted_on", app.decided_on, "the acceptance")
     return [
         HousingApplicationDecided(
             application_id=application_id,
@@ -594,58 +859,104 @@ def start_placement(
     placement_id: uuid.UUID,
     application_id: uuid.UUID,
     starts_on: date,
+    *,
+    today: date,
+    facts: HouseholdFacts = HouseholdFacts(),
 ) -> tuple[list[Event], list[Event]]:
-    """Allocate ``dwelling`` to the household: (household events, dwelling events)."""
+    """Allocate ``dwelling`` to the household: (household events, dwelling events).
+
+    The one place that keeps a dwelling's tenancies apart and a household's placements
+    after its settlement: a backdated placement is checked against every tenancy the
+    dwelling ever had, not only its status today.
+    """
     assert household.household_id is not None and dwelling.dwelling_id is not None
+    _past("starts_on", starts_on, today, "The move-in")
     app = _application(household, application_id)
+    if facts.settled_on is not None and starts_on < facts.settled_on:
+        raise BEFORE_SETTLEMENT.violation(
+            f"starts_on {starts_on.isoformat()} is before the household was settled "
+            f"({facts.settled_on.isoformat()}); a placement starts on or after settlement.",
+            "starts_on",
+            starts_on=starts_on,
+            settled_on=facts.settled_on,
+        )
+    facts.check_present("starts_on", starts_on)
     if dwelling.status is DwellingStatus.occupied:
-        raise RuleViolation(
+        raise DWELLING_OCCUPIED.violation(
             f"The dwelling is already occupied (placement {dwelling.placement_id}, since "
             f"{dwelling.status_since.isoformat() if dwelling.status_since else 'unknown'}); "
-            "end that placement before allocating it again."
+            "end that placement before allocating it again.",
+            "dwelling_id",
+            placement_id=str(dwelling.placement_id),
+            since=dwelling.status_since,
         )
     if dwelling.status is not DwellingStatus.vacant:
-        raise RuleViolation(
+        raise DWELLING_NOT_VACANT.violation(
             f"The dwelling is {dwelling.status.value.replace('_', ' ')}; only a vacant "
-            "dwelling can be allocated."
+            "dwelling can be allocated.",
+            "dwelling_id",
+            status=dwelling.status.value,
+        )
+    for tenancy in dwelling.tenancies:
+        if tenancy.overlaps_from(starts_on):
+            raise TENANCY_OVERLAP.violation(
+                f"A tenancy from starts_on {starts_on.isoformat()} would overlap the "
+                f"dwelling's tenancy {tenancy.period()} (placement {tenancy.placement_id}); "
+                "a dwelling has one tenancy at a time.",
+                "starts_on",
+                starts_on=starts_on,
+                other_placement_id=str(tenancy.placement_id),
+                other_starts_on=tenancy.starts_on,
+                other_ends_on=tenancy.ends_on,
+            )
+    if dwelling.status_since is not None:
+        _not_before(
+            "starts_on", starts_on, "vacant_since", dwelling.status_since, "the dwelling's vacancy"
         )
     current = household.active_placement
     if current is not None:
-        raise RuleViolation(
+        raise HOUSEHOLD_HOUSED.violation(
             f"The household already lives in dwelling {current.dwelling_id} (placement "
             f"{current.placement_id} since {current.starts_on.isoformat()}); a household has "
             "one placement at a time — end that one first (e.g. reason 'other' for a move "
-            "between municipal dwellings)."
+            "between municipal dwellings).",
+            placement_id=str(current.placement_id),
+            since=current.starts_on,
         )
+    last_end = max((p.ends_on for p in household.placements.values() if p.ends_on), default=None)
+    if last_end is not None:
+        _not_before("starts_on", starts_on, "previous_ends_on", last_end, "its last move-out")
     if app.status == "pending":
-        raise RuleViolation(
-            "The application is still pending; accept it before allocating a dwelling."
+        raise APPLICATION_NOT_ACCEPTED.violation(
+            "The application is still pending; accept it before allocating a dwelling.",
+            "application_id",
+            status=app.status,
         )
     if app.status != "accepted":
-        raise RuleViolation(
+        raise APPLICATION_NOT_ACCEPTED.violation(
             f"The application is {app.status}; only an accepted application on the waiting "
-            "list can be given a dwelling."
+            "list can be given a dwelling.",
+            "application_id",
+            status=app.status,
         )
-    broken = allocation.violations(dwelling.facts(), app.candidate(household.household_id))
+    candidate = app.candidate(household.household_id)
+    size = facts.size_for(app.household_size, app.received_on, starts_on)
+    if size != candidate.household_size:
+        # The ages recorded no longer say who is left; the norm falls back to the size.
+        candidate = candidate._replace(household_size=max(size, 1), member_ages=())
+    broken = allocation.violations(dwelling.facts(), candidate)
     if broken:
-        raise RuleViolation(
+        raise OCCUPANCY_NORM.violation(
             "This dwelling does not fit the household: "
-            + allocation.explain_violations(
-                dwelling.facts(), app.candidate(household.household_id), broken
-            )
-            + "."
+            + allocation.explain_violations(dwelling.facts(), candidate, broken)
+            + ".",
+            "dwelling_id",
+            broken=list(broken),
         )
-    if starts_on < app.received_on:
-        raise InvalidCommand(
-            "starts_on",
-            f"starts_on {starts_on.isoformat()} is before the application was received "
-            f"({app.received_on.isoformat()}).",
-        )
-    if dwelling.registered_on is not None and starts_on < dwelling.registered_on:
-        raise InvalidCommand(
-            "starts_on",
-            f"starts_on {starts_on.isoformat()} is before the dwelling was registered "
-            f"({dwelling.registered_on.isoformat()}).",
+    _not_before("starts_on", starts_on, "received_on", app.received_on, "the application")
+    if dwelling.registered_on is not None:
+        _not_before(
+            "starts_on", starts_on, "registered_on", dwelling.registered_on, "the registration"
         )
     return (
         [
@@ -655,7 +966,7 @@ def start_placement(
                 dwelling_id=dwelling.dwelling_id,
                 starts_on=starts_on,
                 application_id=application_id,
-                household_size=app.household_size,
+                household_size=candidate.household_size,
             )
         ],
         [
@@ -673,12 +984,16 @@ def start_placement(
 def _active_placement(household: Household, placement_id: uuid.UUID) -> Placement:
     placement = household.placements.get(placement_id)
     if placement is None:
-        raise RuleViolation(f"Placement {placement_id} is not this household's.")
+        raise UNKNOWN_REFERENCE.violation(
+            f"Placement {placement_id} is not this household's.", placement_id=str(placement_id)
+        )
     if not placement.active:
         assert placement.ends_on is not None and placement.reason is not None
-        raise RuleViolation(
+        raise PLACEMENT_ENDED.violation(
             f"The placement already ended on {placement.ends_on.isoformat()} "
-            f"({placement.reason.value.replace('_', ' ')})."
+            f"({placement.reason.value.replace('_', ' ')}).",
+            ends_on=placement.ends_on,
+            reason=placement.reason.value,
         )
     return placement
 
@@ -697,29 +1012,38 @@ def _vacate(placement: Placement, on: date, status: DwellingStatus) -> DwellingC
     )
 
 
+def _check_move_out(household: Household, placement: Placement, field: str, on: date) -> None:
+    """A move-out lies after the move-in and after what was agreed while living there."""
+    _not_before(field, on, "starts_on", placement.starts_on, "the placement started")
+    for agreement in household.agreements.values():
+        if agreement.placement_id == placement.placement_id and agreement.status == "active":
+            _not_before(field, on, "agreed_on", agreement.agreed_on, "the rent-to-own agreement")
+
+
 def end_placement(
-    household: Household, placement_id: uuid.UUID, ends_on: date, reason: EndReason
+    household: Household,
+    placement_id: uuid.UUID,
+    ends_on: date,
+    reason: EndReason,
+    *,
+    today: date,
 ) -> tuple[list[Event], list[Event]]:
     assert household.household_id is not None
     if reason is EndReason.eviction:
-        raise InvalidCommand(
-            "reason",
+        raise END_REASON_ENDPOINT.violation(
             "Record an eviction with POST /housing/placements/{id}/eviction so its grounds are "
             "kept; that ends the placement too.",
+            "reason",
         )
     if reason is EndReason.bought_home:
-        raise InvalidCommand(
-            "reason",
+        raise END_REASON_ENDPOINT.violation(
             "A purchase ends the placement itself: complete the rent-to-own agreement or "
             "record the purchase with the start loan.",
+            "reason",
         )
+    _past("ends_on", ends_on, today, "The move-out")
     placement = _active_placement(household, placement_id)
-    if ends_on < placement.starts_on:
-        raise InvalidCommand(
-            "ends_on",
-            f"ends_on {ends_on.isoformat()} is before the placement started "
-            f"({placement.starts_on.isoformat()}).",
-        )
+    _check_move_out(household, placement, "ends_on", ends_on)
     return (
         [
             PlacementEnded(
@@ -735,16 +1059,17 @@ def end_placement(
 
 
 def record_eviction(
-    household: Household, placement_id: uuid.UUID, evicted_on: date, grounds: EvictionGrounds
+    household: Household,
+    placement_id: uuid.UUID,
+    evicted_on: date,
+    grounds: EvictionGrounds,
+    *,
+    today: date,
 ) -> tuple[list[Event], list[Event]]:
     assert household.household_id is not None
+    _past("evicted_on", evicted_on, today, "The eviction")
     placement = _active_placement(household, placement_id)
-    if evicted_on < placement.starts_on:
-        raise InvalidCommand(
-            "evicted_on",
-            f"evicted_on {evicted_on.isoformat()} is before the placement started "
-            f"({placement.starts_on.isoformat()}).",
-        )
+    _check_move_out(household, placement, "evicted_on", evicted_on)
     return (
         [
             EvictionRecorded(
@@ -769,9 +1094,10 @@ def record_eviction(
 def _not_owner(household: Household) -> None:
     if household.owner_since is not None:
         assert household.owner_route is not None
-        raise RuleViolation(
+        raise ALREADY_OWNER.violation(
             f"The household already became an owner on {household.owner_since.isoformat()} "
-            f"({household.owner_route.value.replace('_', ' ')})."
+            f"({household.owner_route.value.replace('_', ' ')}).",
+            owner_since=household.owner_since,
         )
 
 
@@ -783,39 +1109,44 @@ def agree_rent_to_own(
     agreed_on: date,
     rent_period_years: int,
     price: int | None,
+    today: date,
 ) -> list[Event]:
     assert household.household_id is not None and dwelling.dwelling_id is not None
+    _past("agreed_on", agreed_on, today, "The agreement")
     _not_owner(household)
     if rent_period_years not in RENT_PERIODS:
-        raise InvalidCommand("rent_period_years", "The rent period is 3 or 5 years.")
+        raise RENT_PERIOD.violation(
+            "The rent period is 3 or 5 years.", "rent_period_years", given=rent_period_years
+        )
     placement = household.active_placement
     if placement is None or placement.dwelling_id != dwelling.dwelling_id:
-        raise RuleViolation(
+        raise NOT_TENANT.violation(
             "Rent-to-own is for the dwelling the household rents now; the household does not "
-            "live in this dwelling."
+            "live in this dwelling.",
+            "dwelling_id",
         )
     if dwelling.ownership is not Ownership.municipal:
-        raise RuleViolation(
+        raise NOT_MUNICIPAL.violation(
             f"Only municipally owned dwellings can be sold to the tenant; this one is "
-            f"{dwelling.ownership.value.replace('_', ' ')}."
+            f"{dwelling.ownership.value.replace('_', ' ')}.",
+            "dwelling_id",
+            ownership=dwelling.ownership.value,
         )
     current = household.active_agreement
     if current is not None:
-        raise RuleViolation(
+        raise AGREEMENT_EXISTS.violation(
             f"The household already has a rent-to-own agreement ({current.agreement_id}, "
-            f"agreed {current.agreed_on.isoformat()})."
+            f"agreed {current.agreed_on.isoformat()}).",
+            agreement_id=str(current.agreement_id),
+            agreed_on=current.agreed_on,
         )
-    if agreed_on < placement.starts_on:
-        raise InvalidCommand(
-            "agreed_on",
-            f"agreed_on {agreed_on.isoformat()} is before the household moved in "
-            f"({placement.starts_on.isoformat()}).",
-        )
+    _not_before("agreed_on", agreed_on, "starts_on", placement.starts_on, "the household moved in")
     if price is None:
         if dwelling.valuation is None:
-            raise RuleViolation(
+            raise NO_VALUATION.violation(
                 "The dwelling has no valuation; record one (PATCH the dwelling) or give the "
-                "price — rent-to-own sells at valuation."
+                "price — rent-to-own sells at valuation.",
+                "price",
             )
         price = dwelling.valuation
     return [
@@ -827,9 +1158,46 @@ def agree_rent_to_own(
             agreed_on=agreed_on,
             rent_period_years=rent_period_years,
             price=price,
-            purchase_from=add_years(agreed_on, rent_period_years),
+            purchase_from=add_years(agreed_on, rent_period_years, "agreed_on"),
         )
     ]
+
+
+def _financing_loan(household: Household, loan_id: uuid.UUID, purchased_on: date) -> Loan:
+    """The paid-out start loan that finances a purchase on ``purchased_on``."""
+    loan = household.loans.get(loan_id)
+    if loan is None:
+        raise UNKNOWN_REFERENCE.violation(
+            f"Start loan {loan_id} is not this household's.", "loan_id", loan_id=str(loan_id)
+        )
+    if loan.status in ("applied", "rejected"):
+        raise LOAN_STATE.violation(
+            f"The start loan is {loan.status}; a purchase with it needs an approved and "
+            "paid-out loan.",
+            "loan_id",
+            status=loan.status,
+        )
+    if loan.status == "approved":
+        raise PURCHASE_BEFORE_DISBURSEMENT.violation(
+            "The start loan has not been paid out; record its disbursement before the purchase.",
+            "loan_id",
+            status=loan.status,
+        )
+    if loan.status != "disbursed":
+        raise LOAN_STATE.violation(
+            f"The start loan was already used ({loan.status}).", "loan_id", status=loan.status
+        )
+    assert loan.disbursed_on is not None
+    if purchased_on < loan.disbursed_on:
+        raise PURCHASE_BEFORE_DISBURSEMENT.violation(
+            f"purchased_on {purchased_on.isoformat()} is before the start loan was paid out "
+            f"(disbursed_on {loan.disbursed_on.isoformat()}); a purchase comes after the "
+            "disbursement.",
+            "purchased_on",
+            purchased_on=purchased_on,
+            disbursed_on=loan.disbursed_on,
+        )
+    return loan
 
 
 def complete_rent_to_own(
@@ -837,6 +1205,8 @@ def complete_rent_to_own(
     agreement_id: uuid.UUID,
     purchased_on: date,
     loan_id: uuid.UUID | None = None,
+    *,
+    today: date,
 ) -> tuple[list[Event], list[Event]]:
     """The tenant buys: ownership, the placement ends (bought home), the dwelling is sold.
 
@@ -844,36 +1214,34 @@ def complete_rent_to_own(
     (the usual case); the route stays rent-to-own and the loan is used up.
     """
     assert household.household_id is not None
+    _past("purchased_on", purchased_on, today, "The purchase")
     _not_owner(household)
     if loan_id is not None:
-        loan = household.loans.get(loan_id)
-        if loan is None:
-            raise InvalidCommand("loan_id", f"Start loan {loan_id} is not this household's.")
-        if loan.status != "disbursed":
-            raise RuleViolation(
-                f"The start loan that finances the purchase must be paid out first; it is "
-                f"{loan.status}."
-            )
+        _financing_loan(household, loan_id, purchased_on)
     agreement = household.agreements.get(agreement_id)
     if agreement is None:
-        raise RuleViolation(f"Agreement {agreement_id} is not this household's.")
+        raise UNKNOWN_REFERENCE.violation(
+            f"Agreement {agreement_id} is not this household's.", agreement_id=str(agreement_id)
+        )
     if agreement.status == "lapsed":
         assert agreement.closed_on is not None
-        raise RuleViolation(
+        raise AGREEMENT_CLOSED.violation(
             f"The agreement lapsed when the household moved out on "
-            f"{agreement.closed_on.isoformat()}; there is nothing to complete."
+            f"{agreement.closed_on.isoformat()}; there is nothing to complete.",
+            closed_on=agreement.closed_on,
         )
     if agreement.status != "active":
-        raise RuleViolation(f"The agreement is already {agreement.status}.")
-    if purchased_on < agreement.agreed_on:
-        raise RuleViolation(
-            f"The purchase date {purchased_on.isoformat()} is before the agreement was made "
-            f"({agreement.agreed_on.isoformat()}); a purchase comes after the agreement."
+        raise AGREEMENT_CLOSED.violation(
+            f"The agreement is already {agreement.status}.", status=agreement.status
         )
+    _not_before("purchased_on", purchased_on, "agreed_on", agreement.agreed_on, "the agreement")
     if purchased_on < agreement.purchase_from:
-        raise RuleViolation(
+        raise RENT_PERIOD_RUNNING.violation(
             f"The {agreement.rent_period_years}-year rent period runs until "
-            f"{agreement.purchase_from.isoformat()}; the purchase can be completed from then."
+            f"{agreement.purchase_from.isoformat()}; the purchase can be completed from then.",
+            "purchased_on",
+            purchased_on=purchased_on,
+            purchase_from=agreement.purchase_from,
         )
     placement = household.placements[agreement.placement_id]
     return (
@@ -910,19 +1278,25 @@ def apply_start_loan(
     employment_income: int,
     introduction_benefit: int,
     other_income: int,
+    today: date,
 ) -> list[Event]:
+    _past("applied_on", applied_on, today, "The start-loan application")
     _not_owner(household)
     if requested_amount > purchase_price:
-        raise InvalidCommand(
-            "requested_amount",
+        raise AMOUNT_EXCEEDS_PRICE.violation(
             f"requested_amount NOK {requested_amount:,} is more than the purchase price "
             f"NOK {purchase_price:,}.",
+            "requested_amount",
+            requested_amount=requested_amount,
+            purchase_price=purchase_price,
         )
     pending = next((loan for loan in household.loans.values() if loan.status == "applied"), None)
     if pending is not None:
-        raise RuleViolation(
+        raise LOAN_PENDING.violation(
             f"The household already has a start-loan application awaiting a decision "
-            f"({pending.loan_id}, applied {pending.applied_on.isoformat()})."
+            f"({pending.loan_id}, applied {pending.applied_on.isoformat()}).",
+            loan_id=str(pending.loan_id),
+            applied_on=pending.applied_on,
         )
     return [
         StartLoanApplied(
@@ -941,7 +1315,9 @@ def apply_start_loan(
 def _loan(household: Household, loan_id: uuid.UUID) -> Loan:
     loan = household.loans.get(loan_id)
     if loan is None:
-        raise RuleViolation(f"Start loan {loan_id} is not this household's.")
+        raise UNKNOWN_REFERENCE.violation(
+            f"Start loan {loan_id} is not this household's.", loan_id=str(loan_id)
+        )
     return loan
 
 
@@ -957,20 +1333,18 @@ def decide_start_loan(
     interest_rate_percent: float | None,
     interest_only_years: int,
     term_years: int | None,
+    today: date,
 ) -> list[Event]:
     assert household.household_id is not None
+    _past("decided_on", decided_on, today, "The decision")
     loan = _loan(household, loan_id)
     if loan.status != "applied":
-        raise RuleViolation(
+        raise LOAN_STATE.violation(
             f"The start loan was already decided on "
-            f"{loan.decided_on.isoformat() if loan.decided_on else '?'} ({loan.status})."
+            f"{loan.decided_on.isoformat() if loan.decided_on else '?'} ({loan.status}).",
+            status=loan.status,
         )
-    if decided_on < loan.applied_on:
-        raise InvalidCommand(
-            "decided_on",
-            f"decided_on {decided_on.isoformat()} is before the application "
-            f"({loan.applied_on.isoformat()}).",
-        )
+    _not_before("decided_on", decided_on, "applied_on", loan.applied_on, "the application")
     if approved:
         for name, value in (
             ("rate_kind", rate_kind),
@@ -978,23 +1352,26 @@ def decide_start_loan(
             ("term_years", term_years),
         ):
             if value is None:
-                raise InvalidCommand(name, f"An approved start loan needs {name}.")
+                raise MISSING_FIELD.violation(f"An approved start loan needs {name}.", name)
         if loan_amount + grant_amount == 0:
-            raise InvalidCommand("loan_amount", "An approved start loan grants a loan or a grant.")
+            raise LOAN_TERMS.violation(
+                "An approved start loan grants a loan or a grant.", "loan_amount"
+            )
         if loan_amount + grant_amount > loan.purchase_price:
-            raise InvalidCommand(
-                "loan_amount",
+            raise AMOUNT_EXCEEDS_PRICE.violation(
                 f"Loan NOK {loan_amount:,} + grant NOK {grant_amount:,} exceed the purchase "
                 f"price NOK {loan.purchase_price:,}.",
+                "loan_amount",
+                purchase_price=loan.purchase_price,
             )
         assert term_years is not None
         if interest_only_years >= term_years:
-            raise InvalidCommand(
-                "interest_only_years", "The interest-only period must be shorter than the term."
+            raise LOAN_TERMS.violation(
+                "The interest-only period must be shorter than the term.", "interest_only_years"
             )
     elif loan_amount or grant_amount:
-        raise InvalidCommand(
-            "loan_amount", "A rejected start loan has no loan or grant amount (leave them 0)."
+        raise LOAN_TERMS.violation(
+            "A rejected start loan has no loan or grant amount (leave them 0).", "loan_amount"
         )
     return [
         StartLoanDecided(
@@ -1013,26 +1390,27 @@ def decide_start_loan(
 
 
 def disburse_start_loan(
-    household: Household, loan_id: uuid.UUID, disbursed_on: date
+    household: Household, loan_id: uuid.UUID, disbursed_on: date, *, today: date
 ) -> list[Event]:
     assert household.household_id is not None
+    _past("disbursed_on", disbursed_on, today, "The disbursement")
     loan = _loan(household, loan_id)
     if loan.status == "applied":
-        raise RuleViolation("The start loan has not been decided yet; it cannot be paid out.")
+        raise LOAN_STATE.violation(
+            "The start loan has not been decided yet; it cannot be paid out.", status=loan.status
+        )
     if loan.status == "rejected":
-        raise RuleViolation("The start loan was rejected; there is nothing to pay out.")
+        raise LOAN_STATE.violation(
+            "The start loan was rejected; there is nothing to pay out.", status=loan.status
+        )
     if loan.status != "approved":
-        raise RuleViolation(
+        raise LOAN_STATE.violation(
             f"The start loan was already paid out on "
-            f"{loan.disbursed_on.isoformat() if loan.disbursed_on else '?'}."
+            f"{loan.disbursed_on.isoformat() if loan.disbursed_on else '?'}.",
+            status=loan.status,
         )
     assert loan.decided_on is not None
-    if disbursed_on < loan.decided_on:
-        raise InvalidCommand(
-            "disbursed_on",
-            f"disbursed_on {disbursed_on.isoformat()} is before the decision "
-            f"({loan.decided_on.isoformat()}).",
-        )
+    _not_before("disbursed_on", disbursed_on, "decided_on", loan.decided_on, "the decision")
     return [
         StartLoanDisbursed(
             loan_id=loan_id,
@@ -1052,6 +1430,7 @@ def purchase_with_start_loan(
     price: int,
     dwelling_id: uuid.UUID | None,
     rented_ownership: Ownership | None = None,
+    today: date,
 ) -> tuple[list[Event], list[Event]]:
     """The household bought a home financed by the start loan; any placement ends.
 
@@ -1060,46 +1439,29 @@ def purchase_with_start_loan(
     home bought on the open market.
     """
     assert household.household_id is not None
+    _past("purchased_on", purchased_on, today, "The purchase")
     _not_owner(household)
-    loan = _loan(household, loan_id)
-    if loan.status in ("applied", "rejected"):
-        raise RuleViolation(
-            "The start loan is not approved; a purchase with it needs an approved and paid-out "
-            "loan."
-        )
-    if loan.status == "approved":
-        raise RuleViolation("Record the disbursement of the start loan before the purchase.")
-    if loan.status != "disbursed":
-        raise RuleViolation(f"The start loan was already used ({loan.status}).")
-    assert loan.decided_on is not None
-    if purchased_on < loan.decided_on:
-        raise RuleViolation(
-            f"The purchase date {purchased_on.isoformat()} is before the loan was decided "
-            f"({loan.decided_on.isoformat()})."
-        )
+    _financing_loan(household, loan_id, purchased_on)
     household_events: list[Event] = []
     dwelling_events: list[Event] = []
     agreement = household.active_agreement
     if agreement is not None and dwelling_id == agreement.dwelling_id:
-        raise RuleViolation(
+        raise BUY_UNDER_AGREEMENT.violation(
             f"The household buys this dwelling under its rent-to-own agreement "
             f"({agreement.agreement_id}); complete that agreement and name this start loan "
-            "as its financing (POST /housing/rent-to-own/{id}/purchase with loan_id)."
+            "as its financing (POST /housing/rent-to-own/{id}/purchase with loan_id).",
+            "dwelling_id",
+            agreement_id=str(agreement.agreement_id),
         )
     placement = household.active_placement
     if dwelling_id is not None and (placement is None or placement.dwelling_id != dwelling_id):
-        raise InvalidCommand(
-            "dwelling_id",
+        raise NOT_TENANT.violation(
             "dwelling_id names a municipal dwelling bought by its tenant, and the household "
             "does not rent this one; leave it out for a home bought on the open market.",
+            "dwelling_id",
         )
     if placement is not None:
-        if purchased_on < placement.starts_on:
-            raise InvalidCommand(
-                "purchased_on",
-                f"purchased_on {purchased_on.isoformat()} is before the household moved into "
-                f"its municipal dwelling ({placement.starts_on.isoformat()}).",
-            )
+        _check_move_out(household, placement, "purchased_on", purchased_on)
         household_events.append(
             PlacementEnded(
                 placement_id=placement.placement_id,
@@ -1112,9 +1474,11 @@ def purchase_with_start_loan(
         bought_it = dwelling_id == placement.dwelling_id
         if bought_it and rented_ownership is not Ownership.municipal:
             assert rented_ownership is not None
-            raise RuleViolation(
+            raise NOT_MUNICIPAL.violation(
                 f"Only municipally owned dwellings can be sold to the tenant; this one is "
-                f"{rented_ownership.value.replace('_', ' ')}."
+                f"{rented_ownership.value.replace('_', ' ')}.",
+                "dwelling_id",
+                ownership=rented_ownership.value,
             )
         dwelling_events.append(
             _vacate(
@@ -1148,6 +1512,8 @@ def set_rent_rates(
     government_bond_rate_percent: float,
     capital_markup_points: float,
 ) -> list[Event]:
+    """Rates in force from ``valid_from``: a plan may lie ahead, it applies from its date."""
+    check_window("valid_from", valid_from)
     return [
         RentRatesSet(
             valid_from=valid_from,
@@ -1158,3 +1524,40 @@ def set_rent_rates(
             capital_markup_points=capital_markup_points,
         )
     ]
+
+
+# -- cost rent on a date -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RentBasis:
+    """The dwelling's size, standard and valuation in force on one date (by effective date)."""
+
+    size_m2: float
+    standard: Standard
+    valuation: int | None
+
+
+def basis_on(events: Iterable[Event], on: date) -> RentBasis | None:
+    """Size, standard and valuation in force on ``on``; None before the dwelling existed.
+
+    A backdated change takes effect on its ``changed_on``; of two changes with the same
+    effective date the later recorded wins.
+    """
+    registered: DwellingRegistered | None = None
+    changes: list[tuple[date, int, DwellingChanged]] = []
+    for position, event in enumerate(events):
+        if isinstance(event, DwellingRegistered):
+            registered = event
+        elif isinstance(event, DwellingChanged):
+            changes.append((event.changed_on, position, event))
+    if registered is None or on < registered.registered_on:
+        return None
+    size, standard, valuation = registered.size_m2, registered.standard, registered.valuation
+    for changed_on, _, change in sorted(changes, key=lambda c: (c[0], c[1])):
+        if changed_on > on:
+            break
+        size = change.size_m2 if change.size_m2 is not None else size
+        standard = change.standard if change.standard is not None else standard
+        valuation = change.valuation if change.valuation is not None else valuation
+    return RentBasis(size, standard, valuation)

@@ -180,6 +180,21 @@ class HousingApplicationNeedsRecorded(Event):
 
 
 @registry.register
+class HousingApplicationNeedsSealed(Event):
+    """The needs of :class:`HousingApplicationNeedsRecorded`, sealed with the household's key.
+
+    What housing stores since members' ages and accessibility needs must not survive an
+    erasure in clear: the key lives outside the event store and is destroyed then.
+    """
+
+    type_name: ClassVar[str] = "housing.housing_application.needs_sealed.v1"
+    published: ClassVar[bool] = False
+    application_id: uuid.UUID
+    household_id: uuid.UUID
+    sealed: str
+
+
+@registry.register
 class HousingApplicationDecided(Event):
     """The application was accepted (onto the waiting list), rejected, or withdrawn."""
 

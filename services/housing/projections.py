@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.housing import personal_data
 from services.housing import tables as t
 from services.housing.allocation import URGENCY_RANK
 from services.housing.events import (
@@ -29,6 +30,7 @@ from services.housing.events import (
     HouseholdBecameOwner,
     HousingApplicationDecided,
     HousingApplicationNeedsRecorded,
+    HousingApplicationNeedsSealed,
     HousingApplicationReceived,
     PlacementEnded,
     PlacementStarted,
@@ -40,12 +42,10 @@ from services.housing.events import (
     registry,
 )
 from shared.events import Envelope, Event
+from shared.inbox import Keep, keep_fields, scrub_inbox
 from shared.projection import OWN_EVENTS, Projection
 
 PARTICIPANTS_FEED = "participants"
-SETTLED = "participants.participant.settled.v1"
-MOVED_OUT = "participants.participant.moved_out.v1"
-ERASED = "participants.participant.erased.v1"
 
 
 def _decode(envelope: Envelope) -> Event | None:
@@ -146,6 +146,19 @@ async def _apply_applications(conn: AsyncConnection, envelope: Envelope) -> None
                     needs_wheelchair_access=event.needs_wheelchair_access,
                     needs_step_free=event.needs_step_free,
                     district_wishes=list(event.district_wishes),
+                )
+            )
+        case HousingApplicationNeedsSealed():
+            needs = await personal_data.open_needs(conn, event.household_id, event.sealed)
+            await conn.execute(
+                sa.update(table)
+                .where(table.c.application_id == event.application_id)
+                .values(
+                    member_ages=list(needs["member_ages"]) if needs else [],
+                    needs_wheelchair_access=bool(needs and needs["needs_wheelchair_access"]),
+                    needs_step_free=bool(needs and needs["needs_step_free"]),
+                    district_wishes=list(needs["district_wishes"]) if needs else [],
+                    needs_erased=needs is None,
                 )
             )
         case HousingApplicationDecided():
@@ -333,35 +346,45 @@ async def _apply_rent_rates(conn: AsyncConnection, envelope: Envelope) -> None:
 
 
 async def _refresh_household(conn: AsyncConnection, household_id: uuid.UUID) -> None:
-    """Recompute a household from its settled members (or forget it when none are left)."""
+    """Recompute a household from its settled members.
+
+    The household has left once every settled member is gone; it left on the last
+    departure, for that departure's reason.
+    """
     members = t.household_members
-    row = (
+    rows = (
         await conn.execute(
             sa.select(
-                sa.func.min(members.c.municipality).label("municipality"),
-                sa.func.min(members.c.settled_on).label("settled_on"),
-                sa.func.greatest(
-                    sa.func.max(sa.func.coalesce(members.c.reported_household_size, 1)),
-                    sa.func.count(),
-                ).label("household_size"),
-                sa.func.count().label("members_settled"),
-                sa.func.bool_or(members.c.unaccompanied_minor).label("unaccompanied_minor"),
-                sa.case(
-                    (
-                        sa.func.bool_and(members.c.moved_out_on.is_not(None)),
-                        sa.func.max(members.c.moved_out_on),
-                    ),
-                    else_=None,
-                ).label("moved_out_on"),
+                members.c.municipality,
+                members.c.settled_on,
+                members.c.reported_household_size,
+                members.c.unaccompanied_minor,
+                members.c.gone_on,
+                members.c.gone_reason,
+                members.c.to_municipality,
             ).where(members.c.household_id == household_id)
         )
-    ).one()
-    if not row.members_settled:
+    ).all()
+    if not rows:
+        # Every member was erased: the household is forgotten too (replay, which skips the
+        # scrubbed copies, ends the same way). Its application leaves the waiting list.
         await conn.execute(
             sa.delete(t.households).where(t.households.c.household_id == household_id)
         )
         return
-    values = dict(row._mapping)
+    last = None
+    if all(row.gone_on is not None for row in rows):
+        last = max(rows, key=lambda row: row.gone_on)
+    values: dict[str, Any] = {
+        "municipality": rows[0].municipality,
+        "settled_on": min(row.settled_on for row in rows),
+        "household_size": max(max((row.reported_household_size or 1) for row in rows), len(rows)),
+        "members_settled": len(rows),
+        "unaccompanied_minor": any(row.unaccompanied_minor for row in rows),
+        "left_on": last.gone_on if last else None,
+        "left_reason": last.gone_reason if last else None,
+        "left_to_municipality": last.to_municipality if last else None,
+    }
     await conn.execute(
         pg.insert(t.households)
         .values(household_id=household_id, **values)
@@ -369,43 +392,165 @@ async def _refresh_household(conn: AsyncConnection, household_id: uuid.UUID) -> 
     )
 
 
+async def _member_gone(
+    conn: AsyncConnection,
+    participant_id: uuid.UUID,
+    gone_on: date,
+    reason: str,
+    *,
+    to_municipality: str | None = None,
+    household_id: uuid.UUID | None = None,
+) -> None:
+    """The member is no longer part of the household from ``gone_on`` (maybe ahead).
+
+    The earliest departure counts: someone who moved away and later died left on the
+    move. A later correction of the same kind of fact replaces its date.
+    """
+    members = t.household_members
+    row = (
+        await conn.execute(
+            sa.select(members.c.household_id, members.c.gone_on, members.c.gone_reason).where(
+                members.c.participant_id == participant_id
+            )
+        )
+    ).one_or_none()
+    if row is None or (household_id is not None and row.household_id != household_id):
+        return
+    if row.gone_on is not None and row.gone_reason != reason and row.gone_on <= gone_on:
+        return
+    await conn.execute(
+        sa.update(members)
+        .where(members.c.participant_id == participant_id)
+        .values(gone_on=gone_on, gone_reason=reason, to_municipality=to_municipality)
+    )
+    await _refresh_household(conn, row.household_id)
+
+
+def _id(data: dict[str, Any], name: str = "participant_id") -> uuid.UUID:
+    return uuid.UUID(str(data[name]))
+
+
+def _day(data: dict[str, Any], name: str) -> date:
+    return date.fromisoformat(str(data[name]))
+
+
 async def _apply_households(conn: AsyncConnection, envelope: Envelope) -> None:
     data = envelope.data
     members = t.household_members
-    if envelope.type_name == SETTLED:
-        participant_id = uuid.UUID(str(data["participant_id"]))
-        # Settlements published before households were recorded carry no household id:
-        # the participant is then a household of their own (household id = participant id).
-        household_id = uuid.UUID(str(data.get("household_id") or participant_id))
-        await conn.execute(
-            pg.insert(members)
-            .values(
-                participant_id=participant_id,
-                household_id=household_id,
-                municipality=envelope.municipality,
-                settled_on=date.fromisoformat(str(data["settled_on"])),
-                reported_household_size=data.get("household_size"),
-                unaccompanied_minor=bool(data.get("unaccompanied_minor", False)),
+    match envelope.type_name:
+        case (
+            "participants.participant.registered.v1"
+            | "participants.participant.birth_year_corrected.v1"
+        ):
+            values = {"birth_year": int(data["birth_year"])}
+            await conn.execute(
+                pg.insert(t.birth_years)
+                .values(participant_id=_id(data), **values)
+                .on_conflict_do_update(index_elements=["participant_id"], set_=values)
             )
-            .on_conflict_do_nothing()
+        case "participants.participant.settled.v1":
+            participant_id = _id(data)
+            # Settlements published before households were recorded carry no household id:
+            # the participant is then a household of their own (household id = participant id).
+            household_id = uuid.UUID(str(data.get("household_id") or participant_id))
+            settled = {
+                "household_id": household_id,
+                "municipality": envelope.municipality,
+                "settled_on": _day(data, "settled_on"),
+                "reported_household_size": data.get("household_size"),
+                "unaccompanied_minor": bool(data.get("unaccompanied_minor", False)),
+            }
+            previous = await conn.scalar(
+                sa.select(members.c.household_id).where(members.c.participant_id == participant_id)
+            )
+            # A new settlement (a correction, or settling in another household) replaces
+            # the earlier one and brings the person back into a household.
+            await conn.execute(
+                pg.insert(members)
+                .values(participant_id=participant_id, **settled)
+                .on_conflict_do_update(
+                    index_elements=["participant_id"],
+                    set_={**settled, "gone_on": None, "gone_reason": None, "to_municipality": None},
+                )
+            )
+            await _refresh_household(conn, household_id)
+            if isinstance(previous, uuid.UUID) and previous != household_id:
+                await _refresh_household(conn, previous)
+        case "participants.participant.left_household.v1":
+            await _member_gone(
+                conn,
+                _id(data),
+                _day(data, "left_on"),
+                "left_household",
+                household_id=_id(data, "household_id"),
+            )
+        case "participants.participant.moved_out.v1":
+            await _member_gone(
+                conn,
+                _id(data),
+                _day(data, "moved_on"),
+                "moved_away",
+                to_municipality=data.get("to_municipality"),
+            )
+        case "participants.participant.died.v1":
+            await _member_gone(conn, _id(data), _day(data, "died_on"), "deceased")
+        case "participants.participant.emigrated.v1":
+            await _member_gone(conn, _id(data), _day(data, "emigrated_on"), "emigrated")
+        case "participants.participant.erased.v1":
+            await _erase(conn, _id(data))
+
+
+async def _erase(conn: AsyncConnection, participant_id: uuid.UUID) -> None:
+    """Forget the person: membership, birth year, inbox copies, and the household's sealed
+    application needs (ages and accessibility are recorded per household, so they cannot
+    be told apart per member; the officer records the remaining members' needs again)."""
+    members = t.household_members
+    household_id = await conn.scalar(
+        sa.delete(members)
+        .where(members.c.participant_id == participant_id)
+        .returning(members.c.household_id)
+    )
+    await conn.execute(
+        sa.delete(t.birth_years).where(t.birth_years.c.participant_id == participant_id)
+    )
+    await scrub_inbox(conn, str(participant_id))
+    if isinstance(household_id, uuid.UUID):
+        await personal_data.destroy_household_key(conn, household_id)
+        await conn.execute(
+            sa.update(t.applications)
+            .where(t.applications.c.household_id == household_id)
+            .values(
+                member_ages=[],
+                needs_wheelchair_access=False,
+                needs_step_free=False,
+                needs_erased=True,
+            )
         )
         await _refresh_household(conn, household_id)
-    elif envelope.type_name in (MOVED_OUT, ERASED):
-        participant_id = uuid.UUID(str(data["participant_id"]))
-        member_of = await conn.scalar(
-            sa.select(members.c.household_id).where(members.c.participant_id == participant_id)
-        )
-        if not isinstance(member_of, uuid.UUID):
-            return
-        if envelope.type_name == MOVED_OUT:
-            await conn.execute(
-                sa.update(members)
-                .where(members.c.participant_id == participant_id)
-                .values(moved_out_on=date.fromisoformat(str(data["moved_on"])))
-            )
-        else:
-            await conn.execute(sa.delete(members).where(members.c.participant_id == participant_id))
-        await _refresh_household(conn, member_of)
+
+
+def _keep_birth_year(data: dict[str, Any]) -> dict[str, Any]:
+    return {"participant_id": data["participant_id"], "birth_year": data["birth_year"]}
+
+
+PARTICIPANTS_KEEP: Keep = {
+    "participants.participant.registered.v1": _keep_birth_year,
+    "participants.participant.birth_year_corrected.v1": _keep_birth_year,
+    "participants.participant.settled.v1": keep_fields(
+        "participant_id", "household_id", "household_size", "settled_on", "unaccompanied_minor"
+    ),
+    "participants.participant.left_household.v1": keep_fields(
+        "participant_id", "household_id", "left_on"
+    ),
+    "participants.participant.moved_out.v1": keep_fields(
+        "participant_id", "moved_on", "to_municipality"
+    ),
+    "participants.participant.died.v1": keep_fields("participant_id", "died_on"),
+    "participants.participant.emigrated.v1": keep_fields("participant_id", "emigrated_on"),
+    "participants.participant.erased.v1": keep_fields("participant_id"),
+}
+"""What housing's inbox keeps of the participants events the households read model follows
+(every other participants event is stored with empty data)."""
 
 
 PROJECTIONS = [
@@ -417,6 +562,9 @@ PROJECTIONS = [
     ),
     Projection("rent_rates", OWN_EVENTS, (t.rent_rates,), _apply_rent_rates),
     Projection(
-        "households", PARTICIPANTS_FEED, (t.households, t.household_members), _apply_households
+        "households",
+        PARTICIPANTS_FEED,
+        (t.households, t.household_members, t.birth_years),
+        _apply_households,
     ),
 ]

@@ -17,8 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.housing import allocation, clock, domain, money
+from services.housing import allocation, domain, money
 from services.housing import tables as t
+from shared import dates
 from shared.problems import NotFound
 
 
@@ -57,6 +58,86 @@ async def settled_household(
         )
     ).one_or_none()
     return dict(row._mapping) if row is not None else None
+
+
+def gone_by(on: date | sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """Members of ``households`` gone (moved, died, emigrated, left) by the end of ``on``."""
+    m = t.household_members
+    return (
+        sa.select(sa.func.count())
+        .where(
+            m.c.household_id == t.households.c.household_id,
+            m.c.gone_on.is_not(None),
+            m.c.gone_on <= on,
+        )
+        .scalar_subquery()
+    )
+
+
+def size_on(on: date | sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """The household's size on ``on``: as settled, less the members gone by then."""
+    h = t.households
+    return sa.case(
+        (sa.and_(h.c.left_on.is_not(None), h.c.left_on <= on), 0),
+        else_=sa.func.greatest(h.c.household_size - gone_by(on), 0),
+    )
+
+
+def left_by(on: date | sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """The application's household had left by ``on``: every settled member gone, or every
+    member erased (then housing no longer knows the household at all)."""
+    h, a = t.households, t.applications
+    known = sa.select(h.c.household_id).where(h.c.household_id == a.c.household_id)
+    return sa.or_(
+        known.where(h.c.left_on <= on).exists(),
+        sa.not_(known.exists()),
+    )
+
+
+async def household_on(
+    conn: AsyncConnection, household_id: uuid.UUID, on: date
+) -> dict[str, Any] | None:
+    """The household as the participants service described it, on ``on``.
+
+    Members count until (not including) the day they left; a departure announced ahead
+    changes nothing before its date. Ages are ``on.year − birth year`` (only the birth
+    year is published), for the members present whose birth year is known.
+    """
+    h, m, b = t.households, t.household_members, t.birth_years
+    row = (
+        await conn.execute(
+            sa.select(h, size_on(on).label("size_on")).where(h.c.household_id == household_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    members = (
+        await conn.execute(
+            sa.select(m.c.gone_on, m.c.gone_reason, b.c.birth_year)
+            .select_from(m.outerjoin(b, b.c.participant_id == m.c.participant_id))
+            .where(m.c.household_id == household_id)
+        )
+    ).all()
+    present = [r for r in members if r.gone_on is None or r.gone_on > on]
+    left = row.left_on is not None and row.left_on <= on
+    return {
+        "household_id": household_id,
+        "municipality": row.municipality,
+        "settled_on": row.settled_on,
+        "on": on,
+        "household_size": int(row.size_on),
+        "members_settled": row.members_settled,
+        "members_present": len(present),
+        "member_ages": sorted(
+            (on.year - r.birth_year for r in present if r.birth_year is not None), reverse=True
+        ),
+        "unaccompanied_minor": row.unaccompanied_minor,
+        "left": left,
+        "left_on": row.left_on,
+        "left_reason": row.left_reason,
+        "left_to_municipality": row.left_to_municipality,
+        "departures": sorted(r.gone_on for r in members if r.gone_on is not None),
+    }
 
 
 # -- dwellings ---------------------------------------------------------------------------
@@ -180,7 +261,7 @@ async def rent_rates_view(
             sa.select(r).where(r.c.municipality == municipality).order_by(r.c.valid_from)
         )
     ).all()
-    today = today or clock.today()
+    today = today or dates.today()
     current = [row for row in rows if row.valid_from <= today]
     return {
         "current": _rates_dict(current[-1]) if current else None,
@@ -217,13 +298,41 @@ async def application_view(
     ).one_or_none()
     view = _row(row, "application", application_id, municipality)
     view.pop("urgency_rank", None)
+    assert row is not None
+    view.update(await _waiting_end(conn, row))
     return view
+
+
+async def _waiting_end(conn: AsyncConnection, row: sa.Row[Any]) -> dict[str, Any]:
+    """Until when the household waits and why it stops (maybe ahead: a move announced)."""
+    h = t.households
+    left = (
+        await conn.execute(
+            sa.select(h.c.left_on, h.c.left_reason, h.c.left_to_municipality).where(
+                h.c.household_id == row.household_id
+            )
+        )
+    ).one_or_none()
+    reason = {"rejected": "rejected", "withdrawn": "withdrawn", "housed": "housed"}.get(row.status)
+    until = row.waiting_until
+    to_municipality = None
+    if left is None and until is None:
+        return {"waiting_until": None, "waiting_end_reason": "erased", "left_to_municipality": None}
+    if left is not None and left.left_on is not None and (until is None or left.left_on < until):
+        until, reason, to_municipality = left.left_on, left.left_reason, left.left_to_municipality
+    return {
+        "waiting_until": until.isoformat() if until else None,
+        "waiting_end_reason": reason if until else None,
+        "left_to_municipality": to_municipality,
+    }
 
 
 def _waiting_on(on: date) -> sa.ColumnElement[bool]:
     a = t.applications
     return sa.and_(
-        a.c.received_on <= on, sa.or_(a.c.waiting_until.is_(None), a.c.waiting_until > on)
+        a.c.received_on <= on,
+        sa.or_(a.c.waiting_until.is_(None), a.c.waiting_until > on),
+        sa.not_(left_by(on)),
     )
 
 
@@ -238,11 +347,22 @@ async def waiting_list(
     a = t.applications
     where = sa.and_(a.c.municipality == municipality, _waiting_on(on))
     total = int(await conn.scalar(sa.select(sa.func.count()).where(where)) or 0)
+    m = t.household_members
+    # One member fewer for each who left after the application was received.
+    gone_since = (
+        sa.select(sa.func.count())
+        .where(
+            m.c.household_id == a.c.household_id,
+            m.c.gone_on > a.c.received_on,
+            m.c.gone_on <= on,
+        )
+        .scalar_subquery()
+    )
     rows = await conn.execute(
         sa.select(
             a.c.application_id,
             a.c.household_id,
-            a.c.household_size,
+            sa.func.greatest(a.c.household_size - gone_since, 1).label("household_size"),
             a.c.urgency,
             a.c.received_on,
             a.c.accepted_on,
@@ -300,6 +420,7 @@ async def month_end_counts(
                     a.c.municipality == municipality,
                     a.c.received_on <= series.c.month_end,
                     sa.or_(a.c.waiting_until.is_(None), a.c.waiting_until > series.c.month_end),
+                    sa.not_(left_by(series.c.month_end)),
                 ),
             )
         )
@@ -415,9 +536,15 @@ async def household_history(
         if settled and first_placement
         else None
     )
+    if days_to_first is not None and days_to_first < 0:
+        days_to_first = None
+    today = dates.today()
+    present = await household_on(conn, household_id, today) if settled else None
     active = next((p for p in placements if p["ends_on"] is None), None)
     waiting = next((a for a in applications if a["waiting_until"] is None), None)
-    if ownership:
+    if present is not None and present["left"]:
+        situation = "left"
+    elif ownership:
         situation = "owner"
     elif active:
         situation = "in_municipal_dwelling"
@@ -429,9 +556,13 @@ async def household_history(
         "household_id": str(household_id),
         "situation": situation,
         "settlement": jsonable(
-            {k: v for k, v in settled.items() if k not in ("municipality", "household_id")}
+            {
+                k: v
+                for k, v in present.items()
+                if k not in ("municipality", "household_id", "departures")
+            }
         )
-        if settled
+        if present
         else None,
         "days_from_settlement_to_first_placement": days_to_first,
         "applications": applications,
@@ -447,11 +578,24 @@ async def household_history(
 
 
 async def candidates(
-    conn: AsyncConnection, municipality: str
+    conn: AsyncConnection, municipality: str, on: date
 ) -> tuple[list[allocation.Candidate], set[uuid.UUID]]:
-    """Accepted applications on the waiting list, and the households among them that still
-    live in a municipal dwelling (a transfer: they must move out of it first)."""
-    a, p = t.applications, t.placements
+    """Accepted applications on the waiting list on ``on``, and the households among them
+    that still live in a municipal dwelling (a transfer: they must move out of it first).
+
+    A household that has left by ``on`` is not a candidate; one whose members left since
+    it applied counts one member fewer for each (its recorded ages then no longer say who
+    is left, so the norm uses the size alone)."""
+    a, p, m = t.applications, t.placements, t.household_members
+    gone_since = (
+        sa.select(sa.func.count())
+        .where(
+            m.c.household_id == a.c.household_id,
+            m.c.gone_on > a.c.received_on,
+            m.c.gone_on <= on,
+        )
+        .scalar_subquery()
+    )
     placed = (
         sa.select(p.c.placement_id)
         .where(p.c.household_id == a.c.household_id, p.c.ends_on.is_(None))
@@ -471,7 +615,12 @@ async def candidates(
             a.c.urgency,
             a.c.received_on,
             placed.label("placed"),
-        ).where(a.c.municipality == municipality, a.c.status == "accepted")
+            gone_since.label("gone"),
+        ).where(
+            a.c.municipality == municipality,
+            a.c.status == "accepted",
+            sa.not_(left_by(on)),
+        )
     )
     found, placed_households = [], set()
     make = allocation.Candidate
@@ -486,6 +635,7 @@ async def candidates(
         urgency,
         received,
         is_placed,
+        gone,
     ) in rows:
         if is_placed:
             placed_households.add(household)
@@ -494,8 +644,8 @@ async def candidates(
             make(
                 app_id,
                 household,
-                size,
-                tuple(ages),
+                max(size - gone, 1),
+                tuple(ages) if not gone else (),
                 wheelchair,
                 step_free,
                 tuple(wishes),
@@ -532,13 +682,26 @@ async def time_to_first_placement(
             .order_by(h.c.settled_on, h.c.household_id)
         )
     ).all()
-    days = [(row.first_on - row.settled_on).days for row in rows if row.first_on is not None]
+
+    # The domain refuses a placement before settlement (before-settlement); a settlement
+    # corrected to a later date afterwards would still make a placement look earlier, so
+    # such a household is counted apart, never as a negative number of days.
+    def days_of(row: Any) -> int | None:
+        if row.first_on is None or row.first_on < row.settled_on:
+            return None
+        return int((row.first_on - row.settled_on).days)
+
+    inconsistent = sum(
+        1 for row in rows if row.first_on is not None and row.first_on < row.settled_on
+    )
+    days = [d for d in (days_of(row) for row in rows) if d is not None]
     return {
         "settled_from": settled_from.isoformat(),
         "settled_to": settled_to.isoformat(),
         "households_settled": len(rows),
         "households_placed": len(days),
-        "households_not_placed": len(rows) - len(days),
+        "households_not_placed": len(rows) - len(days) - inconsistent,
+        "households_placed_before_settlement": inconsistent,
         "mean_days": round(statistics.fmean(days), 1) if days else None,
         "median_days": statistics.median(days) if days else None,
         "households": [
@@ -546,7 +709,7 @@ async def time_to_first_placement(
                 "household_id": str(row.household_id),
                 "settled_on": row.settled_on.isoformat(),
                 "first_placement_on": row.first_on.isoformat() if row.first_on else None,
-                "days": (row.first_on - row.settled_on).days if row.first_on else None,
+                "days": days_of(row),
             }
             for row in rows
         ],

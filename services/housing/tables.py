@@ -50,6 +50,8 @@ applications = sa.Table(
     sa.Column("needs_wheelchair_access", sa.Boolean, nullable=False, server_default="false"),
     sa.Column("needs_step_free", sa.Boolean, nullable=False, server_default="false"),
     sa.Column("district_wishes", pg.ARRAY(sa.Text), nullable=False, server_default="{}"),
+    # The household's ages and needs were destroyed with a member's erasure.
+    sa.Column("needs_erased", sa.Boolean, nullable=False, server_default="false"),
     sa.Column("urgency", sa.Text, nullable=False),
     sa.Column("urgency_rank", sa.SmallInteger, nullable=False),
     sa.Column("received_on", sa.Date, nullable=False),
@@ -164,10 +166,17 @@ households = sa.Table(
     sa.Column("household_id", UUID, primary_key=True),
     sa.Column("municipality", sa.String(4), nullable=False),
     sa.Column("settled_on", sa.Date, nullable=False),
+    # The size settled (the largest reported, or the members settled if more); the size on
+    # a date subtracts the members gone by then (see queries.household_on).
     sa.Column("household_size", sa.Integer, nullable=False),
     sa.Column("members_settled", sa.Integer, nullable=False),
     sa.Column("unaccompanied_minor", sa.Boolean, nullable=False),
-    sa.Column("moved_out_on", sa.Date),
+    # Set once every settled member is gone: the last departure's date and reason
+    # (moved_away, emigrated, deceased, left_household, erased). May lie in the future
+    # (a move-out announced ahead); readers compare it with their date.
+    sa.Column("left_on", sa.Date),
+    sa.Column("left_reason", sa.Text),
+    sa.Column("left_to_municipality", sa.String(4)),
     sa.Index("households_by_settlement", "municipality", "settled_on"),
 )
 
@@ -180,5 +189,27 @@ household_members = sa.Table(
     sa.Column("settled_on", sa.Date, nullable=False),
     sa.Column("reported_household_size", sa.Integer),
     sa.Column("unaccompanied_minor", sa.Boolean, nullable=False),
-    sa.Column("moved_out_on", sa.Date),
+    # The member is part of the household until (not including) gone_on.
+    sa.Column("gone_on", sa.Date),
+    sa.Column("gone_reason", sa.Text),
+    sa.Column("to_municipality", sa.String(4)),
+)
+
+birth_years = sa.Table(
+    "participant_birth_years",
+    metadata,
+    # From participant.registered and participant.birth_year_corrected; arrives before
+    # the settlement, so apart from the members.
+    sa.Column("participant_id", UUID, primary_key=True),
+    sa.Column("birth_year", sa.Integer, nullable=False),
+)
+
+household_keys = sa.Table(
+    "household_keys",
+    metadata,
+    # Not a projection: the keys that seal a household's application needs (ages,
+    # accessibility) in the unpublished events. Destroying a key on a member's erasure
+    # makes every sealed copy unreadable.
+    sa.Column("household_id", UUID, primary_key=True),
+    sa.Column("key", sa.LargeBinary, nullable=False),
 )

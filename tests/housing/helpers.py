@@ -117,7 +117,7 @@ async def settled_households(
     client: httpx.AsyncClient,
     settings: Settings,
     sizes: list[int],
-    settled_on: date = date(2020, 1, 15),
+    settled_on: date = date(2009, 1, 15),
 ) -> list[uuid.UUID]:
     """Households of the given sizes, settled and known to housing."""
     ids = [uuid.uuid4() for _ in sizes]

@@ -259,7 +259,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
             f"/housing/start-loans/{loan['loan_id']}/purchase",
             {"purchased_on": "2020-06-01", "price": 2_000_000},
             409,
-            "not approved",
+            "needs an approved and paid-out loan",
         )
         await _refused(
             client,
@@ -299,7 +299,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
             "/housing/applications",
             {"household_id": str(uuid.uuid4())},
             404,
-            "No settled household",
+            "No household",
         )
         # Reading needs a housing role; writing needs the housing officer's.
         assert (

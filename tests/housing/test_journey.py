@@ -225,17 +225,17 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
         assert agreement["price"] == 2_000_000
         assert agreement["purchase_from"] == "2022-06-01"
         events_before = await count(settings, "SELECT count(*) FROM events")
-        for purchased_on, message in (
-            ("2019-05-15", "before the agreement"),
-            ("2022-05-31", "rent period runs until 2022-06-01"),
+        for purchased_on, message, status, code in (
+            ("2019-05-15", "before the agreement", 422, "date-order"),
+            ("2022-05-31", "rent period runs until 2022-06-01", 409, "rent-period-running"),
         ):
             early = await housing.post(
                 f"/housing/rent-to-own/{agreement['agreement_id']}/purchase",
                 headers=headers,
                 json={"purchased_on": purchased_on},
             )
-            assert early.status_code == 409, early.text
-            assert message in early.json()["detail"]
+            assert early.status_code == status, early.text
+            assert message in early.json()["detail"] and early.json()["code"] == code
         assert await count(settings, "SELECT count(*) FROM events") == events_before
         # The purchase is financed by a start loan: grant 740,000 + loan 1,260,000.
         loan = await post(
@@ -274,7 +274,8 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
             headers=headers,
             json={"purchased_on": "2022-06-15", "loan_id": loan_id},
         )
-        assert unpaid.status_code == 409 and "paid out first" in unpaid.json()["detail"]
+        assert unpaid.status_code == 409, unpaid.text
+        assert unpaid.json()["code"] == "purchase-before-disbursement"
         await post(
             housing,
             f"/housing/start-loans/{loan_id}/disbursement",
@@ -314,7 +315,7 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
         assert history["days_from_settlement_to_first_placement"] == 61
         assert [entry["event"] for entry in history["timeline"]] == [
             "housing.housing_application.received.v1",
-            "housing.housing_application.needs_recorded.v1",
+            "housing.housing_application.needs_sealed.v1",
             "housing.housing_application.decided.v1",
             "housing.placement.started.v1",
             "housing.rent_to_own.agreed.v1",

@@ -192,7 +192,7 @@ async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) ->
             gone = await client.get(f"/housing/households/{erased}", headers=headers)
             members = await rows(settings, "SELECT count(*) FROM household_members")
             moved = await rows(
-                settings, "SELECT count(*) FROM households WHERE moved_out_on IS NOT NULL"
+                settings, "SELECT count(*) FROM households WHERE left_on IS NOT NULL"
             )
             return gone.status_code == 404 and members == [(8,)] and moved == [(1,)]
 

@@ -142,12 +142,15 @@ def _household_with_accepted_application(size: int = 2) -> tuple[domain.Househol
         district_wishes=(),
         urgency=Urgency.normal,
         received_on=date(2020, 1, 1),
+        today=TODAY,
     )
     state = domain.fold_household(events)
     state = domain.fold_household(
         [
             *events,
-            *domain.decide_application(state, application_id, Decision.accepted, date(2020, 1, 2)),
+            *domain.decide_application(
+                state, application_id, Decision.accepted, date(2020, 1, 2), today=TODAY
+            ),
         ]
     )
     return state, application_id
@@ -169,6 +172,7 @@ def _vacant_dwelling(rooms: int = 2) -> domain.Dwelling:
             status=DwellingStatus.vacant,
             valuation=1_000_000,
             registered_on=date(2019, 1, 1),
+            today=TODAY,
         )
     )
 
@@ -178,26 +182,34 @@ def test_a_placement_occupies_the_dwelling_and_its_end_frees_it() -> None:
     dwelling = _vacant_dwelling()
     placement_id = uuid.uuid4()
     household_events, dwelling_events = domain.start_placement(
-        household, dwelling, placement_id, application_id, date(2020, 3, 1)
+        household, dwelling, placement_id, application_id, date(2020, 3, 1), today=TODAY
     )
     occupied = domain.evolve_dwelling(dwelling, dwelling_events[0])
     assert occupied.status is DwellingStatus.occupied
     assert occupied.placement_id == placement_id
     housed = domain.evolve_household(household, household_events[0])
-    with pytest.raises(domain.RuleViolation, match="already occupied"):
-        domain.start_placement(housed, occupied, uuid.uuid4(), application_id, date(2020, 3, 2))
-    with pytest.raises(domain.InvalidCommand) as refused:
-        domain.end_placement(housed, placement_id, date(2020, 4, 1), EndReason.eviction)
-    assert refused.value.field == "reason"
+    with pytest.raises(domain.RuleViolation, match="already occupied") as occupied_refusal:
+        domain.start_placement(
+            housed, occupied, uuid.uuid4(), application_id, date(2020, 3, 2), today=TODAY
+        )
+    assert occupied_refusal.value.code == "dwelling-occupied"
+    with pytest.raises(domain.RuleViolation) as refused:
+        domain.end_placement(
+            housed, placement_id, date(2020, 4, 1), EndReason.eviction, today=TODAY
+        )
+    assert refused.value.fields == ("reason",) and refused.value.status == 422
     _, freed = domain.end_placement(
-        housed, placement_id, date(2020, 4, 1), EndReason.private_rental
+        housed, placement_id, date(2020, 4, 1), EndReason.private_rental, today=TODAY
     )
     assert domain.evolve_dwelling(occupied, freed[0]).status is DwellingStatus.vacant
 
 
 def test_officers_cannot_mark_a_dwelling_occupied_by_hand() -> None:
-    with pytest.raises(domain.RuleViolation, match="only by allocating"):
-        domain.change_dwelling(_vacant_dwelling(), date(2020, 1, 1), status=DwellingStatus.occupied)
+    with pytest.raises(domain.RuleViolation, match="only by allocating") as refused:
+        domain.change_dwelling(
+            _vacant_dwelling(), date(2020, 1, 1), today=TODAY, status=DwellingStatus.occupied
+        )
+    assert refused.value.code == "occupied-by-allocation"
 
 
 def test_month_arithmetic_clamps_to_the_end_of_shorter_months() -> None:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from services.housing import application, queries
-from services.housing.api.common import Body, Officer, PastDate, Reader, run_command, today
+from services.housing.api.common import Body, Day, Officer, Reader, run_command, today
 from services.housing.api.schemas import ApplicationOut, MonthEndsOut, WaitingListOut
 from services.housing.events import Decision, Urgency
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
@@ -43,16 +43,16 @@ class ReceiveApplication(Body):
         default_factory=list, max_length=10
     )
     urgency: Urgency = Urgency.normal
-    received_on: PastDate = Field(default_factory=today)
+    received_on: Day = Field(default_factory=today)
 
 
 class DecideApplication(Body):
     decision: Literal["accepted", "rejected"]
-    decided_on: PastDate = Field(default_factory=today)
+    decided_on: Day = Field(default_factory=today)
 
 
 class Withdraw(Body):
-    withdrawn_on: PastDate = Field(default_factory=today)
+    withdrawn_on: Day = Field(default_factory=today)
 
 
 @router.post(

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.housing.clock import today
 from shared.auth import Principal, require_roles
 from shared.commands import CommandResult
+from shared.dates import Day, today
 from shared.events import Metadata
 from shared.service import Runtime
 
-__all__ = ["Body", "Officer", "PastDate", "Reader", "run_command", "today"]
+__all__ = ["Body", "Day", "Officer", "Reader", "can_see_addresses", "run_command", "today"]
 
 Officer = Annotated[Principal, Depends(require_roles("housing_officer"))]
 """Housing officers (boligkontor) change housing data."""
@@ -25,14 +24,13 @@ Reader = Annotated[Principal, Depends(require_roles("housing_officer", "manager"
 """Officers, managers and analysts read stock, waiting lists and reports."""
 
 
-def _not_in_future(value: date) -> date:
-    if value > today():
-        raise ValueError("the date is in the future; record facts once they have happened")
-    return value
+ADDRESS_ROLES = frozenset({"housing_officer", "manager"})
 
 
-PastDate = Annotated[date, AfterValidator(_not_in_future)]
-"""A date on which something happened: today or earlier."""
+def can_see_addresses(principal: Principal) -> bool:
+    """Addresses only for officers and managers: an analyst who sees a household's dwelling
+    must not be able to locate it (no path from a pseudonymous id to an address)."""
+    return principal.has_any(ADDRESS_ROLES)
 
 
 class Body(BaseModel):

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from services.housing import allocation, application, money, queries
-from services.housing.api.common import Body, Officer, PastDate, Reader, run_command, today
+from services.housing import allocation, application, domain, money, queries
+from services.housing.api.common import (
+    Body,
+    Day,
+    Officer,
+    Reader,
+    can_see_addresses,
+    run_command,
+    today,
+)
 from services.housing.api.schemas import DwellingOut, RentOut, StockOut, SuggestionsOut
 from services.housing.events import DwellingStatus, Ownership, Standard
+from shared.auth import Principal
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 from shared.paging import Offset
@@ -51,11 +59,11 @@ class RegisterDwelling(Body):
         default=DwellingStatus.vacant, description="vacant or under_renovation"
     )
     valuation: int | None = Field(default=None, ge=0, le=1_000_000_000, description="NOK")
-    registered_on: PastDate = Field(default_factory=today)
+    registered_on: Day = Field(default_factory=today)
 
 
 class ChangeDwelling(Body):
-    changed_on: PastDate = Field(default_factory=today)
+    changed_on: Day = Field(default_factory=today)
     address: str | None = Field(default=None, min_length=1, max_length=200)
     district: str | None = Field(default=None, min_length=1, max_length=100)
     rooms: int | None = Field(default=None, ge=1, le=20)
@@ -69,6 +77,13 @@ class ChangeDwelling(Body):
         default=None, description="vacant ⇄ under_renovation, or sold; occupied only by allocation"
     )
     valuation: int | None = Field(default=None, ge=0, le=1_000_000_000)
+
+
+def _for(principal: Principal, dwelling: dict[str, Any]) -> dict[str, Any]:
+    """The dwelling as the caller may see it: without its address for analysts."""
+    if not can_see_addresses(principal):
+        dwelling = {**dwelling, "address": None}
+    return dwelling
 
 
 @router.post(
@@ -179,7 +194,7 @@ async def list_dwellings(
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     async with runtime.db.connect() as conn:
-        return await queries.list_dwellings(
+        found = await queries.list_dwellings(
             conn,
             principal.municipality,
             status=status.value if status else None,
@@ -188,6 +203,7 @@ async def list_dwellings(
             limit=limit,
             offset=offset,
         )
+    return [_for(principal, dwelling) for dwelling in found]
 
 
 @router.get(
@@ -200,7 +216,9 @@ async def get_dwelling(
     dwelling_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
-        return await queries.dwelling_view(conn, dwelling_id, principal.municipality)
+        return _for(
+            principal, await queries.dwelling_view(conn, dwelling_id, principal.municipality)
+        )
 
 
 @router.get(
@@ -231,32 +249,39 @@ async def get_rent(
     dwelling_id: uuid.UUID,
     runtime: RuntimeDep,
     principal: Reader,
-    on: Annotated[date | None, Query(description="Date the rates apply to; default today")] = None,
+    on: Annotated[Day | None, Query(description="Date the rates apply to; default today")] = None,
 ) -> dict[str, Any]:
     day = on or today()
     async with runtime.db.connect() as conn:
-        dwelling = await queries.dwelling_view(conn, dwelling_id, principal.municipality)
+        await queries.dwelling_view(conn, dwelling_id, principal.municipality)
+        basis = await application.rent_basis(
+            runtime, conn, dwelling_id, principal.municipality, day
+        )
         rates = await queries.rates_on(conn, principal.municipality, day)
         current = await queries.rent_rates_view(conn, principal.municipality, day)
     if rates is None or current["current"] is None:
-        raise Conflict(
+        raise domain.NO_RENT_RATES.violation(
             f"No rent rates are in force on {day.isoformat()}; set them with "
-            "POST /housing/settings/rent-rates."
+            "POST /housing/settings/rent-rates.",
+            "on",
+            on=day,
         )
-    if dwelling["valuation"] is None:
-        raise Conflict(
-            "The dwelling has no valuation, so its capital cost is unknown; record one with "
-            "PATCH /housing/dwellings/{id}."
+    if basis is None or basis.valuation is None:
+        raise domain.NO_VALUATION.violation(
+            f"The dwelling has no valuation in force on {day.isoformat()}, so its capital "
+            "cost is unknown; record one with PATCH /housing/dwellings/{id} (changed_on is the "
+            "day it takes effect).",
+            "on",
+            on=day,
         )
-    rent = money.cost_covering_rent(
-        money.dec(dwelling["size_m2"]), dwelling["standard"], dwelling["valuation"], rates
-    )
+    size = money.dec(basis.size_m2)
+    rent = money.cost_covering_rent(size, basis.standard.value, basis.valuation, rates)
     return {
         "dwelling_id": dwelling_id,
         "on": day,
-        "size_m2": dwelling["size_m2"],
-        "standard": dwelling["standard"],
-        "valuation": dwelling["valuation"],
+        "size_m2": float(size),
+        "standard": basis.standard.value,
+        "valuation": basis.valuation,
         "rates": current["current"],
         **rent.as_dict(),
     }
@@ -288,7 +313,7 @@ async def suggestions(
                 f"The dwelling is {dwelling['status'].replace('_', ' ')}; suggestions are for "
                 "vacant dwellings."
             )
-        found, placed = await queries.candidates(conn, principal.municipality)
+        found, placed = await queries.candidates(conn, principal.municipality, day)
     facts = allocation.DwellingFacts(
         rooms=dwelling["rooms"],
         floor=dwelling["floor"],

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from services.housing import application, queries
-from services.housing.api.common import Body, Officer, PastDate, Reader, run_command, today
+from services.housing.api.common import Body, Day, Officer, Reader, run_command, today
 from services.housing.api.schemas import AgreementOut, LoanOut, OwnershipOut
 from services.housing.events import RateKind
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
@@ -25,7 +25,7 @@ NOK_MAX = 1_000_000_000
 class AgreeRentToOwn(Body):
     household_id: uuid.UUID
     dwelling_id: uuid.UUID = Field(description="The municipal dwelling the household rents now")
-    agreed_on: PastDate = Field(default_factory=today)
+    agreed_on: Day = Field(default_factory=today)
     rent_period_years: Literal[3, 5]
     price: int | None = Field(
         default=None, gt=0, le=NOK_MAX, description="NOK; default the dwelling's valuation"
@@ -33,7 +33,7 @@ class AgreeRentToOwn(Body):
 
 
 class CompletePurchase(Body):
-    purchased_on: PastDate = Field(default_factory=today)
+    purchased_on: Day = Field(default_factory=today)
     loan_id: uuid.UUID | None = Field(
         default=None,
         description="The household's paid-out start loan, when it financed the purchase",
@@ -42,7 +42,7 @@ class CompletePurchase(Body):
 
 class ApplyStartLoan(Body):
     household_id: uuid.UUID
-    applied_on: PastDate = Field(default_factory=today)
+    applied_on: Day = Field(default_factory=today)
     purchase_price: int = Field(gt=0, le=NOK_MAX, description="NOK")
     requested_amount: int = Field(ge=0, le=NOK_MAX, description="NOK")
     employment_income: int = Field(default=0, ge=0, le=NOK_MAX, description="NOK per year")
@@ -56,7 +56,7 @@ class ApplyStartLoan(Body):
 
 
 class DecideStartLoan(Body):
-    decided_on: PastDate = Field(default_factory=today)
+    decided_on: Day = Field(default_factory=today)
     approved: bool
     loan_amount: int = Field(default=0, ge=0, le=NOK_MAX, description="NOK")
     grant_amount: int = Field(default=0, ge=0, le=NOK_MAX, description="Tilskudd, NOK")
@@ -67,11 +67,11 @@ class DecideStartLoan(Body):
 
 
 class Disburse(Body):
-    disbursed_on: PastDate = Field(default_factory=today)
+    disbursed_on: Day = Field(default_factory=today)
 
 
 class StartLoanPurchase(Body):
-    purchased_on: PastDate = Field(default_factory=today)
+    purchased_on: Day = Field(default_factory=today)
     price: int = Field(gt=0, le=NOK_MAX, description="NOK")
     dwelling_id: uuid.UUID | None = Field(
         default=None, description="Only when the household buys the municipal dwelling it rents"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from services.housing import application, queries
-from services.housing.api.common import Body, Officer, PastDate, Reader, run_command, today
+from services.housing.api.common import Body, Day, Officer, Reader, run_command, today
 from services.housing.api.schemas import PlacementOut
 from services.housing.events import EndReason, EvictionGrounds
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
@@ -21,11 +21,11 @@ router = APIRouter(prefix="/housing/placements", tags=["placements"])
 class Allocate(Body):
     application_id: uuid.UUID = Field(description="An accepted application on the waiting list")
     dwelling_id: uuid.UUID = Field(description="A vacant dwelling")
-    starts_on: PastDate = Field(default_factory=today, description="Moving-in date")
+    starts_on: Day = Field(default_factory=today, description="Moving-in date")
 
 
 class EndPlacement(Body):
-    ends_on: PastDate = Field(default_factory=today)
+    ends_on: Day = Field(default_factory=today)
     reason: EndReason = Field(
         description="private_rental, moved_municipality, death or other; evictions and purchases "
         "have their own endpoints"
@@ -33,7 +33,7 @@ class EndPlacement(Body):
 
 
 class RecordEviction(Body):
-    evicted_on: PastDate = Field(default_factory=today)
+    evicted_on: Day = Field(default_factory=today)
     grounds: EvictionGrounds
 
 

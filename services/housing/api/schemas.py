@@ -103,7 +103,20 @@ class ApplicationOut(BaseModel):
     decided_on: date | None
     placement_id: uuid.UUID | None
     waiting_until: date | None = Field(
-        description="The household waited until (not including) this date; null while waiting"
+        description="The household waits until (not including) this date; null while waiting. "
+        "May lie ahead when the household's move away was announced ahead."
+    )
+    waiting_end_reason: str | None = Field(
+        default=None,
+        description="Why the waiting ends: rejected, withdrawn, housed, or the household left "
+        "(moved_away, emigrated, deceased, left_household, erased)",
+    )
+    left_to_municipality: str | None = Field(
+        default=None, description="The kommunenummer the household moved to (moved_away)"
+    )
+    needs_erased: bool = Field(
+        default=False,
+        description="The recorded ages and needs were destroyed with a member's erasure",
     )
 
 
@@ -238,11 +251,13 @@ class OwnershipOut(BaseModel):
 class HouseholdHistory(BaseModel):
     household_id: uuid.UUID
     situation: str = Field(
-        description="waiting, in_municipal_dwelling, owner or no_municipal_housing"
+        description="left (every member gone), waiting, in_municipal_dwelling, owner or "
+        "no_municipal_housing"
     )
     settlement: dict[str, Any] | None = Field(
-        description="From participant.settled: settled_on, household_size, members_settled, "
-        "unaccompanied_minor, moved_out_on"
+        description="From the participants events, as of today: settled_on, household_size, "
+        "members_settled, members_present, member_ages (from birth years), "
+        "unaccompanied_minor, left, left_on, left_reason, left_to_municipality"
     )
     days_from_settlement_to_first_placement: int | None
     applications: list[dict[str, Any]]
@@ -306,6 +321,11 @@ class TimeToPlacementOut(BaseModel):
     households_settled: int
     households_placed: int
     households_not_placed: int
+    households_placed_before_settlement: int = Field(
+        default=0,
+        description="First placement dated before a (later corrected) settlement: counted "
+        "apart, never as negative days",
+    )
     mean_days: float | None
     median_days: float | None
     households: list[FirstPlacement]
