@@ -638,8 +638,11 @@ class EmbeddedNats:
         monitor_port: int | None = None,
         jetstream: bool = True,
         start_timeout: float = 30.0,
+        config: str | None = None,
     ) -> None:
         self.store_dir = Path(store_dir).absolute()
+        self.config = config
+        """Text of a nats-server configuration file (e.g. ``max_payload: 4096``)."""
         self.port = port
         self.monitor_port = monitor_port
         self.jetstream = jetstream
@@ -694,6 +697,10 @@ class EmbeddedNats:
             cmd += ["--jetstream", "--store_dir", str(self.store_dir)]
         if self.monitor_port is not None:
             cmd += ["--http_port", str(self.monitor_port)]
+        if self.config is not None:
+            config_file = self.store_dir / "nats-server.conf"
+            config_file.write_text(self.config)
+            cmd += ["--config", str(config_file)]
         with self.log_file.open("ab") as log:
             log.write(f"\n--- starting {shlex.join(cmd)}\n".encode())
             log.flush()

@@ -49,6 +49,12 @@ class Bus:
             self._js = self.nc.jetstream(timeout=5.0)
         return self._js
 
+    def server_max_payload(self) -> int | None:
+        """The largest message the server takes (its ``max_payload``), once connected."""
+        if self.nc is None or self.nc.is_closed:
+            return None
+        return int(self.nc.max_payload)
+
     def start(self) -> None:
         self._task = asyncio.create_task(self._connect_forever(), name=f"{self.name}-nats")
 

@@ -6,8 +6,9 @@ read models and outbox rows commit or roll back together with the events.
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,9 +19,41 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import tables
 from shared.events import Envelope, Event, EventRegistry, Metadata, utcnow
+from shared.rules import RuleViolation, rule
 
 NO_STREAM = 0
 """Expected version of a stream that must not exist yet."""
+
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
+"""NATS's default ``max_payload``."""
+HEADER_ALLOWANCE_BYTES = 256
+"""Room kept for the headers a published message carries (``Nats-Msg-Id``)."""
+
+EVENT_TOO_LARGE = rule(
+    "event-too-large",
+    422,
+    "Event too large to publish",
+    description="The event this command records would be larger than the message bus "
+    "carries (VEIVISER_MAX_EVENT_BYTES or the NATS server's max_payload); nothing is "
+    "recorded. Shorten the longest fields or lists.",
+)
+
+
+def _too_large(envelope: Envelope, size: int, limit: int) -> RuleViolation:
+    sizes = {
+        name: len(json.dumps(value, separators=(",", ":"))) for name, value in envelope.data.items()
+    }
+    largest = max(sizes, key=lambda name: sizes[name]) if sizes else None
+    return EVENT_TOO_LARGE.violation(
+        f"The {envelope.type_name} event would be {size} bytes on the bus; at most {limit} "
+        f"can be published"
+        + (f" (its largest field is {largest}, {sizes[largest]} bytes)." if largest else "."),
+        *([largest] if largest else []),
+        size=size,
+        limit=limit,
+        event_type=envelope.type_name,
+    )
+
 
 # Built once: constructing a statement per call costs more than executing it.
 _OPEN_STREAM = pg.insert(tables.streams).on_conflict_do_nothing(index_elements=["stream_id"])
@@ -65,11 +98,33 @@ class StoredEvent:
 class EventStore:
     """Streams of events of one service (``source`` is e.g. ``/veiviser/participants``)."""
 
-    def __init__(self, service: str, registry: EventRegistry, subject_prefix: str) -> None:
+    def __init__(
+        self,
+        service: str,
+        registry: EventRegistry,
+        subject_prefix: str,
+        *,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        server_max_payload: Callable[[], int | None] | None = None,
+    ) -> None:
         self.service = service
         self.source = f"/veiviser/{service}"
         self.registry = registry
         self.subject_prefix = subject_prefix
+        self.max_event_bytes = max_event_bytes
+        self._server_max_payload = server_max_payload
+
+    def max_envelope_bytes(self) -> int:
+        """The largest published envelope this store appends.
+
+        The configured limit, or the NATS server's ``max_payload`` when it is known
+        and smaller, less room for the message headers the relay adds.
+        """
+        limit = self.max_event_bytes
+        server = self._server_max_payload() if self._server_max_payload else None
+        if server:
+            limit = min(limit, server)
+        return limit - HEADER_ALLOWANCE_BYTES
 
     async def current_version(self, conn: AsyncConnection, stream_id: str) -> int:
         row = await conn.execute(
@@ -103,33 +158,14 @@ class EventStore:
         if not new_events:
             return []
         new_version = expected_version + len(new_events)
-        if expected_version == NO_STREAM:
-            claimed = await conn.execute(
-                _OPEN_STREAM,
-                {
-                    "stream_id": stream_id,
-                    "stream_type": stream_type,
-                    "municipality": metadata.municipality,
-                    "version": new_version,
-                },
-            )
-        else:
-            # The row lock taken by this UPDATE makes a concurrent appender wait and
-            # then re-check the version, so exactly one of them wins.
-            claimed = await conn.execute(
-                _ADVANCE_STREAM,
-                {"sid": stream_id, "expected": expected_version, "new_version": new_version},
-            )
-        if claimed.rowcount != 1:
-            raise ConcurrencyConflict(
-                stream_id, expected_version, await self.current_version(conn, stream_id)
-            )
-
         now = utcnow()
         occurred = occurred_at or now
         envelopes: list[Envelope] = []
         event_rows: list[dict[str, Any]] = []
         outbox_rows: list[dict[str, Any]] = []
+        limit = self.max_envelope_bytes()
+        # Everything is built and measured before the first write: an event the bus
+        # could never carry is refused here, not parked in the outbox for ever.
         for offset, event in enumerate(new_events, start=1):
             event_id = uuid.uuid4()
             envelope = Envelope(
@@ -163,13 +199,37 @@ class EventStore:
                 }
             )
             if event.published:
+                payload = envelope.to_json()
+                if len(payload) > limit:
+                    raise _too_large(envelope, len(payload), limit)
                 outbox_rows.append(
                     {
                         "event_id": event_id,
                         "subject": f"{self.subject_prefix}.{event.subject_suffix()}",
-                        "payload": envelope.to_json(),
+                        "payload": payload,
                     }
                 )
+        if expected_version == NO_STREAM:
+            claimed = await conn.execute(
+                _OPEN_STREAM,
+                {
+                    "stream_id": stream_id,
+                    "stream_type": stream_type,
+                    "municipality": metadata.municipality,
+                    "version": new_version,
+                },
+            )
+        else:
+            # The row lock taken by this UPDATE makes a concurrent appender wait and
+            # then re-check the version, so exactly one of them wins.
+            claimed = await conn.execute(
+                _ADVANCE_STREAM,
+                {"sid": stream_id, "expected": expected_version, "new_version": new_version},
+            )
+        if claimed.rowcount != 1:
+            raise ConcurrencyConflict(
+                stream_id, expected_version, await self.current_version(conn, stream_id)
+            )
         await conn.execute(_INSERT_EVENTS, event_rows)
         if outbox_rows:
             await conn.execute(_INSERT_OUTBOX, outbox_rows)

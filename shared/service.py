@@ -34,6 +34,7 @@ from shared.http import (
     install_operational_routes,
 )
 from shared.inbox import Keep
+from shared.limits import RequestLimits
 from shared.logging import configure_logging, get_logger
 from shared.metrics import Metrics
 from shared.outbox import OutboxRelay
@@ -81,10 +82,14 @@ class Runtime:
         self.settings = settings
         self.metrics = Metrics(definition.name)
         self.db = Database.for_service(settings, definition.name)
-        self.store = EventStore(
-            definition.name, definition.registry, settings.subject_prefix(definition.name)
-        )
         self.bus = Bus(settings, f"veiviser-{definition.name}")
+        self.store = EventStore(
+            definition.name,
+            definition.registry,
+            settings.subject_prefix(definition.name),
+            max_event_bytes=settings.max_event_bytes,
+            server_max_payload=self.bus.server_max_payload,
+        )
         self.relay = OutboxRelay(self.db, self.bus, settings, definition.name, self.metrics)
         self.consumers = [
             DurableConsumer(
@@ -231,6 +236,9 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings)
     install_error_handlers(app)
+    # Added first, so it runs inside the correlation middleware: its 413/422 answers
+    # carry a correlation id and are counted like every other response.
+    app.add_middleware(RequestLimits, max_request_bytes=settings.max_request_bytes)
     app.add_middleware(CorrelationAndMetrics, metrics=runtime.metrics)
     install_operational_routes(app, runtime.metrics, runtime.readiness)
     install_contract_routes(app, definition.name, definition.registry, settings.namespace)

@@ -78,6 +78,19 @@ class Settings(BaseSettings):
     jwt_issuer: str = DEVELOPMENT_ISSUER
     jwt_audience: str = "veiviser"
 
+    max_request_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest request body a service reads (bytes); larger ones get 413.",
+    )
+    max_event_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest published event envelope (bytes). The effective limit is the "
+        "smaller of this and the NATS server's max_payload, less room for headers; an "
+        "event over it is refused (event-too-large) and never appended.",
+    )
+
     relay_batch_size: int = 500
     relay_idle_seconds: float = Field(
         default=1.0,
