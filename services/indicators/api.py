@@ -326,7 +326,8 @@ async def set_thresholds(
     "/definitions/{key}/classify",
     summary="Which level a value would get in a year",
     description="Applies the year's thresholds to `value` exactly as a computed value is "
-    "classified (rounded to the indicator's decimals first), with the explanation.",
+    "classified (the unrounded value; rounding to the indicator's decimals is only for "
+    "display), with the explanation.",
     responses=problem_responses(401, 403, 422),
 )
 async def classify(
@@ -355,7 +356,7 @@ async def classify(
         "indicator_key": key,
         "year": year,
         "value": value,
-        "value_shown": classified.value,
+        "value_shown": classified.shown,
         "level": classified.level.value,
         "explanation": classified.explanation,
         "thresholds": thresholds.describe(),
@@ -657,6 +658,7 @@ def scorecard_body(card: Scorecard, as_of: AsOf) -> dict[str, Any]:
         "period": str(card.period),
         "as_of": as_of.label,
         "known_on": card.known_on.isoformat(),
+        "complete": card.complete,
         "goals": [
             {
                 **{
@@ -679,10 +681,14 @@ def scorecard_body(card: Scorecard, as_of: AsOf) -> dict[str, Any]:
     "/scorecard",
     response_model=ScorecardOut,
     summary="The MRS scorecard: goals with traffic lights and their indicators",
-    description="Each indicator is shown for its own period (its granularity) that contains "
-    "the scorecard's reference day — the period's last day, or the as-of date if earlier — "
-    "and classified by that year's thresholds. A goal's light is the worst classified "
-    "indicator of the goal and of the goals under it. `format=csv` exports the table.",
+    description="Only goals whose years overlap the period, in the plan as it stood at the "
+    "as-of moment. Each indicator counts only facts of the scorecard's period: an indicator "
+    "as coarse as the period or coarser is computed for the period itself (a yearly "
+    "indicator on a quarter scorecard counts that quarter, without thresholds); a finer one "
+    "for its own period containing the reference day — the period's last day, or the as-of "
+    "date if earlier. Levels use that year's thresholds. A goal's light is the worst "
+    "classified indicator of the goal and of the goals under it. `complete` is false while "
+    "the period reaches into today. `format=csv` exports the table.",
     responses=problem_responses(401, 403, 422),
 )
 async def get_scorecard(
@@ -822,7 +828,7 @@ async def kaplan_meier(
 ) -> Any:
     _years(from_year, to_year)
     where = scope(principal, municipality)
-    curves = await queries.kaplan_meier_for(runtime, where, from_year, to_year, as_of)
+    curves, quality = await queries.kaplan_meier_for(runtime, where, from_year, to_year, as_of)
     if format == "csv":
         return csv_response(
             f"kaplan-meier-{where}.csv",
@@ -830,6 +836,8 @@ async def kaplan_meier(
                 "cohort",
                 "day",
                 "survival",
+                "survival_lower_95",
+                "survival_upper_95",
                 "share_in_work_or_education",
                 "at_risk",
                 "events",
@@ -840,6 +848,8 @@ async def kaplan_meier(
                     c["cohort"],
                     p["day"],
                     p["survival"],
+                    p["survival_lower_95"],
+                    p["survival_upper_95"],
                     p["share_in_work_or_education"],
                     p["at_risk"],
                     p["events"],
@@ -853,6 +863,8 @@ async def kaplan_meier(
         "municipality": where,
         "as_of": as_of.label,
         "cohorts": curves,
+        "confidence_level": 0.95,
+        "data_quality": quality.describe(),
         "note": None if curves else "nobody of programme age was settled in these years",
     }
 

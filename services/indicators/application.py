@@ -30,6 +30,7 @@ from services.indicators.events import (
     ThresholdsSet,
 )
 from services.indicators.facts import Snapshot
+from services.indicators.invariants import check_children_within, check_goal_within_parent
 from services.indicators.loader import SnapshotCache
 from services.indicators.periods import Granularity, Period, PeriodError
 from services.indicators.plan import PLAN_LEVELS, Definition, Plan, load_plan
@@ -463,6 +464,22 @@ async def define_goal(
     if errors:
         names = ", ".join(sorted({e["field"] for e in errors}))
         raise InvalidInput(f"Invalid goal: {names}.", errors)
+    if body.parent_key is not None:
+        parent = plan.goals[body.parent_key]
+        check_goal_within_parent(
+            key, body.from_year, body.to_year, body.parent_key, (parent.from_year, parent.to_year)
+        )
+    if revise:
+        check_children_within(
+            key,
+            body.from_year,
+            body.to_year,
+            (
+                (child.key, child.from_year, child.to_year)
+                for child in plan.goals.values()
+                if child.parent_key == key
+            ),
+        )
     model = GoalRevised if revise else GoalDefined
     event = model(
         goal_key=key,
@@ -553,7 +570,7 @@ async def knowledge(
 
 
 def require_definition(plan: Plan, key: str, field: str = "key") -> Definition:
-    definition = plan.definitions.get(key)
+    definition = plan.definition(key)
     if definition is None:
         raise unknown_indicator(key, plan, field)
     return definition

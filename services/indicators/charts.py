@@ -6,7 +6,7 @@ Pure functions returning SVG markup; every text is escaped.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
@@ -92,8 +92,33 @@ def series_svg(points: Sequence[IndicatorValue], title: str) -> str:
     return "".join(parts)
 
 
+def _steps(
+    points: Sequence[dict[str, Any]],
+    bound: str,
+    max_day: float,
+    x: Callable[[float], float],
+    y: Callable[[float], float],
+) -> str:
+    """One confidence bound (as a share in work or education) as step-curve points."""
+    path: list[str] = []
+    previous = 0.0
+    for point in points:
+        if point["day"] > max_day:
+            break
+        value = point.get(bound)
+        if value is None:
+            continue
+        path.append(f"{x(point['day']):.1f},{y(previous):.1f}")
+        previous = 1 - value
+        path.append(f"{x(point['day']):.1f},{y(previous):.1f}")
+    if path:
+        path.append(f"{x(max_day):.1f},{y(previous):.1f}")
+    return " ".join(path)
+
+
 def survival_svg(curves: Sequence[dict[str, Any]], title: str) -> str:
-    """Share in work or education (1 − S(t)) per cohort as step curves."""
+    """Share in work or education (1 − S(t)) per cohort as step curves, each with its
+    95 % confidence band as thin dashed steps."""
     if not curves:
         return '<p class="muted">–</p>'
     last_event = max((p["day"] for c in curves for p in c["points"] if p["events"]), default=0.0)
@@ -136,6 +161,14 @@ def survival_svg(curves: Sequence[dict[str, Any]], title: str) -> str:
             previous = point["share_in_work_or_education"]
             path.append(f"{x(point['day']):.1f},{y(previous):.1f}")
         path.append(f"{x(max_day):.1f},{y(previous):.1f}")
+        for bound, name in (("survival_upper_95", "lower"), ("survival_lower_95", "upper")):
+            band = _steps(curve["points"], bound, max_day, x, y)
+            if band:
+                parts.append(
+                    f'<polyline class="ci ci-{name}" data-cohort="{curve["cohort"]}" '
+                    f'points="{band}" fill="none" stroke="{colour}" stroke-width="1" '
+                    'stroke-dasharray="3 3" opacity="0.7"/>'
+                )
         parts.append(
             f'<polyline class="curve" data-cohort="{curve["cohort"]}" points="{" ".join(path)}" '
             f'fill="none" stroke="{colour}" stroke-width="2"/>'

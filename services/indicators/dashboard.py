@@ -8,20 +8,30 @@ styles hide navigation and keep the colours.
 
 Signing in: browsers do not send bearer headers, so the dashboard takes the same token
 from a cookie. ``/dashboard/login`` is a small form to paste a token (from ``veiviser
-token --role manager --municipality 3005`` in development, or the identity provider);
-or open any page with ``?token=<token>`` once: the token is checked, put in an
-HttpOnly, SameSite=Strict cookie for ``/dashboard`` and removed from the address.
+token --role manager --municipality 3301`` in development, or the identity provider);
+it posts the token in the body, never in the address: addresses end up in browser
+history, proxy logs and Referer headers. A ``?token=`` in an address is never accepted
+(the page answers with the sign-in form, without the token). The form carries a CSRF
+token (double submit: a random value in a cookie and in a hidden field, compared in
+constant time), so another site cannot sign a browser in with its own token. The
+session cookie is HttpOnly, SameSite=Strict, limited to ``/dashboard``, and ``Secure``
+behind TLS: ``VEIVISER_DASHBOARD_SECURE_COOKIES`` is ``auto`` (Secure when the request
+came over https — set uvicorn's ``--proxy-headers`` behind a TLS-terminating proxy),
+``always`` or ``never``; outside development ``auto`` means ``always``.
 """
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import DictLoader, Environment, select_autoescape
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.indicators import application, queries
 from services.indicators.api import scope
@@ -41,8 +51,31 @@ from services.indicators.templates import TEMPLATES
 from shared.auth import Principal, TokenVerifier
 from shared.events import utcnow
 from shared.problems import Forbidden, InvalidInput, Problem, Unauthorized
+from shared.rules import RuleViolation
+from shared.settings import Settings
 
 COOKIE = "veiviser_token"
+CSRF_COOKIE = "veiviser_csrf"
+CSRF_FIELD = "csrf_token"
+SESSION_SECONDS = 12 * 3600
+
+
+class DashboardSettings(BaseSettings):
+    """How the dashboard's cookies are set (``VEIVISER_DASHBOARD_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="VEIVISER_DASHBOARD_", extra="ignore")
+
+    secure_cookies: Literal["auto", "always", "never"] = "auto"
+    """``auto``: Secure when the request came over https (always outside development)."""
+
+    def secure(self, request: Request, settings: Settings | None) -> bool:
+        if self.secure_cookies != "auto":
+            return self.secure_cookies == "always"
+        if settings is not None and settings.env != "development":
+            return True
+        return request.url.scheme == "https"
+
+
 READERS = frozenset({"manager", "analyst", "caseworker", "agency"})
 DRILLDOWN_ROLES = frozenset({"manager", "analyst", "caseworker"})
 
@@ -62,10 +95,9 @@ class LoginRequired(Exception):
 
 
 class TokenInAddress(Exception):
-    """``?token=`` was given: set the cookie and reload the page without it."""
+    """``?token=`` was given: refused; the sign-in form, with the address without it."""
 
-    def __init__(self, token: str, target: str) -> None:
-        self.token = token
+    def __init__(self, target: str) -> None:
         self.target = target
 
 
@@ -79,9 +111,8 @@ def _without(request: Request, *names: str) -> str:
 
 
 async def _principal(request: Request, roles: frozenset[str] = READERS) -> Principal:
-    token = request.query_params.get("token")
-    if token:
-        raise TokenInAddress(token, _without(request, "token"))
+    if "token" in request.query_params:
+        raise TokenInAddress(_without(request, "token"))
     token = request.cookies.get(COOKIE)
     if not token:
         raise LoginRequired(_without(request))
@@ -101,6 +132,8 @@ def _as_of(request: Request) -> tuple[AsOf, str]:
         return parse_as_of(raw or None, utcnow()), raw
     except AsOfError as exc:
         raise InvalidInput(f"as_of: {exc}.", [{"field": "as_of", "message": str(exc)}]) from exc
+    except RuleViolation as exc:
+        raise InvalidInput(exc.message, [{"field": "as_of", "message": exc.message}]) from exc
 
 
 def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -115,7 +148,11 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
     def fmt(value: Any, unit: str, decimals: int = 1) -> str:
         return with_unit(value, unit, lang, decimals)
 
-    other = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    other = [
+        (k, _safe_next(v) if k == "next" else v)
+        for k, v in request.query_params.multi_items()
+        if k not in ("lang", "token")
+    ]
     if lang == "nb":
         other.append(("lang", "en"))
     switch = request.url.path + (f"?{urlencode(other)}" if other else "")
@@ -251,7 +288,7 @@ async def survival_page(request: Request) -> Response:
     as_of, raw = _as_of(request)
     from_year, to_year = _cohort_years(request, as_of)
     runtime = request.app.state.runtime
-    curves = await queries.kaplan_meier_for(
+    curves, _ = await queries.kaplan_meier_for(
         runtime, principal.municipality, from_year, to_year, as_of
     )
     model: dict[str, Any] | None = None
@@ -350,17 +387,28 @@ async def export_survival(request: Request) -> Response:
     principal = await _principal(request)
     as_of, _ = _as_of(request)
     from_year, to_year = _cohort_years(request, as_of)
-    curves = await queries.kaplan_meier_for(
+    curves, _ = await queries.kaplan_meier_for(
         request.app.state.runtime, principal.municipality, from_year, to_year, as_of
     )
     return csv_response(
         f"kaplan-meier-{principal.municipality}.csv",
-        ["cohort", "day", "share_in_work_or_education", "at_risk", "events", "censored"],
+        [
+            "cohort",
+            "day",
+            "share_in_work_or_education",
+            "share_lower_95",
+            "share_upper_95",
+            "at_risk",
+            "events",
+            "censored",
+        ],
         [
             [
                 c["cohort"],
                 p["day"],
                 p["share_in_work_or_education"],
+                None if p["survival_upper_95"] is None else round(1 - p["survival_upper_95"], 6),
+                None if p["survival_lower_95"] is None else round(1 - p["survival_lower_95"], 6),
                 p["at_risk"],
                 p["events"],
                 p["censored"],
@@ -376,19 +424,53 @@ async def export_survival(request: Request) -> Response:
 
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/dashboard") and not target.startswith("//"):
-        return target
+        path, _, query = target.partition("?")
+        kept = [(k, v) for k, values in parse_qs(query).items() for v in values if k != "token"]
+        return path + (f"?{urlencode(kept)}" if kept else "")
     return "/dashboard"
+
+
+def _cookie_settings(request: Request) -> bool:
+    dashboard: DashboardSettings = request.app.state.dashboard_settings
+    runtime = getattr(request.app.state, "runtime", None)
+    return dashboard.secure(request, getattr(runtime, "settings", None))
+
+
+def _login_page(
+    request: Request, target: str, error: str | None = None, status: int = 200
+) -> Response:
+    """The sign-in form with a fresh CSRF token, in its cookie and in the form."""
+    csrf = secrets.token_urlsafe(32)
+    response = _render(
+        request,
+        "login.html",
+        status=status,
+        page_title=label("login", _lang(request)),
+        municipality=None,
+        next=target,
+        error=error,
+        csrf_token=csrf,
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        httponly=True,
+        samesite="strict",
+        secure=_cookie_settings(request),
+        path="/dashboard/login",
+        max_age=3600,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/login", response_class=HTMLResponse, summary="Sign in with a token")
 async def login_form(request: Request) -> Response:
-    return _render(
+    refused = request.query_params.get("refused") == "token_in_address"
+    return _login_page(
         request,
-        "login.html",
-        page_title=label("login", _lang(request)),
-        municipality=None,
-        next=_safe_next(request.query_params.get("next")),
-        error=None,
+        _safe_next(request.query_params.get("next")),
+        label("token_in_address", _lang(request)) if refused else None,
     )
 
 
@@ -397,22 +479,20 @@ async def login(request: Request) -> Response:
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0].strip()
     target = _safe_next((form.get("next") or [""])[0])
+    sent = (form.get(CSRF_FIELD) or [""])[0]
+    expected = request.cookies.get(CSRF_COOKIE) or ""
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return _login_page(request, target, label("csrf_failed", _lang(request)), status=403)
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
         await verifier.verify(token)
     except Unauthorized as exc:
-        return _render(
-            request,
-            "login.html",
-            status=401,
-            page_title=label("login", _lang(request)),
-            municipality=None,
-            next=target,
-            error=exc.detail,
-        )
-    return _with_cookie(
-        RedirectResponse(target, status_code=303), token, request.url.scheme == "https"
+        return _login_page(request, target, exc.detail, status=401)
+    response = _with_cookie(
+        RedirectResponse(target, status_code=303), token, _cookie_settings(request)
     )
+    response.delete_cookie(CSRF_COOKIE, path="/dashboard/login")
+    return response
 
 
 @router.get("/logout", summary="Sign out")
@@ -430,7 +510,7 @@ def _with_cookie(response: Response, token: str, secure: bool) -> Response:
         samesite="strict",
         secure=secure,
         path="/dashboard",
-        max_age=12 * 3600,
+        max_age=SESSION_SECONDS,
     )
     return response
 
@@ -438,6 +518,7 @@ def _with_cookie(response: Response, token: str, secure: bool) -> Response:
 def install_dashboard(app: FastAPI) -> None:
     """Add the dashboard's routes and its HTML answers to sign-in and problems."""
     app.include_router(router)
+    app.state.dashboard_settings = DashboardSettings()
     previous: Callable[..., Any] | None = app.exception_handlers.get(Problem)
 
     async def on_login_required(request: Request, exc: Exception) -> Response:
@@ -448,16 +529,13 @@ def install_dashboard(app: FastAPI) -> None:
 
     async def on_token_in_address(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TokenInAddress)
-        verifier: TokenVerifier = request.app.state.token_verifier
-        try:
-            await verifier.verify(exc.token)
-        except Unauthorized:
-            return RedirectResponse(
-                f"/dashboard/login?{urlencode({'next': exc.target})}", status_code=303
-            )
-        return _with_cookie(
-            RedirectResponse(exc.target, status_code=303), exc.token, request.url.scheme == "https"
-        )
+        # A redirect, so the token also leaves the browser's address bar and history entry.
+        query = {"next": _safe_next(exc.target), "refused": "token_in_address"}
+        if _lang(request) == "en":
+            query["lang"] = "en"
+        response = RedirectResponse(f"/dashboard/login?{urlencode(query)}", status_code=303)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
 
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)

@@ -102,7 +102,7 @@ direction, granularity, method `computed` | `manual` | `imported` with its sourc
 and parameters — or `from_catalogue`); `PUT /indicators/definitions/{key}/thresholds`
 (bands per year); `POST …/comments`; `PUT …/values/{period}` (manual and imported
 values). Every change is an event of the service, so the plan can be read as it stood
-on any date. `veiviser seed drammen --municipality 3005` loads the Drammen example plan
+on any date. `veiviser seed drammen --municipality 3301` loads the Drammen example plan
 (the tables in DOMAIN.md, exactly as written).
 
 **Results.** `GET /indicators/scorecard?period=2025[&as_of=2025-03-01]`,
@@ -125,7 +125,7 @@ windows close).
 (value, thresholds, series with the bands drawn, comments), its drill-down, and
 `/dashboard/survival`; bokmål by default, `?lang=en` for English; print-friendly; CSV
 links on every table. Browsers cannot send bearer headers, so sign in at
-`/dashboard/login` by pasting a token (`veiviser token --role manager --municipality 3005`)
+`/dashboard/login` by pasting a token (`veiviser token --role manager --municipality 3301`)
 or open any page once with `?token=…`: the token is checked, kept in an HttpOnly,
 SameSite=Strict cookie for `/dashboard` and removed from the address.
 

@@ -1,7 +1,11 @@
 """The level evaluator: publishes ``indicator.level_changed`` when a level moves.
 
 When: every applied fact or plan change bumps the municipality's ``data_version``
-(in the same transaction). The evaluator — a background task in the service, and
+in the same transaction as the fact, and the kit's consumer applies a fetched batch in
+one transaction, so the version moves once per committed batch. The evaluator reads the
+version, the plan and every fact table in one REPEATABLE READ transaction: one
+snapshot of whole committed batches, never a state in the middle of one (under READ
+COMMITTED the seventeen fact-table reads could straddle a batch's commit). The evaluator — a background task in the service, and
 ``POST /indicators/evaluations`` on demand — re-evaluates each municipality whose
 ``data_version`` moved past ``evaluated_version``: every indicator period that has
 thresholds (periods of the indicator's granularity in a year with a threshold set)
@@ -21,8 +25,9 @@ import asyncio
 import contextlib
 import uuid
 import zlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,9 +58,18 @@ class Change:
     level: str
     previous_level: str | None
     value: float | None
+    preliminary: bool
 
     def describe(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+@contextlib.asynccontextmanager
+async def _repeatable_read(conn: AsyncConnection) -> AsyncIterator[None]:
+    """One transaction whose statements all see the same committed batches."""
+    await conn.execution_options(isolation_level="REPEATABLE READ")
+    async with conn.begin():
+        yield
 
 
 class LevelEvaluator:
@@ -107,23 +121,26 @@ class LevelEvaluator:
         moment = now or utcnow()
         known_on = moment.astimezone(NORWAY).date()
         changes: list[Change] = []
-        async with self.runtime.db.transaction() as conn:
-            await conn.execute(
+        # The lock is held on its own connection: a REPEATABLE READ snapshot starts with
+        # its first statement, so waiting for the lock inside it would evaluate stale data.
+        async with self.runtime.db.transaction() as guard:
+            await guard.execute(
                 sa.text("SELECT pg_advisory_xact_lock(:key)"),
                 {"key": zlib.crc32(f"indicators-evaluate-{municipality}".encode())},
             )
-            version = int(
-                await conn.scalar(
-                    sa.select(t.municipality_data.c.data_version).where(
-                        t.municipality_data.c.municipality == municipality
+            async with self.runtime.db.connect() as conn, _repeatable_read(conn):
+                version = int(
+                    await conn.scalar(
+                        sa.select(t.municipality_data.c.data_version).where(
+                            t.municipality_data.c.municipality == municipality
+                        )
                     )
+                    or 0
                 )
-                or 0
-            )
-            plan = await load_plan(conn, municipality, None)
-            if plan.thresholds:
-                changes = await self._evaluate(conn, municipality, plan, known_on)
-            await conn.execute(
+                plan = await load_plan(conn, municipality, None)
+                if plan.thresholds:
+                    changes = await self._evaluate(conn, municipality, plan, known_on)
+            await guard.execute(
                 sa.update(t.municipality_data)
                 .where(t.municipality_data.c.municipality == municipality)
                 .values(evaluated_version=version)
@@ -157,7 +174,16 @@ class LevelEvaluator:
             for period in Period.year_of(year).periods_within(definition.granularity):
                 if period.start > known_on:
                     continue
-                value = compute(definition, period, snapshot, plan, manual, known_on, ordered=False)
+                value = compute(
+                    definition,
+                    period,
+                    snapshot,
+                    plan,
+                    manual,
+                    known_on,
+                    ordered=False,
+                    complete_through=known_on - timedelta(days=1),
+                )
                 previous = current.get((key, str(period)))
                 if previous is not None and previous.level == value.level.value:
                     continue
@@ -168,6 +194,7 @@ class LevelEvaluator:
                     value.level.value,
                     previous.level if previous is not None else None,
                     value.shown,
+                    value.preliminary,
                 )
                 await self.runtime.append(
                     conn,

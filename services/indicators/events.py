@@ -129,12 +129,14 @@ class ManualValueRecorded(Event):
 class LevelChanged(Event):
     """An indicator's level for a period changed (desired, acceptable, not approved, …).
 
-    Evaluated by the service's level evaluator after events that affect the
-    municipality were applied (and when thresholds or definitions change). ``value``
-    is the value as published — rounded to the indicator's decimals — that was
-    classified; ``previous_level`` is null the first time a period is classified.
-    ``unclassified`` means the value lies in a gap the plan left open; ``no_data`` that
-    there is no value (e.g. an empty denominator).
+    Evaluated by the service's level evaluator once a batch of facts that affect the
+    municipality was applied (never for an intermediate state), and when thresholds or
+    definitions change. The level is classified from the unrounded value; ``value`` is
+    the value as published, rounded to the indicator's decimals. ``previous_level`` is
+    null the first time a period is classified. ``unclassified`` means the value lies in
+    a gap the plan left open; ``no_data`` that there is no value (e.g. an empty
+    denominator). ``preliminary`` is true while the value may still change: the period
+    reaches into today, or a figure in it is preliminary (SSB); absent on older events.
     """
 
     type_name: ClassVar[str] = "indicators.indicator.level_changed.v1"
@@ -144,3 +146,7 @@ class LevelChanged(Event):
     level: LevelName
     previous_level: LevelName | None
     value: float | None
+    preliminary: bool | None = Field(
+        default=None,
+        description="The value may still change (period not over, or preliminary figures)",
+    )

@@ -127,6 +127,30 @@ class Person:
     jobs: list[Job] = field(default_factory=list)
     follow_ups: dict[tuple[uuid.UUID, int], FollowUp] = field(default_factory=dict)
     moved_out_on: date | None = None
+    """Moved to another municipality; may lie ahead (a move announced in advance)."""
+    died_on: date | None = None
+    emigrated_on: date | None = None
+
+    def left_base(self) -> tuple[date, str] | None:
+        """The first day the person is out of the base, and why (moved_out, died, emigrated).
+
+        A date after the as-of date has not happened yet: callers compare it with theirs.
+        """
+        exits = [
+            (day, reason)
+            for day, reason in (
+                (self.moved_out_on, "moved_out"),
+                (self.died_on, "died"),
+                (self.emigrated_on, "emigrated"),
+            )
+            if day is not None
+        ]
+        return min(exits) if exits else None
+
+    def out_of_base_by(self, day: date) -> tuple[date, str] | None:
+        """The exit if it happened on or before ``day``, else None."""
+        found = self.left_base()
+        return found if found is not None and found[0] <= day else None
 
     def age_in(self, year: int) -> int | None:
         return None if self.birth_year is None else year - self.birth_year
@@ -389,6 +413,8 @@ FACT_TABLES = (
     "norwegian_tests",
     "follow_up_statuses",
     "moves_out",
+    "base_exits",
+    "birth_year_corrections",
     "jobs",
     "practice_placements",
     "housing_applications",
@@ -479,6 +505,15 @@ def build_snapshots(rows: Mapping[str, Iterable[Row]]) -> dict[str, Snapshot]:
     for row in rows.get("moves_out", ()):
         person = snap(row).person(row["participant_id"])
         person.moved_out_on = row["moved_on"]
+    for row in rows.get("base_exits", ()):
+        person = snap(row).person(row["participant_id"])
+        if row["reason"] == "died":
+            person.died_on = row["left_on"]
+        else:
+            person.emigrated_on = row["left_on"]
+    for row in rows.get("birth_year_corrections", ()):
+        # Recording order: the latest correction known by the as-of moment wins.
+        snap(row).person(row["participant_id"]).birth_year = row["birth_year"]
     for row in rows.get("jobs", ()):
         snap(row).person(row["participant_id"]).jobs.append(
             Job(row["starts_on"], row["hours_per_week"], row["permanent"])

@@ -58,6 +58,14 @@ LABELS: dict[str, dict[str, str]] = {
     "model_unavailable": {"nb": "Modellen kan ikke beregnes", "en": "The model cannot be fitted"},
     "login": {"nb": "Logg inn", "en": "Sign in"},
     "token": {"nb": "Tilgangsnøkkel (bearer-token)", "en": "Access token (bearer token)"},
+    "csrf_failed": {
+        "nb": "Skjemaet var utløpt eller kom ikke herfra. Prøv igjen.",
+        "en": "The form had expired or did not come from here. Try again.",
+    },
+    "token_in_address": {
+        "nb": "En tilgangsnøkkel hører ikke hjemme i adressen. Lim den inn her.",
+        "en": "An access token does not belong in the address. Paste it here instead.",
+    },
     "logout": {"nb": "Logg ut", "en": "Sign out"},
     "language": {"nb": "English", "en": "Norsk"},
     "print": {"nb": "Skriv ut", "en": "Print"},

@@ -48,6 +48,8 @@ _COLUMNS: dict[str, tuple[str, str]] = {
         "ORDER BY recorded_at, event_id",
     ),
     "moves_out": ("participant_id, moved_on", "ORDER BY recorded_at, event_id"),
+    "base_exits": ("participant_id, left_on, reason", "ORDER BY recorded_at, event_id"),
+    "birth_year_corrections": ("participant_id, birth_year", "ORDER BY recorded_at, event_id"),
     "jobs": ("participant_id, starts_on, hours_per_week, permanent", ""),
     "practice_placements": (
         "placement_id, participant_id, change, kind, on_date, outcome",

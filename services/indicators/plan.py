@@ -1,10 +1,14 @@
 """A municipality's plan as in force at a moment: goals, indicator definitions, thresholds.
 
-Every change is a version (the service's own events), so the plan can be read as it
-stood on any date. Rule: the latest version recorded by the moment; a goal, indicator
-or threshold set first recorded *after* the moment is shown in its first version and
-flagged ``configured_after_as_of`` (otherwise a question about last year could not be
-asked of an indicator defined this spring).
+Bitemporal: every change is a version with its recorded time (the service's own
+events), and goals and thresholds carry the years they are valid for. The plan as of a
+moment is the latest version of each part recorded by then; parts first recorded
+*after* the moment did not exist then and are absent, so a scorecard "as known on
+1 March" is the plan as it stood on 1 March and never changes later. One allowance: an
+indicator defined after the moment can still be asked about directly (values, series,
+drill-down), in its first version and flagged ``configured_after_as_of`` — otherwise a
+question about last year could not be asked of an indicator defined this spring — but
+never with thresholds recorded after the moment, so its level is as known then.
 """
 
 from __future__ import annotations
@@ -150,15 +154,32 @@ class Plan:
     definitions: dict[str, Definition] = field(default_factory=dict)
     goals: dict[str, Goal] = field(default_factory=dict)
     thresholds: dict[tuple[str, int], Thresholds] = field(default_factory=dict)
+    later_definitions: dict[str, Definition] = field(default_factory=dict)
+    """Indicators first defined after the as-of moment (first version, flagged)."""
 
     def thresholds_for(self, key: str, period: Period) -> Thresholds | None:
         return self.thresholds.get((key, period.year))
 
-    def goal_tree(self) -> list[tuple[int, Goal]]:
-        """Goals depth-first from the top (kommuneplan), with their depth."""
+    def definition(self, key: str) -> Definition | None:
+        """The definition in force, or one first recorded after the moment (flagged)."""
+        return self.definitions.get(key) or self.later_definitions.get(key)
+
+    def goals_in(self, period: Period | None) -> dict[str, Goal]:
+        """Goals whose years overlap ``period`` (all goals when None)."""
+        if period is None:
+            return dict(self.goals)
+        return {
+            key: goal
+            for key, goal in self.goals.items()
+            if goal_overlaps(goal.from_year, goal.to_year, period)
+        }
+
+    def goal_tree(self, period: Period | None = None) -> list[tuple[int, Goal]]:
+        """Goals valid in ``period`` depth-first from the top (kommuneplan), with depth."""
+        goals = self.goals_in(period)
         children: dict[str | None, list[Goal]] = {}
-        for goal in self.goals.values():
-            parent = goal.parent_key if goal.parent_key in self.goals else None
+        for goal in goals.values():
+            parent = goal.parent_key if goal.parent_key in goals else None
             children.setdefault(parent, []).append(goal)
         ordered: list[tuple[int, Goal]] = []
 
@@ -177,8 +198,14 @@ class Plan:
         return sorted(key for key in self.definitions if key not in used)
 
 
+def goal_overlaps(from_year: int, to_year: int, period: Period) -> bool:
+    """Whether a goal valid ``from_year``–``to_year`` applies to any day of ``period``."""
+    return from_year <= period.last_day.year and to_year >= period.start.year
+
+
 def _pick(rows: Sequence[Any], at: datetime | None) -> tuple[Any, bool]:
-    """The version in force at ``at`` from one key's versions (ascending)."""
+    """The version in force at ``at`` from one key's versions (ascending); when none was
+    recorded by then, the first version flagged as configured later."""
     if at is None:
         return rows[-1], False
     known = [row for row in rows if row.recorded_at <= at]
@@ -202,7 +229,8 @@ async def load_plan(conn: AsyncConnection, municipality: str, at: datetime | Non
     ).all()
     for (key,), versions in _group(definitions, "indicator_key").items():
         row, late = _pick(versions, at)
-        plan.definitions[key] = Definition(
+        target = plan.later_definitions if late else plan.definitions
+        target[key] = Definition(
             key=key,
             version=row.version,
             recorded_at=row.recorded_at,
@@ -225,6 +253,8 @@ async def load_plan(conn: AsyncConnection, municipality: str, at: datetime | Non
     ).all()
     for (key,), versions in _group(goals, "goal_key").items():
         row, late = _pick(versions, at)
+        if late:
+            continue
         plan.goals[key] = Goal(
             key=key,
             version=row.version,
@@ -245,10 +275,12 @@ async def load_plan(conn: AsyncConnection, municipality: str, at: datetime | Non
         )
     ).all()
     for (key, year), versions in _group(sets, "indicator_key", "year").items():
-        definition = plan.definitions.get(key)
+        definition = plan.definition(key)
         if definition is None:
             continue
         row, late = _pick(versions, at)
+        if late:
+            continue
         plan.thresholds[(key, year)] = Thresholds(
             year=year,
             version=row.version,

@@ -44,6 +44,12 @@ MATCHING_FEED = "matching"
 
 SETTLED = "participants.participant.settled.v1"
 ERASED = "participants.participant.erased.v1"
+BIRTH_YEAR_CORRECTED = "participants.participant.birth_year_corrected.v1"
+BASE_EXITS = {
+    "participants.participant.died.v1": ("died", "died_on"),
+    "participants.participant.emigrated.v1": ("emigrated", "emigrated_on"),
+}
+"""Events after which a person leaves the base, with the reason and the date field."""
 ERASURE_ALIASES = uuid.UUID("6f1c1c8e-3f43-4c47-9a57-0d5a3cbb1e59")
 """Namespace of the aliases that replace an erased participant's id."""
 
@@ -141,7 +147,7 @@ async def _apply_participant_fact(conn: AsyncConnection, envelope: Envelope) -> 
             norwegian_listening=norwegian.get("listening"),
             **common,
         )
-    elif kind == "participants.programme.started.v1":
+    elif kind in ("participants.programme.started.v1", "participants.programme.started.v2"):
         await _insert(
             conn,
             t.programme_starts,
@@ -177,7 +183,7 @@ async def _apply_participant_fact(conn: AsyncConnection, envelope: Envelope) -> 
             planned_end=_date(data, "planned_end"),
             **common,
         )
-    elif kind == "participants.plan.revised.v1":
+    elif kind in ("participants.plan.revised.v1", "participants.plan.revised.v2"):
         await _insert(
             conn,
             t.plan_revisions,
@@ -234,6 +240,26 @@ async def _apply_participant_fact(conn: AsyncConnection, envelope: Envelope) -> 
             participant_id=pid,
             moved_on=_date(data, "moved_on"),
             to_municipality=data.get("to_municipality"),
+            **common,
+        )
+    elif kind in BASE_EXITS:
+        reason, date_field = BASE_EXITS[kind]
+        await _insert(
+            conn,
+            t.base_exits,
+            event_id=envelope.id,
+            participant_id=pid,
+            left_on=_date(data, date_field),
+            reason=reason,
+            **common,
+        )
+    elif kind == BIRTH_YEAR_CORRECTED:
+        await _insert(
+            conn,
+            t.birth_year_corrections,
+            event_id=envelope.id,
+            participant_id=pid,
+            birth_year=int(data["birth_year"]),
             **common,
         )
     elif kind == ERASED:

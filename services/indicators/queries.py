@@ -78,7 +78,14 @@ async def scorecard_for(
 ) -> tuple[Knowledge, Scorecard]:
     async with consistent(runtime) as conn:
         known = await knowledge(conn, state.cache, municipality, as_of)
-    return known, scorecard(known.plan, known.snapshot, known.manual, period, as_of.known_on)
+    return known, scorecard(
+        known.plan,
+        known.snapshot,
+        known.manual,
+        period,
+        as_of.known_on,
+        as_of.last_complete_day,
+    )
 
 
 async def value_for(
@@ -93,7 +100,13 @@ async def value_for(
         known = await knowledge(conn, state.cache, municipality, as_of)
     definition = require_definition(known.plan, key)
     return known, compute(
-        definition, period, known.snapshot, known.plan, known.manual, as_of.known_on
+        definition,
+        period,
+        known.snapshot,
+        known.plan,
+        known.manual,
+        as_of.known_on,
+        complete_through=as_of.last_complete_day,
     )
 
 
@@ -121,7 +134,15 @@ async def series_for(
         )
     periods = [p for p in granularity_periods(definition, first, last) if p.start <= as_of.known_on]
     return known, [
-        compute(definition, p, known.snapshot, known.plan, known.manual, as_of.known_on)
+        compute(
+            definition,
+            p,
+            known.snapshot,
+            known.plan,
+            known.manual,
+            as_of.known_on,
+            complete_through=as_of.last_complete_day,
+        )
         for p in periods
     ]
 
@@ -171,17 +192,21 @@ async def survival_subjects(
     from_year: int,
     to_year: int,
     as_of: AsOf,
+    quality: survival.DataQuality | None = None,
 ) -> list[survival.Subject]:
     async with consistent(runtime) as conn:
         snapshots = await load_snapshots(conn, municipality, as_of.moment)
-    return survival.subjects(snapshots.values(), from_year, to_year, as_of.known_on)
+    return survival.subjects(
+        snapshots.values(), from_year, to_year, as_of.known_on, quality=quality
+    )
 
 
 async def kaplan_meier_for(
     runtime: Runtime, municipality: str, from_year: int, to_year: int, as_of: AsOf
-) -> list[dict[str, Any]]:
-    items = await survival_subjects(runtime, municipality, from_year, to_year, as_of)
-    return await asyncio.to_thread(survival.kaplan_meier, items)
+) -> tuple[list[dict[str, Any]], survival.DataQuality]:
+    quality = survival.DataQuality()
+    items = await survival_subjects(runtime, municipality, from_year, to_year, as_of, quality)
+    return await asyncio.to_thread(survival.kaplan_meier, items), quality
 
 
 async def expected_vs_observed_for(

@@ -102,6 +102,9 @@ class Result:
     preliminary: bool = False
     breakdown: dict[str, float] = field(default_factory=dict)
     note: str | None = None
+    data_quality: dict[str, int] = field(default_factory=dict)
+    """Units left out because their facts contradict each other, by reason code
+    (e.g. ``negative_duration``): they never reach the value, and are counted here."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,13 @@ class Context:
     def reference_day(self) -> date:
         """The period's last day, or the as-of date when that comes first."""
         return min(self.period.last_day, self.known_on)
+
+    def counts(self, day: date | None) -> bool:
+        """Whether a fact dated ``day`` counts: inside the period and not after the as-of
+        date (a fact dated ahead — a move announced in advance — has not happened yet).
+
+        The one period filter of every rule that places a unit by a fact's date."""
+        return self.period.contains(day) and day is not None and day <= self.known_on
 
 
 class Params(BaseModel):
@@ -175,6 +185,12 @@ class Rule(Generic[P]):
             if len(_PARSED) < 1000:
                 _PARSED[(self.name, json.dumps(params, sort_keys=True))] = parsed
         result = self.compute_fn(snapshot, context, parsed)
+        issues: dict[str, int] = {}
+        for member in result.members:
+            if member.reason_code in DATA_QUALITY_REASONS:
+                issues[member.reason_code] = issues.get(member.reason_code, 0) + 1
+        if issues:
+            result = replace(result, data_quality=issues)
         if not context.ordered:
             return result
         # Counted first, then the base, then those left out; by date and id within each,
@@ -266,6 +282,13 @@ def _out(
     )
 
 
+DATA_QUALITY_REASONS = frozenset(
+    {"start_before_settlement", "placement_before_settlement", "left_before_settlement"}
+)
+"""Reasons that mean the facts contradict each other (a duration would be negative):
+the unit is left out of the value and counted in ``Result.data_quality``."""
+
+
 def _text(value: object) -> str:
     if isinstance(value, float):
         return f"{value:g}"
@@ -291,7 +314,7 @@ def persons_settled(snapshot: Snapshot, context: Context, params: SettledParams)
     count = 0
     for person in snapshot.settled_in_year(context.period.year):
         settled_on = person.settled_on
-        if not context.period.contains(settled_on):
+        if not context.counts(settled_on):
             continue
         pid = person.participant_id
         if (
@@ -374,7 +397,7 @@ def exit_outcome_share(snapshot: Snapshot, context: Context, params: ExitOutcome
     for year in _years(context.period):
         for person, programme in snapshot.programmes_ended_in_year(year):
             ended = programme.ended_on
-            if not context.period.contains(ended):
+            if not context.counts(ended):
                 continue
             ident, pid = programme.programme_id, person.participant_id
             outcome = programme.outcome
@@ -472,7 +495,7 @@ def follow_up_share(snapshot: Snapshot, context: Context, params: FollowUpParams
     for year in _years(context.period):
         for person, follow_up in snapshot.follow_ups_for_year(year):
             on = reference_date(follow_up.reference_year)
-            if not context.period.contains(on):
+            if not context.counts(on):
                 continue
             pid = person.participant_id
             seen.add((pid, follow_up.programme_id, follow_up.reference_year))
@@ -535,7 +558,7 @@ def follow_up_share(snapshot: Snapshot, context: Context, params: FollowUpParams
             on = reference_date(reference_year)
             key = (person.participant_id, programme.programme_id, reference_year)
             if (
-                not context.period.contains(on)
+                not context.counts(on)
                 or key in seen
                 or programme.kind not in kinds
                 or programme.outcome in excluded
@@ -581,7 +604,7 @@ def norwegian_test_pass_rate(
     best: dict[object, tuple[Person, str, date]] = {}
     for year in _years(context.period):
         for person, test in snapshot.tests_in_year(year):
-            if test.sub_test != params.sub_test or not context.period.contains(test.taken_on):
+            if test.sub_test != params.sub_test or not context.counts(test.taken_on):
                 continue
             current = best.get(person.participant_id)
             if current is None or norwegian_rank(test.level) > norwegian_rank(current[1]):
@@ -636,7 +659,7 @@ def _cohort(
     out: list[Member] = []
     for person in snapshot.settled_in_year(context.period.year):
         settled_on = person.settled_on
-        if not context.period.contains(settled_on):
+        if not context.counts(settled_on):
             continue
         assert settled_on is not None
         age = person.age_in(settled_on.year)
@@ -732,14 +755,17 @@ def settlement_to_programme_start(
             continue
         deadline = add_months(settled_on, params.within_months)
         within = started is not None and started <= deadline
-        if not within and person.moved_out_on is not None and person.moved_out_on <= deadline:
+        gone = person.out_of_base_by(min(deadline, context.known_on))
+        if not within and gone is not None:
             members.append(
                 _out(
                     "participant",
                     pid,
-                    "moved_out_before_deadline",
+                    "moved_out_before_deadline" if gone[1] == "moved_out" else "left_base",
                     settled_on,
-                    moved=person.moved_out_on,
+                    moved=gone[0],
+                    extra={"on": gone[0]},
+                    how=gone[1],
                     participant=pid,
                 )
             )
@@ -891,8 +917,11 @@ def _inactive(
         return ("programme_kind_not_counted", {"kind": programme.kind})
     if programme.ended_on is not None and programme.ended_on <= day:
         return ("ended", {"ended": programme.ended_on})
-    if person.moved_out_on is not None and person.moved_out_on <= day:
-        return ("moved_out", {"moved": person.moved_out_on})
+    gone = person.out_of_base_by(day)
+    if gone is not None:
+        if gone[1] == "moved_out":
+            return ("moved_out", {"moved": gone[0]})
+        return ("left_base", {"on": gone[0], "how": gone[1]})
     pause = programme.paused_on(day)
     if pause is not None:
         return (
@@ -1012,7 +1041,7 @@ def evictions(snapshot: Snapshot, context: Context, params: EvictionParams) -> R
     members = []
     for year in _years(context.period):
         for household, eviction in snapshot.evictions_in_year(year):
-            if context.period.contains(eviction.evicted_on):
+            if context.counts(eviction.evicted_on):
                 members.append(
                     _in(
                         "household",
@@ -1044,7 +1073,7 @@ def households_became_owners(snapshot: Snapshot, context: Context, params: Owner
     counted: set[object] = set()
     for year in _years(context.period):
         for household, ownership in snapshot.ownerships_in_year(year):
-            if not context.period.contains(ownership.became_owner_on):
+            if not context.counts(ownership.became_owner_on):
                 continue
             hid = household.household_id
             if ownership.route not in params.routes:
@@ -1112,6 +1141,25 @@ def left_municipal_housing_within(
                 for p in household.placements.values()
                 if p.starts_on is not None and p.starts_on <= deadline
             ]
+            early = [
+                p.starts_on
+                for p in placements
+                if p.starts_on is not None and p.starts_on < household.settled_on
+            ]
+            if early:
+                first = min(early)
+                members.append(
+                    _out(
+                        "household",
+                        hid,
+                        "placement_before_settlement",
+                        deadline,
+                        start=first,
+                        settled=household.settled_on,
+                        household=hid,
+                    )
+                )
+                continue
             if not placements:
                 members.append(
                     _out(
@@ -1125,7 +1173,24 @@ def left_municipal_housing_within(
                 )
                 continue
             left_on, how = _left_on(household, placements)
-            if left_on is not None and left_on <= deadline and how in params.excluded_end_reasons:
+            if left_on is not None and left_on < household.settled_on:
+                members.append(
+                    _out(
+                        "household",
+                        hid,
+                        "left_before_settlement",
+                        deadline,
+                        left=left_on,
+                        settled=household.settled_on,
+                        household=hid,
+                    )
+                )
+                continue
+            if (
+                left_on is not None
+                and left_on <= min(deadline, context.known_on)
+                and how in params.excluded_end_reasons
+            ):
                 members.append(
                     _out(
                         "household",
@@ -1231,7 +1296,7 @@ def practice_to_job_share(snapshot: Snapshot, context: Context, params: Practice
     numerator = denominator = 0
     for year in _years(context.period):
         for practice in snapshot.practice_ended_in_year(year):
-            if not context.period.contains(practice.ends_on):
+            if not context.counts(practice.ends_on):
                 continue
             pid = practice.participant_id
             if params.kinds is not None and practice.kind not in params.kinds:
@@ -1327,6 +1392,18 @@ REASONS: dict[str, tuple[str, str]] = {
         "programstart {start} er før bosettingen {settled}",
     ),
     "not_started_yet": ("no programme start yet", "ikke startet i program ennå"),
+    "left_base": (
+        "left the base on {on} ({how})",
+        "gikk ut av grunnlaget {on} ({how})",
+    ),
+    "placement_before_settlement": (
+        "data error: placement {start} is before the settlement {settled}",
+        "datafeil: tildeling {start} er før bosettingen {settled}",
+    ),
+    "left_before_settlement": (
+        "data error: left municipal housing {left}, before the settlement {settled}",
+        "datafeil: flyttet ut av kommunal bolig {left}, før bosettingen {settled}",
+    ),
     "started": ("started {days} days after settlement", "startet {days} dager etter bosetting"),
     "moved_out_before_deadline": (
         "moved out on {moved} before starting",
@@ -1400,7 +1477,8 @@ REASONS: dict[str, tuple[str, str]] = {
 # -- the catalogue of rules -------------------------------------------------------------------
 
 _AS_OF_EVENTS = (
-    "Only events their source had recorded (CloudEvent `recordedtime`) by the as-of moment."
+    "Only events their source had recorded (CloudEvent `recordedtime`) by the as-of moment; "
+    "a fact dated after the as-of date (announced ahead) has not happened yet."
 )
 
 RULES: dict[str, Rule[Any]] = {
@@ -1511,8 +1589,10 @@ RULES: dict[str, Rule[Any]] = {
                 "whose window has closed by the as-of date: counting early starters while "
                 "their peers' windows are open would flatter the figure.",
                 exclusions="Unknown birth year; age outside the range; a start dated before "
-                "the settlement; `share_within` also leaves out members who moved out before "
-                "the deadline without starting, and members whose window is still open.",
+                "the settlement (a data-quality issue, counted in `data_quality`, never a "
+                "negative duration); `share_within` also leaves out members who left the "
+                "base (moved to another municipality, died, emigrated) before the deadline "
+                "without starting, and members whose window is still open.",
                 period_date="`settled_on` (a settlement cohort).",
                 as_of=_AS_OF_EVENTS + " Starts dated after the as-of date have not happened.",
             ),
@@ -1554,7 +1634,9 @@ RULES: dict[str, Rule[Any]] = {
                 "started on or before it, not ended on or before it, not paused on it, "
                 "participant not moved out on or before it. A programme without a plan is "
                 "in the denominator and not full time.",
-                exclusions="Ended, paused, moved-out and not-yet-started programmes; other kinds.",
+                exclusions="Ended, paused and not-yet-started programmes; participants who "
+                "left the base (moved out, died, emigrated) on or before the reference day; "
+                "other kinds.",
                 period_date="The reference day: the period's last day, or the as-of date if "
                 "that comes first.",
                 as_of=_AS_OF_EVENTS,
@@ -1636,7 +1718,8 @@ RULES: dict[str, Rule[Any]] = {
                 "placement ended with a reason in `excluded_end_reasons` (moved_municipality, "
                 "death); households whose window is still open at the as-of date (even if "
                 "they have left already: counting only early leavers would flatter the "
-                "figure).",
+                "figure); households placed, or leaving, before their settlement (a "
+                "data-quality issue, counted in `data_quality`).",
                 period_date="The deadline (settlement + `months`).",
                 as_of=_AS_OF_EVENTS,
             ),

@@ -172,7 +172,8 @@ class ValueOut(BaseModel):
     period: str
     value: float | None = Field(description="Full precision; null when there is no value")
     value_shown: float | None = Field(
-        description="Rounded half-up to `decimals`: what is published and classified"
+        description="Rounded half-up to `decimals`: what is published. The level is "
+        "classified from the unrounded `value`."
     )
     decimals: int
     level: str = Field(
@@ -187,7 +188,18 @@ class ValueOut(BaseModel):
     note: str | None
     method: MethodOut
     manual_source: str | None
-    period_complete: bool = Field(description="The as-of date is on or after the period's end")
+    period_complete: bool = Field(
+        description="Every day of the period had passed by the as-of moment (today never has)"
+    )
+    complete: bool = Field(
+        description="Same as period_complete: false while the period reaches into today "
+        "or beyond the as-of date, so the value may still change"
+    )
+    data_quality: dict[str, int] = Field(
+        default_factory=dict,
+        description="Units left out because their facts contradict each other (a duration "
+        "would be negative), by reason code",
+    )
     known_on: str
     definition_version: int
     definition_configured_after_as_of: bool
@@ -217,6 +229,7 @@ class ScorecardOut(BaseModel):
     period: str
     as_of: str
     known_on: str
+    complete: bool = Field(description="Every day of the period had passed (today never has)")
     goals: list[GoalCardOut]
     ungrouped: list[ValueOut] = Field(description="Defined indicators under no goal")
     unknown_indicator_keys: dict[str, list[str]]

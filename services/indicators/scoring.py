@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.indicators.facts import Snapshot
-from services.indicators.periods import Period
+from services.indicators.periods import Granularity, Period
 from services.indicators.plan import Definition, Goal, Plan, Thresholds
 from services.indicators.rules import RULES, Context, Result
 from services.indicators.thresholds import (
@@ -39,6 +39,8 @@ class IndicatorValue:
     result: Result | None
     manual: ManualValue | None
     known_on: date
+    complete_through: date | None = None
+    """The last day whose facts are all in (None: the day before ``known_on``)."""
 
     @property
     def level(self) -> Level:
@@ -46,7 +48,16 @@ class IndicatorValue:
 
     @property
     def period_complete(self) -> bool:
-        return self.known_on >= self.period.last_day
+        """Whether every day of the period had passed: today is never complete."""
+        last = self.complete_through
+        if last is None:
+            last = self.known_on - timedelta(days=1)
+        return self.period.last_day <= last
+
+    @property
+    def preliminary(self) -> bool:
+        """The value may still change: a preliminary figure in it, or an incomplete period."""
+        return bool(self.result and self.result.preliminary) or not self.period_complete
 
     def describe(self) -> dict[str, Any]:
         result = self.result
@@ -65,6 +76,8 @@ class IndicatorValue:
             "numerator": result.numerator if result else None,
             "denominator": result.denominator if result else None,
             "preliminary": bool(result and result.preliminary),
+            "complete": self.period_complete,
+            "data_quality": dict(result.data_quality) if result else {},
             "breakdown": dict(result.breakdown) if result else {},
             "note": result.note if result else None,
             "method": {"kind": self.definition.method, "source": self.definition.source},
@@ -86,6 +99,7 @@ def compute(
     known_on: date,
     *,
     ordered: bool = True,
+    complete_through: date | None = None,
 ) -> IndicatorValue:
     """The value of ``definition`` for ``period`` as known on ``known_on``, classified."""
     result: Result | None = None
@@ -122,7 +136,16 @@ def compute(
     else:
         classification = thresholds.set.classify(value, definition.decimals)
     return IndicatorValue(
-        definition, period, value, shown, classification, thresholds, result, manual_value, known_on
+        definition,
+        period,
+        value,
+        shown,
+        classification,
+        thresholds,
+        result,
+        manual_value,
+        known_on,
+        complete_through,
     )
 
 
@@ -131,8 +154,19 @@ def reference_day(period: Period, known_on: date) -> date:
     return max(period.start, min(period.last_day, known_on))
 
 
+_FINENESS = {Granularity.year: 0, Granularity.quarter: 1, Granularity.month: 2}
+
+
 def own_period(definition: Definition, period: Period, known_on: date) -> Period:
-    """The indicator's own period (its granularity) containing the scorecard's reference day."""
+    """The period an indicator is computed for on a scorecard of ``period``.
+
+    Never more than the scorecard's period: a quarter or month scorecard counts only
+    that quarter's or month's facts, even for a yearly indicator (which then has no
+    thresholds for it). A finer indicator on a coarser scorecard (a monthly one on a
+    year) shows its own period containing the reference day, which lies inside it.
+    """
+    if _FINENESS[definition.granularity] <= _FINENESS[period.granularity]:
+        return period
     return Period.containing(reference_day(period, known_on), definition.granularity)
 
 
@@ -156,6 +190,8 @@ class Scorecard:
     municipality: str
     period: Period
     known_on: date
+    complete: bool
+    """Whether every day of the period had passed (today is never complete)."""
     goals: list[GoalCard]
     ungrouped: list[IndicatorValue]
     unknown_keys: dict[str, list[str]]
@@ -163,8 +199,14 @@ class Scorecard:
 
 
 def scorecard(
-    plan: Plan, snapshot: Snapshot, manual: ManualValues, period: Period, known_on: date
+    plan: Plan,
+    snapshot: Snapshot,
+    manual: ManualValues,
+    period: Period,
+    known_on: date,
+    complete_through: date | None = None,
 ) -> Scorecard:
+    """The plan's goals valid in ``period`` with their indicators' values and lights."""
     cache: dict[str, IndicatorValue] = {}
 
     def value_of(key: str) -> IndicatorValue:
@@ -177,10 +219,11 @@ def scorecard(
                 plan,
                 manual,
                 known_on,
+                complete_through=complete_through,
             )
         return cache[key]
 
-    tree = plan.goal_tree()
+    tree = plan.goal_tree(period)
     own: dict[str, list[IndicatorValue]] = {}
     unknown: dict[str, list[str]] = {}
     for _, goal in tree:
@@ -194,4 +237,6 @@ def scorecard(
             below[goal.parent_key].extend(below[goal.key])
     cards = [GoalCard(depth, goal, worst(below[goal.key]), own[goal.key]) for depth, goal in tree]
     ungrouped = [value_of(k) for k in plan.indicators_without_goal()]
-    return Scorecard(plan.municipality, period, known_on, cards, ungrouped, unknown)
+    last = complete_through if complete_through is not None else known_on - timedelta(days=1)
+    complete = period.last_day <= last
+    return Scorecard(plan.municipality, period, known_on, complete, cards, ungrouped, unknown)

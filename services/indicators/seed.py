@@ -27,7 +27,7 @@ from services.indicators.schemas import (
 from shared.events import Metadata
 from shared.service import Runtime
 
-DRAMMEN = "3005"
+DRAMMEN = "3301"
 
 
 def _band(level: str, lower: float | None, li: bool, upper: float | None, ui: bool) -> BandIn:
@@ -323,7 +323,9 @@ GOALS: list[tuple[str, GoalChange]] = [
         "vp-introduksjonssenteret-2014",
         GoalChange(
             plan_level="virksomhetsplan",
-            parent_key="op-arbeid-utdanning",
+            # 2014 precedes the 2015–2018 economic plan: the business plan serves the
+            # master plan directly (a goal's years lie within its parent's).
+            parent_key="kp-selvforsorgelse",
             title_nb="Deltakere i arbeid eller utdanning året etter programmet",
             title_en="Participants in work or education the year after the programme",
             owner_unit="Introduksjonssenteret",

@@ -5,8 +5,14 @@ settlement year. The clock starts on ``settled_on``. The event is the first of:
 a job starting (``matching.job.obtained``), a programme ending with a work or
 education outcome (any work, including part-time; any education, including primary
 school for adults), or a practice placement ending as ``turned_into_job``. Persons
-without that event are *censored*, not dropped: at the as-of date, or when they moved
-out of the municipality if that came first.
+without that event are *censored*, not dropped: at the as-of date, or when they left
+the base if that came first — moved to another municipality, died or emigrated (the
+participants events ``moved_out``, ``died``, ``emigrated``, and programme outcomes
+``moved_municipality``, ``deceased``, ``emigrated`` at the programme's end). An exit
+dated after the as-of date has not happened yet. A person whose exit lies before their
+settlement contradicts themselves: left out and counted as a data-quality issue.
+The Kaplan–Meier curve carries lifelines' pointwise 95 % confidence interval
+(exponential Greenwood, the log(−log) transform).
 
 Expected vs observed: a Cox proportional-hazards model is fitted on everyone in the
 installation (every municipality) with what the participants brought — age group,
@@ -34,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from services.indicators.facts import Person, Snapshot, norwegian_rank
-from services.indicators.vocabulary import ANY_WORK_OR_EDUCATION
+from services.indicators.vocabulary import ANY_WORK_OR_EDUCATION, EXCLUDED_FROM_BASE
 
 MIN_SUBJECTS = 30
 MIN_EVENTS = 10
@@ -84,6 +90,30 @@ def first_work_or_education(person: Person, snapshot: Snapshot) -> date | None:
     return min(dates) if dates else None
 
 
+def censoring_day(person: Person, known_on: date) -> date:
+    """The last day the person is followed: the as-of date, or leaving the base before it."""
+    exits = [known_on]
+    gone = person.left_base()
+    if gone is not None:
+        exits.append(gone[0])
+    exits += [
+        p.ended_on
+        for p in person.programmes.values()
+        if p.ended_on is not None and p.outcome in EXCLUDED_FROM_BASE
+    ]
+    return min(exits)
+
+
+@dataclass
+class DataQuality:
+    """Persons left out of a survival analysis because their facts contradict each other."""
+
+    exit_before_settlement: int = 0
+
+    def describe(self) -> dict[str, int]:
+        return {"exit_before_settlement": self.exit_before_settlement}
+
+
 def _age_group(age: int) -> str:
     for low, high in AGE_GROUPS:
         if low <= age <= high:
@@ -125,6 +155,7 @@ def subjects(
     known_on: date,
     min_age: int = 18,
     max_age: int = 55,
+    quality: DataQuality | None = None,
 ) -> list[Subject]:
     found = []
     for snapshot in snapshots:
@@ -135,9 +166,11 @@ def subjects(
                 age = person.age_in(settled_on.year)
                 if age is None or not min_age <= age <= max_age or settled_on > known_on:
                     continue
-                end = known_on
-                if person.moved_out_on is not None and person.moved_out_on < end:
-                    end = person.moved_out_on
+                end = censoring_day(person, known_on)
+                if end < settled_on:
+                    if quality is not None:
+                        quality.exit_before_settlement += 1
+                    continue
                 reached = first_work_or_education(person, snapshot)
                 event = reached is not None and reached <= end
                 stop = reached if event and reached is not None else end
@@ -146,7 +179,7 @@ def subjects(
                         participant_id=str(person.participant_id),
                         municipality=snapshot.municipality,
                         cohort=year,
-                        days=float(max((stop - settled_on).days, 0)),
+                        days=float((stop - settled_on).days),
                         event=event,
                         age_group=_age_group(age),
                         gender=person.gender if person.gender in ("female", "male") else "other",
@@ -172,10 +205,14 @@ def kaplan_meier(items: Sequence[Subject]) -> list[dict[str, Any]]:
             )
         table = fitter.event_table
         survival = fitter.survival_function_.iloc[:, 0]
+        bounds = fitter.confidence_interval_survival_function_
+        lower, upper = bounds.iloc[:, 0], bounds.iloc[:, 1]
         points = [
             {
                 "day": float(day),
                 "survival": round(float(survival.loc[day]), 6),
+                "survival_lower_95": _bound(lower.loc[day]),
+                "survival_upper_95": _bound(upper.loc[day]),
                 "share_in_work_or_education": round(1 - float(survival.loc[day]), 6),
                 "at_risk": int(table.loc[day, "at_risk"]),
                 "events": int(table.loc[day, "observed"]),
@@ -195,6 +232,12 @@ def kaplan_meier(items: Sequence[Subject]) -> list[dict[str, Any]]:
             }
         )
     return curves
+
+
+def _bound(value: Any) -> float | None:
+    """A confidence bound; lifelines gives NaN where the interval is undefined."""
+    number = float(value)
+    return None if math.isnan(number) else round(number, 6)
 
 
 COVARIATES = ("age_group", "gender", "arrival_category", "education", "norwegian")

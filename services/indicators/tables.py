@@ -170,6 +170,31 @@ moves_out = sa.Table(
     sa.Index("moves_out_by_municipality", "municipality"),
 )
 
+base_exits = sa.Table(
+    "base_exits",
+    metadata,
+    _event_id(),
+    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
+    _municipality(),
+    sa.Column("left_on", sa.Date, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    _recorded(),
+    sa.Index("base_exits_by_municipality", "municipality"),
+)
+"""Deaths and emigrations: the person leaves the base from ``left_on`` (``died``,
+``emigrated``). Moves to another municipality stay in ``moves_out``."""
+
+birth_year_corrections = sa.Table(
+    "birth_year_corrections",
+    metadata,
+    _event_id(),
+    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
+    _municipality(),
+    sa.Column("birth_year", sa.Integer, nullable=False),
+    _recorded(),
+    sa.Index("birth_year_corrections_by_municipality", "municipality"),
+)
+
 erasures = sa.Table(
     "erasures",
     metadata,
@@ -395,6 +420,8 @@ PARTICIPANT_FACTS = (
     norwegian_tests,
     follow_up_statuses,
     moves_out,
+    base_exits,
+    birth_year_corrections,
     erasures,
 )
 MATCHING_FACTS = (jobs, practice_placements)
@@ -410,6 +437,8 @@ PARTICIPANT_KEYED = (
     norwegian_tests,
     follow_up_statuses,
     moves_out,
+    base_exits,
+    birth_year_corrections,
     jobs,
     practice_placements,
 )

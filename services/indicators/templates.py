@@ -244,8 +244,9 @@ LOGIN = """\
 {% if error %}<p class="problem">{{ error }}</p>{% endif %}
 <form method="post" action="/dashboard/login">
   <input type="hidden" name="next" value="{{ next }}">
+  <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
   <p><label>{{ L('token') }}<br><textarea name="token" rows="5" cols="70" required></textarea></label></p>
-  <p class="muted">veiviser token --role manager --municipality 3005</p>
+  <p class="muted">veiviser token --role manager --municipality 3301</p>
   <button type="submit" id="login">{{ L('login') }}</button>
 </form>
 {% endblock %}

@@ -11,8 +11,11 @@ plan left open; what it gets is the set's ``gap_policy``:
 * ``worse_neighbour``: the worse of the two neighbouring bands' levels; beyond the
   outermost band on the bad side it is ``not_approved``, on the good side ``desired``.
 
-Values are classified as published: rounded (half up) to the indicator's decimals
-first, so the colour always agrees with the number the council reads.
+Values are classified *unrounded*: the level belongs to the value the rule computed,
+and rounding (half up, to the indicator's decimals) is only for display. A plan that
+writes "50–54 %" and "> 55 %" leaves 54.0…55.0 open; 54.96 lies in that gap even though
+it is shown as 55.0, and gets what the gap policy says. So the colour never depends on
+how many decimals a table happens to show.
 """
 
 from __future__ import annotations
@@ -229,9 +232,11 @@ def _min_upper(a: Band, b: Band) -> tuple[float | None, bool]:
 class Classification:
     level: Level
     value: float | None
-    """The value as classified (rounded to the indicator's decimals)."""
+    """The value as classified: unrounded."""
     band: Band | None
     explanation: str
+    shown: float | None = None
+    """The value as displayed (rounded half up to the indicator's decimals)."""
 
 
 @dataclass(frozen=True)
@@ -244,37 +249,42 @@ class ThresholdSet:
         return next((b for b in self.bands if b.level is level), None)
 
     def classify(self, value: float | None, decimals: int = 1) -> Classification:
-        """Exactly one level for ``value``; see the module docstring for gaps."""
+        """Exactly one level for the unrounded ``value``; ``decimals`` only sets how it is
+        shown. See the module docstring for gaps."""
         if value is None or not math.isfinite(value):
             return Classification(Level.no_data, None, None, "no value to classify")
         shown = round_half_up(value, decimals)
+        text = _num(value) if shown == value else f"{_num(value)} (shown {_num(shown)})"
         for band in self.bands:
-            if band.contains(shown):
+            if band.contains(value):
                 return Classification(
                     band.level,
-                    shown,
+                    value,
                     band,
-                    f"{_num(shown)} lies in {band.level} {band.interval()}",
+                    f"{text} lies in {band.level} {band.interval()}",
+                    shown,
                 )
         ordered = sorted(self.bands, key=Band._low_key)
-        below = [b for b in ordered if b.upper is not None and _above(shown, b)]
-        above = [b for b in ordered if b.lower is not None and _below(shown, b)]
+        below = [b for b in ordered if b.upper is not None and _above(value, b)]
+        above = [b for b in ordered if b.lower is not None and _below(value, b)]
         lower_neighbour = below[-1] if below else None
         upper_neighbour = above[0] if above else None
         where = _describe_gap(lower_neighbour, upper_neighbour)
         if self.gap_policy is GapPolicy.unclassified:
             return Classification(
                 Level.unclassified,
-                shown,
+                value,
                 None,
-                f"{_num(shown)} lies in no band ({where}); the plan leaves it open",
+                f"{text} lies in no band ({where}); the plan leaves it open",
+                shown,
             )
         level = self._worse_neighbour(lower_neighbour, upper_neighbour)
         return Classification(
             level,
-            shown,
+            value,
             None,
-            f"{_num(shown)} lies in no band ({where}); gap policy worse_neighbour gives {level}",
+            f"{text} lies in no band ({where}); gap policy worse_neighbour gives {level}",
+            shown,
         )
 
     def _worse_neighbour(self, lower: Band | None, upper: Band | None) -> Level:

@@ -1,4 +1,4 @@
-"""A hand-built cohort in Drammen (3005) whose every indicator value for 2016 is known.
+"""A hand-built cohort in Drammen (3301) whose every indicator value for 2016 is known.
 
 Each block says which indicator it feeds and what it should give; the expected values
 are worked out by hand in tests/indicators/test_cohort.py. People are named by role:
@@ -60,8 +60,8 @@ async def build(feeder: EventFeeder) -> Cohort:
             P[name], born, "female" if int(name[1:]) % 2 else "male", on=settled[name]
         )
         await p.settled(P[name], settled[name], minor=name == "P7")
-    await p.registered(P["X1"], 1990, "male", on=date(2016, 2, 1), m="3301")
-    await p.settled(P["X1"], date(2016, 2, 1), m="3301")
+    await p.registered(P["X1"], 1990, "male", on=date(2016, 2, 1), m="0301")
+    await p.settled(P["X1"], date(2016, 2, 1), m="0301")
 
     c.programmes = ids("P1", "P2", "P3", "P10", *(f"C{i}" for i in range(1, 11)),
                        *(f"D{i}" for i in range(1, 6)), "S1", "S2", "S3")  # fmt: skip

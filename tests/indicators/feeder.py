@@ -27,7 +27,7 @@ from shared.settings import Settings
 from tests.support import eventually
 
 SOURCES = ("participants", "housing", "matching")
-MUNICIPALITY = "3005"
+MUNICIPALITY = "3301"
 
 
 def at(day: date, hour: int = 12) -> datetime:
@@ -315,11 +315,35 @@ class Participants:
             recorded_at=at(on),
         )
 
-    async def moved_out(self, pid: uuid.UUID, moved_on: date, to: str = "0301") -> Envelope:
+    async def moved_out(
+        self, pid: uuid.UUID, moved_on: date, to: str = "0301", *, recorded: date | None = None
+    ) -> Envelope:
+        """A move to another municipality; ``recorded`` before ``moved_on``: announced ahead."""
         return await self.feeder.publish(
             "participants.participant.moved_out.v1",
             {"participant_id": pid, "moved_on": moved_on, "to_municipality": to},
-            recorded_at=at(moved_on),
+            recorded_at=at(recorded or moved_on),
+        )
+
+    async def died(self, pid: uuid.UUID, died_on: date) -> Envelope:
+        return await self.feeder.publish(
+            "participants.participant.died.v1",
+            {"participant_id": pid, "died_on": died_on},
+            recorded_at=at(died_on),
+        )
+
+    async def emigrated(self, pid: uuid.UUID, emigrated_on: date) -> Envelope:
+        return await self.feeder.publish(
+            "participants.participant.emigrated.v1",
+            {"participant_id": pid, "emigrated_on": emigrated_on},
+            recorded_at=at(emigrated_on),
+        )
+
+    async def birth_year_corrected(self, pid: uuid.UUID, birth_year: int, *, on: date) -> Envelope:
+        return await self.feeder.publish(
+            "participants.participant.birth_year_corrected.v1",
+            {"participant_id": pid, "birth_year": birth_year},
+            recorded_at=at(on),
         )
 
     async def erased(self, pid: uuid.UUID, on: date) -> Envelope:

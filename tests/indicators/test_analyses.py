@@ -30,9 +30,9 @@ async def test_national_comparison_ranks_every_municipality_with_size_peers(
 ) -> None:
     async with running(create_app(settings)) as client, EventFeeder(settings) as feeder:
         p = Participants(feeder)
-        # Sizes (settled 2012–2016): 3005 55 and 0301 60 are medium; 4601 10 and 1103 5 small.
+        # Sizes (settled 2012–2016): 3301 55 and 0301 60 are medium; 4601 10 and 1103 5 small.
         outcomes = {
-            "3005": (
+            "3301": (
                 55,
                 ["work_full_time", "education_higher", "work_and_education", "nav_measure"],
             ),
@@ -48,10 +48,10 @@ async def test_national_comparison_ranks_every_municipality_with_size_peers(
                 await p.completed(person, programme, date(2016, 6, 1), outcome, m=m)
         await feeder.wait_applied()
 
-        agency = auth(settings, ["agency"], "0000")
+        agency = auth(settings, ["agency"], "0301")
         response = await client.get(
             "/indicators/national/exit_work_or_education",
-            params={"period": "2016", "municipality": "3005"},
+            params={"period": "2016", "municipality": "3301"},
             headers=agency,
         )
         assert response.status_code == 200, response.text
@@ -69,11 +69,11 @@ async def test_national_comparison_ranks_every_municipality_with_size_peers(
         ]
         assert ranked == [
             ("4601", 100.0, 1, "small", 1, 10),
-            ("3005", 75.0, 2, "medium", 1, 55),
+            ("3301", 75.0, 2, "medium", 1, 55),
             ("0301", 50.0, 3, "medium", 2, 60),
             ("1103", None, None, "small", None, 5),
         ]
-        assert body["focus"]["municipality"] == "3005"
+        assert body["focus"]["municipality"] == "3301"
         assert [e["municipality"] for e in body["peers"]] == ["0301"]
 
         csv = await client.get(
@@ -136,7 +136,7 @@ async def test_survival_curves_and_expected_vs_observed(settings: Settings) -> N
                     )  # fmt: skip
         await feeder.wait_applied()
 
-        manager = auth(settings, ["manager"], "3005")
+        manager = auth(settings, ["manager"], "3301")
         km = await client.get(
             "/indicators/survival/kaplan-meier",
             params={"from_year": 2016, "to_year": 2016, "as_of": "2018-01-01"},
@@ -152,7 +152,7 @@ async def test_survival_curves_and_expected_vs_observed(settings: Settings) -> N
         assert survival[731.0] == 0.375
         assert curve["median_days"] == 200.0
 
-        agency = auth(settings, ["agency"], "0000")
+        agency = auth(settings, ["agency"], "0301")
         model = await client.get(
             "/indicators/survival/expected-vs-observed",
             params={"from_year": 2015, "to_year": 2016},
@@ -161,12 +161,12 @@ async def test_survival_curves_and_expected_vs_observed(settings: Settings) -> N
         assert model.status_code == 200, model.text
         body = model.json()
         rows = {r["municipality"]: r for r in body["municipalities"]}
-        assert set(rows) == {"3005", "4601", "1103"}
+        assert set(rows) == {"3301", "4601", "1103"}
         observed = sum(r["observed_transitions"] for r in rows.values())
         expected = sum(r["expected_transitions"] for r in rows.values())
         assert expected == pytest.approx(observed, rel=0.05)
         assert rows["4601"]["observed_to_expected"] > 1 > rows["1103"]["observed_to_expected"]
-        assert rows["3005"]["small_sample"] is True
+        assert rows["3301"]["small_sample"] is True
         assert {c["covariate"].split("=")[0] for c in body["coefficients"]} <= {
             "age_group", "gender", "arrival_category", "education", "norwegian",
         }  # fmt: skip
@@ -176,7 +176,7 @@ async def test_survival_curves_and_expected_vs_observed(settings: Settings) -> N
             params={"from_year": 2015, "to_year": 2016},
             headers=manager,
         )
-        assert [r["municipality"] for r in own.json()["municipalities"]] == ["3005"]
+        assert [r["municipality"] for r in own.json()["municipalities"]] == ["3301"]
         nobody = await client.get(
             "/indicators/survival/expected-vs-observed",
             params={"from_year": 2015, "to_year": 2016},

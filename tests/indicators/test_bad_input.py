@@ -221,9 +221,9 @@ async def _count(settings: Settings, table: str) -> int:
 
 async def test_bad_input_is_a_422_naming_the_problem_and_stores_nothing(settings: Settings) -> None:
     app = create_app(settings)
-    headers = auth(settings, ["manager"], "3005")
+    headers = auth(settings, ["manager"], "3301")
     async with running(app) as client:
-        await seed_drammen(app.state.runtime, "3005")
+        await seed_drammen(app.state.runtime, "3301")
         events = await _count(settings, CONFIG_EVENTS)
         failures = []
         for method, path, body, field in CASES:
@@ -247,7 +247,7 @@ async def test_bad_input_is_a_422_naming_the_problem_and_stores_nothing(settings
             headers=headers,
         )
         assert again.status_code == 409
-        analyst = auth(settings, ["analyst"], "3005")
+        analyst = auth(settings, ["analyst"], "3301")
         assert (
             await client.put(
                 "/indicators/definitions/exit_work/thresholds",
@@ -262,7 +262,7 @@ async def test_bad_input_is_a_422_naming_the_problem_and_stores_nothing(settings
             "/indicators/scorecard?period=2016&municipality=0301", headers=headers
         )
         assert other.status_code == 403
-        agency = auth(settings, ["agency"], "0000")
+        agency = auth(settings, ["agency"], "0301")
         assert (
             await client.get("/indicators/values/exit_work/drilldown?period=2016", headers=agency)
         ).status_code == 403

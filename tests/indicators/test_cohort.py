@@ -23,8 +23,8 @@ MANAGER = ["manager"]
 
 # (indicator, period): (value, value_shown, numerator, denominator)
 EXPECTED: dict[tuple[str, str], tuple[float | None, float | None, float | None, float | None]] = {
-    # P1–P7, P9, P10 settled in 2016 in 3005 (P7, an unaccompanied minor, counts by default).
-    # P8 settled 2015-12-31 and X1 settled in 3301: not counted. → 9
+    # P1–P7, P9, P10 settled in 2016 in 3301 (P7, an unaccompanied minor, counts by default).
+    # P8 settled 2015-12-31 and X1 settled in 0301: not counted. → 9
     ("persons_settled", "2016"): (9.0, 9.0, 9.0, None),
     # Introduction programmes ended in 2016: C1 work_full_time ✓, C2 education_higher ✓,
     # C3 work_part_time ✗, C4 nav_measure ✗, C6 interrupted/other ✗ (interrupted stay in
@@ -90,9 +90,9 @@ async def _value(client: httpx.AsyncClient, headers: dict[str, str], key: str, p
 
 async def test_every_built_in_indicator_is_computed_to_the_decimal(settings: Settings) -> None:
     app = create_app(settings)
-    headers = auth(settings, MANAGER, "3005")
+    headers = auth(settings, MANAGER, "3301")
     async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, "3005")
+        await seed_drammen(app.state.runtime, "3301")
         built = await cohort.build(feeder)
         await feeder.wait_applied()
 
@@ -152,7 +152,7 @@ async def test_every_built_in_indicator_is_computed_to_the_decimal(settings: Set
         housing = await client.get(
             "/indicators/values/left_municipal_housing_27_months/drilldown",
             params={"period": "2016"},
-            headers=auth(settings, ["analyst"], "3005"),
+            headers=auth(settings, ["analyst"], "3301"),
         )
         reasons = {m["household_id"]: m["reason_code"] for m in housing.json()["members"]}
         hh = built.households
@@ -186,9 +186,9 @@ def _built_in_keys() -> list[str]:
 
 async def test_as_of_answers_do_not_change_when_later_events_arrive(settings: Settings) -> None:
     app = create_app(settings)
-    headers = auth(settings, MANAGER, "3005")
+    headers = auth(settings, MANAGER, "3301")
     async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, "3005")
+        await seed_drammen(app.state.runtime, "3301")
         built = await cohort.build(feeder)
         await feeder.wait_applied()
 

@@ -67,9 +67,9 @@ async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Sett
     from playwright.async_api import async_playwright
 
     feeding = create_app(settings, evaluation_interval=3600)
-    manager = auth(settings, ["manager"], "3005")
+    manager = auth(settings, ["manager"], "3301")
     async with running(feeding) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(feeding.state.runtime, "3005")
+        await seed_drammen(feeding.state.runtime, "3301")
         await cohort.build(feeder)
         await feeder.wait_applied()
         for key, value in (
@@ -92,7 +92,7 @@ async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Sett
         )
         assert comment.status_code == 201
 
-    bearer = token(settings, ["manager"], "3005")
+    bearer = token(settings, ["manager"], "3301")
     with serving(create_app(settings, evaluation_interval=3600)) as base:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
@@ -101,10 +101,18 @@ async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Sett
             try:
                 context = await browser.new_context(accept_downloads=True)
                 page = await context.new_page()
-                # ?token= once: the token moves into a cookie and out of the address.
+                # A token in the address is never taken: the sign-in form, without it.
                 await page.goto(f"{base}/dashboard?period=2016&token={bearer}")
+                assert "/dashboard/login" in page.url and "token=" not in page.url
+                assert not [c for c in await context.cookies() if c["name"] == "veiviser_token"]
+                # Signing in posts the token (with the form's CSRF token) in the body.
+                await page.fill("textarea[name=token]", bearer)
+                await page.click("#login")
+                await page.wait_for_selector("table#scorecard")
                 assert "token=" not in page.url
                 assert await page.locator("h1").inner_text() == "Målkort 2016 · Kjent per i dag"
+                session = next(c for c in await context.cookies() if c["name"] == "veiviser_token")
+                assert session["httpOnly"] and session["sameSite"] == "Strict"
 
                 async def colour(selector: str) -> str:
                     return str(
@@ -186,6 +194,8 @@ async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Sett
 
                 await page.goto(f"{base}/dashboard/survival?from_year=2014&to_year=2016")
                 assert await page.locator("#km svg polyline.curve").count() == 3
+                # Each curve carries its 95 % confidence band (two bounds).
+                assert await page.locator("#km svg polyline.ci").count() == 6
 
                 # Without a cookie: the sign-in form, then back to where one was going.
                 fresh = await browser.new_context()

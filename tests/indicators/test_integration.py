@@ -96,10 +96,10 @@ async def test_seed_command_loads_the_drammen_plan_once(settings: Settings) -> N
         out, _ = await proc.communicate()
         return proc.returncode or 0, out.decode()
 
-    code, out = await run("seed", "drammen", "--municipality", "3005")
+    code, out = await run("seed", "drammen", "--municipality", "3301")
     assert code == 0, out
     assert "35 created, 0 changed" in out  # 20 indicators, 9 threshold sets, 6 goals
-    code, out = await run("seed", "drammen", "--municipality", "3005")
+    code, out = await run("seed", "drammen", "--municipality", "3301")
     assert code == 0, out
     assert "0 created, 0 changed" in out
     code, out = await run("seed", "oslo")

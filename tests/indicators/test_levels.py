@@ -46,9 +46,9 @@ def _by_key(events: list[dict[str, Any]], key: str, period: str) -> list[dict[st
 
 async def test_level_changes_are_published_for_agencies(settings: Settings) -> None:
     app = create_app(settings, evaluation_interval=0.2)
-    manager = auth(settings, ["manager"], "3005")
+    manager = auth(settings, ["manager"], "3301")
     async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, "3005")
+        await seed_drammen(app.state.runtime, "3301")
         await cohort.build(feeder)
         await feeder.wait_applied()
 
@@ -68,11 +68,12 @@ async def test_level_changes_are_published_for_agencies(settings: Settings) -> N
             assert after["previous_level"] == before["level"] != after["level"]
         assert chain[-1] == {
             "indicator_key": "exit_work_or_education",
-            "municipality": "3005",
+            "municipality": "3301",
             "period": "2016",
             "level": "not_approved",
             "previous_level": chain[-2]["level"] if len(chain) > 1 else None,
             "value": 42.9,
+            "preliminary": False,
         }
 
         # A registered value moves a manual indicator from no data to acceptable and on.
@@ -109,5 +110,5 @@ async def test_level_changes_are_published_for_agencies(settings: Settings) -> N
             if e["data"]["indicator_key"] == "homeless" and e["data"]["period"] == "2016"
         )
         assert envelope["source"] == "/veiviser/indicators"
-        assert envelope["municipality"] == "3005"
-        assert envelope["subject"] == "level-3005-homeless-2016"
+        assert envelope["municipality"] == "3301"
+        assert envelope["subject"] == "level-3301-homeless-2016"

@@ -8,6 +8,7 @@ import pytest
 
 from services.indicators.asof import AsOfError, parse_as_of
 from services.indicators.periods import Granularity, Period, PeriodError, add_months
+from shared.rules import RuleViolation
 
 
 @pytest.mark.parametrize(
@@ -63,11 +64,38 @@ def test_as_of_a_date_is_the_end_of_that_norwegian_day() -> None:
 
 @pytest.mark.parametrize("text", ["2026-03-03", "2026-03-02T12:00:00+00:00", "2099-01-01"])
 def test_as_of_in_the_future_is_refused(text: str) -> None:
-    with pytest.raises(AsOfError, match="future"):
+    with pytest.raises(RuleViolation, match="future") as refused:
         parse_as_of(text, NOW)
+    assert refused.value.code == "future-fact"
+    assert refused.value.fields == ("as_of",)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("9999-12-31", "date-out-of-range"),
+        ("9999-12-31T23:59:59+00:00", "date-out-of-range"),
+        ("1899-12-31", "date-out-of-range"),
+        ("0001-01-01T00:00:00+00:00", "date-out-of-range"),
+        ("2200-01-01T00:00:00", "date-out-of-range"),
+    ],
+)
+def test_as_of_outside_the_plausible_window_is_refused(text: str, code: str) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        parse_as_of(text, NOW)
+    assert refused.value.code == code
 
 
 def test_as_of_today_is_allowed_and_garbage_is_refused() -> None:
     assert parse_as_of("2026-03-02", NOW).known_on == date(2026, 3, 2)
     with pytest.raises(AsOfError, match="not a date"):
         parse_as_of("yesterday", NOW)
+    with pytest.raises(AsOfError):
+        parse_as_of("0000-01-01", NOW)
+
+
+def test_today_is_never_complete() -> None:
+    assert parse_as_of(None, NOW).last_complete_day == date(2026, 3, 1)
+    assert parse_as_of("2026-03-02", NOW).last_complete_day == date(2026, 3, 1)
+    assert parse_as_of("2026-03-01", NOW).last_complete_day == date(2026, 3, 1)
+    assert parse_as_of("2026-03-01T12:00:00+01:00", NOW).last_complete_day == date(2026, 2, 28)

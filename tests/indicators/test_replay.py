@@ -38,7 +38,7 @@ async def _tables(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
 
 async def _numbers(settings: Settings) -> dict[str, Any]:
     """Scorecard, series and drill-downs as the API answers them (a fresh app: no cache)."""
-    headers = auth(settings, ["manager"], "3005")
+    headers = auth(settings, ["manager"], "3301")
     found: dict[str, Any] = {}
     async with running(create_app(settings, evaluation_interval=3600)) as client:
         for period in ("2015", "2016", "2016-Q4"):
@@ -65,10 +65,10 @@ async def _numbers(settings: Settings) -> dict[str, Any]:
 async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) -> None:
     app = create_app(settings, evaluation_interval=0.2)
     async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, "3005")
+        await seed_drammen(app.state.runtime, "3301")
         built = await cohort.build(feeder)
         await feeder.wait_applied()
-        manager = auth(settings, ["manager"], "3005")
+        manager = auth(settings, ["manager"], "3301")
         await client.put("/indicators/definitions/homeless/values/2016", json={"value": 70},
                          headers=manager)  # fmt: skip
         await client.post("/indicators/definitions/exit_work/comments",

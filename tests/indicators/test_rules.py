@@ -11,7 +11,7 @@ from services.indicators.facts import build_snapshots
 from services.indicators.periods import Period
 from services.indicators.rules import RULES, Context, Result
 
-M = "3005"
+M = "3301"
 
 
 def snapshot(**tables: list[dict[str, Any]]) -> Any:

@@ -1,8 +1,8 @@
 """Every value on and around each boundary of the Drammen tables gets exactly one level.
 
 The tables are the ones the seed stores (services/indicators/seed.py), exactly as the
-plans wrote them, gaps included. Values are classified as published: rounded half up
-to the indicator's decimals first.
+plans wrote them, gaps included. Values are classified unrounded: rounding is only for
+display, so a value shown as 50.0 can still be below 50 and not approved.
 """
 
 from __future__ import annotations
@@ -55,11 +55,11 @@ CASES = [
     # work or education after the programme: > 55 | 50–54 | < 50 (gap (54, 55])
     ("exit_work_or_education", 49.9, N),
     ("exit_work_or_education", 49.94, N),
-    ("exit_work_or_education", 49.96, A),  # rounds to 50.0
+    ("exit_work_or_education", 49.96, N),  # shown as 50.0, still below 50
     ("exit_work_or_education", 50, A),
     ("exit_work_or_education", 54, A),
-    ("exit_work_or_education", 54.04, A),
-    ("exit_work_or_education", 54.05, U),  # rounds half up to 54.1
+    ("exit_work_or_education", 54.04, U),  # shown as 54.0, above 54
+    ("exit_work_or_education", 54.05, U),
     ("exit_work_or_education", 54.5, U),
     ("exit_work_or_education", 55, U),  # "> 55" leaves 55 itself open
     ("exit_work_or_education", 55.1, D),
@@ -67,7 +67,7 @@ CASES = [
     ("exit_work", 66.0, N),
     ("exit_work", 66.1, U),
     ("exit_work", 66.14, U),
-    ("exit_work", 66.15, A),
+    ("exit_work", 66.15, U),  # shown as 66.2, below 66.2
     ("exit_work", 66.2, A),
     ("exit_work", 68.9, A),
     ("exit_work", 68.95, U),
@@ -96,12 +96,12 @@ CASES = [
     ("social_assistance_share_of_population", 3.4, D),
     ("social_assistance_share_of_population", 3.5, A),
     ("social_assistance_share_of_population", 4.9, A),
-    ("social_assistance_share_of_population", 4.94, A),
-    ("social_assistance_share_of_population", 4.95, N),  # rounds to 5.0
+    ("social_assistance_share_of_population", 4.94, U),  # shown as 4.9
+    ("social_assistance_share_of_population", 4.95, U),  # shown as 5.0
     ("social_assistance_share_of_population", 5, N),
     # long-term receivers with dependants: < 400 | 400–450 | ≥ 450 (450: the explicit ≥)
     ("long_term_social_assistance_with_dependants", 399, D),
-    ("long_term_social_assistance_with_dependants", 399.5, A),  # rounds to 400
+    ("long_term_social_assistance_with_dependants", 399.5, D),  # shown as 400
     ("long_term_social_assistance_with_dependants", 400, A),
     ("long_term_social_assistance_with_dependants", 449, A),
     ("long_term_social_assistance_with_dependants", 450, N),
@@ -109,7 +109,7 @@ CASES = [
     ("homeless", 64, D),
     ("homeless", 65, A),
     ("homeless", 100, A),
-    ("homeless", 100.4, A),
+    ("homeless", 100.4, N),  # shown as 100
     ("homeless", 100.5, N),
     ("homeless", 101, N),
     # children under the poverty line: < 1000 | 1000–2700 | > 2700

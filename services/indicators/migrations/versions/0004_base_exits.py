@@ -1,0 +1,25 @@
+"""Indicators: deaths and emigrations (leaving the base) and birth-year corrections.
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from alembic import op
+
+from services.indicators import tables
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+NEW_TABLES = [tables.base_exits, tables.birth_year_corrections]
+
+
+def upgrade() -> None:
+    # 0003 creates the tables as they stand now, so a fresh database may have them already.
+    tables.metadata.create_all(op.get_bind(), tables=NEW_TABLES, checkfirst=True)
+
+
+def downgrade() -> None:
+    tables.metadata.drop_all(op.get_bind(), tables=NEW_TABLES)
