@@ -6,6 +6,7 @@ import re
 
 import httpx
 import pytest
+from starlette.requests import Request
 
 from services.indicators.app import create_app
 from services.indicators.dashboard import COOKIE, CSRF_COOKIE, DashboardSettings
@@ -103,7 +104,7 @@ async def test_cookies_are_secure_behind_tls(
 ) -> None:
     monkeypatch.setenv("VEIVISER_DASHBOARD_SECURE_COOKIES", setting)
     app = create_app(settings, evaluation_interval=3600)
-    assert app.state.dashboard_settings == DashboardSettings(secure_cookies=setting)  # type: ignore[arg-type]
+    assert app.state.dashboard_settings.secure_cookies == setting
     async with running(app) as client:
         client.base_url = httpx.URL(base)
         field, cookie = await _form(client)
@@ -118,9 +119,6 @@ async def test_cookies_are_secure_behind_tls(
 
 def test_outside_development_auto_means_secure(settings: Settings) -> None:
     production = settings.model_copy(update={"env": "production"})
-    request = httpx.Request("GET", "http://test/dashboard")
-    from starlette.requests import Request
-
     scope = {
         "type": "http",
         "scheme": "http",
@@ -128,7 +126,6 @@ def test_outside_development_auto_means_secure(settings: Settings) -> None:
         "headers": [],
         "query_string": b"",
     }
-    assert request.url.scheme == "http"
     assert DashboardSettings().secure(Request(scope), production) is True
     assert DashboardSettings().secure(Request(scope), settings) is False
     assert DashboardSettings(secure_cookies="never").secure(Request(scope), production) is False
