@@ -8,20 +8,28 @@ under ``min_score`` — are worth 0, feasible ones a little more than their scor
 SciPy's ``linear_sum_assignment`` (the Hungarian method, Jonker–Volgenant variant)
 maximising the total never prefers an infeasible cell to leaving a place empty, and
 each participant gets at most one place. Pairs it puts on a cell worth 0 are dropped.
+
+An employer's mentor capacity is a hard limit too: every participant placed in one of
+its practice openings takes a mentor. When that limit binds (an employer's practice
+places exceed its mentors left), :func:`assign` solves the same problem with the extra
+constraint as a 0/1 programme (``scipy.optimize.milp``, HiGHS).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 
 from services.matching.candidates import Candidate
+from services.matching.domain import takes_mentor
 from services.matching.scoring import (
     Block,
     OpeningSpec,
@@ -41,6 +49,94 @@ class AllocationRequest:
     today: date
 
 
+def assign(
+    value: npt.NDArray[np.float64],
+    places: Sequence[int],
+    mentor_group: Sequence[uuid.UUID | None],
+    mentors_left: Mapping[uuid.UUID, int],
+) -> dict[int, int]:
+    """Rows (candidates) to columns (openings) for the largest total ``value``.
+
+    Each row gets at most one opening and opening ``o`` at most ``places[o]`` rows; the
+    openings of one ``mentor_group`` (an employer's practice openings; ``None`` for
+    openings that take no mentor) together get at most ``mentors_left[group]`` rows.
+    Cells worth 0 or less are never used. Without a binding mentor limit this is the
+    assignment problem (Hungarian method); with one, a 0/1 linear programme whose
+    constraint matrix is totally unimodular (rows, and nested column groups), solved
+    exactly with HiGHS.
+    """
+    n, m = value.shape
+    left = {g: max(0, int(c)) for g, c in mentors_left.items()}
+    capped = [
+        min(int(p), left.get(g, 0)) if g is not None else int(p)
+        for p, g in zip(places, mentor_group, strict=True)
+    ]
+    demand: dict[uuid.UUID, int] = {}
+    for p, g in zip(capped, mentor_group, strict=True):
+        if g is not None:
+            demand[g] = demand.get(g, 0) + p
+    if n == 0 or m == 0 or sum(capped) == 0:
+        return {}
+    if all(demand[g] <= left.get(g, 0) for g in demand):
+        return _hungarian(value, capped)
+    return _programme(value, capped, mentor_group, left)
+
+
+def _hungarian(value: npt.NDArray[np.float64], places: Sequence[int]) -> dict[int, int]:
+    columns = np.repeat(np.arange(len(places)), places)
+    expanded = value[:, columns]
+    rows, cols = linear_sum_assignment(expanded, maximize=True)
+    return {int(r): int(columns[c]) for r, c in zip(rows, cols, strict=True) if expanded[r, c] > 0}
+
+
+def _programme(
+    value: npt.NDArray[np.float64],
+    places: Sequence[int],
+    mentor_group: Sequence[uuid.UUID | None],
+    left: Mapping[uuid.UUID, int],
+) -> dict[int, int]:
+    rows, cols = np.nonzero(value > 0)
+    k = len(rows)
+    if k == 0:
+        return {}
+    cells = np.arange(k)
+    groups = sorted({g for g in mentor_group if g is not None}, key=str)
+    group_index = {g: i for i, g in enumerate(groups)}
+    in_group = [
+        (c, group_index[g])
+        for c, o in enumerate(cols.tolist())
+        if (g := mentor_group[o]) is not None
+    ]
+    n, m = value.shape
+    constraints = [
+        LinearConstraint(sp.csr_matrix((np.ones(k), (rows, cells)), shape=(n, k)), 0, 1),
+        LinearConstraint(
+            sp.csr_matrix((np.ones(k), (cols, cells)), shape=(m, k)), 0, np.asarray(places)
+        ),
+    ]
+    if in_group:
+        cell_ids, group_ids = zip(*in_group, strict=True)
+        constraints.append(
+            LinearConstraint(
+                sp.csr_matrix(
+                    (np.ones(len(cell_ids)), (group_ids, cell_ids)), shape=(len(groups), k)
+                ),
+                0,
+                np.array([left.get(g, 0) for g in groups]),
+            )
+        )
+    result = milp(
+        -value[rows, cols],
+        constraints=constraints,
+        integrality=np.ones(k),
+        bounds=Bounds(0, 1),
+    )
+    if result.x is None:
+        raise RuntimeError(f"allocation programme not solved: {result.message}")
+    chosen = np.nonzero(result.x > 0.5)[0]
+    return {int(rows[c]): int(cols[c]) for c in chosen}
+
+
 def allocate(
     candidates: Sequence[Candidate],
     specs: Sequence[OpeningSpec],
@@ -49,22 +145,31 @@ def allocate(
     request: AllocationRequest,
     settings: MatchingSettings,
 ) -> dict[str, Any]:
-    """Assign candidates to places; say for every candidate left out why."""
+    """Assign candidates to places; say for every candidate left out why.
+
+    An employer's mentor capacity left is a hard limit across its practice openings:
+    every participant placed in one takes a mentor.
+    """
     scores = explained_scores(block, settings)
     feasible = ~block.excluded & (scores >= request.min_score)
     waits = np.array([waited_days(c, request.today) or 0 for c in candidates], dtype=np.float64)
     bonus = np.zeros(len(candidates))
     if request.favour_waiting and waits.size and waits.max() > 0:
         bonus = settings.waiting_bonus * waits / waits.max()
-    columns = np.repeat(np.arange(len(specs)), places)
-    value = np.where(feasible, scores + bonus[:, None] + _FEASIBLE, 0.0)[:, columns]
-    assigned: dict[int, int] = {}
-    if value.size:
-        rows, cols = linear_sum_assignment(value, maximize=True)
-        for r, c in zip(rows, cols, strict=True):
-            if value[r, c] > 0:
-                assigned[int(r)] = int(columns[c])
+    value = np.where(feasible, scores + bonus[:, None] + _FEASIBLE, 0.0).astype(np.float64)
+    groups = [spec.employer_id if takes_mentor(spec.kind) else None for spec in specs]
+    mentors_left = {spec.employer_id: spec.mentor_capacity_left for spec in specs}
+    assigned = assign(value.reshape(len(candidates), len(specs)), places, groups, mentors_left)
 
+    used: dict[uuid.UUID, int] = {}
+    for o in assigned.values():
+        if (group := groups[o]) is not None:
+            used[group] = used.get(group, 0) + 1
+    no_mentor = {
+        o
+        for o, group in enumerate(groups)
+        if group is not None and used.get(group, 0) >= max(0, mentors_left[group])
+    }
     placed_scores: dict[int, list[float]] = {}
     assignments: list[dict[str, Any]] = []
     for r, o in sorted(
@@ -91,7 +196,16 @@ def allocate(
                 "participant_id": str(candidate.participant_id),
                 "waited_days": waited_days(candidate, request.today),
                 "reasons": _why_not(
-                    r, candidate, specs, scores, feasible, placed_scores, block, request
+                    r,
+                    candidate,
+                    specs,
+                    places,
+                    scores,
+                    feasible,
+                    placed_scores,
+                    no_mentor,
+                    block,
+                    request,
                 ),
             }
         )
@@ -116,9 +230,11 @@ def _why_not(
     r: int,
     candidate: Candidate,
     specs: Sequence[OpeningSpec],
+    places: Sequence[int],
     scores: np.ndarray[Any, Any],
     feasible: np.ndarray[Any, Any],
     placed_scores: dict[int, list[float]],
+    no_mentor: set[int],
     block: Block,
     request: AllocationRequest,
 ) -> list[dict[str, Any]]:
@@ -140,6 +256,16 @@ def _why_not(
                     "opening_id": opening,
                     "reason": "below_min_score",
                     "detail": f"score {score} is below the minimum {request.min_score}",
+                }
+            )
+        elif o in no_mentor and len(placed_scores.get(o, [])) < places[o]:
+            reasons.append(
+                {
+                    "opening_id": opening,
+                    "reason": "mentor_capacity",
+                    "detail": f"score {score}; the employer has {max(0, spec.mentor_capacity_left)} "
+                    "mentor(s) left and every one went to participants placed in its practice "
+                    "openings",
                 }
             )
         else:

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.matching.events import registry
 from services.matching.index import MatchingEngine
-from services.matching.projections import PARTICIPANTS_FEED, PROJECTIONS
+from services.matching.projections import KEEP, PARTICIPANTS_FEED, PROJECTIONS
 from services.matching.routes import allocations, candidates, employers, matches, openings
 from services.matching.settings import MatchingSettings
 from shared.service import Feed, ServiceDefinition, build_app
@@ -33,7 +33,7 @@ def create_app(
                 allocations.router,
             ],
             projections=PROJECTIONS,
-            feeds=[Feed(PARTICIPANTS_FEED, "participants")],
+            feeds=[Feed(PARTICIPANTS_FEED, "participants", keep=KEEP)],
             openapi_tags=[
                 {"name": "employers", "description": "Employers and their mentor capacity"},
                 {"name": "openings", "description": "Openings and their best candidates"},

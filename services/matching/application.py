@@ -25,20 +25,35 @@ from services.matching.events import (
     Qualification,
 )
 from services.matching.index import MatchingEngine
-from services.matching.tables import employers, erased_candidates, matches, openings
+from services.matching.tables import candidates, employers, erased_candidates, matches, openings
 from services.matching.taxonomy import Taxonomy
 from shared import tables as kit_tables
 from shared.codes import DRIVING_LICENCE_CLASSES
 from shared.commands import CommandResult
+from shared.dates import today
 from shared.events import Event, Metadata
-from shared.problems import Conflict, InvalidInput, NotFound, field_error
+from shared.problems import InvalidInput, NotFound, field_error
+from shared.rules import RuleViolation, rule
 from shared.service import Runtime
 
 State = TypeVar("State")
 
 
-def _violation(exc: domain.DomainRuleViolation, version: int) -> Conflict:
-    return Conflict(str(exc), current_version=version)
+NOT_INDEXED = rule(
+    "not-indexed-yet",
+    409,
+    "Opening not in the matching index yet",
+    service="matching",
+    description="The opening was published a moment ago and the index has not read it; retry.",
+)
+
+
+def _decide(decide: Callable[[], list[Event]], version: int) -> list[Event]:
+    """The domain's events; a refusal carries the aggregate's current version."""
+    try:
+        return decide()
+    except RuleViolation as exc:
+        raise exc.at_version(version) from None
 
 
 async def _load(
@@ -124,8 +139,9 @@ async def register_employer(
     try:
         version = await _append(runtime, conn, metadata, domain.EMPLOYER, employer_id, events, 0)
     except IntegrityError as exc:
-        raise Conflict(
-            f"An employer with organisation number {organisation_number} is already registered."
+        raise domain.ORGANISATION_NUMBER_TAKEN.violation(
+            f"An employer with organisation number {organisation_number} is already registered.",
+            "organisation_number",
         ) from exc
     return CommandResult(201, {"id": str(employer_id), "version": version})
 
@@ -301,10 +317,7 @@ async def change_opening(
         domain.fold_opening,
         lock=True,
     )
-    try:
-        events = domain.change_opening(state, terms, details)
-    except domain.DomainRuleViolation as exc:
-        raise _violation(exc, version) from exc
+    events = _decide(lambda: domain.change_opening(state, terms, details), version)
     new_version = await _append(
         runtime,
         conn,
@@ -338,10 +351,7 @@ async def close_opening(
         domain.fold_opening,
         lock=True,
     )
-    try:
-        events = domain.close_opening(state, closed_on, reason)
-    except domain.DomainRuleViolation as exc:
-        raise _violation(exc, version) from exc
+    events = _decide(lambda: domain.close_opening(state, closed_on, reason, today=today()), version)
     new_version = await _append(
         runtime,
         conn,
@@ -412,6 +422,49 @@ async def list_openings(
 # --- matches ---------------------------------------------------------------------------
 
 
+async def _mentor_load(conn: AsyncConnection, employer_id: uuid.UUID) -> domain.MentorLoad:
+    """The employer's capacity and the placements holding a mentor, with the employer locked.
+
+    The employer's stream row is locked first, so two placements starting at once in
+    different openings of one employer queue behind each other and the second sees the
+    mentor the first took.
+    """
+    await conn.execute(
+        sa.select(kit_tables.streams.c.version)
+        .where(kit_tables.streams.c.stream_id == domain.stream_id(domain.EMPLOYER, employer_id))
+        .with_for_update()
+    )
+    capacity = await conn.scalar(
+        sa.select(employers.c.mentor_capacity).where(employers.c.employer_id == employer_id)
+    )
+    taken = await conn.scalar(
+        sa.select(sa.func.count())
+        .select_from(matches)
+        .where(
+            matches.c.employer_id == employer_id,
+            matches.c.status == domain.MatchStatus.in_placement.value,
+        )
+    )
+    return domain.MentorLoad(employer_id, int(capacity or 0), int(taken or 0))
+
+
+async def _participant(conn: AsyncConnection, participant_id: uuid.UUID) -> domain.Participant:
+    if await _participant_erased(conn, participant_id):
+        return domain.Participant(erased=True)
+    row = (
+        await conn.execute(
+            sa.select(
+                candidates.c.settled_on, candidates.c.left_on, candidates.c.left_because
+            ).where(candidates.c.participant_id == participant_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return domain.Participant()
+    return domain.Participant(
+        settled_on=row.settled_on, left_on=row.left_on, left_because=row.left_because
+    )
+
+
 async def _participant_erased(conn: AsyncConnection, participant_id: uuid.UUID) -> bool:
     found = await conn.scalar(
         sa.select(sa.literal(True)).where(erased_candidates.c.participant_id == participant_id)
@@ -440,26 +493,26 @@ async def propose_match(
         )
     spec = engine.spec(metadata.municipality, opening_id)
     if spec is None:
-        raise Conflict("The opening is not in the matching index yet; retry in a moment.")
+        raise NOT_INDEXED.violation(
+            "The opening is not in the matching index yet; retry in a moment.", "opening_id"
+        )
     explained = engine.explain_pair(candidate, spec)
-    if explained["excluded"]:
-        raise Conflict(
-            "The candidate fails a hard requirement of the opening: "
-            + "; ".join(explained["exclusion_reasons"]),
-            exclusion_reasons=explained["exclusion_reasons"],
-        )
     match_id = uuid.uuid4()
-    try:
-        events = domain.propose_match(
-            match_id, participant_id, opening, score=explained["score"], band=explained["band"]
-        )
-    except domain.DomainRuleViolation as exc:
-        raise Conflict(str(exc)) from exc
+    events = domain.propose_match(
+        match_id,
+        participant_id,
+        opening,
+        score=explained["score"],
+        band=explained["band"],
+        exclusion_reasons=explained["exclusion_reasons"] if explained["excluded"] else (),
+    )
     try:
         version = await _append(runtime, conn, metadata, domain.MATCH, match_id, events, 0)
     except IntegrityError as exc:
-        raise Conflict(
+        raise domain.LIVE_MATCH_EXISTS.violation(
             "This participant already has a live match for this opening.",
+            "participant_id",
+            "opening_id",
         ) from exc
     return CommandResult(
         201,
@@ -484,12 +537,7 @@ async def _match_step(
     state, version = await _load(
         runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
     )
-    try:
-        events = decide(state)
-    except domain.DomainRuleViolation as exc:
-        raise _violation(exc, version) from exc
-    except ValueError as exc:
-        raise InvalidInput(str(exc), [field_error("starts_on", str(exc))]) from exc
+    events = _decide(lambda: decide(state), version)
     new_version = await _append(
         runtime,
         conn,
@@ -521,7 +569,7 @@ async def employer_interested(
         conn,
         metadata,
         match_id,
-        lambda state: domain.employer_interested(state, on),
+        lambda state: domain.employer_interested(state, on, today=today()),
         expected_version,
     )
 
@@ -562,7 +610,9 @@ async def make_offer(
         conn,
         metadata,
         match_id,
-        lambda state: domain.make_offer(state, on, starts_on, hours_per_week, permanent),
+        lambda state: domain.make_offer(
+            state, on, starts_on, hours_per_week, permanent, today=today()
+        ),
         expected_version,
     )
 
@@ -583,7 +633,7 @@ async def decline_match(
         conn,
         metadata,
         match_id,
-        lambda state: domain.decline(state, by, on, reason),
+        lambda state: domain.decline(state, by, on, reason, today=today()),
         expected_version,
     )
 
@@ -623,21 +673,23 @@ async def start_match(
     state, version = await _load(
         runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
     )
-    assert state.participant_id is not None
-    if await _participant_erased(conn, state.participant_id):
-        raise Conflict("The participant's data was erased; the match cannot be started.")
+    assert state.participant_id is not None and state.employer_id is not None
+    mentors = await _mentor_load(conn, state.employer_id)
+    participant = await _participant(conn, state.participant_id)
     placement_id = uuid.uuid4()
-    try:
-        match_events = domain.start(
+    match_events = _decide(
+        lambda: domain.start(
             state,
             placement_id,
             starts_on=starts_on,
             hours_per_week=hours_per_week,
             permanent=permanent,
-        )
-        opening_events = domain.take_place(opening, match_id)
-    except domain.DomainRuleViolation as exc:
-        raise _violation(exc, version) from exc
+            participant=participant,
+            mentors=mentors,
+        ),
+        version,
+    )
+    opening_events = _decide(lambda: domain.take_place(opening, match_id), version)
     await _append(
         runtime, conn, metadata, domain.OPENING, opening_id, opening_events, opening_version
     )
@@ -693,12 +745,9 @@ async def end_placement(
     state, version = await _load(
         runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
     )
-    try:
-        match_events = domain.end_placement(state, ends_on, outcome, job)
-    except domain.DomainRuleViolation as exc:
-        raise _violation(exc, version) from exc
-    except ValueError as exc:
-        raise InvalidInput(str(exc), [field_error("job", str(exc))]) from exc
+    match_events = _decide(
+        lambda: domain.end_placement(state, ends_on, outcome, job, today=today()), version
+    )
     await _append(
         runtime,
         conn,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from services.matching.events import (
     EDUCATION_ORDER,
@@ -62,8 +62,38 @@ class _Wishes(_Lenient):
     municipalities: tuple[str, ...] = ()
 
 
+PROFILE_PARTS = (
+    "occupations",
+    "education",
+    "skills",
+    "languages",
+    "norwegian",
+    "driving_licences",
+    "wishes",
+)
+"""The parts of a competence profile a participant consents to share, one by one."""
+
+
+class _Consent(_Lenient):
+    """Which parts the participant shares; ``occupations`` is also called work experience."""
+
+    occupations: bool = Field(
+        default=False, validation_alias=AliasChoices("occupations", "work_experience")
+    )
+    education: bool = False
+    skills: bool = False
+    languages: bool = False
+    norwegian: bool = False
+    driving_licences: bool = False
+    wishes: bool = False
+
+
 class ConsentedProfile(_Lenient):
-    """The data of ``participants.competence_profile.updated.v1`` as this service reads it."""
+    """The data of ``participants.competence_profile.updated.v1`` as this service reads it.
+
+    ``consent`` is absent on events from before it was published: then whatever parts
+    are present were shared.
+    """
 
     participant_id: uuid.UUID
     occupations: tuple[_Occupation, ...] = ()
@@ -73,6 +103,32 @@ class ConsentedProfile(_Lenient):
     norwegian: _Norwegian = _Norwegian()
     driving_licences: tuple[str, ...] = ()
     wishes: _Wishes = _Wishes()
+    consent: _Consent | None = None
+
+    def shared_parts(self) -> frozenset[str]:
+        if self.consent is not None:
+            return frozenset(p for p in PROFILE_PARTS if getattr(self.consent, p))
+        present = {
+            "occupations": bool(self.occupations),
+            "education": bool(self.education),
+            "skills": bool(self.skills),
+            "languages": bool(self.languages),
+            "norwegian": any(getattr(self.norwegian, s) for s in NORWEGIAN_SUB_SKILLS),
+            "driving_licences": bool(self.driving_licences),
+            "wishes": self.wishes != _Wishes(),
+        }
+        return frozenset(p for p, shown in present.items() if shown)
+
+
+def norwegian_shared(data: dict[str, Any]) -> bool:
+    """Whether a profile document lets this service keep Norwegian results."""
+    return "norwegian" in ConsentedProfile.model_validate(data).shared_parts()
+
+
+def best_level(*levels: str | None) -> str | None:
+    """The highest CEFR level among ``levels`` (None when there is none)."""
+    known = [NorwegianLevel(level) for level in levels if level]
+    return max(known, key=NORWEGIAN_ORDER.index).value if known else None
 
 
 @dataclass(frozen=True)
@@ -100,7 +156,11 @@ class Candidate:
     wished_hours: float | None = None
     wished_municipalities: tuple[str, ...] = ()
     settled_on: date | None = None
+    shared: frozenset[str] = frozenset(PROFILE_PARTS)
+    """Parts the participant shares; a part not shared is unknown, not empty."""
     engagement: str | None = field(default=None, compare=False)
+    leaves_on: date | None = field(default=None, compare=False)
+    """A move or departure announced ahead: a candidate until the day before."""
 
     def norwegian_rank(self, sub_skill: str) -> int | None:
         level = dict(self.norwegian).get(sub_skill)
@@ -132,36 +192,59 @@ class Candidate:
                 "hours_per_week": self.wished_hours,
                 "municipalities": list(self.wished_municipalities),
             },
+            "consent": {part: part in self.shared for part in PROFILE_PARTS},
         }
 
 
 def candidate_from_profile(
-    data: dict[str, Any], municipality: str, settled_on: date | None = None
+    data: dict[str, Any],
+    municipality: str,
+    settled_on: date | None = None,
+    norwegian_tests: dict[str, str] | None = None,
 ) -> Candidate:
-    """Read a profile document (event data or stored profile) into a candidate."""
+    """Read a profile document (event data or stored profile) into a candidate.
+
+    A part the participant does not share is left empty whatever the document holds,
+    and Norwegian levels (the profile's and tests recorded after it, the best per
+    sub-skill) only when Norwegian is shared.
+    """
     profile = ConsentedProfile.model_validate(data)
+    shared = profile.shared_parts()
+    tests = norwegian_tests or {}
+
+    def norwegian(sub: str) -> str | None:
+        if "norwegian" not in shared:
+            return None
+        level = getattr(profile.norwegian, sub)
+        return best_level(level.value if level else None, tests.get(sub))
+
     return Candidate(
         participant_id=profile.participant_id,
         municipality=municipality,
-        occupations=tuple((o.isco_code, float(o.years)) for o in profile.occupations),
+        occupations=tuple((o.isco_code, float(o.years)) for o in profile.occupations)
+        if "occupations" in shared
+        else (),
         education=tuple(
             EducationEntry(e.level, e.field_code, e.country, e.years, e.recognised)
             for e in profile.education
-        ),
-        skills=frozenset(profile.skills),
-        languages=tuple((lang.language, lang.level.value) for lang in profile.languages),
-        norwegian=tuple(
-            (
-                sub,
-                getattr(profile.norwegian, sub).value if getattr(profile.norwegian, sub) else None,
-            )
-            for sub in NORWEGIAN_SUB_SKILLS
-        ),
-        driving_licences=frozenset(c.strip().upper() for c in profile.driving_licences),
-        wished_occupations=tuple(c for c in profile.wishes.occupations if len(c) == 4),
-        wished_hours=profile.wishes.hours_per_week,
-        wished_municipalities=tuple(profile.wishes.municipalities),
+        )
+        if "education" in shared
+        else (),
+        skills=frozenset(profile.skills) if "skills" in shared else frozenset(),
+        languages=tuple((lang.language, lang.level.value) for lang in profile.languages)
+        if "languages" in shared
+        else (),
+        norwegian=tuple((sub, norwegian(sub)) for sub in NORWEGIAN_SUB_SKILLS),
+        driving_licences=frozenset(c.strip().upper() for c in profile.driving_licences)
+        if "driving_licences" in shared
+        else frozenset(),
+        wished_occupations=tuple(c for c in profile.wishes.occupations if len(c) == 4)
+        if "wishes" in shared
+        else (),
+        wished_hours=profile.wishes.hours_per_week if "wishes" in shared else None,
+        wished_municipalities=tuple(profile.wishes.municipalities) if "wishes" in shared else (),
         settled_on=settled_on,
+        shared=shared,
     )
 
 

@@ -17,15 +17,16 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.matching.candidates import Candidate, candidate_from_profile
-from services.matching.domain import MatchStatus, OpeningStatus
+from services.matching.domain import MatchStatus, OpeningStatus, engagement_on
 from services.matching.events import OpeningKind, OpeningTerms
 from services.matching.scoring import (
     Block,
@@ -43,9 +44,14 @@ from services.matching.settings import MatchingSettings
 from services.matching.tables import FOLLOWED_TABLES
 from services.matching.taxonomy import Taxonomy
 from services.matching.taxonomy import load as load_taxonomy
+from shared.dates import today
 from shared.db import Database
 
 _PAGE = 5000
+_CATCH_UP_SECONDS = 5.0
+_CATCH_UP_PAUSE = 0.02
+ENGAGEMENTS = ("in_placement", "employed", "placement_scheduled", "job_scheduled")
+"""A candidate's engagement, the first that applies: today's before a scheduled one."""
 _MIN_OVERLAY_BEFORE_REPACK = 256
 
 
@@ -71,6 +77,13 @@ class _Match:
     participant_id: uuid.UUID
     employer_id: uuid.UUID
     status: str
+    started_on: date | None
+
+
+@dataclass(frozen=True)
+class _Leaving:
+    on: date
+    because: str
 
 
 class Partition:
@@ -128,8 +141,13 @@ class MatchingEngine:
         """Participants in a practice placement per employer: each takes a mentor."""
         self.profiles: dict[uuid.UUID, tuple[str, dict[str, Any]]] = {}
         self.settled: dict[uuid.UUID, date] = {}
+        self.norwegian_tests: dict[uuid.UUID, dict[str, str]] = {}
+        self.leaving: dict[uuid.UUID, _Leaving] = {}
         self.home: dict[uuid.UUID, str] = {}
         self.erased: set[uuid.UUID] = set()
+        self.today = today()
+        self._due: dict[uuid.UUID, date] = {}
+        """Candidates whose standing changes on a later day (a departure, a start)."""
         self._cursors: dict[str, tuple[int, int]] = {t.name: (0, 0) for t in FOLLOWED_TABLES}
         self._lock = asyncio.Lock()
 
@@ -141,32 +159,66 @@ class MatchingEngine:
 
     # --- keeping current -----------------------------------------------------------
 
-    async def refresh(self, db: Database) -> None:
-        """Read every committed change since the last refresh into memory."""
+    async def refresh(self, db: Database, on: date | None = None) -> None:
+        """Read every committed change since the last refresh into memory.
+
+        ``on`` (today in Norway by default) is the day the answers are for: a departure
+        or a start dated ahead changes a candidate only once that day has come.
+        """
         async with self._lock, db.connect() as conn:
-            for table in FOLLOWED_TABLES:
-                while True:
-                    tx, seq = self._cursors[table.name]
-                    columns = [c for c in table.c if c.name != "changed_tx"]
-                    rows = (
-                        await conn.execute(
-                            sa.select(*columns, sa.literal_column("changed_tx::text").label("tx"))
-                            .where(
-                                sa.text(
-                                    "(changed_tx, change_seq) > (CAST(:tx AS text)::xid8, :seq) "
-                                    "AND changed_tx < pg_snapshot_xmin(pg_current_snapshot())"
-                                ).bindparams(tx=str(tx), seq=seq)
-                            )
-                            .order_by(sa.text("changed_tx"), table.c.change_seq)
-                            .limit(_PAGE)
+            self.today = on or today()
+            for participant_id in [p for p, d in self._due.items() if d <= self.today]:
+                self._recompute(participant_id)
+            deadline = asyncio.get_running_loop().time() + _CATCH_UP_SECONDS
+            while True:
+                await self._read_changes(conn)
+                if asyncio.get_running_loop().time() > deadline:
+                    break
+                if not await conn.scalar(self._held_back_query()):
+                    break
+                await asyncio.sleep(_CATCH_UP_PAUSE)
+
+    def _held_back_query(self) -> sa.TextClause:
+        """Whether a committed change is still below the horizon (an older transaction runs).
+
+        A change the caller committed just before must be in the answer (read your own
+        writes), so the refresh waits, briefly, for the horizon to pass it.
+        """
+        parts = [
+            f"SELECT 1 FROM {table.name} WHERE (changed_tx, change_seq) > "
+            f"(CAST(:tx_{i} AS text)::xid8, :seq_{i})"
+            for i, table in enumerate(FOLLOWED_TABLES)
+        ]
+        params: dict[str, Any] = {}
+        for i, table in enumerate(FOLLOWED_TABLES):
+            tx, seq = self._cursors[table.name]
+            params[f"tx_{i}"], params[f"seq_{i}"] = str(tx), seq
+        return sa.text(f"SELECT EXISTS ({' UNION ALL '.join(parts)})").bindparams(**params)
+
+    async def _read_changes(self, conn: AsyncConnection) -> None:
+        for table in FOLLOWED_TABLES:
+            while True:
+                tx, seq = self._cursors[table.name]
+                columns = [c for c in table.c if c.name != "changed_tx"]
+                rows = (
+                    await conn.execute(
+                        sa.select(*columns, sa.literal_column("changed_tx::text").label("tx"))
+                        .where(
+                            sa.text(
+                                "(changed_tx, change_seq) > (CAST(:tx AS text)::xid8, :seq) "
+                                "AND changed_tx < pg_snapshot_xmin(pg_current_snapshot())"
+                            ).bindparams(tx=str(tx), seq=seq)
                         )
-                    ).all()
-                    for row in rows:
-                        self._apply(table.name, row)
-                    if rows:
-                        self._cursors[table.name] = (int(rows[-1].tx), int(rows[-1].change_seq))
-                    if len(rows) < _PAGE:
-                        break
+                        .order_by(sa.text("changed_tx"), table.c.change_seq)
+                        .limit(_PAGE)
+                    )
+                ).all()
+                for row in rows:
+                    self._apply(table.name, row)
+                if rows:
+                    self._cursors[table.name] = (int(rows[-1].tx), int(rows[-1].change_seq))
+                if len(rows) < _PAGE:
+                    break
 
     def _apply(self, table: str, row: Any) -> None:
         if table == "employers":
@@ -187,7 +239,9 @@ class MatchingEngine:
                 self.mentoring[previous.employer_id] -= 1
             if row.status == MatchStatus.in_placement.value:
                 self.mentoring[row.employer_id] += 1
-            self.matches[row.match_id] = _Match(row.participant_id, row.employer_id, row.status)
+            self.matches[row.match_id] = _Match(
+                row.participant_id, row.employer_id, row.status, row.started_on
+            )
             self.matches_of.setdefault(row.participant_id, set()).add(row.match_id)
             self._recompute(row.participant_id)
         elif table == "candidates":
@@ -196,38 +250,68 @@ class MatchingEngine:
                 self.settled[pid] = row.settled_on
             if row.profile is not None:
                 self.profiles[pid] = (row.municipality, dict(row.profile))
+            self.norwegian_tests[pid] = dict(row.norwegian_tests or {})
+            if row.left_on is not None:
+                self.leaving[pid] = _Leaving(row.left_on, row.left_because or "left")
             self._recompute(pid)
         elif table == "erased_candidates":
             pid = row.participant_id
             self.erased.add(pid)
             self.profiles.pop(pid, None)
             self.settled.pop(pid, None)
+            self.norwegian_tests.pop(pid, None)
+            self.leaving.pop(pid, None)
             self._recompute(pid)
 
     def engagement(self, participant_id: uuid.UUID) -> str | None:
-        statuses = {
-            self.matches[m].status
+        found = {
+            engagement_on(MatchStatus(match.status), match.started_on, self.today)
             for m in self.matches_of.get(participant_id, ())
-            if m in self.matches
+            if (match := self.matches.get(m)) is not None
         }
-        for status in (MatchStatus.in_placement, MatchStatus.employed):
-            if status.value in statuses:
-                return status.value
+        for engagement in ENGAGEMENTS:
+            if engagement in found:
+                return engagement
         return None
+
+    def _next_change(self, participant_id: uuid.UUID) -> date | None:
+        ahead = [
+            match.started_on
+            for m in self.matches_of.get(participant_id, ())
+            if (match := self.matches.get(m)) is not None
+            and match.started_on is not None
+            and match.started_on > self.today
+        ]
+        leaving = self.leaving.get(participant_id)
+        if leaving is not None and leaving.on > self.today:
+            ahead.append(leaving.on)
+        return min(ahead, default=None)
 
     def _recompute(self, participant_id: uuid.UUID) -> None:
         old_home = self.home.pop(participant_id, None)
         if old_home is not None:
             self.partitions[old_home].remove(participant_id)
+        self._due.pop(participant_id, None)
         stored = self.profiles.get(participant_id)
         if stored is None or participant_id in self.erased:
             return
+        leaving = self.leaving.get(participant_id)
+        if leaving is not None and leaving.on <= self.today:
+            return
+        next_change = self._next_change(participant_id)
+        if next_change is not None:
+            self._due[participant_id] = next_change
         municipality, profile = stored
-        candidate = candidate_from_profile(
-            {**profile, "participant_id": str(participant_id)},
-            municipality,
-            self.settled.get(participant_id),
-        ).with_engagement(self.engagement(participant_id))
+        candidate = replace(
+            candidate_from_profile(
+                {**profile, "participant_id": str(participant_id)},
+                municipality,
+                self.settled.get(participant_id),
+                self.norwegian_tests.get(participant_id),
+            ),
+            engagement=self.engagement(participant_id),
+            leaves_on=leaving.on if leaving is not None else None,
+        )
         self.partitions.setdefault(municipality, Partition()).put(candidate)
         self.home[participant_id] = municipality
 
@@ -287,7 +371,7 @@ class MatchingEngine:
         item = explain(
             candidate, spec, values, bool(block.excluded[r, c]), self.settings, self.taxonomy
         )
-        item["waited_days"] = waited_days(candidate, date.today())
+        item["waited_days"] = waited_days(candidate, self.today)
         return item
 
     def rank_candidates(

@@ -47,6 +47,7 @@ import scipy.sparse as sp
 
 from services.matching.candidates import (
     NORWEGIAN_SUB_SKILLS,
+    PROFILE_PARTS,
     Candidate,
     education_skill_level,
     licence_token,
@@ -837,26 +838,62 @@ def _skills(uris: Sequence[str], taxonomy: Taxonomy) -> list[dict[str, Any]]:
     return [{"uri": uri, "label": taxonomy.skill_label(uri)} for uri in uris]
 
 
-def exclusion_reasons(candidate: Candidate, spec: OpeningSpec) -> list[str]:
+def exclusions(candidate: Candidate, spec: OpeningSpec) -> list[dict[str, Any]]:
+    """Every hard requirement the candidate does not meet, and why.
+
+    ``reason`` tells apart ``not_shared`` (the participant has not consented to share
+    that part, so this service does not know), ``has_none`` (shared, and there is
+    none) and ``not_met`` (shared, but not enough).
+    """
     held = requirement_tokens(candidate)
-    reasons = []
-    licences = licences_held(candidate.driving_licences)
+    found: list[dict[str, Any]] = []
+    licences = sorted(licences_held(candidate.driving_licences))
     for licence in spec.terms.driving_licences:
-        if licence_token(licence) not in held:
-            reasons.append(
-                f"needs driving licence class {licence}; has "
-                f"{', '.join(sorted(licences)) or 'none'}"
-            )
+        if licence_token(licence) in held:
+            continue
+        if "driving_licences" not in candidate.shared:
+            reason, message = "not_shared", "the participant has not shared driving licences"
+        elif not licences:
+            reason, message = "has_none", "has no driving licence"
+        else:
+            reason, message = "not_met", f"has {', '.join(licences)}"
+        found.append(
+            {
+                "requirement": "driving_licence",
+                "needs": licence,
+                "reason": reason,
+                "message": f"needs driving licence class {licence}; {message}",
+            }
+        )
+    levels = sorted({e.level.value for e in candidate.education})
     for q in spec.terms.qualifications:
         token = qualification_token(EDUCATION_ORDER.index(q.min_level), q.field_code, q.recognised)
-        if token not in held:
-            what = f"education at least {q.min_level.value}"
-            if q.field_code:
-                what += f" in field {q.field_code}"
-            if q.recognised:
-                what += ", recognised in Norway"
-            reasons.append(f"needs {what}")
-    return reasons
+        if token in held:
+            continue
+        what = f"education at least {q.min_level.value}"
+        if q.field_code:
+            what += f" in field {q.field_code}"
+        if q.recognised:
+            what += ", recognised in Norway"
+        if "education" not in candidate.shared:
+            reason, message = "not_shared", "the participant has not shared education"
+        elif not levels:
+            reason, message = "has_none", "has no education recorded"
+        else:
+            reason, message = "not_met", f"has {', '.join(levels)}"
+        found.append(
+            {
+                "requirement": "qualification",
+                "needs": what,
+                "reason": reason,
+                "message": f"needs {what}; {message}",
+            }
+        )
+    return found
+
+
+def exclusion_reasons(candidate: Candidate, spec: OpeningSpec) -> list[str]:
+    return [e["message"] for e in exclusions(candidate, spec)]
 
 
 def explain(
@@ -908,7 +945,7 @@ def explain(
             "counted": not essential_missing,
             "rule": "optional skills count once every essential skill is there",
         },
-        "norwegian": {"per_sub_skill": norwegian},
+        "norwegian": {"per_sub_skill": norwegian, "shared": "norwegian" in candidate.shared},
         "location": {
             "candidate_municipality": candidate.municipality,
             "work_municipality": terms.municipality_code,
@@ -941,7 +978,8 @@ def explain(
             }
         )
     score = round(sum(p["points"] for p in parts), 2)
-    reasons = exclusion_reasons(candidate, spec) if is_excluded else []
+    excluded_by = exclusions(candidate, spec) if is_excluded else []
+    reasons = [e["message"] for e in excluded_by]
     return {
         "participant_id": str(candidate.participant_id),
         "opening_id": str(spec.opening_id),
@@ -949,6 +987,8 @@ def explain(
         "band": settings.band(score, is_excluded),
         "excluded": is_excluded,
         "exclusion_reasons": reasons,
+        "exclusions": excluded_by,
+        "not_shared": [p for p in PROFILE_PARTS if p not in candidate.shared],
         "parts": parts,
         "matched_skills": _skills(essential_matched + optional_matched, taxonomy),
         "missing_skills": _skills(essential_missing, taxonomy),

@@ -115,6 +115,11 @@ candidates = sa.Table(
     sa.Column("profile", pg.JSONB),
     sa.Column("profile_updated_at", sa.DateTime(timezone=True)),
     sa.Column("settled_on", sa.Date),
+    sa.Column("consent", pg.JSONB),
+    sa.Column("norwegian_tests", pg.JSONB),
+    sa.Column("left_on", sa.Date),
+    sa.Column("left_because", sa.Text),
+    sa.Column("moved_to", sa.String(4)),
     *_change_columns(),
 )
 

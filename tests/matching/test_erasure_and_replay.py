@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
 from typing import Any
@@ -119,15 +120,22 @@ async def test_erasure_removes_the_candidate_everywhere_and_for_good(settings: S
         assert (
             await _fetch(settings, "SELECT 1 FROM candidates WHERE participant_id = $1", gone) == []
         )
+        # Only the erasure's own copy still names the id (so a rebuild knows of it); the
+        # settlement and the profile are tombstones that keep just their event ids.
         inbox = await _fetch(
             settings,
-            "SELECT type, payload FROM received_events WHERE payload->'data'->>'participant_id' = $1",
+            "SELECT type, payload FROM received_events WHERE payload::text LIKE '%' || $1 || '%'",
             str(gone),
         )
-        assert len(inbox) == 3
-        for row in inbox:
-            assert "settled_on" not in str(row["payload"])
-            assert cook.essential_skills[0] not in str(row["payload"])
+        assert [row["type"] for row in inbox] == ["participants.participant.erased.v1"]
+        assert json.loads(inbox[0]["payload"])["data"] == {"participant_id": str(gone)}
+        tombstones = await _fetch(
+            settings, "SELECT type FROM received_events WHERE payload = '{\"scrubbed\": true}'"
+        )
+        assert sorted(row["type"] for row in tombstones) == [
+            "participants.competence_profile.updated.v1",
+            "participants.participant.settled.v1",
+        ]
 
         # A late profile event for the erased participant does not bring them back.
         await participants.profile(gone, skills=list(cook.essential_skills))
@@ -141,11 +149,10 @@ async def test_erasure_removes_the_candidate_everywhere_and_for_good(settings: S
         assert (await client.get(f"/candidates/{gone}", headers=headers)).status_code == 404
         inbox = await _fetch(
             settings,
-            "SELECT payload FROM received_events WHERE payload->'data'->>'participant_id' = $1",
+            "SELECT type FROM received_events WHERE payload::text LIKE '%' || $1 || '%'",
             str(gone),
         )
-        assert len(inbox) == 4
-        assert all(cook.essential_skills[0] not in str(row["payload"]) for row in inbox)
+        assert [row["type"] for row in inbox] == ["participants.participant.erased.v1"]
 
     counts = await _rebuild(settings)
     assert counts["candidates"] == 7
@@ -170,7 +177,7 @@ async def test_rebuilt_read_models_and_index_equal_the_incremental_ones(settings
             driving_licences=["B"] if n % 2 else [],
         )
     async with running(create_app(settings)) as client:
-        employer = await register_employer(client, headers)
+        employer = await register_employer(client, headers, mentor_capacity=8)
         openings = [
             await publish_opening(
                 client, headers, employer, esco_occupation=o.uri, isco_code=None, places=2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -17,8 +16,8 @@ from services.matching.events import OpeningKind
 from services.matching.routes.common import EngineDep, JobCoach, respond
 from services.matching.routes.schemas import AllocationResult
 from shared.commands import CommandResult
+from shared.dates import Day, today
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
-from shared.events import utcnow
 from shared.http import problem_responses
 from shared.problems import InvalidInput, field_error
 
@@ -48,7 +47,7 @@ class Allocate(BaseModel):
     propose: bool = Field(
         default=False, description="Also propose a match for every assignment (one transaction)"
     )
-    today: date | None = Field(default=None, description="Reference day for waiting time")
+    today: Day | None = Field(default=None, description="Reference day for waiting time")
 
 
 @router.post(
@@ -114,7 +113,7 @@ async def allocate_places(
         specs,
         places,
         engine.score_pairs(pool, specs),
-        AllocationRequest(body.favour_waiting, body.min_score, body.today or utcnow().date()),
+        AllocationRequest(body.favour_waiting, body.min_score, body.today or today()),
         engine.settings,
     )
     result["unplaced"] += not_candidates(

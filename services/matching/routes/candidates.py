@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -12,21 +13,22 @@ from services.matching.events import OpeningKind
 from services.matching.routes.common import EngineDep, Reader
 from services.matching.routes.schemas import CandidateView, OpeningsForCandidate
 from services.matching.scoring import waited_days
-from shared.events import utcnow
 from shared.http import problem_responses
+from shared.paging import Limit, Offset
 from shared.problems import NotFound
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 
 
-def _document(candidate: Candidate) -> dict[str, Any]:
+def _document(candidate: Candidate, today: date) -> dict[str, Any]:
     return {
         "participant_id": str(candidate.participant_id),
         "municipality": candidate.municipality,
         "engagement": candidate.engagement,
         "settled_on": candidate.settled_on.isoformat() if candidate.settled_on else None,
-        "waited_days": waited_days(candidate, utcnow().date()),
+        "waited_days": waited_days(candidate, today),
         "profile": candidate.profile_document(),
+        "leaves_on": candidate.leaves_on.isoformat() if candidate.leaves_on else None,
     }
 
 
@@ -35,20 +37,23 @@ def _document(candidate: Candidate) -> dict[str, Any]:
     response_model=list[CandidateView],
     summary="Candidates of your municipality",
     description="Participants whose consented competence profile this service has received. "
-    "`engagement` is `in_placement` or `employed` for those in a placement or job.",
+    "`engagement` is `in_placement` or `employed` for those in a placement or job today, "
+    "`placement_scheduled` or `job_scheduled` for a start dated ahead. Someone who moved to "
+    "another municipality, emigrated or died is no candidate from that day on; a move announced "
+    "ahead shows as `leaves_on`.",
     responses=problem_responses(401, 403),
 )
 async def list_candidates(
     engine: EngineDep,
     principal: Reader,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     partition = engine.partitions.get(principal.municipality)
     if partition is None:
         return []
     ordered = sorted(partition.records.values(), key=lambda c: str(c.participant_id))
-    return [_document(c) for c in ordered[offset : offset + limit]]
+    return [_document(c, engine.today) for c in ordered[offset : offset + limit]]
 
 
 @router.get(
@@ -63,7 +68,7 @@ async def get_candidate(
     candidate = engine.candidate(principal.municipality, participant_id)
     if candidate is None:
         raise NotFound(f"No candidate {participant_id} in municipality {principal.municipality}.")
-    return _document(candidate)
+    return _document(candidate, engine.today)
 
 
 @router.get(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -15,6 +14,8 @@ from services.matching import application
 from services.matching.events import Agreement, Contact
 from services.matching.routes.common import JobCoach, Reader, respond
 from services.matching.routes.schemas import Employer
+from shared.codes import MunicipalityCode
+from shared.dates import Day
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 
@@ -39,7 +40,7 @@ class AgreementIn(BaseModel):
         le=1,
         description="e.g. 0.7: 70 % of practice participants go on to work",
     )
-    valid_until: date | None = None
+    valid_until: Day | None = None
 
 
 class RegisterEmployer(BaseModel):
@@ -50,7 +51,7 @@ class RegisterEmployer(BaseModel):
     organisation_number: str = Field(description="9 digits (organisasjonsnummer)")
     name: str = Field(min_length=1, max_length=200)
     industry: str = Field(min_length=1, max_length=100, description="e.g. 'hospitality', 'care'")
-    municipality_code: str = Field(pattern=r"^\d{4}$", description="Where the employer is")
+    municipality_code: MunicipalityCode = Field(description="Where the employer is")
     mentor_capacity: int = Field(
         ge=0, le=1000, description="How many participants the employer can mentor at once"
     )

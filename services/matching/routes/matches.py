@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.matching import application
 from services.matching.domain import JobTerms, MatchStatus
@@ -18,8 +18,8 @@ from services.matching.routes.common import EngineDep, JobCoach, Reader, respond
 from services.matching.routes.schemas import MatchView
 from shared.auth import Principal
 from shared.commands import CommandResult, Work
+from shared.dates import Day, today
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
-from shared.events import utcnow
 from shared.http import problem_responses
 from shared.problems import NotFound
 from shared.service import Runtime
@@ -37,50 +37,54 @@ class ProposeMatch(_Body):
 
 
 class OnDate(_Body):
-    on: date | None = Field(default=None, description="Today when left out")
+    on: Day | None = Field(default=None, description="Today when left out; not after today")
 
 
 class Interview(_Body):
-    on: date = Field(description="Day of the interview or first meeting")
+    on: Day = Field(description="Day of the interview or first meeting (may lie ahead)")
 
 
 class Offer(_Body):
-    on: date | None = Field(default=None, description="Today when left out")
-    starts_on: date
+    on: Day | None = Field(default=None, description="Today when left out; not after today")
+    starts_on: Day = Field(description="On or after `on`; may lie ahead")
     hours_per_week: float = Field(gt=0, le=60)
     permanent: bool | None = Field(default=None, description="Jobs: permanent or temporary")
 
 
 class Decline(_Body):
     declined_by: DeclinedBy
-    on: date | None = Field(default=None, description="Today when left out")
+    on: Day | None = Field(default=None, description="Today when left out; not after today")
     reason: DeclineReason | None = None
 
 
 class Start(_Body):
-    starts_on: date | None = Field(default=None, description="The offer's start when left out")
+    starts_on: Day | None = Field(
+        default=None,
+        description="The offer's start when left out. A start ahead is scheduled: it holds the "
+        "place and a mentor now and counts as a placement or job from its date",
+    )
     hours_per_week: float | None = Field(default=None, gt=0, le=60)
-    permanent: bool | None = Field(default=None, description="Jobs: overrides the offer")
+    permanent: bool | None = Field(
+        default=None,
+        description="Jobs: overrides the offer; required (422 `missing-field`) for a job when "
+        "the offer did not say",
+    )
 
 
 class JobIn(_Body):
-    starts_on: date
+    starts_on: Day = Field(description="On or after the placement's end")
     hours_per_week: float = Field(gt=0, le=60)
     permanent: bool
 
 
 class End(_Body):
-    ends_on: date
+    ends_on: Day = Field(description="Not before the start, not after today")
     outcome: PlacementOutcome
     job: JobIn | None = Field(
-        default=None, description="Required exactly when the outcome is `turned_into_job`"
+        default=None,
+        description="Required exactly when the outcome is `turned_into_job` (422 "
+        "`missing-field` / `job-terms-without-job`)",
     )
-
-    @model_validator(mode="after")
-    def _job_with_job_outcome(self) -> End:
-        if (self.outcome is PlacementOutcome.turned_into_job) != (self.job is not None):
-            raise ValueError("give `job` exactly when the outcome is turned_into_job")
-        return self
 
 
 class StepResult(BaseModel):
@@ -91,7 +95,7 @@ class StepResult(BaseModel):
 
 
 def _today(on: date | None) -> date:
-    return on or utcnow().date()
+    return on or today()
 
 
 @router.post(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -19,8 +18,9 @@ from services.matching.events import (
 )
 from services.matching.routes.common import EngineDep, JobCoach, Reader, respond
 from services.matching.routes.schemas import CandidatesForOpening, Explanation, Opening
+from shared.codes import DRIVING_LICENCE_CLASSES, MunicipalityCode
+from shared.dates import Day, today
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
-from shared.events import utcnow
 from shared.http import problem_responses
 from shared.problems import NotFound
 
@@ -54,7 +54,10 @@ class OpeningTermsIn(BaseModel):
         default_factory=NorwegianRequirement, description="Minimum CEFR level per sub-skill"
     )
     driving_licences: list[str] = Field(
-        default_factory=list, max_length=10, description="Hard requirement: classes, e.g. B, C1"
+        default_factory=list,
+        max_length=10,
+        description="Hard requirement: førerkortklasser from the kit's closed list "
+        f"({', '.join(sorted(DRIVING_LICENCE_CLASSES))}); others are a 422 naming each",
     )
     qualifications: list[Qualification] = Field(
         default_factory=list,
@@ -63,8 +66,8 @@ class OpeningTermsIn(BaseModel):
     )
     places: int = Field(ge=1, le=1000)
     hours_per_week: float = Field(gt=0, le=60)
-    starts_on: date
-    municipality_code: str = Field(pattern=r"^\d{4}$", description="Where the work is")
+    starts_on: Day = Field(description="When the work starts (a plan; may lie ahead)")
+    municipality_code: MunicipalityCode = Field(description="Where the work is")
     commute_possible: bool = True
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
@@ -78,7 +81,7 @@ class PublishOpening(OpeningTermsIn):
 class CloseOpening(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    closed_on: date | None = Field(default=None, description="Today when left out")
+    closed_on: Day | None = Field(default=None, description="Today when left out; not after today")
     reason: CloseReason
 
 
@@ -232,7 +235,7 @@ async def close(
             conn,
             metadata,
             opening_id,
-            closed_on=body.closed_on or utcnow().date(),
+            closed_on=body.closed_on or today(),
             reason=body.reason,
             expected_version=expected,
         ),

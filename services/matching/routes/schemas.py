@@ -32,6 +32,19 @@ class SkillRef(BaseModel):
     label: str | None = None
 
 
+class Exclusion(BaseModel):
+    requirement: Literal["driving_licence", "qualification"]
+    needs: str
+    reason: Literal["not_shared", "has_none", "not_met"] = Field(
+        description="`not_shared`: the participant has not consented to share that part; "
+        "`has_none`: shared, and there is none; `not_met`: shared, but not enough"
+    )
+    message: str
+
+
+Engagement = Literal["in_placement", "employed", "placement_scheduled", "job_scheduled"]
+
+
 class Explanation(BaseModel):
     """One candidate for one opening: the score is the sum of the parts' points."""
 
@@ -41,11 +54,19 @@ class Explanation(BaseModel):
     band: Band
     excluded: bool = Field(description="A hard requirement is not met")
     exclusion_reasons: list[str]
+    exclusions: list[Exclusion] = Field(
+        default_factory=list, description="Each failed hard requirement, with why"
+    )
+    not_shared: list[str] = Field(
+        default_factory=list,
+        description="Profile parts the participant has not consented to share (unknown here, "
+        "not empty)",
+    )
     parts: list[ScorePart]
     matched_skills: list[SkillRef]
     missing_skills: list[SkillRef] = Field(description="Essential skills the candidate lacks")
     missing_optional_skills: list[SkillRef]
-    engagement: Literal["in_placement", "employed"] | None = None
+    engagement: Engagement | None = None
     waited_days: int | None = Field(default=None, description="Days since settlement")
 
 
@@ -79,7 +100,12 @@ class Assignment(BaseModel):
 class UnplacedReason(BaseModel):
     opening_id: uuid.UUID | None
     reason: Literal[
-        "hard_requirement", "below_min_score", "places_went_to_others", "no_candidate", "engaged"
+        "hard_requirement",
+        "below_min_score",
+        "places_went_to_others",
+        "mentor_capacity",
+        "no_candidate",
+        "engaged",
     ]
     detail: str
 
@@ -171,7 +197,12 @@ class MatchView(BaseModel):
 class CandidateView(BaseModel):
     participant_id: uuid.UUID
     municipality: str
-    engagement: Literal["in_placement", "employed"] | None
+    engagement: Engagement | None
     settled_on: date | None
     waited_days: int | None
     profile: dict[str, Any] = Field(description="The consented competence profile")
+    leaves_on: date | None = Field(
+        default=None,
+        description="A move to another municipality announced ahead: a candidate here until "
+        "the day before",
+    )
