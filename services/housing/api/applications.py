@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -189,7 +188,7 @@ async def withdraw(
 async def waiting_list(
     runtime: RuntimeDep,
     principal: Reader,
-    on: Annotated[date | None, Query(description="Default today")] = None,
+    on: Annotated[Day | None, Query(description="Default today")] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
