@@ -13,11 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import domain, personal_data
 from services.participants import events as ev
+from services.participants.domain import rules as domain_rules
 from services.participants.projections import find_by_national_id
 from services.participants.tables import households, matching_timeline
 from shared.commands import CommandResult
-from shared.events import Event, Metadata
+from shared.dates import today as norway_today
+from shared.events import Envelope, Event, Metadata
+from shared.inbox import scrub_inbox
 from shared.problems import Conflict, InvalidInput, NotFound, field_error
+from shared.rules import RuleViolation
 from shared.service import Runtime
 
 Decision = Callable[[domain.Participant], list[Event]]
@@ -30,8 +34,23 @@ async def load(
     envelopes = await runtime.store.load(conn, str(participant_id))
     if not envelopes or envelopes[0].municipality != municipality:
         raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
-    state = domain.fold(runtime.store.decode(e) for e in envelopes)
+    birth_date = await _sealed_birth_date(conn, participant_id, envelopes)
+    state = domain.fold((runtime.store.decode(e) for e in envelopes), birth_date)
     return state, envelopes[-1].stream_version if envelopes else 0
+
+
+async def _sealed_birth_date(
+    conn: AsyncConnection, participant_id: uuid.UUID, envelopes: list[Envelope]
+) -> date | None:
+    """The birth date from the latest personal details (unknown once erased)."""
+    sealed = [e for e in envelopes if e.type_name == ev.PersonalDetailsRecorded.type_name]
+    if not sealed:
+        return None
+    key = await personal_data.load_key(conn, participant_id)
+    if key is None:
+        return None
+    raw = personal_data.unseal(key, participant_id, sealed[-1].data["sealed"]).get("birth_date")
+    return date.fromisoformat(str(raw)) if raw else None
 
 
 async def change(
@@ -43,14 +62,14 @@ async def change(
     expected_version: int | None = None,
     status_code: int = 201,
 ) -> tuple[domain.Participant, CommandResult]:
-    """Load the participant, decide, append; rule violations become 409, bad values 422."""
+    """Load the participant, decide, append; a refused command carries the current version."""
     state, version = await load(runtime, conn, participant_id, metadata.municipality)
     try:
         new_events = decide(state)
-    except domain.DomainRuleViolation as exc:
-        raise Conflict(str(exc), current_version=version) from exc
-    except domain.InvalidCommand as exc:
-        raise InvalidInput(str(exc), [field_error(exc.field, str(exc))]) from exc
+    except RuleViolation as exc:
+        if exc.status == 409:
+            exc.at_version(version)
+        raise
     envelopes = await runtime.append(
         conn,
         str(participant_id),
@@ -64,7 +83,7 @@ async def change(
     body = {
         "participant_id": str(participant_id),
         "version": envelopes[-1].stream_version,
-        "status": state.status,
+        "status": state.status_on(norway_today()),
     }
     return state, CommandResult(status_code, body)
 
@@ -72,7 +91,9 @@ async def change(
 async def key_for(conn: AsyncConnection, participant_id: uuid.UUID) -> bytes:
     key = await personal_data.load_key(conn, participant_id)
     if key is None:
-        raise Conflict("The participant's personal data was erased; nothing more can be recorded.")
+        raise domain_rules.ERASED.violation(
+            "The participant's personal data was erased; nothing more can be recorded."
+        )
     return key
 
 
@@ -83,14 +104,17 @@ async def register_participant(
     details: dict[str, Any],
     birth_date: date,
     gender: ev.Gender,
+    today: date,
 ) -> CommandResult:
     national_id = str(details["national_id"])
+    participant_id = uuid.uuid4()
+    # Decided before any write, so a refused registration leaves no key behind.
+    decided = domain.register(participant_id, birth_date, national_id, gender, "", today)
     existing = await find_by_national_id(conn, runtime.settings, metadata.municipality, national_id)
     if existing is not None:
         raise Conflict(
             "A participant with this national id is already registered.", existing_id=str(existing)
         )
-    participant_id = uuid.uuid4()
     key = await personal_data.create_key(conn, participant_id)
     sealed = personal_data.seal(key, participant_id, details)
     try:
@@ -98,7 +122,7 @@ async def register_participant(
             conn,
             str(participant_id),
             domain.STREAM_TYPE,
-            domain.register(participant_id, birth_date, gender, sealed),
+            [decided[0], ev.PersonalDetailsRecorded(participant_id=participant_id, sealed=sealed)],
             expected_version=0,
             metadata=metadata,
         )
@@ -114,7 +138,9 @@ async def change_personal_details(
     participant_id: uuid.UUID,
     changes: dict[str, Any],
     expected_version: int | None,
+    today: date,
 ) -> CommandResult:
+    await load(runtime, conn, participant_id, metadata.municipality)
     key = await key_for(conn, participant_id)
     current = await current_details(runtime, conn, participant_id, key)
     merged = {**current, **changes}
@@ -134,7 +160,13 @@ async def change_personal_details(
         conn,
         metadata,
         participant_id,
-        lambda state: domain.change_personal_details(state, sealed),
+        lambda state: domain.change_personal_details(
+            state,
+            sealed,
+            date.fromisoformat(str(merged["birth_date"])),
+            str(merged["national_id"]),
+            today,
+        ),
         expected_version,
         status_code=200,
     )
@@ -215,4 +247,5 @@ async def erase(
     await conn.execute(
         sa.delete(matching_timeline).where(matching_timeline.c.participant_id == participant_id)
     )
+    await scrub_inbox(conn, str(participant_id))
     return CommandResult(200, {**result.body, "erased": True})

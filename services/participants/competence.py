@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.participants import events as ev
+from shared.codes import LanguageCode, LicenceClass, MunicipalityCode
 from shared.problems import InvalidInput, field_error
 from shared.taxonomy import load as taxonomy
+
+MAX_ITEMS = 100
+"""Cap on every list in a profile: what is published must fit a NATS message."""
 
 
 class _In(BaseModel):
@@ -17,7 +21,9 @@ class _In(BaseModel):
 
 class Education(_In):
     level: ev.EducationLevel
-    field_code: str | None = Field(default=None, max_length=10, description="ISCED-F field code")
+    field_code: str | None = Field(
+        default=None, pattern=r"^\d{2,4}$", description="ISCED-F field code, e.g. '0913'"
+    )
     field_description: str | None = Field(default=None, max_length=300)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2")
     years: float | None = Field(default=None, ge=0, le=30)
@@ -31,16 +37,18 @@ class WorkExperience(_In):
 
 
 class Language(_In):
-    language: str = Field(
-        pattern=r"^[a-z]{2,3}$", description="ISO 639 code, e.g. 'ar', 'ti', 'uk'"
-    )
+    language: LanguageCode = Field(description="ISO 639 code, e.g. 'ar', 'ti', 'uk'")
     level: ev.NorwegianLevel
 
 
 class Wishes(_In):
-    occupations: list[str] = Field(default_factory=list, description="ISCO-08 codes")
+    occupations: list[str] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="ISCO-08 codes"
+    )
     hours_per_week: float | None = Field(default=None, ge=1, le=60)
-    municipalities: list[str] = Field(default_factory=list)
+    municipalities: list[MunicipalityCode] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="Kommunenummer (valid today)"
+    )
 
 
 class Consent(_In):
@@ -56,14 +64,18 @@ class Consent(_In):
 
 
 class CompetenceProfile(_In):
-    education: list[Education] = Field(default_factory=list)
-    work_experience: list[WorkExperience] = Field(default_factory=list)
-    skills: list[str] = Field(default_factory=list, description="ESCO skill URIs")
-    free_text_skills: list[str] = Field(
-        default_factory=list, description="Skills ESCO lacks; never shared"
+    education: list[Education] = Field(default_factory=list, max_length=MAX_ITEMS)
+    work_experience: list[WorkExperience] = Field(default_factory=list, max_length=MAX_ITEMS)
+    skills: list[str] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="ESCO skill URIs"
     )
-    languages: list[Language] = Field(default_factory=list)
-    driving_licences: list[str] = Field(default_factory=list, description="Classes, e.g. B, C1, D")
+    free_text_skills: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="Skills ESCO lacks; never shared"
+    )
+    languages: list[Language] = Field(default_factory=list, max_length=MAX_ITEMS)
+    driving_licences: list[LicenceClass] = Field(
+        default_factory=list, max_length=20, description="Førerkortklasser, e.g. B, C1, D"
+    )
     wishes: Wishes = Wishes()
     constraints: str | None = Field(
         default=None, max_length=2000, description="Health or other constraints; never shared"
@@ -96,10 +108,23 @@ def shared_parts(
     profile: CompetenceProfile,
     norwegian: dict[ev.NorwegianSubTest, ev.NorwegianLevel],
 ) -> ev.CompetenceProfileUpdated:
-    """The event matching receives: consented parts only, never free text or constraints."""
+    """The event matching receives: consented parts only, codes only, never free text.
+
+    It replaces the previous shared profile whole; ``consent`` says which parts are
+    shared, so a part withdrawn shows as empty and not shared.
+    """
     consent = profile.consent
     return ev.CompetenceProfileUpdated(
         participant_id=participant,
+        consent=ev.SharedConsent(
+            occupations=consent.work_experience,
+            education=consent.education,
+            skills=consent.skills,
+            languages=consent.languages,
+            norwegian=consent.norwegian,
+            driving_licences=consent.driving_licences,
+            wishes=consent.wishes,
+        ),
         occupations=tuple(
             ev.SharedOccupation(isco_code=w.isco_code, years=w.years)
             for w in profile.work_experience

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -81,6 +81,17 @@ class EndGoal(StrEnum):
 
 
 class PlannedActivity(_Part):
+    """One activity of a plan as published: kind, hours and dates; the provider stays sealed."""
+
+    kind: ActivityKind
+    hours_per_week: float = Field(ge=0, le=60)
+    starts_on: date
+    ends_on: date | None = None
+
+
+class PlannedActivityV1(_Part):
+    """An activity of ``plan.revised.v1``, which still carried the provider in clear."""
+
     kind: ActivityKind
     hours_per_week: float = Field(ge=0, le=60)
     provider: str | None = Field(default=None, max_length=200)
@@ -95,7 +106,9 @@ class SharedOccupation(_Part):
 
 class SharedEducation(_Part):
     level: EducationLevel
-    field_code: str | None = Field(default=None, description="ISCED-F field code, e.g. '0913'")
+    field_code: str | None = Field(
+        default=None, pattern=r"^\d{2,4}$", description="ISCED-F field code, e.g. '0913'"
+    )
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     years: float | None = Field(default=None, ge=0, le=30)
     recognised: bool = False
@@ -107,9 +120,25 @@ class SharedLanguage(_Part):
 
 
 class SharedWishes(_Part):
-    occupations: tuple[str, ...] = ()
+    occupations: tuple[Annotated[str, Field(pattern=r"^\d{4}$")], ...] = Field(
+        default=(), description="ISCO-08 / STYRK-08 codes"
+    )
     hours_per_week: float | None = None
-    municipalities: tuple[str, ...] = ()
+    municipalities: tuple[Annotated[str, Field(pattern=r"^\d{4}$")], ...] = Field(
+        default=(), description="Kommunenummer"
+    )
+
+
+class SharedConsent(_Part):
+    """Which parts of the profile the person shares; a part that is false is empty."""
+
+    occupations: bool = False
+    education: bool = False
+    skills: bool = False
+    languages: bool = False
+    norwegian: bool = False
+    driving_licences: bool = False
+    wishes: bool = False
 
 
 class NorwegianLevels(_Part):
@@ -154,15 +183,35 @@ class ParticipantSettled(Event):
 
 @registry.register
 class ProgrammeStarted(Event):
-    """An introduction or qualification programme started."""
+    """An introduction or qualification programme starts on ``starts_on`` (may be planned ahead).
 
-    type_name: ClassVar[str] = "participants.programme.started.v1"
+    v2 no longer carries the adviser: who advises the participant stays sealed in the
+    service (``programme.adviser_assigned``).
+    """
+
+    type_name: ClassVar[str] = "participants.programme.started.v2"
     participant_id: uuid.UUID
     programme_id: uuid.UUID
     kind: ProgrammeKind
     starts_on: date
     planned_end: date
-    adviser: str
+
+
+@registry.upcaster("participants.programme.started.v1", ProgrammeStarted.type_name)
+def _programme_started_v1(data: dict[str, Any]) -> dict[str, Any]:
+    data.pop("adviser", None)
+    return data
+
+
+@registry.register
+class ProgrammeAdviserAssigned(Event):
+    """The programme's adviser, sealed with the participant's key. Never published."""
+
+    type_name: ClassVar[str] = "participants.programme.adviser_assigned.v1"
+    published: ClassVar[bool] = False
+    participant_id: uuid.UUID
+    programme_id: uuid.UUID
+    sealed_adviser: str
 
 
 @registry.register
@@ -173,7 +222,7 @@ class ProgrammeInterrupted(Event):
     participant_id: uuid.UUID
     programme_id: uuid.UUID
     kind: PauseKind
-    from_date: date
+    from_date: date = Field(description="First day of the pause; may lie ahead (scheduled)")
 
 
 @registry.register
@@ -189,18 +238,42 @@ class ProgrammeResumed(Event):
 
 @registry.register
 class PlanRevised(Event):
-    """A new revision of the individual plan (integration plan): activities and hours."""
+    """A new revision of the individual plan (integration plan): activities and hours.
 
-    type_name: ClassVar[str] = "participants.plan.revised.v1"
+    v2 publishes activities without their provider (kept sealed in
+    ``plan.providers_recorded``).
+    """
+
+    type_name: ClassVar[str] = "participants.plan.revised.v2"
     participant_id: uuid.UUID
     programme_id: uuid.UUID
     revision: int = Field(ge=1)
     valid_from: date
     end_goal: EndGoal
     norwegian_goal: NorwegianLevel | None = None
-    activities: tuple[PlannedActivity, ...]
+    activities: tuple[PlannedActivity, ...] = Field(max_length=100)
     hours_per_week: float
     full_time: bool
+
+
+@registry.upcaster("participants.plan.revised.v1", PlanRevised.type_name)
+def _plan_revised_v1(data: dict[str, Any]) -> dict[str, Any]:
+    data["activities"] = [
+        {k: v for k, v in activity.items() if k != "provider"}
+        for activity in data.get("activities", [])
+    ]
+    return data
+
+
+@registry.register
+class PlanProvidersRecorded(Event):
+    """Who provides each activity of a plan revision, sealed (a JSON list). Never published."""
+
+    type_name: ClassVar[str] = "participants.plan.providers_recorded.v1"
+    published: ClassVar[bool] = False
+    participant_id: uuid.UUID
+    revision: int
+    sealed: str
 
 
 @registry.register
@@ -215,14 +288,26 @@ class PlanGoalDescribed(Event):
 
 
 @registry.register
-class FollowUpConversationHeld(Event):
-    """A follow-up conversation (oppfølgingssamtale); the note is sealed. Never published."""
+class FollowUpConversationHeldV1(Event):
+    """A follow-up conversation as first stored, adviser in clear; read, no longer written."""
 
     type_name: ClassVar[str] = "participants.follow_up.conversation_held.v1"
     published: ClassVar[bool] = False
     participant_id: uuid.UUID
     held_on: date
     adviser: str
+    sealed_note: str | None = None
+
+
+@registry.register
+class FollowUpConversationHeld(Event):
+    """A follow-up conversation (oppfølgingssamtale); adviser and note sealed. Never published."""
+
+    type_name: ClassVar[str] = "participants.follow_up.conversation_held.v2"
+    published: ClassVar[bool] = False
+    participant_id: uuid.UUID
+    held_on: date
+    sealed_adviser: str
     sealed_note: str | None = None
 
 
@@ -268,11 +353,20 @@ class CompetenceProfileUpdated(Event):
     participant_id: uuid.UUID
     occupations: tuple[SharedOccupation, ...] = ()
     education: tuple[SharedEducation, ...] = ()
-    skills: tuple[str, ...] = Field(default=(), description="ESCO skill URIs")
+    skills: tuple[Annotated[str, Field(max_length=200, pattern=r"^https?://")], ...] = Field(
+        default=(), description="ESCO skill URIs"
+    )
     languages: tuple[SharedLanguage, ...] = ()
     norwegian: NorwegianLevels = NorwegianLevels()
-    driving_licences: tuple[str, ...] = ()
+    driving_licences: tuple[Annotated[str, Field(pattern=r"^[A-Z0-9]{1,3}E?$")], ...] = Field(
+        default=(), description="Licence classes (førerkortklasser), e.g. B, C1E"
+    )
     wishes: SharedWishes = SharedWishes()
+    consent: SharedConsent | None = Field(
+        default=None,
+        description="What the person shares; absent on older events (the parts present were "
+        "shared). The event replaces the previous profile entirely.",
+    )
 
 
 @registry.register
@@ -313,12 +407,54 @@ class FollowUpStatusRecorded(Event):
 
 @registry.register
 class ParticipantMovedOut(Event):
-    """The participant moved to another municipality (transfer)."""
+    """The participant moves to another municipality (transfer) on ``moved_on``.
+
+    ``moved_on`` may lie ahead (a move announced in advance): the person is gone only
+    from that date on.
+    """
 
     type_name: ClassVar[str] = "participants.participant.moved_out.v1"
     participant_id: uuid.UUID
     moved_on: date
     to_municipality: str = Field(pattern=r"^\d{4}$")
+
+
+@registry.register
+class ParticipantBirthYearCorrected(Event):
+    """The birth date was corrected (it agrees with the national id); the birth year follows."""
+
+    type_name: ClassVar[str] = "participants.participant.birth_year_corrected.v1"
+    participant_id: uuid.UUID
+    birth_year: int = Field(ge=1900, le=2199)
+
+
+@registry.register
+class ParticipantLeftHousehold(Event):
+    """The person left the household but stays in the municipality; one member fewer from
+    ``left_on``."""
+
+    type_name: ClassVar[str] = "participants.participant.left_household.v1"
+    participant_id: uuid.UUID
+    household_id: uuid.UUID
+    left_on: date
+
+
+@registry.register
+class ParticipantDied(Event):
+    """The participant died; nothing can be recorded after this but corrections or erasure."""
+
+    type_name: ClassVar[str] = "participants.participant.died.v1"
+    participant_id: uuid.UUID
+    died_on: date
+
+
+@registry.register
+class ParticipantEmigrated(Event):
+    """The participant left Norway: out of the base from ``emigrated_on``."""
+
+    type_name: ClassVar[str] = "participants.participant.emigrated.v1"
+    participant_id: uuid.UUID
+    emigrated_on: date
 
 
 @registry.register

@@ -51,9 +51,11 @@ def _summary_changes(event: Any, envelope: Envelope) -> dict[str, Any] | None:
             return {
                 "programme_id": event.programme_id,
                 "programme_kind": event.kind.value,
-                "adviser": event.adviser,
+                "adviser": None,
                 "programme_starts_on": event.starts_on,
                 "planned_end": event.planned_end,
+                "base_planned_end": event.planned_end,
+                "leaves": [],
                 "paused_since": None,
                 "programme_ended_on": None,
                 "completion_reason": None,
@@ -66,20 +68,21 @@ def _summary_changes(event: Any, envelope: Envelope) -> dict[str, Any] | None:
                 "status": "in_programme",
             }
         case ev.ProgrammeInterrupted():
-            return {"paused_since": event.from_date, "status": "paused"}
-        case ev.ProgrammeResumed():
             return {
-                "paused_since": None,
-                "planned_end": event.planned_end,
-                "status": "in_programme",
+                "paused_since": event.from_date,
+                "leaves": participant_summary.c.leaves.op("||")(
+                    sa.cast([[event.kind.value, event.from_date.isoformat(), None]], pg.JSONB)
+                ),
             }
+        case ev.ProgrammeResumed():
+            return {"paused_since": None, "planned_end": event.planned_end}
         case ev.PlanRevised():
             return {
                 "plan_revision": event.revision,
                 "plan_hours_per_week": event.hours_per_week,
                 "plan_full_time": event.full_time,
             }
-        case ev.FollowUpConversationHeld():
+        case ev.FollowUpConversationHeld() | ev.FollowUpConversationHeldV1():
             return {
                 "last_follow_up_on": sa.func.greatest(
                     sa.func.coalesce(participant_summary.c.last_follow_up_on, event.held_on),
@@ -108,9 +111,21 @@ def _summary_changes(event: Any, envelope: Envelope) -> dict[str, Any] | None:
                 )
             }
         case ev.ParticipantMovedOut():
-            return {"moved_out_on": event.moved_on, "status": "moved_out"}
+            return {
+                "moved_out_on": event.moved_on,
+                "moved_to": event.to_municipality,
+                "status": "moved_out",
+            }
+        case ev.ParticipantEmigrated():
+            return {"emigrated_on": event.emigrated_on, "status": "emigrated"}
+        case ev.ParticipantDied():
+            return {"died_on": event.died_on, "status": "deceased"}
+        case ev.ParticipantLeftHousehold():
+            return {"left_household_on": event.left_on}
+        case ev.ParticipantBirthYearCorrected():
+            return {"birth_year": event.birth_year}
         case ev.ParticipantErased():
-            return {"sealed_details": None, "erased": True, "status": "erased"}
+            return {"sealed_details": None, "adviser": None, "erased": True, "status": "erased"}
     return None
 
 
@@ -134,6 +149,17 @@ async def _apply_summary(conn: AsyncConnection, envelope: Envelope) -> None:
     changes = _summary_changes(event, envelope)
     if changes is None:
         changes = {}
+    if isinstance(event, ev.ProgrammeAdviserAssigned):
+        key = await personal_data.load_key(conn, event.participant_id)
+        changes = {
+            "adviser": personal_data.unseal_text(key, event.participant_id, event.sealed_adviser)
+        }
+    if isinstance(event, ev.ProgrammeResumed | ev.ProgrammeCompleted):
+        changes["leaves"] = await _closed_leaves(
+            conn,
+            event.participant_id,
+            event.resumed_on if isinstance(event, ev.ProgrammeResumed) else event.ended_on,
+        )
     if isinstance(event, ev.NorwegianTestRecorded):
         # Keep the best level per sub-test, not the latest.
         current = await conn.scalar(
@@ -149,6 +175,20 @@ async def _apply_summary(conn: AsyncConnection, envelope: Envelope) -> None:
         .where(participant_summary.c.participant_id == uuid.UUID(str(envelope.stream_id)))
         .values(**changes, version=envelope.stream_version)
     )
+
+
+async def _closed_leaves(conn: AsyncConnection, participant_id: uuid.UUID, on: date) -> Any:
+    """The summary's leaves with the open one closed on ``on`` (the day the programme goes on)."""
+    leaves = await conn.scalar(
+        sa.select(participant_summary.c.leaves).where(
+            participant_summary.c.participant_id == participant_id
+        )
+    )
+    closed = [
+        [kind, starts, max(on.isoformat(), starts) if ends is None else ends]
+        for kind, starts, ends in (leaves or [])
+    ]
+    return sa.cast(closed, pg.JSONB)
 
 
 def _rank(level: str) -> int:
@@ -189,7 +229,30 @@ def _lookup_applier(settings: Settings) -> Apply:
     return apply
 
 
+LEAVING_HOUSEHOLD = {
+    ev.ParticipantLeftHousehold.type_name,
+    ev.ParticipantDied.type_name,
+    ev.ParticipantEmigrated.type_name,
+}
+"""Facts (all dated today or earlier) after which a person no longer counts in a household."""
+
+
 async def _apply_households(conn: AsyncConnection, envelope: Envelope) -> None:
+    if envelope.type_name in LEAVING_HOUSEHOLD:
+        household_id = await conn.scalar(
+            sa.select(participant_summary.c.household_id).where(
+                participant_summary.c.participant_id == uuid.UUID(str(envelope.stream_id)),
+                participant_summary.c.left_household_on.is_(None)
+                | (envelope.type_name == ev.ParticipantLeftHousehold.type_name),
+            )
+        )
+        if household_id is not None:
+            await conn.execute(
+                sa.update(households)
+                .where(households.c.household_id == household_id, households.c.members > 0)
+                .values(members=households.c.members - 1)
+            )
+        return
     if envelope.type_name != ev.ParticipantSettled.type_name:
         return
     household_id = envelope.data.get("household_id")

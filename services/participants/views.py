@@ -6,6 +6,7 @@ API layer writes an audit row for every participant whose personal data it retur
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,6 +19,7 @@ from services.participants import domain, personal_data
 from services.participants import events as ev
 from services.participants.projections import find_by_national_id
 from services.participants.tables import matching_timeline, participant_keys, participant_summary
+from shared import dates
 from shared.events import Envelope
 from shared.eventstore import EventStore
 from shared.problems import NotFound
@@ -44,11 +46,68 @@ class Filters:
     ending_within_days: int | None = None
 
 
-def summary_view(row: Any, details: dict[str, Any] | None, with_personal: bool) -> dict[str, Any]:
+def _state_of(row: Any) -> domain.Participant:
+    """The summary row as the domain's state, so status and deadlines use the domain's rules."""
+    programmes: tuple[domain.Programme, ...] = ()
+    if row.programme_id is not None:
+        programmes = (
+            domain.Programme(
+                programme_id=row.programme_id,
+                kind=ev.ProgrammeKind(row.programme_kind),
+                starts_on=row.programme_starts_on,
+                base_planned_end=row.base_planned_end or row.planned_end,
+                leaves=tuple(
+                    domain.Leave(
+                        ev.PauseKind(kind),
+                        date.fromisoformat(starts),
+                        date.fromisoformat(ends) if ends else None,
+                    )
+                    for kind, starts, ends in (row.leaves or [])
+                ),
+                ended_on=row.programme_ended_on,
+            ),
+        )
+    return domain.Participant(
+        participant_id=row.participant_id,
+        settled_on=row.settled_on,
+        programmes=programmes,
+        moved_out_on=row.moved_out_on,
+        emigrated_on=row.emigrated_on,
+        died_on=row.died_on,
+        erased=row.erased,
+    )
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """What a summary row says on one day: facts dated after it do not count yet."""
+
+    status: str
+    planned_end: date | None
+    paused_since: date | None
+
+
+def as_of(row: Any, day: date) -> AsOf:
+    state = _state_of(row)
+    programme = state.programme
+    if programme is None:
+        return AsOf(state.status_on(day), None, None)
+    paused = [leave.starts_on for leave in programme.leaves if leave.covers(day)]
+    return AsOf(
+        state.status_on(day),
+        programme.planned_end_on(day),
+        paused[0] if paused else None,
+    )
+
+
+def summary_view(
+    row: Any, details: dict[str, Any] | None, with_personal: bool, on: date | None = None
+) -> dict[str, Any]:
+    now = as_of(row, on or dates.today())
     view: dict[str, Any] = {
         "id": str(row.participant_id),
         "municipality": row.municipality,
-        "status": row.status,
+        "status": now.status,
         "birth_year": row.birth_year,
         "gender": row.gender,
         "settled_on": _iso(row.settled_on),
@@ -62,8 +121,9 @@ def summary_view(row: Any, details: dict[str, Any] | None, with_personal: bool) 
             "kind": row.programme_kind,
             "adviser": row.adviser,
             "starts_on": _iso(row.programme_starts_on),
-            "planned_end": _iso(row.planned_end),
-            "paused_since": _iso(row.paused_since),
+            "planned_end": _iso(now.planned_end),
+            "planned_end_after_scheduled_leaves": _iso(row.planned_end),
+            "paused_since": _iso(now.paused_since),
             "ended_on": _iso(row.programme_ended_on),
             "completion_reason": row.completion_reason,
             "outcome": row.outcome,
@@ -81,6 +141,10 @@ def summary_view(row: Any, details: dict[str, Any] | None, with_personal: bool) 
         "last_follow_up_on": _iso(row.last_follow_up_on),
         "norwegian": row.norwegian,
         "moved_out_on": _iso(row.moved_out_on),
+        "moved_to": row.moved_to,
+        "emigrated_on": _iso(row.emigrated_on),
+        "died_on": _iso(row.died_on),
+        "left_household_on": _iso(row.left_household_on),
         "erased": row.erased,
         "version": row.version,
     }
@@ -162,21 +226,19 @@ async def search(
         if found is None:
             return []
         where.append(participant_summary.c.participant_id == found)
-    if filters.status:
-        where.append(participant_summary.c.status == filters.status)
     if filters.adviser:
         where.append(participant_summary.c.adviser == filters.adviser)
-    if filters.ending_within_days is not None:
-        where += [
-            participant_summary.c.programme_ended_on.is_(None),
-            participant_summary.c.planned_end.between(
-                today, today + timedelta(days=filters.ending_within_days)
-            ),
-        ]
     rows = await _rows_with_keys(conn, where)
     results = []
     needle = filters.name.casefold() if filters.name else None
     for row in rows:
+        now = as_of(row, today)
+        if filters.status and now.status != filters.status:
+            continue
+        if filters.ending_within_days is not None and not _ending(
+            now, today, filters.ending_within_days
+        ):
+            continue
         details = _details(row) if (with_personal or needle) else None
         if needle:
             full = (
@@ -184,8 +246,19 @@ async def search(
             )
             if needle not in full.casefold():
                 continue
-        results.append(summary_view(row, details, with_personal))
+        results.append(summary_view(row, details, with_personal, today))
     return results[offset : offset + limit]
+
+
+RUNNING = frozenset({"in_programme", "paused"})
+
+
+def _ending(now: AsOf, today: date, within_days: int) -> bool:
+    return (
+        now.status in RUNNING
+        and now.planned_end is not None
+        and today <= now.planned_end <= today + timedelta(days=within_days)
+    )
 
 
 async def deadlines(
@@ -196,49 +269,44 @@ async def deadlines(
     follow_up_days: int,
     with_personal: bool,
 ) -> dict[str, list[dict[str, Any]]]:
-    """The four lists caseworkers act on (IMDi's most common data fault is the last)."""
-    active = [
-        participant_summary.c.municipality == municipality,
-        participant_summary.c.programme_id.is_not(None),
-        participant_summary.c.programme_ended_on.is_(None),
-        participant_summary.c.erased.is_(False),
-    ]
-    lists = {
-        "programmes_ending": [
-            *active,
-            participant_summary.c.planned_end.between(
-                today, today + timedelta(days=ending_within_days)
-            ),
-        ],
-        "plans_below_full_time": [
-            *active,
-            sa.or_(
-                participant_summary.c.plan_full_time.is_(False),
-                participant_summary.c.plan_revision == 0,
-            ),
-        ],
-        "no_recent_follow_up": [
-            *active,
-            sa.or_(
-                participant_summary.c.last_follow_up_on.is_(None),
-                participant_summary.c.last_follow_up_on < today - timedelta(days=follow_up_days),
-            ),
-        ],
-        "ended_without_outcome": [
+    """The four lists caseworkers act on (IMDi's most common data fault is the last).
+
+    Every list is as of ``today``: a planned start, a scheduled leave or a move-out
+    announced ahead changes them only from its date.
+    """
+    rows = await _rows_with_keys(
+        conn,
+        [
             participant_summary.c.municipality == municipality,
-            participant_summary.c.programme_ended_on.is_not(None),
-            participant_summary.c.outcome.is_(None),
+            participant_summary.c.programme_id.is_not(None),
             participant_summary.c.erased.is_(False),
         ],
+    )
+    since = today - timedelta(days=follow_up_days)
+    lists: dict[str, list[Any]] = {
+        "programmes_ending": [],
+        "plans_below_full_time": [],
+        "no_recent_follow_up": [],
+        "ended_without_outcome": [],
     }
-    result: dict[str, list[dict[str, Any]]] = {}
-    for name, where in lists.items():
-        rows = await _rows_with_keys(conn, where)
-        result[name] = [
-            summary_view(row, _details(row) if with_personal else None, with_personal)
-            for row in rows
+    for row in rows:
+        now = as_of(row, today)
+        if now.status in RUNNING:
+            if _ending(now, today, ending_within_days):
+                lists["programmes_ending"].append(row)
+            if not row.plan_full_time or row.plan_revision == 0:
+                lists["plans_below_full_time"].append(row)
+            if row.last_follow_up_on is None or row.last_follow_up_on < since:
+                lists["no_recent_follow_up"].append(row)
+        elif now.status == "programme_ended" and row.outcome is None:
+            lists["ended_without_outcome"].append(row)
+    return {
+        name: [
+            summary_view(row, _details(row) if with_personal else None, with_personal, today)
+            for row in chosen
         ]
-    return result
+        for name, chosen in lists.items()
+    }
 
 
 async def timeline(
@@ -293,9 +361,15 @@ def _entry(
         case ev.ProgrammeStarted():
             on = event.starts_on
             text = (
-                f"{PROGRAMME_LABELS[event.kind.value]} started; planned end "
-                f"{event.planned_end.isoformat()}; adviser {event.adviser}"
+                f"{PROGRAMME_LABELS[event.kind.value]} starts; planned end "
+                f"{event.planned_end.isoformat()}"
             )
+        case ev.ProgrammeAdviserAssigned():
+            text = "Programme adviser assigned"
+            if key is not None:
+                details = {
+                    "adviser": personal_data.unseal_text(key, participant_id, event.sealed_adviser)
+                }
         case ev.ProgrammeInterrupted():
             on = event.from_date
             text = "Programme paused: " + (
@@ -321,10 +395,19 @@ def _entry(
                 details = {"goal": personal_data.unseal_text(key, participant_id, event.sealed)}
         case ev.FollowUpConversationHeld():
             on = event.held_on
-            text = f"Follow-up conversation (oppfølgingssamtale) with {event.adviser}"
+            text = "Follow-up conversation (oppfølgingssamtale)"
             if key is not None:
                 details = {
-                    "note": personal_data.unseal_text(key, participant_id, event.sealed_note)
+                    "adviser": personal_data.unseal_text(key, participant_id, event.sealed_adviser),
+                    "note": personal_data.unseal_text(key, participant_id, event.sealed_note),
+                }
+        case ev.FollowUpConversationHeldV1():
+            on = event.held_on
+            text = "Follow-up conversation (oppfølgingssamtale)"
+            if key is not None:
+                details = {
+                    "adviser": event.adviser,
+                    "note": personal_data.unseal_text(key, participant_id, event.sealed_note),
                 }
         case ev.AbsenceRecorded():
             on = event.on
@@ -358,7 +441,20 @@ def _entry(
             text = f"Status in November {event.reference_year}: {event.status.value} ({kind})"
         case ev.ParticipantMovedOut():
             on = event.moved_on
-            text = f"Moved to municipality {event.to_municipality}"
+            text = f"Moves to municipality {event.to_municipality}"
+        case ev.ParticipantEmigrated():
+            on = event.emigrated_on
+            text = "Emigrated (left Norway)"
+        case ev.ParticipantDied():
+            on = event.died_on
+            text = "Died"
+        case ev.ParticipantLeftHousehold():
+            on = event.left_on
+            text = "Left the household (stays in the municipality)"
+        case ev.ParticipantBirthYearCorrected():
+            text = f"Birth year corrected to {event.birth_year}"
+        case ev.PlanProvidersRecorded():
+            text = f"Activity providers recorded for plan revision {event.revision}"
         case ev.ParticipantErased():
             text = "Personal data erased"
         case _:
@@ -410,6 +506,7 @@ async def plans(
     key = await personal_data.load_key(conn, participant_id) if with_personal else None
     revisions: list[dict[str, Any]] = []
     goals: dict[int, str | None] = {}
+    providers: dict[int, list[str | None]] = {}
     for envelope in await store.load(conn, str(participant_id)):
         event = store.decode(envelope)
         if isinstance(event, ev.PlanRevised):
@@ -431,7 +528,13 @@ async def plans(
             )
         elif isinstance(event, ev.PlanGoalDescribed) and key is not None:
             goals[event.revision] = personal_data.unseal_text(key, participant_id, event.sealed)
+        elif isinstance(event, ev.PlanProvidersRecorded) and key is not None:
+            sealed = personal_data.unseal_text(key, participant_id, event.sealed)
+            providers[event.revision] = json.loads(sealed) if sealed else []
     for revision in revisions:
         if with_personal:
             revision["goal_description"] = goals.get(revision["revision"])
+            named = providers.get(revision["revision"], [])
+            for index, activity in enumerate(revision["activities"]):
+                activity["provider"] = named[index] if index < len(named) else None
     return revisions

@@ -18,13 +18,13 @@ async def test_csv_import_reports_the_bad_row_imports_the_rest_and_is_safe_to_re
     client: httpx.AsyncClient, caseworker: dict[str, str]
 ) -> None:
     mother, child = national_id(date(1988, 3, 3)), national_id(date(2015, 7, 7), d_number=True)
-    single = national_id(date(1999, 9, 9))
+    single = national_id(date(2008, 9, 9))
     csv = (
         HEADER
         + f"Hana,Ali,1988-03-03,{mother},female,2024-02-01,resettlement_refugee,fam1,,introduction,2024-03-01,,adv-1\n"
         + f"Sara,Ali,2015-07-07,{child},female,2024-02-01,resettlement_refugee,fam1,,,,,\n"
         + "Bad,Row,1990-01-01,12345678901,,2024-02-01,,,,,,,\n"
-        + f"Omar,Noor,1999-09-09,{single},male,2024-05-05,asylum_reception,,true,,,,\n"
+        + f"Omar,Noor,2008-09-09,{single},male,2024-05-05,asylum_reception,,true,,,,\n"
     )
     headers = caseworker | {"content-type": "text/csv"}
     first = await client.post("/imports/caseload", headers=headers, content=csv.encode())

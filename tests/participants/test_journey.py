@@ -191,18 +191,21 @@ async def test_whole_journey_from_registration_to_final_follow_up_status(
     assert any(t.startswith("Settled (bosatt) as resettlement refugee") for t in texts)
     assert any("below full time" in t for t in texts)
     assert "Status in November 2026: employed (final)" in texts
-    notes = [e["details"]["note"] for e in timeline if e["type"].endswith("conversation_held.v1")]
+    notes = [e["details"]["note"] for e in timeline if e["type"].endswith("conversation_held.v2")]
     assert notes == ["Wants to be a nurse"]
     assert await _events(settings, pid) == [
         "participant.registered.v1",
         "participant.personal_details_recorded.v1",
         "participant.settled.v1",
-        "programme.started.v1",
-        "plan.revised.v1",
+        "programme.started.v2",
+        "programme.adviser_assigned.v1",
+        "plan.revised.v2",
         "plan.goal_described.v1",
-        "plan.revised.v1",
+        "plan.providers_recorded.v1",
+        "plan.revised.v2",
         "plan.goal_described.v1",
-        "follow_up.conversation_held.v1",
+        "plan.providers_recorded.v1",
+        "follow_up.conversation_held.v2",
         "absence.recorded.v1",
         "norwegian_test.recorded.v1",
         "norwegian_test.recorded.v1",
@@ -290,7 +293,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(
         json={"ended_on": "2024-06-30", "reason": "completed", "outcome": "other"},
     )
     assert never_started.status_code == 409
-    assert "never started a programme" in never_started.json()["detail"]
+    assert never_started.json()["code"] == "no-programme"
     early_status = await client.post(
         f"/participants/{pid}/follow-up-status",
         headers=caseworker,
@@ -313,7 +316,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(
         f"/participants/{pid}/programme", headers=caseworker, json=start | {"kind": "qualification"}
     )
     assert second.status_code == 409
-    assert "still running" in second.json()["detail"]
+    assert second.json()["code"] == "programme-running"
     not_paused = await client.post(
         f"/participants/{pid}/programme/resumption",
         headers=caseworker,
@@ -349,7 +352,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(
     assert unknown_codes.status_code == 422
     messages = [e["message"] for e in unknown_codes.json()["errors"]]
     assert any("not-a-skill" in m for m in messages) and any("9999" in m for m in messages)
-    assert len(await _events(settings, pid)) == len(before) + 1
+    assert len(await _events(settings, pid)) == len(before) + 2  # started, adviser (sealed)
 
 
 async def test_deadline_lists_and_caseload(

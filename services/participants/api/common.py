@@ -13,10 +13,11 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import application, domain, personal_data
+from shared import dates
 from shared.auth import Principal, require_roles
 from shared.commands import CommandResult
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
-from shared.events import Event, utcnow
+from shared.events import Event
 from shared.http import problem_responses
 from shared.service import Runtime
 
@@ -39,17 +40,12 @@ class ChangeAccepted(BaseModel):
 
 
 def today() -> date:
-    return utcnow().date()
+    """Today in Norway: facts are dated, and compared, in the users' calendar."""
+    return dates.today()
 
 
 def sees_personal_data(principal: Principal) -> bool:
     return principal.has_any(CASEWORK)
-
-
-def not_in_future(value: date, field: str) -> date:
-    if value > today():
-        raise ValueError(f"{field} is in the future")
-    return value
 
 
 async def respond(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import application, audit, competence, domain, personal_data
 from services.participants import events as ev
-from services.participants.api.common import Caseworker, ChangeAccepted, respond
+from services.participants.api.common import Caseworker, ChangeAccepted, respond, today
 from shared.commands import CommandResult
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
@@ -52,8 +52,7 @@ async def record_profile(
         sealed = personal_data.seal(key, participant_id, body.model_dump(mode="json"))
 
         def build(state: Any) -> list[Any]:
-            if state.erased:
-                raise domain.DomainRuleViolation("The participant's personal data was erased.")
+            domain.record_profile(state, today())
             return [
                 ev.CompetenceProfileRecorded(participant_id=participant_id, sealed=sealed),
                 competence.shared_parts(participant_id, body, state.norwegian),

@@ -16,9 +16,9 @@ from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.participants import application, domain
+from services.participants import application, domain, personal_data
 from services.participants import events as ev
-from services.participants.api.common import Caseworker, not_in_future, today
+from services.participants.api.common import Caseworker, today
 from services.participants.api.participants import valid_national_id
 from services.participants.projections import find_by_national_id
 from services.participants.tables import participant_summary
@@ -27,6 +27,7 @@ from shared.deps import RuntimeDep
 from shared.events import Metadata
 from shared.http import problem_responses
 from shared.problems import InvalidInput, Problem, field_error
+from shared.rules import RuleViolation
 from shared.service import Runtime
 
 router = APIRouter(prefix="/imports", tags=["imports"])
@@ -68,9 +69,6 @@ class CaseloadRow(BaseModel):
     adviser: str | None = Field(default=None, max_length=200)
 
     _nid = field_validator("national_id")(classmethod(lambda cls, v: valid_national_id(v)))
-    _birth = field_validator("birth_date")(
-        classmethod(lambda cls, v: not_in_future(v, "birth_date"))
-    )
 
 
 class StatusRow(BaseModel):
@@ -165,13 +163,8 @@ async def import_caseload(
             async with runtime.db.transaction() as conn:
                 outcome = await _import_row(runtime, conn, metadata, row, households)
             runtime.relay.notify()
-        except Problem as exc:
-            field = (
-                exc.extensions.get("errors", [{}])[0].get("field", "row")
-                if exc.extensions.get("errors")
-                else "row"
-            )
-            errors.append({"row": number, "field": field, "message": exc.detail})
+        except (Problem, RuleViolation) as exc:
+            errors.append({"row": number, **_refusal(exc)})
             outcome = {"row": number, "status": "failed"}
         report.append({**outcome, "row": number})
     return _summary(report, errors)
@@ -205,7 +198,7 @@ async def _import_row(
         mode="json", include={"given_name", "family_name", "birth_date", "national_id"}
     )
     created = await application.register_participant(
-        runtime, conn, metadata, details, row.birth_date, row.gender
+        runtime, conn, metadata, details, row.birth_date, row.gender, today()
     )
     participant_id = uuid.UUID(created.body["id"])
     if row.settled_on and row.arrival_category:
@@ -231,16 +224,35 @@ async def _import_row(
             row.planned_end,
         )
         programme_id = uuid.uuid4()
+        key = await application.key_for(conn, participant_id)
         await application.change(
             runtime,
             conn,
             metadata,
             participant_id,
             lambda s: domain.start_programme(
-                s, programme_id, kind, starts_on, adviser, planned_end
+                s,
+                programme_id,
+                kind,
+                starts_on,
+                planned_end,
+                personal_data.seal_optional(key, participant_id, adviser),
+                today(),
             ),
         )
     return {"status": "imported", "participant_id": str(participant_id)}
+
+
+def _refusal(exc: Problem | RuleViolation) -> dict[str, Any]:
+    """A refused row as the report names it: field, message and, for rules, the code."""
+    if isinstance(exc, RuleViolation):
+        return {
+            "field": exc.fields[0] if exc.fields else "row",
+            "message": exc.message,
+            "code": exc.code,
+        }
+    errors = exc.extensions.get("errors") or [{"field": "row"}]
+    return {"field": errors[0].get("field", "row"), "message": exc.detail}
 
 
 def _summary(report: list[dict[str, Any]], errors: list[dict[str, Any]]) -> dict[str, Any]:
@@ -309,16 +321,15 @@ async def import_statuses(
                     conn,
                     metadata,
                     participant_id,
-                    lambda s, r=row: domain.record_follow_up_status(s, r.status, r.preliminary),  # type: ignore[misc]
+                    lambda s, r=row: domain.record_follow_up_status(  # type: ignore[misc]
+                        s, r.status, r.preliminary, today()
+                    ),
                 )
             runtime.relay.notify()
             report.append(
                 {"row": number, "status": "imported", "participant_id": str(participant_id)}
             )
-        except Problem as exc:
-            errors_ = exc.extensions.get("errors") or [{"field": "row"}]
-            errors.append(
-                {"row": number, "field": errors_[0].get("field", "row"), "message": exc.detail}
-            )
+        except (Problem, RuleViolation) as exc:
+            errors.append({"row": number, **_refusal(exc)})
             report.append({"row": number, "status": "failed"})
     return _summary(report, errors)

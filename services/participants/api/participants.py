@@ -20,12 +20,13 @@ from services.participants.api.common import (
     Command,
     Reader,
     decide,
-    not_in_future,
     respond,
     sees_personal_data,
     today,
 )
+from shared.codes import check_municipality
 from shared.commands import CommandResult
+from shared.dates import Day
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 from shared.paging import Offset
@@ -46,16 +47,13 @@ class RegisterParticipant(Command):
 
     given_name: str = Field(min_length=1, max_length=200)
     family_name: str = Field(min_length=1, max_length=200)
-    birth_date: date
+    birth_date: Day = Field(description="Must be the birth date the national id encodes")
     national_id: str = Field(description="11 digits: fødselsnummer or D-number (first digit + 4)")
     gender: ev.Gender = ev.Gender.unknown
     phone: str | None = Field(default=None, max_length=40)
     email: EmailStr | None = None
 
     _national_id = field_validator("national_id")(classmethod(lambda cls, v: valid_national_id(v)))
-    _birth = field_validator("birth_date")(
-        classmethod(lambda cls, v: not_in_future(v, "birth_date"))
-    )
 
 
 class Registered(Command):
@@ -69,7 +67,11 @@ class PersonalDetailsChange(Command):
 
     given_name: str | None = Field(default=None, min_length=1, max_length=200)
     family_name: str | None = Field(default=None, min_length=1, max_length=200)
-    birth_date: date | None = None
+    birth_date: Day | None = Field(
+        default=None,
+        description="A correction; must agree with the national id, and a new birth year is "
+        "published (`participant.birth_year_corrected`)",
+    )
     national_id: str | None = None
     phone: str | None = Field(default=None, max_length=40)
     email: EmailStr | None = None
@@ -81,16 +83,14 @@ class PersonalDetailsChange(Command):
 
 
 class Settle(Command):
-    settled_on: date = Field(description="Date the person was settled (bosatt); not in the future")
+    settled_on: Day = Field(description="Date the person was settled (bosatt); not in the future")
     arrival_category: ev.ArrivalCategory
     household_id: uuid.UUID | None = Field(
         default=None,
         description="Join an existing household (family members, family reunification); a new one when left out",
     )
-    unaccompanied_minor: bool = Field(default=False, description="Enslig mindreårig")
-
-    _settled = field_validator("settled_on")(
-        classmethod(lambda cls, v: not_in_future(v, "settled_on"))
+    unaccompanied_minor: bool = Field(
+        default=False, description="Enslig mindreårig: only for a person under 18 on settled_on"
     )
 
 
@@ -102,8 +102,22 @@ class Settled(ChangeAccepted):
 
 
 class MoveOut(Command):
-    moved_on: date
-    to_municipality: str = Field(pattern=r"^\d{4}$", description="Kommunenummer moved to")
+    moved_on: Day = Field(description="May lie ahead: the person is gone from that date on")
+    to_municipality: str = Field(
+        pattern=r"^\d{4}$", description="Kommunenummer moved to, valid on moved_on"
+    )
+
+
+class Death(Command):
+    died_on: Day
+
+
+class Emigration(Command):
+    emigrated_on: Day
+
+
+class HouseholdDeparture(Command):
+    left_on: Day = Field(description="The household is one member smaller from this day")
 
 
 @router.post(
@@ -128,7 +142,7 @@ async def register(
 
     async def work(conn: AsyncConnection) -> CommandResult:
         return await application.register_participant(
-            runtime, conn, metadata, details, body.birth_date, body.gender
+            runtime, conn, metadata, details, body.birth_date, body.gender, today()
         )
 
     result = await respond(runtime, request, response, principal, body, work)
@@ -153,7 +167,9 @@ async def search(
     status: Annotated[
         str | None,
         Query(
-            pattern="^(registered|settled|in_programme|paused|programme_ended|moved_out|erased)$"
+            pattern="^(registered|settled|programme_planned|in_programme|paused|programme_ended"
+            "|moved_out|emigrated|deceased|erased)$",
+            description="The status today: facts dated ahead do not count yet",
         ),
     ] = None,
     adviser: Annotated[str | None, Query(max_length=200)] = None,
@@ -222,7 +238,7 @@ async def change_details(
 
     async def work(conn: AsyncConnection) -> CommandResult:
         return await application.change_personal_details(
-            runtime, conn, metadata, participant_id, changes, expected
+            runtime, conn, metadata, participant_id, changes, expected, today()
         )
 
     return await respond(runtime, request, response, principal, body, work)
@@ -293,8 +309,106 @@ async def move_out(
         participant_id,
         body,
         lambda state: domain.move_out(
-            state, body.moved_on, body.to_municipality, principal.municipality
+            state,
+            body.moved_on,
+            check_municipality("to_municipality", body.to_municipality, body.moved_on),
+            principal.municipality,
+            today(),
         ),
+        expected,
+    )
+
+
+@router.post(
+    "/{participant_id}/death",
+    status_code=201,
+    response_model=ChangeAccepted,
+    summary="Record the participant's death",
+    description="Ends a running programme with outcome `deceased` and publishes "
+    "`participant.died`. Afterwards only personal-detail corrections and erasure are accepted "
+    "(`after-death`).",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def record_death(
+    participant_id: uuid.UUID,
+    body: Death,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Caseworker,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await decide(
+        runtime,
+        request,
+        response,
+        principal,
+        participant_id,
+        body,
+        lambda state: domain.die(state, body.died_on, today()),
+        expected,
+    )
+
+
+@router.post(
+    "/{participant_id}/emigration",
+    status_code=201,
+    response_model=ChangeAccepted,
+    summary="Record that the participant left Norway",
+    description="Ends a running programme with outcome `emigrated` and publishes "
+    "`participant.emigrated`; the participant leaves the result base on that date.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def record_emigration(
+    participant_id: uuid.UUID,
+    body: Emigration,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Caseworker,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await decide(
+        runtime,
+        request,
+        response,
+        principal,
+        participant_id,
+        body,
+        lambda state: domain.emigrate(state, body.emigrated_on, today()),
+        expected,
+    )
+
+
+@router.post(
+    "/{participant_id}/household-departure",
+    status_code=201,
+    response_model=ChangeAccepted,
+    summary="The participant left the household but stays in the municipality",
+    description="Publishes `participant.left_household`; the household is one member smaller "
+    "from `left_on`.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def leave_household(
+    participant_id: uuid.UUID,
+    body: HouseholdDeparture,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Caseworker,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await decide(
+        runtime,
+        request,
+        response,
+        principal,
+        participant_id,
+        body,
+        lambda state: domain.leave_household(state, body.left_on, today()),
         expected,
     )
 

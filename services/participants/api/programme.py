@@ -2,41 +2,49 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import date
 
 from fastapi import APIRouter
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from services.participants import domain
 from services.participants import events as ev
-from services.participants.api.common import Command, command_route, not_in_future
+from services.participants.api.common import Command, Sealer, command_route, today
+from shared.dates import Day
 
 router = APIRouter(prefix="/participants/{participant_id}", tags=["programme"])
 
 
 class StartProgramme(Command):
     kind: ev.ProgrammeKind = Field(description="introduction, or qualification («Ny sjanse»)")
-    starts_on: date
-    planned_end: date | None = Field(
+    starts_on: Day = Field(description="May lie ahead: a planned start takes effect on its date")
+    planned_end: Day | None = Field(
         default=None, description="Default: two years after start (one year for qualification)"
     )
     adviser: str = Field(
-        min_length=1, max_length=200, description="The programme adviser's user id"
+        min_length=1,
+        max_length=200,
+        description="The programme adviser's user id; sealed, never published",
     )
 
 
 class Pause(Command):
     kind: ev.PauseKind = Field(description="leave (permisjon) or interruption (avbrudd)")
-    from_date: date
+    from_date: Day = Field(description="First day of the pause; may lie ahead (scheduled)")
+    to_date: Day | None = Field(
+        default=None,
+        description="The day the programme resumes, when known (a scheduled leave); "
+        "otherwise resume it later",
+    )
 
 
 class Resume(Command):
-    resumed_on: date
+    resumed_on: Day = Field(description="The day the programme resumes; may lie ahead")
 
 
 class Complete(Command):
-    ended_on: date
+    ended_on: Day
     reason: ev.CompletionReason
     outcome: ev.Outcome | None = Field(
         default=None,
@@ -46,12 +54,13 @@ class Complete(Command):
         default=None, gt=0, le=80, description="Required for work outcomes"
     )
 
-    _ended = field_validator("ended_on")(classmethod(lambda cls, v: not_in_future(v, "ended_on")))
-
 
 class RecordOutcome(Command):
     outcome: ev.Outcome
     hours_per_week: float | None = Field(default=None, gt=0, le=80)
+    correction: bool = Field(
+        default=False, description="Replace an outcome already recorded (a correction)"
+    )
 
 
 class FollowUpStatus(Command):
@@ -64,48 +73,49 @@ class FollowUpStatus(Command):
 class Activity(Command):
     kind: ev.ActivityKind
     hours_per_week: float = Field(ge=0, le=60)
-    provider: str | None = Field(default=None, max_length=200)
-    starts_on: date
-    ends_on: date | None = None
+    provider: str | None = Field(
+        default=None, max_length=200, description="Sealed; never published"
+    )
+    starts_on: Day
+    ends_on: Day | None = None
 
 
 class Plan(Command):
     """A new revision of the individual plan (integreringsplan)."""
 
-    valid_from: date
+    valid_from: Day
     end_goal: ev.EndGoal = Field(description="Sluttmål")
     norwegian_goal: ev.NorwegianLevel | None = Field(default=None, description="Norskmål")
     goal_description: str | None = Field(
         default=None, max_length=4000, description="Sealed; never published"
     )
-    activities: list[Activity] = Field(min_length=1)
+    activities: list[Activity] = Field(min_length=1, max_length=100)
 
 
 class FollowUp(Command):
-    held_on: date
-    adviser: str = Field(min_length=1, max_length=200)
+    held_on: Day
+    adviser: str = Field(min_length=1, max_length=200, description="Sealed; never published")
     note: str | None = Field(
         default=None, max_length=2000, description="Short note; sealed, never published"
     )
 
-    _held = field_validator("held_on")(classmethod(lambda cls, v: not_in_future(v, "held_on")))
-
 
 class Absence(Command):
-    on: date
-    hours: float = Field(gt=0, le=24)
+    on: Day
+    hours: float = Field(gt=0, le=24, description="At most 24 h per day in total")
     valid_reason: bool
     note: str | None = Field(default=None, max_length=500)
-
-    _on = field_validator("on")(classmethod(lambda cls, v: not_in_future(v, "on")))
 
 
 class NorwegianTest(Command):
     sub_test: ev.NorwegianSubTest
     level: ev.NorwegianLevel
-    taken_on: date
+    taken_on: Day
 
-    _taken = field_validator("taken_on")(classmethod(lambda cls, v: not_in_future(v, "taken_on")))
+
+def _sealed_providers(plan: Plan, seal: Sealer) -> str | None:
+    providers = [activity.provider for activity in plan.activities]
+    return seal(json.dumps(providers)) if any(providers) else None
 
 
 command_route(
@@ -113,27 +123,32 @@ command_route(
     "POST",
     "/programme",
     StartProgramme,
-    lambda b, s, _: domain.start_programme(
-        s, uuid.uuid4(), b.kind, b.starts_on, b.adviser, b.planned_end
+    lambda b, s, seal: domain.start_programme(
+        s, uuid.uuid4(), b.kind, b.starts_on, b.planned_end, seal(b.adviser), today()
     ),
     name="start_programme",
-    summary="Start a programme",
+    summary="Start a programme (or plan its start)",
+    description="A start dated ahead is a planned start: the participant's status, deadlines "
+    "and lists change only on that date.",
+    seals_text=True,
 )
 command_route(
     router,
     "POST",
     "/programme/interruption",
     Pause,
-    lambda b, s, _: domain.interrupt_programme(s, b.kind, b.from_date),
+    lambda b, s, _: domain.interrupt_programme(s, b.kind, b.from_date, today(), b.to_date),
     name="interrupt_programme",
-    summary="Pause the programme (leave or interruption)",
+    summary="Pause the programme (leave or interruption), now or scheduled",
+    description="Pauses never overlap (`overlapping-leave`). With `to_date` the pause is "
+    "closed at once and the planned end moves by the union of all pause days.",
 )
 command_route(
     router,
     "POST",
     "/programme/resumption",
     Resume,
-    lambda b, s, _: domain.resume_programme(s, b.resumed_on),
+    lambda b, s, _: domain.resume_programme(s, b.resumed_on, today()),
     name="resume_programme",
     summary="Resume the programme; the planned end moves by the pause",
 )
@@ -142,7 +157,9 @@ command_route(
     "POST",
     "/programme/completion",
     Complete,
-    lambda b, s, _: domain.complete_programme(s, b.ended_on, b.reason, b.outcome, b.hours_per_week),
+    lambda b, s, _: domain.complete_programme(
+        s, b.ended_on, b.reason, b.outcome, b.hours_per_week, today()
+    ),
     name="complete_programme",
     summary="End the programme (completed or interrupted) with the outcome directly after",
     description="Work outcomes need `hours_per_week`: `work_full_time` is at least 30 h/week, "
@@ -154,7 +171,7 @@ command_route(
     "PUT",
     "/programme/outcome",
     RecordOutcome,
-    lambda b, s, _: domain.record_outcome(s, b.outcome, b.hours_per_week),
+    lambda b, s, _: domain.record_outcome(s, b.outcome, b.hours_per_week, today(), b.correction),
     name="record_outcome",
     summary="Register the outcome of an ended programme that has none",
 )
@@ -163,7 +180,7 @@ command_route(
     "POST",
     "/follow-up-status",
     FollowUpStatus,
-    lambda b, s, _: domain.record_follow_up_status(s, b.status, b.preliminary),
+    lambda b, s, _: domain.record_follow_up_status(s, b.status, b.preliminary, today()),
     name="record_follow_up_status",
     summary="Record the status in November of the year after leaving the programme",
 )
@@ -172,7 +189,7 @@ command_route(
     "POST",
     "/norwegian-tests",
     NorwegianTest,
-    lambda b, s, _: domain.record_norwegian_test(s, b.sub_test, b.level, b.taken_on),
+    lambda b, s, _: domain.record_norwegian_test(s, b.sub_test, b.level, b.taken_on, today()),
     name="record_norwegian_test",
     summary="Record a Norwegian test result (per sub-test)",
 )
@@ -186,8 +203,10 @@ command_route(
         b.valid_from,
         b.end_goal,
         b.norwegian_goal,
-        tuple(ev.PlannedActivity(**a.model_dump()) for a in b.activities),
+        tuple(ev.PlannedActivity(**a.model_dump(exclude={"provider"})) for a in b.activities),
         seal(b.goal_description),
+        today(),
+        _sealed_providers(b, seal),
     ),
     name="revise_plan",
     summary="Revise the individual plan (every revision is kept)",
@@ -200,7 +219,9 @@ command_route(
     "POST",
     "/follow-ups",
     FollowUp,
-    lambda b, s, seal: domain.record_follow_up(s, b.held_on, b.adviser, seal(b.note)),
+    lambda b, s, seal: domain.record_follow_up(
+        s, b.held_on, seal(b.adviser) or "", seal(b.note), today()
+    ),
     name="record_follow_up",
     summary="Record a follow-up conversation",
     seals_text=True,
@@ -210,7 +231,9 @@ command_route(
     "POST",
     "/absences",
     Absence,
-    lambda b, s, seal: domain.record_absence(s, b.on, b.hours, b.valid_reason, seal(b.note)),
+    lambda b, s, seal: domain.record_absence(
+        s, b.on, b.hours, b.valid_reason, seal(b.note), today()
+    ),
     name="record_absence",
     summary="Record absence on one day",
     seals_text=True,

@@ -1,0 +1,356 @@
+"""The participant's folded state, and what it says as of a given day.
+
+Facts may be dated ahead (a planned programme start, a scheduled leave, a move-out
+announced in advance), so nothing here is frozen when an event is folded: status and
+planned end are functions of the day asked about (:meth:`Participant.status_on`,
+:meth:`Programme.planned_end_on`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from services.participants import events as ev
+from shared.dates import LATEST
+from shared.events import Event
+
+STREAM_TYPE = "participant"
+LEVEL_ORDER = {level: rank for rank, level in enumerate(ev.NorwegianLevel)}
+
+
+@dataclass(frozen=True)
+class Leave:
+    """A pause of the programme: from ``starts_on`` up to (not including) ``ends_on``."""
+
+    kind: ev.PauseKind
+    starts_on: date
+    ends_on: date | None = None
+    """The day the programme resumes; ``None`` while the pause is open."""
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
+
+
+def leave_days(leaves: Iterable[Leave], through: date | None = None) -> int:
+    """Days in the union of the leaves, each day counted once.
+
+    With ``through``, only days up to and including it count, and an open leave runs
+    to it: that is the pause as known on that day. Without it, closed leaves count
+    whole and open ones not at all (their length is not known yet).
+    """
+    spans: list[tuple[int, int]] = []
+    limit = through.toordinal() + 1 if through is not None else None
+    for leave in leaves:
+        start = leave.starts_on.toordinal()
+        if leave.ends_on is None:
+            if limit is None:
+                continue
+            end = limit
+        else:
+            end = (
+                leave.ends_on.toordinal()
+                if limit is None
+                else min(leave.ends_on.toordinal(), limit)
+            )
+        if end > start:
+            spans.append((start, end))
+    total = 0
+    reach = None
+    for start, end in sorted(spans):
+        if reach is not None and start < reach:
+            start = reach
+        if end > start:
+            total += end - start
+        reach = end if reach is None else max(reach, end)
+    return total
+
+
+def _shifted(day: date, days: int) -> date:
+    # Decisions check every shift with shared.dates.add_days; reading back only clamps.
+    return min(day + timedelta(days=min(days, (LATEST - day).days)), LATEST)
+
+
+@dataclass(frozen=True)
+class Programme:
+    programme_id: uuid.UUID
+    kind: ev.ProgrammeKind
+    starts_on: date
+    base_planned_end: date
+    """The planned end before any leave."""
+    leaves: tuple[Leave, ...] = ()
+    published_planned_end: date | None = None
+    """The planned end the last ``programme.resumed`` published."""
+    ended_on: date | None = None
+    reason: ev.CompletionReason | None = None
+    outcome: ev.Outcome | None = None
+    follow_up_final: bool = False
+    follow_up_status: ev.FollowUpStatus | None = None
+    follow_up_reference_year: int | None = None
+
+    @property
+    def active(self) -> bool:
+        """Not completed (a planned programme, one not started yet, is active)."""
+        return self.ended_on is None
+
+    @property
+    def open_leave(self) -> Leave | None:
+        for leave in self.leaves:
+            if leave.ends_on is None:
+                return leave
+        return None
+
+    @property
+    def paused_since(self) -> date | None:
+        leave = self.open_leave
+        return leave.starts_on if leave is not None else None
+
+    @property
+    def planned_end(self) -> date:
+        """The planned end once every closed leave is over: moved by the union of leave days."""
+        return _shifted(self.base_planned_end, leave_days(self.leaves))
+
+    def planned_end_on(self, day: date) -> date:
+        """The planned end as known on ``day``: only leave days up to ``day`` have moved it."""
+        return _shifted(self.base_planned_end, leave_days(self.leaves, through=day))
+
+    def contains(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ended_on is None or day <= self.ended_on)
+
+    def status_on(self, day: date) -> str:
+        if day < self.starts_on:
+            return "programme_planned"
+        if self.ended_on is not None and self.ended_on <= day:
+            return "programme_ended"
+        if any(leave.covers(day) for leave in self.leaves):
+            return "paused"
+        return "in_programme"
+
+
+@dataclass(frozen=True)
+class Participant:
+    participant_id: uuid.UUID | None = None
+    birth_year: int | None = None
+    birth_date: date | None = None
+    """Known to the service only sealed; the application passes it to :func:`fold`."""
+    gender: ev.Gender = ev.Gender.unknown
+    settled_on: date | None = None
+    household_id: uuid.UUID | None = None
+    left_household_on: date | None = None
+    arrival_category: ev.ArrivalCategory | None = None
+    unaccompanied_minor: bool = False
+    programmes: tuple[Programme, ...] = ()
+    plan_revision: int = 0
+    plans: tuple[tuple[uuid.UUID, date, tuple[ev.PlannedActivity, ...]], ...] = ()
+    absences: tuple[tuple[date, float], ...] = ()
+    follow_ups: tuple[date, ...] = ()
+    norwegian_tests: tuple[tuple[ev.NorwegianSubTest, ev.NorwegianLevel, date], ...] = ()
+    moved_out_on: date | None = None
+    moved_to: str | None = None
+    emigrated_on: date | None = None
+    died_on: date | None = None
+    erased: bool = False
+    norwegian: dict[ev.NorwegianSubTest, ev.NorwegianLevel] = field(default_factory=dict)
+
+    @property
+    def exists(self) -> bool:
+        return self.participant_id is not None
+
+    @property
+    def programme(self) -> Programme | None:
+        """The latest programme (planned, running or ended), if any."""
+        return self.programmes[-1] if self.programmes else None
+
+    @property
+    def born_on(self) -> date:
+        """The birth date, or the earliest day of the birth year when it is not known."""
+        if self.birth_date is not None:
+            return self.birth_date
+        return date(self.birth_year or 1900, 1, 1)
+
+    @property
+    def left_on(self) -> date | None:
+        """The day the person left the municipality (moved or emigrated), if recorded."""
+        days = [d for d in (self.moved_out_on, self.emigrated_on) if d is not None]
+        return min(days) if days else None
+
+    def absence_hours(self, day: date) -> float:
+        return sum(hours for on, hours in self.absences if on == day)
+
+    def programme_on(self, day: date) -> Programme | None:
+        for programme in reversed(self.programmes):
+            if programme.contains(day):
+                return programme
+        return None
+
+    def status_on(self, day: date) -> str:
+        """The status on ``day``: facts dated after it do not count yet."""
+        if self.erased:
+            return "erased"
+        if self.died_on is not None and self.died_on <= day:
+            return "deceased"
+        if self.emigrated_on is not None and self.emigrated_on <= day:
+            return "emigrated"
+        if self.moved_out_on is not None and self.moved_out_on <= day:
+            return "moved_out"
+        current = self.programme
+        if current is not None:
+            status = current.status_on(day)
+            if status != "programme_planned" or len(self.programmes) == 1:
+                return status
+            return self.programmes[-2].status_on(day)
+        return "settled" if self.settled_on is not None else "registered"
+
+
+def _replace_programme(
+    state: Participant, programme_id: uuid.UUID, **changes: object
+) -> Participant:
+    programmes = tuple(
+        replace(p, **changes) if p.programme_id == programme_id else p  # type: ignore[arg-type]
+        for p in state.programmes
+    )
+    return replace(state, programmes=programmes)
+
+
+def _close_open_leave(programme: Programme, on: date) -> tuple[Leave, ...]:
+    return tuple(
+        replace(leave, ends_on=max(on, leave.starts_on)) if leave.ends_on is None else leave
+        for leave in programme.leaves
+    )
+
+
+def _programme(state: Participant, programme_id: uuid.UUID) -> Programme | None:
+    for programme in state.programmes:
+        if programme.programme_id == programme_id:
+            return programme
+    return None
+
+
+def apply(state: Participant, event: Event) -> Participant:
+    """Fold one event into the state."""
+    match event:
+        case ev.ParticipantRegistered():
+            return replace(
+                state,
+                participant_id=event.participant_id,
+                birth_year=event.birth_year,
+                gender=event.gender,
+            )
+        case ev.ParticipantBirthYearCorrected():
+            return replace(state, birth_year=event.birth_year)
+        case ev.ParticipantSettled():
+            return replace(
+                state,
+                settled_on=event.settled_on,
+                arrival_category=event.arrival_category,
+                household_id=event.household_id,
+                unaccompanied_minor=event.unaccompanied_minor,
+            )
+        case ev.ParticipantLeftHousehold():
+            return replace(state, left_household_on=event.left_on)
+        case ev.ProgrammeStarted():
+            programme = Programme(
+                event.programme_id, event.kind, event.starts_on, event.planned_end
+            )
+            return replace(state, programmes=(*state.programmes, programme), plan_revision=0)
+        case ev.ProgrammeInterrupted():
+            found = _programme(state, event.programme_id)
+            if found is None:
+                return state
+            leave = Leave(event.kind, event.from_date)
+            return _replace_programme(state, found.programme_id, leaves=(*found.leaves, leave))
+        case ev.ProgrammeResumed():
+            found = _programme(state, event.programme_id)
+            if found is None:
+                return state
+            return _replace_programme(
+                state,
+                found.programme_id,
+                leaves=_close_open_leave(found, event.resumed_on),
+                published_planned_end=event.planned_end,
+            )
+        case ev.PlanRevised():
+            return replace(
+                state,
+                plan_revision=event.revision,
+                plans=(*state.plans, (event.programme_id, event.valid_from, event.activities)),
+            )
+        case ev.ProgrammeCompleted():
+            found = _programme(state, event.programme_id)
+            if found is None:
+                return state
+            return _replace_programme(
+                state,
+                found.programme_id,
+                ended_on=event.ended_on,
+                reason=event.reason,
+                outcome=event.outcome,
+                leaves=_close_open_leave(found, event.ended_on),
+            )
+        case ev.ProgrammeOutcomeRecorded():
+            return _replace_programme(state, event.programme_id, outcome=event.outcome)
+        case ev.FollowUpStatusRecorded():
+            return _replace_programme(
+                state,
+                event.programme_id,
+                follow_up_status=event.status,
+                follow_up_final=not event.preliminary,
+                follow_up_reference_year=event.reference_year,
+            )
+        case ev.FollowUpConversationHeld() | ev.FollowUpConversationHeldV1():
+            return replace(state, follow_ups=(*state.follow_ups, event.held_on))
+        case ev.AbsenceRecorded():
+            return replace(state, absences=(*state.absences, (event.on, event.hours)))
+        case ev.NorwegianTestRecorded():
+            best = dict(state.norwegian)
+            previous = best.get(event.sub_test)
+            if previous is None or LEVEL_ORDER[event.level] > LEVEL_ORDER[previous]:
+                best[event.sub_test] = event.level
+            return replace(
+                state,
+                norwegian=best,
+                norwegian_tests=(
+                    *state.norwegian_tests,
+                    (event.sub_test, event.level, event.taken_on),
+                ),
+            )
+        case ev.ParticipantMovedOut():
+            return replace(state, moved_out_on=event.moved_on, moved_to=event.to_municipality)
+        case ev.ParticipantEmigrated():
+            return replace(state, emigrated_on=event.emigrated_on)
+        case ev.ParticipantDied():
+            return replace(state, died_on=event.died_on)
+        case ev.ParticipantErased():
+            return replace(state, erased=True)
+    return state
+
+
+def fold(events: Iterable[Event], birth_date: date | None = None) -> Participant:
+    """The state after ``events``; ``birth_date`` is the (sealed) birth date, when known."""
+    state = Participant(birth_date=birth_date)
+    for event in events:
+        state = apply(state, event)
+    return state
+
+
+def facts_dated(state: Participant, today: date) -> list[tuple[str, date]]:
+    """Every fact that has happened by ``today``, named by its field (plans are not facts)."""
+    facts: list[tuple[str, date]] = []
+    if state.settled_on is not None:
+        facts.append(("settled_on", state.settled_on))
+    if state.left_household_on is not None:
+        facts.append(("left_on", state.left_household_on))
+    for programme in state.programmes:
+        if programme.starts_on <= today:
+            facts.append(("starts_on", programme.starts_on))
+        if programme.ended_on is not None and programme.ended_on <= today:
+            facts.append(("ended_on", programme.ended_on))
+        for leave in programme.leaves:
+            if leave.starts_on <= today:
+                facts.append(("from_date", leave.starts_on))
+    facts += [("on", on) for on, _ in state.absences]
+    facts += [("held_on", held) for held in state.follow_ups]
+    facts += [("taken_on", taken) for _, _, taken in state.norwegian_tests]
+    return facts
