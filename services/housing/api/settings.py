@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from services.housing import application, queries
-from services.housing.api.common import Body, Reader, run_command
+from services.housing.api.common import Body, Day, Reader, run_command
 from services.housing.api.schemas import RentRatesHistory
 from shared.auth import Principal, require_roles
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
@@ -28,7 +27,7 @@ class FdvRates(Body):
 
 
 class SetRentRates(Body):
-    valid_from: date = Field(description="First day the rates apply (may be in the future)")
+    valid_from: Day = Field(description="First day the rates apply (may be in the future)")
     fdv_per_m2_year: FdvRates = Field(
         description="FDV (forvaltning, drift, vedlikehold) in NOK per m² per year, by standard"
     )
