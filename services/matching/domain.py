@@ -11,6 +11,7 @@ from enum import StrEnum
 from services.matching.events import (
     PRACTICE_KINDS,
     Agreement,
+    Band,
     CloseReason,
     Contact,
     DeclinedBy,
@@ -165,12 +166,15 @@ def register_employer(
         EmployerRegistered(
             employer_id=employer_id,
             organisation_number=organisation_number,
-            industry=industry,
             municipality_code=municipality_code,
             mentor_capacity=mentor_capacity,
         ),
         EmployerDetailsRecorded(
-            employer_id=employer_id, name=name, contact=contact, agreements=tuple(agreements)
+            employer_id=employer_id,
+            name=name,
+            industry=industry,
+            contact=contact,
+            agreements=tuple(agreements),
         ),
     ]
 
@@ -449,7 +453,7 @@ def propose_match(
     opening: Opening,
     *,
     score: float,
-    band: str,
+    band: Band | str,
     exclusion_reasons: Sequence[str] = (),
 ) -> list[Event]:
     if opening.opening_id is None or opening.employer_id is None or opening.kind is None:
@@ -477,7 +481,7 @@ def propose_match(
             employer_id=opening.employer_id,
             kind=opening.kind,
             score=score,
-            band=band,
+            band=Band(band),
         )
     ]
 

@@ -2,7 +2,8 @@
 
 Published events are the public contract (CloudEvents type ``no.veiviser.<type_name>``):
 pseudonymous participant ids, employer and opening ids, codes, dates and numbers only.
-Employer names, contact persons and free text stay in unpublished events.
+Employer names, industries in their own words, contact persons and free text stay in
+unpublished events.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ NORWEGIAN_ORDER = tuple(NorwegianLevel)
 
 
 EDUCATION_ORDER = tuple(EducationLevel)
+
+
+class Band(StrEnum):
+    """How well a candidate fits an opening, from the score (thresholds are settings)."""
+
+    strong = "strong"
+    partial = "partial"
+    weak = "weak"
+    excluded = "excluded"
 
 
 class CloseReason(StrEnum):
@@ -123,8 +133,11 @@ class Agreement(_Part):
 
 
 @registry.register
-class EmployerRegistered(Event):
-    """An employer was registered as a source of openings."""
+class EmployerRegisteredV1(Event):
+    """An employer was registered (until issue 9: with the industry as free text).
+
+    Superseded by ``matching.employer.registered.v2``; still read from old streams.
+    """
 
     type_name: ClassVar[str] = "matching.employer.registered.v1"
     employer_id: uuid.UUID
@@ -135,13 +148,28 @@ class EmployerRegistered(Event):
 
 
 @registry.register
+class EmployerRegistered(Event):
+    """An employer was registered as a source of openings: ids, codes and its capacity.
+
+    The industry in the employer's words stays in the unpublished details.
+    """
+
+    type_name: ClassVar[str] = "matching.employer.registered.v2"
+    employer_id: uuid.UUID
+    organisation_number: str = Field(pattern=r"^\d{9}$")
+    municipality_code: str = Field(pattern=r"^\d{4}$")
+    mentor_capacity: int = Field(ge=0)
+
+
+@registry.register
 class EmployerDetailsRecorded(Event):
-    """Name, contact person and agreements of an employer. Never published."""
+    """Name, industry, contact person and agreements of an employer. Never published."""
 
     type_name: ClassVar[str] = "matching.employer.details_recorded.v1"
     published: ClassVar[bool] = False
     employer_id: uuid.UUID
     name: str
+    industry: str | None = None
     contact: Contact | None = None
     agreements: tuple[Agreement, ...] = ()
 
@@ -249,7 +277,7 @@ class MatchProposed(Event):
     employer_id: uuid.UUID
     kind: OpeningKind
     score: float = Field(ge=0, le=100)
-    band: str
+    band: Band
 
 
 @registry.register

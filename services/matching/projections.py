@@ -28,6 +28,7 @@ from services.matching.events import (
     EmployerDetailsRecorded,
     EmployerInterested,
     EmployerRegistered,
+    EmployerRegisteredV1,
     InterviewScheduled,
     JobObtained,
     MatchDeclined,
@@ -70,14 +71,14 @@ async def _apply_employers(conn: AsyncConnection, envelope: Envelope) -> None:
     if not envelope.type_name.startswith("matching.employer."):
         return
     event = registry.decode(envelope.type_name, envelope.data)
-    if isinstance(event, EmployerRegistered):
+    if isinstance(event, EmployerRegistered | EmployerRegisteredV1):
         await conn.execute(
             pg.insert(employers)
             .values(
                 employer_id=event.employer_id,
                 municipality=envelope.municipality,
                 organisation_number=event.organisation_number,
-                industry=event.industry,
+                industry=event.industry if isinstance(event, EmployerRegisteredV1) else "",
                 municipality_code=event.municipality_code,
                 mentor_capacity=event.mentor_capacity,
                 registered_at=envelope.recorded_at,
@@ -92,6 +93,7 @@ async def _apply_employers(conn: AsyncConnection, envelope: Envelope) -> None:
             .where(employers.c.employer_id == event.employer_id)
             .values(
                 name=event.name,
+                **({"industry": event.industry} if event.industry is not None else {}),
                 contact=event.contact.model_dump(mode="json") if event.contact else None,
                 agreements=[a.model_dump(mode="json") for a in event.agreements],
                 version=envelope.stream_version,
