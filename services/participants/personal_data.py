@@ -7,23 +7,21 @@ which is how an immutable log forgets a person.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
-import os
 import uuid
-from typing import Any
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants.tables import participant_keys
+from shared.sealing import new_key, seal, unseal
+
+__all__ = ["seal", "unseal"]
 
 
 async def create_key(conn: AsyncConnection, participant_id: uuid.UUID) -> bytes:
-    key = AESGCM.generate_key(bit_length=256)
+    key = new_key()
     await conn.execute(sa.insert(participant_keys).values(participant_id=participant_id, key=key))
     return key
 
@@ -33,20 +31,6 @@ async def load_key(conn: AsyncConnection, participant_id: uuid.UUID) -> bytes | 
         sa.select(participant_keys.c.key).where(participant_keys.c.participant_id == participant_id)
     )
     return bytes(key) if key is not None else None
-
-
-def seal(key: bytes, participant_id: uuid.UUID, details: dict[str, Any]) -> str:
-    nonce = os.urandom(12)
-    plaintext = json.dumps(details, separators=(",", ":"), default=str).encode()
-    ciphertext = AESGCM(key).encrypt(nonce, plaintext, participant_id.bytes)
-    return base64.b64encode(nonce + ciphertext).decode()
-
-
-def unseal(key: bytes, participant_id: uuid.UUID, sealed: str) -> dict[str, Any]:
-    raw = base64.b64decode(sealed)
-    plaintext = AESGCM(key).decrypt(raw[:12], raw[12:], participant_id.bytes)
-    details: dict[str, Any] = json.loads(plaintext)
-    return details
 
 
 def national_id_digest(lookup_key: str, national_id: str) -> str:
