@@ -58,13 +58,13 @@ class IndicatorIn(IndicatorChange):
 
 class BandIn(_In):
     level: Literal["desired", "acceptable", "not_approved"]
-    lower: float | None = Field(description="Lower end; null for −∞.")
+    lower: float | None = Field(allow_inf_nan=False, description="Lower end; null for −∞.")
     lower_inclusive: bool | None = Field(
         default=None,
         description="Whether the lower end itself belongs to the band (required "
         "when lower is a number).",
     )
-    upper: float | None = Field(description="Upper end; null for +∞.")
+    upper: float | None = Field(allow_inf_nan=False, description="Upper end; null for +∞.")
     upper_inclusive: bool | None = Field(
         default=None,
         description="Whether the upper end itself belongs to the band (required "
@@ -108,7 +108,10 @@ class CommentIn(_In):
 
 
 class ManualValueIn(_In):
-    value: float = Field(description="The value in the indicator's unit (percent as 0–100).")
+    value: float = Field(
+        allow_inf_nan=False,
+        description="The value in the indicator's unit (percent as 0–100); a finite number.",
+    )
     source: str | None = Field(default=None, max_length=200)
 
 

@@ -319,6 +319,9 @@ def _describe_gap(lower: Band | None, upper: Band | None) -> str:
 
 def round_half_up(value: float, decimals: int) -> float:
     """Round as people do (0.05 → 0.1), not to even; via the decimal text of ``value``."""
+    if not math.isfinite(value) or abs(value) >= 2**53:
+        # Such floats are whole numbers already (and too long for the decimal context).
+        return value
     quantum = Decimal(1).scaleb(-decimals)
     return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +38,11 @@ CASES: list[tuple[str, str, dict[str, Any] | None, str]] = [
     ("GET", "/indicators/values/exit_work?period=2016&as_of=2016-02-30", None, "as_of"),
     ("GET", "/indicators/scorecard?period=2016-Q0", None, "period"),
     ("GET", f"/indicators/scorecard?period=2016&as_of={TOMORROW}", None, "as_of"),
+    ("GET", "/indicators/scorecard?period=2016&as_of=9999-12-31", None, "as_of"),
+    ("GET", "/indicators/values/exit_work?period=2016&as_of=9999-12-31T23:59:59Z", None, "as_of"),
+    ("GET", "/indicators/values/exit_work?period=2016&as_of=0001-01-01", None, "as_of"),
+    ("PUT", "/indicators/definitions/homeless/values/2016", {"value": float("nan")}, "value"),
+    ("PUT", "/indicators/definitions/homeless/values/2016", {"value": float("inf")}, "value"),
     ("GET", "/indicators/values/no_such_indicator/drilldown?period=2016", None, "key"),
     ("GET", "/indicators/values/no_such_indicator/series", None, "key"),
     ("GET", "/indicators/definitions/no_such_indicator", None, "key"),
@@ -227,7 +233,13 @@ async def test_bad_input_is_a_422_naming_the_problem_and_stores_nothing(settings
         events = await _count(settings, CONFIG_EVENTS)
         failures = []
         for method, path, body, field in CASES:
-            response = await client.request(method, path, json=body, headers=headers)
+            # json.dumps writes NaN and Infinity, as a careless client would.
+            response = await client.request(
+                method,
+                path,
+                content=None if body is None else json.dumps(body),
+                headers=headers | ({"content-type": "application/json"} if body else {}),
+            )
             problem = response.json()
             fields = [e["field"] for e in problem.get("errors") or []]
             if (
@@ -247,6 +259,10 @@ async def test_bad_input_is_a_422_naming_the_problem_and_stores_nothing(settings
             headers=headers,
         )
         assert again.status_code == 409
+        huge = await client.get(
+            "/indicators/definitions/homeless/classify?value=1e308&year=2016", headers=headers
+        )
+        assert (huge.status_code, huge.json()["level"]) == (200, "not_approved")
         analyst = auth(settings, ["analyst"], "3301")
         assert (
             await client.put(
