@@ -409,7 +409,12 @@ async def decide_application(
     state, version = await load_household(runtime, conn, row.household_id, metadata.municipality)
     with domain_rules(version):
         events = domain.decide_application(
-            state, application_id, decision, decided_on, today=today()
+            state,
+            application_id,
+            decision,
+            decided_on,
+            today=today(),
+            facts=await household_facts(conn, row.household_id, decided_on),
         )
     await runtime.append(
         conn, stream_id, domain.HOUSEHOLD, events, expected_version=version, metadata=metadata
@@ -682,6 +687,7 @@ async def apply_start_loan(
             introduction_benefit=introduction_benefit,
             other_income=other_income,
             today=today(),
+            facts=await household_facts(conn, household_id, applied_on),
         )
     await runtime.append(
         conn, stream_id, domain.HOUSEHOLD, events, expected_version=version, metadata=metadata

@@ -151,7 +151,9 @@ OCCUPANCY_NORM = _housing(
     "Dwelling does not fit the household",
     "At most two persons per bedroom; access needs are hard constraints.",
 )
-PLACEMENT_ENDED = _housing("placement-ended", 409, "Placement already ended")
+PLACEMENT_ENDED = _housing(
+    "placement-ended", 409, "Placement already ended", "A placement ends once."
+)
 END_REASON_ENDPOINT = _housing(
     "end-reason-endpoint",
     422,
@@ -164,8 +166,15 @@ UNKNOWN_REFERENCE = _housing(
     "Not this household's",
     "An id in the command names something that does not belong to this household.",
 )
-ALREADY_OWNER = _housing("already-owner", 409, "Household already became an owner")
-RENT_PERIOD = _housing("rent-period", 422, "Rent period is 3 or 5 years")
+ALREADY_OWNER = _housing(
+    "already-owner",
+    409,
+    "Household already became an owner",
+    "An owner household applies for no start loan or rent-to-own and buys no second home.",
+)
+RENT_PERIOD = _housing(
+    "rent-period", 422, "Rent period is 3 or 5 years", "Leie til eie runs 3 or 5 years."
+)
 NOT_TENANT = _housing(
     "not-tenant",
     409,
@@ -176,8 +185,18 @@ NOT_TENANT = _housing(
 NOT_MUNICIPAL = _housing(
     "not-municipal", 409, "Not a municipal dwelling", "Only municipally owned dwellings are sold."
 )
-AGREEMENT_EXISTS = _housing("agreement-exists", 409, "Rent-to-own agreement already active")
-AGREEMENT_CLOSED = _housing("agreement-closed", 409, "Rent-to-own agreement closed")
+AGREEMENT_EXISTS = _housing(
+    "agreement-exists",
+    409,
+    "Rent-to-own agreement already active",
+    "One active rent-to-own agreement per household.",
+)
+AGREEMENT_CLOSED = _housing(
+    "agreement-closed",
+    409,
+    "Rent-to-own agreement closed",
+    "A completed or lapsed (moved out) agreement is not completed again.",
+)
 RENT_PERIOD_RUNNING = _housing(
     "rent-period-running",
     409,
@@ -199,8 +218,19 @@ NO_VALUATION = _housing(
 NO_RENT_RATES = _housing(
     "no-rent-rates", 409, "No rent rates in force", "Cost rent needs rates in force on the date."
 )
-AMOUNT_EXCEEDS_PRICE = _housing("amount-exceeds-price", 422, "Amount exceeds the purchase price")
-LOAN_TERMS = _housing("loan-terms", 422, "Start-loan terms impossible")
+AMOUNT_EXCEEDS_PRICE = _housing(
+    "amount-exceeds-price",
+    422,
+    "Amount exceeds the purchase price",
+    "A requested or granted loan plus grant is at most the purchase price.",
+)
+LOAN_TERMS = _housing(
+    "loan-terms",
+    422,
+    "Start-loan terms impossible",
+    "An approval grants something, with an interest-only period shorter than the term; a "
+    "rejection grants nothing.",
+)
 LOAN_PENDING = _housing(
     "loan-pending", 409, "Start-loan application awaiting a decision", "One at a time."
 )
@@ -210,7 +240,12 @@ LOAN_STATE = _housing(
     "Start loan not in the required state",
     "applied → decided (approved/rejected) → disbursed → used, each once, in that order.",
 )
-MEMBER_AGES = _housing("member-ages", 422, "Member ages do not match the household size")
+MEMBER_AGES = _housing(
+    "member-ages",
+    422,
+    "Member ages do not match the household size",
+    "One age per member, or none.",
+)
 
 
 def _past(field: str, value: date, today: date, what: str) -> None:
@@ -821,9 +856,12 @@ def decide_application(
     decided_on: date,
     *,
     today: date,
+    facts: HouseholdFacts = HouseholdFacts(),
 ) -> list[Event]:
     assert state.household_id is not None
     _past("decided_on", decided_on, today, "The decision")
+    if decision is Decision.accepted:
+        facts.check_present("decided_on", decided_on)
     app = _application(state, application_id)
     if decision is Decision.withdrawn:
         if not app.open:
@@ -1279,8 +1317,10 @@ def apply_start_loan(
     introduction_benefit: int,
     other_income: int,
     today: date,
+    facts: HouseholdFacts = HouseholdFacts(),
 ) -> list[Event]:
     _past("applied_on", applied_on, today, "The start-loan application")
+    facts.check_present("applied_on", applied_on)
     _not_owner(household)
     if requested_amount > purchase_price:
         raise AMOUNT_EXCEEDS_PRICE.violation(

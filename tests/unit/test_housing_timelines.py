@@ -42,6 +42,7 @@ class World:
     """Every aggregate as its event stream; state is always the fold of the events."""
 
     settled_on: dict[int, date]
+    left_on: dict[int, date | None] = field(default_factory=dict)
     households: dict[int, list[Event]] = field(default_factory=dict)
     dwellings: dict[int, list[Event]] = field(default_factory=dict)
     household_ids: dict[int, uuid.UUID] = field(default_factory=dict)
@@ -55,7 +56,11 @@ class World:
         return domain.fold_dwelling(self.dwellings[d])
 
     def facts(self, h: int) -> domain.HouseholdFacts:
-        return domain.HouseholdFacts(settled_on=self.settled_on[h])
+        return domain.HouseholdFacts(
+            settled_on=self.settled_on[h],
+            left_on=self.left_on.get(h),
+            left_reason="moved_away" if self.left_on.get(h) else None,
+        )
 
     def snapshot(self) -> tuple[Any, ...]:
         return (
@@ -273,6 +278,8 @@ def _check_invariants(world: World) -> None:
         household = world.household(h)
         for placement in household.placements.values():
             assert placement.starts_on >= world.settled_on[h], "placement before settlement"
+            left_on = world.left_on.get(h)
+            assert left_on is None or placement.starts_on < left_on, "placed after it left"
             assert placement.starts_on <= TODAY
             if placement.ends_on is not None:
                 assert placement.starts_on <= placement.ends_on <= TODAY
@@ -323,11 +330,16 @@ steps = st.lists(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(settled=st.lists(early_days, min_size=HOUSEHOLDS, max_size=HOUSEHOLDS), sequence=steps)
+@given(
+    settled=st.lists(early_days, min_size=HOUSEHOLDS, max_size=HOUSEHOLDS),
+    left=st.lists(st.none() | days, min_size=HOUSEHOLDS, max_size=HOUSEHOLDS),
+    sequence=steps,
+)
 def test_no_accepted_sequence_breaks_a_timeline_and_refusals_change_nothing(
-    settled: list[date], sequence: list[tuple[Any, ...]]
+    settled: list[date], left: list[date | None], sequence: list[tuple[Any, ...]]
 ) -> None:
     world = _world(settled)
+    world.left_on = dict(enumerate(left))
     for step in sequence:
         before = world.snapshot()
         try:
