@@ -15,8 +15,11 @@ from services.indicators.evaluator import LevelEvaluator
 from services.indicators.events import registry
 from services.indicators.projections import (
     HOUSING_FEED,
+    HOUSING_KEEP,
     MATCHING_FEED,
+    MATCHING_KEEP,
     PARTICIPANTS_FEED,
+    PARTICIPANTS_KEEP,
     PROJECTIONS,
 )
 from services.indicators.queries import IndicatorsState
@@ -51,9 +54,9 @@ def create_app(settings: Settings | None = None, *, evaluation_interval: float =
             routers=[router],
             projections=PROJECTIONS,
             feeds=[
-                Feed(PARTICIPANTS_FEED, "participants"),
-                Feed(HOUSING_FEED, "housing"),
-                Feed(MATCHING_FEED, "matching"),
+                Feed(PARTICIPANTS_FEED, "participants", keep=PARTICIPANTS_KEEP),
+                Feed(HOUSING_FEED, "housing", keep=HOUSING_KEEP),
+                Feed(MATCHING_FEED, "matching", keep=MATCHING_KEEP),
             ],
             extra_routes=install_dashboard,
             openapi_tags=[

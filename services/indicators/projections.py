@@ -36,6 +36,7 @@ from services.indicators.events import (
 )
 from services.indicators.facts import EDUCATION_LEVELS
 from shared.events import Envelope
+from shared.inbox import Keep, keep_fields
 from shared.projection import OWN_EVENTS, Projection
 
 PARTICIPANTS_FEED = "participants"
@@ -562,6 +563,105 @@ async def _apply_level(conn: AsyncConnection, envelope: Envelope) -> None:
             index_elements=["municipality", "indicator_key", "period"], set_=values
         )
     )
+
+
+# -- what the inbox keeps: exactly the fields the handlers above read ----------------------
+
+
+def _profile_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Education levels and Norwegian levels only: no free strings, no other parts."""
+    norwegian = data.get("norwegian") or {}
+    return {
+        "participant_id": data.get("participant_id"),
+        "education": [
+            {"level": e.get("level")} for e in data.get("education") or () if isinstance(e, dict)
+        ],
+        "norwegian": {
+            sub: norwegian.get(sub)
+            for sub in ("oral", "written", "reading", "listening")
+            if isinstance(norwegian, dict) and norwegian.get(sub) is not None
+        },
+    }
+
+
+PARTICIPANTS_KEEP: Keep = {
+    "participants.participant.registered.v1": keep_fields("participant_id", "birth_year", "gender"),
+    SETTLED: keep_fields(
+        "participant_id",
+        "settled_on",
+        "arrival_category",
+        "household_id",
+        "household_size",
+        "unaccompanied_minor",
+    ),
+    "participants.competence_profile.updated.v1": _profile_fields,
+    "participants.programme.started.v1": keep_fields(
+        "participant_id", "programme_id", "kind", "starts_on", "planned_end"
+    ),
+    "participants.programme.interrupted.v1": keep_fields(
+        "participant_id", "programme_id", "kind", "from_date"
+    ),
+    "participants.programme.resumed.v1": keep_fields(
+        "participant_id", "programme_id", "resumed_on", "planned_end"
+    ),
+    "participants.plan.revised.v1": keep_fields(
+        "participant_id", "programme_id", "revision", "valid_from", "hours_per_week", "full_time"
+    ),
+    "participants.programme.completed.v1": keep_fields(
+        "participant_id", "programme_id", "ended_on", "reason", "outcome", "hours_per_week"
+    ),
+    "participants.norwegian_test.recorded.v1": keep_fields(
+        "participant_id", "sub_test", "level", "taken_on"
+    ),
+    "participants.follow_up_status.recorded.v1": keep_fields(
+        "participant_id", "programme_id", "reference_year", "status", "preliminary"
+    ),
+    "participants.participant.moved_out.v1": keep_fields(
+        "participant_id", "moved_on", "to_municipality"
+    ),
+    "participants.participant.died.v1": keep_fields("participant_id", "died_on"),
+    "participants.participant.emigrated.v1": keep_fields("participant_id", "emigrated_on"),
+    BIRTH_YEAR_CORRECTED: keep_fields("participant_id", "birth_year"),
+    ERASED: keep_fields("participant_id"),
+}
+"""The participants events the indicators follow, and the fields kept of each.
+
+``participant.left_household`` is not followed: no indicator reads household
+composition after settlement (households are counted by ``household_id`` from the
+settlement and housing's applications and placements)."""
+
+HOUSING_KEEP: Keep = {
+    "housing.housing_application.received.v1": keep_fields(
+        "application_id", "household_id", "household_size", "received_on", "urgency"
+    ),
+    "housing.housing_application.decided.v1": keep_fields(
+        "application_id", "household_id", "decision", "decided_on"
+    ),
+    "housing.placement.started.v1": keep_fields(
+        "placement_id", "household_id", "dwelling_id", "application_id", "starts_on"
+    ),
+    "housing.placement.ended.v1": keep_fields(
+        "placement_id", "household_id", "dwelling_id", "ends_on", "reason"
+    ),
+    "housing.eviction.recorded.v1": keep_fields(
+        "placement_id", "household_id", "evicted_on", "grounds"
+    ),
+    "housing.household.became_owner.v1": keep_fields(
+        "household_id", "became_owner_on", "route", "dwelling_id", "price"
+    ),
+}
+
+MATCHING_KEEP: Keep = {
+    "matching.job.obtained.v1": keep_fields(
+        "participant_id", "employer_id", "match_id", "starts_on", "hours_per_week", "permanent"
+    ),
+    "matching.practice_placement.started.v1": keep_fields(
+        "placement_id", "participant_id", "kind", "starts_on", "hours_per_week"
+    ),
+    "matching.practice_placement.ended.v1": keep_fields(
+        "placement_id", "participant_id", "ends_on", "outcome"
+    ),
+}
 
 
 PROJECTIONS = [

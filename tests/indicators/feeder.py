@@ -339,6 +339,13 @@ class Participants:
             recorded_at=at(emigrated_on),
         )
 
+    async def left_household(self, pid: uuid.UUID, household: uuid.UUID, left_on: date) -> Envelope:
+        return await self.feeder.publish(
+            "participants.participant.left_household.v1",
+            {"participant_id": pid, "household_id": household, "left_on": left_on},
+            recorded_at=at(left_on),
+        )
+
     async def birth_year_corrected(self, pid: uuid.UUID, birth_year: int, *, on: date) -> Envelope:
         return await self.feeder.publish(
             "participants.participant.birth_year_corrected.v1",

@@ -9,10 +9,12 @@ only their period and show only the goals valid in it; the plan is read as it st
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 
 from services.indicators.app import create_app
@@ -336,3 +338,34 @@ async def test_future_and_implausible_as_of_moments_are_refused(settings: Settin
                 assert answer.status_code == 422, (path, as_of, answer.text)
                 assert answer.json()["code"] == code, (as_of, answer.json())
                 assert answer.json()["errors"][0]["field"] == "as_of"
+
+
+async def test_the_inbox_keeps_only_what_the_indicators_read(settings: Settings) -> None:
+    app = create_app(settings, evaluation_interval=3600)
+    async with running(app), EventFeeder(settings) as feeder:
+        p = Participants(feeder)
+        pid, programme = uuid.uuid4(), uuid.uuid4()
+        await p.registered(pid, 1990, "female", on=date(2019, 1, 9))
+        await p.started(pid, programme, date(2019, 2, 1))  # carries an adviser
+        await p.plan(pid, programme, 1, date(2019, 2, 1), 37.5)  # carries activities
+        await p.profile(pid, "bachelor", "B1", on=date(2019, 2, 1))
+        await p.left_household(pid, uuid.uuid4(), date(2019, 3, 1))  # not followed
+        await feeder.wait_applied()
+        conn = await asyncpg.connect(
+            settings.service_database_url("indicators", driver="postgresql")
+        )
+        try:
+            rows = {
+                row["type"]: json.loads(row["payload"])["data"]
+                for row in await conn.fetch("SELECT type, payload FROM received_events")
+            }
+        finally:
+            await conn.close()
+        assert set(rows["participants.programme.started.v1"]) == {
+            "participant_id", "programme_id", "kind", "starts_on", "planned_end"
+        }  # fmt: skip
+        assert "activities" not in rows["participants.plan.revised.v1"]
+        assert rows["participants.competence_profile.updated.v1"]["education"] == [
+            {"level": "bachelor"}
+        ]
+        assert rows["participants.participant.left_household.v1"] == {}
