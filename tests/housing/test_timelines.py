@@ -101,6 +101,15 @@ async def test_dates_are_real_placements_follow_settlement_and_nothing_is_dated_
         )
         assert report.status_code == 200, report.text
         assert [h["days"] for h in report.json()["households"]] == [0]
+        for query in (
+            "/housing/waiting-list/month-ends?from=9999-11&to=9999-12",
+            "/housing/waiting-list/month-ends?from=0000-01&to=0000-02",
+            "/housing/waiting-list?on=9999-12-31",
+            "/housing/reports/time-to-first-placement?settled_from=0001-01-01&settled_to=9999-12-31",
+            "/housing/reports/moved-out-within-27-months?settled_from=2020-01-01&settled_to=9999-12-31",
+        ):
+            response = await client.get(query, headers=officer(settings))
+            assert response.status_code == 422, (query, response.text)
 
 
 async def test_cost_rent_on_a_past_date_uses_the_valuation_and_rates_in_force_then(

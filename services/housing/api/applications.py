@@ -14,6 +14,7 @@ from services.housing import application, queries
 from services.housing.api.common import Body, Day, Officer, Reader, run_command, today
 from services.housing.api.schemas import ApplicationOut, MonthEndsOut, WaitingListOut
 from services.housing.events import Decision, Urgency
+from shared.dates import EARLIEST, LATEST
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 from shared.paging import Limit, Offset
@@ -212,7 +213,13 @@ def _month(value: str, name: str) -> tuple[int, int]:
                 }
             ],
         )
-    return int(match[1]), int(match[2])
+    year = int(match[1])
+    if not EARLIEST.year <= year <= LATEST.year:
+        raise InvalidInput(
+            f"{name} {value} lies outside {EARLIEST.year}-01 … {LATEST.year}-12.",
+            [field_error(name, "month outside the plausible window")],
+        )
+    return year, int(match[2])
 
 
 @router.get(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
 from services.housing import application, money, queries
-from services.housing.api.common import Body, Reader, today
+from services.housing.api.common import Body, Day, Reader, today
 from services.housing.api.schemas import (
     EconomyOut,
     EvictionsYear,
@@ -172,7 +171,7 @@ async def ownership_vs_rent(body: OwnershipVsRent, principal: Adviser) -> dict[s
     }
 
 
-def _period(settled_from: date, settled_to: date) -> None:
+def _period(settled_from: Day, settled_to: Day) -> None:
     if settled_to < settled_from:
         raise InvalidInput(
             "settled_to is before settled_from.",
@@ -197,7 +196,7 @@ def _years(from_year: int, to_year: int) -> None:
     responses=problem_responses(401, 403, 422),
 )
 async def time_to_first_placement(
-    runtime: RuntimeDep, principal: Reader, settled_from: date, settled_to: date
+    runtime: RuntimeDep, principal: Reader, settled_from: Day, settled_to: Day
 ) -> dict[str, Any]:
     _period(settled_from, settled_to)
     async with runtime.db.connect() as conn:
@@ -218,7 +217,7 @@ async def time_to_first_placement(
     responses=problem_responses(401, 403, 422),
 )
 async def moved_out(
-    runtime: RuntimeDep, principal: Reader, settled_from: date, settled_to: date
+    runtime: RuntimeDep, principal: Reader, settled_from: Day, settled_to: Day
 ) -> dict[str, Any]:
     _period(settled_from, settled_to)
     async with runtime.db.connect() as conn:
