@@ -24,7 +24,7 @@ from services.indicators.asof import AsOf
 from services.indicators.catalogue import BUILT_INS
 from services.indicators.loader import SnapshotCache, load_snapshots
 from services.indicators.national import Entry, compare
-from services.indicators.periods import Period
+from services.indicators.periods import FIRST_YEAR, LAST_YEAR, Period
 from services.indicators.scoring import IndicatorValue, Scorecard, compute, scorecard
 from shared.problems import InvalidInput, field_error
 from shared.service import Runtime
@@ -127,6 +127,11 @@ async def series_for(
     if first > last:
         raise InvalidInput(
             "from_year is after to_year.", [field_error("from_year", "must not exceed to_year")]
+        )
+    if not FIRST_YEAR <= first <= last <= LAST_YEAR:
+        raise InvalidInput(
+            f"Years lie within {FIRST_YEAR}–{LAST_YEAR}.",
+            [field_error("from_year", f"from_year and to_year lie in {FIRST_YEAR}–{LAST_YEAR}")],
         )
     if last - first > 30:
         raise InvalidInput(

@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from services.indicators.app import create_app
 from services.indicators.dashboard import COOKIE, CSRF_COOKIE, DashboardSettings
+from services.indicators.seed import seed_drammen
 from shared.settings import Settings
 from tests.support import running, token
 
@@ -129,3 +130,18 @@ def test_outside_development_auto_means_secure(settings: Settings) -> None:
     assert DashboardSettings().secure(Request(scope), production) is True
     assert DashboardSettings().secure(Request(scope), settings) is False
     assert DashboardSettings(secure_cookies="never").secure(Request(scope), production) is False
+
+
+async def test_dashboard_years_outside_the_window_are_a_4xx(settings: Settings) -> None:
+    app = create_app(settings, evaluation_interval=3600)
+    async with running(app) as client:
+        await seed_drammen(app.state.runtime, "3301")
+        client.cookies.set(COOKIE, token(settings, ["manager"], "3301"), path="/dashboard")
+        for path in (
+            "/dashboard/export/series/persons_settled.csv?from_year=9999&to_year=9999",
+            "/dashboard/export/series/persons_settled.csv?from_year=1&to_year=2",
+            "/dashboard/survival?from_year=9999&to_year=9999",
+            "/dashboard?period=2016&as_of=9999-12-31",
+        ):
+            answer = await client.get(path)
+            assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text)
