@@ -392,6 +392,48 @@ async def receive_application(
     )
 
 
+async def record_needs(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    application_id: uuid.UUID,
+    *,
+    member_ages: tuple[int, ...],
+    needs_wheelchair_access: bool,
+    needs_step_free: bool,
+    district_wishes: tuple[str, ...],
+) -> CommandResult:
+    row = await _owner_of(
+        conn, t.applications, "application_id", application_id, metadata.municipality, "application"
+    )
+    stream_id = domain.household_stream(row.household_id)
+    await lock_streams(conn, stream_id)
+    state, version = await load_household(runtime, conn, row.household_id, metadata.municipality)
+    day = today()
+    with domain_rules(version):
+        events = domain.record_needs(
+            state,
+            application_id,
+            member_ages=member_ages,
+            needs_wheelchair_access=needs_wheelchair_access,
+            needs_step_free=needs_step_free,
+            district_wishes=district_wishes,
+            today=day,
+            facts=await household_facts(conn, row.household_id, day),
+        )
+    await runtime.append(
+        conn,
+        stream_id,
+        domain.HOUSEHOLD,
+        await _seal_needs(conn, events),
+        expected_version=version,
+        metadata=metadata,
+    )
+    return CommandResult(
+        200, await queries.application_view(conn, application_id, metadata.municipality)
+    )
+
+
 async def decide_application(
     runtime: Runtime,
     conn: AsyncConnection,

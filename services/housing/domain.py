@@ -849,6 +849,49 @@ def receive_application(
     ]
 
 
+def record_needs(
+    state: Household,
+    application_id: uuid.UUID,
+    *,
+    member_ages: tuple[int, ...],
+    needs_wheelchair_access: bool,
+    needs_step_free: bool,
+    district_wishes: tuple[str, ...],
+    today: date,
+    facts: HouseholdFacts = HouseholdFacts(),
+) -> list[Event]:
+    """New ages, needs and wishes for an open application (e.g. after an erasure removed
+    them, or a member left): they replace the recorded ones, the waiting time stays."""
+    assert state.household_id is not None
+    app = _application(state, application_id)
+    if not app.open:
+        raise APPLICATION_DECIDED.violation(
+            f"The application is {app.status}; needs are recorded for a pending or accepted "
+            "application.",
+            status=app.status,
+        )
+    facts.check_present("today", today)
+    size = facts.size_for(app.household_size, app.received_on, today)
+    if member_ages and len(member_ages) != size:
+        raise MEMBER_AGES.violation(
+            f"member_ages lists {len(member_ages)} ages for a household of {size} today; "
+            "give one age per member or none.",
+            "member_ages",
+            ages=len(member_ages),
+            household_size=size,
+        )
+    return [
+        HousingApplicationNeedsRecorded(
+            application_id=application_id,
+            household_id=state.household_id,
+            member_ages=member_ages,
+            needs_wheelchair_access=needs_wheelchair_access,
+            needs_step_free=needs_step_free,
+            district_wishes=district_wishes,
+        )
+    ]
+
+
 def decide_application(
     state: Household,
     application_id: uuid.UUID,
@@ -980,8 +1023,10 @@ def start_placement(
     candidate = app.candidate(household.household_id)
     size = facts.size_for(app.household_size, app.received_on, starts_on)
     if size != candidate.household_size:
-        # The ages recorded no longer say who is left; the norm falls back to the size.
-        candidate = candidate._replace(household_size=max(size, 1), member_ages=())
+        # Ages recorded for the earlier size no longer say who is left; the norm then
+        # falls back to the size (ages recorded again for the new size still count).
+        ages = candidate.member_ages if len(candidate.member_ages) == size else ()
+        candidate = candidate._replace(household_size=max(size, 1), member_ages=ages)
     broken = allocation.violations(dwelling.facts(), candidate)
     if broken:
         raise OCCUPANCY_NORM.violation(

@@ -645,7 +645,7 @@ async def candidates(
                 app_id,
                 household,
                 max(size - gone, 1),
-                tuple(ages) if not gone else (),
+                tuple(ages) if not gone or len(ages) == size - gone else (),
                 wheelchair,
                 step_free,
                 tuple(wishes),

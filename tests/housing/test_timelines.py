@@ -253,6 +253,7 @@ async def test_unknown_and_foreign_ids_answer_the_same_on_every_command(
                 {"decision": "accepted"},
             ),
             ("POST", "/housing/applications/{application}/withdrawal", "application", {}),
+            ("PUT", "/housing/applications/{application}/needs", "application", {}),
             (
                 "POST",
                 "/housing/placements",

@@ -369,3 +369,22 @@ async def test_erasure_removes_the_persons_application_data_from_housing(
             for p in settled
         )
         assert all("arrival_category" not in p.get("data", {}) for p in kept)
+
+        # The officer records the remaining member's needs again; the place in the queue stays.
+        again = await housing.put(
+            f"/housing/applications/{application['application_id']}/needs",
+            headers=officer(settings),
+            json={"member_ages": [43], "needs_step_free": True},
+        )
+        assert again.status_code == 422 and again.json()["code"] == "member-ages"
+        # The erased member was part of the size the application was made for; the size
+        # follows departures (left, moved, died, emigrated), so two ages are still expected.
+        again = await housing.put(
+            f"/housing/applications/{application['application_id']}/needs",
+            headers=officer(settings),
+            json={"member_ages": [43, 12], "needs_step_free": True},
+        )
+        assert again.status_code == 200, again.text
+        renewed = again.json()
+        assert renewed["needs_erased"] is False and renewed["member_ages"] == [43, 12]
+        assert renewed["received_on"] == "2024-04-01" and renewed["status"] == "accepted"

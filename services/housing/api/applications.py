@@ -46,6 +46,19 @@ class ReceiveApplication(Body):
     received_on: Day = Field(default_factory=today)
 
 
+class RecordNeeds(Body):
+    member_ages: list[Annotated[int, Field(ge=0, le=120)]] = Field(
+        default_factory=list,
+        max_length=30,
+        description="One age per member living in the household today (not published)",
+    )
+    needs_wheelchair_access: bool = Field(default=False, description="Not published")
+    needs_step_free: bool = Field(default=False, description="Not published")
+    district_wishes: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=10
+    )
+
+
 class DecideApplication(Body):
     decision: Literal["accepted", "rejected"]
     decided_on: Day = Field(default_factory=today)
@@ -140,6 +153,43 @@ async def decide(
             application_id,
             decision=Decision(body.decision),
             decided_on=body.decided_on,
+        ),
+    )
+
+
+@router.put(
+    "/applications/{application_id}/needs",
+    response_model=ApplicationOut,
+    summary="Record the household's ages, access needs and district wishes again",
+    description="Replaces what the open application recorded, e.g. after a member's erasure "
+    "destroyed it (`needs_erased`) or members left; the household keeps its place and waiting "
+    "time. Sealed with the household's key in an unpublished event.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def record_needs(
+    application_id: uuid.UUID,
+    body: RecordNeeds,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Officer,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await run_command(
+        runtime,
+        request,
+        response,
+        principal,
+        body,
+        lambda conn, metadata: application.record_needs(
+            runtime,
+            conn,
+            metadata,
+            application_id,
+            member_ages=tuple(body.member_ages),
+            needs_wheelchair_access=body.needs_wheelchair_access,
+            needs_step_free=body.needs_step_free,
+            district_wishes=tuple(body.district_wishes),
         ),
     )
 
