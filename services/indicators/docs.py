@@ -24,8 +24,9 @@ whenever the end is a number). Rules that make every value get exactly one level
 * Bands may not overlap (a shared boundary must be inclusive in at most one band) and
   must be ordered by the indicator's direction (for higher-is-better: not approved <
   acceptable < desired); otherwise `PUT …/thresholds` answers 422 and stores nothing.
-* Values are classified **as published**: rounded half-up to the indicator's
-  `decimals` first, so the colour always matches the number shown.
+* Values are classified **unrounded**; rounding half-up to the indicator's `decimals`
+  is only for display (`value_shown`). 54.96 against "50–54 / > 55" lies in the gap
+  even though it is shown as 55.0: the colour never depends on the decimals shown.
 * A value in no band lies in a **gap** the plan left open. With `gap_policy`
   `unclassified` (default) it gets the level `unclassified` (grey, "between
   acceptable [50, 54] and desired (55, ∞)"). With `worse_neighbour` it gets the worse
@@ -52,10 +53,14 @@ Periods: a year `2025`, a quarter `2025-Q2`, a month `2025-03`. `as_of` is a dat
 Facts are read only if their source had **recorded** them by then (CloudEvent
 `recordedtime`, kept on every fact row), never by when this service received them,
 so the answer for a past date does not change when later events arrive. The plan
-(definitions, thresholds, goals) is read as it stood at that moment too; parts first
-configured later are shown in their first version and flagged
-`configured_after_as_of`. Domain dates after the as-of date have not happened yet (a
-job starting next month), and time windows that end after it are still open.
+(definitions, thresholds, goals) is read as it stood at that moment too: parts first
+recorded later are absent (an indicator defined later can still be asked about
+directly, in its first version, flagged `configured_after_as_of`, but never with
+thresholds recorded later). Domain dates after the as-of date have not happened yet (a
+job starting next month, a move-out announced ahead), and time windows that end after
+it are still open. Today is never complete: answers say `complete: false` while the
+period reaches into today. A quarter or month scorecard counts only that quarter's or
+month's facts, and shows only goals whose years overlap the period.
 Two honest limits: the cut follows the *source's* clock, so an event its source recorded
 before the moment but that reaches this service only later (the source or NATS was
 down) does change the answer for that moment once it arrives; and an erasure
@@ -79,7 +84,10 @@ SURVIVAL = f"""\
 Kaplan–Meier per settlement-year cohort of the time from settlement to the first work
 or education (first job start, a programme ending in work or education, or a practice
 placement turned into a job); people without it are censored at the as-of date or
-when they moved out. Expected vs observed: a Cox proportional-hazards model (lifelines)
+when they left the base if that came first (moved to another municipality, died,
+emigrated; or a programme ended with outcome moved_municipality, deceased or
+emigrated). Each point carries its pointwise 95 % confidence interval
+(`survival_lower_95`, `survival_upper_95`; lifelines, exponential Greenwood). Expected vs observed: a Cox proportional-hazards model (lifelines)
 on every municipality's participants with age group, gender, arrival category,
 education level and Norwegian level at start, without a municipality term; each
 municipality's observed transitions are compared with the model's expectation (O/E).
@@ -114,20 +122,24 @@ the reason it is in or out; personal data stays in the participants service),
 (agency role). Tables export as CSV with `format=csv`.
 
 **Events.** `indicators.indicator.level_changed.v1` {indicator_key, municipality, period,
-level, previous_level, value} on `veiviser.indicators.indicator.level_changed`. Every
-applied event bumps its municipality's data version; a background evaluator (and
-`POST /indicators/evaluations`) re-evaluates every indicator period that has thresholds,
-as known now, and publishes each level that differs from the last published one. On
-start-up and when the date changes, every municipality is re-evaluated (month ends pass,
-windows close).
+level, previous_level, value, preliminary} on `veiviser.indicators.indicator.level_changed`.
+Every applied event bumps its municipality's data version in the batch's transaction; a
+background evaluator (and `POST /indicators/evaluations`) re-evaluates every indicator
+period that has thresholds, as known now, from one consistent snapshot of whole applied
+batches (never an intermediate state), and publishes each level (classified unrounded)
+that differs from the last published one; `preliminary` is true while the period reaches
+into today or rests on preliminary figures. On start-up and when the date changes, every
+municipality is re-evaluated (month ends pass, windows close).
 
 **Dashboard.** `/dashboard` (scorecard with traffic lights per goal), `/dashboard/indicators/{key}`
 (value, thresholds, series with the bands drawn, comments), its drill-down, and
 `/dashboard/survival`; bokmål by default, `?lang=en` for English; print-friendly; CSV
 links on every table. Browsers cannot send bearer headers, so sign in at
 `/dashboard/login` by pasting a token (`veiviser token --role manager --municipality 3301`)
-or open any page once with `?token=…`: the token is checked, kept in an HttpOnly,
-SameSite=Strict cookie for `/dashboard` and removed from the address.
+into its CSRF-protected form; the token is checked and kept in an HttpOnly,
+SameSite=Strict cookie for `/dashboard`, `Secure` behind TLS
+(`VEIVISER_DASHBOARD_SECURE_COOKIES` = auto | always | never). A token in an address
+(`?token=`) is never accepted.
 
 **Benchmark.** `python -m bench.indicators` (embedded PostgreSQL, 357 municipalities × 10
 years of synthetic facts): scorecard warm, national recompute, raw read rates.
