@@ -305,7 +305,7 @@ async def application_view(
 
 async def _waiting_end(conn: AsyncConnection, row: sa.Row[Any]) -> dict[str, Any]:
     """Until when the household waits and why it stops (maybe ahead: a move announced)."""
-    h = t.households
+    h, m = t.households, t.household_members
     left = (
         await conn.execute(
             sa.select(h.c.left_on, h.c.left_reason, h.c.left_to_municipality).where(
@@ -313,14 +313,35 @@ async def _waiting_end(conn: AsyncConnection, row: sa.Row[Any]) -> dict[str, Any
             )
         )
     ).one_or_none()
+    on = dates.today()
+    gone = int(
+        await conn.scalar(
+            sa.select(sa.func.count()).where(
+                m.c.household_id == row.household_id,
+                m.c.gone_on > row.received_on,
+                m.c.gone_on <= on,
+            )
+        )
+        or 0
+    )
+    size = {
+        "applied_household_size": row.household_size,
+        "household_size": max(row.household_size - gone, 0),
+    }
     reason = {"rejected": "rejected", "withdrawn": "withdrawn", "housed": "housed"}.get(row.status)
     until = row.waiting_until
     to_municipality = None
     if left is None and until is None:
-        return {"waiting_until": None, "waiting_end_reason": "erased", "left_to_municipality": None}
+        return {
+            **size,
+            "waiting_until": None,
+            "waiting_end_reason": "erased",
+            "left_to_municipality": None,
+        }
     if left is not None and left.left_on is not None and (until is None or left.left_on < until):
         until, reason, to_municipality = left.left_on, left.left_reason, left.left_to_municipality
     return {
+        **size,
         "waiting_until": until.isoformat() if until else None,
         "waiting_end_reason": reason if until else None,
         "left_to_municipality": to_municipality,

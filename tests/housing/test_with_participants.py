@@ -160,6 +160,8 @@ async def test_size_and_ages_follow_settlement_correction_and_leaving_the_househ
             if e["application_id"] == application["application_id"]
         )
         assert entry["household_size"] == 2
+        view = await _application(housing, settings, application["application_id"])
+        assert view["household_size"] == 2 and view["applied_household_size"] == 3
         # Before the son left, the list of that day still counted him.
         before = await housing.get("/housing/waiting-list?on=2025-01-09", headers=officer(settings))
         assert [

@@ -91,7 +91,10 @@ class RentOut(BaseModel):
 class ApplicationOut(BaseModel):
     application_id: uuid.UUID
     household_id: uuid.UUID
-    household_size: int
+    household_size: int = Field(
+        description="Persons today: the size applied for, less the members who left since"
+    )
+    applied_household_size: int = Field(description="The size the application was made for")
     member_ages: list[int]
     needs_wheelchair_access: bool
     needs_step_free: bool
