@@ -167,7 +167,7 @@ async def search(
     status: Annotated[
         str | None,
         Query(
-            pattern="^(registered|settled|programme_planned|in_programme|paused|programme_ended"
+            pattern="^(registered|settled|in_programme|paused|programme_ended"
             "|moved_out|emigrated|deceased|erased)$",
             description="The status today: facts dated ahead do not count yet",
         ),

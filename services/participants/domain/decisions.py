@@ -78,7 +78,7 @@ def _present(
             + (f"{field} {day.isoformat()} is" if field else "this is")
             + " on or after it, and the new municipality keeps the case.",
             *fields,
-            left_on=left,
+            leaves_on=left,
             **({field: day} if field else {}),
         )
     return pid
@@ -437,6 +437,14 @@ def start_programme(
             "Record the settlement (bosetting) before starting a programme."
         )
     check_window("starts_on", starts_on)
+    if state.left_on is not None:
+        raise r.MOVED_AWAY.violation(
+            f"The participant leaves the municipality on {state.left_on.isoformat()}; the new "
+            "municipality starts any programme.",
+            "starts_on",
+            starts_on=starts_on,
+            leaves_on=state.left_on,
+        )
     current = state.programme
     if current is not None and current.active:
         raise r.PROGRAMME_RUNNING.violation(

@@ -195,12 +195,11 @@ class Participant:
             return "emigrated"
         if self.moved_out_on is not None and self.moved_out_on <= day:
             return "moved_out"
-        current = self.programme
-        if current is not None:
-            status = current.status_on(day)
-            if status != "programme_planned" or len(self.programmes) == 1:
+        # A programme planned ahead does not change the status before it starts.
+        for programme in reversed(self.programmes):
+            status = programme.status_on(day)
+            if status != "programme_planned":
                 return status
-            return self.programmes[-2].status_on(day)
         return "settled" if self.settled_on is not None else "registered"
 
 
