@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -181,6 +181,79 @@ def seed(
     )
     for line in report.created + report.changed:
         typer.echo(f"  {line}")
+
+
+outbox_app = typer.Typer(help="Outbox rows the relay could not publish: list and retry them.")
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    service: Annotated[str | None, typer.Argument(help="One service; all when left out")] = None,
+) -> None:
+    """List parked outbox rows: id, attempts, error, and how many rows of its stream wait."""
+    from shared.outbox import parked_rows
+
+    settings = Settings()
+    names = [_check_service(service)] if service else list(SERVICES)
+
+    async def collect() -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = {}
+        for name in names:
+            db = Database.for_service(settings, name, pool_size=1)
+            try:
+                async with db.connect() as conn:
+                    found[name] = await parked_rows(conn)
+            finally:
+                await db.dispose()
+        return found
+
+    total = 0
+    for name, rows in asyncio.run(collect()).items():
+        for row in rows:
+            total += 1
+            typer.echo(
+                f"{name}\tid={row.id}\tattempts={row.attempts}\twaiting={row.waiting}"
+                f"\tsize={row.size}\tparked={row.parked_at.isoformat()}\tsubject={row.subject}"
+                f"\tstream={row.stream_id}\terror={row.last_error}"
+            )
+    if total == 0:
+        typer.echo("No parked outbox rows.")
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    service: Annotated[str, typer.Argument(help="participants, housing, matching or indicators")],
+    ids: Annotated[
+        list[int] | None, typer.Option("--id", help="A parked row's id (repeatable)")
+    ] = None,
+    all_rows: Annotated[bool, typer.Option("--all", help="Every parked row")] = False,
+) -> None:
+    """Hand parked rows back to the relay (after fixing what kept them from publishing)."""
+    from shared.outbox import retry_parked
+
+    _check_service(service)
+    if bool(ids) == all_rows:
+        raise typer.BadParameter("give either --id N (one or more) or --all")
+    settings = Settings()
+
+    async def retry() -> list[int]:
+        db = Database.for_service(settings, service, pool_size=1)
+        try:
+            async with db.transaction() as conn:
+                return await retry_parked(conn, None if all_rows else ids)
+        finally:
+            await db.dispose()
+
+    retried = asyncio.run(retry())
+    missing = sorted(set(ids or ()) - set(retried))
+    typer.echo(
+        f"{service}: {len(retried)} row(s) handed back to the relay"
+        + (f": {', '.join(map(str, retried))}" if retried else "")
+    )
+    if missing:
+        typer.echo(f"Not parked (or already published): {', '.join(map(str, missing))}", err=True)
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

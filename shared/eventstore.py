@@ -206,6 +206,7 @@ class EventStore:
                     {
                         "event_id": event_id,
                         "subject": f"{self.subject_prefix}.{event.subject_suffix()}",
+                        "stream_id": stream_id,
                         "payload": payload,
                     }
                 )

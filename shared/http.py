@@ -258,8 +258,18 @@ def correlation_id(request: Request) -> str:
 ReadinessCheck = Callable[[], Awaitable[dict[str, Any]]]
 
 
-def install_operational_routes(app: FastAPI, metrics: Metrics, readiness: ReadinessCheck) -> None:
-    """``/healthz``, ``/readyz`` and ``/metrics`` — open, no token needed."""
+def install_operational_routes(
+    app: FastAPI,
+    metrics: Metrics,
+    readiness: ReadinessCheck,
+    details: ReadinessCheck | None = None,
+) -> None:
+    """``/healthz``, ``/readyz`` and ``/metrics`` — open, no token needed.
+
+    ``details`` adds what an operator should know but that does not make the service
+    unready (the relay's parked rows); it is also run before ``/metrics`` answers so
+    the gauges it sets are current.
+    """
 
     @app.get("/healthz", tags=["operations"], summary="The process is up")
     async def healthz() -> dict[str, str]:
@@ -274,11 +284,20 @@ def install_operational_routes(app: FastAPI, metrics: Metrics, readiness: Readin
     async def readyz() -> Response:
         checks = await readiness()
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
+        if details is not None:
+            body["details"] = await _details(details)
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def prometheus() -> Response:
+        if details is not None:
+            await _details(details)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _details(details: ReadinessCheck) -> dict[str, Any]:
+    try:
+        return await details()
+    except Exception as exc:
+        return {"unavailable": type(exc).__name__}

@@ -35,6 +35,18 @@ class Metrics:
             ["service"],
             registry=self.registry,
         )
+        self.outbox_parked = Gauge(
+            "veiviser_outbox_parked",
+            "Outbox rows the relay could not publish and set aside (veiviser outbox list)",
+            ["service"],
+            registry=self.registry,
+        )
+        self.outbox_waiting = Gauge(
+            "veiviser_outbox_waiting",
+            "Outbox rows waiting behind a parked row of the same stream",
+            ["service"],
+            registry=self.registry,
+        )
         self.consumer_lag = Gauge(
             "veiviser_consumer_lag",
             "Messages waiting for a durable consumer",

@@ -56,8 +56,11 @@ async def drop_database(settings: Settings, service: str) -> None:
         await conn.close()
 
 
-def upgrade(settings: Settings, service: str, revision: str = "head") -> None:
+def upgrade(settings: Settings, service: str, revision: str = "heads") -> None:
     """Create the database if needed and migrate it to ``revision`` (blocking).
+
+    ``heads``: a service's history has the kit's revisions (``kit0002`` …, which only
+    call :func:`shared.tables.upgrade_kit_tables`) as a branch beside its own.
 
     From async code call it through ``asyncio.to_thread``: Alembic drives its own
     event loop for the async driver.

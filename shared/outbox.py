@@ -13,13 +13,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import nats.errors
 import sqlalchemy as sa
+from nats.js.errors import APIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import tables
 from shared.bus import Bus
 from shared.db import Database
+from shared.eventstore import HEADER_ALLOWANCE_BYTES
 from shared.logging import get_logger
 from shared.metrics import Metrics
 from shared.settings import Settings
@@ -28,6 +35,131 @@ log = get_logger(__name__)
 
 ACK_TIMEOUT_SECONDS = 10.0
 _ACK_POLL_SECONDS = 0.25
+_MESSAGE_TOO_LARGE = 10054
+"""JetStream's error code for a message over the stream's or server's size limit."""
+
+_o = tables.outbox
+_PUBLISHABLE = sa.text(
+    """
+    SELECT o.id, o.event_id, o.subject, o.payload, o.stream_id
+    FROM outbox o
+    WHERE o.published_at IS NULL AND o.parked_at IS NULL
+      AND NOT EXISTS (
+        SELECT 1 FROM outbox p
+        WHERE p.parked_at IS NOT NULL AND p.published_at IS NULL
+          AND p.stream_id = o.stream_id AND p.id < o.id)
+    ORDER BY o.id
+    LIMIT :limit
+    """
+)
+_HEALTH = sa.text(
+    """
+    SELECT count(*) FILTER (WHERE o.parked_at IS NOT NULL) AS parked,
+           count(*) FILTER (WHERE o.parked_at IS NULL AND EXISTS (
+             SELECT 1 FROM outbox p
+             WHERE p.parked_at IS NOT NULL AND p.published_at IS NULL
+               AND p.stream_id = o.stream_id AND p.id < o.id)) AS waiting
+    FROM outbox o
+    WHERE o.published_at IS NULL
+    """
+)
+_PARKED = sa.text(
+    """
+    SELECT o.id, o.event_id, o.stream_id, o.subject, o.attempts, o.last_error,
+           o.created_at, o.parked_at, length(o.payload) AS size,
+           (SELECT count(*) FROM outbox w
+             WHERE w.published_at IS NULL AND w.stream_id = o.stream_id AND w.id > o.id)
+             AS waiting
+    FROM outbox o
+    WHERE o.published_at IS NULL AND o.parked_at IS NOT NULL
+    ORDER BY o.id
+    """
+)
+
+
+class TooLargeForServer(Exception):
+    """The row is larger than the NATS server accepts; sending it would be refused."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"payload of {size} bytes exceeds the server's limit of {limit}")
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    """Rows the relay cannot publish (parked) and rows waiting behind them."""
+
+    parked: int
+    waiting: int
+
+
+@dataclass(frozen=True)
+class ParkedRow:
+    """One outbox row the relay set aside, for ``veiviser outbox list``."""
+
+    id: int
+    event_id: str
+    stream_id: str | None
+    subject: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    parked_at: datetime
+    size: int
+    waiting: int
+
+
+async def outbox_health(conn: AsyncConnection) -> OutboxHealth:
+    row = (await conn.execute(_HEALTH)).one()
+    return OutboxHealth(int(row.parked), int(row.waiting))
+
+
+async def parked_rows(conn: AsyncConnection) -> list[ParkedRow]:
+    """Every parked row, oldest first, with how many rows of its stream wait behind it."""
+    return [
+        ParkedRow(
+            id=int(r.id),
+            event_id=str(r.event_id),
+            stream_id=r.stream_id,
+            subject=r.subject,
+            attempts=int(r.attempts),
+            last_error=r.last_error,
+            created_at=r.created_at,
+            parked_at=r.parked_at,
+            size=int(r.size),
+            waiting=int(r.waiting),
+        )
+        for r in (await conn.execute(_PARKED)).all()
+    ]
+
+
+async def retry_parked(conn: AsyncConnection, ids: Sequence[int] | None = None) -> list[int]:
+    """Give parked rows (the given ``ids``, or all) back to the relay; returns their ids.
+
+    Their attempt count starts again; the relay picks them up on its next pass
+    (within ``relay_idle_seconds``), before the rows of their streams that waited.
+    """
+    query = (
+        sa.update(_o)
+        .where(_o.c.published_at.is_(None), _o.c.parked_at.is_not(None))
+        .values(parked_at=None, attempts=0)
+        .returning(_o.c.id)
+    )
+    if ids is not None:
+        query = query.where(_o.c.id.in_(list(ids)))
+    return sorted(int(r.id) for r in (await conn.execute(query)).all())
+
+
+def _about_the_row(error: BaseException) -> bool:
+    """Whether ``error`` is about the row itself, so retrying cannot help."""
+    if isinstance(error, TooLargeForServer | nats.errors.MaxPayloadError):
+        return True
+    return isinstance(error, APIError) and error.err_code == _MESSAGE_TOO_LARGE
+
+
+def _describe(error: BaseException) -> str:
+    # Our own words and the error's type: bus errors do not quote payloads, but a
+    # truncated type-and-message keeps any surprise short.
+    return f"{type(error).__name__}: {error}"[:300]
 
 
 class OutboxRelay:
@@ -96,7 +228,15 @@ class OutboxRelay:
                 waiter.cancel()
 
     async def publish_pending(self) -> int:
-        """One pass: publish up to a batch of unpublished rows; returns how many."""
+        """One pass: publish up to a batch of rows; returns how many it settled.
+
+        A row the bus refuses for what it is (larger than the server's max_payload)
+        is parked at once; one that keeps failing for any other reason is parked
+        after ``relay_park_after_attempts``. Either way its error and attempt count
+        are recorded, the later rows of the same stream wait behind it (per-aggregate
+        order), and every other stream's rows keep flowing. Errors that are not about
+        a row (NATS away, no acknowledgement) make the relay back off and try again.
+        """
         async with self.db.transaction() as conn:
             got_lock = await conn.scalar(
                 sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": self._lock_key}
@@ -104,71 +244,151 @@ class OutboxRelay:
             if not got_lock:
                 return 0
             rows = (
-                await conn.execute(
-                    sa.select(
-                        tables.outbox.c.id,
-                        tables.outbox.c.event_id,
-                        tables.outbox.c.subject,
-                        tables.outbox.c.payload,
-                    )
-                    .where(tables.outbox.c.published_at.is_(None))
-                    .order_by(tables.outbox.c.id)
-                    .limit(self.settings.relay_batch_size)
-                )
+                await conn.execute(_PUBLISHABLE, {"limit": self.settings.relay_batch_size})
             ).all()
             if not rows:
                 if self.metrics:
                     self.metrics.outbox_backlog.labels(self.service).set(0)
                 return 0
-            js = self.bus.js
-            stream = self.settings.stream_name(self.service)
-            # Sends go out in row order on one connection; acks are awaited together.
-            futures = [
-                await js.publish_async(
-                    row.subject,
-                    bytes(row.payload),
-                    stream=stream,
-                    headers={"Nats-Msg-Id": str(row.event_id)},
-                )
-                for row in rows
-            ]
-            done = await self._acknowledged(futures)
-            acked: list[int] = []
-            failure: BaseException | None = None
-            for row, future in zip(rows, futures, strict=True):
-                if future not in done:
-                    failure = TimeoutError("no acknowledgement from JetStream")
-                    break
-                if future.exception() is not None:
-                    failure = future.exception()
-                    break
-                acked.append(row.id)
-            for future in futures:
-                if not future.done():
-                    future.cancel()
+            acked, failures = await self._publish_in_waves(rows)
             if acked:
                 await conn.execute(
                     sa.update(tables.outbox)
                     .where(tables.outbox.c.id.in_(acked))
                     .values(published_at=sa.func.now())
                 )
-            if failure is not None:
-                failed_id = rows[len(acked)].id
-                await conn.execute(
-                    sa.update(tables.outbox)
-                    .where(tables.outbox.c.id == failed_id)
-                    .values(
-                        attempts=tables.outbox.c.attempts + 1,
-                        last_error=f"{type(failure).__name__}: {failure}"[:500],
-                    )
-                )
+            parked, transient = await self._record_failures(conn, failures)
         if self.metrics:
             self.metrics.events_published.labels(self.service).inc(len(acked))
-            if len(rows) < self.settings.relay_batch_size and failure is None:
+            if len(rows) < self.settings.relay_batch_size and not failures:
                 self.metrics.outbox_backlog.labels(self.service).set(0)
-        if failure is not None:
-            raise failure
-        return len(acked)
+        if parked:
+            await self.refresh_gauges()
+        if transient is not None:
+            raise transient
+        return len(acked) + parked
+
+    async def _publish_in_waves(
+        self, rows: Sequence[Any]
+    ) -> tuple[list[int], list[tuple[Any, BaseException]]]:
+        """Publish ``rows``; returns the ids JetStream acknowledged and the failures.
+
+        Each wave sends the next row of every stream at once and waits for their
+        acks, so a stream's row goes out only after the one before it is stored: a
+        row that fails can never be overtaken by a later row of its stream. A row too
+        large for the server is not sent at all (the server would drop the
+        connection for it). After a failure the stream's remaining rows stay for a
+        later pass, behind the failed one.
+        """
+        js = self.bus.js
+        stream = self.settings.stream_name(self.service)
+        server_max = self.bus.server_max_payload()
+        limit = server_max - HEADER_ALLOWANCE_BYTES if server_max else None
+        queues: dict[str | None, list[Any]] = {}
+        for row in rows:
+            queues.setdefault(row.stream_id, []).append(row)
+        acked: list[int] = []
+        failures: list[tuple[Any, BaseException]] = []
+        while queues:
+            wave = sorted((queue[0] for queue in queues.values()), key=lambda r: r.id)
+            sent: list[tuple[Any, asyncio.Future[Any]]] = []
+            connection_lost = False
+            for row in wave:
+                payload = bytes(row.payload)
+                if limit is not None and len(payload) > limit:
+                    failures.append((row, TooLargeForServer(len(payload), limit)))
+                    del queues[row.stream_id]
+                    continue
+                try:
+                    future = await js.publish_async(
+                        row.subject,
+                        payload,
+                        stream=stream,
+                        headers={"Nats-Msg-Id": str(row.event_id)},
+                    )
+                except nats.errors.MaxPayloadError as exc:
+                    failures.append((row, exc))
+                    del queues[row.stream_id]
+                    continue
+                except Exception as exc:
+                    # The connection, not the row: nothing more can be sent now.
+                    failures.append((row, exc))
+                    connection_lost = True
+                    break
+                sent.append((row, future))
+            done = await self._acknowledged([future for _, future in sent])
+            for row, future in sent:
+                error: BaseException | None = None
+                if future not in done:
+                    future.cancel()
+                    error = TimeoutError("no acknowledgement from JetStream")
+                else:
+                    error = future.exception()
+                if error is None:
+                    acked.append(row.id)
+                    queue = queues[row.stream_id]
+                    queue.pop(0)
+                    if not queue:
+                        del queues[row.stream_id]
+                else:
+                    failures.append((row, error))
+                    del queues[row.stream_id]
+            if connection_lost:
+                break
+        return acked, failures
+
+    async def _record_failures(
+        self, conn: AsyncConnection, failures: list[tuple[Any, BaseException]]
+    ) -> tuple[int, BaseException | None]:
+        """Store each failing row's error and attempt; park the ones that cannot go.
+
+        Returns how many were parked and the first error that calls for a back-off.
+        """
+        parked = 0
+        transient: BaseException | None = None
+        for row, error in failures:
+            park_now = _about_the_row(error)
+            result = await conn.execute(
+                sa.update(tables.outbox)
+                .where(tables.outbox.c.id == row.id)
+                .values(
+                    attempts=tables.outbox.c.attempts + 1,
+                    last_error=_describe(error),
+                    parked_at=sa.case(
+                        (
+                            sa.or_(
+                                sa.true() if park_now else sa.false(),
+                                tables.outbox.c.attempts + 1
+                                >= self.settings.relay_park_after_attempts,
+                            ),
+                            sa.func.now(),
+                        ),
+                        else_=None,
+                    ),
+                )
+                .returning(tables.outbox.c.parked_at, tables.outbox.c.attempts)
+            )
+            state = result.one()
+            if state.parked_at is not None:
+                parked += 1
+                log.error(
+                    "outbox.parked",
+                    outbox_id=row.id,
+                    attempts=state.attempts,
+                    error=type(error).__name__,
+                )
+            elif transient is None:
+                transient = error
+        return parked, transient
+
+    async def refresh_gauges(self) -> OutboxHealth:
+        """Count parked and waiting rows, and put the counts into the metrics."""
+        async with self.db.connect() as conn:
+            health = await outbox_health(conn)
+        if self.metrics:
+            self.metrics.outbox_parked.labels(self.service).set(health.parked)
+            self.metrics.outbox_waiting.labels(self.service).set(health.waiting)
+        return health
 
     async def _acknowledged(self, futures: list[asyncio.Future[Any]]) -> set[asyncio.Future[Any]]:
         """The publishes JetStream has answered, waiting at most the ack timeout.

@@ -37,7 +37,7 @@ from shared.inbox import Keep
 from shared.limits import RequestLimits
 from shared.logging import configure_logging, get_logger
 from shared.metrics import Metrics
-from shared.outbox import OutboxRelay
+from shared.outbox import OutboxRelay, parked_rows
 from shared.problem_docs import install_problem_catalogue
 from shared.projection import OWN_EVENTS, Projection
 from shared.settings import Settings
@@ -207,6 +207,26 @@ class Runtime:
                 checks["nats"] = f"JetStream unavailable ({type(exc).__name__})"
         return checks
 
+    async def details(self) -> dict[str, Any]:
+        """The relay's parked rows: they do not make the service unready, but need an operator."""
+        health = await self.relay.refresh_gauges()
+        outbox: dict[str, Any] = {"parked": health.parked, "waiting": health.waiting}
+        if health.parked:
+            async with self.db.connect() as conn:
+                rows = await parked_rows(conn)
+            outbox["rows"] = [
+                {
+                    "id": row.id,
+                    "subject": row.subject,
+                    "attempts": row.attempts,
+                    "last_error": row.last_error,
+                    "waiting": row.waiting,
+                }
+                for row in rows[:20]
+            ]
+            outbox["action"] = f"veiviser outbox list {self.definition.name}"
+        return {"outbox": outbox}
+
 
 def build_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
     """The FastAPI application of one service, wired to real adapters at start-up."""
@@ -240,7 +260,7 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
     # carry a correlation id and are counted like every other response.
     app.add_middleware(RequestLimits, max_request_bytes=settings.max_request_bytes)
     app.add_middleware(CorrelationAndMetrics, metrics=runtime.metrics)
-    install_operational_routes(app, runtime.metrics, runtime.readiness)
+    install_operational_routes(app, runtime.metrics, runtime.readiness, runtime.details)
     install_contract_routes(app, definition.name, definition.registry, settings.namespace)
     install_problem_catalogue(app, definition.name)
     for router in definition.routers:

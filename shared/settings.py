@@ -98,6 +98,13 @@ class Settings(BaseSettings):
         "commands in the same process wake it at once.",
     )
     relay_max_backoff_seconds: float = 5.0
+    relay_park_after_attempts: int = Field(
+        default=10,
+        ge=1,
+        description="A row that fails this many times in a row is parked (set aside with "
+        "its error; later rows of its stream wait) until `veiviser outbox retry`. A row "
+        "the server refuses for its size is parked at once.",
+    )
     consumer_batch_size: int = 256
     consumer_max_deliveries: int = 5
     consumer_fetch_timeout_seconds: float = 1.0

@@ -56,6 +56,10 @@ outbox = sa.Table(
     sa.Column("published_at", sa.DateTime(timezone=True)),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text),
+    # The aggregate the event belongs to: a parked row holds back the later rows of
+    # its stream only, so other aggregates keep flowing and no stream's order breaks.
+    sa.Column("stream_id", sa.Text),
+    sa.Column("parked_at", sa.DateTime(timezone=True)),
 )
 
 idempotency_keys = sa.Table(
@@ -122,6 +126,28 @@ def create_kit_tables(op: Any) -> None:
     op.execute("CREATE INDEX events_global_order ON events (tx_id, position)")
     op.execute("CREATE INDEX events_recorded_at ON events (recorded_at)")
     op.execute("CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL")
+    upgrade_kit_tables(op)
+
+
+def upgrade_kit_tables(op: Any) -> None:
+    """Bring the kit's tables of an existing database to the current shape.
+
+    Idempotent (``IF NOT EXISTS`` throughout): a service's migration history calls it
+    from its own revision, and :func:`create_kit_tables` ends with it, so a fresh
+    database and an upgraded one end up the same.
+    """
+    # Relay parking (outbox.stream_id, outbox.parked_at); rows written before it get
+    # their stream id from the CloudEvent they carry.
+    op.execute("ALTER TABLE outbox ADD COLUMN IF NOT EXISTS stream_id text")
+    op.execute("ALTER TABLE outbox ADD COLUMN IF NOT EXISTS parked_at timestamptz")
+    op.execute(
+        "UPDATE outbox SET stream_id = convert_from(payload, 'UTF8')::jsonb ->> 'streamid' "
+        "WHERE stream_id IS NULL AND published_at IS NULL"
+    )
+    op.execute(
+        "CREATE INDEX IF NOT EXISTS outbox_parked ON outbox (stream_id, id) "
+        "WHERE parked_at IS NOT NULL AND published_at IS NULL"
+    )
 
 
 def drop_kit_tables(op: Any) -> None:

@@ -153,6 +153,26 @@ async def outbox_event_ids(participants_db: Database) -> list[str]:
     return [str(row.event_id) for row in found]
 
 
+async def outbox_streams(participants_db: Database) -> dict[str, list[str]]:
+    """Event ids of every outbox row per stream, in the order the stream must see them.
+
+    The relay keeps each stream's (aggregate's) order; between streams it promises none.
+    """
+    found = await rows(participants_db, "SELECT stream_id, event_id FROM outbox ORDER BY id")
+    streams: dict[str, list[str]] = {}
+    for row in found:
+        streams.setdefault(str(row.stream_id), []).append(str(row.event_id))
+    return streams
+
+
+def document_streams(docs: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The CloudEvents' ids per stream id, in the order they were published."""
+    streams: dict[str, list[str]] = {}
+    for doc in docs:
+        streams.setdefault(str(doc["streamid"]), []).append(str(doc["id"]))
+    return streams
+
+
 async def reaches(
     check: Callable[[], Awaitable[Any]], expected: Any, *, timeout: float = 20.0
 ) -> None:

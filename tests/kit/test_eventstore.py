@@ -102,7 +102,7 @@ async def test_fifty_concurrent_appends_at_one_version_let_exactly_one_win(
         assert (
             await scalar(
                 db,
-                "SELECT count(*) FROM outbox JOIN events USING (event_id) WHERE stream_id = :sid",
+                "SELECT count(*) FROM outbox JOIN events USING (event_id) WHERE events.stream_id = :sid",
                 sid=stream_id,
             )
             == existing + 2

@@ -26,10 +26,12 @@ from shared.settings import Settings
 from tests.kit.crashing_writer import MARKER
 from tests.kit.helpers import (
     database,
+    document_streams,
     kit_metadata,
     nats_client,
     outbox_event_ids,
     outbox_rows,
+    outbox_streams,
     reaches,
     register_and_settle,
     scalar,
@@ -104,7 +106,7 @@ async def test_an_event_committed_by_a_writer_killed_before_publishing_is_publis
             assert await _received(indicators_db, event_id) == 1
 
         docs = await stream_documents(settings.nats_url, settings.stream_name("participants"))
-        assert [doc["id"] for doc in docs] == committed
+        assert document_streams(docs) == await outbox_streams(participants_db)
         assert await scalar(indicators_db, "SELECT count(*) FROM settlements") == 1
 
 
@@ -155,7 +157,7 @@ async def test_a_relay_that_crashed_before_marking_rows_published_republishes_th
             info = await nc.jetstream().stream_info(stream)
         assert info.state.messages == len(committed)
         docs = await stream_documents(settings.nats_url, stream)
-        assert [doc["id"] for doc in docs] == committed
+        assert document_streams(docs) == await outbox_streams(participants_db)
         assert await scalar(indicators_db, "SELECT count(*) FROM settlements") == 1
 
 
@@ -234,7 +236,7 @@ async def test_the_relay_keeps_events_while_nats_is_away_and_never_publishes_a_r
             assert await _traces(participants_db, rolled_back_too) == (0, 0)
 
             docs = await stream_documents(local.nats_url, local.stream_name("participants"))
-            assert [doc["id"] for doc in docs] == await outbox_event_ids(participants_db)
+            assert document_streams(docs) == await outbox_streams(participants_db)
             assert not {rolled_back, rolled_back_too} & {doc["streamid"] for doc in docs}
     finally:
         server.stop()
@@ -258,7 +260,7 @@ async def test_the_relay_publishes_what_was_committed_before_nats_was_ever_reach
             await reaches(lambda: unpublished(participants_db), 0, timeout=30)
             event_id = await settled_event_id(participants_db, participant_id)
             docs = await stream_documents(local.nats_url, local.stream_name("participants"))
-            assert [doc["id"] for doc in docs] == committed
+            assert document_streams(docs) == await outbox_streams(participants_db)
             assert str(event_id) in committed
     finally:
         server.stop()
