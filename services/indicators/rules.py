@@ -557,11 +557,13 @@ def follow_up_share(snapshot: Snapshot, context: Context, params: FollowUpParams
             reference_year = programme.ended_on.year + 1
             on = reference_date(reference_year)
             key = (person.participant_id, programme.programme_id, reference_year)
+            gone = person.out_of_base_by(min(on, context.known_on))
             if (
                 not context.counts(on)
                 or key in seen
                 or programme.kind not in kinds
                 or programme.outcome in excluded
+                or (gone is not None and gone[1] in ("died", "emigrated"))
             ):
                 continue
             members.append(
@@ -1545,7 +1547,8 @@ RULES: dict[str, Rule[Any]] = {
                 "(a final figure replaces the preliminary one when it is recorded).",
                 exclusions="Programmes of other kinds. Programmes that ended in the year "
                 "before without a status yet are listed in the drill-down as out "
-                "(`no_follow_up_status_yet`), unless they ended with an excluded outcome.",
+                "(`no_follow_up_status_yet`), unless they ended with an excluded outcome or "
+                "the participant died or emigrated by the reference date.",
                 period_date="30 November of `reference_year` (SSB's reference month).",
                 as_of=_AS_OF_EVENTS
                 + " A preliminary status recorded before the as-of moment and replaced "
