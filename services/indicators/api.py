@@ -595,6 +595,8 @@ def drilldown_body(
         "in_numerator": sum(m.in_numerator for m in members),
         "in_denominator_only": sum(m.in_denominator and not m.in_numerator for m in members),
         "left_out": sum(not m.in_denominator and not m.in_numerator for m in members),
+        "complete": value.period_complete,
+        "data_quality": dict(result.data_quality) if result else {},
         "personal_data": "Only pseudonymous ids live here; names and national ids stay in the "
         "participants service"
         + (", where your role may look them up (participant_url)." if personal else "."),
@@ -863,6 +865,7 @@ async def kaplan_meier(
         "municipality": where,
         "as_of": as_of.label,
         "cohorts": curves,
+        "complete": as_of.last_complete_day >= as_of.known_on,
         "confidence_level": 0.95,
         "data_quality": quality.describe(),
         "note": None if curves else "nobody of programme age was settled in these years",

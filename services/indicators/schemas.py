@@ -249,5 +249,10 @@ class DrilldownOut(BaseModel):
     in_numerator: int
     in_denominator_only: int
     left_out: int
+    complete: bool = Field(description="Every day of the period had passed (today never has)")
+    data_quality: dict[str, int] = Field(
+        default_factory=dict,
+        description="Units left out because their facts contradict each other, by reason code",
+    )
     personal_data: str
     members: list[MemberOut]

@@ -120,6 +120,7 @@ async def test_deaths_emigrations_corrections_and_announced_moves_change_the_num
         assert km.status_code == 200, km.text
         body = km.json()
         assert body["confidence_level"] == 0.95
+        assert body["complete"] is True, "as of a past date"
         (curve,) = body["cohorts"]
         assert (curve["persons"], curve["events"], curve["censored"]) == (5, 1, 4)
         job_day = float((date(2019, 9, 2) - date(2019, 1, 10)).days)
@@ -161,11 +162,13 @@ async def test_a_placement_before_settlement_is_a_data_quality_issue_not_a_durat
         left = await _value(client, headers, "left_municipal_housing_27_months", "2018")
         assert (left["value"], left["numerator"], left["denominator"]) == (100.0, 1, 1)
         assert left["data_quality"] == {"placement_before_settlement": 1}
+        assert left["complete"] is True
         drill = await client.get(
             "/indicators/values/left_municipal_housing_27_months/drilldown",
             params={"period": "2018"},
             headers=headers,
         )
+        assert drill.json()["data_quality"] == {"placement_before_settlement": 1}
         months = [m for m in drill.json()["members"] if m["in_numerator"]]
         assert [m["household_id"] for m in months] == [str(good)]
 
