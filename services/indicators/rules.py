@@ -103,8 +103,8 @@ class Result:
     breakdown: dict[str, float] = field(default_factory=dict)
     note: str | None = None
     data_quality: dict[str, int] = field(default_factory=dict)
-    """Units left out because their facts contradict each other, by reason code
-    (e.g. ``negative_duration``): they never reach the value, and are counted here."""
+    """Units left out because their facts contradict each other, by reason code (e.g.
+    ``placement_before_settlement``): they never reach the value, and are counted here."""
 
 
 @dataclass(frozen=True)
