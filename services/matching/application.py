@@ -25,8 +25,16 @@ from services.matching.events import (
     Qualification,
 )
 from services.matching.index import MatchingEngine
-from services.matching.tables import candidates, employers, erased_candidates, matches, openings
+from services.matching.tables import (
+    candidates,
+    contact_keys,
+    employers,
+    erased_candidates,
+    matches,
+    openings,
+)
 from services.matching.taxonomy import Taxonomy
+from shared import sealing
 from shared import tables as kit_tables
 from shared.codes import DRIVING_LICENCE_CLASSES
 from shared.commands import CommandResult
@@ -126,6 +134,7 @@ async def register_employer(
     agreements: list[Agreement],
 ) -> CommandResult:
     employer_id = uuid.uuid4()
+    sealed = await _seal_contact(conn, employer_id, contact) if contact is not None else None
     events = domain.register_employer(
         employer_id,
         organisation_number=organisation_number,
@@ -133,7 +142,7 @@ async def register_employer(
         industry=industry,
         municipality_code=municipality_code,
         mentor_capacity=mentor_capacity,
-        contact=contact,
+        contact=sealed,
         agreements=agreements,
     )
     try:
@@ -144,6 +153,43 @@ async def register_employer(
             "organisation_number",
         ) from exc
     return CommandResult(201, {"id": str(employer_id), "version": version})
+
+
+async def _seal_contact(
+    conn: AsyncConnection, employer_id: uuid.UUID, contact: Contact
+) -> domain.SealedContact:
+    """Seal the contact person with a key of their own, kept outside the event store."""
+    contact_id = uuid.uuid4()
+    key = sealing.new_key()
+    await conn.execute(
+        sa.insert(contact_keys).values(contact_id=contact_id, employer_id=employer_id, key=key)
+    )
+    return domain.SealedContact(
+        contact_id, sealing.seal(key, contact_id, contact.model_dump(mode="json"))
+    )
+
+
+async def erase_contact(
+    runtime: Runtime, conn: AsyncConnection, metadata: Metadata, employer_id: uuid.UUID
+) -> CommandResult:
+    """Forget the employer's contact person: their key goes, the sealed copies are noise."""
+    state, version = await _load(
+        runtime,
+        conn,
+        domain.EMPLOYER,
+        employer_id,
+        metadata.municipality,
+        domain.fold_employer,
+        lock=True,
+    )
+    events = _decide(lambda: domain.erase_contact(state), version)
+    await conn.execute(sa.delete(contact_keys).where(contact_keys.c.employer_id == employer_id))
+    new_version = await _append(
+        runtime, conn, metadata, domain.EMPLOYER, employer_id, events, version
+    )
+    return CommandResult(
+        200, {"id": str(employer_id), "version": new_version, "erased": bool(events)}
+    )
 
 
 async def employer_view(

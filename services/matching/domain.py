@@ -13,12 +13,14 @@ from services.matching.events import (
     Agreement,
     Band,
     CloseReason,
-    Contact,
     DeclinedBy,
     DeclineReason,
+    EmployerContactErased,
+    EmployerContactRecorded,
     EmployerDetailsRecorded,
     EmployerInterested,
     EmployerRegistered,
+    EmployerRegisteredV1,
     InterviewScheduled,
     JobObtained,
     MatchDeclined,
@@ -151,6 +153,37 @@ def stream_id(stream_type: str, entity_id: uuid.UUID) -> str:
 # --- employers -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SealedContact:
+    """An employer's contact person, sealed under the contact's own key (see application)."""
+
+    contact_id: uuid.UUID
+    sealed: str
+
+
+@dataclass(frozen=True)
+class Employer:
+    employer_id: uuid.UUID | None = None
+    contact_id: uuid.UUID | None = None
+
+
+def evolve_employer(state: Employer, event: Event) -> Employer:
+    if isinstance(event, EmployerRegistered | EmployerRegisteredV1):
+        return replace(state, employer_id=event.employer_id)
+    if isinstance(event, EmployerContactRecorded):
+        return replace(state, contact_id=event.contact_id)
+    if isinstance(event, EmployerContactErased):
+        return replace(state, contact_id=None)
+    return state
+
+
+def fold_employer(events: Iterable[Event]) -> Employer:
+    state = Employer()
+    for event in events:
+        state = evolve_employer(state, event)
+    return state
+
+
 def register_employer(
     employer_id: uuid.UUID,
     *,
@@ -159,10 +192,10 @@ def register_employer(
     industry: str,
     municipality_code: str,
     mentor_capacity: int,
-    contact: Contact | None,
+    contact: SealedContact | None,
     agreements: Iterable[Agreement],
 ) -> list[Event]:
-    return [
+    events: list[Event] = [
         EmployerRegistered(
             employer_id=employer_id,
             organisation_number=organisation_number,
@@ -173,10 +206,25 @@ def register_employer(
             employer_id=employer_id,
             name=name,
             industry=industry,
-            contact=contact,
             agreements=tuple(agreements),
         ),
     ]
+    if contact is not None:
+        events.append(
+            EmployerContactRecorded(
+                employer_id=employer_id, contact_id=contact.contact_id, sealed=contact.sealed
+            )
+        )
+    return events
+
+
+def erase_contact(state: Employer) -> list[Event]:
+    """Forget the employer's contact person (nothing to do when there is none)."""
+    if state.employer_id is None:
+        raise NOT_RECORDED.violation("The employer does not exist.", "employer_id")
+    if state.contact_id is None:
+        return []
+    return [EmployerContactErased(employer_id=state.employer_id, contact_id=state.contact_id)]
 
 
 # --- openings --------------------------------------------------------------------------

@@ -175,6 +175,30 @@ class EmployerDetailsRecorded(Event):
 
 
 @registry.register
+class EmployerContactRecorded(Event):
+    """The employer's contact person, sealed with a key of its own. Never published.
+
+    Destroying the key (an erasure) leaves only noise in the event store.
+    """
+
+    type_name: ClassVar[str] = "matching.employer.contact_recorded.v1"
+    published: ClassVar[bool] = False
+    employer_id: uuid.UUID
+    contact_id: uuid.UUID
+    sealed: str
+
+
+@registry.register
+class EmployerContactErased(Event):
+    """The contact person was erased: their key is destroyed. Never published."""
+
+    type_name: ClassVar[str] = "matching.employer.contact_erased.v1"
+    published: ClassVar[bool] = False
+    employer_id: uuid.UUID
+    contact_id: uuid.UUID
+
+
+@registry.register
 class OpeningPublished(Event):
     """An employer's opening (job, language practice, work training, apprenticeship)."""
 

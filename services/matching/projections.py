@@ -25,6 +25,8 @@ from services.matching.candidates import (
 )
 from services.matching.domain import MatchStatus, OpeningStatus
 from services.matching.events import (
+    EmployerContactErased,
+    EmployerContactRecorded,
     EmployerDetailsRecorded,
     EmployerInterested,
     EmployerRegistered,
@@ -46,12 +48,14 @@ from services.matching.events import (
 )
 from services.matching.tables import (
     candidates,
+    contact_keys,
     employers,
     erased_candidates,
     matches,
     openings,
     touched,
 )
+from shared import sealing
 from shared import tables as kit_tables
 from shared.events import Envelope
 from shared.inbox import SCRUBBED, Keep, keep_fields, scrub_inbox
@@ -87,6 +91,25 @@ async def _apply_employers(conn: AsyncConnection, envelope: Envelope) -> None:
             )
             .on_conflict_do_nothing(index_elements=["employer_id"])
         )
+    elif isinstance(event, EmployerContactRecorded):
+        await conn.execute(
+            sa.update(employers)
+            .where(employers.c.employer_id == event.employer_id)
+            .values(
+                contact=await _open_contact(conn, event.contact_id, event.sealed) or sa.null(),
+                contact_id=event.contact_id,
+                version=envelope.stream_version,
+                **touched(),
+            )
+        )
+    elif isinstance(event, EmployerContactErased):
+        await conn.execute(
+            sa.update(employers)
+            .where(employers.c.employer_id == event.employer_id)
+            .values(
+                contact=sa.null(), contact_id=None, version=envelope.stream_version, **touched()
+            )
+        )
     elif isinstance(event, EmployerDetailsRecorded):
         await conn.execute(
             sa.update(employers)
@@ -94,12 +117,31 @@ async def _apply_employers(conn: AsyncConnection, envelope: Envelope) -> None:
             .values(
                 name=event.name,
                 **({"industry": event.industry} if event.industry is not None else {}),
-                contact=event.contact.model_dump(mode="json") if event.contact else None,
+                **(
+                    {"contact": event.contact.model_dump(mode="json")}
+                    if event.contact is not None
+                    else {}
+                ),
                 agreements=[a.model_dump(mode="json") for a in event.agreements],
                 version=envelope.stream_version,
                 **touched(),
             )
         )
+
+
+async def _open_contact(
+    conn: AsyncConnection, contact_id: uuid.UUID, sealed: str
+) -> dict[str, Any] | None:
+    """The sealed contact person, or None once their key was destroyed (an erasure)."""
+    key = await conn.scalar(
+        sa.select(contact_keys.c.key).where(contact_keys.c.contact_id == contact_id)
+    )
+    if key is None:
+        return None
+    try:
+        return sealing.unseal(bytes(key), contact_id, sealed)
+    except sealing.Unreadable:
+        return None
 
 
 def _opening_status(closed: bool, places: int, taken: int) -> str:

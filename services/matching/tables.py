@@ -44,6 +44,7 @@ employers = sa.Table(
     sa.Column("municipality_code", sa.String(4), nullable=False),
     sa.Column("mentor_capacity", sa.Integer, nullable=False),
     sa.Column("contact", pg.JSONB),
+    sa.Column("contact_id", pg.UUID(as_uuid=True)),
     sa.Column("agreements", pg.JSONB, nullable=False, server_default="[]"),
     sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
@@ -130,5 +131,16 @@ erased_candidates = sa.Table(
     sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
     *_change_columns(),
 )
+
+contact_keys = sa.Table(
+    "contact_keys",
+    metadata,
+    sa.Column("contact_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("employer_id", pg.UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("key", sa.LargeBinary, nullable=False),
+)
+"""Keys of employers' contact persons, outside the event store: deleting one erases them.
+
+Not a read model: a rebuild must not bring back a destroyed key."""
 
 FOLLOWED_TABLES = (employers, openings, matches, candidates, erased_candidates)

@@ -231,3 +231,38 @@ async def test_rebuilt_read_models_and_index_equal_the_incremental_ones(settings
             for o in openings[:3]
         }
     assert after == before
+
+
+async def test_an_employers_contact_person_is_sealed_and_can_be_erased(settings: Settings) -> None:
+    headers = coach(settings)
+    async with running(create_app(settings)) as client:
+        employer = await register_employer(client, headers)
+        shown = (await client.get(f"/employers/{employer}", headers=headers)).json()
+        assert shown["contact"] == {
+            "name": "Kari Nordmann",
+            "phone": "+47 900 00 000",
+            "email": None,
+        }
+        # Never in clear in the event store or the outbox, only sealed.
+        for query in (
+            "SELECT 1 FROM events WHERE data::text LIKE '%Nordmann%'",
+            "SELECT 1 FROM outbox WHERE convert_from(payload, 'UTF8') LIKE '%Nordmann%'",
+        ):
+            assert await _fetch(settings, query) == [], query
+
+        erased = await client.delete(f"/employers/{employer}/contact", headers=headers)
+        assert erased.status_code == 200, erased.text
+        assert erased.json()["erased"] is True
+        shown = (await client.get(f"/employers/{employer}", headers=headers)).json()
+        assert shown["contact"] is None and shown["name"] == "Fjordhotellet AS"
+        again = await client.delete(f"/employers/{employer}/contact", headers=headers)
+        assert again.status_code == 200 and again.json()["erased"] is False
+        elsewhere = coach(settings, municipality="0301")
+        assert (
+            await client.delete(f"/employers/{employer}/contact", headers=elsewhere)
+        ).status_code == 404
+
+    await _rebuild(settings)
+    rows = await _fetch(settings, "SELECT contact, name FROM employers")
+    assert [(r["contact"], r["name"]) for r in rows] == [(None, "Fjordhotellet AS")]
+    assert await _fetch(settings, "SELECT 1 FROM contact_keys") == []

@@ -135,3 +135,36 @@ async def get_employer(
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
         return await application.employer_view(conn, employer_id, principal.municipality)
+
+
+class ContactErased(BaseModel):
+    id: uuid.UUID
+    version: int
+    erased: bool = Field(description="False when the employer had no contact person")
+
+
+@router.delete(
+    "/{employer_id}/contact",
+    response_model=ContactErased,
+    summary="Erase the employer's contact person",
+    description="Destroys the contact person's key: every sealed copy (event store, read "
+    "models after a replay) becomes unreadable, and the employer shows no contact. Nothing "
+    "about the contact person is ever published.",
+    responses=problem_responses(401, 403, 404),
+)
+async def erase_contact(
+    employer_id: uuid.UUID,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: JobCoach,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+    result = await runtime.command(
+        lambda conn: application.erase_contact(runtime, conn, metadata, employer_id),
+        principal=principal,
+        request=request,
+    )
+    respond(response, result.status_code, result.replayed)
+    return result.body
