@@ -10,7 +10,8 @@ COMMITTED the seventeen fact-table reads could straddle a batch's commit). The e
 ``data_version`` moved past ``evaluated_version``: every indicator period that has
 thresholds (periods of the indicator's granularity in a year with a threshold set)
 and has started, computed as known now. A level differing from the last published
-one (or the first level of a period) is appended as ``LevelChanged`` to the stream
+one (or the first level of a period), or the same level once its preliminary value has
+become final, is appended as ``LevelChanged`` to the stream
 ``level-<municipality>-<key>-<period>``; the outbox publishes it. Levels also move
 with the calendar (month ends pass, windows close): on the first pass after start-up
 and when the Norwegian date changes, every municipality is re-evaluated.
@@ -185,7 +186,13 @@ class LevelEvaluator:
                     complete_through=known_on - timedelta(days=1),
                 )
                 previous = current.get((key, str(period)))
-                if previous is not None and previous.level == value.level.value:
+                # The same level is published again once, when a preliminary value
+                # becomes final (the period has passed), so agencies learn it is settled.
+                if (
+                    previous is not None
+                    and previous.level == value.level.value
+                    and (value.preliminary or not previous.preliminary)
+                ):
                     continue
                 change = Change(
                     key,

@@ -137,6 +137,8 @@ class LevelChanged(Event):
     a gap the plan left open; ``no_data`` that there is no value (e.g. an empty
     denominator). ``preliminary`` is true while the value may still change: the period
     reaches into today, or a figure in it is preliminary (SSB); absent on older events.
+    When a preliminary value becomes final with the same level, the level is published
+    once more with ``preliminary`` false (``previous_level`` equal to ``level``).
     """
 
     type_name: ClassVar[str] = "indicators.indicator.level_changed.v1"

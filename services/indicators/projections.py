@@ -548,6 +548,7 @@ async def _apply_level(conn: AsyncConnection, envelope: Envelope) -> None:
     values = {
         "level": event.level,
         "value": event.value,
+        "preliminary": event.preliminary,
         "version": envelope.stream_version,
         "recorded_at": envelope.recorded_at,
     }

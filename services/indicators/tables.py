@@ -395,6 +395,7 @@ indicator_levels = sa.Table(
     sa.Column("value", sa.Float),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("preliminary", sa.Boolean),
 )
 
 # -- bookkeeping (not a projection: survives rebuilds) --------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import nats
@@ -112,3 +113,33 @@ async def test_level_changes_are_published_for_agencies(settings: Settings) -> N
         assert envelope["source"] == "/veiviser/indicators"
         assert envelope["municipality"] == "3301"
         assert envelope["subject"] == "level-3301-homeless-2016"
+
+
+async def test_a_level_says_it_is_preliminary_until_its_period_has_passed(
+    settings: Settings,
+) -> None:
+    app = create_app(settings, evaluation_interval=3600)
+    manager = auth(settings, ["manager"], "3301")
+    async with running(app) as client:
+        await seed_drammen(app.state.runtime, "3301")
+        put = await client.put(
+            "/indicators/definitions/homeless/values/2016", json={"value": 70}, headers=manager
+        )
+        assert put.status_code == 200, put.text
+        evaluator = app.state.evaluator
+
+        async def homeless(now: datetime) -> list[tuple[str | None, str, bool]]:
+            changes = await evaluator.evaluate("3301", now=now)
+            return [
+                (c.previous_level, c.level, c.preliminary)
+                for c in changes
+                if (c.indicator_key, c.period) == ("homeless", "2016")
+            ]
+
+        assert await homeless(datetime(2016, 6, 1, 12, tzinfo=UTC)) == [(None, "acceptable", True)]
+        assert await homeless(datetime(2016, 12, 31, 12, tzinfo=UTC)) == [], "31 Dec not over"
+        # Once the year has passed the same level is published again, final, once.
+        assert await homeless(datetime(2017, 1, 2, 12, tzinfo=UTC)) == [
+            ("acceptable", "acceptable", False)
+        ]
+        assert await homeless(datetime(2017, 3, 1, 12, tzinfo=UTC)) == []

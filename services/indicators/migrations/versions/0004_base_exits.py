@@ -1,4 +1,5 @@
-"""Indicators: deaths and emigrations (leaving the base) and birth-year corrections.
+"""Indicators: deaths and emigrations (leaving the base), birth-year corrections, and
+whether a published level was preliminary.
 
 Revision ID: 0004
 Revises: 0003
@@ -19,7 +20,9 @@ NEW_TABLES = [tables.base_exits, tables.birth_year_corrections]
 def upgrade() -> None:
     # 0003 creates the tables as they stand now, so a fresh database may have them already.
     tables.metadata.create_all(op.get_bind(), tables=NEW_TABLES, checkfirst=True)
+    op.execute("ALTER TABLE indicator_levels ADD COLUMN IF NOT EXISTS preliminary boolean")
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE indicator_levels DROP COLUMN IF EXISTS preliminary")
     tables.metadata.drop_all(op.get_bind(), tables=NEW_TABLES)
