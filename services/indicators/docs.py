@@ -128,7 +128,8 @@ background evaluator (and `POST /indicators/evaluations`) re-evaluates every ind
 period that has thresholds, as known now, from one consistent snapshot of whole applied
 batches (never an intermediate state), and publishes each level (classified unrounded)
 that differs from the last published one; `preliminary` is true while the period reaches
-into today or rests on preliminary figures. On start-up and when the date changes, every
+into today or rests on preliminary figures, and a preliminary level that becomes final is
+published once more with `preliminary: false`. On start-up and when the date changes, every
 municipality is re-evaluated (month ends pass, windows close).
 
 **Dashboard.** `/dashboard` (scorecard with traffic lights per goal), `/dashboard/indicators/{key}`
