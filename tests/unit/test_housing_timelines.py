@@ -385,8 +385,14 @@ def test_placements_never_precede_settlement(settled_on: date, starts_on: date) 
     try:
         _apply(world, ("place", 0, 0, starts_on))
     except RuleViolation as refusal:
-        if starts_on < settled_on:
+        if starts_on < settled_on and starts_on <= TODAY:
             assert refusal.code == "before-settlement"
+            assert refusal.facts == {
+                "starts_on": starts_on.isoformat(),
+                "settled_on": settled_on.isoformat(),
+            }
+        else:
+            assert refusal.code == "future-fact"
         return
     placement = next(iter(world.household(0).placements.values()))
     assert (placement.starts_on - settled_on).days >= 0
