@@ -262,6 +262,9 @@ async def test_goal_years_lie_within_the_parent_goal(settings: Settings) -> None
         assert shrunk.status_code == 422, shrunk.text
         assert shrunk.json()["code"] == "goal-outside-parent"
         assert (await client.get("/indicators/goals", headers=headers)).json() == before
+        schema = (await client.get("/openapi.json")).json()
+        codes = {entry["code"] for entry in schema["info"]["x-problem-codes"]}
+        assert {"goal-outside-parent", "future-fact", "date-out-of-range"} <= codes
 
 
 async def test_the_plan_as_of_a_moment_is_the_plan_as_it_stood(settings: Settings) -> None:
