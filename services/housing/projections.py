@@ -421,9 +421,21 @@ async def _member_gone(
     await conn.execute(
         sa.update(members)
         .where(members.c.participant_id == participant_id)
-        .values(gone_on=gone_on, gone_reason=reason, to_municipality=to_municipality)
+        .values(
+            gone_on=gone_on,
+            gone_reason=reason,
+            to_municipality=sa.func.coalesce(to_municipality, members.c.to_municipality),
+        )
     )
     await _refresh_household(conn, row.household_id)
+
+
+PROGRAMME_EXITS = {
+    "moved_municipality": "moved_away",
+    "emigrated": "emigrated",
+    "deceased": "deceased",
+}
+"""Programme outcomes that take the person out of the municipality, as departure reasons."""
 
 
 def _id(data: dict[str, Any], name: str = "participant_id") -> uuid.UUID:
@@ -496,6 +508,11 @@ async def _apply_households(conn: AsyncConnection, envelope: Envelope) -> None:
             await _member_gone(conn, _id(data), _day(data, "died_on"), "deceased")
         case "participants.participant.emigrated.v1":
             await _member_gone(conn, _id(data), _day(data, "emigrated_on"), "emigrated")
+        case "participants.programme.completed.v1" if data.get("outcome") in PROGRAMME_EXITS:
+            # Records made before the dedicated events existed say it only here.
+            await _member_gone(
+                conn, _id(data), _day(data, "ended_on"), PROGRAMME_EXITS[str(data["outcome"])]
+            )
         case "participants.participant.erased.v1":
             await _erase(conn, _id(data))
 
@@ -529,6 +546,13 @@ async def _erase(conn: AsyncConnection, participant_id: uuid.UUID) -> None:
         await _refresh_household(conn, household_id)
 
 
+def _keep_exit(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A programme completion matters here only when its outcome took the person away."""
+    if data.get("outcome") not in PROGRAMME_EXITS:
+        return None
+    return {name: data[name] for name in ("participant_id", "ended_on", "outcome")}
+
+
 def _keep_birth_year(data: dict[str, Any]) -> dict[str, Any]:
     return {"participant_id": data["participant_id"], "birth_year": data["birth_year"]}
 
@@ -548,6 +572,7 @@ PARTICIPANTS_KEEP: Keep = {
     "participants.participant.died.v1": keep_fields("participant_id", "died_on"),
     "participants.participant.emigrated.v1": keep_fields("participant_id", "emigrated_on"),
     "participants.participant.erased.v1": keep_fields("participant_id"),
+    "participants.programme.completed.v1": _keep_exit,
 }
 """What housing's inbox keeps of the participants events the households read model follows
 (every other participants event is stored with empty data)."""

@@ -1,0 +1,78 @@
+"""Participants events as their relay publishes them: programme completions whose outcome
+took the person away count as departures (records older than the dedicated events); the
+inbox keeps nothing of the events the households do not follow."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from typing import Any
+
+from services.housing.app import create_app as housing_app
+from shared.settings import Settings
+from tests.housing.helpers import (
+    accepted_application,
+    officer,
+    publish_participant_event,
+    publish_settled,
+    rows,
+    wait_for_household,
+)
+from tests.support import eventually, running
+
+
+async def test_a_programme_ended_by_emigration_takes_the_household_off_the_waiting_list(
+    settings: Settings,
+) -> None:
+    async with running(housing_app(settings)) as client:
+        household_id = uuid.uuid4()
+        person = await publish_settled(
+            settings,
+            household_id=household_id,
+            household_size=1,
+            settled_on=date(2019, 5, 1),
+        )
+        await wait_for_household(client, settings, household_id)
+        application = await accepted_application(
+            client, settings, household_id, received_on="2020-02-01"
+        )
+        completed: dict[str, Any] = {
+            "participant_id": str(person),
+            "programme_id": str(uuid.uuid4()),
+            "ended_on": "2022-03-01",
+            "reason": "completed",
+        }
+        await publish_participant_event(
+            settings,
+            "participants.programme.completed.v1",
+            {**completed, "outcome": "employed", "hours_per_week": 37.5},
+            stream_id=str(person),
+        )
+        await publish_participant_event(
+            settings,
+            "participants.programme.completed.v1",
+            {**completed, "outcome": "emigrated", "reason": "interrupted"},
+            stream_id=str(person),
+        )
+
+        async def left() -> dict[str, Any] | None:
+            view = await client.get(
+                f"/housing/applications/{application['application_id']}",
+                headers=officer(settings),
+            )
+            body: dict[str, Any] = view.json()
+            return body if body["waiting_end_reason"] == "emigrated" else None
+
+        view = await eventually(left)
+        assert view["waiting_until"] == "2022-03-01"
+        inbox = [
+            json.loads(payload)
+            for (payload,) in await rows(
+                settings,
+                "SELECT payload::text FROM received_events "
+                "WHERE payload->>'type' LIKE '%programme.completed.v1'",
+            )
+        ]
+        assert sorted(len(p["data"]) for p in inbox) == [0, 3]
+        assert all("hours_per_week" not in p["data"] for p in inbox)
