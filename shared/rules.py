@@ -71,6 +71,8 @@ class RuleCatalogue:
     """Every declared rule, by code; a code declared twice must mean the same rule."""
 
     rules: dict[str, Rule] = field(default_factory=dict)
+    # A code two services declare alike (before-settlement) is listed for both.
+    declared_by: dict[str, set[str]] = field(default_factory=dict)
 
     def declare(
         self, code: str, status: int, title: str, service: str = "kit", description: str = ""
@@ -82,11 +84,16 @@ class RuleCatalogue:
         if known is not None and (known.status, known.title) != (status, title):
             raise ValueError(f"rule {code!r} is declared twice with different meanings")
         self.rules.setdefault(code, rule)
+        self.declared_by.setdefault(code, set()).add(service)
         return self.rules[code]
 
     def for_service(self, service: str) -> list[Rule]:
         return sorted(
-            (r for r in self.rules.values() if r.service in (service, "kit")),
+            (
+                r
+                for r in self.rules.values()
+                if r.service == "kit" or service in self.declared_by.get(r.code, ())
+            ),
             key=lambda r: r.code,
         )
 

@@ -44,3 +44,22 @@ async def test_openapi_and_asyncapi_describe_the_service(settings: Settings) -> 
         "starts_on",
         "application_id",
     }
+
+
+async def test_every_housing_rule_code_is_listed_in_the_openapi_and_at_problems(
+    settings: Settings,
+) -> None:
+    # Imported alongside: participants declares before-settlement too (same meaning).
+    import services.participants.domain  # noqa: F401
+    from services.housing import domain
+    from shared.rules import Rule
+
+    async with running(housing_app(settings)) as client:
+        listed = {p["code"]: p for p in (await client.get("/problems")).json()}
+        openapi = (await client.get("/openapi.json")).json()
+    declared = {value.code for value in vars(domain).values() if isinstance(value, Rule)}
+    assert {"tenancy-overlap", "before-settlement", "purchase-before-disbursement"} <= declared
+    assert declared <= set(listed)
+    assert declared <= {p["code"] for p in openapi["info"]["x-problem-codes"]}
+    assert listed["tenancy-overlap"]["type"] == "https://veiviser.no/problems/tenancy-overlap"
+    assert listed["tenancy-overlap"]["status"] == 409
