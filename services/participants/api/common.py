@@ -19,6 +19,7 @@ from shared.commands import CommandResult
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.events import Event
 from shared.http import problem_responses
+from shared.problems import NotFound
 from shared.service import Runtime
 
 CASEWORK = frozenset({"caseworker", "manager"})
@@ -48,6 +49,19 @@ def sees_personal_data(principal: Principal) -> bool:
     return principal.has_any(CASEWORK)
 
 
+async def must_exist(runtime: Runtime, participant_id: uuid.UUID, municipality: str) -> None:
+    """404 for an unknown id and for another municipality's alike, before anything else.
+
+    Runs before the Idempotency-Key is looked up and before any rule is checked, so
+    no answer (a stored response, a 409, a 422) tells a caller that an id they may
+    not see exists.
+    """
+    async with runtime.db.connect() as conn:
+        found = await runtime.store.stream_municipality(conn, str(participant_id))
+    if found != municipality:
+        raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
+
+
 async def respond(
     runtime: Runtime,
     request: Request,
@@ -55,7 +69,11 @@ async def respond(
     principal: Principal,
     body: BaseModel | None,
     work: Callable[[AsyncConnection], Awaitable[CommandResult]],
+    participant_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
+    """Run a command; with ``participant_id``, only after :func:`must_exist`."""
+    if participant_id is not None:
+        await must_exist(runtime, participant_id, principal.municipality)
     result = await runtime.command(
         work,
         principal=principal,
@@ -88,7 +106,7 @@ async def decide(
         )
         return result
 
-    return await respond(runtime, request, response, principal, body, work)
+    return await respond(runtime, request, response, principal, body, work, participant_id)
 
 
 Sealer = Callable[[str | None], str | None]
@@ -127,6 +145,8 @@ def command_route(
         metadata = runtime.metadata(principal, request)
 
         async def work(conn: AsyncConnection) -> CommandResult:
+            # Loaded first: an erased participant's missing key is a rule, not a 500.
+            await application.load(runtime, conn, participant_id, metadata.municipality)
             key = await application.key_for(conn, participant_id) if seals_text else None
 
             def seal(text: str | None) -> str | None:
@@ -139,7 +159,7 @@ def command_route(
             )
             return result
 
-        return await respond(runtime, request, response, principal, body, work)
+        return await respond(runtime, request, response, principal, body, work, participant_id)
 
     # FastAPI reads the body's model from the signature: give each route its own.
     signature = inspect.signature(endpoint)

@@ -44,10 +44,11 @@ async def record_profile(
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    competence.validate_codes(body)
     metadata = runtime.metadata(principal, request)
 
     async def work(conn: AsyncConnection) -> CommandResult:
+        await application.load(runtime, conn, participant_id, metadata.municipality)
+        competence.validate_codes(body)
         key = await application.key_for(conn, participant_id)
         sealed = personal_data.seal(key, participant_id, body.model_dump(mode="json"))
 
@@ -63,7 +64,7 @@ async def record_profile(
         )
         return result
 
-    return await respond(runtime, request, response, principal, body, work)
+    return await respond(runtime, request, response, principal, body, work, participant_id)
 
 
 async def _latest_profile(

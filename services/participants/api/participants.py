@@ -241,7 +241,7 @@ async def change_details(
             runtime, conn, metadata, participant_id, changes, expected, today()
         )
 
-    return await respond(runtime, request, response, principal, body, work)
+    return await respond(runtime, request, response, principal, body, work, participant_id)
 
 
 @router.post(
@@ -279,7 +279,7 @@ async def settle(
             expected_version=expected,
         )
 
-    return await respond(runtime, request, response, principal, body, work)
+    return await respond(runtime, request, response, principal, body, work, participant_id)
 
 
 @router.post(

@@ -40,7 +40,7 @@ async def erase(
     async def work(conn: AsyncConnection) -> CommandResult:
         return await application.erase(runtime, conn, metadata, participant_id)
 
-    return await respond(runtime, request, response, principal, None, work)
+    return await respond(runtime, request, response, principal, None, work, participant_id)
 
 
 @router.get(
