@@ -177,3 +177,112 @@ async def test_every_personal_data_read_is_audited_with_its_purpose(
     assert (await client.get(f"/participants/{pid}/audit", headers=caseworker)).status_code == 403
     other = auth(settings, ["privacy_officer"], municipality="4601")
     assert (await client.get(f"/participants/{pid}/audit", headers=other)).status_code == 404
+
+
+async def _stream_bytes(settings: Settings) -> bytes:
+    """Every message on the participants' JetStream stream, headers and data, as bytes."""
+    import nats
+
+    nc = await nats.connect(settings.nats_url)
+    try:
+        js = nc.jetstream()
+        stream = settings.stream_name("participants")
+        info = await js.stream_info(stream)
+        raw = b""
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            message = await js.get_msg(stream, seq)
+            raw += message.subject.encode() + repr(message.headers).encode() + (message.data or b"")
+        return raw
+    finally:
+        await nc.close()
+
+
+async def test_nothing_in_clear_survives_an_erasure_in_tables_outbox_inbox_or_stream(
+    client: httpx.AsyncClient, caseworker: dict[str, str], settings: Settings
+) -> None:
+    birth = date(1983, 11, 23)
+    nid = national_id(birth)
+    known = {
+        "given_name": "Tsehaytu",
+        "family_name": "Woldemichael",
+        "national_id": nid,
+        "adviser": "Ragnhild Kvalvaag",
+        "goal": "Dreams of running a bakery in Lier",
+        "provider": "Lierskogen voksenopplaering",
+        "note": "Talked about her brother in Asmara",
+    }
+    created = await client.post(
+        "/participants",
+        headers=caseworker,
+        json=person(birth)
+        | {
+            "given_name": known["given_name"],
+            "family_name": known["family_name"],
+            "national_id": nid,
+        },
+    )
+    pid = created.json()["id"]
+    steps = [
+        ("POST", "/settlement", {"settled_on": "2024-04-02", "arrival_category": "other"}),
+        (
+            "POST",
+            "/programme",
+            {"kind": "introduction", "starts_on": "2024-04-15", "adviser": known["adviser"]},
+        ),
+        (
+            "PUT",
+            "/plan",
+            {
+                "valid_from": "2024-04-15",
+                "end_goal": "work",
+                "goal_description": known["goal"],
+                "activities": [
+                    {
+                        "kind": "norwegian_training",
+                        "hours_per_week": 20,
+                        "provider": known["provider"],
+                        "starts_on": "2024-04-15",
+                    }
+                ],
+            },
+        ),
+        (
+            "POST",
+            "/follow-ups",
+            {"held_on": "2024-05-02", "adviser": known["adviser"], "note": known["note"]},
+        ),
+        (
+            "PUT",
+            "/competence-profile",
+            {"free_text_skills": [known["goal"]], "consent": {"skills": True, "wishes": True}},
+        ),
+    ]
+    for method, path, body in steps:
+        answer = await client.request(
+            method, f"/participants/{pid}{path}", headers=caseworker, json=body
+        )
+        assert answer.status_code in (200, 201), (path, answer.text)
+    plans = (await client.get(f"/participants/{pid}/plans", headers=caseworker)).json()
+    assert plans["current"]["activities"][0]["provider"] == known["provider"]
+    assert plans["current"]["goal_description"] == known["goal"]
+
+    async def everything_published() -> bool:
+        return b"competence_profile.updated" in await _stream_bytes(settings)
+
+    await eventually(everything_published)
+    stream = await _stream_bytes(settings)
+    assert not [k for k, v in known.items() if v.encode() in stream], "published in clear"
+
+    officer = auth(settings, ["privacy_officer"])
+    erased = await client.delete(f"/participants/{pid}/personal-data", headers=officer)
+    assert erased.status_code == 200, erased.text
+
+    async def erasure_published() -> bool:
+        return b"participant.erased" in await _stream_bytes(settings)
+
+    await eventually(erasure_published)
+    dump = await _database_text(settings)
+    stream = await _stream_bytes(settings)
+    assert pid in dump and pid.encode() in stream  # the scans did see this person's rows
+    left = {k: v for k, v in known.items() if v in dump or v.encode() in stream}
+    assert left == {}, f"still readable after erasure: {sorted(left)}"
