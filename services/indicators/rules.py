@@ -768,6 +768,7 @@ def settlement_to_programme_start(
                     moved=gone[0],
                     extra={"on": gone[0]},
                     how=gone[1],
+                    how_nb=_EXIT_NB[gone[1]],
                     participant=pid,
                 )
             )
@@ -923,7 +924,7 @@ def _inactive(
     if gone is not None:
         if gone[1] == "moved_out":
             return ("moved_out", {"moved": gone[0]})
-        return ("left_base", {"on": gone[0], "how": gone[1]})
+        return ("left_base", {"on": gone[0], "how": gone[1], "how_nb": _EXIT_NB[gone[1]]})
     pause = programme.paused_on(day)
     if pause is not None:
         return (
@@ -1335,6 +1336,7 @@ def practice_to_job_share(snapshot: Snapshot, context: Context, params: Practice
 
 _FIGURE_NB = {"preliminary": "foreløpig", "final": "endelig"}
 _PAUSE_NB = {"leave": "permisjon", "interruption": "avbrudd"}
+_EXIT_NB = {"moved_out": "flyttet", "died": "død", "emigrated": "utvandret"}
 
 REASONS: dict[str, tuple[str, str]] = {
     "settled": ("settled on {settled} ({category})", "bosatt {settled} ({category})"),
@@ -1396,7 +1398,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "not_started_yet": ("no programme start yet", "ikke startet i program ennå"),
     "left_base": (
         "left the base on {on} ({how})",
-        "gikk ut av grunnlaget {on} ({how})",
+        "gikk ut av grunnlaget {on} ({how_nb})",
     ),
     "placement_before_settlement": (
         "data error: placement {start} is before the settlement {settled}",
