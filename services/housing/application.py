@@ -30,12 +30,13 @@ from services.housing.events import (
     EvictionGrounds,
     HousingApplicationNeedsRecorded,
     HousingApplicationNeedsSealed,
+    MemberNeedsRecorded,
+    MemberNeedsSealed,
     Ownership,
     RateKind,
     Standard,
     Urgency,
 )
-from shared import sealing
 from shared import tables as kit
 from shared.commands import CommandResult
 from shared.dates import today
@@ -56,32 +57,38 @@ def domain_rules(version: int | None = None) -> Iterator[None]:
         raise
 
 
+_NEEDS = {"member_ages", "needs_wheelchair_access", "needs_step_free", "district_wishes"}
+_MEMBER_NEEDS = {"needs_wheelchair_access", "needs_step_free"}
+
+
 async def _seal_needs(conn: AsyncConnection, events: list[Event]) -> list[Event]:
-    """Replace clear application needs with the sealed event housing stores."""
+    """Replace clear needs with the sealed events housing stores: the household's under its
+    key, each member's under their own."""
     sealed: list[Event] = []
     for event in events:
         if isinstance(event, HousingApplicationNeedsRecorded):
-            key = await personal_data.household_key(conn, event.household_id)
-            details = event.model_dump(
-                mode="json",
-                include={
-                    "member_ages",
-                    "needs_wheelchair_access",
-                    "needs_step_free",
-                    "district_wishes",
-                },
-            )
             event = HousingApplicationNeedsSealed(
                 application_id=event.application_id,
                 household_id=event.household_id,
-                sealed=sealing.seal(key, event.household_id, details),
+                sealed=await personal_data.seal_for_household(
+                    conn, event.household_id, event.model_dump(mode="json", include=_NEEDS)
+                ),
+            )
+        elif isinstance(event, MemberNeedsRecorded):
+            event = MemberNeedsSealed(
+                application_id=event.application_id,
+                household_id=event.household_id,
+                participant_id=event.participant_id,
+                sealed=await personal_data.seal_for_person(
+                    conn, event.participant_id, event.model_dump(mode="json", include=_MEMBER_NEEDS)
+                ),
             )
         sealed.append(event)
     return sealed
 
 
 async def _open_needs(conn: AsyncConnection, events: list[Event]) -> list[Event]:
-    """The household's events with sealed needs opened (or empty once the key is gone)."""
+    """The household's events with sealed needs opened; shredded ones are empty or gone."""
     opened: list[Event] = []
     for event in events:
         if isinstance(event, HousingApplicationNeedsSealed):
@@ -90,6 +97,16 @@ async def _open_needs(conn: AsyncConnection, events: list[Event]) -> list[Event]
                 application_id=event.application_id,
                 household_id=event.household_id,
                 **(needs or {}),
+            )
+        elif isinstance(event, MemberNeedsSealed):
+            member = await personal_data.open_member_needs(conn, event.participant_id, event.sealed)
+            if member is None:
+                continue
+            event = MemberNeedsRecorded(
+                application_id=event.application_id,
+                household_id=event.household_id,
+                participant_id=event.participant_id,
+                **member,
             )
         opened.append(event)
     return opened
@@ -107,6 +124,7 @@ async def household_facts(
         left_on=known["left_on"],
         left_reason=known["left_reason"],
         departures=tuple(known["departures"]),
+        members=tuple(known["members"]),
     )
 
 
@@ -350,6 +368,7 @@ async def receive_application(
     district_wishes: tuple[str, ...],
     urgency: Urgency,
     received_on: date,
+    members: tuple[domain.MemberNeeds, ...] = (),
 ) -> CommandResult:
     stream_id = domain.household_stream(household_id)
     await lock_streams(conn, stream_id)
@@ -378,6 +397,7 @@ async def receive_application(
             received_on=received_on,
             today=today(),
             facts=await household_facts(conn, household_id, received_on),
+            members=members,
         )
     await runtime.append(
         conn,
@@ -402,6 +422,7 @@ async def record_needs(
     needs_wheelchair_access: bool,
     needs_step_free: bool,
     district_wishes: tuple[str, ...],
+    members: tuple[domain.MemberNeeds, ...] = (),
 ) -> CommandResult:
     row = await _owner_of(
         conn, t.applications, "application_id", application_id, metadata.municipality, "application"
@@ -420,6 +441,7 @@ async def record_needs(
             district_wishes=district_wishes,
             today=day,
             facts=await household_facts(conn, row.household_id, day),
+            members=members,
         )
     await runtime.append(
         conn,

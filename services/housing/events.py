@@ -195,6 +195,34 @@ class HousingApplicationNeedsSealed(Event):
 
 
 @registry.register
+class MemberNeedsRecorded(Event):
+    """One member's accessibility needs (health data): never stored in clear.
+
+    The domain decides this event; housing stores it as :class:`MemberNeedsSealed`.
+    """
+
+    type_name: ClassVar[str] = "housing.housing_application.member_needs_recorded.v1"
+    published: ClassVar[bool] = False
+    application_id: uuid.UUID
+    household_id: uuid.UUID
+    participant_id: uuid.UUID
+    needs_wheelchair_access: bool = False
+    needs_step_free: bool = False
+
+
+@registry.register
+class MemberNeedsSealed(Event):
+    """:class:`MemberNeedsRecorded`, sealed with the member's own key (shredded on erasure)."""
+
+    type_name: ClassVar[str] = "housing.housing_application.member_needs_sealed.v1"
+    published: ClassVar[bool] = False
+    application_id: uuid.UUID
+    household_id: uuid.UUID
+    participant_id: uuid.UUID
+    sealed: str
+
+
+@registry.register
 class HousingApplicationDecided(Event):
     """The application was accepted (onto the waiting list), rejected, or withdrawn."""
 

@@ -32,6 +32,7 @@ from services.housing.events import (
     HousingApplicationNeedsRecorded,
     HousingApplicationNeedsSealed,
     HousingApplicationReceived,
+    MemberNeedsSealed,
     PlacementEnded,
     PlacementStarted,
     RentRatesSet,
@@ -149,6 +150,12 @@ async def _apply_applications(conn: AsyncConnection, envelope: Envelope) -> None
                 )
             )
         case HousingApplicationNeedsSealed():
+            # Needs recorded again replace the members' too (their events follow).
+            await conn.execute(
+                sa.delete(t.application_member_needs).where(
+                    t.application_member_needs.c.application_id == event.application_id
+                )
+            )
             needs = await personal_data.open_needs(conn, event.household_id, event.sealed)
             await conn.execute(
                 sa.update(table)
@@ -161,6 +168,8 @@ async def _apply_applications(conn: AsyncConnection, envelope: Envelope) -> None
                     needs_erased=needs is None,
                 )
             )
+        case MemberNeedsSealed():
+            await _apply_member_needs(conn, event)
         case HousingApplicationDecided():
             values: dict[str, Any] = {
                 "status": event.decision.value,
@@ -183,6 +192,21 @@ async def _apply_applications(conn: AsyncConnection, envelope: Envelope) -> None
                     status="housed", placement_id=event.placement_id, waiting_until=event.starts_on
                 )
             )
+
+
+async def _apply_member_needs(conn: AsyncConnection, event: MemberNeedsSealed) -> None:
+    needs = await personal_data.open_member_needs(conn, event.participant_id, event.sealed)
+    if needs is None:
+        return
+    values = {
+        "needs_wheelchair_access": bool(needs["needs_wheelchair_access"]),
+        "needs_step_free": bool(needs["needs_step_free"]),
+    }
+    await conn.execute(
+        pg.insert(t.application_member_needs)
+        .values(application_id=event.application_id, participant_id=event.participant_id, **values)
+        .on_conflict_do_update(index_elements=["application_id", "participant_id"], set_=values)
+    )
 
 
 async def _apply_placements(conn: AsyncConnection, envelope: Envelope) -> None:
@@ -518,9 +542,10 @@ async def _apply_households(conn: AsyncConnection, envelope: Envelope) -> None:
 
 
 async def _erase(conn: AsyncConnection, participant_id: uuid.UUID) -> None:
-    """Forget the person: membership, birth year, inbox copies, and the household's sealed
-    application needs (ages and accessibility are recorded per household, so they cannot
-    be told apart per member; the officer records the remaining members' needs again)."""
+    """Forget the person: membership, birth year, inbox copies, their own sealed needs
+    (their key), and the needs recorded for the whole household (its key: ages and needs
+    given per household cannot be told apart per member; the officer records them again).
+    The other members' own needs stay."""
     members = t.household_members
     household_id = await conn.scalar(
         sa.delete(members)
@@ -531,11 +556,17 @@ async def _erase(conn: AsyncConnection, participant_id: uuid.UUID) -> None:
         sa.delete(t.birth_years).where(t.birth_years.c.participant_id == participant_id)
     )
     await scrub_inbox(conn, str(participant_id))
-    if isinstance(household_id, uuid.UUID):
-        await personal_data.destroy_household_key(conn, household_id)
+    await conn.execute(
+        sa.delete(t.application_member_needs).where(
+            t.application_member_needs.c.participant_id == participant_id
+        )
+    )
+    known = household_id if isinstance(household_id, uuid.UUID) else None
+    await personal_data.forget(conn, participant_id, known)
+    if known is not None:
         await conn.execute(
             sa.update(t.applications)
-            .where(t.applications.c.household_id == household_id)
+            .where(t.applications.c.household_id == known)
             .values(
                 member_ages=[],
                 needs_wheelchair_access=False,
@@ -543,7 +574,7 @@ async def _erase(conn: AsyncConnection, participant_id: uuid.UUID) -> None:
                 needs_erased=True,
             )
         )
-        await _refresh_household(conn, household_id)
+        await _refresh_household(conn, known)
 
 
 def _keep_exit(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -580,7 +611,12 @@ PARTICIPANTS_KEEP: Keep = {
 
 PROJECTIONS = [
     Projection("dwellings", OWN_EVENTS, (t.dwellings,), _apply_dwellings),
-    Projection("applications", OWN_EVENTS, (t.applications,), _apply_applications),
+    Projection(
+        "applications",
+        OWN_EVENTS,
+        (t.applications, t.application_member_needs),
+        _apply_applications,
+    ),
     Projection("placements", OWN_EVENTS, (t.placements,), _apply_placements),
     Projection(
         "ownership", OWN_EVENTS, (t.rent_to_own, t.start_loans, t.ownerships), _apply_ownership

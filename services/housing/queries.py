@@ -113,7 +113,7 @@ async def household_on(
         return None
     members = (
         await conn.execute(
-            sa.select(m.c.gone_on, m.c.gone_reason, b.c.birth_year)
+            sa.select(m.c.participant_id, m.c.gone_on, m.c.gone_reason, b.c.birth_year)
             .select_from(m.outerjoin(b, b.c.participant_id == m.c.participant_id))
             .where(m.c.household_id == household_id)
         )
@@ -137,6 +137,7 @@ async def household_on(
         "left_reason": row.left_reason,
         "left_to_municipality": row.left_to_municipality,
         "departures": sorted(r.gone_on for r in members if r.gone_on is not None),
+        "members": [(r.participant_id, r.gone_on) for r in members],
     }
 
 
@@ -300,6 +301,15 @@ async def application_view(
     view.pop("urgency_rank", None)
     assert row is not None
     view.update(await _waiting_end(conn, row))
+    n = t.application_member_needs
+    view["members"] = [
+        jsonable(dict(r._mapping))
+        for r in await conn.execute(
+            sa.select(n.c.participant_id, n.c.needs_wheelchair_access, n.c.needs_step_free)
+            .where(n.c.application_id == application_id)
+            .order_by(n.c.participant_id)
+        )
+    ]
     return view
 
 
@@ -607,7 +617,21 @@ async def candidates(
     A household that has left by ``on`` is not a candidate; one whose members left since
     it applied counts one member fewer for each (its recorded ages then no longer say who
     is left, so the norm uses the size alone)."""
-    a, p, m = t.applications, t.placements, t.household_members
+    a, p, m, n = t.applications, t.placements, t.household_members, t.application_member_needs
+
+    def member_needs(flag: sa.Column[Any]) -> sa.ColumnElement[bool]:
+        """A member's need counts while they live in the household."""
+        return (
+            sa.select(n.c.participant_id)
+            .select_from(n.join(m, m.c.participant_id == n.c.participant_id))
+            .where(
+                n.c.application_id == a.c.application_id,
+                flag.is_(True),
+                sa.or_(m.c.gone_on.is_(None), m.c.gone_on > on),
+            )
+            .exists()
+        )
+
     gone_since = (
         sa.select(sa.func.count())
         .where(
@@ -630,8 +654,8 @@ async def candidates(
             a.c.household_id,
             a.c.household_size,
             sa.type_coerce(a.c.member_ages, sa.types.NullType()),
-            a.c.needs_wheelchair_access,
-            a.c.needs_step_free,
+            sa.or_(a.c.needs_wheelchair_access, member_needs(n.c.needs_wheelchair_access)),
+            sa.or_(a.c.needs_step_free, member_needs(n.c.needs_step_free)),
             sa.type_coerce(a.c.district_wishes, sa.types.NullType()),
             a.c.urgency,
             a.c.received_on,

@@ -74,6 +74,16 @@ applications = sa.Table(
     sa.Index("applications_by_received", "municipality", "received_on"),
 )
 
+application_member_needs = sa.Table(
+    "application_member_needs",
+    metadata,
+    # One member's needs, opened from its sealed event; deleted on the member's erasure.
+    sa.Column("application_id", UUID, primary_key=True),
+    sa.Column("participant_id", UUID, primary_key=True, index=True),
+    sa.Column("needs_wheelchair_access", sa.Boolean, nullable=False),
+    sa.Column("needs_step_free", sa.Boolean, nullable=False),
+)
+
 placements = sa.Table(
     "placements",
     metadata,
@@ -202,6 +212,14 @@ birth_years = sa.Table(
     # the settlement, so apart from the members.
     sa.Column("participant_id", UUID, primary_key=True),
     sa.Column("birth_year", sa.Integer, nullable=False),
+)
+
+person_keys = sa.Table(
+    "person_keys",
+    metadata,
+    # Not a projection: the keys that seal one member's needs; destroyed on their erasure.
+    sa.Column("participant_id", UUID, primary_key=True),
+    sa.Column("key", sa.LargeBinary, nullable=False),
 )
 
 household_keys = sa.Table(

@@ -148,10 +148,48 @@ async def test_size_and_ages_follow_settlement_correction_and_leaving_the_househ
             housing, settings, household_id, member_ages=[year - 1985, year - 1987, year - 2004]
         )
 
+        # The son needs a wheelchair: only accessible dwellings fit the household.
+        needs = await housing.put(
+            f"/housing/applications/{application['application_id']}/needs",
+            headers=officer(settings),
+            json={"members": [{"participant_id": son, "needs_wheelchair_access": True}]},
+        )
+        assert needs.status_code == 200, needs.text
+        flat = await housing.post(
+            "/housing/dwellings",
+            headers=officer(settings),
+            json={
+                "address": "Bakken 2",
+                "district": "Sentrum",
+                "rooms": 3,
+                "size_m2": 70,
+                "floor": 3,
+                "registered_on": "2020-01-01",
+            },
+        )
+        assert flat.status_code == 201, flat.text
+
+        async def suggested() -> list[str]:
+            response = await housing.get(
+                f"/housing/dwellings/{flat.json()['dwelling_id']}/suggestions",
+                headers=officer(settings),
+            )
+            return [s["household_id"] for s in response.json()["suggestions"]]
+
+        assert str(household_id) not in await suggested()
+        stranger = await housing.put(
+            f"/housing/applications/{application['application_id']}/needs",
+            headers=officer(settings),
+            json={"members": [{"participant_id": str(uuid.uuid4()), "needs_step_free": True}]},
+        )
+        assert stranger.status_code == 422 and stranger.json()["code"] == "unknown-reference"
+
         # participant.left_household: the grown-up son gets his own flat.
         await _record(participants, settings, son, "household-departure", {"left_on": "2025-01-10"})
         found = await _settlement(housing, settings, household_id, household_size=2)
         assert found["settlement"]["member_ages"] == [year - 1985, year - 1987]
+        # His need left with him: the third-floor flat without a lift now fits.
+        assert str(household_id) in await suggested()
         assert found["settlement"]["left"] is False
         listed = await housing.get("/housing/waiting-list", headers=officer(settings))
         entry = next(
@@ -318,16 +356,30 @@ async def test_erasure_removes_the_persons_application_data_from_housing(
             received_on="2024-04-01",
             member_ages=[46, 43],
             needs_wheelchair_access=True,
+            members=[
+                {"participant_id": erased, "needs_wheelchair_access": True},
+                {"participant_id": stays, "needs_step_free": True},
+            ],
         )
         assert application["member_ages"] == [46, 43]
         assert application["needs_wheelchair_access"] is True
+        assert {m["participant_id"]: m["needs_step_free"] for m in application["members"]} == {
+            erased: False,
+            stays: True,
+        }
         # In housing's own event store the ages and needs are sealed, never in clear.
         stored = await rows(
             settings,
             "SELECT type, data::text FROM events WHERE type LIKE '%needs%'",
         )
-        assert [t for t, _ in stored] == ["housing.housing_application.needs_sealed.v1"]
-        assert "member_ages" not in stored[0][1] and "wheelchair" not in stored[0][1]
+        assert sorted(t for t, _ in stored) == [
+            "housing.housing_application.member_needs_sealed.v1",
+            "housing.housing_application.member_needs_sealed.v1",
+            "housing.housing_application.needs_sealed.v1",
+        ]
+        assert not any(
+            "member_ages" in d or "wheelchair" in d or "step_free" in d for _, d in stored
+        )
 
         # participant.erased
         response = await participants.delete(
@@ -338,12 +390,22 @@ async def test_erasure_removes_the_persons_application_data_from_housing(
             housing, settings, application["application_id"], needs_erased=True
         )
         assert view["member_ages"] == [] and view["needs_wheelchair_access"] is False
+        # The erased member's own needs leave with them; the other member's stay.
+        assert view["members"] == [
+            {"participant_id": stays, "needs_wheelchair_access": False, "needs_step_free": True}
+        ]
+        assert await rows(
+            settings, f"SELECT count(*) FROM person_keys WHERE participant_id = '{erased}'"
+        ) == [(0,)]
+        assert await rows(
+            settings, f"SELECT count(*) FROM person_keys WHERE participant_id = '{stays}'"
+        ) == [(1,)]
         found = await _settlement(housing, settings, household_id, members_settled=1)
         assert found["settlement"]["members_present"] == 1
         assert found["settlement"]["member_ages"] == [today().year - 1982]
 
         # Nothing about the erased person is left in housing's read models or inbox.
-        for table in ("household_members", "participant_birth_years"):
+        for table in ("household_members", "participant_birth_years", "application_member_needs"):
             assert (
                 await rows(
                     settings, f"SELECT count(*) FROM {table} WHERE participant_id = '{erased}'"

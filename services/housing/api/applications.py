@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from services.housing import application, queries
+from services.housing import application, domain, queries
 from services.housing.api.common import Body, Day, Officer, Reader, run_command, today
 from services.housing.api.schemas import ApplicationOut, MonthEndsOut, WaitingListOut
 from services.housing.events import Decision, Urgency
@@ -24,6 +24,29 @@ router = APIRouter(prefix="/housing", tags=["waiting list"])
 
 MAX_MONTHS = 240
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class MemberNeedsIn(Body):
+    participant_id: uuid.UUID = Field(description="A member of the household (participant.settled)")
+    needs_wheelchair_access: bool = Field(default=False, description="Not published")
+    needs_step_free: bool = Field(default=False, description="Not published")
+
+
+MemberNeedsList = Annotated[
+    list[MemberNeedsIn],
+    Field(
+        max_length=30,
+        description="Needs of named members, sealed with each person's own key: they count "
+        "while that member lives in the household and leave with their erasure (not published)",
+    ),
+]
+
+
+def _members(given: list[MemberNeedsIn]) -> tuple[domain.MemberNeeds, ...]:
+    return tuple(
+        domain.MemberNeeds(m.participant_id, m.needs_wheelchair_access, m.needs_step_free)
+        for m in given
+    )
 
 
 class ReceiveApplication(Body):
@@ -42,6 +65,7 @@ class ReceiveApplication(Body):
     district_wishes: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=10
     )
+    members: MemberNeedsList = Field(default_factory=list)
     urgency: Urgency = Urgency.normal
     received_on: Day = Field(default_factory=today)
 
@@ -57,6 +81,7 @@ class RecordNeeds(Body):
     district_wishes: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=10
     )
+    members: MemberNeedsList = Field(default_factory=list)
 
 
 class DecideApplication(Body):
@@ -105,6 +130,7 @@ async def receive(
             district_wishes=tuple(body.district_wishes),
             urgency=body.urgency,
             received_on=body.received_on,
+            members=_members(body.members),
         ),
     )
     response.headers["Location"] = f"/housing/applications/{result['application_id']}"
@@ -190,6 +216,7 @@ async def record_needs(
             needs_wheelchair_access=body.needs_wheelchair_access,
             needs_step_free=body.needs_step_free,
             district_wishes=tuple(body.district_wishes),
+            members=_members(body.members),
         ),
     )
 

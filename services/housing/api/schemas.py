@@ -88,6 +88,12 @@ class RentOut(BaseModel):
     explanation: list[str]
 
 
+class MemberNeedsOut(BaseModel):
+    participant_id: uuid.UUID
+    needs_wheelchair_access: bool
+    needs_step_free: bool
+
+
 class ApplicationOut(BaseModel):
     application_id: uuid.UUID
     household_id: uuid.UUID
@@ -120,6 +126,11 @@ class ApplicationOut(BaseModel):
     needs_erased: bool = Field(
         default=False,
         description="The recorded ages and needs were destroyed with a member's erasure",
+    )
+    members: list[MemberNeedsOut] = Field(
+        default_factory=list,
+        description="Needs recorded per member (each sealed with that person's key); they "
+        "count while the member lives in the household",
     )
 
 

@@ -39,6 +39,7 @@ from services.housing.events import (
     HousingApplicationDecided,
     HousingApplicationNeedsRecorded,
     HousingApplicationReceived,
+    MemberNeedsRecorded,
     OwnershipRoute,
     PlacementEnded,
     PlacementStarted,
@@ -60,6 +61,23 @@ class HouseholdFacts:
     left_reason: str | None = None
     departures: tuple[date, ...] = ()
     """The days members left (moved away, died, emigrated, left the household)."""
+    members: tuple[tuple[uuid.UUID, date | None], ...] = ()
+    """Every settled member and the day they left (None while they live there)."""
+
+    def present_on(self, on: date) -> frozenset[uuid.UUID]:
+        return frozenset(pid for pid, gone in self.members if gone is None or gone > on)
+
+    def check_members(self, needs: tuple[MemberNeeds, ...], on: date) -> None:
+        """Needs are recorded for members who live in the household on ``on``."""
+        present = self.present_on(on)
+        for need in needs:
+            if need.participant_id not in present:
+                raise UNKNOWN_REFERENCE.violation(
+                    f"Participant {need.participant_id} is not a member of the household on "
+                    f"{on.isoformat()} (from participant.settled, less those who left).",
+                    "members",
+                    participant_id=str(need.participant_id),
+                )
 
     def size_for(self, applied_size: int, received_on: date, on: date) -> int:
         """The application's size on ``on``: one member fewer for each who left since."""
@@ -74,6 +92,15 @@ class HouseholdFacts:
                 field,
                 **{field: on, "left_on": self.left_on, "reason": self.left_reason},
             )
+
+
+@dataclass(frozen=True)
+class MemberNeeds:
+    """One member's accessibility needs, recorded for an application (health data)."""
+
+    participant_id: uuid.UUID
+    needs_wheelchair_access: bool = False
+    needs_step_free: bool = False
 
 
 NOTHING_KNOWN = HouseholdFacts()
@@ -93,19 +120,25 @@ class Application:
     status: str = "pending"
     decided_on: date | None = None
     placement_id: uuid.UUID | None = None
+    member_needs: tuple[MemberNeeds, ...] = ()
 
     @property
     def open(self) -> bool:
         return self.status in ("pending", "accepted")
 
-    def candidate(self, household_id: uuid.UUID) -> allocation.Candidate:
+    def candidate(
+        self, household_id: uuid.UUID, present: frozenset[uuid.UUID] | None = None
+    ) -> allocation.Candidate:
+        """The application as a candidate; a member's needs count while they live there."""
+        members = [n for n in self.member_needs if present is None or n.participant_id in present]
         return allocation.Candidate(
             application_id=self.application_id,
             household_id=household_id,
             household_size=self.household_size,
             member_ages=self.member_ages,
-            needs_wheelchair_access=self.needs_wheelchair_access,
-            needs_step_free=self.needs_step_free,
+            needs_wheelchair_access=self.needs_wheelchair_access
+            or any(n.needs_wheelchair_access for n in members),
+            needs_step_free=self.needs_step_free or any(n.needs_step_free for n in members),
             district_wishes=self.district_wishes,
             urgency=self.urgency.value,
             received_on=self.received_on,
@@ -196,6 +229,20 @@ def evolve_household(state: Household, event: Event) -> Household:
                 needs_wheelchair_access=event.needs_wheelchair_access,
                 needs_step_free=event.needs_step_free,
                 district_wishes=event.district_wishes,
+                member_needs=(),
+            )
+            return replace(state, applications=_with(state.applications, app.application_id, app))
+        case MemberNeedsRecorded():
+            before = state.applications[event.application_id]
+            need = MemberNeeds(
+                event.participant_id, event.needs_wheelchair_access, event.needs_step_free
+            )
+            app = replace(
+                before,
+                member_needs=(
+                    *(n for n in before.member_needs if n.participant_id != need.participant_id),
+                    need,
+                ),
             )
             return replace(state, applications=_with(state.applications, app.application_id, app))
         case HousingApplicationDecided():
@@ -329,9 +376,11 @@ def receive_application(
     received_on: date,
     today: date,
     facts: HouseholdFacts = NOTHING_KNOWN,
+    members: tuple[MemberNeeds, ...] = (),
 ) -> list[Event]:
     happened("received_on", received_on, today, "The application")
     facts.check_present("received_on", received_on)
+    facts.check_members(members, received_on)
     if member_ages and len(member_ages) != household_size:
         raise MEMBER_AGES.violation(
             f"member_ages lists {len(member_ages)} ages for a household of {household_size}; "
@@ -365,6 +414,22 @@ def receive_application(
             needs_step_free=needs_step_free,
             district_wishes=district_wishes,
         ),
+        *_member_needs(application_id, household_id, members),
+    ]
+
+
+def _member_needs(
+    application_id: uuid.UUID, household_id: uuid.UUID, members: tuple[MemberNeeds, ...]
+) -> list[Event]:
+    return [
+        MemberNeedsRecorded(
+            application_id=application_id,
+            household_id=household_id,
+            participant_id=need.participant_id,
+            needs_wheelchair_access=need.needs_wheelchair_access,
+            needs_step_free=need.needs_step_free,
+        )
+        for need in members
     ]
 
 
@@ -378,6 +443,7 @@ def record_needs(
     district_wishes: tuple[str, ...],
     today: date,
     facts: HouseholdFacts = NOTHING_KNOWN,
+    members: tuple[MemberNeeds, ...] = (),
 ) -> list[Event]:
     """New ages, needs and wishes for an open application (e.g. after an erasure removed
     them, or a member left): they replace the recorded ones, the waiting time stays."""
@@ -390,6 +456,7 @@ def record_needs(
             status=app.status,
         )
     facts.check_present("today", today)
+    facts.check_members(members, today)
     size = facts.size_for(app.household_size, app.received_on, today)
     if member_ages and len(member_ages) != size:
         raise MEMBER_AGES.violation(
@@ -407,7 +474,8 @@ def record_needs(
             needs_wheelchair_access=needs_wheelchair_access,
             needs_step_free=needs_step_free,
             district_wishes=district_wishes,
-        )
+        ),
+        *_member_needs(application_id, state.household_id, members),
     ]
 
 
@@ -539,7 +607,9 @@ def start_placement(
             "application_id",
             status=app.status,
         )
-    candidate = app.candidate(household.household_id)
+    candidate = app.candidate(
+        household.household_id, facts.present_on(starts_on) if facts.members else None
+    )
     size = facts.size_for(app.household_size, app.received_on, starts_on)
     if size != candidate.household_size:
         # Ages recorded for the earlier size no longer say who is left; the norm then

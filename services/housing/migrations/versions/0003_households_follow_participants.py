@@ -46,9 +46,23 @@ def upgrade() -> None:
         sa.Column("household_id", pg.UUID(as_uuid=True), primary_key=True),
         sa.Column("key", sa.LargeBinary, nullable=False),
     )
+    op.create_table(
+        "person_keys",
+        sa.Column("participant_id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("key", sa.LargeBinary, nullable=False),
+    )
+    op.create_table(
+        "application_member_needs",
+        sa.Column("application_id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("participant_id", pg.UUID(as_uuid=True), primary_key=True, index=True),
+        sa.Column("needs_wheelchair_access", sa.Boolean, nullable=False),
+        sa.Column("needs_step_free", sa.Boolean, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("application_member_needs")
+    op.drop_table("person_keys")
     op.drop_table("household_keys")
     op.drop_table("participant_birth_years")
     op.drop_column("housing_applications", "needs_erased")
