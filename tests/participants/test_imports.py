@@ -69,7 +69,7 @@ async def test_follow_up_statuses_import_from_csv(
             content=f"national_id,status,preliminary\n{nid},employed,true\n".encode(),
         )
     ).json()
-    assert not_ended["failed"] == 1 and "complete it first" in not_ended["errors"][0]["message"]
+    assert not_ended["failed"] == 1 and not_ended["errors"][0]["code"] == "no-programme"
     await client.post(
         f"/participants/{pid}/programme/completion",
         headers=caseworker,
@@ -87,3 +87,49 @@ async def test_follow_up_statuses_import_from_csv(
     view = (await client.get(f"/participants/{pid}", headers=caseworker)).json()
     assert view["programme"]["follow_up_status"] == "education"
     assert view["programme"]["follow_up_preliminary"] is True
+
+
+async def test_malformed_or_oversized_csv_is_a_422_and_imports_nothing(
+    client: httpx.AsyncClient, caseworker: dict[str, str]
+) -> None:
+    headers = caseworker | {"content-type": "text/csv"}
+    nid = national_id(date(1980, 5, 6))
+    good = f"Li,Wu,1980-05-06,{nid},,2023-01-01,other,,,,,,\n"
+    too_many = (
+        HEADER
+        + good
+        + "".join(
+            f"N{i},M,1980-05-06,{national_id(date(1980, 5, 6))},,,,,,,,,\n" for i in range(5_000)
+        )
+    )
+    cases = {
+        "unclosed quote": HEADER + good + 'A,"B,1980-01-01\n',
+        "not UTF-8": (HEADER + good).encode("utf-16"),
+        "too many rows": too_many,
+        "a row wider than the header": HEADER + good + "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o\n",
+    }
+    for name, content in cases.items():
+        raw = content if isinstance(content, bytes) else content.encode()
+        answer = await client.post("/imports/caseload", headers=headers, content=raw)
+        assert answer.status_code == 422, (name, answer.status_code, answer.text[:300])
+        assert answer.json()["errors"], name
+    found = await client.get(f"/participants?national_id={nid}", headers=caseworker)
+    assert found.json()["count"] == 0
+    # A bare CR is a line end, as in old Mac exports: the rows import.
+    bare_cr = HEADER.replace("\n", "\r") + good.replace("\n", "\r")
+    answer = await client.post("/imports/caseload", headers=headers, content=bare_cr.encode())
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["imported"] == 1
+
+
+async def test_import_rows_refused_by_a_rule_name_its_code(
+    client: httpx.AsyncClient, caseworker: dict[str, str]
+) -> None:
+    headers = caseworker | {"content-type": "text/csv"}
+    nid = national_id(date(1980, 5, 6))
+    mismatch = HEADER + f"Li,Wu,1980-05-07,{nid},,,,,,,,,\n"
+    report = (
+        await client.post("/imports/caseload", headers=headers, content=mismatch.encode())
+    ).json()
+    assert report["failed"] == 1
+    assert report["errors"][0]["code"] == "birth-date-mismatch"

@@ -7,12 +7,16 @@ and field. Re-running the same file is safe: rows already imported are skipped.
 
 from __future__ import annotations
 
+import csv
+import io
+import tempfile
 import uuid
+from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any
+from typing import IO, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,7 +26,6 @@ from services.participants.api.common import Caseworker, today
 from services.participants.api.participants import valid_national_id
 from services.participants.projections import find_by_national_id
 from services.participants.tables import participant_summary
-from shared.csvio import read_csv
 from shared.deps import RuntimeDep
 from shared.events import Metadata
 from shared.http import problem_responses
@@ -48,7 +51,14 @@ CASELOAD_COLUMNS = (
     "adviser",
 )
 STATUS_COLUMNS = ("national_id", "status", "preliminary")
-CSV_BODY = Body(media_type="text/csv", description="UTF-8 CSV with a header row")
+CSV_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "UTF-8 CSV with a header row (BOM allowed; CRLF, LF or CR line ends), "
+        "at most 5000 data rows; read as a stream.",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
 
 
 class CaseloadRow(BaseModel):
@@ -81,8 +91,90 @@ class StatusRow(BaseModel):
     _nid = field_validator("national_id")(classmethod(lambda cls, v: valid_national_id(v)))
 
 
-def _parse(raw: bytes, columns: tuple[str, ...]) -> list[dict[str, str]]:
-    header, rows = read_csv(raw)
+MAX_ROWS = 5_000
+"""Rows one import takes at most (each row is its own transaction); split larger files."""
+SPOOL_IN_MEMORY = 64 * 1024
+"""Bytes of an upload held in memory; the rest of it waits in a temporary file."""
+
+
+class Upload:
+    """A CSV upload read from the request stream into a spooled file, never whole into memory.
+
+    :meth:`rows` first checks the whole file (UTF-8, CSV quoting, NUL characters, row
+    cap, row width) in one pass that keeps no rows, so a malformed file is a 422 before
+    any row is imported; a second pass then hands out the rows one at a time.
+    """
+
+    def __init__(self, spool: IO[bytes], columns: tuple[str, ...]) -> None:
+        self.spool = spool
+        self.columns = columns
+
+    @classmethod
+    async def read(cls, request: Request, columns: tuple[str, ...]) -> Upload:
+        # The kit's request limit (413) bounds the stream before it gets here.
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        async for chunk in request.stream():
+            spool.write(chunk)
+        return cls(spool, columns)
+
+    def _records(self) -> Iterator[tuple[int, list[str]]]:
+        self.spool.seek(0)
+        text = io.TextIOWrapper(self.spool, encoding="utf-8-sig", newline="")
+        reader = csv.reader(text, strict=True)
+        try:
+            for row in reader:
+                yield reader.line_num, row
+        except UnicodeDecodeError as exc:
+            raise _bad("The file is not UTF-8.", "not UTF-8 text") from exc
+        except csv.Error as exc:
+            raise _bad(
+                f"The file is not valid CSV (line {reader.line_num}): {exc}.",
+                f"line {reader.line_num}: {exc}",
+            ) from exc
+        finally:
+            text.detach()
+
+    def header(self) -> tuple[str, ...]:
+        """The header row, checked against the columns; then the whole file, checked."""
+        header: tuple[str, ...] = ()
+        count = 0
+        for line, row in self._records():
+            if any("\x00" in cell for cell in row):
+                raise _bad("The file contains NUL characters.", f"line {line}: NUL character")
+            if not header:
+                header = tuple(cell.strip() for cell in row)
+                continue
+            if not any(row):
+                continue
+            count += 1
+            if count > MAX_ROWS:
+                raise _bad(f"The file has more than {MAX_ROWS} rows; split it.", "too many rows")
+            if len(row) > len(header):
+                raise _bad(
+                    f"Line {line} has {len(row)} cells, the header {len(header)}.",
+                    f"line {line}: more cells than the header",
+                )
+        _check_header(header, self.columns)
+        return header
+
+    def rows(self) -> Iterator[dict[str, str]]:
+        """The data rows as dicts of their non-empty cells, after :meth:`header` passed."""
+        try:
+            header = self.header()
+            records = self._records()
+            next(records, None)
+            for _, row in records:
+                if any(row):
+                    yield {name: value for name, value in zip(header, row, strict=False) if value}
+        finally:
+            self.spool.close()
+
+
+def _bad(message: str, detail: str) -> InvalidInput:
+    return InvalidInput(message, [field_error("body", detail)])
+
+
+def _check_header(header: tuple[str, ...], columns: tuple[str, ...]) -> None:
     unknown = [c for c in header if c not in columns]
     required = (
         {"given_name", "family_name", "birth_date", "national_id"}
@@ -100,7 +192,6 @@ def _parse(raw: bytes, columns: tuple[str, ...]) -> list[dict[str, str]]:
                 )
             ],
         )
-    return list(rows)
 
 
 def _row_errors(row_number: int, exc: ValidationError) -> list[dict[str, Any]]:
@@ -134,15 +225,15 @@ def _consistency(row: CaseloadRow) -> list[tuple[str, str]]:
     "are settled into one household. Each row registers the person, settles them and starts "
     "the programme when given, all in one transaction. The answer reports every row; rows whose "
     "national id is already registered are skipped, so re-running a file is safe.",
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 413, 422),
+    openapi_extra=CSV_BODY,
 )
 async def import_caseload(
     request: Request,
     runtime: RuntimeDep,
     principal: Caseworker,
-    body: Annotated[bytes, CSV_BODY],
 ) -> dict[str, Any]:
-    rows = _parse(body, CASELOAD_COLUMNS)
+    rows = (await Upload.read(request, CASELOAD_COLUMNS)).rows()
     metadata = runtime.metadata(principal, request)
     households: dict[str, uuid.UUID] = {}
     report: list[dict[str, Any]] = []
@@ -269,15 +360,15 @@ def _summary(report: list[dict[str, Any]], errors: list[dict[str, Any]]) -> dict
     description="Columns: national_id, status, preliminary (true/false). Each row records the "
     "status for the participant's latest ended programme; a row equal to what is already "
     "recorded is skipped, so re-running is safe.",
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 413, 422),
+    openapi_extra=CSV_BODY,
 )
 async def import_statuses(
     request: Request,
     runtime: RuntimeDep,
     principal: Caseworker,
-    body: Annotated[bytes, CSV_BODY],
 ) -> dict[str, Any]:
-    rows = _parse(body, STATUS_COLUMNS)
+    rows = (await Upload.read(request, STATUS_COLUMNS)).rows()
     metadata = runtime.metadata(principal, request)
     report: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
