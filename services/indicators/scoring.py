@@ -124,14 +124,15 @@ def compute(
     elif period.granularity is not definition.granularity:
         classification = Classification(
             Level.no_thresholds,
-            shown,
+            value,
             None,
             f"thresholds apply to {definition.granularity} periods, not to {period.granularity}",
+            shown,
         )
         thresholds = None
     elif thresholds is None:
         classification = Classification(
-            Level.no_thresholds, shown, None, f"no thresholds set for {period.year}"
+            Level.no_thresholds, value, None, f"no thresholds set for {period.year}", shown
         )
     else:
         classification = thresholds.set.classify(value, definition.decimals)
