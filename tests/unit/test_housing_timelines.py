@@ -433,3 +433,33 @@ def test_a_purchase_with_a_start_loan_comes_after_its_disbursement(
         assert household.owner_since is not None and loan.disbursed_on <= household.owner_since
         dwelling = world.dwelling(0)
         assert dwelling.status is (DwellingStatus.sold if rented else DwellingStatus.vacant)
+
+
+member = st.tuples(st.booleans(), st.booleans(), st.none() | days)
+
+
+@settings(max_examples=150, deadline=None)
+@given(members=st.lists(member, min_size=1, max_size=6), on=days, household_flag=st.booleans())
+def test_a_members_needs_count_only_while_they_live_in_the_household(
+    members: list[tuple[bool, bool, date | None]], on: date, household_flag: bool
+) -> None:
+    ids = [uuid.uuid4() for _ in members]
+    facts = domain.HouseholdFacts(
+        settled_on=FIRST,
+        members=tuple((pid, gone) for pid, (_, _, gone) in zip(ids, members, strict=True)),
+    )
+    application = domain.Application(
+        uuid.uuid4(),
+        len(members),
+        Urgency.normal,
+        FIRST,
+        needs_step_free=household_flag,
+        member_needs=tuple(
+            domain.MemberNeeds(pid, wheelchair, step_free)
+            for pid, (wheelchair, step_free, _) in zip(ids, members, strict=True)
+        ),
+    )
+    candidate = application.candidate(uuid.uuid4(), facts.present_on(on))
+    present = [m for m in members if m[2] is None or m[2] > on]
+    assert candidate.needs_wheelchair_access == any(w for w, _, _ in present)
+    assert candidate.needs_step_free == (household_flag or any(s for _, s, _ in present))
