@@ -151,6 +151,27 @@ async def test_cost_rent_on_a_past_date_uses_the_valuation_and_rates_in_force_th
         new = (await rent("2024-02-01")).json()
         assert new["valuation"] == 2_500_000 and new["rates"]["valid_from"] == "2024-01-01"
         assert new["capital_cost_per_year"] == 137_500  # 2,500,000 × 5.5 %
+        # Rates planned ahead take effect only on their date.
+        planned = (today() + timedelta(days=30)).isoformat()
+        await post(
+            client,
+            "/housing/settings/rent-rates",
+            headers,
+            {
+                "valid_from": planned,
+                "fdv_per_m2_year": {"low": 300, "normal": 450, "high": 500},
+                "government_bond_rate_percent": "4.000",
+            },
+            201,
+        )
+        now = (await rent(today().isoformat())).json()
+        assert now["rates"]["valid_from"] == "2024-01-01" and now == {
+            **new,
+            "on": today().isoformat(),
+        }
+        current = (await client.get("/housing/settings/rent-rates", headers=headers)).json()
+        assert current["current"]["valid_from"] == "2024-01-01"
+        assert (await rent(planned)).json()["rates"]["valid_from"] == planned
         before_rates = await rent("2019-06-01")
         assert before_rates.status_code == 409 and before_rates.json()["code"] == "no-rent-rates"
         assert (await rent("9999-01-01")).status_code == 422
