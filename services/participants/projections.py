@@ -24,6 +24,7 @@ from services.participants.tables import (
     person_lookup,
 )
 from shared.events import Envelope
+from shared.inbox import keep_fields
 from shared.projection import OWN_EVENTS, Apply, Projection
 from shared.settings import Settings
 
@@ -33,6 +34,16 @@ MATCHING_TIMELINE_TYPES = {
     "matching.practice_placement.started.v1": "starts_on",
     "matching.practice_placement.ended.v1": "ends_on",
 }
+MATCHING_KEEP = {
+    "matching.job.obtained.v1": keep_fields(
+        "participant_id", "employer_id", "starts_on", "permanent", "hours_per_week"
+    ),
+    "matching.practice_placement.started.v1": keep_fields(
+        "participant_id", "employer_id", "starts_on", "kind", "hours_per_week"
+    ),
+    "matching.practice_placement.ended.v1": keep_fields("participant_id", "ends_on", "outcome"),
+}
+"""What the inbox keeps of the matching events the timeline shows (nothing of the rest)."""
 
 
 def _summary_changes(event: Any, envelope: Envelope) -> dict[str, Any] | None:
