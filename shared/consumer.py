@@ -30,7 +30,7 @@ from shared.db import Database
 from shared.events import Envelope
 from shared.inbox import Keep, minimise
 from shared.inbox import received_payload as received_payload
-from shared.logging import get_logger
+from shared.logging import describe_exception, get_logger
 from shared.metrics import Metrics
 from shared.settings import Settings
 
@@ -135,7 +135,10 @@ class DurableConsumer:
                 raise
             except Exception as exc:
                 log.warning(
-                    "consumer.failed", consumer=self.durable, error=repr(exc), retry_in=backoff
+                    "consumer.failed",
+                    consumer=self.durable,
+                    error=describe_exception(exc),
+                    retry_in=backoff,
                 )
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, self.settings.relay_max_backoff_seconds)
@@ -191,7 +194,9 @@ class DurableConsumer:
         try:
             envelope = self._decode(msg)
         except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
-            await self._dead_letter(msg, None, sequence, deliveries, f"undecodable: {exc!r}")
+            await self._dead_letter(
+                msg, None, sequence, deliveries, f"undecodable: {describe_exception(exc)}"
+            )
             await msg.term()
             return
         structlog.contextvars.bind_contextvars(
@@ -221,7 +226,12 @@ class DurableConsumer:
     ) -> None:
         if deliveries >= self.settings.consumer_max_deliveries:
             await self._dead_letter(
-                msg, str(envelope.id), sequence, deliveries, repr(exc), envelope.to_json()
+                msg,
+                str(envelope.id),
+                sequence,
+                deliveries,
+                describe_exception(exc),
+                envelope.to_json(),
             )
             await msg.ack()
             self._count("dead_lettered")

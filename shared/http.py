@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-import traceback
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.commands import IdempotencyKeyReused
 from shared.eventstore import ConcurrencyConflict
-from shared.logging import get_logger
+from shared.logging import describe_exception, get_logger
 from shared.metrics import Metrics
 from shared.problems import PROBLEM_BASE, PROBLEM_JSON, InvalidInput, Problem, VersionConflict
 from shared.rules import RuleViolation
@@ -179,14 +178,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(422, problem.body(request.url.path))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
-        # Messages of driver errors can quote row values, so only the type and the
-        # code location are logged.
-        frames = traceback.extract_tb(exc.__traceback__)[-5:]
+        # Messages of driver and validation errors quote row values and inputs, so only
+        # the types and code locations are logged (shared.logging.describe_exception).
+        # The middleware has unbound the correlation id by now; the request keeps it.
+        cid = str(getattr(request.state, "correlation_id", "")) or None
         log.error(
             "http.unhandled_error",
-            error=type(exc).__name__,
-            where=[f"{f.filename}:{f.lineno} {f.name}" for f in frames],
+            error=describe_exception(exc),
             path=request.url.path,
+            correlation_id=cid,
         )
         body = {
             "type": PROBLEM_BASE + "internal-error",
@@ -195,9 +195,12 @@ def install_error_handlers(app: FastAPI) -> None:
             "detail": "Something went wrong on our side; nothing was changed. Quote the correlation id.",
             "instance": request.url.path,
             "code": "internal-error",
-            "correlation_id": structlog.contextvars.get_contextvars().get("correlation_id"),
+            "correlation_id": cid,
         }
-        return problem_response(500, body)
+        # The server closes the connection after an unhandled error; saying so keeps a
+        # client from sending its next request down a connection about to go.
+        headers = {"Connection": "close"} | ({CORRELATION_HEADER: cid} if cid else {})
+        return problem_response(500, body, headers)
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RuleViolation, on_rule)

@@ -53,6 +53,8 @@ class RequestLimits:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_request_bytes:
+            if declared <= self.max_request_bytes + DRAIN_BYTES:
+                await _drain(receive)
             await self._too_large(scope, send)
             return
         body, extra = await self._read_body(receive)

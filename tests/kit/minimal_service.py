@@ -6,15 +6,20 @@ notes are the kit tests' ``NoteTaken`` events, kept in the housing database.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Body, FastAPI, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.commands import CommandResult
 from shared.deps import PrincipalDep, RuntimeDep
-from shared.service import ServiceDefinition, build_app
+from shared.events import Envelope
+from shared.projection import Projection
+from shared.service import Feed, ServiceDefinition, build_app
 from shared.settings import Settings
 from tests.kit.helpers import NoteTaken, kit_registry
 
@@ -35,6 +40,7 @@ class NoteIn(BaseModel):
     text: str = Field(max_length=5_000_000)
     tags: list[str] = []
     stream_id: str | None = None
+    expected_version: int | None = None
 
 
 @router.post("/notes", status_code=201)
@@ -44,7 +50,9 @@ async def take_note(
     stream_id = note.stream_id or str(uuid.uuid4())
 
     async def work(conn: Any) -> CommandResult:
-        version = await runtime.store.current_version(conn, stream_id)
+        version = note.expected_version
+        if version is None:
+            version = await runtime.store.current_version(conn, stream_id)
         await runtime.append(
             conn,
             stream_id,
@@ -71,7 +79,34 @@ async def upload(raw: Annotated[bytes, Body(media_type="text/csv")]) -> dict[str
     return {"bytes": len(raw)}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+class Value(BaseModel):
+    value: str
+
+
+class Strict(BaseModel):
+    number: int
+
+
+@router.post("/boom/{kind}")
+async def boom(kind: str, body: Value, runtime: RuntimeDep) -> dict[str, Any]:
+    """Fails the way real code fails, with the caller's value in the error's message."""
+    if kind == "db":
+        async with runtime.db.transaction() as conn:
+            await conn.execute(sa.text("SELECT CAST(:v AS integer)"), {"v": body.value})
+    elif kind == "validation":
+        Strict.model_validate({"number": body.value})
+    raise RuntimeError(f"could not handle {body.value}")
+
+
+async def _fail_in_the_database(conn: AsyncConnection, envelope: Envelope) -> None:
+    # A projection whose SQL fails on the event's own values.
+    await conn.execute(sa.text("SELECT CAST(:v AS date)"), {"v": json.dumps(envelope.data)})
+
+
+FAILING = Projection("failing", "participants", (), _fail_in_the_database)
+
+
+def create_app(settings: Settings | None = None, *, with_feed: bool = False) -> FastAPI:
     return build_app(
         ServiceDefinition(
             name="housing",
@@ -79,6 +114,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             description="The kit's routes and middleware without a domain.",
             registry=kit_registry,
             routers=[router],
+            projections=[FAILING] if with_feed else [],
+            feeds=[Feed("participants", "participants")] if with_feed else [],
         ),
         settings,
     )
+
+
+def create_app_with_feed() -> FastAPI:
+    """The kit service consuming participants' events into a projection that fails."""
+    return create_app(with_feed=True)

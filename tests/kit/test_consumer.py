@@ -173,7 +173,9 @@ async def test_an_event_whose_handler_always_fails_is_dead_lettered_and_later_ev
         assert letter.event_id == str(bad_event)
         assert letter.deliveries == local.consumer_max_deliveries == 3
         assert "RuntimeError" in letter.error
-        assert f"settlement of {bad} cannot be counted" in letter.error
+        # Types and code locations only: a message may quote the event's values.
+        assert "test_consumer.py" in letter.error
+        assert "cannot be counted" not in letter.error
         assert letter.subject == f"{local.subject_prefix('participants')}.participant.settled"
         assert json.loads(letter.payload)["id"] == str(bad_event)
         assert attempts[bad] == local.consumer_max_deliveries
