@@ -118,7 +118,9 @@ async def household_facts(
     """What the participants service told housing about the household, as of ``on``."""
     known = await queries.household_on(conn, household_id, on)
     if known is None:
-        return domain.HouseholdFacts()
+        # Commands reach here only for a household housing knew from its settlement (or
+        # that has a stream, which needed one): without its row, every member was erased.
+        return domain.HouseholdFacts(forgotten=True)
     return domain.HouseholdFacts(
         settled_on=known["settled_on"],
         left_on=known["left_on"],

@@ -76,3 +76,58 @@ async def test_a_programme_ended_by_emigration_takes_the_household_off_the_waiti
         ]
         assert sorted(len(p["data"]) for p in inbox) == [0, 3]
         assert all("hours_per_week" not in p["data"] for p in inbox)
+
+
+async def test_a_household_whose_members_were_all_erased_leaves_the_waiting_list(
+    settings: Settings,
+) -> None:
+    async with running(housing_app(settings)) as client:
+        household_id = uuid.uuid4()
+        person = await publish_settled(
+            settings, household_id=household_id, household_size=1, settled_on=date(2019, 5, 1)
+        )
+        await wait_for_household(client, settings, household_id)
+        application = await accepted_application(
+            client, settings, household_id, received_on="2020-02-01", member_ages=[40]
+        )
+        flat = await client.post(
+            "/housing/dwellings",
+            headers=officer(settings),
+            json={
+                "address": "Torget 1",
+                "district": "Sentrum",
+                "rooms": 1,
+                "size_m2": 30,
+                "registered_on": "2010-01-01",
+            },
+        )
+        await publish_participant_event(
+            settings,
+            "participants.participant.erased.v1",
+            {"participant_id": str(person)},
+            stream_id=str(person),
+        )
+
+        async def erased() -> dict[str, Any] | None:
+            view = await client.get(
+                f"/housing/applications/{application['application_id']}",
+                headers=officer(settings),
+            )
+            body: dict[str, Any] = view.json()
+            return body if body["waiting_end_reason"] == "erased" else None
+
+        view = await eventually(erased)
+        assert view["member_ages"] == [] and view["needs_erased"] is True
+        listed = await client.get("/housing/waiting-list", headers=officer(settings))
+        assert str(household_id) not in {e["household_id"] for e in listed.json()["entries"]}
+        refused = await client.post(
+            "/housing/placements",
+            headers=officer(settings),
+            json={
+                "application_id": application["application_id"],
+                "dwelling_id": flat.json()["dwelling_id"],
+                "starts_on": "2021-01-01",
+            },
+        )
+        assert refused.status_code == 409 and refused.json()["code"] == "household-left"
+        assert await rows(settings, "SELECT count(*) FROM household_keys") == [(0,)]

@@ -63,6 +63,8 @@ class HouseholdFacts:
     """The days members left (moved away, died, emigrated, left the household)."""
     members: tuple[tuple[uuid.UUID, date | None], ...] = ()
     """Every settled member and the day they left (None while they live there)."""
+    forgotten: bool = False
+    """Every member was erased: housing no longer knows who the household was."""
 
     def present_on(self, on: date) -> frozenset[uuid.UUID]:
         return frozenset(pid for pid, gone in self.members if gone is None or gone > on)
@@ -85,6 +87,12 @@ class HouseholdFacts:
         return max(applied_size - gone, 0)
 
     def check_present(self, field: str, on: date) -> None:
+        if self.forgotten:
+            raise HOUSEHOLD_LEFT.violation(
+                "Every member of the household was erased; nothing new is recorded for it.",
+                field,
+                **{field: on, "reason": "erased"},
+            )
         if self.left_on is not None and on >= self.left_on:
             raise HOUSEHOLD_LEFT.violation(
                 f"The household left on {self.left_on.isoformat()} ({self.left_reason}); "
