@@ -411,6 +411,18 @@ async def test_erasure_removes_the_persons_application_data_from_housing(
                     settings, f"SELECT count(*) FROM {table} WHERE participant_id = '{erased}'"
                 )
             ) == [(0,)]
+        # Every housing table: the erased id is left only beside their shredded needs in the
+        # event store (pseudonymous, and the sealed blob no longer opens).
+        tables = await rows(
+            settings,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        for (table,) in tables:
+            hits = await rows(
+                settings, f"SELECT count(*) FROM {table} t WHERE t::text LIKE '%{erased}%'"
+            )
+            expected = 1 if table == "events" else 0  # member_needs_sealed, now noise
+            assert hits == [(expected,)], (table, hits)
         inbox = await rows(settings, "SELECT payload::text FROM received_events")
         assert not any(erased in payload for (payload,) in inbox)
         assert any(stays in payload for (payload,) in inbox)
