@@ -54,8 +54,14 @@ async def run_command(
     idempotency_key: str | None = None,
     scope: str = "",
     request_hash: str = "",
+    precheck: Callable[[AsyncConnection], Awaitable[None]] | None = None,
 ) -> CommandResult:
     """Run ``work`` in one transaction; with a key, a repeat returns the first answer.
+
+    ``precheck`` runs first, before the key is looked up: a command on something the
+    caller may not see (see :meth:`shared.service.Runtime.command`'s ``target``) is
+    refused the same way whether it exists elsewhere or not at all, and no stored
+    answer or key conflict can tell the difference.
 
     The key row is inserted in the same transaction as the events, so a command whose
     transaction rolls back leaves no key behind and can be retried, and two requests
@@ -63,6 +69,8 @@ async def run_command(
     first and then returns its stored answer.
     """
     async with db.transaction() as conn:
+        if precheck is not None:
+            await precheck(conn)
         if idempotency_key is not None:
             claimed = await conn.execute(
                 pg.insert(tables.idempotency_keys)

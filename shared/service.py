@@ -39,6 +39,7 @@ from shared.logging import configure_logging, get_logger
 from shared.metrics import Metrics
 from shared.outbox import OutboxRelay, parked_rows
 from shared.problem_docs import install_problem_catalogue
+from shared.problems import NotFound
 from shared.projection import OWN_EVENTS, Projection
 from shared.settings import Settings
 
@@ -166,9 +167,21 @@ class Runtime:
         principal: Principal,
         request: Request,
         body: Any = None,
+        target: str | None = None,
+        target_noun: str = "record",
     ) -> CommandResult:
-        """Run a command under the request's Idempotency-Key (if any), then wake the relay."""
+        """Run a command under the request's Idempotency-Key (if any), then wake the relay.
+
+        ``target``: the stream id (aggregate) the command acts on. It must exist in the
+        caller's municipality, checked before the Idempotency-Key is looked up, so an
+        id of another municipality and an unknown id get the same 404 — no stored
+        answer, key conflict or rule violation reveals that it exists.
+        """
         key = request.headers.get("idempotency-key")
+
+        async def precheck(conn: AsyncConnection) -> None:
+            if target is not None:
+                await self.must_exist(conn, target, principal, target_noun)
 
         result = await run_command(
             self.db,
@@ -178,9 +191,21 @@ class Runtime:
             request_hash=fingerprint(
                 self.settings.lookup_key, request.method, request.url.path, body
             ),
+            precheck=precheck if target is not None else None,
         )
         self.relay.notify()
         return result
+
+    async def must_exist(
+        self, conn: AsyncConnection, stream_id: str, principal: Principal, noun: str = "record"
+    ) -> None:
+        """404 unless ``stream_id`` is a stream the caller's municipality may see.
+
+        One answer, word for word, for an unknown id and for another municipality's.
+        """
+        owner = await self.store.stream_municipality(conn, stream_id)
+        if owner is None or not principal.reaches(owner):
+            raise NotFound(f"No {noun} {stream_id} in municipality {principal.municipality}.")
 
     def metadata(self, principal: Principal, request: Request) -> Metadata:
         return Metadata(

@@ -64,7 +64,12 @@ async def take_note(
         return CommandResult(201, {"id": stream_id, "version": version + 1})
 
     result = await runtime.command(
-        work, principal=principal, request=request, body=note.model_dump()
+        work,
+        principal=principal,
+        request=request,
+        body=note.model_dump(),
+        target=note.stream_id,
+        target_noun="note",
     )
     return result.body
 

@@ -186,7 +186,7 @@ async def test_a_row_that_keeps_failing_for_any_reason_is_parked_after_its_attem
         update={"relay_park_after_attempts": 3, "relay_max_backoff_seconds": 0.2}
     )
     store = EventStore("housing", kit_registry, local.subject_prefix("housing"))
-    stuck, other = str(uuid.uuid4()), str(uuid.uuid4())
+    stuck = str(uuid.uuid4())
     async with database(local, "housing") as db:
         async with db.transaction() as conn:
             await store.append(
@@ -205,10 +205,9 @@ async def test_a_row_that_keeps_failing_for_any_reason_is_parked_after_its_attem
                 )
             )
         async with running(kit_app(local)) as client:
-            created = await client.post(
-                "/notes", json={"text": "o1", "stream_id": other}, headers=auth(local)
-            )
+            created = await client.post("/notes", json={"text": "o1"}, headers=auth(local))
             assert created.status_code == 201
+            other = created.json()["id"]
             await reaches(lambda: _published(local), [(other, "o1")])
 
             async def parked() -> list[tuple[int, bool]]:
