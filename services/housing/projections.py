@@ -42,6 +42,7 @@ from services.housing.events import (
     StartLoanDisbursed,
     registry,
 )
+from shared import tables as kit
 from shared.events import Envelope, Event
 from shared.inbox import Keep, keep_fields, scrub_inbox
 from shared.projection import OWN_EVENTS, Projection
@@ -563,6 +564,15 @@ async def _erase(conn: AsyncConnection, participant_id: uuid.UUID) -> None:
     )
     known = household_id if isinstance(household_id, uuid.UUID) else None
     await personal_data.forget(conn, participant_id, known)
+    # A command's stored answer (Idempotency-Key) may show the needs in clear; erasure
+    # wins over a replay of it.
+    for owner in (participant_id, known):
+        if owner is not None:
+            await conn.execute(
+                sa.delete(kit.idempotency_keys).where(
+                    sa.cast(kit.idempotency_keys.c.response, sa.Text).contains(str(owner))
+                )
+            )
     if known is not None:
         await conn.execute(
             sa.update(t.applications)

@@ -167,13 +167,15 @@ async def accepted_application(
     *,
     received_on: str = "2020-02-01",
     decided_on: str | None = None,
+    idempotency_key: str | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     headers = officer(settings)
+    keyed = {**headers, "Idempotency-Key": idempotency_key} if idempotency_key else headers
     application = await post(
         client,
         "/housing/applications",
-        headers,
+        keyed,
         {"household_id": str(household_id), "received_on": received_on, **fields},
         201,
     )

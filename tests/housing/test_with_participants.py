@@ -354,6 +354,7 @@ async def test_erasure_removes_the_persons_application_data_from_housing(
             settings,
             household_id,
             received_on="2024-04-01",
+            idempotency_key="apply-once",
             member_ages=[46, 43],
             needs_wheelchair_access=True,
             members=[
@@ -411,6 +412,8 @@ async def test_erasure_removes_the_persons_application_data_from_housing(
                     settings, f"SELECT count(*) FROM {table} WHERE participant_id = '{erased}'"
                 )
             ) == [(0,)]
+        # The stored answer to the keyed application showed the needs: gone with the erasure.
+        assert await rows(settings, "SELECT count(*) FROM idempotency_keys") == [(0,)]
         # Every housing table: the erased id is left only beside their shredded needs in the
         # event store (pseudonymous, and the sealed blob no longer opens).
         tables = await rows(
