@@ -137,6 +137,24 @@ def _programme(
     return {int(rows[c]): int(cols[c]) for c in chosen}
 
 
+def leaves_before_start(
+    candidates: Sequence[Candidate], specs: Sequence[OpeningSpec]
+) -> npt.NDArray[np.bool_]:
+    """Pairs where the candidate leaves (a move announced ahead) before the opening starts.
+
+    Nothing can start on or after the day a participant leaves, so such a place would
+    never be taken.
+    """
+    far = np.datetime64("2200-01-01")
+    leaves = np.array(
+        [np.datetime64(c.leaves_on) if c.leaves_on else far for c in candidates],
+        dtype="datetime64[D]",
+    )
+    starts = np.array([np.datetime64(s.terms.starts_on) for s in specs], dtype="datetime64[D]")
+    result: npt.NDArray[np.bool_] = leaves[:, None] <= starts[None, :]
+    return result.reshape(len(candidates), len(specs))
+
+
 def allocate(
     candidates: Sequence[Candidate],
     specs: Sequence[OpeningSpec],
@@ -151,7 +169,8 @@ def allocate(
     every participant placed in one takes a mentor.
     """
     scores = explained_scores(block, settings)
-    feasible = ~block.excluded & (scores >= request.min_score)
+    leaves_first = leaves_before_start(candidates, specs)
+    feasible = ~block.excluded & ~leaves_first & (scores >= request.min_score)
     waits = np.array([waited_days(c, request.today) or 0 for c in candidates], dtype=np.float64)
     bonus = np.zeros(len(candidates))
     if request.favour_waiting and waits.size and waits.max() > 0:
@@ -248,6 +267,15 @@ def _why_not(
                     "opening_id": opening,
                     "reason": "hard_requirement",
                     "detail": "; ".join(exclusion_reasons(candidate, spec)),
+                }
+            )
+        elif candidate.leaves_on is not None and candidate.leaves_on <= spec.terms.starts_on:
+            reasons.append(
+                {
+                    "opening_id": opening,
+                    "reason": "leaves_before_start",
+                    "detail": f"leaves the municipality on {candidate.leaves_on.isoformat()}, "
+                    f"before the opening starts on {spec.terms.starts_on.isoformat()}",
                 }
             )
         elif not feasible[r, o]:

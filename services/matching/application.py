@@ -842,6 +842,9 @@ def _match_document(row: Any, erased: bool) -> dict[str, Any]:
         "job": row.job,
         "history": row.history,
         "participant_erased": erased,
+        "scheduled": row.started_on is not None
+        and row.started_on > today()
+        and row.status in {s.value for s in domain.ENGAGED_STATUSES},
         "version": row.version,
     }
 

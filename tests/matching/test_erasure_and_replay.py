@@ -266,3 +266,40 @@ async def test_an_employers_contact_person_is_sealed_and_can_be_erased(settings:
     rows = await _fetch(settings, "SELECT contact, name FROM employers")
     assert [(r["contact"], r["name"]) for r in rows] == [(None, "Fjordhotellet AS")]
     assert await _fetch(settings, "SELECT 1 FROM contact_keys") == []
+
+
+async def test_the_index_waits_only_for_transactions_that_could_write_its_tables(
+    settings: Settings,
+) -> None:
+    """A long transaction in another database does not hold the index back; one in this
+    database does, and the change it held back is read afterwards, never skipped."""
+    headers = coach(settings)
+    elsewhere = await asyncpg.connect(
+        settings.service_database_url("participants", driver="postgresql")
+    )
+    here = await asyncpg.connect(settings.service_database_url("matching", driver="postgresql"))
+    try:
+        async with running(create_app(settings)) as client:
+            employer = await register_employer(client, headers)
+            other = elsewhere.transaction()
+            await other.start()
+            await elsewhere.fetchval("SELECT pg_current_xact_id()")
+            opening = await publish_opening(client, headers, employer)
+            ranked = await client.get(f"/openings/{opening}/candidates", headers=headers)
+            assert ranked.status_code == 200, ranked.text
+            await other.rollback()
+
+            engine = client._transport.app.state.matching  # type: ignore[attr-defined]
+            own = here.transaction()
+            await own.start()
+            await here.fetchval("SELECT pg_current_xact_id()")
+            second = await publish_opening(client, headers, employer, title="Second")
+            runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
+            await engine.refresh(runtime.db)
+            assert engine.spec("3301", uuid.UUID(second)) is None
+            await own.rollback()
+            await engine.refresh(runtime.db)
+            assert engine.spec("3301", uuid.UUID(second)) is not None
+    finally:
+        await elsewhere.close()
+        await here.close()

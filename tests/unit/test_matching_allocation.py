@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import date
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.matching.allocation import assign
+from services.matching.allocation import assign, leaves_before_start
+from services.matching.candidates import Candidate
+from services.matching.events import OpeningKind, OpeningTerms
+from services.matching.scoring import OpeningSpec
 
 EMPLOYERS = [uuid.UUID(int=i + 1) for i in range(3)]
 
@@ -82,3 +86,22 @@ def test_two_practice_openings_of_one_employer_share_its_mentors() -> None:
     assert sum(value[r, o] for r, o in assigned.items()) == 170.0
     # The same openings taking no mentor fill all three candidates.
     assert len(assign(value, [2, 2], [None, None], {employer: 2})) == 3
+
+
+def test_a_candidate_leaving_before_an_opening_starts_cannot_take_it() -> None:
+    def spec(starts_on: date) -> OpeningSpec:
+        terms = OpeningTerms(
+            isco_code="9412",
+            places=1,
+            hours_per_week=15,
+            starts_on=starts_on,
+            municipality_code="3301",
+        )
+        return OpeningSpec(uuid.uuid4(), EMPLOYERS[0], OpeningKind.job, terms, 1)
+
+    staying = Candidate(uuid.uuid4(), "3301")
+    leaving = Candidate(uuid.uuid4(), "3301", leaves_on=date(2026, 3, 1))
+    blocked = leaves_before_start(
+        [staying, leaving], [spec(date(2026, 2, 28)), spec(date(2026, 3, 1))]
+    )
+    assert blocked.tolist() == [[False, False], [False, True]]

@@ -104,6 +104,7 @@ class UnplacedReason(BaseModel):
         "below_min_score",
         "places_went_to_others",
         "mentor_capacity",
+        "leaves_before_start",
         "no_candidate",
         "engaged",
     ]
@@ -191,6 +192,11 @@ class MatchView(BaseModel):
     job: dict[str, Any] | None
     history: list[dict[str, Any]]
     participant_erased: bool
+    scheduled: bool = Field(
+        default=False,
+        description="A placement or job started with a date ahead: it holds its place and "
+        "mentor, and counts as started only from `started_on`",
+    )
     version: int
 
 
