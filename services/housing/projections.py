@@ -48,6 +48,7 @@ from shared.inbox import Keep, keep_fields, scrub_inbox
 from shared.projection import OWN_EVENTS, Projection
 
 PARTICIPANTS_FEED = "participants"
+SETTLED = "participants.participant.settled.v1"
 
 
 def _decode(envelope: Envelope) -> Event | None:

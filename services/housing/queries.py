@@ -609,7 +609,7 @@ async def household_history(
 
 
 async def candidates(
-    conn: AsyncConnection, municipality: str, on: date
+    conn: AsyncConnection, municipality: str, on: date | None = None
 ) -> tuple[list[allocation.Candidate], set[uuid.UUID]]:
     """Accepted applications on the waiting list on ``on``, and the households among them
     that still live in a municipal dwelling (a transfer: they must move out of it first).
@@ -617,6 +617,7 @@ async def candidates(
     A household that has left by ``on`` is not a candidate; one whose members left since
     it applied counts one member fewer for each (its recorded ages then no longer say who
     is left, so the norm uses the size alone)."""
+    on = on or dates.today()
     a, p, m, n = t.applications, t.placements, t.household_members, t.application_member_needs
 
     def member_needs(flag: sa.Column[Any]) -> sa.ColumnElement[bool]:
