@@ -41,7 +41,7 @@ from shared.commands import CommandResult
 from shared.dates import today
 from shared.events import Event, Metadata
 from shared.problems import InvalidInput, NotFound, field_error
-from shared.rules import RuleViolation, rule
+from shared.rules import MISSING_FIELD, RuleViolation, rule
 from shared.service import Runtime
 
 State = TypeVar("State")
@@ -243,14 +243,15 @@ def validate_terms(taxonomy: Taxonomy, raw: dict[str, Any]) -> OpeningTerms:
         errors.append(
             field_error("esco_occupation", f"unknown ESCO occupation {esco}", "unknown_occupation")
         )
+    if isco is None and not esco:
+        raise MISSING_FIELD.violation(
+            "Give the opening's occupation: an ISCO-08/STYRK-08 code (isco_code) or an ESCO "
+            "occupation (esco_occupation).",
+            "isco_code",
+            "esco_occupation",
+        )
     if isco is None:
-        if occupation is None:
-            errors.append(
-                field_error(
-                    "isco_code", "give an ISCO-08/STYRK-08 code or an ESCO occupation", "missing"
-                )
-            )
-        else:
+        if occupation is not None:
             isco = occupation.isco_code
     elif not taxonomy.is_occupation_code(isco):
         errors.append(

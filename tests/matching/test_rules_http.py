@@ -130,6 +130,25 @@ async def test_fields_required_only_in_some_cases_are_422_missing_field(
         )
         await wait_for_candidates(client, headers, worker, trainee)
 
+        no_occupation = await client.post(
+            "/openings",
+            headers=headers,
+            json={
+                "employer_id": employer,
+                "kind": "job",
+                "title": "Something",
+                "places": 1,
+                "hours_per_week": 20,
+                "starts_on": "2025-09-01",
+                "municipality_code": "3301",
+            },
+        )
+        assert no_occupation.status_code == 422 and no_occupation.json()["code"] == "missing-field"
+        assert {e["field"] for e in no_occupation.json()["errors"]} == {
+            "isco_code",
+            "esco_occupation",
+        }
+
         hired = await _offer(client, headers, worker, job)
         missing = await client.post(f"/matches/{hired}/start", headers=headers, json={})
         assert missing.status_code == 422, missing.text
