@@ -29,6 +29,7 @@ from shared.projection import OWN_EVENTS, Apply, Projection
 from shared.settings import Settings
 
 MATCHING_FEED = "matching"
+LEGACY_PROGRAMME_STARTED = "participants.programme.started.v1"
 MATCHING_TIMELINE_TYPES = {
     "matching.job.obtained.v1": "starts_on",
     "matching.practice_placement.started.v1": "starts_on",
@@ -160,6 +161,9 @@ async def _apply_summary(conn: AsyncConnection, envelope: Envelope) -> None:
     changes = _summary_changes(event, envelope)
     if changes is None:
         changes = {}
+    if envelope.type_name == LEGACY_PROGRAMME_STARTED:
+        # Stored before the adviser was sealed: the upcast event no longer carries it.
+        changes["adviser"] = envelope.data.get("adviser")
     if isinstance(event, ev.ProgrammeAdviserAssigned):
         key = await personal_data.load_key(conn, event.participant_id)
         changes = {

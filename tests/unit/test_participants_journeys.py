@@ -234,24 +234,8 @@ TODAYS = st.one_of(
 )
 
 
-@settings(
-    max_examples=120,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(TODAYS, st.data())
-def test_no_accepted_command_breaks_an_invariant_and_refusals_change_nothing(
-    today: date, data: st.DataObject
-) -> None:
-    journey = Journey(today, data.draw(st.dates(EARLIEST, today), label="birth"))
-    journey.events = domain.register(
-        journey.pid,
-        journey.birth,
-        _id_for(journey.birth),
-        ev.Gender.unknown,
-        "sealed",
-        journey.today,
-    )
+def _run(journey: Journey, data: st.DataObject) -> None:
+    """Draw commands one by one against the journey's state and check each outcome."""
     assert broken_invariants(journey.state(), journey.today) == []
     for _ in range(data.draw(st.integers(10, 40), label="length")):
         before = journey.state()
@@ -281,6 +265,58 @@ def test_no_accepted_command_breaks_an_invariant_and_refusals_change_nothing(
                 assert current.planned_end_on(journey.today) == current_before.planned_end_on(
                     journey.today
                 ), (name, args)
+
+
+def _registered(journey: Journey) -> Journey:
+    journey.events = domain.register(
+        journey.pid,
+        journey.birth,
+        _id_for(journey.birth),
+        ev.Gender.unknown,
+        "sealed",
+        journey.today,
+    )
+    return journey
+
+
+SETTINGS = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@SETTINGS
+@given(TODAYS, st.data())
+def test_no_accepted_command_breaks_an_invariant_and_refusals_change_nothing(
+    today: date, data: st.DataObject
+) -> None:
+    birth = data.draw(st.dates(EARLIEST, today), label="birth")
+    _run(_registered(Journey(today, birth)), data)
+
+
+@SETTINGS
+@given(st.dates(date(2020, 3, 1), date(2199, 12, 31)), st.data())
+def test_running_programmes_keep_their_invariants(today: date, data: st.DataObject) -> None:
+    """The same, from a programme that has started: deeper into leaves, ends and statuses."""
+    journey = _registered(Journey(today, date(1990, 4, 4)))
+    journey.events += domain.settle(
+        journey.state(),
+        date(2020, 1, 10),
+        ev.ArrivalCategory.other,
+        today,
+        household_id=uuid.uuid4(),
+    )
+    journey.events += domain.start_programme(
+        journey.state(),
+        uuid.uuid4(),
+        ev.ProgrammeKind.introduction,
+        date(2020, 2, 1),
+        None,
+        "sealed",
+        today,
+    )
+    _run(journey, data)
 
 
 @settings(max_examples=100, deadline=None)
