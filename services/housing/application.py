@@ -206,6 +206,51 @@ async def _owner_of(
     return row
 
 
+_BY_ID = {
+    "application": (t.applications, "application_id"),
+    "placement": (t.placements, "placement_id"),
+    "rent-to-own agreement": (t.rent_to_own, "agreement_id"),
+    "start loan": (t.start_loans, "loan_id"),
+}
+
+
+async def visible(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    municipality: str,
+    *,
+    household: uuid.UUID | None = None,
+    dwelling: uuid.UUID | None = None,
+    **ids: uuid.UUID | None,
+) -> None:
+    """404 unless every id the command names exists in the caller's municipality.
+
+    Run before the command's transaction and its Idempotency-Key lookup, so another
+    municipality's id and an unknown one get the same answer, word for word; ``ids``
+    are keyed ``application``, ``placement``, ``agreement`` or ``loan``.
+    """
+    if household is not None:
+        owner = await runtime.store.stream_municipality(conn, domain.household_stream(household))
+        if owner != municipality and (
+            owner is not None
+            or await queries.settled_household(conn, household, municipality) is None
+        ):
+            raise NotFound(
+                f"No household {household} in municipality {municipality}. Households come "
+                "from settlement (participant.settled); one settled just now may take a "
+                "moment to arrive."
+            )
+    names = {"agreement": "rent-to-own agreement", "loan": "start loan"}
+    for kind, value in ids.items():
+        if value is not None:
+            table, key = _BY_ID[names.get(kind, kind)]
+            await _owner_of(conn, table, key, value, municipality, names.get(kind, kind))
+    if dwelling is not None:
+        owner = await runtime.store.stream_municipality(conn, domain.dwelling_stream(dwelling))
+        if owner != municipality:
+            raise NotFound(f"No dwelling {dwelling} in municipality {municipality}.")
+
+
 async def _append_both(
     runtime: Runtime,
     conn: AsyncConnection,

@@ -311,6 +311,19 @@ async def test_unknown_and_foreign_ids_answer_the_same_on_every_command(
             ("POST", "/housing/start-loans/{loan}/purchase", "loan", {"price": 1}),
         ]
         foreigner = auth(settings, ["housing_officer"], other)
+        # The foreign officer's own key, already used for a command in their municipality:
+        # reused on someone else's id it must not get a key conflict — the 404 comes first.
+        own = await client.post(
+            "/housing/dwellings",
+            headers={**foreigner, "Idempotency-Key": "used-key"},
+            json={
+                "address": "Karl Johans gate 1",
+                "district": "Sentrum",
+                "rooms": 2,
+                "size_m2": 40,
+            },
+        )
+        assert own.status_code == 201, own.text
         before = await count(settings, EVENTS)
         for method, path, kind, body in commands:
             answers = []
@@ -319,7 +332,7 @@ async def test_unknown_and_foreign_ids_answer_the_same_on_every_command(
                 def fill(text: str, target: str = target, kind: str = kind) -> str:
                     return text.replace("{" + kind + "}", target)
 
-                for key in (None, "same-key"):
+                for key in (None, "same-key", "used-key"):
                     headers = dict(foreigner)
                     if key is not None:
                         headers["Idempotency-Key"] = key

@@ -132,6 +132,9 @@ async def receive(
             received_on=body.received_on,
             members=_members(body.members),
         ),
+        visible=lambda conn: application.visible(
+            runtime, conn, principal.municipality, household=body.household_id
+        ),
     )
     response.headers["Location"] = f"/housing/applications/{result['application_id']}"
     return result
@@ -180,6 +183,9 @@ async def decide(
             decision=Decision(body.decision),
             decided_on=body.decided_on,
         ),
+        visible=lambda conn: application.visible(
+            runtime, conn, principal.municipality, application=application_id
+        ),
     )
 
 
@@ -218,6 +224,9 @@ async def record_needs(
             district_wishes=tuple(body.district_wishes),
             members=_members(body.members),
         ),
+        visible=lambda conn: application.visible(
+            runtime, conn, principal.municipality, application=application_id
+        ),
     )
 
 
@@ -250,6 +259,9 @@ async def withdraw(
             application_id,
             decision=Decision.withdrawn,
             decided_on=body.withdrawn_on,
+        ),
+        visible=lambda conn: application.visible(
+            runtime, conn, principal.municipality, application=application_id
         ),
     )
 

@@ -40,6 +40,9 @@ class Body(BaseModel):
 Work = Callable[[AsyncConnection, Metadata], Awaitable[CommandResult]]
 
 
+Visible = Callable[[AsyncConnection], Awaitable[None]]
+
+
 async def run_command(
     runtime: Runtime,
     request: Request,
@@ -47,14 +50,28 @@ async def run_command(
     principal: Principal,
     body: BaseModel | None,
     work: Work,
+    *,
+    visible: Visible | None = None,
+    target: str | None = None,
+    target_noun: str = "record",
 ) -> dict[str, Any]:
-    """One transaction under the request's Idempotency-Key; status and body of the result."""
+    """One transaction under the request's Idempotency-Key; status and body of the result.
+
+    ``visible`` checks that the ids the command names exist in the caller's municipality
+    and ``target`` names the stream it acts on (the kit checks it): both before the key is
+    looked up, so an unknown id and another municipality's answer the same 404.
+    """
     metadata = runtime.metadata(principal, request)
+    if visible is not None:
+        async with runtime.db.connect() as conn:
+            await visible(conn)
     result = await runtime.command(
         lambda conn: work(conn, metadata),
         principal=principal,
         request=request,
         body=body.model_dump(mode="json") if body is not None else None,
+        target=target,
+        target_noun=target_noun,
     )
     response.status_code = result.status_code
     if result.replayed:

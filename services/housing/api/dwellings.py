@@ -175,6 +175,8 @@ async def change_dwelling(
             address=body.address,
             expected_version=expected,
         ),
+        target=domain.dwelling_stream(dwelling_id),
+        target_noun="dwelling",
     )
 
 

@@ -112,6 +112,13 @@ async def agree(
             rent_period_years=body.rent_period_years,
             price=body.price,
         ),
+        visible=lambda conn: application.visible(
+            runtime,
+            conn,
+            principal.municipality,
+            household=body.household_id,
+            dwelling=body.dwelling_id,
+        ),
     )
 
 
@@ -163,6 +170,9 @@ async def complete(
             purchased_on=body.purchased_on,
             loan_id=body.loan_id,
         ),
+        visible=lambda conn: application.visible(
+            runtime, conn, principal.municipality, agreement=agreement_id
+        ),
     )
 
 
@@ -200,6 +210,9 @@ async def apply(
             employment_income=body.employment_income,
             introduction_benefit=body.introduction_benefit,
             other_income=body.other_income,
+        ),
+        visible=lambda conn: application.visible(
+            runtime, conn, principal.municipality, household=body.household_id
         ),
     )
 
@@ -256,6 +269,9 @@ async def decide_loan(
             interest_only_years=body.interest_only_years,
             term_years=body.term_years,
         ),
+        visible=lambda conn: application.visible(
+            runtime, conn, principal.municipality, loan=loan_id
+        ),
     )
 
 
@@ -283,6 +299,9 @@ async def disburse(
         body,
         lambda conn, metadata: application.disburse_start_loan(
             runtime, conn, metadata, loan_id, disbursed_on=body.disbursed_on
+        ),
+        visible=lambda conn: application.visible(
+            runtime, conn, principal.municipality, loan=loan_id
         ),
     )
 
@@ -322,5 +341,8 @@ async def purchase(
             purchased_on=body.purchased_on,
             price=body.price,
             dwelling_id=body.dwelling_id,
+        ),
+        visible=lambda conn: application.visible(
+            runtime, conn, principal.municipality, loan=loan_id
         ),
     )

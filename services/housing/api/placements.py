@@ -71,6 +71,13 @@ async def allocate(
             dwelling_id=body.dwelling_id,
             starts_on=body.starts_on,
         ),
+        visible=lambda conn: application.visible(
+            runtime,
+            conn,
+            principal.municipality,
+            application=body.application_id,
+            dwelling=body.dwelling_id,
+        ),
     )
     response.headers["Location"] = f"/housing/placements/{result['placement_id']}"
     return result
@@ -115,6 +122,9 @@ async def end(
         lambda conn, metadata: application.end_placement(
             runtime, conn, metadata, placement_id, ends_on=body.ends_on, reason=body.reason
         ),
+        visible=lambda conn: application.visible(
+            runtime, conn, principal.municipality, placement=placement_id
+        ),
     )
 
 
@@ -144,5 +154,8 @@ async def evict(
         body,
         lambda conn, metadata: application.record_eviction(
             runtime, conn, metadata, placement_id, evicted_on=body.evicted_on, grounds=body.grounds
+        ),
+        visible=lambda conn: application.visible(
+            runtime, conn, principal.municipality, placement=placement_id
         ),
     )
