@@ -53,6 +53,18 @@ async def _read_models(settings: Settings) -> dict[str, list[dict[str, Any]]]:
 
 
 async def _rebuild(settings: Settings) -> dict[str, int]:
+    # The kit's rebuild reads the event log below the cluster-wide horizon (the oldest
+    # open transaction of any database on the server); wait until every event is below
+    # it, so a transaction of another database on a shared server cannot cut it short.
+    async def below_horizon() -> bool:
+        rows = await _fetch(
+            settings,
+            "SELECT coalesce(max(tx_id) < pg_snapshot_xmin(pg_current_snapshot()), true) "
+            "AS ready FROM events",
+        )
+        return bool(rows[0]["ready"])
+
+    await eventually(below_horizon)
     projections, store = service_projections("matching", settings)
     db = Database.for_service(settings, "matching", pool_size=1)
     try:

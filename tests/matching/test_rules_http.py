@@ -317,5 +317,24 @@ async def test_another_municipalitys_id_answers_like_an_unknown_one(settings: Se
                     )
             assert len(set(answers)) == 1, (path, answers)
             assert answers[0][0] == 404
+        # A key the caller used before, for another request, changes nothing: 404 first.
+        used = {"Idempotency-Key": "used-before"}
+        own = await client.post(
+            "/employers",
+            headers={**elsewhere, **used},
+            json={
+                "organisation_number": "974760673",
+                "name": "Oslo AS",
+                "industry": "care",
+                "municipality_code": "0301",
+                "mentor_capacity": 1,
+            },
+        )
+        assert own.status_code == 201, own.text
+        for target in (match, unknown):
+            response = await client.post(
+                f"/matches/{target}/interest", headers={**elsewhere, **used}, json={}
+            )
+            assert response.status_code == 404, response.text
         view = (await client.get(f"/matches/{match}", headers=headers)).json()
         assert view["status"] == "offered" and view["version"] == 3

@@ -11,6 +11,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import orgnr
 
 from services.matching import application
+from services.matching.domain import EMPLOYER, stream_id
 from services.matching.events import Agreement, Contact
 from services.matching.routes.common import JobCoach, Reader, respond
 from services.matching.routes.schemas import Employer
@@ -165,6 +166,8 @@ async def erase_contact(
         lambda conn: application.erase_contact(runtime, conn, metadata, employer_id),
         principal=principal,
         request=request,
+        target=stream_id(EMPLOYER, employer_id),
+        target_noun="employer",
     )
     respond(response, result.status_code, result.replayed)
     return result.body

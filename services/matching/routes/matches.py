@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.matching import application
-from services.matching.domain import JobTerms, MatchStatus
+from services.matching.domain import MATCH, OPENING, JobTerms, MatchStatus, stream_id
 from services.matching.events import DeclinedBy, DeclineReason, PlacementOutcome
 from services.matching.package import build_package, render_html
 from services.matching.routes.common import EngineDep, JobCoach, Reader, respond
@@ -128,6 +128,8 @@ async def propose(
         principal=principal,
         request=request,
         body=body.model_dump(mode="json"),
+        target=stream_id(OPENING, body.opening_id),
+        target_noun="opening",
     )
     respond(response, result.status_code, result.replayed)
     response.headers["Location"] = f"/matches/{result.body['id']}"
@@ -169,6 +171,7 @@ async def get_match(match_id: uuid.UUID, runtime: RuntimeDep, principal: Reader)
 
 
 async def _step(
+    match_id: uuid.UUID,
     request: Request,
     response: Response,
     runtime: Runtime,
@@ -181,6 +184,8 @@ async def _step(
         principal=principal,
         request=request,
         body=body.model_dump(mode="json"),
+        target=stream_id(MATCH, match_id),
+        target_noun="match",
     )
     respond(response, result.status_code, result.replayed)
     return result.body
@@ -207,6 +212,7 @@ async def interested(
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
     return await _step(
+        match_id,
         request,
         response,
         runtime,
@@ -236,6 +242,7 @@ async def interview(
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
     return await _step(
+        match_id,
         request,
         response,
         runtime,
@@ -265,6 +272,7 @@ async def offer(
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
     return await _step(
+        match_id,
         request,
         response,
         runtime,
@@ -303,6 +311,7 @@ async def decline(
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
     return await _step(
+        match_id,
         request,
         response,
         runtime,
@@ -343,6 +352,7 @@ async def start(
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
     return await _step(
+        match_id,
         request,
         response,
         runtime,
@@ -386,6 +396,7 @@ async def end(
         else None
     )
     return await _step(
+        match_id,
         request,
         response,
         runtime,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.matching import application
-from services.matching.domain import OpeningStatus
+from services.matching.domain import OPENING, OpeningStatus, stream_id
 from services.matching.events import (
     CloseReason,
     NorwegianRequirement,
@@ -207,6 +207,8 @@ async def change(
         principal=principal,
         request=request,
         body=body.model_dump(mode="json"),
+        target=stream_id(OPENING, opening_id),
+        target_noun="opening",
     )
     respond(response, result.status_code, result.replayed)
     return result.body
@@ -242,6 +244,8 @@ async def close(
         principal=principal,
         request=request,
         body=body.model_dump(mode="json"),
+        target=stream_id(OPENING, opening_id),
+        target_noun="opening",
     )
     respond(response, result.status_code, result.replayed)
     return result.body
