@@ -19,7 +19,6 @@ from shared.commands import CommandResult
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.events import Event
 from shared.http import problem_responses
-from shared.problems import NotFound
 from shared.service import Runtime
 
 CASEWORK = frozenset({"caseworker", "manager"})
@@ -49,19 +48,6 @@ def sees_personal_data(principal: Principal) -> bool:
     return principal.has_any(CASEWORK)
 
 
-async def must_exist(runtime: Runtime, participant_id: uuid.UUID, municipality: str) -> None:
-    """404 for an unknown id and for another municipality's alike, before anything else.
-
-    Runs before the Idempotency-Key is looked up and before any rule is checked, so
-    no answer (a stored response, a 409, a 422) tells a caller that an id they may
-    not see exists.
-    """
-    async with runtime.db.connect() as conn:
-        found = await runtime.store.stream_municipality(conn, str(participant_id))
-    if found != municipality:
-        raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
-
-
 async def respond(
     runtime: Runtime,
     request: Request,
@@ -71,14 +57,15 @@ async def respond(
     work: Callable[[AsyncConnection], Awaitable[CommandResult]],
     participant_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """Run a command; with ``participant_id``, only after :func:`must_exist`."""
-    if participant_id is not None:
-        await must_exist(runtime, participant_id, principal.municipality)
+    """Run a command; with ``participant_id``, an unknown id and another municipality's
+    get the same 404 before the Idempotency-Key or any rule is looked at."""
     result = await runtime.command(
         work,
         principal=principal,
         request=request,
         body=body.model_dump(mode="json") if body is not None else None,
+        target=str(participant_id) if participant_id is not None else None,
+        target_noun="participant",
     )
     response.status_code = result.status_code
     if result.replayed:
