@@ -149,6 +149,15 @@ async def retry_parked(conn: AsyncConnection, ids: Sequence[int] | None = None) 
     return sorted(int(r.id) for r in (await conn.execute(query)).all())
 
 
+def _order_key(row: Any) -> object:
+    """The rows that must go out in order share a key: those of one stream.
+
+    A row without a stream id (written straight into the table, not by the event
+    store) has no known aggregate and is ordered with nothing.
+    """
+    return row.stream_id if row.stream_id is not None else ("row", row.id)
+
+
 def _about_the_row(error: BaseException) -> bool:
     """Whether ``error`` is about the row itself, so retrying cannot help."""
     if isinstance(error, TooLargeForServer | nats.errors.MaxPayloadError):
@@ -284,9 +293,9 @@ class OutboxRelay:
         stream = self.settings.stream_name(self.service)
         server_max = self.bus.server_max_payload()
         limit = server_max - HEADER_ALLOWANCE_BYTES if server_max else None
-        queues: dict[str | None, list[Any]] = {}
+        queues: dict[object, list[Any]] = {}
         for row in rows:
-            queues.setdefault(row.stream_id, []).append(row)
+            queues.setdefault(_order_key(row), []).append(row)
         acked: list[int] = []
         failures: list[tuple[Any, BaseException]] = []
         while queues:
@@ -297,7 +306,7 @@ class OutboxRelay:
                 payload = bytes(row.payload)
                 if limit is not None and len(payload) > limit:
                     failures.append((row, TooLargeForServer(len(payload), limit)))
-                    del queues[row.stream_id]
+                    del queues[_order_key(row)]
                     continue
                 try:
                     future = await js.publish_async(
@@ -308,7 +317,7 @@ class OutboxRelay:
                     )
                 except nats.errors.MaxPayloadError as exc:
                     failures.append((row, exc))
-                    del queues[row.stream_id]
+                    del queues[_order_key(row)]
                     continue
                 except Exception as exc:
                     # The connection, not the row: nothing more can be sent now.
@@ -326,13 +335,13 @@ class OutboxRelay:
                     error = future.exception()
                 if error is None:
                     acked.append(row.id)
-                    queue = queues[row.stream_id]
+                    queue = queues[_order_key(row)]
                     queue.pop(0)
                     if not queue:
-                        del queues[row.stream_id]
+                        del queues[_order_key(row)]
                 else:
                     failures.append((row, error))
-                    del queues[row.stream_id]
+                    del queues[_order_key(row)]
             if connection_lost:
                 break
         return acked, failures
