@@ -16,7 +16,7 @@ import os
 import random
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -95,7 +95,8 @@ async def _seed(service: str, client: httpx.AsyncClient, headers: dict[str, str]
         return answer
 
     if service == "participants":
-        born = date(1990, 5, 17)
+        # A national id is registered once: every seed is a different person.
+        born = date(1960, 1, 1) + timedelta(days=random.randrange(15_000))
         person = await created(
             "/participants",
             {
