@@ -599,6 +599,9 @@ PARTICIPANTS_KEEP: Keep = {
     "participants.programme.started.v1": keep_fields(
         "participant_id", "programme_id", "kind", "starts_on", "planned_end"
     ),
+    "participants.programme.started.v2": keep_fields(
+        "participant_id", "programme_id", "kind", "starts_on", "planned_end"
+    ),
     "participants.programme.interrupted.v1": keep_fields(
         "participant_id", "programme_id", "kind", "from_date"
     ),
@@ -606,6 +609,9 @@ PARTICIPANTS_KEEP: Keep = {
         "participant_id", "programme_id", "resumed_on", "planned_end"
     ),
     "participants.plan.revised.v1": keep_fields(
+        "participant_id", "programme_id", "revision", "valid_from", "hours_per_week", "full_time"
+    ),
+    "participants.plan.revised.v2": keep_fields(
         "participant_id", "programme_id", "revision", "valid_from", "hours_per_week", "full_time"
     ),
     "participants.programme.completed.v1": keep_fields(
