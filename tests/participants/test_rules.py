@@ -671,3 +671,33 @@ async def test_every_command_answers_the_same_404_for_a_foreign_and_an_unknown_i
         assert set(answers[0].headers) - {"content-length", "x-correlation-id"} == set(
             answers[1].headers
         ) - {"content-length", "x-correlation-id"}
+
+
+async def test_a_household_is_one_member_smaller_after_someone_leaves_it(
+    client: httpx.AsyncClient, caseworker: dict[str, str]
+) -> None:
+    mother = await settled(Journey(client, caseworker))
+    household = (await mother.send("GET", "")).json()["household_id"]
+    son = Journey(client, caseworker)
+    await son.register(date(2004, 3, 3))
+    joined = await son.send(
+        "POST",
+        "/settlement",
+        {"settled_on": "2024-01-10", "arrival_category": "other", "household_id": household},
+    )
+    assert joined.json()["household_size"] == 2
+    await son.ok("POST", "/household-departure", {"left_on": "2025-01-10"})
+    again = await son.send("POST", "/household-departure", {"left_on": "2025-02-10"})
+    assert again.status_code == 409 and again.json()["code"] == "not-in-household"
+    daughter = Journey(client, caseworker)
+    await daughter.register(date(2006, 5, 5))
+    settled_daughter = await daughter.send(
+        "POST",
+        "/settlement",
+        {
+            "settled_on": "2025-03-01",
+            "arrival_category": "family_reunification",
+            "household_id": household,
+        },
+    )
+    assert settled_daughter.json()["household_size"] == 2
