@@ -13,7 +13,7 @@ from shared.auth import AGENCY_ROLE, ROLES, issue_dev_token
 from shared.db import Database
 from shared.eventstore import EventStore
 from shared.projection import Projection
-from shared.settings import SERVICES, Settings
+from shared.settings import DEVELOPMENT_JWT_SECRET, SERVICES, Settings
 
 app = typer.Typer(help="Veiviser: run the stack, mint development tokens, migrate, replay.")
 
@@ -55,10 +55,18 @@ def token(
     roles = list(role or ([AGENCY_ROLE] if agency else []))
     if not roles:
         raise typer.BadParameter("give at least one --role (or --agency)")
+    settings = Settings()
+    if settings.env != "development" and settings.jwt_secret != DEVELOPMENT_JWT_SECRET:
+        # Signed with a real HS256 key these would be real tokens for anyone at a shell;
+        # with the development key they only open services running as development.
+        raise typer.BadParameter(
+            "veiviser token mints development tokens only, and VEIVISER_JWT_SECRET holds "
+            "a real key; set VEIVISER_ENV=development on a developer machine"
+        )
     try:
         typer.echo(
             issue_dev_token(
-                Settings(),
+                settings,
                 sub=sub,
                 roles=roles,
                 municipality=municipality,

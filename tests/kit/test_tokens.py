@@ -137,6 +137,16 @@ def test_the_token_command_mints_agency_tokens_only_when_asked() -> None:
     assert municipal.exit_code == 0, municipal.output
     assert "agency" not in jwt.decode(municipal.output.strip(), options={"verify_signature": False})
 
+    # Outside development, only ever with the development key (useless to production).
+    production = {"VEIVISER_ENV": "production", "VEIVISER_JWT_SECRET": "p" * 40}
+    refused = runner.invoke(cli, ["token", "--role", "manager"], env=production)
+    assert refused.exit_code != 0
+    assert "development tokens only" in refused.output
+    with_dev_key = runner.invoke(
+        cli, ["token", "--role", "manager"], env={"VEIVISER_ENV": "production"}
+    )
+    assert with_dev_key.exit_code == 0, with_dev_key.output
+
 
 class _Keys:
     def __init__(self) -> None:
