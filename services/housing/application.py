@@ -15,13 +15,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.housing import domain, personal_data, queries
+from services.housing import domain, money, personal_data, queries
 from services.housing import tables as t
 from services.housing.events import (
     Decision,
@@ -34,6 +34,7 @@ from services.housing.events import (
     MemberNeedsSealed,
     Ownership,
     RateKind,
+    RentRatesSet,
     Standard,
     Urgency,
 )
@@ -942,14 +943,59 @@ async def purchase_with_start_loan(
 
 
 async def rent_basis(
-    runtime: Runtime, conn: AsyncConnection, dwelling_id: uuid.UUID, municipality: str, on: date
+    runtime: Runtime,
+    conn: AsyncConnection,
+    dwelling_id: uuid.UUID,
+    municipality: str,
+    on: date,
+    known_at: datetime | None = None,
 ) -> domain.RentBasis | None:
-    """The dwelling's size, standard and valuation in force on ``on`` (by effective date)."""
+    """The dwelling's size, standard and valuation in force on ``on`` (by effective date),
+    as recorded by ``known_at`` (default: everything recorded so far)."""
     stream_id = domain.dwelling_stream(dwelling_id)
     if await runtime.store.stream_municipality(conn, stream_id) != municipality:
         raise NotFound(f"No dwelling {dwelling_id} in municipality {municipality}.")
-    events, _ = await _load(runtime, conn, stream_id)
-    return domain.basis_on(events, on)
+    envelopes = await runtime.store.load(conn, stream_id, recorded_until=known_at)
+    return domain.basis_on([runtime.store.decode(e) for e in envelopes], on)
+
+
+async def rates_known(
+    runtime: Runtime, conn: AsyncConnection, municipality: str, on: date, known_at: datetime
+) -> tuple[money.RentRates, dict[str, Any]] | None:
+    """The rent rates in force on ``on`` as they were recorded by ``known_at``: a later
+    correction of a version, or a version added later, is not seen."""
+    envelopes = await runtime.store.load(
+        conn, domain.rent_rates_stream(municipality), recorded_until=known_at
+    )
+    recorded = {}
+    events = []
+    for envelope in envelopes:
+        event = runtime.store.decode(envelope)
+        events.append(event)
+        if isinstance(event, RentRatesSet):
+            recorded[event.valid_from] = envelope.recorded_at
+    version = domain.rates_on(events, on)
+    if version is None:
+        return None
+    fdv = {
+        "low": version.fdv_per_m2_year_low,
+        "normal": version.fdv_per_m2_year_normal,
+        "high": version.fdv_per_m2_year_high,
+    }
+    rates = money.RentRates(
+        valid_from=version.valid_from,
+        fdv_per_m2_year={k: money.dec(v) for k, v in fdv.items()},
+        government_bond_rate_percent=money.dec(version.government_bond_rate_percent),
+        capital_markup_points=money.dec(version.capital_markup_points),
+    )
+    shown = {
+        "valid_from": version.valid_from.isoformat(),
+        "fdv_per_m2_year": fdv,
+        "government_bond_rate_percent": version.government_bond_rate_percent,
+        "capital_markup_points": version.capital_markup_points,
+        "recorded_at": recorded[version.valid_from].isoformat(),
+    }
+    return rates, shown
 
 
 _DATE_FIELDS = (

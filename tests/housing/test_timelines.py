@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -130,6 +130,7 @@ async def test_cost_rent_on_a_past_date_uses_the_valuation_and_rates_in_force_th
                 },
                 201,
             )
+        known_before = datetime.now(UTC)
         # A revaluation recorded today that took effect in mid-2023.
         revalued = await client.patch(
             f"/housing/dwellings/{flat['dwelling_id']}",
@@ -151,6 +152,44 @@ async def test_cost_rent_on_a_past_date_uses_the_valuation_and_rates_in_force_th
         new = (await rent("2024-02-01")).json()
         assert new["valuation"] == 2_500_000 and new["rates"]["valid_from"] == "2024-01-01"
         assert new["capital_cost_per_year"] == 137_500  # 2,500,000 × 5.5 %
+        # Bitemporal: as the facts stood before the revaluation and a correction of the
+        # 2020 rates were recorded.
+        await post(
+            client,
+            "/housing/settings/rent-rates",
+            headers,
+            {
+                "valid_from": "2020-01-01",
+                "fdv_per_m2_year": {"low": 300, "normal": 400, "high": 500},
+                "government_bond_rate_percent": "1.000",
+            },
+            201,
+        )
+        corrected = (await rent("2023-07-01")).json()
+        assert corrected["valuation"] == 2_500_000
+        assert corrected["rates"]["government_bond_rate_percent"] == 1.0
+        as_known = await client.get(
+            f"/housing/dwellings/{flat['dwelling_id']}/rent",
+            headers=headers,
+            params={"on": "2023-07-01", "as_known_at": known_before.isoformat()},
+        )
+        assert as_known.status_code == 200, as_known.text
+        then = as_known.json()
+        assert then["valuation"] == 2_000_000 and then["monthly_rent"] == 7185
+        assert then["rates"]["government_bond_rate_percent"] == 0.931
+        assert then["as_known_at"] is not None
+        ahead = await client.get(
+            f"/housing/dwellings/{flat['dwelling_id']}/rent",
+            headers=headers,
+            params={"as_known_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
+        )
+        assert ahead.status_code == 422 and ahead.json()["code"] == "future-fact"
+        early = await client.get(
+            f"/housing/dwellings/{flat['dwelling_id']}/rent",
+            headers=headers,
+            params={"as_known_at": "2001-01-01T00:00:00Z"},
+        )
+        assert early.status_code == 409 and early.json()["code"] == "no-rent-rates"
         # Rates planned ahead take effect only on their date.
         planned = (today() + timedelta(days=30)).isoformat()
         await post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -22,10 +23,13 @@ from services.housing.api.common import (
 from services.housing.api.schemas import DwellingOut, RentOut, StockOut, SuggestionsOut
 from services.housing.events import DwellingStatus, Ownership, Standard
 from shared.auth import Principal
+from shared.dates import EARLIEST, LATEST
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
+from shared.events import utcnow
 from shared.http import problem_responses
 from shared.paging import Offset
 from shared.problems import Conflict, InvalidInput, field_error
+from shared.rules import DATE_OUT_OF_RANGE, FUTURE_FACT
 
 router = APIRouter(prefix="/housing", tags=["dwellings"])
 
@@ -252,16 +256,30 @@ async def get_rent(
     runtime: RuntimeDep,
     principal: Reader,
     on: Annotated[Day | None, Query(description="Date the rates apply to; default today")] = None,
+    as_known_at: Annotated[
+        datetime | None,
+        Query(
+            description="Bitemporal: the rent as the recorded facts stood at this instant "
+            "(later corrections and backdated changes unseen); default now"
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     day = on or today()
+    known_at = _known_at(as_known_at)
     async with runtime.db.connect() as conn:
         await queries.dwelling_view(conn, dwelling_id, principal.municipality)
         basis = await application.rent_basis(
-            runtime, conn, dwelling_id, principal.municipality, day
+            runtime, conn, dwelling_id, principal.municipality, day, known_at
         )
-        rates = await queries.rates_on(conn, principal.municipality, day)
-        current = await queries.rent_rates_view(conn, principal.municipality, day)
-    if rates is None or current["current"] is None:
+        if known_at is None:
+            rates = await queries.rates_on(conn, principal.municipality, day)
+            shown = (await queries.rent_rates_view(conn, principal.municipality, day))["current"]
+        else:
+            found = await application.rates_known(
+                runtime, conn, principal.municipality, day, known_at
+            )
+            rates, shown = found if found is not None else (None, None)
+    if rates is None or shown is None:
         raise domain.NO_RENT_RATES.violation(
             f"No rent rates are in force on {day.isoformat()}; set them with "
             "POST /housing/settings/rent-rates.",
@@ -284,9 +302,29 @@ async def get_rent(
         "size_m2": float(size),
         "standard": basis.standard.value,
         "valuation": basis.valuation,
-        "rates": current["current"],
+        "rates": shown,
+        "as_known_at": known_at,
         **rent.as_dict(),
     }
+
+
+def _known_at(value: datetime | None) -> datetime | None:
+    """An instant in the past (a naive one is UTC); the future is not known yet."""
+    if value is None:
+        return None
+    instant = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not EARLIEST <= instant.date() <= LATEST:
+        raise DATE_OUT_OF_RANGE.violation(
+            "as_known_at lies outside the plausible window.", "as_known_at"
+        )
+    if instant > utcnow():
+        raise FUTURE_FACT.violation(
+            f"as_known_at {instant.isoformat()} lies in the future; what will be recorded "
+            "then is not known yet.",
+            "as_known_at",
+            as_known_at=instant.isoformat(),
+        )
+    return instant
 
 
 @router.get(

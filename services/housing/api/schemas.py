@@ -79,6 +79,9 @@ class RentOut(BaseModel):
     standard: str
     valuation: int
     rates: RentRatesOut
+    as_known_at: datetime | None = Field(
+        default=None, description="The instant the answer is as of, when one was asked for"
+    )
     fdv_per_m2_year: float
     fdv_per_year: float
     capital_rate_percent: float

@@ -90,7 +90,7 @@ from services.housing.domain.rules import (
     TENANCY_OVERLAP,
     UNKNOWN_REFERENCE,
 )
-from services.housing.domain.settings import set_rent_rates
+from services.housing.domain.settings import rates_on, set_rent_rates
 from services.housing.domain.streams import (
     DWELLING,
     HOUSEHOLD,
@@ -170,6 +170,7 @@ __all__ = [
     "household_stream",
     "not_before",
     "purchase_with_start_loan",
+    "rates_on",
     "receive_application",
     "record_eviction",
     "record_needs",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from services.housing.events import (
@@ -32,3 +33,14 @@ def set_rent_rates(
             capital_markup_points=capital_markup_points,
         )
     ]
+
+
+def rates_on(events: Iterable[Event], on: date) -> RentRatesSet | None:
+    """The version in force on ``on``: the latest ``valid_from`` on or before it, as last
+    set (setting a ``valid_from`` again corrects that version)."""
+    versions: dict[date, RentRatesSet] = {}
+    for event in events:
+        if isinstance(event, RentRatesSet):
+            versions[event.valid_from] = event
+    in_force = [valid_from for valid_from in versions if valid_from <= on]
+    return versions[max(in_force)] if in_force else None
