@@ -12,7 +12,6 @@ import io
 import tempfile
 import uuid
 from collections.abc import Iterator
-from datetime import date
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -26,6 +25,7 @@ from services.participants.api.common import Caseworker, today
 from services.participants.api.participants import valid_national_id
 from services.participants.projections import find_by_national_id
 from services.participants.tables import participant_summary
+from shared.dates import Day
 from shared.deps import RuntimeDep
 from shared.events import Metadata
 from shared.http import problem_responses
@@ -66,16 +66,16 @@ class CaseloadRow(BaseModel):
 
     given_name: str = Field(min_length=1, max_length=200)
     family_name: str = Field(min_length=1, max_length=200)
-    birth_date: date
+    birth_date: Day
     national_id: str
     gender: ev.Gender = ev.Gender.unknown
-    settled_on: date | None = None
+    settled_on: Day | None = None
     arrival_category: ev.ArrivalCategory | None = None
     household_ref: str | None = Field(default=None, max_length=100)
     unaccompanied_minor: bool = False
     programme_kind: ev.ProgrammeKind | None = None
-    programme_starts_on: date | None = None
-    planned_end: date | None = None
+    programme_starts_on: Day | None = None
+    planned_end: Day | None = None
     adviser: str | None = Field(default=None, max_length=200)
 
     _nid = field_validator("national_id")(classmethod(lambda cls, v: valid_national_id(v)))
