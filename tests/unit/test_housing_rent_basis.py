@@ -17,6 +17,7 @@ from services.housing.events import (
     DwellingRegistered,
     DwellingStatus,
     Ownership,
+    RentRatesSet,
     Standard,
 )
 from shared.events import Event
@@ -106,3 +107,35 @@ def test_date_arithmetic_stays_in_the_window_or_refuses(day: date, years: int, m
             assert refusal.code == "date-out-of-range" and refusal.status == 422
             continue
         assert date(1900, 1, 1) <= result <= date(2199, 12, 31)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    versions=st.lists(st.tuples(day_offsets, st.integers(0, 900)), max_size=10),
+    asked=day_offsets,
+)
+def test_the_rates_on_a_date_are_the_last_set_version_in_force(
+    versions: list[tuple[int, int]], asked: int
+) -> None:
+    events: list[Event] = [
+        RentRatesSet(
+            valid_from=REGISTERED + timedelta(days=offset),
+            fdv_per_m2_year_low=300,
+            fdv_per_m2_year_normal=400,
+            fdv_per_m2_year_high=500,
+            government_bond_rate_percent=bond / 100,
+        )
+        for offset, bond in versions
+    ]
+    on = REGISTERED + timedelta(days=asked)
+    found = domain.rates_on(events, on)
+    starts = [offset for offset, _ in versions if offset <= asked]
+    if not starts:
+        assert found is None
+        return
+    latest = max(starts)
+    # Setting a valid_from again corrects that version: the last one set counts.
+    bond = [b for offset, b in versions if offset == latest][-1]
+    assert found is not None
+    assert found.valid_from == REGISTERED + timedelta(days=latest)
+    assert found.government_bond_rate_percent == bond / 100
