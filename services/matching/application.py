@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.matching import domain
+from services.matching.candidates import departure
 from services.matching.events import (
     Agreement,
     CloseReason,
@@ -501,14 +502,20 @@ async def _participant(conn: AsyncConnection, participant_id: uuid.UUID) -> doma
     row = (
         await conn.execute(
             sa.select(
-                candidates.c.settled_on, candidates.c.left_on, candidates.c.left_because
+                candidates.c.settled_on,
+                candidates.c.left_on,
+                candidates.c.left_because,
+                candidates.c.programmes,
             ).where(candidates.c.participant_id == participant_id)
         )
     ).one_or_none()
     if row is None:
         return domain.Participant()
+    left = departure(row.left_on, row.left_because, row.programmes)
     return domain.Participant(
-        settled_on=row.settled_on, left_on=row.left_on, left_because=row.left_because
+        settled_on=row.settled_on,
+        left_on=left[0] if left else None,
+        left_because=left[1] if left else None,
     )
 
 

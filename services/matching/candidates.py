@@ -248,6 +248,25 @@ def candidate_from_profile(
     )
 
 
+LEAVING_OUTCOMES = {"moved_municipality": "moved_out", "emigrated": "emigrated", "deceased": "died"}
+"""Programme outcomes that take the person out of the municipality, as departures."""
+
+
+def departure(
+    left_on: date | None, left_because: str | None, programmes: dict[str, Any] | None
+) -> tuple[date, str] | None:
+    """The earliest way the person left: a move, emigration or death, or a programme that
+    ended with such an outcome (a corrected outcome no longer counts)."""
+    found: list[tuple[date, str]] = []
+    if left_on is not None:
+        found.append((left_on, left_because or "left"))
+    for programme in (programmes or {}).values():
+        because = LEAVING_OUTCOMES.get(str(programme.get("outcome")))
+        if because is not None and programme.get("ended_on"):
+            found.append((date.fromisoformat(str(programme["ended_on"])), because))
+    return min(found) if found else None
+
+
 # A licence class also entitles to the classes below it (Norwegian driving licence rules,
 # førerkortforskriften § 3-2); only these well-known inclusions are applied.
 LICENCE_IMPLIES: dict[str, tuple[str, ...]] = {

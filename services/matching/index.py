@@ -25,7 +25,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.matching.candidates import Candidate, candidate_from_profile
+from services.matching.candidates import Candidate, candidate_from_profile, departure
 from services.matching.domain import MatchStatus, OpeningStatus, engagement_on
 from services.matching.events import OpeningKind, OpeningTerms
 from services.matching.scoring import (
@@ -264,8 +264,11 @@ class MatchingEngine:
             if row.profile is not None:
                 self.profiles[pid] = (row.municipality, dict(row.profile))
             self.norwegian_tests[pid] = dict(row.norwegian_tests or {})
-            if row.left_on is not None:
-                self.leaving[pid] = _Leaving(row.left_on, row.left_because or "left")
+            left = departure(row.left_on, row.left_because, row.programmes)
+            if left is not None:
+                self.leaving[pid] = _Leaving(*left)
+            else:
+                self.leaving.pop(pid, None)
             self._recompute(pid)
         elif table == "erased_candidates":
             pid = row.participant_id

@@ -69,6 +69,8 @@ MOVED_OUT = "participants.participant.moved_out.v1"
 EMIGRATED = "participants.participant.emigrated.v1"
 DIED = "participants.participant.died.v1"
 ERASED = "participants.participant.erased.v1"
+PROGRAMME_COMPLETED = "participants.programme.completed.v1"
+OUTCOME_RECORDED = "participants.programme.outcome_recorded.v1"
 
 
 async def _apply_employers(conn: AsyncConnection, envelope: Envelope) -> None:
@@ -295,6 +297,8 @@ KEEP: Keep = {
     MOVED_OUT: keep_fields("participant_id", "moved_on", "to_municipality"),
     EMIGRATED: keep_fields("participant_id", "emigrated_on"),
     DIED: keep_fields("participant_id", "died_on"),
+    PROGRAMME_COMPLETED: keep_fields("participant_id", "programme_id", "ended_on", "outcome"),
+    OUTCOME_RECORDED: keep_fields("participant_id", "programme_id", "outcome"),
     ERASED: keep_fields("participant_id"),
 }
 """What the inbox keeps of each participants event the candidates read model follows.
@@ -339,6 +343,9 @@ async def _apply_candidates(conn: AsyncConnection, envelope: Envelope) -> None:
     elif envelope.type_name == NORWEGIAN_TEST:
         await _record_test(conn, participant_id, envelope)
         return
+    elif envelope.type_name in (PROGRAMME_COMPLETED, OUTCOME_RECORDED):
+        await _record_programme(conn, participant_id, envelope)
+        return
     elif envelope.type_name in _LEAVING:
         if not await _record_leaving(conn, participant_id, envelope):
             return
@@ -381,6 +388,33 @@ async def _record_test(
         sa.update(candidates)
         .where(candidates.c.participant_id == participant_id)
         .values(norwegian_tests=tests, **touched())
+    )
+
+
+async def _record_programme(
+    conn: AsyncConnection, participant_id: uuid.UUID, envelope: Envelope
+) -> None:
+    """A programme's end and outcome: moved, emigrated or deceased take the person out
+    from the end date; a later outcome for the same programme replaces the earlier."""
+    data = envelope.data
+    row = (
+        await conn.execute(
+            sa.select(candidates.c.programmes)
+            .where(candidates.c.participant_id == participant_id)
+            .with_for_update()
+        )
+    ).one_or_none()
+    programmes = dict(row.programmes or {}) if row is not None else {}
+    programme = dict(programmes.get(str(data["programme_id"]), {}))
+    if "ended_on" in data:
+        programme["ended_on"] = data["ended_on"]
+    programme["outcome"] = data.get("outcome")
+    programmes[str(data["programme_id"])] = programme
+    values = {"municipality": envelope.municipality, "programmes": programmes}
+    await conn.execute(
+        pg.insert(candidates)
+        .values(participant_id=participant_id, **values, **touched())
+        .on_conflict_do_update(index_elements=["participant_id"], set_={**values, **touched()})
     )
 
 

@@ -121,6 +121,7 @@ candidates = sa.Table(
     sa.Column("left_on", sa.Date),
     sa.Column("left_because", sa.Text),
     sa.Column("moved_to", sa.String(4)),
+    sa.Column("programmes", pg.JSONB),
     *_change_columns(),
 )
 

@@ -308,3 +308,31 @@ async def test_erasure_forgets_the_candidate_and_scrubs_the_inbox(settings: Sett
         inbox = await s.inbox(person)
         assert [row["type"] for row in inbox] == ["participants.participant.erased.v1"]
         assert inbox[0]["payload"]["data"] == {"participant_id": person}
+
+
+async def test_a_programme_ending_in_a_move_ends_the_candidacy_until_corrected(
+    settings: Settings,
+) -> None:
+    async with stack(settings) as s:
+        person = await s.person(skills=[], consent=CONSENT_ALL)
+        await s.until(person, lambda c: True)
+        await s.fact(
+            person,
+            "programme",
+            {"kind": "introduction", "starts_on": "2024-04-01", "adviser": "adviser-7"},
+        )
+        await s.fact(
+            person,
+            "programme/completion",
+            {"ended_on": "2025-06-30", "reason": "completed", "outcome": "moved_municipality"},
+        )
+        await s.gone(person)
+
+        corrected = await s.participants.put(
+            f"/participants/{person}/programme/outcome",
+            headers=s.headers,
+            json={"outcome": "nav_measure", "correction": True},
+        )
+        assert corrected.status_code in (200, 201), corrected.text
+        found = await s.until(person, lambda c: True)
+        assert found["leaves_on"] is None
