@@ -2,8 +2,9 @@
 
 Every read model the in-memory index follows carries ``changed_tx`` (the writing
 transaction, ``xid8``) and ``change_seq``: the index reads rows changed after its
-cursor and below the oldest open transaction, the same horizon rule the event store
-uses, so a row committed late is never skipped and a rolled-back change never shows.
+cursor and below the oldest open transaction that could have written them (the event
+store's horizon rule, narrowed to this database: see ``index._HORIZON``), so a row
+committed late is never skipped and a rolled-back change never shows.
 """
 
 from __future__ import annotations
