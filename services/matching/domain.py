@@ -165,6 +165,8 @@ class SealedContact:
 class Employer:
     employer_id: uuid.UUID | None = None
     contact_id: uuid.UUID | None = None
+    contact_in_clear: bool = False
+    """A contact recorded before contacts were sealed (in ``details_recorded``)."""
 
 
 def evolve_employer(state: Employer, event: Event) -> Employer:
@@ -173,7 +175,9 @@ def evolve_employer(state: Employer, event: Event) -> Employer:
     if isinstance(event, EmployerContactRecorded):
         return replace(state, contact_id=event.contact_id)
     if isinstance(event, EmployerContactErased):
-        return replace(state, contact_id=None)
+        return replace(state, contact_id=None, contact_in_clear=False)
+    if isinstance(event, EmployerDetailsRecorded) and event.contact is not None:
+        return replace(state, contact_in_clear=True)
     return state
 
 
@@ -222,7 +226,7 @@ def erase_contact(state: Employer) -> list[Event]:
     """Forget the employer's contact person (nothing to do when there is none)."""
     if state.employer_id is None:
         raise NOT_RECORDED.violation("The employer does not exist.", "employer_id")
-    if state.contact_id is None:
+    if state.contact_id is None and not state.contact_in_clear:
         return []
     return [EmployerContactErased(employer_id=state.employer_id, contact_id=state.contact_id)]
 

@@ -195,7 +195,9 @@ class EmployerContactErased(Event):
     type_name: ClassVar[str] = "matching.employer.contact_erased.v1"
     published: ClassVar[bool] = False
     employer_id: uuid.UUID
-    contact_id: uuid.UUID
+    contact_id: uuid.UUID | None = Field(
+        default=None, description="None: a contact recorded in clear before contacts were sealed"
+    )
 
 
 @registry.register

@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 
 from services.matching import domain
 from services.matching.events import (
+    Contact,
     DeclinedBy,
+    EmployerDetailsRecorded,
+    EmployerRegistered,
     JobObtained,
     OpeningKind,
     OpeningPublished,
@@ -307,3 +310,19 @@ def test_a_job_start_without_permanent_or_temporary_is_a_missing_field() -> None
         assert refused.fields == ("permanent",)
     else:
         raise AssertionError("a job start without permanent was accepted")
+
+
+def test_a_contact_recorded_in_clear_before_sealing_can_still_be_erased() -> None:
+    registered = EmployerRegistered(
+        employer_id=EMPLOYER,
+        organisation_number="974760673",
+        municipality_code="3301",
+        mentor_capacity=1,
+    )
+    legacy = EmployerDetailsRecorded(
+        employer_id=EMPLOYER, name="Fjordhotellet AS", contact=Contact(name="Kari Nordmann")
+    )
+    erased = domain.erase_contact(domain.fold_employer([registered, legacy]))
+    assert [type(e).__name__ for e in erased] == ["EmployerContactErased"]
+    assert domain.erase_contact(domain.fold_employer([registered, legacy, *erased])) == []
+    assert domain.erase_contact(domain.fold_employer([registered])) == []
