@@ -41,6 +41,7 @@ from services.indicators.scoring import IndicatorValue, Scorecard
 from services.indicators.survival import MIN_EVENTS, MIN_SUBJECTS
 from services.indicators.tables import indicator_levels, settlements
 from shared.auth import Principal, require_roles
+from shared.codes import AnyMunicipalityCode
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.events import utcnow
 from shared.http import problem_responses
@@ -83,10 +84,10 @@ def get_as_of(
 
 AsOfDep = Annotated[AsOf, Depends(get_as_of)]
 MunicipalityQuery = Annotated[
-    str | None,
+    AnyMunicipalityCode | None,
     Query(
-        pattern=r"^\d{4}$",
-        description="Another municipality (agency role only); default the token's.",
+        description="Another municipality (agency role only), a kommunenummer of any division "
+        "since 2020; default the token's.",
     ),
 ]
 PeriodQuery = Annotated[str, Query(description="2025, 2025-Q2 or 2025-03", examples=["2025"])]
