@@ -38,6 +38,8 @@ SERVICES = ("participants", "housing", "matching", "indicators")
 MAX_EXAMPLES = int(os.environ.get("VEIVISER_SCHEMATHESIS_EXAMPLES", "8"))
 """Examples per operation and mode (about 140 operations, so about 2000 requests); raise it
 with ``VEIVISER_SCHEMATHESIS_EXAMPLES`` to hunt deeper."""
+COVERAGE_CASES = int(os.environ.get("VEIVISER_SCHEMATHESIS_COVERAGE", "30"))
+"""Boundary cases per operation, taken evenly from schemathesis' coverage phase."""
 CHECKS = [not_a_server_error, response_schema_conformance]
 BASE_URL = "http://test"
 SEEDED = {"participant_id", "dwelling_id", "employer_id", "key", "period"}
@@ -142,6 +144,7 @@ def _fuzz(
     answers: Counter[str] = Counter()
     for result in schema.get_all_operations():
         operation = result.ok()
+        _cover_operation(schema, operation, send, headers, findings, answers)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             _fuzz_operation(operation, mode, {}, send, headers, findings, answers)
         names = {parameter.name for parameter in operation.path_parameters}
@@ -153,6 +156,34 @@ def _fuzz(
                 operation, GenerationMode.POSITIVE, known, send, headers, findings, answers
             )
     return findings, answers
+
+
+def _cover_operation(
+    schema: Any,
+    operation: Any,
+    send: Callable[[dict[str, Any]], httpx.Response],
+    headers: dict[str, str],
+    findings: list[str],
+    answers: Counter[str],
+) -> None:
+    """Schemathesis' coverage cases: each parameter at and beyond its bounds (the largest
+    integers, empty and over-long strings, wrong types), spread evenly over the operation."""
+    cases = list(
+        schema.iter_coverage_cases(
+            operation,
+            generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+            generation_config=schema.config.generation_for(operation=operation),
+        )
+    )
+    step = max(1, len(cases) // COVERAGE_CASES)
+    for case in cases[::step][:COVERAGE_CASES]:
+        kwargs = case.as_transport_kwargs(base_url=BASE_URL, headers=headers)
+        response = send(_httpx_kwargs(kwargs))
+        answers[f"{operation.label} coverage {response.status_code}"] += 1
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except (AssertionError, BaseExceptionGroup) as exc:
+            findings.append(_describe(f"{operation.label} (coverage)", kwargs, response, exc))
 
 
 def _fuzz_operation(
