@@ -95,6 +95,22 @@ class StoredEvent:
     envelope: Envelope
 
 
+LOCAL_HORIZON = (
+    "(SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot())) "
+    "FROM pg_snapshot_xip(pg_current_snapshot()) AS x "
+    "WHERE x::xid NOT IN (SELECT backend_xid FROM pg_stat_activity "
+    "WHERE datname <> current_database() AND backend_xid IS NOT NULL))"
+)
+"""SQL for the oldest transaction still open that could have written this database's rows.
+
+Like ``pg_snapshot_xmin`` of the statement's snapshot, but without transactions seen
+running in *other* databases of the cluster: they cannot write this database's tables,
+and a long one (another service's migration, a CREATE DATABASE) must not hold readers
+back or make a rebuild stop short. A transaction that ended between the snapshot and
+the look at ``pg_stat_activity``, or whose database this role may not see, still
+counts, so no row is ever skipped."""
+
+
 class EventStore:
     """Streams of events of one service (``source`` is e.g. ``/veiviser/participants``)."""
 
@@ -267,8 +283,9 @@ class EventStore:
         transaction was still open and never come back for it. Every row records the
         id of the transaction that wrote it (``pg_current_xact_id()``); we order by
         (transaction id, position) and return only rows written by transactions older
-        than the oldest one still running (``pg_snapshot_xmin``). Everything below that
-        horizon has committed or aborted for good, so nothing can appear behind the
+        than the oldest one still running in this database (:data:`LOCAL_HORIZON`).
+        Everything below that horizon has committed or aborted for good, so nothing can
+        appear behind the
         reader later. The price: a long-open write transaction holds readers back
         until it ends — they wait, they never skip.
         """
@@ -280,7 +297,9 @@ class EventStore:
                        occurred_at, recorded_at
                 FROM events
                 WHERE (tx_id, position) > (CAST(:tx AS text)::xid8, :pos)
-                  AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                  AND tx_id < """
+                + LOCAL_HORIZON
+                + """
                 ORDER BY tx_id, position
                 LIMIT :limit
                 """

@@ -46,22 +46,11 @@ from services.matching.taxonomy import Taxonomy
 from services.matching.taxonomy import load as load_taxonomy
 from shared.dates import today
 from shared.db import Database
+from shared.eventstore import LOCAL_HORIZON
 
 _PAGE = 5000
 _CATCH_UP_SECONDS = 2.0
-_HORIZON = (
-    "(SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot())) "
-    "FROM pg_snapshot_xip(pg_current_snapshot()) AS x "
-    "WHERE x::xid NOT IN (SELECT backend_xid FROM pg_stat_activity "
-    "WHERE datname <> current_database() AND backend_xid IS NOT NULL))"
-)
-"""The oldest transaction still open that could have written this database's rows.
-
-Like ``pg_snapshot_xmin`` of the statement's snapshot, but without transactions seen
-running in *other* databases of the cluster: they cannot write these tables, and a long
-one (another service's migration, a CREATE DATABASE) must not hold the index back. A
-transaction that ended between the snapshot and the look at ``pg_stat_activity`` (or
-whose database this role may not see) still counts, so no row is ever skipped."""
+_HORIZON = LOCAL_HORIZON
 _CATCH_UP_PAUSE = 0.02
 ENGAGEMENTS = ("in_placement", "employed", "placement_scheduled", "job_scheduled")
 """A candidate's engagement, the first that applies: today's before a scheduled one."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
-import random
+import secrets
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -79,7 +79,7 @@ def _httpx_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
 def _organisation_number() -> str:
     """A fresh valid organisasjonsnummer (mod 11): an employer is registered once."""
     while True:
-        candidate = f"9{random.randrange(10**6, 10**7)}0"
+        candidate = f"9{10**6 + secrets.randbelow(9 * 10**6)}0"
         for last in "0123456789":
             number = candidate[:-1] + last
             if orgnr.is_valid(number):
@@ -97,8 +97,9 @@ async def _seed(service: str, client: httpx.AsyncClient, headers: dict[str, str]
         return answer
 
     if service == "participants":
-        # A national id is registered once: every seed is a different person.
-        born = date(1960, 1, 1) + timedelta(days=random.randrange(15_000))
+        # A national id is registered once: every seed is a different person. Hypothesis
+        # reseeds the random module for each derandomised example, hence secrets.
+        born = date(1960, 1, 1) + timedelta(days=secrets.randbelow(15_000))
         person = await created(
             "/participants",
             {

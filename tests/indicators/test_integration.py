@@ -82,6 +82,7 @@ async def test_seed_command_loads_the_drammen_plan_once(settings: Settings) -> N
         "VEIVISER_DATABASE_PREFIX": settings.database_prefix,
         "VEIVISER_NATS_URL": settings.nats_url,
         "VEIVISER_LOG_LEVEL": "WARNING",
+        "VEIVISER_ENV": "development",
     }
     veiviser = str(Path(sys.executable).parent / "veiviser")
 
