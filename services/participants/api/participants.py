@@ -19,6 +19,7 @@ from services.participants.api.common import (
     ChangeAccepted,
     Command,
     Reader,
+    command_route,
     decide,
     respond,
     sees_personal_data,
@@ -319,98 +320,40 @@ async def move_out(
     )
 
 
-@router.post(
+command_route(
+    router,
+    "POST",
     "/{participant_id}/death",
-    status_code=201,
-    response_model=ChangeAccepted,
+    Death,
+    lambda b, s, _: domain.die(s, b.died_on, today()),
+    name="record_death",
     summary="Record the participant's death",
     description="Ends a running programme with outcome `deceased` and publishes "
     "`participant.died`. Afterwards only personal-detail corrections and erasure are accepted "
     "(`after-death`).",
-    responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def record_death(
-    participant_id: uuid.UUID,
-    body: Death,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await decide(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        lambda state: domain.die(state, body.died_on, today()),
-        expected,
-    )
-
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/{participant_id}/emigration",
-    status_code=201,
-    response_model=ChangeAccepted,
+    Emigration,
+    lambda b, s, _: domain.emigrate(s, b.emigrated_on, today()),
+    name="record_emigration",
     summary="Record that the participant left Norway",
     description="Ends a running programme with outcome `emigrated` and publishes "
     "`participant.emigrated`; the participant leaves the result base on that date.",
-    responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def record_emigration(
-    participant_id: uuid.UUID,
-    body: Emigration,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await decide(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        lambda state: domain.emigrate(state, body.emigrated_on, today()),
-        expected,
-    )
-
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/{participant_id}/household-departure",
-    status_code=201,
-    response_model=ChangeAccepted,
+    HouseholdDeparture,
+    lambda b, s, _: domain.leave_household(s, b.left_on, today()),
+    name="leave_household",
     summary="The participant left the household but stays in the municipality",
     description="Publishes `participant.left_household`; the household is one member smaller "
     "from `left_on`.",
-    responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def leave_household(
-    participant_id: uuid.UUID,
-    body: HouseholdDeparture,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await decide(
-        runtime,
-        request,
-        response,
-        principal,
-        participant_id,
-        body,
-        lambda state: domain.leave_household(state, body.left_on, today()),
-        expected,
-    )
 
 
 @router.get(

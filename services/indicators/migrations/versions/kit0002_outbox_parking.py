@@ -1,26 +1,15 @@
-"""The kit's tables at their current shape: outbox parking (stream_id, parked_at).
-
-A branch beside the service's own history (``shared.migrate.upgrade`` goes to every
-head); it only needs the kit's tables, created by revision 0001.
+"""The kit's outbox parking (see shared.kit_migrations); a branch beside the service's history.
 
 Revision ID: kit0002
 Revises: 0001
 """
 
-from alembic import op
-
-from shared.tables import upgrade_kit_tables
+from shared.kit_migrations import kit0002_downgrade as downgrade
+from shared.kit_migrations import kit0002_upgrade as upgrade
 
 revision = "kit0002"
 down_revision = "0001"
 branch_labels = ("kit",)
 depends_on = None
 
-
-def upgrade() -> None:
-    upgrade_kit_tables(op)
-
-
-def downgrade() -> None:
-    # The columns are harmless to older code; nothing to undo.
-    pass
+__all__ = ["downgrade", "upgrade"]
