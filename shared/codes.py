@@ -7,7 +7,7 @@ request models use the Annotated types (a pydantic error, 422 naming the field).
 Kommunenummer come from ``shared/data/kommunenummer.csv``, derived from Statistics
 Norway's classification 131 (Standard for kommuneinndeling) for 2024 onwards and from
 Kartverket's administrative units for the 2020–2023 division; the file's header and
-docs/invariants/codes.md say exactly where each part comes from. A number is valid on
+the README ("Codes, CSV, paging") say exactly where each part comes from. A number is valid on
 a date when a row holds it with ``valid_from <= date < valid_to`` (an empty
 ``valid_to`` is still valid). The list starts on 2020-01-01: a date before that is
 judged by the earliest division, since older divisions are not shipped.

@@ -68,3 +68,17 @@ def install_problem_catalogue(app: FastAPI, service: str) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def markdown_table(services: list[str]) -> str:
+    """The problem codes of ``services`` as one Markdown table (for the README)."""
+    rows = ["| code | status | title | where |", "| --- | --- | --- | --- |"]
+    by_code: dict[str, tuple[Rule, set[str]]] = {}
+    for service in services:
+        for rule in catalogue.for_service(service):
+            where = "every service" if rule.service == "kit" else service
+            by_code.setdefault(rule.code, (rule, set()))[1].add(where)
+    for code in sorted(by_code):
+        rule, where = by_code[code]
+        rows.append(f"| `{code}` | {rule.status} | {rule.title} | {', '.join(sorted(where))} |")
+    return "\n".join(rows) + "\n"

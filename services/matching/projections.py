@@ -309,7 +309,7 @@ consent (this function sees one event at a time).
 """
 
 FOLLOWED = frozenset(KEEP)
-"""Every participants event that changes a candidate (see docs/invariants/matching.md)."""
+"""Every participants event that changes a candidate (listed in the README, matching service)."""
 
 _LEAVING = {MOVED_OUT: "moved_out", EMIGRATED: "emigrated", DIED: "died"}
 _LEFT_ON = {MOVED_OUT: "moved_on", EMIGRATED: "emigrated_on", DIED: "died_on"}

@@ -78,3 +78,36 @@ def test_a_violation_names_fields_and_dates() -> None:
     assert violation.status == 409
     assert violation.fields == ("starts_on",)
     assert violation.facts == {"starts_on": "2025-01-02"}
+
+
+def test_the_readme_lists_every_rule_code_of_the_four_services() -> None:
+    import importlib
+    from pathlib import Path
+
+    from shared.problem_docs import markdown_table
+    from shared.settings import SERVICES
+
+    for service in SERVICES:
+        importlib.import_module(f"services.{service}.app")
+    table = markdown_table(list(SERVICES))
+    committed = Path(__file__).parents[2] / "docs" / "problem-codes.md"
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert committed.read_text() == table, (
+        "regenerate docs/problem-codes.md: python -c 'from tests.unit.test_problem_catalogue "
+        "import write_table; write_table()'"
+    )
+    assert table.strip() in readme, "paste docs/problem-codes.md into README.md"
+
+
+def write_table() -> None:
+    import importlib
+    from pathlib import Path
+
+    from shared.problem_docs import markdown_table
+    from shared.settings import SERVICES
+
+    for service in SERVICES:
+        importlib.import_module(f"services.{service}.app")
+    (Path(__file__).parents[2] / "docs" / "problem-codes.md").write_text(
+        markdown_table(list(SERVICES))
+    )

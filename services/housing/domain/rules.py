@@ -1,4 +1,4 @@
-"""Every rule the housing domain enforces, with its stable code (docs/invariants/housing.md)."""
+"""Every rule the housing domain enforces, with its stable code (listed in the README, housing service)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ def _housing(code: str, status: int, title: str, description: str = "") -> Any:
     return rule(code, status, title, service="housing", description=description)
 
 
-# -- the housing timelines' rules (one place each; docs/invariants/housing.md) -----------
+# -- the housing timelines' rules (one place each; the README) -----------
 
 TENANCY_OVERLAP = _housing(
     "tenancy-overlap",
