@@ -79,6 +79,6 @@ def markdown_table(services: list[str]) -> str:
             where = "every service" if rule.service == "kit" else service
             by_code.setdefault(rule.code, (rule, set()))[1].add(where)
     for code in sorted(by_code):
-        rule, where = by_code[code]
-        rows.append(f"| `{code}` | {rule.status} | {rule.title} | {', '.join(sorted(where))} |")
+        rule, places = by_code[code]
+        rows.append(f"| `{code}` | {rule.status} | {rule.title} | {', '.join(sorted(places))} |")
     return "\n".join(rows) + "\n"
