@@ -104,7 +104,7 @@ class DwellingRegistered(Event):
 
     type_name: ClassVar[str] = "housing.dwelling.registered.v1"
     dwelling_id: uuid.UUID
-    district: str = Field(description="District (bydel/område) code or name")
+    district: str = Field(max_length=100, description="District (bydel/område) code or name")
     rooms: int = Field(ge=1, description="Rooms excluding kitchen and bathroom")
     size_m2: float = Field(gt=0, description="Usable area (P-rom/BRA) in m²")
     floor: int = Field(description="0 = ground floor")
@@ -138,7 +138,7 @@ class DwellingChanged(Event):
     placement_id: uuid.UUID | None = Field(
         default=None, description="The placement that started or ended, when that caused it"
     )
-    district: str | None = None
+    district: str | None = Field(default=None, max_length=100)
     rooms: int | None = Field(default=None, ge=1)
     size_m2: float | None = Field(default=None, gt=0)
     floor: int | None = None

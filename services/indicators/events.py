@@ -142,9 +142,9 @@ class LevelChanged(Event):
     """
 
     type_name: ClassVar[str] = "indicators.indicator.level_changed.v1"
-    indicator_key: str = Field(description="The municipality's indicator key")
+    indicator_key: str = Field(max_length=100, description="The municipality's indicator key")
     municipality: str = Field(pattern=r"^\d{4}$")
-    period: str = Field(description="2025, 2025-Q2 or 2025-03")
+    period: str = Field(max_length=10, description="2025, 2025-Q2 or 2025-03")
     level: LevelName
     previous_level: LevelName | None
     value: float | None

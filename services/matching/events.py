@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -105,11 +105,19 @@ class OpeningTerms(_Part):
     """What an opening asks for and offers; carried whole by published and changed."""
 
     isco_code: str = Field(pattern=r"^\d{4}$", description="ISCO-08 / STYRK-08 unit group")
-    esco_occupation: str | None = Field(default=None, description="ESCO occupation URI")
-    essential_skills: tuple[str, ...] = Field(default=(), description="ESCO skill URIs")
-    optional_skills: tuple[str, ...] = Field(default=(), description="ESCO skill URIs")
+    esco_occupation: str | None = Field(
+        default=None, max_length=200, description="ESCO occupation URI"
+    )
+    essential_skills: tuple[str, ...] = Field(
+        default=(), max_length=500, description="ESCO skill URIs"
+    )
+    optional_skills: tuple[str, ...] = Field(
+        default=(), max_length=500, description="ESCO skill URIs"
+    )
     norwegian: NorwegianRequirement = NorwegianRequirement()
-    driving_licences: tuple[str, ...] = Field(default=(), description="Required classes")
+    driving_licences: tuple[Annotated[str, Field(max_length=3)], ...] = Field(
+        default=(), max_length=10, description="Required classes"
+    )
     qualifications: tuple[Qualification, ...] = ()
     places: int = Field(ge=1, le=1000)
     hours_per_week: float = Field(gt=0, le=60)
@@ -209,9 +217,15 @@ class OpeningPublished(Event):
     employer_id: uuid.UUID
     kind: OpeningKind
     isco_code: str = Field(pattern=r"^\d{4}$", description="ISCO-08 / STYRK-08 unit group")
-    esco_occupation: str | None = Field(default=None, description="ESCO occupation URI")
-    essential_skills: tuple[str, ...] = Field(default=(), description="ESCO skill URIs")
-    optional_skills: tuple[str, ...] = Field(default=(), description="ESCO skill URIs")
+    esco_occupation: str | None = Field(
+        default=None, max_length=200, description="ESCO occupation URI"
+    )
+    essential_skills: tuple[str, ...] = Field(
+        default=(), max_length=500, description="ESCO skill URIs"
+    )
+    optional_skills: tuple[str, ...] = Field(
+        default=(), max_length=500, description="ESCO skill URIs"
+    )
     norwegian: NorwegianRequirement = NorwegianRequirement()
     driving_licences: tuple[str, ...] = ()
     qualifications: tuple[Qualification, ...] = ()

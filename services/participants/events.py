@@ -121,11 +121,11 @@ class SharedLanguage(_Part):
 
 class SharedWishes(_Part):
     occupations: tuple[Annotated[str, Field(pattern=r"^\d{4}$")], ...] = Field(
-        default=(), description="ISCO-08 / STYRK-08 codes"
+        default=(), max_length=100, description="ISCO-08 / STYRK-08 codes"
     )
     hours_per_week: float | None = None
     municipalities: tuple[Annotated[str, Field(pattern=r"^\d{4}$")], ...] = Field(
-        default=(), description="Kommunenummer"
+        default=(), max_length=100, description="Kommunenummer"
     )
 
 
@@ -359,7 +359,7 @@ class CompetenceProfileUpdated(Event):
     languages: tuple[SharedLanguage, ...] = ()
     norwegian: NorwegianLevels = NorwegianLevels()
     driving_licences: tuple[Annotated[str, Field(pattern=r"^[A-Z0-9]{1,3}E?$")], ...] = Field(
-        default=(), description="Licence classes (førerkortklasser), e.g. B, C1E"
+        default=(), max_length=20, description="Licence classes (førerkortklasser), e.g. B, C1E"
     )
     wishes: SharedWishes = SharedWishes()
     consent: SharedConsent | None = Field(

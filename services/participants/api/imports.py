@@ -113,8 +113,13 @@ class Upload:
     async def read(cls, request: Request, columns: tuple[str, ...]) -> Upload:
         # The kit's request limit (413) bounds the stream before it gets here.
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
-        async for chunk in request.stream():
-            spool.write(chunk)
+        try:
+            async for chunk in request.stream():
+                spool.write(chunk)
+        except BaseException:
+            # A stream cut short (client gone, body over the limit) ends the request here.
+            spool.close()
+            raise
         return cls(spool, columns)
 
     def _records(self) -> Iterator[tuple[int, list[str]]]:
@@ -233,8 +238,8 @@ async def import_caseload(
     runtime: RuntimeDep,
     principal: Caseworker,
 ) -> dict[str, Any]:
-    rows = (await Upload.read(request, CASELOAD_COLUMNS)).rows()
     metadata = runtime.metadata(principal, request)
+    rows = (await Upload.read(request, CASELOAD_COLUMNS)).rows()
     households: dict[str, uuid.UUID] = {}
     report: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
@@ -368,8 +373,8 @@ async def import_statuses(
     runtime: RuntimeDep,
     principal: Caseworker,
 ) -> dict[str, Any]:
-    rows = (await Upload.read(request, STATUS_COLUMNS)).rows()
     metadata = runtime.metadata(principal, request)
+    rows = (await Upload.read(request, STATUS_COLUMNS)).rows()
     report: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for number, raw in enumerate(rows, start=2):
