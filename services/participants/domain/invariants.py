@@ -92,13 +92,14 @@ def broken_invariants(state: Participant, today: date) -> list[str]:
         open_leaves = [leave for leave in spans if leave.ends_on is None]
         if len(open_leaves) > 1:
             broken.append(f"programme {index} has {len(open_leaves)} open pauses")
-        for first, second in itertools.pairwise(spans):
+        # A pause resumed on the day it began holds no day, so it cannot overlap.
+        held = [leave for leave in spans if leave.ends_on != leave.starts_on]
+        for first, second in itertools.pairwise(held):
             if first.ends_on is None or second.starts_on < first.ends_on:
-                if first.ends_on != first.starts_on:
-                    broken.append(
-                        f"programme {index}: pause from {first.starts_on} overlaps the one from "
-                        f"{second.starts_on}"
-                    )
+                broken.append(
+                    f"programme {index}: pause from {first.starts_on} overlaps the one from "
+                    f"{second.starts_on}"
+                )
         for leave in spans:
             if leave.starts_on < programme.starts_on:
                 broken.append(f"programme {index}: pause before the programme starts")
