@@ -17,10 +17,15 @@ from stdnum.no import fodselsnummer
 from shared.auth import issue_dev_token
 from shared.settings import Settings
 
+_ISSUED: set[str] = set()
+"""Numbers handed out in this test process: a random one is not handed out twice while the
+birth date has unused numbers, so people born the same day in one test do not collide."""
+
 
 def national_id(birth: date, individual: int | None = None, *, d_number: bool = False) -> str:
     """A valid fødselsnummer (or D-number) for ``birth``; check digits by python-stdnum."""
     rng = random.Random()
+    repeats = 0
     while True:
         # Individual numbers 500-999 encode births 2000-2039; 000-499 the 1900s.
         low, high = (500, 1000) if 2000 <= birth.year <= 2039 else (0, 500)
@@ -35,7 +40,13 @@ def national_id(birth: date, individual: int | None = None, *, d_number: bool = 
         if len(k2) != 1:
             individual = None
             continue
-        return base + k1 + k2
+        number = base + k1 + k2
+        # Past a few hundred people born the same day the numbers run out; then repeats.
+        if individual is None and number in _ISSUED and repeats < 200:
+            repeats += 1
+            continue
+        _ISSUED.add(number)
+        return number
 
 
 def token(
