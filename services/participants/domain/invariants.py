@@ -93,8 +93,8 @@ def broken_invariants(state: Participant, today: date) -> list[str]:
         if len(open_leaves) > 1:
             broken.append(f"programme {index} has {len(open_leaves)} open pauses")
         # A pause resumed on the day it began holds no day, so it cannot overlap.
-        held = [leave for leave in spans if leave.ends_on != leave.starts_on]
-        for first, second in itertools.pairwise(held):
+        holding_days = [leave for leave in spans if leave.ends_on != leave.starts_on]
+        for first, second in itertools.pairwise(holding_days):
             if first.ends_on is None or second.starts_on < first.ends_on:
                 broken.append(
                     f"programme {index}: pause from {first.starts_on} overlaps the one from "
