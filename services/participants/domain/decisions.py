@@ -94,6 +94,22 @@ def _after_birth(state: Participant, field: str, day: date) -> None:
         )
 
 
+def _no_move_recorded(state: Participant) -> None:
+    if state.left_on is not None:
+        raise r.MOVED_AWAY.violation(
+            f"A move on {state.left_on.isoformat()} is already recorded.", left_on=state.left_on
+        )
+
+
+def _after_settlement(state: Participant, field: str, day: date) -> None:
+    if state.settled_on is not None and day < state.settled_on:
+        raise r.BEFORE_SETTLEMENT.violation(
+            f"{field} {day.isoformat()} is before the settlement ({state.settled_on.isoformat()}).",
+            field,
+            **{field: day, "settled_on": state.settled_on},
+        )
+
+
 def _within(state: Participant, field: str, day: date) -> Programme:
     """The programme ``day`` falls in, or the rule that says why none does."""
     found = state.programme_on(day)
@@ -287,14 +303,7 @@ def leave_household(state: Participant, left_on: date, today: date) -> list[Even
             left_household_on=state.left_household_on,
         )
     not_in_future("left_on", left_on, today, "Leaving the household")
-    if left_on < state.settled_on:
-        raise r.BEFORE_SETTLEMENT.violation(
-            f"left_on {left_on.isoformat()} is before the settlement "
-            f"({state.settled_on.isoformat()}).",
-            "left_on",
-            left_on=left_on,
-            settled_on=state.settled_on,
-        )
+    _after_settlement(state, "left_on", left_on)
     return [
         ev.ParticipantLeftHousehold(
             participant_id=pid, household_id=state.household_id, left_on=left_on
@@ -340,10 +349,7 @@ def move_out(
 ) -> list[Event]:
     """A move to another municipality; ``moved_on`` may lie ahead (announced in advance)."""
     pid = _present(state, today, "moved_on", moved_on)
-    if state.left_on is not None:
-        raise r.MOVED_AWAY.violation(
-            f"A move on {state.left_on.isoformat()} is already recorded.", left_on=state.left_on
-        )
+    _no_move_recorded(state)
     check_window("moved_on", moved_on)
     if to_municipality == from_municipality:
         raise r.SAME_MUNICIPALITY.violation(
@@ -351,14 +357,7 @@ def move_out(
             "to_municipality",
         )
     _after_birth(state, "moved_on", moved_on)
-    if state.settled_on is not None and moved_on < state.settled_on:
-        raise r.BEFORE_SETTLEMENT.violation(
-            f"moved_on {moved_on.isoformat()} is before the settlement "
-            f"({state.settled_on.isoformat()}).",
-            "moved_on",
-            moved_on=moved_on,
-            settled_on=state.settled_on,
-        )
+    _after_settlement(state, "moved_on", moved_on)
     _no_facts_from(state, "moved_on", moved_on, today, inclusive=True)
     return [
         *_end_programme_for(state, pid, moved_on, ev.Outcome.moved_municipality),
@@ -370,20 +369,10 @@ def move_out(
 
 def emigrate(state: Participant, emigrated_on: date, today: date) -> list[Event]:
     pid = _present(state, today, "emigrated_on", emigrated_on)
-    if state.left_on is not None:
-        raise r.MOVED_AWAY.violation(
-            f"A move on {state.left_on.isoformat()} is already recorded.", left_on=state.left_on
-        )
+    _no_move_recorded(state)
     not_in_future("emigrated_on", emigrated_on, today, "An emigration")
     _after_birth(state, "emigrated_on", emigrated_on)
-    if state.settled_on is not None and emigrated_on < state.settled_on:
-        raise r.BEFORE_SETTLEMENT.violation(
-            f"emigrated_on {emigrated_on.isoformat()} is before the settlement "
-            f"({state.settled_on.isoformat()}).",
-            "emigrated_on",
-            emigrated_on=emigrated_on,
-            settled_on=state.settled_on,
-        )
+    _after_settlement(state, "emigrated_on", emigrated_on)
     _no_facts_from(state, "emigrated_on", emigrated_on, today, inclusive=True)
     return [
         *_end_programme_for(state, pid, emigrated_on, ev.Outcome.emigrated),
@@ -452,14 +441,7 @@ def start_programme(
             "completed; complete it before starting another.",
             starts_on=current.starts_on,
         )
-    if starts_on < state.settled_on:
-        raise r.BEFORE_SETTLEMENT.violation(
-            f"starts_on {starts_on.isoformat()} is before the settlement "
-            f"({state.settled_on.isoformat()}).",
-            "starts_on",
-            starts_on=starts_on,
-            settled_on=state.settled_on,
-        )
+    _after_settlement(state, "starts_on", starts_on)
     if current is not None and current.ended_on is not None and starts_on < current.ended_on:
         raise r.DATE_ORDER.violation(
             f"starts_on {starts_on.isoformat()} is before the previous programme ended "
