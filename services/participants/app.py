@@ -6,8 +6,8 @@ from fastapi import FastAPI
 
 from services.participants.api import ROUTERS
 from services.participants.events import registry
-from services.participants.projections import MATCHING_FEED, MATCHING_KEEP, projections
-from shared.service import Feed, ServiceDefinition, build_app
+from services.participants.projections import FEEDS, projections
+from shared.service import ServiceDefinition, build_app
 from shared.settings import Settings
 
 
@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             registry=registry,
             routers=ROUTERS,
             projections=projections(settings),
-            feeds=[Feed(MATCHING_FEED, "matching", keep=MATCHING_KEEP)],
+            feeds=FEEDS,
         ),
         settings,
     )

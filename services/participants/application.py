@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.participants import domain, personal_data
 from services.participants import events as ev
 from services.participants.domain import rules as domain_rules
-from services.participants.projections import find_by_national_id
+from services.participants.queries import find_by_national_id
 from services.participants.tables import households, matching_timeline
 from shared.commands import CommandResult
 from shared.dates import today as norway_today

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from services.participants import audit, views
+from services.participants import audit, queries
 from services.participants.api.common import Reader, sees_personal_data, today
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
@@ -25,11 +25,11 @@ async def caseload(
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     async with runtime.db.transaction() as conn:
-        rows = await views.search(
+        rows = await queries.search(
             conn,
             runtime.settings,
             principal.municipality,
-            views.Filters(adviser=adviser),
+            queries.Filters(adviser=adviser),
             today(),
             personal,
             limit=10_000,
@@ -62,7 +62,7 @@ async def deadlines(
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     async with runtime.db.transaction() as conn:
-        lists = await views.deadlines(
+        lists = await queries.deadlines(
             conn, principal.municipality, today(), within_days, follow_up_days, personal
         )
         if personal:

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.participants import application, audit, competence, domain, personal_data
+from services.participants import application, audit, domain, personal_data
 from services.participants import events as ev
 from services.participants.api.common import Caseworker, ChangeAccepted, respond, today
+from services.participants.domain import competence
 from shared.commands import CommandResult
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses

@@ -23,7 +23,7 @@ from services.participants import application, domain, personal_data
 from services.participants import events as ev
 from services.participants.api.common import Caseworker, today
 from services.participants.api.participants import valid_national_id
-from services.participants.projections import find_by_national_id
+from services.participants.queries import find_by_national_id
 from services.participants.tables import participant_summary
 from shared.dates import Day
 from shared.deps import RuntimeDep

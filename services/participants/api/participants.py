@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import fodselsnummer
 
-from services.participants import application, audit, domain, views
+from services.participants import application, audit, domain, queries
 from services.participants import events as ev
 from services.participants.api.common import (
     Caseworker,
@@ -181,9 +181,9 @@ async def search(
     personal = sees_personal_data(principal)
     if not personal and (name or national_id):
         raise Forbidden("Searching by name or national id needs a caseworker or manager role.")
-    filters = views.Filters(name, national_id, status, adviser, ending_within_days)
+    filters = queries.Filters(name, national_id, status, adviser, ending_within_days)
     async with runtime.db.transaction() as conn:
-        results = await views.search(
+        results = await queries.search(
             conn,
             runtime.settings,
             principal.municipality,
@@ -212,7 +212,7 @@ async def get_participant(
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     async with runtime.db.transaction() as conn:
-        view = await views.participant(conn, participant_id, principal.municipality, personal)
+        view = await queries.participant(conn, participant_id, principal.municipality, personal)
         if personal:
             await audit.record_reads(conn, principal, request, [participant_id], "read")
     return view
@@ -368,7 +368,7 @@ async def timeline(
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     async with runtime.db.transaction() as conn:
-        entries = await views.timeline(
+        entries = await queries.timeline(
             conn, runtime.store, participant_id, principal.municipality, personal
         )
         if personal:
@@ -386,7 +386,7 @@ async def plans(
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     async with runtime.db.transaction() as conn:
-        revisions = await views.plans(
+        revisions = await queries.plans(
             conn, runtime.store, participant_id, principal.municipality, personal
         )
         if personal:

@@ -1,9 +1,4 @@
-"""Read models of the participants service.
-
-``participant_summary``, ``person_lookup`` and ``households`` follow the service's own
-events inline (same transaction as the append); ``matching_timeline`` follows the
-matching service's published events through the durable consumer.
-"""
+"""``participant_summary``: one row per participant, updated inline with the append."""
 
 from __future__ import annotations
 
@@ -17,34 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import events as ev
 from services.participants import personal_data
-from services.participants.tables import (
-    households,
-    matching_timeline,
-    participant_summary,
-    person_lookup,
-)
+from services.participants.tables import participant_summary
 from shared.events import Envelope
-from shared.inbox import keep_fields
-from shared.projection import OWN_EVENTS, Apply, Projection
-from shared.settings import Settings
+from shared.projection import OWN_EVENTS, Projection
 
-MATCHING_FEED = "matching"
 LEGACY_PROGRAMME_STARTED = "participants.programme.started.v1"
-MATCHING_TIMELINE_TYPES = {
-    "matching.job.obtained.v1": "starts_on",
-    "matching.practice_placement.started.v1": "starts_on",
-    "matching.practice_placement.ended.v1": "ends_on",
-}
-MATCHING_KEEP = {
-    "matching.job.obtained.v1": keep_fields(
-        "participant_id", "employer_id", "starts_on", "permanent", "hours_per_week"
-    ),
-    "matching.practice_placement.started.v1": keep_fields(
-        "participant_id", "employer_id", "starts_on", "kind", "hours_per_week"
-    ),
-    "matching.practice_placement.ended.v1": keep_fields("participant_id", "ends_on", "outcome"),
-}
-"""What the inbox keeps of the matching events the timeline shows (nothing of the rest)."""
 
 
 def _summary_changes(event: Any, envelope: Envelope) -> dict[str, Any] | None:
@@ -210,121 +182,6 @@ def _rank(level: str) -> int:
     return [lvl.value for lvl in ev.NorwegianLevel].index(level)
 
 
-def _lookup_applier(settings: Settings) -> Apply:
-    async def apply(conn: AsyncConnection, envelope: Envelope) -> None:
-        if envelope.type_name == ev.ParticipantErased.type_name:
-            erased_id = uuid.UUID(envelope.data["participant_id"])
-            await conn.execute(
-                sa.delete(person_lookup).where(person_lookup.c.participant_id == erased_id)
-            )
-            await conn.execute(
-                sa.delete(matching_timeline).where(matching_timeline.c.participant_id == erased_id)
-            )
-            return
-        if envelope.type_name != ev.PersonalDetailsRecorded.type_name:
-            return
-        event = ev.registry.decode(envelope.type_name, envelope.data)
-        assert isinstance(event, ev.PersonalDetailsRecorded)
-        key = await personal_data.load_key(conn, event.participant_id)
-        if key is None:
-            return
-        details = personal_data.unseal(key, event.participant_id, event.sealed)
-        digest = personal_data.national_id_digest(settings.lookup_key, details["national_id"])
-        # Earlier numbers stay: a person found by the old D-number keeps being found.
-        await conn.execute(
-            pg.insert(person_lookup)
-            .values(
-                municipality=envelope.municipality,
-                national_id_digest=digest,
-                participant_id=event.participant_id,
-            )
-            .on_conflict_do_nothing()
-        )
-
-    return apply
-
-
-LEAVING_HOUSEHOLD = {
-    ev.ParticipantLeftHousehold.type_name,
-    ev.ParticipantDied.type_name,
-    ev.ParticipantEmigrated.type_name,
-}
-"""Facts (all dated today or earlier) after which a person no longer counts in a household."""
-
-
-async def _apply_households(conn: AsyncConnection, envelope: Envelope) -> None:
-    if envelope.type_name in LEAVING_HOUSEHOLD:
-        household_id = await conn.scalar(
-            sa.select(participant_summary.c.household_id).where(
-                participant_summary.c.participant_id == uuid.UUID(str(envelope.stream_id)),
-                participant_summary.c.left_household_on.is_(None)
-                | (envelope.type_name == ev.ParticipantLeftHousehold.type_name),
-            )
-        )
-        if household_id is not None:
-            await conn.execute(
-                sa.update(households)
-                .where(households.c.household_id == household_id, households.c.members > 0)
-                .values(members=households.c.members - 1)
-            )
-        return
-    if envelope.type_name != ev.ParticipantSettled.type_name:
-        return
-    household_id = envelope.data.get("household_id")
-    if household_id is None:
-        return
-    await conn.execute(
-        pg.insert(households)
-        .values(household_id=household_id, municipality=envelope.municipality, members=1)
-        .on_conflict_do_update(
-            index_elements=["household_id"], set_={"members": households.c.members + 1}
-        )
-    )
-
-
-async def _apply_matching(conn: AsyncConnection, envelope: Envelope) -> None:
-    date_field = MATCHING_TIMELINE_TYPES.get(envelope.type_name)
-    if date_field is None:
-        return
-    data = envelope.data
-    erased = await conn.scalar(
-        sa.select(participant_summary.c.erased).where(
-            participant_summary.c.participant_id == uuid.UUID(str(data["participant_id"]))
-        )
-    )
-    if erased:
-        return
-    await conn.execute(
-        pg.insert(matching_timeline)
-        .values(
-            event_id=envelope.id,
-            participant_id=data["participant_id"],
-            municipality=envelope.municipality,
-            type=envelope.type_name,
-            occurred_on=date.fromisoformat(data[date_field]),
-            data=data,
-        )
-        .on_conflict_do_nothing()
-    )
-
-
-def projections(settings: Settings) -> list[Projection]:
-    return [
-        Projection("participant_summary", OWN_EVENTS, (participant_summary,), _apply_summary),
-        Projection("person_lookup", OWN_EVENTS, (person_lookup,), _lookup_applier(settings)),
-        Projection("households", OWN_EVENTS, (households,), _apply_households),
-        Projection("matching_timeline", MATCHING_FEED, (matching_timeline,), _apply_matching),
-    ]
-
-
-async def find_by_national_id(
-    conn: AsyncConnection, settings: Settings, municipality: str, national_id: str
-) -> uuid.UUID | None:
-    digest = personal_data.national_id_digest(settings.lookup_key, national_id)
-    found = await conn.scalar(
-        sa.select(person_lookup.c.participant_id).where(
-            person_lookup.c.municipality == municipality,
-            person_lookup.c.national_id_digest == digest,
-        )
-    )
-    return found if isinstance(found, uuid.UUID) else None
+PARTICIPANT_SUMMARY = Projection(
+    "participant_summary", OWN_EVENTS, (participant_summary,), _apply_summary
+)

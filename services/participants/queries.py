@@ -17,8 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import domain, personal_data
 from services.participants import events as ev
-from services.participants.projections import find_by_national_id
-from services.participants.tables import matching_timeline, participant_keys, participant_summary
+from services.participants.tables import (
+    matching_timeline,
+    participant_keys,
+    participant_summary,
+    person_lookup,
+)
 from shared import dates
 from shared.events import Envelope
 from shared.eventstore import EventStore
@@ -44,6 +48,19 @@ class Filters:
     status: str | None = None
     adviser: str | None = None
     ending_within_days: int | None = None
+
+
+async def find_by_national_id(
+    conn: AsyncConnection, settings: Settings, municipality: str, national_id: str
+) -> uuid.UUID | None:
+    digest = personal_data.national_id_digest(settings.lookup_key, national_id)
+    found = await conn.scalar(
+        sa.select(person_lookup.c.participant_id).where(
+            person_lookup.c.municipality == municipality,
+            person_lookup.c.national_id_digest == digest,
+        )
+    )
+    return found if isinstance(found, uuid.UUID) else None
 
 
 def _state_of(row: Any) -> domain.Participant:

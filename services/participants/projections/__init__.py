@@ -1,0 +1,35 @@
+"""Read models of the participants service.
+
+``participant_summary``, ``person_lookup`` and ``households`` follow the service's own
+events inline (same transaction as the append); ``matching_timeline`` follows the
+matching service's published events through the durable consumer.
+"""
+
+from __future__ import annotations
+
+from services.participants.projections.households import HOUSEHOLDS
+from services.participants.projections.matching_timeline import (
+    MATCHING_FEED,
+    MATCHING_KEEP,
+    MATCHING_TIMELINE,
+)
+from services.participants.projections.participant_summary import PARTICIPANT_SUMMARY
+from services.participants.projections.person_lookup import person_lookup_projection
+from shared.projection import Projection
+from shared.service import Feed
+from shared.settings import Settings
+
+FEEDS = (Feed(MATCHING_FEED, "matching", keep=MATCHING_KEEP),)
+
+
+def projections(settings: Settings) -> list[Projection]:
+    """Every read model, in the order a rebuild runs them."""
+    return [
+        PARTICIPANT_SUMMARY,
+        person_lookup_projection(settings),
+        HOUSEHOLDS,
+        MATCHING_TIMELINE,
+    ]
+
+
+__all__ = ["FEEDS", "MATCHING_FEED", "MATCHING_KEEP", "projections"]
