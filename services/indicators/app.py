@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.indicators.api import router
+from services.indicators.api import ROUTERS
 from services.indicators.dashboard import install_dashboard
 from services.indicators.evaluator import LevelEvaluator
 from services.indicators.events import registry
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, *, evaluation_interval: float =
             title="Veiviser — indicators (MRS)",
             description=DESCRIPTION,
             registry=registry,
-            routers=[router],
+            routers=ROUTERS,
             projections=PROJECTIONS,
             feeds=[
                 Feed(PARTICIPANTS_FEED, "participants", keep=PARTICIPANTS_KEEP),

@@ -19,6 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.indicators import tables as t
 from services.indicators.asof import AsOf
 from services.indicators.catalogue import BUILT_INS
+from services.indicators.commands import (
+    CommentIn,
+    GoalChange,
+    IndicatorChange,
+    ManualValueIn,
+    ThresholdsIn,
+)
 from services.indicators.events import (
     BandData,
     CommentRecorded,
@@ -35,13 +42,6 @@ from services.indicators.loader import SnapshotCache
 from services.indicators.periods import Granularity, Period, PeriodError
 from services.indicators.plan import PLAN_LEVELS, Definition, Plan, load_plan
 from services.indicators.rules import RULES
-from services.indicators.schemas import (
-    CommentIn,
-    GoalChange,
-    IndicatorChange,
-    ManualValueIn,
-    ThresholdsIn,
-)
 from services.indicators.scoring import ManualValue, ManualValues
 from services.indicators.thresholds import Band, Direction, Level
 from services.indicators.thresholds import validate as validate_bands

@@ -34,7 +34,7 @@ from jinja2 import DictLoader, Environment, select_autoescape
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.indicators import application, queries
-from services.indicators.api import scope
+from services.indicators.api.common import scope
 from services.indicators.asof import AsOf, AsOfError, parse_as_of
 from services.indicators.charts import series_svg, survival_svg
 from services.indicators.exports import (

@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import application
-from services.indicators.plan import band_json, load_plan
-from services.indicators.schemas import (
+from services.indicators.commands import (
     BandIn,
     GoalChange,
     IndicatorChange,
     MethodIn,
     ThresholdsIn,
 )
+from services.indicators.plan import band_json, load_plan
 from shared.events import Metadata
 from shared.service import Runtime
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from deploy.embedded import EmbeddedNats, free_port
-from services.indicators.api import router as indicators_router
+from services.indicators.api import ROUTERS as INDICATOR_ROUTERS
 from services.indicators.app import create_app as indicators_app
 from services.indicators.projections import PROJECTIONS as INDICATOR_PROJECTIONS
 from services.indicators.tables import settlements
@@ -66,7 +66,7 @@ def _instrumented_indicators(
             title="indicators, instrumented",
             description="The indicators service with a counting settlement projection.",
             registry=EventRegistry(),
-            routers=[indicators_router],
+            routers=INDICATOR_ROUTERS,
             projections=[Projection("settlements", FEED, (settlements,), apply)],
             feeds=[Feed(FEED, "participants")],
         ),

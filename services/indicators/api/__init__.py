@@ -1,0 +1,35 @@
+"""HTTP routes of the indicators service, one router per resource (in the OpenAPI order)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.indicators.api import (
+    catalogue,
+    comments,
+    definitions,
+    goals,
+    levels,
+    manual_values,
+    national,
+    scorecard,
+    settlements,
+    survival,
+    thresholds,
+    values,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    settlements.router,
+    catalogue.router,
+    definitions.router,
+    thresholds.router,
+    comments.router,
+    manual_values.router,
+    goals.router,
+    values.router,
+    scorecard.router,
+    levels.router,
+    national.router,
+    survival.router,
+)

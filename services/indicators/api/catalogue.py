@@ -1,0 +1,51 @@
+"""The built-in rules, documented, and the catalogue of indicators built on them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.indicators.api.common import (
+    Reader,
+    resource_router,
+)
+from services.indicators.catalogue import BUILT_INS
+from services.indicators.rules import RULES
+from shared.http import problem_responses
+
+router = resource_router()
+
+
+@router.get(
+    "/rules",
+    summary="The built-in computed rules, documented",
+    description="For each rule: what the value is, its numerator, denominator, exclusions, "
+    "the date that places an event in a period, how as-of works, and its parameters "
+    "(JSON Schema with defaults). The same text is in services/indicators/RULES.md.",
+    responses=problem_responses(401, 403),
+)
+async def list_rules(principal: Reader) -> list[dict[str, Any]]:
+    return [rule.describe() for rule in RULES.values()]
+
+
+@router.get(
+    "/catalogue",
+    summary="The built-in indicators a municipality can adopt",
+    description="Each is a rule with parameters, titles, unit, direction and granularity. "
+    'Adopt one with `POST /indicators/definitions {"key": …, "from_catalogue": …}`.',
+    responses=problem_responses(401, 403),
+)
+async def list_catalogue(principal: Reader) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": b.key,
+            "title_nb": b.title_nb,
+            "title_en": b.title_en,
+            "rule": b.rule,
+            "parameters": b.full_parameters(),
+            "unit": b.unit.value,
+            "direction": b.direction.value,
+            "granularity": b.granularity.value,
+            "decimals": b.decimals,
+        }
+        for b in BUILT_INS.values()
+    ]

@@ -1,0 +1,154 @@
+"""Response models of the indicators API (what the OpenAPI document shows)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class SettlementCount(BaseModel):
+    municipality: str
+    year: int
+    settled: int
+
+
+class Created(BaseModel):
+    key: str
+    version: int
+
+
+class MemberOut(BaseModel):
+    subject: str = Field(description="participant, household, programme or practice_placement")
+    id: str
+    participant_id: str | None
+    household_id: str | None
+    in_denominator: bool
+    in_numerator: bool
+    reason_code: str
+    reason: str
+    reason_nb: str
+    on: str | None
+    amount: float | None
+    participant_url: str | None = Field(
+        default=None,
+        description="Where a caller allowed to see personal data finds the person "
+        "(participants service); only for caseworker and manager roles.",
+    )
+
+
+class BandOut(BaseModel):
+    level: str
+    lower: float | None
+    lower_inclusive: bool
+    upper: float | None
+    upper_inclusive: bool
+    interval: str = Field(description="Mathematical notation, e.g. [50, 54] or (55, ∞)")
+    as_written: str = Field(description="As a plan writes it, e.g. 50–54 or > 55")
+
+
+class ThresholdsOut(BaseModel):
+    year: int
+    version: int
+    recorded_at: str
+    gap_policy: str
+    direction: str
+    bands: list[BandOut]
+    configured_after_as_of: bool
+
+
+class MethodOut(BaseModel):
+    kind: str
+    source: str | None
+
+
+class ValueOut(BaseModel):
+    """One indicator's value for one period, classified."""
+
+    indicator_key: str
+    title_nb: str
+    title_en: str
+    unit: str
+    direction: str
+    period: str
+    value: float | None = Field(description="Full precision; null when there is no value")
+    value_shown: float | None = Field(
+        description="Rounded half-up to `decimals`: what is published. The level is "
+        "classified from the unrounded `value`."
+    )
+    decimals: int
+    level: str = Field(
+        description="desired, acceptable, not_approved, unclassified (in a gap the plan left "
+        "open), no_thresholds or no_data"
+    )
+    level_explanation: str
+    numerator: float | None
+    denominator: float | None
+    preliminary: bool = Field(description="Built on preliminary figures (SSB follow-up)")
+    breakdown: dict[str, float]
+    note: str | None
+    method: MethodOut
+    manual_source: str | None
+    period_complete: bool = Field(
+        description="Every day of the period had passed by the as-of moment (today never has)"
+    )
+    complete: bool = Field(
+        description="Same as period_complete: false while the period reaches into today "
+        "or beyond the as-of date, so the value may still change"
+    )
+    data_quality: dict[str, int] = Field(
+        default_factory=dict,
+        description="Units left out because their facts contradict each other (a duration "
+        "would be negative), by reason code",
+    )
+    known_on: str
+    definition_version: int
+    definition_configured_after_as_of: bool
+    thresholds: ThresholdsOut | None
+    municipality: str
+    as_of: str
+
+
+class GoalCardOut(BaseModel):
+    key: str
+    depth: int
+    plan_level: str
+    parent_key: str | None
+    title_nb: str
+    title_en: str
+    owner_unit: str
+    from_year: int
+    to_year: int
+    level: str | None = Field(
+        description="The goal's light: the worst classified indicator of the goal and the goals under it"
+    )
+    indicators: list[ValueOut]
+
+
+class ScorecardOut(BaseModel):
+    municipality: str
+    period: str
+    as_of: str
+    known_on: str
+    complete: bool = Field(description="Every day of the period had passed (today never has)")
+    goals: list[GoalCardOut]
+    ungrouped: list[ValueOut] = Field(description="Defined indicators under no goal")
+    unknown_indicator_keys: dict[str, list[str]]
+
+
+class DrilldownOut(BaseModel):
+    municipality: str
+    indicator_key: str
+    period: str
+    as_of: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    in_numerator: int
+    in_denominator_only: int
+    left_out: int
+    complete: bool = Field(description="Every day of the period had passed (today never has)")
+    data_quality: dict[str, int] = Field(
+        default_factory=dict,
+        description="Units left out because their facts contradict each other, by reason code",
+    )
+    personal_data: str
+    members: list[MemberOut]

@@ -1,0 +1,175 @@
+"""An indicator's values: one period, a series, and the units behind a value."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query
+
+from services.indicators import application, queries
+from services.indicators.api.common import (
+    PERSONAL_DATA_ROLES,
+    AsOfDep,
+    DrillDowner,
+    FormatQuery,
+    KeyPath,
+    LangQuery,
+    MunicipalityQuery,
+    PeriodQuery,
+    Reader,
+    StateDep,
+    resource_router,
+    scope,
+    value_out,
+)
+from services.indicators.api.schemas import (
+    DrilldownOut,
+    ValueOut,
+)
+from services.indicators.asof import AsOf
+from services.indicators.docs import AS_OF
+from services.indicators.exports import (
+    MEMBER_HEADER,
+    VALUE_HEADER,
+    csv_response,
+    member_rows,
+    value_row,
+)
+from services.indicators.scoring import IndicatorValue
+from shared.auth import Principal
+from shared.deps import RuntimeDep
+from shared.http import problem_responses
+
+router = resource_router()
+
+
+@router.get(
+    "/values/{key}",
+    response_model=ValueOut,
+    summary="An indicator's value for any period, as known on any date",
+    description="Computed indicators are evaluated by their rule (GET /indicators/rules); "
+    "manual and imported ones return the value registered for the period. The level uses "
+    "the thresholds of the period's year, if the period has the indicator's granularity.\n\n"
+    + AS_OF,
+    responses=problem_responses(401, 403, 422),
+)
+async def get_value(
+    key: KeyPath,
+    period: PeriodQuery,
+    runtime: RuntimeDep,
+    state: StateDep,
+    principal: Reader,
+    as_of: AsOfDep,
+    municipality: MunicipalityQuery = None,
+) -> dict[str, Any]:
+    where = scope(principal, municipality)
+    wanted = application.parse_period(period)
+    _, value = await queries.value_for(runtime, state, where, key, wanted, as_of)
+    return value_out(value, where, as_of)
+
+
+@router.get(
+    "/values/{key}/series",
+    summary="An indicator's values per period of its granularity, with thresholds",
+    description="Every period of the indicator's granularity from `from_year` to `to_year` "
+    "(default the five years up to the as-of date) that has started by the as-of date.",
+    responses=problem_responses(401, 403, 422),
+)
+async def get_series(
+    key: KeyPath,
+    runtime: RuntimeDep,
+    state: StateDep,
+    principal: Reader,
+    as_of: AsOfDep,
+    from_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    to_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    municipality: MunicipalityQuery = None,
+    format: FormatQuery = "json",
+    lang: LangQuery = "nb",
+) -> Any:
+    where = scope(principal, municipality)
+    _, values = await queries.series_for(runtime, state, where, key, from_year, to_year, as_of)
+    if format == "csv":
+        return csv_response(f"{key}-series.csv", VALUE_HEADER, [value_row(v, lang) for v in values])
+    return {
+        "municipality": where,
+        "indicator_key": key,
+        "as_of": as_of.label,
+        "points": [value_out(v, where, as_of) for v in values],
+    }
+
+
+def drilldown_body(
+    value: IndicatorValue, where: str, as_of: AsOf, principal: Principal
+) -> dict[str, Any]:
+    result = value.result
+    members = result.members if result else ()
+    personal = principal.has_any(PERSONAL_DATA_ROLES)
+    return {
+        "municipality": where,
+        "indicator_key": value.definition.key,
+        "period": str(value.period),
+        "as_of": as_of.label,
+        "value": value.value,
+        "numerator": result.numerator if result else None,
+        "denominator": result.denominator if result else None,
+        "in_numerator": sum(m.in_numerator for m in members),
+        "in_denominator_only": sum(m.in_denominator and not m.in_numerator for m in members),
+        "left_out": sum(not m.in_denominator and not m.in_numerator for m in members),
+        "complete": value.period_complete,
+        "data_quality": dict(result.data_quality) if result else {},
+        "personal_data": "Only pseudonymous ids live here; names and national ids stay in the "
+        "participants service"
+        + (", where your role may look them up (participant_url)." if personal else "."),
+        "members": [
+            {
+                "subject": m.subject,
+                "id": m.id,
+                "participant_id": m.participant_id,
+                "household_id": m.household_id,
+                "in_denominator": m.in_denominator,
+                "in_numerator": m.in_numerator,
+                "reason_code": m.reason_code,
+                "reason": m.reason("en"),
+                "reason_nb": m.reason("nb"),
+                "on": m.on.isoformat() if m.on else None,
+                "amount": m.amount,
+                "participant_url": f"/participants/{m.participant_id}"
+                if personal and m.participant_id
+                else None,
+            }
+            for m in members
+        ],
+    }
+
+
+@router.get(
+    "/values/{key}/drilldown",
+    response_model=DrilldownOut,
+    summary="The participants or households behind a value, with why each is in or out",
+    description="Every unit the rule looked at: in the numerator, only in the denominator, "
+    "or left out, each with a reason code and text (English and bokmål) and the date that "
+    "placed it in the period. Ids are pseudonymous; personal data lives in the participants "
+    "service (caseworkers and managers get a `participant_url` there). Not for the agency "
+    "role. `format=csv` exports the list.",
+    responses=problem_responses(401, 403, 422),
+)
+async def get_drilldown(
+    key: KeyPath,
+    period: PeriodQuery,
+    runtime: RuntimeDep,
+    state: StateDep,
+    principal: DrillDowner,
+    as_of: AsOfDep,
+    format: FormatQuery = "json",
+    lang: LangQuery = "nb",
+) -> Any:
+    where = principal.municipality
+    wanted = application.parse_period(period)
+    _, value = await queries.value_for(runtime, state, where, key, wanted, as_of)
+    if format == "csv":
+        members = value.result.members if value.result else ()
+        return csv_response(
+            f"{key}-{wanted}-drilldown.csv", MEMBER_HEADER, member_rows(members, lang)
+        )
+    return drilldown_body(value, where, as_of, principal)
