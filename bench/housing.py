@@ -31,8 +31,9 @@ import asyncpg
 import httpx
 
 from bench.env import BenchEnv, log
-from services.housing import allocation, application, queries
+from services.housing import application, queries
 from services.housing.app import create_app
+from services.housing.domain import allocation
 from services.housing.events import Decision, Ownership, Standard, Urgency
 from services.housing.events import DwellingStatus as Status
 from services.housing.projections import PROJECTIONS, SETTLED

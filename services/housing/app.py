@@ -6,8 +6,8 @@ from fastapi import FastAPI
 
 from services.housing.api import ROUTERS
 from services.housing.events import registry
-from services.housing.projections import PARTICIPANTS_FEED, PARTICIPANTS_KEEP, PROJECTIONS
-from shared.service import Feed, ServiceDefinition, build_app
+from services.housing.projections import FEEDS, PROJECTIONS
+from shared.service import ServiceDefinition, build_app
 from shared.settings import Settings
 
 TAGS = (
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             registry=registry,
             routers=ROUTERS,
             projections=PROJECTIONS,
-            feeds=[Feed(PARTICIPANTS_FEED, "participants", keep=PARTICIPANTS_KEEP)],
+            feeds=FEEDS,
             openapi_tags=TAGS,
         ),
         settings,

@@ -21,8 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.housing import domain, money, personal_data, queries
+from services.housing import domain, personal_data, queries
 from services.housing import tables as t
+from services.housing.domain import money
 from services.housing.events import (
     Decision,
     DwellingStatus,

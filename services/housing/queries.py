@@ -17,8 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.housing import allocation, domain, money
+from services.housing import domain
 from services.housing import tables as t
+from services.housing.domain import allocation, money
 from shared import dates
 from shared.problems import NotFound
 

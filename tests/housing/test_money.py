@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.housing.money import (
+from services.housing.domain.money import (
     LoanType,
     Purchase,
     RentRates,

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from services.housing import allocation, domain
-from services.housing.allocation import Candidate, DwellingFacts
+from services.housing import domain
+from services.housing.domain import allocation
+from services.housing.domain.allocation import Candidate, DwellingFacts
 from services.housing.events import (
     Decision,
     DwellingStatus,

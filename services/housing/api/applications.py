@@ -7,15 +7,23 @@ import uuid
 from collections import defaultdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query
 from pydantic import Field
 
 from services.housing import application, domain, queries
-from services.housing.api.common import Body, Day, Officer, Reader, run_command, today
+from services.housing.api.common import (
+    Body,
+    Day,
+    Officer,
+    Reader,
+    command_route,
+    fields,
+    today,
+)
 from services.housing.api.schemas import ApplicationOut, MonthEndsOut, WaitingListOut
 from services.housing.events import Decision, Urgency
 from shared.dates import EARLIEST, LATEST
-from shared.deps import IdempotencyKeyHeader, RuntimeDep
+from shared.deps import RuntimeDep
 from shared.http import problem_responses
 from shared.paging import Limit, Offset
 from shared.problems import InvalidInput, field_error
@@ -93,8 +101,22 @@ class Withdraw(Body):
     withdrawn_on: Day = Field(default_factory=today)
 
 
-@router.post(
+def _needs(body: ReceiveApplication | RecordNeeds) -> dict[str, Any]:
+    return {
+        **fields(body),
+        "member_ages": tuple(body.member_ages),
+        "district_wishes": tuple(body.district_wishes),
+        "members": _members(body.members),
+    }
+
+
+command_route(
+    router,
+    "POST",
     "/applications",
+    ReceiveApplication,
+    application.receive_application,
+    name="receive",
     status_code=201,
     response_model=ApplicationOut,
     summary="Register a household's application for a municipal dwelling",
@@ -102,42 +124,10 @@ class Withdraw(Body):
     "may have one open (pending or accepted) application at a time (409 otherwise). Publishes "
     "`housing_application.received` (size, date, urgency); ages, access needs and district "
     "wishes stay in an unpublished event. The household waits from `received_on`.",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    arguments=_needs,
+    visible={"household": "household_id"},
+    location="/housing/applications/{application_id}",
 )
-async def receive(
-    body: ReceiveApplication,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    result = await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.receive_application(
-            runtime,
-            conn,
-            metadata,
-            household_id=body.household_id,
-            household_size=body.household_size,
-            member_ages=tuple(body.member_ages),
-            needs_wheelchair_access=body.needs_wheelchair_access,
-            needs_step_free=body.needs_step_free,
-            district_wishes=tuple(body.district_wishes),
-            urgency=body.urgency,
-            received_on=body.received_on,
-            members=_members(body.members),
-        ),
-        visible=lambda conn: application.visible(
-            runtime, conn, principal.municipality, household=body.household_id
-        ),
-    )
-    response.headers["Location"] = f"/housing/applications/{result['application_id']}"
-    return result
 
 
 @router.get(
@@ -153,117 +143,49 @@ async def get_application(
         return await queries.application_view(conn, application_id, principal.municipality)
 
 
-@router.post(
+command_route(
+    router,
+    "POST",
     "/applications/{application_id}/decision",
+    DecideApplication,
+    application.decide_application,
+    name="decide",
     response_model=ApplicationOut,
     summary="Accept (onto the waiting list) or reject a pending application",
     description="Publishes `housing_application.decided`. A decision is made once (409).",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    arguments=lambda body: {"decision": Decision(body.decision), "decided_on": body.decided_on},
+    visible={"application": "application_id"},
 )
-async def decide(
-    application_id: uuid.UUID,
-    body: DecideApplication,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.decide_application(
-            runtime,
-            conn,
-            metadata,
-            application_id,
-            decision=Decision(body.decision),
-            decided_on=body.decided_on,
-        ),
-        visible=lambda conn: application.visible(
-            runtime, conn, principal.municipality, application=application_id
-        ),
-    )
 
-
-@router.put(
+command_route(
+    router,
+    "PUT",
     "/applications/{application_id}/needs",
+    RecordNeeds,
+    application.record_needs,
+    name="record_needs",
     response_model=ApplicationOut,
     summary="Record the household's ages, access needs and district wishes again",
     description="Replaces what the open application recorded, e.g. after a member's erasure "
     "destroyed it (`needs_erased`) or members left; the household keeps its place and waiting "
     "time. Sealed with the household's key in an unpublished event.",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    arguments=_needs,
+    visible={"application": "application_id"},
 )
-async def record_needs(
-    application_id: uuid.UUID,
-    body: RecordNeeds,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.record_needs(
-            runtime,
-            conn,
-            metadata,
-            application_id,
-            member_ages=tuple(body.member_ages),
-            needs_wheelchair_access=body.needs_wheelchair_access,
-            needs_step_free=body.needs_step_free,
-            district_wishes=tuple(body.district_wishes),
-            members=_members(body.members),
-        ),
-        visible=lambda conn: application.visible(
-            runtime, conn, principal.municipality, application=application_id
-        ),
-    )
 
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/applications/{application_id}/withdrawal",
+    Withdraw,
+    application.decide_application,
+    name="withdraw",
     response_model=ApplicationOut,
     summary="The household withdraws its pending or accepted application",
     description="Publishes `housing_application.decided` with decision `withdrawn`.",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    arguments=lambda body: {"decision": Decision.withdrawn, "decided_on": body.withdrawn_on},
+    visible={"application": "application_id"},
 )
-async def withdraw(
-    application_id: uuid.UUID,
-    body: Withdraw,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.decide_application(
-            runtime,
-            conn,
-            metadata,
-            application_id,
-            decision=Decision.withdrawn,
-            decided_on=body.withdrawn_on,
-        ),
-        visible=lambda conn: application.visible(
-            runtime, conn, principal.municipality, application=application_id
-        ),
-    )
 
 
 @router.get(

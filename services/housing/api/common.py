@@ -1,21 +1,37 @@
-"""What every housing router shares: roles, date rules, running a command."""
+"""What every housing router shares: roles, date rules, running and declaring a command."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+import inspect
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.housing import application
 from shared.auth import Principal, require_roles
 from shared.commands import CommandResult
 from shared.dates import Day, today
+from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.events import Metadata
+from shared.http import problem_responses
 from shared.service import Runtime
 
-__all__ = ["Body", "Day", "Officer", "Reader", "can_see_addresses", "run_command", "today"]
+__all__ = [
+    "Body",
+    "Day",
+    "Officer",
+    "Reader",
+    "can_see_addresses",
+    "command_route",
+    "fields",
+    "run_command",
+    "today",
+]
 
 Officer = Annotated[Principal, Depends(require_roles("housing_officer"))]
 """Housing officers (boligkontor) change housing data."""
@@ -77,3 +93,101 @@ async def run_command(
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return result.body
+
+
+B = TypeVar("B", bound=BaseModel)
+
+UseCase = Callable[..., Awaitable[CommandResult]]
+"""An application use case: ``(runtime, conn, metadata, [path id], **arguments)``."""
+
+_PATH_ID = re.compile(r"{(\w+)}")
+
+
+def fields(body: BaseModel) -> dict[str, Any]:
+    """The body's fields as keyword arguments of the same names."""
+    return {name: getattr(body, name) for name in type(body).model_fields}
+
+
+def command_route(
+    router: APIRouter,
+    method: str,
+    path: str,
+    body: type[B],
+    use_case: UseCase,
+    *,
+    name: str,
+    response_model: type[BaseModel],
+    summary: str,
+    description: str | None = None,
+    status_code: int = 200,
+    principal: Any = Officer,
+    arguments: Callable[[B], Mapping[str, Any]] = fields,
+    visible: Mapping[str, str] | None = None,
+    location: str | None = None,
+    problems: tuple[int, ...] = (401, 403, 404, 409, 422),
+) -> None:
+    """Register a command whose endpoint would only pass its path id and body along.
+
+    The use case gets ``runtime, conn, metadata``, the path id (by its name) and
+    ``arguments(body)``. ``visible`` maps each keyword of
+    :func:`services.housing.application.visible` to the path parameter or body field
+    holding that id, so an id unknown in the caller's municipality is a 404 before the
+    Idempotency-Key is looked up. ``location`` (e.g. ``/housing/placements/{placement_id}``)
+    is filled from the result for the ``Location`` header.
+    """
+    path_ids = _PATH_ID.findall(path)
+
+    async def endpoint(**given: Any) -> dict[str, Any]:
+        command: B = given["body"]
+        runtime: Runtime = given["runtime"]
+        caller: Principal = given["principal"]
+        ids = {key: given[key] for key in path_ids}
+        named = {**fields(command), **ids}
+        check = {keyword: named[source] for keyword, source in (visible or {}).items()}
+
+        async def work(conn: AsyncConnection, metadata: Metadata) -> CommandResult:
+            return await use_case(runtime, conn, metadata, **ids, **arguments(command))
+
+        async def exists(conn: AsyncConnection) -> None:
+            await application.visible(runtime, conn, caller.municipality, **check)
+
+        result = await run_command(
+            runtime,
+            given["request"],
+            given["response"],
+            caller,
+            command,
+            work,
+            visible=exists if check else None,
+        )
+        if location is not None:
+            given["response"].headers["Location"] = location.format(**result)
+        return result
+
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    # FastAPI reads path, body and dependencies from the signature: give each route its own.
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            *(inspect.Parameter(key, keyword, annotation=uuid.UUID) for key in path_ids),
+            inspect.Parameter("body", keyword, annotation=body),
+            inspect.Parameter("request", keyword, annotation=Request),
+            inspect.Parameter("response", keyword, annotation=Response),
+            inspect.Parameter("runtime", keyword, annotation=RuntimeDep),
+            inspect.Parameter("principal", keyword, annotation=principal),
+            inspect.Parameter(
+                "idempotency_key", keyword, annotation=IdempotencyKeyHeader, default=None
+            ),
+        ]
+    )
+    endpoint.__name__ = name
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=[method],
+        name=name,
+        status_code=status_code,
+        response_model=response_model,
+        summary=summary,
+        description=description,
+        responses=problem_responses(*problems),
+    )

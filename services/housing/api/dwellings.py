@@ -10,17 +10,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
-from services.housing import allocation, application, domain, money, queries
+from services.housing import application, domain, queries
 from services.housing.api.common import (
     Body,
     Day,
     Officer,
     Reader,
     can_see_addresses,
+    command_route,
+    fields,
     run_command,
     today,
 )
 from services.housing.api.schemas import DwellingOut, RentOut, StockOut, SuggestionsOut
+from services.housing.domain import allocation, money
 from services.housing.events import DwellingStatus, Ownership, Standard
 from shared.auth import Principal
 from shared.dates import EARLIEST, LATEST
@@ -90,49 +93,22 @@ def _for(principal: Principal, dwelling: dict[str, Any]) -> dict[str, Any]:
     return dwelling
 
 
-@router.post(
+command_route(
+    router,
+    "POST",
     "/dwellings",
+    RegisterDwelling,
+    application.register_dwelling,
+    name="register_dwelling",
     status_code=201,
     response_model=DwellingOut,
     summary="Register a dwelling in the rental stock",
     description="Appends `dwelling.registered` (published, without the address) and the "
     "address in an unpublished event.",
-    responses=problem_responses(401, 403, 422),
+    arguments=lambda body: {**fields(body), "size_m2": float(body.size_m2)},
+    location="/housing/dwellings/{dwelling_id}",
+    problems=(401, 403, 422),
 )
-async def register_dwelling(
-    body: RegisterDwelling,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    result = await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.register_dwelling(
-            runtime,
-            conn,
-            metadata,
-            address=body.address,
-            district=body.district,
-            rooms=body.rooms,
-            size_m2=float(body.size_m2),
-            floor=body.floor,
-            has_lift=body.has_lift,
-            accessible=body.accessible,
-            ownership=body.ownership,
-            standard=body.standard,
-            status=body.status,
-            valuation=body.valuation,
-            registered_on=body.registered_on,
-        ),
-    )
-    response.headers["Location"] = f"/housing/dwellings/{result['dwelling_id']}"
-    return result
 
 
 @router.patch(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
-from services.housing import application, money, queries
+from services.housing import application, queries
 from services.housing.api.common import Body, Day, Reader, today
 from services.housing.api.schemas import (
     EconomyOut,
@@ -19,6 +19,7 @@ from services.housing.api.schemas import (
     OwnersYear,
     TimeToPlacementOut,
 )
+from services.housing.domain import money
 from shared.auth import Principal, require_roles
 from shared.deps import RuntimeDep
 from shared.http import problem_responses

@@ -6,14 +6,14 @@ import uuid
 from decimal import Decimal
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter
 from pydantic import Field
 
 from services.housing import application, queries
-from services.housing.api.common import Body, Day, Officer, Reader, run_command, today
+from services.housing.api.common import Body, Day, Officer, Reader, command_route, fields, today
 from services.housing.api.schemas import AgreementOut, LoanOut, OwnershipOut
 from services.housing.events import RateKind
-from shared.deps import IdempotencyKeyHeader, RuntimeDep
+from shared.deps import RuntimeDep
 from shared.http import problem_responses
 
 rent_to_own = APIRouter(prefix="/housing/rent-to-own", tags=["rent to own"])
@@ -78,48 +78,21 @@ class StartLoanPurchase(Body):
     )
 
 
-@rent_to_own.post(
+command_route(
+    rent_to_own,
+    "POST",
     "",
+    AgreeRentToOwn,
+    application.agree_rent_to_own,
+    name="agree",
     status_code=201,
     response_model=AgreementOut,
     summary="Agree that the tenant household buys its municipal dwelling after 3 or 5 years",
     description="The household must live in the dwelling now, and the dwelling must be "
     "municipally owned. The price is the valuation (default: the dwelling's). Publishes "
     "`rent_to_own.agreed`; the purchase can complete from `agreed_on` + the rent period.",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    visible={"household": "household_id", "dwelling": "dwelling_id"},
 )
-async def agree(
-    body: AgreeRentToOwn,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.agree_rent_to_own(
-            runtime,
-            conn,
-            metadata,
-            household_id=body.household_id,
-            dwelling_id=body.dwelling_id,
-            agreed_on=body.agreed_on,
-            rent_period_years=body.rent_period_years,
-            price=body.price,
-        ),
-        visible=lambda conn: application.visible(
-            runtime,
-            conn,
-            principal.municipality,
-            household=body.household_id,
-            dwelling=body.dwelling_id,
-        ),
-    )
 
 
 @rent_to_own.get(
@@ -135,8 +108,13 @@ async def get_agreement(
         return await queries.agreement_view(conn, agreement_id, principal.municipality)
 
 
-@rent_to_own.post(
+command_route(
+    rent_to_own,
+    "POST",
     "/{agreement_id}/purchase",
+    CompletePurchase,
+    application.complete_rent_to_own,
+    name="complete",
     status_code=201,
     response_model=OwnershipOut,
     summary="Complete the purchase: the household becomes owner",
@@ -145,76 +123,23 @@ async def get_agreement(
     "paid out). Publishes `placement.ended` (bought_home), "
     "`household.became_owner` (route rent_to_own) and `dwelling.changed` (sold: it leaves the "
     "rental stock).",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    visible={"agreement": "agreement_id"},
 )
-async def complete(
-    agreement_id: uuid.UUID,
-    body: CompletePurchase,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.complete_rent_to_own(
-            runtime,
-            conn,
-            metadata,
-            agreement_id,
-            purchased_on=body.purchased_on,
-            loan_id=body.loan_id,
-        ),
-        visible=lambda conn: application.visible(
-            runtime, conn, principal.municipality, agreement=agreement_id
-        ),
-    )
 
-
-@start_loans.post(
+command_route(
+    start_loans,
+    "POST",
     "",
+    ApplyStartLoan,
+    application.apply_start_loan,
+    name="apply",
     status_code=201,
     response_model=LoanOut,
     summary="Register a start-loan application (Husbanken startlån)",
     description="Incomes stay in an unpublished event. The assessment counts the introduction "
     "benefit as income: assessed income = employment + introduction benefit + other.",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    visible={"household": "household_id"},
 )
-async def apply(
-    body: ApplyStartLoan,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.apply_start_loan(
-            runtime,
-            conn,
-            metadata,
-            household_id=body.household_id,
-            applied_on=body.applied_on,
-            purchase_price=body.purchase_price,
-            requested_amount=body.requested_amount,
-            employment_income=body.employment_income,
-            introduction_benefit=body.introduction_benefit,
-            other_income=body.other_income,
-        ),
-        visible=lambda conn: application.visible(
-            runtime, conn, principal.municipality, household=body.household_id
-        ),
-    )
 
 
 @start_loans.get(
@@ -228,86 +153,46 @@ async def get_loan(loan_id: uuid.UUID, runtime: RuntimeDep, principal: Officer) 
         return await queries.loan_view(conn, loan_id, principal.municipality)
 
 
-@start_loans.post(
+def _loan_decision(body: DecideStartLoan) -> dict[str, Any]:
+    rate = body.interest_rate_percent
+    return {**fields(body), "interest_rate_percent": float(rate) if rate is not None else None}
+
+
+command_route(
+    start_loans,
+    "POST",
     "/{loan_id}/decision",
+    DecideStartLoan,
+    application.decide_start_loan,
+    name="decide_loan",
     response_model=LoanOut,
     summary="Decide the start loan: amounts, grant, rate, interest-only period, term",
     description="Publishes `start_loan.decided`. Approval needs rate kind, rate and term; loan + "
     "grant may not exceed the purchase price; a rejection carries no amounts.",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    arguments=_loan_decision,
+    visible={"loan": "loan_id"},
 )
-async def decide_loan(
-    loan_id: uuid.UUID,
-    body: DecideStartLoan,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.decide_start_loan(
-            runtime,
-            conn,
-            metadata,
-            loan_id,
-            decided_on=body.decided_on,
-            approved=body.approved,
-            loan_amount=body.loan_amount,
-            grant_amount=body.grant_amount,
-            rate_kind=body.rate_kind,
-            interest_rate_percent=(
-                float(body.interest_rate_percent)
-                if body.interest_rate_percent is not None
-                else None
-            ),
-            interest_only_years=body.interest_only_years,
-            term_years=body.term_years,
-        ),
-        visible=lambda conn: application.visible(
-            runtime, conn, principal.municipality, loan=loan_id
-        ),
-    )
 
-
-@start_loans.post(
+command_route(
+    start_loans,
+    "POST",
     "/{loan_id}/disbursement",
+    Disburse,
+    application.disburse_start_loan,
+    name="disburse",
     response_model=LoanOut,
     summary="The approved loan and grant were paid out",
     description="Publishes `start_loan.disbursed`.",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    visible={"loan": "loan_id"},
 )
-async def disburse(
-    loan_id: uuid.UUID,
-    body: Disburse,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.disburse_start_loan(
-            runtime, conn, metadata, loan_id, disbursed_on=body.disbursed_on
-        ),
-        visible=lambda conn: application.visible(
-            runtime, conn, principal.municipality, loan=loan_id
-        ),
-    )
 
-
-@start_loans.post(
+command_route(
+    start_loans,
+    "POST",
     "/{loan_id}/purchase",
+    StartLoanPurchase,
+    application.purchase_with_start_loan,
+    name="purchase",
     status_code=201,
     response_model=OwnershipOut,
     summary="The household bought a home with the start loan: it becomes owner",
@@ -316,33 +201,5 @@ async def disburse(
     "start_loan); other rent-to-own agreements lapse; "
     "a current placement ends (bought_home) and its dwelling becomes vacant — or sold, when the "
     "household bought that very municipal dwelling.",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    visible={"loan": "loan_id"},
 )
-async def purchase(
-    loan_id: uuid.UUID,
-    body: StartLoanPurchase,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.purchase_with_start_loan(
-            runtime,
-            conn,
-            metadata,
-            loan_id,
-            purchased_on=body.purchased_on,
-            price=body.price,
-            dwelling_id=body.dwelling_id,
-        ),
-        visible=lambda conn: application.visible(
-            runtime, conn, principal.municipality, loan=loan_id
-        ),
-    )

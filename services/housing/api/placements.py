@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter
 from pydantic import Field
 
 from services.housing import application, queries
-from services.housing.api.common import Body, Day, Officer, Reader, run_command, today
+from services.housing.api.common import Body, Day, Reader, command_route, today
 from services.housing.api.schemas import PlacementOut
 from services.housing.events import EndReason, EvictionGrounds
-from shared.deps import IdempotencyKeyHeader, RuntimeDep
+from shared.deps import RuntimeDep
 from shared.http import problem_responses
 
 router = APIRouter(prefix="/housing/placements", tags=["placements"])
@@ -37,8 +37,13 @@ class RecordEviction(Body):
     grounds: EvictionGrounds
 
 
-@router.post(
+command_route(
+    router,
+    "POST",
     "",
+    Allocate,
+    application.allocate,
+    name="allocate",
     status_code=201,
     response_model=PlacementOut,
     summary="Allocate a vacant dwelling to a household on the waiting list",
@@ -47,40 +52,9 @@ class RecordEviction(Body):
     "placement, the application is not accepted, or the dwelling breaks the occupancy norm or "
     "an access need. Of concurrent allocations of one dwelling exactly one succeeds; the others "
     "get 409 saying the dwelling is occupied.",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    visible={"application": "application_id", "dwelling": "dwelling_id"},
+    location="/housing/placements/{placement_id}",
 )
-async def allocate(
-    body: Allocate,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    result = await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.allocate(
-            runtime,
-            conn,
-            metadata,
-            application_id=body.application_id,
-            dwelling_id=body.dwelling_id,
-            starts_on=body.starts_on,
-        ),
-        visible=lambda conn: application.visible(
-            runtime,
-            conn,
-            principal.municipality,
-            application=body.application_id,
-            dwelling=body.dwelling_id,
-        ),
-    )
-    response.headers["Location"] = f"/housing/placements/{result['placement_id']}"
-    return result
 
 
 @router.get(
@@ -96,66 +70,31 @@ async def get_placement(
         return await queries.placement_view(conn, placement_id, principal.municipality)
 
 
-@router.post(
+command_route(
+    router,
+    "POST",
     "/{placement_id}/end",
+    EndPlacement,
+    application.end_placement,
+    name="end",
     response_model=PlacementOut,
     summary="The household moved out: end the placement with a reason",
     description="Publishes `placement.ended` and `dwelling.changed` (vacant). An active "
     "rent-to-own agreement on the dwelling lapses.",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    visible={"placement": "placement_id"},
 )
-async def end(
-    placement_id: uuid.UUID,
-    body: EndPlacement,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.end_placement(
-            runtime, conn, metadata, placement_id, ends_on=body.ends_on, reason=body.reason
-        ),
-        visible=lambda conn: application.visible(
-            runtime, conn, principal.municipality, placement=placement_id
-        ),
-    )
 
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/{placement_id}/eviction",
+    RecordEviction,
+    application.record_eviction,
+    name="evict",
     status_code=201,
     response_model=PlacementOut,
     summary="Record an eviction (it ends the placement)",
     description="Publishes `eviction.recorded`, `placement.ended` (reason eviction) and "
     "`dwelling.changed` (vacant).",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    visible={"placement": "placement_id"},
 )
-async def evict(
-    placement_id: uuid.UUID,
-    body: RecordEviction,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.record_eviction(
-            runtime, conn, metadata, placement_id, evicted_on=body.evicted_on, grounds=body.grounds
-        ),
-        visible=lambda conn: application.visible(
-            runtime, conn, principal.municipality, placement=placement_id
-        ),
-    )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from services.housing import application, queries
-from services.housing.api.common import Body, Day, Reader, run_command
+from services.housing.api.common import Body, Day, Reader, command_route
 from services.housing.api.schemas import RentRatesHistory
 from shared.auth import Principal, require_roles
-from shared.deps import IdempotencyKeyHeader, RuntimeDep
+from shared.deps import RuntimeDep
 from shared.http import problem_responses
 
 router = APIRouter(prefix="/housing/settings", tags=["settings"])
@@ -41,42 +41,35 @@ class SetRentRates(Body):
     )
 
 
-@router.post(
+def _rates(body: SetRentRates) -> dict[str, Any]:
+    fdv = body.fdv_per_m2_year
+    return {
+        "valid_from": body.valid_from,
+        "fdv_low": float(fdv.low),
+        "fdv_normal": float(fdv.normal),
+        "fdv_high": float(fdv.high),
+        "government_bond_rate_percent": float(body.government_bond_rate_percent),
+        "capital_markup_points": float(body.capital_markup_points),
+    }
+
+
+command_route(
+    router,
+    "POST",
     "/rent-rates",
+    SetRentRates,
+    application.set_rent_rates,
+    name="set_rent_rates",
     status_code=201,
     response_model=RentRatesHistory,
     summary="Set the cost-covering rent rates from a date",
     description="Adds a version to the municipality's rate history (an event-sourced settings "
     "stream). Rent on a day uses the version with the latest `valid_from` on or before it; "
     "setting a `valid_from` again corrects that version.",
-    responses=problem_responses(401, 403, 422),
+    principal=SettingsAdmin,
+    arguments=_rates,
+    problems=(401, 403, 422),
 )
-async def set_rent_rates(
-    body: SetRentRates,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: SettingsAdmin,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: application.set_rent_rates(
-            runtime,
-            conn,
-            metadata,
-            valid_from=body.valid_from,
-            fdv_low=float(body.fdv_per_m2_year.low),
-            fdv_normal=float(body.fdv_per_m2_year.normal),
-            fdv_high=float(body.fdv_per_m2_year.high),
-            government_bond_rate_percent=float(body.government_bond_rate_percent),
-            capital_markup_points=float(body.capital_markup_points),
-        ),
-    )
 
 
 @router.get(

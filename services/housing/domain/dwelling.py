@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from services.housing import allocation
+from services.housing.domain import allocation
 from services.housing.domain.calendar import happened, not_before
 from services.housing.domain.rules import DWELLING_OCCUPIED, DWELLING_SOLD, OCCUPIED_BY_ALLOCATION
 from services.housing.events import (

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from services.housing import allocation
+from services.housing.domain import allocation
 from services.housing.domain.calendar import happened, not_before
 from services.housing.domain.dwelling import Dwelling
 from services.housing.domain.rules import (
