@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from services.matching.events import registry
-from services.matching.index import MatchingEngine
+from services.matching.index import MatchingIndex
 from services.matching.projections import KEEP, PARTICIPANTS_FEED, PROJECTIONS
 from services.matching.routes import allocations, candidates, employers, matches, openings
 from services.matching.settings import MatchingSettings
@@ -14,7 +17,9 @@ from shared.settings import Settings
 
 
 def create_app(
-    settings: Settings | None = None, matching_settings: MatchingSettings | None = None
+    settings: Settings | None = None,
+    matching_settings: MatchingSettings | None = None,
+    index: MatchingIndex | None = None,
 ) -> FastAPI:
     app = build_app(
         ServiceDefinition(
@@ -44,6 +49,19 @@ def create_app(
         ),
         settings,
     )
-    # The index is built lazily: the first request after start-up loads the read models.
-    app.state.matching = MatchingEngine(matching_settings or MatchingSettings())
+    matching = index or MatchingIndex(matching_settings or MatchingSettings())
+    app.state.matching = matching
+    kit_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with kit_lifespan(app):
+            # Built off the event loop from start-up on, so no request waits for it.
+            matching.start(app.state.runtime.settings)
+            try:
+                yield
+            finally:
+                await matching.stop()
+
+    app.router.lifespan_context = lifespan
     return app

@@ -14,9 +14,11 @@ retired, and the base is repacked when the overlay grows past 5 % of the partiti
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -47,6 +49,11 @@ from services.matching.taxonomy import load as load_taxonomy
 from shared.dates import today
 from shared.db import Database
 from shared.eventstore import LOCAL_HORIZON
+from shared.logging import get_logger
+from shared.problems import Problem
+from shared.settings import Settings
+
+log = get_logger(__name__)
 
 _PAGE = 5000
 _CATCH_UP_SECONDS = 2.0
@@ -55,6 +62,11 @@ _CATCH_UP_PAUSE = 0.02
 ENGAGEMENTS = ("in_placement", "employed", "placement_scheduled", "job_scheduled")
 """A candidate's engagement, the first that applies: today's before a scheduled one."""
 _MIN_OVERLAY_BEFORE_REPACK = 256
+_CATCH_UP_ROWS = 500
+"""Rows per table a query reads and applies on the loop; a longer backlog is rebuilt."""
+_PACK_ON_LOOP = 128
+"""Candidates a query packs on the loop (a few ms); larger packings go to a worker."""
+RETRY_AFTER_SECONDS = 5
 
 
 @dataclass
@@ -88,14 +100,49 @@ class _Leaving:
     because: str
 
 
+class _Packing:
+    """One packing of a partition's candidates: planned on the loop, run anywhere.
+
+    ``rebase``: the whole partition becomes the new base; otherwise the changed
+    candidates become the new overlay. ``covers`` are the participants the packing
+    answers for (their base rows are retired when it is installed).
+    """
+
+    def __init__(
+        self, rebase: bool, candidates: list[Candidate], covers: frozenset[uuid.UUID]
+    ) -> None:
+        self.rebase = rebase
+        self.candidates = candidates
+        self.covers = covers
+        self.segment: Segment | None = None
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def run(self, skills: Vocabulary, tokens: Vocabulary) -> None:
+        """Pack, column views included: the costly part, safe in a worker thread."""
+        segment = Segment(self.candidates, skills, tokens)
+        if len(segment):
+            segment.columns  # noqa: B018 - packed here, not by the first query after
+        self.segment = segment
+
+
 class Partition:
-    """The candidates of one municipality, packed for scoring on demand."""
+    """The candidates of one municipality, packed for scoring.
+
+    A change goes to :attr:`records` at once; the packed segments follow when they
+    are next packed. Until then the base keeps a changed candidate's previous row, so
+    a query during a packing is answered from the previous packing, never half of one.
+    """
 
     def __init__(self) -> None:
         self.records: dict[uuid.UUID, Candidate] = {}
         self.base: Segment | None = None
         self.overlay: Segment | None = None
         self.changed: set[uuid.UUID] = set()
+        """Participants changed since the base was packed."""
+        self.packing = False
+        """A worker is packing this partition: queries use what is packed meanwhile."""
         self._overlay_stale = False
 
     def put(self, candidate: Candidate) -> None:
@@ -107,22 +154,44 @@ class Partition:
             self._touch(participant_id)
 
     def _touch(self, participant_id: uuid.UUID) -> None:
-        if self.base is not None:
-            self.base.retire(participant_id)
         self.changed.add(participant_id)
         self._overlay_stale = True
 
-    def segments(self, skills: Vocabulary, tokens: Vocabulary) -> list[Segment]:
+    def plan(self) -> _Packing | None:
+        """The packing that would bring the segments up to date, if any is due.
+
+        The overlay is repacked into the base once it passes 5 % of the partition.
+        """
         limit = max(_MIN_OVERLAY_BEFORE_REPACK, len(self.records) // 20)
         if self.base is None or len(self.changed) > limit:
-            self.base = Segment(list(self.records.values()), skills, tokens)
-            self.overlay = None
-            self.changed.clear()
+            covers = frozenset(self.changed)
+            self.changed = set()
             self._overlay_stale = False
-        elif self._overlay_stale:
+            return _Packing(True, list(self.records.values()), covers)
+        if self._overlay_stale:
+            self._overlay_stale = False
             fresh = [self.records[p] for p in sorted(self.changed) if p in self.records]
-            self.overlay = Segment(fresh, skills, tokens) if fresh else None
-            self._overlay_stale = False
+            return _Packing(False, fresh, frozenset(self.changed))
+        return None
+
+    def install(self, packing: _Packing) -> None:
+        assert packing.segment is not None
+        if packing.rebase:
+            self.base, self.overlay = packing.segment, None
+            self._overlay_stale = bool(self.changed)
+            return
+        self.overlay = packing.segment if len(packing.segment) else None
+        if self.base is not None:
+            for participant_id in packing.covers:
+                self.base.retire(participant_id)
+
+    def segments(self, skills: Vocabulary, tokens: Vocabulary) -> list[Segment]:
+        """The packed segments, brought up to date here unless a worker is packing."""
+        if not self.packing:
+            packing = self.plan()
+            if packing is not None:
+                packing.run(skills, tokens)
+                self.install(packing)
         return [s for s in (self.base, self.overlay) if s is not None and len(s)]
 
 
@@ -161,11 +230,15 @@ class MatchingEngine:
 
     # --- keeping current -----------------------------------------------------------
 
-    async def refresh(self, db: Database, on: date | None = None) -> None:
+    async def refresh(
+        self, db: Database, on: date | None = None, *, most: int | None = None
+    ) -> bool:
         """Read every committed change since the last refresh into memory.
 
         ``on`` (today in Norway by default) is the day the answers are for: a departure
         or a start dated ahead changes a candidate only once that day has come.
+        ``most`` bounds the rows read per table; False when more were waiting (the
+        index is then behind, and a rebuild off the loop is the faster way forward).
         """
         async with self._lock, db.connect() as conn:
             self.today = on or today()
@@ -173,11 +246,12 @@ class MatchingEngine:
                 self._recompute(participant_id)
             deadline = asyncio.get_running_loop().time() + _CATCH_UP_SECONDS
             while True:
-                await self._read_changes(conn)
+                if not await self.read_changes(conn, most=most):
+                    return False
                 if asyncio.get_running_loop().time() > deadline:
-                    break
+                    return True
                 if not await conn.scalar(self._held_back_query()):
-                    break
+                    return True
                 await asyncio.sleep(_CATCH_UP_PAUSE)
 
     def _held_back_query(self) -> sa.TextClause:
@@ -197,9 +271,23 @@ class MatchingEngine:
             params[f"tx_{i}"], params[f"seq_{i}"] = str(tx), seq
         return sa.text(f"SELECT EXISTS ({' UNION ALL '.join(parts)})").bindparams(**params)
 
-    async def _read_changes(self, conn: AsyncConnection) -> None:
+    async def read_changes(
+        self,
+        conn: AsyncConnection,
+        *,
+        most: int | None = None,
+        stop: threading.Event | None = None,
+    ) -> bool:
+        """Apply the rows changed since the cursors, up to ``most`` per table.
+
+        False when a table had more than ``most`` waiting, or ``stop`` was set.
+        """
         for table in FOLLOWED_TABLES:
+            read = 0
             while True:
+                if stop is not None and stop.is_set():
+                    return False
+                page = _PAGE if most is None else min(_PAGE, most - read + 1)
                 tx, seq = self._cursors[table.name]
                 columns = [c for c in table.c if c.name != "changed_tx"]
                 rows = (
@@ -212,15 +300,45 @@ class MatchingEngine:
                             ).bindparams(tx=str(tx), seq=seq)
                         )
                         .order_by(sa.text("changed_tx"), table.c.change_seq)
-                        .limit(_PAGE)
+                        .limit(page)
                     )
                 ).all()
+                if most is not None and read + len(rows) > most:
+                    return False
                 for row in rows:
                     self._apply(table.name, row)
                 if rows:
                     self._cursors[table.name] = (int(rows[-1].tx), int(rows[-1].change_seq))
-                if len(rows) < _PAGE:
+                read += len(rows)
+                if len(rows) < page:
                     break
+        return True
+
+    def pack(self) -> None:
+        """Pack every partition now (the build does this in its worker thread)."""
+        for partition in self.partitions.values():
+            partition.segments(self.skills, self.tokens)
+
+    def packings_due(self, most_on_loop: int) -> list[tuple[Partition, _Packing]]:
+        """Packings larger than ``most_on_loop`` candidates, for a worker thread.
+
+        Each partition returned is marked as packing until its packing is installed;
+        smaller packings are done here and now, on the caller's thread.
+        """
+        due = []
+        for partition in self.partitions.values():
+            if partition.packing:
+                continue
+            packing = partition.plan()
+            if packing is None:
+                continue
+            if len(packing) <= most_on_loop:
+                packing.run(self.skills, self.tokens)
+                partition.install(packing)
+                continue
+            partition.packing = True
+            due.append((partition, packing))
+        return due
 
     def _apply(self, table: str, row: Any) -> None:
         if table == "employers":
@@ -467,3 +585,150 @@ class MatchingEngine:
     def explain_pair(self, candidate: Candidate, spec: OpeningSpec) -> dict[str, Any]:
         block = self.score_pairs([candidate], [spec])
         return self._item(candidate, spec, block, 0, 0)
+
+
+IndexLoader = Callable[[MatchingEngine, threading.Event], None]
+"""Fills a fresh engine with every read-model row; runs in a worker thread, never on the
+event loop, and gives up early once the event is set (the service is stopping)."""
+
+
+def read_models_loader(settings: Settings) -> IndexLoader:
+    """The loader of a running service: its own connection, on its own event loop.
+
+    The worker thread reads, decodes and indexes every row without touching the
+    service's event loop; only the finished engine is handed over.
+    """
+
+    def load(engine: MatchingEngine, stop: threading.Event) -> None:
+        async def read() -> None:
+            db = Database.for_service(settings, "matching", pool_size=1)
+            try:
+                async with db.connect() as conn:
+                    await engine.read_changes(conn, stop=stop)
+            finally:
+                await db.dispose()
+
+        asyncio.run(read())
+
+    return load
+
+
+class IndexBuilding(Problem):
+    """The first build after start-up is still running; the client retries later."""
+
+    status, slug, title = 503, "index-building", "Matching index is being built"
+    # Not a rule of the catalogue: the kit's rules answer 409 or 422 only.
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+class MatchingIndex:
+    """The process's :class:`MatchingEngine`, built and repacked off the event loop.
+
+    :meth:`start` (at start-up) builds the engine in a worker thread. Until the first
+    build is done, :meth:`current` waits for it up to ``index_wait_seconds`` (awaiting:
+    the loop serves everyone else meanwhile), then raises :class:`IndexBuilding` (503
+    with ``Retry-After``); afterwards each call reads the few rows changed since the
+    last (on the loop, bounded) and answers from the engine. A backlog too large for that
+    (a read model rebuilt, a long outage) starts a fresh build in a worker, and a
+    partition whose packing is large is packed in a worker; meanwhile queries are
+    answered from the previous engine and the previous packing. Nothing large ever
+    runs on the event loop, so ``/healthz`` and the other endpoints stay responsive.
+    """
+
+    def __init__(self, settings: MatchingSettings, loader: IndexLoader | None = None) -> None:
+        self.settings = settings
+        self.engine: MatchingEngine | None = None
+        self.builds = 0
+        """Finished builds: the first, and one per backlog too large to catch up with."""
+        self._loader = loader
+        self._taxonomy: Taxonomy | None = None
+        self._building: asyncio.Task[None] | None = None
+        self._packing: set[asyncio.Task[None]] = set()
+        self._stop = threading.Event()
+
+    @property
+    def building(self) -> bool:
+        return self._building is not None and not self._building.done()
+
+    def start(self, settings: Settings) -> None:
+        """Begin the first build (once); ``settings`` name the database to read."""
+        if self._building is not None or self.engine is not None:
+            return
+        if self._loader is None:
+            self._loader = read_models_loader(settings)
+        self._building = asyncio.create_task(self._build(), name="matching-index-build")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in [self._building, *self._packing]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def taxonomy(self) -> Taxonomy:
+        """The taxonomy, read in a worker thread the first time it is needed."""
+        if self._taxonomy is None:
+            self._taxonomy = await asyncio.to_thread(load_taxonomy)
+        return self._taxonomy
+
+    async def current(self, db: Database, settings: Settings) -> MatchingEngine:
+        """The engine, caught up with what was committed before the call (when it can)."""
+        self.start(settings)
+        if self.engine is None and self._building is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.shield(self._building), self.settings.index_wait_seconds
+                )
+        engine = self.engine
+        if engine is None:
+            raise IndexBuilding(
+                "The matching index is being built after start-up; retry in a few seconds."
+            )
+        if self.building:
+            return engine
+        if not await engine.refresh(db, most=_CATCH_UP_ROWS):
+            log.info("matching.index.behind", rows_at_least=_CATCH_UP_ROWS)
+            self._building = asyncio.create_task(self._build(), name="matching-index-rebuild")
+            return engine
+        for partition, packing in engine.packings_due(_PACK_ON_LOOP):
+            task = asyncio.create_task(self._pack(engine, partition, packing))
+            self._packing.add(task)
+            task.add_done_callback(self._packing.discard)
+        return engine
+
+    async def _build(self) -> None:
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                self.engine = await asyncio.to_thread(self._build_in_worker)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("matching.index.build_failed", error=type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            self.builds += 1
+            log.info("matching.index.built", builds=self.builds)
+            return
+
+    def _build_in_worker(self) -> MatchingEngine:
+        assert self._loader is not None
+        taxonomy = self._taxonomy or load_taxonomy()
+        self._taxonomy = taxonomy
+        engine = MatchingEngine(self.settings, taxonomy)
+        self._loader(engine, self._stop)
+        if self._stop.is_set():
+            raise asyncio.CancelledError
+        engine.pack()
+        return engine
+
+    async def _pack(self, engine: MatchingEngine, partition: Partition, packing: _Packing) -> None:
+        try:
+            await asyncio.to_thread(packing.run, engine.skills, engine.tokens)
+            partition.install(packing)
+        finally:
+            partition.packing = False

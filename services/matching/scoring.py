@@ -34,6 +34,7 @@ excludes them; excluded candidates are left out of rankings unless asked for.
 from __future__ import annotations
 
 import functools
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -86,11 +87,17 @@ class Vocabulary:
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
+        # The index packs in a worker thread while queries add ids on the event loop;
+        # two new keys must never get the same id.
+        self._adding = threading.Lock()
 
     def id(self, key: str) -> int:
         found = self._ids.get(key)
         if found is None:
-            found = self._ids[key] = len(self._ids)
+            with self._adding:
+                found = self._ids.get(key)
+                if found is None:
+                    found = self._ids[key] = len(self._ids)
         return found
 
     def __len__(self) -> int:

@@ -86,6 +86,13 @@ class MatchingSettings(BaseSettings):
         description="Allocation with favour_waiting: points added for the longest wait, "
         "pro rata for shorter waits.",
     )
+    index_wait_seconds: float = Field(
+        3.0,
+        ge=0,
+        le=30,
+        description="How long a request answered from the index waits for the first build "
+        "after start-up before it answers 503 with Retry-After (other requests never wait).",
+    )
 
     @model_validator(mode="after")
     def _weights_add_up(self) -> Self:

@@ -9,8 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from deploy.services import service_projections
 from services.matching.app import create_app
-from shared.cli import service_projections
 from shared.db import Database
 from shared.replay import rebuild
 from shared.settings import Settings
@@ -301,7 +301,7 @@ async def test_the_index_waits_only_for_transactions_that_could_write_its_tables
             assert ranked.status_code == 200, ranked.text
             await other.rollback()
 
-            engine = client._transport.app.state.matching  # type: ignore[attr-defined]
+            engine = client._transport.app.state.matching.engine  # type: ignore[attr-defined]
             own = here.transaction()
             await own.start()
             await here.fetchval("SELECT pg_current_xact_id()")

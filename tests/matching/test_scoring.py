@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from datetime import date
@@ -472,3 +473,36 @@ def test_ranking_one_opening_gives_the_same_top_list_whichever_path_it_takes() -
         expected = expected[np.isfinite(expected)]
         assert np.allclose([item["score"] for item in ranked], expected, atol=0.011)
         assert all(not item["excluded"] for item in ranked)
+
+
+@pytest.mark.parametrize(("changed", "rebase"), [(300, True), (200, False)])
+async def test_a_packing_in_a_worker_leaves_queries_on_the_previous_packing_until_installed(
+    changed: int, rebase: bool
+) -> None:
+    candidates, specs = _world(6, 400, 1)
+    engine = MatchingEngine(SETTINGS, TAXONOMY)
+    partition = Partition()
+    for candidate in candidates:
+        partition.put(candidate)
+    engine.partitions["3301"] = partition
+    engine.pack()
+
+    def available() -> set[str]:
+        ranked = engine.rank_candidates(
+            specs[0], "3301", limit=400, available_only=True, include_excluded=True, min_score=0
+        )
+        return {item["participant_id"] for item in ranked}
+
+    everyone = {str(c.participant_id) for c in candidates}
+    assert available() == everyone
+    for candidate in candidates[:changed]:
+        partition.put(candidate.with_engagement("in_placement"))
+
+    [(due, packing)] = engine.packings_due(128)
+    assert due is partition and partition.packing and packing.rebase is rebase
+    assert available() == everyone
+    await asyncio.to_thread(packing.run, engine.skills, engine.tokens)
+    assert available() == everyone
+    partition.install(packing)
+    partition.packing = False
+    assert available() == {str(c.participant_id) for c in candidates[changed:]}

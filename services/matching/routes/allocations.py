@@ -13,12 +13,11 @@ from services.matching import application
 from services.matching.allocation import AllocationRequest, allocate, not_candidates
 from services.matching.candidates import Candidate
 from services.matching.events import OpeningKind
-from services.matching.routes.common import EngineDep, JobCoach, respond
+from services.matching.routes.common import EngineDep, JobCoach, index_responses, respond
 from services.matching.routes.schemas import AllocationResult
 from shared.commands import CommandResult
 from shared.dates import Day, today
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
-from shared.http import problem_responses
 from shared.problems import InvalidInput, field_error
 
 router = APIRouter(prefix="/allocations", tags=["allocations"])
@@ -60,7 +59,7 @@ class Allocate(BaseModel):
     "the reasons per opening: a failed hard requirement, a score under the minimum, or places "
     "that went to others for a higher total fit. Candidates already in a placement or job are "
     "not placed. With `propose` every assignment becomes a proposed match.",
-    responses=problem_responses(401, 403, 409, 422),
+    responses=index_responses(401, 403, 409, 422),
 )
 async def allocate_places(
     body: Allocate,

@@ -10,10 +10,9 @@ from fastapi import APIRouter, Query
 
 from services.matching.candidates import Candidate
 from services.matching.events import OpeningKind
-from services.matching.routes.common import EngineDep, Reader
+from services.matching.routes.common import EngineDep, Reader, index_responses
 from services.matching.routes.schemas import CandidateView, OpeningsForCandidate
 from services.matching.scoring import waited_days
-from shared.http import problem_responses
 from shared.paging import Limit, Offset
 from shared.problems import NotFound
 
@@ -41,7 +40,7 @@ def _document(candidate: Candidate, today: date) -> dict[str, Any]:
     "`placement_scheduled` or `job_scheduled` for a start dated ahead. Someone who moved to "
     "another municipality, emigrated or died is no candidate from that day on; a move announced "
     "ahead shows as `leaves_on`.",
-    responses=problem_responses(401, 403),
+    responses=index_responses(401, 403),
 )
 async def list_candidates(
     engine: EngineDep,
@@ -60,7 +59,7 @@ async def list_candidates(
     "/{participant_id}",
     response_model=CandidateView,
     summary="One candidate's consented profile",
-    responses=problem_responses(401, 403, 404),
+    responses=index_responses(401, 403, 404),
 )
 async def get_candidate(
     participant_id: uuid.UUID, engine: EngineDep, principal: Reader
@@ -77,7 +76,7 @@ async def get_candidate(
     summary="Best open openings for a candidate",
     description="Open openings of your municipality, best first, each explained like "
     "`/openings/{id}/candidates/{participant_id}`.",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=index_responses(401, 403, 404, 422),
 )
 async def best_openings(
     participant_id: uuid.UUID,

@@ -14,7 +14,7 @@ from services.matching import application
 from services.matching.domain import MATCH, OPENING, JobTerms, MatchStatus, stream_id
 from services.matching.events import DeclinedBy, DeclineReason, PlacementOutcome
 from services.matching.package import build_package, render_html
-from services.matching.routes.common import EngineDep, JobCoach, Reader, respond
+from services.matching.routes.common import EngineDep, JobCoach, Reader, index_responses, respond
 from services.matching.routes.schemas import MatchView
 from shared.auth import Principal
 from shared.commands import CommandResult, Work
@@ -104,7 +104,7 @@ def _today(on: date | None) -> date:
     summary="Propose a candidate for an opening",
     description="Appends `match.proposed` with the score at this moment. 409 when the opening "
     "is not open, the candidate fails a hard requirement, or a live match of the pair exists.",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=index_responses(401, 403, 404, 409, 422),
 )
 async def propose(
     body: ProposeMatch,
@@ -422,7 +422,7 @@ async def end(
     "follow-up plan (mentor, contact person, meetings) and financing options. HTML with "
     "`Accept: text/html` or `format=html`. 404 when the participant's data was erased.",
     responses={
-        **problem_responses(401, 403, 404),
+        **index_responses(401, 403, 404),
         200: {"content": {"application/json": {}, "text/html": {}}},
     },
 )

@@ -16,7 +16,14 @@ from services.matching.events import (
     OpeningKind,
     Qualification,
 )
-from services.matching.routes.common import EngineDep, JobCoach, Reader, respond
+from services.matching.routes.common import (
+    EngineDep,
+    JobCoach,
+    Reader,
+    TaxonomyDep,
+    index_responses,
+    respond,
+)
 from services.matching.routes.schemas import CandidatesForOpening, Explanation, Opening
 from shared.codes import DRIVING_LICENCE_CLASSES, MunicipalityCode
 from shared.dates import Day, today
@@ -108,11 +115,11 @@ async def publish(
     request: Request,
     response: Response,
     runtime: RuntimeDep,
-    engine: EngineDep,
+    taxonomy: TaxonomyDep,
     principal: JobCoach,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    terms = application.validate_terms(engine.taxonomy, _terms_input(body))
+    terms = application.validate_terms(taxonomy, _terms_input(body))
     metadata = runtime.metadata(principal, request)
     result = await runtime.command(
         lambda conn: application.publish_opening(
@@ -186,12 +193,12 @@ async def change(
     request: Request,
     response: Response,
     runtime: RuntimeDep,
-    engine: EngineDep,
+    taxonomy: TaxonomyDep,
     principal: JobCoach,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    terms = application.validate_terms(engine.taxonomy, _terms_input(body))
+    terms = application.validate_terms(taxonomy, _terms_input(body))
     metadata = runtime.metadata(principal, request)
     details = (body.title, body.description, tuple(body.other_skills))
     result = await runtime.command(
@@ -259,7 +266,7 @@ async def close(
     "score, matched and missing skills and a band. Candidates failing a hard requirement are "
     "left out unless `include_excluded`; those already in a placement or job are left out "
     "unless `available_only=false` (they are marked by `engagement`).",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=index_responses(401, 403, 404, 422),
 )
 async def best_candidates(
     opening_id: uuid.UUID,
@@ -290,7 +297,7 @@ async def best_candidates(
     summary="Explain one candidate's score for an opening",
     description="The parts of the score (weight × value = points; the points add up to the "
     "score), matched and missing skills, the band and any failed hard requirement.",
-    responses=problem_responses(401, 403, 404),
+    responses=index_responses(401, 403, 404),
 )
 async def explain_candidate(
     opening_id: uuid.UUID, participant_id: uuid.UUID, engine: EngineDep, principal: Reader
