@@ -30,7 +30,7 @@ import nats
 import psutil
 
 from deploy.embedded import EmbeddedNats, EmbeddedPostgres, free_port, log_tail
-from shared.migrate import upgrade
+from deploy.services import upgrade
 from shared.settings import Settings
 
 BENCH_SERVICES = ("participants", "indicators")

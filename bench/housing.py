@@ -31,6 +31,7 @@ import asyncpg
 import httpx
 
 from bench.env import BenchEnv, log
+from deploy.services import upgrade
 from services.housing import application, queries
 from services.housing.app import create_app
 from services.housing.domain import allocation
@@ -39,7 +40,6 @@ from services.housing.events import DwellingStatus as Status
 from services.housing.projections import PROJECTIONS, SETTLED
 from shared.auth import issue_dev_token
 from shared.events import Envelope, Metadata
-from shared.migrate import upgrade
 from shared.service import Runtime
 
 MUNICIPALITY = "3005"

@@ -34,6 +34,7 @@ import asyncpg
 import httpx
 
 from deploy.embedded import EmbeddedPostgres, free_port
+from deploy.services import upgrade
 from services.indicators.app import create_app
 from services.indicators.catalogue import BUILT_INS
 from services.indicators.facts import build_snapshots
@@ -42,7 +43,6 @@ from services.indicators.periods import Period
 from services.indicators.rules import RULES, Context
 from services.indicators.seed import seed_drammen
 from shared.auth import issue_dev_token
-from shared.migrate import upgrade
 from shared.settings import Settings
 
 MUNICIPALITIES = 357

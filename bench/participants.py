@@ -27,8 +27,8 @@ import httpx
 
 from bench import http_commands
 from bench.env import BenchEnv, log
+from deploy.services import service_projections
 from services.participants import personal_data
-from shared.cli import service_projections
 from shared.db import Database
 from shared.replay import rebuild
 from tests.support import national_id

@@ -587,7 +587,7 @@ def _bring_up_and_watch(
         print(str(exc), file=err, flush=True)
         return EXIT_REFUSED
 
-    from shared.migrate import upgrade
+    from deploy.services import upgrade
 
     for service in SERVICES:
         print(f"Migrating {service} …", file=out, flush=True)

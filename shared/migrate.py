@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from importlib import resources
 from pathlib import Path
 
 import asyncpg
@@ -16,13 +15,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared.settings import Settings
 
 
-def migrations_dir(service: str) -> Path:
-    return Path(str(resources.files(f"services.{service}"))) / "migrations"
-
-
-def alembic_config(settings: Settings, service: str) -> Config:
+def alembic_config(settings: Settings, service: str, migrations: Path) -> Config:
+    """Alembic's configuration for ``service``'s database and its history in ``migrations``."""
     config = Config()
-    config.set_main_option("script_location", str(migrations_dir(service)))
+    config.set_main_option("script_location", str(migrations))
     config.set_main_option("version_table", "alembic_version")
     config.attributes["database_url"] = settings.service_database_url(service)
     return config
@@ -56,8 +52,11 @@ async def drop_database(settings: Settings, service: str) -> None:
         await conn.close()
 
 
-def upgrade(settings: Settings, service: str, revision: str = "heads") -> None:
+def upgrade(settings: Settings, service: str, migrations: Path, revision: str = "heads") -> None:
     """Create the database if needed and migrate it to ``revision`` (blocking).
+
+    ``migrations`` is the folder of the service's Alembic history; the caller names it,
+    as the kit knows no service.
 
     ``heads``: a service's history has the kit's revisions (``kit0002`` …, which only
     call :func:`shared.tables.upgrade_kit_tables`) as a branch beside its own.
@@ -66,7 +65,7 @@ def upgrade(settings: Settings, service: str, revision: str = "heads") -> None:
     event loop for the async driver.
     """
     asyncio.run(ensure_database(settings, service))
-    command.upgrade(alembic_config(settings, service), revision)
+    command.upgrade(alembic_config(settings, service, migrations), revision)
 
 
 def run_migrations_from_env() -> None:

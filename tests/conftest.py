@@ -22,7 +22,7 @@ import nats
 import pytest
 
 from deploy.embedded import EmbeddedNats, EmbeddedPostgres, free_port
-from shared.migrate import upgrade
+from deploy.services import upgrade
 from shared.settings import SERVICES, Settings
 
 

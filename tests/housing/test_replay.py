@@ -6,9 +6,9 @@ import uuid
 from datetime import date
 from typing import Any
 
+from deploy.services import service_projections
 from services.housing.app import create_app as housing_app
 from services.housing.tables import metadata
-from shared.cli import service_projections
 from shared.db import Database
 from shared.replay import rebuild
 from shared.settings import Settings

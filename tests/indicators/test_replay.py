@@ -8,11 +8,11 @@ from typing import Any
 
 import asyncpg
 
+from deploy.services import service_projections
 from services.indicators import tables
 from services.indicators.app import create_app
 from services.indicators.projections import PROJECTIONS, erasure_alias
 from services.indicators.seed import seed_drammen
-from shared.cli import service_projections
 from shared.db import Database
 from shared.replay import rebuild
 from shared.settings import Settings

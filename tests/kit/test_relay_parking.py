@@ -48,7 +48,7 @@ async def _veiviser(settings: Settings, *args: str) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "shared.cli",
+        "deploy.cli",
         *args,
         cwd=REPO,
         env=env,
@@ -229,7 +229,8 @@ async def test_a_row_that_keeps_failing_for_any_reason_is_parked_after_its_attem
 async def test_an_existing_database_gets_the_parking_columns_and_its_rows_their_stream(
     settings: Settings,
 ) -> None:
-    from shared.migrate import drop_database, upgrade
+    from deploy.services import upgrade
+    from shared.migrate import drop_database
 
     old = settings.model_copy(update={"database_prefix": settings.database_prefix + "_old"})
     try:

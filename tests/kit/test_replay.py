@@ -6,9 +6,9 @@ from datetime import date
 
 import asyncpg
 
+from deploy.services import service_projections
 from services.indicators.app import create_app as indicators_app
 from services.participants.app import create_app as participants_app
-from shared.cli import service_projections
 from shared.db import Database
 from shared.replay import rebuild
 from shared.settings import Settings

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from typer.testing import CliRunner
 
+from deploy.cli import app as cli
 from shared.auth import issue_dev_token
-from shared.cli import app as cli
 from shared.settings import Settings
 from tests.kit.minimal_service import create_app as kit_app
 from tests.support import running

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from shared.cli import service_projections
+from deploy.services import service_projections
 from shared.db import Database
 from shared.replay import rebuild
 from shared.settings import Settings

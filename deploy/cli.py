@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from deploy.services import create_app, service_projections
 from shared.auth import AGENCY_ROLE, ROLES, issue_dev_token
 from shared.db import Database
 from shared.eventstore import EventStore
@@ -83,20 +83,12 @@ def migrate(
     service: Annotated[str | None, typer.Argument(help="One service; all when left out")] = None,
 ) -> None:
     """Create the service databases if missing and run their migrations to head."""
-    from shared.migrate import upgrade
+    from deploy.services import upgrade
 
     settings = Settings()
     for name in [_check_service(service)] if service else list(SERVICES):
         upgrade(settings, name)
         typer.echo(f"{name}: migrated ({settings.database_name(name)})")
-
-
-def service_projections(service: str, settings: Settings) -> tuple[list[Projection], EventStore]:
-    """The projections a service declares and its event store (for replay)."""
-    module = importlib.import_module(f"services.{service}.app")
-    fastapi_app = module.create_app(settings)
-    runtime = fastapi_app.state.runtime
-    return list(runtime.definition.projections), runtime.store
 
 
 @app.command()
@@ -154,12 +146,10 @@ def contract(
     from shared.contract import asyncapi, write_contract
 
     for service in SERVICES:
-        registry = (
-            importlib.import_module(f"services.{service}.app")
-            # Only the event registry is read; the app never serves, so no keys matter.
-            .create_app(Settings(env="development"))
-            .state.runtime.definition.registry
-        )
+        # Only the event registry is read; the app never serves, so no keys matter.
+        registry = create_app(
+            service, Settings(env="development")
+        ).state.runtime.definition.registry
         if write:
             for path in write_contract(Path(directory) / service, service, registry):
                 typer.echo(str(path))

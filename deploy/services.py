@@ -1,0 +1,41 @@
+"""The four services by name: where their apps and migrations are found.
+
+The kit serves the services without knowing them; the operator command, the stack,
+the tests and the benchmarks look a service up here and hand the kit what it needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from shared import migrate
+from shared.eventstore import EventStore
+from shared.projection import Projection
+from shared.settings import Settings
+
+
+def create_app(service: str, settings: Settings | None = None) -> FastAPI:
+    """``service``'s app, wired but not started (no connection is opened)."""
+    factory = importlib.import_module(f"services.{service}.app").create_app
+    app: FastAPI = factory(settings)
+    return app
+
+
+def migrations(service: str) -> Path:
+    """The folder of ``service``'s Alembic history."""
+    package = importlib.import_module(f"services.{service}.migrations")
+    return Path(package.__file__ or "").parent
+
+
+def upgrade(settings: Settings, service: str, revision: str = "heads") -> None:
+    """Create ``service``'s database if needed and migrate it to ``revision`` (blocking)."""
+    migrate.upgrade(settings, service, migrations(service), revision)
+
+
+def service_projections(service: str, settings: Settings) -> tuple[list[Projection], EventStore]:
+    """The projections a service declares and its event store (for replay)."""
+    runtime = create_app(service, settings).state.runtime
+    return list(runtime.definition.projections), runtime.store
