@@ -54,10 +54,11 @@ test: $(STAMP) chromium ## Run the tests (extra arguments: PYTEST_ARGS='-k foo -
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit code 5); that counts as a failure." >&2; fi; \
 	exit $$rc
 
-lint: $(STAMP) ## ruff check, ruff format --check, mypy
+lint: $(STAMP) ## ruff check, ruff format --check, mypy, import contracts (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared services deploy
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: $(STAMP) ## Run the benchmarks
 	$(VENV)/bin/python -m bench.run
