@@ -6,6 +6,9 @@ import asyncio
 import threading
 import uuid
 
+import pytest
+
+from services.matching import index as index_module
 from services.matching.app import create_app
 from services.matching.index import MatchingEngine, MatchingIndex, read_models_loader
 from services.matching.settings import MatchingSettings
@@ -101,3 +104,43 @@ async def test_changes_after_the_build_reach_the_index_without_another_build(
             str(second),
         }
         assert index.engine is built and index.builds == 1
+
+
+async def test_a_backlog_is_rebuilt_off_the_loop_while_the_previous_index_answers(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = coach(settings)
+    participants = Participants(settings)
+    early, late = uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()]
+    await participants.profile(early, skills=[])
+    loader = GatedLoader(settings)
+    loader.gate.set()
+    index = MatchingIndex(MatchingSettings(), loader)
+    try:
+        async with running(create_app(settings, index=index)) as client:
+            employer = await register_employer(client, headers)
+            opening = await publish_opening(client, headers, employer)
+            await wait_for_candidates(client, headers, early)
+            previous, builds = index.engine, index.builds
+            loader.gate.clear()
+            loader.entered.clear()
+            monkeypatch.setattr(index_module, "_CATCH_UP_ROWS", 0)
+            for person in late:
+                await participants.profile(person, skills=[])
+
+            async def rebuilding() -> bool:
+                await client.get(f"/candidates/{early}", headers=headers)
+                return loader.entered.is_set()
+
+            await eventually(rebuilding)
+            ranked = await client.get(f"/openings/{opening}/candidates", headers=headers)
+            assert ranked.status_code == 200, ranked.text
+            assert [c["participant_id"] for c in ranked.json()["candidates"]] == [str(early)]
+            assert index.engine is previous
+
+            monkeypatch.undo()
+            loader.gate.set()
+            await wait_for_candidates(client, headers, *late)
+            assert index.engine is not previous and index.builds == builds + 1
+    finally:
+        loader.gate.set()
