@@ -17,8 +17,6 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import tables as t
-from services.indicators.asof import AsOf
-from services.indicators.catalogue import BUILT_INS
 from services.indicators.commands import (
     CommentIn,
     GoalChange,
@@ -26,6 +24,16 @@ from services.indicators.commands import (
     ManualValueIn,
     ThresholdsIn,
 )
+from services.indicators.domain.asof import AsOf
+from services.indicators.domain.catalogue import BUILT_INS
+from services.indicators.domain.facts import Snapshot
+from services.indicators.domain.invariants import check_children_within, check_goal_within_parent
+from services.indicators.domain.periods import Granularity, Period, PeriodError
+from services.indicators.domain.plan import PLAN_LEVELS, Definition, Plan
+from services.indicators.domain.rules import RULES
+from services.indicators.domain.scoring import ManualValue, ManualValues
+from services.indicators.domain.thresholds import Band, Direction, Level
+from services.indicators.domain.thresholds import validate as validate_bands
 from services.indicators.events import (
     BandData,
     CommentRecorded,
@@ -36,15 +44,7 @@ from services.indicators.events import (
     ManualValueRecorded,
     ThresholdsSet,
 )
-from services.indicators.facts import Snapshot
-from services.indicators.invariants import check_children_within, check_goal_within_parent
-from services.indicators.loader import SnapshotCache
-from services.indicators.periods import Granularity, Period, PeriodError
-from services.indicators.plan import PLAN_LEVELS, Definition, Plan, load_plan
-from services.indicators.rules import RULES
-from services.indicators.scoring import ManualValue, ManualValues
-from services.indicators.thresholds import Band, Direction, Level
-from services.indicators.thresholds import validate as validate_bands
+from services.indicators.loader import SnapshotCache, load_plan
 from shared.commands import CommandResult
 from shared.events import Event, Metadata
 from shared.eventstore import NO_STREAM

@@ -35,8 +35,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.indicators import application, queries
 from services.indicators.api.common import scope
-from services.indicators.asof import AsOf, AsOfError, parse_as_of
 from services.indicators.charts import series_svg, survival_svg
+from services.indicators.domain.asof import AsOf, AsOfError, parse_as_of
+from services.indicators.domain.periods import Period
 from services.indicators.exports import (
     MEMBER_HEADER,
     VALUE_HEADER,
@@ -46,7 +47,6 @@ from services.indicators.exports import (
     value_row,
 )
 from services.indicators.labels import LEVEL_COLOURS, label, with_unit
-from services.indicators.periods import Period
 from services.indicators.templates import TEMPLATES
 from shared.auth import Principal, TokenVerifier
 from shared.events import utcnow

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 
-from services.indicators.catalogue import BUILT_INS
-from services.indicators.national import SIZE_BANDS, SIZE_YEARS
-from services.indicators.rules import RULES
-from services.indicators.survival import MIN_EVENTS, MIN_SUBJECTS, SMALL_MUNICIPALITY
+from services.indicators.domain.catalogue import BUILT_INS
+from services.indicators.domain.national import SIZE_BANDS, SIZE_YEARS
+from services.indicators.domain.rules import RULES
+from services.indicators.domain.survival import MIN_EVENTS, MIN_SUBJECTS, SMALL_MUNICIPALITY
 
 THRESHOLDS = """\
 ### Thresholds and levels

@@ -36,12 +36,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import tables as t
 from services.indicators.application import level_stream, load_manual_values
-from services.indicators.asof import NORWAY
+from services.indicators.domain.asof import NORWAY
+from services.indicators.domain.periods import Period
+from services.indicators.domain.scoring import compute
 from services.indicators.events import LevelChanged
-from services.indicators.loader import SnapshotCache
-from services.indicators.periods import Period
-from services.indicators.plan import load_plan
-from services.indicators.scoring import compute
+from services.indicators.loader import SnapshotCache, load_plan
 from shared.events import Metadata, utcnow
 from shared.logging import get_logger
 from shared.service import Runtime

@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from services.indicators.rules import Member
-from services.indicators.scoring import IndicatorValue, Scorecard
+from services.indicators.domain.rules import Member
+from services.indicators.domain.scoring import IndicatorValue, Scorecard
 from shared.csvio import csv_download
 
 

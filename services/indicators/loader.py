@@ -1,4 +1,4 @@
-"""Reading facts as known at a moment into snapshots, with a small cache.
+"""Reading what was known at a moment: facts into snapshots (with a small cache), and the plan.
 
 The rows are read through the raw asyncpg connection under SQLAlchemy's: a large
 municipality has hundreds of thousands of fact rows and asyncpg's record decoding is
@@ -8,6 +8,7 @@ several times faster than a Core result.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import tables as t
-from services.indicators.facts import FACT_TABLES, Snapshot, build_snapshots
+from services.indicators.domain.facts import FACT_TABLES, Snapshot, build_snapshots
+from services.indicators.domain.periods import Granularity
+from services.indicators.domain.plan import Definition, Goal, Plan, Thresholds, bands_from_json
+from services.indicators.domain.rules import Unit
+from services.indicators.domain.thresholds import Direction, GapPolicy, ThresholdSet
 
 _COLUMNS: dict[str, tuple[str, str]] = {
     "registrations": ("participant_id, birth_year, gender", ""),
@@ -142,3 +147,93 @@ class SnapshotCache:
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
         return snapshot
+
+
+def _pick(rows: Sequence[Any], at: datetime | None) -> tuple[Any, bool]:
+    """The version in force at ``at`` from one key's versions (ascending); when none was
+    recorded by then, the first version flagged as configured later."""
+    if at is None:
+        return rows[-1], False
+    known = [row for row in rows if row.recorded_at <= at]
+    return (known[-1], False) if known else (rows[0], True)
+
+
+def _group(rows: Sequence[Any], *keys: str) -> dict[tuple[Any, ...], list[Any]]:
+    grouped: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(tuple(getattr(row, k) for k in keys), []).append(row)
+    return grouped
+
+
+async def load_plan(conn: AsyncConnection, municipality: str, at: datetime | None) -> Plan:
+    plan = Plan(municipality)
+    iv, gv, tv = t.indicator_versions, t.goal_versions, t.threshold_versions
+    definitions = (
+        await conn.execute(
+            sa.select(iv).where(iv.c.municipality == municipality).order_by(iv.c.version)
+        )
+    ).all()
+    for (key,), versions in _group(definitions, "indicator_key").items():
+        row, late = _pick(versions, at)
+        target = plan.later_definitions if late else plan.definitions
+        target[key] = Definition(
+            key=key,
+            version=row.version,
+            recorded_at=row.recorded_at,
+            title_nb=row.title_nb,
+            title_en=row.title_en,
+            unit=Unit(row.unit),
+            direction=Direction(row.direction),
+            granularity=Granularity(row.granularity),
+            method=row.method,
+            source=row.source,
+            rule=row.rule,
+            parameters=dict(row.parameters),
+            decimals=row.decimals,
+            configured_after_as_of=late,
+        )
+    goals = (
+        await conn.execute(
+            sa.select(gv).where(gv.c.municipality == municipality).order_by(gv.c.version)
+        )
+    ).all()
+    for (key,), versions in _group(goals, "goal_key").items():
+        row, late = _pick(versions, at)
+        if late:
+            continue
+        plan.goals[key] = Goal(
+            key=key,
+            version=row.version,
+            recorded_at=row.recorded_at,
+            plan_level=row.plan_level,
+            parent_key=row.parent_key,
+            title_nb=row.title_nb,
+            title_en=row.title_en,
+            owner_unit=row.owner_unit,
+            from_year=row.from_year,
+            to_year=row.to_year,
+            indicator_keys=tuple(row.indicator_keys),
+            configured_after_as_of=late,
+        )
+    sets = (
+        await conn.execute(
+            sa.select(tv).where(tv.c.municipality == municipality).order_by(tv.c.version)
+        )
+    ).all()
+    for (key, year), versions in _group(sets, "indicator_key", "year").items():
+        definition = plan.definition(key)
+        if definition is None:
+            continue
+        row, late = _pick(versions, at)
+        if late:
+            continue
+        plan.thresholds[(key, year)] = Thresholds(
+            year=year,
+            version=row.version,
+            recorded_at=row.recorded_at,
+            set=ThresholdSet(
+                definition.direction, bands_from_json(row.bands), GapPolicy(row.gap_policy)
+            ),
+            configured_after_as_of=late,
+        )
+    return plan

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import tables as t
+from services.indicators.domain.facts import EDUCATION_LEVELS
 from services.indicators.events import (
     CommentRecorded,
     GoalDefined,
@@ -34,7 +35,6 @@ from services.indicators.events import (
     ThresholdsSet,
     registry,
 )
-from services.indicators.facts import EDUCATION_LEVELS
 from shared.events import Envelope
 from shared.inbox import Keep, keep_fields
 from shared.projection import OWN_EVENTS, Projection

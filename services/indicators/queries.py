@@ -11,7 +11,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.indicators import survival
 from services.indicators import tables as t
 from services.indicators.application import (
     Knowledge,
@@ -20,12 +19,13 @@ from services.indicators.application import (
     load_comments,
     require_definition,
 )
-from services.indicators.asof import AsOf
-from services.indicators.catalogue import BUILT_INS
+from services.indicators.domain import survival
+from services.indicators.domain.asof import AsOf
+from services.indicators.domain.catalogue import BUILT_INS
+from services.indicators.domain.national import Entry, compare
+from services.indicators.domain.periods import FIRST_YEAR, LAST_YEAR, Period
+from services.indicators.domain.scoring import IndicatorValue, Scorecard, compute, scorecard
 from services.indicators.loader import SnapshotCache, load_snapshots
-from services.indicators.national import Entry, compare
-from services.indicators.periods import FIRST_YEAR, LAST_YEAR, Period
-from services.indicators.scoring import IndicatorValue, Scorecard, compute, scorecard
 from shared.problems import InvalidInput, field_error
 from shared.service import Runtime
 

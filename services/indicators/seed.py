@@ -23,7 +23,8 @@ from services.indicators.commands import (
     MethodIn,
     ThresholdsIn,
 )
-from services.indicators.plan import band_json, load_plan
+from services.indicators.domain.plan import band_json
+from services.indicators.loader import load_plan
 from shared.events import Metadata
 from shared.service import Runtime
 

@@ -179,7 +179,7 @@ async def test_every_built_in_indicator_is_computed_to_the_decimal(settings: Set
 
 
 def _built_in_keys() -> list[str]:
-    from services.indicators.catalogue import BUILT_INS
+    from services.indicators.domain.catalogue import BUILT_INS
 
     return list(BUILT_INS)
 

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.indicators.asof import AsOfError, parse_as_of
-from services.indicators.periods import Granularity, Period, PeriodError, add_months
+from services.indicators.domain.asof import AsOfError, parse_as_of
+from services.indicators.domain.periods import Granularity, Period, PeriodError, add_months
 from shared.rules import RuleViolation
 
 

@@ -6,10 +6,10 @@ import uuid
 from datetime import date
 from typing import Any
 
-from services.indicators.catalogue import BUILT_INS
-from services.indicators.facts import build_snapshots
-from services.indicators.periods import Period
-from services.indicators.rules import RULES, Context, Result
+from services.indicators.domain.catalogue import BUILT_INS
+from services.indicators.domain.facts import build_snapshots
+from services.indicators.domain.periods import Period
+from services.indicators.domain.rules import RULES, Context, Result
 
 M = "3301"
 
@@ -123,7 +123,7 @@ def test_recorded_order_decides_which_follow_up_status_counts() -> None:
 def test_an_empty_municipality_has_no_values_but_zero_counts() -> None:
     empty = snapshot(settlements=[])
     assert empty is None
-    from services.indicators.facts import Snapshot
+    from services.indicators.domain.facts import Snapshot
 
     for key in BUILT_INS:
         result = run(key, Snapshot(M), "2019")

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.indicators.catalogue import BUILT_INS
-from services.indicators.seed import MANUAL, THRESHOLDS
-from services.indicators.thresholds import (
+from services.indicators.domain.catalogue import BUILT_INS
+from services.indicators.domain.thresholds import (
     Band,
     Direction,
     GapPolicy,
@@ -20,6 +19,7 @@ from services.indicators.thresholds import (
     round_half_up,
     validate,
 )
+from services.indicators.seed import MANUAL, THRESHOLDS
 
 D, A, N, U = Level.desired, Level.acceptable, Level.not_approved, Level.unclassified
 

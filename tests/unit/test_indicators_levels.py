@@ -12,7 +12,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.indicators.thresholds import (
+from services.indicators.domain.thresholds import (
     BAND_LEVELS,
     Band,
     Direction,

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.indicators.facts import Placement, Snapshot
-from services.indicators.invariants import check_children_within, check_goal_within_parent
-from services.indicators.periods import Granularity, Period
-from services.indicators.rules import RULES, Context
+from services.indicators.domain.facts import Placement, Snapshot
+from services.indicators.domain.invariants import check_children_within, check_goal_within_parent
+from services.indicators.domain.periods import Granularity, Period
+from services.indicators.domain.rules import RULES, Context
 from shared.rules import RuleViolation
 
 START = date(2014, 1, 1)

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.indicators.facts import Job, Snapshot
-from services.indicators.survival import DataQuality, censoring_day, kaplan_meier, subjects
+from services.indicators.domain.facts import Job, Snapshot
+from services.indicators.domain.survival import DataQuality, censoring_day, kaplan_meier, subjects
 
 KNOWN_ON = date(2020, 6, 30)
 START = date(2014, 1, 1)

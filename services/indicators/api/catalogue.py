@@ -8,8 +8,8 @@ from services.indicators.api.common import (
     Reader,
     resource_router,
 )
-from services.indicators.catalogue import BUILT_INS
-from services.indicators.rules import RULES
+from services.indicators.domain.catalogue import BUILT_INS
+from services.indicators.domain.rules import RULES
 from shared.http import problem_responses
 
 router = resource_router()

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import queries
-from services.indicators.asof import AsOf, AsOfError, parse_as_of
-from services.indicators.plan import Plan, load_plan
-from services.indicators.scoring import IndicatorValue
+from services.indicators.domain.asof import AsOf, AsOfError, parse_as_of
+from services.indicators.domain.plan import Plan
+from services.indicators.domain.scoring import IndicatorValue
+from services.indicators.loader import load_plan
 from shared.auth import Principal, require_roles
 from shared.codes import AnyMunicipalityCode
 from shared.commands import CommandResult

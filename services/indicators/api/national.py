@@ -16,8 +16,8 @@ from services.indicators.api.common import (
     StateDep,
     resource_router,
 )
-from services.indicators.catalogue import BUILT_INS
 from services.indicators.docs import NATIONAL
+from services.indicators.domain.catalogue import BUILT_INS
 from services.indicators.exports import (
     csv_response,
 )

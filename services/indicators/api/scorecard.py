@@ -20,12 +20,12 @@ from services.indicators.api.common import (
 from services.indicators.api.schemas import (
     ScorecardOut,
 )
-from services.indicators.asof import AsOf
+from services.indicators.domain.asof import AsOf
+from services.indicators.domain.scoring import Scorecard
 from services.indicators.exports import (
     csv_response,
     scorecard_rows,
 )
-from services.indicators.scoring import Scorecard
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
 

@@ -22,7 +22,7 @@ from services.indicators.commands import (
     ThresholdsIn,
 )
 from services.indicators.docs import THRESHOLDS
-from services.indicators.periods import Period
+from services.indicators.domain.periods import Period
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 

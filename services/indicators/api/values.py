@@ -26,8 +26,9 @@ from services.indicators.api.schemas import (
     DrilldownOut,
     ValueOut,
 )
-from services.indicators.asof import AsOf
 from services.indicators.docs import AS_OF
+from services.indicators.domain.asof import AsOf
+from services.indicators.domain.scoring import IndicatorValue
 from services.indicators.exports import (
     MEMBER_HEADER,
     VALUE_HEADER,
@@ -35,7 +36,6 @@ from services.indicators.exports import (
     member_rows,
     value_row,
 )
-from services.indicators.scoring import IndicatorValue
 from shared.auth import Principal
 from shared.deps import RuntimeDep
 from shared.http import problem_responses

@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from services.indicators.facts import Person, Snapshot, norwegian_rank
-from services.indicators.vocabulary import ANY_WORK_OR_EDUCATION, EXCLUDED_FROM_BASE
+from services.indicators.domain.facts import Person, Snapshot, norwegian_rank
+from services.indicators.domain.vocabulary import ANY_WORK_OR_EDUCATION, EXCLUDED_FROM_BASE
 
 MIN_SUBJECTS = 30
 MIN_EVENTS = 10

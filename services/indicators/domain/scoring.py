@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from services.indicators.facts import Snapshot
-from services.indicators.periods import Granularity, Period
-from services.indicators.plan import Definition, Goal, Plan, Thresholds
-from services.indicators.rules import RULES, Context, Result
-from services.indicators.thresholds import (
+from services.indicators.domain.facts import Snapshot
+from services.indicators.domain.periods import Granularity, Period
+from services.indicators.domain.plan import Definition, Goal, Plan, Thresholds
+from services.indicators.domain.rules import RULES, Context, Result
+from services.indicators.domain.thresholds import (
     BAND_LEVELS,
     Classification,
     Level,

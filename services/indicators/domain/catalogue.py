@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.indicators.periods import Granularity
-from services.indicators.rules import RULES, Unit
-from services.indicators.thresholds import Direction
-from services.indicators.vocabulary import Outcome
+from services.indicators.domain.periods import Granularity
+from services.indicators.domain.rules import RULES, Unit
+from services.indicators.domain.thresholds import Direction
+from services.indicators.domain.vocabulary import Outcome
 
 
 @dataclass(frozen=True)

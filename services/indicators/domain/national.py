@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.indicators.catalogue import BuiltIn
-from services.indicators.facts import Snapshot
-from services.indicators.periods import Period, add_months
-from services.indicators.rules import RULES, Context
-from services.indicators.thresholds import Direction, round_half_up
+from services.indicators.domain.catalogue import BuiltIn
+from services.indicators.domain.facts import Snapshot
+from services.indicators.domain.periods import Period, add_months
+from services.indicators.domain.rules import RULES, Context
+from services.indicators.domain.thresholds import Direction, round_half_up
 
 SIZE_YEARS = 5
 SIZE_BANDS: tuple[tuple[str, int, int | None], ...] = (

@@ -1,0 +1,34 @@
+"""The catalogue of built-in rules, by name, in the order they are documented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.indicators.domain.rules import (
+    housing,
+    language,
+    outcomes,
+    participation,
+    practice,
+    settlement,
+    time_from_settlement,
+)
+from services.indicators.domain.rules.base import Rule
+
+RULES: dict[str, Rule[Any]] = {
+    rule.name: rule
+    for rule in (
+        settlement.PERSONS_SETTLED,
+        outcomes.EXIT_OUTCOME_SHARE,
+        outcomes.FOLLOW_UP_SHARE,
+        language.NORWEGIAN_TEST_PASS_RATE,
+        time_from_settlement.SETTLEMENT_TO_PROGRAMME_START,
+        time_from_settlement.SETTLEMENT_TO_FIRST_JOB,
+        participation.FULL_TIME_PLAN_SHARE,
+        housing.HOUSEHOLDS_WAITING,
+        housing.EVICTIONS,
+        housing.HOUSEHOLDS_BECAME_OWNERS,
+        housing.LEFT_MUNICIPAL_HOUSING_WITHIN,
+        practice.PRACTICE_TO_JOB_SHARE,
+    )
+}
