@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -125,13 +127,36 @@ def issue_dev_token(
 
 
 class TokenVerifier:
-    """Checks signature, expiry, audience and the claims Veiviser needs."""
+    """Checks signature, expiry, audience and the claims Veiviser needs.
 
-    def __init__(self, settings: Settings) -> None:
+    A token that passed is remembered (by its exact text, at most ``cache_size`` of
+    them, least recently used first out) until its ``exp``: a client sends the same
+    token with every request, and checking its signature and claims again costs more
+    than the rest of a typical command's Python work. Nothing about a token can change
+    before it expires, and an expired one is checked (and refused) afresh.
+    """
+
+    def __init__(self, settings: Settings, *, cache_size: int = 4096) -> None:
         self._settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwks_url) if settings.jwks_url else None
+        self._cache_size = cache_size
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            expires, principal = known
+            if time.time() < expires:
+                self._verified.move_to_end(token)
+                return principal
+            del self._verified[token]
+        principal, expires = await self._check(token)
+        self._verified[token] = (expires, principal)
+        if len(self._verified) > self._cache_size:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _check(self, token: str) -> tuple[Principal, float]:
         # Every token must expire, and say who issued it for whom; both modes check
         # iss and aud against the configuration.
         options: Options = {"require": ["exp", "iss", "aud", "sub"]}
@@ -181,9 +206,10 @@ class TokenVerifier:
         if problem:
             raise Unauthorized(f"The bearer token is not acceptable: {problem}.")
         assert isinstance(municipality, str)
-        return Principal(
+        principal = Principal(
             subject, frozenset(roles), municipality, agency=claims.get(AGENCY_CLAIM) is True
         )
+        return principal, float(claims["exp"])
 
 
 async def current_principal(request: Request) -> Principal:

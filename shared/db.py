@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from shared.settings import Settings
@@ -43,3 +45,24 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def driver_connection(conn: AsyncConnection) -> asyncpg.Connection[Any]:
+    """The asyncpg connection under ``conn``, inside ``conn``'s transaction.
+
+    The kit's hot path (event store, idempotency keys) talks to asyncpg directly: a
+    statement through SQLAlchemy costs several times its own execution in compiling,
+    parameter and result processing. asyncpg's statement cache prepares each statement
+    text once per connection. The statements run in the same transaction as everything
+    ``conn`` executes, so they commit or roll back with it.
+    """
+    fairy = await conn.get_raw_connection()
+    adapted: Any = fairy.dbapi_connection
+    # SQLAlchemy's asyncpg adapter sends BEGIN lazily, before the first statement it
+    # executes itself; a statement sent straight to asyncpg before that would run (and
+    # commit) on its own. Starting it here keeps the adapter's bookkeeping right, so
+    # its COMMIT or ROLLBACK ends what we wrote too.
+    if adapted._transaction is None and not adapted.autocommit and conn.in_transaction():
+        await adapted._start_transaction()
+    driver: asyncpg.Connection[Any] = fairy.driver_connection
+    return driver

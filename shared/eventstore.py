@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared import tables
+from shared.db import driver_connection
 from shared.events import Envelope, Event, EventRegistry, Metadata, utcnow
 from shared.rules import RuleViolation, rule
 
@@ -55,18 +55,93 @@ def _too_large(envelope: Envelope, size: int, limit: int) -> RuleViolation:
     )
 
 
-# Built once: constructing a statement per call costs more than executing it.
-_OPEN_STREAM = pg.insert(tables.streams).on_conflict_do_nothing(index_elements=["stream_id"])
-_ADVANCE_STREAM = (
-    sa.update(tables.streams)
-    .where(
-        tables.streams.c.stream_id == sa.bindparam("sid"),
-        tables.streams.c.version == sa.bindparam("expected"),
+# The hot path's statements, sent to asyncpg directly (see shared.db.driver_connection)
+# and prepared once per connection by its statement cache. One round trip appends a
+# batch: the stream claim, the events and the outbox rows are one statement, and the
+# rows are written only if the claim took.
+_APPEND_ROWS = """
+    stored AS (
+        INSERT INTO events (event_id, stream_id, version, type, municipality, data, actor,
+                            correlation_id, causation_id, occurred_at, recorded_at)
+        SELECT e.event_id, $1, e.version, e.type, $4, e.data::jsonb, $5, $6, $7, $8, $9
+        FROM unnest($10::uuid[], $11::int[], $12::text[], $13::text[])
+             WITH ORDINALITY AS e(event_id, version, type, data, n)
+        WHERE EXISTS (SELECT FROM claimed)
+        ORDER BY e.n
+    ),
+    published AS (
+        INSERT INTO outbox (event_id, subject, stream_id, payload)
+        SELECT o.event_id, o.subject, $1, o.payload
+        FROM unnest($14::uuid[], $15::text[], $16::bytea[])
+             WITH ORDINALITY AS o(event_id, subject, payload, n)
+        WHERE EXISTS (SELECT FROM claimed)
+        ORDER BY o.n
     )
-    .values(version=sa.bindparam("new_version"))
+    SELECT count(*) FROM claimed
+"""
+# The row lock taken by the UPDATE makes a concurrent appender wait and then re-check
+# the version, so exactly one of them wins; a new stream's INSERT waits on the other
+# transaction's row the same way.
+_ADVANCE_AND_APPEND = (
+    """
+    WITH claimed AS (
+        UPDATE streams SET version = $3 WHERE stream_id = $1 AND version = $2
+        RETURNING stream_id
+    ),"""
+    + _APPEND_ROWS
 )
-_INSERT_EVENTS = sa.insert(tables.events)
-_INSERT_OUTBOX = sa.insert(tables.outbox)
+_OPEN_AND_APPEND = (
+    """
+    WITH claimed AS (
+        INSERT INTO streams (stream_id, stream_type, municipality, version)
+        SELECT $1, $17, $4, $3 WHERE $2::int = 0
+        ON CONFLICT (stream_id) DO NOTHING
+        RETURNING stream_id
+    ),"""
+    + _APPEND_ROWS
+)
+_CURRENT_VERSION = "SELECT version FROM streams WHERE stream_id = $1"
+_MUNICIPALITY = "SELECT municipality FROM streams WHERE stream_id = $1"
+_ENVELOPE_COLUMNS = (
+    "event_id, stream_id, version, type, municipality, data, actor, correlation_id, "
+    "causation_id, occurred_at, recorded_at"
+)
+_LOAD = f"""
+    SELECT {_ENVELOPE_COLUMNS} FROM events
+    WHERE stream_id = $1
+      AND ($2::int IS NULL OR version <= $2)
+      AND ($3::timestamptz IS NULL OR recorded_at <= $3)
+    ORDER BY version
+"""
+_OPEN = f"""
+    SELECT s.municipality AS owner, {", ".join("e." + c for c in _ENVELOPE_COLUMNS.split(", "))}
+    FROM streams s LEFT JOIN events e ON e.stream_id = s.stream_id
+    WHERE s.stream_id = $1
+    ORDER BY e.version
+"""
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One stream as a command read it: who owns it and its events in version order."""
+
+    stream_id: str
+    municipality: str
+    envelopes: list[Envelope]
+
+    @property
+    def version(self) -> int:
+        return self.envelopes[-1].stream_version if self.envelopes else NO_STREAM
+
+
+_read_in: weakref.WeakKeyDictionary[AsyncConnection, dict[str, Stream]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Streams :meth:`EventStore.open` read in a transaction, kept current by its appends.
+
+A command reads its stream once (:meth:`EventStore.open`) and every later
+:meth:`EventStore.load` of that stream in the same transaction is answered from here,
+without another round trip; :meth:`EventStore.close` forgets them."""
 
 
 class ConcurrencyConflict(Exception):
@@ -143,17 +218,40 @@ class EventStore:
         return limit - HEADER_ALLOWANCE_BYTES
 
     async def current_version(self, conn: AsyncConnection, stream_id: str) -> int:
-        row = await conn.execute(
-            sa.select(tables.streams.c.version).where(tables.streams.c.stream_id == stream_id)
-        )
-        version = row.scalar_one_or_none()
+        version = await (await driver_connection(conn)).fetchval(_CURRENT_VERSION, stream_id)
         return int(version) if version is not None else NO_STREAM
 
     async def stream_municipality(self, conn: AsyncConnection, stream_id: str) -> str | None:
-        row = await conn.execute(
-            sa.select(tables.streams.c.municipality).where(tables.streams.c.stream_id == stream_id)
-        )
-        return row.scalar_one_or_none()
+        owner: str | None = await (await driver_connection(conn)).fetchval(_MUNICIPALITY, stream_id)
+        return owner
+
+    async def open(self, conn: AsyncConnection, stream_id: str) -> Stream | None:
+        """The stream's owner and events in one round trip, or None if there is no such stream.
+
+        Later :meth:`load` calls for the whole stream in this transaction are answered
+        from what was read here (and what :meth:`append` added since), until
+        :meth:`close`. Another transaction's append in between is therefore not seen,
+        and this command's append at the version read here fails with
+        :class:`ConcurrencyConflict` as it would a moment later.
+        """
+        rows = await (await driver_connection(conn)).fetch(_OPEN, stream_id)
+        if not rows:
+            return None
+        envelopes = [self._envelope(row) for row in rows if row["event_id"] is not None]
+        stream = Stream(stream_id, rows[0]["owner"], envelopes)
+        _read_in.setdefault(conn, {})[stream_id] = stream
+        return Stream(stream_id, stream.municipality, list(envelopes))
+
+    def read_in(self, conn: AsyncConnection, stream_id: str) -> Stream | None:
+        """The stream as :meth:`open` read it in this transaction (and appended since)."""
+        stream = _read_in.get(conn, {}).get(stream_id)
+        if stream is None:
+            return None
+        return Stream(stream_id, stream.municipality, list(stream.envelopes))
+
+    def close(self, conn: AsyncConnection) -> None:
+        """Forget the streams :meth:`open` read in ``conn``'s transaction."""
+        _read_in.pop(conn, None)
 
     async def append(
         self,
@@ -177,8 +275,13 @@ class EventStore:
         now = utcnow()
         occurred = occurred_at or now
         envelopes: list[Envelope] = []
-        event_rows: list[dict[str, Any]] = []
-        outbox_rows: list[dict[str, Any]] = []
+        event_ids: list[uuid.UUID] = []
+        versions: list[int] = []
+        types: list[str] = []
+        data: list[str] = []
+        outbox_ids: list[uuid.UUID] = []
+        subjects: list[str] = []
+        payloads: list[bytes] = []
         limit = self.max_envelope_bytes()
         # Everything is built and measured before the first write: an event the bus
         # could never carry is refused here, not parked in the outbox for ever.
@@ -199,57 +302,45 @@ class EventStore:
                 data=event.model_dump(mode="json"),
             )
             envelopes.append(envelope)
-            event_rows.append(
-                {
-                    "event_id": event_id,
-                    "stream_id": stream_id,
-                    "version": envelope.stream_version,
-                    "type": event.type_name,
-                    "municipality": metadata.municipality,
-                    "data": envelope.data,
-                    "actor": metadata.actor,
-                    "correlation_id": metadata.correlation_id,
-                    "causation_id": metadata.causation_id,
-                    "occurred_at": occurred,
-                    "recorded_at": now,
-                }
-            )
+            event_ids.append(event_id)
+            versions.append(envelope.stream_version)
+            types.append(event.type_name)
+            data.append(json.dumps(envelope.data, separators=(",", ":")))
             if event.published:
                 payload = envelope.to_json()
                 if len(payload) > limit:
                     raise _too_large(envelope, len(payload), limit)
-                outbox_rows.append(
-                    {
-                        "event_id": event_id,
-                        "subject": f"{self.subject_prefix}.{event.subject_suffix()}",
-                        "stream_id": stream_id,
-                        "payload": payload,
-                    }
-                )
-        if expected_version == NO_STREAM:
-            claimed = await conn.execute(
-                _OPEN_STREAM,
-                {
-                    "stream_id": stream_id,
-                    "stream_type": stream_type,
-                    "municipality": metadata.municipality,
-                    "version": new_version,
-                },
-            )
-        else:
-            # The row lock taken by this UPDATE makes a concurrent appender wait and
-            # then re-check the version, so exactly one of them wins.
-            claimed = await conn.execute(
-                _ADVANCE_STREAM,
-                {"sid": stream_id, "expected": expected_version, "new_version": new_version},
-            )
-        if claimed.rowcount != 1:
+                outbox_ids.append(event_id)
+                subjects.append(f"{self.subject_prefix}.{event.subject_suffix()}")
+                payloads.append(payload)
+        driver = await driver_connection(conn)
+        claimed = await driver.fetchval(
+            _OPEN_AND_APPEND if expected_version == NO_STREAM else _ADVANCE_AND_APPEND,
+            stream_id,
+            expected_version,
+            new_version,
+            metadata.municipality,
+            metadata.actor,
+            metadata.correlation_id,
+            metadata.causation_id,
+            occurred,
+            now,
+            event_ids,
+            versions,
+            types,
+            data,
+            outbox_ids,
+            subjects,
+            payloads,
+            *([stream_type] if expected_version == NO_STREAM else []),
+        )
+        if claimed != 1:
             raise ConcurrencyConflict(
                 stream_id, expected_version, await self.current_version(conn, stream_id)
             )
-        await conn.execute(_INSERT_EVENTS, event_rows)
-        if outbox_rows:
-            await conn.execute(_INSERT_OUTBOX, outbox_rows)
+        read = _read_in.get(conn, {}).get(stream_id)
+        if read is not None:
+            read.envelopes.extend(envelopes)
         return envelopes
 
     async def load(
@@ -261,17 +352,14 @@ class EventStore:
         recorded_until: datetime | None = None,
     ) -> list[Envelope]:
         """The stream's events in version order, optionally cut at a version or a time."""
-        query = (
-            sa.select(*_envelope_columns())
-            .where(tables.events.c.stream_id == stream_id)
-            .order_by(tables.events.c.version)
+        if up_to_version is None and recorded_until is None:
+            read = _read_in.get(conn, {}).get(stream_id)
+            if read is not None:
+                return list(read.envelopes)
+        rows = await (await driver_connection(conn)).fetch(
+            _LOAD, stream_id, up_to_version, recorded_until
         )
-        if up_to_version is not None:
-            query = query.where(tables.events.c.version <= up_to_version)
-        if recorded_until is not None:
-            query = query.where(tables.events.c.recorded_at <= recorded_until)
-        rows = await conn.execute(query)
-        return [self._envelope(row._mapping) for row in rows]
+        return [self._envelope(row) for row in rows]
 
     async def read_all(
         self, conn: AsyncConnection, after: GlobalPosition = GlobalPosition(), limit: int = 1000
@@ -345,22 +433,5 @@ class EventStore:
             actor=row["actor"],
             correlation_id=row["correlation_id"],
             causation_id=row["causation_id"],
-            data=row["data"],
+            data=json.loads(data) if isinstance(data := row["data"], str) else data,
         )
-
-
-def _envelope_columns() -> list[sa.Column[Any]]:
-    c = tables.events.c
-    return [
-        c.event_id,
-        c.stream_id,
-        c.version,
-        c.type,
-        c.municipality,
-        c.data,
-        c.actor,
-        c.correlation_id,
-        c.causation_id,
-        c.occurred_at,
-        c.recorded_at,
-    ]
