@@ -1,20 +1,34 @@
-"""Running one command: one transaction, optional Idempotency-Key, a stored response."""
+"""The one command pipeline: load -> decide -> append -> answer.
+
+A service declares a command with :func:`command` (request model, roles, the
+:class:`Aggregate` it targets, a decision function and the answer) and the kit does
+the rest. Underneath, :func:`run_command` runs any command in one transaction with an
+optional Idempotency-Key and a stored response.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import inspect
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
+from fastapi import APIRouter, Depends, Header, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared import tables
-from shared.db import Database
+from shared.auth import Principal
+from shared.db import Database, driver_connection
+from shared.events import Envelope, Event, Metadata
+from shared.problems import InvalidInput, field_error
+from shared.rules import RuleViolation
+
+if TYPE_CHECKING:
+    from shared.eventstore import Stream
+    from shared.service import Runtime
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,20 @@ def fingerprint(key: str, *parts: Any) -> str:
 
 Work = Callable[[AsyncConnection], Awaitable[CommandResult]]
 
+# Sent to asyncpg directly, prepared once per connection (see shared.db.driver_connection).
+_CLAIM_KEY = """
+    INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3)
+    ON CONFLICT (scope, key) DO NOTHING RETURNING 1
+"""
+_STORED_ANSWER = """
+    SELECT request_hash, status_code, response FROM idempotency_keys
+    WHERE scope = $1 AND key = $2
+"""
+_STORE_ANSWER = """
+    UPDATE idempotency_keys SET status_code = $3, response = $4::text::jsonb
+    WHERE scope = $1 AND key = $2
+"""
+
 
 async def run_command(
     db: Database,
@@ -72,35 +100,274 @@ async def run_command(
         if precheck is not None:
             await precheck(conn)
         if idempotency_key is not None:
-            claimed = await conn.execute(
-                pg.insert(tables.idempotency_keys)
-                .values(scope=scope, key=idempotency_key, request_hash=request_hash)
-                .on_conflict_do_nothing(index_elements=["scope", "key"])
-            )
-            if claimed.rowcount == 0:
-                row = (
-                    await conn.execute(
-                        sa.select(
-                            tables.idempotency_keys.c.request_hash,
-                            tables.idempotency_keys.c.status_code,
-                            tables.idempotency_keys.c.response,
-                        ).where(
-                            tables.idempotency_keys.c.scope == scope,
-                            tables.idempotency_keys.c.key == idempotency_key,
-                        )
-                    )
-                ).one()
-                if row.request_hash != request_hash:
+            driver = await driver_connection(conn)
+            if await driver.fetchval(_CLAIM_KEY, scope, idempotency_key, request_hash) is None:
+                row = await driver.fetchrow(_STORED_ANSWER, scope, idempotency_key)
+                if row["request_hash"] != request_hash:
                     raise IdempotencyKeyReused(idempotency_key)
-                return CommandResult(int(row.status_code), dict(row.response), replayed=True)
+                stored = row["response"]
+                return CommandResult(
+                    int(row["status_code"]),
+                    dict(json.loads(stored) if isinstance(stored, str) else stored),
+                    replayed=True,
+                )
         result = await work(conn)
         if idempotency_key is not None:
-            await conn.execute(
-                sa.update(tables.idempotency_keys)
-                .where(
-                    tables.idempotency_keys.c.scope == scope,
-                    tables.idempotency_keys.c.key == idempotency_key,
-                )
-                .values(status_code=result.status_code, response=result.body)
+            await (await driver_connection(conn)).execute(
+                _STORE_ANSWER,
+                scope,
+                idempotency_key,
+                result.status_code,
+                json.dumps(result.body, separators=(",", ":")),
             )
         return result
+
+
+# --- The declarative command pipeline -------------------------------------------------
+
+
+async def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='Optional: the version you last read (e.g. `"3"`); a stale one gives 409.',
+        ),
+    ] = None,
+) -> int | None:
+    """The ``If-Match`` header as an expected stream version (``None`` when absent)."""
+    if if_match is None:
+        return None
+    raw = if_match.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise InvalidInput(
+            "If-Match must be a version number.",
+            [field_error("If-Match", 'expected a whole number such as "3"')],
+        )
+    return int(raw)
+
+
+ExpectedVersionDep = Annotated[int | None, Depends(expected_version)]
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Retry-safe key: a repeated request with the same key returns the first answer.",
+    ),
+]
+
+
+async def answer(
+    request: Request,
+    response: Response,
+    principal: Principal,
+    work: Work,
+    *,
+    body: BaseModel | None = None,
+    target: str | None = None,
+    target_noun: str = "record",
+) -> dict[str, Any]:
+    """Run ``work`` as one command of this request and answer with its result.
+
+    :meth:`shared.service.Runtime.command` does the work (transaction, Idempotency-Key,
+    existence of ``target`` before anything else); this sets the status code and
+    ``Idempotent-Replayed`` on ``response`` and returns the body. For endpoints whose
+    shape :func:`command` does not fit.
+    """
+    runtime: Runtime = request.app.state.runtime
+    result = await runtime.command(
+        work,
+        principal=principal,
+        request=request,
+        body=body.model_dump(mode="json") if body is not None else None,
+        target=target,
+        target_noun=target_noun,
+    )
+    response.status_code = result.status_code
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return result.body
+
+
+State = TypeVar("State")
+Body = TypeVar("Body", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Aggregate(Generic[State]):
+    """What the pipeline needs to know about one kind of stream.
+
+    ``stream_id`` names the stream from the path parameters; ``state`` folds the
+    stream the pipeline read into the aggregate's state (it may read more in the
+    command's transaction, e.g. a key); ``evolve`` applies newly decided events to it.
+    ``noun`` words the 404 (``No participant … in municipality …``).
+    """
+
+    stream_type: str
+    noun: str
+    stream_id: Callable[[Mapping[str, Any]], str]
+    state: Callable[[CommandContext[Any], Stream], Awaitable[State]]
+    evolve: Callable[[State, Sequence[Event]], State]
+
+
+@dataclass(frozen=True)
+class CommandContext(Generic[Body]):
+    """One command as its decision and answer functions see it."""
+
+    runtime: Runtime
+    conn: AsyncConnection
+    request: Request
+    principal: Principal
+    metadata: Metadata
+    body: Body
+    path: Mapping[str, Any]
+    """The route's path parameters, converted (e.g. ``participant_id`` as a UUID)."""
+    expected_version: int | None
+    """From ``If-Match``; ``None`` appends at the version just read."""
+
+
+@dataclass(frozen=True)
+class Decided(Generic[State]):
+    """What a command recorded: the state after it, and the stored envelopes."""
+
+    state: State
+    envelopes: list[Envelope]
+
+    @property
+    def version(self) -> int:
+        return self.envelopes[-1].stream_version
+
+
+async def decide_and_append(
+    ctx: CommandContext[Any],
+    aggregate: Aggregate[State],
+    stream: Stream,
+    decide: Callable[[CommandContext[Any], State], Sequence[Event]],
+) -> Decided[State]:
+    """Fold ``stream``, decide, append at the expected version: the core of a command.
+
+    A rule refused with 409 tells the client the version it was checked against; the
+    append goes through :meth:`Runtime.append` (inline read models, outbox) and raises
+    :class:`~shared.eventstore.ConcurrencyConflict` if the stream moved on.
+    """
+    state = await aggregate.state(ctx, stream)
+    try:
+        new_events = list(decide(ctx, state))
+    except RuleViolation as exc:
+        if exc.status == 409:
+            exc.at_version(stream.version)
+        raise
+    envelopes = await ctx.runtime.append(
+        ctx.conn,
+        stream.stream_id,
+        aggregate.stream_type,
+        new_events,
+        expected_version=stream.version if ctx.expected_version is None else ctx.expected_version,
+        metadata=ctx.metadata,
+    )
+    return Decided(aggregate.evolve(state, new_events), envelopes)
+
+
+def command(
+    router: APIRouter,
+    method: str,
+    path: str,
+    *,
+    body: type[BaseModel],
+    path_params: Mapping[str, Any],
+    principal: Callable[..., Any],
+    aggregate: Aggregate[State],
+    decide: Callable[[CommandContext[Any], State], Sequence[Event]],
+    respond: Callable[[CommandContext[Any], Decided[State]], dict[str, Any]],
+    name: str,
+    summary: str,
+    description: str | None = None,
+    status_code: int = 201,
+    response_model: Any = None,
+    problems: Sequence[int] = (401, 403, 404, 409, 422),
+) -> None:
+    """Register one command on ``router``: the whole endpoint, from a declaration.
+
+    The endpoint validates ``body`` (a pydantic model), authenticates and authorises
+    with the ``principal`` dependency (e.g. ``require_roles("caseworker")``), and in one
+    transaction:
+
+    1. reads the target stream (``aggregate.stream_id`` of the path parameters) and
+       answers 404 — the same words for an unknown id and another municipality's —
+       before the ``Idempotency-Key`` or any rule is looked at;
+    2. with an ``Idempotency-Key``: a repeat with the same body answers the stored
+       response with ``Idempotent-Replayed: true``, another body is refused;
+    3. folds the state, calls ``decide(ctx, state)`` for the events (a
+       :class:`~shared.rules.RuleViolation` becomes problem details; a 409 carries the
+       current version);
+    4. appends them at ``If-Match``'s version, or the one just read (a stale one is 409
+       with ``current_version``), updating inline read models and the outbox;
+    5. answers ``respond(ctx, decided)`` with ``status_code``, and wakes the relay.
+
+    ``path_params`` maps each path parameter to its type (FastAPI converts and
+    validates them). OpenAPI gets ``response_model`` and problem-details responses for
+    ``problems``.
+    """
+    # Imported here: shared.http imports this module for its exception handlers.
+    from shared.http import problem_responses
+
+    async def endpoint(
+        request: Request,
+        response: Response,
+        payload: BaseModel,
+        caller: Principal,
+        expected: ExpectedVersionDep,
+        idempotency_key: IdempotencyKeyHeader = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        runtime: Runtime = request.app.state.runtime
+        target = aggregate.stream_id(params)
+        metadata = runtime.metadata(caller, request)
+
+        async def work(conn: AsyncConnection) -> CommandResult:
+            stream = runtime.store.read_in(conn, target)
+            assert stream is not None, "Runtime.command read the target stream"
+            ctx = CommandContext(
+                runtime, conn, request, caller, metadata, payload, params, expected
+            )
+            decided = await decide_and_append(ctx, aggregate, stream, decide)
+            return CommandResult(status_code, respond(ctx, decided))
+
+        return await answer(
+            request,
+            response,
+            caller,
+            work,
+            body=payload,
+            target=target,
+            target_noun=aggregate.noun,
+        )
+
+    # FastAPI reads parameters from the signature: give each route its own.
+    fixed = [
+        p.replace(annotation=body)
+        if p.name == "payload"
+        else p.replace(annotation=Annotated[Principal, Depends(principal)])
+        if p.name == "caller"
+        else p
+        for p in inspect.signature(endpoint).parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    extra = [
+        inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
+        for param, annotation in path_params.items()
+    ]
+    endpoint.__signature__ = inspect.Signature([*fixed, *extra])  # type: ignore[attr-defined]
+    endpoint.__name__ = name
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=[method],
+        name=name,
+        status_code=status_code,
+        response_model=response_model,
+        summary=summary,
+        description=description,
+        responses=problem_responses(*problems),
+    )

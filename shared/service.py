@@ -26,7 +26,7 @@ from shared.consumer import DurableConsumer, Subscription
 from shared.contract import install_contract_routes
 from shared.db import Database
 from shared.events import Envelope, Event, EventRegistry, Metadata
-from shared.eventstore import EventStore
+from shared.eventstore import EventStore, Stream
 from shared.http import (
     CorrelationAndMetrics,
     correlation_id,
@@ -178,34 +178,43 @@ class Runtime:
         answer, key conflict or rule violation reveals that it exists.
         """
         key = request.headers.get("idempotency-key")
+        opened: list[AsyncConnection] = []
 
         async def precheck(conn: AsyncConnection) -> None:
             if target is not None:
+                opened.append(conn)
                 await self.must_exist(conn, target, principal, target_noun)
 
-        result = await run_command(
-            self.db,
-            work,
-            idempotency_key=key,
-            scope=f"{principal.municipality}:{principal.subject}",
-            request_hash=fingerprint(
-                self.settings.lookup_key, request.method, request.url.path, body
-            ),
-            precheck=precheck if target is not None else None,
-        )
+        try:
+            result = await run_command(
+                self.db,
+                work,
+                idempotency_key=key,
+                scope=f"{principal.municipality}:{principal.subject}",
+                request_hash=fingerprint(
+                    self.settings.lookup_key, request.method, request.url.path, body
+                ),
+                precheck=precheck if target is not None else None,
+            )
+        finally:
+            for conn in opened:
+                self.store.close(conn)
         self.relay.notify()
         return result
 
     async def must_exist(
         self, conn: AsyncConnection, stream_id: str, principal: Principal, noun: str = "record"
-    ) -> None:
-        """404 unless ``stream_id`` is a stream the caller's municipality may see.
+    ) -> Stream:
+        """The stream ``stream_id``; 404 unless the caller's municipality may see it.
 
         One answer, word for word, for an unknown id and for another municipality's.
+        The stream is read whole in the same round trip (:meth:`EventStore.open`), so
+        the command's own load of it costs nothing more.
         """
-        owner = await self.store.stream_municipality(conn, stream_id)
-        if owner is None or not principal.reaches(owner):
+        stream = await self.store.open(conn, stream_id)
+        if stream is None or not principal.reaches(stream.municipality):
             raise NotFound(f"No {noun} {stream_id} in municipality {principal.municipality}.")
+        return stream
 
     def metadata(self, principal: Principal, request: Request) -> Metadata:
         return Metadata(
