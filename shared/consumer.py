@@ -32,11 +32,13 @@ from shared.inbox import Keep, minimise
 from shared.inbox import received_payload as received_payload
 from shared.logging import describe_exception, get_logger
 from shared.metrics import Metrics
+from shared.projection import EventFailed
 from shared.settings import Settings
 
 log = get_logger(__name__)
 
-Handler = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+Handler = Callable[[AsyncConnection, Sequence[Envelope]], Awaitable[None]]
+"""Applies a batch of new events, in order, in the consumer's transaction."""
 
 # After this many empty fetches in a row the consumer asks the server how far behind
 # it is: nats.py pull subscriptions can sit silent after a server restart, and a
@@ -59,15 +61,6 @@ _CHECKPOINT = _checkpoint.on_conflict_do_update(
         "updated_at": sa.func.now(),
     },
 )
-
-
-class _HandlerFailed(Exception):
-    """The projection handler failed on the ``index``-th event of a batch."""
-
-    def __init__(self, index: int, error: Exception) -> None:
-        super().__init__(f"handler failed on event {index} of the batch: {error!r}")
-        self.index = index
-        self.error = error
 
 
 @dataclass(frozen=True)
@@ -255,10 +248,11 @@ class DurableConsumer:
     async def handle_batch(self, msgs: list[Msg]) -> None:
         """Apply a fetched batch in one transaction, then ack it.
 
-        One commit for the whole batch instead of one per event is what lets a consumer
-        keep up with the relay. If anything in the batch fails, the batch rolls back and
-        its messages go through :meth:`handle` one by one, so only the failing event is
-        retried or dead-lettered.
+        One commit, and set-based projection writes, for the whole batch instead of
+        one per event is what lets a consumer keep up with the relay. If anything in
+        the batch fails, the batch rolls back and its messages go through
+        :meth:`handle` one by one, so only the failing event is retried or
+        dead-lettered.
         """
         pending: list[tuple[Msg, Envelope, int]] = []
         for msg in msgs:
@@ -270,8 +264,8 @@ class DurableConsumer:
             pending.append((msg, envelope, int(msg.metadata.sequence.stream)))
         while pending:
             try:
-                fresh = await self._apply(pending)
-            except _HandlerFailed as failure:
+                fresh = await self._apply([(env, seq) for _, env, seq in pending])
+            except EventFailed as failure:
                 # The events before the failing one are fine: apply them on their own,
                 # count this delivery as the failing event's try, go on after it.
                 if failure.index:
@@ -301,11 +295,11 @@ class DurableConsumer:
 
     async def _apply_one(self, envelope: Envelope, sequence: int) -> bool:
         try:
-            return await self._apply([(None, envelope, sequence)]) == 1
-        except _HandlerFailed as failure:
+            return await self._apply([(envelope, sequence)]) == 1
+        except EventFailed as failure:
             raise failure.error from None
 
-    async def _apply(self, batch: Sequence[tuple[Msg | None, Envelope, int]]) -> int:
+    async def _apply(self, batch: Sequence[tuple[Envelope, int]]) -> int:
         """Inbox rows, projection changes and the checkpoint in one transaction.
 
         Returns how many events were new (the rest were already in the inbox).
@@ -321,23 +315,28 @@ class DurableConsumer:
                         "source_sequence": sequence,
                         "payload": envelope.to_cloudevent(),
                     }
-                    for _, envelope, sequence in batch
+                    for envelope, sequence in batch
                 ],
             )
             new_ids = {row.event_id for row in inserted}
-            fresh = len(new_ids)
-            for index, (_, envelope, _) in enumerate(batch):
+            fresh: list[Envelope] = []
+            positions: list[int] = []
+            for position, (envelope, _) in enumerate(batch):
                 if envelope.id in new_ids:
+                    # A message delivered twice in one batch is applied once.
                     new_ids.discard(envelope.id)
-                    try:
-                        await self.subscription.handler(conn, envelope)
-                    except Exception as exc:
-                        raise _HandlerFailed(index, exc) from exc
-            highest = max(sequence for _, _, sequence in batch)
+                    fresh.append(envelope)
+                    positions.append(position)
+            if fresh:
+                try:
+                    await self.subscription.handler(conn, fresh)
+                except EventFailed as failure:
+                    raise EventFailed(positions[failure.index], failure.error) from failure.error
+            highest = max(sequence for _, sequence in batch)
             await conn.execute(
                 _CHECKPOINT, {"consumer": self.consumer_key, "source_sequence": highest}
             )
-            return fresh
+            return len(fresh)
 
     async def _dead_letter(
         self,

@@ -1,34 +1,313 @@
-"""Read models that can be dropped and rebuilt from events."""
+"""The projection engine: read models that follow events, applied a batch at a time.
+
+A :class:`Projection` says how events change its tables. The engine
+(:func:`apply_batch`) hands it a whole consumer batch, an append's events or a replay
+chunk at once, inside the caller's transaction. A set-based projection
+(``apply_batch=``) folds the batch in memory through a :class:`Batch` — rows read
+once per table, changed in memory, written back with one statement per table — so a
+batch of a thousand events costs a handful of round trips instead of thousands. A
+projection written per event (``apply=``) still works: the engine runs it event by
+event in the same transaction.
+
+Both forms must leave the same rows whether the events arrive one at a time, in
+consumer batches or in replay chunks; :func:`shared.replay.rebuild` uses this engine
+too, and the per-service replay tests compare the results.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.events import Envelope
 
 Apply = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+"""Apply one event (the per-event form)."""
+
+ApplyBatch = Callable[["Batch", Sequence[Envelope]], Awaitable[None]]
+"""Apply events in order through a :class:`Batch` (the set-based form)."""
 
 OWN_EVENTS = "own"
 """Source of a projection fed inline from the service's own event store."""
 
+Key = tuple[Any, ...]
+Row = dict[str, Any]
+
 
 @dataclass(frozen=True)
 class Projection:
-    """A read model: its tables, the events it reads and how it applies one.
+    """A read model: its tables, the events it reads and how it applies them.
 
     ``source`` is :data:`OWN_EVENTS` for inline projections (updated in the append
-    transaction) or the name of a consumer whose ``received_events`` feed it.
+    transaction) or the name of a consumer whose ``received_events`` feed it. Give
+    exactly one of ``apply`` (per event) or ``apply_batch`` (set-based).
     """
 
     name: str
     source: str
     tables: tuple[sa.Table, ...]
-    apply: Apply
+    apply: Apply | None = None
+    apply_batch: ApplyBatch | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if (self.apply is None) == (self.apply_batch is None):
+            raise ValueError(f"projection {self.name}: give exactly one of apply, apply_batch")
 
     async def reset(self, conn: AsyncConnection) -> None:
         names = ", ".join(table.name for table in self.tables)
         await conn.execute(sa.text(f"TRUNCATE {names}"))
+
+
+ApplyInBatch = Callable[["Batch", Envelope], Awaitable[None]]
+"""Apply one event by collecting its writes in a :class:`Batch`."""
+
+
+def each(handler: ApplyInBatch) -> ApplyBatch:
+    """A set-based ``apply_batch`` from a handler written for one event at a time.
+
+    The handler sees one event but writes through the batch (``batch.insert``,
+    ``batch.add``, ``batch.put``…), so the writes of the whole batch still go out as
+    one statement per table.
+    """
+
+    async def apply_each(batch: Batch, envelopes: Sequence[Envelope]) -> None:
+        for envelope in envelopes:
+            await handler(batch, envelope)
+
+    return apply_each
+
+
+class EventFailed(Exception):
+    """A per-event projection failed on ``envelopes[index]`` of the batch."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(f"projection failed on event {index} of the batch: {error!r}")
+        self.index = index
+        self.error = error
+
+
+async def apply_batch(
+    batch: Batch, projections: Sequence[Projection], envelopes: Sequence[Envelope]
+) -> None:
+    """Apply ``envelopes`` to every projection, in order, and write what they changed.
+
+    Projections run one after another over the whole batch, so a projection must not
+    read another projection's tables for the state *at* an event; one that needs to
+    keeps both tables (see the participants summary and households).
+
+    A per-event projection that fails raises :class:`EventFailed` naming the event,
+    so a consumer can apply the events before it, retry only that one and go on; a
+    set-based projection's error propagates as it is (the batch is then retried
+    event by event).
+    """
+    if not envelopes:
+        return
+    for projection in projections:
+        if projection.apply_batch is not None:
+            await projection.apply_batch(batch, envelopes)
+        else:
+            assert projection.apply is not None
+            await batch.flush()
+            for index, envelope in enumerate(envelopes):
+                try:
+                    await projection.apply(batch.conn, envelope)
+                except Exception as exc:
+                    raise EventFailed(index, exc) from exc
+    await batch.flush()
+
+
+class Batch:
+    """Rows of a batch held in memory and written back set-based.
+
+    - :meth:`insert` collects insert-if-absent rows (one ``INSERT … ON CONFLICT DO
+      NOTHING`` per table at :meth:`flush`: the first row for a key wins, as if they
+      had been inserted one by one);
+    - :meth:`add` collects counter increments (summed per key, one upsert per table);
+    - :meth:`load` / :meth:`row` / :meth:`put` / :meth:`remove` read rows once, change
+      them in memory and write every changed row back with one upsert and one delete
+      per table;
+    - :meth:`execute` runs any other statement in order, after what was collected.
+
+    ``fresh`` names tables a rebuild has just truncated: a row of theirs not in memory
+    does not exist, so :meth:`load` reads nothing for them, and their rows stay in
+    memory between flushes (the rebuild keeps one batch for all its chunks).
+    """
+
+    def __init__(self, conn: AsyncConnection, *, fresh: Iterable[sa.Table] = ()) -> None:
+        self.conn = conn
+        self.fresh = frozenset(fresh)
+        self._inserts: dict[sa.Table, list[Row]] = defaultdict(list)
+        self._counters: dict[sa.Table, dict[Key, dict[str, Any]]] = defaultdict(dict)
+        self._counter_keys: dict[sa.Table, tuple[str, ...]] = {}
+        self._rows: dict[sa.Table, dict[Key, Row | None]] = defaultdict(dict)
+        self._dirty: dict[sa.Table, set[Key]] = defaultdict(set)
+        self._stored: dict[sa.Table, set[Key]] = defaultdict(set)
+        self._read_back: set[sa.Table] = set()
+
+    # -- collected writes ---------------------------------------------------------------
+
+    def insert(self, table: sa.Table, **values: Any) -> None:
+        """Insert a row unless one with its key exists (ON CONFLICT DO NOTHING)."""
+        self._inserts[table].append(values)
+
+    def add(self, table: sa.Table, key: Mapping[str, Any], **amounts: int) -> None:
+        """Add ``amounts`` to the row at ``key`` (created with them when missing)."""
+        columns = tuple(key)
+        known = self._counter_keys.setdefault(table, columns)
+        if known != columns:
+            raise ValueError(f"{table.name}: counters keyed by {known}, not {columns}")
+        ident = tuple(key.values())
+        entry = self._counters[table].setdefault(ident, {})
+        for name, amount in amounts.items():
+            entry[name] = entry.get(name, 0) + amount
+
+    # -- rows changed in memory ---------------------------------------------------------
+
+    async def load(self, table: sa.Table, keys: Iterable[Key]) -> None:
+        """Read the rows at ``keys`` (primary-key tuples) that are not in memory yet."""
+        wanted = {key for key in keys if key not in self._rows[table]}
+        if not wanted:
+            return
+        cached = self._rows[table]
+        if table not in self.fresh or table in self._read_back:
+            pk = list(table.primary_key.columns)
+            clause = (
+                pk[0].in_([key[0] for key in wanted])
+                if len(pk) == 1
+                else sa.tuple_(*pk).in_(list(wanted))
+            )
+            for found in await self.conn.execute(sa.select(table).where(clause)):
+                row = dict(found._mapping)
+                key = tuple(row[c.name] for c in pk)
+                cached[key] = row
+                self._stored[table].add(key)
+        for key in wanted:
+            cached.setdefault(key, None)
+
+    def row(self, table: sa.Table, key: Key) -> Row | None:
+        """The row at ``key`` as this batch sees it (``None``: there is none).
+
+        The key must have been :meth:`load`-ed (or put) in this batch: a read of a row
+        nobody loaded is a bug in the projection, not a missing row.
+        """
+        try:
+            return self._rows[table][key]
+        except KeyError:
+            raise KeyError(f"{table.name} row {key} was not loaded in this batch") from None
+
+    def put(self, table: sa.Table, row: Row) -> Row:
+        """Store ``row``: the changed columns of a row there is, every column of a new one.
+
+        A new row names every column, those with server defaults too: the batch holds
+        it in memory as it will be stored, so later events see what a read would.
+        """
+        key = tuple(row[c.name] for c in table.primary_key.columns)
+        current = self._rows[table].get(key)
+        if current is None:
+            missing = [c.name for c in table.columns if c.name not in row]
+            if missing:
+                raise ValueError(f"new {table.name} row without {', '.join(missing)}")
+        merged = {**current, **row} if current is not None else dict(row)
+        self._rows[table][key] = merged
+        self._dirty[table].add(key)
+        return merged
+
+    def remove(self, table: sa.Table, key: Key) -> None:
+        """Delete the row at ``key`` (if it exists)."""
+        self._rows[table][key] = None
+        self._dirty[table].add(key)
+
+    # -- writing ------------------------------------------------------------------------
+
+    async def execute(
+        self, statement: Any, parameters: Any = None, *, changes: Iterable[sa.Table] = ()
+    ) -> Any:
+        """Run ``statement`` after everything collected so far.
+
+        For changes that cannot be folded (an UPDATE over rows nobody loaded). Name in
+        ``changes`` the tables whose rows this batch holds in memory and the statement
+        may change: those are dropped, and must be :meth:`load`-ed again before use.
+        """
+        await self.flush()
+        for table in changes:
+            self._rows.pop(table, None)
+            self._stored.pop(table, None)
+            self._read_back.add(table)
+        return await self.conn.execute(statement, parameters)
+
+    async def flush(self) -> None:
+        """Write everything collected, one statement per table and kind."""
+        for table, rows in self._inserts.items():
+            if rows:
+                for shape, group in _by_shape(rows).items():
+                    await self.conn.execute(
+                        pg.insert(table).on_conflict_do_nothing(),
+                        [dict(zip(shape, values, strict=True)) for values in group],
+                    )
+        self._inserts.clear()
+        for table, counters in self._counters.items():
+            await self._flush_counters(table, counters)
+        self._counters.clear()
+        for table, keys in self._dirty.items():
+            await self._flush_rows(table, keys)
+        self._dirty.clear()
+
+    async def _flush_counters(self, table: sa.Table, counters: dict[Key, dict[str, Any]]) -> None:
+        key_columns = self._counter_keys[table]
+        by_columns: dict[tuple[str, ...], list[Row]] = defaultdict(list)
+        for ident, amounts in counters.items():
+            row = dict(zip(key_columns, ident, strict=True)) | amounts
+            by_columns[tuple(sorted(amounts))].append(row)
+        for names, rows in by_columns.items():
+            statement = pg.insert(table)
+            await self.conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=list(key_columns),
+                    set_={name: table.c[name] + statement.excluded[name] for name in names},
+                ),
+                rows,
+            )
+
+    async def _flush_rows(self, table: sa.Table, keys: set[Key]) -> None:
+        cached = self._rows[table]
+        pk = [c.name for c in table.primary_key.columns]
+        gone = [key for key in keys if cached[key] is None and (key in self._stored[table])]
+        kept = [cached[key] for key in keys if cached[key] is not None]
+        if gone:
+            columns = [table.c[name] for name in pk]
+            clause = (
+                columns[0].in_([key[0] for key in gone])
+                if len(columns) == 1
+                else sa.tuple_(*columns).in_(gone)
+            )
+            await self.conn.execute(sa.delete(table).where(clause))
+            self._stored[table].difference_update(gone)
+        for shape, group in _by_shape([row for row in kept if row is not None]).items():
+            statement = pg.insert(table)
+            updates = {name: statement.excluded[name] for name in shape if name not in pk}
+            upsert = (
+                statement.on_conflict_do_update(index_elements=pk, set_=updates)
+                if updates
+                else statement.on_conflict_do_nothing()
+            )
+            await self.conn.execute(
+                upsert, [dict(zip(shape, values, strict=True)) for values in group]
+            )
+        for key in keys:
+            if cached[key] is not None:
+                self._stored[table].add(key)
+
+
+def _by_shape(rows: Sequence[Row]) -> dict[tuple[str, ...], list[tuple[Any, ...]]]:
+    """Rows grouped by their column names, so each group is one executemany."""
+    groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        shape = tuple(row)
+        groups[shape].append(tuple(row.values()))
+    return groups

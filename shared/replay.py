@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import tables
 from shared.db import Database
+from shared.events import Envelope
 from shared.eventstore import EventStore, GlobalPosition
 from shared.inbox import is_tombstone, received_payload
-from shared.projection import OWN_EVENTS, Projection
+from shared.projection import OWN_EVENTS, Batch, Projection, apply_batch
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` while a rebuild runs."""
 
-_BATCH = 2000
+CHUNK = 10_000
+"""Events read and applied per step."""
 
 
 async def rebuild(
@@ -24,58 +27,83 @@ async def rebuild(
     projection: Projection,
     progress: Progress | None = None,
 ) -> int:
-    """Empty ``projection`` and apply every event it reads again; returns the count.
+    """Empty ``projection`` and apply every event it reads again; returns the count."""
+    return await rebuild_together(db, store, [projection], progress)
+
+
+async def rebuild_together(
+    db: Database,
+    store: EventStore,
+    projections: Sequence[Projection],
+    progress: Progress | None = None,
+) -> int:
+    """Rebuild projections of one source in one pass over its events; returns the count.
 
     It runs in one transaction: TRUNCATE's lock makes live writers to these tables
     wait, so nobody reads a half-built model and no live event slips between the
-    rebuild and the return to incremental updates.
+    rebuild and the return to incremental updates. Events go through the same engine
+    as live ones (:func:`shared.projection.apply_batch`), a chunk at a time into one
+    :class:`~shared.projection.Batch` whose tables are known to start empty: nothing
+    is read back, rows stay in memory for the whole rebuild, and each is written once
+    per chunk that changes it.
     """
+    sources = {projection.source for projection in projections}
+    if len(sources) != 1:
+        raise ValueError(f"projections rebuilt together read one source, not {sorted(sources)}")
+    [source] = sources
     async with db.transaction() as conn:
-        await projection.reset(conn)
+        for projection in projections:
+            await projection.reset(conn)
+        batch = Batch(conn, fresh=[t for p in projections for t in p.tables])
+        total = await _count(conn, source)
         done = 0
-        if projection.source == OWN_EVENTS:
-            total = int(
-                await conn.scalar(sa.select(sa.func.count()).select_from(tables.events)) or 0
-            )
-            position = GlobalPosition()
-            while True:
-                batch = await store.read_all(conn, position, _BATCH)
-                for stored in batch:
-                    await projection.apply(conn, stored.envelope)
-                done += len(batch)
-                if progress:
-                    progress(done, total)
-                if len(batch) < _BATCH:
-                    break
-                position = batch[-1].position
-        else:
-            received = tables.received_events
-            total = int(
-                await conn.scalar(
-                    sa.select(sa.func.count())
-                    .select_from(received)
-                    .where(received.c.consumer == projection.source)
-                )
-                or 0
-            )
-            last_seq = 0
-            while True:
-                rows = (
-                    await conn.execute(
-                        sa.select(received.c.seq, received.c.payload)
-                        .where(received.c.consumer == projection.source, received.c.seq > last_seq)
-                        .order_by(received.c.seq)
-                        .limit(_BATCH)
-                    )
-                ).all()
-                for row in rows:
-                    # A scrubbed copy (an erased person's event) is not replayed.
-                    if not is_tombstone(row.payload):
-                        await projection.apply(conn, received_payload(row.payload))
-                done += len(rows)
-                if progress:
-                    progress(done, total)
-                if len(rows) < _BATCH:
-                    break
-                last_seq = rows[-1].seq
+        async for chunk, read in _chunks(conn, store, source):
+            await apply_batch(batch, projections, chunk)
+            done += read
+            if progress:
+                progress(done, total)
         return done
+
+
+async def _count(conn: AsyncConnection, source: str) -> int:
+    if source == OWN_EVENTS:
+        query = sa.select(sa.func.count()).select_from(tables.events)
+    else:
+        received = tables.received_events
+        query = (
+            sa.select(sa.func.count()).select_from(received).where(received.c.consumer == source)
+        )
+    return int(await conn.scalar(query) or 0)
+
+
+async def _chunks(
+    conn: AsyncConnection, store: EventStore, source: str
+) -> AsyncIterator[tuple[list[Envelope], int]]:
+    """The source's events in order, a chunk at a time, with how many rows each read."""
+    if source == OWN_EVENTS:
+        position = GlobalPosition()
+        while True:
+            stored = await store.read_all(conn, position, CHUNK)
+            if stored:
+                yield [s.envelope for s in stored], len(stored)
+            if len(stored) < CHUNK:
+                return
+            position = stored[-1].position
+    received = tables.received_events
+    last_seq = 0
+    while True:
+        rows = (
+            await conn.execute(
+                sa.select(received.c.seq, received.c.payload)
+                .where(received.c.consumer == source, received.c.seq > last_seq)
+                .order_by(received.c.seq)
+                .limit(CHUNK)
+            )
+        ).all()
+        # A scrubbed copy (an erased person's event) is not replayed.
+        envelopes = [received_payload(r.payload) for r in rows if not is_tombstone(r.payload)]
+        if rows:
+            yield envelopes, len(rows)
+        if len(rows) < CHUNK:
+            return
+        last_seq = rows[-1].seq

@@ -40,7 +40,7 @@ from shared.metrics import Metrics
 from shared.outbox import OutboxRelay, parked_rows
 from shared.problem_docs import install_problem_catalogue
 from shared.problems import NotFound
-from shared.projection import OWN_EVENTS, Projection
+from shared.projection import OWN_EVENTS, Batch, Projection, apply_batch
 from shared.settings import Settings
 
 log = get_logger(__name__)
@@ -105,15 +105,17 @@ class Runtime:
             )
             for feed in definition.feeds
         ]
+        self._inline = [p for p in definition.projections if p.source == OWN_EVENTS]
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
-    def _dispatcher(self, source: str) -> Callable[[AsyncConnection, Envelope], Awaitable[None]]:
+    def _dispatcher(
+        self, source: str
+    ) -> Callable[[AsyncConnection, Sequence[Envelope]], Awaitable[None]]:
         projections = [p for p in self.definition.projections if p.source == source]
 
-        async def dispatch(conn: AsyncConnection, envelope: Envelope) -> None:
-            for projection in projections:
-                await projection.apply(conn, envelope)
+        async def dispatch(conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+            await apply_batch(Batch(conn), projections, envelopes)
 
         return dispatch
 
@@ -152,10 +154,7 @@ class Runtime:
             metadata=metadata,
             occurred_at=occurred_at,
         )
-        for projection in self.definition.projections:
-            if projection.source == OWN_EVENTS:
-                for envelope in envelopes:
-                    await projection.apply(conn, envelope)
+        await apply_batch(Batch(conn), self._inline, envelopes)
         for envelope in envelopes:
             self.metrics.events_appended.labels(self.definition.name, envelope.type_name).inc()
         return envelopes

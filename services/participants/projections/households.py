@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import uuid
-
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.ext.asyncio import AsyncConnection
+from collections.abc import Sequence
 
 from services.participants import events as ev
+from services.participants.projections.participant_summary import participant_key
 from services.participants.tables import households, participant_summary
 from shared.events import Envelope
-from shared.projection import OWN_EVENTS, Projection
+from shared.projection import OWN_EVENTS, Batch, Projection
 
 LEAVING_HOUSEHOLD = {
     ev.ParticipantLeftHousehold.type_name,
@@ -21,34 +19,53 @@ LEAVING_HOUSEHOLD = {
 """Facts (all dated today or earlier) after which a person no longer counts in a household."""
 
 
-async def _apply_households(conn: AsyncConnection, envelope: Envelope) -> None:
-    if envelope.type_name in LEAVING_HOUSEHOLD:
-        household_id = await conn.scalar(
-            sa.select(participant_summary.c.household_id).where(
-                participant_summary.c.participant_id == uuid.UUID(str(envelope.stream_id)),
-                participant_summary.c.left_household_on.is_(None)
-                | (envelope.type_name == ev.ParticipantLeftHousehold.type_name),
+async def fold_households(batch: Batch, envelopes: Sequence[Envelope]) -> None:
+    """Members counted per household; a leaver is found through their summary row.
+
+    The summary is read as this batch leaves it (the summary projection runs first),
+    as a rebuild of households alone reads the rebuilt summary.
+    """
+    leaving = [e for e in envelopes if e.type_name in LEAVING_HOUSEHOLD]
+    await batch.load(participant_summary, {participant_key(e) for e in leaving})
+    household_ids = {
+        uuid.UUID(str(e.data["household_id"]))
+        for e in envelopes
+        if e.type_name == ev.ParticipantSettled.type_name and e.data.get("household_id")
+    }
+    for envelope in leaving:
+        summary = batch.row(participant_summary, participant_key(envelope))
+        if summary is not None and summary["household_id"] is not None:
+            household_ids.add(summary["household_id"])
+    await batch.load(households, {(h,) for h in household_ids})
+    for envelope in envelopes:
+        if envelope.type_name in LEAVING_HOUSEHOLD:
+            summary = batch.row(participant_summary, participant_key(envelope))
+            if summary is None or summary["household_id"] is None:
+                continue
+            if (
+                summary["left_household_on"] is not None
+                and envelope.type_name != ev.ParticipantLeftHousehold.type_name
+            ):
+                continue
+            household = batch.row(households, (summary["household_id"],))
+            if household is not None and household["members"] > 0:
+                batch.put(households, household | {"members": household["members"] - 1})
+        elif envelope.type_name == ev.ParticipantSettled.type_name:
+            raw = envelope.data.get("household_id")
+            if raw is None:
+                continue
+            household_id = uuid.UUID(str(raw))
+            household = batch.row(households, (household_id,))
+            batch.put(
+                households,
+                household | {"members": household["members"] + 1}
+                if household is not None
+                else {
+                    "household_id": household_id,
+                    "municipality": envelope.municipality,
+                    "members": 1,
+                },
             )
-        )
-        if household_id is not None:
-            await conn.execute(
-                sa.update(households)
-                .where(households.c.household_id == household_id, households.c.members > 0)
-                .values(members=households.c.members - 1)
-            )
-        return
-    if envelope.type_name != ev.ParticipantSettled.type_name:
-        return
-    household_id = envelope.data.get("household_id")
-    if household_id is None:
-        return
-    await conn.execute(
-        pg.insert(households)
-        .values(household_id=household_id, municipality=envelope.municipality, members=1)
-        .on_conflict_do_update(
-            index_elements=["household_id"], set_={"members": households.c.members + 1}
-        )
-    )
 
 
-HOUSEHOLDS = Projection("households", OWN_EVENTS, (households,), _apply_households)
+HOUSEHOLDS = Projection("households", OWN_EVENTS, (households,), apply_batch=fold_households)

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from services.participants import events as ev
 from services.participants import personal_data
-from services.participants.tables import participant_summary
+from services.participants.tables import participant_keys, participant_summary
 from shared.events import Envelope
-from shared.projection import OWN_EVENTS, Projection
+from shared.projection import OWN_EVENTS, Batch, Key, Projection, Row
 
 LEGACY_PROGRAMME_STARTED = "participants.programme.started.v1"
 
 
-def _summary_changes(event: Any, envelope: Envelope) -> dict[str, Any] | None:
+def _summary_changes(event: Any, row: Row) -> dict[str, Any] | None:
     match event:
         case ev.PersonalDetailsRecorded():
             return {"sealed_details": event.sealed}
@@ -54,9 +51,7 @@ def _summary_changes(event: Any, envelope: Envelope) -> dict[str, Any] | None:
         case ev.ProgrammeInterrupted():
             return {
                 "paused_since": event.from_date,
-                "leaves": participant_summary.c.leaves.op("||")(
-                    sa.cast([[event.kind.value, event.from_date.isoformat(), None]], pg.JSONB)
-                ),
+                "leaves": [*row["leaves"], [event.kind.value, event.from_date.isoformat(), None]],
             }
         case ev.ProgrammeResumed():
             return {"paused_since": None, "planned_end": event.planned_end}
@@ -68,10 +63,7 @@ def _summary_changes(event: Any, envelope: Envelope) -> dict[str, Any] | None:
             }
         case ev.FollowUpConversationHeld() | ev.FollowUpConversationHeldV1():
             return {
-                "last_follow_up_on": sa.func.greatest(
-                    sa.func.coalesce(participant_summary.c.last_follow_up_on, event.held_on),
-                    event.held_on,
-                )
+                "last_follow_up_on": max(row["last_follow_up_on"] or event.held_on, event.held_on)
             }
         case ev.ProgrammeCompleted():
             return {
@@ -89,11 +81,7 @@ def _summary_changes(event: Any, envelope: Envelope) -> dict[str, Any] | None:
                 "follow_up_preliminary": event.preliminary,
             }
         case ev.NorwegianTestRecorded():
-            return {
-                "norwegian": participant_summary.c.norwegian.op("||")(
-                    sa.cast({event.sub_test.value: event.level.value}, pg.JSONB)
-                )
-            }
+            return {"norwegian": {**row["norwegian"], event.sub_test.value: event.level.value}}
         case ev.ParticipantMovedOut():
             return {
                 "moved_out_on": event.moved_on,
@@ -113,69 +101,75 @@ def _summary_changes(event: Any, envelope: Envelope) -> dict[str, Any] | None:
     return None
 
 
-async def _apply_summary(conn: AsyncConnection, envelope: Envelope) -> None:
-    event = ev.registry.decode(envelope.type_name, envelope.data)
-    if isinstance(event, ev.ParticipantRegistered):
-        await conn.execute(
-            pg.insert(participant_summary)
-            .values(
-                participant_id=event.participant_id,
-                municipality=envelope.municipality,
-                birth_year=event.birth_year,
-                gender=event.gender.value,
-                status="registered",
-                registered_at=envelope.recorded_at,
-                version=envelope.stream_version,
-            )
-            .on_conflict_do_nothing()
-        )
-        return
-    changes = _summary_changes(event, envelope)
-    if changes is None:
-        changes = {}
+def new_summary(event: ev.ParticipantRegistered, envelope: Envelope) -> Row:
+    """The row a registration starts: every column, defaults as the table has them."""
+    blank: Row = {column.name: None for column in participant_summary.columns}
+    return blank | {
+        "participant_id": event.participant_id,
+        "municipality": envelope.municipality,
+        "birth_year": event.birth_year,
+        "gender": event.gender.value,
+        "status": "registered",
+        "unaccompanied_minor": False,
+        "leaves": [],
+        "plan_revision": 0,
+        "norwegian": {},
+        "erased": False,
+        "registered_at": envelope.recorded_at,
+        "version": envelope.stream_version,
+    }
+
+
+def participant_key(envelope: Envelope) -> Key:
+    return (uuid.UUID(str(envelope.stream_id)),)
+
+
+async def fold_summary(batch: Batch, envelopes: Sequence[Envelope]) -> None:
+    """Every summary row the events touch, read once, changed in memory, written once."""
+    await batch.load(participant_summary, {participant_key(e) for e in envelopes})
+    advisers = [e for e in envelopes if e.type_name == ev.ProgrammeAdviserAssigned.type_name]
+    await batch.load(participant_keys, {participant_key(e) for e in advisers})
+    for envelope in envelopes:
+        event = ev.registry.decode(envelope.type_name, envelope.data)
+        key = participant_key(envelope)
+        row = batch.row(participant_summary, key)
+        if isinstance(event, ev.ParticipantRegistered):
+            if row is None:
+                batch.put(participant_summary, new_summary(event, envelope))
+            continue
+        if row is None:
+            continue
+        batch.put(participant_summary, _changed(batch, event, envelope, row))
+
+
+def _changed(batch: Batch, event: Any, envelope: Envelope, row: Row) -> Row:
+    changes = _summary_changes(event, row) or {}
     if envelope.type_name == LEGACY_PROGRAMME_STARTED:
         # Stored before the adviser was sealed: the upcast event no longer carries it.
         changes["adviser"] = envelope.data.get("adviser")
     if isinstance(event, ev.ProgrammeAdviserAssigned):
-        key = await personal_data.load_key(conn, event.participant_id)
+        sealing = batch.row(participant_keys, (event.participant_id,))
+        key = bytes(sealing["key"]) if sealing is not None else None
         changes = {
             "adviser": personal_data.unseal_text(key, event.participant_id, event.sealed_adviser)
         }
     if isinstance(event, ev.ProgrammeResumed | ev.ProgrammeCompleted):
-        changes["leaves"] = await _closed_leaves(
-            conn,
-            event.participant_id,
-            event.resumed_on if isinstance(event, ev.ProgrammeResumed) else event.ended_on,
-        )
+        on = event.resumed_on if isinstance(event, ev.ProgrammeResumed) else event.ended_on
+        changes["leaves"] = _closed_leaves(row["leaves"], on)
     if isinstance(event, ev.NorwegianTestRecorded):
         # Keep the best level per sub-test, not the latest.
-        current = await conn.scalar(
-            sa.select(participant_summary.c.norwegian).where(
-                participant_summary.c.participant_id == event.participant_id
-            )
-        )
-        previous = (current or {}).get(event.sub_test.value)
+        previous = row["norwegian"].get(event.sub_test.value)
         if previous is not None and _rank(previous) >= _rank(event.level.value):
             changes = {}
-    await conn.execute(
-        sa.update(participant_summary)
-        .where(participant_summary.c.participant_id == uuid.UUID(str(envelope.stream_id)))
-        .values(**changes, version=envelope.stream_version)
-    )
+    return {"participant_id": row["participant_id"], **changes, "version": envelope.stream_version}
 
 
-async def _closed_leaves(conn: AsyncConnection, participant_id: uuid.UUID, on: date) -> Any:
-    """The summary's leaves with the open one closed on ``on`` (the day the programme goes on)."""
-    leaves = await conn.scalar(
-        sa.select(participant_summary.c.leaves).where(
-            participant_summary.c.participant_id == participant_id
-        )
-    )
-    closed = [
+def _closed_leaves(leaves: list[list[Any]], on: date) -> list[list[Any]]:
+    """The leaves with the open one closed on ``on`` (the day the programme goes on)."""
+    return [
         [kind, starts, max(on.isoformat(), starts) if ends is None else ends]
-        for kind, starts, ends in (leaves or [])
+        for kind, starts, ends in leaves
     ]
-    return sa.cast(closed, pg.JSONB)
 
 
 def _rank(level: str) -> int:
@@ -183,5 +177,5 @@ def _rank(level: str) -> int:
 
 
 PARTICIPANT_SUMMARY = Projection(
-    "participant_summary", OWN_EVENTS, (participant_summary,), _apply_summary
+    "participant_summary", OWN_EVENTS, (participant_summary,), apply_batch=fold_summary
 )

@@ -3,53 +3,59 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import events as ev
 from services.participants import personal_data
-from services.participants.tables import matching_timeline, person_lookup
+from services.participants.projections.participant_summary import participant_key
+from services.participants.tables import matching_timeline, participant_keys, person_lookup
 from shared.events import Envelope
-from shared.projection import OWN_EVENTS, Apply, Projection
+from shared.projection import OWN_EVENTS, ApplyBatch, Batch, Projection
 from shared.settings import Settings
 
 
-def _lookup_applier(settings: Settings) -> Apply:
-    async def apply(conn: AsyncConnection, envelope: Envelope) -> None:
-        if envelope.type_name == ev.ParticipantErased.type_name:
-            erased_id = uuid.UUID(envelope.data["participant_id"])
-            await conn.execute(
-                sa.delete(person_lookup).where(person_lookup.c.participant_id == erased_id)
+def _lookup_folder(settings: Settings) -> ApplyBatch:
+    async def fold(batch: Batch, envelopes: Sequence[Envelope]) -> None:
+        recorded = [e for e in envelopes if e.type_name == ev.PersonalDetailsRecorded.type_name]
+        await batch.load(participant_keys, {participant_key(e) for e in recorded})
+        for envelope in envelopes:
+            if envelope.type_name == ev.ParticipantErased.type_name:
+                erased_id = uuid.UUID(envelope.data["participant_id"])
+                await batch.execute(
+                    sa.delete(person_lookup).where(person_lookup.c.participant_id == erased_id)
+                )
+                await batch.execute(
+                    sa.delete(matching_timeline).where(
+                        matching_timeline.c.participant_id == erased_id
+                    )
+                )
+                continue
+            if envelope.type_name != ev.PersonalDetailsRecorded.type_name:
+                continue
+            event = ev.registry.decode(envelope.type_name, envelope.data)
+            assert isinstance(event, ev.PersonalDetailsRecorded)
+            sealing = batch.row(participant_keys, (event.participant_id,))
+            if sealing is None:
+                continue
+            details = personal_data.unseal(
+                bytes(sealing["key"]), event.participant_id, event.sealed
             )
-            await conn.execute(
-                sa.delete(matching_timeline).where(matching_timeline.c.participant_id == erased_id)
-            )
-            return
-        if envelope.type_name != ev.PersonalDetailsRecorded.type_name:
-            return
-        event = ev.registry.decode(envelope.type_name, envelope.data)
-        assert isinstance(event, ev.PersonalDetailsRecorded)
-        key = await personal_data.load_key(conn, event.participant_id)
-        if key is None:
-            return
-        details = personal_data.unseal(key, event.participant_id, event.sealed)
-        digest = personal_data.national_id_digest(settings.lookup_key, details["national_id"])
-        # Earlier numbers stay: a person found by the old D-number keeps being found.
-        await conn.execute(
-            pg.insert(person_lookup)
-            .values(
+            digest = personal_data.national_id_digest(settings.lookup_key, details["national_id"])
+            # Earlier numbers stay: a person found by the old D-number keeps being found.
+            batch.insert(
+                person_lookup,
                 municipality=envelope.municipality,
                 national_id_digest=digest,
                 participant_id=event.participant_id,
             )
-            .on_conflict_do_nothing()
-        )
 
-    return apply
+    return fold
 
 
 def person_lookup_projection(settings: Settings) -> Projection:
     """The lookup under the deployment's lookup key (``settings.lookup_key``)."""
-    return Projection("person_lookup", OWN_EVENTS, (person_lookup,), _lookup_applier(settings))
+    return Projection(
+        "person_lookup", OWN_EVENTS, (person_lookup,), apply_batch=_lookup_folder(settings)
+    )
