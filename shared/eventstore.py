@@ -139,9 +139,10 @@ _read_in: weakref.WeakKeyDictionary[AsyncConnection, dict[str, Stream]] = (
 )
 """Streams :meth:`EventStore.open` read in a transaction, kept current by its appends.
 
-A command reads its stream once (:meth:`EventStore.open`) and every later
-:meth:`EventStore.load` of that stream in the same transaction is answered from here,
-without another round trip; :meth:`EventStore.close` forgets them."""
+A command reads its stream once (:meth:`EventStore.open`) and takes it from here
+(:meth:`EventStore.read_in`) without another round trip; :meth:`EventStore.close`
+forgets them. :meth:`EventStore.load` always reads the database: code that locks a
+stream's row before loading it must see what the transaction before it appended."""
 
 
 class ConcurrencyConflict(Exception):
@@ -228,11 +229,11 @@ class EventStore:
     async def open(self, conn: AsyncConnection, stream_id: str) -> Stream | None:
         """The stream's owner and events in one round trip, or None if there is no such stream.
 
-        Later :meth:`load` calls for the whole stream in this transaction are answered
-        from what was read here (and what :meth:`append` added since), until
-        :meth:`close`. Another transaction's append in between is therefore not seen,
-        and this command's append at the version read here fails with
-        :class:`ConcurrencyConflict` as it would a moment later.
+        :meth:`read_in` answers with what was read here (and what :meth:`append` added
+        since) for the rest of the transaction, until :meth:`close`. Another
+        transaction's append after this read is not in it, and an append at the version
+        read here then fails with :class:`ConcurrencyConflict`, as it would a moment
+        later.
         """
         rows = await (await driver_connection(conn)).fetch(_OPEN, stream_id)
         if not rows:
@@ -243,7 +244,8 @@ class EventStore:
         return Stream(stream_id, stream.municipality, list(envelopes))
 
     def read_in(self, conn: AsyncConnection, stream_id: str) -> Stream | None:
-        """The stream as :meth:`open` read it in this transaction (and appended since)."""
+        """The stream as :meth:`open` read it in this transaction (and appended since),
+        or None if it was not opened; no round trip."""
         stream = _read_in.get(conn, {}).get(stream_id)
         if stream is None:
             return None
@@ -352,10 +354,6 @@ class EventStore:
         recorded_until: datetime | None = None,
     ) -> list[Envelope]:
         """The stream's events in version order, optionally cut at a version or a time."""
-        if up_to_version is None and recorded_until is None:
-            read = _read_in.get(conn, {}).get(stream_id)
-            if read is not None:
-                return list(read.envelopes)
         rows = await (await driver_connection(conn)).fetch(
             _LOAD, stream_id, up_to_version, recorded_until
         )
