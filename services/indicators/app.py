@@ -13,17 +13,9 @@ from services.indicators.api import ROUTERS
 from services.indicators.dashboard import install_dashboard
 from services.indicators.evaluator import LevelEvaluator
 from services.indicators.events import registry
-from services.indicators.projections import (
-    HOUSING_FEED,
-    HOUSING_KEEP,
-    MATCHING_FEED,
-    MATCHING_KEEP,
-    PARTICIPANTS_FEED,
-    PARTICIPANTS_KEEP,
-    PROJECTIONS,
-)
+from services.indicators.projections import FEEDS, PROJECTIONS
 from services.indicators.queries import IndicatorsState
-from shared.service import Feed, Runtime, ServiceDefinition, build_app
+from shared.service import Runtime, ServiceDefinition, build_app
 from shared.settings import Settings
 
 DESCRIPTION = """\
@@ -53,11 +45,7 @@ def create_app(settings: Settings | None = None, *, evaluation_interval: float =
             registry=registry,
             routers=ROUTERS,
             projections=PROJECTIONS,
-            feeds=[
-                Feed(PARTICIPANTS_FEED, "participants", keep=PARTICIPANTS_KEEP),
-                Feed(HOUSING_FEED, "housing", keep=HOUSING_KEEP),
-                Feed(MATCHING_FEED, "matching", keep=MATCHING_KEEP),
-            ],
+            feeds=FEEDS,
             extra_routes=install_dashboard,
             openapi_tags=[
                 {"name": "indicators", "description": "The MRS plan, values and analyses"},

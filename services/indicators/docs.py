@@ -144,6 +144,22 @@ SameSite=Strict cookie for `/dashboard`, `Secure` behind TLS
 
 **Benchmark.** `python -m bench.indicators` (embedded PostgreSQL, 357 municipalities × 10
 years of synthetic facts): scorecard warm, national recompute, raw read rates.
+
+**Code** (`services/indicators/`): `api/` one router per resource (`settlements`,
+`catalogue`, `definitions`, `thresholds`, `comments`, `manual_values`, `goals`, `values`,
+`scorecard`, `levels`, `national`, `survival`; `common.py` the roles, query parameters and
+the one command answer, `schemas.py` the response models); `commands.py` the request
+bodies of plan changes; `application.py` the use cases; `domain/` pure (`periods`,
+`facts`, `vocabulary`, `asof`, `invariants`, `thresholds`, `plan`, `scoring`, `survival`,
+`national`, `catalogue`, and `rules/`: one module per rule family, `base.py` what a rule
+is, `reasons.py` the bilingual reasons, `registry.py` the catalogue of rules in order);
+`projections/` one module per read model or feed (`settlements`, `participant_facts`,
+`housing_facts`, `matching_facts`, `erasure`, `plan`, `levels`; `facts.py` declares how
+an event becomes a fact row, and the inbox keeps exactly the fields the row reads);
+`loader.py` reads the facts and the plan as known at a moment; `queries.py` the read
+side; `evaluator.py` the level evaluator; `dashboard.py` (with `charts.py`, `labels.py`,
+`templates.py`) and `exports.py` the HTML and CSV adapters; `seed.py` the example plans;
+`docs.py` renders this text; `events.py`, `tables.py`, `migrations/`.
 """
 
 
@@ -161,7 +177,8 @@ def rules_markdown() -> str:
     ]
     for rule in RULES.values():
         parts.append(f"#### `{rule.name}` — {rule.title_en}\n")
-        parts.append(f"*{rule.title_nb}.* Unit: {rule.unit}.\n")
+        module = rule.compute_fn.__module__.replace(".", "/")
+        parts.append(f"*{rule.title_nb}.* Unit: {rule.unit}. Code: `{module}.py`.\n")
         parts.append(f"- **Value:** {rule.doc.value}")
         parts.append(f"- **Numerator:** {rule.doc.numerator}")
         parts.append(f"- **Denominator:** {rule.doc.denominator}")

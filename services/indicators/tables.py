@@ -29,6 +29,28 @@ def _event_id() -> sa.Column[object]:
     return sa.Column("event_id", pg.UUID(as_uuid=True), primary_key=True)
 
 
+def _id(name: str, *, nullable: bool = False) -> sa.Column[object]:
+    return sa.Column(name, pg.UUID(as_uuid=True), nullable=nullable)
+
+
+def fact_table(
+    name: str, ids: tuple[str | sa.Column[object], ...], *columns: sa.Column[object]
+) -> sa.Table:
+    """A fact table: one row per received event, keyed by the event id, with the ids of
+    what it is about (``ids``; a name stands for a required UUID), the municipality, the
+    fact's own ``columns`` and the source's recorded time; indexed by municipality."""
+    return sa.Table(
+        name,
+        metadata,
+        _event_id(),
+        *(_id(column) if isinstance(column, str) else column for column in ids),
+        _municipality(),
+        *columns,
+        _recorded(),
+        sa.Index(f"{name}_by_municipality", "municipality"),
+    )
+
+
 # -- facts from participants ---------------------------------------------------------------
 
 settlements = sa.Table(
@@ -57,142 +79,87 @@ registrations = sa.Table(
     sa.Index("registrations_by_municipality", "municipality"),
 )
 
-competence_profiles = sa.Table(
+competence_profiles = fact_table(
     "competence_profiles",
-    metadata,
-    _event_id(),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("participant_id",),
     sa.Column("education_level", sa.Text),
     sa.Column("norwegian_oral", sa.Text),
     sa.Column("norwegian_written", sa.Text),
     sa.Column("norwegian_reading", sa.Text),
     sa.Column("norwegian_listening", sa.Text),
-    _recorded(),
-    sa.Index("competence_profiles_by_municipality", "municipality"),
 )
 
-programme_starts = sa.Table(
+programme_starts = fact_table(
     "programme_starts",
-    metadata,
-    _event_id(),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
-    sa.Column("programme_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("participant_id", "programme_id"),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("starts_on", sa.Date, nullable=False),
     sa.Column("planned_end", sa.Date),
-    _recorded(),
-    sa.Index("programme_starts_by_municipality", "municipality"),
 )
 
-programme_pauses = sa.Table(
+programme_pauses = fact_table(
     "programme_pauses",
-    metadata,
-    _event_id(),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
-    sa.Column("programme_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("participant_id", "programme_id"),
     sa.Column("change", sa.Text, nullable=False, comment="interrupted or resumed"),
     sa.Column("pause_kind", sa.Text),
     sa.Column("on_date", sa.Date, nullable=False),
     sa.Column("planned_end", sa.Date),
-    _recorded(),
-    sa.Index("programme_pauses_by_municipality", "municipality"),
 )
 
-plan_revisions = sa.Table(
+plan_revisions = fact_table(
     "plan_revisions",
-    metadata,
-    _event_id(),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
-    sa.Column("programme_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("participant_id", "programme_id"),
     sa.Column("revision", sa.Integer, nullable=False),
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("hours_per_week", sa.Float, nullable=False),
     sa.Column("full_time", sa.Boolean, nullable=False),
-    _recorded(),
-    sa.Index("plan_revisions_by_municipality", "municipality"),
 )
 
-programme_completions = sa.Table(
+programme_completions = fact_table(
     "programme_completions",
-    metadata,
-    _event_id(),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
-    sa.Column("programme_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("participant_id", "programme_id"),
     sa.Column("ended_on", sa.Date, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("outcome", sa.Text),
     sa.Column("hours_per_week", sa.Float),
-    _recorded(),
-    sa.Index("programme_completions_by_municipality", "municipality"),
 )
 
-norwegian_tests = sa.Table(
+norwegian_tests = fact_table(
     "norwegian_tests",
-    metadata,
-    _event_id(),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("participant_id",),
     sa.Column("sub_test", sa.Text, nullable=False),
     sa.Column("level", sa.Text, nullable=False),
     sa.Column("taken_on", sa.Date, nullable=False),
-    _recorded(),
-    sa.Index("norwegian_tests_by_municipality", "municipality"),
 )
 
-follow_up_statuses = sa.Table(
+follow_up_statuses = fact_table(
     "follow_up_statuses",
-    metadata,
-    _event_id(),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
-    sa.Column("programme_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("participant_id", "programme_id"),
     sa.Column("reference_year", sa.Integer, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("preliminary", sa.Boolean, nullable=False),
-    _recorded(),
-    sa.Index("follow_up_statuses_by_municipality", "municipality"),
 )
 
-moves_out = sa.Table(
+moves_out = fact_table(
     "moves_out",
-    metadata,
-    _event_id(),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("participant_id",),
     sa.Column("moved_on", sa.Date, nullable=False),
     sa.Column("to_municipality", sa.String(4)),
-    _recorded(),
-    sa.Index("moves_out_by_municipality", "municipality"),
 )
 
-base_exits = sa.Table(
+base_exits = fact_table(
     "base_exits",
-    metadata,
-    _event_id(),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("participant_id",),
     sa.Column("left_on", sa.Date, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
-    _recorded(),
-    sa.Index("base_exits_by_municipality", "municipality"),
 )
 """Deaths and emigrations: the person leaves the base from ``left_on`` (``died``,
 ``emigrated``). Moves to another municipality stay in ``moves_out``."""
 
-birth_year_corrections = sa.Table(
+birth_year_corrections = fact_table(
     "birth_year_corrections",
-    metadata,
-    _event_id(),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("participant_id",),
     sa.Column("birth_year", sa.Integer, nullable=False),
-    _recorded(),
-    sa.Index("birth_year_corrections_by_municipality", "municipality"),
 )
 
 erasures = sa.Table(
@@ -206,107 +173,67 @@ erasures = sa.Table(
 
 # -- facts from matching ------------------------------------------------------------------
 
-jobs = sa.Table(
+jobs = fact_table(
     "jobs",
-    metadata,
-    _event_id(),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("participant_id",),
     sa.Column("employer_id", pg.UUID(as_uuid=True)),
     sa.Column("match_id", pg.UUID(as_uuid=True)),
     sa.Column("starts_on", sa.Date, nullable=False),
     sa.Column("hours_per_week", sa.Float),
     sa.Column("permanent", sa.Boolean),
-    _recorded(),
-    sa.Index("jobs_by_municipality", "municipality"),
 )
 
-practice_placements = sa.Table(
+practice_placements = fact_table(
     "practice_placements",
-    metadata,
-    _event_id(),
-    sa.Column("placement_id", pg.UUID(as_uuid=True), nullable=False),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("placement_id", "participant_id"),
     sa.Column("change", sa.Text, nullable=False, comment="started or ended"),
     sa.Column("kind", sa.Text),
     sa.Column("on_date", sa.Date, nullable=False),
     sa.Column("hours_per_week", sa.Float),
     sa.Column("outcome", sa.Text),
-    _recorded(),
-    sa.Index("practice_placements_by_municipality", "municipality"),
 )
 
 # -- facts from housing -------------------------------------------------------------------
 
-housing_applications = sa.Table(
+housing_applications = fact_table(
     "housing_applications",
-    metadata,
-    _event_id(),
-    sa.Column("application_id", pg.UUID(as_uuid=True), nullable=False),
-    sa.Column("household_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("application_id", "household_id"),
     sa.Column("household_size", sa.Integer),
     sa.Column("received_on", sa.Date, nullable=False),
     sa.Column("urgency", sa.Text),
-    _recorded(),
-    sa.Index("housing_applications_by_municipality", "municipality"),
 )
 
-housing_decisions = sa.Table(
+housing_decisions = fact_table(
     "housing_decisions",
-    metadata,
-    _event_id(),
-    sa.Column("application_id", pg.UUID(as_uuid=True), nullable=False),
-    sa.Column("household_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("application_id", "household_id"),
     sa.Column("decision", sa.Text, nullable=False),
     sa.Column("decided_on", sa.Date, nullable=False),
-    _recorded(),
-    sa.Index("housing_decisions_by_municipality", "municipality"),
 )
 
-placements = sa.Table(
+placements = fact_table(
     "placements",
-    metadata,
-    _event_id(),
-    sa.Column("placement_id", pg.UUID(as_uuid=True), nullable=False),
-    sa.Column("household_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("placement_id", "household_id"),
     sa.Column("change", sa.Text, nullable=False, comment="started or ended"),
     sa.Column("dwelling_id", pg.UUID(as_uuid=True)),
     sa.Column("application_id", pg.UUID(as_uuid=True)),
     sa.Column("on_date", sa.Date, nullable=False),
     sa.Column("reason", sa.Text),
-    _recorded(),
-    sa.Index("placements_by_municipality", "municipality"),
 )
 
-evictions = sa.Table(
+evictions = fact_table(
     "evictions",
-    metadata,
-    _event_id(),
-    sa.Column("placement_id", pg.UUID(as_uuid=True)),
-    sa.Column("household_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    (_id("placement_id", nullable=True), "household_id"),
     sa.Column("evicted_on", sa.Date, nullable=False),
     sa.Column("grounds", sa.Text),
-    _recorded(),
-    sa.Index("evictions_by_municipality", "municipality"),
 )
 
-ownerships = sa.Table(
+ownerships = fact_table(
     "ownerships",
-    metadata,
-    _event_id(),
-    sa.Column("household_id", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
+    ("household_id",),
     sa.Column("became_owner_on", sa.Date, nullable=False),
     sa.Column("route", sa.Text, nullable=False),
     sa.Column("dwelling_id", pg.UUID(as_uuid=True)),
     sa.Column("price", sa.BigInteger),
-    _recorded(),
-    sa.Index("ownerships_by_municipality", "municipality"),
 )
 
 # -- configuration: versions of the service's own events -----------------------------------

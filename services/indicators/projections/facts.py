@@ -1,0 +1,146 @@
+"""Fact rows: how another service's event becomes one row of a fact table.
+
+Facts are never updated: one row per received event with the source's ``recorded_at``
+(CloudEvent ``recordedtime``), so any as-of question reads the rows recorded by then.
+A :class:`FactRow` names the table and, per column, the event field it is read from; the
+inbox keeps exactly those fields (:func:`keep`), so the handlers and what the inbox
+stores cannot drift apart.
+
+Every applied fact bumps the municipality's ``data_version``: the level evaluator and
+the snapshot cache key on it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.indicators import tables as t
+from shared.events import Envelope
+from shared.inbox import Keep, keep_fields
+
+PARTICIPANTS_FEED = "participants"
+HOUSING_FEED = "housing"
+MATCHING_FEED = "matching"
+
+Read = Callable[[dict[str, Any], str], Any]
+"""Reads one field of an event's data (``data, name -> value``)."""
+Apply = Callable[[AsyncConnection, Envelope], Awaitable[None]]
+
+
+def optional(data: dict[str, Any], key: str) -> Any:
+    return data.get(key)
+
+
+def required(data: dict[str, Any], key: str) -> Any:
+    return data[key]
+
+
+def required_day(data: dict[str, Any], key: str) -> date:
+    return date.fromisoformat(data[key])
+
+
+def day(data: dict[str, Any], key: str) -> date | None:
+    raw = data.get(key)
+    return date.fromisoformat(str(raw)) if raw else None
+
+
+def ident(data: dict[str, Any], key: str) -> uuid.UUID | None:
+    raw = data.get(key)
+    return uuid.UUID(str(raw)) if raw else None
+
+
+def number(data: dict[str, Any], key: str) -> float | None:
+    raw = data.get(key)
+    return float(raw) if raw is not None else None
+
+
+def whole(data: dict[str, Any], key: str) -> int:
+    return int(data[key])
+
+
+def hours(data: dict[str, Any], key: str) -> float:
+    return float(data[key])
+
+
+def truth(data: dict[str, Any], key: str) -> bool:
+    return bool(data[key])
+
+
+def flag(data: dict[str, Any], key: str) -> bool:
+    """A boolean an older event may leave out (false then)."""
+    return bool(data.get(key, False))
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """One event type's row: ``columns`` maps a column to ``(event field, read)``;
+    ``fixed`` gives columns that are the same for every event of the type."""
+
+    table: sa.Table
+    columns: Mapping[str, tuple[str, Read]]
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The event fields this row reads (what the inbox keeps)."""
+        return tuple(dict.fromkeys(name for name, _ in self.columns.values()))
+
+    def values(self, envelope: Envelope) -> dict[str, Any]:
+        data = envelope.data
+        values = {column: read(data, name) for column, (name, read) in self.columns.items()}
+        if "event_id" in self.table.c:
+            values["event_id"] = envelope.id
+        return {
+            **values,
+            **self.fixed,
+            "municipality": envelope.municipality,
+            "recorded_at": envelope.recorded_at,
+        }
+
+
+async def insert(conn: AsyncConnection, table: sa.Table, values: dict[str, Any]) -> None:
+    """Insert one row; a redelivered event finds its row there and changes nothing."""
+    await conn.execute(pg.insert(table).values(**values).on_conflict_do_nothing())
+
+
+async def bump(conn: AsyncConnection, municipality: str) -> None:
+    """Mark the municipality's data as changed (evaluator and caches look at this)."""
+    table = t.municipality_data
+    await conn.execute(
+        pg.insert(table)
+        .values(municipality=municipality, data_version=1)
+        .on_conflict_do_update(
+            index_elements=["municipality"], set_={"data_version": table.c.data_version + 1}
+        )
+    )
+
+
+def fact_handler(rows: Mapping[str, FactRow], others: Mapping[str, Apply] | None = None) -> Apply:
+    """A projection handler storing each event of ``rows`` as its fact row, handing the
+    types in ``others`` to their own handler, and bumping the municipality's data."""
+    special = dict(others or {})
+
+    async def apply(conn: AsyncConnection, envelope: Envelope) -> None:
+        row = rows.get(envelope.type_name)
+        if row is not None:
+            await insert(conn, row.table, row.values(envelope))
+        elif envelope.type_name in special:
+            await special[envelope.type_name](conn, envelope)
+        else:
+            return
+        await bump(conn, envelope.municipality)
+
+    return apply
+
+
+def keep(rows: Mapping[str, FactRow]) -> Keep:
+    """What the inbox keeps of each event type: the fields its fact row reads."""
+    return {type_name: keep_fields(*row.fields) for type_name, row in rows.items()}
