@@ -10,7 +10,9 @@ some Norwegian and licence requirements. Timed with the service's own code:
 - top-20 candidates for one opening among all candidates, as the HTTP endpoint computes
   it (``MatchingEngine.rank_candidates``: score, pick, explain the 20);
 - top-20 candidates for every one of the openings (``top_candidates_per_opening``:
-  related candidates first, everyone when that cannot prove the top 20).
+  related candidates first, everyone when that cannot prove the top 20);
+- the service's ``/healthz`` while its index is built from all the candidates' read-model
+  rows in a worker thread (``MatchingIndex``), asked in process every 5 ms.
 
 No servers are needed.
 """
@@ -18,70 +20,78 @@ No servers are needed.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import statistics
+import threading
 import time
 import uuid
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import numpy as np
 
-from services.matching import taxonomy
-from services.matching.candidates import Candidate, candidate_from_profile
+from services.matching.app import create_app
+from services.matching.domain.candidates import Candidate, candidate_from_profile
+from services.matching.domain.scoring import OpeningBatch, OpeningSpec, top_candidates_per_opening
 from services.matching.events import OpeningKind, OpeningTerms
-from services.matching.index import MatchingEngine, Partition
-from services.matching.scoring import OpeningBatch, OpeningSpec, top_candidates_per_opening
+from services.matching.index import MatchingEngine, MatchingIndex, Partition
 from services.matching.settings import MatchingSettings
+from shared import taxonomy
+from shared.settings import Settings
 
 LEVELS = ["below_A1", "A1", "A2", "B1", "B2", "C1"]
 MUNICIPALITY = "3301"
 NEIGHBOURS = ["3301", "3303", "3305", "3312", "3314", "0301"]
 
 
-def synthetic_candidates(n: int, rng: random.Random) -> list[Candidate]:
+def synthetic_profiles(n: int, rng: random.Random) -> list[tuple[dict[str, Any], date]]:
+    """Competence profiles as the candidates read model holds them, with settlement dates."""
     tx = taxonomy.load()
     occupations = [o for o in tx.occupations.values() if o.essential_skills]
     skills = sorted(tx.skills)
-    people = []
+    profiles = []
     for _ in range(n):
         held = rng.sample(occupations, rng.choice((1, 1, 2)))
         own = {
             s for o in held for s in (*o.essential_skills, *o.optional_skills) if rng.random() < 0.8
         }
         own.update(rng.sample(skills, rng.randint(2, 8)))
-        people.append(
-            candidate_from_profile(
+        profile = {
+            "participant_id": str(uuid.UUID(int=rng.getrandbits(128))),
+            "occupations": [
+                {"isco_code": o.isco_code, "years": rng.choice((0, 1, 2, 5, 10))} for o in held
+            ],
+            "education": [
                 {
-                    "participant_id": str(uuid.UUID(int=rng.getrandbits(128))),
-                    "occupations": [
-                        {"isco_code": o.isco_code, "years": rng.choice((0, 1, 2, 5, 10))}
-                        for o in held
-                    ],
-                    "education": [
-                        {
-                            "level": rng.choice(
-                                ("primary", "upper_secondary", "vocational", "bachelor", "master")
-                            ),
-                            "field_code": rng.choice(("0913", "1013", "0714", None)),
-                            "recognised": rng.random() < 0.3,
-                        }
-                    ],
-                    "skills": sorted(own),
-                    "norwegian": {"oral": rng.choice(LEVELS), "written": rng.choice(LEVELS)},
-                    "driving_licences": rng.choice(([], [], ["B"], ["C"])),
-                    "wishes": {
-                        "occupations": [rng.choice(occupations).isco_code],
-                        "hours_per_week": rng.choice((None, 20.0, 37.5)),
-                        "municipalities": rng.sample(NEIGHBOURS, 1),
-                    },
-                },
-                MUNICIPALITY,
-                settled_on=date(2018 + rng.randint(0, 6), 1 + rng.randint(0, 11), 1),
-            )
-        )
-    return people
+                    "level": rng.choice(
+                        ("primary", "upper_secondary", "vocational", "bachelor", "master")
+                    ),
+                    "field_code": rng.choice(("0913", "1013", "0714", None)),
+                    "recognised": rng.random() < 0.3,
+                }
+            ],
+            "skills": sorted(own),
+            "norwegian": {"oral": rng.choice(LEVELS), "written": rng.choice(LEVELS)},
+            "driving_licences": rng.choice(([], [], ["B"], ["C"])),
+            "wishes": {
+                "occupations": [rng.choice(occupations).isco_code],
+                "hours_per_week": rng.choice((None, 20.0, 37.5)),
+                "municipalities": rng.sample(NEIGHBOURS, 1),
+            },
+        }
+        profiles.append((profile, date(2018 + rng.randint(0, 6), 1 + rng.randint(0, 11), 1)))
+    return profiles
+
+
+def synthetic_candidates(n: int, rng: random.Random) -> list[Candidate]:
+    return [
+        candidate_from_profile(profile, MUNICIPALITY, settled_on=settled_on)
+        for profile, settled_on in synthetic_profiles(n, rng)
+    ]
 
 
 def synthetic_openings(n: int, rng: random.Random) -> list[OpeningSpec]:
@@ -116,6 +126,56 @@ def synthetic_openings(n: int, rng: random.Random) -> list[OpeningSpec]:
     return specs
 
 
+def _read_model_rows(profiles: list[tuple[dict[str, Any], date]]) -> list[SimpleNamespace]:
+    return [
+        SimpleNamespace(
+            participant_id=uuid.UUID(profile["participant_id"]),
+            municipality=MUNICIPALITY,
+            profile=profile,
+            settled_on=settled_on,
+            norwegian_tests={},
+            left_on=None,
+            left_because=None,
+            programmes=None,
+        )
+        for profile, settled_on in profiles
+    ]
+
+
+async def healthz_during_build(
+    rows: list[SimpleNamespace], settings: MatchingSettings
+) -> tuple[float, list[float]]:
+    """The service's /healthz, asked every 5 ms while its index builds from ``rows``.
+
+    The loader applies the rows as the real one does after reading them (profiles
+    parsed, candidates made, partitions packed); only the database is left out.
+    """
+
+    def load(engine: MatchingEngine, stop: threading.Event) -> None:
+        for row in rows:
+            engine.apply("candidates", row)
+
+    index = MatchingIndex(settings, load)
+    app = create_app(Settings(env="development", log_level="WARNING"), index=index)
+    latencies: list[float] = []
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        await client.get("/healthz")
+        started = time.perf_counter()
+        index.start(app.state.runtime.settings)
+        while index.engine is None:
+            asked = time.perf_counter()
+            response = await client.get("/healthz")
+            latencies.append(time.perf_counter() - asked)
+            assert response.status_code == 200
+            await asyncio.sleep(0.005)
+        built = time.perf_counter() - started
+    await index.stop()
+    assert index.engine is not None
+    assert len(index.engine.partitions[MUNICIPALITY].records) == len(rows)
+    return built, latencies
+
+
 def _timed(fn: Any) -> tuple[float, Any]:
     started = time.perf_counter()
     result = fn()
@@ -135,7 +195,13 @@ def main() -> None:
     settings = MatchingSettings()
     load = os.getloadavg()
 
-    build_people, people = _timed(lambda: synthetic_candidates(args.candidates, rng))
+    build_profiles, profiles = _timed(lambda: synthetic_profiles(args.candidates, rng))
+    build_people, people = _timed(
+        lambda: [
+            candidate_from_profile(profile, MUNICIPALITY, settled_on=settled_on)
+            for profile, settled_on in profiles
+        ]
+    )
     build_openings, specs = _timed(lambda: synthetic_openings(args.openings, rng))
     engine = MatchingEngine(settings)
     partition = Partition()
@@ -181,13 +247,23 @@ def main() -> None:
     )
     assert rows.shape == (20, len(specs)) and (rows[0] >= 0).all()
 
+    built, latencies = asyncio.run(healthz_during_build(_read_model_rows(profiles), settings))
+    ordered = sorted(latencies)
+
     median = statistics.median(single)
     p95 = sorted(single)[max(0, int(len(single) * 0.95) - 1)]
     lines = [
         ("candidates / openings", f"{len(people):,} / {len(specs):,}", ""),
         ("stored values (sparse nnz)", f"{nnz:,}", ""),
-        ("generate synthetic data", f"{build_people + build_openings:.1f} s", ""),
+        ("generate synthetic data", f"{build_profiles + build_people + build_openings:.1f} s", ""),
         ("pack candidates (index build)", f"{pack:.2f} s", ""),
+        (
+            "/healthz p99 during an index build",
+            f"{ordered[int(len(ordered) * 0.99)] * 1000:.1f} ms",
+            f"{len(ordered):,} asked every 5 ms while the worker built for {built:.1f} s; "
+            f"median {statistics.median(ordered) * 1000:.1f} ms, "
+            f"max {ordered[-1] * 1000:.1f} ms; aim < 50 ms",
+        ),
         ("raw pass over all candidate data", f"{raw * 1000:.1f} ms", "floor for one opening"),
         (
             f"top-20 for one opening (median of {len(single)})",

@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.matching.api import ROUTERS
 from services.matching.events import registry
 from services.matching.index import MatchingIndex
-from services.matching.projections import KEEP, PARTICIPANTS_FEED, PROJECTIONS
-from services.matching.routes import allocations, candidates, employers, matches, openings
+from services.matching.projections import FEEDS, PROJECTIONS
 from services.matching.settings import MatchingSettings
-from shared.service import Feed, ServiceDefinition, build_app
+from shared.service import ServiceDefinition, build_app
 from shared.settings import Settings
 
 
@@ -30,15 +30,9 @@ def create_app(
             "ways, allocation of scarce places, and the match workflow from proposal to "
             "placement or job. Scores are 0–100, the sum of documented parts.",
             registry=registry,
-            routers=[
-                employers.router,
-                openings.router,
-                candidates.router,
-                matches.router,
-                allocations.router,
-            ],
+            routers=ROUTERS,
             projections=PROJECTIONS,
-            feeds=[Feed(PARTICIPANTS_FEED, "participants", keep=KEEP)],
+            feeds=FEEDS,
             openapi_tags=[
                 {"name": "employers", "description": "Employers and their mentor capacity"},
                 {"name": "openings", "description": "Openings and their best candidates"},

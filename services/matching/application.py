@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.matching import domain
-from services.matching.candidates import departure
+from services.matching.domain.candidates import departure
 from services.matching.events import (
     Agreement,
     CloseReason,
@@ -34,7 +34,6 @@ from services.matching.tables import (
     matches,
     openings,
 )
-from services.matching.taxonomy import Taxonomy
 from shared import sealing
 from shared import tables as kit_tables
 from shared.codes import DRIVING_LICENCE_CLASSES
@@ -44,6 +43,7 @@ from shared.events import Event, Metadata
 from shared.problems import InvalidInput, NotFound, field_error
 from shared.rules import MISSING_FIELD, RuleViolation, rule
 from shared.service import Runtime
+from shared.taxonomy import Taxonomy
 
 State = TypeVar("State")
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -27,10 +28,9 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.matching.candidates import Candidate, candidate_from_profile, departure
 from services.matching.domain import MatchStatus, OpeningStatus, engagement_on
-from services.matching.events import OpeningKind, OpeningTerms
-from services.matching.scoring import (
+from services.matching.domain.candidates import Candidate, candidate_from_profile, departure
+from services.matching.domain.scoring import (
     Block,
     OpeningBatch,
     OpeningSpec,
@@ -42,16 +42,17 @@ from services.matching.scoring import (
     top_k,
     waited_days,
 )
+from services.matching.events import OpeningKind, OpeningTerms
 from services.matching.settings import MatchingSettings
 from services.matching.tables import FOLLOWED_TABLES
-from services.matching.taxonomy import Taxonomy
-from services.matching.taxonomy import load as load_taxonomy
 from shared.dates import today
 from shared.db import Database
 from shared.eventstore import LOCAL_HORIZON
 from shared.logging import get_logger
 from shared.problems import Problem
 from shared.settings import Settings
+from shared.taxonomy import Taxonomy
+from shared.taxonomy import load as load_taxonomy
 
 log = get_logger(__name__)
 
@@ -100,6 +101,32 @@ class _Leaving:
     because: str
 
 
+_collector_lock = threading.Lock()
+_collector_holds = 0
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a worker builds or packs.
+
+    Building makes millions of long-lived objects, and each full pass of the collector
+    over them holds the GIL, and so the event loop, for hundreds of milliseconds. What
+    was built is then frozen out of later passes (it is freed by reference counts).
+    """
+    global _collector_holds
+    with _collector_lock:
+        _collector_holds += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_holds -= 1
+            if _collector_holds == 0:
+                gc.freeze()
+                gc.enable()
+
+
 class _Packing:
     """One packing of a partition's candidates: planned on the loop, run anywhere.
 
@@ -125,6 +152,10 @@ class _Packing:
         if len(segment):
             segment.columns  # noqa: B018 - packed here, not by the first query after
         self.segment = segment
+
+    def run_in_worker(self, skills: Vocabulary, tokens: Vocabulary) -> None:
+        with _collector_paused():
+            self.run(skills, tokens)
 
 
 class Partition:
@@ -306,7 +337,7 @@ class MatchingEngine:
                 if most is not None and read + len(rows) > most:
                     return False
                 for row in rows:
-                    self._apply(table.name, row)
+                    self.apply(table.name, row)
                 if rows:
                     self._cursors[table.name] = (int(rows[-1].tx), int(rows[-1].change_seq))
                 read += len(rows)
@@ -340,7 +371,8 @@ class MatchingEngine:
             due.append((partition, packing))
         return due
 
-    def _apply(self, table: str, row: Any) -> None:
+    def apply(self, table: str, row: Any) -> None:
+        """One read-model row (the columns of ``table``) into memory."""
         if table == "employers":
             self.employers[row.employer_id] = _Employer(row.municipality, row.mentor_capacity)
         elif table == "openings":
@@ -720,15 +752,16 @@ class MatchingIndex:
         taxonomy = self._taxonomy or load_taxonomy()
         self._taxonomy = taxonomy
         engine = MatchingEngine(self.settings, taxonomy)
-        self._loader(engine, self._stop)
-        if self._stop.is_set():
-            raise asyncio.CancelledError
-        engine.pack()
+        with _collector_paused():
+            self._loader(engine, self._stop)
+            if self._stop.is_set():
+                raise asyncio.CancelledError
+            engine.pack()
         return engine
 
     async def _pack(self, engine: MatchingEngine, partition: Partition, packing: _Packing) -> None:
         try:
-            await asyncio.to_thread(packing.run, engine.skills, engine.tokens)
+            await asyncio.to_thread(packing.run_in_worker, engine.skills, engine.tokens)
             partition.install(packing)
         finally:
             partition.packing = False

@@ -12,9 +12,9 @@ from typing import Any
 
 import jinja2
 
-from services.matching.candidates import Candidate
+from services.matching.domain.candidates import Candidate
 from services.matching.events import OpeningKind
-from services.matching.taxonomy import Taxonomy
+from shared.taxonomy import Taxonomy
 
 _FINANCING = [
     {

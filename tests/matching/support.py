@@ -11,7 +11,7 @@ import nats
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
-from services.matching import taxonomy
+from shared import taxonomy
 from shared.events import Envelope, utcnow
 from shared.settings import Settings
 from tests.support import auth, eventually

@@ -11,13 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from services.matching import taxonomy
-from services.matching.allocation import AllocationRequest, allocate
 from services.matching.application import validate_terms
-from services.matching.candidates import Candidate, candidate_from_profile
-from services.matching.events import OpeningKind, OpeningTerms
-from services.matching.index import MatchingEngine, Partition
-from services.matching.scoring import (
+from services.matching.domain.allocation import AllocationRequest, allocate
+from services.matching.domain.candidates import Candidate, candidate_from_profile
+from services.matching.domain.scoring import (
     OpeningBatch,
     OpeningSpec,
     Segment,
@@ -28,7 +25,10 @@ from services.matching.scoring import (
     score_block,
     top_candidates_per_opening,
 )
+from services.matching.events import OpeningKind, OpeningTerms
+from services.matching.index import MatchingEngine, Partition
 from services.matching.settings import PARTS, MatchingSettings
+from shared import taxonomy
 from shared.problems import InvalidInput
 from tests.matching.support import esco_occupation
 

@@ -10,10 +10,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.matching.allocation import assign, leaves_before_start
-from services.matching.candidates import Candidate
+from services.matching.domain.allocation import assign, leaves_before_start
+from services.matching.domain.candidates import Candidate
 from services.matching.events import OpeningKind, OpeningTerms
-from services.matching.scoring import OpeningSpec
+from services.matching.domain.scoring import OpeningSpec
 
 EMPLOYERS = [uuid.UUID(int=i + 1) for i in range(3)]
 

@@ -8,7 +8,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.matching.candidates import (
+from services.matching.domain.candidates import (
     LEAVING_OUTCOMES,
     PROFILE_PARTS,
     best_level,

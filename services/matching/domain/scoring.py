@@ -46,7 +46,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from services.matching.candidates import (
+from services.matching.domain.candidates import (
     NORWEGIAN_SUB_SKILLS,
     PROFILE_PARTS,
     Candidate,
@@ -56,9 +56,10 @@ from services.matching.candidates import (
     qualification_token,
     requirement_tokens,
 )
+from services.matching.domain.isco import ISCO_LEVELS, isco_skill_level
 from services.matching.events import EDUCATION_ORDER, NORWEGIAN_ORDER, OpeningKind, OpeningTerms
 from services.matching.settings import PARTS, MatchingSettings
-from services.matching.taxonomy import ISCO_LEVELS, Taxonomy, isco_skill_level
+from shared.taxonomy import Taxonomy
 
 Floats = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]

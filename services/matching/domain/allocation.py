@@ -28,9 +28,9 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
 
-from services.matching.candidates import Candidate
 from services.matching.domain import takes_mentor
-from services.matching.scoring import (
+from services.matching.domain.candidates import Candidate
+from services.matching.domain.scoring import (
     Block,
     OpeningSpec,
     exclusion_reasons,

@@ -1,4 +1,4 @@
-"""Employers, openings and matches: pure decisions and state folding, no I/O."""
+"""Matches: from proposal to placement or job, with the participant's timeline."""
 
 from __future__ import annotations
 
@@ -8,381 +8,37 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
+from services.matching.domain.openings import Opening, OpeningStatus
+from services.matching.domain.rules import (
+    CANDIDATE_ERASED,
+    CANDIDATE_LEFT,
+    HARD_REQUIREMENT,
+    JOB_TERMS_WITHOUT_JOB,
+    MATCH_STEP,
+    MENTOR_CAPACITY,
+    NOT_RECORDED,
+    OPENING_CLOSED,
+    OPENING_FILLED,
+)
 from services.matching.events import (
     PRACTICE_KINDS,
-    Agreement,
     Band,
-    CloseReason,
     DeclinedBy,
     DeclineReason,
-    EmployerContactErased,
-    EmployerContactRecorded,
-    EmployerDetailsRecorded,
     EmployerInterested,
-    EmployerRegistered,
-    EmployerRegisteredV1,
     InterviewScheduled,
     JobObtained,
     MatchDeclined,
     MatchProposed,
     OfferMade,
-    OpeningChanged,
-    OpeningClosed,
-    OpeningDetailsRecorded,
     OpeningKind,
-    OpeningPlaceReleased,
-    OpeningPlaceTaken,
-    OpeningPublished,
-    OpeningTerms,
     PlacementOutcome,
     PracticePlacementEnded,
     PracticePlacementStarted,
 )
 from shared.dates import check_window, not_in_future
 from shared.events import Event
-from shared.rules import DATE_ORDER, MISSING_FIELD, rule
-
-EMPLOYER = "employer"
-OPENING = "opening"
-MATCH = "match"
-
-
-# Every refusal of this service, declared once; the HTTP kit renders each as problem
-# details with the rule's code, and the catalogue lists them in the OpenAPI document.
-NOT_RECORDED = rule(
-    "not-recorded",
-    409,
-    "Nothing recorded yet",
-    service="matching",
-    description="The opening or match has no history (the application answers 404 first).",
-)
-ORGANISATION_NUMBER_TAKEN = rule(
-    "organisation-number-taken",
-    409,
-    "Employer already registered",
-    service="matching",
-    description="An organisation number is registered once per municipality.",
-)
-OPENING_CLOSED = rule(
-    "opening-closed",
-    409,
-    "Opening closed",
-    service="matching",
-    description="A closed opening cannot change, take candidates or close again.",
-)
-OPENING_FILLED = rule(
-    "opening-filled",
-    409,
-    "Opening filled",
-    service="matching",
-    description="Every place of the opening is taken by a started placement or job.",
-)
-PLACES_BELOW_TAKEN = rule(
-    "places-below-taken",
-    409,
-    "Fewer places than taken",
-    service="matching",
-    description="An opening's places cannot go below the places already taken.",
-)
-PLACE_ALREADY_HELD = rule(
-    "place-already-held",
-    409,
-    "Place already held",
-    service="matching",
-    description="A match holds at most one place of its opening.",
-)
-MATCH_STEP = rule(
-    "match-step-not-allowed",
-    409,
-    "Step not allowed in the match's status",
-    service="matching",
-    description="The workflow runs proposed → interested → interview → offered → started → "
-    "ended; a declined match takes no further step.",
-)
-HARD_REQUIREMENT = rule(
-    "hard-requirement",
-    409,
-    "Hard requirement not met",
-    service="matching",
-    description="The candidate lacks a driving licence class or qualification the opening "
-    "requires (or has not shared it).",
-)
-LIVE_MATCH_EXISTS = rule(
-    "live-match-exists",
-    409,
-    "Live match exists",
-    service="matching",
-    description="A participant has at most one live match per opening.",
-)
-MENTOR_CAPACITY = rule(
-    "mentor-capacity",
-    409,
-    "Employer's mentor capacity reached",
-    service="matching",
-    description="Every participant in a practice placement (started or scheduled, not ended) "
-    "takes one of the employer's mentors; a placement cannot start beyond the capacity.",
-)
-CANDIDATE_ERASED = rule(
-    "candidate-erased",
-    409,
-    "Participant's data erased",
-    service="matching",
-    description="The participant's data was erased; the match cannot go on.",
-)
-CANDIDATE_LEFT = rule(
-    "candidate-left",
-    409,
-    "Participant left the municipality",
-    service="matching",
-    description="The participant moved to another municipality, emigrated or died on or "
-    "before the day the placement or job would start.",
-)
-JOB_TERMS_WITHOUT_JOB = rule(
-    "job-terms-without-job",
-    422,
-    "Job terms for an outcome that is not a job",
-    service="matching",
-    description="`job` is given exactly when a placement ends with `turned_into_job`.",
-)
-
-
-def stream_id(stream_type: str, entity_id: uuid.UUID) -> str:
-    return f"{stream_type}-{entity_id}"
-
-
-# --- employers -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SealedContact:
-    """An employer's contact person, sealed under the contact's own key (see application)."""
-
-    contact_id: uuid.UUID
-    sealed: str
-
-
-@dataclass(frozen=True)
-class Employer:
-    employer_id: uuid.UUID | None = None
-    contact_id: uuid.UUID | None = None
-    contact_in_clear: bool = False
-    """A contact recorded before contacts were sealed (in ``details_recorded``)."""
-
-
-def evolve_employer(state: Employer, event: Event) -> Employer:
-    if isinstance(event, EmployerRegistered | EmployerRegisteredV1):
-        return replace(state, employer_id=event.employer_id)
-    if isinstance(event, EmployerContactRecorded):
-        return replace(state, contact_id=event.contact_id)
-    if isinstance(event, EmployerContactErased):
-        return replace(state, contact_id=None, contact_in_clear=False)
-    if isinstance(event, EmployerDetailsRecorded) and event.contact is not None:
-        return replace(state, contact_in_clear=True)
-    return state
-
-
-def fold_employer(events: Iterable[Event]) -> Employer:
-    state = Employer()
-    for event in events:
-        state = evolve_employer(state, event)
-    return state
-
-
-def register_employer(
-    employer_id: uuid.UUID,
-    *,
-    organisation_number: str,
-    name: str,
-    industry: str,
-    municipality_code: str,
-    mentor_capacity: int,
-    contact: SealedContact | None,
-    agreements: Iterable[Agreement],
-) -> list[Event]:
-    events: list[Event] = [
-        EmployerRegistered(
-            employer_id=employer_id,
-            organisation_number=organisation_number,
-            municipality_code=municipality_code,
-            mentor_capacity=mentor_capacity,
-        ),
-        EmployerDetailsRecorded(
-            employer_id=employer_id,
-            name=name,
-            industry=industry,
-            agreements=tuple(agreements),
-        ),
-    ]
-    if contact is not None:
-        events.append(
-            EmployerContactRecorded(
-                employer_id=employer_id, contact_id=contact.contact_id, sealed=contact.sealed
-            )
-        )
-    return events
-
-
-def erase_contact(state: Employer) -> list[Event]:
-    """Forget the employer's contact person (nothing to do when there is none)."""
-    if state.employer_id is None:
-        raise NOT_RECORDED.violation("The employer does not exist.", "employer_id")
-    if state.contact_id is None and not state.contact_in_clear:
-        return []
-    return [EmployerContactErased(employer_id=state.employer_id, contact_id=state.contact_id)]
-
-
-# --- openings --------------------------------------------------------------------------
-
-
-class OpeningStatus(StrEnum):
-    open = "open"
-    filled = "filled"
-    closed = "closed"
-
-
-@dataclass(frozen=True)
-class Opening:
-    opening_id: uuid.UUID | None = None
-    employer_id: uuid.UUID | None = None
-    kind: OpeningKind | None = None
-    terms: OpeningTerms | None = None
-    taken: frozenset[uuid.UUID] = frozenset()
-    closed: bool = False
-
-    @property
-    def status(self) -> OpeningStatus:
-        if self.closed:
-            return OpeningStatus.closed
-        if self.terms is not None and len(self.taken) >= self.terms.places:
-            return OpeningStatus.filled
-        return OpeningStatus.open
-
-
-def evolve_opening(state: Opening, event: Event) -> Opening:
-    if isinstance(event, OpeningPublished):
-        return replace(
-            state,
-            opening_id=event.opening_id,
-            employer_id=event.employer_id,
-            kind=event.kind,
-            terms=event.terms(),
-        )
-    if isinstance(event, OpeningChanged):
-        return replace(state, terms=event.terms())
-    if isinstance(event, OpeningClosed):
-        return replace(state, closed=True)
-    if isinstance(event, OpeningPlaceTaken):
-        return replace(state, taken=state.taken | {event.match_id})
-    if isinstance(event, OpeningPlaceReleased):
-        return replace(state, taken=state.taken - {event.match_id})
-    return state
-
-
-def fold_opening(events: Iterable[Event]) -> Opening:
-    state = Opening()
-    for event in events:
-        state = evolve_opening(state, event)
-    return state
-
-
-def publish_opening(
-    opening_id: uuid.UUID,
-    employer_id: uuid.UUID,
-    kind: OpeningKind,
-    terms: OpeningTerms,
-    *,
-    title: str,
-    description: str,
-    other_skills: Iterable[str],
-) -> list[Event]:
-    return [
-        OpeningPublished(
-            opening_id=opening_id, employer_id=employer_id, kind=kind, **terms.model_dump()
-        ),
-        OpeningDetailsRecorded(
-            opening_id=opening_id,
-            title=title,
-            description=description,
-            other_skills=tuple(other_skills),
-        ),
-    ]
-
-
-def change_opening(
-    state: Opening,
-    terms: OpeningTerms,
-    details: tuple[str, str, tuple[str, ...]] | None,
-) -> list[Event]:
-    opening_id = _existing(state)
-    if state.closed:
-        raise OPENING_CLOSED.violation(
-            "The opening is closed; publish a new one instead.", "opening_id"
-        )
-    if terms.places < len(state.taken):
-        raise PLACES_BELOW_TAKEN.violation(
-            f"{len(state.taken)} places are taken; places cannot go below that.",
-            "places",
-            places=terms.places,
-            places_taken=len(state.taken),
-        )
-    events: list[Event] = []
-    if terms != state.terms:
-        events.append(OpeningChanged(opening_id=opening_id, **terms.model_dump()))
-    if details is not None:
-        title, description, other_skills = details
-        events.append(
-            OpeningDetailsRecorded(
-                opening_id=opening_id,
-                title=title,
-                description=description,
-                other_skills=other_skills,
-            )
-        )
-    return events
-
-
-def _existing(state: Opening) -> uuid.UUID:
-    if state.opening_id is None or state.terms is None:
-        raise NOT_RECORDED.violation("The opening does not exist.", "opening_id")
-    return state.opening_id
-
-
-def close_opening(
-    state: Opening, closed_on: date, reason: CloseReason, *, today: date
-) -> list[Event]:
-    opening_id = _existing(state)
-    not_in_future("closed_on", closed_on, today, "Closing an opening")
-    if state.closed:
-        raise OPENING_CLOSED.violation("The opening is already closed.", "opening_id")
-    return [OpeningClosed(opening_id=opening_id, closed_on=closed_on, reason=reason)]
-
-
-def take_place(state: Opening, match_id: uuid.UUID) -> list[Event]:
-    opening_id = _existing(state)
-    assert state.terms is not None
-    if state.closed:
-        raise OPENING_CLOSED.violation("The opening is closed.", "opening_id")
-    if match_id in state.taken:
-        raise PLACE_ALREADY_HELD.violation(
-            "This match already holds a place of the opening.", "match_id"
-        )
-    if len(state.taken) >= state.terms.places:
-        raise OPENING_FILLED.violation(
-            f"The opening is filled: all {state.terms.places} places are taken.",
-            "opening_id",
-            places=state.terms.places,
-            places_taken=len(state.taken),
-        )
-    return [OpeningPlaceTaken(opening_id=opening_id, match_id=match_id)]
-
-
-def release_place(state: Opening, match_id: uuid.UUID) -> list[Event]:
-    if state.opening_id is None or match_id not in state.taken:
-        return []
-    return [OpeningPlaceReleased(opening_id=state.opening_id, match_id=match_id)]
-
-
-# --- matches ---------------------------------------------------------------------------
+from shared.rules import DATE_ORDER, MISSING_FIELD
 
 
 class MatchStatus(StrEnum):

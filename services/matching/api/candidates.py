@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.matching.candidates import Candidate
+from services.matching.api.common import EngineDep, Reader, index_responses
+from services.matching.api.schemas import CandidateView, OpeningsForCandidate
+from services.matching.domain.candidates import Candidate
+from services.matching.domain.scoring import waited_days
 from services.matching.events import OpeningKind
-from services.matching.routes.common import EngineDep, Reader, index_responses
-from services.matching.routes.schemas import CandidateView, OpeningsForCandidate
-from services.matching.scoring import waited_days
 from shared.paging import Limit, Offset
 from shared.problems import NotFound
 

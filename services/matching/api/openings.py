@@ -9,14 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.matching import application
-from services.matching.domain import OPENING, OpeningStatus, stream_id
-from services.matching.events import (
-    CloseReason,
-    NorwegianRequirement,
-    OpeningKind,
-    Qualification,
-)
-from services.matching.routes.common import (
+from services.matching.api.common import (
     EngineDep,
     JobCoach,
     Reader,
@@ -24,7 +17,14 @@ from services.matching.routes.common import (
     index_responses,
     respond,
 )
-from services.matching.routes.schemas import CandidatesForOpening, Explanation, Opening
+from services.matching.api.schemas import CandidatesForOpening, Explanation, Opening
+from services.matching.domain import OPENING, OpeningStatus, stream_id
+from services.matching.events import (
+    CloseReason,
+    NorwegianRequirement,
+    OpeningKind,
+    Qualification,
+)
 from shared.codes import DRIVING_LICENCE_CLASSES, MunicipalityCode
 from shared.dates import Day, today
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep

@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.matching import application
-from services.matching.allocation import AllocationRequest, allocate, not_candidates
-from services.matching.candidates import Candidate
+from services.matching.api.common import EngineDep, JobCoach, index_responses, respond
+from services.matching.api.schemas import AllocationResult
+from services.matching.domain.allocation import AllocationRequest, allocate, not_candidates
+from services.matching.domain.candidates import Candidate
 from services.matching.events import OpeningKind
-from services.matching.routes.common import EngineDep, JobCoach, index_responses, respond
-from services.matching.routes.schemas import AllocationResult
 from shared.commands import CommandResult
 from shared.dates import Day, today
 from shared.deps import IdempotencyKeyHeader, RuntimeDep

@@ -11,11 +11,11 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.matching import application
+from services.matching.api.common import EngineDep, JobCoach, Reader, index_responses, respond
+from services.matching.api.schemas import MatchView
 from services.matching.domain import MATCH, OPENING, JobTerms, MatchStatus, stream_id
 from services.matching.events import DeclinedBy, DeclineReason, PlacementOutcome
 from services.matching.package import build_package, render_html
-from services.matching.routes.common import EngineDep, JobCoach, Reader, index_responses, respond
-from services.matching.routes.schemas import MatchView
 from shared.auth import Principal
 from shared.commands import CommandResult, Work
 from shared.dates import Day, today

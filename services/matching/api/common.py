@@ -12,10 +12,10 @@ from services.matching.index import (
     MatchingEngine,
     MatchingIndex,
 )
-from services.matching.taxonomy import Taxonomy
 from shared.auth import Principal, require_roles
 from shared.http import problem_responses
 from shared.service import Runtime
+from shared.taxonomy import Taxonomy
 
 JobCoach = Annotated[Principal, Depends(require_roles("job_coach"))]
 """Writes: job coaches and employer liaisons (role ``job_coach``)."""

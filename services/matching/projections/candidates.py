@@ -1,9 +1,6 @@
-"""Read models of the matching service.
-
-Employers, openings and matches are fed inline from this service's own events.
-Candidates are fed by the durable consumer of the participants service's published
-events (:data:`FOLLOWED`): the consented competence profile, Norwegian tests recorded
-after it (only while Norwegian is shared), the settlement date, leaving the
+"""The candidates read model, fed by the durable consumer of the participants service's
+published events (:data:`FOLLOWED`): the consented competence profile, Norwegian tests
+recorded after it (only while Norwegian is shared), the settlement date, leaving the
 municipality (moved out, emigrated, died; from that date on) and erasure.
 """
 
@@ -17,49 +14,21 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.matching.candidates import (
+from services.matching.domain.candidates import (
     PROFILE_PARTS,
     best_level,
     candidate_from_profile,
     norwegian_shared,
 )
-from services.matching.domain import MatchStatus, OpeningStatus
-from services.matching.events import (
-    EmployerContactErased,
-    EmployerContactRecorded,
-    EmployerDetailsRecorded,
-    EmployerInterested,
-    EmployerRegistered,
-    EmployerRegisteredV1,
-    InterviewScheduled,
-    JobObtained,
-    MatchDeclined,
-    MatchProposed,
-    OfferMade,
-    OpeningChanged,
-    OpeningClosed,
-    OpeningDetailsRecorded,
-    OpeningPlaceReleased,
-    OpeningPlaceTaken,
-    OpeningPublished,
-    PracticePlacementEnded,
-    PracticePlacementStarted,
-    registry,
-)
 from services.matching.tables import (
     candidates,
-    contact_keys,
-    employers,
     erased_candidates,
-    matches,
-    openings,
     touched,
 )
-from shared import sealing
 from shared import tables as kit_tables
 from shared.events import Envelope
 from shared.inbox import SCRUBBED, Keep, keep_fields, scrub_inbox
-from shared.projection import OWN_EVENTS, Projection
+from shared.projection import Projection
 
 PARTICIPANTS_FEED = "participants"
 SETTLED = "participants.participant.settled.v1"
@@ -71,214 +40,6 @@ DIED = "participants.participant.died.v1"
 ERASED = "participants.participant.erased.v1"
 PROGRAMME_COMPLETED = "participants.programme.completed.v1"
 OUTCOME_RECORDED = "participants.programme.outcome_recorded.v1"
-
-
-async def _apply_employers(conn: AsyncConnection, envelope: Envelope) -> None:
-    if not envelope.type_name.startswith("matching.employer."):
-        return
-    event = registry.decode(envelope.type_name, envelope.data)
-    if isinstance(event, EmployerRegistered | EmployerRegisteredV1):
-        await conn.execute(
-            pg.insert(employers)
-            .values(
-                employer_id=event.employer_id,
-                municipality=envelope.municipality,
-                organisation_number=event.organisation_number,
-                industry=event.industry if isinstance(event, EmployerRegisteredV1) else "",
-                municipality_code=event.municipality_code,
-                mentor_capacity=event.mentor_capacity,
-                registered_at=envelope.recorded_at,
-                version=envelope.stream_version,
-                **touched(),
-            )
-            .on_conflict_do_nothing(index_elements=["employer_id"])
-        )
-    elif isinstance(event, EmployerContactRecorded):
-        await conn.execute(
-            sa.update(employers)
-            .where(employers.c.employer_id == event.employer_id)
-            .values(
-                contact=await _open_contact(conn, event.contact_id, event.sealed) or sa.null(),
-                contact_id=event.contact_id,
-                version=envelope.stream_version,
-                **touched(),
-            )
-        )
-    elif isinstance(event, EmployerContactErased):
-        await conn.execute(
-            sa.update(employers)
-            .where(employers.c.employer_id == event.employer_id)
-            .values(
-                contact=sa.null(), contact_id=None, version=envelope.stream_version, **touched()
-            )
-        )
-    elif isinstance(event, EmployerDetailsRecorded):
-        await conn.execute(
-            sa.update(employers)
-            .where(employers.c.employer_id == event.employer_id)
-            .values(
-                name=event.name,
-                **({"industry": event.industry} if event.industry is not None else {}),
-                **(
-                    {"contact": event.contact.model_dump(mode="json")}
-                    if event.contact is not None
-                    else {}
-                ),
-                agreements=[a.model_dump(mode="json") for a in event.agreements],
-                version=envelope.stream_version,
-                **touched(),
-            )
-        )
-
-
-async def _open_contact(
-    conn: AsyncConnection, contact_id: uuid.UUID, sealed: str
-) -> dict[str, Any] | None:
-    """The sealed contact person, or None once their key was destroyed (an erasure)."""
-    key = await conn.scalar(
-        sa.select(contact_keys.c.key).where(contact_keys.c.contact_id == contact_id)
-    )
-    if key is None:
-        return None
-    try:
-        return sealing.unseal(bytes(key), contact_id, sealed)
-    except sealing.Unreadable:
-        return None
-
-
-def _opening_status(closed: bool, places: int, taken: int) -> str:
-    if closed:
-        return OpeningStatus.closed.value
-    return (OpeningStatus.filled if taken >= places else OpeningStatus.open).value
-
-
-async def _apply_openings(conn: AsyncConnection, envelope: Envelope) -> None:
-    if not envelope.type_name.startswith("matching.opening."):
-        return
-    event = registry.decode(envelope.type_name, envelope.data)
-    if isinstance(event, OpeningPublished):
-        await conn.execute(
-            pg.insert(openings)
-            .values(
-                opening_id=event.opening_id,
-                municipality=envelope.municipality,
-                employer_id=event.employer_id,
-                kind=event.kind.value,
-                terms=event.terms().model_dump(mode="json"),
-                status=OpeningStatus.open.value,
-                published_at=envelope.recorded_at,
-                version=envelope.stream_version,
-                **touched(),
-            )
-            .on_conflict_do_nothing(index_elements=["opening_id"])
-        )
-        return
-    opening_id = getattr(event, "opening_id", None)
-    row = (
-        await conn.execute(
-            sa.select(openings.c.terms, openings.c.places_taken, openings.c.status)
-            .where(openings.c.opening_id == opening_id)
-            .with_for_update()
-        )
-    ).one_or_none()
-    if row is None:
-        return
-    terms: dict[str, Any] = dict(row.terms)
-    taken = int(row.places_taken)
-    closed = row.status == OpeningStatus.closed.value
-    values: dict[str, Any] = {}
-    if isinstance(event, OpeningChanged):
-        terms = event.terms().model_dump(mode="json")
-        values["terms"] = terms
-    elif isinstance(event, OpeningDetailsRecorded):
-        values.update(
-            title=event.title, description=event.description, other_skills=list(event.other_skills)
-        )
-    elif isinstance(event, OpeningClosed):
-        closed = True
-        values.update(closed_on=event.closed_on, close_reason=event.reason.value)
-    elif isinstance(event, OpeningPlaceTaken):
-        taken += 1
-    elif isinstance(event, OpeningPlaceReleased):
-        taken -= 1
-    values.update(
-        places_taken=taken,
-        status=_opening_status(closed, int(terms["places"]), taken),
-        version=envelope.stream_version,
-    )
-    await conn.execute(
-        sa.update(openings).where(openings.c.opening_id == opening_id).values(**values, **touched())
-    )
-
-
-async def _apply_matches(conn: AsyncConnection, envelope: Envelope) -> None:
-    if not envelope.type_name.startswith(
-        ("matching.match.", "matching.practice_placement.", "matching.job.")
-    ):
-        return
-    event = registry.decode(envelope.type_name, envelope.data)
-    at = envelope.occurred_at.isoformat()
-    if isinstance(event, MatchProposed):
-        await conn.execute(
-            pg.insert(matches)
-            .values(
-                match_id=event.match_id,
-                municipality=envelope.municipality,
-                participant_id=event.participant_id,
-                opening_id=event.opening_id,
-                employer_id=event.employer_id,
-                kind=event.kind.value,
-                status=MatchStatus.proposed.value,
-                score=event.score,
-                band=event.band,
-                proposed_by=envelope.actor,
-                proposed_at=envelope.occurred_at,
-                history=[{"status": MatchStatus.proposed.value, "at": at}],
-                version=envelope.stream_version,
-                **touched(),
-            )
-            .on_conflict_do_nothing(index_elements=["match_id"])
-        )
-        return
-    values: dict[str, Any] = {}
-    status: MatchStatus | None = None
-    if isinstance(event, EmployerInterested):
-        status = MatchStatus.interested
-    elif isinstance(event, InterviewScheduled):
-        status = MatchStatus.interview
-        values["interview_on"] = event.on
-    elif isinstance(event, OfferMade):
-        status = MatchStatus.offered
-        values["offer"] = event.model_dump(mode="json", exclude={"match_id"})
-    elif isinstance(event, MatchDeclined):
-        status = MatchStatus.declined
-        values["declined_by"] = event.declined_by.value
-    elif isinstance(event, PracticePlacementStarted):
-        status = MatchStatus.in_placement
-        values.update(placement_id=event.placement_id, started_on=event.starts_on)
-    elif isinstance(event, PracticePlacementEnded):
-        status = MatchStatus.placement_ended
-        values.update(ended_on=event.ends_on, outcome=event.outcome.value)
-    elif isinstance(event, JobObtained):
-        status = MatchStatus.employed
-        values["job"] = event.model_dump(
-            mode="json", include={"starts_on", "hours_per_week", "permanent"}
-        )
-        values["started_on"] = sa.func.coalesce(matches.c.started_on, event.starts_on)
-    if status is None:
-        return
-    entry = sa.literal([{"status": status.value, "at": at}], type_=pg.JSONB)
-    await conn.execute(
-        sa.update(matches)
-        .where(matches.c.match_id == getattr(event, "match_id", None))
-        .values(
-            status=status.value,
-            history=matches.c.history.op("||")(entry),
-            version=envelope.stream_version,
-            **values,
-            **touched(),
-        )
-    )
 
 
 def _profile_kept(data: dict[str, Any]) -> dict[str, Any]:
@@ -537,9 +298,6 @@ async def _erase(conn: AsyncConnection, participant_id: uuid.UUID, envelope: Env
     )
 
 
-PROJECTIONS = [
-    Projection("employers", OWN_EVENTS, (employers,), _apply_employers),
-    Projection("openings", OWN_EVENTS, (openings,), _apply_openings),
-    Projection("matches", OWN_EVENTS, (matches,), _apply_matches),
-    Projection("candidates", PARTICIPANTS_FEED, (candidates, erased_candidates), _apply_candidates),
-]
+CANDIDATES = Projection(
+    "candidates", PARTICIPANTS_FEED, (candidates, erased_candidates), _apply_candidates
+)

@@ -11,10 +11,10 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import orgnr
 
 from services.matching import application
+from services.matching.api.common import JobCoach, Reader, respond
+from services.matching.api.schemas import Employer
 from services.matching.domain import EMPLOYER, stream_id
 from services.matching.events import Agreement, Contact
-from services.matching.routes.common import JobCoach, Reader, respond
-from services.matching.routes.schemas import Employer
 from shared.codes import MunicipalityCode
 from shared.dates import Day
 from shared.deps import IdempotencyKeyHeader, RuntimeDep

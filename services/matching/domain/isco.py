@@ -1,10 +1,7 @@
-"""The ISCO-08 hierarchy as matching uses it; the code lists themselves are the kit's."""
+"""The ISCO-08 hierarchy as matching uses it; the code lists themselves are the kit's
+(``shared.taxonomy``)."""
 
 from __future__ import annotations
-
-from shared.taxonomy import EscoOccupation, Taxonomy, load
-
-__all__ = ["ISCO_LEVELS", "EscoOccupation", "Taxonomy", "isco_prefixes", "isco_skill_level", "load"]
 
 ISCO_LEVELS = ("unit_group", "minor_group", "sub_major_group", "major_group")
 """ISCO-08 hierarchy levels, finest first: 4, 3, 2 and 1 digits."""

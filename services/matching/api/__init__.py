@@ -1,0 +1,15 @@
+"""HTTP routes of the matching service, one router per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.matching.api import allocations, candidates, employers, matches, openings
+
+ROUTERS: tuple[APIRouter, ...] = (
+    employers.router,
+    openings.router,
+    candidates.router,
+    matches.router,
+    allocations.router,
+)

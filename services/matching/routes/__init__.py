@@ -1,1 +1,0 @@
-"""HTTP routes of the matching service, one router per resource."""
