@@ -56,13 +56,16 @@ async def driver_connection(conn: AsyncConnection) -> asyncpg.Connection[Any]:
     text once per connection. The statements run in the same transaction as everything
     ``conn`` executes, so they commit or roll back with it.
     """
+    if not conn.in_transaction():
+        # What SQLAlchemy's autobegin does before a statement it executes itself.
+        await conn.begin()
     fairy = await conn.get_raw_connection()
     adapted: Any = fairy.dbapi_connection
     # SQLAlchemy's asyncpg adapter sends BEGIN lazily, before the first statement it
     # executes itself; a statement sent straight to asyncpg before that would run (and
     # commit) on its own. Starting it here keeps the adapter's bookkeeping right, so
     # its COMMIT or ROLLBACK ends what we wrote too.
-    if adapted._transaction is None and not adapted.autocommit and conn.in_transaction():
+    if adapted._transaction is None and not adapted.autocommit:
         await adapted._start_transaction()
     driver: asyncpg.Connection[Any] = fairy.driver_connection
     return driver

@@ -421,3 +421,66 @@ async def test_concurrent_requests_with_one_idempotency_key_create_one_participa
         assert sum("Idempotent-Replayed" not in r.headers for r in responses) == 1
         assert await participant_streams(db) == 1
         assert await scalar(db, "SELECT count(*) FROM idempotency_keys") == 1
+
+
+async def test_an_append_on_a_connection_without_a_transaction_ends_with_the_connection(
+    settings: Settings,
+) -> None:
+    """The store writes through asyncpg under SQLAlchemy: it must still be inside the
+    transaction SQLAlchemy would begin, never committed on its own."""
+    store = kit_store(settings)
+    kept, dropped = f"note-{uuid.uuid4()}", f"note-{uuid.uuid4()}"
+    async with database(settings, "participants") as db:
+        async with db.connect() as conn:
+            await store.append(
+                conn,
+                dropped,
+                "note",
+                notes("x"),
+                expected_version=NO_STREAM,
+                metadata=kit_metadata(),
+            )
+            assert conn.in_transaction()
+            await conn.rollback()
+        async with db.connect() as conn:
+            await store.append(
+                conn, kept, "note", notes("y"), expected_version=NO_STREAM, metadata=kit_metadata()
+            )
+            await conn.execute(sa.text("SELECT 1"))
+            await conn.commit()
+        assert (
+            await scalar(db, "SELECT count(*) FROM events WHERE stream_id = :sid", sid=dropped) == 0
+        )
+        assert await scalar(db, "SELECT count(*) FROM events WHERE stream_id = :sid", sid=kept) == 1
+
+
+async def test_open_reads_owner_and_events_once_and_read_in_follows_the_commands_appends(
+    settings: Settings,
+) -> None:
+    store = kit_store(settings)
+    stream_id = f"note-{uuid.uuid4()}"
+    async with database(settings, "participants") as db:
+        async with db.transaction() as conn:
+            assert await store.open(conn, stream_id) is None
+            assert store.read_in(conn, stream_id) is None
+            await store.append(
+                conn,
+                stream_id,
+                "note",
+                notes("a"),
+                expected_version=NO_STREAM,
+                metadata=kit_metadata(),
+            )
+        async with db.transaction() as conn:
+            opened = await store.open(conn, stream_id)
+            assert opened is not None
+            assert (opened.municipality, opened.version) == ("3301", 1)
+            await store.append(
+                conn, stream_id, "note", notes("b"), expected_version=1, metadata=kit_metadata()
+            )
+            read = store.read_in(conn, stream_id)
+            assert read is not None
+            assert [e.data["text"] for e in read.envelopes] == ["a", "b"]
+            assert [e.data["text"] for e in await store.load(conn, stream_id)] == ["a", "b"]
+            store.close(conn)
+            assert store.read_in(conn, stream_id) is None
