@@ -39,12 +39,24 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _row(row: sa.Row[Any] | None, what: str, key: uuid.UUID, municipality: str) -> dict[str, Any]:
-    if row is None:
-        raise NotFound(f"No {what} {key} in municipality {municipality}.")
+def _row(row: sa.Row[Any]) -> dict[str, Any]:
     result: dict[str, Any] = jsonable(dict(row._mapping))
     result.pop("municipality", None)
     return result
+
+
+async def _one(
+    conn: AsyncConnection, table: sa.Table, key: str, value: uuid.UUID, municipality: str, what: str
+) -> sa.Row[Any]:
+    """The row whose ``key`` is ``value`` in the caller's municipality; 404 otherwise."""
+    row = (
+        await conn.execute(
+            sa.select(table).where(table.c[key] == value, table.c.municipality == municipality)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"No {what} {value} in municipality {municipality}.")
+    return row
 
 
 async def settled_household(
@@ -148,14 +160,7 @@ async def household_on(
 async def dwelling_view(
     conn: AsyncConnection, dwelling_id: uuid.UUID, municipality: str
 ) -> dict[str, Any]:
-    row = (
-        await conn.execute(
-            sa.select(t.dwellings).where(
-                t.dwellings.c.dwelling_id == dwelling_id, t.dwellings.c.municipality == municipality
-            )
-        )
-    ).one_or_none()
-    return _row(row, "dwelling", dwelling_id, municipality)
+    return _row(await _one(conn, t.dwellings, "dwelling_id", dwelling_id, municipality, "dwelling"))
 
 
 async def list_dwellings(
@@ -179,7 +184,7 @@ async def list_dwellings(
     rows = await conn.execute(
         query.order_by(d.c.district, d.c.rooms, d.c.dwelling_id).limit(limit).offset(offset)
     )
-    return [_row(row, "dwelling", row.dwelling_id, municipality) for row in rows]
+    return [_row(row) for row in rows]
 
 
 STATUSES = ("vacant", "occupied", "under_renovation", "sold")
@@ -290,17 +295,11 @@ async def rates_on(conn: AsyncConnection, municipality: str, on: date) -> money.
 async def application_view(
     conn: AsyncConnection, application_id: uuid.UUID, municipality: str
 ) -> dict[str, Any]:
-    a = t.applications
-    row = (
-        await conn.execute(
-            sa.select(a).where(
-                a.c.application_id == application_id, a.c.municipality == municipality
-            )
-        )
-    ).one_or_none()
-    view = _row(row, "application", application_id, municipality)
+    row = await _one(
+        conn, t.applications, "application_id", application_id, municipality, "application"
+    )
+    view = _row(row)
     view.pop("urgency_rank", None)
-    assert row is not None
     view.update(await _waiting_end(conn, row))
     n = t.application_member_needs
     view["members"] = [
@@ -468,13 +467,8 @@ async def month_end_counts(
 async def placement_view(
     conn: AsyncConnection, placement_id: uuid.UUID, municipality: str
 ) -> dict[str, Any]:
-    p = t.placements
-    row = (
-        await conn.execute(
-            sa.select(p).where(p.c.placement_id == placement_id, p.c.municipality == municipality)
-        )
-    ).one_or_none()
-    view = _row(row, "placement", placement_id, municipality)
+    row = await _one(conn, t.placements, "placement_id", placement_id, municipality, "placement")
+    view = _row(row)
     view["active"] = view["ends_on"] is None
     return view
 
@@ -492,23 +486,15 @@ async def active_placement_dwelling(
 async def agreement_view(
     conn: AsyncConnection, agreement_id: uuid.UUID, municipality: str
 ) -> dict[str, Any]:
-    r = t.rent_to_own
-    row = (
-        await conn.execute(
-            sa.select(r).where(r.c.agreement_id == agreement_id, r.c.municipality == municipality)
+    return _row(
+        await _one(
+            conn, t.rent_to_own, "agreement_id", agreement_id, municipality, "rent-to-own agreement"
         )
-    ).one_or_none()
-    return _row(row, "rent-to-own agreement", agreement_id, municipality)
+    )
 
 
 async def loan_view(conn: AsyncConnection, loan_id: uuid.UUID, municipality: str) -> dict[str, Any]:
-    s = t.start_loans
-    row = (
-        await conn.execute(
-            sa.select(s).where(s.c.loan_id == loan_id, s.c.municipality == municipality)
-        )
-    ).one_or_none()
-    view = _row(row, "start loan", loan_id, municipality)
+    view = _row(await _one(conn, t.start_loans, "loan_id", loan_id, municipality, "start loan"))
     view["assessment"] = {
         "assessed_income_per_year": view.pop("assessed_income"),
         "of_which_introduction_benefit": view.pop("introduction_benefit"),
@@ -521,13 +507,11 @@ async def loan_view(conn: AsyncConnection, loan_id: uuid.UUID, municipality: str
 async def ownership_view(
     conn: AsyncConnection, household_id: uuid.UUID, municipality: str
 ) -> dict[str, Any]:
-    o = t.ownerships
-    row = (
-        await conn.execute(
-            sa.select(o).where(o.c.household_id == household_id, o.c.municipality == municipality)
+    return _row(
+        await _one(
+            conn, t.ownerships, "household_id", household_id, municipality, "owner household"
         )
-    ).one_or_none()
-    return _row(row, "owner household", household_id, municipality)
+    )
 
 
 # -- a household's housing history ---------------------------------------------------------

@@ -323,6 +323,13 @@ async def test_bad_input_is_422_naming_the_field_and_appends_nothing(settings: S
         flat = await dwelling(client, settings)
         application = await accepted_application(client, settings, household)
         good = {"address": "Storgata 9", "district": "Sentrum", "rooms": 2, "size_m2": 50}
+        economy = {
+            "price": 2_000_000,
+            "loan": 1_260_000,
+            "interest_rate_percent": 3,
+            "term_years": 30,
+            "rent_per_month": 7185,
+        }
         cases: list[tuple[str, dict[str, Any], str]] = [
             ("/housing/dwellings", {**good, "valuation": -1}, "valuation"),
             ("/housing/dwellings", {**good, "rooms": 0}, "rooms"),
@@ -402,38 +409,17 @@ async def test_bad_input_is_422_naming_the_field_and_appends_nothing(settings: S
             ),
             (
                 "/housing/economy/ownership-vs-rent",
-                {
-                    "price": 2_000_000,
-                    "loan": -1,
-                    "interest_rate_percent": 3,
-                    "term_years": 30,
-                    "rent_per_month": 7185,
-                    "owner_costs_per_year": 27600,
-                },
+                {**economy, "loan": -1, "owner_costs_per_year": 27600},
                 "loan",
             ),
             (
                 "/housing/economy/ownership-vs-rent",
-                {
-                    "price": 2_000_000,
-                    "grant": 1_000_000,
-                    "loan": 1_260_000,
-                    "interest_rate_percent": 3,
-                    "term_years": 30,
-                    "rent_per_month": 7185,
-                    "owner_costs_per_year": 27600,
-                },
+                {**economy, "grant": 1_000_000, "owner_costs_per_year": 27600},
                 "loan",
             ),
             (
                 "/housing/economy/ownership-vs-rent",
-                {
-                    "price": 2_000_000,
-                    "loan": 1_260_000,
-                    "interest_rate_percent": 3,
-                    "term_years": 30,
-                    "rent_per_month": 7185,
-                },
+                economy,
                 "owner_costs_per_year",
             ),
         ]

@@ -678,6 +678,20 @@ def _active_placement(household: Household, placement_id: uuid.UUID) -> Placemen
     return placement
 
 
+def placement_ended(
+    household: Household, placement: Placement, on: date, reason: EndReason
+) -> PlacementEnded:
+    """The household moved out of the placement's dwelling on ``on``, for ``reason``."""
+    assert household.household_id is not None
+    return PlacementEnded(
+        placement_id=placement.placement_id,
+        household_id=household.household_id,
+        dwelling_id=placement.dwelling_id,
+        ends_on=on,
+        reason=reason,
+    )
+
+
 def vacate(placement: Placement, on: date, status: DwellingStatus) -> DwellingChanged:
     return DwellingChanged(
         dwelling_id=placement.dwelling_id,
@@ -725,15 +739,7 @@ def end_placement(
     placement = _active_placement(household, placement_id)
     check_move_out(household, placement, "ends_on", ends_on)
     return (
-        [
-            PlacementEnded(
-                placement_id=placement_id,
-                household_id=household.household_id,
-                dwelling_id=placement.dwelling_id,
-                ends_on=ends_on,
-                reason=reason,
-            )
-        ],
+        [placement_ended(household, placement, ends_on, reason)],
         [vacate(placement, ends_on, DwellingStatus.vacant)],
     )
 
@@ -759,13 +765,7 @@ def record_eviction(
                 evicted_on=evicted_on,
                 grounds=grounds,
             ),
-            PlacementEnded(
-                placement_id=placement_id,
-                household_id=household.household_id,
-                dwelling_id=placement.dwelling_id,
-                ends_on=evicted_on,
-                reason=EndReason.eviction,
-            ),
+            placement_ended(household, placement, evicted_on, EndReason.eviction),
         ],
         [vacate(placement, evicted_on, DwellingStatus.vacant)],
     )

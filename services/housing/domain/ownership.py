@@ -13,6 +13,7 @@ from services.housing.domain.household import (
     HouseholdFacts,
     Loan,
     check_move_out,
+    placement_ended,
     vacate,
 )
 from services.housing.domain.rules import (
@@ -38,7 +39,6 @@ from services.housing.events import (
     HouseholdBecameOwner,
     Ownership,
     OwnershipRoute,
-    PlacementEnded,
     RateKind,
     RentToOwnAgreed,
     StartLoanApplied,
@@ -207,13 +207,7 @@ def complete_rent_to_own(
     placement = household.placements[agreement.placement_id]
     return (
         [
-            PlacementEnded(
-                placement_id=placement.placement_id,
-                household_id=household.household_id,
-                dwelling_id=placement.dwelling_id,
-                ends_on=purchased_on,
-                reason=EndReason.bought_home,
-            ),
+            placement_ended(household, placement, purchased_on, EndReason.bought_home),
             HouseholdBecameOwner(
                 household_id=household.household_id,
                 became_owner_on=purchased_on,
@@ -426,13 +420,7 @@ def purchase_with_start_loan(
     if placement is not None:
         check_move_out(household, placement, "purchased_on", purchased_on)
         household_events.append(
-            PlacementEnded(
-                placement_id=placement.placement_id,
-                household_id=household.household_id,
-                dwelling_id=placement.dwelling_id,
-                ends_on=purchased_on,
-                reason=EndReason.bought_home,
-            )
+            placement_ended(household, placement, purchased_on, EndReason.bought_home)
         )
         bought_it = dwelling_id == placement.dwelling_id
         if bought_it and rented_ownership is not Ownership.municipal:
