@@ -326,6 +326,22 @@ async def deadlines(
     }
 
 
+async def _history(
+    conn: AsyncConnection,
+    store: EventStore,
+    participant_id: uuid.UUID,
+    municipality: str,
+    with_personal: bool,
+) -> tuple[bytes | None, list[tuple[Envelope, Any]]]:
+    """The participant's events, oldest first, and their key when personal data is shown;
+    another municipality's participant is 404."""
+    if await store.stream_municipality(conn, str(participant_id)) != municipality:
+        raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
+    key = await personal_data.load_key(conn, participant_id) if with_personal else None
+    envelopes = await store.load(conn, str(participant_id))
+    return key, [(envelope, store.decode(envelope)) for envelope in envelopes]
+
+
 async def timeline(
     conn: AsyncConnection,
     store: EventStore,
@@ -334,13 +350,10 @@ async def timeline(
     with_personal: bool,
 ) -> list[dict[str, Any]]:
     """Everything that happened to the participant, oldest first, in plain words."""
-    if await store.stream_municipality(conn, str(participant_id)) != municipality:
-        raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
-    key = await personal_data.load_key(conn, participant_id) if with_personal else None
+    key, history = await _history(conn, store, participant_id, municipality, with_personal)
     entries = []
     seen_details = False
-    for envelope in await store.load(conn, str(participant_id)):
-        event = store.decode(envelope)
+    for envelope, event in history:
         entry = _entry(envelope, event, key, participant_id, seen_details)
         if isinstance(event, ev.PersonalDetailsRecorded):
             seen_details = True
@@ -518,14 +531,11 @@ async def plans(
     with_personal: bool,
 ) -> list[dict[str, Any]]:
     """Every plan revision, oldest first; the last is the current plan."""
-    if await store.stream_municipality(conn, str(participant_id)) != municipality:
-        raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
-    key = await personal_data.load_key(conn, participant_id) if with_personal else None
+    key, history = await _history(conn, store, participant_id, municipality, with_personal)
     revisions: list[dict[str, Any]] = []
     goals: dict[int, str | None] = {}
     providers: dict[int, list[str | None]] = {}
-    for envelope in await store.load(conn, str(participant_id)):
-        event = store.decode(envelope)
+    for envelope, event in history:
         if isinstance(event, ev.PlanRevised):
             revisions.append(
                 {
