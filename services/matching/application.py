@@ -17,8 +17,6 @@ from services.matching.events import (
     Agreement,
     CloseReason,
     Contact,
-    DeclinedBy,
-    DeclineReason,
     NorwegianRequirement,
     OpeningKind,
     OpeningTerms,
@@ -26,13 +24,12 @@ from services.matching.events import (
     Qualification,
 )
 from services.matching.index import MatchingEngine
+from services.matching.queries import participant_erased
 from services.matching.tables import (
     candidates,
     contact_keys,
     employers,
-    erased_candidates,
     matches,
-    openings,
 )
 from shared import sealing
 from shared import tables as kit_tables
@@ -118,6 +115,34 @@ async def _append(
     return envelopes[-1].stream_version
 
 
+async def _locked_step(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    stream_type: str,
+    entity_id: uuid.UUID,
+    fold: Callable[[Iterable[Event]], State],
+    decide: Callable[[State], list[Event]],
+    expected_version: int | None,
+) -> tuple[list[Event], int]:
+    """Load one aggregate with its stream row locked, decide, append: the events and the
+    stream's version after them (``expected_version`` from ``If-Match``, if given)."""
+    state, version = await _load(
+        runtime, conn, stream_type, entity_id, metadata.municipality, fold, lock=True
+    )
+    events = _decide(lambda: decide(state), version)
+    new_version = await _append(
+        runtime,
+        conn,
+        metadata,
+        stream_type,
+        entity_id,
+        events,
+        version if expected_version is None else expected_version,
+    )
+    return events, new_version
+
+
 # --- employers -------------------------------------------------------------------------
 
 
@@ -174,61 +199,20 @@ async def erase_contact(
     runtime: Runtime, conn: AsyncConnection, metadata: Metadata, employer_id: uuid.UUID
 ) -> CommandResult:
     """Forget the employer's contact person: their key goes, the sealed copies are noise."""
-    state, version = await _load(
+    events, new_version = await _locked_step(
         runtime,
         conn,
+        metadata,
         domain.EMPLOYER,
         employer_id,
-        metadata.municipality,
         domain.fold_employer,
-        lock=True,
+        domain.erase_contact,
+        None,
     )
-    events = _decide(lambda: domain.erase_contact(state), version)
     await conn.execute(sa.delete(contact_keys).where(contact_keys.c.employer_id == employer_id))
-    new_version = await _append(
-        runtime, conn, metadata, domain.EMPLOYER, employer_id, events, version
-    )
     return CommandResult(
         200, {"id": str(employer_id), "version": new_version, "erased": bool(events)}
     )
-
-
-async def employer_view(
-    conn: AsyncConnection, employer_id: uuid.UUID, municipality: str
-) -> dict[str, Any]:
-    row = (
-        await conn.execute(
-            sa.select(employers).where(
-                employers.c.employer_id == employer_id, employers.c.municipality == municipality
-            )
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"No employer {employer_id} in municipality {municipality}.")
-    return _employer_document(row)
-
-
-def _employer_document(row: Any) -> dict[str, Any]:
-    return {
-        "id": str(row.employer_id),
-        "organisation_number": row.organisation_number,
-        "name": row.name,
-        "industry": row.industry,
-        "municipality_code": row.municipality_code,
-        "mentor_capacity": row.mentor_capacity,
-        "contact": row.contact,
-        "agreements": row.agreements,
-        "version": row.version,
-    }
-
-
-async def list_employers(conn: AsyncConnection, municipality: str) -> list[dict[str, Any]]:
-    rows = await conn.execute(
-        sa.select(employers)
-        .where(employers.c.municipality == municipality)
-        .order_by(employers.c.name, employers.c.employer_id)
-    )
-    return [_employer_document(row) for row in rows]
 
 
 # --- openings --------------------------------------------------------------------------
@@ -356,24 +340,15 @@ async def change_opening(
     details: tuple[str, str, tuple[str, ...]] | None,
     expected_version: int | None,
 ) -> CommandResult:
-    state, version = await _load(
-        runtime,
-        conn,
-        domain.OPENING,
-        opening_id,
-        metadata.municipality,
-        domain.fold_opening,
-        lock=True,
-    )
-    events = _decide(lambda: domain.change_opening(state, terms, details), version)
-    new_version = await _append(
+    events, new_version = await _locked_step(
         runtime,
         conn,
         metadata,
         domain.OPENING,
         opening_id,
-        events,
-        version if expected_version is None else expected_version,
+        domain.fold_opening,
+        lambda state: domain.change_opening(state, terms, details),
+        expected_version,
     )
     return CommandResult(
         200, {"id": str(opening_id), "version": new_version, "changed": bool(events)}
@@ -390,81 +365,17 @@ async def close_opening(
     reason: CloseReason,
     expected_version: int | None,
 ) -> CommandResult:
-    state, version = await _load(
-        runtime,
-        conn,
-        domain.OPENING,
-        opening_id,
-        metadata.municipality,
-        domain.fold_opening,
-        lock=True,
-    )
-    events = _decide(lambda: domain.close_opening(state, closed_on, reason, today=today()), version)
-    new_version = await _append(
+    _, new_version = await _locked_step(
         runtime,
         conn,
         metadata,
         domain.OPENING,
         opening_id,
-        events,
-        version if expected_version is None else expected_version,
+        domain.fold_opening,
+        lambda state: domain.close_opening(state, closed_on, reason, today=today()),
+        expected_version,
     )
     return CommandResult(200, {"id": str(opening_id), "status": "closed", "version": new_version})
-
-
-def _opening_document(row: Any) -> dict[str, Any]:
-    terms = dict(row.terms)
-    return {
-        "id": str(row.opening_id),
-        "employer_id": str(row.employer_id),
-        "kind": row.kind,
-        "title": row.title,
-        "description": row.description,
-        "other_skills": row.other_skills,
-        **terms,
-        "places_taken": row.places_taken,
-        "places_left": max(0, int(terms["places"]) - row.places_taken)
-        if row.status != "closed"
-        else 0,
-        "status": row.status,
-        "closed_on": row.closed_on.isoformat() if row.closed_on else None,
-        "close_reason": row.close_reason,
-        "version": row.version,
-    }
-
-
-async def opening_view(
-    conn: AsyncConnection, opening_id: uuid.UUID, municipality: str
-) -> dict[str, Any]:
-    row = (
-        await conn.execute(
-            sa.select(openings).where(
-                openings.c.opening_id == opening_id, openings.c.municipality == municipality
-            )
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"No opening {opening_id} in municipality {municipality}.")
-    return _opening_document(row)
-
-
-async def list_openings(
-    conn: AsyncConnection,
-    municipality: str,
-    *,
-    status: str | None,
-    kind: OpeningKind | None,
-    employer_id: uuid.UUID | None,
-) -> list[dict[str, Any]]:
-    query = sa.select(openings).where(openings.c.municipality == municipality)
-    if status:
-        query = query.where(openings.c.status == status)
-    if kind:
-        query = query.where(openings.c.kind == kind.value)
-    if employer_id:
-        query = query.where(openings.c.employer_id == employer_id)
-    rows = await conn.execute(query.order_by(openings.c.published_at, openings.c.opening_id))
-    return [_opening_document(row) for row in rows]
 
 
 # --- matches ---------------------------------------------------------------------------
@@ -497,7 +408,7 @@ async def _mentor_load(conn: AsyncConnection, employer_id: uuid.UUID) -> domain.
 
 
 async def _participant(conn: AsyncConnection, participant_id: uuid.UUID) -> domain.Participant:
-    if await _participant_erased(conn, participant_id):
+    if await participant_erased(conn, participant_id):
         return domain.Participant(erased=True)
     row = (
         await conn.execute(
@@ -519,13 +430,6 @@ async def _participant(conn: AsyncConnection, participant_id: uuid.UUID) -> doma
     )
 
 
-async def _participant_erased(conn: AsyncConnection, participant_id: uuid.UUID) -> bool:
-    found = await conn.scalar(
-        sa.select(sa.literal(True)).where(erased_candidates.c.participant_id == participant_id)
-    )
-    return bool(found)
-
-
 async def propose_match(
     runtime: Runtime,
     conn: AsyncConnection,
@@ -540,7 +444,7 @@ async def propose_match(
         runtime, conn, domain.OPENING, opening_id, metadata.municipality, domain.fold_opening
     )
     candidate = engine.candidate(metadata.municipality, participant_id)
-    if candidate is None or await _participant_erased(conn, participant_id):
+    if candidate is None or await participant_erased(conn, participant_id):
         raise NotFound(
             f"No candidate {participant_id} in municipality {metadata.municipality} "
             "(no consented competence profile, or erased)."
@@ -580,18 +484,46 @@ async def propose_match(
     )
 
 
-async def _match_step(
+async def _match_and_its_opening(
+    runtime: Runtime, conn: AsyncConnection, metadata: Metadata, match_id: uuid.UUID
+) -> tuple[domain.Match, int, domain.Opening, int]:
+    """The match and its opening, the opening's stream row locked first.
+
+    Concurrent starts and ends in one opening then run one after the other: when the
+    last place is contested, exactly one start wins and the others see a filled opening.
+    The match is read again after the lock, as the one before may have changed it.
+    """
+    state, _ = await _load(
+        runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
+    )
+    if state.opening_id is None:
+        raise NotFound(f"No match {match_id}.")
+    opening, opening_version = await _load(
+        runtime,
+        conn,
+        domain.OPENING,
+        state.opening_id,
+        metadata.municipality,
+        domain.fold_opening,
+        lock=True,
+    )
+    state, version = await _load(
+        runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
+    )
+    return state, version, opening, opening_version
+
+
+async def _append_to_match(
     runtime: Runtime,
     conn: AsyncConnection,
     metadata: Metadata,
     match_id: uuid.UUID,
-    decide: Callable[[domain.Match], list[Event]],
+    state: domain.Match,
+    events: list[Event],
+    version: int,
     expected_version: int | None,
-) -> CommandResult:
-    state, version = await _load(
-        runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
-    )
-    events = _decide(lambda: decide(state), version)
+) -> tuple[domain.Match, dict[str, Any]]:
+    """Append the match's events; its state after them and the step's answer."""
     new_version = await _append(
         runtime,
         conn,
@@ -604,92 +536,7 @@ async def _match_step(
     for event in events:
         state = domain.evolve_match(state, event)
     assert state.status is not None
-    return CommandResult(
-        200, {"id": str(match_id), "status": state.status.value, "version": new_version}
-    )
-
-
-async def employer_interested(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    match_id: uuid.UUID,
-    *,
-    on: date,
-    expected_version: int | None,
-) -> CommandResult:
-    return await _match_step(
-        runtime,
-        conn,
-        metadata,
-        match_id,
-        lambda state: domain.employer_interested(state, on, today=today()),
-        expected_version,
-    )
-
-
-async def schedule_interview(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    match_id: uuid.UUID,
-    *,
-    on: date,
-    expected_version: int | None,
-) -> CommandResult:
-    return await _match_step(
-        runtime,
-        conn,
-        metadata,
-        match_id,
-        lambda state: domain.schedule_interview(state, on),
-        expected_version,
-    )
-
-
-async def make_offer(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    match_id: uuid.UUID,
-    *,
-    on: date,
-    starts_on: date,
-    hours_per_week: float,
-    permanent: bool | None,
-    expected_version: int | None,
-) -> CommandResult:
-    return await _match_step(
-        runtime,
-        conn,
-        metadata,
-        match_id,
-        lambda state: domain.make_offer(
-            state, on, starts_on, hours_per_week, permanent, today=today()
-        ),
-        expected_version,
-    )
-
-
-async def decline_match(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    match_id: uuid.UUID,
-    *,
-    by: DeclinedBy,
-    on: date,
-    reason: DeclineReason | None,
-    expected_version: int | None,
-) -> CommandResult:
-    return await _match_step(
-        runtime,
-        conn,
-        metadata,
-        match_id,
-        lambda state: domain.decline(state, by, on, reason, today=today()),
-        expected_version,
-    )
+    return state, {"id": str(match_id), "status": state.status.value, "version": new_version}
 
 
 async def start_match(
@@ -709,24 +556,11 @@ async def start_match(
     starts in one opening run one after the other: when the last place is contested,
     exactly one start wins and the others see a filled opening (409).
     """
-    state, _ = await _load(
-        runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
+    state, version, opening, opening_version = await _match_and_its_opening(
+        runtime, conn, metadata, match_id
     )
     opening_id = state.opening_id
-    if opening_id is None:
-        raise NotFound(f"No match {match_id}.")
-    opening, opening_version = await _load(
-        runtime,
-        conn,
-        domain.OPENING,
-        opening_id,
-        metadata.municipality,
-        domain.fold_opening,
-        lock=True,
-    )
-    state, version = await _load(
-        runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
-    )
+    assert opening_id is not None
     assert state.participant_id is not None and state.employer_id is not None
     mentors = await _mentor_load(conn, state.employer_id)
     participant = await _participant(conn, state.participant_id)
@@ -747,23 +581,9 @@ async def start_match(
     await _append(
         runtime, conn, metadata, domain.OPENING, opening_id, opening_events, opening_version
     )
-    new_version = await _append(
-        runtime,
-        conn,
-        metadata,
-        domain.MATCH,
-        match_id,
-        match_events,
-        version if expected_version is None else expected_version,
+    state, body = await _append_to_match(
+        runtime, conn, metadata, match_id, state, match_events, version, expected_version
     )
-    for event in match_events:
-        state = domain.evolve_match(state, event)
-    assert state.status is not None
-    body: dict[str, Any] = {
-        "id": str(match_id),
-        "status": state.status.value,
-        "version": new_version,
-    }
     if state.status is domain.MatchStatus.in_placement:
         body["placement_id"] = str(placement_id)
     return CommandResult(200, body)
@@ -781,24 +601,11 @@ async def end_placement(
     expected_version: int | None,
 ) -> CommandResult:
     """End a practice placement (its place is free again) with its outcome."""
-    state, _ = await _load(
-        runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
+    state, version, opening, opening_version = await _match_and_its_opening(
+        runtime, conn, metadata, match_id
     )
     opening_id = state.opening_id
-    if opening_id is None:
-        raise NotFound(f"No match {match_id}.")
-    opening, opening_version = await _load(
-        runtime,
-        conn,
-        domain.OPENING,
-        opening_id,
-        metadata.municipality,
-        domain.fold_opening,
-        lock=True,
-    )
-    state, version = await _load(
-        runtime, conn, domain.MATCH, match_id, metadata.municipality, domain.fold_match
-    )
+    assert opening_id is not None
     match_events = _decide(
         lambda: domain.end_placement(state, ends_on, outcome, job, today=today()), version
     )
@@ -811,86 +618,7 @@ async def end_placement(
         domain.release_place(opening, match_id),
         opening_version,
     )
-    new_version = await _append(
-        runtime,
-        conn,
-        metadata,
-        domain.MATCH,
-        match_id,
-        match_events,
-        version if expected_version is None else expected_version,
+    _, body = await _append_to_match(
+        runtime, conn, metadata, match_id, state, match_events, version, expected_version
     )
-    for event in match_events:
-        state = domain.evolve_match(state, event)
-    assert state.status is not None
-    return CommandResult(
-        200, {"id": str(match_id), "status": state.status.value, "version": new_version}
-    )
-
-
-def _match_document(row: Any, erased: bool) -> dict[str, Any]:
-    return {
-        "id": str(row.match_id),
-        "participant_id": str(row.participant_id),
-        "opening_id": str(row.opening_id),
-        "employer_id": str(row.employer_id),
-        "kind": row.kind,
-        "status": row.status,
-        "score": row.score,
-        "band": row.band,
-        "proposed_at": row.proposed_at.isoformat(),
-        "proposed_by": row.proposed_by,
-        "interview_on": row.interview_on.isoformat() if row.interview_on else None,
-        "offer": row.offer,
-        "declined_by": row.declined_by,
-        "placement_id": str(row.placement_id) if row.placement_id else None,
-        "started_on": row.started_on.isoformat() if row.started_on else None,
-        "ended_on": row.ended_on.isoformat() if row.ended_on else None,
-        "outcome": row.outcome,
-        "job": row.job,
-        "history": row.history,
-        "participant_erased": erased,
-        "scheduled": row.started_on is not None
-        and row.started_on > today()
-        and row.status in {s.value for s in domain.ENGAGED_STATUSES},
-        "version": row.version,
-    }
-
-
-async def match_view(
-    conn: AsyncConnection, match_id: uuid.UUID, municipality: str
-) -> dict[str, Any]:
-    row = (
-        await conn.execute(
-            sa.select(matches).where(
-                matches.c.match_id == match_id, matches.c.municipality == municipality
-            )
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"No match {match_id} in municipality {municipality}.")
-    return _match_document(row, await _participant_erased(conn, row.participant_id))
-
-
-async def list_matches(
-    conn: AsyncConnection,
-    municipality: str,
-    *,
-    opening_id: uuid.UUID | None,
-    participant_id: uuid.UUID | None,
-    status: str | None,
-) -> list[dict[str, Any]]:
-    query = sa.select(
-        matches,
-        sa.exists()
-        .where(erased_candidates.c.participant_id == matches.c.participant_id)
-        .label("erased"),
-    ).where(matches.c.municipality == municipality)
-    if opening_id:
-        query = query.where(matches.c.opening_id == opening_id)
-    if participant_id:
-        query = query.where(matches.c.participant_id == participant_id)
-    if status:
-        query = query.where(matches.c.status == status)
-    rows = await conn.execute(query.order_by(matches.c.proposed_at, matches.c.match_id))
-    return [_match_document(row, bool(row.erased)) for row in rows]
+    return CommandResult(200, body)

@@ -135,16 +135,7 @@ def build_package(
                 {"isco_code": code, "title": taxonomy.occupation_title(code), "years": years}
                 for code, years in candidate.occupations
             ],
-            "education": [
-                {
-                    "level": e.level.value,
-                    "field_code": e.field_code,
-                    "country": e.country,
-                    "years": e.years,
-                    "recognised": e.recognised,
-                }
-                for e in candidate.education
-            ],
+            "education": [e.document() for e in candidate.education],
             "skills": [
                 {"uri": uri, "label": taxonomy.skill_label(uri)} for uri in sorted(candidate.skills)
             ],

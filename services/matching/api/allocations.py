@@ -10,12 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.matching import application
-from services.matching.api.common import EngineDep, JobCoach, index_responses, respond
+from services.matching.api.common import EngineDep, JobCoach, index_responses
 from services.matching.api.schemas import AllocationResult
 from services.matching.domain.allocation import AllocationRequest, allocate, not_candidates
 from services.matching.domain.candidates import Candidate
 from services.matching.events import OpeningKind
-from shared.commands import CommandResult
+from shared.commands import CommandResult, answer
 from shared.dates import Day, today
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.problems import InvalidInput, field_error
@@ -139,8 +139,4 @@ async def allocate_places(
             assignment["match_id"] = proposed.body["id"]
         return CommandResult(200, result)
 
-    outcome = await runtime.command(
-        propose_all, principal=principal, request=request, body=body.model_dump(mode="json")
-    )
-    respond(response, outcome.status_code, outcome.replayed)
-    return outcome.body
+    return await answer(request, response, principal, propose_all, body=body)

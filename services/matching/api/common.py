@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 
 from services.matching.index import (
     RETRY_AFTER_SECONDS,
@@ -54,9 +54,3 @@ def index_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         },
     }
     return responses
-
-
-def respond(response: Response, status: int, replayed: bool) -> None:
-    response.status_code = status
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"

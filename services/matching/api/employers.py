@@ -10,12 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import orgnr
 
-from services.matching import application
-from services.matching.api.common import JobCoach, Reader, respond
+from services.matching import application, queries
+from services.matching.api.common import JobCoach, Reader
 from services.matching.api.schemas import Employer
 from services.matching.domain import EMPLOYER, stream_id
 from services.matching.events import Agreement, Contact
 from shared.codes import MunicipalityCode
+from shared.commands import answer
 from shared.dates import Day
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
@@ -92,7 +93,10 @@ async def register(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
-    result = await runtime.command(
+    answered = await answer(
+        request,
+        response,
+        principal,
         lambda conn: application.register_employer(
             runtime,
             conn,
@@ -105,13 +109,10 @@ async def register(
             contact=Contact.model_validate(body.contact.model_dump()) if body.contact else None,
             agreements=[Agreement.model_validate(a.model_dump()) for a in body.agreements],
         ),
-        principal=principal,
-        request=request,
-        body=body.model_dump(mode="json"),
+        body=body,
     )
-    respond(response, result.status_code, result.replayed)
-    response.headers["Location"] = f"/employers/{result.body['id']}"
-    return result.body
+    response.headers["Location"] = f"/employers/{answered['id']}"
+    return answered
 
 
 @router.get(
@@ -122,7 +123,7 @@ async def register(
 )
 async def list_employers(runtime: RuntimeDep, principal: Reader) -> list[dict[str, Any]]:
     async with runtime.db.connect() as conn:
-        return await application.list_employers(conn, principal.municipality)
+        return await queries.list_employers(conn, principal.municipality)
 
 
 @router.get(
@@ -135,7 +136,7 @@ async def get_employer(
     employer_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
-        return await application.employer_view(conn, employer_id, principal.municipality)
+        return await queries.employer_view(conn, employer_id, principal.municipality)
 
 
 class ContactErased(BaseModel):
@@ -162,12 +163,11 @@ async def erase_contact(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
-    result = await runtime.command(
+    return await answer(
+        request,
+        response,
+        principal,
         lambda conn: application.erase_contact(runtime, conn, metadata, employer_id),
-        principal=principal,
-        request=request,
         target=stream_id(EMPLOYER, employer_id),
         target_noun="employer",
     )
-    respond(response, result.status_code, result.replayed)
-    return result.body

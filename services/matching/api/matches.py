@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -10,19 +11,27 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.matching import application
-from services.matching.api.common import EngineDep, JobCoach, Reader, index_responses, respond
+from services.matching import application, domain, queries
+from services.matching.api.common import EngineDep, JobCoach, Reader, index_responses
 from services.matching.api.schemas import MatchView
 from services.matching.domain import MATCH, OPENING, JobTerms, MatchStatus, stream_id
 from services.matching.events import DeclinedBy, DeclineReason, PlacementOutcome
 from services.matching.package import build_package, render_html
-from shared.auth import Principal
-from shared.commands import CommandResult, Work
+from shared.auth import require_roles
+from shared.commands import (
+    Aggregate,
+    Body,
+    CommandContext,
+    Decided,
+    answer,
+    command,
+)
 from shared.dates import Day, today
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
+from shared.events import Event
+from shared.eventstore import Stream
 from shared.http import problem_responses
 from shared.problems import NotFound
-from shared.service import Runtime
 
 router = APIRouter(prefix="/matches", tags=["matches"])
 
@@ -116,7 +125,10 @@ async def propose(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
-    result = await runtime.command(
+    answered = await answer(
+        request,
+        response,
+        principal,
         lambda conn: application.propose_match(
             runtime,
             conn,
@@ -125,15 +137,12 @@ async def propose(
             participant_id=body.participant_id,
             opening_id=body.opening_id,
         ),
-        principal=principal,
-        request=request,
-        body=body.model_dump(mode="json"),
+        body=body,
         target=stream_id(OPENING, body.opening_id),
         target_noun="opening",
     )
-    respond(response, result.status_code, result.replayed)
-    response.headers["Location"] = f"/matches/{result.body['id']}"
-    return result.body
+    response.headers["Location"] = f"/matches/{answered['id']}"
+    return answered
 
 
 @router.get(
@@ -150,7 +159,7 @@ async def list_matches(
     status: MatchStatus | None = None,
 ) -> list[dict[str, Any]]:
     async with runtime.db.connect() as conn:
-        return await application.list_matches(
+        return await queries.list_matches(
             conn,
             principal.municipality,
             opening_id=opening_id,
@@ -167,167 +176,95 @@ async def list_matches(
 )
 async def get_match(match_id: uuid.UUID, runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
-        return await application.match_view(conn, match_id, principal.municipality)
+        return await queries.match_view(conn, match_id, principal.municipality)
 
 
-async def _step(
-    match_id: uuid.UUID,
-    request: Request,
-    response: Response,
-    runtime: Runtime,
-    principal: Principal,
-    body: BaseModel,
-    work: Work,
-) -> dict[str, Any]:
-    result: CommandResult = await runtime.command(
-        work,
-        principal=principal,
-        request=request,
-        body=body.model_dump(mode="json"),
-        target=stream_id(MATCH, match_id),
-        target_noun="match",
+async def _match_state(ctx: CommandContext[Any], stream: Stream) -> domain.Match:
+    return domain.fold_match(ctx.runtime.store.decode(e) for e in stream.envelopes)
+
+
+MATCH_AGGREGATE: Aggregate[domain.Match] = Aggregate(
+    stream_type=MATCH,
+    noun="match",
+    stream_id=lambda path: stream_id(MATCH, path["match_id"]),
+    state=_match_state,
+    evolve=lambda state, events: domain.fold(state, domain.evolve_match, events),
+)
+
+
+def _answer(ctx: CommandContext[Any], decided: Decided[domain.Match]) -> dict[str, Any]:
+    assert decided.state.status is not None
+    return {
+        "id": str(ctx.path["match_id"]),
+        "status": decided.state.status.value,
+        "version": decided.version,
+    }
+
+
+def _step(
+    path: str,
+    body: type[Body],
+    decide: Callable[[Body, domain.Match], list[Event]],
+    *,
+    name: str,
+    summary: str,
+    description: str | None = None,
+) -> None:
+    """A step of the workflow on the match's own stream: decide from the body, append."""
+    command(
+        router,
+        "POST",
+        path,
+        body=body,
+        path_params={"match_id": uuid.UUID},
+        principal=require_roles("job_coach"),
+        aggregate=MATCH_AGGREGATE,
+        decide=lambda ctx, state: decide(ctx.body, state),
+        respond=_answer,
+        name=name,
+        summary=summary,
+        description=description,
+        status_code=200,
+        response_model=StepResult,
     )
-    respond(response, result.status_code, result.replayed)
-    return result.body
+
+
+_step(
+    "/{match_id}/interest",
+    OnDate,
+    lambda body, state: domain.employer_interested(state, _today(body.on), today=today()),
+    name="interested",
+    summary="The employer is interested",
+)
+_step(
+    "/{match_id}/interview",
+    Interview,
+    lambda body, state: domain.schedule_interview(state, body.on),
+    name="interview",
+    summary="Schedule an interview",
+)
+_step(
+    "/{match_id}/offer",
+    Offer,
+    lambda body, state: domain.make_offer(
+        state, _today(body.on), body.starts_on, body.hours_per_week, body.permanent, today=today()
+    ),
+    name="offer",
+    summary="The employer makes an offer",
+)
+_step(
+    "/{match_id}/decline",
+    Decline,
+    lambda body, state: domain.decline(
+        state, body.declined_by, _today(body.on), body.reason, today=today()
+    ),
+    name="decline",
+    summary="The employer or the participant declines",
+    description="Appends `match.declined`. A declined match cannot go on or be started (409).",
+)
 
 
 _STEP_ERRORS = problem_responses(401, 403, 404, 409, 422)
-
-
-@router.post(
-    "/{match_id}/interest",
-    response_model=StepResult,
-    summary="The employer is interested",
-    responses=_STEP_ERRORS,
-)
-async def interested(
-    match_id: uuid.UUID,
-    body: OnDate,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: JobCoach,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-    return await _step(
-        match_id,
-        request,
-        response,
-        runtime,
-        principal,
-        body,
-        lambda conn: application.employer_interested(
-            runtime, conn, metadata, match_id, on=_today(body.on), expected_version=expected
-        ),
-    )
-
-
-@router.post(
-    "/{match_id}/interview",
-    response_model=StepResult,
-    summary="Schedule an interview",
-    responses=_STEP_ERRORS,
-)
-async def interview(
-    match_id: uuid.UUID,
-    body: Interview,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: JobCoach,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-    return await _step(
-        match_id,
-        request,
-        response,
-        runtime,
-        principal,
-        body,
-        lambda conn: application.schedule_interview(
-            runtime, conn, metadata, match_id, on=body.on, expected_version=expected
-        ),
-    )
-
-
-@router.post(
-    "/{match_id}/offer",
-    response_model=StepResult,
-    summary="The employer makes an offer",
-    responses=_STEP_ERRORS,
-)
-async def offer(
-    match_id: uuid.UUID,
-    body: Offer,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: JobCoach,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-    return await _step(
-        match_id,
-        request,
-        response,
-        runtime,
-        principal,
-        body,
-        lambda conn: application.make_offer(
-            runtime,
-            conn,
-            metadata,
-            match_id,
-            on=_today(body.on),
-            starts_on=body.starts_on,
-            hours_per_week=body.hours_per_week,
-            permanent=body.permanent,
-            expected_version=expected,
-        ),
-    )
-
-
-@router.post(
-    "/{match_id}/decline",
-    response_model=StepResult,
-    summary="The employer or the participant declines",
-    description="Appends `match.declined`. A declined match cannot go on or be started (409).",
-    responses=_STEP_ERRORS,
-)
-async def decline(
-    match_id: uuid.UUID,
-    body: Decline,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: JobCoach,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-    return await _step(
-        match_id,
-        request,
-        response,
-        runtime,
-        principal,
-        body,
-        lambda conn: application.decline_match(
-            runtime,
-            conn,
-            metadata,
-            match_id,
-            by=body.declined_by,
-            on=_today(body.on),
-            reason=body.reason,
-            expected_version=expected,
-        ),
-    )
 
 
 @router.post(
@@ -351,13 +288,10 @@ async def start(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
-    return await _step(
-        match_id,
+    return await answer(
         request,
         response,
-        runtime,
         principal,
-        body,
         lambda conn: application.start_match(
             runtime,
             conn,
@@ -368,6 +302,9 @@ async def start(
             permanent=body.permanent,
             expected_version=expected,
         ),
+        body=body,
+        target=stream_id(MATCH, match_id),
+        target_noun="match",
     )
 
 
@@ -395,13 +332,10 @@ async def end(
         if body.job
         else None
     )
-    return await _step(
-        match_id,
+    return await answer(
         request,
         response,
-        runtime,
         principal,
-        body,
         lambda conn: application.end_placement(
             runtime,
             conn,
@@ -412,6 +346,9 @@ async def end(
             job=job,
             expected_version=expected,
         ),
+        body=body,
+        target=stream_id(MATCH, match_id),
+        target_noun="match",
     )
 
 
@@ -436,11 +373,9 @@ async def package(
 ) -> Any:
     municipality = principal.municipality
     async with runtime.db.connect() as conn:
-        match = await application.match_view(conn, match_id, municipality)
-        opening = await application.opening_view(conn, uuid.UUID(match["opening_id"]), municipality)
-        employer = await application.employer_view(
-            conn, uuid.UUID(match["employer_id"]), municipality
-        )
+        match = await queries.match_view(conn, match_id, municipality)
+        opening = await queries.opening_view(conn, uuid.UUID(match["opening_id"]), municipality)
+        employer = await queries.employer_view(conn, uuid.UUID(match["employer_id"]), municipality)
     candidate = engine.candidate(municipality, uuid.UUID(match["participant_id"]))
     spec = engine.spec(municipality, uuid.UUID(match["opening_id"]))
     if candidate is None or spec is None or match["participant_erased"]:

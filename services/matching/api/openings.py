@@ -8,14 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.matching import application
+from services.matching import application, queries
 from services.matching.api.common import (
     EngineDep,
     JobCoach,
     Reader,
     TaxonomyDep,
     index_responses,
-    respond,
 )
 from services.matching.api.schemas import CandidatesForOpening, Explanation, Opening
 from services.matching.domain import OPENING, OpeningStatus, stream_id
@@ -26,6 +25,7 @@ from services.matching.events import (
     Qualification,
 )
 from shared.codes import DRIVING_LICENCE_CLASSES, MunicipalityCode
+from shared.commands import answer
 from shared.dates import Day, today
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
@@ -121,7 +121,10 @@ async def publish(
 ) -> dict[str, Any]:
     terms = application.validate_terms(taxonomy, _terms_input(body))
     metadata = runtime.metadata(principal, request)
-    result = await runtime.command(
+    answered = await answer(
+        request,
+        response,
+        principal,
         lambda conn: application.publish_opening(
             runtime,
             conn,
@@ -133,13 +136,10 @@ async def publish(
             description=body.description,
             other_skills=body.other_skills,
         ),
-        principal=principal,
-        request=request,
-        body=body.model_dump(mode="json"),
+        body=body,
     )
-    respond(response, result.status_code, result.replayed)
-    response.headers["Location"] = f"/openings/{result.body['id']}"
-    return result.body
+    response.headers["Location"] = f"/openings/{answered['id']}"
+    return answered
 
 
 @router.get(
@@ -156,7 +156,7 @@ async def list_openings(
     employer_id: uuid.UUID | None = None,
 ) -> list[dict[str, Any]]:
     async with runtime.db.connect() as conn:
-        return await application.list_openings(
+        return await queries.list_openings(
             conn,
             principal.municipality,
             status=status.value if status else None,
@@ -175,7 +175,7 @@ async def get_opening(
     opening_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
-        return await application.opening_view(conn, opening_id, principal.municipality)
+        return await queries.opening_view(conn, opening_id, principal.municipality)
 
 
 @router.put(
@@ -201,7 +201,10 @@ async def change(
     terms = application.validate_terms(taxonomy, _terms_input(body))
     metadata = runtime.metadata(principal, request)
     details = (body.title, body.description, tuple(body.other_skills))
-    result = await runtime.command(
+    return await answer(
+        request,
+        response,
+        principal,
         lambda conn: application.change_opening(
             runtime,
             conn,
@@ -211,14 +214,10 @@ async def change(
             details=details,
             expected_version=expected,
         ),
-        principal=principal,
-        request=request,
-        body=body.model_dump(mode="json"),
+        body=body,
         target=stream_id(OPENING, opening_id),
         target_noun="opening",
     )
-    respond(response, result.status_code, result.replayed)
-    return result.body
 
 
 @router.post(
@@ -238,7 +237,10 @@ async def close(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
-    result = await runtime.command(
+    return await answer(
+        request,
+        response,
+        principal,
         lambda conn: application.close_opening(
             runtime,
             conn,
@@ -248,14 +250,10 @@ async def close(
             reason=body.reason,
             expected_version=expected,
         ),
-        principal=principal,
-        request=request,
-        body=body.model_dump(mode="json"),
+        body=body,
         target=stream_id(OPENING, opening_id),
         target_noun="opening",
     )
-    respond(response, result.status_code, result.replayed)
-    return result.body
 
 
 @router.get(

@@ -67,6 +67,7 @@ from services.matching.domain.streams import (
     EMPLOYER,
     MATCH,
     OPENING,
+    fold,
     stream_id,
 )
 
@@ -109,6 +110,7 @@ __all__ = [
     "evolve_employer",
     "evolve_match",
     "evolve_opening",
+    "fold",
     "fold_employer",
     "fold_match",
     "fold_opening",

@@ -139,6 +139,15 @@ class EducationEntry:
     years: float | None
     recognised: bool
 
+    def document(self) -> dict[str, Any]:
+        return {
+            "level": self.level.value,
+            "field_code": self.field_code,
+            "country": self.country,
+            "years": self.years,
+            "recognised": self.recognised,
+        }
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -173,16 +182,7 @@ class Candidate:
         """The consented profile as stored in the ``candidates`` table (JSON)."""
         return {
             "occupations": [{"isco_code": c, "years": y} for c, y in self.occupations],
-            "education": [
-                {
-                    "level": e.level.value,
-                    "field_code": e.field_code,
-                    "country": e.country,
-                    "years": e.years,
-                    "recognised": e.recognised,
-                }
-                for e in self.education
-            ],
+            "education": [e.document() for e in self.education],
             "skills": sorted(self.skills),
             "languages": [{"language": lang, "level": lvl} for lang, lvl in self.languages],
             "norwegian": dict(self.norwegian),

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from services.matching.domain.rules import NOT_RECORDED
+from services.matching.domain.streams import fold
 from services.matching.events import (
     Agreement,
     EmployerContactErased,
@@ -47,10 +48,7 @@ def evolve_employer(state: Employer, event: Event) -> Employer:
 
 
 def fold_employer(events: Iterable[Event]) -> Employer:
-    state = Employer()
-    for event in events:
-        state = evolve_employer(state, event)
-    return state
+    return fold(Employer(), evolve_employer, events)
 
 
 def register_employer(

@@ -20,6 +20,7 @@ from services.matching.domain.rules import (
     OPENING_CLOSED,
     OPENING_FILLED,
 )
+from services.matching.domain.streams import fold
 from services.matching.events import (
     PRACTICE_KINDS,
     Band,
@@ -130,10 +131,7 @@ def evolve_match(state: Match, event: Event) -> Match:
 
 
 def fold_match(events: Iterable[Event]) -> Match:
-    state = Match()
-    for event in events:
-        state = evolve_match(state, event)
-    return state
+    return fold(Match(), evolve_match, events)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from services.matching.domain.rules import (
     PLACE_ALREADY_HELD,
     PLACES_BELOW_TAKEN,
 )
+from services.matching.domain.streams import fold
 from services.matching.events import (
     CloseReason,
     OpeningChanged,
@@ -75,10 +76,7 @@ def evolve_opening(state: Opening, event: Event) -> Opening:
 
 
 def fold_opening(events: Iterable[Event]) -> Opening:
-    state = Opening()
-    for event in events:
-        state = evolve_opening(state, event)
-    return state
+    return fold(Opening(), evolve_opening, events)
 
 
 def publish_opening(
