@@ -1,0 +1,31 @@
+"""Placements and the dwelling a household lives in now."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.housing import tables as t
+from services.housing.queries.rows import row_at, view_of
+
+
+async def placement_view(
+    conn: AsyncConnection, placement_id: uuid.UUID, municipality: str
+) -> dict[str, Any]:
+    row = await row_at(conn, t.placements, "placement_id", placement_id, municipality, "placement")
+    view = view_of(row)
+    view["active"] = view["ends_on"] is None
+    return view
+
+
+async def active_placement_dwelling(
+    conn: AsyncConnection, household_id: uuid.UUID
+) -> uuid.UUID | None:
+    p = t.placements
+    found = await conn.scalar(
+        sa.select(p.c.dwelling_id).where(p.c.household_id == household_id, p.c.ends_on.is_(None))
+    )
+    return found if isinstance(found, uuid.UUID) else None
