@@ -187,6 +187,22 @@ the look at ``pg_stat_activity``, or whose database this role may not see, still
 counts, so no row is ever skipped."""
 
 
+_READ_ALL = (
+    """
+    SELECT tx_id::text AS tx, position, event_id, stream_id, version, type,
+           municipality, data, actor, correlation_id, causation_id,
+           occurred_at, recorded_at
+    FROM events
+    WHERE (tx_id, position) > ($1::text::xid8, $2)
+      AND tx_id < """
+    + LOCAL_HORIZON
+    + """
+    ORDER BY tx_id, position
+    LIMIT $3
+    """
+)
+
+
 class EventStore:
     """Streams of events of one service (``source`` is e.g. ``/veiviser/participants``)."""
 
@@ -375,27 +391,10 @@ class EventStore:
         reader later. The price: a long-open write transaction holds readers back
         until it ends — they wait, they never skip.
         """
-        rows = await conn.execute(
-            sa.text(
-                """
-                SELECT tx_id::text AS tx, position, event_id, stream_id, version, type,
-                       municipality, data, actor, correlation_id, causation_id,
-                       occurred_at, recorded_at
-                FROM events
-                WHERE (tx_id, position) > (CAST(:tx AS text)::xid8, :pos)
-                  AND tx_id < """
-                + LOCAL_HORIZON
-                + """
-                ORDER BY tx_id, position
-                LIMIT :limit
-                """
-            ),
-            {"tx": str(after.tx_id), "pos": after.position, "limit": limit},
-        )
+        driver = await driver_connection(conn)
+        rows = await driver.fetch(_READ_ALL, str(after.tx_id), after.position, limit)
         return [
-            StoredEvent(
-                GlobalPosition(int(row.tx), int(row.position)), self._envelope(row._mapping)
-            )
+            StoredEvent(GlobalPosition(int(row["tx"]), row["position"]), self._envelope(row))
             for row in rows
         ]
 

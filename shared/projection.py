@@ -16,6 +16,7 @@ too, and the per-service replay tests compare the results.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -207,12 +208,12 @@ class Batch:
         A new row names every column, those with server defaults too: the batch holds
         it in memory as it will be stored, so later events see what a read would.
         """
-        key = tuple(row[c.name] for c in table.primary_key.columns)
+        columns, pk = _names(table)
+        key = tuple(row[name] for name in pk)
         current = self._rows[table].get(key)
-        if current is None:
+        if current is None and not columns <= row.keys():
             missing = [c.name for c in table.columns if c.name not in row]
-            if missing:
-                raise ValueError(f"new {table.name} row without {', '.join(missing)}")
+            raise ValueError(f"new {table.name} row without {', '.join(missing)}")
         merged = {**current, **row} if current is not None else dict(row)
         self._rows[table][key] = merged
         self._dirty[table].add(key)
@@ -302,6 +303,12 @@ class Batch:
         for key in keys:
             if cached[key] is not None:
                 self._stored[table].add(key)
+
+
+@functools.cache
+def _names(table: sa.Table) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The table's column names and its primary key's, looked up once."""
+    return frozenset(table.columns.keys()), tuple(c.name for c in table.primary_key.columns)
 
 
 def _by_shape(rows: Sequence[Row]) -> dict[tuple[str, ...], list[tuple[Any, ...]]]:

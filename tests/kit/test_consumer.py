@@ -21,7 +21,7 @@ from services.indicators.projections import PROJECTIONS as INDICATOR_PROJECTIONS
 from services.indicators.tables import settlements
 from services.participants.app import create_app as participants_app
 from shared.events import Envelope, EventRegistry
-from shared.projection import Projection
+from shared.projection import Batch, Projection, apply_batch
 from shared.service import Feed, ServiceDefinition, build_app
 from shared.settings import Settings
 from tests.kit.helpers import (
@@ -50,7 +50,6 @@ def _instrumented_indicators(
     """The indicators service whose settlement projection counts its calls per participant
     and fails for the ``poisoned`` ones."""
     [counting] = [p for p in INDICATOR_PROJECTIONS if p.name == "settlements"]
-    count_settlement = counting.apply
 
     async def apply(conn: AsyncConnection, envelope: Envelope) -> None:
         participant_id = str(envelope.data.get("participant_id"))
@@ -58,7 +57,7 @@ def _instrumented_indicators(
             attempts[participant_id] += 1
             if participant_id in poisoned:
                 raise RuntimeError(f"settlement of {participant_id} cannot be counted")
-        await count_settlement(conn, envelope)
+        await apply_batch(Batch(conn), [counting], [envelope])
 
     return build_app(
         ServiceDefinition(

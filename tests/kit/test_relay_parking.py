@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from deploy.embedded import EmbeddedNats, free_port
+from shared.db import Database
 from shared.eventstore import EventStore
 from shared.settings import Settings
 from tests.kit.helpers import (
@@ -25,6 +26,7 @@ from tests.kit.helpers import (
     kit_registry,
     reaches,
     rows,
+    scalar,
     stream_documents,
 )
 from tests.kit.minimal_service import create_app as kit_app
@@ -75,6 +77,10 @@ def _metric(text: str, name: str) -> float:
     raise AssertionError(f"{name} not in /metrics")
 
 
+async def _unpublished(db: Database) -> int:
+    return int(await scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+
+
 async def test_a_row_too_large_for_the_server_parks_others_flow_and_retry_sends_in_order(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -105,6 +111,8 @@ async def test_a_row_too_large_for_the_server_parks_others_flow_and_retry_sends_
                 assert created.status_code == 201, created.text
                 c = created.json()["id"]
                 await reaches(lambda: _published(local), [(a, "a1"), (b, "b1"), (c, "c1")])
+                # The relay marks a row published after the server's ack: wait for that.
+                await reaches(lambda: _unpublished(db), 2)
 
                 [parked] = await rows(
                     db, "SELECT * FROM outbox WHERE parked_at IS NOT NULL ORDER BY id"

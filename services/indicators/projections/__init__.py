@@ -13,10 +13,7 @@ from services.indicators.projections.facts import HOUSING_FEED, MATCHING_FEED, P
 from services.indicators.projections.housing_facts import HOUSING_FACTS, HOUSING_KEEP
 from services.indicators.projections.levels import LEVELS
 from services.indicators.projections.matching_facts import MATCHING_FACTS, MATCHING_KEEP
-from services.indicators.projections.participant_facts import (
-    PARTICIPANT_FACTS,
-    PARTICIPANTS_KEEP,
-)
+from services.indicators.projections.participant_facts import PARTICIPANT_FACTS, PARTICIPANTS_KEEP
 from services.indicators.projections.plan import PLAN
 from services.indicators.projections.settlements import SETTLEMENTS
 from shared.service import Feed

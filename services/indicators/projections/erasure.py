@@ -10,11 +10,11 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import tables as t
 from services.indicators.projections.facts import MATCHING_FEED, PARTICIPANTS_FEED, insert
 from shared.events import Envelope
+from shared.projection import Batch
 
 ERASED = "participants.participant.erased.v1"
 ERASURE_ALIASES = uuid.UUID("6f1c1c8e-3f43-4c47-9a57-0d5a3cbb1e59")
@@ -25,7 +25,7 @@ def erasure_alias(erasure_event_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(ERASURE_ALIASES, str(erasure_event_id))
 
 
-async def erase(conn: AsyncConnection, envelope: Envelope) -> None:
+async def erase(batch: Batch, envelope: Envelope) -> None:
     """Replace the participant's id by an unlinkable alias in facts and in the inbox.
 
     Why the inbox too: replay rebuilds from ``received_events``; if the payloads kept
@@ -36,8 +36,8 @@ async def erase(conn: AsyncConnection, envelope: Envelope) -> None:
     assert raw
     participant_id = uuid.UUID(str(raw))
     alias = erasure_alias(envelope.id)
-    await insert(
-        conn,
+    insert(
+        batch,
         t.erasures,
         {
             "event_id": envelope.id,
@@ -49,12 +49,12 @@ async def erase(conn: AsyncConnection, envelope: Envelope) -> None:
     if participant_id == alias:
         return
     for table in t.PARTICIPANT_KEYED:
-        await conn.execute(
+        await batch.execute(
             sa.update(table)
             .where(table.c.participant_id == participant_id)
             .values(participant_id=alias)
         )
-    await conn.execute(
+    await batch.execute(
         sa.text(
             """
             UPDATE received_events

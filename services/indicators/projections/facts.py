@@ -13,18 +13,17 @@ the snapshot cache key on it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import tables as t
 from shared.events import Envelope
 from shared.inbox import Keep, keep_fields
+from shared.projection import ApplyBatch, ApplyInBatch, Batch, each
 
 PARTICIPANTS_FEED = "participants"
 HOUSING_FEED = "housing"
@@ -32,7 +31,6 @@ MATCHING_FEED = "matching"
 
 Read = Callable[[dict[str, Any], str], Any]
 """Reads one field of an event's data (``data, name -> value``)."""
-Apply = Callable[[AsyncConnection, Envelope], Awaitable[None]]
 
 
 def optional(data: dict[str, Any], key: str) -> Any:
@@ -106,39 +104,34 @@ class FactRow:
         }
 
 
-async def insert(conn: AsyncConnection, table: sa.Table, values: dict[str, Any]) -> None:
+def insert(batch: Batch, table: sa.Table, values: dict[str, Any]) -> None:
     """Insert one row; a redelivered event finds its row there and changes nothing."""
-    await conn.execute(pg.insert(table).values(**values).on_conflict_do_nothing())
+    batch.insert(table, **values)
 
 
-async def bump(conn: AsyncConnection, municipality: str) -> None:
+def bump(batch: Batch, municipality: str) -> None:
     """Mark the municipality's data as changed (evaluator and caches look at this)."""
-    table = t.municipality_data
-    await conn.execute(
-        pg.insert(table)
-        .values(municipality=municipality, data_version=1)
-        .on_conflict_do_update(
-            index_elements=["municipality"], set_={"data_version": table.c.data_version + 1}
-        )
-    )
+    batch.add(t.municipality_data, {"municipality": municipality}, data_version=1)
 
 
-def fact_handler(rows: Mapping[str, FactRow], others: Mapping[str, Apply] | None = None) -> Apply:
-    """A projection handler storing each event of ``rows`` as its fact row, handing the
-    types in ``others`` to their own handler, and bumping the municipality's data."""
+def fact_handler(
+    rows: Mapping[str, FactRow], others: Mapping[str, ApplyInBatch] | None = None
+) -> ApplyBatch:
+    """A set-based projection storing each event of ``rows`` as its fact row, handing
+    the types in ``others`` to their own handler, and bumping the municipality's data."""
     special = dict(others or {})
 
-    async def apply(conn: AsyncConnection, envelope: Envelope) -> None:
+    async def apply(batch: Batch, envelope: Envelope) -> None:
         row = rows.get(envelope.type_name)
         if row is not None:
-            await insert(conn, row.table, row.values(envelope))
+            insert(batch, row.table, row.values(envelope))
         elif envelope.type_name in special:
-            await special[envelope.type_name](conn, envelope)
+            await special[envelope.type_name](batch, envelope)
         else:
             return
-        await bump(conn, envelope.municipality)
+        bump(batch, envelope.municipality)
 
-    return apply
+    return each(apply)
 
 
 def keep(rows: Mapping[str, FactRow]) -> Keep:

@@ -87,4 +87,6 @@ FACT_ROWS: dict[str, FactRow] = {
 HOUSING_KEEP: Keep = keep(FACT_ROWS)
 """The housing events the indicators follow, and the fields kept of each."""
 
-HOUSING_FACTS = Projection("housing_facts", HOUSING_FEED, t.HOUSING_FACTS, fact_handler(FACT_ROWS))
+HOUSING_FACTS = Projection(
+    "housing_facts", HOUSING_FEED, t.HOUSING_FACTS, apply_batch=fact_handler(FACT_ROWS)
+)

@@ -54,5 +54,5 @@ MATCHING_KEEP: Keep = keep(FACT_ROWS)
 """The matching events the indicators follow, and the fields kept of each."""
 
 MATCHING_FACTS = Projection(
-    "matching_facts", MATCHING_FEED, t.MATCHING_FACTS, fact_handler(FACT_ROWS)
+    "matching_facts", MATCHING_FEED, t.MATCHING_FACTS, apply_batch=fact_handler(FACT_ROWS)
 )

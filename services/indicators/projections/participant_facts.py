@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from services.indicators import tables as t
 from services.indicators.domain.facts import EDUCATION_LEVELS
 from services.indicators.projections.erasure import ERASED, erase
@@ -29,7 +27,7 @@ from services.indicators.projections.facts import (
 from services.indicators.projections.settlements import SETTLED, SETTLEMENT
 from shared.events import Envelope
 from shared.inbox import Keep, keep_fields
-from shared.projection import Projection
+from shared.projection import Batch, Projection
 
 BIRTH_YEAR_CORRECTED = "participants.participant.birth_year_corrected.v1"
 COMPETENCE_PROFILE_UPDATED = "participants.competence_profile.updated.v1"
@@ -141,11 +139,11 @@ def _highest_education(data: dict[str, Any]) -> str | None:
     return max(known, key=EDUCATION_LEVELS.index) if known else None
 
 
-async def _competence_profile(conn: AsyncConnection, envelope: Envelope) -> None:
+async def _competence_profile(batch: Batch, envelope: Envelope) -> None:
     data = envelope.data
     norwegian = data.get("norwegian") or {}
-    await insert(
-        conn,
+    insert(
+        batch,
         t.competence_profiles,
         {
             "event_id": envelope.id,
@@ -158,7 +156,7 @@ async def _competence_profile(conn: AsyncConnection, envelope: Envelope) -> None
     )
 
 
-async def _settled(conn: AsyncConnection, envelope: Envelope) -> None:
+async def _settled(batch: Batch, envelope: Envelope) -> None:
     """The settlements projection holds the row; the municipality's data still changed."""
 
 
@@ -193,7 +191,7 @@ PARTICIPANT_FACTS = Projection(
     "participant_facts",
     PARTICIPANTS_FEED,
     t.PARTICIPANT_FACTS,
-    fact_handler(
+    apply_batch=fact_handler(
         FACT_ROWS,
         {SETTLED: _settled, COMPETENCE_PROFILE_UPDATED: _competence_profile, ERASED: erase},
     ),

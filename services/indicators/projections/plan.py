@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import tables as t
 from services.indicators.events import (
@@ -22,7 +21,7 @@ from services.indicators.events import (
 )
 from services.indicators.projections.facts import bump, insert
 from shared.events import Envelope, Event
-from shared.projection import OWN_EVENTS, Projection
+from shared.projection import OWN_EVENTS, Batch, Projection, each
 
 
 def _row(table: sa.Table, event: Event, **given: Any) -> dict[str, Any]:
@@ -32,7 +31,7 @@ def _row(table: sa.Table, event: Event, **given: Any) -> dict[str, Any]:
     return {**carried, **given}
 
 
-async def _apply(conn: AsyncConnection, envelope: Envelope) -> None:
+async def _apply(batch: Batch, envelope: Envelope) -> None:
     if envelope.type_name not in registry or envelope.type_name == LevelChanged.type_name:
         return
     event = registry.decode(envelope.type_name, envelope.data)
@@ -48,27 +47,27 @@ async def _apply(conn: AsyncConnection, envelope: Envelope) -> None:
     }
     if isinstance(event, GoalDefined | GoalRevised):
         row = _row(t.goal_versions, event, **version, indicator_keys=list(event.indicator_keys))
-        await insert(conn, t.goal_versions, row)
+        insert(batch, t.goal_versions, row)
     elif isinstance(event, IndicatorDefined | IndicatorRedefined):
-        await insert(conn, t.indicator_versions, _row(t.indicator_versions, event, **version))
+        insert(batch, t.indicator_versions, _row(t.indicator_versions, event, **version))
     elif isinstance(event, ThresholdsSet):
         bands = [band.model_dump(mode="json") for band in event.bands]
         for year in event.years:
             row = _row(t.threshold_versions, event, **version, year=year, bands=bands)
-            await insert(conn, t.threshold_versions, row)
+            insert(batch, t.threshold_versions, row)
     elif isinstance(event, CommentRecorded):
         row = _row(t.comments, event, **own, author=envelope.actor)
-        await insert(conn, t.comments, row)
+        insert(batch, t.comments, row)
     elif isinstance(event, ManualValueRecorded):
-        await insert(conn, t.manual_values, _row(t.manual_values, event, **own))
+        insert(batch, t.manual_values, _row(t.manual_values, event, **own))
     else:
         return
-    await bump(conn, envelope.municipality)
+    bump(batch, envelope.municipality)
 
 
 PLAN = Projection(
     "plan",
     OWN_EVENTS,
     (t.goal_versions, t.indicator_versions, t.threshold_versions, t.comments, t.manual_values),
-    _apply,
+    apply_batch=each(_apply),
 )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from services.indicators import tables as t
 from services.indicators.projections.facts import (
     PARTICIPANTS_FEED,
@@ -16,7 +14,7 @@ from services.indicators.projections.facts import (
     required_day,
 )
 from shared.events import Envelope
-from shared.projection import Projection
+from shared.projection import Batch, Projection, each
 
 SETTLED = "participants.participant.settled.v1"
 
@@ -33,9 +31,11 @@ SETTLEMENT = FactRow(
 )
 
 
-async def _apply(conn: AsyncConnection, envelope: Envelope) -> None:
+async def _apply(batch: Batch, envelope: Envelope) -> None:
     if envelope.type_name == SETTLED:
-        await insert(conn, t.settlements, SETTLEMENT.values(envelope))
+        insert(batch, t.settlements, SETTLEMENT.values(envelope))
 
 
-SETTLEMENTS = Projection("settlements", PARTICIPANTS_FEED, (t.settlements,), _apply)
+SETTLEMENTS = Projection(
+    "settlements", PARTICIPANTS_FEED, (t.settlements,), apply_batch=each(_apply)
+)
