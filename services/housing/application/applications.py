@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import domain, queries
 from services.housing.application.aggregates import change_household, household_facts, owner_of
-from services.housing.events import Decision, Urgency
+from services.housing.events import Decision
 from shared.commands import CommandResult
 from shared.dates import today
 from shared.events import Event, Metadata
@@ -24,13 +25,12 @@ async def receive_application(
     household_id: uuid.UUID,
     household_size: int | None,
     member_ages: tuple[int, ...],
-    needs_wheelchair_access: bool,
-    needs_step_free: bool,
-    district_wishes: tuple[str, ...],
-    urgency: Urgency,
     received_on: date,
-    members: tuple[domain.MemberNeeds, ...] = (),
+    **application: Any,
 ) -> CommandResult:
+    """``application``: the needs, wishes and urgency :func:`domain.receive_application`
+    takes. Without ``household_size`` the household is as large as the ages given, else
+    as settled."""
     application_id = uuid.uuid4()
 
     async def decide(state: domain.Household) -> list[Event]:
@@ -50,14 +50,10 @@ async def receive_application(
             application_id,
             household_size=size,
             member_ages=member_ages,
-            needs_wheelchair_access=needs_wheelchair_access,
-            needs_step_free=needs_step_free,
-            district_wishes=district_wishes,
-            urgency=urgency,
             received_on=received_on,
+            **application,
             today=today(),
             facts=await household_facts(conn, household_id, received_on),
-            members=members,
         )
 
     await change_household(runtime, conn, metadata, household_id, decide)
@@ -71,13 +67,9 @@ async def record_needs(
     conn: AsyncConnection,
     metadata: Metadata,
     application_id: uuid.UUID,
-    *,
-    member_ages: tuple[int, ...],
-    needs_wheelchair_access: bool,
-    needs_step_free: bool,
-    district_wishes: tuple[str, ...],
-    members: tuple[domain.MemberNeeds, ...] = (),
+    **needs: Any,
 ) -> CommandResult:
+    """``needs``: the ages, needs and wishes :func:`domain.record_needs` takes."""
     row = await owner_of(conn, "application", application_id, metadata.municipality)
     day = today()
 
@@ -85,13 +77,9 @@ async def record_needs(
         return domain.record_needs(
             state,
             application_id,
-            member_ages=member_ages,
-            needs_wheelchair_access=needs_wheelchair_access,
-            needs_step_free=needs_step_free,
-            district_wishes=district_wishes,
+            **needs,
             today=day,
             facts=await household_facts(conn, row.household_id, day),
-            members=members,
         )
 
     await change_household(runtime, conn, metadata, row.household_id, decide)

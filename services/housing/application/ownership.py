@@ -99,12 +99,10 @@ async def apply_start_loan(
     *,
     household_id: uuid.UUID,
     applied_on: date,
-    purchase_price: int,
-    requested_amount: int,
-    employment_income: int,
-    introduction_benefit: int,
-    other_income: int,
+    **application: Any,
 ) -> CommandResult:
+    """``application``: the price, the amount asked for and the incomes
+    :func:`domain.apply_start_loan` takes."""
     loan_id = uuid.uuid4()
 
     async def decide(household: domain.Household) -> list[Event]:
@@ -113,11 +111,7 @@ async def apply_start_loan(
             household_id,
             loan_id,
             applied_on=applied_on,
-            purchase_price=purchase_price,
-            requested_amount=requested_amount,
-            employment_income=employment_income,
-            introduction_benefit=introduction_benefit,
-            other_income=other_income,
+            **application,
             today=today(),
             facts=await household_facts(conn, household_id, applied_on),
         )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import domain, queries
 from services.housing.application.aggregates import (
+    TenancyDecision,
     append_both,
     change_tenancy,
     domain_rules,
@@ -18,7 +20,6 @@ from services.housing.application.aggregates import (
     lock_streams,
     owner_of,
 )
-from services.housing.events import EndReason, EvictionGrounds
 from shared.commands import CommandResult
 from shared.dates import today
 from shared.events import Metadata
@@ -73,27 +74,36 @@ async def allocate(
     )
 
 
+async def _leave(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    placement_id: uuid.UUID,
+    status_code: int,
+    decide: TenancyDecision,
+) -> CommandResult:
+    """The placement ends (a move-out or an eviction); answers the placement after it."""
+    await change_tenancy(runtime, conn, metadata, "placement", placement_id, decide)
+    return CommandResult(
+        status_code, await queries.placement_view(conn, placement_id, metadata.municipality)
+    )
+
+
 async def end_placement(
     runtime: Runtime,
     conn: AsyncConnection,
     metadata: Metadata,
     placement_id: uuid.UUID,
-    *,
-    ends_on: date,
-    reason: EndReason,
+    **move_out: Any,
 ) -> CommandResult:
-    await change_tenancy(
+    """``move_out``: the date and reason :func:`domain.end_placement` takes."""
+    return await _leave(
         runtime,
         conn,
         metadata,
-        "placement",
         placement_id,
-        lambda household: domain.end_placement(
-            household, placement_id, ends_on, reason, today=today()
-        ),
-    )
-    return CommandResult(
-        200, await queries.placement_view(conn, placement_id, metadata.municipality)
+        200,
+        lambda household: domain.end_placement(household, placement_id, **move_out, today=today()),
     )
 
 
@@ -102,20 +112,16 @@ async def record_eviction(
     conn: AsyncConnection,
     metadata: Metadata,
     placement_id: uuid.UUID,
-    *,
-    evicted_on: date,
-    grounds: EvictionGrounds,
+    **eviction: Any,
 ) -> CommandResult:
-    await change_tenancy(
+    """``eviction``: the date and grounds :func:`domain.record_eviction` takes."""
+    return await _leave(
         runtime,
         conn,
         metadata,
-        "placement",
         placement_id,
+        201,
         lambda household: domain.record_eviction(
-            household, placement_id, evicted_on, grounds, today=today()
+            household, placement_id, **eviction, today=today()
         ),
-    )
-    return CommandResult(
-        201, await queries.placement_view(conn, placement_id, metadata.municipality)
     )
