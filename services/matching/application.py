@@ -38,6 +38,7 @@ from shared.commands import CommandResult
 from shared.dates import today
 from shared.events import Event, Metadata
 from shared.problems import InvalidInput, NotFound, field_error
+from shared.projection import EventFailed
 from shared.rules import MISSING_FIELD, RuleViolation, rule
 from shared.service import Runtime
 from shared.taxonomy import Taxonomy
@@ -115,6 +116,26 @@ async def _append(
     return envelopes[-1].stream_version
 
 
+async def _append_new(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    stream_type: str,
+    entity_id: uuid.UUID,
+    events: list[Event],
+    refused: RuleViolation,
+) -> int:
+    """Start a stream; a unique constraint of its inline read model refusing the events
+    (an organisation number taken, a live match of the pair) is ``refused``."""
+    try:
+        return await _append(runtime, conn, metadata, stream_type, entity_id, events, 0)
+    except (IntegrityError, EventFailed) as exc:
+        cause = exc.error if isinstance(exc, EventFailed) else exc
+        if not isinstance(cause, IntegrityError):
+            raise
+        raise refused from exc
+
+
 async def _locked_step(
     runtime: Runtime,
     conn: AsyncConnection,
@@ -171,13 +192,18 @@ async def register_employer(
         contact=sealed,
         agreements=agreements,
     )
-    try:
-        version = await _append(runtime, conn, metadata, domain.EMPLOYER, employer_id, events, 0)
-    except IntegrityError as exc:
-        raise domain.ORGANISATION_NUMBER_TAKEN.violation(
+    version = await _append_new(
+        runtime,
+        conn,
+        metadata,
+        domain.EMPLOYER,
+        employer_id,
+        events,
+        domain.ORGANISATION_NUMBER_TAKEN.violation(
             f"An employer with organisation number {organisation_number} is already registered.",
             "organisation_number",
-        ) from exc
+        ),
+    )
     return CommandResult(201, {"id": str(employer_id), "version": version})
 
 
@@ -464,14 +490,19 @@ async def propose_match(
         band=explained["band"],
         exclusion_reasons=explained["exclusion_reasons"] if explained["excluded"] else (),
     )
-    try:
-        version = await _append(runtime, conn, metadata, domain.MATCH, match_id, events, 0)
-    except IntegrityError as exc:
-        raise domain.LIVE_MATCH_EXISTS.violation(
+    version = await _append_new(
+        runtime,
+        conn,
+        metadata,
+        domain.MATCH,
+        match_id,
+        events,
+        domain.LIVE_MATCH_EXISTS.violation(
             "This participant already has a live match for this opening.",
             "participant_id",
             "opening_id",
-        ) from exc
+        ),
+    )
     return CommandResult(
         201,
         {

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from services.matching.domain.allocation import assign, leaves_before_start
 from services.matching.domain.candidates import Candidate
-from services.matching.events import OpeningKind, OpeningTerms
 from services.matching.domain.scoring import OpeningSpec
+from services.matching.events import OpeningKind, OpeningTerms
 
 EMPLOYERS = [uuid.UUID(int=i + 1) for i in range(3)]
 
