@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -31,12 +31,57 @@ async def load(
     runtime: Runtime, conn: AsyncConnection, participant_id: uuid.UUID, municipality: str
 ) -> tuple[domain.Participant, int]:
     """The participant's state and version; another municipality's participant is 404."""
-    envelopes = await runtime.store.load(conn, str(participant_id))
+    envelopes = await _events(runtime, conn, participant_id)
     if not envelopes or envelopes[0].municipality != municipality:
         raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
-    birth_date = await _sealed_birth_date(conn, participant_id, envelopes)
-    state = domain.fold((runtime.store.decode(e) for e in envelopes), birth_date)
+    state = await fold(runtime, conn, participant_id, envelopes)
     return state, envelopes[-1].stream_version if envelopes else 0
+
+
+async def _events(
+    runtime: Runtime, conn: AsyncConnection, participant_id: uuid.UUID
+) -> list[Envelope]:
+    """The participant's events; as the command read them already, when it did."""
+    read = runtime.store.read_in(conn, str(participant_id))
+    if read is not None:
+        return read.envelopes
+    return await runtime.store.load(conn, str(participant_id))
+
+
+async def fold(
+    runtime: Runtime, conn: AsyncConnection, participant_id: uuid.UUID, envelopes: list[Envelope]
+) -> domain.Participant:
+    """The participant's state from its stream (the birth date from its sealed details)."""
+    birth_date = await _sealed_birth_date(conn, participant_id, envelopes)
+    return domain.fold((runtime.store.decode(e) for e in envelopes), birth_date)
+
+
+async def fold_for_sealing(
+    runtime: Runtime, conn: AsyncConnection, participant_id: uuid.UUID, envelopes: list[Envelope]
+) -> tuple[domain.Participant, bytes]:
+    """The state and the participant's key, read once; an erased participant's missing
+    key is the ``erased`` rule, as :func:`key_for` answers."""
+    key = await personal_data.load_key(conn, participant_id)
+    state = domain.fold(
+        (runtime.store.decode(e) for e in envelopes),
+        _birth_date(key, participant_id, envelopes) if key is not None else None,
+    )
+    return state, _present(key)
+
+
+def evolve(state: domain.Participant, new_events: Sequence[Event]) -> domain.Participant:
+    for event in new_events:
+        state = domain.apply(state, event)
+    return state
+
+
+def accepted(participant_id: uuid.UUID, version: int, state: domain.Participant) -> dict[str, Any]:
+    """The answer to a change: the participant, its new version and status today."""
+    return {
+        "participant_id": str(participant_id),
+        "version": version,
+        "status": state.status_on(norway_today()),
+    }
 
 
 async def _sealed_birth_date(
@@ -47,7 +92,12 @@ async def _sealed_birth_date(
     if not sealed:
         return None
     key = await personal_data.load_key(conn, participant_id)
-    if key is None:
+    return _birth_date(key, participant_id, envelopes) if key is not None else None
+
+
+def _birth_date(key: bytes, participant_id: uuid.UUID, envelopes: list[Envelope]) -> date | None:
+    sealed = [e for e in envelopes if e.type_name == ev.PersonalDetailsRecorded.type_name]
+    if not sealed:
         return None
     raw = personal_data.unseal(key, participant_id, sealed[-1].data["sealed"]).get("birth_date")
     return date.fromisoformat(str(raw)) if raw else None
@@ -78,18 +128,17 @@ async def change(
         expected_version=version if expected_version is None else expected_version,
         metadata=metadata,
     )
-    for event in new_events:
-        state = domain.apply(state, event)
-    body = {
-        "participant_id": str(participant_id),
-        "version": envelopes[-1].stream_version,
-        "status": state.status_on(norway_today()),
-    }
-    return state, CommandResult(status_code, body)
+    state = evolve(state, new_events)
+    return state, CommandResult(
+        status_code, accepted(participant_id, envelopes[-1].stream_version, state)
+    )
 
 
 async def key_for(conn: AsyncConnection, participant_id: uuid.UUID) -> bytes:
-    key = await personal_data.load_key(conn, participant_id)
+    return _present(await personal_data.load_key(conn, participant_id))
+
+
+def _present(key: bytes | None) -> bytes:
     if key is None:
         raise domain_rules.ERASED.violation(
             "The participant's personal data was erased; nothing more can be recorded."
@@ -176,7 +225,7 @@ async def change_personal_details(
 async def current_details(
     runtime: Runtime, conn: AsyncConnection, participant_id: uuid.UUID, key: bytes
 ) -> dict[str, Any]:
-    envelopes = await runtime.store.load(conn, str(participant_id))
+    envelopes = await _events(runtime, conn, participant_id)
     latest = [e for e in envelopes if e.type_name == ev.PersonalDetailsRecorded.type_name][-1]
     return personal_data.unseal(key, participant_id, latest.data["sealed"])
 

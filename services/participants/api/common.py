@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import inspect
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.participants import application, domain, personal_data
 from shared import dates
 from shared.auth import Principal, require_roles
-from shared.commands import CommandResult
-from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
+from shared.commands import Aggregate, CommandContext, CommandResult, answer, command
 from shared.events import Event
-from shared.http import problem_responses
+from shared.eventstore import Stream
 from shared.service import Runtime
+
+PARTICIPANT_NOUN = "participant"
 
 CASEWORK = frozenset({"caseworker", "manager"})
 """Roles that work with named participants of their municipality."""
@@ -59,18 +60,15 @@ async def respond(
 ) -> dict[str, Any]:
     """Run a command; with ``participant_id``, an unknown id and another municipality's
     get the same 404 before the Idempotency-Key or any rule is looked at."""
-    result = await runtime.command(
+    return await answer(
+        request,
+        response,
+        principal,
         work,
-        principal=principal,
-        request=request,
-        body=body.model_dump(mode="json") if body is not None else None,
+        body=body,
         target=str(participant_id) if participant_id is not None else None,
-        target_noun="participant",
+        target_noun=PARTICIPANT_NOUN,
     )
-    response.status_code = result.status_code
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return result.body
 
 
 async def decide(
@@ -101,6 +99,50 @@ Sealer = Callable[[str | None], str | None]
 BodyDecision = Callable[[Any, domain.Participant, Sealer], list[Event]]
 
 
+@dataclass(frozen=True)
+class Case:
+    """A participant as a command sees it: the state and the seal for its free text."""
+
+    participant: domain.Participant
+    seal: Sealer
+
+
+def _no_seal(name: str) -> Sealer:
+    def seal(text: str | None) -> str | None:
+        raise AssertionError(f"{name} does not seal text")
+
+    return seal
+
+
+def _participant(name: str, seals_text: bool) -> Aggregate[Case]:
+    """The participant aggregate; with ``seals_text`` its key is read with the state
+    (once), and an erased participant's missing key is a rule (``erased``), not a 500."""
+
+    async def state(ctx: CommandContext[Any], stream: Stream) -> Case:
+        participant_id: uuid.UUID = ctx.path["participant_id"]
+        if not seals_text:
+            participant = await application.fold(
+                ctx.runtime, ctx.conn, participant_id, stream.envelopes
+            )
+            return Case(participant, _no_seal(name))
+        participant, key = await application.fold_for_sealing(
+            ctx.runtime, ctx.conn, participant_id, stream.envelopes
+        )
+        return Case(
+            participant, lambda text: personal_data.seal_optional(key, participant_id, text)
+        )
+
+    return Aggregate(
+        stream_type=domain.STREAM_TYPE,
+        noun=PARTICIPANT_NOUN,
+        stream_id=lambda path: str(path["participant_id"]),
+        state=state,
+        evolve=lambda case, events: replace(
+            case, participant=application.evolve(case.participant, events)
+        ),
+    )
+
+
 def command_route(
     router: APIRouter,
     method: str,
@@ -118,53 +160,20 @@ def command_route(
     ``decision(body, state, seal)`` returns the events; ``seal`` is usable only when
     ``seals_text`` (the participant's key is then read in the command's transaction).
     """
-
-    async def endpoint(
-        participant_id: uuid.UUID,
-        body: Command,
-        request: Request,
-        response: Response,
-        runtime: RuntimeDep,
-        principal: Caseworker,
-        expected: ExpectedVersionDep,
-        idempotency_key: IdempotencyKeyHeader = None,
-    ) -> dict[str, Any]:
-        metadata = runtime.metadata(principal, request)
-
-        async def work(conn: AsyncConnection) -> CommandResult:
-            # Loaded first: an erased participant's missing key is a rule, not a 500.
-            await application.load(runtime, conn, participant_id, metadata.municipality)
-            key = await application.key_for(conn, participant_id) if seals_text else None
-
-            def seal(text: str | None) -> str | None:
-                if key is None:
-                    raise AssertionError(f"{name} does not seal text")
-                return personal_data.seal_optional(key, participant_id, text)
-
-            _, result = await application.change(
-                runtime, conn, metadata, participant_id, lambda s: decision(body, s, seal), expected
-            )
-            return result
-
-        return await respond(runtime, request, response, principal, body, work, participant_id)
-
-    # FastAPI reads the body's model from the signature: give each route its own.
-    signature = inspect.signature(endpoint)
-    endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[
-            p.replace(annotation=model) if p.name == "body" else p
-            for p in signature.parameters.values()
-        ]
-    )
-    endpoint.__name__ = name
-    router.add_api_route(
+    command(
+        router,
+        method,
         path,
-        endpoint,
-        methods=[method],
+        body=model,
+        path_params={"participant_id": uuid.UUID},
+        principal=require_roles(*CASEWORK),
+        aggregate=_participant(name, seals_text),
+        decide=lambda ctx, case: decision(ctx.body, case.participant, case.seal),
+        respond=lambda ctx, decided: application.accepted(
+            ctx.path["participant_id"], decided.version, decided.state.participant
+        ),
         name=name,
-        status_code=201,
-        response_model=ChangeAccepted,
         summary=summary,
         description=description,
-        responses=problem_responses(401, 403, 404, 409, 422),
+        response_model=ChangeAccepted,
     )
