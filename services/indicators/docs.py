@@ -146,13 +146,14 @@ SameSite=Strict cookie for `/dashboard`, `Secure` behind TLS
 years of synthetic facts): scorecard warm, national recompute, raw read rates.
 
 **Code** (`services/indicators/`): `api/` one router per resource (`settlements`,
-`catalogue`, `definitions`, `thresholds`, `comments`, `manual_values`, `goals`, `values`,
-`scorecard`, `levels`, `national`, `survival`; `common.py` the roles, query parameters and
-the one command answer, `schemas.py` the response models); `commands.py` the request
-bodies of plan changes; `application.py` the use cases; `domain/` pure (`periods`,
-`facts`, `vocabulary`, `asof`, `invariants`, `thresholds`, `plan`, `scoring`, `survival`,
-`national`, `catalogue`, and `rules/`: one module per rule family, `base.py` what a rule
-is, `reasons.py` the bilingual reasons, `registry.py` the catalogue of rules in order);
+`catalogue`, `definitions`, `thresholds`, `comments`, `manual_values`, `goals`, `values`
+with the scorecard, `levels`, `national`, `survival`; `common.py` the roles, query
+parameters and `plan_change`, which declares a plan change's endpoint; `schemas.py` the
+response models); `commands.py` the request bodies of plan changes; `application.py` the
+use cases; `domain/` pure (`periods`, `facts`, `vocabulary`, `asof`, `invariants`,
+`thresholds`, `plan`, `scoring`, `survival`, `national`, `catalogue`, and `rules/`: one
+module per rule family, `rule.py` what a rule is, `result.py` what it computes,
+`reasons.py` the bilingual reasons, `registry.py` the catalogue of rules in order);
 `projections/` one module per read model or feed (`settlements`, `participant_facts`,
 `housing_facts`, `matching_facts`, `erasure`, `plan`, `levels`; `facts.py` declares how
 an event becomes a fact row, and the inbox keeps exactly the fields the row reads);

@@ -354,20 +354,7 @@ PARTICIPANT_FACTS = (
 )
 MATCHING_FACTS = (jobs, practice_placements)
 HOUSING_FACTS = (housing_applications, housing_decisions, placements, evictions, ownerships)
-PARTICIPANT_KEYED = (
-    settlements,
-    registrations,
-    competence_profiles,
-    programme_starts,
-    programme_pauses,
-    plan_revisions,
-    programme_completions,
-    norwegian_tests,
-    follow_up_statuses,
-    moves_out,
-    base_exits,
-    birth_year_corrections,
-    jobs,
-    practice_placements,
+PARTICIPANT_KEYED = tuple(
+    table for table in metadata.tables.values() if "participant_id" in table.c
 )
 """Tables whose ``participant_id`` an erasure replaces by an unlinkable alias."""

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.indicators.api.common import (
-    Reader,
-    resource_router,
-)
+from services.indicators.api.common import Reader, resource_router
 from services.indicators.domain.catalogue import BUILT_INS
 from services.indicators.domain.rules import RULES
 from shared.http import problem_responses

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Query
 
 from services.indicators import application, queries
 from services.indicators.api.common import (
@@ -14,14 +14,12 @@ from services.indicators.api.common import (
     MunicipalityQuery,
     Reader,
     plan_as_of,
+    plan_change,
     resource_router,
-    run_command,
     scope,
 )
-from services.indicators.commands import (
-    CommentIn,
-)
-from shared.deps import IdempotencyKeyHeader, RuntimeDep
+from services.indicators.commands import CommentIn
+from shared.deps import RuntimeDep
 from shared.http import problem_responses
 
 router = resource_router()
@@ -46,26 +44,18 @@ async def list_comments(
     return await queries.comments_for(runtime, where, as_of, key, wanted)
 
 
-@router.post(
+plan_change(
+    router,
+    "POST",
     "/definitions/{key}/comments",
+    name="add_comment",
+    body=CommentIn,
+    principal=Editor,
+    path_params={"key": KeyPath},
     status_code=201,
     summary="Comment on an indicator for a period: what happened, what we do",
-    responses=problem_responses(401, 403, 422),
+    problems=(401, 403, 422),
+    change=lambda runtime, conn, metadata, given: application.record_comment(
+        runtime, conn, metadata, given.path["key"], given.body
+    ),
 )
-async def add_comment(
-    key: KeyPath,
-    body: CommentIn,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Editor,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        lambda conn, metadata: application.record_comment(runtime, conn, metadata, key, body),
-        body.model_dump(mode="json"),
-    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import queries
@@ -16,7 +19,9 @@ from services.indicators.loader import load_plan
 from shared.auth import Principal, require_roles
 from shared.codes import AnyMunicipalityCode
 from shared.commands import CommandResult
+from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.events import Metadata, utcnow
+from shared.http import problem_responses
 from shared.problems import Forbidden, InvalidInput, field_error
 from shared.service import Runtime
 
@@ -27,6 +32,7 @@ Manager = Annotated[Principal, Depends(require_roles("manager"))]
 Editor = Annotated[Principal, Depends(require_roles("manager", "analyst"))]
 DrillDowner = Annotated[Principal, Depends(require_roles("manager", "analyst", "caseworker"))]
 Agency = Annotated[Principal, Depends(require_roles("agency"))]
+Body = TypeVar("Body", bound=BaseModel)
 
 
 def resource_router() -> APIRouter:
@@ -82,24 +88,105 @@ def scope(principal: Principal, municipality: str | None) -> str:
     raise Forbidden("Only national roles (agency) may look at another municipality.")
 
 
-async def run_command(
-    runtime: Runtime,
-    request: Request,
-    response: Response,
-    principal: Principal,
-    change: Callable[[AsyncConnection, Metadata], Awaitable[CommandResult]],
-    body: dict[str, Any],
-) -> dict[str, Any]:
-    """Run a plan change through the kit's command pipeline and answer as it decided
-    (status, and ``Idempotent-Replayed`` when an earlier answer is repeated)."""
-    metadata = runtime.metadata(principal, request)
-    result = await runtime.command(
-        lambda conn: change(conn, metadata), principal=principal, request=request, body=body
+@dataclass(frozen=True)
+class ChangeRequest(Generic[Body]):
+    """One plan change as its use case sees it: path parameters, body and ``If-Match``."""
+
+    path: Mapping[str, Any]
+    body: Body
+    expected: int | None
+
+
+Change = Callable[
+    [Runtime, AsyncConnection, Metadata, ChangeRequest[Any]], Awaitable[CommandResult]
+]
+
+
+def plan_change(
+    router: APIRouter,
+    method: str,
+    path: str,
+    *,
+    name: str,
+    body: type[BaseModel],
+    principal: Any,
+    change: Change,
+    summary: str,
+    description: str | None = None,
+    path_params: Mapping[str, Any] | None = None,
+    if_match: bool = False,
+    status_code: int | None = None,
+    response_model: Any = None,
+    problems: Sequence[int] = (401, 403, 409, 422),
+    location: Callable[[ChangeRequest[Any]], str] | None = None,
+    unset_fields: bool = True,
+) -> None:
+    """Register one plan change on ``router``: the endpoint runs ``change`` through the
+    kit's command pipeline (transaction, ``Idempotency-Key``) and answers as it decided.
+
+    ``principal`` is the role alias (e.g. :data:`Manager`); ``path_params`` maps each path
+    parameter to its annotation; ``if_match`` reads the expected version from
+    ``If-Match``; ``location`` sets the ``Location`` header; ``unset_fields=False``
+    leaves fields the client did not send out of the idempotency fingerprint.
+    """
+
+    async def endpoint(
+        body: BaseModel,
+        request: Request,
+        response: Response,
+        runtime: RuntimeDep,
+        caller: Principal,
+        expected: int | None = None,
+        idempotency_key: IdempotencyKeyHeader = None,
+        **params: Any,
+    ) -> dict[str, Any]:
+        given = ChangeRequest(params, body, expected)
+        metadata = runtime.metadata(caller, request)
+        result = await runtime.command(
+            lambda conn: change(runtime, conn, metadata, given),
+            principal=caller,
+            request=request,
+            body=body.model_dump(mode="json", exclude_unset=not unset_fields),
+        )
+        response.status_code = result.status_code
+        if result.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        if location is not None:
+            response.headers["Location"] = location(given)
+        return result.body
+
+    # FastAPI reads the parameters from the signature: give each route its own, in the
+    # order the OpenAPI document lists them.
+    own = inspect.signature(endpoint).parameters
+    annotations = {"body": body, "caller": principal, "expected": ExpectedVersionDep}
+    params = [
+        inspect.Parameter(param, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=annotation)
+        for param, annotation in (path_params or {}).items()
+    ]
+    for param in own.values():
+        if param.kind is inspect.Parameter.VAR_KEYWORD or (
+            param.name == "expected" and not if_match
+        ):
+            continue
+        if param.name in annotations:
+            param = param.replace(
+                annotation=annotations[param.name], default=inspect.Parameter.empty
+            )
+        params.append(param)
+    endpoint.__signature__ = inspect.Signature(params, return_annotation=dict[str, Any])  # type: ignore[attr-defined]
+    endpoint.__name__ = name
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=[method],
+        name=name,
+        summary=summary,
+        description=description,
+        responses=problem_responses(*problems),
+        status_code=status_code,
+        # Without a response model FastAPI documents the return annotation.
+        **({} if response_model is None else {"response_model": response_model}),
     )
-    response.status_code = result.status_code
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return result.body
 
 
 def value_out(value: IndicatorValue, municipality: str, as_of: AsOf) -> dict[str, Any]:
@@ -112,3 +199,14 @@ async def plan_as_of(
     """The plan of the municipality asked about, as it stood at the as-of moment."""
     async with runtime.db.connect() as conn:
         return await load_plan(conn, scope(principal, municipality), as_of.moment)
+
+
+async def get_plan(
+    runtime: RuntimeDep, principal: Reader, as_of: AsOfDep, municipality: MunicipalityQuery = None
+) -> Plan:
+    return await plan_as_of(runtime, principal, municipality, as_of)
+
+
+PlanDep = Annotated[Plan, Depends(get_plan)]
+"""The plan asked about (the caller's, or another municipality's for national roles), as
+it stood at the as-of moment."""

@@ -2,51 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Path, Request, Response
+from fastapi import Path
 
 from services.indicators import application
-from services.indicators.api.common import (
-    Editor,
-    KeyPath,
-    resource_router,
-    run_command,
-)
-from services.indicators.commands import (
-    ManualValueIn,
-)
-from shared.deps import IdempotencyKeyHeader, RuntimeDep
-from shared.http import problem_responses
+from services.indicators.api.common import Editor, KeyPath, plan_change, resource_router
+from services.indicators.commands import ManualValueIn
 
 router = resource_router()
 
-
-@router.put(
+plan_change(
+    router,
+    "PUT",
     "/definitions/{key}/values/{period}",
+    name="register_value",
+    body=ManualValueIn,
+    principal=Editor,
+    path_params={
+        "key": KeyPath,
+        "period": Annotated[str, Path(description="2025, 2025-Q2 or 2025-03")],
+    },
     summary="Register the value of a manual or imported indicator for a period",
     description="Only for `manual` and `imported` indicators, and only for periods of the "
     "indicator's granularity. A later registration for the same period replaces it from "
     "then on; as-of questions before it still see the earlier value.",
-    responses=problem_responses(401, 403, 422),
+    problems=(401, 403, 422),
+    change=lambda runtime, conn, metadata, given: application.record_manual_value(
+        runtime, conn, metadata, given.path["key"], given.path["period"], given.body
+    ),
 )
-async def register_value(
-    key: KeyPath,
-    period: Annotated[str, Path(description="2025, 2025-Q2 or 2025-03")],
-    body: ManualValueIn,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Editor,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        lambda conn, metadata: application.record_manual_value(
-            runtime, conn, metadata, key, period, body
-        ),
-        body.model_dump(mode="json"),
-    )

@@ -18,9 +18,7 @@ from services.indicators.api.common import (
 )
 from services.indicators.docs import NATIONAL
 from services.indicators.domain.catalogue import BUILT_INS
-from services.indicators.exports import (
-    csv_response,
-)
+from services.indicators.exports import csv_response
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
 

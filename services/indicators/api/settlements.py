@@ -8,13 +8,8 @@ from typing import Annotated
 import sqlalchemy as sa
 from fastapi import Query
 
-from services.indicators.api.common import (
-    Reader,
-    resource_router,
-)
-from services.indicators.api.schemas import (
-    SettlementCount,
-)
+from services.indicators.api.common import Reader, resource_router
+from services.indicators.api.schemas import SettlementCount
 from services.indicators.tables import settlements
 from shared.deps import RuntimeDep
 from shared.http import problem_responses

@@ -17,9 +17,7 @@ from services.indicators.api.common import (
 )
 from services.indicators.docs import SURVIVAL
 from services.indicators.domain.survival import MIN_EVENTS, MIN_SUBJECTS
-from services.indicators.exports import (
-    csv_response,
-)
+from services.indicators.exports import csv_response
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
 from shared.problems import InvalidInput, field_error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query, Request, Response
+from fastapi import Query
 
 from services.indicators import application
 from services.indicators.api.common import (
@@ -15,49 +15,35 @@ from services.indicators.api.common import (
     Reader,
     YearQuery,
     plan_as_of,
+    plan_change,
     resource_router,
-    run_command,
 )
-from services.indicators.commands import (
-    ThresholdsIn,
-)
+from services.indicators.commands import ThresholdsIn
 from services.indicators.docs import THRESHOLDS
 from services.indicators.domain.periods import Period
-from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
+from shared.deps import RuntimeDep
 from shared.http import problem_responses
 
 router = resource_router()
 
-
-@router.put(
+plan_change(
+    router,
+    "PUT",
     "/definitions/{key}/thresholds",
+    name="set_thresholds",
+    body=ThresholdsIn,
+    principal=Manager,
+    path_params={"key": KeyPath},
+    if_match=True,
     summary="Set the thresholds of the three levels for one or more years",
     description=THRESHOLDS
     + "\nA threshold set replaces the given years' earlier sets (kept as history for "
     "as-of questions). Overlapping, empty, duplicated or direction-contradicting bands, "
     "or an end without its inclusive flag: 422 naming the problem, nothing stored.",
-    responses=problem_responses(401, 403, 409, 422),
+    change=lambda runtime, conn, metadata, given: application.set_thresholds(
+        runtime, conn, metadata, given.path["key"], given.body, given.expected
+    ),
 )
-async def set_thresholds(
-    key: KeyPath,
-    body: ThresholdsIn,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Manager,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        lambda conn, metadata: application.set_thresholds(
-            runtime, conn, metadata, key, body, expected
-        ),
-        body.model_dump(mode="json"),
-    )
 
 
 @router.get(

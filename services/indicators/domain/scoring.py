@@ -10,12 +10,7 @@ from services.indicators.domain.facts import Snapshot
 from services.indicators.domain.periods import Granularity, Period
 from services.indicators.domain.plan import Definition, Goal, Plan, Thresholds
 from services.indicators.domain.rules import RULES, Context, Result
-from services.indicators.domain.thresholds import (
-    BAND_LEVELS,
-    Classification,
-    Level,
-    round_half_up,
-)
+from services.indicators.domain.thresholds import BAND_LEVELS, Classification, Level, round_half_up
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ benchmark, so none of them can disagree.
 not happened yet, and time-to-event windows that end after it are still open.
 """
 
-from services.indicators.domain.rules.base import Context, Member, Params, Result, Rule, Unit
 from services.indicators.domain.rules.registry import RULES
+from services.indicators.domain.rules.result import Context, Member, Result
+from services.indicators.domain.rules.rule import Params, Rule, Unit
 
 __all__ = ["RULES", "Context", "Member", "Params", "Result", "Rule", "Unit"]

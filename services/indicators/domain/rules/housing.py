@@ -10,19 +10,8 @@ from pydantic import Field
 
 from services.indicators.domain.facts import Household, Snapshot
 from services.indicators.domain.periods import add_months
-from services.indicators.domain.rules.base import (
-    AS_OF_EVENTS,
-    Context,
-    Params,
-    Result,
-    Rule,
-    RuleDoc,
-    Unit,
-    in_base,
-    left_out,
-    share,
-    years,
-)
+from services.indicators.domain.rules.result import Context, Result, in_base, left_out, share, years
+from services.indicators.domain.rules.rule import AS_OF_EVENTS, Params, Rule, RuleDoc, Unit
 from services.indicators.domain.vocabulary import OwnershipRoute, Urgency
 
 

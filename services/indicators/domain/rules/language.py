@@ -8,18 +8,8 @@ from typing import Any
 from pydantic import Field
 
 from services.indicators.domain.facts import Person, Snapshot, norwegian_rank
-from services.indicators.domain.rules.base import (
-    AS_OF_EVENTS,
-    Context,
-    Params,
-    Result,
-    Rule,
-    RuleDoc,
-    Unit,
-    in_base,
-    share,
-    years,
-)
+from services.indicators.domain.rules.result import Context, Result, in_base, share, years
+from services.indicators.domain.rules.rule import AS_OF_EVENTS, Params, Rule, RuleDoc, Unit
 from services.indicators.domain.vocabulary import NorwegianLevel, SubTest
 
 

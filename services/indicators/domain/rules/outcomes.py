@@ -8,20 +8,9 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from services.indicators.domain.facts import Snapshot
-from services.indicators.domain.rules.base import (
-    AS_OF_EVENTS,
-    Context,
-    Params,
-    Result,
-    Rule,
-    RuleDoc,
-    Unit,
-    in_base,
-    left_out,
-    share,
-    years,
-)
 from services.indicators.domain.rules.reasons import FIGURE_NB
+from services.indicators.domain.rules.result import Context, Result, in_base, left_out, share, years
+from services.indicators.domain.rules.rule import AS_OF_EVENTS, Params, Rule, RuleDoc, Unit
 from services.indicators.domain.vocabulary import (
     EMPLOYED_OR_EDUCATION,
     EXCLUDED_FROM_BASE,

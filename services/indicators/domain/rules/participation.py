@@ -8,19 +8,9 @@ from typing import Any
 from pydantic import Field
 
 from services.indicators.domain.facts import Person, Programme, Snapshot
-from services.indicators.domain.rules.base import (
-    AS_OF_EVENTS,
-    Context,
-    Params,
-    Result,
-    Rule,
-    RuleDoc,
-    Unit,
-    in_base,
-    left_out,
-    share,
-)
 from services.indicators.domain.rules.reasons import EXIT_NB, PAUSE_NB
+from services.indicators.domain.rules.result import Context, Result, in_base, left_out, share
+from services.indicators.domain.rules.rule import AS_OF_EVENTS, Params, Rule, RuleDoc, Unit
 from services.indicators.domain.vocabulary import ProgrammeKind
 
 

@@ -13,7 +13,7 @@ from services.indicators.domain.rules import (
     settlement,
     time_from_settlement,
 )
-from services.indicators.domain.rules.base import Rule
+from services.indicators.domain.rules.rule import Rule
 
 RULES: dict[str, Rule[Any]] = {
     rule.name: rule

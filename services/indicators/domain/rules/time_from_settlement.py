@@ -9,21 +9,17 @@ from pydantic import Field, model_validator
 
 from services.indicators.domain.facts import Person, Snapshot
 from services.indicators.domain.periods import add_months
-from services.indicators.domain.rules.base import (
-    AS_OF_EVENTS,
+from services.indicators.domain.rules.reasons import EXIT_NB
+from services.indicators.domain.rules.result import (
     Context,
     Member,
-    Params,
     Result,
-    Rule,
-    RuleDoc,
-    Unit,
     in_base,
     left_out,
     median,
     share,
 )
-from services.indicators.domain.rules.reasons import EXIT_NB
+from services.indicators.domain.rules.rule import AS_OF_EVENTS, Params, Rule, RuleDoc, Unit
 from services.indicators.domain.vocabulary import ProgrammeKind
 
 
