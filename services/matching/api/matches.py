@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.matching import application, domain, queries
 from services.matching.api.common import EngineDep, JobCoach, Reader, index_responses
@@ -22,16 +24,18 @@ from shared.commands import (
     Aggregate,
     Body,
     CommandContext,
+    CommandResult,
     Decided,
     answer,
     command,
 )
 from shared.dates import Day, today
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
-from shared.events import Event
+from shared.events import Event, Metadata
 from shared.eventstore import Stream
 from shared.http import problem_responses
 from shared.problems import NotFound
+from shared.service import Runtime
 
 router = APIRouter(prefix="/matches", tags=["matches"])
 
@@ -267,89 +271,107 @@ _step(
 _STEP_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
-@router.post(
+def _placement_step(
+    path: str,
+    body: type[Body],
+    use_case: Callable[
+        [Runtime, AsyncConnection, Metadata, uuid.UUID, Body, int | None],
+        Awaitable[CommandResult],
+    ],
+    *,
+    name: str,
+    summary: str,
+    description: str,
+) -> None:
+    """A step that also takes or frees one of the opening's places (two streams), so it
+    runs its use case whole instead of the kit's one-stream pipeline."""
+
+    async def endpoint(
+        match_id: uuid.UUID,
+        payload: BaseModel,
+        request: Request,
+        response: Response,
+        runtime: RuntimeDep,
+        principal: JobCoach,
+        expected: ExpectedVersionDep,
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> dict[str, Any]:
+        metadata = runtime.metadata(principal, request)
+        return await answer(
+            request,
+            response,
+            principal,
+            lambda conn: use_case(runtime, conn, metadata, match_id, cast(Body, payload), expected),
+            body=payload,
+            target=stream_id(MATCH, match_id),
+            target_noun="match",
+        )
+
+    # FastAPI reads the body's model from the signature: give each route its own.
+    signature = inspect.signature(endpoint, eval_str=True)
+    endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[
+            p.replace(annotation=body) if p.name == "payload" else p
+            for p in signature.parameters.values()
+        ]
+    )
+    endpoint.__name__ = name
+    router.add_api_route(
+        path,
+        endpoint,
+        methods=["POST"],
+        name=name,
+        response_model=StepResult,
+        summary=summary,
+        description=description,
+        responses=_STEP_ERRORS,
+    )
+
+
+def _job(body: End) -> JobTerms | None:
+    if body.job is None:
+        return None
+    return JobTerms(body.job.starts_on, body.job.hours_per_week, body.job.permanent)
+
+
+_placement_step(
     "/{match_id}/start",
-    response_model=StepResult,
+    Start,
+    lambda runtime, conn, metadata, match_id, body, expected: application.start_match(
+        runtime,
+        conn,
+        metadata,
+        match_id,
+        starts_on=body.starts_on,
+        hours_per_week=body.hours_per_week,
+        permanent=body.permanent,
+        expected_version=expected,
+    ),
+    name="start",
     summary="Start the placement or job",
     description="For language practice and work training appends `practice_placement.started`; "
     "for jobs and apprenticeships `job.obtained`. Takes one of the opening's places: a filled "
     "or closed opening, a declined match or one without an offer answer 409. When several "
     "starts compete for the last place exactly one wins.",
-    responses=_STEP_ERRORS,
 )
-async def start(
-    match_id: uuid.UUID,
-    body: Start,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: JobCoach,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-    return await answer(
-        request,
-        response,
-        principal,
-        lambda conn: application.start_match(
-            runtime,
-            conn,
-            metadata,
-            match_id,
-            starts_on=body.starts_on,
-            hours_per_week=body.hours_per_week,
-            permanent=body.permanent,
-            expected_version=expected,
-        ),
-        body=body,
-        target=stream_id(MATCH, match_id),
-        target_noun="match",
-    )
-
-
-@router.post(
+_placement_step(
     "/{match_id}/end",
-    response_model=StepResult,
+    End,
+    lambda runtime, conn, metadata, match_id, body, expected: application.end_placement(
+        runtime,
+        conn,
+        metadata,
+        match_id,
+        ends_on=body.ends_on,
+        outcome=body.outcome,
+        job=_job(body),
+        expected_version=expected,
+    ),
+    name="end",
     summary="End a practice placement with its outcome",
     description="Appends `practice_placement.ended` (completed, broke_off, turned_into_job) and "
     "frees the place; `turned_into_job` also appends `job.obtained` with the job's terms.",
-    responses=_STEP_ERRORS,
 )
-async def end(
-    match_id: uuid.UUID,
-    body: End,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: JobCoach,
-    expected: ExpectedVersionDep,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-    job = (
-        JobTerms(body.job.starts_on, body.job.hours_per_week, body.job.permanent)
-        if body.job
-        else None
-    )
-    return await answer(
-        request,
-        response,
-        principal,
-        lambda conn: application.end_placement(
-            runtime,
-            conn,
-            metadata,
-            match_id,
-            ends_on=body.ends_on,
-            outcome=body.outcome,
-            job=job,
-            expected_version=expected,
-        ),
-        body=body,
-        target=stream_id(MATCH, match_id),
-        target_noun="match",
-    )
 
 
 @router.get(
