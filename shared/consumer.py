@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -21,12 +23,11 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import tables
 from shared.bus import Bus
-from shared.db import Database
+from shared.db import Database, driver_connection
 from shared.events import Envelope
 from shared.inbox import Keep, minimise
 from shared.inbox import received_payload as received_payload
@@ -46,21 +47,23 @@ Handler = Callable[[AsyncConnection, Sequence[Envelope]], Awaitable[None]]
 _HEALTH_CHECK_AFTER_EMPTY_FETCHES = 3
 
 
-_INBOX_INSERT = (
-    pg.insert(tables.received_events)
-    .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-    .returning(tables.received_events.c.event_id)
-)
-_checkpoint = pg.insert(tables.consumer_checkpoints)
-_CHECKPOINT = _checkpoint.on_conflict_do_update(
-    index_elements=["consumer"],
-    set_={
-        "source_sequence": sa.func.greatest(
-            tables.consumer_checkpoints.c.source_sequence, _checkpoint.excluded.source_sequence
-        ),
-        "updated_at": sa.func.now(),
-    },
-)
+# The hot path's statements, sent to asyncpg directly (see shared.db.driver_connection):
+# a whole batch's inbox rows are one statement, duplicates within it included (the
+# first of two rows with one event id is kept, the second conflicts and is skipped).
+_INBOX_INSERT = """
+    INSERT INTO received_events (consumer, event_id, type, source_sequence, payload)
+    SELECT $1, event_id, type, source_sequence, payload
+    FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::jsonb[])
+        AS batch(event_id, type, source_sequence, payload)
+    ON CONFLICT (consumer, event_id) DO NOTHING
+    RETURNING event_id
+"""
+_CHECKPOINT = """
+    INSERT INTO consumer_checkpoints (consumer, source_sequence) VALUES ($1, $2)
+    ON CONFLICT (consumer) DO UPDATE
+    SET source_sequence = greatest(consumer_checkpoints.source_sequence, excluded.source_sequence),
+        updated_at = now()
+"""
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,14 @@ class Subscription:
     filter_suffix: str = ">"
     keep: Keep | None = None
     """What the inbox keeps of each event type (see :func:`shared.inbox.minimise`)."""
+
+
+@dataclass(frozen=True)
+class Received:
+    """A decoded message: its envelope and the minimised CloudEvent the inbox stores."""
+
+    envelope: Envelope
+    payload: dict[str, Any]
 
 
 class DurableConsumer:
@@ -169,15 +180,20 @@ class DurableConsumer:
             self.metrics.consumer_lag.labels(self.service, self.durable).set(pending)
         return pending > 0
 
-    def _decode(self, msg: Msg) -> Envelope:
+    def _decode(self, msg: Msg) -> Received:
         """The message as the inbox keeps it: only what the feed's ``keep`` selects."""
-        envelope = Envelope.from_json(msg.data)
+        document = json.loads(msg.data)
+        if not isinstance(document, dict):
+            raise ValueError("not a JSON object")
         try:
-            return minimise(envelope, self.subscription.keep)
+            kept = minimise(document, self.subscription.keep)
         except Exception as exc:
             # A keep function that cannot read this payload makes it as unusable as
             # undecodable JSON; it is dead-lettered, not retried forever.
-            raise ValueError(f"keep failed for {envelope.type_name}: {type(exc).__name__}") from exc
+            raise ValueError(
+                f"keep failed for {document.get('type')}: {type(exc).__name__}"
+            ) from exc
+        return Received(Envelope.from_cloudevent(kept), kept)
 
     async def handle(self, msg: Msg) -> None:
         """Apply one message exactly once to the projections, then ack it."""
@@ -185,19 +201,20 @@ class DurableConsumer:
         sequence = int(meta.sequence.stream)
         deliveries = int(meta.num_delivered)
         try:
-            envelope = self._decode(msg)
+            received = self._decode(msg)
         except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
             await self._dead_letter(
                 msg, None, sequence, deliveries, f"undecodable: {describe_exception(exc)}"
             )
             await msg.term()
             return
+        envelope = received.envelope
         structlog.contextvars.bind_contextvars(
             correlation_id=envelope.correlation_id, event_id=str(envelope.id)
         )
         try:
             try:
-                applied = await self._apply_one(envelope, sequence)
+                applied = await self._apply_one(received, sequence)
             except Exception as exc:
                 await self._failed(msg, envelope, sequence, deliveries, exc)
                 return
@@ -254,14 +271,14 @@ class DurableConsumer:
         :meth:`handle` one by one, so only the failing event is retried or
         dead-lettered.
         """
-        pending: list[tuple[Msg, Envelope, int]] = []
+        pending: list[tuple[Msg, Received, int]] = []
         for msg in msgs:
             try:
-                envelope = self._decode(msg)
+                received = self._decode(msg)
             except (ValueError, KeyError, TypeError, json.JSONDecodeError):
                 await self.handle(msg)
                 continue
-            pending.append((msg, envelope, int(msg.metadata.sequence.stream)))
+            pending.append((msg, received, int(msg.metadata.sequence.stream)))
         while pending:
             try:
                 fresh = await self._apply([(env, seq) for _, env, seq in pending])
@@ -270,9 +287,13 @@ class DurableConsumer:
                 # count this delivery as the failing event's try, go on after it.
                 if failure.index:
                     await self.handle_batch([msg for msg, _, _ in pending[: failure.index]])
-                msg, envelope, sequence = pending[failure.index]
+                msg, received, sequence = pending[failure.index]
                 await self._failed(
-                    msg, envelope, sequence, int(msg.metadata.num_delivered), failure.error
+                    msg,
+                    received.envelope,
+                    sequence,
+                    int(msg.metadata.num_delivered),
+                    failure.error,
                 )
                 pending = pending[failure.index + 1 :]
                 continue
@@ -280,48 +301,40 @@ class DurableConsumer:
                 for msg, _, _ in pending:
                     await self.handle(msg)
                 return
-            for msg, envelope, _ in pending:
+            for msg, _, _ in pending:
                 await msg.ack()
-                log.debug(
-                    "consumer.applied",
-                    consumer=self.durable,
-                    type=envelope.type_name,
-                    correlation_id=envelope.correlation_id,
-                    event_id=str(envelope.id),
-                )
+            log.debug("consumer.applied_batch", consumer=self.durable, events=len(pending))
             self._count("applied", fresh)
             self._count("duplicate", len(pending) - fresh)
             return
 
-    async def _apply_one(self, envelope: Envelope, sequence: int) -> bool:
+    async def _apply_one(self, received: Received, sequence: int) -> bool:
         try:
-            return await self._apply([(envelope, sequence)]) == 1
+            return await self._apply([(received, sequence)]) == 1
         except EventFailed as failure:
             raise failure.error from None
 
-    async def _apply(self, batch: Sequence[tuple[Envelope, int]]) -> int:
+    async def _apply(self, batch: Sequence[tuple[Received, int]]) -> int:
         """Inbox rows, projection changes and the checkpoint in one transaction.
 
         Returns how many events were new (the rest were already in the inbox).
         """
         async with self.db.transaction() as conn:
-            inserted = await conn.execute(
+            driver = await driver_connection(conn)
+            inserted = await driver.fetch(
                 _INBOX_INSERT,
-                [
-                    {
-                        "consumer": self.consumer_key,
-                        "event_id": envelope.id,
-                        "type": envelope.type_name,
-                        "source_sequence": sequence,
-                        "payload": envelope.to_cloudevent(),
-                    }
-                    for envelope, sequence in batch
-                ],
+                self.consumer_key,
+                [received.envelope.id for received, _ in batch],
+                [received.envelope.type_name for received, _ in batch],
+                [sequence for _, sequence in batch],
+                # The connection's jsonb codec takes JSON text (SQLAlchemy's asyncpg setup).
+                [json.dumps(received.payload, separators=(",", ":")) for received, _ in batch],
             )
-            new_ids = {row.event_id for row in inserted}
+            new_ids = {uuid.UUID(str(row["event_id"])) for row in inserted}
             fresh: list[Envelope] = []
             positions: list[int] = []
-            for position, (envelope, _) in enumerate(batch):
+            for position, (received, _) in enumerate(batch):
+                envelope = received.envelope
                 if envelope.id in new_ids:
                     # A message delivered twice in one batch is applied once.
                     new_ids.discard(envelope.id)
@@ -333,9 +346,7 @@ class DurableConsumer:
                 except EventFailed as failure:
                     raise EventFailed(positions[failure.index], failure.error) from failure.error
             highest = max(sequence for _, sequence in batch)
-            await conn.execute(
-                _CHECKPOINT, {"consumer": self.consumer_key, "source_sequence": highest}
-            )
+            await driver.execute(_CHECKPOINT, self.consumer_key, highest)
             return len(fresh)
 
     async def _dead_letter(

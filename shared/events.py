@@ -200,6 +200,25 @@ class Envelope:
         return cls.from_cloudevent(json.loads(raw))
 
 
+ENVELOPE_ATTRIBUTES = (
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "subject",
+    "time",
+    "datacontenttype",
+    "streamid",
+    "streamversion",
+    "municipality",
+    "correlationid",
+    "causationid",
+    "actor",
+    "recordedtime",
+)
+"""The CloudEvent attributes of an envelope besides ``data`` (see :meth:`Envelope.to_cloudevent`)."""
+
+
 def _iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

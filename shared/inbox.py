@@ -13,7 +13,6 @@ them is removed in the caller's transaction (a service's erasure handler).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import tables
-from shared.events import Envelope
+from shared.events import CLOUDEVENTS_TYPE_PREFIX, ENVELOPE_ATTRIBUTES, Envelope
 
 KeepFields = Callable[[dict[str, Any]], dict[str, Any] | None]
 """``payload_data -> dict | None``: the fields of one event type a service keeps."""
@@ -33,19 +32,24 @@ SCRUBBED = "scrubbed"
 """Key of an inbox tombstone: the copy is gone, the event id stays to deduplicate."""
 
 
-def minimise(envelope: Envelope, keep: Keep | None) -> Envelope:
-    """The envelope as the inbox stores it and the projections see it.
+def minimise(document: dict[str, Any], keep: Keep | None) -> dict[str, Any]:
+    """A received CloudEvent (JSON object) as the inbox stores it and projections see it.
 
     ``keep=None`` keeps the whole payload (for feeds that have not declared what
     they need). Otherwise a type without a keep function, or whose function returns
     ``None``, keeps an empty ``data`` object: the event still deduplicates and moves
-    the checkpoint, but nothing of its payload is stored.
+    the checkpoint, but nothing of its payload is stored. Only the CloudEvent
+    attributes an envelope has are kept, so what the inbox holds is exactly what
+    :func:`received_payload` turns back into the envelope the projections saw.
     """
+    kept = {name: document[name] for name in ENVELOPE_ATTRIBUTES if name in document}
     if keep is None:
-        return envelope
-    select = keep.get(envelope.type_name)
-    kept = select(dict(envelope.data)) if select is not None else None
-    return dataclasses.replace(envelope, data=dict(kept or {}))
+        kept["data"] = dict(document["data"])
+        return kept
+    select = keep.get(str(document["type"]).removeprefix(CLOUDEVENTS_TYPE_PREFIX))
+    selected = select(dict(document["data"])) if select is not None else None
+    kept["data"] = dict(selected or {})
+    return kept
 
 
 def keep_fields(*names: str) -> KeepFields:

@@ -17,15 +17,16 @@ too, and the per-service replay tests compare the results.
 from __future__ import annotations
 
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.db import driver_connection
 from shared.events import Envelope
 
 Apply = Callable[[AsyncConnection, Envelope], Awaitable[None]]
@@ -245,12 +246,8 @@ class Batch:
     async def flush(self) -> None:
         """Write everything collected, one statement per table and kind."""
         for table, rows in self._inserts.items():
-            if rows:
-                for shape, group in _by_shape(rows).items():
-                    await self.conn.execute(
-                        pg.insert(table).on_conflict_do_nothing(),
-                        [dict(zip(shape, values, strict=True)) for values in group],
-                    )
+            for shape, group in _by_shape(rows).items():
+                await self._write(_insert_sql(table, shape, "nothing"), table, shape, group)
         self._inserts.clear()
         for table, counters in self._counters.items():
             await self._flush_counters(table, counters)
@@ -259,27 +256,44 @@ class Batch:
             await self._flush_rows(table, keys)
         self._dirty.clear()
 
+    async def _write(
+        self, sql: str, table: sa.Table, shape: tuple[str, ...], group: list[tuple[Any, ...]]
+    ) -> None:
+        """One prepared statement for the group's rows, sent to asyncpg in one go.
+
+        Why asyncpg directly: SQLAlchemy's per-row parameter processing costs more than
+        the statement itself here. JSON values are encoded as SQLAlchemy would (the
+        connection's jsonb codec takes text; ``None`` is JSON ``null`` unless the type
+        says ``none_as_null``).
+        """
+        encoders = _encoders(table, shape)
+        if any(encoders):
+            group = [
+                tuple(
+                    encode(value) if encode is not None else value
+                    for encode, value in zip(encoders, row, strict=True)
+                )
+                for row in group
+            ]
+        driver = await driver_connection(self.conn)
+        await driver.executemany(sql, group)
+
     async def _flush_counters(self, table: sa.Table, counters: dict[Key, dict[str, Any]]) -> None:
         key_columns = self._counter_keys[table]
-        by_columns: dict[tuple[str, ...], list[Row]] = defaultdict(list)
+        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
         for ident, amounts in counters.items():
-            row = dict(zip(key_columns, ident, strict=True)) | amounts
-            by_columns[tuple(sorted(amounts))].append(row)
+            names = tuple(sorted(amounts))
+            by_columns[names].append((*ident, *(amounts[name] for name in names)))
         for names, rows in by_columns.items():
-            statement = pg.insert(table)
-            await self.conn.execute(
-                statement.on_conflict_do_update(
-                    index_elements=list(key_columns),
-                    set_={name: table.c[name] + statement.excluded[name] for name in names},
-                ),
-                rows,
-            )
+            shape = (*key_columns, *names)
+            sql = _insert_sql(table, shape, "add", key_columns)
+            await self._write(sql, table, shape, rows)
 
     async def _flush_rows(self, table: sa.Table, keys: set[Key]) -> None:
         cached = self._rows[table]
-        pk = [c.name for c in table.primary_key.columns]
+        _, pk = _names(table)
         gone = [key for key in keys if cached[key] is None and (key in self._stored[table])]
-        kept = [cached[key] for key in keys if cached[key] is not None]
+        kept = [row for key in keys if (row := cached[key]) is not None]
         if gone:
             columns = [table.c[name] for name in pk]
             clause = (
@@ -289,20 +303,59 @@ class Batch:
             )
             await self.conn.execute(sa.delete(table).where(clause))
             self._stored[table].difference_update(gone)
-        for shape, group in _by_shape([row for row in kept if row is not None]).items():
-            statement = pg.insert(table)
-            updates = {name: statement.excluded[name] for name in shape if name not in pk}
-            upsert = (
-                statement.on_conflict_do_update(index_elements=pk, set_=updates)
-                if updates
-                else statement.on_conflict_do_nothing()
-            )
-            await self.conn.execute(
-                upsert, [dict(zip(shape, values, strict=True)) for values in group]
-            )
+        for shape, group in _by_shape(kept).items():
+            await self._write(_insert_sql(table, shape, "replace", pk), table, shape, group)
         for key in keys:
             if cached[key] is not None:
                 self._stored[table].add(key)
+
+
+@functools.cache
+def _insert_sql(
+    table: sa.Table, shape: tuple[str, ...], conflict: str, keys: tuple[str, ...] = ()
+) -> str:
+    """INSERT of ``shape``'s columns that on a conflict over ``keys`` does nothing
+    (``nothing``), adds the other columns to the stored ones (``add``) or replaces
+    them (``replace``)."""
+    quote = _quote
+    name = quote(table.name)
+    columns = ", ".join(quote(c) for c in shape)
+    values = ", ".join(f"${i}" for i in range(1, len(shape) + 1))
+    sql = f"INSERT INTO {name} ({columns}) VALUES ({values}) ON CONFLICT"
+    others = [c for c in shape if c not in keys]
+    if conflict == "nothing" or not others:
+        return f"{sql} DO NOTHING"
+    target = ", ".join(quote(c) for c in keys)
+    if conflict == "add":
+        sets = ", ".join(f"{quote(c)} = {name}.{quote(c)} + EXCLUDED.{quote(c)}" for c in others)
+    else:
+        sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in others)
+    return f"{sql} ({target}) DO UPDATE SET {sets}"
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+Encoder = Callable[[Any], Any] | None
+
+
+@functools.cache
+def _encoders(table: sa.Table, shape: tuple[str, ...]) -> tuple[Encoder, ...]:
+    return tuple(_encoder(table.c[name].type) for name in shape)
+
+
+def _encoder(column_type: Any) -> Encoder:
+    if not isinstance(column_type, sa.JSON):
+        return None
+    keep_null = not column_type.none_as_null
+
+    def encode(value: Any) -> Any:
+        if value is None and not keep_null:
+            return None
+        return json.dumps(value)
+
+    return encode
 
 
 @functools.cache

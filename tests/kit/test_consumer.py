@@ -178,7 +178,10 @@ async def test_an_event_whose_handler_always_fails_is_dead_lettered_and_later_ev
         assert letter.subject == f"{local.subject_prefix('participants')}.participant.settled"
         assert json.loads(letter.payload)["id"] == str(bad_event)
         assert attempts[bad] == local.consumer_max_deliveries
-        assert all(attempts[p] == 1 for p in (first, after, last))
+        # A good event fetched in one batch with the bad one ran once in that batch's
+        # rolled-back transaction and once more on its own; it is never retried with
+        # the bad one's redeliveries.
+        assert all(attempts[p] in (1, 2) for p in (first, after, last))
         assert (
             await scalar(
                 indicators_db,
