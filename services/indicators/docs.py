@@ -158,9 +158,10 @@ module per rule family, `rule.py` what a rule is, `result.py` what it computes,
 `housing_facts`, `matching_facts`, `erasure`, `plan`, `levels`; `facts.py` declares how
 an event becomes a fact row, and the inbox keeps exactly the fields the row reads);
 `loader.py` reads the facts and the plan as known at a moment; `queries.py` the read
-side; `evaluator.py` the level evaluator; `dashboard.py` (with `charts.py`, `labels.py`,
-`templates.py`) and `exports.py` the HTML and CSV adapters; `seed.py` the example plans;
-`docs.py` renders this text; `events.py`, `tables.py`, `migrations/`.
+side; `evaluator.py` the level evaluator; `dashboard/` the HTML pages and sign-in
+(`pages`, with `charts`, `labels`, `templates`) and `exports.py` the CSV adapter;
+`seed.py` the example plans; `docs.py` renders this text; `events.py`, `tables.py`,
+`migrations/`.
 """
 
 

@@ -9,7 +9,7 @@ import pytest
 from starlette.requests import Request
 
 from services.indicators.app import create_app
-from services.indicators.dashboard import COOKIE, CSRF_COOKIE, DashboardSettings
+from services.indicators.dashboard.pages import COOKIE, CSRF_COOKIE, DashboardSettings
 from services.indicators.seed import seed_drammen
 from shared.settings import Settings
 from tests.support import running, token

@@ -35,9 +35,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.indicators import application, queries
 from services.indicators.api.common import scope
-from services.indicators.charts import series_svg, survival_svg
+from services.indicators.dashboard.charts import series_svg, survival_svg
+from services.indicators.dashboard.labels import LEVEL_COLOURS, label, with_unit
+from services.indicators.dashboard.templates import TEMPLATES
 from services.indicators.domain.asof import AsOf, AsOfError, parse_as_of
 from services.indicators.domain.periods import Period
+from services.indicators.domain.scoring import IndicatorValue
 from services.indicators.exports import (
     MEMBER_HEADER,
     VALUE_HEADER,
@@ -46,8 +49,6 @@ from services.indicators.exports import (
     scorecard_rows,
     value_row,
 )
-from services.indicators.labels import LEVEL_COLOURS, label, with_unit
-from services.indicators.templates import TEMPLATES
 from shared.auth import Principal, TokenVerifier
 from shared.events import utcnow
 from shared.problems import Forbidden, InvalidInput, Problem, Unauthorized
@@ -233,8 +234,8 @@ async def indicator_page(request: Request, key: str) -> Response:
     )
 
 
-@router.get("/indicators/{key}/drilldown", response_class=HTMLResponse, summary="Drill-down (HTML)")
-async def drilldown_page(request: Request, key: str) -> Response:
+async def _drilldown(request: Request, key: str) -> tuple[Principal, str, Period, IndicatorValue]:
+    """The value whose units a drill-down lists, with who asks and the as-of they gave."""
     principal = await _principal(request, DRILLDOWN_ROLES)
     as_of, raw = _as_of(request)
     period = application.parse_period(request.query_params.get("period") or "")
@@ -246,6 +247,12 @@ async def drilldown_page(request: Request, key: str) -> Response:
         period,
         as_of,
     )
+    return principal, raw, period, value
+
+
+@router.get("/indicators/{key}/drilldown", response_class=HTMLResponse, summary="Drill-down (HTML)")
+async def drilldown_page(request: Request, key: str) -> Response:
+    principal, raw, period, value = await _drilldown(request, key)
     members = value.result.members if value.result else ()
     groups = [
         ("in_numerator", [m for m in members if m.in_numerator]),
@@ -365,17 +372,7 @@ async def export_series(request: Request, key: str) -> Response:
 
 @router.get("/export/drilldown/{key}.csv", summary="A drill-down as CSV")
 async def export_drilldown(request: Request, key: str) -> Response:
-    principal = await _principal(request, DRILLDOWN_ROLES)
-    as_of, _ = _as_of(request)
-    period = application.parse_period(request.query_params.get("period") or "")
-    _, value = await queries.value_for(
-        request.app.state.runtime,
-        request.app.state.indicators,
-        principal.municipality,
-        key,
-        period,
-        as_of,
-    )
+    _, _, period, value = await _drilldown(request, key)
     members = value.result.members if value.result else ()
     return csv_response(
         f"{key}-{period}-drilldown.csv", MEMBER_HEADER, member_rows(members, _lang(request))

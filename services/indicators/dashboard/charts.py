@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
+from services.indicators.dashboard.labels import LEVEL_COLOURS
 from services.indicators.domain.scoring import IndicatorValue
-from services.indicators.labels import LEVEL_COLOURS
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 40
