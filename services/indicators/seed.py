@@ -41,16 +41,37 @@ def _band(level: str, lower: float | None, li: bool, upper: float | None, ui: bo
     )
 
 
-def above(level: str, value: float, inclusive: bool) -> BandIn:
-    return _band(level, value, inclusive, None, False)
+Bound = tuple[float | None, bool, float | None, bool]
+"""A band's lower end, whether it is included, its upper end, whether it is included."""
 
 
-def below(level: str, value: float, inclusive: bool) -> BandIn:
-    return _band(level, None, False, value, inclusive)
+def over(value: float) -> Bound:
+    """Above ``value``, as a plan writes "> 55"."""
+    return (value, False, None, False)
 
 
-def between(level: str, low: float, high: float, high_inclusive: bool = True) -> BandIn:
-    return _band(level, low, True, high, high_inclusive)
+def at_least(value: float) -> Bound:
+    """``value`` or above, as a plan writes "≥ 70"."""
+    return (value, True, None, False)
+
+
+def under(value: float) -> Bound:
+    """Below ``value``, as a plan writes "< 50"."""
+    return (None, False, value, False)
+
+
+def span(low: float, high: float, high_inclusive: bool = True) -> Bound:
+    """From ``low`` to ``high``, as a plan writes "50–54"."""
+    return (low, True, high, high_inclusive)
+
+
+LEVELS = ("desired", "acceptable", "not_approved")
+
+
+def levels(desired: Bound, acceptable: Bound, not_approved: Bound) -> list[BandIn]:
+    """A plan's row of thresholds as it writes them: desired, acceptable, not approved."""
+    bounds = (desired, acceptable, not_approved)
+    return [_band(level, *bound) for level, bound in zip(LEVELS, bounds, strict=True)]
 
 
 ECONOMIC_PLAN = (2015, 2018)
@@ -153,85 +174,37 @@ MANUAL: dict[str, IndicatorChange] = {
 
 THRESHOLDS: dict[str, tuple[tuple[int, int], list[BandIn]]] = {
     # "> 55 % | 50–54 % | < 50 %": 54.x and 55 itself lie in the gap the plan left.
-    "exit_work_or_education": (
-        ECONOMIC_PLAN,
-        [
-            above("desired", 55, False),
-            between("acceptable", 50, 54),
-            below("not_approved", 50, False),
-        ],
-    ),
+    "exit_work_or_education": (ECONOMIC_PLAN, levels(over(55), span(50, 54), under(50))),
     # "> 69 % | 66.2–68.9 % | < 66.1 %": two gaps, [66.1, 66.2) and (68.9, 69].
-    "exit_work": (
-        ECONOMIC_PLAN,
-        [
-            above("desired", 69, False),
-            between("acceptable", 66.2, 68.9),
-            below("not_approved", 66.1, False),
-        ],
-    ),
+    "exit_work": (ECONOMIC_PLAN, levels(over(69), span(66.2, 68.9), under(66.1))),
     # Introduction centre 2014: "> 65 % | 45–65 % | (below 45 %)".
     "follow_up_work_or_education": (
         INTRODUCTION_CENTRE_PLAN,
-        [
-            above("desired", 65, False),
-            between("acceptable", 45, 65),
-            below("not_approved", 45, False),
-        ],
+        levels(over(65), span(45, 65), under(45)),
     ),
     # "≥ 70 % | 51–69 % | < 50 %": gaps [50, 51) and (69, 70).
     "social_assistance_activity_conditions": (
         ECONOMIC_PLAN,
-        [
-            above("desired", 70, True),
-            between("acceptable", 51, 69),
-            below("not_approved", 50, False),
-        ],
+        levels(at_least(70), span(51, 69), under(50)),
     ),
     # "< 30 % | 30–45 % | > 45 %".
-    "serious_substance_abuse": (
-        ECONOMIC_PLAN,
-        [
-            below("desired", 30, False),
-            between("acceptable", 30, 45),
-            above("not_approved", 45, False),
-        ],
-    ),
+    "serious_substance_abuse": (ECONOMIC_PLAN, levels(under(30), span(30, 45), over(45))),
     # "< 3.5 % | 3.5–4.9 % | ≥ 5 %": gap (4.9, 5).
     "social_assistance_share_of_population": (
         ECONOMIC_PLAN,
-        [
-            below("desired", 3.5, False),
-            between("acceptable", 3.5, 4.9),
-            above("not_approved", 5, True),
-        ],
+        levels(under(3.5), span(3.5, 4.9), at_least(5)),
     ),
     # "< 400 | 400–450 | ≥ 450": 450 is written in two rows; the explicit "≥" wins.
     "long_term_social_assistance_with_dependants": (
         ECONOMIC_PLAN,
-        [
-            below("desired", 400, False),
-            between("acceptable", 400, 450, high_inclusive=False),
-            above("not_approved", 450, True),
-        ],
+        levels(under(400), span(400, 450, high_inclusive=False), at_least(450)),
     ),
     # "< 65 | 65–100 | > 100".
-    "homeless": (
-        ECONOMIC_PLAN,
-        [
-            below("desired", 65, False),
-            between("acceptable", 65, 100),
-            above("not_approved", 100, False),
-        ],
-    ),
+    "homeless": (ECONOMIC_PLAN, levels(under(65), span(65, 100), over(100))),
     # "< 1000 | 1000–2700 | > 2700".
     "children_below_poverty_line": (
         ECONOMIC_PLAN,
-        [
-            below("desired", 1000, False),
-            between("acceptable", 1000, 2700),
-            above("not_approved", 2700, False),
-        ],
+        levels(under(1000), span(1000, 2700), over(2700)),
     ),
 }
 
