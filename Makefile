@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv .venv run test lint bench clean chromium
@@ -60,8 +61,8 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy, import contracts (lint-
 	$(VENV)/bin/mypy shared services deploy
 	$(VENV)/bin/lint-imports --no-cache
 
-bench: $(STAMP) ## Run the benchmarks
-	$(VENV)/bin/python -m bench.run
+bench: $(STAMP) ## Run the benchmarks (BENCH_ARGS=--durable: fsync on; --quick: smaller)
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
 clean: ## Remove local state (.veiviser: embedded databases, logs)
 	rm -rf .veiviser

@@ -11,6 +11,9 @@ worker, as ``veiviser up`` starts the services); the load generator is a third p
   projections) in one transaction, relay woken; the relay publishes to JetStream in the
   same process meanwhile.
 * kit, register: ``POST /participants`` (two events, sealed personal data, lookup).
+* kit, caseworker mix: a quarter each of register, settle, start the introduction
+  programme (sealed adviser) and record an absence (sealed note), interleaved, each on
+  participants brought to the stage it needs before the clock starts.
 
 Every request of a run has its own id; the first ``warmup`` requests of each run are
 sent before the clock starts and are not counted.
@@ -166,11 +169,16 @@ async def register(
     warmup: int,
     connections: int,
     name: str = "register",
+    skip: int = 0,
 ) -> tuple[LoadResult, list[str]]:
-    """``POST /participants`` ``warmup`` + ``count`` times; the ids of the timed ones."""
-    ids = national_ids(warmup + count)
+    """``POST /participants`` ``warmup`` + ``count`` times; the ids of the timed ones.
+
+    ``skip``: national ids already registered in this database (they are handed out in
+    a fixed order).
+    """
+    ids = national_ids(skip + warmup + count)[skip:]
     registrations = [
-        {"path": "/participants", "body": register_body(nid, i)} for i, nid in enumerate(ids)
+        {"path": "/participants", "body": register_body(nid, skip + i)} for i, nid in enumerate(ids)
     ]
     log(f"http: POST /participants, {count} requests, {connections} connections ({name})")
     result = await run_loadgen(
@@ -221,3 +229,116 @@ async def run_kit(
     )
     _check("settle", settle)
     return registered, settle
+
+
+PROGRAMME_BODY = {"kind": "introduction", "starts_on": "2025-04-01", "adviser": "bench-adviser"}
+ABSENCE_BODY = {"on": "2025-05-06", "hours": 3, "valid_reason": True, "note": "Legetime"}
+
+
+async def _drive(
+    env: BenchEnv,
+    settings: Settings,
+    service: ServiceProcess,
+    name: str,
+    requests: list[dict[str, Any]],
+    *,
+    warmup: int,
+    connections: int,
+) -> LoadResult:
+    result = await run_loadgen(
+        env,
+        name,
+        _spec(service, auth_headers(settings), requests, warmup=warmup, connections=connections),
+        service,
+    )
+    _check(name, result)
+    return result
+
+
+def _quarter(count: int, warmup: int) -> int:
+    return -(-(warmup + count) // 4)
+
+
+def mix_preparation(count: int, warmup: int) -> int:
+    """How many commands :func:`run_mix` sends, untimed, to prepare its participants."""
+    return 6 * _quarter(count, warmup)
+
+
+async def run_mix(
+    env: BenchEnv,
+    settings: Settings,
+    service: ServiceProcess,
+    *,
+    count: int,
+    warmup: int,
+    connections: int,
+    skip: int,
+) -> LoadResult:
+    """The caseworker mix, ``warmup`` + ``count`` commands, a quarter of each kind.
+
+    Participants are first registered (three quarters of them), settled (two
+    quarters) and put in a programme (one quarter), untimed; then the timed run
+    registers new ones, settles the registered, starts the settled ones' programme
+    and records absences for those in a programme. ``skip``: participants already
+    registered in this database.
+    """
+    quarter = _quarter(count, warmup)
+    log(f"http: caseworker mix, preparing {3 * quarter} participants")
+    _, prepared = await register(
+        env,
+        settings,
+        service,
+        count=3 * quarter,
+        warmup=0,
+        connections=connections,
+        name="mix-prepare",
+        skip=skip,
+    )
+    to_settle, to_start, in_programme = (
+        prepared[:quarter],
+        prepared[quarter : 2 * quarter],
+        prepared[2 * quarter :],
+    )
+    await _drive(
+        env,
+        settings,
+        service,
+        "mix-settle",
+        [
+            {"path": f"/participants/{pid}/settlement", "body": SETTLE_BODY}
+            for pid in to_start + in_programme
+        ],
+        warmup=0,
+        connections=connections,
+    )
+    await _drive(
+        env,
+        settings,
+        service,
+        "mix-programme",
+        [
+            {"path": f"/participants/{pid}/programme", "body": PROGRAMME_BODY}
+            for pid in in_programme
+        ],
+        warmup=0,
+        connections=connections,
+    )
+    fresh = national_ids(skip + 4 * quarter)[skip + 3 * quarter :]
+    mix: list[dict[str, Any]] = []
+    for i in range(quarter):
+        mix += [
+            {"path": "/participants", "body": register_body(fresh[i], skip + 3 * quarter + i)},
+            {"path": f"/participants/{to_settle[i]}/settlement", "body": SETTLE_BODY},
+            {"path": f"/participants/{to_start[i]}/programme", "body": PROGRAMME_BODY},
+            {"path": f"/participants/{in_programme[i]}/absences", "body": ABSENCE_BODY},
+        ]
+    log(f"http: caseworker mix, {count} requests, {connections} connections")
+    return await _drive(
+        env,
+        settings,
+        service,
+        "mix",
+        mix[: warmup + count],
+        warmup=warmup,
+        connections=connections,
+    )
