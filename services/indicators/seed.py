@@ -10,21 +10,17 @@ differs, so it is safe to repeat.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import application
-from services.indicators.commands import (
-    BandIn,
-    GoalChange,
-    IndicatorChange,
-    MethodIn,
-    ThresholdsIn,
-)
-from services.indicators.domain.plan import band_json
+from services.indicators.commands import BandIn, GoalChange, IndicatorChange, MethodIn, ThresholdsIn
+from services.indicators.domain.plan import Plan, band_json
 from services.indicators.loader import load_plan
+from shared.commands import CommandResult
 from shared.events import Metadata
 from shared.service import Runtime
 
@@ -325,82 +321,107 @@ async def seed_drammen(
     report = SeedReport()
     metadata = Metadata(actor=actor, municipality=municipality, correlation_id=str(uuid.uuid4()))
     async with runtime.db.transaction() as conn:
+        seeding = _Seeding(runtime, conn, metadata, report)
         for key in CATALOGUE_KEYS:
-            await _indicator(
-                runtime, conn, metadata, key, IndicatorChange(from_catalogue=key), report
-            )
+            await seeding.indicator(key, IndicatorChange(from_catalogue=key))
         for key, change in MANUAL.items():
-            await _indicator(runtime, conn, metadata, key, change, report)
+            await seeding.indicator(key, change)
         for key, ((first, last), bands) in THRESHOLDS.items():
-            await _thresholds(runtime, conn, metadata, key, first, last, bands, report)
+            await seeding.thresholds(key, first, last, bands)
         for key, goal in GOALS:
-            await _goal(runtime, conn, metadata, key, goal, report)
+            await seeding.goal(key, goal)
     return report
 
 
-async def _indicator(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    key: str,
-    change: IndicatorChange,
-    report: SeedReport,
-) -> None:
-    plan = await load_plan(conn, metadata.municipality, None)
-    existing = plan.definitions.get(key)
-    if existing is None:
-        await application.define_indicator(
-            runtime, conn, metadata, key, change, redefine=False, expected=None
+@dataclass(frozen=True)
+class _Seeding:
+    """One seed run: each part of the plan is defined, changed, or left as it is."""
+
+    runtime: Runtime
+    conn: AsyncConnection
+    metadata: Metadata
+    report: SeedReport
+
+    async def _plan(self) -> Plan:
+        return await load_plan(self.conn, self.metadata.municipality, None)
+
+    async def _bring(
+        self,
+        what: str,
+        existing: object | None,
+        same: Callable[[], bool],
+        define: Callable[[bool], Awaitable[CommandResult]],
+    ) -> None:
+        """Define what is missing and change what differs; ``define(again)``."""
+        if existing is None:
+            await define(False)
+            self.report.created.append(what)
+        elif same():
+            self.report.unchanged.append(what)
+        else:
+            await define(True)
+            self.report.changed.append(what)
+
+    async def indicator(self, key: str, change: IndicatorChange) -> None:
+        existing = (await self._plan()).definitions.get(key)
+        await self._bring(
+            f"indicator {key}",
+            existing,
+            lambda: (
+                application.resolve_definition(key, change, None)
+                == application.resolve_definition(key, IndicatorChange(), existing)
+            ),
+            lambda again: application.define_indicator(
+                self.runtime, self.conn, self.metadata, key, change, redefine=again, expected=None
+            ),
         )
-        report.created.append(f"indicator {key}")
-        return
-    wanted = application.resolve_definition(key, change, None)
-    current = application.resolve_definition(key, IndicatorChange(), existing)
-    if wanted == current:
-        report.unchanged.append(f"indicator {key}")
-        return
-    await application.define_indicator(
-        runtime, conn, metadata, key, change, redefine=True, expected=None
-    )
-    report.changed.append(f"indicator {key}")
 
+    async def goal(self, key: str, goal: GoalChange) -> None:
+        existing = (await self._plan()).goals.get(key)
 
-async def _thresholds(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    key: str,
-    first: int,
-    last: int,
-    bands: list[BandIn],
-    report: SeedReport,
-) -> None:
-    plan = await load_plan(conn, metadata.municipality, None)
-    wanted = [b.model_dump() for b in bands]
+        def same() -> bool:
+            assert existing is not None
+            current = {k: v for k, v in existing.describe().items() if k in GoalChange.model_fields}
+            current["indicator_keys"] = list(current["indicator_keys"])
+            return current == goal.model_dump()
 
-    def same(year: int) -> bool:
-        current = plan.thresholds.get((key, year))
-        if current is None or current.set.gap_policy != "unclassified":
-            return False
-        have = [
-            {k: v for k, v in band_json(b).items() if k in BandIn.model_fields}
-            for b in current.set.bands
-        ]
-        return _normalised(have) == _normalised(wanted)
+        await self._bring(
+            f"goal {key}",
+            existing,
+            same,
+            lambda again: application.define_goal(
+                self.runtime, self.conn, self.metadata, key, goal, revise=again, expected=None
+            ),
+        )
 
-    if all(same(year) for year in range(first, last + 1)):
-        report.unchanged.append(f"thresholds {key} {first}–{last}")
-        return
-    await application.set_thresholds(
-        runtime,
-        conn,
-        metadata,
-        key,
-        ThresholdsIn(from_year=first, to_year=last, bands=bands),
-        None,
-    )
-    fresh = not any((key, year) in plan.thresholds for year in range(first, last + 1))
-    (report.created if fresh else report.changed).append(f"thresholds {key} {first}–{last}")
+    async def thresholds(self, key: str, first: int, last: int, bands: list[BandIn]) -> None:
+        plan = await self._plan()
+        wanted = [b.model_dump() for b in bands]
+
+        def same(year: int) -> bool:
+            current = plan.thresholds.get((key, year))
+            if current is None or current.set.gap_policy != "unclassified":
+                return False
+            have = [
+                {k: v for k, v in band_json(b).items() if k in BandIn.model_fields}
+                for b in current.set.bands
+            ]
+            return _normalised(have) == _normalised(wanted)
+
+        what = f"thresholds {key} {first}–{last}"
+        if all(same(year) for year in range(first, last + 1)):
+            self.report.unchanged.append(what)
+            return
+        await application.set_thresholds(
+            self.runtime,
+            self.conn,
+            self.metadata,
+            key,
+            ThresholdsIn(from_year=first, to_year=last, bands=bands),
+            None,
+        )
+        fresh = not any((key, year) in plan.thresholds for year in range(first, last + 1))
+        (self.report.created if fresh else self.report.changed).append(what)
 
 
 def _normalised(bands: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -414,31 +435,6 @@ def _normalised(bands: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         )
         for b in bands
     )
-
-
-async def _goal(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    key: str,
-    goal: GoalChange,
-    report: SeedReport,
-) -> None:
-    plan = await load_plan(conn, metadata.municipality, None)
-    existing = plan.goals.get(key)
-    if existing is None:
-        await application.define_goal(
-            runtime, conn, metadata, key, goal, revise=False, expected=None
-        )
-        report.created.append(f"goal {key}")
-        return
-    current = {k: v for k, v in existing.describe().items() if k in GoalChange.model_fields}
-    current["indicator_keys"] = list(current["indicator_keys"])
-    if current == goal.model_dump():
-        report.unchanged.append(f"goal {key}")
-        return
-    await application.define_goal(runtime, conn, metadata, key, goal, revise=True, expected=None)
-    report.changed.append(f"goal {key}")
 
 
 async def run(settings: Any, plan: str, municipality: str) -> SeedReport:

@@ -5,13 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.indicators import application
-from services.indicators.api.common import (
-    KeyPath,
-    Manager,
-    PlanDep,
-    plan_change,
-    resource_router,
-)
+from services.indicators.api.common import KeyPath, Manager, PlanDep, plan_change, resource_router
 from services.indicators.api.schemas import Created
 from services.indicators.commands import IndicatorChange, IndicatorIn
 from shared.http import problem_responses

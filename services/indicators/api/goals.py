@@ -5,12 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.indicators import application
-from services.indicators.api.common import (
-    Manager,
-    PlanDep,
-    plan_change,
-    resource_router,
-)
+from services.indicators.api.common import Manager, PlanDep, plan_change, resource_router
 from services.indicators.api.schemas import Created
 from services.indicators.commands import GoalChange, GoalIn
 from shared.http import problem_responses
