@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import psutil
 
 from bench.bare_app import TABLE_DDL
 from bench.env import ROOT, BenchEnv, ServiceProcess, log
@@ -48,6 +49,8 @@ class LoadResult:
     cpu_ms: float | None = None
     """CPU per request (warm-up and timed) of the server process (relay included),
     PostgreSQL and NATS together."""
+    server_cpu_ms: float | None = None
+    """The part of ``cpu_ms`` spent in the server process itself (Python)."""
 
     def ok(self, status: int = 201) -> int:
         return self.statuses.get(str(status), 0)
@@ -62,6 +65,7 @@ async def run_loadgen(
     env: BenchEnv, name: str, spec: dict[str, Any], server: ServiceProcess | None = None
 ) -> LoadResult:
     meter = Meter([server.proc.pid] if server is not None else [], include_self=False)
+    server_before = _process_cpu(server)
     spec_file = env.tmp / f"{name}.spec.json"
     out_file = env.tmp / f"{name}.out.json"
     spec_file.write_text(json.dumps(spec))
@@ -76,6 +80,7 @@ async def run_loadgen(
     if await proc.wait() != 0:
         raise RuntimeError(f"load generator failed for {name}")
     measured = meter.stop(1, cpu_ops=1)
+    server_seconds = _process_cpu(server) - server_before
     doc = json.loads(out_file.read_text())
     count = int(doc["count"])
     sent = count + len(spec.get("warmup", []))
@@ -86,7 +91,18 @@ async def run_loadgen(
         statuses=doc["statuses"],
         outcomes=doc["outcomes"],
         cpu_ms=None if measured.cpu_ms is None or server is None else measured.cpu_ms / sent,
+        server_cpu_ms=None if server is None else 1000 * server_seconds / sent,
     )
+
+
+def _process_cpu(server: ServiceProcess | None) -> float:
+    if server is None:
+        return 0.0
+    try:
+        times = psutil.Process(server.proc.pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(times.user + times.system)
 
 
 def _spec(

@@ -190,7 +190,16 @@ def _cpu_ratios(bare: http_commands.LoadResult, **kit: http_commands.LoadResult)
     ratios = ", ".join(
         f"{name} {(result.cpu_ms or 0.0) / bare.cpu_ms:.1f}×" for name, result in kit.items()
     )
-    return f" CPU per command as a multiple of the bare POST's: {ratios} (target ≤ 2×)."
+    split = ", ".join(
+        f"{name} {result.server_cpu_ms:.2f}"
+        for name, result in {"bare": bare, **kit}.items()
+        if result.server_cpu_ms is not None
+    )
+    return (
+        f" CPU per command as a multiple of the bare POST's: {ratios} (target ≤ 2×); of the "
+        f"CPU ms per command, the server process's own (Python, relay included): {split}, "
+        "the rest PostgreSQL and NATS."
+    )
 
 
 async def _propagation(run: Run, settle_rate: float) -> None:
