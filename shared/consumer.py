@@ -110,6 +110,7 @@ class DurableConsumer:
             f"{settings.subject_prefix(subscription.source_service)}.{subscription.filter_suffix}"
         )
         self.consumer_key = subscription.name
+        self._debug = settings.log_level.upper() == "DEBUG"
 
     async def run(self, stop: asyncio.Event) -> None:
         backoff = 0.2
@@ -303,7 +304,17 @@ class DurableConsumer:
                 return
             for msg, _, _ in pending:
                 await msg.ack()
-            log.debug("consumer.applied_batch", consumer=self.durable, events=len(pending))
+            if self._debug:
+                # Per event, for tracing a correlation id; skipped, not just filtered,
+                # otherwise: building the lines costs more than the ack.
+                for _, received, _ in pending:
+                    log.debug(
+                        "consumer.applied",
+                        consumer=self.durable,
+                        type=received.envelope.type_name,
+                        correlation_id=received.envelope.correlation_id,
+                        event_id=str(received.envelope.id),
+                    )
             self._count("applied", fresh)
             self._count("duplicate", len(pending) - fresh)
             return

@@ -40,7 +40,7 @@ from shared.metrics import Metrics
 from shared.outbox import OutboxRelay, parked_rows
 from shared.problem_docs import install_problem_catalogue
 from shared.problems import NotFound
-from shared.projection import OWN_EVENTS, Batch, Projection, apply_batch
+from shared.projection import OWN_EVENTS, Batch, EventFailed, Projection, apply_batch
 from shared.settings import Settings
 
 log = get_logger(__name__)
@@ -154,7 +154,12 @@ class Runtime:
             metadata=metadata,
             occurred_at=occurred_at,
         )
-        await apply_batch(Batch(conn), self._inline, envelopes)
+        try:
+            await apply_batch(Batch(conn), self._inline, envelopes)
+        except EventFailed as failure:
+            # Only a consumer retries single events; a command's caller sees the error
+            # itself (a read model's unique constraint is that command's rule).
+            raise failure.error from None
         for envelope in envelopes:
             self.metrics.events_appended.labels(self.definition.name, envelope.type_name).inc()
         return envelopes

@@ -38,7 +38,6 @@ from shared.commands import CommandResult
 from shared.dates import today
 from shared.events import Event, Metadata
 from shared.problems import InvalidInput, NotFound, field_error
-from shared.projection import EventFailed
 from shared.rules import MISSING_FIELD, RuleViolation, rule
 from shared.service import Runtime
 from shared.taxonomy import Taxonomy
@@ -129,10 +128,7 @@ async def _append_new(
     (an organisation number taken, a live match of the pair) is ``refused``."""
     try:
         return await _append(runtime, conn, metadata, stream_type, entity_id, events, 0)
-    except (IntegrityError, EventFailed) as exc:
-        cause = exc.error if isinstance(exc, EventFailed) else exc
-        if not isinstance(cause, IntegrityError):
-            raise
+    except IntegrityError as exc:
         raise refused from exc
 
 
