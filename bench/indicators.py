@@ -36,11 +36,11 @@ import httpx
 from deploy.embedded import EmbeddedPostgres, free_port
 from deploy.services import upgrade
 from services.indicators.app import create_app
-from services.indicators.catalogue import BUILT_INS
-from services.indicators.facts import build_snapshots
+from services.indicators.domain.catalogue import BUILT_INS
+from services.indicators.domain.facts import build_snapshots
+from services.indicators.domain.periods import Period
+from services.indicators.domain.rules import RULES, Context
 from services.indicators.loader import read_fact_rows
-from services.indicators.periods import Period
-from services.indicators.rules import RULES, Context
 from services.indicators.seed import seed_drammen
 from shared.auth import issue_dev_token
 from shared.settings import Settings
