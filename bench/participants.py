@@ -195,7 +195,7 @@ def _synthetic_rows(
     keys: list[tuple[Any, ...]] = []
     for n in range(participants):
         pid = uuid.uuid4()
-        key = personal_data.AESGCM.generate_key(bit_length=256)
+        key = personal_data.new_key()
         keys.append((pid, key))
         birth = date(1970, 1, 1) + timedelta(days=rng.randrange(15000))
         sealed = personal_data.seal(
