@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 import structlog
 from nats.aio.msg import Msg
@@ -183,7 +183,7 @@ class DurableConsumer:
 
     def _decode(self, msg: Msg) -> Received:
         """The message as the inbox keeps it: only what the feed's ``keep`` selects."""
-        document = json.loads(msg.data)
+        document = orjson.loads(msg.data)
         if not isinstance(document, dict):
             raise ValueError("not a JSON object")
         try:
@@ -203,7 +203,7 @@ class DurableConsumer:
         deliveries = int(meta.num_delivered)
         try:
             received = self._decode(msg)
-        except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:
             await self._dead_letter(
                 msg, None, sequence, deliveries, f"undecodable: {describe_exception(exc)}"
             )
@@ -276,7 +276,7 @@ class DurableConsumer:
         for msg in msgs:
             try:
                 received = self._decode(msg)
-            except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+            except (ValueError, KeyError, TypeError):
                 await self.handle(msg)
                 continue
             pending.append((msg, received, int(msg.metadata.sequence.stream)))
@@ -339,7 +339,7 @@ class DurableConsumer:
                 [received.envelope.type_name for received, _ in batch],
                 [sequence for _, sequence in batch],
                 # The connection's jsonb codec takes JSON text (SQLAlchemy's asyncpg setup).
-                [json.dumps(received.payload, separators=(",", ":")) for received, _ in batch],
+                [orjson.dumps(received.payload).decode() for received, _ in batch],
             )
             new_ids = {uuid.UUID(str(row["event_id"])) for row in inserted}
             fresh: list[Envelope] = []

@@ -397,6 +397,50 @@ class EventStore:
             for row in rows
         ]
 
+    async def read_envelopes(
+        self, conn: AsyncConnection, after: GlobalPosition, limit: int
+    ) -> tuple[list[Envelope], GlobalPosition]:
+        """Like :meth:`read_all`, for readers of large chunks (replay): the envelopes,
+        and the position to read on from."""
+        driver = await driver_connection(conn)
+        rows = await driver.fetch(_READ_ALL, str(after.tx_id), after.position, limit)
+        if not rows:
+            return [], after
+        source = self.source
+        envelopes = [
+            Envelope(
+                event_id,
+                type_name,
+                source,
+                stream_id,
+                version,
+                municipality,
+                occurred_at,
+                recorded_at,
+                actor,
+                correlation_id,
+                causation_id,
+                json.loads(data) if isinstance(data, str) else data,
+            )
+            for (
+                _,
+                _,
+                event_id,
+                stream_id,
+                version,
+                type_name,
+                municipality,
+                data,
+                actor,
+                correlation_id,
+                causation_id,
+                occurred_at,
+                recorded_at,
+            ) in rows
+        ]
+        last = rows[-1]
+        return envelopes, GlobalPosition(int(last["tx"]), last["position"])
+
     async def tail(
         self,
         conn: AsyncConnection,

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import nats.errors
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import tables
 from shared.bus import Bus
-from shared.db import Database
+from shared.db import Database, driver_connection
 from shared.eventstore import HEADER_ALLOWANCE_BYTES
 from shared.logging import get_logger
 from shared.metrics import Metrics
@@ -39,8 +39,8 @@ _MESSAGE_TOO_LARGE = 10054
 """JetStream's error code for a message over the stream's or server's size limit."""
 
 _o = tables.outbox
-_PUBLISHABLE = sa.text(
-    """
+# The relay's hot path, sent to asyncpg directly (see shared.db.driver_connection).
+_PUBLISHABLE = """
     SELECT o.id, o.event_id, o.subject, o.payload, o.stream_id
     FROM outbox o
     WHERE o.published_at IS NULL AND o.parked_at IS NULL
@@ -49,9 +49,19 @@ _PUBLISHABLE = sa.text(
         WHERE p.parked_at IS NOT NULL AND p.published_at IS NULL
           AND p.stream_id = o.stream_id AND p.id < o.id)
     ORDER BY o.id
-    LIMIT :limit
-    """
-)
+    LIMIT $1
+"""
+_MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+
+
+class _Pending(NamedTuple):
+    id: int
+    event_id: Any
+    subject: str
+    payload: bytes
+    stream_id: str | None
+
+
 _HEALTH = sa.text(
     """
     SELECT count(*) FILTER (WHERE o.parked_at IS NOT NULL) AS parked,
@@ -247,25 +257,20 @@ class OutboxRelay:
         a row (NATS away, no acknowledgement) make the relay back off and try again.
         """
         async with self.db.transaction() as conn:
-            got_lock = await conn.scalar(
-                sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": self._lock_key}
-            )
-            if not got_lock:
+            driver = await driver_connection(conn)
+            if not await driver.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key):
                 return 0
-            rows = (
-                await conn.execute(_PUBLISHABLE, {"limit": self.settings.relay_batch_size})
-            ).all()
+            rows = [
+                _Pending(*record)
+                for record in await driver.fetch(_PUBLISHABLE, self.settings.relay_batch_size)
+            ]
             if not rows:
                 if self.metrics:
                     self.metrics.outbox_backlog.labels(self.service).set(0)
                 return 0
             acked, failures = await self._publish_in_waves(rows)
             if acked:
-                await conn.execute(
-                    sa.update(tables.outbox)
-                    .where(tables.outbox.c.id.in_(acked))
-                    .values(published_at=sa.func.now())
-                )
+                await driver.execute(_MARK_PUBLISHED, acked)
             parked, transient = await self._record_failures(conn, failures)
         if self.metrics:
             self.metrics.events_published.labels(self.service).inc(len(acked))

@@ -43,9 +43,9 @@ async def rebuild_together(
     wait, so nobody reads a half-built model and no live event slips between the
     rebuild and the return to incremental updates. Events go through the same engine
     as live ones (:func:`shared.projection.apply_batch`), a chunk at a time into one
-    :class:`~shared.projection.Batch` whose tables are known to start empty: nothing
-    is read back, rows stay in memory for the whole rebuild, and each is written once
-    per chunk that changes it.
+    deferred :class:`~shared.projection.Batch` whose tables are known to start empty:
+    nothing is read back, rows stay in memory for the whole rebuild (the memory a
+    rebuild needs is its read models' size) and each is written once at the end.
     """
     sources = {projection.source for projection in projections}
     if len(sources) != 1:
@@ -54,7 +54,7 @@ async def rebuild_together(
     async with db.transaction() as conn:
         for projection in projections:
             await projection.reset(conn)
-        batch = Batch(conn, fresh=[t for p in projections for t in p.tables])
+        batch = Batch(conn, fresh=[t for p in projections for t in p.tables], deferred=True)
         total = await _count(conn, source)
         done = 0
         async for chunk, read in _chunks(conn, store, source):
@@ -62,6 +62,7 @@ async def rebuild_together(
             done += read
             if progress:
                 progress(done, total)
+        await batch.flush()
         return done
 
 
@@ -83,12 +84,11 @@ async def _chunks(
     if source == OWN_EVENTS:
         position = GlobalPosition()
         while True:
-            stored = await store.read_all(conn, position, CHUNK)
-            if stored:
-                yield [s.envelope for s in stored], len(stored)
-            if len(stored) < CHUNK:
+            envelopes, position = await store.read_envelopes(conn, position, CHUNK)
+            if envelopes:
+                yield envelopes, len(envelopes)
+            if len(envelopes) < CHUNK:
                 return
-            position = stored[-1].position
     received = tables.received_events
     last_seq = 0
     while True:

@@ -205,9 +205,13 @@ async def _apply_in(
 ) -> list[list[tuple[Any, ...]]]:
     async with db.transaction() as conn:
         await projection.reset(conn)
-        shared_batch = Batch(conn, fresh=TABLES) if fresh else None
+        # A rebuild's batch: tables known empty, rows held for the whole run, written
+        # once at the end (new rows with COPY).
+        shared_batch = Batch(conn, fresh=TABLES, deferred=True) if fresh else None
         for envelopes in batches:
             await apply_batch(shared_batch or Batch(conn), [projection], envelopes)
+        if shared_batch is not None:
+            await shared_batch.flush()
         return [
             [
                 tuple(r)
