@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import asyncpg
@@ -12,13 +13,24 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared import kit_migrations
 from shared.settings import Settings
 
 
 def alembic_config(settings: Settings, service: str, migrations: Path) -> Config:
-    """Alembic's configuration for ``service``'s database and its history in ``migrations``."""
+    """Alembic's configuration for ``service``'s database and its history in ``migrations``.
+
+    The history is the service's revisions (``migrations/versions``) and the kit's
+    (:data:`shared.kit_migrations.VERSIONS`), run through the kit's environment. A new
+    revision goes to the folder of the head it follows (``alembic revision --head``).
+    """
     config = Config()
-    config.set_main_option("script_location", str(migrations))
+    config.set_main_option("script_location", str(kit_migrations.ENVIRONMENT))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option(
+        "version_locations",
+        os.pathsep.join(str(p) for p in (migrations / "versions", kit_migrations.VERSIONS)),
+    )
     config.set_main_option("version_table", "alembic_version")
     config.attributes["database_url"] = settings.service_database_url(service)
     return config
@@ -59,7 +71,7 @@ def upgrade(settings: Settings, service: str, migrations: Path, revision: str = 
     as the kit knows no service.
 
     ``heads``: a service's history has the kit's revisions (``kit0002`` …, which only
-    call :func:`shared.tables.upgrade_kit_tables`) as a branch beside its own.
+    call :func:`shared.kit_migrations.upgrade_kit_tables`) as a branch beside its own.
 
     From async code call it through ``asyncio.to_thread``: Alembic drives its own
     event loop for the async driver.
@@ -69,7 +81,7 @@ def upgrade(settings: Settings, service: str, migrations: Path, revision: str = 
 
 
 def run_migrations_from_env() -> None:
-    """Body of every service's ``migrations/env.py``."""
+    """Body of the kit's ``env.py``, the environment of every service's history."""
     from alembic import context
 
     url = context.config.attributes["database_url"]

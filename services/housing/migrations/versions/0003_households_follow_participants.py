@@ -3,9 +3,6 @@
 Members get the date and reason they left the household, birth years arrive apart, and
 the keys that seal application needs live outside the projections. The households read
 model is rebuilt from the inbox by ``veiviser replay housing``.
-
-Revision ID: 0003
-Revises: 0002
 """
 
 import sqlalchemy as sa
@@ -14,8 +11,6 @@ from sqlalchemy.dialects import postgresql as pg
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -4,32 +4,28 @@ values), published levels and the evaluator's bookkeeping.
 
 The new tables are created from ``services.indicators.tables`` as it stands at this
 revision; a later change to one of them comes with its own explicit migration.
-
-Revision ID: 0003
-Revises: 0002
 """
 
 from alembic import op
 
 from services.indicators import tables
+from shared.kit_migrations import add_columns, create_tables, drop_columns, drop_tables
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 NEW_TABLES = [t for t in tables.metadata.sorted_tables if t.name != "settlements"]
+SETTLEMENT_COLUMNS = {
+    "recorded_at": "timestamptz NOT NULL DEFAULT now()",
+    "household_id": "uuid",
+    "household_size": "integer",
+    "unaccompanied_minor": "boolean NOT NULL DEFAULT false",
+    "event_id": "uuid",
+}
 
 
 def upgrade() -> None:
-    op.execute(
-        "ALTER TABLE settlements "
-        "ADD COLUMN IF NOT EXISTS recorded_at timestamptz NOT NULL DEFAULT now(), "
-        "ADD COLUMN IF NOT EXISTS household_id uuid, "
-        "ADD COLUMN IF NOT EXISTS household_size integer, "
-        "ADD COLUMN IF NOT EXISTS unaccompanied_minor boolean NOT NULL DEFAULT false, "
-        "ADD COLUMN IF NOT EXISTS event_id uuid"
-    )
+    add_columns("settlements", SETTLEMENT_COLUMNS)
     # Rows settled before this revision get their source's recorded time from the inbox.
     op.execute(
         """
@@ -44,12 +40,9 @@ def upgrade() -> None:
           AND (r.payload->'data'->>'participant_id')::uuid = s.participant_id
         """
     )
-    tables.metadata.create_all(op.get_bind(), tables=NEW_TABLES, checkfirst=True)
+    create_tables(tables.metadata, NEW_TABLES)
 
 
 def downgrade() -> None:
-    tables.metadata.drop_all(op.get_bind(), tables=NEW_TABLES)
-    op.execute(
-        "ALTER TABLE settlements DROP COLUMN recorded_at, DROP COLUMN household_id, "
-        "DROP COLUMN household_size, DROP COLUMN unaccompanied_minor, DROP COLUMN event_id"
-    )
+    drop_tables(tables.metadata, NEW_TABLES)
+    drop_columns("settlements", SETTLEMENT_COLUMNS)

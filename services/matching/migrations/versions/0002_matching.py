@@ -1,22 +1,17 @@
-"""Matching: employers, openings, matches, candidates and erased candidates.
-
-Revision ID: 0002
-Revises: 0001
-"""
+"""Matching: employers, openings, matches, candidates and erased candidates."""
 
 from alembic import op
 
 from services.matching.tables import CHANGE_SEQUENCE, FOLLOWED_TABLES, metadata
+from shared.kit_migrations import create_tables, drop_tables
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
     op.execute(f"CREATE SEQUENCE {CHANGE_SEQUENCE}")
-    metadata.create_all(op.get_bind())
+    create_tables(metadata)
     for table in FOLLOWED_TABLES:
         op.execute(
             f"ALTER TABLE {table.name} ALTER COLUMN changed_tx TYPE xid8 USING changed_tx::xid8"
@@ -25,5 +20,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    metadata.drop_all(op.get_bind())
+    drop_tables(metadata)
     op.execute(f"DROP SEQUENCE {CHANGE_SEQUENCE}")

@@ -1,15 +1,11 @@
-"""Employers' contact persons sealed with a key of their own (erasable).
-
-Revision ID: 0004
-Revises: 0003
-"""
+"""Employers' contact persons sealed with a key of their own (erasable)."""
 
 from alembic import op
 
+from shared.kit_migrations import add_columns, drop_columns
+
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 # 0002 creates the tables from the current metadata, so on a fresh database these exist
@@ -24,9 +20,9 @@ def upgrade() -> None:
     op.execute(
         "CREATE INDEX IF NOT EXISTS ix_contact_keys_employer_id ON contact_keys (employer_id)"
     )
-    op.execute("ALTER TABLE employers ADD COLUMN IF NOT EXISTS contact_id UUID")
+    add_columns("employers", {"contact_id": "UUID"})
 
 
 def downgrade() -> None:
-    op.execute("ALTER TABLE employers DROP COLUMN IF EXISTS contact_id")
+    drop_columns("employers", ["contact_id"])
     op.execute("DROP TABLE IF EXISTS contact_keys")

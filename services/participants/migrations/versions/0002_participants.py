@@ -1,22 +1,9 @@
-"""Participants: keys, summary read model, national-id lookup.
-
-Revision ID: 0002
-Revises: 0001
-"""
-
-from alembic import op
+"""Participants: keys, summary read model, national-id lookup."""
 
 from services.participants.tables import metadata
+from shared.kit_migrations import tables_as_declared
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
-
-def upgrade() -> None:
-    metadata.create_all(op.get_bind())
-
-
-def downgrade() -> None:
-    metadata.drop_all(op.get_bind())
+upgrade, downgrade = tables_as_declared(metadata)
