@@ -158,6 +158,7 @@ class Batch:
         self._dirty: dict[sa.Table, set[Key]] = defaultdict(set)
         self._stored: dict[sa.Table, set[Key]] = defaultdict(set)
         self._read_back: set[sa.Table] = set()
+        self._written: set[sa.Table] = set()
 
     # -- collected writes ---------------------------------------------------------------
 
@@ -253,8 +254,17 @@ class Batch:
     async def flush(self) -> None:
         """Write everything collected, one statement per table and kind."""
         for table, rows in self._inserts.items():
-            for shape, group in _by_shape(rows).items():
-                await self._write(_insert_sql(table, shape, "nothing"), table, shape, group)
+            unique = _unique_keys(table)
+            copy = table in self.fresh and table not in self._read_back | self._written
+            if copy and unique is not None:
+                # Into a table the rebuild truncated, with every unique key known: the
+                # first row of each key is what ON CONFLICT DO NOTHING would keep.
+                for shape, group in _by_shape(_first_per_key(rows, unique)).items():
+                    await self._copy(table, shape, group)
+            else:
+                for shape, group in _by_shape(rows).items():
+                    await self._write(_insert_sql(table, shape, "nothing"), table, shape, group)
+            self._written.add(table)
         self._inserts.clear()
         for table, counters in self._counters.items():
             await self._flush_counters(table, counters)
@@ -285,19 +295,21 @@ class Batch:
         driver = await driver_connection(self.conn)
         await driver.executemany(sql, group)
 
-    async def _copy(self, table: sa.Table, rows: list[Row]) -> None:
+    async def _copy(
+        self, table: sa.Table, shape: tuple[str, ...], group: list[tuple[Any, ...]]
+    ) -> None:
         """New rows of a table a rebuild truncated: COPY, the fastest way in."""
-        shape = tuple(c.name for c in table.columns)
         encoders = _encoders(table, shape)
-        records = [
-            tuple(
-                encode(row[name]) if encode is not None else row[name]
-                for encode, name in zip(encoders, shape, strict=True)
-            )
-            for row in rows
-        ]
+        if any(encoders):
+            group = [
+                tuple(
+                    encode(value) if encode is not None else value
+                    for encode, value in zip(encoders, row, strict=True)
+                )
+                for row in group
+            ]
         driver = await driver_connection(self.conn)
-        await driver.copy_records_to_table(table.name, records=records, columns=list(shape))
+        await driver.copy_records_to_table(table.name, records=group, columns=list(shape))
 
     async def _flush_counters(self, table: sa.Table, counters: dict[Key, dict[str, Any]]) -> None:
         key_columns = self._counter_keys[table]
@@ -327,8 +339,9 @@ class Batch:
         if table in self.fresh and table not in self._read_back:
             stored = self._stored[table]
             new = [row for row in kept if tuple(row[name] for name in pk) not in stored]
+            for shape, group in _by_shape(new).items():
+                await self._copy(table, shape, group)
             if new:
-                await self._copy(table, new)
                 kept = [row for row in kept if tuple(row[name] for name in pk) in stored]
         for shape, group in _by_shape(kept).items():
             await self._write(_insert_sql(table, shape, "replace", pk), table, shape, group)
@@ -358,6 +371,45 @@ def _insert_sql(
     else:
         sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in others)
     return f"{sql} ({target}) DO UPDATE SET {sets}"
+
+
+@functools.cache
+def _unique_keys(table: sa.Table) -> tuple[tuple[str, ...], ...] | None:
+    """Every set of columns the table keeps unique, or ``None`` when one cannot be
+    checked in memory (a partial or expression index)."""
+    keys = [tuple(c.name for c in table.primary_key.columns)]
+    keys += [
+        tuple(c.name for c in constraint.columns)
+        for constraint in table.constraints
+        if isinstance(constraint, sa.UniqueConstraint)
+    ]
+    keys += [(column.name,) for column in table.columns if column.unique]
+    for index in table.indexes:
+        if not index.unique:
+            continue
+        if index.dialect_options["postgresql"].get("where") is not None or any(
+            not isinstance(expression, sa.Column) for expression in index.expressions
+        ):
+            return None
+        keys.append(tuple(c.name for c in index.columns))
+    return tuple(key for key in keys if key)
+
+
+def _first_per_key(rows: Sequence[Row], keys: tuple[tuple[str, ...], ...]) -> list[Row]:
+    """The rows an insert-if-absent of them one by one would keep (NULLs never clash)."""
+    seen: list[set[tuple[Any, ...]]] = [set() for _ in keys]
+    kept = []
+    for row in rows:
+        values = [tuple(row.get(name) for name in key) for key in keys]
+        if any(
+            None not in value and value in known for value, known in zip(values, seen, strict=True)
+        ):
+            continue
+        for value, known in zip(values, seen, strict=True):
+            if None not in value:
+                known.add(value)
+        kept.append(row)
+    return kept
 
 
 def _quote(identifier: str) -> str:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import tables
-from shared.db import Database
+from shared.db import Database, driver_connection
 from shared.events import Envelope
 from shared.eventstore import EventStore, GlobalPosition
 from shared.inbox import is_tombstone, received_payload
@@ -19,6 +19,11 @@ Progress = Callable[[int, int], None]
 
 CHUNK = 10_000
 """Events read and applied per step."""
+
+_INBOX_CHUNK = """
+    SELECT seq, payload FROM received_events
+    WHERE consumer = $1 AND seq > $2 ORDER BY seq LIMIT $3
+"""
 
 
 async def rebuild(
@@ -89,21 +94,14 @@ async def _chunks(
                 yield envelopes, len(envelopes)
             if len(envelopes) < CHUNK:
                 return
-    received = tables.received_events
+    driver = await driver_connection(conn)
     last_seq = 0
     while True:
-        rows = (
-            await conn.execute(
-                sa.select(received.c.seq, received.c.payload)
-                .where(received.c.consumer == source, received.c.seq > last_seq)
-                .order_by(received.c.seq)
-                .limit(CHUNK)
-            )
-        ).all()
+        rows = await driver.fetch(_INBOX_CHUNK, source, last_seq, CHUNK)
         # A scrubbed copy (an erased person's event) is not replayed.
-        envelopes = [received_payload(r.payload) for r in rows if not is_tombstone(r.payload)]
+        envelopes = [received_payload(p) for _, p in rows if not is_tombstone(p)]
         if rows:
             yield envelopes, len(rows)
         if len(rows) < CHUNK:
             return
-        last_seq = rows[-1].seq
+        last_seq = rows[-1][0]
