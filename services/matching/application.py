@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any, TypeVar
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -128,7 +129,9 @@ async def _append_new(
     (an organisation number taken, a live match of the pair) is ``refused``."""
     try:
         return await _append(runtime, conn, metadata, stream_type, entity_id, events, 0)
-    except IntegrityError as exc:
+    except (IntegrityError, asyncpg.UniqueViolationError) as exc:
+        # The read models' batch writes go to asyncpg directly, so its error arrives
+        # unwrapped.
         raise refused from exc
 
 

@@ -4,7 +4,10 @@ Every read model the in-memory index follows carries ``changed_tx`` (the writing
 transaction, ``xid8``) and ``change_seq``: the index reads rows changed after its
 cursor and below the oldest open transaction that could have written them (the event
 store's horizon rule, narrowed to this database: see ``index._HORIZON``), so a row
-committed late is never skipped and a rolled-back change never shows.
+committed late is never skipped and a rolled-back change never shows. The database
+stamps both on every insert and update (the ``matching_touch`` trigger of migration
+0006), whoever writes the row and however many rows one statement writes, so the
+projections' set-based upserts bump a row's marker as one UPDATE per event did.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ metadata = sa.MetaData()
 
 CHANGE_SEQUENCE = "matching_change_seq"
 
+_NULLABLE_JSON = pg.JSONB(none_as_null=True)
+"""A JSON column whose ``None`` is SQL NULL: "nothing recorded", never a JSON ``null``."""
+
 
 def _change_columns() -> list[sa.Column[Any]]:
     return [
@@ -26,12 +32,20 @@ def _change_columns() -> list[sa.Column[Any]]:
     ]
 
 
-def touched() -> dict[str, Any]:
-    """Values that mark a row as changed by the current transaction."""
-    return {
-        "changed_tx": sa.func.pg_current_xact_id(),
-        "change_seq": sa.func.nextval(CHANGE_SEQUENCE),
-    }
+TOUCH_FUNCTION = "matching_touch"
+"""Trigger function stamping ``changed_tx``/``change_seq`` on every write of a followed row."""
+
+UNSTAMPED = {"changed_tx": None, "change_seq": None}
+"""The change columns of a row about to be written: the trigger fills them in."""
+
+
+def new_row(table: sa.Table, **values: Any) -> dict[str, Any]:
+    """A new row of ``table`` with every column named: ``values``, the rest NULL.
+
+    Columns with server defaults must be given in ``values`` (a batch writes every
+    column of a new row).
+    """
+    return {column.name: None for column in table.columns} | values
 
 
 employers = sa.Table(
@@ -44,7 +58,7 @@ employers = sa.Table(
     sa.Column("industry", sa.Text, nullable=False),
     sa.Column("municipality_code", sa.String(4), nullable=False),
     sa.Column("mentor_capacity", sa.Integer, nullable=False),
-    sa.Column("contact", pg.JSONB),
+    sa.Column("contact", _NULLABLE_JSON),
     sa.Column("contact_id", pg.UUID(as_uuid=True)),
     sa.Column("agreements", pg.JSONB, nullable=False, server_default="[]"),
     sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
@@ -88,13 +102,13 @@ matches = sa.Table(
     sa.Column("proposed_by", sa.Text, nullable=False),
     sa.Column("proposed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("interview_on", sa.Date),
-    sa.Column("offer", pg.JSONB),
+    sa.Column("offer", _NULLABLE_JSON),
     sa.Column("declined_by", sa.Text),
     sa.Column("placement_id", pg.UUID(as_uuid=True)),
     sa.Column("started_on", sa.Date),
     sa.Column("ended_on", sa.Date),
     sa.Column("outcome", sa.Text),
-    sa.Column("job", pg.JSONB),
+    sa.Column("job", _NULLABLE_JSON),
     sa.Column("history", pg.JSONB, nullable=False, server_default="[]"),
     sa.Column("version", sa.Integer, nullable=False),
     *_change_columns(),
@@ -114,15 +128,15 @@ candidates = sa.Table(
     metadata,
     sa.Column("participant_id", pg.UUID(as_uuid=True), primary_key=True),
     sa.Column("municipality", sa.String(4), nullable=False, index=True),
-    sa.Column("profile", pg.JSONB),
+    sa.Column("profile", _NULLABLE_JSON),
     sa.Column("profile_updated_at", sa.DateTime(timezone=True)),
     sa.Column("settled_on", sa.Date),
-    sa.Column("consent", pg.JSONB),
-    sa.Column("norwegian_tests", pg.JSONB),
+    sa.Column("consent", _NULLABLE_JSON),
+    sa.Column("norwegian_tests", _NULLABLE_JSON),
     sa.Column("left_on", sa.Date),
     sa.Column("left_because", sa.Text),
     sa.Column("moved_to", sa.String(4)),
-    sa.Column("programmes", pg.JSONB),
+    sa.Column("programmes", _NULLABLE_JSON),
     *_change_columns(),
 )
 

@@ -52,6 +52,16 @@ async def _read_models(settings: Settings) -> dict[str, list[dict[str, Any]]]:
     return models
 
 
+async def _change_markers(settings: Settings) -> list[tuple[int, int]]:
+    """Every read-model row's change marker; each row has its own (the index's cursor)."""
+    markers = []
+    for table in READ_MODELS:
+        rows = await _fetch(settings, f"SELECT changed_tx::text AS tx, change_seq FROM {table}")
+        markers += [(int(row["tx"]), int(row["change_seq"])) for row in rows]
+    assert len({seq for _, seq in markers}) == len(markers)
+    return markers
+
+
 async def _rebuild(settings: Settings) -> dict[str, int]:
     # The kit's rebuild reads the event log below the cluster-wide horizon (the oldest
     # open transaction of any database on the server); wait until every event is below
@@ -235,8 +245,12 @@ async def test_rebuilt_read_models_and_index_equal_the_incremental_ones(settings
 
     incremental = await _read_models(settings)
     assert len(incremental["candidates"]) == 7 and len(incremental["erased_candidates"]) == 1
+    marked = await _change_markers(settings)
     await _rebuild(settings)
     assert await _read_models(settings) == incremental
+    # Every rebuilt row is marked as changed after every earlier change, so a running
+    # index reads it again.
+    assert min(await _change_markers(settings)) > max(marked)
     async with running(create_app(settings)) as client:
         after = {
             o: (await client.get(f"/openings/{o}/candidates", headers=headers)).json()

@@ -7,6 +7,7 @@ municipality (moved out, emigrated, died; from that date on) and erasure.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -20,15 +21,11 @@ from services.matching.domain.candidates import (
     candidate_from_profile,
     norwegian_shared,
 )
-from services.matching.tables import (
-    candidates,
-    erased_candidates,
-    touched,
-)
+from services.matching.tables import UNSTAMPED, candidates, erased_candidates, new_row
 from shared import tables as kit_tables
 from shared.events import Envelope
 from shared.inbox import SCRUBBED, Keep, keep_fields, scrub_inbox
-from shared.projection import Projection
+from shared.projection import Batch, Key, Projection, Row
 
 PARTICIPANTS_FEED = "participants"
 SETTLED = "participants.participant.settled.v1"
@@ -76,141 +73,117 @@ _LEAVING = {MOVED_OUT: "moved_out", EMIGRATED: "emigrated", DIED: "died"}
 _LEFT_ON = {MOVED_OUT: "moved_on", EMIGRATED: "emigrated_on", DIED: "died_on"}
 
 
-async def _apply_candidates(conn: AsyncConnection, envelope: Envelope) -> None:
-    if envelope.type_name not in FOLLOWED:
-        return
+async def fold_candidates(batch: Batch, envelopes: Sequence[Envelope]) -> None:
+    """Every candidate the events touch, read once, changed in memory, written once.
+
+    The inbox copies an event minimises or scrubs are updated in order as the events
+    are folded: they are no rows of this batch, and a later event's change to the same
+    copies (a tombstone after a minimised test) must land last.
+    """
+    followed = [e for e in envelopes if e.type_name in FOLLOWED]
+    keys = {_key(e) for e in followed}
+    await batch.load(candidates, keys)
+    await batch.load(erased_candidates, keys)
+    for envelope in followed:
+        await _apply(batch, envelope, _key(envelope))
+
+
+def _key(envelope: Envelope) -> Key:
+    return (uuid.UUID(str(envelope.data["participant_id"])),)
+
+
+async def _apply(batch: Batch, envelope: Envelope, key: Key) -> None:
     data = envelope.data
-    participant_id = uuid.UUID(str(data["participant_id"]))
     if envelope.type_name == ERASED:
-        await _erase(conn, participant_id, envelope)
+        await _erase(batch, key, envelope)
         return
-    erased = await conn.scalar(
-        sa.select(sa.literal(True)).where(erased_candidates.c.participant_id == participant_id)
-    )
-    if erased:
-        await _tombstone_received(conn, envelope.id)
+    if batch.row(erased_candidates, key) is not None:
+        await _tombstone_received(batch.conn, envelope.id)
         return
-    values: dict[str, Any] = {"municipality": envelope.municipality}
+    row = batch.row(candidates, key)
+    values: dict[str, Any] | None = None
     if envelope.type_name == SETTLED:
-        values["settled_on"] = date.fromisoformat(str(data["settled_on"]))
+        values = {"settled_on": date.fromisoformat(str(data["settled_on"]))}
     elif envelope.type_name == PROFILE_UPDATED:
         candidate = candidate_from_profile(data, envelope.municipality)
-        values["profile"] = candidate.profile_document()
-        values["profile_updated_at"] = envelope.occurred_at
-        values["consent"] = values["profile"]["consent"]
+        profile = candidate.profile_document()
+        values = {
+            "profile": profile,
+            "profile_updated_at": envelope.occurred_at,
+            "consent": profile["consent"],
+        }
         if "norwegian" not in candidate.shared:
             values["norwegian_tests"] = None
-            await _forget_norwegian(conn, participant_id)
+            await _forget_norwegian(batch.conn, key[0])
     elif envelope.type_name == NORWEGIAN_TEST:
-        await _record_test(conn, participant_id, envelope)
+        tests = await _record_test(batch.conn, key[0], envelope, row)
+        if tests is not None:
+            batch.put(candidates, {"participant_id": key[0], "norwegian_tests": tests} | UNSTAMPED)
         return
     elif envelope.type_name in (PROGRAMME_COMPLETED, OUTCOME_RECORDED):
-        await _record_programme(conn, participant_id, envelope)
-        return
+        values = {"programmes": _record_programme(envelope, row)}
     elif envelope.type_name in _LEAVING:
-        if not await _record_leaving(conn, participant_id, envelope):
-            return
-        values = {}
-    if not values:
+        values = _record_leaving(envelope, row)
+    if values is None:
         return
-    await conn.execute(
-        pg.insert(candidates)
-        .values(participant_id=participant_id, **values, **touched())
-        .on_conflict_do_update(index_elements=["participant_id"], set_={**values, **touched()})
-    )
+    changes = {"participant_id": key[0], "municipality": envelope.municipality, **values}
+    if row is None:
+        batch.put(candidates, new_row(candidates, **changes))
+    else:
+        batch.put(candidates, changes | UNSTAMPED)
 
 
 async def _record_test(
-    conn: AsyncConnection, participant_id: uuid.UUID, envelope: Envelope
-) -> None:
-    """A test after the profile raises that sub-skill's level, if Norwegian is shared."""
+    conn: AsyncConnection, participant_id: uuid.UUID, envelope: Envelope, row: Row | None
+) -> dict[str, str] | None:
+    """A test after the profile raises that sub-skill's level, if Norwegian is shared:
+    the levels then, or None when they stay as they are."""
     data = envelope.data
-    row = (
-        await conn.execute(
-            sa.select(candidates.c.consent, candidates.c.norwegian_tests)
-            .where(candidates.c.participant_id == participant_id)
-            .with_for_update()
-        )
-    ).one_or_none()
-    shares = row is not None and bool((row.consent or {}).get("norwegian"))
+    shares = row is not None and bool((row["consent"] or {}).get("norwegian"))
     if not shares or "sub_test" not in data or "level" not in data:
         # Without consent the result is not kept, not even in the inbox; the next
         # profile shared with consent carries the levels again.
         await _minimise_received(conn, envelope.id, participant_id)
-        return
+        return None
     assert row is not None
-    tests = dict(row.norwegian_tests or {})
+    tests = dict(row["norwegian_tests"] or {})
     sub_test = str(data["sub_test"])
     best = best_level(tests.get(sub_test), str(data["level"]))
     if best is None or best == tests.get(sub_test):
-        return
+        return None
     tests[sub_test] = best
-    await conn.execute(
-        sa.update(candidates)
-        .where(candidates.c.participant_id == participant_id)
-        .values(norwegian_tests=tests, **touched())
-    )
+    return tests
 
 
-async def _record_programme(
-    conn: AsyncConnection, participant_id: uuid.UUID, envelope: Envelope
-) -> None:
+def _record_programme(envelope: Envelope, row: Row | None) -> dict[str, Any]:
     """A programme's end and outcome: moved, emigrated or deceased take the person out
     from the end date; a later outcome for the same programme replaces the earlier."""
     data = envelope.data
-    row = (
-        await conn.execute(
-            sa.select(candidates.c.programmes)
-            .where(candidates.c.participant_id == participant_id)
-            .with_for_update()
-        )
-    ).one_or_none()
-    programmes = dict(row.programmes or {}) if row is not None else {}
+    programmes = dict(row["programmes"] or {}) if row is not None else {}
     programme = dict(programmes.get(str(data["programme_id"]), {}))
     if "ended_on" in data:
         programme["ended_on"] = data["ended_on"]
     programme["outcome"] = data.get("outcome")
     programmes[str(data["programme_id"])] = programme
-    values = {"municipality": envelope.municipality, "programmes": programmes}
-    await conn.execute(
-        pg.insert(candidates)
-        .values(participant_id=participant_id, **values, **touched())
-        .on_conflict_do_update(index_elements=["participant_id"], set_={**values, **touched()})
-    )
+    return programmes
 
 
-async def _record_leaving(
-    conn: AsyncConnection, participant_id: uuid.UUID, envelope: Envelope
-) -> bool:
+def _record_leaving(envelope: Envelope, row: Row | None) -> dict[str, Any] | None:
     """The person leaves the municipality's candidates on a date (maybe ahead).
 
     The earliest departure wins; a move within the same municipality is no departure.
     """
     data = envelope.data
     if envelope.type_name == MOVED_OUT and data.get("to_municipality") == envelope.municipality:
-        return False
+        return None
     left_on = date.fromisoformat(str(data[_LEFT_ON[envelope.type_name]]))
-    row = (
-        await conn.execute(
-            sa.select(candidates.c.left_on)
-            .where(candidates.c.participant_id == participant_id)
-            .with_for_update()
-        )
-    ).one_or_none()
-    if row is not None and row.left_on is not None and row.left_on <= left_on:
-        return False
-    values: dict[str, Any] = {
-        "municipality": envelope.municipality,
+    if row is not None and row["left_on"] is not None and row["left_on"] <= left_on:
+        return None
+    return {
         "left_on": left_on,
         "left_because": _LEAVING[envelope.type_name],
         "moved_to": data.get("to_municipality") if envelope.type_name == MOVED_OUT else None,
     }
-    await conn.execute(
-        pg.insert(candidates)
-        .values(participant_id=participant_id, **values, **touched())
-        .on_conflict_do_update(index_elements=["participant_id"], set_={**values, **touched()})
-    )
-    return True
 
 
 async def _forget_norwegian(conn: AsyncConnection, participant_id: uuid.UUID) -> None:
@@ -274,7 +247,7 @@ async def _tombstone_received(conn: AsyncConnection, event_id: uuid.UUID) -> Non
     )
 
 
-async def _erase(conn: AsyncConnection, participant_id: uuid.UUID, envelope: Envelope) -> None:
+async def _erase(batch: Batch, key: Key, envelope: Envelope) -> None:
     """Forget the candidate: profile, timeline, and every received copy naming them.
 
     What stays is the pseudonymous id in ``erased_candidates`` (so that a late or
@@ -283,15 +256,15 @@ async def _erase(conn: AsyncConnection, participant_id: uuid.UUID, envelope: Env
     the inbox knows it too) and in this service's own match events, which record what
     happened between the municipality, the employer and that id, never the profile.
     """
-    await conn.execute(sa.delete(candidates).where(candidates.c.participant_id == participant_id))
-    await conn.execute(
-        pg.insert(erased_candidates)
-        .values(participant_id=participant_id, erased_at=envelope.recorded_at, **touched())
-        .on_conflict_do_nothing(index_elements=["participant_id"])
-    )
-    await scrub_inbox(conn, str(participant_id))
+    batch.remove(candidates, key)
+    if batch.row(erased_candidates, key) is None:
+        batch.put(
+            erased_candidates,
+            new_row(erased_candidates, participant_id=key[0], erased_at=envelope.recorded_at),
+        )
+    await scrub_inbox(batch.conn, str(key[0]))
     received = kit_tables.received_events
-    await conn.execute(
+    await batch.conn.execute(
         sa.update(received)
         .where(received.c.consumer == PARTICIPANTS_FEED, received.c.event_id == envelope.id)
         .values(payload=envelope.to_cloudevent())
@@ -299,5 +272,5 @@ async def _erase(conn: AsyncConnection, participant_id: uuid.UUID, envelope: Env
 
 
 CANDIDATES = Projection(
-    "candidates", PARTICIPANTS_FEED, (candidates, erased_candidates), _apply_candidates
+    "candidates", PARTICIPANTS_FEED, (candidates, erased_candidates), apply_batch=fold_candidates
 )

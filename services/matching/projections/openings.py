@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from services.matching.domain import OpeningStatus
 from services.matching.events import (
     OpeningChanged,
@@ -16,14 +12,11 @@ from services.matching.events import (
     OpeningPlaceReleased,
     OpeningPlaceTaken,
     OpeningPublished,
-    registry,
 )
-from services.matching.tables import (
-    openings,
-    touched,
-)
+from services.matching.projections.stream_rows import StreamRows
+from services.matching.tables import new_row, openings
 from shared.events import Envelope
-from shared.projection import OWN_EVENTS, Projection
+from shared.projection import OWN_EVENTS, Batch, Projection, Row
 
 
 def _opening_status(closed: bool, places: int, taken: int) -> str:
@@ -32,40 +25,28 @@ def _opening_status(closed: bool, places: int, taken: int) -> str:
     return (OpeningStatus.filled if taken >= places else OpeningStatus.open).value
 
 
-async def _apply_openings(conn: AsyncConnection, envelope: Envelope) -> None:
-    if not envelope.type_name.startswith("matching.opening."):
-        return
-    event = registry.decode(envelope.type_name, envelope.data)
-    if isinstance(event, OpeningPublished):
-        await conn.execute(
-            pg.insert(openings)
-            .values(
-                opening_id=event.opening_id,
-                municipality=envelope.municipality,
-                employer_id=event.employer_id,
-                kind=event.kind.value,
-                terms=event.terms().model_dump(mode="json"),
-                status=OpeningStatus.open.value,
-                published_at=envelope.recorded_at,
-                version=envelope.stream_version,
-                **touched(),
-            )
-            .on_conflict_do_nothing(index_elements=["opening_id"])
-        )
-        return
-    opening_id = getattr(event, "opening_id", None)
-    row = (
-        await conn.execute(
-            sa.select(openings.c.terms, openings.c.places_taken, openings.c.status)
-            .where(openings.c.opening_id == opening_id)
-            .with_for_update()
-        )
-    ).one_or_none()
-    if row is None:
-        return
-    terms: dict[str, Any] = dict(row.terms)
-    taken = int(row.places_taken)
-    closed = row.status == OpeningStatus.closed.value
+def _published(event: OpeningPublished, envelope: Envelope) -> Row:
+    return new_row(
+        openings,
+        opening_id=event.opening_id,
+        municipality=envelope.municipality,
+        employer_id=event.employer_id,
+        kind=event.kind.value,
+        terms=event.terms().model_dump(mode="json"),
+        title="",
+        description="",
+        other_skills=[],
+        places_taken=0,
+        status=OpeningStatus.open.value,
+        published_at=envelope.recorded_at,
+        version=envelope.stream_version,
+    )
+
+
+def _changes(batch: Batch, event: Any, envelope: Envelope, row: Row) -> dict[str, Any]:
+    terms: dict[str, Any] = dict(row["terms"])
+    taken = int(row["places_taken"])
+    closed = row["status"] == OpeningStatus.closed.value
     values: dict[str, Any] = {}
     if isinstance(event, OpeningChanged):
         terms = event.terms().model_dump(mode="json")
@@ -81,14 +62,22 @@ async def _apply_openings(conn: AsyncConnection, envelope: Envelope) -> None:
         taken += 1
     elif isinstance(event, OpeningPlaceReleased):
         taken -= 1
-    values.update(
-        places_taken=taken,
-        status=_opening_status(closed, int(terms["places"]), taken),
-        version=envelope.stream_version,
-    )
-    await conn.execute(
-        sa.update(openings).where(openings.c.opening_id == opening_id).values(**values, **touched())
-    )
+    return values | {
+        "places_taken": taken,
+        "status": _opening_status(closed, int(terms["places"]), taken),
+    }
 
 
-OPENINGS = Projection("openings", OWN_EVENTS, (openings,), _apply_openings)
+OPENINGS = Projection(
+    "openings",
+    OWN_EVENTS,
+    (openings,),
+    apply_batch=StreamRows(
+        openings,
+        ("matching.opening.",),
+        key=lambda event: event.opening_id,
+        starts=OpeningPublished,
+        new=_published,
+        changes=_changes,
+    ),
+)
