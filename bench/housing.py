@@ -40,6 +40,7 @@ from services.housing.events import DwellingStatus as Status
 from services.housing.projections import PROJECTIONS, SETTLED
 from shared.auth import issue_dev_token
 from shared.events import Envelope, Metadata
+from shared.projection import Batch, apply_batch
 from shared.service import Runtime
 
 MUNICIPALITY = "3005"
@@ -60,33 +61,34 @@ async def seed(runtime: Runtime, households: int, rng: random.Random) -> None:
     feed = next(p for p in PROJECTIONS if p.name == "households")
     ids = [uuid.uuid4() for _ in range(households)]
     sizes = [rng.choice((1, 1, 2, 2, 3, 4, 5, 6, 7)) for _ in ids]
+    envelopes = []
+    for household_id, size in zip(ids, sizes, strict=True):
+        participant = uuid.uuid4()
+        envelopes.append(
+            Envelope(
+                id=uuid.uuid4(),
+                type_name=SETTLED,
+                source="/veiviser/participants",
+                stream_id=str(participant),
+                stream_version=2,
+                municipality=MUNICIPALITY,
+                occurred_at=datetime.now(UTC),
+                recorded_at=datetime.now(UTC),
+                actor="bench",
+                correlation_id="bench",
+                causation_id=None,
+                data={
+                    "participant_id": str(participant),
+                    "settled_on": (TODAY - timedelta(days=rng.randint(30, 1500))).isoformat(),
+                    "arrival_category": "resettlement_refugee",
+                    "household_id": str(household_id),
+                    "household_size": size,
+                    "unaccompanied_minor": False,
+                },
+            ),
+        )
     async with runtime.db.transaction() as conn:
-        for household_id, size in zip(ids, sizes, strict=True):
-            participant = uuid.uuid4()
-            await feed.apply(
-                conn,
-                Envelope(
-                    id=uuid.uuid4(),
-                    type_name=SETTLED,
-                    source="/veiviser/participants",
-                    stream_id=str(participant),
-                    stream_version=2,
-                    municipality=MUNICIPALITY,
-                    occurred_at=datetime.now(UTC),
-                    recorded_at=datetime.now(UTC),
-                    actor="bench",
-                    correlation_id="bench",
-                    causation_id=None,
-                    data={
-                        "participant_id": str(participant),
-                        "settled_on": (TODAY - timedelta(days=rng.randint(30, 1500))).isoformat(),
-                        "arrival_category": "resettlement_refugee",
-                        "household_id": str(household_id),
-                        "household_size": size,
-                        "unaccompanied_minor": False,
-                    },
-                ),
-            )
+        await apply_batch(Batch(conn), [feed], envelopes)
     started = time.perf_counter()
     batch = 250
     for start in range(0, households, batch):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import personal_data
 from services.housing import tables as t
@@ -20,62 +18,58 @@ from services.housing.events import (
     MemberNeedsSealed,
     PlacementStarted,
 )
-from services.housing.projections.rows import decode
-from shared.events import Envelope
-from shared.projection import OWN_EVENTS, Projection
+from services.housing.projections.rows import fold, insert_new, update
+from shared.events import Envelope, Event
+from shared.projection import OWN_EVENTS, Batch, Projection
 
 
-async def _apply_applications(conn: AsyncConnection, envelope: Envelope) -> None:
-    event = decode(envelope)
+async def _apply_applications(batch: Batch, envelope: Envelope, event: Event) -> None:
     table = t.applications
     match event:
         case HousingApplicationReceived():
-            await conn.execute(
-                pg.insert(table)
-                .values(
-                    application_id=event.application_id,
-                    municipality=envelope.municipality,
-                    household_id=event.household_id,
-                    household_size=event.household_size,
-                    urgency=event.urgency.value,
-                    urgency_rank=URGENCY_RANK[event.urgency.value],
-                    received_on=event.received_on,
-                    status="pending",
-                )
-                .on_conflict_do_nothing()
+            insert_new(
+                batch,
+                table,
+                event,
+                envelope,
+                member_ages=[],
+                needs_wheelchair_access=False,
+                needs_step_free=False,
+                district_wishes=[],
+                needs_erased=False,
+                urgency_rank=URGENCY_RANK[event.urgency.value],
+                status="pending",
             )
         case HousingApplicationNeedsRecorded():
-            await conn.execute(
-                sa.update(table)
-                .where(table.c.application_id == event.application_id)
-                .values(
-                    member_ages=list(event.member_ages),
-                    needs_wheelchair_access=event.needs_wheelchair_access,
-                    needs_step_free=event.needs_step_free,
-                    district_wishes=list(event.district_wishes),
-                )
+            update(
+                batch,
+                table,
+                event.application_id,
+                member_ages=list(event.member_ages),
+                needs_wheelchair_access=event.needs_wheelchair_access,
+                needs_step_free=event.needs_step_free,
+                district_wishes=list(event.district_wishes),
             )
         case HousingApplicationNeedsSealed():
             # Needs recorded again replace the members' too (their events follow).
-            await conn.execute(
-                sa.delete(t.application_member_needs).where(
-                    t.application_member_needs.c.application_id == event.application_id
-                )
+            members = t.application_member_needs
+            await batch.execute(
+                sa.delete(members).where(members.c.application_id == event.application_id),
+                changes=[members],
             )
-            needs = await personal_data.open_needs(conn, event.household_id, event.sealed)
-            await conn.execute(
-                sa.update(table)
-                .where(table.c.application_id == event.application_id)
-                .values(
-                    member_ages=list(needs["member_ages"]) if needs else [],
-                    needs_wheelchair_access=bool(needs and needs["needs_wheelchair_access"]),
-                    needs_step_free=bool(needs and needs["needs_step_free"]),
-                    district_wishes=list(needs["district_wishes"]) if needs else [],
-                    needs_erased=needs is None,
-                )
+            needs = await personal_data.open_needs(batch.conn, event.household_id, event.sealed)
+            update(
+                batch,
+                table,
+                event.application_id,
+                member_ages=list(needs["member_ages"]) if needs else [],
+                needs_wheelchair_access=bool(needs and needs["needs_wheelchair_access"]),
+                needs_step_free=bool(needs and needs["needs_step_free"]),
+                district_wishes=list(needs["district_wishes"]) if needs else [],
+                needs_erased=needs is None,
             )
         case MemberNeedsSealed():
-            await _apply_member_needs(conn, event)
+            await _apply_member_needs(batch, event)
         case HousingApplicationDecided():
             values: dict[str, Any] = {
                 "status": event.decision.value,
@@ -85,33 +79,31 @@ async def _apply_applications(conn: AsyncConnection, envelope: Envelope) -> None
                 values["accepted_on"] = event.decided_on
             else:
                 values["waiting_until"] = event.decided_on
-            await conn.execute(
-                sa.update(table)
-                .where(table.c.application_id == event.application_id)
-                .values(values)
-            )
+            update(batch, table, event.application_id, **values)
         case PlacementStarted():
-            await conn.execute(
-                sa.update(table)
-                .where(table.c.application_id == event.application_id)
-                .values(
-                    status="housed", placement_id=event.placement_id, waiting_until=event.starts_on
-                )
+            update(
+                batch,
+                table,
+                event.application_id,
+                status="housed",
+                placement_id=event.placement_id,
+                waiting_until=event.starts_on,
             )
 
 
-async def _apply_member_needs(conn: AsyncConnection, event: MemberNeedsSealed) -> None:
-    needs = await personal_data.open_member_needs(conn, event.participant_id, event.sealed)
+async def _apply_member_needs(batch: Batch, event: MemberNeedsSealed) -> None:
+    needs = await personal_data.open_member_needs(batch.conn, event.participant_id, event.sealed)
     if needs is None:
         return
-    values = {
-        "needs_wheelchair_access": bool(needs["needs_wheelchair_access"]),
-        "needs_step_free": bool(needs["needs_step_free"]),
-    }
-    await conn.execute(
-        pg.insert(t.application_member_needs)
-        .values(application_id=event.application_id, participant_id=event.participant_id, **values)
-        .on_conflict_do_update(index_elements=["application_id", "participant_id"], set_=values)
+    # The whole row is replaced, so nothing needs reading first.
+    batch.put(
+        t.application_member_needs,
+        {
+            "application_id": event.application_id,
+            "participant_id": event.participant_id,
+            "needs_wheelchair_access": bool(needs["needs_wheelchair_access"]),
+            "needs_step_free": bool(needs["needs_step_free"]),
+        },
     )
 
 
@@ -119,5 +111,18 @@ APPLICATIONS = Projection(
     "applications",
     OWN_EVENTS,
     (t.applications, t.application_member_needs),
-    _apply_applications,
+    apply_batch=fold(
+        _apply_applications,
+        (
+            t.applications,
+            "application_id",
+            (
+                HousingApplicationReceived,
+                HousingApplicationNeedsRecorded,
+                HousingApplicationNeedsSealed,
+                HousingApplicationDecided,
+                PlacementStarted,
+            ),
+        ),
+    ),
 )

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from services.housing import tables as t
 from services.housing.events import (
     DwellingAddressRecorded,
@@ -15,30 +12,30 @@ from services.housing.events import (
     DwellingStatus,
     PlacementStarted,
 )
-from services.housing.projections.rows import decode, insert_new
-from shared.events import Envelope
-from shared.projection import OWN_EVENTS, Projection
+from services.housing.projections.rows import fold, insert_new, update
+from shared.events import Envelope, Event
+from shared.projection import OWN_EVENTS, Batch, Projection
 
 
-async def _apply_dwellings(conn: AsyncConnection, envelope: Envelope) -> None:
-    event = decode(envelope)
+async def _apply_dwellings(batch: Batch, envelope: Envelope, event: Event) -> None:
     table = t.dwellings
     match event:
         case DwellingRegistered():
-            await conn.execute(
-                insert_new(
-                    table,
-                    event,
-                    envelope,
-                    status_since=event.registered_on,
-                    version=envelope.stream_version,
-                )
+            insert_new(
+                batch,
+                table,
+                event,
+                envelope,
+                status_since=event.registered_on,
+                version=envelope.stream_version,
             )
         case DwellingAddressRecorded():
-            await conn.execute(
-                sa.update(table)
-                .where(table.c.dwelling_id == event.dwelling_id)
-                .values(address=event.address, version=envelope.stream_version)
+            update(
+                batch,
+                table,
+                event.dwelling_id,
+                address=event.address,
+                version=envelope.stream_version,
             )
         case DwellingChanged():
             values: dict[str, Any] = {
@@ -59,17 +56,21 @@ async def _apply_dwellings(conn: AsyncConnection, envelope: Envelope) -> None:
                 else:
                     values["current_placement_id"] = None
                     values["current_household_id"] = None
-            await conn.execute(
-                sa.update(table)
-                .where(table.c.dwelling_id == event.dwelling_id)
-                .values(**values, version=envelope.stream_version)
-            )
+            update(batch, table, event.dwelling_id, **values, version=envelope.stream_version)
         case PlacementStarted():
-            await conn.execute(
-                sa.update(table)
-                .where(table.c.dwelling_id == event.dwelling_id)
-                .values(current_household_id=event.household_id)
-            )
+            update(batch, table, event.dwelling_id, current_household_id=event.household_id)
 
 
-DWELLINGS = Projection("dwellings", OWN_EVENTS, (t.dwellings,), _apply_dwellings)
+DWELLINGS = Projection(
+    "dwellings",
+    OWN_EVENTS,
+    (t.dwellings,),
+    apply_batch=fold(
+        _apply_dwellings,
+        (
+            t.dwellings,
+            "dwelling_id",
+            (DwellingRegistered, DwellingAddressRecorded, DwellingChanged, PlacementStarted),
+        ),
+    ),
+)

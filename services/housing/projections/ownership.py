@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from typing import TypeGuard
+
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import tables as t
 from services.housing.events import (
@@ -15,29 +18,63 @@ from services.housing.events import (
     StartLoanDecided,
     StartLoanDisbursed,
 )
-from services.housing.projections.rows import decode, insert_new
-from shared.events import Envelope
-from shared.projection import OWN_EVENTS, Projection
+from services.housing.projections.rows import decode_all, insert_new, keys, update
+from shared.events import Envelope, Event
+from shared.projection import OWN_EVENTS, Batch, Projection
 
 
-async def _apply_ownership(conn: AsyncConnection, envelope: Envelope) -> None:
-    event = decode(envelope)
+def _lapses(event: Event) -> TypeGuard[PlacementEnded]:
+    """A placement that ends other than by buying the home lapses its agreement."""
+    return isinstance(event, PlacementEnded) and event.reason is not EndReason.bought_home
+
+
+async def _fold_ownership(batch: Batch, envelopes: Sequence[Envelope]) -> None:
+    events = decode_all(envelopes)
     agreements, loans = t.rent_to_own, t.start_loans
-    match event:
-        case RentToOwnAgreed():
-            await conn.execute(insert_new(agreements, event, envelope, status="active"))
-        case PlacementEnded() if event.reason is not EndReason.bought_home:
-            await conn.execute(
-                sa.update(agreements)
-                .where(
-                    agreements.c.placement_id == event.placement_id,
-                    agreements.c.status == "active",
-                )
-                .values(status="lapsed", closed_on=event.ends_on)
+    await batch.load(t.ownerships, keys(events, "household_id", HouseholdBecameOwner))
+    await batch.load(
+        loans,
+        keys(
+            events,
+            "loan_id",
+            StartLoanApplied,
+            StartLoanDecided,
+            StartLoanDisbursed,
+            HouseholdBecameOwner,
+        ),
+    )
+    # Agreements are also closed by their placement or household: every agreement of
+    # those (stored, or agreed in this batch) is read, and its status checked in memory.
+    placements = {e.placement_id for _, e in events if _lapses(e)}
+    households = {e.household_id for _, e in events if isinstance(e, HouseholdBecameOwner)}
+    involved: set[uuid.UUID] = set()
+    if placements or households:
+        found = await batch.execute(
+            sa.select(agreements.c.agreement_id).where(
+                agreements.c.placement_id.in_(placements)
+                | agreements.c.household_id.in_(households)
             )
-        case StartLoanApplied():
-            await conn.execute(
+        )
+        involved = set(found.scalars())
+    agreed = keys(events, "agreement_id", RentToOwnAgreed, HouseholdBecameOwner)
+    await batch.load(agreements, agreed | {(a,) for a in involved})
+    involved |= {key[0] for key in agreed}
+
+    def lapse(column: str, value: uuid.UUID, on: object) -> None:
+        for agreement_id in involved:
+            row = batch.row(agreements, (agreement_id,))
+            if row is not None and row[column] == value and row["status"] == "active":
+                batch.put(agreements, row | {"status": "lapsed", "closed_on": on})
+
+    for envelope, event in events:
+        match event:
+            case RentToOwnAgreed():
+                insert_new(batch, agreements, event, envelope, status="active")
+            case PlacementEnded() if _lapses(event):
+                lapse("placement_id", event.placement_id, event.ends_on)
+            case StartLoanApplied():
                 insert_new(
+                    batch,
                     loans,
                     event,
                     envelope,
@@ -46,12 +83,11 @@ async def _apply_ownership(conn: AsyncConnection, envelope: Envelope) -> None:
                     + event.other_income,
                     status="applied",
                 )
-            )
-        case StartLoanDecided():
-            await conn.execute(
-                sa.update(loans)
-                .where(loans.c.loan_id == event.loan_id)
-                .values(
+            case StartLoanDecided():
+                update(
+                    batch,
+                    loans,
+                    event.loan_id,
                     status="approved" if event.approved else "rejected",
                     decided_on=event.decided_on,
                     loan_amount=event.loan_amount,
@@ -61,38 +97,31 @@ async def _apply_ownership(conn: AsyncConnection, envelope: Envelope) -> None:
                     interest_only_years=event.interest_only_years,
                     term_years=event.term_years,
                 )
-            )
-        case StartLoanDisbursed():
-            await conn.execute(
-                sa.update(loans)
-                .where(loans.c.loan_id == event.loan_id)
-                .values(status="disbursed", disbursed_on=event.disbursed_on)
-            )
-        case HouseholdBecameOwner():
-            await conn.execute(insert_new(t.ownerships, event, envelope))
-            if event.agreement_id is not None:
-                await conn.execute(
-                    sa.update(agreements)
-                    .where(agreements.c.agreement_id == event.agreement_id)
-                    .values(status="completed", closed_on=event.became_owner_on)
+            case StartLoanDisbursed():
+                update(
+                    batch, loans, event.loan_id, status="disbursed", disbursed_on=event.disbursed_on
                 )
-            # An owner no longer buys anything else through rent-to-own.
-            await conn.execute(
-                sa.update(agreements)
-                .where(
-                    agreements.c.household_id == event.household_id,
-                    agreements.c.status == "active",
-                )
-                .values(status="lapsed", closed_on=event.became_owner_on)
-            )
-            if event.loan_id is not None:
-                await conn.execute(
-                    sa.update(loans)
-                    .where(loans.c.loan_id == event.loan_id)
-                    .values(status="used", used_on=event.became_owner_on)
-                )
+            case HouseholdBecameOwner():
+                insert_new(batch, t.ownerships, event, envelope)
+                if event.agreement_id is not None:
+                    update(
+                        batch,
+                        agreements,
+                        event.agreement_id,
+                        status="completed",
+                        closed_on=event.became_owner_on,
+                    )
+                # An owner no longer buys anything else through rent-to-own.
+                lapse("household_id", event.household_id, event.became_owner_on)
+                if event.loan_id is not None:
+                    update(
+                        batch, loans, event.loan_id, status="used", used_on=event.became_owner_on
+                    )
 
 
 OWNERSHIP = Projection(
-    "ownership", OWN_EVENTS, (t.rent_to_own, t.start_loans, t.ownerships), _apply_ownership
+    "ownership",
+    OWN_EVENTS,
+    (t.rent_to_own, t.start_loans, t.ownerships),
+    apply_batch=_fold_ownership,
 )

@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from services.housing import tables as t
 from services.housing.events import EvictionRecorded, PlacementEnded, PlacementStarted
-from services.housing.projections.rows import decode, insert_new
-from shared.events import Envelope
-from shared.projection import OWN_EVENTS, Projection
+from services.housing.projections.rows import fold, insert_new, update
+from shared.events import Envelope, Event
+from shared.projection import OWN_EVENTS, Batch, Projection
 
 
-async def _apply_placements(conn: AsyncConnection, envelope: Envelope) -> None:
-    event = decode(envelope)
+async def _apply_placements(batch: Batch, envelope: Envelope, event: Event) -> None:
     table = t.placements
     match event:
         case PlacementStarted():
-            await conn.execute(insert_new(table, event, envelope))
+            insert_new(batch, table, event, envelope)
         case PlacementEnded():
-            await conn.execute(
-                sa.update(table)
-                .where(table.c.placement_id == event.placement_id)
-                .values(ends_on=event.ends_on, end_reason=event.reason.value)
+            update(
+                batch,
+                table,
+                event.placement_id,
+                ends_on=event.ends_on,
+                end_reason=event.reason.value,
             )
         case EvictionRecorded():
-            await conn.execute(
-                sa.update(table)
-                .where(table.c.placement_id == event.placement_id)
-                .values(evicted_on=event.evicted_on, eviction_grounds=event.grounds.value)
+            update(
+                batch,
+                table,
+                event.placement_id,
+                evicted_on=event.evicted_on,
+                eviction_grounds=event.grounds.value,
             )
 
 
-PLACEMENTS = Projection("placements", OWN_EVENTS, (t.placements,), _apply_placements)
+PLACEMENTS = Projection(
+    "placements",
+    OWN_EVENTS,
+    (t.placements,),
+    apply_batch=fold(
+        _apply_placements,
+        (t.placements, "placement_id", (PlacementStarted, PlacementEnded, EvictionRecorded)),
+    ),
+)
