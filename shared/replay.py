@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import tables
 from shared.db import Database, driver_connection
 from shared.events import Envelope
-from shared.eventstore import EventStore, GlobalPosition
+from shared.eventstore import EventStore
 from shared.inbox import is_tombstone, received_payload
 from shared.projection import OWN_EVENTS, Batch, Projection, apply_batch
 
@@ -20,10 +22,7 @@ Progress = Callable[[int, int], None]
 CHUNK = 10_000
 """Events read and applied per step."""
 
-_INBOX_CHUNK = """
-    SELECT seq, payload FROM received_events
-    WHERE consumer = $1 AND seq > $2 ORDER BY seq LIMIT $3
-"""
+_INBOX = "SELECT payload::text FROM received_events WHERE consumer = $1 ORDER BY seq"
 
 
 async def rebuild(
@@ -87,21 +86,20 @@ async def _chunks(
 ) -> AsyncIterator[tuple[list[Envelope], int]]:
     """The source's events in order, a chunk at a time, with how many rows each read."""
     if source == OWN_EVENTS:
-        position = GlobalPosition()
-        while True:
-            envelopes, position = await store.read_envelopes(conn, position, CHUNK)
-            if envelopes:
-                yield envelopes, len(envelopes)
-            if len(envelopes) < CHUNK:
-                return
+        async for envelopes in store.every_envelope(conn, CHUNK):
+            yield envelopes, len(envelopes)
+        return
     driver = await driver_connection(conn)
-    last_seq = 0
-    while True:
-        rows = await driver.fetch(_INBOX_CHUNK, source, last_seq, CHUNK)
-        # A scrubbed copy (an erased person's event) is not replayed.
-        envelopes = [received_payload(p) for _, p in rows if not is_tombstone(p)]
-        if rows:
-            yield envelopes, len(rows)
-        if len(rows) < CHUNK:
-            return
-        last_seq = rows[-1][0]
+    payloads: list[Any] = []
+    async for (payload,) in driver.cursor(_INBOX, source, prefetch=CHUNK):
+        payloads.append(orjson.loads(payload))
+        if len(payloads) == CHUNK:
+            yield _replayable(payloads), CHUNK
+            payloads = []
+    if payloads:
+        yield _replayable(payloads), len(payloads)
+
+
+def _replayable(payloads: list[Any]) -> list[Envelope]:
+    # A scrubbed copy (an erased person's event) is not replayed.
+    return [received_payload(p) for p in payloads if not is_tombstone(p)]
