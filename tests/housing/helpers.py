@@ -12,12 +12,30 @@ import nats
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
+from services.housing.events import DwellingStatus, Ownership, Standard
 from shared.bus import DUPLICATE_WINDOW_SECONDS
 from shared.events import Envelope
 from shared.settings import Settings
 from tests.support import auth, eventually
 
 MUNICIPALITY = "3301"
+EVENTS = "SELECT count(*) FROM events"
+OUTBOX = "SELECT count(*) FROM outbox"
+
+
+def dwelling_attributes(**changes: Any) -> dict[str, Any]:
+    """A dwelling as the domain and its events take it: an ordinary vacant municipal
+    flat on the ground floor, with ``changes``."""
+    return {
+        "district": "Sentrum",
+        "floor": 0,
+        "has_lift": False,
+        "accessible": False,
+        "ownership": Ownership.municipal,
+        "standard": Standard.normal,
+        "status": DwellingStatus.vacant,
+        **changes,
+    }
 
 
 def officer(settings: Settings, municipality: str = MUNICIPALITY) -> dict[str, str]:
@@ -113,6 +131,22 @@ async def wait_for_household(
     return found
 
 
+async def wait_for_application(
+    client: httpx.AsyncClient, settings: Settings, application_id: str, **expected: Any
+) -> dict[str, Any]:
+    """The application's view once its fields have the ``expected`` values."""
+
+    async def shown() -> dict[str, Any] | None:
+        response = await client.get(
+            f"/housing/applications/{application_id}", headers=officer(settings)
+        )
+        body: dict[str, Any] = response.json()
+        return body if all(body.get(k) == v for k, v in expected.items()) else None
+
+    found: dict[str, Any] = await eventually(shown)
+    return found
+
+
 async def settled_households(
     client: httpx.AsyncClient,
     settings: Settings,
@@ -160,6 +194,25 @@ async def dwelling(
     )
 
 
+async def apply_for_housing(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    household_id: uuid.UUID,
+    received_on: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A pending application of the household (as the officer unless ``headers`` say)."""
+    return await post(
+        client,
+        "/housing/applications",
+        headers or officer(settings),
+        {"household_id": str(household_id), "received_on": received_on, **fields},
+        201,
+    )
+
+
 async def accepted_application(
     client: httpx.AsyncClient,
     settings: Settings,
@@ -172,12 +225,8 @@ async def accepted_application(
 ) -> dict[str, Any]:
     headers = officer(settings)
     keyed = {**headers, "Idempotency-Key": idempotency_key} if idempotency_key else headers
-    application = await post(
-        client,
-        "/housing/applications",
-        keyed,
-        {"household_id": str(household_id), "received_on": received_on, **fields},
-        201,
+    application = await apply_for_housing(
+        client, settings, household_id, received_on, headers=keyed, **fields
     )
     return await post(
         client,
@@ -185,6 +234,23 @@ async def accepted_application(
         headers,
         {"decision": "accepted", "decided_on": decided_on or received_on},
         200,
+    )
+
+
+async def place(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    application_id: str,
+    dwelling_id: str,
+    starts_on: str,
+) -> dict[str, Any]:
+    """The accepted application's household moves into the dwelling (as the officer)."""
+    return await post(
+        client,
+        "/housing/placements",
+        officer(settings),
+        {"application_id": application_id, "dwelling_id": dwelling_id, "starts_on": starts_on},
+        201,
     )
 
 

@@ -13,17 +13,18 @@ from services.housing.app import create_app as housing_app
 from shared.events import utcnow
 from shared.settings import Settings
 from tests.housing.helpers import (
+    EVENTS,
+    OUTBOX,
     accepted_application,
+    apply_for_housing,
     count,
     dwelling,
     officer,
+    place,
     post,
     settled_households,
 )
 from tests.support import auth, running
-
-EVENTS = "SELECT count(*) FROM events"
-OUTBOX = "SELECT count(*) FROM outbox"
 
 
 async def _refused(
@@ -60,13 +61,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
             client, settings, rooms=2, ownership="leased_from_private_owner", address="Leid 1"
         )
 
-        pending = await post(
-            client,
-            "/housing/applications",
-            headers,
-            {"household_id": str(single), "received_on": "2020-02-01"},
-            201,
-        )
+        pending = await apply_for_housing(client, settings, single, "2020-02-01")
         await _refused(
             client,
             settings,
@@ -112,16 +107,8 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
 
         # Allocating an occupied dwelling.
         app_family = await accepted_application(client, settings, family)
-        placement = await post(
-            client,
-            "/housing/placements",
-            headers,
-            {
-                "application_id": app_family["application_id"],
-                "dwelling_id": flat["dwelling_id"],
-                "starts_on": "2020-03-01",
-            },
-            201,
+        placement = await place(
+            client, settings, app_family["application_id"], flat["dwelling_id"], "2020-03-01"
         )
         app_other = await accepted_application(client, settings, other)
         await _refused(
@@ -138,13 +125,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
         assert suggestions.status_code == 409 and "occupied" in suggestions.json()["detail"]
 
         # Two placements for one household at once.
-        transfer = await post(
-            client,
-            "/housing/applications",
-            headers,
-            {"household_id": str(family), "received_on": "2020-04-01"},
-            201,
-        )
+        transfer = await apply_for_housing(client, settings, family, "2020-04-01")
         await post(
             client,
             f"/housing/applications/{transfer['application_id']}/decision",
@@ -189,16 +170,8 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
             f"/housing/applications/{pending['application_id']}", headers=headers
         )
         assert app_single_leased.json()["status"] == "accepted"
-        await post(
-            client,
-            "/housing/placements",
-            headers,
-            {
-                "application_id": pending["application_id"],
-                "dwelling_id": leased["dwelling_id"],
-                "starts_on": "2020-03-01",
-            },
-            201,
+        await place(
+            client, settings, pending["application_id"], leased["dwelling_id"], "2020-03-01"
         )
         await _refused(
             client,

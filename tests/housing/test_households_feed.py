@@ -17,9 +17,10 @@ from tests.housing.helpers import (
     publish_participant_event,
     publish_settled,
     rows,
+    wait_for_application,
     wait_for_household,
 )
-from tests.support import eventually, running
+from tests.support import running
 
 
 async def test_a_programme_ended_by_emigration_takes_the_household_off_the_waiting_list(
@@ -56,15 +57,9 @@ async def test_a_programme_ended_by_emigration_takes_the_household_off_the_waiti
             stream_id=str(person),
         )
 
-        async def left() -> dict[str, Any] | None:
-            view = await client.get(
-                f"/housing/applications/{application['application_id']}",
-                headers=officer(settings),
-            )
-            body: dict[str, Any] = view.json()
-            return body if body["waiting_end_reason"] == "emigrated" else None
-
-        view = await eventually(left)
+        view = await wait_for_application(
+            client, settings, application["application_id"], waiting_end_reason="emigrated"
+        )
         assert view["waiting_until"] == "2022-03-01"
         inbox = [
             json.loads(payload)
@@ -108,15 +103,9 @@ async def test_a_household_whose_members_were_all_erased_leaves_the_waiting_list
             stream_id=str(person),
         )
 
-        async def erased() -> dict[str, Any] | None:
-            view = await client.get(
-                f"/housing/applications/{application['application_id']}",
-                headers=officer(settings),
-            )
-            body: dict[str, Any] = view.json()
-            return body if body["waiting_end_reason"] == "erased" else None
-
-        view = await eventually(erased)
+        view = await wait_for_application(
+            client, settings, application["application_id"], waiting_end_reason="erased"
+        )
         assert view["member_ages"] == [] and view["needs_erased"] is True
         listed = await client.get("/housing/waiting-list", headers=officer(settings))
         assert str(household_id) not in {e["household_id"] for e in listed.json()["entries"]}

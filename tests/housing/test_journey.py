@@ -17,6 +17,7 @@ from shared.settings import Settings
 from tests.housing.helpers import (
     count,
     officer,
+    place,
     post,
     publish_settled,
     wait_for_household,
@@ -187,17 +188,7 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
         assert round(sum(p["points"] for p in top["parts"]), 2) == top["score"]
 
         # Allocated.
-        placement = await post(
-            housing,
-            "/housing/placements",
-            headers,
-            {
-                "application_id": application_id,
-                "dwelling_id": dwelling_id,
-                "starts_on": "2019-05-01",
-            },
-            201,
-        )
+        placement = await place(housing, settings, application_id, dwelling_id, "2019-05-01")
         placement_id = placement["placement_id"]
         occupied = (await housing.get(f"/housing/dwellings/{dwelling_id}", headers=headers)).json()
         assert occupied["status"] == "occupied"

@@ -14,10 +14,9 @@ from services.housing.events import (
     Decision,
     DwellingStatus,
     EndReason,
-    Ownership,
-    Standard,
     Urgency,
 )
+from tests.housing.helpers import dwelling_attributes
 
 TODAY = date(2025, 6, 1)
 
@@ -162,17 +161,9 @@ def _vacant_dwelling(rooms: int = 2) -> domain.Dwelling:
         domain.register_dwelling(
             uuid.uuid4(),
             address="x",
-            district="Sentrum",
-            rooms=rooms,
-            size_m2=50,
-            floor=0,
-            has_lift=False,
-            accessible=False,
-            ownership=Ownership.municipal,
-            standard=Standard.normal,
-            status=DwellingStatus.vacant,
-            valuation=1_000_000,
-            registered_on=date(2019, 1, 1),
+            **dwelling_attributes(
+                rooms=rooms, size_m2=50, valuation=1_000_000, registered_on=date(2019, 1, 1)
+            ),
             today=TODAY,
         )
     )

@@ -11,6 +11,7 @@ from tests.housing.helpers import (
     accepted_application,
     dwelling,
     officer,
+    place,
     post,
     publish_settled,
     settled_households,
@@ -27,16 +28,8 @@ async def test_start_loan_purchase_makes_an_owner_and_frees_the_dwelling(
         (household,) = await settled_households(client, settings, [3])
         flat = await dwelling(client, settings)
         application = await accepted_application(client, settings, household)
-        await post(
-            client,
-            "/housing/placements",
-            headers,
-            {
-                "application_id": application["application_id"],
-                "dwelling_id": flat["dwelling_id"],
-                "starts_on": "2020-03-01",
-            },
-            201,
+        await place(
+            client, settings, application["application_id"], flat["dwelling_id"], "2020-03-01"
         )
         agreement = await post(
             client,
@@ -232,20 +225,14 @@ async def test_moves_within_27_months_and_evictions_per_year(settings: Settings)
         )
         flats = [await dwelling(client, settings, address=f"Vei {n}") for n in range(5)]
 
-        async def place(household: object, flat: dict[str, object], on: str, received: str) -> str:
+        async def move_in(
+            household: object, flat: dict[str, object], on: str, received: str
+        ) -> str:
             application = await accepted_application(
                 client, settings, household, received_on=received
             )  # type: ignore[arg-type]
-            placed = await post(
-                client,
-                "/housing/placements",
-                headers,
-                {
-                    "application_id": application["application_id"],
-                    "dwelling_id": flat["dwelling_id"],
-                    "starts_on": on,
-                },
-                201,
+            placed = await place(
+                client, settings, application["application_id"], flat["dwelling_id"], on
             )
             return str(placed["placement_id"])
 
@@ -258,14 +245,14 @@ async def test_moves_within_27_months_and_evictions_per_year(settings: Settings)
                 200,
             )
 
-        p = await place(early, flats[0], "2020-01-10", "2019-12-01")
+        p = await move_in(early, flats[0], "2020-01-10", "2019-12-01")
         await end(p, "2022-02-28", "private_rental")  # on the last day of the window
-        p = await place(late, flats[1], "2020-01-10", "2019-12-01")
+        p = await move_in(late, flats[1], "2020-01-10", "2019-12-01")
         await end(p, "2022-03-01", "private_rental")  # one day late
-        p = await place(transfer, flats[2], "2020-01-10", "2019-12-01")
+        p = await move_in(transfer, flats[2], "2020-01-10", "2019-12-01")
         await end(p, "2021-01-01", "other")  # moved to another municipal dwelling the same day
-        await place(transfer, flats[3], "2021-01-01", "2020-12-01")
-        p = await place(evicted, flats[4], "2020-01-10", "2019-12-01")
+        await move_in(transfer, flats[3], "2021-01-01", "2020-12-01")
+        p = await move_in(evicted, flats[4], "2020-01-10", "2019-12-01")
         await post(
             client,
             f"/housing/placements/{p}/eviction",

@@ -14,6 +14,7 @@ from services.housing.app import create_app as housing_app
 from shared.dates import today
 from shared.settings import Settings
 from tests.housing.helpers import (
+    EVENTS,
     accepted_application,
     count,
     dwelling,
@@ -22,8 +23,6 @@ from tests.housing.helpers import (
     settled_households,
 )
 from tests.support import auth, running
-
-EVENTS = "SELECT count(*) FROM events"
 
 
 async def _place(

@@ -6,8 +6,10 @@ from services.housing.app import create_app as housing_app
 from shared.settings import Settings
 from tests.housing.helpers import (
     accepted_application,
+    apply_for_housing,
     dwelling,
     officer,
+    place,
     post,
     settled_households,
 )
@@ -26,13 +28,7 @@ async def test_month_end_counts_and_past_lists_follow_the_recorded_dates(
             client, settings, a, received_on="2011-01-10", decided_on="2011-01-20"
         )
         # B: applied on 31 Jan (acute), rejected 10 Feb.
-        app_b = await post(
-            client,
-            "/housing/applications",
-            headers,
-            {"household_id": str(b), "received_on": "2011-01-31", "urgency": "acute"},
-            201,
-        )
+        app_b = await apply_for_housing(client, settings, b, "2011-01-31", urgency="acute")
         await post(
             client,
             f"/housing/applications/{app_b['application_id']}/decision",
@@ -55,24 +51,8 @@ async def test_month_end_counts_and_past_lists_follow_the_recorded_dates(
         await accepted_application(
             client, settings, d, received_on="2011-03-01", decided_on="2011-03-02"
         )
-        await post(
-            client,
-            "/housing/applications",
-            headers,
-            {"household_id": str(e), "received_on": "2011-12-31"},
-            201,
-        )
-        await post(
-            client,
-            "/housing/placements",
-            headers,
-            {
-                "application_id": app_a["application_id"],
-                "dwelling_id": flat["dwelling_id"],
-                "starts_on": "2011-03-15",
-            },
-            201,
-        )
+        await apply_for_housing(client, settings, e, "2011-12-31")
+        await place(client, settings, app_a["application_id"], flat["dwelling_id"], "2011-03-15")
 
         manager = auth(settings, ["manager"])
         response = await client.get(

@@ -15,13 +15,12 @@ from services.housing.events import (
     ChangeCause,
     DwellingChanged,
     DwellingRegistered,
-    DwellingStatus,
-    Ownership,
     RentRatesSet,
     Standard,
 )
 from shared.events import Event
 from shared.rules import RuleViolation
+from tests.housing.helpers import dwelling_attributes
 
 REGISTERED = date(2015, 1, 1)
 day_offsets = st.integers(min_value=-400, max_value=4000)
@@ -40,17 +39,9 @@ def _events(recorded: list[tuple[int, int | None, Standard | None]]) -> list[Eve
     events: list[Event] = [
         DwellingRegistered(
             dwelling_id=dwelling_id,
-            district="Sentrum",
-            rooms=3,
-            size_m2=69,
-            floor=0,
-            has_lift=False,
-            accessible=False,
-            ownership=Ownership.municipal,
-            standard=Standard.normal,
-            status=DwellingStatus.vacant,
-            valuation=2_000_000,
-            registered_on=REGISTERED,
+            **dwelling_attributes(
+                rooms=3, size_m2=69, valuation=2_000_000, registered_on=REGISTERED
+            ),
         )
     ]
     for offset, valuation, standard in recorded:

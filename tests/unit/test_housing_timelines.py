@@ -21,11 +21,11 @@ from services.housing.events import (
     EvictionGrounds,
     Ownership,
     RateKind,
-    Standard,
     Urgency,
 )
 from shared.events import Event
 from shared.rules import RuleViolation
+from tests.housing.helpers import dwelling_attributes
 
 TODAY = date(2026, 6, 1)
 FIRST = date(2015, 1, 1)
@@ -76,17 +76,14 @@ def _world(settled: list[date]) -> World:
         world.dwellings[d] = domain.register_dwelling(
             world.dwelling_ids[d],
             address=f"Gate {d}",
-            district="Sentrum",
-            rooms=4,
-            size_m2=80,
-            floor=0,
-            has_lift=True,
-            accessible=True,
-            ownership=Ownership.municipal,
-            standard=Standard.normal,
-            status=DwellingStatus.vacant,
-            valuation=2_000_000,
-            registered_on=FIRST,
+            **dwelling_attributes(
+                rooms=4,
+                size_m2=80,
+                has_lift=True,
+                accessible=True,
+                valuation=2_000_000,
+                registered_on=FIRST,
+            ),
             today=TODAY,
         )
     for h in range(len(settled)):
