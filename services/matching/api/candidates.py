@@ -8,13 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from services.matching.api.common import EngineDep, Reader, index_responses
+from services.matching.api.common import EngineDep, Reader, candidate_in, index_responses
 from services.matching.api.schemas import CandidateView, OpeningsForCandidate
 from services.matching.domain.candidates import Candidate
 from services.matching.domain.scoring import waited_days
 from services.matching.events import OpeningKind
 from shared.paging import Limit, Offset
-from shared.problems import NotFound
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 
@@ -64,9 +63,7 @@ async def list_candidates(
 async def get_candidate(
     participant_id: uuid.UUID, engine: EngineDep, principal: Reader
 ) -> dict[str, Any]:
-    candidate = engine.candidate(principal.municipality, participant_id)
-    if candidate is None:
-        raise NotFound(f"No candidate {participant_id} in municipality {principal.municipality}.")
+    candidate = candidate_in(engine, principal, participant_id)
     return _document(candidate, engine.today)
 
 
@@ -87,9 +84,7 @@ async def best_openings(
     include_excluded: bool = False,
     kind: Annotated[list[OpeningKind] | None, Query()] = None,
 ) -> dict[str, Any]:
-    candidate = engine.candidate(principal.municipality, participant_id)
-    if candidate is None:
-        raise NotFound(f"No candidate {participant_id} in municipality {principal.municipality}.")
+    candidate = candidate_in(engine, principal, participant_id)
     items = engine.rank_openings(
         candidate,
         engine.open_specs(principal.municipality, kind),

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from pydantic import BaseModel
 
+from services.matching.domain import stream_id
+from services.matching.domain.candidates import Candidate
+from services.matching.domain.scoring import OpeningSpec
 from services.matching.index import (
     RETRY_AFTER_SECONDS,
     IndexBuilding,
@@ -13,7 +19,9 @@ from services.matching.index import (
     MatchingIndex,
 )
 from shared.auth import Principal, require_roles
+from shared.commands import CommandResult, answer
 from shared.http import problem_responses
+from shared.problems import NotFound
 from shared.service import Runtime
 from shared.taxonomy import Taxonomy
 
@@ -35,6 +43,24 @@ async def current_taxonomy(request: Request) -> Taxonomy:
     return await index.taxonomy()
 
 
+def candidate_in(
+    engine: MatchingEngine, principal: Principal, participant_id: uuid.UUID
+) -> Candidate:
+    """The candidate of the caller's municipality (404 when the index has none)."""
+    candidate = engine.candidate(principal.municipality, participant_id)
+    if candidate is None:
+        raise NotFound(f"No candidate {participant_id} in municipality {principal.municipality}.")
+    return candidate
+
+
+def opening_in(engine: MatchingEngine, principal: Principal, opening_id: uuid.UUID) -> OpeningSpec:
+    """The opening of the caller's municipality (404 when the index has none)."""
+    spec = engine.spec(principal.municipality, opening_id)
+    if spec is None:
+        raise NotFound(f"No opening {opening_id} in municipality {principal.municipality}.")
+    return spec
+
+
 EngineDep = Annotated[MatchingEngine, Depends(current_engine)]
 TaxonomyDep = Annotated[Taxonomy, Depends(current_taxonomy)]
 
@@ -54,3 +80,48 @@ def index_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         },
     }
     return responses
+
+
+async def run_use_case(
+    request: Request,
+    response: Response,
+    principal: Principal,
+    use_case: Callable[..., Awaitable[CommandResult]],
+    *args: Any,
+    body: BaseModel | None = None,
+    on: tuple[str, uuid.UUID] | None = None,
+    created: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Answer the request with ``use_case(runtime, conn, metadata, *args, **fields)``,
+    run as its command (the kit's :func:`~shared.commands.answer`).
+
+    ``on``: the stream (type, id) it acts on, which must exist in the caller's
+    municipality; ``created``: the collection it adds to, so ``Location`` names the
+    new resource.
+    """
+    runtime: Runtime = request.app.state.runtime
+    metadata = runtime.metadata(principal, request)
+    answered = await answer(
+        request,
+        response,
+        principal,
+        lambda conn: use_case(runtime, conn, metadata, *args, **fields),
+        body=body,
+        target=stream_id(*on) if on is not None else None,
+        target_noun=on[0] if on is not None else "record",
+    )
+    if created is not None:
+        response.headers["Location"] = f"{created}/{answered['id']}"
+    return answered
+
+
+Read = TypeVar("Read")
+
+
+async def read(
+    runtime: Runtime, query: Callable[..., Awaitable[Read]], *args: Any, **kw: Any
+) -> Read:
+    """``query(conn, *args, **kw)`` on a connection of its own (the read side)."""
+    async with runtime.db.connect() as conn:
+        return await query(conn, *args, **kw)

@@ -11,12 +11,11 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import orgnr
 
 from services.matching import application, queries
-from services.matching.api.common import JobCoach, Reader
+from services.matching.api.common import JobCoach, Reader, read, run_use_case
 from services.matching.api.schemas import Employer
-from services.matching.domain import EMPLOYER, stream_id
+from services.matching.domain import EMPLOYER
 from services.matching.events import Agreement, Contact
 from shared.codes import MunicipalityCode
-from shared.commands import answer
 from shared.dates import Day
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
@@ -88,31 +87,24 @@ async def register(
     body: RegisterEmployer,
     request: Request,
     response: Response,
-    runtime: RuntimeDep,
     principal: JobCoach,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-    answered = await answer(
+    return await run_use_case(
         request,
         response,
         principal,
-        lambda conn: application.register_employer(
-            runtime,
-            conn,
-            metadata,
-            organisation_number=body.organisation_number,
-            name=body.name,
-            industry=body.industry,
-            municipality_code=body.municipality_code,
-            mentor_capacity=body.mentor_capacity,
-            contact=Contact.model_validate(body.contact.model_dump()) if body.contact else None,
-            agreements=[Agreement.model_validate(a.model_dump()) for a in body.agreements],
-        ),
+        application.register_employer,
+        organisation_number=body.organisation_number,
+        name=body.name,
+        industry=body.industry,
+        municipality_code=body.municipality_code,
+        mentor_capacity=body.mentor_capacity,
+        contact=Contact.model_validate(body.contact.model_dump()) if body.contact else None,
+        agreements=[Agreement.model_validate(a.model_dump()) for a in body.agreements],
         body=body,
+        created="/employers",
     )
-    response.headers["Location"] = f"/employers/{answered['id']}"
-    return answered
 
 
 @router.get(
@@ -122,8 +114,7 @@ async def register(
     responses=problem_responses(401, 403),
 )
 async def list_employers(runtime: RuntimeDep, principal: Reader) -> list[dict[str, Any]]:
-    async with runtime.db.connect() as conn:
-        return await queries.list_employers(conn, principal.municipality)
+    return await read(runtime, queries.list_employers, principal.municipality)
 
 
 @router.get(
@@ -135,8 +126,7 @@ async def list_employers(runtime: RuntimeDep, principal: Reader) -> list[dict[st
 async def get_employer(
     employer_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
-        return await queries.employer_view(conn, employer_id, principal.municipality)
+    return await read(runtime, queries.employer_view, employer_id, principal.municipality)
 
 
 class ContactErased(BaseModel):
@@ -158,16 +148,14 @@ async def erase_contact(
     employer_id: uuid.UUID,
     request: Request,
     response: Response,
-    runtime: RuntimeDep,
     principal: JobCoach,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-    return await answer(
+    return await run_use_case(
         request,
         response,
         principal,
-        lambda conn: application.erase_contact(runtime, conn, metadata, employer_id),
-        target=stream_id(EMPLOYER, employer_id),
-        target_noun="employer",
+        application.erase_contact,
+        employer_id,
+        on=(EMPLOYER, employer_id),
     )

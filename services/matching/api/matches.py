@@ -14,7 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.matching import application, domain, queries
-from services.matching.api.common import EngineDep, JobCoach, Reader, index_responses
+from services.matching.api.common import (
+    EngineDep,
+    JobCoach,
+    Reader,
+    index_responses,
+    read,
+    run_use_case,
+)
 from services.matching.api.schemas import MatchView
 from services.matching.domain import MATCH, OPENING, JobTerms, MatchStatus, stream_id
 from services.matching.events import DeclinedBy, DeclineReason, PlacementOutcome
@@ -26,7 +33,6 @@ from shared.commands import (
     CommandContext,
     CommandResult,
     Decided,
-    answer,
     command,
 )
 from shared.dates import Day, today
@@ -123,30 +129,22 @@ async def propose(
     body: ProposeMatch,
     request: Request,
     response: Response,
-    runtime: RuntimeDep,
     engine: EngineDep,
     principal: JobCoach,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-    answered = await answer(
+    return await run_use_case(
         request,
         response,
         principal,
-        lambda conn: application.propose_match(
-            runtime,
-            conn,
-            metadata,
-            engine,
-            participant_id=body.participant_id,
-            opening_id=body.opening_id,
-        ),
+        application.propose_match,
+        engine,
+        participant_id=body.participant_id,
+        opening_id=body.opening_id,
         body=body,
-        target=stream_id(OPENING, body.opening_id),
-        target_noun="opening",
+        on=(OPENING, body.opening_id),
+        created="/matches",
     )
-    response.headers["Location"] = f"/matches/{answered['id']}"
-    return answered
 
 
 @router.get(
@@ -162,14 +160,14 @@ async def list_matches(
     participant_id: uuid.UUID | None = None,
     status: MatchStatus | None = None,
 ) -> list[dict[str, Any]]:
-    async with runtime.db.connect() as conn:
-        return await queries.list_matches(
-            conn,
-            principal.municipality,
-            opening_id=opening_id,
-            participant_id=participant_id,
-            status=status.value if status else None,
-        )
+    return await read(
+        runtime,
+        queries.list_matches,
+        principal.municipality,
+        opening_id=opening_id,
+        participant_id=participant_id,
+        status=status.value if status else None,
+    )
 
 
 @router.get(
@@ -179,8 +177,7 @@ async def list_matches(
     responses=problem_responses(401, 403, 404),
 )
 async def get_match(match_id: uuid.UUID, runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
-        return await queries.match_view(conn, match_id, principal.municipality)
+    return await read(runtime, queries.match_view, match_id, principal.municipality)
 
 
 async def _match_state(ctx: CommandContext[Any], stream: Stream) -> domain.Match:
@@ -291,20 +288,20 @@ def _placement_step(
         payload: BaseModel,
         request: Request,
         response: Response,
-        runtime: RuntimeDep,
         principal: JobCoach,
         expected: ExpectedVersionDep,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> dict[str, Any]:
-        metadata = runtime.metadata(principal, request)
-        return await answer(
+        return await run_use_case(
             request,
             response,
             principal,
-            lambda conn: use_case(runtime, conn, metadata, match_id, cast(Body, payload), expected),
+            use_case,
+            match_id,
+            cast(Body, payload),
+            expected,
             body=payload,
-            target=stream_id(MATCH, match_id),
-            target_noun="match",
+            on=(MATCH, match_id),
         )
 
     # FastAPI reads the body's model from the signature: give each route its own.

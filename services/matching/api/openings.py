@@ -14,10 +14,14 @@ from services.matching.api.common import (
     JobCoach,
     Reader,
     TaxonomyDep,
+    candidate_in,
     index_responses,
+    opening_in,
+    read,
+    run_use_case,
 )
 from services.matching.api.schemas import CandidatesForOpening, Explanation, Opening
-from services.matching.domain import OPENING, OpeningStatus, stream_id
+from services.matching.domain import OPENING, OpeningStatus
 from services.matching.events import (
     CloseReason,
     NorwegianRequirement,
@@ -25,11 +29,9 @@ from services.matching.events import (
     Qualification,
 )
 from shared.codes import DRIVING_LICENCE_CLASSES, MunicipalityCode
-from shared.commands import answer
 from shared.dates import Day, today
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
-from shared.problems import NotFound
 
 router = APIRouter(prefix="/openings", tags=["openings"])
 
@@ -114,32 +116,25 @@ async def publish(
     body: PublishOpening,
     request: Request,
     response: Response,
-    runtime: RuntimeDep,
     taxonomy: TaxonomyDep,
     principal: JobCoach,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
     terms = application.validate_terms(taxonomy, _terms_input(body))
-    metadata = runtime.metadata(principal, request)
-    answered = await answer(
+    return await run_use_case(
         request,
         response,
         principal,
-        lambda conn: application.publish_opening(
-            runtime,
-            conn,
-            metadata,
-            employer_id=body.employer_id,
-            kind=body.kind,
-            terms=terms,
-            title=body.title,
-            description=body.description,
-            other_skills=body.other_skills,
-        ),
+        application.publish_opening,
+        employer_id=body.employer_id,
+        kind=body.kind,
+        terms=terms,
+        title=body.title,
+        description=body.description,
+        other_skills=body.other_skills,
         body=body,
+        created="/openings",
     )
-    response.headers["Location"] = f"/openings/{answered['id']}"
-    return answered
 
 
 @router.get(
@@ -155,14 +150,14 @@ async def list_openings(
     kind: OpeningKind | None = None,
     employer_id: uuid.UUID | None = None,
 ) -> list[dict[str, Any]]:
-    async with runtime.db.connect() as conn:
-        return await queries.list_openings(
-            conn,
-            principal.municipality,
-            status=status.value if status else None,
-            kind=kind,
-            employer_id=employer_id,
-        )
+    return await read(
+        runtime,
+        queries.list_openings,
+        principal.municipality,
+        status=status.value if status else None,
+        kind=kind,
+        employer_id=employer_id,
+    )
 
 
 @router.get(
@@ -174,8 +169,7 @@ async def list_openings(
 async def get_opening(
     opening_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
-        return await queries.opening_view(conn, opening_id, principal.municipality)
+    return await read(runtime, queries.opening_view, opening_id, principal.municipality)
 
 
 @router.put(
@@ -192,31 +186,23 @@ async def change(
     body: OpeningTermsIn,
     request: Request,
     response: Response,
-    runtime: RuntimeDep,
     taxonomy: TaxonomyDep,
     principal: JobCoach,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
     terms = application.validate_terms(taxonomy, _terms_input(body))
-    metadata = runtime.metadata(principal, request)
-    details = (body.title, body.description, tuple(body.other_skills))
-    return await answer(
+    return await run_use_case(
         request,
         response,
         principal,
-        lambda conn: application.change_opening(
-            runtime,
-            conn,
-            metadata,
-            opening_id,
-            terms=terms,
-            details=details,
-            expected_version=expected,
-        ),
+        application.change_opening,
+        opening_id,
+        terms=terms,
+        details=(body.title, body.description, tuple(body.other_skills)),
+        expected_version=expected,
         body=body,
-        target=stream_id(OPENING, opening_id),
-        target_noun="opening",
+        on=(OPENING, opening_id),
     )
 
 
@@ -231,28 +217,21 @@ async def close(
     body: CloseOpening,
     request: Request,
     response: Response,
-    runtime: RuntimeDep,
     principal: JobCoach,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-    return await answer(
+    return await run_use_case(
         request,
         response,
         principal,
-        lambda conn: application.close_opening(
-            runtime,
-            conn,
-            metadata,
-            opening_id,
-            closed_on=body.closed_on or today(),
-            reason=body.reason,
-            expected_version=expected,
-        ),
+        application.close_opening,
+        opening_id,
+        closed_on=body.closed_on or today(),
+        reason=body.reason,
+        expected_version=expected,
         body=body,
-        target=stream_id(OPENING, opening_id),
-        target_noun="opening",
+        on=(OPENING, opening_id),
     )
 
 
@@ -275,9 +254,7 @@ async def best_candidates(
     include_excluded: bool = False,
     available_only: bool = True,
 ) -> dict[str, Any]:
-    spec = engine.spec(principal.municipality, opening_id)
-    if spec is None:
-        raise NotFound(f"No opening {opening_id} in municipality {principal.municipality}.")
+    spec = opening_in(engine, principal, opening_id)
     items = engine.rank_candidates(
         spec,
         principal.municipality,
@@ -300,10 +277,6 @@ async def best_candidates(
 async def explain_candidate(
     opening_id: uuid.UUID, participant_id: uuid.UUID, engine: EngineDep, principal: Reader
 ) -> dict[str, Any]:
-    spec = engine.spec(principal.municipality, opening_id)
-    if spec is None:
-        raise NotFound(f"No opening {opening_id} in municipality {principal.municipality}.")
-    candidate = engine.candidate(principal.municipality, participant_id)
-    if candidate is None:
-        raise NotFound(f"No candidate {participant_id} in municipality {principal.municipality}.")
+    spec = opening_in(engine, principal, opening_id)
+    candidate = candidate_in(engine, principal, participant_id)
     return engine.explain_pair(candidate, spec)
