@@ -95,7 +95,23 @@ def takes_mentor(kind: OpeningKind) -> bool:
     return kind in PRACTICE_KINDS
 
 
+STATUS_AFTER: dict[type[Event], MatchStatus] = {
+    MatchProposed: MatchStatus.proposed,
+    EmployerInterested: MatchStatus.interested,
+    InterviewScheduled: MatchStatus.interview,
+    OfferMade: MatchStatus.offered,
+    MatchDeclined: MatchStatus.declined,
+    PracticePlacementStarted: MatchStatus.in_placement,
+    PracticePlacementEnded: MatchStatus.placement_ended,
+    JobObtained: MatchStatus.employed,
+}
+"""The status a match has after each of its events (the read model follows the same)."""
+
+
 def evolve_match(state: Match, event: Event) -> Match:
+    status = STATUS_AFTER.get(type(event))
+    if status is None:
+        return state
     if isinstance(event, MatchProposed):
         return Match(
             match_id=event.match_id,
@@ -103,31 +119,18 @@ def evolve_match(state: Match, event: Event) -> Match:
             opening_id=event.opening_id,
             employer_id=event.employer_id,
             kind=event.kind,
-            status=MatchStatus.proposed,
+            status=status,
         )
-    if isinstance(event, EmployerInterested):
-        return replace(state, status=MatchStatus.interested)
-    if isinstance(event, InterviewScheduled):
-        return replace(state, status=MatchStatus.interview)
     if isinstance(event, OfferMade):
         offer = Offer(event.on, event.starts_on, event.hours_per_week, event.permanent)
-        return replace(state, status=MatchStatus.offered, offer=offer)
-    if isinstance(event, MatchDeclined):
-        return replace(state, status=MatchStatus.declined)
+        return replace(state, status=status, offer=offer)
     if isinstance(event, PracticePlacementStarted):
         return replace(
-            state,
-            status=MatchStatus.in_placement,
-            placement_id=event.placement_id,
-            started_on=event.starts_on,
+            state, status=status, placement_id=event.placement_id, started_on=event.starts_on
         )
-    if isinstance(event, PracticePlacementEnded):
-        return replace(state, status=MatchStatus.placement_ended)
     if isinstance(event, JobObtained):
-        return replace(
-            state, status=MatchStatus.employed, started_on=state.started_on or event.starts_on
-        )
-    return state
+        return replace(state, status=status, started_on=state.started_on or event.starts_on)
+    return replace(state, status=status)
 
 
 def fold_match(events: Iterable[Event]) -> Match:

@@ -859,19 +859,16 @@ def exclusions(candidate: Candidate, spec: OpeningSpec) -> list[dict[str, Any]]:
     for licence in spec.terms.driving_licences:
         if licence_token(licence) in held:
             continue
-        if "driving_licences" not in candidate.shared:
-            reason, message = "not_shared", "the participant has not shared driving licences"
-        elif not licences:
-            reason, message = "has_none", "has no driving licence"
-        else:
-            reason, message = "not_met", f"has {', '.join(licences)}"
         found.append(
-            {
-                "requirement": "driving_licence",
-                "needs": licence,
-                "reason": reason,
-                "message": f"needs driving licence class {licence}; {message}",
-            }
+            _unmet(
+                candidate,
+                "driving_licences",
+                licences,
+                requirement="driving_licence",
+                needs=licence,
+                what=f"driving licence class {licence}",
+                none="has no driving licence",
+            )
         )
     levels = sorted({e.level.value for e in candidate.education})
     for q in spec.terms.qualifications:
@@ -883,21 +880,44 @@ def exclusions(candidate: Candidate, spec: OpeningSpec) -> list[dict[str, Any]]:
             what += f" in field {q.field_code}"
         if q.recognised:
             what += ", recognised in Norway"
-        if "education" not in candidate.shared:
-            reason, message = "not_shared", "the participant has not shared education"
-        elif not levels:
-            reason, message = "has_none", "has no education recorded"
-        else:
-            reason, message = "not_met", f"has {', '.join(levels)}"
         found.append(
-            {
-                "requirement": "qualification",
-                "needs": what,
-                "reason": reason,
-                "message": f"needs {what}; {message}",
-            }
+            _unmet(
+                candidate,
+                "education",
+                levels,
+                requirement="qualification",
+                needs=what,
+                what=what,
+                none="has no education recorded",
+            )
         )
     return found
+
+
+def _unmet(
+    candidate: Candidate,
+    part: str,
+    held: list[str],
+    *,
+    requirement: str,
+    needs: str,
+    what: str,
+    none: str,
+) -> dict[str, Any]:
+    """A hard requirement the candidate does not meet, and why: ``part`` of the profile
+    not shared, nothing of it held, or only ``held``."""
+    if part not in candidate.shared:
+        reason, message = "not_shared", f"the participant has not shared {part.replace('_', ' ')}"
+    elif not held:
+        reason, message = "has_none", none
+    else:
+        reason, message = "not_met", f"has {', '.join(held)}"
+    return {
+        "requirement": requirement,
+        "needs": needs,
+        "reason": reason,
+        "message": f"needs {what}; {message}",
+    }
 
 
 def exclusion_reasons(candidate: Candidate, spec: OpeningSpec) -> list[str]:

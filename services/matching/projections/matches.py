@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.matching.domain import MatchStatus
+from services.matching.domain.matches import STATUS_AFTER
 from services.matching.events import (
-    EmployerInterested,
     InterviewScheduled,
     JobObtained,
     MatchDeclined,
@@ -45,45 +45,35 @@ def _step(status: MatchStatus, envelope: Envelope) -> dict[str, Any]:
 
 
 def _changes(batch: Batch, event: Any, envelope: Envelope, row: Row) -> dict[str, Any] | None:
-    change = _status_change(event, row)
-    if change is None:
+    status = STATUS_AFTER.get(type(event))
+    if status is None:
         return None
-    status, values = change
-    return values | {
+    return _recorded(event, row) | {
         "status": status.value,
         "history": [*row["history"], _step(status, envelope)],
     }
 
 
-def _status_change(event: Any, row: Row) -> tuple[MatchStatus, dict[str, Any]] | None:
+def _recorded(event: Any, row: Row) -> dict[str, Any]:
+    """What the step records besides the status."""
     match event:
-        case EmployerInterested():
-            return MatchStatus.interested, {}
         case InterviewScheduled():
-            return MatchStatus.interview, {"interview_on": event.on}
+            return {"interview_on": event.on}
         case OfferMade():
-            return MatchStatus.offered, {
-                "offer": event.model_dump(mode="json", exclude={"match_id"})
-            }
+            return {"offer": event.model_dump(mode="json", exclude={"match_id"})}
         case MatchDeclined():
-            return MatchStatus.declined, {"declined_by": event.declined_by.value}
+            return {"declined_by": event.declined_by.value}
         case PracticePlacementStarted():
-            return MatchStatus.in_placement, {
-                "placement_id": event.placement_id,
-                "started_on": event.starts_on,
-            }
+            return {"placement_id": event.placement_id, "started_on": event.starts_on}
         case PracticePlacementEnded():
-            return MatchStatus.placement_ended, {
-                "ended_on": event.ends_on,
-                "outcome": event.outcome.value,
-            }
+            return {"ended_on": event.ends_on, "outcome": event.outcome.value}
         case JobObtained():
             job = event.model_dump(
                 mode="json", include={"starts_on", "hours_per_week", "permanent"}
             )
             started_on = row["started_on"] if row["started_on"] is not None else event.starts_on
-            return MatchStatus.employed, {"job": job, "started_on": started_on}
-    return None
+            return {"job": job, "started_on": started_on}
+    return {}
 
 
 MATCHES = Projection(
