@@ -76,6 +76,38 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+async def settled_participant(
+    participants: httpx.AsyncClient,
+    headers: dict[str, str],
+    *,
+    given_name: str = "Selam",
+    family_name: str = "Tesfaye",
+    born: date = date(1992, 5, 17),
+    settled_on: str = "2024-03-01",
+) -> str:
+    """Register a participant (a D-number) and settle them, through the participants
+    service's API; the participant's id."""
+    registered = await participants.post(
+        "/participants",
+        headers=headers,
+        json={
+            "given_name": given_name,
+            "family_name": family_name,
+            "birth_date": born.isoformat(),
+            "national_id": national_id(born, d_number=True),
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    participant_id = str(registered.json()["id"])
+    settled = await participants.post(
+        f"/participants/{participant_id}/settlement",
+        headers=headers,
+        json={"settled_on": settled_on, "arrival_category": "resettlement_refugee"},
+    )
+    assert settled.status_code == 201, settled.text
+    return participant_id
+
+
 async def eventually(
     check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, interval: float = 0.05
 ) -> Any:

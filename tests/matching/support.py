@@ -159,8 +159,15 @@ def esco_occupation(min_essential: int = 3) -> list[Any]:
 
 
 async def publish_opening(
-    client: httpx.AsyncClient, headers: dict[str, str], employer_id: str, **overrides: Any
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    employer_id: str,
+    occupation: Any = None,
+    **overrides: Any,
 ) -> str:
+    """Publish an opening; for ``occupation`` (an ESCO occupation) instead of an ISCO code."""
+    if occupation is not None:
+        overrides = {"esco_occupation": occupation.uri, "isco_code": None, **overrides}
     body = {
         "employer_id": employer_id,
         "kind": "language_practice",
@@ -175,3 +182,23 @@ async def publish_opening(
     response = await client.post("/openings", headers=headers, json=body)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
+
+
+async def proposal(
+    client: httpx.AsyncClient, headers: dict[str, str], participant: Any, opening: str
+) -> httpx.Response:
+    """The answer to proposing ``participant`` (an id) for ``opening``."""
+    return await client.post(
+        "/matches",
+        headers=headers,
+        json={"participant_id": str(participant), "opening_id": opening},
+    )
+
+
+async def propose(
+    client: httpx.AsyncClient, headers: dict[str, str], participant: Any, opening: str
+) -> str:
+    """Propose ``participant`` for ``opening``; the new match's id."""
+    proposed = await proposal(client, headers, participant, opening)
+    assert proposed.status_code == 201, proposed.text
+    return str(proposed.json()["id"])

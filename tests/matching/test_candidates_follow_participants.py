@@ -10,7 +10,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -20,8 +20,13 @@ from services.matching.app import create_app as matching_app
 from services.participants.app import create_app as participants_app
 from shared.dates import today
 from shared.settings import Settings
-from tests.matching.support import esco_occupation, publish_opening, register_employer
-from tests.support import auth, eventually, national_id, running
+from tests.matching.support import (
+    esco_occupation,
+    propose,
+    publish_opening,
+    register_employer,
+)
+from tests.support import auth, eventually, running, settled_participant
 
 SETTLED_ON = "2024-03-01"
 
@@ -35,24 +40,7 @@ class Stack:
 
     async def person(self, **profile: Any) -> str:
         """A settled participant with a competence profile (``profile`` is the PUT body)."""
-        registered = await self.participants.post(
-            "/participants",
-            headers=self.headers,
-            json={
-                "given_name": "Selam",
-                "family_name": "Tesfaye",
-                "birth_date": "1992-05-17",
-                "national_id": national_id(date(1992, 5, 17), d_number=True),
-            },
-        )
-        assert registered.status_code == 201, registered.text
-        person = str(registered.json()["id"])
-        settled = await self.participants.post(
-            f"/participants/{person}/settlement",
-            headers=self.headers,
-            json={"settled_on": SETTLED_ON, "arrival_category": "resettlement_refugee"},
-        )
-        assert settled.status_code == 201, settled.text
+        person = await settled_participant(self.participants, self.headers, settled_on=SETTLED_ON)
         await self.profile(person, **profile)
         return person
 
@@ -238,14 +226,8 @@ async def test_a_move_to_another_municipality_ends_the_candidacy_from_its_date(
         found = await s.until(ahead, lambda c: c["leaves_on"] is not None)
         assert found["leaves_on"] == moves_on.isoformat()
         employer = await register_employer(s.matching, s.headers)
-        opening = await publish_opening(
-            s.matching, s.headers, employer, esco_occupation=cook.uri, isco_code=None
-        )
-        proposed = await s.matching.post(
-            "/matches", headers=s.headers, json={"participant_id": ahead, "opening_id": opening}
-        )
-        assert proposed.status_code == 201, proposed.text
-        match = proposed.json()["id"]
+        opening = await publish_opening(s.matching, s.headers, employer, occupation=cook)
+        match = await propose(s.matching, s.headers, ahead, opening)
         assert (
             await s.matching.post(f"/matches/{match}/interest", headers=s.headers, json={})
         ).status_code == 200

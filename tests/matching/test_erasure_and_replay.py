@@ -18,6 +18,7 @@ from tests.matching.support import (
     Participants,
     coach,
     esco_occupation,
+    propose,
     publish_opening,
     register_employer,
     wait_for_candidates,
@@ -98,15 +99,9 @@ async def test_erasure_removes_the_candidate_everywhere_and_for_good(settings: S
         )
     async with running(create_app(settings)) as client:
         employer = await register_employer(client, headers)
-        opening = await publish_opening(
-            client, headers, employer, esco_occupation=cook.uri, isco_code=None
-        )
+        opening = await publish_opening(client, headers, employer, occupation=cook)
         await wait_for_candidates(client, headers, gone, stays)
-        proposed = await client.post(
-            "/matches", headers=headers, json={"participant_id": str(gone), "opening_id": opening}
-        )
-        assert proposed.status_code == 201
-        match = proposed.json()["id"]
+        match = await propose(client, headers, gone, opening)
         ranked = (await client.get(f"/openings/{opening}/candidates", headers=headers)).json()
         assert len(ranked["candidates"]) == 2
 
@@ -201,9 +196,7 @@ async def test_rebuilt_read_models_and_index_equal_the_incremental_ones(settings
     async with running(create_app(settings)) as client:
         employer = await register_employer(client, headers, mentor_capacity=8)
         openings = [
-            await publish_opening(
-                client, headers, employer, esco_occupation=o.uri, isco_code=None, places=2
-            )
+            await publish_opening(client, headers, employer, occupation=o, places=2)
             for o in occupations
         ]
         await wait_for_candidates(client, headers, *people)

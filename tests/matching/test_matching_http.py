@@ -36,8 +36,7 @@ async def test_candidate_with_an_occupations_essential_skills_ranks_its_opening_
                 headers,
                 employer,
                 kind="job",
-                isco_code=None,
-                esco_occupation=occupation.uri,
+                occupation=occupation,
                 title=occupation.label,
             )
         await wait_for_candidates(client, headers, person)
@@ -105,8 +104,7 @@ async def test_allocation_places_the_best_total_fit_and_says_why_others_were_not
             client,
             headers,
             employer,
-            esco_occupation=cook.uri,
-            isco_code=None,
+            occupation=cook,
             places=2,
             driving_licences=["B"],
             title="Kitchen",
@@ -115,8 +113,7 @@ async def test_allocation_places_the_best_total_fit_and_says_why_others_were_not
             client,
             headers,
             employer,
-            esco_occupation=cleaner.uri,
-            isco_code=None,
+            occupation=cleaner,
             places=1,
             title="Cleaning",
         )

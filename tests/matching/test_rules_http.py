@@ -20,6 +20,8 @@ from tests.matching.support import (
     Participants,
     coach,
     esco_occupation,
+    proposal,
+    propose,
     publish_opening,
     register_employer,
     wait_for_candidates,
@@ -34,13 +36,7 @@ async def _offer(
     opening: str,
     **offer: Any,
 ) -> str:
-    proposed = await client.post(
-        "/matches",
-        headers=headers,
-        json={"participant_id": str(participant), "opening_id": opening},
-    )
-    assert proposed.status_code == 201, proposed.text
-    match = str(proposed.json()["id"])
+    match = await propose(client, headers, participant, opening)
     interest = await client.post(
         f"/matches/{match}/interest", headers=headers, json={"on": "2025-08-01"}
     )
@@ -65,9 +61,7 @@ async def test_mentor_capacity_binds_allocation_and_placement_starts(settings: S
     async with running(create_app(settings)) as client:
         employer = await register_employer(client, headers, mentor_capacity=1)
         first, second = [
-            await publish_opening(
-                client, headers, employer, esco_occupation=cook.uri, isco_code=None, places=2
-            )
+            await publish_opening(client, headers, employer, occupation=cook, places=2)
             for _ in range(2)
         ]
         await wait_for_candidates(client, headers, *people)
@@ -122,12 +116,8 @@ async def test_fields_required_only_in_some_cases_are_422_missing_field(
         await participants.profile(person, skills=list(cook.essential_skills))
     async with running(create_app(settings)) as client:
         employer = await register_employer(client, headers)
-        job = await publish_opening(
-            client, headers, employer, kind="job", esco_occupation=cook.uri, isco_code=None
-        )
-        practice = await publish_opening(
-            client, headers, employer, esco_occupation=cook.uri, isco_code=None
-        )
+        job = await publish_opening(client, headers, employer, kind="job", occupation=cook)
+        practice = await publish_opening(client, headers, employer, occupation=cook)
         await wait_for_candidates(client, headers, worker, trainee)
 
         no_occupation = await client.post(
@@ -194,9 +184,7 @@ async def test_dates_are_real_in_order_and_not_in_the_future(settings: Settings)
     tomorrow = (today() + timedelta(days=1)).isoformat()
     async with running(create_app(settings)) as client:
         employer = await register_employer(client, headers, mentor_capacity=5)
-        opening = await publish_opening(
-            client, headers, employer, esco_occupation=cook.uri, isco_code=None, places=3
-        )
+        opening = await publish_opening(client, headers, employer, occupation=cook, places=3)
         await wait_for_candidates(client, headers, person, late)
 
         year_9999 = await client.post(
@@ -216,9 +204,7 @@ async def test_dates_are_real_in_order_and_not_in_the_future(settings: Settings)
         assert year_9999.status_code == 422
         assert [e["field"] for e in year_9999.json()["errors"]] == ["starts_on"]
 
-        proposed = await client.post(
-            "/matches", headers=headers, json={"participant_id": str(person), "opening_id": opening}
-        )
+        proposed = await proposal(client, headers, person, opening)
         match = proposed.json()["id"]
         future = await client.post(
             f"/matches/{match}/interest", headers=headers, json={"on": tomorrow}
@@ -279,9 +265,7 @@ async def test_another_municipalitys_id_answers_like_an_unknown_one(settings: Se
     await participants.profile(person, skills=list(cook.essential_skills))
     async with running(create_app(settings)) as client:
         employer = await register_employer(client, headers)
-        opening = await publish_opening(
-            client, headers, employer, esco_occupation=cook.uri, isco_code=None
-        )
+        opening = await publish_opening(client, headers, employer, occupation=cook)
         await wait_for_candidates(client, headers, person)
         match = await _offer(client, headers, person, opening)
         unknown = str(uuid.uuid4())

@@ -3,13 +3,16 @@ job obtained here reaches the participant's timeline there."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from services.matching.app import create_app as matching_app
 from services.participants.app import create_app as participants_app
 from shared.settings import Settings
-from tests.matching.support import esco_occupation, publish_opening, register_employer
-from tests.support import auth, eventually, national_id, running
+from tests.matching.support import (
+    esco_occupation,
+    propose,
+    publish_opening,
+    register_employer,
+)
+from tests.support import auth, eventually, running, settled_participant
 
 
 async def test_job_obtained_reaches_the_participants_timeline(settings: Settings) -> None:
@@ -19,24 +22,7 @@ async def test_job_obtained_reaches_the_participants_timeline(settings: Settings
         running(participants_app(settings)) as participants,
         running(matching_app(settings)) as matching,
     ):
-        registered = await participants.post(
-            "/participants",
-            headers=headers,
-            json={
-                "given_name": "Selam",
-                "family_name": "Tesfaye",
-                "birth_date": "1992-05-17",
-                "national_id": national_id(date(1992, 5, 17), d_number=True),
-            },
-        )
-        assert registered.status_code == 201, registered.text
-        person = registered.json()["id"]
-        settled = await participants.post(
-            f"/participants/{person}/settlement",
-            headers=headers,
-            json={"settled_on": "2024-03-01", "arrival_category": "resettlement_refugee"},
-        )
-        assert settled.status_code == 201, settled.text
+        person = await settled_participant(participants, headers)
         profile = await participants.put(
             f"/participants/{person}/competence-profile",
             headers=headers,
@@ -58,14 +44,8 @@ async def test_job_obtained_reaches_the_participants_timeline(settings: Settings
         assert "constraints" not in str(found)
 
         employer = await register_employer(matching, headers)
-        opening = await publish_opening(
-            matching, headers, employer, kind="job", esco_occupation=cook.uri, isco_code=None
-        )
-        proposed = await matching.post(
-            "/matches", headers=headers, json={"participant_id": person, "opening_id": opening}
-        )
-        assert proposed.status_code == 201, proposed.text
-        match = proposed.json()["id"]
+        opening = await publish_opening(matching, headers, employer, kind="job", occupation=cook)
+        match = await propose(matching, headers, person, opening)
         for step, body in (
             ("interest", {}),
             (

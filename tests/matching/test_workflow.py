@@ -17,6 +17,8 @@ from tests.matching.support import (
     Participants,
     coach,
     esco_occupation,
+    proposal,
+    propose,
     publish_opening,
     register_employer,
     wait_for_candidates,
@@ -42,13 +44,7 @@ async def _stream_message(settings: Settings, suffix: str) -> dict[str, Any] | N
 async def _offered(
     client: httpx.AsyncClient, headers: dict[str, str], participant: uuid.UUID, opening: str
 ) -> str:
-    proposed = await client.post(
-        "/matches",
-        headers=headers,
-        json={"participant_id": str(participant), "opening_id": opening},
-    )
-    assert proposed.status_code == 201, proposed.text
-    match = proposed.json()["id"]
+    match = await propose(client, headers, participant, opening)
     for step, body in (
         ("interest", {}),
         ("interview", {"on": "2025-08-20"}),
@@ -87,8 +83,7 @@ async def test_from_proposal_to_placement_to_job_with_events_on_the_stream(
             client,
             headers,
             employer,
-            esco_occupation=cook.uri,
-            isco_code=None,
+            occupation=cook,
             places=1,
             norwegian={"oral": "A2"},
         )
@@ -176,9 +171,7 @@ async def test_a_job_opening_publishes_job_obtained_when_started(settings: Setti
     await participants.profile(person, skills=list(cook.essential_skills))
     async with running(create_app(settings)) as client:
         employer = await register_employer(client, headers)
-        opening = await publish_opening(
-            client, headers, employer, kind="job", esco_occupation=cook.uri, isco_code=None
-        )
+        opening = await publish_opening(client, headers, employer, kind="job", occupation=cook)
         await wait_for_candidates(client, headers, person)
         match = await _offered(client, headers, person, opening)
         started = await client.post(f"/matches/{match}/start", headers=headers, json={})
@@ -203,16 +196,13 @@ async def test_conflicts_declined_filled_duplicate_stale_and_excluded(settings: 
             client,
             headers,
             employer,
-            esco_occupation=cook.uri,
-            isco_code=None,
+            occupation=cook,
             places=1,
             driving_licences=["B"],
         )
         await wait_for_candidates(client, headers, first, second, third)
 
-        excluded = await client.post(
-            "/matches", headers=headers, json={"participant_id": str(third), "opening_id": opening}
-        )
+        excluded = await proposal(client, headers, third, opening)
         assert excluded.status_code == 409
         assert "driving licence class B" in excluded.json()["detail"]
 
@@ -227,9 +217,7 @@ async def test_conflicts_declined_filled_duplicate_stale_and_excluded(settings: 
         assert cannot.headers["content-type"] == "application/problem+json"
 
         match = await _offered(client, headers, first, opening)
-        again = await client.post(
-            "/matches", headers=headers, json={"participant_id": str(first), "opening_id": opening}
-        )
+        again = await proposal(client, headers, first, opening)
         assert again.status_code == 409
         stale = await client.post(
             f"/matches/{match}/start", headers={**headers, "If-Match": '"1"'}, json={}
@@ -240,9 +228,7 @@ async def test_conflicts_declined_filled_duplicate_stale_and_excluded(settings: 
         ).status_code == 200
 
         # The opening is filled: a new proposal and another start are refused.
-        full = await client.post(
-            "/matches", headers=headers, json={"participant_id": str(second), "opening_id": opening}
-        )
+        full = await proposal(client, headers, second, opening)
         assert full.status_code == 409 and "filled" in full.json()["detail"]
         changed = await client.put(
             f"/openings/{opening}",
@@ -295,9 +281,7 @@ async def test_concurrent_starts_for_the_last_place_exactly_one_wins(settings: S
         await participants.profile(person, skills=list(cook.essential_skills))
     async with running(create_app(settings)) as client:
         employer = await register_employer(client, headers)
-        opening = await publish_opening(
-            client, headers, employer, esco_occupation=cook.uri, isco_code=None, places=1
-        )
+        opening = await publish_opening(client, headers, employer, occupation=cook, places=1)
         await wait_for_candidates(client, headers, *people)
         matches = [await _offered(client, headers, person, opening) for person in people]
         answers = await asyncio.gather(
