@@ -116,14 +116,18 @@ async def publish_settled(
 
 
 async def wait_for_household(
-    client: httpx.AsyncClient, settings: Settings, household_id: uuid.UUID
+    client: httpx.AsyncClient, settings: Settings, household_id: uuid.UUID, **expected: Any
 ) -> dict[str, Any]:
+    """The household's history once housing knows its settlement and it shows ``expected``."""
     headers = officer(settings)
 
     async def known() -> dict[str, Any] | None:
         response = await client.get(f"/housing/households/{household_id}", headers=headers)
-        if response.status_code == 200 and response.json()["settlement"]:
-            body: dict[str, Any] = response.json()
+        if response.status_code != 200:
+            return None
+        body: dict[str, Any] = response.json()
+        settlement = body["settlement"]
+        if settlement and all(settlement.get(k) == v for k, v in expected.items()):
             return body
         return None
 

@@ -14,8 +14,14 @@ from services.housing.app import create_app as housing_app
 from services.participants.app import create_app as participants_app
 from shared.dates import today
 from shared.settings import Settings
-from tests.housing.helpers import accepted_application, officer, rows
-from tests.support import auth, eventually, national_id, running
+from tests.housing.helpers import (
+    accepted_application,
+    officer,
+    rows,
+    wait_for_application,
+    wait_for_household,
+)
+from tests.support import auth, national_id, running
 
 SETTLED_ON = "2024-03-01"
 
@@ -72,41 +78,6 @@ async def _record(
     assert response.status_code == 201, response.text
 
 
-async def _settlement(
-    housing: httpx.AsyncClient, settings: Settings, household_id: uuid.UUID, **expected: Any
-) -> dict[str, Any]:
-    """The household's settlement block in housing once it shows ``expected``."""
-
-    async def shows() -> dict[str, Any] | None:
-        response = await housing.get(
-            f"/housing/households/{household_id}", headers=officer(settings)
-        )
-        if response.status_code != 200:
-            return None
-        body: dict[str, Any] = response.json()
-        settlement = body["settlement"] or {}
-        if all(settlement.get(k) == v for k, v in expected.items()):
-            return body
-        return None
-
-    found: dict[str, Any] = await eventually(shows)
-    return found
-
-
-async def _application(
-    housing: httpx.AsyncClient, settings: Settings, application_id: str, **expected: Any
-) -> dict[str, Any]:
-    async def shows() -> dict[str, Any] | None:
-        response = await housing.get(
-            f"/housing/applications/{application_id}", headers=officer(settings)
-        )
-        body: dict[str, Any] = response.json()
-        return body if all(body.get(k) == v for k, v in expected.items()) else None
-
-    found: dict[str, Any] = await eventually(shows)
-    return found
-
-
 async def _waiting(housing: httpx.AsyncClient, settings: Settings, on: date) -> set[str]:
     response = await housing.get(
         f"/housing/waiting-list?on={on.isoformat()}", headers=officer(settings)
@@ -127,7 +98,7 @@ async def test_size_and_ages_follow_settlement_correction_and_leaving_the_househ
             participants, settings, [date(1985, 4, 12), date(1988, 1, 3), date(2004, 6, 1)]
         )
         # participant.settled (size, members) and participant.registered (birth years).
-        found = await _settlement(housing, settings, household_id, household_size=3)
+        found = await wait_for_household(housing, settings, household_id, household_size=3)
         assert found["settlement"]["members_present"] == 3
         assert found["settlement"]["member_ages"] == [year - 1985, year - 1988, year - 2004]
         application = await accepted_application(
@@ -144,7 +115,7 @@ async def test_size_and_ages_follow_settlement_correction_and_leaving_the_househ
             },
         )
         assert corrected.status_code == 200, corrected.text
-        found = await _settlement(
+        found = await wait_for_household(
             housing, settings, household_id, member_ages=[year - 1985, year - 1987, year - 2004]
         )
 
@@ -186,7 +157,7 @@ async def test_size_and_ages_follow_settlement_correction_and_leaving_the_househ
 
         # participant.left_household: the grown-up son gets his own flat.
         await _record(participants, settings, son, "household-departure", {"left_on": "2025-01-10"})
-        found = await _settlement(housing, settings, household_id, household_size=2)
+        found = await wait_for_household(housing, settings, household_id, household_size=2)
         assert found["settlement"]["member_ages"] == [year - 1985, year - 1987]
         # His need left with him: the third-floor flat without a lift now fits.
         assert str(household_id) in await suggested()
@@ -198,7 +169,7 @@ async def test_size_and_ages_follow_settlement_correction_and_leaving_the_househ
             if e["application_id"] == application["application_id"]
         )
         assert entry["household_size"] == 2
-        view = await _application(housing, settings, application["application_id"])
+        view = await wait_for_application(housing, settings, application["application_id"])
         assert view["household_size"] == 2 and view["applied_household_size"] == 3
         # Before the son left, the list of that day still counted him.
         before = await housing.get("/housing/waiting-list?on=2025-01-09", headers=officer(settings))
@@ -220,8 +191,8 @@ async def test_a_household_that_moves_away_leaves_the_waiting_list_on_the_day_it
     ):
         leaving, (person,) = await _household(participants, settings, [date(1990, 2, 2)])
         gone, (other,) = await _household(participants, settings, [date(1991, 3, 3)])
-        await _settlement(housing, settings, leaving, household_size=1)
-        await _settlement(housing, settings, gone, household_size=1)
+        await wait_for_household(housing, settings, leaving, household_size=1)
+        await wait_for_household(housing, settings, gone, household_size=1)
         announced = await accepted_application(housing, settings, leaving, received_on="2024-04-01")
         moved = await accepted_application(housing, settings, gone, received_on="2024-04-01")
 
@@ -233,7 +204,7 @@ async def test_a_household_that_moves_away_leaves_the_waiting_list_on_the_day_it
             "move-out",
             {"moved_on": ahead.isoformat(), "to_municipality": "0301"},
         )
-        view = await _application(
+        view = await wait_for_application(
             housing,
             settings,
             announced["application_id"],
@@ -244,7 +215,7 @@ async def test_a_household_that_moves_away_leaves_the_waiting_list_on_the_day_it
         assert str(leaving) in await _waiting(housing, settings, today())
         assert str(leaving) in await _waiting(housing, settings, ahead - timedelta(days=1))
         assert str(leaving) not in await _waiting(housing, settings, ahead)
-        history = await _settlement(housing, settings, leaving, household_size=1)
+        history = await wait_for_household(housing, settings, leaving, household_size=1)
         assert history["situation"] == "waiting" and history["settlement"]["left"] is False
 
         # A move already made: off today's list, with the reason, and no new placement.
@@ -255,13 +226,13 @@ async def test_a_household_that_moves_away_leaves_the_waiting_list_on_the_day_it
             "move-out",
             {"moved_on": "2025-02-01", "to_municipality": "4601"},
         )
-        view = await _application(
+        view = await wait_for_application(
             housing, settings, moved["application_id"], waiting_end_reason="moved_away"
         )
         assert view["waiting_until"] == "2025-02-01"
         assert str(gone) not in await _waiting(housing, settings, today())
         assert str(gone) in await _waiting(housing, settings, date(2025, 1, 31))
-        history = await _settlement(housing, settings, gone, household_size=0)
+        history = await wait_for_household(housing, settings, gone, household_size=0)
         assert history["situation"] == "left"
         assert history["settlement"]["left_reason"] == "moved_away"
         assert history["settlement"]["left_to_municipality"] == "4601"
@@ -302,13 +273,13 @@ async def test_death_and_emigration_take_the_household_off_the_waiting_list(
         emigrated, (traveller,) = await _household(participants, settings, [date(1993, 7, 7)])
         applications = {}
         for household_id in (died, emigrated):
-            await _settlement(housing, settings, household_id, household_size=1)
+            await wait_for_household(housing, settings, household_id, household_size=1)
             applications[household_id] = await accepted_application(
                 housing, settings, household_id, received_on="2024-04-01"
             )
         # participant.died
         await _record(participants, settings, widow, "death", {"died_on": "2025-05-01"})
-        view = await _application(
+        view = await wait_for_application(
             housing,
             settings,
             applications[died]["application_id"],
@@ -319,7 +290,7 @@ async def test_death_and_emigration_take_the_household_off_the_waiting_list(
         await _record(
             participants, settings, traveller, "emigration", {"emigrated_on": "2025-06-01"}
         )
-        view = await _application(
+        view = await wait_for_application(
             housing,
             settings,
             applications[emigrated]["application_id"],
@@ -348,7 +319,7 @@ async def test_erasure_removes_the_persons_application_data_from_housing(
         household_id, (erased, stays) = await _household(
             participants, settings, [date(1979, 8, 8), date(1982, 9, 9)]
         )
-        await _settlement(housing, settings, household_id, household_size=2)
+        await wait_for_household(housing, settings, household_id, household_size=2)
         application = await accepted_application(
             housing,
             settings,
@@ -387,7 +358,7 @@ async def test_erasure_removes_the_persons_application_data_from_housing(
             f"/participants/{erased}/personal-data", headers=auth(settings, ["privacy_officer"])
         )
         assert response.status_code in (200, 201, 204), response.text
-        view = await _application(
+        view = await wait_for_application(
             housing, settings, application["application_id"], needs_erased=True
         )
         assert view["member_ages"] == [] and view["needs_wheelchair_access"] is False
@@ -401,7 +372,7 @@ async def test_erasure_removes_the_persons_application_data_from_housing(
         assert await rows(
             settings, f"SELECT count(*) FROM person_keys WHERE participant_id = '{stays}'"
         ) == [(1,)]
-        found = await _settlement(housing, settings, household_id, members_settled=1)
+        found = await wait_for_household(housing, settings, household_id, members_settled=1)
         assert found["settlement"]["members_present"] == 1
         assert found["settlement"]["member_ages"] == [today().year - 1982]
 
