@@ -8,7 +8,10 @@ from typing import Any
 import asyncpg
 import httpx
 
+from deploy.services import service_projections
+from shared.db import Database
 from shared.events import utcnow
+from shared.replay import rebuild
 from shared.settings import Settings
 from tests.participants.conftest import person
 from tests.support import auth, eventually, national_id, publish_foreign_event, stream_messages
@@ -456,3 +459,43 @@ async def test_job_obtained_in_matching_reaches_the_timeline(
         return [e["text"] for e in entries if e["type"].startswith("matching.")]
 
     assert await eventually(shown) == ["Job obtained (permanent) at employer emp-1, 37.5 h/week"]
+
+
+async def _timeline_rows(settings: Settings) -> list[tuple[object, ...]]:
+    conn = await asyncpg.connect(settings.service_database_url("participants", driver="postgresql"))
+    try:
+        return [tuple(r) for r in await conn.fetch("SELECT * FROM matching_timeline ORDER BY 1")]
+    finally:
+        await conn.close()
+
+
+async def test_matching_timeline_rebuilt_equals_the_incremental_one(
+    client: httpx.AsyncClient, caseworker: dict[str, str], settings: Settings
+) -> None:
+    kept = await _register_and_settle(client, caseworker)
+    erased = await _register_and_settle(client, caseworker)
+    officer = auth(settings, ["privacy_officer"])
+    gone = await client.delete(f"/participants/{erased}/personal-data", headers=officer)
+    assert gone.status_code == 200, gone.text
+    placement = {"participant_id": kept, "employer_id": "emp-2", "kind": "work_practice"}
+    for type_name, data in [
+        ("matching.practice_placement.started.v1", {**placement, "starts_on": "2025-03-01"}),
+        ("matching.job.obtained.v1", {"participant_id": erased, "starts_on": "2025-04-01"}),
+        ("matching.opening.published.v1", {"participant_id": kept, "starts_on": "2025-04-01"}),
+        ("matching.practice_placement.ended.v1", {**placement, "ends_on": "2025-05-31"}),
+    ]:
+        await publish_foreign_event(settings, "matching", type_name, data)
+
+    async def both_shown() -> list[tuple[object, ...]] | None:
+        rows = await _timeline_rows(settings)
+        return rows if len(rows) == 2 else None
+
+    incremental = await eventually(both_shown)
+    projections, store = service_projections("participants", settings)
+    [timeline] = [p for p in projections if p.name == "matching_timeline"]
+    db = Database.for_service(settings, "participants", pool_size=1)
+    try:
+        assert await rebuild(db, store, timeline) == 4
+    finally:
+        await db.dispose()
+    assert await _timeline_rows(settings) == incremental

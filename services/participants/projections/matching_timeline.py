@@ -7,16 +7,13 @@ what the timeline shows.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
-
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql as pg
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants.tables import matching_timeline, participant_summary
 from shared.events import Envelope
 from shared.inbox import keep_fields
-from shared.projection import Projection
+from shared.projection import Batch, Key, Projection
 
 MATCHING_FEED = "matching"
 MATCHING_TIMELINE_TYPES = {
@@ -36,32 +33,31 @@ MATCHING_KEEP = {
 """What the inbox keeps of the matching events the timeline shows (nothing of the rest)."""
 
 
-async def _apply_matching(conn: AsyncConnection, envelope: Envelope) -> None:
-    date_field = MATCHING_TIMELINE_TYPES.get(envelope.type_name)
-    if date_field is None:
-        return
-    data = envelope.data
-    erased = await conn.scalar(
-        sa.select(participant_summary.c.erased).where(
-            participant_summary.c.participant_id == uuid.UUID(str(data["participant_id"]))
-        )
-    )
-    if erased:
-        return
-    await conn.execute(
-        pg.insert(matching_timeline)
-        .values(
+def _participant(envelope: Envelope) -> Key:
+    # A matching event's stream is the job or placement: the person is in the data.
+    return (uuid.UUID(str(envelope.data["participant_id"])),)
+
+
+async def fold_matching(batch: Batch, envelopes: Sequence[Envelope]) -> None:
+    """One timeline row per shown event, unless the person has been erased."""
+    shown = [e for e in envelopes if e.type_name in MATCHING_TIMELINE_TYPES]
+    await batch.load(participant_summary, {_participant(e) for e in shown})
+    for envelope in shown:
+        summary = batch.row(participant_summary, _participant(envelope))
+        if summary is not None and summary["erased"]:
+            continue
+        data = envelope.data
+        batch.insert(
+            matching_timeline,
             event_id=envelope.id,
-            participant_id=data["participant_id"],
+            participant_id=_participant(envelope)[0],
             municipality=envelope.municipality,
             type=envelope.type_name,
-            occurred_on=date.fromisoformat(data[date_field]),
+            occurred_on=date.fromisoformat(data[MATCHING_TIMELINE_TYPES[envelope.type_name]]),
             data=data,
         )
-        .on_conflict_do_nothing()
-    )
 
 
 MATCHING_TIMELINE = Projection(
-    "matching_timeline", MATCHING_FEED, (matching_timeline,), _apply_matching
+    "matching_timeline", MATCHING_FEED, (matching_timeline,), apply_batch=fold_matching
 )
