@@ -151,7 +151,9 @@ with the scorecard, `levels`, `national`, `survival`; `common.py` the roles, que
 parameters and `plan_change`, which declares a plan change's endpoint; `schemas.py` the
 response models); `commands.py` the request bodies of plan changes; `application.py` the
 use cases; `domain/` pure (`periods`, `facts`, `vocabulary`, `asof`, `invariants`,
-`thresholds`, `plan`, `scoring`, `survival`, `national`, `catalogue`, and `rules/`: one
+`thresholds`, `plan`, `scoring`, `survival`, `national`, `catalogue` — `vocabulary` takes
+the categories of other services' events from the kit, `shared.vocabulary` and
+`shared.placement_vocabulary` — and `rules/`: one
 module per rule family, `rule.py` what a rule is, `result.py` what it computes,
 `reasons.py` the bilingual reasons, `registry.py` the catalogue of rules in order);
 `projections/` one module per read model or feed (`settlements`, `participant_facts`,

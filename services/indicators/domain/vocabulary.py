@@ -1,7 +1,8 @@
 """Names the indicators service reads from other services' events.
 
-The categories participants publishes come from the kit (``shared.vocabulary``); the
-rest mirror the published contracts of housing and matching (docs/events/). The
+The categories other services publish come from the kit (``shared.vocabulary`` for
+participants', ``shared.placement_vocabulary`` for housing's and matching's); practice
+kinds are the part of matching's opening kinds a practice indicator filters by. The
 service reads plain JSON and never imports another service's code.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.placement_vocabulary import OwnershipRoute, PlacementOutcome, Urgency
 from shared.vocabulary import (
     ArrivalCategory,
     FollowUpStatus,
@@ -23,8 +25,11 @@ __all__ = [
     "FollowUpStatus",
     "NorwegianLevel",
     "Outcome",
+    "OwnershipRoute",
+    "PlacementOutcome",
     "ProgrammeKind",
     "SubTest",
+    "Urgency",
 ]
 
 
@@ -54,23 +59,8 @@ EMPLOYED_OR_EDUCATION = (
 )
 
 
-class Urgency(StrEnum):
-    acute = "acute"
-    high = "high"
-    normal = "normal"
-
-
-class OwnershipRoute(StrEnum):
-    rent_to_own = "rent_to_own"
-    start_loan = "start_loan"
-
-
-class PracticeOutcome(StrEnum):
-    completed = "completed"
-    broke_off = "broke_off"
-    turned_into_job = "turned_into_job"
-
-
 class PracticeKind(StrEnum):
+    """The opening kinds that start a practice placement (matching's ``PRACTICE_KINDS``)."""
+
     language_practice = "language_practice"
     work_training = "work_training"

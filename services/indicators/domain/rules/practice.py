@@ -9,11 +9,11 @@ from pydantic import Field
 from services.indicators.domain.facts import Snapshot
 from services.indicators.domain.rules.result import Context, Result, in_base, left_out, share, years
 from services.indicators.domain.rules.rule import AS_OF_EVENTS, Params, Rule, RuleDoc, Unit
-from services.indicators.domain.vocabulary import PracticeKind, PracticeOutcome
+from services.indicators.domain.vocabulary import PlacementOutcome, PracticeKind
 
 
 class PracticeParams(Params):
-    counted_outcomes: list[PracticeOutcome] = Field(default=[PracticeOutcome.turned_into_job])
+    counted_outcomes: list[PlacementOutcome] = Field(default=[PlacementOutcome.turned_into_job])
     kinds: list[PracticeKind] | None = Field(default=None, description="null counts all kinds.")
 
 
