@@ -10,21 +10,26 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from types import TracebackType
 from typing import Any, Self
 
 import asyncpg
+import httpx
 import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
+from services.indicators.app import create_app
+from services.indicators.seed import seed_drammen
 from shared.bus import DUPLICATE_WINDOW_SECONDS
 from shared.events import Envelope, parse_type_name
 from shared.settings import Settings
-from tests.support import eventually
+from tests.support import eventually, running
 
 SOURCES = ("participants", "housing", "matching")
 MUNICIPALITY = "3301"
@@ -499,3 +504,14 @@ class Matching:
 
 def tally(items: list[str]) -> dict[str, int]:
     return dict(Counter(items))
+
+
+@asynccontextmanager
+async def seeded(
+    settings: Settings, *, evaluation_interval: float = 1.0
+) -> AsyncIterator[tuple[httpx.AsyncClient, EventFeeder]]:
+    """The indicators service running with Drammen's plan seeded, and a feeder of events."""
+    app = create_app(settings, evaluation_interval=evaluation_interval)
+    async with running(app) as client, EventFeeder(settings) as feeder:
+        await seed_drammen(app.state.runtime, MUNICIPALITY)
+        yield client, feeder

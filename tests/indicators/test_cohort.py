@@ -12,12 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from services.indicators.app import create_app
-from services.indicators.seed import seed_drammen
 from shared.settings import Settings
 from tests.indicators import cohort
-from tests.indicators.feeder import EventFeeder
-from tests.support import auth, running
+from tests.indicators.feeder import seeded
+from tests.support import auth
 
 MANAGER = ["manager"]
 
@@ -89,10 +87,8 @@ async def _value(client: httpx.AsyncClient, headers: dict[str, str], key: str, p
 
 
 async def test_every_built_in_indicator_is_computed_to_the_decimal(settings: Settings) -> None:
-    app = create_app(settings)
     headers = auth(settings, MANAGER, "3301")
-    async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, "3301")
+    async with seeded(settings) as (client, feeder):
         built = await cohort.build(feeder)
         await feeder.wait_applied()
 
@@ -185,10 +181,8 @@ def _built_in_keys() -> list[str]:
 
 
 async def test_as_of_answers_do_not_change_when_later_events_arrive(settings: Settings) -> None:
-    app = create_app(settings)
     headers = auth(settings, MANAGER, "3301")
-    async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, "3301")
+    async with seeded(settings) as (client, feeder):
         built = await cohort.build(feeder)
         await feeder.wait_applied()
 

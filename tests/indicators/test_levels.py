@@ -13,7 +13,7 @@ from services.indicators.app import create_app
 from services.indicators.seed import seed_drammen
 from shared.settings import Settings
 from tests.indicators import cohort
-from tests.indicators.feeder import EventFeeder
+from tests.indicators.feeder import seeded
 from tests.support import auth, eventually, running
 
 LEVEL_CHANGED = "no.veiviser.indicators.indicator.level_changed.v1"
@@ -46,10 +46,8 @@ def _by_key(events: list[dict[str, Any]], key: str, period: str) -> list[dict[st
 
 
 async def test_level_changes_are_published_for_agencies(settings: Settings) -> None:
-    app = create_app(settings, evaluation_interval=0.2)
     manager = auth(settings, ["manager"], "3301")
-    async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, "3301")
+    async with seeded(settings, evaluation_interval=0.2) as (client, feeder):
         await cohort.build(feeder)
         await feeder.wait_applied()
 

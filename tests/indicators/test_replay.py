@@ -12,12 +12,11 @@ from deploy.services import service_projections
 from services.indicators import tables
 from services.indicators.app import create_app
 from services.indicators.projections import PROJECTIONS, erasure_alias
-from services.indicators.seed import seed_drammen
 from shared.db import Database
 from shared.replay import rebuild
 from shared.settings import Settings
 from tests.indicators import cohort
-from tests.indicators.feeder import EventFeeder, Participants
+from tests.indicators.feeder import Participants, seeded
 from tests.support import auth, running
 
 PROJECTED = [t for p in PROJECTIONS for t in p.tables]
@@ -63,9 +62,7 @@ async def _numbers(settings: Settings) -> dict[str, Any]:
 
 
 async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) -> None:
-    app = create_app(settings, evaluation_interval=0.2)
-    async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, "3301")
+    async with seeded(settings, evaluation_interval=0.2) as (client, feeder):
         built = await cohort.build(feeder)
         await feeder.wait_applied()
         manager = auth(settings, ["manager"], "3301")

@@ -20,7 +20,7 @@ import httpx
 from services.indicators.app import create_app
 from services.indicators.seed import seed_drammen
 from shared.settings import Settings
-from tests.indicators.feeder import EventFeeder, Housing, Matching, Participants
+from tests.indicators.feeder import EventFeeder, Housing, Matching, Participants, seeded
 from tests.support import auth, running
 
 M = "3301"
@@ -53,10 +53,8 @@ async def _reason(
 async def test_deaths_emigrations_corrections_and_announced_moves_change_the_numbers(
     settings: Settings,
 ) -> None:
-    app = create_app(settings, evaluation_interval=3600)
     headers = auth(settings, ["manager"], M)
-    async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, M)
+    async with seeded(settings, evaluation_interval=3600) as (client, feeder):
         p, m = Participants(feeder), Matching(feeder)
         people = {name: uuid.uuid4() for name in ("P1", "P2", "P3", "P4", "P5")}
         for name, pid in people.items():
@@ -141,10 +139,8 @@ async def test_deaths_emigrations_corrections_and_announced_moves_change_the_num
 async def test_a_placement_before_settlement_is_a_data_quality_issue_not_a_duration(
     settings: Settings,
 ) -> None:
-    app = create_app(settings, evaluation_interval=3600)
     headers = auth(settings, ["manager"], M)
-    async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, M)
+    async with seeded(settings, evaluation_interval=3600) as (client, feeder):
         p, h = Participants(feeder), Housing(feeder)
         good, bad = uuid.uuid4(), uuid.uuid4()
         for household in (good, bad):
@@ -176,10 +172,8 @@ async def test_a_placement_before_settlement_is_a_data_quality_issue_not_a_durat
 async def test_scorecards_count_only_their_period_and_show_the_goals_valid_in_it(
     settings: Settings,
 ) -> None:
-    app = create_app(settings, evaluation_interval=3600)
     headers = auth(settings, ["manager"], M)
-    async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, M)
+    async with seeded(settings, evaluation_interval=3600) as (client, feeder):
         p = Participants(feeder)
         for settled_on in [date(2016, 1, 10)] * 3 + [date(2016, 5, 5), date(2016, 12, 30)]:
             pid = uuid.uuid4()
@@ -268,10 +262,8 @@ async def test_goal_years_lie_within_the_parent_goal(settings: Settings) -> None
 
 
 async def test_the_plan_as_of_a_moment_is_the_plan_as_it_stood(settings: Settings) -> None:
-    app = create_app(settings, evaluation_interval=3600)
     headers = auth(settings, ["manager"], M)
-    async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, M)
+    async with seeded(settings, evaluation_interval=3600) as (client, feeder):
         p = Participants(feeder)
         for _ in range(3):
             pid = uuid.uuid4()
