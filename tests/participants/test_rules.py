@@ -86,38 +86,31 @@ async def in_programme(j: Journey) -> Journey:
     return await (await settled(j)).start()
 
 
-async def ended(j: Journey) -> Journey:
+async def _completed(j: Journey, ended_on: str, outcome: str) -> Journey:
     await in_programme(j)
-    return await j.ok(
-        "POST",
-        "/programme/completion",
-        {"ended_on": "2025-06-30", "reason": "completed", "outcome": "education_higher"},
-    )
+    body = {"ended_on": ended_on, "reason": "completed", "outcome": outcome}
+    return await j.ok("POST", "/programme/completion", body)
+
+
+async def ended(j: Journey) -> Journey:
+    return await _completed(j, "2025-06-30", "education_higher")
 
 
 async def ended_this_year(j: Journey) -> Journey:
+    return await _completed(j, TODAY.isoformat(), "other")
+
+
+async def _interrupted(j: Journey, **leave: str) -> Journey:
     await in_programme(j)
-    return await j.ok(
-        "POST",
-        "/programme/completion",
-        {"ended_on": TODAY.isoformat(), "reason": "completed", "outcome": "other"},
-    )
+    return await j.ok("POST", "/programme/interruption", {"kind": "leave", **leave})
 
 
 async def paused(j: Journey) -> Journey:
-    await in_programme(j)
-    return await j.ok(
-        "POST", "/programme/interruption", {"kind": "leave", "from_date": "2024-05-01"}
-    )
+    return await _interrupted(j, from_date="2024-05-01")
 
 
 async def on_leave_in_autumn(j: Journey) -> Journey:
-    await in_programme(j)
-    return await j.ok(
-        "POST",
-        "/programme/interruption",
-        {"kind": "leave", "from_date": "2024-09-01", "to_date": "2024-10-01"},
-    )
+    return await _interrupted(j, from_date="2024-09-01", to_date="2024-10-01")
 
 
 async def dead(j: Journey) -> Journey:
