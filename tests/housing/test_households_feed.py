@@ -13,6 +13,7 @@ from services.housing.app import create_app as housing_app
 from shared.settings import Settings
 from tests.housing.helpers import (
     accepted_application,
+    dwelling,
     officer,
     publish_participant_event,
     publish_settled,
@@ -85,16 +86,14 @@ async def test_a_household_whose_members_were_all_erased_leaves_the_waiting_list
         application = await accepted_application(
             client, settings, household_id, received_on="2020-02-01", member_ages=[40]
         )
-        flat = await client.post(
-            "/housing/dwellings",
-            headers=officer(settings),
-            json={
-                "address": "Torget 1",
-                "district": "Sentrum",
-                "rooms": 1,
-                "size_m2": 30,
-                "registered_on": "2010-01-01",
-            },
+        flat = await dwelling(
+            client,
+            settings,
+            address="Torget 1",
+            rooms=1,
+            size_m2=30,
+            valuation=None,
+            registered_on="2010-01-01",
         )
         await publish_participant_event(
             settings,
@@ -114,7 +113,7 @@ async def test_a_household_whose_members_were_all_erased_leaves_the_waiting_list
             headers=officer(settings),
             json={
                 "application_id": application["application_id"],
-                "dwelling_id": flat.json()["dwelling_id"],
+                "dwelling_id": flat["dwelling_id"],
                 "starts_on": "2021-01-01",
             },
         )

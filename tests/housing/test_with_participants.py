@@ -16,6 +16,7 @@ from shared.dates import today
 from shared.settings import Settings
 from tests.housing.helpers import (
     accepted_application,
+    dwelling,
     officer,
     rows,
     wait_for_application,
@@ -126,23 +127,20 @@ async def test_size_and_ages_follow_settlement_correction_and_leaving_the_househ
             json={"members": [{"participant_id": son, "needs_wheelchair_access": True}]},
         )
         assert needs.status_code == 200, needs.text
-        flat = await housing.post(
-            "/housing/dwellings",
-            headers=officer(settings),
-            json={
-                "address": "Bakken 2",
-                "district": "Sentrum",
-                "rooms": 3,
-                "size_m2": 70,
-                "floor": 3,
-                "registered_on": "2020-01-01",
-            },
+        flat = await dwelling(
+            housing,
+            settings,
+            address="Bakken 2",
+            rooms=3,
+            size_m2=70,
+            floor=3,
+            valuation=None,
+            registered_on="2020-01-01",
         )
-        assert flat.status_code == 201, flat.text
 
         async def suggested() -> list[str]:
             response = await housing.get(
-                f"/housing/dwellings/{flat.json()['dwelling_id']}/suggestions",
+                f"/housing/dwellings/{flat['dwelling_id']}/suggestions",
                 headers=officer(settings),
             )
             return [s["household_id"] for s in response.json()["suggestions"]]
@@ -236,24 +234,21 @@ async def test_a_household_that_moves_away_leaves_the_waiting_list_on_the_day_it
         assert history["situation"] == "left"
         assert history["settlement"]["left_reason"] == "moved_away"
         assert history["settlement"]["left_to_municipality"] == "4601"
-        flat = await housing.post(
-            "/housing/dwellings",
-            headers=officer(settings),
-            json={
-                "address": "Elvegata 4",
-                "district": "Sentrum",
-                "rooms": 2,
-                "size_m2": 50,
-                "registered_on": "2020-01-01",
-                "valuation": 1_500_000,
-            },
+        flat = await dwelling(
+            housing,
+            settings,
+            address="Elvegata 4",
+            rooms=2,
+            size_m2=50,
+            registered_on="2020-01-01",
+            valuation=1_500_000,
         )
         refused = await housing.post(
             "/housing/placements",
             headers=officer(settings),
             json={
                 "application_id": moved["application_id"],
-                "dwelling_id": flat.json()["dwelling_id"],
+                "dwelling_id": flat["dwelling_id"],
                 "starts_on": "2025-03-01",
             },
         )
