@@ -20,11 +20,10 @@ import asyncpg
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from bench.env import log
+from bench.env import log, participants_stream
 from bench.meter import Measured, Meter
 from bench.samples import settled_envelope
 from services.indicators.app import create_app as indicators_app
-from shared.bus import Bus
 from shared.service import Runtime
 from shared.settings import Settings
 
@@ -37,14 +36,7 @@ class ConsumerResult:
 
 
 async def prefill_stream(settings: Settings, count: int) -> None:
-    bus = Bus(settings, "bench-prefill")
-    bus.start()
-    try:
-        if not await bus.wait_connected(timeout=10):
-            raise RuntimeError("NATS not reachable")
-        await bus.ensure_stream("participants")
-    finally:
-        await bus.close()
+    await participants_stream(settings, "bench-prefill")
     nc = await nats.connect(settings.nats_url)
     try:
         js = nc.jetstream(timeout=10.0)

@@ -31,10 +31,30 @@ import psutil
 
 from deploy.embedded import EmbeddedNats, EmbeddedPostgres, free_port, log_tail
 from deploy.services import upgrade
+from shared.bus import Bus
 from shared.settings import Settings
 
 BENCH_SERVICES = ("participants", "indicators")
 ROOT = Path(__file__).resolve().parent.parent
+
+
+async def connected_bus(settings: Settings, client: str) -> Bus:
+    """The kit's bus, started and connected (or an error after ten seconds)."""
+    bus = Bus(settings, client)
+    bus.start()
+    if not await bus.wait_connected(timeout=10):
+        await bus.close()
+        raise RuntimeError("NATS not reachable")
+    return bus
+
+
+async def participants_stream(settings: Settings, client: str) -> None:
+    """Create the participants JetStream stream as the kit's bus configures it."""
+    bus = await connected_bus(settings, client)
+    try:
+        await bus.ensure_stream("participants")
+    finally:
+        await bus.close()
 
 
 def cpu_seconds(pid: int) -> float:

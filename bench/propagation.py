@@ -34,7 +34,7 @@ import asyncpg
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from bench.env import BenchEnv, ServiceProcess, log
+from bench.env import BenchEnv, ServiceProcess, log, participants_stream
 from bench.http_commands import (
     PARTICIPANTS_APP,
     auth_headers,
@@ -44,7 +44,6 @@ from bench.http_commands import (
 )
 from bench.report import percentile
 from bench.samples import SETTLE_BODY, settled_envelope
-from shared.bus import Bus
 from shared.events import Envelope
 from shared.settings import Settings
 
@@ -233,14 +232,7 @@ class KitRig:
 async def run_raw(settings: Settings, *, rate: float, count: int) -> Latencies:
     """JetStream publish -> pull fetch -> INSERT + commit -> ack, in this process."""
     raw = settings.model_copy(update={"namespace": settings.namespace + "lat"})
-    bus = Bus(raw, "bench-latency")
-    bus.start()
-    try:
-        if not await bus.wait_connected(timeout=10):
-            raise RuntimeError("NATS not reachable")
-        await bus.ensure_stream("participants")
-    finally:
-        await bus.close()
+    await participants_stream(raw, "bench-latency")
     dsn = settings.service_database_url("indicators", driver="postgresql")
     setup = await asyncpg.connect(dsn)
     try:

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 import asyncpg
 import nats
 
-from bench.env import log
+from bench.env import connected_bus, log, participants_stream
 from bench.meter import Measured, Meter
 from bench.samples import settled_envelope
-from shared.bus import Bus
 from shared.db import Database
 from shared.metrics import Metrics
 from shared.outbox import OutboxRelay
@@ -55,12 +54,9 @@ async def _prefill(settings: Settings, count: int) -> list[tuple[uuid.UUID, str,
 
 
 async def _kit(settings: Settings, count: int) -> tuple[Measured, int, int, int]:
+    bus = await connected_bus(settings, "bench-relay")
     db = Database.for_service(settings, "participants")
-    bus = Bus(settings, "bench-relay")
-    bus.start()
     try:
-        if not await bus.wait_connected(timeout=10):
-            raise RuntimeError("NATS not reachable")
         await bus.ensure_stream("participants")
         relay = OutboxRelay(db, bus, settings, "participants", Metrics("participants"))
         assert bus.nc is not None
@@ -87,14 +83,7 @@ async def _kit(settings: Settings, count: int) -> tuple[Measured, int, int, int]
 async def _raw(settings: Settings, rows: list[tuple[uuid.UUID, str, bytes]]) -> Measured:
     # Same stream configuration as Bus.ensure_stream, under another namespace.
     raw_settings = settings.model_copy(update={"namespace": settings.namespace + "raw"})
-    bus = Bus(raw_settings, "bench-relay-raw")
-    bus.start()
-    try:
-        if not await bus.wait_connected(timeout=10):
-            raise RuntimeError("NATS not reachable")
-        await bus.ensure_stream("participants")
-    finally:
-        await bus.close()
+    await participants_stream(raw_settings, "bench-relay-raw")
     stream = raw_settings.stream_name("participants")
     prefix = raw_settings.subject_prefix("participants")
     nc = await nats.connect(settings.nats_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,40 @@ class Row:
         if self.raw is None or self.raw == 0 or self.kit == 0:
             return None
         return self.kit / self.raw if self.higher_is_better else self.raw / self.kit
+
+
+class Measurement(Protocol):
+    """A side's rate and its CPU per operation (``bench.meter.Measured``, a load result)."""
+
+    @property
+    def rate(self) -> float: ...
+
+    @property
+    def cpu_ms(self) -> float | None: ...
+
+
+def measured_row(
+    part: str,
+    what: str,
+    kit: Measurement,
+    raw: Measurement,
+    unit: str,
+    raw_what: str,
+    *,
+    target: float | None = None,
+) -> Row:
+    """The row of the kit's and the raw path's rate and CPU per operation."""
+    return Row(
+        part,
+        what,
+        kit.rate,
+        raw.rate,
+        unit,
+        raw_what,
+        target=target,
+        kit_cpu_ms=kit.cpu_ms,
+        raw_cpu_ms=raw.cpu_ms,
+    )
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -38,7 +38,7 @@ import psutil
 from bench import append, consumer, http_commands, propagation, relay
 from bench.env import ROOT, BenchEnv, log
 from bench.meter import Meter, count_servers
-from bench.report import Row, render
+from bench.report import Row, measured_row, render
 from shared.logging import configure_logging
 
 
@@ -89,31 +89,21 @@ async def _http(run: Run) -> float:
     """Part 1; returns the settle throughput (part 5 sizes itself on it)."""
     env, sizes = run.env, run.sizes
     settings = await env.fresh("http")
-    bare = await http_commands.run_bare(
-        env,
-        settings,
-        count=sizes.http_count,
-        warmup=sizes.http_warmup,
-        connections=sizes.connections,
-    )
+    # Every side of part 1 runs under the same load.
+    load = {"warmup": sizes.http_warmup, "connections": sizes.connections}
+    bare = await http_commands.run_bare(env, settings, count=sizes.http_count, **load)
     participants = await asyncio.to_thread(http_commands.start_participants, env, settings)
     try:
         register, settle = await http_commands.run_kit(
-            env,
-            settings,
-            participants,
-            settle_count=sizes.http_count,
-            warmup=sizes.http_warmup,
-            connections=sizes.connections,
+            env, settings, participants, settle_count=sizes.http_count, **load
         )
         mix = await http_commands.run_mix(
             env,
             settings,
             participants,
             count=sizes.http_count,
-            warmup=sizes.http_warmup,
-            connections=sizes.connections,
             skip=sizes.http_count + 2 * sizes.http_warmup,
+            **load,
         )
         subscriptions = await asyncio.to_thread(env.nats_subscriptions, "veiviser-participants")
         # What the idle service costs (relay polling, PostgreSQL and NATS included).
@@ -125,37 +115,31 @@ async def _http(run: Run) -> float:
         await asyncio.to_thread(env.stop_process, participants)
     if 1 in run.parts:
         run.rows += [
-            Row(
+            measured_row(
                 "1",
                 "HTTP POST /participants/{id}/settlement (participants service)",
-                settle.rate,
-                bare.rate,
+                settle,
+                bare,
                 "cmd/s",
                 "bare FastAPI POST, one asyncpg INSERT",
                 target=0.50,
-                kit_cpu_ms=settle.cpu_ms,
-                raw_cpu_ms=bare.cpu_ms,
             ),
-            Row(
+            measured_row(
                 "1",
                 "HTTP caseworker mix: register, settle, start programme, record absence (¼ each)",
-                mix.rate,
-                bare.rate,
+                mix,
+                bare,
                 "cmd/s",
                 "same bare run",
                 target=0.50,
-                kit_cpu_ms=mix.cpu_ms,
-                raw_cpu_ms=bare.cpu_ms,
             ),
-            Row(
+            measured_row(
                 "1",
                 "HTTP POST /participants (register: 2 events, sealed details)",
-                register.rate,
-                bare.rate,
+                register,
+                bare,
                 "cmd/s",
                 "same bare run",
-                kit_cpu_ms=register.cpu_ms,
-                raw_cpu_ms=bare.cpu_ms,
             ),
         ]
         run.notes.append(
@@ -230,43 +214,25 @@ async def _propagation(run: Run, settle_rate: float) -> None:
         settings, rate=sizes.latency_rate, count=int(sizes.latency_rate * sizes.raw_latency_seconds)
     )
     raw_what = f"JetStream publish ack → pull fetch → INSERT visible, {sizes.latency_rate:.0f}/s"
-    run.rows += [
-        Row(
-            "5",
+    latencies = [
+        (
             f"Propagation p50, 201 → visible in indicators, {sizes.latency_rate:.0f} cmd/s offered",
             fixed.p50,
             raw.p50,
-            "ms",
             raw_what,
-            higher_is_better=False,
         ),
-        Row(
-            "5",
-            "Propagation p99, same run",
-            fixed.p99,
-            raw.p99,
-            "ms",
-            "same raw run",
-            higher_is_better=False,
-        ),
-        Row(
-            "5",
+        ("Propagation p99, same run", fixed.p99, raw.p99, "same raw run"),
+        (
             f"Propagation p50 at {calm_rate:.0f} cmd/s (¼ of part 1's settle throughput)",
             calm.p50,
             raw.p50,
-            "ms",
             "same raw run",
-            higher_is_better=False,
         ),
-        Row(
-            "5",
-            f"Propagation p99 at {calm_rate:.0f} cmd/s",
-            calm.p99,
-            raw.p99,
-            "ms",
-            "same raw run",
-            higher_is_better=False,
-        ),
+        (f"Propagation p99 at {calm_rate:.0f} cmd/s", calm.p99, raw.p99, "same raw run"),
+    ]
+    run.rows += [
+        Row("5", what, kit, raw_ms, "ms", raw_side, higher_is_better=False)
+        for what, kit, raw_ms, raw_side in latencies
     ]
     run.notes.append(
         f"Part 5: {sizes.latency_rate:.0f}/s offered for {sizes.latency_seconds:.0f} s: "
@@ -310,27 +276,23 @@ async def _append(run: Run) -> None:
         batch_size=s.append_batch_size,
         workers=s.append_workers,
     )
-    run.rows += [
-        Row(
-            "2",
-            "EventStore.append, 1 event per transaction",
-            result.kit_single.rate,
-            result.raw_single.rate,
-            "events/s",
+    sides = [
+        (
+            "1 event per transaction",
+            result.kit_single,
+            result.raw_single,
             "asyncpg INSERT, 1 row per transaction",
-            kit_cpu_ms=result.kit_single.cpu_ms,
-            raw_cpu_ms=result.raw_single.cpu_ms,
         ),
-        Row(
-            "2",
-            f"EventStore.append, {s.append_batch_size} events per append",
-            result.kit_batch.rate,
-            result.raw_batch.rate,
-            "events/s",
+        (
+            f"{s.append_batch_size} events per append",
+            result.kit_batch,
+            result.raw_batch,
             f"asyncpg executemany, {s.append_batch_size} rows per transaction",
-            kit_cpu_ms=result.kit_batch.cpu_ms,
-            raw_cpu_ms=result.raw_batch.cpu_ms,
         ),
+    ]
+    run.rows += [
+        measured_row("2", f"EventStore.append, {what}", kit, raw, "events/s", raw_what)
+        for what, kit, raw, raw_what in sides
     ]
     run.notes.append(
         f"Part 2: {s.append_workers} concurrent workers each side; {s.append_single} single-event "
@@ -342,16 +304,14 @@ async def _relay(run: Run) -> None:
     settings = await run.env.fresh("relay")
     result = await relay.run(settings, count=run.sizes.relay_count)
     run.rows.append(
-        Row(
+        measured_row(
             "3",
             f"OutboxRelay.publish_pending draining {run.sizes.relay_count:,} rows",
-            result.kit.rate,
-            result.raw.rate,
+            result.kit,
+            result.raw,
             "msgs/s",
             "nats-py js.publish_async pipelined, await all acks",
             target=0.60,
-            kit_cpu_ms=result.kit.cpu_ms,
-            raw_cpu_ms=result.raw.cpu_ms,
         )
     )
     run.notes.append(
@@ -365,16 +325,14 @@ async def _consumer(run: Run) -> None:
     settings = await run.env.fresh("consumer")
     result = await consumer.run(settings, count=run.sizes.consumer_count)
     run.rows.append(
-        Row(
+        measured_row(
             "4",
             f"DurableConsumer → indicators projection, {result.count:,} events",
-            result.kit.rate,
-            result.raw.rate,
+            result.kit,
+            result.raw,
             "events/s",
             "nats-py pull fetch + ack of the same stream",
             target=0.50,
-            kit_cpu_ms=result.kit.cpu_ms,
-            raw_cpu_ms=result.raw.cpu_ms,
         )
     )
 

@@ -24,7 +24,7 @@ import pytest
 
 from shared.settings import Settings
 from tests.integration.processes import Stack, stack
-from tests.support import eventually, national_id, token
+from tests.support import eventually, national_id, registration, token
 
 pytestmark = pytest.mark.timeout(420)
 
@@ -76,12 +76,7 @@ class Load:
         birth = date(1950, 1, 1) + timedelta(days=index)
         registered = await self._post(
             "/participants",
-            {
-                "given_name": f"Deltaker{index}",
-                "family_name": "Testesen",
-                "birth_date": birth.isoformat(),
-                "national_id": national_id(birth),
-            },
+            registration(birth, national_id(birth), given=f"Deltaker{index}", family="Testesen"),
             key=f"register-{index}",
         )
         participant_id = registered.json()["id"]

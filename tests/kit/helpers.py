@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from typing import Any, ClassVar
@@ -14,12 +15,13 @@ import httpx
 import nats
 import sqlalchemy as sa
 from nats.aio.client import Client as NATS
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import Database
-from shared.events import Event, EventRegistry, Metadata
-from shared.eventstore import EventStore
+from shared.events import Envelope, Event, EventRegistry, Metadata
+from shared.eventstore import NO_STREAM, EventStore
 from shared.settings import Settings
-from tests.support import auth, eventually, national_id
+from tests.support import auth, eventually, python_module, registration
 
 SETTLED = "participants.participant.settled.v1"
 
@@ -51,9 +53,57 @@ def kit_metadata() -> Metadata:
     return Metadata(actor="kit-test", municipality="3301", correlation_id=str(uuid.uuid4()))
 
 
+async def append_notes(
+    store: EventStore,
+    conn: AsyncConnection,
+    stream_id: str,
+    events: Sequence[Event],
+    expected_version: int = NO_STREAM,
+) -> list[Envelope]:
+    """Append ``events`` to the note stream ``stream_id`` with fresh test metadata."""
+    return await store.append(
+        conn,
+        stream_id,
+        "note",
+        events,
+        expected_version=expected_version,
+        metadata=kit_metadata(),
+    )
+
+
 def kit_store(settings: Settings) -> EventStore:
     """An event store of test notes kept in the participants database (it has kit tables)."""
     return EventStore("participants", kit_registry, settings.subject_prefix("participants"))
+
+
+async def minimal_service(
+    settings: Settings, factory: str, port: int, *, stdout: Any, stderr: Any, **veiviser: str
+) -> asyncio.subprocess.Process:
+    """``tests.kit.minimal_service:<factory>`` served by uvicorn on ``port``, in its own
+    process (``veiviser``: settings as for :func:`tests.support.child_environment`)."""
+    return await python_module(
+        settings,
+        "uvicorn",
+        f"tests.kit.minimal_service:{factory}",
+        "--factory",
+        "--port",
+        str(port),
+        stdout=stdout,
+        stderr=stderr,
+        **veiviser,
+    )
+
+
+async def until_healthy(client: httpx.AsyncClient) -> None:
+    """Wait until the server ``client`` talks to answers ``/healthz`` (it may be starting)."""
+
+    async def up() -> bool:
+        try:
+            return (await client.get("/healthz")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    await eventually(up, timeout=30)
 
 
 @asynccontextmanager
@@ -90,12 +140,7 @@ async def register(client: httpx.AsyncClient, settings: Settings, born: date | N
     response = await client.post(
         "/participants",
         headers=auth(settings),
-        json={
-            "given_name": "Test",
-            "family_name": "Person",
-            "birth_date": born.isoformat(),
-            "national_id": national_id(born, d_number=True),
-        },
+        json=registration(born),
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])

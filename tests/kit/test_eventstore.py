@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,15 +20,15 @@ from shared.eventstore import NO_STREAM, ConcurrencyConflict, GlobalPosition, St
 from shared.settings import Settings
 from tests.kit.helpers import (
     PrivateNoteTaken,
+    append_notes,
     database,
-    kit_metadata,
     kit_store,
     notes,
     reaches,
     rows,
     scalar,
 )
-from tests.support import auth, national_id, running
+from tests.support import auth, national_id, registration, running
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -41,14 +44,7 @@ async def test_fifty_concurrent_appends_at_one_version_let_exactly_one_win(
     async with database(settings, "participants", pool_size=CONTENDERS) as db:
         if existing:
             async with db.transaction() as conn:
-                await store.append(
-                    conn,
-                    stream_id,
-                    "note",
-                    notes("old-1", "old-2"),
-                    expected_version=NO_STREAM,
-                    metadata=kit_metadata(),
-                )
+                await append_notes(store, conn, stream_id, notes("old-1", "old-2"))
         # Every contender holds its own connection and open transaction before any of
         # them appends, so the appends really race inside PostgreSQL.
         ready = asyncio.Barrier(CONTENDERS)
@@ -58,13 +54,8 @@ async def test_fifty_concurrent_appends_at_one_version_let_exactly_one_win(
                 async with db.transaction() as conn:
                     await conn.execute(sa.text("SELECT 1"))
                     await ready.wait()
-                    await store.append(
-                        conn,
-                        stream_id,
-                        "note",
-                        notes(f"c{n}-1", f"c{n}-2"),
-                        expected_version=existing,
-                        metadata=kit_metadata(),
+                    await append_notes(
+                        store, conn, stream_id, notes(f"c{n}-1", f"c{n}-2"), existing
                     )
             except ConcurrencyConflict as conflict:
                 return conflict
@@ -116,36 +107,17 @@ async def test_a_batch_at_a_version_the_stream_has_moved_past_stores_none_of_its
     stream_id = f"note-{uuid.uuid4()}"
     async with database(settings, "participants") as db:
         async with db.transaction() as conn:
-            await store.append(
-                conn,
-                stream_id,
-                "note",
-                notes("a", "b"),
-                expected_version=NO_STREAM,
-                metadata=kit_metadata(),
-            )
+            await append_notes(store, conn, stream_id, notes("a", "b"))
         async with db.connect() as conn:
             read_version = await store.current_version(conn, stream_id)
         # Someone else appends between our read and our write.
         async with db.transaction() as conn:
-            await store.append(
-                conn,
-                stream_id,
-                "note",
-                notes("c"),
-                expected_version=read_version,
-                metadata=kit_metadata(),
-            )
+            await append_notes(store, conn, stream_id, notes("c"), read_version)
 
         with pytest.raises(ConcurrencyConflict) as raised:
             async with db.transaction() as conn:
-                await store.append(
-                    conn,
-                    stream_id,
-                    "note",
-                    notes("stale-1", "stale-2", "stale-3"),
-                    expected_version=read_version,
-                    metadata=kit_metadata(),
+                await append_notes(
+                    store, conn, stream_id, notes("stale-1", "stale-2", "stale-3"), read_version
                 )
         assert raised.value.current_version == 3
         assert raised.value.expected_version == 2
@@ -177,34 +149,15 @@ async def test_a_transaction_that_conflicts_on_a_later_stream_keeps_nothing_it_a
     fresh, busy = f"note-{uuid.uuid4()}", f"note-{uuid.uuid4()}"
     async with database(settings, "participants") as db:
         async with db.transaction() as conn:
-            await store.append(
-                conn,
-                busy,
-                "note",
-                notes("busy-1"),
-                expected_version=NO_STREAM,
-                metadata=kit_metadata(),
-            )
+            await append_notes(store, conn, busy, notes("busy-1"))
 
         with pytest.raises(ConcurrencyConflict) as raised:
             async with db.transaction() as conn:
-                appended = await store.append(
-                    conn,
-                    fresh,
-                    "note",
-                    [*notes("fresh-1"), PrivateNoteTaken(text="fresh-private")],
-                    expected_version=NO_STREAM,
-                    metadata=kit_metadata(),
+                appended = await append_notes(
+                    store, conn, fresh, [*notes("fresh-1"), PrivateNoteTaken(text="fresh-private")]
                 )
                 assert [e.stream_version for e in appended] == [1, 2]
-                await store.append(
-                    conn,
-                    busy,
-                    "note",
-                    notes("late"),
-                    expected_version=NO_STREAM,
-                    metadata=kit_metadata(),
-                )
+                await append_notes(store, conn, busy, notes("late"))
         assert raised.value.stream_id == busy
         assert raised.value.current_version == 1
 
@@ -214,14 +167,7 @@ async def test_a_transaction_that_conflicts_on_a_later_stream_keeps_nothing_it_a
         assert await scalar(db, "SELECT count(*) FROM outbox") == 1
         # The stream is still free: the same batch succeeds on a clean retry.
         async with db.transaction() as conn:
-            retried = await store.append(
-                conn,
-                fresh,
-                "note",
-                notes("fresh-1"),
-                expected_version=NO_STREAM,
-                metadata=kit_metadata(),
-            )
+            retried = await append_notes(store, conn, fresh, notes("fresh-1"))
         assert [e.stream_version for e in retried] == [1]
 
 
@@ -236,14 +182,7 @@ async def test_a_global_reader_waits_for_an_open_transaction_and_then_delivers_e
     async with database(settings, "participants") as db:
 
         async def append(conn: AsyncConnection, *texts: str) -> None:
-            await store.append(
-                conn,
-                f"note-{uuid.uuid4()}",
-                "note",
-                notes(*texts),
-                expected_version=NO_STREAM,
-                metadata=kit_metadata(),
-            )
+            await append_notes(store, conn, f"note-{uuid.uuid4()}", notes(*texts))
 
         delivered: list[StoredEvent] = []
 
@@ -296,14 +235,7 @@ async def test_load_cuts_a_stream_at_a_version_or_at_a_recording_time(settings: 
         version = NO_STREAM
         for batch in (("v1", "v2"), ("v3",), ("v4",)):
             async with db.transaction() as conn:
-                envelopes = await store.append(
-                    conn,
-                    stream_id,
-                    "note",
-                    notes(*batch),
-                    expected_version=version,
-                    metadata=kit_metadata(),
-                )
+                envelopes = await append_notes(store, conn, stream_id, notes(*batch), version)
             version = envelopes[-1].stream_version
             recorded.append(envelopes[-1].recorded_at)
         assert recorded == sorted(recorded) and len(set(recorded)) == 3
@@ -330,13 +262,16 @@ async def participant_streams(db: Database) -> int:
     return int(await scalar(db, "SELECT count(*) FROM streams WHERE stream_type = 'participant'"))
 
 
+@asynccontextmanager
+async def _participants(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Database]]:
+    """The participants service running, and its database."""
+    app = participants_app(settings)
+    async with running(app) as client:
+        yield client, app.state.runtime.db
+
+
 def _registration(born: date, ident: str) -> dict[str, str]:
-    return {
-        "given_name": "Idun",
-        "family_name": "Retry",
-        "birth_date": born.isoformat(),
-        "national_id": ident,
-    }
+    return registration(born, ident, given="Idun", family="Retry")
 
 
 async def test_a_command_retried_with_its_idempotency_key_appends_nothing_more(
@@ -345,9 +280,7 @@ async def test_a_command_retried_with_its_idempotency_key_appends_nothing_more(
     born = date(1988, 2, 3)
     body = _registration(born, national_id(born))
     key = {"Idempotency-Key": f"register-{uuid.uuid4()}"}
-    app = participants_app(settings)
-    async with running(app) as client:
-        db = app.state.runtime.db
+    async with _participants(settings) as (client, db):
         first = await client.post("/participants", headers=auth(settings) | key, json=body)
         assert first.status_code == 201, first.text
         assert "Idempotent-Replayed" not in first.headers
@@ -375,9 +308,7 @@ async def test_an_idempotency_key_reused_for_another_request_is_refused_and_appe
 ) -> None:
     born = date(1979, 11, 30)
     key = {"Idempotency-Key": f"register-{uuid.uuid4()}"}
-    app = participants_app(settings)
-    async with running(app) as client:
-        db = app.state.runtime.db
+    async with _participants(settings) as (client, db):
         first = await client.post(
             "/participants",
             headers=auth(settings) | key,
@@ -407,9 +338,7 @@ async def test_concurrent_requests_with_one_idempotency_key_create_one_participa
     born = date(2001, 7, 14)
     body = _registration(born, national_id(born))
     key = {"Idempotency-Key": f"register-{uuid.uuid4()}"}
-    app = participants_app(settings)
-    async with running(app) as client:
-        db = app.state.runtime.db
+    async with _participants(settings) as (client, db):
         responses = await asyncio.gather(
             *(
                 client.post("/participants", headers=auth(settings) | key, json=body)
@@ -432,20 +361,11 @@ async def test_an_append_on_a_connection_without_a_transaction_ends_with_the_con
     kept, dropped = f"note-{uuid.uuid4()}", f"note-{uuid.uuid4()}"
     async with database(settings, "participants") as db:
         async with db.connect() as conn:
-            await store.append(
-                conn,
-                dropped,
-                "note",
-                notes("x"),
-                expected_version=NO_STREAM,
-                metadata=kit_metadata(),
-            )
+            await append_notes(store, conn, dropped, notes("x"))
             assert conn.in_transaction()
             await conn.rollback()
         async with db.connect() as conn:
-            await store.append(
-                conn, kept, "note", notes("y"), expected_version=NO_STREAM, metadata=kit_metadata()
-            )
+            await append_notes(store, conn, kept, notes("y"))
             await conn.execute(sa.text("SELECT 1"))
             await conn.commit()
         assert (
@@ -463,21 +383,12 @@ async def test_open_reads_owner_and_events_once_and_read_in_follows_the_commands
         async with db.transaction() as conn:
             assert await store.open(conn, stream_id) is None
             assert store.read_in(conn, stream_id) is None
-            await store.append(
-                conn,
-                stream_id,
-                "note",
-                notes("a"),
-                expected_version=NO_STREAM,
-                metadata=kit_metadata(),
-            )
+            await append_notes(store, conn, stream_id, notes("a"))
         async with db.transaction() as conn:
             opened = await store.open(conn, stream_id)
             assert opened is not None
             assert (opened.municipality, opened.version) == ("3301", 1)
-            await store.append(
-                conn, stream_id, "note", notes("b"), expected_version=1, metadata=kit_metadata()
-            )
+            await append_notes(store, conn, stream_id, notes("b"), 1)
             read = store.read_in(conn, stream_id)
             assert read is not None
             assert [e.data["text"] for e in read.envelopes] == ["a", "b"]

@@ -4,8 +4,6 @@ NUL characters (422 naming the field), and events too large for the bus (never a
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -14,13 +12,12 @@ import pytest
 
 from deploy.embedded import EmbeddedNats, free_port
 from shared.settings import Settings
-from tests.kit.helpers import database, scalar
+from tests.kit.helpers import database, minimal_service, scalar, until_healthy
 from tests.kit.minimal_service import create_app as kit_app
 from tests.support import auth, eventually, running
 
 pytestmark = pytest.mark.timeout(120)
 
-REPO = Path(__file__).resolve().parents[2]
 MiB = 1024 * 1024
 
 
@@ -71,37 +68,18 @@ async def test_bodies_over_the_limit_get_413_with_or_without_content_length(
 
 async def test_a_real_server_refuses_a_chunked_body_over_the_limit(settings: Settings) -> None:
     port = free_port()
-    env = os.environ | {
-        "VEIVISER_DATABASE_URL": settings.database_url,
-        "VEIVISER_DATABASE_PREFIX": settings.database_prefix,
-        "VEIVISER_NATS_URL": settings.nats_url,
-        "VEIVISER_NAMESPACE": settings.namespace,
-        "VEIVISER_ENV": "development",
-        "VEIVISER_MAX_REQUEST_BYTES": "1000",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "tests.kit.minimal_service:create_app",
-        "--factory",
-        "--port",
+    proc = await minimal_service(
+        settings,
+        "create_app",
         str(port),
-        cwd=REPO,
-        env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
+        env="development",
+        max_request_bytes="1000",
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-
-            async def up() -> bool:
-                try:
-                    return (await client.get("/healthz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(up, timeout=30)
+            await until_healthy(client)
             refused = await client.post(
                 "/upload", content=_chunks(50_000, 500), headers={"content-type": "text/csv"}
             )

@@ -7,8 +7,6 @@ the values appears in its output. Every 5xx answer carries the request's correla
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -19,12 +17,11 @@ import pytest
 from deploy.embedded import free_port
 from shared.logging import describe_exception
 from shared.settings import Settings
-from tests.kit.helpers import database, rows, scalar
+from tests.kit.helpers import database, minimal_service, rows, scalar, until_healthy
 from tests.support import auth, eventually, national_id, publish_foreign_event
 
 pytestmark = pytest.mark.timeout(120)
 
-REPO = Path(__file__).resolve().parents[2]
 NATIONAL_ID = national_id(date(1971, 5, 17))
 NAME = "Kari Nordmann-Testesen"
 HEALTH = "diabetes type 1, insulin pump"
@@ -33,28 +30,16 @@ PERSONAL = (NATIONAL_ID, NAME, HEALTH)
 
 async def _serve(settings: Settings, log_file: Path) -> tuple[asyncio.subprocess.Process, str]:
     port = free_port()
-    env = os.environ | {
-        "VEIVISER_DATABASE_URL": settings.database_url,
-        "VEIVISER_DATABASE_PREFIX": settings.database_prefix,
-        "VEIVISER_NATS_URL": settings.nats_url,
-        "VEIVISER_NAMESPACE": settings.namespace,
-        "VEIVISER_ENV": "development",
-        "VEIVISER_LOG_LEVEL": "DEBUG",
-        "VEIVISER_CONSUMER_MAX_DELIVERIES": "2",
-    }
     with log_file.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tests.kit.minimal_service:create_app_with_feed",
-            "--factory",
-            "--port",
+        proc = await minimal_service(
+            settings,
+            "create_app_with_feed",
             str(port),
-            cwd=REPO,
-            env=env,
             stdout=out,
             stderr=asyncio.subprocess.STDOUT,
+            env="development",
+            log_level="DEBUG",
+            consumer_max_deliveries="2",
         )
     return proc, f"http://127.0.0.1:{port}"
 
@@ -66,14 +51,7 @@ async def test_no_error_path_writes_personal_values_to_the_log(
     proc, url = await _serve(settings, log_file)
     try:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-
-            async def up() -> bool:
-                try:
-                    return (await client.get("/healthz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(up, timeout=30)
+            await until_healthy(client)
             headers = auth(settings)
             note = {"text": HEALTH, "tags": [NAME, NATIONAL_ID]}
             created = await client.post("/notes", json=note, headers=headers)

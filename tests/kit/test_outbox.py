@@ -4,9 +4,7 @@ of its writer or of the relay and reaches consumers once; a rolled-back one neve
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import uuid
 from datetime import date
 from pathlib import Path
@@ -40,30 +38,19 @@ from tests.kit.helpers import (
     stream_documents,
     unpublished,
 )
-from tests.support import running
+from tests.support import python_module, running
 
 pytestmark = pytest.mark.timeout(90)
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 async def _run_crashing_writer(settings: Settings) -> str:
-    env = os.environ | {
-        "VEIVISER_DATABASE_URL": settings.database_url,
-        "VEIVISER_DATABASE_PREFIX": settings.database_prefix,
-        "VEIVISER_NATS_URL": settings.nats_url,
-        "VEIVISER_NAMESPACE": settings.namespace,
-        "VEIVISER_ENV": settings.env,
-        "VEIVISER_LOG_LEVEL": "WARNING",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
+    proc = await python_module(
+        settings,
         "tests.kit.crashing_writer",
-        cwd=REPO,
-        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env=settings.env,
+        log_level="WARNING",
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == -signal.SIGKILL, err.decode()

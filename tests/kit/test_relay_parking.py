@@ -6,8 +6,6 @@ aggregates keep flowing, later rows of the same aggregate wait behind it, and
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,8 +19,8 @@ from shared.eventstore import EventStore
 from shared.settings import Settings
 from tests.kit.helpers import (
     NoteTaken,
+    append_notes,
     database,
-    kit_metadata,
     kit_registry,
     reaches,
     rows,
@@ -30,32 +28,22 @@ from tests.kit.helpers import (
     stream_documents,
 )
 from tests.kit.minimal_service import create_app as kit_app
-from tests.support import auth, running
+from tests.support import auth, python_module, running
 
 pytestmark = pytest.mark.timeout(120)
 
 SMALL = "max_payload: 4096\n"
-REPO = Path(__file__).resolve().parents[2]
 
 
 async def _veiviser(settings: Settings, *args: str) -> tuple[int, str]:
     """Run the operator command ``veiviser <args>`` against the test's databases."""
-    env = os.environ | {
-        "VEIVISER_DATABASE_URL": settings.database_url,
-        "VEIVISER_DATABASE_PREFIX": settings.database_prefix,
-        "VEIVISER_NATS_URL": settings.nats_url,
-        "VEIVISER_NAMESPACE": settings.namespace,
-        "VEIVISER_ENV": "development",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
+    proc = await python_module(
+        settings,
         "deploy.cli",
         *args,
-        cwd=REPO,
-        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        env="development",
     )
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
@@ -95,13 +83,8 @@ async def test_a_row_too_large_for_the_server_parks_others_flow_and_retry_sends_
         async with database(local, "housing") as db:
             for stream_id, texts in ((a, ["a1", "a2" + "x" * 6000, "a3"]), (b, ["b1"])):
                 async with db.transaction() as conn:
-                    await store.append(
-                        conn,
-                        stream_id,
-                        "note",
-                        [NoteTaken(text=t) for t in texts],
-                        expected_version=0,
-                        metadata=kit_metadata(),
+                    await append_notes(
+                        store, conn, stream_id, [NoteTaken(text=t) for t in texts], 0
                     )
             app = kit_app(local)
             async with running(app) as client:
@@ -197,14 +180,7 @@ async def test_a_row_that_keeps_failing_for_any_reason_is_parked_after_its_attem
     stuck = str(uuid.uuid4())
     async with database(local, "housing") as db:
         async with db.transaction() as conn:
-            await store.append(
-                conn,
-                stuck,
-                "note",
-                [NoteTaken(text="s1"), NoteTaken(text="s2")],
-                expected_version=0,
-                metadata=kit_metadata(),
-            )
+            await append_notes(store, conn, stuck, [NoteTaken(text="s1"), NoteTaken(text="s2")], 0)
             # A subject no stream listens on: JetStream never acknowledges it.
             await conn.execute(
                 sa.text(

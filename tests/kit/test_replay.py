@@ -12,7 +12,7 @@ from services.participants.app import create_app as participants_app
 from shared.db import Database
 from shared.replay import rebuild
 from shared.settings import Settings
-from tests.support import auth, eventually, national_id, running
+from tests.support import auth, eventually, national_id, registration, running
 
 
 async def _rows(
@@ -51,12 +51,9 @@ async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) ->
             created = await participants.post(
                 "/participants",
                 headers=headers,
-                json={
-                    "given_name": f"G{n}",
-                    "family_name": f"F{n}",
-                    "birth_date": birth.isoformat(),
-                    "national_id": national_id(birth, d_number=n % 2 == 0),
-                },
+                json=registration(
+                    birth, national_id(birth, d_number=n % 2 == 0), given=f"G{n}", family=f"F{n}"
+                ),
             )
             assert created.status_code == 201, created.text
             if n % 3:

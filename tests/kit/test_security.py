@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-from pathlib import Path
 
 import pytest
 
 from deploy.embedded import free_port
 from shared.settings import InsecureSettings, Settings
+from tests.kit.helpers import minimal_service
 from tests.kit.minimal_service import create_app as kit_app
 
 pytestmark = pytest.mark.timeout(90)
 
-REPO = Path(__file__).resolve().parents[2]
 REAL_JWT_KEY = "k" * 40
 REAL_LOOKUP_KEY = "l" * 40
 
@@ -65,23 +62,10 @@ def test_the_environment_defaults_to_production(monkeypatch: pytest.MonkeyPatch)
 
 
 async def test_a_service_process_without_veiviser_env_refuses_to_start(settings: Settings) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VEIVISER_")}
-    env |= {
-        "VEIVISER_DATABASE_URL": settings.database_url,
-        "VEIVISER_DATABASE_PREFIX": settings.database_prefix,
-        "VEIVISER_NATS_URL": settings.nats_url,
-        "VEIVISER_NAMESPACE": settings.namespace,
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "tests.kit.minimal_service:create_app",
-        "--factory",
-        "--port",
+    proc = await minimal_service(
+        settings,
+        "create_app",
         str(free_port()),
-        cwd=REPO,
-        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
