@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -200,3 +203,49 @@ async def stream_messages(settings: Settings, service: str) -> list[dict[str, An
         return messages
     finally:
         await nc.close()
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def child_environment(settings: Settings, **veiviser: str) -> dict[str, str]:
+    """The environment of a process the test starts: this one's without any ``VEIVISER_``
+    setting, then the test's databases and NATS namespace, then ``veiviser``
+    (``log_level="DEBUG"`` is ``VEIVISER_LOG_LEVEL=DEBUG``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VEIVISER_")}
+    env |= {
+        "VEIVISER_DATABASE_URL": settings.database_url,
+        "VEIVISER_DATABASE_PREFIX": settings.database_prefix,
+        "VEIVISER_NATS_URL": settings.nats_url,
+        "VEIVISER_NAMESPACE": settings.namespace,
+    }
+    return env | {f"VEIVISER_{name.upper()}": value for name, value in veiviser.items()}
+
+
+async def python_module(
+    settings: Settings, module: str, *args: str, stdout: Any, stderr: Any, **veiviser: str
+) -> asyncio.subprocess.Process:
+    """``python -m module args`` from the repository, in :func:`child_environment`."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        *args,
+        cwd=REPO,
+        env=child_environment(settings, **veiviser),
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+
+def registration(
+    born: date, ident: str | None = None, *, given: str = "Test", family: str = "Person"
+) -> dict[str, str]:
+    """The body of ``POST /participants`` for someone born on ``born`` (with a fresh
+    D-number unless ``ident`` is given)."""
+    return {
+        "given_name": given,
+        "family_name": family,
+        "birth_date": born.isoformat(),
+        "national_id": ident or national_id(born, d_number=True),
+    }
