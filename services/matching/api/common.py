@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, Response
@@ -82,38 +83,53 @@ def index_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return responses
 
 
-async def run_use_case(
-    request: Request,
-    response: Response,
-    principal: Principal,
-    use_case: Callable[..., Awaitable[CommandResult]],
-    *args: Any,
-    body: BaseModel | None = None,
-    on: tuple[str, uuid.UUID] | None = None,
-    created: str | None = None,
-    **fields: Any,
-) -> dict[str, Any]:
-    """Answer the request with ``use_case(runtime, conn, metadata, *args, **fields)``,
-    run as its command (the kit's :func:`~shared.commands.answer`).
+@dataclass(frozen=True)
+class CommandRequest:
+    """A job coach's command request: who sends it and the response it is answered in."""
 
-    ``on``: the stream (type, id) it acts on, which must exist in the caller's
-    municipality; ``created``: the collection it adds to, so ``Location`` names the
-    new resource.
-    """
-    runtime: Runtime = request.app.state.runtime
-    metadata = runtime.metadata(principal, request)
-    answered = await answer(
-        request,
-        response,
-        principal,
-        lambda conn: use_case(runtime, conn, metadata, *args, **fields),
-        body=body,
-        target=stream_id(*on) if on is not None else None,
-        target_noun=on[0] if on is not None else "record",
-    )
-    if created is not None:
-        response.headers["Location"] = f"{created}/{answered['id']}"
-    return answered
+    request: Request
+    response: Response
+    principal: Principal
+
+    async def run(
+        self,
+        use_case: Callable[..., Awaitable[CommandResult]],
+        *args: Any,
+        body: BaseModel | None = None,
+        on: tuple[str, uuid.UUID] | None = None,
+        created: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Answer with ``use_case(runtime, conn, metadata, *args, **fields)``, run as the
+        request's command (the kit's :func:`~shared.commands.answer`).
+
+        ``on``: the stream (type, id) it acts on, which must exist in the caller's
+        municipality; ``created``: the collection it adds to, so ``Location`` names the
+        new resource.
+        """
+        runtime: Runtime = self.request.app.state.runtime
+        metadata = runtime.metadata(self.principal, self.request)
+        answered = await answer(
+            self.request,
+            self.response,
+            self.principal,
+            lambda conn: use_case(runtime, conn, metadata, *args, **fields),
+            body=body,
+            target=stream_id(*on) if on is not None else None,
+            target_noun=on[0] if on is not None else "record",
+        )
+        if created is not None:
+            self.response.headers["Location"] = f"{created}/{answered['id']}"
+        return answered
+
+
+async def command_request(
+    request: Request, response: Response, principal: JobCoach
+) -> CommandRequest:
+    return CommandRequest(request, response, principal)
+
+
+CommandDep = Annotated[CommandRequest, Depends(command_request)]
 
 
 Read = TypeVar("Read")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import orgnr
 
 from services.matching import application, queries
-from services.matching.api.common import JobCoach, Reader, read, run_use_case
+from services.matching.api.common import CommandDep, Reader, read
 from services.matching.api.schemas import Employer
 from services.matching.domain import EMPLOYER
 from services.matching.events import Agreement, Contact
@@ -85,15 +85,10 @@ class Created(BaseModel):
 )
 async def register(
     body: RegisterEmployer,
-    request: Request,
-    response: Response,
-    principal: JobCoach,
+    command: CommandDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    return await run_use_case(
-        request,
-        response,
-        principal,
+    return await command.run(
         application.register_employer,
         organisation_number=body.organisation_number,
         name=body.name,
@@ -146,15 +141,10 @@ class ContactErased(BaseModel):
 )
 async def erase_contact(
     employer_id: uuid.UUID,
-    request: Request,
-    response: Response,
-    principal: JobCoach,
+    command: CommandDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    return await run_use_case(
-        request,
-        response,
-        principal,
+    return await command.run(
         application.erase_contact,
         employer_id,
         on=(EMPLOYER, employer_id),

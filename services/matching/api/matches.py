@@ -8,19 +8,18 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, Literal, cast
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.matching import application, domain, queries
 from services.matching.api.common import (
+    CommandDep,
     EngineDep,
-    JobCoach,
     Reader,
     index_responses,
     read,
-    run_use_case,
 )
 from services.matching.api.schemas import MatchView
 from services.matching.domain import MATCH, OPENING, JobTerms, MatchStatus, stream_id
@@ -127,16 +126,11 @@ def _today(on: date | None) -> date:
 )
 async def propose(
     body: ProposeMatch,
-    request: Request,
-    response: Response,
     engine: EngineDep,
-    principal: JobCoach,
+    command: CommandDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    return await run_use_case(
-        request,
-        response,
-        principal,
+    return await command.run(
         application.propose_match,
         engine,
         participant_id=body.participant_id,
@@ -286,16 +280,11 @@ def _placement_step(
     async def endpoint(
         match_id: uuid.UUID,
         payload: BaseModel,
-        request: Request,
-        response: Response,
-        principal: JobCoach,
+        command: CommandDep,
         expected: ExpectedVersionDep,
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> dict[str, Any]:
-        return await run_use_case(
-            request,
-            response,
-            principal,
+        return await command.run(
             use_case,
             match_id,
             cast(Body, payload),

@@ -5,20 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.matching import application, queries
 from services.matching.api.common import (
+    CommandDep,
     EngineDep,
-    JobCoach,
     Reader,
     TaxonomyDep,
     candidate_in,
     index_responses,
     opening_in,
     read,
-    run_use_case,
 )
 from services.matching.api.schemas import CandidatesForOpening, Explanation, Opening
 from services.matching.domain import OPENING, OpeningStatus
@@ -114,17 +113,12 @@ def _terms_input(body: OpeningTermsIn) -> dict[str, Any]:
 )
 async def publish(
     body: PublishOpening,
-    request: Request,
-    response: Response,
     taxonomy: TaxonomyDep,
-    principal: JobCoach,
+    command: CommandDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
     terms = application.validate_terms(taxonomy, _terms_input(body))
-    return await run_use_case(
-        request,
-        response,
-        principal,
+    return await command.run(
         application.publish_opening,
         employer_id=body.employer_id,
         kind=body.kind,
@@ -184,18 +178,13 @@ async def get_opening(
 async def change(
     opening_id: uuid.UUID,
     body: OpeningTermsIn,
-    request: Request,
-    response: Response,
     taxonomy: TaxonomyDep,
-    principal: JobCoach,
+    command: CommandDep,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
     terms = application.validate_terms(taxonomy, _terms_input(body))
-    return await run_use_case(
-        request,
-        response,
-        principal,
+    return await command.run(
         application.change_opening,
         opening_id,
         terms=terms,
@@ -215,16 +204,11 @@ async def change(
 async def close(
     opening_id: uuid.UUID,
     body: CloseOpening,
-    request: Request,
-    response: Response,
-    principal: JobCoach,
+    command: CommandDep,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    return await run_use_case(
-        request,
-        response,
-        principal,
+    return await command.run(
         application.close_opening,
         opening_id,
         closed_on=body.closed_on or today(),
