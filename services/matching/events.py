@@ -286,24 +286,26 @@ class OpeningClosed(Event):
     reason: CloseReason
 
 
+class _PlaceChange(Event):
+    """One of the opening's places, taken or freed by a match. Never published."""
+
+    published: ClassVar[bool] = False
+    opening_id: uuid.UUID
+    match_id: uuid.UUID
+
+
 @registry.register
-class OpeningPlaceTaken(Event):
+class OpeningPlaceTaken(_PlaceChange):
     """A place of the opening went to a started placement or job. Never published."""
 
     type_name: ClassVar[str] = "matching.opening.place_taken.v1"
-    published: ClassVar[bool] = False
-    opening_id: uuid.UUID
-    match_id: uuid.UUID
 
 
 @registry.register
-class OpeningPlaceReleased(Event):
+class OpeningPlaceReleased(_PlaceChange):
     """A practice placement ended and its place is free again. Never published."""
 
     type_name: ClassVar[str] = "matching.opening.place_released.v1"
-    published: ClassVar[bool] = False
-    opening_id: uuid.UUID
-    match_id: uuid.UUID
 
 
 @registry.register

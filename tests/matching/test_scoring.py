@@ -37,6 +37,33 @@ TAXONOMY = taxonomy.load()
 LEVELS = ["below_A1", "A1", "A2", "B1", "B2", "C1"]
 
 
+def _spec(
+    occupation: Any,
+    kind: OpeningKind = OpeningKind.language_practice,
+    mentor_capacity_left: int = 1,
+    **terms: Any,
+) -> OpeningSpec:
+    """An opening for ``occupation``'s essential skills: one place, 15 hours a week from
+    1 September 2025 in 3301, unless ``terms`` say otherwise."""
+    return OpeningSpec(
+        uuid.uuid4(),
+        uuid.uuid4(),
+        kind,
+        OpeningTerms(
+            **{
+                "isco_code": occupation.isco_code,
+                "essential_skills": occupation.essential_skills,
+                "places": 1,
+                "hours_per_week": 15,
+                "starts_on": date(2025, 9, 1),
+                "municipality_code": "3301",
+                **terms,
+            }
+        ),
+        mentor_capacity_left=mentor_capacity_left,
+    )
+
+
 def _occupations() -> list[Any]:
     return sorted(
         (o for o in TAXONOMY.occupations.values() if len(o.essential_skills) >= 2),
@@ -161,21 +188,7 @@ def test_vectorised_top_k_equals_sorting_every_score() -> None:
 def test_exact_essential_skills_rank_that_occupations_opening_first() -> None:
     chosen = esco_occupation(min_essential=3)[:40]
     specs = [
-        OpeningSpec(
-            uuid.uuid4(),
-            uuid.uuid4(),
-            OpeningKind.job,
-            OpeningTerms(
-                isco_code=o.isco_code,
-                essential_skills=o.essential_skills,
-                optional_skills=o.optional_skills,
-                places=1,
-                hours_per_week=37.5,
-                starts_on=date(2025, 9, 1),
-                municipality_code="3301",
-            ),
-            mentor_capacity_left=1,
-        )
+        _spec(o, kind=OpeningKind.job, optional_skills=o.optional_skills, hours_per_week=37.5)
         for o in chosen
     ]
     skills, tokens = Vocabulary(), Vocabulary()
@@ -193,20 +206,13 @@ def test_exact_essential_skills_rank_that_occupations_opening_first() -> None:
 
 def test_parts_follow_the_documented_rules() -> None:
     cook = _occupations()[0]
-    spec = OpeningSpec(
-        uuid.uuid4(),
-        uuid.uuid4(),
-        OpeningKind.language_practice,
-        OpeningTerms(
-            isco_code=cook.isco_code,
-            essential_skills=cook.essential_skills[:2],
-            norwegian={"oral": "B1", "written": "A2"},
-            places=1,
-            hours_per_week=20,
-            starts_on=date(2025, 9, 1),
-            municipality_code="3303",
-            commute_possible=True,
-        ),
+    spec = _spec(
+        cook,
+        essential_skills=cook.essential_skills[:2],
+        norwegian={"oral": "B1", "written": "A2"},
+        hours_per_week=20,
+        municipality_code="3303",
+        commute_possible=True,
         mentor_capacity_left=0,
     )
     sibling = cook.isco_code[:3] + ("1" if cook.isco_code[3] != "1" else "2")
@@ -253,25 +259,8 @@ def _candidate(skills: list[str], **extra: Any) -> Candidate:
 def test_allocation_maximises_total_fit_and_explains_the_unplaced() -> None:
     cook, cleaner = _occupations()[:2]
 
-    def spec(occupation: Any, **terms: Any) -> OpeningSpec:
-        return OpeningSpec(
-            uuid.uuid4(),
-            uuid.uuid4(),
-            OpeningKind.language_practice,
-            OpeningTerms(
-                isco_code=occupation.isco_code,
-                essential_skills=occupation.essential_skills,
-                places=1,
-                hours_per_week=15,
-                starts_on=date(2025, 9, 1),
-                municipality_code="3301",
-                **terms,
-            ),
-            mentor_capacity_left=1,
-        )
-
-    kitchen = spec(cook, driving_licences=("B",))
-    cleaning = spec(cleaner)
+    kitchen = _spec(cook, driving_licences=("B",))
+    cleaning = _spec(cleaner)
     # The greedy choice (best candidate to their best opening first) loses total fit here:
     # the all-rounder is the best cook but also the only good cleaner.
     all_rounder = _candidate(
@@ -324,20 +313,7 @@ def test_allocation_maximises_total_fit_and_explains_the_unplaced() -> None:
 
 def test_favouring_those_who_waited_longest_can_change_who_gets_the_place() -> None:
     cook = next(o for o in _occupations() if len(o.essential_skills) >= 5)
-    spec = OpeningSpec(
-        uuid.uuid4(),
-        uuid.uuid4(),
-        OpeningKind.language_practice,
-        OpeningTerms(
-            isco_code=cook.isco_code,
-            essential_skills=cook.essential_skills,
-            places=1,
-            hours_per_week=15,
-            starts_on=date(2025, 9, 1),
-            municipality_code="3301",
-        ),
-        mentor_capacity_left=1,
-    )
+    spec = _spec(cook)
     newcomer = _candidate(list(cook.essential_skills), settled_on=date(2025, 5, 1))
     waited = _candidate(list(cook.essential_skills)[:-1], settled_on=date(2021, 1, 1))
     skills, tokens = Vocabulary(), Vocabulary()

@@ -193,48 +193,44 @@ async def _forget_norwegian(conn: AsyncConnection, participant_id: uuid.UUID) ->
         received.c.consumer == PARTICIPANTS_FEED,
         received.c.payload["data"]["participant_id"].astext == str(participant_id),
     )
-    await conn.execute(
-        sa.update(received)
-        .where(of_person, received.c.type == NORWEGIAN_TEST)
-        .values(
-            payload=sa.func.jsonb_set(
-                received.c.payload,
-                _DATA_PATH,
-                sa.func.jsonb_build_object("participant_id", str(participant_id)),
-            )
-        )
+    await _set_received_data(
+        conn, _only_the_id(participant_id), of_person, received.c.type == NORWEGIAN_TEST
     )
-    await conn.execute(
-        sa.update(received)
-        .where(of_person, received.c.type == PROFILE_UPDATED)
-        .values(
-            payload=sa.func.jsonb_set(
-                received.c.payload,
-                _DATA_PATH,
-                received.c.payload["data"].op("-")("norwegian"),
-            )
-        )
+    await _set_received_data(
+        conn,
+        received.c.payload["data"].op("-")("norwegian"),
+        of_person,
+        received.c.type == PROFILE_UPDATED,
     )
-
-
-_DATA_PATH = sa.cast(sa.literal("{data}"), pg.ARRAY(sa.Text))
 
 
 async def _minimise_received(
     conn: AsyncConnection, event_id: uuid.UUID, participant_id: uuid.UUID
 ) -> None:
     received = kit_tables.received_events
+    await _set_received_data(
+        conn,
+        _only_the_id(participant_id),
+        received.c.consumer == PARTICIPANTS_FEED,
+        received.c.event_id == event_id,
+    )
+
+
+def _only_the_id(participant_id: uuid.UUID) -> Any:
+    return sa.func.jsonb_build_object("participant_id", str(participant_id))
+
+
+async def _set_received_data(conn: AsyncConnection, data: Any, *where: Any) -> None:
+    """Replace the ``data`` of the inbox copies ``where`` selects."""
+    received = kit_tables.received_events
     await conn.execute(
         sa.update(received)
-        .where(received.c.consumer == PARTICIPANTS_FEED, received.c.event_id == event_id)
-        .values(
-            payload=sa.func.jsonb_set(
-                received.c.payload,
-                _DATA_PATH,
-                sa.func.jsonb_build_object("participant_id", str(participant_id)),
-            )
-        )
+        .where(*where)
+        .values(payload=sa.func.jsonb_set(received.c.payload, _DATA_PATH, data))
     )
+
+
+_DATA_PATH = sa.cast(sa.literal("{data}"), pg.ARRAY(sa.Text))
 
 
 async def _tombstone_received(conn: AsyncConnection, event_id: uuid.UUID) -> None:
