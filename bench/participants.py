@@ -32,6 +32,7 @@ from deploy.services import service_projections
 from services.participants import personal_data
 from shared.db import Database
 from shared.replay import rebuild_together
+from shared.sealing import new_key
 from tests.support import national_id
 
 SKILL = "http://data.europa.eu/esco/skill/0005c151-5b5a-4a66-8aac-60e734beb1ab"
@@ -195,7 +196,7 @@ def _synthetic_rows(
     keys: list[tuple[Any, ...]] = []
     for n in range(participants):
         pid = uuid.uuid4()
-        key = personal_data.new_key()
+        key = new_key()
         keys.append((pid, key))
         birth = date(1970, 1, 1) + timedelta(days=rng.randrange(15000))
         sealed = personal_data.seal(
