@@ -322,34 +322,33 @@ class MatchProposed(Event):
     band: Band
 
 
+class _MatchStep(Event):
+    """A step of the workflow on a match, on a day. Never published."""
+
+    published: ClassVar[bool] = False
+    match_id: uuid.UUID
+    on: date
+
+
 @registry.register
-class EmployerInterested(Event):
+class EmployerInterested(_MatchStep):
     """The employer wants to go on with the proposed participant. Never published."""
 
     type_name: ClassVar[str] = "matching.match.employer_interested.v1"
-    published: ClassVar[bool] = False
-    match_id: uuid.UUID
-    on: date
 
 
 @registry.register
-class InterviewScheduled(Event):
+class InterviewScheduled(_MatchStep):
     """An interview (or a first meeting) was agreed. Never published."""
 
     type_name: ClassVar[str] = "matching.match.interview_scheduled.v1"
-    published: ClassVar[bool] = False
-    match_id: uuid.UUID
-    on: date
 
 
 @registry.register
-class OfferMade(Event):
+class OfferMade(_MatchStep):
     """The employer offered the placement or job. Never published."""
 
     type_name: ClassVar[str] = "matching.match.offer_made.v1"
-    published: ClassVar[bool] = False
-    match_id: uuid.UUID
-    on: date
     starts_on: date
     hours_per_week: float = Field(gt=0, le=60)
     permanent: bool | None = None
