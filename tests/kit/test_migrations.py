@@ -27,7 +27,7 @@ _SERVICE_ROOT = {"0001": None, "0002": "0001", "0003": "0002"}
 HISTORIES: dict[str, dict[str, str | None]] = {
     "participants": _SERVICE_ROOT,
     "housing": _SERVICE_ROOT,
-    "matching": {**_SERVICE_ROOT, "0004": "0003", "0005": "0004"},
+    "matching": {**_SERVICE_ROOT, "0004": "0003", "0005": "0004", "0006": "0005"},
     "indicators": {**_SERVICE_ROOT, "0004": "0003"},
 }
 
