@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import resource
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,11 +31,9 @@ import asyncpg
 import orjson
 
 from bench.env import BenchEnv, log
-from deploy.services import service_projections
+from bench.rebuilds import timed_rebuild
 from shared.codes import municipalities as all_municipalities
-from shared.db import Database
 from shared.events import CLOUDEVENTS_TYPE_PREFIX
-from shared.replay import rebuild_together
 
 FEED = "participants"
 PREFIX = "participants."
@@ -185,25 +182,7 @@ async def measure(env: BenchEnv, total: int, municipalities: int) -> dict[str, f
         raw_seconds = time.perf_counter() - started
     finally:
         await conn.close()
-    projections, store = service_projections("indicators", settings)
-    fed = [p for p in projections if p.source == FEED]
-    db = Database.for_service(settings, "indicators", pool_size=1)
-    try:
-        log(f"indicators: rebuilding {', '.join(p.name for p in fed)} in one pass")
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        started = time.perf_counter()
-        count = await rebuild_together(db, store, fed)
-        seconds = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        assert count == read, (count, read)
-    finally:
-        await db.dispose()
-    return {
-        "events": float(read),
-        "raw_seconds": raw_seconds,
-        "rebuild_seconds": seconds,
-        "rss_growth_mib": (after - before) / 1024,
-    }
+    return await timed_rebuild(settings, "indicators", FEED, read, raw_seconds)
 
 
 def table(result: dict[str, float]) -> str:

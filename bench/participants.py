@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import random
-import resource
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -28,10 +27,8 @@ import httpx
 
 from bench import http_commands
 from bench.env import BenchEnv, log
-from deploy.services import service_projections
+from bench.rebuilds import timed_rebuild
 from services.participants import personal_data
-from shared.db import Database
-from shared.replay import rebuild_together
 from shared.sealing import new_key
 from tests.support import national_id
 
@@ -377,26 +374,7 @@ async def rebuild_from_events(env: BenchEnv, total_events: int) -> dict[str, flo
         raw_seconds = time.perf_counter() - started
     finally:
         await conn.close()
-    projections, store = service_projections("participants", settings)
-    own = [p for p in projections if p.source == "own"]
-    db = Database.for_service(settings, "participants", pool_size=1)
-    try:
-        log(f"participants: rebuilding {', '.join(p.name for p in own)} in one pass")
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        started = time.perf_counter()
-        count = await rebuild_together(db, store, own)
-        seconds = time.perf_counter() - started
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        assert count == read, (count, read)
-    finally:
-        await db.dispose()
-    return {
-        "events": float(read),
-        "raw_seconds": raw_seconds,
-        "rebuild_seconds": seconds,
-        "peak_rss_mib": rss_after / 1024,
-        "rss_growth_mib": (rss_after - rss_before) / 1024,
-    }
+    return await timed_rebuild(settings, "participants", "own", read, raw_seconds)
 
 
 async def main_async(args: argparse.Namespace) -> None:
