@@ -26,7 +26,7 @@ class OwnershipRoute(StrEnum):
 
 
 class PlacementOutcome(StrEnum):
-    """How a practice placement ended (matching's ``practice_placement.ended``)."""
+    """How a practice placement ended (matching's practice_placement.ended)."""
 
     completed = "completed"
     broke_off = "broke_off"

@@ -20,6 +20,8 @@ from typing import ClassVar
 from pydantic import Field
 
 from shared.events import Event, EventRegistry
+from shared.placement_vocabulary import OwnershipRoute as OwnershipRoute
+from shared.placement_vocabulary import Urgency as Urgency
 
 registry = EventRegistry()
 
@@ -54,12 +56,6 @@ class ChangeCause(StrEnum):
     sold_to_tenant = "sold_to_tenant"
 
 
-class Urgency(StrEnum):
-    acute = "acute"
-    high = "high"
-    normal = "normal"
-
-
 class Decision(StrEnum):
     accepted = "accepted"
     rejected = "rejected"
@@ -83,11 +79,6 @@ class EvictionGrounds(StrEnum):
     damage_or_neglect = "damage_or_neglect"
     violence_or_threats = "violence_or_threats"
     other = "other"
-
-
-class OwnershipRoute(StrEnum):
-    rent_to_own = "rent_to_own"
-    start_loan = "start_loan"
 
 
 class RateKind(StrEnum):

@@ -16,9 +16,10 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Event, EventRegistry
+from shared.placement_vocabulary import PlacementOutcome
 from shared.vocabulary import EducationLevel, NorwegianLevel
 
-__all__ = ["EducationLevel", "NorwegianLevel"]
+__all__ = ["EducationLevel", "NorwegianLevel", "PlacementOutcome"]
 
 registry = EventRegistry()
 
@@ -70,12 +71,6 @@ class DeclineReason(StrEnum):
     timing = "timing"
     other_offer = "other_offer"
     other = "other"
-
-
-class PlacementOutcome(StrEnum):
-    completed = "completed"
-    broke_off = "broke_off"
-    turned_into_job = "turned_into_job"
 
 
 class _Part(BaseModel):
