@@ -9,9 +9,8 @@ from typing import Any
 from stdnum.no import fodselsnummer
 
 from services.participants.events import ArrivalCategory, ParticipantSettled
-from shared.events import Envelope, Metadata, utcnow
+from shared.events import Envelope, Metadata
 
-SOURCE = "/veiviser/participants"
 SETTLED = ParticipantSettled.type_name
 MUNICIPALITY = "3301"
 
@@ -71,20 +70,14 @@ def metadata() -> Metadata:
 def settled_envelope() -> Envelope:
     """A settled event as the participants service publishes it."""
     event = settled_event()
-    now = utcnow()
-    return Envelope(
-        id=uuid.uuid4(),
-        type_name=SETTLED,
-        source=SOURCE,
+    return Envelope.recorded_now(
+        SETTLED,
+        event.model_dump(mode="json"),
+        service="participants",
         stream_id=str(event.participant_id),
-        stream_version=2,
         municipality=MUNICIPALITY,
-        occurred_at=now,
-        recorded_at=now,
+        stream_version=2,
         actor="bench",
-        correlation_id=str(uuid.uuid4()),
-        causation_id=None,
-        data=event.model_dump(mode="json"),
     )
 
 

@@ -174,6 +174,36 @@ class Envelope:
         return json.dumps(self.to_cloudevent(), separators=(",", ":")).encode()
 
     @classmethod
+    def recorded_now(
+        cls,
+        type_name: str,
+        data: dict[str, Any],
+        *,
+        service: str,
+        stream_id: str,
+        municipality: str,
+        stream_version: int = 1,
+        actor: str = "system",
+    ) -> Self:
+        """An envelope of an event recorded now under new ids, as ``service`` would
+        publish it (for tools, tests and benchmarks speaking for a service)."""
+        now = utcnow()
+        return cls(
+            id=uuid.uuid4(),
+            type_name=type_name,
+            source=f"/veiviser/{service}",
+            stream_id=stream_id,
+            stream_version=stream_version,
+            municipality=municipality,
+            occurred_at=now,
+            recorded_at=now,
+            actor=actor,
+            correlation_id=str(uuid.uuid4()),
+            causation_id=None,
+            data=data,
+        )
+
+    @classmethod
     def from_cloudevent(cls, doc: dict[str, Any]) -> Self:
         if doc.get("specversion") != "1.0":
             raise ValueError("only CloudEvents 1.0 is understood")

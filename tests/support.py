@@ -140,25 +140,18 @@ async def publish_foreign_event(
     import nats
     from nats.js.api import StorageType, StreamConfig
 
-    from shared.events import Envelope, parse_type_name, utcnow
+    from shared.events import Envelope, parse_type_name
 
     _, aggregate, event, _ = parse_type_name(type_name)
-    event_id = _uuid.uuid4()
-    now = utcnow()
-    envelope = Envelope(
-        id=event_id,
-        type_name=type_name,
-        source=f"/veiviser/{service}",
+    envelope = Envelope.recorded_now(
+        type_name,
+        data,
+        service=service,
         stream_id=stream_id or str(_uuid.uuid4()),
-        stream_version=1,
         municipality=municipality,
-        occurred_at=now,
-        recorded_at=now,
         actor="test",
-        correlation_id=str(_uuid.uuid4()),
-        causation_id=None,
-        data=data,
     )
+    event_id = envelope.id
     nc = await nats.connect(settings.nats_url)
     try:
         js = nc.jetstream()

@@ -4,7 +4,6 @@ an erasure scrubs every copy (and dead letter) that names the person, for good."
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import nats
@@ -79,20 +78,13 @@ def _service(settings: Settings) -> FastAPI:
 
 
 def _envelope(type_name: str, stream_id: str, data: dict[str, Any]) -> Envelope:
-    now = datetime.now(UTC)
-    return Envelope(
-        id=uuid.uuid4(),
-        type_name=type_name,
-        source="/veiviser/participants",
+    return Envelope.recorded_now(
+        type_name,
+        data,
+        service="participants",
         stream_id=stream_id,
-        stream_version=1,
         municipality="3301",
-        occurred_at=now,
-        recorded_at=now,
         actor="caseworker-1",
-        correlation_id=str(uuid.uuid4()),
-        causation_id=None,
-        data=data,
     )
 
 

@@ -12,7 +12,7 @@ from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
 from shared import taxonomy
-from shared.events import Envelope, utcnow
+from shared.events import Envelope
 from shared.settings import Settings
 from tests.support import auth, eventually
 
@@ -38,20 +38,14 @@ class Participants:
         participant_id = uuid.UUID(str(data["participant_id"]))
         version = self.versions.get(participant_id, 0) + 1
         self.versions[participant_id] = version
-        now = utcnow()
-        envelope = Envelope(
-            id=uuid.uuid4(),
-            type_name=type_name,
-            source="/veiviser/participants",
+        envelope = Envelope.recorded_now(
+            type_name,
+            data,
+            service="participants",
             stream_id=str(participant_id),
-            stream_version=version,
             municipality=municipality,
-            occurred_at=now,
-            recorded_at=now,
+            stream_version=version,
             actor="caseworker-1",
-            correlation_id=str(uuid.uuid4()),
-            causation_id=None,
-            data=data,
         )
         _, aggregate, event, _ = type_name.split(".")
         nc = await nats.connect(self.settings.nats_url)
