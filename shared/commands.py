@@ -310,7 +310,7 @@ def command(
     ``problems``.
     """
     # Imported here: shared.http imports this module for its exception handlers.
-    from shared.http import problem_responses
+    from shared.http import add_generated_route, problem_responses
 
     async def endpoint(
         request: Request,
@@ -358,12 +358,12 @@ def command(
         inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
         for param, annotation in path_params.items()
     ]
-    endpoint.__signature__ = inspect.Signature([*fixed, *extra])  # type: ignore[attr-defined]
-    endpoint.__name__ = name
-    router.add_api_route(
+    add_generated_route(
+        router,
+        method,
         path,
         endpoint,
-        methods=[method],
+        [*fixed, *extra],
         name=name,
         status_code=status_code,
         response_model=response_model,

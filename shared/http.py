@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -76,6 +77,31 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+def add_generated_route(
+    router: APIRouter,
+    method: str,
+    path: str,
+    endpoint: Callable[..., Any],
+    parameters: Sequence[inspect.Parameter],
+    *,
+    name: str,
+    return_annotation: Any = inspect.Signature.empty,
+    **route: Any,
+) -> None:
+    """Register an endpoint built by a factory (a declared command) under its own name.
+
+    FastAPI reads path parameters, the body and dependencies from the signature, so a
+    function defined once and registered for many routes gets each route's
+    ``parameters``; ``route`` goes to ``add_api_route`` (status code, response model,
+    summary, responses…).
+    """
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        list(parameters), return_annotation=return_annotation
+    )
+    endpoint.__name__ = name
+    router.add_api_route(path, endpoint, methods=[method], name=name, **route)
 
 
 def problem_response(

@@ -18,7 +18,7 @@ from shared.commands import CommandResult
 from shared.dates import Day, today
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.events import Metadata
-from shared.http import problem_responses
+from shared.http import add_generated_route, problem_responses
 from shared.service import Runtime
 
 __all__ = [
@@ -165,8 +165,11 @@ def command_route(
         return result
 
     keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    # FastAPI reads path, body and dependencies from the signature: give each route its own.
-    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    add_generated_route(
+        router,
+        method,
+        path,
+        endpoint,
         [
             *(inspect.Parameter(key, keyword, annotation=uuid.UUID) for key in path_ids),
             inspect.Parameter("body", keyword, annotation=body),
@@ -177,13 +180,7 @@ def command_route(
             inspect.Parameter(
                 "idempotency_key", keyword, annotation=IdempotencyKeyHeader, default=None
             ),
-        ]
-    )
-    endpoint.__name__ = name
-    router.add_api_route(
-        path,
-        endpoint,
-        methods=[method],
+        ],
         name=name,
         status_code=status_code,
         response_model=response_model,

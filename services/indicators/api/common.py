@@ -21,7 +21,7 @@ from shared.codes import AnyMunicipalityCode
 from shared.commands import CommandResult
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.events import Metadata, utcnow
-from shared.http import problem_responses
+from shared.http import add_generated_route, problem_responses
 from shared.problems import Forbidden, InvalidInput, field_error
 from shared.service import Runtime
 
@@ -173,13 +173,14 @@ def plan_change(
                 annotation=annotations[param.name], default=inspect.Parameter.empty
             )
         params.append(param)
-    endpoint.__signature__ = inspect.Signature(params, return_annotation=dict[str, Any])  # type: ignore[attr-defined]
-    endpoint.__name__ = name
-    router.add_api_route(
+    add_generated_route(
+        router,
+        method,
         path,
         endpoint,
-        methods=[method],
+        params,
         name=name,
+        return_annotation=dict[str, Any],
         summary=summary,
         description=description,
         responses=problem_responses(*problems),

@@ -38,7 +38,7 @@ from shared.dates import Day, today
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.events import Event, Metadata
 from shared.eventstore import Stream
-from shared.http import problem_responses
+from shared.http import add_generated_route, problem_responses
 from shared.problems import NotFound
 from shared.service import Runtime
 
@@ -293,20 +293,18 @@ def _placement_step(
             on=(MATCH, match_id),
         )
 
-    # FastAPI reads the body's model from the signature: give each route its own.
     signature = inspect.signature(endpoint, eval_str=True)
-    endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[
-            p.replace(annotation=body) if p.name == "payload" else p
-            for p in signature.parameters.values()
-        ]
-    )
-    endpoint.__name__ = name
-    router.add_api_route(
+    add_generated_route(
+        router,
+        "POST",
         path,
         endpoint,
-        methods=["POST"],
+        [
+            p.replace(annotation=body) if p.name == "payload" else p
+            for p in signature.parameters.values()
+        ],
         name=name,
+        return_annotation=signature.return_annotation,
         response_model=StepResult,
         summary=summary,
         description=description,
