@@ -1,8 +1,10 @@
-"""The ``veiviser`` command: ``up``, ``token``, ``replay``, ``migrate``."""
+"""The ``veiviser`` command: ``up``, ``token``, ``replay``, ``migrate``, ``backup``,
+``restore``."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -179,6 +181,87 @@ def seed(
     )
     for line in report.created + report.changed:
         typer.echo(f"  {line}")
+
+
+_PG_BIN = typer.Option(
+    "--pg-bin",
+    envvar="VEIVISER_PG_BIN",
+    help="Directory with pg_dump and pg_restore (default: the newest fitting one found)",
+)
+_SERVICE_OPTION = typer.Option("--service", help="One service (repeatable); all four when left out")
+
+
+@app.command()
+def backup(
+    to: Annotated[Path, typer.Option("--to", help="Folder for the archives and manifest")],
+    service: Annotated[list[str] | None, _SERVICE_OPTION] = None,
+    pg_bin: Annotated[Path | None, _PG_BIN] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite a backup already in the folder")
+    ] = False,
+) -> None:
+    """Dump each service database (pg_dump custom format) and write manifest.json."""
+    from deploy import backup as backups
+
+    try:
+        backups.backup(Settings(), to, service, pg_bin=pg_bin, force=force, report=typer.echo)
+    except backups.BackupError as exc:
+        typer.echo(f"backup: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Option("--from", help="Folder written by veiviser backup")],
+    service: Annotated[list[str] | None, _SERVICE_OPTION] = None,
+    pg_bin: Annotated[Path | None, _PG_BIN] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Drop and replace target databases that hold tables"),
+    ] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild/--no-rebuild",
+            help="Rebuild every read model from the restored events and compare",
+        ),
+    ] = True,
+    republish: Annotated[
+        bool,
+        typer.Option(
+            "--republish",
+            help="Hand every outbox row back to the relay (next to a fresh NATS)",
+        ),
+    ] = False,
+) -> None:
+    """Restore a backup onto VEIVISER_DATABASE_URL's server and check it against the
+    manifest; exit 1 when anything differs, 2 when nothing could be restored."""
+    from deploy import backup as backups
+
+    try:
+        results = backups.restore(
+            Settings(),
+            source,
+            service,
+            pg_bin=pg_bin,
+            force=force,
+            rebuild=rebuild,
+            republish=republish,
+            report=typer.echo,
+        )
+    except backups.BackupError as exc:
+        typer.echo(f"restore: {exc}", err=True)
+        raise typer.Exit(2) from None
+    problems = [p for r in results for p in r.mismatches] + [
+        f"{r.service}: rebuilt {name} differs from the dump"
+        for r in results
+        for name in r.rebuilt_differs or []
+    ]
+    for problem in problems:
+        typer.echo(f"restore: {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo(f"Restored {len(results)} database(s); each matches its manifest.")
 
 
 outbox_app = typer.Typer(help="Outbox rows the relay could not publish: list and retry them.")
