@@ -9,7 +9,7 @@ import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.errors import APIError, BadRequestError
 
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -17,6 +17,8 @@ from shared.settings import Settings
 log = get_logger(__name__)
 
 DUPLICATE_WINDOW_SECONDS = 120.0
+_REPLICAS_NEED_CLUSTER = 10074
+"""JetStream's error code for replicas > 1 asked of a server that is not clustered."""
 _STATE_POLL_SECONDS = 0.25
 
 
@@ -87,7 +89,7 @@ class Bus:
             try:
                 self._js = None
                 self.nc = await nats.connect(
-                    self.settings.nats_url,
+                    self.settings.nats_servers(),
                     name=self.name,
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
@@ -116,17 +118,42 @@ class Bus:
         log.warning("nats.error", error=type(exc).__name__)
 
     async def ensure_stream(self, service: str) -> None:
-        """Create (or align) the file-backed JetStream stream of ``service``'s events."""
+        """Create (or align) the file-backed JetStream stream of ``service``'s events.
+
+        The stream gets ``stream_replicas`` replicas. An existing stream with fewer is
+        scaled up to that; one with more keeps its replicas, so a process started with
+        the default (a one-off command, an older replica) never scales a cluster's
+        streams down.
+        """
+        name = self.settings.stream_name(service)
         config = StreamConfig(
-            name=self.settings.stream_name(service),
+            name=name,
             subjects=[f"{self.settings.subject_prefix(service)}.>"],
             storage=StorageType.FILE,
             duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            num_replicas=self.settings.stream_replicas,
         )
         try:
             await self.js.add_stream(config)
+            return
         except BadRequestError:
-            await self.js.update_stream(config)
+            pass  # it exists with another configuration
+        except APIError as exc:
+            if exc.err_code == _REPLICAS_NEED_CLUSTER:
+                log.error(
+                    "nats.stream_refused",
+                    stream=name,
+                    replicas=self.settings.stream_replicas,
+                    reason="more than one replica needs a clustered NATS: set "
+                    "VEIVISER_STREAM_REPLICAS=1 or point VEIVISER_NATS_URL at a cluster",
+                )
+            raise
+        existing = await self.js.stream_info(name)
+        current = existing.config.num_replicas or 1
+        config.num_replicas = max(current, self.settings.stream_replicas)
+        await self.js.update_stream(config)
+        if current < config.num_replicas:
+            log.info("nats.stream_scaled", stream=name, replicas=config.num_replicas, was=current)
 
     async def close(self) -> None:
         if self._task is not None and not self._task.done():
@@ -142,5 +169,5 @@ class Bus:
 
 
 def _safe(url: str) -> str:
-    """The URL without credentials, for logs."""
-    return url.split("@")[-1]
+    """The URL(s) without credentials, for logs."""
+    return ",".join(part.split("@")[-1] for part in url.split(","))

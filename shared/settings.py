@@ -49,7 +49,19 @@ class Settings(BaseSettings):
         description="Service databases are named '<prefix>_<service>'.",
         pattern=r"^[a-z][a-z0-9_]{0,40}$",
     )
-    nats_url: str = "nats://127.0.0.1:14222"
+    nats_url: str = Field(
+        default="nats://127.0.0.1:14222",
+        description="NATS URL; several, comma-separated, for a cluster (any one that is up "
+        "is used, and the client moves to another when it goes).",
+    )
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="Replicas of every JetStream stream the services create (3 on a "
+        "three-node cluster). An existing stream with fewer is raised to this; one with "
+        "more keeps them.",
+    )
     namespace: str = Field(
         default="veiviser",
         description="First token of every NATS subject and prefix of stream/consumer names.",
@@ -165,6 +177,10 @@ class Settings(BaseSettings):
     def server_database_url(self, driver: str = "postgresql") -> str:
         """URL of the maintenance database ``postgres`` on the configured server."""
         return _with_database(self.database_url, "postgres", driver)
+
+    def nats_servers(self) -> list[str]:
+        """The NATS URLs in ``nats_url``, one per cluster node given."""
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
 
     def stream_name(self, service: str) -> str:
         """JetStream stream holding ``service``'s published events."""
