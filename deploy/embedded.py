@@ -12,11 +12,13 @@ it is given, listens on 127.0.0.1 only, and can be used as a context manager::
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib.util
 import json
 import os
 import pwd
+import re
 import shlex
 import shutil
 import signal
@@ -342,11 +344,39 @@ class EmbeddedPostgres:
         self._pg_ctl_start()
 
     def stop(self) -> None:
-        """Stop the server (``pg_ctl stop -m fast``); a no-op if it is not running."""
+        """Stop the server (``pg_ctl stop -m fast``); a no-op if it is not running.
+
+        A postmaster that has not written ``postmaster.pid`` yet (a start interrupted
+        half-way, e.g. by Ctrl-C while ``veiviser up`` restarts it) is found by its
+        command line and shut down too.
+        """
         if self._postmaster_info() is None:
+            self._stop_strays()
             return
         self._prepare()
         self._pg_ctl_stop()
+
+    def _stop_strays(self) -> None:
+        marker = str(self.pgdata)
+        strays = []
+        for proc in psutil.process_iter(["cmdline", "status"]):
+            try:
+                if proc.info["status"] == psutil.STATUS_ZOMBIE:
+                    continue
+                cmdline = proc.info["cmdline"] or []
+            except psutil.Error:
+                continue
+            # The postmaster, or the shell pg_ctl starts it through, still running.
+            if marker in cmdline or any(marker in part and "postgres" in part for part in cmdline):
+                strays.append(proc.pid)
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGINT)  # the postmaster's fast shutdown
+        for pid in strays:
+            if not wait_gone(pid, 30.0):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+                wait_gone(pid, 5.0)
 
     def __enter__(self) -> Self:
         self.start()
@@ -622,12 +652,36 @@ def probe_nats(
                 return info
 
 
+_GO_DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$")
+
+
+def nats_sync_config(sync_interval: str | None) -> str:
+    """The ``jetstream { sync_interval: … }`` block for ``sync_interval``, or ``""``.
+
+    ``"always"`` makes nats-server fsync every JetStream write before acknowledging it; a
+    Go duration (``"1s"``, ``"500ms"``, ``"2m"``) syncs on that period; ``None`` keeps the
+    server's default (every two minutes). Raises ``ValueError`` for anything else.
+    """
+    if sync_interval is None:
+        return ""
+    if sync_interval != "always" and not _GO_DURATION.fullmatch(sync_interval):
+        raise ValueError(
+            f"sync_interval {sync_interval!r} is neither 'always' nor a duration such as "
+            "'1s', '500ms' or '2m'"
+        )
+    return f'jetstream {{\n  sync_interval: "{sync_interval}"\n}}\n'
+
+
 class EmbeddedNats:
     """A private ``nats-server`` with JetStream on ``127.0.0.1:port``, storing in ``store_dir``.
 
     ``store_dir`` receives the JetStream store (``jetstream/``), the log (``nats-server.log``)
     and a pid file. ``kill()`` simulates a crash; a later ``start()`` on the same port and
     store recovers the streams.
+
+    ``sync_interval`` is JetStream's fsync policy (see :func:`nats_sync_config`): ``None``
+    (the default, as fast as the suite wants it) leaves nats-server's two-minute period,
+    ``"always"`` syncs every write before it is acknowledged (what ``veiviser up`` uses).
     """
 
     def __init__(
@@ -639,9 +693,15 @@ class EmbeddedNats:
         jetstream: bool = True,
         start_timeout: float = 30.0,
         config: str | None = None,
+        sync_interval: str | None = None,
     ) -> None:
         self.store_dir = Path(store_dir).absolute()
-        self.config = config
+        sync = nats_sync_config(sync_interval)
+        if sync and config is not None and "jetstream" in config:
+            # A second jetstream block would replace the first one whole.
+            raise ValueError("give sync_interval inside config's own jetstream block instead")
+        self.sync_interval = sync_interval
+        self.config = (sync + (config or "")) or None
         """Text of a nats-server configuration file (e.g. ``max_payload: 4096``)."""
         self.port = port
         self.monitor_port = monitor_port
@@ -663,6 +723,13 @@ class EmbeddedNats:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc.pid
         return None
+
+    def poll(self) -> int | None:
+        """The exit status (``Popen.returncode``: negative for a signal) of the server this
+        object started if it has died since, ``None`` while it runs or was never started."""
+        if self._proc is None:
+            return None
+        return self._proc.poll()
 
     def start(self) -> None:
         """Start the server and return once JetStream answers API requests.
@@ -780,6 +847,27 @@ class EmbeddedNats:
         if self._proc is not None:
             self._proc.wait()
             self._proc = None
+
+    def stop_strays(self) -> list[int]:
+        """Stop every nats-server on this store that this object does not hold.
+
+        The pid file is written a moment after the process starts; a start interrupted in
+        that moment (Ctrl-C during a restart) leaves a server only its command line finds.
+        Returns the pids it stopped.
+        """
+        stopped: list[int] = []
+        own = self.pid
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            try:
+                if proc.pid == own or "nats-server" not in (proc.info["name"] or ""):
+                    continue
+                if str(self.store_dir) not in (proc.info["cmdline"] or []):
+                    continue
+            except psutil.Error:
+                continue
+            terminate_process(proc.pid, timeout=15)
+            stopped.append(proc.pid)
+        return stopped
 
     def stop_leftover(self) -> int | None:
         """Stop a nats-server that an earlier run started on this store and left running.

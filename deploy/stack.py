@@ -4,8 +4,17 @@ Order of events: pre-flight (every port we need must be free; nothing is started
 is not) -> embedded PostgreSQL and NATS unless ``VEIVISER_DATABASE_URL`` /
 ``VEIVISER_NATS_URL`` point elsewhere -> version checks -> service databases and
 migrations -> the four services as separate uvicorn processes -> wait for ``/healthz`` ->
-print where everything is -> wait for Ctrl-C (or a crash) -> stop services, NATS,
+print where everything is -> supervise until Ctrl-C / SIGTERM -> stop services, NATS,
 PostgreSQL, in that order.
+
+Supervision: once the stack is up, a component that dies (the embedded PostgreSQL or
+NATS, any service process) is started again on the same port and data, after a delay
+that doubles with every failed attempt up to a cap and starts afresh once the component
+has stayed up for a while (:class:`RestartPolicy`). The others keep running meanwhile:
+the services ride through a missing database or NATS on their own. Servers given by
+``VEIVISER_DATABASE_URL`` / ``VEIVISER_NATS_URL`` are not ours and are not supervised.
+A failure during the first start still stops everything: that is nearly always
+configuration, and a person is watching. docs/deploy/make-run.md has the operator's view.
 
 State lives in ``settings.data_dir`` (``.veiviser/``): ``pg/`` and ``nats/`` hold the
 embedded servers' data and logs, ``logs/`` the services' output, ``pids/`` pid files.
@@ -15,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import json
+import math
 import os
 import signal
 import subprocess
@@ -26,7 +37,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 import httpx
 import psutil
@@ -36,6 +47,7 @@ from deploy.embedded import (
     EmbeddedPostgres,
     StackError,
     log_tail,
+    nats_sync_config,
     port_holder,
     port_is_free,
     process_gone,
@@ -62,6 +74,36 @@ DEV_TOKEN_MUNICIPALITY = "3301"
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
+
+DEFAULT_NATS_SYNC = "always"
+"""JetStream's fsync policy for the embedded NATS (``VEIVISER_NATS_SYNC_INTERVAL``)."""
+
+WATCH_INTERVAL_SECONDS = 0.25
+"""How often the supervisor looks at every component."""
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """When the runner starts a component again after it died.
+
+    The n-th attempt in a row waits ``first_delay * 2**(n-1)`` seconds, at most
+    ``max_delay``. A component that has stayed up ``stable_after`` seconds counts as
+    healthy again: its next crash starts from ``first_delay``. There is no last attempt:
+    after ``crash_loop_after`` failures in a row the log says that the component keeps
+    failing, and the runner goes on trying every ``max_delay`` seconds, since the cause
+    (a port someone took, a full disk, a bad edit being fixed) usually goes away without
+    the runner's help, and stopping the rest would take down what still works.
+    """
+
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    stable_after: float = 60.0
+    crash_loop_after: int = 3
+
+    def delay(self, failures: int) -> float:
+        """Seconds to wait before attempt ``failures`` (1 = the first restart)."""
+        exponent = min(max(failures - 1, 0), 62)
+        return min(self.first_delay * 2.0**exponent, self.max_delay)
 
 
 class PreflightError(StackError):
@@ -92,6 +134,9 @@ class Plan:
     nats_port: int | None
     """Port of the embedded NATS, ``None`` when ``VEIVISER_NATS_URL`` is set."""
     problems: list[str] = field(default_factory=list)
+    restart: RestartPolicy = field(default_factory=RestartPolicy)
+    nats_sync: str | None = DEFAULT_NATS_SYNC
+    """JetStream ``sync_interval`` of the embedded NATS; ``None``: nats-server's default."""
 
     @property
     def pg_dir(self) -> Path:
@@ -126,6 +171,54 @@ def _port_from_env(
     return port
 
 
+def _seconds_from_env(
+    environ: Mapping[str, str], variable: str, default: float, problems: list[str]
+) -> float:
+    raw = environ.get(variable)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        problems.append(f"{variable}={raw!r} is not a positive number of seconds.")
+        return default
+    return value
+
+
+def _restart_policy(environ: Mapping[str, str], problems: list[str]) -> RestartPolicy:
+    defaults = RestartPolicy()
+    first = _seconds_from_env(
+        environ, "VEIVISER_RESTART_DELAY_SECONDS", defaults.first_delay, problems
+    )
+    cap = _seconds_from_env(
+        environ, "VEIVISER_RESTART_MAX_DELAY_SECONDS", max(defaults.max_delay, first), problems
+    )
+    stable = _seconds_from_env(
+        environ, "VEIVISER_RESTART_STABLE_SECONDS", defaults.stable_after, problems
+    )
+    if cap < first:
+        problems.append(
+            f"VEIVISER_RESTART_MAX_DELAY_SECONDS ({cap:g}) is below "
+            f"VEIVISER_RESTART_DELAY_SECONDS ({first:g})."
+        )
+        cap = first
+    return RestartPolicy(first_delay=first, max_delay=cap, stable_after=stable)
+
+
+def _nats_sync_from_env(environ: Mapping[str, str], problems: list[str]) -> str | None:
+    raw = (environ.get("VEIVISER_NATS_SYNC_INTERVAL") or DEFAULT_NATS_SYNC).strip()
+    if raw == "default":
+        return None
+    try:
+        nats_sync_config(raw)
+    except ValueError as exc:
+        problems.append(f"VEIVISER_NATS_SYNC_INTERVAL: {exc} (or 'default' for nats-server's own).")
+        return DEFAULT_NATS_SYNC
+    return raw
+
+
 def make_plan(settings: Settings, environ: Mapping[str, str]) -> Plan:
     """Read ports and the embedded-or-external choice; collect configuration problems."""
     problems: list[str] = []
@@ -145,6 +238,8 @@ def make_plan(settings: Settings, environ: Mapping[str, str]) -> Plan:
                 f"{variable}={port} is the port of {RESERVED_PORTS[port]}; the embedded "
                 f"servers never use {' or '.join(map(str, RESERVED_PORTS))}. Pick another port."
             )
+    restart = _restart_policy(environ, problems)
+    nats_sync = _nats_sync_from_env(environ, problems)
     return Plan(
         settings=settings,
         data_dir=Path(settings.data_dir).absolute(),
@@ -152,6 +247,8 @@ def make_plan(settings: Settings, environ: Mapping[str, str]) -> Plan:
         pg_port=pg_port,
         nats_port=nats_port,
         problems=problems,
+        restart=restart,
+        nats_sync=nats_sync,
     )
 
 
@@ -217,11 +314,39 @@ class _Service:
     port: int
     log_file: Path
     pid_file: Path
-    proc: subprocess.Popen[bytes]
+    proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def spawn(self, env: Mapping[str, str]) -> None:
+        """Start the service under uvicorn (without waiting for it) and write its pid file."""
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            f"services.{self.name}.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--no-access-log",
+        ]
+        with self.log_file.open("ab") as log:
+            log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.name}\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(env),
+                # Own process group: Ctrl-C goes to us only, and we stop the services first.
+                start_new_session=True,
+            )
+        self.pid_file.write_text(f"{self.proc.pid}\n")
 
 
 def _child_environment(
@@ -254,52 +379,28 @@ def describe_exit(code: int) -> str:
 def _start_service(
     name: str, port: int, plan: Plan, env: Mapping[str, str], started: list[_Service]
 ) -> None:
-    """Start one service under uvicorn and add it to ``started`` at once (so that an
-    interrupt right after cannot leave it behind)."""
-    log_file = plan.logs_dir / f"{name}.log"
-    pid_file = plan.pids_dir / f"{name}.pid"
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        f"services.{name}.app:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-    ]
-    with log_file.open("ab") as log:
-        log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {name}\n".encode())
-        log.flush()
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=dict(env),
-            # Own process group: Ctrl-C goes to us only, and we stop the services first.
-            start_new_session=True,
-        )
-    started.append(_Service(name, port, log_file, pid_file, proc))
-    pid_file.write_text(f"{proc.pid}\n")
+    """Start one service under uvicorn; it is in ``started`` before its process exists
+    (so that an interrupt right after cannot leave it behind)."""
+    service = _Service(name, port, plan.logs_dir / f"{name}.log", plan.pids_dir / f"{name}.pid")
+    started.append(service)
+    service.spawn(env)
 
 
 def _stop_services(services: list[_Service], timeout: float = 10.0) -> None:
     """SIGTERM every service's process group, wait, then SIGKILL what is left."""
     for service in services:
-        if service.proc.poll() is None:
+        if service.proc is not None and service.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(service.proc.pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     for service in services:
-        try:
-            service.proc.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(service.proc.pid, signal.SIGKILL)
-            service.proc.wait()
+        if service.proc is not None:
+            try:
+                service.proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(service.proc.pid, signal.SIGKILL)
+                service.proc.wait()
         service.pid_file.unlink(missing_ok=True)
 
 
@@ -310,6 +411,7 @@ def _wait_healthy(services: list[_Service], timeout: float) -> str | None:
     with httpx.Client(timeout=2.0) as client:
         while pending:
             for name, service in list(pending.items()):
+                assert service.proc is not None
                 code = service.proc.poll()
                 if code is not None:
                     return (
@@ -422,6 +524,18 @@ def _banner(
 ) -> None:
     pg_where = f"embedded, data in {plan.pg_dir}" if plan.pg_port is not None else "external"
     nats_where = f"embedded, store in {plan.nats_dir}" if plan.nats_port is not None else "external"
+    if plan.nats_port is not None:
+        sync = plan.nats_sync or "nats-server's default (2 min)"
+        nats_where += f", fsync: sync_interval {sync}"
+    supervised = [
+        name
+        for name, ours in (("PostgreSQL", plan.pg_port), ("NATS", plan.nats_port))
+        if ours is not None
+    ]
+    supervised.append("the four services")
+    supervised_text = ", ".join(supervised[:-1]) + (" and " if len(supervised) > 1 else "")
+    supervised_text += supervised[-1]
+    policy = plan.restart
     first = services[0]
     lines = [
         "",
@@ -435,6 +549,12 @@ def _banner(
         f"  {'PostgreSQL':<13} {redact_url(database_url)}  ({versions[0]}, {pg_where})",
         f"  {'NATS':<13} {nats_url}  ({versions[1]}, {nats_where})",
         f"  {'Logs':<13} {plan.logs_dir}",
+        "",
+        f"Supervised: {supervised_text}. What dies is started again after "
+        f"{policy.first_delay:g} s, doubling to at most {policy.max_delay:g} s while it keeps "
+        "failing;",
+        "the rest keep serving. External servers (VEIVISER_DATABASE_URL / VEIVISER_NATS_URL) "
+        "are not supervised.",
         "",
         "Development bearer token (roles: "
         + ", ".join(DEV_TOKEN_ROLES)
@@ -487,13 +607,14 @@ def run(
     environ: Mapping[str, str] | None = None,
     startup_timeout: float = 90.0,
 ) -> int:
-    """Start the whole stack in the foreground and block until Ctrl-C / SIGTERM.
+    """Start the whole stack in the foreground and supervise it until Ctrl-C / SIGTERM.
 
     Returns the process exit code: 0 after a requested stop, 1 when something failed
-    while starting or a service died while running, 2 when the stack refused to start
-    (ports taken, servers too old, bad settings). Embedded PostgreSQL / NATS are used
-    unless ``VEIVISER_DATABASE_URL`` / ``VEIVISER_NATS_URL`` are set in ``environ``
-    (default ``os.environ``).
+    while starting (or did not stop cleanly), 2 when the stack refused to start (ports
+    taken, servers too old, bad settings). Once running, a component that dies is
+    restarted (see :class:`RestartPolicy`) rather than stopping the stack. Embedded
+    PostgreSQL / NATS are used unless ``VEIVISER_DATABASE_URL`` / ``VEIVISER_NATS_URL``
+    are set in ``environ`` (default ``os.environ``).
     """
     environ = os.environ if environ is None else environ
     out, err = sys.stdout, sys.stderr
@@ -516,9 +637,12 @@ def run(
     runner_pid_file = plan.pids_dir / "veiviser-up.pid"
     runner_pid_file.write_text(f"{os.getpid()}\n")
 
-    running = _Running()
+    running = _Running(baseline=_child_pids())
     code = EXIT_FAILED
     with _signals_raise_stop():
+        # The postmaster is pg_ctl's child; as subreaper we inherit it when pg_ctl exits,
+        # so its exit status reaches us like the others' when it dies.
+        subreaper = _set_child_subreaper(True)
         try:
             code = _bring_up_and_watch(plan, settings, environ, running, startup_timeout)
         except _Stop:
@@ -532,6 +656,8 @@ def run(
             print("Stopping …", file=out, flush=True)
             if not running.stop(err):
                 code = code or EXIT_FAILED
+            if subreaper:
+                _set_child_subreaper(False)
             runner_pid_file.unlink(missing_ok=True)
             print("Stopped.", file=out, flush=True)
     return code
@@ -544,6 +670,8 @@ class _Running:
     pg: EmbeddedPostgres | None = None
     nats: EmbeddedNats | None = None
     services: list[_Service] = field(default_factory=list)
+    baseline: set[int] = field(default_factory=set)
+    """Children this process had before the stack started: not ours to stop."""
 
     def stop(self, err: TextIO) -> bool:
         """Services, then NATS, then PostgreSQL; return whether all stopped cleanly."""
@@ -551,12 +679,16 @@ class _Running:
         _stop_services(self.services)
         if self.nats is not None:
             self.nats.stop()
+            self.nats.stop_strays()
         if self.pg is not None:
             try:
                 self.pg.stop()
             except StackError as exc:
                 print(str(exc), file=err, flush=True)
                 clean = False
+        for pid in _stop_descendants(self.baseline):
+            print(f"Stopped a leftover process (pid {pid}).", file=err, flush=True)
+        _reap_orphans(set(), set())
         return clean
 
 
@@ -577,7 +709,7 @@ def _bring_up_and_watch(
         database_url = running.pg.url
     if plan.nats_port is not None:
         print(f"Starting NATS on 127.0.0.1:{plan.nats_port} …", file=out, flush=True)
-        running.nats = EmbeddedNats(plan.nats_dir, plan.nats_port)
+        running.nats = EmbeddedNats(plan.nats_dir, plan.nats_port, sync_interval=plan.nats_sync)
         running.nats.start()
         nats_url = running.nats.url
     effective = settings.model_copy(update={"database_url": database_url, "nats_url": nats_url})
@@ -603,36 +735,385 @@ def _bring_up_and_watch(
 
     token = _dev_token(effective)
     _banner(running.services, database_url, nats_url, plan, versions, token, out)
-    return _watch(running.services, running.nats, running.pg, err)
+    _watch(running, plan.restart, env, startup_timeout, err)
+
+
+# --------------------------------------------------------------------------- supervision
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _set_child_subreaper(on: bool) -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux); whether it worked.
+
+    Elsewhere the embedded postmaster is not our child and its exit status stays unknown.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _child_pids() -> set[int]:
+    try:
+        return {child.pid for child in psutil.Process().children()}
+    except psutil.Error:
+        return set()
+
+
+def _reap_orphans(popen_pids: set[int], wanted: set[int]) -> dict[int, int]:
+    """Collect dead children that no ``Popen`` object waits for; return the exit codes
+    (``Popen.returncode`` style) of those among ``wanted``.
+
+    As subreaper we inherit the postmaster and, when it is killed, its backends; without
+    this they would stay zombies until the runner exits.
+    """
+    codes: dict[int, int] = {}
+    try:
+        children = psutil.Process().children()
+    except psutil.Error:
+        return codes
+    for child in children:
+        if child.pid in popen_pids:
+            continue
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                continue
+            pid, status = os.waitpid(child.pid, os.WNOHANG)
+        except (psutil.Error, ChildProcessError):
+            continue
+        if pid and pid in wanted:
+            codes[pid] = os.waitstatus_to_exitcode(status)
+    return codes
+
+
+def _stop_descendants(baseline: set[int]) -> list[int]:
+    """Terminate every live descendant not under a ``baseline`` child; return their pids.
+
+    After an orderly stop there is none; this catches what an interrupted restart left.
+    """
+    try:
+        me = psutil.Process()
+        excluded = set(baseline)
+        for pid in baseline:
+            with contextlib.suppress(psutil.Error):
+                excluded |= {p.pid for p in psutil.Process(pid).children(recursive=True)}
+        left = [p.pid for p in me.children(recursive=True) if p.pid not in excluded]
+    except psutil.Error:
+        return []
+    stopped = []
+    for pid in left:
+        if not process_gone(pid):
+            terminate_process(pid, timeout=10)
+            stopped.append(pid)
+    return stopped
+
+
+@dataclass(frozen=True)
+class _Exit:
+    code: int | None
+    """``Popen.returncode`` style (negative: killed by that signal); ``None``: unknown."""
+
+    def describe(self) -> str:
+        if self.code is None:
+            return "is gone (exit status unknown: it is not the runner's child)"
+        return describe_exit(self.code)
+
+
+class _Component:
+    """One process the runner supervises; subclasses say how to start and watch it."""
+
+    name: str
+    log_file: Path
+    aftermath = ""
+    """What the death of this component means for the rest, said once per crash."""
+
+    def pid(self) -> int | None:
+        raise NotImplementedError
+
+    def exited(self, reaped: dict[int, int]) -> _Exit | None:
+        """How the process ended, if it has; ``reaped``: exit codes of orphans we collected."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        """Start again on the same port and data; raises ``StackError`` if that fails."""
+        raise NotImplementedError
+
+    def ready(self, client: httpx.Client) -> bool:
+        """Whether a started process serves (servers: ``start`` returns once they do)."""
+        return True
+
+    def abandon(self) -> None:
+        """Kill a process that started but never became ready."""
+
+    def popen_pid(self) -> int | None:
+        """Pid of the live child a ``Popen`` object waits for, if any."""
+        return None
+
+
+class _NatsComponent(_Component):
+    aftermath = (
+        " Services keep accepting commands; their outboxes hold the events until NATS is back."
+    )
+
+    def __init__(self, nats: EmbeddedNats) -> None:
+        self.nats = nats
+        self.name = "NATS"
+        self.log_file = nats.log_file
+
+    def pid(self) -> int | None:
+        return self.nats.pid
+
+    def popen_pid(self) -> int | None:
+        return self.nats.pid
+
+    def exited(self, reaped: dict[int, int]) -> _Exit | None:
+        code = self.nats.poll()
+        return None if code is None else _Exit(code)
+
+    def start(self) -> None:
+        self.nats.start()
+
+    def abandon(self) -> None:
+        self.nats.kill()
+
+
+class _PostgresComponent(_Component):
+    aftermath = " Requests that need the database fail until it is back; services stay up."
+
+    def __init__(self, pg: EmbeddedPostgres) -> None:
+        self.pg = pg
+        self.name = "PostgreSQL"
+        self.log_file = pg.log_file
+        self._pid = pg.pid
+
+    def pid(self) -> int | None:
+        return self._pid
+
+    def exited(self, reaped: dict[int, int]) -> _Exit | None:
+        pid = self._pid
+        if pid is None:
+            return _Exit(None)
+        if pid in reaped:
+            return _Exit(reaped[pid])
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return _Exit(None) if process_gone(pid) else None
+        return _Exit(os.waitstatus_to_exitcode(status)) if done else None
+
+    def start(self) -> None:
+        self._pid = None
+        self.pg.start()
+        self._pid = self.pg.pid
+
+
+class _ServiceComponent(_Component):
+    def __init__(self, service: _Service, env: Mapping[str, str]) -> None:
+        self.service = service
+        self.env = env
+        self.name = service.name
+        self.log_file = service.log_file
+
+    def pid(self) -> int | None:
+        proc = self.service.proc
+        return proc.pid if proc is not None and proc.poll() is None else None
+
+    def popen_pid(self) -> int | None:
+        return self.pid()
+
+    def exited(self, reaped: dict[int, int]) -> _Exit | None:
+        proc = self.service.proc
+        code = None if proc is None else proc.poll()
+        return None if code is None else _Exit(code)
+
+    def start(self) -> None:
+        self.service.spawn(self.env)
+
+    def ready(self, client: httpx.Client) -> bool:
+        try:
+            return client.get(f"{self.service.url}/healthz").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def abandon(self) -> None:
+        proc = self.service.proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@dataclass
+class _Watched:
+    component: _Component
+    since: float
+    """When it came up (``up``), its attempt began (``starting``) or it went down."""
+    state: str = "up"
+    """``up``, ``starting`` (spawned, not serving yet) or ``waiting`` (to be restarted)."""
+    pid: int | None = None
+    failures: int = 0
+    """Attempts in a row that did not stay up ``stable_after`` seconds."""
+    down_since: float = 0.0
+    failing_since: str = ""
+    retry_at: float = 0.0
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {rest} s"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+class _Supervisor:
+    """Watches every component and restarts the ones that die, one tick at a time."""
+
+    def __init__(
+        self,
+        components: list[_Component],
+        policy: RestartPolicy,
+        startup_timeout: float,
+        err: TextIO,
+    ) -> None:
+        now = time.monotonic()
+        self.watched = [_Watched(c, since=now, pid=c.pid()) for c in components]
+        self.policy = policy
+        self.startup_timeout = startup_timeout
+        self.err = err
+
+    def say(self, message: str) -> None:
+        print(f"{time.strftime('%H:%M:%S')} {message}", file=self.err, flush=True)
+
+    def run(self) -> NoReturn:
+        with httpx.Client(timeout=1.0) as client:
+            while True:
+                self.tick(client)
+                time.sleep(WATCH_INTERVAL_SECONDS)
+
+    def tick(self, client: httpx.Client) -> None:
+        popen_pids = {pid for w in self.watched if (pid := w.component.popen_pid()) is not None}
+        wanted = {w.pid for w in self.watched if w.pid is not None}
+        reaped = _reap_orphans(popen_pids, wanted)
+        for watched in self.watched:
+            now = time.monotonic()
+            if watched.state in ("up", "starting"):
+                ended = watched.component.exited(reaped)
+                if ended is not None:
+                    self._ended(watched, ended, now)
+                    continue
+            if watched.state == "starting":
+                if watched.component.ready(client):
+                    self._back(watched, now)
+                elif now - watched.since > self.startup_timeout:
+                    watched.component.abandon()
+                    self._failed(
+                        watched,
+                        f"no answer on /healthz within {self.startup_timeout:g} s",
+                        now,
+                    )
+            elif watched.state == "waiting" and now >= watched.retry_at:
+                self._attempt(watched)
+
+    def _ended(self, watched: _Watched, ended: _Exit, now: float) -> None:
+        component = watched.component
+        if watched.state == "starting":
+            self._failed(watched, f"it {ended.describe()} while starting", now)
+            return
+        uptime = now - watched.since
+        if uptime >= self.policy.stable_after:
+            watched.failures = 0
+        watched.down_since = now
+        pid = watched.pid
+        self._schedule(watched, now)
+        tail = log_tail(component.log_file, 10)
+        self.say(
+            f"{component.name} (pid {pid}) {ended.describe()} after {_duration(uptime)} "
+            f"up.{component.aftermath} Starting it again in {self._delay(watched)} "
+            f"(attempt {watched.failures}). Last lines of {component.log_file}:\n{tail}"
+        )
+        self._keeps_failing(watched)
+
+    def _failed(self, watched: _Watched, reason: str, now: float) -> None:
+        attempt = watched.failures
+        self._schedule(watched, now)
+        self.say(
+            f"{watched.component.name}: attempt {attempt} failed: {reason.rstrip('.')}. "
+            f"Next attempt in {self._delay(watched)}."
+        )
+        self._keeps_failing(watched)
+
+    def _schedule(self, watched: _Watched, now: float) -> None:
+        if watched.failures == 0:
+            watched.failing_since = time.strftime("%H:%M:%S")
+        watched.failures += 1
+        watched.state = "waiting"
+        watched.pid = None
+        watched.retry_at = now + self.policy.delay(watched.failures)
+
+    def _delay(self, watched: _Watched) -> str:
+        return f"{self.policy.delay(watched.failures):g} s"
+
+    def _keeps_failing(self, watched: _Watched) -> None:
+        n = watched.failures
+        limit = self.policy.crash_loop_after
+        if n < limit or (n != limit and n % 10):
+            return
+        component = watched.component
+        self.say(
+            f"{component.name} keeps failing: {n} times in a row since "
+            f"{watched.failing_since}, never up for {self.policy.stable_after:g} s. "
+            f"Still trying, every {self.policy.max_delay:g} s at most, until it stays up or "
+            f"Ctrl-C stops everything. Last lines of {component.log_file}:\n"
+            f"{log_tail(component.log_file, 20)}"
+        )
+
+    def _attempt(self, watched: _Watched) -> None:
+        component = watched.component
+        self.say(f"Starting {component.name} again (attempt {watched.failures}) …")
+        now = time.monotonic()
+        try:
+            component.start()
+        except StackError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            self._failed(watched, reason, time.monotonic())
+            return
+        # Servers are serving once start() returns; a service once it answers /healthz.
+        # Either way the next tick sees it ready (or dead).
+        watched.since = now
+        watched.state = "starting"
+        watched.pid = component.pid()
+
+    def _back(self, watched: _Watched, now: float) -> None:
+        watched.state = "up"
+        watched.since = now
+        watched.pid = watched.component.pid()
+        self.say(
+            f"{watched.component.name} is running again (pid {watched.pid}), "
+            f"{_duration(now - watched.down_since)} after it went down."
+        )
 
 
 def _watch(
-    services: list[_Service],
-    nats: EmbeddedNats | None,
-    pg: EmbeddedPostgres | None,
+    running: _Running,
+    policy: RestartPolicy,
+    env: Mapping[str, str],
+    startup_timeout: float,
     err: TextIO,
-) -> int:
-    """Block until a process of the stack dies (-> 1); Ctrl-C arrives as ``_Stop``."""
-    ticks = 0
-    while True:
-        for service in services:
-            code = service.proc.poll()
-            if code is not None:
-                print(
-                    f"Service {service.name} {describe_exit(code)}; stopping the rest. "
-                    f"Last lines of {service.log_file}:\n{log_tail(service.log_file, 25)}",
-                    file=err,
-                    flush=True,
-                )
-                return EXIT_FAILED
-        if nats is not None and nats.pid is None:
-            print(f"NATS stopped unexpectedly; see {nats.log_file}.", file=err, flush=True)
-            return EXIT_FAILED
-        ticks += 1
-        if pg is not None and ticks % 4 == 0 and not pg.is_running():
-            print(f"PostgreSQL stopped unexpectedly; see {pg.log_file}.", file=err, flush=True)
-            return EXIT_FAILED
-        time.sleep(0.5)
+) -> NoReturn:
+    """Supervise until Ctrl-C / SIGTERM arrives as ``_Stop``; only what we started."""
+    components: list[_Component] = []
+    if running.pg is not None:
+        components.append(_PostgresComponent(running.pg))
+    if running.nats is not None:
+        components.append(_NatsComponent(running.nats))
+    components += [_ServiceComponent(service, env) for service in running.services]
+    _Supervisor(components, policy, startup_timeout, err).run()
 
 
 if __name__ == "__main__":

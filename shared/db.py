@@ -8,6 +8,8 @@ from typing import Any
 
 import asyncpg
 import orjson
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from shared.settings import Settings
@@ -27,13 +29,15 @@ class Database:
             # Overflow connections are closed as soon as they are returned; a pool sized
             # for the usual concurrency avoids opening connections under load.
             max_overflow=pool_size // 3,
-            # No pre-ping: it costs a round trip on every checkout. A connection broken by
-            # a server restart fails one statement and the pool drops it (disconnect
-            # errors invalidate the pool), which the caller sees as a 500 once.
+            # No pre-ping: with asyncpg it costs three round trips on every checkout.
+            # A connection the server closed (PostgreSQL restarted) is dropped at
+            # checkout instead (_drop_closed); one broken some other way fails a
+            # statement, and the caller sees a 500 once.
             # Every jsonb value read (event data, inbox payloads) goes through this:
             # orjson decodes the same documents to the same values several times faster.
             json_deserializer=orjson.loads,
         )
+        event.listen(engine.sync_engine, "checkout", _drop_closed)
         return cls(engine)
 
     @asynccontextmanager
@@ -49,6 +53,18 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _drop_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Hand out no pooled connection the server has closed.
+
+    After a PostgreSQL restart every idle pooled connection is dead, and the kit's
+    statements go straight to asyncpg, past SQLAlchemy's disconnect handling: each would
+    fail one request. asyncpg has already seen the socket close, so asking costs no
+    round trip; ``DisconnectionError`` makes the pool discard it and connect afresh.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 async def driver_connection(conn: AsyncConnection) -> asyncpg.Connection[Any]:
