@@ -42,6 +42,11 @@ FORMAT = 1
 
 Report = Callable[[str], None]
 
+MAX_XID_ADVANCE = 50_000_000
+"""Most transaction ids a restore burns on the target server (about 125,000 a second)."""
+
+_XID_CHUNK = 100_000
+
 
 class BackupError(StackError):
     """A backup or restore could not be done; the message says why and what to do."""
@@ -271,20 +276,39 @@ async def _dump(tools: PgTools, url: str, database: str, archive: Path) -> dict[
         await conn.close()
 
 
+WRITE_STAMPS = frozenset({"changed_tx", "change_seq"})
+"""Columns the database stamps on every write of a row (matching's change markers): a
+rebuild writes new values, so comparisons of read models leave them out."""
+
+TRANSACTION_ID_COLUMNS = ("tx_id", "changed_tx")
+"""Columns holding ids of the transactions that wrote a row, on the server it was
+written on (see :func:`advance_transaction_ids`)."""
+
+
 async def table_digest(url: str, tables: Iterable[str]) -> dict[str, str]:
-    """An MD5 of each table's rows, in an order fixed by the rows' text (for comparing
-    a rebuilt read model with the dumped one)."""
+    """An MD5 of each table's rows without :data:`WRITE_STAMPS`, in an order fixed by the
+    rows' text (for comparing a rebuilt read model with the dumped one)."""
     conn = await _connect(url)
     try:
-        return {
-            name: str(
+        digests = {}
+        for name in sorted(set(tables)):
+            columns = [
+                r[0]
+                for r in await conn.fetch(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+                    name,
+                )
+                if r[0] not in WRITE_STAMPS
+            ]
+            row = "ROW(" + ", ".join(f't."{c}"' for c in columns) + ")::text"
+            digests[name] = str(
                 await conn.fetchval(
                     f"SELECT md5(coalesce(string_agg(r, E'\\n' ORDER BY r), '')) "
-                    f'FROM (SELECT t::text AS r FROM "{name}" t) rows'
+                    f'FROM (SELECT {row} AS r FROM "{name}" t) rows'
                 )
             )
-            for name in sorted(set(tables))
-        }
+        return digests
     finally:
         await conn.close()
 
@@ -518,21 +542,31 @@ def restore(
             env,
             f"pg_restore of {entry['file']} into {database}",
         )
-        url = _database_url(settings, service)
-        found = asyncio.run(database_facts(url))
+        found = asyncio.run(database_facts(_database_url(settings, service)))
         result = Restored(service, database, _compare(service, entry, found))
         report(
             f"{service}: restored into {database} ({found.get('event_count', 0):,} events, "
             f"head {','.join(found['migration_heads'])})"
             + ("" if not result.mismatches else f"; {len(result.mismatches)} mismatch(es)")
         )
+        results.append(result)
+    advanced = asyncio.run(
+        advance_transaction_ids(server_url, [_database_url(settings, service) for service in names])
+    )
+    if advanced:
+        report(
+            f"server: {advanced:,} transaction ids used up so the restored events lie "
+            "below the server's horizon"
+        )
+    for result in results:
+        url = _database_url(settings, result.service)
         if rebuild:
             result.rebuilt, result.rebuilt_differs = asyncio.run(
-                _rebuild_and_compare(settings, service, url)
+                _rebuild_and_compare(settings, result.service, url)
             )
             report(
-                f"{service}: rebuilt {len(result.rebuilt)} projection(s) from the restored "
-                "events; "
+                f"{result.service}: rebuilt {len(result.rebuilt)} projection(s) from the "
+                "restored events; "
                 + (
                     "every read model equals the dumped one"
                     if not result.rebuilt_differs
@@ -541,9 +575,68 @@ def restore(
             )
         if republish:
             result.republished = asyncio.run(_republish(url))
-            report(f"{service}: {result.republished} outbox row(s) handed back to the relay")
-        results.append(result)
+            report(f"{result.service}: {result.republished} outbox row(s) handed back to the relay")
     return results
+
+
+async def advance_transaction_ids(server_url: str, database_urls: Sequence[str]) -> int:
+    """Use up transaction ids on the server until it is past every restored event's
+    ``tx_id`` (and matching's ``changed_tx``); returns how many were used.
+
+    Every event row records the id of the transaction that wrote it, on the server it
+    was written on, and readers of the log (replay, the relay-independent catch-up
+    feed) take only rows below the oldest running transaction, in (tx_id, position)
+    order. On a fresh server the counter starts near zero: without this, the restored
+    events stay invisible to those readers, and new events would sort before them.
+    """
+    highest = 0
+    for url in database_urls:
+        conn = await _connect(url)
+        try:
+            columns = await conn.fetch(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = 'public' AND column_name = ANY($1::text[])",
+                list(TRANSACTION_ID_COLUMNS),
+            )
+            for table, column in columns:
+                value = await conn.fetchval(
+                    f'SELECT max("{column}"::text::xid8)::text FROM "{table}"'
+                )
+                highest = max(highest, int(value or 0))
+        finally:
+            await conn.close()
+    conn = await _connect(server_url)
+    try:
+        current = int(await conn.fetchval("SELECT pg_current_xact_id()::text"))
+        needed = highest - current + 1
+        if needed <= 0:
+            return 0
+        if needed > MAX_XID_ADVANCE:
+            raise BackupError(
+                f"The restored events were written by transactions up to {highest}; this "
+                f"server is at {current}. Using up {needed:,} transaction ids would take too "
+                "long: restore onto a server whose transaction ids are past "
+                f"{highest} (on a freshly initialised, stopped cluster: pg_resetwal "
+                f"--epoch={highest >> 32} --next-transaction-id={(highest & 0xFFFFFFFF) + 1} "
+                "and a zeroed pg_xact segment for it; see docs/deploy/operations.md)."
+            )
+        used = 0
+        while used < needed:
+            step = min(_XID_CHUNK, needed - used)
+            # Each subtransaction that writes takes an id of its own: a round trip
+            # per 100,000 ids instead of one per id.
+            async with conn.transaction():
+                await conn.execute("CREATE TEMP TABLE veiviser_xids (x int) ON COMMIT DROP")
+                await conn.execute(
+                    "DO $$ BEGIN FOR i IN 1.."
+                    + str(step)
+                    + " LOOP BEGIN INSERT INTO veiviser_xids VALUES (1); "
+                    "EXCEPTION WHEN OTHERS THEN RAISE; END; END LOOP; END $$"
+                )
+            used += step
+        return used
+    finally:
+        await conn.close()
 
 
 async def _rebuild_and_compare(
