@@ -35,7 +35,12 @@ NEWEST_KUBERNETES = kube.latest_version()
 KUBERNETES_VERSIONS = (MIN_KUBERNETES, NEWEST_KUBERNETES)
 OVERLAYS = ("dev", "production")
 CNPG = "postgresql.cnpg.io/v1"
-SECRET_NAMES = {"VEIVISER_JWT_SECRET", "VEIVISER_LOOKUP_KEY", "PGPASSWORD"}
+SECRET_NAMES = {
+    "VEIVISER_JWT_SECRET",
+    "VEIVISER_LOOKUP_KEY",
+    "VEIVISER_SERVICE_TOKEN",
+    "PGPASSWORD",
+}
 DEVELOPMENT_PLACEHOLDERS = {DEVELOPMENT_JWT_SECRET, DEVELOPMENT_LOOKUP_KEY}
 ROOT = charts.ROOT
 
@@ -155,6 +160,8 @@ def test_every_service_has_probes_resources_a_budget_and_an_autoscaler(overlay: 
     budgets = {component(doc): doc for doc in of_kind(docs, "PodDisruptionBudget").values()}
     scalers = {component(doc): doc for doc in of_kind(docs, "HorizontalPodAutoscaler").values()}
     services = {component(doc): doc for doc in of_kind(docs, "Service").values()}
+    (config,) = of_kind(docs, "ConfigMap").values()
+    settings = config["data"]
     for name, deployment in deployments.items():
         selector = deployment["spec"]["selector"]["matchLabels"]
         assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
@@ -188,6 +195,10 @@ def test_every_service_has_probes_resources_a_budget_and_an_autoscaler(overlay: 
 
         assert services[name]["spec"]["selector"] == selector
         assert services[name]["spec"]["ports"][0]["targetPort"] == "http"
+        # The other services find this one's catch-up feed through its Service.
+        port = services[name]["spec"]["ports"][0]["port"]
+        url = f"http://{services[name]['metadata']['name']}:{port}"
+        assert settings[f"VEIVISER_{name.upper()}_URL"] == url
 
 
 def test_production_keeps_two_replicas_through_a_disruption() -> None:
@@ -302,6 +313,9 @@ def test_with_a_jwks_url_no_hs256_key_is_passed() -> None:
         env = env_of(containers(deployment)[0])
         assert "VEIVISER_JWT_SECRET" not in env
         assert "VEIVISER_LOOKUP_KEY" in env
+        # A service cannot mint its own token for the catch-up feeds without the HS256 key.
+        token = env["VEIVISER_SERVICE_TOKEN"]["valueFrom"]["secretKeyRef"]
+        assert token == {"name": "veiviser-keys", "key": "VEIVISER_SERVICE_TOKEN", "optional": True}
 
 
 @pytest.mark.parametrize(
@@ -309,6 +323,8 @@ def test_with_a_jwks_url_no_hs256_key_is_passed() -> None:
     [
         ({"settings.VEIVISER_LOOKUP_KEY": "x" * 40}, "is a secret"),
         ({"settings.VEIVISER_JWT_SECRET": "x" * 40}, "is a secret"),
+        ({"settings.VEIVISER_SERVICE_TOKEN": "x" * 40}, "is a secret"),
+        ({"settings.VEIVISER_HOUSING_URL": "http://elsewhere"}, "set by the chart"),
         ({"settings.VEIVISER_DATABASE_URL": "postgresql://x@y/postgres"}, "set by the chart"),
         ({"settings.LOG_LEVEL": "DEBUG"}, "only VEIVISER_"),
         ({"keys.existingSecret": ""}, "keys.existingSecret"),

@@ -142,8 +142,12 @@ The ConfigMap's data: every non-secret VEIVISER_* setting. The chart's own keys 
 secret keys may not come in through .Values.settings.
 */}}
 {{- define "veiviser.settings" -}}
-{{- $chartKeys := list "VEIVISER_ENV" "VEIVISER_DATABASE_URL" "VEIVISER_DATABASE_PREFIX" "VEIVISER_NATS_URL" "VEIVISER_STREAM_REPLICAS" "VEIVISER_JWKS_URL" "VEIVISER_JWT_ISSUER" "VEIVISER_JWT_AUDIENCE" }}
-{{- $secretKeys := list "VEIVISER_JWT_SECRET" "VEIVISER_LOOKUP_KEY" }}
+{{- $services := list "participants" "housing" "matching" "indicators" }}
+{{- $chartKeys := list "VEIVISER_ENV" "VEIVISER_DATABASE_URL" "VEIVISER_DATABASE_PREFIX" "VEIVISER_NATS_URL" "VEIVISER_STREAM_REPLICAS" "VEIVISER_JWKS_URL" "VEIVISER_JWT_ISSUER" "VEIVISER_JWT_AUDIENCE" "VEIVISER_SERVICE" "VEIVISER_PORT" }}
+{{- range $services }}
+{{- $chartKeys = append $chartKeys (printf "VEIVISER_%s_URL" (upper .)) }}
+{{- end }}
+{{- $secretKeys := list "VEIVISER_JWT_SECRET" "VEIVISER_LOOKUP_KEY" "VEIVISER_SERVICE_TOKEN" }}
 {{- range $key, $value := .Values.settings }}
 {{- if has $key $secretKeys }}
 {{- fail (printf "settings.%s is a secret: give it through keys.existingSecret, never in the ConfigMap" $key) }}
@@ -166,6 +170,10 @@ secret keys may not come in through .Values.settings.
   "VEIVISER_STREAM_REPLICAS" (include "veiviser.streamReplicas" .)
   "VEIVISER_JWT_AUDIENCE" .Values.auth.audience
 }}
+{{- /* Where each service finds the others' catch-up feeds (gaps JetStream left). */}}
+{{- range $services }}
+{{- $_ := set $data (printf "VEIVISER_%s_URL" (upper .)) (printf "http://%s:%v" (include "veiviser.serviceFullname" (dict "root" $ "service" .)) $.Values.service.port) }}
+{{- end }}
 {{- if .Values.auth.jwksUrl }}
 {{- $_ := set $data "VEIVISER_JWKS_URL" .Values.auth.jwksUrl }}
 {{- $_ := set $data "VEIVISER_JWT_ISSUER" (required "auth.issuer: what the identity provider puts in iss (auth.jwksUrl is set)" .Values.auth.issuer) }}
@@ -200,6 +208,16 @@ secret keys may not come in through .Values.settings.
     secretKeyRef:
       name: {{ include "veiviser.keysSecretName" . }}
       key: VEIVISER_LOOKUP_KEY
+{{- if .Values.auth.jwksUrl }}
+{{- /* With an identity provider a service cannot mint its own token for the others'
+catch-up feeds; one it was issued may be kept beside the keys. */}}
+- name: VEIVISER_SERVICE_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "veiviser.keysSecretName" . }}
+      key: VEIVISER_SERVICE_TOKEN
+      optional: true
+{{- end }}
 {{- end }}
 
 {{- define "veiviser.checkKeys" -}}
