@@ -10,6 +10,14 @@ Reach beyond the token's own municipality (the ``agency`` role: a national agenc
 reading every municipality's indicators) needs the separate claim ``"agency": true``
 *and* the role, and such a token carries no other role: a municipal token that
 picked up the role by accident is refused rather than given national reach.
+
+Services read each other's catch-up feeds (:mod:`shared.catchup`) as *service
+identities*: the role ``service`` alone, the claim ``"service": "<caller>"`` naming the
+calling service, and no municipality (a service acts for none, so
+:meth:`Principal.reaches` is false for every municipality and every municipal
+endpoint's role check refuses it). In development a service mints its own token with
+the HS256 key (:func:`issue_service_token`); with a JWKS the identity provider issues
+it and the deployment hands it over in ``VEIVISER_SERVICE_TOKEN``.
 """
 
 from __future__ import annotations
@@ -42,11 +50,16 @@ ROLES = frozenset(
         "agency",
     }
 )
+SERVICE_ROLE = "service"
+"""A Veiviser service calling another (not one of :data:`ROLES`: no person holds it)."""
+SERVICE_CLAIM = "service"
+"""Claim naming the calling service; required with, and only with, :data:`SERVICE_ROLE`."""
 AGENCY_ROLE = "agency"
 AGENCY_CLAIM = "agency"
 """Boolean claim that must be ``true`` for the :data:`AGENCY_ROLE` to count."""
 
 _FOUR_ASCII_DIGITS = re.compile(r"[0-9]{4}")
+_SERVICE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,40}")
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,8 @@ class Principal:
     municipality: str
     agency: bool = False
     """A national agency's token (``"agency": true`` with the agency role)."""
+    service: str | None = None
+    """The calling service, for a service identity (role ``service``); no municipality."""
 
     def has_any(self, roles: set[str] | frozenset[str]) -> bool:
         return bool(self.roles & roles)
@@ -90,6 +105,48 @@ def agency_problem(roles: list[str] | frozenset[str], agency: object) -> str | N
     if has_role:
         return "the agency role needs the separate claim agency=true"
     return None
+
+
+def service_problem(claims: dict[str, Any]) -> str | None:
+    """Why a token claiming a service identity is not one, or None if it is."""
+    roles = claims.get("roles")
+    name = claims.get(SERVICE_CLAIM)
+    if roles != [SERVICE_ROLE]:
+        return "a service token carries the service role and no other"
+    if not isinstance(name, str) or not _SERVICE_NAME.fullmatch(name):
+        return "the service claim must name the calling service"
+    if "municipality" in claims or AGENCY_CLAIM in claims:
+        return "a service token acts for no municipality and no agency"
+    return None
+
+
+def issue_service_token(
+    settings: Settings, service: str, *, ttl: timedelta = timedelta(hours=1)
+) -> str:
+    """A development service identity for ``service``, signed with the local HS256 key.
+
+    With a JWKS (``VEIVISER_JWKS_URL``) the identity provider issues service tokens;
+    the key here would not be trusted, so this refuses.
+    """
+    if settings.jwks_url is not None:
+        raise ValueError(
+            "tokens come from the identity provider (VEIVISER_JWKS_URL is set): give the "
+            "service its token in VEIVISER_SERVICE_TOKEN"
+        )
+    now = utcnow()
+    claims: dict[str, Any] = {
+        "sub": f"service:{service}",
+        "roles": [SERVICE_ROLE],
+        SERVICE_CLAIM: service,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    problem = service_problem(claims)
+    if problem:
+        raise ValueError(problem)
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
 
 def issue_dev_token(
@@ -200,6 +257,12 @@ class TokenVerifier:
             or not all(isinstance(r, str) for r in roles)
         ):
             raise Unauthorized("The bearer token lacks sub or a list of roles.")
+        if SERVICE_ROLE in roles or SERVICE_CLAIM in claims:
+            problem = service_problem(claims)
+            if problem:
+                raise Unauthorized(f"The bearer token is not acceptable: {problem}.")
+            service = str(claims[SERVICE_CLAIM])
+            return Principal(subject, frozenset(roles), "", service=service), float(claims["exp"])
         problem = municipality_problem(municipality) or agency_problem(
             roles, claims.get(AGENCY_CLAIM)
         )
@@ -233,3 +296,12 @@ def require_roles(
         return principal
 
     return check
+
+
+async def service_identity(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Principal:
+    """Dependency: the caller must be a service identity (a person's token gets 403)."""
+    if principal.service is None:
+        raise Forbidden("Only a service identity (role service) may read this.")
+    return principal

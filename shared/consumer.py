@@ -1,17 +1,64 @@
 """Durable JetStream pull consumers that apply events to a service's projections.
 
-For each message one database transaction stores the event in ``received_events``
-(the inbox: its unique key is the event id), applies it to the projections and moves
-the checkpoint; only after that commit is the message acked. A redelivery — also
-one long after JetStream's duplicate window — finds the event id already in the
-inbox and changes nothing.
+For each batch one database transaction stores the events in ``received_events`` (the
+inbox: its unique key is the event id), applies them to the projections and moves the
+checkpoint; only after that commit are the messages acked. A redelivery — also one
+long after JetStream's duplicate window — finds the event id already in the inbox and
+changes nothing.
+
+**Per-aggregate order and gaps.** ``consumer_streams`` remembers, per consumer and
+source stream (aggregate), the version of the last published event applied. Each
+published CloudEvent carries ``streamversion`` and ``previousversion``, the version of
+the stream's previous *published* event (:data:`shared.eventstore.PREVIOUS_VERSION`),
+so the versions of unpublished events never look like a gap. For every event:
+
+- ``streamversion`` at or below the stored version: a duplicate, skipped;
+- ``previousversion`` at or below it: the next one, applied;
+- otherwise a predecessor is missing. The event is *held*: not applied, not stored,
+  nak'ed with a short delay (``consumer_gap_delay_seconds`` × deliveries) so a
+  predecessor still in flight — redelivered, or being applied by another replica —
+  can go first. After ``consumer_gap_retries`` deliveries the consumer fills the gap
+  from the source service's catch-up feed (:mod:`shared.catchup`: that stream's
+  published events after the stored version, in version order) through the same
+  inbox, and the held event then turns out to be a duplicate or the next one.
+
+Events published before ``previousversion`` existed carry none; for them the inbox
+alone deduplicates, as before, and they move the stored version on.
+
+**Reconciliation.** A lost event with no successor leaves no gap to see, and a NATS
+store that was wiped loses whole tails. So each consumer also walks the source's
+whole feed from ``consumer_checkpoints.feed_cursor``, at every (re)subscribe (a stream
+recreated empty, a consumer that vanished with it) and whenever JetStream has been
+idle for ``consumer_reconcile_seconds``; what it already has are duplicates, what it
+never saw is applied in per-stream order, and the cursor moves only past pages wholly
+applied.
+
+**Replicas.** Two processes of a service run the same consumer on one durable and
+one database; JetStream hands each its share of the messages, so batches interleave.
+The batch transaction first locks its streams' ``consumer_streams`` rows (one
+``INSERT … ON CONFLICT DO UPDATE`` over the sorted stream ids: a consistent lock order,
+so two batches never deadlock on them). An event whose predecessor the other replica
+is applying waits for that commit and is then the next one, or is held until the
+predecessor arrives. Unless a feed says its projections only change rows of the
+event's own stream (:attr:`shared.service.Feed.concurrent`), the batch also takes a
+transaction-level advisory lock per consumer, so replicas apply that consumer's
+batches in turn: projections that fold several aggregates into one row (a household
+of several participants) would otherwise lose updates between two concurrent
+read-modify-writes. Subject-partitioned consumers (one durable per hash bucket of the
+stream id) were the alternative: they keep order by construction but need a fixed
+partition count, a way to hand partitions to replicas and re-balance them when one
+dies, and they still would not protect cross-aggregate rows. Version rows work with
+any number of replicas on one durable, and they are what gap detection needs anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import uuid
+import zlib
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +74,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import tables
 from shared.bus import Bus
+from shared.catchup import CatchUpClient, CatchUpUnavailable
 from shared.db import Database, driver_connection
 from shared.events import Envelope
+from shared.eventstore import PREVIOUS_VERSION
 from shared.inbox import Keep, minimise
 from shared.inbox import received_payload as received_payload
 from shared.logging import describe_exception, get_logger
@@ -47,23 +96,74 @@ Handler = Callable[[AsyncConnection, Sequence[Envelope]], Awaitable[None]]
 _HEALTH_CHECK_AFTER_EMPTY_FETCHES = 3
 
 
-# The hot path's statements, sent to asyncpg directly (see shared.db.driver_connection):
-# a whole batch's inbox rows are one statement, duplicates within it included (the
-# first of two rows with one event id is kept, the second conflicts and is skipped).
-_INBOX_INSERT = """
-    INSERT INTO received_events (consumer, event_id, type, source_sequence, payload)
-    SELECT $1, event_id, type, source_sequence, payload
-    FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::jsonb[])
-        AS batch(event_id, type, source_sequence, payload)
-    ON CONFLICT (consumer, event_id) DO NOTHING
-    RETURNING event_id
+# The hot path's statements, sent to asyncpg directly (see shared.db.driver_connection).
+# A batch costs two: the stream rows locked and read, then the inbox rows, the stream
+# versions moved on and the checkpoint in one statement. Duplicates within the inbox
+# insert are fine (the first of two rows with one event id is kept, the second skipped).
+_LOCK_STREAMS = """
+    INSERT INTO consumer_streams (consumer, stream_id, version)
+    SELECT $1, stream_id, 0 FROM unnest($2::text[]) AS s(stream_id)
+    ORDER BY stream_id
+    ON CONFLICT (consumer, stream_id) DO UPDATE SET version = consumer_streams.version
+    RETURNING stream_id, version
 """
-_CHECKPOINT = """
-    INSERT INTO consumer_checkpoints (consumer, source_sequence) VALUES ($1, $2)
-    ON CONFLICT (consumer) DO UPDATE
-    SET source_sequence = greatest(consumer_checkpoints.source_sequence, excluded.source_sequence),
-        updated_at = now()
+# The same, after waiting for this consumer's turn (replicas apply batches one at a time).
+_LOCK_STREAMS_IN_TURN = """
+    WITH turn AS (SELECT pg_advisory_xact_lock($3))
+    INSERT INTO consumer_streams (consumer, stream_id, version)
+    SELECT $1, stream_id, 0 FROM turn, unnest($2::text[]) AS s(stream_id)
+    ORDER BY stream_id
+    ON CONFLICT (consumer, stream_id) DO UPDATE SET version = consumer_streams.version
+    RETURNING stream_id, version
 """
+_RECORD = """
+    WITH inbox AS (
+        INSERT INTO received_events (consumer, event_id, type, source_sequence, payload)
+        SELECT $1, event_id, type, source_sequence, payload
+        FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::jsonb[])
+            WITH ORDINALITY AS batch(event_id, type, source_sequence, payload, n)
+        ORDER BY n
+        ON CONFLICT (consumer, event_id) DO NOTHING
+        RETURNING event_id
+    ),
+    advanced AS (
+        UPDATE consumer_streams c SET version = v.version
+        FROM unnest($6::text[], $7::int[]) AS v(stream_id, version)
+        WHERE c.consumer = $1 AND c.stream_id = v.stream_id AND c.version < v.version
+    ),
+    checkpoint AS (
+        INSERT INTO consumer_checkpoints (consumer, source_sequence)
+        VALUES ($1, coalesce($8::bigint, 0))
+        ON CONFLICT (consumer) DO UPDATE
+        SET source_sequence = greatest(consumer_checkpoints.source_sequence, excluded.source_sequence),
+            updated_at = now()
+    )
+    SELECT event_id FROM inbox
+"""
+_STORED_VERSION = "SELECT version FROM consumer_streams WHERE consumer = $1 AND stream_id = $2"
+_FEED_CURSOR = "SELECT feed_cursor FROM consumer_checkpoints WHERE consumer = $1"
+_SAVE_FEED_CURSOR = """
+    INSERT INTO consumer_checkpoints (consumer, source_sequence, feed_cursor) VALUES ($1, 0, $2)
+    ON CONFLICT (consumer) DO UPDATE SET feed_cursor = excluded.feed_cursor, updated_at = now()
+"""
+_SKIP_PAST = """
+    INSERT INTO consumer_streams (consumer, stream_id, version) VALUES ($1, $2, $3)
+    ON CONFLICT (consumer, stream_id) DO UPDATE
+    SET version = greatest(consumer_streams.version, excluded.version)
+"""
+
+
+class Outcome(enum.Enum):
+    """What became of one event of a batch."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    HELD = "held"
+    """Its predecessor has not been applied: not applied, not stored; try again later."""
+
+
+class FeedStalled(Exception):
+    """Catching up from the feed stopped at an event that could not be applied yet."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +184,32 @@ class Received:
 
     envelope: Envelope
     payload: dict[str, Any]
+    previous: int | None = None
+    """The stream's previous published version (``previousversion``); None on events
+    published before the attribute existed."""
+
+
+@dataclass(frozen=True)
+class _Item:
+    received: Received
+    sequence: int
+    """JetStream stream sequence; 0 for an event read from the catch-up feed."""
+
+
+def received(document: Any, keep: Keep | None) -> Received:
+    """A CloudEvent document as the consumer handles it (``keep`` minimises it)."""
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    try:
+        kept = minimise(document, keep)
+    except Exception as exc:
+        # A keep function that cannot read this payload makes it as unusable as
+        # undecodable JSON; it is dead-lettered, not retried forever.
+        raise ValueError(f"keep failed for {document.get('type')}: {type(exc).__name__}") from exc
+    previous = document.get(PREVIOUS_VERSION)
+    if previous is not None and (isinstance(previous, bool) or not isinstance(previous, int)):
+        raise ValueError(f"{PREVIOUS_VERSION} is not an integer")
+    return Received(Envelope.from_cloudevent(kept), kept, previous)
 
 
 class DurableConsumer:
@@ -97,7 +223,13 @@ class DurableConsumer:
         settings: Settings,
         service: str,
         metrics: Metrics | None = None,
+        *,
+        catchup: CatchUpClient | None = None,
+        in_turn: bool = True,
     ) -> None:
+        """``catchup`` reads the source's feed (gap fill, reconciliation; without one,
+        a gap waits for its predecessor). ``in_turn``: replicas apply this consumer's
+        batches one at a time (see the module docstring)."""
         self.subscription = subscription
         self.db = db
         self.bus = bus
@@ -110,9 +242,26 @@ class DurableConsumer:
             f"{settings.subject_prefix(subscription.source_service)}.{subscription.filter_suffix}"
         )
         self.consumer_key = subscription.name
+        self.catchup = catchup
+        self.in_turn = in_turn
+        self._turn_key = zlib.crc32(f"veiviser-consumer-{subscription.name}".encode())
         self._debug = settings.log_level.upper() == "DEBUG"
+        self._reconcile_now = asyncio.Event()
+        self._idle = False
+        self._feed_failures: Counter[uuid.UUID] = Counter()
 
     async def run(self, stop: asyncio.Event) -> None:
+        reconciler = asyncio.create_task(
+            self._reconcile_loop(stop), name=f"{self.durable}-reconcile"
+        )
+        try:
+            await self._consume(stop)
+        finally:
+            reconciler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reconciler
+
+    async def _consume(self, stop: asyncio.Event) -> None:
         backoff = 0.2
         while not stop.is_set():
             try:
@@ -132,6 +281,9 @@ class DurableConsumer:
                     ),
                 )
                 log.info("consumer.subscribed", consumer=self.durable)
+                # A (re)subscribe may follow a stream recreated empty or a consumer lost
+                # with it: look in the source's feed for what JetStream no longer has.
+                self._reconcile_now.set()
                 backoff = 0.2
                 await self._fetch_loop(psub, stop)
                 with contextlib.suppress(Exception):
@@ -159,6 +311,7 @@ class DurableConsumer:
                     timeout=self.settings.consumer_fetch_timeout_seconds,
                 )
             except TimeoutError:
+                self._idle = True
                 empty += 1
                 if empty >= _HEALTH_CHECK_AFTER_EMPTY_FETCHES:
                     empty = 0
@@ -183,58 +336,51 @@ class DurableConsumer:
 
     def _decode(self, msg: Msg) -> Received:
         """The message as the inbox keeps it: only what the feed's ``keep`` selects."""
-        document = orjson.loads(msg.data)
-        if not isinstance(document, dict):
-            raise ValueError("not a JSON object")
-        try:
-            kept = minimise(document, self.subscription.keep)
-        except Exception as exc:
-            # A keep function that cannot read this payload makes it as unusable as
-            # undecodable JSON; it is dead-lettered, not retried forever.
-            raise ValueError(
-                f"keep failed for {document.get('type')}: {type(exc).__name__}"
-            ) from exc
-        return Received(Envelope.from_cloudevent(kept), kept)
+        return received(orjson.loads(msg.data), self.subscription.keep)
 
     async def handle(self, msg: Msg) -> None:
-        """Apply one message exactly once to the projections, then ack it."""
+        """Apply one message exactly once, in its stream's order, then ack it."""
         meta = msg.metadata
         sequence = int(meta.sequence.stream)
         deliveries = int(meta.num_delivered)
         try:
-            received = self._decode(msg)
+            decoded = self._decode(msg)
         except (ValueError, KeyError, TypeError) as exc:
             await self._dead_letter(
                 msg, None, sequence, deliveries, f"undecodable: {describe_exception(exc)}"
             )
             await msg.term()
             return
-        envelope = received.envelope
+        envelope = decoded.envelope
         structlog.contextvars.bind_contextvars(
             correlation_id=envelope.correlation_id, event_id=str(envelope.id)
         )
         try:
             try:
-                applied = await self._apply_one(received, sequence)
+                [outcome] = await self._apply_one(_Item(decoded, sequence))
             except Exception as exc:
-                await self._failed(msg, envelope, sequence, deliveries, exc)
+                await self._failed(msg, decoded, sequence, deliveries, exc)
+                return
+            if outcome is Outcome.HELD:
+                await self._hold(msg, _Item(decoded, sequence))
                 return
             # Acked only after the commit; an ack lost on a closed connection just means a
             # redelivery, which the inbox turns into a no-op.
             await msg.ack()
-            self._count("applied" if applied else "duplicate")
+            self._count(outcome.value)
             log.debug(
                 "consumer.applied",
                 consumer=self.durable,
                 type=envelope.type_name,
-                duplicate=not applied,
+                duplicate=outcome is Outcome.DUPLICATE,
             )
         finally:
             structlog.contextvars.unbind_contextvars("correlation_id", "event_id")
 
     async def _failed(
-        self, msg: Msg, envelope: Envelope, sequence: int, deliveries: int, exc: Exception
+        self, msg: Msg, decoded: Received, sequence: int, deliveries: int, exc: Exception
     ) -> None:
+        envelope = decoded.envelope
         if deliveries >= self.settings.consumer_max_deliveries:
             await self._dead_letter(
                 msg,
@@ -243,6 +389,7 @@ class DurableConsumer:
                 deliveries,
                 describe_exception(exc),
                 envelope.to_json(),
+                skipped=envelope,
             )
             await msg.ack()
             self._count("dead_lettered")
@@ -270,95 +417,317 @@ class DurableConsumer:
         one per event is what lets a consumer keep up with the relay. If anything in
         the batch fails, the batch rolls back and its messages go through
         :meth:`handle` one by one, so only the failing event is retried or
-        dead-lettered.
+        dead-lettered. Events held for a missing predecessor are nak'ed (or their gap
+        filled) after the rest is acked.
         """
-        pending: list[tuple[Msg, Received, int]] = []
+        pending: list[tuple[Msg, _Item]] = []
         for msg in msgs:
             try:
-                received = self._decode(msg)
+                decoded = self._decode(msg)
             except (ValueError, KeyError, TypeError):
                 await self.handle(msg)
                 continue
-            pending.append((msg, received, int(msg.metadata.sequence.stream)))
+            pending.append((msg, _Item(decoded, int(msg.metadata.sequence.stream))))
         while pending:
             try:
-                fresh = await self._apply([(env, seq) for _, env, seq in pending])
+                outcomes = await self._apply([item for _, item in pending])
             except EventFailed as failure:
                 # The events before the failing one are fine: apply them on their own,
                 # count this delivery as the failing event's try, go on after it.
                 if failure.index:
-                    await self.handle_batch([msg for msg, _, _ in pending[: failure.index]])
-                msg, received, sequence = pending[failure.index]
+                    await self.handle_batch([msg for msg, _ in pending[: failure.index]])
+                msg, item = pending[failure.index]
                 await self._failed(
                     msg,
-                    received.envelope,
-                    sequence,
+                    item.received,
+                    item.sequence,
                     int(msg.metadata.num_delivered),
                     failure.error,
                 )
                 pending = pending[failure.index + 1 :]
                 continue
             except Exception:
-                for msg, _, _ in pending:
+                for msg, _ in pending:
                     await self.handle(msg)
                 return
-            for msg, _, _ in pending:
-                await msg.ack()
+            held: list[tuple[Msg, _Item]] = []
+            for (msg, item), outcome in zip(pending, outcomes, strict=True):
+                if outcome is Outcome.HELD:
+                    held.append((msg, item))
+                else:
+                    await msg.ack()
             if self._debug:
                 # Per event, for tracing a correlation id; skipped, not just filtered,
                 # otherwise: building the lines costs more than the ack.
-                for _, received, _ in pending:
+                for (_, item), outcome in zip(pending, outcomes, strict=True):
                     log.debug(
                         "consumer.applied",
                         consumer=self.durable,
-                        type=received.envelope.type_name,
-                        correlation_id=received.envelope.correlation_id,
-                        event_id=str(received.envelope.id),
+                        type=item.received.envelope.type_name,
+                        correlation_id=item.received.envelope.correlation_id,
+                        event_id=str(item.received.envelope.id),
+                        outcome=outcome.value,
                     )
-            self._count("applied", fresh)
-            self._count("duplicate", len(pending) - fresh)
+            tally = Counter(outcomes)
+            self._count("applied", tally[Outcome.APPLIED])
+            self._count("duplicate", tally[Outcome.DUPLICATE])
+            for msg, item in held:
+                await self._hold(msg, item)
             return
 
-    async def _apply_one(self, received: Received, sequence: int) -> bool:
+    async def _hold(self, msg: Msg, item: _Item) -> None:
+        """An event whose predecessor is missing: wait a little, then fill the gap."""
+        deliveries = int(msg.metadata.num_delivered)
+        envelope = item.received.envelope
+        delay = self.settings.consumer_gap_delay_seconds * deliveries
+        if deliveries < self.settings.consumer_gap_retries or self.catchup is None:
+            await msg.nak(delay=min(delay, 30.0))
+            self._count("held")
+            log.info(
+                "consumer.held",
+                consumer=self.durable,
+                type=envelope.type_name,
+                stream_version=envelope.stream_version,
+                previous_version=item.received.previous,
+                deliveries=deliveries,
+            )
+            return
         try:
-            return await self._apply([(received, sequence)]) == 1
+            await self.fill_stream(envelope.stream_id)
+            [outcome] = await self._apply_one(item)
+        except (CatchUpUnavailable, FeedStalled) as exc:
+            await msg.nak(delay=min(delay, 30.0))
+            self._count("held")
+            log.warning(
+                "consumer.gap_fill_failed",
+                consumer=self.durable,
+                deliveries=deliveries,
+                error=describe_exception(exc),
+            )
+            return
+        except Exception as exc:
+            await self._failed(msg, item.received, item.sequence, deliveries, exc)
+            return
+        if outcome is Outcome.HELD:
+            # The source's own record has no predecessor for it: its feed and this
+            # event disagree. Keep it waiting, loudly, rather than apply it out of order.
+            await msg.nak(delay=30.0)
+            self._count("held")
+            log.error(
+                "consumer.gap_unfilled",
+                consumer=self.durable,
+                type=envelope.type_name,
+                stream_version=envelope.stream_version,
+                previous_version=item.received.previous,
+            )
+            return
+        await msg.ack()
+        self._count(outcome.value)
+
+    async def _apply_one(self, item: _Item) -> list[Outcome]:
+        try:
+            return await self._apply([item])
         except EventFailed as failure:
             raise failure.error from None
 
-    async def _apply(self, batch: Sequence[tuple[Received, int]]) -> int:
-        """Inbox rows, projection changes and the checkpoint in one transaction.
+    async def _apply(self, batch: Sequence[_Item], *, trusted: bool = False) -> list[Outcome]:
+        """Inbox rows, projection changes, stream versions and checkpoint in one transaction.
 
-        Returns how many events were new (the rest were already in the inbox).
+        Returns each event's outcome. ``trusted``: the events are one stream's, in
+        version order, from the source's own record (the feed), so each one after the
+        stored version is the next, whatever its ``previousversion`` says.
         """
         async with self.db.transaction() as conn:
             driver = await driver_connection(conn)
+            streams = sorted({item.received.envelope.stream_id for item in batch})
+            if self.in_turn:
+                locked = await driver.fetch(
+                    _LOCK_STREAMS_IN_TURN, self.consumer_key, streams, self._turn_key
+                )
+            else:
+                locked = await driver.fetch(_LOCK_STREAMS, self.consumer_key, streams)
+            stored = {row["stream_id"]: int(row["version"]) for row in locked}
+            versions = dict(stored)
+            outcomes: list[Outcome] = []
+            chosen: list[int] = []
+            for index, item in enumerate(batch):
+                envelope = item.received.envelope
+                current = versions[envelope.stream_id]
+                previous = item.received.previous
+                if previous is None:
+                    # Published before previousversion existed: the inbox alone decides.
+                    outcome = Outcome.APPLIED
+                    versions[envelope.stream_id] = max(current, envelope.stream_version)
+                elif envelope.stream_version <= current:
+                    outcome = Outcome.DUPLICATE
+                elif trusted or previous <= current:
+                    outcome = Outcome.APPLIED
+                    versions[envelope.stream_id] = envelope.stream_version
+                else:
+                    outcome = Outcome.HELD
+                outcomes.append(outcome)
+                if outcome is Outcome.APPLIED:
+                    chosen.append(index)
+            advanced = [stream for stream in streams if versions[stream] != stored[stream]]
+            sequences = [
+                item.sequence
+                for item, outcome in zip(batch, outcomes, strict=True)
+                if outcome is not Outcome.HELD and item.sequence
+            ]
+            applying = [batch[index].received for index in chosen]
             inserted = await driver.fetch(
-                _INBOX_INSERT,
+                _RECORD,
                 self.consumer_key,
-                [received.envelope.id for received, _ in batch],
-                [received.envelope.type_name for received, _ in batch],
-                [sequence for _, sequence in batch],
+                [r.envelope.id for r in applying],
+                [r.envelope.type_name for r in applying],
+                [batch[index].sequence for index in chosen],
                 # The connection's jsonb codec takes JSON text (SQLAlchemy's asyncpg setup).
-                [orjson.dumps(received.payload).decode() for received, _ in batch],
+                [orjson.dumps(r.payload).decode() for r in applying],
+                advanced,
+                [versions[stream] for stream in advanced],
+                max(sequences) if sequences else None,
             )
             new_ids = {uuid.UUID(str(row["event_id"])) for row in inserted}
             fresh: list[Envelope] = []
             positions: list[int] = []
-            for position, (received, _) in enumerate(batch):
-                envelope = received.envelope
+            for index in chosen:
+                envelope = batch[index].received.envelope
                 if envelope.id in new_ids:
                     # A message delivered twice in one batch is applied once.
                     new_ids.discard(envelope.id)
                     fresh.append(envelope)
-                    positions.append(position)
+                    positions.append(index)
+                else:
+                    outcomes[index] = Outcome.DUPLICATE
             if fresh:
                 try:
                     await self.subscription.handler(conn, fresh)
                 except EventFailed as failure:
                     raise EventFailed(positions[failure.index], failure.error) from failure.error
-            highest = max(sequence for _, sequence in batch)
-            await driver.execute(_CHECKPOINT, self.consumer_key, highest)
-            return len(fresh)
+            return outcomes
+
+    # -- the catch-up feed ---------------------------------------------------------------
+
+    async def fill_stream(self, stream_id: str) -> int:
+        """Apply what the source's feed has of ``stream_id`` after the stored version.
+
+        Returns how many events were new. Raises :class:`CatchUpUnavailable` when the
+        feed cannot be read, :class:`FeedStalled` when an event of it cannot be applied.
+        """
+        if self.catchup is None:
+            raise CatchUpUnavailable("no catch-up feed configured")
+        async with self.db.connect() as conn:
+            driver = await driver_connection(conn)
+            after = int(await driver.fetchval(_STORED_VERSION, self.consumer_key, stream_id) or 0)
+        applied = 0
+        while True:
+            page = await self.catchup.stream(stream_id, after, self.settings.catchup_page_size)
+            items = self._feed_items(page.events)
+            if items:
+                outcomes = await self._apply_feed(items, trusted=True)
+                applied += outcomes.count(Outcome.APPLIED)
+            if not page.more or page.next_version is None or page.next_version <= after:
+                break
+            after = page.next_version
+        if applied:
+            self._count("filled", applied)
+            log.info("consumer.gap_filled", consumer=self.durable, stream=stream_id, events=applied)
+        return applied
+
+    async def reconcile(self) -> int:
+        """Walk the source's whole feed from the stored cursor; returns events applied.
+
+        What the consumer has are duplicates; what it never saw is applied, a stream
+        whose events the global order shows out of version order filled from its own
+        page. The cursor moves on only past pages wholly applied.
+        """
+        if self.catchup is None:
+            return 0
+        async with self.db.connect() as conn:
+            cursor: str | None = await (await driver_connection(conn)).fetchval(
+                _FEED_CURSOR, self.consumer_key
+            )
+        applied = 0
+        while True:
+            page = await self.catchup.page(cursor, self.settings.catchup_page_size)
+            items = self._feed_items(page.events)
+            if items:
+                outcomes = await self._apply_feed(items)
+                applied += outcomes.count(Outcome.APPLIED)
+                held = [item for item, o in zip(items, outcomes, strict=True) if o is Outcome.HELD]
+                if held:
+                    for stream_id in sorted({item.received.envelope.stream_id for item in held}):
+                        applied += await self.fill_stream(stream_id)
+                    if Outcome.HELD in await self._apply_feed(held):
+                        raise FeedStalled("the source's feed has a gap in one of its streams")
+            if page.next is not None and page.next != cursor:
+                async with self.db.transaction() as conn:
+                    await (await driver_connection(conn)).execute(
+                        _SAVE_FEED_CURSOR, self.consumer_key, page.next
+                    )
+                cursor = page.next
+            if not page.more:
+                break
+        if applied:
+            self._count("reconciled", applied)
+            log.warning("consumer.reconciled", consumer=self.durable, events=applied)
+        return applied
+
+    def _feed_items(self, documents: Sequence[dict[str, Any]]) -> list[_Item]:
+        try:
+            return [_Item(received(doc, self.subscription.keep), 0) for doc in documents]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise FeedStalled(f"undecodable event in the feed: {describe_exception(exc)}") from exc
+
+    async def _apply_feed(self, items: Sequence[_Item], *, trusted: bool = False) -> list[Outcome]:
+        """:meth:`_apply` for events from the feed; one that keeps failing is dead-lettered."""
+        try:
+            return await self._apply(items, trusted=trusted)
+        except EventFailed as failure:
+            before = await self._apply_feed(items[: failure.index], trusted=trusted)
+            item = items[failure.index]
+            envelope = item.received.envelope
+            self._feed_failures[envelope.id] += 1
+            if self._feed_failures[envelope.id] < self.settings.consumer_max_deliveries:
+                raise FeedStalled(
+                    f"{envelope.type_name} failed: {describe_exception(failure.error)}"
+                ) from failure.error
+            del self._feed_failures[envelope.id]
+            await self._dead_letter_envelope(envelope, failure.error)
+            after = await self._apply_feed(items[failure.index + 1 :], trusted=trusted)
+            return [*before, Outcome.DUPLICATE, *after]
+
+    async def _reconcile_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            waiters = [
+                asyncio.ensure_future(self._reconcile_now.wait()),
+                asyncio.ensure_future(stop.wait()),
+            ]
+            try:
+                await asyncio.wait(
+                    waiters,
+                    timeout=self.settings.consumer_reconcile_seconds,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+            if stop.is_set():
+                return
+            if not self._reconcile_now.is_set() and not self._idle:
+                continue
+            self._reconcile_now.clear()
+            self._idle = False
+            try:
+                await self.reconcile()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(
+                    "consumer.reconcile_failed",
+                    consumer=self.durable,
+                    error=describe_exception(exc),
+                )
 
     async def _dead_letter(
         self,
@@ -368,9 +737,17 @@ class DurableConsumer:
         deliveries: int,
         error: str,
         payload: bytes | None = None,
+        *,
+        skipped: Envelope | None = None,
     ) -> None:
-        """Park a message; a decodable one is kept minimised like its inbox copy."""
+        """Park a message; a decodable one is kept minimised like its inbox copy.
+
+        A ``skipped`` event moves its stream's stored version past it, so the events
+        after it are not held for ever behind a predecessor that will never apply.
+        """
         async with self.db.transaction() as conn:
+            if skipped is not None:
+                await self._skip_past(conn, skipped)
             await conn.execute(
                 sa.insert(tables.dead_letters).values(
                     consumer=self.consumer_key,
@@ -382,6 +759,29 @@ class DurableConsumer:
                     payload=payload if payload is not None else msg.data,
                 )
             )
+
+    async def _skip_past(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        await (await driver_connection(conn)).execute(
+            _SKIP_PAST, self.consumer_key, envelope.stream_id, envelope.stream_version
+        )
+
+    async def _dead_letter_envelope(self, envelope: Envelope, error: Exception) -> None:
+        """Park an event from the catch-up feed that keeps failing (no message to term)."""
+        async with self.db.transaction() as conn:
+            await self._skip_past(conn, envelope)
+            await conn.execute(
+                sa.insert(tables.dead_letters).values(
+                    consumer=self.consumer_key,
+                    event_id=str(envelope.id),
+                    subject="catch-up feed",
+                    source_sequence=None,
+                    deliveries=self.settings.consumer_max_deliveries,
+                    error=describe_exception(error)[:2000],
+                    payload=envelope.to_json(),
+                )
+            )
+        self._count("dead_lettered")
+        log.error("consumer.dead_lettered", consumer=self.durable, type=envelope.type_name)
 
     def _count(self, outcome: str, n: int = 1) -> None:
         if self.metrics and n:

@@ -6,6 +6,7 @@ read models and outbox rows commit or roll back together with the events.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 import weakref
@@ -23,6 +24,10 @@ from shared.rules import RuleViolation, rule
 
 NO_STREAM = 0
 """Expected version of a stream that must not exist yet."""
+
+PREVIOUS_VERSION = "previousversion"
+"""CloudEvent extension attribute: the stream version of the stream's previous
+published event (0: this is its first). Events published before it existed lack it."""
 
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 """NATS's default ``max_payload``."""
@@ -85,7 +90,8 @@ _APPEND_ROWS = """
 _ADVANCE_AND_APPEND = (
     """
     WITH claimed AS (
-        UPDATE streams SET version = $3 WHERE stream_id = $1 AND version = $2
+        UPDATE streams SET version = $3, published_version = $17
+        WHERE stream_id = $1 AND version = $2
         RETURNING stream_id
     ),"""
     + _APPEND_ROWS
@@ -93,14 +99,17 @@ _ADVANCE_AND_APPEND = (
 _OPEN_AND_APPEND = (
     """
     WITH claimed AS (
-        INSERT INTO streams (stream_id, stream_type, municipality, version)
-        SELECT $1, $17, $4, $3 WHERE $2::int = 0
+        INSERT INTO streams (stream_id, stream_type, municipality, version, published_version)
+        SELECT $1, $18, $4, $3, $17 WHERE $2::int = 0
         ON CONFLICT (stream_id) DO NOTHING
         RETURNING stream_id
     ),"""
     + _APPEND_ROWS
 )
 _CURRENT_VERSION = "SELECT version FROM streams WHERE stream_id = $1"
+# For an append to a stream this transaction has not read: its row locked, so the
+# published version read here is still the stream's when the append claims it.
+_LOCK_VERSIONS = "SELECT version, published_version FROM streams WHERE stream_id = $1 FOR UPDATE"
 _MUNICIPALITY = "SELECT municipality FROM streams WHERE stream_id = $1"
 _ENVELOPE_COLUMNS = (
     "event_id, stream_id, version, type, municipality, data, actor, correlation_id, "
@@ -114,7 +123,8 @@ _LOAD = f"""
     ORDER BY version
 """
 _OPEN = f"""
-    SELECT s.municipality AS owner, {", ".join("e." + c for c in _ENVELOPE_COLUMNS.split(", "))}
+    SELECT s.municipality AS owner, s.published_version AS owner_published,
+           {", ".join("e." + c for c in _ENVELOPE_COLUMNS.split(", "))}
     FROM streams s LEFT JOIN events e ON e.stream_id = s.stream_id
     WHERE s.stream_id = $1
     ORDER BY e.version
@@ -128,6 +138,8 @@ class Stream:
     stream_id: str
     municipality: str
     envelopes: list[Envelope]
+    published_version: int = 0
+    """Version of the stream's latest published event (0: none)."""
 
     @property
     def version(self) -> int:
@@ -216,6 +228,41 @@ _EVERY_EVENT = (
 )
 
 
+# The catch-up feed (shared.catchup): the published events exactly as the relay
+# publishes them (their outbox rows: same bytes, same minimisation), in the global
+# order read_all uses, below the same horizon.
+_PUBLISHED_AFTER = (
+    """
+    SELECT e.tx_id::text AS tx, e.position, o.payload
+    FROM events e JOIN outbox o ON o.event_id = e.event_id
+    WHERE (e.tx_id, e.position) > ($1::text::xid8, $2)
+      AND e.tx_id < """
+    + LOCAL_HORIZON
+    + """
+    ORDER BY e.tx_id, e.position
+    LIMIT $3
+    """
+)
+# One stream's published events in version order. No horizon: appends to a stream
+# hold its row lock until they commit, so its visible versions are always a prefix.
+_PUBLISHED_IN_STREAM = """
+    SELECT e.version, o.payload
+    FROM events e JOIN outbox o ON o.event_id = e.event_id
+    WHERE e.stream_id = $1 AND e.version > $2
+    ORDER BY e.version
+    LIMIT $3
+"""
+
+
+@dataclass(frozen=True)
+class PublishedEvent:
+    """A published event as the relay sends it: its CloudEvent bytes and where it stands."""
+
+    position: GlobalPosition
+    stream_version: int
+    payload: bytes
+
+
 class EventStore:
     """Streams of events of one service (``source`` is e.g. ``/veiviser/participants``)."""
 
@@ -268,9 +315,9 @@ class EventStore:
         if not rows:
             return None
         envelopes = [self._envelope(row) for row in rows if row["event_id"] is not None]
-        stream = Stream(stream_id, rows[0]["owner"], envelopes)
+        stream = Stream(stream_id, rows[0]["owner"], envelopes, rows[0]["owner_published"])
         _read_in.setdefault(conn, {})[stream_id] = stream
-        return Stream(stream_id, stream.municipality, list(envelopes))
+        return Stream(stream_id, stream.municipality, list(envelopes), stream.published_version)
 
     def read_in(self, conn: AsyncConnection, stream_id: str) -> Stream | None:
         """The stream as :meth:`open` read it in this transaction (and appended since),
@@ -278,7 +325,9 @@ class EventStore:
         stream = _read_in.get(conn, {}).get(stream_id)
         if stream is None:
             return None
-        return Stream(stream_id, stream.municipality, list(stream.envelopes))
+        return Stream(
+            stream_id, stream.municipality, list(stream.envelopes), stream.published_version
+        )
 
     def close(self, conn: AsyncConnection) -> None:
         """Forget the streams :meth:`open` read in ``conn``'s transaction."""
@@ -299,9 +348,19 @@ class EventStore:
 
         Raises :class:`ConcurrencyConflict` otherwise; the caller's transaction must
         then roll back, so a batch is stored whole or not at all.
+
+        Every published event carries, besides its ``streamversion``, the attribute
+        ``previousversion``: the version of the stream's previous *published* event (0
+        for the first). Unpublished events leave holes in the versions a consumer
+        sees; with ``previousversion`` it still tells "5 after 3, and 4 was
+        unpublished" from "5 after 3, and 4 was lost" (see :mod:`shared.consumer`).
+        It comes from ``streams.published_version``, which this append moves on; a
+        stream :meth:`open` read in this transaction has it already, any other is
+        read with its row locked (one more round trip).
         """
         if not new_events:
             return []
+        previous = await self._published_version(conn, stream_id, expected_version)
         new_version = expected_version + len(new_events)
         now = utcnow()
         occurred = occurred_at or now
@@ -338,7 +397,10 @@ class EventStore:
             types.append(event.type_name)
             data.append(json.dumps(envelope.data, separators=(",", ":")))
             if event.published:
-                payload = envelope.to_json()
+                document = envelope.to_cloudevent()
+                document[PREVIOUS_VERSION] = previous
+                previous = envelope.stream_version
+                payload = json.dumps(document, separators=(",", ":")).encode()
                 if len(payload) > limit:
                     raise _too_large(envelope, len(payload), limit)
                 outbox_ids.append(event_id)
@@ -363,6 +425,7 @@ class EventStore:
             outbox_ids,
             subjects,
             payloads,
+            previous,
             *([stream_type] if expected_version == NO_STREAM else []),
         )
         if claimed != 1:
@@ -372,7 +435,25 @@ class EventStore:
         read = _read_in.get(conn, {}).get(stream_id)
         if read is not None:
             read.envelopes.extend(envelopes)
+            _read_in[conn][stream_id] = dataclasses.replace(read, published_version=previous)
         return envelopes
+
+    async def _published_version(
+        self, conn: AsyncConnection, stream_id: str, expected_version: int
+    ) -> int:
+        """The stream's latest published version as it stands at ``expected_version``."""
+        if expected_version == NO_STREAM:
+            return 0
+        read = _read_in.get(conn, {}).get(stream_id)
+        if read is not None and read.version == expected_version:
+            # If the stream moves on before the append, the append's claim fails anyway.
+            return read.published_version
+        row = await (await driver_connection(conn)).fetchrow(_LOCK_VERSIONS, stream_id)
+        current = int(row["version"]) if row is not None else NO_STREAM
+        if current != expected_version:
+            raise ConcurrencyConflict(stream_id, expected_version, current)
+        assert row is not None
+        return int(row["published_version"])
 
     async def load(
         self,
@@ -408,6 +489,37 @@ class EventStore:
         rows = await driver.fetch(_READ_ALL, str(after.tx_id), after.position, limit)
         return [
             StoredEvent(GlobalPosition(int(row["tx"]), row["position"]), self._envelope(row))
+            for row in rows
+        ]
+
+    async def read_published(
+        self, conn: AsyncConnection, after: GlobalPosition, limit: int
+    ) -> list[PublishedEvent]:
+        """Published events after ``after`` in global order (the catch-up feed).
+
+        The same horizon as :meth:`read_all`: a reader that moves its position to the
+        last event returned never skips one that commits late. Global order is not
+        each stream's version order (a transaction that took its id before waiting for
+        a stream's row lock sorts before the one it waited for); a reader that needs
+        version order per stream reads :meth:`read_published_stream`.
+        """
+        driver = await driver_connection(conn)
+        rows = await driver.fetch(_PUBLISHED_AFTER, str(after.tx_id), after.position, limit)
+        return [
+            PublishedEvent(
+                GlobalPosition(int(row["tx"]), row["position"]), 0, bytes(row["payload"])
+            )
+            for row in rows
+        ]
+
+    async def read_published_stream(
+        self, conn: AsyncConnection, stream_id: str, after_version: int, limit: int
+    ) -> list[PublishedEvent]:
+        """One stream's published events after ``after_version``, in version order."""
+        driver = await driver_connection(conn)
+        rows = await driver.fetch(_PUBLISHED_IN_STREAM, stream_id, after_version, limit)
+        return [
+            PublishedEvent(GlobalPosition(), int(row["version"]), bytes(row["payload"]))
             for row in rows
         ]
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.auth import Principal, TokenVerifier
 from shared.bus import Bus
+from shared.catchup import CatchUpClient, install_catchup_feed
 from shared.commands import CommandResult, fingerprint, run_command
 from shared.consumer import DurableConsumer, Subscription
 from shared.contract import install_contract_routes
@@ -60,6 +61,14 @@ class Feed:
     name: str
     source_service: str
     keep: Keep | None = None
+    concurrent: bool = False
+    """Whether two replicas may apply this feed's batches at the same time.
+
+    Only for projections that change nothing but rows of the event's own source
+    stream (aggregate): per-stream version rows then keep each aggregate's order. The
+    default has replicas take turns per consumer, which also keeps rows that fold
+    several aggregates (a household of several participants) free of lost updates
+    (see :mod:`shared.consumer`)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,8 @@ class Runtime:
                 settings,
                 definition.name,
                 self.metrics,
+                catchup=CatchUpClient(settings, definition.name, feed.source_service),
+                in_turn=not feed.concurrent,
             )
             for feed in definition.feeds
         ]
@@ -130,6 +141,9 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
                 await asyncio.wait_for(task, timeout=10)
+        for consumer in self.consumers:
+            if consumer.catchup is not None:
+                await consumer.catchup.close()
         await self.bus.close()
         await self.db.dispose()
 
@@ -301,6 +315,7 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
     install_operational_routes(app, runtime.metrics, runtime.readiness, runtime.details)
     install_contract_routes(app, definition.name, definition.registry, settings.namespace)
     install_problem_catalogue(app, definition.name)
+    install_catchup_feed(app, definition.name, settings.namespace)
     for router in definition.routers:
         app.include_router(router)
     if definition.extra_routes is not None:

@@ -121,6 +121,45 @@ class Settings(BaseSettings):
     consumer_max_deliveries: int = 5
     consumer_fetch_timeout_seconds: float = 1.0
 
+    consumer_gap_retries: int = Field(
+        default=3,
+        ge=1,
+        description="Deliveries of an event whose predecessor has not arrived before the "
+        "consumer fills the gap from the source's catch-up feed (each waits "
+        "consumer_gap_delay_seconds times the delivery count).",
+    )
+    consumer_gap_delay_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="How long an event that arrived before its predecessor waits per try.",
+    )
+    consumer_reconcile_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often an idle consumer walks the source's catch-up feed for events "
+        "JetStream never delivered (also at every subscribe).",
+    )
+    catchup_page_size: int = Field(
+        default=500, ge=1, le=1000, description="Events per catch-up feed page a consumer asks for."
+    )
+    participants_url: str | None = Field(
+        default=None, description="Base URL of the participants service (catch-up feed)."
+    )
+    housing_url: str | None = Field(
+        default=None, description="Base URL of the housing service (catch-up feed)."
+    )
+    matching_url: str | None = Field(
+        default=None, description="Base URL of the matching service (catch-up feed)."
+    )
+    indicators_url: str | None = Field(
+        default=None, description="Base URL of the indicators service (catch-up feed)."
+    )
+    service_token: str | None = Field(
+        default=None,
+        description="This service's own token for other services' catch-up feeds (role "
+        "service); needed with jwks_url, minted from jwt_secret otherwise.",
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -181,6 +220,13 @@ class Settings(BaseSettings):
     def nats_servers(self) -> list[str]:
         """The NATS URLs in ``nats_url``, one per cluster node given."""
         return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
+    def service_url(self, service: str) -> str:
+        """Base URL of ``service`` (``VEIVISER_<SERVICE>_URL``, else its default local port)."""
+        configured: str | None = getattr(self, f"{service}_url", None)
+        if configured:
+            return configured.rstrip("/")
+        return f"http://127.0.0.1:{DEFAULT_PORTS[service]}"
 
     def stream_name(self, service: str) -> str:
         """JetStream stream holding ``service``'s published events."""

@@ -24,6 +24,10 @@ streams = sa.Table(
     sa.Column("stream_type", sa.Text, nullable=False),
     sa.Column("municipality", sa.String(4), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    # The version of the stream's latest *published* event (0: none yet): the next
+    # published event carries it as ``previousversion``, so consumers tell a gap from
+    # the versions of unpublished events (see eventstore.EventStore.append).
+    sa.Column("published_version", sa.Integer, nullable=False, server_default="0"),
 )
 
 events = sa.Table(
@@ -94,6 +98,20 @@ consumer_checkpoints = sa.Table(
     sa.Column("consumer", sa.Text, primary_key=True),
     sa.Column("source_sequence", sa.BigInteger, nullable=False),
     _written_at("updated_at"),
+    # How far the consumer has walked the source service's catch-up feed: every
+    # published event before it is known to be applied (see shared.catchup).
+    sa.Column("feed_cursor", sa.Text),
+)
+
+consumer_streams = sa.Table(
+    "consumer_streams",
+    metadata,
+    # Per consumer and source stream (aggregate): the version of the last published
+    # event applied. Locked by the batch that applies the stream's next events, so two
+    # replicas of a consumer keep each aggregate's order (see shared.consumer).
+    sa.Column("consumer", sa.Text, primary_key=True),
+    sa.Column("stream_id", sa.Text, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
 )
 
 dead_letters = sa.Table(

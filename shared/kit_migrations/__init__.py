@@ -2,7 +2,7 @@
 
 The kit's tables live in each service's database, so every service's history starts
 with the kit's revisions, kept once in :data:`VERSIONS` (``0001``, the kit's tables;
-``kit0002`` on the branch labelled ``kit``) beside the service's own revisions, and
+``kit0002`` and ``kit0003`` on the branch labelled ``kit``) beside the service's own revisions, and
 runs through the kit's :data:`ENVIRONMENT` (``env.py``, ``script.py.mako``);
 ``shared.migrate.alembic_config`` joins the two folders. The revision ids are the ones
 existing databases hold in ``alembic_version``.
@@ -58,6 +58,33 @@ def upgrade_kit_tables() -> None:
     op.execute(
         "CREATE INDEX IF NOT EXISTS outbox_parked ON outbox (stream_id, id) "
         "WHERE parked_at IS NOT NULL AND published_at IS NULL"
+    )
+    _gap_detection()
+
+
+def _gap_detection() -> None:
+    """Per-stream published versions (kit0003): gap detection and the catch-up feed.
+
+    ``streams.published_version`` starts from what the outbox shows was published (every
+    published event has an outbox row); ``consumer_streams`` from the versions the
+    inboxes already hold, so a consumer upgraded in place does not take its next
+    event for a gap; ``consumer_checkpoints.feed_cursor`` starts empty (the first
+    reconciliation walks the source's feed once, finding what it has as duplicates).
+    """
+    add_columns("streams", {"published_version": "integer NOT NULL DEFAULT 0"})
+    add_columns("consumer_checkpoints", {"feed_cursor": "text"})
+    create_tables(tables.metadata, [tables.consumer_streams])
+    op.execute(
+        "UPDATE streams s SET published_version = p.version "
+        "FROM (SELECT e.stream_id, max(e.version) AS version FROM outbox o "
+        "      JOIN events e ON e.event_id = o.event_id GROUP BY e.stream_id) p "
+        "WHERE p.stream_id = s.stream_id AND s.published_version < p.version"
+    )
+    op.execute(
+        "INSERT INTO consumer_streams (consumer, stream_id, version) "
+        "SELECT consumer, payload ->> 'streamid', max((payload ->> 'streamversion')::int) "
+        "FROM received_events WHERE jsonb_exists(payload, 'streamid') GROUP BY 1, 2 "
+        "ON CONFLICT (consumer, stream_id) DO NOTHING"
     )
 
 
