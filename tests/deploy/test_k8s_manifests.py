@@ -243,6 +243,15 @@ def test_an_existing_database_and_nats_migrate_before_install() -> None:
     assert not [doc for doc in docs if doc["apiVersion"] == CNPG]
     (job,) = of_kind(docs, "Job").values()
     assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+    # Before the install nothing the chart makes exists yet: the Job may need none of it.
+    made = {(doc["kind"], doc["metadata"]["name"]) for doc in docs if doc is not job}
+    pod = job["spec"]["template"]["spec"]
+    assert ("ServiceAccount", pod.get("serviceAccountName", "default")) not in made
+    (container,) = containers(job)
+    assert "envFrom" not in container
+    for entry in container["env"]:
+        if "valueFrom" in entry:
+            assert ("Secret", entry["valueFrom"]["secretKeyRef"]["name"]) not in made
     settings = of_kind(docs, "ConfigMap")["veiviser-settings"]["data"]
     assert settings["VEIVISER_DATABASE_URL"] == "postgresql://veiviser@db.internal:5432/postgres"
     assert settings["VEIVISER_NATS_URL"] == "nats://n1:4222,nats://n2:4222,nats://n3:4222"
