@@ -550,6 +550,8 @@ def restore(
             + ("" if not result.mismatches else f"; {len(result.mismatches)} mismatch(es)")
         )
         results.append(result)
+    for result in results:
+        result.mismatches += asyncio.run(consumers_ahead(settings, result.service, names))
     advanced = asyncio.run(
         advance_transaction_ids(server_url, [_database_url(settings, service) for service in names])
     )
@@ -577,6 +579,60 @@ def restore(
             result.republished = asyncio.run(_republish(url))
             report(f"{result.service}: {result.republished} outbox row(s) handed back to the relay")
     return results
+
+
+async def consumers_ahead(settings: Settings, service: str, restored: Sequence[str]) -> list[str]:
+    """Where ``service``'s consumers have applied more of a source stream than the
+    restored source holds: its backup was taken after the source's and it saw events
+    the source's backup lacks. Such a set is inconsistent (the source would record new,
+    different events under those versions); restore a matching set instead.
+
+    Only sources restored together with ``service`` are compared.
+    """
+    from deploy.services import create_app
+
+    runtime = create_app(service, settings).state.runtime
+    url = _database_url(settings, service)
+    problems = []
+    for consumer in runtime.consumers:
+        source = consumer.subscription.source_service
+        if source not in restored:
+            continue
+        conn = await _connect(url)
+        try:
+            if not await conn.fetchval("SELECT to_regclass('public.consumer_streams') IS NOT NULL"):
+                continue
+            applied = dict(
+                await conn.fetch(
+                    "SELECT stream_id, version FROM consumer_streams WHERE consumer = $1",
+                    consumer.consumer_key,
+                )
+            )
+        finally:
+            await conn.close()
+        if not applied:
+            continue
+        conn = await _connect(_database_url(settings, source))
+        try:
+            held = dict(
+                await conn.fetch(
+                    "SELECT stream_id, published_version FROM streams "
+                    "WHERE stream_id = ANY($1::text[])",
+                    list(applied),
+                )
+            )
+        finally:
+            await conn.close()
+        ahead = sorted(s for s, v in applied.items() if v > held.get(s, 0))
+        if ahead:
+            problems.append(
+                f"{service}: consumer {consumer.consumer_key} has applied events of "
+                f"{len(ahead)} {source} stream(s) that {source}'s backup does not hold "
+                f"(e.g. {ahead[0]}); {service}'s backup is newer than {source}'s. "
+                "Restore a set taken with the services stopped, or a newer backup of "
+                f"{source}."
+            )
+    return problems
 
 
 async def advance_transaction_ids(server_url: str, database_urls: Sequence[str]) -> int:

@@ -312,3 +312,44 @@ async def test_restore_refuses_a_database_in_use_a_damaged_archive_and_missing_t
         assert code == 2 and "manifest.json is missing" in err, err
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+async def test_a_consumer_backed_up_after_its_source_is_reported_as_ahead(
+    settings: Settings,
+) -> None:
+    headers = auth(settings)
+    early = Path(tempfile.mkdtemp(prefix="veiviser-backup-"))
+    late = Path(tempfile.mkdtemp(prefix="veiviser-backup-"))
+    try:
+        async with (
+            running(participants_app(settings)) as participants,
+            running(housing_app(settings)) as housing,
+        ):
+            await settled_participant(participants, headers)
+            await eventually(lambda: _quiet(settings), timeout=60)
+            code, out, err = await _cli(
+                settings, "backup", "--to", str(early), "--service", "participants"
+            )
+            assert code == 0, out + err
+            person = await settled_participant(participants, headers, given_name="Senere")
+            shown = await participants.get(f"/participants/{person}", headers=headers)
+            await wait_for_household(housing, settings, uuid.UUID(shown.json()["household_id"]))
+            await eventually(lambda: _quiet(settings), timeout=60)
+            code, out, err = await _cli(
+                settings, "backup", "--to", str(late), "--service", "housing"
+            )
+            assert code == 0, out + err
+        # One folder: participants from before the second settlement, housing from after.
+        manifest = json.loads((early / "manifest.json").read_text())
+        manifest["services"] |= json.loads((late / "manifest.json").read_text())["services"]
+        (early / "manifest.json").write_text(json.dumps(manifest))
+        shutil.copy(late / "housing.dump", early / "housing.dump")
+
+        elsewhere = settings.model_copy(update={"database_prefix": f"{settings.database_prefix}_r"})
+        code, out, err = await _cli(elsewhere, "restore", "--from", str(early), "--no-rebuild")
+        assert code == 1, out + err
+        assert "consumer participants has applied events of 1 participants stream(s)" in err, err
+        assert "housing's backup is newer than participants's" in err, err
+    finally:
+        shutil.rmtree(early, ignore_errors=True)
+        shutil.rmtree(late, ignore_errors=True)
