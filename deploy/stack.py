@@ -688,7 +688,7 @@ class _Running:
                 clean = False
         for pid in _stop_descendants(self.baseline):
             print(f"Stopped a leftover process (pid {pid}).", file=err, flush=True)
-        _reap_orphans(set(), set())
+        _reap_orphans(self.baseline, set())
         return clean
 
 
