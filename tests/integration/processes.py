@@ -186,6 +186,11 @@ async def stack(settings: Settings, directory: Path) -> AsyncIterator[Stack]:
     settings = settings.model_copy(update={"nats_url": nats.url})
     env = service_environment(settings)
     services = {name: ServiceProcess(name, env, directory) for name in SERVICES}
+    # Each service finds the others' catch-up feeds on the ports they were given.
+    urls = {f"VEIVISER_{name.upper()}_URL": service.url for name, service in services.items()}
+    env.update(urls)
+    for service in services.values():
+        service.env.update(urls)
     running = Stack(settings, env, nats, services)
     try:
         await asyncio.to_thread(nats.start)
