@@ -36,18 +36,19 @@ applied.
 **Replicas.** Two processes of a service run the same consumer on one durable and
 one database; JetStream hands each its share of the messages, so batches interleave.
 The batch transaction first locks its streams' ``consumer_streams`` rows (one
-``INSERT … ON CONFLICT DO UPDATE`` over the sorted stream ids: a consistent lock order,
-so two batches never deadlock on them). An event whose predecessor the other replica
-is applying waits for that commit and is then the next one, or is held until the
-predecessor arrives. Unless a feed says its projections only change rows of the
-event's own stream (:attr:`shared.service.Feed.concurrent`), the batch also takes a
-transaction-level advisory lock per consumer, so replicas apply that consumer's
-batches in turn: projections that fold several aggregates into one row (a household
-of several participants) would otherwise lose updates between two concurrent
-read-modify-writes. Subject-partitioned consumers (one durable per hash bucket of the
-stream id) were the alternative: they keep order by construction but need a fixed
-partition count, a way to hand partitions to replicas and re-balance them when one
-dies, and they still would not protect cross-aggregate rows. Version rows work with
+``SELECT … FOR UPDATE`` over the sorted stream ids: a consistent lock order, so two
+batches never deadlock on them; a stream without a row yet can only take its first
+published event, which the inbox's unique key lets apply once). An event whose
+predecessor the other replica is applying waits for that commit and is then the next
+one, or is held until the predecessor arrives. Unless a feed says its projections only
+change rows of the event's own stream (:attr:`shared.service.Feed.concurrent`), the
+batch locks the consumer's checkpoint row before the stream rows, so replicas apply
+that consumer's batches in turn: projections that fold several aggregates into one row
+(a household of several participants) would otherwise lose updates between two
+concurrent read-modify-writes. Subject-partitioned consumers (one durable per hash
+bucket of the stream id) were the alternative: they keep order by construction but need
+a fixed partition count, a way to hand partitions to replicas and re-balance them when
+one dies, and they still would not protect cross-aggregate rows. Version rows work with
 any number of replicas on one durable, and they are what gap detection needs anyway.
 """
 
@@ -57,7 +58,6 @@ import asyncio
 import contextlib
 import enum
 import uuid
-import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -100,21 +100,36 @@ _HEALTH_CHECK_AFTER_EMPTY_FETCHES = 3
 # A batch costs two: the stream rows locked and read, then the inbox rows, the stream
 # versions moved on and the checkpoint in one statement. Duplicates within the inbox
 # insert are fine (the first of two rows with one event id is kept, the second skipped).
+# Existing rows only, so a batch of new streams writes each row once (in _RECORD). A
+# stream without a row yet has applied nothing: only its first published event
+# (previousversion 0) can apply, and two transactions applying that same event meet on
+# the inbox's unique key, so the second finds it a duplicate.
 _LOCK_STREAMS = """
-    INSERT INTO consumer_streams (consumer, stream_id, version)
-    SELECT $1, stream_id, 0 FROM unnest($2::text[]) AS s(stream_id)
+    SELECT stream_id, version FROM consumer_streams
+    WHERE consumer = $1 AND stream_id = ANY($2::text[])
     ORDER BY stream_id
-    ON CONFLICT (consumer, stream_id) DO UPDATE SET version = consumer_streams.version
-    RETURNING stream_id, version
+    FOR UPDATE
 """
-# The same, after waiting for this consumer's turn (replicas apply batches one at a time).
+# The same, after waiting for this consumer's turn: the checkpoint row, locked first
+# (Append runs the branches in order), so replicas apply the consumer's batches one at a
+# time. A consumer's checkpoint row is written before it first subscribes.
 _LOCK_STREAMS_IN_TURN = """
-    WITH turn AS (SELECT pg_advisory_xact_lock($3))
-    INSERT INTO consumer_streams (consumer, stream_id, version)
-    SELECT $1, stream_id, 0 FROM turn, unnest($2::text[]) AS s(stream_id)
-    ORDER BY stream_id
-    ON CONFLICT (consumer, stream_id) DO UPDATE SET version = consumer_streams.version
-    RETURNING stream_id, version
+    WITH turn AS (
+        SELECT consumer FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE
+    ),
+    streams AS (
+        SELECT stream_id, version FROM consumer_streams
+        WHERE consumer = $1 AND stream_id = ANY($2::text[])
+        ORDER BY stream_id
+        FOR UPDATE
+    )
+    SELECT NULL::text AS stream_id, NULL::int AS version FROM turn
+    UNION ALL
+    SELECT stream_id, version FROM streams
+"""
+_OPEN_CHECKPOINT = """
+    INSERT INTO consumer_checkpoints (consumer, source_sequence) VALUES ($1, 0)
+    ON CONFLICT (consumer) DO NOTHING
 """
 _RECORD = """
     WITH inbox AS (
@@ -127,9 +142,10 @@ _RECORD = """
         RETURNING event_id
     ),
     advanced AS (
-        UPDATE consumer_streams c SET version = v.version
-        FROM unnest($6::text[], $7::int[]) AS v(stream_id, version)
-        WHERE c.consumer = $1 AND c.stream_id = v.stream_id AND c.version < v.version
+        INSERT INTO consumer_streams (consumer, stream_id, version)
+        SELECT $1, stream_id, version FROM unnest($6::text[], $7::int[]) AS v(stream_id, version)
+        ON CONFLICT (consumer, stream_id) DO UPDATE
+        SET version = greatest(consumer_streams.version, excluded.version)
     ),
     checkpoint AS (
         INSERT INTO consumer_checkpoints (consumer, source_sequence)
@@ -244,7 +260,6 @@ class DurableConsumer:
         self.consumer_key = subscription.name
         self.catchup = catchup
         self.in_turn = in_turn
-        self._turn_key = zlib.crc32(f"veiviser-consumer-{subscription.name}".encode())
         self._debug = settings.log_level.upper() == "DEBUG"
         self._reconcile_now = asyncio.Event()
         self._idle = False
@@ -268,6 +283,7 @@ class DurableConsumer:
                 if not await self.bus.wait_connected(timeout=1.0):
                     continue
                 await self.bus.ensure_stream(self.subscription.source_service)
+                await self._open_checkpoint()
                 psub = await self.bus.js.pull_subscribe(
                     self.subject,
                     durable=self.durable,
@@ -541,12 +557,17 @@ class DurableConsumer:
             driver = await driver_connection(conn)
             streams = sorted({item.received.envelope.stream_id for item in batch})
             if self.in_turn:
-                locked = await driver.fetch(
-                    _LOCK_STREAMS_IN_TURN, self.consumer_key, streams, self._turn_key
-                )
+                locked = await driver.fetch(_LOCK_STREAMS_IN_TURN, self.consumer_key, streams)
+                if not any(row["stream_id"] is None for row in locked):
+                    # No checkpoint row yet to take turns on (a first batch outside run()).
+                    await driver.execute(_OPEN_CHECKPOINT, self.consumer_key)
+                    locked = await driver.fetch(_LOCK_STREAMS_IN_TURN, self.consumer_key, streams)
             else:
                 locked = await driver.fetch(_LOCK_STREAMS, self.consumer_key, streams)
-            stored = {row["stream_id"]: int(row["version"]) for row in locked}
+            stored = dict.fromkeys(streams, 0)
+            stored.update(
+                {row["stream_id"]: int(row["version"]) for row in locked if row["stream_id"]}
+            )
             versions = dict(stored)
             outcomes: list[Outcome] = []
             chosen: list[int] = []
@@ -759,6 +780,11 @@ class DurableConsumer:
                     payload=payload if payload is not None else msg.data,
                 )
             )
+
+    async def _open_checkpoint(self) -> None:
+        """The consumer's checkpoint row, which batches lock to take turns."""
+        async with self.db.transaction() as conn:
+            await (await driver_connection(conn)).execute(_OPEN_CHECKPOINT, self.consumer_key)
 
     async def _skip_past(self, conn: AsyncConnection, envelope: Envelope) -> None:
         await (await driver_connection(conn)).execute(
