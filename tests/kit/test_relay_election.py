@@ -69,7 +69,9 @@ async def test_two_relays_on_one_database_publish_every_row_once(settings: Setti
         database(settings, SOURCE) as second_db,
         _connected_bus(settings) as bus,
     ):
-        first = OutboxRelay(first_db, bus, settings.model_copy(update={"relay_batch_size": 3}), SOURCE)
+        first = OutboxRelay(
+            first_db, bus, settings.model_copy(update={"relay_batch_size": 3}), SOURCE
+        )
         second = OutboxRelay(
             second_db, bus, settings.model_copy(update={"relay_batch_size": 3}), SOURCE
         )
