@@ -66,3 +66,22 @@ bench: $(STAMP) ## Run the benchmarks (BENCH_ARGS=--durable: fsync on; --quick: 
 
 clean: ## Remove local state (.veiviser: embedded databases, logs)
 	rm -rf .veiviser
+
+# --- Docker: the single-node stack (deploy/compose/compose.yaml; docs/deploy/compose.md).
+# deploy/docker/stack.sh installs and starts Docker Engine when it is missing (root, Debian),
+# uses the official images named by VEIVISER_BASE_IMAGE / VEIVISER_POSTGRES_IMAGE /
+# VEIVISER_NATS_IMAGE, and builds local stand-ins when the defaults cannot be pulled.
+.PHONY: docker-image docker-up docker-down docker-test
+DOCKER_STACK := deploy/docker/stack.sh
+
+docker-image: $(STAMP) ## Build the service image (VEIVISER_IMAGE, default veiviser:local)
+	@bash $(DOCKER_STACK) images
+
+docker-up: $(STAMP) ## Start the Docker stack and wait until all is healthy (ports: docs/deploy/compose.md)
+	@bash $(DOCKER_STACK) up
+
+docker-down: ## Stop the Docker stack and remove its containers, network and volumes
+	@bash $(DOCKER_STACK) down
+
+docker-test: $(STAMP) ## Fresh Docker stack, tests/docker against it (kills containers), then down
+	@bash $(DOCKER_STACK) test
