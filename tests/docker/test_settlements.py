@@ -20,7 +20,9 @@ each hold exactly the 1,000 participants sent, once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -114,17 +116,47 @@ async def test_thousand_settlements_survive_killed_containers(docker_stack: Dock
         await load.run(range(0, 250))
         note("warm")
 
-        async def kill_and_start(container: str, name: str, at: int) -> None:
+        async def kill_and_start(
+            container: str, name: str, at: int, while_down: Callable[[], Awaitable[object]]
+        ) -> None:
             await load.reached(at)
             await asyncio.to_thread(docker, "kill", container)
             note(f"{name} killed")
-            await asyncio.sleep(3)
+            await while_down()
+            await asyncio.sleep(2)
             await asyncio.to_thread(docker, "start", container)
             await wait_healthy(container)
             note(f"{name} started and healthy")
 
-        await load.run(range(250, 500), during=kill_and_start(nats_container, "nats", 270))
-        await load.run(range(500, 750), during=kill_and_start(postgres_container, "postgres", 520))
+        async def accepted_without_nats() -> None:
+            # Participants keeps accepting settlements; their events wait in its outbox
+            # (that they reach JetStream once NATS is back is checked at the end).
+            at_kill = len(load.settled)
+
+            async def accepted() -> bool:
+                return len(load.settled) >= at_kill + 20
+
+            await eventually(accepted, timeout=60, interval=0.1)
+            note("settlements accepted while NATS is down")
+
+        async def participants_unready() -> None:
+            # Without its database the participants service says it is not ready.
+            async def unready() -> bool:
+                with contextlib.suppress(httpx.TransportError):
+                    return (await participants.get("/readyz")).status_code == 503
+                return False
+
+            await eventually(unready, timeout=30, interval=0.2)
+            note("participants not ready without its database")
+
+        await load.run(
+            range(250, 500),
+            during=kill_and_start(nats_container, "nats", 270, accepted_without_nats),
+        )
+        await load.run(
+            range(500, 750),
+            during=kill_and_start(postgres_container, "postgres", 520, participants_unready),
+        )
 
         restarts = restart_count(indicators_container)
 
