@@ -8,6 +8,8 @@
 #   deploy/compose/cluster/cluster.sh test   up, tests/docker/cluster against it, down (always)
 #   deploy/compose/cluster/cluster.sh ps     what runs
 #
+# VEIVISER_CLUSTER_KEEP=1 leaves the cluster up after `test` (to look at what failed).
+#
 # Images: the same variables as the single-node stack (VEIVISER_IMAGE,
 # VEIVISER_POSTGRES_IMAGE, VEIVISER_NATS_IMAGE). Unset, the official image is used when
 # it is here, else the local stand-in deploy/docker/stack.sh built.
@@ -126,14 +128,20 @@ cmd_test() {
     export VEIVISER_JWT_SECRET="${VEIVISER_JWT_SECRET:-$(python3 -c 'import secrets; print(secrets.token_hex(32))')}"
     export VEIVISER_LOOKUP_KEY="${VEIVISER_LOOKUP_KEY:-$(python3 -c 'import secrets; print(secrets.token_hex(32))')}"
     local started=$SECONDS rc=0
+    # The tests count everything in the cluster: start from empty volumes.
+    cmd_down >&2
     trap 'cmd_down >&2 || true' EXIT
     cmd_up
     # shellcheck disable=SC2086
     VEIVISER_DOCKER_TESTS=1 "$VENV/bin/pytest" tests/docker/cluster -p no:cacheprovider \
         ${PYTEST_ARGS:-} || rc=$?
     if [ -n "${PYTEST_RC_FILE:-}" ]; then echo "$rc" >"$PYTEST_RC_FILE"; fi
-    cmd_down >&2 || true
     trap - EXIT
+    if [ -n "${VEIVISER_CLUSTER_KEEP:-}" ]; then
+        say "VEIVISER_CLUSTER_KEEP is set: the cluster stays up (cluster.sh down removes it)"
+    else
+        cmd_down >&2 || true
+    fi
     say "docker-cluster-test took $((SECONDS - started)) s (pytest exit code $rc)"
     return "$rc"
 }

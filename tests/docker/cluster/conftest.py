@@ -98,7 +98,9 @@ class Cluster:
         """Seconds until the container reports healthy."""
         started = time.monotonic()
         while (state := await self.health(name)) != "running/healthy":
-            assert time.monotonic() - started < timeout, f"{name} not healthy: {state}"
+            if time.monotonic() - started > timeout:
+                logs = await docker("logs", "--tail", "40", await self.container(name))
+                raise AssertionError(f"{name} not healthy after {timeout:.0f} s: {state}\n{logs}")
             await asyncio.sleep(0.5)
         return time.monotonic() - started
 
@@ -108,7 +110,7 @@ async def docker(*args: str) -> str:
         "docker",
         *args,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT if args[0] == "logs" else asyncio.subprocess.PIPE,
     )
     out, err = await process.communicate()
     assert process.returncode == 0, f"docker {' '.join(args)}: {err.decode()[-500:]}"

@@ -32,6 +32,7 @@ import math
 import os
 import platform
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -44,6 +45,7 @@ import nats
 import orjson
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 
 from tests.support import national_id, registration, token
 
@@ -54,6 +56,8 @@ pytestmark = pytest.mark.timeout(1200)
 
 RATE = float(os.environ.get("VEIVISER_CLUSTER_RATE", "12"))
 """Settlements started per second (each is two commands: register, settle)."""
+WARM_UP = int(os.environ.get("VEIVISER_CLUSTER_WARM_UP", "40"))
+"""Settlements before the measured "before" phase: first connections, first batches."""
 BEFORE = int(os.environ.get("VEIVISER_CLUSTER_BEFORE", "300"))
 AFTER = int(os.environ.get("VEIVISER_CLUSTER_AFTER", "300"))
 DOWN_SECONDS = float(os.environ.get("VEIVISER_CLUSTER_DOWN_SECONDS", "10"))
@@ -63,7 +67,7 @@ APPLICATION_EVERY = 5
 YEAR = 2025
 POLL_SECONDS = 0.02
 RESULTS = Path(__file__).resolve().parents[3] / "bench" / "cluster_results.md"
-PHASES = ("before", "during", "after")
+PHASES = ("warm-up", "before", "during", "after")
 NATS_NODES = ("nats-1", "nats-2", "nats-3")
 SERVICES_KILLED = ("participants-1", "housing-1", "matching-1", "indicators-1")
 
@@ -216,7 +220,7 @@ class Load:
         self.participants = Replicas("participants", cluster.replicas["participants"], caseworker)
         self.housing = Replicas("housing", cluster.replicas["housing"], officer)
         self.watcher = watcher
-        self.phase = "before"
+        self.phase = "warm-up"
         self.settled: dict[int, str] = {}
         self.households: dict[str, str] = {}
         """participant id -> household id."""
@@ -224,7 +228,7 @@ class Load:
         """household id -> application id."""
         self.by_phase = dict.fromkeys(PHASES, 0)
         self._applying: set[asyncio.Task[None]] = set()
-        self.warmed_up = asyncio.Event()
+        self.before_done = asyncio.Event()
 
     async def run(self, done: Callable[[], bool]) -> None:
         """Start settlements at ``RATE`` a second, ``IN_FLIGHT`` at most, until ``done()``."""
@@ -274,8 +278,10 @@ class Load:
         accepted = time.monotonic()
         phase = self.phase
         self.by_phase[phase] += 1
+        if phase == "warm-up" and self.by_phase[phase] >= WARM_UP:
+            self.phase = "before"
         if self.by_phase["before"] >= BEFORE:
-            self.warmed_up.set()
+            self.before_done.set()
         self.settled[index] = participant_id
         # Settled on their own: participants gives the person a household of their own.
         self.households[participant_id] = str(settled.json()["household_id"])
@@ -388,23 +394,24 @@ async def test_cluster_loses_a_nats_node_and_a_replica_of_each_service_and_nothi
 
     async def chaos() -> None:
         nonlocal killed_nats
-        await load.warmed_up.wait()
+        await load.before_done.wait()
         killed_nats = await _stream_leader(cluster, "participants")
         load.phase = "during"
         await cluster.kill(killed_nats)
         note(f"killed {killed_nats} (leader of the participants stream)")
         await asyncio.sleep(2)
-        for name in SERVICES_KILLED:
-            await cluster.kill(name)
+        await asyncio.gather(*(cluster.kill(name) for name in SERVICES_KILLED))
         note("killed " + ", ".join(SERVICES_KILLED))
         await asyncio.sleep(DOWN_SECONDS)
         restarted = time.monotonic()
-        for name in (killed_nats, *SERVICES_KILLED):
-            await cluster.start(name)
+        await asyncio.gather(*(cluster.start(name) for name in (killed_nats, *SERVICES_KILLED)))
         note(f"restarted {killed_nats} and " + ", ".join(SERVICES_KILLED))
-        for name in (killed_nats, *SERVICES_KILLED):
+
+        async def healthy(name: str) -> None:
             await cluster.wait_healthy(name)
             recovery[name] = time.monotonic() - restarted
+
+        await asyncio.gather(*(healthy(name) for name in (killed_nats, *SERVICES_KILLED)))
         note(
             "all healthy again ("
             + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in recovery.items())
@@ -459,6 +466,9 @@ def _write_results(
     seconds: float,
 ) -> None:
     failovers = load.participants.failovers + load.housing.failovers
+    kinds = Counter(
+        problem.split()[0] for problem in load.participants.errors + load.housing.errors
+    )
     text = "\n".join(
         [
             "# Cluster profile under failure: propagation (tests/docker/cluster)",
@@ -476,14 +486,21 @@ def _write_results(
             "",
             "Propagation = HTTP 201 of the command -> the row committed in the other "
             "service's read model (polled every 20 ms, so figures carry up to ~20 ms of "
-            "polling). Phase = when the command was accepted: before the first kill, "
-            "from it until every restarted container was healthy again, after.",
+            "polling). Phase = when the command was accepted: warm-up (the first "
+            f"{WARM_UP} settlements: first connections and batches), before the first kill, "
+            "during (from the first kill until every restarted container was healthy "
+            "again), after. The figures include whatever else the machine ran meanwhile.",
             "",
             *table,
             "",
             f"Settlements per phase: {load.by_phase}; housing applications: "
             f"{len(load.applications)}. Requests moved to the other replica "
-            f"(connection refused/reset, timeout or 5xx): {failovers}.",
+            f"(connection refused/reset, timeout or 5xx): {failovers}"
+            + (
+                " (" + ", ".join(f"{k} {n}" for k, n in kinds.most_common()) + ")."
+                if kinds
+                else "."
+            ),
             "Time from restart to healthy: "
             + ", ".join(f"{name} {value:.1f} s" for name, value in recovery.items())
             + ".",
@@ -593,7 +610,9 @@ async def _assert_exactly_what_was_sent(cluster: Cluster, load: Load) -> None:
             assert info.cluster is not None and len(info.cluster.replicas or []) == 2
             assert info.state.messages == len(events), (stream, info.state.messages, len(events))
             await _assert_per_stream_order(js, stream, settings.subject_prefix(service))
-            for durable in await js.consumers_info(stream):
+            durables = [c for c in await js.consumers_info(stream) if c.config.durable_name]
+            assert durables, stream
+            for durable in durables:
                 assert durable.config.num_replicas in (0, 3), durable.config
                 assert durable.cluster is not None and len(durable.cluster.replicas or []) == 2
     finally:
@@ -620,4 +639,7 @@ async def _assert_per_stream_order(js: Any, stream: str, prefix: str) -> None:
                 assert version > last.get(stream_id, 0), (stream, stream_id, version, last)
                 last[stream_id] = version
     finally:
+        name = (await sub.consumer_info()).name
         await sub.unsubscribe()
+        with contextlib.suppress(NotFoundError):
+            await js.delete_consumer(stream, name)
