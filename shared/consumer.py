@@ -131,8 +131,8 @@ _OPEN_CHECKPOINT = """
     INSERT INTO consumer_checkpoints (consumer, source_sequence) VALUES ($1, 0)
     ON CONFLICT (consumer) DO NOTHING
 """
-_RECORD = """
-    WITH inbox AS (
+_INBOX_AND_VERSIONS = """
+    inbox AS (
         INSERT INTO received_events (consumer, event_id, type, source_sequence, payload)
         SELECT $1, event_id, type, source_sequence, payload
         FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::jsonb[])
@@ -146,16 +146,26 @@ _RECORD = """
         SELECT $1, stream_id, version FROM unnest($6::text[], $7::int[]) AS v(stream_id, version)
         ON CONFLICT (consumer, stream_id) DO UPDATE
         SET version = greatest(consumer_streams.version, excluded.version)
-    ),
-    checkpoint AS (
-        INSERT INTO consumer_checkpoints (consumer, source_sequence)
-        VALUES ($1, coalesce($8::bigint, 0))
-        ON CONFLICT (consumer) DO UPDATE
-        SET source_sequence = greatest(consumer_checkpoints.source_sequence, excluded.source_sequence),
-            updated_at = now()
-    )
-    SELECT event_id FROM inbox
+    )"""
+_CHECKPOINT = """
+    INSERT INTO consumer_checkpoints (consumer, source_sequence)
+    VALUES ($1, coalesce($8::bigint, 0))
+    ON CONFLICT (consumer) DO UPDATE
+    SET source_sequence = greatest(consumer_checkpoints.source_sequence, excluded.source_sequence),
+        updated_at = now()
 """
+# Taking turns, the batch holds the checkpoint row already: everything in one statement.
+_RECORD_IN_TURN = (
+    "WITH"
+    + _INBOX_AND_VERSIONS
+    + ",\n    checkpoint AS ("
+    + _CHECKPOINT
+    + ")\n    SELECT event_id FROM inbox"
+)
+# Concurrently, the checkpoint row is written last, after the projections: a lock every
+# batch takes is then only held from there to the commit, and never before another.
+_RECORD_CONCURRENTLY = "WITH" + _INBOX_AND_VERSIONS + "\n    SELECT event_id FROM inbox"
+_CHECKPOINT_LAST = _CHECKPOINT.replace("$8", "$2")
 _STORED_VERSION = "SELECT version FROM consumer_streams WHERE consumer = $1 AND stream_id = $2"
 _FEED_CURSOR = "SELECT feed_cursor FROM consumer_checkpoints WHERE consumer = $1"
 _SAVE_FEED_CURSOR = """
@@ -597,7 +607,7 @@ class DurableConsumer:
             ]
             applying = [batch[index].received for index in chosen]
             inserted = await driver.fetch(
-                _RECORD,
+                _RECORD_IN_TURN if self.in_turn else _RECORD_CONCURRENTLY,
                 self.consumer_key,
                 [r.envelope.id for r in applying],
                 [r.envelope.type_name for r in applying],
@@ -606,7 +616,7 @@ class DurableConsumer:
                 [orjson.dumps(r.payload).decode() for r in applying],
                 advanced,
                 [versions[stream] for stream in advanced],
-                max(sequences) if sequences else None,
+                *([max(sequences) if sequences else None] if self.in_turn else []),
             )
             new_ids = {uuid.UUID(str(row["event_id"])) for row in inserted}
             fresh: list[Envelope] = []
@@ -625,6 +635,10 @@ class DurableConsumer:
                     await self.subscription.handler(conn, fresh)
                 except EventFailed as failure:
                     raise EventFailed(positions[failure.index], failure.error) from failure.error
+            if not self.in_turn:
+                await driver.execute(
+                    _CHECKPOINT_LAST, self.consumer_key, max(sequences) if sequences else None
+                )
             return outcomes
 
     # -- the catch-up feed ---------------------------------------------------------------
