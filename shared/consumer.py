@@ -104,29 +104,36 @@ _HEALTH_CHECK_AFTER_EMPTY_FETCHES = 3
 # stream without a row yet has applied nothing: only its first published event
 # (previousversion 0) can apply, and two transactions applying that same event meet on
 # the inbox's unique key, so the second finds it a duplicate.
-_LOCK_STREAMS = """
-    SELECT stream_id, version FROM consumer_streams
-    WHERE consumer = $1 AND stream_id = ANY($2::text[])
-    ORDER BY stream_id
-    FOR UPDATE
+#
+# One primary-key probe per stream, locking in the order of the (sorted) array: the
+# row-locking subquery is never flattened into a join, so no plan scans every row of
+# the consumer, whatever the table's statistics say.
+_LOCKED_STREAMS = """
+    SELECT c.stream_id, c.version
+    FROM unnest($2::text[]) AS s(stream_id),
+    LATERAL (
+        SELECT stream_id, version FROM consumer_streams
+        WHERE consumer = $1 AND stream_id = s.stream_id
+        FOR UPDATE
+    ) AS c
 """
+_LOCK_STREAMS = _LOCKED_STREAMS
 # The same, after waiting for this consumer's turn: the checkpoint row, locked first
 # (Append runs the branches in order), so replicas apply the consumer's batches one at a
 # time. A consumer's checkpoint row is written before it first subscribes.
-_LOCK_STREAMS_IN_TURN = """
+_LOCK_STREAMS_IN_TURN = (
+    """
     WITH turn AS (
         SELECT consumer FROM consumer_checkpoints WHERE consumer = $1 FOR UPDATE
     ),
-    streams AS (
-        SELECT stream_id, version FROM consumer_streams
-        WHERE consumer = $1 AND stream_id = ANY($2::text[])
-        ORDER BY stream_id
-        FOR UPDATE
-    )
+    streams AS ("""
+    + _LOCKED_STREAMS
+    + """)
     SELECT NULL::text AS stream_id, NULL::int AS version FROM turn
     UNION ALL
     SELECT stream_id, version FROM streams
 """
+)
 _OPEN_CHECKPOINT = """
     INSERT INTO consumer_checkpoints (consumer, source_sequence) VALUES ($1, 0)
     ON CONFLICT (consumer) DO NOTHING
@@ -136,8 +143,7 @@ _INBOX_AND_VERSIONS = """
         INSERT INTO received_events (consumer, event_id, type, source_sequence, payload)
         SELECT $1, event_id, type, source_sequence, payload
         FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::jsonb[])
-            WITH ORDINALITY AS batch(event_id, type, source_sequence, payload, n)
-        ORDER BY n
+            AS batch(event_id, type, source_sequence, payload)
         ON CONFLICT (consumer, event_id) DO NOTHING
         RETURNING event_id
     ),
