@@ -42,7 +42,7 @@ LOCAL_BASE_IMAGE="$LOCAL_PREFIX/debian-python:$DEBIAN_SUITE"
 # auto: use deploy/docker/wheelhouse only when a container on the base reaches no index.
 WHEELHOUSE_MODE="${VEIVISER_DOCKER_WHEELHOUSE:-auto}"
 
-say() { printf '%s\n' "docker-stack: $*" >&2; }
+say() { printf 'docker-stack [%4d s]: %s\n' "$SECONDS" "$*" >&2; }
 die() { say "$*"; exit 1; }
 
 apt_install() {
@@ -75,6 +75,11 @@ cmd_engine() {
     if ! docker info >/dev/null 2>&1; then
         command -v dockerd >/dev/null || apt_install docker.io
         [ "$(id -u)" = 0 ] || die "the Docker daemon is not reachable and only root may start it here"
+        # A dockerd killed with its machine's session leaves its pid file, and refuses to
+        # start while the pid in it belongs to any process.
+        local pid
+        pid="$(cat /var/run/docker.pid 2>/dev/null || true)"
+        if [ -n "$pid" ] && ! grep -qs dockerd "/proc/$pid/comm"; then rm -f /var/run/docker.pid; fi
         say "starting dockerd (log: $DOCKERD_LOG)"
         mkdir -p "$(dirname "$DOCKERD_LOG")"
         # Its own session: it outlives this make run (and a Ctrl-C of it) like a service would.
