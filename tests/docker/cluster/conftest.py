@@ -94,7 +94,7 @@ class Cluster:
         )
         return out.strip()
 
-    async def wait_healthy(self, name: str, timeout: float = 180.0) -> float:
+    async def wait_healthy(self, name: str, timeout: float = 300.0) -> float:
         """Seconds until the container reports healthy."""
         started = time.monotonic()
         while (state := await self.health(name)) != "running/healthy":
