@@ -9,11 +9,13 @@ import uuid
 from datetime import date
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
 from services.participants.app import create_app as participants_app
 from shared.auth import issue_dev_token, issue_service_token
+from shared.catchup import CatchUpClient, CatchUpUnavailable
 from shared.eventstore import PREVIOUS_VERSION
 from shared.settings import Settings
 from tests.kit.catchup_support import (
@@ -258,3 +260,44 @@ async def test_the_feed_is_in_every_services_openapi_with_its_problems(
             "stream",
             "after_version",
         }
+
+
+async def test_the_client_reads_pages_and_refuses_a_feed_of_another_deployment(
+    settings: Settings,
+) -> None:
+    streams, published = await _write_notes(settings)
+    async with source_app(settings) as app:
+        ours = CatchUpClient(
+            settings,
+            "indicators",
+            "participants",
+            base_url="http://source",
+            transport=httpx.ASGITransport(app=app),
+        )
+        page = await ours.page(None, 4)
+        rest = await ours.page(page.next, 1000)
+        assert [uuid.UUID(e["id"]) for e in page.events + rest.events] == published
+        assert page.more and not rest.more
+        stream = await ours.stream(streams[1], 1, 10)
+        assert [e["streamversion"] for e in stream.events] == [2, 3]
+        await ours.close()
+        elsewhere = CatchUpClient(
+            settings.model_copy(update={"namespace": "another"}),
+            "indicators",
+            "participants",
+            base_url="http://source",
+            transport=httpx.ASGITransport(app=app),
+        )
+        with pytest.raises(CatchUpUnavailable, match="not participants of this deployment"):
+            await elsewhere.page(None, 10)
+        await elsewhere.close()
+        wrong_source = CatchUpClient(
+            settings,
+            "indicators",
+            "housing",
+            base_url="http://source",
+            transport=httpx.ASGITransport(app=app),
+        )
+        with pytest.raises(CatchUpUnavailable):
+            await wrong_source.page(None, 10)
+        await wrong_source.close()
