@@ -30,7 +30,7 @@ case "$command" in
         exec python -c 'import os, sys, urllib.request
 port = os.environ.get("VEIVISER_PORT", "8000")
 try:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as answer:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=12) as answer:
         sys.exit(0 if answer.status == 200 else 1)
 except Exception as exc:
     print(f"healthz: {exc}", file=sys.stderr)

