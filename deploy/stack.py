@@ -726,6 +726,10 @@ def _bring_up_and_watch(
         upgrade(effective, service)
 
     env = _child_environment(effective, environ, database_url, nats_url)
+    for service, port in plan.service_ports.items():
+        # The consumers' catch-up feed must reach the ports chosen here, not the defaults.
+        if getattr(effective, f"{service}_url") is None:
+            env[f"VEIVISER_{service.upper()}_URL"] = f"http://127.0.0.1:{port}"
     for service in SERVICES:
         _start_service(service, plan.service_ports[service], plan, env, running.services)
     problem = _wait_healthy(running.services, startup_timeout)

@@ -63,6 +63,13 @@ def event_schema(model: type[Event]) -> dict[str, Any]:
             "datacontenttype": {"const": "application/json"},
             "streamid": {"type": "string"},
             "streamversion": {"type": "integer", "minimum": 1},
+            "previousversion": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "streamversion of the stream's previous published event (0 for "
+                "its first); a consumer that has not applied it is missing an event. Absent on "
+                "events published before gap detection existed.",
+            },
             "municipality": {"type": "string", "pattern": "^[0-9]{4}$"},
             "correlationid": {"type": "string"},
             "causationid": {"type": "string"},

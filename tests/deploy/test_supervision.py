@@ -431,6 +431,10 @@ async def test_with_existing_servers_only_the_services_are_supervised_and_sigter
             assert "Supervised: the four services." in runner.text()
             names = {psutil.Process(pid).name() for pid in runner.descendants()}
             assert not any("postgres" in name or "nats" in name for name in names), names
+            # Consumers fill gaps from the source's catch-up feed: on the ports chosen here.
+            environ = psutil.Process(runner.pid_of("housing")).environ()
+            for source in ("participants", "matching", "indicators"):
+                assert environ[f"VEIVISER_{source.upper()}_URL"] == runner.url(source)
 
             mark = runner.mark()
             crashed = runner.pid_of("housing")
