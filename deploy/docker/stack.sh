@@ -251,11 +251,24 @@ resolve_images() {
 
 # ---------------------------------------------------------------- the service image
 
-# True when a container on the base image can download from pip's default index.
+# True when a container on the base image can download from pip's default index. The
+# answer is kept for a day per base image (the probe takes up to a minute on a busy host).
 index_reachable() {
-    timeout 120 docker run --rm "$VEIVISER_BASE_IMAGE" sh -c \
-        'python3 -m venv /tmp/probe && /tmp/probe/bin/pip download -q --retries 0 --timeout 10 --no-deps -d /tmp/probe-d pip' \
-        >/dev/null 2>&1
+    local id answer file
+    id="$(docker image inspect -f '{{.Id}}' "$VEIVISER_BASE_IMAGE" | cut -c8-23)"
+    file="$CACHE/index-reachable-$id"
+    if [ -f "$file" ] && [ -z "$(find "$file" -mmin +1440)" ]; then
+        answer="$(cat "$file")"
+    else
+        answer=no
+        if timeout 120 docker run --rm "$VEIVISER_BASE_IMAGE" sh -c \
+            'python3 -m venv /tmp/probe && /tmp/probe/bin/pip download -q --retries 0 --timeout 10 --no-deps -d /tmp/probe-d pip' \
+            >/dev/null 2>&1; then
+            answer=yes
+        fi
+        echo "$answer" >"$file"
+    fi
+    [ "$answer" = yes ]
 }
 
 # deploy/docker/wheelhouse: every wheel the image installs, made on the host (whose pip
