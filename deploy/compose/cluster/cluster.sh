@@ -106,7 +106,7 @@ cmd_up() {
     "${COMPOSE[@]}" up -d
     wait_healthy
     say "cluster up in $((SECONDS - started)) s (compose up to all healthy)"
-    say "participants :${VEIVISER_CLUSTER_PARTICIPANTS_1_PORT:-38011} :${VEIVISER_CLUSTER_PARTICIPANTS_2_PORT:-38012}  housing :38021 :38022  matching :38031 :38032  indicators :38041 :38042  NATS :34221 :34222 :34223  PostgreSQL :${VEIVISER_CLUSTER_PG_PORT:-35432} (all on 127.0.0.1 unless the VEIVISER_CLUSTER_* ports say otherwise)"
+    say "participants :${VEIVISER_CLUSTER_PARTICIPANTS_1_PORT:-26011} :${VEIVISER_CLUSTER_PARTICIPANTS_2_PORT:-26012}  housing :26021 :26022  matching :26031 :26032  indicators :26041 :26042  NATS :26221 :26222 :26223  PostgreSQL :${VEIVISER_CLUSTER_PG_PORT:-26432} (all on 127.0.0.1 unless the VEIVISER_CLUSTER_* ports say otherwise)"
 }
 
 cmd_down() {

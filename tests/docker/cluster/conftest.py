@@ -24,11 +24,11 @@ NATS_NODES = ("nats-1", "nats-2", "nats-3")
 REPLICAS = (1, 2)
 
 _DEFAULT_PORTS = {
-    "PG": 35432,
-    **{f"NATS_{n}": 34220 + n for n in (1, 2, 3)},
-    **{f"NATS_{n}_MONITOR": 38220 + n for n in (1, 2, 3)},
+    "PG": 26432,
+    **{f"NATS_{n}": 26220 + n for n in (1, 2, 3)},
+    **{f"NATS_{n}_MONITOR": 26820 + n for n in (1, 2, 3)},
     **{
-        f"{service.upper()}_{replica}": 38000 + 10 * (index + 1) + replica
+        f"{service.upper()}_{replica}": 26000 + 10 * (index + 1) + replica
         for index, service in enumerate(SERVICES)
         for replica in REPLICAS
     },

@@ -547,11 +547,19 @@ async def _assert_exactly_what_was_sent(cluster: Cluster, load: Load) -> None:
     indicators = cluster.database("indicators")
 
     # Every outbox row published, so what follows is final.
-    async def drained() -> bool | dict[str, int]:
+    async def drained() -> bool | dict[str, list[str]]:
         backlog = {
-            service: int(
-                (await _rows(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL"))[0][0]
-            )
+            service: [
+                # What an operator would look at (`veiviser outbox list`), no payloads.
+                f"id {r['id']} {r['subject']} attempts {r['attempts']} parked "
+                f"{r['parked_at'] is not None} error {r['last_error']!r} age {r['age']}"
+                for r in await _rows(
+                    db,
+                    "SELECT id, subject, attempts, parked_at, last_error, "
+                    "now() - created_at AS age FROM outbox WHERE published_at IS NULL "
+                    "ORDER BY id LIMIT 5",
+                )
+            ]
             for service, db in (("participants", participants), ("housing", housing))
         }
         return True if not any(backlog.values()) else backlog
