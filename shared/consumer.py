@@ -100,6 +100,10 @@ _HEALTH_CHECK_AFTER_EMPTY_FETCHES = 3
 # A batch costs two: the stream rows locked and read, then the inbox rows, the stream
 # versions moved on and the checkpoint in one statement. Duplicates within the inbox
 # insert are fine (the first of two rows with one event id is kept, the second skipped).
+# A stream's version moves only with an event the inbox took as new: a redelivered or
+# reconciled event that meets its tombstone must not bring back the row of an erased
+# person's stream, which scrub_inbox deleted.
+#
 # Existing rows only, so a batch of new streams writes each row once (in _RECORD). A
 # stream without a row yet has applied nothing: only its first published event
 # (previousversion 0) can apply, and two transactions applying that same event meet on
@@ -150,12 +154,17 @@ _INBOX_AND_VERSIONS = """
     advanced AS (
         INSERT INTO consumer_streams (consumer, stream_id, version)
         SELECT $1, stream_id, version FROM unnest($6::text[], $7::int[]) AS v(stream_id, version)
+        WHERE v.stream_id IN (
+            SELECT applied.stream_id
+            FROM inbox JOIN unnest($2::uuid[], $8::text[]) AS applied(event_id, stream_id)
+                USING (event_id)
+        )
         ON CONFLICT (consumer, stream_id) DO UPDATE
         SET version = greatest(consumer_streams.version, excluded.version)
     )"""
 _CHECKPOINT = """
     INSERT INTO consumer_checkpoints (consumer, source_sequence)
-    VALUES ($1, coalesce($8::bigint, 0))
+    VALUES ($1, coalesce($9::bigint, 0))
     ON CONFLICT (consumer) DO UPDATE
     SET source_sequence = greatest(consumer_checkpoints.source_sequence, excluded.source_sequence),
         updated_at = now()
@@ -171,7 +180,10 @@ _RECORD_IN_TURN = (
 # Concurrently, the checkpoint row is written last, after the projections: a lock every
 # batch takes is then only held from there to the commit, and never before another.
 _RECORD_CONCURRENTLY = "WITH" + _INBOX_AND_VERSIONS + "\n    SELECT event_id FROM inbox"
-_CHECKPOINT_LAST = _CHECKPOINT.replace("$8", "$2")
+_CHECKPOINT_LAST = _CHECKPOINT.replace("$9", "$2")
+_IN_INBOX = (
+    "SELECT event_id FROM received_events WHERE consumer = $1 AND event_id = ANY($2::uuid[])"
+)
 _STORED_VERSION = "SELECT version FROM consumer_streams WHERE consumer = $1 AND stream_id = $2"
 _FEED_CURSOR = "SELECT feed_cursor FROM consumer_checkpoints WHERE consumer = $1"
 _SAVE_FEED_CURSOR = """
@@ -605,6 +617,21 @@ class DurableConsumer:
                 outcomes.append(outcome)
                 if outcome is Outcome.APPLIED:
                     chosen.append(index)
+            held = [i for i, outcome in enumerate(outcomes) if outcome is Outcome.HELD]
+            if held:
+                # An event the inbox already has was applied, whatever the stream rows say:
+                # an erased person's row is gone (scrub_inbox), their events' tombstones stay.
+                known = {
+                    uuid.UUID(str(row["event_id"]))
+                    for row in await driver.fetch(
+                        _IN_INBOX,
+                        self.consumer_key,
+                        [batch[i].received.envelope.id for i in held],
+                    )
+                }
+                for i in held:
+                    if batch[i].received.envelope.id in known:
+                        outcomes[i] = Outcome.DUPLICATE
             advanced = [stream for stream in streams if versions[stream] != stored[stream]]
             sequences = [
                 item.sequence
@@ -622,6 +649,7 @@ class DurableConsumer:
                 [orjson.dumps(r.payload).decode() for r in applying],
                 advanced,
                 [versions[stream] for stream in advanced],
+                [r.envelope.stream_id for r in applying],
                 *([max(sequences) if sequences else None] if self.in_turn else []),
             )
             new_ids = {uuid.UUID(str(row["event_id"])) for row in inserted}

@@ -81,6 +81,10 @@ _SCRUB_RECEIVED = sa.text(
       AND jsonb_path_exists(payload, '$.** ? (@ == $id)', jsonb_build_object('id', CAST(:id AS text)))
     """
 )
+# The consumers' per-stream versions of a stream named after the person (their own).
+_FORGET_STREAMS = sa.text(
+    f"DELETE FROM {tables.consumer_streams.name} WHERE strpos(stream_id, CAST(:id AS text)) > 0"
+)
 # Dead letters hold the raw message (it may not even be JSON) and an error text.
 _DELETE_DEAD_LETTERS = sa.text(
     f"""
@@ -93,7 +97,7 @@ _DELETE_DEAD_LETTERS = sa.text(
 
 
 async def scrub_inbox(conn: AsyncConnection, participant_id: str) -> int:
-    """Remove every inbox copy and dead letter that names ``participant_id``.
+    """Remove every inbox copy, dead letter and stream version that names ``participant_id``.
 
     Runs in the caller's transaction, so an erasure handler forgets the person's
     inbox copies atomically with its read models. An inbox row becomes a tombstone
@@ -102,6 +106,7 @@ async def scrub_inbox(conn: AsyncConnection, participant_id: str) -> int:
     person back, and replay skips it. Returns how many inbox rows were scrubbed.
     """
     scrubbed = await conn.execute(_SCRUB_RECEIVED, {"id": participant_id})
+    await conn.execute(_FORGET_STREAMS, {"id": participant_id})
     await conn.execute(
         _DELETE_DEAD_LETTERS, {"id": participant_id, "needle": participant_id.encode()}
     )
