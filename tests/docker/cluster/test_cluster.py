@@ -42,10 +42,11 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import httpx
 import nats
+import nats.errors
 import orjson
 import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from tests.support import national_id, registration, token
 
@@ -658,8 +659,16 @@ async def _assert_per_stream_order(js: Any, stream: str, prefix: str) -> None:
         total = (await js.stream_info(stream)).state.messages
         last: dict[str, int] = {}
         read = 0
+        deadline = time.monotonic() + 120
         while read < total:
-            for msg in await sub.fetch(500, timeout=10):
+            try:
+                msgs = await sub.fetch(500, timeout=10)
+            except (ServiceUnavailableError, nats.errors.TimeoutError, TimeoutError):
+                # This reader's own (ephemeral, R1) consumer may not be placed yet.
+                assert time.monotonic() < deadline, (stream, read, total)
+                await asyncio.sleep(0.5)
+                continue
+            for msg in msgs:
                 read += 1
                 document = orjson.loads(msg.data)
                 stream_id, version = document["streamid"], int(document["streamversion"])
