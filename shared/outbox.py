@@ -64,7 +64,8 @@ class _Pending(NamedTuple):
 
 _HEALTH = sa.text(
     """
-    SELECT count(*) FILTER (WHERE o.parked_at IS NOT NULL) AS parked,
+    SELECT count(*) AS unpublished,
+           count(*) FILTER (WHERE o.parked_at IS NOT NULL) AS parked,
            count(*) FILTER (WHERE o.parked_at IS NULL AND EXISTS (
              SELECT 1 FROM outbox p
              WHERE p.parked_at IS NOT NULL AND p.published_at IS NULL
@@ -96,10 +97,12 @@ class TooLargeForServer(Exception):
 
 @dataclass(frozen=True)
 class OutboxHealth:
-    """Rows the relay cannot publish (parked) and rows waiting behind them."""
+    """Rows not yet published, of them those the relay cannot publish (parked), and rows
+    waiting behind a parked one."""
 
     parked: int
     waiting: int
+    unpublished: int = 0
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ class ParkedRow:
 
 async def outbox_health(conn: AsyncConnection) -> OutboxHealth:
     row = (await conn.execute(_HEALTH)).one()
-    return OutboxHealth(int(row.parked), int(row.waiting))
+    return OutboxHealth(int(row.parked), int(row.waiting), int(row.unpublished))
 
 
 async def parked_rows(conn: AsyncConnection) -> list[ParkedRow]:
@@ -231,6 +234,9 @@ class OutboxRelay:
                 # make sure it exists again before the next attempt.
                 self._stream_ready = False
                 log.warning("outbox.publish_failed", error=type(exc).__name__, retry_in=backoff)
+                with contextlib.suppress(Exception):
+                    # NATS away: the backlog grows, and the gauge is how an operator sees it.
+                    await self.refresh_gauges()
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, self.settings.relay_max_backoff_seconds)
 
@@ -276,7 +282,8 @@ class OutboxRelay:
             self.metrics.events_published.labels(self.service).inc(len(acked))
             if len(rows) < self.settings.relay_batch_size and not failures:
                 self.metrics.outbox_backlog.labels(self.service).set(0)
-        if parked:
+        if parked or (self.metrics and len(rows) >= self.settings.relay_batch_size):
+            # A full batch: more may wait, and the backlog gauge should say how many.
             await self.refresh_gauges()
         if transient is not None:
             raise transient
@@ -402,6 +409,7 @@ class OutboxRelay:
         if self.metrics:
             self.metrics.outbox_parked.labels(self.service).set(health.parked)
             self.metrics.outbox_waiting.labels(self.service).set(health.waiting)
+            self.metrics.outbox_backlog.labels(self.service).set(health.unpublished)
         return health
 
     async def _acknowledged(self, futures: list[asyncio.Future[Any]]) -> set[asyncio.Future[Any]]:

@@ -212,9 +212,12 @@ async def test_the_relay_keeps_events_while_nats_is_away_and_never_publishes_a_r
             assert waiting >= 2
             assert await unpublished(participants_db) == waiting
             assert await _traces(participants_db, rolled_back) == (0, 0)
+            # The operator sees the backlog grow while NATS is away.
+            await reaches(lambda: _backlog_gauge(writer), float(waiting), timeout=30)
 
             server.start()  # same port, same store
             await reaches(lambda: unpublished(participants_db), 0, timeout=30)
+            await reaches(lambda: _backlog_gauge(writer), 0.0)
             await reaches(lambda: settled_count(indicators, local), 3, timeout=30)
             rolled_back_too = await _append_then_fail(participants.state.runtime)
             await register_and_settle(writer, local)  # the relay passes over it once more
@@ -227,6 +230,14 @@ async def test_the_relay_keeps_events_while_nats_is_away_and_never_publishes_a_r
             assert not {rolled_back, rolled_back_too} & {doc["streamid"] for doc in docs}
     finally:
         server.stop()
+
+
+async def _backlog_gauge(client: httpx.AsyncClient) -> float | None:
+    text = (await client.get("/metrics")).text
+    for line in text.splitlines():
+        if line.startswith('veiviser_outbox_backlog{service="participants"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return None
 
 
 async def test_the_relay_publishes_what_was_committed_before_nats_was_ever_reachable(
