@@ -14,7 +14,7 @@ BENCH_ARGS ?=
 help: ## Show this help
 	@echo "Veiviser make targets:"
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
-		awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*## "} {printf "  make %-20s %s\n", $$1, $$2}'
 	@echo ""
 	@echo "Variables: PYTHON=$(PYTHON) (interpreter for the venv), PYTEST_ARGS='...' (extra pytest args)."
 
@@ -85,3 +85,16 @@ docker-down: ## Stop the Docker stack and remove its containers, network and vol
 
 docker-test: $(STAMP) ## Fresh Docker stack, tests/docker against it (kills containers), then down
 	@bash $(DOCKER_STACK) test
+
+# --- Docker: the clustered profile (deploy/compose/cluster; docs/deploy/cluster.md).
+.PHONY: docker-cluster-up docker-cluster-down docker-cluster-test
+DOCKER_CLUSTER := deploy/compose/cluster/cluster.sh
+
+docker-cluster-up: $(STAMP) ## Start the cluster: 3 NATS nodes (R3), 2 replicas of each service
+	@bash $(DOCKER_CLUSTER) up
+
+docker-cluster-down: ## Stop the cluster and remove its containers, network and volumes
+	@bash $(DOCKER_CLUSTER) down
+
+docker-cluster-test: $(STAMP) ## Fresh cluster, tests/docker/cluster under load with kills, then down
+	@bash $(DOCKER_CLUSTER) test
