@@ -25,7 +25,6 @@ from deploy.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from deploy.services import upgrade
 from shared.settings import SERVICES, Settings
 
-
 # tests/docker/ drives a Docker stack from the outside (make docker-test sets this);
 # the ordinary suite runs against its own servers and does not collect it.
 collect_ignore = [] if os.environ.get("VEIVISER_DOCKER_TESTS") else ["docker"]
