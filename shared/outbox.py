@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -162,6 +163,9 @@ async def retry_parked(conn: AsyncConnection, ids: Sequence[int] | None = None) 
     return sorted(int(r.id) for r in (await conn.execute(query)).all())
 
 
+_FAILING_ROWS_REMEMBERED = 10_000
+
+
 def _order_key(row: Any) -> object:
     """The rows that must go out in order share a key: those of one stream.
 
@@ -201,6 +205,9 @@ class OutboxRelay:
         self.service = service
         self.metrics = metrics
         self._wakeup = asyncio.Event()
+        # Outbox row id -> when this relay first saw it fail (monotonic): a row is parked
+        # for failing long enough, not merely often (see relay_park_after_seconds).
+        self._failing_since: dict[int, float] = {}
         self._stream_ready = False
         # Per-database singleton: two relays on one outbox could interleave and break
         # per-stream order, so each pass holds this advisory lock.
@@ -277,6 +284,8 @@ class OutboxRelay:
             acked, failures = await self._publish_in_waves(rows)
             if acked:
                 await driver.execute(_MARK_PUBLISHED, acked)
+                for row_id in acked:
+                    self._failing_since.pop(row_id, None)
             parked, transient = await self._record_failures(conn, failures)
         if self.metrics:
             self.metrics.events_published.labels(self.service).inc(len(acked))
@@ -367,8 +376,16 @@ class OutboxRelay:
         """
         parked = 0
         transient: BaseException | None = None
+        now = time.monotonic()
+        if len(self._failing_since) > _FAILING_ROWS_REMEMBERED:
+            # Rows another replica's relay published are never seen again here.
+            self._failing_since.clear()
         for row, error in failures:
             park_now = _about_the_row(error)
+            failing_long = (
+                now - self._failing_since.setdefault(row.id, now)
+                >= self.settings.relay_park_after_seconds
+            )
             result = await conn.execute(
                 sa.update(tables.outbox)
                 .where(tables.outbox.c.id == row.id)
@@ -379,8 +396,11 @@ class OutboxRelay:
                         (
                             sa.or_(
                                 sa.true() if park_now else sa.false(),
-                                tables.outbox.c.attempts + 1
-                                >= self.settings.relay_park_after_attempts,
+                                sa.and_(
+                                    tables.outbox.c.attempts + 1
+                                    >= self.settings.relay_park_after_attempts,
+                                    sa.true() if failing_long else sa.false(),
+                                ),
                             ),
                             sa.func.now(),
                         ),
@@ -391,6 +411,7 @@ class OutboxRelay:
             )
             state = result.one()
             if state.parked_at is not None:
+                self._failing_since.pop(row.id, None)
                 parked += 1
                 log.error(
                     "outbox.parked",

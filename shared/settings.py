@@ -117,6 +117,13 @@ class Settings(BaseSettings):
         "its error; later rows of its stream wait) until `veiviser outbox retry`. A row "
         "the server refuses for its size is parked at once.",
     )
+    relay_park_after_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="…and only once it has been failing this long: a NATS cluster electing a "
+        "stream leader refuses every publish for a few seconds, which says nothing about "
+        "the row.",
+    )
     consumer_batch_size: int = 256
     consumer_max_deliveries: int = 5
     consumer_fetch_timeout_seconds: float = 1.0

@@ -170,24 +170,60 @@ async def test_a_row_too_large_for_the_server_parks_others_flow_and_retry_sends_
         server.stop()
 
 
-async def test_a_row_that_keeps_failing_for_any_reason_is_parked_after_its_attempts(
-    settings: Settings,
+async def _a_row_nats_never_acknowledges(
+    local: Settings, db: Database, store: EventStore, stuck: str
 ) -> None:
+    async with db.transaction() as conn:
+        await append_notes(store, conn, stuck, [NoteTaken(text="s1"), NoteTaken(text="s2")], 0)
+        # A subject no stream listens on: JetStream never acknowledges it.
+        await conn.execute(
+            sa.text(
+                "UPDATE outbox SET subject = 'nowhere.at.all' WHERE id = "
+                "(SELECT min(id) FROM outbox)"
+            )
+        )
+
+
+async def test_a_row_failing_often_but_briefly_is_not_parked(settings: Settings) -> None:
+    """A NATS cluster electing a stream leader refuses every publish for seconds: many
+    attempts in a short time are no reason to set a row aside."""
     local = settings.model_copy(
-        update={"relay_park_after_attempts": 3, "relay_max_backoff_seconds": 0.2}
+        update={
+            "relay_park_after_attempts": 2,
+            "relay_park_after_seconds": 3600,
+            "relay_max_backoff_seconds": 0.1,
+        }
     )
     store = EventStore("housing", kit_registry, local.subject_prefix("housing"))
     stuck = str(uuid.uuid4())
     async with database(local, "housing") as db:
-        async with db.transaction() as conn:
-            await append_notes(store, conn, stuck, [NoteTaken(text="s1"), NoteTaken(text="s2")], 0)
-            # A subject no stream listens on: JetStream never acknowledges it.
-            await conn.execute(
-                sa.text(
-                    "UPDATE outbox SET subject = 'nowhere.at.all' WHERE id = "
-                    "(SELECT min(id) FROM outbox)"
+        await _a_row_nats_never_acknowledges(local, db, store, stuck)
+        async with running(kit_app(local)):
+
+            async def tried() -> bool:
+                found = await rows(
+                    db, "SELECT attempts, parked_at FROM outbox WHERE stream_id = :s", s=stuck
                 )
-            )
+                assert all(r.parked_at is None for r in found), found
+                return max(r.attempts for r in found) >= 6
+
+            await reaches(tried, True, timeout=60)
+
+
+async def test_a_row_that_keeps_failing_for_any_reason_is_parked_after_its_attempts(
+    settings: Settings,
+) -> None:
+    local = settings.model_copy(
+        update={
+            "relay_park_after_attempts": 3,
+            "relay_park_after_seconds": 0,
+            "relay_max_backoff_seconds": 0.2,
+        }
+    )
+    store = EventStore("housing", kit_registry, local.subject_prefix("housing"))
+    stuck = str(uuid.uuid4())
+    async with database(local, "housing") as db:
+        await _a_row_nats_never_acknowledges(local, db, store, stuck)
         async with running(kit_app(local)) as client:
             created = await client.post("/notes", json={"text": "o1"}, headers=auth(local))
             assert created.status_code == 201
