@@ -7,6 +7,7 @@ the tests and the benchmarks look a service up here and hand the kit what it nee
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -22,6 +23,22 @@ def create_app(service: str, settings: Settings | None = None) -> FastAPI:
     factory = importlib.import_module(f"services.{service}.app").create_app
     app: FastAPI = factory(settings)
     return app
+
+
+def server_command(service: str, port: int, host: str = "127.0.0.1") -> list[str]:
+    """The command line that serves ``service`` under uvicorn on ``host:port``."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        f"services.{service}.app:create_app",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
 
 
 def migrations(service: str) -> Path:

@@ -53,6 +53,7 @@ from deploy.embedded import (
     process_gone,
     terminate_process,
 )
+from deploy.services import server_command
 from deploy.versions import check_nats, check_postgres, redact_url
 from shared.settings import DEFAULT_PORTS, SERVICES, Settings
 
@@ -322,18 +323,7 @@ class _Service:
 
     def spawn(self, env: Mapping[str, str]) -> None:
         """Start the service under uvicorn (without waiting for it) and write its pid file."""
-        cmd = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            f"services.{self.name}.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--no-access-log",
-        ]
+        cmd = server_command(self.name, self.port)
         with self.log_file.open("ab") as log:
             log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.name}\n".encode())
             log.flush()

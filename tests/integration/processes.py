@@ -13,7 +13,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from deploy.embedded import EmbeddedNats, free_port, log_tail, wait_for_port_free
+from deploy.services import server_command
 from shared.settings import SERVICES, Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -68,18 +68,7 @@ class ServiceProcess:
         if self.running:
             raise RuntimeError(f"{self.name} is already running")
         wait_for_port_free(self.port)
-        cmd = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            f"services.{self.name}.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--no-access-log",
-        ]
+        cmd = server_command(self.name, self.port)
         with self.log_file.open("ab") as log:
             log.write(f"\n--- {time.strftime('%H:%M:%S')} starting {self.name}\n".encode())
             log.flush()
