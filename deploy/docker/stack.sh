@@ -19,7 +19,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/deploy/docker"
-COMPOSE_FILE="$ROOT/deploy/compose/compose.yaml"
+# Another compose file and project (the cluster profile's) run through the same steps.
+DEFAULT_COMPOSE_FILE="$ROOT/deploy/compose/compose.yaml"
+COMPOSE_FILE="${VEIVISER_COMPOSE_FILE:-$DEFAULT_COMPOSE_FILE}"
 VENV="${VENV:-$ROOT/.venv}"
 CACHE="${VEIVISER_DOCKER_CACHE:-/var/cache/veiviser-docker}"
 DOCKERD_LOG="${VEIVISER_DOCKERD_LOG:-/var/log/veiviser-dockerd.log}"
@@ -352,6 +354,7 @@ cmd_up() {
     "${COMPOSE[@]}" up -d
     wait_healthy
     say "stack up in $((SECONDS - started)) s (compose up to all healthy)"
+    [ "$COMPOSE_FILE" = "$DEFAULT_COMPOSE_FILE" ] || return 0
     say "participants http://127.0.0.1:${VEIVISER_DOCKER_PARTICIPANTS_PORT:-28001}  housing :${VEIVISER_DOCKER_HOUSING_PORT:-28002}  matching :${VEIVISER_DOCKER_MATCHING_PORT:-28003}  indicators :${VEIVISER_DOCKER_INDICATORS_PORT:-28004}  NATS nats://127.0.0.1:${VEIVISER_DOCKER_NATS_PORT:-24222}  PostgreSQL 127.0.0.1:${VEIVISER_DOCKER_PG_PORT:-25432}"
 }
 
@@ -395,5 +398,6 @@ case "${1:-}" in
     up) cmd_up ;;
     down) cmd_down ;;
     test) cmd_test ;;
-    *) die "usage: $0 engine|images|up|down|test" ;;
+    ps) compose_cmd; "${COMPOSE[@]}" ps ;;
+    *) die "usage: $0 engine|images|up|down|test|ps" ;;
 esac
