@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import nats
 import nats.errors
 import pytest
+import pytest_asyncio
 from nats.js.errors import APIError
 
 from deploy.embedded import EmbeddedNats, free_port
@@ -25,8 +26,10 @@ from shared.settings import Settings
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[list[EmbeddedNats]]:
+# Async, on the suite's loop: asyncio.run() in a fixture would close the loop the
+# session's tests share.
+@pytest_asyncio.fixture
+async def cluster(tmp_path: Path) -> AsyncIterator[list[EmbeddedNats]]:
     """Three clustered nats-servers with JetStream; started together (a lone node has no
     JetStream until a quorum elects a meta leader)."""
     route_ports = [free_port() for _ in range(3)]
@@ -54,7 +57,7 @@ def cluster(tmp_path: Path) -> Iterator[list[EmbeddedNats]]:
     try:
         for node in nodes:
             node.start()
-        asyncio.run(_jetstream_ready(nodes))
+        await _jetstream_ready(nodes)
         yield nodes
     finally:
         for node in nodes:
