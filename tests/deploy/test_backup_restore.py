@@ -28,7 +28,7 @@ from services.participants.app import create_app as participants_app
 from shared.catchup import CatchUpClient
 from shared.settings import SERVICES, Settings
 from tests.housing.helpers import accepted_application, dwelling, place, wait_for_household
-from tests.matching.support import esco_occupation, propose, publish_opening, register_employer
+from tests.matching.support import esco_occupation, start_in_a_job
 from tests.support import REPO, auth, child_environment, eventually, running, settled_participant
 
 pytestmark = pytest.mark.timeout(300)
@@ -157,24 +157,7 @@ async def _traffic(settings: Settings) -> str:
             return response.status_code == 200
 
         await eventually(candidate)
-        employer = await register_employer(matching, headers)
-        opening = await publish_opening(matching, headers, employer, kind="job", occupation=cook)
-        match = await propose(matching, headers, people[0], opening)
-        for step, body in (
-            ("interest", {}),
-            (
-                "offer",
-                {
-                    "on": "2025-08-01",
-                    "starts_on": "2025-09-01",
-                    "hours_per_week": 37.5,
-                    "permanent": True,
-                },
-            ),
-            ("start", {}),
-        ):
-            response = await matching.post(f"/matches/{match}/{step}", headers=headers, json=body)
-            assert response.status_code == 200, response.text
+        await start_in_a_job(matching, headers, people[0], cook)
 
         participant = await participants.get(f"/participants/{people[1]}", headers=headers)
         household = uuid.UUID(participant.json()["household_id"])

@@ -196,3 +196,29 @@ async def propose(
     proposed = await proposal(client, headers, participant, opening)
     assert proposed.status_code == 201, proposed.text
     return str(proposed.json()["id"])
+
+
+async def start_in_a_job(
+    client: httpx.AsyncClient, headers: dict[str, str], participant: Any, occupation: Any
+) -> str:
+    """Take ``participant`` from a proposal for a new job opening to starting in it
+    (interest, a permanent full-time offer, start); the match's id."""
+    employer = await register_employer(client, headers)
+    opening = await publish_opening(client, headers, employer, kind="job", occupation=occupation)
+    match = await propose(client, headers, participant, opening)
+    for step, body in (
+        ("interest", {}),
+        (
+            "offer",
+            {
+                "on": "2025-08-01",
+                "starts_on": "2025-09-01",
+                "hours_per_week": 37.5,
+                "permanent": True,
+            },
+        ),
+        ("start", {}),
+    ):
+        response = await client.post(f"/matches/{match}/{step}", headers=headers, json=body)
+        assert response.status_code == 200, response.text
+    return match

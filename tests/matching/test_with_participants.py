@@ -6,12 +6,7 @@ from __future__ import annotations
 from services.matching.app import create_app as matching_app
 from services.participants.app import create_app as participants_app
 from shared.settings import Settings
-from tests.matching.support import (
-    esco_occupation,
-    propose,
-    publish_opening,
-    register_employer,
-)
+from tests.matching.support import esco_occupation, start_in_a_job
 from tests.support import auth, eventually, running, settled_participant
 
 
@@ -43,24 +38,7 @@ async def test_job_obtained_reaches_the_participants_timeline(settings: Settings
         assert found["settled_on"] == "2024-03-01"
         assert "constraints" not in str(found)
 
-        employer = await register_employer(matching, headers)
-        opening = await publish_opening(matching, headers, employer, kind="job", occupation=cook)
-        match = await propose(matching, headers, person, opening)
-        for step, body in (
-            ("interest", {}),
-            (
-                "offer",
-                {
-                    "on": "2025-08-01",
-                    "starts_on": "2025-09-01",
-                    "hours_per_week": 37.5,
-                    "permanent": True,
-                },
-            ),
-            ("start", {}),
-        ):
-            response = await matching.post(f"/matches/{match}/{step}", headers=headers, json=body)
-            assert response.status_code == 200, response.text
+        await start_in_a_job(matching, headers, person, cook)
 
         async def on_timeline() -> bool:
             response = await participants.get(f"/participants/{person}/timeline", headers=headers)
