@@ -22,6 +22,7 @@ embedded servers' data and logs, ``logs/`` the services' output, ``pids/`` pid f
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import ctypes
@@ -817,7 +818,7 @@ class _Exit:
         return describe_exit(self.code)
 
 
-class _Component:
+class _Component(abc.ABC):
     """One process the runner supervises; subclasses say how to start and watch it."""
 
     name: str
@@ -825,16 +826,17 @@ class _Component:
     aftermath = ""
     """What the death of this component means for the rest, said once per crash."""
 
+    @abc.abstractmethod
     def pid(self) -> int | None:
-        raise NotImplementedError
+        """The running process's pid, ``None`` when it is not running."""
 
+    @abc.abstractmethod
     def exited(self, reaped: dict[int, int]) -> _Exit | None:
         """How the process ended, if it has; ``reaped``: exit codes of orphans we collected."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def start(self) -> None:
         """Start again on the same port and data; raises ``StackError`` if that fails."""
-        raise NotImplementedError
 
     def ready(self, client: httpx.Client) -> bool:
         """Whether a started process serves (servers: ``start`` returns once they do)."""
@@ -842,6 +844,8 @@ class _Component:
 
     def abandon(self) -> None:
         """Kill a process that started but never became ready."""
+        # Servers: start() returns only once they serve, so nothing is ever left half up.
+        return None
 
     def popen_pid(self) -> int | None:
         """Pid of the live child a ``Popen`` object waits for, if any."""
