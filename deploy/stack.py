@@ -844,7 +844,7 @@ class _Component(abc.ABC):
 
     def abandon(self) -> None:
         """Kill a process that started but never became ready."""
-        # Servers: start() returns only once they serve, so nothing is ever left half up.
+        # Nothing by default: a component whose start can leave a process behind kills it.
         return None
 
     def popen_pid(self) -> int | None:
