@@ -14,6 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from services.participants import events as ev
+from services.participants.domain import act, benefit, nir, transfer
+from services.participants.domain.act import ActRecord
+from services.participants.domain.benefit import BenefitRecord
+from services.participants.domain.nir import NirRecord
+from services.participants.domain.transfer import TransferRecord
 from shared.dates import LATEST
 from shared.events import Event
 
@@ -153,6 +158,14 @@ class Participant:
     died_on: date | None = None
     erased: bool = False
     norwegian: dict[ev.NorwegianSubTest, ev.NorwegianLevel] = field(default_factory=dict)
+    act: ActRecord = field(default_factory=ActRecord)
+    """The person under the Integration Act: category, rights, decisions, plan, contract."""
+    benefit: BenefitRecord = field(default_factory=BenefitRecord)
+    """The introduction benefit's own facts."""
+    nir: NirRecord = field(default_factory=NirRecord)
+    """What IMDi's register needs beyond the journey."""
+    transfer: TransferRecord = field(default_factory=TransferRecord)
+    """Adviser, caseload and moves between municipalities."""
 
     @property
     def exists(self) -> bool:
@@ -228,7 +241,26 @@ def _programme(state: Participant, programme_id: uuid.UUID) -> Programme | None:
 
 
 def apply(state: Participant, event: Event) -> Participant:
-    """Fold one event into the state."""
+    """Fold one event into the state: the journey, then each concept's own record."""
+    state = _apply_journey(state, event)
+    changes: dict[str, object] = {}
+    for name, concept in _CONCEPTS:
+        record = getattr(state, name)
+        folded = concept(record, event)
+        if folded is not record:
+            changes[name] = folded
+    return replace(state, **changes) if changes else state  # type: ignore[arg-type]
+
+
+_CONCEPTS = (
+    ("act", act.apply),
+    ("benefit", benefit.apply),
+    ("nir", nir.apply),
+    ("transfer", transfer.apply),
+)
+
+
+def _apply_journey(state: Participant, event: Event) -> Participant:
     match event:
         case ev.ParticipantRegistered():
             return replace(

@@ -1,10 +1,4 @@
-"""Events of the participants service.
-
-Published events are the public contract (CloudEvents type ``no.veiviser.<type_name>``)
-and carry the pseudonymous participant id and household id, municipality, dates,
-categories, birth year and gender at most. Personal details travel only in
-unpublished events, sealed with the participant's own key.
-"""
+"""The journey's events: registration, settlement, programme, plan, absence, leaving."""
 
 from __future__ import annotations
 
@@ -13,9 +7,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from shared.events import Event, EventRegistry
+from services.participants.events.registry import Part, registry
+from shared.events import Event
 from shared.vocabulary import (
     ArrivalCategory,
     EducationLevel,
@@ -28,17 +23,53 @@ from shared.vocabulary import (
 )
 
 __all__ = [
+    "BASE_EXCLUDING_OUTCOMES",
+    "AbsenceRecorded",
+    "ActivityKind",
     "ArrivalCategory",
+    "CompetenceProfileRecorded",
+    "CompetenceProfileUpdated",
+    "CompletionReason",
     "EducationLevel",
+    "EndGoal",
+    "FollowUpConversationHeld",
+    "FollowUpConversationHeldV1",
     "FollowUpStatus",
+    "FollowUpStatusRecorded",
     "Gender",
     "NorwegianLevel",
+    "NorwegianLevels",
     "NorwegianSubTest",
+    "NorwegianTestRecorded",
     "Outcome",
+    "ParticipantBirthYearCorrected",
+    "ParticipantDied",
+    "ParticipantEmigrated",
+    "ParticipantErased",
+    "ParticipantLeftHousehold",
+    "ParticipantMovedOut",
+    "ParticipantRegistered",
+    "ParticipantSettled",
+    "PauseKind",
+    "PersonalDetailsRecorded",
+    "PlanGoalDescribed",
+    "PlanProvidersRecorded",
+    "PlanRevised",
+    "PlannedActivity",
+    "PlannedActivityV1",
+    "ProgrammeAdviserAssigned",
+    "ProgrammeCompleted",
+    "ProgrammeInterrupted",
     "ProgrammeKind",
+    "ProgrammeOutcomeRecorded",
+    "ProgrammeResumed",
+    "ProgrammeStarted",
+    "SharedConsent",
+    "SharedEducation",
+    "SharedLanguage",
+    "SharedOccupation",
+    "SharedWishes",
 ]
-
-registry = EventRegistry()
 
 
 class PauseKind(StrEnum):
@@ -67,10 +98,6 @@ BASE_EXCLUDING_OUTCOMES = frozenset(
 )
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class EndGoal(StrEnum):
     work = "work"
     higher_education = "higher_education"
@@ -80,7 +107,7 @@ class EndGoal(StrEnum):
     fitted_goal = "fitted_goal"
 
 
-class PlannedActivity(_Part):
+class PlannedActivity(Part):
     """One activity of a plan as published: kind, hours and dates; the provider stays sealed."""
 
     kind: ActivityKind
@@ -89,7 +116,7 @@ class PlannedActivity(_Part):
     ends_on: date | None = None
 
 
-class PlannedActivityV1(_Part):
+class PlannedActivityV1(Part):
     """An activity of ``plan.revised.v1``, which still carried the provider in clear."""
 
     kind: ActivityKind
@@ -99,12 +126,12 @@ class PlannedActivityV1(_Part):
     ends_on: date | None = None
 
 
-class SharedOccupation(_Part):
+class SharedOccupation(Part):
     isco_code: str = Field(pattern=r"^\d{4}$", description="ISCO-08 / STYRK-08 unit group")
     years: float = Field(ge=0, le=60)
 
 
-class SharedEducation(_Part):
+class SharedEducation(Part):
     level: EducationLevel
     field_code: str | None = Field(
         default=None, pattern=r"^\d{2,4}$", description="ISCED-F field code, e.g. '0913'"
@@ -114,12 +141,12 @@ class SharedEducation(_Part):
     recognised: bool = False
 
 
-class SharedLanguage(_Part):
+class SharedLanguage(Part):
     language: str = Field(pattern=r"^[a-z]{2,3}$", description="ISO 639 code")
     level: NorwegianLevel
 
 
-class SharedWishes(_Part):
+class SharedWishes(Part):
     occupations: tuple[Annotated[str, Field(pattern=r"^\d{4}$")], ...] = Field(
         default=(), max_length=100, description="ISCO-08 / STYRK-08 codes"
     )
@@ -129,7 +156,7 @@ class SharedWishes(_Part):
     )
 
 
-class SharedConsent(_Part):
+class SharedConsent(Part):
     """Which parts of the profile the person shares; a part that is false is empty."""
 
     occupations: bool = False
@@ -141,7 +168,7 @@ class SharedConsent(_Part):
     wishes: bool = False
 
 
-class NorwegianLevels(_Part):
+class NorwegianLevels(Part):
     oral: NorwegianLevel | None = None
     written: NorwegianLevel | None = None
     reading: NorwegianLevel | None = None

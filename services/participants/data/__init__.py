@@ -1,0 +1,1 @@
+"""Dated rule data the participants service ships (see shared.dated and the README)."""
