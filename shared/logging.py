@@ -64,6 +64,10 @@ def configure_logging(service: str, level: str = "INFO", json_output: bool = Tru
         logger = logging.getLogger(name)
         logger.handlers = []
         logger.propagate = True
+    # httpx logs every request line at INFO, query string and all: a catch-up URL or a
+    # service call would put cursors and ids in the log on every poll.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(logging.getLevelName(level), logging.WARNING))
 
 
 def sanitise(

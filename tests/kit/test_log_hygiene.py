@@ -7,6 +7,7 @@ the values appears in its output. Every 5xx answer carries the request's correla
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import nats
 import pytest
 
 from deploy.embedded import free_port
-from shared.logging import describe_exception
+from shared.logging import configure_logging, describe_exception
 from shared.settings import Settings
 from tests.kit.helpers import database, minimal_service, rows, scalar, until_healthy
 from tests.support import auth, eventually, national_id, publish_foreign_event
@@ -171,3 +172,17 @@ def test_an_exception_is_described_by_types_and_places_only() -> None:
     assert text.startswith("ValueError (at kit/test_log_hygiene.py:")
     assert "caused by KeyError" in text
     assert not any(v in text for v in PERSONAL)
+
+
+def test_http_client_request_lines_stay_out_of_the_log(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("test", "DEBUG")
+    try:
+        logging.getLogger("httpx").info(
+            'HTTP Request: GET %s "HTTP/1.1 200 OK"', "http://p/events?after=cursor-123"
+        )
+        logging.getLogger("httpx").warning("connection pool is full")
+        output = capsys.readouterr().out
+    finally:
+        configure_logging("test", "INFO")
+    assert "cursor-123" not in output
+    assert "connection pool is full" in output
