@@ -24,6 +24,7 @@ from shared.vocabulary import (
 
 __all__ = [
     "BASE_EXCLUDING_OUTCOMES",
+    "AbsenceKind",
     "AbsenceRecorded",
     "ActivityKind",
     "ArrivalCategory",
@@ -86,6 +87,14 @@ class ActivityKind(StrEnum):
     primary_school_for_adults = "primary_school_for_adults"
     education = "education"
     other = "other"
+
+
+class AbsenceKind(StrEnum):
+    """What an absence is: hours away (fravær) or whole days away without permission
+    (permisjon uten tillatelse); both reduce the introduction benefit (integreringsloven § 21)."""
+
+    absence = "absence"
+    unauthorised_leave = "unauthorised_leave"
 
 
 class CompletionReason(StrEnum):
@@ -340,7 +349,11 @@ class FollowUpConversationHeld(Event):
 
 @registry.register
 class AbsenceRecorded(Event):
-    """Absence on one day, with or without a valid reason. Never published."""
+    """Absence on one day, with or without a valid reason. Never published.
+
+    ``kind`` and ``activity`` came later: older events have neither and read as an
+    absence (hours) from no named activity.
+    """
 
     type_name: ClassVar[str] = "participants.absence.recorded.v1"
     published: ClassVar[bool] = False
@@ -349,6 +362,8 @@ class AbsenceRecorded(Event):
     hours: float
     valid_reason: bool
     sealed_note: str | None = None
+    kind: AbsenceKind = AbsenceKind.absence
+    activity: ActivityKind | None = None
 
 
 @registry.register
