@@ -95,3 +95,20 @@ matching_timeline = sa.Table(
     sa.Column("occurred_on", sa.Date, nullable=False),
     sa.Column("data", pg.JSONB, nullable=False),
 )
+
+municipal_transfers = sa.Table(
+    "municipal_transfers",
+    metadata,
+    sa.Column("transfer_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("from_municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("to_municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("moved_on", sa.Date, nullable=False),
+    sa.Column("delivered", sa.Boolean, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("package", pg.JSONB),
+    sa.Column("received_as", pg.UUID(as_uuid=True)),
+    sa.Column("decided_on", sa.Date),
+    sa.Column("decline_reason", sa.Text),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
