@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.housing.api import applications, dwellings, households, ownership, placements
+from services.housing.api import access, applications, dwellings, households, ownership, placements
 from services.housing.api import settings as rent_settings
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -17,4 +17,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     households.households,
     households.economy,
     households.reports,
+    access.router,
 )

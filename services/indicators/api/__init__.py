@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.indicators.api import (
+    access,
     catalogue,
     comments,
     definitions,
@@ -30,4 +31,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     levels.router,
     national.router,
     survival.router,
+    access.router,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.matching.api import allocations, candidates, employers, matches, openings
+from services.matching.api import access, allocations, candidates, employers, matches, openings
 
 ROUTERS: tuple[APIRouter, ...] = (
     employers.router,
@@ -12,4 +12,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     candidates.router,
     matches.router,
     allocations.router,
+    access.router,
 )

@@ -1,6 +1,7 @@
 """HTTP routers of the participants service, one per resource."""
 
 from services.participants.api import (
+    access,
     casework,
     competence,
     imports,
@@ -16,4 +17,5 @@ ROUTERS = [
     casework.router,
     imports.router,
     privacy.router,
+    access.router,
 ]

@@ -1,0 +1,32 @@
+"""What matching stores about one participant, for the access export (innsyn, GDPR art. 15).
+
+Served to service identities only: the participants service gathers the four parts for
+the municipality's privacy officer. Matching knows a participant by the pseudonymous id
+and the competence profile parts they consented to share; it seals nothing of theirs.
+"""
+
+from __future__ import annotations
+
+from services.matching.tables import contact_keys, metadata
+from shared.access import access_router
+
+PURPOSE = "matching.work_and_practice"
+LEGAL_BASIS = (
+    "personvernforordningen art. 6 nr. 1 bokstav e",
+    "integreringsloven § 41 (behandling av personopplysninger), jf. § 13 (programmets innhold)",
+    "personvernforordningen art. 6 nr. 1 bokstav a (samtykke til deling med arbeidsgivere)",
+)
+
+router = access_router(
+    "matching",
+    metadata,
+    purpose=PURPOSE,
+    legal_basis=LEGAL_BASIS,
+    pseudonymous=True,
+    exclude=(contact_keys,),
+    summary="Det matchingtjenesten lagrer om en deltaker (innsyn). / What matching stores "
+    "about a participant (access export).",
+    description="Kandidatprofil, forslag og plasseringer, mottatte og egne hendelser som "
+    "nevner deltakeren. Bare for tjenesteidentiteter. / Candidate profile, matches and "
+    "placements, received and own events naming the participant. Service identities only.",
+)
