@@ -112,3 +112,16 @@ municipal_transfers = sa.Table(
     sa.Column("decline_reason", sa.Text),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+municipal_deadline_rules = sa.Table(
+    "municipal_deadline_rules",
+    metadata,
+    sa.Column("municipality", sa.String(4), primary_key=True),
+    sa.Column("code", sa.Text, primary_key=True),
+    sa.Column("after", sa.Text, nullable=False),
+    sa.Column("met_by", sa.Text, nullable=False),
+    sa.Column("days", sa.Integer, nullable=False),
+    sa.Column("label_nb", sa.Text, nullable=False),
+    sa.Column("label_en", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -13,6 +13,7 @@ from services.participants.projections.matching_timeline import (
     MATCHING_KEEP,
     MATCHING_TIMELINE,
 )
+from services.participants.projections.municipal_deadlines import MUNICIPAL_DEADLINES
 from services.participants.projections.participant_summary import PARTICIPANT_SUMMARY
 from services.participants.projections.person_lookup import person_lookup_projection
 from shared.projection import Projection
@@ -29,6 +30,7 @@ def projections(settings: Settings) -> list[Projection]:
         person_lookup_projection(settings),
         HOUSEHOLDS,
         MATCHING_TIMELINE,
+        MUNICIPAL_DEADLINES,
     ]
 
 

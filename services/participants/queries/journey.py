@@ -278,54 +278,6 @@ def _ending(now: AsOf, today: date, within_days: int) -> bool:
     )
 
 
-async def deadlines(
-    conn: AsyncConnection,
-    municipality: str,
-    today: date,
-    ending_within_days: int,
-    follow_up_days: int,
-    with_personal: bool,
-) -> dict[str, list[dict[str, Any]]]:
-    """The four lists caseworkers act on (IMDi's most common data fault is the last).
-
-    Every list is as of ``today``: a planned start, a scheduled leave or a move-out
-    announced ahead changes them only from its date.
-    """
-    rows = await _rows_with_keys(
-        conn,
-        [
-            participant_summary.c.municipality == municipality,
-            participant_summary.c.programme_id.is_not(None),
-            participant_summary.c.erased.is_(False),
-        ],
-    )
-    since = today - timedelta(days=follow_up_days)
-    lists: dict[str, list[Any]] = {
-        "programmes_ending": [],
-        "plans_below_full_time": [],
-        "no_recent_follow_up": [],
-        "ended_without_outcome": [],
-    }
-    for row in rows:
-        now = as_of(row, today)
-        if now.status in RUNNING:
-            if _ending(now, today, ending_within_days):
-                lists["programmes_ending"].append(row)
-            if not row.plan_full_time or row.plan_revision == 0:
-                lists["plans_below_full_time"].append(row)
-            if row.last_follow_up_on is None or row.last_follow_up_on < since:
-                lists["no_recent_follow_up"].append(row)
-        elif now.status == "programme_ended" and row.outcome is None:
-            lists["ended_without_outcome"].append(row)
-    return {
-        name: [
-            summary_view(row, _details(row) if with_personal else None, with_personal, today)
-            for row in chosen
-        ]
-        for name, chosen in lists.items()
-    }
-
-
 async def _history(
     conn: AsyncConnection,
     store: EventStore,
