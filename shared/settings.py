@@ -167,6 +167,15 @@ class Settings(BaseSettings):
         "service); needed with jwks_url, minted from jwt_secret otherwise.",
     )
 
+    served_municipalities: str = Field(
+        default="",
+        pattern=r"^\s*(\d{4}\s*(,\s*\d{4}\s*)*)?$",
+        description="Kommunenummer of every municipality this deployment serves (runs "
+        "Veiviser for), comma-separated, e.g. '3301,0301'. A transfer (flytting) to one of "
+        "them becomes a pending transfer it can accept; to any other it is recorded as "
+        "outbound only. Empty: none (every transfer is outbound only).",
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -8,6 +8,7 @@ from services.participants.api import (
     participants,
     privacy,
     programme,
+    transfer,
 )
 
 ROUTERS = [
@@ -18,4 +19,5 @@ ROUTERS = [
     imports.router,
     privacy.router,
     access.router,
+    transfer.router,
 ]

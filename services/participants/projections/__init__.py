@@ -16,6 +16,7 @@ from services.participants.projections.matching_timeline import (
 from services.participants.projections.municipal_deadlines import MUNICIPAL_DEADLINES
 from services.participants.projections.participant_summary import PARTICIPANT_SUMMARY
 from services.participants.projections.person_lookup import person_lookup_projection
+from services.participants.projections.transfers import MUNICIPAL_TRANSFERS
 from shared.projection import Projection
 from shared.service import Feed
 from shared.settings import Settings
@@ -30,6 +31,7 @@ def projections(settings: Settings) -> list[Projection]:
         person_lookup_projection(settings),
         HOUSEHOLDS,
         MATCHING_TIMELINE,
+        MUNICIPAL_TRANSFERS,
         MUNICIPAL_DEADLINES,
     ]
 
