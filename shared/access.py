@@ -203,39 +203,53 @@ async def gather(
     opener: Opener | None = None,
     exclude: Iterable[sa.Table] = (),
     household_events: bool = True,
+    person_streams: Callable[[str], bool] | None = None,
 ) -> AccessPart:
     """Everything ``service`` stores about ``participant_id`` in ``municipality``.
 
     ``exclude``: tables never to show (key tables: a key is not data about the person,
     and must not leave the service). ``household_events=False`` shows only the events
     naming the person (not every event naming their household: for a service whose
-    events about a household are the other members' own).
+    events about a household are the other members' own). ``person_streams`` says which
+    streams are wholly about the person once one of their events names them (a match:
+    its later events name only the match), so every event of those is shown.
     """
     seals = _Seals(service, opener)
     skipped = {table.name for table in exclude}
     chosen = [t for t in metadata.sorted_tables if t.name not in skipped]
-    by_person: list[TableRows] = []
-    for table in chosen:
-        if "participant_id" in table.c:
-            by_person.append(
-                await _rows(
-                    conn, seals, table, table.c.participant_id == participant_id, municipality
-                )
-            )
+    scoped = [t for t in chosen if "municipality" in t.c]
+    unscoped = [t for t in chosen if "municipality" not in t.c]
+
+    async def about(tables: list[sa.Table], households: list[uuid.UUID]) -> list[TableRows]:
+        found = []
+        for table in tables:
+            if "participant_id" in table.c:
+                where = table.c.participant_id == participant_id
+            elif "household_id" in table.c and households:
+                where = table.c.household_id.in_(households)
+            else:
+                continue
+            found.append(await _rows(conn, seals, table, where, municipality))
+        return found
+
+    by_person = await about([t for t in scoped if "participant_id" in t.c], [])
     households = _household_ids(by_person)
-    by_household: list[TableRows] = []
-    if households:
-        for table in chosen:
-            if "participant_id" not in table.c and "household_id" in table.c:
-                by_household.append(
-                    await _rows(
-                        conn, seals, table, table.c.household_id.in_(households), municipality
-                    )
-                )
+    rows = [
+        *by_person,
+        *await about([t for t in scoped if "participant_id" not in t.c], households),
+    ]
     ids = [str(participant_id), *(str(h) for h in households)]
     inbox = await _inbox(conn, ids, municipality)
-    events = await _events(conn, seals, ids if household_events else ids[:1], municipality)
-    dead = await _dead_letters(conn, ids)
+    events = await _events(
+        conn, seals, ids if household_events else ids[:1], municipality, person_streams
+    )
+    # Rows of tables without a municipality are shown only to the municipality the
+    # service knows the person in (participant ids are unique across municipalities).
+    known = bool(inbox or events or any(t.rows for t in rows))
+    dead: list[dict[str, Any]] = []
+    if known:
+        rows += await about(unscoped, households)
+        dead = await _dead_letters(conn, ids)
     return AccessPart(
         service=service,
         participant_id=participant_id,
@@ -244,7 +258,7 @@ async def gather(
         legal_basis=list(legal_basis),
         pseudonymous=pseudonymous,
         household_ids=households,
-        read_models=[t for t in [*by_person, *by_household] if t.rows],
+        read_models=[t for t in rows if t.rows],
         inbox=inbox,
         dead_letters=dead,
         events=events,
@@ -291,15 +305,26 @@ async def _inbox(conn: AsyncConnection, ids: Sequence[str], municipality: str) -
 
 
 async def _events(
-    conn: AsyncConnection, seals: _Seals, ids: Sequence[str], municipality: str
+    conn: AsyncConnection,
+    seals: _Seals,
+    ids: Sequence[str],
+    municipality: str,
+    person_streams: Callable[[str], bool] | None,
 ) -> list[OwnEvent]:
     events = kit_tables.events
+    mentioning = sa.or_(events.c.stream_id.in_(ids), _mentions(events.c.data, ids))
+    if person_streams is not None:
+        named = await conn.scalars(
+            sa.select(events.c.stream_id)
+            .distinct()
+            .where(mentioning, events.c.municipality == municipality)
+        )
+        whole = [stream for stream in named if person_streams(stream)]
+        if whole:
+            mentioning = sa.or_(mentioning, events.c.stream_id.in_(whole))
     rows = await conn.execute(
         sa.select(events)
-        .where(
-            sa.or_(events.c.stream_id.in_(ids), _mentions(events.c.data, ids)),
-            events.c.municipality == municipality,
-        )
+        .where(mentioning, events.c.municipality == municipality)
         .order_by(events.c.recorded_at, events.c.stream_id, events.c.version)
     )
     found = []
@@ -349,6 +374,7 @@ def access_router(
     pseudonymous: bool,
     opener: Opener | None = None,
     exclude: Iterable[sa.Table] = (),
+    person_streams: Callable[[str], bool] | None = None,
     summary: str,
     description: str,
 ) -> APIRouter:
@@ -392,6 +418,7 @@ def access_router(
                 pseudonymous=pseudonymous,
                 opener=opener,
                 exclude=excluded,
+                person_streams=person_streams,
             )
 
     return router

@@ -7,6 +7,7 @@ and the competence profile parts they consented to share; it seals nothing of th
 
 from __future__ import annotations
 
+from services.matching.domain.streams import MATCH
 from services.matching.tables import contact_keys, metadata
 from shared.access import access_router
 
@@ -24,6 +25,8 @@ router = access_router(
     legal_basis=LEGAL_BASIS,
     pseudonymous=True,
     exclude=(contact_keys,),
+    # A match is one participant's: its later events (interest, offer, start) name only it.
+    person_streams=lambda stream: stream.startswith(f"{MATCH}-"),
     summary="Det matchingtjenesten lagrer om en deltaker (innsyn). / What matching stores "
     "about a participant (access export).",
     description="Kandidatprofil, forslag og plasseringer, mottatte og egne hendelser som "

@@ -1,0 +1,314 @@
+"""The access export (innsyn, GDPR art. 15) across the running stack.
+
+One stack of real processes (a private nats-server and the four uvicorn services) serves
+every test in this module: a person is settled (participants), housed (housing, with
+needs sealed under housing's own keys), profiled and placed in a job (matching) and
+counted (indicators); the privacy officer's export then holds each service's part,
+gathered over HTTP with the participants service's service token. Last, matching is
+killed and the export says that its part is missing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import nats
+import pytest
+
+from shared.auth import issue_service_token
+from shared.settings import SERVICES, Settings
+from tests.housing.helpers import accepted_application, dwelling, place, wait_for_household
+from tests.integration.processes import Stack, stack
+from tests.matching.support import esco_occupation, start_in_a_job
+from tests.support import auth, eventually, settled_participant
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@dataclass
+class World:
+    running: Stack
+    settings: Settings
+    person: str
+    household: str
+    match: str
+
+
+async def _databases(settings: Settings, templates: dict[str, str], create: bool) -> None:
+    conn = await asyncpg.connect(settings.server_database_url())
+    try:
+        for service, template in templates.items():
+            name = settings.database_name(service)
+            if create:
+                await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            else:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def _delete_streams(settings: Settings) -> None:
+    nc = await nats.connect(settings.nats_url, connect_timeout=2, max_reconnect_attempts=1)
+    try:
+        js = nc.jetstream()
+        for service in SERVICES:
+            try:
+                await js.delete_stream(settings.stream_name(service))
+            except Exception:
+                pass
+    finally:
+        await nc.close()
+
+
+async def _traffic(running: Stack) -> World:
+    """The person's journey through all four services, over HTTP to the processes."""
+    settings = running.settings
+    everyone = auth(settings, ["caseworker", "manager", "job_coach", "housing_officer"])
+    cook = esco_occupation()[0]
+
+    def client(service: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=running[service].url, timeout=30.0)
+
+    async with (
+        client("participants") as participants,
+        client("housing") as housing,
+        client("matching") as matching,
+        client("indicators") as indicators,
+    ):
+        adopted = await indicators.post(
+            "/indicators/definitions",
+            json={"key": "persons_settled", "from_catalogue": "persons_settled"},
+            headers=everyone,
+        )
+        assert adopted.status_code == 201, adopted.text
+        person = await settled_participant(participants, everyone, settled_on="2024-02-05")
+        profile = await participants.put(
+            f"/participants/{person}/competence-profile",
+            headers=everyone,
+            json={
+                "work_experience": [{"isco_code": cook.isco_code, "years": 4}],
+                "skills": list(cook.essential_skills),
+                "consent": {"work_experience": True, "skills": True},
+            },
+        )
+        assert profile.status_code == 201, profile.text
+        shown = await participants.get(f"/participants/{person}", headers=everyone)
+        household = uuid.UUID(shown.json()["household_id"])
+
+        await wait_for_household(housing, settings, household)
+        application = await accepted_application(
+            housing,
+            settings,
+            household,
+            received_on="2024-03-01",
+            member_ages=[31],
+            district_wishes=["Sentrum"],
+            members=[{"participant_id": person, "needs_step_free": True}],
+        )
+        flat = await dwelling(housing, settings)
+        await place(
+            housing, settings, application["application_id"], flat["dwelling_id"], "2024-04-01"
+        )
+
+        async def candidate() -> bool:
+            answer = await matching.get(f"/candidates/{person}", headers=everyone)
+            return answer.status_code == 200
+
+        await eventually(candidate, timeout=60)
+        match = await start_in_a_job(matching, everyone, person, cook)
+
+        async def counted() -> bool:
+            value = await indicators.get(
+                "/indicators/values/persons_settled?period=2024", headers=everyone
+            )
+            return bool(value.json()["value"] == 1.0)
+
+        await eventually(counted, timeout=60)
+        await eventually(lambda: _indicators_know(settings, person, household), timeout=60)
+        await eventually(lambda: _timeline_has_job(participants, everyone, person), timeout=60)
+    return World(running, settings, person, str(household), match)
+
+
+async def _indicators_know(settings: Settings, person: str, household: uuid.UUID) -> bool:
+    """Indicators has the job (from matching) and the placement (from housing)."""
+    conn = await asyncpg.connect(settings.service_database_url("indicators", driver="postgresql"))
+    try:
+        jobs = await conn.fetchval(
+            "SELECT count(*) FROM jobs WHERE participant_id = $1", uuid.UUID(person)
+        )
+        placed = await conn.fetchval(
+            "SELECT count(*) FROM placements WHERE household_id = $1", household
+        )
+        return bool(jobs and placed)
+    finally:
+        await conn.close()
+
+
+async def _timeline_has_job(
+    participants: httpx.AsyncClient, headers: dict[str, str], person: str
+) -> bool:
+    answer = await participants.get(f"/participants/{person}/timeline", headers=headers)
+    return any(e["type"] == "matching.job.obtained.v1" for e in answer.json()["entries"])
+
+
+@pytest.fixture(scope="module")
+async def world(
+    templates: dict[str, str], servers: Any, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[World]:
+    token = uuid.uuid4().hex[:8]
+    settings = Settings(
+        database_url=servers.database_url,
+        nats_url=servers.nats_url,
+        database_prefix=f"vt_access_{token}",
+        namespace=f"taccess{token}",
+        env="development",
+        relay_idle_seconds=0.02,
+        consumer_fetch_timeout_seconds=0.5,
+        log_json=True,
+        log_level="WARNING",
+    )
+    await _databases(settings, templates, create=True)
+    directory = Path(tmp_path_factory.mktemp("access-stack"))
+    try:
+        async with stack(settings, directory) as running:
+            yield await _traffic(running)
+            await _delete_streams(running.settings)
+    finally:
+        await _databases(settings, templates, create=False)
+
+
+async def _export(world: World, path: str = "", **headers: str) -> httpx.Response:
+    officer = auth(world.settings, ["privacy_officer"])
+    async with httpx.AsyncClient(
+        base_url=world.running["participants"].url, timeout=60.0
+    ) as participants:
+        return await participants.get(
+            f"/participants/{world.person}/access-export{path}", headers={**officer, **headers}
+        )
+
+
+def _tables(part: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return {t["table"]: t["rows"] for t in part["data"]["read_models"]}
+
+
+def _types(part: dict[str, Any], where: str = "events") -> set[str]:
+    return {e["type"] for e in part["data"][where]}
+
+
+async def test_the_export_gathers_what_all_four_services_store_about_the_person(
+    world: World,
+) -> None:
+    answer = await _export(world)
+    assert answer.status_code == 200, answer.text
+    export = answer.json()
+    assert export["complete"] is True and export["missing"] == []
+    parts = {part["service"]: part for part in export["parts"]}
+    assert list(parts) == ["participants", "housing", "matching", "indicators"]
+    for service, part in parts.items():
+        assert part["status"] == "included", service
+        assert part["purpose"] and part["purpose_label"] != part["purpose"], service
+        assert part["legal_basis"], service
+        assert part["data"]["participant_id"] == world.person, service
+        assert part["pseudonymous"] is (service != "participants"), service
+
+    own = parts["participants"]
+    own_tables = _tables(own)
+    assert own_tables["participant_summary"][0]["sealed_details"]["content"]["given_name"] == (
+        "Selam"
+    )
+    assert {r["type"] for r in own_tables["matching_timeline"]} >= {"matching.job.obtained.v1"}
+    assert "participants.participant.settled.v1" in _types(own)
+    assert "matching.job.obtained.v1" in _types(own, "inbox")
+    profile = next(
+        e for e in own["data"]["events"] if e["type"].endswith("competence_profile.recorded.v1")
+    )
+    assert profile["data"]["sealed"]["opened"] is True
+
+    housing = parts["housing"]
+    housing_tables = _tables(housing)
+    assert housing["data"]["household_ids"] == [world.household]
+    assert housing_tables["household_members"][0]["participant_id"] == world.person
+    assert housing_tables["housing_applications"][0]["district_wishes"] == ["Sentrum"]
+    assert housing_tables["placements"][0]["starts_on"] == "2024-04-01"
+    assert "housing.placement.started.v1" in _types(housing)
+    assert "participants.participant.settled.v1" in _types(housing, "inbox")
+    member_needs = next(
+        e for e in housing["data"]["events"] if e["type"].endswith("member_needs_sealed.v1")
+    )
+    assert member_needs["data"]["sealed"]["content"]["needs_step_free"] is True
+    household_needs = next(
+        e for e in housing["data"]["events"] if e["type"].endswith(".needs_sealed.v1")
+    )
+    assert household_needs["data"]["sealed"]["content"]["member_ages"] == [31]
+    assert {s["key_holder"] for s in housing["data"]["sealed"]} == {"housing"}
+    assert "person_keys" not in housing_tables and "household_keys" not in housing_tables
+
+    matching = parts["matching"]
+    matching_tables = _tables(matching)
+    assert matching_tables["candidates"][0]["participant_id"] == world.person
+    assert matching_tables["matches"][0]["match_id"] == world.match
+    assert {"matching.match.proposed.v1", "matching.job.obtained.v1"} < _types(matching)
+    assert {e["stream_id"] for e in matching["data"]["events"]} == {f"match-{world.match}"}
+    assert "participants.participant.settled.v1" in _types(matching, "inbox")
+    assert matching["data"]["sealed"] == []
+
+    indicators = parts["indicators"]
+    indicator_tables = _tables(indicators)
+    assert indicator_tables["settlements"][0]["settled_on"] == "2024-02-05"
+    assert indicator_tables["registrations"][0]["birth_year"] == 1992
+    assert indicator_tables["jobs"][0]["participant_id"] == world.person
+    assert {r["change"] for r in indicator_tables["placements"]} == {"started"}
+    assert {"matching.job.obtained.v1", "housing.placement.started.v1"} <= _types(
+        indicators, "inbox"
+    )
+
+    page = await _export(world, ".html")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Innsyn: opplysninger lagret om deg" in page.text
+    assert "ADVARSEL" not in page.text
+    for label in ("Bolig (kommunale", "Matching (arbeid", "Indikatorer (mål"):
+        assert label in page.text
+
+
+async def test_the_parts_are_served_to_service_identities_only(world: World) -> None:
+    settings = world.settings
+    service = {"Authorization": f"Bearer {issue_service_token(settings, 'participants')}"}
+    path = f"/access/participants/{world.person}"
+    for name in ("housing", "matching", "indicators"):
+        async with httpx.AsyncClient(base_url=world.running[name].url, timeout=30.0) as client:
+            person = await client.get(
+                path,
+                params={"municipality": "3301"},
+                headers=auth(settings, ["privacy_officer", "caseworker"]),
+            )
+            assert person.status_code == 403, (name, person.text)
+            unasked = await client.get(path, headers=service)
+            assert unasked.status_code == 422, (name, unasked.text)
+            elsewhere = await client.get(path, params={"municipality": "0301"}, headers=service)
+            assert elsewhere.status_code == 200, (name, elsewhere.text)
+            assert elsewhere.json()["read_models"] == [], name
+            assert elsewhere.json()["events"] == [], name
+
+
+async def test_an_export_while_a_service_is_down_says_which_part_is_missing(
+    world: World,
+) -> None:
+    world.running["matching"].kill()
+    answer = await _export(world, **{"Accept-Language": "en"})
+    assert answer.status_code == 200, answer.text
+    export = answer.json()
+    assert export["complete"] is False and export["missing"] == ["matching"]
+    parts = {part["service"]: part for part in export["parts"]}
+    assert parts["matching"]["status"] == "missing" and parts["matching"]["data"] is None
+    assert parts["matching"]["status_label"] == "Missing"
+    assert parts["matching"]["missing_reason"].startswith("unreachable")
+    assert all(parts[s]["status"] == "included" for s in ("participants", "housing", "indicators"))
+
+    page = await _export(world, ".html", **{"Accept-Language": "en"})
+    assert "WARNING: This export is incomplete" in page.text
