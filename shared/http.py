@@ -6,7 +6,7 @@ import inspect
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -20,9 +20,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.commands import IdempotencyKeyReused
 from shared.eventstore import ConcurrencyConflict
+from shared.i18n import ENGLISH, Catalog, catalog, fill, language_headers, request_locale
 from shared.logging import describe_exception, get_logger
 from shared.metrics import Metrics
-from shared.problems import PROBLEM_BASE, PROBLEM_JSON, InvalidInput, Problem, VersionConflict
+from shared.problems import (
+    PROBLEM_BASE,
+    PROBLEM_JSON,
+    InvalidInput,
+    Problem,
+    VersionConflict,
+    translated,
+)
 from shared.rules import RuleViolation
 
 log = get_logger(__name__)
@@ -34,8 +42,11 @@ _SAFE_CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 class FieldError(BaseModel):
     field: str = Field(description="Dotted path of the offending field, e.g. 'national_id'.")
     location: str = Field(default="body", description="body, query, path or header.")
-    message: str
+    message: str = Field(description="What is wrong with the field, in the request's language.")
     type: str
+    message_en: str | None = Field(
+        default=None, description="The same in English, as the validator said it."
+    )
 
 
 class ProblemDetails(BaseModel):
@@ -44,7 +55,15 @@ class ProblemDetails(BaseModel):
     type: str
     title: str
     status: int
-    detail: str
+    detail: str = Field(
+        description="What happened, in the request's language (bokmål unless "
+        "Accept-Language asks for nn or en)."
+    )
+    detail_en: str | None = Field(
+        default=None,
+        description="The English sentence with the ids, dates and values involved (not "
+        "translated; for support and logs).",
+    )
     instance: str | None = None
     code: str | None = Field(
         default=None,
@@ -120,76 +139,122 @@ def _field_name(loc: tuple[Any, ...]) -> tuple[str, str]:
     return ".".join(path) or location, location
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Every error leaves as problem details; nothing internal leaks in a 500."""
+def validation_message(error: Mapping[str, Any], locale: str, texts: Catalog) -> str:
+    """A pydantic error's message in ``locale`` (``validation.<type>``), else pydantic's own."""
+    english = str(error.get("msg", ""))
+    if locale == ENGLISH:
+        return english
+    template = texts.find(f"validation.{error.get('type', '')}", locale)
+    if template is None:
+        return english
+    context = error.get("ctx") or {}
+    params = {
+        name: str(value) for name, value in context.items() if not isinstance(value, BaseException)
+    }
+    if "expected" in params:
+        params["expected"] = str(params["expected"]).replace(" or ", " eller ")
+    return fill(template, params)
+
+
+def install_error_handlers(app: FastAPI, locale_packages: Sequence[str] = ("shared",)) -> None:
+    """Every error leaves as problem details; nothing internal leaks in a 500.
+
+    Titles and details are in the request's language (``Accept-Language``; bokmål by
+    default), read from the catalogs of ``locale_packages``; codes stay as they are, and
+    every problem response says ``Content-Language`` and ``Vary: Accept-Language``.
+    """
+    texts = catalog(*locale_packages)
+    app.state.locale_packages = tuple(locale_packages)
+
+    def localised(
+        request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> JSONResponse:
+        locale = getattr(request.state, "locale", None) or request_locale(request)
+        return problem_response(status, body, (headers or {}) | language_headers(locale))
 
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
-        return problem_response(exc.status, exc.body(request.url.path), exc.headers())
+        locale = request_locale(request)
+        return localised(
+            request, exc.status, exc.body(request.url.path, locale, texts), exc.headers()
+        )
 
     async def on_rule(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RuleViolation)
+        locale = request_locale(request)
+        detail = exc.detail_in(locale, texts)
         body: dict[str, Any] = {
             "type": PROBLEM_BASE + exc.code,
-            "title": exc.rule.title,
+            "title": exc.title_in(locale, texts),
             "status": exc.status,
-            "detail": exc.message,
+            "detail": detail,
+            "detail_en": exc.message,
             "instance": request.url.path,
             "code": exc.code,
             "errors": [
-                {"field": name, "location": "body", "message": exc.message, "type": exc.code}
+                {"field": name, "location": "body", "message": detail, "type": exc.code}
                 for name in exc.fields
             ],
             "facts": exc.facts,
         }
         if exc.current_version is not None:
             body["current_version"] = exc.current_version
-        return problem_response(exc.status, body)
+        return localised(request, exc.status, body)
 
     async def on_validation(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
+        locale = request_locale(request)
         errors = []
         for error in exc.errors():
             field, location = _field_name(tuple(error.get("loc", ())))
             if error.get("type") == "json_invalid":
                 field = "body"
-            errors.append(
-                {
-                    "field": field,
-                    "location": location,
-                    "message": error.get("msg", ""),
-                    "type": error.get("type", ""),
-                }
-            )
+            entry = {
+                "field": field,
+                "location": location,
+                "message": validation_message(error, locale, texts),
+                "type": error.get("type", ""),
+            }
+            if locale != ENGLISH:
+                entry["message_en"] = error.get("msg", "")
+            errors.append(entry)
         names = ", ".join(sorted({e["field"] for e in errors}))
         problem = InvalidInput(f"Invalid input in: {names}.", errors)
-        return problem_response(422, problem.body(request.url.path))
+        return localised(request, 422, problem.body(request.url.path, locale, texts))
 
     async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        locale = request_locale(request)
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        english_title = str(exc.detail) if exc.status_code != 404 else "Not found"
+        title, detail = translated(
+            texts, f"problem.{slug}", locale, english_title, str(exc.detail), {}
+        )
         body = {
             "type": PROBLEM_BASE + slug,
-            "title": str(exc.detail) if exc.status_code != 404 else "Not found",
+            "title": title,
             "status": exc.status_code,
-            "detail": str(exc.detail),
+            "detail": detail,
+            "detail_en": str(exc.detail),
             "instance": request.url.path,
             "code": slug,
         }
-        return problem_response(exc.status_code, body, dict(exc.headers or {}))
+        return localised(request, exc.status_code, body, dict(exc.headers or {}))
 
     async def on_conflict(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ConcurrencyConflict)
+        locale = request_locale(request)
         problem = VersionConflict(
             f"This record is now at version {exc.current_version}; reload it and retry "
             f"with expected version {exc.current_version}.",
             current_version=exc.current_version,
             expected_version=exc.expected_version,
         )
-        return problem_response(409, problem.body(request.url.path))
+        return localised(request, 409, problem.body(request.url.path, locale, texts))
 
     async def on_key_reused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, IdempotencyKeyReused)
+        locale = request_locale(request)
         problem = InvalidInput(
             "This Idempotency-Key was already used for a different request; use a new key.",
             [
@@ -201,7 +266,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 }
             ],
         )
-        return problem_response(422, problem.body(request.url.path))
+        return localised(request, 422, problem.body(request.url.path, locale, texts))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         # Messages of driver and validation errors quote row values and inputs, so only
@@ -214,11 +279,17 @@ def install_error_handlers(app: FastAPI) -> None:
             path=request.url.path,
             correlation_id=cid,
         )
+        locale = request_locale(request)
+        english = "Something went wrong on our side; nothing was changed. Quote the correlation id."
+        title, detail = translated(
+            texts, "problem.internal-error", locale, "Internal error", english, {}
+        )
         body = {
             "type": PROBLEM_BASE + "internal-error",
-            "title": "Internal error",
+            "title": title,
             "status": 500,
-            "detail": "Something went wrong on our side; nothing was changed. Quote the correlation id.",
+            "detail": detail,
+            "detail_en": english,
             "instance": request.url.path,
             "code": "internal-error",
             "correlation_id": cid,
@@ -226,7 +297,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # The server closes the connection after an unhandled error; saying so keeps a
         # client from sending its next request down a connection about to go.
         headers = {"Connection": "close"} | ({CORRELATION_HEADER: cid} if cid else {})
-        return problem_response(500, body, headers)
+        return localised(request, 500, body, headers)
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RuleViolation, on_rule)
@@ -265,6 +336,7 @@ class CorrelationAndMetrics:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-correlation-id", correlation_id.encode()))
+                _language_headers(scope, headers)
                 message["headers"] = headers
             await send(message)
 
@@ -277,6 +349,27 @@ class CorrelationAndMetrics:
             self.metrics.request_latency.labels(
                 self.metrics.service, scope["method"], template, str(status)
             ).observe(time.perf_counter() - started)
+
+
+def _language_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
+    """``Content-Language`` and ``Vary: Accept-Language`` on an answer that asked for a locale.
+
+    A route that takes the ``Locale`` dependency (or renders a problem) leaves the
+    locale on the request's state; its answer depends on ``Accept-Language``, so
+    caches must keep one copy per language.
+    """
+    locale = scope.get("state", {}).get("locale")
+    if not locale:
+        return
+    names = {name.lower() for name, _ in headers}
+    if b"content-language" not in names:
+        headers.append((b"content-language", str(locale).encode()))
+    vary = [i for i, (name, _) in enumerate(headers) if name.lower() == b"vary"]
+    if not vary:
+        headers.append((b"vary", b"Accept-Language"))
+    elif not any(b"accept-language" in headers[i][1].lower() for i in vary):
+        name, value = headers[vary[0]]
+        headers[vary[0]] = (name, value + b", Accept-Language")
 
 
 def correlation_id(request: Request) -> str:

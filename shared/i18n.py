@@ -15,8 +15,10 @@ lacks a bokmål text (:meth:`Catalog.missing`).
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -68,8 +70,69 @@ def negotiate(accept_language: str | None) -> str:
 
 
 def request_locale(request: Request) -> str:
-    """The locale of a request (its ``Accept-Language``), for routes and problem details."""
-    return negotiate(request.headers.get("accept-language"))
+    """The locale of a request (its ``Accept-Language``), for routes and problem details.
+
+    The locale is remembered on the request (``request.state.locale``) so that the HTTP
+    kit's middleware answers with ``Content-Language`` and ``Vary: Accept-Language``:
+    any route that asks for the locale is a route whose answer depends on it.
+    """
+    locale = negotiate(request.headers.get("accept-language"))
+    request.state.locale = locale
+    return locale
+
+
+def language_headers(locale: str) -> dict[str, str]:
+    """The headers of a response translated into ``locale``."""
+    return {"Content-Language": locale, "Vary": "Accept-Language"}
+
+
+def format_date(day: date | str | None, locale: str = DEFAULT) -> str:
+    """A date as a person reads it: ``01.02.2025`` in Norwegian, ``2025-02-01`` in English.
+
+    An ISO date string (as rule violations carry their facts) is read first; anything
+    else is returned unchanged.
+    """
+    if day is None:
+        return ""
+    if isinstance(day, str):
+        try:
+            parsed = date.fromisoformat(day)
+        except ValueError:
+            return day
+    else:
+        parsed = day
+    if locale == ENGLISH:
+        return parsed.isoformat()
+    return parsed.strftime("%d.%m.%Y")
+
+
+class _Params(dict[str, Any]):
+    """Template parameters; a field nobody gave stays ``{name}`` instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str, params: Mapping[str, Any]) -> str:
+    """``template`` with its ``{name}`` fields filled from ``params``.
+
+    A field ``params`` lacks is left as written, and a template that is not a valid
+    format string is returned as it is, so a translator's slip never breaks a response.
+    """
+    if not params:
+        return template
+    try:
+        return template.format_map(_Params(params))
+    except (ValueError, IndexError, AttributeError, TypeError):
+        return template
+
+
+def fields_of(template: str) -> set[str]:
+    """The names of the ``{name}`` fields of ``template`` (empty for a malformed one)."""
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    except ValueError:
+        return set()
 
 
 Locale = Annotated[str, Depends(request_locale)]
@@ -84,11 +147,22 @@ class Catalog:
 
     def text(self, key: str, locale: str = DEFAULT, **params: Any) -> str:
         """The text of ``key`` in ``locale`` (with fallbacks), ``{name}`` fields filled in."""
-        for candidate in _FALLBACK.get(locale, _FALLBACK[DEFAULT]):
+        found = self.find(key, locale)
+        return key if found is None else fill(found, params)
+
+    def find(
+        self, key: str, locale: str = DEFAULT, fallback: Iterable[str] | None = None
+    ) -> str | None:
+        """The raw text of ``key`` in ``locale`` or its fallbacks, ``None`` if none has it.
+
+        ``fallback`` replaces the usual chain (``(locale,)`` asks for that locale alone).
+        """
+        chain = _FALLBACK.get(locale, _FALLBACK[DEFAULT]) if fallback is None else fallback
+        for candidate in chain:
             found = self.texts.get(candidate, {}).get(key)
             if found:
-                return found.format_map(params) if params else found
-        return key
+                return found
+        return None
 
     def has(self, key: str, locale: str = DEFAULT) -> bool:
         """Whether ``key`` has a text of its own in ``locale`` (no fallback)."""
@@ -129,7 +203,10 @@ def catalog(*packages: str) -> Catalog:
     """The texts of ``packages`` (each with a ``locale`` folder); later packages win a key."""
     merged: dict[str, dict[str, str]] = {locale: {} for locale in LOCALES}
     for package in packages:
-        root = resources.files(package) / "locale"
+        try:
+            root = resources.files(package) / "locale"
+        except ModuleNotFoundError:
+            continue
         if not root.is_dir():
             continue
         for locale in LOCALES:
@@ -144,3 +221,13 @@ def labelled(
 ) -> list[dict[str, str]]:
     """Codes with their labels, ``[{"code": …, "label": …}]``, in the order given."""
     return [{"code": code, "label": texts.text(f"{vocabulary}.{code}", locale)} for code in codes]
+
+
+def fallback_chain(locale: str) -> tuple[str, ...]:
+    """The locales whose texts stand in for ``locale``'s, most wanted first."""
+    return _FALLBACK.get(locale, _FALLBACK[DEFAULT])
+
+
+def norwegian_chain(locale: str) -> tuple[str, ...]:
+    """``locale``'s fallbacks without English: where a Norwegian reader gets Norwegian."""
+    return tuple(c for c in fallback_chain(locale) if c != ENGLISH or locale == ENGLISH)

@@ -8,6 +8,19 @@ the HTTP kit renders it as RFC 9457 problem details whose ``type`` is
 ``https://veiviser.no/problems/<code>`` and whose ``code`` is the rule's code, so a
 front-end can translate the message and react to it. :data:`catalogue` lists every
 rule for the OpenAPI document and the README.
+
+What a person reads comes from the catalogs (:mod:`shared.i18n`), keyed by the code:
+
+* ``rule.<code>.title`` — the short title (bokmål, nynorsk, English);
+* ``rule.<code>.detail`` — what the rule says, citing the section of the law where one
+  decides it; the Norwegian ``detail`` of a violation;
+* ``rule.<code>.message`` (optional) — a Norwegian sentence with ``{name}`` fields filled
+  from the violation's ``facts`` (dates as ``dd.mm.yyyy``), used instead of ``detail``
+  when every field it names is among the facts.
+
+The message a domain raises stays English and specific (ids, dates, values): it is
+the ``detail`` an English reader gets and ``detail_en`` beside a Norwegian one, and the
+machine-readable ``facts`` carry the same values for any language. Codes never change.
 """
 
 from __future__ import annotations
@@ -15,6 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from shared.i18n import ENGLISH, Catalog, fields_of, fill, norwegian_chain
+from shared.problems import localised_params
 
 
 class RuleViolation(Exception):
@@ -50,6 +66,30 @@ class RuleViolation(Exception):
     def status(self) -> int:
         return self.rule.status
 
+    def title_in(self, locale: str, texts: Catalog | None) -> str:
+        """The rule's title in ``locale``."""
+        return self.rule.title_in(locale, texts)
+
+    def detail_in(self, locale: str, texts: Catalog | None) -> str:
+        """What went wrong, for a reader of ``locale`` (see the module's docstring)."""
+        if texts is None or locale == ENGLISH:
+            return self.message
+        params = localised_params(self.facts, locale)
+        chain = norwegian_chain(locale)
+        specific = texts.find(f"rule.{self.code}.message", locale, chain)
+        if specific is not None and fields_of(specific) <= params.keys():
+            return fill(specific, params)
+        general = texts.find(f"rule.{self.code}.detail", locale, chain)
+        if general is None:
+            return self.message
+        named = texts.find("rule.fields", locale, chain) if self.fields else None
+        detail = fill(general, params)
+        return (
+            detail
+            if named is None
+            else f"{detail} {fill(named, {'fields': ', '.join(self.fields)})}"
+        )
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -64,6 +104,18 @@ class Rule:
     def violation(self, message: str, *fields: str, **facts: Any) -> RuleViolation:
         """The exception to raise: ``message`` names the fields and dates involved."""
         return RuleViolation(self, message, tuple(fields), facts)
+
+    def title_in(self, locale: str, texts: Catalog | None) -> str:
+        """The title in ``locale`` (``rule.<code>.title``), else the declared English one."""
+        if texts is None:
+            return self.title
+        return texts.find(f"rule.{self.code}.title", locale) or self.title
+
+    def description_in(self, locale: str, texts: Catalog | None) -> str:
+        """What the rule says in ``locale`` (``rule.<code>.detail``), else the declared one."""
+        if texts is None:
+            return self.description
+        return texts.find(f"rule.{self.code}.detail", locale) or self.description
 
 
 @dataclass

@@ -82,6 +82,8 @@ class ServiceDefinition:
     feeds: Sequence[Feed] = ()
     extra_routes: Callable[[FastAPI], None] | None = None
     openapi_tags: Sequence[dict[str, Any]] = field(default_factory=tuple)
+    locale_packages: Sequence[str] = ()
+    """Packages whose ``locale`` folders hold the service's texts (beside the kit's)."""
 
 
 class Runtime:
@@ -307,7 +309,7 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings)
-    install_error_handlers(app)
+    install_error_handlers(app, ("shared", *definition.locale_packages))
     # Added first, so it runs inside the correlation middleware: its 413/422 answers
     # carry a correlation id and are counted like every other response.
     app.add_middleware(RequestLimits, max_request_bytes=settings.max_request_bytes)

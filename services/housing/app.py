@@ -27,13 +27,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return build_app(
         ServiceDefinition(
             name="housing",
-            title="Veiviser — housing",
-            description="Municipal dwellings, the waiting list, ranked allocation, and the "
+            title="Veiviser — bolig / housing",
+            description="Kommunale boliger, ventelisten, rangert tildeling og boligkarrieren "
+            "fra leie til eie (leie til eie, startlån). Husstandene kommer fra "
+            "deltakertjenestens bosettingshendelser. Hver endring er en hendelse; publiserte "
+            "hendelser har bare pseudonyme husstands- og bolig-id-er, datoer, kategorier, "
+            "størrelser og beløp. Bokmål som standard; `Accept-Language: nn` eller `en`.\n\n"
+            "Municipal dwellings, the waiting list, ranked allocation, and the "
             "housing career from renting to owning (rent-to-own, start loans). Households come "
             "from the participants service's settlement events. Every change is an event; "
             "published events carry pseudonymous household and dwelling ids, dates, categories, "
-            "sizes and amounts only.",
+            "sizes and amounts only. Bokmål by default; `Accept-Language: nn` or `en`.",
             registry=registry,
+            locale_packages=("services.housing",),
             routers=ROUTERS,
             projections=PROJECTIONS,
             feeds=FEEDS,

@@ -19,6 +19,22 @@ from shared.service import Runtime, ServiceDefinition, build_app
 from shared.settings import Settings
 
 DESCRIPTION = """\
+Mål- og resultatstyring (MRS) på levende hendelser.
+
+* **Plan**: mål (kommuneplan → økonomiplan → virksomhetsplan) med eierenhet og
+  periode; indikatorer (beregnet av en innebygd regel, registrert for hånd eller
+  importert fra en navngitt kilde) med terskler per år for ønsket / akseptabelt /
+  ikke godkjent.
+* **Verdier** for enhver kommune og periode (år, kvartal, måned) **slik de var kjent
+  på en gitt dato**, med drilling ned til de pseudonyme deltakerne og husstandene bak.
+* **Overlevelseskurver** og forventet mot observert tid til arbeid eller utdanning;
+  **nasjonal sammenligning** for nasjonale roller; `indicator.level_changed`-hendelser.
+* Et **dashbord** på `/dashboard` (bokmål som standard, `?lang=nn` eller `?lang=en`).
+
+Svar og feilmeldinger er på bokmål; send `Accept-Language: nn` eller `en`.
+
+---
+
 Goal and result management (mål- og resultatstyring, MRS) on live events.
 
 * **Plan**: goals (kommuneplan → økonomiplan → virksomhetsplan) with owner unit and
@@ -32,7 +48,8 @@ Goal and result management (mål- og resultatstyring, MRS) on live events.
 
 Facts come from the participants, housing and matching services' published events
 (every fact keeps its source's `recordedtime`); the rules are documented at
-`GET /indicators/rules`.
+`GET /indicators/rules`. Texts and problem details are in bokmål by default; send
+`Accept-Language: nn` or `en`.
 """
 
 
@@ -40,8 +57,9 @@ def create_app(settings: Settings | None = None, *, evaluation_interval: float =
     app = build_app(
         ServiceDefinition(
             name="indicators",
-            title="Veiviser — indicators (MRS)",
+            title="Veiviser — indikatorer / indicators (MRS)",
             description=DESCRIPTION,
+            locale_packages=("services.indicators",),
             registry=registry,
             routers=ROUTERS,
             projections=PROJECTIONS,

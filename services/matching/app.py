@@ -24,12 +24,19 @@ def create_app(
     app = build_app(
         ServiceDefinition(
             name="matching",
-            title="Veiviser — matching",
-            description="Employers and their openings (jobs, language practice, work training, "
+            title="Veiviser — matching (arbeid og praksis / jobs and placements)",
+            description="Arbeidsgivere og deres muligheter (jobber, språkpraksis, "
+            "arbeidstrening, læreplasser), forklarbar matching begge veier av kompetanseprofiler "
+            "deltakeren har samtykket til å dele, fordeling av knappe plasser, og "
+            "matchingsløpet fra forslag til praksis eller jobb. Poeng er 0–100, summen av "
+            "dokumenterte deler. Bokmål som standard; `Accept-Language: nn` eller `en`.\n\n"
+            "Employers and their openings (jobs, language practice, work training, "
             "apprenticeships), explainable matching of consented competence profiles both "
             "ways, allocation of scarce places, and the match workflow from proposal to "
-            "placement or job. Scores are 0–100, the sum of documented parts.",
+            "placement or job. Scores are 0–100, the sum of documented parts. Bokmål by "
+            "default; `Accept-Language: nn` or `en`.",
             registry=registry,
+            locale_packages=("services.matching",),
             routers=ROUTERS,
             projections=PROJECTIONS,
             feeds=FEEDS,

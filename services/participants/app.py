@@ -16,10 +16,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return build_app(
         ServiceDefinition(
             name="participants",
-            title="Veiviser — participants",
-            description="Participants of the introduction programme: registration, settlement "
-            "(bosetting) and the journey. Every change is an event; published events carry "
-            "pseudonymous ids only.",
+            title="Veiviser — deltakere / participants",
+            description="Deltakere i introduksjonsprogrammet etter integreringsloven: "
+            "registrering, bosetting og forløpet. Hver endring er en hendelse; publiserte "
+            "hendelser har bare pseudonyme id-er. Svar og feilmeldinger er på bokmål; send "
+            "`Accept-Language: nn` for nynorsk eller `en` for engelsk.\n\n"
+            "Participants of the introduction programme under the Integration Act: "
+            "registration, settlement (bosetting) and the journey. Every change is an event; "
+            "published events carry pseudonymous ids only. Texts and problem details are in "
+            "Norwegian bokmål by default; send `Accept-Language: nn` for nynorsk or `en` for "
+            "English.",
+            locale_packages=("services.participants",),
             registry=registry,
             routers=ROUTERS,
             projections=projections(settings),

@@ -39,7 +39,7 @@ async def test_one_dwelling_allocated_to_eight_households_at_once(settings: Sett
         statuses = sorted(r.status_code for r in responses)
         assert statuses == [201] + [409] * 7, [r.text for r in responses]
         for refused in (r for r in responses if r.status_code == 409):
-            assert "already occupied" in refused.json()["detail"]
+            assert "already occupied" in refused.json()["detail_en"]
         winner = next(r.json() for r in responses if r.status_code == 201)
         current = (
             await client.get(f"/housing/dwellings/{flat['dwelling_id']}", headers=headers)

@@ -43,9 +43,9 @@ async def _refused(
     problem: dict[str, Any] = response.json()
     if status == 422:
         assert says in [error["field"] for error in problem["errors"]], problem
-        assert says in problem["detail"] or says in str(problem["errors"])
+        assert says in problem["detail_en"] or says in str(problem["errors"])
     else:
-        assert says in problem["detail"], problem["detail"]
+        assert says in problem["detail_en"], problem["detail_en"]
     assert (await count(settings, EVENTS), await count(settings, OUTBOX)) == before
     return problem
 
@@ -122,7 +122,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
         suggestions = await client.get(
             f"/housing/dwellings/{flat['dwelling_id']}/suggestions", headers=headers
         )
-        assert suggestions.status_code == 409 and "occupied" in suggestions.json()["detail"]
+        assert suggestions.status_code == 409 and "occupied" in suggestions.json()["detail_en"]
 
         # Two placements for one household at once.
         transfer = await apply_for_housing(client, settings, family, "2020-04-01")
@@ -149,7 +149,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
             headers=headers,
             json={"status": "under_renovation"},
         )
-        assert patched.status_code == 409 and "end that placement" in patched.json()["detail"]
+        assert patched.status_code == 409 and "end that placement" in patched.json()["detail_en"]
         assert await count(settings, EVENTS) == before
 
         # Rent-to-own: only for the dwelling the household rents, only municipal ones.

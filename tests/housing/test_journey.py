@@ -226,7 +226,7 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
                 json={"purchased_on": purchased_on},
             )
             assert early.status_code == status, early.text
-            assert message in early.json()["detail"] and early.json()["code"] == code
+            assert message in early.json()["detail_en"] and early.json()["code"] == code
         assert await count(settings, "SELECT count(*) FROM events") == events_before
         # The purchase is financed by a start loan: grant 740,000 + loan 1,260,000.
         loan = await post(
@@ -279,7 +279,9 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
             headers=headers,
             json={"purchased_on": "2022-06-15", "price": 2_000_000, "dwelling_id": dwelling_id},
         )
-        assert shortcut.status_code == 409 and "rent-to-own agreement" in shortcut.json()["detail"]
+        assert (
+            shortcut.status_code == 409 and "rent-to-own agreement" in shortcut.json()["detail_en"]
+        )
         owner = await post(
             housing,
             f"/housing/rent-to-own/{agreement['agreement_id']}/purchase",

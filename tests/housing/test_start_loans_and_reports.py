@@ -84,7 +84,7 @@ async def test_start_loan_purchase_makes_an_owner_and_frees_the_dwelling(
             headers=headers,
             json={"purchased_on": "2021-03-01", "price": 2_000_000},
         )
-        assert early.status_code == 409 and "disbursement" in early.json()["detail"]
+        assert early.status_code == 409 and "disbursement" in early.json()["detail_en"]
         await post(
             client,
             f"/housing/start-loans/{loan_id}/disbursement",
@@ -107,7 +107,7 @@ async def test_start_loan_purchase_makes_an_owner_and_frees_the_dwelling(
         )
         assert (
             again.status_code == 409
-            and "already became an owner on 2021-03-01" in again.json()["detail"]
+            and "already became an owner on 2021-03-01" in again.json()["detail_en"]
         )
         freed = (
             await client.get(f"/housing/dwellings/{flat['dwelling_id']}", headers=headers)
@@ -180,7 +180,7 @@ async def test_rent_uses_the_rates_in_force_on_the_day(settings: Settings) -> No
         missing = await client.get(
             f"/housing/dwellings/{flat['dwelling_id']}/rent", headers=manager
         )
-        assert missing.status_code == 409 and "No rent rates" in missing.json()["detail"]
+        assert missing.status_code == 409 and "No rent rates" in missing.json()["detail_en"]
         for valid_from, normal, bond in (("2020-01-01", 400, 0.931), ("2023-01-01", 450, 3.5)):
             await post(
                 client,

@@ -64,7 +64,10 @@ async def test_a_backdated_placement_may_not_overlap_another_households_tenancy(
             assert problem["type"] == "https://veiviser.no/problems/tenancy-overlap"
             assert problem["facts"]["other_starts_on"] == "2021-01-01"
             assert problem["facts"]["other_ends_on"] == "2023-01-01"
-            assert "2021-01-01 – 2023-01-01" in problem["detail"] and backdated in problem["detail"]
+            assert (
+                "2021-01-01 – 2023-01-01" in problem["detail_en"]
+                and backdated in problem["detail_en"]
+            )
             assert problem["current_version"] >= 1
         assert await count(settings, EVENTS) == before
         # The day one household moves out, the next may move in.

@@ -183,11 +183,11 @@ async def test_survival_curves_and_expected_vs_observed(settings: Settings) -> N
             headers=auth(settings, ["manager"], "5001"),
         )
         assert nobody.status_code == 422
-        assert "nothing to compare" in nobody.json()["detail"]
+        assert "nothing to compare" in nobody.json()["detail_en"]
         too_few = await client.get(
             "/indicators/survival/expected-vs-observed",
             params={"from_year": 2016, "to_year": 2016},
             headers=agency,
         )
         assert too_few.status_code == 422
-        assert "at least 30 persons" in too_few.json()["detail"]
+        assert "at least 30 persons" in too_few.json()["detail_en"]

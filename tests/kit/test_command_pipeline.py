@@ -148,7 +148,7 @@ async def test_an_unknown_note_and_another_municipalitys_get_the_same_404(
         ]
     assert [a.status_code for a in answers] == [404, 404]
     details = [
-        a.json()["detail"].replace(str(n), "ID")
+        a.json()["detail_en"].replace(str(n), "ID")
         for a, n in zip(answers, (elsewhere, unknown), strict=True)
     ]
     assert details[0] == details[1] == "No note note-ID in municipality 3301."

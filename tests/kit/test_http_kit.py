@@ -127,7 +127,7 @@ async def test_tokens_are_required_checked_and_scoped(settings: Settings) -> Non
             "/participants", headers={"Authorization": f"Bearer {expired}"}, json=PERSON
         )
         assert old.status_code == 401
-        assert "expired" in old.json()["detail"]
+        assert "expired" in old.json()["detail_en"]
 
         analyst = await client.post(
             "/participants", headers=auth(settings, ["analyst"]), json=PERSON

@@ -87,8 +87,10 @@ async def test_a_token_needs_exp_the_configured_issuer_and_audience_and_a_real_m
             response = await _whoami(client, token)
             assert response.status_code == 401, (case, response.text)
             assert response.json()["code"] == "unauthorized"
-        assert "'exp'" in (await _whoami(client, refused["no exp"])).json()["detail"]
-        assert "kommunenummer" in (await _whoami(client, refused["merged away"])).json()["detail"]
+        assert "'exp'" in (await _whoami(client, refused["no exp"])).json()["detail_en"]
+        assert (
+            "kommunenummer" in (await _whoami(client, refused["merged away"])).json()["detail_en"]
+        )
 
 
 async def test_national_reach_needs_the_explicit_agency_claim_and_no_municipal_roles(
@@ -212,7 +214,7 @@ async def test_in_jwks_mode_iss_and_aud_are_checked_against_the_configuration(
         for case, token in refused.items():
             response = await _whoami(client, token)
             assert response.status_code == 401, (case, response.text)
-        issuer = (await _whoami(client, refused["other iss"])).json()["detail"]
+        issuer = (await _whoami(client, refused["other iss"])).json()["detail_en"]
         assert "issuer" in issuer
-        audience = (await _whoami(client, refused["other aud"])).json()["detail"]
+        audience = (await _whoami(client, refused["other aud"])).json()["detail_en"]
         assert "audience" in audience

@@ -204,7 +204,7 @@ async def test_conflicts_declined_filled_duplicate_stale_and_excluded(settings: 
 
         excluded = await proposal(client, headers, third, opening)
         assert excluded.status_code == 409
-        assert "driving licence class B" in excluded.json()["detail"]
+        assert "driving licence class B" in excluded.json()["detail_en"]
 
         declined = await _offered(client, headers, second, opening)
         no = await client.post(
@@ -213,7 +213,7 @@ async def test_conflicts_declined_filled_duplicate_stale_and_excluded(settings: 
         assert no.status_code == 200
         cannot = await client.post(f"/matches/{declined}/start", headers=headers, json={})
         assert cannot.status_code == 409
-        assert "declined" in cannot.json()["detail"]
+        assert "declined" in cannot.json()["detail_en"]
         assert cannot.headers["content-type"] == "application/problem+json"
 
         match = await _offered(client, headers, first, opening)
@@ -229,7 +229,7 @@ async def test_conflicts_declined_filled_duplicate_stale_and_excluded(settings: 
 
         # The opening is filled: a new proposal and another start are refused.
         full = await proposal(client, headers, second, opening)
-        assert full.status_code == 409 and "filled" in full.json()["detail"]
+        assert full.status_code == 409 and "filled" in full.json()["detail_en"]
         changed = await client.put(
             f"/openings/{opening}",
             headers=headers,
@@ -260,7 +260,7 @@ async def test_conflicts_declined_filled_duplicate_stale_and_excluded(settings: 
         )
         assert shrink.status_code == 200
         filled = await client.post(f"/matches/{late}/start", headers=headers, json={})
-        assert filled.status_code == 409 and "filled" in filled.json()["detail"]
+        assert filled.status_code == 409 and "filled" in filled.json()["detail_en"]
 
         closed = await client.post(
             f"/openings/{opening}/closure", headers=headers, json={"reason": "filled"}
@@ -356,7 +356,7 @@ async def test_bad_input_is_a_422_naming_each_unknown_code(settings: Settings) -
             "driving_licences.0",
         }
         assert unknown_skill in fields["essential_skills.0"]
-        assert "9999" in problem["detail"] and "not-a-uri" in problem["detail"]
+        assert "9999" in problem["detail_en"] and "not-a-uri" in problem["detail_en"]
 
         extra = await client.post(
             "/openings", headers=headers, json={"employer_id": employer, "salary": 1}
