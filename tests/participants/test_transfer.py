@@ -7,10 +7,14 @@ from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
+from deploy.services import service_projections
 from services.participants.app import create_app
+from shared.db import Database
+from shared.replay import rebuild
 from shared.settings import Settings
 from tests.participants.conftest import person
 from tests.support import auth, running
@@ -321,3 +325,24 @@ async def test_outbound_only_and_declined_transfers(
     )
     assert [t["transfer_id"] for t in declined["transfers"]] == [sent["transfer_id"]]
     assert declined["transfers"][0]["person"] is None
+
+    # The read model is rebuilt from the events alone, row for row.
+    before = await _transfer_rows(settings)
+    assert len(before) == 2
+    projections, store = service_projections("participants", settings)
+    [transfers] = [p for p in projections if p.name == "municipal_transfers"]
+    db = Database.for_service(settings, "participants", pool_size=1)
+    try:
+        await rebuild(db, store, transfers)
+    finally:
+        await db.dispose()
+    assert await _transfer_rows(settings) == before
+
+
+async def _transfer_rows(settings: Settings) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(settings.service_database_url("participants", driver="postgresql"))
+    try:
+        rows = await conn.fetch("SELECT * FROM municipal_transfers ORDER BY transfer_id")
+    finally:
+        await conn.close()
+    return [dict(row) for row in rows]
