@@ -3,8 +3,10 @@
 from services.participants.api import (
     access,
     casework,
+    certificate,
     competence,
     imports,
+    nir,
     participants,
     privacy,
     programme,
@@ -20,4 +22,6 @@ ROUTERS = [
     privacy.router,
     access.router,
     transfer.router,
+    nir.router,
+    certificate.router,
 ]

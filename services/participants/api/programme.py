@@ -11,7 +11,9 @@ from pydantic import Field
 from services.participants import domain
 from services.participants import events as ev
 from services.participants.api.common import Command, Sealer, command_route, today
+from services.participants.domain import nir
 from shared.dates import Day
+from shared.events import Event
 
 router = APIRouter(prefix="/participants/{participant_id}", tags=["programme"])
 
@@ -52,6 +54,13 @@ class Complete(Command):
     )
     hours_per_week: float | None = Field(
         default=None, gt=0, le=80, description="Required for work outcomes"
+    )
+    end_reason: str | None = Field(
+        default=None,
+        pattern=ev.END_REASON_PATTERN,
+        description="Avslutningsårsak: a code of NIR's list (GET /nir/end-reasons); may be "
+        "registered later (PUT …/programme/end-reason). Missing, it shows in "
+        "GET /nir/data-quality",
     )
 
 
@@ -113,6 +122,17 @@ class NorwegianTest(Command):
     taken_on: Day
 
 
+def _completion(body: Complete, state: domain.Participant) -> list[Event]:
+    """The completion, then its end reason (NIR's code list checked on ``ended_on``)."""
+    completed = domain.complete_programme(
+        state, body.ended_on, body.reason, body.outcome, body.hours_per_week, today()
+    )
+    return [
+        *completed,
+        *nir.end_reason_at_completion(state, body.end_reason, body.ended_on, body.reason),
+    ]
+
+
 def _sealed_providers(plan: Plan, seal: Sealer) -> str | None:
     providers = [activity.provider for activity in plan.activities]
     return seal(json.dumps(providers)) if any(providers) else None
@@ -157,14 +177,15 @@ command_route(
     "POST",
     "/programme/completion",
     Complete,
-    lambda b, s, _: domain.complete_programme(
-        s, b.ended_on, b.reason, b.outcome, b.hours_per_week, today()
-    ),
+    lambda b, s, _: _completion(b, s),
     name="complete_programme",
     summary="End the programme (completed or interrupted) with the outcome directly after",
     description="Work outcomes need `hours_per_week`: `work_full_time` is at least 30 h/week, "
     "`work_part_time` below. `moved_municipality`, `emigrated` and `deceased` take the "
-    "participant out of the result measures' base.",
+    "participant out of the result measures' base. With `end_reason` (avslutningsårsak, "
+    "NIR's code list in force on `ended_on`) `programme.end_reason_recorded` follows the "
+    "completion; a code not in the list is `unknown-end-reason`, one that does not fit "
+    "`reason` is `end-reason-misfits` (422).",
 )
 command_route(
     router,

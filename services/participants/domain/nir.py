@@ -15,9 +15,10 @@ Decisions (pure, ``today`` passed in) refuse with the rules below.
 
 from __future__ import annotations
 
+import calendar
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from shared.events import Event
 from shared.rules import rule
 
 if TYPE_CHECKING:
-    from services.participants.domain.state import Participant
+    from services.participants.domain.state import Participant, Programme
 
 S = "participants"
 
@@ -133,6 +134,10 @@ class NirRecord:
     end_reasons: dict[uuid.UUID, str] = field(default_factory=dict)
     research_reserved: bool = False
     reported: dict[int, dict[str, Any]] = field(default_factory=dict)
+    absences: tuple[tuple[date, float, bool], ...] = ()
+    """Every absence as NIR counts it: day, hours, with a valid reason or not."""
+    goals: dict[tuple[uuid.UUID, date], tuple[str, str | None]] = field(default_factory=dict)
+    """Each plan revision's end goal and Norwegian goal, by programme and ``valid_from``."""
 
     def end_reason(self, programme_id: uuid.UUID) -> str | None:
         return self.end_reasons.get(programme_id)
@@ -147,6 +152,16 @@ def apply(record: NirRecord, event: Event) -> NirRecord:
             )
         case ev_nir.ResearchReservationChanged():
             return replace(record, research_reserved=event.reserved)
+        case ev_journey.AbsenceRecorded():
+            absence = (event.on, event.hours, event.valid_reason)
+            return replace(record, absences=(*record.absences, absence))
+        case ev_journey.PlanRevised():
+            goal = (
+                event.end_goal.value,
+                event.norwegian_goal.value if event.norwegian_goal else None,
+            )
+            key = (event.programme_id, event.valid_from)
+            return replace(record, goals={**record.goals, key: goal})
         case ev_nir.NirYearReported():
             snapshot = event.model_dump(mode="json", exclude={"participant_id"})
             return replace(record, reported={**record.reported, event.year: snapshot})
@@ -245,3 +260,329 @@ def set_research_reservation(state: Participant, reserved: bool) -> list[Event]:
     return [
         ev_nir.ResearchReservationChanged(participant_id=state.participant_id, reserved=reserved)
     ]
+
+
+# -- the NIR record of a year, and what NIR would reject ---------------------------------
+
+
+def registration_due(day: date) -> date:
+    """The last day to register in NIR a fact of ``day`` (fortløpende, senest innen to
+    måneder; ``registration_months``)."""
+    from services.participants.domain.deadlines import add_months
+
+    return add_months(day, int(tables()["registration_months"].on(day)))
+
+
+def late_registration_until(year: int) -> date:
+    """The last day a registration for reporting ``year`` still counts in the final
+    figures (etterregistrering; ``late_registration``: end of February the year after)."""
+    value = tables()["late_registration"].on(date(year, 12, 31))
+    month = int(value["month"])
+    last = calendar.monthrange(year + 1, month)[1]
+    day = last if value["day"] == "last" else min(int(value["day"]), last)
+    return date(year + 1, month, day)
+
+
+def _overlap_days(start: date, end: date, low: date, high: date) -> int:
+    """Days in [start, end] ∩ [low, high], both inclusive."""
+    first, last = max(start, low), min(end, high)
+    return (last - first).days + 1 if last >= first else 0
+
+
+def programme_in_year(state: Participant, year: int, today: date) -> Programme | None:
+    """The latest programme that ran some day of ``year`` (as known on ``today``)."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    for programme in reversed(state.programmes):
+        end = programme.ended_on or programme.planned_end_on(today)
+        if programme.starts_on <= min(last, today) and end >= first:
+            return programme
+    return None
+
+
+def activity_hours(
+    state: Participant, programme: Programme, year: int, today: date
+) -> dict[str, float]:
+    """Planned hours per kind of activity in ``year``: each plan revision from its
+    ``valid_from`` until the next, inside the programme, the activity's own dates and
+    the year (and not after ``today``); hours a week × days / 7."""
+    revisions = sorted(
+        (valid_from, activities)
+        for pid, valid_from, activities in state.plans
+        if pid == programme.programme_id
+    )
+    year_end = min(date(year, 12, 31), today)
+    programme_end = programme.ended_on or programme.planned_end_on(today)
+    hours: dict[str, float] = {}
+    for index, (valid_from, activities) in enumerate(revisions):
+        until = (
+            revisions[index + 1][0] - timedelta(days=1)
+            if index + 1 < len(revisions)
+            else programme_end
+        )
+        low = max(valid_from, programme.starts_on, date(year, 1, 1))
+        high = min(until, programme_end, year_end)
+        for activity in activities:
+            days = _overlap_days(activity.starts_on, activity.ends_on or high, low, high)
+            if days:
+                hours[activity.kind.value] = hours.get(activity.kind.value, 0.0) + (
+                    activity.hours_per_week * days / 7
+                )
+    return {kind: round(value, 1) for kind, value in sorted(hours.items())}
+
+
+def effective_end_reason(state: Participant, programme: Programme) -> tuple[str | None, bool]:
+    """The end reason NIR gets: the one registered, else the one the outcome names by
+    itself (a move, an emigration, a death); and whether it was derived."""
+    registered = state.nir.end_reason(programme.programme_id)
+    if registered is not None:
+        return registered, False
+    if programme.outcome is not None and programme.outcome.value in DERIVED_END_REASONS:
+        return DERIVED_END_REASONS[programme.outcome.value], True
+    return None, False
+
+
+def record_for_year(state: Participant, year: int, today: date) -> dict[str, Any] | None:
+    """The participant's NIR record for ``year`` as known on ``today``: pseudonymous
+    codes, dates and hours, never free text; ``None`` when no programme ran that year."""
+    from services.participants.events import act as ev_act
+
+    programme = programme_in_year(state, year, today)
+    if programme is None or state.participant_id is None:
+        return None
+    act = state.act
+    decision = act.decision_for(ev_act.Scheme.introduction_programme)
+    period = act.category_on(min(date(year, 12, 31), today)) or act.category
+    plans = [
+        (valid_from, activities)
+        for pid, valid_from, activities in state.plans
+        if pid == programme.programme_id and valid_from <= date(year, 12, 31)
+    ]
+    goal = _plan_goal(state, programme, year)
+    contract = act.contract
+    signed = [r.signed_on for r in contract if r.signed_on is not None]
+    first, last = date(year, 1, 1), min(date(year, 12, 31), today)
+    in_year = [(on, hours, valid) for on, hours, valid in state.nir.absences if first <= on <= last]
+    ended = (
+        programme.ended_on
+        if programme.ended_on is not None and programme.ended_on <= today
+        else None
+    )
+    end_reason, derived = effective_end_reason(state, programme) if ended else (None, False)
+    return {
+        "participant_id": str(state.participant_id),
+        "year": year,
+        "birth_year": state.birth_year,
+        "gender": state.gender.value,
+        "settled_on": _iso(state.settled_on),
+        "arrival_category": state.arrival_category.value if state.arrival_category else None,
+        "category": period.category.value if period is not None else None,
+        "decision_on": _iso(decision.decided_on) if decision else None,
+        "decision_granted": decision.granted if decision else None,
+        "legal_basis": decision.legal_basis if decision else None,
+        "competence_mapped_on": _iso(act.mapped_on),
+        "career_guidance_on": _iso(act.guided_on),
+        "programme_id": str(programme.programme_id),
+        "programme_kind": programme.kind.value,
+        "starts_on": programme.starts_on.isoformat(),
+        "ended_on": _iso(ended),
+        "completion_reason": programme.reason.value if ended and programme.reason else None,
+        "outcome": programme.outcome.value if ended and programme.outcome else None,
+        "end_reason": end_reason,
+        "end_reason_derived": derived,
+        "end_goal": goal[0],
+        "norwegian_goal": goal[1],
+        "plan_revisions": len(plans),
+        "contract_agreed_on": _iso(contract[0].agreed_on) if contract else None,
+        "contract_signed_on": _iso(min(signed)) if signed else None,
+        "contract_revisions": len(contract),
+        "activities": activity_hours(state, programme, year, today),
+        "absence_valid_hours": round(sum(h for _, h, valid in in_year if valid), 1),
+        "absence_invalid_hours": round(sum(h for _, h, valid in in_year if not valid), 1),
+        "research_reservation": state.nir.research_reserved,
+    }
+
+
+def _plan_goal(
+    state: Participant, programme: Programme, year: int
+) -> tuple[str | None, str | None]:
+    goal: tuple[str | None, str | None] = (None, None)
+    for pid, valid_from, _ in sorted(
+        ((p, v, a) for p, v, a in state.plans), key=lambda item: item[1]
+    ):
+        if pid == programme.programme_id and valid_from <= date(year, 12, 31):
+            goal = state.nir.goals.get((pid, valid_from), goal)
+    return goal
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing NIR would reject, or count as «ikke registrert», with its deadline."""
+
+    participant_id: uuid.UUID
+    field: str
+    problem: str
+    """``missing``, ``invalid`` or ``contradicts_outcome``."""
+    fact_on: date
+    due_on: date
+    late_registration_until: date
+
+    def view(self, today: date) -> dict[str, Any]:
+        from services.participants.domain.deadlines import days_left
+
+        left = days_left(self.due_on, today)
+        return {
+            "participant_id": str(self.participant_id),
+            "field": self.field,
+            "problem": self.problem,
+            "fact_on": self.fact_on.isoformat(),
+            "due_on": self.due_on.isoformat(),
+            "days_left": left,
+            "overdue": left < 0,
+            "late_registration_until": self.late_registration_until.isoformat(),
+            "counts_as_not_registered": today > self.late_registration_until,
+        }
+
+
+INTEGRATION_ACT_FROM = date(2021, 1, 1)
+"""Participants whose programme started before this ran under the Introduction Act:
+NIR wants no end goal or integration contract for them (IMDi, «Frist for å oppdatere
+opplysninger i NIR for 2022»)."""
+
+
+def problems(state: Participant, year: int, today: date) -> list[Problem]:
+    """What NIR would reject in the participant's record for ``year``, or count as not
+    registered, each with the field, the registration deadline and the late-registration
+    window's end. An empty list: the record is clean."""
+    record = record_for_year(state, year, today)
+    programme = programme_in_year(state, year, today)
+    if record is None or programme is None or state.participant_id is None:
+        return []
+    pid = state.participant_id
+    late = late_registration_until(year)
+    found: list[Problem] = []
+
+    def add(field_name: str, problem: str, on: date) -> None:
+        found.append(Problem(pid, field_name, problem, on, registration_due(on), late))
+
+    started = programme.starts_on
+    if started <= today:
+        if record["decision_on"] is None:
+            add("decision", "missing", started)
+        if record["plan_revisions"] == 0:
+            add("activities", "missing", started)
+        if started >= INTEGRATION_ACT_FROM:
+            if record["end_goal"] is None:
+                add("end_goal", "missing", started)
+            if record["contract_agreed_on"] is None:
+                add("integration_contract", "missing", started)
+    ended = programme.ended_on
+    if ended is not None and ended <= today:
+        code = record["end_reason"]
+        if code is None:
+            add("end_reason", "missing", ended)
+        else:
+            known = end_reasons_on(ended).get(code)
+            reason = programme.reason
+            if known is None or (reason is not None and reason.value not in known.fits):
+                add("end_reason", "invalid", ended)
+            elif (
+                programme.outcome is not None
+                and known.outcomes is not None
+                and programme.outcome.value not in known.outcomes
+            ):
+                add("end_reason", "contradicts_outcome", ended)
+    return found
+
+
+def year_reported(record: dict[str, Any]) -> ev_nir.NirYearReported:
+    """The published form of a year's record (:func:`record_for_year`)."""
+    return ev_nir.NirYearReported(
+        participant_id=uuid.UUID(record["participant_id"]),
+        year=record["year"],
+        programme_id=uuid.UUID(record["programme_id"]) if record["programme_id"] else None,
+        category=record["category"],
+        decision_on=record["decision_on"],
+        decision_granted=record["decision_granted"],
+        legal_basis=record["legal_basis"],
+        starts_on=record["starts_on"],
+        ended_on=record["ended_on"],
+        end_goal=record["end_goal"],
+        norwegian_goal=record["norwegian_goal"],
+        contract_agreed_on=record["contract_agreed_on"],
+        contract_signed_on=record["contract_signed_on"],
+        activities=tuple(
+            ev_nir.ActivityHours(kind=kind, hours=hours)
+            for kind, hours in record["activities"].items()
+        ),
+        absence_valid_hours=record["absence_valid_hours"],
+        absence_invalid_hours=record["absence_invalid_hours"],
+        end_reason=record["end_reason"],
+        research_reservation=record["research_reservation"],
+    )
+
+
+def certificate_facts(state: Participant, today: date) -> dict[str, Any] | None:
+    """What the participation certificate (deltakerbevis, integreringsloven § 18 a) says
+    of the latest programme: period, status and end reason, the share completed when it
+    was interrupted, end goal and Norwegian goal, each element with its period and hours,
+    absence hours, and the best Norwegian result per sub-test. Codes and numbers only:
+    no note, goal description, provider or adviser (free text stays sealed)."""
+    programme = state.programme
+    if programme is None or programme.starts_on > today:
+        return None
+    ended = programme.ended_on if programme.ended_on and programme.ended_on <= today else None
+    until = ended or today
+    hours: dict[str, float] = {}
+    for year in range(programme.starts_on.year, until.year + 1):
+        for kind, value in activity_hours(state, programme, year, until).items():
+            hours[kind] = round(hours.get(kind, 0.0) + value, 1)
+    elements = []
+    for kind, total in hours.items():
+        spans = [
+            (a.starts_on, a.ends_on or until, a.hours_per_week)
+            for pid, _, activities in state.plans
+            if pid == programme.programme_id
+            for a in activities
+            if a.kind.value == kind
+        ]
+        elements.append(
+            {
+                "kind": kind,
+                "from": max(min(s for s, _, _ in spans), programme.starts_on),
+                "to": min(max(e for _, e, _ in spans), until),
+                "hours_per_week": spans[-1][2],
+                "hours": total,
+            }
+        )
+    goal: tuple[str | None, str | None] = (None, None)
+    for (pid, _), planned in sorted(state.nir.goals.items(), key=lambda item: item[0][1]):
+        if pid == programme.programme_id:
+            goal = planned
+    during = [
+        (hours_, valid)
+        for on, hours_, valid in state.nir.absences
+        if programme.starts_on <= on <= until
+    ]
+    planned_days = (programme.planned_end_on(until) - programme.starts_on).days + 1
+    run_days = (until - programme.starts_on).days + 1
+    end_reason, _ = effective_end_reason(state, programme) if ended else (None, False)
+    return {
+        "kind": programme.kind.value,
+        "starts_on": programme.starts_on,
+        "ended_on": ended,
+        "planned_end": programme.planned_end_on(until),
+        "status": programme.reason.value if ended and programme.reason else "running",
+        "end_reason": end_reason,
+        "share_completed": min(100, round(100 * run_days / planned_days)) if planned_days else None,
+        "end_goal": goal[0],
+        "norwegian_goal": goal[1],
+        "elements": elements,
+        "total_hours": round(sum(hours.values()), 1),
+        "absence_valid_hours": round(sum(h for h, valid in during if valid), 1),
+        "absence_invalid_hours": round(sum(h for h, valid in during if not valid), 1),
+        "norwegian": {sub.value: level.value for sub, level in sorted(state.norwegian.items())},
+    }

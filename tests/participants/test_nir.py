@@ -1,0 +1,321 @@
+"""NIR: end reasons, the research reservation, the dataset and the data-quality report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+
+from shared import dates
+from shared.settings import Settings
+from tests.participants.conftest import person
+from tests.support import auth
+
+TODAY = dates.today()
+SETTLED = TODAY - timedelta(days=300)
+STARTS = TODAY - timedelta(days=250)
+ENDED = TODAY - timedelta(days=20)
+
+
+class Case:
+    """One participant built over HTTP, each step required to succeed."""
+
+    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        self.client, self.headers, self.pid = client, headers, ""
+
+    async def send(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        return await self.client.request(
+            method, f"/participants/{self.pid}{path}", headers=self.headers, json=body
+        )
+
+    async def ok(self, method: str, path: str, body: Any = None) -> Case:
+        answer = await self.send(method, path, body)
+        assert answer.status_code in (200, 201), answer.text
+        return self
+
+    async def build(
+        self,
+        *,
+        decision: bool = True,
+        plan: bool = True,
+        contract: bool = True,
+        complete: dict[str, Any] | None = None,
+    ) -> Case:
+        created = await self.client.post("/participants", headers=self.headers, json=person())
+        assert created.status_code == 201, created.text
+        self.pid = created.json()["id"]
+        await self.ok(
+            "POST",
+            "/settlement",
+            {"settled_on": SETTLED.isoformat(), "arrival_category": "resettlement_refugee"},
+        )
+        await self.ok(
+            "POST",
+            "/act/categories",
+            {"category": "refugee", "valid_from": SETTLED.isoformat()},
+        )
+        await self.ok(
+            "POST",
+            "/competence-mapping",
+            {"mapped_on": (SETTLED + timedelta(days=10)).isoformat()},
+        )
+        await self.ok(
+            "POST", "/career-guidance", {"guided_on": (SETTLED + timedelta(days=20)).isoformat()}
+        )
+        if decision:
+            await self.ok(
+                "POST",
+                "/act/decisions",
+                {
+                    "scheme": "introduction_programme",
+                    "decided_on": (SETTLED + timedelta(days=30)).isoformat(),
+                    "legal_basis": "il-8-1",
+                    "granted": True,
+                },
+            )
+        await self.ok(
+            "POST",
+            "/programme",
+            {
+                "kind": "introduction",
+                "starts_on": STARTS.isoformat(),
+                "planned_end": (STARTS + timedelta(days=730)).isoformat(),
+                "adviser": "adviser-1",
+            },
+        )
+        if plan:
+            await self.ok(
+                "PUT",
+                "/plan",
+                {
+                    "valid_from": STARTS.isoformat(),
+                    "end_goal": "work",
+                    "norwegian_goal": "B1",
+                    "goal_description": "Hemmelig mål om sykepleie",
+                    "activities": [
+                        {
+                            "kind": "norwegian_training",
+                            "hours_per_week": 15,
+                            "starts_on": STARTS.isoformat(),
+                            "provider": "Voksenopplæringen Sentrum",
+                        },
+                        {
+                            "kind": "language_practice",
+                            "hours_per_week": 22.5,
+                            "starts_on": STARTS.isoformat(),
+                        },
+                    ],
+                },
+            )
+        if contract and plan:
+            await self.ok(
+                "POST",
+                "/contract",
+                {"agreed_on": STARTS.isoformat(), "content": "Kontraktens innhold"},
+            )
+        if complete is not None:
+            await self.ok(
+                "POST",
+                "/programme/completion",
+                {"ended_on": ENDED.isoformat(), "reason": "completed", **complete},
+            )
+        return self
+
+
+def _settings(client: httpx.AsyncClient) -> Settings:
+    app = client._transport.app  # type: ignore[attr-defined]
+    return app.state.runtime.settings  # type: ignore[no-any-return]
+
+
+async def _types(settings: Settings, pid: str) -> list[str]:
+    conn = await asyncpg.connect(settings.service_database_url("participants", driver="postgresql"))
+    try:
+        rows = await conn.fetch("SELECT type FROM events WHERE stream_id = $1 ORDER BY version", pid)
+    finally:
+        await conn.close()
+    return [row["type"] for row in rows]
+
+
+async def test_the_data_quality_report_lists_each_seeded_fault_with_field_and_deadline(
+    client: httpx.AsyncClient, caseworker: dict[str, str]
+) -> None:
+    work = {"outcome": "work_full_time", "hours_per_week": 37.5}
+    clean = await Case(client, caseworker).build(complete={**work, "end_reason": "work"})
+    no_reason = await Case(client, caseworker).build(complete=work)
+    contradicting = await Case(client, caseworker).build(
+        complete={"outcome": "nav_measure", "end_reason": "work"}
+    )
+    no_plan = await Case(client, caseworker).build(plan=False)
+    no_decision = await Case(client, caseworker).build(decision=False)
+    running = await Case(client, caseworker).build()
+
+    answer = await client.get(f"/nir/data-quality?year={TODAY.year}", headers=caseworker)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["checked"] == 6
+    found = {(p["participant_id"], p["field"], p["problem"]) for p in report["problems"]}
+    assert found == {
+        (no_reason.pid, "end_reason", "missing"),
+        (contradicting.pid, "end_reason", "contradicts_outcome"),
+        (no_plan.pid, "activities", "missing"),
+        (no_plan.pid, "end_goal", "missing"),
+        (no_plan.pid, "integration_contract", "missing"),
+        (no_decision.pid, "decision", "missing"),
+    }
+    reported = {p["participant_id"] for p in report["problems"]}
+    assert clean.pid not in reported and running.pid not in reported
+
+    by_key = {(p["participant_id"], p["field"]): p for p in report["problems"]}
+    missing = by_key[(no_reason.pid, "end_reason")]
+    due = date.fromisoformat(missing["due_on"])
+    assert missing["fact_on"] == ENDED.isoformat()
+    assert (due.year * 12 + due.month) - (ENDED.year * 12 + ENDED.month) == 2
+    assert missing["days_left"] == (due - TODAY).days
+    assert missing["overdue"] is (missing["days_left"] < 0)
+    assert missing["late_registration_until"] == report["late_registration_until"]
+    assert report["late_registration_until"].startswith(f"{TODAY.year + 1}-02-")
+    assert missing["counts_as_not_registered"] is False
+    assert missing["field_label"] == "Avslutningsårsak"
+    started = by_key[(no_plan.pid, "end_goal")]
+    assert started["fact_on"] == STARTS.isoformat() and started["overdue"] is True
+    days = [p["days_left"] for p in report["problems"]]
+    assert days == sorted(days)
+    assert report["problems"][0]["personal_data"]["given_name"] == "Amina"
+
+    # Registering the end reason takes the fault off the list; nothing else changes.
+    await no_reason.ok("PUT", "/programme/end-reason", {"end_reason": "work"})
+    again = (await client.get("/nir/data-quality", headers=caseworker)).json()
+    assert (no_reason.pid, "end_reason") not in {
+        (p["participant_id"], p["field"]) for p in again["problems"]
+    }
+    assert again["count"] == report["count"] - 1
+
+    # A year long past: every fault there counts as not registered.
+    analyst = auth(_settings(client), ["analyst"])
+    past = (await client.get(f"/nir/data-quality?year={TODAY.year - 5}", headers=analyst)).json()
+    assert past["count"] == 0 and past["checked"] == 0
+    pseudonymous = (await client.get("/nir/data-quality", headers=analyst)).json()
+    assert all("personal_data" not in p for p in pseudonymous["problems"])
+
+
+async def test_end_reasons_are_checked_against_nirs_list_and_recorded_once(
+    client: httpx.AsyncClient, caseworker: dict[str, str]
+) -> None:
+    codes = (await client.get("/nir/end-reasons", headers=caseworker)).json()
+    listed = {r["code"]: r for r in codes["end_reasons"]}
+    assert listed["work"]["label"] == "Overgang til arbeid"
+    assert {t["name"] for t in codes["tables"]} == {
+        "end_reasons",
+        "registration_months",
+        "late_registration",
+    }
+    english = await client.get(
+        "/nir/end-reasons", headers={**caseworker, "Accept-Language": "en"}
+    )
+    assert {r["code"]: r["label"] for r in english.json()["end_reasons"]}["work"] == "Into work"
+
+    case = await Case(client, caseworker).build()
+    unknown = await case.send(
+        "POST",
+        "/programme/completion",
+        {"ended_on": ENDED.isoformat(), "reason": "completed", "end_reason": "holiday"},
+    )
+    assert unknown.status_code == 422 and unknown.json()["code"] == "unknown-end-reason"
+    misfit = await case.send(
+        "POST",
+        "/programme/completion",
+        {"ended_on": ENDED.isoformat(), "reason": "completed", "end_reason": "illness"},
+    )
+    assert misfit.status_code == 422 and misfit.json()["code"] == "end-reason-misfits"
+    bad_pattern = await case.send(
+        "POST",
+        "/programme/completion",
+        {"ended_on": ENDED.isoformat(), "reason": "completed", "end_reason": "Work!"},
+    )
+    assert bad_pattern.status_code == 422
+    view = (await case.send("GET", "")).json()
+    assert view["programme"]["ended_on"] is None  # nothing was half-written
+
+    early = await case.send("PUT", "/programme/end-reason", {"end_reason": "work"})
+    assert early.status_code == 409 and early.json()["code"] == "no-ended-programme"
+    await case.ok(
+        "POST",
+        "/programme/completion",
+        {"ended_on": ENDED.isoformat(), "reason": "interrupted", "end_reason": "illness"},
+    )
+    twice = await case.send("PUT", "/programme/end-reason", {"end_reason": "own_wish"})
+    assert twice.status_code == 409 and twice.json()["code"] == "end-reason-recorded"
+    await case.ok(
+        "PUT", "/programme/end-reason", {"end_reason": "own_wish", "correction": True}
+    )
+    types = await _types(_settings(client), case.pid)
+    assert types[-3:] == [
+        "participants.programme.completed.v1",
+        "participants.programme.end_reason_recorded.v1",
+        "participants.programme.end_reason_recorded.v1",
+    ]
+    dataset = (await client.get("/nir/dataset", headers=caseworker)).json()
+    (row,) = [r for r in dataset["records"] if r["participant_id"] == case.pid]
+    assert row["end_reason"] == "own_wish" and row["completion_reason"] == "interrupted"
+
+
+async def test_the_dataset_carries_the_research_reservation_as_json_csv_and_events(
+    client: httpx.AsyncClient, caseworker: dict[str, str]
+) -> None:
+    reserved = await Case(client, caseworker).build(
+        complete={"outcome": "work_full_time", "hours_per_week": 37.5, "end_reason": "work"}
+    )
+    other = await Case(client, caseworker).build()
+    await reserved.send(
+        "POST",
+        "/absences",
+        {"on": (STARTS + timedelta(days=3)).isoformat(), "hours": 2, "valid_reason": False},
+    )
+    await reserved.ok("PUT", "/research-reservation", {"reserved": True})
+    same = await reserved.send("PUT", "/research-reservation", {"reserved": True})
+    assert same.status_code == 409 and same.json()["code"] == "reservation-unchanged"
+
+    answer = await client.get(f"/nir/dataset?year={TODAY.year}", headers=caseworker)
+    assert answer.status_code == 200, answer.text
+    data = answer.json()
+    rows = {r["participant_id"]: r for r in data["records"]}
+    assert set(rows) == {reserved.pid, other.pid}
+    mine = rows[reserved.pid]
+    assert mine["research_reservation"] is True and rows[other.pid]["research_reservation"] is False
+    assert mine["end_goal"] == "work" and mine["norwegian_goal"] == "B1"
+    assert mine["decision_granted"] is True and mine["legal_basis"] == "il-8-1"
+    assert mine["contract_agreed_on"] == STARTS.isoformat()
+    assert mine["absence_invalid_hours"] == 2 and mine["absence_valid_hours"] == 0
+    assert mine["end_reason"] == "work" and mine["ended_on"] == ENDED.isoformat()
+    in_year = (ENDED - max(STARTS, date(TODAY.year, 1, 1))).days + 1
+    assert mine["activities"]["norwegian_training"] == round(15 * in_year / 7, 1)
+    text = str(data)
+    for secret in ("Amina", "Haile", "Hemmelig", "Voksenopplæringen", "adviser-1", "Kontraktens"):
+        assert secret not in text
+
+    as_csv = await client.get(f"/nir/dataset?year={TODAY.year}&format=csv", headers=caseworker)
+    assert as_csv.status_code == 200
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    table = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig")), delimiter=";"))
+    header, body = table[0], table[1:]
+    assert "Reservert mot forskning" in header and "Avslutningsårsak" in header
+    column = header.index("Reservert mot forskning")
+    ids = header.index("Deltaker-id (pseudonym)")
+    flags = {row[ids]: row[column] for row in body}
+    assert flags[reserved.pid] != flags[other.pid]
+
+    first = await client.post("/nir/submissions", headers=caseworker, json={"year": TODAY.year})
+    assert first.status_code == 201, first.text
+    assert first.json() == {"year": TODAY.year, "reported": 2, "unchanged": 0}
+    repeat = await client.post("/nir/submissions", headers=caseworker, json={"year": TODAY.year})
+    assert repeat.json() == {"year": TODAY.year, "reported": 0, "unchanged": 2}
+    await reserved.ok("PUT", "/research-reservation", {"reserved": False})
+    changed = await client.post("/nir/submissions", headers=caseworker, json={"year": TODAY.year})
+    assert changed.json()["reported"] == 1
+    types = await _types(_settings(client), reserved.pid)
+    assert types.count("participants.nir.year_reported.v1") == 2
+    assert types.count("participants.participant.research_reservation_changed.v1") == 2
