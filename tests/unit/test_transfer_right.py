@@ -153,3 +153,47 @@ def test_the_record_folds_advisers_plan_and_the_transfer_decision() -> None:
     assert record.sent.received_as == new_id
     untouched = ev.ParticipantEmigrated(participant_id=pid, emigrated_on=START)
     assert t.apply(record, untouched) is record
+
+
+def test_category_decision_and_norwegian_right_pass_as_codes_and_dates() -> None:
+    pid, programme_id = uuid.uuid4(), uuid.uuid4()
+    settled = date(2024, 3, 1)
+    state = fold(
+        [
+            ev.ParticipantRegistered(participant_id=pid, birth_year=1990),
+            ev.ParticipantSettled(
+                participant_id=pid,
+                settled_on=settled,
+                arrival_category=ev.ArrivalCategory.resettlement_refugee,
+            ),
+            ev.CategoryRecorded(
+                participant_id=pid, category=ev.ActCategory.refugee, valid_from=settled
+            ),
+            ev.ParticipationDecided(
+                participant_id=pid,
+                decision_id=uuid.uuid4(),
+                scheme=ev.Scheme.introduction_programme,
+                decided_on=date(2024, 4, 2),
+                legal_basis="il-8",
+                granted=True,
+                category=ev.ActCategory.refugee,
+            ),
+            ev.ProgrammeStarted(
+                participant_id=pid,
+                programme_id=programme_id,
+                kind=ev.ProgrammeKind.introduction,
+                starts_on=date(2024, 5, 6),
+                planned_end=date(2026, 5, 6),
+            ),
+        ]
+    )
+    moved_on = date(2025, 1, 6)
+    package = moving.package(state, pid, uuid.uuid4(), "0301", moved_on)
+    assert package.act == ev.TransferredAct(
+        category="refugee", decision="granted", decided_on=date(2024, 4, 2), legal_basis="il-8"
+    )
+    ends = package.remaining.norwegian_training_ends_on
+    assert ends is not None and ends > moved_on
+    assert package.remaining.norwegian_training_days == (ends - moved_on).days
+    assert package.plan is None and package.hours_done == 0
+    assert moving.act_summary(Participant(), moved_on) is None
