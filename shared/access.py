@@ -438,7 +438,8 @@ class AccessClient:
 
     The token is ``VEIVISER_SERVICE_TOKEN`` when set, otherwise minted with the
     development key and renewed before it expires (as :class:`shared.catchup.CatchUpClient`).
-    ``transports`` maps a service to an in-process transport (tests).
+    ``transports`` maps a service to an in-process transport (tests). The timeout is
+    generous: a part searches the service's whole event store and inbox for the person.
     """
 
     def __init__(
@@ -446,7 +447,7 @@ class AccessClient:
         settings: Settings,
         caller: str,
         *,
-        timeout: float = 10.0,
+        timeout: float = 60.0,
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     ) -> None:
         self.settings = settings
@@ -467,13 +468,17 @@ class AccessClient:
         url = self.settings.service_url(service)
         path = ACCESS_PATH.format(participant_id=participant_id)
         try:
+            bearer = self._bearer()
+        except ValueError as exc:
+            raise AccessUnavailable(service, "no service token (VEIVISER_SERVICE_TOKEN)") from exc
+        try:
             async with httpx.AsyncClient(
                 base_url=url, transport=self._transports.get(service), timeout=self._timeout
             ) as client:
                 answer = await client.get(
                     path,
                     params={"municipality": municipality},
-                    headers={"Authorization": f"Bearer {self._bearer()}"},
+                    headers={"Authorization": f"Bearer {bearer}"},
                 )
         except (httpx.HTTPError, ValueError) as exc:
             raise AccessUnavailable(service, f"unreachable ({type(exc).__name__})") from exc

@@ -205,3 +205,18 @@ async def test_the_export_opens_own_sealed_data_and_marks_a_missing_service(
         bokmal = await client.get(f"/participants/{pid}/access-export.html", headers=officer)
         assert "Innsyn: opplysninger lagret om deg" in bokmal.text
         assert "ADVARSEL" in bokmal.text
+        assert "Dine rettigheter" in bokmal.text and "Datatilsynet" in bokmal.text
+
+        # Once erased, the key is gone: the pseudonymous facts remain, nothing sealed opens.
+        erased = await client.delete(f"/participants/{pid}/personal-data", headers=officer)
+        assert erased.status_code in (200, 201), erased.text
+        after = (await client.get(f"/participants/{pid}/access-export", headers=officer)).json()
+        own_after = after["parts"][0]["data"]
+        sealed_events = [e for e in own_after["events"] if "sealed" in e["data"]]
+        assert sealed_events and all(
+            e["data"]["sealed"] == {"sealed": True, "opened": False, "content": None}
+            for e in sealed_events
+        )
+        assert all(item["opened"] == 0 for item in own_after["sealed"])
+        assert "+47 911 11 111" not in str(after)
+        assert "participants.participant.erased.v1" in {e["type"] for e in own_after["events"]}

@@ -22,8 +22,9 @@ from shared.access import access_router
 PURPOSE = "housing.municipal_housing"
 LEGAL_BASIS = (
     "personvernforordningen art. 6 nr. 1 bokstav e og art. 9 nr. 2 bokstav h",
-    "boligsosialloven (lov om kommunenes ansvar på det boligsosiale feltet) §§ 5 og 7",
-    "forskrift om lån fra Husbanken (startlån)",
+    "boligsosialloven (lov 20. desember 2022 nr. 121 om kommunenes ansvar på det "
+    "boligsosiale feltet) §§ 5 og 6",
+    "husbankloven (personopplysninger ved startlån og tilskudd)",
 )
 
 
