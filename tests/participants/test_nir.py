@@ -134,7 +134,9 @@ def _settings(client: httpx.AsyncClient) -> Settings:
 async def _types(settings: Settings, pid: str) -> list[str]:
     conn = await asyncpg.connect(settings.service_database_url("participants", driver="postgresql"))
     try:
-        rows = await conn.fetch("SELECT type FROM events WHERE stream_id = $1 ORDER BY version", pid)
+        rows = await conn.fetch(
+            "SELECT type FROM events WHERE stream_id = $1 ORDER BY version", pid
+        )
     finally:
         await conn.close()
     return [row["type"] for row in rows]
@@ -213,9 +215,7 @@ async def test_end_reasons_are_checked_against_nirs_list_and_recorded_once(
         "registration_months",
         "late_registration",
     }
-    english = await client.get(
-        "/nir/end-reasons", headers={**caseworker, "Accept-Language": "en"}
-    )
+    english = await client.get("/nir/end-reasons", headers={**caseworker, "Accept-Language": "en"})
     assert {r["code"]: r["label"] for r in english.json()["end_reasons"]}["work"] == "Into work"
 
     case = await Case(client, caseworker).build()
@@ -249,9 +249,7 @@ async def test_end_reasons_are_checked_against_nirs_list_and_recorded_once(
     )
     twice = await case.send("PUT", "/programme/end-reason", {"end_reason": "own_wish"})
     assert twice.status_code == 409 and twice.json()["code"] == "end-reason-recorded"
-    await case.ok(
-        "PUT", "/programme/end-reason", {"end_reason": "own_wish", "correction": True}
-    )
+    await case.ok("PUT", "/programme/end-reason", {"end_reason": "own_wish", "correction": True})
     types = await _types(_settings(client), case.pid)
     assert types[-3:] == [
         "participants.programme.completed.v1",
