@@ -2,6 +2,7 @@
 
 from services.participants.api import (
     access,
+    benefit,
     casework,
     certificate,
     competence,
@@ -24,4 +25,5 @@ ROUTERS = [
     transfer.router,
     nir.router,
     certificate.router,
+    benefit.router,
 ]

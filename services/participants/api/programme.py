@@ -114,6 +114,15 @@ class Absence(Command):
     hours: float = Field(gt=0, le=24, description="At most 24 h per day in total")
     valid_reason: bool
     note: str | None = Field(default=None, max_length=500)
+    kind: ev.AbsenceKind = Field(
+        default=ev.AbsenceKind.absence,
+        description="`absence` (fravær, hours) or `unauthorised_leave` (permisjon uten "
+        "tillatelse: the whole day is deducted from the benefit; never with a valid reason)",
+    )
+    activity: ev.ActivityKind | None = Field(
+        default=None,
+        description="The activity the absence was from; one the plan holds that day",
+    )
 
 
 class NorwegianTest(Command):
@@ -253,9 +262,12 @@ command_route(
     "/absences",
     Absence,
     lambda b, s, seal: domain.record_absence(
-        s, b.on, b.hours, b.valid_reason, seal(b.note), today()
+        s, b.on, b.hours, b.valid_reason, seal(b.note), today(), b.kind, b.activity
     ),
     name="record_absence",
     summary="Record absence on one day",
+    description="Invalid absence (no valid reason) reduces the introduction benefit hour "
+    "for hour and unauthorised leave by the whole day (integreringsloven § 21); see "
+    "GET …/benefit/{year}/{month}.",
     seals_text=True,
 )

@@ -14,6 +14,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import fodselsnummer
 
 from services.participants import events as ev
+from services.participants.domain import benefit
 from services.participants.domain import rules as r
 from services.participants.domain.state import (
     Leave,
@@ -712,10 +713,13 @@ def record_absence(
     valid_reason: bool,
     sealed_note: str | None,
     today: date,
+    kind: ev.AbsenceKind = ev.AbsenceKind.absence,
+    activity: ev.ActivityKind | None = None,
 ) -> list[Event]:
     pid = _present(state, today, "on", on)
     not_in_future("on", on, today, "An absence")
     _within(state, "on", on)
+    benefit.check_absence(state, on, valid_reason, kind, activity)
     already = state.absence_hours(on)
     if already + hours > HOURS_PER_DAY + 1e-9:
         raise r.ABSENCE_OVER_24H.violation(
@@ -733,6 +737,8 @@ def record_absence(
             hours=hours,
             valid_reason=valid_reason,
             sealed_note=sealed_note,
+            kind=kind,
+            activity=activity,
         )
     ]
 

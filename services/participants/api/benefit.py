@@ -1,0 +1,300 @@
+"""The introduction benefit (introduksjonsstønad): its facts, the monthly payment basis
+per participant and for the municipality's payroll (CSV), absence summaries, and the
+dated tables the amounts come from."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import Field
+
+from services.participants import application, audit
+from services.participants import events as ev
+from services.participants.api.common import (
+    Command,
+    Reader,
+    command_route,
+    sees_personal_data,
+    today,
+)
+from services.participants.domain import benefit as b
+from services.participants.queries import benefit as q
+from shared.csvio import csv_download
+from shared.dates import Day
+from shared.deps import RuntimeDep
+from shared.http import problem_responses
+from shared.i18n import Catalog, Locale, catalog
+from shared.rules import DATE_ORDER
+
+router = APIRouter(tags=["benefit"])
+
+Year = Annotated[int, Path(ge=2021, le=2199, description="Year (år)")]
+Month = Annotated[int, Path(ge=1, le=12, description="Month 1–12 (måned)")]
+ERRORS = problem_responses(401, 403, 404, 409, 422)
+
+
+def _texts() -> Catalog:
+    return catalog("shared", "services.participants")
+
+
+class ChildBody(Command):
+    child_id: uuid.UUID = Field(
+        description="A pseudonymous id for the child, chosen by the caller (never a name or "
+        "national id)"
+    )
+    born_on: Day = Field(description="The child's birth date (the supplement's age bands)")
+    supported_from: Day = Field(
+        description="First day the participant provides for the child; a programme day"
+    )
+
+
+class ChildEndBody(Command):
+    child_id: uuid.UUID = Field(description="The child's pseudonymous id, as recorded")
+    supported_until: Day = Field(description="Last day the participant provides for the child")
+
+
+class LivingSituationBody(Command):
+    from_date: Day = Field(description="From this day; a programme day")
+    lives_with_parent: bool = Field(
+        description="Lives with at least one parent (bor sammen med minst én av foreldrene)"
+    )
+
+
+class LeaveBenefitBody(Command):
+    leave_from: Day = Field(description="The first day of the leave (permisjon) decided on")
+    with_benefit: bool = Field(description="Paid leave (med stønad) or not (uten stønad)")
+    ground: ev.LeaveBenefitGround = Field(description="Why (grunnlag for permisjonen)")
+
+
+command_route(
+    router,
+    "POST",
+    "/participants/{participant_id}/benefit/children",
+    ChildBody,
+    lambda body, s, _: b.record_child(s, body.child_id, body.born_on, body.supported_from, today()),
+    name="record_benefit_child",
+    summary="Registrer barn deltakeren forsørger (barnetillegg). / Record a child the "
+    "participant provides for (child supplement).",
+    description="Barnetillegget betales per barn under aldersgrensen i tabellen "
+    "(integreringsloven § 20). `child-over-age` for et barn over grensen, "
+    "`benefit-outside-programme` for en dato utenfor introduksjonsprogrammet. / The child "
+    "supplement is paid per child under the table's age limit (integreringsloven § 20).",
+)
+command_route(
+    router,
+    "POST",
+    "/participants/{participant_id}/benefit/child-endings",
+    ChildEndBody,
+    lambda body, s, _: b.end_child(s, body.child_id, body.supported_until, today()),
+    name="end_benefit_child",
+    summary="Avslutt forsørgelse av et barn. / End the support of a child.",
+    description="Barnetillegget for barnet stopper etter `supported_until`. / The child's "
+    "supplement stops after `supported_until`.",
+)
+command_route(
+    router,
+    "POST",
+    "/participants/{participant_id}/benefit/living-situation",
+    LivingSituationBody,
+    lambda body, s, _: b.record_living_situation(
+        s, body.from_date, body.lives_with_parent, today()
+    ),
+    name="record_living_situation",
+    summary="Registrer om deltakeren bor med foreldre. / Record whether the participant "
+    "lives with a parent.",
+    description="Under 25 år gir det 1/3 av full stønad i stedet for 2/3 (integreringsloven "
+    "§ 20); fra 25 år er det uten betydning (`young-rate-age`). / Under 25 it sets one "
+    "third of the full rate instead of two thirds; from 25 it does not apply.",
+)
+command_route(
+    router,
+    "POST",
+    "/participants/{participant_id}/benefit/leave-decisions",
+    LeaveBenefitBody,
+    lambda body, s, _: b.decide_leave_benefit(
+        s, body.leave_from, body.with_benefit, body.ground, today()
+    ),
+    name="decide_leave_benefit",
+    summary="Vedta permisjon med eller uten stønad. / Decide whether a leave is paid.",
+    description="En permisjon uten vedtak er uten stønad; et avbrudd gir aldri stønad "
+    "(`no-such-leave`), og permisjon ved langvarig sykdom er uten stønad "
+    "(`unpaid-leave-ground`, integreringsloven § 17, integreringsforskriften). / A leave "
+    "without a decision is unpaid; an interruption is never paid.",
+)
+
+
+@router.get(
+    "/benefit/rates",
+    summary="Satstabellene for introduksjonsstønad. / The introduction benefit's rate tables.",
+    description="Grunnbeløpet (G) per 1. mai, satsene (2 G, unge under 25), delingstallene, "
+    "barnetillegget og grensen for enkeltvedtak, hver verdi med gyldig-fra-dato og kilde. / "
+    "G by 1 May, the rates, divisors, child supplement and the decision threshold, each with "
+    "its valid-from date and source.",
+    responses=problem_responses(401, 403),
+)
+async def rates(principal: Reader) -> dict[str, Any]:
+    return {name: table.as_json() for name, table in b.tables().items()}
+
+
+@router.get(
+    "/participants/{participant_id}/benefit/{year}/{month}",
+    summary="Utbetalingsgrunnlag for én måned. / One month's payment basis.",
+    description="Timer planlagt, fravær (gyldig/ugyldig, per aktivitet), trekk, barnetillegg "
+    "og beløp, hver linje med ledetekst, regel (§) og tabellverdiene som er brukt. En måned "
+    "uten dag i introduksjonsprogram gir 409 `benefit-month-outside-programme`. / Hours "
+    "planned, absence, deductions, supplement and amount, each line with its label, rule "
+    "and table values; a month without a programme day is 409.",
+    responses=ERRORS,
+)
+async def participant_basis(
+    participant_id: uuid.UUID,
+    year: Year,
+    month: Month,
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    locale: Locale,
+) -> dict[str, Any]:
+    async with runtime.db.transaction() as conn:
+        state, _ = await application.load(runtime, conn, participant_id, principal.municipality)
+        return q.basis(state, year, month, locale, _texts(), today())
+
+
+def _period(from_date: date | None, to_date: date | None) -> tuple[date, date]:
+    end = to_date or today()
+    start = from_date or date(end.year, end.month, 1)
+    if start > end:
+        raise DATE_ORDER.violation(
+            f"from {start.isoformat()} is after to {end.isoformat()}.",
+            "from",
+            "to",
+            **{"from": start, "to": end},
+        )
+    return start, end
+
+
+@router.get(
+    "/participants/{participant_id}/absence-summary",
+    summary="Fraværsoversikt for en periode. / Absence summary for a period.",
+    description="Gyldig og ugyldig fravær og permisjon uten tillatelse, totalt og per "
+    "aktivitet, ved siden av planlagte timer, fra `from` til og med `to` (standard: denne "
+    "måneden til i dag). / Valid and invalid absence and unauthorised leave, in all and per "
+    "activity, beside the hours planned, from `from` to `to` inclusive.",
+    responses=ERRORS,
+)
+async def absence_summary(
+    participant_id: uuid.UUID,
+    runtime: RuntimeDep,
+    principal: Reader,
+    locale: Locale,
+    from_date: Annotated[Day | None, Query(alias="from")] = None,
+    to_date: Annotated[Day | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    start, end = _period(from_date, to_date)
+    async with runtime.db.transaction() as conn:
+        state, _ = await application.load(runtime, conn, participant_id, principal.municipality)
+    summary = q.absence_totals(state, start, end, locale, _texts())
+    return {"participant_id": str(participant_id), **summary}
+
+
+async def _municipality_basis(
+    runtime: Any, request: Request, principal: Any, year: int, month: int, locale: str
+) -> tuple[list[dict[str, Any]], dict[uuid.UUID, dict[str, Any]]]:
+    texts = _texts()
+    bases: list[dict[str, Any]] = []
+    async with runtime.db.transaction() as conn:
+        for participant_id in await q.participants_in(conn, principal.municipality):
+            state, _ = await application.load(runtime, conn, participant_id, principal.municipality)
+            if not b.in_programme_in(state, b.month_days(year, month)):
+                continue
+            bases.append(q.basis(state, year, month, locale, texts, today()))
+        details: dict[uuid.UUID, dict[str, Any]] = {}
+        if sees_personal_data(principal) and bases:
+            ids = [uuid.UUID(basis["participant_id"]) for basis in bases]
+            details = await q.personal(conn, ids)
+            await audit.record_reads(conn, principal, request, ids, "benefit_payroll")
+    return bases, details
+
+
+def _csv(
+    bases: list[dict[str, Any]],
+    details: dict[uuid.UUID, dict[str, Any]],
+    year: int,
+    month: int,
+    locale: str,
+) -> Response:
+    rows = [q.csv_row(basis, details.get(uuid.UUID(basis["participant_id"]))) for basis in bases]
+    return csv_download(
+        f"introduksjonsstonad-{year}-{month:02d}.csv",
+        q.csv_header(locale, _texts()),
+        rows,
+        norwegian_excel=True,
+    )
+
+
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "CSV for Norwegian Excel (`;`, decimal comma, UTF-8 BOM)",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/benefit/{year}/{month}.csv",
+    summary="Utbetalingsgrunnlag for kommunen som CSV (lønnssystem). / The municipality's "
+    "payment basis as CSV (payroll).",
+    description="Én rad per deltaker med minst én programdag i måneden; norske kolonnenavn, "
+    "beløp i kroner med to desimaler (øre), desimalkomma og `;` som skilletegn. Fødselsnummer "
+    "og navn bare for saksbehandler og leder (lesingen logges). / One row per participant with "
+    "a programme day in the month; amounts in kroner with two decimals; national id and name "
+    "only for caseworkers and managers (audited).",
+    response_class=Response,
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 422)},
+)
+async def municipality_basis_csv(
+    year: Year,
+    month: Month,
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    locale: Locale,
+) -> Response:
+    bases, details = await _municipality_basis(runtime, request, principal, year, month, locale)
+    return _csv(bases, details, year, month, locale)
+
+
+@router.get(
+    "/benefit/{year}/{month}",
+    summary="Utbetalingsgrunnlag for kommunen. / The municipality's payment basis.",
+    description="Hver deltakers grunnlag for måneden (som `…/participants/{id}/benefit/"
+    "{year}/{month}`); med `Accept: text/csv` samme CSV som `….csv`. / Every participant's "
+    "basis for the month; with `Accept: text/csv` the same CSV as `….csv`.",
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 422)},
+)
+async def municipality_basis(
+    year: Year,
+    month: Month,
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    locale: Locale,
+) -> Any:
+    bases, details = await _municipality_basis(runtime, request, principal, year, month, locale)
+    if "text/csv" in request.headers.get("accept", ""):
+        return _csv(bases, details, year, month, locale)
+    totals = {
+        key: round(sum(basis[key] for basis in bases), 2)
+        for key in ("gross", "child_supplement", "deductions", "amount")
+    }
+    return {
+        "year": year,
+        "month": month,
+        "count": len(bases),
+        "totals": totals,
+        "participants": bases,
+    }
