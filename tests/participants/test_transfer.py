@@ -3,6 +3,7 @@ the same running service on real PostgreSQL and NATS."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -218,8 +219,8 @@ async def test_transfer_between_two_municipalities_on_one_stack(
 
     # Accepting: not another municipality's, not before the move, once.
     acceptance = f"/transfers/{transfer_id}/acceptance"
-    assert (await http.post(acceptance, headers=third, json={})).status_code == 404
-    assert (await http.post(acceptance, headers=sender, json={})).status_code == 404
+    _refused(await http.post(acceptance, headers=third, json={}), 404, "not-found")
+    _refused(await http.post(acceptance, headers=sender, json={}), 404, "not-found")
     _refused(
         await http.post(acceptance, headers=receiver, json={"moved_in_on": "2025-03-01"}),
         422,
@@ -326,9 +327,31 @@ async def test_outbound_only_and_declined_transfers(
     assert [t["transfer_id"] for t in declined["transfers"]] == [sent["transfer_id"]]
     assert declined["transfers"][0]["person"] is None
 
+    # Two caseworkers accepting at once: exactly one new participant.
+    raced, _ = await _participant_in_programme(http, sender, date(1995, 8, 30))
+    race = await _ok(
+        await http.post(
+            f"/participants/{raced}/transfer",
+            headers=sender,
+            json={"to_municipality": RECEIVER, "moved_on": MOVED_ON.isoformat()},
+        )
+    )
+    answers = await asyncio.gather(
+        *(
+            http.post(f"/transfers/{race['transfer_id']}/acceptance", headers=receiver, json={})
+            for _ in range(4)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    assert {a.json()["code"] for a in answers if a.status_code == 409} <= {
+        "transfer-decided",
+        "already-registered-here",
+        "version-conflict",
+    }
+
     # The read model is rebuilt from the events alone, row for row.
     before = await _transfer_rows(settings)
-    assert len(before) == 2
+    assert len(before) == 3
     projections, store = service_projections("participants", settings)
     [transfers] = [p for p in projections if p.name == "municipal_transfers"]
     db = Database.for_service(settings, "participants", pool_size=1)
