@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -73,6 +74,22 @@ class SealedItem(BaseModel):
 class TableRows(BaseModel):
     table: str
     rows: list[dict[str, Any]]
+    related: bool = Field(
+        default=False,
+        description="Rows of something the person's rows refer to (the dwelling they were "
+        "placed in, the employer of their job), not about the person alone.",
+    )
+
+
+@dataclass(frozen=True)
+class Related:
+    """Rows of ``table`` whose ``key`` column equals a ``key`` value of the person's rows
+    (the dwelling of a placement), showing only ``columns`` (None: all): what the person
+    is linked to, without other people's data such as an employer's contact person."""
+
+    table: sa.Table
+    key: str
+    columns: tuple[str, ...] | None = None
 
 
 class InboxFact(BaseModel):
@@ -204,6 +221,7 @@ async def gather(
     exclude: Iterable[sa.Table] = (),
     household_events: bool = True,
     person_streams: Callable[[str], bool] | None = None,
+    related: Sequence[Related] = (),
 ) -> AccessPart:
     """Everything ``service`` stores about ``participant_id`` in ``municipality``.
 
@@ -213,6 +231,7 @@ async def gather(
     events about a household are the other members' own). ``person_streams`` says which
     streams are wholly about the person once one of their events names them (a match:
     its later events name only the match), so every event of those is shown.
+    ``related``: tables the person's rows refer to (see :class:`Related`).
     """
     seals = _Seals(service, opener)
     skipped = {table.name for table in exclude}
@@ -250,6 +269,20 @@ async def gather(
     if known:
         rows += await about(unscoped, households)
         dead = await _dead_letters(conn, ids)
+        for link in related:
+            referred = {
+                str(row[link.key]) for t in rows for row in t.rows if row.get(link.key) is not None
+            }
+            if referred:
+                found = await _rows(
+                    conn,
+                    seals,
+                    link.table,
+                    link.table.c[link.key].in_(sorted(referred)),
+                    municipality,
+                    link.columns,
+                )
+                rows.append(found.model_copy(update={"related": True}))
     return AccessPart(
         service=service,
         participant_id=participant_id,
@@ -267,9 +300,15 @@ async def gather(
 
 
 async def _rows(
-    conn: AsyncConnection, seals: _Seals, table: sa.Table, where: Any, municipality: str
+    conn: AsyncConnection,
+    seals: _Seals,
+    table: sa.Table,
+    where: Any,
+    municipality: str,
+    columns: tuple[str, ...] | None = None,
 ) -> TableRows:
-    query = sa.select(table).where(where)
+    shown = [table.c[name] for name in columns] if columns else list(table.c)
+    query = sa.select(*shown).where(where)
     if "municipality" in table.c:
         query = query.where(table.c.municipality == municipality)
     primary = list(table.primary_key.columns)
@@ -375,6 +414,7 @@ def access_router(
     opener: Opener | None = None,
     exclude: Iterable[sa.Table] = (),
     person_streams: Callable[[str], bool] | None = None,
+    related: Sequence[Related] = (),
     summary: str,
     description: str,
 ) -> APIRouter:
@@ -419,6 +459,7 @@ def access_router(
                 opener=opener,
                 exclude=excluded,
                 person_streams=person_streams,
+                related=related,
             )
 
     return router

@@ -248,6 +248,8 @@ async def test_the_export_gathers_what_all_four_services_store_about_the_person(
     assert household_needs["data"]["sealed"]["content"]["member_ages"] == [31]
     assert {s["key_holder"] for s in housing["data"]["sealed"]} == {"housing"}
     assert "person_keys" not in housing_tables and "household_keys" not in housing_tables
+    placed_in = {t["table"]: t for t in housing["data"]["read_models"]}["dwellings"]
+    assert placed_in["related"] is True and placed_in["rows"][0]["address"] == "Storgata 1"
 
     matching = parts["matching"]
     matching_tables = _tables(matching)
@@ -257,6 +259,10 @@ async def test_the_export_gathers_what_all_four_services_store_about_the_person(
     assert {e["stream_id"] for e in matching["data"]["events"]} == {f"match-{world.match}"}
     assert "participants.participant.settled.v1" in _types(matching, "inbox")
     assert matching["data"]["sealed"] == []
+    assert matching_tables["employers"][0]["name"] == "Fjordhotellet AS"
+    assert matching_tables["openings"][0]["kind"] == "job"
+    # The employer's contact person is someone else's personal data.
+    assert "Kari Nordmann" not in str(matching)
 
     indicators = parts["indicators"]
     indicator_tables = _tables(indicators)

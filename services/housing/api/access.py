@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import events as ev
 from services.housing import personal_data
-from services.housing.tables import household_keys, metadata, person_keys
-from shared.access import access_router
+from services.housing.tables import dwellings, household_keys, metadata, person_keys
+from shared.access import Related, access_router
 
 PURPOSE = "housing.municipal_housing"
 LEGAL_BASIS = (
@@ -49,6 +49,13 @@ router = access_router(
     pseudonymous=True,
     opener=open_sealed,
     exclude=(person_keys, household_keys),
+    related=(
+        Related(
+            dwellings,
+            "dwelling_id",
+            ("dwelling_id", "address", "district", "rooms", "size_m2", "floor", "ownership"),
+        ),
+    ),
     summary="Det boligkontoret lagrer om en deltaker (innsyn). / What housing stores about a "
     "participant (access export).",
     description="Rader i lesemodellene, mottatte hendelser og egne hendelser som nevner "

@@ -8,8 +8,8 @@ and the competence profile parts they consented to share; it seals nothing of th
 from __future__ import annotations
 
 from services.matching.domain.streams import MATCH
-from services.matching.tables import contact_keys, metadata
-from shared.access import access_router
+from services.matching.tables import contact_keys, employers, metadata, openings
+from shared.access import Related, access_router
 
 PURPOSE = "matching.work_and_practice"
 LEGAL_BASIS = (
@@ -25,6 +25,16 @@ router = access_router(
     legal_basis=LEGAL_BASIS,
     pseudonymous=True,
     exclude=(contact_keys,),
+    # The openings and employers of the person's matches, without the employer's contact
+    # person (someone else's personal data).
+    related=(
+        Related(openings, "opening_id", ("opening_id", "employer_id", "kind", "title", "status")),
+        Related(
+            employers,
+            "employer_id",
+            ("employer_id", "name", "organisation_number", "industry", "municipality_code"),
+        ),
+    ),
     # A match is one participant's: its later events (interest, offer, start) name only it.
     person_streams=lambda stream: stream.startswith(f"{MATCH}-"),
     summary="Det matchingtjenesten lagrer om en deltaker (innsyn). / What matching stores "
