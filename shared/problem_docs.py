@@ -11,24 +11,27 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from shared.i18n import Catalog, Locale, catalog
 from shared.problems import PROBLEM_BASE
 from shared.rules import Rule, catalogue
 
 
-def describe(rule: Rule) -> dict[str, Any]:
+def describe(rule: Rule, locale: str = "en", texts: Catalog | None = None) -> dict[str, Any]:
     return {
         "code": rule.code,
         "type": PROBLEM_BASE + rule.code,
         "status": rule.status,
-        "title": rule.title,
-        "description": rule.description,
+        "title": rule.title_in(locale, texts),
+        "description": rule.description_in(locale, texts),
         "service": rule.service,
     }
 
 
-def service_rules(service: str) -> list[dict[str, Any]]:
-    """Every rule ``service`` (or the kit) declares, sorted by code."""
-    return [describe(rule) for rule in catalogue.for_service(service)]
+def service_rules(
+    service: str, locale: str = "en", texts: Catalog | None = None
+) -> list[dict[str, Any]]:
+    """Every rule ``service`` (or the kit) declares, sorted by code (in ``locale``)."""
+    return [describe(rule, locale, texts) for rule in catalogue.for_service(service)]
 
 
 def install_problem_catalogue(app: FastAPI, service: str) -> None:
@@ -37,11 +40,17 @@ def install_problem_catalogue(app: FastAPI, service: str) -> None:
     @app.get(
         "/problems",
         tags=["operations"],
-        summary="Every rule code this service can answer with",
+        summary="Alle regelkoder tjenesten kan svare med. / Every rule code this service can "
+        "answer with.",
+        description="Tittel og beskrivelse på bokmål, eller på nynorsk eller engelsk etter "
+        "`Accept-Language`; kodene er de samme på alle språk. / Title and description in "
+        "bokmål, or nynorsk or English by `Accept-Language`; the codes are the same in every "
+        "language.",
         operation_id="list_problem_codes",
     )
-    async def problems() -> list[dict[str, Any]]:
-        return service_rules(service)
+    async def problems(locale: Locale) -> list[dict[str, Any]]:
+        packages = getattr(app.state, "locale_packages", ("shared",))
+        return service_rules(service, locale, catalog(*packages))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:

@@ -189,11 +189,15 @@ async def test_whole_journey_from_registration_to_final_follow_up_status(
     timeline = (await client.get(f"/participants/{pid}/timeline", headers=caseworker)).json()[
         "entries"
     ]
+    # Bokmål by default; the codes the texts name stay codes beside them.
     texts = [entry["text"] for entry in timeline]
-    assert "Registered as a participant" in texts
-    assert any(t.startswith("Settled (bosatt) as resettlement refugee") for t in texts)
-    assert any("below full time" in t for t in texts)
-    assert "Status in November 2026: employed (final)" in texts
+    assert "Registrert som deltaker" in texts
+    assert any(t.startswith("Bosatt: Overføringsflyktning") for t in texts)
+    assert any("under fulltid" in t for t in texts)
+    assert "Status i november 2026: I arbeid (endelig)" in texts
+    settled = next(e for e in timeline if e["type"].endswith("participant.settled.v1"))
+    assert settled["codes"] == {"arrival_category": "resettlement_refugee"}
+    assert settled["labels"] == {"arrival_category": "Overføringsflyktning"}
     notes = [e["details"]["note"] for e in timeline if e["type"].endswith("conversation_held.v2")]
     assert notes == ["Wants to be a nurse"]
     assert await _events(settings, pid) == [
@@ -458,7 +462,7 @@ async def test_job_obtained_in_matching_reaches_the_timeline(
         ]
         return [e["text"] for e in entries if e["type"].startswith("matching.")]
 
-    assert await eventually(shown) == ["Job obtained (permanent) at employer emp-1, 37.5 h/week"]
+    assert await eventually(shown) == ["Fikk jobb (fast) hos arbeidsgiver emp-1, 37,5 t/uke"]
 
 
 async def _timeline_rows(settings: Settings) -> list[tuple[object, ...]]:

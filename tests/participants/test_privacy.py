@@ -93,7 +93,7 @@ async def test_erasure_leaves_no_readable_personal_data_anywhere(
         "entries"
     ]
     assert all("note" not in e.get("details", {}) or e["details"]["note"] is None for e in timeline)
-    assert timeline[-1]["text"] == "Personal data erased"
+    assert timeline[-1]["text"] == "Personopplysninger slettet"
     assert (
         await client.get(f"/participants/{pid}/competence-profile", headers=caseworker)
     ).status_code == 409

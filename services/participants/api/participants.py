@@ -30,6 +30,7 @@ from shared.commands import CommandResult
 from shared.dates import Day
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
+from shared.i18n import Locale
 from shared.paging import Offset
 from shared.problems import Forbidden
 
@@ -177,6 +178,7 @@ async def search(
     ending_within_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
+    locale: Locale = "nb",
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     if not personal and (name or national_id):
@@ -192,6 +194,7 @@ async def search(
             personal,
             limit,
             offset,
+            locale,
         )
         if personal:
             await audit.record_reads(
@@ -208,11 +211,17 @@ async def search(
     responses=problem_responses(401, 403, 404),
 )
 async def get_participant(
-    participant_id: uuid.UUID, request: Request, runtime: RuntimeDep, principal: Reader
+    participant_id: uuid.UUID,
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    locale: Locale,
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     async with runtime.db.transaction() as conn:
-        view = await queries.participant(conn, participant_id, principal.municipality, personal)
+        view = await queries.participant(
+            conn, participant_id, principal.municipality, personal, locale
+        )
         if personal:
             await audit.record_reads(conn, principal, request, [participant_id], "read")
     return view
@@ -358,18 +367,27 @@ command_route(
 
 @router.get(
     "/{participant_id}/timeline",
-    summary="Everything that happened, in plain words",
-    description="The participant's own events plus jobs and practice placements from the "
-    "matching service. Notes are shown to caseworkers and managers only (audited).",
+    summary="Alt som har skjedd, med vanlige ord. / Everything that happened, in plain words.",
+    description="Deltakerens egne hendelser pluss jobber og praksisplasser fra "
+    "matchingtjenesten. `text` er på bokmål, nynorsk eller engelsk etter `Accept-Language`; "
+    "kodene en hendelse nevner står i `codes` med etiketter i `labels`. Notater vises bare "
+    "for saksbehandlere og ledere (logget). / The participant's own events plus jobs and "
+    "practice placements from the matching service. `text` is in bokmål, nynorsk or English "
+    "by `Accept-Language`; the codes an entry names are in `codes`, their labels in "
+    "`labels`. Notes are shown to caseworkers and managers only (audited).",
     responses=problem_responses(401, 403, 404),
 )
 async def timeline(
-    participant_id: uuid.UUID, request: Request, runtime: RuntimeDep, principal: Reader
+    participant_id: uuid.UUID,
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    locale: Locale,
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     async with runtime.db.transaction() as conn:
         entries = await queries.timeline(
-            conn, runtime.store, participant_id, principal.municipality, personal
+            conn, runtime.store, participant_id, principal.municipality, personal, locale
         )
         if personal:
             await audit.record_reads(conn, principal, request, [participant_id], "timeline")

@@ -26,19 +26,47 @@ from services.participants.tables import (
 from shared import dates
 from shared.events import Envelope
 from shared.eventstore import EventStore
+from shared.i18n import DEFAULT, ENGLISH, Catalog, catalog, format_date
 from shared.problems import NotFound
 from shared.settings import Settings
 
-ARRIVAL_LABELS = {
-    "resettlement_refugee": "resettlement refugee (overføringsflyktning)",
-    "asylum_reception": "from a reception centre (mottak)",
-    "family_reunification": "family reunification (familiegjenforent)",
-    "other": "other",
+TEXTS = ("shared", "services.participants")
+"""The catalogs of what a participant's screens say (labels of codes, timeline texts)."""
+
+SUMMARY_LABELS = {
+    "status": "participant_status",
+    "gender": "gender",
+    "arrival_category": "arrival_category",
 }
-PROGRAMME_LABELS = {
-    "introduction": "Introduction programme (introduksjonsprogram)",
-    "qualification": "Qualification programme (kvalifiseringsprogram, «Ny sjanse»)",
+PROGRAMME_SUMMARY_LABELS = {
+    "kind": "programme_kind",
+    "completion_reason": "completion_reason",
+    "outcome": "outcome",
+    "follow_up_status": "follow_up_status",
 }
+"""Fields of a participant's summary whose codes get a ``<field>_label`` beside them."""
+
+
+def texts() -> Catalog:
+    return catalog(*TEXTS)
+
+
+def with_labels(
+    view: dict[str, Any], fields: dict[str, str], locale: str, texts: Catalog
+) -> dict[str, Any]:
+    """``view`` with ``<field>_label`` beside each coded field (``None`` stays ``None``)."""
+    for field, vocabulary in fields.items():
+        if field in view:
+            code = view[field]
+            view[f"{field}_label"] = texts.label(
+                vocabulary, None if code is None else str(code), locale
+            )
+    return view
+
+
+def _hours(value: float, locale: str) -> str:
+    shown = f"{value:g}"
+    return shown if locale == ENGLISH else shown.replace(".", ",")
 
 
 @dataclass(frozen=True)
@@ -118,7 +146,11 @@ def as_of(row: Any, day: date) -> AsOf:
 
 
 def summary_view(
-    row: Any, details: dict[str, Any] | None, with_personal: bool, on: date | None = None
+    row: Any,
+    details: dict[str, Any] | None,
+    with_personal: bool,
+    on: date | None = None,
+    locale: str = DEFAULT,
 ) -> dict[str, Any]:
     now = as_of(row, on or dates.today())
     view: dict[str, Any] = {
@@ -167,6 +199,10 @@ def summary_view(
     }
     if with_personal:
         view["personal_data"] = _public_details(details)
+    catalog_ = texts()
+    with_labels(view, SUMMARY_LABELS, locale, catalog_)
+    if view["programme"] is not None:
+        with_labels(view["programme"], PROGRAMME_SUMMARY_LABELS, locale, catalog_)
     return view
 
 
@@ -212,7 +248,11 @@ def _details(row: Any) -> dict[str, Any] | None:
 
 
 async def participant(
-    conn: AsyncConnection, participant_id: uuid.UUID, municipality: str, with_personal: bool
+    conn: AsyncConnection,
+    participant_id: uuid.UUID,
+    municipality: str,
+    with_personal: bool,
+    locale: str = DEFAULT,
 ) -> dict[str, Any]:
     rows = await _rows_with_keys(
         conn,
@@ -224,7 +264,7 @@ async def participant(
     if not rows:
         raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
     row = rows[0]
-    return summary_view(row, _details(row) if with_personal else None, with_personal)
+    return summary_view(row, _details(row) if with_personal else None, with_personal, locale=locale)
 
 
 async def search(
@@ -236,6 +276,7 @@ async def search(
     with_personal: bool,
     limit: int,
     offset: int,
+    locale: str = DEFAULT,
 ) -> list[dict[str, Any]]:
     where: list[Any] = [participant_summary.c.municipality == municipality]
     if filters.national_id:
@@ -263,7 +304,7 @@ async def search(
             )
             if needle not in full.casefold():
                 continue
-        results.append(summary_view(row, details, with_personal, today))
+        results.append(summary_view(row, details, with_personal, today, locale))
     return results[offset : offset + limit]
 
 
@@ -300,13 +341,20 @@ async def timeline(
     participant_id: uuid.UUID,
     municipality: str,
     with_personal: bool,
+    locale: str = DEFAULT,
 ) -> list[dict[str, Any]]:
-    """Everything that happened to the participant, oldest first, in plain words."""
+    """Everything that happened to the participant, oldest first, in plain words.
+
+    ``text`` is in ``locale`` (``timeline.*`` keys of the participants' catalog); the
+    codes an entry mentions are in ``codes`` (vocabulary → code) with their labels in
+    ``labels``, so a screen can show or filter them without parsing the text.
+    """
     key, history = await _history(conn, store, participant_id, municipality, with_personal)
+    say = _Say(locale, texts())
     entries = []
     seen_details = False
     for envelope, event in history:
-        entry = _entry(envelope, event, key, participant_id, seen_details)
+        entry = _entry(envelope, event, key, participant_id, seen_details, say)
         if isinstance(event, ev.PersonalDetailsRecorded):
             seen_details = True
         entries.append(entry)
@@ -316,68 +364,119 @@ async def timeline(
         .order_by(matching_timeline.c.occurred_on)
     )
     for row in rows:
-        entries.append(_matching_entry(row))
+        entries.append(_matching_entry(row, say))
     entries.sort(key=lambda e: (e["on"], e.get("version") or 0))
     return entries
 
 
+class _Say:
+    """Timeline texts in one locale, collecting the codes (and labels) an entry names."""
+
+    def __init__(self, locale: str, texts: Catalog) -> None:
+        self.locale = locale
+        self.texts = texts
+        self.codes: dict[str, str] = {}
+
+    def start(self) -> None:
+        self.codes = {}
+
+    def __call__(self, key: str, **params: Any) -> str:
+        return self.texts.text(f"timeline.{key}", self.locale, **params)
+
+    def code(self, vocabulary: str, code: str) -> str:
+        """The label of ``code``, remembered for the entry's ``codes`` and ``labels``."""
+        self.codes[vocabulary] = code
+        return self.texts.text(f"{vocabulary}.{code}", self.locale)
+
+    def label(self, vocabulary: str, code: str) -> str:
+        """A label only (a word inside the text, not a code of the entry)."""
+        return self.texts.text(f"{vocabulary}.{code}", self.locale)
+
+    def day(self, value: date) -> str:
+        return format_date(value, self.locale)
+
+    def hours(self, value: float) -> str:
+        return _hours(value, self.locale)
+
+    def coded(self, entry: dict[str, Any]) -> dict[str, Any]:
+        if self.codes:
+            entry["codes"] = dict(self.codes)
+            entry["labels"] = {
+                vocabulary: self.texts.text(f"{vocabulary}.{code}", self.locale)
+                for vocabulary, code in self.codes.items()
+            }
+        return entry
+
+
 def _entry(
-    envelope: Envelope, event: Any, key: bytes | None, participant_id: uuid.UUID, seen_details: bool
+    envelope: Envelope,
+    event: Any,
+    key: bytes | None,
+    participant_id: uuid.UUID,
+    seen_details: bool,
+    say: _Say,
 ) -> dict[str, Any]:
     on = envelope.occurred_at.date()
     text: str
     details: dict[str, Any] = {}
+    say.start()
     match event:
         case ev.ParticipantRegistered():
-            text = "Registered as a participant"
+            text = say("registered")
         case ev.PersonalDetailsRecorded():
-            text = "Personal details changed" if seen_details else "Personal details recorded"
+            text = say("details_changed") if seen_details else say("details_recorded")
         case ev.ParticipantSettled():
             on = event.settled_on
-            size = f" in a household of {event.household_size}" if event.household_size else ""
-            minor = ", unaccompanied minor (enslig mindreårig)" if event.unaccompanied_minor else ""
-            text = (
-                f"Settled (bosatt) as {ARRIVAL_LABELS[event.arrival_category.value]}{size}{minor}"
+            text = say(
+                "settled",
+                arrival_category=say.code("arrival_category", event.arrival_category.value),
             )
+            if event.household_size:
+                text += say("settled.household", household_size=event.household_size)
+            if event.unaccompanied_minor:
+                text += say("settled.minor")
             details = {"household_id": str(event.household_id) if event.household_id else None}
         case ev.ProgrammeStarted():
             on = event.starts_on
-            text = (
-                f"{PROGRAMME_LABELS[event.kind.value]} starts; planned end "
-                f"{event.planned_end.isoformat()}"
+            text = say(
+                "programme_started",
+                programme_kind=say.code("programme_kind", event.kind.value),
+                planned_end=say.day(event.planned_end),
             )
         case ev.ProgrammeAdviserAssigned():
-            text = "Programme adviser assigned"
+            text = say("adviser_assigned")
             if key is not None:
                 details = {
                     "adviser": personal_data.unseal_text(key, participant_id, event.sealed_adviser)
                 }
         case ev.ProgrammeInterrupted():
             on = event.from_date
-            text = "Programme paused: " + (
-                "leave (permisjon)"
-                if event.kind == ev.PauseKind.leave
-                else "interruption (avbrudd)"
-            )
+            text = say("paused", pause_kind=say.code("pause_kind", event.kind.value))
         case ev.ProgrammeResumed():
             on = event.resumed_on
-            text = f"Programme resumed; planned end moved to {event.planned_end.isoformat()}"
+            text = say("resumed", planned_end=say.day(event.planned_end))
         case ev.PlanRevised():
             on = event.valid_from
             flag = (
-                "full time"
+                say("full_time")
                 if event.full_time
-                else f"below full time ({domain.FULL_TIME_HOURS:g} h)"
+                else say("below_full_time", hours=say.hours(domain.FULL_TIME_HOURS))
             )
-            text = f"Plan revision {event.revision}: {event.hours_per_week:g} h/week, {flag}; end goal {event.end_goal.value}"
+            text = say(
+                "plan_revised",
+                revision=event.revision,
+                hours=say.hours(event.hours_per_week),
+                full_time=flag,
+                end_goal=say.code("end_goal", event.end_goal.value),
+            )
             details = {"activities": [a.model_dump(mode="json") for a in event.activities]}
         case ev.PlanGoalDescribed():
-            text = f"Goal described for plan revision {event.revision}"
+            text = say("goal_described", revision=event.revision)
             if key is not None:
                 details = {"goal": personal_data.unseal_text(key, participant_id, event.sealed)}
         case ev.FollowUpConversationHeld():
             on = event.held_on
-            text = "Follow-up conversation (oppfølgingssamtale)"
+            text = say("follow_up")
             if key is not None:
                 details = {
                     "adviser": personal_data.unseal_text(key, participant_id, event.sealed_adviser),
@@ -385,7 +484,7 @@ def _entry(
                 }
         case ev.FollowUpConversationHeldV1():
             on = event.held_on
-            text = "Follow-up conversation (oppfølgingssamtale)"
+            text = say("follow_up")
             if key is not None:
                 details = {
                     "adviser": event.adviser,
@@ -393,8 +492,10 @@ def _entry(
                 }
         case ev.AbsenceRecorded():
             on = event.on
-            text = (
-                f"Absent {event.hours:g} h ({'valid' if event.valid_reason else 'no valid'} reason)"
+            text = say(
+                "absent",
+                hours=say.hours(event.hours),
+                reason=say("absent.valid") if event.valid_reason else say("absent.invalid"),
             )
             if key is not None:
                 details = {
@@ -402,45 +503,58 @@ def _entry(
                 }
         case ev.NorwegianTestRecorded():
             on = event.taken_on
-            text = f"Norwegian test (norskprøve), {event.sub_test.value}: {event.level.value}"
+            text = say(
+                "norwegian_test",
+                sub_test=say.code("norwegian_sub_test", event.sub_test.value),
+                level=say.code("norwegian_level", event.level.value),
+            )
         case ev.CompetenceProfileRecorded():
-            text = "Competence profile (kartlegging) updated"
+            text = say("competence_recorded")
         case ev.CompetenceProfileUpdated():
-            text = "Consented parts of the competence profile shared with matching"
+            text = say("competence_shared")
         case ev.ProgrammeCompleted():
             on = event.ended_on
-            verb = "completed" if event.reason == ev.CompletionReason.completed else "ended early"
-            outcome = (
-                f"; outcome {event.outcome.value}"
-                if event.outcome
-                else "; outcome not yet registered"
-            )
-            text = f"Programme {verb}{outcome}"
+            completion = say(f"completion.{event.reason.value}")
+            say.code("completion_reason", event.reason.value)
+            if event.outcome:
+                text = say(
+                    "programme_completed",
+                    completion=completion,
+                    outcome=say.code("outcome", event.outcome.value),
+                )
+            else:
+                text = say("programme_completed.no_outcome", completion=completion)
         case ev.ProgrammeOutcomeRecorded():
-            text = f"Outcome after the programme registered: {event.outcome.value}"
+            text = say("outcome_recorded", outcome=say.code("outcome", event.outcome.value))
         case ev.FollowUpStatusRecorded():
-            kind = "preliminary" if event.preliminary else "final"
-            text = f"Status in November {event.reference_year}: {event.status.value} ({kind})"
+            text = say(
+                "follow_up_status",
+                year=event.reference_year,
+                status=say.code("follow_up_status", event.status.value),
+                kind=say.label("follow_up_kind", "preliminary" if event.preliminary else "final"),
+            )
         case ev.ParticipantMovedOut():
             on = event.moved_on
-            text = f"Moves to municipality {event.to_municipality}"
+            text = say("moved_out", municipality=event.to_municipality)
         case ev.ParticipantEmigrated():
             on = event.emigrated_on
-            text = "Emigrated (left Norway)"
+            text = say("emigrated")
         case ev.ParticipantDied():
             on = event.died_on
-            text = "Died"
+            text = say("died")
         case ev.ParticipantLeftHousehold():
             on = event.left_on
-            text = "Left the household (stays in the municipality)"
+            text = say("left_household")
         case ev.ParticipantBirthYearCorrected():
-            text = f"Birth year corrected to {event.birth_year}"
+            text = say("birth_year_corrected", birth_year=event.birth_year)
         case ev.PlanProvidersRecorded():
-            text = f"Activity providers recorded for plan revision {event.revision}"
+            text = say("providers_recorded", revision=event.revision)
         case ev.ParticipantErased():
-            text = "Personal data erased"
+            text = say("erased")
         case _:
-            text = envelope.type_name
+            text = say.texts.find(f"event.{envelope.type_name}", say.locale) or say(
+                "other_event", type=envelope.type_name
+            )
     entry: dict[str, Any] = {
         "on": on.isoformat(),
         "recorded_at": envelope.recorded_at.isoformat(),
@@ -451,28 +565,38 @@ def _entry(
     }
     if details:
         entry["details"] = details
-    return entry
+    return say.coded(entry)
 
 
-def _matching_entry(row: Any) -> dict[str, Any]:
+def _matching_entry(row: Any, say: _Say) -> dict[str, Any]:
     data = row.data
-    hours = f", {data['hours_per_week']:g} h/week" if data.get("hours_per_week") is not None else ""
+    say.start()
+    hours = (
+        say("hours_per_week", hours=say.hours(data["hours_per_week"]))
+        if data.get("hours_per_week") is not None
+        else ""
+    )
+    employer = data.get("employer_id", "")
     if row.type == "matching.job.obtained.v1":
-        kind = "permanent" if data.get("permanent") else "temporary"
-        text = f"Job obtained ({kind}) at employer {data['employer_id']}{hours}"
+        employment = say.label("employment", "permanent" if data.get("permanent") else "temporary")
+        text = say("job_obtained", employment=employment, employer=employer, hours=hours)
     elif row.type == "matching.practice_placement.started.v1":
-        text = f"{str(data.get('kind', 'practice')).replace('_', ' ').capitalize()} placement started at employer {data['employer_id']}{hours}"
+        placement = say.code("placement_kind", str(data.get("kind") or "practice"))
+        text = say("placement_started", placement=placement, employer=employer, hours=hours)
     else:
-        text = f"Practice placement ended: {str(data.get('outcome', '')).replace('_', ' ')}"
-    return {
-        "on": row.occurred_on.isoformat(),
-        "recorded_at": None,
-        "version": None,
-        "type": row.type,
-        "text": text,
-        "actor": "matching",
-        "details": data,
-    }
+        outcome = say.code("placement_outcome", str(data.get("outcome", "")))
+        text = say("placement_ended", placement_outcome=outcome)
+    return say.coded(
+        {
+            "on": row.occurred_on.isoformat(),
+            "recorded_at": None,
+            "version": None,
+            "type": row.type,
+            "text": text,
+            "actor": "matching",
+            "details": data,
+        }
+    )
 
 
 async def plans(
