@@ -2,10 +2,12 @@
 
 from services.participants.api import (
     access,
+    act,
     benefit,
     casework,
     certificate,
     competence,
+    contract,
     imports,
     nir,
     participants,
@@ -23,6 +25,9 @@ ROUTERS = [
     privacy.router,
     access.router,
     transfer.router,
+    act.router,
+    act.rules_router,
+    contract.router,
     nir.router,
     certificate.router,
     benefit.router,

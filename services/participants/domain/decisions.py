@@ -14,7 +14,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import fodselsnummer
 
 from services.participants import events as ev
-from services.participants.domain import benefit
+from services.participants.domain import act, benefit
 from services.participants.domain import rules as r
 from services.participants.domain.state import (
     Leave,
@@ -26,9 +26,12 @@ from services.participants.domain.state import (
 from shared.dates import add_days, check_window, not_in_future
 from shared.events import Event
 
-FULL_TIME_HOURS = 37.5
-"""Full-time introduction programme: 37.5 hours a week, 47 weeks a year."""
-WEEKS_PER_YEAR = 47
+FULL_TIME_HOURS, WEEKS_PER_YEAR = act.full_time_rule(
+    act.rule_tables(), act.rule_tables()["full_time"].entries[-1].valid_from
+)
+"""Full-time introduction programme (hours a week, weeks a year): the latest entry of the
+dated table ``full_time`` (data/integration_act.json), for readers that show one figure;
+:func:`revise_plan` uses the entry in force on the plan's ``valid_from``."""
 FULL_TIME_WORK_HOURS = 30.0
 """Work of at least 30 hours a week counts as full-time work (below is part-time)."""
 HOURS_PER_DAY = 24.0
@@ -420,7 +423,13 @@ def start_programme(
     sealed_adviser: str | None,
     today: date,
 ) -> list[Event]:
-    """Start a programme; ``starts_on`` may lie ahead (a planned start)."""
+    """Start a programme; ``starts_on`` may lie ahead (a planned start).
+
+    An introduction programme's planned end is at most what the Act allows for the
+    person's background (``programme-length``, integreringsloven §§ 13, 14, kapittel 6A;
+    the end goal is not known yet, so the longest for the background); the default end
+    is two years, or the normal length the Act allows when shorter.
+    """
     pid = _present(state, today, "starts_on", starts_on)
     if state.settled_on is None:
         raise r.NOT_SETTLED.violation(
@@ -451,8 +460,17 @@ def start_programme(
             starts_on=starts_on,
             ended_on=current.ended_on,
         )
+    tables = act.rule_tables()
+    limit = (
+        act.length_limit(state.act, starts_on, None, tables)
+        if kind == ev.ProgrammeKind.introduction
+        else None
+    )
     if planned_end is None:
         end = add_years("planned_end", starts_on, DEFAULT_LENGTH_YEARS[kind])
+        if limit is not None:
+            # The default never exceeds the normal length the Act allows (no extension).
+            end = min(end, check_window("planned_end", limit.normal_end(starts_on)))
     else:
         end = check_window("planned_end", planned_end)
     if end <= starts_on:
@@ -463,6 +481,9 @@ def start_programme(
             planned_end=end,
             starts_on=starts_on,
         )
+    if limit is not None:
+        # The end goal is not known before the plan: the longest length for the background.
+        act.check_programme_length(state.act, starts_on, end, None, tables, "planned_end")
     events: list[Event] = [
         ev.ProgrammeStarted(
             participant_id=pid,
@@ -619,7 +640,13 @@ def revise_plan(
     today: date,
     sealed_providers: str | None = None,
 ) -> list[Event]:
-    """A plan revision (plans may lie ahead), within the programme's period."""
+    """A plan revision (plans may lie ahead), within the programme's period.
+
+    The end goal must allow the introduction programme's planned length (leave not
+    counted; ``programme-length``, integreringsloven §§ 13, 14, kapittel 6A). ``full_time``
+    is the week of ``valid_from`` against the ``full_time`` table in force that day; the
+    per-year check is read with ``GET …/rights`` (:func:`act.full_time_check`).
+    """
     pid = _present(state, today, "valid_from", valid_from)
     current = _current(state)
     check_window("valid_from", valid_from)
@@ -660,7 +687,13 @@ def revise_plan(
                 starts_on=activity.starts_on,
                 programme_starts_on=current.starts_on,
             )
+    tables = act.rule_tables()
+    if current.kind == ev.ProgrammeKind.introduction:
+        act.check_programme_length(
+            state.act, current.starts_on, current.base_planned_end, end_goal, tables, "end_goal"
+        )
     hours = weekly_hours(activities, valid_from)
+    full_time_hours, _ = act.full_time_rule(tables, valid_from)
     revision = state.plan_revision + 1
     events: list[Event] = [
         ev.PlanRevised(
@@ -672,7 +705,7 @@ def revise_plan(
             norwegian_goal=norwegian_goal,
             activities=activities,
             hours_per_week=hours,
-            full_time=hours >= FULL_TIME_HOURS,
+            full_time=hours >= full_time_hours,
         )
     ]
     if sealed_goal is not None:

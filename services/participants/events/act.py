@@ -42,11 +42,12 @@ __all__ = [
     "Scheme",
 ]
 
-LEGAL_BASIS_PATTERN = r"^il-\d{1,2}[a-z]?(-\d)?$"
-"""A legal basis as a code: ``il-<section>[letter][-<paragraph>]`` of integreringsloven.
+LEGAL_BASIS_PATTERN = r"^il-(\d{1,2}[a-z]?(-\d)?|kap\d{1,2}[a-z]?)$"
+"""A legal basis as a code: ``il-<section>[letter][-<paragraph>]`` of integreringsloven,
+or ``il-kap<chapter>`` for a whole chapter.
 
-``il-8`` is § 8, ``il-8-3`` § 8 third paragraph (tredje ledd), ``il-37b`` § 37 b
-(kapittel 6A). The codes a decision may use are listed in the dated table
+``il-8-1`` is § 8 første ledd, ``il-8-3`` § 8 tredje ledd, ``il-kap6a`` kapittel 6A
+(the temporary rules for people displaced from Ukraine). The codes a decision may use are listed in the dated table
 ``legal_bases`` (``GET /integration-act/rules``) with the section in words.
 """
 
