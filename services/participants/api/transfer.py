@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import audit, transfers
 from services.participants import events as ev
@@ -191,7 +192,7 @@ async def change_adviser(
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
 
-    async def work(conn: Any) -> CommandResult:
+    async def work(conn: AsyncConnection) -> CommandResult:
         return await transfers.change_adviser(
             runtime, conn, metadata, participant_id, body.adviser, expected, today()
         )
@@ -242,7 +243,7 @@ async def move_caseload(
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
 
-    async def work(conn: Any) -> CommandResult:
+    async def work(conn: AsyncConnection) -> CommandResult:
         return await transfers.move_caseload(
             runtime, conn, metadata, adviser, body.to_adviser, body.participant_ids, today()
         )
@@ -279,7 +280,7 @@ async def record_transfer(
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
 
-    async def work(conn: Any) -> CommandResult:
+    async def work(conn: AsyncConnection) -> CommandResult:
         to = check_municipality("to_municipality", body.to_municipality, body.moved_on)
         return await transfers.record_transfer(
             runtime, conn, metadata, participant_id, to, body.moved_on, expected, today()
@@ -393,7 +394,7 @@ async def accept(
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
 
-    async def work(conn: Any) -> CommandResult:
+    async def work(conn: AsyncConnection) -> CommandResult:
         return await transfers.accept_transfer(
             runtime, conn, metadata, transfer_id, body.moved_in_on, today()
         )
@@ -422,7 +423,7 @@ async def decline(
 ) -> dict[str, Any]:
     metadata = runtime.metadata(principal, request)
 
-    async def work(conn: Any) -> CommandResult:
+    async def work(conn: AsyncConnection) -> CommandResult:
         return await transfers.decline_transfer(
             runtime, conn, metadata, transfer_id, body.reason, today()
         )
