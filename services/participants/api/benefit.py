@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.participants import application, audit
 from services.participants import events as ev
@@ -23,12 +23,14 @@ from services.participants.api.common import (
 )
 from services.participants.domain import benefit as b
 from services.participants.queries import benefit as q
+from shared.auth import Principal
 from shared.csvio import csv_download
 from shared.dates import Day
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
 from shared.i18n import Catalog, Locale, catalog
 from shared.rules import DATE_ORDER
+from shared.service import Runtime
 
 router = APIRouter(tags=["benefit"])
 
@@ -39,6 +41,100 @@ ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 def _texts() -> Catalog:
     return catalog("shared", "services.participants")
+
+
+class Labelled(BaseModel):
+    code: str
+    label: str
+
+
+class ActivityAbsence(BaseModel):
+    activity: Labelled
+    hours_planned: float
+    valid_hours: float
+    invalid_hours: float
+    unauthorised_leave_hours: float
+    unauthorised_leave_days: int
+
+
+class AbsenceTotals(BaseModel):
+    from_date: date
+    to_date: date
+    hours_planned: float = Field(description="Hours the plan holds on paid programme days")
+    valid_hours: float = Field(description="Gyldig fravær")
+    invalid_hours: float = Field(description="Ugyldig fravær (trekk time for time)")
+    unauthorised_leave_hours: float
+    unauthorised_leave_days: int = Field(description="Permisjon uten tillatelse (hele dager)")
+    per_activity: list[ActivityAbsence]
+
+
+class AbsenceSummary(AbsenceTotals):
+    participant_id: uuid.UUID
+
+
+class BasisDays(BaseModel):
+    in_month: int
+    paid: int = Field(description="Days that earn the benefit (programme days and paid leave)")
+    in_programme: int
+    paid_leave: int
+    unpaid_leave: int
+    interrupted: int
+
+
+class BasisLine(BaseModel):
+    """One explained line: what it is, the rule, the amount (kroner, øre) and the values."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str = Field(
+        description="base_rate, invalid_absence, unauthorised_leave, child_supplement, rounding"
+    )
+    label: str
+    rule: str = Field(description="The section of the Act, or the rounding rule")
+    amount: float = Field(description="Kroner, rounded to øre; deductions are negative")
+    exact_amount: str = Field(description="The exact amount as a fraction, before rounding")
+    values: dict[str, Any] | None = Field(default=None, description="The table values used")
+    sources: dict[str, str] | None = None
+
+
+class PaymentBasis(BaseModel):
+    participant_id: uuid.UUID
+    year: int
+    month: int
+    from_date: date
+    to_date: date
+    preliminary: bool = Field(description="The month is not over yet")
+    currency: str
+    days: BasisDays
+    hours_planned: float
+    absence: AbsenceTotals
+    gross: float
+    child_supplement: float
+    deductions: float
+    amount: float = Field(description="gross − deductions + child_supplement, kroner and øre")
+    single_decision_required: bool = Field(
+        description="The deduction needs an individual decision (enkeltvedtak)"
+    )
+    lines: list[BasisLine]
+
+
+class MunicipalityBasis(BaseModel):
+    year: int
+    month: int
+    count: int
+    totals: dict[str, float]
+    participants: list[PaymentBasis]
+
+
+class DatedEntry(BaseModel):
+    valid_from: date
+    value: Any
+    source: str
+
+
+class DatedTableOut(BaseModel):
+    name: str
+    description: str
+    entries: list[DatedEntry]
 
 
 class ChildBody(Command):
@@ -134,6 +230,7 @@ command_route(
     "barnetillegget og grensen for enkeltvedtak, hver verdi med gyldig-fra-dato og kilde. / "
     "G by 1 May, the rates, divisors, child supplement and the decision threshold, each with "
     "its valid-from date and source.",
+    response_model=dict[str, DatedTableOut],
     responses=problem_responses(401, 403),
 )
 async def rates(principal: Reader) -> dict[str, Any]:
@@ -148,6 +245,7 @@ async def rates(principal: Reader) -> dict[str, Any]:
     "uten dag i introduksjonsprogram gir 409 `benefit-month-outside-programme`. / Hours "
     "planned, absence, deductions, supplement and amount, each line with its label, rule "
     "and table values; a month without a programme day is 409.",
+    response_model=PaymentBasis,
     responses=ERRORS,
 )
 async def participant_basis(
@@ -184,6 +282,7 @@ def _period(from_date: date | None, to_date: date | None) -> tuple[date, date]:
     "aktivitet, ved siden av planlagte timer, fra `from` til og med `to` (standard: denne "
     "måneden til i dag). / Valid and invalid absence and unauthorised leave, in all and per "
     "activity, beside the hours planned, from `from` to `to` inclusive.",
+    response_model=AbsenceSummary,
     responses=ERRORS,
 )
 async def absence_summary(
@@ -202,7 +301,7 @@ async def absence_summary(
 
 
 async def _municipality_basis(
-    runtime: Any, request: Request, principal: Any, year: int, month: int, locale: str
+    runtime: Runtime, request: Request, principal: Principal, year: int, month: int, locale: str
 ) -> tuple[list[dict[str, Any]], dict[uuid.UUID, dict[str, Any]]]:
     texts = _texts()
     bases: list[dict[str, Any]] = []
@@ -274,6 +373,7 @@ async def municipality_basis_csv(
     description="Hver deltakers grunnlag for måneden (som `…/participants/{id}/benefit/"
     "{year}/{month}`); med `Accept: text/csv` samme CSV som `….csv`. / Every participant's "
     "basis for the month; with `Accept: text/csv` the same CSV as `….csv`.",
+    response_model=MunicipalityBasis,
     responses={**CSV_RESPONSE, **problem_responses(401, 403, 422)},
 )
 async def municipality_basis(

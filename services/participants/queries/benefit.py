@@ -26,6 +26,7 @@ from services.participants import domain, personal_data
 from services.participants import events as ev
 from services.participants.domain import benefit as b
 from services.participants.tables import participant_keys, participant_summary
+from shared import dates
 from shared.i18n import Catalog
 
 SECTION_RATE = "integreringsloven § 20"
@@ -267,15 +268,13 @@ def absence_totals(
             },
         )
 
-    day = from_date
     planned_total = Fraction(0)
-    while day <= to_date:
+    for day in _programme_days(state, from_date, to_date):
         status, _ = b._status(state, day)
         if status == b.PAID:
             for kind, hours in b._planned(state, day).items():
                 bucket(kind.value)["planned"] += hours
                 planned_total += hours
-        day = date.fromordinal(day.toordinal() + 1)
     leave_days: set[date] = set()
     for absence in state.benefit.absences:
         if not from_date <= absence.on <= to_date:
@@ -313,6 +312,20 @@ def absence_totals(
         "unauthorised_leave_days": len(leave_days),
         "per_activity": activities,
     }
+
+
+def _programme_days(state: domain.Participant, from_date: date, to_date: date) -> list[date]:
+    """The days from ``from_date`` to ``to_date`` an introduction programme can hold: each
+    programme's span, an open one to its planned end (or today, if later)."""
+    days: set[int] = set()
+    for programme in state.programmes:
+        if programme.kind is not ev.ProgrammeKind.introduction:
+            continue
+        last = programme.ended_on or max(programme.planned_end, dates.today())
+        start = max(from_date, programme.starts_on).toordinal()
+        end = min(to_date, last).toordinal()
+        days.update(range(start, end + 1))
+    return [date.fromordinal(day) for day in sorted(days)]
 
 
 async def participants_in(conn: AsyncConnection, municipality: str) -> list[uuid.UUID]:
