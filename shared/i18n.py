@@ -19,6 +19,7 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -221,6 +222,16 @@ def labelled(
 ) -> list[dict[str, str]]:
     """Codes with their labels, ``[{"code": …, "label": …}]``, in the order given."""
     return [{"code": code, "label": texts.text(f"{vocabulary}.{code}", locale)} for code in codes]
+
+
+def vocabulary_name(enum: type[Enum]) -> str:
+    """The catalog prefix of an enum's labels: ``FollowUpStatus`` → ``follow_up_status``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", enum.__name__).lower()
+
+
+def code_label(member: Enum, locale: str, texts: Catalog) -> str:
+    """The label of an enum member (``<vocabulary>.<value>``) in ``locale``."""
+    return texts.text(f"{vocabulary_name(type(member))}.{member.value}", locale)
 
 
 def fallback_chain(locale: str) -> tuple[str, ...]:
