@@ -19,10 +19,22 @@ router = APIRouter(prefix="/participants/{participant_id}", tags=["programme"])
 
 
 class StartProgramme(Command):
+    """Start av introduksjonsprogram eller kvalifiseringsprogram. / Start of a programme.
+
+    Et introduksjonsprogram kan ikke planlegges lengre enn integreringsloven tillater for
+    deltakerens bakgrunn (`programme-length`, §§ 13, 14, kapittel 6A; sluttmålet er ennå
+    ikke kjent, så den lengste for bakgrunnen). / An introduction programme cannot be
+    planned longer than the Act allows for the background (the end goal is not known yet,
+    so the longest for it); see GET /integration-act/rules, table programme_length.
+    """
+
     kind: ev.ProgrammeKind = Field(description="introduction, or qualification («Ny sjanse»)")
     starts_on: Day = Field(description="May lie ahead: a planned start takes effect on its date")
     planned_end: Day | None = Field(
-        default=None, description="Default: two years after start (one year for qualification)"
+        default=None,
+        description="Default: two years after start (one year for qualification), or the "
+        "normal length the Act allows when shorter (six months with upper-secondary "
+        "education, integreringsloven § 13)",
     )
     adviser: str = Field(
         min_length=1,
@@ -90,10 +102,20 @@ class Activity(Command):
 
 
 class Plan(Command):
-    """A new revision of the individual plan (integreringsplan)."""
+    """En ny revisjon av integreringsplanen (integreringsloven § 15). / A new revision of the
+    integration plan (integreringsplan).
+
+    Sluttmålet må tillate programmets planlagte lengde (`programme-length`, §§ 13, 14,
+    kapittel 6A). Fulltid (`full_time`) er uken for `valid_from` mot tabellen `full_time`;
+    kravet per år leses i GET …/rights. / The end goal must allow the programme's planned
+    length; `full_time` is the week of `valid_from`, the per-year check is in GET …/rights.
+    """
 
     valid_from: Day
-    end_goal: ev.EndGoal = Field(description="Sluttmål")
+    end_goal: ev.EndGoal = Field(
+        description="Sluttmål; upper_secondary (fullført videregående opplæring) allows the "
+        "longest programme (§ 14)"
+    )
     norwegian_goal: ev.NorwegianLevel | None = Field(default=None, description="Norskmål")
     goal_description: str | None = Field(
         default=None, max_length=4000, description="Sealed; never published"
