@@ -4,6 +4,11 @@ Employers fear "the unknown": the package says what they get — the participant
 consented competence profile, the work-life basics that are documented (and those
 that are not), the follow-up plan with mentor and job coach, and the financing
 schemes to discuss. It holds only what the participant consented to share.
+
+It is in Norwegian (bokmål) by default and in English or nynorsk on request: every
+text comes from the matching service's ``package`` catalog, and every code (the
+opening's kind, the fit's band and parts, the financing schemes) stays a code with its
+``label`` beside it.
 """
 
 from __future__ import annotations
@@ -14,42 +19,28 @@ import jinja2
 
 from services.matching.domain.candidates import Candidate
 from services.matching.events import OpeningKind
+from shared.i18n import DEFAULT, ENGLISH, Catalog, catalog, format_date
 from shared.taxonomy import Taxonomy
 
+TEXTS = ("shared", "services.matching")
+
 _FINANCING = [
-    {
-        "scheme": "Introduction benefit (introduksjonsstønad)",
-        "kinds": {OpeningKind.language_practice},
-        "note": "Language practice is unpaid: the participant keeps the introduction benefit; "
-        "the employer pays no wage.",
-    },
-    {
-        "scheme": "Work training (arbeidstrening, NAV)",
-        "kinds": {OpeningKind.work_training},
-        "note": "No wage; the participant keeps their benefit while NAV follows up.",
-    },
-    {
-        "scheme": "Wage subsidy (lønnstilskudd, NAV)",
-        "kinds": {OpeningKind.job},
-        "note": "Time-limited (or, for reduced work capacity, lasting) share of the wage, agreed "
-        "with NAV before the start.",
-    },
-    {
-        "scheme": "Inclusion grant (inkluderingstilskudd, NAV)",
-        "kinds": {OpeningKind.job, OpeningKind.work_training, OpeningKind.apprenticeship},
-        "note": "Covers adaptations of the workplace and equipment.",
-    },
-    {
-        "scheme": "Mentor grant (mentortilskudd, NAV)",
-        "kinds": {OpeningKind.job, OpeningKind.work_training},
-        "note": "Pays for a colleague's time as mentor.",
-    },
-    {
-        "scheme": "Apprentice grant (lærlingtilskudd, county authority)",
-        "kinds": {OpeningKind.apprenticeship},
-        "note": "Basic grant for an apprenticeship leading to a trade certificate (fagbrev).",
-    },
+    ("introduction_benefit", {OpeningKind.language_practice}),
+    ("work_training", {OpeningKind.work_training}),
+    ("wage_subsidy", {OpeningKind.job}),
+    ("inclusion_grant", {OpeningKind.job, OpeningKind.work_training, OpeningKind.apprenticeship}),
+    ("mentor_grant", {OpeningKind.job, OpeningKind.work_training}),
+    ("apprentice_grant", {OpeningKind.apprenticeship}),
 ]
+"""The financing schemes (``financing.<code>`` and ``.note`` in the catalog) and the
+kinds of opening each applies to."""
+
+_MEETINGS = ("start_up", "weekly", "check_in", "halfway", "final")
+
+
+def _number(value: float, locale: str) -> str:
+    shown = f"{value:g}"
+    return shown if locale == ENGLISH else shown.replace(".", ",")
 
 
 def build_package(
@@ -61,52 +52,65 @@ def build_package(
     explanation: dict[str, Any],
     mentor_capacity_left: int,
     taxonomy: Taxonomy,
+    locale: str = DEFAULT,
 ) -> dict[str, Any]:
+    texts = catalog(*TEXTS)
+
+    def t(key: str, **params: Any) -> str:
+        return texts.text(key, locale, **params)
+
     kind = OpeningKind(opening["kind"])
     norwegian = {sub: level for sub, level in candidate.norwegian}
     years = sum(y for _, y in candidate.occupations)
     basics = [
         {
-            "item": f"Norwegian, {sub}",
+            "code": f"norwegian_{sub}",
+            "item": t("package.basic.norwegian", sub_test=t(f"norwegian_sub_test.{sub}").lower()),
             "documented": level is not None,
-            "evidence": f"CEFR {level}" if level else "not documented",
+            "evidence": t("package.basic.cefr", level=level)
+            if level
+            else t("package.not_documented"),
         }
         for sub, level in norwegian.items()
     ]
     basics += [
         {
-            "item": "Work experience",
+            "code": "work_experience",
+            "item": t("package.basic.work_experience"),
             "documented": bool(candidate.occupations),
-            "evidence": f"{years:g} years in {len(candidate.occupations)} occupation(s)"
+            "evidence": t(
+                "package.basic.years_in",
+                years=_number(years, locale),
+                count=len(candidate.occupations),
+            )
             if candidate.occupations
-            else "not documented",
+            else t("package.not_documented"),
         },
         {
-            "item": "Education recognised in Norway",
+            "code": "recognised_education",
+            "item": t("package.basic.recognised_education"),
             "documented": any(e.recognised for e in candidate.education),
             "evidence": ", ".join(
-                f"{e.level.value} ({e.field_code or 'field not given'})"
+                f"{t(f'education_level.{e.level.value}')} "
+                f"({e.field_code or t('package.basic.field_not_given')})"
                 for e in candidate.education
                 if e.recognised
             )
-            or "none recognised yet",
+            or t("package.basic.none_recognised"),
         },
         {
-            "item": "Driving licence",
+            "code": "driving_licence",
+            "item": t("package.basic.driving_licence"),
             "documented": bool(candidate.driving_licences),
-            "evidence": ", ".join(sorted(candidate.driving_licences)) or "none",
+            "evidence": ", ".join(sorted(candidate.driving_licences)) or t("package.none"),
         },
     ]
     practice = kind in (OpeningKind.language_practice, OpeningKind.work_training)
-    meetings = [
-        "Start-up meeting with the participant, the mentor and the job coach before the first day",
-        "Follow-up conversation with the participant at least once a week",
-        "Check-in between the job coach and the mentor every second week",
-        "Evaluation halfway: what works, what to adjust",
-        "Final evaluation: outcome and the next step (a job, more practice, education)",
-    ]
+    meetings = [t(f"package.meeting.{name}") for name in _MEETINGS]
+    occupation_title = taxonomy.occupation_title(opening["isco_code"], _taxonomy_lang(locale))
     return {
-        "title": f"Placement package: {opening.get('title') or opening['isco_code']}",
+        "language": locale,
+        "title": t("package.title", opening=opening.get("title") or opening["isco_code"]),
         "match": {
             "id": match["id"],
             "status": match["status"],
@@ -115,11 +119,9 @@ def build_package(
         "opening": {
             "id": opening["id"],
             "kind": opening["kind"],
+            "kind_label": t(f"opening_kind.{opening['kind']}"),
             "title": opening.get("title"),
-            "occupation": {
-                "isco_code": opening["isco_code"],
-                "title": taxonomy.occupation_title(opening["isco_code"]),
-            },
+            "occupation": {"isco_code": opening["isco_code"], "title": occupation_title},
             "hours_per_week": opening["hours_per_week"],
             "starts_on": opening["starts_on"],
             "municipality_code": opening["municipality_code"],
@@ -132,7 +134,11 @@ def build_package(
         "candidate": {
             "participant_id": str(candidate.participant_id),
             "occupations": [
-                {"isco_code": code, "title": taxonomy.occupation_title(code), "years": years}
+                {
+                    "isco_code": code,
+                    "title": taxonomy.occupation_title(code, _taxonomy_lang(locale)),
+                    "years": years,
+                }
                 for code, years in candidate.occupations
             ],
             "education": [e.document() for e in candidate.education],
@@ -148,8 +154,14 @@ def build_package(
         "fit": {
             "score": explanation["score"],
             "band": explanation["band"],
+            "band_label": t(f"band.{explanation['band']}"),
             "parts": [
-                {"part": p["part"], "points": p["points"], "max_points": p["max_points"]}
+                {
+                    "part": p["part"],
+                    "label": t(f"score_part.{p['part']}"),
+                    "points": p["points"],
+                    "max_points": p["max_points"],
+                }
                 for p in explanation["parts"]
             ],
             "matched_skills": explanation["matched_skills"],
@@ -166,16 +178,24 @@ def build_package(
             "meetings": meetings,
         },
         "financing": [
-            {"scheme": f["scheme"], "applies": kind in f["kinds"], "note": f["note"]}
-            for f in _FINANCING
+            {
+                "code": code,
+                "scheme": t(f"financing.{code}"),
+                "applies": kind in kinds,
+                "note": t(f"financing.{code}.note"),
+            }
+            for code, kinds in _FINANCING
         ],
-        "consent": "Only the parts of the competence profile the participant consented to share "
-        "with employers are included.",
+        "consent": t("package.consent"),
     }
 
 
+def _taxonomy_lang(locale: str) -> str:
+    return "en" if locale == ENGLISH else "nb"
+
+
 _TEMPLATE = """<!doctype html>
-<html lang="en">
+<html lang="{{ p.language }}">
 <head>
 <meta charset="utf-8">
 <title>{{ p.title }}</title>
@@ -190,41 +210,41 @@ _TEMPLATE = """<!doctype html>
 </head>
 <body>
 <h1>{{ p.title }}</h1>
-<p>{{ p.employer.name }} (org. no. {{ p.employer.organisation_number }}) ·
-{{ p.opening.kind | replace("_", " ") }} · {{ p.opening.occupation.title or p.opening.occupation.isco_code }}
-({{ p.opening.occupation.isco_code }}) · {{ p.opening.hours_per_week }} h/week from {{ p.opening.starts_on }}</p>
-<p>Fit: <strong>{{ p.fit.score }}</strong> of 100 ({{ p.fit.band }}).</p>
+<p>{{ p.employer.name }} ({{ t("package.org_number") }} {{ p.employer.organisation_number }}) ·
+{{ p.opening.kind_label }} · {{ p.opening.occupation.title or p.opening.occupation.isco_code }}
+({{ p.opening.occupation.isco_code }}) · {{ t("package.hours_from", hours=p.opening.hours_per_week, starts_on=day(p.opening.starts_on)) }}</p>
+<p><strong>{{ t("package.fit", score=p.fit.score, band=p.fit.band_label) }}</strong></p>
 
-<h2>Competence profile</h2>
+<h2>{{ t("package.profile") }}</h2>
 <table>
-<tr><th>Occupations</th><td>{% for o in p.candidate.occupations %}{{ o.title or o.isco_code }} ({{ o.years }} years){% if not loop.last %}<br>{% endif %}{% else %}none given{% endfor %}</td></tr>
-<tr><th>Education</th><td>{% for e in p.candidate.education %}{{ e.level }}{% if e.field_code %}, field {{ e.field_code }}{% endif %}{% if e.country %}, {{ e.country }}{% endif %}{% if e.recognised %}, recognised{% endif %}{% if not loop.last %}<br>{% endif %}{% else %}none given{% endfor %}</td></tr>
-<tr><th>Skills</th><td>{% for s in p.candidate.skills %}{{ s.label or s.uri }}{% if not loop.last %}, {% endif %}{% else %}none given{% endfor %}</td></tr>
-<tr><th>Norwegian</th><td>{% for k, v in p.candidate.norwegian.items() %}{{ k }}: {{ v or "not documented" }}{% if not loop.last %}, {% endif %}{% endfor %}</td></tr>
-<tr><th>Other languages</th><td>{% for l in p.candidate.languages %}{{ l.language }} {{ l.level }}{% if not loop.last %}, {% endif %}{% else %}none given{% endfor %}</td></tr>
-<tr><th>Driving licence</th><td>{{ p.candidate.driving_licences | join(", ") or "none" }}</td></tr>
+<tr><th>{{ t("package.occupations") }}</th><td>{% for o in p.candidate.occupations %}{{ o.title or o.isco_code }} ({{ t("package.years", years=o.years) }}){% if not loop.last %}<br>{% endif %}{% else %}{{ t("package.none_given") }}{% endfor %}</td></tr>
+<tr><th>{{ t("package.education") }}</th><td>{% for e in p.candidate.education %}{{ t("education_level." ~ e.level) }}{% if e.field_code %}, {{ t("package.field", field=e.field_code) }}{% endif %}{% if e.country %}, {{ e.country }}{% endif %}{% if e.recognised %}, {{ t("package.recognised") }}{% endif %}{% if not loop.last %}<br>{% endif %}{% else %}{{ t("package.none_given") }}{% endfor %}</td></tr>
+<tr><th>{{ t("package.skills") }}</th><td>{% for s in p.candidate.skills %}{{ s.label or s.uri }}{% if not loop.last %}, {% endif %}{% else %}{{ t("package.none_given") }}{% endfor %}</td></tr>
+<tr><th>{{ t("package.norwegian") }}</th><td>{% for k, v in p.candidate.norwegian.items() %}{{ t("norwegian_sub_test." ~ k) }}: {{ v or t("package.not_documented") }}{% if not loop.last %}, {% endif %}{% endfor %}</td></tr>
+<tr><th>{{ t("package.other_languages") }}</th><td>{% for l in p.candidate.languages %}{{ l.language }} {{ l.level }}{% if not loop.last %}, {% endif %}{% else %}{{ t("package.none_given") }}{% endfor %}</td></tr>
+<tr><th>{{ t("package.driving_licence") }}</th><td>{{ p.candidate.driving_licences | join(", ") or t("package.none") }}</td></tr>
 </table>
 
-<h2>Why this match</h2>
+<h2>{{ t("package.why") }}</h2>
 <table>
-<tr><th>Part</th><th>Points</th><th>Of</th></tr>
-{% for part in p.fit.parts %}<tr><td>{{ part.part | replace("_", " ") }}</td><td>{{ part.points }}</td><td>{{ part.max_points }}</td></tr>
+<tr><th>{{ t("package.part") }}</th><th>{{ t("package.points") }}</th><th>{{ t("package.of") }}</th></tr>
+{% for part in p.fit.parts %}<tr><td>{{ part.label }}</td><td>{{ part.points }}</td><td>{{ part.max_points }}</td></tr>
 {% endfor %}</table>
-<p>Matched skills: {% for s in p.fit.matched_skills %}{{ s.label or s.uri }}{% if not loop.last %}, {% endif %}{% else %}none{% endfor %}.<br>
-Missing essential skills: {% for s in p.fit.missing_skills %}{{ s.label or s.uri }}{% if not loop.last %}, {% endif %}{% else %}none{% endfor %}.</p>
+<p>{{ t("package.matched_skills") }}: {% for s in p.fit.matched_skills %}{{ s.label or s.uri }}{% if not loop.last %}, {% endif %}{% else %}{{ t("package.none") }}{% endfor %}.<br>
+{{ t("package.missing_skills") }}: {% for s in p.fit.missing_skills %}{{ s.label or s.uri }}{% if not loop.last %}, {% endif %}{% else %}{{ t("package.none") }}{% endfor %}.</p>
 
-<h2>Work-life basics</h2>
+<h2>{{ t("package.basics") }}</h2>
 <table>
 {% for b in p.work_life_basics %}<tr><td>{{ b.item }}</td><td class="{{ 'yes' if b.documented else 'no' }}">{{ b.evidence }}</td></tr>
 {% endfor %}</table>
 
-<h2>Follow-up plan</h2>
-<p>Job coach: {{ p.follow_up_plan.job_coach }}.
-{% if p.follow_up_plan.employer_contact %}Contact at the employer: {{ p.follow_up_plan.employer_contact.name }}.{% endif %}
-Mentor {{ "needed" if p.follow_up_plan.mentor.needed else "recommended" }}; mentor places left: {{ p.follow_up_plan.mentor.employer_mentor_capacity_left }}.</p>
+<h2>{{ t("package.follow_up") }}</h2>
+<p>{{ t("package.job_coach") }}: {{ p.follow_up_plan.job_coach }}.
+{% if p.follow_up_plan.employer_contact %}{{ t("package.employer_contact") }}: {{ p.follow_up_plan.employer_contact.name }}.{% endif %}
+{{ t("package.mentor_needed") if p.follow_up_plan.mentor.needed else t("package.mentor_recommended") }}; {{ t("package.mentor_places_left") }}: {{ p.follow_up_plan.mentor.employer_mentor_capacity_left }}.</p>
 <ul>{% for m in p.follow_up_plan.meetings %}<li>{{ m }}</li>{% endfor %}</ul>
 
-<h2>Financing</h2>
+<h2>{{ t("package.financing") }}</h2>
 <table>
 {% for f in p.financing if f.applies %}<tr><td>{{ f.scheme }}</td><td>{{ f.note }}</td></tr>
 {% endfor %}</table>
@@ -235,5 +255,12 @@ Mentor {{ "needed" if p.follow_up_plan.mentor.needed else "recommended" }}; ment
 
 
 def render_html(package: dict[str, Any]) -> str:
+    """The package as a printable page, in the language it was built in."""
+    locale = str(package.get("language") or DEFAULT)
+    texts: Catalog = catalog(*TEXTS)
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    return environment.from_string(_TEMPLATE).render(p=package)
+    return environment.from_string(_TEMPLATE).render(
+        p=package,
+        t=lambda key, **params: texts.text(key, locale, **params),
+        day=lambda value: format_date(value, locale),
+    )

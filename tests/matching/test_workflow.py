@@ -101,7 +101,25 @@ async def test_from_proposal_to_placement_to_job_with_events_on_the_stream(
             f"/matches/{match}/package", headers={**headers, "Accept": "text/html"}
         )
         assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
-        assert "Fjordhotellet AS" in html.text and "Work-life basics" in html.text
+        assert "Fjordhotellet AS" in html.text and "Det grunnleggende for arbeidslivet" in html.text
+        assert '<html lang="nb">' in html.text
+        assert document["opening"]["kind"] == "language_practice"
+        assert document["opening"]["kind_label"] == "Språkpraksis"
+        assert document["fit"]["band_label"] and all(p["label"] for p in document["fit"]["parts"])
+        assert package.headers["content-language"] == "nb"
+        english = await client.get(
+            f"/matches/{match}/package",
+            headers={**headers, "Accept": "text/html", "Accept-Language": "en"},
+        )
+        assert "Work-life basics" in english.text and english.headers["content-language"] == "en"
+        assert {f["code"] for f in document["financing"]} == {
+            f["code"]
+            for f in (
+                await client.get(
+                    f"/matches/{match}/package", headers={**headers, "Accept-Language": "en"}
+                )
+            ).json()["financing"]
+        }
 
         started = await client.post(f"/matches/{match}/start", headers=headers, json={})
         assert started.status_code == 200, started.text

@@ -39,6 +39,7 @@ from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.events import Event, Metadata
 from shared.eventstore import Stream
 from shared.http import add_generated_route, problem_responses
+from shared.i18n import Locale
 from shared.problems import NotFound
 from shared.service import Runtime
 
@@ -360,10 +361,16 @@ _placement_step(
 
 @router.get(
     "/{match_id}/package",
-    summary="The package for the employer (JSON or printable HTML)",
-    description="The consented competence profile, the fit, documented work-life basics, the "
-    "follow-up plan (mentor, contact person, meetings) and financing options. HTML with "
-    "`Accept: text/html` or `format=html`. 404 when the participant's data was erased.",
+    summary="Pakken til arbeidsgiveren (JSON eller utskriftsvennlig HTML). / The package for "
+    "the employer (JSON or printable HTML).",
+    description="Kompetanseprofilen deltakeren har samtykket til å dele, matchen, dokumentert "
+    "grunnlag for arbeidslivet, oppfølgingsplanen (mentor, kontaktperson, møter) og "
+    "finansieringsordninger. På bokmål; `Accept-Language: en` gir engelsk. HTML med "
+    "`Accept: text/html` eller `format=html`. 404 når deltakerens opplysninger er slettet. / "
+    "The consented competence profile, the fit, documented work-life basics, the "
+    "follow-up plan (mentor, contact person, meetings) and financing options. In bokmål; "
+    "`Accept-Language: en` for English. HTML with `Accept: text/html` or `format=html`. 404 "
+    "when the participant's data was erased.",
     responses={
         **index_responses(401, 403, 404),
         200: {"content": {"application/json": {}, "text/html": {}}},
@@ -374,6 +381,7 @@ async def package(
     runtime: RuntimeDep,
     engine: EngineDep,
     principal: Reader,
+    locale: Locale,
     format: Annotated[Literal["json", "html"] | None, Query()] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
@@ -396,6 +404,7 @@ async def package(
         explanation=engine.explain_pair(candidate, spec),
         mentor_capacity_left=spec.mentor_capacity_left,
         taxonomy=engine.taxonomy,
+        locale=locale,
     )
     wants_html = format == "html" or (
         format is None and accept is not None and "text/html" in accept
