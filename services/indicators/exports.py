@@ -81,10 +81,15 @@ MEMBER_HEADER = [
     "reason",
     "date",
     "amount",
+    "research_reservation",
 ]
 
 
-def member_rows(members: Iterable[Member], lang: str) -> list[list[Any]]:
+def member_rows(
+    members: Iterable[Member], lang: str, reserved: frozenset[str] = frozenset()
+) -> list[list[Any]]:
+    """The drill-down's rows; ``research_reservation`` is true for a participant who
+    reserved against research use (the participants service's flag)."""
     return [
         [
             m.subject,
@@ -97,6 +102,7 @@ def member_rows(members: Iterable[Member], lang: str) -> list[list[Any]]:
             m.reason(lang),
             m.on.isoformat() if m.on else None,
             m.amount,
+            m.participant_id is not None and str(m.participant_id) in reserved,
         ]
         for m in members
     ]

@@ -231,3 +231,23 @@ async def expected_vs_observed_for(
             f"The expected-vs-observed model cannot be fitted: {exc}.",
             [field_error("from_year", str(exc), "insufficient_data")],
         ) from exc
+
+
+async def research_reserved(runtime: Runtime, municipality: str) -> frozenset[str]:
+    """The pseudonymous ids of the municipality's participants whose latest word is a
+    reservation against research use: every person-level export carries the flag."""
+    table = t.research_reservations
+    rank = sa.func.row_number().over(
+        partition_by=table.c.participant_id,
+        order_by=(table.c.recorded_at.desc(), table.c.event_id.desc()),
+    )
+    latest = (
+        sa.select(table.c.participant_id, table.c.reserved, rank.label("rank"))
+        .where(table.c.municipality == municipality)
+        .subquery()
+    )
+    async with runtime.db.connect() as conn:
+        rows = await conn.execute(
+            sa.select(latest.c.participant_id).where(latest.c.rank == 1, latest.c.reserved)
+        )
+        return frozenset(str(row.participant_id) for row in rows)

@@ -156,6 +156,15 @@ base_exits = fact_table(
 """Deaths and emigrations: the person leaves the base from ``left_on`` (``died``,
 ``emigrated``). Moves to another municipality stay in ``moves_out``."""
 
+research_reservations = fact_table(
+    "research_reservations",
+    ("participant_id",),
+    sa.Column("reserved", sa.Boolean, nullable=False),
+)
+"""The reservation against research use (participants'
+``participant.research_reservation_changed``): the latest row per participant holds; every
+person-level export carries it."""
+
 birth_year_corrections = fact_table(
     "birth_year_corrections",
     ("participant_id",),
@@ -350,6 +359,7 @@ PARTICIPANT_FACTS = (
     moves_out,
     base_exits,
     birth_year_corrections,
+    research_reservations,
     erasures,
 )
 MATCHING_FACTS = (jobs, practice_placements)

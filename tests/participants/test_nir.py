@@ -317,3 +317,67 @@ async def test_the_dataset_carries_the_research_reservation_as_json_csv_and_even
     types = await _types(_settings(client), reserved.pid)
     assert types.count("participants.nir.year_reported.v1") == 2
     assert types.count("participants.participant.research_reservation_changed.v1") == 2
+
+
+async def test_the_indicators_drill_down_carries_the_research_reservation(
+    settings: Settings,
+) -> None:
+    from services.indicators.app import create_app as indicators_app
+    from services.participants.app import create_app as participants_app
+    from tests.support import eventually, running
+
+    headers = auth(settings, ["caseworker", "manager"], "3301")
+    async with (
+        running(participants_app(settings)) as participants,
+        running(indicators_app(settings)) as indicators,
+    ):
+        adopted = await indicators.post(
+            "/indicators/definitions",
+            json={"key": "persons_settled", "from_catalogue": "persons_settled"},
+            headers=headers,
+        )
+        assert adopted.status_code == 201, adopted.text
+        ids = []
+        for _ in range(2):
+            created = await participants.post("/participants", headers=headers, json=person())
+            pid = created.json()["id"]
+            settled = await participants.post(
+                f"/participants/{pid}/settlement",
+                headers=headers,
+                json={"settled_on": "2025-03-10", "arrival_category": "resettlement_refugee"},
+            )
+            assert settled.status_code == 201, settled.text
+            ids.append(pid)
+        reserved = await participants.put(
+            f"/participants/{ids[0]}/research-reservation", headers=headers, json={"reserved": True}
+        )
+        assert reserved.status_code == 201, reserved.text
+        path = "/indicators/values/persons_settled/drilldown?period=2025"
+
+        async def flagged() -> bool:
+            members = (await indicators.get(path, headers=headers)).json().get("members", [])
+            return {m["participant_id"]: m["research_reservation"] for m in members} == {
+                ids[0]: True,
+                ids[1]: False,
+            }
+
+        await eventually(flagged)
+        exported = await indicators.get(path + "&format=csv", headers=headers)
+        rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
+        column = rows[0].index("research_reservation")
+        ids_at = rows[0].index("participant_id")
+        assert {row[ids_at]: row[column] for row in rows[1:]}[ids[0]] != {
+            row[ids_at]: row[column] for row in rows[1:]
+        }[ids[1]]
+        withdrawn = await participants.put(
+            f"/participants/{ids[0]}/research-reservation",
+            headers=headers,
+            json={"reserved": False},
+        )
+        assert withdrawn.status_code == 201
+
+        async def cleared() -> bool:
+            members = (await indicators.get(path, headers=headers)).json().get("members", [])
+            return not any(m["research_reservation"] for m in members) and len(members) == 2
+
+        await eventually(cleared)

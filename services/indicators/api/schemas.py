@@ -28,6 +28,11 @@ class MemberOut(BaseModel):
     reason_nb: str
     on: str | None
     amount: float | None
+    research_reservation: bool = Field(
+        default=False,
+        description="The participant reserved against research use of directly identifying "
+        "data (reservasjon mot bruk til forskning); honour it in any further use",
+    )
     participant_url: str | None = Field(
         default=None,
         description="Where a caller allowed to see personal data finds the person "

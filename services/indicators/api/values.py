@@ -99,7 +99,11 @@ async def get_series(
 
 
 def drilldown_body(
-    value: IndicatorValue, where: str, as_of: AsOf, principal: Principal
+    value: IndicatorValue,
+    where: str,
+    as_of: AsOf,
+    principal: Principal,
+    reserved: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     result = value.result
     members = result.members if result else ()
@@ -133,6 +137,8 @@ def drilldown_body(
                 "reason_nb": m.reason("nb"),
                 "on": m.on.isoformat() if m.on else None,
                 "amount": m.amount,
+                "research_reservation": m.participant_id is not None
+                and str(m.participant_id) in reserved,
                 "participant_url": f"/participants/{m.participant_id}"
                 if personal and m.participant_id
                 else None,
@@ -166,12 +172,13 @@ async def get_drilldown(
     where = principal.municipality
     wanted = application.parse_period(period)
     _, value = await queries.value_for(runtime, state, where, key, wanted, as_of)
+    reserved = await queries.research_reserved(runtime, where)
     if format == "csv":
         members = value.result.members if value.result else ()
         return csv_response(
-            f"{key}-{wanted}-drilldown.csv", MEMBER_HEADER, member_rows(members, lang)
+            f"{key}-{wanted}-drilldown.csv", MEMBER_HEADER, member_rows(members, lang, reserved)
         )
-    return drilldown_body(value, where, as_of, principal)
+    return drilldown_body(value, where, as_of, principal, reserved)
 
 
 def scorecard_body(card: Scorecard, as_of: AsOf) -> dict[str, Any]:

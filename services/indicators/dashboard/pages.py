@@ -372,10 +372,13 @@ async def export_series(request: Request, key: str) -> Response:
 
 @router.get("/export/drilldown/{key}.csv", summary="A drill-down as CSV")
 async def export_drilldown(request: Request, key: str) -> Response:
-    _, _, period, value = await _drilldown(request, key)
+    principal, _, period, value = await _drilldown(request, key)
     members = value.result.members if value.result else ()
+    reserved = await queries.research_reserved(request.app.state.runtime, principal.municipality)
     return csv_response(
-        f"{key}-{period}-drilldown.csv", MEMBER_HEADER, member_rows(members, _lang(request))
+        f"{key}-{period}-drilldown.csv",
+        MEMBER_HEADER,
+        member_rows(members, _lang(request), reserved),
     )
 
 

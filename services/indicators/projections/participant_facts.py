@@ -31,6 +31,7 @@ from shared.projection import Batch, Projection
 
 BIRTH_YEAR_CORRECTED = "participants.participant.birth_year_corrected.v1"
 COMPETENCE_PROFILE_UPDATED = "participants.competence_profile.updated.v1"
+RESEARCH_RESERVATION_CHANGED = "participants.participant.research_reservation_changed.v1"
 PARTICIPANT = {"participant_id": ("participant_id", ident)}
 PROGRAMME = {**PARTICIPANT, "programme_id": ("programme_id", ident)}
 
@@ -127,6 +128,9 @@ FACT_ROWS: dict[str, FactRow] = {
     "participants.participant.emigrated.v1": _base_exit("emigrated", "emigrated_on"),
     BIRTH_YEAR_CORRECTED: FactRow(
         t.birth_year_corrections, {**PARTICIPANT, "birth_year": ("birth_year", whole)}
+    ),
+    RESEARCH_RESERVATION_CHANGED: FactRow(
+        t.research_reservations, {**PARTICIPANT, "reserved": ("reserved", truth)}
     ),
 }
 

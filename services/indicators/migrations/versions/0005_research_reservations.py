@@ -1,0 +1,18 @@
+"""Indicators: the participants' reservations against research use (research_reservations)."""
+
+from services.indicators import tables
+from shared.kit_migrations import create_tables, drop_tables
+
+revision = "0005"
+down_revision = "0004"
+
+NEW_TABLES = [tables.research_reservations]
+
+
+def upgrade() -> None:
+    # 0003 creates the tables as they stand now, so a fresh database may have it already.
+    create_tables(tables.metadata, NEW_TABLES)
+
+
+def downgrade() -> None:
+    drop_tables(tables.metadata, NEW_TABLES)
