@@ -1,6 +1,7 @@
 """Property-based checks of the introduction benefit's arithmetic (pure domain).
 
-Hypothesis generates a participant (any age, living with a parent or not), a programme
+Hypothesis generates a participant (any age, living with a parent or not, with a
+spouse in the programme or not), a programme
 starting and perhaps ending anywhere around a year, leaves paid or unpaid,
 interruptions, children, and absences of every kind on random days. Whatever it
 generates:
@@ -131,6 +132,12 @@ def participants(draw: st.DrawFn) -> tuple[domain.Participant, list[Event]]:
                 participant_id=PID, from_date=draw(day_in(500)), lives_with_parent=True
             )
         )
+    if draw(st.booleans()):
+        events.append(
+            ev.CoupleSituationRecorded(
+                participant_id=PID, from_date=draw(day_in(500)), partner_in_programme=True
+            )
+        )
     for n in range(draw(st.integers(0, 3))):
         events.append(
             ev.BenefitChildRecorded(
@@ -226,3 +233,38 @@ def test_the_tables_have_a_source_for_every_entry_and_g_for_every_may() -> None:
         date(year, 5, 1) for year in range(2020, 2027)
     ]
     assert g.on(date(2024, 4, 30)) == 118_620 and g.on(date(2024, 5, 1)) == 124_028
+
+
+def test_spouses_both_in_the_programme_without_children_get_five_sixths_from_july_2024() -> None:
+    events: list[Event] = [
+        ev.ParticipantRegistered(participant_id=PID, birth_year=1990),
+        ev.ProgrammeStarted(
+            participant_id=PID,
+            programme_id=PROGRAMME,
+            kind=ev.ProgrammeKind.introduction,
+            starts_on=date(2024, 3, 1),
+            planned_end=date(2026, 3, 1),
+        ),
+        ev.CoupleSituationRecorded(
+            participant_id=PID, from_date=date(2024, 3, 1), partner_in_programme=True
+        ),
+    ]
+    state = domain.fold(events, date(1990, 2, 1))
+    # Before the amendment: 2 G (G = 118 620 until 30 April 2024).
+    assert b.rate_on(state, date(2024, 4, 1)).annual == 2 * 118_620
+    # From 1 July 2024: 5/6 of 2 G (G = 124 028 from 1 May 2024).
+    assert b.rate_on(state, date(2024, 7, 1)).annual == Fraction(5, 6) * 2 * 124_028
+    with_child = domain.fold(
+        [
+            *events,
+            ev.BenefitChildRecorded(
+                participant_id=PID,
+                child_id=uuid.UUID(int=7),
+                born_on=date(2024, 8, 1),
+                supported_from=date(2024, 8, 1),
+            ),
+        ],
+        date(1990, 2, 1),
+    )
+    assert b.rate_on(with_child, date(2024, 7, 31)).couple_share == Fraction(5, 6)
+    assert b.rate_on(with_child, date(2024, 8, 1)).annual == 2 * 124_028

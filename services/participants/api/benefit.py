@@ -160,6 +160,14 @@ class LivingSituationBody(Command):
     )
 
 
+class CoupleSituationBody(Command):
+    from_date: Day = Field(description="From this day; a programme day")
+    partner_in_programme: bool = Field(
+        description="The spouse or cohabitant (ektefelle eller samboer) also takes part in "
+        "the introduction programme"
+    )
+
+
 class LeaveBenefitBody(Command):
     leave_from: Day = Field(description="The first day of the leave (permisjon) decided on")
     with_benefit: bool = Field(description="Paid leave (med stønad) or not (uten stønad)")
@@ -205,6 +213,22 @@ command_route(
     description="Under 25 år gir det 1/3 av full stønad i stedet for 2/3 (integreringsloven "
     "§ 20); fra 25 år er det uten betydning (`young-rate-age`). / Under 25 it sets one "
     "third of the full rate instead of two thirds; from 25 it does not apply.",
+)
+command_route(
+    router,
+    "POST",
+    "/participants/{participant_id}/benefit/couple-situation",
+    CoupleSituationBody,
+    lambda body, s, _: b.record_couple_situation(
+        s, body.from_date, body.partner_in_programme, today()
+    ),
+    name="record_couple_situation",
+    summary="Registrer om ektefelle eller samboer også deltar i programmet. / Record whether "
+    "the spouse or cohabitant also takes part.",
+    description="Ektefeller eller samboere som begge deltar og ikke har barn, får 5/6 stønad "
+    "hver (integreringsloven § 20 fjerde ledd, fra endringen i 2024). Barn er de som er "
+    "registrert for barnetillegg. / Spouses or cohabitants who both take part and have no "
+    "children get 5/6 each (§ 20 fourth paragraph, 2024 amendment).",
 )
 command_route(
     router,

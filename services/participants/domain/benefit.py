@@ -14,7 +14,9 @@ docs/integration-act/introduction-benefit.md):
 - a counted day earns the annual rate in force that day / 12 / the month's calendar
   days, so a whole month is 1/12 of the annual rate and a month is the sum of its days;
 - the annual rate is G (the entry in force that day) × 2, or the young share of it for a
-  participant under 25 (a smaller one when living with at least one parent);
+  participant under 25 (a smaller one when living with at least one parent); from the
+  2024 amendment 5/6 of that when the spouse or cohabitant also takes part and there
+  are no children;
 - an hour of invalid absence (fravær uten gyldig grunn) costs annual rate / 1 850, hour
   for hour; a day of unauthorised leave costs the whole day; a day never loses more than
   it earned, so the amount is never negative;
@@ -192,10 +194,17 @@ class BenefitRecord:
     living: tuple[tuple[date, bool], ...] = ()
     """(from, lives with at least one parent), in the order recorded."""
     leave_decisions: tuple[LeaveDecision, ...] = ()
+    couple: tuple[tuple[date, bool], ...] = ()
+    """(from, the spouse or cohabitant also takes part), in the order recorded."""
 
     def lives_with_parent_on(self, day: date) -> bool:
-        found = [(start, lives) for start, lives in self.living if start <= day]
-        return max(found, key=lambda f: f[0])[1] if found else False
+        return _latest(self.living, day)
+
+    def partner_in_programme_on(self, day: date) -> bool:
+        return _latest(self.couple, day)
+
+    def has_children_on(self, day: date) -> bool:
+        return any(child.supported_on(day) for child in self.children)
 
     def leave_paid(self, programme_id: uuid.UUID, leave_from: date) -> bool:
         """A leave is paid only when the last decision on it says so."""
@@ -210,6 +219,16 @@ class BenefitRecord:
             if child.child_id == child_id:
                 return child
         return None
+
+
+def _latest(facts: tuple[tuple[date, bool], ...], day: date) -> bool:
+    """The fact in force on ``day``: the latest dated on or before it (the last recorded
+    of those dated alike)."""
+    found: tuple[date, bool] | None = None
+    for start, value in facts:
+        if start <= day and (found is None or start >= found[0]):
+            found = (start, value)
+    return found[1] if found is not None else False
 
 
 def apply(record: BenefitRecord, event: Event) -> BenefitRecord:
@@ -236,6 +255,10 @@ def apply(record: BenefitRecord, event: Event) -> BenefitRecord:
         case ev.LivingSituationRecorded():
             return replace(
                 record, living=(*record.living, (event.from_date, event.lives_with_parent))
+            )
+        case ev.CoupleSituationRecorded():
+            return replace(
+                record, couple=(*record.couple, (event.from_date, event.partner_in_programme))
             )
         case ev.LeaveBenefitDecided():
             decision = LeaveDecision(
@@ -380,6 +403,18 @@ def record_living_situation(
     ]
 
 
+def record_couple_situation(
+    state: Participant, from_date: date, partner_in_programme: bool, today: date
+) -> list[Event]:
+    pid = _present(state, today, "from_date", from_date)
+    _in_programme(state, "from_date", from_date)
+    return [
+        ev.CoupleSituationRecorded(
+            participant_id=pid, from_date=from_date, partner_in_programme=partner_in_programme
+        )
+    ]
+
+
 def decide_leave_benefit(
     state: Participant,
     leave_from: date,
@@ -482,10 +517,12 @@ class Rate:
     full_g: Fraction
     share: Fraction
     rate_source: str
+    couple_share: Fraction = Fraction(1)
+    """5/6 for a participant whose spouse or cohabitant also takes part, without children."""
 
     @property
     def annual(self) -> Fraction:
-        return self.g * self.full_g * self.share
+        return self.g * self.full_g * self.share * self.couple_share
 
 
 @dataclass(frozen=True)
@@ -565,6 +602,13 @@ def rate_on(state: Participant, day: date) -> Rate:
         share = _fraction(values["young_with_parent_share_of_full"])
     else:
         rate_class, share = "young", _fraction(values["young_share_of_full"])
+    couple = Fraction(1)
+    if (
+        "couple_without_children_share" in values
+        and state.benefit.partner_in_programme_on(day)
+        and not state.benefit.has_children_on(day)
+    ):
+        couple = _fraction(values["couple_without_children_share"])
     return Rate(
         rate_class,
         int(g_entry.value),
@@ -573,6 +617,7 @@ def rate_on(state: Participant, day: date) -> Rate:
         _fraction(values["full_g"]),
         share,
         rate_entry.source,
+        couple,
     )
 
 

@@ -18,6 +18,7 @@ from shared.events import Event
 __all__ = [
     "BenefitChildEnded",
     "BenefitChildRecorded",
+    "CoupleSituationRecorded",
     "LeaveBenefitDecided",
     "LeaveBenefitGround",
     "LivingSituationRecorded",
@@ -69,6 +70,20 @@ class LivingSituationRecorded(Event):
     participant_id: uuid.UUID
     from_date: date
     lives_with_parent: bool
+
+
+@registry.register
+class CoupleSituationRecorded(Event):
+    """From ``from_date`` the participant's spouse or cohabitant (ektefelle eller samboer)
+    also takes part, or no longer takes part, in the introduction programme; without
+    children, each then gets 5/6 of the rate (integreringsloven § 20 fjerde ledd). Never
+    published."""
+
+    type_name: ClassVar[str] = "participants.benefit.couple_situation_recorded.v1"
+    published: ClassVar[bool] = False
+    participant_id: uuid.UUID
+    from_date: date
+    partner_in_programme: bool
 
 
 @registry.register

@@ -92,7 +92,10 @@ def basis(
     lines: list[dict[str, Any]] = []
     days_in_month = calendar.monthrange(year, month)[1]
     for run in b._runs(
-        days, lambda d: (d.rate.rate_class, d.rate.g, d.rate.share) if d.rate else None
+        days,
+        lambda d: (
+            (d.rate.rate_class, d.rate.g, d.rate.share, d.rate.couple_share) if d.rate else None
+        ),
     ):
         rate = run[0].rate
         assert rate is not None
@@ -112,15 +115,19 @@ def basis(
                     "code": rate.rate_class,
                     "label": texts.text(f"benefit.rate_class.{rate.rate_class}", locale),
                 },
+                couple_without_children=rate.couple_share != 1,
                 values={
                     "grunnbelop": rate.g,
                     "grunnbelop_valid_from": rate.g_valid_from.isoformat(),
                     "full_rate_in_g": _frac(rate.full_g),
                     "share_of_full_rate": _frac(rate.share),
+                    "couple_without_children_share": _frac(rate.couple_share),
                     "annual_rate": _frac(rate.annual),
                     "months_per_year": int(divisors["months"]),
                     "days_in_month": days_in_month,
-                    "formula": "annual_rate / months_per_year / days_in_month × days",
+                    "formula": "grunnbelop × full_rate_in_g × share_of_full_rate × "
+                    "couple_without_children_share = annual_rate; annual_rate / "
+                    "months_per_year / days_in_month × days",
                 },
                 sources={"grunnbelop": rate.g_source, "rate": rate.rate_source},
             )
