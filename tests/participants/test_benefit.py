@@ -284,6 +284,7 @@ async def test_benefit_facts_that_contradict_the_rules_are_refused(
         ("/benefit/children", again),
         ("/benefit/child-endings", {"child_id": str(CHILD), "supported_until": "2026-07-01"}),
         ("/benefit/living-situation", {"from_date": "2026-04-01", "lives_with_parent": False}),
+        ("/benefit/couple-situation", {"from_date": "2026-04-01", "partner_in_programme": True}),
         (
             "/benefit/leave-decisions",
             {"leave_from": "2026-04-01", "with_benefit": False, "ground": "other"},
