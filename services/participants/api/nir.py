@@ -145,7 +145,13 @@ class Dataset(BaseModel):
     "`format=csv` (Norwegian Excel: semicolons, labelled header). Pseudonymous: every row "
     "carries `research_reservation`, which the recipient must honour. The same records go "
     "out as `nir.year_reported` events with POST /nir/submissions.",
-    responses=problem_responses(401, 403, 422),
+    responses={
+        200: {
+            "description": "JSON, or with `format=csv` CSV for Norwegian Excel (`;`, UTF-8 BOM)",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **problem_responses(401, 403, 422),
+    },
 )
 async def get_dataset(
     runtime: RuntimeDep,
@@ -164,6 +170,7 @@ async def get_dataset(
             nir_queries.csv_header(locale),
             [nir_queries.csv_row(r) for r in records],
             norwegian_excel=True,
+            language=locale,
         )
     return {
         "municipality": principal.municipality,
