@@ -236,7 +236,9 @@ async def test_rights_follow_age_at_permit_and_end_at_67(
         },
     )
     problem = refused(without_right, 409, "decision-without-right", "legal_basis", "granted")
-    assert "§ 8" in problem["title"] or problem["title"]
+    assert problem["title"] == "Ingen rett etter denne hjemmelen"  # bokmål by default
+    assert "24.01.2024" not in problem["detail"] and "25.01.2024" in problem["detail"]
+    assert problem["facts"]["expected_legal_basis"] == "il-8-3"
     # The municipality may offer the programme under § 8 tredje ledd.
     await p.ok(
         "POST",
