@@ -170,6 +170,11 @@ async def test_category_rights_decision_and_complaint_over_time(
     assert complaint["resolved_by_label"] == "Statsforvalteren"
     assert complaint["late"] is True  # 36 days after the decision; 21 allowed (fvl. § 29)
 
+    timeline = await client.get(f"/participants/{p.pid}/timeline", headers=caseworker)
+    texts = [e["text"] for e in timeline.json()["entries"]]
+    assert "Vedtak om deltakelse registrert" in texts and "Klage avgjort" in texts
+    assert "Begrunnelse for vedtaket registrert" in texts
+
     rules = await client.get("/integration-act/rules", headers=caseworker)
     assert rules.status_code == 200
     tables = {t["name"]: t for t in rules.json()["tables"]}
