@@ -4,6 +4,7 @@ the same running service on real PostgreSQL and NATS."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
@@ -369,3 +370,34 @@ async def _transfer_rows(settings: Settings) -> list[dict[str, Any]]:
     finally:
         await conn.close()
     return [dict(row) for row in rows]
+
+
+async def test_a_foreign_and_an_unknown_participant_get_the_same_404(
+    stack: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Before any Idempotency-Key lookup or rule, so nothing tells the ids apart (the
+    participant commands of this part, as tests/participants/test_rules.py checks the
+    journey's)."""
+    http = stack
+    sender, oslo = _headers(settings, SENDER), _headers(settings, RECEIVER)
+    foreign, _ = await _participant_in_programme(http, oslo, date(1970, 2, 2))
+    key = {"Idempotency-Key": "same-key"}
+    commands = [
+        ("PUT", "/adviser", {"adviser": "kari"}),
+        ("POST", "/transfer", {"to_municipality": NOT_SERVED, "moved_on": "2025-03-03"}),
+    ]
+    for method, path, body in commands:
+        answers = [
+            await http.request(
+                method, f"/participants/{pid}{path}", headers=sender | key, json=body
+            )
+            for pid in (foreign, str(uuid.uuid4()))
+        ]
+        assert [a.status_code for a in answers] == [404, 404], (path, answers[0].text)
+        shown = [
+            {k: v for k, v in a.json().items() if k not in ("detail", "detail_en", "instance")}
+            for a in answers
+        ]
+        assert shown[0] == shown[1]
+    for path in ("/advisers", "/transfer"):
+        assert (await http.get(f"/participants/{foreign}{path}", headers=sender)).status_code == 404
