@@ -203,6 +203,8 @@ async def test_transfer_between_two_municipalities_on_one_stack(
         == (MOVED_ON + timedelta(days=granted - used)).isoformat()
     )
     assert package["plan"]["end_goal"] == "work" and package["plan"]["norwegian_goal"] == "B1"
+    assert package["plan"]["activities"][0]["kind_label"] != "norwegian_training"
+    assert package["programme"]["kind_label"] != "introduction"
     assert [a["kind"] for a in package["plan"]["activities"]] == [
         "norwegian_training",
         "language_practice",

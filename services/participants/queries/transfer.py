@@ -53,7 +53,7 @@ def _view(
         "decline_reason": row.decline_reason,
         "decline_reason_label": texts.label("decline_reason", row.decline_reason, locale),
         "recorded_at": _iso(row.recorded_at),
-        "package": row.package,
+        "package": labelled_package(row.package, locale),
     }
     if direction == "outgoing":
         view["participant_id"] = str(row.participant_id)
@@ -62,6 +62,40 @@ def _view(
     if identity is not None:
         view["person"] = identity
     return view
+
+
+def labelled_package(package: dict[str, Any] | None, locale: str) -> dict[str, Any] | None:
+    """The package with a label beside each code (``<field>_label``); codes stay codes."""
+    if package is None:
+        return None
+    texts = _texts()
+    shown = dict(package)
+
+    def label(part: dict[str, Any], field: str, vocabulary: str) -> None:
+        if part.get(field) is not None:
+            part[f"{field}_label"] = texts.label(vocabulary, str(part[field]), locale)
+
+    label(shown, "arrival_category", "arrival_category")
+    label(shown, "gender", "gender")
+    if shown.get("programme"):
+        shown["programme"] = dict(shown["programme"])
+        label(shown["programme"], "kind", "programme_kind")
+    if shown.get("plan"):
+        plan = dict(shown["plan"])
+        label(plan, "end_goal", "end_goal")
+        label(plan, "norwegian_goal", "norwegian_level")
+        activities = [dict(activity) for activity in plan.get("activities", [])]
+        for activity in activities:
+            label(activity, "kind", "activity_kind")
+        plan["activities"] = activities
+        shown["plan"] = plan
+    if shown.get("act"):
+        act = dict(shown["act"])
+        label(act, "category", "act_category")
+        label(act, "decision", "transfer.decision")
+        label(act, "legal_basis", "legal_basis")
+        shown["act"] = act
+    return shown
 
 
 def _identity(row: Any) -> dict[str, Any] | None:
