@@ -61,12 +61,10 @@ def _expected_status(
     if category == ev.ActCategory.ukraine_temporary and day < date(2022, 6, 15):
         return "none"
     if scheme == ev.Scheme.introduction_programme:
-        if category == ev.ActCategory.other:
-            return "may_offer"  # § 8 tredje ledd
         if at_permit < 18:
             return "none"
-        if at_permit > 55:
-            return "may_offer"
+        if category == ev.ActCategory.other or at_permit > 55:
+            return "may_offer"  # § 8 tredje ledd
         return "right" if category == ev.ActCategory.ukraine_temporary else "right_and_duty"
     if at_permit < 18 or at_permit > 67 or age >= 67:
         return "may_offer"  # § 26 sjuende ledd

@@ -549,7 +549,7 @@ def rights_on(record: ActRecord, participant: Any, day: date, tables: Tables) ->
             side = "above"
         elif scheme != ev_act.Scheme.introduction_programme and age is not None and age >= high:
             side = "above"  # the right and duty to training end at the upper limit
-        if side is not None and given["status"] in ("right_and_duty", "right", "duty"):
+        if side is not None and given["status"] != "none":
             instead = outside.get(scheme.value, {}).get(side, {"status": "none"})
             rights.append(
                 Right(

@@ -173,7 +173,8 @@ def decide_participation(
         _after_settlement(state, "decided_on", decided_on)
     if granted:
         right = act.rights_on(state.act, state, decided_on, tables).right(scheme)
-        if basis.get("grants") in ("right", "duty") and right.legal_basis != legal_basis:
+        gives_right = basis.get("grants") in ("right", "duty")
+        if (gives_right and right.legal_basis != legal_basis) or right.status == "none":
             raise act.DECISION_WITHOUT_RIGHT.violation(
                 f"On {decided_on.isoformat()} the participant ({period.category.value}, "
                 f"{right.reason}) has {right.status} to {scheme.value} "
