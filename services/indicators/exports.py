@@ -9,12 +9,30 @@ from fastapi.responses import Response
 
 from services.indicators.domain.rules import Member
 from services.indicators.domain.scoring import IndicatorValue, Scorecard
-from shared.csvio import csv_download
+from shared.csvio import HeaderStyle, csv_download, header_labels
+from shared.i18n import catalog
+
+TEXTS = ("shared", "services.indicators")
 
 
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+def csv_response(
+    filename: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    lang: str = "nb",
+    headers: HeaderStyle = "labels",
+) -> Response:
+    """A CSV download; ``header`` holds column codes, shown as labels in ``lang`` unless
+    ``headers="codes"``."""
     # People open these in Norwegian Excel; the kit neutralises formulas in every cell.
-    return csv_download(filename, header, rows, norwegian_excel=True)
+    shown = header_labels(header, lang, catalog(*TEXTS), headers)
+    return csv_download(
+        filename,
+        shown,
+        rows,
+        norwegian_excel=True,
+        language=None if headers == "codes" else lang,
+    )
 
 
 VALUE_HEADER = [

@@ -36,9 +36,23 @@ async def test_a_scorecard_export_neutralises_formulas_and_uses_semicolons(
         assert created.status_code == 201, created.text
         export = await client.get(
             "/indicators/scorecard",
-            params={"period": "2024", "format": "csv"},
+            params={"period": "2024", "format": "csv", "headers": "codes"},
             headers=headers,
         )
+        people = await client.get(
+            "/indicators/scorecard", params={"period": "2024", "format": "csv"}, headers=headers
+        )
+        english = await client.get(
+            "/indicators/scorecard",
+            params={"period": "2024", "format": "csv", "lang": "en"},
+            headers=headers,
+        )
+    # Column names in bokmål by default, English on request, the stable codes for scripts.
+    assert people.content.decode("utf-8").startswith("\ufeffMålkode;Mål;Plannivå;")
+    assert people.headers["content-language"] == "nb"
+    assert english.content.decode("utf-8").startswith("\ufeffGoal key;Goal;Plan level;")
+    assert english.headers["content-language"] == "en"
+    assert people.content.splitlines()[1:] == export.content.splitlines()[1:]
     assert export.status_code == 200, export.text
     assert export.headers["content-type"].startswith("text/csv")
     text = export.content.decode("utf-8")

@@ -17,10 +17,16 @@ from fastapi import FastAPI
 from deploy.embedded import free_port
 from services.indicators.app import create_app
 from services.indicators.seed import seed_drammen
+from shared.i18n import catalog
 from shared.settings import Settings
 from tests.indicators import cohort
 from tests.indicators.feeder import EventFeeder
 from tests.support import auth, running, token
+
+
+def column(code: str) -> str:
+    """The bokmål name of a CSV column."""
+    return catalog("shared", "services.indicators").text(f"csv.{code}", "nb")
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -99,7 +105,8 @@ async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Sett
                 executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
             )
             try:
-                context = await browser.new_context(accept_downloads=True)
+                # A Norwegian browser; the dashboard follows its Accept-Language.
+                context = await browser.new_context(accept_downloads=True, locale="nb-NO")
                 page = await context.new_page()
                 # A token in the address is never taken: the sign-in form, without it.
                 await page.goto(f"{base}/dashboard?period=2016&token={bearer}")
@@ -139,9 +146,14 @@ async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Sett
                 scorecard_csv = (await (await scorecard_download.value).path()).read_text(
                     "utf-8-sig"
                 )
+                # People download column names in bokmål (csv.<code> in the catalog).
                 rows = list(csv.DictReader(io.StringIO(scorecard_csv), delimiter=";"))
-                homeless = next(r for r in rows if r["indicator_key"] == "homeless")
-                assert (homeless["value"], homeless["level"], homeless["goal_key"]) == (
+                homeless = next(r for r in rows if r[column("indicator_key")] == "homeless")
+                assert (
+                    homeless[column("value")],
+                    homeless[column("level")],
+                    homeless[column("goal_key")],
+                ) == (
                     "70,0",
                     "acceptable",
                     "op-bolig",
@@ -178,9 +190,12 @@ async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Sett
                     )
                 )
                 assert len(members) == 9
-                assert sum(m["in_numerator"] == "True" for m in members) == 3
-                assert {m["reason_code"] for m in members} >= {"outcome_counts", "outcome_excluded"}
-                assert any(m["reason"].startswith("utfall") for m in members)
+                assert sum(m[column("in_numerator")] == "True" for m in members) == 3
+                assert {m[column("reason_code")] for m in members} >= {
+                    "outcome_counts",
+                    "outcome_excluded",
+                }
+                assert any(m[column("reason")].startswith("utfall") for m in members)
 
                 # English on request; print styles hide the navigation.
                 await page.click("#language")
@@ -198,7 +213,7 @@ async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Sett
                 assert await page.locator("#km svg polyline.ci").count() == 6
 
                 # Without a cookie: the sign-in form, then back to where one was going.
-                fresh = await browser.new_context()
+                fresh = await browser.new_context(locale="nb-NO")
                 login = await fresh.new_page()
                 await login.goto(f"{base}/dashboard?period=2016&lang=en")
                 assert "/dashboard/login" in login.url

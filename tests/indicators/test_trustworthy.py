@@ -130,7 +130,7 @@ async def test_deaths_emigrations_corrections_and_announced_moves_change_the_num
         assert point["survival_lower_95"] <= point["survival"] <= point["survival_upper_95"]
         csv = await client.get(
             "/indicators/survival/kaplan-meier",
-            params={"from_year": 2019, "to_year": 2019, "format": "csv"},
+            params={"from_year": 2019, "to_year": 2019, "format": "csv", "headers": "codes"},
             headers=headers,
         )
         assert "survival_lower_95" in csv.text.splitlines()[0]

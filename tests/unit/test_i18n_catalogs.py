@@ -60,8 +60,13 @@ USER_FACING: list[tuple[str, type[Enum]]] = [
 ]
 """Enums whose codes a person sees, with the package whose catalog labels them."""
 
-JOURNEY = ("shared:vocabulary", "services.participants:journey")
-"""Catalog domains that must have nynorsk too (the journey's labels)."""
+JOURNEY = (
+    "shared:vocabulary",
+    "services.participants:journey",
+    "services.indicators:dashboard",
+    "services.indicators:csv",
+)
+"""Catalog domains that must have nynorsk too (the journey's labels, the dashboard)."""
 
 
 def _domain(package: str, domain: str) -> dict[str, dict[str, str]]:

@@ -11,6 +11,7 @@ from services.indicators.api.common import (
     Agency,
     AsOfDep,
     FormatQuery,
+    LangQuery,
     MunicipalityQuery,
     PeriodQuery,
     StateDep,
@@ -19,6 +20,7 @@ from services.indicators.api.common import (
 from services.indicators.docs import NATIONAL
 from services.indicators.domain.catalogue import BUILT_INS
 from services.indicators.exports import csv_response
+from shared.csvio import HeadersQuery
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
 
@@ -41,13 +43,19 @@ async def national(
     as_of: AsOfDep,
     municipality: MunicipalityQuery = None,
     format: FormatQuery = "json",
+    lang: LangQuery = "nb",
+    headers: HeadersQuery = "labels",
 ) -> Any:
     wanted = application.parse_period(period)
     entries = await queries.national_for(runtime, state, key, wanted, as_of)
     if format == "csv":
         header = list(entries[0].describe()) if entries else ["municipality"]
         return csv_response(
-            f"national-{key}-{wanted}.csv", header, [list(e.describe().values()) for e in entries]
+            f"national-{key}-{wanted}.csv",
+            header,
+            [list(e.describe().values()) for e in entries],
+            lang,
+            headers,
         )
     focus = next((e for e in entries if e.municipality == municipality), None)
     return {

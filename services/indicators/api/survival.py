@@ -8,6 +8,7 @@ from services.indicators import queries
 from services.indicators.api.common import (
     AsOfDep,
     FormatQuery,
+    LangQuery,
     MunicipalityQuery,
     Reader,
     StateDep,
@@ -18,6 +19,7 @@ from services.indicators.api.common import (
 from services.indicators.docs import SURVIVAL
 from services.indicators.domain.survival import MIN_EVENTS, MIN_SUBJECTS
 from services.indicators.exports import csv_response
+from shared.csvio import HeadersQuery
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
 from shared.problems import InvalidInput, field_error
@@ -46,6 +48,8 @@ async def kaplan_meier(
     to_year: YearQuery,
     municipality: MunicipalityQuery = None,
     format: FormatQuery = "json",
+    lang: LangQuery = "nb",
+    headers: HeadersQuery = "labels",
 ) -> Any:
     _years(from_year, to_year)
     where = scope(principal, municipality)
@@ -79,6 +83,8 @@ async def kaplan_meier(
                 for c in curves
                 for p in c["points"]
             ],
+            lang,
+            headers,
         )
     return {
         "municipality": where,

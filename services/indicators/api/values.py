@@ -36,6 +36,7 @@ from services.indicators.exports import (
     value_row,
 )
 from shared.auth import Principal
+from shared.csvio import HeadersQuery
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
 
@@ -85,11 +86,14 @@ async def get_series(
     municipality: MunicipalityQuery = None,
     format: FormatQuery = "json",
     lang: LangQuery = "nb",
+    headers: HeadersQuery = "labels",
 ) -> Any:
     where = scope(principal, municipality)
     _, values = await queries.series_for(runtime, state, where, key, from_year, to_year, as_of)
     if format == "csv":
-        return csv_response(f"{key}-series.csv", VALUE_HEADER, [value_row(v, lang) for v in values])
+        return csv_response(
+            f"{key}-series.csv", VALUE_HEADER, [value_row(v, lang) for v in values], lang, headers
+        )
     return {
         "municipality": where,
         "indicator_key": key,
@@ -168,6 +172,7 @@ async def get_drilldown(
     as_of: AsOfDep,
     format: FormatQuery = "json",
     lang: LangQuery = "nb",
+    headers: HeadersQuery = "labels",
 ) -> Any:
     where = principal.municipality
     wanted = application.parse_period(period)
@@ -176,7 +181,11 @@ async def get_drilldown(
     if format == "csv":
         members = value.result.members if value.result else ()
         return csv_response(
-            f"{key}-{wanted}-drilldown.csv", MEMBER_HEADER, member_rows(members, lang, reserved)
+            f"{key}-{wanted}-drilldown.csv",
+            MEMBER_HEADER,
+            member_rows(members, lang, reserved),
+            lang,
+            headers,
         )
     return drilldown_body(value, where, as_of, principal, reserved)
 
@@ -229,11 +238,12 @@ async def get_scorecard(
     municipality: MunicipalityQuery = None,
     format: FormatQuery = "json",
     lang: LangQuery = "nb",
+    headers: HeadersQuery = "labels",
 ) -> Any:
     where = scope(principal, municipality)
     wanted = application.parse_period(period)
     _, card = await queries.scorecard_for(runtime, state, where, wanted, as_of)
     if format == "csv":
         header, rows = scorecard_rows(card, lang)
-        return csv_response(f"scorecard-{where}-{wanted}.csv", header, rows)
+        return csv_response(f"scorecard-{where}-{wanted}.csv", header, rows, lang, headers)
     return scorecard_body(card, as_of)

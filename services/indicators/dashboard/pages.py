@@ -36,7 +36,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.indicators import application, queries
 from services.indicators.api.common import scope
 from services.indicators.dashboard.charts import series_svg, survival_svg
-from services.indicators.dashboard.labels import LEVEL_COLOURS, label, with_unit
+from services.indicators.dashboard.labels import (
+    LANGUAGES,
+    LEVEL_COLOURS,
+    TEXTS,
+    content_lang,
+    label,
+    with_unit,
+)
 from services.indicators.dashboard.templates import TEMPLATES
 from services.indicators.domain.asof import AsOf, AsOfError, parse_as_of
 from services.indicators.domain.periods import Period
@@ -50,7 +57,9 @@ from services.indicators.exports import (
     value_row,
 )
 from shared.auth import Principal, TokenVerifier
+from shared.csvio import HeaderStyle
 from shared.events import utcnow
+from shared.i18n import catalog, negotiate
 from shared.problems import Forbidden, InvalidInput, Problem, Unauthorized
 from shared.rules import RuleViolation
 from shared.settings import Settings
@@ -103,7 +112,19 @@ class TokenInAddress(Exception):
 
 
 def _lang(request: Request) -> str:
-    return "en" if request.query_params.get("lang") == "en" else "nb"
+    """``?lang=`` (nb, nn, en) if given, else what ``Accept-Language`` asks for; bokmål last.
+
+    Remembered on the request, so the answer says ``Content-Language`` (and ``Vary``).
+    """
+    asked = request.query_params.get("lang")
+    lang = asked if asked in LANGUAGES else negotiate(request.headers.get("accept-language"))
+    request.state.locale = lang
+    return lang
+
+
+def _headers(request: Request) -> HeaderStyle:
+    """``?headers=codes`` for CSV column codes; column names in the page's language otherwise."""
+    return "codes" if request.query_params.get("headers") == "codes" else "labels"
 
 
 def _without(request: Request, *names: str) -> str:
@@ -142,8 +163,8 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
 
     def url(path: str, **params: Any) -> str:
         query = {k: v for k, v in params.items() if v not in (None, "")}
-        if lang == "en":
-            query["lang"] = "en"
+        if lang != "nb":
+            query["lang"] = lang
         return path + (f"?{urlencode(query)}" if query else "")
 
     def fmt(value: Any, unit: str, decimals: int = 1) -> str:
@@ -154,11 +175,11 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
         for k, v in request.query_params.multi_items()
         if k not in ("lang", "token")
     ]
-    if lang == "nb":
-        other.append(("lang", "en"))
+    other.append(("lang", "nb" if lang == "en" else "en"))
     switch = request.url.path + (f"?{urlencode(other)}" if other else "")
     html = environment.get_template(template).render(
         lang=lang,
+        data_lang=content_lang(lang),
         L=lambda key: label(key, lang),
         url=url,
         fmt=fmt,
@@ -222,14 +243,14 @@ async def indicator_page(request: Request, key: str) -> Response:
     return _render(
         request,
         "indicator.html",
-        page_title=definition.title(_lang(request)),
+        page_title=definition.title(content_lang(_lang(request))),
         municipality=where,
         d=definition,
         v=value,
         period=str(period),
         as_of_raw=raw,
         points=points,
-        chart=series_svg(points, definition.title(_lang(request))),
+        chart=series_svg(points, definition.title(content_lang(_lang(request)))),
         comments=comments,
     )
 
@@ -341,8 +362,11 @@ async def export_scorecard(request: Request) -> Response:
         period,
         as_of,
     )
-    header, rows = scorecard_rows(card, _lang(request))
-    return csv_response(f"scorecard-{principal.municipality}-{period}.csv", header, rows)
+    lang = _lang(request)
+    header, rows = scorecard_rows(card, content_lang(lang))
+    return csv_response(
+        f"scorecard-{principal.municipality}-{period}.csv", header, rows, lang, _headers(request)
+    )
 
 
 @router.get("/export/series/{key}.csv", summary="An indicator's series as CSV")
@@ -365,8 +389,13 @@ async def export_series(request: Request, key: str) -> Response:
         last,
         as_of,
     )
+    lang = _lang(request)
     return csv_response(
-        f"{key}-series.csv", VALUE_HEADER, [value_row(p, _lang(request)) for p in points]
+        f"{key}-series.csv",
+        VALUE_HEADER,
+        [value_row(p, content_lang(lang)) for p in points],
+        lang,
+        _headers(request),
     )
 
 
@@ -378,7 +407,9 @@ async def export_drilldown(request: Request, key: str) -> Response:
     return csv_response(
         f"{key}-{period}-drilldown.csv",
         MEMBER_HEADER,
-        member_rows(members, _lang(request), reserved),
+        member_rows(members, content_lang(_lang(request)), reserved),
+        _lang(request),
+        _headers(request),
     )
 
 
@@ -416,6 +447,8 @@ async def export_survival(request: Request) -> Response:
             for c in curves
             for p in c["points"]
         ],
+        _lang(request),
+        _headers(request),
     )
 
 
@@ -531,8 +564,8 @@ def install_dashboard(app: FastAPI) -> None:
         assert isinstance(exc, TokenInAddress)
         # A redirect, so the token also leaves the browser's address bar and history entry.
         query = {"next": _safe_next(exc.target), "refused": "token_in_address"}
-        if _lang(request) == "en":
-            query["lang"] = "en"
+        if _lang(request) != "nb":
+            query["lang"] = _lang(request)
         response = RedirectResponse(f"/dashboard/login?{urlencode(query)}", status_code=303)
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
@@ -540,7 +573,9 @@ def install_dashboard(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
         if request.url.path.startswith("/dashboard") and not request.url.path.endswith(".csv"):
-            heading = label("forbidden" if exc.status == 403 else "error", _lang(request))
+            lang = _lang(request)
+            heading = label("forbidden" if exc.status == 403 else "error", lang)
+            shown = exc.body(request.url.path, lang, catalog(*TEXTS))
             return _render(
                 request,
                 "problem.html",
@@ -548,8 +583,8 @@ def install_dashboard(app: FastAPI) -> None:
                 page_title=heading,
                 municipality=None,
                 heading=heading,
-                detail=exc.detail,
-                errors=exc.extensions.get("errors", []),
+                detail=shown["detail"],
+                errors=shown.get("errors", []),
             )
         assert previous is not None
         response: Response = await previous(request, exc)

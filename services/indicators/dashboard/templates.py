@@ -4,7 +4,7 @@ from __future__ import annotations
 
 BASE = """\
 <!doctype html>
-<html lang="{{ 'en' if lang == 'en' else 'nb' }}">
+<html lang="{{ lang }}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -96,7 +96,7 @@ SCORECARD = (
   <td><span class="light goal-light" data-level="{{ card.level or 'no_thresholds' }}"
       style="background: {{ colours[card.level or 'no_thresholds'] }}"></span></td>
   <td style="padding-left: {{ 0.5 + card.depth * 1.2 }}rem">{{ L(card.goal.plan_level) }}:
-      {{ card.goal.title(lang) }} <span class="muted">({{ card.goal.from_year }}–{{ card.goal.to_year }})</span></td>
+      {{ card.goal.title(data_lang) }} <span class="muted">({{ card.goal.from_year }}–{{ card.goal.to_year }})</span></td>
   <td>{{ card.goal.owner_unit }}</td><td></td><td></td>
   <td>{{ L(card.level) if card.level else '' }}</td>
 </tr>
@@ -118,7 +118,7 @@ INDICATOR_ROW = """\
   <td><span class="light" data-level="{{ v.level.value }}" title="{{ L(v.level.value) }}"
       style="background: {{ colours[v.level.value] }}"></span></td>
   <td style="padding-left: {{ 0.5 + depth * 1.2 }}rem">
-    <a class="indicator-link" href="{{ url('/dashboard/indicators/' ~ v.definition.key, period=v.period|string, as_of=as_of_raw) }}">{{ v.definition.title(lang) }}</a>
+    <a class="indicator-link" href="{{ url('/dashboard/indicators/' ~ v.definition.key, period=v.period|string, as_of=as_of_raw) }}">{{ v.definition.title(data_lang) }}</a>
     {% if v.result and v.result.preliminary %}<span class="note">({{ L('preliminary') }})</span>{% endif %}
   </td>
   <td></td>
@@ -134,7 +134,7 @@ INDICATOR = (
 {% extends "base.html" %}
 {% block body %}
 <p class="no-print"><a href="{{ url('/dashboard', period=period) }}">← {{ L('back') }}</a></p>
-<h1>{{ d.title(lang) }}</h1>
+<h1>{{ d.title(data_lang) }}</h1>
 <p class="muted">{{ d.key }} · {{ L(d.method) }}{% if d.source %} · {{ L('source') }}: {{ d.source }}{% endif %}
  · {{ L(d.direction.value) }}{% if d.rule %} · {{ L('rule') }}: <code>{{ d.rule }}</code>{% endif %}
  {% if d.configured_after_as_of %}· <span class="note">{{ L('configured_later') }}</span>{% endif %}</p>
@@ -184,8 +184,8 @@ INDICATOR = (
 DRILLDOWN = """\
 {% extends "base.html" %}
 {% block body %}
-<p class="no-print"><a href="{{ url('/dashboard/indicators/' ~ d.key, period=v.period|string, as_of=as_of_raw) }}">← {{ d.title(lang) }}</a></p>
-<h1>{{ L('drilldown') }}: {{ d.title(lang) }} {{ v.period }}</h1>
+<p class="no-print"><a href="{{ url('/dashboard/indicators/' ~ d.key, period=v.period|string, as_of=as_of_raw) }}">← {{ d.title(data_lang) }}</a></p>
+<h1>{{ L('drilldown') }}: {{ d.title(data_lang) }} {{ v.period }}</h1>
 <p>{{ L('value') }}: <strong class="value">{{ fmt(v.shown, d.unit.value, d.decimals) }}</strong>
 {% if v.result.denominator is not none %} · {{ L('numerator') }} {{ fmt(v.result.numerator, 'count', 0) }}
  · {{ L('denominator') }} {{ fmt(v.result.denominator, 'count', 0) }}{% endif %}
@@ -197,7 +197,7 @@ DRILLDOWN = """\
 <table class="members" id="{{ group }}">
 <tr><th>{{ L('subject') }}</th><th>{{ L('id') }}</th><th>{{ L('date') }}</th><th>{{ L('reason') }}</th></tr>
 {% for m in members %}<tr data-id="{{ m.id }}"><td>{{ L(m.subject) }}</td><td><code>{{ m.participant_id or m.household_id or m.id }}</code></td>
-<td>{{ m.on or '' }}</td><td>{{ m.reason(lang) }}</td></tr>{% endfor %}
+<td>{{ m.on or '' }}</td><td>{{ m.reason(data_lang) }}</td></tr>{% endfor %}
 </table>
 {% endfor %}
 {% endblock %}
