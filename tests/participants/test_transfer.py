@@ -330,6 +330,31 @@ async def test_outbound_only_and_declined_transfers(
     assert [t["transfer_id"] for t in declined["transfers"]] == [sent["transfer_id"]]
     assert declined["transfers"][0]["person"] is None
 
+    # A sent participant erased before the receiver decides: no identity, no acceptance.
+    erased, _ = await _participant_in_programme(http, sender, date(1966, 7, 7))
+    gone = await _ok(
+        await http.post(
+            f"/participants/{erased}/transfer",
+            headers=sender,
+            json={"to_municipality": RECEIVER, "moved_on": MOVED_ON.isoformat()},
+        )
+    )
+    officer = auth(settings, ["caseworker", "privacy_officer"], SENDER)
+    await _ok(await http.delete(f"/participants/{erased}/personal-data", headers=officer), 200)
+    shown = await _ok(await http.get(f"/transfers/{gone['transfer_id']}", headers=receiver), 200)
+    assert shown["person"] is None and shown["status"] == "pending"
+    _refused(
+        await http.post(f"/transfers/{gone['transfer_id']}/acceptance", headers=receiver, json={}),
+        409,
+        "erased",
+    )
+    await _ok(
+        await http.post(
+            f"/transfers/{gone['transfer_id']}/decline", headers=receiver, json={"reason": "other"}
+        ),
+        200,
+    )
+
     # Two caseworkers accepting at once: exactly one new participant.
     raced, _ = await _participant_in_programme(http, sender, date(1995, 8, 30))
     race = await _ok(
@@ -354,7 +379,7 @@ async def test_outbound_only_and_declined_transfers(
 
     # The read model is rebuilt from the events alone, row for row.
     before = await _transfer_rows(settings)
-    assert len(before) == 3
+    assert len(before) == 4
     projections, store = service_projections("participants", settings)
     [transfers] = [p for p in projections if p.name == "municipal_transfers"]
     db = Database.for_service(settings, "participants", pool_size=1)
