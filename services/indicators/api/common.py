@@ -73,7 +73,15 @@ MunicipalityQuery = Annotated[
     ),
 ]
 PeriodQuery = Annotated[str, Query(description="2025, 2025-Q2 or 2025-03", examples=["2025"])]
-LangQuery = Annotated[str, Query(pattern="^(nb|en)$", description="Labels in CSV exports")]
+LangQuery = Annotated[
+    str,
+    Query(
+        pattern="^(nb|nn|en)$",
+        description="Språk i CSV-eksporter: kolonnenavn og etiketter (nn: kolonnenavn på "
+        "nynorsk, innhold på bokmål). / Language of CSV exports: column names and labels (nn: "
+        "column names in nynorsk, content in bokmål).",
+    ),
+]
 FormatQuery = Annotated[str, Query(pattern="^(json|csv)$", description="json or csv")]
 KeyPath = Annotated[str, Path(description="The municipality's indicator key")]
 YearQuery = Annotated[int, Query(ge=1990, le=2100)]

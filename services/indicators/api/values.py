@@ -24,6 +24,7 @@ from services.indicators.api.common import (
     value_out,
 )
 from services.indicators.api.schemas import DrilldownOut, ScorecardOut, ValueOut
+from services.indicators.dashboard.labels import content_lang
 from services.indicators.docs import AS_OF
 from services.indicators.domain.asof import AsOf
 from services.indicators.domain.scoring import IndicatorValue, Scorecard
@@ -92,7 +93,11 @@ async def get_series(
     _, values = await queries.series_for(runtime, state, where, key, from_year, to_year, as_of)
     if format == "csv":
         return csv_response(
-            f"{key}-series.csv", VALUE_HEADER, [value_row(v, lang) for v in values], lang, headers
+            f"{key}-series.csv",
+            VALUE_HEADER,
+            [value_row(v, content_lang(lang)) for v in values],
+            lang,
+            headers,
         )
     return {
         "municipality": where,
@@ -183,7 +188,7 @@ async def get_drilldown(
         return csv_response(
             f"{key}-{wanted}-drilldown.csv",
             MEMBER_HEADER,
-            member_rows(members, lang, reserved),
+            member_rows(members, content_lang(lang), reserved),
             lang,
             headers,
         )
@@ -244,6 +249,6 @@ async def get_scorecard(
     wanted = application.parse_period(period)
     _, card = await queries.scorecard_for(runtime, state, where, wanted, as_of)
     if format == "csv":
-        header, rows = scorecard_rows(card, lang)
+        header, rows = scorecard_rows(card, content_lang(lang))
         return csv_response(f"scorecard-{where}-{wanted}.csv", header, rows, lang, headers)
     return scorecard_body(card, as_of)
