@@ -24,7 +24,8 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.problems import PROBLEM_BASE, PROBLEM_JSON
+from shared.i18n import catalog, language_headers, negotiate
+from shared.problems import PROBLEM_BASE, PROBLEM_JSON, translated
 from shared.rules import rule
 
 NUL_CHARACTER = rule(
@@ -63,7 +64,10 @@ class RequestLimits:
             return
         errors = _nul_in_parameters(scope) + _nul_in_body(scope, body)
         if errors:
-            await _send_json(scope, send, 422, _nul_problem(scope, errors))
+            names = ", ".join(dict.fromkeys(e["field"] for e in errors))
+            await _send_json(
+                scope, send, 422, _nul_problem(scope, errors), params={"fields": names}
+            )
             return
         replayed = False
 
@@ -112,7 +116,7 @@ class RequestLimits:
             "code": REQUEST_TOO_LARGE,
             "max_bytes": limit,
         }
-        await _send_json(scope, send, 413, body, close=True)
+        await _send_json(scope, send, 413, body, close=True, params={"max_bytes": limit})
 
 
 async def _drain(receive: Receive) -> None:
@@ -251,13 +255,35 @@ def _nul_problem(scope: Scope, errors: list[dict[str, str]]) -> dict[str, Any]:
     }
 
 
+def _accept_language(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"accept-language":
+            return bytes(value).decode("latin-1")
+    return None
+
+
 async def _send_json(
-    scope: Scope, send: Send, status: int, body: dict[str, Any], *, close: bool = False
+    scope: Scope,
+    send: Send,
+    status: int,
+    body: dict[str, Any],
+    *,
+    close: bool = False,
+    params: dict[str, Any] | None = None,
 ) -> None:
+    # In the request's language like every other problem (problem.<code>.* in the kit's
+    # catalog); the English sentence stays in detail_en.
+    locale = negotiate(_accept_language(scope))
+    english = str(body["detail"])
+    body["title"], body["detail"] = translated(
+        catalog("shared"), f"problem.{body['code']}", locale, body["title"], english, params or {}
+    )
+    body["detail_en"] = english
     raw = json.dumps(body).encode()
     headers = [
         (b"content-type", PROBLEM_JSON.encode()),
         (b"content-length", str(len(raw)).encode()),
+        *((k.lower().encode(), v.encode()) for k, v in language_headers(locale).items()),
     ]
     if close:
         # The rest of an oversized body is never read; the connection cannot be reused.
