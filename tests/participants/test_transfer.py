@@ -262,6 +262,24 @@ async def test_transfer_between_two_municipalities_on_one_stack(
     assert len(timeline["entries"]) >= 1
     assert (await _ok(await http.get("/transfers/incoming", headers=receiver), 200))["count"] == 0
 
+    # The receiving municipality continues the programme on the remaining right: the
+    # settlement the person came with is theirs, and no new settlement is recorded.
+    assert received["settled_on"] == "2024-12-02"
+    assert received["arrival_category"] == "resettlement_refugee"
+    continued = await _ok(
+        await http.post(
+            f"/participants/{new_id}/programme",
+            headers=receiver,
+            json={
+                "kind": "introduction",
+                "starts_on": MOVED_ON.isoformat(),
+                "planned_end": package["remaining"]["programme_ends_on"],
+                "adviser": "oslo-veileder",
+            },
+        )
+    )
+    assert continued["status"] == "in_programme"
+
     # The sending municipality sees it accepted and keeps its history.
     outgoing = await _ok(await http.get("/transfers/outgoing", headers=sender), 200)
     assert [(t["transfer_id"], t["status"]) for t in outgoing["transfers"]] == [

@@ -281,6 +281,12 @@ def _apply_journey(state: Participant, event: Event) -> Participant:
             )
         case ev.ParticipantLeftHousehold():
             return replace(state, left_household_on=event.left_on)
+        case ev.ParticipantTransferredIn():
+            # The person continues here: the settlement they came with stays theirs, so the
+            # programme can start without a new settlement (which would count as one).
+            return replace(
+                state, settled_on=event.settled_on, arrival_category=event.arrival_category
+            )
         case ev.ProgrammeStarted():
             programme = Programme(
                 event.programme_id, event.kind, event.starts_on, event.planned_end

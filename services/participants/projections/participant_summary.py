@@ -29,6 +29,14 @@ def _summary_changes(event: Any, row: Row) -> dict[str, Any] | None:
                 "unaccompanied_minor": event.unaccompanied_minor,
                 "status": "settled",
             }
+        case ev.ParticipantTransferredIn():
+            return {
+                "settled_on": event.settled_on,
+                "arrival_category": (
+                    event.arrival_category.value if event.arrival_category else None
+                ),
+                "status": "settled" if event.settled_on else row["status"],
+            }
         case ev.ProgrammeStarted():
             return {
                 "programme_id": event.programme_id,
