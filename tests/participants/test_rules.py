@@ -618,6 +618,8 @@ COMMANDS = [
     ("POST", "/follow-ups", {"held_on": "2024-03-04", "adviser": "a"}),
     ("POST", "/absences", {"on": "2024-03-05", "hours": 3, "valid_reason": False}),
     ("PUT", "/competence-profile", {"skills": ["http://data.europa.eu/esco/skill/unknown"]}),
+    ("PUT", "/programme/end-reason", {"end_reason": "work"}),
+    ("PUT", "/research-reservation", {"reserved": True}),
     ("DELETE", "/personal-data", None),
 ]
 
