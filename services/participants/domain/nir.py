@@ -540,8 +540,9 @@ def certificate_facts(state: Participant, today: date) -> dict[str, Any] | None:
     for year in range(programme.starts_on.year, until.year + 1):
         for kind, value in activity_hours(state, programme, year, until).items():
             hours[kind] = round(hours.get(kind, 0.0) + value, 1)
+    order = [kind.value for kind in ev_journey.ActivityKind]
     elements = []
-    for kind, total in hours.items():
+    for kind, total in sorted(hours.items(), key=lambda item: order.index(item[0])):
         spans = [
             (a.starts_on, a.ends_on or until, a.hours_per_week)
             for pid, _, activities in state.plans
