@@ -308,9 +308,17 @@ async def test_the_dataset_carries_the_research_reservation_as_json_csv_and_even
 
     first = await client.post("/nir/submissions", headers=caseworker, json={"year": TODAY.year})
     assert first.status_code == 201, first.text
-    assert first.json() == {"year": TODAY.year, "reported": 2, "unchanged": 0}
+    assert {k: first.json()[k] for k in ("year", "reported", "unchanged")} == {
+        "year": TODAY.year,
+        "reported": 2,
+        "unchanged": 0,
+    }
+    assert first.json()["counts_in_final_figures"] is True
     repeat = await client.post("/nir/submissions", headers=caseworker, json={"year": TODAY.year})
-    assert repeat.json() == {"year": TODAY.year, "reported": 0, "unchanged": 2}
+    assert (repeat.json()["reported"], repeat.json()["unchanged"]) == (0, 2)
+    late = await client.post("/nir/submissions", headers=caseworker, json={"year": 2021})
+    assert late.json()["late_registration_until"] == "2022-02-28"
+    assert late.json()["counts_in_final_figures"] is False
     await reserved.ok("PUT", "/research-reservation", {"reserved": False})
     changed = await client.post("/nir/submissions", headers=caseworker, json={"year": TODAY.year})
     assert changed.json()["reported"] == 1

@@ -248,6 +248,13 @@ class Submitted(BaseModel):
     year: int
     reported: int = Field(description="Participants whose record was published (new or changed)")
     unchanged: int
+    late_registration_until: str = Field(
+        description="The last day a registration for the year counts in the final figures"
+    )
+    counts_in_final_figures: bool = Field(
+        description="false once the late-registration window has closed: NIR still takes "
+        "the records, but IMDi's and SSB's final figures for the year do not"
+    )
 
 
 @router.post(
@@ -295,7 +302,17 @@ async def submit(
                 metadata=metadata,
             )
             reported += 1
-        return CommandResult(201, {"year": body.year, "reported": reported, "unchanged": unchanged})
+        until = nir.late_registration_until(body.year)
+        return CommandResult(
+            201,
+            {
+                "year": body.year,
+                "reported": reported,
+                "unchanged": unchanged,
+                "late_registration_until": until.isoformat(),
+                "counts_in_final_figures": on <= until,
+            },
+        )
 
     return await respond(runtime, request, response, principal, body, work)
 
