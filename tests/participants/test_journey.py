@@ -110,6 +110,8 @@ async def test_whole_journey_from_registration_to_final_follow_up_status(
     assert [r["revision"] for r in plans["revisions"]] == [1, 2]
     assert plans["current"]["full_time"] is True
     assert plans["current"]["goal_description"] == "Work as a health worker"
+    assert plans["current"]["end_goal_label"] == "Arbeid"
+    assert plans["current"]["activities"][-1]["kind_label"] == "Språkpraksis"
 
     follow = await client.post(
         f"/participants/{pid}/follow-ups",

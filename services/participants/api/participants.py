@@ -400,12 +400,16 @@ async def timeline(
     responses=problem_responses(401, 403, 404),
 )
 async def plans(
-    participant_id: uuid.UUID, request: Request, runtime: RuntimeDep, principal: Reader
+    participant_id: uuid.UUID,
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    locale: Locale,
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     async with runtime.db.transaction() as conn:
         revisions = await queries.plans(
-            conn, runtime.store, participant_id, principal.municipality, personal
+            conn, runtime.store, participant_id, principal.municipality, personal, locale
         )
         if personal:
             await audit.record_reads(conn, principal, request, [participant_id], "plans")

@@ -605,8 +605,10 @@ async def plans(
     participant_id: uuid.UUID,
     municipality: str,
     with_personal: bool,
+    locale: str = DEFAULT,
 ) -> list[dict[str, Any]]:
-    """Every plan revision, oldest first; the last is the current plan."""
+    """Every plan revision, oldest first; the last is the current plan (codes labelled)."""
+    labels = texts()
     key, history = await _history(conn, store, participant_id, municipality, with_personal)
     revisions: list[dict[str, Any]] = []
     goals: dict[int, str | None] = {}
@@ -619,8 +621,20 @@ async def plans(
                     "revision": event.revision,
                     "valid_from": event.valid_from.isoformat(),
                     "end_goal": event.end_goal.value,
+                    "end_goal_label": labels.label("end_goal", event.end_goal.value, locale),
                     "norwegian_goal": event.norwegian_goal.value if event.norwegian_goal else None,
-                    "activities": [a.model_dump(mode="json") for a in event.activities],
+                    "norwegian_goal_label": labels.label(
+                        "norwegian_level",
+                        event.norwegian_goal.value if event.norwegian_goal else None,
+                        locale,
+                    ),
+                    "activities": [
+                        {
+                            **a.model_dump(mode="json"),
+                            "kind_label": labels.label("activity_kind", a.kind.value, locale),
+                        }
+                        for a in event.activities
+                    ],
                     "hours_per_week": event.hours_per_week,
                     "weeks_per_year": domain.WEEKS_PER_YEAR,
                     "full_time": event.full_time,
