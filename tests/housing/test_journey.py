@@ -171,6 +171,8 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
         )
         history = (await housing.get(f"/housing/households/{household_id}", headers=headers)).json()
         assert history["situation"] == "waiting"
+        assert history["situation_label"] == "På venteliste"
+        assert {e["label"] for e in history["timeline"]} >= {"Søknad om bolig mottatt"}
 
         suggestions = (
             await housing.get(f"/housing/dwellings/{dwelling_id}/suggestions", headers=headers)

@@ -25,6 +25,8 @@ PACKAGES = ("shared", *(f"services.{s}" for s in SERVICES))
 for _service in SERVICES:
     importlib.import_module(f"services.{_service}.app")
 
+from services.housing import events as housing_events  # noqa: E402
+from services.housing.domain import money as housing_money  # noqa: E402
 from services.matching import events as matching_events  # noqa: E402
 from services.matching.domain.matches import MatchStatus  # noqa: E402
 from services.matching.domain.openings import OpeningStatus  # noqa: E402
@@ -45,6 +47,8 @@ USER_FACING: list[tuple[str, type[Enum]]] = [
     *(("shared", e) for e in _enums(vocabulary)),
     *(("shared", e) for e in _enums(placement_vocabulary)),
     *(("services.participants", e) for e in _enums(journey_events)),
+    *(("services.housing", e) for e in _enums(housing_events)),
+    *(("services.housing", e) for e in _enums(housing_money)),
     *(
         ("services.matching", e)
         for e in (
@@ -65,6 +69,7 @@ JOURNEY = (
     "services.participants:journey",
     "services.indicators:dashboard",
     "services.indicators:csv",
+    "services.housing:housing",
 )
 """Catalog domains that must have nynorsk too (the journey's labels, the dashboard)."""
 
@@ -95,6 +100,13 @@ def test_the_journeys_labels_have_nynorsk(where: str) -> None:
     texts = _domain(package, domain)
     assert texts[BOKMAL], where
     assert sorted(set(texts[BOKMAL]) - set(texts[NYNORSK])) == [], f"{where}: no nynorsk"
+
+
+def test_every_housing_event_has_a_timeline_label() -> None:
+    texts = catalog("shared", "services.housing")
+    for model in housing_events.registry.models():
+        key = f"event.{model.type_name}"
+        assert texts.has(key, BOKMAL) and texts.has(key, ENGLISH), key
 
 
 def test_the_kits_problem_texts_have_nynorsk() -> None:

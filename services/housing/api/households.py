@@ -23,6 +23,7 @@ from services.housing.domain import money
 from shared.auth import Principal, require_roles
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
+from shared.i18n import Locale, catalog
 from shared.problems import InvalidInput, field_error
 
 households = APIRouter(prefix="/housing/households", tags=["households"])
@@ -40,19 +41,28 @@ Year = Annotated[int, Query(ge=1990, le=2100)]
 @households.get(
     "/{household_id}",
     response_model=HouseholdHistory,
-    summary="A household's housing history: settlement, applications, placements, ownership",
-    description="`situation` is where the household stands today. `timeline` lists every fact "
-    "housing recorded for it, oldest first.",
+    summary="Husstandens boligforløp: bosetting, søknader, tildelinger, eierskap. / A "
+    "household's housing history: settlement, applications, placements, ownership.",
+    description="`situation` er hvor husstanden står i dag (`situation_label` på bokmål, "
+    "nynorsk eller engelsk etter `Accept-Language`). `timeline` lister alt boligtjenesten har "
+    "registrert for den, eldst først, hver med `label`. / `situation` is where the household "
+    "stands today (`situation_label` in bokmål, nynorsk or English by `Accept-Language`). "
+    "`timeline` lists every fact housing recorded for it, oldest first, each with a `label`.",
     responses=problem_responses(401, 403, 404),
 )
 async def history(
-    household_id: uuid.UUID, runtime: RuntimeDep, principal: HistoryReader
+    household_id: uuid.UUID, runtime: RuntimeDep, principal: HistoryReader, locale: Locale
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
         timeline = await application.household_timeline(
             runtime, conn, household_id, principal.municipality
         )
-        return await queries.household_history(conn, household_id, principal.municipality, timeline)
+        body = await queries.household_history(conn, household_id, principal.municipality, timeline)
+    texts = catalog("shared", "services.housing")
+    body["situation_label"] = texts.label("situation", body["situation"], locale)
+    for entry in body["timeline"]:
+        entry["label"] = texts.text(f"event.{entry['event']}", locale)
+    return body
 
 
 class OwnershipVsRent(Body):

@@ -271,6 +271,9 @@ class HouseholdHistory(BaseModel):
         description="left (every member gone), waiting, in_municipal_dwelling, owner or "
         "no_municipal_housing"
     )
+    situation_label: str | None = Field(
+        default=None, description="`situation` in the request's language (bokmål by default)"
+    )
     settlement: dict[str, Any] | None = Field(
         description="From the participants events, as of today: settled_on, household_size, "
         "members_settled, members_present, member_ages (from birth years), "
@@ -282,7 +285,10 @@ class HouseholdHistory(BaseModel):
     rent_to_own_agreements: list[dict[str, Any]]
     start_loans: list[dict[str, Any]]
     ownership: dict[str, Any] | None
-    timeline: list[dict[str, Any]] = Field(description="Every recorded fact, oldest first")
+    timeline: list[dict[str, Any]] = Field(
+        description="Every recorded fact, oldest first; `label` says what it was in the "
+        "request's language"
+    )
 
 
 class EconomyYear(BaseModel):
