@@ -102,11 +102,9 @@ def tables() -> dict[str, DatedTable]:
 
 
 def end_reasons_on(day: date) -> dict[str, EndReason]:
-    """NIR's end-reason list in force on ``day``, by code (empty before the first entry)."""
-    try:
-        raw: list[dict[str, Any]] = tables()["end_reasons"].on(day)
-    except LookupError:
-        return {}
+    """NIR's end-reason list in force on ``day``, by code (the oldest list we know for a
+    day before it)."""
+    raw: list[dict[str, Any]] = _in_force("end_reasons", day)
     return {
         item["code"]: EndReason(
             item["code"],
@@ -265,18 +263,28 @@ def set_research_reservation(state: Participant, reserved: bool) -> list[Event]:
 # -- the NIR record of a year, and what NIR would reject ---------------------------------
 
 
+def _in_force(name: str, day: date) -> Any:
+    """The table's value on ``day``; for a day before its first entry, the first entry's
+    (facts older than the rule we know are judged by the oldest rule we know)."""
+    table = tables()[name]
+    try:
+        return table.on(day)
+    except LookupError:
+        return table.entries[0].value
+
+
 def registration_due(day: date) -> date:
     """The last day to register in NIR a fact of ``day`` (fortløpende, senest innen to
     måneder; ``registration_months``)."""
     from services.participants.domain.deadlines import add_months
 
-    return add_months(day, int(tables()["registration_months"].on(day)))
+    return add_months(day, int(_in_force("registration_months", day)))
 
 
 def late_registration_until(year: int) -> date:
     """The last day a registration for reporting ``year`` still counts in the final
     figures (etterregistrering; ``late_registration``: end of February the year after)."""
-    value = tables()["late_registration"].on(date(year, 12, 31))
+    value = _in_force("late_registration", date(year, 12, 31))
     month = int(value["month"])
     last = calendar.monthrange(year + 1, month)[1]
     day = last if value["day"] == "last" else min(int(value["day"]), last)
