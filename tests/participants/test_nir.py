@@ -370,7 +370,7 @@ async def test_the_indicators_drill_down_carries_the_research_reservation(
             }
 
         await eventually(flagged)
-        exported = await indicators.get(path + "&format=csv", headers=headers)
+        exported = await indicators.get(path + "&format=csv&headers=codes", headers=headers)
         rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
         column = rows[0].index("research_reservation")
         ids_at = rows[0].index("participant_id")
