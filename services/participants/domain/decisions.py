@@ -234,8 +234,13 @@ def change_personal_details(
                 birth_date=birth_date,
                 **{field: day},
             )
-    if state.died_on is not None:
-        _after_birth(corrected, "died_on", state.died_on)
+    for field, day in (
+        ("died_on", state.died_on),
+        ("emigrated_on", state.emigrated_on),
+        ("moved_on", state.moved_out_on),
+    ):
+        if day is not None:
+            _after_birth(corrected, field, day)
     if (
         state.unaccompanied_minor
         and state.settled_on is not None
