@@ -19,6 +19,8 @@ TODAY = dates.today()
 SETTLED = TODAY - timedelta(days=300)
 STARTS = TODAY - timedelta(days=250)
 ENDED = TODAY - timedelta(days=20)
+YEAR = ENDED.year
+"""The reporting year the seeded programmes ended in (and ran in)."""
 
 
 class Case:
@@ -155,7 +157,7 @@ async def test_the_data_quality_report_lists_each_seeded_fault_with_field_and_de
     no_decision = await Case(client, caseworker).build(decision=False)
     running = await Case(client, caseworker).build()
 
-    answer = await client.get(f"/nir/data-quality?year={TODAY.year}", headers=caseworker)
+    answer = await client.get(f"/nir/data-quality?year={YEAR}", headers=caseworker)
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert report["checked"] == 6
@@ -179,7 +181,7 @@ async def test_the_data_quality_report_lists_each_seeded_fault_with_field_and_de
     assert missing["days_left"] == (due - TODAY).days
     assert missing["overdue"] is (missing["days_left"] < 0)
     assert missing["late_registration_until"] == report["late_registration_until"]
-    assert report["late_registration_until"].startswith(f"{TODAY.year + 1}-02-")
+    assert report["late_registration_until"].startswith(f"{YEAR + 1}-02-")
     assert missing["counts_as_not_registered"] is False
     assert missing["field_label"] == "Avslutningsårsak"
     started = by_key[(no_plan.pid, "end_goal")]
@@ -190,7 +192,7 @@ async def test_the_data_quality_report_lists_each_seeded_fault_with_field_and_de
 
     # Registering the end reason takes the fault off the list; nothing else changes.
     await no_reason.ok("PUT", "/programme/end-reason", {"end_reason": "work"})
-    again = (await client.get("/nir/data-quality", headers=caseworker)).json()
+    again = (await client.get(f"/nir/data-quality?year={YEAR}", headers=caseworker)).json()
     assert (no_reason.pid, "end_reason") not in {
         (p["participant_id"], p["field"]) for p in again["problems"]
     }
@@ -198,9 +200,9 @@ async def test_the_data_quality_report_lists_each_seeded_fault_with_field_and_de
 
     # A year long past: every fault there counts as not registered.
     analyst = auth(_settings(client), ["analyst"])
-    past = (await client.get(f"/nir/data-quality?year={TODAY.year - 5}", headers=analyst)).json()
+    past = (await client.get(f"/nir/data-quality?year={YEAR - 5}", headers=analyst)).json()
     assert past["count"] == 0 and past["checked"] == 0
-    pseudonymous = (await client.get("/nir/data-quality", headers=analyst)).json()
+    pseudonymous = (await client.get(f"/nir/data-quality?year={YEAR}", headers=analyst)).json()
     assert all("personal_data" not in p for p in pseudonymous["problems"])
 
 
@@ -256,7 +258,7 @@ async def test_end_reasons_are_checked_against_nirs_list_and_recorded_once(
         "participants.programme.end_reason_recorded.v1",
         "participants.programme.end_reason_recorded.v1",
     ]
-    dataset = (await client.get("/nir/dataset", headers=caseworker)).json()
+    dataset = (await client.get(f"/nir/dataset?year={YEAR}", headers=caseworker)).json()
     (row,) = [r for r in dataset["records"] if r["participant_id"] == case.pid]
     assert row["end_reason"] == "own_wish" and row["completion_reason"] == "interrupted"
 
@@ -271,13 +273,17 @@ async def test_the_dataset_carries_the_research_reservation_as_json_csv_and_even
     await reserved.send(
         "POST",
         "/absences",
-        {"on": (STARTS + timedelta(days=3)).isoformat(), "hours": 2, "valid_reason": False},
+        {
+            "on": max(STARTS + timedelta(days=3), date(YEAR, 1, 1)).isoformat(),
+            "hours": 2,
+            "valid_reason": False,
+        },
     )
     await reserved.ok("PUT", "/research-reservation", {"reserved": True})
     same = await reserved.send("PUT", "/research-reservation", {"reserved": True})
     assert same.status_code == 409 and same.json()["code"] == "reservation-unchanged"
 
-    answer = await client.get(f"/nir/dataset?year={TODAY.year}", headers=caseworker)
+    answer = await client.get(f"/nir/dataset?year={YEAR}", headers=caseworker)
     assert answer.status_code == 200, answer.text
     data = answer.json()
     rows = {r["participant_id"]: r for r in data["records"]}
@@ -289,13 +295,13 @@ async def test_the_dataset_carries_the_research_reservation_as_json_csv_and_even
     assert mine["contract_agreed_on"] == STARTS.isoformat()
     assert mine["absence_invalid_hours"] == 2 and mine["absence_valid_hours"] == 0
     assert mine["end_reason"] == "work" and mine["ended_on"] == ENDED.isoformat()
-    in_year = (ENDED - max(STARTS, date(TODAY.year, 1, 1))).days + 1
+    in_year = (ENDED - max(STARTS, date(YEAR, 1, 1))).days + 1
     assert mine["activities"]["norwegian_training"] == round(15 * in_year / 7, 1)
     text = str(data)
     for secret in ("Amina", "Haile", "Hemmelig", "Voksenopplæringen", "adviser-1", "Kontraktens"):
         assert secret not in text
 
-    as_csv = await client.get(f"/nir/dataset?year={TODAY.year}&format=csv", headers=caseworker)
+    as_csv = await client.get(f"/nir/dataset?year={YEAR}&format=csv", headers=caseworker)
     assert as_csv.status_code == 200
     assert as_csv.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig")), delimiter=";"))
@@ -306,21 +312,21 @@ async def test_the_dataset_carries_the_research_reservation_as_json_csv_and_even
     flags = {row[ids]: row[column] for row in body}
     assert flags[reserved.pid] != flags[other.pid]
 
-    first = await client.post("/nir/submissions", headers=caseworker, json={"year": TODAY.year})
+    first = await client.post("/nir/submissions", headers=caseworker, json={"year": YEAR})
     assert first.status_code == 201, first.text
     assert {k: first.json()[k] for k in ("year", "reported", "unchanged")} == {
-        "year": TODAY.year,
+        "year": YEAR,
         "reported": 2,
         "unchanged": 0,
     }
     assert first.json()["counts_in_final_figures"] is True
-    repeat = await client.post("/nir/submissions", headers=caseworker, json={"year": TODAY.year})
+    repeat = await client.post("/nir/submissions", headers=caseworker, json={"year": YEAR})
     assert (repeat.json()["reported"], repeat.json()["unchanged"]) == (0, 2)
     late = await client.post("/nir/submissions", headers=caseworker, json={"year": 2021})
     assert late.json()["late_registration_until"] == "2022-02-28"
     assert late.json()["counts_in_final_figures"] is False
     await reserved.ok("PUT", "/research-reservation", {"reserved": False})
-    changed = await client.post("/nir/submissions", headers=caseworker, json={"year": TODAY.year})
+    changed = await client.post("/nir/submissions", headers=caseworker, json={"year": YEAR})
     assert changed.json()["reported"] == 1
     types = await _types(_settings(client), reserved.pid)
     assert types.count("participants.nir.year_reported.v1") == 2
@@ -389,3 +395,47 @@ async def test_the_indicators_drill_down_carries_the_research_reservation(
             return not any(m["research_reservation"] for m in members) and len(members) == 2
 
         await eventually(cleared)
+
+
+async def test_a_decision_without_a_programme_is_in_the_years_dataset(
+    client: httpx.AsyncClient, caseworker: dict[str, str]
+) -> None:
+    refused = Case(client, caseworker)
+    created = await client.post("/participants", headers=caseworker, json=person())
+    refused.pid = created.json()["id"]
+    settled_on = TODAY - timedelta(days=60)
+    decided_on = max(settled_on + timedelta(days=20), date(TODAY.year, 1, 1))
+    await refused.ok(
+        "POST",
+        "/settlement",
+        {"settled_on": settled_on.isoformat(), "arrival_category": "family_reunification"},
+    )
+    await refused.ok(
+        "POST", "/act/categories", {"category": "refugee", "valid_from": settled_on.isoformat()}
+    )
+    await refused.ok("POST", "/competence-mapping", {"mapped_on": settled_on.isoformat()})
+    await refused.ok(
+        "POST",
+        "/act/decisions",
+        {
+            "scheme": "introduction_programme",
+            "decided_on": decided_on.isoformat(),
+            "legal_basis": "il-8-1",
+            "granted": False,
+            "grounds": "Begrunnelse som aldri publiseres",
+        },
+    )
+    data = (await client.get(f"/nir/dataset?year={decided_on.year}", headers=caseworker)).json()
+    (row,) = data["records"]
+    assert row["participant_id"] == refused.pid
+    assert row["decision_granted"] is False and row["programme_id"] is None
+    assert row["activities"] == {} and row["end_reason"] is None
+    assert "Begrunnelse" not in str(data)
+    quality = (
+        await client.get(f"/nir/data-quality?year={decided_on.year}", headers=caseworker)
+    ).json()
+    assert quality["count"] == 0 and quality["checked"] == 0
+    earlier = (
+        await client.get(f"/nir/dataset?year={decided_on.year - 1}", headers=caseworker)
+    ).json()
+    assert earlier["count"] == 0

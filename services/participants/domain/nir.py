@@ -351,32 +351,23 @@ def effective_end_reason(state: Participant, programme: Programme) -> tuple[str 
 
 def record_for_year(state: Participant, year: int, today: date) -> dict[str, Any] | None:
     """The participant's NIR record for ``year`` as known on ``today``: pseudonymous
-    codes, dates and hours, never free text; ``None`` when no programme ran that year."""
+    codes, dates and hours, never free text. A participant is in the year's dataset when
+    a programme ran some day of it, or when a decision on the introduction programme
+    (granted or refused: vedtak om avslag too) was made in it; ``None`` otherwise."""
     from services.participants.events import act as ev_act
 
-    programme = programme_in_year(state, year, today)
-    if programme is None or state.participant_id is None:
+    if state.participant_id is None:
         return None
     act = state.act
-    decision = act.decision_for(ev_act.Scheme.introduction_programme)
-    period = act.category_on(min(date(year, 12, 31), today)) or act.category
-    plans = [
-        (valid_from, activities)
-        for pid, valid_from, activities in state.plans
-        if pid == programme.programme_id and valid_from <= date(year, 12, 31)
-    ]
-    goal = _plan_goal(state, programme, year)
+    year_end = date(year, 12, 31)
+    programme = programme_in_year(state, year, today)
+    decision = act.decision_for(ev_act.Scheme.introduction_programme, on=min(year_end, today))
+    if programme is None and (decision is None or decision.decided_on.year != year):
+        return None
+    period = act.category_on(min(year_end, today)) or act.category
     contract = act.contract
     signed = [r.signed_on for r in contract if r.signed_on is not None]
-    first, last = date(year, 1, 1), min(date(year, 12, 31), today)
-    in_year = [(on, hours, valid) for on, hours, valid in state.nir.absences if first <= on <= last]
-    ended = (
-        programme.ended_on
-        if programme.ended_on is not None and programme.ended_on <= today
-        else None
-    )
-    end_reason, derived = effective_end_reason(state, programme) if ended else (None, False)
-    return {
+    record: dict[str, Any] = {
         "participant_id": str(state.participant_id),
         "year": year,
         "birth_year": state.birth_year,
@@ -389,25 +380,60 @@ def record_for_year(state: Participant, year: int, today: date) -> dict[str, Any
         "legal_basis": decision.legal_basis if decision else None,
         "competence_mapped_on": _iso(act.mapped_on),
         "career_guidance_on": _iso(act.guided_on),
-        "programme_id": str(programme.programme_id),
-        "programme_kind": programme.kind.value,
-        "starts_on": programme.starts_on.isoformat(),
-        "ended_on": _iso(ended),
-        "completion_reason": programme.reason.value if ended and programme.reason else None,
-        "outcome": programme.outcome.value if ended and programme.outcome else None,
-        "end_reason": end_reason,
-        "end_reason_derived": derived,
-        "end_goal": goal[0],
-        "norwegian_goal": goal[1],
-        "plan_revisions": len(plans),
+        "programme_id": None,
+        "programme_kind": None,
+        "starts_on": None,
+        "ended_on": None,
+        "completion_reason": None,
+        "outcome": None,
+        "end_reason": None,
+        "end_reason_derived": False,
+        "end_goal": None,
+        "norwegian_goal": None,
+        "plan_revisions": 0,
         "contract_agreed_on": _iso(contract[0].agreed_on) if contract else None,
         "contract_signed_on": _iso(min(signed)) if signed else None,
         "contract_revisions": len(contract),
-        "activities": activity_hours(state, programme, year, today),
-        "absence_valid_hours": round(sum(h for _, h, valid in in_year if valid), 1),
-        "absence_invalid_hours": round(sum(h for _, h, valid in in_year if not valid), 1),
+        "activities": {},
+        "absence_valid_hours": 0.0,
+        "absence_invalid_hours": 0.0,
         "research_reservation": state.nir.research_reserved,
     }
+    if programme is None:
+        return record
+    plans = [
+        valid_from
+        for pid, valid_from, _ in state.plans
+        if pid == programme.programme_id and valid_from <= year_end
+    ]
+    goal = _plan_goal(state, programme, year)
+    first, last = date(year, 1, 1), min(year_end, today)
+    in_year = [(hours, valid) for on, hours, valid in state.nir.absences if first <= on <= last]
+    ended = (
+        programme.ended_on
+        if programme.ended_on is not None and programme.ended_on <= today
+        else None
+    )
+    end_reason, derived = effective_end_reason(state, programme) if ended else (None, False)
+    record.update(
+        {
+            "programme_id": str(programme.programme_id),
+            "programme_kind": programme.kind.value,
+            "starts_on": programme.starts_on.isoformat(),
+            "ended_on": _iso(ended),
+            "completion_reason": programme.reason.value if ended and programme.reason else None,
+            "outcome": programme.outcome.value if ended and programme.outcome else None,
+            "end_reason": end_reason,
+            "end_reason_derived": derived,
+            "end_goal": goal[0],
+            "norwegian_goal": goal[1],
+            "plan_revisions": len(plans),
+            "activities": activity_hours(state, programme, year, today),
+            "absence_valid_hours": round(sum(h for h, valid in in_year if valid), 1),
+            "absence_invalid_hours": round(sum(h for h, valid in in_year if not valid), 1),
+        }
+    )
+    return record
 
 
 def _plan_goal(
