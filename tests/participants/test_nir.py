@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from services.participants.domain.deadlines import add_months
 from shared import dates
 from shared.settings import Settings
 from tests.participants.conftest import person
@@ -156,6 +157,19 @@ async def test_the_data_quality_report_lists_each_seeded_fault_with_field_and_de
     no_plan = await Case(client, caseworker).build(plan=False)
     no_decision = await Case(client, caseworker).build(decision=False)
     running = await Case(client, caseworker).build()
+    undecided = Case(client, caseworker)
+    undecided.pid = (await client.post("/participants", headers=caseworker, json=person())).json()[
+        "id"
+    ]
+    waiting_since = TODAY - timedelta(days=120)
+    await undecided.ok(
+        "POST",
+        "/settlement",
+        {"settled_on": waiting_since.isoformat(), "arrival_category": "resettlement_refugee"},
+    )
+    await undecided.ok(
+        "POST", "/act/categories", {"category": "refugee", "valid_from": waiting_since.isoformat()}
+    )
 
     answer = await client.get(f"/nir/data-quality?year={YEAR}", headers=caseworker)
     assert answer.status_code == 200, answer.text
@@ -169,6 +183,7 @@ async def test_the_data_quality_report_lists_each_seeded_fault_with_field_and_de
         (no_plan.pid, "end_goal", "missing"),
         (no_plan.pid, "integration_contract", "missing"),
         (no_decision.pid, "decision", "missing"),
+        (undecided.pid, "decision", "missing"),
     }
     reported = {p["participant_id"] for p in report["problems"]}
     assert clean.pid not in reported and running.pid not in reported
@@ -184,6 +199,8 @@ async def test_the_data_quality_report_lists_each_seeded_fault_with_field_and_de
     assert report["late_registration_until"].startswith(f"{YEAR + 1}-02-")
     assert missing["counts_as_not_registered"] is False
     assert missing["field_label"] == "Avslutningsårsak"
+    waiting = by_key[(undecided.pid, "decision")]
+    assert waiting["fact_on"] == add_months(waiting_since, 3).isoformat()
     started = by_key[(no_plan.pid, "end_goal")]
     assert started["fact_on"] == STARTS.isoformat() and started["overdue"] is True
     days = [p["days_left"] for p in report["problems"]]

@@ -481,6 +481,32 @@ class Problem:
         }
 
 
+TARGET_GROUP = frozenset(
+    {"refugee", "refugee_family", "collective_protection", "ukraine_temporary"}
+)
+"""Categories with a right (and for most a duty) to the programme: NIR wants a decision
+for each of them, granted or refused (integreringsloven §§ 8–9, 12; kapittel 6A)."""
+
+
+def _undecided_since(state: Participant, year: int, today: date) -> date | None:
+    """The day a settled participant of the target group, with neither a programme nor a
+    decision on one, should have had a decision by (three months after settlement,
+    integreringsloven § 12), when that day lies in ``year`` or before and has passed."""
+    from services.participants.domain.deadlines import add_months
+    from services.participants.events import act as ev_act
+
+    settled = state.settled_on
+    if settled is None or state.programmes or state.status_on(today) != "settled":
+        return None
+    if state.act.decision_for(ev_act.Scheme.introduction_programme) is not None:
+        return None
+    period = state.act.category_on(settled) or state.act.category
+    if period is None or period.category.value not in TARGET_GROUP:
+        return None
+    due = add_months(settled, 3)
+    return due if due <= min(date(year, 12, 31), today) else None
+
+
 INTEGRATION_ACT_FROM = date(2021, 1, 1)
 """Participants whose programme started before this ran under the Introduction Act:
 NIR wants no end goal or integration contract for them (IMDi, «Frist for å oppdatere
@@ -491,12 +517,17 @@ def problems(state: Participant, year: int, today: date) -> list[Problem]:
     """What NIR would reject in the participant's record for ``year``, or count as not
     registered, each with the field, the registration deadline and the late-registration
     window's end. An empty list: the record is clean."""
-    record = record_for_year(state, year, today)
-    programme = programme_in_year(state, year, today)
-    if record is None or programme is None or state.participant_id is None:
+    if state.participant_id is None or state.erased:
         return []
     pid = state.participant_id
     late = late_registration_until(year)
+    record = record_for_year(state, year, today)
+    programme = programme_in_year(state, year, today)
+    if record is None or programme is None:
+        undecided = _undecided_since(state, year, today)
+        if undecided is None:
+            return []
+        return [Problem(pid, "decision", "missing", undecided, registration_due(undecided), late)]
     found: list[Problem] = []
 
     def add(field_name: str, problem: str, on: date) -> None:
