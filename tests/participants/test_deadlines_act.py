@@ -95,6 +95,24 @@ async def test_the_acts_deadlines_run_from_settlement_and_close_when_met(
         add_months(TODAY - timedelta(days=120), 18).isoformat()
     )
 
+    own = await client.get(f"/participants/{late.pid}/deadlines", headers=caseworker)
+    assert own.status_code == 200, own.text
+    assert {d["deadline"] for d in own.json()["act_deadlines"]} == set(after)
+    assert own.json()["act_deadlines"][0]["days_left"] == min(
+        d["days_left"] for d in after.values()
+    )
+    assert {p["field"] for p in own.json()["nir_problems"]} == {
+        "decision",
+        "activities",
+        "end_goal",
+        "integration_contract",
+    }
+    foreign = await client.get(
+        f"/participants/{late.pid}/deadlines",
+        headers=auth(_settings(client), ["caseworker"], "4601"),
+    )
+    assert foreign.status_code == 404
+
     english = await client.get("/deadlines", headers={**caseworker, "Accept-Language": "en"})
     labels = {d["deadline"]: d["label"] for d in english.json()["act_deadlines"]["deadlines"]}
     assert labels["programme_decision"] == "Decision on the introduction programme"

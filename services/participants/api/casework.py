@@ -9,17 +9,18 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.participants import audit, queries
+from services.participants import audit, domain, queries
 from services.participants import events as ev
 from services.participants.api.common import Command, Reader, respond, sees_personal_data, today
 from services.participants.domain import deadlines as deadline_rules
+from services.participants.domain import nir
 from services.participants.queries import deadlines as deadline_queries
 from shared.auth import Principal, require_roles
 from shared.commands import CommandResult
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.events import Event
 from shared.http import problem_responses
-from shared.i18n import Locale
+from shared.i18n import Locale, catalog
 from shared.service import Runtime
 
 router = APIRouter(tags=["casework"])
@@ -285,3 +286,64 @@ async def retire_rule(
         return CommandResult(200, await _rules_view(conn, principal.municipality, locale))
 
     return await respond(runtime, request, response, principal, None, work)
+
+
+class ParticipantDeadlines(BaseModel):
+    participant_id: str
+    as_of: str
+    act_deadlines: list[dict[str, Any]]
+    municipal_deadlines: list[dict[str, Any]]
+    nir_problems: list[dict[str, Any]] = Field(
+        description="What NIR would reject or count as «ikke registrert» for this year (see "
+        "GET /nir/data-quality), with field and deadline"
+    )
+
+
+@router.get(
+    "/participants/{participant_id}/deadlines",
+    response_model=ParticipantDeadlines,
+    summary="Deltakerens frister / The participant's deadlines",
+    description="Lovens frister, kommunens egne og det NIR mangler for én deltaker, per i "
+    "dag. / The Act's deadlines, the municipality's own and what NIR lacks for one "
+    "participant, as of today, most urgent first (`days_left` negative once overdue).",
+    responses=problem_responses(401, 403, 404),
+)
+async def participant_deadlines(
+    participant_id: uuid.UUID,
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    locale: Locale,
+) -> dict[str, Any]:
+    personal = sees_personal_data(principal)
+    on = today()
+    async with runtime.db.transaction() as conn:
+        view = await queries.participant(conn, participant_id, principal.municipality, personal)
+        envelopes = await runtime.store.load(conn, str(participant_id))
+        state = domain.fold(runtime.store.decode(e) for e in envelopes)
+        details = view.get("personal_data") if personal else None
+        own = await deadline_queries.municipal_rules(conn, principal.municipality)
+        act = [
+            deadline_queries.deadline_view(state, details, d, on, locale, personal)
+            for d in deadline_rules.act_deadlines(state, on)
+        ]
+        municipal = [
+            deadline_queries.deadline_view(state, details, d, on, locale, personal)
+            for d in deadline_rules.municipal_deadlines(state, on, own)
+        ]
+        texts = catalog(*deadline_queries.TEXTS)
+        problems = []
+        for problem in nir.problems(state, on.year, on):
+            item = problem.view(on)
+            item["field_label"] = texts.text(f"nir_field.{problem.field}", locale)
+            item["problem_label"] = texts.text(f"nir_problem.{problem.problem}", locale)
+            problems.append(item)
+        if personal:
+            await audit.record_reads(conn, principal, request, [participant_id], "deadlines")
+    return {
+        "participant_id": str(participant_id),
+        "as_of": on.isoformat(),
+        "act_deadlines": deadline_queries.sorted_views(act),
+        "municipal_deadlines": deadline_queries.sorted_views(municipal),
+        "nir_problems": sorted(problems, key=lambda p: (p["days_left"], p["field"])),
+    }
