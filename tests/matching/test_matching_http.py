@@ -136,7 +136,7 @@ async def test_allocation_places_the_best_total_fit_and_says_why_others_were_not
         assert set(unplaced) == {str(people[2]), str(people[4])}
         licence = next(r for r in unplaced[str(people[2])] if r["opening_id"] == kitchen)
         assert licence["reason"] == "hard_requirement"
-        assert "driving licence class B" in licence["detail_en"]
+        assert "driving licence class B" in licence["detail"]
         outcompeted = next(r for r in unplaced[str(people[4])] if r["opening_id"] == kitchen)
         assert outcompeted["reason"] == "places_went_to_others"
         assert result["total_fit"] == round(sum(a["score"] for a in result["assignments"]), 2)
