@@ -101,3 +101,40 @@ async def test_a_route_that_takes_the_locale_says_so_in_its_headers() -> None:
     assert plain_nn.text == "nn" and plain_nn.headers["content-language"] == "nn"
     assert plain_nn.headers["vary"] == "Origin, Accept-Language"
     assert "content-language" not in neither.headers and "vary" not in neither.headers
+
+
+def test_a_violation_reads_its_facts_into_the_norwegian_message_or_names_its_fields() -> None:
+    from shared.rules import Rule
+
+    texts = Catalog(
+        {
+            "nb": {
+                "rule.x-overlap.title": "Overlapper",
+                "rule.x-overlap.detail": "Periodene overlapper.",
+                "rule.x-overlap.message": "Perioden fra {starts_on} overlapper én som slutter "
+                "{ends_on}.",
+                "rule.fields": "(Felt: {fields}.)",
+            },
+            "en": {"rule.x-overlap.title": "Overlaps"},
+        }
+    )
+    rule = Rule("x-overlap", 409, "Overlaps")
+    full = rule.violation(
+        "Starts 2025-01-02, overlaps one ending 2025-02-01.",
+        "starts_on",
+        starts_on=date(2025, 1, 2),
+        ends_on=date(2025, 2, 1),
+    )
+    assert full.detail_in("nb", texts) == (
+        "Perioden fra 02.01.2025 overlapper én som slutter 01.02.2025."
+    )
+    assert full.detail_in("nn", texts) == full.detail_in("nb", texts)
+    assert full.detail_in("en", texts) == "Starts 2025-01-02, overlaps one ending 2025-02-01."
+    assert full.title_in("nb", texts) == "Overlapper" and full.title_in("en", texts) == "Overlaps"
+    # Without every fact the message names, the rule's general text names the fields.
+    partial = rule.violation("Overlaps.", "starts_on", starts_on=date(2025, 1, 2))
+    assert partial.detail_in("nb", texts) == "Periodene overlapper. (Felt: starts_on.)"
+    # A rule nobody wrote texts for still says what happened.
+    bare = Rule("x-new", 422, "New rule").violation("The English sentence.")
+    assert bare.detail_in("nb", texts) == "The English sentence."
+    assert bare.title_in("nb", texts) == "New rule"
