@@ -328,6 +328,11 @@ async def test_the_dataset_carries_the_research_reservation_as_json_csv_and_even
     ids = header.index("Deltaker-id (pseudonym)")
     flags = {row[ids]: row[column] for row in body}
     assert flags[reserved.pid] != flags[other.pid]
+    coded = await client.get(
+        f"/nir/dataset?year={YEAR}&format=csv&headers=codes", headers=caseworker
+    )
+    first_row = coded.content.decode("utf-8-sig").splitlines()[0].split(";")
+    assert first_row[0] == "participant_id" and "research_reservation" in first_row
 
     first = await client.post("/nir/submissions", headers=caseworker, json={"year": YEAR})
     assert first.status_code == 201, first.text

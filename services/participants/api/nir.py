@@ -26,7 +26,7 @@ from services.participants.domain import nir
 from services.participants.queries import deadlines as deadline_queries
 from services.participants.queries import nir as nir_queries
 from shared.commands import CommandResult
-from shared.csvio import csv_download
+from shared.csvio import HeadersQuery, csv_download
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 from shared.i18n import Locale
@@ -142,7 +142,8 @@ class Dataset(BaseModel):
     description="Kommunens NIR-datasett: vedtak, sluttmål, kontrakter, tiltak og timer, "
     "fravær, avslutningsårsaker. / The municipality's NIR dataset for `year`: decisions, end "
     "goals, contracts, activities and hours, absence, end reasons — as JSON, or as CSV with "
-    "`format=csv` (Norwegian Excel: semicolons, labelled header). Pseudonymous: every row "
+    "`format=csv` (Norwegian Excel: semicolons, header labelled in the request's language, "
+    "`headers=codes` for the column codes). Pseudonymous: every row "
     "carries `research_reservation`, which the recipient must honour. The same records go "
     "out as `nir.year_reported` events with POST /nir/submissions.",
     responses={
@@ -159,6 +160,7 @@ async def get_dataset(
     locale: Locale,
     year: Year = None,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
+    headers: HeadersQuery = "labels",
 ) -> Any:
     on = today()
     wanted = year or on.year
@@ -167,7 +169,7 @@ async def get_dataset(
     if format == "csv":
         return csv_download(
             f"nir-{principal.municipality}-{wanted}.csv",
-            nir_queries.csv_header(locale),
+            nir_queries.csv_header(locale, headers),
             [nir_queries.csv_row(r) for r in records],
             norwegian_excel=True,
             language=locale,

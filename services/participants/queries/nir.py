@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.participants import events as ev
 from services.participants.domain import nir
 from services.participants.queries.deadlines import TEXTS, participant_states
+from shared.csvio import HeaderStyle, header_labels
 from shared.eventstore import EventStore
 from shared.i18n import catalog
 
@@ -77,13 +78,10 @@ def csv_row(record: dict[str, Any]) -> list[Any]:
     return [flat.get(column) for column in COLUMNS]
 
 
-def csv_header(locale: str) -> list[str]:
-    """The header row: the column's label in ``locale`` (the key where none is written)."""
-    texts = catalog(*TEXTS)
-    return [
-        texts.text(f"csv.nir.{column}", locale) if texts.has(f"csv.nir.{column}") else column
-        for column in COLUMNS
-    ]
+def csv_header(locale: str, style: HeaderStyle = "labels") -> list[str]:
+    """The header row: each column's label in ``locale`` (``csv.nir.<column>``), or the
+    stable column codes with ``style="codes"``."""
+    return header_labels(COLUMNS, locale, catalog(*TEXTS), style, prefix="csv.nir")
 
 
 async def data_quality(
