@@ -70,6 +70,8 @@ JOURNEY = (
     "services.indicators:dashboard",
     "services.indicators:csv",
     "services.housing:housing",
+    "shared:rules",
+    *(f"services.{s}:rules" for s in ("participants", "housing", "matching", "indicators")),
 )
 """Catalog domains that must have nynorsk too (the journey's labels, the dashboard)."""
 
