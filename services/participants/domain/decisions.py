@@ -234,13 +234,13 @@ def change_personal_details(
                 birth_date=birth_date,
                 **{field: day},
             )
-    for field, day in (
+    for left, on in (
         ("died_on", state.died_on),
         ("emigrated_on", state.emigrated_on),
         ("moved_on", state.moved_out_on),
     ):
-        if day is not None:
-            _after_birth(corrected, field, day)
+        if on is not None:
+            _after_birth(corrected, left, on)
     if (
         state.unaccompanied_minor
         and state.settled_on is not None
