@@ -16,13 +16,16 @@ until the next entry's date, every entry naming its source::
     }
 
 A value is asked for as of a day (:meth:`DatedTable.on`): the entry in force that day.
-A municipality may point a setting at its own copy of the document; :func:`load`
-checks the shape once, at start, so a bad file stops the service instead of a command.
+A municipality may keep its own copies of the documents in one folder, named by
+``VEIVISER_RULE_DATA_DIR``: a file there with a shipped document's name replaces it
+(the others stay as shipped). :func:`load` checks a document's shape whole, so a bad
+file is refused with where it is wrong instead of giving a wrong number later.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -111,8 +114,23 @@ def parse(document: Mapping[str, Any], origin: str = "document") -> dict[str, Da
     return tables
 
 
+LOCAL_COPIES = "VEIVISER_RULE_DATA_DIR"
+"""The environment variable naming the folder of a municipality's own copies."""
+
+
+def local_copy(resource: str) -> Path | None:
+    """The municipality's own copy of ``resource``, when its folder holds one."""
+    folder = os.environ.get(LOCAL_COPIES)
+    if not folder:
+        return None
+    candidate = Path(folder) / Path(resource).name
+    return candidate if candidate.is_file() else None
+
+
 def load(package: str, resource: str, override: Path | None = None) -> dict[str, DatedTable]:
-    """The tables of a document shipped in ``package`` (or of ``override``, a local copy)."""
+    """The tables of a document shipped in ``package``; ``override``, or else the
+    municipality's own copy in :data:`LOCAL_COPIES`, replaces it when there is one."""
+    override = override or local_copy(resource)
     if override is not None:
         text = override.read_text("utf-8")
         origin = str(override)

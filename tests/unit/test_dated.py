@@ -90,3 +90,14 @@ def test_on_gives_the_greatest_start_not_after_the_day(offsets: list[int], probe
             table.on(day)
     else:
         assert table.on(day) == max(begun)
+
+
+def test_a_municipality_folder_replaces_only_the_documents_it_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "integration_act.json").write_text(json.dumps(G), "utf-8")
+    monkeypatch.setenv("VEIVISER_RULE_DATA_DIR", str(tmp_path))
+    local = load("services.participants.data", "integration_act.json")
+    assert set(local) == {"grunnbelop"}
+    shipped = load("services.participants.data", "nir.json")
+    assert "grunnbelop" not in shipped and shipped

@@ -27,13 +27,11 @@ computed from the dated tables by :func:`rights_on` ``(record, participant, day,
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from services.participants.events import act as ev_act
@@ -260,8 +258,6 @@ def apply(record: ActRecord, event: Event) -> ActRecord:
 
 RULES_PACKAGE = "services.participants.data"
 RULES_RESOURCE = "integration_act.json"
-RULES_OVERRIDE_ENV = "VEIVISER_INTEGRATION_ACT_RULES"
-"""Environment variable naming a municipality's own copy of ``integration_act.json``."""
 
 Tables = Mapping[str, DatedTable]
 
@@ -269,8 +265,7 @@ Tables = Mapping[str, DatedTable]
 @cache
 def rule_tables() -> dict[str, DatedTable]:
     """The Integration Act's dated tables (checked once; a bad file stops the service)."""
-    override = os.environ.get(RULES_OVERRIDE_ENV)
-    return load(RULES_PACKAGE, RULES_RESOURCE, Path(override) if override else None)
+    return load(RULES_PACKAGE, RULES_RESOURCE)
 
 
 def _value(tables: Tables, name: str, day: date) -> Any | None:
