@@ -154,10 +154,15 @@ async def register(
 
 @router.get(
     "",
-    summary="Search and filter participants",
-    description="Filter by name (part of given or family name), either national id (old "
-    "D-numbers too), status, adviser, or programmes ending within N days. Analysts may filter "
-    "by status and adviser only and see no personal data.",
+    summary="Søk og filtrer deltakere. / Search and filter participants.",
+    description="Filtrer på navn (del av fornavn eller etternavn), fødselsnummer (også "
+    "gamle D-nummer), status, rådgiver eller program som slutter innen N dager. Analytikere "
+    "kan bare filtrere på status og rådgiver og ser ingen personopplysninger. Kodene har "
+    "`<felt>_label` ved siden av, på språket `Accept-Language` ber om. / Filter by name (part "
+    "of given or family name), either national id (old D-numbers too), status, adviser, or "
+    "programmes ending within N days. Analysts may filter by status and adviser only and see "
+    "no personal data. Codes have a `<field>_label` beside them in the language "
+    "`Accept-Language` asks for.",
     responses=problem_responses(401, 403, 422),
 )
 async def search(
@@ -205,9 +210,12 @@ async def search(
 
 @router.get(
     "/{participant_id}",
-    summary="A participant's current state",
-    description="Caseworkers and managers see personal data (each read is audited, with the "
-    "purpose from `X-Purpose`); analysts see pseudonymous fields only.",
+    summary="En deltakers nåværende tilstand. / A participant's current state.",
+    description="Saksbehandlere og ledere ser personopplysninger (hver lesing logges, med "
+    "formålet fra `X-Purpose`); analytikere ser bare pseudonyme felt. Kodene har "
+    "`<felt>_label` ved siden av. / Caseworkers and managers see personal data (each read is "
+    "audited, with the purpose from `X-Purpose`); analysts see pseudonymous fields only. "
+    "Codes have a `<field>_label` beside them.",
     responses=problem_responses(401, 403, 404),
 )
 async def get_participant(
@@ -396,7 +404,11 @@ async def timeline(
 
 @router.get(
     "/{participant_id}/plans",
-    summary="The current and past individual plans (every revision)",
+    summary="Gjeldende og tidligere integreringsplaner (hver revisjon). / The current and "
+    "past individual plans (every revision).",
+    description="Sluttmål, norskmål og aktiviteter med etiketter (`end_goal_label`, "
+    "`norwegian_goal_label`, `kind_label`) på språket `Accept-Language` ber om. / End goal, "
+    "Norwegian goal and activities with labels in the language `Accept-Language` asks for.",
     responses=problem_responses(401, 403, 404),
 )
 async def plans(
