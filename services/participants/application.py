@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.participants import domain, personal_data
 from services.participants import events as ev
 from services.participants.domain import rules as domain_rules
+from services.participants.domain.benefit import opened
 from services.participants.queries import find_by_national_id
 from services.participants.tables import households, matching_timeline
 from shared.commands import CommandResult
@@ -52,8 +54,11 @@ async def fold(
     runtime: Runtime, conn: AsyncConnection, participant_id: uuid.UUID, envelopes: list[Envelope]
 ) -> domain.Participant:
     """The participant's state from its stream (the birth date from its sealed details)."""
-    birth_date = await _sealed_birth_date(conn, participant_id, envelopes)
-    return domain.fold((runtime.store.decode(e) for e in envelopes), birth_date)
+    sealed = [e for e in envelopes if e.type_name == ev.PersonalDetailsRecorded.type_name]
+    if not sealed:
+        return domain.fold(runtime.store.decode(e) for e in envelopes)
+    key = await personal_data.load_key(conn, participant_id)
+    return _fold_opened(runtime, participant_id, envelopes, key)
 
 
 async def fold_for_sealing(
@@ -62,11 +67,21 @@ async def fold_for_sealing(
     """The state and the participant's key, read once; an erased participant's missing
     key is the ``erased`` rule, as :func:`key_for` answers."""
     key = await personal_data.load_key(conn, participant_id)
+    return _fold_opened(runtime, participant_id, envelopes, key), _present(key)
+
+
+def _fold_opened(
+    runtime: Runtime, participant_id: uuid.UUID, envelopes: list[Envelope], key: bytes | None
+) -> domain.Participant:
+    """The state with what only the key opens: the birth date, the children's birth dates
+    (unknown once the key is destroyed)."""
+    if key is None:
+        return domain.fold(runtime.store.decode(e) for e in envelopes)
     state = domain.fold(
-        (runtime.store.decode(e) for e in envelopes),
-        _birth_date(key, participant_id, envelopes) if key is not None else None,
+        (runtime.store.decode(e) for e in envelopes), _birth_date(key, participant_id, envelopes)
     )
-    return state, _present(key)
+    benefit = opened(state.benefit, lambda text: personal_data.unseal_text(key, participant_id, text))
+    return state if benefit is state.benefit else replace(state, benefit=benefit)
 
 
 def evolve(state: domain.Participant, new_events: Sequence[Event]) -> domain.Participant:
@@ -82,17 +97,6 @@ def accepted(participant_id: uuid.UUID, version: int, state: domain.Participant)
         "version": version,
         "status": state.status_on(norway_today()),
     }
-
-
-async def _sealed_birth_date(
-    conn: AsyncConnection, participant_id: uuid.UUID, envelopes: list[Envelope]
-) -> date | None:
-    """The birth date from the latest personal details (unknown once erased)."""
-    sealed = [e for e in envelopes if e.type_name == ev.PersonalDetailsRecorded.type_name]
-    if not sealed:
-        return None
-    key = await personal_data.load_key(conn, participant_id)
-    return _birth_date(key, participant_id, envelopes) if key is not None else None
 
 
 def _birth_date(key: bytes, participant_id: uuid.UUID, envelopes: list[Envelope]) -> date | None:

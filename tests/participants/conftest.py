@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -35,3 +36,17 @@ def person(
         "national_id": national_id(birth, d_number=d_number),
         **extra,
     }
+
+
+async def database_text(settings: Settings) -> str:
+    """Every row of every table of the participants database, as text."""
+    conn = await asyncpg.connect(settings.service_database_url("participants", driver="postgresql"))
+    try:
+        tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        dumps = []
+        for table in tables:
+            rows = await conn.fetch(f'SELECT t::text AS row FROM "{table["tablename"]}" t')
+            dumps += [row["row"] for row in rows]
+        return "\n".join(dumps)
+    finally:
+        await conn.close()

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from shared.settings import Settings
-from tests.participants.conftest import person
+from tests.participants.conftest import database_text, person
 from tests.support import auth
 
 
@@ -218,6 +218,17 @@ async def test_golden_participant_month_by_month_over_http_and_csv(
     rates = (await client.get("/benefit/rates", headers=headers)).json()
     assert rates["grunnbelop"]["entries"][-1]["valid_from"] == "2026-05-01"
     assert all(entry["source"] for table in rates.values() for entry in table["entries"])
+
+
+async def test_a_childs_birth_date_is_stored_sealed(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Only the participant's key opens it, so an erasure leaves it unreadable."""
+    headers = auth(settings, ["caseworker"], "3301")
+    pid, _ = await _golden(client, headers)
+    june = (await client.get(f"/participants/{pid}/benefit/2026/6", headers=headers)).json()
+    assert june["child_supplement"] > 0
+    assert "2020-02-10" not in await database_text(settings)
 
 
 async def test_benefit_facts_that_contradict_the_rules_are_refused(

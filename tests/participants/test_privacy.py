@@ -12,24 +12,10 @@ from deploy.services import service_projections
 from shared.db import Database
 from shared.replay import rebuild
 from shared.settings import Settings
-from tests.participants.conftest import person
+from tests.participants.conftest import database_text, person
 from tests.support import auth, eventually, national_id, stream_messages
 
 SECRETS = ("Zerihun", "Tesfamariam", "allergic to cats", "Amharic poetry")
-
-
-async def _database_text(settings: Settings) -> str:
-    """Every row of every table of the participants database, as text."""
-    conn = await asyncpg.connect(settings.service_database_url("participants", driver="postgresql"))
-    try:
-        tables = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        dumps = []
-        for table in tables:
-            rows = await conn.fetch(f'SELECT t::text AS row FROM "{table["tablename"]}" t')
-            dumps += [row["row"] for row in rows]
-        return "\n".join(dumps)
-    finally:
-        await conn.close()
 
 
 async def test_erasure_leaves_no_readable_personal_data_anywhere(
@@ -68,7 +54,7 @@ async def test_erasure_leaves_no_readable_personal_data_anywhere(
     )
     before = (await client.get(f"/participants/{pid}", headers=caseworker)).json()
     assert before["personal_data"]["given_name"] == "Zerihun"
-    dump = await _database_text(settings)
+    dump = await database_text(settings)
     assert not any(secret in dump for secret in SECRETS), "personal data must be sealed at rest"
 
     officer = auth(settings, ["privacy_officer"])
@@ -281,7 +267,7 @@ async def test_nothing_in_clear_survives_an_erasure_in_tables_outbox_inbox_or_st
         return b"participant.erased" in await _stream_bytes(settings)
 
     await eventually(erasure_published)
-    dump = await _database_text(settings)
+    dump = await database_text(settings)
     stream = await _stream_bytes(settings)
     assert pid in dump and pid.encode() in stream  # the scans did see this person's rows
     left = {k: v for k, v in known.items() if v in dump or v.encode() in stream}

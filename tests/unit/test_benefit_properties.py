@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import calendar
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,6 +32,14 @@ from services.participants.domain import benefit as b
 from services.participants.queries import benefit as q
 from shared.events import Event
 from shared.i18n import catalog
+
+
+def _fold(events: list[Any], born: date | None) -> domain.Participant:
+    """The state as the application folds it: the children's birth dates opened (the
+    test's "sealed" text is the date itself)."""
+    state = domain.fold(events, born)
+    return replace(state, benefit=b.opened(state.benefit, lambda text: text))
+
 
 PID = uuid.UUID("00000000-0000-4000-8000-000000000001")
 PROGRAMME = uuid.UUID("00000000-0000-4000-8000-000000000002")
@@ -143,7 +153,7 @@ def participants(draw: st.DrawFn) -> tuple[domain.Participant, list[Event]]:
             ev.BenefitChildRecorded(
                 participant_id=PID,
                 child_id=uuid.UUID(int=n + 10),
-                born_on=draw(st.dates(date(2008, 1, 1), date(2025, 12, 31))),
+                sealed_born_on=draw(st.dates(date(2008, 1, 1), date(2025, 12, 31))).isoformat(),
                 supported_from=draw(day_in(500)),
             )
         )
@@ -157,7 +167,7 @@ def participants(draw: st.DrawFn) -> tuple[domain.Participant, list[Event]]:
             )
         )
     events += draw(absences)
-    return domain.fold(events, born), events
+    return _fold(events, born), events
 
 
 months = st.tuples(st.integers(2025, 2026), st.integers(1, 12))
@@ -206,7 +216,7 @@ def test_a_month_is_additive_over_its_days(
     # A day's amount depends only on that day's absences.
     for day in days:
         own = [e for e in events if not isinstance(e, ev.AbsenceRecorded) or e.on == day.on]
-        alone = b.benefit_day(domain.fold(own, state.birth_date), day.on)
+        alone = b.benefit_day(_fold(own, state.birth_date), day.on)
         assert alone.amount == day.amount
     # A full month in the programme without absence, leave or child earns 1/12 of the
     # annual rate in force on its first day (G changes only on the 1st).
@@ -249,18 +259,18 @@ def test_spouses_both_in_the_programme_without_children_get_five_sixths_from_jul
             participant_id=PID, from_date=date(2024, 3, 1), partner_in_programme=True
         ),
     ]
-    state = domain.fold(events, date(1990, 2, 1))
+    state = _fold(events, date(1990, 2, 1))
     # Before the amendment: 2 G (G = 118 620 until 30 April 2024).
     assert b.rate_on(state, date(2024, 4, 1)).annual == 2 * 118_620
     # From 1 July 2024: 5/6 of 2 G (G = 124 028 from 1 May 2024).
     assert b.rate_on(state, date(2024, 7, 1)).annual == Fraction(5, 6) * 2 * 124_028
-    with_child = domain.fold(
+    with_child = _fold(
         [
             *events,
             ev.BenefitChildRecorded(
                 participant_id=PID,
                 child_id=uuid.UUID(int=7),
-                born_on=date(2024, 8, 1),
+                sealed_born_on=date(2024, 8, 1).isoformat(),
                 supported_from=date(2024, 8, 1),
             ),
         ],

@@ -179,7 +179,9 @@ command_route(
     "POST",
     "/participants/{participant_id}/benefit/children",
     ChildBody,
-    lambda body, s, _: b.record_child(s, body.child_id, body.born_on, body.supported_from, today()),
+    lambda body, s, seal: b.record_child(
+        s, body.child_id, body.born_on, body.supported_from, today(), lambda t: seal(t) or ""
+    ),
     name="record_benefit_child",
     summary="Registrer barn deltakeren forsørger (barnetillegg). / Record a child the "
     "participant provides for (child supplement).",
@@ -187,6 +189,7 @@ command_route(
     "(integreringsloven § 20). `child-over-age` for et barn over grensen, "
     "`benefit-outside-programme` for en dato utenfor introduksjonsprogrammet. / The child "
     "supplement is paid per child under the table's age limit (integreringsloven § 20).",
+    seals_text=True,
 )
 command_route(
     router,

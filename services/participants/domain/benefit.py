@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import calendar
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -167,9 +167,12 @@ class BenefitAbsence:
 @dataclass(frozen=True)
 class Child:
     child_id: uuid.UUID
-    born_on: date
+    born_on: date | None
+    """Opened from ``sealed_born_on`` by :func:`opened`; ``None`` while sealed or once
+    the participant's key is destroyed (an erased child gives no supplement)."""
     supported_from: date
     supported_until: date | None = None
+    sealed_born_on: str | None = None
 
     def supported_on(self, day: date) -> bool:
         return self.supported_from <= day and (
@@ -240,7 +243,9 @@ def apply(record: BenefitRecord, event: Event) -> BenefitRecord:
             )
             return replace(record, absences=(*record.absences, absence))
         case ev.BenefitChildRecorded():
-            child = Child(event.child_id, event.born_on, event.supported_from)
+            child = Child(
+                event.child_id, None, event.supported_from, sealed_born_on=event.sealed_born_on
+            )
             return replace(record, children=(*record.children, child))
         case ev.BenefitChildEnded():
             return replace(
@@ -313,13 +318,27 @@ def child_age_limit(day: date) -> int:
     return max((int(b["below_age"]) for b in bands), default=18)
 
 
+def opened(record: BenefitRecord, unseal: Callable[[str], str | None]) -> BenefitRecord:
+    """The record with the children's birth dates opened (``unseal`` gives the ISO date,
+    or ``None`` when the key is gone)."""
+    if not record.children:
+        return record
+    children = []
+    for child in record.children:
+        text = unseal(child.sealed_born_on) if child.sealed_born_on else None
+        children.append(replace(child, born_on=date.fromisoformat(text) if text else None))
+    return replace(record, children=tuple(children))
+
+
 def record_child(
     state: Participant,
     child_id: uuid.UUID,
     born_on: date,
     supported_from: date,
     today: date,
+    seal: Callable[[str], str],
 ) -> list[Event]:
+    """Record a child the participant provides for; ``seal`` seals the birth date."""
     pid = _present(state, today, "supported_from", supported_from)
     not_in_future("born_on", born_on, today, "A child's birth")
     if supported_from < born_on:
@@ -348,7 +367,10 @@ def record_child(
         )
     return [
         ev.BenefitChildRecorded(
-            participant_id=pid, child_id=child_id, born_on=born_on, supported_from=supported_from
+            participant_id=pid,
+            child_id=child_id,
+            sealed_born_on=seal(born_on.isoformat()),
+            supported_from=supported_from,
         )
     ]
 
@@ -660,7 +682,7 @@ def benefit_day(state: Participant, day: date) -> BenefitDay:
     supplements = []
     bands_entry = tables()["child_supplement"].entry_on(day)
     for child in state.benefit.children:
-        if not child.supported_on(day):
+        if not child.supported_on(day) or child.born_on is None:
             continue
         age = age_on(child.born_on, day)
         for band in bands_entry.value:

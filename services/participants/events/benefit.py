@@ -2,7 +2,8 @@
 
 None is published: they concern the person's family and money. Children are named by
 a pseudonymous id the caller chooses (never a name or national id); the child's birth
-date is what the supplement's age bands need.
+date, which the supplement's age bands need, is sealed with the participant's key, so
+an erasure leaves it unreadable like every other personal detail.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class BenefitChildRecorded(Event):
     published: ClassVar[bool] = False
     participant_id: uuid.UUID
     child_id: uuid.UUID
-    born_on: date
+    sealed_born_on: str
+    """The child's birth date (ISO), sealed with the participant's key."""
     supported_from: date
 
 
