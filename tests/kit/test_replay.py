@@ -92,6 +92,8 @@ async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) ->
         "person_lookup": 80,
         "households": 80,
         "matching_timeline": 0,
+        "municipal_deadline_rules": 80,
+        "municipal_transfers": 80,
     }
     assert indicator_counts["settlements"] == 50  # 30 registered + 20 settled, all received
     rebuilt = {
