@@ -80,7 +80,9 @@ def _fold_opened(
     state = domain.fold(
         (runtime.store.decode(e) for e in envelopes), _birth_date(key, participant_id, envelopes)
     )
-    benefit = opened(state.benefit, lambda text: personal_data.unseal_text(key, participant_id, text))
+    benefit = opened(
+        state.benefit, lambda text: personal_data.unseal_text(key, participant_id, text)
+    )
     return state if benefit is state.benefit else replace(state, benefit=benefit)
 
 

@@ -28,6 +28,7 @@ def column(code: str) -> str:
     """The bokmål name of a CSV column."""
     return catalog("shared", "services.indicators").text(f"csv.{code}", "nb")
 
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new",
