@@ -11,6 +11,14 @@ from services.indicators.domain.periods import Granularity, Period
 from services.indicators.domain.plan import Definition, Goal, Plan, Thresholds
 from services.indicators.domain.rules import RULES, Context, Result
 from services.indicators.domain.thresholds import BAND_LEVELS, Classification, Level, round_half_up
+from services.indicators.domain.uncertainty import (
+    DEFAULT_UNCERTAINTY,
+    Interval,
+    UncertaintyRule,
+    is_uncertain,
+    people_behind,
+    share_interval,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,14 @@ class IndicatorValue:
     known_on: date
     complete_through: date | None = None
     """The last day whose facts are all in (None: the day before ``known_on``)."""
+    interval: Interval | None = None
+    """The Wilson interval of a share (percent), in the indicator's unit."""
+    uncertain: bool = False
+    """Rests on few people or has a wide interval (see ``domain.uncertainty``)."""
+    people: int | None = None
+    """How many people the value rests on (None for manual and imported values)."""
+    suppressed: bool = False
+    """Hidden for an output that leaves the municipality (see ``domain.suppression``)."""
 
     @property
     def level(self) -> Level:
@@ -82,6 +98,18 @@ class IndicatorValue:
             "definition_version": self.definition.version,
             "definition_configured_after_as_of": self.definition.configured_after_as_of,
             "thresholds": self.thresholds.describe() if self.thresholds else None,
+            **self.describe_uncertainty(),
+        }
+
+    def describe_uncertainty(self) -> dict[str, Any]:
+        interval = self.interval
+        return {
+            "n": self.people,
+            "lower": None if interval is None else round(interval.lower, 6),
+            "upper": None if interval is None else round(interval.upper, 6),
+            "confidence": None if interval is None else interval.confidence,
+            "uncertain": self.uncertain,
+            "suppressed": self.suppressed,
         }
 
 
@@ -95,6 +123,7 @@ def compute(
     *,
     ordered: bool = True,
     complete_through: date | None = None,
+    uncertainty: UncertaintyRule = DEFAULT_UNCERTAINTY,
 ) -> IndicatorValue:
     """The value of ``definition`` for ``period`` as known on ``known_on``, classified."""
     result: Result | None = None
@@ -131,6 +160,9 @@ def compute(
         )
     else:
         classification = thresholds.set.classify(value, definition.decimals)
+    is_percent = definition.unit.value == "percent"
+    interval = share_interval(result, is_percent, uncertainty) if value is not None else None
+    people = people_behind(result) if value is not None else None
     return IndicatorValue(
         definition,
         period,
@@ -142,6 +174,9 @@ def compute(
         manual_value,
         known_on,
         complete_through,
+        interval,
+        is_uncertain(people, interval, is_percent, uncertainty) if value is not None else False,
+        people,
     )
 
 
