@@ -23,8 +23,9 @@ from services.indicators.domain import survival
 from services.indicators.domain.asof import AsOf
 from services.indicators.domain.catalogue import BUILT_INS
 from services.indicators.domain.national import Entry, compare
-from services.indicators.domain.periods import FIRST_YEAR, LAST_YEAR, Period
+from services.indicators.domain.periods import FIRST_YEAR, LAST_YEAR, Period, PeriodError
 from services.indicators.domain.scoring import IndicatorValue, Scorecard, compute, scorecard
+from services.indicators.domain.trends import Change, series, series_periods
 from services.indicators.loader import SnapshotCache, load_snapshots
 from shared.problems import InvalidInput, field_error
 from shared.service import Runtime
@@ -76,6 +77,7 @@ async def knowledge_for(
 async def scorecard_for(
     runtime: Runtime, state: IndicatorsState, municipality: str, period: Period, as_of: AsOf
 ) -> tuple[Knowledge, Scorecard]:
+    period = to_date(period, as_of)
     async with consistent(runtime) as conn:
         known = await knowledge(conn, state.cache, municipality, as_of)
     return known, scorecard(
@@ -96,6 +98,7 @@ async def value_for(
     period: Period,
     as_of: AsOf,
 ) -> tuple[Knowledge, IndicatorValue]:
+    period = to_date(period, as_of)
     async with consistent(runtime) as conn:
         known = await knowledge(conn, state.cache, municipality, as_of)
     definition = require_definition(known.plan, key)
@@ -150,6 +153,63 @@ async def series_for(
         )
         for p in periods
     ]
+
+
+def to_date(period: Period, as_of: AsOf, field: str = "period") -> Period:
+    """A year to date cut at the as-of day (``2025-YTD`` runs through it); others as given."""
+    try:
+        return period.to_date(as_of.known_on)
+    except PeriodError as exc:
+        raise InvalidInput(f"{field}: {exc}.", [field_error(field, str(exc))]) from exc
+
+
+async def trend_series_for(
+    runtime: Runtime,
+    state: IndicatorsState,
+    municipality: str,
+    key: str,
+    from_year: int | None,
+    to_year: int | None,
+    selector: str | None,
+    as_of: AsOf,
+) -> tuple[Knowledge, list[tuple[IndicatorValue, Change]]]:
+    """A multi-year series of one indicator, each value against the same period last year."""
+    last = to_year if to_year is not None else as_of.known_on.year
+    first = from_year if from_year is not None else last - 4
+    if first > last:
+        raise InvalidInput("from is after to.", [field_error("from", "must not exceed to")])
+    if last - first > 30:
+        raise InvalidInput("At most 31 years at a time.", [field_error("from", "too long a range")])
+    async with consistent(runtime) as conn:
+        known = await knowledge(conn, state.cache, municipality, as_of)
+    definition = require_definition(known.plan, key)
+    try:
+        periods = series_periods(selector, definition.granularity, first, last, as_of.known_on)
+    except PeriodError as exc:
+        raise InvalidInput(f"period: {exc}.", [field_error("period", str(exc))]) from exc
+    computed: dict[Period, IndicatorValue] = {}
+
+    def value_of(period: Period) -> IndicatorValue:
+        if period not in computed:
+            computed[period] = compute(
+                definition,
+                period,
+                known.snapshot,
+                known.plan,
+                known.manual,
+                as_of.known_on,
+                complete_through=as_of.last_complete_day,
+            )
+        return computed[period]
+
+    points = [(p, value_of(p).value) for p in periods]
+    earlier = [
+        (p.same_period_last_year(), value_of(p.same_period_last_year()).value)
+        for p in periods
+        if p.year > FIRST_YEAR
+    ]
+    changes = series(points, earlier, definition.direction, definition.decimals)
+    return known, [(computed[c.period], c) for c in changes]
 
 
 async def comments_for(

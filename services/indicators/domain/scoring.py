@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.indicators.domain.facts import Snapshot
-from services.indicators.domain.periods import Granularity, Period
+from services.indicators.domain.periods import Granularity, Period, Span
 from services.indicators.domain.plan import Definition, Goal, Plan, Thresholds
 from services.indicators.domain.rules import RULES, Context, Result
 from services.indicators.domain.thresholds import BAND_LEVELS, Classification, Level, round_half_up
@@ -185,7 +185,16 @@ def reference_day(period: Period, known_on: date) -> date:
     return max(period.start, min(period.last_day, known_on))
 
 
-_FINENESS = {Granularity.year: 0, Granularity.quarter: 1, Granularity.month: 2}
+_FINENESS = {
+    Granularity.year: 0,
+    # A year to date and rolling 12 months are spans of months, as coarse as a year: a
+    # quarterly or monthly indicator shows its own period containing the reference day.
+    Span.year_to_date: 0,
+    Span.rolling_12_months: 0,
+    Span.tertial: 1,
+    Granularity.quarter: 1,
+    Granularity.month: 2,
+}
 
 
 def own_period(definition: Definition, period: Period, known_on: date) -> Period:
