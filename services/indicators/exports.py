@@ -9,6 +9,12 @@ from fastapi.responses import Response
 
 from services.indicators.domain.rules import Member
 from services.indicators.domain.scoring import IndicatorValue, Scorecard
+from services.indicators.domain.suppression import (
+    DEFAULT_MIN_N,
+    SUPPRESSED_LEVEL,
+    SYMBOL,
+    protect,
+)
 from shared.csvio import HeaderStyle, csv_download, header_labels
 from shared.i18n import catalog
 
@@ -47,11 +53,40 @@ VALUE_HEADER = [
     "denominator",
     "preliminary",
     "period_complete",
+    "n",
+    "lower",
+    "upper",
+    "uncertain",
+    "suppressed",
 ]
+"""A CSV leaves the municipality: a value resting on fewer than ``min_n`` people shows
+:data:`~services.indicators.domain.suppression.SYMBOL` (":") in every figure, its level
+``suppressed`` (see ``domain.suppression``)."""
 
 
-def value_row(value: IndicatorValue, lang: str) -> list[Any]:
+def value_row(value: IndicatorValue, lang: str, min_n: int = DEFAULT_MIN_N) -> list[Any]:
+    value = protect(value, min_n)
     result = value.result
+    interval = value.interval
+    if value.suppressed:
+        return [
+            value.definition.key,
+            value.definition.title(lang),
+            str(value.period),
+            SYMBOL,
+            SYMBOL,
+            value.definition.unit.value,
+            SUPPRESSED_LEVEL,
+            SYMBOL,
+            SYMBOL,
+            bool(result and result.preliminary),
+            value.period_complete,
+            SYMBOL,
+            SYMBOL,
+            SYMBOL,
+            True,
+            True,
+        ]
     return [
         value.definition.key,
         value.definition.title(lang),
@@ -64,10 +99,17 @@ def value_row(value: IndicatorValue, lang: str) -> list[Any]:
         result.denominator if result else None,
         bool(result and result.preliminary),
         value.period_complete,
+        value.people,
+        None if interval is None else round(interval.lower, 6),
+        None if interval is None else round(interval.upper, 6),
+        value.uncertain,
+        False,
     ]
 
 
-def scorecard_rows(card: Scorecard, lang: str) -> tuple[list[str], list[list[Any]]]:
+def scorecard_rows(
+    card: Scorecard, lang: str, min_n: int = DEFAULT_MIN_N
+) -> tuple[list[str], list[list[Any]]]:
     header = ["goal_key", "goal", "plan_level", "owner_unit", "goal_level", *VALUE_HEADER]
     rows = []
     for goal_card in card.goals:
@@ -82,9 +124,9 @@ def scorecard_rows(card: Scorecard, lang: str) -> tuple[list[str], list[list[Any
         if not goal_card.values:
             rows.append(lead + [""] * len(VALUE_HEADER))
         for value in goal_card.values:
-            rows.append(lead + value_row(value, lang))
+            rows.append(lead + value_row(value, lang, min_n))
     for value in card.ungrouped:
-        rows.append(["", "", "", "", "", *value_row(value, lang)])
+        rows.append(["", "", "", "", "", *value_row(value, lang, min_n)])
     return header, rows
 
 

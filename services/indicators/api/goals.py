@@ -22,6 +22,20 @@ async def list_goals(plan: PlanDep) -> list[dict[str, Any]]:
     return [{**goal.describe(), "depth": depth} for depth, goal in plan.goal_tree()]
 
 
+@router.get(
+    "/settings",
+    summary="Planens innstillinger (terskel for prikking), per dato. / The plan's settings "
+    "(small-number suppression threshold), as of a date",
+    description="`suppression_min_n`: verdier som bygger på færre personer skjules i alt som "
+    "forlater kommunen; aldri under `suppression_floor` (5). / Values resting on fewer "
+    "people are hidden in every output that leaves the municipality; never below "
+    "`suppression_floor` (5): a lower setting is refused with `suppression-below-floor`.",
+    responses=problem_responses(401, 403, 422),
+)
+async def plan_settings(plan: PlanDep) -> dict[str, Any]:
+    return {"municipality": plan.municipality, **plan.settings.describe()}
+
+
 plan_change(
     router,
     "POST",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path
+from fastapi import Path, Query
 
 from services.indicators import application, queries
 from services.indicators.api.common import (
@@ -19,6 +19,8 @@ from services.indicators.api.common import (
 )
 from services.indicators.docs import NATIONAL
 from services.indicators.domain.catalogue import BUILT_INS
+from services.indicators.domain.national import Entry, suppress
+from services.indicators.domain.suppression import DEFAULT_MIN_N, SYMBOL, check_min_n
 from services.indicators.exports import csv_response
 from shared.csvio import HeadersQuery
 from shared.deps import RuntimeDep
@@ -26,12 +28,29 @@ from shared.http import problem_responses
 
 router = resource_router()
 
+HIDDEN = ("value", "value_shown", "numerator", "denominator", "n", "lower", "upper")
+
+
+def csv_cells(entry: Entry) -> list[Any]:
+    """A row of the CSV: every hidden figure shows the suppression symbol (":")."""
+    described = entry.describe()
+    if entry.suppressed:
+        described.update({key: SYMBOL for key in HIDDEN})
+    if described["size"] is None:
+        described["size"] = SYMBOL
+    return list(described.values())
+
 
 @router.get(
     "/national/{key}",
     summary="One built-in indicator across all municipalities, ranked, with size peers",
     description=NATIONAL
-    + ". `municipality` picks one to focus on: its entry and its peers are returned too.",
+    + ". `municipality` picks one to focus on: its entry and its peers are returned too.\n\n"
+    "Småtallsprikking: en verdi som bygger på færre enn `min_n` personer (minst 5) skjules "
+    "(`suppressed: true`, tall null, «:» i CSV) og rangeres ikke. / Small-number "
+    "suppression: a value resting on fewer than `min_n` people (at least 5) is hidden "
+    "(`suppressed: true`, figures null, ':' in CSV) and not ranked; `lower`/`upper` are the "
+    "95 % Wilson interval of a share.",
     responses=problem_responses(401, 403, 422),
 )
 async def national(
@@ -45,15 +64,24 @@ async def national(
     format: FormatQuery = "json",
     lang: LangQuery = "nb",
     headers: HeadersQuery = "labels",
+    min_n: Annotated[
+        int,
+        Query(
+            description="Skjul verdier med færre personer enn dette (aldri under 5). / Hide "
+            "values resting on fewer people than this (never below the floor of 5)."
+        ),
+    ] = DEFAULT_MIN_N,
 ) -> Any:
+    check_min_n(min_n, field="min_n")
     wanted = application.parse_period(period)
     entries = await queries.national_for(runtime, state, key, wanted, as_of)
+    entries = suppress(entries, min_n, BUILT_INS[key].direction)
     if format == "csv":
         header = list(entries[0].describe()) if entries else ["municipality"]
         return csv_response(
             f"national-{key}-{wanted}.csv",
             header,
-            [list(e.describe().values()) for e in entries],
+            [csv_cells(e) for e in entries],
             lang,
             headers,
         )
@@ -64,6 +92,7 @@ async def national(
         "as_of": as_of.label,
         "direction": BUILT_INS[key].direction.value,
         "size": "persons settled in the five years up to the period's end",
+        "suppression": {"min_n": min_n, "symbol": SYMBOL, "floor": DEFAULT_MIN_N},
         "entries": [e.describe() for e in entries],
         "focus": focus.describe() if focus else None,
         "peers": [

@@ -88,7 +88,9 @@ class ValueOut(BaseModel):
     numerator: float | None
     denominator: float | None
     preliminary: bool = Field(description="Built on preliminary figures (SSB follow-up)")
-    breakdown: dict[str, float]
+    breakdown: dict[str, float | None] = Field(
+        description="Counts behind the value; a suppressed cell is null"
+    )
     note: str | None
     method: MethodOut
     manual_source: str | None
@@ -110,6 +112,35 @@ class ValueOut(BaseModel):
     thresholds: ThresholdsOut | None
     municipality: str
     as_of: str
+    n: int | None = Field(
+        default=None,
+        description="Antall personer verdien bygger på (nevneren; for et antall: antallet). / "
+        "How many people the value rests on (the denominator; for a count, the count); null "
+        "for manual and imported values.",
+    )
+    lower: float | None = Field(
+        default=None,
+        description="Nedre grense i Wilson-intervallet (andeler). / Lower end of the Wilson "
+        "score interval of a share, in the indicator's unit (percent).",
+    )
+    upper: float | None = Field(
+        default=None, description="Øvre grense. / Upper end of the Wilson interval."
+    )
+    confidence: float | None = Field(
+        default=None, description="Konfidensnivå, f.eks. 0.95. / Confidence level, e.g. 0.95."
+    )
+    uncertain: bool = Field(
+        default=False,
+        description="Usikker: færre enn 20 personer eller intervall bredere enn 20 "
+        "prosentpoeng. / Uncertain: fewer than 20 people or an interval wider than 20 "
+        "percentage points (docs/mrs/uncertainty-and-suppression.md).",
+    )
+    suppressed: bool = Field(
+        default=False,
+        description="Prikket: færre enn terskelen (minst 5) personer; tallene er skjult. / "
+        "Suppressed: fewer people than the threshold (at least 5); the figures are hidden "
+        "(null) in outputs that leave the municipality.",
+    )
 
 
 class GoalCardOut(BaseModel):

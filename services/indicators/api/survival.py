@@ -17,7 +17,8 @@ from services.indicators.api.common import (
     scope,
 )
 from services.indicators.docs import SURVIVAL
-from services.indicators.domain.survival import MIN_EVENTS, MIN_SUBJECTS
+from services.indicators.domain.suppression import DEFAULT_MIN_N, SYMBOL
+from services.indicators.domain.survival import MIN_EVENTS, MIN_SUBJECTS, protect_curves
 from services.indicators.exports import csv_response
 from shared.csvio import HeadersQuery
 from shared.deps import RuntimeDep
@@ -54,7 +55,12 @@ async def kaplan_meier(
     _years(from_year, to_year)
     where = scope(principal, municipality)
     curves, quality = await queries.kaplan_meier_for(runtime, where, from_year, to_year, as_of)
+    leaves = format == "csv" or where != principal.municipality
+    if leaves:
+        # Small-number suppression (domain.suppression): the answer leaves the municipality.
+        curves = protect_curves(curves, DEFAULT_MIN_N)
     if format == "csv":
+        figures = 8
         return csv_response(
             f"kaplan-meier-{where}.csv",
             [
@@ -67,8 +73,11 @@ async def kaplan_meier(
                 "at_risk",
                 "events",
                 "censored",
+                "uncertain",
+                "suppressed",
             ],
-            [
+            [[c["cohort"], *[SYMBOL] * figures, True, True] for c in curves if c["suppressed"]]
+            + [
                 [
                     c["cohort"],
                     p["day"],
@@ -79,6 +88,8 @@ async def kaplan_meier(
                     p["at_risk"],
                     p["events"],
                     p["censored"],
+                    p["uncertain"],
+                    False,
                 ]
                 for c in curves
                 for p in c["points"]
@@ -92,6 +103,7 @@ async def kaplan_meier(
         "cohorts": curves,
         "complete": as_of.last_complete_day >= as_of.known_on,
         "confidence_level": 0.95,
+        "suppression": {"applied": leaves, "min_n": DEFAULT_MIN_N, "symbol": SYMBOL},
         "data_quality": quality.describe(),
         "note": None if curves else "nobody of programme age was settled in these years",
     }

@@ -20,6 +20,7 @@ from typing import Any
 
 from services.indicators.domain.periods import Granularity, Period
 from services.indicators.domain.rules import RULES, Unit
+from services.indicators.domain.suppression import DEFAULT_MIN_N, check_min_n
 from services.indicators.domain.thresholds import Band, Direction, Level, ThresholdSet
 
 PLAN_LEVELS = ("kommuneplan", "okonomiplan", "virksomhetsplan")
@@ -144,6 +145,24 @@ def bands_from_json(raw: Sequence[dict[str, Any]]) -> tuple[Band, ...]:
     )
 
 
+@dataclass(frozen=True)
+class PlanSettings:
+    """Settings of the plan as a whole.
+
+    ``suppression_min_n``: values resting on fewer people are hidden in every output that
+    leaves the municipality. A plan may raise it above the floor
+    (``domain.suppression.DEFAULT_MIN_N``), never lower it (``suppression-below-floor``).
+    """
+
+    suppression_min_n: int = DEFAULT_MIN_N
+
+    def __post_init__(self) -> None:
+        check_min_n(self.suppression_min_n)
+
+    def describe(self) -> dict[str, Any]:
+        return {"suppression_min_n": self.suppression_min_n, "suppression_floor": DEFAULT_MIN_N}
+
+
 @dataclass
 class Plan:
     municipality: str
@@ -152,6 +171,7 @@ class Plan:
     thresholds: dict[tuple[str, int], Thresholds] = field(default_factory=dict)
     later_definitions: dict[str, Definition] = field(default_factory=dict)
     """Indicators first defined after the as-of moment (first version, flagged)."""
+    settings: PlanSettings = field(default_factory=PlanSettings)
 
     def thresholds_for(self, key: str, period: Period) -> Thresholds | None:
         return self.thresholds.get((key, period.year))

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from services.indicators.domain.facts import Person, Snapshot, norwegian_rank
+from services.indicators.domain.uncertainty import DEFAULT_UNCERTAINTY
 from services.indicators.domain.vocabulary import ANY_WORK_OR_EDUCATION, EXCLUDED_FROM_BASE
 
 MIN_SUBJECTS = 30
@@ -217,6 +218,9 @@ def kaplan_meier(items: Sequence[Subject]) -> list[dict[str, Any]]:
                 "at_risk": int(table.loc[day, "at_risk"]),
                 "events": int(table.loc[day, "observed"]),
                 "censored": int(table.loc[day, "censored"]),
+                "uncertain": _uncertain(
+                    int(table.loc[day, "at_risk"]), lower.loc[day], upper.loc[day]
+                ),
             }
             for day in survival.index
         ]
@@ -232,6 +236,45 @@ def kaplan_meier(items: Sequence[Subject]) -> list[dict[str, Any]]:
             }
         )
     return curves
+
+
+def _uncertain(at_risk: int, lower: Any, upper: Any) -> bool:
+    """Few people still at risk, or a band wider than the uncertainty rule allows."""
+    low, high = _bound(lower), _bound(upper)
+    if at_risk < DEFAULT_UNCERTAINTY.min_n:
+        return True
+    return low is None or high is None or high - low > DEFAULT_UNCERTAINTY.max_width
+
+
+def protect_curves(curves: Sequence[dict[str, Any]], min_n: int) -> list[dict[str, Any]]:
+    """The curves as they may leave the municipality (CSV, another municipality's view).
+
+    A cohort of fewer than ``min_n`` persons is hidden whole (``suppressed``, no figures,
+    no points); a shown cohort's curve stops before the first day with fewer than
+    ``min_n`` still at risk (each later step would be one or two known people).
+    """
+    out = []
+    for curve in curves:
+        if curve["persons"] < min_n:
+            out.append(
+                {
+                    "cohort": curve["cohort"],
+                    "persons": None,
+                    "events": None,
+                    "censored": None,
+                    "median_days": None,
+                    "points": [],
+                    "suppressed": True,
+                }
+            )
+            continue
+        points = []
+        for point in curve["points"]:
+            if point["at_risk"] < min_n:
+                break
+            points.append(point)
+        out.append({**curve, "points": points, "suppressed": False})
+    return out
 
 
 def _bound(value: Any) -> float | None:
