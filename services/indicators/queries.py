@@ -25,7 +25,7 @@ from services.indicators.domain.catalogue import BUILT_INS
 from services.indicators.domain.national import Entry, compare
 from services.indicators.domain.periods import FIRST_YEAR, LAST_YEAR, Period, PeriodError
 from services.indicators.domain.scoring import IndicatorValue, Scorecard, compute, scorecard
-from services.indicators.domain.trends import Change, series, series_periods
+from services.indicators.domain.trends import Change, scorecard_changes, series, series_periods
 from services.indicators.loader import SnapshotCache, load_snapshots
 from shared.problems import InvalidInput, field_error
 from shared.service import Runtime
@@ -161,6 +161,14 @@ def to_date(period: Period, as_of: AsOf, field: str = "period") -> Period:
         return period.to_date(as_of.known_on)
     except PeriodError as exc:
         raise InvalidInput(f"{field}: {exc}.", [field_error(field, str(exc))]) from exc
+
+
+def scorecard_trends(known: Knowledge, card: Scorecard, as_of: AsOf) -> dict[str, Change]:
+    """Indicator key → the scorecard value against the same period last year, from the
+    knowledge the scorecard was computed from (``known, card = await scorecard_for(...)``)."""
+    return scorecard_changes(
+        card, known.plan, known.snapshot, known.manual, as_of.last_complete_day
+    )
 
 
 async def trend_series_for(

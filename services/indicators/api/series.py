@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Query
+from pydantic import BaseModel, Field
 
 from services.indicators import queries
 from services.indicators.api.common import (
@@ -19,6 +20,7 @@ from services.indicators.api.common import (
     scope,
     value_out,
 )
+from services.indicators.api.schemas import ValueOut
 from services.indicators.dashboard.labels import texts
 from services.indicators.docs import AS_OF
 from services.indicators.domain.periods import FORMS
@@ -27,6 +29,34 @@ from shared.deps import RuntimeDep
 from shared.http import problem_responses
 
 router = resource_router()
+
+
+class ChangeOut(BaseModel):
+    """A value against the same period last year."""
+
+    previous_period: str = Field(description="The same period one year earlier")
+    previous: float | None = Field(description="Its value; null when there is none")
+    change: float | None = Field(description="value − previous, of the published values")
+    change_percent: float | None = Field(description="The change in per cent of previous")
+    trend: str | None = Field(description="up, down or flat; null without both values")
+    arrow: str | None = Field(description="↑, ↓ or →")
+    up_is_good: bool = Field(description="From the indicator's direction")
+    assessment: str | None = Field(description="better, worse or unchanged")
+    trend_label: str | None = Field(default=None, description="The trend in `lang`")
+    assessment_label: str | None = Field(default=None, description="The assessment in `lang`")
+
+
+class SeriesPointOut(ValueOut, ChangeOut):
+    """One period's value with its change against the same period last year."""
+
+
+class SeriesOut(BaseModel):
+    municipality: str
+    indicator_key: str
+    as_of: str
+    period: str | None = Field(description="The period of every year asked for")
+    points: list[SeriesPointOut]
+
 
 SelectorQuery = Annotated[
     str | None,
@@ -59,6 +89,7 @@ ToQuery = Annotated[
 
 @router.get(
     "/series/{key}",
+    response_model=SeriesOut,
     summary="Flerårig serie med trendpiler mot samme periode i fjor. / A multi-year series "
     "with trend arrows against the same period last year.",
     description="Indikatorens verdi for samme periode hvert år fra `from` til `to` (f.eks. "

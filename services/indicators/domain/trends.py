@@ -17,7 +17,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from services.indicators.domain.periods import Granularity, Period, PeriodError
+from services.indicators.domain.facts import Snapshot
+from services.indicators.domain.periods import FIRST_YEAR, Granularity, Period, PeriodError
+from services.indicators.domain.plan import Plan
+from services.indicators.domain.scoring import ManualValues, Scorecard, compute
 from services.indicators.domain.thresholds import Direction, round_half_up
 
 
@@ -168,3 +171,43 @@ def series(
         before = period.same_period_last_year()
         result.append(change(period, value, known.get(before), direction, decimals, before))
     return result
+
+
+def scorecard_changes(
+    card: Scorecard,
+    plan: Plan,
+    snapshot: Snapshot,
+    manual: ManualValues,
+    complete_through: date | None = None,
+) -> dict[str, Change]:
+    """Indicator key → each scorecard value against its own period one year earlier,
+    computed from the same snapshot and plan (one more evaluation per indicator)."""
+    values = [v for goal in card.goals for v in goal.values] + list(card.ungrouped)
+    found: dict[str, Change] = {}
+    for value in values:
+        key = value.definition.key
+        if key in found:
+            continue
+        before = value.period.same_period_last_year()
+        previous = (
+            compute(
+                value.definition,
+                before,
+                snapshot,
+                plan,
+                manual,
+                card.known_on,
+                complete_through=complete_through,
+            ).value
+            if before.year >= FIRST_YEAR
+            else None
+        )
+        found[key] = change(
+            value.period,
+            value.value,
+            previous,
+            value.definition.direction,
+            value.definition.decimals,
+            before,
+        )
+    return found
