@@ -31,13 +31,14 @@ async def test_national_comparison_ranks_every_municipality_with_size_peers(
     async with running(create_app(settings)) as client, EventFeeder(settings) as feeder:
         p = Participants(feeder)
         # Sizes (settled 2012–2016): 3301 55 and 0301 60 are medium; 4601 10 and 1103 5 small.
+        # Each value rests on at least 5 completed programmes (fewer would be suppressed).
         outcomes = {
             "3301": (
                 55,
-                ["work_full_time", "education_higher", "work_and_education", "nav_measure"],
+                ["work_full_time", "education_higher", "work_and_education", "nav_measure"] * 2,
             ),
-            "0301": (60, ["work_full_time", "other"]),
-            "4601": (10, ["education_upper_secondary", "work_full_time"]),
+            "0301": (60, ["work_full_time", "other"] * 3),
+            "4601": (10, ["education_upper_secondary", "work_full_time"] * 3),
             "1103": (5, []),
         }
         for m, (size, ends) in outcomes.items():
@@ -85,7 +86,7 @@ async def test_national_comparison_ranks_every_municipality_with_size_peers(
         assert (
             csv.text.lstrip("\ufeff")
             .splitlines()[1]
-            .startswith("4601;100,0;100,0;2;2;10;small;1;1")
+            .startswith("4601;100,0;100,0;6;6;10;small;1;1")
         )
 
         # An agency may read any municipality's scorecard and values; a manager may not.

@@ -1,0 +1,117 @@
+"""Uncertainty and small-number suppression over HTTP (real PostgreSQL and NATS).
+
+A municipality whose share rests on 3 people sees it on its own scorecard, marked
+uncertain with its Wilson interval; the CSV export and the national comparison (agency)
+hide it behind the suppression marker; suppression cannot be lowered below the floor.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import date
+
+from services.indicators.app import create_app
+from shared.settings import Settings
+from tests.indicators.feeder import EventFeeder, Participants
+from tests.support import auth, running
+
+KEY = "exit_work_or_education"
+
+
+async def _cohort(p: Participants, m: str, outcomes: list[str]) -> None:
+    for i, outcome in enumerate(outcomes):
+        person, programme = uuid.uuid4(), uuid.uuid4()
+        on = date(2014, 1 + i % 12, 1 + i % 28)
+        await p.registered(person, 1985, "female", on=on, m=m)
+        await p.settled(person, on, m=m)
+        await p.started(person, programme, date(2014, 6, 1), m=m)
+        await p.completed(person, programme, date(2016, 6, 1), outcome, m=m)
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+
+
+async def test_small_values_are_hidden_outside_and_marked_uncertain_inside(
+    settings: Settings,
+) -> None:
+    async with running(create_app(settings)) as client, EventFeeder(settings) as feeder:
+        p = Participants(feeder)
+        await _cohort(p, "4601", ["work_full_time", "work_full_time", "other"])  # 2 of 3
+        await _cohort(p, "3301", ["work_full_time"] * 6 + ["other"] * 4)  # 6 of 10
+        await feeder.wait_applied()
+
+        manager = auth(settings, ["manager"], "4601")
+        adopted = await client.post(
+            "/indicators/definitions", json={"key": KEY, "from_catalogue": KEY}, headers=manager
+        )
+        assert adopted.status_code == 201, adopted.text
+
+        # Inside: the municipality's own scorecard shows the value, uncertain, with bounds.
+        card = await client.get("/indicators/scorecard?period=2016", headers=manager)
+        assert card.status_code == 200, card.text
+        (own,) = [v for v in card.json()["ungrouped"] if v["indicator_key"] == KEY]
+        assert own["value_shown"] == 66.7 and own["n"] == 3
+        assert own["uncertain"] is True and own["suppressed"] is False
+        # Wilson 95 % for 2 of 3: [20.77, 93.85] percent.
+        assert round(own["lower"], 2) == 20.77 and round(own["upper"], 2) == 93.85
+        assert own["confidence"] == 0.95
+
+        # Outside: the CSV export hides every figure behind ":".
+        exported = await client.get(
+            "/indicators/scorecard?period=2016&format=csv&headers=codes", headers=manager
+        )
+        assert exported.status_code == 200, exported.text
+        (row,) = [r for r in _rows(exported.text) if r["indicator_key"] == KEY]
+        for column in ("value", "value_shown", "numerator", "denominator", "n", "lower", "upper"):
+            assert row[column] == ":", (column, row)
+        assert row["level"] == "suppressed"
+        assert "66" not in exported.text.split(KEY, 2)[-1]
+
+        # The national comparison: 4601 hidden and unranked, 3301 shown with its interval.
+        agency = auth(settings, ["agency"], "0301")
+        national = await client.get(
+            f"/indicators/national/{KEY}", params={"period": "2016"}, headers=agency
+        )
+        assert national.status_code == 200, national.text
+        entries = {e["municipality"]: e for e in national.json()["entries"]}
+        small, large = entries["4601"], entries["3301"]
+        assert small["suppressed"] is True and small["rank"] is None
+        assert all(
+            small[k] is None
+            for k in ("value", "value_shown", "numerator", "denominator", "n", "lower", "upper")
+        )
+        assert small["size"] is None  # 3 settled: the size would tell it too
+        assert large["value_shown"] == 60.0 and large["n"] == 10 and large["rank"] == 1
+        assert large["lower"] < 60.0 < large["upper"]
+
+        national_csv = await client.get(
+            f"/indicators/national/{KEY}",
+            params={"period": "2016", "format": "csv", "headers": "codes"},
+            headers=agency,
+        )
+        by_m = {r["municipality"]: r for r in _rows(national_csv.text)}
+        assert by_m["4601"]["value"] == ":" and by_m["4601"]["n"] == ":"
+        assert by_m["4601"]["suppressed"].lower() in ("true", "sann", "1")
+        assert by_m["3301"]["value_shown"] == "60,0"
+
+        # A plan may ask for more …
+        stricter = await client.get(
+            f"/indicators/national/{KEY}", params={"period": "2016", "min_n": 11}, headers=agency
+        )
+        assert {e["municipality"]: e["suppressed"] for e in stricter.json()["entries"]} == {
+            "4601": True,
+            "3301": True,
+        }
+        # … but suppression cannot be turned off.
+        refused = await client.get(
+            f"/indicators/national/{KEY}", params={"period": "2016", "min_n": 0}, headers=agency
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "suppression-below-floor"
+
+        settings_body = (await client.get("/indicators/settings", headers=manager)).json()
+        assert settings_body["suppression_min_n"] == 5
+        assert settings_body["suppression_floor"] == 5
