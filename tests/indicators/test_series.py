@@ -7,9 +7,15 @@ import uuid
 from datetime import date
 from typing import Any
 
+from services.indicators import queries
+from services.indicators.app import create_app
+from services.indicators.domain.asof import parse_as_of
+from services.indicators.domain.periods import Period
+from services.indicators.seed import seed_drammen
+from shared.events import utcnow
 from shared.settings import Settings
-from tests.indicators.feeder import Participants, seeded
-from tests.support import auth
+from tests.indicators.feeder import MUNICIPALITY, EventFeeder, Participants
+from tests.support import auth, running
 
 # persons_settled (higher is better, 0 decimals) counts settlements by date.
 SETTLED = [
@@ -41,7 +47,9 @@ def _fields(response: Any) -> list[str]:
 
 async def test_tertials_years_to_date_and_series_with_trends(settings: Settings) -> None:
     manager = auth(settings, ["manager"], "3301")
-    async with seeded(settings) as (client, feeder):
+    app = create_app(settings)
+    async with running(app) as client, EventFeeder(settings) as feeder:
+        await seed_drammen(app.state.runtime, MUNICIPALITY)
         people = Participants(feeder)
         for day in SETTLED:
             pid = uuid.uuid4()
@@ -114,6 +122,24 @@ async def test_tertials_years_to_date_and_series_with_trends(settings: Settings)
             if v["indicator_key"] == "persons_settled"
         )
         assert (settled["period"], settled["value"]) == ("2016-T2", 1.0)
+
+        # The scorecard's values against the same period last year, from the same knowledge.
+        as_of = parse_as_of(None, utcnow())
+        runtime, state = app.state.runtime, app.state.indicators
+        known, tertial = await queries.scorecard_for(
+            runtime, state, MUNICIPALITY, Period.parse("2016-T2"), as_of
+        )
+        trends = queries.scorecard_trends(known, tertial, as_of)
+        trend = trends["persons_settled"]
+        assert (str(trend.previous_period), trend.previous, trend.value, trend.trend) == (
+            "2015-T2",
+            0.0,
+            1.0,
+            "up",
+        )
+        assert trend.assessment == "better"
+        shown = [v for goal in tertial.goals for v in goal.values] + tertial.ungrouped
+        assert set(trends) == {v.definition.key for v in shown}
 
         # Bad input: a 422 naming the field.
         for path, field in [
