@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import tables as t
 from services.indicators.application import level_stream, load_manual_values
+from services.indicators.domain import suppression
 from services.indicators.domain.asof import NORWAY
 from services.indicators.domain.periods import Period
 from services.indicators.domain.scoring import compute
@@ -185,6 +186,10 @@ class LevelEvaluator:
                     complete_through=known_on - timedelta(days=1),
                 )
                 previous = current.get((key, str(period)))
+                # Events leave the municipality: a value resting on fewer people than the
+                # plan's threshold is not published at all (its level would place it).
+                if suppression.protect(value, plan.settings.suppression_min_n).suppressed:
+                    continue
                 # The same level is published again once, when a preliminary value
                 # becomes final (the period has passed), so agencies learn it is settled.
                 if (

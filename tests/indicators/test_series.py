@@ -113,6 +113,9 @@ async def test_tertials_years_to_date_and_series_with_trends(settings: Settings)
         assert (capped["period"], capped["value"]) == ("2025-YTD-03-31", 2.0)
         rolling = await get("/indicators/values/persons_settled?period=R12-2025-12")
         assert (rolling["period"], rolling["value"]) == ("R12-2025-12", 4.0)
+        # Across New Year: July 2024 to June 2025 holds 2024-10-01 and three of 2025.
+        across = await get("/indicators/values/persons_settled?period=R12-2025-06")
+        assert (across["period"], across["value"]) == ("R12-2025-06", 4.0)
         card = await get("/indicators/scorecard?period=2016-T2")
         assert card["period"] == "2016-T2"
         settled = next(

@@ -87,6 +87,17 @@ async def test_small_values_are_hidden_outside_and_marked_uncertain_inside(
         assert large["value_shown"] == 60.0 and large["n"] == 10 and large["rank"] == 1
         assert large["lower"] < 60.0 < large["upper"]
 
+        # The agency looking at 4601's own scorecard sees the same: hidden, not the value.
+        seen = await client.get(
+            "/indicators/scorecard",
+            params={"period": "2016", "municipality": "4601"},
+            headers=agency,
+        )
+        assert seen.status_code == 200, seen.text
+        (outside,) = [v for v in seen.json()["ungrouped"] if v["indicator_key"] == KEY]
+        assert outside["suppressed"] is True
+        assert outside["value_shown"] is None and outside["n"] is None
+
         national_csv = await client.get(
             f"/indicators/national/{KEY}",
             params={"period": "2016", "format": "csv", "headers": "codes"},

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import queries
+from services.indicators.domain import suppression
 from services.indicators.domain.asof import AsOf, AsOfError, parse_as_of
 from services.indicators.domain.plan import Plan
 from services.indicators.domain.scoring import IndicatorValue
@@ -72,7 +73,16 @@ MunicipalityQuery = Annotated[
         "since 2020; default the token's.",
     ),
 ]
-PeriodQuery = Annotated[str, Query(description="2025, 2025-Q2 or 2025-03", examples=["2025"])]
+PeriodQuery = Annotated[
+    str,
+    Query(
+        description="År, kvartal, måned, tertial, hittil i år eller rullerende 12 måneder. / "
+        "A year (2025), quarter (2025-Q2), month (2025-03), tertial (2025-T1), year to date "
+        "(2025-YTD, 2025-YTD-06, 2025-YTD-06-15; cut at the as-of date) or rolling 12 "
+        "months ending with a month (R12-2025-06).",
+        examples=["2025"],
+    ),
+]
 LangQuery = Annotated[
     str,
     Query(
@@ -198,8 +208,18 @@ def plan_change(
     )
 
 
-def value_out(value: IndicatorValue, municipality: str, as_of: AsOf) -> dict[str, Any]:
-    return {**value.describe(), "municipality": municipality, "as_of": as_of.label}
+def value_out(
+    value: IndicatorValue,
+    municipality: str,
+    as_of: AsOf,
+    principal: Principal | None = None,
+    min_n: int = suppression.DEFAULT_MIN_N,
+) -> dict[str, Any]:
+    """A value as answered; to a caller outside the municipality (an agency looking at
+    another municipality) hidden when it rests on fewer than ``min_n`` people."""
+    outside = principal is not None and principal.municipality != municipality
+    described = suppression.describe_outgoing(value, min_n) if outside else value.describe()
+    return {**described, "municipality": municipality, "as_of": as_of.label}
 
 
 async def plan_as_of(

@@ -66,7 +66,7 @@ async def get_value(
     where = scope(principal, municipality)
     wanted = application.parse_period(period)
     _, value = await queries.value_for(runtime, state, where, key, wanted, as_of)
-    return value_out(value, where, as_of)
+    return value_out(value, where, as_of, principal)
 
 
 @router.get(
@@ -103,7 +103,7 @@ async def get_series(
         "municipality": where,
         "indicator_key": key,
         "as_of": as_of.label,
-        "points": [value_out(v, where, as_of) for v in values],
+        "points": [value_out(v, where, as_of, principal) for v in values],
     }
 
 
@@ -195,7 +195,9 @@ async def get_drilldown(
     return drilldown_body(value, where, as_of, principal, reserved)
 
 
-def scorecard_body(card: Scorecard, as_of: AsOf) -> dict[str, Any]:
+def scorecard_body(
+    card: Scorecard, as_of: AsOf, principal: Principal | None = None
+) -> dict[str, Any]:
     return {
         "municipality": card.municipality,
         "period": str(card.period),
@@ -211,11 +213,13 @@ def scorecard_body(card: Scorecard, as_of: AsOf) -> dict[str, Any]:
                 },
                 "depth": goal_card.depth,
                 "level": goal_card.level.value if goal_card.level else None,
-                "indicators": [value_out(v, card.municipality, as_of) for v in goal_card.values],
+                "indicators": [
+                    value_out(v, card.municipality, as_of, principal) for v in goal_card.values
+                ],
             }
             for goal_card in card.goals
         ],
-        "ungrouped": [value_out(v, card.municipality, as_of) for v in card.ungrouped],
+        "ungrouped": [value_out(v, card.municipality, as_of, principal) for v in card.ungrouped],
         "unknown_indicator_keys": card.unknown_keys,
     }
 
@@ -251,4 +255,4 @@ async def get_scorecard(
     if format == "csv":
         header, rows = scorecard_rows(card, content_lang(lang))
         return csv_response(f"scorecard-{where}-{wanted}.csv", header, rows, lang, headers)
-    return scorecard_body(card, as_of)
+    return scorecard_body(card, as_of, principal)

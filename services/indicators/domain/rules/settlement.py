@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from services.indicators.domain.facts import Snapshot
-from services.indicators.domain.rules.result import Context, Result, in_base, left_out
+from services.indicators.domain.rules.result import Context, Result, in_base, left_out, years
 from services.indicators.domain.rules.rule import AS_OF_EVENTS, Params, Rule, RuleDoc, Unit
 from services.indicators.domain.vocabulary import ArrivalCategory
 
@@ -22,7 +22,7 @@ class SettledParams(Params):
 def persons_settled(snapshot: Snapshot, context: Context, params: SettledParams) -> Result:
     members = []
     count = 0
-    for person in snapshot.settled_in_year(context.period.year):
+    for person in (p for year in years(context.period) for p in snapshot.settled_in_year(year)):
         settled_on = person.settled_on
         if not context.counts(settled_on):
             continue

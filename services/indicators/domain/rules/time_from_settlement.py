@@ -18,6 +18,7 @@ from services.indicators.domain.rules.result import (
     left_out,
     median,
     share,
+    years,
 )
 from services.indicators.domain.rules.rule import AS_OF_EVENTS, Params, Rule, RuleDoc, Unit
 from services.indicators.domain.vocabulary import ProgrammeKind
@@ -46,7 +47,7 @@ def _cohort(
     """Persons settled in the period of programme age, and those left out with why."""
     cohort: list[Person] = []
     out: list[Member] = []
-    for person in snapshot.settled_in_year(context.period.year):
+    for person in (p for year in years(context.period) for p in snapshot.settled_in_year(year)):
         settled_on = person.settled_on
         if not context.counts(settled_on):
             continue
