@@ -11,13 +11,26 @@ import csv
 import io
 import uuid
 from datetime import date
+from typing import Any
 
 from services.indicators.app import create_app
 from shared.settings import Settings
 from tests.indicators.feeder import EventFeeder, Participants
-from tests.support import auth, running
+from tests.indicators.test_levels import _published as level_events
+from tests.support import auth, eventually, running
 
 KEY = "exit_work_or_education"
+BANDS = [
+    {"level": "desired", "lower": 55, "lower_inclusive": False, "upper": None},
+    {
+        "level": "acceptable",
+        "lower": 50,
+        "lower_inclusive": True,
+        "upper": 55,
+        "upper_inclusive": True,
+    },
+    {"level": "not_approved", "lower": None, "upper": 50, "upper_inclusive": False},
+]
 
 
 async def _cohort(p: Participants, m: str, outcomes: list[str]) -> None:
@@ -126,3 +139,35 @@ async def test_small_values_are_hidden_outside_and_marked_uncertain_inside(
         settings_body = (await client.get("/indicators/settings", headers=manager)).json()
         assert settings_body["suppression_min_n"] == 5
         assert settings_body["suppression_floor"] == 5
+
+
+async def test_a_level_resting_on_few_people_is_not_published(settings: Settings) -> None:
+    """Level events leave the municipality: 4601's level on 3 people never goes out."""
+    async with running(create_app(settings)) as client, EventFeeder(settings) as feeder:
+        p = Participants(feeder)
+        await _cohort(p, "4601", ["work_full_time", "work_full_time", "other"])
+        await _cohort(p, "3301", ["work_full_time"] * 6 + ["other"] * 4)
+        await feeder.wait_applied()
+        for municipality in ("4601", "3301"):
+            manager = auth(settings, ["manager"], municipality)
+            adopted = await client.post(
+                "/indicators/definitions",
+                json={"key": KEY, "from_catalogue": KEY},
+                headers=manager,
+            )
+            assert adopted.status_code == 201, adopted.text
+            bands = await client.put(
+                f"/indicators/definitions/{KEY}/thresholds",
+                json={"from_year": 2016, "bands": BANDS},
+                headers=manager,
+            )
+            assert bands.status_code in (200, 201), bands.text
+
+        async def published_for_3301() -> list[dict[str, Any]] | None:
+            found = [e for e in await level_events(settings) if e["data"]["period"] == "2016"]
+            return found if any(e["data"]["municipality"] == "3301" for e in found) else None
+
+        events = await eventually(published_for_3301)
+        assert {e["data"]["municipality"] for e in events} == {"3301"}
+        (large,) = [e["data"] for e in events if e["data"]["indicator_key"] == KEY]
+        assert large["value"] == 60.0 and large["level"] == "desired"
