@@ -48,7 +48,13 @@ The Drammen tables are stored exactly as written, gaps included. Example: "> 55 
 AS_OF = """\
 ### Any period, as of any date
 
-Periods: a year `2025`, a quarter `2025-Q2`, a month `2025-03`. `as_of` is a date
+Periods: a year `2025`, a quarter `2025-Q2`, a month `2025-03`, a tertial `2025-T1`
+(T1 January–April, T2 May–August, T3 September–December), year to date `2025-YTD` (or
+`2025-YTD-06`, `2025-YTD-06-15`; always cut at the as-of date, and the answer names the
+real last day) and rolling 12 months `R12-2025-06` (July 2024 to June 2025).
+`GET /indicators/series/{key}?from=2022&to=2025&period=T1` gives the same period across
+years, each value with the previous year's, the change, a trend arrow and whether that is
+better or worse for the indicator ([docs/mrs/periods.md](docs/mrs/periods.md)). `as_of` is a date
 (end of that day, Norwegian time) or a date-time; future moments are refused (422).
 Facts are read only if their source had **recorded** them by then (CloudEvent
 `recordedtime`, kept on every fact row), never by when this service received them,
@@ -69,6 +75,20 @@ every fact and in the inbox, so past drill-downs show the alias — the numbers 
 """
 
 NATIONAL = f"""\
+### Uncertainty and small numbers
+
+Every computed share carries `n` and a 95 % Wilson interval (`lower`, `upper`,
+`confidence`); it is marked `uncertain` below 20 people or when the interval is wider than
+20 percentage points. Kaplan–Meier curves carry their confidence bands, and a point is
+uncertain where few are still at risk. **Small-number suppression:** a value resting on
+fewer than 5 people (a plan may ask for more, never less: `suppression-below-floor`, 422)
+never leaves the municipality. CSV exports show `:` (SSB's mark) in every figure and the
+level `suppressed`; the national comparison hides and leaves unranked such entries and a
+size below the threshold; an agency reading another municipality's values gets them
+hidden; level events are not published for them. Inside the municipality its own roles see
+the value, marked uncertain. The rule, complementary suppression and what is not covered
+yet: [docs/mrs/uncertainty-and-suppression.md](docs/mrs/uncertainty-and-suppression.md).
+
 ### National comparison (agency role)
 
 One built-in indicator for every municipality with data, computed with the

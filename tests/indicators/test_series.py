@@ -125,6 +125,26 @@ async def test_tertials_years_to_date_and_series_with_trends(settings: Settings)
             if v["indicator_key"] == "persons_settled"
         )
         assert (settled["period"], settled["value"]) == ("2016-T2", 1.0)
+        last_year = settled["against_last_year"]
+        assert (last_year["previous_period"], last_year["previous"], last_year["arrow"]) == (
+            "2015-T2",
+            0.0,
+            "↑",
+        )
+        assert last_year["assessment"] == "better"
+        # Another municipality's agency view carries no change (it could reveal a hidden value).
+        agency = auth(settings, ["agency"], "0301")
+        seen = await client.get(
+            "/indicators/scorecard",
+            params={"period": "2016-T2", "municipality": MUNICIPALITY},
+            headers=agency,
+        )
+        assert seen.status_code == 200, seen.text
+        assert all(
+            v["against_last_year"] is None
+            for goal in seen.json()["goals"]
+            for v in goal["indicators"]
+        )
 
         # The scorecard's values against the same period last year, from the same knowledge.
         as_of = parse_as_of(None, utcnow())

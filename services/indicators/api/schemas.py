@@ -65,6 +65,21 @@ class MethodOut(BaseModel):
     source: str | None
 
 
+class ChangeOut(BaseModel):
+    """A value against the same period last year."""
+
+    previous_period: str = Field(description="The same period one year earlier")
+    previous: float | None = Field(description="Its value; null when there is none")
+    change: float | None = Field(description="value − previous, of the published values")
+    change_percent: float | None = Field(description="The change in per cent of previous")
+    trend: str | None = Field(description="up, down or flat; null without both values")
+    arrow: str | None = Field(description="↑, ↓ or →")
+    up_is_good: bool = Field(description="From the indicator's direction")
+    assessment: str | None = Field(description="better, worse or unchanged")
+    trend_label: str | None = Field(default=None, description="The trend in `lang`")
+    assessment_label: str | None = Field(default=None, description="The assessment in `lang`")
+
+
 class ValueOut(BaseModel):
     """One indicator's value for one period, classified."""
 
@@ -112,6 +127,12 @@ class ValueOut(BaseModel):
     thresholds: ThresholdsOut | None
     municipality: str
     as_of: str
+    against_last_year: ChangeOut | None = Field(
+        default=None,
+        description="Mot samme periode i fjor, med trendpil (målekortet, egen kommune). / "
+        "Against the same period last year, with a trend arrow (scorecard, own municipality "
+        "only: outside it a change could reveal a hidden value).",
+    )
     n: int | None = Field(
         default=None,
         description="Antall personer verdien bygger på (nevneren; for et antall: antallet). / "

@@ -20,7 +20,7 @@ from services.indicators.api.common import (
     scope,
     value_out,
 )
-from services.indicators.api.schemas import ValueOut
+from services.indicators.api.schemas import ChangeOut, ValueOut
 from services.indicators.dashboard.labels import texts
 from services.indicators.docs import AS_OF
 from services.indicators.domain.periods import FORMS
@@ -29,21 +29,6 @@ from shared.deps import RuntimeDep
 from shared.http import problem_responses
 
 router = resource_router()
-
-
-class ChangeOut(BaseModel):
-    """A value against the same period last year."""
-
-    previous_period: str = Field(description="The same period one year earlier")
-    previous: float | None = Field(description="Its value; null when there is none")
-    change: float | None = Field(description="value − previous, of the published values")
-    change_percent: float | None = Field(description="The change in per cent of previous")
-    trend: str | None = Field(description="up, down or flat; null without both values")
-    arrow: str | None = Field(description="↑, ↓ or →")
-    up_is_good: bool = Field(description="From the indicator's direction")
-    assessment: str | None = Field(description="better, worse or unchanged")
-    trend_label: str | None = Field(default=None, description="The trend in `lang`")
-    assessment_label: str | None = Field(default=None, description="The assessment in `lang`")
 
 
 class SeriesPointOut(ValueOut, ChangeOut):

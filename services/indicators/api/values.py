@@ -3,6 +3,7 @@ scorecard of every indicator of the plan for a period."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -28,6 +29,7 @@ from services.indicators.dashboard.labels import content_lang
 from services.indicators.docs import AS_OF
 from services.indicators.domain.asof import AsOf
 from services.indicators.domain.scoring import IndicatorValue, Scorecard
+from services.indicators.domain.trends import Change
 from services.indicators.exports import (
     MEMBER_HEADER,
     VALUE_HEADER,
@@ -196,8 +198,18 @@ async def get_drilldown(
 
 
 def scorecard_body(
-    card: Scorecard, as_of: AsOf, principal: Principal | None = None
+    card: Scorecard,
+    as_of: AsOf,
+    principal: Principal | None = None,
+    changes: Mapping[str, Change] | None = None,
 ) -> dict[str, Any]:
+    def out(value: IndicatorValue) -> dict[str, Any]:
+        body = value_out(value, card.municipality, as_of, principal)
+        change = (changes or {}).get(value.definition.key)
+        if change is not None:
+            body["against_last_year"] = change.describe()
+        return body
+
     return {
         "municipality": card.municipality,
         "period": str(card.period),
@@ -213,13 +225,11 @@ def scorecard_body(
                 },
                 "depth": goal_card.depth,
                 "level": goal_card.level.value if goal_card.level else None,
-                "indicators": [
-                    value_out(v, card.municipality, as_of, principal) for v in goal_card.values
-                ],
+                "indicators": [out(v) for v in goal_card.values],
             }
             for goal_card in card.goals
         ],
-        "ungrouped": [value_out(v, card.municipality, as_of, principal) for v in card.ungrouped],
+        "ungrouped": [out(v) for v in card.ungrouped],
         "unknown_indicator_keys": card.unknown_keys,
     }
 
@@ -251,8 +261,11 @@ async def get_scorecard(
 ) -> Any:
     where = scope(principal, municipality)
     wanted = application.parse_period(period)
-    _, card = await queries.scorecard_for(runtime, state, where, wanted, as_of)
+    known, card = await queries.scorecard_for(runtime, state, where, wanted, as_of)
     if format == "csv":
         header, rows = scorecard_rows(card, content_lang(lang))
         return csv_response(f"scorecard-{where}-{wanted}.csv", header, rows, lang, headers)
-    return scorecard_body(card, as_of, principal)
+    # Only inside the municipality: a change beside a hidden value would give it away.
+    inside = principal.municipality == where
+    changes = queries.scorecard_trends(known, card, as_of) if inside else None
+    return scorecard_body(card, as_of, principal, changes)
