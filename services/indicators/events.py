@@ -152,3 +152,25 @@ class LevelChanged(Event):
         default=None,
         description="The value may still change (period not over, or preliminary figures)",
     )
+
+
+class ComparisonFigure(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    indicator_key: str
+    period: str
+    region_kind: Literal["national", "county", "kostra_group", "municipality"]
+    region_code: str
+    value: float | None
+    source: str
+
+
+@registry.register
+class ComparisonsImported(Event):
+    """National, county and KOSTRA-group figures imported from an SSB or IMDi file (one
+    event per file); a later import of the same key, period and region replaces it."""
+
+    type_name: ClassVar[str] = "indicators.comparisons.imported.v1"
+    published: ClassVar[bool] = False
+    layout: Literal["ssb", "imdi"]
+    figures: tuple[ComparisonFigure, ...]

@@ -368,3 +368,21 @@ PARTICIPANT_KEYED = tuple(
     table for table in metadata.tables.values() if "participant_id" in table.c
 )
 """Tables whose ``participant_id`` an erasure replaces by an unlinkable alias."""
+
+comparison_values = sa.Table(
+    "comparison_values",
+    metadata,
+    sa.Column("event_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("row", sa.Integer, primary_key=True),
+    sa.Column("indicator_key", sa.Text, nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("region_kind", sa.Text, nullable=False),
+    sa.Column("region_code", sa.Text, nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("imported_by", sa.String(4), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("comparison_values_by_key", "indicator_key", "period", "region_kind", "region_code"),
+)
+"""Comparison figures (``indicators.comparisons.imported.v1``): national data, the same for
+every municipality; the latest import of a key, period and region holds."""

@@ -8,6 +8,7 @@ from services.indicators.api import (
     access,
     catalogue,
     comments,
+    comparisons,
     definitions,
     goals,
     levels,
@@ -34,4 +35,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     national.router,
     survival.router,
     access.router,
+    comparisons.router,
 )

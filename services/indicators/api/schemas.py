@@ -80,8 +80,24 @@ class ChangeOut(BaseModel):
     assessment_label: str | None = Field(default=None, description="The assessment in `lang`")
 
 
+class ComparisonOut(BaseModel):
+    """An imported comparison figure for the same key and period (docs/mrs/comparisons.md)."""
+
+    region_kind: str = Field(description="national, county or kostra_group")
+    region_code: str = Field(description="0 (Norway), county number or KOSTRA group (12)")
+    period: str
+    value: float | None
+    source: str
+
+
 class ValueOut(BaseModel):
     """One indicator's value for one period, classified."""
+
+    comparisons: list[ComparisonOut] = Field(
+        default_factory=list,
+        description="Sammenligningstall for samme nøkkel og periode, når importert. / National, "
+        "county and KOSTRA-group figures for the same key and period, when imported.",
+    )
 
     indicator_key: str
     title_nb: str

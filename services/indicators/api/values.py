@@ -24,6 +24,7 @@ from services.indicators.api.common import (
     scope,
     value_out,
 )
+from services.indicators.api.comparisons import comparisons_for
 from services.indicators.api.schemas import DrilldownOut, ScorecardOut, ValueOut
 from services.indicators.dashboard.labels import content_lang
 from services.indicators.docs import AS_OF
@@ -68,7 +69,10 @@ async def get_value(
     where = scope(principal, municipality)
     wanted = application.parse_period(period)
     _, value = await queries.value_for(runtime, state, where, key, wanted, as_of)
-    return value_out(value, where, as_of, principal)
+    body = value_out(value, where, as_of, principal)
+    found = await comparisons_for(runtime, where, [(key, str(value.period))], as_of.moment)
+    body["comparisons"] = found.get((key, str(value.period)), [])
+    return body
 
 
 @router.get(
@@ -268,4 +272,10 @@ async def get_scorecard(
     # Only inside the municipality: a change beside a hidden value would give it away.
     inside = principal.municipality == where
     changes = queries.scorecard_trends(known, card, as_of) if inside else None
-    return scorecard_body(card, as_of, principal, changes)
+    body = scorecard_body(card, as_of, principal, changes)
+    shown = [v for g in body["goals"] for v in g["indicators"]] + body["ungrouped"]
+    pairs = [(str(v["indicator_key"]), str(v["period"])) for v in shown]
+    found = await comparisons_for(runtime, where, pairs, as_of.moment)
+    for v, pair in zip(shown, pairs, strict=True):
+        v["comparisons"] = found.get(pair, [])
+    return body

@@ -8,6 +8,7 @@ event with the source's ``recorded_at``, never updated, except by ``erasure``. T
 
 from __future__ import annotations
 
+from services.indicators.projections.comparisons import COMPARISONS
 from services.indicators.projections.erasure import erasure_alias
 from services.indicators.projections.facts import HOUSING_FEED, MATCHING_FEED, PARTICIPANTS_FEED
 from services.indicators.projections.housing_facts import HOUSING_FACTS, HOUSING_KEEP
@@ -18,7 +19,15 @@ from services.indicators.projections.plan import PLAN
 from services.indicators.projections.settlements import SETTLEMENTS
 from shared.service import Feed
 
-PROJECTIONS = [SETTLEMENTS, PARTICIPANT_FACTS, HOUSING_FACTS, MATCHING_FACTS, PLAN, LEVELS]
+PROJECTIONS = [
+    SETTLEMENTS,
+    PARTICIPANT_FACTS,
+    HOUSING_FACTS,
+    MATCHING_FACTS,
+    PLAN,
+    LEVELS,
+    COMPARISONS,
+]
 """Every read model, in the order a rebuild runs them."""
 
 FEEDS = (
