@@ -12,8 +12,7 @@ from services.indicators.domain import comparisons as c
 from shared.codes import municipality_known
 
 EXAMPLE = (
-    Path(__file__).parents[2]
-    / "services/indicators/data/comparisons/ssb_introinnv_national.csv"
+    Path(__file__).parents[2] / "services/indicators/data/comparisons/ssb_introinnv_national.csv"
 )
 
 REGIONS: list[tuple[str, c.RegionKind, str]] = [

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import Depends, Query, Request, Response
+from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import tables as t
@@ -166,7 +167,7 @@ async def comparisons_for(
     c = t.comparison_values.c
     query = (
         sa.select(c.indicator_key, c.period, c.region_kind, c.region_code, c.value, c.source)
-        .distinct(c.indicator_key, c.period, c.region_kind, c.region_code)
+        .ext(pg.distinct_on(c.indicator_key, c.period, c.region_kind, c.region_code))
         .where(
             sa.tuple_(c.indicator_key, c.period).in_(sorted(set(wanted))),
             sa.tuple_(c.region_kind, c.region_code).in_(regions),
