@@ -14,6 +14,7 @@ from services.indicators.api import (
     levels,
     manual_values,
     national,
+    reports,
     series,
     settlements,
     survival,
@@ -36,4 +37,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     survival.router,
     access.router,
     comparisons.router,
+    reports.router,
 )
