@@ -65,6 +65,7 @@ async def test_comparisons_import_and_show_beside_the_value(settings: Settings) 
             ("body.line.6", "comparison-duplicate"),
             ("body.line.7", "unknown-code"),
         ]
+        assert refused.json()["errors"][0]["message_nb"] == "Samme region og år står to ganger"
         wrong = await client.post(
             f"/indicators/comparisons/import?layout=imdi&indicator={KEY}",
             content=EXAMPLE,
@@ -117,6 +118,12 @@ async def test_comparisons_import_and_show_beside_the_value(settings: Settings) 
             ("county", "33", 60.5),
             ("kostra_group", "12", 63.0),
         ], "only Drammen's county and KOSTRA group; the latest import holds"
+        labels = [(c["label_nb"], c["label_en"]) for c in value.json()["comparisons"]]
+        assert labels == [
+            ("Hele landet", "Norway"),
+            ("Fylke 33", "County 33"),
+            ("KOSTRA-gruppe 12", "KOSTRA group 12"),
+        ]
         sources = [c["source"] for c in value.json()["comparisons"]]
         assert sources[0].startswith("SSB introinnv: ")
         older = await client.get(f"/indicators/values/{KEY}?period=2017", headers=manager)

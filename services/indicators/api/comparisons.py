@@ -19,6 +19,7 @@ from shared.codes import municipality_known
 from shared.commands import CommandResult
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
+from shared.i18n import catalog
 from shared.problems import InvalidInput, field_error
 from shared.service import Runtime
 
@@ -38,12 +39,21 @@ CSV_BODY: dict[str, Any] = {
 }
 
 
+TEXTS = catalog("shared", "services.indicators")
+
+
 def refusal(problems: list[domain.LineProblem]) -> InvalidInput:
     """The 422 for a refused file: every bad line as an error naming ``body.line.N``."""
     return InvalidInput(
         f"The comparison file was refused, nothing stored: {len(problems)} problem(s), "
         + "; ".join(f"line {p.line}: {p.message}" for p in problems[:5]),
-        [field_error(p.field if p.line else "layout", p.message, p.code) for p in problems],
+        [
+            {
+                **field_error(p.field if p.line else "layout", p.message, p.code),
+                "message_nb": TEXTS.text(f"comparison.problem.{p.code}", "nb"),
+            }
+            for p in problems
+        ],
     )
 
 
@@ -182,6 +192,7 @@ async def comparisons_for(
     out: dict[tuple[str, str], list[dict[str, Any]]] = {}
     order = {kind: i for i, kind in enumerate(domain.REGION_KINDS)}
     for row in sorted(found, key=lambda r: order[r.region_kind]):
+        label = f"comparison.region.{row.region_kind}"
         out.setdefault((row.indicator_key, row.period), []).append(
             {
                 "region_kind": row.region_kind,
@@ -189,6 +200,8 @@ async def comparisons_for(
                 "period": row.period,
                 "value": row.value,
                 "source": row.source,
+                "label_nb": TEXTS.text(label, "nb", code=row.region_code),
+                "label_en": TEXTS.text(label, "en", code=row.region_code),
             }
         )
     return out

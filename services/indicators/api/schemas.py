@@ -88,6 +88,8 @@ class ComparisonOut(BaseModel):
     period: str
     value: float | None
     source: str
+    label_nb: str = Field(description="Hele landet, Fylke 33, KOSTRA-gruppe 12")
+    label_en: str
 
 
 class ValueOut(BaseModel):
