@@ -3,6 +3,8 @@ beside the municipality's own value and on the scorecard."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import asyncpg
 from services.indicators.app import create_app
 from services.indicators.seed import seed_drammen
 from shared.settings import Settings
+from tests.indicators.feeder import MUNICIPALITY, EventFeeder, Participants
 from tests.support import auth, running
 
 KEY = "follow_up_work_or_education"
@@ -149,3 +152,41 @@ async def test_comparisons_import_and_show_beside_the_value(settings: Settings) 
         }
         assert _comparisons(shown["persons_settled"]) == [("national", "0", 100.0)]
         assert all(v["comparisons"] == [] for k, v in shown.items() if k != "persons_settled")
+
+
+async def test_breakdown_by_gender_and_age_is_suppressed_outside(settings: Settings) -> None:
+    manager = auth(settings, ["manager"], "3301")
+    agency = auth(settings, ["agency"], "0301")
+    app = create_app(settings, evaluation_interval=3600)
+    async with running(app) as client, EventFeeder(settings) as feeder:
+        await seed_drammen(app.state.runtime, MUNICIPALITY)
+        people = Participants(feeder)
+        for n, (gender, born) in enumerate([("female", 1990)] * 7 + [("male", 2000)] * 2):
+            pid = uuid.uuid4()
+            await people.registered(pid, born, gender, on=date(2024, 1, 2 + n))
+            await people.settled(pid, date(2024, 2, 1 + n))
+        await feeder.wait_applied()
+
+        async def cells(by: str, headers: dict[str, str], extra: str = "") -> list[Any]:
+            response = await client.get(
+                f"/indicators/values/persons_settled/breakdown?period=2024&by={by}{extra}",
+                headers=headers,
+            )
+            assert response.status_code == 200, response.text
+            return [(c["category"], c["numerator"]) for c in response.json()["cells"]]
+
+        assert await cells("gender", manager) == [("female", 7), ("male", 2)]
+        assert await cells("age_group", manager) == [("18-25", 2), ("26-35", 7)]
+        assert await cells("settlement_cohort", manager) == [("2024", 9)]
+        # Outside the municipality the small cell is hidden, and the other with it (else
+        # the total would give it away).
+        assert await cells("gender", agency, "&municipality=3301") == [
+            ("female", None),
+            ("male", None),
+        ]
+        bad = await client.get(
+            "/indicators/values/persons_settled/breakdown?period=2024&by=shoe_size",
+            headers=manager,
+        )
+        assert bad.status_code == 422
+        assert bad.json()["errors"][0]["field"] == "by"

@@ -121,3 +121,28 @@ def test_a_municipality_is_compared_with_country_county_and_kostra_group() -> No
         ("kostra_group", "12"),
     ]
     assert c.regions_for("0301", groups) == [("national", "0"), ("county", "03")]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.sampled_from(["a", "b", "c"])), st.booleans(), st.booleans()
+        )
+    )
+)
+def test_a_breakdown_adds_up_to_the_value(members: list[tuple[str | None, bool, bool]]) -> None:
+    cells = c.split(members)
+    assert sum(cell.numerator for cell in cells.values()) == sum(m[1] for m in members)
+    assert sum(cell.denominator for cell in cells.values()) == sum(m[2] for m in members)
+
+
+def test_age_groups_are_data() -> None:
+    assert [c.age_group(a) for a in (None, 17, 18, 25, 26, 56, 90)] == [
+        "unknown",
+        "0-17",
+        "18-25",
+        "18-25",
+        "26-35",
+        "56+",
+        "56+",
+    ]

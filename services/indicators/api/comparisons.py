@@ -10,9 +10,20 @@ from fastapi import Depends, Query, Request, Response
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.indicators import application, queries
 from services.indicators import tables as t
-from services.indicators.api.common import resource_router
+from services.indicators.api.common import (
+    AsOfDep,
+    KeyPath,
+    MunicipalityQuery,
+    PeriodQuery,
+    Reader,
+    StateDep,
+    resource_router,
+    scope,
+)
 from services.indicators.domain import comparisons as domain
+from services.indicators.domain import suppression
 from services.indicators.events import ComparisonFigure, ComparisonsImported
 from shared.auth import Principal, require_roles
 from shared.codes import municipality_known
@@ -205,3 +216,110 @@ async def comparisons_for(
             }
         )
     return out
+
+
+# -- breakdowns ----------------------------------------------------------------------------
+
+
+async def _attributes(runtime: Runtime, municipality: str, by: str, year: int) -> dict[str, str]:
+    """The breakdown's category per participant id of the municipality (one query)."""
+    reg, settled = t.registrations.c, t.settlements.c
+    if by in ("gender", "age_group"):
+        query = sa.select(reg.participant_id, reg.gender, reg.birth_year).where(
+            reg.municipality == municipality
+        )
+    else:
+        query = sa.select(
+            settled.participant_id, settled.arrival_category, settled.settled_on
+        ).where(settled.municipality == municipality)
+    async with runtime.db.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    out: dict[str, str] = {}
+    for pid, first, second in rows:
+        if by == "gender":
+            out[str(pid)] = first or domain.UNKNOWN
+        elif by == "age_group":
+            out[str(pid)] = domain.age_group(None if second is None else year - second)
+        elif by == "arrival_category":
+            out[str(pid)] = first or domain.UNKNOWN
+        else:
+            out[str(pid)] = str(second.year) if second else domain.UNKNOWN
+    return out
+
+
+@router.get(
+    "/values/{key}/breakdown",
+    summary="En indikators verdi fordelt på kjønn, aldersgruppe, ankomstkategori eller "
+    "bosettingskull. / An indicator's value split by gender, age group, arrival category or "
+    "settlement cohort.",
+    description="Telleren og nevneren per kategori for personene bak verdien. Utenfor kommunen "
+    "skjules celler under terskelen (og en til, så de ikke kan regnes ut). / Numerator and "
+    "denominator per category for the people behind the value (units without a participant, "
+    "e.g. households, are `unknown`). Age is counted in the period's first year. For a caller "
+    "outside the municipality every cell resting on fewer than 5 people is hidden (null), "
+    "with complementary suppression.",
+    responses=problem_responses(401, 403, 422),
+)
+async def get_breakdown(
+    key: KeyPath,
+    period: PeriodQuery,
+    runtime: RuntimeDep,
+    state: StateDep,
+    principal: Reader,
+    as_of: AsOfDep,
+    by: Annotated[
+        str, Query(description="gender, age_group, arrival_category or settlement_cohort")
+    ],
+    municipality: MunicipalityQuery = None,
+) -> dict[str, Any]:
+    if by not in domain.BREAKDOWNS:
+        raise InvalidInput(
+            f"by {by!r} is not one of {', '.join(domain.BREAKDOWNS)}.",
+            [field_error("by", ", ".join(domain.BREAKDOWNS), "breakdown-by")],
+        )
+    where = scope(principal, municipality)
+    wanted = application.parse_period(period)
+    _, value = await queries.value_for(runtime, state, where, key, wanted, as_of)
+    members = value.result.members if value.result else ()
+    category = await _attributes(runtime, where, by, wanted.start.year)
+    cells = domain.split(
+        (
+            category.get(m.participant_id, domain.UNKNOWN) if m.participant_id else None,
+            m.in_numerator,
+            m.in_denominator,
+        )
+        for m in members
+    )
+    numerators: dict[str, float | None] = {k: c.numerator for k, c in cells.items()}
+    denominators: dict[str, float | None] = {k: c.denominator for k, c in cells.items()}
+    outside = principal.municipality != where
+    if outside:
+        min_n = suppression.DEFAULT_MIN_N
+        denominators = suppression.protect_breakdown(
+            {k: c.denominator for k, c in cells.items()}, min_n
+        )
+        numerators = {
+            k: None if denominators[k] is None else n
+            for k, n in suppression.protect_breakdown(
+                {k: c.numerator for k, c in cells.items()}, min_n
+            ).items()
+        }
+    return {
+        "municipality": where,
+        "indicator_key": key,
+        "period": str(value.period),
+        "as_of": as_of.label,
+        "by": by,
+        "suppressed": outside,
+        "cells": [
+            {
+                "category": k,
+                "numerator": numerators[k],
+                "denominator": denominators[k],
+                "share": None
+                if numerators[k] is None or not denominators[k]
+                else round(100 * float(numerators[k] or 0) / float(denominators[k] or 1), 1),
+            }
+            for k in cells
+        ],
+    }

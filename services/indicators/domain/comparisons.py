@@ -293,3 +293,48 @@ def regions_for(
 def order(rows: Iterable[ComparisonRow]) -> list[ComparisonRow]:
     """National first, then county, then KOSTRA group."""
     return sorted(rows, key=lambda r: REGION_KINDS.index(r.region_kind))
+
+
+# -- breakdowns ----------------------------------------------------------------------------
+
+BREAKDOWNS = ("gender", "age_group", "arrival_category", "settlement_cohort")
+AGE_GROUPS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-17", 0, 17),
+    ("18-25", 18, 25),
+    ("26-35", 26, 35),
+    ("36-45", 36, 45),
+    ("46-55", 46, 55),
+    ("56+", 56, None),
+)
+"""Age bands of ``age_group`` (age in the period's first year), as SSB bands participants."""
+UNKNOWN = "unknown"
+
+
+def age_group(age: int | None, bands: tuple[tuple[str, int, int | None], ...] = AGE_GROUPS) -> str:
+    if age is None:
+        return UNKNOWN
+    for name, low, high in bands:
+        if age >= low and (high is None or age <= high):
+            return name
+    return UNKNOWN
+
+
+@dataclass(frozen=True)
+class Cell:
+    numerator: int
+    denominator: int
+
+
+def split(
+    members: Iterable[tuple[str | None, bool, bool]],
+) -> dict[str, Cell]:
+    """Count ``(cell, in_numerator, in_denominator)`` per cell (None is ``unknown``); units
+    in neither are left out, as in the value itself."""
+    counts: dict[str, list[int]] = {}
+    for cell, in_numerator, in_denominator in members:
+        if not (in_numerator or in_denominator):
+            continue
+        pair = counts.setdefault(cell or UNKNOWN, [0, 0])
+        pair[0] += int(in_numerator)
+        pair[1] += int(in_denominator)
+    return {cell: Cell(n, d) for cell, (n, d) in sorted(counts.items())}
