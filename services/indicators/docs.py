@@ -89,6 +89,37 @@ hidden; level events are not published for them. Inside the municipality its own
 the value, marked uncertain. The rule, complementary suppression and what is not covered
 yet: [docs/mrs/uncertainty-and-suppression.md](docs/mrs/uncertainty-and-suppression.md).
 
+### Reports for the council (XLSX, print-ready HTML)
+
+`GET /indicators/reports/{{period}}?format=html|xlsx` (manager, analyst; own municipality;
+bokmål by default, `lang` or `Accept-Language` for nynorsk labels or English) builds the
+report of any period the periods module parses — a tertial `2025-T1`, a year, year to
+date: the plan's goals with their lights, each indicator with its thresholds as written,
+value, level (label and colour), n, trend arrow and change against the same period last
+year and the leaders' comments, and «kjent per» (the as-of moment) on every page and
+sheet. The XLSX has real number formats (`0.0%`, integers, a date-time), frozen panes and
+A4 print settings; the HTML a cover with the municipality's name and a coat-of-arms slot,
+a table of contents and page numbers. A report is public: values resting on fewer people
+than the plan's threshold show `:` and lose level, n and change, and a footnote says so.
+A period in which no goal of the plan is valid is `report-without-plan` (422). PDF and
+frozen (reported-to-the-council) reports are not built yet
+([docs/mrs/reports.md](docs/mrs/reports.md)).
+
+### Comparison figures and breakdowns
+
+`POST /indicators/comparisons/import?layout=ssb|imdi&indicator=…&source=…` (manager or
+agency) imports national, county and KOSTRA-group figures from a CSV in SSB's statbank
+export layout or IMDi's per-municipality layout, all or nothing: an unknown kommunenummer,
+an unreadable row, a wrong layout or a duplicate row is a 422 listing each line
+(`body.line.N`), and nothing is stored. Every value and scorecard value then carries
+`comparisons` (national, county, KOSTRA group) for the same indicator and period, as
+known at the as-of moment. `services/indicators/data/` ships an example with real national
+figures from SSB and its source; the KOSTRA group list is an example of one municipality
+(the real member list was not available offline). `GET
+/indicators/values/{{key}}/breakdown?period=…&by=gender|age_group|arrival_category|settlement_cohort`
+splits a computed indicator; outside the municipality small cells are hidden
+([docs/mrs/comparisons.md](docs/mrs/comparisons.md)).
+
 ### National comparison (agency role)
 
 One built-in indicator for every municipality with data, computed with the
