@@ -488,3 +488,17 @@ async def test_a_foreign_and_an_unknown_participant_are_the_same_404(
             for pid in (foreign.pid, str(uuid.uuid4()))
         ]
         assert [a.status_code for a in answers] == [404, 404], path
+
+
+async def test_a_death_or_move_cannot_be_dated_before_the_acts_recorded_facts(
+    client: httpx.AsyncClient, caseworker: dict[str, str]
+) -> None:
+    """The Act's facts are dated like the journey's: a leaving before them is refused."""
+    p = await (await (await Person(client, caseworker).register()).settle()).category()
+    await p.ok("POST", "/competence-mapping", {"mapped_on": "2024-03-01"})
+    died = await p.send("POST", "/death", {"died_on": "2024-02-01"})
+    assert died.status_code == 409, died.text
+    assert died.json()["code"] == "after-death"
+    moved = await p.send("POST", "/move-out", {"moved_on": "2024-02-01", "to_municipality": "0301"})
+    assert moved.status_code == 409, moved.text
+    assert moved.json()["code"] == "moved-away"

@@ -390,4 +390,16 @@ def facts_dated(state: Participant, today: date) -> list[tuple[str, date]]:
     facts += [("on", on) for on, _ in state.absences]
     facts += [("held_on", held) for held in state.follow_ups]
     facts += [("taken_on", taken) for _, _, taken in state.norwegian_tests]
+    # What the Integration Act's records hold about the person is dated like the journey,
+    # so a death, a move or a birth-date correction is checked against it too.
+    record = state.act
+    facts += [("valid_from", period.valid_from) for period in record.categories]
+    facts += [("decided_on", decision.decided_on) for decision in record.decisions]
+    facts += [("mapped_on", day) for day in record.mappings]
+    facts += [("guided_on", day) for day in record.guidances]
+    for revision in record.contract:
+        facts.append(("agreed_on", revision.agreed_on))
+        if revision.signed_on is not None:
+            facts.append(("signed_on", revision.signed_on))
+    facts += [("supported_from", child.supported_from) for child in state.benefit.children]
     return facts
