@@ -9,6 +9,7 @@ violation instead of a 500.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -85,3 +86,17 @@ def add_days(field: str, day: date, days: int) -> date:
             **{field: day},
         )
     return result
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` ``months`` later (or earlier), on the month's last day when it has no such
+    day (31 January + 1 month = 28/29 February). Pure calendar arithmetic: callers that
+    must stay inside the date window check it themselves."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years from ``born`` to ``day`` (a birthday counts on the day itself)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

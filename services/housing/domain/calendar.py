@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from shared import dates
 from shared.dates import EARLIEST, LATEST, check_window, not_in_future
 from shared.rules import DATE_ORDER, DATE_OUT_OF_RANGE
 
@@ -41,15 +42,9 @@ def add_years(day: date, years: int, field: str = "date") -> date:
 
 def add_months(day: date, months: int) -> date:
     """``day`` plus whole months, clamped to the end of a shorter month."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
+    year = day.year + (day.month - 1 + months) // 12
     if not EARLIEST.year <= year <= LATEST.year:
         raise DATE_OUT_OF_RANGE.violation(
             f"{day.isoformat()} plus {months} months leaves the calendar window.", "date"
         )
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return dates.add_months(day, months)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
+from shared.dates import add_months as add_months
+
 FIRST_YEAR = 1990
 LAST_YEAR = 2100
 TERTIAL_MONTHS = 4
@@ -270,11 +272,3 @@ class Period:
 
 def _days_in(day: date) -> int:
     return calendar.monthrange(day.year, day.month)[1]
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later; the 31st becomes the month's last day if needed."""
-    total = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(total, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

@@ -38,6 +38,7 @@ from services.participants.events import act as ev_act
 from services.participants.events import contract as ev_contract
 from services.participants.events import journey as ev_journey
 from shared.dated import DatedTable, load
+from shared.dates import add_months, age_on
 from shared.events import Event
 from shared.rules import rule
 from shared.vocabulary import EducationLevel, NorwegianLevel
@@ -486,11 +487,6 @@ class Rights:
         return next(r for r in self.rights if r.scheme == scheme)
 
 
-def age_on(born: date, day: date) -> int:
-    """Whole years from ``born`` to ``day``."""
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
 def permit_day(period: CategoryPeriod) -> date:
     """The day ages are taken on for a category: the permit's grant, else its start."""
     return period.permit_granted_on or period.valid_from
@@ -586,14 +582,6 @@ def legal_basis(tables: Tables, code: str, day: date) -> dict[str, Any] | None:
 
 
 # -- programme length ------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` ``months`` later, the day clamped to the month's last (31 Jan + 1 → 28/29 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
-    return date(year, month, min(day.day, last))
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.participants import events as ev
 from shared import dated
-from shared.dates import not_in_future
+from shared.dates import age_on, not_in_future
 from shared.events import Event
 from shared.rules import rule
 
@@ -274,10 +274,6 @@ def apply(record: BenefitRecord, event: Event) -> BenefitRecord:
 
 
 # -- decisions --------------------------------------------------------------------------
-
-
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def _present(state: Participant, today: date, field: str, on: date) -> uuid.UUID:

@@ -12,7 +12,6 @@ last day of that month — the Act counts in months, and no day of March is mean
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,6 +20,7 @@ from typing import Any
 
 from services.participants.domain.state import Participant
 from services.participants.events import act as ev_act
+from shared import dates
 from shared.dated import DatedTable, load
 from shared.dates import LATEST
 from shared.rules import rule
@@ -71,12 +71,10 @@ UPPER_SECONDARY_OR_MORE = frozenset(
 
 
 def add_months(day: date, months: int) -> date:
-    """``day`` ``months`` later, on the last day of the month when it has no such day."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    if year > LATEST.year:
+    """``day`` ``months`` later (:func:`shared.dates.add_months`), at most the window's end."""
+    if day.year + (day.month - 1 + months) // 12 > LATEST.year:
         return LATEST
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return dates.add_months(day, months)
 
 
 def days_left(due_on: date, today: date) -> int:

@@ -24,6 +24,7 @@ from services.participants.domain.state import (
     leave_days,
 )
 from shared.dates import add_days, check_window, not_in_future
+from shared.dates import age_on as age_on
 from shared.events import Event
 
 FULL_TIME_HOURS, WEEKS_PER_YEAR = act.full_time_rule(
@@ -151,10 +152,6 @@ def _current(state: Participant) -> Programme:
             ended_on=current.ended_on,
         )
     return current
-
-
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def add_years(field: str, day: date, years: int) -> date:
