@@ -10,7 +10,7 @@ another service's contract, which may grow.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -158,6 +158,10 @@ class Candidate:
     occupations: tuple[tuple[str, float], ...] = ()
     education: tuple[EducationEntry, ...] = ()
     skills: frozenset[str] = frozenset()
+    free_text_skills: frozenset[str] = frozenset()
+    """Skills a caseworker confirmed from the participant's free text (a subset of ``skills``)."""
+    suggested_skills: Mapping[str, float] = field(default_factory=dict, hash=False)
+    """Unconfirmed free-text suggestions: skill URI → similarity (0–1), not in ``skills``."""
     languages: tuple[tuple[str, str], ...] = ()
     norwegian: tuple[tuple[str, str | None], ...] = ()
     driving_licences: frozenset[str] = frozenset()
