@@ -171,6 +171,16 @@ birth_year_corrections = fact_table(
     sa.Column("birth_year", sa.Integer, nullable=False),
 )
 
+act_categories = fact_table(
+    "act_categories",
+    ("participant_id",),
+    sa.Column("category", sa.Text, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+)
+"""The person's category under the Integration Act (participants'
+``act.category_recorded``): the row with the latest ``valid_from`` on or before a day is the
+category on that day; every change is a new row (the category history)."""
+
 erasures = sa.Table(
     "erasures",
     metadata,
@@ -360,6 +370,7 @@ PARTICIPANT_FACTS = (
     base_exits,
     birth_year_corrections,
     research_reservations,
+    act_categories,
     erasures,
 )
 MATCHING_FACTS = (jobs, practice_placements)
@@ -386,3 +397,27 @@ comparison_values = sa.Table(
 )
 """Comparison figures (``indicators.comparisons.imported.v1``): national data, the same for
 every municipality; the latest import of a key, period and region holds."""
+
+frozen_reports = sa.Table(
+    "frozen_reports",
+    metadata,
+    sa.Column("report_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("reported_to", sa.Text, nullable=False),
+    sa.Column("reported_on", sa.Date, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("lang", sa.Text, nullable=False),
+    sa.Column("known_as_of", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("snapshot", pg.JSONB, nullable=False),
+    sa.Column("html", sa.LargeBinary, nullable=False),
+    sa.Column("xlsx", sa.LargeBinary, nullable=False),
+    sa.Column("pdf", sa.LargeBinary, nullable=False),
+    sa.Column("sha256", pg.JSONB, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("municipality", "period", "kind", name="frozen_reports_once"),
+)
+"""Reports locked as reported to the council (``indicators.report.locked.v1``): the report's
+values as locked and its rendered files byte for byte, with a SHA-256 of each. Never
+recomputed; ``/changes`` recomputes beside it."""

@@ -1,5 +1,6 @@
 """Facts from the participants service: registrations, competence, programmes, tests,
-follow-up statuses, moves, deaths and emigrations, birth-year corrections, erasures."""
+follow-up statuses, moves, deaths and emigrations, birth-year corrections, the category
+under the Integration Act, erasures."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from services.indicators.projections.facts import (
     number,
     optional,
     required,
+    required_day,
     truth,
     whole,
 )
@@ -32,6 +34,7 @@ from shared.projection import Batch, Projection
 BIRTH_YEAR_CORRECTED = "participants.participant.birth_year_corrected.v1"
 COMPETENCE_PROFILE_UPDATED = "participants.competence_profile.updated.v1"
 RESEARCH_RESERVATION_CHANGED = "participants.participant.research_reservation_changed.v1"
+ACT_CATEGORY_RECORDED = "participants.act.category_recorded.v1"
 PARTICIPANT = {"participant_id": ("participant_id", ident)}
 PROGRAMME = {**PARTICIPANT, "programme_id": ("programme_id", ident)}
 
@@ -131,6 +134,14 @@ FACT_ROWS: dict[str, FactRow] = {
     ),
     RESEARCH_RESERVATION_CHANGED: FactRow(
         t.research_reservations, {**PARTICIPANT, "reserved": ("reserved", truth)}
+    ),
+    ACT_CATEGORY_RECORDED: FactRow(
+        t.act_categories,
+        {
+            **PARTICIPANT,
+            "category": ("category", required),
+            "valid_from": ("valid_from", required_day),
+        },
     ),
 }
 
