@@ -8,6 +8,7 @@ from services.participants.api import (
     certificate,
     competence,
     contract,
+    employer_consent,
     imports,
     nir,
     participants,
@@ -31,4 +32,5 @@ ROUTERS = [
     nir.router,
     certificate.router,
     benefit.router,
+    employer_consent.router,
 ]

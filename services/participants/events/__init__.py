@@ -10,11 +10,13 @@ unpublished events, sealed with the participant's own key.
 - ``contract``: mapping, career guidance, the integration contract;
 - ``benefit``: the introduction benefit's facts (children, benefit-relevant absence);
 - ``nir``: what IMDi's register needs beyond the journey (end reason, reservation);
-- ``transfer``: advisers, caseloads and moves between municipalities.
+- ``transfer``: advisers, caseloads and moves between municipalities;
+- ``consent``: consent to share name and contact with one employer.
 """
 
 from services.participants.events.act import *  # noqa: F403
 from services.participants.events.benefit import *  # noqa: F403
+from services.participants.events.consent import *  # noqa: F403
 from services.participants.events.contract import *  # noqa: F403
 from services.participants.events.journey import *  # noqa: F403
 from services.participants.events.nir import *  # noqa: F403

@@ -1,0 +1,261 @@
+"""Consent to share name and contact with one employer, and the read the matching
+service makes with it.
+
+The caseworker records the participant's consent (or its withdrawal) as a dated fact.
+The matching service asks ``GET /participants/{id}/employer-contact`` with its service
+identity when it builds an employer package; the answer holds the name and contact only
+while a consent for that employer is in force (``no-employer-consent`` otherwise), and
+every answer is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from services.participants import application, audit, domain, personal_data
+from services.participants.api.common import (
+    CASEWORK,
+    PARTICIPANT_NOUN,
+    ChangeAccepted,
+    Command,
+    Reader,
+    today,
+)
+from services.participants.domain import employer_consent as consent
+from services.participants.tables import participant_keys, participant_summary
+from shared.auth import Principal, require_roles, service_identity
+from shared.commands import Aggregate, CommandContext, Decided, command
+from shared.dates import Day
+from shared.deps import RuntimeDep
+from shared.eventstore import Stream
+from shared.http import problem_responses
+from shared.problems import Forbidden, NotFound
+
+router = APIRouter(prefix="/participants/{participant_id}", tags=["employer consent"])
+
+CONTACT_READER = "matching"
+"""The one service that may read a participant's name and contact for an employer."""
+
+
+@dataclass(frozen=True)
+class _Consents:
+    participant: domain.Participant
+    consents: tuple[consent.EmployerConsent, ...]
+
+
+async def _state(ctx: CommandContext[Any], stream: Stream) -> _Consents:
+    participant_id: uuid.UUID = ctx.path["participant_id"]
+    participant = await application.fold(ctx.runtime, ctx.conn, participant_id, stream.envelopes)
+    events = [ctx.runtime.store.decode(e) for e in stream.envelopes]
+    return _Consents(participant, consent.fold_consents(events))
+
+
+_AGGREGATE: Aggregate[_Consents] = Aggregate(
+    stream_type=domain.STREAM_TYPE,
+    noun=PARTICIPANT_NOUN,
+    stream_id=lambda path: str(path["participant_id"]),
+    state=_state,
+    evolve=lambda state, events: replace(
+        state,
+        participant=application.evolve(state.participant, events),
+        consents=consent.fold_consents(events, state.consents),
+    ),
+)
+
+
+class GiveEmployerConsent(Command):
+    """Samtykke til å dele navn og kontaktinformasjon med én arbeidsgiver. / Consent to
+    share name and contact with one employer."""
+
+    employer_id: uuid.UUID = Field(description="The employer in the matching service")
+    given_on: Day | None = Field(default=None, description="Today when left out; not ahead")
+
+
+class WithdrawEmployerConsent(Command):
+    consent_id: uuid.UUID = Field(description="The consent to withdraw")
+    withdrawn_on: Day | None = Field(default=None, description="Today when left out; not ahead")
+
+
+class ConsentAccepted(ChangeAccepted):
+    consent_id: uuid.UUID
+
+
+def _answer(ctx: CommandContext[Any], decided: Decided[_Consents]) -> dict[str, Any]:
+    participant_id: uuid.UUID = ctx.path["participant_id"]
+    answer = application.accepted(participant_id, decided.version, decided.state.participant)
+    return {**answer, "consent_id": str(decided.envelopes[-1].data["consent_id"])}
+
+
+command(
+    router,
+    "POST",
+    "/employer-consents",
+    body=GiveEmployerConsent,
+    path_params={"participant_id": uuid.UUID},
+    principal=require_roles(*CASEWORK),
+    aggregate=_AGGREGATE,
+    decide=lambda ctx, state: consent.give(
+        state.participant,
+        state.consents,
+        uuid.uuid4(),
+        ctx.body.employer_id,
+        ctx.body.given_on or today(),
+        today(),
+    ),
+    respond=_answer,
+    name="give_employer_consent",
+    summary="Registrer samtykke til å dele navn og kontakt med en arbeidsgiver. / Record "
+    "consent to share name and contact with an employer.",
+    description="Appends `employer_consent.given` (ids and dates only). One consent in force "
+    "per employer (`employer-consent-exists`), not dated ahead (`future-fact`), not for a "
+    "participant who died, left or was erased. / Without it the employer package shows the "
+    "pseudonymous reference only.",
+    response_model=ConsentAccepted,
+)
+command(
+    router,
+    "POST",
+    "/employer-consent-withdrawals",
+    body=WithdrawEmployerConsent,
+    path_params={"participant_id": uuid.UUID},
+    principal=require_roles(*CASEWORK),
+    aggregate=_AGGREGATE,
+    decide=lambda ctx, state: consent.withdraw(
+        state.participant,
+        state.consents,
+        ctx.body.consent_id,
+        ctx.body.withdrawn_on or today(),
+        today(),
+    ),
+    respond=_answer,
+    name="withdraw_employer_consent",
+    summary="Trekk tilbake samtykket. / Withdraw the consent.",
+    description="Appends `employer_consent.withdrawn`; from that day the employer's package "
+    "has no name or contact (`employer-consent-unknown`, `employer-consent-withdrawn`, "
+    "`date-order`).",
+    status_code=200,
+    response_model=ConsentAccepted,
+)
+
+
+class ConsentView(BaseModel):
+    consent_id: uuid.UUID
+    employer_id: uuid.UUID
+    given_on: date
+    withdrawn_on: date | None
+    in_force: bool = Field(description="In force today")
+
+
+async def _consents(
+    request: Request, participant_id: uuid.UUID, municipality: str
+) -> tuple[Any, tuple[consent.EmployerConsent, ...]]:
+    runtime = request.app.state.runtime
+    async with runtime.db.connect() as conn:
+        envelopes = await runtime.store.load(conn, str(participant_id))
+    if not envelopes or envelopes[0].municipality != municipality:
+        raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
+    return runtime, consent.fold_consents(runtime.store.decode(e) for e in envelopes)
+
+
+@router.get(
+    "/employer-consents",
+    response_model=list[ConsentView],
+    summary="Samtykkene til å dele navn og kontakt med arbeidsgivere. / The consents to share "
+    "name and contact with employers.",
+    responses=problem_responses(401, 403, 404),
+)
+async def list_consents(
+    participant_id: uuid.UUID, request: Request, principal: Reader
+) -> list[dict[str, Any]]:
+    _, consents = await _consents(request, participant_id, principal.municipality)
+    day = today()
+    return [
+        {
+            "consent_id": c.consent_id,
+            "employer_id": c.employer_id,
+            "given_on": c.given_on,
+            "withdrawn_on": c.withdrawn_on,
+            "in_force": c.in_force_on(day),
+        }
+        for c in consents
+    ]
+
+
+class EmployerContact(BaseModel):
+    participant_id: uuid.UUID
+    employer_id: uuid.UUID
+    consent_id: uuid.UUID
+    given_on: date
+    given_name: str | None
+    family_name: str | None
+    phone: str | None
+    email: str | None
+
+
+@router.get(
+    "/employer-contact",
+    response_model=EmployerContact,
+    summary="Navn og kontakt til en arbeidsgiver med samtykke (bare matching-tjenesten). / "
+    "Name and contact for an employer, with consent (the matching service only).",
+    description="Service identity of the matching service only (403 otherwise). 409 "
+    "`no-employer-consent` unless a consent for `employer_id` is in force today; 404 for an "
+    "unknown participant, another municipality's, or one whose details were erased. Every "
+    "answer is written to the audit log (action `employer_contact`).",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def employer_contact(
+    participant_id: uuid.UUID,
+    request: Request,
+    runtime: RuntimeDep,
+    caller: Annotated[Principal, Depends(service_identity)],
+    employer_id: Annotated[uuid.UUID, Query()],
+    municipality: Annotated[str, Query(pattern=r"^[0-9]{4}$")],
+) -> dict[str, Any]:
+    if caller.service != CONTACT_READER:
+        raise Forbidden("Only the matching service reads contacts for employers.")
+    _, consents = await _consents(request, participant_id, municipality)
+    given = consent.in_force(consents, employer_id, today())
+    if given is None:
+        raise consent.NO_EMPLOYER_CONSENT.violation(
+            f"The participant has no consent in force to share name and contact with "
+            f"employer {employer_id}.",
+            "employer_id",
+        )
+    async with runtime.db.transaction() as conn:
+        row = (
+            await conn.execute(
+                sa.select(participant_summary.c.sealed_details, participant_keys.c.key)
+                .select_from(
+                    participant_summary.outerjoin(
+                        participant_keys,
+                        participant_keys.c.participant_id == participant_summary.c.participant_id,
+                    )
+                )
+                .where(
+                    participant_summary.c.participant_id == participant_id,
+                    participant_summary.c.municipality == municipality,
+                )
+            )
+        ).first()
+        if row is None or row.key is None or row.sealed_details is None:
+            raise NotFound(f"No personal details of participant {participant_id}.")
+        details = personal_data.unseal(bytes(row.key), participant_id, row.sealed_details)
+        reader = replace(caller, municipality=municipality)
+        await audit.record_reads(conn, reader, request, [participant_id], "employer_contact")
+    return {
+        "participant_id": participant_id,
+        "employer_id": employer_id,
+        "consent_id": given.consent_id,
+        "given_on": given.given_on,
+        "given_name": details.get("given_name"),
+        "family_name": details.get("family_name"),
+        "phone": details.get("phone"),
+        "email": details.get("email"),
+    }
