@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.matching.api import access, allocations, candidates, employers, matches, openings
+from services.matching.api import taxonomy as taxonomy_search
 
 ROUTERS: tuple[APIRouter, ...] = (
     employers.router,
@@ -13,4 +14,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     matches.router,
     allocations.router,
     access.router,
+    taxonomy_search.router,
 )
