@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+from collections.abc import Sequence
+from typing import Any
 
 import nats
+import nats.errors
+import orjson
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import APIError, BadRequestError
+from nats.js.api import Header, StorageType, StreamConfig
+from nats.js.errors import APIError, BadRequestError, NoStreamResponseError
 
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -20,6 +27,123 @@ DUPLICATE_WINDOW_SECONDS = 120.0
 _REPLICAS_NEED_CLUSTER = 10074
 """JetStream's error code for replicas > 1 asked of a server that is not clustered."""
 _STATE_POLL_SECONDS = 0.25
+_NO_RESPONDERS = "503"
+_STATUS = Header.STATUS.value
+_EXPECTED_STREAM = Header.EXPECTED_STREAM.value
+_MSG_ID = Header.MSG_ID.value
+
+
+class Wave:
+    """Acknowledgements of one set of JetStream publishes (see :meth:`Publisher.send`).
+
+    ``errors[i]`` is ``None`` once message ``i`` is stored, the error JetStream (or the
+    client) gave for it, or still :data:`Wave.UNANSWERED`.
+    """
+
+    UNANSWERED: Any = object()
+
+    def __init__(self, size: int) -> None:
+        self.errors: list[BaseException | None] = [self.UNANSWERED] * size
+        self.outstanding = 0
+        self.answered: list[int] = []
+        """Indexes answered (either way) since :meth:`take_answered` last ran."""
+        self._changed = asyncio.Event()
+
+    def _answer(self, index: int, error: BaseException | None) -> None:
+        if self.errors[index] is not self.UNANSWERED:
+            return
+        self.errors[index] = error
+        self.outstanding -= 1
+        self.answered.append(index)
+        self._changed.set()
+
+    def take_answered(self) -> list[int]:
+        answered, self.answered = self.answered, []
+        return answered
+
+    async def changed(self, timeout: float) -> None:
+        """Wait until a message is answered (or ``timeout``)."""
+        if self.answered or self.outstanding <= 0:
+            return
+        self._changed.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), timeout)
+
+
+class Publisher:
+    """Pipelined JetStream publishing without a future per message.
+
+    nats-py's ``js.publish_async`` makes a future, a semaphore round and a header dict
+    per message and decodes each ack with ``json``; the relay sends hundreds at once and
+    only needs to know, per wave, which were stored. One reply subscription per
+    connection, the reply subject's last token an index into the open waves, the
+    headers encoded once per call and each ack decoded with orjson.
+    """
+
+    def __init__(self, nc: NATS) -> None:
+        self._nc = nc
+        self._prefix = ""
+        self._sub: Subscription | None = None
+        self._tokens = itertools.count()
+        self._open: dict[str, tuple[Wave, int]] = {}
+
+    async def _subscribe(self) -> None:
+        self._prefix = self._nc.new_inbox() + "."
+        self._sub = await self._nc.subscribe(self._prefix + "*", cb=self._on_reply)
+
+    async def _on_reply(self, msg: Msg) -> None:
+        found = self._open.pop(msg.subject[len(self._prefix) :], None)
+        if found is None:
+            return  # a wave that stopped waiting for it
+        wave, index = found
+        if msg.headers and msg.headers.get(_STATUS) == _NO_RESPONDERS:
+            wave._answer(index, NoStreamResponseError())
+            return
+        try:
+            answer = orjson.loads(msg.data)
+            error = answer.get("error") if isinstance(answer, dict) else None
+            wave._answer(index, APIError.from_error(error) if error else None)
+        except Exception as exc:
+            wave._answer(index, exc)
+
+    async def send(
+        self, stream: str, messages: Sequence[tuple[str, bytes, str]]
+    ) -> tuple[Wave, BaseException | None]:
+        """Publish ``(subject, payload, msg_id)`` messages expecting ``stream``; no waiting.
+
+        Returns the wave and, if sending stopped part-way for a reason that is not the
+        message's (the connection), that error: the wave then covers only the
+        messages before the one that failed (``len(wave.errors)``). A message the
+        client refuses for itself (over ``max_payload``) has its error at once.
+        """
+        if self._sub is None:
+            await self._subscribe()
+        wave = Wave(len(messages))
+        headers = {_EXPECTED_STREAM: stream, _MSG_ID: ""}
+        for index, (subject, payload, msg_id) in enumerate(messages):
+            token = str(next(self._tokens))
+            self._open[token] = (wave, index)
+            wave.outstanding += 1
+            # The client encodes the headers before its first await: one dict will do.
+            headers[_MSG_ID] = msg_id
+            try:
+                await self._nc.publish(
+                    subject, payload, reply=self._prefix + token, headers=headers
+                )
+            except nats.errors.MaxPayloadError as exc:
+                wave._answer(index, exc)
+                self._open.pop(token, None)
+            except Exception as exc:
+                self._open.pop(token, None)
+                wave.outstanding -= 1
+                del wave.errors[index:]
+                return wave, exc
+        return wave, None
+
+    def forget(self, wave: Wave) -> None:
+        """Stop waiting for a wave's unanswered messages (late acks are dropped)."""
+        for token in [t for t, (w, _) in self._open.items() if w is wave]:
+            del self._open[token]
 
 
 class Bus:
@@ -34,6 +158,7 @@ class Bus:
         self.name = name
         self.nc: NATS | None = None
         self._js: JetStreamContext | None = None
+        self._publisher: Publisher | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -50,6 +175,15 @@ class Bus:
         if self._js is None:
             self._js = self.nc.jetstream(timeout=5.0)
         return self._js
+
+    @property
+    def publisher(self) -> Publisher:
+        """The connection's :class:`Publisher` (one reply subscription per connection)."""
+        if self.nc is None:
+            raise ConnectionError("NATS is not connected yet")
+        if self._publisher is None:
+            self._publisher = Publisher(self.nc)
+        return self._publisher
 
     def server_max_payload(self) -> int | None:
         """The largest message the server takes (its ``max_payload``), once connected."""
@@ -88,6 +222,7 @@ class Bus:
         while True:
             try:
                 self._js = None
+                self._publisher = None
                 self.nc = await nats.connect(
                     self.settings.nats_servers(),
                     name=self.name,

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -25,7 +25,7 @@ from nats.js.errors import APIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import tables
-from shared.bus import Bus
+from shared.bus import Bus, Wave
 from shared.db import Database, driver_connection
 from shared.eventstore import HEADER_ALLOWANCE_BYTES
 from shared.logging import get_logger
@@ -53,6 +53,43 @@ _PUBLISHABLE = """
     LIMIT $1
 """
 _MARK_PUBLISHED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+# A pass's commit only records what JetStream already holds: lost in a crash, its rows
+# are published again, which Nats-Msg-Id and the consumers' inboxes absorb. So it need
+# not wait for the WAL flush (transaction-local; the event store's commits still do).
+_LOCK_PASS = """
+    SELECT pg_try_advisory_xact_lock($1)
+        AND set_config('synchronous_commit', 'off', true) IS NOT NULL
+"""
+# Acknowledged ids marked while the rest of the wave is still in flight, in chunks this
+# large (a statement per few acks would cost more than the overlap saves).
+_MARK_CHUNK = 100
+_GAUGES_EVERY_SECONDS = 1.0
+
+
+class _Marker:
+    """Marks acknowledged rows published on the pass's connection, behind the sender."""
+
+    def __init__(self, driver: Any) -> None:
+        self._driver = driver
+        self._waiting: list[int] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, ids: Iterable[int]) -> None:
+        self._waiting.extend(ids)
+        if len(self._waiting) >= _MARK_CHUNK and (self._task is None or self._task.done()):
+            if self._task is not None:
+                self._task.result()  # an error of the last chunk fails the pass
+            chunk, self._waiting = self._waiting, []
+            self._task = asyncio.ensure_future(self._driver.execute(_MARK_PUBLISHED, chunk))
+
+    async def finish(self) -> None:
+        """Mark what is left; the connection is the pass's own again afterwards."""
+        if self._task is not None:
+            await self._task
+            self._task = None
+        if self._waiting:
+            chunk, self._waiting = self._waiting, []
+            await self._driver.execute(_MARK_PUBLISHED, chunk)
 
 
 class _Pending(NamedTuple):
@@ -209,6 +246,7 @@ class OutboxRelay:
         # for failing long enough, not merely often (see relay_park_after_seconds).
         self._failing_since: dict[int, float] = {}
         self._stream_ready = False
+        self._gauges_at = float("-inf")
         # Per-database singleton: two relays on one outbox could interleave and break
         # per-stream order, so each pass holds this advisory lock.
         self._lock_key = zlib.crc32(f"veiviser-outbox-{service}".encode())
@@ -271,7 +309,7 @@ class OutboxRelay:
         """
         async with self.db.transaction() as conn:
             driver = await driver_connection(conn)
-            if not await driver.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key):
+            if not await driver.fetchval(_LOCK_PASS, self._lock_key):
                 return 0
             rows = [
                 _Pending(*record)
@@ -281,9 +319,12 @@ class OutboxRelay:
                 if self.metrics:
                     self.metrics.outbox_backlog.labels(self.service).set(0)
                 return 0
-            acked, failures = await self._publish_in_waves(rows)
-            if acked:
-                await driver.execute(_MARK_PUBLISHED, acked)
+            marker = _Marker(driver)
+            try:
+                acked, failures = await self._publish_in_waves(rows, marker)
+            finally:
+                await marker.finish()
+            if self._failing_since:
                 for row_id in acked:
                     self._failing_since.pop(row_id, None)
             parked, transient = await self._record_failures(conn, failures)
@@ -291,15 +332,22 @@ class OutboxRelay:
             self.metrics.events_published.labels(self.service).inc(len(acked))
             if len(rows) < self.settings.relay_batch_size and not failures:
                 self.metrics.outbox_backlog.labels(self.service).set(0)
-        if parked or (self.metrics and len(rows) >= self.settings.relay_batch_size):
-            # A full batch: more may wait, and the backlog gauge should say how many.
+        now = time.monotonic()
+        if parked or (
+            self.metrics
+            and len(rows) >= self.settings.relay_batch_size
+            and now - self._gauges_at >= _GAUGES_EVERY_SECONDS
+        ):
+            # A full batch: more may wait, and the backlog gauge should say how many
+            # (counting the outbox costs more than a pass, so not after every one).
+            self._gauges_at = now
             await self.refresh_gauges()
         if transient is not None:
             raise transient
         return len(acked) + parked
 
     async def _publish_in_waves(
-        self, rows: Sequence[Any]
+        self, rows: Sequence[Any], marker: _Marker | None = None
     ) -> tuple[list[int], list[tuple[Any, BaseException]]]:
         """Publish ``rows``; returns the ids JetStream acknowledged and the failures.
 
@@ -308,9 +356,10 @@ class OutboxRelay:
         row that fails can never be overtaken by a later row of its stream. A row too
         large for the server is not sent at all (the server would drop the
         connection for it). After a failure the stream's remaining rows stay for a
-        later pass, behind the failed one.
+        later pass, behind the failed one. ``marker`` gets the acknowledged ids as
+        they come, so marking them published overlaps the wait for the rest.
         """
-        js = self.bus.js
+        publisher = self.bus.publisher
         stream = self.settings.stream_name(self.service)
         server_max = self.bus.server_max_payload()
         limit = server_max - HEADER_ALLOWANCE_BYTES if server_max else None
@@ -321,39 +370,23 @@ class OutboxRelay:
         failures: list[tuple[Any, BaseException]] = []
         while queues:
             wave = sorted((queue[0] for queue in queues.values()), key=lambda r: r.id)
-            sent: list[tuple[Any, asyncio.Future[Any]]] = []
-            connection_lost = False
+            sending: list[Any] = []
             for row in wave:
-                payload = bytes(row.payload)
-                if limit is not None and len(payload) > limit:
-                    failures.append((row, TooLargeForServer(len(payload), limit)))
+                if limit is not None and len(row.payload) > limit:
+                    failures.append((row, TooLargeForServer(len(row.payload), limit)))
                     del queues[_order_key(row)]
-                    continue
-                try:
-                    future = await js.publish_async(
-                        row.subject,
-                        payload,
-                        stream=stream,
-                        headers={"Nats-Msg-Id": str(row.event_id)},
-                    )
-                except nats.errors.MaxPayloadError as exc:
-                    failures.append((row, exc))
-                    del queues[_order_key(row)]
-                    continue
-                except Exception as exc:
-                    # The connection, not the row: nothing more can be sent now.
-                    failures.append((row, exc))
-                    connection_lost = True
-                    break
-                sent.append((row, future))
-            done = await self._acknowledged([future for _, future in sent])
-            for row, future in sent:
-                error: BaseException | None = None
-                if future not in done:
-                    future.cancel()
-                    error = TimeoutError("no acknowledgement from JetStream")
                 else:
-                    error = future.exception()
+                    sending.append(row)
+            sent, stopped = await publisher.send(
+                stream, [(row.subject, bytes(row.payload), str(row.event_id)) for row in sending]
+            )
+            try:
+                await self._acknowledged(sent, sending, marker)
+            finally:
+                publisher.forget(sent)
+            for row, error in zip(sending, sent.errors, strict=False):
+                if error is sent.UNANSWERED:
+                    error = TimeoutError("no acknowledgement from JetStream")
                 if error is None:
                     acked.append(row.id)
                     queue = queues[_order_key(row)]
@@ -363,7 +396,9 @@ class OutboxRelay:
                 else:
                     failures.append((row, error))
                     del queues[_order_key(row)]
-            if connection_lost:
+            if stopped is not None:
+                # The connection, not the row: nothing more can be sent now.
+                failures.append((sending[len(sent.errors)], stopped))
                 break
         return acked, failures
 
@@ -433,8 +468,8 @@ class OutboxRelay:
             self.metrics.outbox_backlog.labels(self.service).set(health.unpublished)
         return health
 
-    async def _acknowledged(self, futures: list[asyncio.Future[Any]]) -> set[asyncio.Future[Any]]:
-        """The publishes JetStream has answered, waiting at most the ack timeout.
+    async def _acknowledged(self, wave: Wave, rows: Sequence[Any], marker: _Marker | None) -> None:
+        """Wait until JetStream has answered the wave, at most the ack timeout.
 
         Stops waiting once the connection drops: acks for messages sent to a server that
         died never come, and sitting out the timeout would hold the outbox back after
@@ -442,13 +477,15 @@ class OutboxRelay:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ACK_TIMEOUT_SECONDS
-        pending = set(futures)
-        while pending and self.bus.connected:
+        while True:
+            if marker is not None:
+                marker.add(rows[i].id for i in wave.take_answered() if wave.errors[i] is None)
+            if wave.outstanding <= 0 or not self.bus.connected:
+                return
             remaining = deadline - loop.time()
             if remaining <= 0:
-                break
-            _, pending = await asyncio.wait(pending, timeout=min(remaining, _ACK_POLL_SECONDS))
-        return {future for future in futures if future.done()}
+                return
+            await wave.changed(min(remaining, _ACK_POLL_SECONDS))
 
     async def backlog(self) -> int:
         async with self.db.connect() as conn:
