@@ -14,8 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.matching import domain
 from services.matching.domain.candidates import departure
+from services.matching.domain.employers import Placement as EmployerPlacement
+from services.matching.domain.employers import agreement_status
+from services.matching.domain.employers import record_agreement as record_employer_agreement
 from services.matching.events import (
     Agreement,
+    AgreementMeasure,
     CloseReason,
     Contact,
     NorwegianRequirement,
@@ -237,6 +241,83 @@ async def erase_contact(
     await conn.execute(sa.delete(contact_keys).where(contact_keys.c.employer_id == employer_id))
     return CommandResult(
         200, {"id": str(employer_id), "version": new_version, "erased": bool(events)}
+    )
+
+
+async def record_agreement(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    employer_id: uuid.UUID,
+    *,
+    measure: AgreementMeasure,
+    description: str,
+    target_share: float | None,
+    target_count: int | None,
+    valid_from: date,
+    valid_until: date | None,
+) -> CommandResult:
+    """Record an agreement with its target on the employer's stream."""
+    agreement_id = uuid.uuid4()
+    _, new_version = await _locked_step(
+        runtime,
+        conn,
+        metadata,
+        domain.EMPLOYER,
+        employer_id,
+        domain.fold_employer,
+        lambda state: record_employer_agreement(
+            state,
+            agreement_id=agreement_id,
+            measure=measure,
+            description=description,
+            target_share=target_share,
+            target_count=target_count,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        ),
+        None,
+    )
+    return CommandResult(
+        201, {"id": str(agreement_id), "employer_id": str(employer_id), "version": new_version}
+    )
+
+
+async def employer_agreements(
+    runtime: Runtime, conn: AsyncConnection, employer_id: uuid.UUID, municipality: str
+) -> list[dict[str, Any]]:
+    """The employer's agreements, each followed up today from the matches with it."""
+    state, _ = await _load(
+        runtime, conn, domain.EMPLOYER, employer_id, municipality, domain.fold_employer
+    )
+    rows = await conn.execute(
+        sa.select(
+            matches.c.kind,
+            matches.c.started_on,
+            matches.c.ended_on,
+            matches.c.outcome,
+            matches.c.job,
+            matches.c.status,
+        ).where(matches.c.employer_id == employer_id, matches.c.municipality == municipality)
+    )
+    placements = [_placement(row) for row in rows]
+    day = today()
+    return [agreement_status(a, placements, day) for a in state.agreements]
+
+
+def _placement(row: Any) -> EmployerPlacement:
+    job = row.job or {}
+    job_started = job.get("starts_on") if isinstance(job, dict) else None
+    if job_started is None and row.kind in ("job", "apprenticeship"):
+        job_started = row.started_on
+    return EmployerPlacement(
+        kind=row.kind,
+        started_on=row.started_on,
+        ended_on=row.ended_on,
+        outcome=row.outcome,
+        job_started_on=date.fromisoformat(job_started)
+        if isinstance(job_started, str)
+        else job_started,
     )
 
 

@@ -177,6 +177,33 @@ class EmployerDetailsRecorded(Event):
     agreements: tuple[Agreement, ...] = ()
 
 
+class AgreementMeasure(StrEnum):
+    """What an employer's agreement counts (the status follows from matching's outcomes)."""
+
+    placement_to_job = "placement_to_job"
+    """The share of ended practice placements that turned into a job (``target_share``)."""
+    jobs = "jobs"
+    """Jobs and apprenticeships started with the employer (``target_count``)."""
+
+
+@registry.register
+class EmployerAgreementRecorded(Event):
+    """An agreement with the employer (an IA-avtale, a cooperation agreement) with its
+    target and period. Never published. Its type lies outside ``matching.employer.`` so
+    the employers read model, which folds that prefix, does not read it."""
+
+    type_name: ClassVar[str] = "matching.employer_agreement.recorded.v1"
+    published: ClassVar[bool] = False
+    employer_id: uuid.UUID
+    agreement_id: uuid.UUID
+    measure: AgreementMeasure
+    description: str = Field(max_length=500)
+    target_share: float | None = Field(default=None, ge=0, le=1)
+    target_count: int | None = Field(default=None, ge=1)
+    valid_from: date
+    valid_until: date | None = None
+
+
 @registry.register
 class EmployerContactRecorded(Event):
     """The employer's contact person, sealed with a key of its own. Never published.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -14,11 +14,12 @@ from services.matching import application, queries
 from services.matching.api.common import CommandDep, Reader, read
 from services.matching.api.schemas import Employer
 from services.matching.domain import EMPLOYER
-from services.matching.events import Agreement, Contact
+from services.matching.events import Agreement, AgreementMeasure, Contact
 from shared.codes import MunicipalityCode
 from shared.dates import Day
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
+from shared.i18n import Locale, catalog
 
 router = APIRouter(prefix="/employers", tags=["employers"])
 
@@ -149,3 +150,108 @@ async def erase_contact(
         employer_id,
         on=(EMPLOYER, employer_id),
     )
+
+
+class RecordAgreement(BaseModel):
+    """An agreement with the employer, e.g. an IA-avtale or a cooperation agreement."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    measure: AgreementMeasure = Field(
+        description="`placement_to_job`: the share of ended practice placements that turn "
+        "into a job; `jobs`: jobs and apprenticeships started"
+    )
+    description: str = Field(min_length=1, max_length=500)
+    target_share: float | None = Field(
+        default=None, ge=0, le=1, description="With `placement_to_job`, e.g. 0.7 for 70 %"
+    )
+    target_count: int | None = Field(default=None, ge=1, le=10000, description="With `jobs`")
+    valid_from: Day
+    valid_until: Day | None = None
+
+
+class AgreementCreated(BaseModel):
+    id: uuid.UUID
+    employer_id: uuid.UUID
+    version: int
+
+
+class AgreementStatus(BaseModel):
+    agreement_id: uuid.UUID
+    measure: AgreementMeasure | None = Field(
+        description="null: an agreement from the registration without a target"
+    )
+    description: str
+    target_share: float | None
+    target_count: int | None
+    valid_from: str | None
+    valid_until: str | None
+    period_over: bool
+    status: Literal["met", "on_track", "behind", "no_outcomes"]
+    status_label: str
+    ended: int | None = Field(default=None, description="placement_to_job: placements ended")
+    turned_into_job: int | None = None
+    running: int | None = Field(default=None, description="Placements still running")
+    share: float | None = None
+    jobs: int | None = Field(default=None, description="jobs: jobs started in the period")
+    expected_by_now: float | None = Field(
+        default=None, description="jobs: the count that keeps pace with the period"
+    )
+
+
+@router.post(
+    "/{employer_id}/agreements",
+    status_code=201,
+    response_model=AgreementCreated,
+    summary="Record an agreement with the employer (target and period)",
+    description="Appends `employer_agreement.recorded` (kept inside the service). The target "
+    "fits the measure (422 `agreement-target`); `valid_until` not before `valid_from` (422 "
+    "`date-order`).",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def record_agreement(
+    employer_id: uuid.UUID,
+    body: RecordAgreement,
+    command: CommandDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await command.run(
+        application.record_agreement,
+        employer_id,
+        measure=body.measure,
+        description=body.description,
+        target_share=body.target_share,
+        target_count=body.target_count,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        body=body,
+        on=(EMPLOYER, employer_id),
+    )
+
+
+@router.get(
+    "/{employer_id}/agreements",
+    response_model=list[AgreementStatus],
+    summary="The employer's agreements, followed up (met / on track / behind)",
+    description="Every agreement (from the registration and recorded since) with its status "
+    "today computed from matching's outcomes, and the numbers it rests on. "
+    "`Accept-Language` words `status_label`.",
+    responses=problem_responses(401, 403, 404),
+)
+async def agreements(
+    employer_id: uuid.UUID, runtime: RuntimeDep, principal: Reader, locale: Locale
+) -> list[dict[str, Any]]:
+    async with runtime.db.connect() as conn:
+        found = await application.employer_agreements(
+            runtime, conn, employer_id, principal.municipality
+        )
+    return [with_status_label(a, locale) for a in found]
+
+
+def with_status_label(agreement: dict[str, Any], locale: str) -> dict[str, Any]:
+    """The agreement's status with its label in ``locale`` (the package catalog)."""
+    texts = catalog("shared", "services.matching")
+    return {
+        **agreement,
+        "status_label": texts.text(f"agreement.status.{agreement['status']}", locale),
+    }

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, Literal, cast
 
-from fastapi import APIRouter, Header, Query
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,10 +21,17 @@ from services.matching.api.common import (
     index_responses,
     read,
 )
+from services.matching.api.employers import with_status_label
 from services.matching.api.schemas import MatchView
 from services.matching.domain import MATCH, OPENING, JobTerms, MatchStatus, stream_id
 from services.matching.events import DeclinedBy, DeclineReason, PlacementOutcome
-from services.matching.package import build_package, render_html
+from services.matching.package import (
+    CONTACT_WITHOUT_CONSENT,
+    build_package,
+    participants_client,
+    render_html,
+    render_pdf,
+)
 from shared.auth import require_roles
 from shared.commands import (
     Aggregate,
@@ -361,28 +368,40 @@ _placement_step(
 
 @router.get(
     "/{match_id}/package",
-    summary="Pakken til arbeidsgiveren (JSON eller utskriftsvennlig HTML). / The package for "
-    "the employer (JSON or printable HTML).",
+    summary="Pakken til arbeidsgiveren (JSON, utskriftsvennlig HTML eller PDF). / The package "
+    "for the employer (JSON, printable HTML or PDF).",
     description="Kompetanseprofilen deltakeren har samtykket til å dele, matchen, dokumentert "
-    "grunnlag for arbeidslivet, oppfølgingsplanen (mentor, kontaktperson, møter) og "
-    "finansieringsordninger. På bokmål; `Accept-Language: en` gir engelsk. HTML med "
-    "`Accept: text/html` eller `format=html`. 404 når deltakerens opplysninger er slettet. / "
-    "The consented competence profile, the fit, documented work-life basics, the "
-    "follow-up plan (mentor, contact person, meetings) and financing options. In bokmål; "
-    "`Accept-Language: en` for English. HTML with `Accept: text/html` or `format=html`. 404 "
-    "when the participant's data was erased.",
+    "grunnlag for arbeidslivet, oppfølgingsplanen med datoer (mentor, kontaktperson, møter, "
+    "deltakerens plan), finansieringsordninger med beløp og vilkår, og arbeidsgiverens avtaler "
+    "med status. Deltakeren vises med pseudonym referanse; navn og kontakt bare med "
+    "`with_contact=true` og deltakerens samtykke for denne arbeidsgiveren (ellers 422 "
+    "`contact-without-consent`). På bokmål; `Accept-Language: en` gir engelsk. HTML med "
+    "`Accept: text/html` eller `format=html`, PDF med `Accept: application/pdf` eller "
+    "`format=pdf`. 404 når deltakerens opplysninger er slettet. / The consented competence "
+    "profile, the fit, documented work-life basics, the dated follow-up plan, financing "
+    "options with amounts and conditions, and the employer's agreements with their status. "
+    "The participant is a pseudonymous reference; name and contact only with "
+    "`with_contact=true` and the participant's consent for this employer (else 422 "
+    "`contact-without-consent`; 503 `participants-unavailable` when the participants "
+    "service cannot answer). In bokmål; `Accept-Language: en` for English.",
     responses={
-        **index_responses(401, 403, 404),
-        200: {"content": {"application/json": {}, "text/html": {}}},
+        **index_responses(401, 403, 404, 422),
+        200: {"content": {"application/json": {}, "text/html": {}, "application/pdf": {}}},
+        503: {"description": "The participants service could not answer (with_contact)"},
     },
 )
 async def package(
     match_id: uuid.UUID,
+    request: Request,
     runtime: RuntimeDep,
     engine: EngineDep,
     principal: Reader,
     locale: Locale,
-    format: Annotated[Literal["json", "html"] | None, Query()] = None,
+    format: Annotated[Literal["json", "html", "pdf"] | None, Query()] = None,
+    with_contact: Annotated[
+        bool,
+        Query(description="Navn og kontakt, med samtykke. / Name and contact, with consent."),
+    ] = False,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
     municipality = principal.municipality
@@ -390,12 +409,30 @@ async def package(
         match = await queries.match_view(conn, match_id, municipality)
         opening = await queries.opening_view(conn, uuid.UUID(match["opening_id"]), municipality)
         employer = await queries.employer_view(conn, uuid.UUID(match["employer_id"]), municipality)
-    candidate = engine.candidate(municipality, uuid.UUID(match["participant_id"]))
+        agreements = await application.employer_agreements(
+            runtime, conn, uuid.UUID(match["employer_id"]), municipality
+        )
+    participant_id = uuid.UUID(match["participant_id"])
+    candidate = engine.candidate(municipality, participant_id)
     spec = engine.spec(municipality, uuid.UUID(match["opening_id"]))
     if candidate is None or spec is None or match["participant_erased"]:
         raise NotFound(
             "The participant's consented profile is not available (erased or withdrawn)."
         )
+    participants = participants_client(request.app, runtime.settings)
+    contact = None
+    if with_contact:
+        contact = await participants.contact(
+            participant_id, uuid.UUID(match["employer_id"]), municipality
+        )
+        if contact is None:
+            raise CONTACT_WITHOUT_CONSENT.violation(
+                "with_contact=true, but the participant has no consent in force to share name "
+                "and contact with this employer: record it in the participants service "
+                "(POST /participants/{id}/employer-consents) or leave with_contact out.",
+                "with_contact",
+                employer_id=match["employer_id"],
+            )
     document = build_package(
         match=match,
         opening=opening,
@@ -405,10 +442,23 @@ async def package(
         mentor_capacity_left=spec.mentor_capacity_left,
         taxonomy=engine.taxonomy,
         locale=locale,
+        contact=contact,
+        participant_plan=await participants.plan(participant_id, municipality),
+        agreements=[with_status_label(a, locale) for a in agreements],
     )
-    wants_html = format == "html" or (
-        format is None and accept is not None and "text/html" in accept
+    wants = format or (
+        "pdf"
+        if accept is not None and "application/pdf" in accept
+        else "html"
+        if accept is not None and "text/html" in accept
+        else "json"
     )
-    if wants_html:
+    if wants == "pdf":
+        return Response(
+            render_pdf(document),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="package-{match_id}.pdf"'},
+        )
+    if wants == "html":
         return HTMLResponse(render_html(document))
     return document

@@ -259,3 +259,83 @@ async def employer_contact(
         "phone": details.get("phone"),
         "email": details.get("email"),
     }
+
+
+class PlanActivityView(BaseModel):
+    kind: str
+    hours_per_week: float
+    starts_on: date
+    ends_on: date | None
+
+
+class ProgrammeDates(BaseModel):
+    kind: str
+    starts_on: date
+    planned_end: date
+    ended_on: date | None
+
+
+class PlacementPlan(BaseModel):
+    participant_id: uuid.UUID
+    programme: ProgrammeDates | None
+    plan_valid_from: date | None
+    activities: list[PlanActivityView]
+
+
+@router.get(
+    "/placement-plan",
+    response_model=PlacementPlan,
+    summary="Programmets datoer og planens aktiviteter til en praksisplass (bare "
+    "matching-tjenesten). / The programme's dates and the plan's activities for a placement "
+    "(the matching service only).",
+    description="Service identity of the matching service only. Kinds, hours and dates of "
+    "the latest plan (as `plan.revised` publishes them: no goals, no providers) and the "
+    "programme's planned end as known today, for the follow-up plan of an employer package.",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def placement_plan(
+    participant_id: uuid.UUID,
+    request: Request,
+    caller: Annotated[Principal, Depends(service_identity)],
+    municipality: Annotated[str, Query(pattern=r"^[0-9]{4}$")],
+) -> dict[str, Any]:
+    if caller.service != CONTACT_READER:
+        raise Forbidden("Only the matching service reads plans for employer packages.")
+    runtime = request.app.state.runtime
+    async with runtime.db.connect() as conn:
+        envelopes = await runtime.store.load(conn, str(participant_id))
+    if not envelopes or envelopes[0].municipality != municipality:
+        raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
+    state = domain.fold(runtime.store.decode(e) for e in envelopes)
+    if state.erased:
+        raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
+    programme = state.programme
+    plan = next(
+        (
+            p
+            for p in reversed(state.plans)
+            if programme is not None and p[0] == programme.programme_id
+        ),
+        None,
+    )
+    return {
+        "participant_id": participant_id,
+        "programme": {
+            "kind": programme.kind.value,
+            "starts_on": programme.starts_on,
+            "planned_end": programme.planned_end_on(today()),
+            "ended_on": programme.ended_on,
+        }
+        if programme is not None
+        else None,
+        "plan_valid_from": plan[1] if plan else None,
+        "activities": [
+            {
+                "kind": a.kind.value,
+                "hours_per_week": a.hours_per_week,
+                "starts_on": a.starts_on,
+                "ends_on": a.ends_on,
+            }
+            for a in (plan[2] if plan else ())
+        ],
+    }

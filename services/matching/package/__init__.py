@@ -1,9 +1,15 @@
-"""The package an employer gets with a proposed match (JSON and printable HTML).
+"""The package an employer gets with a proposed match (JSON, printable HTML and PDF).
 
 Employers fear "the unknown": the package says what they get — the participant's
 consented competence profile, the work-life basics that are documented (and those
 that are not), the follow-up plan with mentor and job coach, and the financing
 schemes to discuss. It holds only what the participant consented to share.
+
+The person is a pseudonymous reference unless the participant consented to share name
+and contact with *this* employer (read from the participants service, see
+:mod:`.participants`); the follow-up plan is dated from the match, the placement and the
+participant's plan (:mod:`.follow_up`); the financing schemes carry their amounts and
+conditions as dated data (:mod:`.financing`).
 
 It is in Norwegian (bokmål) by default and in English or nynorsk on request: every
 text comes from the matching service's ``package`` catalog, and every code (the
@@ -13,29 +19,39 @@ opening's kind, the fit's band and parts, the financing schemes) stays a code wi
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import jinja2
 
 from services.matching.domain.candidates import Candidate
-from services.matching.events import OpeningKind
+from services.matching.package import financing, follow_up
+from services.matching.package.participants import ParticipantsClient, PersonContact
+from services.matching.package.pdf import render_pdf
+from shared.dates import today
 from shared.i18n import DEFAULT, ENGLISH, Catalog, catalog, format_date
+from shared.rules import rule
+from shared.settings import Settings
 from shared.taxonomy import Taxonomy
+
+__all__ = [
+    "CONTACT_WITHOUT_CONSENT",
+    "build_package",
+    "participants_client",
+    "render_html",
+    "render_pdf",
+]
 
 TEXTS = ("shared", "services.matching")
 
-_FINANCING = [
-    ("introduction_benefit", {OpeningKind.language_practice}),
-    ("work_training", {OpeningKind.work_training}),
-    ("wage_subsidy", {OpeningKind.job}),
-    ("inclusion_grant", {OpeningKind.job, OpeningKind.work_training, OpeningKind.apprenticeship}),
-    ("mentor_grant", {OpeningKind.job, OpeningKind.work_training}),
-    ("apprentice_grant", {OpeningKind.apprenticeship}),
-]
-"""The financing schemes (``financing.<code>`` and ``.note`` in the catalog) and the
-kinds of opening each applies to."""
-
-_MEETINGS = ("start_up", "weekly", "check_in", "halfway", "final")
+CONTACT_WITHOUT_CONSENT = rule(
+    "contact-without-consent",
+    422,
+    "Name and contact asked for without consent",
+    service="matching",
+    description="`with_contact=true` needs the participant's consent to share name and "
+    "contact with this employer, recorded in the participants service and in force today.",
+)
 
 
 def _number(value: float, locale: str) -> str:
@@ -53,13 +69,17 @@ def build_package(
     mentor_capacity_left: int,
     taxonomy: Taxonomy,
     locale: str = DEFAULT,
+    contact: PersonContact | None = None,
+    participant_plan: dict[str, Any] | None = None,
+    agreements: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """The package as data; ``contact`` only when the participant consented to share it
+    with this employer (the caller asked participants), else the pseudonymous reference."""
     texts = catalog(*TEXTS)
 
     def t(key: str, **params: Any) -> str:
         return texts.text(key, locale, **params)
 
-    kind = OpeningKind(opening["kind"])
     norwegian = {sub: level for sub, level in candidate.norwegian}
     years = sum(y for _, y in candidate.occupations)
     basics = [
@@ -105,8 +125,15 @@ def build_package(
             "evidence": ", ".join(sorted(candidate.driving_licences)) or t("package.none"),
         },
     ]
-    practice = kind in (OpeningKind.language_practice, OpeningKind.work_training)
-    meetings = [t(f"package.meeting.{name}") for name in _MEETINGS]
+    plan = follow_up.plan(
+        match=match,
+        opening=opening,
+        employer=employer,
+        participant_plan=participant_plan,
+        mentor_capacity_left=mentor_capacity_left,
+        say=t,
+    )
+    financing_on = max(date.fromisoformat(plan["starts_on"]), today())
     occupation_title = taxonomy.occupation_title(opening["isco_code"], _taxonomy_lang(locale))
     return {
         "language": locale,
@@ -168,25 +195,63 @@ def build_package(
             "missing_skills": explanation["missing_skills"],
         },
         "work_life_basics": basics,
-        "follow_up_plan": {
-            "job_coach": match.get("proposed_by"),
-            "employer_contact": employer.get("contact"),
-            "mentor": {
-                "needed": practice,
-                "employer_mentor_capacity_left": mentor_capacity_left,
-            },
-            "meetings": meetings,
-        },
-        "financing": [
-            {
-                "code": code,
-                "scheme": t(f"financing.{code}"),
-                "applies": kind in kinds,
-                "note": t(f"financing.{code}.note"),
-            }
-            for code, kinds in _FINANCING
-        ],
+        "person": _person(candidate, contact, t),
+        "follow_up_plan": plan,
+        "financing": financing.options(opening["kind"], financing_on, locale, t),
+        "agreements": [_agreement(a, locale, t) for a in agreements or []],
         "consent": t("package.consent"),
+    }
+
+
+def participants_client(app: Any, settings: Settings) -> ParticipantsClient:
+    """The app's client for the participants service (``app.state.participants_client``,
+    which a test may set to an in-process one), made once."""
+    client = getattr(app.state, "participants_client", None)
+    if client is None:
+        client = ParticipantsClient(settings)
+        app.state.participants_client = client
+    return client
+
+
+def _agreement(agreement: dict[str, Any], locale: str, t: Any) -> dict[str, Any]:
+    """An agreement's status in words: the numbers it rests on, beside the target."""
+    if agreement.get("measure") == "placement_to_job":
+        share = agreement.get("share")
+        progress = t(
+            "package.agreement_line",
+            done=agreement["turned_into_job"],
+            total=agreement["ended"],
+            share=_number(round((share or 0) * 100), locale),
+            target=_number(round(agreement["target_share"] * 100), locale),
+        )
+    elif agreement.get("measure") == "jobs":
+        progress = t(
+            "package.agreement_count_line",
+            done=agreement["jobs"],
+            target=agreement["target_count"],
+        )
+    else:
+        progress = ""
+    return {**agreement, "progress": progress}
+
+
+def _person(candidate: Candidate, contact: PersonContact | None, t: Any) -> dict[str, Any]:
+    """Who the employer meets: the name and contact with consent, else the reference."""
+    reference = str(candidate.participant_id)
+    if contact is None:
+        return {
+            "reference": reference,
+            "named": False,
+            "contact_through": t("package.person.through_job_coach"),
+        }
+    return {
+        "reference": reference,
+        "named": True,
+        "name": contact.name,
+        "phone": contact.phone,
+        "email": contact.email,
+        "consent": {"consent_id": contact.consent_id, "given_on": contact.given_on},
+        "consent_note": t("package.person.consented", given_on=contact.given_on),
     }
 
 
@@ -214,6 +279,9 @@ _TEMPLATE = """<!doctype html>
 {{ p.opening.kind_label }} · {{ p.opening.occupation.title or p.opening.occupation.isco_code }}
 ({{ p.opening.occupation.isco_code }}) · {{ t("package.hours_from", hours=p.opening.hours_per_week, starts_on=day(p.opening.starts_on)) }}</p>
 <p><strong>{{ t("package.fit", score=p.fit.score, band=p.fit.band_label) }}</strong></p>
+<h2>{{ t("package.person") }}</h2>
+{% if p.person.named %}<p>{{ p.person.name }}{% if p.person.phone %} · {{ p.person.phone }}{% endif %}{% if p.person.email %} · {{ p.person.email }}{% endif %}<br><small>{{ t("package.person.consented", given_on=day(p.person.consent.given_on)) }}</small></p>
+{% else %}<p>{{ t("package.person.reference", reference=p.person.reference) }}<br>{{ p.person.contact_through }}</p>{% endif %}
 
 <h2>{{ t("package.profile") }}</h2>
 <table>
@@ -239,15 +307,30 @@ _TEMPLATE = """<!doctype html>
 {% endfor %}</table>
 
 <h2>{{ t("package.follow_up") }}</h2>
-<p>{{ t("package.job_coach") }}: {{ p.follow_up_plan.job_coach }}.
-{% if p.follow_up_plan.employer_contact %}{{ t("package.employer_contact") }}: {{ p.follow_up_plan.employer_contact.name }}.{% endif %}
-{{ t("package.mentor_needed") if p.follow_up_plan.mentor.needed else t("package.mentor_recommended") }}; {{ t("package.mentor_places_left") }}: {{ p.follow_up_plan.mentor.employer_mentor_capacity_left }}.</p>
-<ul>{% for m in p.follow_up_plan.meetings %}<li>{{ m }}</li>{% endfor %}</ul>
+{% set f = p.follow_up_plan %}
+<table>
+<tr><th>{{ t("package.job_coach") }}</th><td>{{ f.job_coach }}</td></tr>
+{% if f.employer_contact %}<tr><th>{{ t("package.employer_contact") }}</th><td>{{ f.employer_contact.name }}</td></tr>{% endif %}
+<tr><th>{{ t("package.mentor") }}</th><td>{{ t("package.mentor_needed") if f.mentor.needed else t("package.mentor_recommended") }}; {{ t("package.mentor_places_left") }}: {{ f.mentor.employer_mentor_capacity_left }}</td></tr>
+<tr><th>{{ t("package.period") }}</th><td>{{ day(f.starts_on) }} – {{ day(f.ends_on) }} ({{ t("package.start_from." ~ f.start_from) }}; {{ t("package.end_from." ~ f.end_from) }})</td></tr>
+<tr><th>{{ t("package.participant_plan") }}</th><td>{% if not f.participant_plan.known %}{{ t("package.plan_unknown") }}{% else %}{% if f.participant_plan.programme %}{{ t("package.programme_until", planned_end=day(f.participant_plan.programme.planned_end)) }}{% endif %}{% for a in f.participant_plan.other_activities %}<br>{{ a.label }}: {{ t("package.hours", hours=a.hours_per_week) }}{% endfor %}{% endif %}</td></tr>
+</table>
+<table>
+<tr><th>{{ t("package.when") }}</th><th>{{ t("package.meeting") }}</th></tr>
+{% for m in f.meetings %}<tr><td>{{ day(m.on) }}</td><td>{{ m.what }}</td></tr>
+{% endfor %}</table>
 
 <h2>{{ t("package.financing") }}</h2>
 <table>
-{% for f in p.financing if f.applies %}<tr><td>{{ f.scheme }}</td><td>{{ f.note }}</td></tr>
+<tr><th>{{ t("package.scheme") }}</th><th>{{ t("package.amounts") }}</th><th>{{ t("package.conditions") }}</th></tr>
+{% for s in p.financing if s.applies %}<tr><td>{{ s.scheme }}<br><small>{{ s.provider_label }}{% if s.max_months %} · {{ t("package.max_months", months=s.max_months) }}{% endif %}</small></td>
+<td>{% for a in s.amounts %}{{ a.label }}: {{ a.shown }}{% if not loop.last %}<br>{% endif %}{% else %}{{ s.note }}{% endfor %}</td>
+<td>{% for c in s.conditions %}{{ c.text }}{% if not loop.last %}<br>{% endif %}{% endfor %}{% if not s.verified %}<br><em>{{ t("package.to_be_verified") }}</em>{% endif %}</td></tr>
 {% endfor %}</table>
+{% if p.agreements %}<h2>{{ t("package.agreements") }}</h2>
+<table>
+{% for a in p.agreements %}<tr><td>{{ a.description }}</td><td>{{ a.status_label }}{% if a.progress %}: {{ a.progress }}{% endif %}</td></tr>
+{% endfor %}</table>{% endif %}
 <p><small>{{ p.consent }}</small></p>
 </body>
 </html>
