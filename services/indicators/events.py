@@ -174,3 +174,27 @@ class ComparisonsImported(Event):
     published: ClassVar[bool] = False
     layout: Literal["ssb", "imdi"]
     figures: tuple[ComparisonFigure, ...]
+
+
+@registry.register
+class ReportLocked(Event):
+    """A report as reported to the council (e.g. "Rapportert til bystyret 20.11.2026"),
+    locked: its values as they stood at ``known_as_of`` and its rendered files byte for
+    byte (base64), with each file's SHA-256. Never published, never recomputed.
+
+    The report is the public one (small numbers suppressed): no person's id, only counts.
+    """
+
+    type_name: ClassVar[str] = "indicators.report.locked.v1"
+    published: ClassVar[bool] = False
+    report_id: str = Field(description="The locked report's id (a UUID)")
+    period: str = Field(max_length=20)
+    kind: str = Field(max_length=40, description="The kind of report, e.g. goal_report")
+    reported_to: str = Field(max_length=100, description="e.g. bystyret, formannskapet")
+    reported_on: str = Field(description="The meeting's date (ISO)")
+    title: str = Field(max_length=300)
+    lang: Literal["nb", "nn", "en"]
+    known_as_of: str = Field(description="The moment whose knowledge the report shows (ISO)")
+    snapshot: dict[str, Any] = Field(description="The report's values, as the renderers saw them")
+    files: dict[str, str] = Field(description="format → the rendered file, base64")
+    sha256: dict[str, str] = Field(description="format → SHA-256 of the file's bytes (hex)")

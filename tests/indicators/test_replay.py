@@ -116,7 +116,7 @@ async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) ->
     projections, store = service_projections("indicators", settings)
     assert {p.name for p in projections} == {
         "settlements", "participant_facts", "housing_facts", "matching_facts", "plan", "levels",
-        "comparisons",
+        "comparisons", "frozen_reports",
     }  # fmt: skip
     db = Database.for_service(settings, "indicators", pool_size=1)
     try:

@@ -1,32 +1,71 @@
-"""Reports for the council: the plan's goals and indicators for a period, as XLSX or
-print-ready HTML (PDF and frozen reports come later)."""
+"""Reports for the council: the plan's goals and indicators for a period as XLSX,
+print-ready HTML or PDF; reports locked as reported to the council (frozen, downloaded
+byte for byte years later), and what changed since a locked report."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import base64
+import dataclasses
+import uuid
+from datetime import date
+from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import Path, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import application, queries
-from services.indicators.api.common import AsOfDep, Editor, StateDep, resource_router
+from services.indicators import tables as t
+from services.indicators.api.common import AsOfDep, Editor, Manager, StateDep, resource_router
+from services.indicators.api.comparisons import comparisons_for
 from services.indicators.dashboard.labels import content_lang
 from services.indicators.docs import AS_OF
-from services.indicators.domain.report import Report, build_report, check_has_plan
+from services.indicators.domain import frozen
+from services.indicators.domain.asof import AsOf, parse_as_of
+from services.indicators.domain.report import (
+    RegionFigure,
+    Report,
+    build_report,
+    check_has_plan,
+    text,
+)
+from services.indicators.events import ReportLocked
 from services.indicators.reports import texts_for
+from services.indicators.reports.changes import late_facts, plan_changes
 from services.indicators.reports.html import render_html
+from services.indicators.reports.pdf import render_pdf
 from services.indicators.reports.xlsx import render_xlsx
 from shared.auth import Principal
 from shared.codes import municipality_name
+from shared.commands import CommandResult
 from shared.deps import RuntimeDep
-from shared.events import utcnow
+from shared.events import Metadata, utcnow
+from shared.eventstore import NO_STREAM
 from shared.http import problem_responses
 from shared.i18n import negotiate
+from shared.problems import NotFound
 from shared.service import Runtime
 
 router = resource_router()
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF = "application/pdf"
+HTML = "text/html; charset=utf-8"
+MEDIA_TYPES = {"html": HTML, "xlsx": XLSX, "pdf": PDF}
+LangQuery = Annotated[
+    str | None,
+    Query(pattern="^(nb|nn|en)$", description="Språk / language (default Accept-Language)"),
+]
+PeriodPath = Annotated[
+    str,
+    Path(
+        description="Tertial (2025-T1), år (2025) eller en annen periode. / A tertial "
+        "(2025-T1), a year (2025) or any other period the scorecard takes.",
+    ),
+]
+ReportIdPath = Annotated[uuid.UUID, Path(description="The locked report's id")]
 
 
 async def report_for(
@@ -34,7 +73,7 @@ async def report_for(
     state: queries.IndicatorsState,
     principal: Principal,
     period: str,
-    as_of: AsOfDep,
+    as_of: AsOf,
     lang: str,
 ) -> Report:
     """The report of the caller's municipality for ``period`` as known at ``as_of``."""
@@ -52,6 +91,17 @@ async def report_for(
         for v in [*(v for g in before.goals for v in g.values), *before.ungrouped]
     }
     comments = await queries.comments_for(runtime, where, as_of, None, None)
+    values = [*(v for g in card.goals for v in g.values), *card.ungrouped]
+    pairs = sorted({(v.definition.key, str(v.period)) for v in values})
+    found = await comparisons_for(runtime, where, pairs, as_of.moment)
+    label = "label_en" if content_lang(lang) == "en" else "label_nb"
+    figures = {
+        v.definition.key: [
+            RegionFigure(str(f[label]), f["value"])
+            for f in found.get((v.definition.key, str(v.period)), [])
+        ]
+        for v in values
+    }
     moment = as_of.moment or utcnow()
     return build_report(
         card,
@@ -65,56 +115,344 @@ async def report_for(
         previous_people=previous_people,
         comments=comments,
         min_n=known.plan.settings.suppression_min_n,
+        comparisons=figures,
+    )
+
+
+def render(report: Report, format: str, lang: str) -> bytes:
+    """The report in ``format`` (html, xlsx or pdf) as bytes."""
+    if format == "xlsx":
+        return render_xlsx(report, lang)
+    if format == "pdf":
+        return render_pdf(report, lang)
+    return render_html(report, lang).encode("utf-8")
+
+
+def _file(content: bytes, format: str, name: str, sha: str | None = None) -> Response:
+    headers = {}
+    if format != "html":
+        headers["Content-Disposition"] = f'attachment; filename="{name}.{format}"'
+    if sha is not None:
+        headers["ETag"] = f'"{sha}"'
+        headers["Digest"] = "sha-256=" + base64.b64encode(bytes.fromhex(sha)).decode()
+    if format == "html":
+        return HTMLResponse(content, headers=headers)
+    return Response(content, media_type=MEDIA_TYPES[format], headers=headers)
+
+
+# -- locked reports (before /reports/{period}: "locked" is not a period) -------------------
+
+
+class LockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reported_to: str = Field(
+        min_length=1, max_length=100, description="Who was told, e.g. bystyret, formannskapet"
+    )
+    reported_on: date = Field(description="The meeting's date, e.g. 2026-11-20")
+    title: str | None = Field(
+        default=None, min_length=1, max_length=300, description="Default: the report's title"
+    )
+    kind: str = Field(
+        default=frozen.DEFAULT_KIND,
+        pattern=r"^[a-z][a-z0-9_]{1,39}$",
+        description="The kind of report; a period's report of one kind is locked once",
+    )
+    lang: str | None = Field(
+        default=None, pattern="^(nb|nn|en)$", description="Default Accept-Language (bokmål)"
+    )
+
+
+def report_stream(municipality: str, period: str, kind: str) -> str:
+    return f"report-{municipality}-{period}-{kind}"
+
+
+async def _locked_id(conn: AsyncConnection, municipality: str, period: str, kind: str) -> Any:
+    c = t.frozen_reports.c
+    return (
+        await conn.execute(
+            sa.select(c.report_id).where(
+                c.municipality == municipality, c.period == period, c.kind == kind
+            )
+        )
+    ).scalar_one_or_none()
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    return {
+        "report_id": str(row.report_id),
+        "period": row.period,
+        "kind": row.kind,
+        "reported_to": row.reported_to,
+        "reported_on": row.reported_on.isoformat(),
+        "title": row.title,
+        "lang": row.lang,
+        "known_as_of": row.known_as_of.isoformat(),
+        "locked_at": row.recorded_at.isoformat(),
+        "sha256": row.sha256,
+        "links": {
+            f: f"/indicators/reports/locked/{row.report_id}?format={f}" for f in frozen.FORMATS
+        }
+        | {"changes": f"/indicators/reports/locked/{row.report_id}/changes"},
+    }
+
+
+@router.post(
+    "/reports/{period}/lock",
+    status_code=201,
+    summary="Lås rapporten slik den ble rapportert til bystyret. / Lock the report as "
+    "reported to the council",
+    description="Lagrer rapporten slik den er kjent nå — verdier, plan, n og de ferdige "
+    "filene (HTML, XLSX, PDF) byte for byte med SHA-256 — og regner den aldri ut på nytt. "
+    "Samme periode og rapporttype to ganger gir 409 `report-already-locked` med id-en til "
+    "den låste. / Stores the report as known now — values, plan, n and the rendered files "
+    "(HTML, XLSX, PDF) byte for byte with their SHA-256 — and never recomputes it. The "
+    "same period and kind twice gives 409 `report-already-locked` with the locked "
+    "report's id in `facts`. Manager only.",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def lock_report(
+    period: PeriodPath,
+    body: LockIn,
+    request: Request,
+    runtime: RuntimeDep,
+    state: StateDep,
+    principal: Manager,
+) -> JSONResponse:
+    chosen = body.lang or negotiate(request.headers.get("accept-language"))
+    request.state.locale = chosen
+    wanted = str(application.parse_period(period))
+    where = principal.municipality
+    async with runtime.db.connect() as conn:
+        existing = await _locked_id(conn, where, wanted, body.kind)
+    if existing is not None:
+        raise _already_locked(where, wanted, body.kind, existing)
+    moment = utcnow()
+    report = await report_for(
+        runtime, state, principal, wanted, parse_as_of(moment.isoformat(), moment), chosen
+    )
+    report = dataclasses.replace(
+        report,
+        locked_as=text(
+            texts_for(chosen),
+            "report.reported_to",
+            reported_to=body.reported_to,
+            reported_on=body.reported_on.strftime("%d.%m.%Y"),
+        ),
+    )
+    files = {f: render(report, f, chosen) for f in frozen.FORMATS}
+    sha = {f: frozen.sha256(content) for f, content in files.items()}
+    report_id = str(uuid.uuid4())
+    title = body.title or f"{texts_for(chosen).get('report.title', 'MRS')} {wanted}"
+    event = ReportLocked(
+        report_id=report_id,
+        period=wanted,
+        kind=body.kind,
+        reported_to=body.reported_to,
+        reported_on=body.reported_on.isoformat(),
+        title=title,
+        lang="nn" if chosen == "nn" else content_lang(chosen),
+        known_as_of=moment.isoformat(),
+        snapshot=frozen.snapshot(report),
+        files={f: base64.b64encode(content).decode("ascii") for f, content in files.items()},
+        sha256=sha,
+    )
+    stream = report_stream(where, wanted, body.kind)
+
+    async def lock(conn: AsyncConnection) -> CommandResult:
+        current = await runtime.store.current_version(conn, stream)
+        if current != NO_STREAM:
+            found = await _locked_id(conn, where, wanted, body.kind)
+            raise _already_locked(where, wanted, body.kind, found).at_version(current)
+        metadata: Metadata = runtime.metadata(principal, request)
+        await runtime.append(
+            conn, stream, "report", [event], expected_version=NO_STREAM, metadata=metadata
+        )
+        return CommandResult(
+            201,
+            {
+                "report_id": report_id,
+                "period": wanted,
+                "kind": body.kind,
+                "reported_to": body.reported_to,
+                "reported_on": body.reported_on.isoformat(),
+                "title": title,
+                "known_as_of": moment.isoformat(),
+                "sha256": sha,
+                "version": 1,
+            },
+        )
+
+    result = await runtime.command(
+        lock, principal=principal, request=request, body=body.model_dump(mode="json")
+    )
+    response = JSONResponse(result.body, status_code=result.status_code)
+    response.headers["Location"] = f"/indicators/reports/locked/{result.body['report_id']}"
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _already_locked(where: str, period: str, kind: str, report_id: Any) -> Any:
+    return frozen.REPORT_ALREADY_LOCKED.violation(
+        f"period: the {kind} of {where} for {period} is already locked as report {report_id}.",
+        "period",
+        period=period,
+        kind=kind,
+        report_id=None if report_id is None else str(report_id),
+        locked=None if report_id is None else f"/indicators/reports/locked/{report_id}",
     )
 
 
 @router.get(
+    "/reports/locked",
+    summary="Låste rapporter (rapportert til bystyret). / Locked reports (reported to the council)",
+    responses=problem_responses(401, 403),
+)
+async def list_locked(runtime: RuntimeDep, principal: Editor) -> dict[str, Any]:
+    c = t.frozen_reports.c
+    query = (
+        sa.select(*(col for col in t.frozen_reports.c if col.name not in _CONTENT))
+        .where(c.municipality == principal.municipality)
+        .order_by(c.reported_on.desc(), c.period, c.kind)
+    )
+    async with runtime.db.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return {"municipality": principal.municipality, "reports": [_summary(r) for r in rows]}
+
+
+_CONTENT = ("html", "xlsx", "pdf", "snapshot")
+
+
+async def _locked(runtime: Runtime, principal: Principal, report_id: uuid.UUID) -> Any:
+    c = t.frozen_reports.c
+    async with runtime.db.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.select(t.frozen_reports).where(
+                    c.report_id == report_id, c.municipality == principal.municipality
+                )
+            )
+        ).one_or_none()
+    if row is None:
+        # Another municipality's report and an unknown id answer alike.
+        raise NotFound(f"No locked report {report_id} in {principal.municipality}.")
+    return row
+
+
+@router.get(
+    "/reports/locked/{report_id}",
+    summary="En låst rapport byte for byte. / A locked report, byte for byte",
+    description="Filen slik den ble låst (aldri regnet ut på nytt); `ETag` og `Digest` "
+    "bærer SHA-256. / The file as locked (never recomputed); `ETag` and `Digest` carry "
+    "its SHA-256.",
+    responses={
+        **problem_responses(401, 403, 404),
+        200: {"content": {XLSX: {}, "text/html": {}, PDF: {}}, "description": "The report"},
+    },
+    response_class=Response,
+)
+async def get_locked(
+    report_id: ReportIdPath,
+    runtime: RuntimeDep,
+    principal: Editor,
+    format: Annotated[str, Query(pattern="^(xlsx|html|pdf)$")] = "pdf",
+) -> Response:
+    row = await _locked(runtime, principal, report_id)
+    content = bytes(getattr(row, format))
+    name = f"rapport-{row.municipality}-{row.period}-{row.reported_on.isoformat()}"
+    return _file(content, format, name, row.sha256[format])
+
+
+@router.get(
+    "/reports/locked/{report_id}/changes",
+    summary="Hva er endret siden rapporten ble låst. / What changed since the report was locked",
+    description="Regner samme periode ut på nytt nå og viser per indikator låst verdi, verdi "
+    "nå og forskjellen, og hvorfor: fakta registrert etter låsingen som gjelder perioden "
+    "(antall per type), og planendringer etter låsingen. `format=html|pdf` gir den nye "
+    "rapporten med de rapporterte verdiene ved siden av. / Recomputes the same period now "
+    "and lists per indicator the locked value, the value now and the difference, and why: "
+    "facts recorded after the lock that fall in the period (counts by kind) and plan "
+    "changes after the lock. `format=html|pdf` gives the recomputed report with the "
+    "reported values beside.",
+    responses={
+        **problem_responses(401, 403, 404, 422),
+        200: {"content": {"application/json": {}, "text/html": {}, PDF: {}}},
+    },
+    response_class=Response,
+)
+async def get_changes(
+    report_id: ReportIdPath,
+    runtime: RuntimeDep,
+    state: StateDep,
+    principal: Editor,
+    format: Annotated[str, Query(pattern="^(json|html|pdf)$")] = "json",
+) -> Response:
+    row = await _locked(runtime, principal, report_id)
+    now = utcnow()
+    report = await report_for(
+        runtime, state, principal, row.period, parse_as_of(None, now), row.lang
+    )
+    if format != "json":
+        shown = frozen.beside(report, row.snapshot, row._mapping)
+        name = f"endringer-{row.municipality}-{row.period}"
+        return _file(render(shown, format, row.lang), format, name)
+    period = application.parse_period(row.period)
+    async with runtime.db.connect() as conn:
+        late = await late_facts(conn, principal.municipality, period, row.known_as_of)
+        plan = await plan_changes(conn, principal.municipality, row.known_as_of)
+    indicators = frozen.compare(row.snapshot, report)
+    for item in indicators:
+        item["plan_changes"] = plan["by_indicator"].get(item["indicator_key"], {})
+    return JSONResponse(
+        {
+            **_summary(row),
+            "recomputed_at": now.isoformat(),
+            "indicators": indicators,
+            "changed": sum(1 for i in indicators if i["changed"]),
+            "why": {"late_facts": late, "plan_changes": plan["by_kind"]},
+        }
+    )
+
+
+# -- the report as of any moment ------------------------------------------------------------
+
+
+@router.get(
     "/reports/{period}",
-    summary="Målrapport for kommunestyret som XLSX eller utskriftsklar HTML. / The goal "
-    "report for the council as XLSX or print-ready HTML",
-    description="Planens mål med indikatorer, terskler, verdier, nivå, n, trend mot samme "
-    "periode i fjor og ledelsens kommentarer, kjent per as-of-tidspunktet. Rapporten er "
-    "offentlig: verdier som bygger på færre personer enn planens terskel prikkes. En periode "
-    "uten mål i planen gir 422 `report-without-plan`. Bokmål som standard; `lang` eller "
-    "`Accept-Language` for nynorsk/engelsk. / The plan's goals with their indicators, "
-    "thresholds, values, levels, n, trend against the same period last year and the "
-    "management's comments, as known at the as-of moment. The report is public: values "
-    "resting on fewer people than the plan's threshold are suppressed. A period without "
-    "goals in the plan gives 422 `report-without-plan`. Bokmål by default; `lang` or "
-    "`Accept-Language` for nynorsk/English.\n\n" + AS_OF,
+    summary="Målrapport for kommunestyret som PDF, XLSX eller utskriftsklar HTML. / The goal "
+    "report for the council as PDF, XLSX or print-ready HTML",
+    description="Planens mål med indikatorer, terskler, verdier, nivå (farge og tekst), n, "
+    "trend mot samme periode i fjor, sammenligningstall og ledelsens kommentarer, kjent per "
+    "as-of-tidspunktet. Rapporten er offentlig: verdier som bygger på færre personer enn "
+    "planens terskel prikkes. En periode uten mål i planen gir 422 `report-without-plan`. "
+    "Bokmål som standard; `lang` eller `Accept-Language` for nynorsk/engelsk. / The plan's "
+    "goals with their indicators, thresholds, values, levels (colour and text), n, trend "
+    "against the same period last year, comparison figures and the management's comments, "
+    "as known at the as-of moment. The report is public: values resting on fewer people "
+    "than the plan's threshold are suppressed. A period without goals in the plan gives "
+    "422 `report-without-plan`. Bokmål by default; `lang` or `Accept-Language` for "
+    "nynorsk/English.\n\n" + AS_OF,
     responses={
         **problem_responses(401, 403, 422),
-        200: {"content": {XLSX: {}, "text/html": {}}, "description": "The report"},
+        200: {"content": {XLSX: {}, "text/html": {}, PDF: {}}, "description": "The report"},
     },
     response_class=Response,
 )
 async def get_report(
-    period: Annotated[
-        str,
-        Path(
-            description="Tertial (2025-T1), år (2025) eller en annen periode. / A tertial "
-            "(2025-T1), a year (2025) or any other period the scorecard takes.",
-        ),
-    ],
+    period: PeriodPath,
     request: Request,
     runtime: RuntimeDep,
     state: StateDep,
     principal: Editor,
     as_of: AsOfDep,
-    format: Annotated[str, Query(pattern="^(xlsx|html)$", description="xlsx or html")] = "html",
-    lang: Annotated[
-        str | None,
-        Query(pattern="^(nb|nn|en)$", description="Språk / language (default Accept-Language)"),
-    ] = None,
+    format: Annotated[
+        str, Query(pattern="^(xlsx|html|pdf)$", description="pdf, xlsx or html")
+    ] = "html",
+    lang: LangQuery = None,
 ) -> Response:
     chosen = lang or negotiate(request.headers.get("accept-language"))
     request.state.locale = chosen
     report = await report_for(runtime, state, principal, period, as_of, chosen)
     name = f"rapport-{report.municipality}-{report.period}"
-    if format == "xlsx":
-        return Response(
-            render_xlsx(report, chosen),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
-        )
-    return HTMLResponse(render_html(report, chosen))
+    return _file(render(report, format, chosen), format, name)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from services.indicators.domain.scoring import IndicatorValue, Scorecard
@@ -62,6 +62,34 @@ class Level:
 
 
 @dataclass(frozen=True)
+class RegionFigure:
+    """A comparison figure beside the municipality's value (national, county, KOSTRA group)."""
+
+    label: str
+    value: float | None
+
+
+@dataclass(frozen=True)
+class ReportedFigure:
+    """The value as reported to the council (a frozen report), beside a recomputation."""
+
+    value: float | None
+    n: int | None
+    level: Level
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class Reported:
+    """Which frozen report a recomputation stands beside."""
+
+    title: str
+    reported_to: str
+    reported_on: date
+    known_as_of: datetime
+
+
+@dataclass(frozen=True)
 class ReportRow:
     key: str
     title: str
@@ -86,6 +114,9 @@ class ReportRow:
     suppressed: bool
     preliminary: bool
     comments: tuple[str, ...]
+    comparisons: tuple[RegionFigure, ...] = ()
+    reported: ReportedFigure | None = None
+    """Beside a recomputation of a frozen report: the value as reported then."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +143,10 @@ class Report:
     ungrouped: tuple[ReportRow, ...]
     suppressed_count: int
     footnotes: tuple[str, ...] = field(default=())
+    reported: Reported | None = None
+    """Set on a recomputation shown beside a frozen report (``/changes``)."""
+    locked_as: str | None = None
+    """On a locked report's files: "Rapportert til bystyret 20.11.2026"."""
 
     @property
     def rows(self) -> list[ReportRow]:
@@ -159,6 +194,7 @@ def _row(
     previous_people: Mapping[str, int | None],
     comments: Sequence[Mapping[str, Any]],
     card_period: str,
+    comparisons: Sequence[RegionFigure],
 ) -> ReportRow:
     protected = protect(value, min_n)
     hidden = protected.suppressed
@@ -194,6 +230,7 @@ def _row(
         suppressed=hidden,
         preliminary=value.preliminary,
         comments=notes,
+        comparisons=tuple(comparisons),
     )
 
 
@@ -213,22 +250,36 @@ def build_report(
     previous_people: Mapping[str, int | None] | None = None,
     comments: Sequence[Mapping[str, Any]] = (),
     min_n: int = DEFAULT_MIN_N,
+    comparisons: Mapping[str, Sequence[RegionFigure]] | None = None,
 ) -> Report:
     """The report of ``card``: every value as it may leave the municipality.
 
     ``lang`` is the language of plan texts (``nb`` or ``en``), ``texts`` the report's
     labels, ``previous_people`` indicator key → n of last year's value (to hide a change
-    against a suppressed value), ``comments`` as ``queries.comments_for`` gives them.
+    against a suppressed value), ``comments`` as ``queries.comments_for`` gives them,
+    ``comparisons`` indicator key → the national, county and KOSTRA-group figures (national
+    data, never suppressed: they rest on the whole country or region).
     """
     check_has_plan(card)
     min_n = max(min_n, DEFAULT_MIN_N)
     changes = changes or {}
     previous_people = previous_people or {}
+    figures = comparisons or {}
     period = str(card.period)
 
     def row(value: IndicatorValue) -> ReportRow:
         key = value.definition.key
-        return _row(value, lang, texts, min_n, changes.get(key), previous_people, comments, period)
+        return _row(
+            value,
+            lang,
+            texts,
+            min_n,
+            changes.get(key),
+            previous_people,
+            comments,
+            period,
+            figures.get(key, ()),
+        )
 
     goals = tuple(
         ReportGoal(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from services.indicators.projections.comparisons import COMPARISONS
 from services.indicators.projections.erasure import erasure_alias
 from services.indicators.projections.facts import HOUSING_FEED, MATCHING_FEED, PARTICIPANTS_FEED
+from services.indicators.projections.frozen_reports import FROZEN_REPORTS
 from services.indicators.projections.housing_facts import HOUSING_FACTS, HOUSING_KEEP
 from services.indicators.projections.levels import LEVELS
 from services.indicators.projections.matching_facts import MATCHING_FACTS, MATCHING_KEEP
@@ -27,6 +28,7 @@ PROJECTIONS = [
     PLAN,
     LEVELS,
     COMPARISONS,
+    FROZEN_REPORTS,
 ]
 """Every read model, in the order a rebuild runs them."""
 

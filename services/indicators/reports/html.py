@@ -36,6 +36,17 @@ def render_html(report: Report, lang: str, coat_of_arms_url: str | None = None) 
         shown = number(row.value, lang, row.decimals)
         return f"{shown} %" if row.unit == "percent" and row.value is not None else shown
 
+    def shown(row: ReportRow, amount: float | None) -> str:
+        if amount is None:
+            return "–"
+        figure = number(amount, lang, row.decimals)
+        return f"{figure} %" if row.unit == "percent" else figure
+
+    def reported(row: ReportRow) -> str:
+        if row.reported is None:
+            return "–"
+        return SYMBOL if row.reported.suppressed else shown(row, row.reported.value)
+
     def figure(amount: float | None, decimals: int) -> str:
         if amount is None:
             return "–"
@@ -58,5 +69,8 @@ def render_html(report: Report, lang: str, coat_of_arms_url: str | None = None) 
             symbol=SYMBOL,
             known=known_as_of_text(report.known_as_of),
             coat_of_arms_url=coat_of_arms_url,
+            shown=shown,
+            reported=reported,
+            known_text=known_as_of_text,
         )
     )
