@@ -44,6 +44,34 @@ STOPWORDS = frozenset(
 )
 """Function words (English and bokmål, folded) that never make a label match by themselves."""
 
+GENERIC_WORDS = frozenset(
+    "use apply perform operate manage provide carry out ensure work make maintain handle "
+    "yte gi bruke utfore betjene arbeide lage sikre ha holde folge sorge gjennomfore "
+    "handtere ta drive".split()
+)
+"""Verbs that carry little of a skill label's meaning (folded): in free text, a label
+counts them at a third of a word, so *yte førstehjelp* is found from *førstehjelp*."""
+_GENERIC_WEIGHT = 1 / 3
+
+
+_SUFFIXES = tuple(
+    sorted(
+        "ingen inger ende ene ane ing ert ete het et te de er en ar a e r".split(),
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def stem(word: str) -> str:
+    """A light bokmål stem: one inflectional ending off (``slaktet``, ``slakte`` → ``slakt``),
+    never shorter than three letters. English words lose a plural or verb ``-s``/``-ed``
+    the same way; that is close enough for matching, not a grammar."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
 
 def words(text: str) -> list[str]:
     """The folded content words of ``text`` (stop words left out), in order."""
@@ -103,6 +131,11 @@ class Index:
         self._postings = {w: tuple(ids) for w, ids in postings.items()}
         self._vocabulary = sorted(self._postings)
         self._starts: dict[int, tuple[list[str], dict[str, list[str]]]] = {}
+        self._matched: dict[tuple[str, bool], dict[str, float]] = {}
+        self._by_stem: dict[str, list[str]] = {}
+        self._stems = [(word, stem(word)) for word in self._vocabulary]
+        for word, its_stem in self._stems:
+            self._by_stem.setdefault(its_stem, []).append(word)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -127,6 +160,16 @@ class Index:
         longer word; without it (free text, whole words) only inflected forms count:
         a word that starts with the other and differs by at most three letters.
         """
+        known = self._matched.get((word, completion))
+        if known is not None:
+            return known
+        found = self._word_matches(word, completion)
+        if len(self._matched) > 100_000:
+            self._matched.clear()
+        self._matched[(word, completion)] = found
+        return found
+
+    def _word_matches(self, word: str, completion: bool) -> dict[str, float]:
         found: dict[str, float] = {}
 
         def note(candidate: str, weight: float) -> None:
@@ -145,11 +188,13 @@ class Index:
             for cut in range(max(4, len(word) - 3), len(word)):
                 if word[:cut] in self._postings:
                     note(word[:cut], _PREFIX)
+            for candidate in self._by_stem.get(stem(word), ()):
+                note(candidate, _PREFIX)
         if len(word) >= 4:
-            for candidate in self._vocabulary:
+            for candidate, its_stem in self._stems:
                 if word in candidate and candidate != word:
                     note(candidate, _INFIX)
-                elif not completion and len(candidate) >= 5 and candidate in word:
+                elif not completion and len(its_stem) >= 4 and its_stem in word:
                     note(candidate, _INFIX * 0.9)
         if len(word) >= 3:
             cutoff = 80 if len(word) <= 5 else 75
@@ -244,7 +289,8 @@ class Index:
 
         A label scores by the share of its words found in the text, each weighted by
         how well it was found (inflections and compound parts count a little less,
-        typos less still); a label of one word needs it found exactly or inflected.
+        typos less still) and generic verbs (:data:`GENERIC_WORDS`) counting a third;
+        a label of one word needs it found exactly or inflected.
         """
         found: dict[str, float] = {}
         for word in dict.fromkeys(words(text)):
@@ -260,10 +306,13 @@ class Index:
         for number in touched:
             entry = self._entries[number]
             unique = set(entry.words)
-            weights = [found.get(word, 0.0) for word in unique]
-            if len(unique) == 1 and weights[0] < _PREFIX:
+            if len(unique) == 1 and found.get(entry.words[0], 0.0) < _PREFIX:
                 continue
-            scored[number] = sum(weights) / len(unique)
+            weights = {w: _GENERIC_WEIGHT if w in GENERIC_WORDS else 1.0 for w in unique}
+            if all(found.get(w, 0.0) == 0.0 for w in unique if weights[w] == 1.0):
+                continue
+            covered = sum(weights[w] * found.get(w, 0.0) for w in unique)
+            scored[number] = covered / sum(weights.values())
         return self._best(scored, lang, limit, min_score)
 
 
