@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from services.indicators.api.common import (
 )
 from services.indicators.domain import comparisons as domain
 from services.indicators.domain import suppression
+from services.indicators.domain.breakdowns import ACT_CATEGORY, categories_on
 from services.indicators.events import ComparisonFigure, ComparisonsImported
 from shared.auth import Principal, require_roles
 from shared.codes import municipality_known
@@ -247,15 +248,38 @@ async def _attributes(runtime: Runtime, municipality: str, by: str, year: int) -
     return out
 
 
+BREAKDOWNS = (*domain.BREAKDOWNS, ACT_CATEGORY)
+
+
+async def _act_categories(
+    runtime: Runtime, municipality: str, day: date, known_by: datetime | None
+) -> dict[str, str]:
+    """The category under the Integration Act per participant id on ``day``, as recorded
+    by ``known_by`` (the as-of moment; None: now)."""
+    c = t.act_categories.c
+    query = sa.select(c.participant_id, c.category, c.valid_from, c.recorded_at).where(
+        c.municipality == municipality,
+        c.valid_from <= day,
+        *([c.recorded_at <= known_by] if known_by is not None else []),
+    )
+    async with runtime.db.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return categories_on(((str(r[0]), r[1], r[2], r[3]) for r in rows), day)
+
+
 @router.get(
     "/values/{key}/breakdown",
-    summary="En indikators verdi fordelt på kjønn, aldersgruppe, ankomstkategori eller "
-    "bosettingskull. / An indicator's value split by gender, age group, arrival category or "
-    "settlement cohort.",
+    summary="En indikators verdi fordelt på kjønn, aldersgruppe, ankomstkategori, "
+    "bosettingskull eller kategori etter integreringsloven. / An indicator's value split by "
+    "gender, age group, arrival category, settlement cohort or category under the "
+    "Integration Act.",
     description="Telleren og nevneren per kategori for personene bak verdien. Utenfor kommunen "
     "skjules celler under terskelen (og en til, så de ikke kan regnes ut). / Numerator and "
     "denominator per category for the people behind the value (units without a participant, "
-    "e.g. households, are `unknown`). Age is counted in the period's first year. For a caller "
+    "e.g. households, are `unknown`). Age is counted in the period's first year; the category "
+    "under the Integration Act (`act_category`: refugee, refugee_family, "
+    "collective_protection, ukraine_temporary, other) is the one valid on the period's last "
+    "day (or the as-of date, if earlier), as recorded by the as-of moment. For a caller "
     "outside the municipality every cell resting on fewer than 5 people is hidden (null), "
     "with complementary suppression.",
     responses=problem_responses(401, 403, 422),
@@ -268,20 +292,25 @@ async def get_breakdown(
     principal: Reader,
     as_of: AsOfDep,
     by: Annotated[
-        str, Query(description="gender, age_group, arrival_category or settlement_cohort")
+        str,
+        Query(description="gender, age_group, arrival_category, settlement_cohort or act_category"),
     ],
     municipality: MunicipalityQuery = None,
 ) -> dict[str, Any]:
-    if by not in domain.BREAKDOWNS:
+    if by not in BREAKDOWNS:
         raise InvalidInput(
-            f"by {by!r} is not one of {', '.join(domain.BREAKDOWNS)}.",
-            [field_error("by", ", ".join(domain.BREAKDOWNS), "breakdown-by")],
+            f"by {by!r} is not one of {', '.join(BREAKDOWNS)}.",
+            [field_error("by", ", ".join(BREAKDOWNS), "breakdown-by")],
         )
     where = scope(principal, municipality)
     wanted = application.parse_period(period)
     _, value = await queries.value_for(runtime, state, where, key, wanted, as_of)
     members = value.result.members if value.result else ()
-    category = await _attributes(runtime, where, by, wanted.start.year)
+    if by == ACT_CATEGORY:
+        day = min(value.period.last_day, as_of.known_on)
+        category = await _act_categories(runtime, where, day, as_of.moment)
+    else:
+        category = await _attributes(runtime, where, by, wanted.start.year)
     cells = domain.split(
         (
             category.get(m.participant_id, domain.UNKNOWN) if m.participant_id else None,
