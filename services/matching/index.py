@@ -28,18 +28,20 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.matching.domain import MatchStatus, OpeningStatus, engagement_on
+from services.matching.domain import MatchStatus, OpeningStatus, advice, engagement_on
 from services.matching.domain.candidates import Candidate, candidate_from_profile, departure
+from services.matching.domain.filters import RankingFilters, candidate_rows, opening_passes
 from services.matching.domain.scoring import (
     Block,
+    Ints,
     OpeningBatch,
     OpeningSpec,
     Segment,
     Vocabulary,
     explain,
+    explained_scores,
     relevant_scores,
     score_block,
-    top_k,
     waited_days,
 )
 from services.matching.events import OpeningKind, OpeningTerms
@@ -252,6 +254,7 @@ class MatchingEngine:
         """Candidates whose standing changes on a later day (a departure, a start)."""
         self._cursors: dict[str, tuple[int, int]] = {t.name: (0, 0) for t in FOLLOWED_TABLES}
         self._lock = asyncio.Lock()
+        self._occupations: advice.OccupationCatalogue | None = None
 
     @property
     def taxonomy(self) -> Taxonomy:
@@ -538,8 +541,14 @@ class MatchingEngine:
         available_only: bool,
         include_excluded: bool,
         min_score: float,
+        filters: RankingFilters | None = None,
     ) -> list[dict[str, Any]]:
-        """The best candidates of ``municipality`` for one opening, explained."""
+        """The best candidates of ``municipality`` for one opening, explained.
+
+        Filters narrow the candidates before the best are taken. Equal scores go to the
+        one who has waited longest since settlement (unknown settlement last), then by id.
+        """
+        wanted = filters or RankingFilters()
         partition = self.partitions.get(municipality)
         if partition is None:
             return []
@@ -551,7 +560,10 @@ class MatchingEngine:
             hidden = ~segment.alive
             if available_only:
                 hidden |= segment.engaged
-            chosen = None if include_excluded else self._related_top(segment, batch, hidden, limit)
+            hidden |= ~candidate_rows(segment, wanted, self.today)
+            chosen = None
+            if not include_excluded and not wanted.per_pair:
+                chosen = self._related_top(segment, batch, hidden, limit)
             if chosen is not None:
                 block = score_block(segment, chosen, batch, column, self.settings)
                 for i, r in enumerate(chosen):
@@ -561,22 +573,36 @@ class MatchingEngine:
             total = block.total[:, 0].copy()
             if not include_excluded:
                 hidden |= block.excluded[:, 0]
+            if wanted.bands:
+                allowed = np.zeros(len(total), dtype=bool)
+                for band in wanted.bands:
+                    low, high = self.settings.band_range(band)
+                    allowed |= (total >= low - _SCORE_SLACK) & (total < high + _SCORE_SLACK)
+                hidden |= ~allowed
+            if wanted.commute is not None:
+                location = block.parts["location"][:, 0]
+                hidden |= ~np.array([wanted.location_allowed(float(v)) for v in location])
             total[hidden] = -np.inf
-            for r in top_k(total[:, None], limit)[:, 0]:
-                if r >= 0:
-                    found.append(self._item(segment.candidates[int(r)], spec, block, int(r), 0))
-        found = [item for item in found if item["score"] >= min_score]
-        found.sort(key=lambda item: (-item["score"], item["participant_id"]))
+            for r in best_rows(total, segment.settled, limit):
+                found.append(self._item(segment.candidates[int(r)], spec, block, int(r), 0))
+        found = [
+            item
+            for item in found
+            if item["score"] >= min_score
+            and (item["excluded"] or wanted.score_allowed(item["score"], self.settings))
+        ]
+        found.sort(key=_candidate_order)
         return found[:limit]
 
     def _related_top(
         self, segment: Segment, batch: OpeningBatch, hidden: np.ndarray[Any, Any], limit: int
     ) -> np.ndarray[Any, Any] | None:
-        """The best ``limit`` rows if scoring only related candidates proves them, else None."""
+        """The best ``limit`` rows (ties included) if scoring only related candidates
+        proves them, else None."""
         rows, total, bound = relevant_scores(segment, batch, 0, self.settings)
         total[hidden[rows]] = -np.inf
-        picked = top_k(total[:, None], limit)[:, 0]
-        if len(picked) < limit or (picked < 0).any() or total[picked[-1]] <= bound:
+        picked = best_rows(total, segment.settled[rows], limit)
+        if len(picked) < limit or total[picked].min() <= bound + 2 * _SCORE_SLACK:
             return None
         chosen: np.ndarray[Any, Any] = rows[picked]
         return chosen
@@ -597,26 +623,90 @@ class MatchingEngine:
         limit: int,
         include_excluded: bool,
         min_score: float,
+        filters: RankingFilters | None = None,
     ) -> list[dict[str, Any]]:
+        """The candidate's best openings among ``specs``, explained; equal scores: the
+        opening that starts first, then by id."""
+        wanted = filters or RankingFilters()
+        specs = [spec for spec in specs if opening_passes(spec, wanted)]
         if not specs:
             return []
         block = self.score_pairs([candidate], specs)
-        items = [self._item(candidate, spec, block, 0, c) for c, spec in enumerate(specs)]
-        for item, spec in zip(items, specs, strict=True):
-            item["kind"] = spec.kind.value
-            item["title"] = spec.title
-            item["employer_id"] = str(spec.employer_id)
-        items = [
-            item
-            for item in items
-            if item["score"] >= min_score and (include_excluded or not item["excluded"])
+        exact = explained_scores(block, self.settings)[0]
+        keep = [
+            c
+            for c in range(len(specs))
+            if exact[c] >= min_score
+            and (include_excluded or not block.excluded[0, c])
+            and wanted.score_allowed(float(exact[c]), self.settings)
+            and wanted.location_allowed(float(block.parts["location"][0, c]))
         ]
-        items.sort(key=lambda item: (-item["score"], item["opening_id"]))
-        return items[:limit]
+        keep.sort(key=lambda c: (-exact[c], specs[c].terms.starts_on, str(specs[c].opening_id)))
+        items = []
+        for c in keep[:limit]:
+            item = self._item(candidate, specs[c], block, 0, c)
+            item["kind"] = specs[c].kind.value
+            item["title"] = specs[c].title
+            item["employer_id"] = str(specs[c].employer_id)
+            items.append(item)
+        return items
 
     def explain_pair(self, candidate: Candidate, spec: OpeningSpec) -> dict[str, Any]:
         block = self.score_pairs([candidate], [spec])
         return self._item(candidate, spec, block, 0, 0)
+
+    # --- advice ----------------------------------------------------------------------
+
+    def skill_advice(
+        self, candidate: Candidate, specs: Sequence[OpeningSpec], *, limit: int
+    ) -> list[dict[str, Any]]:
+        """The missing skills that would lift the most of ``specs`` (see ``domain.advice``)."""
+        return advice.skill_gaps(
+            candidate,
+            specs,
+            lambda people: self._explained(people, specs),
+            self.settings,
+            self.taxonomy,
+            limit=limit,
+        )
+
+    def _explained(
+        self, people: Sequence[Candidate], specs: Sequence[OpeningSpec]
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        block = self.score_pairs(people, specs)
+        return explained_scores(block, self.settings), block.excluded
+
+    def occupation_suggestions(self, candidate: Candidate, *, limit: int) -> list[dict[str, Any]]:
+        """The ESCO occupations the candidate is closest to (see ``domain.advice``)."""
+        if self._occupations is None:
+            self._occupations = advice.OccupationCatalogue(self.taxonomy, self.skills, self.tokens)
+        return self._occupations.closest(candidate, self.settings, self.taxonomy, limit=limit)
+
+
+_SCORE_SLACK = 0.02
+"""Float32 totals and explained scores (rounded factors) differ by less than this."""
+
+
+def best_rows(total: np.ndarray[Any, Any], settled: np.ndarray[Any, Any], limit: int) -> Ints:
+    """Indices of the best ``limit`` finite totals, equal scores (2 decimals) broken by
+    the longest wait (earliest settlement), then by row; rows within the float slack of
+    the last one are kept too (a few more), so the explained order decides."""
+    finite = np.flatnonzero(np.isfinite(total))
+    if len(finite) > limit:
+        kth = np.partition(total[finite], len(finite) - limit)[len(finite) - limit]
+        finite = finite[total[finite] >= kth - _SCORE_SLACK]
+    rounded = np.round(total[finite].astype(np.float64), 2)
+    order = np.lexsort((finite, settled[finite], -rounded))
+    chosen: Ints = finite[order[: limit + _TIE_EXTRA]]
+    return chosen
+
+
+_TIE_EXTRA = 20
+
+
+def _candidate_order(item: dict[str, Any]) -> tuple[float, int, str]:
+    waited = item.get("waited_days")
+    return (-item["score"], -(waited if waited is not None else -1), item["participant_id"])
 
 
 IndexLoader = Callable[[MatchingEngine, threading.Event], None]

@@ -1,9 +1,16 @@
 """Weights and thresholds of the match score (``VEIVISER_MATCHING_*`` environment variables).
 
-The score of a candidate for an opening is ``100 × Σ weight × value`` over the parts
-below, each value in [0, 1]; the weights must add up to 1, so a score is 0–100 and
-each part's points are ``100 × weight × value``. A failed hard requirement (driving
-licence, qualification) excludes the candidate whatever the score.
+The score is gated and multiplicative (``docs/matching/scoring.md``)::
+
+    score = 100 × Π factor(part),   factor(part) = 1 − weight(part) × (1 − value(part))
+
+over the parts below, each value in [0, 1]. A part's weight is how much of the score it
+can take away: 0 ignores the part, 1 lets it bring the score to zero. The essential
+skills are the gate (weight close to 1): their value is the coverage of the opening's
+essential skills (related skills and unconfirmed suggestions count in part), topped up
+by ``title_credit`` × occupation proximity for the part not covered (a title stands in
+for skills only in part). A failed hard requirement (driving licence, qualification) excludes the
+candidate whatever the score.
 """
 
 from __future__ import annotations
@@ -32,38 +39,61 @@ class MatchingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VEIVISER_MATCHING_", extra="ignore")
 
     weight_occupation: float = Field(
-        0.25,
+        0.40,
         ge=0,
         le=1,
-        description="Occupation proximity through the ISCO-08 hierarchy, times experience.",
+        description="How much occupation proximity (ISCO-08 hierarchy × experience) can take "
+        "off the score: a factor, never the floor.",
     )
     weight_essential_skills: float = Field(
-        0.25, ge=0, le=1, description="Share of the opening's essential skills the candidate has."
+        0.98,
+        ge=0.5,
+        le=1,
+        description="The gate: without any essential skill (or title evidence) the score "
+        "keeps only 1 − this weight of itself.",
     )
     weight_optional_skills: float = Field(
-        0.10,
-        ge=0,
-        le=1,
-        description="Share of the opening's optional skills the candidate has; counts once "
-        "every essential skill is there.",
+        0.10, ge=0, le=1, description="Share of the opening's optional skills (a small factor)."
     )
     weight_norwegian: float = Field(
-        0.15, ge=0, le=1, description="Norwegian level per required sub-skill against the need."
+        0.35, ge=0, le=1, description="Norwegian level per required sub-skill against the need."
     )
     weight_location: float = Field(
-        0.10, ge=0, le=1, description="Home municipality, wished municipalities and commuting."
+        0.30, ge=0, le=1, description="Home municipality, wished municipalities and commuting."
     )
     weight_wishes: float = Field(
-        0.05, ge=0, le=1, description="The participant's own wishes: occupations and hours."
+        0.10, ge=0, le=1, description="The participant's own wishes: occupations and hours."
     )
     weight_education: float = Field(
-        0.05,
+        0.10,
         ge=0,
         le=1,
         description="Education level against the occupation's ISCO skill level (used, not wasted).",
     )
     weight_mentoring: float = Field(
         0.05, ge=0, le=1, description="The employer has mentor capacity left."
+    )
+
+    related_skill_credit: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Credit for a required skill the candidate lacks but holds a related one "
+        "of (same ESCO skill group, or broader/narrower skill).",
+    )
+    suggested_skill_discount: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="An unconfirmed skill suggested from free text counts as "
+        "discount × similarity of a held skill.",
+    )
+    title_credit: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="How much of the essential-skills gate occupation proximity alone can open "
+        "(a title is evidence of skills, not proof).",
     )
 
     proximity_unit_group: float = Field(1.0, ge=0, le=1, description="Same 4-digit unit group.")
@@ -74,10 +104,10 @@ class MatchingSettings(BaseSettings):
     proximity_major_group: float = Field(0.15, ge=0, le=1, description="Same 1-digit major group.")
 
     band_strong: float = Field(
-        70.0, ge=0, le=100, description="Score from which a match is strong."
+        50.0, ge=0, le=100, description="Score from which a match is strong."
     )
     band_partial: float = Field(
-        45.0, ge=0, le=100, description="Score from which a match is partial (below: weak)."
+        25.0, ge=0, le=100, description="Score from which a match is partial (below: weak)."
     )
     waiting_bonus: float = Field(
         10.0,
@@ -95,10 +125,7 @@ class MatchingSettings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _weights_add_up(self) -> Self:
-        total = sum(self.weights().values())
-        if abs(total - 1.0) > 1e-9:
-            raise ValueError(f"the matching weights must add up to 1, not {total}")
+    def _consistent(self) -> Self:
         if not (
             self.proximity_unit_group
             >= self.proximity_minor_group
@@ -130,3 +157,11 @@ class MatchingSettings(BaseSettings):
         if score >= self.band_partial:
             return "partial"
         return "weak"
+
+    def band_range(self, band: str) -> tuple[float, float]:
+        """Scores ``[low, high)`` of a band (``excluded`` is not a score range)."""
+        if band == "strong":
+            return self.band_strong, float("inf")
+        if band == "partial":
+            return self.band_partial, self.band_strong
+        return float("-inf"), self.band_partial

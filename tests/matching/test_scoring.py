@@ -143,7 +143,7 @@ def _world(seed: int, candidates: int, openings: int) -> tuple[list[Candidate], 
     )
 
 
-def test_every_explanation_adds_up_to_its_score_and_to_the_vectorised_total() -> None:
+def test_every_explanation_multiplies_out_to_its_score_and_to_the_vectorised_total() -> None:
     candidates, specs = _world(1, 150, 25)
     skills, tokens = Vocabulary(), Vocabulary()
     segment = Segment(candidates, skills, tokens)
@@ -156,7 +156,11 @@ def test_every_explanation_adds_up_to_its_score_and_to_the_vectorised_total() ->
             values = {name: float(block.parts[name][r, c]) for name in PARTS}
             item = explain(candidate, spec, values, bool(block.excluded[r, c]), SETTINGS, TAXONOMY)
             assert [p["part"] for p in item["parts"]] == list(PARTS)
-            assert abs(sum(p["points"] for p in item["parts"]) - item["score"]) < 1e-9
+            product = 100.0
+            for p in item["parts"]:
+                assert p["factor"] == round(1 - p["weight"] * (1 - p["value"]), 4)
+                product *= p["factor"]
+            assert round(product, 2) == item["score"]
             assert all(0 <= p["value"] <= 1 for p in item["parts"])
             assert abs(item["score"] - float(block.total[r, c])) < 0.05
             assert abs(item["score"] - exact[r, c]) < 0.011
@@ -239,8 +243,9 @@ def test_parts_follow_the_documented_rules() -> None:
     level = 4 if cook.isco_code[0] == "2" else 3 if cook.isco_code[0] in "13" else 2
     assert values == {
         "occupation": 0.6,  # same minor group, 2 years: full experience factor
-        "essential_skills": 0.5,
-        "optional_skills": 0.0,  # none listed: no bonus
+        # one of two held; the sibling title covers title_credit × 0.6 of the rest
+        "essential_skills": round(0.5 + 0.5 * SETTINGS.title_credit * 0.6, 4),
+        "optional_skills": 0.5,  # none listed: neutral
         "norwegian": 0.75,  # oral one level short (0.5), written met (1.0)
         "location": 0.7,  # commuting within the county (33)
         "wishes": round(0.6 * 0.5 + 0.4 * (1 - 20 / 40), 4),
@@ -402,9 +407,13 @@ def raw_errors(problem: InvalidInput) -> list[dict[str, Any]]:
     return errors
 
 
-def test_weights_must_add_up() -> None:
-    with pytest.raises(ValueError, match="add up to 1"):
-        MatchingSettings(weight_occupation=0.5)
+def test_settings_refuse_an_inconsistent_model() -> None:
+    with pytest.raises(ValueError, match="proximity"):
+        MatchingSettings(proximity_minor_group=0.2, proximity_sub_major_group=0.5)
+    with pytest.raises(ValueError, match="band_partial"):
+        MatchingSettings(band_partial=80)
+    with pytest.raises(ValueError):
+        MatchingSettings(weight_norwegian=1.5)
 
 
 def test_scoring_only_related_candidates_agrees_with_scoring_everyone() -> None:

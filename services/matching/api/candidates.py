@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from services.matching.api.common import EngineDep, Reader, candidate_in, index_responses
-from services.matching.api.schemas import CandidateView, OpeningsForCandidate
+from services.matching.api.filters import candidate_openings_filters
+from services.matching.api.schemas import (
+    AdviceForCandidate,
+    CandidateView,
+    OccupationsForCandidate,
+    OpeningsForCandidate,
+)
 from services.matching.domain.candidates import Candidate
+from services.matching.domain.filters import RankingFilters, unknown_filters
 from services.matching.domain.scoring import waited_days
 from services.matching.events import OpeningKind
 from shared.paging import Limit, Offset
@@ -67,18 +75,25 @@ async def get_candidate(
     return _document(candidate, engine.today)
 
 
+_OPENINGS_FILTERS = candidate_openings_filters("limit", "min_score", "include_excluded", "kind")
+
+
 @router.get(
     "/{participant_id}/openings",
     response_model=OpeningsForCandidate,
     summary="Best open openings for a candidate",
     description="Open openings of your municipality, best first, each explained like "
-    "`/openings/{id}/candidates/{participant_id}`.",
+    "`/openings/{id}/candidates/{participant_id}`; equal scores: the opening that starts "
+    "first. Filters narrow the list before the best are taken (see "
+    "`docs/matching/filters-and-advice.md`); an unknown query parameter answers 422 "
+    "`unknown-filter` naming it.",
     responses=index_responses(401, 403, 404, 422),
 )
 async def best_openings(
     participant_id: uuid.UUID,
     engine: EngineDep,
     principal: Reader,
+    filters: Annotated[RankingFilters, Depends(_OPENINGS_FILTERS)],
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     min_score: Annotated[float, Query(ge=0, le=100)] = 0.0,
     include_excluded: bool = False,
@@ -91,5 +106,64 @@ async def best_openings(
         limit=limit,
         include_excluded=include_excluded,
         min_score=min_score,
+        filters=filters,
     )
     return {"participant_id": str(participant_id), "openings": items}
+
+
+def _known(*names: str) -> Callable[[Request], None]:
+    def refuse(request: Request) -> None:
+        unknown_filters(request.query_params.keys(), names)
+
+    return refuse
+
+
+@router.get(
+    "/{participant_id}/advice",
+    response_model=AdviceForCandidate,
+    summary="Skills that would open the most openings",
+    description="The essential skills of your municipality's open openings the candidate "
+    "lacks, each tried as if held and the openings scored again: best first by openings "
+    "lifted to `strong`, then by openings lifted to a better band, each with the openings "
+    "it lifts (score and band before and after). Openings the candidate is excluded from "
+    "(licence, qualification) are not counted.",
+    responses=index_responses(401, 403, 404, 422),
+)
+async def skill_advice(
+    participant_id: uuid.UUID,
+    engine: EngineDep,
+    principal: Reader,
+    _: Annotated[None, Depends(_known("limit", "kind"))],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    kind: Annotated[list[OpeningKind] | None, Query()] = None,
+) -> dict[str, Any]:
+    candidate = candidate_in(engine, principal, participant_id)
+    specs = engine.open_specs(principal.municipality, kind)
+    return {
+        "participant_id": str(participant_id),
+        "openings_considered": len(specs),
+        "skills": engine.skill_advice(candidate, specs, limit=limit),
+    }
+
+
+@router.get(
+    "/{participant_id}/occupations",
+    response_model=OccupationsForCandidate,
+    summary="Occupations the candidate is closest to",
+    description="ESCO occupations by closeness: 100 × the occupation, essential-skill and "
+    "optional-skill factors of the score (related skills and unconfirmed suggestions count "
+    "as in the score), with the skills held, related and missing.",
+    responses=index_responses(401, 403, 404, 422),
+)
+async def occupation_suggestions(
+    participant_id: uuid.UUID,
+    engine: EngineDep,
+    principal: Reader,
+    _: Annotated[None, Depends(_known("limit"))],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> dict[str, Any]:
+    candidate = candidate_in(engine, principal, participant_id)
+    return {
+        "participant_id": str(participant_id),
+        "occupations": engine.occupation_suggestions(candidate, limit=limit),
+    }

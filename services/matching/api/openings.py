@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.matching import application, queries
@@ -19,8 +19,10 @@ from services.matching.api.common import (
     opening_in,
     read,
 )
+from services.matching.api.filters import opening_candidates_filters
 from services.matching.api.schemas import CandidatesForOpening, Explanation, Opening
 from services.matching.domain import OPENING, OpeningStatus
+from services.matching.domain.filters import RankingFilters
 from services.matching.events import (
     CloseReason,
     NorwegianRequirement,
@@ -219,20 +221,30 @@ async def close(
     )
 
 
+_CANDIDATES_FILTERS = opening_candidates_filters(
+    "limit", "min_score", "include_excluded", "available_only"
+)
+
+
 @router.get(
     "/{opening_id}/candidates",
     response_model=CandidatesForOpening,
     summary="Best candidates for an opening",
     description="Top candidates of your municipality, best first, each with the parts of the "
-    "score, matched and missing skills and a band. Candidates failing a hard requirement are "
-    "left out unless `include_excluded`; those already in a placement or job are left out "
-    "unless `available_only=false` (they are marked by `engagement`).",
+    "score (the factors multiply out to the score), matched, related, unconfirmed and missing "
+    "skills and a band. Equal scores: the one who has waited longest since settlement first. "
+    "Candidates failing a hard requirement are left out unless `include_excluded`; those "
+    "already in a placement or job are left out unless `available_only=false` (they are "
+    "marked by `engagement`). Filters narrow the list before the best are taken (see "
+    "`docs/matching/filters-and-advice.md`); an unknown query parameter answers 422 "
+    "`unknown-filter` naming it.",
     responses=index_responses(401, 403, 404, 422),
 )
 async def best_candidates(
     opening_id: uuid.UUID,
     engine: EngineDep,
     principal: Reader,
+    filters: Annotated[RankingFilters, Depends(_CANDIDATES_FILTERS)],
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     min_score: Annotated[float, Query(ge=0, le=100)] = 0.0,
     include_excluded: bool = False,
@@ -246,6 +258,7 @@ async def best_candidates(
         available_only=available_only,
         include_excluded=include_excluded,
         min_score=min_score,
+        filters=filters,
     )
     return {"opening_id": str(opening_id), "status": spec.status, "candidates": items}
 
@@ -254,8 +267,9 @@ async def best_candidates(
     "/{opening_id}/candidates/{participant_id}",
     response_model=Explanation,
     summary="Explain one candidate's score for an opening",
-    description="The parts of the score (weight × value = points; the points add up to the "
-    "score), matched and missing skills, the band and any failed hard requirement.",
+    description="The parts of the score (value, weight and factor = 1 − weight × (1 − value); "
+    "100 × the product of the factors is the score), matched, related, unconfirmed and "
+    "missing skills, the band and any failed hard requirement.",
     responses=index_responses(401, 403, 404),
 )
 async def explain_candidate(

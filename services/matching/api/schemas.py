@@ -20,16 +20,49 @@ Band = Literal["strong", "partial", "weak", "excluded"]
 
 class ScorePart(BaseModel):
     part: str = Field(description="occupation, essential_skills, optional_skills, norwegian, …")
-    weight: float = Field(description="The part's weight (a setting); weights add up to 1")
+    weight: float = Field(
+        description="How much of the score the part can take away (a setting), 0–1"
+    )
     value: float = Field(description="How well the part is met, 0–1")
-    points: float = Field(description="100 × weight × value, rounded to 2 decimals")
-    max_points: float
+    factor: float = Field(
+        description="1 − weight × (1 − value), rounded to 4 decimals; the score is 100 × the "
+        "product of the factors, rounded to 2 decimals"
+    )
+    points: float = Field(description="The factor in percent (100 × factor)")
+    max_points: float = Field(description="100: a part met in full takes nothing away")
     detail: dict[str, Any] = Field(description="Why: the facts behind the value")
 
 
 class SkillRef(BaseModel):
     uri: str
-    label: str | None = None
+    label: str | None = Field(default=None, description="Bokmål where the kit has it, else English")
+
+
+class MatchedSkill(SkillRef):
+    source: Literal["profile", "free_text"] = Field(
+        default="profile", description="`free_text`: confirmed from the profile's free text"
+    )
+
+
+class RelatedSkill(SkillRef):
+    """A skill the opening asks for, credited in part through a related skill held."""
+
+    held: SkillRef
+    relation: Literal["same_group", "broader", "narrower"] = Field(
+        description="How the held skill stands to the asked one: same ESCO skill group, or "
+        "the broader or narrower skill"
+    )
+    via: SkillRef = Field(description="The shared skill group, or the broader skill")
+    credit: float
+    text: str = Field(description='"related: <held> for <asked>"')
+
+
+class UnconfirmedSkill(SkillRef):
+    """A skill suggested from free text, not yet confirmed: counts at a discount."""
+
+    similarity: float
+    credit: float = Field(description="suggested_skill_discount × similarity")
+    text: str
 
 
 class Exclusion(BaseModel):
@@ -46,7 +79,7 @@ Engagement = Literal["in_placement", "employed", "placement_scheduled", "job_sch
 
 
 class Explanation(BaseModel):
-    """One candidate for one opening: the score is the sum of the parts' points."""
+    """One candidate for one opening: the score is 100 × the product of the parts' factors."""
 
     participant_id: uuid.UUID
     opening_id: uuid.UUID
@@ -63,8 +96,13 @@ class Explanation(BaseModel):
         "not empty)",
     )
     parts: list[ScorePart]
-    matched_skills: list[SkillRef]
-    missing_skills: list[SkillRef] = Field(description="Essential skills the candidate lacks")
+    matched_skills: list[MatchedSkill]
+    related_skills: list[RelatedSkill] = Field(default_factory=list)
+    unconfirmed_skills: list[UnconfirmedSkill] = Field(default_factory=list)
+    missing_skills: list[SkillRef] = Field(
+        description="Essential skills the candidate does not hold (some may be credited in "
+        "part as related or unconfirmed)"
+    )
     missing_optional_skills: list[SkillRef]
     engagement: Engagement | None = None
     waited_days: int | None = Field(default=None, description="Days since settlement")
@@ -212,3 +250,51 @@ class CandidateView(BaseModel):
         description="A move to another municipality announced ahead: a candidate here until "
         "the day before",
     )
+
+
+class LiftedOpening(BaseModel):
+    opening_id: uuid.UUID
+    title: str
+    kind: OpeningKind
+    employer_id: uuid.UUID
+    score_before: float
+    score_after: float
+    band_before: Literal["strong", "partial", "weak"]
+    band_after: Literal["strong", "partial", "weak"]
+
+
+class SkillAdvice(BaseModel):
+    skill: SkillRef
+    required_by: int = Field(description="Open openings listing it as essential")
+    openings_to_strong: int = Field(description="Openings it would lift to strong")
+    openings_lifted: int = Field(description="Openings it would lift to a better band")
+    openings: list[LiftedOpening]
+
+
+class AdviceForCandidate(BaseModel):
+    participant_id: uuid.UUID
+    openings_considered: int
+    skills: list[SkillAdvice]
+
+
+class OccupationFactor(BaseModel):
+    value: float
+    factor: float
+
+
+class OccupationSuggestion(BaseModel):
+    uri: str = Field(description="ESCO occupation")
+    label: str = Field(description="ESCO preferred label (English)")
+    isco_code: str
+    title: str | None = Field(description="STYRK-08 title (bokmål) of its unit group")
+    closeness: float = Field(description="100 × the occupation and skill factors, 0–100")
+    factors: dict[str, OccupationFactor]
+    matched_skills: list[SkillRef]
+    related_skills: list[SkillRef]
+    unconfirmed_skills: list[SkillRef]
+    missing_skills: list[SkillRef]
+
+
+class OccupationsForCandidate(BaseModel):
+    participant_id: uuid.UUID
+    occupations: list[OccupationSuggestion]

@@ -1,21 +1,30 @@
 """Vectorised, explainable scoring of candidates against openings (pure, no I/O).
 
-Candidates are packed into a :class:`Segment`: sparse matrices (skills, requirement
-tokens, occupation groups per ISCO level, wished occupations and municipalities) and
-small dense tables. Openings are packed into an :class:`OpeningBatch`. Every part of
-the score is then computed for a block of candidates × openings at once, with
-SciPy sparse products and NumPy gathers, and the same arrays give both the ranking and
-the explanation, so an explanation always adds up to the score it explains.
+Candidates are packed into a :class:`Segment`: sparse matrices (skills held, skills
+suggested from free text, requirement tokens, occupation groups per ISCO level, wished
+occupations and municipalities) and small dense tables. Openings are packed into an
+:class:`OpeningBatch`. Every part of the score is computed for a block of candidates ×
+openings at once, with SciPy sparse products and NumPy gathers, and the same arrays
+give both the ranking and the explanation, so an explanation always multiplies out to
+the score it explains.
 
-Part values (each in [0, 1]; see ``settings.py`` for the weights):
+The model is gated and multiplicative (``docs/matching/scoring.md``)::
+
+    score = 100 × Π factor(part),   factor(part) = 1 − weight × (1 − value)
+
+Part values (each in [0, 1]; weights in ``settings.py``):
 
 - occupation: max over the candidate's occupations of proximity (same unit group 1.0,
   minor 0.6, sub-major 0.35, major 0.15 by default) × experience factor
-  ``min(1, 0.5 + years / 4)``.
-- essential_skills: share of the opening's essential skills the candidate has; 0.5
-  (neutral) when the opening lists none.
-- optional_skills: share of the opening's optional skills the candidate has, counted only
-  once the candidate has every essential skill — a bonus: 0 when the opening lists none.
+  ``min(1, 0.5 + years / 4)``. One factor among several, never a floor.
+- essential_skills (the gate): ``coverage + (1 − coverage) × title_credit × occupation``
+  (a title stands in for the skills not shown, in part). Coverage is
+  the mean over the opening's essential skills of the credit for each: 1 when held
+  (from the profile or confirmed from free text), ``related_skill_credit`` when a
+  related skill is held (same ESCO skill group, broader or narrower skill),
+  ``suggested_skill_discount × similarity`` when it is only suggested from free text and
+  not confirmed; the best of these counts. 0.5 (neutral) when the opening lists none.
+- optional_skills: the same coverage over the optional skills; 0.5 when none listed.
 - norwegian: mean over the required sub-skills of ``1 - 0.5 × levels missing``
   (floored at 0); 1 when nothing is required; an unknown level counts as below A1.
 - location: 1 when the work is in the candidate's municipality or one they wish to work
@@ -60,6 +69,9 @@ from services.matching.domain.isco import ISCO_LEVELS, isco_skill_level
 from services.matching.events import EDUCATION_ORDER, NORWEGIAN_ORDER, OpeningKind, OpeningTerms
 from services.matching.settings import PARTS, MatchingSettings
 from shared.taxonomy import Taxonomy
+from shared.taxonomy import hierarchy as skill_hierarchy
+from shared.taxonomy.hierarchy import SkillHierarchy
+from shared.taxonomy.labels import labels
 
 Floats = npt.NDArray[np.float32]
 Ints = npt.NDArray[np.int64]
@@ -77,10 +89,33 @@ EDUCATION_OVER_PENALTY = 0.25
 _NOT_REQUIRED = len(NORWEGIAN_ORDER)
 _ALWAYS_MET = len(NORWEGIAN_ORDER) + 1
 _MUNICIPALITY_SPACE = 10_000
+_NO_DATE = np.iinfo(np.int64).max
+_BOUND_MARGIN = 1e-3
+"""A related candidate must beat the unrelated bound by this much (float32 sums)."""
 
 
 def experience_factor(years: float) -> float:
     return min(1.0, 0.5 + years / 4.0)
+
+
+def factor(weight: float, value: float) -> float:
+    """A part's multiplier: ``1 − weight × (1 − value)``."""
+    return 1.0 - weight * (1.0 - value)
+
+
+def held_skills(candidate: Candidate) -> frozenset[str]:
+    """Skills that count in full: the profile's, those confirmed from free text included."""
+    return candidate.skills | candidate.free_text_skills
+
+
+def suggested_skills(candidate: Candidate) -> dict[str, float]:
+    """Unconfirmed suggestions from free text (uri → similarity), held ones left out."""
+    held = held_skills(candidate)
+    return {
+        uri: min(1.0, max(0.0, float(s)))
+        for uri, s in candidate.suggested_skills.items()
+        if uri not in held and s > 0
+    }
 
 
 class Vocabulary:
@@ -206,13 +241,18 @@ class Segment:
         self.candidates = list(candidates)
         self.row_of = {c.participant_id: i for i, c in enumerate(self.candidates)}
         n = len(self.candidates)
-        skill_rows = [[skills.id(uri) for uri in sorted(c.skills)] for c in self.candidates]
+        skill_rows = [[skills.id(uri) for uri in sorted(held_skills(c))] for c in self.candidates]
+        suggestion_rows = [
+            {skills.id(uri): s for uri, s in sorted(suggested_skills(c).items())}
+            for c in self.candidates
+        ]
         token_rows = [
             [tokens.id(token) for token in sorted(requirement_tokens(c))] for c in self.candidates
         ]
         self.skill_width = len(skills)
         self.token_width = len(tokens)
         self.skills = _binary_csr(skill_rows, self.skill_width)
+        self.suggested = _valued_csr(suggestion_rows, self.skill_width)
         self.tokens = _binary_csr(token_rows, self.token_width)
         self.occupations = _Hierarchy(
             [
@@ -227,9 +267,12 @@ class Segment:
             [bool(c.wished_occupations) for c in candidates], dtype=bool
         )
         self.norwegian = np.zeros((len(NORWEGIAN_SUB_SKILLS), n, _ALWAYS_MET + 1), np.float32)
+        self.norwegian_rank = np.full((len(NORWEGIAN_SUB_SKILLS), n), -1, dtype=np.int64)
         required = np.arange(len(NORWEGIAN_ORDER), dtype=np.float32)
         for s, sub in enumerate(NORWEGIAN_SUB_SKILLS):
-            ranks = np.array([c.norwegian_rank(sub) or 0 for c in candidates], dtype=np.float32)
+            known = [c.norwegian_rank(sub) for c in candidates]
+            self.norwegian_rank[s] = [-1 if r is None else r for r in known]
+            ranks = np.array([r or 0 for r in known], dtype=np.float32)
             gap = np.maximum(0.0, required[None, :] - ranks[:, None])
             self.norwegian[s, :, : len(NORWEGIAN_ORDER)] = np.clip(
                 1.0 - NORWEGIAN_STEP_PENALTY * gap, 0.0, 1.0
@@ -253,6 +296,15 @@ class Segment:
             [np.nan if c.wished_hours is None else c.wished_hours for c in candidates], np.float32
         )
         self.engaged = np.array([c.engagement is not None for c in candidates], dtype=bool)
+        self.settled = np.array(
+            [_NO_DATE if c.settled_on is None else c.settled_on.toordinal() for c in candidates],
+            dtype=np.int64,
+        )
+        """Settlement day (ordinal; unknown: last): the earlier, the longer the wait."""
+        self.leaves = np.array(
+            [_NO_DATE if c.leaves_on is None else c.leaves_on.toordinal() for c in candidates],
+            dtype=np.int64,
+        )
         self.alive = np.ones(n, dtype=bool)
 
     def __len__(self) -> int:
@@ -260,7 +312,7 @@ class Segment:
 
     @functools.cached_property
     def columns(self) -> _Columns:
-        """Column-major views for scoring one opening against only its relevant rows."""
+        """Column-major views for finding the candidates related to one opening."""
         return _Columns(self)
 
     def retire(self, participant_id: uuid.UUID) -> None:
@@ -270,19 +322,104 @@ class Segment:
 
 
 class _Columns:
-    """Column-major copies of a segment: per-skill and per-token candidate lists, the
-    coarsest ISCO level as a dense table (many candidates share a major group), and
-    the Norwegian and education tables with one contiguous row per opening need."""
+    """Column-major copies of a segment: per-skill, per-suggestion and per-token
+    candidate lists."""
 
     def __init__(self, segment: Segment) -> None:
         self.skills: sp.csc_matrix = segment.skills.tocsc()
+        self.suggested: sp.csc_matrix = segment.suggested.tocsc()
         self.tokens: sp.csc_matrix = segment.tokens.tocsc()
-        self.major = [
-            np.ascontiguousarray(h.csr[3].toarray().T, dtype=np.float32)
-            for h in (segment.occupations, segment.wished)
-        ]
-        self.norwegian = np.ascontiguousarray(segment.norwegian.transpose(0, 2, 1))
-        self.education = np.ascontiguousarray(segment.education.T)
+
+
+class _Credits:
+    """The skills of a batch's openings (essential or optional), one column per listed
+    skill: which held skill gives full credit (``direct``) and which related ones give
+    partial credit (``related``), vocabulary × listed skills."""
+
+    def __init__(
+        self, lists: Sequence[Sequence[str]], skills: Vocabulary, hierarchy: SkillHierarchy
+    ) -> None:
+        per_opening = [sorted(set(uris)) for uris in lists]
+        self.uris = per_opening
+        self.ids = [np.array([skills.id(u) for u in uris], dtype=np.int64) for uris in per_opening]
+        lengths = np.array([len(u) for u in per_opening], dtype=np.int64)
+        self.offsets = np.zeros(len(per_opening) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=self.offsets[1:])
+        self.count = lengths
+        self.empty = lengths == 0
+        related_rows: list[int] = []
+        related_cols: list[int] = []
+        self.related_ids: list[Ints] = []
+        k = 0
+        for uris in per_opening:
+            mine: set[int] = set()
+            for uri in uris:
+                for other in sorted(hierarchy.related(uri)):
+                    rid = skills.id(other)
+                    related_rows.append(rid)
+                    related_cols.append(k)
+                    mine.add(rid)
+                k += 1
+            self.related_ids.append(np.array(sorted(mine), dtype=np.int64))
+        width = len(skills)
+        flat = np.concatenate(self.ids) if per_opening else np.zeros(0, dtype=np.int64)
+        self.direct = sp.csr_matrix(
+            (np.ones(len(flat), np.float32), (flat, np.arange(len(flat)))),
+            shape=(width, int(self.offsets[-1])),
+        )
+        self.related = sp.csr_matrix(
+            (np.ones(len(related_rows), np.float32), (related_rows, related_cols)),
+            shape=(width, int(self.offsets[-1])),
+        )
+        self.related.sum_duplicates()
+        self.related.data[:] = 1.0
+
+    def columns(self, cols: Ints) -> tuple[Ints, sp.csr_matrix]:
+        """The listed-skill columns of openings ``cols``, and the matrix that averages
+        them per opening (listed skills × openings, 1/n per skill of an opening)."""
+        spans = [np.arange(self.offsets[j], self.offsets[j + 1]) for j in cols]
+        ks = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
+        owner = np.repeat(np.arange(len(cols)), [len(s) for s in spans])
+        share = (1.0 / np.maximum(1, self.count[cols]))[owner].astype(np.float32)
+        average = sp.csr_matrix((share, (np.arange(len(ks)), owner)), shape=(len(ks), len(cols)))
+        return ks.astype(np.int64), average
+
+    def coverage(
+        self, segment: Segment, rows: Rows, cols: Ints, settings: MatchingSettings
+    ) -> Floats:
+        """Mean credit over each opening's listed skills (NEUTRAL when none are listed)."""
+        count = len(segment) if rows is None else len(rows)
+        ks, average = self.columns(cols)
+        out: Floats
+        if len(ks):
+            held = segment.skills if rows is None else segment.skills[rows]
+            suggested = segment.suggested if rows is None else segment.suggested[rows]
+            direct = _fit_rows(self.direct, segment.skill_width)[:, ks]
+            credit = (held @ direct).tocsr()
+            related = (held @ _fit_rows(self.related, segment.skill_width)[:, ks]).tocsr()
+            if related.nnz:
+                related.data[:] = np.float32(settings.related_skill_credit)
+                credit = credit.maximum(related)
+            if suggested.nnz:
+                guessed = (suggested @ direct).tocsr()
+                guessed.data *= np.float32(settings.suggested_skill_discount)
+                credit = credit.maximum(guessed)
+            out = np.asarray((credit @ average).toarray(), dtype=np.float32)
+        else:
+            out = np.zeros((count, len(cols)), dtype=np.float32)
+        out[:, self.empty[cols]] = NEUTRAL
+        return out
+
+    def rows_touched(self, columns: _Columns, j: int) -> Ints:
+        """Candidates holding or suggested one of opening ``j``'s skills, or a related one."""
+        listed = self.ids[j]
+        return np.concatenate(
+            [
+                _rows_holding(columns.skills, listed),
+                _rows_holding(columns.skills, self.related_ids[j]),
+                _rows_holding(columns.suggested, listed),
+            ]
+        )
 
 
 class OpeningBatch:
@@ -293,27 +430,17 @@ class OpeningBatch:
         specs: Sequence[OpeningSpec],
         skills: Vocabulary,
         tokens: Vocabulary,
+        hierarchy: SkillHierarchy | None = None,
     ) -> None:
         self.specs = list(specs)
+        related = hierarchy if hierarchy is not None else skill_hierarchy.load()
         c = len(self.specs)
         self.codes = [
             np.array([int(s.terms.isco_code[: 4 - level]) for s in self.specs], dtype=np.int64)
             for level in range(len(ISCO_LEVELS))
         ]
-        self.essential, self.essential_empty = self._skill_weights(
-            [s.terms.essential_skills for s in self.specs], skills
-        )
-        self.optional, self.optional_empty = self._skill_weights(
-            [s.terms.optional_skills for s in self.specs], skills
-        )
-        self.essential_ids = [
-            np.array(sorted({skills.id(u) for u in s.terms.essential_skills}), dtype=np.int64)
-            for s in self.specs
-        ]
-        self.optional_ids = [
-            np.array(sorted({skills.id(u) for u in s.terms.optional_skills}), dtype=np.int64)
-            for s in self.specs
-        ]
+        self.essential = _Credits([s.terms.essential_skills for s in self.specs], skills, related)
+        self.optional = _Credits([s.terms.optional_skills for s in self.specs], skills, related)
         required = [s.required_tokens() for s in self.specs]
         token_ids = [[tokens.id(t) for t in ts] for ts in required]
         self.token_ids = [np.array(ids, dtype=np.int64) for ids in token_ids]
@@ -344,17 +471,6 @@ class OpeningBatch:
     def __len__(self) -> int:
         return len(self.specs)
 
-    @staticmethod
-    def _skill_weights(
-        lists: Sequence[Sequence[str]], skills: Vocabulary
-    ) -> tuple[sp.csr_matrix, Bools]:
-        ids = [sorted({skills.id(uri) for uri in uris}) for uris in lists]
-        rows: list[dict[int, float]] = [
-            {i: 1.0 / len(row) for i in row} if row else {} for row in ids
-        ]
-        matrix = _valued_csr(rows, len(skills)).T.tocsr()
-        return matrix, np.array([not row for row in ids], dtype=bool)
-
 
 def _fit_rows(matrix: sp.csr_matrix, height: int) -> sp.csr_matrix:
     """``matrix`` cut or padded with empty rows to ``height`` (vocabularies only grow)."""
@@ -381,40 +497,25 @@ def iter_parts(
     batch: OpeningBatch,
     cols: Ints,
     settings: MatchingSettings,
-    scale: dict[str, float] | None = None,
-    *,
-    skills: bool = True,
 ) -> Iterator[tuple[str, Floats]]:
-    """Each part's values (× ``scale[part]``, default 1) for ``rows`` × openings ``cols``.
+    """Each part's value for ``rows`` × openings ``cols``, in the order of ``PARTS``.
 
     Parts that depend on an opening only through a few attributes (Norwegian need,
     place, hours, skill level) are computed once per distinct attribute value and then
     gathered into one column per opening; that keeps a block of 100,000 candidates ×
-    32 openings to a few passes over memory per part. With ``skills=False`` the two
-    skill parts are left out (:func:`score_block` adds them sparsely).
+    32 openings to a few passes over memory per part.
     """
-    factor = {name: 1.0 for name in PARTS} if scale is None else scale
     count = len(segment) if rows is None else len(rows)
     codes = [level_codes[cols] for level_codes in batch.codes]
-
-    yield (
-        "occupation",
-        segment.occupations.proximity(
-            rows, codes, [p * factor["occupation"] for p in settings.proximities()]
-        ),
-    )
-
     width = len(cols)
-    if skills:
-        shares = _skill_shares(segment, rows, batch, cols).toarray().astype(np.float32)
-        essential, optional = shares[:, :width], shares[:, width:]
-        essential[:, batch.essential_empty[cols]] = NEUTRAL
-        complete = (essential >= _COMPLETE) | batch.essential_empty[cols][None, :]
-        optional *= complete
-        essential *= np.float32(factor["essential_skills"])
-        optional *= np.float32(factor["optional_skills"])
-        yield "essential_skills", essential
-        yield "optional_skills", optional
+
+    occupation = segment.occupations.proximity(rows, codes, list(settings.proximities()))
+    yield "occupation", occupation
+
+    essential = batch.essential.coverage(segment, rows, cols, settings)
+    essential += (np.float32(1.0) - essential) * occupation * np.float32(settings.title_credit)
+    yield "essential_skills", essential
+    yield "optional_skills", batch.optional.coverage(segment, rows, cols, settings)
 
     needs, which = _distinct(*batch.norwegian_columns[:, cols])
     needs = needs.astype(np.int64)
@@ -422,7 +523,7 @@ def iter_parts(
     for s in range(len(NORWEGIAN_SUB_SKILLS)):
         table += np.take(_rows_of(segment.norwegian[s], rows), needs[s], axis=1)
     needed = np.maximum(1.0, (needs < _NOT_REQUIRED).sum(axis=0)).astype(np.float32)
-    table *= np.float32(factor["norwegian"]) / needed[None, :]
+    table /= needed[None, :]
     yield "norwegian", table[:, which]
 
     places, which = _distinct(batch.municipality[cols], batch.commute[cols])
@@ -442,10 +543,9 @@ def iter_parts(
         * (places[1] > 0)[None, :]
     )
     table = np.where(local, np.float32(1.0), commute).astype(np.float32)
-    table *= np.float32(factor["location"])
     yield "location", table[:, which]
 
-    share = factor["wishes"] * WISHES_OCCUPATION_SHARE
+    share = WISHES_OCCUPATION_SHARE
     wished = segment.wished.proximity(rows, codes, [p * share for p in settings.proximities()])
     wished[~_rows_of(segment.has_wished_occupations, rows), :] = np.float32(NEUTRAL * share)
     offered, which = _distinct(batch.hours[cols])
@@ -453,64 +553,14 @@ def iter_parts(
     with np.errstate(invalid="ignore"):
         fit = 1.0 - np.minimum(1.0, np.abs(wanted - offered) / np.maximum(wanted, offered))
     fit = np.where(np.isnan(fit), NEUTRAL, fit).astype(np.float32)
-    fit *= np.float32(factor["wishes"] * (1 - WISHES_OCCUPATION_SHARE))
+    fit *= np.float32(1 - share)
     wished += fit[:, which]
     yield "wishes", wished
 
-    table = _rows_of(segment.education, rows) * np.float32(factor["education"])
-    yield "education", np.take(table, batch.skill_level[cols], axis=1)
+    yield "education", np.take(_rows_of(segment.education, rows), batch.skill_level[cols], axis=1)
 
-    mentoring = (batch.mentoring[cols] * np.float32(factor["mentoring"]))[None, :]
-    yield "mentoring", np.broadcast_to(mentoring, (count, width))
-
-
-_COMPLETE = 1.0 - 1e-6
-"""Essential coverage from which optional skills count (float sums of 1/n)."""
-
-
-def _skill_shares(segment: Segment, rows: Rows, batch: OpeningBatch, cols: Ints) -> sp.csr_matrix:
-    """Essential then optional skill shares (candidates × 2·openings), sparse."""
-    matrix = segment.skills if rows is None else segment.skills[rows]
-    weights = sp.hstack(
-        [
-            _fit_rows(batch.essential, segment.skill_width)[:, cols],
-            _fit_rows(batch.optional, segment.skill_width)[:, cols],
-        ],
-        format="csr",
-    )
-    shares: sp.csr_matrix = matrix @ weights
-    return shares
-
-
-def _add_skill_points(
-    total: Floats,
-    segment: Segment,
-    rows: Rows,
-    batch: OpeningBatch,
-    cols: Ints,
-    scale: dict[str, float],
-) -> None:
-    """Add both skill parts to ``total``, touching only candidates who have a listed skill.
-
-    Optional skills add to a candidate who has every essential skill; otherwise a
-    neighbouring occupation's optional skills could outweigh a missing essential one.
-    """
-    width = len(cols)
-    shares = _skill_shares(segment, rows, batch, cols).tocoo()
-    r, c, v = shares.row.astype(np.int64), shares.col, shares.data.astype(np.float32)
-    is_essential = c < width
-    flat = total.reshape(-1)
-    essential_at = r[is_essential] * width + c[is_essential]
-    essential = v[is_essential]
-    flat[essential_at] += essential * np.float32(scale["essential_skills"])
-    empty = batch.essential_empty[cols]
-    if empty.any():
-        total[:, empty] += np.float32(NEUTRAL * scale["essential_skills"])
-    optional_col = c[~is_essential] - width
-    optional_at = r[~is_essential] * width + optional_col
-    done = essential_at[essential >= _COMPLETE]
-    counted = np.isin(optional_at, done) | empty[optional_col]
-    flat[optional_at[counted]] += v[~is_essential][counted] * np.float32(scale["optional_skills"])
+    mentoring = batch.mentoring[cols][None, :]
+    yield "mentoring", np.broadcast_to(mentoring, (count, width)).astype(np.float32)
 
 
 def excluded(segment: Segment, rows: Rows, batch: OpeningBatch, cols: Ints) -> Bools:
@@ -530,7 +580,7 @@ def excluded(segment: Segment, rows: Rows, batch: OpeningBatch, cols: Ints) -> B
 
 @dataclass
 class Block:
-    """Scores of candidates × openings, with every part kept when asked for."""
+    """Scores of candidates × openings, with every part's value kept when asked for."""
 
     total: Floats
     excluded: Bools
@@ -546,94 +596,62 @@ def score_block(
     *,
     keep_parts: bool = True,
 ) -> Block:
-    """Total score (0–100) and exclusions; parts (unweighted) kept for explanations."""
+    """Total score (0–100: 100 × the product of the factors) and exclusions; the parts'
+    values kept for explanations."""
     weights = settings.weights()
     total: Floats | None = None
     parts: dict[str, Floats] = {}
-    if keep_parts:
-        for name, values in iter_parts(segment, rows, batch, cols, settings):
+    for name, values in iter_parts(segment, rows, batch, cols, settings):
+        if keep_parts:
             parts[name] = values
-            weighted = values * np.float32(100.0 * weights[name])
-            total = weighted if total is None else np.add(total, weighted, out=total)
-    else:
-        scale = {name: 100.0 * w for name, w in weights.items()}
-        for _, values in iter_parts(segment, rows, batch, cols, settings, scale, skills=False):
-            if total is None:
-                total = np.array(values, dtype=np.float32)
-            else:
-                np.add(total, values, out=total)
-        assert total is not None
-        _add_skill_points(total, segment, rows, batch, cols, scale)
+        weight = np.float32(weights[name])
+        multiplier = np.float32(1.0) - weight * (np.float32(1.0) - values)
+        total = multiplier * np.float32(100.0) if total is None else total * multiplier
     assert total is not None
-    return Block(total, excluded(segment, rows, batch, cols), parts)
+    return Block(total.astype(np.float32), excluded(segment, rows, batch, cols), parts)
 
 
 def explained_scores(block: Block, settings: MatchingSettings) -> npt.NDArray[np.float64]:
-    """Scores as :func:`explain` computes them (sum of points rounded per part)."""
+    """Scores as :func:`explain` computes them (the product of the rounded factors)."""
     weights = settings.weights()
-    total = np.zeros(block.total.shape, dtype=np.float64)
+    total = np.full(block.total.shape, 100.0, dtype=np.float64)
     for name, values in block.parts.items():
         value = np.round(values.astype(np.float64), 4)
-        total += np.round(100.0 * weights[name] * value, 2)
+        total *= np.round(1.0 - weights[name] * (1.0 - value), 4)
     result: npt.NDArray[np.float64] = np.round(total, 2)
     return result
 
 
-def top_k(scores: Floats, k: int) -> Ints:
-    """Row indices of the ``k`` best per column, best first; −1 where fewer qualify.
-
-    −inf never qualifies. Ties are broken by row. The k-th best value of each column
-    comes from ``np.partition`` on a contiguous copy (much faster than ``argpartition``
-    down a column), and only the rows at or above it are sorted.
-    """
-    n, width = scores.shape
-    k = min(k, n)
-    best: Ints = np.full((k, width), -1, dtype=np.int64)
-    if n == 0 or width == 0 or k == 0:
-        return best
-    by_opening = np.ascontiguousarray(scores.T)
-    kth = np.partition(by_opening, n - k, axis=1)[:, n - k]
-    opening, row = np.nonzero((by_opening >= kth[:, None]) & np.isfinite(by_opening))
-    order = np.lexsort((row, -by_opening[opening, row], opening))
-    opening, row = opening[order], row[order]
-    starts = np.searchsorted(opening, np.arange(width))
-    ends = np.searchsorted(opening, np.arange(width), side="right")
-    for j in range(width):
-        picked = row[starts[j] : min(ends[j], starts[j] + k)]
-        best[: len(picked), j] = picked
-    return best
+def unrelated_bound(batch: OpeningBatch, j: int, settings: MatchingSettings) -> float:
+    """The best score a candidate unrelated to opening ``j`` can reach: none of its skills
+    or a related one, no suggestion of them, no occupation nearer than its major group."""
+    w = settings.weights()
+    major = settings.proximities()[3]
+    essential = 0.0 if not batch.essential.empty[j] else NEUTRAL
+    optional = 0.0 if not batch.optional.empty[j] else NEUTRAL
+    return (
+        100.0
+        * factor(w["occupation"], major)
+        * factor(w["essential_skills"], essential + (1 - essential) * settings.title_credit * major)
+        * factor(w["optional_skills"], optional)
+        * factor(w["mentoring"], float(batch.mentoring[j]))
+    )
 
 
-def _column(matrix: sp.csc_matrix, column: int) -> tuple[Ints, Floats]:
-    if column >= matrix.shape[1]:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    start, end = matrix.indptr[column], matrix.indptr[column + 1]
-    return matrix.indices[start:end].astype(np.int64), matrix.data[start:end]
-
-
-def _rows_holding(matrix: sp.csc_matrix, columns: Ints) -> Ints:
-    inside = columns[columns < matrix.shape[1]]
-    if inside.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.concatenate([_column(matrix, int(c))[0] for c in inside])
-
-
-def _hierarchy_value(
-    hierarchy: _Hierarchy,
-    major: Floats,
-    rows: Ints,
-    position: Ints,
-    codes: Sequence[int],
-    proximities: Sequence[float],
-) -> Floats:
-    value: Floats = major[codes[3]][rows] * np.float32(proximities[3])
-    for level in range(3):
-        held, data = _column(hierarchy.csc[level], codes[level])
-        at = position[held]
-        inside = at >= 0
-        at, data = at[inside], data[inside]
-        value[at] = np.maximum(value[at], data * np.float32(proximities[level]))
-    return value
+def related_rows(segment: Segment, batch: OpeningBatch, j: int) -> Ints:
+    """Candidates related to opening ``j``: holding (or suggested) one of its skills or a
+    related skill, or an occupation in its unit, minor or sub-major group."""
+    columns = segment.columns
+    codes = [int(level_codes[j]) for level_codes in batch.codes]
+    found = [
+        batch.essential.rows_touched(columns, j),
+        batch.optional.rows_touched(columns, j),
+        *[_column(segment.occupations.csc[level], codes[level])[0] for level in range(3)],
+    ]
+    related = np.zeros(len(segment), dtype=bool)
+    for held in found:
+        related[held] = True
+    return np.flatnonzero(related)
 
 
 def relevant_scores(
@@ -641,93 +659,20 @@ def relevant_scores(
 ) -> tuple[Ints, Floats, float]:
     """Scores of only the candidates related to opening ``j``, and a bound for the rest.
 
-    Related: holding one of its skills, or an occupation in the same unit, minor or
-    sub-major group. Everyone else scores at most the returned bound (the major-group
-    proximity plus every part that does not depend on skills or occupation at full
-    value), so if the k-th best related candidate beats the bound, the top k are exact.
-    The arithmetic is the same as :func:`iter_parts`, per candidate instead of per block.
+    Everyone else scores at most the returned bound (:func:`unrelated_bound`), so if the
+    k-th best related candidate beats the bound, the top k are exact. The related rows
+    are scored by :func:`score_block` itself, so both paths give the same numbers.
+    Excluded candidates score −inf.
     """
-    w = {name: np.float32(100.0 * weight) for name, weight in settings.weights().items()}
-    proximities = settings.proximities()
-    columns = segment.columns
-    codes = [int(level_codes[j]) for level_codes in batch.codes]
-    essential_held = _rows_holding(columns.skills, batch.essential_ids[j])
-    optional_held = _rows_holding(columns.skills, batch.optional_ids[j])
-    near = [_column(segment.occupations.csc[level], codes[level])[0] for level in range(3)]
-    related = np.zeros(len(segment), dtype=bool)
-    for held in (essential_held, optional_held, *near):
-        related[held] = True
-    rows = np.flatnonzero(related)
-    position = np.full(len(segment), -1, dtype=np.int64)
-    position[rows] = np.arange(len(rows))
-    n_essential, n_optional = len(batch.essential_ids[j]), len(batch.optional_ids[j])
-
-    total = w["occupation"] * _hierarchy_value(
-        segment.occupations, columns.major[0], rows, position, codes, proximities
+    rows = related_rows(segment, batch, j)
+    bound = unrelated_bound(batch, j, settings) + _BOUND_MARGIN
+    if not len(rows):
+        return rows, np.zeros(0, dtype=np.float32), bound
+    block = score_block(
+        segment, rows, batch, np.array([j], dtype=np.int64), settings, keep_parts=False
     )
-    essential_count = np.bincount(position[essential_held], minlength=len(rows))
-    if n_essential:
-        total += w["essential_skills"] * (essential_count / n_essential).astype(np.float32)
-        complete = essential_count >= n_essential
-    else:
-        total += w["essential_skills"] * np.float32(NEUTRAL)
-        complete = np.ones(len(rows), dtype=bool)
-    if n_optional:
-        optional_count = np.bincount(position[optional_held], minlength=len(rows))
-        total += w["optional_skills"] * (optional_count / n_optional * complete).astype(np.float32)
-
-    needed = 0
-    norwegian = np.zeros(len(rows), dtype=np.float32)
-    for s in range(len(NORWEGIAN_SUB_SKILLS)):
-        column = int(batch.norwegian_columns[s, j])
-        norwegian += columns.norwegian[s, column][rows]
-        needed += column < _NOT_REQUIRED
-    total += w["norwegian"] * norwegian / np.float32(max(needed, 1))
-
-    where = int(batch.municipality[j])
-    home = segment.home[rows]
-    wished_here, _ = _column(segment.wished_municipalities_csc, where)
-    local = home == where
-    wished_at = position[wished_here]
-    local[wished_at[wished_at >= 0]] = True
-    if batch.commute[j]:
-        commute = np.where(
-            home // 100 == where // 100,
-            np.float32(LOCATION_COMMUTE_SAME_COUNTY),
-            np.float32(LOCATION_COMMUTE_OTHER_COUNTY),
-        )
-    else:
-        commute = np.zeros(len(rows), dtype=np.float32)
-    total += w["location"] * np.where(local, np.float32(1.0), commute)
-
-    share = WISHES_OCCUPATION_SHARE
-    wished = _hierarchy_value(segment.wished, columns.major[1], rows, position, codes, proximities)
-    wished[~segment.has_wished_occupations[rows]] = NEUTRAL
-    wanted = segment.wished_hours[rows]
-    offered = batch.hours[j]
-    with np.errstate(invalid="ignore"):
-        fit = 1.0 - np.minimum(1.0, np.abs(wanted - offered) / np.maximum(wanted, offered))
-    fit = np.where(np.isnan(fit), np.float32(NEUTRAL), fit)
-    total += w["wishes"] * (share * wished + (1 - share) * fit).astype(np.float32)
-
-    total += w["education"] * columns.education[int(batch.skill_level[j])][rows]
-    total += w["mentoring"] * batch.mentoring[j]
-
-    if len(batch.token_ids[j]):
-        met = position[_rows_holding(columns.tokens, batch.token_ids[j])]
-        count = np.bincount(met[met >= 0], minlength=len(rows))
-        total[count < len(batch.token_ids[j])] = -np.inf
-
-    bound = (
-        w["occupation"] * proximities[3]
-        + (w["essential_skills"] * NEUTRAL if not n_essential else 0.0)
-        + w["norwegian"]
-        + w["location"]
-        + w["wishes"]
-        + w["education"]
-        + w["mentoring"] * float(batch.mentoring[j])
-    )
-    return rows, total.astype(np.float32), float(bound)
+    total = np.where(block.excluded[:, 0], np.float32(-np.inf), block.total[:, 0])
+    return rows, total.astype(np.float32), bound
 
 
 def top_candidates_per_opening(
@@ -800,6 +745,45 @@ def top_candidates_per_opening(
     return best_rows, best_scores
 
 
+def top_k(scores: Floats, k: int) -> Ints:
+    """Row indices of the ``k`` best per column, best first; −1 where fewer qualify.
+
+    −inf never qualifies. Ties are broken by row. The k-th best value of each column
+    comes from ``np.partition`` on a contiguous copy (much faster than ``argpartition``
+    down a column), and only the rows at or above it are sorted.
+    """
+    n, width = scores.shape
+    k = min(k, n)
+    best: Ints = np.full((k, width), -1, dtype=np.int64)
+    if n == 0 or width == 0 or k == 0:
+        return best
+    by_opening = np.ascontiguousarray(scores.T)
+    kth = np.partition(by_opening, n - k, axis=1)[:, n - k]
+    opening, row = np.nonzero((by_opening >= kth[:, None]) & np.isfinite(by_opening))
+    order = np.lexsort((row, -by_opening[opening, row], opening))
+    opening, row = opening[order], row[order]
+    starts = np.searchsorted(opening, np.arange(width))
+    ends = np.searchsorted(opening, np.arange(width), side="right")
+    for j in range(width):
+        picked = row[starts[j] : min(ends[j], starts[j] + k)]
+        best[: len(picked), j] = picked
+    return best
+
+
+def _column(matrix: sp.csc_matrix, column: int) -> tuple[Ints, Floats]:
+    if column >= matrix.shape[1]:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    start, end = matrix.indptr[column], matrix.indptr[column + 1]
+    return matrix.indices[start:end].astype(np.int64), matrix.data[start:end]
+
+
+def _rows_holding(matrix: sp.csc_matrix, columns: Ints) -> Ints:
+    inside = columns[columns < matrix.shape[1]]
+    if inside.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([_column(matrix, int(c))[0] for c in inside])
+
+
 # --- explanations ----------------------------------------------------------------------
 
 
@@ -843,7 +827,7 @@ def _occupation_detail(
 
 
 def _skills(uris: Sequence[str], taxonomy: Taxonomy) -> list[dict[str, Any]]:
-    return [{"uri": uri, "label": taxonomy.skill_label(uri)} for uri in uris]
+    return [{"uri": uri, "label": skill_label(taxonomy, uri)} for uri in uris]
 
 
 def exclusions(candidate: Candidate, spec: OpeningSpec) -> list[dict[str, Any]]:
@@ -924,6 +908,65 @@ def exclusion_reasons(candidate: Candidate, spec: OpeningSpec) -> list[str]:
     return [e["message"] for e in exclusions(candidate, spec)]
 
 
+def skill_label(taxonomy: Taxonomy, uri: str) -> str | None:
+    """The skill's bokmål label where the kit has one, else its English ESCO label."""
+    english = taxonomy.skill_label(uri)
+    if english is None:
+        return None
+    return labels().skills_nb.get(uri, english)
+
+
+def skill_credits(
+    candidate: Candidate,
+    wanted: Sequence[str],
+    settings: MatchingSettings,
+    taxonomy: Taxonomy,
+    hierarchy: SkillHierarchy,
+) -> list[dict[str, Any]]:
+    """The credit for each wanted skill and where it comes from, as :func:`iter_parts`
+    counts it: held (1), a related skill held, or an unconfirmed suggestion; the best."""
+    held = held_skills(candidate)
+    confirmed = candidate.free_text_skills
+    suggested = suggested_skills(candidate)
+    out: list[dict[str, Any]] = []
+    for uri in sorted(set(wanted)):
+        entry: dict[str, Any] = {"uri": uri, "label": skill_label(taxonomy, uri)}
+        if uri in held:
+            source = "free_text" if uri in confirmed else "profile"
+            out.append({**entry, "credit": 1.0, "how": "held", "source": source})
+            continue
+        best: dict[str, Any] = {**entry, "credit": 0.0, "how": "missing"}
+        relations = hierarchy.related(uri)
+        for other in sorted(held & relations.keys()):
+            relation = relations[other]
+            credit = settings.related_skill_credit
+            if credit > best["credit"]:
+                label = skill_label(taxonomy, other)
+                best = {
+                    **entry,
+                    "credit": credit,
+                    "how": "related",
+                    "held": {"uri": other, "label": label},
+                    "relation": relation.kind,
+                    "via": {"uri": relation.via, "label": relation.via_label},
+                    "text": f"related: {label or other} for {entry['label'] or uri}",
+                }
+        similarity = suggested.get(uri)
+        if similarity is not None:
+            credit = settings.suggested_skill_discount * similarity
+            if credit > best["credit"]:
+                best = {
+                    **entry,
+                    "credit": credit,
+                    "how": "unconfirmed",
+                    "similarity": round(similarity, 4),
+                    "text": f"unconfirmed (suggested from free text, similarity "
+                    f"{similarity:.2f}): {entry['label'] or uri}",
+                }
+        out.append(best)
+    return out
+
+
 def explain(
     candidate: Candidate,
     spec: OpeningSpec,
@@ -931,18 +974,25 @@ def explain(
     is_excluded: bool,
     settings: MatchingSettings,
     taxonomy: Taxonomy,
+    hierarchy: SkillHierarchy | None = None,
 ) -> dict[str, Any]:
     """The score of one candidate for one opening, part by part, with its reasons.
 
-    ``points`` of each part is ``100 × weight × value`` rounded to 2 decimals, and the
-    score is the sum of the points, so the explanation adds up exactly.
+    Each part has its ``value``, ``weight`` and ``factor = 1 − weight × (1 − value)``
+    (both rounded to 4 decimals); the score is ``100 × Π factor`` rounded to 2 decimals,
+    so the explanation multiplies out exactly. ``points`` is the factor in percent.
     """
+    related = hierarchy if hierarchy is not None else skill_hierarchy.load()
     weights = settings.weights()
     terms = spec.terms
-    essential_matched = sorted(set(terms.essential_skills) & candidate.skills)
-    essential_missing = sorted(set(terms.essential_skills) - candidate.skills)
-    optional_matched = sorted(set(terms.optional_skills) & candidate.skills)
-    optional_missing = sorted(set(terms.optional_skills) - candidate.skills)
+    essential = skill_credits(candidate, terms.essential_skills, settings, taxonomy, related)
+    optional = skill_credits(candidate, terms.optional_skills, settings, taxonomy, related)
+    essential_matched = [e["uri"] for e in essential if e["how"] == "held"]
+    essential_missing = [e["uri"] for e in essential if e["how"] != "held"]
+    optional_matched = [e["uri"] for e in optional if e["how"] == "held"]
+    optional_missing = [e["uri"] for e in optional if e["how"] != "held"]
+    coverage = sum(e["credit"] for e in essential) / len(essential) if essential else NEUTRAL
+    title = (1 - coverage) * settings.title_credit * round(float(values["occupation"]), 4)
     norwegian = {}
     for sub in NORWEGIAN_SUB_SKILLS:
         need = getattr(terms.norwegian, sub)
@@ -966,12 +1016,21 @@ def explain(
         "essential_skills": {
             "required": len(terms.essential_skills),
             "matched": len(essential_matched),
+            "related": sum(e["how"] == "related" for e in essential),
+            "unconfirmed": sum(e["how"] == "unconfirmed" for e in essential),
+            "coverage": round(coverage, 4),
+            "title_evidence": round(title, 4),
+            "listed": bool(essential),
+            "credits": essential,
+            "rule": "value = coverage + (1 − coverage) × title_credit × occupation; coverage = "
+            "mean credit per essential skill (held 1, related "
+            f"{settings.related_skill_credit}, unconfirmed "
+            f"{settings.suggested_skill_discount} × similarity; 0.5 when none listed)",
         },
         "optional_skills": {
             "listed": len(terms.optional_skills),
             "matched": len(optional_matched),
-            "counted": not essential_missing,
-            "rule": "optional skills count once every essential skill is there",
+            "credits": optional,
         },
         "norwegian": {"per_sub_skill": norwegian, "shared": "norwegian" in candidate.shared},
         "location": {
@@ -992,22 +1051,26 @@ def explain(
         "mentoring": {"mentor_capacity_left": spec.mentor_capacity_left},
     }
     parts: list[dict[str, Any]] = []
+    score = 100.0
     for name in PARTS:
         value = round(float(values[name]), 4)
-        points = round(100.0 * weights[name] * value, 2)
+        multiplier = round(factor(weights[name], value), 4)
+        score *= multiplier
         parts.append(
             {
                 "part": name,
                 "weight": weights[name],
                 "value": value,
-                "points": points,
-                "max_points": round(100.0 * weights[name], 2),
+                "factor": multiplier,
+                "points": round(100.0 * multiplier, 2),
+                "max_points": 100.0,
                 "detail": details[name],
             }
         )
-    score = round(sum(p["points"] for p in parts), 2)
+    score = round(score, 2)
     excluded_by = exclusions(candidate, spec) if is_excluded else []
     reasons = [e["message"] for e in excluded_by]
+    credited = essential + optional
     return {
         "participant_id": str(candidate.participant_id),
         "opening_id": str(spec.opening_id),
@@ -1018,7 +1081,35 @@ def explain(
         "exclusions": excluded_by,
         "not_shared": [p for p in PROFILE_PARTS if p not in candidate.shared],
         "parts": parts,
-        "matched_skills": _skills(essential_matched + optional_matched, taxonomy),
+        "matched_skills": [
+            {"uri": e["uri"], "label": e["label"], "source": e["source"]}
+            for e in credited
+            if e["how"] == "held"
+        ],
+        "related_skills": [
+            {
+                "uri": e["uri"],
+                "label": e["label"],
+                "held": e["held"],
+                "relation": e["relation"],
+                "via": e["via"],
+                "credit": e["credit"],
+                "text": e["text"],
+            }
+            for e in credited
+            if e["how"] == "related"
+        ],
+        "unconfirmed_skills": [
+            {
+                "uri": e["uri"],
+                "label": e["label"],
+                "similarity": e["similarity"],
+                "credit": round(e["credit"], 4),
+                "text": e["text"],
+            }
+            for e in credited
+            if e["how"] == "unconfirmed"
+        ],
         "missing_skills": _skills(essential_missing, taxonomy),
         "missing_optional_skills": _skills(optional_missing, taxonomy),
         "engagement": candidate.engagement,

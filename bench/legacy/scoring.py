@@ -1,0 +1,1033 @@
+"""Frozen copy of the additive model (commit b774bbe), kept only for bench.matching_eval.
+
+Vectorised, explainable scoring of candidates against openings (pure, no I/O).
+
+Candidates are packed into a :class:`Segment`: sparse matrices (skills, requirement
+tokens, occupation groups per ISCO level, wished occupations and municipalities) and
+small dense tables. Openings are packed into an :class:`OpeningBatch`. Every part of
+the score is then computed for a block of candidates × openings at once, with
+SciPy sparse products and NumPy gathers, and the same arrays give both the ranking and
+the explanation, so an explanation always adds up to the score it explains.
+
+Part values (each in [0, 1]; see ``settings.py`` for the weights):
+
+- occupation: max over the candidate's occupations of proximity (same unit group 1.0,
+  minor 0.6, sub-major 0.35, major 0.15 by default) × experience factor
+  ``min(1, 0.5 + years / 4)``.
+- essential_skills: share of the opening's essential skills the candidate has; 0.5
+  (neutral) when the opening lists none.
+- optional_skills: share of the opening's optional skills the candidate has, counted only
+  once the candidate has every essential skill — a bonus: 0 when the opening lists none.
+- norwegian: mean over the required sub-skills of ``1 - 0.5 × levels missing``
+  (floored at 0); 1 when nothing is required; an unknown level counts as below A1.
+- location: 1 when the work is in the candidate's municipality or one they wish to work
+  in; otherwise, if commuting is possible, 0.7 within the county and 0.4 beyond; else 0.
+- wishes: 0.6 × proximity of the opening's occupation to the wished ones + 0.4 × hours
+  fit ``1 - |wished - offered| / max(wished, offered)``; each 0.5 when not stated.
+- education: the candidate's education against the occupation's ISCO skill level:
+  1 when equal, −0.35 per level short, −0.25 per level over (education wasted);
+  0.5 when no education is known.
+- mentoring: 1 when the employer has mentor capacity left, else 0.
+
+A hard requirement the candidate does not meet (driving licence class, qualification)
+excludes them; excluded candidates are left out of rankings unless asked for.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from bench.legacy.settings import PARTS, MatchingSettings
+from services.matching.domain.candidates import (
+    NORWEGIAN_SUB_SKILLS,
+    PROFILE_PARTS,
+    Candidate,
+    education_skill_level,
+    licence_token,
+    licences_held,
+    qualification_token,
+    requirement_tokens,
+)
+from services.matching.domain.isco import ISCO_LEVELS, isco_skill_level
+from services.matching.events import EDUCATION_ORDER, NORWEGIAN_ORDER, OpeningKind, OpeningTerms
+from shared.taxonomy import Taxonomy
+
+Floats = npt.NDArray[np.float32]
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+Rows = npt.NDArray[np.int64] | None
+
+NORWEGIAN_STEP_PENALTY = 0.5
+LOCATION_COMMUTE_SAME_COUNTY = 0.7
+LOCATION_COMMUTE_OTHER_COUNTY = 0.4
+WISHES_OCCUPATION_SHARE = 0.6
+NEUTRAL = 0.5
+EDUCATION_SHORT_PENALTY = 0.35
+EDUCATION_OVER_PENALTY = 0.25
+
+_NOT_REQUIRED = len(NORWEGIAN_ORDER)
+_ALWAYS_MET = len(NORWEGIAN_ORDER) + 1
+_MUNICIPALITY_SPACE = 10_000
+
+
+def experience_factor(years: float) -> float:
+    return min(1.0, 0.5 + years / 4.0)
+
+
+class Vocabulary:
+    """Stable integer ids for strings (skill URIs, requirement tokens); only grows."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        # The index packs in a worker thread while queries add ids on the event loop;
+        # two new keys must never get the same id.
+        self._adding = threading.Lock()
+
+    def id(self, key: str) -> int:
+        found = self._ids.get(key)
+        if found is None:
+            with self._adding:
+                found = self._ids.get(key)
+                if found is None:
+                    found = self._ids[key] = len(self._ids)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+@dataclass(frozen=True)
+class OpeningSpec:
+    """What scoring needs to know about one opening."""
+
+    opening_id: uuid.UUID
+    employer_id: uuid.UUID
+    kind: OpeningKind
+    terms: OpeningTerms
+    mentor_capacity_left: int
+    title: str = ""
+    status: str = "open"
+
+    def required_tokens(self) -> list[str]:
+        tokens = [licence_token(c) for c in self.terms.driving_licences]
+        tokens += [
+            qualification_token(EDUCATION_ORDER.index(q.min_level), q.field_code, q.recognised)
+            for q in self.terms.qualifications
+        ]
+        return sorted(set(tokens))
+
+
+def _binary_csr(rows: Sequence[Sequence[int]], width: int) -> sp.csr_matrix:
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = (
+        np.fromiter((i for r in rows for i in r), dtype=np.int32, count=int(indptr[-1]))
+        if rows
+        else np.zeros(0, dtype=np.int32)
+    )
+    data = np.ones(len(indices), dtype=np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), width))
+
+
+def _valued_csr(rows: Sequence[dict[int, float]], width: int) -> sp.csr_matrix:
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    total = int(indptr[-1])
+    indices = np.fromiter((k for r in rows for k in r), dtype=np.int32, count=total)
+    data = np.fromiter((v for r in rows for v in r.values()), dtype=np.float32, count=total)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), width))
+
+
+class _Hierarchy:
+    """One sparse matrix per ISCO level: candidate × group code → best value in that group."""
+
+    def __init__(self, per_candidate: Sequence[Sequence[tuple[str, float]]]) -> None:
+        self.csr: list[sp.csr_matrix] = []
+        self.csc: list[sp.csc_matrix] = []
+        for level in range(len(ISCO_LEVELS)):
+            digits = 4 - level
+            rows: list[dict[int, float]] = []
+            for items in per_candidate:
+                best: dict[int, float] = {}
+                for code, value in items:
+                    key = int(code[:digits])
+                    if value > best.get(key, 0.0):
+                        best[key] = value
+                rows.append(best)
+            matrix = _valued_csr(rows, 10**digits)
+            self.csr.append(matrix)
+            self.csc.append(matrix.tocsc())
+
+    def proximity(self, rows: Rows, codes: Sequence[Ints], proximities: Sequence[float]) -> Floats:
+        """Best ``proximity × value`` per candidate and opening code (max over levels).
+
+        Only stored entries are touched: each level's block is gathered sparse and
+        scattered into the result, never expanded to a dense matrix of its own.
+        """
+        count = self.csr[0].shape[0] if rows is None else len(rows)
+        out: Floats = np.zeros((count, len(codes[0])), dtype=np.float32)
+        for level, weight in enumerate(proximities):
+            if rows is None:
+                block = self.csc[level][:, codes[level]].tocoo()
+            else:
+                block = self.csr[level][rows][:, codes[level]].tocoo()
+            if block.nnz:
+                # Flat indices: far cheaper than indexing with (row, column) pairs.
+                at = block.row.astype(np.int64) * out.shape[1] + block.col
+                flat = out.reshape(-1)
+                flat[at] = np.maximum(flat[at], block.data * np.float32(weight))
+        return out
+
+
+def _pick(csc: sp.csc_matrix, csr: sp.csr_matrix, rows: Rows, cols: Ints) -> Floats:
+    if rows is None:
+        block = csc[:, cols]
+    else:
+        block = csr[rows][:, cols]
+    dense: Floats = np.asarray(block.toarray(), dtype=np.float32)
+    return dense
+
+
+class Segment:
+    """A block of candidates packed for vectorised scoring; rows can be retired later."""
+
+    def __init__(self, candidates: Sequence[Candidate], skills: Vocabulary, tokens: Vocabulary):
+        self.candidates = list(candidates)
+        self.row_of = {c.participant_id: i for i, c in enumerate(self.candidates)}
+        n = len(self.candidates)
+        skill_rows = [[skills.id(uri) for uri in sorted(c.skills)] for c in self.candidates]
+        token_rows = [
+            [tokens.id(token) for token in sorted(requirement_tokens(c))] for c in self.candidates
+        ]
+        self.skill_width = len(skills)
+        self.token_width = len(tokens)
+        self.skills = _binary_csr(skill_rows, self.skill_width)
+        self.tokens = _binary_csr(token_rows, self.token_width)
+        self.occupations = _Hierarchy(
+            [
+                [(code, experience_factor(years)) for code, years in c.occupations]
+                for c in candidates
+            ]
+        )
+        self.wished = _Hierarchy(
+            [[(code, 1.0) for code in c.wished_occupations] for c in candidates]
+        )
+        self.has_wished_occupations = np.array(
+            [bool(c.wished_occupations) for c in candidates], dtype=bool
+        )
+        self.norwegian = np.zeros((len(NORWEGIAN_SUB_SKILLS), n, _ALWAYS_MET + 1), np.float32)
+        required = np.arange(len(NORWEGIAN_ORDER), dtype=np.float32)
+        for s, sub in enumerate(NORWEGIAN_SUB_SKILLS):
+            ranks = np.array([c.norwegian_rank(sub) or 0 for c in candidates], dtype=np.float32)
+            gap = np.maximum(0.0, required[None, :] - ranks[:, None])
+            self.norwegian[s, :, : len(NORWEGIAN_ORDER)] = np.clip(
+                1.0 - NORWEGIAN_STEP_PENALTY * gap, 0.0, 1.0
+            )
+            self.norwegian[s, :, _ALWAYS_MET] = 1.0
+        self.home = np.array([int(c.municipality) for c in candidates], dtype=np.int64)
+        self.wished_municipalities = _binary_csr(
+            [sorted({int(m) for m in c.wished_municipalities if m.isdigit()}) for c in candidates],
+            _MUNICIPALITY_SPACE,
+        )
+        self.wished_municipalities_csc = self.wished_municipalities.tocsc()
+        self.education = np.zeros((n, 5), np.float32)
+        levels = np.array([education_skill_level(c) for c in candidates], dtype=np.float32)
+        for need in range(1, 5):
+            diff = levels - need
+            value = np.where(
+                diff >= 0, 1.0 - EDUCATION_OVER_PENALTY * diff, 1.0 + EDUCATION_SHORT_PENALTY * diff
+            )
+            self.education[:, need] = np.where(levels == 0, NEUTRAL, np.clip(value, 0.0, 1.0))
+        self.wished_hours = np.array(
+            [np.nan if c.wished_hours is None else c.wished_hours for c in candidates], np.float32
+        )
+        self.engaged = np.array([c.engagement is not None for c in candidates], dtype=bool)
+        self.alive = np.ones(n, dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    @functools.cached_property
+    def columns(self) -> _Columns:
+        """Column-major views for scoring one opening against only its relevant rows."""
+        return _Columns(self)
+
+    def retire(self, participant_id: uuid.UUID) -> None:
+        row = self.row_of.get(participant_id)
+        if row is not None:
+            self.alive[row] = False
+
+
+class _Columns:
+    """Column-major copies of a segment: per-skill and per-token candidate lists, the
+    coarsest ISCO level as a dense table (many candidates share a major group), and
+    the Norwegian and education tables with one contiguous row per opening need."""
+
+    def __init__(self, segment: Segment) -> None:
+        self.skills: sp.csc_matrix = segment.skills.tocsc()
+        self.tokens: sp.csc_matrix = segment.tokens.tocsc()
+        self.major = [
+            np.ascontiguousarray(h.csr[3].toarray().T, dtype=np.float32)
+            for h in (segment.occupations, segment.wished)
+        ]
+        self.norwegian = np.ascontiguousarray(segment.norwegian.transpose(0, 2, 1))
+        self.education = np.ascontiguousarray(segment.education.T)
+
+
+class OpeningBatch:
+    """Openings packed for vectorised scoring (built per query; openings are few)."""
+
+    def __init__(
+        self,
+        specs: Sequence[OpeningSpec],
+        skills: Vocabulary,
+        tokens: Vocabulary,
+    ) -> None:
+        self.specs = list(specs)
+        c = len(self.specs)
+        self.codes = [
+            np.array([int(s.terms.isco_code[: 4 - level]) for s in self.specs], dtype=np.int64)
+            for level in range(len(ISCO_LEVELS))
+        ]
+        self.essential, self.essential_empty = self._skill_weights(
+            [s.terms.essential_skills for s in self.specs], skills
+        )
+        self.optional, self.optional_empty = self._skill_weights(
+            [s.terms.optional_skills for s in self.specs], skills
+        )
+        self.essential_ids = [
+            np.array(sorted({skills.id(u) for u in s.terms.essential_skills}), dtype=np.int64)
+            for s in self.specs
+        ]
+        self.optional_ids = [
+            np.array(sorted({skills.id(u) for u in s.terms.optional_skills}), dtype=np.int64)
+            for s in self.specs
+        ]
+        required = [s.required_tokens() for s in self.specs]
+        token_ids = [[tokens.id(t) for t in ts] for ts in required]
+        self.token_ids = [np.array(ids, dtype=np.int64) for ids in token_ids]
+        self.requirements = _binary_csr(token_ids, len(tokens)).T.tocsr()
+        self.requirement_count = np.array([len(ts) for ts in required], dtype=np.float32)
+        self.norwegian_columns = np.full((len(NORWEGIAN_SUB_SKILLS), c), _NOT_REQUIRED, np.int64)
+        self.norwegian_count = np.ones(c, dtype=np.float32)
+        for j, spec in enumerate(self.specs):
+            needed = 0
+            for s, sub in enumerate(NORWEGIAN_SUB_SKILLS):
+                level = getattr(spec.terms.norwegian, sub)
+                if level is not None:
+                    self.norwegian_columns[s, j] = NORWEGIAN_ORDER.index(level)
+                    needed += 1
+            if needed == 0:
+                self.norwegian_columns[0, j] = _ALWAYS_MET
+            self.norwegian_count[j] = max(needed, 1)
+        self.municipality = np.array([int(s.terms.municipality_code) for s in specs], np.int64)
+        self.commute = np.array([s.terms.commute_possible for s in specs], dtype=bool)
+        self.hours = np.array([s.terms.hours_per_week for s in specs], dtype=np.float32)
+        self.skill_level = np.array(
+            [isco_skill_level(s.terms.isco_code) for s in specs], dtype=np.int64
+        )
+        self.mentoring = np.array(
+            [1.0 if s.mentor_capacity_left > 0 else 0.0 for s in specs], dtype=np.float32
+        )
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    @staticmethod
+    def _skill_weights(
+        lists: Sequence[Sequence[str]], skills: Vocabulary
+    ) -> tuple[sp.csr_matrix, Bools]:
+        ids = [sorted({skills.id(uri) for uri in uris}) for uris in lists]
+        rows: list[dict[int, float]] = [
+            {i: 1.0 / len(row) for i in row} if row else {} for row in ids
+        ]
+        matrix = _valued_csr(rows, len(skills)).T.tocsr()
+        return matrix, np.array([not row for row in ids], dtype=bool)
+
+
+def _fit_rows(matrix: sp.csr_matrix, height: int) -> sp.csr_matrix:
+    """``matrix`` cut or padded with empty rows to ``height`` (vocabularies only grow)."""
+    if matrix.shape[0] >= height:
+        return matrix[:height]
+    padding = sp.csr_matrix((height - matrix.shape[0], matrix.shape[1]), dtype=matrix.dtype)
+    return sp.vstack([matrix, padding], format="csr")
+
+
+def _rows_of(array: npt.NDArray[Any], rows: Rows) -> npt.NDArray[Any]:
+    return array if rows is None else array[rows]
+
+
+def _distinct(*keys: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], Ints]:
+    """Distinct columns of the stacked opening attributes, and each opening's column."""
+    stacked = np.stack(keys).astype(np.float64)
+    unique, inverse = np.unique(stacked, axis=1, return_inverse=True)
+    return unique, np.asarray(inverse, dtype=np.int64).reshape(-1)
+
+
+def iter_parts(
+    segment: Segment,
+    rows: Rows,
+    batch: OpeningBatch,
+    cols: Ints,
+    settings: MatchingSettings,
+    scale: dict[str, float] | None = None,
+    *,
+    skills: bool = True,
+) -> Iterator[tuple[str, Floats]]:
+    """Each part's values (× ``scale[part]``, default 1) for ``rows`` × openings ``cols``.
+
+    Parts that depend on an opening only through a few attributes (Norwegian need,
+    place, hours, skill level) are computed once per distinct attribute value and then
+    gathered into one column per opening; that keeps a block of 100,000 candidates ×
+    32 openings to a few passes over memory per part. With ``skills=False`` the two
+    skill parts are left out (:func:`score_block` adds them sparsely).
+    """
+    factor = {name: 1.0 for name in PARTS} if scale is None else scale
+    count = len(segment) if rows is None else len(rows)
+    codes = [level_codes[cols] for level_codes in batch.codes]
+
+    yield (
+        "occupation",
+        segment.occupations.proximity(
+            rows, codes, [p * factor["occupation"] for p in settings.proximities()]
+        ),
+    )
+
+    width = len(cols)
+    if skills:
+        shares = _skill_shares(segment, rows, batch, cols).toarray().astype(np.float32)
+        essential, optional = shares[:, :width], shares[:, width:]
+        essential[:, batch.essential_empty[cols]] = NEUTRAL
+        complete = (essential >= _COMPLETE) | batch.essential_empty[cols][None, :]
+        optional *= complete
+        essential *= np.float32(factor["essential_skills"])
+        optional *= np.float32(factor["optional_skills"])
+        yield "essential_skills", essential
+        yield "optional_skills", optional
+
+    needs, which = _distinct(*batch.norwegian_columns[:, cols])
+    needs = needs.astype(np.int64)
+    table = np.zeros((count, needs.shape[1]), dtype=np.float32)
+    for s in range(len(NORWEGIAN_SUB_SKILLS)):
+        table += np.take(_rows_of(segment.norwegian[s], rows), needs[s], axis=1)
+    needed = np.maximum(1.0, (needs < _NOT_REQUIRED).sum(axis=0)).astype(np.float32)
+    table *= np.float32(factor["norwegian"]) / needed[None, :]
+    yield "norwegian", table[:, which]
+
+    places, which = _distinct(batch.municipality[cols], batch.commute[cols])
+    where = places[0].astype(np.int64)
+    home = _rows_of(segment.home, rows)
+    local = home[:, None] == where[None, :]
+    local |= (
+        _pick(segment.wished_municipalities_csc, segment.wished_municipalities, rows, where) > 0
+    )
+    same_county = (home // 100)[:, None] == (where // 100)[None, :]
+    commute = (
+        np.where(
+            same_county,
+            np.float32(LOCATION_COMMUTE_SAME_COUNTY),
+            np.float32(LOCATION_COMMUTE_OTHER_COUNTY),
+        )
+        * (places[1] > 0)[None, :]
+    )
+    table = np.where(local, np.float32(1.0), commute).astype(np.float32)
+    table *= np.float32(factor["location"])
+    yield "location", table[:, which]
+
+    share = factor["wishes"] * WISHES_OCCUPATION_SHARE
+    wished = segment.wished.proximity(rows, codes, [p * share for p in settings.proximities()])
+    wished[~_rows_of(segment.has_wished_occupations, rows), :] = np.float32(NEUTRAL * share)
+    offered, which = _distinct(batch.hours[cols])
+    wanted = _rows_of(segment.wished_hours, rows)[:, None]
+    with np.errstate(invalid="ignore"):
+        fit = 1.0 - np.minimum(1.0, np.abs(wanted - offered) / np.maximum(wanted, offered))
+    fit = np.where(np.isnan(fit), NEUTRAL, fit).astype(np.float32)
+    fit *= np.float32(factor["wishes"] * (1 - WISHES_OCCUPATION_SHARE))
+    wished += fit[:, which]
+    yield "wishes", wished
+
+    table = _rows_of(segment.education, rows) * np.float32(factor["education"])
+    yield "education", np.take(table, batch.skill_level[cols], axis=1)
+
+    mentoring = (batch.mentoring[cols] * np.float32(factor["mentoring"]))[None, :]
+    yield "mentoring", np.broadcast_to(mentoring, (count, width))
+
+
+_COMPLETE = 1.0 - 1e-6
+"""Essential coverage from which optional skills count (float sums of 1/n)."""
+
+
+def _skill_shares(segment: Segment, rows: Rows, batch: OpeningBatch, cols: Ints) -> sp.csr_matrix:
+    """Essential then optional skill shares (candidates × 2·openings), sparse."""
+    matrix = segment.skills if rows is None else segment.skills[rows]
+    weights = sp.hstack(
+        [
+            _fit_rows(batch.essential, segment.skill_width)[:, cols],
+            _fit_rows(batch.optional, segment.skill_width)[:, cols],
+        ],
+        format="csr",
+    )
+    shares: sp.csr_matrix = matrix @ weights
+    return shares
+
+
+def _add_skill_points(
+    total: Floats,
+    segment: Segment,
+    rows: Rows,
+    batch: OpeningBatch,
+    cols: Ints,
+    scale: dict[str, float],
+) -> None:
+    """Add both skill parts to ``total``, touching only candidates who have a listed skill.
+
+    Optional skills add to a candidate who has every essential skill; otherwise a
+    neighbouring occupation's optional skills could outweigh a missing essential one.
+    """
+    width = len(cols)
+    shares = _skill_shares(segment, rows, batch, cols).tocoo()
+    r, c, v = shares.row.astype(np.int64), shares.col, shares.data.astype(np.float32)
+    is_essential = c < width
+    flat = total.reshape(-1)
+    essential_at = r[is_essential] * width + c[is_essential]
+    essential = v[is_essential]
+    flat[essential_at] += essential * np.float32(scale["essential_skills"])
+    empty = batch.essential_empty[cols]
+    if empty.any():
+        total[:, empty] += np.float32(NEUTRAL * scale["essential_skills"])
+    optional_col = c[~is_essential] - width
+    optional_at = r[~is_essential] * width + optional_col
+    done = essential_at[essential >= _COMPLETE]
+    counted = np.isin(optional_at, done) | empty[optional_col]
+    flat[optional_at[counted]] += v[~is_essential][counted] * np.float32(scale["optional_skills"])
+
+
+def excluded(segment: Segment, rows: Rows, batch: OpeningBatch, cols: Ints) -> Bools:
+    """True where a candidate fails one of the opening's hard requirements."""
+    count = len(segment) if rows is None else len(rows)
+    result: Bools = np.zeros((count, len(cols)), dtype=bool)
+    needed = batch.requirement_count[cols]
+    strict = np.flatnonzero(needed > 0)
+    if strict.size == 0:
+        return result
+    matrix = segment.tokens if rows is None else segment.tokens[rows]
+    block = _fit_rows(batch.requirements, segment.token_width)[:, cols[strict]]
+    met = np.asarray((matrix @ block).toarray(), dtype=np.float32)
+    result[:, strict] = met < needed[strict][None, :]
+    return result
+
+
+@dataclass
+class Block:
+    """Scores of candidates × openings, with every part kept when asked for."""
+
+    total: Floats
+    excluded: Bools
+    parts: dict[str, Floats]
+
+
+def score_block(
+    segment: Segment,
+    rows: Rows,
+    batch: OpeningBatch,
+    cols: Ints,
+    settings: MatchingSettings,
+    *,
+    keep_parts: bool = True,
+) -> Block:
+    """Total score (0–100) and exclusions; parts (unweighted) kept for explanations."""
+    weights = settings.weights()
+    total: Floats | None = None
+    parts: dict[str, Floats] = {}
+    if keep_parts:
+        for name, values in iter_parts(segment, rows, batch, cols, settings):
+            parts[name] = values
+            weighted = values * np.float32(100.0 * weights[name])
+            total = weighted if total is None else np.add(total, weighted, out=total)
+    else:
+        scale = {name: 100.0 * w for name, w in weights.items()}
+        for _, values in iter_parts(segment, rows, batch, cols, settings, scale, skills=False):
+            if total is None:
+                total = np.array(values, dtype=np.float32)
+            else:
+                np.add(total, values, out=total)
+        assert total is not None
+        _add_skill_points(total, segment, rows, batch, cols, scale)
+    assert total is not None
+    return Block(total, excluded(segment, rows, batch, cols), parts)
+
+
+def explained_scores(block: Block, settings: MatchingSettings) -> npt.NDArray[np.float64]:
+    """Scores as :func:`explain` computes them (sum of points rounded per part)."""
+    weights = settings.weights()
+    total = np.zeros(block.total.shape, dtype=np.float64)
+    for name, values in block.parts.items():
+        value = np.round(values.astype(np.float64), 4)
+        total += np.round(100.0 * weights[name] * value, 2)
+    result: npt.NDArray[np.float64] = np.round(total, 2)
+    return result
+
+
+def top_k(scores: Floats, k: int) -> Ints:
+    """Row indices of the ``k`` best per column, best first; −1 where fewer qualify.
+
+    −inf never qualifies. Ties are broken by row. The k-th best value of each column
+    comes from ``np.partition`` on a contiguous copy (much faster than ``argpartition``
+    down a column), and only the rows at or above it are sorted.
+    """
+    n, width = scores.shape
+    k = min(k, n)
+    best: Ints = np.full((k, width), -1, dtype=np.int64)
+    if n == 0 or width == 0 or k == 0:
+        return best
+    by_opening = np.ascontiguousarray(scores.T)
+    kth = np.partition(by_opening, n - k, axis=1)[:, n - k]
+    opening, row = np.nonzero((by_opening >= kth[:, None]) & np.isfinite(by_opening))
+    order = np.lexsort((row, -by_opening[opening, row], opening))
+    opening, row = opening[order], row[order]
+    starts = np.searchsorted(opening, np.arange(width))
+    ends = np.searchsorted(opening, np.arange(width), side="right")
+    for j in range(width):
+        picked = row[starts[j] : min(ends[j], starts[j] + k)]
+        best[: len(picked), j] = picked
+    return best
+
+
+def _column(matrix: sp.csc_matrix, column: int) -> tuple[Ints, Floats]:
+    if column >= matrix.shape[1]:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    start, end = matrix.indptr[column], matrix.indptr[column + 1]
+    return matrix.indices[start:end].astype(np.int64), matrix.data[start:end]
+
+
+def _rows_holding(matrix: sp.csc_matrix, columns: Ints) -> Ints:
+    inside = columns[columns < matrix.shape[1]]
+    if inside.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([_column(matrix, int(c))[0] for c in inside])
+
+
+def _hierarchy_value(
+    hierarchy: _Hierarchy,
+    major: Floats,
+    rows: Ints,
+    position: Ints,
+    codes: Sequence[int],
+    proximities: Sequence[float],
+) -> Floats:
+    value: Floats = major[codes[3]][rows] * np.float32(proximities[3])
+    for level in range(3):
+        held, data = _column(hierarchy.csc[level], codes[level])
+        at = position[held]
+        inside = at >= 0
+        at, data = at[inside], data[inside]
+        value[at] = np.maximum(value[at], data * np.float32(proximities[level]))
+    return value
+
+
+def relevant_scores(
+    segment: Segment, batch: OpeningBatch, j: int, settings: MatchingSettings
+) -> tuple[Ints, Floats, float]:
+    """Scores of only the candidates related to opening ``j``, and a bound for the rest.
+
+    Related: holding one of its skills, or an occupation in the same unit, minor or
+    sub-major group. Everyone else scores at most the returned bound (the major-group
+    proximity plus every part that does not depend on skills or occupation at full
+    value), so if the k-th best related candidate beats the bound, the top k are exact.
+    The arithmetic is the same as :func:`iter_parts`, per candidate instead of per block.
+    """
+    w = {name: np.float32(100.0 * weight) for name, weight in settings.weights().items()}
+    proximities = settings.proximities()
+    columns = segment.columns
+    codes = [int(level_codes[j]) for level_codes in batch.codes]
+    essential_held = _rows_holding(columns.skills, batch.essential_ids[j])
+    optional_held = _rows_holding(columns.skills, batch.optional_ids[j])
+    near = [_column(segment.occupations.csc[level], codes[level])[0] for level in range(3)]
+    related = np.zeros(len(segment), dtype=bool)
+    for held in (essential_held, optional_held, *near):
+        related[held] = True
+    rows = np.flatnonzero(related)
+    position = np.full(len(segment), -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    n_essential, n_optional = len(batch.essential_ids[j]), len(batch.optional_ids[j])
+
+    total = w["occupation"] * _hierarchy_value(
+        segment.occupations, columns.major[0], rows, position, codes, proximities
+    )
+    essential_count = np.bincount(position[essential_held], minlength=len(rows))
+    if n_essential:
+        total += w["essential_skills"] * (essential_count / n_essential).astype(np.float32)
+        complete = essential_count >= n_essential
+    else:
+        total += w["essential_skills"] * np.float32(NEUTRAL)
+        complete = np.ones(len(rows), dtype=bool)
+    if n_optional:
+        optional_count = np.bincount(position[optional_held], minlength=len(rows))
+        total += w["optional_skills"] * (optional_count / n_optional * complete).astype(np.float32)
+
+    needed = 0
+    norwegian = np.zeros(len(rows), dtype=np.float32)
+    for s in range(len(NORWEGIAN_SUB_SKILLS)):
+        column = int(batch.norwegian_columns[s, j])
+        norwegian += columns.norwegian[s, column][rows]
+        needed += column < _NOT_REQUIRED
+    total += w["norwegian"] * norwegian / np.float32(max(needed, 1))
+
+    where = int(batch.municipality[j])
+    home = segment.home[rows]
+    wished_here, _ = _column(segment.wished_municipalities_csc, where)
+    local = home == where
+    wished_at = position[wished_here]
+    local[wished_at[wished_at >= 0]] = True
+    if batch.commute[j]:
+        commute = np.where(
+            home // 100 == where // 100,
+            np.float32(LOCATION_COMMUTE_SAME_COUNTY),
+            np.float32(LOCATION_COMMUTE_OTHER_COUNTY),
+        )
+    else:
+        commute = np.zeros(len(rows), dtype=np.float32)
+    total += w["location"] * np.where(local, np.float32(1.0), commute)
+
+    share = WISHES_OCCUPATION_SHARE
+    wished = _hierarchy_value(segment.wished, columns.major[1], rows, position, codes, proximities)
+    wished[~segment.has_wished_occupations[rows]] = NEUTRAL
+    wanted = segment.wished_hours[rows]
+    offered = batch.hours[j]
+    with np.errstate(invalid="ignore"):
+        fit = 1.0 - np.minimum(1.0, np.abs(wanted - offered) / np.maximum(wanted, offered))
+    fit = np.where(np.isnan(fit), np.float32(NEUTRAL), fit)
+    total += w["wishes"] * (share * wished + (1 - share) * fit).astype(np.float32)
+
+    total += w["education"] * columns.education[int(batch.skill_level[j])][rows]
+    total += w["mentoring"] * batch.mentoring[j]
+
+    if len(batch.token_ids[j]):
+        met = position[_rows_holding(columns.tokens, batch.token_ids[j])]
+        count = np.bincount(met[met >= 0], minlength=len(rows))
+        total[count < len(batch.token_ids[j])] = -np.inf
+
+    bound = (
+        w["occupation"] * proximities[3]
+        + (w["essential_skills"] * NEUTRAL if not n_essential else 0.0)
+        + w["norwegian"]
+        + w["location"]
+        + w["wishes"]
+        + w["education"]
+        + w["mentoring"] * float(batch.mentoring[j])
+    )
+    return rows, total.astype(np.float32), float(bound)
+
+
+def top_candidates_per_opening(
+    segment: Segment,
+    batch: OpeningBatch,
+    settings: MatchingSettings,
+    k: int,
+    *,
+    chunk: int = 32,
+    available_only: bool = True,
+    workers: int = 1,
+) -> tuple[Ints, Floats]:
+    """Top-``k`` rows (−1: none) and scores for every opening of ``batch``.
+
+    Each opening is first scored against its related candidates only
+    (:func:`relevant_scores`); when that cannot prove its top ``k`` (too few related
+    candidates, or the k-th does not beat what an unrelated one could reach), the
+    opening is scored against everyone, in dense blocks of ``chunk`` openings. With
+    ``workers`` > 1 the openings are shared among threads (NumPy and SciPy release the
+    GIL in their loops).
+    """
+    best_rows = np.full((min(k, len(segment)), len(batch)), -1, dtype=np.int64)
+    best_scores = np.full(best_rows.shape, -np.inf, dtype=np.float32)
+    hidden = ~segment.alive
+    if available_only:
+        hidden |= segment.engaged
+    hide = bool(hidden.any())
+    _ = segment.columns
+    k = best_rows.shape[0]
+
+    def sparse(openings: range) -> list[int]:
+        unresolved = []
+        for j in openings:
+            rows, total, bound = relevant_scores(segment, batch, j, settings)
+            if hide:
+                total[hidden[rows]] = -np.inf
+            picked = top_k(total[:, None], k)[:, 0]
+            if k and (picked >= 0).all() and total[picked[-1]] > bound:
+                best_rows[:, j] = rows[picked]
+                best_scores[:, j] = total[picked]
+            else:
+                unresolved.append(j)
+        return unresolved
+
+    def dense(cols: Ints) -> None:
+        block = score_block(segment, None, batch, cols, settings, keep_parts=False)
+        if block.excluded.any():
+            np.putmask(block.total, block.excluded, -np.inf)
+        if hide:
+            block.total[hidden, :] = -np.inf
+        rows = top_k(block.total, k)
+        best_rows[:, cols] = rows
+        found = np.take_along_axis(block.total, np.maximum(rows, 0), axis=0)
+        best_scores[:, cols] = np.where(rows >= 0, found, -np.inf)
+
+    step = max(1, -(-len(batch) // max(1, workers)))
+    shares = [range(start, min(start + step, len(batch))) for start in range(0, len(batch), step)]
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            unresolved = [j for part in pool.map(sparse, shares) for j in part]
+            blocks = [
+                np.array(unresolved[i : i + chunk], dtype=np.int64)
+                for i in range(0, len(unresolved), chunk)
+            ]
+            list(pool.map(dense, blocks))
+    else:
+        unresolved = [j for part in shares for j in sparse(part)]
+        for i in range(0, len(unresolved), chunk):
+            dense(np.array(unresolved[i : i + chunk], dtype=np.int64))
+    return best_rows, best_scores
+
+
+# --- explanations ----------------------------------------------------------------------
+
+
+def _proximity_level(a: str, b: str) -> int | None:
+    """0 for the same unit group … 3 for the same major group; None when unrelated."""
+    for level in range(len(ISCO_LEVELS)):
+        digits = 4 - level
+        if a[:digits] == b[:digits]:
+            return level
+    return None
+
+
+def _occupation_detail(
+    candidate: Candidate, code: str, taxonomy: Taxonomy, settings: MatchingSettings
+) -> dict[str, Any]:
+    proximities = settings.proximities()
+    best: tuple[float, str, int, float] | None = None
+    for held, years in candidate.occupations:
+        level = _proximity_level(held, code)
+        if level is None:
+            continue
+        value = proximities[level] * experience_factor(years)
+        if best is None or value > best[0]:
+            best = (value, held, level, years)
+    if best is None:
+        return {"closest_occupation": None, "relation": "no related occupation"}
+    _, held, level, years = best
+    return {
+        "closest_occupation": {
+            "isco_code": held,
+            "title": taxonomy.occupation_title(held),
+            "years": years,
+        },
+        "relation": f"same {ISCO_LEVELS[level].replace('_', ' ')}",
+        "shared_group": {
+            "code": code[: 4 - level],
+            "label": taxonomy.group_label(code[: 4 - level]),
+        },
+        "experience_factor": round(experience_factor(years), 4),
+    }
+
+
+def _skills(uris: Sequence[str], taxonomy: Taxonomy) -> list[dict[str, Any]]:
+    return [{"uri": uri, "label": taxonomy.skill_label(uri)} for uri in uris]
+
+
+def exclusions(candidate: Candidate, spec: OpeningSpec) -> list[dict[str, Any]]:
+    """Every hard requirement the candidate does not meet, and why.
+
+    ``reason`` tells apart ``not_shared`` (the participant has not consented to share
+    that part, so this service does not know), ``has_none`` (shared, and there is
+    none) and ``not_met`` (shared, but not enough).
+    """
+    held = requirement_tokens(candidate)
+    found: list[dict[str, Any]] = []
+    licences = sorted(licences_held(candidate.driving_licences))
+    for licence in spec.terms.driving_licences:
+        if licence_token(licence) in held:
+            continue
+        found.append(
+            _unmet(
+                candidate,
+                "driving_licences",
+                licences,
+                requirement="driving_licence",
+                needs=licence,
+                what=f"driving licence class {licence}",
+                none="has no driving licence",
+            )
+        )
+    levels = sorted({e.level.value for e in candidate.education})
+    for q in spec.terms.qualifications:
+        token = qualification_token(EDUCATION_ORDER.index(q.min_level), q.field_code, q.recognised)
+        if token in held:
+            continue
+        what = f"education at least {q.min_level.value}"
+        if q.field_code:
+            what += f" in field {q.field_code}"
+        if q.recognised:
+            what += ", recognised in Norway"
+        found.append(
+            _unmet(
+                candidate,
+                "education",
+                levels,
+                requirement="qualification",
+                needs=what,
+                what=what,
+                none="has no education recorded",
+            )
+        )
+    return found
+
+
+def _unmet(
+    candidate: Candidate,
+    part: str,
+    held: list[str],
+    *,
+    requirement: str,
+    needs: str,
+    what: str,
+    none: str,
+) -> dict[str, Any]:
+    """A hard requirement the candidate does not meet, and why: ``part`` of the profile
+    not shared, nothing of it held, or only ``held``."""
+    if part not in candidate.shared:
+        reason, message = "not_shared", f"the participant has not shared {part.replace('_', ' ')}"
+    elif not held:
+        reason, message = "has_none", none
+    else:
+        reason, message = "not_met", f"has {', '.join(held)}"
+    return {
+        "requirement": requirement,
+        "needs": needs,
+        "reason": reason,
+        "message": f"needs {what}; {message}",
+    }
+
+
+def exclusion_reasons(candidate: Candidate, spec: OpeningSpec) -> list[str]:
+    return [e["message"] for e in exclusions(candidate, spec)]
+
+
+def explain(
+    candidate: Candidate,
+    spec: OpeningSpec,
+    values: dict[str, float],
+    is_excluded: bool,
+    settings: MatchingSettings,
+    taxonomy: Taxonomy,
+) -> dict[str, Any]:
+    """The score of one candidate for one opening, part by part, with its reasons.
+
+    ``points`` of each part is ``100 × weight × value`` rounded to 2 decimals, and the
+    score is the sum of the points, so the explanation adds up exactly.
+    """
+    weights = settings.weights()
+    terms = spec.terms
+    essential_matched = sorted(set(terms.essential_skills) & candidate.skills)
+    essential_missing = sorted(set(terms.essential_skills) - candidate.skills)
+    optional_matched = sorted(set(terms.optional_skills) & candidate.skills)
+    optional_missing = sorted(set(terms.optional_skills) - candidate.skills)
+    norwegian = {}
+    for sub in NORWEGIAN_SUB_SKILLS:
+        need = getattr(terms.norwegian, sub)
+        if need is not None:
+            has = dict(candidate.norwegian).get(sub)
+            norwegian[sub] = {"required": need.value, "candidate": has}
+    local = candidate.municipality == terms.municipality_code
+    wished_place = terms.municipality_code in candidate.wished_municipalities
+    if local:
+        location = "lives in the municipality of the work"
+    elif wished_place:
+        location = "wishes to work in the municipality of the work"
+    elif not terms.commute_possible:
+        location = "lives elsewhere and the opening allows no commuting"
+    elif candidate.municipality[:2] == terms.municipality_code[:2]:
+        location = "can commute within the county"
+    else:
+        location = "can commute from another county"
+    details: dict[str, dict[str, Any]] = {
+        "occupation": _occupation_detail(candidate, terms.isco_code, taxonomy, settings),
+        "essential_skills": {
+            "required": len(terms.essential_skills),
+            "matched": len(essential_matched),
+        },
+        "optional_skills": {
+            "listed": len(terms.optional_skills),
+            "matched": len(optional_matched),
+            "counted": not essential_missing,
+            "rule": "optional skills count once every essential skill is there",
+        },
+        "norwegian": {"per_sub_skill": norwegian, "shared": "norwegian" in candidate.shared},
+        "location": {
+            "candidate_municipality": candidate.municipality,
+            "work_municipality": terms.municipality_code,
+            "commute_possible": terms.commute_possible,
+            "reason": location,
+        },
+        "wishes": {
+            "wished_occupations": list(candidate.wished_occupations),
+            "wished_hours_per_week": candidate.wished_hours,
+            "offered_hours_per_week": terms.hours_per_week,
+        },
+        "education": {
+            "candidate_skill_level": education_skill_level(candidate) or None,
+            "occupation_skill_level": isco_skill_level(terms.isco_code),
+        },
+        "mentoring": {"mentor_capacity_left": spec.mentor_capacity_left},
+    }
+    parts: list[dict[str, Any]] = []
+    for name in PARTS:
+        value = round(float(values[name]), 4)
+        points = round(100.0 * weights[name] * value, 2)
+        parts.append(
+            {
+                "part": name,
+                "weight": weights[name],
+                "value": value,
+                "points": points,
+                "max_points": round(100.0 * weights[name], 2),
+                "detail": details[name],
+            }
+        )
+    score = round(sum(p["points"] for p in parts), 2)
+    excluded_by = exclusions(candidate, spec) if is_excluded else []
+    reasons = [e["message"] for e in excluded_by]
+    return {
+        "participant_id": str(candidate.participant_id),
+        "opening_id": str(spec.opening_id),
+        "score": score,
+        "band": settings.band(score, is_excluded),
+        "excluded": is_excluded,
+        "exclusion_reasons": reasons,
+        "exclusions": excluded_by,
+        "not_shared": [p for p in PROFILE_PARTS if p not in candidate.shared],
+        "parts": parts,
+        "matched_skills": _skills(essential_matched + optional_matched, taxonomy),
+        "missing_skills": _skills(essential_missing, taxonomy),
+        "missing_optional_skills": _skills(optional_missing, taxonomy),
+        "engagement": candidate.engagement,
+    }
+
+
+def waited_days(candidate: Candidate, today: date) -> int | None:
+    if candidate.settled_on is None:
+        return None
+    return max(0, (today - candidate.settled_on).days)
