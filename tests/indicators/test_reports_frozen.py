@@ -132,8 +132,13 @@ async def test_locked_report_is_byte_identical_and_changes_list_late_facts(
         # Only a manager locks.
         denied = await client.post("/indicators/reports/2016/lock", json=LOCK, headers=analyst)
         assert denied.status_code == 403, denied.text
-        locked = await client.post("/indicators/reports/2016/lock", json=LOCK, headers=manager)
+        keyed = {**manager, "Idempotency-Key": str(uuid.uuid4())}
+        locked = await client.post("/indicators/reports/2016/lock", json=LOCK, headers=keyed)
         assert locked.status_code == 201, locked.text
+        # A retry with the same key gets the same answer, not a conflict.
+        retried = await client.post("/indicators/reports/2016/lock", json=LOCK, headers=keyed)
+        assert retried.status_code == 201 and retried.json() == locked.json()
+        assert retried.headers["idempotent-replayed"] == "true"
         answer = locked.json()
         report_id = answer["report_id"]
         assert locked.headers["location"] == f"/indicators/reports/locked/{report_id}"

@@ -223,10 +223,8 @@ async def lock_report(
     request.state.locale = chosen
     wanted = str(application.parse_period(period))
     where = principal.municipality
-    async with runtime.db.connect() as conn:
-        existing = await _locked_id(conn, where, wanted, body.kind)
-    if existing is not None:
-        raise _already_locked(where, wanted, body.kind, existing)
+    # No check before rendering: a retry with the same Idempotency-Key must get the stored
+    # answer, which the command pipeline gives before the transaction's own check.
     moment = utcnow()
     report = await report_for(
         runtime, state, principal, wanted, parse_as_of(moment.isoformat(), moment), chosen
