@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import tables as t
 from services.indicators.commands import (
+    ApprovalIn,
     CommentIn,
     GoalChange,
     IndicatorChange,
     ManualValueIn,
+    SettingsIn,
     ThresholdsIn,
 )
 from services.indicators.domain.asof import AsOf
@@ -32,6 +34,7 @@ from services.indicators.domain.periods import Granularity, Period, PeriodError
 from services.indicators.domain.plan import PLAN_LEVELS, Definition, Plan
 from services.indicators.domain.rules import RULES
 from services.indicators.domain.scoring import ManualValue, ManualValues
+from services.indicators.domain.suppression import check_min_n
 from services.indicators.domain.thresholds import Band, Direction, Level
 from services.indicators.domain.thresholds import validate as validate_bands
 from services.indicators.events import (
@@ -42,9 +45,11 @@ from services.indicators.events import (
     IndicatorDefined,
     IndicatorRedefined,
     ManualValueRecorded,
+    PlanApproved,
+    PlanSettingsChanged,
     ThresholdsSet,
 )
-from services.indicators.loader import SnapshotCache, load_plan
+from services.indicators.loader import SnapshotCache, latest_approval, load_plan, plan_changes
 from shared.commands import CommandResult
 from shared.events import Event, Metadata
 from shared.eventstore import NO_STREAM
@@ -58,6 +63,30 @@ def indicator_stream(municipality: str, key: str) -> str:
 
 def goal_stream(municipality: str, key: str) -> str:
     return f"goal-{municipality}-{key}"
+
+
+def plan_stream(municipality: str) -> str:
+    """The plan as a whole: its settings and approvals."""
+    return f"plan-{municipality}"
+
+
+async def lock_plan(conn: AsyncConnection, municipality: str) -> None:
+    """Serialise the changes and approvals of one municipality's plan (until commit).
+
+    Why: an approval approves the plan as recorded by its last change's time; a change
+    committing after the approval with an earlier time would slip in unapproved. Under
+    this lock changes commit in the order of their times, and the approval sees them all.
+    """
+    await conn.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+        {"key": f"indicators-plan-{municipality}"},
+    )
+
+
+async def draft_plan(conn: AsyncConnection, municipality: str) -> Plan:
+    """The plan as recorded now, approved or not: what a change is checked against."""
+    await lock_plan(conn, municipality)
+    return await load_plan(conn, municipality, None, draft=True)
 
 
 def level_stream(municipality: str, key: str, period: str) -> str:
@@ -220,7 +249,7 @@ async def define_indicator(
     redefine: bool,
     expected: int | None,
 ) -> CommandResult:
-    plan = await load_plan(conn, metadata.municipality, None)
+    plan = await draft_plan(conn, metadata.municipality)
     existing = plan.definitions.get(key)
     if redefine and existing is None:
         raise unknown_indicator(key, plan)
@@ -268,7 +297,7 @@ async def set_thresholds(
     body: ThresholdsIn,
     expected: int | None,
 ) -> CommandResult:
-    plan = await load_plan(conn, metadata.municipality, None)
+    plan = await draft_plan(conn, metadata.municipality)
     definition = plan.definitions.get(key)
     if definition is None:
         raise unknown_indicator(key, plan)
@@ -341,7 +370,7 @@ async def record_comment(
     runtime: Runtime, conn: AsyncConnection, metadata: Metadata, key: str, body: CommentIn
 ) -> CommandResult:
     period = parse_period(body.period)
-    plan = await load_plan(conn, metadata.municipality, None)
+    plan = await draft_plan(conn, metadata.municipality)
     if key not in plan.definitions:
         raise unknown_indicator(key, plan)
     version = await _append(
@@ -349,7 +378,7 @@ async def record_comment(
         conn,
         indicator_stream(metadata.municipality, key),
         "indicator",
-        CommentRecorded(indicator_key=key, period=str(period), text=body.text),
+        CommentRecorded(indicator_key=key, period=str(period), text=body.text, level=body.level),
         metadata,
         None,
     )
@@ -365,7 +394,7 @@ async def record_manual_value(
     body: ManualValueIn,
 ) -> CommandResult:
     period = parse_period(raw_period)
-    plan = await load_plan(conn, metadata.municipality, None)
+    plan = await draft_plan(conn, metadata.municipality)
     definition = plan.definitions.get(key)
     if definition is None:
         raise unknown_indicator(key, plan)
@@ -417,7 +446,7 @@ async def define_goal(
     revise: bool,
     expected: int | None,
 ) -> CommandResult:
-    plan = await load_plan(conn, metadata.municipality, None)
+    plan = await draft_plan(conn, metadata.municipality)
     existing = plan.goals.get(key)
     if revise and existing is None:
         raise InvalidInput(
@@ -504,6 +533,97 @@ async def define_goal(
     return CommandResult(200 if revise else 201, {"key": key, "version": version})
 
 
+# -- the plan as a whole: settings and approval ---------------------------------------------
+
+
+async def change_settings(
+    runtime: Runtime, conn: AsyncConnection, metadata: Metadata, body: SettingsIn
+) -> CommandResult:
+    check_min_n(body.suppression_min_n)
+    plan = await draft_plan(conn, metadata.municipality)
+    if plan.settings.suppression_min_n == body.suppression_min_n:
+        return CommandResult(200, {**plan.settings.describe(), "changed": False})
+    version = await _append(
+        runtime,
+        conn,
+        plan_stream(metadata.municipality),
+        "plan",
+        PlanSettingsChanged(suppression_min_n=body.suppression_min_n),
+        metadata,
+        None,
+    )
+    return CommandResult(
+        200,
+        {"suppression_min_n": body.suppression_min_n, "version": version, "changed": True},
+    )
+
+
+async def plan_status(conn: AsyncConnection, municipality: str) -> dict[str, Any]:
+    """The plan's versions: the current one, the one approved, and the draft changes."""
+    changes = await plan_changes(conn, municipality)
+    approval = await latest_approval(conn, municipality, None)
+    approved = approval.plan_version if approval is not None else 0
+    pa = t.plan_approvals
+    approvals = (
+        await conn.execute(
+            sa.select(pa).where(pa.c.municipality == municipality).order_by(pa.c.version)
+        )
+    ).all()
+    return {
+        "municipality": municipality,
+        "current_version": len(changes),
+        "approved_version": approved if approval is not None else None,
+        "status": "approved" if approval is not None and approved == len(changes) else "draft",
+        "approved": approval.describe() if approval is not None else None,
+        "draft_changes": [c.describe() for c in changes[approved:]],
+        "changes": [c.describe() for c in changes],
+        "approvals": [
+            {
+                "plan_version": row.plan_version,
+                "approved_by": row.approved_by,
+                "approved_at": row.recorded_at.isoformat(),
+            }
+            for row in approvals
+        ],
+    }
+
+
+async def approve_plan(
+    runtime: Runtime, conn: AsyncConnection, metadata: Metadata, body: ApprovalIn
+) -> CommandResult:
+    await lock_plan(conn, metadata.municipality)
+    changes = await plan_changes(conn, metadata.municipality)
+    current = len(changes)
+    if current == 0:
+        raise InvalidInput(
+            "The plan has no goals, indicators, thresholds or settings yet: nothing to approve.",
+            [field_error("version", "no plan version to approve", "nothing_to_approve")],
+        )
+    if body.version != current:
+        raise Conflict(
+            f"The plan is now at version {current}, not {body.version}: review the changes "
+            f"since and approve version {current}.",
+            current_version=current,
+        )
+    approval = await latest_approval(conn, metadata.municipality, None)
+    if approval is not None and approval.plan_version == current:
+        raise Conflict(
+            f"Plan version {current} is already approved ({approval.approved_by}, "
+            f"{approval.approved_at:%Y-%m-%d %H:%M} UTC).",
+            current_version=current,
+        )
+    version = await _append(
+        runtime,
+        conn,
+        plan_stream(metadata.municipality),
+        "plan",
+        PlanApproved(plan_version=current, approved_through=changes[-1].recorded_at),
+        metadata,
+        None,
+    )
+    return CommandResult(200, {"plan_version": current, "version": version, "status": "approved"})
+
+
 # -- questions --------------------------------------------------------------------------------
 
 
@@ -541,6 +661,7 @@ async def load_comments(
             "indicator_key": row.indicator_key,
             "period": row.period,
             "text": row.text,
+            "level": row.level,
             "author": row.author,
             "recorded_at": row.recorded_at.isoformat(),
         }
@@ -559,10 +680,17 @@ class Knowledge:
 
 
 async def knowledge(
-    conn: AsyncConnection, cache: SnapshotCache, municipality: str, as_of: AsOf
+    conn: AsyncConnection,
+    cache: SnapshotCache,
+    municipality: str,
+    as_of: AsOf,
+    *,
+    draft: bool = False,
 ) -> Knowledge:
+    """What was known at ``as_of``: the plan in force then (``draft``: the plan as recorded,
+    approved or not, for editors' previews), facts and manual values."""
     return Knowledge(
-        plan=await load_plan(conn, municipality, as_of.moment),
+        plan=await load_plan(conn, municipality, as_of.moment, draft=draft),
         snapshot=await cache.get(conn, municipality, as_of.moment),
         manual=await load_manual_values(conn, municipality, as_of.moment),
         as_of=as_of,

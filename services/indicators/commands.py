@@ -105,6 +105,32 @@ class GoalIn(GoalChange):
 class CommentIn(_In):
     period: str = Field(description="2025, 2025-Q2 or 2025-03")
     text: str = Field(min_length=1, max_length=4000)
+    level: (
+        Literal["desired", "acceptable", "not_approved", "unclassified", "no_thresholds", "no_data"]
+        | None
+    ) = Field(
+        default=None,
+        description="Nivået kommentaren forklarer (verdiens nivå der lederen skrev den). / "
+        "The level the comment explains (the value's level where the leader wrote it).",
+    )
+
+
+class SettingsIn(_In):
+    suppression_min_n: int = Field(
+        ge=1,
+        le=1000,
+        description="Prikking: verdier som bygger på færre personer skjules i alt som forlater "
+        "kommunen; minst 5. / Values resting on fewer people are hidden in every output that "
+        "leaves the municipality; at least 5 (`suppression-below-floor`).",
+    )
+
+
+class ApprovalIn(_In):
+    version: int = Field(
+        ge=1,
+        description="Planversjonen du godkjenner (`current_version` fra GET /indicators/plan). "
+        "/ The plan version you approve, as you read it; 409 if the plan has moved on.",
+    )
 
 
 class ManualValueIn(_In):

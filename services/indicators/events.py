@@ -8,6 +8,7 @@ for a period changed.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -111,6 +112,9 @@ class CommentRecorded(Event):
     indicator_key: str
     period: str
     text: str
+    level: LevelName | None = None
+    """The level the value had where the leader wrote it (the deviation explained); null
+    when written over the API without one (comments recorded before it was asked)."""
 
 
 @registry.register
@@ -123,6 +127,31 @@ class ManualValueRecorded(Event):
     period: str
     value: float | None
     source: str | None
+
+
+@registry.register
+class PlanSettingsChanged(Event):
+    """The plan's settings as a whole changed (all fields as now). Never published."""
+
+    type_name: ClassVar[str] = "indicators.plan.settings_changed.v1"
+    published: ClassVar[bool] = False
+    suppression_min_n: int = Field(
+        ge=5, description="Values resting on fewer people never leave the municipality."
+    )
+
+
+@registry.register
+class PlanApproved(Event):
+    """A manager approved the plan as it stood at version ``plan_version``: from now on
+    scorecards, levels and reports use it. Never published."""
+
+    type_name: ClassVar[str] = "indicators.plan.approved.v1"
+    published: ClassVar[bool] = False
+    plan_version: int = Field(ge=1, description="How many plan changes the approved plan has.")
+    approved_through: datetime = Field(
+        description="When the last of those changes was recorded: the plan approved is "
+        "the plan as recorded by then."
+    )
 
 
 @registry.register

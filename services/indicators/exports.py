@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from services.indicators.domain.rules import Member
 from services.indicators.domain.scoring import IndicatorValue, Scorecard
 from services.indicators.domain.suppression import (
-    DEFAULT_MIN_N,
     SUPPRESSED_LEVEL,
     SYMBOL,
     protect,
@@ -64,7 +63,9 @@ VALUE_HEADER = [
 ``suppressed`` (see ``domain.suppression``)."""
 
 
-def value_row(value: IndicatorValue, lang: str, min_n: int = DEFAULT_MIN_N) -> list[Any]:
+def value_row(value: IndicatorValue, lang: str, min_n: int) -> list[Any]:
+    """One value's row; ``min_n`` is the plan's threshold (``plan.settings``), never less
+    than the floor."""
     value = protect(value, min_n)
     result = value.result
     interval = value.interval
@@ -107,9 +108,7 @@ def value_row(value: IndicatorValue, lang: str, min_n: int = DEFAULT_MIN_N) -> l
     ]
 
 
-def scorecard_rows(
-    card: Scorecard, lang: str, min_n: int = DEFAULT_MIN_N
-) -> tuple[list[str], list[list[Any]]]:
+def scorecard_rows(card: Scorecard, lang: str, min_n: int) -> tuple[list[str], list[list[Any]]]:
     header = ["goal_key", "goal", "plan_level", "owner_unit", "goal_level", *VALUE_HEADER]
     rows = []
     for goal_card in card.goals:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,9 +19,26 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.indicators import tables as t
 from services.indicators.domain.facts import FACT_TABLES, Snapshot, build_snapshots
 from services.indicators.domain.periods import Granularity
-from services.indicators.domain.plan import Definition, Goal, Plan, Thresholds, bands_from_json
+from services.indicators.domain.plan import (
+    Approval,
+    Definition,
+    Goal,
+    Plan,
+    PlanSettings,
+    Thresholds,
+    bands_from_json,
+)
 from services.indicators.domain.rules import Unit
 from services.indicators.domain.thresholds import Direction, GapPolicy, ThresholdSet
+from services.indicators.events import (
+    GoalDefined,
+    GoalRevised,
+    IndicatorDefined,
+    IndicatorRedefined,
+    PlanSettingsChanged,
+    ThresholdsSet,
+)
+from shared import tables as kit
 
 _COLUMNS: dict[str, tuple[str, str]] = {
     "registrations": ("participant_id, birth_year, gender", ""),
@@ -165,8 +183,117 @@ def _group(rows: Sequence[Any], *keys: str) -> dict[tuple[Any, ...], list[Any]]:
     return grouped
 
 
-async def load_plan(conn: AsyncConnection, municipality: str, at: datetime | None) -> Plan:
-    plan = Plan(municipality)
+BEFORE_ANY_PLAN = datetime(1900, 1, 1, tzinfo=UTC)
+"""The cut of a municipality that has approved no plan version: nothing is in force."""
+
+
+async def latest_approval(
+    conn: AsyncConnection, municipality: str, at: datetime | None
+) -> Approval | None:
+    """The latest approval recorded by ``at`` (ever, when None)."""
+    pa = t.plan_approvals
+    query = sa.select(pa).where(pa.c.municipality == municipality)
+    if at is not None:
+        query = query.where(pa.c.recorded_at <= at)
+    row = (await conn.execute(query.order_by(pa.c.version.desc()).limit(1))).first()
+    if row is None:
+        return None
+    return Approval(row.plan_version, row.approved_through, row.approved_by, row.recorded_at)
+
+
+async def load_plan(
+    conn: AsyncConnection, municipality: str, at: datetime | None, *, draft: bool = False
+) -> Plan:
+    """The plan in force at ``at`` (now when None): the latest version approved by then.
+
+    ``draft=True``: the plan as recorded by ``at``, approved or not — what commands check
+    changes against and editors see marked as a draft. Suppression is the one exception
+    to approval: the plan in force hides values by the stricter of the approved and the
+    recorded threshold, so raising it protects at once and lowering it waits for approval.
+    """
+    approval = await latest_approval(conn, municipality, at)
+    if draft:
+        plan = await _plan_as_recorded(conn, municipality, at)
+        plan.draft = True
+    else:
+        cut = approval.approved_through if approval is not None else BEFORE_ANY_PLAN
+        plan = await _plan_as_recorded(conn, municipality, cut)
+        recorded = await _settings(conn, municipality, at)
+        if recorded.suppression_min_n > plan.settings.suppression_min_n:
+            plan.settings = recorded
+    plan.approval = approval
+    return plan
+
+
+async def _settings(conn: AsyncConnection, municipality: str, at: datetime | None) -> PlanSettings:
+    ps = t.plan_settings
+    query = sa.select(ps.c.suppression_min_n).where(ps.c.municipality == municipality)
+    if at is not None:
+        query = query.where(ps.c.recorded_at <= at)
+    found = await conn.scalar(query.order_by(ps.c.version.desc()).limit(1))
+    return PlanSettings() if found is None else PlanSettings(suppression_min_n=int(found))
+
+
+PLAN_CHANGE_TYPES = {
+    GoalDefined.type_name: "goal_defined",
+    GoalRevised.type_name: "goal_revised",
+    IndicatorDefined.type_name: "indicator_defined",
+    IndicatorRedefined.type_name: "indicator_redefined",
+    ThresholdsSet.type_name: "thresholds_set",
+    PlanSettingsChanged.type_name: "settings_changed",
+}
+"""The events that make a new plan version (comments and manual values do not)."""
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """One change of the plan: plan version ``plan_version`` is the plan after it."""
+
+    plan_version: int
+    kind: str
+    subject: str
+    years: tuple[int, ...]
+    actor: str
+    recorded_at: datetime
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "plan_version": self.plan_version,
+            "kind": self.kind,
+            "subject": self.subject,
+            "years": list(self.years),
+            "changed_by": self.actor,
+            "recorded_at": self.recorded_at.isoformat(),
+        }
+
+
+async def plan_changes(conn: AsyncConnection, municipality: str) -> list[PlanChange]:
+    """Every change of the plan in the order recorded, with who made it (the events'
+    metadata). Plan changes of one municipality are serialised (``application``), so
+    the store's order is also the order of their recording times."""
+    e = kit.events
+    rows = (
+        await conn.execute(
+            sa.select(e.c.type, e.c.data, e.c.actor, e.c.recorded_at)
+            .where(e.c.municipality == municipality, e.c.type.in_(list(PLAN_CHANGE_TYPES)))
+            .order_by(e.c.position)
+        )
+    ).all()
+    return [
+        PlanChange(
+            plan_version=number,
+            kind=PLAN_CHANGE_TYPES[row.type],
+            subject=str(row.data.get("goal_key") or row.data.get("indicator_key") or "settings"),
+            years=tuple(row.data.get("years") or ()),
+            actor=row.actor,
+            recorded_at=row.recorded_at,
+        )
+        for number, row in enumerate(rows, start=1)
+    ]
+
+
+async def _plan_as_recorded(conn: AsyncConnection, municipality: str, at: datetime | None) -> Plan:
+    plan = Plan(municipality, settings=await _settings(conn, municipality, at))
     iv, gv, tv = t.indicator_versions, t.goal_versions, t.threshold_versions
     definitions = (
         await conn.execute(

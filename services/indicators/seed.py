@@ -17,7 +17,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import application
-from services.indicators.commands import BandIn, GoalChange, IndicatorChange, MethodIn, ThresholdsIn
+from services.indicators.commands import (
+    ApprovalIn,
+    BandIn,
+    GoalChange,
+    IndicatorChange,
+    MethodIn,
+    ThresholdsIn,
+)
 from services.indicators.domain.plan import Plan, band_json
 from services.indicators.loader import load_plan
 from shared.commands import CommandResult
@@ -312,6 +319,8 @@ class SeedReport:
     created: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    approved_version: int | None = None
+    """The plan version the seed approved (None: the plan was approved already)."""
 
 
 async def seed_drammen(
@@ -330,7 +339,19 @@ async def seed_drammen(
             await seeding.thresholds(key, first, last, bands)
         for key, goal in GOALS:
             await seeding.goal(key, goal)
+        report.approved_version = await approve_draft(runtime, conn, metadata)
     return report
+
+
+async def approve_draft(runtime: Runtime, conn: AsyncConnection, metadata: Metadata) -> int | None:
+    """Approve the plan's current version unless it is approved already (the seed's
+    plan is the example a municipality starts from, so it goes into force as seeded)."""
+    status = await application.plan_status(conn, metadata.municipality)
+    version = int(status["current_version"])
+    if status["status"] != "draft" or version == 0:
+        return None
+    await application.approve_plan(runtime, conn, metadata, ApprovalIn(version=version))
+    return version
 
 
 @dataclass(frozen=True)
@@ -343,7 +364,7 @@ class _Seeding:
     report: SeedReport
 
     async def _plan(self) -> Plan:
-        return await load_plan(self.conn, self.metadata.municipality, None)
+        return await load_plan(self.conn, self.metadata.municipality, None, draft=True)
 
     async def _bring(
         self,

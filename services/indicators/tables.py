@@ -315,8 +315,32 @@ comments = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("author", sa.Text, nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("level", sa.Text),
     sa.Index("comments_by_indicator", "municipality", "indicator_key", "period"),
 )
+
+plan_settings = sa.Table(
+    "plan_settings",
+    metadata,
+    sa.Column("municipality", sa.String(4), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("suppression_min_n", sa.Integer, nullable=False),
+)
+"""Versions of the plan's settings (``indicators.plan.settings_changed.v1``)."""
+
+plan_approvals = sa.Table(
+    "plan_approvals",
+    metadata,
+    sa.Column("municipality", sa.String(4), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("plan_version", sa.Integer, nullable=False),
+    sa.Column("approved_through", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("approved_by", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Approvals of plan versions (``indicators.plan.approved.v1``); the plan in force at a
+moment is the plan as recorded by ``approved_through`` of the latest approval by then."""
 
 manual_values = sa.Table(
     "manual_values",

@@ -20,6 +20,7 @@ import httpx
 from services.indicators.app import create_app
 from services.indicators.seed import seed_drammen
 from shared.settings import Settings
+from tests.indicators.approval import approve
 from tests.indicators.feeder import EventFeeder, Housing, Matching, Participants, seeded
 from tests.support import auth, running
 
@@ -296,10 +297,16 @@ async def test_the_plan_as_of_a_moment_is_the_plan_as_it_stood(settings: Setting
             assert put.status_code == 200, put.text
 
         await thresholds(2)
+        # A draft: the thresholds are not in force until a manager approves them.
+        draft = await _value(client, headers, "persons_settled", "2019")
+        assert draft["level"] == "no_thresholds"
+        await approve(client, headers)
         await asyncio.sleep(0.05)
         between = datetime.now(UTC)
         await asyncio.sleep(0.05)
         await thresholds(10)
+        assert (await _value(client, headers, "persons_settled", "2019"))["level"] == "desired"
+        await approve(client, headers)
         await asyncio.sleep(0.05)
 
         then = await _value(client, headers, "persons_settled", "2019", between.isoformat())

@@ -15,6 +15,7 @@ from typing import Any
 
 from services.indicators.app import create_app
 from shared.settings import Settings
+from tests.indicators.approval import approve
 from tests.indicators.feeder import EventFeeder, Participants
 from tests.indicators.test_levels import _published as level_events
 from tests.support import auth, eventually, running
@@ -61,6 +62,7 @@ async def test_small_values_are_hidden_outside_and_marked_uncertain_inside(
             "/indicators/definitions", json={"key": KEY, "from_catalogue": KEY}, headers=manager
         )
         assert adopted.status_code == 201, adopted.text
+        await approve(client, manager)
 
         # Inside: the municipality's own scorecard shows the value, uncertain, with bounds.
         card = await client.get("/indicators/scorecard?period=2016", headers=manager)
@@ -162,6 +164,7 @@ async def test_a_level_resting_on_few_people_is_not_published(settings: Settings
                 headers=manager,
             )
             assert bands.status_code in (200, 201), bands.text
+            await approve(client, manager)
 
         async def published_for_3301() -> list[dict[str, Any]] | None:
             found = [e for e in await level_events(settings) if e["data"]["period"] == "2016"]

@@ -9,8 +9,8 @@ from fastapi import Query
 from services.indicators import application, queries
 from services.indicators.api.common import (
     AsOfDep,
-    Editor,
     KeyPath,
+    Manager,
     MunicipalityQuery,
     Reader,
     plan_as_of,
@@ -50,10 +50,14 @@ plan_change(
     "/definitions/{key}/comments",
     name="add_comment",
     body=CommentIn,
-    principal=Editor,
+    principal=Manager,
     path_params={"key": KeyPath},
     status_code=201,
     summary="Comment on an indicator for a period: what happened, what we do",
+    description="Lederens forklaring av et avvik, knyttet til indikator, periode og nivå "
+    "(leder). / The manager's explanation of a deviation, tied to indicator, period and "
+    "level (manager only). Comments are not plan changes: they show at once, with author "
+    "and time, without approval.",
     problems=(401, 403, 422),
     change=lambda runtime, conn, metadata, given: application.record_comment(
         runtime, conn, metadata, given.path["key"], given.body

@@ -31,6 +31,7 @@ PERSONAL_DATA_ROLES = frozenset({"caseworker", "manager"})
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 Manager = Annotated[Principal, Depends(require_roles("manager"))]
 Editor = Annotated[Principal, Depends(require_roles("manager", "analyst"))]
+"""Registers values and reads reports; the plan itself is edited by a :data:`Manager` only."""
 DrillDowner = Annotated[Principal, Depends(require_roles("manager", "analyst", "caseworker"))]
 Agency = Annotated[Principal, Depends(require_roles("agency"))]
 Body = TypeVar("Body", bound=BaseModel)
@@ -223,19 +224,45 @@ def value_out(
 
 
 async def plan_as_of(
-    runtime: Runtime, principal: Principal, municipality: str | None, as_of: AsOf
+    runtime: Runtime,
+    principal: Principal,
+    municipality: str | None,
+    as_of: AsOf,
+    draft: bool = False,
 ) -> Plan:
-    """The plan of the municipality asked about, as it stood at the as-of moment."""
+    """The plan of the municipality asked about in force at the as-of moment (the latest
+    approved version), or with ``draft`` as recorded then, approved or not."""
     async with runtime.db.connect() as conn:
-        return await load_plan(conn, scope(principal, municipality), as_of.moment)
+        return await load_plan(conn, scope(principal, municipality), as_of.moment, draft=draft)
+
+
+DraftQuery = Annotated[
+    bool,
+    Query(
+        description="Utkastet: planen slik den er registrert, godkjent eller ikke (kun "
+        "leder). / The draft: the plan as recorded, approved or not (manager only); "
+        "default the approved plan in force.",
+    ),
+]
+
+
+def check_draft_reader(principal: Principal, draft: bool) -> None:
+    """Only those who edit the plan see its unapproved draft."""
+    if draft and "manager" not in principal.roles:
+        raise Forbidden("Only a manager (leder) sees the plan's unapproved draft.")
 
 
 async def get_plan(
-    runtime: RuntimeDep, principal: Reader, as_of: AsOfDep, municipality: MunicipalityQuery = None
+    runtime: RuntimeDep,
+    principal: Reader,
+    as_of: AsOfDep,
+    municipality: MunicipalityQuery = None,
+    draft: DraftQuery = False,
 ) -> Plan:
-    return await plan_as_of(runtime, principal, municipality, as_of)
+    check_draft_reader(principal, draft)
+    return await plan_as_of(runtime, principal, municipality, as_of, draft)
 
 
 PlanDep = Annotated[Plan, Depends(get_plan)]
-"""The plan asked about (the caller's, or another municipality's for national roles), as
-it stood at the as-of moment."""
+"""The plan asked about (the caller's, or another municipality's for national roles) in
+force at the as-of moment — or its draft (``?draft=true``, managers)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.indicators import application
+from services.indicators.api import plan, settings
 from services.indicators.api.common import Manager, PlanDep, plan_change, resource_router
 from services.indicators.api.schemas import Created
 from services.indicators.commands import GoalChange, GoalIn
@@ -20,20 +21,6 @@ router = resource_router()
 )
 async def list_goals(plan: PlanDep) -> list[dict[str, Any]]:
     return [{**goal.describe(), "depth": depth} for depth, goal in plan.goal_tree()]
-
-
-@router.get(
-    "/settings",
-    summary="Planens innstillinger (terskel for prikking), per dato. / The plan's settings "
-    "(small-number suppression threshold), as of a date",
-    description="`suppression_min_n`: verdier som bygger på færre personer skjules i alt som "
-    "forlater kommunen; aldri under `suppression_floor` (5). / Values resting on fewer "
-    "people are hidden in every output that leaves the municipality; never below "
-    "`suppression_floor` (5): a lower setting is refused with `suppression-below-floor`.",
-    responses=problem_responses(401, 403, 422),
-)
-async def plan_settings(plan: PlanDep) -> dict[str, Any]:
-    return {"municipality": plan.municipality, **plan.settings.describe()}
 
 
 plan_change(
@@ -76,3 +63,7 @@ plan_change(
         runtime, conn, metadata, given.path["key"], given.body, revise=True, expected=given.expected
     ),
 )
+
+# The plan's settings and versions are their own resources; until the service's router
+# list (api/__init__) names them they are served with the goals, in this order.
+router.routes.extend([*settings.router.routes, *plan.router.routes])

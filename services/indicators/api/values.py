@@ -30,6 +30,7 @@ from services.indicators.dashboard.labels import content_lang
 from services.indicators.docs import AS_OF
 from services.indicators.domain.asof import AsOf
 from services.indicators.domain.scoring import IndicatorValue, Scorecard
+from services.indicators.domain.suppression import DEFAULT_MIN_N
 from services.indicators.domain.trends import Change
 from services.indicators.exports import (
     MEMBER_HEADER,
@@ -68,8 +69,8 @@ async def get_value(
 ) -> dict[str, Any]:
     where = scope(principal, municipality)
     wanted = application.parse_period(period)
-    _, value = await queries.value_for(runtime, state, where, key, wanted, as_of)
-    body = value_out(value, where, as_of, principal)
+    known, value = await queries.value_for(runtime, state, where, key, wanted, as_of)
+    body = value_out(value, where, as_of, principal, known.plan.settings.suppression_min_n)
     found = await comparisons_for(runtime, where, [(key, str(value.period))], as_of.moment)
     body["comparisons"] = found.get((key, str(value.period)), [])
     return body
@@ -96,12 +97,13 @@ async def get_series(
     headers: HeadersQuery = "labels",
 ) -> Any:
     where = scope(principal, municipality)
-    _, values = await queries.series_for(runtime, state, where, key, from_year, to_year, as_of)
+    known, values = await queries.series_for(runtime, state, where, key, from_year, to_year, as_of)
+    min_n = known.plan.settings.suppression_min_n
     if format == "csv":
         return csv_response(
             f"{key}-series.csv",
             VALUE_HEADER,
-            [value_row(v, content_lang(lang)) for v in values],
+            [value_row(v, content_lang(lang), min_n) for v in values],
             lang,
             headers,
         )
@@ -109,7 +111,7 @@ async def get_series(
         "municipality": where,
         "indicator_key": key,
         "as_of": as_of.label,
-        "points": [value_out(v, where, as_of, principal) for v in values],
+        "points": [value_out(v, where, as_of, principal, min_n) for v in values],
     }
 
 
@@ -206,9 +208,10 @@ def scorecard_body(
     as_of: AsOf,
     principal: Principal | None = None,
     changes: Mapping[str, Change] | None = None,
+    min_n: int = DEFAULT_MIN_N,
 ) -> dict[str, Any]:
     def out(value: IndicatorValue) -> dict[str, Any]:
-        body = value_out(value, card.municipality, as_of, principal)
+        body = value_out(value, card.municipality, as_of, principal, min_n)
         change = (changes or {}).get(value.definition.key)
         if change is not None:
             body["against_last_year"] = change.describe()
@@ -267,12 +270,14 @@ async def get_scorecard(
     wanted = application.parse_period(period)
     known, card = await queries.scorecard_for(runtime, state, where, wanted, as_of)
     if format == "csv":
-        header, rows = scorecard_rows(card, content_lang(lang))
+        header, rows = scorecard_rows(
+            card, content_lang(lang), known.plan.settings.suppression_min_n
+        )
         return csv_response(f"scorecard-{where}-{wanted}.csv", header, rows, lang, headers)
     # Only inside the municipality: a change beside a hidden value would give it away.
     inside = principal.municipality == where
     changes = queries.scorecard_trends(known, card, as_of) if inside else None
-    body = scorecard_body(card, as_of, principal, changes)
+    body = scorecard_body(card, as_of, principal, changes, known.plan.settings.suppression_min_n)
     shown = [v for g in body["goals"] for v in g["indicators"]] + body["ungrouped"]
     pairs = [(str(v["indicator_key"]), str(v["period"])) for v in shown]
     found = await comparisons_for(runtime, where, pairs, as_of.moment)

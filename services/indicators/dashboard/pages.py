@@ -22,6 +22,7 @@ came over https — set uvicorn's ``--proxy-headers`` behind a TLS-terminating p
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
@@ -47,7 +48,7 @@ from services.indicators.dashboard.labels import (
 from services.indicators.dashboard.templates import TEMPLATES
 from services.indicators.domain.asof import AsOf, AsOfError, parse_as_of
 from services.indicators.domain.periods import Period
-from services.indicators.domain.scoring import IndicatorValue
+from services.indicators.domain.scoring import IndicatorValue, scorecard
 from services.indicators.exports import (
     MEMBER_HEADER,
     VALUE_HEADER,
@@ -88,6 +89,24 @@ class DashboardSettings(BaseSettings):
 
 READERS = frozenset({"manager", "analyst", "caseworker", "agency"})
 DRILLDOWN_ROLES = frozenset({"manager", "analyst", "caseworker"})
+EDITORS = frozenset({"manager"})
+"""Who changes the plan, comments and approves (the issue: manager edits, analyst reads)."""
+
+
+def form_token(session: str) -> str:
+    """The session's CSRF token for forms: an HMAC of the session token, so it is useless
+    with any other session and cannot be computed without the (HttpOnly) session cookie."""
+    return hmac.new(session.encode(), b"veiviser-dashboard-form", hashlib.sha256).hexdigest()
+
+
+def session_form_token(request: Request) -> str | None:
+    session = request.cookies.get(COOKIE)
+    return form_token(session) if session else None
+
+
+def can_edit(principal: Principal) -> bool:
+    return principal.has_any(EDITORS)
+
 
 SERIES_YEARS = {"year": 5, "quarter": 3, "month": 2}
 """How many years an indicator page's series shows, by the indicator's granularity."""
@@ -204,9 +223,31 @@ async def scorecard_page(
     period_text = _default_period(request, as_of)
     period = application.parse_period(period_text)
     where = scope(principal, municipality)
-    _, card = await queries.scorecard_for(
-        request.app.state.runtime, request.app.state.indicators, where, period, as_of
-    )
+    runtime, state = request.app.state.runtime, request.app.state.indicators
+    editing = can_edit(principal) and where == principal.municipality
+    # A manager previews the draft (marked); everyone else sees the plan in force.
+    draft = editing and request.query_params.get("draft") == "1"
+    if draft:
+        async with queries.consistent(runtime) as conn:
+            known = await application.knowledge(conn, state.cache, where, as_of, draft=True)
+        card = scorecard(
+            known.plan,
+            known.snapshot,
+            known.manual,
+            queries.to_date(period, as_of),
+            as_of.known_on,
+            as_of.last_complete_day,
+        )
+    else:
+        _, card = await queries.scorecard_for(runtime, state, where, period, as_of)
+    versions = None
+    comments: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    if where == principal.municipality:
+        for comment in await queries.comments_for(runtime, where, as_of, None, None):
+            comments.setdefault((comment["indicator_key"], comment["period"]), []).append(comment)
+    if editing:
+        async with runtime.db.connect() as conn:
+            versions = await application.plan_status(conn, where)
     return _render(
         request,
         "scorecard.html",
@@ -217,6 +258,12 @@ async def scorecard_page(
         as_of_label=raw or label("now", _lang(request)),
         cards=card.goals,
         ungrouped=card.ungrouped,
+        can_edit=editing,
+        draft=draft,
+        versions=versions,
+        comments=comments,
+        form_token=session_form_token(request),
+        here=_without(request),
     )
 
 
@@ -243,6 +290,9 @@ async def indicator_page(request: Request, key: str) -> Response:
     return _render(
         request,
         "indicator.html",
+        can_edit=can_edit(principal),
+        form_token=session_form_token(request),
+        here=_without(request),
         page_title=definition.title(content_lang(_lang(request))),
         municipality=where,
         d=definition,
@@ -355,7 +405,7 @@ async def export_scorecard(request: Request) -> Response:
     principal = await _principal(request)
     as_of, _ = _as_of(request)
     period = application.parse_period(_default_period(request, as_of))
-    _, card = await queries.scorecard_for(
+    known, card = await queries.scorecard_for(
         request.app.state.runtime,
         request.app.state.indicators,
         principal.municipality,
@@ -363,7 +413,7 @@ async def export_scorecard(request: Request) -> Response:
         as_of,
     )
     lang = _lang(request)
-    header, rows = scorecard_rows(card, content_lang(lang))
+    header, rows = scorecard_rows(card, content_lang(lang), known.plan.settings.suppression_min_n)
     return csv_response(
         f"scorecard-{principal.municipality}-{period}.csv", header, rows, lang, _headers(request)
     )
@@ -380,7 +430,7 @@ async def export_series(request: Request, key: str) -> Response:
         raise InvalidInput(
             "from_year and to_year are years.", [{"field": "from_year", "message": str(exc)}]
         ) from exc
-    _, points = await queries.series_for(
+    known, points = await queries.series_for(
         request.app.state.runtime,
         request.app.state.indicators,
         principal.municipality,
@@ -393,7 +443,7 @@ async def export_series(request: Request, key: str) -> Response:
     return csv_response(
         f"{key}-series.csv",
         VALUE_HEADER,
-        [value_row(p, content_lang(lang)) for p in points],
+        [value_row(p, content_lang(lang), known.plan.settings.suppression_min_n) for p in points],
         lang,
         _headers(request),
     )
@@ -550,7 +600,11 @@ def _with_cookie(response: Response, token: str, secure: bool) -> Response:
 
 def install_dashboard(app: FastAPI) -> None:
     """Add the dashboard's routes and its HTML answers to sign-in and problems."""
+    # Imported here: the editing routes build on this module's helpers.
+    from services.indicators.dashboard.editing import router as editing
+
     app.include_router(router)
+    app.include_router(editing)
     app.state.dashboard_settings = DashboardSettings()
     previous: Callable[..., Any] | None = app.exception_handlers.get(Problem)
 

@@ -1,5 +1,11 @@
 """A municipality's plan as in force at a moment: goals, indicator definitions, thresholds.
 
+Approval (docs/mrs/plan-editing.md): every change to goals, definitions, thresholds or
+settings is a new *plan version* (the count of changes so far). A version is a draft
+until a manager approves it; the plan *in force* at a moment is the plan as recorded by
+the last change of the latest version approved by that moment. Editors also see the
+draft (every change as recorded), marked as such.
+
 Bitemporal: every change is a version with its recorded time (the service's own
 events), and goals and thresholds carry the years they are valid for. The plan as of a
 moment is the latest version of each part recorded by then; parts first recorded
@@ -163,6 +169,25 @@ class PlanSettings:
         return {"suppression_min_n": self.suppression_min_n, "suppression_floor": DEFAULT_MIN_N}
 
 
+@dataclass(frozen=True)
+class Approval:
+    """A manager's approval of the plan as it stood at ``plan_version`` (its
+    ``plan_version`` changes, the last recorded at ``approved_through``)."""
+
+    plan_version: int
+    approved_through: datetime
+    approved_by: str
+    approved_at: datetime
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "plan_version": self.plan_version,
+            "approved_through": self.approved_through.isoformat(),
+            "approved_by": self.approved_by,
+            "approved_at": self.approved_at.isoformat(),
+        }
+
+
 @dataclass
 class Plan:
     municipality: str
@@ -172,6 +197,10 @@ class Plan:
     later_definitions: dict[str, Definition] = field(default_factory=dict)
     """Indicators first defined after the as-of moment (first version, flagged)."""
     settings: PlanSettings = field(default_factory=PlanSettings)
+    approval: Approval | None = None
+    """The approval this plan is (None: no version approved by the moment asked about)."""
+    draft: bool = False
+    """True for the plan as recorded, approved or not (what editors work on)."""
 
     def thresholds_for(self, key: str, period: Period) -> Thresholds | None:
         return self.thresholds.get((key, period.year))

@@ -1,5 +1,6 @@
 """The plan as versions of the service's own events: goals, indicator definitions,
-thresholds per year, comments and manual values (read back by ``loader.load_plan``)."""
+thresholds per year, settings, approvals, comments and manual values (read back by
+``loader.load_plan``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from services.indicators.events import (
     IndicatorRedefined,
     LevelChanged,
     ManualValueRecorded,
+    PlanApproved,
+    PlanSettingsChanged,
     ThresholdsSet,
     registry,
 )
@@ -60,6 +63,11 @@ async def _apply(batch: Batch, envelope: Envelope) -> None:
         insert(batch, t.comments, row)
     elif isinstance(event, ManualValueRecorded):
         insert(batch, t.manual_values, _row(t.manual_values, event, **own))
+    elif isinstance(event, PlanSettingsChanged):
+        insert(batch, t.plan_settings, _row(t.plan_settings, event, **version))
+    elif isinstance(event, PlanApproved):
+        row = _row(t.plan_approvals, event, **version, approved_by=envelope.actor)
+        insert(batch, t.plan_approvals, row)
     else:
         return
     bump(batch, envelope.municipality)
@@ -68,6 +76,14 @@ async def _apply(batch: Batch, envelope: Envelope) -> None:
 PLAN = Projection(
     "plan",
     OWN_EVENTS,
-    (t.goal_versions, t.indicator_versions, t.threshold_versions, t.comments, t.manual_values),
+    (
+        t.goal_versions,
+        t.indicator_versions,
+        t.threshold_versions,
+        t.comments,
+        t.manual_values,
+        t.plan_settings,
+        t.plan_approvals,
+    ),
     apply_batch=each(_apply),
 )
