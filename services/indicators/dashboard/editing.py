@@ -1,0 +1,656 @@
+"""Editing the plan in the dashboard: goals, indicators, thresholds per year, settings,
+comments and approval (docs/mrs/plan-editing.md).
+
+The forms post to the dashboard, which runs the same use cases as the API
+(``application``) through the kit's command pipeline: one set of rules, one audit trail
+(the events' metadata says who and when). Only a manager edits; an analyst sees the
+plan without edit controls and a POST of theirs is refused (403).
+
+CSRF: the session is a cookie, so every form carries a per-session token in a hidden
+field — an HMAC of the session's own token, which another site can neither read nor
+compute — and a POST without it (or with another session's) is refused with 403 before
+anything is run. The cookie is SameSite=Strict besides.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.indicators import application
+from services.indicators.commands import (
+    ApprovalIn,
+    CommentIn,
+    GoalChange,
+    GoalIn,
+    IndicatorChange,
+    IndicatorIn,
+    SettingsIn,
+    ThresholdsIn,
+)
+from services.indicators.dashboard.labels import content_lang, label, texts
+from services.indicators.dashboard.pages import (
+    CSRF_FIELD,
+    EDITORS,
+    _lang,
+    _principal,
+    _render,
+    _safe_next,
+    can_edit,
+    session_form_token,
+)
+from services.indicators.domain.catalogue import BUILT_INS
+from services.indicators.domain.plan import PLAN_LEVELS, Plan
+from services.indicators.loader import load_plan
+from shared.auth import Principal
+from shared.commands import CommandResult
+from shared.events import Metadata
+from shared.problems import Conflict, Forbidden, InvalidInput
+from shared.rules import RuleViolation
+from shared.service import Runtime
+
+PLAN_VIEWERS = frozenset({"manager", "analyst"})
+LEVELS = ("desired", "acceptable", "not_approved")
+
+router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+
+Work = Callable[[Runtime, AsyncConnection, Metadata], Awaitable[CommandResult]]
+
+
+class FormErrors(Exception):
+    """A form that could not be saved: the errors to show in it, in the page's language."""
+
+    def __init__(self, errors: list[dict[str, str]], summary: str) -> None:
+        super().__init__(summary)
+        self.errors = errors
+        self.summary = summary
+
+
+async def _form(request: Request) -> dict[str, list[str]]:
+    return parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+
+
+def _one(form: Mapping[str, list[str]], name: str) -> str:
+    return (form.get(name) or [""])[0].strip()
+
+
+def _optional(form: Mapping[str, list[str]], name: str) -> str | None:
+    return _one(form, name) or None
+
+
+async def _editor(request: Request, form: Mapping[str, list[str]]) -> Principal:
+    """The manager posting ``form``, after the CSRF check; 403 for anyone else."""
+
+    sent = _one(form, CSRF_FIELD)
+    expected = session_form_token(request) or ""
+    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise Forbidden(label("csrf_failed", _lang(request)))
+    return await _principal(request, EDITORS)
+
+
+# -- errors in bokmål (or the page's language) ---------------------------------------------
+
+_PYDANTIC: dict[str, str] = {
+    "missing": "required",
+    "string_too_short": "required",
+    "string_too_long": "too_long",
+    "string_pattern_mismatch": "key_pattern",
+    "int_parsing": "not_a_number",
+    "int_from_float": "not_a_whole_number",
+    "float_parsing": "not_a_number",
+    "greater_than_equal": "too_small",
+    "less_than_equal": "too_large",
+    "literal_error": "not_a_choice",
+    "too_short": "required",
+    "too_long": "too_long",
+}
+
+
+def _field_label(field: str, lang: str) -> str:
+    head = field.split(".")[0]
+    return label(f"field_{head}", lang) if head else ""
+
+
+def _message(error: Mapping[str, Any], lang: str) -> str:
+    kind = str(error.get("type") or "")
+    known = _PYDANTIC.get(kind) or {
+        "unknown_indicator": "unknown_indicator",
+        "invalid_thresholds": "invalid_thresholds",
+        "nothing_to_approve": "nothing_to_approve",
+    }.get(kind)
+    if known is not None:
+        return label(f"error_{known}", lang)
+    field = str(error.get("field") or "")
+    by_field = {
+        "to_year": "error_to_year",
+        "parent_key": "error_parent_key",
+        "indicator_keys": "error_indicator_keys",
+        "unit": "error_unit",
+        "direction": "error_direction",
+    }.get(field.split(".")[0])
+    if by_field is not None and lang != "en":
+        return label(by_field, lang)
+    if lang == "en":
+        return str(error.get("message") or "")
+    return f"{label('error_invalid', lang)} ({error.get('message')})"
+
+
+def _shown(errors: list[dict[str, Any]], lang: str) -> list[dict[str, str]]:
+    return [
+        {
+            "field": str(e.get("field") or ""),
+            "label": _field_label(str(e.get("field") or ""), lang),
+            "message": _message(e, lang),
+        }
+        for e in errors
+    ]
+
+
+def _validated(model: type[BaseModel], data: dict[str, Any], lang: str) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"]),
+                "message": e["msg"],
+                "type": e["type"],
+            }
+            for e in exc.errors()
+        ]
+        raise FormErrors(_shown(errors, lang), label("form_invalid", lang)) from exc
+
+
+async def _run(request: Request, principal: Principal, work: Work) -> CommandResult:
+    """Run one change as the API would (same use case, transaction and audit)."""
+
+    runtime: Runtime = request.app.state.runtime
+    metadata = runtime.metadata(principal, request)
+    lang = _lang(request)
+    try:
+        return await runtime.command(
+            lambda conn: work(runtime, conn, metadata), principal=principal, request=request
+        )
+    except InvalidInput as exc:
+        errors = list(exc.extensions.get("errors") or [])
+        raise FormErrors(_shown(errors, lang), label("form_invalid", lang)) from exc
+    except RuleViolation as exc:
+        shown = exc.detail_in(lang, texts())
+        fields = exc.fields or ("",)
+        raise FormErrors(
+            [{"field": f, "label": _field_label(f, lang), "message": shown} for f in fields],
+            exc.title_in(lang, texts()),
+        ) from exc
+    except Conflict as exc:
+        version = exc.extensions.get("current_version")
+        message = (
+            label("conflict_moved_on", lang).format(version=version)
+            if version is not None and lang != "en"
+            else exc.detail
+        )
+        raise FormErrors([{"field": "", "label": "", "message": message}], message) from exc
+
+
+def _back(request: Request, path: str, **params: str) -> Response:
+
+    lang = _lang(request)
+    query = {k: v for k, v in params.items() if v}
+    if lang != "nb":
+        query["lang"] = lang
+    return RedirectResponse(path + (f"?{urlencode(query)}" if query else ""), status_code=303)
+
+
+# -- the plan page -------------------------------------------------------------------------
+
+
+async def _plans(request: Request, principal: Principal) -> tuple[Plan, Plan, dict[str, Any]]:
+    """The draft (as recorded), the plan in force, and the versions."""
+    runtime: Runtime = request.app.state.runtime
+    async with runtime.db.connect() as conn:
+        draft = await load_plan(conn, principal.municipality, None, draft=True)
+        approved = await load_plan(conn, principal.municipality, None)
+        status = await application.plan_status(conn, principal.municipality)
+    return draft, approved, status
+
+
+def _draft_marks(draft: Plan, approved: Plan) -> dict[str, set[str]]:
+    """What the draft changes against the plan in force (shown marked as draft)."""
+    return {
+        "goals": {
+            key
+            for key, goal in draft.goals.items()
+            if key not in approved.goals or approved.goals[key].version != goal.version
+        },
+        "indicators": {
+            key
+            for key, d in draft.definitions.items()
+            if key not in approved.definitions or approved.definitions[key].version != d.version
+        },
+        "thresholds": {
+            key
+            for (key, year), th in draft.thresholds.items()
+            if (key, year) not in approved.thresholds
+            or approved.thresholds[(key, year)].version != th.version
+        },
+    }
+
+
+async def _plan_page(
+    request: Request,
+    principal: Principal,
+    *,
+    status_code: int = 200,
+    errors: list[dict[str, str]] | None = None,
+    summary: str | None = None,
+    form_name: str | None = None,
+    values: Mapping[str, list[str]] | None = None,
+) -> Response:
+
+    editing = can_edit(principal)
+    draft, approved, status = await _plans(request, principal)
+    shown = draft if editing else approved
+    return _render(
+        request,
+        "plan.html",
+        status=status_code,
+        page_title=label("plan", _lang(request)),
+        municipality=principal.municipality,
+        plan=shown,
+        tree=shown.goal_tree(),
+        approved_plan=approved,
+        versions=status,
+        marks=_draft_marks(draft, approved) if editing else {},
+        can_edit=editing,
+        form_token=session_form_token(request),
+        levels=PLAN_LEVELS,
+        catalogue=sorted(BUILT_INS.values(), key=lambda b: b.key),
+        errors=errors or [],
+        summary=summary,
+        form_name=form_name,
+        values={k: v[0] for k, v in (values or {}).items() if v},
+        values_all=dict(values or {}),
+        saved=request.query_params.get("saved"),
+        goal=None,
+        chosen=set(),
+    )
+
+
+@router.get("/plan", response_class=HTMLResponse, summary="The plan: goals, indicators, approval")
+async def plan_page(request: Request) -> Response:
+
+    principal = await _principal(request, PLAN_VIEWERS)
+    return await _plan_page(request, principal)
+
+
+def _goal_data(form: Mapping[str, list[str]]) -> dict[str, Any]:
+    return {
+        "plan_level": _one(form, "plan_level"),
+        "parent_key": _optional(form, "parent_key"),
+        "title_nb": _one(form, "title_nb"),
+        "title_en": _one(form, "title_en") or _one(form, "title_nb"),
+        "owner_unit": _one(form, "owner_unit"),
+        "from_year": _one(form, "from_year"),
+        "to_year": _one(form, "to_year") or _one(form, "from_year"),
+        "indicator_keys": [k for k in form.get("indicator_keys", []) if k],
+    }
+
+
+async def _saving(
+    request: Request,
+    principal: Principal,
+    form: Mapping[str, list[str]],
+    form_name: str,
+    save: Callable[[], Awaitable[Response]],
+    again: Callable[..., Awaitable[Response]] | None = None,
+) -> Response:
+    """Save, or show the form again with its errors (422) and what was typed."""
+    try:
+        return await save()
+    except FormErrors as failed:
+        show = again or (
+            lambda **kw: _plan_page(request, principal, **kw)  # the plan page's forms
+        )
+        return await show(
+            status_code=422,
+            errors=failed.errors,
+            summary=failed.summary,
+            form_name=form_name,
+            values=form,
+        )
+
+
+@router.post("/plan/goals", response_class=HTMLResponse, summary="Add a goal (form)")
+async def add_goal(request: Request) -> Response:
+
+    form = await _form(request)
+    principal = await _editor(request, form)
+
+    async def save() -> Response:
+        body = _validated(GoalIn, {"key": _one(form, "key"), **_goal_data(form)}, _lang(request))
+        change = GoalChange.model_validate(body.model_dump(exclude={"key"}))
+        await _run(
+            request,
+            principal,
+            lambda runtime, conn, metadata: application.define_goal(
+                runtime, conn, metadata, body.key, change, revise=False, expected=None
+            ),
+        )
+        return _back(request, "/dashboard/plan", saved="goal")
+
+    return await _saving(request, principal, form, "goal", save)
+
+
+async def _goal_page(
+    request: Request,
+    principal: Principal,
+    key: str,
+    *,
+    status_code: int = 200,
+    errors: list[dict[str, str]] | None = None,
+    summary: str | None = None,
+    form_name: str | None = None,
+    values: Mapping[str, list[str]] | None = None,
+) -> Response:
+
+    draft, _, status = await _plans(request, principal)
+    goal = draft.goals.get(key)
+    if goal is None:
+        raise InvalidInput(f"Unknown goal {key!r}.", [{"field": "key", "message": "no such goal"}])
+    typed = {k: v[0] for k, v in (values or {}).items() if v}
+    return _render(
+        request,
+        "goal.html",
+        status=status_code,
+        page_title=f"{label('edit_goal', _lang(request))} {key}",
+        municipality=principal.municipality,
+        plan=draft,
+        goal=goal,
+        versions=status,
+        can_edit=True,
+        form_token=session_form_token(request),
+        levels=PLAN_LEVELS,
+        errors=errors or [],
+        summary=summary,
+        form_name=form_name,
+        values=typed,
+        chosen=set(values.get("indicator_keys", [])) if values else set(goal.indicator_keys),
+    )
+
+
+@router.get("/plan/goals/{key}", response_class=HTMLResponse, summary="Change a goal (form)")
+async def goal_page(request: Request, key: str) -> Response:
+
+    principal = await _principal(request, EDITORS)
+    return await _goal_page(request, principal, key)
+
+
+@router.post("/plan/goals/{key}", response_class=HTMLResponse, summary="Change a goal (form)")
+async def revise_goal(request: Request, key: str) -> Response:
+
+    form = await _form(request)
+    principal = await _editor(request, form)
+
+    async def save() -> Response:
+        change = _validated(GoalChange, _goal_data(form), _lang(request))
+        await _run(
+            request,
+            principal,
+            lambda runtime, conn, metadata: application.define_goal(
+                runtime, conn, metadata, key, change, revise=True, expected=None
+            ),
+        )
+        return _back(request, "/dashboard/plan", saved="goal")
+
+    async def again(**kw: Any) -> Response:
+        return await _goal_page(request, principal, key, **kw)
+
+    return await _saving(request, principal, form, "goal", save, again)
+
+
+@router.post("/plan/indicators", response_class=HTMLResponse, summary="Add an indicator (form)")
+async def add_indicator(request: Request) -> Response:
+
+    form = await _form(request)
+    principal = await _editor(request, form)
+
+    async def save() -> Response:
+        lang = _lang(request)
+        built_in = _one(form, "from_catalogue")
+        if built_in not in BUILT_INS:
+            raise FormErrors(
+                [
+                    {
+                        "field": "from_catalogue",
+                        "label": _field_label("from_catalogue", lang),
+                        "message": label("error_not_a_choice", lang),
+                    }
+                ],
+                label("form_invalid", lang),
+            )
+        key = _one(form, "key") or built_in
+        fields: dict[str, Any] = {"from_catalogue": built_in}
+        for name in ("title_nb", "title_en"):
+            if _one(form, name):
+                fields[name] = _one(form, name)
+        _validated(IndicatorIn, {"key": key}, lang)
+        change = _validated(IndicatorChange, fields, lang)
+        await _run(
+            request,
+            principal,
+            lambda runtime, conn, metadata: application.define_indicator(
+                runtime, conn, metadata, key, change, redefine=False, expected=None
+            ),
+        )
+        return _back(request, f"/dashboard/plan/indicators/{key}", saved="indicator")
+
+    return await _saving(request, principal, form, "indicator", save)
+
+
+async def _indicator_page(
+    request: Request,
+    principal: Principal,
+    key: str,
+    *,
+    status_code: int = 200,
+    errors: list[dict[str, str]] | None = None,
+    summary: str | None = None,
+    form_name: str | None = None,
+    values: Mapping[str, list[str]] | None = None,
+) -> Response:
+
+    draft, approved, status = await _plans(request, principal)
+    definition = application.require_definition(draft, key)
+    thresholds = sorted(
+        ((year, th) for (k, year), th in draft.thresholds.items() if k == key),
+        key=lambda item: item[0],
+    )
+    return _render(
+        request,
+        "plan_indicator.html",
+        status=status_code,
+        page_title=definition.title(content_lang(_lang(request))),
+        municipality=principal.municipality,
+        d=definition,
+        thresholds=thresholds,
+        marks=_draft_marks(draft, approved),
+        versions=status,
+        can_edit=True,
+        form_token=session_form_token(request),
+        band_levels=LEVELS,
+        errors=errors or [],
+        summary=summary,
+        form_name=form_name,
+        values={k: v[0] for k, v in (values or {}).items() if v},
+        saved=request.query_params.get("saved"),
+    )
+
+
+@router.get(
+    "/plan/indicators/{key}", response_class=HTMLResponse, summary="An indicator's thresholds"
+)
+async def plan_indicator_page(request: Request, key: str) -> Response:
+
+    principal = await _principal(request, EDITORS)
+    return await _indicator_page(request, principal, key)
+
+
+def _number(form: Mapping[str, list[str]], name: str) -> float | str | None:
+    raw = _one(form, name).replace(" ", "").replace(",", ".")
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return raw  # pydantic names it (float_parsing)
+
+
+def _bands(form: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+    """The bands the form gives: a level with neither end given is left out."""
+    bands = []
+    for level in LEVELS:
+        lower, upper = _number(form, f"{level}_lower"), _number(form, f"{level}_upper")
+        if lower is None and upper is None and not _one(form, f"{level}_open"):
+            continue
+        bands.append(
+            {
+                "level": level,
+                "lower": lower,
+                "lower_inclusive": (_one(form, f"{level}_lower_inclusive") == "on")
+                if lower is not None
+                else None,
+                "upper": upper,
+                "upper_inclusive": (_one(form, f"{level}_upper_inclusive") == "on")
+                if upper is not None
+                else None,
+            }
+        )
+    return bands
+
+
+@router.post(
+    "/plan/indicators/{key}/thresholds",
+    response_class=HTMLResponse,
+    summary="Set thresholds for years (form)",
+)
+async def set_thresholds(request: Request, key: str) -> Response:
+
+    form = await _form(request)
+    principal = await _editor(request, form)
+
+    async def save() -> Response:
+        lang = _lang(request)
+        body = _validated(
+            ThresholdsIn,
+            {
+                "from_year": _one(form, "from_year"),
+                "to_year": _optional(form, "to_year"),
+                "gap_policy": _one(form, "gap_policy") or "unclassified",
+                "bands": _bands(form),
+            },
+            lang,
+        )
+        await _run(
+            request,
+            principal,
+            lambda runtime, conn, metadata: application.set_thresholds(
+                runtime, conn, metadata, key, body, None
+            ),
+        )
+        return _back(request, f"/dashboard/plan/indicators/{key}", saved="thresholds")
+
+    async def again(**kw: Any) -> Response:
+        return await _indicator_page(request, principal, key, **kw)
+
+    return await _saving(request, principal, form, "thresholds", save, again)
+
+
+@router.post("/plan/settings", response_class=HTMLResponse, summary="The plan's settings (form)")
+async def change_settings(request: Request) -> Response:
+
+    form = await _form(request)
+    principal = await _editor(request, form)
+
+    async def save() -> Response:
+        body = _validated(
+            SettingsIn, {"suppression_min_n": _one(form, "suppression_min_n")}, _lang(request)
+        )
+        await _run(
+            request,
+            principal,
+            lambda runtime, conn, metadata: application.change_settings(
+                runtime, conn, metadata, body
+            ),
+        )
+        return _back(request, "/dashboard/plan", saved="settings")
+
+    return await _saving(request, principal, form, "settings", save)
+
+
+@router.post("/plan/approve", response_class=HTMLResponse, summary="Approve the plan (form)")
+async def approve(request: Request) -> Response:
+
+    form = await _form(request)
+    principal = await _editor(request, form)
+
+    async def save() -> Response:
+        body = _validated(ApprovalIn, {"version": _one(form, "version")}, _lang(request))
+        await _run(
+            request,
+            principal,
+            lambda runtime, conn, metadata: application.approve_plan(runtime, conn, metadata, body),
+        )
+        return _back(request, "/dashboard/plan", saved="approved")
+
+    return await _saving(request, principal, form, "approve", save)
+
+
+# -- comments, where the leader sees the deviation ----------------------------------------
+
+
+def _return_to(target: str) -> str:
+    return _safe_next(target)
+
+
+@router.post("/indicators/{key}/comments", response_class=HTMLResponse, summary="Comment (form)")
+async def add_comment(request: Request, key: str) -> Response:
+
+    form = await _form(request)
+    principal = await _editor(request, form)
+    lang = _lang(request)
+    target = _return_to(_one(form, "next") or f"/dashboard/indicators/{key}")
+    try:
+        body = _validated(
+            CommentIn,
+            {
+                "period": _one(form, "period"),
+                "text": _one(form, "text"),
+                "level": _optional(form, "level"),
+            },
+            lang,
+        )
+        await _run(
+            request,
+            principal,
+            lambda runtime, conn, metadata: application.record_comment(
+                runtime, conn, metadata, key, body
+            ),
+        )
+    except FormErrors as failed:
+        return _render(
+            request,
+            "form_errors.html",
+            status=422,
+            page_title=label("form_invalid", lang),
+            municipality=principal.municipality,
+            errors=failed.errors,
+            summary=failed.summary,
+            back=target,
+        )
+    return RedirectResponse(target, status_code=303)
