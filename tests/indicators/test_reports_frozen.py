@@ -298,3 +298,79 @@ async def test_locked_report_is_byte_identical_and_changes_list_late_facts(
         await conn.close()
     assert [tuple(r) for r in after] == [tuple(r) for r in before]
     assert first["pdf"] in {bytes(r["pdf"]) for r in after}
+
+
+# The golden report: the Drammen plan's 2016 report on the hand-built cohort, every figure
+# worked out by hand (the cohort's reasoning is in tests/indicators/test_cohort.py).
+# key: (shown value, n, level code; None value and n: suppressed, n < 5).
+GOLDEN: dict[str, tuple[float | None, int | None, str]] = {
+    # 3 of 7 introduction programmes ended in 2016 for work or education; desired > 55,
+    # acceptable 50–54 → not approved.
+    "exit_work_or_education": (42.9, 7, "not_approved"),
+    # 2 of the same 7 to work (full time or with education); not approved below 66.1.
+    "exit_work": (28.6, 7, "not_approved"),
+    # P1, P3, P10 of 5 started within 3 calendar months; no thresholds in the plan.
+    "programme_start_within_3_months": (60.0, 5, "no_thresholds"),
+    # HH1 and HH3 of 5 households left municipal housing within 27 months.
+    "left_municipal_housing_27_months": (40.0, 5, "no_thresholds"),
+    # P1–P7, P9, P10 settled in 2016.
+    "persons_settled": (9.0, 9, "no_thresholds"),
+    # Entered by hand: 70 homeless; acceptable 65–100.
+    "homeless": (70.0, None, "acceptable"),
+    # Resting on fewer than 5 people: 2 of 4 oral A2, median of 4 starts, 2 first jobs,
+    # 2 of 4 practice placements → ":".
+    "norwegian_oral_a2": (None, None, "suppressed"),
+    "settlement_to_start_median_days": (None, None, "suppressed"),
+    "settlement_to_first_job_median_days": (None, None, "suppressed"),
+    "practice_to_job": (None, None, "suppressed"),
+}
+
+
+async def test_golden_report_in_pdf_xlsx_and_frozen_values(settings: Settings) -> None:
+    app = create_app(settings, evaluation_interval=3600)
+    manager = auth(settings, ["manager"], "3301")
+    async with running(app) as client, EventFeeder(settings) as feeder:
+        await seed_drammen(app.state.runtime, "3301")
+        await cohort.build(feeder)
+        await feeder.wait_applied()
+        put = await client.put(
+            "/indicators/definitions/homeless/values/2016", json={"value": 70}, headers=manager
+        )
+        assert put.status_code == 200, put.text
+        locked = await client.post("/indicators/reports/2016/lock", json=LOCK, headers=manager)
+        assert locked.status_code == 201, locked.text
+        report_id = locked.json()["report_id"]
+        files = {
+            fmt: (
+                await client.get(
+                    f"/indicators/reports/locked/{report_id}?format={fmt}", headers=manager
+                )
+            ).content
+            for fmt in ("pdf", "xlsx")
+        }
+        changes = (
+            await client.get(f"/indicators/reports/locked/{report_id}/changes", headers=manager)
+        ).json()
+
+    frozen = {i["indicator_key"]: i["frozen"] for i in changes["indicators"]}
+    cells = xlsx_rows(files["xlsx"])
+    text = " ".join(" ".join(pdf_pages(files["pdf"])).split())
+    for key, (value, n, level) in GOLDEN.items():
+        assert frozen[key]["value"] == value, key
+        assert frozen[key]["n"] == n, key
+        assert frozen[key]["level"] == level, key
+        assert frozen[key]["suppressed"] is (level == "suppressed"), key
+        row = cells[key]
+        if value is None:
+            assert row[5] == ":" and row[8] == ":" and row[7] == "Prikket", key
+            continue
+        percent = key not in ("persons_settled", "homeless")
+        assert row[5] == (round(value / 100, 3) if percent else value), key
+        assert row[8] == n, key
+        shown = f"{value:.1f}".replace(".", ",") + " %" if percent else f"{value:.0f}"
+        assert shown in text, (key, shown)
+    # The hidden values are nowhere in the PDF (50,0 % oral A2, 38,0 days, 287,5 days).
+    for hidden in ("50,0 %", "38,0", "287,5"):
+        assert hidden not in text, hidden
+    assert text.count("Ikke godkjent") >= 2 and "Akseptabelt" in text
+    assert changes["changed"] == 0 and changes["why"] == {"late_facts": {}, "plan_changes": {}}
