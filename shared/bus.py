@@ -146,6 +146,99 @@ class Publisher:
             del self._open[token]
 
 
+# Status codes of a pull request's replies (no body, a Status header).
+_IDLE_HEARTBEAT = "100"
+_NO_MESSAGES = "404"
+_REQUEST_TIMEOUT = "408"
+_CONFLICT = "409"
+
+
+async def fetch(psub: JetStreamContext.PullSubscription, batch: int, timeout: float) -> list[Msg]:
+    """Up to ``batch`` messages of a pull subscription, like ``psub.fetch(batch, timeout)``.
+
+    The same requests as nats-py's fetch (first what is there now, ``no_wait``; if that
+    is nothing, one request that lingers for the rest of ``timeout``) and the same
+    treatment of status replies, but the replies are read straight off the
+    subscription's queue under one deadline. nats-py's fetch awaits each message with
+    ``next_msg``: two tasks, a ``wait_for`` and a uuid4 per message, about a third of
+    the raw fetch-and-ack path's CPU. Raises ``TimeoutError`` when nothing came. Falls
+    back to ``psub.fetch`` should nats-py's internals ever look different.
+    """
+    sub: Any = getattr(psub, "_sub", None)
+    queue = getattr(sub, "_pending_queue", None)
+    nms = getattr(psub, "_nms", None)
+    deliver = getattr(psub, "_deliver", None)
+    nc = getattr(psub, "_nc", None)
+    if (
+        not isinstance(queue, asyncio.Queue)
+        or not isinstance(nms, str)
+        or not isinstance(deliver, str)
+        or not isinstance(getattr(sub, "_pending_size", None), int)
+        or nc is None
+    ):
+        return await psub.fetch(batch, timeout=timeout)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    msgs: list[Msg] = []
+
+    def ended(msg: Msg) -> bool:
+        """Take one reply; whether it ends the request."""
+        sub._pending_size -= len(msg.data)
+        status = msg.headers.get(_STATUS) if msg.headers else None
+        if status is None:
+            msgs.append(msg)
+            return False
+        if status in (_NO_MESSAGES, _REQUEST_TIMEOUT):
+            return True
+        if status in (_IDLE_HEARTBEAT, _CONFLICT):
+            return False
+        raise APIError.from_msg(msg)
+
+    async def collect() -> None:
+        while len(msgs) < batch:
+            if queue.empty():
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return
+                try:
+                    async with asyncio.timeout(remaining):
+                        msg = await queue.get()
+                except TimeoutError:
+                    return
+            else:
+                msg = queue.get_nowait()
+            if ended(msg):
+                return
+
+    async def request(**fields: Any) -> None:
+        await nc.publish(nms, orjson.dumps({"batch": batch - len(msgs), **fields}), deliver)
+
+    # Replies to an earlier request that came after it returned; a status among them
+    # was that request's end.
+    while not queue.empty() and len(msgs) < batch:
+        msg = queue.get_nowait()
+        sub._pending_size -= len(msg.data)
+        if not (msg.headers and msg.headers.get(_STATUS)):
+            msgs.append(msg)
+    if len(msgs) >= batch:
+        return msgs
+    # With messages in hand, no expires: the server would otherwise treat no_wait as a
+    # lingering pull and hold the request for the whole expiry (see nats-py).
+    expires = {} if msgs else {"expires": max(int(timeout * 1e9) - 100_000, 1)}
+    await request(no_wait=True, **expires)
+    await collect()
+    if msgs:
+        return msgs
+    remaining = deadline - loop.time()
+    if remaining * 1e9 - 100_000 <= 0:
+        raise TimeoutError
+    await request(expires=int(remaining * 1e9) - 100_000)
+    await collect()
+    if not msgs:
+        raise TimeoutError
+    return msgs
+
+
 class Bus:
     """Connects in the background and reconnects forever.
 

@@ -73,7 +73,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import tables
-from shared.bus import Bus
+from shared.bus import Bus, fetch
 from shared.catchup import CatchUpClient, CatchUpUnavailable
 from shared.db import Database, driver_connection
 from shared.events import Envelope
@@ -348,23 +348,67 @@ class DurableConsumer:
         self, psub: JetStreamContext.PullSubscription, stop: asyncio.Event
     ) -> None:
         empty = 0
-        while not stop.is_set():
-            try:
-                msgs = await psub.fetch(
-                    self.settings.consumer_batch_size,
-                    timeout=self.settings.consumer_fetch_timeout_seconds,
+        ahead: asyncio.Task[list[Msg]] | None = self._fetch(psub)
+        try:
+            while ahead is not None:
+                try:
+                    msgs = await ahead
+                except TimeoutError:
+                    ahead = None
+                    self._idle = True
+                    empty += 1
+                    if empty >= _HEALTH_CHECK_AFTER_EMPTY_FETCHES:
+                        empty = 0
+                        if await self._looks_stalled(psub):
+                            log.warning("consumer.stalled_resubscribing", consumer=self.durable)
+                            return
+                    if not stop.is_set():
+                        ahead = self._fetch(psub)
+                    continue
+                empty = 0
+                # The next batch is on its way while this one is applied: JetStream's
+                # delivery and the client's parsing overlap the database's work. One
+                # batch ahead at most; max_ack_pending is four.
+                ahead = None if stop.is_set() else self._fetch(psub)
+                await self.handle_batch(msgs)
+                if stop.is_set():
+                    break
+        except asyncio.CancelledError:
+            if ahead is not None:
+                ahead.cancel()
+            raise
+        except BaseException:
+            if ahead is not None:
+                await self._give_back(ahead)
+            raise
+        if ahead is not None:
+            await self._give_back(ahead)
+
+    def _fetch(self, psub: JetStreamContext.PullSubscription) -> asyncio.Task[list[Msg]]:
+        return asyncio.ensure_future(
+            fetch(
+                psub,
+                self.settings.consumer_batch_size,
+                self.settings.consumer_fetch_timeout_seconds,
+            )
+        )
+
+    async def _give_back(self, ahead: asyncio.Task[list[Msg]]) -> None:
+        """A batch fetched ahead but not applied goes back now, not after ``ack_wait``."""
+        if not ahead.done():
+            # Stopping or re-subscribing: the fetch ends within its own timeout.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    asyncio.shield(ahead), self.settings.consumer_fetch_timeout_seconds + 1
                 )
-            except TimeoutError:
-                self._idle = True
-                empty += 1
-                if empty >= _HEALTH_CHECK_AFTER_EMPTY_FETCHES:
-                    empty = 0
-                    if await self._looks_stalled(psub):
-                        log.warning("consumer.stalled_resubscribing", consumer=self.durable)
-                        return
-                continue
-            empty = 0
-            await self.handle_batch(msgs)
+        if not ahead.done():
+            ahead.cancel()
+            return
+        if ahead.cancelled() or ahead.exception() is not None:
+            return
+        for msg in ahead.result():
+            with contextlib.suppress(Exception):
+                await msg.nak()
 
     async def _looks_stalled(self, psub: JetStreamContext.PullSubscription) -> bool:
         try:
@@ -471,7 +515,7 @@ class DurableConsumer:
             except (ValueError, KeyError, TypeError):
                 await self.handle(msg)
                 continue
-            pending.append((msg, _Item(decoded, int(msg.metadata.sequence.stream))))
+            pending.append((msg, _Item(decoded, _stream_sequence(msg))))
         while pending:
             try:
                 outcomes = await self._apply([item for _, item in pending])
@@ -652,7 +696,8 @@ class DurableConsumer:
                 [r.envelope.stream_id for r in applying],
                 *([max(sequences) if sequences else None] if self.in_turn else []),
             )
-            new_ids = {uuid.UUID(str(row["event_id"])) for row in inserted}
+            # asyncpg's UUIDs hash and compare like uuid.UUID: no conversion per row.
+            new_ids = {_as_uuid(row["event_id"]) for row in inserted}
             fresh: list[Envelope] = []
             positions: list[int] = []
             for index in chosen:
@@ -860,6 +905,24 @@ class DurableConsumer:
     def _count(self, outcome: str, n: int = 1) -> None:
         if self.metrics and n:
             self.metrics.events_consumed.labels(self.service, self.durable, outcome).inc(n)
+
+
+def _stream_sequence(msg: Msg) -> int:
+    """The message's stream sequence, read from its ack subject.
+
+    ``msg.metadata`` parses every token (and a timestamp) the first time; a batch
+    only needs this one. JetStream's v1 ack subject is
+    ``$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<time>.<pending>``;
+    any other form goes through nats-py's parser.
+    """
+    tokens = msg.reply.split(".") if msg.reply else []
+    if len(tokens) == 9 and tokens[0] == "$JS" and tokens[1] == "ACK":
+        return int(tokens[5])
+    return int(msg.metadata.sequence.stream)
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
