@@ -7,9 +7,12 @@ controls and a POST of theirs is refused; a POST without the form token is refus
 from __future__ import annotations
 
 import asyncio
+import io
 from typing import Any
 
 import httpx
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from services.indicators.app import create_app
 from services.indicators.dashboard.pages import form_token
@@ -179,6 +182,46 @@ async def test_a_manager_edits_and_approves_the_plan_and_an_analyst_only_reads(
                 await page.wait_for_selector("#comment-form")
                 assert "9 av 10" in await page.inner_text("#comments")
 
+                # Lock the report as reported to the council, and download it as locked.
+                await page.goto(f"{base}/dashboard/reports?period=2016")
+                await page.fill("#lock-form input[name=reported_to]", "bystyret")
+                await page.fill("#lock-form input[name=reported_on]", "2026-11-20")
+                await page.click("#lock-report")
+                await page.wait_for_selector("#locked-reports tr.saved")
+                locked = page.locator("#locked-reports tr.saved")
+                assert "bystyret" in await locked.inner_text()
+                async with page.expect_download() as pdf_download:
+                    await locked.locator("a.locked-pdf").click()
+                pdf = (await (await pdf_download.value).path()).read_bytes()
+                text = " ".join(
+                    page_.extract_text() or "" for page_ in PdfReader(io.BytesIO(pdf)).pages
+                )
+                assert "Drammen" in text and "Bosetting etter vedtak" in text
+                assert "9 av 10" in text, "the leader's comment is in the report"
+                assert "bystyret" in text
+                async with page.expect_download() as xlsx_download:
+                    await locked.locator("a.locked-xlsx").click()
+                workbook = load_workbook(
+                    io.BytesIO((await (await xlsx_download.value).path()).read_bytes())
+                )
+                cells = [
+                    cell.value
+                    for sheet in workbook.worksheets
+                    for row in sheet.iter_rows()
+                    for cell in row
+                    if cell.value is not None
+                ]
+                assert "Bosetting etter vedtak" in " ".join(str(c) for c in cells)
+                assert any(isinstance(c, str) and "9 av 10" in c for c in cells), (
+                    "the comment is in the spreadsheet"
+                )
+                assert 9 in cells, "the value, as a number"
+                # Locking the same report twice is refused, shown in the form.
+                await page.fill("#lock-form input[name=reported_to]", "bystyret")
+                again = await _submit(page, "#lock-report")
+                assert again == 409
+                assert "låst" in (await page.inner_text("#lock-errors")).lower()
+
                 # An analyst reads the same plan and scorecard, without edit controls.
                 reader = await browser.new_context(locale="nb-NO")
                 analyst = await reader.new_page()
@@ -194,12 +237,24 @@ async def test_a_manager_edits_and_approves_the_plan_and_an_analyst_only_reads(
                 assert "9 av 10" in await analyst.inner_text(f"{PERSONS} p.comment")
                 await analyst.goto(f"{base}/dashboard/indicators/persons_settled?period=2016")
                 assert await analyst.locator("#comment-form").count() == 0
+                await analyst.goto(f"{base}/dashboard/reports?period=2016")
+                assert await analyst.locator("#lock-form").count() == 0
+                assert await analyst.locator("#locked-reports a.locked-pdf").count() == 1
                 refused = await analyst.goto(f"{base}/dashboard/plan/goals/kp-bosetting")
                 assert refused is not None and refused.status == 403
                 await reader.close()
                 await context.close()
             finally:
                 await browser.close()
+
+
+async def _submit(page: Any, button: str) -> int:
+    """Click a form's submit button; the status of the page it posts to."""
+    async with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        await page.click(button)
+    status = (await posted.value).status
+    await page.wait_for_load_state()
+    return int(status)
 
 
 async def _sign_in(page: Any, base: str, bearer: str) -> None:

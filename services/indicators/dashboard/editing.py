@@ -15,6 +15,8 @@ anything is run. The cookie is SameSite=Strict besides.
 from __future__ import annotations
 
 import hmac
+import json
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -25,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import application
+from services.indicators.api import reports
 from services.indicators.commands import (
     ApprovalIn,
     CommentIn,
@@ -39,6 +42,7 @@ from services.indicators.dashboard.labels import content_lang, label, texts
 from services.indicators.dashboard.pages import (
     CSRF_FIELD,
     EDITORS,
+    _as_of,
     _lang,
     _principal,
     _render,
@@ -46,12 +50,13 @@ from services.indicators.dashboard.pages import (
     can_edit,
     session_form_token,
 )
+from services.indicators.domain.asof import parse_as_of
 from services.indicators.domain.catalogue import BUILT_INS
 from services.indicators.domain.plan import PLAN_LEVELS, Plan
 from services.indicators.loader import load_plan
 from shared.auth import Principal
 from shared.commands import CommandResult
-from shared.events import Metadata
+from shared.events import Metadata, utcnow
 from shared.problems import Conflict, Forbidden, InvalidInput
 from shared.rules import RuleViolation
 from shared.service import Runtime
@@ -67,10 +72,11 @@ Work = Callable[[Runtime, AsyncConnection, Metadata], Awaitable[CommandResult]]
 class FormErrors(Exception):
     """A form that could not be saved: the errors to show in it, in the page's language."""
 
-    def __init__(self, errors: list[dict[str, str]], summary: str) -> None:
+    def __init__(self, errors: list[dict[str, str]], summary: str, status: int = 422) -> None:
         super().__init__(summary)
         self.errors = errors
         self.summary = summary
+        self.status = status
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
@@ -187,6 +193,7 @@ async def _run(request: Request, principal: Principal, work: Work) -> CommandRes
         raise FormErrors(
             [{"field": f, "label": _field_label(f, lang), "message": shown} for f in fields],
             exc.title_in(lang, texts()),
+            exc.status,
         ) from exc
     except Conflict as exc:
         version = exc.extensions.get("current_version")
@@ -195,7 +202,7 @@ async def _run(request: Request, principal: Principal, work: Work) -> CommandRes
             if version is not None and lang != "en"
             else exc.detail
         )
-        raise FormErrors([{"field": "", "label": "", "message": message}], message) from exc
+        raise FormErrors([{"field": "", "label": "", "message": message}], message, 409) from exc
 
 
 def _back(request: Request, path: str, **params: str) -> Response:
@@ -318,7 +325,7 @@ async def _saving(
             lambda **kw: _plan_page(request, principal, **kw)  # the plan page's forms
         )
         return await show(
-            status_code=422,
+            status_code=failed.status,
             errors=failed.errors,
             summary=failed.summary,
             form_name=form_name,
@@ -646,7 +653,7 @@ async def add_comment(request: Request, key: str) -> Response:
         return _render(
             request,
             "form_errors.html",
-            status=422,
+            status=failed.status,
             page_title=label("form_invalid", lang),
             municipality=principal.municipality,
             errors=failed.errors,
@@ -654,3 +661,128 @@ async def add_comment(request: Request, key: str) -> Response:
             back=target,
         )
     return RedirectResponse(target, status_code=303)
+
+
+# -- the council report: download, lock as reported, the locked ones -----------------------
+# The API's report routes are called as they are (same rendering, same locking command):
+# the dashboard only signs in with the cookie instead of a bearer token.
+
+
+@router.get("/reports", response_class=HTMLResponse, summary="The council report (HTML)")
+async def reports_page(request: Request) -> Response:
+    principal = await _principal(request, PLAN_VIEWERS)
+    return await _reports_page(request, principal)
+
+
+async def _reports_page(
+    request: Request,
+    principal: Principal,
+    *,
+    status_code: int = 200,
+    errors: list[dict[str, str]] | None = None,
+    summary: str | None = None,
+    values: Mapping[str, list[str]] | None = None,
+    period: str | None = None,
+) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    as_of = parse_as_of(None, utcnow())
+    shown = period or request.query_params.get("period") or str(as_of.known_on.year)
+    locked = await reports.list_locked(runtime, principal)
+    return _render(
+        request,
+        "reports.html",
+        status=status_code,
+        page_title=label("report", _lang(request)),
+        municipality=principal.municipality,
+        period=str(application.parse_period(shown)),
+        locked=locked["reports"],
+        just_locked=request.query_params.get("locked"),
+        can_edit=can_edit(principal),
+        form_token=session_form_token(request),
+        today=as_of.known_on.isoformat(),
+        errors=errors or [],
+        summary=summary,
+        form_name="lock" if errors else None,
+        values={k: v[0] for k, v in (values or {}).items() if v},
+    )
+
+
+@router.get("/reports/{period}/download", summary="The council report as PDF, XLSX or HTML")
+async def download_report(request: Request, period: str) -> Response:
+    principal = await _principal(request, PLAN_VIEWERS)
+    as_of, _ = _as_of(request)
+    wanted = request.query_params.get("format") or "pdf"
+    if wanted not in ("pdf", "xlsx", "html"):
+        raise InvalidInput(
+            "format: pdf, xlsx or html.", [{"field": "format", "message": "pdf, xlsx or html"}]
+        )
+    response: Response = await reports.get_report(
+        period,
+        request,
+        request.app.state.runtime,
+        request.app.state.indicators,
+        principal,
+        as_of,
+        wanted,
+        _lang(request),
+    )
+    return response
+
+
+@router.get(
+    "/reports/locked/{report_id}.{format}", summary="A locked report, byte for byte (PDF, XLSX)"
+)
+async def download_locked(request: Request, report_id: uuid.UUID, format: str) -> Response:
+    principal = await _principal(request, PLAN_VIEWERS)
+    if format not in ("pdf", "xlsx", "html"):
+        raise InvalidInput(
+            "format: pdf, xlsx or html.", [{"field": "format", "message": "pdf, xlsx or html"}]
+        )
+    response: Response = await reports.get_locked(
+        report_id, request.app.state.runtime, principal, format
+    )
+    return response
+
+
+@router.post("/reports/{period}/lock", response_class=HTMLResponse, summary="Lock (form)")
+async def lock_report(request: Request, period: str) -> Response:
+    form = await _form(request)
+    principal = await _editor(request, form)
+    lang = _lang(request)
+    try:
+        body = _validated(
+            reports.LockIn,
+            {
+                "reported_to": _one(form, "reported_to"),
+                "reported_on": _one(form, "reported_on"),
+                "title": _optional(form, "title"),
+                "lang": lang,
+            },
+            lang,
+        )
+        try:
+            locked = await reports.lock_report(
+                period, body, request, request.app.state.runtime, request.app.state.indicators,
+                principal,
+            )  # fmt: skip
+        except RuleViolation as exc:
+            raise FormErrors(
+                [{"field": "", "label": "", "message": exc.detail_in(lang, texts())}],
+                exc.title_in(lang, texts()),
+                exc.status,
+            ) from exc
+        except InvalidInput as exc:
+            shown = _shown(list(exc.extensions.get("errors") or []), lang)
+            raise FormErrors(shown, label("form_invalid", lang)) from exc
+    except FormErrors as failed:
+        return await _reports_page(
+            request,
+            principal,
+            status_code=failed.status,
+            errors=failed.errors,
+            summary=failed.summary,
+            values=form,
+            period=period,
+        )
+    report_id = json.loads(bytes(locked.body))["report_id"]
+    return _back(request, "/dashboard/reports", period=period, locked=report_id)

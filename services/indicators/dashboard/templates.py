@@ -60,6 +60,7 @@ BASE = """\
   <a href="{{ url('/dashboard') }}">{{ L('scorecard') }}</a>
   <a href="{{ url('/dashboard/survival') }}">{{ L('survival') }}</a>
   <a id="plan-link" href="{{ url('/dashboard/plan') }}">{{ L('plan') }}</a>
+  <a id="report-link" href="{{ url('/dashboard/reports') }}">{{ L('report') }}</a>
   <span class="spacer"></span>
   {% if municipality %}<span>{{ L('municipality') }} {{ municipality }}</span>{% endif %}
   <a id="language" href="{{ switch_lang }}">{{ L('language') }}</a>
@@ -472,6 +473,39 @@ FORM_ERRORS = """{% extends "base.html" %}
 {% endblock %}
 """
 
+REPORTS = """{% extends "base.html" %}
+{% block body %}
+<h1>{{ L('report') }} {{ period }}</h1>
+<form class="filters" method="get">
+  <label>{{ L('period') }}<input name="period" value="{{ period }}" size="9"></label>
+  <input type="hidden" name="lang" value="{{ lang }}">
+  <button type="submit">{{ L('show') }}</button>
+</form>
+<p id="downloads">{{ L('download_current') }}:
+<a id="report-pdf" href="{{ url('/dashboard/reports/' ~ period ~ '/download', format='pdf') }}">PDF</a> ·
+<a id="report-xlsx" href="{{ url('/dashboard/reports/' ~ period ~ '/download', format='xlsx') }}">XLSX</a> ·
+<a id="report-html" href="{{ url('/dashboard/reports/' ~ period ~ '/download', format='html') }}">HTML</a></p>
+{% if can_edit %}
+<h2>{{ L('lock_report') }}</h2>
+<p class="muted">{{ L('lock_help') }}</p>
+{% if errors %}<div class="problem form-errors" id="lock-errors" role="alert"><p>{{ summary }}</p><ul>
+{% for e in errors %}<li data-field="{{ e.field }}">{% if e.label %}<strong>{{ e.label }}</strong>: {% endif %}{{ e.message }}</li>{% endfor %}
+</ul></div>{% endif %}
+<form class="edit" method="post" action="{{ url('/dashboard/reports/' ~ period ~ '/lock') }}" id="lock-form">
+  <input type="hidden" name="csrf_token" value="{{ form_token }}">
+  <label>{{ L('field_reported_to') }}<input name="reported_to" value="{{ values.get('reported_to', 'bystyret') }}" required></label>
+  <label>{{ L('field_reported_on') }}<input name="reported_on" type="date" value="{{ values.get('reported_on', today) }}" required></label>
+  <button type="submit" id="lock-report">{{ L('lock_report') }}</button>
+</form>
+{% endif %}
+<h2>{{ L('locked_reports') }}</h2>
+{% if locked %}<table id="locked-reports"><tr><th>{{ L('period') }}</th><th>{{ L('field_reported_to') }}</th><th>{{ L('field_reported_on') }}</th><th>{{ L('as_of') }}</th><th></th></tr>
+{% for r in locked %}<tr data-report="{{ r.report_id }}" {% if r.report_id == just_locked %}class="saved"{% endif %}><td>{{ r.period }}</td><td>{{ r.reported_to }}</td><td>{{ r.reported_on }}</td><td>{{ r.known_as_of[:16]|replace('T', ' ') }}</td>
+<td><a class="locked-pdf" href="{{ url('/dashboard/reports/locked/' ~ r.report_id ~ '.pdf') }}">PDF</a> · <a class="locked-xlsx" href="{{ url('/dashboard/reports/locked/' ~ r.report_id ~ '.xlsx') }}">XLSX</a></td></tr>{% endfor %}
+</table>{% else %}<p class="muted">{{ L('no_locked_reports') }}</p>{% endif %}
+{% endblock %}
+"""
+
 TEMPLATES = {
     "base.html": BASE,
     "scorecard.html": SCORECARD.replace("{% block body %}", "{% block body %}" + INDICATOR_ROW, 1),
@@ -484,4 +518,5 @@ TEMPLATES = {
     "goal.html": GOAL,
     "plan_indicator.html": PLAN_INDICATOR,
     "form_errors.html": FORM_ERRORS,
+    "reports.html": REPORTS,
 }
