@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
 import uuid
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -88,6 +89,8 @@ async def test_pdf_report_with_cover_contents_pages_levels_and_suppression(
         # The report is public: norwegian_oral_a2 (2 of 4) shows ":" and "Prikket".
         assert "Prikket" in flat and "50,0 %" not in flat
         assert "færre enn 5 personer er prikket" in flat
+        # The trend: a drawn arrow beside its word, then the change against last year.
+        assert re.search(r"\b(opp|ned|uendret) [+-]?\d+,\d \(mot 2015: ", flat), flat
         # Norwegian letters come through the embedded font (not as missing glyphs).
         assert "Mål" in flat and "ø" in flat and "å" in flat
 
