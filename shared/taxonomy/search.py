@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from shared.taxonomy.labels import Labels, Lang, labels
@@ -129,7 +130,19 @@ class Index:
             for word in set(entry.words):
                 postings.setdefault(word, []).append(number)
         self._postings = {w: tuple(ids) for w, ids in postings.items()}
+        self._arrays = {w: np.array(ids, dtype=np.int64) for w, ids in postings.items()}
         self._vocabulary = sorted(self._postings)
+        self._joined = "\n".join(self._vocabulary)
+        self._offsets: list[int] = []
+        offset = 0
+        for word in self._vocabulary:
+            self._offsets.append(offset)
+            offset += len(word) + 1
+        self._word_counts = np.array([len(set(e.words)) for e in self._entries], dtype=float)
+        self._langs = {
+            lang: np.array([e.lang == lang for e in self._entries], dtype=bool)
+            for lang in ("nb", "en")
+        }
         self._starts: dict[int, tuple[list[str], dict[str, list[str]]]] = {}
         self._matched: dict[tuple[str, bool], dict[str, float]] = {}
         self._by_stem: dict[str, list[str]] = {}
@@ -143,6 +156,23 @@ class Index:
     @property
     def vocabulary(self) -> Sequence[str]:
         return self._vocabulary
+
+    def forget_matches(self) -> None:
+        """Drop the per-word match cache (benchmarks time searches without it)."""
+        self._matched.clear()
+
+    def _containing(self, part: str) -> list[str]:
+        """Vocabulary words with ``part`` inside them (a search of one joined string)."""
+        found = []
+        position = self._joined.find(part)
+        while position != -1:
+            number = bisect.bisect_right(self._offsets, position) - 1
+            found.append(self._vocabulary[number])
+            following = number + 1
+            if following >= len(self._offsets):
+                break
+            position = self._joined.find(part, self._offsets[following])
+        return found
 
     def _words_starting(self, length: int) -> tuple[list[str], dict[str, list[str]]]:
         if length not in self._starts:
@@ -191,12 +221,15 @@ class Index:
             for candidate in self._by_stem.get(stem(word), ()):
                 note(candidate, _PREFIX)
         if len(word) >= 4:
-            for candidate, its_stem in self._stems:
-                if word in candidate and candidate != word:
+            for candidate in self._containing(word):
+                if candidate != word:
                     note(candidate, _INFIX)
-                elif not completion and len(its_stem) >= 4 and its_stem in word:
-                    note(candidate, _INFIX * 0.9)
-        if len(word) >= 3:
+            if not completion:
+                for candidate, its_stem in self._stems:
+                    if len(its_stem) >= 4 and its_stem in word and candidate != word:
+                        note(candidate, _INFIX * 0.9)
+        # A word the labels hold is spelt right: looking for typos would only add noise.
+        if len(word) >= 3 and word not in self._postings:
             cutoff = 80 if len(word) <= 5 else 75
             for candidate, similarity, _ in process.extract(
                 word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff, limit=25
@@ -261,25 +294,29 @@ class Index:
         asked = words(query)
         if not asked:
             return []
-        best_per_word: list[dict[int, float]] = []
-        for word in dict.fromkeys(asked):
-            per_entry: dict[int, float] = {}
+        total = np.zeros(len(self._entries))
+        covered = np.zeros(len(self._entries))
+        unique_asked = list(dict.fromkeys(asked))
+        for word in unique_asked:
+            best = np.zeros(len(self._entries))
             for candidate, weight in self.word_matches(word).items():
-                for number in self._postings[candidate]:
-                    if weight > per_entry.get(number, 0.0):
-                        per_entry[number] = weight
-            best_per_word.append(per_entry)
-        asked_count = len(best_per_word)
-        totals: dict[int, float] = {}
-        for per_entry in best_per_word:
-            for number, weight in per_entry.items():
-                totals[number] = totals.get(number, 0.0) + weight
-        scored: dict[int, float] = {}
-        for number, total in totals.items():
-            entry = self._entries[number]
-            covered = sum(1 for per_entry in best_per_word if number in per_entry)
-            label_share = min(1.0, covered / len(set(entry.words)))
-            scored[number] = (total / asked_count) * (0.8 + 0.2 * label_share)
+                ids = self._arrays[candidate]
+                best[ids] = np.maximum(best[ids], weight)
+            total += best
+            covered += best > 0
+        label_share = np.minimum(1.0, covered / self._word_counts)
+        score = (total / len(unique_asked)) * (0.8 + 0.2 * label_share)
+        keep = score >= _MIN_SCORE
+        if lang is not None:
+            keep &= self._langs[lang]
+        numbers = np.flatnonzero(keep)
+        # Only the best few hundred labels can hold the best ``limit`` concepts; ties at
+        # the cut are all kept, so the order among equal scores stays the documented one.
+        shortlist = max(limit * 40, 200)
+        if len(numbers) > shortlist:
+            cut = np.partition(score[numbers], -shortlist)[-shortlist]
+            numbers = numbers[score[numbers] >= cut]
+        scored = {int(n): float(score[n]) for n in numbers}
         return self._best(scored, lang, limit, _MIN_SCORE)
 
     def match_text(

@@ -56,6 +56,11 @@ class _Norwegian(_Lenient):
     listening: NorwegianLevel | None = None
 
 
+class _Suggested(_Lenient):
+    uri: str
+    similarity: float = Field(ge=0, le=1)
+
+
 class _Wishes(_Lenient):
     occupations: tuple[str, ...] = ()
     hours_per_week: float | None = None
@@ -72,6 +77,10 @@ PROFILE_PARTS = (
     "wishes",
 )
 """The parts of a competence profile a participant consents to share, one by one."""
+
+FREE_TEXT_FIELDS = ("skills_from_free_text", "suggested_skills")
+"""Fields of the shared profile about skills from free text (URIs and similarities only),
+shared with ``skills``: an inbox keeping the profile keeps these too."""
 
 
 class _Consent(_Lenient):
@@ -104,6 +113,8 @@ class ConsentedProfile(_Lenient):
     driving_licences: tuple[str, ...] = ()
     wishes: _Wishes = _Wishes()
     consent: _Consent | None = None
+    skills_from_free_text: tuple[str, ...] = ()
+    suggested_skills: tuple[_Suggested, ...] = ()
 
     def shared_parts(self) -> frozenset[str]:
         if self.consent is not None:
@@ -197,6 +208,11 @@ class Candidate:
                 "municipalities": list(self.wished_municipalities),
             },
             "consent": {part: part in self.shared for part in PROFILE_PARTS},
+            "skills_from_free_text": sorted(self.free_text_skills),
+            "suggested_skills": [
+                {"uri": uri, "similarity": similarity}
+                for uri, similarity in sorted(self.suggested_skills.items())
+            ],
         }
 
 
@@ -215,6 +231,7 @@ def candidate_from_profile(
     profile = ConsentedProfile.model_validate(data)
     shared = profile.shared_parts()
     tests = norwegian_tests or {}
+    skills = frozenset(profile.skills) if "skills" in shared else frozenset()
 
     def norwegian(sub: str) -> str | None:
         if "norwegian" not in shared:
@@ -234,7 +251,13 @@ def candidate_from_profile(
         )
         if "education" in shared
         else (),
-        skills=frozenset(profile.skills) if "skills" in shared else frozenset(),
+        skills=skills,
+        free_text_skills=skills & frozenset(profile.skills_from_free_text),
+        suggested_skills={
+            s.uri: s.similarity for s in profile.suggested_skills if s.uri not in skills
+        }
+        if "skills" in shared
+        else {},
         languages=tuple((lang.language, lang.level.value) for lang in profile.languages)
         if "languages" in shared
         else (),

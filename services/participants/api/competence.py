@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import application, audit, domain, personal_data
@@ -18,21 +20,24 @@ from shared.commands import CommandResult
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 from shared.problems import Conflict, NotFound
+from shared.rules import MISSING_FIELD
+from shared.taxonomy import free_text
 
-router = APIRouter(
-    prefix="/participants/{participant_id}/competence-profile", tags=["competence profile"]
-)
+# One router for the profile and its free-text suggestions (two path roots).
+router = APIRouter(prefix="/participants/{participant_id}", tags=["competence profile"])
 
 
 @router.put(
-    "",
+    "/competence-profile",
     status_code=201,
     response_model=ChangeAccepted,
     summary="Record the competence profile (kartlegging) and the consent",
     description="The whole profile is sealed with the participant's key. "
     "`competence_profile.updated` is published with the consented parts only — never free-text "
-    "skills, descriptions or constraints. Unknown ESCO skill URIs or occupation codes → 422 "
-    "listing them.",
+    "skills, descriptions or constraints. With skills shared, it says which skills came from "
+    "free text and carries the free text's unconfirmed skill suggestions as URIs with their "
+    "similarity. Unknown ESCO skill URIs or occupation codes, or `skills_from_free_text` not "
+    "among `skills` → 422 listing them.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def record_profile(
@@ -50,22 +55,34 @@ async def record_profile(
     async def work(conn: AsyncConnection) -> CommandResult:
         await application.load(runtime, conn, participant_id, metadata.municipality)
         competence.validate_codes(body)
-        key = await application.key_for(conn, participant_id)
-        sealed = personal_data.seal(key, participant_id, body.model_dump(mode="json"))
-
-        def build(state: Any) -> list[Any]:
-            domain.record_profile(state, today())
-            return [
-                ev.CompetenceProfileRecorded(participant_id=participant_id, sealed=sealed),
-                competence.shared_parts(participant_id, body, state.norwegian),
-            ]
-
-        _, result = await application.change(
-            runtime, conn, metadata, participant_id, build, expected
-        )
-        return result
+        suggested = await asyncio.to_thread(competence.suggestions, body)
+        return await _record(runtime, conn, metadata, participant_id, body, suggested, expected)
 
     return await respond(runtime, request, response, principal, body, work, participant_id)
+
+
+async def _record(
+    runtime: Any,
+    conn: AsyncConnection,
+    metadata: Any,
+    participant_id: uuid.UUID,
+    profile: competence.CompetenceProfile,
+    suggested: free_text.Suggestions,
+    expected: int | None,
+) -> CommandResult:
+    """Seal the whole profile and publish its consented parts with the suggestions."""
+    key = await application.key_for(conn, participant_id)
+    sealed = personal_data.seal(key, participant_id, profile.model_dump(mode="json"))
+
+    def build(state: Any) -> list[Any]:
+        domain.record_profile(state, today())
+        return [
+            ev.CompetenceProfileRecorded(participant_id=participant_id, sealed=sealed),
+            competence.shared_parts(participant_id, profile, state.norwegian, suggested),
+        ]
+
+    _, result = await application.change(runtime, conn, metadata, participant_id, build, expected)
+    return result
 
 
 async def _latest_profile(
@@ -84,7 +101,7 @@ async def _latest_profile(
 
 
 @router.get(
-    "",
+    "/competence-profile",
     summary="The competence profile as the person presents it",
     description="Codes come with labels (Norwegian STYRK-08 titles by default, `lang=en` for "
     "English ISCO/ESCO labels); `format=html` gives a printable page the person can own and "
@@ -106,6 +123,125 @@ async def read_profile(
     if format == "html":
         return HTMLResponse(_html(shown, lang))
     return shown
+
+
+class SuggestionView(BaseModel):
+    kind: str = Field(description="`skill`, `occupation` (ESCO) or `unit_group` (STYRK-08)")
+    uri: str | None = Field(description="ESCO URI (none for a unit group)")
+    code: str | None = Field(description="Four-digit STYRK-08/ISCO-08 code of an occupation")
+    label_nb: str
+    label_en: str
+    matched_label: str = Field(description="The label the text matched")
+    similarity: float = Field(ge=0, le=1)
+    sources: list[str] = Field(
+        description="Where in the profile the text stands: `free_text_skills.<i>` or "
+        "`work_experience.<i>.description`"
+    )
+
+
+class SuggestionsView(BaseModel):
+    skills: list[SuggestionView]
+    occupations: list[SuggestionView]
+
+
+class SuggestionDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    confirm: list[str] = Field(
+        default_factory=list,
+        max_length=competence.MAX_ITEMS,
+        description="Suggested ESCO skill URIs that become skills, marked as from free text",
+    )
+    reject: list[str] = Field(
+        default_factory=list,
+        max_length=competence.MAX_ITEMS,
+        description="Suggested ESCO skill URIs not to suggest again",
+    )
+
+
+def _view(suggestions: free_text.Suggestions) -> dict[str, Any]:
+    def one(s: free_text.Suggestion) -> dict[str, Any]:
+        return {
+            "kind": s.kind,
+            "uri": s.uri,
+            "code": s.code,
+            "label_nb": s.label_nb,
+            "label_en": s.label_en,
+            "matched_label": s.matched_label,
+            "similarity": s.similarity,
+            "sources": list(s.sources),
+        }
+
+    return {
+        "skills": [one(s) for s in suggestions.skills],
+        "occupations": [one(s) for s in suggestions.occupations],
+    }
+
+
+@router.get(
+    "/competence/suggestions",
+    response_model=SuggestionsView,
+    summary="ESCO skills and occupations the profile's free text suggests",
+    description="From the free-text skills and the work-experience descriptions, matched "
+    "lexically against the ESCO labels in bokmål and English, each with a similarity (0–1) and "
+    "where in the profile it came from. Skills already held or rejected are left out. For the "
+    "caseworker to confirm or reject; each read is audited.",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def read_suggestions(
+    participant_id: uuid.UUID,
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Caseworker,
+) -> dict[str, Any]:
+    async with runtime.db.transaction() as conn:
+        stored = await _latest_profile(runtime, conn, participant_id, principal.municipality)
+        await audit.record_reads(
+            conn, principal, request, [participant_id], "competence_suggestions"
+        )
+    profile = competence.CompetenceProfile.model_validate(stored)
+    return _view(await asyncio.to_thread(competence.suggestions, profile))
+
+
+@router.post(
+    "/competence/suggestions/confirm",
+    status_code=201,
+    response_model=ChangeAccepted,
+    summary="Confirm or reject free-text suggestions",
+    description="Confirmed skills join the profile's skills, marked as coming from free text "
+    "(`skills_from_free_text`); rejected ones are not suggested again. The profile is recorded "
+    "anew and `competence_profile.updated` published as for a PUT. A URI that is not a current "
+    "suggestion → 422 `not-a-suggestion`; one both confirmed and rejected → 422 "
+    "`suggestion-decided-twice`; neither list given → 422 `missing-field`.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def decide_suggestions(
+    participant_id: uuid.UUID,
+    body: SuggestionDecision,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Caseworker,
+    expected: ExpectedVersionDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    metadata = runtime.metadata(principal, request)
+
+    async def work(conn: AsyncConnection) -> CommandResult:
+        await application.load(runtime, conn, participant_id, metadata.municipality)
+        if not body.confirm and not body.reject:
+            raise MISSING_FIELD.violation(
+                "Confirm or reject at least one suggestion.", "confirm", "reject"
+            )
+        stored = await _latest_profile(runtime, conn, participant_id, metadata.municipality)
+        profile = competence.CompetenceProfile.model_validate(stored)
+        current = await asyncio.to_thread(competence.suggestions, profile)
+        decided = competence.decide_suggestions(profile, current, body.confirm, body.reject)
+        competence.validate_codes(decided)
+        suggested = await asyncio.to_thread(competence.suggestions, decided)
+        return await _record(runtime, conn, metadata, participant_id, decided, suggested, expected)
+
+    return await respond(runtime, request, response, principal, body, work, participant_id)
 
 
 def _html(profile: dict[str, Any], lang: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,10 +10,32 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.participants import events as ev
 from shared.codes import LanguageCode, LicenceClass, MunicipalityCode
 from shared.problems import InvalidInput, field_error
+from shared.rules import rule
+from shared.taxonomy import free_text
 from shared.taxonomy import load as taxonomy
+from shared.taxonomy.labels import Lang, labels
 
 MAX_ITEMS = 100
 """Cap on every list in a profile: what is published must fit a NATS message."""
+
+MAX_PUBLISHED_SUGGESTIONS = 20
+"""Unconfirmed free-text suggestions published with the profile, best first."""
+
+NOT_A_SUGGESTION = rule(
+    "not-a-suggestion",
+    422,
+    "Not a current suggestion",
+    service="participants",
+    description="Only skills the participant's free text suggests now (and not yet held or "
+    "rejected) can be confirmed or rejected.",
+)
+SUGGESTION_DECIDED_TWICE = rule(
+    "suggestion-decided-twice",
+    422,
+    "Suggestion both confirmed and rejected",
+    service="participants",
+    description="A suggested skill is either confirmed or rejected, not both in one request.",
+)
 
 
 class _In(BaseModel):
@@ -72,6 +95,16 @@ class CompetenceProfile(_In):
     free_text_skills: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list, max_length=MAX_ITEMS, description="Skills ESCO lacks; never shared"
     )
+    skills_from_free_text: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="Of `skills`, those a caseworker confirmed from the free text (ESCO URIs)",
+    )
+    rejected_suggestions: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_ITEMS,
+        description="ESCO skill URIs a caseworker rejected as suggestions from the free text",
+    )
     languages: list[Language] = Field(default_factory=list, max_length=MAX_ITEMS)
     driving_licences: list[LicenceClass] = Field(
         default_factory=list, max_length=20, description="Førerkortklasser, e.g. B, C1, D"
@@ -87,8 +120,13 @@ def validate_codes(profile: CompetenceProfile) -> None:
     """Unknown ESCO skill URIs or occupation codes: 422 listing every one of them."""
     tax = taxonomy()
     errors = []
-    for uri in tax.unknown_skills(profile.skills):
-        errors.append(field_error("skills", f"unknown ESCO skill URI: {uri}"))
+    for name in ("skills", "skills_from_free_text", "rejected_suggestions"):
+        for uri in tax.unknown_skills(getattr(profile, name)):
+            errors.append(field_error(name, f"unknown ESCO skill URI: {uri}"))
+    for uri in sorted(set(profile.skills_from_free_text) - set(profile.skills)):
+        errors.append(
+            field_error("skills_from_free_text", f"{uri} is not among the profile's skills")
+        )
     for index, item in enumerate(profile.work_experience):
         if not tax.is_occupation_code(item.isco_code):
             errors.append(
@@ -103,17 +141,96 @@ def validate_codes(profile: CompetenceProfile) -> None:
         raise InvalidInput("Unknown codes in the competence profile.", errors)
 
 
+def free_texts(profile: CompetenceProfile) -> list[tuple[str, str]]:
+    """The profile's free text, each named by where it stands (``free_text_skills.0``)."""
+    named = [(f"free_text_skills.{i}", text) for i, text in enumerate(profile.free_text_skills)]
+    named += [
+        (f"work_experience.{i}.description", item.description)
+        for i, item in enumerate(profile.work_experience)
+        if item.description
+    ]
+    return named
+
+
+def suggestions(profile: CompetenceProfile) -> free_text.Suggestions:
+    """Skills and occupations the free text suggests; skills held or rejected left out.
+
+    CPU-bound (tens of milliseconds per text): call it off the event loop.
+    """
+    return free_text.suggest(
+        free_texts(profile),
+        exclude_skills=[*profile.skills, *profile.rejected_suggestions],
+    )
+
+
+def decide_suggestions(
+    profile: CompetenceProfile,
+    current: free_text.Suggestions,
+    confirmed: Iterable[str],
+    rejected: Iterable[str],
+) -> CompetenceProfile:
+    """The profile with ``confirmed`` suggestions as skills marked as coming from free
+    text, and ``rejected`` ones remembered so they are not suggested again."""
+    confirm, reject = list(dict.fromkeys(confirmed)), list(dict.fromkeys(rejected))
+    both = sorted(set(confirm) & set(reject))
+    if both:
+        raise SUGGESTION_DECIDED_TWICE.violation(
+            f"Both confirmed and rejected: {', '.join(both)}.", "confirm", "reject", uris=both
+        )
+    suggested = {s.uri for s in current.skills}
+    unknown = [uri for uri in (*confirm, *reject) if uri not in suggested]
+    if unknown:
+        raise NOT_A_SUGGESTION.violation(
+            f"Not among the current suggestions: {', '.join(unknown)}.",
+            *(
+                f
+                for f, uris in (("confirm", confirm), ("reject", reject))
+                if set(uris) & set(unknown)
+            ),
+            uris=unknown,
+        )
+    skills = [*profile.skills, *(uri for uri in confirm if uri not in profile.skills)]
+    if len(skills) > MAX_ITEMS:
+        raise InvalidInput(
+            f"A profile holds at most {MAX_ITEMS} skills.",
+            [field_error("confirm", f"{len(skills)} skills would exceed {MAX_ITEMS}")],
+        )
+    return profile.model_copy(
+        update={
+            "skills": skills,
+            "skills_from_free_text": [
+                *profile.skills_from_free_text,
+                *(uri for uri in confirm if uri not in profile.skills_from_free_text),
+            ],
+            "rejected_suggestions": [
+                *profile.rejected_suggestions,
+                *(uri for uri in reject if uri not in profile.rejected_suggestions),
+            ],
+        }
+    )
+
+
 def shared_parts(
     participant: Any,
     profile: CompetenceProfile,
     norwegian: dict[ev.NorwegianSubTest, ev.NorwegianLevel],
+    suggested: free_text.Suggestions | None = None,
 ) -> ev.CompetenceProfileUpdated:
     """The event matching receives: consented parts only, codes only, never free text.
 
     It replaces the previous shared profile whole; ``consent`` says which parts are
-    shared, so a part withdrawn shows as empty and not shared.
+    shared, so a part withdrawn shows as empty and not shared. With skills shared, it
+    also says which skills came from free text and carries the unconfirmed
+    ``suggested`` skills as URIs with their similarity — what the text suggests,
+    never the text.
     """
     consent = profile.consent
+    from_free_text = [uri for uri in profile.skills_from_free_text if uri in profile.skills]
+    unconfirmed = [
+        ev.SuggestedSkill(uri=s.uri, similarity=s.similarity)
+        for s in (suggested.skills if suggested is not None else ())
+        if s.uri is not None and s.uri not in profile.skills
+    ][:MAX_PUBLISHED_SUGGESTIONS]
     return ev.CompetenceProfileUpdated(
         participant_id=participant,
         consent=ev.SharedConsent(
@@ -144,6 +261,8 @@ def shared_parts(
         if consent.education
         else (),
         skills=tuple(profile.skills) if consent.skills else (),
+        skills_from_free_text=tuple(from_free_text) if consent.skills else (),
+        suggested_skills=tuple(unconfirmed) if consent.skills else (),
         languages=tuple(
             ev.SharedLanguage(language=lang.language, level=lang.level)
             for lang in profile.languages
@@ -167,13 +286,23 @@ def shared_parts(
 def presentation(profile: dict[str, Any], lang: str = "nb") -> dict[str, Any]:
     """The profile with labels for codes, as the person presents it."""
     tax = taxonomy()
+    catalogue = labels()
+    language: Lang = "en" if lang == "en" else "nb"
+    from_free_text = set(profile.get("skills_from_free_text", []))
     return {
         **profile,
         "work_experience": [
             {**w, "occupation": tax.occupation_title(w["isco_code"], lang)}
             for w in profile.get("work_experience", [])
         ],
-        "skills": [{"uri": uri, "label": tax.skills.get(uri)} for uri in profile.get("skills", [])],
+        "skills": [
+            {
+                "uri": uri,
+                "label": catalogue.skill_label(uri, language),
+                "from_free_text": uri in from_free_text,
+            }
+            for uri in profile.get("skills", [])
+        ],
         "wishes": {
             **profile.get("wishes", {}),
             "occupations": [

@@ -70,6 +70,7 @@ __all__ = [
     "SharedLanguage",
     "SharedOccupation",
     "SharedWishes",
+    "SuggestedSkill",
 ]
 
 
@@ -138,6 +139,15 @@ class PlannedActivityV1(Part):
 class SharedOccupation(Part):
     isco_code: str = Field(pattern=r"^\d{4}$", description="ISCO-08 / STYRK-08 unit group")
     years: float = Field(ge=0, le=60)
+
+
+class SuggestedSkill(Part):
+    """An ESCO skill the person's free text suggests, not (yet) confirmed by a caseworker."""
+
+    uri: str = Field(max_length=200, pattern=r"^https?://", description="ESCO skill URI")
+    similarity: float = Field(
+        ge=0, le=1, description="How much of the skill's label the text holds"
+    )
 
 
 class SharedEducation(Part):
@@ -408,6 +418,19 @@ class CompetenceProfileUpdated(Event):
         default=None,
         description="What the person shares; absent on older events (the parts present were "
         "shared). The event replaces the previous profile entirely.",
+    )
+    skills_from_free_text: tuple[
+        Annotated[str, Field(max_length=200, pattern=r"^https?://")], ...
+    ] = Field(
+        default=(),
+        description="Of `skills`, those a caseworker confirmed from the person's free text "
+        "(shared with `skills`; absent on older events)",
+    )
+    suggested_skills: tuple[SuggestedSkill, ...] = Field(
+        default=(),
+        max_length=20,
+        description="Unconfirmed suggestions from the person's free text, as URIs with their "
+        "similarity, never the text (shared with `skills`; absent on older events)",
     )
 
 
