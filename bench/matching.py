@@ -11,6 +11,9 @@ some Norwegian and licence requirements. Timed with the service's own code:
   it (``MatchingEngine.rank_candidates``: score, pick, explain the 20);
 - top-20 candidates for every one of the openings (``top_candidates_per_opening``:
   related candidates first, everyone when that cannot prove the top 20);
+- the same over HTTP (the service's app in process through ASGI: routing, token, filters,
+  ranking, explanation, JSON; the per-request change-cursor query to PostgreSQL left out),
+  with and without filters, and a candidate's skill-gap advice and occupations;
 - the service's ``/healthz`` while its index is built from all the candidates' read-model
   rows in a worker thread (``MatchingIndex``), asked in process every 5 ms.
 
@@ -38,9 +41,10 @@ from services.matching.app import create_app
 from services.matching.domain.candidates import Candidate, candidate_from_profile
 from services.matching.domain.scoring import OpeningBatch, OpeningSpec, top_candidates_per_opening
 from services.matching.events import OpeningKind, OpeningTerms
-from services.matching.index import MatchingEngine, MatchingIndex, Partition
+from services.matching.index import MatchingEngine, MatchingIndex, Partition, _Opening
 from services.matching.settings import MatchingSettings
 from shared import taxonomy
+from shared.auth import issue_dev_token
 from shared.settings import Settings
 
 LEVELS = ["below_A1", "A1", "A2", "B1", "B2", "C1"]
@@ -176,6 +180,63 @@ async def healthz_during_build(
     return built, latencies
 
 
+class _Ready(MatchingIndex):
+    """The index with its engine in place and no per-request change-cursor query (the
+    one small query to PostgreSQL a live request makes first is left out)."""
+
+    async def current(self, db: Any, settings: Any) -> MatchingEngine:
+        assert self.engine is not None
+        return self.engine
+
+
+async def over_http(
+    engine: MatchingEngine, specs: list[OpeningSpec], people: list[Candidate], runs: int
+) -> dict[str, list[float]]:
+    """Wall times of the endpoints through the whole HTTP stack (ASGI in process: routing,
+    token, filters, ranking, explanation, JSON), one request at a time."""
+    index = _Ready(engine.settings)
+    index.engine = engine
+    service = Settings(env="development", log_level="WARNING")
+    app = create_app(service, index=index)
+    for spec in specs[:runs]:
+        engine.openings[spec.opening_id] = _Opening(
+            MUNICIPALITY, spec.employer_id, spec.kind, spec.terms, "bench", "open", 0
+        )
+    token = issue_dev_token(service, sub="bench", roles=["job_coach"], municipality=MUNICIPALITY)
+    headers = {"Authorization": f"Bearer {token}"}
+    times: dict[str, list[float]] = {
+        "top20": [],
+        "top20_filtered": [],
+        "advice": [],
+        "occupations": [],
+    }
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+
+        async def timed(name: str, url: str, **params: Any) -> None:
+            asked = time.perf_counter()
+            response = await client.get(url, headers=headers, params=params)
+            times[name].append(time.perf_counter() - asked)
+            assert response.status_code == 200, response.text
+
+        await timed("top20", f"/openings/{specs[0].opening_id}/candidates", limit=20)
+        times["top20"].clear()
+        for spec in specs[:runs]:
+            await timed("top20", f"/openings/{spec.opening_id}/candidates", limit=20)
+            await timed(
+                "top20_filtered",
+                f"/openings/{spec.opening_id}/candidates",
+                limit=20,
+                norwegian_oral="A2",
+                min_waited_days=100,
+                band=["strong", "partial"],
+            )
+        for person in people[: max(3, runs // 3)]:
+            await timed("advice", f"/candidates/{person.participant_id}/advice")
+            await timed("occupations", f"/candidates/{person.participant_id}/occupations")
+    return times
+
+
 def _timed(fn: Any) -> tuple[float, Any]:
     started = time.perf_counter()
     result = fn()
@@ -247,6 +308,8 @@ def main() -> None:
     )
     assert rows.shape == (20, len(specs)) and (rows[0] >= 0).all()
 
+    http = asyncio.run(over_http(engine, specs, people, args.single_runs))
+
     built, latencies = asyncio.run(healthz_during_build(_read_model_rows(profiles), settings))
     ordered = sorted(latencies)
 
@@ -270,6 +333,20 @@ def main() -> None:
             f"{median * 1000:.1f} ms",
             f"p95 {p95 * 1000:.1f} ms; aim < 50 ms; {median / raw:.1f}× raw pass",
         ),
+        *[
+            (
+                f"HTTP {name} (median of {len(values)})",
+                f"{statistics.median(values) * 1000:.1f} ms",
+                f"p95 {sorted(values)[max(0, int(len(values) * 0.95) - 1)] * 1000:.1f} ms"
+                + ("; aim < 50 ms at p50" if name == "top20" else "")
+                + (
+                    f"; advice over the {min(len(specs), args.single_runs)} openings"
+                    if name == "advice"
+                    else ""
+                ),
+            )
+            for name, values in http.items()
+        ],
         (f"pack {len(specs):,} openings", f"{batch_build:.2f} s", ""),
         (
             f"top-20 for each of {len(specs):,} openings",

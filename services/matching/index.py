@@ -676,11 +676,17 @@ class MatchingEngine:
         block = self.score_pairs(people, specs)
         return explained_scores(block, self.settings), block.excluded
 
-    def occupation_suggestions(self, candidate: Candidate, *, limit: int) -> list[dict[str, Any]]:
-        """The ESCO occupations the candidate is closest to (see ``domain.advice``)."""
+    def occupation_catalogue(self) -> advice.OccupationCatalogue:
+        """Every ESCO occupation packed for scoring (a few hundred ms, once: the index
+        build does it in its worker, so a request on the loop finds it ready)."""
         if self._occupations is None:
             self._occupations = advice.OccupationCatalogue(self.taxonomy, self.skills, self.tokens)
-        return self._occupations.closest(candidate, self.settings, self.taxonomy, limit=limit)
+        return self._occupations
+
+    def occupation_suggestions(self, candidate: Candidate, *, limit: int) -> list[dict[str, Any]]:
+        """The ESCO occupations the candidate is closest to (see ``domain.advice``)."""
+        catalogue = self.occupation_catalogue()
+        return catalogue.closest(candidate, self.settings, self.taxonomy, limit=limit)
 
 
 _SCORE_SLACK = 0.02
@@ -847,6 +853,7 @@ class MatchingIndex:
             if self._stop.is_set():
                 raise asyncio.CancelledError
             engine.pack()
+            engine.occupation_catalogue()
         return engine
 
     async def _pack(self, engine: MatchingEngine, partition: Partition, packing: _Packing) -> None:

@@ -36,10 +36,11 @@ class Relation:
 class SkillHierarchy:
     """Direct parents of ESCO skills and the relations that follow from them."""
 
-    groups: Mapping[str, str]
-    """Skill URI -> URI of its direct skill group (skills without a group are absent)."""
-    broader: Mapping[str, str]
-    """Skill URI -> URI of its broader skill (the 43 skill-to-skill links)."""
+    groups: Mapping[str, tuple[str, ...]]
+    """Skill URI -> URIs of its direct skill groups (a few skills sit in two; skills without
+    a group are absent)."""
+    broader: Mapping[str, tuple[str, ...]]
+    """Skill URI -> URIs of its broader skills (from the 43 skill-to-skill links)."""
     labels: Mapping[str, str]
     """Group or skill URI -> English preferred label of the parent."""
     members: Mapping[str, tuple[str, ...]]
@@ -50,14 +51,12 @@ class SkillHierarchy:
     def related(self, uri: str) -> dict[str, Relation]:
         """Every other skill related to ``uri``, by URI; parent-child before same group."""
         found: dict[str, Relation] = {}
-        group = self.groups.get(uri)
-        if group is not None:
+        for group in self.groups.get(uri, ()):
             label = self.labels.get(group, "")
             for other in self.members.get(group, ()):
-                if other != uri:
+                if other != uri and other not in found:
                     found[other] = Relation(other, "same_group", group, label)
-        parent = self.broader.get(uri)
-        if parent is not None:
+        for parent in self.broader.get(uri, ()):
             found[parent] = Relation(parent, "broader", parent, self.labels.get(parent, ""))
         for child in self.narrower.get(uri, ()):
             found[child] = Relation(child, "narrower", uri, self.labels.get(uri, ""))
@@ -86,8 +85,8 @@ def _rows(name: str) -> list[dict[str, str]]:
 def from_rows(rows: Iterable[Mapping[str, str]]) -> SkillHierarchy:
     """A hierarchy from rows of ``parent_uri, parent_type (group|skill), parent_label,
     skill_uri`` (the data file's layout; tests build small ones)."""
-    groups: dict[str, str] = {}
-    broader: dict[str, str] = {}
+    groups: dict[str, list[str]] = {}
+    broader: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
     members: dict[str, list[str]] = {}
     narrower: dict[str, list[str]] = {}
@@ -95,14 +94,14 @@ def from_rows(rows: Iterable[Mapping[str, str]]) -> SkillHierarchy:
         parent, skill = row["parent_uri"], row["skill_uri"]
         labels[parent] = row.get("parent_label", "")
         if row["parent_type"] == "group":
-            groups[skill] = parent
+            groups.setdefault(skill, []).append(parent)
             members.setdefault(parent, []).append(skill)
         else:
-            broader[skill] = parent
+            broader.setdefault(skill, []).append(parent)
             narrower.setdefault(parent, []).append(skill)
     return SkillHierarchy(
-        groups=groups,
-        broader=broader,
+        groups={s: tuple(sorted(g)) for s, g in groups.items()},
+        broader={s: tuple(sorted(p)) for s, p in broader.items()},
         labels=labels,
         members={g: tuple(sorted(s)) for g, s in members.items()},
         narrower={p: tuple(sorted(s)) for p, s in narrower.items()},
