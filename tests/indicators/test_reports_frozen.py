@@ -340,6 +340,13 @@ async def test_golden_report_in_pdf_xlsx_and_frozen_values(settings: Settings) -
             "/indicators/definitions/homeless/values/2016", json={"value": 70}, headers=manager
         )
         assert put.status_code == 200, put.text
+        # A national comparison figure (IMDi layout) for one indicator.
+        imported = await client.post(
+            "/indicators/comparisons/import?layout=imdi&indicator=exit_work_or_education",
+            content="kommunenummer;kommune;år;verdi\n0000;Hele landet;2016;39,5\n".encode(),
+            headers={**auth(settings, ["agency"], "0301"), "Content-Type": "text/csv"},
+        )
+        assert imported.status_code == 201, imported.text
         locked = await client.post("/indicators/reports/2016/lock", json=LOCK, headers=manager)
         assert locked.status_code == 201, locked.text
         report_id = locked.json()["report_id"]
@@ -376,4 +383,8 @@ async def test_golden_report_in_pdf_xlsx_and_frozen_values(settings: Settings) -
     for hidden in ("50,0 %", "38,0", "287,5"):
         assert hidden not in text, hidden
     assert text.count("Ikke godkjent") >= 2 and "Akseptabelt" in text
+    # The comparison figure beside the value, in the PDF and the XLSX.
+    assert "Hele landet: 39,5 %" in text
+    assert cells["exit_work_or_education"][14] == "Hele landet: 39.5"
+    assert cells["exit_work"][14] is None
     assert changes["changed"] == 0 and changes["why"] == {"late_facts": {}, "plan_changes": {}}

@@ -257,8 +257,19 @@ def render_pdf(report: Report, lang: str) -> bytes:
         cell: list[Flowable] = [_p(row.title + marks, styles["body"])]
         if row.target:
             cell.append(_p(f"{t('report.target')}: {row.target}", styles["small"]))
-        cell.extend(_p(comment, styles["comment"]) for comment in row.comments)
         return cell
+
+    def comments(rows: Sequence[ReportRow]) -> list[Flowable]:
+        # Below the table, not in a cell: a table row cannot break across pages, and a
+        # comment may run to 4000 characters.
+        out: list[Flowable] = []
+        for row in rows:
+            if row.comments:
+                out.append(_p(f"{t('report.comments')} – {row.title}", styles["head"]))
+                out.extend(_p(comment, styles["comment"]) for comment in row.comments)
+        if out:
+            out.insert(0, Spacer(1, 2 * mm))
+        return out
 
     def comparisons_cell(row: ReportRow) -> Paragraph:
         lines = [f"{escape(f.label)}: {escape(shown(row, f.value))}" for f in row.comparisons]
@@ -375,10 +386,11 @@ def render_pdf(report: Report, lang: str) -> bytes:
         parts: list[Flowable] = [heading(goal)]
         if goal.rows:
             parts.append(table(goal.rows))
-        story += [KeepTogether(parts[:1] + parts[1:2]), Spacer(1, 5 * mm)]
+        story += [KeepTogether(parts), *comments(goal.rows), Spacer(1, 5 * mm)]
     if report.ungrouped:
         fake = ReportGoal("ungrouped", t("report.ungrouped"), 0, "", None, ())
-        story += [heading(fake), table(report.ungrouped), Spacer(1, 5 * mm)]
+        story += [heading(fake), table(report.ungrouped), *comments(report.ungrouped)]
+        story.append(Spacer(1, 5 * mm))
     notes = ReportGoal("footnotes", t("report.footnotes"), 0, "", None, ())
     story.append(heading(notes))
     story += [_p(f"{i}. {note}", styles["small"]) for i, note in enumerate(report.footnotes, 1)]

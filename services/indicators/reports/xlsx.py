@@ -34,6 +34,7 @@ COLUMNS = (
     ("report.previous", 12),
     ("report.uncertain", 10),
     ("report.comments", 60),
+    ("report.comparisons", 36),
 )
 HEADER_ROW = 4
 PERCENT_FORMAT = "0.0%"
@@ -86,6 +87,12 @@ def _indicator(ws: Worksheet, r: int, goal: str, row: ReportRow, texts: dict[str
     _put(ws, r, 13, text(texts, "report.yes") if row.uncertain else None)
     comments = ws.cell(row=r, column=14, value="\n".join(row.comments) or None)
     comments.alignment = Alignment(wrap_text=True, vertical="top")
+    # Several regions per row: one line each, in the municipality's own unit and decimals.
+    figures = "\n".join(
+        f"{f.label}: {'–' if f.value is None else round(f.value, row.decimals)}"
+        for f in row.comparisons
+    )
+    _put(ws, r, 15, figures or None)
 
 
 def render_xlsx(report: Report, lang: str) -> bytes:
