@@ -40,6 +40,8 @@ PLAN_TABLES: tuple[tuple[str, sa.Table], ...] = (
     ("thresholds", t.threshold_versions),
     ("comments", t.comments),
     ("manual_values", t.manual_values),
+    ("settings", t.plan_settings),
+    ("approvals", t.plan_approvals),
 )
 
 
