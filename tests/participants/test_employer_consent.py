@@ -209,3 +209,26 @@ def test_a_consent_is_in_force_exactly_between_its_giving_and_withdrawal(
         found = consent.in_force(folded, employer, on)
         assert (found is not None) == expected
         assert found is None or found.employer_id == employer
+
+
+async def test_consent_commands_answer_the_same_404_for_a_foreign_and_an_unknown_id(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """What tests/participants/test_rules.py checks for every command, for these two
+    (listed there as well once its COMMANDS include them)."""
+    foreign = await settled_participant(client, auth(settings, ["caseworker"], "0301"))
+    here = auth(settings, ["caseworker"]) | {"Idempotency-Key": str(uuid.uuid4())}
+    for path, body in (
+        ("/employer-consents", {"employer_id": str(uuid.uuid4())}),
+        ("/employer-consent-withdrawals", {"consent_id": str(uuid.uuid4())}),
+    ):
+        answers = [
+            await client.post(f"/participants/{pid}{path}", headers=here, json=body)
+            for pid in (foreign, str(uuid.uuid4()))
+        ]
+        assert [a.status_code for a in answers] == [404, 404], answers[0].text
+        bodies = [
+            {k: v for k, v in a.json().items() if k not in ("detail", "detail_en", "instance")}
+            for a in answers
+        ]
+        assert bodies[0] == bodies[1]
