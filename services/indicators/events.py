@@ -212,6 +212,8 @@ class ReportLocked(Event):
     byte (base64), with each file's SHA-256. Never published, never recomputed.
 
     The report is the public one (small numbers suppressed): no person's id, only counts.
+    The drill-down lists behind it are stored beside the event (``frozen_report_members``,
+    written in the same transaction); the event carries their SHA-256 only.
     """
 
     type_name: ClassVar[str] = "indicators.report.locked.v1"
@@ -227,3 +229,9 @@ class ReportLocked(Event):
     snapshot: dict[str, Any] = Field(description="The report's values, as the renderers saw them")
     files: dict[str, str] = Field(description="format → the rendered file, base64")
     sha256: dict[str, str] = Field(description="format → SHA-256 of the file's bytes (hex)")
+    drilldown_sha256: str | None = Field(
+        default=None,
+        description="SHA-256 of the drill-down lists as locked (kept in the service's table "
+        "frozen_report_members, never in the event: they hold pseudonymous ids)",
+    )
+    drilldown_members: int = Field(default=0, description="How many rows those lists have")

@@ -381,6 +381,29 @@ municipality_data = sa.Table(
     "snapshot caches key on data_version.",
 )
 
+frozen_report_members = sa.Table(
+    "frozen_report_members",
+    metadata,
+    sa.Column("report_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("indicator_key", sa.Text, primary_key=True),
+    sa.Column("row", sa.Integer, primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("unit_id", pg.UUID(as_uuid=True), comment="null when the unit is the participant"),
+    sa.Column("participant_id", pg.UUID(as_uuid=True)),
+    sa.Column("household_id", pg.UUID(as_uuid=True)),
+    sa.Column("in_numerator", sa.Boolean, nullable=False),
+    sa.Column("in_denominator", sa.Boolean, nullable=False),
+    sa.Column("reason_code", sa.Text, nullable=False),
+    sa.Column("on_date", sa.Date),
+    sa.Column("amount", sa.Float),
+)
+"""The drill-down lists of a locked report as they stood at the lock (pseudonymous ids,
+as the drill-down shows them), written with the lock's event, which carries only their
+SHA-256. Listed here, before ``PARTICIPANT_KEYED``, so an erasure unlinks a person in the
+archive too; a person who is a unit (``subject`` participant) is kept only as
+``participant_id`` for that reason."""
+
 PARTICIPANT_FACTS = (
     registrations,
     competence_profiles,
@@ -439,6 +462,8 @@ frozen_reports = sa.Table(
     sa.Column("xlsx", sa.LargeBinary, nullable=False),
     sa.Column("pdf", sa.LargeBinary, nullable=False),
     sa.Column("sha256", pg.JSONB, nullable=False),
+    sa.Column("drilldown_sha256", sa.Text),
+    sa.Column("drilldown_members", sa.Integer, nullable=False, server_default="0"),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("municipality", "period", "kind", name="frozen_reports_once"),
 )

@@ -26,13 +26,14 @@ from pypdf import PdfReader
 
 from deploy.services import service_projections
 from services.indicators.app import create_app
+from services.indicators.projections import erasure_alias
 from services.indicators.seed import seed_drammen
 from shared.db import Database
 from shared.events import utcnow
 from shared.replay import rebuild
 from shared.settings import Settings
 from tests.indicators import cohort
-from tests.indicators.feeder import EventFeeder
+from tests.indicators.feeder import EventFeeder, Participants
 from tests.support import auth, running
 
 COMMENT = "Få deltakere gikk til heltidsarbeid; tiltak: jobbspesialist."
@@ -146,6 +147,7 @@ async def test_locked_report_is_byte_identical_and_changes_list_late_facts(
         report_id = answer["report_id"]
         assert locked.headers["location"] == f"/indicators/reports/locked/{report_id}"
         assert set(answer["sha256"]) == {"html", "xlsx", "pdf"}
+        assert answer["drilldown_members"] > 0 and len(answer["drilldown_sha256"]) == 64
 
         # The same period and kind again: 409 with the rule code and the locked report.
         twice = await client.post("/indicators/reports/2016/lock", json=LOCK, headers=manager)
@@ -197,6 +199,20 @@ async def test_locked_report_is_byte_identical_and_changes_list_late_facts(
         assert cells["persons_settled"][5] == 9
         assert cells["norwegian_oral_a2"][5] == ":"
 
+        # The drill-down list as locked: 3 of 7 in exit_work_or_education (golden).
+        url = f"/indicators/reports/locked/{report_id}/drilldown/exit_work_or_education"
+        listed_members = (await client.get(url, headers=analyst)).json()
+        assert listed_members["in_numerator"] == 3
+        assert listed_members["in_numerator"] + listed_members["in_denominator_only"] == 7
+        assert all(m["participant_id"] for m in listed_members["members"])
+        agency = auth(settings, ["agency"], "0301")
+        assert (await client.get(url, headers=agency)).status_code == 403
+        unknown = f"/indicators/reports/locked/{report_id}/drilldown/no_such_indicator"
+        assert (await client.get(unknown, headers=analyst)).status_code == 404
+        settled_url = f"/indicators/reports/locked/{report_id}/drilldown/persons_settled"
+        frozen_settled = (await client.get(settled_url, headers=analyst)).json()
+        assert frozen_settled["in_numerator"] == 9
+
         # New facts after the lock: a settlement dated in 2016 recorded now (late), and a
         # comment on the plan.
         late = uuid.uuid4()
@@ -223,6 +239,12 @@ async def test_locked_report_is_byte_identical_and_changes_list_late_facts(
         now = await client.get("/indicators/reports/2016?format=xlsx", headers=manager)
         assert xlsx_rows(now.content)["persons_settled"][5] == 10
 
+        # The locked list is as it was (9); the live drill-down has the late settlement.
+        assert (await client.get(settled_url, headers=analyst)).json() == frozen_settled
+        live = await client.get(
+            "/indicators/values/persons_settled/drilldown?period=2016", headers=analyst
+        )
+        assert live.json()["in_numerator"] == 10
         # The locked files are the same bytes as before the new facts.
         for fmt, content in first.items():
             again = await client.get(
@@ -270,7 +292,14 @@ async def test_locked_report_is_byte_identical_and_changes_list_late_facts(
         elsewhere = auth(settings, ["manager"], "0301")
         hidden = await client.get(f"/indicators/reports/locked/{report_id}", headers=elsewhere)
         assert hidden.status_code == 404
-        assert built.people  # the cohort is there
+        # P1 asks to be forgotten: the archive's drill-down lists are unlinked too.
+        erased = await Participants(feeder).erased(built.people["P1"], date(2020, 1, 1))
+        await feeder.wait_applied()
+        after_erasure = (await client.get(settled_url, headers=analyst)).json()
+        ids = {m["participant_id"] for m in after_erasure["members"]}
+        assert str(built.people["P1"]) not in ids
+        assert str(erasure_alias(erased.id)) in ids
+        assert after_erasure["in_numerator"] == 9
 
     # Rebuilt from the events: the same files, byte for byte.
     url = settings.service_database_url("indicators", driver="postgresql")

@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.indicators import application, queries
 from services.indicators import tables as t
-from services.indicators.api.common import AsOfDep, Editor, Manager, StateDep, resource_router
+from services.indicators.api.common import (
+    AsOfDep,
+    DrillDowner,
+    Editor,
+    Manager,
+    StateDep,
+    resource_router,
+)
 from services.indicators.api.comparisons import comparisons_for
 from services.indicators.dashboard.labels import content_lang
 from services.indicators.docs import AS_OF
@@ -31,6 +38,7 @@ from services.indicators.domain.report import (
     check_has_plan,
     text,
 )
+from services.indicators.domain.scoring import IndicatorValue
 from services.indicators.events import ReportLocked
 from services.indicators.reports import texts_for
 from services.indicators.reports.changes import late_facts, plan_changes
@@ -77,6 +85,19 @@ async def report_for(
     lang: str,
 ) -> Report:
     """The report of the caller's municipality for ``period`` as known at ``as_of``."""
+    report, _ = await report_and_values(runtime, state, principal, period, as_of, lang)
+    return report
+
+
+async def report_and_values(
+    runtime: Runtime,
+    state: queries.IndicatorsState,
+    principal: Principal,
+    period: str,
+    as_of: AsOf,
+    lang: str,
+) -> tuple[Report, list[IndicatorValue]]:
+    """The report and the values behind it (with their drill-down members)."""
     where = principal.municipality
     wanted = application.parse_period(period)
     known, card = await queries.scorecard_for(runtime, state, where, wanted, as_of)
@@ -103,7 +124,7 @@ async def report_for(
         for v in values
     }
     moment = as_of.moment or utcnow()
-    return build_report(
+    report = build_report(
         card,
         municipality_name=municipality_name(where, card.period.last_day)
         or municipality_name(where)
@@ -117,6 +138,7 @@ async def report_for(
         min_n=known.plan.settings.suppression_min_n,
         comparisons=figures,
     )
+    return report, values
 
 
 def render(report: Report, format: str, lang: str) -> bytes:
@@ -190,6 +212,8 @@ def _summary(row: Any) -> dict[str, Any]:
         "known_as_of": row.known_as_of.isoformat(),
         "locked_at": row.recorded_at.isoformat(),
         "sha256": row.sha256,
+        "drilldown_sha256": row.drilldown_sha256,
+        "drilldown_members": row.drilldown_members,
         "links": {
             f: f"/indicators/reports/locked/{row.report_id}?format={f}" for f in frozen.FORMATS
         }
@@ -226,9 +250,11 @@ async def lock_report(
     # No check before rendering: a retry with the same Idempotency-Key must get the stored
     # answer, which the command pipeline gives before the transaction's own check.
     moment = utcnow()
-    report = await report_for(
+    report, values = await report_and_values(
         runtime, state, principal, wanted, parse_as_of(moment.isoformat(), moment), chosen
     )
+    members = frozen.drilldown(values)
+    members_sha = frozen.drilldown_sha256(members)
     report = dataclasses.replace(
         report,
         locked_as=text(
@@ -254,6 +280,8 @@ async def lock_report(
         snapshot=frozen.snapshot(report),
         files={f: base64.b64encode(content).decode("ascii") for f, content in files.items()},
         sha256=sha,
+        drilldown_sha256=members_sha,
+        drilldown_members=len(members),
     )
     stream = report_stream(where, wanted, body.kind)
 
@@ -266,6 +294,11 @@ async def lock_report(
         await runtime.append(
             conn, stream, "report", [event], expected_version=NO_STREAM, metadata=metadata
         )
+        if members:
+            await conn.execute(
+                sa.insert(t.frozen_report_members),
+                [_member_row(report_id, where, m) for m in members],
+            )
         return CommandResult(
             201,
             {
@@ -277,6 +310,8 @@ async def lock_report(
                 "title": title,
                 "known_as_of": moment.isoformat(),
                 "sha256": sha,
+                "drilldown_sha256": members_sha,
+                "drilldown_members": len(members),
                 "version": 1,
             },
         )
@@ -289,6 +324,21 @@ async def lock_report(
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _member_row(report_id: str, municipality: str, row: dict[str, Any]) -> dict[str, Any]:
+    def ident(raw: Any) -> uuid.UUID | None:
+        return None if raw is None else uuid.UUID(str(raw))
+
+    return {
+        **row,
+        "report_id": uuid.UUID(report_id),
+        "municipality": municipality,
+        "unit_id": ident(row["unit_id"]),
+        "participant_id": ident(row["participant_id"]),
+        "household_id": ident(row["household_id"]),
+        "on_date": None if row["on_date"] is None else date.fromisoformat(row["on_date"]),
+    }
 
 
 def _already_locked(where: str, period: str, kind: str, report_id: Any) -> Any:
@@ -360,6 +410,61 @@ async def get_locked(
     content = bytes(getattr(row, format))
     name = f"rapport-{row.municipality}-{row.period}-{row.reported_on.isoformat()}"
     return _file(content, format, name, row.sha256[format])
+
+
+@router.get(
+    "/reports/locked/{report_id}/drilldown/{key}",
+    summary="Drill-down-listen bak en verdi i en låst rapport. / The drill-down list behind a "
+    "value of a locked report",
+    description="Enhetene (pseudonyme id-er) bak verdien slik de var ved låsingen, med hvorfor "
+    "hver er med eller ikke. / The units (pseudonymous ids) behind the value as they were at "
+    "the lock, each with why it is in or out; `drilldown_sha256` of the report covers every "
+    "list as locked (an erasure since then replaces the person's id by an alias). Roles as "
+    "the drill-down: manager, analyst, caseworker.",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_locked_drilldown(
+    report_id: ReportIdPath,
+    key: Annotated[str, Path(description="The indicator key")],
+    runtime: RuntimeDep,
+    principal: DrillDowner,
+) -> dict[str, Any]:
+    row = await _locked(runtime, principal, report_id)
+    if key not in frozen.frozen_rows(row.snapshot):
+        raise NotFound(f"The locked report {report_id} has no indicator {key!r}.")
+    c = t.frozen_report_members.c
+    async with runtime.db.connect() as conn:
+        found = (
+            await conn.execute(
+                sa.select(t.frozen_report_members)
+                .where(c.report_id == report_id, c.indicator_key == key)
+                .order_by(c.row)
+            )
+        ).all()
+    members = [
+        {
+            "subject": m.subject,
+            "id": str(m.unit_id or m.participant_id),
+            "participant_id": None if m.participant_id is None else str(m.participant_id),
+            "household_id": None if m.household_id is None else str(m.household_id),
+            "in_numerator": m.in_numerator,
+            "in_denominator": m.in_denominator,
+            "reason_code": m.reason_code,
+            "on": None if m.on_date is None else m.on_date.isoformat(),
+            "amount": m.amount,
+        }
+        for m in found
+    ]
+    return {
+        "report_id": str(report_id),
+        "indicator_key": key,
+        "period": row.period,
+        "known_as_of": row.known_as_of.isoformat(),
+        "in_numerator": sum(m["in_numerator"] for m in members),
+        "in_denominator_only": sum(m["in_denominator"] and not m["in_numerator"] for m in members),
+        "left_out": sum(not m["in_denominator"] and not m["in_numerator"] for m in members),
+        "members": members,
+    }
 
 
 @router.get(

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from services.indicators.domain.report import Report, Reported, ReportedFigure, level_of
+from services.indicators.domain.scoring import IndicatorValue
 from shared.rules import rule
 
 REPORT_ALREADY_LOCKED = rule(
@@ -56,6 +58,42 @@ def snapshot(report: Report) -> dict[str, Any]:
     comparison figures, comments) and footnotes, exactly as rendered."""
     plain: dict[str, Any] = _plain(dataclasses.asdict(report))
     return plain
+
+
+def drilldown(values: Iterable[IndicatorValue]) -> list[dict[str, Any]]:
+    """The drill-down lists behind ``values`` as rows (indicator key, row, unit, in/out,
+    reason, date, amount), in the rules' order. A unit that is the participant is kept
+    only as ``participant_id``, so an erasure's aliasing reaches it."""
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for value in values:
+        key = value.definition.key
+        if key in seen or value.result is None:
+            continue
+        seen.add(key)
+        for index, member in enumerate(value.result.members):
+            rows.append(
+                {
+                    "indicator_key": key,
+                    "row": index,
+                    "subject": member.subject,
+                    "unit_id": None if member.subject == "participant" else member.id,
+                    "participant_id": member.participant_id,
+                    "household_id": member.household_id,
+                    "in_numerator": bool(member.in_numerator),
+                    "in_denominator": bool(member.in_denominator),
+                    "reason_code": member.reason_code,
+                    "on_date": member.on.isoformat() if member.on else None,
+                    "amount": member.amount,
+                }
+            )
+    return rows
+
+
+def drilldown_sha256(rows: Sequence[Mapping[str, Any]]) -> str:
+    """SHA-256 of the drill-down rows as canonical JSON (keys sorted, no spaces)."""
+    canonical = json.dumps(list(rows), sort_keys=True, separators=(",", ":"), default=str)
+    return sha256(canonical.encode("utf-8"))
 
 
 def frozen_rows(snap: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

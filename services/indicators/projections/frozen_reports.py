@@ -39,6 +39,8 @@ async def _apply(batch: Batch, envelope: Envelope) -> None:
             "xlsx": files["xlsx"],
             "pdf": files["pdf"],
             "sha256": event.sha256,
+            "drilldown_sha256": event.drilldown_sha256,
+            "drilldown_members": event.drilldown_members,
             "recorded_at": envelope.recorded_at,
         },
     )

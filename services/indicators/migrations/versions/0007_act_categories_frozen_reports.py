@@ -1,5 +1,6 @@
 """Indicators: the participant's category under the Integration Act (act_categories) and
-reports locked as reported to the council (frozen_reports)."""
+reports locked as reported to the council (frozen_reports, and their drill-down lists in
+frozen_report_members)."""
 
 from services.indicators import tables
 from shared.kit_migrations import create_tables, drop_tables
@@ -7,7 +8,7 @@ from shared.kit_migrations import create_tables, drop_tables
 revision = "0007"
 down_revision = "0006"
 
-NEW_TABLES = [tables.act_categories, tables.frozen_reports]
+NEW_TABLES = [tables.act_categories, tables.frozen_reports, tables.frozen_report_members]
 
 
 def upgrade() -> None:
