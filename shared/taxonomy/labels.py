@@ -43,6 +43,8 @@ class Labels:
     """Four-digit code -> bokmål title (STYRK-08, or ours where STYRK-08 has none)."""
     own_unit_groups_nb: frozenset[str]
     """Four-digit codes whose bokmål title is Veiviser's translation, not STYRK-08's."""
+    unit_group_alternatives_nb: Mapping[str, tuple[str, ...]]
+    """Four-digit code -> everyday bokmål job titles (Veiviser's own list, ``isco_nb_alt.csv``)."""
 
     def skill_label(self, uri: str, lang: Lang = "nb") -> str | None:
         """The skill's label in ``lang``; bokmål falls back to ESCO's English label."""
@@ -84,8 +86,8 @@ def _rows(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def _alternatives(name: str) -> dict[str, tuple[str, ...]]:
-    return {row["uri"]: tuple(row["alt_labels"].split("|")) for row in _rows(name)}
+def _alternatives(name: str, key: str = "uri") -> dict[str, tuple[str, ...]]:
+    return {row[key]: tuple(row["alt_labels"].split("|")) for row in _rows(name)}
 
 
 @functools.cache
@@ -101,4 +103,9 @@ def labels() -> Labels:
         occupation_alternatives=_alternatives("occupation_alt_labels.csv"),
         unit_groups_nb=unit_groups,
         own_unit_groups_nb=frozenset(own) - frozenset(tax.styrk_titles),
+        unit_group_alternatives_nb={
+            code: alternatives
+            for code, alternatives in _alternatives("isco_nb_alt.csv", key="code").items()
+            if code in tax.unit_groups
+        },
     )

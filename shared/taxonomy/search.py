@@ -386,7 +386,8 @@ def skill_index() -> Index:
 
 @functools.cache
 def occupation_index() -> Index:
-    """Every ESCO occupation (English labels) and unit group (bokmål and English titles)."""
+    """Every ESCO occupation (English labels) and unit group (bokmål and English titles,
+    and the everyday bokmål job titles Veiviser lists for the common ones)."""
     catalogue = labels()
     entries: list[Entry] = []
     for code in sorted(catalogue.taxonomy.unit_groups):
@@ -397,6 +398,9 @@ def occupation_index() -> Index:
             labelled.append((nb, "nb", True))
         if en:
             labelled.append((en, "en", True))
+        labelled += [
+            (alt, "nb", False) for alt in catalogue.unit_group_alternatives_nb.get(code, ())
+        ]
         entries += _entries("unit_group", code, labelled)
     for uri, occupation in catalogue.taxonomy.occupations.items():
         labelled = [(occupation.label, "en", True)]

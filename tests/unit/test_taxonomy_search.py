@@ -127,3 +127,10 @@ def test_every_preferred_label_finds_its_own_skill_in_both_languages(uri: str) -
         hits = search.skill_index().search(label[:100], lang=lang, limit=50)
         # Two skills may share a label (ours: *biomedisin* twice): a tie at the top is fine.
         assert any(h.key == uri and h.score == hits[0].score for h in hits), (lang, label)
+
+
+def test_everyday_bokmal_job_titles_find_their_unit_group() -> None:
+    hit = search.occupation_index().search("hjelpepleier", lang="nb")[0]
+    assert (hit.code, hit.matched_label, hit.matched_preferred) == ("5321", "hjelpepleier", False)
+    assert hit.label_nb == "Helsefagarbeidere"
+    assert set(labels().unit_group_alternatives_nb) <= TAX.unit_groups
