@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.matching.domain.candidates import (
+    FREE_TEXT_FIELDS,
     PROFILE_PARTS,
     best_level,
     candidate_from_profile,
@@ -46,7 +47,7 @@ def _profile_kept(data: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-_PROFILE_FIELDS = ("participant_id", *PROFILE_PARTS, "consent")
+_PROFILE_FIELDS = ("participant_id", *PROFILE_PARTS, "consent", *FREE_TEXT_FIELDS)
 
 KEEP: Keep = {
     SETTLED: keep_fields("participant_id", "settled_on"),
