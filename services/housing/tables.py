@@ -231,3 +231,40 @@ household_keys = sa.Table(
     sa.Column("household_id", UUID, primary_key=True),
     sa.Column("key", sa.LargeBinary, nullable=False),
 )
+
+settlement_plans = sa.Table(
+    "settlement_plans",
+    metadata,
+    # One row per municipality and settlement year: IMDi's request (anmodning), the
+    # council's decision (vedtak) and the monthly plan, as they stand after the last event.
+    sa.Column("municipality", sa.String(4), primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("requested_on", sa.Date),
+    # {"singles": n, "families": {"<size>": n}, "unaccompanied_minors": n}
+    sa.Column("request", pg.JSONB),
+    sa.Column("requested_persons", sa.Integer),
+    sa.Column("decided_on", sa.Date),
+    sa.Column("decided_persons", sa.Integer),
+    sa.Column("decided_unaccompanied_minors", sa.Integer),
+    sa.Column("planned_on", sa.Date),
+    # [{"month": 1..12, "households": {"<size>": n}, "unaccompanied_minors": n}]
+    sa.Column("plan", pg.JSONB),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+settlement_measures = sa.Table(
+    "settlement_measures",
+    metadata,
+    # A measure of the preparedness plan (beredskapsplan) that adds dwellings for settlement.
+    sa.Column("measure_id", UUID, primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("rooms", sa.Integer, nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("decided_on", sa.Date, nullable=False),
+    sa.Column("lead_time_months", sa.Integer, nullable=False),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("withdrawn_on", sa.Date),
+    sa.Index("settlement_measures_by_year", "municipality", "year"),
+)
