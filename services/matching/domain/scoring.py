@@ -211,12 +211,16 @@ class _Hierarchy:
         scattered into the result, never expanded to a dense matrix of its own.
         """
         count = self.csr[0].shape[0] if rows is None else len(rows)
+        if len(codes[0]) == 1:
+            # One opening: each level's column straight from the index arrays, no slicing.
+            full: Floats = np.zeros(self.csr[0].shape[0], dtype=np.float32)
+            for level, weight in enumerate(proximities):
+                held, data = _column(self.csc[level], int(codes[level][0]))
+                full[held] = np.maximum(full[held], data * np.float32(weight))
+            return (full if rows is None else full[rows])[:, None]
         out: Floats = np.zeros((count, len(codes[0])), dtype=np.float32)
         for level, weight in enumerate(proximities):
-            if rows is None:
-                block = self.csc[level][:, codes[level]].tocoo()
-            else:
-                block = self.csr[level][rows][:, codes[level]].tocoo()
+            block = _columns_of(self.csc[level], rows, codes[level], self.csr[level]).tocoo()
             if block.nnz:
                 # Flat indices: far cheaper than indexing with (row, column) pairs.
                 at = block.row.astype(np.int64) * out.shape[1] + block.col
@@ -225,12 +229,28 @@ class _Hierarchy:
         return out
 
 
+def _columns_of(
+    csc: sp.csc_matrix, rows: Rows, cols: Ints, csr: sp.csr_matrix | None = None
+) -> sp.spmatrix:
+    """``matrix[rows][:, cols]`` at the lower cost: for a few rows, picked from the row
+    copy; otherwise the few columns are cut first (cost ∝ their entries) and the rows
+    picked from that thin matrix, without touching the rows' other columns."""
+    if rows is not None and csr is not None and len(rows) * _FEW_ROWS < csc.shape[0]:
+        return csr[rows][:, cols]
+    block = csc[:, cols]
+    return block if rows is None else block.tocsr()[rows]
+
+
+_FEW_ROWS = 50
+
+
 def _pick(csc: sp.csc_matrix, csr: sp.csr_matrix, rows: Rows, cols: Ints) -> Floats:
-    if rows is None:
-        block = csc[:, cols]
-    else:
-        block = csr[rows][:, cols]
-    dense: Floats = np.asarray(block.toarray(), dtype=np.float32)
+    if len(cols) == 1:
+        full: Floats = np.zeros(csc.shape[0], dtype=np.float32)
+        held, data = _column(csc, int(cols[0]))
+        full[held] = data
+        return (full if rows is None else full[rows])[:, None]
+    dense: Floats = np.asarray(_columns_of(csc, rows, cols, csr).toarray(), dtype=np.float32)
     return dense
 
 
@@ -373,6 +393,12 @@ class _Credits:
         )
         self.related.sum_duplicates()
         self.related.data[:] = 1.0
+        self.flat = flat
+        by_skill = self.related.tocsc()
+        self.related_of = [
+            by_skill.indices[by_skill.indptr[k] : by_skill.indptr[k + 1]].astype(np.int64)
+            for k in range(int(self.offsets[-1]))
+        ]
 
     def columns(self, cols: Ints) -> tuple[Ints, sp.csr_matrix]:
         """The listed-skill columns of openings ``cols``, and the matrix that averages
@@ -389,19 +415,21 @@ class _Credits:
     ) -> Floats:
         """Mean credit over each opening's listed skills (NEUTRAL when none are listed)."""
         count = len(segment) if rows is None else len(rows)
+        if len(cols) == 1:
+            return self._one(segment, rows, int(cols[0]), settings)
         ks, average = self.columns(cols)
         out: Floats
         if len(ks):
-            held = segment.skills if rows is None else segment.skills[rows]
-            suggested = segment.suggested if rows is None else segment.suggested[rows]
+            columns = segment.columns
             direct = _fit_rows(self.direct, segment.skill_width)[:, ks]
-            credit = (held @ direct).tocsr()
-            related = (held @ _fit_rows(self.related, segment.skill_width)[:, ks]).tocsr()
+            related_to = _fit_rows(self.related, segment.skill_width)[:, ks]
+            credit = _through(columns.skills, rows, direct, segment.skills)
+            related = _through(columns.skills, rows, related_to, segment.skills)
             if related.nnz:
                 related.data[:] = np.float32(settings.related_skill_credit)
                 credit = credit.maximum(related)
-            if suggested.nnz:
-                guessed = (suggested @ direct).tocsr()
+            if columns.suggested.nnz:
+                guessed = _through(columns.suggested, rows, direct, segment.suggested)
                 guessed.data *= np.float32(settings.suggested_skill_discount)
                 credit = credit.maximum(guessed)
             out = np.asarray((credit @ average).toarray(), dtype=np.float32)
@@ -409,6 +437,31 @@ class _Credits:
             out = np.zeros((count, len(cols)), dtype=np.float32)
         out[:, self.empty[cols]] = NEUTRAL
         return out
+
+    def _one(self, segment: Segment, rows: Rows, j: int, settings: MatchingSettings) -> Floats:
+        """:meth:`coverage` of one opening, straight from the column index arrays."""
+        if self.empty[j]:
+            count = len(segment) if rows is None else len(rows)
+            return np.full((count, 1), NEUTRAL, dtype=np.float32)
+        columns = segment.columns
+        related_credit = np.float32(settings.related_skill_credit)
+        discount = np.float32(settings.suggested_skill_discount)
+        total: Floats = np.zeros(len(segment), dtype=np.float32)
+        best: Floats = np.zeros(len(segment), dtype=np.float32)
+        for k in range(int(self.offsets[j]), int(self.offsets[j + 1])):
+            skill = int(self.flat[k])
+            near = _rows_holding(columns.skills, self.related_of[k])
+            best[near] = related_credit
+            guessed, similarity = _column(columns.suggested, skill)
+            best[guessed] = np.maximum(best[guessed], similarity * discount)
+            held = _column(columns.skills, skill)[0]
+            best[held] = 1.0
+            touched = np.concatenate([near, guessed, held])
+            # Fancy += adds once per distinct row even when a row repeats: what is wanted.
+            total[touched] += best[touched]
+            best[touched] = 0.0
+        total /= np.float32(self.count[j])
+        return (total if rows is None else total[rows])[:, None]
 
     def rows_touched(self, columns: _Columns, j: int) -> Ints:
         """Candidates holding or suggested one of opening ``j``'s skills, or a related one."""
@@ -420,6 +473,19 @@ class _Credits:
                 _rows_holding(columns.suggested, listed),
             ]
         )
+
+
+def _through(
+    held: sp.csc_matrix, rows: Rows, mapping: sp.csr_matrix, by_row: sp.csr_matrix
+) -> sp.csr_matrix:
+    """``held[rows] @ mapping`` using only the columns ``mapping`` reads (``by_row``: the
+    same matrix row-major)."""
+    used = np.flatnonzero(np.diff(mapping.indptr))
+    if not len(used):
+        count = held.shape[0] if rows is None else len(rows)
+        return sp.csr_matrix((count, mapping.shape[1]), dtype=np.float32)
+    product: sp.csr_matrix = (_columns_of(held, rows, used, by_row) @ mapping[used]).tocsr()
+    return product
 
 
 class OpeningBatch:
@@ -571,9 +637,14 @@ def excluded(segment: Segment, rows: Rows, batch: OpeningBatch, cols: Ints) -> B
     strict = np.flatnonzero(needed > 0)
     if strict.size == 0:
         return result
-    matrix = segment.tokens if rows is None else segment.tokens[rows]
+    if len(cols) == 1:
+        count_met = np.zeros(len(segment), dtype=np.float32)
+        np.add.at(count_met, _rows_holding(segment.columns.tokens, batch.token_ids[cols[0]]), 1)
+        result[:, 0] = (count_met if rows is None else count_met[rows]) < needed[0]
+        return result
     block = _fit_rows(batch.requirements, segment.token_width)[:, cols[strict]]
-    met = np.asarray((matrix @ block).toarray(), dtype=np.float32)
+    met = _through(segment.columns.tokens, rows, block, segment.tokens).toarray()
+    met = np.asarray(met, dtype=np.float32)
     result[:, strict] = met < needed[strict][None, :]
     return result
 
