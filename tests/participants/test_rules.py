@@ -618,6 +618,17 @@ COMMANDS = [
     ("POST", "/follow-ups", {"held_on": "2024-03-04", "adviser": "a"}),
     ("POST", "/absences", {"on": "2024-03-05", "hours": 3, "valid_reason": False}),
     ("PUT", "/competence-profile", {"skills": ["http://data.europa.eu/esco/skill/unknown"]}),
+    (
+        "POST",
+        "/competence/suggestions/confirm",
+        {"confirm": ["http://data.europa.eu/esco/skill/unknown"]},
+    ),
+    ("POST", "/employer-consents", {"employer_id": "00000000-0000-4000-8000-000000000001"}),
+    (
+        "POST",
+        "/employer-consent-withdrawals",
+        {"consent_id": "00000000-0000-4000-8000-000000000002"},
+    ),
     ("PUT", "/programme/end-reason", {"end_reason": "work"}),
     ("PUT", "/research-reservation", {"reserved": True}),
     ("POST", "/act/categories", {"category": "refugee", "valid_from": "2023-12-01"}),
