@@ -6,7 +6,8 @@ mentor places; how many are left). When: the start is the placement's own start 
 started, else the offer's, else the opening's. The meetings are dated from it:
 
 - start-up meeting the working day before the start;
-- a follow-up conversation with the participant every week of the first four weeks;
+- a follow-up conversation with the participant every week of the first four weeks
+  (those before the end);
 - check-ins between job coach and mentor every other week;
 - halfway and final evaluation: for a practice placement at the middle and the end of
   the placement, which ends when it ended, else after :data:`PRACTICE_WEEKS` weeks or at
@@ -87,14 +88,20 @@ def plan(
     meetings = [
         {"code": "start_up", "on": _working_day_before(starts_on).isoformat()},
         *(
-            {"code": "weekly", "on": (starts_on + timedelta(weeks=w)).isoformat()}
-            for w in range(1, WEEKLY_CONVERSATIONS + 1)
+            {"code": "weekly", "on": day.isoformat()}
+            for day in (starts_on + timedelta(weeks=w) for w in range(1, WEEKLY_CONVERSATIONS + 1))
+            if day < ends_on
         ),
         *(
             {"code": "check_in", "on": day.isoformat()}
             for day in _every_other_week(starts_on, ends_on)
         ),
-        {"code": "halfway", "on": halfway.isoformat()},
+        # A placement of a day or two has no middle to evaluate at.
+        *(
+            [{"code": "halfway", "on": halfway.isoformat()}]
+            if starts_on < halfway < ends_on
+            else []
+        ),
         {"code": "final", "on": ends_on.isoformat()},
     ]
     meetings.sort(key=lambda m: (m["on"], m["code"]))
