@@ -34,6 +34,12 @@ async def timed_rebuild(
         assert count == read, (count, read)
     finally:
         await db.dispose()
+    national = 10_000_000
+    log(
+        f"{service}: {read:,} events rebuilt in {seconds:,.1f} s; {national:,} extrapolated "
+        f"{seconds * national / max(read, 1):,.0f} s, holding about "
+        f"{(after - before) / 1024 * national / max(read, 1) / 1024:,.1f} GiB of rows until the end"
+    )
     return {
         "events": float(read),
         "raw_seconds": raw_seconds,

@@ -12,7 +12,7 @@ from services.participants import events as ev
 from services.participants import personal_data
 from services.participants.tables import participant_keys, participant_summary
 from shared.events import Envelope
-from shared.projection import OWN_EVENTS, Batch, Key, Projection, Row
+from shared.projection import OWN_EVENTS, Batch, Key, Projection, Row, decoder
 
 LEGACY_PROGRAMME_STARTED = "participants.programme.started.v1"
 
@@ -129,6 +129,9 @@ def new_summary(event: ev.ParticipantRegistered, envelope: Envelope) -> Row:
     }
 
 
+decode = decoder(ev.registry)
+
+
 def participant_key(envelope: Envelope) -> Key:
     return _key_of(envelope.stream_id)
 
@@ -147,7 +150,7 @@ async def fold_summary(batch: Batch, envelopes: Sequence[Envelope]) -> None:
     advisers = [e for e in envelopes if e.type_name == ev.ProgrammeAdviserAssigned.type_name]
     await batch.load(participant_keys, {participant_key(e) for e in advisers})
     for envelope, key in zip(envelopes, keys, strict=True):
-        event = ev.registry.decode(envelope.type_name, envelope.data)
+        event = decode(envelope)
         row = batch.row(participant_summary, key)
         if isinstance(event, ev.ParticipantRegistered):
             if row is None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from services.participants import events as ev
 from services.participants import personal_data
-from services.participants.projections.participant_summary import participant_key
+from services.participants.projections.participant_summary import decode, participant_key
 from services.participants.tables import matching_timeline, participant_keys, person_lookup
 from shared.events import Envelope
 from shared.projection import OWN_EVENTS, ApplyBatch, Batch, Projection
@@ -34,7 +34,7 @@ def _lookup_folder(settings: Settings) -> ApplyBatch:
                 continue
             if envelope.type_name != ev.PersonalDetailsRecorded.type_name:
                 continue
-            event = ev.registry.decode(envelope.type_name, envelope.data)
+            event = decode(envelope)
             assert isinstance(event, ev.PersonalDetailsRecorded)
             sealing = batch.row(participant_keys, (event.participant_id,))
             if sealing is None:
