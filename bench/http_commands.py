@@ -84,6 +84,13 @@ async def run_loadgen(
     doc = json.loads(out_file.read_text())
     count = int(doc["count"])
     sent = count + len(spec.get("warmup", []))
+    if server is not None:
+        # With shared servers (VEIVISER_DATABASE_URL) their CPU is not counted and the
+        # table shows none; the server process's own share still compares two runs.
+        log(
+            f"http: {name}: {count / doc['elapsed']:.0f}/s, server process "
+            f"{1000 * server_seconds / sent:.2f} CPU ms per request"
+        )
     return LoadResult(
         rate=count / doc["elapsed"],
         count=count,

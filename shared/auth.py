@@ -286,11 +286,14 @@ async def current_principal(request: Request) -> Principal:
 
 def require_roles(
     *roles: str,
-) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
+) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
     """Dependency factory: the caller must hold at least one of ``roles``."""
     allowed = frozenset(roles)
 
-    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    # One dependency, not one depending on another: FastAPI solves each level of a
+    # dependency tree on every request, and this runs on every command.
+    async def check(request: Request) -> Principal:
+        principal = await current_principal(request)
         if not principal.has_any(allowed):
             raise Forbidden(f"This needs one of the roles: {', '.join(sorted(allowed))}.")
         return principal

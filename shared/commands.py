@@ -167,11 +167,13 @@ async def answer(
     body: BaseModel | None = None,
     target: str | None = None,
     target_noun: str = "record",
+    companion: str | None = None,
 ) -> dict[str, Any]:
     """Run ``work`` as one command of this request and answer with its result.
 
     :meth:`shared.service.Runtime.command` does the work (transaction, Idempotency-Key,
-    existence of ``target`` before anything else); this sets the status code and
+    existence of ``target`` before anything else, ``companion`` read with it); this
+    sets the status code and
     ``Idempotent-Replayed`` on ``response`` and returns the body. For endpoints whose
     shape :func:`command` does not fit.
     """
@@ -180,9 +182,10 @@ async def answer(
         work,
         principal=principal,
         request=request,
-        body=body.model_dump(mode="json") if body is not None else None,
+        body=body,
         target=target,
         target_noun=target_noun,
+        companion=companion,
     )
     response.status_code = result.status_code
     if result.replayed:
@@ -201,7 +204,9 @@ class Aggregate(Generic[State]):
     ``stream_id`` names the stream from the path parameters; ``state`` folds the
     stream the pipeline read into the aggregate's state (it may read more in the
     command's transaction, e.g. a key); ``evolve`` applies newly decided events to it.
-    ``noun`` words the 404 (``No participant … in municipality …``).
+    ``noun`` words the 404 (``No participant … in municipality …``). ``companion``:
+    a query read in the same round trip as the stream (``$1`` the stream id; see
+    :meth:`shared.eventstore.EventStore.open`), for ``state`` to find on the stream.
     """
 
     stream_type: str
@@ -209,6 +214,7 @@ class Aggregate(Generic[State]):
     stream_id: Callable[[Mapping[str, Any]], str]
     state: Callable[[CommandContext[Any], Stream], Awaitable[State]]
     evolve: Callable[[State, Sequence[Event]], State]
+    companion: str | None = None
 
 
 @dataclass(frozen=True)
@@ -342,6 +348,7 @@ def command(
             body=payload,
             target=target,
             target_noun=aggregate.noun,
+            companion=aggregate.companion,
         )
 
     # FastAPI reads parameters from the signature: give each route its own.

@@ -7,6 +7,7 @@ read models and outbox rows commit or roll back together with the events.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import uuid
 import weakref
@@ -124,11 +125,17 @@ _LOAD = f"""
 """
 _OPEN = f"""
     SELECT s.municipality AS owner, s.published_version AS owner_published,
-           {", ".join("e." + c for c in _ENVELOPE_COLUMNS.split(", "))}
+           {", ".join("e." + c for c in _ENVELOPE_COLUMNS.split(", "))}{{companion}}
     FROM streams s LEFT JOIN events e ON e.stream_id = s.stream_id
     WHERE s.stream_id = $1
     ORDER BY e.version
 """
+
+
+@functools.lru_cache(maxsize=64)
+def _open_statement(companion: str | None) -> str:
+    # An uncorrelated scalar subquery is one InitPlan: evaluated once, not per row.
+    return _OPEN.format(companion="" if companion is None else f", ({companion}) AS companion")
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,10 @@ class Stream:
     envelopes: list[Envelope]
     published_version: int = 0
     """Version of the stream's latest published event (0: none)."""
+    companion: Any = None
+    """The value of the ``companion`` query :meth:`EventStore.open` was given."""
+    companion_read: bool = False
+    """Whether :meth:`EventStore.open` read ``companion`` (it may be read as ``None``)."""
 
     @property
     def version(self) -> int:
@@ -302,8 +313,16 @@ class EventStore:
         owner: str | None = await (await driver_connection(conn)).fetchval(_MUNICIPALITY, stream_id)
         return owner
 
-    async def open(self, conn: AsyncConnection, stream_id: str) -> Stream | None:
+    async def open(
+        self, conn: AsyncConnection, stream_id: str, *, companion: str | None = None
+    ) -> Stream | None:
         """The stream's owner and events in one round trip, or None if there is no such stream.
+
+        ``companion``: a query returning one value (or no row), with ``$1`` the stream
+        id, read in the same round trip into :attr:`Stream.companion` — what a command
+        needs beside the events, such as the key its sealed data opens with. It is read
+        once, as the transaction saw it here; code that changes that row later in the
+        transaction reads it again itself.
 
         :meth:`read_in` answers with what was read here (and what :meth:`append` added
         since) for the rest of the transaction, until :meth:`close`. Another
@@ -311,13 +330,21 @@ class EventStore:
         read here then fails with :class:`ConcurrencyConflict`, as it would a moment
         later.
         """
-        rows = await (await driver_connection(conn)).fetch(_OPEN, stream_id)
+        rows = await (await driver_connection(conn)).fetch(_open_statement(companion), stream_id)
         if not rows:
             return None
         envelopes = [self._envelope(row) for row in rows if row["event_id"] is not None]
-        stream = Stream(stream_id, rows[0]["owner"], envelopes, rows[0]["owner_published"])
+        first = rows[0]
+        stream = Stream(
+            stream_id,
+            first["owner"],
+            envelopes,
+            first["owner_published"],
+            first["companion"] if companion is not None else None,
+            companion is not None,
+        )
         _read_in.setdefault(conn, {})[stream_id] = stream
-        return Stream(stream_id, stream.municipality, list(envelopes), stream.published_version)
+        return dataclasses.replace(stream, envelopes=list(envelopes))
 
     def read_in(self, conn: AsyncConnection, stream_id: str) -> Stream | None:
         """The stream as :meth:`open` read it in this transaction (and appended since),
@@ -325,9 +352,7 @@ class EventStore:
         stream = _read_in.get(conn, {}).get(stream_id)
         if stream is None:
             return None
-        return Stream(
-            stream_id, stream.municipality, list(stream.envelopes), stream.published_version
-        )
+        return dataclasses.replace(stream, envelopes=list(stream.envelopes))
 
     def close(self, conn: AsyncConnection) -> None:
         """Forget the streams :meth:`open` read in ``conn``'s transaction."""

@@ -62,6 +62,12 @@ def configure_logging(service: str, level: str = "INFO", json_output: bool = Tru
     # through the sanitising handler above instead.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
+        if name == "uvicorn.access" and not logger.handlers and not logger.propagate:
+            # ``uvicorn --no-access-log`` left it so. uvicorn writes an access line
+            # whenever the logger has a handler anywhere up the chain, so propagating
+            # to the root would turn the access log back on (and format a line, through
+            # every processor, on every request).
+            continue
         logger.handlers = []
         logger.propagate = True
     # httpx logs every request line at INFO, query string and all: a catch-up URL or a

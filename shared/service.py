@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Request
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.auth import Principal, TokenVerifier
@@ -189,13 +190,18 @@ class Runtime:
         body: Any = None,
         target: str | None = None,
         target_noun: str = "record",
+        companion: str | None = None,
     ) -> CommandResult:
         """Run a command under the request's Idempotency-Key (if any), then wake the relay.
+
+        ``body`` (a pydantic model or plain JSON data) is what makes two requests under
+        one key "the same", with the method and path.
 
         ``target``: the stream id (aggregate) the command acts on. It must exist in the
         caller's municipality, checked before the Idempotency-Key is looked up, so an
         id of another municipality and an unknown id get the same 404 — no stored
-        answer, key conflict or rule violation reveals that it exists.
+        answer, key conflict or rule violation reveals that it exists. ``companion`` is
+        read with it (see :meth:`EventStore.open`).
         """
         key = request.headers.get("idempotency-key")
         opened: list[AsyncConnection] = []
@@ -203,7 +209,7 @@ class Runtime:
         async def precheck(conn: AsyncConnection) -> None:
             if target is not None:
                 opened.append(conn)
-                await self.must_exist(conn, target, principal, target_noun)
+                await self.must_exist(conn, target, principal, target_noun, companion)
 
         try:
             result = await run_command(
@@ -211,9 +217,15 @@ class Runtime:
                 work,
                 idempotency_key=key,
                 scope=f"{principal.municipality}:{principal.subject}",
+                # Hashed only when there is a key to store it under.
                 request_hash=fingerprint(
-                    self.settings.lookup_key, request.method, request.url.path, body
-                ),
+                    self.settings.lookup_key,
+                    request.method,
+                    request.url.path,
+                    body.model_dump(mode="json") if isinstance(body, BaseModel) else body,
+                )
+                if key is not None
+                else "",
                 precheck=precheck if target is not None else None,
             )
         finally:
@@ -223,15 +235,20 @@ class Runtime:
         return result
 
     async def must_exist(
-        self, conn: AsyncConnection, stream_id: str, principal: Principal, noun: str = "record"
+        self,
+        conn: AsyncConnection,
+        stream_id: str,
+        principal: Principal,
+        noun: str = "record",
+        companion: str | None = None,
     ) -> Stream:
         """The stream ``stream_id``; 404 unless the caller's municipality may see it.
 
         One answer, word for word, for an unknown id and for another municipality's.
         The stream is read whole in the same round trip (:meth:`EventStore.open`), so
-        the command's own load of it costs nothing more.
+        the command's own load of it costs nothing more; so is ``companion``.
         """
-        stream = await self.store.open(conn, stream_id)
+        stream = await self.store.open(conn, stream_id, companion=companion)
         if stream is None or not principal.reaches(stream.municipality):
             raise NotFound(f"No {noun} {stream_id} in municipality {principal.municipality}.")
         return stream

@@ -28,6 +28,10 @@ from shared.service import Runtime
 
 Decision = Callable[[domain.Participant], list[Event]]
 
+PARTICIPANT_KEY = "SELECT key FROM participant_keys WHERE participant_id = $1::text::uuid"
+"""The participant's key, read with its stream (``Runtime.command``'s ``companion``):
+the command that opens sealed data then needs no round trip of its own for it."""
+
 
 async def load(
     runtime: Runtime, conn: AsyncConnection, participant_id: uuid.UUID, municipality: str
@@ -57,8 +61,16 @@ async def fold(
     sealed = [e for e in envelopes if e.type_name == ev.PersonalDetailsRecorded.type_name]
     if not sealed:
         return domain.fold(runtime.store.decode(e) for e in envelopes)
-    key = await personal_data.load_key(conn, participant_id)
+    key = await _key(runtime, conn, participant_id)
     return _fold_opened(runtime, participant_id, envelopes, key)
+
+
+async def _key(runtime: Runtime, conn: AsyncConnection, participant_id: uuid.UUID) -> bytes | None:
+    """The participant's key: as the command read it with the stream, when it did."""
+    read = runtime.store.read_in(conn, str(participant_id))
+    if read is not None and read.companion_read:
+        return bytes(read.companion) if read.companion is not None else None
+    return await personal_data.load_key(conn, participant_id)
 
 
 async def fold_for_sealing(
@@ -66,7 +78,7 @@ async def fold_for_sealing(
 ) -> tuple[domain.Participant, bytes]:
     """The state and the participant's key, read once; an erased participant's missing
     key is the ``erased`` rule, as :func:`key_for` answers."""
-    key = await personal_data.load_key(conn, participant_id)
+    key = await _key(runtime, conn, participant_id)
     return _fold_opened(runtime, participant_id, envelopes, key), _present(key)
 
 
@@ -299,6 +311,9 @@ async def erase(
 ) -> CommandResult:
     _, result = await change(runtime, conn, metadata, participant_id, domain.erase, status_code=200)
     await personal_data.destroy_key(conn, participant_id)
+    # The key read with the stream is gone now: nothing later in this transaction may
+    # find it there (reads fall back to the database).
+    runtime.store.close(conn)
     await conn.execute(
         sa.delete(matching_timeline).where(matching_timeline.c.participant_id == participant_id)
     )

@@ -68,6 +68,7 @@ async def respond(
         body=body,
         target=str(participant_id) if participant_id is not None else None,
         target_noun=PARTICIPANT_NOUN,
+        companion=application.PARTICIPANT_KEY if participant_id is not None else None,
     )
 
 
@@ -140,6 +141,7 @@ def _participant(name: str, seals_text: bool) -> Aggregate[Case]:
         evolve=lambda case, events: replace(
             case, participant=application.evolve(case.participant, events)
         ),
+        companion=application.PARTICIPANT_KEY,
     )
 
 

@@ -33,6 +33,7 @@ from shared.http import problem_responses
 from shared.i18n import Locale
 from shared.paging import Offset
 from shared.problems import Forbidden
+from shared.service import Runtime
 
 router = APIRouter(prefix="/participants", tags=["participants"])
 
@@ -276,11 +277,11 @@ async def settle(
     body: Settle,
     request: Request,
     response: Response,
-    runtime: RuntimeDep,
     principal: Caseworker,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
+    runtime: Runtime = request.app.state.runtime
     metadata = runtime.metadata(principal, request)
 
     async def work(conn: AsyncConnection) -> CommandResult:
