@@ -222,6 +222,25 @@ async def test_a_manager_edits_and_approves_the_plan_and_an_analyst_only_reads(
                 assert again == 409
                 assert "låst" in (await page.inner_text("#lock-errors")).lower()
 
+                # The plan's suppression threshold raised to 10 in the settings form: at
+                # once, an agency looking at Drammen sees 9 people hidden; Drammen sees 9.
+                await page.goto(f"{base}/dashboard/plan")
+                await page.fill("#settings-form input[name=suppression_min_n]", "4")
+                assert await _submit(page, "#save-settings") == 422
+                assert "under minstegrensen 5" in await page.inner_text("#settings-errors")
+                await page.fill("#settings-form input[name=suppression_min_n]", "10")
+                await page.click("#save-settings")
+                await page.wait_for_selector("#saved")
+                national = await browser.new_context(locale="nb-NO")
+                agency = await national.new_page()
+                await _sign_in(agency, base, token(settings, ["agency"], "0301"))
+                await agency.goto(f"{base}/dashboard?period=2016&municipality=3301")
+                assert await agency.inner_text(f"{PERSONS} .value") == ":"
+                assert await agency.get_attribute(f"{PERSONS}", "data-level") == "suppressed"
+                await national.close()
+                await page.goto(f"{base}/dashboard?period=2016")
+                assert await page.inner_text(f"{PERSONS} .value") == "9"
+
                 # An analyst reads the same plan and scorecard, without edit controls.
                 reader = await browser.new_context(locale="nb-NO")
                 analyst = await reader.new_page()

@@ -46,6 +46,7 @@ from services.indicators.dashboard.labels import (
     with_unit,
 )
 from services.indicators.dashboard.templates import TEMPLATES
+from services.indicators.domain import suppression
 from services.indicators.domain.asof import AsOf, AsOfError, parse_as_of
 from services.indicators.domain.periods import Period
 from services.indicators.domain.scoring import IndicatorValue, scorecard
@@ -239,7 +240,7 @@ async def scorecard_page(
             as_of.last_complete_day,
         )
     else:
-        _, card = await queries.scorecard_for(runtime, state, where, period, as_of)
+        known, card = await queries.scorecard_for(runtime, state, where, period, as_of)
     versions = None
     comments: dict[tuple[str, str], list[dict[str, Any]]] = {}
     if where == principal.municipality:
@@ -264,6 +265,12 @@ async def scorecard_page(
         comments=comments,
         form_token=session_form_token(request),
         here=_without(request),
+        # Another municipality's scorecard (agency) leaves that municipality: small
+        # values hidden by its plan's threshold, as in the API.
+        hidden=lambda v: (
+            where != principal.municipality
+            and suppression.protect(v, known.plan.settings.suppression_min_n).suppressed
+        ),
     )
 
 

@@ -132,9 +132,10 @@ SCORECARD = (
 
 INDICATOR_ROW = """\
 {% macro indicator_row(v, depth) %}
-<tr class="indicator-row" data-indicator="{{ v.definition.key }}" data-level="{{ v.level.value }}">
-  <td><span class="light" data-level="{{ v.level.value }}" title="{{ L(v.level.value) }}"
-      style="background: {{ colours[v.level.value] }}"></span></td>
+{% set hide = hidden(v) %}{% set level = 'suppressed' if hide else v.level.value %}
+<tr class="indicator-row" data-indicator="{{ v.definition.key }}" data-level="{{ level }}">
+  <td><span class="light" data-level="{{ level }}" title="{{ L(level) }}"
+      style="background: {{ colours.get(level, colours['no_data']) }}"></span></td>
   <td style="padding-left: {{ 0.5 + depth * 1.2 }}rem">
     <a class="indicator-link" href="{{ url('/dashboard/indicators/' ~ v.definition.key, period=v.period|string, as_of=as_of_raw) }}">{{ v.definition.title(data_lang) }}</a>
     {% if v.result and v.result.preliminary %}<span class="note">({{ L('preliminary') }})</span>{% endif %}
@@ -151,8 +152,8 @@ INDICATOR_ROW = """\
   </td>
   <td></td>
   <td>{{ v.period }}{% if not v.period_complete %} <span class="muted">*</span>{% endif %}</td>
-  <td class="num value">{{ fmt(v.shown, v.definition.unit.value, v.definition.decimals) }}</td>
-  <td title="{{ v.classification.explanation }}">{{ L(v.level.value) }}</td>
+  <td class="num value">{% if hide %}:{% else %}{{ fmt(v.shown, v.definition.unit.value, v.definition.decimals) }}{% endif %}</td>
+  <td title="{{ '' if hide else v.classification.explanation }}">{{ L(level) }}</td>
 </tr>
 {% endmacro %}
 """
