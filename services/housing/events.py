@@ -17,7 +17,7 @@ from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Event, EventRegistry
 from shared.placement_vocabulary import OwnershipRoute as OwnershipRoute
@@ -358,3 +358,103 @@ class RentRatesSet(Event):
     fdv_per_m2_year_high: float = Field(ge=0)
     government_bond_rate_percent: float = Field(ge=0)
     capital_markup_points: float = Field(default=2.0, ge=0)
+
+
+# -- settlement planning (bosettingsplan) and the preparedness plan (beredskapsplan) -----------
+
+
+class MeasureKind(StrEnum):
+    """What a preparedness-plan measure adds for settlement."""
+
+    referral_agreement = "referral_agreement"  # private rental with tilvisningsavtale
+    host_family = "host_family"  # vertsfamilie
+    purchase = "purchase"  # the municipality buys dwellings
+    rent_to_own_turnover = "rent_to_own_turnover"  # tenants buying free their dwellings
+
+
+class MeasureOwner(StrEnum):
+    """The municipal unit answerable for a measure (a unit, never a person)."""
+
+    housing_office = "housing_office"  # boligkontoret
+    property_department = "property_department"  # eiendom
+    refugee_service = "refugee_service"  # flyktningtjenesten
+    volunteer_centre = "volunteer_centre"  # frivilligsentralen
+    finance = "finance"  # økonomi
+
+
+class Part(BaseModel):
+    """A frozen value carried inside an event."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HouseholdCount(Part):
+    size: int = Field(ge=1, le=20, description="Persons in the household")
+    households: int = Field(ge=0, le=10_000)
+
+
+class PlannedMonth(Part):
+    month: int = Field(ge=1, le=12)
+    households: list[HouseholdCount] = Field(max_length=20)
+    unaccompanied_minors: int = Field(default=0, ge=0, le=10_000)
+
+
+@registry.register
+class SettlementRequested(Event):
+    """IMDi's request (anmodning) to settle refugees in a year, with its household mix."""
+
+    type_name: ClassVar[str] = "housing.settlement_plan.requested.v1"
+    year: int = Field(ge=2000, le=2199)
+    requested_on: date
+    singles: int = Field(ge=0, le=10_000, description="Single adults")
+    families: list[HouseholdCount] = Field(
+        max_length=20, description="Families (two persons or more) by size"
+    )
+    unaccompanied_minors: int = Field(ge=0, le=10_000, description="Enslige mindreårige")
+    persons: int = Field(ge=0, le=100_000, description="All persons the request names")
+
+
+@registry.register
+class SettlementDecided(Event):
+    """The council's decision (vedtak) on how many persons it settles in the year."""
+
+    type_name: ClassVar[str] = "housing.settlement_plan.decided.v1"
+    year: int = Field(ge=2000, le=2199)
+    decided_on: date
+    persons: int = Field(ge=0, le=100_000)
+    unaccompanied_minors: int = Field(ge=0, le=10_000, description="Of the persons")
+
+
+@registry.register
+class SettlementPlanned(Event):
+    """The monthly plan: households by size per month, adding up to the decision."""
+
+    type_name: ClassVar[str] = "housing.settlement_plan.planned.v1"
+    year: int = Field(ge=2000, le=2199)
+    planned_on: date
+    months: list[PlannedMonth] = Field(max_length=12)
+
+
+@registry.register
+class PreparednessMeasureAdded(Event):
+    """A measure of the preparedness plan: dwellings of a size, ready after a lead time."""
+
+    type_name: ClassVar[str] = "housing.settlement_plan.measure_added.v1"
+    year: int = Field(ge=2000, le=2199)
+    measure_id: uuid.UUID
+    kind: MeasureKind
+    rooms: int = Field(ge=1, le=10)
+    quantity: int = Field(ge=1, le=1_000)
+    decided_on: date
+    lead_time_months: int = Field(ge=0, le=36)
+    owner: MeasureOwner
+
+
+@registry.register
+class PreparednessMeasureWithdrawn(Event):
+    """A measure was dropped from the preparedness plan."""
+
+    type_name: ClassVar[str] = "housing.settlement_plan.measure_withdrawn.v1"
+    year: int = Field(ge=2000, le=2199)
+    measure_id: uuid.UUID
+    withdrawn_on: date

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.housing.api import access, applications, dwellings, households, ownership, placements
+from services.housing.api import (
+    access,
+    applications,
+    dwellings,
+    households,
+    ownership,
+    placements,
+    settlement_plans,
+)
 from services.housing.api import settings as rent_settings
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -17,5 +25,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     households.households,
     households.economy,
     households.reports,
+    settlement_plans.router,
     access.router,
 )

@@ -1,0 +1,383 @@
+"""Settlement planning against the housing stock: the year's plan, the capacity forecast,
+the preparedness plan's measures, the integration grant and the report for a meeting."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.housing.api.common import Body, Day, Reader, run_command
+from services.housing.application import settlement_plans as use
+from services.housing.domain.settlement_plan import MonthInput
+from services.housing.events import MeasureKind, MeasureOwner
+from services.housing.reports import settlement as report
+from shared.auth import Principal, require_roles
+from shared.commands import CommandResult
+from shared.deps import IdempotencyKeyHeader, RuntimeDep
+from shared.events import Metadata
+from shared.http import problem_responses
+from shared.i18n import Locale
+
+router = APIRouter(prefix="/housing/settlement-plans", tags=["settlement planning"])
+
+Planner = Annotated[Principal, Depends(require_roles("housing_officer", "manager"))]
+"""Housing officers and managers record the settlement process and the measures."""
+
+Year = Annotated[int, Path(ge=2000, le=2199, description="The settlement year")]
+
+# Wide bounds let a negative or absurd count reach the domain's rule (settlement-count,
+# with its code) while a number no JSON client means is refused by validation.
+Count = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+
+COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 422)
+READ_PROBLEMS = problem_responses(401, 403, 404, 422)
+
+
+class HouseholdsOfSize(Body):
+    size: Count = Field(description="Persons in the household")
+    households: Count
+
+
+class SettlementRequestBody(Body):
+    requested_on: Day = Field(description="The day IMDi's request (anmodning) came")
+    singles: Count = Field(description="Single adults asked for")
+    families: list[HouseholdsOfSize] = Field(
+        default_factory=list, max_length=25, description="Families (two persons or more) by size"
+    )
+    unaccompanied_minors: Count = Field(default=0, description="Enslige mindreårige")
+
+
+class SettlementDecisionBody(Body):
+    decided_on: Day = Field(description="The day of the council's decision (vedtak)")
+    persons: Count = Field(description="Persons the municipality will settle in the year")
+    unaccompanied_minors: Count = Field(default=0, description="Of the persons")
+
+
+class PlannedMonthBody(Body):
+    month: Count = Field(description="1–12")
+    households: list[HouseholdsOfSize] = Field(default_factory=list, max_length=25)
+    unaccompanied_minors: Count = 0
+
+
+class MonthlyPlanBody(Body):
+    planned_on: Day
+    months: list[PlannedMonthBody] = Field(max_length=24)
+
+
+class MeasureBody(Body):
+    kind: MeasureKind = Field(
+        description="referral_agreement (private rental with tilvisningsavtale), host_family "
+        "(vertsfamilie), purchase, rent_to_own_turnover"
+    )
+    rooms: Count = Field(description="Rooms of the dwellings it adds")
+    quantity: Count = Field(description="Dwellings (or host families) it adds")
+    decided_on: Day
+    lead_time_months: Count = Field(description="Months from the decision until they are ready")
+    owner: MeasureOwner = Field(description="The unit answerable for it")
+
+
+class WithdrawalBody(Body):
+    withdrawn_on: Day
+
+
+def _pairs(counts: list[HouseholdsOfSize]) -> tuple[tuple[int, int], ...]:
+    return tuple((c.size, c.households) for c in counts)
+
+
+async def _command(
+    runtime: RuntimeDep,
+    request: Request,
+    response: Response,
+    principal: Principal,
+    body: Body,
+    work: Any,
+    visible: Any = None,
+) -> dict[str, Any]:
+    async def run(conn: AsyncConnection, metadata: Metadata) -> CommandResult:
+        result: CommandResult = await work(runtime, conn, metadata)
+        return result
+
+    return await run_command(runtime, request, response, principal, body, run, visible=visible)
+
+
+@router.post(
+    "/{year}/request",
+    summary="Record IMDi's request (anmodning) for the year, with its household mix",
+    description="Recording it again corrects it. Counts are checked (`settlement-count`); a "
+    "request dated after the council's decision is refused (`decision-before-request`).",
+    responses=COMMAND_PROBLEMS,
+)
+async def record_request(
+    year: Year,
+    body: SettlementRequestBody,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Planner,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    async def work(runtime: Any, conn: AsyncConnection, metadata: Metadata) -> CommandResult:
+        return await use.request_settlement(
+            runtime,
+            conn,
+            metadata,
+            year=year,
+            requested_on=body.requested_on,
+            singles=body.singles,
+            families=_pairs(body.families),
+            unaccompanied_minors=body.unaccompanied_minors,
+        )
+
+    return await _command(runtime, request, response, principal, body, work)
+
+
+@router.post(
+    "/{year}/decision",
+    summary="Record the council's decision (vedtak) on how many persons to settle",
+    description="Needs the year's request and is dated on or after it "
+    "(`decision-before-request`, 422); counts as for the request.",
+    responses=COMMAND_PROBLEMS,
+)
+async def record_decision(
+    year: Year,
+    body: SettlementDecisionBody,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Planner,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    async def work(runtime: Any, conn: AsyncConnection, metadata: Metadata) -> CommandResult:
+        return await use.decide_settlement(
+            runtime,
+            conn,
+            metadata,
+            year=year,
+            decided_on=body.decided_on,
+            persons=body.persons,
+            unaccompanied_minors=body.unaccompanied_minors,
+        )
+
+    return await _command(runtime, request, response, principal, body, work)
+
+
+@router.put(
+    "/{year}/monthly-plan",
+    summary="Set the monthly plan: households by size per month",
+    description="Needs the decision (`plan-before-decision`). Over all months, size × "
+    "households plus unaccompanied minors must equal the decided persons, and the minors the "
+    "decided minors (`plan-sum`); each month once, 1–12.",
+    responses=COMMAND_PROBLEMS,
+)
+async def set_monthly_plan(
+    year: Year,
+    body: MonthlyPlanBody,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Planner,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    months = [
+        MonthInput(m.month, _pairs(m.households), m.unaccompanied_minors) for m in body.months
+    ]
+
+    async def work(runtime: Any, conn: AsyncConnection, metadata: Metadata) -> CommandResult:
+        return await use.plan_settlement(
+            runtime, conn, metadata, year=year, planned_on=body.planned_on, months=months
+        )
+
+    return await _command(runtime, request, response, principal, body, work)
+
+
+@router.post(
+    "/{year}/measures",
+    status_code=201,
+    summary="Add a measure to the preparedness plan (beredskapsplan)",
+    description="Dwellings of `rooms` rooms, `quantity` of them, ready `lead_time_months` "
+    "after `decided_on`; the forecast counts them in that month.",
+    responses=COMMAND_PROBLEMS,
+)
+async def add_measure(
+    year: Year,
+    body: MeasureBody,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Planner,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    async def work(runtime: Any, conn: AsyncConnection, metadata: Metadata) -> CommandResult:
+        return await use.add_measure(
+            runtime,
+            conn,
+            metadata,
+            year=year,
+            kind=body.kind,
+            rooms=body.rooms,
+            quantity=body.quantity,
+            decided_on=body.decided_on,
+            lead_time_months=body.lead_time_months,
+            owner=body.owner,
+        )
+
+    return await _command(runtime, request, response, principal, body, work)
+
+
+@router.post(
+    "/{year}/measures/{measure_id}/withdrawal",
+    summary="Withdraw a measure from the preparedness plan",
+    responses=COMMAND_PROBLEMS,
+)
+async def withdraw_measure(
+    year: Year,
+    measure_id: uuid.UUID,
+    body: WithdrawalBody,
+    request: Request,
+    response: Response,
+    runtime: RuntimeDep,
+    principal: Planner,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    async def work(runtime: Any, conn: AsyncConnection, metadata: Metadata) -> CommandResult:
+        return await use.withdraw_measure(
+            runtime,
+            conn,
+            metadata,
+            year=year,
+            measure_id=measure_id,
+            withdrawn_on=body.withdrawn_on,
+        )
+
+    async def visible(conn: AsyncConnection) -> None:
+        await use.measure_visible(conn, principal.municipality, year, measure_id)
+
+    return await _command(runtime, request, response, principal, body, work, visible)
+
+
+@router.get(
+    "/{year}",
+    summary="The year's settlement plan: request, decision, months planned and settled",
+    description="`settled_*` come from the participants service's `participant.settled` "
+    "events (households by size; unaccompanied minors apart).",
+    responses=READ_PROBLEMS,
+)
+async def get_plan(year: Year, runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
+    async with runtime.db.connect() as conn:
+        return await use.plan_view(conn, principal.municipality, year)
+
+
+Starts = Annotated[
+    Day | None, Query(alias="from", description="First month (default: January of the year)")
+]
+Months = Annotated[int, Query(ge=1, le=24, description="Months ahead (12–24 for planning)")]
+Window = Annotated[
+    int, Query(ge=1, le=120, description="Months of history the move-out hazard is measured on")
+]
+Scale = Annotated[
+    Decimal,
+    Query(ge=Decimal("0.1"), le=Decimal(5), description="What-if: settle this many times the plan"),
+]
+WithMeasures = Annotated[bool, Query(description="Count the preparedness plan's measures")]
+
+
+@router.get(
+    "/{year}/forecast",
+    summary="Capacity forecast: dwellings free, needed and the gap by size, with a band",
+    description="See docs/housing/settlement-planning.md for the method. `scale=1.3` asks "
+    "what happens if the municipality is asked to settle 30 % more.",
+    responses=READ_PROBLEMS,
+)
+async def get_forecast(
+    year: Year,
+    runtime: RuntimeDep,
+    principal: Reader,
+    starts: Starts = None,
+    months: Months = 12,
+    window: Window = 24,
+    scale: Scale = Decimal(1),
+    measures: WithMeasures = True,
+) -> dict[str, Any]:
+    async with runtime.db.connect() as conn:
+        _, view = await use.capacity_forecast(
+            conn,
+            principal.municipality,
+            year,
+            starts=starts,
+            months=months,
+            window=window,
+            scale=scale,
+            with_measures=measures,
+        )
+    return view
+
+
+@router.get(
+    "/{year}/integration-grant",
+    summary="Expected integration grant (integreringstilskudd) for five years",
+    description="From the monthly plan (times `scale`) and from the households settled so "
+    "far; the rates are dated data with their source.",
+    responses=READ_PROBLEMS,
+)
+async def get_grant(
+    year: Year, runtime: RuntimeDep, principal: Reader, scale: Scale = Decimal(1)
+) -> dict[str, Any]:
+    async with runtime.db.connect() as conn:
+        return await use.integration_grant(conn, principal.municipality, year, scale)
+
+
+@router.get(
+    "/{year}/report",
+    summary="The settlement plan as a report for a meeting (HTML to print, or xlsx)",
+    description="Chart and tables: plan and settlements, forecast and gap by size with the "
+    "band, the preparedness plan, the integration grant. Bokmål unless `Accept-Language` asks "
+    "for nynorsk or English.",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                report.XLSX: {"schema": {"type": "string", "format": "binary"}},
+            }
+        },
+        **READ_PROBLEMS,
+    },
+)
+async def get_report(
+    year: Year,
+    runtime: RuntimeDep,
+    principal: Reader,
+    locale: Locale,
+    format: Annotated[Literal["html", "xlsx"], Query()] = "html",
+    starts: Starts = None,
+    months: Months = 12,
+    window: Window = 24,
+    scale: Scale = Decimal(1),
+    measures: WithMeasures = True,
+) -> Response:
+    async with runtime.db.connect() as conn:
+        plan = await use.plan_view(conn, principal.municipality, year)
+        _, forecast = await use.capacity_forecast(
+            conn,
+            principal.municipality,
+            year,
+            starts=starts,
+            months=months,
+            window=window,
+            scale=scale,
+            with_measures=measures,
+        )
+        grant = await use.integration_grant(conn, principal.municipality, year, scale)
+    content = report.Content(principal.municipality, year, plan, forecast, grant)
+    if format == "xlsx":
+        return Response(
+            report.xlsx(content, locale),
+            media_type=report.XLSX,
+            headers={"Content-Disposition": f'attachment; filename="bosettingsplan-{year}.xlsx"'},
+        )
+    return Response(report.html(content, locale), media_type="text/html; charset=utf-8")

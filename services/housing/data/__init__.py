@@ -1,0 +1,1 @@
+"""Dated rule data of the housing service (shared.dated documents)."""

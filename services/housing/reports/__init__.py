@@ -1,0 +1,1 @@
+"""Reports of the housing service rendered for people (HTML to print, xlsx)."""
