@@ -237,9 +237,13 @@ async def test_a_manager_edits_and_approves_the_plan_and_an_analyst_only_reads(
                 await agency.goto(f"{base}/dashboard?period=2016&municipality=3301")
                 assert await agency.inner_text(f"{PERSONS} .value") == ":"
                 assert await agency.get_attribute(f"{PERSONS}", "data-level") == "suppressed"
+                # The goal's light (the worst of its indicators) would give it away too.
+                goal_light = 'tr[data-goal="kp-bosetting"] .goal-light'
+                assert await agency.get_attribute(goal_light, "data-level") == "suppressed"
                 await national.close()
                 await page.goto(f"{base}/dashboard?period=2016")
                 assert await page.inner_text(f"{PERSONS} .value") == "9"
+                assert await colour('tr[data-goal="kp-bosetting"] .goal-light') == RED
 
                 # An analyst reads the same plan and scorecard, without edit controls.
                 reader = await browser.new_context(locale="nb-NO")

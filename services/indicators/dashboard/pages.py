@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlencode
 
@@ -49,7 +50,7 @@ from services.indicators.dashboard.templates import TEMPLATES
 from services.indicators.domain import suppression
 from services.indicators.domain.asof import AsOf, AsOfError, parse_as_of
 from services.indicators.domain.periods import Period
-from services.indicators.domain.scoring import IndicatorValue, scorecard
+from services.indicators.domain.scoring import GoalCard, IndicatorValue, scorecard
 from services.indicators.exports import (
     MEMBER_HEADER,
     VALUE_HEADER,
@@ -241,6 +242,13 @@ async def scorecard_page(
         )
     else:
         known, card = await queries.scorecard_for(runtime, state, where, period, as_of)
+    min_n = known.plan.settings.suppression_min_n
+
+    def hide(value: IndicatorValue) -> bool:
+        # Another municipality's scorecard (agency) leaves that municipality: small
+        # values hidden by its plan's threshold, as in the API.
+        return where != principal.municipality and suppression.protect(value, min_n).suppressed
+
     versions = None
     comments: dict[tuple[str, str], list[dict[str, Any]]] = {}
     if where == principal.municipality:
@@ -265,13 +273,23 @@ async def scorecard_page(
         comments=comments,
         form_token=session_form_token(request),
         here=_without(request),
-        # Another municipality's scorecard (agency) leaves that municipality: small
-        # values hidden by its plan's threshold, as in the API.
-        hidden=lambda v: (
-            where != principal.municipality
-            and suppression.protect(v, known.plan.settings.suppression_min_n).suppressed
-        ),
+        hidden=hide,
+        hidden_goals=_goals_giving_away(card.goals, hide),
     )
+
+
+def _goals_giving_away(
+    cards: Sequence[GoalCard], hide: Callable[[IndicatorValue], bool]
+) -> set[str]:
+    """Goals whose light would give a hidden value away: a goal's light is the worst of its
+    own and its sub-goals' indicators, so it is hidden when any of those is."""
+    found: set[str] = set()
+    for i, card in enumerate(cards):
+        depth = card.depth
+        below = list(itertools.takewhile(lambda c: c.depth > depth, cards[i + 1 :]))  # noqa: B023
+        if any(hide(v) for c in (card, *below) for v in c.values):
+            found.add(card.goal.key)
+    return found
 
 
 @router.get("/indicators/{key}", response_class=HTMLResponse, summary="One indicator (HTML)")

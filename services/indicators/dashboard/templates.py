@@ -110,13 +110,14 @@ SCORECARD = (
 <th>{{ L('period') }}</th><th class="num">{{ L('value') }}</th><th>{{ L('level') }}</th></tr></thead>
 <tbody>
 {% for card in cards %}
+{% set glevel = 'suppressed' if card.goal.key in hidden_goals else (card.level or 'no_thresholds') %}
 <tr class="goal-row" data-goal="{{ card.goal.key }}">
-  <td><span class="light goal-light" data-level="{{ card.level or 'no_thresholds' }}"
-      style="background: {{ colours[card.level or 'no_thresholds'] }}"></span></td>
+  <td><span class="light goal-light" data-level="{{ glevel }}"
+      style="background: {{ colours.get(glevel, colours['no_data']) }}"></span></td>
   <td style="padding-left: {{ 0.5 + card.depth * 1.2 }}rem">{{ L(card.goal.plan_level) }}:
       {{ card.goal.title(data_lang) }} <span class="muted">({{ card.goal.from_year }}–{{ card.goal.to_year }})</span></td>
   <td>{{ card.goal.owner_unit }}</td><td></td><td></td>
-  <td>{{ L(card.level) if card.level else '' }}</td>
+  <td>{{ L(glevel) if card.level or glevel == 'suppressed' else '' }}</td>
 </tr>
 {% for v in card.values %}{{ indicator_row(v, card.depth + 1) }}{% endfor %}
 {% endfor %}
