@@ -14,6 +14,7 @@ the openings of the day.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -166,26 +167,28 @@ class OccupationCatalogue:
         for name in _OCCUPATION_PARTS:
             closeness *= np.round(1.0 - weights[name] * (1.0 - rounded[name]), 4)
         closeness = np.round(closeness, 2)
-        order = np.lexsort((cols, -closeness))[:limit]
+        # A few more than asked, re-ranked below by the closeness as each one shows it.
+        order = np.lexsort((cols, -closeness))[: limit + 10]
         related = skill_hierarchy.load()
-        out = []
+        out: list[dict[str, Any]] = []
         for c in order:
             occupation = self.occupations[int(c)]
             credits = skill_credits(
                 candidate, occupation.essential_skills, settings, taxonomy, related
             )
+            shown = {
+                name: round(factor(weights[name], float(rounded[name][c])), 4)
+                for name in _OCCUPATION_PARTS
+            }
             out.append(
                 {
                     "uri": occupation.uri,
                     "label": occupation.label,
                     "isco_code": occupation.isco_code,
                     "title": taxonomy.occupation_title(occupation.isco_code),
-                    "closeness": float(closeness[c]),
+                    "closeness": round(100.0 * math.prod(shown.values()), 2),
                     "factors": {
-                        name: {
-                            "value": float(rounded[name][c]),
-                            "factor": round(factor(weights[name], float(rounded[name][c])), 4),
-                        }
+                        name: {"value": float(rounded[name][c]), "factor": shown[name]}
                         for name in _OCCUPATION_PARTS
                     },
                     "matched_skills": [
@@ -210,4 +213,5 @@ class OccupationCatalogue:
                     ],
                 }
             )
-        return out
+        out.sort(key=lambda o: -float(o["closeness"]))
+        return out[:limit]
