@@ -10,6 +10,7 @@ from services.participants.api import (
     contract,
     employer_consent,
     imports,
+    minors,
     nir,
     participants,
     privacy,
@@ -33,4 +34,5 @@ ROUTERS = [
     certificate.router,
     benefit.router,
     employer_consent.router,
+    minors.router,
 ]

@@ -11,7 +11,8 @@ unpublished events, sealed with the participant's own key.
 - ``benefit``: the introduction benefit's facts (children, benefit-relevant absence);
 - ``nir``: what IMDi's register needs beyond the journey (end reason, reservation);
 - ``transfer``: advisers, caseloads and moves between municipalities;
-- ``consent``: consent to share name and contact with one employer.
+- ``consent``: consent to share name and contact with one employer;
+- ``minor``: an unaccompanied minor's four phases, measures plan, follow-up and outcomes.
 """
 
 from services.participants.events.act import *  # noqa: F403
@@ -19,6 +20,7 @@ from services.participants.events.benefit import *  # noqa: F403
 from services.participants.events.consent import *  # noqa: F403
 from services.participants.events.contract import *  # noqa: F403
 from services.participants.events.journey import *  # noqa: F403
+from services.participants.events.minor import *  # noqa: F403
 from services.participants.events.nir import *  # noqa: F403
 from services.participants.events.registry import Part as Part
 from services.participants.events.registry import registry as registry
