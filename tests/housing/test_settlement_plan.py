@@ -141,9 +141,12 @@ async def _seed_plan(client: httpx.AsyncClient, settings: Settings) -> dict[str,
         {"decided_on": "2025-11-15", "persons": 144, "unaccompanied_minors": 8},
         200,
     )
-    return await post(
-        client, f"{PLAN}/monthly-plan", headers, {"planned_on": "2025-12-01", "months": MONTHS}, 200
+    response = await client.put(
+        f"{PLAN}/monthly-plan", headers=headers, json={"planned_on": "2025-12-01", "months": MONTHS}
     )
+    assert response.status_code == 200, response.text
+    planned: dict[str, Any] = response.json()
+    return planned
 
 
 def _rooms(month: dict[str, Any]) -> dict[int, dict[str, Any]]:
