@@ -599,7 +599,7 @@ class MatchingEngine:
     ) -> np.ndarray[Any, Any] | None:
         """The best ``limit`` rows (ties included) if scoring only related candidates
         proves them, else None."""
-        rows, total, bound = relevant_scores(segment, batch, 0, self.settings)
+        rows, total, bound = relevant_scores(segment, batch, 0, self.settings, limit)
         total[hidden[rows]] = -np.inf
         picked = best_rows(total, segment.settled[rows], limit)
         if len(picked) < limit or total[picked].min() <= bound + 2 * _SCORE_SLACK:

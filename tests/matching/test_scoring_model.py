@@ -21,6 +21,7 @@ from services.matching.domain.scoring import (
     Vocabulary,
     explain,
     explained_scores,
+    relevant_scores,
     score_block,
 )
 from services.matching.events import OpeningKind, OpeningTerms
@@ -30,6 +31,7 @@ from shared import taxonomy
 from shared.taxonomy import hierarchy
 from shared.taxonomy.labels import labels
 from tests.matching.support import esco_occupation
+from tests.matching.test_scoring import _world
 
 SETTINGS = MatchingSettings()
 TAXONOMY = taxonomy.load()
@@ -259,3 +261,21 @@ def test_the_held_out_evaluation_favours_informal_competence_without_losing_else
             assert mrr[(direction, name, "new")] >= mrr[(direction, name, "old")] - 0.02
     assert bands["new"]["unrelated_weak"] == 1.0
     assert bands["new"]["decoy_own_mean"] < bands["new"]["skills_only_own_mean"]
+
+
+def test_the_first_tier_of_related_candidates_holds_its_bound_whatever_k() -> None:
+    candidates, specs = _world(9, 800, 20)
+    skills, tokens = Vocabulary(), Vocabulary()
+    segment = Segment(candidates, skills, tokens)
+    batch = OpeningBatch(specs, skills, tokens)
+    block = score_block(segment, None, batch, np.arange(len(specs)), SETTINGS, keep_parts=False)
+    dense = np.where(block.excluded, -np.inf, block.total)
+    tiers = set()
+    for j in range(len(specs)):
+        for k in (1, 5, 20):
+            rows, total, bound = relevant_scores(segment, batch, j, SETTINGS, k)
+            tiers.add(len(rows))
+            assert np.allclose(total, dense[rows, j], atol=1e-3)
+            others = np.setdiff1d(np.arange(len(candidates)), rows)
+            assert (dense[others, j] <= bound).all()
+    assert len(tiers) > 1

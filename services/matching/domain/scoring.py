@@ -463,16 +463,14 @@ class _Credits:
         total /= np.float32(self.count[j])
         return (total if rows is None else total[rows])[:, None]
 
-    def rows_touched(self, columns: _Columns, j: int) -> Ints:
-        """Candidates holding or suggested one of opening ``j``'s skills, or a related one."""
+    def rows_touched(self, columns: _Columns, j: int, *, related: bool = True) -> Ints:
+        """Candidates holding or suggested one of opening ``j``'s skills, or (``related``)
+        holding a related one."""
         listed = self.ids[j]
-        return np.concatenate(
-            [
-                _rows_holding(columns.skills, listed),
-                _rows_holding(columns.skills, self.related_ids[j]),
-                _rows_holding(columns.suggested, listed),
-            ]
-        )
+        found = [_rows_holding(columns.skills, listed), _rows_holding(columns.suggested, listed)]
+        if related:
+            found.append(_rows_holding(columns.skills, self.related_ids[j]))
+        return np.concatenate(found)
 
 
 def _through(
@@ -693,13 +691,17 @@ def explained_scores(block: Block, settings: MatchingSettings) -> npt.NDArray[np
     return result
 
 
-def unrelated_bound(batch: OpeningBatch, j: int, settings: MatchingSettings) -> float:
+def unrelated_bound(
+    batch: OpeningBatch, j: int, settings: MatchingSettings, *, related: bool = False
+) -> float:
     """The best score a candidate unrelated to opening ``j`` can reach: none of its skills
-    or a related one, no suggestion of them, no occupation nearer than its major group."""
+    or a suggestion of them, no occupation nearer than its major group, and (unless
+    ``related``) no related skill either; a related skill earns at most its credit."""
     w = settings.weights()
     major = settings.proximities()[3]
-    essential = 0.0 if not batch.essential.empty[j] else NEUTRAL
-    optional = 0.0 if not batch.optional.empty[j] else NEUTRAL
+    most = settings.related_skill_credit if related else 0.0
+    essential = most if not batch.essential.empty[j] else NEUTRAL
+    optional = most if not batch.optional.empty[j] else NEUTRAL
     return (
         100.0
         * factor(w["occupation"], major)
@@ -709,41 +711,59 @@ def unrelated_bound(batch: OpeningBatch, j: int, settings: MatchingSettings) -> 
     )
 
 
-def related_rows(segment: Segment, batch: OpeningBatch, j: int) -> Ints:
-    """Candidates related to opening ``j``: holding (or suggested) one of its skills or a
-    related skill, or an occupation in its unit, minor or sub-major group."""
+def related_rows(segment: Segment, batch: OpeningBatch, j: int, *, related: bool = True) -> Ints:
+    """Candidates related to opening ``j``: holding (or suggested) one of its skills or
+    (``related``) a related skill, or an occupation in its unit, minor or sub-major group."""
     columns = segment.columns
     codes = [int(level_codes[j]) for level_codes in batch.codes]
     found = [
-        batch.essential.rows_touched(columns, j),
-        batch.optional.rows_touched(columns, j),
+        batch.essential.rows_touched(columns, j, related=related),
+        batch.optional.rows_touched(columns, j, related=related),
         *[_column(segment.occupations.csc[level], codes[level])[0] for level in range(3)],
     ]
-    related = np.zeros(len(segment), dtype=bool)
+    near = np.zeros(len(segment), dtype=bool)
     for held in found:
-        related[held] = True
-    return np.flatnonzero(related)
+        near[held] = True
+    return np.flatnonzero(near)
 
 
 def relevant_scores(
-    segment: Segment, batch: OpeningBatch, j: int, settings: MatchingSettings
+    segment: Segment,
+    batch: OpeningBatch,
+    j: int,
+    settings: MatchingSettings,
+    k: int | None = None,
 ) -> tuple[Ints, Floats, float]:
     """Scores of only the candidates related to opening ``j``, and a bound for the rest.
 
     Everyone else scores at most the returned bound (:func:`unrelated_bound`), so if the
-    k-th best related candidate beats the bound, the top k are exact. The related rows
-    are scored by :func:`score_block` itself, so both paths give the same numbers.
-    Excluded candidates score −inf.
+    k-th best related candidate beats the bound, the top k are exact. With ``k``, the
+    candidates holding one of its skills (or a close occupation) are tried first, against
+    the bound of those who hold only related skills; when their k-th best does not beat
+    it, the related skills' holders are scored too. The rows are scored by
+    :func:`score_block` itself, so every path gives the same numbers. Excluded candidates
+    score −inf.
     """
-    rows = related_rows(segment, batch, j)
-    bound = unrelated_bound(batch, j, settings) + _BOUND_MARGIN
+    if k is not None:
+        rows, total = _scored_rows(segment, batch, j, settings, related=False)
+        bound = unrelated_bound(batch, j, settings, related=True) + _BOUND_MARGIN
+        if len(rows) >= k and k > 0 and np.partition(total, len(total) - k)[-k] > bound:
+            return rows, total, bound
+    rows, total = _scored_rows(segment, batch, j, settings, related=True)
+    return rows, total, unrelated_bound(batch, j, settings) + _BOUND_MARGIN
+
+
+def _scored_rows(
+    segment: Segment, batch: OpeningBatch, j: int, settings: MatchingSettings, *, related: bool
+) -> tuple[Ints, Floats]:
+    rows = related_rows(segment, batch, j, related=related)
     if not len(rows):
-        return rows, np.zeros(0, dtype=np.float32), bound
+        return rows, np.zeros(0, dtype=np.float32)
     block = score_block(
         segment, rows, batch, np.array([j], dtype=np.int64), settings, keep_parts=False
     )
     total = np.where(block.excluded[:, 0], np.float32(-np.inf), block.total[:, 0])
-    return rows, total.astype(np.float32), bound
+    return rows, total.astype(np.float32)
 
 
 def top_candidates_per_opening(
@@ -777,7 +797,7 @@ def top_candidates_per_opening(
     def sparse(openings: range) -> list[int]:
         unresolved = []
         for j in openings:
-            rows, total, bound = relevant_scores(segment, batch, j, settings)
+            rows, total, bound = relevant_scores(segment, batch, j, settings, k)
             if hide:
                 total[hidden[rows]] = -np.inf
             picked = top_k(total[:, None], k)[:, 0]
