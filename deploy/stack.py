@@ -70,6 +70,7 @@ DEV_TOKEN_ROLES = [
     "analyst",
     "housing_officer",
     "job_coach",
+    "volunteer_coordinator",
 ]
 DEV_TOKEN_MUNICIPALITY = "3301"
 

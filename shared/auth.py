@@ -47,6 +47,7 @@ ROLES = frozenset(
         "analyst",
         "housing_officer",
         "job_coach",
+        "volunteer_coordinator",
         "agency",
     }
 )

@@ -430,3 +430,194 @@ class JobObtained(Event):
     starts_on: date
     hours_per_week: float = Field(gt=0)
     permanent: bool
+
+
+# --- the resource bank of volunteers (issue 15) ----------------------------------------
+# Published volunteer events carry ids, codes and dates only; the volunteer's name,
+# contact, gender and own words are sealed under the volunteer's key in an unpublished
+# event, so deleting the key (an erasure) leaves noise in the event store.
+
+
+class VolunteerRole(StrEnum):
+    guide = "guide"
+    work_mentor = "work_mentor"
+    education_mentor = "education_mentor"
+    escort = "escort"
+    host_family = "host_family"
+    housing_school_follow_up = "housing_school_follow_up"
+
+
+ROLES_WITH_MINORS = frozenset({VolunteerRole.escort, VolunteerRole.host_family})
+"""Roles that bring the volunteer close to children: a valid politiattest is required."""
+
+
+class DayPart(StrEnum):
+    morning = "morning"
+    afternoon = "afternoon"
+    evening = "evening"
+
+
+class TimeSlot(_Part):
+    """A part of a weekday (0 Monday … 6 Sunday) a volunteer is free or a need falls on."""
+
+    weekday: int = Field(ge=0, le=6)
+    part: DayPart
+
+
+class Gender(StrEnum):
+    female = "female"
+    male = "male"
+    other = "other"
+
+
+@registry.register
+class VolunteerRegistered(Event):
+    """A volunteer joined the resource bank, with consent: roles, languages, capacity."""
+
+    type_name: ClassVar[str] = "matching.volunteer.registered.v1"
+    volunteer_id: uuid.UUID
+    roles: tuple[VolunteerRole, ...] = Field(min_length=1)
+    languages: tuple[str, ...] = Field(description="ISO 639 codes")
+    municipality_code: str = Field(pattern=r"^\d{4}$")
+    capacity: int = Field(ge=1, le=20, description="Assignments the volunteer takes at once")
+    consented_on: date
+
+
+@registry.register
+class VolunteerProfileRecorded(Event):
+    """Skills, areas, times and the sealed personal record of a volunteer. Never published."""
+
+    type_name: ClassVar[str] = "matching.volunteer.profile_recorded.v1"
+    published: ClassVar[bool] = False
+    volunteer_id: uuid.UUID
+    skills: tuple[str, ...] = Field(default=(), description="ESCO skill URIs")
+    areas: tuple[str, ...] = ()
+    slots: tuple[TimeSlot, ...] = ()
+    available_from: date
+    available_until: date | None = None
+    sealed: str = Field(description="Name, contact, gender, contribution, informal competence")
+
+
+@registry.register
+class VolunteerCertificateChecked(Event):
+    """The volunteer's politiattest was checked: when, by whom (a reference), until when.
+
+    Never published (the checker's reference stays inside the service)."""
+
+    type_name: ClassVar[str] = "matching.volunteer.certificate_checked.v1"
+    published: ClassVar[bool] = False
+    volunteer_id: uuid.UUID
+    checked_on: date
+    checked_by: str = Field(max_length=100)
+    expires_on: date
+
+
+@registry.register
+class VolunteerApproved(Event):
+    """A volunteer coordinator approved the volunteer for assignments."""
+
+    type_name: ClassVar[str] = "matching.volunteer.approved.v1"
+    volunteer_id: uuid.UUID
+    approved_on: date
+
+
+class ContactKind(StrEnum):
+    call = "call"
+    meeting = "meeting"
+    message = "message"
+
+
+@registry.register
+class VolunteerContacted(Event):
+    """The coordinator was in touch with the volunteer (keeping them warm). Never published."""
+
+    type_name: ClassVar[str] = "matching.volunteer.contacted.v1"
+    published: ClassVar[bool] = False
+    volunteer_id: uuid.UUID
+    contacted_on: date
+    kind: ContactKind
+
+
+@registry.register
+class VolunteerAssigned(Event):
+    """The volunteer took on a need: from ``starts_on`` to ``ends_on`` (open without)."""
+
+    type_name: ClassVar[str] = "matching.volunteer.assigned.v1"
+    volunteer_id: uuid.UUID
+    assignment_id: uuid.UUID
+    need_id: uuid.UUID
+    role: VolunteerRole
+    starts_on: date
+    ends_on: date | None = None
+
+
+class FollowUpStatus(StrEnum):
+    going_well = "going_well"
+    needs_attention = "needs_attention"
+
+
+@registry.register
+class VolunteerAssignmentFollowedUp(Event):
+    """The coordinator followed an assignment up. Never published."""
+
+    type_name: ClassVar[str] = "matching.volunteer.assignment_followed_up.v1"
+    published: ClassVar[bool] = False
+    volunteer_id: uuid.UUID
+    assignment_id: uuid.UUID
+    followed_up_on: date
+    status: FollowUpStatus
+
+
+@registry.register
+class VolunteerAssignmentEnded(Event):
+    """An assignment ended (before or on its planned end)."""
+
+    type_name: ClassVar[str] = "matching.volunteer.assignment_ended.v1"
+    volunteer_id: uuid.UUID
+    assignment_id: uuid.UUID
+    ended_on: date
+
+
+@registry.register
+class VolunteerErased(Event):
+    """The volunteer's personal record was erased: their key is destroyed."""
+
+    type_name: ClassVar[str] = "matching.volunteer.erased.v1"
+    volunteer_id: uuid.UUID
+
+
+@registry.register
+class VolunteerNeedRegistered(Event):
+    """A participant or a household needs a volunteer: role, language, where and when."""
+
+    type_name: ClassVar[str] = "matching.volunteer_need.registered.v1"
+    need_id: uuid.UUID
+    participant_id: uuid.UUID | None = None
+    household_id: uuid.UUID | None = None
+    role: VolunteerRole
+    language: str = Field(description="ISO 639 code the volunteer must speak")
+    municipality_code: str = Field(pattern=r"^\d{4}$")
+    area: str | None = Field(default=None, max_length=60)
+    slots: tuple[TimeSlot, ...] = ()
+    starts_on: date
+    ends_on: date | None = None
+    involves_minors: bool = False
+    preferred_gender: Gender | None = None
+    skills: tuple[str, ...] = Field(default=(), description="ESCO skill URIs wished for")
+
+
+class GatheringKind(StrEnum):
+    gathering = "gathering"
+    course = "course"
+    social = "social"
+
+
+@registry.register
+class VolunteerGatheringHeld(Event):
+    """A gathering or course for volunteers was held, with the volunteers who came."""
+
+    type_name: ClassVar[str] = "matching.volunteer_gathering.held.v1"
+    gathering_id: uuid.UUID
+    kind: GatheringKind
+    held_on: date
+    attended: tuple[uuid.UUID, ...] = Field(max_length=1000)

@@ -160,3 +160,75 @@ contact_keys = sa.Table(
 Not a read model: a rebuild must not bring back a destroyed key."""
 
 FOLLOWED_TABLES = (employers, openings, matches, candidates, erased_candidates)
+
+# --- the resource bank of volunteers (issue 15; migration 0007) ------------------------
+
+
+def _unfollowed_change_columns() -> list[sa.Column[Any]]:
+    """The change columns :class:`StreamRows` writes, left NULL: the index does not follow
+    the volunteer tables, so no trigger stamps them."""
+    return [sa.Column("changed_tx", sa.Text), sa.Column("change_seq", sa.BigInteger)]
+
+
+volunteer_keys = sa.Table(
+    "volunteer_keys",
+    metadata,
+    sa.Column("volunteer_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("key", sa.LargeBinary, nullable=False),
+)
+"""Each volunteer's sealing key, outside the event store: deleting it erases them.
+
+Not a read model: a rebuild must not bring back a destroyed key."""
+
+volunteers = sa.Table(
+    "volunteers",
+    metadata,
+    sa.Column("volunteer_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("roles", pg.JSONB, nullable=False),
+    sa.Column("languages", pg.JSONB, nullable=False),
+    sa.Column("municipality_code", sa.String(4), nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("consented_on", sa.Date, nullable=False),
+    sa.Column("skills", pg.JSONB, nullable=False, server_default="[]"),
+    sa.Column("areas", pg.JSONB, nullable=False, server_default="[]"),
+    sa.Column("slots", pg.JSONB, nullable=False, server_default="[]"),
+    sa.Column("available_from", sa.Date),
+    sa.Column("available_until", sa.Date),
+    sa.Column("sealed", sa.Text),
+    sa.Column("certificate", _NULLABLE_JSON),
+    sa.Column("approved_on", sa.Date),
+    sa.Column("last_contact_on", sa.Date),
+    sa.Column("assignments", pg.JSONB, nullable=False, server_default="[]"),
+    sa.Column("erased", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_unfollowed_change_columns(),
+)
+"""Volunteers with their assignments; the personal record stays sealed here too, opened
+only when read with the volunteer's key."""
+
+volunteer_needs = sa.Table(
+    "volunteer_needs",
+    metadata,
+    sa.Column("need_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("participant_id", pg.UUID(as_uuid=True)),
+    sa.Column("household_id", pg.UUID(as_uuid=True)),
+    sa.Column("need", pg.JSONB, nullable=False),
+    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_unfollowed_change_columns(),
+)
+
+volunteer_gatherings = sa.Table(
+    "volunteer_gatherings",
+    metadata,
+    sa.Column("gathering_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("held_on", sa.Date, nullable=False),
+    sa.Column("attended", pg.JSONB, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    *_unfollowed_change_columns(),
+)

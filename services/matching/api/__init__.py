@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.matching.api import access, allocations, candidates, employers, matches, openings
+from services.matching.api import (
+    access,
+    allocations,
+    candidates,
+    employers,
+    matches,
+    needs,
+    openings,
+    volunteers,
+)
 from services.matching.api import taxonomy as taxonomy_search
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -15,4 +24,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     allocations.router,
     access.router,
     taxonomy_search.router,
+    volunteers.router,
+    volunteers.gatherings,
+    needs.router,
 )

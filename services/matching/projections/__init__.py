@@ -11,9 +11,22 @@ from services.matching.projections.candidates import CANDIDATES, FOLLOWED, KEEP,
 from services.matching.projections.employers import EMPLOYERS
 from services.matching.projections.matches import MATCHES
 from services.matching.projections.openings import OPENINGS
+from services.matching.projections.volunteers import (
+    VOLUNTEER_GATHERINGS,
+    VOLUNTEER_NEEDS,
+    VOLUNTEERS,
+)
 from shared.service import Feed
 
-PROJECTIONS = [EMPLOYERS, OPENINGS, MATCHES, CANDIDATES]
+PROJECTIONS = [
+    EMPLOYERS,
+    OPENINGS,
+    MATCHES,
+    CANDIDATES,
+    VOLUNTEERS,
+    VOLUNTEER_NEEDS,
+    VOLUNTEER_GATHERINGS,
+]
 """Every read model, in the order a rebuild runs them."""
 
 FEEDS = (Feed(PARTICIPANTS_FEED, "participants", keep=KEEP),)

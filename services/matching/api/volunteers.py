@@ -1,0 +1,384 @@
+"""The resource bank of volunteers: registration, politiattest, approval, assignments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.matching import volunteering
+from services.matching.api.common import CommandRequest, read
+from services.matching.domain.volunteers import VOLUNTEER
+from services.matching.events import (
+    ContactKind,
+    FollowUpStatus,
+    GatheringKind,
+    Gender,
+    TimeSlot,
+    VolunteerRole,
+)
+from shared.auth import Principal, require_roles
+from shared.codes import LanguageCode, MunicipalityCode
+from shared.dates import Day, today
+from shared.deps import IdempotencyKeyHeader, RuntimeDep
+from shared.http import problem_responses
+from shared.taxonomy import load as load_taxonomy
+
+router = APIRouter(prefix="/volunteers", tags=["volunteers"])
+
+Coordinator = Annotated[Principal, Depends(require_roles("volunteer_coordinator"))]
+"""Writes: volunteer coordinators (role ``volunteer_coordinator``)."""
+
+VolunteerReader = Annotated[Principal, Depends(require_roles("volunteer_coordinator", "manager"))]
+
+
+async def coordinator_command(
+    request: Request, response: Response, principal: Coordinator
+) -> CommandRequest:
+    return CommandRequest(request, response, principal)
+
+
+CoordinatorCommand = Annotated[CommandRequest, Depends(coordinator_command)]
+
+
+def check_skills(skills: list[str]) -> list[str]:
+    """ESCO skill URIs the kit's taxonomy knows (422 naming the first unknown one)."""
+    known = load_taxonomy().skills
+    for uri in skills:
+        if uri not in known:
+            raise ValueError(f"{uri!r} is not an ESCO skill URI the taxonomy knows")
+    return skills
+
+
+class Personal(BaseModel):
+    """Sealed with the volunteer's own key; never published, erased with the key."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")
+    gender: Gender | None = Field(default=None, description="For needs with a gender wish")
+    contribution: str | None = Field(
+        default=None, max_length=2000, description="What they want to contribute"
+    )
+    formal_competence: str | None = Field(default=None, max_length=2000)
+    informal_competence: str | None = Field(default=None, max_length=2000)
+
+
+class RegisterVolunteer(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    consent: Literal[True] = Field(
+        description="The volunteer consented to the municipality keeping this record"
+    )
+    consented_on: Day
+    personal: Personal
+    roles: list[VolunteerRole] = Field(min_length=1, max_length=6)
+    languages: list[LanguageCode] = Field(min_length=1, max_length=20)
+    skills: list[str] = Field(default_factory=list, max_length=100, description="ESCO skills")
+    municipality_code: MunicipalityCode
+    areas: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=20, description="Parts of the municipality (bydel)"
+    )
+    slots: list[TimeSlot] = Field(default_factory=list, max_length=21)
+    available_from: Day
+    available_until: Day | None = None
+    capacity: int = Field(default=1, ge=1, le=20)
+
+    _skills = field_validator("skills")(classmethod(lambda cls, v: check_skills(v)))
+
+
+class Created(BaseModel):
+    id: uuid.UUID
+    version: int
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Created,
+    summary="Register a volunteer (with consent)",
+    description="Appends `volunteer.registered` (published: ids, roles, language codes, "
+    "capacity) and the profile with the personal record sealed under the volunteer's own "
+    "key (never published). The volunteer takes no assignment before a coordinator "
+    "approves them.",
+    responses=problem_responses(401, 403, 422),
+)
+async def register(
+    body: RegisterVolunteer,
+    command: CoordinatorCommand,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await command.run(
+        volunteering.register_volunteer,
+        personal=body.personal.model_dump(mode="json"),
+        roles=body.roles,
+        languages=body.languages,
+        municipality_code=body.municipality_code,
+        capacity=body.capacity,
+        consented_on=body.consented_on,
+        skills=body.skills,
+        areas=body.areas,
+        slots=body.slots,
+        available_from=body.available_from,
+        available_until=body.available_until,
+        body=body,
+        created="/volunteers",
+    )
+
+
+@router.get("", summary="Volunteers of your municipality", responses=problem_responses(401, 403))
+async def list_volunteers(runtime: RuntimeDep, principal: VolunteerReader) -> list[dict[str, Any]]:
+    return await read(runtime, volunteering.list_volunteers, principal.municipality)
+
+
+@router.get(
+    "/keep-warm",
+    summary="Volunteers to keep warm",
+    description="Approved volunteers with no assignment, contact or gathering attended in "
+    "the `weeks` before `on` (today by default).",
+    responses=problem_responses(401, 403, 422),
+)
+async def keep_warm(
+    runtime: RuntimeDep,
+    principal: VolunteerReader,
+    weeks: Annotated[int, Query(ge=1, le=104)] = 8,
+    on: Annotated[date | None, Query()] = None,
+) -> list[dict[str, Any]]:
+    return await read(
+        runtime, volunteering.keep_warm, principal.municipality, weeks=weeks, on=on or today()
+    )
+
+
+@router.get("/{volunteer_id}", summary="One volunteer", responses=problem_responses(401, 403, 404))
+async def get_volunteer(
+    volunteer_id: uuid.UUID, runtime: RuntimeDep, principal: VolunteerReader
+) -> dict[str, Any]:
+    return await read(runtime, volunteering.volunteer_view, volunteer_id, principal.municipality)
+
+
+class CheckCertificate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    checked_on: Day
+    checked_by: str = Field(
+        min_length=1, max_length=100, pattern=r"^[\w.:/-]+$", description="A reference"
+    )
+    expires_on: Day
+
+
+@router.post(
+    "/{volunteer_id}/certificate",
+    summary="Record the checked politiattest",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def check_certificate(
+    volunteer_id: uuid.UUID,
+    body: CheckCertificate,
+    command: CoordinatorCommand,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await command.run(
+        volunteering.check_certificate,
+        volunteer_id,
+        checked_on=body.checked_on,
+        checked_by=body.checked_by,
+        expires_on=body.expires_on,
+        body=body,
+        on=(VOLUNTEER, volunteer_id),
+    )
+
+
+class Approve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approved_on: Day
+
+
+@router.post(
+    "/{volunteer_id}/approval",
+    summary="Approve the volunteer (volunteer coordinator)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def approve(
+    volunteer_id: uuid.UUID,
+    body: Approve,
+    command: CoordinatorCommand,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await command.run(
+        volunteering.approve,
+        volunteer_id,
+        approved_on=body.approved_on,
+        body=body,
+        on=(VOLUNTEER, volunteer_id),
+    )
+
+
+class RecordContact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    contacted_on: Day
+    kind: ContactKind
+
+
+@router.post(
+    "/{volunteer_id}/contacts",
+    summary="Record a contact with the volunteer",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def record_contact(
+    volunteer_id: uuid.UUID,
+    body: RecordContact,
+    command: CoordinatorCommand,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await command.run(
+        volunteering.record_contact,
+        volunteer_id,
+        contacted_on=body.contacted_on,
+        kind=body.kind,
+        body=body,
+        on=(VOLUNTEER, volunteer_id),
+    )
+
+
+@router.delete(
+    "/{volunteer_id}",
+    summary="Erase the volunteer's personal record",
+    description="Destroys the volunteer's key and clears the sealed record: no table holds "
+    "their name or contact afterwards. `volunteer.erased` carries the id only.",
+    responses=problem_responses(401, 403, 404),
+)
+async def erase(
+    volunteer_id: uuid.UUID,
+    command: CoordinatorCommand,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await command.run(
+        volunteering.erase_volunteer, volunteer_id, on=(VOLUNTEER, volunteer_id)
+    )
+
+
+class Assign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    need_id: uuid.UUID
+    starts_on: Day
+    ends_on: Day | None = None
+
+
+@router.post(
+    "/{volunteer_id}/assignments",
+    status_code=201,
+    summary="Assign the volunteer to a need",
+    description="Refused with 409 and the rule of the first hard constraint not met "
+    "(`volunteer-not-approved`, `volunteer-role`, `police-certificate-required`, "
+    "`volunteer-language`, `volunteer-availability`, `volunteer-capacity`), the same ones "
+    "the matching explains.",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def assign(
+    volunteer_id: uuid.UUID,
+    body: Assign,
+    command: CoordinatorCommand,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await command.run(
+        volunteering.assign,
+        volunteer_id,
+        need_id=body.need_id,
+        starts_on=body.starts_on,
+        ends_on=body.ends_on,
+        body=body,
+        on=(VOLUNTEER, volunteer_id),
+    )
+
+
+class FollowUp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    followed_up_on: Day
+    status: FollowUpStatus
+
+
+@router.post(
+    "/{volunteer_id}/assignments/{assignment_id}/follow-ups",
+    summary="Follow an assignment up",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def follow_up(
+    volunteer_id: uuid.UUID,
+    assignment_id: uuid.UUID,
+    body: FollowUp,
+    command: CoordinatorCommand,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await command.run(
+        volunteering.follow_up,
+        volunteer_id,
+        assignment_id,
+        followed_up_on=body.followed_up_on,
+        status=body.status,
+        body=body,
+        on=(VOLUNTEER, volunteer_id),
+    )
+
+
+class EndAssignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ended_on: Day
+
+
+@router.post(
+    "/{volunteer_id}/assignments/{assignment_id}/end",
+    summary="End an assignment",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def end_assignment(
+    volunteer_id: uuid.UUID,
+    assignment_id: uuid.UUID,
+    body: EndAssignment,
+    command: CoordinatorCommand,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await command.run(
+        volunteering.end_assignment,
+        volunteer_id,
+        assignment_id,
+        ended_on=body.ended_on,
+        body=body,
+        on=(VOLUNTEER, volunteer_id),
+    )
+
+
+gatherings = APIRouter(prefix="/volunteer-gatherings", tags=["volunteers"])
+
+
+class HoldGathering(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: GatheringKind
+    held_on: Day
+    attended: list[uuid.UUID] = Field(max_length=1000)
+
+
+@gatherings.post(
+    "",
+    status_code=201,
+    response_model=Created,
+    summary="Record a gathering or course for volunteers, with attendance",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def hold_gathering(
+    body: HoldGathering,
+    command: CoordinatorCommand,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> dict[str, Any]:
+    return await command.run(
+        volunteering.hold_gathering,
+        kind=body.kind,
+        held_on=body.held_on,
+        attended=body.attended,
+        body=body,
+        created="/volunteer-gatherings",
+    )
