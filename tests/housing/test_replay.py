@@ -58,6 +58,52 @@ async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) ->
             },
             201,
         )
+        # Settlement planning: a year's request, decision, monthly plan and two measures,
+        # one of them withdrawn (settlement_plans, settlement_measures).
+        plan = "/housing/settlement-plans/2021"
+        await post(
+            client,
+            f"{plan}/request",
+            headers,
+            {
+                "requested_on": "2020-10-01",
+                "singles": 2,
+                "families": [{"size": 4, "households": 1}],
+            },
+            200,
+        )
+        await post(
+            client, f"{plan}/decision", headers, {"decided_on": "2020-11-01", "persons": 6}, 200
+        )
+        monthly = await client.put(
+            f"{plan}/monthly-plan",
+            headers=headers,
+            json={
+                "planned_on": "2020-12-01",
+                "months": [
+                    {"month": 2, "households": [{"size": 1, "households": 2}]},
+                    {"month": 5, "households": [{"size": 4, "households": 1}]},
+                ],
+            },
+        )
+        assert monthly.status_code == 200, monthly.text
+        measure = {
+            "kind": "host_family",
+            "rooms": 1,
+            "quantity": 2,
+            "decided_on": "2020-12-01",
+            "lead_time_months": 1,
+            "owner": "volunteer_centre",
+        }
+        await post(client, f"{plan}/measures", headers, measure, 201)
+        dropped = await post(client, f"{plan}/measures", headers, {**measure, "rooms": 3}, 201)
+        await post(
+            client,
+            f"{plan}/measures/{dropped['measure_id']}/withdrawal",
+            headers,
+            {"withdrawn_on": "2021-01-10"},
+            200,
+        )
         households = await settled_households(client, settings, [1, 2, 3, 4, 2, 5])
         flats = [
             await dwelling(client, settings, rooms=rooms, address=f"Gate {rooms}{n}")
