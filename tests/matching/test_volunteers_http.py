@@ -270,6 +270,12 @@ async def test_matching_explains_a_missing_certificate_and_assignment_is_refused
             assert refused.status_code == 409, refused.text
             assert refused.json()["code"] == code
             assert refused.json()["current_version"] >= 1
+        in_bokmal = await client.post(
+            f"/volunteers/{without}/assignments",
+            headers={**headers, "Accept-Language": "nb"},
+            json=body,
+        )
+        assert in_bokmal.json()["title"] == "Gyldig politiattest kreves"
         assigned = await client.post(
             f"/volunteers/{certified}/assignments", headers=headers, json=body
         )
