@@ -458,3 +458,49 @@ class PreparednessMeasureWithdrawn(Event):
     year: int = Field(ge=2000, le=2199)
     measure_id: uuid.UUID
     withdrawn_on: date
+
+
+# -- shared homes for unaccompanied minors (bofellesskap) -------------------------------
+
+
+@registry.register
+class SharedHomeRegistered(Event):
+    """A shared home (bofellesskap) for unaccompanied minors with ``places`` places."""
+
+    type_name: ClassVar[str] = "housing.shared_home.registered.v1"
+    shared_home_id: uuid.UUID
+    district: str = Field(max_length=100, description="District (bydel/område) code or name")
+    places: int = Field(ge=1, le=100)
+    registered_on: date
+
+
+@registry.register
+class SharedHomePlacesChanged(Event):
+    """The shared home has ``places`` places from ``changed_on``."""
+
+    type_name: ClassVar[str] = "housing.shared_home.places_changed.v1"
+    shared_home_id: uuid.UUID
+    places: int = Field(ge=1, le=100)
+    changed_on: date
+
+
+@registry.register
+class MinorPlacedInSharedHome(Event):
+    """An unaccompanied minor took a place in the shared home from ``starts_on``."""
+
+    type_name: ClassVar[str] = "housing.shared_home.minor_placed.v1"
+    shared_home_id: uuid.UUID
+    placement_id: uuid.UUID
+    participant_id: uuid.UUID
+    starts_on: date
+
+
+@registry.register
+class MinorLeftSharedHome(Event):
+    """The youth's place in the shared home ended on ``ends_on`` (the place is free that day)."""
+
+    type_name: ClassVar[str] = "housing.shared_home.minor_left.v1"
+    shared_home_id: uuid.UUID
+    placement_id: uuid.UUID
+    participant_id: uuid.UUID
+    ends_on: date

@@ -12,6 +12,7 @@ from services.housing.api import (
     ownership,
     placements,
     settlement_plans,
+    shared_homes,
 )
 from services.housing.api import settings as rent_settings
 
@@ -26,5 +27,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     households.economy,
     households.reports,
     settlement_plans.router,
+    shared_homes.router,
     access.router,
 )

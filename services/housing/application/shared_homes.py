@@ -1,0 +1,104 @@
+"""Shared homes for unaccompanied minors: registering one, its places, the youths' stays."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.housing.application.aggregates import domain_rules, lock_streams
+from services.housing.domain import shared_home as home
+from services.housing.events import MinorPlacedInSharedHome
+from shared.commands import CommandResult
+from shared.dates import today
+from shared.events import Event, Metadata
+from shared.problems import NotFound
+from shared.service import Runtime
+
+
+async def load(
+    runtime: Runtime, conn: AsyncConnection, shared_home_id: uuid.UUID, municipality: str
+) -> tuple[home.SharedHome, int]:
+    """The shared home and its version; another municipality's is 404."""
+    stream_id = home.shared_home_stream(shared_home_id)
+    if await runtime.store.stream_municipality(conn, stream_id) != municipality:
+        raise NotFound(f"No shared home {shared_home_id} in municipality {municipality}.")
+    envelopes = await runtime.store.load(conn, stream_id)
+    state = home.fold_shared_home(runtime.store.decode(e) for e in envelopes)
+    return state, envelopes[-1].stream_version
+
+
+def view(state: home.SharedHome, version: int, day: date) -> dict[str, Any]:
+    places = state.places_on(day)
+    occupied = state.occupied_on(day)
+    return {
+        "shared_home_id": str(state.shared_home_id),
+        "version": version,
+        "district": state.district,
+        "registered_on": state.registered_on.isoformat() if state.registered_on else None,
+        "places": places,
+        "occupied": occupied,
+        "free": max(places - occupied, 0),
+        "places_history": [{"from": d.isoformat(), "places": n} for d, n in state.places],
+        "stays": [
+            {
+                "placement_id": str(s.placement_id),
+                "participant_id": str(s.participant_id),
+                "starts_on": s.starts_on.isoformat(),
+                "ends_on": s.ends_on.isoformat() if s.ends_on else None,
+            }
+            for s in state.stays
+        ],
+    }
+
+
+async def register(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    *,
+    district: str,
+    places: int,
+    registered_on: date,
+) -> CommandResult:
+    shared_home_id = uuid.uuid4()
+    with domain_rules():
+        events = home.register(shared_home_id, district, places, registered_on, today())
+    envelopes = await runtime.append(
+        conn,
+        home.shared_home_stream(shared_home_id),
+        home.SHARED_HOME,
+        events,
+        expected_version=0,
+        metadata=metadata,
+    )
+    state = home.fold_shared_home(events)
+    return CommandResult(201, view(state, envelopes[-1].stream_version, today()))
+
+
+async def change(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    shared_home_id: uuid.UUID,
+    decide: Callable[[home.SharedHome], list[Event]],
+    status_code: int = 200,
+) -> CommandResult:
+    stream_id = home.shared_home_stream(shared_home_id)
+    await lock_streams(conn, stream_id)
+    state, version = await load(runtime, conn, shared_home_id, metadata.municipality)
+    with domain_rules(version):
+        events = decide(state)
+    await runtime.append(
+        conn, stream_id, home.SHARED_HOME, events, expected_version=version, metadata=metadata
+    )
+    for event in events:
+        state = home.apply(state, event)
+    body = view(state, version + len(events), today())
+    placed = [e for e in events if isinstance(e, MinorPlacedInSharedHome)]
+    if placed:
+        body["placement_id"] = str(placed[-1].placement_id)
+    return CommandResult(status_code, body)
