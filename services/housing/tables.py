@@ -268,3 +268,41 @@ settlement_measures = sa.Table(
     sa.Column("withdrawn_on", sa.Date),
     sa.Index("settlement_measures_by_year", "municipality", "year"),
 )
+
+# --- housing school (boligskole; migration 0006) ---------------------------------------
+
+housing_school_courses = sa.Table(
+    "housing_school_courses",
+    metadata,
+    sa.Column("course_id", UUID, primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("sessions", sa.Integer, nullable=False),
+    sa.Column("required_sessions", sa.Integer, nullable=False),
+    sa.Column("held", pg.JSONB, nullable=False, server_default="[]"),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+housing_school_attendance = sa.Table(
+    "housing_school_attendance",
+    metadata,
+    sa.Column("course_id", UUID, primary_key=True),
+    sa.Column("household_id", UUID, primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("sessions_attended", sa.Integer, nullable=False),
+    sa.Column("completed_on", sa.Date),
+)
+"""Per household and course: sessions attended, and the day it completed the course."""
+
+tenancy_follow_ups = sa.Table(
+    "tenancy_follow_ups",
+    metadata,
+    sa.Column("record_id", UUID, primary_key=True),
+    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("household_id", UUID, nullable=False, index=True),
+    # visit | damage | complaint
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("volunteer_id", UUID),
+    sa.Column("on", sa.Date, nullable=False),
+)
+"""Host-family visits and tenancy incidents, one row each."""

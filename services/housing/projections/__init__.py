@@ -16,6 +16,7 @@ from services.housing.projections.households import (
     PARTICIPANTS_KEEP,
     SETTLED,
 )
+from services.housing.projections.housing_school import HOUSING_SCHOOL
 from services.housing.projections.ownership import OWNERSHIP
 from services.housing.projections.placements import PLACEMENTS
 from services.housing.projections.rent_rates import RENT_RATES
@@ -29,6 +30,7 @@ PROJECTIONS = [
     OWNERSHIP,
     RENT_RATES,
     SETTLEMENT_PLANS,
+    HOUSING_SCHOOL,
     HOUSEHOLDS,
 ]
 """Every read model, in the order a rebuild runs them."""
