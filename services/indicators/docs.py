@@ -75,35 +75,71 @@ every fact and in the inbox, so past drill-downs show the alias — the numbers 
 """
 
 NATIONAL = f"""\
+### The plan: versions, approval, editing in the dashboard
+
+Every change of a goal, indicator, thresholds or the plan's settings is a new plan version.
+A version is a draft (*utkast*) until a manager approves it (`POST
+/indicators/plan/approve` with the version reviewed; 409 with `current_version` if the plan
+has moved on, 422 when there is nothing to approve). Scorecards, levels, reports and
+exports use the latest version approved by the moment asked about, so «as known on 1 March»
+keeps showing the version approved by then. Managers see the draft (`?draft=true`, the
+dashboard's plan page, `/dashboard?draft=1`); `GET /indicators/plan` lists the changes since
+approval with who made them and when. In the dashboard (`/dashboard/plan`) managers create
+and change goals, indicators (from the catalogue), thresholds per year, the suppression
+threshold and comments — «Forklar avvik» on the scorecard row or indicator page ties a
+comment to indicator, period and level — approve a version, and lock the council report
+(`/dashboard/reports`, «Lås rapport»). Analysts read only (no edit controls; their POST is
+403). The forms run the same use cases as the API, show errors in bokmål (nynorsk, English
+on request) and carry a per-session CSRF token. After upgrading, a manager approves the
+current plan once ([docs/mrs/plan-editing.md](docs/mrs/plan-editing.md)).
+
 ### Uncertainty and small numbers
 
 Every computed share carries `n` and a 95 % Wilson interval (`lower`, `upper`,
 `confidence`); it is marked `uncertain` below 20 people or when the interval is wider than
 20 percentage points. Kaplan–Meier curves carry their confidence bands, and a point is
 uncertain where few are still at risk. **Small-number suppression:** a value resting on
-fewer than 5 people (a plan may ask for more, never less: `suppression-below-floor`, 422)
-never leaves the municipality. CSV exports show `:` (SSB's mark) in every figure and the
+fewer than the plan's threshold — 5 by default; `PUT /indicators/settings` with
+`{{"suppression_min_n": N}}` (manager) may ask for more, never less
+(`suppression-below-floor`, 422), and the stricter of the approved and the recorded value
+is in force, so raising it protects at once — never leaves the municipality. CSV exports show `:` (SSB's mark) in every figure and the
 level `suppressed`; the national comparison hides and leaves unranked such entries and a
 size below the threshold; an agency reading another municipality's values gets them
 hidden; level events are not published for them. Inside the municipality its own roles see
 the value, marked uncertain. The rule, complementary suppression and what is not covered
 yet: [docs/mrs/uncertainty-and-suppression.md](docs/mrs/uncertainty-and-suppression.md).
 
-### Reports for the council (XLSX, print-ready HTML)
+### Reports for the council (PDF, XLSX, print-ready HTML; frozen reports)
 
-`GET /indicators/reports/{{period}}?format=html|xlsx` (manager, analyst; own municipality;
-bokmål by default, `lang` or `Accept-Language` for nynorsk labels or English) builds the
-report of any period the periods module parses — a tertial `2025-T1`, a year, year to
-date: the plan's goals with their lights, each indicator with its thresholds as written,
-value, level (label and colour), n, trend arrow and change against the same period last
-year and the leaders' comments, and «kjent per» (the as-of moment) on every page and
-sheet. The XLSX has real number formats (`0.0%`, integers, a date-time), frozen panes and
-A4 print settings; the HTML a cover with the municipality's name and a coat-of-arms slot,
-a table of contents and page numbers. A report is public: values resting on fewer people
-than the plan's threshold show `:` and lose level, n and change, and a footnote says so.
-A period in which no goal of the plan is valid is `report-without-plan` (422). PDF and
-frozen (reported-to-the-council) reports are not built yet
+`GET /indicators/reports/{{period}}?format=html|xlsx|pdf` (manager, analyst; own
+municipality; bokmål by default, `lang` or `Accept-Language` for nynorsk labels or English)
+builds the report of any period the periods module parses — a tertial `2025-T1`, a year,
+year to date: the plan's goals with their lights, each indicator with its thresholds as
+written, value, level (colour and name), n, trend and change against the same period last
+year, comparison figures and the leaders' comments, with «kjent per» (the as-of moment) on
+every page and sheet. The PDF (ReportLab, with the font it ships, so no machine font is
+needed) has a cover with the municipality's name and a coat-of-arms slot, a table of
+contents, page numbers, and trend arrows drawn beside their word; the same report gives the
+same bytes. The XLSX has real number formats (`0.0%`, integers, a date-time), frozen panes
+and A4 print settings. A report is public: values resting on fewer people than the plan's
+threshold show `:` and lose level, n and change, and a footnote says so. A period in which
+no goal of the plan is valid is `report-without-plan` (422)
 ([docs/mrs/reports.md](docs/mrs/reports.md)).
+
+«Rapportert til bystyret»: `POST /indicators/reports/{{period}}/lock` (manager;
+`reported_to`, `reported_on`, `title`, `kind`) stores the report as known at that moment —
+its values, the rendered PDF, XLSX and HTML byte for byte with their SHA-256, and the
+drill-down lists beside it — and never recomputes it; the same period and kind twice is
+`report-already-locked` (409, with the locked report's id). `GET /indicators/reports/locked`
+lists them, `GET /indicators/reports/locked/{{id}}?format=pdf|xlsx|html` downloads one
+exactly as locked (its SHA-256 in `ETag`), `…/{{id}}/drilldown/{{key}}` gives a list as locked,
+and `…/{{id}}/changes?format=json|html|pdf` recomputes the period now: per indicator frozen vs
+now, the difference, and why (facts dated in the period but recorded after the lock, counted
+by kind; plan changes after the lock). The lock event is not published and holds no person
+ids; the drill-down lists are a table written in the same transaction, reached by erasure
+([docs/mrs/frozen-reports.md](docs/mrs/frozen-reports.md)). `python -m bench.reports` times
+the annual PDF and the national comparison over 357 municipalities
+(`bench/reports_results.md`).
 
 ### Comparison figures and breakdowns
 
@@ -116,8 +152,9 @@ an unreadable row, a wrong layout or a duplicate row is a 422 listing each line
 known at the as-of moment. `services/indicators/data/` ships an example with real national
 figures from SSB and its source; the KOSTRA group list is an example of one municipality
 (the real member list was not available offline). `GET
-/indicators/values/{{key}}/breakdown?period=…&by=gender|age_group|arrival_category|settlement_cohort`
-splits a computed indicator; outside the municipality small cells are hidden
+/indicators/values/{{key}}/breakdown?period=…&by=gender|age_group|arrival_category|settlement_cohort|act_category`
+splits a computed indicator (`act_category`: the participant's category under the
+Integration Act valid on the period's last day, as recorded by the as-of moment); outside the municipality small cells are hidden
 ([docs/mrs/comparisons.md](docs/mrs/comparisons.md)).
 
 ### National comparison (agency role)
