@@ -378,7 +378,9 @@ async def integration_grant(
         result[name] = {
             "persons": asdict(people) | {"total": people.persons},
             "years": [asdict(y) for y in years],
-            "total": sum(y.amount for y in years),
+            # Years without recorded rates are left out of the total (and say so).
+            "total": sum(y.amount for y in years if y.amount is not None),
+            "complete": all(y.amount is not None for y in years),
         }
     result["assumption"] = data["adults_in_family"].entry_on(date(year, 1, 1)).source
     return result

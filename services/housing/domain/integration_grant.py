@@ -71,17 +71,26 @@ def cohort(
 class GrantYear:
     calendar_year: int
     grant_year: int
-    rate_per_person: dict[str, int]
-    amount: int
+    rate_per_person: dict[str, int] | None
+    amount: int | None
     source: str
 
 
+NO_RATES = "no integration grant rates are recorded for this year"
+
+
 def expected_grant(settlement_year: int, persons: Cohort, grant: DatedTable) -> list[GrantYear]:
-    """The grant for each of the five calendar years from ``settlement_year``."""
+    """The grant for each of the five calendar years from ``settlement_year``; a year
+    before the first recorded rates has no amount (unknown, not zero)."""
     result = []
     for offset in range(YEARS):
         calendar_year = settlement_year + offset
-        entry = grant.entry_on(date(calendar_year, 1, 1))
+        try:
+            entry = grant.entry_on(date(calendar_year, 1, 1))
+        except LookupError:
+            result.append(GrantYear(calendar_year, offset + 1, None, None, NO_RATES))
+            continue
+        rates: dict[str, int]
         if offset == 0:
             first = entry.value["year_1"]
             rates = {
@@ -94,8 +103,7 @@ def expected_grant(settlement_year: int, persons: Cohort, grant: DatedTable) -> 
                 + persons.unaccompanied_minors * rates["unaccompanied_minor"]
             )
         else:
-            rate = int(entry.value[f"year_{offset + 1}"])
-            rates = {"everyone": rate}
-            amount = persons.persons * rate
+            rates = {"everyone": int(entry.value[f"year_{offset + 1}"])}
+            amount = persons.persons * rates["everyone"]
         result.append(GrantYear(calendar_year, offset + 1, rates, amount, entry.source))
     return result

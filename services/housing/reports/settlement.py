@@ -327,7 +327,7 @@ def html(content: Content, locale: str) -> str:
         f'<p class="note">{escape(t.text("settlement.rooms_source", locale))}: '
         f"{escape(forecast['rooms_by_household_size']['source'])}</p>"
         f'<p class="note">{escape(t.text("settlement.grant_source", locale))}: '
-        f"{escape(grant['planned']['years'][0]['source'])}</p>"
+        f"{escape(grant['planned']['years'][-1]['source'])}</p>"
     )
     return (
         f'<!DOCTYPE html><html lang="{escape(locale)}"><head><meta charset="utf-8">'
