@@ -92,6 +92,7 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     ),
     "evictions": ("placement_id, household_id, evicted_on, grounds", ""),
     "ownerships": ("household_id, became_owner_on, route, price", ""),
+    "minor_facts": ("participant_id, family, kind, on_date", ""),
 }
 assert set(_COLUMNS) == set(FACT_TABLES)
 
@@ -232,6 +233,33 @@ async def _settings(conn: AsyncConnection, municipality: str, at: datetime | Non
         query = query.where(ps.c.recorded_at <= at)
     found = await conn.scalar(query.order_by(ps.c.version.desc()).limit(1))
     return PlanSettings() if found is None else PlanSettings(suppression_min_n=int(found))
+
+
+async def suppression_thresholds(conn: AsyncConnection, at: datetime | None) -> dict[str, int]:
+    """Every municipality's suppression threshold in force at ``at`` (as :func:`load_plan`
+    decides it: the stricter of the approved and the recorded one), in two queries.
+
+    Municipalities without settings are absent: they hide by the floor.
+    """
+    ps, pa = t.plan_settings, t.plan_approvals
+    settings_query = sa.select(ps.c.municipality, ps.c.recorded_at, ps.c.suppression_min_n)
+    approvals_query = sa.select(pa.c.municipality, pa.c.approved_through)
+    if at is not None:
+        settings_query = settings_query.where(ps.c.recorded_at <= at)
+        approvals_query = approvals_query.where(pa.c.recorded_at <= at)
+    versions: dict[str, list[tuple[datetime, int]]] = {}
+    for row in await conn.execute(settings_query.order_by(ps.c.municipality, ps.c.version)):
+        versions.setdefault(row.municipality, []).append((row.recorded_at, row.suppression_min_n))
+    approved_through: dict[str, datetime] = {}
+    for approval in await conn.execute(approvals_query.order_by(pa.c.municipality, pa.c.version)):
+        approved_through[approval.municipality] = approval.approved_through
+    default = PlanSettings().suppression_min_n
+    thresholds = {}
+    for municipality, history in versions.items():
+        cut = approved_through.get(municipality, BEFORE_ANY_PLAN)
+        approved = [n for recorded_at, n in history if recorded_at <= cut]
+        thresholds[municipality] = max(approved[-1] if approved else default, history[-1][1])
+    return thresholds
 
 
 PLAN_CHANGE_TYPES = {

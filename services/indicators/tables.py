@@ -181,6 +181,17 @@ act_categories = fact_table(
 ``act.category_recorded``): the row with the latest ``valid_from`` on or before a day is the
 category on that day; every change is a new row (the category history)."""
 
+minor_facts = fact_table(
+    "minor_facts",
+    ("participant_id",),
+    sa.Column("family", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("on_date", sa.Date, nullable=False),
+)
+"""An unaccompanied minor's dated facts from participants' ``minor.*`` events: ``family``
+``phase`` (``kind`` the phase entered), ``outcome`` (``kind`` the outcome) or
+``services_ended`` (``kind`` the reason)."""
+
 erasures = sa.Table(
     "erasures",
     metadata,
@@ -418,6 +429,7 @@ PARTICIPANT_FACTS = (
     birth_year_corrections,
     research_reservations,
     act_categories,
+    minor_facts,
     erasures,
 )
 MATCHING_FACTS = (jobs, practice_placements)

@@ -163,5 +163,37 @@ BUILT_INS: dict[str, BuiltIn] = {
             HIGHER,
             YEAR,
         ),
+        BuiltIn(
+            "minor_months_in_shared_home",
+            "Enslige mindreårige: måneder i bofellesskap (snitt)",
+            "Unaccompanied minors: months in the shared home (mean)",
+            "minor_months_in_shared_home",
+            LOWER,
+            YEAR,
+        ),
+        BuiltIn(
+            "minor_school_dropout",
+            "Andel enslige mindreårige som falt ut av videregående opplæring",
+            "Share of unaccompanied minors who dropped out of upper secondary school",
+            "minor_school_dropout_share",
+            LOWER,
+            YEAR,
+        ),
+        BuiltIn(
+            "minor_working_life_contact_first_year",
+            "Andel enslige mindreårige med kontakt med arbeidslivet første år",
+            "Share of unaccompanied minors with contact with working life in the first year",
+            "minor_working_life_contact_first_year",
+            HIGHER,
+            YEAR,
+        ),
+        BuiltIn(
+            "minor_assistance_after_twenty",
+            "Andel enslige mindreårige med supplerende sosialhjelp etter fylte 20 år",
+            "Share of unaccompanied minors with supplementary social assistance after 20",
+            "minor_assistance_after_twenty_share",
+            LOWER,
+            YEAR,
+        ),
     )
 }

@@ -130,6 +130,12 @@ class Person:
     """Moved to another municipality; may lie ahead (a move announced in advance)."""
     died_on: date | None = None
     emigrated_on: date | None = None
+    minor_phases: dict[str, date] = field(default_factory=dict)
+    """An unaccompanied minor's phases (intake, moving_in, shared_home, bedsit) by the day
+    each was entered."""
+    minor_outcomes: dict[str, date] = field(default_factory=dict)
+    """An unaccompanied minor's outcome facts by the first day each was recorded for."""
+    minor_services_ended_on: date | None = None
 
     def left_base(self) -> tuple[date, str] | None:
         """The first day the person is out of the base, and why (moved_out, died, emigrated).
@@ -422,6 +428,7 @@ FACT_TABLES = (
     "placements",
     "evictions",
     "ownerships",
+    "minor_facts",
 )
 """Fact tables a snapshot is folded from, in the order they are folded."""
 
@@ -567,4 +574,14 @@ def build_snapshots(rows: Mapping[str, Iterable[Row]]) -> dict[str, Snapshot]:
         snap(row).household(row["household_id"]).ownerships.append(
             Ownership(row["became_owner_on"], row["route"], row["price"])
         )
+    for row in rows.get("minor_facts", ()):
+        person = snap(row).person(row["participant_id"])
+        on = row["on_date"]
+        if row["family"] == "phase":
+            person.minor_phases.setdefault(row["kind"], on)
+        elif row["family"] == "outcome":
+            known = person.minor_outcomes.get(row["kind"])
+            person.minor_outcomes[row["kind"]] = on if known is None else min(known, on)
+        else:
+            person.minor_services_ended_on = on
     return snapshots

@@ -1,6 +1,7 @@
 """Facts from the participants service: registrations, competence, programmes, tests,
 follow-up statuses, moves, deaths and emigrations, birth-year corrections, the category
-under the Integration Act, erasures."""
+under the Integration Act, an unaccompanied minor's phases, outcomes and services' end,
+erasures."""
 
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ BIRTH_YEAR_CORRECTED = "participants.participant.birth_year_corrected.v1"
 COMPETENCE_PROFILE_UPDATED = "participants.competence_profile.updated.v1"
 RESEARCH_RESERVATION_CHANGED = "participants.participant.research_reservation_changed.v1"
 ACT_CATEGORY_RECORDED = "participants.act.category_recorded.v1"
+MINOR_PHASE_ENTERED = "participants.minor.phase_entered.v1"
+MINOR_OUTCOME_RECORDED = "participants.minor.outcome_recorded.v1"
+MINOR_SERVICES_ENDED = "participants.minor.services_ended.v1"
 PARTICIPANT = {"participant_id": ("participant_id", ident)}
 PROGRAMME = {**PARTICIPANT, "programme_id": ("programme_id", ident)}
 
@@ -142,6 +146,21 @@ FACT_ROWS: dict[str, FactRow] = {
             "category": ("category", required),
             "valid_from": ("valid_from", required_day),
         },
+    ),
+    MINOR_PHASE_ENTERED: FactRow(
+        t.minor_facts,
+        {**PARTICIPANT, "kind": ("phase", required), "on_date": ("entered_on", required_day)},
+        {"family": "phase"},
+    ),
+    MINOR_OUTCOME_RECORDED: FactRow(
+        t.minor_facts,
+        {**PARTICIPANT, "kind": ("outcome", required), "on_date": ("on", required_day)},
+        {"family": "outcome"},
+    ),
+    MINOR_SERVICES_ENDED: FactRow(
+        t.minor_facts,
+        {**PARTICIPANT, "kind": ("reason", required), "on_date": ("ended_on", required_day)},
+        {"family": "services_ended"},
     ),
 }
 

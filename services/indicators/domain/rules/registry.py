@@ -7,6 +7,7 @@ from typing import Any
 from services.indicators.domain.rules import (
     housing,
     language,
+    minors,
     outcomes,
     participation,
     practice,
@@ -30,5 +31,9 @@ RULES: dict[str, Rule[Any]] = {
         housing.HOUSEHOLDS_BECAME_OWNERS,
         housing.LEFT_MUNICIPAL_HOUSING_WITHIN,
         practice.PRACTICE_TO_JOB_SHARE,
+        minors.MINOR_MONTHS_IN_SHARED_HOME,
+        minors.MINOR_SCHOOL_DROPOUT_SHARE,
+        minors.MINOR_WORKING_LIFE_CONTACT_FIRST_YEAR,
+        minors.MINOR_ASSISTANCE_AFTER_TWENTY_SHARE,
     )
 }

@@ -1,0 +1,361 @@
+"""Unaccompanied minors' outcomes (Drammen's method): months in the shared home, upper
+secondary drop-out, contact with working life in the first year, supplementary social
+assistance after 20.
+
+Each rule follows a cohort: the unaccompanied minors settled in the period (the period
+date is ``settled_on``), with the outcome facts the participants service published by
+the as-of date (``participants.minor.*``). Outcomes lie years after the settlement, so
+a cohort's figure is read with a later as-of date; a fact dated after it has not
+happened yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import Field
+
+from services.indicators.domain.facts import Person, Snapshot
+from services.indicators.domain.rules.reasons import REASONS
+from services.indicators.domain.rules.result import (
+    Context,
+    Member,
+    Result,
+    in_base,
+    left_out,
+    median,
+    share,
+    years,
+)
+from services.indicators.domain.rules.rule import AS_OF_EVENTS, Params, Rule, RuleDoc, Unit
+
+DAYS_PER_MONTH = 365.25 / 12
+"""A month as the mean calendar month, so a stay's months do not depend on which months."""
+
+ASSISTANCE_AGE = 20
+
+# The family's reasons live beside its rules; the catalogue of reasons is one mapping.
+REASONS.update(
+    {
+        "minor_stay_ended": (
+            "shared home {entered} → {left}: {months} months",
+            "bofellesskap {entered} → {left}: {months} måneder",
+        ),
+        "minor_stay_open": (
+            "still in the shared home since {entered}",
+            "bor fortsatt i bofellesskap siden {entered}",
+        ),
+        "minor_never_in_shared_home": (
+            "never recorded in a shared home",
+            "aldri registrert i bofellesskap",
+        ),
+        "minor_dropped_out": (
+            "dropped out of upper secondary school on {on}",
+            "falt ut av videregående opplæring {on}",
+        ),
+        "minor_no_dropout": (
+            "no drop-out recorded",
+            "ikke registrert frafall",
+        ),
+        "minor_working_life_contact": (
+            "contact with working life on {on}, within the first year",
+            "kontakt med arbeidslivet {on}, innen første år",
+        ),
+        "minor_no_working_life_contact": (
+            "no contact with working life in the first year (to {until})",
+            "ingen kontakt med arbeidslivet første år (til {until})",
+        ),
+        "minor_first_year_open": (
+            "first year not over (until {until}), no contact yet",
+            "første år er ikke over (til {until}), ingen kontakt ennå",
+        ),
+        "minor_assistance_after_twenty": (
+            "supplementary social assistance after 20, on {on}",
+            "supplerende sosialhjelp etter 20 år, {on}",
+        ),
+        "minor_no_assistance_after_twenty": (
+            "20 or older ({birth_year}), no supplementary social assistance",
+            "20 år eller eldre ({birth_year}), ingen supplerende sosialhjelp",
+        ),
+        "minor_not_twenty_yet": (
+            "not 20 by the as-of year (born {birth_year})",
+            "ikke 20 år i året det måles (født {birth_year})",
+        ),
+    }
+)
+
+
+class CohortParams(Params):
+    pass
+
+
+class StayParams(Params):
+    statistic: Literal["mean_months", "median_months"] = Field(
+        default="mean_months", description="The mean or the median of the stays' months."
+    )
+
+
+def _cohort(snapshot: Snapshot, context: Context) -> Iterator[tuple[Person, date]]:
+    """The unaccompanied minors settled in the period, known by the as-of date."""
+    for year in years(context.period):
+        for person in snapshot.settled_in_year(year):
+            settled_on = person.settled_on
+            if person.unaccompanied_minor and settled_on and context.counts(settled_on):
+                yield person, settled_on
+
+
+def _args(args: dict[str, object]) -> dict[str, object]:
+    return args
+
+
+def _known(day: date | None, context: Context) -> bool:
+    return day is not None and day <= context.known_on
+
+
+def _stay(person: Person, context: Context) -> tuple[date | None, date | None]:
+    """The shared-home stay: from moving in there to the bedsit (or the services' end)."""
+    entered = person.minor_phases.get("shared_home")
+    if entered is None or entered > context.known_on:
+        return None, None
+    ends = [
+        day
+        for day in (person.minor_phases.get("bedsit"), person.minor_services_ended_on)
+        if day is not None and day <= context.known_on
+    ]
+    return entered, min(ends) if ends else None
+
+
+def months_in_shared_home(snapshot: Snapshot, context: Context, params: StayParams) -> Result:
+    members: list[Member] = []
+    months: list[float] = []
+    for person, settled_on in _cohort(snapshot, context):
+        pid = person.participant_id
+        entered, left = _stay(person, context)
+        if entered is None:
+            members.append(
+                left_out(
+                    "participant", pid, "minor_never_in_shared_home", settled_on, participant=pid
+                )
+            )
+            continue
+        if left is None:
+            members.append(
+                left_out(
+                    "participant",
+                    pid,
+                    "minor_stay_open",
+                    settled_on,
+                    participant=pid,
+                    entered=entered,
+                )
+            )
+            continue
+        stay = (left - entered).days / DAYS_PER_MONTH
+        months.append(stay)
+        members.append(
+            in_base(
+                "participant",
+                pid,
+                "minor_stay_ended",
+                settled_on,
+                numerator=True,
+                participant=pid,
+                amount=stay,
+                entered=entered,
+                left=left,
+                months=round(stay, 1),
+            )
+        )
+    if params.statistic == "median_months":
+        value = median(months)
+    else:
+        value = sum(months) / len(months) if months else None
+    return Result(value, sum(months) if months else 0.0, len(months), tuple(members))
+
+
+def school_dropout_share(snapshot: Snapshot, context: Context, params: CohortParams) -> Result:
+    members: list[Member] = []
+    numerator = denominator = 0
+    for person, settled_on in _cohort(snapshot, context):
+        pid = person.participant_id
+        dropped = person.minor_outcomes.get("school_dropout")
+        counts = _known(dropped, context)
+        denominator += 1
+        numerator += counts
+        members.append(
+            in_base(
+                "participant",
+                pid,
+                "minor_dropped_out" if counts else "minor_no_dropout",
+                settled_on,
+                numerator=counts,
+                participant=pid,
+                extra=_args({"on": dropped} if counts else {}),
+            )
+        )
+    return Result(share(numerator, denominator), numerator, denominator, tuple(members))
+
+
+def _first_year_end(settled_on: date) -> date:
+    try:
+        return settled_on.replace(year=settled_on.year + 1)
+    except ValueError:  # 29 February
+        return date(settled_on.year + 1, 3, 1)
+
+
+def working_life_contact_first_year(
+    snapshot: Snapshot, context: Context, params: CohortParams
+) -> Result:
+    members: list[Member] = []
+    numerator = denominator = 0
+    for person, settled_on in _cohort(snapshot, context):
+        pid = person.participant_id
+        until = _first_year_end(settled_on)
+        contact = person.minor_outcomes.get("working_life_contact")
+        counts = _known(contact, context) and contact is not None and contact < until
+        if not counts and until > context.known_on:
+            members.append(
+                left_out(
+                    "participant",
+                    pid,
+                    "minor_first_year_open",
+                    settled_on,
+                    participant=pid,
+                    until=until,
+                )
+            )
+            continue
+        denominator += 1
+        numerator += counts
+        members.append(
+            in_base(
+                "participant",
+                pid,
+                "minor_working_life_contact" if counts else "minor_no_working_life_contact",
+                settled_on,
+                numerator=counts,
+                participant=pid,
+                extra=_args({"on": contact} if counts else {"until": until}),
+            )
+        )
+    return Result(share(numerator, denominator), numerator, denominator, tuple(members))
+
+
+def assistance_after_twenty_share(
+    snapshot: Snapshot, context: Context, params: CohortParams
+) -> Result:
+    members: list[Member] = []
+    numerator = denominator = 0
+    for person, settled_on in _cohort(snapshot, context):
+        pid = person.participant_id
+        born = person.birth_year
+        if born is None or born + ASSISTANCE_AGE > context.known_on.year:
+            members.append(
+                left_out(
+                    "participant",
+                    pid,
+                    "minor_not_twenty_yet",
+                    settled_on,
+                    participant=pid,
+                    birth_year=born,
+                )
+            )
+            continue
+        aid = person.minor_outcomes.get("supplementary_social_assistance")
+        counts = _known(aid, context)
+        denominator += 1
+        numerator += counts
+        members.append(
+            in_base(
+                "participant",
+                pid,
+                "minor_assistance_after_twenty" if counts else "minor_no_assistance_after_twenty",
+                settled_on,
+                numerator=counts,
+                participant=pid,
+                extra=_args({"on": aid} if counts else {"birth_year": born}),
+            )
+        )
+    return Result(share(numerator, denominator), numerator, denominator, tuple(members))
+
+
+_COHORT = "`participant.settled` with `unaccompanied_minor` true and `settled_on` in the period."
+_SETTLED = "`settled_on` (the cohort settled in the period)."
+
+MINOR_MONTHS_IN_SHARED_HOME: Rule[Any] = Rule(
+    "minor_months_in_shared_home",
+    "Unaccompanied minors: months in the shared home",
+    "Enslige mindreårige: måneder i bofellesskap",
+    Unit.number,
+    StayParams,
+    RuleDoc(
+        value="The mean (or, with `statistic`, the median) of the stays' months; a month is "
+        "365.25 / 12 days. Unit: months.",
+        numerator="The sum of the stays' months: from `minor.phase_entered` `shared_home` to "
+        "`bedsit` (or `minor.services_ended`, whichever comes first).",
+        denominator="Stays that ended by the as-of date, of the cohort: " + _COHORT,
+        exclusions="Youths still in the shared home at the as-of date, and those never "
+        "recorded in one.",
+        period_date=_SETTLED,
+        as_of=AS_OF_EVENTS,
+    ),
+    months_in_shared_home,
+)
+
+MINOR_SCHOOL_DROPOUT_SHARE: Rule[Any] = Rule(
+    "minor_school_dropout_share",
+    "Unaccompanied minors who dropped out of upper secondary school",
+    "Enslige mindreårige som falt ut av videregående opplæring",
+    Unit.percent,
+    CohortParams,
+    RuleDoc(
+        value="100 × numerator / denominator.",
+        numerator="Youths with `minor.outcome_recorded` `school_dropout` on or before the "
+        "as-of date.",
+        denominator=_COHORT,
+        exclusions="None.",
+        period_date=_SETTLED,
+        as_of=AS_OF_EVENTS,
+    ),
+    school_dropout_share,
+)
+
+MINOR_WORKING_LIFE_CONTACT_FIRST_YEAR: Rule[Any] = Rule(
+    "minor_working_life_contact_first_year",
+    "Unaccompanied minors with contact with working life in their first year",
+    "Enslige mindreårige med kontakt med arbeidslivet første år",
+    Unit.percent,
+    CohortParams,
+    RuleDoc(
+        value="100 × numerator / denominator.",
+        numerator="Youths with `minor.outcome_recorded` `working_life_contact` dated before "
+        "the first anniversary of `settled_on` (and by the as-of date).",
+        denominator=_COHORT,
+        exclusions="Youths whose first year is not over at the as-of date and who have no "
+        "contact yet (they may still have one).",
+        period_date=_SETTLED,
+        as_of=AS_OF_EVENTS,
+    ),
+    working_life_contact_first_year,
+)
+
+MINOR_ASSISTANCE_AFTER_TWENTY_SHARE: Rule[Any] = Rule(
+    "minor_assistance_after_twenty_share",
+    "Unaccompanied minors receiving supplementary social assistance after turning 20",
+    "Enslige mindreårige med supplerende sosialhjelp etter fylte 20 år",
+    Unit.percent,
+    CohortParams,
+    RuleDoc(
+        value="100 × numerator / denominator.",
+        numerator="Youths with `minor.outcome_recorded` `supplementary_social_assistance` "
+        "(the participants service records it only from the 20th birthday) by the as-of date.",
+        denominator="The cohort (" + _COHORT + ") who are 20 in the as-of date's year "
+        "(birth year + 20 ≤ that year: indicators know the birth year only).",
+        exclusions="Youths not 20 by the as-of year, or with no birth year.",
+        period_date=_SETTLED,
+        as_of=AS_OF_EVENTS,
+    ),
+    assistance_after_twenty_share,
+)
