@@ -448,3 +448,74 @@ async def test_bad_settlement_input_is_refused_with_its_rule(settings: Settings)
         # Another municipality sees no plan for the year.
         other = auth(settings, ["housing_officer"], "0301")
         assert (await client.get(PLAN, headers=other)).status_code == 404
+
+
+async def test_a_tenant_buying_the_dwelling_frees_nothing(settings: Settings) -> None:
+    """Rent-to-own completed in March 2025: the tenancy ends, the dwelling is sold and leaves
+    the stock, so the hazard lists the end (bought_dwelling) but does not count it."""
+    headers = officer(settings)
+    async with running(housing_app(settings)) as client:
+        buyer, mover = uuid.uuid4(), uuid.uuid4()
+        for household in (buyer, mover):
+            await publish_settled(
+                settings, household_id=household, household_size=2, settled_on=date(2019, 6, 1)
+            )
+            await wait_for_household(client, settings, household)
+        bought = await dwelling(client, settings, rooms=2, size_m2=50)
+        left = await dwelling(client, settings, rooms=2, size_m2=50)
+        for household, flat in ((buyer, bought), (mover, left)):
+            application = await accepted_application(
+                client, settings, household, received_on="2019-12-01"
+            )
+            placement = await place(
+                client, settings, application["application_id"], flat["dwelling_id"], "2020-01-01"
+            )
+            if household == mover:
+                await post(
+                    client,
+                    f"/housing/placements/{placement['placement_id']}/end",
+                    headers,
+                    {"ends_on": "2025-05-15", "reason": "private_rental"},
+                    200,
+                )
+        agreement = await post(
+            client,
+            "/housing/rent-to-own",
+            headers,
+            {
+                "household_id": str(buyer),
+                "dwelling_id": bought["dwelling_id"],
+                "agreed_on": "2020-01-15",
+                "rent_period_years": 5,
+            },
+            201,
+        )
+        await post(
+            client,
+            f"/housing/rent-to-own/{agreement['agreement_id']}/purchase",
+            headers,
+            {"purchased_on": "2025-03-15"},
+            201,
+        )
+        await post(
+            client,
+            f"{PLAN}/request",
+            headers,
+            {"requested_on": "2025-10-01", "singles": 0, "families": []},
+            200,
+        )
+        forecast = (await client.get(f"{PLAN}/forecast?window=12", headers=headers)).json()
+        (hazard,) = forecast["hazards"]
+        # At risk: the buyer's tenancy on 1 January, February and March (3), the mover's on
+        # 1 January to 1 May (5). Only the move to a private rental frees a dwelling.
+        assert hazard == {
+            "rooms": 2,
+            "at_risk_months": 8,
+            "endings": 1,
+            "endings_by_reason": {"bought_dwelling": 1, "private_rental": 1},
+            "monthly_rate": 0.125,
+        }
+        # The sold dwelling is out of the stock; the other is vacant and nobody lives in a
+        # 2-room flat, so January has 1 free (vacant) and no turnover.
+        january = _rooms(forecast["months"][0])[2]
+        assert (january["vacant"], january["turnover_expected"]) == (1, 0.0)
