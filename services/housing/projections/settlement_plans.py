@@ -31,11 +31,7 @@ async def _apply(batch: Batch, envelopes: Sequence[Envelope]) -> None:
     events = decode_all(envelopes)
     await batch.load(
         t.settlement_plans,
-        {
-            (e.municipality, ev.year)
-            for e, ev in events
-            if isinstance(ev, YEAR_EVENTS)
-        },
+        {(e.municipality, ev.year) for e, ev in events if isinstance(ev, YEAR_EVENTS)},
     )
     await batch.load(
         t.settlement_measures,
