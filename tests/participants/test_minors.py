@@ -127,7 +127,7 @@ async def test_the_four_phases_in_order_with_bedsit_and_follow_up_team(
         "child_welfare_aftercare",
         "settlement_follow_up",
     }
-    assert all(limit["source"] and limit["to_be_verified"] for limit in body["age_limits"])
+    assert all(limit["source"] for limit in body["age_limits"])
 
     # Published events carry ids, dates and codes; the team's contacts stay inside.
     runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
@@ -238,8 +238,11 @@ async def test_the_services_end_at_an_age_limit_or_by_the_end_of_cooperation(
 def test_the_age_limits_are_dated_with_their_source() -> None:
     before = minor.age_limit_on("child_welfare_aftercare", date(2020, 12, 31))
     after = minor.age_limit_on("child_welfare_aftercare", date(2021, 1, 1))
-    assert before is not None and before["age"] == 23
+    assert before is not None and before["age"] == 23 and before["to_be_verified"]
     assert after is not None and after["age"] == 25 and "barnevernloven" in after["source"]
+    assert not after["to_be_verified"]
+    first = minor.age_limit_on("child_welfare_aftercare", date(1995, 1, 1))
+    assert first is not None and first["age"] == 20
     assert minor.age_limit_on("settlement_follow_up", date(2020, 1, 1)) is None
 
 
