@@ -180,8 +180,11 @@ async def trend_series_for(
     to_year: int | None,
     selector: str | None,
     as_of: AsOf,
-) -> tuple[Knowledge, list[tuple[IndicatorValue, Change]]]:
-    """A multi-year series of one indicator, each value against the same period last year."""
+) -> tuple[Knowledge, list[tuple[IndicatorValue, IndicatorValue | None, Change]]]:
+    """A multi-year series of one indicator, each value against the same period last year.
+
+    Each point carries last year's value too (None before the first year): a change
+    against a value that is hidden outside the municipality would reveal it."""
     last = to_year if to_year is not None else as_of.known_on.year
     first = from_year if from_year is not None else last - 4
     if first > last:
@@ -217,7 +220,7 @@ async def trend_series_for(
         if p.year > FIRST_YEAR
     ]
     changes = series(points, earlier, definition.direction, definition.decimals)
-    return known, [(computed[c.period], c) for c in changes]
+    return known, [(computed[c.period], computed.get(c.previous_period), c) for c in changes]
 
 
 async def comments_for(

@@ -280,8 +280,8 @@ async def _act_categories(
     "under the Integration Act (`act_category`: refugee, refugee_family, "
     "collective_protection, ukraine_temporary, other) is the one valid on the period's last "
     "day (or the as-of date, if earlier), as recorded by the as-of moment. For a caller "
-    "outside the municipality every cell resting on fewer than 5 people is hidden (null), "
-    "with complementary suppression.",
+    "outside the municipality every cell resting on fewer people than the plan's threshold "
+    "(`suppression_min_n`, at least 5) is hidden (null), with complementary suppression.",
     responses=problem_responses(401, 403, 422),
 )
 async def get_breakdown(
@@ -304,7 +304,7 @@ async def get_breakdown(
         )
     where = scope(principal, municipality)
     wanted = application.parse_period(period)
-    _, value = await queries.value_for(runtime, state, where, key, wanted, as_of)
+    known, value = await queries.value_for(runtime, state, where, key, wanted, as_of)
     members = value.result.members if value.result else ()
     if by == ACT_CATEGORY:
         day = min(value.period.last_day, as_of.known_on)
@@ -323,7 +323,7 @@ async def get_breakdown(
     denominators: dict[str, float | None] = {k: c.denominator for k, c in cells.items()}
     outside = principal.municipality != where
     if outside:
-        min_n = suppression.DEFAULT_MIN_N
+        min_n = known.plan.settings.suppression_min_n
         denominators = suppression.protect_breakdown(
             {k: c.denominator for k, c in cells.items()}, min_n
         )

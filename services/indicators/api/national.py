@@ -19,9 +19,10 @@ from services.indicators.api.common import (
 )
 from services.indicators.docs import NATIONAL
 from services.indicators.domain.catalogue import BUILT_INS
-from services.indicators.domain.national import Entry, suppress
+from services.indicators.domain.national import Entry, hide, ranked
 from services.indicators.domain.suppression import DEFAULT_MIN_N, SYMBOL, check_min_n
 from services.indicators.exports import csv_response
+from services.indicators.loader import suppression_thresholds
 from shared.csvio import HeadersQuery
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
@@ -46,11 +47,13 @@ def csv_cells(entry: Entry) -> list[Any]:
     summary="One built-in indicator across all municipalities, ranked, with size peers",
     description=NATIONAL
     + ". `municipality` picks one to focus on: its entry and its peers are returned too.\n\n"
-    "Småtallsprikking: en verdi som bygger på færre enn `min_n` personer (minst 5) skjules "
-    "(`suppressed: true`, tall null, «:» i CSV) og rangeres ikke. / Small-number "
-    "suppression: a value resting on fewer than `min_n` people (at least 5) is hidden "
-    "(`suppressed: true`, figures null, ':' in CSV) and not ranked; `lower`/`upper` are the "
-    "95 % Wilson interval of a share.",
+    "Småtallsprikking: en verdi som bygger på færre enn `min_n` personer (minst 5), eller "
+    "færre enn kommunens egen planterskel om den er høyere, skjules (`suppressed: true`, tall "
+    "null, «:» i CSV) og rangeres ikke. / Small-number suppression: a value resting on fewer "
+    "than `min_n` people (at least 5) — or than the municipality's own plan threshold, when "
+    "that is higher (listed in `suppression.plan_thresholds`) — is hidden (`suppressed: "
+    "true`, figures null, ':' in CSV) and not ranked; `lower`/`upper` are the 95 % Wilson "
+    "interval of a share.",
     responses=problem_responses(401, 403, 422),
 )
 async def national(
@@ -75,7 +78,14 @@ async def national(
     check_min_n(min_n, field="min_n")
     wanted = application.parse_period(period)
     entries = await queries.national_for(runtime, state, key, wanted, as_of)
-    entries = suppress(entries, min_n, BUILT_INS[key].direction)
+    # Each municipality's own plan decides how small a value of its may be shown; the
+    # caller may only ask for more.
+    async with runtime.db.connect() as conn:
+        thresholds = await suppression_thresholds(conn, as_of.moment)
+    entries = ranked(
+        [hide(e, max(min_n, thresholds.get(e.municipality, DEFAULT_MIN_N))) for e in entries],
+        BUILT_INS[key].direction,
+    )
     if format == "csv":
         header = list(entries[0].describe()) if entries else ["municipality"]
         return csv_response(
@@ -92,7 +102,12 @@ async def national(
         "as_of": as_of.label,
         "direction": BUILT_INS[key].direction.value,
         "size": "persons settled in the five years up to the period's end",
-        "suppression": {"min_n": min_n, "symbol": SYMBOL, "floor": DEFAULT_MIN_N},
+        "suppression": {
+            "min_n": min_n,
+            "symbol": SYMBOL,
+            "floor": DEFAULT_MIN_N,
+            "plan_thresholds": {m: n for m, n in sorted(thresholds.items()) if n > min_n},
+        },
         "entries": [e.describe() for e in entries],
         "focus": focus.describe() if focus else None,
         "peers": [

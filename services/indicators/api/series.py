@@ -24,7 +24,9 @@ from services.indicators.api.schemas import ChangeOut, ValueOut
 from services.indicators.dashboard.labels import texts
 from services.indicators.docs import AS_OF
 from services.indicators.domain.periods import FORMS
-from services.indicators.domain.trends import SELECTORS
+from services.indicators.domain.scoring import IndicatorValue
+from services.indicators.domain.suppression import protect
+from services.indicators.domain.trends import SELECTORS, Change
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
 
@@ -103,10 +105,25 @@ async def get_trend_series(
     lang: LangQuery = "nb",
 ) -> dict[str, Any]:
     where = scope(principal, municipality)
-    _, points = await queries.trend_series_for(
+    known, points = await queries.trend_series_for(
         runtime, state, where, key, from_year, to_year, selector, as_of
     )
+    min_n = known.plan.settings.suppression_min_n
+    outside = principal.municipality != where
     catalog = texts()
+
+    def against_last_year(
+        value: IndicatorValue, previous: IndicatorValue | None, change: Change
+    ) -> dict[str, Any]:
+        described = change.describe()
+        hidden = [v for v in (value, previous) if v is not None and protect(v, min_n).suppressed]
+        if not (outside and hidden):
+            return described
+        # Either side hidden: the change (or last year's figure) would give it back.
+        for field in ("previous", "change", "change_percent", "trend", "arrow", "assessment"):
+            described[field] = None
+        return described
+
     return {
         "municipality": where,
         "indicator_key": key,
@@ -114,15 +131,15 @@ async def get_trend_series(
         "period": selector,
         "points": [
             {
-                **value_out(value, where, as_of),
-                **change.describe(),
-                "trend_label": catalog.text(f"periods.trend.{change.trend}", lang)
-                if change.trend
+                **value_out(value, where, as_of, principal, min_n),
+                **(shown := against_last_year(value, previous, change)),
+                "trend_label": catalog.text(f"periods.trend.{shown['trend']}", lang)
+                if shown["trend"]
                 else None,
-                "assessment_label": catalog.text(f"periods.assessment.{change.assessment}", lang)
-                if change.assessment
+                "assessment_label": catalog.text(f"periods.assessment.{shown['assessment']}", lang)
+                if shown["assessment"]
                 else None,
             }
-            for value, change in points
+            for value, previous, change in points
         ],
     }

@@ -13,6 +13,7 @@ from services.indicators.api.common import (
     Reader,
     StateDep,
     YearQuery,
+    plan_as_of,
     resource_router,
     scope,
 )
@@ -56,9 +57,12 @@ async def kaplan_meier(
     where = scope(principal, municipality)
     curves, quality = await queries.kaplan_meier_for(runtime, where, from_year, to_year, as_of)
     leaves = format == "csv" or where != principal.municipality
+    min_n = DEFAULT_MIN_N
     if leaves:
-        # Small-number suppression (domain.suppression): the answer leaves the municipality.
-        curves = protect_curves(curves, DEFAULT_MIN_N)
+        # Small-number suppression (domain.suppression) by the municipality's own plan: the
+        # answer leaves the municipality.
+        min_n = (await plan_as_of(runtime, principal, where, as_of)).settings.suppression_min_n
+        curves = protect_curves(curves, min_n)
     if format == "csv":
         figures = 8
         return csv_response(
@@ -103,7 +107,7 @@ async def kaplan_meier(
         "cohorts": curves,
         "complete": as_of.last_complete_day >= as_of.known_on,
         "confidence_level": 0.95,
-        "suppression": {"applied": leaves, "min_n": DEFAULT_MIN_N, "symbol": SYMBOL},
+        "suppression": {"applied": leaves, "min_n": min_n, "symbol": SYMBOL},
         "data_quality": quality.describe(),
         "note": None if curves else "nobody of programme age was settled in these years",
     }
