@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from services.housing.app import create_app as housing_app
-from shared.events import utcnow
+from shared.dates import today
 from shared.settings import Settings
 from tests.housing.helpers import (
     EVENTS,
@@ -290,7 +290,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
 
 
 async def test_bad_input_is_422_naming_the_field_and_appends_nothing(settings: Settings) -> None:
-    tomorrow = (utcnow().date() + timedelta(days=1)).isoformat()
+    tomorrow = (today() + timedelta(days=1)).isoformat()
     async with running(housing_app(settings)) as client:
         (household,) = await settled_households(client, settings, [4])
         flat = await dwelling(client, settings)

@@ -11,6 +11,7 @@ import pytest
 
 from services.indicators.app import create_app as indicators_app
 from services.participants.app import create_app as participants_app
+from shared.dates import today
 from shared.events import utcnow
 from shared.settings import Settings
 from tests.support import auth, eventually, national_id, running
@@ -76,7 +77,7 @@ async def test_settlement_in_the_future_is_refused_and_nothing_is_published(
         created = await client.post("/participants", headers=auth(settings), json=PERSON)
         pid = created.json()["id"]
         before = await _count(settings, "events")
-        tomorrow = (utcnow().date() + timedelta(days=1)).isoformat()
+        tomorrow = (today() + timedelta(days=1)).isoformat()
         response = await client.post(
             f"/participants/{pid}/settlement",
             headers=auth(settings),
