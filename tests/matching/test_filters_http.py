@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from services.matching.app import create_app
+from shared.dates import today
 from shared.settings import Settings
 from tests.matching.support import (
     Participants,
@@ -84,8 +85,8 @@ async def test_filters_narrow_both_lists_and_equal_scores_go_to_the_longest_wait
         assert await only(norwegian_oral="B1") == {str(people["b2_car"]), str(people["b1_away"])}
         assert await only(driving_licence="B") == {str(people["b2_car"])}
         assert await only(min_hours=30) == {str(people["b2_car"])}
-        assert await only(max_waited_days=(date.today() - date(2023, 1, 1)).days) == {late}
-        assert await only(min_waited_days=(date.today() - date(2023, 1, 1)).days) == {early}
+        assert await only(max_waited_days=(today() - date(2023, 1, 1)).days) == {late}
+        assert await only(min_waited_days=(today() - date(2023, 1, 1)).days) == {early}
         assert await only(municipality="3303") == set()
         assert await only(available_from="2026-03-01") == {str(p) for p in people.values()}
         weak = await only(band="weak")
