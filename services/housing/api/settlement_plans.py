@@ -4,6 +4,7 @@ the preparedness plan's measures, the integration grant and the report for a mee
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -273,8 +274,22 @@ async def get_plan(year: Year, runtime: RuntimeDep, principal: Reader) -> dict[s
 
 
 Starts = Annotated[
-    Day | None, Query(alias="from", description="First month (default: January of the year)")
+    str | None,
+    Query(
+        alias="from",
+        pattern=r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$",
+        description="First month, YYYY-MM (default: January of the year)",
+    ),
 ]
+
+
+def _first_month(value: str | None) -> date | None:
+    if value is None:
+        return None
+    year, month = value.split("-")
+    return date(int(year), int(month), 1)
+
+
 Months = Annotated[int, Query(ge=1, le=24, description="Months ahead (12–24 for planning)")]
 Window = Annotated[
     int, Query(ge=1, le=120, description="Months of history the move-out hazard is measured on")
@@ -308,7 +323,7 @@ async def get_forecast(
             conn,
             principal.municipality,
             year,
-            starts=starts,
+            starts=_first_month(starts),
             months=months,
             window=window,
             scale=scale,
@@ -366,7 +381,7 @@ async def get_report(
             conn,
             principal.municipality,
             year,
-            starts=starts,
+            starts=_first_month(starts),
             months=months,
             window=window,
             scale=scale,
