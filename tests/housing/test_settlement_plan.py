@@ -441,6 +441,11 @@ async def test_bad_settlement_input_is_refused_with_its_rule(settings: Settings)
         assert missing.status_code == 404
         bad_scale = await client.get(f"{PLAN}/forecast?scale=0", headers=headers)
         assert bad_scale.status_code == 422
+        later = await client.get(f"{PLAN}/forecast?from=2026-02&months=2", headers=headers)
+        assert [m["month"] for m in later.json()["months"]] == ["2026-02", "2026-03"]
+        for month in ("2026-13", "0000-01", "2026-1"):
+            wrong = await client.get(f"{PLAN}/forecast?from={month}", headers=headers)
+            assert wrong.status_code == 422, month
         analyst = auth(settings, ["analyst"])
         assert (await client.get(PLAN, headers=analyst)).status_code == 200
         denied = await client.post(f"{PLAN}/decision", headers=analyst, json=decision)
