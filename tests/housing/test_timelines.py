@@ -235,6 +235,9 @@ async def test_analysts_never_see_an_address(settings: Settings) -> None:
             "household_id": str(household),
             "agreement_id": str(uuid.uuid4()),
             "loan_id": str(uuid.uuid4()),
+            "year": "2026",
+            "shared_home_id": str(uuid.uuid4()),
+            "course_id": str(uuid.uuid4()),
         }
         analyst = auth(settings, ["analyst"])
         schema = (await client.get("/openapi.json")).json()
@@ -249,6 +252,8 @@ async def test_analysts_never_see_an_address(settings: Settings) -> None:
                 "to_year": "2021",
                 "from": "2020-01",
                 "to": "2020-06",
+                "since": "2025-01-01",
+                "until": "2026-06-30",
             }
             concrete = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
             for dwelling_id in {flat["dwelling_id"], vacant["dwelling_id"]}:
