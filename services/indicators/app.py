@@ -14,7 +14,7 @@ from services.indicators.dashboard import install_dashboard
 from services.indicators.evaluator import LevelEvaluator
 from services.indicators.events import registry
 from services.indicators.projections import FEEDS, PROJECTIONS
-from services.indicators.queries import IndicatorsState
+from services.indicators.queries import IndicatorsState, keep_national_facts_warm
 from shared.service import Runtime, ServiceDefinition, build_app
 from shared.settings import Settings
 
@@ -53,7 +53,14 @@ Facts come from the participants, housing and matching services' published event
 """
 
 
-def create_app(settings: Settings | None = None, *, evaluation_interval: float = 1.0) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    evaluation_interval: float = 1.0,
+    national_refresh: float = 60.0,
+) -> FastAPI:
+    """The service; ``national_refresh``: seconds between refolds of the national facts
+    (only when facts were applied since), so a national comparison rarely folds cold."""
     app = build_app(
         ServiceDefinition(
             name="indicators",
@@ -82,16 +89,25 @@ def create_app(settings: Settings | None = None, *, evaluation_interval: float =
     @asynccontextmanager
     async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         # The kit's lifespan starts the runtime (relay, consumers); the level evaluator
-        # runs beside them and stops first.
+        # and the national warm-up run beside them and stop first. The warm-up does not
+        # hold readiness back: until it is done a national question folds (or waits for
+        # the fold under way) and answers the same, only slower.
         async with kit_lifespan(application):
             stop = asyncio.Event()
             task = asyncio.create_task(evaluator.run(stop), name="level-evaluator")
+            warm = asyncio.create_task(
+                keep_national_facts_warm(runtime, state, stop, national_refresh),
+                name="national-warm-up",
+            )
             try:
                 yield
             finally:
                 stop.set()
+                warm.cancel()
                 with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                     await asyncio.wait_for(task, timeout=10)
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
+                    await asyncio.wait_for(warm, timeout=10)
 
     app.router.lifespan_context = lifespan
     return app

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,13 +25,31 @@ from services.indicators.application import (
 from services.indicators.domain import survival
 from services.indicators.domain.asof import AsOf
 from services.indicators.domain.catalogue import BUILT_INS
+from services.indicators.domain.facts import Snapshot, build_snapshots
 from services.indicators.domain.national import Entry, compare
 from services.indicators.domain.periods import FIRST_YEAR, LAST_YEAR, Period, PeriodError
 from services.indicators.domain.scoring import IndicatorValue, Scorecard, compute, scorecard
 from services.indicators.domain.trends import Change, scorecard_changes, series, series_periods
-from services.indicators.loader import SnapshotCache, load_snapshots
+from services.indicators.loader import SnapshotCache, load_snapshots, read_fact_rows
+from shared.logging import get_logger
 from shared.problems import InvalidInput, field_error
 from shared.service import Runtime
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class NationalFacts:
+    """Every municipality's snapshot of everything known, at one national data version."""
+
+    version: int
+    snapshots: dict[str, Snapshot]
+    rows: int = 0
+    """Fact rows folded."""
+
+
+FREEZE_ROWS = 100_000
+"""From this many folded rows on, the held facts are frozen out of the cyclic collector."""
 
 
 @dataclass
@@ -38,6 +59,10 @@ class IndicatorsState:
     cache: SnapshotCache = field(default_factory=SnapshotCache)
     national: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     """National comparisons and fitted models by question and national data version."""
+    national_facts: NationalFacts | None = None
+    """All municipalities' snapshots as of now, folded off the request path
+    (:func:`keep_national_facts_warm`); used while the national data version matches."""
+    warming: asyncio.Task[None] | None = None
 
     def remember(self, key: tuple[Any, ...], value: Any) -> Any:
         self.national[key] = value
@@ -256,10 +281,86 @@ async def national_for(
         if question in state.national:
             found: list[Entry] = state.national[question]
             return found
-        snapshots = await load_snapshots(conn, None, as_of.moment)
+        snapshots = await national_snapshots(conn, state, as_of)
     entries = compare(built_in, snapshots, period, as_of.known_on)
     result: list[Entry] = state.remember(question, entries)
     return result
+
+
+async def fold_national_facts(conn: AsyncConnection) -> NationalFacts:
+    """Read and fold every fact of every municipality (``conn``: one consistent read, so
+    the version names exactly what was folded). The fold runs in a worker thread: it
+    takes seconds over the whole country and the event loop keeps answering meanwhile."""
+    version = await national_version(conn)
+    rows = await read_fact_rows(conn, None, None)
+    snapshots = await asyncio.to_thread(build_snapshots, rows)
+    folded = NationalFacts(version, snapshots, sum(len(found) for found in rows.values()))
+    if folded.rows >= FREEZE_ROWS:
+        # Millions of long-lived objects: left in the collected generations, every later
+        # full collection walks them all and each request pays for it. Frozen, the
+        # collector skips them (refcounting still frees them once a refresh replaces
+        # them; garbage cycles frozen with them stay, which small data need not risk).
+        gc.freeze()
+    return folded
+
+
+async def national_snapshots(
+    conn: AsyncConnection, state: IndicatorsState, as_of: AsOf
+) -> dict[str, Snapshot]:
+    """Every municipality's snapshot as of ``as_of``: the warm ones when the question is
+    about now and nothing was applied since they were folded, else read and folded here."""
+    if as_of.moment is not None:
+        return await load_snapshots(conn, None, as_of.moment)
+    if state.warming is not None and not state.warming.done():
+        # A fold is under way (start-up or refresh): waiting for it costs less than a
+        # second fold beside it on the same cores.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(state.warming)
+    version = await national_version(conn)
+    held = state.national_facts
+    if held is not None and held.version == version:
+        return held.snapshots
+    folded = await fold_national_facts(conn)
+    state.national_facts = folded
+    return folded.snapshots
+
+
+async def warm_national_facts(runtime: Runtime, state: IndicatorsState) -> None:
+    """Fold the national facts unless the held ones are still current."""
+    started = time.perf_counter()
+    async with consistent(runtime) as conn:
+        held = state.national_facts
+        if held is not None and held.version == await national_version(conn):
+            return
+        folded = await fold_national_facts(conn)
+    state.national_facts = folded
+    log.info(
+        "national_facts.warmed",
+        municipalities=len(folded.snapshots),
+        rows=folded.rows,
+        version=folded.version,
+        ms=round((time.perf_counter() - started) * 1000),
+    )
+
+
+async def keep_national_facts_warm(
+    runtime: Runtime, state: IndicatorsState, stop: asyncio.Event, interval: float
+) -> None:
+    """Fold the national facts at start-up, then again every ``interval`` seconds when
+    facts were applied since: the first national comparison after a start (or after a
+    quiet spell) then finds them folded instead of reading the whole country."""
+    while not stop.is_set():
+        state.warming = asyncio.create_task(warm_national_facts(runtime, state))
+        try:
+            await asyncio.shield(state.warming)
+        except asyncio.CancelledError:
+            state.warming.cancel()
+            raise
+        except Exception as exc:
+            # A failed warm-up only costs speed: questions fold for themselves.
+            log.warning("national_facts.warm_failed", error=type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
 async def survival_subjects(
@@ -269,9 +370,13 @@ async def survival_subjects(
     to_year: int,
     as_of: AsOf,
     quality: survival.DataQuality | None = None,
+    state: IndicatorsState | None = None,
 ) -> list[survival.Subject]:
     async with consistent(runtime) as conn:
-        snapshots = await load_snapshots(conn, municipality, as_of.moment)
+        if municipality is None and state is not None:
+            snapshots = await national_snapshots(conn, state, as_of)
+        else:
+            snapshots = await load_snapshots(conn, municipality, as_of.moment)
     return survival.subjects(
         snapshots.values(), from_year, to_year, as_of.known_on, quality=quality
     )
@@ -293,7 +398,7 @@ async def expected_vs_observed_for(
     if question in state.national:
         cached: dict[str, Any] = state.national[question]
         return dict(cached)
-    items = await survival_subjects(runtime, None, from_year, to_year, as_of)
+    items = await survival_subjects(runtime, None, from_year, to_year, as_of, state=state)
     try:
         model = await asyncio.to_thread(survival.expected_vs_observed, items)
         return dict(state.remember(question, model))
