@@ -123,6 +123,40 @@ async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) ->
                 client, settings, application["application_id"], flat["dwelling_id"], "2019-04-01"
             )
             placements.append(placed["placement_id"])
+        # The housing school: a course, a session, a visit and an incident
+        # (housing_school_courses, housing_school_attendance, tenancy_follow_ups).
+        course = await post(
+            client,
+            "/housing/school/courses",
+            headers,
+            {"starts_on": "2019-05-01", "sessions": 2, "required_sessions": 1},
+            201,
+        )
+        await post(
+            client,
+            f"/housing/school/courses/{course['id']}/sessions",
+            headers,
+            {"session": 1, "held_on": "2019-05-02", "attended": [str(households[2])]},
+            200,
+        )
+        await post(
+            client,
+            "/housing/school/visits",
+            headers,
+            {
+                "household_id": str(households[2]),
+                "volunteer_id": str(uuid.uuid4()),
+                "visited_on": "2019-06-01",
+            },
+            201,
+        )
+        await post(
+            client,
+            "/housing/school/incidents",
+            headers,
+            {"household_id": str(households[3]), "kind": "damage", "occurred_on": "2019-07-01"},
+            201,
+        )
         await post(
             client,
             f"/housing/placements/{placements[0]}/end",
