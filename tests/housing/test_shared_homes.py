@@ -14,8 +14,8 @@ from services.housing.app import create_app as housing_app
 from services.housing.domain import shared_home as home
 from shared.rules import RuleViolation
 from shared.settings import Settings
-from tests.housing.helpers import officer, post
-from tests.support import auth, running
+from tests.housing.helpers import officer, post, publish_participant_event
+from tests.support import auth, eventually, running
 
 
 async def test_a_shared_home_takes_no_more_youths_than_its_places(settings: Settings) -> None:
@@ -30,6 +30,45 @@ async def test_a_shared_home_takes_no_more_youths_than_its_places(settings: Sett
         )
         hid = created["shared_home_id"]
         youths = [str(uuid.uuid4()) for _ in range(3)]
+        adult = str(uuid.uuid4())
+        for pid in (*youths, adult):
+            await publish_participant_event(
+                settings,
+                "participants.participant.settled.v1",
+                {
+                    "participant_id": pid,
+                    "settled_on": "2024-01-15",
+                    "arrival_category": "resettlement_refugee",
+                    "household_id": str(uuid.uuid4()),
+                    "household_size": 1,
+                    "unaccompanied_minor": pid != adult,
+                },
+                stream_id=pid,
+            )
+
+        # Until the settlements arrive every youth is unknown here: refused the same way.
+        async def arrived() -> bool:
+            runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
+            async with runtime.db.connect() as conn:
+                rows = await conn.exec_driver_sql(
+                    "SELECT count(*) FROM household_members WHERE municipality = '3301'"
+                )
+                return bool(rows.scalar() == 4)
+
+        await eventually(arrived)
+        not_minor = await client.post(
+            f"/housing/shared-homes/{hid}/placements",
+            headers=headers,
+            json={"participant_id": adult, "starts_on": "2024-02-01"},
+        )
+        assert not_minor.status_code == 409
+        assert not_minor.json()["code"] == "not-unaccompanied-minor"
+        unknown = await client.post(
+            f"/housing/shared-homes/{hid}/placements",
+            headers=headers,
+            json={"participant_id": str(uuid.uuid4()), "starts_on": "2024-02-01"},
+        )
+        assert unknown.status_code == 409 and unknown.json()["code"] == "not-unaccompanied-minor"
         first = await post(
             client,
             f"/housing/shared-homes/{hid}/placements",
@@ -123,7 +162,7 @@ async def test_a_shared_home_takes_no_more_youths_than_its_places(settings: Sett
             refused = await client.post(
                 f"/housing/shared-homes/{target}/placements",
                 headers=foreign,
-                json={"participant_id": str(uuid.uuid4()), "starts_on": "2025-03-01"},
+                json={"participant_id": youths[0], "starts_on": "2025-03-01"},
             )
             assert refused.status_code == 404
         analyst = auth(settings, ["analyst"])

@@ -83,9 +83,10 @@ async def _change(
     shared_home_id: uuid.UUID,
     decide: Any,
     status_code: int = 200,
+    minor: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     async def work(conn: AsyncConnection, metadata: Metadata) -> CommandResult:
-        return await use.change(runtime, conn, metadata, shared_home_id, decide, status_code)
+        return await use.change(runtime, conn, metadata, shared_home_id, decide, status_code, minor)
 
     return await run_command(
         runtime,
@@ -130,7 +131,9 @@ async def change_places(
     status_code=201,
     summary="Gi en enslig mindreårig en plass. / Give an unaccompanied minor a place.",
     description="409 `shared-home-full` when every place is taken on some day from "
-    "`starts_on`; 409 `minor-already-placed` when the youth already has a place here.",
+    "`starts_on`; 409 `minor-already-placed` when the youth already has a place here; 409 "
+    "`not-unaccompanied-minor` unless the participant's settlement as an unaccompanied minor "
+    "has reached housing.",
     responses=COMMAND_PROBLEMS,
 )
 async def place_minor(
@@ -152,6 +155,7 @@ async def place_minor(
         shared_home_id,
         lambda state: home.place(state, placement_id, body.participant_id, body.starts_on, today()),
         201,
+        body.participant_id,
     )
 
 

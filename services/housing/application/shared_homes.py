@@ -7,8 +7,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.housing import tables as t
 from services.housing.application.aggregates import domain_rules, lock_streams
 from services.housing.domain import shared_home as home
 from services.housing.events import MinorPlacedInSharedHome
@@ -55,6 +57,23 @@ def view(state: home.SharedHome, version: int, day: date) -> dict[str, Any]:
     }
 
 
+async def _settled_as_minor(
+    conn: AsyncConnection, participant_id: uuid.UUID, municipality: str
+) -> None:
+    members = t.household_members
+    found = await conn.scalar(
+        sa.select(members.c.unaccompanied_minor).where(
+            members.c.participant_id == participant_id, members.c.municipality == municipality
+        )
+    )
+    if not found:
+        raise home.NOT_UNACCOMPANIED_MINOR.violation(
+            f"Participant {participant_id} is not known here as settled as an unaccompanied "
+            "minor (the settlement may not have arrived from the participants service yet).",
+            "participant_id",
+        )
+
+
 async def register(
     runtime: Runtime,
     conn: AsyncConnection,
@@ -86,11 +105,16 @@ async def change(
     shared_home_id: uuid.UUID,
     decide: Callable[[home.SharedHome], list[Event]],
     status_code: int = 200,
+    minor: uuid.UUID | None = None,
 ) -> CommandResult:
+    """Decide on the shared home under its lock; ``minor``: the participant the command
+    gives a place, who must be known here as settled as an unaccompanied minor."""
     stream_id = home.shared_home_stream(shared_home_id)
     await lock_streams(conn, stream_id)
     state, version = await load(runtime, conn, shared_home_id, metadata.municipality)
     with domain_rules(version):
+        if minor is not None:
+            await _settled_as_minor(conn, minor, metadata.municipality)
         events = decide(state)
     await runtime.append(
         conn, stream_id, home.SHARED_HOME, events, expected_version=version, metadata=metadata

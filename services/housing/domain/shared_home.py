@@ -44,6 +44,14 @@ MINOR_ALREADY_PLACED = _housing(
     "The youth already has a place",
     "A youth holds at most one place in a shared home at a time; end that stay first.",
 )
+# Shared with the participants service's rule of the same code (same status and title).
+NOT_UNACCOMPANIED_MINOR = _housing(
+    "not-unaccompanied-minor",
+    409,
+    "Not settled as an unaccompanied minor",
+    "A place in a shared home is for a participant settled in the municipality as an "
+    "unaccompanied minor (participant.settled with unaccompanied_minor).",
+)
 SHARED_HOME_STAY_UNKNOWN = _housing(
     "shared-home-stay-unknown",
     409,
