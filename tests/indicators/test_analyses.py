@@ -163,11 +163,23 @@ async def test_survival_curves_and_expected_vs_observed(settings: Settings) -> N
         body = model.json()
         rows = {r["municipality"]: r for r in body["municipalities"]}
         assert set(rows) == {"3301", "4601", "1103"}
-        observed = sum(r["observed_transitions"] for r in rows.values())
-        expected = sum(r["expected_transitions"] for r in rows.values())
-        assert expected == pytest.approx(observed, rel=0.05)
         assert rows["4601"]["observed_to_expected"] > 1 > rows["1103"]["observed_to_expected"]
-        assert rows["3301"]["small_sample"] is True
+        # Drammen's 4 persons (2 transitions) are below its threshold (the floor, 5): the
+        # agency sees the row hidden whole, and the national totals too (they minus the two
+        # shown rows would give the 4 and the 2 back).
+        assert rows["3301"]["suppressed"] is True
+        assert all(
+            v is None for k, v in rows["3301"].items() if k not in ("municipality", "suppressed")
+        )
+        assert (body["persons"], body["transitions"]) == (None, None)
+        assert body["suppression"] == {"rows_hidden": 1, "totals_hidden": True, "symbol": ":"}
+        shown = [rows["4601"], rows["1103"]]
+        assert all(r["suppressed"] is False and r["persons"] >= 5 for r in shown)
+        # The fitted model's expected transitions add up to the observed ones (Breslow);
+        # Drammen's 2 are left out of both sides here, so only roughly.
+        observed = sum(r["observed_transitions"] for r in shown)
+        expected = sum(r["expected_transitions"] for r in shown)
+        assert expected == pytest.approx(observed, rel=0.1)
         assert {c["covariate"].split("=")[0] for c in body["coefficients"]} <= {
             "age_group", "gender", "arrival_category", "education", "norwegian",
         }  # fmt: skip
@@ -178,6 +190,13 @@ async def test_survival_curves_and_expected_vs_observed(settings: Settings) -> N
             headers=manager,
         )
         assert [r["municipality"] for r in own.json()["municipalities"]] == ["3301"]
+        # Inside Drammen its own row is shown whole; the others' persons (those of programme
+        # age of the 80 settled) together are
+        # above every threshold, so the national totals stay.
+        (mine,) = own.json()["municipalities"]
+        assert (mine["persons"], mine["observed_transitions"], mine["suppressed"]) == (4, 2, False)
+        assert own.json()["persons"] > mine["persons"]
+        assert own.json()["suppression"]["totals_hidden"] is False
         nobody = await client.get(
             "/indicators/survival/expected-vs-observed",
             params={"from_year": 2015, "to_year": 2016},

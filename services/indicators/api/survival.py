@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from services.indicators import queries
@@ -18,13 +19,17 @@ from services.indicators.api.common import (
     scope,
 )
 from services.indicators.docs import SURVIVAL
+from services.indicators.domain.asof import AsOf
 from services.indicators.domain.suppression import DEFAULT_MIN_N, SYMBOL
 from services.indicators.domain.survival import MIN_EVENTS, MIN_SUBJECTS, protect_curves
 from services.indicators.exports import csv_response
+from services.indicators.loader import suppression_thresholds
+from shared.auth import Principal
 from shared.csvio import HeadersQuery
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
 from shared.problems import InvalidInput, field_error
+from shared.service import Runtime
 
 router = resource_router()
 
@@ -113,6 +118,78 @@ async def kaplan_meier(
     }
 
 
+ROW_FIGURES = (
+    "persons",
+    "observed_transitions",
+    "expected_transitions",
+    "observed_to_expected",
+    "observed_median_days",
+    "expected_median_days",
+    "small_sample",
+)
+
+
+def protect_model(
+    model: Mapping[str, Any], thresholds: Mapping[str, int], own: str | None, agency: bool
+) -> dict[str, Any]:
+    """The expected-vs-observed model as it may leave each municipality.
+
+    ``own``'s row is the caller's and shown whole. An agency sees every other row, but a
+    row whose persons or transitions are below that municipality's threshold
+    (``thresholds``, absent: the floor) has every figure hidden (``suppressed``); a
+    non-agency sees no other row. The national ``persons`` and ``transitions`` are
+    hidden when the rows not shown add up to fewer persons or transitions than the
+    highest threshold among them (complementary suppression by hiding the total: the
+    total minus the shown rows would give one hidden row, or a handful of people, back).
+    The expected figures of a hidden row are hidden too: the model's expected sum equals
+    the observed sum, so they would give its transitions back.
+    """
+    rows: list[dict[str, Any]] = []
+    withheld: list[tuple[Mapping[str, Any], int]] = []
+    for row in model["municipalities"]:
+        municipality = row["municipality"]
+        min_n = max(thresholds.get(municipality, DEFAULT_MIN_N), DEFAULT_MIN_N)
+        if municipality == own:
+            rows.append({**row, "suppressed": False})
+        elif not agency:
+            withheld.append((row, min_n))
+        elif row["persons"] < min_n or row["observed_transitions"] < min_n:
+            withheld.append((row, min_n))
+            rows.append(
+                {
+                    "municipality": municipality,
+                    **dict.fromkeys(ROW_FIGURES),
+                    "suppressed": True,
+                }
+            )
+        else:
+            rows.append({**row, "suppressed": False})
+    needed = max((n for _, n in withheld), default=0)
+    totals_hidden = bool(withheld) and (
+        sum(r["persons"] for r, _ in withheld) < needed
+        or sum(r["observed_transitions"] for r, _ in withheld) < needed
+    )
+    out = {**model, "municipalities": rows}
+    if totals_hidden:
+        out["persons"] = out["transitions"] = None
+    out["suppression"] = {
+        "rows_hidden": sum(r["suppressed"] for r in rows),
+        "totals_hidden": totals_hidden,
+        "symbol": SYMBOL,
+    }
+    return out
+
+
+async def model_for(
+    runtime: Runtime, model: Mapping[str, Any], principal: Principal, as_of: AsOf
+) -> dict[str, Any]:
+    """:func:`protect_model` with each municipality's threshold in force at the as-of
+    moment (one read for all of them)."""
+    async with runtime.db.connect() as conn:
+        thresholds = await suppression_thresholds(conn, as_of.moment)
+    return protect_model(model, thresholds, principal.municipality, "agency" in principal.roles)
+
+
 @router.get(
     "/survival/expected-vs-observed",
     summary="Expected vs observed time to work or education (Cox model on the national data)",
@@ -124,7 +201,10 @@ async def kaplan_meier(
     "unknown). Reference groups: 25–34, female, resettlement refugee, unknown education, "
     f"unknown Norwegian. At least {MIN_SUBJECTS} persons and {MIN_EVENTS} transitions are "
     "needed; with less the answer is 422 with the reason. Agencies see every municipality; "
-    "others see the model and their own municipality.",
+    "others see the model and their own municipality. Another municipality's row with "
+    "fewer persons or transitions than its plan's suppression threshold has its figures "
+    "hidden (`suppressed`), and the national `persons` and `transitions` are hidden when "
+    "the rows not shown add up to fewer than that threshold.",
     responses=problem_responses(401, 403, 422),
 )
 async def expected_vs_observed(
@@ -149,5 +229,5 @@ async def expected_vs_observed(
                     )
                 ],
             )
-        model = {**model, "municipalities": own}
+    model = await model_for(runtime, model, principal, as_of)
     return {**model, "as_of": as_of.label, "from_year": from_year, "to_year": to_year}

@@ -30,7 +30,7 @@ from services.indicators.dashboard.labels import content_lang
 from services.indicators.docs import AS_OF
 from services.indicators.domain.asof import AsOf
 from services.indicators.domain.scoring import IndicatorValue, Scorecard
-from services.indicators.domain.suppression import DEFAULT_MIN_N
+from services.indicators.domain.suppression import DEFAULT_MIN_N, protect
 from services.indicators.domain.trends import Change
 from services.indicators.exports import (
     MEMBER_HEADER,
@@ -209,12 +209,34 @@ def scorecard_body(
     principal: Principal | None = None,
     changes: Mapping[str, Change] | None = None,
     min_n: int = DEFAULT_MIN_N,
+    last_year: Mapping[str, IndicatorValue] | None = None,
 ) -> dict[str, Any]:
+    """The scorecard as JSON. For a caller of another municipality a change against last
+    year is only shown when both years are: 8 − 5 would give a hidden 3 back, and a change
+    beside a hidden value gives last year's back. ``last_year`` (indicator key → last
+    year's value) says whether last year's is hidden; without it every change is hidden
+    from such a caller."""
+    outside = principal is None or principal.municipality != card.municipality
+
+    def hides(key: str, value: IndicatorValue) -> bool:
+        if not outside:
+            return False
+        before = (last_year or {}).get(key)
+        return (
+            protect(value, min_n).suppressed or before is None or protect(before, min_n).suppressed
+        )
+
     def out(value: IndicatorValue) -> dict[str, Any]:
         body = value_out(value, card.municipality, as_of, principal, min_n)
-        change = (changes or {}).get(value.definition.key)
+        key = value.definition.key
+        change = (changes or {}).get(key)
         if change is not None:
-            body["against_last_year"] = change.describe()
+            described = change.describe()
+            if hides(key, value):
+                for field in ("previous", "change", "change_percent", "trend", "arrow"):
+                    described[field] = None
+                described["assessment"] = None
+            body["against_last_year"] = described
         return body
 
     return {
@@ -274,10 +296,20 @@ async def get_scorecard(
             card, content_lang(lang), known.plan.settings.suppression_min_n
         )
         return csv_response(f"scorecard-{where}-{wanted}.csv", header, rows, lang, headers)
-    # Only inside the municipality: a change beside a hidden value would give it away.
-    inside = principal.municipality == where
-    changes = queries.scorecard_trends(known, card, as_of) if inside else None
-    body = scorecard_body(card, as_of, principal, changes, known.plan.settings.suppression_min_n)
+    changes = queries.scorecard_trends(known, card, as_of)
+    last_year: dict[str, IndicatorValue] | None = None
+    if principal.municipality != where:
+        # Last year's values say which changes would give a hidden value back.
+        _, before = await queries.scorecard_for(
+            runtime, state, where, card.period.same_period_last_year(), as_of
+        )
+        last_year = {
+            v.definition.key: v
+            for v in [*(v for g in before.goals for v in g.values), *before.ungrouped]
+        }
+    body = scorecard_body(
+        card, as_of, principal, changes, known.plan.settings.suppression_min_n, last_year
+    )
     shown = [v for g in body["goals"] for v in g["indicators"]] + body["ungrouped"]
     pairs = [(str(v["indicator_key"]), str(v["period"])) for v in shown]
     found = await comparisons_for(runtime, where, pairs, as_of.moment)

@@ -37,6 +37,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.indicators import application, queries
 from services.indicators.api.common import scope
+from services.indicators.api.survival import model_for
 from services.indicators.dashboard.charts import series_svg, survival_svg
 from services.indicators.dashboard.labels import (
     LANGUAGES,
@@ -51,6 +52,7 @@ from services.indicators.domain import suppression
 from services.indicators.domain.asof import AsOf, AsOfError, parse_as_of
 from services.indicators.domain.periods import Period
 from services.indicators.domain.scoring import GoalCard, IndicatorValue, scorecard
+from services.indicators.domain.survival import protect_curves
 from services.indicators.exports import (
     MEMBER_HEADER,
     VALUE_HEADER,
@@ -59,6 +61,7 @@ from services.indicators.exports import (
     scorecard_rows,
     value_row,
 )
+from services.indicators.loader import load_plan
 from shared.auth import Principal, TokenVerifier
 from shared.csvio import HeaderStyle
 from shared.events import utcnow
@@ -400,10 +403,14 @@ async def survival_page(request: Request) -> Response:
         model = await queries.expected_vs_observed_for(
             runtime, request.app.state.indicators, from_year, to_year, as_of
         )
-        if "agency" not in principal.roles:
-            model["municipalities"] = [
-                m for m in model["municipalities"] if m["municipality"] == principal.municipality
-            ]
+        model = await model_for(runtime, model, principal, as_of)
+        # The table prints these two raw: a hidden row shows the symbol, not "None".
+        model["municipalities"] = [
+            {**m, "persons": suppression.SYMBOL, "observed_transitions": suppression.SYMBOL}
+            if m["suppressed"]
+            else m
+            for m in model["municipalities"]
+        ]
     except InvalidInput as exc:
         model_error = exc.detail
     return _render(
@@ -496,6 +503,10 @@ async def export_survival(request: Request) -> Response:
     curves, _ = await queries.kaplan_meier_for(
         request.app.state.runtime, principal.municipality, from_year, to_year, as_of
     )
+    # A CSV leaves the municipality: the plan's threshold, as the API's CSV.
+    async with request.app.state.runtime.db.connect() as conn:
+        plan = await load_plan(conn, principal.municipality, as_of.moment)
+    curves = protect_curves(curves, plan.settings.suppression_min_n)
     return csv_response(
         f"kaplan-meier-{principal.municipality}.csv",
         [
@@ -508,7 +519,8 @@ async def export_survival(request: Request) -> Response:
             "events",
             "censored",
         ],
-        [
+        [[c["cohort"], *[suppression.SYMBOL] * 7] for c in curves if c["suppressed"]]
+        + [
             [
                 c["cohort"],
                 p["day"],
