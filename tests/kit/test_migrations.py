@@ -46,6 +46,10 @@ def _config(settings: Settings, service: str) -> Any:
 
 
 def _service_extras(service: str) -> set[tuple[str, str, str]]:
+    if service == "indicators":
+        # Only indicators reads the kit's events table by municipality and type (the plan's
+        # change history); the kit's metadata declares the table for every service.
+        return {("remove_index", "events", "events_municipality_type")}
     if service != "matching":
         return set()
     from services.matching.tables import FOLLOWED_TABLES
