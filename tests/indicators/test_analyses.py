@@ -211,3 +211,5 @@ async def test_survival_curves_and_expected_vs_observed(settings: Settings) -> N
         )
         assert too_few.status_code == 422
         assert "at least 30 persons" in too_few.json()["detail_en"]
+        # Only Drammen's 4 settled in 2016: the country's counts would be Drammen's.
+        assert "4 persons" not in too_few.text and "2 transitions" not in too_few.text

@@ -190,6 +190,26 @@ async def model_for(
     return protect_model(model, thresholds, principal.municipality, "agency" in principal.roles)
 
 
+async def fitted_model(
+    runtime: Runtime, state: queries.IndicatorsState, from_year: int, to_year: int, as_of: AsOf
+) -> dict[str, Any]:
+    """:func:`queries.expected_vs_observed_for`, but a 422 for too little data names only
+    the minimum: its counts are the country's, and for a narrow range of cohorts they may
+    be one municipality's few persons."""
+    try:
+        return await queries.expected_vs_observed_for(runtime, state, from_year, to_year, as_of)
+    except InvalidInput as exc:
+        # The domain's reason for too little data carries the counts (domain/survival.py).
+        if "too little data" not in exc.detail:
+            raise
+        raise InvalidInput(
+            "The expected-vs-observed model cannot be fitted: too little data; it needs at "
+            f"least {MIN_SUBJECTS} persons and {MIN_EVENTS} transitions to work or "
+            "education.",
+            [field_error("from_year", "too little data to fit the model", "insufficient_data")],
+        ) from None
+
+
 @router.get(
     "/survival/expected-vs-observed",
     summary="Expected vs observed time to work or education (Cox model on the national data)",
@@ -216,7 +236,7 @@ async def expected_vs_observed(
     to_year: YearQuery,
 ) -> dict[str, Any]:
     _years(from_year, to_year)
-    model = await queries.expected_vs_observed_for(runtime, state, from_year, to_year, as_of)
+    model = await fitted_model(runtime, state, from_year, to_year, as_of)
     if "agency" not in principal.roles:
         own = [m for m in model["municipalities"] if m["municipality"] == principal.municipality]
         if not own:

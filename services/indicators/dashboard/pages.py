@@ -37,7 +37,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.indicators import application, queries
 from services.indicators.api.common import scope
-from services.indicators.api.survival import model_for
+from services.indicators.api.survival import fitted_model, model_for
 from services.indicators.dashboard.charts import series_svg, survival_svg
 from services.indicators.dashboard.labels import (
     LANGUAGES,
@@ -400,9 +400,7 @@ async def survival_page(request: Request) -> Response:
     model: dict[str, Any] | None = None
     model_error = None
     try:
-        model = await queries.expected_vs_observed_for(
-            runtime, request.app.state.indicators, from_year, to_year, as_of
-        )
+        model = await fitted_model(runtime, request.app.state.indicators, from_year, to_year, as_of)
         model = await model_for(runtime, model, principal, as_of)
         # The table prints these two raw: a hidden row shows the symbol, not "None".
         model["municipalities"] = [
