@@ -211,19 +211,25 @@ def scorecard_body(
     min_n: int = DEFAULT_MIN_N,
     last_year: Mapping[str, IndicatorValue] | None = None,
 ) -> dict[str, Any]:
-    """The scorecard as JSON. For a caller of another municipality a change against last
-    year is only shown when both years are: 8 − 5 would give a hidden 3 back, and a change
-    beside a hidden value gives last year's back. ``last_year`` (indicator key → last
-    year's value) says whether last year's is hidden; without it every change is hidden
-    from such a caller."""
+    """The scorecard as JSON. For a caller of another municipality ``against_last_year`` is
+    null unless both years have a value and both are shown: 8 − 5 would give a hidden 3
+    back, and a change beside a hidden value gives last year's back. ``last_year``
+    (indicator key → last year's value) says whether last year's is hidden; without it
+    every change is null for such a caller."""
     outside = principal is None or principal.municipality != card.municipality
 
     def hides(key: str, value: IndicatorValue) -> bool:
         if not outside:
             return False
         before = (last_year or {}).get(key)
+        # Shown only with both years' values there and shown: a change with a missing side
+        # says nothing, and beside a hidden side it gives that side back.
         return (
-            protect(value, min_n).suppressed or before is None or protect(before, min_n).suppressed
+            before is None
+            or value.value is None
+            or before.value is None
+            or protect(value, min_n).suppressed
+            or protect(before, min_n).suppressed
         )
 
     def out(value: IndicatorValue) -> dict[str, Any]:
@@ -231,12 +237,9 @@ def scorecard_body(
         key = value.definition.key
         change = (changes or {}).get(key)
         if change is not None:
-            described = change.describe()
-            if hides(key, value):
-                for field in ("previous", "change", "change_percent", "trend", "arrow"):
-                    described[field] = None
-                described["assessment"] = None
-            body["against_last_year"] = described
+            # Hidden whole, as it always was for another municipality before both years
+            # were known: a half-filled change would still say that one side is small.
+            body["against_last_year"] = None if hides(key, value) else change.describe()
         return body
 
     return {
