@@ -106,8 +106,16 @@ is in force, so raising it protects at once — never leaves the municipality. C
 level `suppressed`; the national comparison hides and leaves unranked such entries and a
 size below the threshold; an agency reading another municipality's values gets them
 hidden; level events are not published for them. Inside the municipality its own roles see
-the value, marked uncertain. The rule, complementary suppression and what is not covered
-yet: [docs/mrs/uncertainty-and-suppression.md](docs/mrs/uncertainty-and-suppression.md).
+the value, marked uncertain. The plan's threshold applies in every output that leaves the
+municipality — CSV, XLSX/PDF reports, level events, agency views of scorecards, values,
+multi-year series, breakdowns, Kaplan–Meier curves (API and dashboard CSV) and expected vs
+observed — and a derived figure that would give a hidden value back is hidden with it: the
+change against last year (and its trend and assessment) unless both years are shown, and in
+expected vs observed the national totals when the rows not shown add up to less than their
+threshold (complementary suppression). The national comparison hides each municipality's
+values by that municipality's own threshold (or the caller's `min_n` when higher). The
+output-by-output list and the rule:
+[docs/mrs/uncertainty-and-suppression.md](docs/mrs/uncertainty-and-suppression.md).
 
 ### Reports for the council (PDF, XLSX, print-ready HTML; frozen reports)
 
@@ -161,7 +169,11 @@ Integration Act valid on the period's last day, as recorded by the as-of moment)
 
 One built-in indicator for every municipality with data, computed with the
 catalogue's default parameters so the figures are comparable, ranked best first by
-the indicator's direction (no value last). Size = persons settled in the
+the indicator's direction (no value last). The service folds every municipality's facts
+in the background at start-up (and again every 60 s when facts moved), so the first
+national comparison after a start takes about half a second instead of about 20
+(`bench/reports_results.md`); a question during the fold waits for it, and one after new
+facts folds fresh, so answers are never stale. Size = persons settled in the
 {SIZE_YEARS} years up to the period's end; peer groups: """ + ", ".join(
     f"{name} ({low}–{high if high is not None else '…'})" for name, low, high in SIZE_BANDS
 )
