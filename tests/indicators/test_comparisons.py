@@ -114,7 +114,11 @@ async def test_comparisons_import_and_show_beside_the_value(settings: Settings) 
         assert imdi.status_code == 201, imdi.text
         assert await _stored(settings) == 7
 
-        value = await client.get(f"/indicators/values/{KEY}?period=2023", headers=manager)
+        # SSB and IMDi label this statistic with the year the programme ended; its status
+        # is taken in November of the next year, which is the indicator's period.
+        ended = await client.get(f"/indicators/values/{KEY}?period=2023", headers=manager)
+        assert _comparisons(ended.json()) == [], "filed under the November reference year"
+        value = await client.get(f"/indicators/values/{KEY}?period=2024", headers=manager)
         assert value.status_code == 200, value.text
         assert _comparisons(value.json()) == [
             ("national", "0", 65.0),
@@ -129,12 +133,13 @@ async def test_comparisons_import_and_show_beside_the_value(settings: Settings) 
         ]
         sources = [c["source"] for c in value.json()["comparisons"]]
         assert sources[0].startswith("SSB introinnv: ")
-        older = await client.get(f"/indicators/values/{KEY}?period=2017", headers=manager)
+        assert sources[0].endswith("(avsluttet 2023)"), sources[0]
+        older = await client.get(f"/indicators/values/{KEY}?period=2018", headers=manager)
         assert _comparisons(older.json()) == [("national", "0", 62.0)]
 
         # An agency looking at Drammen sees the same figures.
         seen = await client.get(
-            f"/indicators/values/{KEY}?period=2023&municipality=3301", headers=agency
+            f"/indicators/values/{KEY}?period=2024&municipality=3301", headers=agency
         )
         assert _comparisons(seen.json()) == _comparisons(value.json())
 

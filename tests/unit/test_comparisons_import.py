@@ -112,6 +112,26 @@ def test_the_shipped_example_holds_ssbs_published_national_shares() -> None:
     ]
 
 
+@settings(max_examples=40, deadline=None)
+@given(figures, st.sampled_from(sorted(c.PUBLISHED_BY_COMPLETION_YEAR)))
+def test_a_figure_labelled_by_completion_year_is_filed_under_its_reference_year(
+    rows: list,  # type: ignore[type-arg]
+    key: str,
+) -> None:
+    parsed = c.parse("ssb", ssb_file(rows), key, "S", municipality_known)
+    assert [(p.region_code, p.period) for p in parsed] == [
+        (code, str(year + 1)) for (_, _, code), year, _ in rows
+    ]
+    assert all(p.source.endswith(f"(avsluttet {int(p.period) - 1})") for p in parsed)
+
+
+def test_the_shipped_example_is_filed_under_the_november_reference_year() -> None:
+    parsed = c.parse(
+        "ssb", EXAMPLE.read_text("utf-8"), "follow_up_work_or_education", "SSB", municipality_known
+    )
+    assert [(p.period, p.value) for p in parsed] == [("2018", 62.0), ("2024", 65.0)]
+
+
 def test_a_municipality_is_compared_with_country_county_and_kostra_group() -> None:
     groups = c.kostra_groups()
     assert groups["3301"].example, "the shipped membership is marked as an example"

@@ -32,6 +32,11 @@ LAYOUTS = ("ssb", "imdi")
 MISSING = frozenset({".", "..", "...", ":", "…"})
 """SSB's symbols for a figure that cannot exist, is missing or is confidential."""
 
+PUBLISHED_BY_COMPLETION_YEAR = frozenset({"follow_up_work_or_education"})
+"""Indicators whose published figures are labelled with the year the programme ended
+("avsluttet i 2017, status i november 2018"), while Veiviser's period is the November
+reference year: a published year Y is filed under period Y + 1, and the source says so."""
+
 
 @dataclass(frozen=True)
 class ComparisonRow:
@@ -222,9 +227,13 @@ def parse(
             )
             continue
         statistic = cells[statistic_at] if statistic_at is not None else ""
+        period = year.group(1)
+        if indicator_key in PUBLISHED_BY_COMPLETION_YEAR:
+            period = str(int(period) + 1)
+            statistic = f"{statistic} (avsluttet {year.group(1)})".strip()
         row = ComparisonRow(
             indicator_key=indicator_key,
-            period=year.group(1),
+            period=period,
             region_kind=kind,
             region_code=code,
             value=value,
