@@ -26,6 +26,7 @@ __all__ = [
     "Day",
     "Officer",
     "Reader",
+    "UseCase",
     "can_see_addresses",
     "command_route",
     "fields",
@@ -57,6 +58,9 @@ Work = Callable[[AsyncConnection, Metadata], Awaitable[CommandResult]]
 
 
 Visible = Callable[[AsyncConnection], Awaitable[None]]
+
+Exists = Callable[..., Awaitable[None]]
+"""A 404 check of a command's own: ``(conn, municipality, **path ids)``."""
 
 
 async def run_command(
@@ -116,7 +120,7 @@ def command_route(
     use_case: UseCase,
     *,
     name: str,
-    response_model: type[BaseModel],
+    response_model: type[BaseModel] | None,
     summary: str,
     description: str | None = None,
     status_code: int = 200,
@@ -125,6 +129,10 @@ def command_route(
     visible: Mapping[str, str] | None = None,
     location: str | None = None,
     problems: tuple[int, ...] = (401, 403, 404, 409, 422),
+    path_types: Mapping[str, Any] | None = None,
+    exists: Exists | None = None,
+    target: Callable[..., str] | None = None,
+    target_noun: str = "record",
 ) -> None:
     """Register a command whose endpoint would only pass its path id and body along.
 
@@ -134,8 +142,15 @@ def command_route(
     holding that id, so an id unknown in the caller's municipality is a 404 before the
     Idempotency-Key is looked up. ``location`` (e.g. ``/housing/placements/{placement_id}``)
     is filled from the result for the ``Location`` header.
+
+    For records that are not households, dwellings or the kinds ``visible`` knows:
+    ``exists(conn, municipality, **path ids)`` is that 404 check of its own, and
+    ``target(**path ids)`` names the stream the kit checks (``target_noun`` in its 404).
+    ``path_types`` annotates path parameters that are not UUIDs (e.g. a constrained year).
+    ``response_model=None`` documents the body as a plain JSON object.
     """
     path_ids = _PATH_ID.findall(path)
+    annotations = {key: uuid.UUID for key in path_ids} | dict(path_types or {})
 
     async def endpoint(**given: Any) -> dict[str, Any]:
         command: B = given["body"]
@@ -148,8 +163,11 @@ def command_route(
         async def work(conn: AsyncConnection, metadata: Metadata) -> CommandResult:
             return await use_case(runtime, conn, metadata, **ids, **arguments(command))
 
-        async def exists(conn: AsyncConnection) -> None:
-            await application.visible(runtime, conn, caller.municipality, **check)
+        async def found(conn: AsyncConnection) -> None:
+            if check:
+                await application.visible(runtime, conn, caller.municipality, **check)
+            if exists is not None:
+                await exists(conn, caller.municipality, **ids)
 
         result = await run_command(
             runtime,
@@ -158,7 +176,9 @@ def command_route(
             caller,
             command,
             work,
-            visible=exists if check else None,
+            visible=found if check or exists is not None else None,
+            target=target(**ids) if target is not None else None,
+            target_noun=target_noun,
         )
         if location is not None:
             given["response"].headers["Location"] = location.format(**result)
@@ -171,7 +191,7 @@ def command_route(
         path,
         endpoint,
         [
-            *(inspect.Parameter(key, keyword, annotation=uuid.UUID) for key in path_ids),
+            *(inspect.Parameter(key, keyword, annotation=annotations[key]) for key in path_ids),
             inspect.Parameter("body", keyword, annotation=body),
             inspect.Parameter("request", keyword, annotation=Request),
             inspect.Parameter("response", keyword, annotation=Response),
@@ -182,8 +202,12 @@ def command_route(
             ),
         ],
         name=name,
+        # Without a model the route documents what a hand-written ``-> dict[str, Any]``
+        # endpoint did: an object of any fields.
+        return_annotation=dict[str, Any] if response_model is None else inspect.Signature.empty,
         status_code=status_code,
-        response_model=response_model,
+        # An explicit None would tell FastAPI not to read the return annotation.
+        **({} if response_model is None else {"response_model": response_model}),
         summary=summary,
         description=description,
         responses=problem_responses(*problems),

@@ -7,22 +7,20 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
-from services.housing.api.common import Body, Day, Reader, run_command
+from services.housing.api.common import Body, Day, Reader, command_route
 from services.housing.application import housing_school as use
 from services.housing.school_events import IncidentKind
 from shared.auth import Principal, require_roles
-from shared.deps import IdempotencyKeyHeader, RuntimeDep
+from shared.deps import RuntimeDep
 from shared.http import problem_responses
 
 router = APIRouter(prefix="/housing/school", tags=["housing school"])
 
 Teacher = Annotated[Principal, Depends(require_roles("housing_officer", "volunteer_coordinator"))]
 """Housing officers and volunteer coordinators run the courses and record the follow-up."""
-
-COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 422)
 
 
 class CourseBody(Body):
@@ -49,62 +47,30 @@ class IncidentBody(Body):
     occurred_on: Day
 
 
-@router.post("/courses", status_code=201, summary="Plan a course", responses=COMMAND_PROBLEMS)
-async def plan_course(
-    body: CourseBody,
-    runtime: RuntimeDep,
-    request: Request,
-    response: Response,
-    principal: Teacher,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: use.plan_course(
-            runtime,
-            conn,
-            metadata,
-            starts_on=body.starts_on,
-            sessions=body.sessions,
-            required_sessions=body.required_sessions,
-        ),
-    )
-
-
-@router.post(
-    "/courses/{course_id}/sessions",
-    summary="Record a session held, with the households that came",
-    responses=COMMAND_PROBLEMS,
+command_route(
+    router,
+    "POST",
+    "/courses",
+    CourseBody,
+    use.plan_course,
+    name="plan_course",
+    status_code=201,
+    response_model=None,
+    summary="Plan a course",
+    principal=Teacher,
 )
-async def hold_session(
-    course_id: uuid.UUID,
-    body: SessionBody,
-    runtime: RuntimeDep,
-    request: Request,
-    response: Response,
-    principal: Teacher,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: use.hold_session(
-            runtime,
-            conn,
-            metadata,
-            course_id,
-            session=body.session,
-            held_on=body.held_on,
-            attended=body.attended,
-        ),
-    )
+
+command_route(
+    router,
+    "POST",
+    "/courses/{course_id}/sessions",
+    SessionBody,
+    use.hold_session,
+    name="hold_session",
+    response_model=None,
+    summary="Record a session held, with the households that came",
+    principal=Teacher,
+)
 
 
 @router.get(
@@ -117,66 +83,31 @@ async def course(course_id: uuid.UUID, runtime: RuntimeDep, principal: Reader) -
         return await use.course_view(conn, course_id, principal.municipality)
 
 
-@router.post(
+command_route(
+    router,
+    "POST",
     "/visits",
+    VisitBody,
+    use.record_visit,
+    name="record_visit",
     status_code=201,
+    response_model=None,
     summary="Record a host family's follow-up visit",
-    responses=COMMAND_PROBLEMS,
+    principal=Teacher,
 )
-async def record_visit(
-    body: VisitBody,
-    runtime: RuntimeDep,
-    request: Request,
-    response: Response,
-    principal: Teacher,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: use.record_visit(
-            runtime,
-            conn,
-            metadata,
-            household_id=body.household_id,
-            volunteer_id=body.volunteer_id,
-            visited_on=body.visited_on,
-        ),
-    )
 
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/incidents",
+    IncidentBody,
+    use.record_incident,
+    name="record_incident",
     status_code=201,
+    response_model=None,
     summary="Record damage or a complaint about a household's tenancy",
-    responses=COMMAND_PROBLEMS,
+    principal=Teacher,
 )
-async def record_incident(
-    body: IncidentBody,
-    runtime: RuntimeDep,
-    request: Request,
-    response: Response,
-    principal: Teacher,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        lambda conn, metadata: use.record_incident(
-            runtime,
-            conn,
-            metadata,
-            household_id=body.household_id,
-            kind=body.kind,
-            occurred_on=body.occurred_on,
-        ),
-    )
 
 
 @router.get(

@@ -3,24 +3,20 @@ the preparedness plan's measures, the integration grant and the report for a mee
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import Field
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.housing.api.common import Body, Day, Reader, run_command
+from services.housing.api.common import Body, Day, Reader, command_route, fields
 from services.housing.application import settlement_plans as use
 from services.housing.domain.settlement_plan import MonthInput
 from services.housing.events import MeasureKind, MeasureOwner
 from services.housing.reports import settlement as report
 from shared.auth import Principal, require_roles
-from shared.commands import CommandResult
-from shared.deps import IdempotencyKeyHeader, RuntimeDep
-from shared.events import Metadata
+from shared.deps import RuntimeDep
 from shared.http import problem_responses
 from shared.i18n import Locale
 
@@ -35,7 +31,6 @@ Year = Annotated[int, Path(ge=2000, le=2199, description="The settlement year")]
 # with its code) while a number no JSON client means is refused by validation.
 Count = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
 
-COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 422)
 READ_PROBLEMS = problem_responses(401, 403, 404, 422)
 
 
@@ -90,175 +85,96 @@ def _pairs(counts: list[HouseholdsOfSize]) -> tuple[tuple[int, int], ...]:
     return tuple((c.size, c.households) for c in counts)
 
 
-async def _command(
-    runtime: RuntimeDep,
-    request: Request,
-    response: Response,
-    principal: Principal,
-    body: Body,
-    work: Any,
-    visible: Any = None,
-) -> dict[str, Any]:
-    async def run(conn: AsyncConnection, metadata: Metadata) -> CommandResult:
-        result: CommandResult = await work(runtime, conn, metadata)
-        return result
-
-    return await run_command(runtime, request, response, principal, body, run, visible=visible)
+def _request(body: SettlementRequestBody) -> dict[str, Any]:
+    return {**fields(body), "families": _pairs(body.families)}
 
 
-@router.post(
+def _monthly_plan(body: MonthlyPlanBody) -> dict[str, Any]:
+    months = [
+        MonthInput(m.month, _pairs(m.households), m.unaccompanied_minors) for m in body.months
+    ]
+    return {"planned_on": body.planned_on, "months": months}
+
+
+YEAR = {"year": Year}
+
+command_route(
+    router,
+    "POST",
     "/{year}/request",
+    SettlementRequestBody,
+    use.request_settlement,
+    name="record_request",
+    response_model=None,
     summary="Record IMDi's request (anmodning) for the year, with its household mix",
     description="Recording it again corrects it. Counts are checked (`settlement-count`); a "
     "request dated after the council's decision is refused (`decision-before-request`).",
-    responses=COMMAND_PROBLEMS,
+    principal=Planner,
+    arguments=_request,
+    path_types=YEAR,
 )
-async def record_request(
-    year: Year,
-    body: SettlementRequestBody,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Planner,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    async def work(runtime: Any, conn: AsyncConnection, metadata: Metadata) -> CommandResult:
-        return await use.request_settlement(
-            runtime,
-            conn,
-            metadata,
-            year=year,
-            requested_on=body.requested_on,
-            singles=body.singles,
-            families=_pairs(body.families),
-            unaccompanied_minors=body.unaccompanied_minors,
-        )
 
-    return await _command(runtime, request, response, principal, body, work)
-
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/{year}/decision",
+    SettlementDecisionBody,
+    use.decide_settlement,
+    name="record_decision",
+    response_model=None,
     summary="Record the council's decision (vedtak) on how many persons to settle",
     description="Needs the year's request and is dated on or after it "
     "(`decision-before-request`, 422); counts as for the request.",
-    responses=COMMAND_PROBLEMS,
+    principal=Planner,
+    path_types=YEAR,
 )
-async def record_decision(
-    year: Year,
-    body: SettlementDecisionBody,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Planner,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    async def work(runtime: Any, conn: AsyncConnection, metadata: Metadata) -> CommandResult:
-        return await use.decide_settlement(
-            runtime,
-            conn,
-            metadata,
-            year=year,
-            decided_on=body.decided_on,
-            persons=body.persons,
-            unaccompanied_minors=body.unaccompanied_minors,
-        )
 
-    return await _command(runtime, request, response, principal, body, work)
-
-
-@router.put(
+command_route(
+    router,
+    "PUT",
     "/{year}/monthly-plan",
+    MonthlyPlanBody,
+    use.plan_settlement,
+    name="set_monthly_plan",
+    response_model=None,
     summary="Set the monthly plan: households by size per month",
     description="Needs the decision (`plan-before-decision`). Over all months, size × "
     "households plus unaccompanied minors must equal the decided persons, and the minors the "
     "decided minors (`plan-sum`); each month once, 1–12.",
-    responses=COMMAND_PROBLEMS,
+    principal=Planner,
+    arguments=_monthly_plan,
+    path_types=YEAR,
 )
-async def set_monthly_plan(
-    year: Year,
-    body: MonthlyPlanBody,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Planner,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    months = [
-        MonthInput(m.month, _pairs(m.households), m.unaccompanied_minors) for m in body.months
-    ]
 
-    async def work(runtime: Any, conn: AsyncConnection, metadata: Metadata) -> CommandResult:
-        return await use.plan_settlement(
-            runtime, conn, metadata, year=year, planned_on=body.planned_on, months=months
-        )
-
-    return await _command(runtime, request, response, principal, body, work)
-
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/{year}/measures",
+    MeasureBody,
+    use.add_measure,
+    name="add_measure",
     status_code=201,
+    response_model=None,
     summary="Add a measure to the preparedness plan (beredskapsplan)",
     description="Dwellings of `rooms` rooms, `quantity` of them, ready `lead_time_months` "
     "after `decided_on`; the forecast counts them in that month.",
-    responses=COMMAND_PROBLEMS,
+    principal=Planner,
+    path_types=YEAR,
 )
-async def add_measure(
-    year: Year,
-    body: MeasureBody,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Planner,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    async def work(runtime: Any, conn: AsyncConnection, metadata: Metadata) -> CommandResult:
-        return await use.add_measure(
-            runtime,
-            conn,
-            metadata,
-            year=year,
-            kind=body.kind,
-            rooms=body.rooms,
-            quantity=body.quantity,
-            decided_on=body.decided_on,
-            lead_time_months=body.lead_time_months,
-            owner=body.owner,
-        )
 
-    return await _command(runtime, request, response, principal, body, work)
-
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/{year}/measures/{measure_id}/withdrawal",
+    WithdrawalBody,
+    use.withdraw_measure,
+    name="withdraw_measure",
+    response_model=None,
     summary="Withdraw a measure from the preparedness plan",
-    responses=COMMAND_PROBLEMS,
+    principal=Planner,
+    path_types=YEAR,
+    exists=use.measure_visible,
 )
-async def withdraw_measure(
-    year: Year,
-    measure_id: uuid.UUID,
-    body: WithdrawalBody,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Planner,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    async def work(runtime: Any, conn: AsyncConnection, metadata: Metadata) -> CommandResult:
-        return await use.withdraw_measure(
-            runtime,
-            conn,
-            metadata,
-            year=year,
-            measure_id=measure_id,
-            withdrawn_on=body.withdrawn_on,
-        )
-
-    async def visible(conn: AsyncConnection) -> None:
-        await use.measure_visible(conn, principal.municipality, year, measure_id)
-
-    return await _command(runtime, request, response, principal, body, work, visible)
 
 
 @router.get(

@@ -8,23 +8,24 @@ on any day of the stay is ``shared-home-full`` (409).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.housing.api.common import Body, Day, Officer, Reader, run_command, today
+from services.housing.api.common import Body, Day, Reader, UseCase, command_route, today
 from services.housing.application import shared_homes as use
 from services.housing.domain import shared_home as home
 from shared.commands import CommandResult
-from shared.deps import IdempotencyKeyHeader, RuntimeDep
-from shared.events import Metadata
+from shared.deps import RuntimeDep
+from shared.events import Event, Metadata
 from shared.http import problem_responses
+from shared.service import Runtime
 
 router = APIRouter(prefix="/housing/shared-homes", tags=["shared homes"])
-
-COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 422)
 
 
 class RegisterSharedHome(Body):
@@ -47,143 +48,112 @@ class EndStay(Body):
     ends_on: Day
 
 
-@router.post(
+command_route(
+    router,
+    "POST",
     "",
+    RegisterSharedHome,
+    use.register,
+    name="register_shared_home",
     status_code=201,
+    response_model=None,
     summary="Registrer et bofellesskap med plasser. / Register a shared home with its places.",
-    responses=COMMAND_PROBLEMS,
 )
-async def register_shared_home(
-    body: RegisterSharedHome,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    async def work(conn: AsyncConnection, metadata: Metadata) -> CommandResult:
-        return await use.register(
+
+
+def _decision(
+    decide: Callable[..., list[Event]], status_code: int = 200, *, minor: str | None = None
+) -> UseCase:
+    """A use case that applies ``decide(state, **arguments, today)`` to the shared home;
+    ``minor`` names the argument holding the youth placed, checked by the use case."""
+
+    async def change(
+        runtime: Runtime,
+        conn: AsyncConnection,
+        metadata: Metadata,
+        shared_home_id: uuid.UUID,
+        **arguments: Any,
+    ) -> CommandResult:
+        return await use.change(
             runtime,
             conn,
             metadata,
-            district=body.district,
-            places=body.places,
-            registered_on=body.registered_on,
+            shared_home_id,
+            lambda state: decide(state, **arguments, today=today()),
+            status_code,
+            arguments[minor] if minor is not None else None,
         )
 
-    return await run_command(runtime, request, response, principal, body, work)
+    return change
 
 
-async def _change(
-    runtime: Any,
-    request: Request,
-    response: Response,
-    principal: Any,
-    body: Body,
-    shared_home_id: uuid.UUID,
-    decide: Any,
-    status_code: int = 200,
-    minor: uuid.UUID | None = None,
-) -> dict[str, Any]:
-    async def work(conn: AsyncConnection, metadata: Metadata) -> CommandResult:
-        return await use.change(runtime, conn, metadata, shared_home_id, decide, status_code, minor)
-
-    return await run_command(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        work,
-        target=home.shared_home_stream(shared_home_id),
-        target_noun="shared home",
-    )
+def _shared_home(shared_home_id: uuid.UUID, **_: uuid.UUID) -> str:
+    return home.shared_home_stream(shared_home_id)
 
 
-@router.post(
+def _place(
+    state: home.SharedHome, *, participant_id: uuid.UUID, starts_on: date, today: date
+) -> list[Event]:
+    return home.place(state, uuid.uuid4(), participant_id, starts_on, today)
+
+
+def _leave(
+    state: home.SharedHome, *, placement_id: uuid.UUID, ends_on: date, today: date
+) -> list[Event]:
+    return home.leave(state, placement_id, ends_on, today)
+
+
+def _change_places(
+    state: home.SharedHome, *, places: int, changed_on: date, today: date
+) -> list[Event]:
+    return home.change_places(state, places, changed_on, today)
+
+
+command_route(
+    router,
+    "POST",
     "/{shared_home_id}/places",
+    ChangePlaces,
+    _decision(_change_places),
+    name="change_places",
     summary="Endre antall plasser fra en dato. / Change the number of places from a date.",
     description="Refused below the youths living there (`shared-home-places-taken`).",
-    responses=COMMAND_PROBLEMS,
+    response_model=None,
+    target=_shared_home,
+    target_noun="shared home",
 )
-async def change_places(
-    shared_home_id: uuid.UUID,
-    body: ChangePlaces,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await _change(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        shared_home_id,
-        lambda state: home.change_places(state, body.places, body.changed_on, today()),
-    )
 
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/{shared_home_id}/placements",
+    PlaceMinor,
+    _decision(_place, 201, minor="participant_id"),
+    name="place_minor",
     status_code=201,
     summary="Gi en enslig mindreårig en plass. / Give an unaccompanied minor a place.",
     description="409 `shared-home-full` when every place is taken on some day from "
     "`starts_on`; 409 `minor-already-placed` when the youth already has a place here; 409 "
     "`not-unaccompanied-minor` unless the participant's settlement as an unaccompanied minor "
     "has reached housing.",
-    responses=COMMAND_PROBLEMS,
+    response_model=None,
+    target=_shared_home,
+    target_noun="shared home",
 )
-async def place_minor(
-    shared_home_id: uuid.UUID,
-    body: PlaceMinor,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    placement_id = uuid.uuid4()
-    return await _change(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        shared_home_id,
-        lambda state: home.place(state, placement_id, body.participant_id, body.starts_on, today()),
-        201,
-        body.participant_id,
-    )
 
-
-@router.post(
+command_route(
+    router,
+    "POST",
     "/{shared_home_id}/placements/{placement_id}/end",
+    EndStay,
+    _decision(_leave),
+    name="end_stay",
     summary="Avslutt et opphold (plassen er ledig samme dag). / End a stay (the place is free "
     "that day).",
-    responses=COMMAND_PROBLEMS,
+    response_model=None,
+    target=_shared_home,
+    target_noun="shared home",
 )
-async def end_stay(
-    shared_home_id: uuid.UUID,
-    placement_id: uuid.UUID,
-    body: EndStay,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Officer,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await _change(
-        runtime,
-        request,
-        response,
-        principal,
-        body,
-        shared_home_id,
-        lambda state: home.leave(state, placement_id, body.ends_on, today()),
-    )
 
 
 @router.get(
