@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -22,9 +25,10 @@ from services.matching.events import (
 )
 from shared.auth import Principal, require_roles
 from shared.codes import LanguageCode, MunicipalityCode
+from shared.commands import CommandResult
 from shared.dates import Day, today
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
-from shared.http import problem_responses
+from shared.http import add_generated_route, problem_responses
 from shared.taxonomy import load as load_taxonomy
 
 router = APIRouter(prefix="/volunteers", tags=["volunteers"])
@@ -42,6 +46,56 @@ async def coordinator_command(
 
 
 CoordinatorCommand = Annotated[CommandRequest, Depends(coordinator_command)]
+
+
+_COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 422)
+
+_PATH_ID = re.compile(r"{(\w+)}")
+
+
+def _volunteer_command(
+    path: str,
+    body: type[BaseModel],
+    use_case: Callable[..., Awaitable[CommandResult]],
+    *,
+    name: str,
+    summary: str,
+    description: str | None = None,
+    status_code: int = 200,
+) -> None:
+    """A coordinator's command on one volunteer, declared: the use case gets the path ids
+    (``volunteer_id`` first) and the body's fields by name; the volunteer must exist in
+    the caller's municipality (404 before the Idempotency-Key is looked up)."""
+    path_ids = _PATH_ID.findall(path)
+
+    async def endpoint(**given: Any) -> dict[str, Any]:
+        command: CommandRequest = given["command"]
+        payload: BaseModel = given["body"]
+        ids = [given[key] for key in path_ids]
+        arguments = {field: getattr(payload, field) for field in type(payload).model_fields}
+        return await command.run(use_case, *ids, body=payload, on=(VOLUNTEER, ids[0]), **arguments)
+
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    add_generated_route(
+        router,
+        "POST",
+        path,
+        endpoint,
+        [
+            *(inspect.Parameter(key, keyword, annotation=uuid.UUID) for key in path_ids),
+            inspect.Parameter("body", keyword, annotation=body),
+            inspect.Parameter("command", keyword, annotation=CoordinatorCommand),
+            inspect.Parameter(
+                "idempotency_key", keyword, annotation=IdempotencyKeyHeader, default=None
+            ),
+        ],
+        name=name,
+        return_annotation=dict[str, Any],
+        status_code=status_code,
+        summary=summary,
+        description=description,
+        responses=_COMMAND_PROBLEMS,
+    )
 
 
 def check_skills(skills: list[str]) -> list[str]:
@@ -171,26 +225,13 @@ class CheckCertificate(BaseModel):
     expires_on: Day
 
 
-@router.post(
+_volunteer_command(
     "/{volunteer_id}/certificate",
+    CheckCertificate,
+    volunteering.check_certificate,
+    name="check_certificate",
     summary="Record the checked politiattest",
-    responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def check_certificate(
-    volunteer_id: uuid.UUID,
-    body: CheckCertificate,
-    command: CoordinatorCommand,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await command.run(
-        volunteering.check_certificate,
-        volunteer_id,
-        checked_on=body.checked_on,
-        checked_by=body.checked_by,
-        expires_on=body.expires_on,
-        body=body,
-        on=(VOLUNTEER, volunteer_id),
-    )
 
 
 class Approve(BaseModel):
@@ -198,24 +239,13 @@ class Approve(BaseModel):
     approved_on: Day
 
 
-@router.post(
+_volunteer_command(
     "/{volunteer_id}/approval",
+    Approve,
+    volunteering.approve,
+    name="approve",
     summary="Approve the volunteer (volunteer coordinator)",
-    responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def approve(
-    volunteer_id: uuid.UUID,
-    body: Approve,
-    command: CoordinatorCommand,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await command.run(
-        volunteering.approve,
-        volunteer_id,
-        approved_on=body.approved_on,
-        body=body,
-        on=(VOLUNTEER, volunteer_id),
-    )
 
 
 class RecordContact(BaseModel):
@@ -224,25 +254,13 @@ class RecordContact(BaseModel):
     kind: ContactKind
 
 
-@router.post(
+_volunteer_command(
     "/{volunteer_id}/contacts",
+    RecordContact,
+    volunteering.record_contact,
+    name="record_contact",
     summary="Record a contact with the volunteer",
-    responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def record_contact(
-    volunteer_id: uuid.UUID,
-    body: RecordContact,
-    command: CoordinatorCommand,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await command.run(
-        volunteering.record_contact,
-        volunteer_id,
-        contacted_on=body.contacted_on,
-        kind=body.kind,
-        body=body,
-        on=(VOLUNTEER, volunteer_id),
-    )
 
 
 @router.delete(
@@ -269,31 +287,18 @@ class Assign(BaseModel):
     ends_on: Day | None = None
 
 
-@router.post(
+_volunteer_command(
     "/{volunteer_id}/assignments",
+    Assign,
+    volunteering.assign,
+    name="assign",
     status_code=201,
     summary="Assign the volunteer to a need",
     description="Refused with 409 and the rule of the first hard constraint not met "
     "(`volunteer-not-approved`, `volunteer-role`, `police-certificate-required`, "
     "`volunteer-language`, `volunteer-availability`, `volunteer-capacity`), the same ones "
     "the matching explains.",
-    responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def assign(
-    volunteer_id: uuid.UUID,
-    body: Assign,
-    command: CoordinatorCommand,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await command.run(
-        volunteering.assign,
-        volunteer_id,
-        need_id=body.need_id,
-        starts_on=body.starts_on,
-        ends_on=body.ends_on,
-        body=body,
-        on=(VOLUNTEER, volunteer_id),
-    )
 
 
 class FollowUp(BaseModel):
@@ -302,27 +307,13 @@ class FollowUp(BaseModel):
     status: FollowUpStatus
 
 
-@router.post(
+_volunteer_command(
     "/{volunteer_id}/assignments/{assignment_id}/follow-ups",
+    FollowUp,
+    volunteering.follow_up,
+    name="follow_up",
     summary="Follow an assignment up",
-    responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def follow_up(
-    volunteer_id: uuid.UUID,
-    assignment_id: uuid.UUID,
-    body: FollowUp,
-    command: CoordinatorCommand,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await command.run(
-        volunteering.follow_up,
-        volunteer_id,
-        assignment_id,
-        followed_up_on=body.followed_up_on,
-        status=body.status,
-        body=body,
-        on=(VOLUNTEER, volunteer_id),
-    )
 
 
 class EndAssignment(BaseModel):
@@ -330,26 +321,13 @@ class EndAssignment(BaseModel):
     ended_on: Day
 
 
-@router.post(
+_volunteer_command(
     "/{volunteer_id}/assignments/{assignment_id}/end",
+    EndAssignment,
+    volunteering.end_assignment,
+    name="end_assignment",
     summary="End an assignment",
-    responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def end_assignment(
-    volunteer_id: uuid.UUID,
-    assignment_id: uuid.UUID,
-    body: EndAssignment,
-    command: CoordinatorCommand,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> dict[str, Any]:
-    return await command.run(
-        volunteering.end_assignment,
-        volunteer_id,
-        assignment_id,
-        ended_on=body.ended_on,
-        body=body,
-        on=(VOLUNTEER, volunteer_id),
-    )
 
 
 gatherings = APIRouter(prefix="/volunteer-gatherings", tags=["volunteers"])
