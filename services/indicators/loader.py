@@ -93,6 +93,11 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "evictions": ("placement_id, household_id, evicted_on, grounds", ""),
     "ownerships": ("household_id, became_owner_on, route, price", ""),
     "minor_facts": ("participant_id, family, kind, on_date", ""),
+    "housing_school": (
+        "course_id, change, on_date, required_sessions, session, attended",
+        "ORDER BY recorded_at, event_id",
+    ),
+    "tenancy_incidents": ("household_id, kind, occurred_on", ""),
 }
 assert set(_COLUMNS) == set(FACT_TABLES)
 

@@ -266,6 +266,26 @@ ownerships = fact_table(
     sa.Column("price", sa.BigInteger),
 )
 
+housing_school = fact_table(
+    "housing_school",
+    ("course_id",),
+    sa.Column("change", sa.Text, nullable=False, comment="planned or held"),
+    sa.Column("on_date", sa.Date, nullable=False),
+    sa.Column("required_sessions", sa.Integer),
+    sa.Column("session", sa.Integer),
+    sa.Column("attended", pg.ARRAY(pg.UUID(as_uuid=True))),
+)
+"""Housing school (boligskole) courses: ``planned`` (``on_date`` the start, with the
+sessions that make a household a completer) and each session ``held`` (``on_date`` the
+day, ``attended`` the households that came)."""
+
+tenancy_incidents = fact_table(
+    "tenancy_incidents",
+    ("household_id",),
+    sa.Column("kind", sa.Text, nullable=False, comment="damage or complaint"),
+    sa.Column("occurred_on", sa.Date, nullable=False),
+)
+
 # -- configuration: versions of the service's own events -----------------------------------
 
 goal_versions = sa.Table(
@@ -433,7 +453,15 @@ PARTICIPANT_FACTS = (
     erasures,
 )
 MATCHING_FACTS = (jobs, practice_placements)
-HOUSING_FACTS = (housing_applications, housing_decisions, placements, evictions, ownerships)
+HOUSING_FACTS = (
+    housing_applications,
+    housing_decisions,
+    placements,
+    evictions,
+    ownerships,
+    housing_school,
+    tenancy_incidents,
+)
 PARTICIPANT_KEYED = tuple(
     table for table in metadata.tables.values() if "participant_id" in table.c
 )

@@ -72,6 +72,11 @@ EXPECTED: dict[tuple[str, str], tuple[float | None, float | None, float | None, 
     # HH4 left through eviction ✗ (in the base, not counted); HH7 left 2016-07-01, after
     # its deadline 2016-05-01 ✗. Out: HH5 moved municipality, HH6 never placed. 2 / 5 = 40.0
     ("left_municipal_housing_27_months", "2016"): (40.0, 40.0, 2.0, 5.0),
+    # Housed some day of 2016: HH2, HH3 (still placed), HH7 (left 07-01), E1, E2, W1 (from
+    # 04-15), W4 (from 01-31); HH1, HH4, HH5 left in 2015, HH6 was never placed. No one took
+    # the housing school: all 7 are not_completed, with E1's and E2's evictions. 2 / 7 → 28.6
+    ("housing_school_incidents_completed", "2016"): (None, None, 0.0, 0.0),
+    ("housing_school_incidents_not_completed", "2016"): (200 / 7, 28.6, 2.0, 7.0),
     # Practice placements ended in 2016: PR1 and PR4 turned into a job ✓, PR2 completed ✗,
     # PR3 broke off ✗; PR5 ended in 2017. 2 / 4 = 50.0
     ("practice_to_job", "2016"): (50.0, 50.0, 2.0, 4.0),

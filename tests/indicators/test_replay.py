@@ -3,6 +3,7 @@ the same numbers; erasure unlinks a person everywhere and survives the replay.""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,7 @@ from shared.db import Database
 from shared.replay import rebuild
 from shared.settings import Settings
 from tests.indicators import cohort
-from tests.indicators.feeder import Participants, seeded
+from tests.indicators.feeder import EventFeeder, Participants, at, seeded
 from tests.support import auth, running
 
 PROJECTED = [t for p in PROJECTIONS for t in p.tables]
@@ -48,6 +49,7 @@ async def _numbers(settings: Settings) -> dict[str, Any]:
             "exit_work_or_education",
             "left_municipal_housing_27_months",
             "norwegian_oral_a2",
+            "housing_school_incidents_completed",
         ):
             found[f"drilldown {key}"] = (
                 await client.get(f"/indicators/values/{key}/drilldown?period=2016", headers=headers)
@@ -61,11 +63,43 @@ async def _numbers(settings: Settings) -> dict[str, Any]:
     return found
 
 
+async def _housing_school(feeder: EventFeeder, built: cohort.Cohort) -> None:
+    """A housing school course that HH2 and E1 completed, and a complaint about HH2, so the
+    housing school and tenancy incident tables are rebuilt too."""
+    course = uuid.uuid4()
+    hh2, e1 = built.households["HH2"], built.households["E1"]
+    await feeder.publish(
+        "housing.housing_school.course_planned.v1",
+        {"course_id": course, "starts_on": date(2016, 2, 1), "sessions": 2,
+         "required_sessions": 2},
+        recorded_at=at(date(2016, 1, 20)), stream_id=f"housing_school_course-{course}",
+    )  # fmt: skip
+    came = [str(hh2), str(e1)]
+    for session, held_on in ((1, date(2016, 2, 1)), (2, date(2016, 2, 8))):
+        await feeder.publish(
+            "housing.housing_school.session_held.v1",
+            {"course_id": course, "session": session, "held_on": held_on, "attended": came},
+            recorded_at=at(held_on), stream_id=f"housing_school_course-{course}",
+            stream_version=1 + session,
+        )  # fmt: skip
+    await feeder.publish(
+        "housing.tenancy.incident_recorded.v1",
+        {"household_id": hh2, "incident_id": uuid.uuid4(), "kind": "complaint",
+         "occurred_on": date(2016, 5, 1)},
+        recorded_at=at(date(2016, 5, 2)),
+    )  # fmt: skip
+
+
 async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) -> None:
     async with seeded(settings, evaluation_interval=0.2) as (client, feeder):
         built = await cohort.build(feeder)
+        await _housing_school(feeder, built)
         await feeder.wait_applied()
         manager = auth(settings, ["manager"], "3301")
+        key = "housing_school_incidents_completed"
+        adopted = await client.post("/indicators/definitions",
+                                    json={"key": key, "from_catalogue": key}, headers=manager)  # fmt: skip
+        assert adopted.status_code == 201, adopted.text
         await client.put("/indicators/definitions/homeless/values/2016", json={"value": 70},
                          headers=manager)  # fmt: skip
         await client.post("/indicators/definitions/exit_work/comments",
@@ -112,6 +146,14 @@ async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) ->
     incremental_tables = await _tables(settings)
     incremental_numbers = await _numbers(settings)
     assert incremental_tables["jobs"] and incremental_tables["indicator_levels"]
+    assert len(incremental_tables["housing_school"]) == 3
+    assert len(incremental_tables["tenancy_incidents"]) == 1
+    # HH2 (complaint) and E1 (evicted 2016-04-01) completed the course: 2 / 2 in the base.
+    school = incremental_numbers["drilldown housing_school_incidents_completed"]
+    assert sorted(m["reason_code"] for m in school["members"] if m["in_denominator"]) == [
+        "school_incident",
+        "school_incident",
+    ]
 
     projections, store = service_projections("indicators", settings)
     assert {p.name for p in projections} == {

@@ -156,6 +156,26 @@ BUILT_INS: dict[str, BuiltIn] = {
             {"months": 27},
         ),
         BuiltIn(
+            "housing_school_incidents_completed",
+            "Andel husstander med skade, klage eller utkastelse: fullførte boligskolen",
+            "Share of households with damage, a complaint or an eviction: completed the "
+            "housing school",
+            "housing_school_incident_share",
+            LOWER,
+            YEAR,
+            {"group": "completed"},
+        ),
+        BuiltIn(
+            "housing_school_incidents_not_completed",
+            "Andel husstander med skade, klage eller utkastelse: fullførte ikke boligskolen",
+            "Share of households with damage, a complaint or an eviction: did not complete "
+            "the housing school",
+            "housing_school_incident_share",
+            LOWER,
+            YEAR,
+            {"group": "not_completed"},
+        ),
+        BuiltIn(
             "practice_to_job",
             "Andel avsluttede språkpraksisplasser som ble til jobb",
             "Share of ended practice placements that turned into a job",

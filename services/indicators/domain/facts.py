@@ -205,6 +205,38 @@ class Ownership:
 
 
 @dataclass(slots=True)
+class SchoolCourse:
+    """A housing school (boligskole) course: the sessions a household must attend and the
+    sessions held, each as ``(held_on, session, households that came)``."""
+
+    course_id: uuid.UUID
+    required_sessions: int | None = None
+    held: list[tuple[date, int, tuple[uuid.UUID, ...]]] = field(default_factory=list)
+
+    def completed_on(self, known_on: date) -> dict[uuid.UUID, date]:
+        """Each household that reached the required sessions by ``known_on``, and the day of
+        the session at which it did (sessions in the order they were held)."""
+        if self.required_sessions is None:
+            return {}
+        attended: dict[uuid.UUID, int] = {}
+        done: dict[uuid.UUID, date] = {}
+        for held_on, _, came in sorted(self.held, key=lambda h: (h[0], h[1])):
+            if held_on > known_on:
+                break
+            for household_id in came:
+                attended[household_id] = attended.get(household_id, 0) + 1
+                if household_id not in done and attended[household_id] >= self.required_sessions:
+                    done[household_id] = held_on
+        return done
+
+
+@dataclass(slots=True)
+class Incident:
+    kind: str
+    occurred_on: date
+
+
+@dataclass(slots=True)
 class Household:
     household_id: uuid.UUID
     members: list[uuid.UUID] = field(default_factory=list)
@@ -212,6 +244,8 @@ class Household:
     placements: dict[uuid.UUID, Placement] = field(default_factory=dict)
     evictions: list[Eviction] = field(default_factory=list)
     ownerships: list[Ownership] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    """Damage to the dwelling or a neighbour's complaint (housing's tenancy incidents)."""
     settled_on: date | None = None
     """Earliest settlement of a member in this municipality."""
 
@@ -222,6 +256,7 @@ class Snapshot:
     persons: dict[uuid.UUID, Person] = field(default_factory=dict)
     households: dict[uuid.UUID, Household] = field(default_factory=dict)
     practice: dict[uuid.UUID, Practice] = field(default_factory=dict)
+    school_courses: dict[uuid.UUID, SchoolCourse] = field(default_factory=dict)
     _indexes: dict[str, dict[int, list[Any]]] = field(default_factory=dict, repr=False)
     results: dict[Any, Any] = field(default_factory=dict, repr=False)
     """Rule results computed on this snapshot (it never changes once built)."""
@@ -429,6 +464,8 @@ FACT_TABLES = (
     "evictions",
     "ownerships",
     "minor_facts",
+    "housing_school",
+    "tenancy_incidents",
 )
 """Fact tables a snapshot is folded from, in the order they are folded."""
 
@@ -584,4 +621,17 @@ def build_snapshots(rows: Mapping[str, Iterable[Row]]) -> dict[str, Snapshot]:
             person.minor_outcomes[row["kind"]] = on if known is None else min(known, on)
         else:
             person.minor_services_ended_on = on
+    for row in rows.get("housing_school", ()):
+        s = snap(row)
+        course = s.school_courses.get(row["course_id"])
+        if course is None:
+            course = s.school_courses[row["course_id"]] = SchoolCourse(row["course_id"])
+        if row["change"] == "planned":
+            course.required_sessions = row["required_sessions"]
+        else:
+            course.held.append((row["on_date"], row["session"], tuple(row["attended"] or ())))
+    for row in rows.get("tenancy_incidents", ()):
+        snap(row).household(row["household_id"]).incidents.append(
+            Incident(row["kind"], row["occurred_on"])
+        )
     return snapshots

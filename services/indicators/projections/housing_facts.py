@@ -1,7 +1,10 @@
 """Facts from the housing service: applications and decisions, placements, evictions,
-households becoming owners."""
+households becoming owners, the housing school and tenancy incidents."""
 
 from __future__ import annotations
+
+import uuid
+from typing import Any
 
 from services.indicators import tables as t
 from services.indicators.projections.facts import (
@@ -25,6 +28,13 @@ PLACEMENT = {
     "placement_id": ("placement_id", ident),
     "household_id": ("household_id", ident),
 }
+
+
+def households(data: dict[str, Any], key: str) -> list[uuid.UUID]:
+    return [uuid.UUID(str(raw)) for raw in data.get(key) or ()]
+
+
+COURSE = {"course_id": ("course_id", ident)}
 
 FACT_ROWS: dict[str, FactRow] = {
     "housing.housing_application.received.v1": FactRow(
@@ -80,6 +90,33 @@ FACT_ROWS: dict[str, FactRow] = {
             "route": ("route", required),
             "dwelling_id": ("dwelling_id", ident),
             "price": ("price", optional),
+        },
+    ),
+    "housing.housing_school.course_planned.v1": FactRow(
+        t.housing_school,
+        {
+            **COURSE,
+            "on_date": ("starts_on", day),
+            "required_sessions": ("required_sessions", optional),
+        },
+        {"change": "planned"},
+    ),
+    "housing.housing_school.session_held.v1": FactRow(
+        t.housing_school,
+        {
+            **COURSE,
+            "on_date": ("held_on", day),
+            "session": ("session", optional),
+            "attended": ("attended", households),
+        },
+        {"change": "held"},
+    ),
+    "housing.tenancy.incident_recorded.v1": FactRow(
+        t.tenancy_incidents,
+        {
+            "household_id": ("household_id", ident),
+            "kind": ("kind", required),
+            "occurred_on": ("occurred_on", day),
         },
     ),
 }

@@ -6,6 +6,7 @@ from typing import Any
 
 from services.indicators.domain.rules import (
     housing,
+    housing_school,
     language,
     minors,
     outcomes,
@@ -30,6 +31,7 @@ RULES: dict[str, Rule[Any]] = {
         housing.EVICTIONS,
         housing.HOUSEHOLDS_BECAME_OWNERS,
         housing.LEFT_MUNICIPAL_HOUSING_WITHIN,
+        housing_school.HOUSING_SCHOOL_INCIDENT_SHARE,
         practice.PRACTICE_TO_JOB_SHARE,
         minors.MINOR_MONTHS_IN_SHARED_HOME,
         minors.MINOR_SCHOOL_DROPOUT_SHARE,
