@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.housing.api.common import Body, Day, Reader, UseCase, command_route, today
+from services.housing.api.common import Body, Day, Reader, command_route, today
 from services.housing.application import shared_homes as use
 from services.housing.domain import shared_home as home
 from shared.commands import CommandResult
@@ -61,11 +61,20 @@ command_route(
 )
 
 
-def _decision(
-    decide: Callable[..., list[Event]], status_code: int = 200, *, minor: str | None = None
-) -> UseCase:
-    """A use case that applies ``decide(state, **arguments, today)`` to the shared home;
-    ``minor`` names the argument holding the youth placed, checked by the use case."""
+def _on_shared_home(
+    path: str,
+    body: type[Body],
+    decide: Callable[..., list[Event]],
+    *,
+    name: str,
+    summary: str,
+    description: str | None = None,
+    status_code: int = 200,
+    minor: str | None = None,
+) -> None:
+    """A command deciding ``decide(state, **path ids and body fields, today)`` on the shared
+    home under its lock; ``minor`` names the field holding the youth given a place, whom
+    the use case checks."""
 
     async def change(
         runtime: Runtime,
@@ -84,7 +93,20 @@ def _decision(
             arguments[minor] if minor is not None else None,
         )
 
-    return change
+    command_route(
+        router,
+        "POST",
+        path,
+        body,
+        change,
+        name=name,
+        status_code=status_code,
+        response_model=None,
+        summary=summary,
+        description=description,
+        target=_shared_home,
+        target_noun="shared home",
+    )
 
 
 def _shared_home(shared_home_id: uuid.UUID, **_: uuid.UUID) -> str:
@@ -109,50 +131,36 @@ def _change_places(
     return home.change_places(state, places, changed_on, today)
 
 
-command_route(
-    router,
-    "POST",
+_on_shared_home(
     "/{shared_home_id}/places",
     ChangePlaces,
-    _decision(_change_places),
+    _change_places,
     name="change_places",
     summary="Endre antall plasser fra en dato. / Change the number of places from a date.",
     description="Refused below the youths living there (`shared-home-places-taken`).",
-    response_model=None,
-    target=_shared_home,
-    target_noun="shared home",
 )
 
-command_route(
-    router,
-    "POST",
+_on_shared_home(
     "/{shared_home_id}/placements",
     PlaceMinor,
-    _decision(_place, 201, minor="participant_id"),
+    _place,
     name="place_minor",
     status_code=201,
+    minor="participant_id",
     summary="Gi en enslig mindreårig en plass. / Give an unaccompanied minor a place.",
     description="409 `shared-home-full` when every place is taken on some day from "
     "`starts_on`; 409 `minor-already-placed` when the youth already has a place here; 409 "
     "`not-unaccompanied-minor` unless the participant's settlement as an unaccompanied minor "
     "has reached housing.",
-    response_model=None,
-    target=_shared_home,
-    target_noun="shared home",
 )
 
-command_route(
-    router,
-    "POST",
+_on_shared_home(
     "/{shared_home_id}/placements/{placement_id}/end",
     EndStay,
-    _decision(_leave),
+    _leave,
     name="end_stay",
     summary="Avslutt et opphold (plassen er ledig samme dag). / End a stay (the place is free "
     "that day).",
-    response_model=None,
-    target=_shared_home,
-    target_noun="shared home",
 )
 
 
