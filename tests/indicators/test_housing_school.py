@@ -20,6 +20,7 @@ from services.indicators.domain.periods import Period
 from services.indicators.domain.rules import RULES, Context
 from shared.settings import Settings
 from tests.housing.helpers import accepted_application, dwelling, place, post, settled_households
+from tests.indicators.approval import approve
 from tests.support import auth, eventually, running
 
 KEYS = ("housing_school_incidents_completed", "housing_school_incidents_not_completed")
@@ -127,6 +128,22 @@ async def test_completers_and_the_others_get_their_own_share(settings: Settings)
             "school_other_group",
             "school_other_group",
         ]
+
+        # Both groups are below the floor of 5 households (3 and 2): inside the municipality
+        # the figures are shown, outside it they are hidden, n included, as for every share.
+        assert completed["n"] == 3 and completed["suppressed"] is False
+        await approve(indicators, headers)
+        agency = auth(settings, ["agency"], "0301")
+        for key in KEYS:
+            seen = await indicators.get(
+                f"/indicators/values/{key}",
+                params={"period": "2020", "municipality": "3301"},
+                headers=agency,
+            )
+            assert seen.status_code == 200, seen.text
+            outside = seen.json()
+            assert outside["suppressed"] is True
+            assert (outside["value"], outside["n"], outside["numerator"]) == (None, None, None)
 
         # 2021: a, b, c are still housed and completed the course in 2020; only b's damage
         # (2021-02-01) is dated in 2021. 1 / 3
