@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv .venv run test lint bench clean chromium
+.PHONY: help venv .venv run test lint bench clean chromium node-deps
 
 help: ## Show this help
 	@echo "Veiviser make targets:"
@@ -49,7 +49,20 @@ chromium: ## Make sure a headless Chromium is available for the dashboard test
 		echo "No Chromium at $(CHROMIUM): install it (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM=/path." >&2; \
 		exit 1; fi
 
-test: $(STAMP) chromium ## Run the tests (extra arguments: PYTEST_ARGS='-k foo -x')
+# The OpenAPI lint (Redocly) and the TypeScript client's check need Node.js and the npm
+# packages pinned in clients/typescript/package-lock.json; npm ci installs exactly those.
+NODE_DIR := clients/typescript
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v npm >/dev/null || { \
+		echo "The OpenAPI lint and the TypeScript client need Node.js >= 20 and npm (Debian: apt-get install nodejs npm)." >&2; \
+		exit 1; }
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+node-deps: $(NODE_STAMP) ## Install the pinned npm tools (Redocly CLI, openapi-typescript, tsc)
+
+test: $(STAMP) chromium $(NODE_STAMP) ## Run the tests (extra arguments: PYTEST_ARGS='-k foo -x')
 	@rc=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ -n "$(PYTEST_RC_FILE)" ]; then echo $$rc > "$(PYTEST_RC_FILE)"; fi; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit code 5); that counts as a failure." >&2; fi; \
