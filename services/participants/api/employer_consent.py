@@ -154,13 +154,20 @@ class ConsentView(BaseModel):
 
 
 async def _consents(
-    request: Request, participant_id: uuid.UUID, municipality: str
+    request: Request,
+    participant_id: uuid.UUID,
+    municipality: str,
+    audited: tuple[Principal, str] | None = None,
 ) -> tuple[Any, tuple[consent.EmployerConsent, ...]]:
+    """The participant's consents; ``audited``: the reader and action to audit the read as."""
     runtime = request.app.state.runtime
-    async with runtime.db.connect() as conn:
+    async with runtime.db.transaction() as conn:
         envelopes = await runtime.store.load(conn, str(participant_id))
-    if not envelopes or envelopes[0].municipality != municipality:
-        raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
+        if not envelopes or envelopes[0].municipality != municipality:
+            raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
+        if audited is not None:
+            reader, action = audited
+            await audit.record_reads(conn, reader, request, [participant_id], action)
     return runtime, consent.fold_consents(runtime.store.decode(e) for e in envelopes)
 
 
@@ -169,12 +176,18 @@ async def _consents(
     response_model=list[ConsentView],
     summary="Samtykkene til å dele navn og kontakt med arbeidsgivere. / The consents to share "
     "name and contact with employers.",
+    description="Hver lesing logges (handling `employer_consents`). / Every read is audited "
+    "(action `employer_consents`).",
     responses=problem_responses(401, 403, 404),
 )
 async def list_consents(
     participant_id: uuid.UUID, request: Request, principal: Reader
 ) -> list[dict[str, Any]]:
-    _, consents = await _consents(request, participant_id, principal.municipality)
+    # Which employers a person let see their name is about the person, for every role
+    # alike: each read is audited, in the transaction that read it, as the profile's are.
+    _, consents = await _consents(
+        request, participant_id, principal.municipality, audited=(principal, "employer_consents")
+    )
     day = today()
     return [
         {

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from services.participants import application, domain
+from services.participants import application, audit, domain
 from services.participants import events as ev
 from services.participants.api.common import (
     CASEWORK,
@@ -255,22 +255,32 @@ class MinorView(BaseModel):
     response_model=MinorView,
     summary="Enslig mindreårig: faser, plan, oppfølging og avslutning. / Unaccompanied minor: "
     "phases, plan, follow-up and the services' end.",
+    description="Hver lesing logges (handling `minor`, med formålet fra `X-Purpose`). / "
+    "Every read is audited (action `minor`, with the purpose from `X-Purpose`).",
     responses=problem_responses(401, 403, 404, 409),
 )
 async def minor_record(participant_id: uuid.UUID, request: Request, principal: Reader) -> Any:
     runtime = request.app.state.runtime
-    async with runtime.db.connect() as conn:
+    async with runtime.db.transaction() as conn:
         envelopes = await runtime.store.load(conn, str(participant_id))
-    if not envelopes or envelopes[0].municipality != principal.municipality:
-        raise NotFound(f"No participant {participant_id} in municipality {principal.municipality}.")
-    events = [runtime.store.decode(e) for e in envelopes]
-    state = domain.fold(events)
-    if state.erased:
-        raise NotFound(f"No participant {participant_id} in municipality {principal.municipality}.")
-    if not state.unaccompanied_minor:
-        raise minor.NOT_UNACCOMPANIED_MINOR.violation(
-            "The participant was not settled as an unaccompanied minor.", "participant_id"
-        )
+        if not envelopes or envelopes[0].municipality != principal.municipality:
+            raise NotFound(
+                f"No participant {participant_id} in municipality {principal.municipality}."
+            )
+        events = [runtime.store.decode(e) for e in envelopes]
+        state = domain.fold(events)
+        if state.erased:
+            raise NotFound(
+                f"No participant {participant_id} in municipality {principal.municipality}."
+            )
+        if not state.unaccompanied_minor:
+            raise minor.NOT_UNACCOMPANIED_MINOR.violation(
+                "The participant was not settled as an unaccompanied minor.", "participant_id"
+            )
+        # Every role reads the same record (an analyst too: there is no pseudonymous
+        # version of a youth's phases and follow-up), so every read is audited, in the
+        # transaction that read it, as the profile's are.
+        await audit.record_reads(conn, principal, request, [participant_id], "minor")
     record = minor.fold_minor(events)
     day = today()
     return {
