@@ -62,6 +62,12 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 
 node-deps: $(NODE_STAMP) ## Install the pinned npm tools (Redocly CLI, openapi-typescript, tsc)
 
+# The TypeScript client's types and route table come from the merged OpenAPI document;
+# commit what this writes (tests/api/test_typescript_client.py checks they are fresh).
+.PHONY: client
+client: $(NODE_STAMP) ## Regenerate clients/typescript/src from docs/openapi/veiviser.json, then tsc --noEmit
+	cd $(NODE_DIR) && npm run --silent generate && node_modules/.bin/tsc --noEmit
+
 test: $(STAMP) chromium $(NODE_STAMP) ## Run the tests (extra arguments: PYTEST_ARGS='-k foo -x')
 	@rc=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ -n "$(PYTEST_RC_FILE)" ]; then echo $$rc > "$(PYTEST_RC_FILE)"; fi; \

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -40,7 +41,10 @@ def service_environment(settings: Settings) -> dict[str, str]:
         if value is None:
             env.pop(f"VEIVISER_{key.upper()}", None)
             continue
-        env[f"VEIVISER_{key.upper()}"] = str(value)
+        # Lists (the CORS settings) are read back as JSON, as pydantic-settings expects.
+        env[f"VEIVISER_{key.upper()}"] = (
+            json.dumps(value) if isinstance(value, list | dict) else str(value)
+        )
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
