@@ -39,7 +39,7 @@ class MatchingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VEIVISER_MATCHING_", extra="ignore")
 
     weight_occupation: float = Field(
-        0.40,
+        0.45,
         ge=0,
         le=1,
         description="How much occupation proximity (ISCO-08 hierarchy × experience) can take "
@@ -89,11 +89,26 @@ class MatchingSettings(BaseSettings):
         "discount × similarity of a held skill.",
     )
     title_credit: float = Field(
-        0.3,
+        0.15,
         ge=0,
         le=1,
         description="How much of the essential-skills gate occupation proximity alone can open "
         "(a title is evidence of skills, not proof).",
+    )
+
+    skill_evidence: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="How much of the occupation part a title leaves open the essential skills "
+        "shown can fill: informal competence (realkompetanse) counts as experience of the work.",
+    )
+    skill_evidence_power: float = Field(
+        3.0,
+        ge=1,
+        le=10,
+        description="Coverage of the essential skills is raised to this power before it counts "
+        "as experience: nearly all of them are needed, some of them count in the gate only.",
     )
 
     proximity_unit_group: float = Field(1.0, ge=0, le=1, description="Same 4-digit unit group.")

@@ -242,7 +242,9 @@ def test_parts_follow_the_documented_rules() -> None:
     values = {name: round(float(v[0, 0]), 4) for name, v in block.parts.items()}
     level = 4 if cook.isco_code[0] == "2" else 3 if cook.isco_code[0] in "13" else 2
     assert values == {
-        "occupation": 0.6,  # same minor group, 2 years: full experience factor
+        # same minor group, 2 years (full experience factor: 0.6), topped up by the
+        # skills shown: one of two essential skills held
+        "occupation": round(0.6 + 0.4 * SETTINGS.skill_evidence * 0.5**3, 4),
         # one of two held; the sibling title covers title_credit × 0.6 of the rest
         "essential_skills": round(0.5 + 0.5 * SETTINGS.title_credit * 0.6, 4),
         "optional_skills": 0.5,  # none listed: neutral
@@ -317,10 +319,15 @@ def test_allocation_maximises_total_fit_and_explains_the_unplaced() -> None:
 
 
 def test_favouring_those_who_waited_longest_can_change_who_gets_the_place() -> None:
-    cook = next(o for o in _occupations() if len(o.essential_skills) >= 5)
-    spec = _spec(cook)
-    newcomer = _candidate(list(cook.essential_skills), settled_on=date(2025, 5, 1))
-    waited = _candidate(list(cook.essential_skills)[:-1], settled_on=date(2021, 1, 1))
+    # Both hold every essential skill; the newcomer also the optional ones, a few points
+    # more (less than the waiting bonus).
+    cook = next(
+        o for o in _occupations() if len(o.essential_skills) >= 5 and len(o.optional_skills) >= 2
+    )
+    spec = _spec(cook, optional_skills=cook.optional_skills)
+    everything = [*cook.essential_skills, *cook.optional_skills]
+    newcomer = _candidate(everything, settled_on=date(2025, 5, 1))
+    waited = _candidate(list(cook.essential_skills), settled_on=date(2021, 1, 1))
     skills, tokens = Vocabulary(), Vocabulary()
     block = score_block(
         Segment([newcomer, waited], skills, tokens),

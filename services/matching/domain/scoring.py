@@ -14,10 +14,13 @@ The model is gated and multiplicative (``docs/matching/scoring.md``)::
 
 Part values (each in [0, 1]; weights in ``settings.py``):
 
-- occupation: max over the candidate's occupations of proximity (same unit group 1.0,
-  minor 0.6, sub-major 0.35, major 0.15 by default) × experience factor
-  ``min(1, 0.5 + years / 4)``. One factor among several, never a floor.
-- essential_skills (the gate): ``coverage + (1 − coverage) × title_credit × occupation``
+- occupation: ``title + (1 − title) × skill_evidence × coverage ** skill_evidence_power``.
+  ``title`` is the max over the candidate's occupations of proximity (same unit group
+  1.0, minor 0.6, sub-major 0.35, major 0.15 by default) × experience factor
+  ``min(1, 0.5 + years / 4)``; the essential skills shown stand in for the title in part
+  (informal competence counts as experience; 0 when the opening lists none). One factor
+  among several, never a floor.
+- essential_skills (the gate): ``coverage + (1 − coverage) × title_credit × title``
   (a title stands in for the skills not shown, in part). Coverage is
   the mean over the opening's essential skills of the credit for each: 1 when held
   (from the profile or confirmed from free text), ``related_skill_credit`` when a
@@ -96,6 +99,23 @@ _BOUND_MARGIN = 1e-3
 
 def experience_factor(years: float) -> float:
     return min(1.0, 0.5 + years / 4.0)
+
+
+def skill_evidence(coverage: Any, settings: MatchingSettings) -> Any:
+    """How far the essential skills shown stand in for a title in the occupation part:
+    ``skill_evidence × coverage ** skill_evidence_power`` (a float or an array).
+
+    The power keeps it for near-complete coverage: the skills already count in the gate,
+    and holding some of them is not evidence of having done the work.
+    """
+    power = settings.skill_evidence_power
+    return settings.skill_evidence * coverage**power
+
+
+def occupation_value(title: float, coverage: float, settings: MatchingSettings) -> float:
+    """The occupation part: title proximity topped up by the skills shown (0 when the
+    opening lists no essential skills)."""
+    return title + (1.0 - title) * float(skill_evidence(coverage, settings))
 
 
 def factor(weight: float, value: float) -> float:
@@ -573,11 +593,19 @@ def iter_parts(
     codes = [level_codes[cols] for level_codes in batch.codes]
     width = len(cols)
 
-    occupation = segment.occupations.proximity(rows, codes, list(settings.proximities()))
+    title = segment.occupations.proximity(rows, codes, list(settings.proximities()))
+    coverage = batch.essential.coverage(segment, rows, cols, settings)
+    shown = np.where(batch.essential.empty[cols][None, :], np.float32(0.0), coverage)
+    # Two kinds of evidence of the same competence: a title stands in for the essential
+    # skills in part (the gate), and the essential skills shown stand in for the title
+    # in part (the occupation), so informal competence is not held below a title.
+    evidence = np.float32(settings.skill_evidence) * shown ** np.float32(
+        settings.skill_evidence_power
+    )
+    occupation = title + (np.float32(1.0) - title) * evidence
     yield "occupation", occupation
 
-    essential = batch.essential.coverage(segment, rows, cols, settings)
-    essential += (np.float32(1.0) - essential) * occupation * np.float32(settings.title_credit)
+    essential = coverage + (np.float32(1.0) - coverage) * title * np.float32(settings.title_credit)
     yield "essential_skills", essential
     yield "optional_skills", batch.optional.coverage(segment, rows, cols, settings)
 
@@ -700,11 +728,12 @@ def unrelated_bound(
     w = settings.weights()
     major = settings.proximities()[3]
     most = settings.related_skill_credit if related else 0.0
-    essential = most if not batch.essential.empty[j] else NEUTRAL
+    listed = not batch.essential.empty[j]
+    essential = most if listed else NEUTRAL
     optional = most if not batch.optional.empty[j] else NEUTRAL
     return (
         100.0
-        * factor(w["occupation"], major)
+        * factor(w["occupation"], occupation_value(major, most if listed else 0.0, settings))
         * factor(w["essential_skills"], essential + (1 - essential) * settings.title_credit * major)
         * factor(w["optional_skills"], optional)
         * factor(w["mentoring"], float(batch.mentoring[j]))
@@ -900,9 +929,10 @@ def _occupation_detail(
         if best is None or value > best[0]:
             best = (value, held, level, years)
     if best is None:
-        return {"closest_occupation": None, "relation": "no related occupation"}
-    _, held, level, years = best
+        return {"closest_occupation": None, "relation": "no related occupation", "title": 0.0}
+    value, held, level, years = best
     return {
+        "title": round(value, 4),
         "closest_occupation": {
             "isco_code": held,
             "title": taxonomy.occupation_title(held),
@@ -1083,7 +1113,16 @@ def explain(
     optional_matched = [e["uri"] for e in optional if e["how"] == "held"]
     optional_missing = [e["uri"] for e in optional if e["how"] != "held"]
     coverage = sum(e["credit"] for e in essential) / len(essential) if essential else NEUTRAL
-    title = (1 - coverage) * settings.title_credit * round(float(values["occupation"]), 4)
+    occupation = _occupation_detail(candidate, terms.isco_code, taxonomy, settings)
+    title = (1 - coverage) * settings.title_credit * occupation["title"]
+    shown = skill_evidence(coverage, settings) if essential else 0.0
+    occupation["skill_evidence"] = round(shown, 4)
+    occupation["skills_as_experience"] = round((1 - occupation["title"]) * shown, 4)
+    occupation["rule"] = (
+        "value = title + (1 − title) × skill_evidence; title = ISCO-08 proximity × experience; "
+        f"skill_evidence = {settings.skill_evidence} × essential coverage^"
+        f"{settings.skill_evidence_power:g} (informal competence counts as experience)"
+    )
     norwegian = {}
     for sub in NORWEGIAN_SUB_SKILLS:
         need = getattr(terms.norwegian, sub)
@@ -1103,7 +1142,7 @@ def explain(
     else:
         location = "can commute from another county"
     details: dict[str, dict[str, Any]] = {
-        "occupation": _occupation_detail(candidate, terms.isco_code, taxonomy, settings),
+        "occupation": occupation,
         "essential_skills": {
             "required": len(terms.essential_skills),
             "matched": len(essential_matched),
