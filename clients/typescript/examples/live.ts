@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   if (!isProblem(stale.error) || stale.error.code !== "version-conflict") {
     fail("conflict", "expected the problem code version-conflict", stale.error);
   }
-  const current = (stale.error as { current_version?: unknown }).current_version;
+  const current = stale.error.current_version;
   emit("conflict", {
     status: stale.response.status,
     code: stale.error.code,
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   if (!isProblem(bad.error) || bad.error.code !== "validation-error") {
     fail("invalid", "expected the problem code validation-error", bad.error);
   }
-  const errors = (bad.error as { errors?: { field?: string }[] }).errors ?? [];
+  const errors = bad.error.errors ?? [];
   emit("invalid", {
     status: bad.response.status,
     code: bad.error.code,
