@@ -1,5 +1,5 @@
 """The ``veiviser`` command: ``up``, ``token``, ``replay``, ``migrate``, ``backup``,
-``restore``."""
+``restore``, ``contract``, ``openapi``."""
 
 from __future__ import annotations
 
@@ -157,6 +157,80 @@ def contract(
                 typer.echo(str(path))
         else:
             typer.echo(json.dumps(asyncapi(service, registry), indent=2))
+
+
+OPENAPI_DIRECTORY = Path("docs/openapi")
+
+
+def openapi_documents() -> dict[str, str]:
+    """File name → text of the five OpenAPI documents (four services and the merged one)."""
+    from shared.openapi import build_document, dumps, merge_documents
+
+    documents = {
+        # The app never serves: only its routes are read, so no keys matter.
+        service: build_document(create_app(service, Settings(env="development")), service)
+        for service in SERVICES
+    }
+    merged = merge_documents(
+        documents,
+        title="Veiviser",
+        description=MERGED_DESCRIPTION,
+    )
+    texts = {f"{service}.json": dumps(document) for service, document in documents.items()}
+    texts["veiviser.json"] = dumps(merged)
+    return texts
+
+
+MERGED_DESCRIPTION = (
+    "Hele Veivisers API bak én gateway: deltakere (`/participants`, `/advisers`, "
+    "`/deadlines`, …), bolig (`/housing`), arbeid og frivillige (`/employers`, `/openings`, "
+    "`/matches`, `/volunteers`, …) og indikatorer (`/indicators`, `/dashboard`). Det hver "
+    "tjeneste har (helse, regelkoder, hendelseskontrakt, innsyn) ligger under "
+    "`/_services/{tjeneste}`. Bærertoken (JWT) i `Authorization`; i utvikling fra "
+    "`veiviser token`. Feil er RFC 9457 problem details med en stabil `code`. Bokmål som "
+    "standard; `Accept-Language: nn` eller `en`. Versjonering: docs/api/versioning.md.\n\n"
+    "The whole Veiviser API behind one gateway: participants (`/participants`, `/advisers`, "
+    "`/deadlines`, …), housing (`/housing`), work and volunteers (`/employers`, `/openings`, "
+    "`/matches`, `/volunteers`, …) and indicators (`/indicators`, `/dashboard`). What every "
+    "service has (health, rule codes, event contract, access) is under "
+    "`/_services/{service}`. A bearer token (JWT) in `Authorization`; in development from "
+    "`veiviser token`. Errors are RFC 9457 problem details with a stable `code`. Bokmål by "
+    "default; `Accept-Language: nn` or `en`. Versioning: docs/api/versioning.md."
+)
+
+
+@app.command()
+def openapi(
+    write: Annotated[bool, typer.Option("--write", help="Write docs/openapi/*.json")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 when docs/openapi differs from the code")
+    ] = False,
+    directory: Annotated[Path, typer.Option(help="Where the documents live")] = OPENAPI_DIRECTORY,
+) -> None:
+    """Write or check the OpenAPI documents: one per service and the merged veiviser.json."""
+    if write == check:
+        raise typer.BadParameter("give exactly one of --write and --check")
+    texts = openapi_documents()
+    if write:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in texts.items():
+            (directory / name).write_text(text, encoding="utf-8")
+            typer.echo(str(directory / name))
+        return
+    stale = [
+        name
+        for name, text in texts.items()
+        if not (directory / name).exists() or (directory / name).read_text(encoding="utf-8") != text
+    ]
+    if stale:
+        typer.echo(
+            f"OpenAPI documents differ from the code: {', '.join(stale)}; run "
+            "`VEIVISER_ENV=development .venv/bin/veiviser openapi --write` and commit "
+            f"{directory}/",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(f"{directory}: the {len(texts)} OpenAPI documents match the code.")
 
 
 @app.command()

@@ -276,6 +276,18 @@ class TokenVerifier:
         return principal, float(claims["exp"])
 
 
+_BEARER_CALLS: set[Callable[..., Any]] = set()
+
+
+def requires_bearer(call: object) -> bool:
+    """Whether the dependency ``call`` asks for a bearer token (the OpenAPI's ``security``).
+
+    Marked by the kit rather than declared with ``fastapi.security.HTTPBearer``: that
+    would add a dependency level to every request, and keep its own 401/403 wording.
+    """
+    return call in _BEARER_CALLS
+
+
 async def current_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -299,6 +311,7 @@ def require_roles(
             raise Forbidden(f"This needs one of the roles: {', '.join(sorted(allowed))}.")
         return principal
 
+    _BEARER_CALLS.add(check)
     return check
 
 
@@ -309,3 +322,6 @@ async def service_identity(
     if principal.service is None:
         raise Forbidden("Only a service identity (role service) may read this.")
     return principal
+
+
+_BEARER_CALLS.update({current_principal, service_identity})

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from shared.i18n import Catalog, Locale, catalog
 from shared.problems import PROBLEM_BASE
@@ -35,7 +34,8 @@ def service_rules(
 
 
 def install_problem_catalogue(app: FastAPI, service: str) -> None:
-    """``GET /problems`` and an ``x-problem-codes`` list plus a ``code`` enum in the OpenAPI."""
+    """``GET /problems``; the OpenAPI lists the same codes (``x-problem-codes``, see
+    :mod:`shared.openapi`)."""
 
     @app.get(
         "/problems",
@@ -51,32 +51,6 @@ def install_problem_catalogue(app: FastAPI, service: str) -> None:
     async def problems(locale: Locale) -> list[dict[str, Any]]:
         packages = getattr(app.state, "locale_packages", ("shared",))
         return service_rules(service, locale, catalog(*packages))
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            description=app.description,
-            routes=app.routes,
-            tags=app.openapi_tags,
-        )
-        rules = service_rules(service)
-        schema["info"]["x-problem-codes"] = rules
-        details = schema.get("components", {}).get("schemas", {}).get("ProblemDetails")
-        if details is not None:
-            listing = "; ".join(f"`{r['code']}` ({r['status']}): {r['title']}" for r in rules)
-            details["properties"]["code"]["description"] = (
-                "Stable machine-readable code, the last part of `type`. Rule violations: "
-                + listing
-                + ". Other problems: validation-error, not-found, unauthorized, forbidden, "
-                "version-conflict, conflict, payload-too-large, internal-error."
-            )
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def markdown_table(services: list[str]) -> str:

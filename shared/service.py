@@ -39,6 +39,7 @@ from shared.inbox import Keep
 from shared.limits import RequestLimits
 from shared.logging import configure_logging, get_logger
 from shared.metrics import Metrics
+from shared.openapi import API_VERSION, install_openapi, operation_id
 from shared.outbox import OutboxRelay, parked_rows
 from shared.problem_docs import install_problem_catalogue
 from shared.problems import NotFound
@@ -319,8 +320,9 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
     app = FastAPI(
         title=definition.title,
         description=definition.description,
-        version="0.1.0",
+        version=API_VERSION,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
         openapi_tags=list(definition.openapi_tags) or None,
     )
     app.state.runtime = runtime
@@ -334,6 +336,7 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
     install_operational_routes(app, runtime.metrics, runtime.readiness, runtime.details)
     install_contract_routes(app, definition.name, definition.registry, settings.namespace)
     install_problem_catalogue(app, definition.name)
+    install_openapi(app, definition.name)
     install_catchup_feed(app, definition.name, settings.namespace)
     for router in definition.routers:
         app.include_router(router)

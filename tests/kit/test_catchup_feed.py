@@ -252,7 +252,7 @@ async def test_the_feed_is_in_every_services_openapi_with_its_problems(
     async with source_app(settings) as app, feed_client(app) as client:
         document = (await client.get("/openapi.json")).json()
         operation = document["paths"]["/events"]["get"]
-        assert operation["operationId"] == "read_catch_up_feed"
+        assert operation["operationId"] == "readCatchUpFeed"
         assert {"200", "400", "401", "403", "422"} <= set(operation["responses"])
         assert {p["name"] for p in operation["parameters"]} == {
             "after",

@@ -116,7 +116,7 @@ command_route(
     "/applications",
     ReceiveApplication,
     application.receive_application,
-    name="receive",
+    name="receive_application",
     status_code=201,
     response_model=ApplicationOut,
     summary="Register a household's application for a municipal dwelling",
@@ -149,7 +149,7 @@ command_route(
     "/applications/{application_id}/decision",
     DecideApplication,
     application.decide_application,
-    name="decide",
+    name="decide_application",
     response_model=ApplicationOut,
     summary="Accept (onto the waiting list) or reject a pending application",
     description="Publishes `housing_application.decided`. A decision is made once (409).",
@@ -163,7 +163,7 @@ command_route(
     "/applications/{application_id}/needs",
     RecordNeeds,
     application.record_needs,
-    name="record_needs",
+    name="record_application_needs",
     response_model=ApplicationOut,
     summary="Record the household's ages, access needs and district wishes again",
     description="Replaces what the open application recorded, e.g. after a member's erasure "
@@ -179,7 +179,7 @@ command_route(
     "/applications/{application_id}/withdrawal",
     Withdraw,
     application.decide_application,
-    name="withdraw",
+    name="withdraw_application",
     response_model=ApplicationOut,
     summary="The household withdraws its pending or accepted application",
     description="Publishes `housing_application.decided` with decision `withdrawn`.",
@@ -197,7 +197,7 @@ command_route(
     "normal), then the earliest received date. `days_waiting` counts from `received_on` to `on`.",
     responses=problem_responses(401, 403, 422),
 )
-async def waiting_list(
+async def list_waiting_list(
     runtime: RuntimeDep,
     principal: Reader,
     on: Annotated[Day | None, Query(description="Default today")] = None,
@@ -243,7 +243,7 @@ def _month(value: str, name: str) -> tuple[int, int]:
     "2011, 11 in 2013).",
     responses=problem_responses(401, 403, 422),
 )
-async def month_ends(
+async def list_waiting_list_month_ends(
     runtime: RuntimeDep,
     principal: Reader,
     from_month: Annotated[str, Query(alias="from", description="YYYY-MM")],

@@ -315,7 +315,7 @@ def _known_at(value: datetime | None) -> datetime | None:
     + " Each suggestion carries its score's parts with reasons.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def suggestions(
+async def get_dwelling_suggestions(
     dwelling_id: uuid.UUID,
     runtime: RuntimeDep,
     principal: Reader,

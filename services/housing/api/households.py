@@ -50,7 +50,7 @@ Year = Annotated[int, Query(ge=1990, le=2100)]
     "`timeline` lists every fact housing recorded for it, oldest first, each with a `label`.",
     responses=problem_responses(401, 403, 404),
 )
-async def history(
+async def get_household_history(
     household_id: uuid.UUID, runtime: RuntimeDep, principal: HistoryReader, locale: Locale
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
@@ -114,7 +114,7 @@ FORMULAS = [
     "owner costs 69 m² × NOK 400. Nothing is stored.",
     responses=problem_responses(401, 403, 422),
 )
-async def ownership_vs_rent(body: OwnershipVsRent, principal: Adviser) -> dict[str, Any]:
+async def compare_ownership_with_rent(body: OwnershipVsRent, principal: Adviser) -> dict[str, Any]:
     if body.grant + body.loan > body.price:
         raise InvalidInput(
             f"grant NOK {body.grant:,} + loan NOK {body.loan:,} exceed the price NOK {body.price:,}.",
@@ -206,7 +206,7 @@ def _years(from_year: int, to_year: int) -> None:
     "from settlement to their first municipal placement, with mean and median over those placed.",
     responses=problem_responses(401, 403, 422),
 )
-async def time_to_first_placement(
+async def report_time_to_first_placement(
     runtime: RuntimeDep, principal: Reader, settled_from: Day, settled_to: Day
 ) -> dict[str, Any]:
     _period(settled_from, settled_to)
@@ -227,7 +227,7 @@ async def time_to_first_placement(
     "`share_private_rental_or_own_home` only moves to private rental or an own home.",
     responses=problem_responses(401, 403, 422),
 )
-async def moved_out(
+async def report_moved_out_within_27_months(
     runtime: RuntimeDep, principal: Reader, settled_from: Day, settled_to: Day
 ) -> dict[str, Any]:
     _period(settled_from, settled_to)
@@ -243,7 +243,7 @@ async def moved_out(
     summary="Households that became owners, per year and route",
     responses=problem_responses(401, 403, 422),
 )
-async def owners(
+async def report_owners_per_year(
     runtime: RuntimeDep, principal: Reader, from_year: Year, to_year: Year
 ) -> list[dict[str, Any]]:
     _years(from_year, to_year)
@@ -257,7 +257,7 @@ async def owners(
     summary="Evictions from municipal dwellings per year, by grounds",
     responses=problem_responses(401, 403, 422),
 )
-async def evictions(
+async def report_evictions_per_year(
     runtime: RuntimeDep, principal: Reader, from_year: Year, to_year: Year
 ) -> list[dict[str, Any]]:
     _years(from_year, to_year)

@@ -66,7 +66,7 @@ command_route(
     "/courses/{course_id}/sessions",
     SessionBody,
     use.hold_session,
-    name="hold_session",
+    name="hold_course_session",
     response_model=None,
     summary="Record a session held, with the households that came",
     principal=Teacher,
@@ -78,7 +78,7 @@ command_route(
     summary="A course with attendance per household",
     responses=problem_responses(401, 403, 404),
 )
-async def course(course_id: uuid.UUID, runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
+async def get_course(course_id: uuid.UUID, runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
         return await use.course_view(conn, course_id, principal.municipality)
 
@@ -115,7 +115,7 @@ command_route(
     summary="Damage, complaints and evictions by housing school completion",
     responses=problem_responses(401, 403, 422),
 )
-async def outcomes(
+async def get_housing_school_outcomes(
     runtime: RuntimeDep,
     principal: Reader,
     since: Annotated[date, Query()],

@@ -84,7 +84,7 @@ command_route(
     "",
     AgreeRentToOwn,
     application.agree_rent_to_own,
-    name="agree",
+    name="agree_rent_to_own",
     status_code=201,
     response_model=AgreementOut,
     summary="Agree that the tenant household buys its municipal dwelling after 3 or 5 years",
@@ -101,7 +101,7 @@ command_route(
     summary="One rent-to-own agreement",
     responses=problem_responses(401, 403, 404),
 )
-async def get_agreement(
+async def get_rent_to_own_agreement(
     agreement_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
@@ -114,7 +114,7 @@ command_route(
     "/{agreement_id}/purchase",
     CompletePurchase,
     application.complete_rent_to_own,
-    name="complete",
+    name="complete_rent_to_own_purchase",
     status_code=201,
     response_model=OwnershipOut,
     summary="Complete the purchase: the household becomes owner",
@@ -132,7 +132,7 @@ command_route(
     "",
     ApplyStartLoan,
     application.apply_start_loan,
-    name="apply",
+    name="apply_for_start_loan",
     status_code=201,
     response_model=LoanOut,
     summary="Register a start-loan application (Husbanken startlån)",
@@ -148,7 +148,7 @@ command_route(
     summary="One start loan",
     responses=problem_responses(401, 403, 404),
 )
-async def get_loan(loan_id: uuid.UUID, runtime: RuntimeDep, principal: Officer) -> dict[str, Any]:
+async def get_start_loan(loan_id: uuid.UUID, runtime: RuntimeDep, principal: Officer) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
         return await queries.loan_view(conn, loan_id, principal.municipality)
 
@@ -164,7 +164,7 @@ command_route(
     "/{loan_id}/decision",
     DecideStartLoan,
     application.decide_start_loan,
-    name="decide_loan",
+    name="decide_start_loan",
     response_model=LoanOut,
     summary="Decide the start loan: amounts, grant, rate, interest-only period, term",
     description="Publishes `start_loan.decided`. Approval needs rate kind, rate and term; loan + "
@@ -179,7 +179,7 @@ command_route(
     "/{loan_id}/disbursement",
     Disburse,
     application.disburse_start_loan,
-    name="disburse",
+    name="disburse_start_loan",
     response_model=LoanOut,
     summary="The approved loan and grant were paid out",
     description="Publishes `start_loan.disbursed`.",
@@ -192,7 +192,7 @@ command_route(
     "/{loan_id}/purchase",
     StartLoanPurchase,
     application.purchase_with_start_loan,
-    name="purchase",
+    name="record_start_loan_purchase",
     status_code=201,
     response_model=OwnershipOut,
     summary="The household bought a home with the start loan: it becomes owner",

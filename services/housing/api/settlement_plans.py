@@ -104,7 +104,7 @@ command_route(
     "/{year}/request",
     SettlementRequestBody,
     use.request_settlement,
-    name="record_request",
+    name="record_settlement_request",
     response_model=None,
     summary="Record IMDi's request (anmodning) for the year, with its household mix",
     description="Recording it again corrects it. Counts are checked (`settlement-count`); a "
@@ -120,7 +120,7 @@ command_route(
     "/{year}/decision",
     SettlementDecisionBody,
     use.decide_settlement,
-    name="record_decision",
+    name="record_settlement_decision",
     response_model=None,
     summary="Record the council's decision (vedtak) on how many persons to settle",
     description="Needs the year's request and is dated on or after it "
@@ -152,7 +152,7 @@ command_route(
     "/{year}/measures",
     MeasureBody,
     use.add_measure,
-    name="add_measure",
+    name="add_settlement_measure",
     status_code=201,
     response_model=None,
     summary="Add a measure to the preparedness plan (beredskapsplan)",
@@ -168,7 +168,7 @@ command_route(
     "/{year}/measures/{measure_id}/withdrawal",
     WithdrawalBody,
     use.withdraw_measure,
-    name="withdraw_measure",
+    name="withdraw_settlement_measure",
     response_model=None,
     summary="Withdraw a measure from the preparedness plan",
     principal=Planner,
@@ -184,7 +184,7 @@ command_route(
     "events (households by size; unaccompanied minors apart).",
     responses=READ_PROBLEMS,
 )
-async def get_plan(year: Year, runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
+async def get_settlement_plan(year: Year, runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
         return await use.plan_view(conn, principal.municipality, year)
 
@@ -224,7 +224,7 @@ WithMeasures = Annotated[bool, Query(description="Count the preparedness plan's 
     "what happens if the municipality is asked to settle 30 % more.",
     responses=READ_PROBLEMS,
 )
-async def get_forecast(
+async def get_settlement_forecast(
     year: Year,
     runtime: RuntimeDep,
     principal: Reader,
@@ -255,7 +255,7 @@ async def get_forecast(
     "far; the rates are dated data with their source.",
     responses=READ_PROBLEMS,
 )
-async def get_grant(
+async def get_integration_grant(
     year: Year, runtime: RuntimeDep, principal: Reader, scale: Scale = Decimal(1)
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
@@ -279,7 +279,7 @@ async def get_grant(
         **READ_PROBLEMS,
     },
 )
-async def get_report(
+async def get_settlement_report(
     year: Year,
     runtime: RuntimeDep,
     principal: Reader,

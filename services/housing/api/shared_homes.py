@@ -135,7 +135,7 @@ _on_shared_home(
     "/{shared_home_id}/places",
     ChangePlaces,
     _change_places,
-    name="change_places",
+    name="change_shared_home_places",
     summary="Endre antall plasser fra en dato. / Change the number of places from a date.",
     description="Refused below the youths living there (`shared-home-places-taken`).",
 )
@@ -170,7 +170,7 @@ _on_shared_home(
     "and stays.",
     responses=problem_responses(401, 403, 404),
 )
-async def shared_home(
+async def get_shared_home(
     shared_home_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:

@@ -56,7 +56,7 @@ def csv_cells(entry: Entry) -> list[Any]:
     "interval of a share.",
     responses=problem_responses(401, 403, 422),
 )
-async def national(
+async def get_national_comparison(
     key: Annotated[str, Path(description="A built-in indicator key (GET /indicators/catalogue)")],
     period: PeriodQuery,
     runtime: RuntimeDep,

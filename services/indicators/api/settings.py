@@ -30,7 +30,7 @@ SUPPRESSION = (
     description=SUPPRESSION,
     responses=problem_responses(401, 403, 422),
 )
-async def plan_settings(plan: PlanDep) -> dict[str, Any]:
+async def get_plan_settings(plan: PlanDep) -> dict[str, Any]:
     return {"municipality": plan.municipality, **plan.settings.describe()}
 
 

@@ -25,7 +25,7 @@ router = resource_router()
     "`settled_on` falls in the calendar year.",
     responses=problem_responses(401, 403, 422),
 )
-async def settled_in_year(
+async def get_settled_in_year(
     runtime: RuntimeDep,
     principal: Reader,
     year: Annotated[int, Query(ge=1990, le=2100, description="Calendar year, e.g. 2025")],

@@ -47,7 +47,7 @@ def _years(from_year: int, to_year: int) -> None:
     description=SURVIVAL,
     responses=problem_responses(401, 403, 422),
 )
-async def kaplan_meier(
+async def get_kaplan_meier(
     runtime: RuntimeDep,
     principal: Reader,
     as_of: AsOfDep,
@@ -227,7 +227,7 @@ async def fitted_model(
     "the rows not shown add up to fewer than that threshold.",
     responses=problem_responses(401, 403, 422),
 )
-async def expected_vs_observed(
+async def get_expected_vs_observed(
     runtime: RuntimeDep,
     state: StateDep,
     principal: Reader,

@@ -54,7 +54,7 @@ plan_change(
     "display), with the explanation.",
     responses=problem_responses(401, 403, 422),
 )
-async def classify(
+async def classify_value(
     key: KeyPath,
     runtime: RuntimeDep,
     principal: Reader,

@@ -399,7 +399,7 @@ async def goal_page(request: Request, key: str) -> Response:
 
 
 @router.post("/plan/goals/{key}", response_class=HTMLResponse, summary="Change a goal (form)")
-async def revise_goal(request: Request, key: str) -> Response:
+async def submit_goal_revision(request: Request, key: str) -> Response:
 
     form = await _form(request)
     principal = await _editor(request, form)
@@ -546,7 +546,7 @@ def _bands(form: Mapping[str, list[str]]) -> list[dict[str, Any]]:
     response_class=HTMLResponse,
     summary="Set thresholds for years (form)",
 )
-async def set_thresholds(request: Request, key: str) -> Response:
+async def submit_thresholds(request: Request, key: str) -> Response:
 
     form = await _form(request)
     principal = await _editor(request, form)
@@ -579,7 +579,7 @@ async def set_thresholds(request: Request, key: str) -> Response:
 
 
 @router.post("/plan/settings", response_class=HTMLResponse, summary="The plan's settings (form)")
-async def change_settings(request: Request) -> Response:
+async def submit_settings(request: Request) -> Response:
 
     form = await _form(request)
     principal = await _editor(request, form)
@@ -601,7 +601,7 @@ async def change_settings(request: Request) -> Response:
 
 
 @router.post("/plan/approve", response_class=HTMLResponse, summary="Approve the plan (form)")
-async def approve(request: Request) -> Response:
+async def submit_plan_approval(request: Request) -> Response:
 
     form = await _form(request)
     principal = await _editor(request, form)
@@ -626,7 +626,7 @@ def _return_to(target: str) -> str:
 
 
 @router.post("/indicators/{key}/comments", response_class=HTMLResponse, summary="Comment (form)")
-async def add_comment(request: Request, key: str) -> Response:
+async def submit_comment(request: Request, key: str) -> Response:
 
     form = await _form(request)
     principal = await _editor(request, form)
@@ -745,7 +745,7 @@ async def download_locked(request: Request, report_id: uuid.UUID, format: str) -
 
 
 @router.post("/reports/{period}/lock", response_class=HTMLResponse, summary="Lock (form)")
-async def lock_report(request: Request, period: str) -> Response:
+async def submit_report_lock(request: Request, period: str) -> Response:
     form = await _form(request)
     principal = await _editor(request, form)
     lang = _lang(request)

@@ -89,7 +89,7 @@ _OPENINGS_FILTERS = candidate_openings_filters("limit", "min_score", "include_ex
     "`unknown-filter` naming it.",
     responses=index_responses(401, 403, 404, 422),
 )
-async def best_openings(
+async def list_best_openings(
     participant_id: uuid.UUID,
     engine: EngineDep,
     principal: Reader,
@@ -129,7 +129,7 @@ def _known(*names: str) -> Callable[[Request], None]:
     "(licence, qualification) are not counted.",
     responses=index_responses(401, 403, 404, 422),
 )
-async def skill_advice(
+async def get_skill_advice(
     participant_id: uuid.UUID,
     engine: EngineDep,
     principal: Reader,
@@ -155,7 +155,7 @@ async def skill_advice(
     "as in the score), with the skills held, related and missing.",
     responses=index_responses(401, 403, 404, 422),
 )
-async def occupation_suggestions(
+async def list_occupation_suggestions(
     participant_id: uuid.UUID,
     engine: EngineDep,
     principal: Reader,

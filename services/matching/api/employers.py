@@ -84,7 +84,7 @@ class Created(BaseModel):
     "municipality (409 otherwise).",
     responses=problem_responses(401, 403, 409, 422),
 )
-async def register(
+async def register_employer(
     body: RegisterEmployer,
     command: CommandDep,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -140,7 +140,7 @@ class ContactErased(BaseModel):
     "about the contact person is ever published.",
     responses=problem_responses(401, 403, 404),
 )
-async def erase_contact(
+async def erase_employer_contact(
     employer_id: uuid.UUID,
     command: CommandDep,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -238,7 +238,7 @@ async def record_agreement(
     "`Accept-Language` words `status_label`.",
     responses=problem_responses(401, 403, 404),
 )
-async def agreements(
+async def list_agreements(
     employer_id: uuid.UUID, runtime: RuntimeDep, principal: Reader, locale: Locale
 ) -> list[dict[str, Any]]:
     async with runtime.db.connect() as conn:

@@ -132,7 +132,7 @@ def _today(on: date | None) -> date:
     "is not open, the candidate fails a hard requirement, or a live match of the pair exists.",
     responses=index_responses(401, 403, 404, 409, 422),
 )
-async def propose(
+async def propose_match(
     body: ProposeMatch,
     engine: EngineDep,
     command: CommandDep,
@@ -236,14 +236,14 @@ _step(
     "/{match_id}/interest",
     OnDate,
     lambda body, state: domain.employer_interested(state, _today(body.on), today=today()),
-    name="interested",
+    name="record_interest",
     summary="The employer is interested",
 )
 _step(
     "/{match_id}/interview",
     Interview,
     lambda body, state: domain.schedule_interview(state, body.on),
-    name="interview",
+    name="record_interview",
     summary="Schedule an interview",
 )
 _step(
@@ -252,7 +252,7 @@ _step(
     lambda body, state: domain.make_offer(
         state, _today(body.on), body.starts_on, body.hours_per_week, body.permanent, today=today()
     ),
-    name="offer",
+    name="record_offer",
     summary="The employer makes an offer",
 )
 _step(
@@ -261,7 +261,7 @@ _step(
     lambda body, state: domain.decline(
         state, body.declined_by, _today(body.on), body.reason, today=today()
     ),
-    name="decline",
+    name="decline_match",
     summary="The employer or the participant declines",
     description="Appends `match.declined`. A declined match cannot go on or be started (409).",
 )
@@ -339,7 +339,7 @@ _placement_step(
         permanent=body.permanent,
         expected_version=expected,
     ),
-    name="start",
+    name="start_match",
     summary="Start the placement or job",
     description="For language practice and work training appends `practice_placement.started`; "
     "for jobs and apprenticeships `job.obtained`. Takes one of the opening's places: a filled "
@@ -359,7 +359,7 @@ _placement_step(
         job=_job(body),
         expected_version=expected,
     ),
-    name="end",
+    name="end_match",
     summary="End a practice placement with its outcome",
     description="Appends `practice_placement.ended` (completed, broke_off, turned_into_job) and "
     "frees the place; `turned_into_job` also appends `job.obtained` with the job's terms.",
@@ -390,7 +390,7 @@ _placement_step(
         503: {"description": "The participants service could not answer (with_contact)"},
     },
 )
-async def package(
+async def get_match_package(
     match_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,

@@ -104,7 +104,7 @@ async def get_need(
     "`include_excluded=true`.",
     responses=problem_responses(401, 403, 404),
 )
-async def volunteers_for_need(
+async def list_volunteers_for_need(
     need_id: uuid.UUID,
     runtime: RuntimeDep,
     principal: VolunteerReader,

@@ -113,7 +113,7 @@ def _terms_input(body: OpeningTermsIn) -> dict[str, Any]:
     "classes answer 422 naming each one. Appends `opening.published`.",
     responses=problem_responses(401, 403, 422),
 )
-async def publish(
+async def publish_opening(
     body: PublishOpening,
     taxonomy: TaxonomyDep,
     command: CommandDep,
@@ -177,7 +177,7 @@ async def get_opening(
     "updates.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def change(
+async def change_opening(
     opening_id: uuid.UUID,
     body: OpeningTermsIn,
     taxonomy: TaxonomyDep,
@@ -203,7 +203,7 @@ async def change(
     description="Appends `opening.closed`; a closed opening takes no more candidates.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def close(
+async def close_opening(
     opening_id: uuid.UUID,
     body: CloseOpening,
     command: CommandDep,
@@ -240,7 +240,7 @@ _CANDIDATES_FILTERS = opening_candidates_filters(
     "`unknown-filter` naming it.",
     responses=index_responses(401, 403, 404, 422),
 )
-async def best_candidates(
+async def list_best_candidates(
     opening_id: uuid.UUID,
     engine: EngineDep,
     principal: Reader,

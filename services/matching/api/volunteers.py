@@ -162,7 +162,7 @@ class Created(BaseModel):
     "approves them.",
     responses=problem_responses(401, 403, 422),
 )
-async def register(
+async def register_volunteer(
     body: RegisterVolunteer,
     command: CoordinatorCommand,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -197,7 +197,7 @@ async def list_volunteers(runtime: RuntimeDep, principal: VolunteerReader) -> li
     "the `weeks` before `on` (today by default).",
     responses=problem_responses(401, 403, 422),
 )
-async def keep_warm(
+async def list_keep_warm(
     runtime: RuntimeDep,
     principal: VolunteerReader,
     weeks: Annotated[int, Query(ge=1, le=104)] = 8,
@@ -243,7 +243,7 @@ _volunteer_command(
     "/{volunteer_id}/approval",
     Approve,
     volunteering.approve,
-    name="approve",
+    name="approve_volunteer",
     summary="Approve the volunteer (volunteer coordinator)",
 )
 
@@ -258,7 +258,7 @@ _volunteer_command(
     "/{volunteer_id}/contacts",
     RecordContact,
     volunteering.record_contact,
-    name="record_contact",
+    name="record_volunteer_contact",
     summary="Record a contact with the volunteer",
 )
 
@@ -270,7 +270,7 @@ _volunteer_command(
     "their name or contact afterwards. `volunteer.erased` carries the id only.",
     responses=problem_responses(401, 403, 404),
 )
-async def erase(
+async def erase_volunteer(
     volunteer_id: uuid.UUID,
     command: CoordinatorCommand,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -291,7 +291,7 @@ _volunteer_command(
     "/{volunteer_id}/assignments",
     Assign,
     volunteering.assign,
-    name="assign",
+    name="assign_volunteer",
     status_code=201,
     summary="Assign the volunteer to a need",
     description="Refused with 409 and the rule of the first hard constraint not met "
@@ -311,7 +311,7 @@ _volunteer_command(
     "/{volunteer_id}/assignments/{assignment_id}/follow-ups",
     FollowUp,
     volunteering.follow_up,
-    name="follow_up",
+    name="record_assignment_follow_up",
     summary="Follow an assignment up",
 )
 

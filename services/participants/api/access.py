@@ -212,7 +212,7 @@ def _part(part: AccessPart, texts: Catalog, locale: str) -> ExportPart:
     "the service. The read is audited.",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def access_export(
+async def get_access_export(
     participant_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,
@@ -265,7 +265,7 @@ def render(export: AccessExport, texts: Catalog) -> str:
         **problem_responses(401, 403, 404, 422),
     },
 )
-async def access_export_html(
+async def get_access_export_html(
     participant_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,
@@ -288,7 +288,7 @@ async def access_export_html(
     "the privacy officer; the read is audited. After erasure the content cannot be read.",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def personal_details_history(
+async def get_personal_details_history(
     participant_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,
@@ -359,7 +359,7 @@ _HOUSEHOLD_DESCRIPTION = (
     description=_HOUSEHOLD_DESCRIPTION,
     responses=problem_responses(401, 403, 404, 422),
 )
-async def household(
+async def get_household(
     household_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,
@@ -377,7 +377,7 @@ async def household(
     description=_HOUSEHOLD_DESCRIPTION,
     responses=problem_responses(401, 403, 404, 422),
 )
-async def participant_household(
+async def get_participant_household(
     participant_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,

@@ -287,7 +287,7 @@ class RightsView(BaseModel):
     response_model=RightsView,
     responses=problem_responses(401, 403, 404, 422),
 )
-async def rights(
+async def get_rights(
     participant_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,
@@ -330,5 +330,5 @@ class RulesView(BaseModel):
     response_model=RulesView,
     responses=problem_responses(401, 403),
 )
-async def rules(principal: Reader) -> dict[str, Any]:
+async def list_integration_act_rules(principal: Reader) -> dict[str, Any]:
     return queries.rule_tables_view()

@@ -260,7 +260,7 @@ command_route(
     response_model=dict[str, DatedTableOut],
     responses=problem_responses(401, 403),
 )
-async def rates(principal: Reader) -> dict[str, Any]:
+async def list_benefit_rates(principal: Reader) -> dict[str, Any]:
     return {name: table.as_json() for name, table in b.tables().items()}
 
 
@@ -275,7 +275,7 @@ async def rates(principal: Reader) -> dict[str, Any]:
     response_model=PaymentBasis,
     responses=ERRORS,
 )
-async def participant_basis(
+async def get_participant_benefit_basis(
     participant_id: uuid.UUID,
     year: Year,
     month: Month,
@@ -312,7 +312,7 @@ def _period(from_date: date | None, to_date: date | None) -> tuple[date, date]:
     response_model=AbsenceSummary,
     responses=ERRORS,
 )
-async def absence_summary(
+async def get_absence_summary(
     participant_id: uuid.UUID,
     runtime: RuntimeDep,
     principal: Reader,
@@ -382,7 +382,7 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     response_class=Response,
     responses={**CSV_RESPONSE, **problem_responses(401, 403, 422)},
 )
-async def municipality_basis_csv(
+async def get_municipality_benefit_basis_csv(
     year: Year,
     month: Month,
     request: Request,
@@ -403,7 +403,7 @@ async def municipality_basis_csv(
     response_model=MunicipalityBasis,
     responses={**CSV_RESPONSE, **problem_responses(401, 403, 422)},
 )
-async def municipality_basis(
+async def get_municipality_benefit_basis(
     year: Year,
     month: Month,
     request: Request,

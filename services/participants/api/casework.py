@@ -31,7 +31,7 @@ router = APIRouter(tags=["casework"])
     summary="An adviser's caseload: participants with a running programme",
     responses=problem_responses(401, 403, 422),
 )
-async def caseload(
+async def get_caseload(
     adviser: str, request: Request, runtime: RuntimeDep, principal: Reader
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
@@ -94,7 +94,7 @@ class DeadlineLists(BaseModel):
     "Each deadline has its due day and `days_left`, negative once overdue; most urgent first.",
     responses=problem_responses(401, 403, 422),
 )
-async def deadlines(
+async def list_deadlines(
     request: Request,
     runtime: RuntimeDep,
     principal: Reader,
@@ -198,7 +198,7 @@ async def _rules_view(conn: AsyncConnection, municipality: str, locale: str) -> 
     "deadlines (dated rule data, each entry with its source) and the municipality's own.",
     responses=problem_responses(401, 403),
 )
-async def get_rules(runtime: RuntimeDep, principal: Reader, locale: Locale) -> dict[str, Any]:
+async def list_deadline_rules(runtime: RuntimeDep, principal: Reader, locale: Locale) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
         return await _rules_view(conn, principal.municipality, locale)
 
@@ -229,7 +229,7 @@ async def _append_rule_event(
     "to. A code already in force is `deadline-rule-exists` (409).",
     responses=problem_responses(401, 403, 409, 422),
 )
-async def create_rule(
+async def create_deadline_rule(
     body: CreateDeadlineRule,
     request: Request,
     response: Response,
@@ -263,7 +263,7 @@ async def create_rule(
     "in the municipality's deadline-rules stream. An unknown code is `no-deadline-rule` (409).",
     responses=problem_responses(401, 403, 409, 422),
 )
-async def retire_rule(
+async def retire_deadline_rule(
     code: Annotated[str, Path(pattern=ev.RULE_CODE_PATTERN)],
     request: Request,
     response: Response,
@@ -308,7 +308,7 @@ class ParticipantDeadlines(BaseModel):
     "participant, as of today, most urgent first (`days_left` negative once overdue).",
     responses=problem_responses(401, 403, 404),
 )
-async def participant_deadlines(
+async def list_participant_deadlines(
     participant_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,

@@ -57,7 +57,7 @@ def _number(value: float | None) -> str:
     "is audited.",
     responses=problem_responses(401, 403, 404),
 )
-async def certificate(
+async def get_certificate(
     participant_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,

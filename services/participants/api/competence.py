@@ -40,7 +40,7 @@ router = APIRouter(prefix="/participants/{participant_id}", tags=["competence pr
     "among `skills` → 422 listing them.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def record_profile(
+async def record_competence_profile(
     participant_id: uuid.UUID,
     body: competence.CompetenceProfile,
     request: Request,
@@ -108,7 +108,7 @@ async def _latest_profile(
     "show. Each read is audited.",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def read_profile(
+async def get_competence_profile(
     participant_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,
@@ -188,7 +188,7 @@ def _view(suggestions: free_text.Suggestions) -> dict[str, Any]:
     "caseworker to confirm or reject; each read is audited.",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def read_suggestions(
+async def get_competence_suggestions(
     participant_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,
@@ -215,7 +215,7 @@ async def read_suggestions(
     "`suggestion-decided-twice`; neither list given → 422 `missing-field`.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def decide_suggestions(
+async def decide_competence_suggestions(
     participant_id: uuid.UUID,
     body: SuggestionDecision,
     request: Request,

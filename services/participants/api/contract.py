@@ -163,7 +163,7 @@ class ContractView(BaseModel):
     response_model=ContractView,
     responses=problem_responses(401, 403, 404),
 )
-async def read_contract(
+async def get_integration_contract(
     participant_id: uuid.UUID, request: Request, runtime: RuntimeDep, principal: Reader
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)

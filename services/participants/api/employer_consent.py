@@ -180,7 +180,7 @@ async def _consents(
     "(action `employer_consents`).",
     responses=problem_responses(401, 403, 404),
 )
-async def list_consents(
+async def list_employer_consents(
     participant_id: uuid.UUID, request: Request, principal: Reader
 ) -> list[dict[str, Any]]:
     # Which employers a person let see their name is about the person, for every role
@@ -223,7 +223,7 @@ class EmployerContact(BaseModel):
     "answer is written to the audit log (action `employer_contact`).",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def employer_contact(
+async def get_employer_contact(
     participant_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,
@@ -306,7 +306,7 @@ class PlacementPlan(BaseModel):
     "programme's planned end as known today, for the follow-up plan of an employer package.",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def placement_plan(
+async def get_placement_plan(
     participant_id: uuid.UUID,
     request: Request,
     caller: Annotated[Principal, Depends(service_identity)],

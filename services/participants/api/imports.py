@@ -368,7 +368,7 @@ def _summary(report: list[dict[str, Any]], errors: list[dict[str, Any]]) -> dict
     responses=problem_responses(401, 403, 413, 422),
     openapi_extra=CSV_BODY,
 )
-async def import_statuses(
+async def import_follow_up_statuses(
     request: Request,
     runtime: RuntimeDep,
     principal: Caseworker,

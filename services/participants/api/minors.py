@@ -259,7 +259,7 @@ class MinorView(BaseModel):
     "Every read is audited (action `minor`, with the purpose from `X-Purpose`).",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def minor_record(participant_id: uuid.UUID, request: Request, principal: Reader) -> Any:
+async def get_minor_record(participant_id: uuid.UUID, request: Request, principal: Reader) -> Any:
     runtime = request.app.state.runtime
     async with runtime.db.transaction() as conn:
         envelopes = await runtime.store.load(conn, str(participant_id))

@@ -105,7 +105,7 @@ class EndReasons(BaseModel):
     "tables (end reasons, registration deadline, late registration) with their sources.",
     responses=problem_responses(401, 403, 422),
 )
-async def get_end_reasons(
+async def list_nir_end_reasons(
     principal: Reader,
     locale: Locale,
     on: Annotated[date | None, Query(description="Default today")] = None,
@@ -154,7 +154,7 @@ class Dataset(BaseModel):
         **problem_responses(401, 403, 422),
     },
 )
-async def get_dataset(
+async def get_nir_dataset(
     runtime: RuntimeDep,
     principal: Reader,
     locale: Locale,
@@ -214,7 +214,7 @@ class DataQuality(BaseModel):
     "also see the name (audited).",
     responses=problem_responses(401, 403, 422),
 )
-async def get_data_quality(
+async def get_nir_data_quality(
     request: Request,
     runtime: RuntimeDep,
     principal: Reader,
@@ -270,7 +270,7 @@ class Submitted(BaseModel):
     "it is new or changed since the last submission, so a repeat publishes nothing new.",
     responses=problem_responses(401, 403, 409, 422),
 )
-async def submit(
+async def submit_nir_dataset(
     body: Submit,
     request: Request,
     response: Response,

@@ -132,7 +132,7 @@ class HouseholdDeparture(Command):
     "`participant.registered` carries only the pseudonymous id, birth year and gender.",
     responses=problem_responses(401, 403, 409, 422),
 )
-async def register(
+async def register_participant(
     body: RegisterParticipant,
     request: Request,
     response: Response,
@@ -166,7 +166,7 @@ async def register(
     "`Accept-Language` asks for.",
     responses=problem_responses(401, 403, 422),
 )
-async def search(
+async def search_participants(
     request: Request,
     runtime: RuntimeDep,
     principal: Reader,
@@ -242,7 +242,7 @@ async def get_participant(
     summary="Change personal details (with history)",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def change_details(
+async def change_personal_details(
     participant_id: uuid.UUID,
     body: PersonalDetailsChange,
     request: Request,
@@ -272,7 +272,7 @@ async def change_details(
     "is settled once: a second settlement answers 409.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def settle(
+async def settle_participant(
     participant_id: uuid.UUID,
     body: Settle,
     request: Request,
@@ -310,7 +310,7 @@ async def settle(
     "`participant.moved_out`.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def move_out(
+async def record_move_out(
     participant_id: uuid.UUID,
     body: MoveOut,
     request: Request,
@@ -386,7 +386,7 @@ command_route(
     "`labels`. Notes are shown to caseworkers and managers only (audited).",
     responses=problem_responses(401, 403, 404),
 )
-async def timeline(
+async def get_timeline(
     participant_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,
@@ -412,7 +412,7 @@ async def timeline(
     "Norwegian goal and activities with labels in the language `Accept-Language` asks for.",
     responses=problem_responses(401, 403, 404),
 )
-async def plans(
+async def list_plans(
     participant_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,

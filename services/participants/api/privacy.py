@@ -27,7 +27,7 @@ router = APIRouter(tags=["privacy"])
     "facts (dates, categories) stay for statistics.",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def erase(
+async def erase_personal_data(
     participant_id: uuid.UUID,
     request: Request,
     response: Response,
@@ -48,7 +48,7 @@ async def erase(
     summary="Who read this participant's personal data, when and why",
     responses=problem_responses(401, 403, 404),
 )
-async def audit_trail(
+async def get_audit_trail(
     participant_id: uuid.UUID, runtime: RuntimeDep, principal: PrivacyOfficer
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:

@@ -224,7 +224,7 @@ command_route(
     "/programme/outcome",
     RecordOutcome,
     lambda b, s, _: domain.record_outcome(s, b.outcome, b.hours_per_week, today(), b.correction),
-    name="record_outcome",
+    name="record_programme_outcome",
     summary="Register the outcome of an ended programme that has none",
 )
 command_route(

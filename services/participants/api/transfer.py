@@ -208,7 +208,7 @@ async def change_adviser(
     "den. / Every adviser assignment, oldest first, with when and by whom (audited).",
     responses=problem_responses(401, 403, 404),
 )
-async def adviser_history(
+async def list_adviser_history(
     participant_id: uuid.UUID, request: Request, runtime: RuntimeDep, principal: Caseworker
 ) -> dict[str, Any]:
     async with runtime.db.transaction() as conn:
@@ -298,7 +298,7 @@ async def record_transfer(
     "brought them here.",
     responses=problem_responses(401, 403, 404),
 )
-async def participant_transfers(
+async def list_participant_transfers(
     participant_id: uuid.UUID, runtime: RuntimeDep, principal: Reader, locale: Locale
 ) -> dict[str, Any]:
     async with runtime.db.transaction() as conn:
@@ -317,7 +317,7 @@ async def participant_transfers(
     "to caseworkers while a transfer is pending (audited).",
     responses=problem_responses(401, 403, 422),
 )
-async def incoming(
+async def list_incoming_transfers(
     request: Request,
     runtime: RuntimeDep,
     principal: Reader,
@@ -340,7 +340,7 @@ async def incoming(
     "municipality recorded, with its status (pending, outbound, accepted, declined).",
     responses=problem_responses(401, 403),
 )
-async def outgoing(runtime: RuntimeDep, principal: Reader, locale: Locale) -> dict[str, Any]:
+async def list_outgoing_transfers(runtime: RuntimeDep, principal: Reader, locale: Locale) -> dict[str, Any]:
     async with runtime.db.transaction() as conn:
         rows = await queries.outgoing(conn, principal.municipality, locale)
     return {"count": len(rows), "transfers": rows}
@@ -354,7 +354,7 @@ async def outgoing(runtime: RuntimeDep, principal: Reader, locale: Locale) -> di
     "receiving municipality; 404 for any other.",
     responses=problem_responses(401, 403, 404),
 )
-async def transfer(
+async def get_transfer(
     transfer_id: uuid.UUID,
     request: Request,
     runtime: RuntimeDep,
@@ -383,7 +383,7 @@ async def transfer(
     "already), `moved-in-before-move`, `future-fact`, `already-registered-here`.",
     responses=COMMAND_PROBLEMS,
 )
-async def accept(
+async def accept_transfer(
     transfer_id: uuid.UUID,
     body: AcceptTransfer,
     request: Request,
@@ -412,7 +412,7 @@ async def accept(
     "or an unknown transfer (404), `transfer-decided`.",
     responses=COMMAND_PROBLEMS,
 )
-async def decline(
+async def decline_transfer(
     transfer_id: uuid.UUID,
     body: DeclineTransfer,
     request: Request,
