@@ -43,6 +43,7 @@ SECRET_NAMES = {
 }
 DEVELOPMENT_PLACEHOLDERS = {DEVELOPMENT_JWT_SECRET, DEVELOPMENT_LOOKUP_KEY}
 ROOT = charts.ROOT
+COMPONENT = "app.kubernetes.io/component"
 
 
 @cache
@@ -54,8 +55,17 @@ def rendered(overlay: str, kube_version: str = MIN_KUBERNETES) -> list[dict[str,
     return list(_rendered(overlay, kube_version))
 
 
-def of_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
-    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
+def of_kind(
+    docs: list[dict[str, Any]], kind: str, *, gateway: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Documents of ``kind`` by name. The gateway's (component ``gateway``) only with
+    ``gateway=True``: the other checks are about the four services and their settings."""
+    return {
+        doc["metadata"]["name"]: doc
+        for doc in docs
+        if doc["kind"] == kind
+        and gateway == (doc["metadata"].get("labels", {}).get(COMPONENT) == "gateway")
+    }
 
 
 def component(doc: dict[str, Any]) -> str:
@@ -529,3 +539,183 @@ async def test_liveness_holds_while_postgresql_and_nats_are_unreachable(tmp_path
         assert ready.status_code == 503
         assert ready.json()["checks"]["database"] != "ok"
         assert ready.json()["checks"]["nats"] != "ok"
+
+
+# --- the gateway (deploy/gateway.py; docs/deploy/gateway.md) ------------------------------
+
+
+def _gateway(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    (doc,) = of_kind(docs, kind, gateway=True).values()
+    return doc
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_gateway_runs_the_generated_nginx_conf_in_front_of_the_services(
+    overlay: str,
+) -> None:
+    docs = rendered(overlay)
+    deployment = _gateway(docs, "Deployment")
+    service = _gateway(docs, "Service")
+    config = _gateway(docs, "ConfigMap")["data"]
+    budget = _gateway(docs, "PodDisruptionBudget")["spec"]
+    # The same file as the Docker stack's (tests/deploy/test_gateway_config.py checks
+    # that one against the generator).
+    committed = (ROOT / "deploy" / "docker" / "gateway" / "nginx.conf").read_text()
+    assert config["nginx.conf"] == committed
+    assert config["docs.html"] == (ROOT / "deploy" / "docker" / "gateway" / "docs.html").read_text()
+    services = of_kind(docs, "Service")
+    for name in SERVICES:
+        (target,) = [s for s in services.values() if component(s) == name]
+        port = target["spec"]["ports"][0]["port"]
+        assert f"server {target['metadata']['name']}:{port};" in config["upstreams.conf"]
+        assert (
+            f"map $host $veiviser_upstream_{name} {{ default veiviser_{name}; }}"
+            in config["upstreams.conf"]
+        )
+        assert f"http://$veiviser_upstream_{name};" in committed
+
+    pod = deployment["spec"]["template"]["spec"]
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    assert service["spec"]["selector"] == selector
+    assert budget["selector"]["matchLabels"] == selector and budget["maxUnavailable"] >= 1
+    assert deployment["spec"]["replicas"] >= 2
+    (nginx,) = pod["containers"]
+    assert nginx["image"] == "nginx:1.27-alpine"
+    assert nginx["command"] == ["nginx", "-e", "stderr", "-g", "daemon off;"]
+    (port,) = nginx["ports"]
+    assert port["name"] == service["spec"]["ports"][0]["targetPort"] == "http"
+    assert f"listen {port['containerPort']};" in committed
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert nginx[probe]["httpGet"]["path"] == "/_gateway/healthz"
+    assert "location = /_gateway/healthz" in committed
+    assert nginx["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert nginx["resources"]["limits"]["memory"]
+
+    # What nginx.conf reads is where the pod mounts it.
+    mounts = {m["mountPath"]: m for m in nginx["volumeMounts"]}
+    assert mounts["/etc/nginx/nginx.conf"]["subPath"] == "nginx.conf"
+    assert "include /etc/nginx/veiviser/upstreams.conf;" in committed
+    assert "alias /etc/nginx/veiviser/docs.html;" in committed
+    assert "/etc/nginx/veiviser" in mounts and "/tmp" in mounts
+    assert "alias /usr/share/veiviser/openapi/veiviser.json;" in committed
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert (
+        volumes[mounts["/etc/nginx/veiviser"]["name"]]["configMap"]["name"]
+        == (_gateway(docs, "ConfigMap")["metadata"]["name"])
+    )
+    # The merged document is written at start from the service image, by the command
+    # that writes docs/openapi/veiviser.json, into the folder nginx serves it from.
+    (init,) = pod["initContainers"]
+    (service_deployment, *_) = of_kind(docs, "Deployment").values()
+    assert init["image"] == containers(service_deployment)[0]["image"]
+    assert init["args"] == ["veiviser", "openapi", "--write", "--directory", "/openapi"]
+    init_mounts = {m["mountPath"]: m["name"] for m in init["volumeMounts"]}
+    assert init_mounts["/openapi"] == mounts["/usr/share/veiviser/openapi"]["name"]
+    assert "emptyDir" in volumes[init_mounts["/openapi"]]
+    openapi = get_command(cli).commands["openapi"]  # type: ignore[attr-defined]
+    options = {opt for param in openapi.params for opt in param.opts}
+    assert {"--write", "--directory"} <= options
+    # Nothing secret reaches the gateway.
+    assert not any("env" in c or "envFrom" in c for c in [nginx, init])
+    assert not of_kind(docs, "Ingress", gateway=True)
+
+
+def test_the_gateway_image_comes_from_values() -> None:
+    sets = {"gateway.image.repository": "registry.test/nginx", "gateway.image.tag": "1.29"}
+    docs = charts.render([charts.overlay("production")], sets, kube_version=MIN_KUBERNETES)
+    (nginx,) = _gateway(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    assert nginx["image"] == "registry.test/nginx:1.29"
+    digest = "sha256:" + "cd" * 32
+    docs = charts.render(
+        [charts.overlay("production")],
+        {**sets, "gateway.image.digest": digest},
+        kube_version=MIN_KUBERNETES,
+    )
+    (nginx,) = _gateway(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    assert nginx["image"] == f"registry.test/nginx@{digest}"
+
+
+def test_without_the_gateway_the_chart_makes_none_of_it() -> None:
+    docs = charts.render(
+        [charts.overlay("production")], {"gateway.enabled": False}, kube_version=MIN_KUBERNETES
+    )
+    assert not [
+        doc for doc in docs if doc["metadata"].get("labels", {}).get(COMPONENT) == "gateway"
+    ]
+    assert len(of_kind(docs, "Deployment")) == len(SERVICES)
+
+
+@pytest.mark.parametrize("kube_version", KUBERNETES_VERSIONS)
+def test_an_ingress_with_host_and_tls_points_at_the_gateway(kube_version: str) -> None:
+    sets = {
+        "ingress.enabled": True,
+        "ingress.className": "nginx",
+        "ingress.host": "api.veiviser.kommune.no",
+        "ingress.tls.enabled": True,
+        "ingress.tls.secretName": "veiviser-api-tls",
+        "ingress.annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "2m"},
+    }
+    docs = charts.render([charts.overlay("production")], sets, kube_version=kube_version)
+    ingress = _gateway(docs, "Ingress")
+    kube.validate(ingress, kube_version, strict=True)
+    assert ingress["apiVersion"] == "networking.k8s.io/v1"
+    spec = ingress["spec"]
+    assert spec["ingressClassName"] == "nginx"
+    assert spec["tls"] == [{"secretName": "veiviser-api-tls", "hosts": ["api.veiviser.kommune.no"]}]
+    assert ingress["metadata"]["annotations"] == {
+        "nginx.ingress.kubernetes.io/proxy-body-size": "2m"
+    }
+    (rule,) = spec["rules"]
+    assert rule["host"] == "api.veiviser.kommune.no"
+    (path,) = rule["http"]["paths"]
+    assert path["path"] == "/" and path["pathType"] == "Prefix"
+    gateway = _gateway(docs, "Service")
+    assert path["backend"]["service"] == {
+        "name": gateway["metadata"]["name"],
+        "port": {"name": gateway["spec"]["ports"][0]["name"]},
+    }
+
+
+def test_an_ingress_without_host_or_class_takes_every_host() -> None:
+    docs = charts.render(
+        [charts.overlay("dev")], {"ingress.enabled": True}, kube_version=MIN_KUBERNETES
+    )
+    ingress = _gateway(docs, "Ingress")
+    kube.validate(ingress, MIN_KUBERNETES, strict=True)
+    assert "ingressClassName" not in ingress["spec"] and "tls" not in ingress["spec"]
+    (rule,) = ingress["spec"]["rules"]
+    assert "host" not in rule
+
+
+@pytest.mark.parametrize(
+    ("sets", "refusal"),
+    [
+        ({"ingress.enabled": True, "gateway.enabled": False}, "turn gateway.enabled on"),
+        (
+            {"ingress.enabled": True, "ingress.tls.enabled": True, "ingress.host": "a.example"},
+            "ingress.tls.secretName",
+        ),
+        (
+            {"ingress.enabled": True, "ingress.tls.enabled": True, "ingress.tls.secretName": "t"},
+            "ingress.host",
+        ),
+        ({"settings.VEIVISER_MAX_REQUEST_BYTES": "2097152"}, "the gateway refuses bodies over"),
+    ],
+)
+def test_the_chart_refuses_a_gateway_it_cannot_run(sets: dict[str, Any], refusal: str) -> None:
+    with pytest.raises(charts.RenderFailed, match=re.escape(refusal)):
+        charts.render([charts.overlay("production")], sets, kube_version=MIN_KUBERNETES)
+
+
+def test_a_smaller_request_limit_is_left_to_the_services() -> None:
+    docs = charts.render(
+        [charts.overlay("production")],
+        {"settings.VEIVISER_MAX_REQUEST_BYTES": "65536"},
+        kube_version=MIN_KUBERNETES,
+    )
+    assert (
+        of_kind(docs, "ConfigMap")["veiviser-settings"]["data"]["VEIVISER_MAX_REQUEST_BYTES"]
+        == "65536"
+    )
