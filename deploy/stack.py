@@ -59,6 +59,8 @@ from deploy.versions import check_nats, check_postgres, redact_url
 from shared.settings import DEFAULT_PORTS, SERVICES, Settings
 
 DEFAULT_PG_PORT = 55432
+DOCKER_GATEWAY_URL = "http://127.0.0.1:28000"
+"""The Docker stack's gateway (``VEIVISER_DOCKER_GATEWAY_PORT``, deploy/compose/compose.yaml)."""
 DEFAULT_NATS_PORT = 14222
 RESERVED_PORTS = {5432: "the system PostgreSQL", 4222: "the system NATS"}
 """Ports the embedded servers must never use: the machine's own servers live there."""
@@ -541,6 +543,13 @@ def _banner(
         f"  {'PostgreSQL':<13} {redact_url(database_url)}  ({versions[0]}, {pg_where})",
         f"  {'NATS':<13} {nats_url}  ({versions[1]}, {nats_where})",
         f"  {'Logs':<13} {plan.logs_dir}",
+        "",
+        # No nginx comes from PyPI, so make run has no gateway: the services are called
+        # on their own ports; the Docker stack has the one entry point.
+        f"  {'Gateway':<13} not here (the services answer on their own ports); the Docker "
+        "stack runs it:",
+        f"  {'':<13} make docker-up, then {DOCKER_GATEWAY_URL} (docs: "
+        f"{DOCKER_GATEWAY_URL}/docs, docs/deploy/gateway.md)",
         "",
         f"Supervised: {supervised_text}. What dies is started again after "
         f"{policy.first_delay:g} s, doubling to at most {policy.max_delay:g} s while it keeps "
