@@ -568,9 +568,22 @@ def _rows_of(array: npt.NDArray[Any], rows: Rows) -> npt.NDArray[Any]:
     return array if rows is None else array[rows]
 
 
+def _cells(table: npt.NDArray[Any], rows: Rows, columns: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``table[rows][:, columns]`` gathering only those cells (not the rows' whole width)."""
+    if rows is None:
+        return np.take(table, columns, axis=1)
+    if len(columns) == 1:
+        one: npt.NDArray[Any] = table[rows, int(columns[0])][:, None]
+        return one
+    cells: npt.NDArray[Any] = table[rows[:, None], columns[None, :]]
+    return cells
+
+
 def _distinct(*keys: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], Ints]:
     """Distinct columns of the stacked opening attributes, and each opening's column."""
     stacked = np.stack(keys).astype(np.float64)
+    if stacked.shape[1] == 1:
+        return stacked, np.zeros(1, dtype=np.int64)
     unique, inverse = np.unique(stacked, axis=1, return_inverse=True)
     return unique, np.asarray(inverse, dtype=np.int64).reshape(-1)
 
@@ -613,7 +626,7 @@ def iter_parts(
     needs = needs.astype(np.int64)
     table = np.zeros((count, needs.shape[1]), dtype=np.float32)
     for s in range(len(NORWEGIAN_SUB_SKILLS)):
-        table += np.take(_rows_of(segment.norwegian[s], rows), needs[s], axis=1)
+        table += _cells(segment.norwegian[s], rows, needs[s])
     needed = np.maximum(1.0, (needs < _NOT_REQUIRED).sum(axis=0)).astype(np.float32)
     table /= needed[None, :]
     yield "norwegian", table[:, which]
@@ -649,7 +662,7 @@ def iter_parts(
     wished += fit[:, which]
     yield "wishes", wished
 
-    yield "education", np.take(_rows_of(segment.education, rows), batch.skill_level[cols], axis=1)
+    yield "education", _cells(segment.education, rows, batch.skill_level[cols])
 
     mentoring = batch.mentoring[cols][None, :]
     yield "mentoring", np.broadcast_to(mentoring, (count, width)).astype(np.float32)
@@ -664,8 +677,8 @@ def excluded(segment: Segment, rows: Rows, batch: OpeningBatch, cols: Ints) -> B
     if strict.size == 0:
         return result
     if len(cols) == 1:
-        count_met = np.zeros(len(segment), dtype=np.float32)
-        np.add.at(count_met, _rows_holding(segment.columns.tokens, batch.token_ids[cols[0]]), 1)
+        held = _rows_holding(segment.columns.tokens, batch.token_ids[cols[0]])
+        count_met = np.bincount(held, minlength=len(segment)).astype(np.float32)
         result[:, 0] = (count_met if rows is None else count_met[rows]) < needed[0]
         return result
     block = _fit_rows(batch.requirements, segment.token_width)[:, cols[strict]]
