@@ -28,6 +28,7 @@ import random
 import statistics
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,74 +159,100 @@ async def wait_warm(url: str, token: str, opening: str, deadline_s: float) -> fl
             await asyncio.sleep(1.0)
 
 
-async def run(args: argparse.Namespace) -> list[tuple[str, str, str]]:
-    env = BenchEnv(durable=False)
+@dataclass
+class Result:
+    candidates: int
+    openings: int
+    seeded: float
+    warm: float
+    plain: dict[str, float]
+    filtered: dict[str, float]
+    load: tuple[float, float]
+
+
+async def over_http(
+    env: BenchEnv, *, candidates: int, openings: int, runs: int, seed_value: int = 2025
+) -> Result:
+    """The whole measurement on ``env``'s servers (started); the service is stopped after."""
+    settings = env.settings("matching")
+    log("migrating the matching database")
+    await asyncio.to_thread(upgrade, settings, "matching")
+    log(f"seeding {candidates:,} candidates and {openings} openings")
+    seeded = time.perf_counter()
+    ids = await seed(settings, candidates, openings, random.Random(seed_value))
+    seeded = time.perf_counter() - seeded
+    service = await asyncio.to_thread(
+        env.start_uvicorn, "matching", MATCHING_APP, env.child_env(settings)
+    )
     try:
-        env.start_servers()
-        settings = env.settings("m")
-        log("migrating the matching database")
-        await asyncio.to_thread(upgrade, settings, "matching")
-        log(f"seeding {args.candidates:,} candidates and {args.openings} openings")
-        seeded = time.perf_counter()
-        openings = await seed(settings, args.candidates, args.openings, random.Random(args.seed))
-        seeded = time.perf_counter() - seeded
-        service = await asyncio.to_thread(
-            env.start_uvicorn, "matching", MATCHING_APP, env.child_env(settings)
-        )
         token = issue_dev_token(
             settings, sub="bench", roles=["job_coach"], municipality=MUNICIPALITY
         )
         log("waiting for the index build")
-        warm = await wait_warm(service.url, token, openings[0], 600)
-        load = os.getloadavg()
-        log(f"index warm after {warm:.1f} s; load {load[0]:.1f}; measuring")
-        plain = await measure(
-            service.url, service.proc.pid, token, openings, args.runs, {"limit": 20}
-        )
-        filtered = await measure(
-            service.url,
-            service.proc.pid,
-            token,
-            openings,
-            args.runs,
-            {
-                "limit": 20,
-                "norwegian_oral": "A2",
-                "min_waited_days": 100,
-                "band": ["strong", "partial"],
-            },
-        )
-        after = os.getloadavg()
+        warm = await wait_warm(service.url, token, ids[0], 600)
+        load = os.getloadavg()[0]
+        log(f"index warm after {warm:.1f} s; load {load:.1f}; measuring")
+        plain = await measure(service.url, service.proc.pid, token, ids, runs, {"limit": 20})
+        filtered = await measure(service.url, service.proc.pid, token, ids, runs, FILTERS)
     finally:
-        await asyncio.to_thread(env.close)
+        await asyncio.to_thread(env.stop_process, service)
+    return Result(candidates, openings, seeded, warm, plain, filtered, (load, os.getloadavg()[0]))
+
+
+FILTERS: dict[str, Any] = {
+    "limit": 20,
+    "norwegian_oral": "A2",
+    "min_waited_days": 100,
+    "band": ["strong", "partial"],
+}
+
+
+def lines_of(result: Result) -> list[tuple[str, str, str]]:
     lines = [
-        ("candidates / openings", f"{args.candidates:,} / {args.openings}", ""),
-        ("seed the read models (COPY)", f"{seeded:.1f} s", ""),
-        ("index warm after start-up", f"{warm:.1f} s", "first ranked list answering 200"),
+        ("candidates / openings", f"{result.candidates:,} / {result.openings}", ""),
+        ("seed the read models (COPY)", f"{result.seeded:.1f} s", ""),
+        ("index warm after start-up", f"{result.warm:.1f} s", "first ranked list answering 200"),
     ]
-    for name, result in (("", plain), (" with filters", filtered)):
+    for name, measured in (("", result.plain), (" with filters", result.filtered)):
         lines += [
             (
                 f"GET /openings/{{id}}/candidates?limit=20{name} p50",
-                f"{result['p50']:.1f} ms",
-                f"over a socket, {int(result['runs'])} requests one at a time"
+                f"{measured['p50']:.1f} ms",
+                f"over a socket, {int(measured['runs'])} requests one at a time"
                 + ("; aim < 50 ms" if not name else ""),
             ),
-            ("  … p99", f"{result['p99']:.1f} ms", f"mean {result['mean']:.1f} ms"),
+            ("  … p99", f"{measured['p99']:.1f} ms", f"mean {measured['mean']:.1f} ms"),
             (
                 "  … service CPU per request",
-                f"{result['cpu_per_request']:.1f} ms",
-                f"user + system of the uvicorn process; client {result['client_cpu_per_request']:.1f} ms",
+                f"{measured['cpu_per_request']:.1f} ms",
+                "user + system of the uvicorn process; "
+                f"client {measured['client_cpu_per_request']:.1f} ms",
             ),
         ]
+    before, after = result.load
     lines.append(
         (
             "load average",
-            f"{load[0]:.1f} → {after[0]:.1f}",
+            f"{before:.1f} → {after:.1f}",
             f"on {os.cpu_count()} cores, before → after",
         )
     )
     return lines
+
+
+async def _standalone(args: argparse.Namespace) -> Result:
+    env = BenchEnv(durable=False)
+    try:
+        env.start_servers()
+        return await over_http(
+            env,
+            candidates=args.candidates,
+            openings=args.openings,
+            runs=args.runs,
+            seed_value=args.seed,
+        )
+    finally:
+        await asyncio.to_thread(env.close)
 
 
 def main() -> None:
@@ -235,7 +262,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=2025)
     args = parser.parse_args()
-    lines = asyncio.run(run(args))
+    lines = lines_of(asyncio.run(_standalone(args)))
     width = max(len(a) for a, _, _ in lines)
     print(f"{'measure':<{width}}  {'value':>14}  notes")
     print("-" * (width + 60))

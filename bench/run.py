@@ -1,6 +1,6 @@
 """Veiviser benchmarks: the service kit beside the raw path under it, measured in one run.
 
-    python -m bench.run [--quick] [--durable] [--parts 1,2,3,4,5,6] [--rate 300]
+    python -m bench.run [--quick] [--durable] [--parts 1,2,3,4,5,6,7] [--rate 300]
                         [--out bench/results.md]
 
 Starts embedded PostgreSQL and NATS on free ports in a temporary directory (or uses
@@ -11,7 +11,8 @@ About 4 minutes on a quiet 2-core machine, 2 with ``--quick``.
 
 Parts: 1 HTTP commands/s, 2 event-store appends/s, 3 outbox relay msgs/s,
 4 consumer events/s, 5 propagation latency at a fixed command rate, 6 rebuilds of
-read models from events. Every throughput
+read models from events, 7 matching's top-20 among 100,000 candidates over HTTP
+(``bench.matching_http``). Every throughput
 figure also gets the CPU time per operation of the processes doing the work.
 
 PostgreSQL runs with fsync off by default: on a VM disk a flush takes 1.5-5 ms and
@@ -41,6 +42,7 @@ from bench import (
     consumer,
     http_commands,
     indicators_rebuild,
+    matching_http,
     participants,
     propagation,
     relay,
@@ -378,6 +380,29 @@ async def _rebuilds(run: Run) -> None:
     )
 
 
+async def _matching(run: Run) -> None:
+    """Part 7: top-20 among 100,000 candidates over HTTP (``bench.matching_http``)."""
+    count = 10_000 if run.sizes is QUICK else 100_000
+    result = await matching_http.over_http(run.env, candidates=count, openings=30, runs=200)
+    for label, measured in (("", result.plain), (", with filters", result.filtered)):
+        run.rows.append(
+            Row(
+                "7",
+                f"HTTP GET /openings/{{id}}/candidates?limit=20 among {count:,} candidates"
+                f"{label} (matching service), p50",
+                measured["p50"],
+                None,
+                "ms",
+                note=f"p99 {measured['p99']:.1f} ms; aim p50 < 50 ms",
+                kit_cpu_ms=measured["cpu_per_request"],
+            )
+        )
+    run.notes.append(
+        f"Part 7: one request at a time on a keep-alive connection, warm index "
+        f"({result.warm:.0f} s to build after start-up); CPU is the service process's."
+    )
+
+
 async def _main(run: Run) -> None:
     await asyncio.to_thread(run.env.start_servers)
     count_servers(run.env.servers_cpu)
@@ -395,6 +420,8 @@ async def _main(run: Run) -> None:
         await _consumer(run)
     if 6 in run.parts:
         await _rebuilds(run)
+    if 7 in run.parts:
+        await _matching(run)
     run.notes.insert(0, _versions_line(await run.env.server_versions()))
 
 
@@ -515,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run PostgreSQL with fsync on (slower, noisier on a VM disk)",
     )
-    parser.add_argument("--parts", default="1,2,3,4,5,6", help="comma-separated parts to run")
+    parser.add_argument("--parts", default="1,2,3,4,5,6,7", help="comma-separated parts to run")
     parser.add_argument(
         "--rate", type=float, default=None, help="command rate of part 5 (default 300/s)"
     )

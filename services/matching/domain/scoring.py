@@ -626,6 +626,8 @@ def iter_parts(
     needs = needs.astype(np.int64)
     table = np.zeros((count, needs.shape[1]), dtype=np.float32)
     for s in range(len(NORWEGIAN_SUB_SKILLS)):
+        if (needs[s] == _NOT_REQUIRED).all():
+            continue  # its column holds zeros: nothing to add
         table += _cells(segment.norwegian[s], rows, needs[s])
     needed = np.maximum(1.0, (needs < _NOT_REQUIRED).sum(axis=0)).astype(np.float32)
     table /= needed[None, :]
