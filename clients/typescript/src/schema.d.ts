@@ -423,10 +423,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * An adviser's caseload: participants with a running programme
-         * @description Rekkefølge: planlagt slutt, så id. / Order: planned end, then id.
-         */
+        /** An adviser's caseload: participants with a running programme */
         get: operations["getCaseload"];
         put?: never;
         post?: never;
@@ -545,7 +542,7 @@ export interface paths {
         };
         /**
          * Candidates of your municipality
-         * @description Participants whose consented competence profile this service has received. `engagement` is `in_placement` or `employed` for those in a placement or job today, `placement_scheduled` or `job_scheduled` for a start dated ahead. Someone who moved to another municipality, emigrated or died is no candidate from that day on; a move announced ahead shows as `leaves_on`. Rekkefølge: id. / Order: participant id.
+         * @description Participants whose consented competence profile this service has received. `engagement` is `in_placement` or `employed` for those in a placement or job today, `placement_scheduled` or `job_scheduled` for a start dated ahead. Someone who moved to another municipality, emigrated or died is no candidate from that day on; a move announced ahead shows as `leaves_on`.
          */
         get: operations["listCandidates"];
         put?: never;
@@ -1099,10 +1096,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Employers of your municipality
-         * @description Rekkefølge: navn, så id. / Order: name, then id.
-         */
+        /** Employers of your municipality */
         get: operations["listEmployers"];
         put?: never;
         /**
@@ -1142,7 +1136,7 @@ export interface paths {
         };
         /**
          * The employer's agreements, followed up (met / on track / behind)
-         * @description Every agreement (from the registration and recorded since) with its status today computed from matching's outcomes, and the numbers it rests on. `Accept-Language` words `status_label`. Rekkefølge: som registrert. / Order: as recorded.
+         * @description Every agreement (from the registration and recorded since) with its status today computed from matching's outcomes, and the numbers it rests on. `Accept-Language` words `status_label`.
          */
         get: operations["listAgreements"];
         put?: never;
@@ -1301,10 +1295,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * List dwellings
-         * @description Rekkefølge: bydel, antall rom, så id. / Order: district, rooms, then id.
-         */
+        /** List dwellings */
         get: operations["listDwellings"];
         put?: never;
         /**
@@ -1560,10 +1551,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Evictions from municipal dwellings per year, by grounds
-         * @description Én rad per år, eldste først. / One row per year, oldest first.
-         */
+        /** Evictions from municipal dwellings per year, by grounds */
         get: operations["reportEvictionsPerYear"];
         put?: never;
         post?: never;
@@ -1600,10 +1588,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Households that became owners, per year and route
-         * @description Én rad per år, eldste først. / One row per year, oldest first.
-         */
+        /** Households that became owners, per year and route */
         get: operations["reportOwnersPerYear"];
         put?: never;
         post?: never;
@@ -2150,7 +2135,7 @@ export interface paths {
         };
         /**
          * The waiting list in priority order, now or at the end of any past day
-         * @description A household waits from the day its application is received until it is rejected, withdraws, or moves in (those days end the wait). Order: urgency (acute, high, normal), then the earliest received date, then application id. `days_waiting` counts from `received_on` to `on`; `households_waiting` is `total`.
+         * @description A household waits from the day its application is received until it is rejected, withdraws, or moves in (those days end the wait). Order: urgency (acute, high, normal), then the earliest received date. `days_waiting` counts from `received_on` to `on`.
          */
         get: operations["listWaitingList"];
         put?: never;
@@ -2230,7 +2215,7 @@ export interface paths {
         };
         /**
          * The built-in indicators a municipality can adopt
-         * @description Each is a rule with parameters, titles, unit, direction and granularity. Adopt one with `POST /indicators/definitions {"key": …, "from_catalogue": …}`. Rekkefølge: katalogens. / Order: the catalogue's.
+         * @description Each is a rule with parameters, titles, unit, direction and granularity. Adopt one with `POST /indicators/definitions {"key": …, "from_catalogue": …}`.
          */
         get: operations["listCatalogue"];
         put?: never;
@@ -2268,10 +2253,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * The municipality's indicators (as of a date)
-         * @description Rekkefølge: nøkkel. / Order: key.
-         */
+        /** The municipality's indicators (as of a date) */
         get: operations["listDefinitions"];
         put?: never;
         /**
@@ -2333,10 +2315,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Comments on an indicator (as of a date)
-         * @description Rekkefølge: registrert, så id. / Order: recorded, then id.
-         */
+        /** Comments on an indicator (as of a date) */
         get: operations["listComments"];
         put?: never;
         /**
@@ -2447,10 +2426,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * The goal hierarchy (kommuneplan → økonomiplan → virksomhetsplan), as of a date
-         * @description Rekkefølge: treet, hvert mål før sine undermål. / Order: the tree, depth first, each goal before its sub-goals.
-         */
+        /** The goal hierarchy (kommuneplan → økonomiplan → virksomhetsplan), as of a date */
         get: operations["listGoals"];
         put?: never;
         /**
@@ -2488,10 +2464,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * The levels last published (indicator.level_changed) for the municipality
-         * @description Rekkefølge: indikator, så periode. / Order: indicator key, then period.
-         */
+        /** The levels last published (indicator.level_changed) for the municipality */
         get: operations["listLevels"];
         put?: never;
         post?: never;
@@ -2673,10 +2646,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Låste rapporter (rapportert til bystyret). / Locked reports (reported to the council)
-         * @description Rekkefølge: sist rapportert først, så periode, type og id. / Order: latest reported first, then period, kind and id.
-         */
+        /** Låste rapporter (rapportert til bystyret). / Locked reports (reported to the council) */
         get: operations["listLocked"];
         put?: never;
         post?: never;
@@ -2822,7 +2792,7 @@ export interface paths {
         };
         /**
          * The built-in computed rules, documented
-         * @description For each rule: what the value is, its numerator, denominator, exclusions, the date that places an event in a period, how as-of works, and its parameters (JSON Schema with defaults). The same text is in services/indicators/RULES.md. Rekkefølge: som i RULES.md. / Order: as in RULES.md.
+         * @description For each rule: what the value is, its numerator, denominator, exclusions, the date that places an event in a period, how as-of works, and its parameters (JSON Schema with defaults). The same text is in services/indicators/RULES.md.
          */
         get: operations["listRules"];
         put?: never;
@@ -3148,10 +3118,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Matches of your municipality
-         * @description Rekkefølge: foreslått, så id. / Order: proposed, then id.
-         */
+        /** Matches of your municipality */
         get: operations["listMatches"];
         put?: never;
         /**
@@ -3400,10 +3367,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Openings of your municipality
-         * @description Rekkefølge: publisert, så id. / Order: published, then id.
-         */
+        /** Openings of your municipality */
         get: operations["listOpenings"];
         put?: never;
         /**
@@ -3507,7 +3471,7 @@ export interface paths {
         };
         /**
          * Søk og filtrer deltakere. / Search and filter participants.
-         * @description Filtrer på navn (del av fornavn eller etternavn), fødselsnummer (også gamle D-nummer), status, rådgiver eller program som slutter innen N dager. Analytikere kan bare filtrere på status og rådgiver og ser ingen personopplysninger. Kodene har `<felt>_label` ved siden av, på språket `Accept-Language` ber om. / Filter by name (part of given or family name), either national id (old D-numbers too), status, adviser, or programmes ending within N days. Analysts may filter by status and adviser only and see no personal data. Codes have a `<field>_label` beside them in the language `Accept-Language` asks for. Rekkefølge: planlagt slutt (uten sist), så id. / Order: planned end (none last), then id.
+         * @description Filtrer på navn (del av fornavn eller etternavn), fødselsnummer (også gamle D-nummer), status, rådgiver eller program som slutter innen N dager. Analytikere kan bare filtrere på status og rådgiver og ser ingen personopplysninger. Kodene har `<felt>_label` ved siden av, på språket `Accept-Language` ber om. / Filter by name (part of given or family name), either national id (old D-numbers too), status, adviser, or programmes ending within N days. Analysts may filter by status and adviser only and see no personal data. Codes have a `<field>_label` beside them in the language `Accept-Language` asks for.
          */
         get: operations["searchParticipants"];
         put?: never;
@@ -4156,7 +4120,7 @@ export interface paths {
         };
         /**
          * Samtykkene til å dele navn og kontakt med arbeidsgivere. / The consents to share name and contact with employers.
-         * @description Hver lesing logges (handling `employer_consents`). Rekkefølge: slik de ble gitt. / Every read is audited (action `employer_consents`). Order: as given.
+         * @description Hver lesing logges (handling `employer_consents`). / Every read is audited (action `employer_consents`).
          */
         get: operations["listEmployerConsents"];
         put?: never;
@@ -4846,7 +4810,7 @@ export interface paths {
         };
         /**
          * Innkommende overføringer / Transfers to this municipality
-         * @description Overføringer til kommunen (ventende om ikke `status` sier noe annet), med det loven tillater å overføre. / Transfers addressed to the token's municipality (pending unless `status` says otherwise) with what the law lets pass; who the person is is shown to caseworkers while a transfer is pending (audited). Rekkefølge: flyttedato, så id. / Order: moving date, then id.
+         * @description Overføringer til kommunen (ventende om ikke `status` sier noe annet), med det loven tillater å overføre. / Transfers addressed to the token's municipality (pending unless `status` says otherwise) with what the law lets pass; who the person is is shown to caseworkers while a transfer is pending (audited).
          */
         get: operations["listIncomingTransfers"];
         put?: never;
@@ -4866,7 +4830,7 @@ export interface paths {
         };
         /**
          * Utgående overføringer / Transfers from this municipality
-         * @description Alle overføringer kommunen har sendt, med status. / Every transfer the municipality recorded, with its status (pending, outbound, accepted, declined). Rekkefølge: flyttedato, så id. / Order: moving date, then id.
+         * @description Alle overføringer kommunen har sendt, med status. / Every transfer the municipality recorded, with its status (pending, outbound, accepted, declined).
          */
         get: operations["listOutgoingTransfers"];
         put?: never;
@@ -5018,10 +4982,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Volunteers of your municipality
-         * @description Rekkefølge: registrert, så id. / Order: registered, then id.
-         */
+        /** Volunteers of your municipality */
         get: operations["listVolunteers"];
         put?: never;
         /**
@@ -5044,7 +5005,7 @@ export interface paths {
         };
         /**
          * Volunteers to keep warm
-         * @description Approved volunteers with no assignment, contact or gathering attended in the `weeks` before `on` (today by default). Rekkefølge: registrert, så id. / Order: registered, then id.
+         * @description Approved volunteers with no assignment, contact or gathering attended in the `weeks` before `on` (today by default).
          */
         get: operations["listKeepWarm"];
         put?: never;
@@ -9218,415 +9179,6 @@ export interface components {
              */
             years?: number;
         };
-        /**
-         * Page[AgreementStatus]
-         * @description Én side av en liste. / One page of a list.
-         */
-        Page_AgreementStatus_: {
-            /**
-             * Count
-             * @deprecated
-             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
-             */
-            count: number;
-            /**
-             * Limit
-             * @description Største antall per side. / Page size asked for.
-             */
-            limit: number;
-            /**
-             * Next
-             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
-             */
-            next: string | null;
-            /**
-             * Offset
-             * @description Antall hoppet over. / Items skipped before this page.
-             */
-            offset: number;
-            /**
-             * Results
-             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
-             */
-            results: components["schemas"]["AgreementStatus"][];
-            /**
-             * Total
-             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
-             */
-            total: number | null;
-        };
-        /**
-         * Page[CandidateView]
-         * @description Én side av en liste. / One page of a list.
-         */
-        Page_CandidateView_: {
-            /**
-             * Count
-             * @deprecated
-             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
-             */
-            count: number;
-            /**
-             * Limit
-             * @description Største antall per side. / Page size asked for.
-             */
-            limit: number;
-            /**
-             * Next
-             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
-             */
-            next: string | null;
-            /**
-             * Offset
-             * @description Antall hoppet over. / Items skipped before this page.
-             */
-            offset: number;
-            /**
-             * Results
-             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
-             */
-            results: components["schemas"]["CandidateView"][];
-            /**
-             * Total
-             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
-             */
-            total: number | null;
-        };
-        /**
-         * Page[ConsentView]
-         * @description Én side av en liste. / One page of a list.
-         */
-        Page_ConsentView_: {
-            /**
-             * Count
-             * @deprecated
-             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
-             */
-            count: number;
-            /**
-             * Limit
-             * @description Største antall per side. / Page size asked for.
-             */
-            limit: number;
-            /**
-             * Next
-             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
-             */
-            next: string | null;
-            /**
-             * Offset
-             * @description Antall hoppet over. / Items skipped before this page.
-             */
-            offset: number;
-            /**
-             * Results
-             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
-             */
-            results: components["schemas"]["ConsentView"][];
-            /**
-             * Total
-             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
-             */
-            total: number | null;
-        };
-        /**
-         * Page[DwellingOut]
-         * @description Én side av en liste. / One page of a list.
-         */
-        Page_DwellingOut_: {
-            /**
-             * Count
-             * @deprecated
-             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
-             */
-            count: number;
-            /**
-             * Limit
-             * @description Største antall per side. / Page size asked for.
-             */
-            limit: number;
-            /**
-             * Next
-             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
-             */
-            next: string | null;
-            /**
-             * Offset
-             * @description Antall hoppet over. / Items skipped before this page.
-             */
-            offset: number;
-            /**
-             * Results
-             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
-             */
-            results: components["schemas"]["DwellingOut"][];
-            /**
-             * Total
-             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
-             */
-            total: number | null;
-        };
-        /**
-         * Page[Employer]
-         * @description Én side av en liste. / One page of a list.
-         */
-        Page_Employer_: {
-            /**
-             * Count
-             * @deprecated
-             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
-             */
-            count: number;
-            /**
-             * Limit
-             * @description Største antall per side. / Page size asked for.
-             */
-            limit: number;
-            /**
-             * Next
-             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
-             */
-            next: string | null;
-            /**
-             * Offset
-             * @description Antall hoppet over. / Items skipped before this page.
-             */
-            offset: number;
-            /**
-             * Results
-             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
-             */
-            results: components["schemas"]["Employer"][];
-            /**
-             * Total
-             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
-             */
-            total: number | null;
-        };
-        /**
-         * Page[EvictionsYear]
-         * @description Én side av en liste. / One page of a list.
-         */
-        Page_EvictionsYear_: {
-            /**
-             * Count
-             * @deprecated
-             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
-             */
-            count: number;
-            /**
-             * Limit
-             * @description Største antall per side. / Page size asked for.
-             */
-            limit: number;
-            /**
-             * Next
-             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
-             */
-            next: string | null;
-            /**
-             * Offset
-             * @description Antall hoppet over. / Items skipped before this page.
-             */
-            offset: number;
-            /**
-             * Results
-             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
-             */
-            results: components["schemas"]["EvictionsYear"][];
-            /**
-             * Total
-             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
-             */
-            total: number | null;
-        };
-        /**
-         * Page[MatchView]
-         * @description Én side av en liste. / One page of a list.
-         */
-        Page_MatchView_: {
-            /**
-             * Count
-             * @deprecated
-             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
-             */
-            count: number;
-            /**
-             * Limit
-             * @description Største antall per side. / Page size asked for.
-             */
-            limit: number;
-            /**
-             * Next
-             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
-             */
-            next: string | null;
-            /**
-             * Offset
-             * @description Antall hoppet over. / Items skipped before this page.
-             */
-            offset: number;
-            /**
-             * Results
-             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
-             */
-            results: components["schemas"]["MatchView"][];
-            /**
-             * Total
-             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
-             */
-            total: number | null;
-        };
-        /**
-         * Page[Opening]
-         * @description Én side av en liste. / One page of a list.
-         */
-        Page_Opening_: {
-            /**
-             * Count
-             * @deprecated
-             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
-             */
-            count: number;
-            /**
-             * Limit
-             * @description Største antall per side. / Page size asked for.
-             */
-            limit: number;
-            /**
-             * Next
-             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
-             */
-            next: string | null;
-            /**
-             * Offset
-             * @description Antall hoppet over. / Items skipped before this page.
-             */
-            offset: number;
-            /**
-             * Results
-             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
-             */
-            results: components["schemas"]["Opening"][];
-            /**
-             * Total
-             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
-             */
-            total: number | null;
-        };
-        /**
-         * Page[OwnersYear]
-         * @description Én side av en liste. / One page of a list.
-         */
-        Page_OwnersYear_: {
-            /**
-             * Count
-             * @deprecated
-             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
-             */
-            count: number;
-            /**
-             * Limit
-             * @description Største antall per side. / Page size asked for.
-             */
-            limit: number;
-            /**
-             * Next
-             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
-             */
-            next: string | null;
-            /**
-             * Offset
-             * @description Antall hoppet over. / Items skipped before this page.
-             */
-            offset: number;
-            /**
-             * Results
-             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
-             */
-            results: components["schemas"]["OwnersYear"][];
-            /**
-             * Total
-             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
-             */
-            total: number | null;
-        };
-        /**
-         * Page[TransferView]
-         * @description Én side av en liste. / One page of a list.
-         */
-        Page_TransferView_: {
-            /**
-             * Count
-             * @deprecated
-             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
-             */
-            count: number;
-            /**
-             * Limit
-             * @description Største antall per side. / Page size asked for.
-             */
-            limit: number;
-            /**
-             * Next
-             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
-             */
-            next: string | null;
-            /**
-             * Offset
-             * @description Antall hoppet over. / Items skipped before this page.
-             */
-            offset: number;
-            /**
-             * Results
-             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
-             */
-            results: components["schemas"]["TransferView"][];
-            /**
-             * Total
-             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
-             */
-            total: number | null;
-        };
-        /**
-         * Page[dict[str, Any]]
-         * @description Én side av en liste. / One page of a list.
-         */
-        Page_dict_str__Any__: {
-            /**
-             * Count
-             * @deprecated
-             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
-             */
-            count: number;
-            /**
-             * Limit
-             * @description Største antall per side. / Page size asked for.
-             */
-            limit: number;
-            /**
-             * Next
-             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
-             */
-            next: string | null;
-            /**
-             * Offset
-             * @description Antall hoppet over. / Items skipped before this page.
-             */
-            offset: number;
-            /**
-             * Results
-             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
-             */
-            results: {
-                [key: string]: unknown;
-            }[];
-            /**
-             * Total
-             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
-             */
-            total: number | null;
-        };
         /** ParticipantDeadlines */
         ParticipantDeadlines: {
             /** Act Deadlines */
@@ -9970,7 +9522,7 @@ export interface components {
         ProblemDetails: {
             /**
              * Code
-             * @description Stable machine-readable code, the last part of `type`. Rule violations: `absence-activity-not-planned` (422): Activity not in the plan that day; `absence-over-24h` (409): More than 24 hours of absence on one day; `after-death` (409): Recorded after death; `after-programme-end` (422): Dated after the programme ended; `agreement-closed` (409): Rent-to-own agreement closed; `agreement-exists` (409): Rent-to-own agreement already active; `agreement-target` (422): The agreement's target does not fit what it measures; `already-owner` (409): Household already became an owner; `already-paused` (409): Already paused; `already-registered-here` (409): Already a participant here; `already-settled` (409): Already settled; `amount-exceeds-price` (422): Amount exceeds the purchase price; `application-decided` (409): Application already decided; `application-not-accepted` (409): Application not accepted; `application-open` (409): Household already has an open application; `before-birth` (422): Dated before birth; `before-programme-start` (422): Dated before the programme started; `before-settlement` (422): Dated before settlement; `benefit-month-outside-programme` (409): No programme day in the month; `benefit-outside-programme` (422): Benefit fact outside the introduction programme; `birth-date-mismatch` (422): Birth date contradicts the national id; `buy-under-agreement` (409): Bought under the rent-to-own agreement; `candidate-erased` (409): Participant's data erased; `candidate-left` (409): Participant left the municipality; `caseload-to-self` (422): Caseload moved to the same adviser; `category-date-order` (409): Category change out of order; `category-unchanged` (409): Category unchanged; `child-already-recorded` (409): Child already recorded; `child-not-recorded` (409): Child not recorded; `child-over-age` (422): Child too old for the child supplement; `complaint-open` (409): A complaint is already open; `complaint-resolved` (409): Complaint already resolved; `contact-without-consent` (422): Name and contact asked for without consent; `contract-exists` (409): Integration contract already agreed; `contract-revision-unknown` (409): No such contract revision; `contract-signed` (409): Contract revision already signed; `contract-unsigned` (409): Contract revision not signed; `contract-without-plan` (409): No integration plan; `date-order` (422): Dates out of order; `date-out-of-range` (422): Date outside the plausible window; `deadline-rule-exists` (409): A municipal deadline with this code exists; `deadline-same-fact` (422): A deadline cannot be met by the fact that starts it; `decision-before-mapping` (409): No competence mapping before the decision; `decision-before-request` (422): Decision before its request; `decision-without-right` (409): No right under this legal basis; `dwelling-not-vacant` (409): Dwelling not vacant; `dwelling-occupied` (409): Dwelling occupied; `dwelling-sold` (409): Dwelling sold; `education-contradiction` (422): Education level contradicts upper-secondary completion; `employer-consent-exists` (409): Consent for this employer already in force; `employer-consent-unknown` (409): No such consent; `employer-consent-withdrawn` (409): Consent already withdrawn; `end-reason-endpoint` (422): Reason recorded by another command; `end-reason-misfits` (422): End reason does not fit how the programme ended; `end-reason-recorded` (409): End reason already recorded; `erased` (409): Personal data erased; `event-too-large` (422): Event too large to publish; `final-status-recorded` (409): Final status already recorded; `future-fact` (422): Fact dated in the future; `goal-outside-parent` (422): Goal years outside its parent goal's years; `guidance-before-mapping` (409): Career guidance before competence mapping; `hard-requirement` (409): Hard requirement not met; `household-housed` (409): Household already has a placement; `household-left` (409): The household has left the municipality; `housing-school-required-sessions` (422): More sessions required than planned; `housing-school-session` (409): Session not planned or already held; `id-taken` (409): Id already used; `job-terms-without-job` (422): Job terms for an outcome that is not a job; `left-the-base` (409): The participant left the result base; `legal-basis-scheme` (422): Legal basis does not fit the scheme; `live-match-exists` (409): Live match exists; `loan-pending` (409): Start-loan application awaiting a decision; `loan-state` (409): Start loan not in the required state; `loan-terms` (422): Start-loan terms impossible; `match-step-not-allowed` (409): Step not allowed in the match's status; `measure-withdrawn` (409): Measure already withdrawn; `member-ages` (422): Member ages do not match the household size; `mentor-capacity` (409): Employer's mentor capacity reached; `minor-already-placed` (409): The youth already has a place; `minor-assistance-before-twenty` (409): Supplementary social assistance before 20; `minor-below-age-limit` (409): Below the age limit; `minor-no-bedsit-contract` (409): No bedsit contract signed; `minor-no-follow-up-team` (409): No follow-up team yet; `minor-phase-out-of-order` (409): Phase out of order; `minor-services-ended` (409): The services have ended; `missing-field` (422): Required field missing; `moved-away` (409): The participant has left the municipality; `moved-in-before-move` (422): Moved in before the move; `need-subject` (422): A need is for one participant or one household; `no-category` (409): No category recorded; `no-contract` (409): No integration contract; `no-deadline-rule` (409): No such municipal deadline; `no-employer-consent` (409): No consent to share name and contact with this employer; `no-ended-programme` (409): No ended programme; `no-programme` (409): No programme; `no-rent-rates` (409): No rent rates in force; `no-such-leave` (409): No leave starts that day; `no-valuation` (409): No valuation in force; `not-a-minor` (422): Not a minor at settlement; `not-a-suggestion` (422): Not a current suggestion; `not-in-caseload` (409): Not in the adviser's caseload; `not-in-household` (409): Not in a household; `not-indexed-yet` (409): Opening not in the matching index yet; `not-municipal` (409): Not a municipal dwelling; `not-paused` (409): Not paused; `not-recorded` (409): Nothing recorded yet; `not-registered` (409): Not registered; `not-settled` (409): Not settled; `not-tenant` (409): Household does not rent this dwelling; `not-unaccompanied-minor` (409): Not settled as an unaccompanied minor; `november-not-begun` (409): The reference November has not begun; `nul-character` (422): NUL character in text; `occupancy-norm` (409): Dwelling does not fit the household; `occupied-by-allocation` (422): Occupied only through an allocation; `opening-closed` (409): Opening closed; `opening-filled` (409): Opening filled; `organisation-number-taken` (409): Employer already registered; `outcome-hours` (422): Hours do not fit the outcome; `outcome-recorded` (409): Outcome already recorded; `overlapping-leave` (409): Overlapping leave or interruption; `participant-gone` (409): The participant's data is erased; `place-already-held` (409): Place already held; `placement-ended` (409): Placement already ended; `places-below-taken` (409): Fewer places than taken; `plan-before-decision` (422): Monthly plan before the decision; `plan-sum` (422): Monthly plan does not add up to the decision; `police-certificate-required` (409): Valid police certificate required; `programme-ended` (409): Programme already ended; `programme-length` (409): Programme longer than the Act allows; `programme-residence-limit` (409): Lived in a municipality too long; `programme-running` (409): A programme is running; `purchase-before-disbursement` (409): Purchase before the start loan was paid out; `rent-period` (422): Rent period is 3 or 5 years; `rent-period-running` (409): Rent period still running; `report-already-locked` (409): The report is already locked; `report-without-plan` (422): No plan goals for the report's period; `reservation-unchanged` (409): Research reservation unchanged; `same-adviser` (409): Same adviser; `same-municipality` (422): Move within the municipality; `search-query-empty` (422): Empty search query; `search-query-too-long` (422): Search query too long; `settlement-count` (422): Settlement count out of range; `shared-home-full` (409): The shared home has no free place; `shared-home-places-taken` (409): More youths than places; `shared-home-stay-unknown` (409): No such open stay; `suggestion-decided-twice` (422): Suggestion both confirmed and rejected; `suppression-below-floor` (422): Small-number suppression cannot be lowered below the floor; `tenancy-overlap` (409): Tenancies of one dwelling overlap; `transfer-decided` (409): The transfer is already decided; `transfer-recorded` (409): A transfer is already recorded; `transfer-to-self` (422): Transfer to the same municipality; `ukraine-rules-not-in-force` (422): Temporary rules for Ukraine not in force; `unauthorised-leave-with-valid-reason` (422): Unauthorised leave cannot have a valid reason; `unknown-code` (422): Unknown code; `unknown-complaint` (409): No such complaint; `unknown-deadline-fact` (422): Not a fact a deadline can start from or be met by; `unknown-decision` (409): No such decision; `unknown-end-reason` (422): Not an end reason in NIR's code list; `unknown-filter` (422): Unknown filter; `unknown-query-parameter` (422): Unknown query parameter; `unknown-reference` (422): Not this household's; `unknown-search-parameter` (422): Unknown search parameter; `unpaid-leave-ground` (422): This leave is without benefit; `volunteer-availability` (409): Volunteer not available then; `volunteer-capacity` (409): Volunteer's capacity reached; `volunteer-erased` (409): Volunteer's data erased; `volunteer-language` (409): Volunteer does not speak the language; `volunteer-not-approved` (409): Volunteer not approved; `volunteer-role` (409): Volunteer does not take this role; `volunteer-unknown` (409): No such volunteer or assignment; `young-rate-age` (422): Living with a parent matters only under 25. Other problems: validation-error, not-found, unauthorized, forbidden, version-conflict, conflict, payload-too-large, internal-error.
+             * @description Stable machine-readable code, the last part of `type`. Rule violations: `absence-activity-not-planned` (422): Activity not in the plan that day; `absence-over-24h` (409): More than 24 hours of absence on one day; `after-death` (409): Recorded after death; `after-programme-end` (422): Dated after the programme ended; `agreement-closed` (409): Rent-to-own agreement closed; `agreement-exists` (409): Rent-to-own agreement already active; `agreement-target` (422): The agreement's target does not fit what it measures; `already-owner` (409): Household already became an owner; `already-paused` (409): Already paused; `already-registered-here` (409): Already a participant here; `already-settled` (409): Already settled; `amount-exceeds-price` (422): Amount exceeds the purchase price; `application-decided` (409): Application already decided; `application-not-accepted` (409): Application not accepted; `application-open` (409): Household already has an open application; `before-birth` (422): Dated before birth; `before-programme-start` (422): Dated before the programme started; `before-settlement` (422): Dated before settlement; `benefit-month-outside-programme` (409): No programme day in the month; `benefit-outside-programme` (422): Benefit fact outside the introduction programme; `birth-date-mismatch` (422): Birth date contradicts the national id; `buy-under-agreement` (409): Bought under the rent-to-own agreement; `candidate-erased` (409): Participant's data erased; `candidate-left` (409): Participant left the municipality; `caseload-to-self` (422): Caseload moved to the same adviser; `category-date-order` (409): Category change out of order; `category-unchanged` (409): Category unchanged; `child-already-recorded` (409): Child already recorded; `child-not-recorded` (409): Child not recorded; `child-over-age` (422): Child too old for the child supplement; `complaint-open` (409): A complaint is already open; `complaint-resolved` (409): Complaint already resolved; `contact-without-consent` (422): Name and contact asked for without consent; `contract-exists` (409): Integration contract already agreed; `contract-revision-unknown` (409): No such contract revision; `contract-signed` (409): Contract revision already signed; `contract-unsigned` (409): Contract revision not signed; `contract-without-plan` (409): No integration plan; `date-order` (422): Dates out of order; `date-out-of-range` (422): Date outside the plausible window; `deadline-rule-exists` (409): A municipal deadline with this code exists; `deadline-same-fact` (422): A deadline cannot be met by the fact that starts it; `decision-before-mapping` (409): No competence mapping before the decision; `decision-before-request` (422): Decision before its request; `decision-without-right` (409): No right under this legal basis; `dwelling-not-vacant` (409): Dwelling not vacant; `dwelling-occupied` (409): Dwelling occupied; `dwelling-sold` (409): Dwelling sold; `education-contradiction` (422): Education level contradicts upper-secondary completion; `employer-consent-exists` (409): Consent for this employer already in force; `employer-consent-unknown` (409): No such consent; `employer-consent-withdrawn` (409): Consent already withdrawn; `end-reason-endpoint` (422): Reason recorded by another command; `end-reason-misfits` (422): End reason does not fit how the programme ended; `end-reason-recorded` (409): End reason already recorded; `erased` (409): Personal data erased; `event-too-large` (422): Event too large to publish; `final-status-recorded` (409): Final status already recorded; `future-fact` (422): Fact dated in the future; `goal-outside-parent` (422): Goal years outside its parent goal's years; `guidance-before-mapping` (409): Career guidance before competence mapping; `hard-requirement` (409): Hard requirement not met; `household-housed` (409): Household already has a placement; `household-left` (409): The household has left the municipality; `housing-school-required-sessions` (422): More sessions required than planned; `housing-school-session` (409): Session not planned or already held; `id-taken` (409): Id already used; `job-terms-without-job` (422): Job terms for an outcome that is not a job; `left-the-base` (409): The participant left the result base; `legal-basis-scheme` (422): Legal basis does not fit the scheme; `live-match-exists` (409): Live match exists; `loan-pending` (409): Start-loan application awaiting a decision; `loan-state` (409): Start loan not in the required state; `loan-terms` (422): Start-loan terms impossible; `match-step-not-allowed` (409): Step not allowed in the match's status; `measure-withdrawn` (409): Measure already withdrawn; `member-ages` (422): Member ages do not match the household size; `mentor-capacity` (409): Employer's mentor capacity reached; `minor-already-placed` (409): The youth already has a place; `minor-assistance-before-twenty` (409): Supplementary social assistance before 20; `minor-below-age-limit` (409): Below the age limit; `minor-no-bedsit-contract` (409): No bedsit contract signed; `minor-no-follow-up-team` (409): No follow-up team yet; `minor-phase-out-of-order` (409): Phase out of order; `minor-services-ended` (409): The services have ended; `missing-field` (422): Required field missing; `moved-away` (409): The participant has left the municipality; `moved-in-before-move` (422): Moved in before the move; `need-subject` (422): A need is for one participant or one household; `no-category` (409): No category recorded; `no-contract` (409): No integration contract; `no-deadline-rule` (409): No such municipal deadline; `no-employer-consent` (409): No consent to share name and contact with this employer; `no-ended-programme` (409): No ended programme; `no-programme` (409): No programme; `no-rent-rates` (409): No rent rates in force; `no-such-leave` (409): No leave starts that day; `no-valuation` (409): No valuation in force; `not-a-minor` (422): Not a minor at settlement; `not-a-suggestion` (422): Not a current suggestion; `not-in-caseload` (409): Not in the adviser's caseload; `not-in-household` (409): Not in a household; `not-indexed-yet` (409): Opening not in the matching index yet; `not-municipal` (409): Not a municipal dwelling; `not-paused` (409): Not paused; `not-recorded` (409): Nothing recorded yet; `not-registered` (409): Not registered; `not-settled` (409): Not settled; `not-tenant` (409): Household does not rent this dwelling; `not-unaccompanied-minor` (409): Not settled as an unaccompanied minor; `november-not-begun` (409): The reference November has not begun; `nul-character` (422): NUL character in text; `occupancy-norm` (409): Dwelling does not fit the household; `occupied-by-allocation` (422): Occupied only through an allocation; `opening-closed` (409): Opening closed; `opening-filled` (409): Opening filled; `organisation-number-taken` (409): Employer already registered; `outcome-hours` (422): Hours do not fit the outcome; `outcome-recorded` (409): Outcome already recorded; `overlapping-leave` (409): Overlapping leave or interruption; `participant-gone` (409): The participant's data is erased; `place-already-held` (409): Place already held; `placement-ended` (409): Placement already ended; `places-below-taken` (409): Fewer places than taken; `plan-before-decision` (422): Monthly plan before the decision; `plan-sum` (422): Monthly plan does not add up to the decision; `police-certificate-required` (409): Valid police certificate required; `programme-ended` (409): Programme already ended; `programme-length` (409): Programme longer than the Act allows; `programme-residence-limit` (409): Lived in a municipality too long; `programme-running` (409): A programme is running; `purchase-before-disbursement` (409): Purchase before the start loan was paid out; `rent-period` (422): Rent period is 3 or 5 years; `rent-period-running` (409): Rent period still running; `report-already-locked` (409): The report is already locked; `report-without-plan` (422): No plan goals for the report's period; `reservation-unchanged` (409): Research reservation unchanged; `same-adviser` (409): Same adviser; `same-municipality` (422): Move within the municipality; `search-query-empty` (422): Empty search query; `search-query-too-long` (422): Search query too long; `settlement-count` (422): Settlement count out of range; `shared-home-full` (409): The shared home has no free place; `shared-home-places-taken` (409): More youths than places; `shared-home-stay-unknown` (409): No such open stay; `suggestion-decided-twice` (422): Suggestion both confirmed and rejected; `suppression-below-floor` (422): Small-number suppression cannot be lowered below the floor; `tenancy-overlap` (409): Tenancies of one dwelling overlap; `transfer-decided` (409): The transfer is already decided; `transfer-recorded` (409): A transfer is already recorded; `transfer-to-self` (422): Transfer to the same municipality; `ukraine-rules-not-in-force` (422): Temporary rules for Ukraine not in force; `unauthorised-leave-with-valid-reason` (422): Unauthorised leave cannot have a valid reason; `unknown-code` (422): Unknown code; `unknown-complaint` (409): No such complaint; `unknown-deadline-fact` (422): Not a fact a deadline can start from or be met by; `unknown-decision` (409): No such decision; `unknown-end-reason` (422): Not an end reason in NIR's code list; `unknown-filter` (422): Unknown filter; `unknown-reference` (422): Not this household's; `unknown-search-parameter` (422): Unknown search parameter; `unpaid-leave-ground` (422): This leave is without benefit; `volunteer-availability` (409): Volunteer not available then; `volunteer-capacity` (409): Volunteer's capacity reached; `volunteer-erased` (409): Volunteer's data erased; `volunteer-language` (409): Volunteer does not speak the language; `volunteer-not-approved` (409): Volunteer not approved; `volunteer-role` (409): Volunteer does not take this role; `volunteer-unknown` (409): No such volunteer or assignment; `young-rate-age` (422): Living with a parent matters only under 25. Other problems: validation-error, not-found, unauthorized, forbidden, version-conflict, conflict, payload-too-large, internal-error.
              */
             code?: string | null;
             /** Correlation Id */
@@ -11864,6 +11416,13 @@ export interface components {
              */
             transfer_id: string;
         };
+        /** TransferList */
+        TransferList: {
+            /** Count */
+            count: number;
+            /** Transfers */
+            transfers: components["schemas"]["TransferView"][];
+        };
         /** TransferRecordedAnswer */
         TransferRecordedAnswer: {
             /**
@@ -12188,49 +11747,17 @@ export interface components {
             /** Urgency */
             urgency: string;
         };
-        /**
-         * WaitingListOut
-         * @description Én side av en liste. / One page of a list.
-         */
+        /** WaitingListOut */
         WaitingListOut: {
-            /**
-             * Count
-             * @deprecated
-             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
-             */
-            count: number;
+            /** Entries */
+            entries: components["schemas"]["WaitingEntry"][];
             /** Households Waiting */
             households_waiting: number;
-            /**
-             * Limit
-             * @description Største antall per side. / Page size asked for.
-             */
-            limit: number;
-            /**
-             * Next
-             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
-             */
-            next: string | null;
-            /**
-             * Offset
-             * @description Antall hoppet over. / Items skipped before this page.
-             */
-            offset: number;
             /**
              * On
              * Format: date
              */
             on: string;
-            /**
-             * Results
-             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
-             */
-            results: components["schemas"]["WaitingEntry"][];
-            /**
-             * Total
-             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
-             */
-            total: number | null;
         };
         /** Wishes */
         Wishes: {
@@ -12352,7 +11879,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["ProblemDetails"];
             };
         };
-        /** @description Ugyldige data; `errors` nevner hvert felt, `code` regelen. / Invalid input; `errors` names each field, `code` the rule. Regelkoder / rule codes: `amount-exceeds-price`, `before-settlement`, `date-order`, `date-out-of-range`, `decision-before-request`, `end-reason-endpoint`, `event-too-large`, `future-fact`, `housing-school-required-sessions`, `loan-terms`, `member-ages`, `missing-field`, `nul-character`, `occupied-by-allocation`, `plan-before-decision`, `plan-sum`, `rent-period`, `settlement-count`, `unknown-code`, `unknown-query-parameter`, `unknown-reference`. */
+        /** @description Ugyldige data; `errors` nevner hvert felt, `code` regelen. / Invalid input; `errors` names each field, `code` the rule. Regelkoder / rule codes: `amount-exceeds-price`, `before-settlement`, `date-order`, `date-out-of-range`, `decision-before-request`, `end-reason-endpoint`, `event-too-large`, `future-fact`, `housing-school-required-sessions`, `loan-terms`, `member-ages`, `missing-field`, `nul-character`, `occupied-by-allocation`, `plan-before-decision`, `plan-sum`, `rent-period`, `settlement-count`, `unknown-code`, `unknown-reference`. */
         HousingUnprocessableContent: {
             headers: {
                 [name: string]: unknown;
@@ -12370,7 +11897,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["ProblemDetails"];
             };
         };
-        /** @description Ugyldige data; `errors` nevner hvert felt, `code` regelen. / Invalid input; `errors` names each field, `code` the rule. Regelkoder / rule codes: `date-order`, `date-out-of-range`, `event-too-large`, `future-fact`, `goal-outside-parent`, `missing-field`, `nul-character`, `report-without-plan`, `suppression-below-floor`, `unknown-code`, `unknown-query-parameter`. */
+        /** @description Ugyldige data; `errors` nevner hvert felt, `code` regelen. / Invalid input; `errors` names each field, `code` the rule. Regelkoder / rule codes: `date-order`, `date-out-of-range`, `event-too-large`, `future-fact`, `goal-outside-parent`, `missing-field`, `nul-character`, `report-without-plan`, `suppression-below-floor`, `unknown-code`. */
         IndicatorsUnprocessableContent: {
             headers: {
                 [name: string]: unknown;
@@ -12388,7 +11915,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["ProblemDetails"];
             };
         };
-        /** @description Ugyldige data; `errors` nevner hvert felt, `code` regelen. / Invalid input; `errors` names each field, `code` the rule. Regelkoder / rule codes: `agreement-target`, `contact-without-consent`, `date-order`, `date-out-of-range`, `event-too-large`, `future-fact`, `job-terms-without-job`, `missing-field`, `need-subject`, `nul-character`, `search-query-empty`, `search-query-too-long`, `unknown-code`, `unknown-filter`, `unknown-query-parameter`, `unknown-search-parameter`. */
+        /** @description Ugyldige data; `errors` nevner hvert felt, `code` regelen. / Invalid input; `errors` names each field, `code` the rule. Regelkoder / rule codes: `agreement-target`, `contact-without-consent`, `date-order`, `date-out-of-range`, `event-too-large`, `future-fact`, `job-terms-without-job`, `missing-field`, `need-subject`, `nul-character`, `search-query-empty`, `search-query-too-long`, `unknown-code`, `unknown-filter`, `unknown-search-parameter`. */
         MatchingUnprocessableContent: {
             headers: {
                 [name: string]: unknown;
@@ -12415,7 +11942,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["ProblemDetails"];
             };
         };
-        /** @description Ugyldige data; `errors` nevner hvert felt, `code` regelen. / Invalid input; `errors` names each field, `code` the rule. Regelkoder / rule codes: `absence-activity-not-planned`, `after-programme-end`, `before-birth`, `before-programme-start`, `before-settlement`, `benefit-outside-programme`, `birth-date-mismatch`, `caseload-to-self`, `child-over-age`, `date-order`, `date-out-of-range`, `deadline-same-fact`, `education-contradiction`, `end-reason-misfits`, `event-too-large`, `future-fact`, `legal-basis-scheme`, `missing-field`, `moved-in-before-move`, `not-a-minor`, `not-a-suggestion`, `nul-character`, `outcome-hours`, `same-municipality`, `suggestion-decided-twice`, `transfer-to-self`, `ukraine-rules-not-in-force`, `unauthorised-leave-with-valid-reason`, `unknown-code`, `unknown-deadline-fact`, `unknown-end-reason`, `unknown-query-parameter`, `unpaid-leave-ground`, `young-rate-age`. */
+        /** @description Ugyldige data; `errors` nevner hvert felt, `code` regelen. / Invalid input; `errors` names each field, `code` the rule. Regelkoder / rule codes: `absence-activity-not-planned`, `after-programme-end`, `before-birth`, `before-programme-start`, `before-settlement`, `benefit-outside-programme`, `birth-date-mismatch`, `caseload-to-self`, `child-over-age`, `date-order`, `date-out-of-range`, `deadline-same-fact`, `education-contradiction`, `end-reason-misfits`, `event-too-large`, `future-fact`, `legal-basis-scheme`, `missing-field`, `moved-in-before-move`, `not-a-minor`, `not-a-suggestion`, `nul-character`, `outcome-hours`, `same-municipality`, `suggestion-decided-twice`, `transfer-to-self`, `ukraine-rules-not-in-force`, `unauthorised-leave-with-valid-reason`, `unknown-code`, `unknown-deadline-fact`, `unknown-end-reason`, `unpaid-leave-ground`, `young-rate-age`. */
         ParticipantsUnprocessableContent: {
             headers: {
                 [name: string]: unknown;
@@ -12470,62 +11997,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "dead_letters": [
-                     *         {}
-                     *       ],
-                     *       "events": [
-                     *         {
-                     *           "actor": "actor",
-                     *           "data": {},
-                     *           "occurred_at": "2024-09-02T09:30:00Z",
-                     *           "recorded_at": "2024-09-02T09:30:00Z",
-                     *           "stream_id": "stream id",
-                     *           "type": "type",
-                     *           "version": 2
-                     *         }
-                     *       ],
-                     *       "household_ids": [
-                     *         "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
-                     *       ],
-                     *       "inbox": [
-                     *         {
-                     *           "consumer": "consumer",
-                     *           "event_id": "event id",
-                     *           "payload": {},
-                     *           "received_at": "2024-09-02T09:30:00Z",
-                     *           "type": "type"
-                     *         }
-                     *       ],
-                     *       "legal_basis": [
-                     *         "legal basis"
-                     *       ],
-                     *       "municipality": "3301",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "pseudonymous": true,
-                     *       "purpose": "purpose",
-                     *       "read_models": [
-                     *         {
-                     *           "related": false,
-                     *           "rows": [
-                     *             {}
-                     *           ],
-                     *           "table": "table"
-                     *         }
-                     *       ],
-                     *       "sealed": [
-                     *         {
-                     *           "count": 2,
-                     *           "field": "field",
-                     *           "key_holder": "key holder",
-                     *           "opened": 2,
-                     *           "source": "source"
-                     *         }
-                     *       ],
-                     *       "service": "service"
-                     *     }
-                     */
                     "application/json": components["schemas"]["AccessPart"];
                 };
             };
@@ -12550,7 +12021,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12574,7 +12044,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12597,7 +12066,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -12621,11 +12089,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example [
-                     *       {}
-                     *     ]
-                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -12649,7 +12112,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12683,62 +12145,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "dead_letters": [
-                     *         {}
-                     *       ],
-                     *       "events": [
-                     *         {
-                     *           "actor": "actor",
-                     *           "data": {},
-                     *           "occurred_at": "2024-09-02T09:30:00Z",
-                     *           "recorded_at": "2024-09-02T09:30:00Z",
-                     *           "stream_id": "stream id",
-                     *           "type": "type",
-                     *           "version": 2
-                     *         }
-                     *       ],
-                     *       "household_ids": [
-                     *         "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
-                     *       ],
-                     *       "inbox": [
-                     *         {
-                     *           "consumer": "consumer",
-                     *           "event_id": "event id",
-                     *           "payload": {},
-                     *           "received_at": "2024-09-02T09:30:00Z",
-                     *           "type": "type"
-                     *         }
-                     *       ],
-                     *       "legal_basis": [
-                     *         "legal basis"
-                     *       ],
-                     *       "municipality": "3301",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "pseudonymous": true,
-                     *       "purpose": "purpose",
-                     *       "read_models": [
-                     *         {
-                     *           "related": false,
-                     *           "rows": [
-                     *             {}
-                     *           ],
-                     *           "table": "table"
-                     *         }
-                     *       ],
-                     *       "sealed": [
-                     *         {
-                     *           "count": 2,
-                     *           "field": "field",
-                     *           "key_holder": "key holder",
-                     *           "opened": 2,
-                     *           "source": "source"
-                     *         }
-                     *       ],
-                     *       "service": "service"
-                     *     }
-                     */
                     "application/json": components["schemas"]["AccessPart"];
                 };
             };
@@ -12763,7 +12169,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12787,7 +12192,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12810,7 +12214,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -12834,11 +12237,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example [
-                     *       {}
-                     *     ]
-                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -12862,7 +12260,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12896,62 +12293,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "dead_letters": [
-                     *         {}
-                     *       ],
-                     *       "events": [
-                     *         {
-                     *           "actor": "actor",
-                     *           "data": {},
-                     *           "occurred_at": "2024-09-02T09:30:00Z",
-                     *           "recorded_at": "2024-09-02T09:30:00Z",
-                     *           "stream_id": "stream id",
-                     *           "type": "type",
-                     *           "version": 2
-                     *         }
-                     *       ],
-                     *       "household_ids": [
-                     *         "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
-                     *       ],
-                     *       "inbox": [
-                     *         {
-                     *           "consumer": "consumer",
-                     *           "event_id": "event id",
-                     *           "payload": {},
-                     *           "received_at": "2024-09-02T09:30:00Z",
-                     *           "type": "type"
-                     *         }
-                     *       ],
-                     *       "legal_basis": [
-                     *         "legal basis"
-                     *       ],
-                     *       "municipality": "3301",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "pseudonymous": true,
-                     *       "purpose": "purpose",
-                     *       "read_models": [
-                     *         {
-                     *           "related": false,
-                     *           "rows": [
-                     *             {}
-                     *           ],
-                     *           "table": "table"
-                     *         }
-                     *       ],
-                     *       "sealed": [
-                     *         {
-                     *           "count": 2,
-                     *           "field": "field",
-                     *           "key_holder": "key holder",
-                     *           "opened": 2,
-                     *           "source": "source"
-                     *         }
-                     *       ],
-                     *       "service": "service"
-                     *     }
-                     */
                     "application/json": components["schemas"]["AccessPart"];
                 };
             };
@@ -12976,7 +12317,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13000,7 +12340,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13023,7 +12362,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -13047,11 +12385,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example [
-                     *       {}
-                     *     ]
-                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -13075,7 +12408,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13104,7 +12436,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13128,7 +12459,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13151,7 +12481,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -13175,11 +12504,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example [
-                     *       {}
-                     *     ]
-                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -13203,7 +12527,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13219,12 +12542,7 @@ export interface operations {
     };
     getCaseload: {
         parameters: {
-            query?: {
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 adviser: string;
@@ -13239,19 +12557,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {}
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -13274,11 +12582,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "to_adviser": "Ola Hansen"
-                 *     }
-                 */
                 "application/json": components["schemas"]["MoveCaseload"];
             };
         };
@@ -13289,25 +12592,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "from_adviser": "from adviser",
-                     *       "moved": 2,
-                     *       "refused": 2,
-                     *       "requested": 2,
-                     *       "results": [
-                     *         {
-                     *           "code": "code",
-                     *           "current_version": 2,
-                     *           "detail": "detail",
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *           "result": "moved",
-                     *           "version": 2
-                     *         }
-                     *       ],
-                     *       "to_adviser": "Ola Hansen"
-                     *     }
-                     */
                     "application/json": components["schemas"]["CaseloadMoved"];
                 };
             };
@@ -13331,7 +12615,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["MatchingAllocate"];
             };
         };
@@ -13342,44 +12625,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "assignments": [
-                     *         {
-                     *           "band": "strong",
-                     *           "match_id": "51560de1-3411-5915-97f6-ea4cfb4066eb",
-                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *           "score": 2,
-                     *           "waited_days": 2,
-                     *           "waiting_bonus": 2
-                     *         }
-                     *       ],
-                     *       "favour_waiting": true,
-                     *       "openings": [
-                     *         {
-                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
-                     *           "places_filled": 2,
-                     *           "places_offered": 2
-                     *         }
-                     *       ],
-                     *       "solver": "solver",
-                     *       "total_fit": 2,
-                     *       "unplaced": [
-                     *         {
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *           "reasons": [
-                     *             {
-                     *               "detail": "detail",
-                     *               "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
-                     *               "reason": "hard_requirement"
-                     *             }
-                     *           ],
-                     *           "waited_days": 2
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["AllocationResult"];
                 };
             };
@@ -13417,7 +12662,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: components["schemas"]["DatedTableOut"];
                     };
@@ -13448,72 +12692,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "month": 2,
-                     *       "participants": [
-                     *         {
-                     *           "absence": {
-                     *             "from_date": "2024-09-02",
-                     *             "hours_planned": 2,
-                     *             "invalid_hours": 2,
-                     *             "per_activity": [
-                     *               {
-                     *                 "activity": {
-                     *                   "code": "code",
-                     *                   "label": "label"
-                     *                 },
-                     *                 "hours_planned": 2,
-                     *                 "invalid_hours": 2,
-                     *                 "unauthorised_leave_days": 2,
-                     *                 "unauthorised_leave_hours": 2,
-                     *                 "valid_hours": 2
-                     *               }
-                     *             ],
-                     *             "to_date": "2025-08-29",
-                     *             "unauthorised_leave_days": 2,
-                     *             "unauthorised_leave_hours": 2,
-                     *             "valid_hours": 2
-                     *           },
-                     *           "amount": 2,
-                     *           "child_supplement": 2,
-                     *           "currency": "currency",
-                     *           "days": {
-                     *             "in_month": 2,
-                     *             "in_programme": 2,
-                     *             "interrupted": 2,
-                     *             "paid": 2,
-                     *             "paid_leave": 2,
-                     *             "unpaid_leave": 2
-                     *           },
-                     *           "deductions": 2,
-                     *           "from_date": "2024-09-02",
-                     *           "gross": 2,
-                     *           "hours_planned": 2,
-                     *           "lines": [
-                     *             {
-                     *               "amount": 2,
-                     *               "code": "code",
-                     *               "exact_amount": "exact amount",
-                     *               "label": "label",
-                     *               "rule": "rule",
-                     *               "sources": {},
-                     *               "values": {}
-                     *             }
-                     *           ],
-                     *           "month": 2,
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *           "preliminary": true,
-                     *           "single_decision_required": true,
-                     *           "to_date": "2025-08-29",
-                     *           "year": 2024
-                     *         }
-                     *       ],
-                     *       "totals": {},
-                     *       "year": 2024
-                     *     }
-                     */
                     "application/json": components["schemas"]["MunicipalityBasis"];
                     "text/csv": string;
                 };
@@ -13573,27 +12751,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {
-                     *           "engagement": "in_placement",
-                     *           "leaves_on": "2024-09-02",
-                     *           "municipality": "3301",
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *           "profile": {},
-                     *           "settled_on": "2024-03-01",
-                     *           "waited_days": 2
-                     *         }
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_CandidateView_"];
+                    "application/json": components["schemas"]["CandidateView"][];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -13630,17 +12788,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "engagement": "in_placement",
-                     *       "leaves_on": "2024-09-02",
-                     *       "municipality": "3301",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "profile": {},
-                     *       "settled_on": "2024-03-01",
-                     *       "waited_days": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["CandidateView"];
                 };
             };
@@ -13682,35 +12829,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "openings_considered": 2,
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "skills": [
-                     *         {
-                     *           "openings": [
-                     *             {
-                     *               "band_after": "strong",
-                     *               "band_before": "strong",
-                     *               "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
-                     *               "kind": "job",
-                     *               "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
-                     *               "score_after": 2,
-                     *               "score_before": 2,
-                     *               "title": "title"
-                     *             }
-                     *           ],
-                     *           "openings_lifted": 2,
-                     *           "openings_to_strong": 2,
-                     *           "required_by": 2,
-                     *           "skill": {
-                     *             "label": "label",
-                     *             "uri": "uri"
-                     *           }
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["AdviceForCandidate"];
                 };
             };
@@ -13751,45 +12869,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "occupations": [
-                     *         {
-                     *           "closeness": 2,
-                     *           "factors": {},
-                     *           "isco_code": "5120",
-                     *           "label": "label",
-                     *           "matched_skills": [
-                     *             {
-                     *               "label": "label",
-                     *               "uri": "uri"
-                     *             }
-                     *           ],
-                     *           "missing_skills": [
-                     *             {
-                     *               "label": "label",
-                     *               "uri": "uri"
-                     *             }
-                     *           ],
-                     *           "related_skills": [
-                     *             {
-                     *               "label": "label",
-                     *               "uri": "uri"
-                     *             }
-                     *           ],
-                     *           "title": "title",
-                     *           "unconfirmed_skills": [
-                     *             {
-                     *               "label": "label",
-                     *               "uri": "uri"
-                     *             }
-                     *           ],
-                     *           "uri": "uri"
-                     *         }
-                     *       ],
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
-                     *     }
-                     */
                     "application/json": components["schemas"]["OccupationsForCandidate"];
                 };
             };
@@ -13855,95 +12934,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "openings": [
-                     *         {
-                     *           "band": "strong",
-                     *           "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
-                     *           "engagement": "in_placement",
-                     *           "excluded": true,
-                     *           "exclusion_reasons": [
-                     *             "exclusion reasons"
-                     *           ],
-                     *           "exclusions": [
-                     *             {
-                     *               "message": "message",
-                     *               "needs": "needs",
-                     *               "reason": "not_shared",
-                     *               "requirement": "driving_licence"
-                     *             }
-                     *           ],
-                     *           "kind": "job",
-                     *           "matched_skills": [
-                     *             {
-                     *               "label": "label",
-                     *               "source": "profile",
-                     *               "uri": "uri"
-                     *             }
-                     *           ],
-                     *           "missing_optional_skills": [
-                     *             {
-                     *               "label": "label",
-                     *               "uri": "uri"
-                     *             }
-                     *           ],
-                     *           "missing_skills": [
-                     *             {
-                     *               "label": "label",
-                     *               "uri": "uri"
-                     *             }
-                     *           ],
-                     *           "not_shared": [
-                     *             "not shared"
-                     *           ],
-                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *           "parts": [
-                     *             {
-                     *               "detail": {},
-                     *               "factor": 2,
-                     *               "max_points": 2,
-                     *               "part": "part",
-                     *               "points": 2,
-                     *               "value": 2,
-                     *               "weight": 2
-                     *             }
-                     *           ],
-                     *           "related_skills": [
-                     *             {
-                     *               "credit": 2,
-                     *               "held": {
-                     *                 "label": "label",
-                     *                 "uri": "uri"
-                     *               },
-                     *               "label": "label",
-                     *               "relation": "same_group",
-                     *               "text": "text",
-                     *               "uri": "uri",
-                     *               "via": {
-                     *                 "label": "label",
-                     *                 "uri": "uri"
-                     *               }
-                     *             }
-                     *           ],
-                     *           "score": 2,
-                     *           "title": "title",
-                     *           "unconfirmed_skills": [
-                     *             {
-                     *               "credit": 2,
-                     *               "label": "label",
-                     *               "similarity": 2,
-                     *               "text": "text",
-                     *               "uri": "uri"
-                     *             }
-                     *           ],
-                     *           "waited_days": 2
-                     *         }
-                     *       ],
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
-                     *     }
-                     */
                     "application/json": components["schemas"]["OpeningsForCandidate"];
                 };
             };
@@ -14005,7 +12995,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -14028,7 +13017,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -14052,7 +13040,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -14075,7 +13062,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -14211,7 +13197,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -14458,7 +13443,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -14483,7 +13467,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -14554,46 +13537,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "act_deadlines": {
-                     *         "count": 2,
-                     *         "deadlines": [
-                     *           {}
-                     *         ]
-                     *       },
-                     *       "ended_without_outcome": {
-                     *         "count": 2,
-                     *         "participants": [
-                     *           {}
-                     *         ]
-                     *       },
-                     *       "municipal_deadlines": {
-                     *         "count": 2,
-                     *         "deadlines": [
-                     *           {}
-                     *         ]
-                     *       },
-                     *       "no_recent_follow_up": {
-                     *         "count": 2,
-                     *         "participants": [
-                     *           {}
-                     *         ]
-                     *       },
-                     *       "plans_below_full_time": {
-                     *         "count": 2,
-                     *         "participants": [
-                     *           {}
-                     *         ]
-                     *       },
-                     *       "programmes_ending": {
-                     *         "count": 2,
-                     *         "participants": [
-                     *           {}
-                     *         ]
-                     *       }
-                     *     }
-                     */
                     "application/json": components["schemas"]["DeadlineLists"];
                 };
             };
@@ -14617,26 +13560,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "act": [
-                     *         {}
-                     *       ],
-                     *       "facts": [
-                     *         {}
-                     *       ],
-                     *       "municipal": [
-                     *         {
-                     *           "after": "after",
-                     *           "code": "code",
-                     *           "days": 2,
-                     *           "label_en": "label en",
-                     *           "label_nb": "label nb",
-                     *           "met_by": "met by"
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["DeadlineRules"];
                 };
             };
@@ -14657,15 +13580,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "after": "settled_on",
-                 *       "code": "code",
-                 *       "days": 2,
-                 *       "label_nb": "label nb",
-                 *       "met_by": "settled_on"
-                 *     }
-                 */
                 "application/json": components["schemas"]["CreateDeadlineRule"];
             };
         };
@@ -14676,26 +13590,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "act": [
-                     *         {}
-                     *       ],
-                     *       "facts": [
-                     *         {}
-                     *       ],
-                     *       "municipal": [
-                     *         {
-                     *           "after": "after",
-                     *           "code": "code",
-                     *           "days": 2,
-                     *           "label_en": "label en",
-                     *           "label_nb": "label nb",
-                     *           "met_by": "met by"
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["DeadlineRules"];
                 };
             };
@@ -14726,26 +13620,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "act": [
-                     *         {}
-                     *       ],
-                     *       "facts": [
-                     *         {}
-                     *       ],
-                     *       "municipal": [
-                     *         {
-                     *           "after": "after",
-                     *           "code": "code",
-                     *           "days": 2,
-                     *           "label_en": "label en",
-                     *           "label_nb": "label nb",
-                     *           "met_by": "met by"
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["DeadlineRules"];
                 };
             };
@@ -14758,12 +13632,7 @@ export interface operations {
     };
     listEmployers: {
         parameters: {
-            query?: {
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -14776,31 +13645,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {
-                     *           "agreements": [
-                     *             {}
-                     *           ],
-                     *           "contact": {},
-                     *           "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *           "industry": "industry",
-                     *           "mentor_capacity": 2,
-                     *           "municipality_code": "3301",
-                     *           "name": "name",
-                     *           "organisation_number": "912345688",
-                     *           "version": 2
-                     *         }
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_Employer_"];
+                    "application/json": components["schemas"]["Employer"][];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -14820,15 +13665,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "industry": "industry",
-                 *       "mentor_capacity": 2,
-                 *       "municipality_code": "3301",
-                 *       "name": "name",
-                 *       "organisation_number": "912345688"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RegisterEmployer"];
             };
         };
@@ -14839,12 +13675,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -14872,21 +13702,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "agreements": [
-                     *         {}
-                     *       ],
-                     *       "contact": {},
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "industry": "industry",
-                     *       "mentor_capacity": 2,
-                     *       "municipality_code": "3301",
-                     *       "name": "name",
-                     *       "organisation_number": "912345688",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["Employer"];
                 };
             };
@@ -14898,12 +13713,7 @@ export interface operations {
     };
     listAgreements: {
         parameters: {
-            query?: {
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 employer_id: string;
@@ -14918,36 +13728,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {
-                     *           "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
-                     *           "description": "description",
-                     *           "ended": 2,
-                     *           "expected_by_now": 2,
-                     *           "jobs": 2,
-                     *           "measure": "placement_to_job",
-                     *           "period_over": true,
-                     *           "running": 2,
-                     *           "share": 2,
-                     *           "status": "met",
-                     *           "status_label": "status label",
-                     *           "target_count": 2,
-                     *           "target_share": 2,
-                     *           "turned_into_job": 2,
-                     *           "valid_from": "valid from",
-                     *           "valid_until": "valid until"
-                     *         }
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_AgreementStatus_"];
+                    "application/json": components["schemas"]["AgreementStatus"][];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -14970,13 +13751,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "description": "description",
-                 *       "measure": "placement_to_job",
-                 *       "valid_from": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RecordAgreement"];
             };
         };
@@ -14987,13 +13761,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["AgreementCreated"];
                 };
             };
@@ -15025,13 +13792,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "erased": true,
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ContactErased"];
                 };
             };
@@ -15059,32 +13819,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "members": [
-                     *         {
-                     *           "birth_year": 2024,
-                     *           "died_on": "2024-09-02",
-                     *           "emigrated_on": "2024-09-02",
-                     *           "erased": true,
-                     *           "gender": "gender",
-                     *           "in_household": true,
-                     *           "left_household_on": "2024-09-02",
-                     *           "moved_out_on": "2024-09-02",
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *           "personal_data": {},
-                     *           "settled_on": "2024-03-01",
-                     *           "status": "status",
-                     *           "status_label": "status label",
-                     *           "unaccompanied_minor": true
-                     *         }
-                     *       ],
-                     *       "members_counted": 2,
-                     *       "municipality": "3301"
-                     *     }
-                     */
                     "application/json": components["schemas"]["Household"];
                 };
             };
@@ -15106,11 +13840,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
-                 *     }
-                 */
                 "application/json": components["schemas"]["ReceiveApplication"];
             };
         };
@@ -15121,39 +13850,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "accepted_on": "2024-09-02",
-                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
-                     *       "applied_household_size": 2,
-                     *       "decided_on": "2024-09-02",
-                     *       "district_wishes": [
-                     *         "district wishes"
-                     *       ],
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "household_size": 2,
-                     *       "left_to_municipality": "left to municipality",
-                     *       "member_ages": [
-                     *         2
-                     *       ],
-                     *       "members": [
-                     *         {
-                     *           "needs_step_free": true,
-                     *           "needs_wheelchair_access": true,
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
-                     *         }
-                     *       ],
-                     *       "needs_erased": false,
-                     *       "needs_step_free": true,
-                     *       "needs_wheelchair_access": true,
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "received_on": "2024-09-02",
-                     *       "status": "status",
-                     *       "urgency": "urgency",
-                     *       "waiting_end_reason": "waiting end reason",
-                     *       "waiting_until": "2025-08-29"
-                     *     }
-                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -15182,39 +13878,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "accepted_on": "2024-09-02",
-                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
-                     *       "applied_household_size": 2,
-                     *       "decided_on": "2024-09-02",
-                     *       "district_wishes": [
-                     *         "district wishes"
-                     *       ],
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "household_size": 2,
-                     *       "left_to_municipality": "left to municipality",
-                     *       "member_ages": [
-                     *         2
-                     *       ],
-                     *       "members": [
-                     *         {
-                     *           "needs_step_free": true,
-                     *           "needs_wheelchair_access": true,
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
-                     *         }
-                     *       ],
-                     *       "needs_erased": false,
-                     *       "needs_step_free": true,
-                     *       "needs_wheelchair_access": true,
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "received_on": "2024-09-02",
-                     *       "status": "status",
-                     *       "urgency": "urgency",
-                     *       "waiting_end_reason": "waiting end reason",
-                     *       "waiting_until": "2025-08-29"
-                     *     }
-                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -15238,11 +13901,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "decision": "accepted"
-                 *     }
-                 */
                 "application/json": components["schemas"]["DecideApplication"];
             };
         };
@@ -15253,39 +13911,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "accepted_on": "2024-09-02",
-                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
-                     *       "applied_household_size": 2,
-                     *       "decided_on": "2024-09-02",
-                     *       "district_wishes": [
-                     *         "district wishes"
-                     *       ],
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "household_size": 2,
-                     *       "left_to_municipality": "left to municipality",
-                     *       "member_ages": [
-                     *         2
-                     *       ],
-                     *       "members": [
-                     *         {
-                     *           "needs_step_free": true,
-                     *           "needs_wheelchair_access": true,
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
-                     *         }
-                     *       ],
-                     *       "needs_erased": false,
-                     *       "needs_step_free": true,
-                     *       "needs_wheelchair_access": true,
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "received_on": "2024-09-02",
-                     *       "status": "status",
-                     *       "urgency": "urgency",
-                     *       "waiting_end_reason": "waiting end reason",
-                     *       "waiting_until": "2025-08-29"
-                     *     }
-                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -15311,7 +13936,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["RecordNeeds"];
             };
         };
@@ -15322,39 +13946,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "accepted_on": "2024-09-02",
-                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
-                     *       "applied_household_size": 2,
-                     *       "decided_on": "2024-09-02",
-                     *       "district_wishes": [
-                     *         "district wishes"
-                     *       ],
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "household_size": 2,
-                     *       "left_to_municipality": "left to municipality",
-                     *       "member_ages": [
-                     *         2
-                     *       ],
-                     *       "members": [
-                     *         {
-                     *           "needs_step_free": true,
-                     *           "needs_wheelchair_access": true,
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
-                     *         }
-                     *       ],
-                     *       "needs_erased": false,
-                     *       "needs_step_free": true,
-                     *       "needs_wheelchair_access": true,
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "received_on": "2024-09-02",
-                     *       "status": "status",
-                     *       "urgency": "urgency",
-                     *       "waiting_end_reason": "waiting end reason",
-                     *       "waiting_until": "2025-08-29"
-                     *     }
-                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -15380,7 +13971,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["Withdraw"];
             };
         };
@@ -15391,39 +13981,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "accepted_on": "2024-09-02",
-                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
-                     *       "applied_household_size": 2,
-                     *       "decided_on": "2024-09-02",
-                     *       "district_wishes": [
-                     *         "district wishes"
-                     *       ],
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "household_size": 2,
-                     *       "left_to_municipality": "left to municipality",
-                     *       "member_ages": [
-                     *         2
-                     *       ],
-                     *       "members": [
-                     *         {
-                     *           "needs_step_free": true,
-                     *           "needs_wheelchair_access": true,
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
-                     *         }
-                     *       ],
-                     *       "needs_erased": false,
-                     *       "needs_step_free": true,
-                     *       "needs_wheelchair_access": true,
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "received_on": "2024-09-02",
-                     *       "status": "status",
-                     *       "urgency": "urgency",
-                     *       "waiting_end_reason": "waiting end reason",
-                     *       "waiting_until": "2025-08-29"
-                     *     }
-                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -15457,37 +14014,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {
-                     *           "accessible": true,
-                     *           "address": "Tollbugata 12",
-                     *           "current_household_id": "efd3c243-3bf3-5789-94e6-0edfe2e43472",
-                     *           "current_placement_id": "62e4b56e-e3fa-5eed-838c-7a755cb793e0",
-                     *           "district": "Strømsø",
-                     *           "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *           "floor": 2,
-                     *           "has_lift": true,
-                     *           "ownership": "ownership",
-                     *           "registered_on": "2024-09-02",
-                     *           "rooms": 2,
-                     *           "size_m2": 2,
-                     *           "standard": "standard",
-                     *           "status": "status",
-                     *           "status_since": "2024-09-02",
-                     *           "valuation": 2,
-                     *           "version": 2
-                     *         }
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_DwellingOut_"];
+                    "application/json": components["schemas"]["DwellingOut"][];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -15507,14 +14034,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "address": "Tollbugata 12",
-                 *       "district": "Strømsø",
-                 *       "rooms": 2,
-                 *       "size_m2": 2
-                 *     }
-                 */
                 "application/json": components["schemas"]["RegisterDwelling"];
             };
         };
@@ -15525,27 +14044,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "accessible": true,
-                     *       "address": "Tollbugata 12",
-                     *       "current_household_id": "efd3c243-3bf3-5789-94e6-0edfe2e43472",
-                     *       "current_placement_id": "62e4b56e-e3fa-5eed-838c-7a755cb793e0",
-                     *       "district": "Strømsø",
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "floor": 2,
-                     *       "has_lift": true,
-                     *       "ownership": "ownership",
-                     *       "registered_on": "2024-09-02",
-                     *       "rooms": 2,
-                     *       "size_m2": 2,
-                     *       "standard": "standard",
-                     *       "status": "status",
-                     *       "status_since": "2024-09-02",
-                     *       "valuation": 2,
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["DwellingOut"];
                 };
             };
@@ -15573,27 +14071,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "accessible": true,
-                     *       "address": "Tollbugata 12",
-                     *       "current_household_id": "efd3c243-3bf3-5789-94e6-0edfe2e43472",
-                     *       "current_placement_id": "62e4b56e-e3fa-5eed-838c-7a755cb793e0",
-                     *       "district": "Strømsø",
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "floor": 2,
-                     *       "has_lift": true,
-                     *       "ownership": "ownership",
-                     *       "registered_on": "2024-09-02",
-                     *       "rooms": 2,
-                     *       "size_m2": 2,
-                     *       "standard": "standard",
-                     *       "status": "status",
-                     *       "status_since": "2024-09-02",
-                     *       "valuation": 2,
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["DwellingOut"];
                 };
             };
@@ -15619,7 +14096,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["ChangeDwelling"];
             };
         };
@@ -15630,27 +14106,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "accessible": true,
-                     *       "address": "Tollbugata 12",
-                     *       "current_household_id": "efd3c243-3bf3-5789-94e6-0edfe2e43472",
-                     *       "current_placement_id": "62e4b56e-e3fa-5eed-838c-7a755cb793e0",
-                     *       "district": "Strømsø",
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "floor": 2,
-                     *       "has_lift": true,
-                     *       "ownership": "ownership",
-                     *       "registered_on": "2024-09-02",
-                     *       "rooms": 2,
-                     *       "size_m2": 2,
-                     *       "standard": "standard",
-                     *       "status": "status",
-                     *       "status_since": "2024-09-02",
-                     *       "valuation": 2,
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["DwellingOut"];
                 };
             };
@@ -15684,32 +14139,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "as_known_at": "2024-09-02T09:30:00Z",
-                     *       "capital_cost_per_year": 2024,
-                     *       "capital_rate_percent": 2,
-                     *       "cost_per_year": 2024,
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "explanation": [
-                     *         "explanation"
-                     *       ],
-                     *       "fdv_per_m2_year": 2024,
-                     *       "fdv_per_year": 2024,
-                     *       "monthly_rent": 2,
-                     *       "on": "2024-09-02",
-                     *       "rates": {
-                     *         "capital_markup_points": 2,
-                     *         "fdv_per_m2_year": {},
-                     *         "government_bond_rate_percent": 2,
-                     *         "recorded_at": "2024-09-02T09:30:00Z",
-                     *         "valid_from": "2024-09-02"
-                     *       },
-                     *       "size_m2": 2,
-                     *       "standard": "standard",
-                     *       "valuation": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["RentOut"];
                 };
             };
@@ -15739,38 +14168,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "capacity": 2,
-                     *       "considered": 2,
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "eligible": 2,
-                     *       "excluded": {},
-                     *       "norm": "norm",
-                     *       "on": "2024-09-02",
-                     *       "rooms": 2,
-                     *       "suggestions": [
-                     *         {
-                     *           "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
-                     *           "days_waiting": 2,
-                     *           "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *           "household_size": 2,
-                     *           "parts": [
-                     *             {
-                     *               "factor": "factor",
-                     *               "max_points": 2,
-                     *               "points": 2,
-                     *               "reason": "reason"
-                     *             }
-                     *           ],
-                     *           "rank": 2,
-                     *           "received_on": "2024-09-02",
-                     *           "score": 2,
-                     *           "urgency": "urgency"
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["SuggestionsOut"];
                 };
             };
@@ -15790,15 +14187,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "interest_rate_percent": 2,
-                 *       "loan": 2,
-                 *       "price": 2,
-                 *       "rent_per_month": 2,
-                 *       "term_years": 50
-                 *     }
-                 */
                 "application/json": components["schemas"]["OwnershipVsRent"];
             };
         };
@@ -15809,45 +14197,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "formulas": [
-                     *         "formulas"
-                     *       ],
-                     *       "grant": 2,
-                     *       "grant_share_of_price": 2,
-                     *       "loan": 2,
-                     *       "loan_type": "loan type",
-                     *       "monthly_payment_after_interest_only": 2,
-                     *       "own_funds": 2,
-                     *       "owner_costs_per_year": 2024,
-                     *       "price": 2,
-                     *       "totals": {
-                     *         "difference": 2,
-                     *         "instalment": 2,
-                     *         "interest": 2,
-                     *         "owner_costs": 2,
-                     *         "owner_net_cash_cost": 2,
-                     *         "rent": 2,
-                     *         "tax_deduction": 2
-                     *       },
-                     *       "years": [
-                     *         {
-                     *           "debt_at_year_end": 2024,
-                     *           "difference": 2,
-                     *           "grant_remaining": 2,
-                     *           "instalment": 2,
-                     *           "interest": 2,
-                     *           "owner_cost_excluding_instalment": 2,
-                     *           "owner_costs": 2,
-                     *           "owner_net_cash_cost": 2,
-                     *           "rent": 2,
-                     *           "tax_deduction": 2,
-                     *           "year": 2024
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["EconomyOut"];
                 };
             };
@@ -15875,31 +14224,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "applications": [
-                     *         {}
-                     *       ],
-                     *       "days_from_settlement_to_first_placement": 2,
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "ownership": {},
-                     *       "placements": [
-                     *         {}
-                     *       ],
-                     *       "rent_to_own_agreements": [
-                     *         {}
-                     *       ],
-                     *       "settlement": {},
-                     *       "situation": "situation",
-                     *       "situation_label": "situation label",
-                     *       "start_loans": [
-                     *         {}
-                     *       ],
-                     *       "timeline": [
-                     *         {}
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["HouseholdHistory"];
                 };
             };
@@ -15921,12 +14245,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
-                 *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621"
-                 *     }
-                 */
                 "application/json": components["schemas"]["HousingAllocate"];
             };
         };
@@ -15937,21 +14255,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "active": true,
-                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "end_reason": "end reason",
-                     *       "ends_on": "2025-08-29",
-                     *       "evicted_on": "2024-09-02",
-                     *       "eviction_grounds": "eviction grounds",
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "household_size": 2,
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "starts_on": "2024-09-02"
-                     *     }
-                     */
                     "application/json": components["schemas"]["PlacementOut"];
                 };
             };
@@ -15980,21 +14283,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "active": true,
-                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "end_reason": "end reason",
-                     *       "ends_on": "2025-08-29",
-                     *       "evicted_on": "2024-09-02",
-                     *       "eviction_grounds": "eviction grounds",
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "household_size": 2,
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "starts_on": "2024-09-02"
-                     *     }
-                     */
                     "application/json": components["schemas"]["PlacementOut"];
                 };
             };
@@ -16018,11 +14306,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "reason": "private_rental"
-                 *     }
-                 */
                 "application/json": components["schemas"]["EndPlacement"];
             };
         };
@@ -16033,21 +14316,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "active": true,
-                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "end_reason": "end reason",
-                     *       "ends_on": "2025-08-29",
-                     *       "evicted_on": "2024-09-02",
-                     *       "eviction_grounds": "eviction grounds",
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "household_size": 2,
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "starts_on": "2024-09-02"
-                     *     }
-                     */
                     "application/json": components["schemas"]["PlacementOut"];
                 };
             };
@@ -16073,11 +14341,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "grounds": "rent_arrears"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RecordEviction"];
             };
         };
@@ -16088,21 +14351,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "active": true,
-                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "end_reason": "end reason",
-                     *       "ends_on": "2025-08-29",
-                     *       "evicted_on": "2024-09-02",
-                     *       "eviction_grounds": "eviction grounds",
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "household_size": 2,
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "starts_on": "2024-09-02"
-                     *     }
-                     */
                     "application/json": components["schemas"]["PlacementOut"];
                 };
             };
@@ -16126,13 +14374,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                 *       "rent_period_years": 3
-                 *     }
-                 */
                 "application/json": components["schemas"]["AgreeRentToOwn"];
             };
         };
@@ -16143,20 +14384,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "agreed_on": "2024-09-02",
-                     *       "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
-                     *       "closed_on": "2024-09-02",
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "price": 2,
-                     *       "purchase_from": "2024-09-02",
-                     *       "rent_period_years": 2024,
-                     *       "status": "status"
-                     *     }
-                     */
                     "application/json": components["schemas"]["AgreementOut"];
                 };
             };
@@ -16185,20 +14412,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "agreed_on": "2024-09-02",
-                     *       "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
-                     *       "closed_on": "2024-09-02",
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "price": 2,
-                     *       "purchase_from": "2024-09-02",
-                     *       "rent_period_years": 2024,
-                     *       "status": "status"
-                     *     }
-                     */
                     "application/json": components["schemas"]["AgreementOut"];
                 };
             };
@@ -16222,7 +14435,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["CompletePurchase"];
             };
         };
@@ -16233,17 +14445,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
-                     *       "became_owner_on": "2024-09-02",
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
-                     *       "price": 2,
-                     *       "route": "route"
-                     *     }
-                     */
                     "application/json": components["schemas"]["OwnershipOut"];
                 };
             };
@@ -16260,10 +14461,6 @@ export interface operations {
             query: {
                 from_year: number;
                 to_year: number;
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
             };
             header?: never;
             path?: never;
@@ -16277,23 +14474,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {
-                     *           "by_grounds": {},
-                     *           "evictions": 2,
-                     *           "year": 2024
-                     *         }
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_EvictionsYear_"];
+                    "application/json": components["schemas"]["EvictionsYear"][];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -16321,31 +14502,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "by_reason": {},
-                     *       "households": [
-                     *         {
-                     *           "deadline": "2024-09-02",
-                     *           "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *           "moved_out_on": "2024-09-02",
-                     *           "reason": "reason",
-                     *           "settled_on": "2024-03-01",
-                     *           "within": true
-                     *         }
-                     *       ],
-                     *       "households_in_municipal_housing": 2,
-                     *       "measured": 2,
-                     *       "months": 2,
-                     *       "moved_out_within": 2,
-                     *       "moved_to_private_rental_or_own_home": 2,
-                     *       "settled_from": "2024-09-02",
-                     *       "settled_to": "2025-08-29",
-                     *       "share": 2,
-                     *       "share_private_rental_or_own_home": 2,
-                     *       "window_open": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["MovedOutOut"];
                 };
             };
@@ -16359,10 +14515,6 @@ export interface operations {
             query: {
                 from_year: number;
                 to_year: number;
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
             };
             header?: never;
             path?: never;
@@ -16376,24 +14528,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {
-                     *           "rent_to_own": 2,
-                     *           "start_loan": 2,
-                     *           "total": 2,
-                     *           "year": 2024
-                     *         }
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_OwnersYear_"];
+                    "application/json": components["schemas"]["OwnersYear"][];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -16421,26 +14556,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "households": [
-                     *         {
-                     *           "days": 2,
-                     *           "first_placement_on": "2024-09-02",
-                     *           "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *           "settled_on": "2024-03-01"
-                     *         }
-                     *       ],
-                     *       "households_not_placed": 2,
-                     *       "households_placed": 2,
-                     *       "households_placed_before_settlement": 0,
-                     *       "households_settled": 2,
-                     *       "mean_days": 2,
-                     *       "median_days": 2,
-                     *       "settled_from": "2024-09-02",
-                     *       "settled_to": "2025-08-29"
-                     *     }
-                     */
                     "application/json": components["schemas"]["TimeToPlacementOut"];
                 };
             };
@@ -16461,13 +14576,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "required_sessions": 2,
-                 *       "sessions": 2,
-                 *       "starts_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["CourseBody"];
             };
         };
@@ -16478,7 +14586,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16509,7 +14616,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16535,15 +14641,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "attended": [
-                 *         "59ae373d-bbc1-520a-b314-e29ddf482946"
-                 *       ],
-                 *       "held_on": "2024-09-02",
-                 *       "session": 2
-                 *     }
-                 */
                 "application/json": components["schemas"]["SessionBody"];
             };
         };
@@ -16554,7 +14651,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16580,13 +14676,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                 *       "kind": "damage",
-                 *       "occurred_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["IncidentBody"];
             };
         };
@@ -16597,7 +14686,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16629,7 +14717,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16652,13 +14739,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                 *       "visited_on": "2024-09-02",
-                 *       "volunteer_id": "485ff629-8201-5d0a-8dff-3f716c1459af"
-                 *     }
-                 */
                 "application/json": components["schemas"]["VisitBody"];
             };
         };
@@ -16669,7 +14749,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16698,26 +14777,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "current": {
-                     *         "capital_markup_points": 2,
-                     *         "fdv_per_m2_year": {},
-                     *         "government_bond_rate_percent": 2,
-                     *         "recorded_at": "2024-09-02T09:30:00Z",
-                     *         "valid_from": "2024-09-02"
-                     *       },
-                     *       "history": [
-                     *         {
-                     *           "capital_markup_points": 2,
-                     *           "fdv_per_m2_year": {},
-                     *           "government_bond_rate_percent": 2,
-                     *           "recorded_at": "2024-09-02T09:30:00Z",
-                     *           "valid_from": "2024-09-02"
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["RentRatesHistory"];
                 };
             };
@@ -16738,17 +14797,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "fdv_per_m2_year": {
-                 *         "high": 2,
-                 *         "low": 2,
-                 *         "normal": 2
-                 *       },
-                 *       "government_bond_rate_percent": 2,
-                 *       "valid_from": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["SetRentRates"];
             };
         };
@@ -16759,26 +14807,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "current": {
-                     *         "capital_markup_points": 2,
-                     *         "fdv_per_m2_year": {},
-                     *         "government_bond_rate_percent": 2,
-                     *         "recorded_at": "2024-09-02T09:30:00Z",
-                     *         "valid_from": "2024-09-02"
-                     *       },
-                     *       "history": [
-                     *         {
-                     *           "capital_markup_points": 2,
-                     *           "fdv_per_m2_year": {},
-                     *           "government_bond_rate_percent": 2,
-                     *           "recorded_at": "2024-09-02T09:30:00Z",
-                     *           "valid_from": "2024-09-02"
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["RentRatesHistory"];
                 };
             };
@@ -16807,7 +14835,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16834,12 +14861,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "decided_on": "2024-09-02",
-                 *       "persons": 2
-                 *     }
-                 */
                 "application/json": components["schemas"]["SettlementDecisionBody"];
             };
         };
@@ -16850,7 +14871,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16893,7 +14913,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16926,7 +14945,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16953,16 +14971,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "decided_on": "2024-09-02",
-                 *       "kind": "referral_agreement",
-                 *       "lead_time_months": 2,
-                 *       "owner": "housing_office",
-                 *       "quantity": 2,
-                 *       "rooms": 2
-                 *     }
-                 */
                 "application/json": components["schemas"]["MeasureBody"];
             };
         };
@@ -16973,7 +14981,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17003,11 +15010,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "withdrawn_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["WithdrawalBody"];
             };
         };
@@ -17018,7 +15020,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17047,16 +15048,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "months": [
-                 *         {
-                 *           "month": 2
-                 *         }
-                 *       ],
-                 *       "planned_on": "2025-08-29"
-                 *     }
-                 */
                 "application/json": components["schemas"]["MonthlyPlanBody"];
             };
         };
@@ -17067,7 +15058,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17136,12 +15126,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "requested_on": "2024-09-02",
-                 *       "singles": 2
-                 *     }
-                 */
                 "application/json": components["schemas"]["SettlementRequestBody"];
             };
         };
@@ -17152,7 +15136,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17178,13 +15161,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "district": "Strømsø",
-                 *       "places": 2,
-                 *       "registered_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RegisterSharedHome"];
             };
         };
@@ -17195,7 +15171,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17226,7 +15201,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17252,12 +15226,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                 *       "starts_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["PlaceMinor"];
             };
         };
@@ -17268,7 +15236,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17297,11 +15264,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "ends_on": "2025-08-29"
-                 *     }
-                 */
                 "application/json": components["schemas"]["EndStay"];
             };
         };
@@ -17312,7 +15274,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17340,12 +15301,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "changed_on": "2024-09-02",
-                 *       "places": 2
-                 *     }
-                 */
                 "application/json": components["schemas"]["ChangePlaces"];
             };
         };
@@ -17356,7 +15311,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17382,13 +15336,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                 *       "purchase_price": 2,
-                 *       "requested_amount": 2
-                 *     }
-                 */
                 "application/json": components["schemas"]["ApplyStartLoan"];
             };
         };
@@ -17399,30 +15346,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "applied_on": "2024-09-02",
-                     *       "assessment": {
-                     *         "assessed_income_per_year": 2024,
-                     *         "note": "note",
-                     *         "of_which_introduction_benefit": 2
-                     *       },
-                     *       "decided_on": "2024-09-02",
-                     *       "disbursed_on": "2024-09-02",
-                     *       "grant_amount": 2,
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "interest_only_years": 2024,
-                     *       "interest_rate_percent": 2,
-                     *       "loan_amount": 2,
-                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
-                     *       "purchase_price": 2,
-                     *       "rate_kind": "rate kind",
-                     *       "requested_amount": 2,
-                     *       "status": "status",
-                     *       "term_years": 2024,
-                     *       "used_on": "2024-09-02"
-                     *     }
-                     */
                     "application/json": components["schemas"]["LoanOut"];
                 };
             };
@@ -17451,30 +15374,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "applied_on": "2024-09-02",
-                     *       "assessment": {
-                     *         "assessed_income_per_year": 2024,
-                     *         "note": "note",
-                     *         "of_which_introduction_benefit": 2
-                     *       },
-                     *       "decided_on": "2024-09-02",
-                     *       "disbursed_on": "2024-09-02",
-                     *       "grant_amount": 2,
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "interest_only_years": 2024,
-                     *       "interest_rate_percent": 2,
-                     *       "loan_amount": 2,
-                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
-                     *       "purchase_price": 2,
-                     *       "rate_kind": "rate kind",
-                     *       "requested_amount": 2,
-                     *       "status": "status",
-                     *       "term_years": 2024,
-                     *       "used_on": "2024-09-02"
-                     *     }
-                     */
                     "application/json": components["schemas"]["LoanOut"];
                 };
             };
@@ -17498,11 +15397,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "approved": true
-                 *     }
-                 */
                 "application/json": components["schemas"]["DecideStartLoan"];
             };
         };
@@ -17513,30 +15407,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "applied_on": "2024-09-02",
-                     *       "assessment": {
-                     *         "assessed_income_per_year": 2024,
-                     *         "note": "note",
-                     *         "of_which_introduction_benefit": 2
-                     *       },
-                     *       "decided_on": "2024-09-02",
-                     *       "disbursed_on": "2024-09-02",
-                     *       "grant_amount": 2,
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "interest_only_years": 2024,
-                     *       "interest_rate_percent": 2,
-                     *       "loan_amount": 2,
-                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
-                     *       "purchase_price": 2,
-                     *       "rate_kind": "rate kind",
-                     *       "requested_amount": 2,
-                     *       "status": "status",
-                     *       "term_years": 2024,
-                     *       "used_on": "2024-09-02"
-                     *     }
-                     */
                     "application/json": components["schemas"]["LoanOut"];
                 };
             };
@@ -17562,7 +15432,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["Disburse"];
             };
         };
@@ -17573,30 +15442,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "applied_on": "2024-09-02",
-                     *       "assessment": {
-                     *         "assessed_income_per_year": 2024,
-                     *         "note": "note",
-                     *         "of_which_introduction_benefit": 2
-                     *       },
-                     *       "decided_on": "2024-09-02",
-                     *       "disbursed_on": "2024-09-02",
-                     *       "grant_amount": 2,
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "interest_only_years": 2024,
-                     *       "interest_rate_percent": 2,
-                     *       "loan_amount": 2,
-                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
-                     *       "purchase_price": 2,
-                     *       "rate_kind": "rate kind",
-                     *       "requested_amount": 2,
-                     *       "status": "status",
-                     *       "term_years": 2024,
-                     *       "used_on": "2024-09-02"
-                     *     }
-                     */
                     "application/json": components["schemas"]["LoanOut"];
                 };
             };
@@ -17622,11 +15467,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "price": 2
-                 *     }
-                 */
                 "application/json": components["schemas"]["StartLoanPurchase"];
             };
         };
@@ -17637,17 +15477,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
-                     *       "became_owner_on": "2024-09-02",
-                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
-                     *       "price": 2,
-                     *       "route": "route"
-                     *     }
-                     */
                     "application/json": components["schemas"]["OwnershipOut"];
                 };
             };
@@ -17674,49 +15503,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "by_district": [
-                     *         {
-                     *           "district": "Strømsø",
-                     *           "dwellings": 2,
-                     *           "in_stock": 2,
-                     *           "occupancy_rate": 2,
-                     *           "occupied": 2,
-                     *           "sold": 2,
-                     *           "under_renovation": 2,
-                     *           "vacant": 2
-                     *         }
-                     *       ],
-                     *       "by_rooms": [
-                     *         {
-                     *           "dwellings": 2,
-                     *           "in_stock": 2,
-                     *           "occupancy_rate": 2,
-                     *           "occupied": 2,
-                     *           "rooms": 2,
-                     *           "sold": 2,
-                     *           "under_renovation": 2,
-                     *           "vacant": 2
-                     *         }
-                     *       ],
-                     *       "by_status": [
-                     *         {
-                     *           "dwellings": 2,
-                     *           "status": "status"
-                     *         }
-                     *       ],
-                     *       "total": {
-                     *         "dwellings": 2,
-                     *         "in_stock": 2,
-                     *         "occupancy_rate": 2,
-                     *         "occupied": 2,
-                     *         "sold": 2,
-                     *         "under_renovation": 2,
-                     *         "vacant": 2
-                     *       }
-                     *     }
-                     */
                     "application/json": components["schemas"]["StockOut"];
                 };
             };
@@ -17747,32 +15533,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "households_waiting": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "on": "2024-09-02",
-                     *       "results": [
-                     *         {
-                     *           "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
-                     *           "days_waiting": 2,
-                     *           "district_wishes": [
-                     *             "district wishes"
-                     *           ],
-                     *           "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *           "household_size": 2,
-                     *           "position": 2,
-                     *           "received_on": "2024-09-02",
-                     *           "status": "status",
-                     *           "urgency": "urgency"
-                     *         }
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["WaitingListOut"];
                 };
             };
@@ -17801,24 +15561,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "months": [
-                     *         {
-                     *           "households_waiting": 2,
-                     *           "month": "month",
-                     *           "month_end": "2025-08-29"
-                     *         }
-                     *       ],
-                     *       "yearly_averages": [
-                     *         {
-                     *           "average_households_waiting": 2,
-                     *           "months": 2,
-                     *           "year": 2024
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["MonthEndsOut"];
                 };
             };
@@ -17847,7 +15589,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17880,7 +15621,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17895,12 +15635,7 @@ export interface operations {
     };
     listCatalogue: {
         parameters: {
-            query?: {
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -17913,19 +15648,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {}
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -17963,7 +15688,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17979,10 +15703,6 @@ export interface operations {
     listDefinitions: {
         parameters: {
             query?: {
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
                 /** @description Another municipality (agency role only), a kommunenummer of any division since 2020; default the token's. */
                 municipality?: string | null;
                 /** @description Utkastet: planen slik den er registrert, godkjent eller ikke (kun leder). / The draft: the plan as recorded, approved or not (manager only); default the approved plan in force. */
@@ -18002,19 +15722,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {}
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -18034,11 +15744,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "key": "key"
-                 *     }
-                 */
                 "application/json": components["schemas"]["IndicatorIn"];
             };
         };
@@ -18049,12 +15754,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "key": "key",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["IndicatorsCreated"];
                 };
             };
@@ -18090,7 +15789,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -18119,7 +15817,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["IndicatorChange"];
             };
         };
@@ -18130,12 +15827,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "key": "key",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["IndicatorsCreated"];
                 };
             };
@@ -18173,7 +15864,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -18192,10 +15882,6 @@ export interface operations {
                 period?: string | null;
                 /** @description Another municipality (agency role only), a kommunenummer of any division since 2020; default the token's. */
                 municipality?: string | null;
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
                 /** @description What was known then: a date (end of that day, Norwegian time) or a date-time with zone. Default now; the future is refused. */
                 as_of?: string | null;
             };
@@ -18214,19 +15900,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {}
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -18250,12 +15926,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "period": "2024",
-                 *       "text": "text"
-                 *     }
-                 */
                 "application/json": components["schemas"]["CommentIn"];
             };
         };
@@ -18266,7 +15936,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -18297,18 +15966,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "bands": [
-                 *         {
-                 *           "level": "desired",
-                 *           "lower": 2,
-                 *           "upper": 2
-                 *         }
-                 *       ],
-                 *       "from_year": 2024
-                 *     }
-                 */
                 "application/json": components["schemas"]["ThresholdsIn"];
             };
         };
@@ -18319,7 +15976,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -18350,11 +16006,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "value": 2
-                 *     }
-                 */
                 "application/json": components["schemas"]["ManualValueIn"];
             };
         };
@@ -18365,7 +16016,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -18394,7 +16044,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -18409,10 +16058,6 @@ export interface operations {
     listGoals: {
         parameters: {
             query?: {
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
                 /** @description Another municipality (agency role only), a kommunenummer of any division since 2020; default the token's. */
                 municipality?: string | null;
                 /** @description Utkastet: planen slik den er registrert, godkjent eller ikke (kun leder). / The draft: the plan as recorded, approved or not (manager only); default the approved plan in force. */
@@ -18432,19 +16077,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {}
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -18464,17 +16099,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "from_year": 2024,
-                 *       "key": "key",
-                 *       "owner_unit": "owner unit",
-                 *       "plan_level": "kommuneplan",
-                 *       "title_en": "title en",
-                 *       "title_nb": "title nb",
-                 *       "to_year": 2024
-                 *     }
-                 */
                 "application/json": components["schemas"]["GoalIn"];
             };
         };
@@ -18485,12 +16109,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "key": "key",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["IndicatorsCreated"];
                 };
             };
@@ -18517,16 +16135,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "from_year": 2024,
-                 *       "owner_unit": "owner unit",
-                 *       "plan_level": "kommuneplan",
-                 *       "title_en": "title en",
-                 *       "title_nb": "title nb",
-                 *       "to_year": 2024
-                 *     }
-                 */
                 "application/json": components["schemas"]["GoalChange"];
             };
         };
@@ -18537,12 +16145,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "key": "key",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["IndicatorsCreated"];
                 };
             };
@@ -18560,10 +16162,6 @@ export interface operations {
                 period?: string | null;
                 /** @description Another municipality (agency role only), a kommunenummer of any division since 2020; default the token's. */
                 municipality?: string | null;
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
             };
             header?: never;
             path?: never;
@@ -18577,19 +16175,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {}
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -18630,7 +16218,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -18655,7 +16242,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -18678,11 +16264,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "version": 2
-                 *     }
-                 */
                 "application/json": components["schemas"]["ApprovalIn"];
             };
         };
@@ -18693,7 +16274,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -18708,12 +16288,7 @@ export interface operations {
     };
     listLocked: {
         parameters: {
-            query?: {
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -18726,19 +16301,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {}
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -18797,7 +16362,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                     "application/pdf": unknown;
                     "text/html": unknown;
@@ -18829,7 +16393,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -18889,12 +16452,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "reported_on": "2024-09-02",
-                 *       "reported_to": "reported to"
-                 *     }
-                 */
                 "application/json": components["schemas"]["LockIn"];
             };
         };
@@ -18905,7 +16462,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -18919,12 +16475,7 @@ export interface operations {
     };
     listRules: {
         parameters: {
-            query?: {
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -18937,19 +16488,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {}
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -18985,192 +16526,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "as_of": "2024-09-02",
-                     *       "complete": true,
-                     *       "goals": [
-                     *         {
-                     *           "depth": 2,
-                     *           "from_year": 2024,
-                     *           "indicators": [
-                     *             {
-                     *               "against_last_year": {
-                     *                 "arrow": "arrow",
-                     *                 "assessment": "assessment",
-                     *                 "assessment_label": "assessment label",
-                     *                 "change": 2,
-                     *                 "change_percent": 2,
-                     *                 "previous": 2,
-                     *                 "previous_period": "previous period",
-                     *                 "trend": "trend",
-                     *                 "trend_label": "trend label",
-                     *                 "up_is_good": true
-                     *               },
-                     *               "as_of": "2024-09-02",
-                     *               "breakdown": {},
-                     *               "comparisons": [
-                     *                 {
-                     *                   "label_en": "label en",
-                     *                   "label_nb": "label nb",
-                     *                   "period": "2024",
-                     *                   "region_code": "region code",
-                     *                   "region_kind": "region kind",
-                     *                   "source": "source",
-                     *                   "value": 2
-                     *                 }
-                     *               ],
-                     *               "complete": true,
-                     *               "confidence": 2,
-                     *               "data_quality": {},
-                     *               "decimals": 2,
-                     *               "definition_configured_after_as_of": true,
-                     *               "definition_version": 2,
-                     *               "denominator": 2,
-                     *               "direction": "direction",
-                     *               "indicator_key": "indicator key",
-                     *               "known_on": "2024-09-02",
-                     *               "level": "level",
-                     *               "level_explanation": "level explanation",
-                     *               "lower": 2,
-                     *               "manual_source": "manual source",
-                     *               "method": {
-                     *                 "kind": "kind",
-                     *                 "source": "source"
-                     *               },
-                     *               "municipality": "3301",
-                     *               "n": 2,
-                     *               "note": "note",
-                     *               "numerator": 2,
-                     *               "period": "2024",
-                     *               "period_complete": true,
-                     *               "preliminary": true,
-                     *               "suppressed": false,
-                     *               "thresholds": {
-                     *                 "bands": [
-                     *                   {
-                     *                     "as_written": "as written",
-                     *                     "interval": "interval",
-                     *                     "level": "level",
-                     *                     "lower": 2,
-                     *                     "lower_inclusive": true,
-                     *                     "upper": 2,
-                     *                     "upper_inclusive": true
-                     *                   }
-                     *                 ],
-                     *                 "configured_after_as_of": true,
-                     *                 "direction": "direction",
-                     *                 "gap_policy": "gap policy",
-                     *                 "recorded_at": "2024-09-02T09:30:00Z",
-                     *                 "version": 2,
-                     *                 "year": 2024
-                     *               },
-                     *               "title_en": "title en",
-                     *               "title_nb": "title nb",
-                     *               "uncertain": false,
-                     *               "unit": "unit",
-                     *               "upper": 2,
-                     *               "value": 2,
-                     *               "value_shown": 2
-                     *             }
-                     *           ],
-                     *           "key": "key",
-                     *           "level": "level",
-                     *           "owner_unit": "owner unit",
-                     *           "parent_key": "parent key",
-                     *           "plan_level": "plan level",
-                     *           "title_en": "title en",
-                     *           "title_nb": "title nb",
-                     *           "to_year": 2024
-                     *         }
-                     *       ],
-                     *       "known_on": "2024-09-02",
-                     *       "municipality": "3301",
-                     *       "period": "2024",
-                     *       "ungrouped": [
-                     *         {
-                     *           "against_last_year": {
-                     *             "arrow": "arrow",
-                     *             "assessment": "assessment",
-                     *             "assessment_label": "assessment label",
-                     *             "change": 2,
-                     *             "change_percent": 2,
-                     *             "previous": 2,
-                     *             "previous_period": "previous period",
-                     *             "trend": "trend",
-                     *             "trend_label": "trend label",
-                     *             "up_is_good": true
-                     *           },
-                     *           "as_of": "2024-09-02",
-                     *           "breakdown": {},
-                     *           "comparisons": [
-                     *             {
-                     *               "label_en": "label en",
-                     *               "label_nb": "label nb",
-                     *               "period": "2024",
-                     *               "region_code": "region code",
-                     *               "region_kind": "region kind",
-                     *               "source": "source",
-                     *               "value": 2
-                     *             }
-                     *           ],
-                     *           "complete": true,
-                     *           "confidence": 2,
-                     *           "data_quality": {},
-                     *           "decimals": 2,
-                     *           "definition_configured_after_as_of": true,
-                     *           "definition_version": 2,
-                     *           "denominator": 2,
-                     *           "direction": "direction",
-                     *           "indicator_key": "indicator key",
-                     *           "known_on": "2024-09-02",
-                     *           "level": "level",
-                     *           "level_explanation": "level explanation",
-                     *           "lower": 2,
-                     *           "manual_source": "manual source",
-                     *           "method": {
-                     *             "kind": "kind",
-                     *             "source": "source"
-                     *           },
-                     *           "municipality": "3301",
-                     *           "n": 2,
-                     *           "note": "note",
-                     *           "numerator": 2,
-                     *           "period": "2024",
-                     *           "period_complete": true,
-                     *           "preliminary": true,
-                     *           "suppressed": false,
-                     *           "thresholds": {
-                     *             "bands": [
-                     *               {
-                     *                 "as_written": "as written",
-                     *                 "interval": "interval",
-                     *                 "level": "level",
-                     *                 "lower": 2,
-                     *                 "lower_inclusive": true,
-                     *                 "upper": 2,
-                     *                 "upper_inclusive": true
-                     *               }
-                     *             ],
-                     *             "configured_after_as_of": true,
-                     *             "direction": "direction",
-                     *             "gap_policy": "gap policy",
-                     *             "recorded_at": "2024-09-02T09:30:00Z",
-                     *             "version": 2,
-                     *             "year": 2024
-                     *           },
-                     *           "title_en": "title en",
-                     *           "title_nb": "title nb",
-                     *           "uncertain": false,
-                     *           "unit": "unit",
-                     *           "upper": 2,
-                     *           "value": 2,
-                     *           "value_shown": 2
-                     *         }
-                     *       ],
-                     *       "unknown_indicator_keys": {}
-                     *     }
-                     */
                     "application/json": components["schemas"]["ScorecardOut"];
                 };
             };
@@ -19210,105 +16565,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "as_of": "2024-09-02",
-                     *       "indicator_key": "indicator key",
-                     *       "municipality": "3301",
-                     *       "period": "2024",
-                     *       "points": [
-                     *         {
-                     *           "against_last_year": {
-                     *             "arrow": "arrow",
-                     *             "assessment": "assessment",
-                     *             "assessment_label": "assessment label",
-                     *             "change": 2,
-                     *             "change_percent": 2,
-                     *             "previous": 2,
-                     *             "previous_period": "previous period",
-                     *             "trend": "trend",
-                     *             "trend_label": "trend label",
-                     *             "up_is_good": true
-                     *           },
-                     *           "arrow": "arrow",
-                     *           "as_of": "2024-09-02",
-                     *           "assessment": "assessment",
-                     *           "assessment_label": "assessment label",
-                     *           "breakdown": {},
-                     *           "change": 2,
-                     *           "change_percent": 2,
-                     *           "comparisons": [
-                     *             {
-                     *               "label_en": "label en",
-                     *               "label_nb": "label nb",
-                     *               "period": "2024",
-                     *               "region_code": "region code",
-                     *               "region_kind": "region kind",
-                     *               "source": "source",
-                     *               "value": 2
-                     *             }
-                     *           ],
-                     *           "complete": true,
-                     *           "confidence": 2,
-                     *           "data_quality": {},
-                     *           "decimals": 2,
-                     *           "definition_configured_after_as_of": true,
-                     *           "definition_version": 2,
-                     *           "denominator": 2,
-                     *           "direction": "direction",
-                     *           "indicator_key": "indicator key",
-                     *           "known_on": "2024-09-02",
-                     *           "level": "level",
-                     *           "level_explanation": "level explanation",
-                     *           "lower": 2,
-                     *           "manual_source": "manual source",
-                     *           "method": {
-                     *             "kind": "kind",
-                     *             "source": "source"
-                     *           },
-                     *           "municipality": "3301",
-                     *           "n": 2,
-                     *           "note": "note",
-                     *           "numerator": 2,
-                     *           "period": "2024",
-                     *           "period_complete": true,
-                     *           "preliminary": true,
-                     *           "previous": 2,
-                     *           "previous_period": "previous period",
-                     *           "suppressed": false,
-                     *           "thresholds": {
-                     *             "bands": [
-                     *               {
-                     *                 "as_written": "as written",
-                     *                 "interval": "interval",
-                     *                 "level": "level",
-                     *                 "lower": 2,
-                     *                 "lower_inclusive": true,
-                     *                 "upper": 2,
-                     *                 "upper_inclusive": true
-                     *               }
-                     *             ],
-                     *             "configured_after_as_of": true,
-                     *             "direction": "direction",
-                     *             "gap_policy": "gap policy",
-                     *             "recorded_at": "2024-09-02T09:30:00Z",
-                     *             "version": 2,
-                     *             "year": 2024
-                     *           },
-                     *           "title_en": "title en",
-                     *           "title_nb": "title nb",
-                     *           "trend": "trend",
-                     *           "trend_label": "trend label",
-                     *           "uncertain": false,
-                     *           "unit": "unit",
-                     *           "up_is_good": true,
-                     *           "upper": 2,
-                     *           "value": 2,
-                     *           "value_shown": 2
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["SeriesOut"];
                 };
             };
@@ -19340,7 +16596,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -19363,11 +16618,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "suppression_min_n": 2
-                 *     }
-                 */
                 "application/json": components["schemas"]["SettingsIn"];
             };
         };
@@ -19378,7 +16628,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -19409,13 +16658,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "municipality": "3301",
-                     *       "settled": 2,
-                     *       "year": 2024
-                     *     }
-                     */
                     "application/json": components["schemas"]["SettlementCount"];
                 };
             };
@@ -19444,7 +16686,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -19483,7 +16724,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -19517,87 +16757,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "against_last_year": {
-                     *         "arrow": "arrow",
-                     *         "assessment": "assessment",
-                     *         "assessment_label": "assessment label",
-                     *         "change": 2,
-                     *         "change_percent": 2,
-                     *         "previous": 2,
-                     *         "previous_period": "previous period",
-                     *         "trend": "trend",
-                     *         "trend_label": "trend label",
-                     *         "up_is_good": true
-                     *       },
-                     *       "as_of": "2024-09-02",
-                     *       "breakdown": {},
-                     *       "comparisons": [
-                     *         {
-                     *           "label_en": "label en",
-                     *           "label_nb": "label nb",
-                     *           "period": "2024",
-                     *           "region_code": "region code",
-                     *           "region_kind": "region kind",
-                     *           "source": "source",
-                     *           "value": 2
-                     *         }
-                     *       ],
-                     *       "complete": true,
-                     *       "confidence": 2,
-                     *       "data_quality": {},
-                     *       "decimals": 2,
-                     *       "definition_configured_after_as_of": true,
-                     *       "definition_version": 2,
-                     *       "denominator": 2,
-                     *       "direction": "direction",
-                     *       "indicator_key": "indicator key",
-                     *       "known_on": "2024-09-02",
-                     *       "level": "level",
-                     *       "level_explanation": "level explanation",
-                     *       "lower": 2,
-                     *       "manual_source": "manual source",
-                     *       "method": {
-                     *         "kind": "kind",
-                     *         "source": "source"
-                     *       },
-                     *       "municipality": "3301",
-                     *       "n": 2,
-                     *       "note": "note",
-                     *       "numerator": 2,
-                     *       "period": "2024",
-                     *       "period_complete": true,
-                     *       "preliminary": true,
-                     *       "suppressed": false,
-                     *       "thresholds": {
-                     *         "bands": [
-                     *           {
-                     *             "as_written": "as written",
-                     *             "interval": "interval",
-                     *             "level": "level",
-                     *             "lower": 2,
-                     *             "lower_inclusive": true,
-                     *             "upper": 2,
-                     *             "upper_inclusive": true
-                     *           }
-                     *         ],
-                     *         "configured_after_as_of": true,
-                     *         "direction": "direction",
-                     *         "gap_policy": "gap policy",
-                     *         "recorded_at": "2024-09-02T09:30:00Z",
-                     *         "version": 2,
-                     *         "year": 2024
-                     *       },
-                     *       "title_en": "title en",
-                     *       "title_nb": "title nb",
-                     *       "uncertain": false,
-                     *       "unit": "unit",
-                     *       "upper": 2,
-                     *       "value": 2,
-                     *       "value_shown": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ValueOut"];
                 };
             };
@@ -19634,7 +16793,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -19675,40 +16833,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "as_of": "2024-09-02",
-                     *       "complete": true,
-                     *       "data_quality": {},
-                     *       "denominator": 2,
-                     *       "in_denominator_only": 2,
-                     *       "in_numerator": 2,
-                     *       "indicator_key": "indicator key",
-                     *       "left_out": 2,
-                     *       "members": [
-                     *         {
-                     *           "amount": 2,
-                     *           "household_id": "household id",
-                     *           "id": "id",
-                     *           "in_denominator": true,
-                     *           "in_numerator": true,
-                     *           "on": "on",
-                     *           "participant_id": "participant id",
-                     *           "participant_url": "participant url",
-                     *           "reason": "reason",
-                     *           "reason_code": "reason code",
-                     *           "reason_nb": "reason nb",
-                     *           "research_reservation": false,
-                     *           "subject": "subject"
-                     *         }
-                     *       ],
-                     *       "municipality": "3301",
-                     *       "numerator": 2,
-                     *       "period": "2024",
-                     *       "personal_data": "personal data",
-                     *       "value": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["DrilldownOut"];
                 };
             };
@@ -19749,7 +16873,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -19774,23 +16897,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "tables": [
-                     *         {
-                     *           "description": "description",
-                     *           "entries": [
-                     *             {
-                     *               "source": "source",
-                     *               "valid_from": "2024-09-02",
-                     *               "value": {}
-                     *             }
-                     *           ],
-                     *           "name": "name"
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["RulesView"];
                 };
             };
@@ -19805,10 +16911,6 @@ export interface operations {
                 opening_id?: string | null;
                 participant_id?: string | null;
                 status?: components["schemas"]["MatchStatus"] | null;
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
             };
             header?: never;
             path?: never;
@@ -19822,44 +16924,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {
-                     *           "band": "band",
-                     *           "declined_by": "declined by",
-                     *           "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
-                     *           "ended_on": "2025-08-29",
-                     *           "history": [
-                     *             {}
-                     *           ],
-                     *           "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *           "interview_on": "2024-09-02",
-                     *           "job": {},
-                     *           "kind": "job",
-                     *           "offer": {},
-                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
-                     *           "outcome": "outcome",
-                     *           "participant_erased": true,
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *           "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *           "proposed_at": "2024-09-02T09:30:00Z",
-                     *           "proposed_by": "proposed by",
-                     *           "scheduled": false,
-                     *           "score": 2,
-                     *           "started_on": "2024-09-02",
-                     *           "status": "proposed",
-                     *           "version": 2
-                     *         }
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_MatchView_"];
+                    "application/json": components["schemas"]["MatchView"][];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -19879,12 +16944,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
-                 *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
-                 *     }
-                 */
                 "application/json": components["schemas"]["ProposeMatch"];
             };
         };
@@ -19895,7 +16954,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -19938,34 +16996,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "band": "band",
-                     *       "declined_by": "declined by",
-                     *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
-                     *       "ended_on": "2025-08-29",
-                     *       "history": [
-                     *         {}
-                     *       ],
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "interview_on": "2024-09-02",
-                     *       "job": {},
-                     *       "kind": "job",
-                     *       "offer": {},
-                     *       "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
-                     *       "outcome": "outcome",
-                     *       "participant_erased": true,
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "proposed_at": "2024-09-02T09:30:00Z",
-                     *       "proposed_by": "proposed by",
-                     *       "scheduled": false,
-                     *       "score": 2,
-                     *       "started_on": "2024-09-02",
-                     *       "status": "proposed",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["MatchView"];
                 };
             };
@@ -19991,11 +17021,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "declined_by": "employer"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Decline"];
             };
         };
@@ -20006,14 +17031,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "status": "proposed",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -20041,12 +17058,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "ends_on": "2025-08-29",
-                 *       "outcome": "completed"
-                 *     }
-                 */
                 "application/json": components["schemas"]["End"];
             };
         };
@@ -20057,14 +17068,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "status": "proposed",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -20092,7 +17095,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["OnDate"];
             };
         };
@@ -20103,14 +17105,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "status": "proposed",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -20138,11 +17132,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Interview"];
             };
         };
@@ -20153,14 +17142,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "status": "proposed",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -20188,12 +17169,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "hours_per_week": 2,
-                 *       "starts_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Offer"];
             };
         };
@@ -20204,14 +17179,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "status": "proposed",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -20246,7 +17213,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                     "application/pdf": unknown;
                     "text/html": unknown;
@@ -20281,7 +17247,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["Start"];
             };
         };
@@ -20292,14 +17257,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
-                     *       "status": "proposed",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -20329,19 +17286,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "as_of": "2024-09-02",
-                     *       "checked": 2,
-                     *       "count": 2,
-                     *       "late_registration_until": "late registration until",
-                     *       "municipality": "3301",
-                     *       "problems": [
-                     *         {}
-                     *       ],
-                     *       "year": 2024
-                     *     }
-                     */
                     "application/json": components["schemas"]["DataQuality"];
                 };
             };
@@ -20371,21 +17315,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "as_of": "2024-09-02",
-                     *       "columns": [
-                     *         "columns"
-                     *       ],
-                     *       "count": 2,
-                     *       "late_registration_until": "late registration until",
-                     *       "municipality": "3301",
-                     *       "records": [
-                     *         {}
-                     *       ],
-                     *       "year": 2024
-                     *     }
-                     */
                     "application/json": components["schemas"]["Dataset"];
                     "text/csv": string;
                 };
@@ -20413,17 +17342,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "end_reasons": [
-                     *         {}
-                     *       ],
-                     *       "on": "on",
-                     *       "tables": [
-                     *         {}
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["EndReasons"];
                 };
             };
@@ -20444,11 +17362,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "year": 2024
-                 *     }
-                 */
                 "application/json": components["schemas"]["Submit"];
             };
         };
@@ -20459,15 +17372,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "counts_in_final_figures": true,
-                     *       "late_registration_until": "late registration until",
-                     *       "reported": 2,
-                     *       "unchanged": 2,
-                     *       "year": 2024
-                     *     }
-                     */
                     "application/json": components["schemas"]["Submitted"];
                 };
             };
@@ -20484,10 +17388,6 @@ export interface operations {
                 status?: components["schemas"]["OpeningStatus"] | null;
                 kind?: components["schemas"]["OpeningKind"] | null;
                 employer_id?: string | null;
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
             };
             header?: never;
             path?: never;
@@ -20501,63 +17401,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {
-                     *           "close_reason": "close reason",
-                     *           "closed_on": "2024-09-02",
-                     *           "commute_possible": true,
-                     *           "description": "description",
-                     *           "driving_licences": [
-                     *             "B"
-                     *           ],
-                     *           "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
-                     *           "esco_occupation": "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e",
-                     *           "essential_skills": [
-                     *             "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
-                     *           ],
-                     *           "hours_per_week": 2,
-                     *           "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *           "isco_code": "5120",
-                     *           "kind": "job",
-                     *           "municipality_code": "3301",
-                     *           "norwegian": {
-                     *             "listening": "below_A1",
-                     *             "oral": "below_A1",
-                     *             "reading": "below_A1",
-                     *             "written": "below_A1"
-                     *           },
-                     *           "optional_skills": [
-                     *             "optional skills"
-                     *           ],
-                     *           "other_skills": [
-                     *             "other skills"
-                     *           ],
-                     *           "places": 2,
-                     *           "places_left": 2,
-                     *           "places_taken": 2,
-                     *           "qualifications": [
-                     *             {
-                     *               "field_code": "3301",
-                     *               "min_level": "none",
-                     *               "recognised": false
-                     *             }
-                     *           ],
-                     *           "starts_on": "2024-09-02",
-                     *           "status": "open",
-                     *           "title": "title",
-                     *           "version": 2
-                     *         }
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_Opening_"];
+                    "application/json": components["schemas"]["Opening"][];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -20577,17 +17421,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
-                 *       "hours_per_week": 2,
-                 *       "kind": "job",
-                 *       "municipality_code": "3301",
-                 *       "places": 2,
-                 *       "starts_on": "2024-09-02",
-                 *       "title": "title"
-                 *     }
-                 */
                 "application/json": components["schemas"]["PublishOpening"];
             };
         };
@@ -20598,12 +17431,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -20631,53 +17458,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "close_reason": "close reason",
-                     *       "closed_on": "2024-09-02",
-                     *       "commute_possible": true,
-                     *       "description": "description",
-                     *       "driving_licences": [
-                     *         "B"
-                     *       ],
-                     *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
-                     *       "esco_occupation": "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e",
-                     *       "essential_skills": [
-                     *         "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
-                     *       ],
-                     *       "hours_per_week": 2,
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "isco_code": "5120",
-                     *       "kind": "job",
-                     *       "municipality_code": "3301",
-                     *       "norwegian": {
-                     *         "listening": "below_A1",
-                     *         "oral": "below_A1",
-                     *         "reading": "below_A1",
-                     *         "written": "below_A1"
-                     *       },
-                     *       "optional_skills": [
-                     *         "optional skills"
-                     *       ],
-                     *       "other_skills": [
-                     *         "other skills"
-                     *       ],
-                     *       "places": 2,
-                     *       "places_left": 2,
-                     *       "places_taken": 2,
-                     *       "qualifications": [
-                     *         {
-                     *           "field_code": "3301",
-                     *           "min_level": "none",
-                     *           "recognised": false
-                     *         }
-                     *       ],
-                     *       "starts_on": "2024-09-02",
-                     *       "status": "open",
-                     *       "title": "title",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["Opening"];
                 };
             };
@@ -20703,15 +17483,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "hours_per_week": 2,
-                 *       "municipality_code": "3301",
-                 *       "places": 2,
-                 *       "starts_on": "2024-09-02",
-                 *       "title": "title"
-                 *     }
-                 */
                 "application/json": components["schemas"]["OpeningTermsIn"];
             };
         };
@@ -20722,7 +17493,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20784,93 +17554,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "candidates": [
-                     *         {
-                     *           "band": "strong",
-                     *           "engagement": "in_placement",
-                     *           "excluded": true,
-                     *           "exclusion_reasons": [
-                     *             "exclusion reasons"
-                     *           ],
-                     *           "exclusions": [
-                     *             {
-                     *               "message": "message",
-                     *               "needs": "needs",
-                     *               "reason": "not_shared",
-                     *               "requirement": "driving_licence"
-                     *             }
-                     *           ],
-                     *           "matched_skills": [
-                     *             {
-                     *               "label": "label",
-                     *               "source": "profile",
-                     *               "uri": "uri"
-                     *             }
-                     *           ],
-                     *           "missing_optional_skills": [
-                     *             {
-                     *               "label": "label",
-                     *               "uri": "uri"
-                     *             }
-                     *           ],
-                     *           "missing_skills": [
-                     *             {
-                     *               "label": "label",
-                     *               "uri": "uri"
-                     *             }
-                     *           ],
-                     *           "not_shared": [
-                     *             "not shared"
-                     *           ],
-                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *           "parts": [
-                     *             {
-                     *               "detail": {},
-                     *               "factor": 2,
-                     *               "max_points": 2,
-                     *               "part": "part",
-                     *               "points": 2,
-                     *               "value": 2,
-                     *               "weight": 2
-                     *             }
-                     *           ],
-                     *           "related_skills": [
-                     *             {
-                     *               "credit": 2,
-                     *               "held": {
-                     *                 "label": "label",
-                     *                 "uri": "uri"
-                     *               },
-                     *               "label": "label",
-                     *               "relation": "same_group",
-                     *               "text": "text",
-                     *               "uri": "uri",
-                     *               "via": {
-                     *                 "label": "label",
-                     *                 "uri": "uri"
-                     *               }
-                     *             }
-                     *           ],
-                     *           "score": 2,
-                     *           "unconfirmed_skills": [
-                     *             {
-                     *               "credit": 2,
-                     *               "label": "label",
-                     *               "similarity": 2,
-                     *               "text": "text",
-                     *               "uri": "uri"
-                     *             }
-                     *           ],
-                     *           "waited_days": 2
-                     *         }
-                     *       ],
-                     *       "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
-                     *       "status": "open"
-                     *     }
-                     */
                     "application/json": components["schemas"]["CandidatesForOpening"];
                 };
             };
@@ -20910,87 +17593,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "band": "strong",
-                     *       "engagement": "in_placement",
-                     *       "excluded": true,
-                     *       "exclusion_reasons": [
-                     *         "exclusion reasons"
-                     *       ],
-                     *       "exclusions": [
-                     *         {
-                     *           "message": "message",
-                     *           "needs": "needs",
-                     *           "reason": "not_shared",
-                     *           "requirement": "driving_licence"
-                     *         }
-                     *       ],
-                     *       "matched_skills": [
-                     *         {
-                     *           "label": "label",
-                     *           "source": "profile",
-                     *           "uri": "uri"
-                     *         }
-                     *       ],
-                     *       "missing_optional_skills": [
-                     *         {
-                     *           "label": "label",
-                     *           "uri": "uri"
-                     *         }
-                     *       ],
-                     *       "missing_skills": [
-                     *         {
-                     *           "label": "label",
-                     *           "uri": "uri"
-                     *         }
-                     *       ],
-                     *       "not_shared": [
-                     *         "not shared"
-                     *       ],
-                     *       "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "parts": [
-                     *         {
-                     *           "detail": {},
-                     *           "factor": 2,
-                     *           "max_points": 2,
-                     *           "part": "part",
-                     *           "points": 2,
-                     *           "value": 2,
-                     *           "weight": 2
-                     *         }
-                     *       ],
-                     *       "related_skills": [
-                     *         {
-                     *           "credit": 2,
-                     *           "held": {
-                     *             "label": "label",
-                     *             "uri": "uri"
-                     *           },
-                     *           "label": "label",
-                     *           "relation": "same_group",
-                     *           "text": "text",
-                     *           "uri": "uri",
-                     *           "via": {
-                     *             "label": "label",
-                     *             "uri": "uri"
-                     *           }
-                     *         }
-                     *       ],
-                     *       "score": 2,
-                     *       "unconfirmed_skills": [
-                     *         {
-                     *           "credit": 2,
-                     *           "label": "label",
-                     *           "similarity": 2,
-                     *           "text": "text",
-                     *           "uri": "uri"
-                     *         }
-                     *       ],
-                     *       "waited_days": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["Explanation"];
                 };
             };
@@ -21028,11 +17630,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "reason": "filled"
-                 *     }
-                 */
                 "application/json": components["schemas"]["CloseOpening"];
             };
         };
@@ -21043,7 +17640,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -21063,7 +17659,7 @@ export interface operations {
                 name?: string | null;
                 national_id?: string | null;
                 /** @description The status today: facts dated ahead do not count yet */
-                status?: ("registered" | "settled" | "in_programme" | "paused" | "programme_ended" | "moved_out" | "emigrated" | "deceased" | "erased") | null;
+                status?: string | null;
                 adviser?: string | null;
                 ending_within_days?: number | null;
                 limit?: number;
@@ -21082,19 +17678,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {}
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -21114,14 +17700,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "birth_date": "1992-05-17",
-                 *       "family_name": "Tesfaye",
-                 *       "given_name": "Selam",
-                 *       "national_id": "57059251386"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RegisterParticipant"];
             };
         };
@@ -21132,12 +17710,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["Registered"];
                 };
             };
@@ -21165,7 +17737,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -21197,31 +17768,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "from_date": "2024-09-02",
-                     *       "hours_planned": 2,
-                     *       "invalid_hours": 2,
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "per_activity": [
-                     *         {
-                     *           "activity": {
-                     *             "code": "code",
-                     *             "label": "label"
-                     *           },
-                     *           "hours_planned": 2,
-                     *           "invalid_hours": 2,
-                     *           "unauthorised_leave_days": 2,
-                     *           "unauthorised_leave_hours": 2,
-                     *           "valid_hours": 2
-                     *         }
-                     *       ],
-                     *       "to_date": "2025-08-29",
-                     *       "unauthorised_leave_days": 2,
-                     *       "unauthorised_leave_hours": 2,
-                     *       "valid_hours": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["AbsenceSummary"];
                 };
             };
@@ -21248,13 +17794,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "hours": 2,
-                 *       "on": "2024-09-02",
-                 *       "valid_reason": true
-                 *     }
-                 */
                 "application/json": components["schemas"]["Absence"];
             };
         };
@@ -21265,13 +17804,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -21300,88 +17832,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "complete": true,
-                     *       "generated_at": "2024-09-02T09:30:00Z",
-                     *       "generated_by": "generated by",
-                     *       "locale": "locale",
-                     *       "missing": [
-                     *         "missing"
-                     *       ],
-                     *       "municipality": "3301",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "parts": [
-                     *         {
-                     *           "data": {
-                     *             "dead_letters": [
-                     *               {}
-                     *             ],
-                     *             "events": [
-                     *               {
-                     *                 "actor": "actor",
-                     *                 "data": {},
-                     *                 "occurred_at": "2024-09-02T09:30:00Z",
-                     *                 "recorded_at": "2024-09-02T09:30:00Z",
-                     *                 "stream_id": "stream id",
-                     *                 "type": "type",
-                     *                 "version": 2
-                     *               }
-                     *             ],
-                     *             "household_ids": [
-                     *               "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
-                     *             ],
-                     *             "inbox": [
-                     *               {
-                     *                 "consumer": "consumer",
-                     *                 "event_id": "event id",
-                     *                 "payload": {},
-                     *                 "received_at": "2024-09-02T09:30:00Z",
-                     *                 "type": "type"
-                     *               }
-                     *             ],
-                     *             "legal_basis": [
-                     *               "legal basis"
-                     *             ],
-                     *             "municipality": "3301",
-                     *             "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *             "pseudonymous": true,
-                     *             "purpose": "purpose",
-                     *             "read_models": [
-                     *               {
-                     *                 "related": false,
-                     *                 "rows": [
-                     *                   {}
-                     *                 ],
-                     *                 "table": "table"
-                     *               }
-                     *             ],
-                     *             "sealed": [
-                     *               {
-                     *                 "count": 2,
-                     *                 "field": "field",
-                     *                 "key_holder": "key holder",
-                     *                 "opened": 2,
-                     *                 "source": "source"
-                     *               }
-                     *             ],
-                     *             "service": "service"
-                     *           },
-                     *           "legal_basis": [
-                     *             "legal basis"
-                     *           ],
-                     *           "missing_reason": "missing reason",
-                     *           "pseudonymous": true,
-                     *           "purpose": "purpose",
-                     *           "purpose_label": "purpose label",
-                     *           "service": "service",
-                     *           "service_label": "service label",
-                     *           "status": "status",
-                     *           "status_label": "status label"
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["AccessExport"];
                 };
             };
@@ -21433,12 +17883,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "category": "refugee",
-                 *       "valid_from": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RecordCategory"];
             };
         };
@@ -21449,13 +17893,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -21483,12 +17920,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "decision_id": "02c6808f-8456-5497-972e-de1686497137",
-                 *       "lodged_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["LodgeComplaint"];
             };
         };
@@ -21499,13 +17930,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -21533,13 +17957,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "complaint_id": "6917c176-1d9e-5d6f-9f4b-d078b2bf7acf",
-                 *       "outcome": "upheld",
-                 *       "resolved_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["ResolveComplaint"];
             };
         };
@@ -21550,13 +17967,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -21584,14 +17994,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "decided_on": "2024-09-02",
-                 *       "granted": true,
-                 *       "legal_basis": "legal basis",
-                 *       "scheme": "introduction_programme"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Decide"];
             };
         };
@@ -21602,13 +18004,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -21636,11 +18031,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "adviser": "Kari Nordmann"
-                 *     }
-                 */
                 "application/json": components["schemas"]["ChangeAdviser"];
             };
         };
@@ -21651,14 +18041,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "adviser": "Kari Nordmann",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["AdviserChanged"];
                 };
             };
@@ -21687,21 +18069,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "advisers": [
-                     *         {
-                     *           "adviser": "Kari Nordmann",
-                     *           "assigned_at": "2024-09-02T09:30:00Z",
-                     *           "assigned_by": "assigned by",
-                     *           "programme_id": "9002b26a-a2dd-5f55-8cf7-bac7a37426d2",
-                     *           "until": "until",
-                     *           "version": 2
-                     *         }
-                     *       ],
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
-                     *     }
-                     */
                     "application/json": components["schemas"]["AdviserHistory"];
                 };
             };
@@ -21728,7 +18095,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -21756,12 +18122,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "child_id": "d096b250-531a-55c5-aba9-5bde1b754485",
-                 *       "supported_until": "2025-08-29"
-                 *     }
-                 */
                 "application/json": components["schemas"]["ChildEndBody"];
             };
         };
@@ -21772,13 +18132,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -21806,13 +18159,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "born_on": "1992-05-17",
-                 *       "child_id": "d096b250-531a-55c5-aba9-5bde1b754485",
-                 *       "supported_from": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["ChildBody"];
             };
         };
@@ -21823,13 +18169,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -21857,12 +18196,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "from_date": "2024-09-02",
-                 *       "partner_in_programme": true
-                 *     }
-                 */
                 "application/json": components["schemas"]["CoupleSituationBody"];
             };
         };
@@ -21873,13 +18206,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -21907,13 +18233,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "ground": "care_leave",
-                 *       "leave_from": "2024-09-02",
-                 *       "with_benefit": true
-                 *     }
-                 */
                 "application/json": components["schemas"]["LeaveBenefitBody"];
             };
         };
@@ -21924,13 +18243,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -21958,12 +18270,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "from_date": "2024-09-02",
-                 *       "lives_with_parent": true
-                 *     }
-                 */
                 "application/json": components["schemas"]["LivingSituationBody"];
             };
         };
@@ -21974,13 +18280,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -22013,64 +18312,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "absence": {
-                     *         "from_date": "2024-09-02",
-                     *         "hours_planned": 2,
-                     *         "invalid_hours": 2,
-                     *         "per_activity": [
-                     *           {
-                     *             "activity": {
-                     *               "code": "code",
-                     *               "label": "label"
-                     *             },
-                     *             "hours_planned": 2,
-                     *             "invalid_hours": 2,
-                     *             "unauthorised_leave_days": 2,
-                     *             "unauthorised_leave_hours": 2,
-                     *             "valid_hours": 2
-                     *           }
-                     *         ],
-                     *         "to_date": "2025-08-29",
-                     *         "unauthorised_leave_days": 2,
-                     *         "unauthorised_leave_hours": 2,
-                     *         "valid_hours": 2
-                     *       },
-                     *       "amount": 2,
-                     *       "child_supplement": 2,
-                     *       "currency": "currency",
-                     *       "days": {
-                     *         "in_month": 2,
-                     *         "in_programme": 2,
-                     *         "interrupted": 2,
-                     *         "paid": 2,
-                     *         "paid_leave": 2,
-                     *         "unpaid_leave": 2
-                     *       },
-                     *       "deductions": 2,
-                     *       "from_date": "2024-09-02",
-                     *       "gross": 2,
-                     *       "hours_planned": 2,
-                     *       "lines": [
-                     *         {
-                     *           "amount": 2,
-                     *           "code": "code",
-                     *           "exact_amount": "exact amount",
-                     *           "label": "label",
-                     *           "rule": "rule",
-                     *           "sources": {},
-                     *           "values": {}
-                     *         }
-                     *       ],
-                     *       "month": 2,
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "preliminary": true,
-                     *       "single_decision_required": true,
-                     *       "to_date": "2025-08-29",
-                     *       "year": 2024
-                     *     }
-                     */
                     "application/json": components["schemas"]["PaymentBasis"];
                 };
             };
@@ -22097,11 +18338,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "guided_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RecordGuidance"];
             };
         };
@@ -22112,13 +18348,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -22172,11 +18401,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "mapped_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RecordMapping"];
             };
         };
@@ -22187,13 +18411,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -22225,7 +18442,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -22252,7 +18468,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["CompetenceProfile"];
             };
         };
@@ -22263,13 +18478,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -22298,38 +18506,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "occupations": [
-                     *         {
-                     *           "code": "code",
-                     *           "kind": "kind",
-                     *           "label_en": "label en",
-                     *           "label_nb": "label nb",
-                     *           "matched_label": "matched label",
-                     *           "similarity": 1,
-                     *           "sources": [
-                     *             "sources"
-                     *           ],
-                     *           "uri": "uri"
-                     *         }
-                     *       ],
-                     *       "skills": [
-                     *         {
-                     *           "code": "code",
-                     *           "kind": "kind",
-                     *           "label_en": "label en",
-                     *           "label_nb": "label nb",
-                     *           "matched_label": "matched label",
-                     *           "similarity": 1,
-                     *           "sources": [
-                     *             "sources"
-                     *           ],
-                     *           "uri": "uri"
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["SuggestionsView"];
                 };
             };
@@ -22356,7 +18532,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["SuggestionDecision"];
             };
         };
@@ -22367,13 +18542,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -22402,25 +18570,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "contract_id": "1fc1b98c-2330-5291-a02e-ea05be0e32b4",
-                     *       "current_revision": 2,
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "programme_id": "9002b26a-a2dd-5f55-8cf7-bac7a37426d2",
-                     *       "revisions": [
-                     *         {
-                     *           "agreed_on": "2024-09-02",
-                     *           "content": "content",
-                     *           "plan_revision": 2,
-                     *           "revision": 2,
-                     *           "signed": true,
-                     *           "signed_on": "2024-09-02"
-                     *         }
-                     *       ],
-                     *       "signed": true
-                     *     }
-                     */
                     "application/json": components["schemas"]["ContractView"];
                 };
             };
@@ -22446,12 +18595,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "agreed_on": "2024-09-02",
-                 *       "content": "content"
-                 *     }
-                 */
                 "application/json": components["schemas"]["AgreeContract"];
             };
         };
@@ -22462,13 +18605,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -22496,12 +18632,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "content": "content",
-                 *       "revised_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["ReviseContract"];
             };
         };
@@ -22512,13 +18642,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -22546,12 +18669,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "revision": 2,
-                 *       "signed_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["SignContract"];
             };
         };
@@ -22562,13 +18679,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -22597,21 +18707,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "act_deadlines": [
-                     *         {}
-                     *       ],
-                     *       "as_of": "2024-09-02",
-                     *       "municipal_deadlines": [
-                     *         {}
-                     *       ],
-                     *       "nir_problems": [
-                     *         {}
-                     *       ],
-                     *       "participant_id": "participant id"
-                     *     }
-                     */
                     "application/json": components["schemas"]["ParticipantDeadlines"];
                 };
             };
@@ -22637,11 +18732,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "died_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Death"];
             };
         };
@@ -22652,13 +18742,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -22686,11 +18769,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "emigrated_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Emigration"];
             };
         };
@@ -22701,13 +18779,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -22735,11 +18806,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977"
-                 *     }
-                 */
                 "application/json": components["schemas"]["WithdrawEmployerConsent"];
             };
         };
@@ -22750,14 +18816,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ConsentAccepted"];
                 };
             };
@@ -22771,12 +18829,7 @@ export interface operations {
     };
     listEmployerConsents: {
         parameters: {
-            query?: {
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 participant_id: string;
@@ -22791,25 +18844,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {
-                     *           "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
-                     *           "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
-                     *           "given_on": "2024-09-02",
-                     *           "in_force": true,
-                     *           "withdrawn_on": "2024-09-02"
-                     *         }
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_ConsentView_"];
+                    "application/json": components["schemas"]["ConsentView"][];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -22834,11 +18869,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca"
-                 *     }
-                 */
                 "application/json": components["schemas"]["GiveEmployerConsent"];
             };
         };
@@ -22849,14 +18879,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ConsentAccepted"];
                 };
             };
@@ -22888,18 +18910,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
-                     *       "email": "selam.tesfaye@example.com",
-                     *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
-                     *       "family_name": "Tesfaye",
-                     *       "given_name": "Selam",
-                     *       "given_on": "2024-09-02",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "phone": "phone"
-                     *     }
-                     */
                     "application/json": components["schemas"]["EmployerContact"];
                 };
             };
@@ -22926,12 +18936,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "preliminary": true,
-                 *       "status": "employed"
-                 *     }
-                 */
                 "application/json": components["schemas"]["services__participants__api__programme__FollowUpStatus"];
             };
         };
@@ -22942,13 +18946,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -22976,12 +18973,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "adviser": "Kari Nordmann",
-                 *       "held_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["ParticipantsFollowUp"];
             };
         };
@@ -22992,13 +18983,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23027,32 +19011,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "members": [
-                     *         {
-                     *           "birth_year": 2024,
-                     *           "died_on": "2024-09-02",
-                     *           "emigrated_on": "2024-09-02",
-                     *           "erased": true,
-                     *           "gender": "gender",
-                     *           "in_household": true,
-                     *           "left_household_on": "2024-09-02",
-                     *           "moved_out_on": "2024-09-02",
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *           "personal_data": {},
-                     *           "settled_on": "2024-03-01",
-                     *           "status": "status",
-                     *           "status_label": "status label",
-                     *           "unaccompanied_minor": true
-                     *         }
-                     *       ],
-                     *       "members_counted": 2,
-                     *       "municipality": "3301"
-                     *     }
-                     */
                     "application/json": components["schemas"]["Household"];
                 };
             };
@@ -23078,11 +19036,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "left_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["HouseholdDeparture"];
             };
         };
@@ -23093,13 +19046,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23128,39 +19074,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "age_limits": [
-                     *         {
-                     *           "age": 2,
-                     *           "basis": "basis",
-                     *           "source": "source",
-                     *           "to_be_verified": true,
-                     *           "valid_from": "2024-09-02"
-                     *         }
-                     *       ],
-                     *       "bedsit_contract": {},
-                     *       "follow_up_contacts": [
-                     *         {}
-                     *       ],
-                     *       "measures_plans": [
-                     *         {}
-                     *       ],
-                     *       "next_phase": "intake",
-                     *       "outcomes": [
-                     *         {}
-                     *       ],
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "phases": [
-                     *         {
-                     *           "entered_on": "2024-09-02",
-                     *           "phase": "intake"
-                     *         }
-                     *       ],
-                     *       "primary_contact_id": "1ca51445-264a-5a7f-8182-2392370a2352",
-                     *       "services_ended": {}
-                     *     }
-                     */
                     "application/json": components["schemas"]["MinorView"];
                 };
             };
@@ -23187,11 +19100,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "moves_in_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["SignBedsitContract"];
             };
         };
@@ -23202,13 +19110,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23236,11 +19137,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "kind": "doctor"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RecordFollowUpContact"];
             };
         };
@@ -23251,13 +19147,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23285,15 +19174,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "goals": [
-                 *         {
-                 *           "area": "housing"
-                 *         }
-                 *       ]
-                 *     }
-                 */
                 "application/json": components["schemas"]["AgreeMeasuresPlan"];
             };
         };
@@ -23304,13 +19184,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23338,11 +19211,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "outcome": "school_dropout"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RecordMinorOutcome"];
             };
         };
@@ -23353,13 +19221,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23387,11 +19248,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "phase": "intake"
-                 *     }
-                 */
                 "application/json": components["schemas"]["EnterPhase"];
             };
         };
@@ -23402,13 +19258,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23436,11 +19285,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "contact_id": "a107b456-c38a-5906-8687-190f3a0e2117"
-                 *     }
-                 */
                 "application/json": components["schemas"]["AssignPrimaryContact"];
             };
         };
@@ -23451,13 +19295,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23485,11 +19322,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "reason": "age_limit"
-                 *     }
-                 */
                 "application/json": components["schemas"]["EndServices"];
             };
         };
@@ -23500,13 +19332,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23534,12 +19359,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "moved_on": "2024-09-02",
-                 *       "to_municipality": "3303"
-                 *     }
-                 */
                 "application/json": components["schemas"]["MoveOut"];
             };
         };
@@ -23550,13 +19369,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23584,13 +19396,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "level": "below_A1",
-                 *       "sub_test": "oral",
-                 *       "taken_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["NorwegianTest"];
             };
         };
@@ -23601,13 +19406,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23639,7 +19437,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -23668,7 +19465,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["PersonalDetailsChange"];
             };
         };
@@ -23679,13 +19475,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23714,28 +19503,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "entries": [
-                     *         {
-                     *           "actor": "actor",
-                     *           "changed": [
-                     *             "changed"
-                     *           ],
-                     *           "changed_labels": [
-                     *             "changed labels"
-                     *           ],
-                     *           "details": {},
-                     *           "first": true,
-                     *           "recorded_at": "2024-09-02T09:30:00Z",
-                     *           "version": 2
-                     *         }
-                     *       ],
-                     *       "erased": true,
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
-                     *     }
-                     */
                     "application/json": components["schemas"]["PersonalDetailsHistory"];
                 };
             };
@@ -23764,26 +19531,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "activities": [
-                     *         {
-                     *           "ends_on": "2025-08-29",
-                     *           "hours_per_week": 2,
-                     *           "kind": "kind",
-                     *           "starts_on": "2024-09-02"
-                     *         }
-                     *       ],
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "plan_valid_from": "2024-09-02",
-                     *       "programme": {
-                     *         "ended_on": "2025-08-29",
-                     *         "kind": "kind",
-                     *         "planned_end": "2025-08-29",
-                     *         "starts_on": "2024-09-02"
-                     *       }
-                     *     }
-                     */
                     "application/json": components["schemas"]["PlacementPlan"];
                 };
             };
@@ -23809,19 +19556,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "activities": [
-                 *         {
-                 *           "hours_per_week": 2,
-                 *           "kind": "norwegian_training",
-                 *           "starts_on": "2024-09-02"
-                 *         }
-                 *       ],
-                 *       "end_goal": "work",
-                 *       "valid_from": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Plan"];
             };
         };
@@ -23832,13 +19566,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23867,7 +19594,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -23895,13 +19621,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "adviser": "Kari Nordmann",
-                 *       "kind": "introduction",
-                 *       "starts_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["StartProgramme"];
             };
         };
@@ -23912,13 +19631,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23946,12 +19658,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "ended_on": "2025-08-29",
-                 *       "reason": "completed"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Complete"];
             };
         };
@@ -23962,13 +19668,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -23996,11 +19695,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "end_reason": "end_reason"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RecordEndReason"];
             };
         };
@@ -24011,13 +19705,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -24045,12 +19732,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "from_date": "2024-09-02",
-                 *       "kind": "leave"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Pause"];
             };
         };
@@ -24061,13 +19742,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -24095,11 +19769,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "outcome": "work_full_time"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RecordOutcome"];
             };
         };
@@ -24110,13 +19779,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -24144,11 +19806,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "resumed_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Resume"];
             };
         };
@@ -24159,13 +19816,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -24193,11 +19843,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "reserved": true
-                 *     }
-                 */
                 "application/json": components["schemas"]["ResearchReservation"];
             };
         };
@@ -24208,13 +19853,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -24246,126 +19884,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "age": 2,
-                     *       "age_at_permit": 2,
-                     *       "career_guidance": {
-                     *         "guidances": [
-                     *           "2024-09-02"
-                     *         ],
-                     *         "guided_on": "2024-09-02"
-                     *       },
-                     *       "categories": [
-                     *         {
-                     *           "code": "refugee",
-                     *           "label": "label",
-                     *           "permit_granted_on": "2024-09-02",
-                     *           "valid_from": "2024-09-02",
-                     *           "valid_to": "2025-08-29"
-                     *         }
-                     *       ],
-                     *       "category": {
-                     *         "code": "refugee",
-                     *         "label": "label",
-                     *         "permit_granted_on": "2024-09-02",
-                     *         "valid_from": "2024-09-02",
-                     *         "valid_to": "2025-08-29"
-                     *       },
-                     *       "competence_mapping": {
-                     *         "education_level": "none",
-                     *         "mapped_on": "2024-09-02",
-                     *         "mappings": [
-                     *           "2024-09-02"
-                     *         ],
-                     *         "upper_secondary_completed": true
-                     *       },
-                     *       "decisions": [
-                     *         {
-                     *           "category": "refugee",
-                     *           "complaint_deadline_days": 2,
-                     *           "complaints": [
-                     *             {
-                     *               "complaint_id": "6917c176-1d9e-5d6f-9f4b-d078b2bf7acf",
-                     *               "late": true,
-                     *               "lodged_on": "2024-09-02",
-                     *               "outcome": "upheld",
-                     *               "outcome_label": "outcome label",
-                     *               "resolved_by": "municipality",
-                     *               "resolved_by_label": "resolved by label",
-                     *               "resolved_on": "2024-09-02"
-                     *             }
-                     *           ],
-                     *           "decided_on": "2024-09-02",
-                     *           "decision_id": "02c6808f-8456-5497-972e-de1686497137",
-                     *           "granted": true,
-                     *           "legal_basis": {
-                     *             "code": "code",
-                     *             "label": "label",
-                     *             "section": "section"
-                     *           },
-                     *           "scheme": "introduction_programme",
-                     *           "scheme_label": "scheme label"
-                     *         }
-                     *       ],
-                     *       "full_time": {
-                     *         "full_time": true,
-                     *         "full_time_week": true,
-                     *         "full_time_year": true,
-                     *         "hours_per_week": 2,
-                     *         "hours_per_year": 2024,
-                     *         "plan_valid_from": "2024-09-02",
-                     *         "required_per_week": 2,
-                     *         "required_per_year": 2024,
-                     *         "weeks_per_year": 2024
-                     *       },
-                     *       "on": "2024-09-02",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "programme_decision_before": "2024-09-02",
-                     *       "programme_length": {
-                     *         "end_goal": "work",
-                     *         "extension_months": 2,
-                     *         "group": "group",
-                     *         "label": "label",
-                     *         "latest_end": "2025-08-29",
-                     *         "legal_basis": {
-                     *           "code": "code",
-                     *           "label": "label",
-                     *           "section": "section"
-                     *         },
-                     *         "max_months": 2,
-                     *         "min_months": 2,
-                     *         "needs_extension": true,
-                     *         "normal_end": "2025-08-29",
-                     *         "planned_end": "2025-08-29",
-                     *         "source": "source",
-                     *         "starts_on": "2024-09-02",
-                     *         "within_normal_length": true
-                     *       },
-                     *       "rights": [
-                     *         {
-                     *           "age_limits": {
-                     *             "max": 2,
-                     *             "min": 2
-                     *           },
-                     *           "hours": 2,
-                     *           "hours_per_week": 2,
-                     *           "label": "label",
-                     *           "legal_basis": {
-                     *             "code": "code",
-                     *             "label": "label",
-                     *             "section": "section"
-                     *           },
-                     *           "reason": "reason",
-                     *           "reason_label": "reason label",
-                     *           "scheme": "introduction_programme",
-                     *           "status": "status",
-                     *           "status_label": "status label",
-                     *           "weeks_per_year": 2024
-                     *         }
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["RightsView"];
                 };
             };
@@ -24391,12 +19909,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "arrival_category": "resettlement_refugee",
-                 *       "settled_on": "2024-03-01"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Settle"];
             };
         };
@@ -24407,17 +19919,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "arrival_category": "resettlement_refugee",
-                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
-                     *       "household_size": 2,
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "settled_on": "2024-03-01",
-                     *       "status": "status",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["Settled"];
                 };
             };
@@ -24446,7 +19947,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -24475,46 +19975,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "read_only": true,
-                     *       "received": {
-                     *         "decided_on": "2024-09-02",
-                     *         "decline_reason": "decline reason",
-                     *         "decline_reason_label": "decline reason label",
-                     *         "delivered": true,
-                     *         "direction": "incoming",
-                     *         "from_municipality": "3301",
-                     *         "moved_on": "2024-09-02",
-                     *         "package": {},
-                     *         "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *         "person": {},
-                     *         "recorded_at": "2024-09-02T09:30:00Z",
-                     *         "status": "pending",
-                     *         "status_label": "status label",
-                     *         "to_municipality": "3303",
-                     *         "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
-                     *       },
-                     *       "sent": {
-                     *         "decided_on": "2024-09-02",
-                     *         "decline_reason": "decline reason",
-                     *         "decline_reason_label": "decline reason label",
-                     *         "delivered": true,
-                     *         "direction": "incoming",
-                     *         "from_municipality": "3301",
-                     *         "moved_on": "2024-09-02",
-                     *         "package": {},
-                     *         "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *         "person": {},
-                     *         "recorded_at": "2024-09-02T09:30:00Z",
-                     *         "status": "pending",
-                     *         "status_label": "status label",
-                     *         "to_municipality": "3303",
-                     *         "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
-                     *       }
-                     *     }
-                     */
                     "application/json": components["schemas"]["ParticipantTransfers"];
                 };
             };
@@ -24540,12 +20000,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "moved_on": "2024-09-02",
-                 *       "to_municipality": "3303"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RecordTransfer"];
             };
         };
@@ -24556,18 +20010,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "delivered": true,
-                     *       "moved_on": "2024-09-02",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "status",
-                     *       "to_municipality": "3303",
-                     *       "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794",
-                     *       "transfer_status": "pending",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["TransferRecordedAnswer"];
                 };
             };
@@ -24600,25 +20042,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "hits": [
-                     *         {
-                     *           "code": "code",
-                     *           "kind": "skill",
-                     *           "label_en": "label en",
-                     *           "label_nb": "label nb",
-                     *           "matched_label": "matched label",
-                     *           "matched_lang": "nb",
-                     *           "matched_preferred": true,
-                     *           "score": 1,
-                     *           "uri": "uri"
-                     *         }
-                     *       ],
-                     *       "lang": "nb",
-                     *       "q": "q"
-                     *     }
-                     */
                     "application/json": components["schemas"]["TaxonomyAnswer"];
                 };
             };
@@ -24648,25 +20071,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "hits": [
-                     *         {
-                     *           "code": "code",
-                     *           "kind": "skill",
-                     *           "label_en": "label en",
-                     *           "label_nb": "label nb",
-                     *           "matched_label": "matched label",
-                     *           "matched_lang": "nb",
-                     *           "matched_preferred": true,
-                     *           "score": 1,
-                     *           "uri": "uri"
-                     *         }
-                     *       ],
-                     *       "lang": "nb",
-                     *       "q": "q"
-                     *     }
-                     */
                     "application/json": components["schemas"]["TaxonomyAnswer"];
                 };
             };
@@ -24679,10 +20083,6 @@ export interface operations {
         parameters: {
             query?: {
                 status?: ("pending" | "accepted" | "declined") | null;
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
             };
             header?: never;
             path?: never;
@@ -24696,35 +20096,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {
-                     *           "decided_on": "2024-09-02",
-                     *           "decline_reason": "decline reason",
-                     *           "decline_reason_label": "decline reason label",
-                     *           "delivered": true,
-                     *           "direction": "incoming",
-                     *           "from_municipality": "3301",
-                     *           "moved_on": "2024-09-02",
-                     *           "package": {},
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *           "person": {},
-                     *           "recorded_at": "2024-09-02T09:30:00Z",
-                     *           "status": "pending",
-                     *           "status_label": "status label",
-                     *           "to_municipality": "3303",
-                     *           "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
-                     *         }
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_TransferView_"];
+                    "application/json": components["schemas"]["TransferList"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -24734,12 +20106,7 @@ export interface operations {
     };
     listOutgoingTransfers: {
         parameters: {
-            query?: {
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -24752,35 +20119,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {
-                     *           "decided_on": "2024-09-02",
-                     *           "decline_reason": "decline reason",
-                     *           "decline_reason_label": "decline reason label",
-                     *           "delivered": true,
-                     *           "direction": "incoming",
-                     *           "from_municipality": "3301",
-                     *           "moved_on": "2024-09-02",
-                     *           "package": {},
-                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *           "person": {},
-                     *           "recorded_at": "2024-09-02T09:30:00Z",
-                     *           "status": "pending",
-                     *           "status_label": "status label",
-                     *           "to_municipality": "3303",
-                     *           "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
-                     *         }
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_TransferView_"];
+                    "application/json": components["schemas"]["TransferList"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -24805,25 +20144,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "decided_on": "2024-09-02",
-                     *       "decline_reason": "decline reason",
-                     *       "decline_reason_label": "decline reason label",
-                     *       "delivered": true,
-                     *       "direction": "incoming",
-                     *       "from_municipality": "3301",
-                     *       "moved_on": "2024-09-02",
-                     *       "package": {},
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "person": {},
-                     *       "recorded_at": "2024-09-02T09:30:00Z",
-                     *       "status": "pending",
-                     *       "status_label": "status label",
-                     *       "to_municipality": "3303",
-                     *       "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
-                     *     }
-                     */
                     "application/json": components["schemas"]["TransferView"];
                 };
             };
@@ -24847,7 +20167,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["AcceptTransfer"];
             };
         };
@@ -24858,16 +20177,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "from_municipality": "3301",
-                     *       "moved_in_on": "2024-09-02",
-                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
-                     *       "status": "accepted",
-                     *       "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["TransferAcceptedAnswer"];
                 };
             };
@@ -24893,11 +20202,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "reason": "not_resident"
-                 *     }
-                 */
                 "application/json": components["schemas"]["DeclineTransfer"];
             };
         };
@@ -24908,14 +20212,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "declined_on": "2024-09-02",
-                     *       "reason": "not_resident",
-                     *       "status": "declined",
-                     *       "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
-                     *     }
-                     */
                     "application/json": components["schemas"]["TransferDeclinedAnswer"];
                 };
             };
@@ -24939,15 +20235,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "attended": [
-                 *         "59ae373d-bbc1-520a-b314-e29ddf482946"
-                 *       ],
-                 *       "held_on": "2024-09-02",
-                 *       "kind": "gathering"
-                 *     }
-                 */
                 "application/json": components["schemas"]["HoldGathering"];
             };
         };
@@ -24958,12 +20245,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -24987,14 +20268,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "language": "ti",
-                 *       "municipality_code": "3301",
-                 *       "role": "guide",
-                 *       "starts_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RegisterNeed"];
             };
         };
@@ -25005,12 +20278,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -25038,7 +20305,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -25069,7 +20335,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -25083,12 +20348,7 @@ export interface operations {
     };
     listVolunteers: {
         parameters: {
-            query?: {
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -25101,19 +20361,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {}
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -25133,24 +20383,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "available_from": "2024-09-02",
-                 *       "consent": true,
-                 *       "consented_on": "2024-09-02",
-                 *       "languages": [
-                 *         "ti",
-                 *         "ar"
-                 *       ],
-                 *       "municipality_code": "3301",
-                 *       "personal": {
-                 *         "name": "name"
-                 *       },
-                 *       "roles": [
-                 *         "guide"
-                 *       ]
-                 *     }
-                 */
                 "application/json": components["schemas"]["RegisterVolunteer"];
             };
         };
@@ -25161,12 +20393,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
-                     *       "version": 2
-                     *     }
-                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -25182,10 +20408,6 @@ export interface operations {
             query?: {
                 weeks?: number;
                 on?: string | null;
-                /** @description Rows per page, 1 … 1000. */
-                limit?: number;
-                /** @description Rows to skip, 0 … 2147483647. */
-                offset?: number;
             };
             header?: never;
             path?: never;
@@ -25199,19 +20421,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "count": 2,
-                     *       "limit": 2,
-                     *       "next": "next",
-                     *       "offset": 2,
-                     *       "results": [
-                     *         {}
-                     *       ],
-                     *       "total": 2
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_dict_str__Any__"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -25236,7 +20448,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -25268,7 +20479,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -25295,11 +20505,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "approved_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Approve"];
             };
         };
@@ -25310,7 +20515,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -25338,12 +20542,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "need_id": "a75d259c-bb84-533b-a050-a48eb7319a55",
-                 *       "starts_on": "2024-09-02"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Assign"];
             };
         };
@@ -25354,7 +20552,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -25383,11 +20580,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "ended_on": "2025-08-29"
-                 *     }
-                 */
                 "application/json": components["schemas"]["EndAssignment"];
             };
         };
@@ -25398,7 +20590,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -25427,12 +20618,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "followed_up_on": "2024-09-02",
-                 *       "status": "going_well"
-                 *     }
-                 */
                 "application/json": components["schemas"]["MatchingFollowUp"];
             };
         };
@@ -25443,7 +20628,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -25471,13 +20655,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "checked_by": "checked_by",
-                 *       "checked_on": "2024-09-02",
-                 *       "expires_on": "2025-08-29"
-                 *     }
-                 */
                 "application/json": components["schemas"]["CheckCertificate"];
             };
         };
@@ -25488,7 +20665,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -25516,12 +20692,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "contacted_on": "2024-09-02",
-                 *       "kind": "call"
-                 *     }
-                 */
                 "application/json": components["schemas"]["RecordContact"];
             };
         };
@@ -25532,7 +20702,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
