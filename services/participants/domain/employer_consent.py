@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from datetime import date
 
 from services.participants import events as ev
 from services.participants.domain import rules as r
-from services.participants.domain.decisions import _exists, _present
+from services.participants.domain.consent_record import EmployerConsent as EmployerConsent
+from services.participants.domain.consent_record import apply as apply
+from services.participants.domain.consent_record import fold_consents as fold_consents
+from services.participants.domain.decisions import _after_birth, _exists, _present
 from services.participants.domain.state import Participant
 from shared.dates import not_in_future
 from shared.events import Event
@@ -55,42 +57,6 @@ NO_EMPLOYER_CONSENT = rule(
 )
 
 
-@dataclass(frozen=True)
-class EmployerConsent:
-    consent_id: uuid.UUID
-    employer_id: uuid.UUID
-    given_on: date
-    withdrawn_on: date | None = None
-
-    def in_force_on(self, day: date) -> bool:
-        return self.given_on <= day and (self.withdrawn_on is None or day < self.withdrawn_on)
-
-
-def fold_consents(
-    events: Iterable[Event], known: tuple[EmployerConsent, ...] = ()
-) -> tuple[EmployerConsent, ...]:
-    """Every consent the participant gave, oldest first, with its withdrawal (``known``:
-    the consents folded before ``events``)."""
-    consents = list(known)
-    for event in events:
-        if isinstance(event, ev.EmployerConsentGiven):
-            consents.append(EmployerConsent(event.consent_id, event.employer_id, event.given_on))
-        elif isinstance(event, ev.EmployerConsentWithdrawn):
-            consents = [
-                replace(c, withdrawn_on=event.withdrawn_on)
-                if c.consent_id == event.consent_id
-                else c
-                for c in consents
-            ]
-        elif isinstance(event, ev.ParticipantErased):
-            # The erasure forgets the person: nothing about them may be shared any more.
-            consents = [
-                c if c.withdrawn_on is not None else replace(c, withdrawn_on=c.given_on)
-                for c in consents
-            ]
-    return tuple(consents)
-
-
 def in_force(
     consents: Iterable[EmployerConsent], employer_id: uuid.UUID, day: date
 ) -> EmployerConsent | None:
@@ -110,9 +76,10 @@ def give(
     today: date,
 ) -> list[Event]:
     """Record the consent; refused for an erased, dead or departed participant, a date
-    ahead, or while a consent for the same employer is still open."""
+    ahead or before the birth, or while a consent for the same employer is still open."""
     pid = _present(state, today, "given_on", given_on)
     not_in_future("given_on", given_on, today, "A consent")
+    _after_birth(state, "given_on", given_on)
     open_one = next(
         (c for c in consents if c.employer_id == employer_id and c.withdrawn_on is None), None
     )

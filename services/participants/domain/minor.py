@@ -10,14 +10,13 @@ that day (dated rule data, ``data/minor_age_limits.json``) or by the formal end 
 cooperation; afterwards only outcomes are recorded (supplementary social assistance
 after 20 comes after the services, by its nature).
 
-:class:`MinorRecord` is folded from the participant's stream by :func:`fold_minor`.
+:class:`MinorRecord` (module :mod:`.minor_record`) is folded into the participant's state
+(``Participant.minor``), so its dates count among the participant's dated facts.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -25,6 +24,10 @@ from typing import Any
 from services.participants import events as ev
 from services.participants.domain import rules as r
 from services.participants.domain.decisions import _present
+from services.participants.domain.minor_record import PHASES as PHASES
+from services.participants.domain.minor_record import MinorRecord as MinorRecord
+from services.participants.domain.minor_record import apply as apply
+from services.participants.domain.minor_record import fold_minor as fold_minor
 from services.participants.domain.state import Participant
 from shared.dated import DatedTable, load
 from shared.dates import age_on, not_in_future
@@ -32,9 +35,6 @@ from shared.events import Event
 from shared.rules import rule
 
 S = "participants"
-
-PHASES = tuple(ev.MinorPhase)
-"""The phases in the order they are lived."""
 
 SUPPLEMENTARY_ASSISTANCE_AGE = 20
 """Drammen counts supplementary social assistance from the youth's 20th birthday."""
@@ -101,57 +101,6 @@ MINOR_ASSISTANCE_BEFORE_TWENTY = rule(
     "The outcome counts supplementary social assistance received on or after the youth's "
     "20th birthday.",
 )
-
-
-@dataclass(frozen=True)
-class MinorRecord:
-    phases: tuple[tuple[ev.MinorPhase, date], ...] = ()
-    primary_contacts: tuple[tuple[uuid.UUID, date], ...] = ()
-    plans: tuple[tuple[uuid.UUID, date, tuple[ev.MeasuresGoal, ...]], ...] = ()
-    bedsit_contract: tuple[uuid.UUID, date, date] | None = None
-    """``(contract_id, signed_on, moves_in_on)``."""
-    follow_up_contacts: tuple[tuple[uuid.UUID, ev.FollowUpContactKind, date], ...] = ()
-    outcomes: tuple[tuple[ev.MinorOutcome, date], ...] = ()
-    ended: tuple[ev.ServicesEndReason, date, int | None] | None = None
-
-    @property
-    def phase(self) -> tuple[ev.MinorPhase, date] | None:
-        return self.phases[-1] if self.phases else None
-
-    def next_phase(self) -> ev.MinorPhase | None:
-        return PHASES[len(self.phases)] if len(self.phases) < len(PHASES) else None
-
-
-def apply(record: MinorRecord, event: Event) -> MinorRecord:
-    """Fold one event into the record; the same record when the event does not touch it."""
-    match event:
-        case ev.MinorPhaseEntered():
-            return replace(record, phases=(*record.phases, (event.phase, event.entered_on)))
-        case ev.MinorPrimaryContactAssigned():
-            contact = (event.contact_id, event.assigned_on)
-            return replace(record, primary_contacts=(*record.primary_contacts, contact))
-        case ev.MinorMeasuresPlanAgreed():
-            plan = (event.plan_id, event.agreed_on, event.goals)
-            return replace(record, plans=(*record.plans, plan))
-        case ev.MinorBedsitContractSigned():
-            contract = (event.contract_id, event.signed_on, event.moves_in_on)
-            return replace(record, bedsit_contract=contract)
-        case ev.MinorFollowUpContactRecorded():
-            contact_ = (event.contact_id, event.kind, event.on)
-            return replace(record, follow_up_contacts=(*record.follow_up_contacts, contact_))
-        case ev.MinorOutcomeRecorded():
-            return replace(record, outcomes=(*record.outcomes, (event.outcome, event.on)))
-        case ev.MinorServicesEnded():
-            return replace(record, ended=(event.reason, event.ended_on, event.age_limit))
-    return record
-
-
-def fold_minor(events: Iterable[Event], known: MinorRecord | None = None) -> MinorRecord:
-    """The record after ``events`` (``known``: the record folded before them)."""
-    record = known or MinorRecord()
-    for event in events:
-        record = apply(record, event)
-    return record
 
 
 @cache
@@ -298,6 +247,8 @@ def sign_bedsit_contract(
         )
     _not_before("signed_on", signed_on, "the move into the shared home", phase[1])
     _not_before("moves_in_on", moves_in_on, "the signature", signed_on)
+    # The move-in is a dated fact once its day comes: not on or after the youth left.
+    _present(state, today, "moves_in_on", moves_in_on)
     return [
         ev.MinorBedsitContractSigned(
             participant_id=pid,

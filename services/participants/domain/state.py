@@ -14,9 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from services.participants import events as ev
-from services.participants.domain import act, benefit, nir, transfer
+from services.participants.domain import act, benefit, consent_record, minor_record, nir, transfer
 from services.participants.domain.act import ActRecord
 from services.participants.domain.benefit import BenefitRecord
+from services.participants.domain.consent_record import EmployerConsent
+from services.participants.domain.minor_record import MinorRecord
 from services.participants.domain.nir import NirRecord
 from services.participants.domain.transfer import TransferRecord
 from shared.dates import LATEST
@@ -166,6 +168,10 @@ class Participant:
     """What IMDi's register needs beyond the journey."""
     transfer: TransferRecord = field(default_factory=TransferRecord)
     """Adviser, caseload and moves between municipalities."""
+    minor: MinorRecord = field(default_factory=MinorRecord)
+    """An unaccompanied minor's phases, plans, bedsit, follow-up and the services' end."""
+    employer_consents: tuple[EmployerConsent, ...] = ()
+    """Consents to share name and contact with one employer each."""
 
     @property
     def exists(self) -> bool:
@@ -257,6 +263,8 @@ _CONCEPTS = (
     ("benefit", benefit.apply),
     ("nir", nir.apply),
     ("transfer", transfer.apply),
+    ("minor", minor_record.apply),
+    ("employer_consents", consent_record.apply),
 )
 
 
@@ -402,4 +410,22 @@ def facts_dated(state: Participant, today: date) -> list[tuple[str, date]]:
         if revision.signed_on is not None:
             facts.append(("signed_on", revision.signed_on))
     facts += [("supported_from", child.supported_from) for child in state.benefit.children]
+    # So are an unaccompanied minor's facts and the consents given to employers. They are
+    # named apart from the journey's (``on``, ``ended_on``, ``agreed_on``), which decisions
+    # select by name. A withdrawal is left out: it is the person's right whenever it is
+    # dated, after a death or a move too, and it only stops sharing.
+    minor = state.minor
+    facts += [("phase_entered_on", on) for _, on in minor.phases]
+    facts += [("primary_contact_assigned_on", on) for _, on in minor.primary_contacts]
+    facts += [("measures_plan_agreed_on", on) for _, on, _ in minor.plans]
+    if minor.bedsit_contract is not None:
+        _, signed_on, moves_in_on = minor.bedsit_contract
+        facts.append(("bedsit_signed_on", signed_on))
+        if moves_in_on <= today:
+            facts.append(("bedsit_moves_in_on", moves_in_on))
+    facts += [("follow_up_contact_on", on) for _, _, on in minor.follow_up_contacts]
+    facts += [("minor_outcome_on", on) for _, on in minor.outcomes]
+    if minor.ended is not None:
+        facts.append(("services_ended_on", minor.ended[1]))
+    facts += [("consent_given_on", c.given_on) for c in state.employer_consents]
     return facts
