@@ -8,8 +8,10 @@ over the parts below, each value in [0, 1]. A part's weight is how much of the s
 can take away: 0 ignores the part, 1 lets it bring the score to zero. The essential
 skills are the gate (weight close to 1): their value is the coverage of the opening's
 essential skills (related skills and unconfirmed suggestions count in part), topped up
-by ``title_credit`` × occupation proximity for the part not covered (a title stands in
-for skills only in part). A failed hard requirement (driving licence, qualification) excludes the
+by ``title_credit`` × title proximity for the part not covered (a title stands in
+for skills only in part). The other way round, the essential skills shown top up the
+occupation part (``skill_evidence`` × coverage ** ``skill_evidence_power``): informal
+competence counts as experience of the work. A failed hard requirement (driving licence, qualification) excludes the
 candidate whatever the score.
 """
 
