@@ -17,7 +17,7 @@ from services.participants import events as ev
 from services.participants.domain import rules as domain_rules
 from services.participants.domain.benefit import opened
 from services.participants.queries import find_by_national_id
-from services.participants.tables import households, matching_timeline
+from services.participants.tables import households, matching_timeline, minor_shared_home_stays
 from shared.commands import CommandResult
 from shared.dates import today as norway_today
 from shared.events import Envelope, Event, Metadata
@@ -314,8 +314,7 @@ async def erase(
     # The key read with the stream is gone now: nothing later in this transaction may
     # find it there (reads fall back to the database).
     runtime.store.close(conn)
-    await conn.execute(
-        sa.delete(matching_timeline).where(matching_timeline.c.participant_id == participant_id)
-    )
+    for table in (matching_timeline, minor_shared_home_stays):
+        await conn.execute(sa.delete(table).where(table.c.participant_id == participant_id))
     await scrub_inbox(conn, str(participant_id))
     return CommandResult(200, {**result.body, "erased": True})

@@ -96,6 +96,19 @@ matching_timeline = sa.Table(
     sa.Column("data", pg.JSONB, nullable=False),
 )
 
+minor_shared_home_stays = sa.Table(
+    "minor_shared_home_stays",
+    metadata,
+    sa.Column("placement_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("shared_home_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date),
+    comment="Unaccompanied minors' stays in shared homes, from the housing service's events "
+    "(ids and dates only), to hold against the minor's phases.",
+)
+
 municipal_transfers = sa.Table(
     "municipal_transfers",
     metadata,

@@ -8,6 +8,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 
 from services.housing.app import create_app as housing_app
@@ -18,11 +19,12 @@ from tests.housing.helpers import (
     accepted_application,
     dwelling,
     officer,
+    post,
     rows,
     wait_for_application,
     wait_for_household,
 )
-from tests.support import auth, national_id, running
+from tests.support import auth, eventually, national_id, running
 
 SETTLED_ON = "2024-03-01"
 
@@ -433,3 +435,171 @@ async def test_erasure_removes_the_persons_application_data_from_housing(
         renewed = again.json()
         assert renewed["needs_erased"] is False and renewed["member_ages"] == [43, 12]
         assert renewed["received_on"] == "2024-04-01" and renewed["status"] == "accepted"
+
+
+async def test_housings_shared_home_stays_change_what_the_minors_record_says(
+    settings: Settings,
+) -> None:
+    """Both events participants follows of housing (a youth placed in a shared home, and
+    leaving it) reach the minor's record, which says where they contradict the phases
+    and stops saying so once housing's stays agree."""
+    cw = auth(settings, ["caseworker"])
+    async with (
+        running(participants_app(settings)) as participants,
+        running(housing_app(settings)) as housing,
+    ):
+        born = date(2008, 2, 10)
+        registered = await participants.post(
+            "/participants",
+            headers=cw,
+            json={
+                "given_name": "Yonas",
+                "family_name": "Berhe",
+                "birth_date": born.isoformat(),
+                "national_id": national_id(born, d_number=True),
+            },
+        )
+        assert registered.status_code == 201, registered.text
+        youth = str(registered.json()["id"])
+        settled = await participants.post(
+            f"/participants/{youth}/settlement",
+            headers=cw,
+            json={
+                "settled_on": SETTLED_ON,
+                "arrival_category": "resettlement_refugee",
+                "unaccompanied_minor": True,
+            },
+        )
+        assert settled.status_code == 201, settled.text
+
+        async def minor_post(path: str, body: dict[str, Any]) -> None:
+            await _record(participants, settings, youth, f"minor/{path}", body)
+
+        await minor_post("phases", {"phase": "intake", "entered_on": "2024-03-01"})
+        await minor_post("phases", {"phase": "moving_in", "entered_on": "2024-03-05"})
+
+        async def record() -> dict[str, Any]:
+            read = await participants.get(f"/participants/{youth}/minor", headers=cw)
+            assert read.status_code == 200, read.text
+            body: dict[str, Any] = read.json()
+            return body
+
+        home = await post(
+            housing,
+            "/housing/shared-homes",
+            officer(settings),
+            {"district": "Strømsø", "places": 4, "registered_on": "2024-01-01"},
+            201,
+        )
+        hid = home["shared_home_id"]
+
+        async def placed(starts_on: str) -> str:
+            # Housing learns of the settlement from participants' events: retry until then.
+            async def answer() -> httpx.Response | None:
+                response = await housing.post(
+                    f"/housing/shared-homes/{hid}/placements",
+                    headers=officer(settings),
+                    json={"participant_id": youth, "starts_on": starts_on},
+                )
+                return response if response.status_code == 201 else None
+
+            response = await eventually(answer)
+            return str(response.json()["placement_id"])
+
+        async def ended(placement: str, ends_on: str) -> None:
+            await post(
+                housing,
+                f"/housing/shared-homes/{hid}/placements/{placement}/end",
+                officer(settings),
+                {"ends_on": ends_on},
+                200,
+            )
+
+        # Housing places the youth two days before the moving-in phase: flagged.
+        wrong_day = await placed("2024-03-03")
+
+        async def flagged_early() -> dict[str, Any] | None:
+            body = await record()
+            return body if body["housing_contradictions"] else None
+
+        body = await eventually(flagged_early)
+        assert [s["starts_on"] for s in body["shared_home_stays"]] == ["2024-03-03"]
+        assert body["housing_contradictions"] == [
+            {
+                "code": "shared-home-stay-before-moving-in",
+                "detail": body["housing_contradictions"][0]["detail"],
+                "placement_id": wrong_day,
+                "facts": {"starts_on": "2024-03-03", "moving_in_on": "2024-03-05"},
+            }
+        ]
+
+        # Housing takes the stay back (ended the day it began) and places from the
+        # moving-in day: the two agree again.
+        await ended(wrong_day, "2024-03-03")
+        stay = await placed("2024-03-05")
+
+        async def agreed() -> dict[str, Any] | None:
+            body = await record()
+            ready = len(body["shared_home_stays"]) == 2 and not body["housing_contradictions"]
+            return body if ready else None
+
+        await eventually(agreed)
+
+        # The youth moves to an own bedsit in participants while housing keeps the place.
+        await minor_post("phases", {"phase": "shared_home", "entered_on": "2024-03-20"})
+        await minor_post(
+            "bedsit-contract", {"signed_on": "2025-03-01", "moves_in_on": "2025-03-10"}
+        )
+        await minor_post("phases", {"phase": "bedsit", "entered_on": "2025-03-10"})
+        body = await record()
+        assert [
+            (c["code"], c["placement_id"], c["facts"]) for c in body["housing_contradictions"]
+        ] == [
+            (
+                "shared-home-stay-after-shared-home",
+                stay,
+                {"starts_on": "2024-03-05", "ends_on": None, "bedsit_on": "2025-03-10"},
+            )
+        ]
+
+        # Housing ends the stay the day the youth moved: nothing left to flag.
+        await ended(stay, "2025-03-10")
+
+        async def left() -> dict[str, Any] | None:
+            body = await record()
+            ends = [s["ends_on"] for s in body["shared_home_stays"]]
+            return body if "2025-03-10" in ends and not body["housing_contradictions"] else None
+
+        await eventually(left)
+
+        # What participants keeps of housing's stays is ids and dates only.
+        conn = await asyncpg.connect(
+            settings.service_database_url("participants", driver="postgresql")
+        )
+        try:
+            kept = await conn.fetch(
+                "SELECT t::text AS row FROM minor_shared_home_stays t WHERE participant_id = $1",
+                uuid.UUID(youth),
+            )
+        finally:
+            await conn.close()
+        assert len(kept) == 2 and not any("Yonas" in r["row"] for r in kept)
+
+        # Erased, the youth's stays go with the rest of what participants holds.
+        erased = await participants.delete(
+            f"/participants/{youth}/personal-data", headers=auth(settings, ["privacy_officer"])
+        )
+        assert erased.status_code == 200, erased.text
+        conn = await asyncpg.connect(
+            settings.service_database_url("participants", driver="postgresql")
+        )
+        try:
+            assert (
+                await conn.fetchval(
+                    "SELECT count(*) FROM minor_shared_home_stays WHERE participant_id = $1",
+                    uuid.UUID(youth),
+                )
+                == 0
+            )
+        finally:
+            await conn.close()

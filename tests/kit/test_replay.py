@@ -94,6 +94,7 @@ async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) ->
         "matching_timeline": 0,
         "municipal_deadline_rules": 80,
         "municipal_transfers": 80,
+        "minor_shared_home_stays": 0,
     }
     assert indicator_counts["settlements"] == 50  # 30 registered + 20 settled, all received
     rebuilt = {

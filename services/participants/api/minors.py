@@ -15,8 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import application, audit, domain
 from services.participants import events as ev
@@ -28,7 +30,8 @@ from services.participants.api.common import (
     Reader,
     today,
 )
-from services.participants.domain import minor
+from services.participants.domain import minor, minor_housing
+from services.participants.tables import minor_shared_home_stays
 from shared.auth import require_roles
 from shared.commands import Aggregate, CommandContext, Decided, command
 from shared.dates import Day
@@ -237,6 +240,24 @@ class AgeLimitView(BaseModel):
     source: str
 
 
+class StayView(BaseModel):
+    placement_id: uuid.UUID
+    shared_home_id: uuid.UUID
+    starts_on: date
+    ends_on: date | None = Field(description="The place is free that day (half-open stay)")
+
+
+class ContradictionView(BaseModel):
+    code: Literal[
+        "shared-home-stay-before-moving-in",
+        "shared-home-stay-after-shared-home",
+        "shared-home-phase-without-stay",
+    ]
+    detail: str = Field(description="bokmål / English")
+    placement_id: uuid.UUID | None = Field(description="The stay in question, if one")
+    facts: dict[str, date | None] = Field(description="The dates on both sides")
+
+
 class MinorView(BaseModel):
     participant_id: uuid.UUID
     phases: list[PhaseView]
@@ -248,6 +269,13 @@ class MinorView(BaseModel):
     outcomes: list[dict[str, Any]]
     services_ended: dict[str, Any] | None
     age_limits: list[AgeLimitView] = Field(description="In force today, with their sources")
+    shared_home_stays: list[StayView] = Field(
+        description="The youth's places in shared homes, as the housing service published them"
+    )
+    housing_contradictions: list[ContradictionView] = Field(
+        description="Where the phases and housing's stays disagree (see "
+        "docs/participants/unaccompanied-minors.md); empty when they agree"
+    )
 
 
 @router.get(
@@ -255,7 +283,9 @@ class MinorView(BaseModel):
     response_model=MinorView,
     summary="Enslig mindreårig: faser, plan, oppfølging og avslutning. / Unaccompanied minor: "
     "phases, plan, follow-up and the services' end.",
-    description="Hver lesing logges (handling `minor`, med formålet fra `X-Purpose`). / "
+    description="Med oppholdene i bofellesskap fra boligtjenesten og der de motsier fasene. "
+    "Hver lesing logges (handling `minor`, med formålet fra `X-Purpose`). / With the "
+    "shared-home stays from the housing service and where they contradict the phases. "
     "Every read is audited (action `minor`, with the purpose from `X-Purpose`).",
     responses=problem_responses(401, 403, 404, 409),
 )
@@ -281,6 +311,7 @@ async def get_minor_record(participant_id: uuid.UUID, request: Request, principa
         # version of a youth's phases and follow-up), so every read is audited, in the
         # transaction that read it, as the profile's are.
         await audit.record_reads(conn, principal, request, [participant_id], "minor")
+        stays = await _stays(conn, participant_id, principal.municipality)
     record = minor.fold_minor(events)
     day = today()
     return {
@@ -317,4 +348,30 @@ async def get_minor_record(participant_id: uuid.UUID, request: Request, principa
             for basis in minor.AGE_LIMIT_TABLES
             if (limit := minor.age_limit_on(basis, day)) is not None
         ],
+        "shared_home_stays": stays,
+        "housing_contradictions": [
+            {
+                "code": c.code,
+                "detail": c.detail,
+                "placement_id": c.placement_id,
+                "facts": c.facts,
+            }
+            for c in minor_housing.contradictions(record, stays, day)
+        ],
     }
+
+
+async def _stays(
+    conn: AsyncConnection, participant_id: uuid.UUID, municipality: str
+) -> list[minor_housing.HousingStay]:
+    """The youth's shared-home stays as housing's events told this service."""
+    table = minor_shared_home_stays
+    rows = await conn.execute(
+        sa.select(table)
+        .where(table.c.participant_id == participant_id, table.c.municipality == municipality)
+        .order_by(table.c.starts_on, table.c.placement_id)
+    )
+    return [
+        minor_housing.HousingStay(row.placement_id, row.shared_home_id, row.starts_on, row.ends_on)
+        for row in rows
+    ]

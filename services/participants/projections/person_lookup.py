@@ -10,7 +10,12 @@ import sqlalchemy as sa
 from services.participants import events as ev
 from services.participants import personal_data
 from services.participants.projections.participant_summary import decode, participant_key
-from services.participants.tables import matching_timeline, participant_keys, person_lookup
+from services.participants.tables import (
+    matching_timeline,
+    minor_shared_home_stays,
+    participant_keys,
+    person_lookup,
+)
 from shared.events import Envelope
 from shared.projection import OWN_EVENTS, ApplyBatch, Batch, Projection
 from shared.settings import Settings
@@ -26,11 +31,8 @@ def _lookup_folder(settings: Settings) -> ApplyBatch:
                 await batch.execute(
                     sa.delete(person_lookup).where(person_lookup.c.participant_id == erased_id)
                 )
-                await batch.execute(
-                    sa.delete(matching_timeline).where(
-                        matching_timeline.c.participant_id == erased_id
-                    )
-                )
+                for table in (matching_timeline, minor_shared_home_stays):
+                    await batch.execute(sa.delete(table).where(table.c.participant_id == erased_id))
                 continue
             if envelope.type_name != ev.PersonalDetailsRecorded.type_name:
                 continue
