@@ -4,7 +4,8 @@ committed merged OpenAPI document, and its example script works against a runnin
 The script (examples/live.ts) is compiled with tsc and run with node against a real
 uvicorn process of the participants service on the suite's PostgreSQL and NATS, with a
 token from ``veiviser token``: register (and the same Idempotency-Key again), settle, read
-back, a stale If-Match (409 ``version-conflict``) and bad input (422 ``validation-error``).
+back (and again with its ETag in If-None-Match: 304), a stale If-Match (409
+``version-conflict``) and bad input (422 ``validation-error``).
 Its JSON lines and the service's database and API must agree afterwards.
 """
 
@@ -167,6 +168,7 @@ async def test_the_live_script_registers_settles_reads_and_handles_409_and_422(
             "register-retried",
             "settled",
             "read",
+            "not-modified",
             "conflict",
             "conflict-retried",
             "invalid",
@@ -182,11 +184,13 @@ async def test_the_live_script_registers_settles_reads_and_handles_409_and_422(
         assert steps["register-retried"] == {"id": participant_id, "same": True}
         assert steps["settled"]["status"] == 201
         assert steps["settled"]["version"] == registered + 1
+        assert steps["settled"]["stream_version"] == registered + 1
         assert steps["settled"]["participant_status"] == "settled"
         assert steps["read"]["id"] == participant_id
         assert steps["read"]["participant_status"] == "settled"
         assert steps["read"]["version"] == registered + 1
         assert steps["read"]["settled_on"] == "2025-09-01"
+        assert steps["not-modified"] == {"status": 304}
         assert steps["conflict"] == {
             "status": 409,
             "code": "version-conflict",

@@ -19,8 +19,8 @@ import {
   isProblem,
   newIdempotencyKey,
   SERVICES,
+  streamVersion,
   unwrap,
-  versionFromETag,
   type components,
   type Service,
 } from "../src/index.js";
@@ -129,20 +129,28 @@ async function main(): Promise<void> {
   emit("settled", {
     status: settledAnswer.response.status,
     version: settled.version,
+    stream_version: streamVersion(settledAnswer.response) ?? null,
     participant_status: settled.status,
     household_size: settled.household_size,
   });
 
-  // 3. Read back.
-  const read = await api.GET("/participants/{participant_id}", { params: { path: participant } });
+  // 3. Read back; the same read with the answer's ETag in If-None-Match is a 304 (no body).
+  const readPath = { params: { path: participant } };
+  const read = await api.GET("/participants/{participant_id}", readPath);
   const view = unwrap(read);
+  const etag = read.response.headers.get("ETag");
   emit("read", {
     id: view.id,
     participant_status: view.status,
     version: view.version,
     settled_on: view.settled_on,
-    etag_version: versionFromETag(read.response.headers.get("ETag")) ?? null,
   });
+  if (etag === null) fail("read", "the answer has no ETag");
+  const unchanged = await api.GET("/participants/{participant_id}", {
+    ...readPath,
+    headers: { "If-None-Match": etag },
+  });
+  emit("not-modified", { status: unchanged.response.status });
 
   // 4. A change at a version that is no longer current: 409 `version-conflict`. The problem
   // names the current version; reload (here: take it from the problem) and retry.

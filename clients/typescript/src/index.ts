@@ -6,7 +6,8 @@
  * `GET`/`POST`/`PATCH`/... calls whose path, parameters, body, answer and error are checked
  * by the compiler. This module adds what every Veiviser call needs: the bearer token, the
  * answer language, Idempotency-Key and If-Match helpers, and problem details (RFC 9457) as
- * a typed error.
+ * a typed error. For reads, `ETag` and `If-None-Match` work as in any browser cache: send
+ * the tag back and an unchanged answer is a 304 without a body.
  *
  * ```ts
  * const api = createVeiviserClient({ baseUrl: "http://127.0.0.1:8080", token, language: "nb" });
@@ -156,16 +157,17 @@ export function newIdempotencyKey(): string {
   return globalThis.crypto.randomUUID();
 }
 
-/** The `If-Match` value for "only if the record is still at this version". */
+/** The `If-Match` value for "only if the record is still at this version": the `version`
+ * of a body you read, or a command's `Stream-Version` (see {@link streamVersion}). */
 export function ifMatch(version: number): string {
   return `"${version}"`;
 }
 
-/** The version an `ETag` header names (`"3"` or `W/"3"`), or undefined. */
-export function versionFromETag(etag: string | null | undefined): number | undefined {
-  if (etag == null) return undefined;
-  const raw = etag.trim().replace(/^W\//, "").replace(/^"|"$/g, "");
-  return /^\d+$/.test(raw) ? Number(raw) : undefined;
+/** The version a command left its record at (`Stream-Version`), or undefined.
+ * (An `ETag` is not a version: it is a hash of the answer, for `If-None-Match`.) */
+export function streamVersion(response: Response): number | undefined {
+  const raw = response.headers.get("Stream-Version");
+  return raw !== null && /^\d+$/.test(raw.trim()) ? Number(raw) : undefined;
 }
 
 /** Whether a value is a problem-details body (what every Veiviser 4xx and 5xx carries). */
