@@ -566,8 +566,8 @@ class MatchingEngine:
                 hidden |= segment.engaged
             hidden |= ~candidate_rows(segment, wanted, self.today)
             chosen = None
-            if not include_excluded and not wanted.per_pair:
-                chosen = self._related_top(segment, batch, hidden, limit)
+            if not include_excluded and wanted.commute is None:
+                chosen = self._related_top(segment, batch, hidden, limit, wanted.bands)
             if chosen is not None:
                 block = score_block(segment, chosen, batch, column, self.settings)
                 for i, r in enumerate(chosen):
@@ -578,11 +578,7 @@ class MatchingEngine:
             if not include_excluded:
                 hidden |= block.excluded[:, 0]
             if wanted.bands:
-                allowed = np.zeros(len(total), dtype=bool)
-                for band in wanted.bands:
-                    low, high = self.settings.band_range(band)
-                    allowed |= (total >= low - _SCORE_SLACK) & (total < high + _SCORE_SLACK)
-                hidden |= ~allowed
+                hidden |= ~self._in_bands(total, wanted.bands)
             if wanted.commute is not None:
                 location = block.parts["location"][:, 0]
                 hidden |= ~np.array([wanted.location_allowed(float(v)) for v in location])
@@ -598,13 +594,32 @@ class MatchingEngine:
         found.sort(key=_candidate_order)
         return found[:limit]
 
+    def _in_bands(self, total: np.ndarray[Any, Any], bands: Sequence[str]) -> np.ndarray[Any, Any]:
+        """Totals within one of ``bands`` (float slack: the explained score decides)."""
+        allowed = np.zeros(len(total), dtype=bool)
+        for band in bands:
+            low, high = self.settings.band_range(band)
+            allowed |= (total >= low - _SCORE_SLACK) & (total < high + _SCORE_SLACK)
+        return allowed
+
     def _related_top(
-        self, segment: Segment, batch: OpeningBatch, hidden: np.ndarray[Any, Any], limit: int
+        self,
+        segment: Segment,
+        batch: OpeningBatch,
+        hidden: np.ndarray[Any, Any],
+        limit: int,
+        bands: Sequence[str] = (),
     ) -> np.ndarray[Any, Any] | None:
         """The best ``limit`` rows (ties included) if scoring only related candidates
-        proves them, else None."""
+        proves them, else None.
+
+        A band filter is applied to the related rows as to everyone: whatever an unrelated
+        candidate's band, it scores at most the bound, below every row picked.
+        """
         rows, total, bound = relevant_scores(segment, batch, 0, self.settings, limit)
         total[hidden[rows]] = -np.inf
+        if bands:
+            total[~self._in_bands(total, bands)] = -np.inf
         picked = best_rows(total, segment.settled[rows], limit)
         if len(picked) < limit or total[picked].min() <= bound + 2 * _SCORE_SLACK:
             return None
