@@ -648,7 +648,10 @@ async def load_comments(
     period: str | None = None,
 ) -> list[dict[str, Any]]:
     c = t.comments
-    query = sa.select(c).where(c.c.municipality == municipality).order_by(c.c.recorded_at)
+    # The event id breaks ties so the comments page in one order.
+    query = (
+        sa.select(c).where(c.c.municipality == municipality).order_by(c.c.recorded_at, c.c.event_id)
+    )
     if at is not None:
         query = query.where(c.c.recorded_at <= at)
     if key is not None:

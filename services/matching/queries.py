@@ -16,6 +16,7 @@ from services.matching import domain
 from services.matching.events import OpeningKind
 from services.matching.tables import employers, erased_candidates, matches, openings
 from shared.dates import today
+from shared.paging import count_of
 from shared.problems import NotFound
 
 
@@ -55,13 +56,17 @@ def _employer_document(row: Any) -> dict[str, Any]:
     }
 
 
-async def list_employers(conn: AsyncConnection, municipality: str) -> list[dict[str, Any]]:
-    rows = await conn.execute(
+async def list_employers(
+    conn: AsyncConnection, municipality: str, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the municipality's employers by name, then id, and how many in all."""
+    query = (
         sa.select(employers)
         .where(employers.c.municipality == municipality)
         .order_by(employers.c.name, employers.c.employer_id)
     )
-    return [_employer_document(row) for row in rows]
+    rows = await conn.execute(query.limit(limit).offset(offset))
+    return [_employer_document(row) for row in rows], await count_of(conn, query)
 
 
 def _opening_document(row: Any) -> dict[str, Any]:
@@ -99,7 +104,10 @@ async def list_openings(
     status: str | None,
     kind: OpeningKind | None,
     employer_id: uuid.UUID | None,
-) -> list[dict[str, Any]]:
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the filtered openings by publishing time, then id, and how many in all."""
     query = sa.select(openings).where(openings.c.municipality == municipality)
     if status:
         query = query.where(openings.c.status == status)
@@ -107,8 +115,9 @@ async def list_openings(
         query = query.where(openings.c.kind == kind.value)
     if employer_id:
         query = query.where(openings.c.employer_id == employer_id)
-    rows = await conn.execute(query.order_by(openings.c.published_at, openings.c.opening_id))
-    return [_opening_document(row) for row in rows]
+    query = query.order_by(openings.c.published_at, openings.c.opening_id)
+    rows = await conn.execute(query.limit(limit).offset(offset))
+    return [_opening_document(row) for row in rows], await count_of(conn, query)
 
 
 async def participant_erased(conn: AsyncConnection, participant_id: uuid.UUID) -> bool:
@@ -161,7 +170,10 @@ async def list_matches(
     opening_id: uuid.UUID | None,
     participant_id: uuid.UUID | None,
     status: str | None,
-) -> list[dict[str, Any]]:
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the filtered matches by proposal time, then id, and how many in all."""
     query = sa.select(
         matches,
         sa.exists()
@@ -174,5 +186,6 @@ async def list_matches(
         query = query.where(matches.c.participant_id == participant_id)
     if status:
         query = query.where(matches.c.status == status)
-    rows = await conn.execute(query.order_by(matches.c.proposed_at, matches.c.match_id))
-    return [_match_document(row, bool(row.erased)) for row in rows]
+    query = query.order_by(matches.c.proposed_at, matches.c.match_id)
+    rows = await conn.execute(query.limit(limit).offset(offset))
+    return [_match_document(row, bool(row.erased)) for row in rows], await count_of(conn, query)

@@ -47,6 +47,7 @@ from services.matching.tables import (
 from shared import sealing
 from shared.commands import CommandResult
 from shared.events import Metadata
+from shared.paging import count_of
 from shared.problems import NotFound
 from shared.service import Runtime
 
@@ -407,8 +408,13 @@ async def volunteer_view(
     return _view(row)
 
 
-async def list_volunteers(conn: AsyncConnection, municipality: str) -> list[dict[str, Any]]:
-    return [_view(row) for row in await conn.execute(_select_volunteers(municipality))]
+async def list_volunteers(
+    conn: AsyncConnection, municipality: str, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the municipality's volunteers by registration, then id, and how many."""
+    query = _select_volunteers(municipality)
+    rows = await conn.execute(query.limit(limit).offset(offset))
+    return [_view(row) for row in rows], await count_of(conn, query)
 
 
 async def _need(conn: AsyncConnection, need_id: uuid.UUID, municipality: str) -> dict[str, Any]:
@@ -484,11 +490,14 @@ async def keep_warm(
             attended[volunteer] = max(attended.get(volunteer, gathering.held_on), gathering.held_on)
     cold = []
     for row in await conn.execute(
-        sa.select(volunteers).where(
+        sa.select(volunteers)
+        .where(
             volunteers.c.municipality == municipality,
             volunteers.c.erased.is_(False),
             volunteers.c.approved_on.is_not(None),
         )
+        # A list that pages needs one order; the id breaks ties.
+        .order_by(volunteers.c.registered_at, volunteers.c.volunteer_id)
     ):
         if _active_between(row.assignments, since, on):
             continue

@@ -107,7 +107,7 @@ async def test_a_household_whose_members_were_all_erased_leaves_the_waiting_list
         )
         assert view["member_ages"] == [] and view["needs_erased"] is True
         listed = await client.get("/housing/waiting-list", headers=officer(settings))
-        assert str(household_id) not in {e["household_id"] for e in listed.json()["entries"]}
+        assert str(household_id) not in {e["household_id"] for e in listed.json()["results"]}
         refused = await client.post(
             "/housing/placements",
             headers=officer(settings),

@@ -160,8 +160,8 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
         application_id = application["application_id"]
         listed = (await housing.get("/housing/waiting-list?on=2019-03-10", headers=headers)).json()
         assert listed["households_waiting"] == 1
-        assert listed["entries"][0]["status"] == "pending"
-        assert listed["entries"][0]["days_waiting"] == 6
+        assert listed["results"][0]["status"] == "pending"
+        assert listed["results"][0]["days_waiting"] == 6
         await post(
             housing,
             f"/housing/applications/{application_id}/decision",
@@ -199,8 +199,8 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
         now = (await housing.get("/housing/waiting-list", headers=headers)).json()
         assert now["households_waiting"] == 0
         then = (await housing.get("/housing/waiting-list?on=2019-04-30", headers=headers)).json()
-        assert [e["household_id"] for e in then["entries"]] == [str(household_id)]
-        assert then["entries"][0]["days_waiting"] == 57
+        assert [e["household_id"] for e in then["results"]] == [str(household_id)]
+        assert then["results"][0]["days_waiting"] == 57
 
         # Rent-to-own: agreed, a purchase too early is refused, then completed.
         agreement = await post(
@@ -328,7 +328,7 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
             await housing.get(
                 "/housing/reports/owners-per-year?from_year=2021&to_year=2022", headers=manager
             )
-        ).json()
+        ).json()["results"]
         assert owners == [
             {"year": 2021, "rent_to_own": 0, "start_loan": 0, "total": 0},
             {"year": 2022, "rent_to_own": 1, "start_loan": 0, "total": 1},

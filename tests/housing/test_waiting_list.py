@@ -83,19 +83,19 @@ async def test_month_end_counts_and_past_lists_follow_the_recorded_dates(
 
         january = (await client.get("/housing/waiting-list?on=2011-01-31", headers=manager)).json()
         assert [
-            (x["household_id"], x["status"], x["days_waiting"]) for x in january["entries"]
+            (x["household_id"], x["status"], x["days_waiting"]) for x in january["results"]
         ] == [
             (str(b), "pending", 0),  # acute first
             (str(a), "accepted", 21),
         ]
         february = (await client.get("/housing/waiting-list?on=2011-02-28", headers=manager)).json()
         assert [
-            (x["household_id"], x["urgency"], x["days_waiting"]) for x in february["entries"]
+            (x["household_id"], x["urgency"], x["days_waiting"]) for x in february["results"]
         ] == [
             (str(c), "high", 23),
             (str(a), "normal", 49),
         ]
-        assert [x["position"] for x in february["entries"]] == [1, 2]
+        assert [x["position"] for x in february["results"]] == [1, 2]
 
         bad = await client.get(
             "/housing/waiting-list/month-ends?from=2011-13&to=2012-01", headers=manager

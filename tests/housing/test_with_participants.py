@@ -86,7 +86,7 @@ async def _waiting(housing: httpx.AsyncClient, settings: Settings, on: date) -> 
         f"/housing/waiting-list?on={on.isoformat()}", headers=officer(settings)
     )
     assert response.status_code == 200, response.text
-    return {entry["household_id"] for entry in response.json()["entries"]}
+    return {entry["household_id"] for entry in response.json()["results"]}
 
 
 async def test_size_and_ages_follow_settlement_correction_and_leaving_the_household(
@@ -165,7 +165,7 @@ async def test_size_and_ages_follow_settlement_correction_and_leaving_the_househ
         listed = await housing.get("/housing/waiting-list", headers=officer(settings))
         entry = next(
             e
-            for e in listed.json()["entries"]
+            for e in listed.json()["results"]
             if e["application_id"] == application["application_id"]
         )
         assert entry["household_size"] == 2
@@ -175,7 +175,7 @@ async def test_size_and_ages_follow_settlement_correction_and_leaving_the_househ
         before = await housing.get("/housing/waiting-list?on=2025-01-09", headers=officer(settings))
         assert [
             e["household_size"]
-            for e in before.json()["entries"]
+            for e in before.json()["results"]
             if e["household_id"] == str(household_id)
         ] == [3]
         assert mother

@@ -174,7 +174,7 @@ async def test_a_manager_edits_and_approves_the_plan_and_an_analyst_only_reads(
                             "/indicators/definitions/persons_settled/comments",
                             headers=manager_api,
                         )
-                    ).json()
+                    ).json()["results"]
                 assert [(c["period"], c["level"], c["author"]) for c in said] == [
                     ("2016", "not_approved", "leder-kari")
                 ]

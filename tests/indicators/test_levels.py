@@ -98,7 +98,7 @@ async def test_level_changes_are_published_for_agencies(settings: Settings) -> N
         ], "the same level again (121) publishes nothing"
 
         levels = await client.get("/indicators/levels?period=2016", headers=manager)
-        current = {row["indicator_key"]: row for row in levels.json()}
+        current = {row["indicator_key"]: row for row in levels.json()["results"]}
         assert current["homeless"]["level"] == "not_approved"
         assert current["exit_work"]["level"] == "not_approved"
         assert "follow_up_work_or_education" not in current, "no thresholds for 2016"

@@ -203,9 +203,9 @@ async def test_a_plan_version_is_a_draft_until_a_manager_approves_it(settings: S
 
         # A draft: not on the scorecard, not among the goals in force; managers see it.
         assert await card() == []
-        assert (await client.get("/indicators/goals", headers=manager)).json() == []
+        assert (await client.get("/indicators/goals", headers=manager)).json()["results"] == []
         drafted = await client.get("/indicators/goals?draft=true", headers=manager)
-        assert [g["key"] for g in drafted.json()] == ["kp-bosetting"]
+        assert [g["key"] for g in drafted.json()["results"]] == ["kp-bosetting"]
         hidden = await client.get("/indicators/goals?draft=true", headers=analyst)
         assert hidden.status_code == 403, hidden.text
         status = (await client.get("/indicators/plan", headers=analyst)).json()
@@ -275,7 +275,7 @@ async def test_a_plan_version_is_a_draft_until_a_manager_approves_it(settings: S
         assert yes.status_code == 201, yes.text
         (comment,) = (
             await client.get("/indicators/definitions/persons_settled/comments", headers=analyst)
-        ).json()
+        ).json()["results"]
         assert (comment["level"], comment["author"], comment["period"]) == (
             "not_approved",
             "tester",

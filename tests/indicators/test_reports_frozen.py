@@ -173,7 +173,7 @@ async def test_locked_report_is_byte_identical_and_changes_list_late_facts(
         ).json()["code"] == "report-without-plan"
 
         listed = (await client.get("/indicators/reports/locked", headers=analyst)).json()
-        mine = {r["report_id"]: r for r in listed["reports"]}
+        mine = {r["report_id"]: r for r in listed["results"]}
         assert set(mine) == {report_id, other.json()["report_id"]}
         assert mine[report_id]["reported_to"] == "bystyret"
         assert mine[report_id]["reported_on"] == "2026-11-20"

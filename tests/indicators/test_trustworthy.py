@@ -225,7 +225,7 @@ async def test_goal_years_lie_within_the_parent_goal(settings: Settings) -> None
     headers = auth(settings, ["manager"], M)
     async with running(app) as client:
         await seed_drammen(app.state.runtime, M)
-        before = (await client.get("/indicators/goals", headers=headers)).json()
+        before = (await client.get("/indicators/goals", headers=headers)).json()["results"]
         outside = await client.post(
             "/indicators/goals",
             json={
@@ -256,7 +256,7 @@ async def test_goal_years_lie_within_the_parent_goal(settings: Settings) -> None
         )
         assert shrunk.status_code == 422, shrunk.text
         assert shrunk.json()["code"] == "goal-outside-parent"
-        assert (await client.get("/indicators/goals", headers=headers)).json() == before
+        assert (await client.get("/indicators/goals", headers=headers)).json()["results"] == before
         schema = (await client.get("/openapi.json")).json()
         codes = {entry["code"] for entry in schema["info"]["x-problem-codes"]}
         assert {"goal-outside-parent", "future-fact", "date-out-of-range"} <= codes

@@ -215,7 +215,7 @@ async def test_a_move_to_another_municipality_ends_the_candidacy_from_its_date(
 
         await s.fact(leaving, "move-out", {"moved_on": "2025-06-30", "to_municipality": "0301"})
         await s.gone(leaving)
-        listed = (await s.matching.get("/candidates", headers=s.headers)).json()
+        listed = (await s.matching.get("/candidates", headers=s.headers)).json()["results"]
         assert [c["participant_id"] for c in listed] == [ahead]
 
         # Announced ahead: still a candidate until then, and nothing starts on or after it.
@@ -262,7 +262,7 @@ async def test_death_and_emigration_end_the_candidacy(settings: Settings) -> Non
         await s.fact(emigrated, "emigration", {"emigrated_on": "2025-03-01"})
         await s.gone(died)
         await s.gone(emigrated)
-        listed = (await s.matching.get("/candidates", headers=s.headers)).json()
+        listed = (await s.matching.get("/candidates", headers=s.headers)).json()["results"]
         assert [c["participant_id"] for c in listed] == [stays]
         allocation = (
             await s.matching.post(

@@ -39,7 +39,7 @@ async def test_agreements_recorded_and_followed_up_from_outcomes(settings: Setti
     async with running(create_app(settings)) as client:
         employer = await register_employer(client, headers)
         base = f"/employers/{employer}/agreements"
-        first = (await client.get(base, headers=headers)).json()
+        first = (await client.get(base, headers=headers)).json()["results"]
         assert [(a["measure"], a["status"], a["target_share"]) for a in first] == [
             ("placement_to_job", "no_outcomes", 0.7)
         ]
@@ -115,7 +115,7 @@ async def test_agreements_recorded_and_followed_up_from_outcomes(settings: Setti
             assert answer.status_code == 200, answer.text
         running_now = {
             a["measure"] + str(a["target_count"]): a
-            for a in (await client.get(base, headers=headers)).json()
+            for a in (await client.get(base, headers=headers)).json()["results"]
         }
         share = running_now["placement_to_jobNone"]
         assert (share["status"], share["ended"], share["running"]) == ("on_track", 0, 1)
@@ -129,10 +129,8 @@ async def test_agreements_recorded_and_followed_up_from_outcomes(settings: Setti
             },
         )
         assert ended.status_code == 200, ended.text
-        after = {
-            a["measure"] + str(a["target_count"]): a
-            for a in (await client.get(base, headers={**headers, "Accept-Language": "en"})).json()
-        }
+        english = await client.get(base, headers={**headers, "Accept-Language": "en"})
+        after = {a["measure"] + str(a["target_count"]): a for a in english.json()["results"]}
         share = after["placement_to_jobNone"]
         assert (share["status"], share["ended"], share["turned_into_job"], share["share"]) == (
             "met",

@@ -114,7 +114,7 @@ async def test_erasure_removes_the_candidate_everywhere_and_for_good(settings: S
         await eventually(forgotten)
         ranked = (await client.get(f"/openings/{opening}/candidates", headers=headers)).json()
         assert [c["participant_id"] for c in ranked["candidates"]] == [str(stays)]
-        listed = (await client.get("/candidates", headers=headers)).json()
+        listed = (await client.get("/candidates", headers=headers)).json()["results"]
         assert [c["participant_id"] for c in listed] == [str(stays)]
         allocation = (
             await client.post(

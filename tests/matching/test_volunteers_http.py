@@ -384,14 +384,14 @@ async def test_capacity_follow_ups_and_keep_warm(settings: Settings) -> None:
             await client.get(
                 "/volunteers/keep-warm", headers=headers, params={"weeks": 4, "on": "2025-06-20"}
             )
-        ).json()
+        ).json()["results"]
         assert [c["volunteer_id"] for c in cold] == [idle]
         # By late August nobody has heard from any of them for four weeks.
         later_cold = (
             await client.get(
                 "/volunteers/keep-warm", headers=headers, params={"weeks": 4, "on": "2025-08-20"}
             )
-        ).json()
+        ).json()["results"]
         assert {c["volunteer_id"] for c in later_cold} == {idle, called, came, busy}
         assert (
             await client.get("/volunteers/keep-warm", headers=headers, params={"weeks": 0})

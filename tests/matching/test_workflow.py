@@ -311,7 +311,7 @@ async def test_concurrent_starts_for_the_last_place_exactly_one_wins(settings: S
         assert view["places_taken"] == 1 and view["status"] == "filled"
         started = (
             await client.get("/matches", headers=headers, params={"status": "in_placement"})
-        ).json()
+        ).json()["results"]
         assert len(started) == 1
 
 

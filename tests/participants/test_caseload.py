@@ -37,7 +37,7 @@ async def _in_programme(
 async def _caseload(client: httpx.AsyncClient, headers: dict[str, str], adviser: str) -> set[str]:
     answer = await client.get(f"/advisers/{adviser}/caseload", headers=headers)
     assert answer.status_code == 200, answer.text
-    return {p["id"] for p in answer.json()["participants"]}
+    return {p["id"] for p in answer.json()["results"]}
 
 
 def _results(body: dict[str, Any]) -> dict[str, tuple[str, str | None]]:

@@ -65,7 +65,9 @@ async def test_consent_given_read_and_withdrawn(
 
     listed = await client.get(f"/participants/{pid}/employer-consents", headers=caseworker)
     assert listed.status_code == 200
-    assert [(c["employer_id"], c["in_force"]) for c in listed.json()] == [(str(employer), True)]
+    assert [(c["employer_id"], c["in_force"]) for c in listed.json()["results"]] == [
+        (str(employer), True)
+    ]
 
     answer = await _contact(client, settings, pid, employer)
     assert answer.status_code == 200, answer.text

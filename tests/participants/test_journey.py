@@ -419,13 +419,13 @@ async def test_deadline_lists_and_caseload(
     ] == 0
 
     caseload = (await client.get("/advisers/adviser-9/caseload", headers=caseworker)).json()
-    assert [p["id"] for p in caseload["participants"]] == [ending]
+    assert [p["id"] for p in caseload["results"]] == [ending]
     analyst = (
         await client.get(
             "/advisers/adviser-9/caseload", headers=auth(_settings(client), ["analyst"])
         )
     ).json()
-    assert "personal_data" not in analyst["participants"][0]
+    assert "personal_data" not in analyst["results"][0]
     ending_soon = (
         await client.get("/participants?ending_within_days=60", headers=caseworker)
     ).json()

@@ -183,7 +183,7 @@ async def test_transfer_between_two_municipalities_on_one_stack(
     assert (await _ok(await http.get("/transfers/incoming", headers=third), 200))["count"] == 0
     incoming = await _ok(await http.get("/transfers/incoming", headers=receiver), 200)
     assert incoming["count"] == 1
-    pending = incoming["transfers"][0]
+    pending = incoming["results"][0]
     assert pending["transfer_id"] == transfer_id and pending["from_municipality"] == SENDER
     assert pending["status_label"] == "Venter på mottak"
     assert pending["person"]["national_id"] == details["national_id"]
@@ -282,7 +282,7 @@ async def test_transfer_between_two_municipalities_on_one_stack(
 
     # The sending municipality sees it accepted and keeps its history.
     outgoing = await _ok(await http.get("/transfers/outgoing", headers=sender), 200)
-    assert [(t["transfer_id"], t["status"]) for t in outgoing["transfers"]] == [
+    assert [(t["transfer_id"], t["status"]) for t in outgoing["results"]] == [
         (transfer_id, "accepted")
     ]
     plans = await _ok(await http.get(f"{base}/plans", headers=sender), 200)
@@ -336,7 +336,7 @@ async def test_outbound_only_and_declined_transfers(
         "transfer-decided",
     )
     outgoing = await _ok(await http.get("/transfers/outgoing", headers=sender), 200)
-    statuses = {t["transfer_id"]: t for t in outgoing["transfers"]}
+    statuses = {t["transfer_id"]: t for t in outgoing["results"]}
     assert statuses[tid]["status"] == "outbound"
     assert statuses[sent["transfer_id"]]["status"] == "declined"
     assert statuses[sent["transfer_id"]]["decline_reason_label"] == (
@@ -345,8 +345,8 @@ async def test_outbound_only_and_declined_transfers(
     declined = await _ok(
         await http.get("/transfers/incoming?status=declined", headers=receiver), 200
     )
-    assert [t["transfer_id"] for t in declined["transfers"]] == [sent["transfer_id"]]
-    assert declined["transfers"][0]["person"] is None
+    assert [t["transfer_id"] for t in declined["results"]] == [sent["transfer_id"]]
+    assert declined["results"][0]["person"] is None
 
     # A sent participant erased before the receiver decides: no identity, no acceptance.
     erased, _ = await _participant_in_programme(http, sender, date(1966, 7, 7))

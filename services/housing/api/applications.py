@@ -7,7 +7,7 @@ import uuid
 from collections import defaultdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from services.housing import application, domain, queries
@@ -25,7 +25,7 @@ from services.housing.events import Decision, Urgency
 from shared.dates import EARLIEST, LATEST
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
-from shared.paging import Limit, Offset
+from shared.paging import Limit, Offset, page
 from shared.problems import InvalidInput, field_error
 
 router = APIRouter(prefix="/housing", tags=["waiting list"])
@@ -194,10 +194,12 @@ command_route(
     summary="The waiting list in priority order, now or at the end of any past day",
     description="A household waits from the day its application is received until it is "
     "rejected, withdraws, or moves in (those days end the wait). Order: urgency (acute, high, "
-    "normal), then the earliest received date. `days_waiting` counts from `received_on` to `on`.",
+    "normal), then the earliest received date, then application id. `days_waiting` counts "
+    "from `received_on` to `on`; `households_waiting` is `total`.",
     responses=problem_responses(401, 403, 422),
 )
 async def list_waiting_list(
+    request: Request,
     runtime: RuntimeDep,
     principal: Reader,
     on: Annotated[Day | None, Query(description="Default today")] = None,
@@ -205,9 +207,11 @@ async def list_waiting_list(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
-        return await queries.waiting_list(
+        found = await queries.waiting_list(
             conn, principal.municipality, on or today(), limit=limit, offset=offset
         )
+    total = found["households_waiting"]
+    return found | page(request, found["results"], limit=limit, offset=offset, total=total)
 
 
 def _month(value: str, name: str) -> tuple[int, int]:

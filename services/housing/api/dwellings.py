@@ -30,7 +30,7 @@ from shared.dates import EARLIEST, LATEST
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.events import utcnow
 from shared.http import problem_responses
-from shared.paging import Offset
+from shared.paging import Offset, Page, page
 from shared.problems import Conflict, InvalidInput, field_error
 from shared.rules import DATE_OUT_OF_RANGE, FUTURE_FACT
 
@@ -162,11 +162,13 @@ async def change_dwelling(
 
 @router.get(
     "/dwellings",
-    response_model=list[DwellingOut],
+    response_model=Page[DwellingOut],
     summary="List dwellings",
+    description="Rekkefølge: bydel, antall rom, så id. / Order: district, rooms, then id.",
     responses=problem_responses(401, 403, 422),
 )
 async def list_dwellings(
+    request: Request,
     runtime: RuntimeDep,
     principal: Reader,
     status: DwellingStatus | None = None,
@@ -174,9 +176,9 @@ async def list_dwellings(
     min_rooms: Annotated[int | None, Query(ge=1, le=20)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
-        found = await queries.list_dwellings(
+        found, total = await queries.list_dwellings(
             conn,
             principal.municipality,
             status=status.value if status else None,
@@ -185,7 +187,8 @@ async def list_dwellings(
             limit=limit,
             offset=offset,
         )
-    return [_for(principal, dwelling) for dwelling in found]
+    shown = [_for(principal, dwelling) for dwelling in found]
+    return page(request, shown, limit=limit, offset=offset, total=total)
 
 
 @router.get(

@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from services.housing import application, queries
@@ -24,6 +24,7 @@ from shared.auth import Principal, require_roles
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
 from shared.i18n import Locale, catalog
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page_of
 from shared.problems import InvalidInput, field_error
 
 households = APIRouter(prefix="/housing/households", tags=["households"])
@@ -239,27 +240,45 @@ async def report_moved_out_within_27_months(
 
 @reports.get(
     "/owners-per-year",
-    response_model=list[OwnersYear],
+    response_model=Page[OwnersYear],
     summary="Households that became owners, per year and route",
+    description="Én rad per år. Rekkefølge: år, eldste først. / One row per year. Order: "
+    "year, oldest first.",
     responses=problem_responses(401, 403, 422),
 )
 async def report_owners_per_year(
-    runtime: RuntimeDep, principal: Reader, from_year: Year, to_year: Year
-) -> list[dict[str, Any]]:
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    from_year: Year,
+    to_year: Year,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     _years(from_year, to_year)
     async with runtime.db.connect() as conn:
-        return await queries.owners_per_year(conn, principal.municipality, from_year, to_year)
+        rows = await queries.owners_per_year(conn, principal.municipality, from_year, to_year)
+    return page_of(request, rows, limit, offset)
 
 
 @reports.get(
     "/evictions-per-year",
-    response_model=list[EvictionsYear],
+    response_model=Page[EvictionsYear],
     summary="Evictions from municipal dwellings per year, by grounds",
+    description="Én rad per år. Rekkefølge: år, eldste først. / One row per year. Order: "
+    "year, oldest first.",
     responses=problem_responses(401, 403, 422),
 )
 async def report_evictions_per_year(
-    runtime: RuntimeDep, principal: Reader, from_year: Year, to_year: Year
-) -> list[dict[str, Any]]:
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    from_year: Year,
+    to_year: Year,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     _years(from_year, to_year)
     async with runtime.db.connect() as conn:
-        return await queries.evictions_per_year(conn, principal.municipality, from_year, to_year)
+        rows = await queries.evictions_per_year(conn, principal.municipality, from_year, to_year)
+    return page_of(request, rows, limit, offset)

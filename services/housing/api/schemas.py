@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from shared.paging import Page
+
 
 class DwellingOut(BaseModel):
     dwelling_id: uuid.UUID
@@ -149,10 +151,9 @@ class WaitingEntry(BaseModel):
     district_wishes: list[str]
 
 
-class WaitingListOut(BaseModel):
+class WaitingListOut(Page[WaitingEntry]):
     on: date
     households_waiting: int
-    entries: list[WaitingEntry]
 
 
 class MonthEnd(BaseModel):

@@ -151,7 +151,7 @@ async def waiting_list(
                 "district_wishes": list(row.district_wishes),
             }
         )
-    return {"on": on.isoformat(), "households_waiting": total, "entries": entries}
+    return {"on": on.isoformat(), "households_waiting": total, "results": entries}
 
 
 def month_end(year: int, month: int) -> date:

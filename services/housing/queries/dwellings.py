@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import tables as t
 from services.housing.queries.rows import row_at, view_of
+from shared.paging import count_of
 
 
 async def dwelling_view(
@@ -30,7 +31,9 @@ async def list_dwellings(
     min_rooms: int | None,
     limit: int,
     offset: int,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the municipality's dwellings by district, rooms, then id (unique, so
+    pages neither skip nor repeat one), and how many the filters match in all."""
     d = t.dwellings
     query = sa.select(d).where(d.c.municipality == municipality)
     if status:
@@ -42,7 +45,7 @@ async def list_dwellings(
     rows = await conn.execute(
         query.order_by(d.c.district, d.c.rooms, d.c.dwelling_id).limit(limit).offset(offset)
     )
-    return [view_of(row) for row in rows]
+    return [view_of(row) for row in rows], await count_of(conn, query)
 
 
 STATUSES = ("vacant", "occupied", "under_renovation", "sold")

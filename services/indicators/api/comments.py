@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Request
 
 from services.indicators import application, queries
 from services.indicators.api.common import (
@@ -21,27 +21,34 @@ from services.indicators.api.common import (
 from services.indicators.commands import CommentIn
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page_of
 
 router = resource_router()
 
 
 @router.get(
     "/definitions/{key}/comments",
+    response_model=Page[dict[str, Any]],
     summary="Comments on an indicator (as of a date)",
+    description="Rekkefølge: registrert, så id. / Order: recorded, then id.",
     responses=problem_responses(401, 403, 422),
 )
 async def list_comments(
     key: KeyPath,
+    request: Request,
     runtime: RuntimeDep,
     principal: Reader,
     as_of: AsOfDep,
     period: Annotated[str | None, Query(description="Only this period")] = None,
     municipality: MunicipalityQuery = None,
-) -> list[dict[str, Any]]:
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     where = scope(principal, municipality)
     application.require_definition(await plan_as_of(runtime, principal, municipality, as_of), key)
     wanted = str(application.parse_period(period)) if period else None
-    return await queries.comments_for(runtime, where, as_of, key, wanted)
+    found = await queries.comments_for(runtime, where, as_of, key, wanted)
+    return page_of(request, found, limit, offset)
 
 
 plan_change(

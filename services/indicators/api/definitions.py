@@ -4,22 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Request
+
 from services.indicators import application
 from services.indicators.api.common import KeyPath, Manager, PlanDep, plan_change, resource_router
 from services.indicators.api.schemas import Created
 from services.indicators.commands import IndicatorChange, IndicatorIn
 from shared.http import problem_responses
+from shared.paging import MAX_LIMIT, Limit, Offset, Page, page_of
 
 router = resource_router()
 
 
 @router.get(
     "/definitions",
+    response_model=Page[dict[str, Any]],
     summary="The municipality's indicators (as of a date)",
+    description="Rekkefølge: nøkkel. / Order: key.",
     responses=problem_responses(401, 403, 422),
 )
-async def list_definitions(plan: PlanDep) -> list[dict[str, Any]]:
-    return [d.describe() for d in sorted(plan.definitions.values(), key=lambda d: d.key)]
+async def list_definitions(
+    request: Request, plan: PlanDep, limit: Limit = MAX_LIMIT, offset: Offset = 0
+) -> dict[str, Any]:
+    described = [d.describe() for d in sorted(plan.definitions.values(), key=lambda d: d.key)]
+    return page_of(request, described, limit, offset)
 
 
 plan_change(

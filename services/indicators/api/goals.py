@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Request
+
 from services.indicators import application
 from services.indicators.api.common import Manager, PlanDep, plan_change, resource_router
 from services.indicators.api.schemas import Created
 from services.indicators.commands import GoalChange, GoalIn
 from shared.http import problem_responses
+from shared.paging import MAX_LIMIT, Limit, Offset, Page, page_of
 
 router = resource_router()
 
 
 @router.get(
     "/goals",
+    response_model=Page[dict[str, Any]],
     summary="The goal hierarchy (kommuneplan → økonomiplan → virksomhetsplan), as of a date",
+    description="Rekkefølge: treet, hvert mål før sine undermål. / Order: the tree, depth "
+    "first, each goal before its sub-goals.",
     responses=problem_responses(401, 403, 422),
 )
-async def list_goals(plan: PlanDep) -> list[dict[str, Any]]:
-    return [{**goal.describe(), "depth": depth} for depth, goal in plan.goal_tree()]
+async def list_goals(
+    request: Request, plan: PlanDep, limit: Limit = MAX_LIMIT, offset: Offset = 0
+) -> dict[str, Any]:
+    tree = [{**goal.describe(), "depth": depth} for depth, goal in plan.goal_tree()]
+    return page_of(request, tree, limit, offset)
 
 
 plan_change(

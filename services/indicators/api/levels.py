@@ -18,28 +18,37 @@ from services.indicators.api.common import (
 from services.indicators.tables import indicator_levels
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, count_of, page
 
 router = resource_router()
 
 
 @router.get(
     "/levels",
+    response_model=Page[dict[str, Any]],
     summary="The levels last published (indicator.level_changed) for the municipality",
+    description="Rekkefølge: indikator, så periode. / Order: indicator key, then period.",
     responses=problem_responses(401, 403, 422),
 )
 async def list_levels(
+    request: Request,
     runtime: RuntimeDep,
     principal: Reader,
     period: Annotated[str | None, Query()] = None,
     municipality: MunicipalityQuery = None,
-) -> list[dict[str, Any]]:
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     where = scope(principal, municipality)
     query = sa.select(indicator_levels).where(indicator_levels.c.municipality == where)
     if period is not None:
         query = query.where(indicator_levels.c.period == str(application.parse_period(period)))
+    # (municipality, indicator_key, period) is the key: the order is total.
+    query = query.order_by(indicator_levels.c.indicator_key, indicator_levels.c.period)
     async with runtime.db.connect() as conn:
-        rows = (await conn.execute(query.order_by("indicator_key", "period"))).all()
-    return [
+        total = await count_of(conn, query)
+        rows = (await conn.execute(query.limit(limit).offset(offset))).all()
+    shown = [
         {
             "indicator_key": r.indicator_key,
             "period": r.period,
@@ -50,6 +59,7 @@ async def list_levels(
         }
         for r in rows
     ]
+    return page(request, shown, limit=limit, offset=offset, total=total)
 
 
 @router.post(

@@ -53,6 +53,7 @@ from shared.events import Metadata, utcnow
 from shared.eventstore import NO_STREAM
 from shared.http import problem_responses
 from shared.i18n import negotiate
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, count_of, page
 from shared.problems import NotFound
 from shared.service import Runtime
 
@@ -354,19 +355,42 @@ def _already_locked(where: str, period: str, kind: str, report_id: Any) -> Any:
 
 @router.get(
     "/reports/locked",
+    response_model=Page[dict[str, Any]],
     summary="Låste rapporter (rapportert til bystyret). / Locked reports (reported to the council)",
-    responses=problem_responses(401, 403),
+    description="Rekkefølge: sist rapportert først, så periode, type og id. / Order: latest "
+    "reported first, then period, kind and id.",
+    responses=problem_responses(401, 403, 422),
 )
-async def list_locked(runtime: RuntimeDep, principal: Editor) -> dict[str, Any]:
-    c = t.frozen_reports.c
-    query = (
-        sa.select(*(col for col in t.frozen_reports.c if col.name not in _CONTENT))
-        .where(c.municipality == principal.municipality)
-        .order_by(c.reported_on.desc(), c.period, c.kind)
-    )
+async def list_locked(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Editor,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    query = _locked_query(principal.municipality)
     async with runtime.db.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    return {"municipality": principal.municipality, "reports": [_summary(r) for r in rows]}
+        total = await count_of(conn, query)
+        rows = (await conn.execute(query.limit(limit).offset(offset))).all()
+    shown = [_summary(r) for r in rows]
+    return page(request, shown, limit=limit, offset=offset, total=total)
+
+
+def _locked_query(municipality: str) -> sa.Select[Any]:
+    c = t.frozen_reports.c
+    return (
+        sa.select(*(col for col in t.frozen_reports.c if col.name not in _CONTENT))
+        .where(c.municipality == municipality)
+        .order_by(c.reported_on.desc(), c.period, c.kind, c.report_id)
+    )
+
+
+async def locked_summaries(runtime: Runtime, principal: Principal) -> list[dict[str, Any]]:
+    """Every locked report of the principal's municipality, in the list's order (for the
+    dashboard's reports page, which shows them all)."""
+    async with runtime.db.connect() as conn:
+        rows = (await conn.execute(_locked_query(principal.municipality))).all()
+    return [_summary(r) for r in rows]
 
 
 _CONTENT = ("html", "xlsx", "pdf", "snapshot")

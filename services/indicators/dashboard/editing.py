@@ -687,7 +687,7 @@ async def _reports_page(
     runtime: Runtime = request.app.state.runtime
     as_of = parse_as_of(None, utcnow())
     shown = period or request.query_params.get("period") or str(as_of.known_on.year)
-    locked = await reports.list_locked(runtime, principal)
+    locked = await reports.locked_summaries(runtime, principal)
     return _render(
         request,
         "reports.html",
@@ -695,7 +695,7 @@ async def _reports_page(
         page_title=label("report", _lang(request)),
         municipality=principal.municipality,
         period=str(application.parse_period(shown)),
-        locked=locked["reports"],
+        locked=locked,
         just_locked=request.query_params.get("locked"),
         can_edit=can_edit(principal),
         form_token=session_form_token(request),

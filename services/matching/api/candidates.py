@@ -21,7 +21,7 @@ from services.matching.domain.candidates import Candidate
 from services.matching.domain.filters import RankingFilters, unknown_filters
 from services.matching.domain.scoring import waited_days
 from services.matching.events import OpeningKind
-from shared.paging import Limit, Offset
+from shared.paging import Limit, Offset, Page, page
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 
@@ -40,26 +40,27 @@ def _document(candidate: Candidate, today: date) -> dict[str, Any]:
 
 @router.get(
     "",
-    response_model=list[CandidateView],
+    response_model=Page[CandidateView],
     summary="Candidates of your municipality",
     description="Participants whose consented competence profile this service has received. "
     "`engagement` is `in_placement` or `employed` for those in a placement or job today, "
     "`placement_scheduled` or `job_scheduled` for a start dated ahead. Someone who moved to "
     "another municipality, emigrated or died is no candidate from that day on; a move announced "
-    "ahead shows as `leaves_on`.",
-    responses=index_responses(401, 403),
+    "ahead shows as `leaves_on`. Rekkefølge: id. / Order: participant id.",
+    responses=index_responses(401, 403, 422),
 )
 async def list_candidates(
+    request: Request,
     engine: EngineDep,
     principal: Reader,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> list[dict[str, Any]]:
+) -> dict[str, Any]:
     partition = engine.partitions.get(principal.municipality)
-    if partition is None:
-        return []
-    ordered = sorted(partition.records.values(), key=lambda c: str(c.participant_id))
-    return [_document(c, engine.today) for c in ordered[offset : offset + limit]]
+    records = partition.records.values() if partition is not None else ()
+    ordered = sorted(records, key=lambda c: str(c.participant_id))
+    shown = [_document(c, engine.today) for c in ordered[offset : offset + limit]]
+    return page(request, shown, limit=limit, offset=offset, total=len(ordered))
 
 
 @router.get(

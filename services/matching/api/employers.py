@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import orgnr
@@ -20,6 +20,7 @@ from shared.dates import Day
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 from shared.i18n import Locale, catalog
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page, page_of
 
 router = APIRouter(prefix="/employers", tags=["employers"])
 
@@ -105,12 +106,22 @@ async def register_employer(
 
 @router.get(
     "",
-    response_model=list[Employer],
+    response_model=Page[Employer],
     summary="Employers of your municipality",
-    responses=problem_responses(401, 403),
+    description="Rekkefølge: navn, så id. / Order: name, then id.",
+    responses=problem_responses(401, 403, 422),
 )
-async def list_employers(runtime: RuntimeDep, principal: Reader) -> list[dict[str, Any]]:
-    return await read(runtime, queries.list_employers, principal.municipality)
+async def list_employers(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    found, total = await read(
+        runtime, queries.list_employers, principal.municipality, limit=limit, offset=offset
+    )
+    return page(request, found, limit=limit, offset=offset, total=total)
 
 
 @router.get(
@@ -231,21 +242,28 @@ async def record_agreement(
 
 @router.get(
     "/{employer_id}/agreements",
-    response_model=list[AgreementStatus],
+    response_model=Page[AgreementStatus],
     summary="The employer's agreements, followed up (met / on track / behind)",
     description="Every agreement (from the registration and recorded since) with its status "
     "today computed from matching's outcomes, and the numbers it rests on. "
-    "`Accept-Language` words `status_label`.",
-    responses=problem_responses(401, 403, 404),
+    "`Accept-Language` words `status_label`. Rekkefølge: som registrert. / Order: as "
+    "recorded.",
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def list_agreements(
-    employer_id: uuid.UUID, runtime: RuntimeDep, principal: Reader, locale: Locale
-) -> list[dict[str, Any]]:
+    employer_id: uuid.UUID,
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    locale: Locale,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
         found = await application.employer_agreements(
             runtime, conn, employer_id, principal.municipality
         )
-    return [with_status_label(a, locale) for a in found]
+    return page_of(request, [with_status_label(a, locale) for a in found], limit, offset)
 
 
 def with_status_label(agreement: dict[str, Any], locale: str) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from shared.events import Event, Metadata
 from shared.eventstore import Stream
 from shared.http import add_generated_route, problem_responses
 from shared.i18n import Locale
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page
 from shared.problems import NotFound
 from shared.service import Runtime
 
@@ -151,25 +152,32 @@ async def propose_match(
 
 @router.get(
     "",
-    response_model=list[MatchView],
+    response_model=Page[MatchView],
     summary="Matches of your municipality",
-    responses=problem_responses(401, 403),
+    description="Rekkefølge: foreslått, så id. / Order: proposed, then id.",
+    responses=problem_responses(401, 403, 422),
 )
 async def list_matches(
+    request: Request,
     runtime: RuntimeDep,
     principal: Reader,
     opening_id: uuid.UUID | None = None,
     participant_id: uuid.UUID | None = None,
     status: MatchStatus | None = None,
-) -> list[dict[str, Any]]:
-    return await read(
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    found, total = await read(
         runtime,
         queries.list_matches,
         principal.municipality,
         opening_id=opening_id,
         participant_id=participant_id,
         status=status.value if status else None,
+        limit=limit,
+        offset=offset,
     )
+    return page(request, found, limit=limit, offset=offset, total=total)
 
 
 @router.get(

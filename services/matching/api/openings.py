@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.matching import application, queries
@@ -33,6 +33,7 @@ from shared.codes import DRIVING_LICENCE_CLASSES, MunicipalityCode
 from shared.dates import Day, today
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page
 
 router = APIRouter(prefix="/openings", tags=["openings"])
 
@@ -135,25 +136,32 @@ async def publish_opening(
 
 @router.get(
     "",
-    response_model=list[Opening],
+    response_model=Page[Opening],
     summary="Openings of your municipality",
-    responses=problem_responses(401, 403),
+    description="Rekkefølge: publisert, så id. / Order: published, then id.",
+    responses=problem_responses(401, 403, 422),
 )
 async def list_openings(
+    request: Request,
     runtime: RuntimeDep,
     principal: Reader,
     status: OpeningStatus | None = None,
     kind: OpeningKind | None = None,
     employer_id: uuid.UUID | None = None,
-) -> list[dict[str, Any]]:
-    return await read(
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    found, total = await read(
         runtime,
         queries.list_openings,
         principal.municipality,
         status=status.value if status else None,
         kind=kind,
         employer_id=employer_id,
+        limit=limit,
+        offset=offset,
     )
+    return page(request, found, limit=limit, offset=offset, total=total)
 
 
 @router.get(

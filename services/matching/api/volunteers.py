@@ -29,6 +29,7 @@ from shared.commands import CommandResult
 from shared.dates import Day, today
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import add_generated_route, problem_responses
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page, page_of
 from shared.taxonomy import load as load_taxonomy
 
 router = APIRouter(prefix="/volunteers", tags=["volunteers"])
@@ -185,27 +186,48 @@ async def register_volunteer(
     )
 
 
-@router.get("", summary="Volunteers of your municipality", responses=problem_responses(401, 403))
-async def list_volunteers(runtime: RuntimeDep, principal: VolunteerReader) -> list[dict[str, Any]]:
-    return await read(runtime, volunteering.list_volunteers, principal.municipality)
+@router.get(
+    "",
+    response_model=Page[dict[str, Any]],
+    summary="Volunteers of your municipality",
+    description="Rekkefølge: registrert, så id. / Order: registered, then id.",
+    responses=problem_responses(401, 403, 422),
+)
+async def list_volunteers(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: VolunteerReader,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    found, total = await read(
+        runtime, volunteering.list_volunteers, principal.municipality, limit=limit, offset=offset
+    )
+    return page(request, found, limit=limit, offset=offset, total=total)
 
 
 @router.get(
     "/keep-warm",
+    response_model=Page[dict[str, Any]],
     summary="Volunteers to keep warm",
     description="Approved volunteers with no assignment, contact or gathering attended in "
-    "the `weeks` before `on` (today by default).",
+    "the `weeks` before `on` (today by default). Rekkefølge: registrert, så id. / Order: "
+    "registered, then id.",
     responses=problem_responses(401, 403, 422),
 )
 async def list_keep_warm(
+    request: Request,
     runtime: RuntimeDep,
     principal: VolunteerReader,
     weeks: Annotated[int, Query(ge=1, le=104)] = 8,
     on: Annotated[date | None, Query()] = None,
-) -> list[dict[str, Any]]:
-    return await read(
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    cold = await read(
         runtime, volunteering.keep_warm, principal.municipality, weeks=weeks, on=on or today()
     )
+    return page_of(request, cold, limit, offset)
 
 
 @router.get("/{volunteer_id}", summary="One volunteer", responses=problem_responses(401, 403, 404))

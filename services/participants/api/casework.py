@@ -21,6 +21,7 @@ from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.events import Event
 from shared.http import problem_responses
 from shared.i18n import Locale, catalog
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page_of
 from shared.service import Runtime
 
 router = APIRouter(tags=["casework"])
@@ -28,11 +29,18 @@ router = APIRouter(tags=["casework"])
 
 @router.get(
     "/advisers/{adviser}/caseload",
+    response_model=Page[dict[str, Any]],
     summary="An adviser's caseload: participants with a running programme",
+    description="Rekkefølge: planlagt slutt, så id. / Order: planned end, then id.",
     responses=problem_responses(401, 403, 422),
 )
 async def get_caseload(
-    adviser: str, request: Request, runtime: RuntimeDep, principal: Reader
+    adviser: Annotated[str, Path(max_length=200)],
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     async with runtime.db.transaction() as conn:
@@ -43,15 +51,13 @@ async def get_caseload(
             queries.Filters(adviser=adviser),
             today(),
             personal,
-            limit=10_000,
-            offset=0,
         )
         active = [r for r in rows if r["status"] in {"in_programme", "paused"}]
+        body = page_of(request, active, limit, offset)
         if personal:
-            await audit.record_reads(
-                conn, principal, request, [uuid.UUID(r["id"]) for r in active], "caseload"
-            )
-    return {"adviser": adviser, "count": len(active), "participants": active}
+            shown = [uuid.UUID(r["id"]) for r in body["results"]]
+            await audit.record_reads(conn, principal, request, shown, "caseload")
+    return body
 
 
 class DeadlineList(BaseModel):

@@ -36,6 +36,7 @@ from shared.dates import Day
 from shared.deps import RuntimeDep
 from shared.eventstore import Stream
 from shared.http import problem_responses
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page_of
 from shared.problems import Forbidden, NotFound
 
 router = APIRouter(prefix="/participants/{participant_id}", tags=["employer consent"])
@@ -173,23 +174,27 @@ async def _consents(
 
 @router.get(
     "/employer-consents",
-    response_model=list[ConsentView],
+    response_model=Page[ConsentView],
     summary="Samtykkene til å dele navn og kontakt med arbeidsgivere. / The consents to share "
     "name and contact with employers.",
-    description="Hver lesing logges (handling `employer_consents`). / Every read is audited "
-    "(action `employer_consents`).",
+    description="Hver lesing logges (handling `employer_consents`). Rekkefølge: slik de ble "
+    "gitt. / Every read is audited (action `employer_consents`). Order: as given.",
     responses=problem_responses(401, 403, 404),
 )
 async def list_employer_consents(
-    participant_id: uuid.UUID, request: Request, principal: Reader
-) -> list[dict[str, Any]]:
+    participant_id: uuid.UUID,
+    request: Request,
+    principal: Reader,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     # Which employers a person let see their name is about the person, for every role
     # alike: each read is audited, in the transaction that read it, as the profile's are.
     _, consents = await _consents(
         request, participant_id, principal.municipality, audited=(principal, "employer_consents")
     )
     day = today()
-    return [
+    listed = [
         {
             "consent_id": c.consent_id,
             "employer_id": c.employer_id,
@@ -199,6 +204,7 @@ async def list_employer_consents(
         }
         for c in consents
     ]
+    return page_of(request, listed, limit, offset)
 
 
 class EmployerContact(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import EmailStr, Field, field_validator
@@ -31,7 +31,7 @@ from shared.dates import Day
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 from shared.i18n import Locale
-from shared.paging import Offset
+from shared.paging import Offset, Page, page_of
 from shared.problems import Forbidden
 from shared.service import Runtime
 
@@ -155,6 +155,7 @@ async def register_participant(
 
 @router.get(
     "",
+    response_model=Page[dict[str, Any]],
     summary="Søk og filtrer deltakere. / Search and filter participants.",
     description="Filtrer på navn (del av fornavn eller etternavn), fødselsnummer (også "
     "gamle D-nummer), status, rådgiver eller program som slutter innen N dager. Analytikere "
@@ -163,7 +164,8 @@ async def register_participant(
     "of given or family name), either national id (old D-numbers too), status, adviser, or "
     "programmes ending within N days. Analysts may filter by status and adviser only and see "
     "no personal data. Codes have a `<field>_label` beside them in the language "
-    "`Accept-Language` asks for.",
+    "`Accept-Language` asks for. Rekkefølge: planlagt slutt (uten sist), så id. / Order: "
+    "planned end (none last), then id.",
     responses=problem_responses(401, 403, 422),
 )
 async def search_participants(
@@ -173,12 +175,19 @@ async def search_participants(
     name: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
     national_id: Annotated[str | None, Query(pattern=r"^\d{11}$")] = None,
     status: Annotated[
-        str | None,
-        Query(
-            pattern="^(registered|settled|in_programme|paused|programme_ended"
-            "|moved_out|emigrated|deceased|erased)$",
-            description="The status today: facts dated ahead do not count yet",
-        ),
+        Literal[
+            "registered",
+            "settled",
+            "in_programme",
+            "paused",
+            "programme_ended",
+            "moved_out",
+            "emigrated",
+            "deceased",
+            "erased",
+        ]
+        | None,
+        Query(description="The status today: facts dated ahead do not count yet"),
     ] = None,
     adviser: Annotated[str | None, Query(max_length=200)] = None,
     ending_within_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
@@ -191,22 +200,15 @@ async def search_participants(
         raise Forbidden("Searching by name or national id needs a caseworker or manager role.")
     filters = queries.Filters(name, national_id, status, adviser, ending_within_days)
     async with runtime.db.transaction() as conn:
-        results = await queries.search(
-            conn,
-            runtime.settings,
-            principal.municipality,
-            filters,
-            today(),
-            personal,
-            limit,
-            offset,
-            locale,
+        found = await queries.search(
+            conn, runtime.settings, principal.municipality, filters, today(), personal, locale
         )
+        body = page_of(request, found, limit, offset)
         if personal:
             await audit.record_reads(
-                conn, principal, request, [uuid.UUID(r["id"]) for r in results], "search"
+                conn, principal, request, [uuid.UUID(r["id"]) for r in body["results"]], "search"
             )
-    return {"count": len(results), "results": results}
+    return body
 
 
 @router.get(

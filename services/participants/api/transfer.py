@@ -28,6 +28,7 @@ from shared.dates import Day
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 from shared.i18n import Locale
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page_of
 
 router = APIRouter(tags=["transfers"])
 
@@ -137,11 +138,6 @@ class TransferView(BaseModel):
         description="Who the person is (name, birth date, national id), shown to the receiving "
         "municipality's caseworkers while the transfer is pending (audited)",
     )
-
-
-class TransferList(BaseModel):
-    count: int
-    transfers: list[TransferView]
 
 
 class ParticipantTransfers(BaseModel):
@@ -309,12 +305,13 @@ async def list_participant_transfers(
 
 @router.get(
     "/transfers/incoming",
-    response_model=TransferList,
+    response_model=Page[TransferView],
     summary="Innkommende overføringer / Transfers to this municipality",
     description="Overføringer til kommunen (ventende om ikke `status` sier noe annet), med det "
     "loven tillater å overføre. / Transfers addressed to the token's municipality (pending "
     "unless `status` says otherwise) with what the law lets pass; who the person is is shown "
-    "to caseworkers while a transfer is pending (audited).",
+    "to caseworkers while a transfer is pending (audited). Rekkefølge: flyttedato, så id. / "
+    "Order: moving date, then id.",
     responses=problem_responses(401, 403, 422),
 )
 async def list_incoming_transfers(
@@ -323,27 +320,40 @@ async def list_incoming_transfers(
     principal: Reader,
     locale: Locale,
     status: Annotated[Literal["pending", "accepted", "declined"] | None, Query()] = "pending",
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     async with runtime.db.transaction() as conn:
-        rows, shown = await queries.incoming(conn, principal.municipality, status, personal, locale)
+        found = await queries.incoming(conn, principal.municipality, status, personal, locale)
+        body = page_of(request, found, limit, offset)
+        shown = [sender for _, sender in body["results"] if sender is not None]
+        body["results"] = [view for view, _ in body["results"]]
         if shown:
             await audit.record_reads(conn, principal, request, shown, "incoming_transfer")
-    return {"count": len(rows), "transfers": rows}
+    return body
 
 
 @router.get(
     "/transfers/outgoing",
-    response_model=TransferList,
+    response_model=Page[TransferView],
     summary="Utgående overføringer / Transfers from this municipality",
     description="Alle overføringer kommunen har sendt, med status. / Every transfer the "
-    "municipality recorded, with its status (pending, outbound, accepted, declined).",
+    "municipality recorded, with its status (pending, outbound, accepted, declined). "
+    "Rekkefølge: flyttedato, så id. / Order: moving date, then id.",
     responses=problem_responses(401, 403),
 )
-async def list_outgoing_transfers(runtime: RuntimeDep, principal: Reader, locale: Locale) -> dict[str, Any]:
+async def list_outgoing_transfers(
+    request: Request,
+    runtime: RuntimeDep,
+    principal: Reader,
+    locale: Locale,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     async with runtime.db.transaction() as conn:
         rows = await queries.outgoing(conn, principal.municipality, locale)
-    return {"count": len(rows), "transfers": rows}
+    return page_of(request, rows, limit, offset)
 
 
 @router.get(

@@ -274,10 +274,12 @@ async def search(
     filters: Filters,
     today: date,
     with_personal: bool,
-    limit: int,
-    offset: int,
     locale: str = DEFAULT,
 ) -> list[dict[str, Any]]:
+    """Every participant that matches ``filters``, in the search's order: planned end
+    (none last), then participant id (unique, so pages neither skip nor repeat anyone).
+    Status and name are filtered here, not in SQL (status as of today, names sealed), so
+    the caller pages the whole list and its length is the total."""
     where: list[Any] = [participant_summary.c.municipality == municipality]
     if filters.national_id:
         found = await find_by_national_id(conn, settings, municipality, filters.national_id)
@@ -305,7 +307,7 @@ async def search(
             if needle not in full.casefold():
                 continue
         results.append(summary_view(row, details, with_personal, today, locale))
-    return results[offset : offset + limit]
+    return results
 
 
 RUNNING = frozenset({"in_programme", "paused"})

@@ -121,9 +121,10 @@ def _select() -> Any:
 
 async def incoming(
     conn: AsyncConnection, municipality: str, status: str | None, personal: bool, locale: str
-) -> tuple[list[dict[str, Any]], list[uuid.UUID]]:
-    """Transfers addressed to ``municipality`` (every status when ``status`` is None), and
-    the sending records whose identity they show."""
+) -> list[tuple[dict[str, Any], uuid.UUID | None]]:
+    """Transfers addressed to ``municipality`` (every status when ``status`` is None), by
+    moving date then transfer id, each with the sending record whose identity it shows (so
+    the caller audits only the page it answers)."""
     where = [
         municipal_transfers.c.to_municipality == municipality,
         municipal_transfers.c.delivered.is_(True),
@@ -135,14 +136,12 @@ async def incoming(
         .where(*where)
         .order_by(municipal_transfers.c.moved_on, municipal_transfers.c.transfer_id)
     )
-    views: list[dict[str, Any]] = []
-    shown: list[uuid.UUID] = []
+    found: list[tuple[dict[str, Any], uuid.UUID | None]] = []
     for row in rows:
         identity = _identity(row) if personal and row.status == "pending" else None
-        if identity is not None:
-            shown.append(row.participant_id)
-        views.append(_view(row, municipality, locale, identity))
-    return views, shown
+        shown = row.participant_id if identity is not None else None
+        found.append((_view(row, municipality, locale, identity), shown))
+    return found
 
 
 async def outgoing(conn: AsyncConnection, municipality: str, locale: str) -> list[dict[str, Any]]:
