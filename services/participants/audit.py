@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.participants.tables import audit_log
 from shared.auth import Principal
 from shared.http import correlation_id
+from shared.paging import count_of
 
 PURPOSE_HEADER = "X-Purpose"
 
@@ -43,16 +44,19 @@ async def record_reads(
 
 
 async def reads_of(
-    conn: AsyncConnection, participant_id: uuid.UUID, municipality: str
-) -> list[dict[str, Any]]:
-    rows = await conn.execute(
+    conn: AsyncConnection, participant_id: uuid.UUID, municipality: str, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the reads of the participant's personal data, oldest first (the log's id
+    breaks ties), and how many there are in all."""
+    query = (
         sa.select(audit_log)
         .where(
             audit_log.c.participant_id == participant_id, audit_log.c.municipality == municipality
         )
         .order_by(audit_log.c.at, audit_log.c.id)
     )
-    return [
+    rows = await conn.execute(query.limit(limit).offset(offset))
+    reads = [
         {
             "at": row.at.isoformat(),
             "actor": row.actor,
@@ -63,3 +67,4 @@ async def reads_of(
         }
         for row in rows
     ]
+    return reads, await count_of(conn, query)

@@ -250,6 +250,10 @@ async def test_participants_lists_page_alike(settings: Settings) -> None:
                 ),
                 "/transfers/incoming": Walk("/transfers/incoming", {"status": "pending"}, oslo, 2),
                 "/transfers/outgoing": Walk("/transfers/outgoing", {}, headers, 2),
+                # Last: the walks above read pids[0]'s personal data, and each read is audited.
+                "/participants/{participant_id}/audit": Walk(
+                    f"/participants/{pids[0]}/audit", {}, headers, 3
+                ),
             },
         )
         # The filter counts: three still in a programme here, six registered in all.

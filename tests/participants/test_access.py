@@ -82,7 +82,7 @@ async def test_the_history_of_personal_details_shows_every_recording_and_what_it
     malformed = await client.get("/participants/nope/personal-details/history", headers=officer)
     assert malformed.status_code == 422
 
-    trail = (await client.get(f"/participants/{pid}/audit", headers=officer)).json()["reads"]
+    trail = (await client.get(f"/participants/{pid}/audit", headers=officer)).json()["results"]
     assert [r["action"] for r in trail].count("personal_details_history") == 3
 
     erased = await client.delete(f"/participants/{pid}/personal-data", headers=officer)
@@ -123,7 +123,7 @@ async def test_a_households_members_are_listed_with_names_only_for_roles_that_se
     assert {m["participant_id"] for m in analyst.json()["members"]} == {mother, son}
 
     officer = auth(settings, ["privacy_officer"])
-    reads = (await client.get(f"/participants/{son}/audit", headers=officer)).json()["reads"]
+    reads = (await client.get(f"/participants/{son}/audit", headers=officer)).json()["results"]
     assert [r["action"] for r in reads].count("household_members") == 2
 
     refused = await client.get(f"/households/{household}", headers=auth(settings, ["job_coach"]))

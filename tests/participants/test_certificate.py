@@ -82,7 +82,7 @@ async def test_the_certificate_names_period_elements_hours_and_level_without_fre
     audit = await client.get(
         f"/participants/{case.pid}/audit", headers=auth(_settings(client), ["privacy_officer"])
     )
-    assert "certificate" in {read["action"] for read in audit.json()["reads"]}
+    assert "certificate" in {read["action"] for read in audit.json()["results"]}
 
 
 async def test_no_certificate_before_the_programme_has_started(

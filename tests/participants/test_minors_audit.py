@@ -24,7 +24,7 @@ async def _trail(
         f"/participants/{pid}/audit", headers=auth(settings, ["privacy_officer"])
     )
     assert trail.status_code == 200, trail.text
-    reads: list[dict[str, object]] = trail.json()["reads"]
+    reads: list[dict[str, object]] = trail.json()["results"]
     return reads
 
 

@@ -156,7 +156,7 @@ async def test_every_personal_data_read_is_audited_with_its_purpose(
         f"/participants/{pid}/audit", headers=auth(settings, ["privacy_officer"])
     )
     assert trail.status_code == 200
-    reads = trail.json()["reads"]
+    reads = trail.json()["results"]
     assert [r["action"] for r in reads] == ["read", "timeline", "search"]
     assert reads[0]["purpose"] == "weekly follow-up"
     assert reads[0]["actor"] == "tester" and reads[0]["roles"] == ["caseworker"]

@@ -13,6 +13,7 @@ from services.participants.api.common import PrivacyOfficer, respond
 from shared.commands import CommandResult
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page
 from shared.problems import NotFound
 
 router = APIRouter(tags=["privacy"])
@@ -43,13 +44,27 @@ async def erase_personal_data(
     return await respond(runtime, request, response, principal, None, work, participant_id)
 
 
+class AuditTrail(Page[dict[str, Any]]):
+    """One page of the reads of a participant's personal data."""
+
+    participant_id: uuid.UUID
+
+
 @router.get(
     "/participants/{participant_id}/audit",
+    response_model=AuditTrail,
     summary="Who read this participant's personal data, when and why",
-    responses=problem_responses(401, 403, 404),
+    description="Rekkefølge: tidspunkt, så id (eldste først). / Order: time, then id (oldest "
+    "first).",
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def get_audit_trail(
-    participant_id: uuid.UUID, runtime: RuntimeDep, principal: PrivacyOfficer
+    participant_id: uuid.UUID,
+    request: Request,
+    runtime: RuntimeDep,
+    principal: PrivacyOfficer,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
         if (
@@ -59,5 +74,8 @@ async def get_audit_trail(
             raise NotFound(
                 f"No participant {participant_id} in municipality {principal.municipality}."
             )
-        reads = await audit.reads_of(conn, participant_id, principal.municipality)
-    return {"participant_id": str(participant_id), "count": len(reads), "reads": reads}
+        reads, total = await audit.reads_of(
+            conn, participant_id, principal.municipality, limit=limit, offset=offset
+        )
+    answer = page(request, reads, limit=limit, offset=offset, total=total)
+    return {"participant_id": str(participant_id), **answer}
