@@ -29,6 +29,7 @@ from shared.contract import install_contract_routes
 from shared.db import Database
 from shared.events import Envelope, Event, EventRegistry, Metadata
 from shared.eventstore import EventStore, Stream
+from shared.examples import Examples
 from shared.http import (
     CorrelationAndMetrics,
     correlation_id,
@@ -86,6 +87,8 @@ class ServiceDefinition:
     openapi_tags: Sequence[dict[str, Any]] = field(default_factory=tuple)
     locale_packages: Sequence[str] = ()
     """Packages whose ``locale`` folders hold the service's texts (beside the kit's)."""
+    examples: Examples | None = None
+    """The service's request and response examples for its OpenAPI (``api/examples.py``)."""
 
 
 class Runtime:
@@ -327,6 +330,7 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
     )
     app.state.runtime = runtime
     app.state.settings = settings
+    app.state.openapi_examples = definition.examples
     app.state.token_verifier = TokenVerifier(settings)
     install_error_handlers(app, ("shared", *definition.locale_packages))
     # Added first, so it runs inside the correlation middleware: its 413/422 answers

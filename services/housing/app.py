@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.housing.api import ROUTERS, housing_school
+from services.housing.api.examples import EXAMPLES
 from services.housing.events import registry
 from services.housing.projections import FEEDS, PROJECTIONS
 from shared.service import ServiceDefinition, build_app
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "sizes and amounts only. Bokmål by default; `Accept-Language: nn` or `en`.",
             registry=registry,
             locale_packages=("services.housing",),
+            examples=EXAMPLES,
             routers=(*ROUTERS, housing_school.router),
             projections=PROJECTIONS,
             feeds=FEEDS,

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.indicators.api import ROUTERS
+from services.indicators.api.examples import EXAMPLES
 from services.indicators.dashboard import install_dashboard
 from services.indicators.evaluator import LevelEvaluator
 from services.indicators.events import registry
@@ -67,6 +68,7 @@ def create_app(
             title="Veiviser — indikatorer / indicators (MRS)",
             description=DESCRIPTION,
             locale_packages=("services.indicators",),
+            examples=EXAMPLES,
             registry=registry,
             routers=ROUTERS,
             projections=PROJECTIONS,

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.matching.api import ROUTERS
+from services.matching.api.examples import EXAMPLES
 from services.matching.events import registry
 from services.matching.index import MatchingIndex
 from services.matching.projections import FEEDS, PROJECTIONS
@@ -37,6 +38,7 @@ def create_app(
             "default; `Accept-Language: nn` or `en`.",
             registry=registry,
             locale_packages=("services.matching",),
+            examples=EXAMPLES,
             routers=ROUTERS,
             projections=PROJECTIONS,
             feeds=FEEDS,

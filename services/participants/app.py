@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.participants.api import ROUTERS
+from services.participants.api.examples import EXAMPLES
 from services.participants.events import registry
 from services.participants.projections import FEEDS, projections
 from shared.service import ServiceDefinition, build_app
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Norwegian bokmål by default; send `Accept-Language: nn` for nynorsk or `en` for "
             "English.",
             locale_packages=("services.participants",),
+            examples=EXAMPLES,
             registry=registry,
             routers=ROUTERS,
             projections=projections(settings),

@@ -423,7 +423,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An adviser's caseload: participants with a running programme */
+        /**
+         * An adviser's caseload: participants with a running programme
+         * @description Rekkefølge: planlagt slutt, så id. / Order: planned end, then id.
+         */
         get: operations["getCaseload"];
         put?: never;
         post?: never;
@@ -542,7 +545,7 @@ export interface paths {
         };
         /**
          * Candidates of your municipality
-         * @description Participants whose consented competence profile this service has received. `engagement` is `in_placement` or `employed` for those in a placement or job today, `placement_scheduled` or `job_scheduled` for a start dated ahead. Someone who moved to another municipality, emigrated or died is no candidate from that day on; a move announced ahead shows as `leaves_on`.
+         * @description Participants whose consented competence profile this service has received. `engagement` is `in_placement` or `employed` for those in a placement or job today, `placement_scheduled` or `job_scheduled` for a start dated ahead. Someone who moved to another municipality, emigrated or died is no candidate from that day on; a move announced ahead shows as `leaves_on`. Rekkefølge: id. / Order: participant id.
          */
         get: operations["listCandidates"];
         put?: never;
@@ -1096,7 +1099,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Employers of your municipality */
+        /**
+         * Employers of your municipality
+         * @description Rekkefølge: navn, så id. / Order: name, then id.
+         */
         get: operations["listEmployers"];
         put?: never;
         /**
@@ -1136,7 +1142,7 @@ export interface paths {
         };
         /**
          * The employer's agreements, followed up (met / on track / behind)
-         * @description Every agreement (from the registration and recorded since) with its status today computed from matching's outcomes, and the numbers it rests on. `Accept-Language` words `status_label`.
+         * @description Every agreement (from the registration and recorded since) with its status today computed from matching's outcomes, and the numbers it rests on. `Accept-Language` words `status_label`. Rekkefølge: som registrert. / Order: as recorded.
          */
         get: operations["listAgreements"];
         put?: never;
@@ -1295,7 +1301,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List dwellings */
+        /**
+         * List dwellings
+         * @description Rekkefølge: bydel, antall rom, så id. / Order: district, rooms, then id.
+         */
         get: operations["listDwellings"];
         put?: never;
         /**
@@ -1551,7 +1560,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Evictions from municipal dwellings per year, by grounds */
+        /**
+         * Evictions from municipal dwellings per year, by grounds
+         * @description Én rad per år. Rekkefølge: år, eldste først. / One row per year. Order: year, oldest first.
+         */
         get: operations["reportEvictionsPerYear"];
         put?: never;
         post?: never;
@@ -1588,7 +1600,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Households that became owners, per year and route */
+        /**
+         * Households that became owners, per year and route
+         * @description Én rad per år. Rekkefølge: år, eldste først. / One row per year. Order: year, oldest first.
+         */
         get: operations["reportOwnersPerYear"];
         put?: never;
         post?: never;
@@ -2135,7 +2150,7 @@ export interface paths {
         };
         /**
          * The waiting list in priority order, now or at the end of any past day
-         * @description A household waits from the day its application is received until it is rejected, withdraws, or moves in (those days end the wait). Order: urgency (acute, high, normal), then the earliest received date. `days_waiting` counts from `received_on` to `on`.
+         * @description A household waits from the day its application is received until it is rejected, withdraws, or moves in (those days end the wait). Order: urgency (acute, high, normal), then the earliest received date, then application id. `days_waiting` counts from `received_on` to `on`; `households_waiting` is `total`.
          */
         get: operations["listWaitingList"];
         put?: never;
@@ -2215,7 +2230,7 @@ export interface paths {
         };
         /**
          * The built-in indicators a municipality can adopt
-         * @description Each is a rule with parameters, titles, unit, direction and granularity. Adopt one with `POST /indicators/definitions {"key": …, "from_catalogue": …}`.
+         * @description Each is a rule with parameters, titles, unit, direction and granularity. Adopt one with `POST /indicators/definitions {"key": …, "from_catalogue": …}`. Rekkefølge: katalogens. / Order: the catalogue's.
          */
         get: operations["listCatalogue"];
         put?: never;
@@ -2253,7 +2268,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The municipality's indicators (as of a date) */
+        /**
+         * The municipality's indicators (as of a date)
+         * @description Rekkefølge: nøkkel. / Order: key.
+         */
         get: operations["listDefinitions"];
         put?: never;
         /**
@@ -2315,7 +2333,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Comments on an indicator (as of a date) */
+        /**
+         * Comments on an indicator (as of a date)
+         * @description Rekkefølge: registrert, så id. / Order: recorded, then id.
+         */
         get: operations["listComments"];
         put?: never;
         /**
@@ -2426,7 +2447,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The goal hierarchy (kommuneplan → økonomiplan → virksomhetsplan), as of a date */
+        /**
+         * The goal hierarchy (kommuneplan → økonomiplan → virksomhetsplan), as of a date
+         * @description Rekkefølge: treet, hvert mål før sine undermål. / Order: the tree, depth first, each goal before its sub-goals.
+         */
         get: operations["listGoals"];
         put?: never;
         /**
@@ -2464,7 +2488,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The levels last published (indicator.level_changed) for the municipality */
+        /**
+         * The levels last published (indicator.level_changed) for the municipality
+         * @description Rekkefølge: indikator, så periode. / Order: indicator key, then period.
+         */
         get: operations["listLevels"];
         put?: never;
         post?: never;
@@ -2646,7 +2673,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Låste rapporter (rapportert til bystyret). / Locked reports (reported to the council) */
+        /**
+         * Låste rapporter (rapportert til bystyret). / Locked reports (reported to the council)
+         * @description Rekkefølge: sist rapportert først, så periode, type og id. / Order: latest reported first, then period, kind and id.
+         */
         get: operations["listLocked"];
         put?: never;
         post?: never;
@@ -2792,7 +2822,7 @@ export interface paths {
         };
         /**
          * The built-in computed rules, documented
-         * @description For each rule: what the value is, its numerator, denominator, exclusions, the date that places an event in a period, how as-of works, and its parameters (JSON Schema with defaults). The same text is in services/indicators/RULES.md.
+         * @description For each rule: what the value is, its numerator, denominator, exclusions, the date that places an event in a period, how as-of works, and its parameters (JSON Schema with defaults). The same text is in services/indicators/RULES.md. Rekkefølge: som i RULES.md. / Order: as in RULES.md.
          */
         get: operations["listRules"];
         put?: never;
@@ -3118,7 +3148,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Matches of your municipality */
+        /**
+         * Matches of your municipality
+         * @description Rekkefølge: foreslått, så id. / Order: proposed, then id.
+         */
         get: operations["listMatches"];
         put?: never;
         /**
@@ -3367,7 +3400,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Openings of your municipality */
+        /**
+         * Openings of your municipality
+         * @description Rekkefølge: publisert, så id. / Order: published, then id.
+         */
         get: operations["listOpenings"];
         put?: never;
         /**
@@ -3471,7 +3507,7 @@ export interface paths {
         };
         /**
          * Søk og filtrer deltakere. / Search and filter participants.
-         * @description Filtrer på navn (del av fornavn eller etternavn), fødselsnummer (også gamle D-nummer), status, rådgiver eller program som slutter innen N dager. Analytikere kan bare filtrere på status og rådgiver og ser ingen personopplysninger. Kodene har `<felt>_label` ved siden av, på språket `Accept-Language` ber om. / Filter by name (part of given or family name), either national id (old D-numbers too), status, adviser, or programmes ending within N days. Analysts may filter by status and adviser only and see no personal data. Codes have a `<field>_label` beside them in the language `Accept-Language` asks for.
+         * @description Filtrer på navn (del av fornavn eller etternavn), fødselsnummer (også gamle D-nummer), status, rådgiver eller program som slutter innen N dager. Analytikere kan bare filtrere på status og rådgiver og ser ingen personopplysninger. Kodene har `<felt>_label` ved siden av, på språket `Accept-Language` ber om. / Filter by name (part of given or family name), either national id (old D-numbers too), status, adviser, or programmes ending within N days. Analysts may filter by status and adviser only and see no personal data. Codes have a `<field>_label` beside them in the language `Accept-Language` asks for. Rekkefølge: planlagt slutt (uten sist), så id. / Order: planned end (none last), then id.
          */
         get: operations["searchParticipants"];
         put?: never;
@@ -3713,7 +3749,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who read this participant's personal data, when and why */
+        /**
+         * Who read this participant's personal data, when and why
+         * @description Rekkefølge: tidspunkt, så id (eldste først). / Order: time, then id (oldest first).
+         */
         get: operations["getAuditTrail"];
         put?: never;
         post?: never;
@@ -4120,7 +4159,7 @@ export interface paths {
         };
         /**
          * Samtykkene til å dele navn og kontakt med arbeidsgivere. / The consents to share name and contact with employers.
-         * @description Hver lesing logges (handling `employer_consents`). / Every read is audited (action `employer_consents`).
+         * @description Hver lesing logges (handling `employer_consents`). Rekkefølge: slik de ble gitt. / Every read is audited (action `employer_consents`). Order: as given.
          */
         get: operations["listEmployerConsents"];
         put?: never;
@@ -4238,7 +4277,7 @@ export interface paths {
         };
         /**
          * Enslig mindreårig: faser, plan, oppfølging og avslutning. / Unaccompanied minor: phases, plan, follow-up and the services' end.
-         * @description Hver lesing logges (handling `minor`, med formålet fra `X-Purpose`). / Every read is audited (action `minor`, with the purpose from `X-Purpose`).
+         * @description Med oppholdene i bofellesskap fra boligtjenesten og der de motsier fasene. Hver lesing logges (handling `minor`, med formålet fra `X-Purpose`). / With the shared-home stays from the housing service and where they contradict the phases. Every read is audited (action `minor`, with the purpose from `X-Purpose`).
          */
         get: operations["getMinorRecord"];
         put?: never;
@@ -4810,7 +4849,7 @@ export interface paths {
         };
         /**
          * Innkommende overføringer / Transfers to this municipality
-         * @description Overføringer til kommunen (ventende om ikke `status` sier noe annet), med det loven tillater å overføre. / Transfers addressed to the token's municipality (pending unless `status` says otherwise) with what the law lets pass; who the person is is shown to caseworkers while a transfer is pending (audited).
+         * @description Overføringer til kommunen (ventende om ikke `status` sier noe annet), med det loven tillater å overføre. / Transfers addressed to the token's municipality (pending unless `status` says otherwise) with what the law lets pass; who the person is is shown to caseworkers while a transfer is pending (audited). Rekkefølge: flyttedato, så id. / Order: moving date, then id.
          */
         get: operations["listIncomingTransfers"];
         put?: never;
@@ -4830,7 +4869,7 @@ export interface paths {
         };
         /**
          * Utgående overføringer / Transfers from this municipality
-         * @description Alle overføringer kommunen har sendt, med status. / Every transfer the municipality recorded, with its status (pending, outbound, accepted, declined).
+         * @description Alle overføringer kommunen har sendt, med status. / Every transfer the municipality recorded, with its status (pending, outbound, accepted, declined). Rekkefølge: flyttedato, så id. / Order: moving date, then id.
          */
         get: operations["listOutgoingTransfers"];
         put?: never;
@@ -4982,7 +5021,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Volunteers of your municipality */
+        /**
+         * Volunteers of your municipality
+         * @description Rekkefølge: registrert, så id. / Order: registered, then id.
+         */
         get: operations["listVolunteers"];
         put?: never;
         /**
@@ -5005,7 +5047,7 @@ export interface paths {
         };
         /**
          * Volunteers to keep warm
-         * @description Approved volunteers with no assignment, contact or gathering attended in the `weeks` before `on` (today by default).
+         * @description Approved volunteers with no assignment, contact or gathering attended in the `weeks` before `on` (today by default). Rekkefølge: registrert, så id. / Order: registered, then id.
          */
         get: operations["listKeepWarm"];
         put?: never;
@@ -5878,6 +5920,50 @@ export interface components {
             /** Waiting Bonus */
             waiting_bonus: number;
         };
+        /**
+         * AuditTrail
+         * @description Én side av en liste. / One page of a list.
+         */
+        AuditTrail: {
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
+            /**
+             * Participant Id
+             * Format: uuid
+             */
+            participant_id: string;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
+        };
         /** BandIn */
         BandIn: {
             /**
@@ -6561,6 +6647,31 @@ export interface components {
              * @description The current revision is signed
              */
             signed: boolean;
+        };
+        /** ContradictionView */
+        ContradictionView: {
+            /**
+             * Code
+             * @enum {string}
+             */
+            code: "shared-home-stay-before-moving-in" | "shared-home-stay-after-shared-home" | "shared-home-phase-without-stay";
+            /**
+             * Detail
+             * @description bokmål / English
+             */
+            detail: string;
+            /**
+             * Facts
+             * @description The dates on both sides
+             */
+            facts: {
+                [key: string]: string | null;
+            };
+            /**
+             * Placement Id
+             * @description The stay in question, if one
+             */
+            placement_id: string | null;
         };
         /** CoupleSituationBody */
         CoupleSituationBody: {
@@ -8586,6 +8697,11 @@ export interface components {
             follow_up_contacts: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Housing Contradictions
+             * @description Where the phases and housing's stays disagree (see docs/participants/unaccompanied-minors.md); empty when they agree
+             */
+            housing_contradictions: components["schemas"]["ContradictionView"][];
             /** Measures Plans */
             measures_plans: {
                 [key: string]: unknown;
@@ -8608,6 +8724,11 @@ export interface components {
             services_ended: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Shared Home Stays
+             * @description The youth's places in shared homes, as the housing service published them
+             */
+            shared_home_stays: components["schemas"]["StayView"][];
         };
         /** MonthEnd */
         MonthEnd: {
@@ -9178,6 +9299,415 @@ export interface components {
              * @default 15
              */
             years?: number;
+        };
+        /**
+         * Page[AgreementStatus]
+         * @description Én side av en liste. / One page of a list.
+         */
+        Page_AgreementStatus_: {
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: components["schemas"]["AgreementStatus"][];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
+        };
+        /**
+         * Page[CandidateView]
+         * @description Én side av en liste. / One page of a list.
+         */
+        Page_CandidateView_: {
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: components["schemas"]["CandidateView"][];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
+        };
+        /**
+         * Page[ConsentView]
+         * @description Én side av en liste. / One page of a list.
+         */
+        Page_ConsentView_: {
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: components["schemas"]["ConsentView"][];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
+        };
+        /**
+         * Page[DwellingOut]
+         * @description Én side av en liste. / One page of a list.
+         */
+        Page_DwellingOut_: {
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: components["schemas"]["DwellingOut"][];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
+        };
+        /**
+         * Page[Employer]
+         * @description Én side av en liste. / One page of a list.
+         */
+        Page_Employer_: {
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: components["schemas"]["Employer"][];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
+        };
+        /**
+         * Page[EvictionsYear]
+         * @description Én side av en liste. / One page of a list.
+         */
+        Page_EvictionsYear_: {
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: components["schemas"]["EvictionsYear"][];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
+        };
+        /**
+         * Page[MatchView]
+         * @description Én side av en liste. / One page of a list.
+         */
+        Page_MatchView_: {
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: components["schemas"]["MatchView"][];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
+        };
+        /**
+         * Page[Opening]
+         * @description Én side av en liste. / One page of a list.
+         */
+        Page_Opening_: {
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: components["schemas"]["Opening"][];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
+        };
+        /**
+         * Page[OwnersYear]
+         * @description Én side av en liste. / One page of a list.
+         */
+        Page_OwnersYear_: {
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: components["schemas"]["OwnersYear"][];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
+        };
+        /**
+         * Page[TransferView]
+         * @description Én side av en liste. / One page of a list.
+         */
+        Page_TransferView_: {
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: components["schemas"]["TransferView"][];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
+        };
+        /**
+         * Page[dict[str, Any]]
+         * @description Én side av en liste. / One page of a list.
+         */
+        Page_dict_str__Any__: {
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
         };
         /** ParticipantDeadlines */
         ParticipantDeadlines: {
@@ -11025,6 +11555,29 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** StayView */
+        StayView: {
+            /**
+             * Ends On
+             * @description The place is free that day (half-open stay)
+             */
+            ends_on: string | null;
+            /**
+             * Placement Id
+             * Format: uuid
+             */
+            placement_id: string;
+            /**
+             * Shared Home Id
+             * Format: uuid
+             */
+            shared_home_id: string;
+            /**
+             * Starts On
+             * Format: date
+             */
+            starts_on: string;
+        };
         /** StepResult */
         StepResult: {
             /**
@@ -11416,13 +11969,6 @@ export interface components {
              */
             transfer_id: string;
         };
-        /** TransferList */
-        TransferList: {
-            /** Count */
-            count: number;
-            /** Transfers */
-            transfers: components["schemas"]["TransferView"][];
-        };
         /** TransferRecordedAnswer */
         TransferRecordedAnswer: {
             /**
@@ -11747,17 +12293,49 @@ export interface components {
             /** Urgency */
             urgency: string;
         };
-        /** WaitingListOut */
+        /**
+         * WaitingListOut
+         * @description Én side av en liste. / One page of a list.
+         */
         WaitingListOut: {
-            /** Entries */
-            entries: components["schemas"]["WaitingEntry"][];
+            /**
+             * Count
+             * @deprecated
+             * @description Utgått: antall på denne siden (bruk `results`). / Deprecated: the number of items on this page (use the length of `results`, or `total`).
+             */
+            count: number;
             /** Households Waiting */
             households_waiting: number;
+            /**
+             * Limit
+             * @description Største antall per side. / Page size asked for.
+             */
+            limit: number;
+            /**
+             * Next
+             * @description Relativ lenke til neste side med de samme filtrene; null på siste side. / Relative link to the next page with the same filters; null on the last page.
+             */
+            next: string | null;
+            /**
+             * Offset
+             * @description Antall hoppet over. / Items skipped before this page.
+             */
+            offset: number;
             /**
              * On
              * Format: date
              */
             on: string;
+            /**
+             * Results
+             * @description Sidens elementer i listens faste rekkefølge. / This page's items, in the list's stable order.
+             */
+            results: components["schemas"]["WaitingEntry"][];
+            /**
+             * Total
+             * @description Antall i hele den filtrerte listen; null når listen ikke teller. / Items in the whole filtered list; null where the list does not count them.
+             */
+            total: number | null;
         };
         /** Wishes */
         Wishes: {
@@ -11997,6 +12575,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "dead_letters": [
+                     *         {}
+                     *       ],
+                     *       "events": [
+                     *         {
+                     *           "actor": "actor",
+                     *           "data": {},
+                     *           "occurred_at": "2024-09-02T09:30:00Z",
+                     *           "recorded_at": "2024-09-02T09:30:00Z",
+                     *           "stream_id": "stream id",
+                     *           "type": "type",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "household_ids": [
+                     *         "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
+                     *       ],
+                     *       "inbox": [
+                     *         {
+                     *           "consumer": "consumer",
+                     *           "event_id": "event id",
+                     *           "payload": {},
+                     *           "received_at": "2024-09-02T09:30:00Z",
+                     *           "type": "type"
+                     *         }
+                     *       ],
+                     *       "legal_basis": [
+                     *         "legal basis"
+                     *       ],
+                     *       "municipality": "3301",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "pseudonymous": false,
+                     *       "purpose": "purpose",
+                     *       "read_models": [
+                     *         {
+                     *           "related": false,
+                     *           "rows": [
+                     *             {}
+                     *           ],
+                     *           "table": "table"
+                     *         }
+                     *       ],
+                     *       "sealed": [
+                     *         {
+                     *           "count": 2,
+                     *           "field": "field",
+                     *           "key_holder": null,
+                     *           "opened": 2,
+                     *           "source": "source"
+                     *         }
+                     *       ],
+                     *       "service": "service"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessPart"];
                 };
             };
@@ -12021,6 +12655,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12044,6 +12679,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12066,6 +12702,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -12089,6 +12726,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {}
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -12112,6 +12754,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12145,6 +12788,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "dead_letters": [
+                     *         {}
+                     *       ],
+                     *       "events": [
+                     *         {
+                     *           "actor": "actor",
+                     *           "data": {},
+                     *           "occurred_at": "2024-09-02T09:30:00Z",
+                     *           "recorded_at": "2024-09-02T09:30:00Z",
+                     *           "stream_id": "stream id",
+                     *           "type": "type",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "household_ids": [
+                     *         "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
+                     *       ],
+                     *       "inbox": [
+                     *         {
+                     *           "consumer": "consumer",
+                     *           "event_id": "event id",
+                     *           "payload": {},
+                     *           "received_at": "2024-09-02T09:30:00Z",
+                     *           "type": "type"
+                     *         }
+                     *       ],
+                     *       "legal_basis": [
+                     *         "legal basis"
+                     *       ],
+                     *       "municipality": "3301",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "pseudonymous": false,
+                     *       "purpose": "purpose",
+                     *       "read_models": [
+                     *         {
+                     *           "related": false,
+                     *           "rows": [
+                     *             {}
+                     *           ],
+                     *           "table": "table"
+                     *         }
+                     *       ],
+                     *       "sealed": [
+                     *         {
+                     *           "count": 2,
+                     *           "field": "field",
+                     *           "key_holder": null,
+                     *           "opened": 2,
+                     *           "source": "source"
+                     *         }
+                     *       ],
+                     *       "service": "service"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessPart"];
                 };
             };
@@ -12169,6 +12868,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12192,6 +12892,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12214,6 +12915,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -12237,6 +12939,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {}
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -12260,6 +12967,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12293,6 +13001,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "dead_letters": [
+                     *         {}
+                     *       ],
+                     *       "events": [
+                     *         {
+                     *           "actor": "actor",
+                     *           "data": {},
+                     *           "occurred_at": "2024-09-02T09:30:00Z",
+                     *           "recorded_at": "2024-09-02T09:30:00Z",
+                     *           "stream_id": "stream id",
+                     *           "type": "type",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "household_ids": [
+                     *         "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
+                     *       ],
+                     *       "inbox": [
+                     *         {
+                     *           "consumer": "consumer",
+                     *           "event_id": "event id",
+                     *           "payload": {},
+                     *           "received_at": "2024-09-02T09:30:00Z",
+                     *           "type": "type"
+                     *         }
+                     *       ],
+                     *       "legal_basis": [
+                     *         "legal basis"
+                     *       ],
+                     *       "municipality": "3301",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "pseudonymous": false,
+                     *       "purpose": "purpose",
+                     *       "read_models": [
+                     *         {
+                     *           "related": false,
+                     *           "rows": [
+                     *             {}
+                     *           ],
+                     *           "table": "table"
+                     *         }
+                     *       ],
+                     *       "sealed": [
+                     *         {
+                     *           "count": 2,
+                     *           "field": "field",
+                     *           "key_holder": null,
+                     *           "opened": 2,
+                     *           "source": "source"
+                     *         }
+                     *       ],
+                     *       "service": "service"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessPart"];
                 };
             };
@@ -12317,6 +13081,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12340,6 +13105,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12362,6 +13128,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -12385,6 +13152,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {}
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -12408,6 +13180,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12436,6 +13209,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12459,6 +13233,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12481,6 +13256,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -12504,6 +13280,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {}
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -12527,6 +13308,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12542,7 +13324,12 @@ export interface operations {
     };
     getCaseload: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
+            };
             header?: never;
             path: {
                 adviser: string;
@@ -12557,9 +13344,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -12582,6 +13379,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "to_adviser": "Ola Hansen"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MoveCaseload"];
             };
         };
@@ -12592,6 +13394,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from_adviser": "Kari Nordmann",
+                     *       "moved": 1,
+                     *       "refused": 0,
+                     *       "requested": 1,
+                     *       "results": [
+                     *         {
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "result": "moved",
+                     *           "version": 8
+                     *         }
+                     *       ],
+                     *       "to_adviser": "Ola Hansen"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CaseloadMoved"];
                 };
             };
@@ -12615,6 +13433,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kinds": [
+                 *         "language_practice",
+                 *         "job"
+                 *       ],
+                 *       "min_score": 40,
+                 *       "propose": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["MatchingAllocate"];
             };
         };
@@ -12625,6 +13453,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "assignments": [
+                     *         {
+                     *           "band": "strong",
+                     *           "match_id": null,
+                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "score": 2,
+                     *           "waited_days": null,
+                     *           "waiting_bonus": 2
+                     *         }
+                     *       ],
+                     *       "favour_waiting": false,
+                     *       "openings": [
+                     *         {
+                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *           "places_filled": 2,
+                     *           "places_offered": 2
+                     *         }
+                     *       ],
+                     *       "solver": "solver",
+                     *       "total_fit": 2,
+                     *       "unplaced": [
+                     *         {
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "reasons": [
+                     *             {
+                     *               "detail": "detail",
+                     *               "opening_id": null,
+                     *               "reason": "hard_requirement"
+                     *             }
+                     *           ],
+                     *           "waited_days": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["AllocationResult"];
                 };
             };
@@ -12662,6 +13528,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: components["schemas"]["DatedTableOut"];
                     };
@@ -12692,6 +13559,72 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "month": 2,
+                     *       "participants": [
+                     *         {
+                     *           "absence": {
+                     *             "from_date": "2024-09-02",
+                     *             "hours_planned": 2,
+                     *             "invalid_hours": 2,
+                     *             "per_activity": [
+                     *               {
+                     *                 "activity": {
+                     *                   "code": "code",
+                     *                   "label": "label"
+                     *                 },
+                     *                 "hours_planned": 2,
+                     *                 "invalid_hours": 2,
+                     *                 "unauthorised_leave_days": 2,
+                     *                 "unauthorised_leave_hours": 2,
+                     *                 "valid_hours": 2
+                     *               }
+                     *             ],
+                     *             "to_date": "2025-08-29",
+                     *             "unauthorised_leave_days": 2,
+                     *             "unauthorised_leave_hours": 2,
+                     *             "valid_hours": 2
+                     *           },
+                     *           "amount": 2,
+                     *           "child_supplement": 2,
+                     *           "currency": "currency",
+                     *           "days": {
+                     *             "in_month": 2,
+                     *             "in_programme": 2,
+                     *             "interrupted": 2,
+                     *             "paid": 2,
+                     *             "paid_leave": 2,
+                     *             "unpaid_leave": 2
+                     *           },
+                     *           "deductions": 2,
+                     *           "from_date": "2024-09-02",
+                     *           "gross": 2,
+                     *           "hours_planned": 2,
+                     *           "lines": [
+                     *             {
+                     *               "amount": 2,
+                     *               "code": "code",
+                     *               "exact_amount": "exact amount",
+                     *               "label": "label",
+                     *               "rule": "rule",
+                     *               "sources": {},
+                     *               "values": {}
+                     *             }
+                     *           ],
+                     *           "month": 2,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "preliminary": false,
+                     *           "single_decision_required": false,
+                     *           "to_date": "2025-08-29",
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "totals": {},
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": components["schemas"]["MunicipalityBasis"];
                     "text/csv": string;
                 };
@@ -12751,7 +13684,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CandidateView"][];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "engagement": null,
+                     *           "leaves_on": null,
+                     *           "municipality": "3301",
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "profile": {},
+                     *           "settled_on": "2024-03-01",
+                     *           "waited_days": null
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_CandidateView_"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -12788,6 +13741,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "engagement": null,
+                     *       "leaves_on": null,
+                     *       "municipality": "3301",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "profile": {},
+                     *       "settled_on": "2024-03-01",
+                     *       "waited_days": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["CandidateView"];
                 };
             };
@@ -12829,6 +13793,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "openings_considered": 2,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "skills": [
+                     *         {
+                     *           "openings": [
+                     *             {
+                     *               "band_after": "strong",
+                     *               "band_before": "strong",
+                     *               "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *               "kind": "job",
+                     *               "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *               "score_after": 2,
+                     *               "score_before": 2,
+                     *               "title": "title"
+                     *             }
+                     *           ],
+                     *           "openings_lifted": 2,
+                     *           "openings_to_strong": 2,
+                     *           "required_by": 2,
+                     *           "skill": {
+                     *             "label": null,
+                     *             "uri": "uri"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["AdviceForCandidate"];
                 };
             };
@@ -12869,6 +13862,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "occupations": [
+                     *         {
+                     *           "closeness": 2,
+                     *           "factors": {},
+                     *           "isco_code": "5120",
+                     *           "label": "label",
+                     *           "matched_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "missing_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "related_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "title": null,
+                     *           "unconfirmed_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "uri": "uri"
+                     *         }
+                     *       ],
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OccupationsForCandidate"];
                 };
             };
@@ -12934,6 +13966,95 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "openings": [
+                     *         {
+                     *           "band": "strong",
+                     *           "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *           "engagement": null,
+                     *           "excluded": false,
+                     *           "exclusion_reasons": [
+                     *             "exclusion reasons"
+                     *           ],
+                     *           "exclusions": [
+                     *             {
+                     *               "message": "message",
+                     *               "needs": "needs",
+                     *               "reason": "not_shared",
+                     *               "requirement": "driving_licence"
+                     *             }
+                     *           ],
+                     *           "kind": "job",
+                     *           "matched_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "source": "profile",
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "missing_optional_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "missing_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "not_shared": [
+                     *             "not shared"
+                     *           ],
+                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "parts": [
+                     *             {
+                     *               "detail": {},
+                     *               "factor": 2,
+                     *               "max_points": 2,
+                     *               "part": "part",
+                     *               "points": 2,
+                     *               "value": 2,
+                     *               "weight": 2
+                     *             }
+                     *           ],
+                     *           "related_skills": [
+                     *             {
+                     *               "credit": 2,
+                     *               "held": {
+                     *                 "label": null,
+                     *                 "uri": "uri"
+                     *               },
+                     *               "label": null,
+                     *               "relation": "same_group",
+                     *               "text": "text",
+                     *               "uri": "uri",
+                     *               "via": {
+                     *                 "label": null,
+                     *                 "uri": "uri"
+                     *               }
+                     *             }
+                     *           ],
+                     *           "score": 2,
+                     *           "title": "title",
+                     *           "unconfirmed_skills": [
+                     *             {
+                     *               "credit": 2,
+                     *               "label": null,
+                     *               "similarity": 2,
+                     *               "text": "text",
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "waited_days": null
+                     *         }
+                     *       ],
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpeningsForCandidate"];
                 };
             };
@@ -12972,6 +14093,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -12995,6 +14117,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13017,6 +14140,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13040,6 +14164,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13062,6 +14187,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13085,6 +14211,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13109,6 +14236,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13133,6 +14261,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13155,6 +14284,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13176,6 +14306,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13197,6 +14328,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13218,6 +14350,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13239,6 +14372,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13260,6 +14394,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13283,6 +14418,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13307,6 +14443,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13329,6 +14466,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13352,6 +14490,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13376,6 +14515,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13398,6 +14538,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13419,6 +14560,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13443,6 +14585,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13467,6 +14610,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13491,6 +14635,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13513,6 +14658,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13537,6 +14683,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "act_deadlines": {
+                     *         "count": 2,
+                     *         "deadlines": [
+                     *           {}
+                     *         ]
+                     *       },
+                     *       "ended_without_outcome": {
+                     *         "count": 2,
+                     *         "participants": [
+                     *           {}
+                     *         ]
+                     *       },
+                     *       "municipal_deadlines": {
+                     *         "count": 2,
+                     *         "deadlines": [
+                     *           {}
+                     *         ]
+                     *       },
+                     *       "no_recent_follow_up": {
+                     *         "count": 2,
+                     *         "participants": [
+                     *           {}
+                     *         ]
+                     *       },
+                     *       "plans_below_full_time": {
+                     *         "count": 2,
+                     *         "participants": [
+                     *           {}
+                     *         ]
+                     *       },
+                     *       "programmes_ending": {
+                     *         "count": 2,
+                     *         "participants": [
+                     *           {}
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeadlineLists"];
                 };
             };
@@ -13560,6 +14746,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "act": [
+                     *         {
+                     *           "description": "Vedtak om introduksjonsprogram: senest tre måneder etter bosetting.",
+                     *           "entries": [
+                     *             {
+                     *               "valid_from": "2021-01-01",
+                     *               "value": {
+                     *                 "after": "settled_on",
+                     *                 "met_by": "programme_decision",
+                     *                 "months": 3
+                     *               }
+                     *             }
+                     *           ],
+                     *           "name": "programme_decision"
+                     *         }
+                     *       ],
+                     *       "facts": [
+                     *         {
+                     *           "code": "settled_on",
+                     *           "label": "Bosetting"
+                     *         },
+                     *         {
+                     *           "code": "plan_revised",
+                     *           "label": "Integreringsplan"
+                     *         }
+                     *       ],
+                     *       "municipal": [
+                     *         {
+                     *           "after": "settled_on",
+                     *           "code": "plan-within-3-months",
+                     *           "days": 90,
+                     *           "label_en": "Integration plan within three months",
+                     *           "label_nb": "Integreringsplan innen tre måneder",
+                     *           "met_by": "plan_revised"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeadlineRules"];
                 };
             };
@@ -13580,6 +14806,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "after": "settled_on",
+                 *       "code": "plan-within-3-months",
+                 *       "days": 90,
+                 *       "label_en": "Integration plan within three months",
+                 *       "label_nb": "Integreringsplan innen tre måneder",
+                 *       "met_by": "plan_revised"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateDeadlineRule"];
             };
         };
@@ -13590,6 +14826,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "act": [
+                     *         {
+                     *           "description": "Vedtak om introduksjonsprogram: senest tre måneder etter bosetting.",
+                     *           "entries": [
+                     *             {
+                     *               "valid_from": "2021-01-01",
+                     *               "value": {
+                     *                 "after": "settled_on",
+                     *                 "met_by": "programme_decision",
+                     *                 "months": 3
+                     *               }
+                     *             }
+                     *           ],
+                     *           "name": "programme_decision"
+                     *         }
+                     *       ],
+                     *       "facts": [
+                     *         {
+                     *           "code": "settled_on",
+                     *           "label": "Bosetting"
+                     *         },
+                     *         {
+                     *           "code": "plan_revised",
+                     *           "label": "Integreringsplan"
+                     *         }
+                     *       ],
+                     *       "municipal": [
+                     *         {
+                     *           "after": "settled_on",
+                     *           "code": "plan-within-3-months",
+                     *           "days": 90,
+                     *           "label_en": "Integration plan within three months",
+                     *           "label_nb": "Integreringsplan innen tre måneder",
+                     *           "met_by": "plan_revised"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeadlineRules"];
                 };
             };
@@ -13620,6 +14896,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "act": [
+                     *         {
+                     *           "description": "Vedtak om introduksjonsprogram: senest tre måneder etter bosetting.",
+                     *           "entries": [
+                     *             {
+                     *               "valid_from": "2021-01-01",
+                     *               "value": {
+                     *                 "after": "settled_on",
+                     *                 "met_by": "programme_decision",
+                     *                 "months": 3
+                     *               }
+                     *             }
+                     *           ],
+                     *           "name": "programme_decision"
+                     *         }
+                     *       ],
+                     *       "facts": [
+                     *         {
+                     *           "code": "settled_on",
+                     *           "label": "Bosetting"
+                     *         },
+                     *         {
+                     *           "code": "plan_revised",
+                     *           "label": "Integreringsplan"
+                     *         }
+                     *       ],
+                     *       "municipal": [
+                     *         {
+                     *           "after": "settled_on",
+                     *           "code": "plan-within-3-months",
+                     *           "days": 90,
+                     *           "label_en": "Integration plan within three months",
+                     *           "label_nb": "Integreringsplan innen tre måneder",
+                     *           "met_by": "plan_revised"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeadlineRules"];
                 };
             };
@@ -13632,7 +14948,12 @@ export interface operations {
     };
     listEmployers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -13645,7 +14966,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Employer"][];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "agreements": [
+                     *             {}
+                     *           ],
+                     *           "contact": {},
+                     *           "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *           "industry": "hospitality",
+                     *           "mentor_capacity": 2,
+                     *           "municipality_code": "3301",
+                     *           "name": "name",
+                     *           "organisation_number": "912345688",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_Employer_"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -13665,6 +15010,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "contact": {
+                 *         "email": "personal@fjordhotellet.example.com",
+                 *         "name": "Ingrid Berg"
+                 *       },
+                 *       "industry": "hospitality",
+                 *       "mentor_capacity": 3,
+                 *       "municipality_code": "3301",
+                 *       "name": "Fjordhotellet AS",
+                 *       "organisation_number": "912345688"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterEmployer"];
             };
         };
@@ -13675,6 +15033,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -13702,6 +15066,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "agreements": [
+                     *         {}
+                     *       ],
+                     *       "contact": {},
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "industry": "hospitality",
+                     *       "mentor_capacity": 2,
+                     *       "municipality_code": "3301",
+                     *       "name": "name",
+                     *       "organisation_number": "912345688",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["Employer"];
                 };
             };
@@ -13713,7 +15092,12 @@ export interface operations {
     };
     listAgreements: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
+            };
             header?: never;
             path: {
                 employer_id: string;
@@ -13728,7 +15112,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AgreementStatus"][];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
+                     *           "description": "description",
+                     *           "ended": null,
+                     *           "expected_by_now": null,
+                     *           "jobs": null,
+                     *           "measure": null,
+                     *           "period_over": false,
+                     *           "running": null,
+                     *           "share": null,
+                     *           "status": "met",
+                     *           "status_label": "status label",
+                     *           "target_count": null,
+                     *           "target_share": null,
+                     *           "turned_into_job": null,
+                     *           "valid_from": null,
+                     *           "valid_until": null
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_AgreementStatus_"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -13751,6 +15164,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "Seks språkpraksisplasser i året, halvparten til fast jobb. / Six language practice places a year, half of them into a job.",
+                 *       "measure": "placement_to_job",
+                 *       "target_share": 0.5,
+                 *       "valid_from": "2024-01-01",
+                 *       "valid_until": "2025-12-31"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordAgreement"];
             };
         };
@@ -13761,6 +15183,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["AgreementCreated"];
                 };
             };
@@ -13792,6 +15221,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "erased": false,
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["ContactErased"];
                 };
             };
@@ -13819,6 +15255,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "members": [
+                     *         {
+                     *           "birth_year": null,
+                     *           "died_on": null,
+                     *           "emigrated_on": null,
+                     *           "erased": false,
+                     *           "gender": null,
+                     *           "in_household": false,
+                     *           "left_household_on": null,
+                     *           "moved_out_on": null,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "personal_data": {},
+                     *           "settled_on": "2024-03-01",
+                     *           "status": "in_programme",
+                     *           "status_label": "status label",
+                     *           "unaccompanied_minor": false
+                     *         }
+                     *       ],
+                     *       "members_counted": 2,
+                     *       "municipality": "3301"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Household"];
                 };
             };
@@ -13840,6 +15302,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "district_wishes": [
+                 *         "Strømsø",
+                 *         "Bragernes"
+                 *       ],
+                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                 *       "household_size": 4,
+                 *       "member_ages": [
+                 *         38,
+                 *         35,
+                 *         9,
+                 *         4
+                 *       ],
+                 *       "received_on": "2024-03-04",
+                 *       "urgency": "normal"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReceiveApplication"];
             };
         };
@@ -13850,6 +15330,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accepted_on": null,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "applied_household_size": 4,
+                     *       "decided_on": null,
+                     *       "district_wishes": [
+                     *         "Strømsø",
+                     *         "Bragernes"
+                     *       ],
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "left_to_municipality": null,
+                     *       "member_ages": [
+                     *         38,
+                     *         35,
+                     *         9,
+                     *         4
+                     *       ],
+                     *       "members": [
+                     *         {
+                     *           "needs_step_free": false,
+                     *           "needs_wheelchair_access": false,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *         }
+                     *       ],
+                     *       "needs_erased": false,
+                     *       "needs_step_free": false,
+                     *       "needs_wheelchair_access": false,
+                     *       "placement_id": null,
+                     *       "received_on": "2024-03-04",
+                     *       "status": "pending",
+                     *       "urgency": "normal",
+                     *       "waiting_end_reason": null,
+                     *       "waiting_until": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -13878,6 +15395,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accepted_on": null,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "applied_household_size": 4,
+                     *       "decided_on": null,
+                     *       "district_wishes": [
+                     *         "Strømsø",
+                     *         "Bragernes"
+                     *       ],
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "left_to_municipality": null,
+                     *       "member_ages": [
+                     *         38,
+                     *         35,
+                     *         9,
+                     *         4
+                     *       ],
+                     *       "members": [
+                     *         {
+                     *           "needs_step_free": false,
+                     *           "needs_wheelchair_access": false,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *         }
+                     *       ],
+                     *       "needs_erased": false,
+                     *       "needs_step_free": false,
+                     *       "needs_wheelchair_access": false,
+                     *       "placement_id": null,
+                     *       "received_on": "2024-03-04",
+                     *       "status": "pending",
+                     *       "urgency": "normal",
+                     *       "waiting_end_reason": null,
+                     *       "waiting_until": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -13901,6 +15455,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decided_on": "2024-03-11",
+                 *       "decision": "accepted"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DecideApplication"];
             };
         };
@@ -13911,6 +15471,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accepted_on": null,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "applied_household_size": 4,
+                     *       "decided_on": "2024-03-11",
+                     *       "district_wishes": [
+                     *         "Strømsø",
+                     *         "Bragernes"
+                     *       ],
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "left_to_municipality": null,
+                     *       "member_ages": [
+                     *         38,
+                     *         35,
+                     *         9,
+                     *         4
+                     *       ],
+                     *       "members": [
+                     *         {
+                     *           "needs_step_free": false,
+                     *           "needs_wheelchair_access": false,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *         }
+                     *       ],
+                     *       "needs_erased": false,
+                     *       "needs_step_free": false,
+                     *       "needs_wheelchair_access": false,
+                     *       "placement_id": null,
+                     *       "received_on": "2024-03-04",
+                     *       "status": "pending",
+                     *       "urgency": "normal",
+                     *       "waiting_end_reason": null,
+                     *       "waiting_until": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -13936,6 +15533,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "member_ages": [
+                 *         38,
+                 *         35,
+                 *         9,
+                 *         4
+                 *       ],
+                 *       "needs_step_free": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordNeeds"];
             };
         };
@@ -13946,6 +15554,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accepted_on": null,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "applied_household_size": 4,
+                     *       "decided_on": null,
+                     *       "district_wishes": [
+                     *         "Strømsø",
+                     *         "Bragernes"
+                     *       ],
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "left_to_municipality": null,
+                     *       "member_ages": [
+                     *         38,
+                     *         35,
+                     *         9,
+                     *         4
+                     *       ],
+                     *       "members": [
+                     *         {
+                     *           "needs_step_free": true,
+                     *           "needs_wheelchair_access": false,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *         }
+                     *       ],
+                     *       "needs_erased": false,
+                     *       "needs_step_free": true,
+                     *       "needs_wheelchair_access": false,
+                     *       "placement_id": null,
+                     *       "received_on": "2024-03-04",
+                     *       "status": "pending",
+                     *       "urgency": "normal",
+                     *       "waiting_end_reason": null,
+                     *       "waiting_until": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -13971,6 +15616,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "withdrawn_on": "2024-04-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Withdraw"];
             };
         };
@@ -13981,6 +15631,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accepted_on": null,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "applied_household_size": 4,
+                     *       "decided_on": null,
+                     *       "district_wishes": [
+                     *         "Strømsø",
+                     *         "Bragernes"
+                     *       ],
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "left_to_municipality": null,
+                     *       "member_ages": [
+                     *         38,
+                     *         35,
+                     *         9,
+                     *         4
+                     *       ],
+                     *       "members": [
+                     *         {
+                     *           "needs_step_free": false,
+                     *           "needs_wheelchair_access": false,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *         }
+                     *       ],
+                     *       "needs_erased": false,
+                     *       "needs_step_free": false,
+                     *       "needs_wheelchair_access": false,
+                     *       "placement_id": null,
+                     *       "received_on": "2024-03-04",
+                     *       "status": "pending",
+                     *       "urgency": "normal",
+                     *       "waiting_end_reason": null,
+                     *       "waiting_until": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -14014,7 +15701,37 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DwellingOut"][];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "accessible": false,
+                     *           "address": "Tollbugata 12",
+                     *           "current_household_id": null,
+                     *           "current_placement_id": null,
+                     *           "district": "Strømsø",
+                     *           "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *           "floor": 2,
+                     *           "has_lift": true,
+                     *           "ownership": "municipal",
+                     *           "registered_on": "2024-01-15",
+                     *           "rooms": 3,
+                     *           "size_m2": 69,
+                     *           "standard": "standard",
+                     *           "status": "vacant",
+                     *           "status_since": "2024-01-15",
+                     *           "valuation": 3200000,
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_DwellingOut_"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -14034,6 +15751,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "Tollbugata 12",
+                 *       "district": "Strømsø",
+                 *       "floor": 2,
+                 *       "has_lift": true,
+                 *       "ownership": "municipal",
+                 *       "registered_on": "2024-01-15",
+                 *       "rooms": 3,
+                 *       "size_m2": 69,
+                 *       "standard": "normal",
+                 *       "valuation": 3200000
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterDwelling"];
             };
         };
@@ -14044,6 +15775,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accessible": false,
+                     *       "address": "Tollbugata 12",
+                     *       "current_household_id": null,
+                     *       "current_placement_id": null,
+                     *       "district": "Strømsø",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "floor": 2,
+                     *       "has_lift": true,
+                     *       "ownership": "municipal",
+                     *       "registered_on": "2024-01-15",
+                     *       "rooms": 3,
+                     *       "size_m2": 69,
+                     *       "standard": "normal",
+                     *       "status": "vacant",
+                     *       "status_since": "2024-01-15",
+                     *       "valuation": 3200000,
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["DwellingOut"];
                 };
             };
@@ -14071,6 +15823,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accessible": false,
+                     *       "address": "Tollbugata 12",
+                     *       "current_household_id": null,
+                     *       "current_placement_id": null,
+                     *       "district": "Strømsø",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "floor": 2,
+                     *       "has_lift": true,
+                     *       "ownership": "municipal",
+                     *       "registered_on": "2024-01-15",
+                     *       "rooms": 3,
+                     *       "size_m2": 69,
+                     *       "standard": "standard",
+                     *       "status": "vacant",
+                     *       "status_since": "2024-01-15",
+                     *       "valuation": 3200000,
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["DwellingOut"];
                 };
             };
@@ -14096,6 +15869,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "changed_on": "2024-09-02",
+                 *       "has_lift": true,
+                 *       "standard": "high"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangeDwelling"];
             };
         };
@@ -14106,6 +15886,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accessible": false,
+                     *       "address": "Tollbugata 12",
+                     *       "current_household_id": null,
+                     *       "current_placement_id": null,
+                     *       "district": "Strømsø",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "floor": 2,
+                     *       "has_lift": true,
+                     *       "ownership": "municipal",
+                     *       "registered_on": "2024-01-15",
+                     *       "rooms": 3,
+                     *       "size_m2": 69,
+                     *       "standard": "high",
+                     *       "status": "vacant",
+                     *       "status_since": "2024-01-15",
+                     *       "valuation": 3200000,
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["DwellingOut"];
                 };
             };
@@ -14139,6 +15940,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_known_at": null,
+                     *       "capital_cost_per_year": 2024,
+                     *       "capital_rate_percent": 2,
+                     *       "cost_per_year": 2024,
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "explanation": [
+                     *         "explanation"
+                     *       ],
+                     *       "fdv_per_m2_year": 2024,
+                     *       "fdv_per_year": 2024,
+                     *       "monthly_rent": 2,
+                     *       "on": "2024-09-02",
+                     *       "rates": {
+                     *         "capital_markup_points": 2,
+                     *         "fdv_per_m2_year": {},
+                     *         "government_bond_rate_percent": 2,
+                     *         "recorded_at": "2024-09-02T09:30:00Z",
+                     *         "valid_from": "2024-09-02"
+                     *       },
+                     *       "size_m2": 2,
+                     *       "standard": "standard",
+                     *       "valuation": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["RentOut"];
                 };
             };
@@ -14168,6 +15995,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "capacity": 2,
+                     *       "considered": 2,
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "eligible": 2,
+                     *       "excluded": {},
+                     *       "norm": "norm",
+                     *       "on": "2024-09-02",
+                     *       "rooms": 2,
+                     *       "suggestions": [
+                     *         {
+                     *           "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *           "days_waiting": 2,
+                     *           "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *           "household_size": 2,
+                     *           "parts": [
+                     *             {
+                     *               "factor": "factor",
+                     *               "max_points": 2,
+                     *               "points": 2,
+                     *               "reason": "reason"
+                     *             }
+                     *           ],
+                     *           "rank": 2,
+                     *           "received_on": "2024-09-02",
+                     *           "score": 2,
+                     *           "urgency": "urgency"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["SuggestionsOut"];
                 };
             };
@@ -14187,6 +16046,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "grant": 140000,
+                 *       "interest_rate_percent": 5.2,
+                 *       "loan": 2900000,
+                 *       "loan_type": "annuity",
+                 *       "owner_costs_per_year": 36000,
+                 *       "price": 3200000,
+                 *       "rent_per_month": 14500,
+                 *       "term_years": 30,
+                 *       "years": 10
+                 *     }
+                 */
                 "application/json": components["schemas"]["OwnershipVsRent"];
             };
         };
@@ -14197,6 +16069,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "formulas": [
+                     *         "formulas"
+                     *       ],
+                     *       "grant": 140000,
+                     *       "grant_share_of_price": 2,
+                     *       "loan": 2900000,
+                     *       "loan_type": "annuity",
+                     *       "monthly_payment_after_interest_only": 2,
+                     *       "own_funds": 2,
+                     *       "owner_costs_per_year": 36000,
+                     *       "price": 3200000,
+                     *       "totals": {
+                     *         "difference": 2,
+                     *         "instalment": 2,
+                     *         "interest": 2,
+                     *         "owner_costs": 2,
+                     *         "owner_net_cash_cost": 2,
+                     *         "rent": 2,
+                     *         "tax_deduction": 2
+                     *       },
+                     *       "years": [
+                     *         {
+                     *           "debt_at_year_end": 2024,
+                     *           "difference": 2,
+                     *           "grant_remaining": 2,
+                     *           "instalment": 2,
+                     *           "interest": 2,
+                     *           "owner_cost_excluding_instalment": 2,
+                     *           "owner_costs": 2,
+                     *           "owner_net_cash_cost": 2,
+                     *           "rent": 2,
+                     *           "tax_deduction": 2,
+                     *           "year": 2024
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["EconomyOut"];
                 };
             };
@@ -14224,6 +16135,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applications": [
+                     *         {}
+                     *       ],
+                     *       "days_from_settlement_to_first_placement": null,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "ownership": {},
+                     *       "placements": [
+                     *         {}
+                     *       ],
+                     *       "rent_to_own_agreements": [
+                     *         {}
+                     *       ],
+                     *       "settlement": {},
+                     *       "situation": "situation",
+                     *       "situation_label": null,
+                     *       "start_loans": [
+                     *         {}
+                     *       ],
+                     *       "timeline": [
+                     *         {}
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["HouseholdHistory"];
                 };
             };
@@ -14245,6 +16181,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                 *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                 *       "starts_on": "2024-04-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["HousingAllocate"];
             };
         };
@@ -14255,6 +16198,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "end_reason": null,
+                     *       "ends_on": null,
+                     *       "evicted_on": null,
+                     *       "eviction_grounds": null,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "starts_on": "2024-04-01"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PlacementOut"];
                 };
             };
@@ -14283,6 +16241,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "end_reason": null,
+                     *       "ends_on": null,
+                     *       "evicted_on": null,
+                     *       "eviction_grounds": null,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "starts_on": "2024-04-01"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PlacementOut"];
                 };
             };
@@ -14306,6 +16279,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ends_on": "2026-03-31",
+                 *       "reason": "private_rental"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndPlacement"];
             };
         };
@@ -14316,6 +16295,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "end_reason": null,
+                     *       "ends_on": "2026-03-31",
+                     *       "evicted_on": null,
+                     *       "eviction_grounds": null,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "starts_on": "2024-04-01"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PlacementOut"];
                 };
             };
@@ -14341,6 +16335,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "evicted_on": "2025-11-15",
+                 *       "grounds": "rent_arrears"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordEviction"];
             };
         };
@@ -14351,6 +16351,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "end_reason": null,
+                     *       "ends_on": null,
+                     *       "evicted_on": "2025-11-15",
+                     *       "eviction_grounds": null,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "starts_on": "2024-04-01"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PlacementOut"];
                 };
             };
@@ -14374,6 +16389,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "agreed_on": "2024-06-01",
+                 *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                 *       "price": 3200000,
+                 *       "rent_period_years": 5
+                 *     }
+                 */
                 "application/json": components["schemas"]["AgreeRentToOwn"];
             };
         };
@@ -14384,6 +16408,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "agreed_on": "2024-06-01",
+                     *       "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
+                     *       "closed_on": null,
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "price": 3200000,
+                     *       "purchase_from": "2024-09-02",
+                     *       "rent_period_years": 5,
+                     *       "status": "active"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AgreementOut"];
                 };
             };
@@ -14412,6 +16450,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "agreed_on": "2024-09-02",
+                     *       "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
+                     *       "closed_on": null,
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "price": 3200000,
+                     *       "purchase_from": "2024-09-02",
+                     *       "rent_period_years": 5,
+                     *       "status": "active"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AgreementOut"];
                 };
             };
@@ -14435,6 +16487,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "purchased_on": "2029-06-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CompletePurchase"];
             };
         };
@@ -14445,6 +16502,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
+                     *       "became_owner_on": "2029-06-01",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "loan_id": null,
+                     *       "price": 3200000,
+                     *       "route": "rent_to_own"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OwnershipOut"];
                 };
             };
@@ -14461,6 +16529,10 @@ export interface operations {
             query: {
                 from_year: number;
                 to_year: number;
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -14474,7 +16546,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EvictionsYear"][];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "by_grounds": {},
+                     *           "evictions": 2,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_EvictionsYear_"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -14502,6 +16590,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "by_reason": {},
+                     *       "households": [
+                     *         {
+                     *           "deadline": "2024-09-02",
+                     *           "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *           "moved_out_on": null,
+                     *           "reason": null,
+                     *           "settled_on": "2024-03-01",
+                     *           "within": false
+                     *         }
+                     *       ],
+                     *       "households_in_municipal_housing": 2,
+                     *       "measured": 2,
+                     *       "months": 2,
+                     *       "moved_out_within": 2,
+                     *       "moved_to_private_rental_or_own_home": 2,
+                     *       "settled_from": "2024-09-02",
+                     *       "settled_to": "2025-08-29",
+                     *       "share": null,
+                     *       "share_private_rental_or_own_home": null,
+                     *       "window_open": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MovedOutOut"];
                 };
             };
@@ -14515,6 +16628,10 @@ export interface operations {
             query: {
                 from_year: number;
                 to_year: number;
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -14528,7 +16645,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OwnersYear"][];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "rent_to_own": 2,
+                     *           "start_loan": 2,
+                     *           "total": 2,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_OwnersYear_"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -14556,6 +16690,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "households": [
+                     *         {
+                     *           "days": null,
+                     *           "first_placement_on": null,
+                     *           "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *           "settled_on": "2024-03-01"
+                     *         }
+                     *       ],
+                     *       "households_not_placed": 2,
+                     *       "households_placed": 2,
+                     *       "households_placed_before_settlement": 0,
+                     *       "households_settled": 2,
+                     *       "mean_days": null,
+                     *       "median_days": null,
+                     *       "settled_from": "2024-09-02",
+                     *       "settled_to": "2025-08-29"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TimeToPlacementOut"];
                 };
             };
@@ -14576,6 +16730,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "required_sessions": 5,
+                 *       "sessions": 6,
+                 *       "starts_on": "2024-10-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CourseBody"];
             };
         };
@@ -14586,6 +16747,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "9969714e-c119-5537-a7d1-c2644df208e1",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -14616,6 +16783,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -14641,6 +16809,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attended": [
+                 *         "59ae373d-bbc1-520a-b314-e29ddf482946"
+                 *       ],
+                 *       "held_on": "2024-10-01",
+                 *       "session": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["SessionBody"];
             };
         };
@@ -14651,6 +16828,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "9969714e-c119-5537-a7d1-c2644df208e1",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -14676,6 +16859,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                 *       "kind": "damage",
+                 *       "occurred_on": "2025-01-20"
+                 *     }
+                 */
                 "application/json": components["schemas"]["IncidentBody"];
             };
         };
@@ -14686,6 +16876,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -14717,6 +16913,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -14739,6 +16936,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                 *       "visited_on": "2024-11-05",
+                 *       "volunteer_id": "485ff629-8201-5d0a-8dff-3f716c1459af"
+                 *     }
+                 */
                 "application/json": components["schemas"]["VisitBody"];
             };
         };
@@ -14749,6 +16953,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -14777,6 +16987,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "current": {
+                     *         "capital_markup_points": 2,
+                     *         "fdv_per_m2_year": {},
+                     *         "government_bond_rate_percent": 2,
+                     *         "recorded_at": "2024-09-02T09:30:00Z",
+                     *         "valid_from": "2024-09-02"
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "capital_markup_points": 2,
+                     *           "fdv_per_m2_year": {},
+                     *           "government_bond_rate_percent": 2,
+                     *           "recorded_at": "2024-09-02T09:30:00Z",
+                     *           "valid_from": "2024-09-02"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RentRatesHistory"];
                 };
             };
@@ -14797,6 +17027,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "capital_markup_points": 1,
+                 *       "fdv_per_m2_year": {
+                 *         "high": 640,
+                 *         "low": 420,
+                 *         "normal": 520
+                 *       },
+                 *       "government_bond_rate_percent": 3.6,
+                 *       "valid_from": "2025-01-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SetRentRates"];
             };
         };
@@ -14807,6 +17049,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "current": {
+                     *         "capital_markup_points": 1,
+                     *         "fdv_per_m2_year": {
+                     *           "high": 640,
+                     *           "low": 420,
+                     *           "normal": 520
+                     *         },
+                     *         "government_bond_rate_percent": 3.6,
+                     *         "recorded_at": "2024-09-02T09:30:00Z",
+                     *         "valid_from": "2025-01-01"
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "capital_markup_points": 1,
+                     *           "fdv_per_m2_year": {
+                     *             "high": 640,
+                     *             "low": 420,
+                     *             "normal": 520
+                     *           },
+                     *           "government_bond_rate_percent": 3.6,
+                     *           "recorded_at": "2024-09-02T09:30:00Z",
+                     *           "valid_from": "2025-01-01"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RentRatesHistory"];
                 };
             };
@@ -14835,6 +17105,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -14861,6 +17132,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decided_on": "2023-11-15",
+                 *       "persons": 46,
+                 *       "unaccompanied_minors": 6
+                 *     }
+                 */
                 "application/json": components["schemas"]["SettlementDecisionBody"];
             };
         };
@@ -14871,6 +17149,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decision": {
+                     *         "decided_on": "2023-11-15",
+                     *         "persons": 46,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "measures": [
+                     *         {
+                     *           "decided_on": "2024-01-10",
+                     *           "kind": "purchase",
+                     *           "lead_time_months": 4,
+                     *           "measure_id": "37be1414-f567-5e65-a63d-673eb3249728",
+                     *           "owner": "property_department",
+                     *           "quantity": 2,
+                     *           "rooms": 3,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "months": [
+                     *         {
+                     *           "month": 3,
+                     *           "planned_households": {
+                     *             "1": 20,
+                     *             "4": 5
+                     *           },
+                     *           "planned_persons": 46,
+                     *           "planned_unaccompanied_minors": 6,
+                     *           "settled_households": {
+                     *             "1": 4,
+                     *             "4": 1
+                     *           },
+                     *           "settled_persons": 10,
+                     *           "settled_unaccompanied_minors": 2
+                     *         }
+                     *       ],
+                     *       "plan_matches_decision": true,
+                     *       "planned_on": "2023-12-01",
+                     *       "planned_persons": 46,
+                     *       "request": {
+                     *         "families": {
+                     *           "4": 5
+                     *         },
+                     *         "persons": 46,
+                     *         "requested_on": "2023-10-02",
+                     *         "singles": 20,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "settled_persons": 10,
+                     *       "version": 4,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -14913,6 +17244,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -14945,6 +17277,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -14971,6 +17304,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decided_on": "2024-01-10",
+                 *       "kind": "purchase",
+                 *       "lead_time_months": 4,
+                 *       "owner": "property_department",
+                 *       "quantity": 2,
+                 *       "rooms": 3
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeasureBody"];
             };
         };
@@ -14981,6 +17324,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decision": {
+                     *         "decided_on": "2023-11-15",
+                     *         "persons": 46,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "measures": [
+                     *         {
+                     *           "decided_on": "2024-01-10",
+                     *           "kind": "purchase",
+                     *           "lead_time_months": 4,
+                     *           "measure_id": "37be1414-f567-5e65-a63d-673eb3249728",
+                     *           "owner": "property_department",
+                     *           "quantity": 2,
+                     *           "rooms": 3,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "months": [
+                     *         {
+                     *           "month": 3,
+                     *           "planned_households": {
+                     *             "1": 20,
+                     *             "4": 5
+                     *           },
+                     *           "planned_persons": 46,
+                     *           "planned_unaccompanied_minors": 6,
+                     *           "settled_households": {
+                     *             "1": 4,
+                     *             "4": 1
+                     *           },
+                     *           "settled_persons": 10,
+                     *           "settled_unaccompanied_minors": 2
+                     *         }
+                     *       ],
+                     *       "plan_matches_decision": true,
+                     *       "planned_on": "2023-12-01",
+                     *       "planned_persons": 46,
+                     *       "request": {
+                     *         "families": {
+                     *           "4": 5
+                     *         },
+                     *         "persons": 46,
+                     *         "requested_on": "2023-10-02",
+                     *         "singles": 20,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "settled_persons": 10,
+                     *       "version": 4,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15010,6 +17406,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "withdrawn_on": "2024-05-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WithdrawalBody"];
             };
         };
@@ -15020,6 +17421,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decision": {
+                     *         "decided_on": "2023-11-15",
+                     *         "persons": 46,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "measures": [
+                     *         {
+                     *           "decided_on": "2024-01-10",
+                     *           "kind": "purchase",
+                     *           "lead_time_months": 4,
+                     *           "measure_id": "37be1414-f567-5e65-a63d-673eb3249728",
+                     *           "owner": "property_department",
+                     *           "quantity": 2,
+                     *           "rooms": 3,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "months": [
+                     *         {
+                     *           "month": 3,
+                     *           "planned_households": {
+                     *             "1": 20,
+                     *             "4": 5
+                     *           },
+                     *           "planned_persons": 46,
+                     *           "planned_unaccompanied_minors": 6,
+                     *           "settled_households": {
+                     *             "1": 4,
+                     *             "4": 1
+                     *           },
+                     *           "settled_persons": 10,
+                     *           "settled_unaccompanied_minors": 2
+                     *         }
+                     *       ],
+                     *       "plan_matches_decision": true,
+                     *       "planned_on": "2023-12-01",
+                     *       "planned_persons": 46,
+                     *       "request": {
+                     *         "families": {
+                     *           "4": 5
+                     *         },
+                     *         "persons": 46,
+                     *         "requested_on": "2023-10-02",
+                     *         "singles": 20,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "settled_persons": 10,
+                     *       "version": 4,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15048,6 +17502,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "months": [
+                 *         {
+                 *           "households": [
+                 *             {
+                 *               "households": 20,
+                 *               "size": 1
+                 *             },
+                 *             {
+                 *               "households": 5,
+                 *               "size": 4
+                 *             }
+                 *           ],
+                 *           "month": 3,
+                 *           "unaccompanied_minors": 6
+                 *         }
+                 *       ],
+                 *       "planned_on": "2023-12-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MonthlyPlanBody"];
             };
         };
@@ -15058,6 +17533,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decision": {
+                     *         "decided_on": "2023-11-15",
+                     *         "persons": 46,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "measures": [
+                     *         {
+                     *           "decided_on": "2024-01-10",
+                     *           "kind": "purchase",
+                     *           "lead_time_months": 4,
+                     *           "measure_id": "37be1414-f567-5e65-a63d-673eb3249728",
+                     *           "owner": "property_department",
+                     *           "quantity": 2,
+                     *           "rooms": 3,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "months": [
+                     *         {
+                     *           "month": 3,
+                     *           "planned_households": {
+                     *             "1": 20,
+                     *             "4": 5
+                     *           },
+                     *           "planned_persons": 46,
+                     *           "planned_unaccompanied_minors": 6,
+                     *           "settled_households": {
+                     *             "1": 4,
+                     *             "4": 1
+                     *           },
+                     *           "settled_persons": 10,
+                     *           "settled_unaccompanied_minors": 2
+                     *         }
+                     *       ],
+                     *       "plan_matches_decision": true,
+                     *       "planned_on": "2023-12-01",
+                     *       "planned_persons": 46,
+                     *       "request": {
+                     *         "families": {
+                     *           "4": 5
+                     *         },
+                     *         "persons": 46,
+                     *         "requested_on": "2023-10-02",
+                     *         "singles": 20,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "settled_persons": 10,
+                     *       "version": 4,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15102,6 +17630,7 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -15126,6 +17655,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "families": [
+                 *         {
+                 *           "households": 5,
+                 *           "size": 4
+                 *         }
+                 *       ],
+                 *       "requested_on": "2023-10-02",
+                 *       "singles": 20,
+                 *       "unaccompanied_minors": 6
+                 *     }
+                 */
                 "application/json": components["schemas"]["SettlementRequestBody"];
             };
         };
@@ -15136,6 +17678,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decision": {
+                     *         "decided_on": "2023-11-15",
+                     *         "persons": 46,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "measures": [
+                     *         {
+                     *           "decided_on": "2024-01-10",
+                     *           "kind": "purchase",
+                     *           "lead_time_months": 4,
+                     *           "measure_id": "37be1414-f567-5e65-a63d-673eb3249728",
+                     *           "owner": "property_department",
+                     *           "quantity": 2,
+                     *           "rooms": 3,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "months": [
+                     *         {
+                     *           "month": 3,
+                     *           "planned_households": {
+                     *             "1": 20,
+                     *             "4": 5
+                     *           },
+                     *           "planned_persons": 46,
+                     *           "planned_unaccompanied_minors": 6,
+                     *           "settled_households": {
+                     *             "1": 4,
+                     *             "4": 1
+                     *           },
+                     *           "settled_persons": 10,
+                     *           "settled_unaccompanied_minors": 2
+                     *         }
+                     *       ],
+                     *       "plan_matches_decision": true,
+                     *       "planned_on": "2023-12-01",
+                     *       "planned_persons": 46,
+                     *       "request": {
+                     *         "families": {
+                     *           "4": 5
+                     *         },
+                     *         "persons": 46,
+                     *         "requested_on": "2023-10-02",
+                     *         "singles": 20,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "settled_persons": 10,
+                     *       "version": 4,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15161,6 +17756,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "district": "Bragernes",
+                 *       "places": 6,
+                 *       "registered_on": "2024-01-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterSharedHome"];
             };
         };
@@ -15171,6 +17773,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "district": "Bragernes",
+                     *       "free": 5,
+                     *       "occupied": 1,
+                     *       "places": 6,
+                     *       "places_history": [
+                     *         {
+                     *           "from": "2024-01-15",
+                     *           "places": 6
+                     *         }
+                     *       ],
+                     *       "registered_on": "2024-01-15",
+                     *       "shared_home_id": "e620435c-5d8b-5da2-aaee-19c20f83ca0e",
+                     *       "stays": [
+                     *         {
+                     *           "ends_on": null,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *           "starts_on": "2024-03-15"
+                     *         }
+                     *       ],
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15201,6 +17828,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15226,6 +17854,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                 *       "starts_on": "2024-03-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PlaceMinor"];
             };
         };
@@ -15236,6 +17870,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "district": "Bragernes",
+                     *       "free": 5,
+                     *       "occupied": 1,
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "places": 6,
+                     *       "places_history": [
+                     *         {
+                     *           "from": "2024-01-15",
+                     *           "places": 6
+                     *         }
+                     *       ],
+                     *       "registered_on": "2024-01-15",
+                     *       "shared_home_id": "e620435c-5d8b-5da2-aaee-19c20f83ca0e",
+                     *       "stays": [
+                     *         {
+                     *           "ends_on": null,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *           "starts_on": "2024-03-15"
+                     *         }
+                     *       ],
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15264,6 +17924,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ends_on": "2025-08-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndStay"];
             };
         };
@@ -15274,6 +17939,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "district": "Bragernes",
+                     *       "free": 5,
+                     *       "occupied": 1,
+                     *       "places": 6,
+                     *       "places_history": [
+                     *         {
+                     *           "from": "2024-01-15",
+                     *           "places": 6
+                     *         }
+                     *       ],
+                     *       "registered_on": "2024-01-15",
+                     *       "shared_home_id": "e620435c-5d8b-5da2-aaee-19c20f83ca0e",
+                     *       "stays": [
+                     *         {
+                     *           "ends_on": null,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *           "starts_on": "2024-03-15"
+                     *         }
+                     *       ],
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15301,6 +17991,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "changed_on": "2024-09-02",
+                 *       "places": 8
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangePlaces"];
             };
         };
@@ -15311,6 +18007,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "district": "Bragernes",
+                     *       "free": 5,
+                     *       "occupied": 1,
+                     *       "places": 6,
+                     *       "places_history": [
+                     *         {
+                     *           "from": "2024-01-15",
+                     *           "places": 6
+                     *         }
+                     *       ],
+                     *       "registered_on": "2024-01-15",
+                     *       "shared_home_id": "e620435c-5d8b-5da2-aaee-19c20f83ca0e",
+                     *       "stays": [
+                     *         {
+                     *           "ends_on": null,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *           "starts_on": "2024-03-15"
+                     *         }
+                     *       ],
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15336,6 +18057,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "applied_on": "2025-09-01",
+                 *       "employment_income": 480000,
+                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                 *       "introduction_benefit": 0,
+                 *       "other_income": 0,
+                 *       "purchase_price": 3200000,
+                 *       "requested_amount": 3040000
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApplyStartLoan"];
             };
         };
@@ -15346,6 +18078,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied_on": "2025-09-01",
+                     *       "assessment": {
+                     *         "assessed_income_per_year": 2024,
+                     *         "note": "note",
+                     *         "of_which_introduction_benefit": 2
+                     *       },
+                     *       "decided_on": "2025-09-20",
+                     *       "disbursed_on": null,
+                     *       "grant_amount": 140000,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "interest_only_years": null,
+                     *       "interest_rate_percent": 5.2,
+                     *       "loan_amount": 2900000,
+                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
+                     *       "purchase_price": 3200000,
+                     *       "rate_kind": "floating",
+                     *       "requested_amount": 3040000,
+                     *       "status": "approved",
+                     *       "term_years": 30,
+                     *       "used_on": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoanOut"];
                 };
             };
@@ -15374,6 +18130,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied_on": "2025-09-01",
+                     *       "assessment": {
+                     *         "assessed_income_per_year": 2024,
+                     *         "note": "note",
+                     *         "of_which_introduction_benefit": 2
+                     *       },
+                     *       "decided_on": "2025-09-20",
+                     *       "disbursed_on": null,
+                     *       "grant_amount": 140000,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "interest_only_years": null,
+                     *       "interest_rate_percent": 5.2,
+                     *       "loan_amount": 2900000,
+                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
+                     *       "purchase_price": 3200000,
+                     *       "rate_kind": "floating",
+                     *       "requested_amount": 3040000,
+                     *       "status": "approved",
+                     *       "term_years": 30,
+                     *       "used_on": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoanOut"];
                 };
             };
@@ -15397,6 +18177,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approved": true,
+                 *       "decided_on": "2025-09-20",
+                 *       "grant_amount": 140000,
+                 *       "interest_only_years": 0,
+                 *       "interest_rate_percent": 5.2,
+                 *       "loan_amount": 2900000,
+                 *       "rate_kind": "floating",
+                 *       "term_years": 30
+                 *     }
+                 */
                 "application/json": components["schemas"]["DecideStartLoan"];
             };
         };
@@ -15407,6 +18199,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied_on": "2025-09-01",
+                     *       "assessment": {
+                     *         "assessed_income_per_year": 2024,
+                     *         "note": "note",
+                     *         "of_which_introduction_benefit": 2
+                     *       },
+                     *       "decided_on": "2025-09-20",
+                     *       "disbursed_on": null,
+                     *       "grant_amount": 140000,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "interest_only_years": 0,
+                     *       "interest_rate_percent": 5.2,
+                     *       "loan_amount": 2900000,
+                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
+                     *       "purchase_price": 3200000,
+                     *       "rate_kind": "floating",
+                     *       "requested_amount": 3040000,
+                     *       "status": "approved",
+                     *       "term_years": 30,
+                     *       "used_on": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoanOut"];
                 };
             };
@@ -15432,6 +18248,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "disbursed_on": "2025-10-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Disburse"];
             };
         };
@@ -15442,6 +18263,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied_on": "2025-09-01",
+                     *       "assessment": {
+                     *         "assessed_income_per_year": 2024,
+                     *         "note": "note",
+                     *         "of_which_introduction_benefit": 2
+                     *       },
+                     *       "decided_on": "2025-09-20",
+                     *       "disbursed_on": "2025-10-15",
+                     *       "grant_amount": 140000,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "interest_only_years": null,
+                     *       "interest_rate_percent": 5.2,
+                     *       "loan_amount": 2900000,
+                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
+                     *       "purchase_price": 3200000,
+                     *       "rate_kind": "floating",
+                     *       "requested_amount": 3040000,
+                     *       "status": "approved",
+                     *       "term_years": 30,
+                     *       "used_on": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoanOut"];
                 };
             };
@@ -15467,6 +18312,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "price": 3200000,
+                 *       "purchased_on": "2025-10-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StartLoanPurchase"];
             };
         };
@@ -15477,6 +18328,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "agreement_id": null,
+                     *       "became_owner_on": "2025-10-15",
+                     *       "dwelling_id": null,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
+                     *       "price": 3200000,
+                     *       "route": "start_loan"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OwnershipOut"];
                 };
             };
@@ -15503,6 +18365,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "by_district": [
+                     *         {
+                     *           "district": "Strømsø",
+                     *           "dwellings": 2,
+                     *           "in_stock": 2,
+                     *           "occupancy_rate": null,
+                     *           "occupied": 2,
+                     *           "sold": 2,
+                     *           "under_renovation": 2,
+                     *           "vacant": 2
+                     *         }
+                     *       ],
+                     *       "by_rooms": [
+                     *         {
+                     *           "dwellings": 2,
+                     *           "in_stock": 2,
+                     *           "occupancy_rate": null,
+                     *           "occupied": 2,
+                     *           "rooms": 2,
+                     *           "sold": 2,
+                     *           "under_renovation": 2,
+                     *           "vacant": 2
+                     *         }
+                     *       ],
+                     *       "by_status": [
+                     *         {
+                     *           "dwellings": 2,
+                     *           "status": "status"
+                     *         }
+                     *       ],
+                     *       "total": {
+                     *         "dwellings": 2,
+                     *         "in_stock": 2,
+                     *         "occupancy_rate": null,
+                     *         "occupied": 2,
+                     *         "sold": 2,
+                     *         "under_renovation": 2,
+                     *         "vacant": 2
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["StockOut"];
                 };
             };
@@ -15533,6 +18438,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "households_waiting": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "on": "2024-09-02",
+                     *       "results": [
+                     *         {
+                     *           "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *           "days_waiting": 2,
+                     *           "district_wishes": [
+                     *             "district wishes"
+                     *           ],
+                     *           "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *           "household_size": 2,
+                     *           "position": 2,
+                     *           "received_on": "2024-09-02",
+                     *           "status": "status",
+                     *           "urgency": "urgency"
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["WaitingListOut"];
                 };
             };
@@ -15561,6 +18492,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "months": [
+                     *         {
+                     *           "households_waiting": 2,
+                     *           "month": "month",
+                     *           "month_end": "2025-08-29"
+                     *         }
+                     *       ],
+                     *       "yearly_averages": [
+                     *         {
+                     *           "average_households_waiting": 2,
+                     *           "months": 2,
+                     *           "year": 2024
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["MonthEndsOut"];
                 };
             };
@@ -15579,6 +18528,10 @@ export interface operations {
         /** @description UTF-8 CSV with a header row (BOM allowed; CRLF, LF or CR line ends), at most 5000 data rows; read as a stream. */
         requestBody: {
             content: {
+                /**
+                 * @example given_name,family_name,birth_date,national_id,gender,settled_on,arrival_category,household_ref,unaccompanied_minor,programme_kind,programme_starts_on,planned_end,adviser
+                 *     Selam,Tesfaye,1992-05-17,57059212380,female,2024-03-01,resettlement_refugee,H1,false,introduction,2024-04-02,2026-04-01,Kari Nordmann
+                 */
                 "text/csv": string;
             };
         };
@@ -15589,6 +18542,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "errors": [],
+                     *       "failed": 0,
+                     *       "imported": 1,
+                     *       "results": [
+                     *         {
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "row": 2,
+                     *           "status": "imported"
+                     *         }
+                     *       ],
+                     *       "rows": 1,
+                     *       "skipped": 0
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15611,6 +18580,10 @@ export interface operations {
         /** @description UTF-8 CSV with a header row (BOM allowed; CRLF, LF or CR line ends), at most 5000 data rows; read as a stream. */
         requestBody: {
             content: {
+                /**
+                 * @example national_id,status,preliminary
+                 *     57059212380,employed,false
+                 */
                 "text/csv": string;
             };
         };
@@ -15621,6 +18594,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "errors": [],
+                     *       "failed": 0,
+                     *       "imported": 1,
+                     *       "results": [
+                     *         {
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "row": 2,
+                     *           "status": "imported"
+                     *         }
+                     *       ],
+                     *       "rows": 1,
+                     *       "skipped": 0
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15635,7 +18624,12 @@ export interface operations {
     };
     listCatalogue: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -15648,9 +18642,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -15678,6 +18682,10 @@ export interface operations {
         /** @description UTF-8 CSV, `;`-separated, in the layout named by `layout` (docs/mrs/comparisons.md). */
         requestBody: {
             content: {
+                /**
+                 * @example "region";"statistikkvariabel";"år";"Sysselsatt og / eller under utdanning, i alt (prosent)"
+                 *     "0 Hele landet";"Sysselsatt og / eller under utdanning, i alt, begge kjønn (prosent)";"2023";"65"
+                 */
                 "text/csv": string;
             };
         };
@@ -15688,6 +18696,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15703,6 +18712,10 @@ export interface operations {
     listDefinitions: {
         parameters: {
             query?: {
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
                 /** @description Another municipality (agency role only), a kommunenummer of any division since 2020; default the token's. */
                 municipality?: string | null;
                 /** @description Utkastet: planen slik den er registrert, godkjent eller ikke (kun leder). / The draft: the plan as recorded, approved or not (manager only); default the approved plan in force. */
@@ -15722,9 +18735,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -15744,6 +18767,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_catalogue": "exit_work_or_education",
+                 *       "key": "exit_work_or_education"
+                 *     }
+                 */
                 "application/json": components["schemas"]["IndicatorIn"];
             };
         };
@@ -15754,6 +18783,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "exit_work_or_education",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["IndicatorsCreated"];
                 };
             };
@@ -15789,6 +18824,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15817,6 +18853,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decimals": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["IndicatorChange"];
             };
         };
@@ -15827,6 +18868,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "exit_work_or_education",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["IndicatorsCreated"];
                 };
             };
@@ -15864,6 +18911,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15882,6 +18930,10 @@ export interface operations {
                 period?: string | null;
                 /** @description Another municipality (agency role only), a kommunenummer of any division since 2020; default the token's. */
                 municipality?: string | null;
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
                 /** @description What was known then: a date (end of that day, Norwegian time) or a date-time with zone. Default now; the future is refused. */
                 as_of?: string | null;
             };
@@ -15900,9 +18952,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -15926,6 +18988,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "level": "acceptable",
+                 *       "period": "2024",
+                 *       "text": "Færre gikk til arbeid etter at hotellene kuttet praksisplasser. / Fewer went into work after the hotels cut language practice places."
+                 *     }
+                 */
                 "application/json": components["schemas"]["CommentIn"];
             };
         };
@@ -15936,6 +19005,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "exit_work_or_education",
+                     *       "period": "2024",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15966,6 +19042,34 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "bands": [
+                 *         {
+                 *           "level": "desired",
+                 *           "lower": 55,
+                 *           "lower_inclusive": false,
+                 *           "upper": null
+                 *         },
+                 *         {
+                 *           "level": "acceptable",
+                 *           "lower": 50,
+                 *           "lower_inclusive": true,
+                 *           "upper": 55,
+                 *           "upper_inclusive": true
+                 *         },
+                 *         {
+                 *           "level": "not_approved",
+                 *           "lower": null,
+                 *           "upper": 50,
+                 *           "upper_inclusive": false
+                 *         }
+                 *       ],
+                 *       "from_year": 2024,
+                 *       "gap_policy": "unclassified",
+                 *       "to_year": 2027
+                 *     }
+                 */
                 "application/json": components["schemas"]["ThresholdsIn"];
             };
         };
@@ -15976,6 +19080,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16006,6 +19111,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "source": "IMDi, tall for 2024",
+                 *       "value": 57.5
+                 *     }
+                 */
                 "application/json": components["schemas"]["ManualValueIn"];
             };
         };
@@ -16016,6 +19127,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16044,6 +19156,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "changes": [],
+                     *       "municipality": "3301"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16058,6 +19176,10 @@ export interface operations {
     listGoals: {
         parameters: {
             query?: {
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
                 /** @description Another municipality (agency role only), a kommunenummer of any division since 2020; default the token's. */
                 municipality?: string | null;
                 /** @description Utkastet: planen slik den er registrert, godkjent eller ikke (kun leder). / The draft: the plan as recorded, approved or not (manager only); default the approved plan in force. */
@@ -16077,9 +19199,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -16099,6 +19231,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_year": 2024,
+                 *       "indicator_keys": [
+                 *         "exit_work_or_education"
+                 *       ],
+                 *       "key": "arbeid-og-utdanning",
+                 *       "owner_unit": "Flyktningtjenesten",
+                 *       "plan_level": "kommuneplan",
+                 *       "title_en": "More in work or education after the introduction programme",
+                 *       "title_nb": "Flere i arbeid eller utdanning etter introduksjonsprogrammet",
+                 *       "to_year": 2027
+                 *     }
+                 */
                 "application/json": components["schemas"]["GoalIn"];
             };
         };
@@ -16109,6 +19255,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "arbeid-og-utdanning",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["IndicatorsCreated"];
                 };
             };
@@ -16135,6 +19287,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_year": 2024,
+                 *       "indicator_keys": [
+                 *         "exit_work_or_education"
+                 *       ],
+                 *       "owner_unit": "Flyktningtjenesten",
+                 *       "plan_level": "kommuneplan",
+                 *       "title_en": "More in work or education after the introduction programme",
+                 *       "title_nb": "Flere i arbeid eller utdanning etter introduksjonsprogrammet",
+                 *       "to_year": 2028
+                 *     }
+                 */
                 "application/json": components["schemas"]["GoalChange"];
             };
         };
@@ -16145,6 +19310,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "exit_work_or_education",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["IndicatorsCreated"];
                 };
             };
@@ -16162,6 +19333,10 @@ export interface operations {
                 period?: string | null;
                 /** @description Another municipality (agency role only), a kommunenummer of any division since 2020; default the token's. */
                 municipality?: string | null;
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -16175,9 +19350,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -16218,6 +19403,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -16242,6 +19428,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16264,6 +19451,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": 3
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApprovalIn"];
             };
         };
@@ -16274,6 +19466,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "plan_version": 3,
+                     *       "status": "approved",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16288,7 +19487,12 @@ export interface operations {
     };
     listLocked: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -16301,9 +19505,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -16333,6 +19547,7 @@ export interface operations {
                 content: {
                     "application/pdf": unknown;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": unknown;
                 };
             };
@@ -16362,8 +19577,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                     "application/pdf": unknown;
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": unknown;
                 };
             };
@@ -16393,6 +19610,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16431,6 +19649,7 @@ export interface operations {
                 content: {
                     "application/pdf": unknown;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": unknown;
                 };
             };
@@ -16452,6 +19671,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kind": "goal_report",
+                 *       "lang": "nb",
+                 *       "reported_on": "2025-03-20",
+                 *       "reported_to": "Bystyret",
+                 *       "title": "Målrapport 2024"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LockIn"];
             };
         };
@@ -16462,6 +19690,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "drilldown_members": 46,
+                     *       "drilldown_sha256": "4f53cda1…",
+                     *       "kind": "goal_report",
+                     *       "known_as_of": "2025-03-20T08:00:00+00:00",
+                     *       "period": "2024",
+                     *       "report_id": "0b8f7d52-5a4e-4a8e-9d55-1f0f3c8e2a61",
+                     *       "reported_on": "2025-03-20",
+                     *       "reported_to": "Bystyret",
+                     *       "sha256": {
+                     *         "html": "532d934c…",
+                     *         "pdf": "4e988738…",
+                     *         "xlsx": "c1ff0807…"
+                     *       },
+                     *       "title": "Målrapport 2024",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": unknown;
                 };
             };
@@ -16475,7 +19722,12 @@ export interface operations {
     };
     listRules: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -16488,9 +19740,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -16526,6 +19788,192 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2024-09-02",
+                     *       "complete": false,
+                     *       "goals": [
+                     *         {
+                     *           "depth": 2,
+                     *           "from_year": 2024,
+                     *           "indicators": [
+                     *             {
+                     *               "against_last_year": {
+                     *                 "arrow": null,
+                     *                 "assessment": null,
+                     *                 "assessment_label": null,
+                     *                 "change": null,
+                     *                 "change_percent": null,
+                     *                 "previous": null,
+                     *                 "previous_period": "previous period",
+                     *                 "trend": null,
+                     *                 "trend_label": null,
+                     *                 "up_is_good": false
+                     *               },
+                     *               "as_of": "2024-09-02",
+                     *               "breakdown": {},
+                     *               "comparisons": [
+                     *                 {
+                     *                   "label_en": "label en",
+                     *                   "label_nb": "label nb",
+                     *                   "period": "2024",
+                     *                   "region_code": "region code",
+                     *                   "region_kind": "region kind",
+                     *                   "source": "source",
+                     *                   "value": null
+                     *                 }
+                     *               ],
+                     *               "complete": false,
+                     *               "confidence": null,
+                     *               "data_quality": {},
+                     *               "decimals": 2,
+                     *               "definition_configured_after_as_of": false,
+                     *               "definition_version": 2,
+                     *               "denominator": null,
+                     *               "direction": "direction",
+                     *               "indicator_key": "exit_work_or_education",
+                     *               "known_on": "2024-09-02",
+                     *               "level": "level",
+                     *               "level_explanation": "level explanation",
+                     *               "lower": null,
+                     *               "manual_source": null,
+                     *               "method": {
+                     *                 "kind": "kind",
+                     *                 "source": null
+                     *               },
+                     *               "municipality": "3301",
+                     *               "n": null,
+                     *               "note": null,
+                     *               "numerator": null,
+                     *               "period": "2024",
+                     *               "period_complete": false,
+                     *               "preliminary": false,
+                     *               "suppressed": false,
+                     *               "thresholds": {
+                     *                 "bands": [
+                     *                   {
+                     *                     "as_written": "as written",
+                     *                     "interval": "interval",
+                     *                     "level": "level",
+                     *                     "lower": null,
+                     *                     "lower_inclusive": false,
+                     *                     "upper": null,
+                     *                     "upper_inclusive": false
+                     *                   }
+                     *                 ],
+                     *                 "configured_after_as_of": false,
+                     *                 "direction": "direction",
+                     *                 "gap_policy": "gap policy",
+                     *                 "recorded_at": "2024-09-02T09:30:00Z",
+                     *                 "version": 2,
+                     *                 "year": 2024
+                     *               },
+                     *               "title_en": "title en",
+                     *               "title_nb": "title nb",
+                     *               "uncertain": false,
+                     *               "unit": "unit",
+                     *               "upper": null,
+                     *               "value": null,
+                     *               "value_shown": null
+                     *             }
+                     *           ],
+                     *           "key": "exit_work_or_education",
+                     *           "level": null,
+                     *           "owner_unit": "owner unit",
+                     *           "parent_key": null,
+                     *           "plan_level": "plan level",
+                     *           "title_en": "title en",
+                     *           "title_nb": "title nb",
+                     *           "to_year": 2024
+                     *         }
+                     *       ],
+                     *       "known_on": "2024-09-02",
+                     *       "municipality": "3301",
+                     *       "period": "2024",
+                     *       "ungrouped": [
+                     *         {
+                     *           "against_last_year": {
+                     *             "arrow": null,
+                     *             "assessment": null,
+                     *             "assessment_label": null,
+                     *             "change": null,
+                     *             "change_percent": null,
+                     *             "previous": null,
+                     *             "previous_period": "previous period",
+                     *             "trend": null,
+                     *             "trend_label": null,
+                     *             "up_is_good": false
+                     *           },
+                     *           "as_of": "2024-09-02",
+                     *           "breakdown": {},
+                     *           "comparisons": [
+                     *             {
+                     *               "label_en": "label en",
+                     *               "label_nb": "label nb",
+                     *               "period": "2024",
+                     *               "region_code": "region code",
+                     *               "region_kind": "region kind",
+                     *               "source": "source",
+                     *               "value": null
+                     *             }
+                     *           ],
+                     *           "complete": false,
+                     *           "confidence": null,
+                     *           "data_quality": {},
+                     *           "decimals": 2,
+                     *           "definition_configured_after_as_of": false,
+                     *           "definition_version": 2,
+                     *           "denominator": null,
+                     *           "direction": "direction",
+                     *           "indicator_key": "exit_work_or_education",
+                     *           "known_on": "2024-09-02",
+                     *           "level": "level",
+                     *           "level_explanation": "level explanation",
+                     *           "lower": null,
+                     *           "manual_source": null,
+                     *           "method": {
+                     *             "kind": "kind",
+                     *             "source": null
+                     *           },
+                     *           "municipality": "3301",
+                     *           "n": null,
+                     *           "note": null,
+                     *           "numerator": null,
+                     *           "period": "2024",
+                     *           "period_complete": false,
+                     *           "preliminary": false,
+                     *           "suppressed": false,
+                     *           "thresholds": {
+                     *             "bands": [
+                     *               {
+                     *                 "as_written": "as written",
+                     *                 "interval": "interval",
+                     *                 "level": "level",
+                     *                 "lower": null,
+                     *                 "lower_inclusive": false,
+                     *                 "upper": null,
+                     *                 "upper_inclusive": false
+                     *               }
+                     *             ],
+                     *             "configured_after_as_of": false,
+                     *             "direction": "direction",
+                     *             "gap_policy": "gap policy",
+                     *             "recorded_at": "2024-09-02T09:30:00Z",
+                     *             "version": 2,
+                     *             "year": 2024
+                     *           },
+                     *           "title_en": "title en",
+                     *           "title_nb": "title nb",
+                     *           "uncertain": false,
+                     *           "unit": "unit",
+                     *           "upper": null,
+                     *           "value": null,
+                     *           "value_shown": null
+                     *         }
+                     *       ],
+                     *       "unknown_indicator_keys": {}
+                     *     }
+                     */
                     "application/json": components["schemas"]["ScorecardOut"];
                 };
             };
@@ -16565,6 +20013,105 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2024-09-02",
+                     *       "indicator_key": "exit_work_or_education",
+                     *       "municipality": "3301",
+                     *       "period": "2024",
+                     *       "points": [
+                     *         {
+                     *           "against_last_year": {
+                     *             "arrow": null,
+                     *             "assessment": null,
+                     *             "assessment_label": null,
+                     *             "change": null,
+                     *             "change_percent": null,
+                     *             "previous": null,
+                     *             "previous_period": "previous period",
+                     *             "trend": null,
+                     *             "trend_label": null,
+                     *             "up_is_good": false
+                     *           },
+                     *           "arrow": null,
+                     *           "as_of": "2024-09-02",
+                     *           "assessment": null,
+                     *           "assessment_label": null,
+                     *           "breakdown": {},
+                     *           "change": null,
+                     *           "change_percent": null,
+                     *           "comparisons": [
+                     *             {
+                     *               "label_en": "label en",
+                     *               "label_nb": "label nb",
+                     *               "period": "2024",
+                     *               "region_code": "region code",
+                     *               "region_kind": "region kind",
+                     *               "source": "source",
+                     *               "value": null
+                     *             }
+                     *           ],
+                     *           "complete": false,
+                     *           "confidence": null,
+                     *           "data_quality": {},
+                     *           "decimals": 2,
+                     *           "definition_configured_after_as_of": false,
+                     *           "definition_version": 2,
+                     *           "denominator": null,
+                     *           "direction": "direction",
+                     *           "indicator_key": "exit_work_or_education",
+                     *           "known_on": "2024-09-02",
+                     *           "level": "level",
+                     *           "level_explanation": "level explanation",
+                     *           "lower": null,
+                     *           "manual_source": null,
+                     *           "method": {
+                     *             "kind": "kind",
+                     *             "source": null
+                     *           },
+                     *           "municipality": "3301",
+                     *           "n": null,
+                     *           "note": null,
+                     *           "numerator": null,
+                     *           "period": "2024",
+                     *           "period_complete": false,
+                     *           "preliminary": false,
+                     *           "previous": null,
+                     *           "previous_period": "previous period",
+                     *           "suppressed": false,
+                     *           "thresholds": {
+                     *             "bands": [
+                     *               {
+                     *                 "as_written": "as written",
+                     *                 "interval": "interval",
+                     *                 "level": "level",
+                     *                 "lower": null,
+                     *                 "lower_inclusive": false,
+                     *                 "upper": null,
+                     *                 "upper_inclusive": false
+                     *               }
+                     *             ],
+                     *             "configured_after_as_of": false,
+                     *             "direction": "direction",
+                     *             "gap_policy": "gap policy",
+                     *             "recorded_at": "2024-09-02T09:30:00Z",
+                     *             "version": 2,
+                     *             "year": 2024
+                     *           },
+                     *           "title_en": "title en",
+                     *           "title_nb": "title nb",
+                     *           "trend": null,
+                     *           "trend_label": null,
+                     *           "uncertain": false,
+                     *           "unit": "unit",
+                     *           "up_is_good": false,
+                     *           "upper": null,
+                     *           "value": null,
+                     *           "value_shown": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["SeriesOut"];
                 };
             };
@@ -16596,6 +20143,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16618,6 +20166,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "suppression_min_n": 5
+                 *     }
+                 */
                 "application/json": components["schemas"]["SettingsIn"];
             };
         };
@@ -16628,6 +20181,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "changed": true,
+                     *       "suppression_floor": 5,
+                     *       "suppression_min_n": 5
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16658,6 +20218,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "municipality": "3301",
+                     *       "settled": 2,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": components["schemas"]["SettlementCount"];
                 };
             };
@@ -16686,6 +20253,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16724,6 +20292,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -16757,6 +20326,87 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "against_last_year": {
+                     *         "arrow": null,
+                     *         "assessment": null,
+                     *         "assessment_label": null,
+                     *         "change": null,
+                     *         "change_percent": null,
+                     *         "previous": null,
+                     *         "previous_period": "previous period",
+                     *         "trend": null,
+                     *         "trend_label": null,
+                     *         "up_is_good": false
+                     *       },
+                     *       "as_of": "2024-09-02",
+                     *       "breakdown": {},
+                     *       "comparisons": [
+                     *         {
+                     *           "label_en": "label en",
+                     *           "label_nb": "label nb",
+                     *           "period": "2024",
+                     *           "region_code": "region code",
+                     *           "region_kind": "region kind",
+                     *           "source": "source",
+                     *           "value": null
+                     *         }
+                     *       ],
+                     *       "complete": false,
+                     *       "confidence": null,
+                     *       "data_quality": {},
+                     *       "decimals": 2,
+                     *       "definition_configured_after_as_of": false,
+                     *       "definition_version": 2,
+                     *       "denominator": null,
+                     *       "direction": "direction",
+                     *       "indicator_key": "exit_work_or_education",
+                     *       "known_on": "2024-09-02",
+                     *       "level": "level",
+                     *       "level_explanation": "level explanation",
+                     *       "lower": null,
+                     *       "manual_source": null,
+                     *       "method": {
+                     *         "kind": "kind",
+                     *         "source": null
+                     *       },
+                     *       "municipality": "3301",
+                     *       "n": null,
+                     *       "note": null,
+                     *       "numerator": null,
+                     *       "period": "2024",
+                     *       "period_complete": false,
+                     *       "preliminary": false,
+                     *       "suppressed": false,
+                     *       "thresholds": {
+                     *         "bands": [
+                     *           {
+                     *             "as_written": "as written",
+                     *             "interval": "interval",
+                     *             "level": "level",
+                     *             "lower": null,
+                     *             "lower_inclusive": false,
+                     *             "upper": null,
+                     *             "upper_inclusive": false
+                     *           }
+                     *         ],
+                     *         "configured_after_as_of": false,
+                     *         "direction": "direction",
+                     *         "gap_policy": "gap policy",
+                     *         "recorded_at": "2024-09-02T09:30:00Z",
+                     *         "version": 2,
+                     *         "year": 2024
+                     *       },
+                     *       "title_en": "title en",
+                     *       "title_nb": "title nb",
+                     *       "uncertain": false,
+                     *       "unit": "unit",
+                     *       "upper": null,
+                     *       "value": null,
+                     *       "value_shown": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ValueOut"];
                 };
             };
@@ -16793,6 +20443,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16833,6 +20484,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2024-09-02",
+                     *       "complete": false,
+                     *       "data_quality": {},
+                     *       "denominator": null,
+                     *       "in_denominator_only": 2,
+                     *       "in_numerator": 2,
+                     *       "indicator_key": "exit_work_or_education",
+                     *       "left_out": 2,
+                     *       "members": [
+                     *         {
+                     *           "amount": null,
+                     *           "household_id": null,
+                     *           "id": "id",
+                     *           "in_denominator": false,
+                     *           "in_numerator": false,
+                     *           "on": null,
+                     *           "participant_id": null,
+                     *           "participant_url": null,
+                     *           "reason": "reason",
+                     *           "reason_code": "reason code",
+                     *           "reason_nb": "reason nb",
+                     *           "research_reservation": false,
+                     *           "subject": "subject"
+                     *         }
+                     *       ],
+                     *       "municipality": "3301",
+                     *       "numerator": null,
+                     *       "period": "2024",
+                     *       "personal_data": "personal data",
+                     *       "value": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["DrilldownOut"];
                 };
             };
@@ -16873,6 +20558,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -16897,6 +20583,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "tables": [
+                     *         {
+                     *           "description": "description",
+                     *           "entries": [
+                     *             {
+                     *               "source": "source",
+                     *               "valid_from": "2024-09-02",
+                     *               "value": {}
+                     *             }
+                     *           ],
+                     *           "name": "name"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RulesView"];
                 };
             };
@@ -16911,6 +20614,10 @@ export interface operations {
                 opening_id?: string | null;
                 participant_id?: string | null;
                 status?: components["schemas"]["MatchStatus"] | null;
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -16924,7 +20631,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MatchView"][];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "band": "band",
+                     *           "declined_by": null,
+                     *           "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *           "ended_on": null,
+                     *           "history": [
+                     *             {}
+                     *           ],
+                     *           "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *           "interview_on": null,
+                     *           "job": {},
+                     *           "kind": "job",
+                     *           "offer": {},
+                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *           "outcome": null,
+                     *           "participant_erased": false,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "placement_id": null,
+                     *           "proposed_at": "2024-09-02T09:30:00Z",
+                     *           "proposed_by": "proposed by",
+                     *           "scheduled": false,
+                     *           "score": 2,
+                     *           "started_on": null,
+                     *           "status": "proposed",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_MatchView_"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -16944,6 +20688,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                 *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProposeMatch"];
             };
         };
@@ -16954,6 +20704,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "band": "good",
+                     *       "id": "51560de1-3411-5915-97f6-ea4cfb4066eb",
+                     *       "score": 72,
+                     *       "status": "proposed"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16996,6 +20754,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "band": "band",
+                     *       "declined_by": null,
+                     *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *       "ended_on": null,
+                     *       "history": [
+                     *         {}
+                     *       ],
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "interview_on": null,
+                     *       "job": {},
+                     *       "kind": "job",
+                     *       "offer": {},
+                     *       "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *       "outcome": null,
+                     *       "participant_erased": false,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "placement_id": null,
+                     *       "proposed_at": "2024-09-02T09:30:00Z",
+                     *       "proposed_by": "proposed by",
+                     *       "scheduled": false,
+                     *       "score": 2,
+                     *       "started_on": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchView"];
                 };
             };
@@ -17021,6 +20807,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "declined_by": "participant",
+                 *       "on": "2024-09-12",
+                 *       "reason": "hours"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Decline"];
             };
         };
@@ -17031,6 +20824,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "placement_id": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -17058,6 +20859,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ends_on": "2025-03-31",
+                 *       "job": {
+                 *         "hours_per_week": 37.5,
+                 *         "permanent": true,
+                 *         "starts_on": "2025-04-01"
+                 *       },
+                 *       "outcome": "turned_into_job"
+                 *     }
+                 */
                 "application/json": components["schemas"]["End"];
             };
         };
@@ -17068,6 +20880,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "placement_id": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -17095,6 +20915,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "on": "2024-09-10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["OnDate"];
             };
         };
@@ -17105,6 +20930,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "placement_id": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -17132,6 +20965,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "on": "2024-09-17"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Interview"];
             };
         };
@@ -17142,6 +20980,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "placement_id": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -17169,6 +21015,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "hours_per_week": 37.5,
+                 *       "on": "2024-09-20",
+                 *       "permanent": false,
+                 *       "starts_on": "2024-10-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Offer"];
             };
         };
@@ -17179,6 +21033,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "placement_id": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -17213,8 +21075,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                     "application/pdf": unknown;
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": unknown;
                 };
             };
@@ -17247,6 +21111,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "hours_per_week": 37.5,
+                 *       "permanent": false,
+                 *       "starts_on": "2024-10-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Start"];
             };
         };
@@ -17257,6 +21128,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "placement_id": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -17286,6 +21165,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2024-09-02",
+                     *       "checked": 2,
+                     *       "count": 2,
+                     *       "late_registration_until": "late registration until",
+                     *       "municipality": "3301",
+                     *       "problems": [
+                     *         {}
+                     *       ],
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": components["schemas"]["DataQuality"];
                 };
             };
@@ -17315,6 +21207,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2024-09-02",
+                     *       "columns": [
+                     *         "columns"
+                     *       ],
+                     *       "count": 2,
+                     *       "late_registration_until": "late registration until",
+                     *       "municipality": "3301",
+                     *       "records": [
+                     *         {}
+                     *       ],
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": components["schemas"]["Dataset"];
                     "text/csv": string;
                 };
@@ -17342,6 +21249,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "end_reasons": [
+                     *         {}
+                     *       ],
+                     *       "on": "on",
+                     *       "tables": [
+                     *         {}
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["EndReasons"];
                 };
             };
@@ -17362,6 +21280,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "year": 2024
+                 *     }
+                 */
                 "application/json": components["schemas"]["Submit"];
             };
         };
@@ -17372,6 +21295,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "counts_in_final_figures": true,
+                     *       "late_registration_until": "2025-02-28",
+                     *       "reported": 46,
+                     *       "unchanged": 0,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": components["schemas"]["Submitted"];
                 };
             };
@@ -17388,6 +21320,10 @@ export interface operations {
                 status?: components["schemas"]["OpeningStatus"] | null;
                 kind?: components["schemas"]["OpeningKind"] | null;
                 employer_id?: string | null;
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -17401,7 +21337,63 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Opening"][];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "close_reason": null,
+                     *           "closed_on": null,
+                     *           "commute_possible": false,
+                     *           "description": "description",
+                     *           "driving_licences": [
+                     *             "B"
+                     *           ],
+                     *           "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *           "esco_occupation": "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e",
+                     *           "essential_skills": [
+                     *             "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
+                     *           ],
+                     *           "hours_per_week": 2,
+                     *           "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *           "isco_code": "5120",
+                     *           "kind": "job",
+                     *           "municipality_code": "3301",
+                     *           "norwegian": {
+                     *             "listening": null,
+                     *             "oral": null,
+                     *             "reading": null,
+                     *             "written": null
+                     *           },
+                     *           "optional_skills": [
+                     *             "optional skills"
+                     *           ],
+                     *           "other_skills": [
+                     *             "other skills"
+                     *           ],
+                     *           "places": 2,
+                     *           "places_left": 2,
+                     *           "places_taken": 2,
+                     *           "qualifications": [
+                     *             {
+                     *               "field_code": null,
+                     *               "min_level": "none",
+                     *               "recognised": false
+                     *             }
+                     *           ],
+                     *           "starts_on": "2024-09-02",
+                     *           "status": "open",
+                     *           "title": "title",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_Opening_"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -17421,6 +21413,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "Språkpraksis som kan gå over i fast stilling. / Language practice that can become a permanent position.",
+                 *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                 *       "esco_occupation": "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e",
+                 *       "essential_skills": [
+                 *         "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
+                 *       ],
+                 *       "hours_per_week": 37.5,
+                 *       "isco_code": "5120",
+                 *       "kind": "language_practice",
+                 *       "municipality_code": "3301",
+                 *       "norwegian": {
+                 *         "oral": "B1",
+                 *         "reading": "A2"
+                 *       },
+                 *       "places": 2,
+                 *       "starts_on": "2024-10-01",
+                 *       "title": "Kokk i hotellkjøkken / Cook in a hotel kitchen"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PublishOpening"];
             };
         };
@@ -17431,6 +21444,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -17458,6 +21477,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "close_reason": null,
+                     *       "closed_on": null,
+                     *       "commute_possible": false,
+                     *       "description": "description",
+                     *       "driving_licences": [
+                     *         "B"
+                     *       ],
+                     *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *       "esco_occupation": "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e",
+                     *       "essential_skills": [
+                     *         "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
+                     *       ],
+                     *       "hours_per_week": 2,
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "isco_code": "5120",
+                     *       "kind": "job",
+                     *       "municipality_code": "3301",
+                     *       "norwegian": {
+                     *         "listening": null,
+                     *         "oral": null,
+                     *         "reading": null,
+                     *         "written": null
+                     *       },
+                     *       "optional_skills": [
+                     *         "optional skills"
+                     *       ],
+                     *       "other_skills": [
+                     *         "other skills"
+                     *       ],
+                     *       "places": 2,
+                     *       "places_left": 2,
+                     *       "places_taken": 2,
+                     *       "qualifications": [
+                     *         {
+                     *           "field_code": null,
+                     *           "min_level": "none",
+                     *           "recognised": false
+                     *         }
+                     *       ],
+                     *       "starts_on": "2024-09-02",
+                     *       "status": "open",
+                     *       "title": "title",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["Opening"];
                 };
             };
@@ -17483,6 +21549,25 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "Språkpraksis som kan gå over i fast stilling. / Language practice that can become a permanent position.",
+                 *       "esco_occupation": "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e",
+                 *       "essential_skills": [
+                 *         "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
+                 *       ],
+                 *       "hours_per_week": 37.5,
+                 *       "isco_code": "5120",
+                 *       "municipality_code": "3301",
+                 *       "norwegian": {
+                 *         "oral": "B1",
+                 *         "reading": "A2"
+                 *       },
+                 *       "places": 3,
+                 *       "starts_on": "2024-10-01",
+                 *       "title": "Kokk i hotellkjøkken / Cook in a hotel kitchen"
+                 *     }
+                 */
                 "application/json": components["schemas"]["OpeningTermsIn"];
             };
         };
@@ -17493,6 +21578,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "changed": true,
+                     *       "id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17554,6 +21646,93 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "candidates": [
+                     *         {
+                     *           "band": "strong",
+                     *           "engagement": null,
+                     *           "excluded": false,
+                     *           "exclusion_reasons": [
+                     *             "exclusion reasons"
+                     *           ],
+                     *           "exclusions": [
+                     *             {
+                     *               "message": "message",
+                     *               "needs": "needs",
+                     *               "reason": "not_shared",
+                     *               "requirement": "driving_licence"
+                     *             }
+                     *           ],
+                     *           "matched_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "source": "profile",
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "missing_optional_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "missing_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "not_shared": [
+                     *             "not shared"
+                     *           ],
+                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "parts": [
+                     *             {
+                     *               "detail": {},
+                     *               "factor": 2,
+                     *               "max_points": 2,
+                     *               "part": "part",
+                     *               "points": 2,
+                     *               "value": 2,
+                     *               "weight": 2
+                     *             }
+                     *           ],
+                     *           "related_skills": [
+                     *             {
+                     *               "credit": 2,
+                     *               "held": {
+                     *                 "label": null,
+                     *                 "uri": "uri"
+                     *               },
+                     *               "label": null,
+                     *               "relation": "same_group",
+                     *               "text": "text",
+                     *               "uri": "uri",
+                     *               "via": {
+                     *                 "label": null,
+                     *                 "uri": "uri"
+                     *               }
+                     *             }
+                     *           ],
+                     *           "score": 2,
+                     *           "unconfirmed_skills": [
+                     *             {
+                     *               "credit": 2,
+                     *               "label": null,
+                     *               "similarity": 2,
+                     *               "text": "text",
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "waited_days": null
+                     *         }
+                     *       ],
+                     *       "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *       "status": "open"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CandidatesForOpening"];
                 };
             };
@@ -17593,6 +21772,87 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "band": "strong",
+                     *       "engagement": null,
+                     *       "excluded": false,
+                     *       "exclusion_reasons": [
+                     *         "exclusion reasons"
+                     *       ],
+                     *       "exclusions": [
+                     *         {
+                     *           "message": "message",
+                     *           "needs": "needs",
+                     *           "reason": "not_shared",
+                     *           "requirement": "driving_licence"
+                     *         }
+                     *       ],
+                     *       "matched_skills": [
+                     *         {
+                     *           "label": null,
+                     *           "source": "profile",
+                     *           "uri": "uri"
+                     *         }
+                     *       ],
+                     *       "missing_optional_skills": [
+                     *         {
+                     *           "label": null,
+                     *           "uri": "uri"
+                     *         }
+                     *       ],
+                     *       "missing_skills": [
+                     *         {
+                     *           "label": null,
+                     *           "uri": "uri"
+                     *         }
+                     *       ],
+                     *       "not_shared": [
+                     *         "not shared"
+                     *       ],
+                     *       "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "parts": [
+                     *         {
+                     *           "detail": {},
+                     *           "factor": 2,
+                     *           "max_points": 2,
+                     *           "part": "part",
+                     *           "points": 2,
+                     *           "value": 2,
+                     *           "weight": 2
+                     *         }
+                     *       ],
+                     *       "related_skills": [
+                     *         {
+                     *           "credit": 2,
+                     *           "held": {
+                     *             "label": null,
+                     *             "uri": "uri"
+                     *           },
+                     *           "label": null,
+                     *           "relation": "same_group",
+                     *           "text": "text",
+                     *           "uri": "uri",
+                     *           "via": {
+                     *             "label": null,
+                     *             "uri": "uri"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "score": 2,
+                     *       "unconfirmed_skills": [
+                     *         {
+                     *           "credit": 2,
+                     *           "label": null,
+                     *           "similarity": 2,
+                     *           "text": "text",
+                     *           "uri": "uri"
+                     *         }
+                     *       ],
+                     *       "waited_days": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Explanation"];
                 };
             };
@@ -17630,6 +21890,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "closed_on": "2024-11-15",
+                 *       "reason": "filled"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CloseOpening"];
             };
         };
@@ -17640,6 +21906,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *       "status": "closed",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17659,7 +21932,7 @@ export interface operations {
                 name?: string | null;
                 national_id?: string | null;
                 /** @description The status today: facts dated ahead do not count yet */
-                status?: string | null;
+                status?: ("registered" | "settled" | "in_programme" | "paused" | "programme_ended" | "moved_out" | "emigrated" | "deceased" | "erased") | null;
                 adviser?: string | null;
                 ending_within_days?: number | null;
                 limit?: number;
@@ -17678,9 +21951,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -17700,6 +21983,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "birth_date": "1992-05-17",
+                 *       "family_name": "Tesfaye",
+                 *       "given_name": "Selam",
+                 *       "national_id": "57059212380"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterParticipant"];
             };
         };
@@ -17710,6 +22001,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["Registered"];
                 };
             };
@@ -17737,6 +22034,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17768,6 +22066,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from_date": "2024-09-02",
+                     *       "hours_planned": 2,
+                     *       "invalid_hours": 2,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "per_activity": [
+                     *         {
+                     *           "activity": {
+                     *             "code": "code",
+                     *             "label": "label"
+                     *           },
+                     *           "hours_planned": 2,
+                     *           "invalid_hours": 2,
+                     *           "unauthorised_leave_days": 2,
+                     *           "unauthorised_leave_hours": 2,
+                     *           "valid_hours": 2
+                     *         }
+                     *       ],
+                     *       "to_date": "2025-08-29",
+                     *       "unauthorised_leave_days": 2,
+                     *       "unauthorised_leave_hours": 2,
+                     *       "valid_hours": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["AbsenceSummary"];
                 };
             };
@@ -17794,6 +22117,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "activity": "norwegian_training",
+                 *       "hours": 3,
+                 *       "kind": "absence",
+                 *       "on": "2024-10-07",
+                 *       "valid_reason": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["Absence"];
             };
         };
@@ -17804,6 +22136,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -17832,6 +22171,88 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "complete": false,
+                     *       "generated_at": "2024-09-02T09:30:00Z",
+                     *       "generated_by": "generated by",
+                     *       "locale": "locale",
+                     *       "missing": [
+                     *         "missing"
+                     *       ],
+                     *       "municipality": "3301",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "parts": [
+                     *         {
+                     *           "data": {
+                     *             "dead_letters": [
+                     *               {}
+                     *             ],
+                     *             "events": [
+                     *               {
+                     *                 "actor": "actor",
+                     *                 "data": {},
+                     *                 "occurred_at": "2024-09-02T09:30:00Z",
+                     *                 "recorded_at": "2024-09-02T09:30:00Z",
+                     *                 "stream_id": "stream id",
+                     *                 "type": "type",
+                     *                 "version": 2
+                     *               }
+                     *             ],
+                     *             "household_ids": [
+                     *               "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
+                     *             ],
+                     *             "inbox": [
+                     *               {
+                     *                 "consumer": "consumer",
+                     *                 "event_id": "event id",
+                     *                 "payload": {},
+                     *                 "received_at": "2024-09-02T09:30:00Z",
+                     *                 "type": "type"
+                     *               }
+                     *             ],
+                     *             "legal_basis": [
+                     *               "legal basis"
+                     *             ],
+                     *             "municipality": "3301",
+                     *             "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *             "pseudonymous": false,
+                     *             "purpose": "purpose",
+                     *             "read_models": [
+                     *               {
+                     *                 "related": false,
+                     *                 "rows": [
+                     *                   {}
+                     *                 ],
+                     *                 "table": "table"
+                     *               }
+                     *             ],
+                     *             "sealed": [
+                     *               {
+                     *                 "count": 2,
+                     *                 "field": "field",
+                     *                 "key_holder": null,
+                     *                 "opened": 2,
+                     *                 "source": "source"
+                     *               }
+                     *             ],
+                     *             "service": "service"
+                     *           },
+                     *           "legal_basis": [
+                     *             "legal basis"
+                     *           ],
+                     *           "missing_reason": null,
+                     *           "pseudonymous": null,
+                     *           "purpose": null,
+                     *           "purpose_label": null,
+                     *           "service": "service",
+                     *           "service_label": "service label",
+                     *           "status": "in_programme",
+                     *           "status_label": "status label"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessExport"];
                 };
             };
@@ -17858,6 +22279,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -17883,6 +22305,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "category": "refugee",
+                 *       "permit_granted_on": "2024-01-15",
+                 *       "valid_from": "2024-03-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordCategory"];
             };
         };
@@ -17893,6 +22322,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -17920,6 +22356,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decision_id": "02c6808f-8456-5497-972e-de1686497137",
+                 *       "lodged_on": "2024-04-05"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LodgeComplaint"];
             };
         };
@@ -17930,6 +22372,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -17957,6 +22406,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "complaint_id": "6917c176-1d9e-5d6f-9f4b-d078b2bf7acf",
+                 *       "outcome": "rejected",
+                 *       "resolved_by": "county_governor",
+                 *       "resolved_on": "2024-05-02"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ResolveComplaint"];
             };
         };
@@ -17967,6 +22424,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -17994,6 +22458,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decided_on": "2024-03-20",
+                 *       "granted": true,
+                 *       "legal_basis": "il-8-1",
+                 *       "scheme": "introduction_programme"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Decide"];
             };
         };
@@ -18004,6 +22476,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18031,6 +22510,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "adviser": "Ola Hansen"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangeAdviser"];
             };
         };
@@ -18041,6 +22525,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "adviser": "Ola Hansen",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["AdviserChanged"];
                 };
             };
@@ -18069,6 +22561,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "advisers": [
+                     *         {
+                     *           "adviser": "Kari Nordmann",
+                     *           "assigned_at": "2024-09-02T09:30:00Z",
+                     *           "assigned_by": "assigned by",
+                     *           "programme_id": null,
+                     *           "until": null,
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AdviserHistory"];
                 };
             };
@@ -18080,7 +22587,12 @@ export interface operations {
     };
     getAuditTrail: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
+            };
             header?: never;
             path: {
                 participant_id: string;
@@ -18095,9 +22607,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditTrail"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -18122,6 +22645,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "child_id": "d096b250-531a-55c5-aba9-5bde1b754485",
+                 *       "supported_until": "2025-08-31"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChildEndBody"];
             };
         };
@@ -18132,6 +22661,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18159,6 +22695,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "born_on": "2019-08-14",
+                 *       "child_id": "d096b250-531a-55c5-aba9-5bde1b754485",
+                 *       "supported_from": "2024-04-02"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChildBody"];
             };
         };
@@ -18169,6 +22712,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18196,6 +22746,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_date": "2024-04-02",
+                 *       "partner_in_programme": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["CoupleSituationBody"];
             };
         };
@@ -18206,6 +22762,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18233,6 +22796,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ground": "care_leave",
+                 *       "leave_from": "2024-12-16",
+                 *       "with_benefit": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["LeaveBenefitBody"];
             };
         };
@@ -18243,6 +22813,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18270,6 +22847,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_date": "2024-04-02",
+                 *       "lives_with_parent": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["LivingSituationBody"];
             };
         };
@@ -18280,6 +22863,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18312,6 +22902,64 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "absence": {
+                     *         "from_date": "2024-09-02",
+                     *         "hours_planned": 2,
+                     *         "invalid_hours": 2,
+                     *         "per_activity": [
+                     *           {
+                     *             "activity": {
+                     *               "code": "code",
+                     *               "label": "label"
+                     *             },
+                     *             "hours_planned": 2,
+                     *             "invalid_hours": 2,
+                     *             "unauthorised_leave_days": 2,
+                     *             "unauthorised_leave_hours": 2,
+                     *             "valid_hours": 2
+                     *           }
+                     *         ],
+                     *         "to_date": "2025-08-29",
+                     *         "unauthorised_leave_days": 2,
+                     *         "unauthorised_leave_hours": 2,
+                     *         "valid_hours": 2
+                     *       },
+                     *       "amount": 2,
+                     *       "child_supplement": 2,
+                     *       "currency": "currency",
+                     *       "days": {
+                     *         "in_month": 2,
+                     *         "in_programme": 2,
+                     *         "interrupted": 2,
+                     *         "paid": 2,
+                     *         "paid_leave": 2,
+                     *         "unpaid_leave": 2
+                     *       },
+                     *       "deductions": 2,
+                     *       "from_date": "2024-09-02",
+                     *       "gross": 2,
+                     *       "hours_planned": 2,
+                     *       "lines": [
+                     *         {
+                     *           "amount": 2,
+                     *           "code": "code",
+                     *           "exact_amount": "exact amount",
+                     *           "label": "label",
+                     *           "rule": "rule",
+                     *           "sources": {},
+                     *           "values": {}
+                     *         }
+                     *       ],
+                     *       "month": 2,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "preliminary": false,
+                     *       "single_decision_required": false,
+                     *       "to_date": "2025-08-29",
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": components["schemas"]["PaymentBasis"];
                 };
             };
@@ -18338,6 +22986,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "guided_on": "2024-03-19"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordGuidance"];
             };
         };
@@ -18348,6 +23001,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18376,6 +23036,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -18401,6 +23062,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "education_level": "upper_secondary",
+                 *       "mapped_on": "2024-03-12",
+                 *       "upper_secondary_completed": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordMapping"];
             };
         };
@@ -18411,6 +23079,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18442,6 +23117,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -18468,6 +23144,57 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "consent": {
+                 *         "driving_licences": true,
+                 *         "education": true,
+                 *         "languages": true,
+                 *         "norwegian": true,
+                 *         "skills": true,
+                 *         "wishes": true,
+                 *         "work_experience": true
+                 *       },
+                 *       "driving_licences": [
+                 *         "B"
+                 *       ],
+                 *       "education": [
+                 *         {
+                 *           "country": "ER",
+                 *           "level": "upper_secondary",
+                 *           "recognised": false,
+                 *           "years": 12
+                 *         }
+                 *       ],
+                 *       "languages": [
+                 *         {
+                 *           "language": "ti",
+                 *           "level": "C1"
+                 *         },
+                 *         {
+                 *           "language": "en",
+                 *           "level": "B1"
+                 *         }
+                 *       ],
+                 *       "skills": [
+                 *         "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
+                 *       ],
+                 *       "wishes": {
+                 *         "hours_per_week": 37.5,
+                 *         "municipalities": [
+                 *           "3301",
+                 *           "3312"
+                 *         ]
+                 *       },
+                 *       "work_experience": [
+                 *         {
+                 *           "description": "Kokk på restaurant. / Cook in a restaurant.",
+                 *           "isco_code": "5120",
+                 *           "years": 4
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CompetenceProfile"];
             };
         };
@@ -18478,6 +23205,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18506,6 +23240,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "occupations": [
+                     *         {
+                     *           "code": null,
+                     *           "kind": "kind",
+                     *           "label_en": "label en",
+                     *           "label_nb": "label nb",
+                     *           "matched_label": "matched label",
+                     *           "similarity": 1,
+                     *           "sources": [
+                     *             "sources"
+                     *           ],
+                     *           "uri": null
+                     *         }
+                     *       ],
+                     *       "skills": [
+                     *         {
+                     *           "code": null,
+                     *           "kind": "kind",
+                     *           "label_en": "label en",
+                     *           "label_nb": "label nb",
+                     *           "matched_label": "matched label",
+                     *           "similarity": 1,
+                     *           "sources": [
+                     *             "sources"
+                     *           ],
+                     *           "uri": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["SuggestionsView"];
                 };
             };
@@ -18532,6 +23298,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "confirm": [
+                 *         "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
+                 *       ],
+                 *       "reject": []
+                 *     }
+                 */
                 "application/json": components["schemas"]["SuggestionDecision"];
             };
         };
@@ -18542,6 +23316,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18570,6 +23351,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "contract_id": null,
+                     *       "current_revision": null,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "programme_id": null,
+                     *       "revisions": [
+                     *         {
+                     *           "agreed_on": "2024-09-02",
+                     *           "content": null,
+                     *           "plan_revision": 2,
+                     *           "revision": 2,
+                     *           "signed": false,
+                     *           "signed_on": null
+                     *         }
+                     *       ],
+                     *       "signed": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ContractView"];
                 };
             };
@@ -18595,6 +23395,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "agreed_on": "2024-04-15",
+                 *       "content": "Selam deltar i introduksjonsprogrammet på heltid: norskopplæring og språkpraksis som kokk. Kommunen gir veiledning hver måned. / Selam takes part full time: Norwegian training and language practice as a cook; the municipality gives guidance monthly."
+                 *     }
+                 */
                 "application/json": components["schemas"]["AgreeContract"];
             };
         };
@@ -18605,6 +23411,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18632,6 +23445,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "content": "Selam deltar i introduksjonsprogrammet på heltid: norskopplæring og språkpraksis som kokk. Kommunen gir veiledning hver måned. / Selam takes part full time: Norwegian training and language practice as a cook; the municipality gives guidance monthly.",
+                 *       "revised_on": "2024-10-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReviseContract"];
             };
         };
@@ -18642,6 +23461,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18669,6 +23495,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "revision": 1,
+                 *       "signed_on": "2024-04-16"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SignContract"];
             };
         };
@@ -18679,6 +23511,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18707,6 +23546,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "act_deadlines": [
+                     *         {}
+                     *       ],
+                     *       "as_of": "2024-09-02",
+                     *       "municipal_deadlines": [
+                     *         {}
+                     *       ],
+                     *       "nir_problems": [
+                     *         {}
+                     *       ],
+                     *       "participant_id": "participant id"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ParticipantDeadlines"];
                 };
             };
@@ -18732,6 +23586,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "died_on": "2025-11-03"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Death"];
             };
         };
@@ -18742,6 +23601,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18769,6 +23635,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "emigrated_on": "2025-10-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Emigration"];
             };
         };
@@ -18779,6 +23650,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18806,6 +23684,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
+                 *       "withdrawn_on": "2025-01-10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WithdrawEmployerConsent"];
             };
         };
@@ -18816,6 +23700,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConsentAccepted"];
                 };
             };
@@ -18829,7 +23721,12 @@ export interface operations {
     };
     listEmployerConsents: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
+            };
             header?: never;
             path: {
                 participant_id: string;
@@ -18844,7 +23741,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ConsentView"][];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
+                     *           "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *           "given_on": "2024-09-02",
+                     *           "in_force": false,
+                     *           "withdrawn_on": null
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_ConsentView_"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -18869,6 +23784,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                 *       "given_on": "2024-08-20"
+                 *     }
+                 */
                 "application/json": components["schemas"]["GiveEmployerConsent"];
             };
         };
@@ -18879,6 +23800,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConsentAccepted"];
                 };
             };
@@ -18910,6 +23839,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
+                     *       "email": "selam.tesfaye@example.com",
+                     *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *       "family_name": "Tesfaye",
+                     *       "given_name": "Selam",
+                     *       "given_on": "2024-09-02",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "phone": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EmployerContact"];
                 };
             };
@@ -18936,6 +23877,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "preliminary": false,
+                 *       "status": "employed"
+                 *     }
+                 */
                 "application/json": components["schemas"]["services__participants__api__programme__FollowUpStatus"];
             };
         };
@@ -18946,6 +23893,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18973,6 +23927,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "adviser": "Kari Nordmann",
+                 *       "held_on": "2024-10-01",
+                 *       "note": "Språkpraksisen går bra. / The language practice goes well."
+                 *     }
+                 */
                 "application/json": components["schemas"]["ParticipantsFollowUp"];
             };
         };
@@ -18983,6 +23944,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19011,6 +23979,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "members": [
+                     *         {
+                     *           "birth_year": null,
+                     *           "died_on": null,
+                     *           "emigrated_on": null,
+                     *           "erased": false,
+                     *           "gender": null,
+                     *           "in_household": false,
+                     *           "left_household_on": null,
+                     *           "moved_out_on": null,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "personal_data": {},
+                     *           "settled_on": "2024-03-01",
+                     *           "status": "in_programme",
+                     *           "status_label": "status label",
+                     *           "unaccompanied_minor": false
+                     *         }
+                     *       ],
+                     *       "members_counted": 2,
+                     *       "municipality": "3301"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Household"];
                 };
             };
@@ -19036,6 +24030,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "left_on": "2025-02-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["HouseholdDeparture"];
             };
         };
@@ -19046,6 +24045,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19074,6 +24080,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "age_limits": [
+                     *         {
+                     *           "age": 2,
+                     *           "basis": "basis",
+                     *           "source": "source",
+                     *           "to_be_verified": false,
+                     *           "valid_from": "2024-09-02"
+                     *         }
+                     *       ],
+                     *       "bedsit_contract": {},
+                     *       "follow_up_contacts": [
+                     *         {}
+                     *       ],
+                     *       "housing_contradictions": [
+                     *         {
+                     *           "code": "shared-home-stay-before-moving-in",
+                     *           "detail": "detail",
+                     *           "facts": {},
+                     *           "placement_id": null
+                     *         }
+                     *       ],
+                     *       "measures_plans": [
+                     *         {}
+                     *       ],
+                     *       "next_phase": null,
+                     *       "outcomes": [
+                     *         {}
+                     *       ],
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "phases": [
+                     *         {
+                     *           "entered_on": "2024-09-02",
+                     *           "phase": "intake"
+                     *         }
+                     *       ],
+                     *       "primary_contact_id": null,
+                     *       "services_ended": {},
+                     *       "shared_home_stays": [
+                     *         {
+                     *           "ends_on": null,
+                     *           "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *           "shared_home_id": "e620435c-5d8b-5da2-aaee-19c20f83ca0e",
+                     *           "starts_on": "2024-09-02"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["MinorView"];
                 };
             };
@@ -19100,6 +24155,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "moves_in_on": "2025-08-15",
+                 *       "signed_on": "2025-08-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SignBedsitContract"];
             };
         };
@@ -19110,6 +24171,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19137,6 +24205,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kind": "doctor",
+                 *       "on": "2024-09-10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordFollowUpContact"];
             };
         };
@@ -19147,6 +24221,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19174,6 +24255,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "agreed_on": "2024-04-10",
+                 *       "goals": [
+                 *         {
+                 *           "area": "school",
+                 *           "due_on": "2024-12-20"
+                 *         },
+                 *         {
+                 *           "area": "language",
+                 *           "due_on": "2025-06-20"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["AgreeMeasuresPlan"];
             };
         };
@@ -19184,6 +24280,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19211,6 +24314,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "on": "2025-06-01",
+                 *       "outcome": "working_life_contact"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordMinorOutcome"];
             };
         };
@@ -19221,6 +24330,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19248,6 +24364,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "entered_on": "2024-03-15",
+                 *       "phase": "shared_home"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EnterPhase"];
             };
         };
@@ -19258,6 +24380,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19285,6 +24414,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "assigned_on": "2024-03-15",
+                 *       "contact_id": "a107b456-c38a-5906-8687-190f3a0e2117"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AssignPrimaryContact"];
             };
         };
@@ -19295,6 +24430,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19322,6 +24464,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "basis": "settlement_follow_up",
+                 *       "ended_on": "2027-05-17",
+                 *       "reason": "age_limit"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndServices"];
             };
         };
@@ -19332,6 +24481,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19359,6 +24515,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "moved_on": "2025-06-15",
+                 *       "to_municipality": "3303"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MoveOut"];
             };
         };
@@ -19369,6 +24531,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19396,6 +24565,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "level": "B1",
+                 *       "sub_test": "oral",
+                 *       "taken_on": "2025-05-20"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NorwegianTest"];
             };
         };
@@ -19406,6 +24582,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19437,6 +24620,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "erased": true,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "erased",
+                     *       "version": 9
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -19465,6 +24656,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "family_name": "Tesfaye Haile"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PersonalDetailsChange"];
             };
         };
@@ -19475,6 +24671,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19503,6 +24706,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "entries": [
+                     *         {
+                     *           "actor": "actor",
+                     *           "changed": [
+                     *             "changed"
+                     *           ],
+                     *           "changed_labels": [
+                     *             "changed labels"
+                     *           ],
+                     *           "details": {},
+                     *           "first": false,
+                     *           "recorded_at": "2024-09-02T09:30:00Z",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "erased": false,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PersonalDetailsHistory"];
                 };
             };
@@ -19531,6 +24756,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "activities": [
+                     *         {
+                     *           "ends_on": null,
+                     *           "hours_per_week": 2,
+                     *           "kind": "kind",
+                     *           "starts_on": "2024-09-02"
+                     *         }
+                     *       ],
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "plan_valid_from": null,
+                     *       "programme": {
+                     *         "ended_on": null,
+                     *         "kind": "kind",
+                     *         "planned_end": "2025-08-29",
+                     *         "starts_on": "2024-09-02"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["PlacementPlan"];
                 };
             };
@@ -19556,6 +24801,29 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "activities": [
+                 *         {
+                 *           "hours_per_week": 15,
+                 *           "kind": "norwegian_training",
+                 *           "provider": "Drammen voksenopplæring",
+                 *           "starts_on": "2024-04-15"
+                 *         },
+                 *         {
+                 *           "ends_on": "2025-06-20",
+                 *           "hours_per_week": 15,
+                 *           "kind": "language_practice",
+                 *           "provider": "Fjordhotellet AS",
+                 *           "starts_on": "2024-09-02"
+                 *         }
+                 *       ],
+                 *       "end_goal": "work",
+                 *       "goal_description": "Fast arbeid som kokk. / Permanent work as a cook.",
+                 *       "norwegian_goal": "B1",
+                 *       "valid_from": "2024-04-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Plan"];
             };
         };
@@ -19566,6 +24834,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19594,6 +24869,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -19621,6 +24897,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "adviser": "Kari Nordmann",
+                 *       "kind": "introduction",
+                 *       "planned_end": "2026-04-01",
+                 *       "starts_on": "2024-04-02"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StartProgramme"];
             };
         };
@@ -19631,6 +24915,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19658,6 +24949,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "end_reason": "work",
+                 *       "ended_on": "2026-03-31",
+                 *       "hours_per_week": 37.5,
+                 *       "outcome": "work_full_time",
+                 *       "reason": "completed"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Complete"];
             };
         };
@@ -19668,6 +24968,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19695,6 +25002,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "end_reason": "work"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordEndReason"];
             };
         };
@@ -19705,6 +25017,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19732,6 +25051,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_date": "2024-12-16",
+                 *       "kind": "leave",
+                 *       "to_date": "2025-01-05"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Pause"];
             };
         };
@@ -19742,6 +25068,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19769,6 +25102,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "hours_per_week": 37.5,
+                 *       "outcome": "work_full_time"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordOutcome"];
             };
         };
@@ -19779,6 +25118,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19806,6 +25152,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "resumed_on": "2025-01-06"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Resume"];
             };
         };
@@ -19816,6 +25167,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19843,6 +25201,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reserved": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ResearchReservation"];
             };
         };
@@ -19853,6 +25216,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19884,6 +25254,126 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "age": null,
+                     *       "age_at_permit": null,
+                     *       "career_guidance": {
+                     *         "guidances": [
+                     *           "2024-09-02"
+                     *         ],
+                     *         "guided_on": "2024-09-02"
+                     *       },
+                     *       "categories": [
+                     *         {
+                     *           "code": "refugee",
+                     *           "label": null,
+                     *           "permit_granted_on": null,
+                     *           "valid_from": "2024-09-02",
+                     *           "valid_to": null
+                     *         }
+                     *       ],
+                     *       "category": {
+                     *         "code": "refugee",
+                     *         "label": null,
+                     *         "permit_granted_on": null,
+                     *         "valid_from": "2024-09-02",
+                     *         "valid_to": null
+                     *       },
+                     *       "competence_mapping": {
+                     *         "education_level": null,
+                     *         "mapped_on": "2024-09-02",
+                     *         "mappings": [
+                     *           "2024-09-02"
+                     *         ],
+                     *         "upper_secondary_completed": false
+                     *       },
+                     *       "decisions": [
+                     *         {
+                     *           "category": "refugee",
+                     *           "complaint_deadline_days": 2,
+                     *           "complaints": [
+                     *             {
+                     *               "complaint_id": "6917c176-1d9e-5d6f-9f4b-d078b2bf7acf",
+                     *               "late": false,
+                     *               "lodged_on": "2024-09-02",
+                     *               "outcome": null,
+                     *               "outcome_label": null,
+                     *               "resolved_by": null,
+                     *               "resolved_by_label": null,
+                     *               "resolved_on": null
+                     *             }
+                     *           ],
+                     *           "decided_on": "2024-09-02",
+                     *           "decision_id": "02c6808f-8456-5497-972e-de1686497137",
+                     *           "granted": false,
+                     *           "legal_basis": {
+                     *             "code": "code",
+                     *             "label": null,
+                     *             "section": null
+                     *           },
+                     *           "scheme": "introduction_programme",
+                     *           "scheme_label": null
+                     *         }
+                     *       ],
+                     *       "full_time": {
+                     *         "full_time": false,
+                     *         "full_time_week": false,
+                     *         "full_time_year": false,
+                     *         "hours_per_week": 2,
+                     *         "hours_per_year": 2024,
+                     *         "plan_valid_from": "2024-09-02",
+                     *         "required_per_week": 2,
+                     *         "required_per_year": 2024,
+                     *         "weeks_per_year": 2024
+                     *       },
+                     *       "on": "2024-09-02",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "programme_decision_before": null,
+                     *       "programme_length": {
+                     *         "end_goal": null,
+                     *         "extension_months": 2,
+                     *         "group": "group",
+                     *         "label": null,
+                     *         "latest_end": "2025-08-29",
+                     *         "legal_basis": {
+                     *           "code": "code",
+                     *           "label": null,
+                     *           "section": null
+                     *         },
+                     *         "max_months": 2,
+                     *         "min_months": 2,
+                     *         "needs_extension": false,
+                     *         "normal_end": "2025-08-29",
+                     *         "planned_end": "2025-08-29",
+                     *         "source": "source",
+                     *         "starts_on": "2024-09-02",
+                     *         "within_normal_length": false
+                     *       },
+                     *       "rights": [
+                     *         {
+                     *           "age_limits": {
+                     *             "max": 2,
+                     *             "min": 2
+                     *           },
+                     *           "hours": null,
+                     *           "hours_per_week": null,
+                     *           "label": null,
+                     *           "legal_basis": {
+                     *             "code": "code",
+                     *             "label": null,
+                     *             "section": null
+                     *           },
+                     *           "reason": "reason",
+                     *           "reason_label": null,
+                     *           "scheme": "introduction_programme",
+                     *           "status": "in_programme",
+                     *           "status_label": null,
+                     *           "weeks_per_year": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RightsView"];
                 };
             };
@@ -19909,6 +25399,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "arrival_category": "resettlement_refugee",
+                 *       "settled_on": "2024-03-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Settle"];
             };
         };
@@ -19919,6 +25415,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "arrival_category": "resettlement_refugee",
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "settled_on": "2024-03-01",
+                     *       "status": "settled",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["Settled"];
                 };
             };
@@ -19947,6 +25454,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -19975,6 +25483,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "read_only": false,
+                     *       "received": {
+                     *         "decided_on": null,
+                     *         "decline_reason": null,
+                     *         "decline_reason_label": null,
+                     *         "delivered": false,
+                     *         "direction": "incoming",
+                     *         "from_municipality": "3301",
+                     *         "moved_on": "2024-09-02",
+                     *         "package": {},
+                     *         "participant_id": null,
+                     *         "person": {},
+                     *         "recorded_at": null,
+                     *         "status": "pending",
+                     *         "status_label": "status label",
+                     *         "to_municipality": "3303",
+                     *         "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
+                     *       },
+                     *       "sent": {
+                     *         "decided_on": null,
+                     *         "decline_reason": null,
+                     *         "decline_reason_label": null,
+                     *         "delivered": false,
+                     *         "direction": "incoming",
+                     *         "from_municipality": "3301",
+                     *         "moved_on": "2024-09-02",
+                     *         "package": {},
+                     *         "participant_id": null,
+                     *         "person": {},
+                     *         "recorded_at": null,
+                     *         "status": "pending",
+                     *         "status_label": "status label",
+                     *         "to_municipality": "3303",
+                     *         "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ParticipantTransfers"];
                 };
             };
@@ -20000,6 +25548,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "moved_on": "2025-06-15",
+                 *       "to_municipality": "3303"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordTransfer"];
             };
         };
@@ -20010,6 +25564,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "delivered": false,
+                     *       "moved_on": "2025-06-15",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "to_municipality": "3303",
+                     *       "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794",
+                     *       "transfer_status": "pending",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["TransferRecordedAnswer"];
                 };
             };
@@ -20042,6 +25608,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "hits": [
+                     *         {
+                     *           "code": null,
+                     *           "kind": "skill",
+                     *           "label_en": "label en",
+                     *           "label_nb": "label nb",
+                     *           "matched_label": "matched label",
+                     *           "matched_lang": "nb",
+                     *           "matched_preferred": false,
+                     *           "score": 1,
+                     *           "uri": null
+                     *         }
+                     *       ],
+                     *       "lang": "nb",
+                     *       "q": "q"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TaxonomyAnswer"];
                 };
             };
@@ -20071,6 +25656,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "hits": [
+                     *         {
+                     *           "code": null,
+                     *           "kind": "skill",
+                     *           "label_en": "label en",
+                     *           "label_nb": "label nb",
+                     *           "matched_label": "matched label",
+                     *           "matched_lang": "nb",
+                     *           "matched_preferred": false,
+                     *           "score": 1,
+                     *           "uri": null
+                     *         }
+                     *       ],
+                     *       "lang": "nb",
+                     *       "q": "q"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TaxonomyAnswer"];
                 };
             };
@@ -20083,6 +25687,10 @@ export interface operations {
         parameters: {
             query?: {
                 status?: ("pending" | "accepted" | "declined") | null;
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -20096,7 +25704,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TransferList"];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "decided_on": null,
+                     *           "decline_reason": null,
+                     *           "decline_reason_label": null,
+                     *           "delivered": false,
+                     *           "direction": "incoming",
+                     *           "from_municipality": "3301",
+                     *           "moved_on": "2024-09-02",
+                     *           "package": {},
+                     *           "participant_id": null,
+                     *           "person": {},
+                     *           "recorded_at": null,
+                     *           "status": "pending",
+                     *           "status_label": "status label",
+                     *           "to_municipality": "3303",
+                     *           "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_TransferView_"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -20106,7 +25742,12 @@ export interface operations {
     };
     listOutgoingTransfers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -20119,7 +25760,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TransferList"];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "decided_on": null,
+                     *           "decline_reason": null,
+                     *           "decline_reason_label": null,
+                     *           "delivered": false,
+                     *           "direction": "incoming",
+                     *           "from_municipality": "3301",
+                     *           "moved_on": "2024-09-02",
+                     *           "package": {},
+                     *           "participant_id": null,
+                     *           "person": {},
+                     *           "recorded_at": null,
+                     *           "status": "pending",
+                     *           "status_label": "status label",
+                     *           "to_municipality": "3303",
+                     *           "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_TransferView_"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -20144,6 +25813,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decided_on": null,
+                     *       "decline_reason": null,
+                     *       "decline_reason_label": null,
+                     *       "delivered": false,
+                     *       "direction": "incoming",
+                     *       "from_municipality": "3301",
+                     *       "moved_on": "2024-09-02",
+                     *       "package": {},
+                     *       "participant_id": null,
+                     *       "person": {},
+                     *       "recorded_at": null,
+                     *       "status": "pending",
+                     *       "status_label": "status label",
+                     *       "to_municipality": "3303",
+                     *       "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TransferView"];
                 };
             };
@@ -20167,6 +25855,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "moved_in_on": "2025-06-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AcceptTransfer"];
             };
         };
@@ -20177,6 +25870,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from_municipality": "3301",
+                     *       "moved_in_on": "2025-06-15",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "accepted",
+                     *       "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["TransferAcceptedAnswer"];
                 };
             };
@@ -20202,6 +25905,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "not_resident"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DeclineTransfer"];
             };
         };
@@ -20212,6 +25920,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "declined_on": "2024-09-02",
+                     *       "reason": "not_resident",
+                     *       "status": "declined",
+                     *       "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TransferDeclinedAnswer"];
                 };
             };
@@ -20235,6 +25951,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attended": [
+                 *         "59ae373d-bbc1-520a-b314-e29ddf482946"
+                 *       ],
+                 *       "held_on": "2024-04-18",
+                 *       "kind": "course"
+                 *     }
+                 */
                 "application/json": components["schemas"]["HoldGathering"];
             };
         };
@@ -20245,6 +25970,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -20268,6 +25999,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "area": "Strømsø",
+                 *       "ends_on": "2024-09-15",
+                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                 *       "language": "ti",
+                 *       "municipality_code": "3301",
+                 *       "role": "guide",
+                 *       "starts_on": "2024-03-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterNeed"];
             };
         };
@@ -20278,6 +26020,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -20305,6 +26053,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20335,6 +26084,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20348,7 +26098,12 @@ export interface operations {
     };
     listVolunteers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -20361,9 +26116,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -20383,6 +26148,37 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "areas": [
+                 *         "Strømsø"
+                 *       ],
+                 *       "available_from": "2024-02-15",
+                 *       "available_until": "2025-02-14",
+                 *       "capacity": 2,
+                 *       "consent": true,
+                 *       "consented_on": "2024-02-01",
+                 *       "languages": [
+                 *         "ti",
+                 *         "ar",
+                 *         "no"
+                 *       ],
+                 *       "municipality_code": "3301",
+                 *       "personal": {
+                 *         "gender": "female",
+                 *         "name": "Marte Olsen"
+                 *       },
+                 *       "roles": [
+                 *         "guide"
+                 *       ],
+                 *       "slots": [
+                 *         {
+                 *           "part": "afternoon",
+                 *           "weekday": 2
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterVolunteer"];
             };
         };
@@ -20393,6 +26189,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -20408,6 +26210,10 @@ export interface operations {
             query?: {
                 weeks?: number;
                 on?: string | null;
+                /** @description Rows per page, 1 … 1000. */
+                limit?: number;
+                /** @description Rows to skip, 0 … 2147483647. */
+                offset?: number;
             };
             header?: never;
             path?: never;
@@ -20421,9 +26227,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -20448,6 +26264,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20479,6 +26296,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "485ff629-8201-5d0a-8dff-3f716c1459af",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20505,6 +26328,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approved_on": "2024-02-10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Approve"];
             };
         };
@@ -20515,6 +26343,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "485ff629-8201-5d0a-8dff-3f716c1459af",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20542,6 +26376,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ends_on": "2024-09-15",
+                 *       "need_id": "a75d259c-bb84-533b-a050-a48eb7319a55",
+                 *       "starts_on": "2024-03-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Assign"];
             };
         };
@@ -20552,6 +26393,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "f3fd48e6-f363-51ea-8f8a-bb6e88a8eb93",
+                     *       "version": 4,
+                     *       "volunteer_id": "485ff629-8201-5d0a-8dff-3f716c1459af"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20580,6 +26428,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ended_on": "2024-09-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndAssignment"];
             };
         };
@@ -20590,6 +26443,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "485ff629-8201-5d0a-8dff-3f716c1459af",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20618,6 +26477,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "followed_up_on": "2024-05-15",
+                 *       "status": "going_well"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MatchingFollowUp"];
             };
         };
@@ -20628,6 +26493,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "485ff629-8201-5d0a-8dff-3f716c1459af",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20655,6 +26526,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "checked_by": "frivillighetskoordinator",
+                 *       "checked_on": "2024-02-05",
+                 *       "expires_on": "2027-02-05"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CheckCertificate"];
             };
         };
@@ -20665,6 +26543,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "485ff629-8201-5d0a-8dff-3f716c1459af",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20692,6 +26576,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "contacted_on": "2024-03-01",
+                 *       "kind": "call"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordContact"];
             };
         };
@@ -20702,6 +26592,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "485ff629-8201-5d0a-8dff-3f716c1459af",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
