@@ -12575,6 +12575,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "dead_letters": [
+                     *         {}
+                     *       ],
+                     *       "events": [
+                     *         {
+                     *           "actor": "actor",
+                     *           "data": {},
+                     *           "occurred_at": "2024-09-02T09:30:00Z",
+                     *           "recorded_at": "2024-09-02T09:30:00Z",
+                     *           "stream_id": "stream id",
+                     *           "type": "type",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "household_ids": [
+                     *         "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
+                     *       ],
+                     *       "inbox": [
+                     *         {
+                     *           "consumer": "consumer",
+                     *           "event_id": "event id",
+                     *           "payload": {},
+                     *           "received_at": "2024-09-02T09:30:00Z",
+                     *           "type": "type"
+                     *         }
+                     *       ],
+                     *       "legal_basis": [
+                     *         "legal basis"
+                     *       ],
+                     *       "municipality": "3301",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "pseudonymous": false,
+                     *       "purpose": "purpose",
+                     *       "read_models": [
+                     *         {
+                     *           "related": false,
+                     *           "rows": [
+                     *             {}
+                     *           ],
+                     *           "table": "table"
+                     *         }
+                     *       ],
+                     *       "sealed": [
+                     *         {
+                     *           "count": 2,
+                     *           "field": "field",
+                     *           "key_holder": null,
+                     *           "opened": 2,
+                     *           "source": "source"
+                     *         }
+                     *       ],
+                     *       "service": "service"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessPart"];
                 };
             };
@@ -12599,6 +12655,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12622,6 +12679,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12644,6 +12702,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -12667,6 +12726,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {}
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -12690,6 +12754,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12723,6 +12788,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "dead_letters": [
+                     *         {}
+                     *       ],
+                     *       "events": [
+                     *         {
+                     *           "actor": "actor",
+                     *           "data": {},
+                     *           "occurred_at": "2024-09-02T09:30:00Z",
+                     *           "recorded_at": "2024-09-02T09:30:00Z",
+                     *           "stream_id": "stream id",
+                     *           "type": "type",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "household_ids": [
+                     *         "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
+                     *       ],
+                     *       "inbox": [
+                     *         {
+                     *           "consumer": "consumer",
+                     *           "event_id": "event id",
+                     *           "payload": {},
+                     *           "received_at": "2024-09-02T09:30:00Z",
+                     *           "type": "type"
+                     *         }
+                     *       ],
+                     *       "legal_basis": [
+                     *         "legal basis"
+                     *       ],
+                     *       "municipality": "3301",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "pseudonymous": false,
+                     *       "purpose": "purpose",
+                     *       "read_models": [
+                     *         {
+                     *           "related": false,
+                     *           "rows": [
+                     *             {}
+                     *           ],
+                     *           "table": "table"
+                     *         }
+                     *       ],
+                     *       "sealed": [
+                     *         {
+                     *           "count": 2,
+                     *           "field": "field",
+                     *           "key_holder": null,
+                     *           "opened": 2,
+                     *           "source": "source"
+                     *         }
+                     *       ],
+                     *       "service": "service"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessPart"];
                 };
             };
@@ -12747,6 +12868,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12770,6 +12892,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12792,6 +12915,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -12815,6 +12939,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {}
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -12838,6 +12967,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12871,6 +13001,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "dead_letters": [
+                     *         {}
+                     *       ],
+                     *       "events": [
+                     *         {
+                     *           "actor": "actor",
+                     *           "data": {},
+                     *           "occurred_at": "2024-09-02T09:30:00Z",
+                     *           "recorded_at": "2024-09-02T09:30:00Z",
+                     *           "stream_id": "stream id",
+                     *           "type": "type",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "household_ids": [
+                     *         "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
+                     *       ],
+                     *       "inbox": [
+                     *         {
+                     *           "consumer": "consumer",
+                     *           "event_id": "event id",
+                     *           "payload": {},
+                     *           "received_at": "2024-09-02T09:30:00Z",
+                     *           "type": "type"
+                     *         }
+                     *       ],
+                     *       "legal_basis": [
+                     *         "legal basis"
+                     *       ],
+                     *       "municipality": "3301",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "pseudonymous": false,
+                     *       "purpose": "purpose",
+                     *       "read_models": [
+                     *         {
+                     *           "related": false,
+                     *           "rows": [
+                     *             {}
+                     *           ],
+                     *           "table": "table"
+                     *         }
+                     *       ],
+                     *       "sealed": [
+                     *         {
+                     *           "count": 2,
+                     *           "field": "field",
+                     *           "key_holder": null,
+                     *           "opened": 2,
+                     *           "source": "source"
+                     *         }
+                     *       ],
+                     *       "service": "service"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessPart"];
                 };
             };
@@ -12895,6 +13081,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12918,6 +13105,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -12940,6 +13128,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -12963,6 +13152,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {}
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -12986,6 +13180,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13014,6 +13209,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13037,6 +13233,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13059,6 +13256,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: string;
                     };
@@ -13082,6 +13280,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example [
+                     *       {}
+                     *     ]
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     }[];
@@ -13105,6 +13308,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13140,6 +13344,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
@@ -13163,6 +13379,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "to_adviser": "Ola Hansen"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MoveCaseload"];
             };
         };
@@ -13173,6 +13394,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from_adviser": "Kari Nordmann",
+                     *       "moved": 1,
+                     *       "refused": 0,
+                     *       "requested": 1,
+                     *       "results": [
+                     *         {
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "result": "moved",
+                     *           "version": 8
+                     *         }
+                     *       ],
+                     *       "to_adviser": "Ola Hansen"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CaseloadMoved"];
                 };
             };
@@ -13196,6 +13433,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kinds": [
+                 *         "language_practice",
+                 *         "job"
+                 *       ],
+                 *       "min_score": 40,
+                 *       "propose": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["MatchingAllocate"];
             };
         };
@@ -13206,6 +13453,44 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "assignments": [
+                     *         {
+                     *           "band": "strong",
+                     *           "match_id": null,
+                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "score": 2,
+                     *           "waited_days": null,
+                     *           "waiting_bonus": 2
+                     *         }
+                     *       ],
+                     *       "favour_waiting": false,
+                     *       "openings": [
+                     *         {
+                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *           "places_filled": 2,
+                     *           "places_offered": 2
+                     *         }
+                     *       ],
+                     *       "solver": "solver",
+                     *       "total_fit": 2,
+                     *       "unplaced": [
+                     *         {
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "reasons": [
+                     *             {
+                     *               "detail": "detail",
+                     *               "opening_id": null,
+                     *               "reason": "hard_requirement"
+                     *             }
+                     *           ],
+                     *           "waited_days": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["AllocationResult"];
                 };
             };
@@ -13243,6 +13528,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: components["schemas"]["DatedTableOut"];
                     };
@@ -13273,6 +13559,72 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "month": 2,
+                     *       "participants": [
+                     *         {
+                     *           "absence": {
+                     *             "from_date": "2024-09-02",
+                     *             "hours_planned": 2,
+                     *             "invalid_hours": 2,
+                     *             "per_activity": [
+                     *               {
+                     *                 "activity": {
+                     *                   "code": "code",
+                     *                   "label": "label"
+                     *                 },
+                     *                 "hours_planned": 2,
+                     *                 "invalid_hours": 2,
+                     *                 "unauthorised_leave_days": 2,
+                     *                 "unauthorised_leave_hours": 2,
+                     *                 "valid_hours": 2
+                     *               }
+                     *             ],
+                     *             "to_date": "2025-08-29",
+                     *             "unauthorised_leave_days": 2,
+                     *             "unauthorised_leave_hours": 2,
+                     *             "valid_hours": 2
+                     *           },
+                     *           "amount": 2,
+                     *           "child_supplement": 2,
+                     *           "currency": "currency",
+                     *           "days": {
+                     *             "in_month": 2,
+                     *             "in_programme": 2,
+                     *             "interrupted": 2,
+                     *             "paid": 2,
+                     *             "paid_leave": 2,
+                     *             "unpaid_leave": 2
+                     *           },
+                     *           "deductions": 2,
+                     *           "from_date": "2024-09-02",
+                     *           "gross": 2,
+                     *           "hours_planned": 2,
+                     *           "lines": [
+                     *             {
+                     *               "amount": 2,
+                     *               "code": "code",
+                     *               "exact_amount": "exact amount",
+                     *               "label": "label",
+                     *               "rule": "rule",
+                     *               "sources": {},
+                     *               "values": {}
+                     *             }
+                     *           ],
+                     *           "month": 2,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "preliminary": false,
+                     *           "single_decision_required": false,
+                     *           "to_date": "2025-08-29",
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "totals": {},
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": components["schemas"]["MunicipalityBasis"];
                     "text/csv": string;
                 };
@@ -13332,6 +13684,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "engagement": null,
+                     *           "leaves_on": null,
+                     *           "municipality": "3301",
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "profile": {},
+                     *           "settled_on": "2024-03-01",
+                     *           "waited_days": null
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_CandidateView_"];
                 };
             };
@@ -13369,6 +13741,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "engagement": null,
+                     *       "leaves_on": null,
+                     *       "municipality": "3301",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "profile": {},
+                     *       "settled_on": "2024-03-01",
+                     *       "waited_days": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["CandidateView"];
                 };
             };
@@ -13410,6 +13793,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "openings_considered": 2,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "skills": [
+                     *         {
+                     *           "openings": [
+                     *             {
+                     *               "band_after": "strong",
+                     *               "band_before": "strong",
+                     *               "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *               "kind": "job",
+                     *               "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *               "score_after": 2,
+                     *               "score_before": 2,
+                     *               "title": "title"
+                     *             }
+                     *           ],
+                     *           "openings_lifted": 2,
+                     *           "openings_to_strong": 2,
+                     *           "required_by": 2,
+                     *           "skill": {
+                     *             "label": null,
+                     *             "uri": "uri"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["AdviceForCandidate"];
                 };
             };
@@ -13450,6 +13862,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "occupations": [
+                     *         {
+                     *           "closeness": 2,
+                     *           "factors": {},
+                     *           "isco_code": "5120",
+                     *           "label": "label",
+                     *           "matched_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "missing_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "related_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "title": null,
+                     *           "unconfirmed_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "uri": "uri"
+                     *         }
+                     *       ],
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OccupationsForCandidate"];
                 };
             };
@@ -13515,6 +13966,95 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "openings": [
+                     *         {
+                     *           "band": "strong",
+                     *           "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *           "engagement": null,
+                     *           "excluded": false,
+                     *           "exclusion_reasons": [
+                     *             "exclusion reasons"
+                     *           ],
+                     *           "exclusions": [
+                     *             {
+                     *               "message": "message",
+                     *               "needs": "needs",
+                     *               "reason": "not_shared",
+                     *               "requirement": "driving_licence"
+                     *             }
+                     *           ],
+                     *           "kind": "job",
+                     *           "matched_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "source": "profile",
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "missing_optional_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "missing_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "not_shared": [
+                     *             "not shared"
+                     *           ],
+                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "parts": [
+                     *             {
+                     *               "detail": {},
+                     *               "factor": 2,
+                     *               "max_points": 2,
+                     *               "part": "part",
+                     *               "points": 2,
+                     *               "value": 2,
+                     *               "weight": 2
+                     *             }
+                     *           ],
+                     *           "related_skills": [
+                     *             {
+                     *               "credit": 2,
+                     *               "held": {
+                     *                 "label": null,
+                     *                 "uri": "uri"
+                     *               },
+                     *               "label": null,
+                     *               "relation": "same_group",
+                     *               "text": "text",
+                     *               "uri": "uri",
+                     *               "via": {
+                     *                 "label": null,
+                     *                 "uri": "uri"
+                     *               }
+                     *             }
+                     *           ],
+                     *           "score": 2,
+                     *           "title": "title",
+                     *           "unconfirmed_skills": [
+                     *             {
+                     *               "credit": 2,
+                     *               "label": null,
+                     *               "similarity": 2,
+                     *               "text": "text",
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "waited_days": null
+                     *         }
+                     *       ],
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpeningsForCandidate"];
                 };
             };
@@ -13553,6 +14093,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13576,6 +14117,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13598,6 +14140,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13621,6 +14164,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13643,6 +14187,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13666,6 +14211,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13690,6 +14236,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13714,6 +14261,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13736,6 +14284,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13757,6 +14306,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13778,6 +14328,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -13799,6 +14350,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13820,6 +14372,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13841,6 +14394,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13864,6 +14418,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13888,6 +14443,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13910,6 +14466,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13933,6 +14490,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13957,6 +14515,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -13979,6 +14538,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -14000,6 +14560,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -14024,6 +14585,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -14048,6 +14610,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -14072,6 +14635,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -14094,6 +14658,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -14118,6 +14683,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "act_deadlines": {
+                     *         "count": 2,
+                     *         "deadlines": [
+                     *           {}
+                     *         ]
+                     *       },
+                     *       "ended_without_outcome": {
+                     *         "count": 2,
+                     *         "participants": [
+                     *           {}
+                     *         ]
+                     *       },
+                     *       "municipal_deadlines": {
+                     *         "count": 2,
+                     *         "deadlines": [
+                     *           {}
+                     *         ]
+                     *       },
+                     *       "no_recent_follow_up": {
+                     *         "count": 2,
+                     *         "participants": [
+                     *           {}
+                     *         ]
+                     *       },
+                     *       "plans_below_full_time": {
+                     *         "count": 2,
+                     *         "participants": [
+                     *           {}
+                     *         ]
+                     *       },
+                     *       "programmes_ending": {
+                     *         "count": 2,
+                     *         "participants": [
+                     *           {}
+                     *         ]
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeadlineLists"];
                 };
             };
@@ -14141,6 +14746,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "act": [
+                     *         {
+                     *           "description": "Vedtak om introduksjonsprogram: senest tre måneder etter bosetting.",
+                     *           "entries": [
+                     *             {
+                     *               "valid_from": "2021-01-01",
+                     *               "value": {
+                     *                 "after": "settled_on",
+                     *                 "met_by": "programme_decision",
+                     *                 "months": 3
+                     *               }
+                     *             }
+                     *           ],
+                     *           "name": "programme_decision"
+                     *         }
+                     *       ],
+                     *       "facts": [
+                     *         {
+                     *           "code": "settled_on",
+                     *           "label": "Bosetting"
+                     *         },
+                     *         {
+                     *           "code": "plan_revised",
+                     *           "label": "Integreringsplan"
+                     *         }
+                     *       ],
+                     *       "municipal": [
+                     *         {
+                     *           "after": "settled_on",
+                     *           "code": "plan-within-3-months",
+                     *           "days": 90,
+                     *           "label_en": "Integration plan within three months",
+                     *           "label_nb": "Integreringsplan innen tre måneder",
+                     *           "met_by": "plan_revised"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeadlineRules"];
                 };
             };
@@ -14161,6 +14806,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "after": "settled_on",
+                 *       "code": "plan-within-3-months",
+                 *       "days": 90,
+                 *       "label_en": "Integration plan within three months",
+                 *       "label_nb": "Integreringsplan innen tre måneder",
+                 *       "met_by": "plan_revised"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateDeadlineRule"];
             };
         };
@@ -14171,6 +14826,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "act": [
+                     *         {
+                     *           "description": "Vedtak om introduksjonsprogram: senest tre måneder etter bosetting.",
+                     *           "entries": [
+                     *             {
+                     *               "valid_from": "2021-01-01",
+                     *               "value": {
+                     *                 "after": "settled_on",
+                     *                 "met_by": "programme_decision",
+                     *                 "months": 3
+                     *               }
+                     *             }
+                     *           ],
+                     *           "name": "programme_decision"
+                     *         }
+                     *       ],
+                     *       "facts": [
+                     *         {
+                     *           "code": "settled_on",
+                     *           "label": "Bosetting"
+                     *         },
+                     *         {
+                     *           "code": "plan_revised",
+                     *           "label": "Integreringsplan"
+                     *         }
+                     *       ],
+                     *       "municipal": [
+                     *         {
+                     *           "after": "settled_on",
+                     *           "code": "plan-within-3-months",
+                     *           "days": 90,
+                     *           "label_en": "Integration plan within three months",
+                     *           "label_nb": "Integreringsplan innen tre måneder",
+                     *           "met_by": "plan_revised"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeadlineRules"];
                 };
             };
@@ -14201,6 +14896,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "act": [
+                     *         {
+                     *           "description": "Vedtak om introduksjonsprogram: senest tre måneder etter bosetting.",
+                     *           "entries": [
+                     *             {
+                     *               "valid_from": "2021-01-01",
+                     *               "value": {
+                     *                 "after": "settled_on",
+                     *                 "met_by": "programme_decision",
+                     *                 "months": 3
+                     *               }
+                     *             }
+                     *           ],
+                     *           "name": "programme_decision"
+                     *         }
+                     *       ],
+                     *       "facts": [
+                     *         {
+                     *           "code": "settled_on",
+                     *           "label": "Bosetting"
+                     *         },
+                     *         {
+                     *           "code": "plan_revised",
+                     *           "label": "Integreringsplan"
+                     *         }
+                     *       ],
+                     *       "municipal": [
+                     *         {
+                     *           "after": "settled_on",
+                     *           "code": "plan-within-3-months",
+                     *           "days": 90,
+                     *           "label_en": "Integration plan within three months",
+                     *           "label_nb": "Integreringsplan innen tre måneder",
+                     *           "met_by": "plan_revised"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["DeadlineRules"];
                 };
             };
@@ -14231,6 +14966,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "agreements": [
+                     *             {}
+                     *           ],
+                     *           "contact": {},
+                     *           "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *           "industry": "hospitality",
+                     *           "mentor_capacity": 2,
+                     *           "municipality_code": "3301",
+                     *           "name": "name",
+                     *           "organisation_number": "912345688",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_Employer_"];
                 };
             };
@@ -14251,6 +15010,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "contact": {
+                 *         "email": "personal@fjordhotellet.example.com",
+                 *         "name": "Ingrid Berg"
+                 *       },
+                 *       "industry": "hospitality",
+                 *       "mentor_capacity": 3,
+                 *       "municipality_code": "3301",
+                 *       "name": "Fjordhotellet AS",
+                 *       "organisation_number": "912345688"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterEmployer"];
             };
         };
@@ -14261,6 +15033,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -14288,6 +15066,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "agreements": [
+                     *         {}
+                     *       ],
+                     *       "contact": {},
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "industry": "hospitality",
+                     *       "mentor_capacity": 2,
+                     *       "municipality_code": "3301",
+                     *       "name": "name",
+                     *       "organisation_number": "912345688",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["Employer"];
                 };
             };
@@ -14319,6 +15112,35 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
+                     *           "description": "description",
+                     *           "ended": null,
+                     *           "expected_by_now": null,
+                     *           "jobs": null,
+                     *           "measure": null,
+                     *           "period_over": false,
+                     *           "running": null,
+                     *           "share": null,
+                     *           "status": "met",
+                     *           "status_label": "status label",
+                     *           "target_count": null,
+                     *           "target_share": null,
+                     *           "turned_into_job": null,
+                     *           "valid_from": null,
+                     *           "valid_until": null
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_AgreementStatus_"];
                 };
             };
@@ -14342,6 +15164,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "Seks språkpraksisplasser i året, halvparten til fast jobb. / Six language practice places a year, half of them into a job.",
+                 *       "measure": "placement_to_job",
+                 *       "target_share": 0.5,
+                 *       "valid_from": "2024-01-01",
+                 *       "valid_until": "2025-12-31"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordAgreement"];
             };
         };
@@ -14352,6 +15183,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["AgreementCreated"];
                 };
             };
@@ -14383,6 +15221,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "erased": false,
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["ContactErased"];
                 };
             };
@@ -14410,6 +15255,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "members": [
+                     *         {
+                     *           "birth_year": null,
+                     *           "died_on": null,
+                     *           "emigrated_on": null,
+                     *           "erased": false,
+                     *           "gender": null,
+                     *           "in_household": false,
+                     *           "left_household_on": null,
+                     *           "moved_out_on": null,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "personal_data": {},
+                     *           "settled_on": "2024-03-01",
+                     *           "status": "in_programme",
+                     *           "status_label": "status label",
+                     *           "unaccompanied_minor": false
+                     *         }
+                     *       ],
+                     *       "members_counted": 2,
+                     *       "municipality": "3301"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Household"];
                 };
             };
@@ -14431,6 +15302,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "district_wishes": [
+                 *         "Strømsø",
+                 *         "Bragernes"
+                 *       ],
+                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                 *       "household_size": 4,
+                 *       "member_ages": [
+                 *         38,
+                 *         35,
+                 *         9,
+                 *         4
+                 *       ],
+                 *       "received_on": "2024-03-04",
+                 *       "urgency": "normal"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReceiveApplication"];
             };
         };
@@ -14441,6 +15330,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accepted_on": null,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "applied_household_size": 4,
+                     *       "decided_on": null,
+                     *       "district_wishes": [
+                     *         "Strømsø",
+                     *         "Bragernes"
+                     *       ],
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "left_to_municipality": null,
+                     *       "member_ages": [
+                     *         38,
+                     *         35,
+                     *         9,
+                     *         4
+                     *       ],
+                     *       "members": [
+                     *         {
+                     *           "needs_step_free": false,
+                     *           "needs_wheelchair_access": false,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *         }
+                     *       ],
+                     *       "needs_erased": false,
+                     *       "needs_step_free": false,
+                     *       "needs_wheelchair_access": false,
+                     *       "placement_id": null,
+                     *       "received_on": "2024-03-04",
+                     *       "status": "pending",
+                     *       "urgency": "normal",
+                     *       "waiting_end_reason": null,
+                     *       "waiting_until": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -14469,6 +15395,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accepted_on": null,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "applied_household_size": 4,
+                     *       "decided_on": null,
+                     *       "district_wishes": [
+                     *         "Strømsø",
+                     *         "Bragernes"
+                     *       ],
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "left_to_municipality": null,
+                     *       "member_ages": [
+                     *         38,
+                     *         35,
+                     *         9,
+                     *         4
+                     *       ],
+                     *       "members": [
+                     *         {
+                     *           "needs_step_free": false,
+                     *           "needs_wheelchair_access": false,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *         }
+                     *       ],
+                     *       "needs_erased": false,
+                     *       "needs_step_free": false,
+                     *       "needs_wheelchair_access": false,
+                     *       "placement_id": null,
+                     *       "received_on": "2024-03-04",
+                     *       "status": "pending",
+                     *       "urgency": "normal",
+                     *       "waiting_end_reason": null,
+                     *       "waiting_until": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -14492,6 +15455,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decided_on": "2024-03-11",
+                 *       "decision": "accepted"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DecideApplication"];
             };
         };
@@ -14502,6 +15471,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accepted_on": null,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "applied_household_size": 4,
+                     *       "decided_on": "2024-03-11",
+                     *       "district_wishes": [
+                     *         "Strømsø",
+                     *         "Bragernes"
+                     *       ],
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "left_to_municipality": null,
+                     *       "member_ages": [
+                     *         38,
+                     *         35,
+                     *         9,
+                     *         4
+                     *       ],
+                     *       "members": [
+                     *         {
+                     *           "needs_step_free": false,
+                     *           "needs_wheelchair_access": false,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *         }
+                     *       ],
+                     *       "needs_erased": false,
+                     *       "needs_step_free": false,
+                     *       "needs_wheelchair_access": false,
+                     *       "placement_id": null,
+                     *       "received_on": "2024-03-04",
+                     *       "status": "pending",
+                     *       "urgency": "normal",
+                     *       "waiting_end_reason": null,
+                     *       "waiting_until": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -14527,6 +15533,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "member_ages": [
+                 *         38,
+                 *         35,
+                 *         9,
+                 *         4
+                 *       ],
+                 *       "needs_step_free": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordNeeds"];
             };
         };
@@ -14537,6 +15554,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accepted_on": null,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "applied_household_size": 4,
+                     *       "decided_on": null,
+                     *       "district_wishes": [
+                     *         "Strømsø",
+                     *         "Bragernes"
+                     *       ],
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "left_to_municipality": null,
+                     *       "member_ages": [
+                     *         38,
+                     *         35,
+                     *         9,
+                     *         4
+                     *       ],
+                     *       "members": [
+                     *         {
+                     *           "needs_step_free": true,
+                     *           "needs_wheelchair_access": false,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *         }
+                     *       ],
+                     *       "needs_erased": false,
+                     *       "needs_step_free": true,
+                     *       "needs_wheelchair_access": false,
+                     *       "placement_id": null,
+                     *       "received_on": "2024-03-04",
+                     *       "status": "pending",
+                     *       "urgency": "normal",
+                     *       "waiting_end_reason": null,
+                     *       "waiting_until": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -14562,6 +15616,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "withdrawn_on": "2024-04-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Withdraw"];
             };
         };
@@ -14572,6 +15631,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accepted_on": null,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "applied_household_size": 4,
+                     *       "decided_on": null,
+                     *       "district_wishes": [
+                     *         "Strømsø",
+                     *         "Bragernes"
+                     *       ],
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "left_to_municipality": null,
+                     *       "member_ages": [
+                     *         38,
+                     *         35,
+                     *         9,
+                     *         4
+                     *       ],
+                     *       "members": [
+                     *         {
+                     *           "needs_step_free": false,
+                     *           "needs_wheelchair_access": false,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *         }
+                     *       ],
+                     *       "needs_erased": false,
+                     *       "needs_step_free": false,
+                     *       "needs_wheelchair_access": false,
+                     *       "placement_id": null,
+                     *       "received_on": "2024-03-04",
+                     *       "status": "pending",
+                     *       "urgency": "normal",
+                     *       "waiting_end_reason": null,
+                     *       "waiting_until": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ApplicationOut"];
                 };
             };
@@ -14605,6 +15701,36 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "accessible": false,
+                     *           "address": "Tollbugata 12",
+                     *           "current_household_id": null,
+                     *           "current_placement_id": null,
+                     *           "district": "Strømsø",
+                     *           "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *           "floor": 2,
+                     *           "has_lift": true,
+                     *           "ownership": "municipal",
+                     *           "registered_on": "2024-01-15",
+                     *           "rooms": 3,
+                     *           "size_m2": 69,
+                     *           "standard": "standard",
+                     *           "status": "vacant",
+                     *           "status_since": "2024-01-15",
+                     *           "valuation": 3200000,
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_DwellingOut_"];
                 };
             };
@@ -14625,6 +15751,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "address": "Tollbugata 12",
+                 *       "district": "Strømsø",
+                 *       "floor": 2,
+                 *       "has_lift": true,
+                 *       "ownership": "municipal",
+                 *       "registered_on": "2024-01-15",
+                 *       "rooms": 3,
+                 *       "size_m2": 69,
+                 *       "standard": "normal",
+                 *       "valuation": 3200000
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterDwelling"];
             };
         };
@@ -14635,6 +15775,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accessible": false,
+                     *       "address": "Tollbugata 12",
+                     *       "current_household_id": null,
+                     *       "current_placement_id": null,
+                     *       "district": "Strømsø",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "floor": 2,
+                     *       "has_lift": true,
+                     *       "ownership": "municipal",
+                     *       "registered_on": "2024-01-15",
+                     *       "rooms": 3,
+                     *       "size_m2": 69,
+                     *       "standard": "normal",
+                     *       "status": "vacant",
+                     *       "status_since": "2024-01-15",
+                     *       "valuation": 3200000,
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["DwellingOut"];
                 };
             };
@@ -14662,6 +15823,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accessible": false,
+                     *       "address": "Tollbugata 12",
+                     *       "current_household_id": null,
+                     *       "current_placement_id": null,
+                     *       "district": "Strømsø",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "floor": 2,
+                     *       "has_lift": true,
+                     *       "ownership": "municipal",
+                     *       "registered_on": "2024-01-15",
+                     *       "rooms": 3,
+                     *       "size_m2": 69,
+                     *       "standard": "standard",
+                     *       "status": "vacant",
+                     *       "status_since": "2024-01-15",
+                     *       "valuation": 3200000,
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["DwellingOut"];
                 };
             };
@@ -14687,6 +15869,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "changed_on": "2024-09-02",
+                 *       "has_lift": true,
+                 *       "standard": "high"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangeDwelling"];
             };
         };
@@ -14697,6 +15886,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "accessible": false,
+                     *       "address": "Tollbugata 12",
+                     *       "current_household_id": null,
+                     *       "current_placement_id": null,
+                     *       "district": "Strømsø",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "floor": 2,
+                     *       "has_lift": true,
+                     *       "ownership": "municipal",
+                     *       "registered_on": "2024-01-15",
+                     *       "rooms": 3,
+                     *       "size_m2": 69,
+                     *       "standard": "high",
+                     *       "status": "vacant",
+                     *       "status_since": "2024-01-15",
+                     *       "valuation": 3200000,
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["DwellingOut"];
                 };
             };
@@ -14730,6 +15940,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_known_at": null,
+                     *       "capital_cost_per_year": 2024,
+                     *       "capital_rate_percent": 2,
+                     *       "cost_per_year": 2024,
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "explanation": [
+                     *         "explanation"
+                     *       ],
+                     *       "fdv_per_m2_year": 2024,
+                     *       "fdv_per_year": 2024,
+                     *       "monthly_rent": 2,
+                     *       "on": "2024-09-02",
+                     *       "rates": {
+                     *         "capital_markup_points": 2,
+                     *         "fdv_per_m2_year": {},
+                     *         "government_bond_rate_percent": 2,
+                     *         "recorded_at": "2024-09-02T09:30:00Z",
+                     *         "valid_from": "2024-09-02"
+                     *       },
+                     *       "size_m2": 2,
+                     *       "standard": "standard",
+                     *       "valuation": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["RentOut"];
                 };
             };
@@ -14759,6 +15995,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "capacity": 2,
+                     *       "considered": 2,
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "eligible": 2,
+                     *       "excluded": {},
+                     *       "norm": "norm",
+                     *       "on": "2024-09-02",
+                     *       "rooms": 2,
+                     *       "suggestions": [
+                     *         {
+                     *           "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *           "days_waiting": 2,
+                     *           "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *           "household_size": 2,
+                     *           "parts": [
+                     *             {
+                     *               "factor": "factor",
+                     *               "max_points": 2,
+                     *               "points": 2,
+                     *               "reason": "reason"
+                     *             }
+                     *           ],
+                     *           "rank": 2,
+                     *           "received_on": "2024-09-02",
+                     *           "score": 2,
+                     *           "urgency": "urgency"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["SuggestionsOut"];
                 };
             };
@@ -14778,6 +16046,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "grant": 140000,
+                 *       "interest_rate_percent": 5.2,
+                 *       "loan": 2900000,
+                 *       "loan_type": "annuity",
+                 *       "owner_costs_per_year": 36000,
+                 *       "price": 3200000,
+                 *       "rent_per_month": 14500,
+                 *       "term_years": 30,
+                 *       "years": 10
+                 *     }
+                 */
                 "application/json": components["schemas"]["OwnershipVsRent"];
             };
         };
@@ -14788,6 +16069,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "formulas": [
+                     *         "formulas"
+                     *       ],
+                     *       "grant": 140000,
+                     *       "grant_share_of_price": 2,
+                     *       "loan": 2900000,
+                     *       "loan_type": "annuity",
+                     *       "monthly_payment_after_interest_only": 2,
+                     *       "own_funds": 2,
+                     *       "owner_costs_per_year": 36000,
+                     *       "price": 3200000,
+                     *       "totals": {
+                     *         "difference": 2,
+                     *         "instalment": 2,
+                     *         "interest": 2,
+                     *         "owner_costs": 2,
+                     *         "owner_net_cash_cost": 2,
+                     *         "rent": 2,
+                     *         "tax_deduction": 2
+                     *       },
+                     *       "years": [
+                     *         {
+                     *           "debt_at_year_end": 2024,
+                     *           "difference": 2,
+                     *           "grant_remaining": 2,
+                     *           "instalment": 2,
+                     *           "interest": 2,
+                     *           "owner_cost_excluding_instalment": 2,
+                     *           "owner_costs": 2,
+                     *           "owner_net_cash_cost": 2,
+                     *           "rent": 2,
+                     *           "tax_deduction": 2,
+                     *           "year": 2024
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["EconomyOut"];
                 };
             };
@@ -14815,6 +16135,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applications": [
+                     *         {}
+                     *       ],
+                     *       "days_from_settlement_to_first_placement": null,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "ownership": {},
+                     *       "placements": [
+                     *         {}
+                     *       ],
+                     *       "rent_to_own_agreements": [
+                     *         {}
+                     *       ],
+                     *       "settlement": {},
+                     *       "situation": "situation",
+                     *       "situation_label": null,
+                     *       "start_loans": [
+                     *         {}
+                     *       ],
+                     *       "timeline": [
+                     *         {}
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["HouseholdHistory"];
                 };
             };
@@ -14836,6 +16181,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                 *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                 *       "starts_on": "2024-04-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["HousingAllocate"];
             };
         };
@@ -14846,6 +16198,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "end_reason": null,
+                     *       "ends_on": null,
+                     *       "evicted_on": null,
+                     *       "eviction_grounds": null,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "starts_on": "2024-04-01"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PlacementOut"];
                 };
             };
@@ -14874,6 +16241,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "end_reason": null,
+                     *       "ends_on": null,
+                     *       "evicted_on": null,
+                     *       "eviction_grounds": null,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "starts_on": "2024-04-01"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PlacementOut"];
                 };
             };
@@ -14897,6 +16279,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ends_on": "2026-03-31",
+                 *       "reason": "private_rental"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndPlacement"];
             };
         };
@@ -14907,6 +16295,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "end_reason": null,
+                     *       "ends_on": "2026-03-31",
+                     *       "evicted_on": null,
+                     *       "eviction_grounds": null,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "starts_on": "2024-04-01"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PlacementOut"];
                 };
             };
@@ -14932,6 +16335,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "evicted_on": "2025-11-15",
+                 *       "grounds": "rent_arrears"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordEviction"];
             };
         };
@@ -14942,6 +16351,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "active": true,
+                     *       "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "end_reason": null,
+                     *       "ends_on": null,
+                     *       "evicted_on": "2025-11-15",
+                     *       "eviction_grounds": null,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "starts_on": "2024-04-01"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PlacementOut"];
                 };
             };
@@ -14965,6 +16389,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "agreed_on": "2024-06-01",
+                 *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                 *       "price": 3200000,
+                 *       "rent_period_years": 5
+                 *     }
+                 */
                 "application/json": components["schemas"]["AgreeRentToOwn"];
             };
         };
@@ -14975,6 +16408,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "agreed_on": "2024-06-01",
+                     *       "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
+                     *       "closed_on": null,
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "price": 3200000,
+                     *       "purchase_from": "2024-09-02",
+                     *       "rent_period_years": 5,
+                     *       "status": "active"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AgreementOut"];
                 };
             };
@@ -15003,6 +16450,20 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "agreed_on": "2024-09-02",
+                     *       "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
+                     *       "closed_on": null,
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "price": 3200000,
+                     *       "purchase_from": "2024-09-02",
+                     *       "rent_period_years": 5,
+                     *       "status": "active"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AgreementOut"];
                 };
             };
@@ -15026,6 +16487,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "purchased_on": "2029-06-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CompletePurchase"];
             };
         };
@@ -15036,6 +16502,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "agreement_id": "9149fc21-b880-5bd3-bc7d-3a6360229730",
+                     *       "became_owner_on": "2029-06-01",
+                     *       "dwelling_id": "14c21215-aa96-55fb-8e1d-c11f0a61c621",
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "loan_id": null,
+                     *       "price": 3200000,
+                     *       "route": "rent_to_own"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OwnershipOut"];
                 };
             };
@@ -15069,6 +16546,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "by_grounds": {},
+                     *           "evictions": 2,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_EvictionsYear_"];
                 };
             };
@@ -15097,6 +16590,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "by_reason": {},
+                     *       "households": [
+                     *         {
+                     *           "deadline": "2024-09-02",
+                     *           "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *           "moved_out_on": null,
+                     *           "reason": null,
+                     *           "settled_on": "2024-03-01",
+                     *           "within": false
+                     *         }
+                     *       ],
+                     *       "households_in_municipal_housing": 2,
+                     *       "measured": 2,
+                     *       "months": 2,
+                     *       "moved_out_within": 2,
+                     *       "moved_to_private_rental_or_own_home": 2,
+                     *       "settled_from": "2024-09-02",
+                     *       "settled_to": "2025-08-29",
+                     *       "share": null,
+                     *       "share_private_rental_or_own_home": null,
+                     *       "window_open": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MovedOutOut"];
                 };
             };
@@ -15127,6 +16645,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "rent_to_own": 2,
+                     *           "start_loan": 2,
+                     *           "total": 2,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_OwnersYear_"];
                 };
             };
@@ -15155,6 +16690,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "households": [
+                     *         {
+                     *           "days": null,
+                     *           "first_placement_on": null,
+                     *           "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *           "settled_on": "2024-03-01"
+                     *         }
+                     *       ],
+                     *       "households_not_placed": 2,
+                     *       "households_placed": 2,
+                     *       "households_placed_before_settlement": 0,
+                     *       "households_settled": 2,
+                     *       "mean_days": null,
+                     *       "median_days": null,
+                     *       "settled_from": "2024-09-02",
+                     *       "settled_to": "2025-08-29"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TimeToPlacementOut"];
                 };
             };
@@ -15175,6 +16730,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "required_sessions": 5,
+                 *       "sessions": 6,
+                 *       "starts_on": "2024-10-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CourseBody"];
             };
         };
@@ -15185,6 +16747,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "9969714e-c119-5537-a7d1-c2644df208e1",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15215,6 +16783,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15240,6 +16809,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attended": [
+                 *         "59ae373d-bbc1-520a-b314-e29ddf482946"
+                 *       ],
+                 *       "held_on": "2024-10-01",
+                 *       "session": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["SessionBody"];
             };
         };
@@ -15250,6 +16828,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "9969714e-c119-5537-a7d1-c2644df208e1",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15275,6 +16859,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                 *       "kind": "damage",
+                 *       "occurred_on": "2025-01-20"
+                 *     }
+                 */
                 "application/json": components["schemas"]["IncidentBody"];
             };
         };
@@ -15285,6 +16876,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15316,6 +16913,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15338,6 +16936,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                 *       "visited_on": "2024-11-05",
+                 *       "volunteer_id": "485ff629-8201-5d0a-8dff-3f716c1459af"
+                 *     }
+                 */
                 "application/json": components["schemas"]["VisitBody"];
             };
         };
@@ -15348,6 +16953,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15376,6 +16987,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "current": {
+                     *         "capital_markup_points": 2,
+                     *         "fdv_per_m2_year": {},
+                     *         "government_bond_rate_percent": 2,
+                     *         "recorded_at": "2024-09-02T09:30:00Z",
+                     *         "valid_from": "2024-09-02"
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "capital_markup_points": 2,
+                     *           "fdv_per_m2_year": {},
+                     *           "government_bond_rate_percent": 2,
+                     *           "recorded_at": "2024-09-02T09:30:00Z",
+                     *           "valid_from": "2024-09-02"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RentRatesHistory"];
                 };
             };
@@ -15396,6 +17027,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "capital_markup_points": 1,
+                 *       "fdv_per_m2_year": {
+                 *         "high": 640,
+                 *         "low": 420,
+                 *         "normal": 520
+                 *       },
+                 *       "government_bond_rate_percent": 3.6,
+                 *       "valid_from": "2025-01-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SetRentRates"];
             };
         };
@@ -15406,6 +17049,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "current": {
+                     *         "capital_markup_points": 1,
+                     *         "fdv_per_m2_year": {
+                     *           "high": 640,
+                     *           "low": 420,
+                     *           "normal": 520
+                     *         },
+                     *         "government_bond_rate_percent": 3.6,
+                     *         "recorded_at": "2024-09-02T09:30:00Z",
+                     *         "valid_from": "2025-01-01"
+                     *       },
+                     *       "history": [
+                     *         {
+                     *           "capital_markup_points": 1,
+                     *           "fdv_per_m2_year": {
+                     *             "high": 640,
+                     *             "low": 420,
+                     *             "normal": 520
+                     *           },
+                     *           "government_bond_rate_percent": 3.6,
+                     *           "recorded_at": "2024-09-02T09:30:00Z",
+                     *           "valid_from": "2025-01-01"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RentRatesHistory"];
                 };
             };
@@ -15434,6 +17105,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15460,6 +17132,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decided_on": "2023-11-15",
+                 *       "persons": 46,
+                 *       "unaccompanied_minors": 6
+                 *     }
+                 */
                 "application/json": components["schemas"]["SettlementDecisionBody"];
             };
         };
@@ -15470,6 +17149,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decision": {
+                     *         "decided_on": "2023-11-15",
+                     *         "persons": 46,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "measures": [
+                     *         {
+                     *           "decided_on": "2024-01-10",
+                     *           "kind": "purchase",
+                     *           "lead_time_months": 4,
+                     *           "measure_id": "37be1414-f567-5e65-a63d-673eb3249728",
+                     *           "owner": "property_department",
+                     *           "quantity": 2,
+                     *           "rooms": 3,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "months": [
+                     *         {
+                     *           "month": 3,
+                     *           "planned_households": {
+                     *             "1": 20,
+                     *             "4": 5
+                     *           },
+                     *           "planned_persons": 46,
+                     *           "planned_unaccompanied_minors": 6,
+                     *           "settled_households": {
+                     *             "1": 4,
+                     *             "4": 1
+                     *           },
+                     *           "settled_persons": 10,
+                     *           "settled_unaccompanied_minors": 2
+                     *         }
+                     *       ],
+                     *       "plan_matches_decision": true,
+                     *       "planned_on": "2023-12-01",
+                     *       "planned_persons": 46,
+                     *       "request": {
+                     *         "families": {
+                     *           "4": 5
+                     *         },
+                     *         "persons": 46,
+                     *         "requested_on": "2023-10-02",
+                     *         "singles": 20,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "settled_persons": 10,
+                     *       "version": 4,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15512,6 +17244,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15544,6 +17277,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15570,6 +17304,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decided_on": "2024-01-10",
+                 *       "kind": "purchase",
+                 *       "lead_time_months": 4,
+                 *       "owner": "property_department",
+                 *       "quantity": 2,
+                 *       "rooms": 3
+                 *     }
+                 */
                 "application/json": components["schemas"]["MeasureBody"];
             };
         };
@@ -15580,6 +17324,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decision": {
+                     *         "decided_on": "2023-11-15",
+                     *         "persons": 46,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "measures": [
+                     *         {
+                     *           "decided_on": "2024-01-10",
+                     *           "kind": "purchase",
+                     *           "lead_time_months": 4,
+                     *           "measure_id": "37be1414-f567-5e65-a63d-673eb3249728",
+                     *           "owner": "property_department",
+                     *           "quantity": 2,
+                     *           "rooms": 3,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "months": [
+                     *         {
+                     *           "month": 3,
+                     *           "planned_households": {
+                     *             "1": 20,
+                     *             "4": 5
+                     *           },
+                     *           "planned_persons": 46,
+                     *           "planned_unaccompanied_minors": 6,
+                     *           "settled_households": {
+                     *             "1": 4,
+                     *             "4": 1
+                     *           },
+                     *           "settled_persons": 10,
+                     *           "settled_unaccompanied_minors": 2
+                     *         }
+                     *       ],
+                     *       "plan_matches_decision": true,
+                     *       "planned_on": "2023-12-01",
+                     *       "planned_persons": 46,
+                     *       "request": {
+                     *         "families": {
+                     *           "4": 5
+                     *         },
+                     *         "persons": 46,
+                     *         "requested_on": "2023-10-02",
+                     *         "singles": 20,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "settled_persons": 10,
+                     *       "version": 4,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15609,6 +17406,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "withdrawn_on": "2024-05-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WithdrawalBody"];
             };
         };
@@ -15619,6 +17421,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decision": {
+                     *         "decided_on": "2023-11-15",
+                     *         "persons": 46,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "measures": [
+                     *         {
+                     *           "decided_on": "2024-01-10",
+                     *           "kind": "purchase",
+                     *           "lead_time_months": 4,
+                     *           "measure_id": "37be1414-f567-5e65-a63d-673eb3249728",
+                     *           "owner": "property_department",
+                     *           "quantity": 2,
+                     *           "rooms": 3,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "months": [
+                     *         {
+                     *           "month": 3,
+                     *           "planned_households": {
+                     *             "1": 20,
+                     *             "4": 5
+                     *           },
+                     *           "planned_persons": 46,
+                     *           "planned_unaccompanied_minors": 6,
+                     *           "settled_households": {
+                     *             "1": 4,
+                     *             "4": 1
+                     *           },
+                     *           "settled_persons": 10,
+                     *           "settled_unaccompanied_minors": 2
+                     *         }
+                     *       ],
+                     *       "plan_matches_decision": true,
+                     *       "planned_on": "2023-12-01",
+                     *       "planned_persons": 46,
+                     *       "request": {
+                     *         "families": {
+                     *           "4": 5
+                     *         },
+                     *         "persons": 46,
+                     *         "requested_on": "2023-10-02",
+                     *         "singles": 20,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "settled_persons": 10,
+                     *       "version": 4,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15647,6 +17502,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "months": [
+                 *         {
+                 *           "households": [
+                 *             {
+                 *               "households": 20,
+                 *               "size": 1
+                 *             },
+                 *             {
+                 *               "households": 5,
+                 *               "size": 4
+                 *             }
+                 *           ],
+                 *           "month": 3,
+                 *           "unaccompanied_minors": 6
+                 *         }
+                 *       ],
+                 *       "planned_on": "2023-12-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MonthlyPlanBody"];
             };
         };
@@ -15657,6 +17533,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decision": {
+                     *         "decided_on": "2023-11-15",
+                     *         "persons": 46,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "measures": [
+                     *         {
+                     *           "decided_on": "2024-01-10",
+                     *           "kind": "purchase",
+                     *           "lead_time_months": 4,
+                     *           "measure_id": "37be1414-f567-5e65-a63d-673eb3249728",
+                     *           "owner": "property_department",
+                     *           "quantity": 2,
+                     *           "rooms": 3,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "months": [
+                     *         {
+                     *           "month": 3,
+                     *           "planned_households": {
+                     *             "1": 20,
+                     *             "4": 5
+                     *           },
+                     *           "planned_persons": 46,
+                     *           "planned_unaccompanied_minors": 6,
+                     *           "settled_households": {
+                     *             "1": 4,
+                     *             "4": 1
+                     *           },
+                     *           "settled_persons": 10,
+                     *           "settled_unaccompanied_minors": 2
+                     *         }
+                     *       ],
+                     *       "plan_matches_decision": true,
+                     *       "planned_on": "2023-12-01",
+                     *       "planned_persons": 46,
+                     *       "request": {
+                     *         "families": {
+                     *           "4": 5
+                     *         },
+                     *         "persons": 46,
+                     *         "requested_on": "2023-10-02",
+                     *         "singles": 20,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "settled_persons": 10,
+                     *       "version": 4,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15701,6 +17630,7 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -15725,6 +17655,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "families": [
+                 *         {
+                 *           "households": 5,
+                 *           "size": 4
+                 *         }
+                 *       ],
+                 *       "requested_on": "2023-10-02",
+                 *       "singles": 20,
+                 *       "unaccompanied_minors": 6
+                 *     }
+                 */
                 "application/json": components["schemas"]["SettlementRequestBody"];
             };
         };
@@ -15735,6 +17678,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decision": {
+                     *         "decided_on": "2023-11-15",
+                     *         "persons": 46,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "measures": [
+                     *         {
+                     *           "decided_on": "2024-01-10",
+                     *           "kind": "purchase",
+                     *           "lead_time_months": 4,
+                     *           "measure_id": "37be1414-f567-5e65-a63d-673eb3249728",
+                     *           "owner": "property_department",
+                     *           "quantity": 2,
+                     *           "rooms": 3,
+                     *           "year": 2024
+                     *         }
+                     *       ],
+                     *       "months": [
+                     *         {
+                     *           "month": 3,
+                     *           "planned_households": {
+                     *             "1": 20,
+                     *             "4": 5
+                     *           },
+                     *           "planned_persons": 46,
+                     *           "planned_unaccompanied_minors": 6,
+                     *           "settled_households": {
+                     *             "1": 4,
+                     *             "4": 1
+                     *           },
+                     *           "settled_persons": 10,
+                     *           "settled_unaccompanied_minors": 2
+                     *         }
+                     *       ],
+                     *       "plan_matches_decision": true,
+                     *       "planned_on": "2023-12-01",
+                     *       "planned_persons": 46,
+                     *       "request": {
+                     *         "families": {
+                     *           "4": 5
+                     *         },
+                     *         "persons": 46,
+                     *         "requested_on": "2023-10-02",
+                     *         "singles": 20,
+                     *         "unaccompanied_minors": 6
+                     *       },
+                     *       "settled_persons": 10,
+                     *       "version": 4,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15760,6 +17756,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "district": "Bragernes",
+                 *       "places": 6,
+                 *       "registered_on": "2024-01-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterSharedHome"];
             };
         };
@@ -15770,6 +17773,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "district": "Bragernes",
+                     *       "free": 5,
+                     *       "occupied": 1,
+                     *       "places": 6,
+                     *       "places_history": [
+                     *         {
+                     *           "from": "2024-01-15",
+                     *           "places": 6
+                     *         }
+                     *       ],
+                     *       "registered_on": "2024-01-15",
+                     *       "shared_home_id": "e620435c-5d8b-5da2-aaee-19c20f83ca0e",
+                     *       "stays": [
+                     *         {
+                     *           "ends_on": null,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *           "starts_on": "2024-03-15"
+                     *         }
+                     *       ],
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15800,6 +17828,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15825,6 +17854,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                 *       "starts_on": "2024-03-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PlaceMinor"];
             };
         };
@@ -15835,6 +17870,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "district": "Bragernes",
+                     *       "free": 5,
+                     *       "occupied": 1,
+                     *       "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *       "places": 6,
+                     *       "places_history": [
+                     *         {
+                     *           "from": "2024-01-15",
+                     *           "places": 6
+                     *         }
+                     *       ],
+                     *       "registered_on": "2024-01-15",
+                     *       "shared_home_id": "e620435c-5d8b-5da2-aaee-19c20f83ca0e",
+                     *       "stays": [
+                     *         {
+                     *           "ends_on": null,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *           "starts_on": "2024-03-15"
+                     *         }
+                     *       ],
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15863,6 +17924,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ends_on": "2025-08-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndStay"];
             };
         };
@@ -15873,6 +17939,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "district": "Bragernes",
+                     *       "free": 5,
+                     *       "occupied": 1,
+                     *       "places": 6,
+                     *       "places_history": [
+                     *         {
+                     *           "from": "2024-01-15",
+                     *           "places": 6
+                     *         }
+                     *       ],
+                     *       "registered_on": "2024-01-15",
+                     *       "shared_home_id": "e620435c-5d8b-5da2-aaee-19c20f83ca0e",
+                     *       "stays": [
+                     *         {
+                     *           "ends_on": null,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *           "starts_on": "2024-03-15"
+                     *         }
+                     *       ],
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15900,6 +17991,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "changed_on": "2024-09-02",
+                 *       "places": 8
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangePlaces"];
             };
         };
@@ -15910,6 +18007,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "district": "Bragernes",
+                     *       "free": 5,
+                     *       "occupied": 1,
+                     *       "places": 6,
+                     *       "places_history": [
+                     *         {
+                     *           "from": "2024-01-15",
+                     *           "places": 6
+                     *         }
+                     *       ],
+                     *       "registered_on": "2024-01-15",
+                     *       "shared_home_id": "e620435c-5d8b-5da2-aaee-19c20f83ca0e",
+                     *       "stays": [
+                     *         {
+                     *           "ends_on": null,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *           "starts_on": "2024-03-15"
+                     *         }
+                     *       ],
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -15935,6 +18057,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "applied_on": "2025-09-01",
+                 *       "employment_income": 480000,
+                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                 *       "introduction_benefit": 0,
+                 *       "other_income": 0,
+                 *       "purchase_price": 3200000,
+                 *       "requested_amount": 3040000
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApplyStartLoan"];
             };
         };
@@ -15945,6 +18078,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied_on": "2025-09-01",
+                     *       "assessment": {
+                     *         "assessed_income_per_year": 2024,
+                     *         "note": "note",
+                     *         "of_which_introduction_benefit": 2
+                     *       },
+                     *       "decided_on": "2025-09-20",
+                     *       "disbursed_on": null,
+                     *       "grant_amount": 140000,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "interest_only_years": null,
+                     *       "interest_rate_percent": 5.2,
+                     *       "loan_amount": 2900000,
+                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
+                     *       "purchase_price": 3200000,
+                     *       "rate_kind": "floating",
+                     *       "requested_amount": 3040000,
+                     *       "status": "approved",
+                     *       "term_years": 30,
+                     *       "used_on": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoanOut"];
                 };
             };
@@ -15973,6 +18130,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied_on": "2025-09-01",
+                     *       "assessment": {
+                     *         "assessed_income_per_year": 2024,
+                     *         "note": "note",
+                     *         "of_which_introduction_benefit": 2
+                     *       },
+                     *       "decided_on": "2025-09-20",
+                     *       "disbursed_on": null,
+                     *       "grant_amount": 140000,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "interest_only_years": null,
+                     *       "interest_rate_percent": 5.2,
+                     *       "loan_amount": 2900000,
+                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
+                     *       "purchase_price": 3200000,
+                     *       "rate_kind": "floating",
+                     *       "requested_amount": 3040000,
+                     *       "status": "approved",
+                     *       "term_years": 30,
+                     *       "used_on": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoanOut"];
                 };
             };
@@ -15996,6 +18177,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approved": true,
+                 *       "decided_on": "2025-09-20",
+                 *       "grant_amount": 140000,
+                 *       "interest_only_years": 0,
+                 *       "interest_rate_percent": 5.2,
+                 *       "loan_amount": 2900000,
+                 *       "rate_kind": "floating",
+                 *       "term_years": 30
+                 *     }
+                 */
                 "application/json": components["schemas"]["DecideStartLoan"];
             };
         };
@@ -16006,6 +18199,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied_on": "2025-09-01",
+                     *       "assessment": {
+                     *         "assessed_income_per_year": 2024,
+                     *         "note": "note",
+                     *         "of_which_introduction_benefit": 2
+                     *       },
+                     *       "decided_on": "2025-09-20",
+                     *       "disbursed_on": null,
+                     *       "grant_amount": 140000,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "interest_only_years": 0,
+                     *       "interest_rate_percent": 5.2,
+                     *       "loan_amount": 2900000,
+                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
+                     *       "purchase_price": 3200000,
+                     *       "rate_kind": "floating",
+                     *       "requested_amount": 3040000,
+                     *       "status": "approved",
+                     *       "term_years": 30,
+                     *       "used_on": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoanOut"];
                 };
             };
@@ -16031,6 +18248,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "disbursed_on": "2025-10-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Disburse"];
             };
         };
@@ -16041,6 +18263,30 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "applied_on": "2025-09-01",
+                     *       "assessment": {
+                     *         "assessed_income_per_year": 2024,
+                     *         "note": "note",
+                     *         "of_which_introduction_benefit": 2
+                     *       },
+                     *       "decided_on": "2025-09-20",
+                     *       "disbursed_on": "2025-10-15",
+                     *       "grant_amount": 140000,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "interest_only_years": null,
+                     *       "interest_rate_percent": 5.2,
+                     *       "loan_amount": 2900000,
+                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
+                     *       "purchase_price": 3200000,
+                     *       "rate_kind": "floating",
+                     *       "requested_amount": 3040000,
+                     *       "status": "approved",
+                     *       "term_years": 30,
+                     *       "used_on": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["LoanOut"];
                 };
             };
@@ -16066,6 +18312,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "price": 3200000,
+                 *       "purchased_on": "2025-10-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StartLoanPurchase"];
             };
         };
@@ -16076,6 +18328,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "agreement_id": null,
+                     *       "became_owner_on": "2025-10-15",
+                     *       "dwelling_id": null,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "loan_id": "787801d2-7c04-5a16-bf4c-5e7caab8e787",
+                     *       "price": 3200000,
+                     *       "route": "start_loan"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OwnershipOut"];
                 };
             };
@@ -16102,6 +18365,49 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "by_district": [
+                     *         {
+                     *           "district": "Strømsø",
+                     *           "dwellings": 2,
+                     *           "in_stock": 2,
+                     *           "occupancy_rate": null,
+                     *           "occupied": 2,
+                     *           "sold": 2,
+                     *           "under_renovation": 2,
+                     *           "vacant": 2
+                     *         }
+                     *       ],
+                     *       "by_rooms": [
+                     *         {
+                     *           "dwellings": 2,
+                     *           "in_stock": 2,
+                     *           "occupancy_rate": null,
+                     *           "occupied": 2,
+                     *           "rooms": 2,
+                     *           "sold": 2,
+                     *           "under_renovation": 2,
+                     *           "vacant": 2
+                     *         }
+                     *       ],
+                     *       "by_status": [
+                     *         {
+                     *           "dwellings": 2,
+                     *           "status": "status"
+                     *         }
+                     *       ],
+                     *       "total": {
+                     *         "dwellings": 2,
+                     *         "in_stock": 2,
+                     *         "occupancy_rate": null,
+                     *         "occupied": 2,
+                     *         "sold": 2,
+                     *         "under_renovation": 2,
+                     *         "vacant": 2
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["StockOut"];
                 };
             };
@@ -16132,6 +18438,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "households_waiting": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "on": "2024-09-02",
+                     *       "results": [
+                     *         {
+                     *           "application_id": "f55d7b61-2973-56ee-816b-76e6ad195009",
+                     *           "days_waiting": 2,
+                     *           "district_wishes": [
+                     *             "district wishes"
+                     *           ],
+                     *           "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *           "household_size": 2,
+                     *           "position": 2,
+                     *           "received_on": "2024-09-02",
+                     *           "status": "status",
+                     *           "urgency": "urgency"
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["WaitingListOut"];
                 };
             };
@@ -16160,6 +18492,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "months": [
+                     *         {
+                     *           "households_waiting": 2,
+                     *           "month": "month",
+                     *           "month_end": "2025-08-29"
+                     *         }
+                     *       ],
+                     *       "yearly_averages": [
+                     *         {
+                     *           "average_households_waiting": 2,
+                     *           "months": 2,
+                     *           "year": 2024
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["MonthEndsOut"];
                 };
             };
@@ -16178,6 +18528,10 @@ export interface operations {
         /** @description UTF-8 CSV with a header row (BOM allowed; CRLF, LF or CR line ends), at most 5000 data rows; read as a stream. */
         requestBody: {
             content: {
+                /**
+                 * @example given_name,family_name,birth_date,national_id,gender,settled_on,arrival_category,household_ref,unaccompanied_minor,programme_kind,programme_starts_on,planned_end,adviser
+                 *     Selam,Tesfaye,1992-05-17,57059212380,female,2024-03-01,resettlement_refugee,H1,false,introduction,2024-04-02,2026-04-01,Kari Nordmann
+                 */
                 "text/csv": string;
             };
         };
@@ -16188,6 +18542,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "errors": [],
+                     *       "failed": 0,
+                     *       "imported": 1,
+                     *       "results": [
+                     *         {
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "row": 2,
+                     *           "status": "imported"
+                     *         }
+                     *       ],
+                     *       "rows": 1,
+                     *       "skipped": 0
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16210,6 +18580,10 @@ export interface operations {
         /** @description UTF-8 CSV with a header row (BOM allowed; CRLF, LF or CR line ends), at most 5000 data rows; read as a stream. */
         requestBody: {
             content: {
+                /**
+                 * @example national_id,status,preliminary
+                 *     57059212380,employed,false
+                 */
                 "text/csv": string;
             };
         };
@@ -16220,6 +18594,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "errors": [],
+                     *       "failed": 0,
+                     *       "imported": 1,
+                     *       "results": [
+                     *         {
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "row": 2,
+                     *           "status": "imported"
+                     *         }
+                     *       ],
+                     *       "rows": 1,
+                     *       "skipped": 0
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16252,6 +18642,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
@@ -16280,6 +18682,10 @@ export interface operations {
         /** @description UTF-8 CSV, `;`-separated, in the layout named by `layout` (docs/mrs/comparisons.md). */
         requestBody: {
             content: {
+                /**
+                 * @example "region";"statistikkvariabel";"år";"Sysselsatt og / eller under utdanning, i alt (prosent)"
+                 *     "0 Hele landet";"Sysselsatt og / eller under utdanning, i alt, begge kjønn (prosent)";"2023";"65"
+                 */
                 "text/csv": string;
             };
         };
@@ -16290,6 +18696,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16328,6 +18735,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
@@ -16348,6 +18767,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_catalogue": "exit_work_or_education",
+                 *       "key": "exit_work_or_education"
+                 *     }
+                 */
                 "application/json": components["schemas"]["IndicatorIn"];
             };
         };
@@ -16358,6 +18783,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "exit_work_or_education",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["IndicatorsCreated"];
                 };
             };
@@ -16393,6 +18824,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16421,6 +18853,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decimals": 1
+                 *     }
+                 */
                 "application/json": components["schemas"]["IndicatorChange"];
             };
         };
@@ -16431,6 +18868,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "exit_work_or_education",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["IndicatorsCreated"];
                 };
             };
@@ -16468,6 +18911,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16508,6 +18952,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
@@ -16532,6 +18988,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "level": "acceptable",
+                 *       "period": "2024",
+                 *       "text": "Færre gikk til arbeid etter at hotellene kuttet praksisplasser. / Fewer went into work after the hotels cut language practice places."
+                 *     }
+                 */
                 "application/json": components["schemas"]["CommentIn"];
             };
         };
@@ -16542,6 +19005,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "exit_work_or_education",
+                     *       "period": "2024",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16572,6 +19042,34 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "bands": [
+                 *         {
+                 *           "level": "desired",
+                 *           "lower": 55,
+                 *           "lower_inclusive": false,
+                 *           "upper": null
+                 *         },
+                 *         {
+                 *           "level": "acceptable",
+                 *           "lower": 50,
+                 *           "lower_inclusive": true,
+                 *           "upper": 55,
+                 *           "upper_inclusive": true
+                 *         },
+                 *         {
+                 *           "level": "not_approved",
+                 *           "lower": null,
+                 *           "upper": 50,
+                 *           "upper_inclusive": false
+                 *         }
+                 *       ],
+                 *       "from_year": 2024,
+                 *       "gap_policy": "unclassified",
+                 *       "to_year": 2027
+                 *     }
+                 */
                 "application/json": components["schemas"]["ThresholdsIn"];
             };
         };
@@ -16582,6 +19080,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16612,6 +19111,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "source": "IMDi, tall for 2024",
+                 *       "value": 57.5
+                 *     }
+                 */
                 "application/json": components["schemas"]["ManualValueIn"];
             };
         };
@@ -16622,6 +19127,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16650,6 +19156,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "changes": [],
+                     *       "municipality": "3301"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16687,6 +19199,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
@@ -16707,6 +19231,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_year": 2024,
+                 *       "indicator_keys": [
+                 *         "exit_work_or_education"
+                 *       ],
+                 *       "key": "arbeid-og-utdanning",
+                 *       "owner_unit": "Flyktningtjenesten",
+                 *       "plan_level": "kommuneplan",
+                 *       "title_en": "More in work or education after the introduction programme",
+                 *       "title_nb": "Flere i arbeid eller utdanning etter introduksjonsprogrammet",
+                 *       "to_year": 2027
+                 *     }
+                 */
                 "application/json": components["schemas"]["GoalIn"];
             };
         };
@@ -16717,6 +19255,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "arbeid-og-utdanning",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["IndicatorsCreated"];
                 };
             };
@@ -16743,6 +19287,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_year": 2024,
+                 *       "indicator_keys": [
+                 *         "exit_work_or_education"
+                 *       ],
+                 *       "owner_unit": "Flyktningtjenesten",
+                 *       "plan_level": "kommuneplan",
+                 *       "title_en": "More in work or education after the introduction programme",
+                 *       "title_nb": "Flere i arbeid eller utdanning etter introduksjonsprogrammet",
+                 *       "to_year": 2028
+                 *     }
+                 */
                 "application/json": components["schemas"]["GoalChange"];
             };
         };
@@ -16753,6 +19310,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "key": "exit_work_or_education",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["IndicatorsCreated"];
                 };
             };
@@ -16787,6 +19350,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
@@ -16828,6 +19403,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -16852,6 +19428,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16874,6 +19451,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "version": 3
+                 *     }
+                 */
                 "application/json": components["schemas"]["ApprovalIn"];
             };
         };
@@ -16884,6 +19466,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "plan_version": 3,
+                     *       "status": "approved",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -16916,6 +19505,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
@@ -16946,6 +19547,7 @@ export interface operations {
                 content: {
                     "application/pdf": unknown;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": unknown;
                 };
             };
@@ -16975,8 +19577,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                     "application/pdf": unknown;
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": unknown;
                 };
             };
@@ -17006,6 +19610,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17044,6 +19649,7 @@ export interface operations {
                 content: {
                     "application/pdf": unknown;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": unknown;
                 };
             };
@@ -17065,6 +19671,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kind": "goal_report",
+                 *       "lang": "nb",
+                 *       "reported_on": "2025-03-20",
+                 *       "reported_to": "Bystyret",
+                 *       "title": "Målrapport 2024"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LockIn"];
             };
         };
@@ -17075,6 +19690,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "drilldown_members": 46,
+                     *       "drilldown_sha256": "4f53cda1…",
+                     *       "kind": "goal_report",
+                     *       "known_as_of": "2025-03-20T08:00:00+00:00",
+                     *       "period": "2024",
+                     *       "report_id": "0b8f7d52-5a4e-4a8e-9d55-1f0f3c8e2a61",
+                     *       "reported_on": "2025-03-20",
+                     *       "reported_to": "Bystyret",
+                     *       "sha256": {
+                     *         "html": "532d934c…",
+                     *         "pdf": "4e988738…",
+                     *         "xlsx": "c1ff0807…"
+                     *       },
+                     *       "title": "Målrapport 2024",
+                     *       "version": 1
+                     *     }
+                     */
                     "application/json": unknown;
                 };
             };
@@ -17106,6 +19740,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
@@ -17142,6 +19788,192 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2024-09-02",
+                     *       "complete": false,
+                     *       "goals": [
+                     *         {
+                     *           "depth": 2,
+                     *           "from_year": 2024,
+                     *           "indicators": [
+                     *             {
+                     *               "against_last_year": {
+                     *                 "arrow": null,
+                     *                 "assessment": null,
+                     *                 "assessment_label": null,
+                     *                 "change": null,
+                     *                 "change_percent": null,
+                     *                 "previous": null,
+                     *                 "previous_period": "previous period",
+                     *                 "trend": null,
+                     *                 "trend_label": null,
+                     *                 "up_is_good": false
+                     *               },
+                     *               "as_of": "2024-09-02",
+                     *               "breakdown": {},
+                     *               "comparisons": [
+                     *                 {
+                     *                   "label_en": "label en",
+                     *                   "label_nb": "label nb",
+                     *                   "period": "2024",
+                     *                   "region_code": "region code",
+                     *                   "region_kind": "region kind",
+                     *                   "source": "source",
+                     *                   "value": null
+                     *                 }
+                     *               ],
+                     *               "complete": false,
+                     *               "confidence": null,
+                     *               "data_quality": {},
+                     *               "decimals": 2,
+                     *               "definition_configured_after_as_of": false,
+                     *               "definition_version": 2,
+                     *               "denominator": null,
+                     *               "direction": "direction",
+                     *               "indicator_key": "exit_work_or_education",
+                     *               "known_on": "2024-09-02",
+                     *               "level": "level",
+                     *               "level_explanation": "level explanation",
+                     *               "lower": null,
+                     *               "manual_source": null,
+                     *               "method": {
+                     *                 "kind": "kind",
+                     *                 "source": null
+                     *               },
+                     *               "municipality": "3301",
+                     *               "n": null,
+                     *               "note": null,
+                     *               "numerator": null,
+                     *               "period": "2024",
+                     *               "period_complete": false,
+                     *               "preliminary": false,
+                     *               "suppressed": false,
+                     *               "thresholds": {
+                     *                 "bands": [
+                     *                   {
+                     *                     "as_written": "as written",
+                     *                     "interval": "interval",
+                     *                     "level": "level",
+                     *                     "lower": null,
+                     *                     "lower_inclusive": false,
+                     *                     "upper": null,
+                     *                     "upper_inclusive": false
+                     *                   }
+                     *                 ],
+                     *                 "configured_after_as_of": false,
+                     *                 "direction": "direction",
+                     *                 "gap_policy": "gap policy",
+                     *                 "recorded_at": "2024-09-02T09:30:00Z",
+                     *                 "version": 2,
+                     *                 "year": 2024
+                     *               },
+                     *               "title_en": "title en",
+                     *               "title_nb": "title nb",
+                     *               "uncertain": false,
+                     *               "unit": "unit",
+                     *               "upper": null,
+                     *               "value": null,
+                     *               "value_shown": null
+                     *             }
+                     *           ],
+                     *           "key": "exit_work_or_education",
+                     *           "level": null,
+                     *           "owner_unit": "owner unit",
+                     *           "parent_key": null,
+                     *           "plan_level": "plan level",
+                     *           "title_en": "title en",
+                     *           "title_nb": "title nb",
+                     *           "to_year": 2024
+                     *         }
+                     *       ],
+                     *       "known_on": "2024-09-02",
+                     *       "municipality": "3301",
+                     *       "period": "2024",
+                     *       "ungrouped": [
+                     *         {
+                     *           "against_last_year": {
+                     *             "arrow": null,
+                     *             "assessment": null,
+                     *             "assessment_label": null,
+                     *             "change": null,
+                     *             "change_percent": null,
+                     *             "previous": null,
+                     *             "previous_period": "previous period",
+                     *             "trend": null,
+                     *             "trend_label": null,
+                     *             "up_is_good": false
+                     *           },
+                     *           "as_of": "2024-09-02",
+                     *           "breakdown": {},
+                     *           "comparisons": [
+                     *             {
+                     *               "label_en": "label en",
+                     *               "label_nb": "label nb",
+                     *               "period": "2024",
+                     *               "region_code": "region code",
+                     *               "region_kind": "region kind",
+                     *               "source": "source",
+                     *               "value": null
+                     *             }
+                     *           ],
+                     *           "complete": false,
+                     *           "confidence": null,
+                     *           "data_quality": {},
+                     *           "decimals": 2,
+                     *           "definition_configured_after_as_of": false,
+                     *           "definition_version": 2,
+                     *           "denominator": null,
+                     *           "direction": "direction",
+                     *           "indicator_key": "exit_work_or_education",
+                     *           "known_on": "2024-09-02",
+                     *           "level": "level",
+                     *           "level_explanation": "level explanation",
+                     *           "lower": null,
+                     *           "manual_source": null,
+                     *           "method": {
+                     *             "kind": "kind",
+                     *             "source": null
+                     *           },
+                     *           "municipality": "3301",
+                     *           "n": null,
+                     *           "note": null,
+                     *           "numerator": null,
+                     *           "period": "2024",
+                     *           "period_complete": false,
+                     *           "preliminary": false,
+                     *           "suppressed": false,
+                     *           "thresholds": {
+                     *             "bands": [
+                     *               {
+                     *                 "as_written": "as written",
+                     *                 "interval": "interval",
+                     *                 "level": "level",
+                     *                 "lower": null,
+                     *                 "lower_inclusive": false,
+                     *                 "upper": null,
+                     *                 "upper_inclusive": false
+                     *               }
+                     *             ],
+                     *             "configured_after_as_of": false,
+                     *             "direction": "direction",
+                     *             "gap_policy": "gap policy",
+                     *             "recorded_at": "2024-09-02T09:30:00Z",
+                     *             "version": 2,
+                     *             "year": 2024
+                     *           },
+                     *           "title_en": "title en",
+                     *           "title_nb": "title nb",
+                     *           "uncertain": false,
+                     *           "unit": "unit",
+                     *           "upper": null,
+                     *           "value": null,
+                     *           "value_shown": null
+                     *         }
+                     *       ],
+                     *       "unknown_indicator_keys": {}
+                     *     }
+                     */
                     "application/json": components["schemas"]["ScorecardOut"];
                 };
             };
@@ -17181,6 +20013,105 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2024-09-02",
+                     *       "indicator_key": "exit_work_or_education",
+                     *       "municipality": "3301",
+                     *       "period": "2024",
+                     *       "points": [
+                     *         {
+                     *           "against_last_year": {
+                     *             "arrow": null,
+                     *             "assessment": null,
+                     *             "assessment_label": null,
+                     *             "change": null,
+                     *             "change_percent": null,
+                     *             "previous": null,
+                     *             "previous_period": "previous period",
+                     *             "trend": null,
+                     *             "trend_label": null,
+                     *             "up_is_good": false
+                     *           },
+                     *           "arrow": null,
+                     *           "as_of": "2024-09-02",
+                     *           "assessment": null,
+                     *           "assessment_label": null,
+                     *           "breakdown": {},
+                     *           "change": null,
+                     *           "change_percent": null,
+                     *           "comparisons": [
+                     *             {
+                     *               "label_en": "label en",
+                     *               "label_nb": "label nb",
+                     *               "period": "2024",
+                     *               "region_code": "region code",
+                     *               "region_kind": "region kind",
+                     *               "source": "source",
+                     *               "value": null
+                     *             }
+                     *           ],
+                     *           "complete": false,
+                     *           "confidence": null,
+                     *           "data_quality": {},
+                     *           "decimals": 2,
+                     *           "definition_configured_after_as_of": false,
+                     *           "definition_version": 2,
+                     *           "denominator": null,
+                     *           "direction": "direction",
+                     *           "indicator_key": "exit_work_or_education",
+                     *           "known_on": "2024-09-02",
+                     *           "level": "level",
+                     *           "level_explanation": "level explanation",
+                     *           "lower": null,
+                     *           "manual_source": null,
+                     *           "method": {
+                     *             "kind": "kind",
+                     *             "source": null
+                     *           },
+                     *           "municipality": "3301",
+                     *           "n": null,
+                     *           "note": null,
+                     *           "numerator": null,
+                     *           "period": "2024",
+                     *           "period_complete": false,
+                     *           "preliminary": false,
+                     *           "previous": null,
+                     *           "previous_period": "previous period",
+                     *           "suppressed": false,
+                     *           "thresholds": {
+                     *             "bands": [
+                     *               {
+                     *                 "as_written": "as written",
+                     *                 "interval": "interval",
+                     *                 "level": "level",
+                     *                 "lower": null,
+                     *                 "lower_inclusive": false,
+                     *                 "upper": null,
+                     *                 "upper_inclusive": false
+                     *               }
+                     *             ],
+                     *             "configured_after_as_of": false,
+                     *             "direction": "direction",
+                     *             "gap_policy": "gap policy",
+                     *             "recorded_at": "2024-09-02T09:30:00Z",
+                     *             "version": 2,
+                     *             "year": 2024
+                     *           },
+                     *           "title_en": "title en",
+                     *           "title_nb": "title nb",
+                     *           "trend": null,
+                     *           "trend_label": null,
+                     *           "uncertain": false,
+                     *           "unit": "unit",
+                     *           "up_is_good": false,
+                     *           "upper": null,
+                     *           "value": null,
+                     *           "value_shown": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["SeriesOut"];
                 };
             };
@@ -17212,6 +20143,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17234,6 +20166,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "suppression_min_n": 5
+                 *     }
+                 */
                 "application/json": components["schemas"]["SettingsIn"];
             };
         };
@@ -17244,6 +20181,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "changed": true,
+                     *       "suppression_floor": 5,
+                     *       "suppression_min_n": 5
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17274,6 +20218,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "municipality": "3301",
+                     *       "settled": 2,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": components["schemas"]["SettlementCount"];
                 };
             };
@@ -17302,6 +20253,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17340,6 +20292,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -17373,6 +20326,87 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "against_last_year": {
+                     *         "arrow": null,
+                     *         "assessment": null,
+                     *         "assessment_label": null,
+                     *         "change": null,
+                     *         "change_percent": null,
+                     *         "previous": null,
+                     *         "previous_period": "previous period",
+                     *         "trend": null,
+                     *         "trend_label": null,
+                     *         "up_is_good": false
+                     *       },
+                     *       "as_of": "2024-09-02",
+                     *       "breakdown": {},
+                     *       "comparisons": [
+                     *         {
+                     *           "label_en": "label en",
+                     *           "label_nb": "label nb",
+                     *           "period": "2024",
+                     *           "region_code": "region code",
+                     *           "region_kind": "region kind",
+                     *           "source": "source",
+                     *           "value": null
+                     *         }
+                     *       ],
+                     *       "complete": false,
+                     *       "confidence": null,
+                     *       "data_quality": {},
+                     *       "decimals": 2,
+                     *       "definition_configured_after_as_of": false,
+                     *       "definition_version": 2,
+                     *       "denominator": null,
+                     *       "direction": "direction",
+                     *       "indicator_key": "exit_work_or_education",
+                     *       "known_on": "2024-09-02",
+                     *       "level": "level",
+                     *       "level_explanation": "level explanation",
+                     *       "lower": null,
+                     *       "manual_source": null,
+                     *       "method": {
+                     *         "kind": "kind",
+                     *         "source": null
+                     *       },
+                     *       "municipality": "3301",
+                     *       "n": null,
+                     *       "note": null,
+                     *       "numerator": null,
+                     *       "period": "2024",
+                     *       "period_complete": false,
+                     *       "preliminary": false,
+                     *       "suppressed": false,
+                     *       "thresholds": {
+                     *         "bands": [
+                     *           {
+                     *             "as_written": "as written",
+                     *             "interval": "interval",
+                     *             "level": "level",
+                     *             "lower": null,
+                     *             "lower_inclusive": false,
+                     *             "upper": null,
+                     *             "upper_inclusive": false
+                     *           }
+                     *         ],
+                     *         "configured_after_as_of": false,
+                     *         "direction": "direction",
+                     *         "gap_policy": "gap policy",
+                     *         "recorded_at": "2024-09-02T09:30:00Z",
+                     *         "version": 2,
+                     *         "year": 2024
+                     *       },
+                     *       "title_en": "title en",
+                     *       "title_nb": "title nb",
+                     *       "uncertain": false,
+                     *       "unit": "unit",
+                     *       "upper": null,
+                     *       "value": null,
+                     *       "value_shown": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["ValueOut"];
                 };
             };
@@ -17409,6 +20443,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17449,6 +20484,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2024-09-02",
+                     *       "complete": false,
+                     *       "data_quality": {},
+                     *       "denominator": null,
+                     *       "in_denominator_only": 2,
+                     *       "in_numerator": 2,
+                     *       "indicator_key": "exit_work_or_education",
+                     *       "left_out": 2,
+                     *       "members": [
+                     *         {
+                     *           "amount": null,
+                     *           "household_id": null,
+                     *           "id": "id",
+                     *           "in_denominator": false,
+                     *           "in_numerator": false,
+                     *           "on": null,
+                     *           "participant_id": null,
+                     *           "participant_url": null,
+                     *           "reason": "reason",
+                     *           "reason_code": "reason code",
+                     *           "reason_nb": "reason nb",
+                     *           "research_reservation": false,
+                     *           "subject": "subject"
+                     *         }
+                     *       ],
+                     *       "municipality": "3301",
+                     *       "numerator": null,
+                     *       "period": "2024",
+                     *       "personal_data": "personal data",
+                     *       "value": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["DrilldownOut"];
                 };
             };
@@ -17489,6 +20558,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -17513,6 +20583,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "tables": [
+                     *         {
+                     *           "description": "description",
+                     *           "entries": [
+                     *             {
+                     *               "source": "source",
+                     *               "valid_from": "2024-09-02",
+                     *               "value": {}
+                     *             }
+                     *           ],
+                     *           "name": "name"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RulesView"];
                 };
             };
@@ -17544,6 +20631,43 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "band": "band",
+                     *           "declined_by": null,
+                     *           "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *           "ended_on": null,
+                     *           "history": [
+                     *             {}
+                     *           ],
+                     *           "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *           "interview_on": null,
+                     *           "job": {},
+                     *           "kind": "job",
+                     *           "offer": {},
+                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *           "outcome": null,
+                     *           "participant_erased": false,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "placement_id": null,
+                     *           "proposed_at": "2024-09-02T09:30:00Z",
+                     *           "proposed_by": "proposed by",
+                     *           "scheduled": false,
+                     *           "score": 2,
+                     *           "started_on": null,
+                     *           "status": "proposed",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_MatchView_"];
                 };
             };
@@ -17564,6 +20688,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                 *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ProposeMatch"];
             };
         };
@@ -17574,6 +20704,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "band": "good",
+                     *       "id": "51560de1-3411-5915-97f6-ea4cfb4066eb",
+                     *       "score": 72,
+                     *       "status": "proposed"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -17616,6 +20754,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "band": "band",
+                     *       "declined_by": null,
+                     *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *       "ended_on": null,
+                     *       "history": [
+                     *         {}
+                     *       ],
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "interview_on": null,
+                     *       "job": {},
+                     *       "kind": "job",
+                     *       "offer": {},
+                     *       "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *       "outcome": null,
+                     *       "participant_erased": false,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "placement_id": null,
+                     *       "proposed_at": "2024-09-02T09:30:00Z",
+                     *       "proposed_by": "proposed by",
+                     *       "scheduled": false,
+                     *       "score": 2,
+                     *       "started_on": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchView"];
                 };
             };
@@ -17641,6 +20807,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "declined_by": "participant",
+                 *       "on": "2024-09-12",
+                 *       "reason": "hours"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Decline"];
             };
         };
@@ -17651,6 +20824,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "placement_id": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -17678,6 +20859,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ends_on": "2025-03-31",
+                 *       "job": {
+                 *         "hours_per_week": 37.5,
+                 *         "permanent": true,
+                 *         "starts_on": "2025-04-01"
+                 *       },
+                 *       "outcome": "turned_into_job"
+                 *     }
+                 */
                 "application/json": components["schemas"]["End"];
             };
         };
@@ -17688,6 +20880,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "placement_id": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -17715,6 +20915,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "on": "2024-09-10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["OnDate"];
             };
         };
@@ -17725,6 +20930,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "placement_id": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -17752,6 +20965,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "on": "2024-09-17"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Interview"];
             };
         };
@@ -17762,6 +20980,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "placement_id": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -17789,6 +21015,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "hours_per_week": 37.5,
+                 *       "on": "2024-09-20",
+                 *       "permanent": false,
+                 *       "starts_on": "2024-10-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Offer"];
             };
         };
@@ -17799,6 +21033,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "placement_id": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -17833,8 +21075,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                     "application/pdf": unknown;
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": unknown;
                 };
             };
@@ -17867,6 +21111,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "hours_per_week": 37.5,
+                 *       "permanent": false,
+                 *       "starts_on": "2024-10-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Start"];
             };
         };
@@ -17877,6 +21128,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "placement_id": null,
+                     *       "status": "proposed",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["StepResult"];
                 };
             };
@@ -17906,6 +21165,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2024-09-02",
+                     *       "checked": 2,
+                     *       "count": 2,
+                     *       "late_registration_until": "late registration until",
+                     *       "municipality": "3301",
+                     *       "problems": [
+                     *         {}
+                     *       ],
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": components["schemas"]["DataQuality"];
                 };
             };
@@ -17935,6 +21207,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2024-09-02",
+                     *       "columns": [
+                     *         "columns"
+                     *       ],
+                     *       "count": 2,
+                     *       "late_registration_until": "late registration until",
+                     *       "municipality": "3301",
+                     *       "records": [
+                     *         {}
+                     *       ],
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": components["schemas"]["Dataset"];
                     "text/csv": string;
                 };
@@ -17962,6 +21249,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "end_reasons": [
+                     *         {}
+                     *       ],
+                     *       "on": "on",
+                     *       "tables": [
+                     *         {}
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["EndReasons"];
                 };
             };
@@ -17982,6 +21280,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "year": 2024
+                 *     }
+                 */
                 "application/json": components["schemas"]["Submit"];
             };
         };
@@ -17992,6 +21295,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "counts_in_final_figures": true,
+                     *       "late_registration_until": "2025-02-28",
+                     *       "reported": 46,
+                     *       "unchanged": 0,
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": components["schemas"]["Submitted"];
                 };
             };
@@ -18025,6 +21337,62 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "close_reason": null,
+                     *           "closed_on": null,
+                     *           "commute_possible": false,
+                     *           "description": "description",
+                     *           "driving_licences": [
+                     *             "B"
+                     *           ],
+                     *           "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *           "esco_occupation": "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e",
+                     *           "essential_skills": [
+                     *             "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
+                     *           ],
+                     *           "hours_per_week": 2,
+                     *           "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *           "isco_code": "5120",
+                     *           "kind": "job",
+                     *           "municipality_code": "3301",
+                     *           "norwegian": {
+                     *             "listening": null,
+                     *             "oral": null,
+                     *             "reading": null,
+                     *             "written": null
+                     *           },
+                     *           "optional_skills": [
+                     *             "optional skills"
+                     *           ],
+                     *           "other_skills": [
+                     *             "other skills"
+                     *           ],
+                     *           "places": 2,
+                     *           "places_left": 2,
+                     *           "places_taken": 2,
+                     *           "qualifications": [
+                     *             {
+                     *               "field_code": null,
+                     *               "min_level": "none",
+                     *               "recognised": false
+                     *             }
+                     *           ],
+                     *           "starts_on": "2024-09-02",
+                     *           "status": "open",
+                     *           "title": "title",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_Opening_"];
                 };
             };
@@ -18045,6 +21413,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "Språkpraksis som kan gå over i fast stilling. / Language practice that can become a permanent position.",
+                 *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                 *       "esco_occupation": "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e",
+                 *       "essential_skills": [
+                 *         "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
+                 *       ],
+                 *       "hours_per_week": 37.5,
+                 *       "isco_code": "5120",
+                 *       "kind": "language_practice",
+                 *       "municipality_code": "3301",
+                 *       "norwegian": {
+                 *         "oral": "B1",
+                 *         "reading": "A2"
+                 *       },
+                 *       "places": 2,
+                 *       "starts_on": "2024-10-01",
+                 *       "title": "Kokk i hotellkjøkken / Cook in a hotel kitchen"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PublishOpening"];
             };
         };
@@ -18055,6 +21444,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -18082,6 +21477,53 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "close_reason": null,
+                     *       "closed_on": null,
+                     *       "commute_possible": false,
+                     *       "description": "description",
+                     *       "driving_licences": [
+                     *         "B"
+                     *       ],
+                     *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *       "esco_occupation": "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e",
+                     *       "essential_skills": [
+                     *         "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
+                     *       ],
+                     *       "hours_per_week": 2,
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "isco_code": "5120",
+                     *       "kind": "job",
+                     *       "municipality_code": "3301",
+                     *       "norwegian": {
+                     *         "listening": null,
+                     *         "oral": null,
+                     *         "reading": null,
+                     *         "written": null
+                     *       },
+                     *       "optional_skills": [
+                     *         "optional skills"
+                     *       ],
+                     *       "other_skills": [
+                     *         "other skills"
+                     *       ],
+                     *       "places": 2,
+                     *       "places_left": 2,
+                     *       "places_taken": 2,
+                     *       "qualifications": [
+                     *         {
+                     *           "field_code": null,
+                     *           "min_level": "none",
+                     *           "recognised": false
+                     *         }
+                     *       ],
+                     *       "starts_on": "2024-09-02",
+                     *       "status": "open",
+                     *       "title": "title",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["Opening"];
                 };
             };
@@ -18107,6 +21549,25 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "Språkpraksis som kan gå over i fast stilling. / Language practice that can become a permanent position.",
+                 *       "esco_occupation": "http://data.europa.eu/esco/occupation/90f75f67-495d-49fa-ab57-2f320e251d7e",
+                 *       "essential_skills": [
+                 *         "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
+                 *       ],
+                 *       "hours_per_week": 37.5,
+                 *       "isco_code": "5120",
+                 *       "municipality_code": "3301",
+                 *       "norwegian": {
+                 *         "oral": "B1",
+                 *         "reading": "A2"
+                 *       },
+                 *       "places": 3,
+                 *       "starts_on": "2024-10-01",
+                 *       "title": "Kokk i hotellkjøkken / Cook in a hotel kitchen"
+                 *     }
+                 */
                 "application/json": components["schemas"]["OpeningTermsIn"];
             };
         };
@@ -18117,6 +21578,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "changed": true,
+                     *       "id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -18178,6 +21646,93 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "candidates": [
+                     *         {
+                     *           "band": "strong",
+                     *           "engagement": null,
+                     *           "excluded": false,
+                     *           "exclusion_reasons": [
+                     *             "exclusion reasons"
+                     *           ],
+                     *           "exclusions": [
+                     *             {
+                     *               "message": "message",
+                     *               "needs": "needs",
+                     *               "reason": "not_shared",
+                     *               "requirement": "driving_licence"
+                     *             }
+                     *           ],
+                     *           "matched_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "source": "profile",
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "missing_optional_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "missing_skills": [
+                     *             {
+                     *               "label": null,
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "not_shared": [
+                     *             "not shared"
+                     *           ],
+                     *           "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "parts": [
+                     *             {
+                     *               "detail": {},
+                     *               "factor": 2,
+                     *               "max_points": 2,
+                     *               "part": "part",
+                     *               "points": 2,
+                     *               "value": 2,
+                     *               "weight": 2
+                     *             }
+                     *           ],
+                     *           "related_skills": [
+                     *             {
+                     *               "credit": 2,
+                     *               "held": {
+                     *                 "label": null,
+                     *                 "uri": "uri"
+                     *               },
+                     *               "label": null,
+                     *               "relation": "same_group",
+                     *               "text": "text",
+                     *               "uri": "uri",
+                     *               "via": {
+                     *                 "label": null,
+                     *                 "uri": "uri"
+                     *               }
+                     *             }
+                     *           ],
+                     *           "score": 2,
+                     *           "unconfirmed_skills": [
+                     *             {
+                     *               "credit": 2,
+                     *               "label": null,
+                     *               "similarity": 2,
+                     *               "text": "text",
+                     *               "uri": "uri"
+                     *             }
+                     *           ],
+                     *           "waited_days": null
+                     *         }
+                     *       ],
+                     *       "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *       "status": "open"
+                     *     }
+                     */
                     "application/json": components["schemas"]["CandidatesForOpening"];
                 };
             };
@@ -18217,6 +21772,87 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "band": "strong",
+                     *       "engagement": null,
+                     *       "excluded": false,
+                     *       "exclusion_reasons": [
+                     *         "exclusion reasons"
+                     *       ],
+                     *       "exclusions": [
+                     *         {
+                     *           "message": "message",
+                     *           "needs": "needs",
+                     *           "reason": "not_shared",
+                     *           "requirement": "driving_licence"
+                     *         }
+                     *       ],
+                     *       "matched_skills": [
+                     *         {
+                     *           "label": null,
+                     *           "source": "profile",
+                     *           "uri": "uri"
+                     *         }
+                     *       ],
+                     *       "missing_optional_skills": [
+                     *         {
+                     *           "label": null,
+                     *           "uri": "uri"
+                     *         }
+                     *       ],
+                     *       "missing_skills": [
+                     *         {
+                     *           "label": null,
+                     *           "uri": "uri"
+                     *         }
+                     *       ],
+                     *       "not_shared": [
+                     *         "not shared"
+                     *       ],
+                     *       "opening_id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "parts": [
+                     *         {
+                     *           "detail": {},
+                     *           "factor": 2,
+                     *           "max_points": 2,
+                     *           "part": "part",
+                     *           "points": 2,
+                     *           "value": 2,
+                     *           "weight": 2
+                     *         }
+                     *       ],
+                     *       "related_skills": [
+                     *         {
+                     *           "credit": 2,
+                     *           "held": {
+                     *             "label": null,
+                     *             "uri": "uri"
+                     *           },
+                     *           "label": null,
+                     *           "relation": "same_group",
+                     *           "text": "text",
+                     *           "uri": "uri",
+                     *           "via": {
+                     *             "label": null,
+                     *             "uri": "uri"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "score": 2,
+                     *       "unconfirmed_skills": [
+                     *         {
+                     *           "credit": 2,
+                     *           "label": null,
+                     *           "similarity": 2,
+                     *           "text": "text",
+                     *           "uri": "uri"
+                     *         }
+                     *       ],
+                     *       "waited_days": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Explanation"];
                 };
             };
@@ -18254,6 +21890,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "closed_on": "2024-11-15",
+                 *       "reason": "filled"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CloseOpening"];
             };
         };
@@ -18264,6 +21906,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "0802c15a-0cb8-5797-acbd-d0a9e7ac70d7",
+                     *       "status": "closed",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -18302,6 +21951,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
@@ -18322,6 +21983,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "birth_date": "1992-05-17",
+                 *       "family_name": "Tesfaye",
+                 *       "given_name": "Selam",
+                 *       "national_id": "57059212380"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterParticipant"];
             };
         };
@@ -18332,6 +22001,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["Registered"];
                 };
             };
@@ -18359,6 +22034,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -18390,6 +22066,31 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from_date": "2024-09-02",
+                     *       "hours_planned": 2,
+                     *       "invalid_hours": 2,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "per_activity": [
+                     *         {
+                     *           "activity": {
+                     *             "code": "code",
+                     *             "label": "label"
+                     *           },
+                     *           "hours_planned": 2,
+                     *           "invalid_hours": 2,
+                     *           "unauthorised_leave_days": 2,
+                     *           "unauthorised_leave_hours": 2,
+                     *           "valid_hours": 2
+                     *         }
+                     *       ],
+                     *       "to_date": "2025-08-29",
+                     *       "unauthorised_leave_days": 2,
+                     *       "unauthorised_leave_hours": 2,
+                     *       "valid_hours": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["AbsenceSummary"];
                 };
             };
@@ -18416,6 +22117,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "activity": "norwegian_training",
+                 *       "hours": 3,
+                 *       "kind": "absence",
+                 *       "on": "2024-10-07",
+                 *       "valid_reason": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["Absence"];
             };
         };
@@ -18426,6 +22136,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18454,6 +22171,88 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "complete": false,
+                     *       "generated_at": "2024-09-02T09:30:00Z",
+                     *       "generated_by": "generated by",
+                     *       "locale": "locale",
+                     *       "missing": [
+                     *         "missing"
+                     *       ],
+                     *       "municipality": "3301",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "parts": [
+                     *         {
+                     *           "data": {
+                     *             "dead_letters": [
+                     *               {}
+                     *             ],
+                     *             "events": [
+                     *               {
+                     *                 "actor": "actor",
+                     *                 "data": {},
+                     *                 "occurred_at": "2024-09-02T09:30:00Z",
+                     *                 "recorded_at": "2024-09-02T09:30:00Z",
+                     *                 "stream_id": "stream id",
+                     *                 "type": "type",
+                     *                 "version": 2
+                     *               }
+                     *             ],
+                     *             "household_ids": [
+                     *               "33f21fa4-7996-5907-85f8-6c05b0f07dcc"
+                     *             ],
+                     *             "inbox": [
+                     *               {
+                     *                 "consumer": "consumer",
+                     *                 "event_id": "event id",
+                     *                 "payload": {},
+                     *                 "received_at": "2024-09-02T09:30:00Z",
+                     *                 "type": "type"
+                     *               }
+                     *             ],
+                     *             "legal_basis": [
+                     *               "legal basis"
+                     *             ],
+                     *             "municipality": "3301",
+                     *             "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *             "pseudonymous": false,
+                     *             "purpose": "purpose",
+                     *             "read_models": [
+                     *               {
+                     *                 "related": false,
+                     *                 "rows": [
+                     *                   {}
+                     *                 ],
+                     *                 "table": "table"
+                     *               }
+                     *             ],
+                     *             "sealed": [
+                     *               {
+                     *                 "count": 2,
+                     *                 "field": "field",
+                     *                 "key_holder": null,
+                     *                 "opened": 2,
+                     *                 "source": "source"
+                     *               }
+                     *             ],
+                     *             "service": "service"
+                     *           },
+                     *           "legal_basis": [
+                     *             "legal basis"
+                     *           ],
+                     *           "missing_reason": null,
+                     *           "pseudonymous": null,
+                     *           "purpose": null,
+                     *           "purpose_label": null,
+                     *           "service": "service",
+                     *           "service_label": "service label",
+                     *           "status": "in_programme",
+                     *           "status_label": "status label"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["AccessExport"];
                 };
             };
@@ -18480,6 +22279,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -18505,6 +22305,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "category": "refugee",
+                 *       "permit_granted_on": "2024-01-15",
+                 *       "valid_from": "2024-03-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordCategory"];
             };
         };
@@ -18515,6 +22322,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18542,6 +22356,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decision_id": "02c6808f-8456-5497-972e-de1686497137",
+                 *       "lodged_on": "2024-04-05"
+                 *     }
+                 */
                 "application/json": components["schemas"]["LodgeComplaint"];
             };
         };
@@ -18552,6 +22372,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18579,6 +22406,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "complaint_id": "6917c176-1d9e-5d6f-9f4b-d078b2bf7acf",
+                 *       "outcome": "rejected",
+                 *       "resolved_by": "county_governor",
+                 *       "resolved_on": "2024-05-02"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ResolveComplaint"];
             };
         };
@@ -18589,6 +22424,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18616,6 +22458,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "decided_on": "2024-03-20",
+                 *       "granted": true,
+                 *       "legal_basis": "il-8-1",
+                 *       "scheme": "introduction_programme"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Decide"];
             };
         };
@@ -18626,6 +22476,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18653,6 +22510,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "adviser": "Ola Hansen"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChangeAdviser"];
             };
         };
@@ -18663,6 +22525,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "adviser": "Ola Hansen",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["AdviserChanged"];
                 };
             };
@@ -18691,6 +22561,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "advisers": [
+                     *         {
+                     *           "adviser": "Kari Nordmann",
+                     *           "assigned_at": "2024-09-02T09:30:00Z",
+                     *           "assigned_by": "assigned by",
+                     *           "programme_id": null,
+                     *           "until": null,
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *     }
+                     */
                     "application/json": components["schemas"]["AdviserHistory"];
                 };
             };
@@ -18722,6 +22607,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["AuditTrail"];
                 };
             };
@@ -18747,6 +22645,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "child_id": "d096b250-531a-55c5-aba9-5bde1b754485",
+                 *       "supported_until": "2025-08-31"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChildEndBody"];
             };
         };
@@ -18757,6 +22661,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18784,6 +22695,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "born_on": "2019-08-14",
+                 *       "child_id": "d096b250-531a-55c5-aba9-5bde1b754485",
+                 *       "supported_from": "2024-04-02"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ChildBody"];
             };
         };
@@ -18794,6 +22712,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18821,6 +22746,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_date": "2024-04-02",
+                 *       "partner_in_programme": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["CoupleSituationBody"];
             };
         };
@@ -18831,6 +22762,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18858,6 +22796,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ground": "care_leave",
+                 *       "leave_from": "2024-12-16",
+                 *       "with_benefit": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["LeaveBenefitBody"];
             };
         };
@@ -18868,6 +22813,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18895,6 +22847,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_date": "2024-04-02",
+                 *       "lives_with_parent": false
+                 *     }
+                 */
                 "application/json": components["schemas"]["LivingSituationBody"];
             };
         };
@@ -18905,6 +22863,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -18937,6 +22902,64 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "absence": {
+                     *         "from_date": "2024-09-02",
+                     *         "hours_planned": 2,
+                     *         "invalid_hours": 2,
+                     *         "per_activity": [
+                     *           {
+                     *             "activity": {
+                     *               "code": "code",
+                     *               "label": "label"
+                     *             },
+                     *             "hours_planned": 2,
+                     *             "invalid_hours": 2,
+                     *             "unauthorised_leave_days": 2,
+                     *             "unauthorised_leave_hours": 2,
+                     *             "valid_hours": 2
+                     *           }
+                     *         ],
+                     *         "to_date": "2025-08-29",
+                     *         "unauthorised_leave_days": 2,
+                     *         "unauthorised_leave_hours": 2,
+                     *         "valid_hours": 2
+                     *       },
+                     *       "amount": 2,
+                     *       "child_supplement": 2,
+                     *       "currency": "currency",
+                     *       "days": {
+                     *         "in_month": 2,
+                     *         "in_programme": 2,
+                     *         "interrupted": 2,
+                     *         "paid": 2,
+                     *         "paid_leave": 2,
+                     *         "unpaid_leave": 2
+                     *       },
+                     *       "deductions": 2,
+                     *       "from_date": "2024-09-02",
+                     *       "gross": 2,
+                     *       "hours_planned": 2,
+                     *       "lines": [
+                     *         {
+                     *           "amount": 2,
+                     *           "code": "code",
+                     *           "exact_amount": "exact amount",
+                     *           "label": "label",
+                     *           "rule": "rule",
+                     *           "sources": {},
+                     *           "values": {}
+                     *         }
+                     *       ],
+                     *       "month": 2,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "preliminary": false,
+                     *       "single_decision_required": false,
+                     *       "to_date": "2025-08-29",
+                     *       "year": 2024
+                     *     }
+                     */
                     "application/json": components["schemas"]["PaymentBasis"];
                 };
             };
@@ -18963,6 +22986,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "guided_on": "2024-03-19"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordGuidance"];
             };
         };
@@ -18973,6 +23001,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19001,6 +23036,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="nb"><head><title>Veiviser</title></head><body><main>…</main></body></html> */
                     "text/html": string;
                 };
             };
@@ -19026,6 +23062,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "education_level": "upper_secondary",
+                 *       "mapped_on": "2024-03-12",
+                 *       "upper_secondary_completed": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordMapping"];
             };
         };
@@ -19036,6 +23079,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19067,6 +23117,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": unknown;
                 };
             };
@@ -19093,6 +23144,57 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "consent": {
+                 *         "driving_licences": true,
+                 *         "education": true,
+                 *         "languages": true,
+                 *         "norwegian": true,
+                 *         "skills": true,
+                 *         "wishes": true,
+                 *         "work_experience": true
+                 *       },
+                 *       "driving_licences": [
+                 *         "B"
+                 *       ],
+                 *       "education": [
+                 *         {
+                 *           "country": "ER",
+                 *           "level": "upper_secondary",
+                 *           "recognised": false,
+                 *           "years": 12
+                 *         }
+                 *       ],
+                 *       "languages": [
+                 *         {
+                 *           "language": "ti",
+                 *           "level": "C1"
+                 *         },
+                 *         {
+                 *           "language": "en",
+                 *           "level": "B1"
+                 *         }
+                 *       ],
+                 *       "skills": [
+                 *         "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
+                 *       ],
+                 *       "wishes": {
+                 *         "hours_per_week": 37.5,
+                 *         "municipalities": [
+                 *           "3301",
+                 *           "3312"
+                 *         ]
+                 *       },
+                 *       "work_experience": [
+                 *         {
+                 *           "description": "Kokk på restaurant. / Cook in a restaurant.",
+                 *           "isco_code": "5120",
+                 *           "years": 4
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CompetenceProfile"];
             };
         };
@@ -19103,6 +23205,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19131,6 +23240,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "occupations": [
+                     *         {
+                     *           "code": null,
+                     *           "kind": "kind",
+                     *           "label_en": "label en",
+                     *           "label_nb": "label nb",
+                     *           "matched_label": "matched label",
+                     *           "similarity": 1,
+                     *           "sources": [
+                     *             "sources"
+                     *           ],
+                     *           "uri": null
+                     *         }
+                     *       ],
+                     *       "skills": [
+                     *         {
+                     *           "code": null,
+                     *           "kind": "kind",
+                     *           "label_en": "label en",
+                     *           "label_nb": "label nb",
+                     *           "matched_label": "matched label",
+                     *           "similarity": 1,
+                     *           "sources": [
+                     *             "sources"
+                     *           ],
+                     *           "uri": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["SuggestionsView"];
                 };
             };
@@ -19157,6 +23298,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "confirm": [
+                 *         "http://data.europa.eu/esco/skill/0ff99f51-40d9-42f1-a1ec-377b2bb5e15f"
+                 *       ],
+                 *       "reject": []
+                 *     }
+                 */
                 "application/json": components["schemas"]["SuggestionDecision"];
             };
         };
@@ -19167,6 +23316,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19195,6 +23351,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "contract_id": null,
+                     *       "current_revision": null,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "programme_id": null,
+                     *       "revisions": [
+                     *         {
+                     *           "agreed_on": "2024-09-02",
+                     *           "content": null,
+                     *           "plan_revision": 2,
+                     *           "revision": 2,
+                     *           "signed": false,
+                     *           "signed_on": null
+                     *         }
+                     *       ],
+                     *       "signed": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ContractView"];
                 };
             };
@@ -19220,6 +23395,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "agreed_on": "2024-04-15",
+                 *       "content": "Selam deltar i introduksjonsprogrammet på heltid: norskopplæring og språkpraksis som kokk. Kommunen gir veiledning hver måned. / Selam takes part full time: Norwegian training and language practice as a cook; the municipality gives guidance monthly."
+                 *     }
+                 */
                 "application/json": components["schemas"]["AgreeContract"];
             };
         };
@@ -19230,6 +23411,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19257,6 +23445,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "content": "Selam deltar i introduksjonsprogrammet på heltid: norskopplæring og språkpraksis som kokk. Kommunen gir veiledning hver måned. / Selam takes part full time: Norwegian training and language practice as a cook; the municipality gives guidance monthly.",
+                 *       "revised_on": "2024-10-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["ReviseContract"];
             };
         };
@@ -19267,6 +23461,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19294,6 +23495,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "revision": 1,
+                 *       "signed_on": "2024-04-16"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SignContract"];
             };
         };
@@ -19304,6 +23511,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19332,6 +23546,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "act_deadlines": [
+                     *         {}
+                     *       ],
+                     *       "as_of": "2024-09-02",
+                     *       "municipal_deadlines": [
+                     *         {}
+                     *       ],
+                     *       "nir_problems": [
+                     *         {}
+                     *       ],
+                     *       "participant_id": "participant id"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ParticipantDeadlines"];
                 };
             };
@@ -19357,6 +23586,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "died_on": "2025-11-03"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Death"];
             };
         };
@@ -19367,6 +23601,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19394,6 +23635,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "emigrated_on": "2025-10-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Emigration"];
             };
         };
@@ -19404,6 +23650,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19431,6 +23684,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
+                 *       "withdrawn_on": "2025-01-10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WithdrawEmployerConsent"];
             };
         };
@@ -19441,6 +23700,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConsentAccepted"];
                 };
             };
@@ -19474,6 +23741,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
+                     *           "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *           "given_on": "2024-09-02",
+                     *           "in_force": false,
+                     *           "withdrawn_on": null
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_ConsentView_"];
                 };
             };
@@ -19499,6 +23784,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                 *       "given_on": "2024-08-20"
+                 *     }
+                 */
                 "application/json": components["schemas"]["GiveEmployerConsent"];
             };
         };
@@ -19509,6 +23800,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConsentAccepted"];
                 };
             };
@@ -19540,6 +23839,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "consent_id": "077e05c5-947d-55e7-a122-11443f6dc977",
+                     *       "email": "selam.tesfaye@example.com",
+                     *       "employer_id": "1072bebe-f4b5-5cb1-98a9-9e3c4fee61ca",
+                     *       "family_name": "Tesfaye",
+                     *       "given_name": "Selam",
+                     *       "given_on": "2024-09-02",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "phone": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["EmployerContact"];
                 };
             };
@@ -19566,6 +23877,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "preliminary": false,
+                 *       "status": "employed"
+                 *     }
+                 */
                 "application/json": components["schemas"]["services__participants__api__programme__FollowUpStatus"];
             };
         };
@@ -19576,6 +23893,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19603,6 +23927,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "adviser": "Kari Nordmann",
+                 *       "held_on": "2024-10-01",
+                 *       "note": "Språkpraksisen går bra. / The language practice goes well."
+                 *     }
+                 */
                 "application/json": components["schemas"]["ParticipantsFollowUp"];
             };
         };
@@ -19613,6 +23944,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19641,6 +23979,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "members": [
+                     *         {
+                     *           "birth_year": null,
+                     *           "died_on": null,
+                     *           "emigrated_on": null,
+                     *           "erased": false,
+                     *           "gender": null,
+                     *           "in_household": false,
+                     *           "left_household_on": null,
+                     *           "moved_out_on": null,
+                     *           "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *           "personal_data": {},
+                     *           "settled_on": "2024-03-01",
+                     *           "status": "in_programme",
+                     *           "status_label": "status label",
+                     *           "unaccompanied_minor": false
+                     *         }
+                     *       ],
+                     *       "members_counted": 2,
+                     *       "municipality": "3301"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Household"];
                 };
             };
@@ -19666,6 +24030,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "left_on": "2025-02-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["HouseholdDeparture"];
             };
         };
@@ -19676,6 +24045,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19704,6 +24080,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "age_limits": [
+                     *         {
+                     *           "age": 2,
+                     *           "basis": "basis",
+                     *           "source": "source",
+                     *           "to_be_verified": false,
+                     *           "valid_from": "2024-09-02"
+                     *         }
+                     *       ],
+                     *       "bedsit_contract": {},
+                     *       "follow_up_contacts": [
+                     *         {}
+                     *       ],
+                     *       "housing_contradictions": [
+                     *         {
+                     *           "code": "shared-home-stay-before-moving-in",
+                     *           "detail": "detail",
+                     *           "facts": {},
+                     *           "placement_id": null
+                     *         }
+                     *       ],
+                     *       "measures_plans": [
+                     *         {}
+                     *       ],
+                     *       "next_phase": null,
+                     *       "outcomes": [
+                     *         {}
+                     *       ],
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "phases": [
+                     *         {
+                     *           "entered_on": "2024-09-02",
+                     *           "phase": "intake"
+                     *         }
+                     *       ],
+                     *       "primary_contact_id": null,
+                     *       "services_ended": {},
+                     *       "shared_home_stays": [
+                     *         {
+                     *           "ends_on": null,
+                     *           "placement_id": "aa27d889-09bc-5812-b911-8e139f929b57",
+                     *           "shared_home_id": "e620435c-5d8b-5da2-aaee-19c20f83ca0e",
+                     *           "starts_on": "2024-09-02"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["MinorView"];
                 };
             };
@@ -19730,6 +24155,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "moves_in_on": "2025-08-15",
+                 *       "signed_on": "2025-08-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["SignBedsitContract"];
             };
         };
@@ -19740,6 +24171,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19767,6 +24205,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "kind": "doctor",
+                 *       "on": "2024-09-10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordFollowUpContact"];
             };
         };
@@ -19777,6 +24221,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19804,6 +24255,21 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "agreed_on": "2024-04-10",
+                 *       "goals": [
+                 *         {
+                 *           "area": "school",
+                 *           "due_on": "2024-12-20"
+                 *         },
+                 *         {
+                 *           "area": "language",
+                 *           "due_on": "2025-06-20"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["AgreeMeasuresPlan"];
             };
         };
@@ -19814,6 +24280,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19841,6 +24314,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "on": "2025-06-01",
+                 *       "outcome": "working_life_contact"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordMinorOutcome"];
             };
         };
@@ -19851,6 +24330,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19878,6 +24364,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "entered_on": "2024-03-15",
+                 *       "phase": "shared_home"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EnterPhase"];
             };
         };
@@ -19888,6 +24380,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19915,6 +24414,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "assigned_on": "2024-03-15",
+                 *       "contact_id": "a107b456-c38a-5906-8687-190f3a0e2117"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AssignPrimaryContact"];
             };
         };
@@ -19925,6 +24430,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19952,6 +24464,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "basis": "settlement_follow_up",
+                 *       "ended_on": "2027-05-17",
+                 *       "reason": "age_limit"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndServices"];
             };
         };
@@ -19962,6 +24481,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -19989,6 +24515,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "moved_on": "2025-06-15",
+                 *       "to_municipality": "3303"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MoveOut"];
             };
         };
@@ -19999,6 +24531,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -20026,6 +24565,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "level": "B1",
+                 *       "sub_test": "oral",
+                 *       "taken_on": "2025-05-20"
+                 *     }
+                 */
                 "application/json": components["schemas"]["NorwegianTest"];
             };
         };
@@ -20036,6 +24582,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -20067,6 +24620,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "erased": true,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "erased",
+                     *       "version": 9
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20095,6 +24656,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "family_name": "Tesfaye Haile"
+                 *     }
+                 */
                 "application/json": components["schemas"]["PersonalDetailsChange"];
             };
         };
@@ -20105,6 +24671,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -20133,6 +24706,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "entries": [
+                     *         {
+                     *           "actor": "actor",
+                     *           "changed": [
+                     *             "changed"
+                     *           ],
+                     *           "changed_labels": [
+                     *             "changed labels"
+                     *           ],
+                     *           "details": {},
+                     *           "first": false,
+                     *           "recorded_at": "2024-09-02T09:30:00Z",
+                     *           "version": 2
+                     *         }
+                     *       ],
+                     *       "erased": false,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587"
+                     *     }
+                     */
                     "application/json": components["schemas"]["PersonalDetailsHistory"];
                 };
             };
@@ -20161,6 +24756,26 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "activities": [
+                     *         {
+                     *           "ends_on": null,
+                     *           "hours_per_week": 2,
+                     *           "kind": "kind",
+                     *           "starts_on": "2024-09-02"
+                     *         }
+                     *       ],
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "plan_valid_from": null,
+                     *       "programme": {
+                     *         "ended_on": null,
+                     *         "kind": "kind",
+                     *         "planned_end": "2025-08-29",
+                     *         "starts_on": "2024-09-02"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["PlacementPlan"];
                 };
             };
@@ -20186,6 +24801,29 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "activities": [
+                 *         {
+                 *           "hours_per_week": 15,
+                 *           "kind": "norwegian_training",
+                 *           "provider": "Drammen voksenopplæring",
+                 *           "starts_on": "2024-04-15"
+                 *         },
+                 *         {
+                 *           "ends_on": "2025-06-20",
+                 *           "hours_per_week": 15,
+                 *           "kind": "language_practice",
+                 *           "provider": "Fjordhotellet AS",
+                 *           "starts_on": "2024-09-02"
+                 *         }
+                 *       ],
+                 *       "end_goal": "work",
+                 *       "goal_description": "Fast arbeid som kokk. / Permanent work as a cook.",
+                 *       "norwegian_goal": "B1",
+                 *       "valid_from": "2024-04-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Plan"];
             };
         };
@@ -20196,6 +24834,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -20224,6 +24869,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20251,6 +24897,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "adviser": "Kari Nordmann",
+                 *       "kind": "introduction",
+                 *       "planned_end": "2026-04-01",
+                 *       "starts_on": "2024-04-02"
+                 *     }
+                 */
                 "application/json": components["schemas"]["StartProgramme"];
             };
         };
@@ -20261,6 +24915,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -20288,6 +24949,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "end_reason": "work",
+                 *       "ended_on": "2026-03-31",
+                 *       "hours_per_week": 37.5,
+                 *       "outcome": "work_full_time",
+                 *       "reason": "completed"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Complete"];
             };
         };
@@ -20298,6 +24968,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -20325,6 +25002,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "end_reason": "work"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordEndReason"];
             };
         };
@@ -20335,6 +25017,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -20362,6 +25051,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "from_date": "2024-12-16",
+                 *       "kind": "leave",
+                 *       "to_date": "2025-01-05"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Pause"];
             };
         };
@@ -20372,6 +25068,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -20399,6 +25102,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "hours_per_week": 37.5,
+                 *       "outcome": "work_full_time"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordOutcome"];
             };
         };
@@ -20409,6 +25118,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -20436,6 +25152,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "resumed_on": "2025-01-06"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Resume"];
             };
         };
@@ -20446,6 +25167,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -20473,6 +25201,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reserved": true
+                 *     }
+                 */
                 "application/json": components["schemas"]["ResearchReservation"];
             };
         };
@@ -20483,6 +25216,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "version": 7
+                     *     }
+                     */
                     "application/json": components["schemas"]["ChangeAccepted"];
                 };
             };
@@ -20514,6 +25254,126 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "age": null,
+                     *       "age_at_permit": null,
+                     *       "career_guidance": {
+                     *         "guidances": [
+                     *           "2024-09-02"
+                     *         ],
+                     *         "guided_on": "2024-09-02"
+                     *       },
+                     *       "categories": [
+                     *         {
+                     *           "code": "refugee",
+                     *           "label": null,
+                     *           "permit_granted_on": null,
+                     *           "valid_from": "2024-09-02",
+                     *           "valid_to": null
+                     *         }
+                     *       ],
+                     *       "category": {
+                     *         "code": "refugee",
+                     *         "label": null,
+                     *         "permit_granted_on": null,
+                     *         "valid_from": "2024-09-02",
+                     *         "valid_to": null
+                     *       },
+                     *       "competence_mapping": {
+                     *         "education_level": null,
+                     *         "mapped_on": "2024-09-02",
+                     *         "mappings": [
+                     *           "2024-09-02"
+                     *         ],
+                     *         "upper_secondary_completed": false
+                     *       },
+                     *       "decisions": [
+                     *         {
+                     *           "category": "refugee",
+                     *           "complaint_deadline_days": 2,
+                     *           "complaints": [
+                     *             {
+                     *               "complaint_id": "6917c176-1d9e-5d6f-9f4b-d078b2bf7acf",
+                     *               "late": false,
+                     *               "lodged_on": "2024-09-02",
+                     *               "outcome": null,
+                     *               "outcome_label": null,
+                     *               "resolved_by": null,
+                     *               "resolved_by_label": null,
+                     *               "resolved_on": null
+                     *             }
+                     *           ],
+                     *           "decided_on": "2024-09-02",
+                     *           "decision_id": "02c6808f-8456-5497-972e-de1686497137",
+                     *           "granted": false,
+                     *           "legal_basis": {
+                     *             "code": "code",
+                     *             "label": null,
+                     *             "section": null
+                     *           },
+                     *           "scheme": "introduction_programme",
+                     *           "scheme_label": null
+                     *         }
+                     *       ],
+                     *       "full_time": {
+                     *         "full_time": false,
+                     *         "full_time_week": false,
+                     *         "full_time_year": false,
+                     *         "hours_per_week": 2,
+                     *         "hours_per_year": 2024,
+                     *         "plan_valid_from": "2024-09-02",
+                     *         "required_per_week": 2,
+                     *         "required_per_year": 2024,
+                     *         "weeks_per_year": 2024
+                     *       },
+                     *       "on": "2024-09-02",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "programme_decision_before": null,
+                     *       "programme_length": {
+                     *         "end_goal": null,
+                     *         "extension_months": 2,
+                     *         "group": "group",
+                     *         "label": null,
+                     *         "latest_end": "2025-08-29",
+                     *         "legal_basis": {
+                     *           "code": "code",
+                     *           "label": null,
+                     *           "section": null
+                     *         },
+                     *         "max_months": 2,
+                     *         "min_months": 2,
+                     *         "needs_extension": false,
+                     *         "normal_end": "2025-08-29",
+                     *         "planned_end": "2025-08-29",
+                     *         "source": "source",
+                     *         "starts_on": "2024-09-02",
+                     *         "within_normal_length": false
+                     *       },
+                     *       "rights": [
+                     *         {
+                     *           "age_limits": {
+                     *             "max": 2,
+                     *             "min": 2
+                     *           },
+                     *           "hours": null,
+                     *           "hours_per_week": null,
+                     *           "label": null,
+                     *           "legal_basis": {
+                     *             "code": "code",
+                     *             "label": null,
+                     *             "section": null
+                     *           },
+                     *           "reason": "reason",
+                     *           "reason_label": null,
+                     *           "scheme": "introduction_programme",
+                     *           "status": "in_programme",
+                     *           "status_label": null,
+                     *           "weeks_per_year": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["RightsView"];
                 };
             };
@@ -20539,6 +25399,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "arrival_category": "resettlement_refugee",
+                 *       "settled_on": "2024-03-01"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Settle"];
             };
         };
@@ -20549,6 +25415,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "arrival_category": "resettlement_refugee",
+                     *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                     *       "household_size": 4,
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "settled_on": "2024-03-01",
+                     *       "status": "settled",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["Settled"];
                 };
             };
@@ -20577,6 +25454,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20605,6 +25483,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "read_only": false,
+                     *       "received": {
+                     *         "decided_on": null,
+                     *         "decline_reason": null,
+                     *         "decline_reason_label": null,
+                     *         "delivered": false,
+                     *         "direction": "incoming",
+                     *         "from_municipality": "3301",
+                     *         "moved_on": "2024-09-02",
+                     *         "package": {},
+                     *         "participant_id": null,
+                     *         "person": {},
+                     *         "recorded_at": null,
+                     *         "status": "pending",
+                     *         "status_label": "status label",
+                     *         "to_municipality": "3303",
+                     *         "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
+                     *       },
+                     *       "sent": {
+                     *         "decided_on": null,
+                     *         "decline_reason": null,
+                     *         "decline_reason_label": null,
+                     *         "delivered": false,
+                     *         "direction": "incoming",
+                     *         "from_municipality": "3301",
+                     *         "moved_on": "2024-09-02",
+                     *         "package": {},
+                     *         "participant_id": null,
+                     *         "person": {},
+                     *         "recorded_at": null,
+                     *         "status": "pending",
+                     *         "status_label": "status label",
+                     *         "to_municipality": "3303",
+                     *         "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ParticipantTransfers"];
                 };
             };
@@ -20630,6 +25548,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "moved_on": "2025-06-15",
+                 *       "to_municipality": "3303"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordTransfer"];
             };
         };
@@ -20640,6 +25564,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "delivered": false,
+                     *       "moved_on": "2025-06-15",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "in_programme",
+                     *       "to_municipality": "3303",
+                     *       "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794",
+                     *       "transfer_status": "pending",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["TransferRecordedAnswer"];
                 };
             };
@@ -20672,6 +25608,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "hits": [
+                     *         {
+                     *           "code": null,
+                     *           "kind": "skill",
+                     *           "label_en": "label en",
+                     *           "label_nb": "label nb",
+                     *           "matched_label": "matched label",
+                     *           "matched_lang": "nb",
+                     *           "matched_preferred": false,
+                     *           "score": 1,
+                     *           "uri": null
+                     *         }
+                     *       ],
+                     *       "lang": "nb",
+                     *       "q": "q"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TaxonomyAnswer"];
                 };
             };
@@ -20701,6 +25656,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "hits": [
+                     *         {
+                     *           "code": null,
+                     *           "kind": "skill",
+                     *           "label_en": "label en",
+                     *           "label_nb": "label nb",
+                     *           "matched_label": "matched label",
+                     *           "matched_lang": "nb",
+                     *           "matched_preferred": false,
+                     *           "score": 1,
+                     *           "uri": null
+                     *         }
+                     *       ],
+                     *       "lang": "nb",
+                     *       "q": "q"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TaxonomyAnswer"];
                 };
             };
@@ -20730,6 +25704,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "decided_on": null,
+                     *           "decline_reason": null,
+                     *           "decline_reason_label": null,
+                     *           "delivered": false,
+                     *           "direction": "incoming",
+                     *           "from_municipality": "3301",
+                     *           "moved_on": "2024-09-02",
+                     *           "package": {},
+                     *           "participant_id": null,
+                     *           "person": {},
+                     *           "recorded_at": null,
+                     *           "status": "pending",
+                     *           "status_label": "status label",
+                     *           "to_municipality": "3303",
+                     *           "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_TransferView_"];
                 };
             };
@@ -20758,6 +25760,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {
+                     *           "decided_on": null,
+                     *           "decline_reason": null,
+                     *           "decline_reason_label": null,
+                     *           "delivered": false,
+                     *           "direction": "incoming",
+                     *           "from_municipality": "3301",
+                     *           "moved_on": "2024-09-02",
+                     *           "package": {},
+                     *           "participant_id": null,
+                     *           "person": {},
+                     *           "recorded_at": null,
+                     *           "status": "pending",
+                     *           "status_label": "status label",
+                     *           "to_municipality": "3303",
+                     *           "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
+                     *         }
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_TransferView_"];
                 };
             };
@@ -20783,6 +25813,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "decided_on": null,
+                     *       "decline_reason": null,
+                     *       "decline_reason_label": null,
+                     *       "delivered": false,
+                     *       "direction": "incoming",
+                     *       "from_municipality": "3301",
+                     *       "moved_on": "2024-09-02",
+                     *       "package": {},
+                     *       "participant_id": null,
+                     *       "person": {},
+                     *       "recorded_at": null,
+                     *       "status": "pending",
+                     *       "status_label": "status label",
+                     *       "to_municipality": "3303",
+                     *       "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TransferView"];
                 };
             };
@@ -20806,6 +25855,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "moved_in_on": "2025-06-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["AcceptTransfer"];
             };
         };
@@ -20816,6 +25870,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "from_municipality": "3301",
+                     *       "moved_in_on": "2025-06-15",
+                     *       "participant_id": "55d8fa5c-556c-5671-82e4-1d3a345b4587",
+                     *       "status": "accepted",
+                     *       "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["TransferAcceptedAnswer"];
                 };
             };
@@ -20841,6 +25905,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "not_resident"
+                 *     }
+                 */
                 "application/json": components["schemas"]["DeclineTransfer"];
             };
         };
@@ -20851,6 +25920,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "declined_on": "2024-09-02",
+                     *       "reason": "not_resident",
+                     *       "status": "declined",
+                     *       "transfer_id": "87e8bad5-558c-5535-af94-01f441b2e794"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TransferDeclinedAnswer"];
                 };
             };
@@ -20874,6 +25951,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "attended": [
+                 *         "59ae373d-bbc1-520a-b314-e29ddf482946"
+                 *       ],
+                 *       "held_on": "2024-04-18",
+                 *       "kind": "course"
+                 *     }
+                 */
                 "application/json": components["schemas"]["HoldGathering"];
             };
         };
@@ -20884,6 +25970,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -20907,6 +25999,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "area": "Strømsø",
+                 *       "ends_on": "2024-09-15",
+                 *       "household_id": "33f21fa4-7996-5907-85f8-6c05b0f07dcc",
+                 *       "language": "ti",
+                 *       "municipality_code": "3301",
+                 *       "role": "guide",
+                 *       "starts_on": "2024-03-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterNeed"];
             };
         };
@@ -20917,6 +26020,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -20944,6 +26053,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -20974,6 +26084,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -21005,6 +26116,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
@@ -21025,6 +26148,37 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "areas": [
+                 *         "Strømsø"
+                 *       ],
+                 *       "available_from": "2024-02-15",
+                 *       "available_until": "2025-02-14",
+                 *       "capacity": 2,
+                 *       "consent": true,
+                 *       "consented_on": "2024-02-01",
+                 *       "languages": [
+                 *         "ti",
+                 *         "ar",
+                 *         "no"
+                 *       ],
+                 *       "municipality_code": "3301",
+                 *       "personal": {
+                 *         "gender": "female",
+                 *         "name": "Marte Olsen"
+                 *       },
+                 *       "roles": [
+                 *         "guide"
+                 *       ],
+                 *       "slots": [
+                 *         {
+                 *           "part": "afternoon",
+                 *           "weekday": 2
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["RegisterVolunteer"];
             };
         };
@@ -21035,6 +26189,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "41aa668c-60ae-5905-9aa0-b2e6bb21c5c7",
+                     *       "version": 2
+                     *     }
+                     */
                     "application/json": components["schemas"]["MatchingCreated"];
                 };
             };
@@ -21067,6 +26227,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "limit": 2,
+                     *       "next": null,
+                     *       "offset": 2,
+                     *       "results": [
+                     *         {}
+                     *       ],
+                     *       "total": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_dict_str__Any__"];
                 };
             };
@@ -21092,6 +26264,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -21123,6 +26296,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "485ff629-8201-5d0a-8dff-3f716c1459af",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -21149,6 +26328,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "approved_on": "2024-02-10"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Approve"];
             };
         };
@@ -21159,6 +26343,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "485ff629-8201-5d0a-8dff-3f716c1459af",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -21186,6 +26376,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ends_on": "2024-09-15",
+                 *       "need_id": "a75d259c-bb84-533b-a050-a48eb7319a55",
+                 *       "starts_on": "2024-03-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Assign"];
             };
         };
@@ -21196,6 +26393,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "f3fd48e6-f363-51ea-8f8a-bb6e88a8eb93",
+                     *       "version": 4,
+                     *       "volunteer_id": "485ff629-8201-5d0a-8dff-3f716c1459af"
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -21224,6 +26428,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ended_on": "2024-09-15"
+                 *     }
+                 */
                 "application/json": components["schemas"]["EndAssignment"];
             };
         };
@@ -21234,6 +26443,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "485ff629-8201-5d0a-8dff-3f716c1459af",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -21262,6 +26477,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "followed_up_on": "2024-05-15",
+                 *       "status": "going_well"
+                 *     }
+                 */
                 "application/json": components["schemas"]["MatchingFollowUp"];
             };
         };
@@ -21272,6 +26493,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "485ff629-8201-5d0a-8dff-3f716c1459af",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -21299,6 +26526,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "checked_by": "frivillighetskoordinator",
+                 *       "checked_on": "2024-02-05",
+                 *       "expires_on": "2027-02-05"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CheckCertificate"];
             };
         };
@@ -21309,6 +26543,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "485ff629-8201-5d0a-8dff-3f716c1459af",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
@@ -21336,6 +26576,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "contacted_on": "2024-03-01",
+                 *       "kind": "call"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RecordContact"];
             };
         };
@@ -21346,6 +26592,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "485ff629-8201-5d0a-8dff-3f716c1459af",
+                     *       "version": 3
+                     *     }
+                     */
                     "application/json": {
                         [key: string]: unknown;
                     };
