@@ -31,7 +31,7 @@ from typing import Any
 from stdnum.no import fodselsnummer, orgnr
 
 from shared.i18n import Catalog, catalog
-from shared.openapi import POST_PROCESSORS, OpenAPIContext
+from shared.openapi import POST_PROCESSORS, RESPONSE_NAMES, OpenAPIContext
 from shared.problems import PROBLEM_BASE
 from shared.rules import catalogue
 
@@ -474,25 +474,27 @@ _GENERIC_PROBLEMS: dict[int, dict[str, Any]] = {
     401: {
         "code": "unauthorized",
         "title": "Ikke innlogget",
-        "detail": "Mangler gyldig bearer-token.",
+        "detail": "Forespørselen mangler et gyldig tilgangstoken, eller tokenet er utløpt; "
+        "logg inn på nytt.",
         "detail_en": "A valid bearer token is required.",
     },
     403: {
         "code": "forbidden",
-        "title": "Ingen tilgang",
-        "detail": "Rollene i tokenet gir ikke tilgang til dette.",
+        "title": "Ikke tillatt",
+        "detail": "Rollene dine gir ikke lov til dette.",
         "detail_en": "The token's roles do not allow this.",
     },
     404: {
         "code": "not-found",
-        "title": "Finnes ikke",
+        "title": "Ikke funnet",
         "detail": "Finnes ikke (eller hører til en annen kommune).",
         "detail_en": "Not found",
     },
     409: {
         "code": "version-conflict",
         "title": "Noen andre endret dette først",
-        "detail": "Saken er nå på versjon 4; last den på nytt og prøv igjen med versjon 4.",
+        "detail": "Posten er nå på versjon 4; last den inn på nytt og prøv igjen med "
+        "forventet versjon 4.",
         "detail_en": "This record is now at version 4; reload it and retry with expected "
         "version 4.",
         "current_version": 4,
@@ -500,14 +502,14 @@ _GENERIC_PROBLEMS: dict[int, dict[str, Any]] = {
     },
     413: {
         "code": "payload-too-large",
-        "title": "For stor forespørsel",
-        "detail": "Forespørselen er større enn grensen.",
+        "title": "Forespørselen er for stor",
+        "detail": "Innholdet er større enn tjenesten tar imot.",
         "detail_en": "The request body is larger than the limit.",
     },
     422: {
         "code": "validation-error",
-        "title": "Ugyldige opplysninger",
-        "detail": "Ugyldige opplysninger i: settled_on.",
+        "title": "Ugyldig inndata",
+        "detail": "Ugyldig inndata i: settled_on.",
         "detail_en": "Invalid input in: settled_on.",
         "errors": [
             {
@@ -532,6 +534,8 @@ def attach_examples(
     the document (from a route's ``openapi_extra``) are kept.
     """
     builder = ExampleBuilder(document, examples)
+    # status -> {problem code: the request it answers}: the shared 4xx responses' examples.
+    refusals: dict[int, dict[str, str]] = {}
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             if method not in COMMANDS + READS or not isinstance(operation, dict):
@@ -540,7 +544,43 @@ def attach_examples(
             request = _request_example(operation, declared, builder)
             instance = builder.url(method, path, operation)
             _response_examples(operation, declared, builder, instance, texts, request)
+            for status in operation.get("responses", {}):
+                if status.startswith("4") and status.isdigit():
+                    seen = refusals.setdefault(int(status), {})
+                    seen.setdefault("", instance)
+                    code = declared.rules.get(int(status))
+                    if code is not None:
+                        seen.setdefault(code, instance)
+    _shared_problem_examples(document, refusals, texts)
     return document
+
+
+def _shared_problem_examples(
+    document: dict[str, Any], refusals: Mapping[int, Mapping[str, str]], texts: Catalog | None
+) -> None:
+    """Named examples on the shared 4xx responses (``components.responses``) operations
+    refer to: the kit's problem of the status, then each rule violation a service declared
+    for one of its operations (the request it answers as ``instance``)."""
+    by_name = {name: status for status, name in RESPONSE_NAMES.items()}
+    for name, response in document.get("components", {}).get("responses", {}).items():
+        status = by_name.get(name)
+        if status is None:
+            continue
+        seen = refusals.get(status, {})
+        named: dict[str, Any] = {}
+        for code, instance in seen.items():
+            value = problem_example(status, instance, code or None, texts)
+            summary = str(value["title"])
+            if code:
+                rule = catalogue.rules[code]
+                summary = f"{rule.title_in('nb', texts)} / {rule.title}"
+            named[str(value["code"])] = {"summary": summary, "value": value}
+        if not named:
+            value = problem_example(status, "/", None, texts)
+            named[str(value["code"])] = {"summary": str(value["title"]), "value": value}
+        for media, body in (response.get("content") or {}).items():
+            if media in (PROBLEM_JSON, JSON) and "example" not in body and "examples" not in body:
+                body["examples"] = copy.deepcopy(named)
 
 
 def _request_example(
@@ -582,7 +622,7 @@ def _response_examples(
         if not status.startswith("4"):
             continue
         for media, body in (response.get("content") or {}).items():
-            if media in (PROBLEM_JSON, JSON) and "example" not in body:
+            if media in (PROBLEM_JSON, JSON) and "example" not in body and "examples" not in body:
                 body["example"] = problem_example(
                     int(status), instance, declared.rules.get(int(status)), texts
                 )

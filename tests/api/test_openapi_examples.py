@@ -24,7 +24,8 @@ import pytest
 from fastapi import FastAPI
 
 from shared.auth import AGENCY_ROLE, ROLES
-from shared.examples import COMMANDS, ExampleBuilder, Examples
+from shared.examples import COMMANDS, PROBLEM_JSON, ExampleBuilder, Examples
+from shared.openapi import RESPONSE_NAMES
 from shared.rules import catalogue
 from shared.settings import Settings
 from tests.support import auth, running
@@ -83,17 +84,40 @@ def _errors(document: dict[str, Any], schema: dict[str, Any], example: Any) -> l
     ]
 
 
+def _resolved(document: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """A response, or the shared one (``components.responses``) its ``$ref`` names."""
+    ref = response.get("$ref")
+    if ref is None:
+        return response
+    found: dict[str, Any] = document["components"]["responses"][str(ref).rsplit("/", 1)[-1]]
+    return found
+
+
+def _media_examples(label: str, body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    if "example" in body:
+        yield label, body["example"]
+    for name, named in (body.get("examples") or {}).items():
+        yield f"{label} ({name})", named["value"]
+
+
 def _examples(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
-    """Every example in the document's request bodies and responses, with its schema."""
+    """Every example in the document's request bodies and responses (the shared 4xx
+    responses' named examples too), with its schema."""
     for path, method, operation in _operations(document):
         label = f"{method.upper()} {path}"
         for media, body in operation.get("requestBody", {}).get("content", {}).items():
-            if "example" in body:
-                yield f"{label} request {media}", body.get("schema", {}), body["example"]
+            for where, example in _media_examples(f"{label} request {media}", body):
+                yield where, body.get("schema", {}), example
         for status, response in operation["responses"].items():
+            if "$ref" in response:
+                continue
             for media, body in (response.get("content") or {}).items():
-                if "example" in body:
-                    yield f"{label} {status} {media}", body.get("schema", {}), body["example"]
+                for where, example in _media_examples(f"{label} {status} {media}", body):
+                    yield where, body.get("schema", {}), example
+    for name, response in document.get("components", {}).get("responses", {}).items():
+        for media, body in (response.get("content") or {}).items():
+            for where, example in _media_examples(f"response {name} {media}", body):
+                yield where, body.get("schema", {}), example
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -118,8 +142,10 @@ def test_every_command_has_a_request_and_a_response_example(
             if "example" not in body and "examples" not in body:
                 missing.append(f"{label}: {status} {media}")
         for status, response in operation["responses"].items():
-            for media, body in (response.get("content") or {}).items():
-                if status.startswith("4") and media in JSON_TYPES and "example" not in body:
+            if not status.startswith("4"):
+                continue
+            for media, body in (_resolved(document, response).get("content") or {}).items():
+                if media in JSON_TYPES and "example" not in body and "examples" not in body:
                     missing.append(f"{label}: {status} {media}")
     assert commands > 0
     assert not missing, f"{len(missing)} example(s) missing in {service}:\n" + "\n".join(missing)
@@ -158,6 +184,10 @@ def test_every_declaration_names_something_the_document_has(
             rule = catalogue.rules.get(code)
             if rule is None or rule.status != status:
                 unknown.append(f"{key}: rule {code} does not answer {status}")
+                continue
+            shared = document["components"]["responses"][RESPONSE_NAMES[status]]
+            if code not in shared["content"][PROBLEM_JSON].get("examples", {}):
+                unknown.append(f"{key}: no example of {code} on the shared {status} response")
     assert not unknown, f"{service}: " + "; ".join(unknown)
 
 

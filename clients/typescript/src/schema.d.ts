@@ -12457,6 +12457,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["ProblemDetails"];
             };
         };
+        /** @description Forespørselen er for stor. / The request body is too large. */
+        HousingPayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ProblemDetails"];
+            };
+        };
         /** @description Ugyldige data; `errors` nevner hvert felt, `code` regelen. / Invalid input; `errors` names each field, `code` the rule. Regelkoder / rule codes: `amount-exceeds-price`, `before-settlement`, `date-order`, `date-out-of-range`, `decision-before-request`, `end-reason-endpoint`, `event-too-large`, `future-fact`, `housing-school-required-sessions`, `loan-terms`, `member-ages`, `missing-field`, `nul-character`, `occupied-by-allocation`, `plan-before-decision`, `plan-sum`, `rent-period`, `settlement-count`, `unknown-code`, `unknown-reference`. */
         HousingUnprocessableContent: {
             headers: {
@@ -12475,6 +12484,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["ProblemDetails"];
             };
         };
+        /** @description Forespørselen er for stor. / The request body is too large. */
+        IndicatorsPayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ProblemDetails"];
+            };
+        };
         /** @description Ugyldige data; `errors` nevner hvert felt, `code` regelen. / Invalid input; `errors` names each field, `code` the rule. Regelkoder / rule codes: `date-order`, `date-out-of-range`, `event-too-large`, `future-fact`, `goal-outside-parent`, `missing-field`, `nul-character`, `report-without-plan`, `suppression-below-floor`, `unknown-code`. */
         IndicatorsUnprocessableContent: {
             headers: {
@@ -12486,6 +12504,15 @@ export interface components {
         };
         /** @description Strider mot gjeldende tilstand (versjon, regel eller Idempotency-Key); svaret sier hvordan man prøver igjen. / Conflicts with the current state (version, rule or Idempotency-Key); the body says how to retry. Regelkoder / rule codes: `candidate-erased`, `candidate-left`, `hard-requirement`, `live-match-exists`, `match-step-not-allowed`, `mentor-capacity`, `not-indexed-yet`, `not-recorded`, `opening-closed`, `opening-filled`, `organisation-number-taken`, `place-already-held`, `places-below-taken`, `police-certificate-required`, `volunteer-availability`, `volunteer-capacity`, `volunteer-erased`, `volunteer-language`, `volunteer-not-approved`, `volunteer-role`, `volunteer-unknown`. */
         MatchingConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ProblemDetails"];
+            };
+        };
+        /** @description Forespørselen er for stor. / The request body is too large. */
+        MatchingPayloadTooLarge: {
             headers: {
                 [name: string]: unknown;
             };
@@ -12520,8 +12547,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["ProblemDetails"];
             };
         };
-        /** @description Ugyldige data; `errors` nevner hvert felt, `code` regelen. / Invalid input; `errors` names each field, `code` the rule. Regelkoder / rule codes: `absence-activity-not-planned`, `after-programme-end`, `before-birth`, `before-programme-start`, `before-settlement`, `benefit-outside-programme`, `birth-date-mismatch`, `caseload-to-self`, `child-over-age`, `date-order`, `date-out-of-range`, `deadline-same-fact`, `education-contradiction`, `end-reason-misfits`, `event-too-large`, `future-fact`, `legal-basis-scheme`, `missing-field`, `moved-in-before-move`, `not-a-minor`, `not-a-suggestion`, `nul-character`, `outcome-hours`, `same-municipality`, `suggestion-decided-twice`, `transfer-to-self`, `ukraine-rules-not-in-force`, `unauthorised-leave-with-valid-reason`, `unknown-code`, `unknown-deadline-fact`, `unknown-end-reason`, `unpaid-leave-ground`, `young-rate-age`. */
-        ParticipantsUnprocessableContent: {
+        /** @description Forespørselen er for stor. / The request body is too large. */
+        ParticipantsPayloadTooLarge: {
             headers: {
                 [name: string]: unknown;
             };
@@ -12529,8 +12556,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["ProblemDetails"];
             };
         };
-        /** @description Forespørselen er for stor. / The request body is too large. */
-        PayloadTooLarge: {
+        /** @description Ugyldige data; `errors` nevner hvert felt, `code` regelen. / Invalid input; `errors` names each field, `code` the rule. Regelkoder / rule codes: `absence-activity-not-planned`, `after-programme-end`, `before-birth`, `before-programme-start`, `before-settlement`, `benefit-outside-programme`, `birth-date-mismatch`, `caseload-to-self`, `child-over-age`, `date-order`, `date-out-of-range`, `deadline-same-fact`, `education-contradiction`, `end-reason-misfits`, `event-too-large`, `future-fact`, `legal-basis-scheme`, `missing-field`, `moved-in-before-move`, `not-a-minor`, `not-a-suggestion`, `nul-character`, `outcome-hours`, `same-municipality`, `suggestion-decided-twice`, `transfer-to-self`, `ukraine-rules-not-in-force`, `unauthorised-leave-with-valid-reason`, `unknown-code`, `unknown-deadline-fact`, `unknown-end-reason`, `unpaid-leave-ground`, `young-rate-age`. */
+        ParticipantsUnprocessableContent: {
             headers: {
                 [name: string]: unknown;
             };
@@ -13417,7 +13444,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -13497,7 +13524,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
             /** @description `index-building`: the index is being built after start-up; retry after the seconds in `Retry-After` */
             503: {
@@ -14872,7 +14899,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -15045,7 +15072,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -15197,7 +15224,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -15374,7 +15401,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -15515,7 +15542,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -15598,7 +15625,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -15675,7 +15702,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -15802,7 +15829,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -15914,7 +15941,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -16114,7 +16141,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -16220,7 +16247,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -16317,7 +16344,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -16373,7 +16400,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -16429,7 +16456,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -16520,7 +16547,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -16762,7 +16789,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -16843,7 +16870,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -16891,7 +16918,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -16968,7 +16995,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -17083,7 +17110,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -17211,7 +17238,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -17386,7 +17413,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -17483,7 +17510,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -17595,7 +17622,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -17740,7 +17767,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -17807,7 +17834,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -17905,7 +17932,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -17973,7 +18000,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -18041,7 +18068,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -18109,7 +18136,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -18230,7 +18257,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -18294,7 +18321,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -18346,7 +18373,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["HousingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["HousingPayloadTooLarge"];
             422: components["responses"]["HousingUnprocessableContent"];
         };
     };
@@ -18566,7 +18593,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -18618,7 +18645,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -18705,7 +18732,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["IndicatorsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["IndicatorsPayloadTooLarge"];
             422: components["responses"]["IndicatorsUnprocessableContent"];
         };
     };
@@ -18795,7 +18822,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["IndicatorsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["IndicatorsPayloadTooLarge"];
             422: components["responses"]["IndicatorsUnprocessableContent"];
         };
     };
@@ -18881,7 +18908,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["IndicatorsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["IndicatorsPayloadTooLarge"];
             422: components["responses"]["IndicatorsUnprocessableContent"];
         };
     };
@@ -19021,7 +19048,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["IndicatorsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["IndicatorsPayloadTooLarge"];
             422: components["responses"]["IndicatorsUnprocessableContent"];
         };
     };
@@ -19090,7 +19117,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["IndicatorsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["IndicatorsPayloadTooLarge"];
             422: components["responses"]["IndicatorsUnprocessableContent"];
         };
     };
@@ -19137,7 +19164,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["IndicatorsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["IndicatorsPayloadTooLarge"];
             422: components["responses"]["IndicatorsUnprocessableContent"];
         };
     };
@@ -19267,7 +19294,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["IndicatorsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["IndicatorsPayloadTooLarge"];
             422: components["responses"]["IndicatorsUnprocessableContent"];
         };
     };
@@ -19323,7 +19350,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["IndicatorsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["IndicatorsPayloadTooLarge"];
             422: components["responses"]["IndicatorsUnprocessableContent"];
         };
     };
@@ -19481,7 +19508,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["IndicatorsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["IndicatorsPayloadTooLarge"];
             422: components["responses"]["IndicatorsUnprocessableContent"];
         };
     };
@@ -19716,7 +19743,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["IndicatorsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["IndicatorsPayloadTooLarge"];
             422: components["responses"]["IndicatorsUnprocessableContent"];
         };
     };
@@ -20196,7 +20223,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["IndicatorsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["IndicatorsPayloadTooLarge"];
             422: components["responses"]["IndicatorsUnprocessableContent"];
         };
     };
@@ -20721,7 +20748,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
             /** @description `index-building`: the index is being built after start-up; retry after the seconds in `Retry-After` */
             503: {
@@ -20839,7 +20866,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -20895,7 +20922,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -20945,7 +20972,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -20995,7 +21022,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -21048,7 +21075,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -21143,7 +21170,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -21310,7 +21337,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -21456,7 +21483,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -21594,7 +21621,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -21922,7 +21949,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -22013,7 +22040,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -22150,7 +22177,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -22336,7 +22363,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -22386,7 +22413,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -22438,7 +22465,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -22490,7 +22517,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -22540,7 +22567,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -22675,7 +22702,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -22726,7 +22753,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -22776,7 +22803,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -22827,7 +22854,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -22877,7 +22904,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23015,7 +23042,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23093,7 +23120,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23219,7 +23246,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23330,7 +23357,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23425,7 +23452,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23475,7 +23502,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23525,7 +23552,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23615,7 +23642,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23664,7 +23691,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23715,7 +23742,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23815,7 +23842,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23907,7 +23934,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -23958,7 +23985,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24059,7 +24086,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24185,7 +24212,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24235,7 +24262,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24294,7 +24321,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24344,7 +24371,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24394,7 +24421,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24444,7 +24471,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24495,7 +24522,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24545,7 +24572,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24596,7 +24623,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24685,7 +24712,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24848,7 +24875,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24929,7 +24956,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -24982,7 +25009,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -25031,7 +25058,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -25082,7 +25109,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -25132,7 +25159,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -25181,7 +25208,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -25230,7 +25257,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -25433,7 +25460,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -25583,7 +25610,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -25887,7 +25914,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -25935,7 +25962,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["ParticipantsConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["ParticipantsPayloadTooLarge"];
             422: components["responses"]["ParticipantsUnprocessableContent"];
         };
     };
@@ -25983,7 +26010,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -26032,7 +26059,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -26201,7 +26228,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -26358,7 +26385,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -26409,7 +26436,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -26458,7 +26485,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -26508,7 +26535,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -26558,7 +26585,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
@@ -26607,7 +26634,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["MatchingConflict"];
-            413: components["responses"]["PayloadTooLarge"];
+            413: components["responses"]["MatchingPayloadTooLarge"];
             422: components["responses"]["MatchingUnprocessableContent"];
         };
     };
