@@ -13,7 +13,7 @@ import hmac
 import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -33,11 +33,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CommandResult:
-    """What an HTTP command answers; stored verbatim under its Idempotency-Key."""
+    """What an HTTP command answers; stored verbatim under its Idempotency-Key.
+
+    ``headers``: response headers that belong to the answer (``Location``,
+    ``Stream-Version``; :meth:`shared.service.Runtime.command` adds them), stored and
+    replayed with the body so a retry under the same key reads the same answer.
+    """
 
     status_code: int
     body: dict[str, Any]
     replayed: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class IdempotencyKeyReused(Exception):
@@ -73,6 +79,25 @@ _STORE_ANSWER = """
     UPDATE idempotency_keys SET status_code = $3, response = $4::text::jsonb
     WHERE scope = $1 AND key = $2
 """
+_STORED_WITH_HEADERS = "veiviser.answer.v2"
+"""Marks a stored answer holding ``body`` and ``headers``; older rows hold the body alone."""
+
+
+def _stored(result: CommandResult) -> str:
+    document = {"format": _STORED_WITH_HEADERS, "body": result.body, "headers": result.headers}
+    return json.dumps(document, separators=(",", ":"))
+
+
+def _replayed(status_code: int, stored: Any) -> CommandResult:
+    document = json.loads(stored) if isinstance(stored, str) else stored
+    if isinstance(document, dict) and document.get("format") == _STORED_WITH_HEADERS:
+        return CommandResult(
+            status_code,
+            dict(document["body"]),
+            replayed=True,
+            headers={str(k): str(v) for k, v in dict(document["headers"]).items()},
+        )
+    return CommandResult(status_code, dict(document), replayed=True)
 
 
 async def run_command(
@@ -105,12 +130,7 @@ async def run_command(
                 row = await driver.fetchrow(_STORED_ANSWER, scope, idempotency_key)
                 if row["request_hash"] != request_hash:
                     raise IdempotencyKeyReused(idempotency_key)
-                stored = row["response"]
-                return CommandResult(
-                    int(row["status_code"]),
-                    dict(json.loads(stored) if isinstance(stored, str) else stored),
-                    replayed=True,
-                )
+                return _replayed(int(row["status_code"]), row["response"])
         result = await work(conn)
         if idempotency_key is not None:
             await (await driver_connection(conn)).execute(
@@ -118,7 +138,7 @@ async def run_command(
                 scope,
                 idempotency_key,
                 result.status_code,
-                json.dumps(result.body, separators=(",", ":")),
+                _stored(result),
             )
         return result
 
@@ -134,7 +154,12 @@ async def expected_version(
         ),
     ] = None,
 ) -> int | None:
-    """The ``If-Match`` header as an expected stream version (``None`` when absent)."""
+    """The ``If-Match`` header as an expected stream version (``None`` when absent).
+
+    ``If-Match`` carries the *stream version* the client last read (a body's ``version``
+    or a command's ``Stream-Version``), not a representation ``ETag``: ``3``, ``"3"`` and
+    ``W/"3"`` all mean version 3.
+    """
     if if_match is None:
         return None
     raw = if_match.strip().removeprefix("W/").strip('"')
@@ -172,10 +197,10 @@ async def answer(
     """Run ``work`` as one command of this request and answer with its result.
 
     :meth:`shared.service.Runtime.command` does the work (transaction, Idempotency-Key,
-    existence of ``target`` before anything else, ``companion`` read with it); this
-    sets the status code and
-    ``Idempotent-Replayed`` on ``response`` and returns the body. For endpoints whose
-    shape :func:`command` does not fit.
+    existence of ``target`` before anything else, ``companion`` read with it, the
+    ``Location`` and ``Stream-Version`` of the stream appended to); this sets the status
+    code and ``Idempotent-Replayed`` on ``response`` and returns the body. For endpoints
+    whose shape :func:`command` does not fit.
     """
     runtime: Runtime = request.app.state.runtime
     result = await runtime.command(

@@ -337,6 +337,7 @@ class CorrelationAndMetrics:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-correlation-id", correlation_id.encode()))
                 _language_headers(scope, headers)
+                _added_headers(scope, headers)
                 message["headers"] = headers
             await send(message)
 
@@ -370,6 +371,28 @@ def _language_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
     elif not any(b"accept-language" in headers[i][1].lower() for i in vary):
         name, value = headers[vary[0]]
         headers[vary[0]] = (name, value + b", Accept-Language")
+
+
+def add_response_headers(request: Request, headers: Mapping[str, str]) -> None:
+    """Headers for this request's answer, whatever the route returns (a model or a Response).
+
+    :class:`CorrelationAndMetrics` adds each one the answer does not carry already, so a
+    route that sets its own (``Location`` of the resource it created) keeps it. The kit
+    adds a command's ``Location`` and ``Stream-Version`` this way, and a deprecated route's
+    ``Deprecation`` and ``Sunset``.
+    """
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    state.setdefault("response_headers", {}).update(headers)
+
+
+def _added_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
+    added = scope.get("state", {}).get("response_headers")
+    if not added:
+        return
+    present = {name.lower() for name, _ in headers}
+    for name, value in added.items():
+        if name.lower().encode() not in present:
+            headers.append((name.lower().encode(), value.encode("latin-1")))
 
 
 def correlation_id(request: Request) -> str:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,14 +26,16 @@ from shared.auth import Principal, TokenVerifier
 from shared.bus import Bus
 from shared.catchup import CatchUpClient, install_catchup_feed
 from shared.commands import CommandResult, fingerprint, run_command
+from shared.conditional import ConditionalGet
 from shared.consumer import DurableConsumer, Subscription
 from shared.contract import install_contract_routes
+from shared.cors import Cors
 from shared.db import Database
 from shared.events import Envelope, Event, EventRegistry, Metadata
 from shared.eventstore import EventStore, Stream
-from shared.examples import Examples
 from shared.http import (
     CorrelationAndMetrics,
+    add_response_headers,
     correlation_id,
     install_error_handlers,
     install_operational_routes,
@@ -45,9 +49,39 @@ from shared.outbox import OutboxRelay, parked_rows
 from shared.problem_docs import install_problem_catalogue
 from shared.problems import NotFound
 from shared.projection import OWN_EVENTS, Batch, EventFailed, Projection, apply_batch
+from shared.query_params import refuse_unknown_query_parameters
 from shared.settings import Settings
 
 log = get_logger(__name__)
+
+STREAM_VERSION_HEADER = "Stream-Version"
+"""The response header of a command naming the version its stream is at now."""
+
+ResourcePath = Callable[[str], str | None]
+"""A stream id -> the path of the resource it is (``None``: none to point at)."""
+
+
+def resource(template: str, pattern: str = r"(?P<id>.+)") -> ResourcePath:
+    """The resource path of a stream: ``pattern`` (a regular expression with named groups)
+    matched against the whole stream id fills ``template``'s ``{names}``.
+
+    ``resource("/housing/dwellings/{id}", r"dwelling-(?P<id>.+)")`` turns the stream
+    ``dwelling-5f0c…`` into ``/housing/dwellings/5f0c…``.
+    """
+    compiled = re.compile(pattern)
+
+    def path(stream_id: str) -> str | None:
+        match = compiled.fullmatch(stream_id)
+        return template.format(**match.groupdict()) if match else None
+
+    return path
+
+
+# The streams a command appended to, (stream id, stream type, version), in order; set by
+# Runtime.command for the length of one command's work.
+_APPENDED: ContextVar[list[tuple[str, str, int]] | None] = ContextVar(
+    "veiviser_appended", default=None
+)
 
 
 @dataclass(frozen=True)
@@ -87,8 +121,10 @@ class ServiceDefinition:
     openapi_tags: Sequence[dict[str, Any]] = field(default_factory=tuple)
     locale_packages: Sequence[str] = ()
     """Packages whose ``locale`` folders hold the service's texts (beside the kit's)."""
-    examples: Examples | None = None
-    """The service's request and response examples for its OpenAPI (``api/examples.py``)."""
+    resources: Mapping[str, ResourcePath] = field(default_factory=dict)
+    """Stream type -> the path of the resource a stream of it is (see :func:`resource`):
+    a command that appends to one answers ``Location`` with it (unless the route set its
+    own) and ``Stream-Version`` with the stream's new version."""
 
 
 class Runtime:
@@ -183,7 +219,32 @@ class Runtime:
             raise failure.error from None
         for envelope in envelopes:
             self.metrics.events_appended.labels(self.definition.name, envelope.type_name).inc()
+        appended = _APPENDED.get()
+        if appended is not None and envelopes:
+            appended.append((stream_id, stream_type, envelopes[-1].stream_version))
         return envelopes
+
+    def answer_headers(
+        self, appended: Sequence[tuple[str, str, int]], target: str | None
+    ) -> dict[str, str]:
+        """``Location`` and ``Stream-Version`` of the stream a command changed.
+
+        That is ``target`` when the command appended to it, else the first stream it
+        appended to; ``Location`` only where :attr:`ServiceDefinition.resources` maps the
+        stream's type to a path.
+        """
+        chosen = [a for a in appended if a[0] == target] or [
+            a for a in appended if a[0] == appended[0][0]
+        ]
+        if not chosen:
+            return {}
+        stream_id, stream_type, _ = chosen[0]
+        headers = {STREAM_VERSION_HEADER: str(max(version for _, _, version in chosen))}
+        path_of = self.definition.resources.get(stream_type)
+        path = path_of(stream_id) if path_of is not None else None
+        if path is not None:
+            headers["Location"] = path
+        return headers
 
     async def command(
         self,
@@ -210,6 +271,18 @@ class Runtime:
         key = request.headers.get("idempotency-key")
         opened: list[AsyncConnection] = []
 
+        async def tracked(conn: AsyncConnection) -> CommandResult:
+            # Collected inside the transaction, so the headers are stored with the key.
+            appended: list[tuple[str, str, int]] = []
+            token = _APPENDED.set(appended)
+            try:
+                result = await work(conn)
+            finally:
+                _APPENDED.reset(token)
+            if not appended:
+                return result
+            return replace(result, headers=self.answer_headers(appended, target) | result.headers)
+
         async def precheck(conn: AsyncConnection) -> None:
             if target is not None:
                 opened.append(conn)
@@ -218,7 +291,7 @@ class Runtime:
         try:
             result = await run_command(
                 self.db,
-                work,
+                tracked,
                 idempotency_key=key,
                 scope=f"{principal.municipality}:{principal.subject}",
                 # Hashed only when there is a key to store it under.
@@ -236,6 +309,10 @@ class Runtime:
             for conn in opened:
                 self.store.close(conn)
         self.relay.notify()
+        add_response_headers(
+            request,
+            result.headers | ({"Idempotent-Replayed": "true"} if result.replayed else {}),
+        )
         return result
 
     async def must_exist(
@@ -329,13 +406,18 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
         openapi_tags=list(definition.openapi_tags) or None,
     )
     app.state.runtime = runtime
+    # Every route refuses query parameters it does not take (shared.query_params).
+    app.router.dependencies.append(Depends(refuse_unknown_query_parameters))
     app.state.settings = settings
-    app.state.openapi_examples = definition.examples
     app.state.token_verifier = TokenVerifier(settings)
     install_error_handlers(app, ("shared", *definition.locale_packages))
     # Added first, so it runs inside the correlation middleware: its 413/422 answers
     # carry a correlation id and are counted like every other response.
+    app.add_middleware(ConditionalGet)
     app.add_middleware(RequestLimits, max_request_bytes=settings.max_request_bytes)
+    # Outside the limits, so a 413 reaches a browser page; inside the correlation
+    # middleware, so preflights are counted and carry a correlation id.
+    app.add_middleware(Cors, settings=settings)
     app.add_middleware(CorrelationAndMetrics, metrics=runtime.metrics)
     install_operational_routes(app, runtime.metrics, runtime.readiness, runtime.details)
     install_contract_routes(app, definition.name, definition.registry, settings.namespace)

@@ -6,12 +6,13 @@ passed down; nothing reads the environment at import time.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SERVICES: tuple[str, ...] = ("participants", "housing", "matching", "indicators")
 """The four services, in start-up order."""
@@ -29,6 +30,28 @@ DEVELOPMENT_LOOKUP_KEY = "veiviser-development-lookup-key"
 DEVELOPMENT_ISSUER = "veiviser-dev"
 MIN_SECRET_LENGTH = 32
 """Shortest HS256 key or lookup key a production service accepts (characters)."""
+
+CORS_DEFAULT_METHODS: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE")
+CORS_DEFAULT_HEADERS: tuple[str, ...] = (
+    "Authorization",
+    "Content-Type",
+    "Accept-Language",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Correlation-Id",
+)
+"""Request headers a browser app on an allowed origin may send (besides the safelisted)."""
+
+
+def _names(value: Any) -> Any:
+    """A list setting from the environment: a JSON list, or names separated by commas."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
 
 
 class InsecureSettings(RuntimeError):
@@ -176,8 +199,55 @@ class Settings(BaseSettings):
         "outbound only. Empty: none (every transfer is outbound only).",
     )
 
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) of the browser apps that may call the "
+        "API, comma-separated or a JSON list, e.g. 'https://saksbehandling.kommune.no'. "
+        "Empty (the default): none; '*' allows any origin (never with credentials).",
+    )
+    cors_allowed_methods: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(CORS_DEFAULT_METHODS),
+        description="Methods an allowed origin may use (comma-separated or a JSON list).",
+    )
+    cors_allowed_headers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(CORS_DEFAULT_HEADERS),
+        description="Request headers an allowed origin may send (comma-separated or a JSON list).",
+    )
+    cors_allow_credentials: bool = Field(
+        default=False,
+        description="Whether browsers may send cookies to the API cross-origin. The API "
+        "takes bearer tokens, so this stays off unless a front-end needs cookies.",
+    )
+    cors_max_age_seconds: int = Field(
+        default=600, ge=0, description="How long a browser may keep a preflight's answer."
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator(
+        "cors_allowed_origins", "cors_allowed_methods", "cors_allowed_headers", mode="before"
+    )
+    @classmethod
+    def _split_names(cls, value: Any) -> Any:
+        return _names(value)
+
+    @field_validator("cors_allowed_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        cleaned = [origin.rstrip("/") for origin in origins]
+        for origin in cleaned:
+            parts = urlsplit(origin)
+            if origin != "*" and (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or parts.path
+                or parts.query
+            ):
+                raise ValueError(
+                    f"CORS origin {origin!r} is not scheme://host[:port] (no path), or '*'"
+                )
+        return cleaned
 
     def refuse_development_secrets(self, service: str) -> None:
         """Raise :class:`InsecureSettings` unless the keys fit the environment.

@@ -8,7 +8,7 @@ from services.housing.api import ROUTERS, housing_school
 from services.housing.api.examples import EXAMPLES
 from services.housing.events import registry
 from services.housing.projections import FEEDS, PROJECTIONS
-from shared.service import ServiceDefinition, build_app
+from shared.service import ServiceDefinition, build_app, resource
 from shared.settings import Settings
 
 TAGS = (
@@ -22,6 +22,22 @@ TAGS = (
     {"name": "economy", "description": "Owning vs renting over the years"},
     {"name": "reports", "description": "MRS housing measures"},
 )
+
+
+RESOURCES = {
+    "dwelling": resource("/housing/dwellings/{id}", r"dwelling-(?P<id>.+)"),
+    "household": resource("/housing/households/{id}", r"household-(?P<id>.+)"),
+    "tenancy_follow_up": resource("/housing/households/{id}", r"tenancy_follow_up-(?P<id>.+)"),
+    "rent_rates": resource("/housing/settings/rent-rates", ".+"),
+    "settlement_plan": resource(
+        "/housing/settlement-plans/{year}", r"settlement-plan-\d{4}-(?P<year>\d{4})"
+    ),
+    "shared_home": resource("/housing/shared-homes/{id}", r"shared-home-(?P<id>.+)"),
+    "housing_school_course": resource(
+        "/housing/school/courses/{id}", r"housing_school_course-(?P<id>.+)"
+    ),
+}
+"""Where a command's ``Location`` points, by the type of the stream it changed."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "published events carry pseudonymous household and dwelling ids, dates, categories, "
             "sizes and amounts only. Bokmål by default; `Accept-Language: nn` or `en`.",
             registry=registry,
+            resources=RESOURCES,
             locale_packages=("services.housing",),
             examples=EXAMPLES,
             routers=(*ROUTERS, housing_school.router),

@@ -16,7 +16,7 @@ from services.indicators.evaluator import LevelEvaluator
 from services.indicators.events import registry
 from services.indicators.projections import FEEDS, PROJECTIONS
 from services.indicators.queries import IndicatorsState, keep_national_facts_warm
-from shared.service import Runtime, ServiceDefinition, build_app
+from shared.service import Runtime, ServiceDefinition, build_app, resource
 from shared.settings import Settings
 
 DESCRIPTION = """\
@@ -54,6 +54,13 @@ Facts come from the participants, housing and matching services' published event
 """
 
 
+RESOURCES = {
+    "indicator": resource("/indicators/definitions/{key}", r"indicator-\d{4}-(?P<key>.+)"),
+    "plan": resource("/indicators/plan", ".+"),
+}
+"""Where a command's ``Location`` points, by the type of the stream it changed."""
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -70,6 +77,7 @@ def create_app(
             locale_packages=("services.indicators",),
             examples=EXAMPLES,
             registry=registry,
+            resources=RESOURCES,
             routers=ROUTERS,
             projections=PROJECTIONS,
             feeds=FEEDS,

@@ -13,8 +13,20 @@ from services.matching.events import registry
 from services.matching.index import MatchingIndex
 from services.matching.projections import FEEDS, PROJECTIONS
 from services.matching.settings import MatchingSettings
-from shared.service import ServiceDefinition, build_app
+from shared.service import ServiceDefinition, build_app, resource
 from shared.settings import Settings
+
+RESOURCES = {
+    kind: resource(f"/{path}/{{id}}", rf"{kind}-(?P<id>.+)")
+    for kind, path in (
+        ("employer", "employers"),
+        ("opening", "openings"),
+        ("match", "matches"),
+        ("volunteer", "volunteers"),
+        ("volunteer_need", "volunteer-needs"),
+    )
+}
+"""Where a command's ``Location`` points, by the type of the stream it changed."""
 
 
 def create_app(
@@ -37,6 +49,7 @@ def create_app(
             "placement or job. Scores are 0–100, the sum of documented parts. Bokmål by "
             "default; `Accept-Language: nn` or `en`.",
             registry=registry,
+            resources=RESOURCES,
             locale_packages=("services.matching",),
             examples=EXAMPLES,
             routers=ROUTERS,

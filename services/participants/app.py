@@ -8,8 +8,14 @@ from services.participants.api import ROUTERS
 from services.participants.api.examples import EXAMPLES
 from services.participants.events import registry
 from services.participants.projections import FEEDS, projections
-from shared.service import ServiceDefinition, build_app
+from shared.service import ServiceDefinition, build_app, resource
 from shared.settings import Settings
+
+RESOURCES = {
+    "participant": resource("/participants/{id}"),
+    "municipal_deadline_rules": resource("/deadlines/rules", ".+"),
+}
+"""Where a command's ``Location`` points, by the type of the stream it changed."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             locale_packages=("services.participants",),
             examples=EXAMPLES,
             registry=registry,
+            resources=RESOURCES,
             routers=ROUTERS,
             projections=projections(settings),
             feeds=FEEDS,

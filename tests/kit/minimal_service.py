@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -16,10 +17,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.commands import CommandResult
+from shared.deprecation import deprecated
 from shared.deps import PrincipalDep, RuntimeDep
 from shared.events import Envelope
 from shared.projection import Projection
-from shared.service import Feed, ServiceDefinition, build_app
+from shared.query_params import reads_query
+from shared.service import Feed, ServiceDefinition, build_app, resource
 from shared.settings import Settings
 from tests.kit.helpers import NoteTaken, kit_registry
 
@@ -79,6 +82,25 @@ async def thing(thing_id: str, q: str = "") -> dict[str, str]:
     return {"thing_id": thing_id, "q": q}
 
 
+@router.get("/by-hand", dependencies=[reads_query("colour")])
+async def by_hand(request: Request) -> dict[str, str | None]:
+    """Reads its parameter from the request itself, declared with ``reads_query``."""
+    return {"colour": request.query_params.get("colour")}
+
+
+OLD_THINGS_SINCE = date(2026, 12, 1)
+OLD_THINGS_SUNSET = date(2027, 6, 30)
+
+
+@router.get(
+    "/old-things",
+    **deprecated(OLD_THINGS_SINCE, OLD_THINGS_SUNSET, "https://veiviser.no/changelog#old-things"),
+)
+async def old_things() -> dict[str, bool]:
+    """A deprecated operation: Deprecation and Sunset on every answer."""
+    return {"old": True}
+
+
 @router.post("/upload")
 async def upload(raw: Annotated[bytes, Body(media_type="text/csv")]) -> dict[str, int]:
     return {"bytes": len(raw)}
@@ -121,6 +143,7 @@ def create_app(settings: Settings | None = None, *, with_feed: bool = False) -> 
             routers=[router],
             projections=[FAILING] if with_feed else [],
             feeds=[Feed("participants", "participants")] if with_feed else [],
+            resources={"note": resource("/notes/{id}")},
         ),
         settings,
     )

@@ -41,6 +41,7 @@ from services.indicators.commands import (
 from services.indicators.dashboard.labels import content_lang, label, texts
 from services.indicators.dashboard.pages import (
     CSRF_FIELD,
+    DASHBOARD_QUERY,
     EDITORS,
     _as_of,
     _lang,
@@ -64,7 +65,7 @@ from shared.service import Runtime
 PLAN_VIEWERS = frozenset({"manager", "analyst"})
 LEVELS = ("desired", "acceptable", "not_approved")
 
-router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+router = APIRouter(prefix="/dashboard", tags=["dashboard"], dependencies=[DASHBOARD_QUERY])
 
 Work = Callable[[Runtime, AsyncConnection, Metadata], Awaitable[CommandResult]]
 

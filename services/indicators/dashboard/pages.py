@@ -67,6 +67,7 @@ from shared.csvio import HeaderStyle
 from shared.events import utcnow
 from shared.i18n import catalog, negotiate
 from shared.problems import Forbidden, InvalidInput, Problem, Unauthorized
+from shared.query_params import reads_query
 from shared.rules import RuleViolation
 from shared.settings import Settings
 
@@ -116,7 +117,12 @@ def can_edit(principal: Principal) -> bool:
 SERIES_YEARS = {"year": 5, "quarter": 3, "month": 2}
 """How many years an indicator page's series shows, by the indicator's granularity."""
 
-router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+DASHBOARD_QUERY = reads_query(
+    *("lang", "token", "as_of", "period", "draft", "headers", "from_year", "to_year"),
+    *("next", "refused", "saved", "locked", "format"),
+)
+"""What the pages read from ``request.query_params`` themselves (the kit refuses others)."""
+router = APIRouter(prefix="/dashboard", tags=["dashboard"], dependencies=[DASHBOARD_QUERY])
 environment = Environment(
     loader=DictLoader(TEMPLATES),
     autoescape=select_autoescape(default=True, default_for_string=True),

@@ -22,6 +22,7 @@ from services.matching.domain.filters import RankingFilters, unknown_filters
 from services.matching.domain.scoring import waited_days
 from services.matching.events import OpeningKind
 from shared.paging import Limit, Offset, Page, page
+from shared.query_params import refuses_unknown_query
 
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 
@@ -113,6 +114,7 @@ async def list_best_openings(
 
 
 def _known(*names: str) -> Callable[[Request], None]:
+    @refuses_unknown_query
     def refuse(request: Request) -> None:
         unknown_filters(request.query_params.keys(), names)
 

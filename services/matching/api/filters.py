@@ -12,6 +12,7 @@ from services.matching.events import NorwegianLevel
 from shared.codes import DRIVING_LICENCE_CLASSES, MunicipalityCode
 from shared.dates import Day
 from shared.problems import InvalidInput, field_error
+from shared.query_params import refuses_unknown_query
 
 Band = Annotated[
     list[Literal["strong", "partial", "weak"]] | None,
@@ -93,6 +94,7 @@ def opening_candidates_filters(*other: str) -> Callable[..., RankingFilters]:
     """The filters of ``GET /openings/{id}/candidates`` (``other``: its own parameters)."""
     known = (*FILTERS, *WAITING_FILTERS, *other)
 
+    @refuses_unknown_query
     def dependency(
         request: Request,
         norwegian_oral: Annotated[
@@ -163,6 +165,7 @@ def candidate_openings_filters(*other: str) -> Callable[..., RankingFilters]:
     """The filters of ``GET /candidates/{id}/openings`` (``other``: its own parameters)."""
     known = (*FILTERS, *other)
 
+    @refuses_unknown_query
     def dependency(
         request: Request,
         norwegian_oral: Annotated[

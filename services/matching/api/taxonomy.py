@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from shared.auth import Principal, require_roles
 from shared.http import problem_responses
+from shared.query_params import refuses_unknown_query
 from shared.rules import rule
 from shared.taxonomy import search
 
@@ -148,6 +149,7 @@ LimitQ = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
     "(`search-query-empty`, `search-query-too-long`, `unknown-search-parameter`).",
     responses=problem_responses(401, 403, 422),
 )
+@refuses_unknown_query
 async def search_skills(
     request: Request,
     principal: Searcher,
@@ -168,6 +170,7 @@ async def search_skills(
     "profile's work experience and wishes hold. Same 422s as the skill search.",
     responses=problem_responses(401, 403, 422),
 )
+@refuses_unknown_query
 async def search_occupations(
     request: Request,
     principal: Searcher,
