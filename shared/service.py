@@ -33,6 +33,7 @@ from shared.cors import Cors
 from shared.db import Database
 from shared.events import Envelope, Event, EventRegistry, Metadata
 from shared.eventstore import EventStore, Stream
+from shared.examples import Examples
 from shared.http import (
     CorrelationAndMetrics,
     add_response_headers,
@@ -125,6 +126,8 @@ class ServiceDefinition:
     """Stream type -> the path of the resource a stream of it is (see :func:`resource`):
     a command that appends to one answers ``Location`` with it (unless the route set its
     own) and ``Stream-Version`` with the stream's new version."""
+    examples: Examples | None = None
+    """The service's request and response examples for its OpenAPI (``api/examples.py``)."""
 
 
 class Runtime:
@@ -409,6 +412,7 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
     # Every route refuses query parameters it does not take (shared.query_params).
     app.router.dependencies.append(Depends(refuse_unknown_query_parameters))
     app.state.settings = settings
+    app.state.openapi_examples = definition.examples
     app.state.token_verifier = TokenVerifier(settings)
     install_error_handlers(app, ("shared", *definition.locale_packages))
     # Added first, so it runs inside the correlation middleware: its 413/422 answers
