@@ -120,6 +120,50 @@ def test_the_committed_client_is_generated_from_the_committed_document(tmp_path:
             )
 
 
+@pytest.fixture(scope="module")
+def built_client() -> Path:
+    """The client and its example compiled with tsc into clients/typescript/build."""
+    built = _run([_node_tool("tsc"), "-p", str(CLIENT)])
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert (CLIENT / "build" / "src" / "index.js").exists()
+    return CLIENT / "build"
+
+
+def test_without_a_gateway_the_client_sends_each_path_to_its_service(
+    built_client: Path, tmp_path: Path
+) -> None:
+    """Every path of the merged document goes where the gateway would send it: a business
+    path unchanged to the one service whose own document has it, /_services/{service}/...
+    to that service without the prefix. Expected from the per-service documents."""
+    index = (built_client / "src" / "index.js").as_uri()
+    script = tmp_path / "route.mjs"
+    script.write_text(
+        f'import {{ serviceFor }} from "{index}";\n'
+        'import { readFileSync } from "node:fs";\n'
+        "const paths = Object.keys(JSON.parse(readFileSync(process.argv[2], 'utf8')).paths);\n"
+        "console.log(JSON.stringify(Object.fromEntries(paths.map((p) => [p, serviceFor(p)]))));\n"
+    )
+    routed = _run(["node", str(script), str(DOCUMENT)])
+    assert routed.returncode == 0, routed.stdout + routed.stderr
+    answers: dict[str, dict[str, str]] = json.loads(routed.stdout)
+
+    own: dict[str, set[str]] = {}
+    for service in ("participants", "housing", "matching", "indicators"):
+        document = json.loads((ROOT / "docs" / "openapi" / f"{service}.json").read_text())
+        for path in document["paths"]:
+            own.setdefault(path, set()).add(service)
+    assert len(answers) > 100
+    for path, answer in answers.items():
+        if path.startswith("/_services/"):
+            service, rest = path.removeprefix("/_services/").split("/", 1)
+            expected = {"service": service, "path": "/" + rest}
+        else:
+            assert len(own.get(path, ())) == 1, path
+            expected = {"service": next(iter(own[path])), "path": path}
+        assert answer == expected, path
+        assert expected["service"] in own[expected["path"]], path
+
+
 def _dev_token(env: dict[str, str]) -> str:
     """A caseworker's token from the CLI the front-end docs tell developers to use."""
     veiviser = Path(sys.executable).parent / "veiviser"
@@ -141,11 +185,9 @@ def _lines(output: str) -> dict[str, dict[str, Any]]:
 
 
 async def test_the_live_script_registers_settles_reads_and_handles_409_and_422(
-    settings: Settings, tmp_path: Path
+    built_client: Path, settings: Settings, tmp_path: Path
 ) -> None:
-    built = await asyncio.to_thread(_run, [_node_tool("tsc"), "-p", str(CLIENT)])
-    assert built.returncode == 0, built.stdout + built.stderr
-    script = CLIENT / "build" / "examples" / "live.js"
+    script = built_client / "examples" / "live.js"
     assert script.exists()
 
     env = service_environment(settings)
