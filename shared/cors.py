@@ -81,6 +81,24 @@ class Cors(CORSMiddleware):
         await send(message)
 
 
+def cross_origin_headers(settings: Settings, origin: str | None) -> dict[str, str]:
+    """The CORS headers of an answer the middleware never sees: the 500 of an unhandled
+    error is sent from outside every middleware, and a page must still read its
+    correlation id. Empty for a request without ``Origin`` or from an origin not allowed.
+    """
+    origins = settings.cors_allowed_origins
+    if origin is None or ("*" not in origins and origin not in origins):
+        return {}
+    explicit = "*" not in origins or settings.cors_allow_credentials
+    headers = {
+        "Access-Control-Allow-Origin": origin if explicit else "*",
+        "Access-Control-Expose-Headers": ", ".join(EXPOSED_HEADERS),
+    }
+    if settings.cors_allow_credentials:
+        headers["Access-Control-Allow-Credentials"] = "true"
+    return headers
+
+
 def _refusal(request_headers: Headers, refused: list[str]) -> Response:
     locale = negotiate(request_headers.get("accept-language"))
     what = ", ".join(refused)

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.commands import IdempotencyKeyReused
+from shared.cors import cross_origin_headers
 from shared.eventstore import ConcurrencyConflict
 from shared.i18n import ENGLISH, Catalog, catalog, fill, language_headers, request_locale
 from shared.logging import describe_exception, get_logger
@@ -297,6 +298,9 @@ def install_error_handlers(app: FastAPI, locale_packages: Sequence[str] = ("shar
         # The server closes the connection after an unhandled error; saying so keeps a
         # client from sending its next request down a connection about to go.
         headers = {"Connection": "close"} | ({CORRELATION_HEADER: cid} if cid else {})
+        settings = getattr(request.app.state, "settings", None)
+        if settings is not None:
+            headers |= cross_origin_headers(settings, request.headers.get("origin"))
         return localised(request, 500, body, headers)
 
     app.add_exception_handler(Problem, on_problem)

@@ -145,3 +145,26 @@ def test_origins_are_read_as_a_comma_separated_or_json_list(
         monkeypatch.setenv("VEIVISER_CORS_ALLOWED_ORIGINS", wrong)
         with pytest.raises(ValidationError, match="CORS origin"):
             Settings()
+
+
+async def test_a_500_still_lets_an_allowed_page_read_its_correlation_id(
+    settings: Settings,
+) -> None:
+    app = kit_app(_allowing(settings, APP))
+    async with app.router.lifespan_context(app):
+        # The 500 of an unhandled error leaves from outside every middleware.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            failed = await client.post(
+                "/boom/runtime",
+                json={"value": "x"},
+                headers={"Origin": APP, "X-Correlation-Id": "cors-500"},
+            )
+            assert failed.status_code == 500
+            assert failed.headers["access-control-allow-origin"] == APP
+            assert "X-Correlation-Id" in failed.headers["access-control-expose-headers"]
+            assert failed.headers["x-correlation-id"] == "cors-500"
+            other = await client.post(
+                "/boom/runtime", json={"value": "x"}, headers={"Origin": OTHER}
+            )
+            assert other.status_code == 500 and _cors_headers(other) == {}
