@@ -171,10 +171,19 @@ def openapi_documents() -> dict[str, str]:
         service: build_document(create_app(service, Settings(env="development")), service)
         for service in SERVICES
     }
+    from deploy.stack import DOCKER_GATEWAY_URL
+
     merged = merge_documents(
         documents,
         title="Veiviser",
         description=MERGED_DESCRIPTION,
+        servers=[
+            {
+                "url": DOCKER_GATEWAY_URL,
+                "description": "Gatewayen i Docker-stakken (`make docker-up`). / The Docker "
+                "stack's gateway (`make docker-up`).",
+            }
+        ],
     )
     texts = {f"{service}.json": dumps(document) for service, document in documents.items()}
     texts["veiviser.json"] = dumps(merged)

@@ -108,7 +108,9 @@ def install_catchup_feed(app: FastAPI, service: str, namespace: str) -> None:
 
     @router.get(
         "/events",
-        summary="Published events, for other services catching up (service identities only)",
+        summary="Publiserte hendelser, for andre tjenester som henter inn (bare "
+        "tjenesteidentiteter) / Published events, for other services catching up (service "
+        "identities only)",
         operation_id="read_catch_up_feed",
         response_model=None,
         responses={

@@ -162,14 +162,20 @@ def install_contract_routes(
 ) -> None:
     """``/asyncapi.json`` and ``/events/schemas/{type_name}.json`` (no token needed)."""
 
-    @app.get("/asyncapi.json", tags=["events"], summary="AsyncAPI document of published events")
+    @app.get(
+        "/asyncapi.json",
+        tags=["events"],
+        summary="AsyncAPI-dokumentet for publiserte "
+        "hendelser / AsyncAPI document of published events",
+    )
     async def asyncapi_document() -> JSONResponse:
         return JSONResponse(asyncapi(service, registry, namespace))
 
     @app.get(
         "/events/schemas/{type_name}.json",
         tags=["events"],
-        summary="JSON Schema of one published event type",
+        summary="JSON Schema for én publisert hendelsestype / JSON Schema of one published event "
+        "type",
     )
     async def schema_of(type_name: str) -> JSONResponse:
         for model in published_models(registry):

@@ -420,14 +420,14 @@ def install_operational_routes(
     the gauges it sets are current.
     """
 
-    @app.get("/healthz", tags=["operations"], summary="The process is up")
+    @app.get("/healthz", tags=["operations"], summary="Prosessen kjører / The process is up")
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": metrics.service}
 
     @app.get(
         "/readyz",
         tags=["operations"],
-        summary="Database and NATS are reachable",
+        summary="Databasen og NATS svarer / Database and NATS are reachable",
         responses={503: {"description": "A dependency is unreachable"}},
     )
     async def readyz() -> Response:
@@ -438,7 +438,7 @@ def install_operational_routes(
             body["details"] = await _details(details)
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get("/metrics", tags=["operations"], summary="Prometheus-metrikker / Prometheus metrics")
     async def prometheus() -> Response:
         if details is not None:
             await _details(details)

@@ -444,13 +444,15 @@ def merge_documents(
     *,
     title: str = "Veiviser",
     description: str = "",
+    servers: Sequence[Mapping[str, str]] = (),
 ) -> dict[str, Any]:
     """One document for the whole API behind the gateway (see the module docstring).
 
     ``documents`` maps each service to its own document (from :func:`build_document`).
     Component schemas of the same name are shared when they are equal and get the
     service as a prefix (``ParticipantsSummary``) when they differ; operation ids of
-    the shared paths get it too (``participantsHealthz``). Raises ``ValueError`` when
+    the shared paths get it too (``participantsHealthz``). ``servers`` come after the
+    relative ``/`` (e.g. a local gateway's URL). Raises ``ValueError`` when
     two services own one first segment or an operation id comes out twice.
     """
     path_owners(documents)
@@ -493,7 +495,8 @@ def merge_documents(
                 "url": "/",
                 "description": "Gatewayen som serverer dokumentet. / The gateway serving this "
                 "document.",
-            }
+            },
+            *(dict(server) for server in servers),
         ],
         "paths": {},
         "components": {"schemas": {}, "responses": {}, "securitySchemes": {}},

@@ -6,23 +6,11 @@ from fastapi import FastAPI
 
 from services.housing.api import ROUTERS, housing_school
 from services.housing.api.examples import EXAMPLES
+from services.housing.api.tags import TAGS
 from services.housing.events import registry
 from services.housing.projections import FEEDS, PROJECTIONS
 from shared.service import ServiceDefinition, build_app, resource
 from shared.settings import Settings
-
-TAGS = (
-    {"name": "dwellings", "description": "The rental stock, cost-covering rent, suggestions"},
-    {"name": "settings", "description": "Municipality settings with history (rent rates)"},
-    {"name": "waiting list", "description": "Applications and the waiting list"},
-    {"name": "placements", "description": "Allocation, moving out, evictions"},
-    {"name": "rent to own", "description": "Leie til eie"},
-    {"name": "start loans", "description": "Husbanken start loans (startlån)"},
-    {"name": "households", "description": "A household's housing history"},
-    {"name": "economy", "description": "Owning vs renting over the years"},
-    {"name": "reports", "description": "MRS housing measures"},
-)
-
 
 RESOURCES = {
     "dwelling": resource("/housing/dwellings/{id}", r"dwelling-(?P<id>.+)"),

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from services.indicators.api import ROUTERS
 from services.indicators.api.examples import EXAMPLES
+from services.indicators.api.tags import TAGS
 from services.indicators.dashboard import install_dashboard
 from services.indicators.evaluator import LevelEvaluator
 from services.indicators.events import registry
@@ -82,10 +83,7 @@ def create_app(
             projections=PROJECTIONS,
             feeds=FEEDS,
             extra_routes=install_dashboard,
-            openapi_tags=[
-                {"name": "indicators", "description": "The MRS plan, values and analyses"},
-                {"name": "dashboard", "description": "Server-rendered HTML for people"},
-            ],
+            openapi_tags=TAGS,
         ),
         settings,
     )

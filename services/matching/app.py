@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.matching.api import ROUTERS
 from services.matching.api.examples import EXAMPLES
+from services.matching.api.tags import TAGS
 from services.matching.events import registry
 from services.matching.index import MatchingIndex
 from services.matching.projections import FEEDS, PROJECTIONS
@@ -55,13 +56,7 @@ def create_app(
             routers=ROUTERS,
             projections=PROJECTIONS,
             feeds=FEEDS,
-            openapi_tags=[
-                {"name": "employers", "description": "Employers and their mentor capacity"},
-                {"name": "openings", "description": "Openings and their best candidates"},
-                {"name": "candidates", "description": "Consented profiles and best openings"},
-                {"name": "matches", "description": "The workflow and the employer's package"},
-                {"name": "allocations", "description": "Optimal allocation of scarce places"},
-            ],
+            openapi_tags=TAGS,
         ),
         settings,
     )

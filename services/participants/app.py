@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.participants.api import ROUTERS
 from services.participants.api.examples import EXAMPLES
+from services.participants.api.tags import TAGS
 from services.participants.events import registry
 from services.participants.projections import FEEDS, projections
 from shared.service import ServiceDefinition, build_app, resource
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Norwegian bokmål by default; send `Accept-Language: nn` for nynorsk or `en` for "
             "English.",
             locale_packages=("services.participants",),
+            openapi_tags=TAGS,
             examples=EXAMPLES,
             registry=registry,
             resources=RESOURCES,

@@ -89,10 +89,13 @@ def test_every_operation_has_a_summary_and_a_declared_tag(
     document = documents[service]
     declared = {tag["name"]: tag.get("description", "") for tag in document["tags"]}
     for path, method, operation in operations(document):
-        assert operation.get("summary", "").strip(), (method, path)
+        # Bokmål first, then English: "Registrer en deltaker / Register a participant".
+        assert " / " in operation.get("summary", ""), (method, path, operation.get("summary"))
         assert operation.get("tags"), (method, path)
         for tag in operation["tags"]:
-            assert declared.get(tag, "").strip(), f"tag {tag!r} of {method} {path} undeclared"
+            assert " / " in declared.get(tag, ""), (
+                f"tag {tag!r} of {method} {path}: no bokmål / English description"
+            )
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -231,7 +234,10 @@ def test_the_merged_document_keeps_business_paths_and_moves_the_shared_ones(
     assert len(ids) == len(set(ids))
     assert all(OPERATION_ID.match(i) for i in ids)
     assert merged["info"]["x-path-owners"] == path_owners(documents)
-    assert merged["servers"] == [{"url": "/", "description": merged["servers"][0]["description"]}]
+    assert [server["url"] for server in merged["servers"]] == ["/"]
+    assert [
+        s["url"] for s in merge_documents(documents, servers=[{"url": "http://gw"}])["servers"]
+    ] == ["/", "http://gw"]
 
 
 def test_the_merged_document_shares_equal_schemas_and_prefixes_differing_ones(

@@ -31,7 +31,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** AsyncAPI document of published events */
+        /** AsyncAPI-dokumentet for publiserte hendelser / AsyncAPI document of published events */
         get: operations["housingAsyncapiDocument"];
         put?: never;
         post?: never;
@@ -48,7 +48,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** JSON Schema of one published event type */
+        /** JSON Schema for én publisert hendelsestype / JSON Schema of one published event type */
         get: operations["housingSchemaOf"];
         put?: never;
         post?: never;
@@ -65,7 +65,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up */
+        /** Prosessen kjører / The process is up */
         get: operations["housingHealthz"];
         put?: never;
         post?: never;
@@ -102,7 +102,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Database and NATS are reachable */
+        /** Databasen og NATS svarer / Database and NATS are reachable */
         get: operations["housingReadyz"];
         put?: never;
         post?: never;
@@ -139,7 +139,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** AsyncAPI document of published events */
+        /** AsyncAPI-dokumentet for publiserte hendelser / AsyncAPI document of published events */
         get: operations["indicatorsAsyncapiDocument"];
         put?: never;
         post?: never;
@@ -156,7 +156,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** JSON Schema of one published event type */
+        /** JSON Schema for én publisert hendelsestype / JSON Schema of one published event type */
         get: operations["indicatorsSchemaOf"];
         put?: never;
         post?: never;
@@ -173,7 +173,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up */
+        /** Prosessen kjører / The process is up */
         get: operations["indicatorsHealthz"];
         put?: never;
         post?: never;
@@ -210,7 +210,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Database and NATS are reachable */
+        /** Databasen og NATS svarer / Database and NATS are reachable */
         get: operations["indicatorsReadyz"];
         put?: never;
         post?: never;
@@ -247,7 +247,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** AsyncAPI document of published events */
+        /** AsyncAPI-dokumentet for publiserte hendelser / AsyncAPI document of published events */
         get: operations["matchingAsyncapiDocument"];
         put?: never;
         post?: never;
@@ -264,7 +264,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** JSON Schema of one published event type */
+        /** JSON Schema for én publisert hendelsestype / JSON Schema of one published event type */
         get: operations["matchingSchemaOf"];
         put?: never;
         post?: never;
@@ -281,7 +281,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up */
+        /** Prosessen kjører / The process is up */
         get: operations["matchingHealthz"];
         put?: never;
         post?: never;
@@ -318,7 +318,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Database and NATS are reachable */
+        /** Databasen og NATS svarer / Database and NATS are reachable */
         get: operations["matchingReadyz"];
         put?: never;
         post?: never;
@@ -335,7 +335,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** AsyncAPI document of published events */
+        /** AsyncAPI-dokumentet for publiserte hendelser / AsyncAPI document of published events */
         get: operations["participantsAsyncapiDocument"];
         put?: never;
         post?: never;
@@ -352,7 +352,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** JSON Schema of one published event type */
+        /** JSON Schema for én publisert hendelsestype / JSON Schema of one published event type */
         get: operations["participantsSchemaOf"];
         put?: never;
         post?: never;
@@ -369,7 +369,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The process is up */
+        /** Prosessen kjører / The process is up */
         get: operations["participantsHealthz"];
         put?: never;
         post?: never;
@@ -406,7 +406,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Database and NATS are reachable */
+        /** Databasen og NATS svarer / Database and NATS are reachable */
         get: operations["participantsReadyz"];
         put?: never;
         post?: never;
@@ -424,7 +424,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * An adviser's caseload: participants with a running programme
+         * En veileders saksliste: deltakere med program som pågår / An adviser's caseload: participants with a running programme
          * @description Rekkefølge: planlagt slutt, så id. / Order: planned end, then id.
          */
         get: operations["getCaseload"];
@@ -466,7 +466,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Allocate places to candidates for the best total fit
+         * Fordel plasser på kandidater for best samlet treff / Allocate places to candidates for the best total fit
          * @description Assigns at most one place per candidate and no more candidates than places, maximising the sum of scores (plus waiting points with `favour_waiting`) under the hard requirements, with `scipy.optimize.linear_sum_assignment`. Every candidate left out gets the reasons per opening: a failed hard requirement, a score under the minimum, or places that went to others for a higher total fit. Candidates already in a placement or job are not placed. With `propose` every assignment becomes a proposed match.
          */
         post: operations["allocatePlaces"];
@@ -544,7 +544,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Candidates of your municipality
+         * Kandidatene i kommunen din / Candidates of your municipality
          * @description Participants whose consented competence profile this service has received. `engagement` is `in_placement` or `employed` for those in a placement or job today, `placement_scheduled` or `job_scheduled` for a start dated ahead. Someone who moved to another municipality, emigrated or died is no candidate from that day on; a move announced ahead shows as `leaves_on`. Rekkefølge: id. / Order: participant id.
          */
         get: operations["listCandidates"];
@@ -563,7 +563,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One candidate's consented profile */
+        /** Én kandidats profil (med samtykke) / One candidate's consented profile */
         get: operations["getCandidate"];
         put?: never;
         post?: never;
@@ -581,7 +581,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Skills that would open the most openings
+         * Ferdigheter som ville åpnet flest muligheter / Skills that would open the most openings
          * @description The essential skills of your municipality's open openings the candidate lacks, each tried as if held and the openings scored again: best first by openings lifted to `strong`, then by openings lifted to a better band, each with the openings it lifts (score and band before and after). Openings the candidate is excluded from (licence, qualification) are not counted.
          */
         get: operations["getSkillAdvice"];
@@ -601,7 +601,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Occupations the candidate is closest to
+         * Yrker kandidaten er nærmest / Occupations the candidate is closest to
          * @description ESCO occupations by closeness: 100 × the occupation, essential-skill and optional-skill factors of the score (related skills and unconfirmed suggestions count as in the score), with the skills held, related and missing.
          */
         get: operations["listOccupationSuggestions"];
@@ -621,7 +621,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Best open openings for a candidate
+         * De beste åpne mulighetene for en kandidat / Best open openings for a candidate
          * @description Open openings of your municipality, best first, each explained like `/openings/{id}/candidates/{participant_id}`; equal scores: the opening that starts first. Filters narrow the list before the best are taken (see `docs/matching/filters-and-advice.md`); an unknown query parameter answers 422 `unknown-filter` naming it.
          */
         get: operations["listBestOpenings"];
@@ -640,7 +640,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The scorecard (HTML) */
+        /** Målekortet (HTML) / The scorecard (HTML) */
         get: operations["scorecardPage"];
         put?: never;
         post?: never;
@@ -657,7 +657,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A drill-down as CSV */
+        /** En nedbryting som CSV / A drill-down as CSV */
         get: operations["exportDrilldown"];
         put?: never;
         post?: never;
@@ -674,7 +674,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The scorecard as CSV */
+        /** Målekortet som CSV / The scorecard as CSV */
         get: operations["exportScorecard"];
         put?: never;
         post?: never;
@@ -691,7 +691,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An indicator's series as CSV */
+        /** En indikators serie som CSV / An indicator's series as CSV */
         get: operations["exportSeries"];
         put?: never;
         post?: never;
@@ -708,7 +708,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Kaplan–Meier points as CSV */
+        /** Kaplan–Meier-punktene som CSV / Kaplan–Meier points as CSV */
         get: operations["exportSurvival"];
         put?: never;
         post?: never;
@@ -725,7 +725,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One indicator (HTML) */
+        /** Én indikator (HTML) / One indicator (HTML) */
         get: operations["indicatorPage"];
         put?: never;
         post?: never;
@@ -744,7 +744,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Comment (form) */
+        /** Kommenter (skjema) / Comment (form) */
         post: operations["submitComment"];
         delete?: never;
         options?: never;
@@ -759,7 +759,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Drill-down (HTML) */
+        /** Nedbryting (HTML) / Drill-down (HTML) */
         get: operations["drilldownPage"];
         put?: never;
         post?: never;
@@ -776,10 +776,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Sign in with a token */
+        /** Logg inn med et token / Sign in with a token */
         get: operations["loginForm"];
         put?: never;
-        /** Sign in with a token */
+        /** Logg inn med et token / Sign in with a token */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -794,7 +794,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Sign out */
+        /** Logg ut / Sign out */
         get: operations["logout"];
         put?: never;
         post?: never;
@@ -811,7 +811,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The plan: goals, indicators, approval */
+        /** Planen: mål, indikatorer, godkjenning / The plan: goals, indicators, approval */
         get: operations["planPage"];
         put?: never;
         post?: never;
@@ -830,7 +830,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve the plan (form) */
+        /** Godkjenn planen (skjema) / Approve the plan (form) */
         post: operations["submitPlanApproval"];
         delete?: never;
         options?: never;
@@ -847,7 +847,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add a goal (form) */
+        /** Legg til et mål (skjema) / Add a goal (form) */
         post: operations["addGoal"];
         delete?: never;
         options?: never;
@@ -862,10 +862,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Change a goal (form) */
+        /** Endre et mål (skjema) / Change a goal (form) */
         get: operations["goalPage"];
         put?: never;
-        /** Change a goal (form) */
+        /** Endre et mål (skjema) / Change a goal (form) */
         post: operations["submitGoalRevision"];
         delete?: never;
         options?: never;
@@ -882,7 +882,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Add an indicator (form) */
+        /** Legg til en indikator (skjema) / Add an indicator (form) */
         post: operations["addIndicator"];
         delete?: never;
         options?: never;
@@ -897,7 +897,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An indicator's thresholds */
+        /** En indikators terskler / An indicator's thresholds */
         get: operations["planIndicatorPage"];
         put?: never;
         post?: never;
@@ -916,7 +916,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set thresholds for years (form) */
+        /** Sett terskler for år (skjema) / Set thresholds for years (form) */
         post: operations["submitThresholds"];
         delete?: never;
         options?: never;
@@ -933,7 +933,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The plan's settings (form) */
+        /** Planens innstillinger (skjema) / The plan's settings (form) */
         post: operations["submitSettings"];
         delete?: never;
         options?: never;
@@ -948,7 +948,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The council report (HTML) */
+        /** Rapporten til kommunestyret (HTML) / The council report (HTML) */
         get: operations["reportsPage"];
         put?: never;
         post?: never;
@@ -965,7 +965,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A locked report, byte for byte (PDF, XLSX) */
+        /** En låst rapport, byte for byte (PDF, XLSX) / A locked report, byte for byte (PDF, XLSX) */
         get: operations["downloadLocked"];
         put?: never;
         post?: never;
@@ -982,7 +982,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The council report as PDF, XLSX or HTML */
+        /** Rapporten til kommunestyret som PDF, XLSX eller HTML / The council report as PDF, XLSX or HTML */
         get: operations["downloadReport"];
         put?: never;
         post?: never;
@@ -1001,7 +1001,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lock (form) */
+        /** Lås (skjema) / Lock (form) */
         post: operations["submitReportLock"];
         delete?: never;
         options?: never;
@@ -1016,7 +1016,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Survival curves (HTML) */
+        /** Overlevelseskurver (HTML) / Survival curves (HTML) */
         get: operations["survivalPage"];
         put?: never;
         post?: never;
@@ -1100,13 +1100,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Employers of your municipality
+         * Arbeidsgiverne i kommunen din / Employers of your municipality
          * @description Rekkefølge: navn, så id. / Order: name, then id.
          */
         get: operations["listEmployers"];
         put?: never;
         /**
-         * Register an employer
+         * Registrer en arbeidsgiver / Register an employer
          * @description Appends `employer.registered` (published) and the employer's name, contact and agreements (kept inside the service). An organisation number is registered once per municipality (409 otherwise).
          */
         post: operations["registerEmployer"];
@@ -1123,7 +1123,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One employer */
+        /** Én arbeidsgiver / One employer */
         get: operations["getEmployer"];
         put?: never;
         post?: never;
@@ -1147,7 +1147,7 @@ export interface paths {
         get: operations["listAgreements"];
         put?: never;
         /**
-         * Record an agreement with the employer (target and period)
+         * Registrer en avtale med arbeidsgiveren (mål og periode) / Record an agreement with the employer (target and period)
          * @description Appends `employer_agreement.recorded` (kept inside the service). The target fits the measure (422 `agreement-target`); `valid_until` not before `valid_from` (422 `date-order`).
          */
         post: operations["recordAgreement"];
@@ -1168,7 +1168,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Erase the employer's contact person
+         * Slett arbeidsgiverens kontaktperson / Erase the employer's contact person
          * @description Destroys the contact person's key: every sealed copy (event store, read models after a replay) becomes unreadable, and the employer shows no contact. Nothing about the contact person is ever published.
          */
         delete: operations["eraseEmployerContact"];
@@ -1207,7 +1207,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Register a household's application for a municipal dwelling
+         * Registrer en husstands søknad om kommunal bolig / Register a household's application for a municipal dwelling
          * @description The household must be known from its settlement (`participant.settled`), and may have one open (pending or accepted) application at a time (409 otherwise). Publishes `housing_application.received` (size, date, urgency); ages, access needs and district wishes stay in an unpublished event. The household waits from `received_on`.
          */
         post: operations["receiveApplication"];
@@ -1224,7 +1224,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One application */
+        /** Én søknad / One application */
         get: operations["getApplication"];
         put?: never;
         post?: never;
@@ -1244,7 +1244,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Accept (onto the waiting list) or reject a pending application
+         * Innvilg (sett på ventelisten) eller avslå en søknad til behandling / Accept (onto the waiting list) or reject a pending application
          * @description Publishes `housing_application.decided`. A decision is made once (409).
          */
         post: operations["decideApplication"];
@@ -1263,7 +1263,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Record the household's ages, access needs and district wishes again
+         * Registrer husstandens aldre, tilgjengelighetsbehov og bydelsønsker på nytt / Record the household's ages, access needs and district wishes again
          * @description Replaces what the open application recorded, e.g. after a member's erasure destroyed it (`needs_erased`) or members left; the household keeps its place and waiting time. Sealed with the household's key in an unpublished event.
          */
         put: operations["recordApplicationNeeds"];
@@ -1284,7 +1284,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The household withdraws its pending or accepted application
+         * Husstanden trekker søknaden (til behandling eller innvilget) / The household withdraws its pending or accepted application
          * @description Publishes `housing_application.decided` with decision `withdrawn`.
          */
         post: operations["withdrawApplication"];
@@ -1302,13 +1302,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List dwellings
+         * List boligene / List dwellings
          * @description Rekkefølge: bydel, antall rom, så id. / Order: district, rooms, then id.
          */
         get: operations["listDwellings"];
         put?: never;
         /**
-         * Register a dwelling in the rental stock
+         * Registrer en bolig i utleieboligmassen / Register a dwelling in the rental stock
          * @description Appends `dwelling.registered` (published, without the address) and the address in an unpublished event.
          */
         post: operations["registerDwelling"];
@@ -1325,7 +1325,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One dwelling */
+        /** Én bolig / One dwelling */
         get: operations["getDwelling"];
         put?: never;
         post?: never;
@@ -1333,7 +1333,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change a dwelling's attributes or status
+         * Endre en boligs egenskaper eller status / Change a dwelling's attributes or status
          * @description Appends `dwelling.changed` with the fields that differ. Status may move between vacant and under renovation, or to sold; occupied only comes from an allocation, and an occupied dwelling's status changes only when its placement ends (409 otherwise). `If-Match` guards against overwriting someone else's change.
          */
         patch: operations["changeDwelling"];
@@ -1347,7 +1347,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Cost-covering rent (kostnadsdekkende husleie), explained
+         * Kostnadsdekkende husleie, forklart / Cost-covering rent (kostnadsdekkende husleie), explained
          * @description FDV per year = size_m2 × FDV rate (NOK/m²/year) for the dwelling's standard; capital cost per year = valuation × (government-bond rate + capital markup, normally 2 percentage points); monthly rent = (FDV + capital) / 12, rounded to whole kroner (half up). Set by size and standard, not by district. Uses the municipality's rates in force on `on` (default today). Example: 69 m² × NOK 400 = 27,600; 2,000,000 × 2.931 % = 58,620; (27,600 + 58,620) / 12 = NOK 7,185 a month.
          */
         get: operations["getRent"];
@@ -1367,7 +1367,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Ranked households from the waiting list for a vacant dwelling
+         * Rangerte husstander fra ventelisten til en ledig bolig / Ranked households from the waiting list for a vacant dwelling
          * @description Only accepted applications of households without a municipal dwelling are considered. Hard constraints (never broken): Rooms exclude kitchen and bathroom; bedrooms = rooms − 1 (a studio counts as one). Hard limit: at most two persons per bedroom (1–2 rooms: 2 persons, 3 rooms: 4, 4 rooms: 6, 5 rooms: 8). Wheelchair users only get accessible dwellings; households needing step-free access only accessible, ground-floor or lift dwellings. Score 0–100 = size (40: ideal bedrooms = one for the first two adults, one per further adult, one per two children; −15 per bedroom short, −10 per bedroom extra) + access (10; 0 when an accessible dwelling would go to a household that does not need it) + district (15 wished, 10 no wishes, 0 other) + waiting (20 × days/730, capped) + urgency (acute 15, high 8, normal 0). Ties: urgency, then earliest received. Each suggestion carries its score's parts with reasons.
          */
         get: operations["getDwellingSuggestions"];
@@ -1389,7 +1389,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Household economy over 15 years: owning vs continuing to rent
+         * Husstandens økonomi over 15 år: eie eller fortsette å leie / Household economy over 15 years: owning vs continuing to rent
          * @description Plain yearly numbers from documented formulas (see `formulas` in the answer). Seed example: price NOK 2,000,000, grant 740,000, loan 1,260,000, rent 7,185 a month, owner costs 69 m² × NOK 400. Nothing is stored.
          */
         post: operations["compareOwnershipWithRent"];
@@ -1429,7 +1429,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Allocate a vacant dwelling to a household on the waiting list
+         * Tildel en ledig bolig til en husstand på ventelisten / Allocate a vacant dwelling to a household on the waiting list
          * @description Publishes `placement.started` and `dwelling.changed` (occupied) in one transaction. Refused with 409 when the dwelling is not vacant, the household already has a placement, the application is not accepted, or the dwelling breaks the occupancy norm or an access need. Of concurrent allocations of one dwelling exactly one succeeds; the others get 409 saying the dwelling is occupied.
          */
         post: operations["allocateDwelling"];
@@ -1446,7 +1446,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One placement */
+        /** Én tildeling / One placement */
         get: operations["getPlacement"];
         put?: never;
         post?: never;
@@ -1466,7 +1466,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The household moved out: end the placement with a reason
+         * Husstanden flyttet ut: avslutt tildelingen med en årsak / The household moved out: end the placement with a reason
          * @description Publishes `placement.ended` and `dwelling.changed` (vacant). An active rent-to-own agreement on the dwelling lapses.
          */
         post: operations["endPlacement"];
@@ -1486,7 +1486,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Record an eviction (it ends the placement)
+         * Registrer en utkastelse (den avslutter tildelingen) / Record an eviction (it ends the placement)
          * @description Publishes `eviction.recorded`, `placement.ended` (reason eviction) and `dwelling.changed` (vacant).
          */
         post: operations["recordEviction"];
@@ -1506,7 +1506,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Agree that the tenant household buys its municipal dwelling after 3 or 5 years
+         * Avtal at leietakerhusstanden kjøper den kommunale boligen etter 3 eller 5 år / Agree that the tenant household buys its municipal dwelling after 3 or 5 years
          * @description The household must live in the dwelling now, and the dwelling must be municipally owned. The price is the valuation (default: the dwelling's). Publishes `rent_to_own.agreed`; the purchase can complete from `agreed_on` + the rent period.
          */
         post: operations["agreeRentToOwn"];
@@ -1523,7 +1523,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One rent-to-own agreement */
+        /** Én leie-til-eie-avtale / One rent-to-own agreement */
         get: operations["getRentToOwnAgreement"];
         put?: never;
         post?: never;
@@ -1543,7 +1543,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Complete the purchase: the household becomes owner
+         * Fullfør kjøpet: husstanden blir eier / Complete the purchase: the household becomes owner
          * @description Needs an active agreement whose rent period has run (409 otherwise, also for a date before the agreement). When a start loan financed it, name it in `loan_id` (it must be paid out). Publishes `placement.ended` (bought_home), `household.became_owner` (route rent_to_own) and `dwelling.changed` (sold: it leaves the rental stock).
          */
         post: operations["completeRentToOwnPurchase"];
@@ -1561,7 +1561,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Evictions from municipal dwellings per year, by grounds
+         * Utkastelser fra kommunale boliger per år, etter grunnlag / Evictions from municipal dwellings per year, by grounds
          * @description Én rad per år. Rekkefølge: år, eldste først. / One row per year. Order: year, oldest first.
          */
         get: operations["reportEvictionsPerYear"];
@@ -1581,7 +1581,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Households that moved out of municipal housing within 27 months of settlement
+         * Husstander som flyttet ut av kommunal bolig innen 27 måneder etter bosetting / Households that moved out of municipal housing within 27 months of settlement
          * @description Cohort: households settled in the period that had a municipal placement. A household moved out on the end of a placement after which it had no municipal dwelling; it counts when that day is at most 27 months after settlement. Households still inside their window are `window_open`, left out of `measured`. `share` counts every reason; `share_private_rental_or_own_home` only moves to private rental or an own home.
          */
         get: operations["reportMovedOutWithin27Months"];
@@ -1601,7 +1601,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Households that became owners, per year and route
+         * Husstander som ble eiere, per år og vei / Households that became owners, per year and route
          * @description Én rad per år. Rekkefølge: år, eldste først. / One row per year. Order: year, oldest first.
          */
         get: operations["reportOwnersPerYear"];
@@ -1621,7 +1621,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Days from settlement to the first placement
+         * Dager fra bosetting til første tildeling / Days from settlement to the first placement
          * @description For households settled in the period (from `participant.settled`): the days from settlement to their first municipal placement, with mean and median over those placed.
          */
         get: operations["reportTimeToFirstPlacement"];
@@ -1642,7 +1642,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Plan a course */
+        /** Planlegg et kurs / Plan a course */
         post: operations["planCourse"];
         delete?: never;
         options?: never;
@@ -1657,7 +1657,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A course with attendance per household */
+        /** Et kurs med oppmøte per husstand / A course with attendance per household */
         get: operations["getCourse"];
         put?: never;
         post?: never;
@@ -1676,7 +1676,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a session held, with the households that came */
+        /** Registrer en gjennomført økt, med husstandene som kom / Record a session held, with the households that came */
         post: operations["holdCourseSession"];
         delete?: never;
         options?: never;
@@ -1693,7 +1693,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record damage or a complaint about a household's tenancy */
+        /** Registrer skade eller en klage på en husstands leieforhold / Record damage or a complaint about a household's tenancy */
         post: operations["recordIncident"];
         delete?: never;
         options?: never;
@@ -1708,7 +1708,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Damage, complaints and evictions by housing school completion */
+        /** Skader, klager og utkastelser etter fullført boskole / Damage, complaints and evictions by housing school completion */
         get: operations["getHousingSchoolOutcomes"];
         put?: never;
         post?: never;
@@ -1727,7 +1727,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a host family's follow-up visit */
+        /** Registrer et oppfølgingsbesøk fra en vertsfamilie / Record a host family's follow-up visit */
         post: operations["recordVisit"];
         delete?: never;
         options?: never;
@@ -1742,11 +1742,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The rent rates in force today and their history */
+        /** Husleiesatsene som gjelder i dag, og historikken / The rent rates in force today and their history */
         get: operations["getRentRates"];
         put?: never;
         /**
-         * Set the cost-covering rent rates from a date
+         * Sett satsene for kostnadsdekkende husleie fra en dato / Set the cost-covering rent rates from a date
          * @description Adds a version to the municipality's rate history (an event-sourced settings stream). Rent on a day uses the version with the latest `valid_from` on or before it; setting a `valid_from` again corrects that version.
          */
         post: operations["setRentRates"];
@@ -1764,7 +1764,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The year's settlement plan: request, decision, months planned and settled
+         * Årets bosettingsplan: anmodning, vedtak, planlagte og bosatte måneder / The year's settlement plan: request, decision, months planned and settled
          * @description `settled_*` come from the participants service's `participant.settled` events (households by size; unaccompanied minors apart).
          */
         get: operations["getSettlementPlan"];
@@ -1786,7 +1786,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Record the council's decision (vedtak) on how many persons to settle
+         * Registrer kommunestyrets vedtak om hvor mange som skal bosettes / Record the council's decision (vedtak) on how many persons to settle
          * @description Needs the year's request and is dated on or after it (`decision-before-request`, 422); counts as for the request.
          */
         post: operations["recordSettlementDecision"];
@@ -1804,7 +1804,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Capacity forecast: dwellings free, needed and the gap by size, with a band
+         * Kapasitetsprognose: ledige og nødvendige boliger og gapet etter størrelse, med usikkerhet / Capacity forecast: dwellings free, needed and the gap by size, with a band
          * @description See docs/housing/settlement-planning.md for the method. `scale=1.3` asks what happens if the municipality is asked to settle 30 % more.
          */
         get: operations["getSettlementForecast"];
@@ -1824,7 +1824,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Expected integration grant (integreringstilskudd) for five years
+         * Forventet integreringstilskudd for fem år / Expected integration grant (integreringstilskudd) for five years
          * @description From the monthly plan (times `scale`) and from the households settled so far; the rates are dated data with their source.
          */
         get: operations["getIntegrationGrant"];
@@ -1846,7 +1846,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Add a measure to the preparedness plan (beredskapsplan)
+         * Legg et tiltak til beredskapsplanen / Add a measure to the preparedness plan (beredskapsplan)
          * @description Dwellings of `rooms` rooms, `quantity` of them, ready `lead_time_months` after `decided_on`; the forecast counts them in that month.
          */
         post: operations["addSettlementMeasure"];
@@ -1865,7 +1865,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Withdraw a measure from the preparedness plan */
+        /** Trekk et tiltak fra beredskapsplanen / Withdraw a measure from the preparedness plan */
         post: operations["withdrawSettlementMeasure"];
         delete?: never;
         options?: never;
@@ -1882,7 +1882,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set the monthly plan: households by size per month
+         * Sett månedsplanen: husstander etter størrelse per måned / Set the monthly plan: households by size per month
          * @description Needs the decision (`plan-before-decision`). Over all months, size × households plus unaccompanied minors must equal the decided persons, and the minors the decided minors (`plan-sum`); each month once, 1–12.
          */
         put: operations["setMonthlyPlan"];
@@ -1901,7 +1901,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The settlement plan as a report for a meeting (HTML to print, or xlsx)
+         * Bosettingsplanen som rapport til et møte (HTML til utskrift, eller xlsx) / The settlement plan as a report for a meeting (HTML to print, or xlsx)
          * @description Chart and tables: plan and settlements, forecast and gap by size with the band, the preparedness plan, the integration grant. Bokmål unless `Accept-Language` asks for nynorsk or English.
          */
         get: operations["getSettlementReport"];
@@ -1923,7 +1923,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Record IMDi's request (anmodning) for the year, with its household mix
+         * Registrer IMDis anmodning for året, med husstandssammensetningen / Record IMDi's request (anmodning) for the year, with its household mix
          * @description Recording it again corrects it. Counts are checked (`settlement-count`); a request dated after the council's decision is refused (`decision-before-request`).
          */
         post: operations["recordSettlementRequest"];
@@ -2034,7 +2034,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Register a start-loan application (Husbanken startlån)
+         * Registrer en søknad om startlån (Husbanken) / Register a start-loan application (Husbanken startlån)
          * @description Incomes stay in an unpublished event. The assessment counts the introduction benefit as income: assessed income = employment + introduction benefit + other.
          */
         post: operations["applyForStartLoan"];
@@ -2051,7 +2051,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One start loan */
+        /** Ett startlån / One start loan */
         get: operations["getStartLoan"];
         put?: never;
         post?: never;
@@ -2071,7 +2071,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Decide the start loan: amounts, grant, rate, interest-only period, term
+         * Vedta startlånet: beløp, tilskudd, rente, avdragsfrihet, løpetid / Decide the start loan: amounts, grant, rate, interest-only period, term
          * @description Publishes `start_loan.decided`. Approval needs rate kind, rate and term; loan + grant may not exceed the purchase price; a rejection carries no amounts.
          */
         post: operations["decideStartLoan"];
@@ -2091,7 +2091,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The approved loan and grant were paid out
+         * Innvilget lån og tilskudd er utbetalt / The approved loan and grant were paid out
          * @description Publishes `start_loan.disbursed`.
          */
         post: operations["disburseStartLoan"];
@@ -2111,7 +2111,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The household bought a home with the start loan: it becomes owner
+         * Husstanden kjøpte bolig med startlånet: den blir eier / The household bought a home with the start loan: it becomes owner
          * @description Needs a paid-out loan. Buying the dwelling of an active rent-to-own agreement goes through that agreement instead (409 here). Publishes `household.became_owner` (route start_loan); other rent-to-own agreements lapse; a current placement ends (bought_home) and its dwelling becomes vacant — or sold, when the household bought that very municipal dwelling.
          */
         post: operations["recordStartLoanPurchase"];
@@ -2129,7 +2129,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Stock and occupancy by district, size (rooms) and status
+         * Boligmasse og belegg etter bydel, størrelse (rom) og status / Stock and occupancy by district, size (rooms) and status
          * @description Counts dwellings by status; `occupancy_rate` = occupied / dwellings not sold.
          */
         get: operations["getStock"];
@@ -2149,7 +2149,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The waiting list in priority order, now or at the end of any past day
+         * Ventelisten i prioritert rekkefølge, nå eller ved slutten av en tidligere dag / The waiting list in priority order, now or at the end of any past day
          * @description A household waits from the day its application is received until it is rejected, withdraws, or moves in (those days end the wait). Order: urgency (acute, high, normal), then the earliest received date, then application id. `days_waiting` counts from `received_on` to `on`; `households_waiting` is `total`.
          */
         get: operations["listWaitingList"];
@@ -2169,7 +2169,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Households waiting at the end of every month (the MRS measure), with yearly averages
+         * Husstander som venter ved hver månedsslutt (MRS-målet), med årsgjennomsnitt / Households waiting at the end of every month (the MRS measure), with yearly averages
          * @description For each month from `from` to `to` (YYYY-MM, at most 240 months): the number of distinct households waiting at the end of its last day. `yearly_averages` is the mean of the month-end counts within each calendar year of the range (Drammen: 62 on average in 2011, 11 in 2013).
          */
         get: operations["listWaitingListMonthEnds"];
@@ -2191,7 +2191,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import an existing caseload from CSV
+         * Importer en eksisterende saksliste fra CSV / Import an existing caseload from CSV
          * @description Columns: given_name, family_name, birth_date, national_id, gender, settled_on, arrival_category, household_ref, unaccompanied_minor, programme_kind, programme_starts_on, planned_end, adviser. Rows sharing a `household_ref` are settled into one household. Each row registers the person, settles them and starts the programme when given, all in one transaction. The answer reports every row; rows whose national id is already registered are skipped, so re-running a file is safe.
          */
         post: operations["importCaseload"];
@@ -2211,7 +2211,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import statuses one year after the programme from CSV
+         * Importer statuser ett år etter programmet fra CSV / Import statuses one year after the programme from CSV
          * @description Columns: national_id, status, preliminary (true/false). Each row records the status for the participant's latest ended programme; a row equal to what is already recorded is skipped, so re-running is safe.
          */
         post: operations["importFollowUpStatuses"];
@@ -2229,7 +2229,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The built-in indicators a municipality can adopt
+         * De innebygde indikatorene en kommune kan ta i bruk / The built-in indicators a municipality can adopt
          * @description Each is a rule with parameters, titles, unit, direction and granularity. Adopt one with `POST /indicators/definitions {"key": …, "from_catalogue": …}`. Rekkefølge: katalogens. / Order: the catalogue's.
          */
         get: operations["listCatalogue"];
@@ -2269,13 +2269,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The municipality's indicators (as of a date)
+         * Kommunens indikatorer (per en dato) / The municipality's indicators (as of a date)
          * @description Rekkefølge: nøkkel. / Order: key.
          */
         get: operations["listDefinitions"];
         put?: never;
         /**
-         * Define an indicator
+         * Definer en indikator / Define an indicator
          * @description Key, titles (bokmål and English), unit, direction, period granularity, measurement method — `computed` by a built-in rule with parameters, `manual` registration, or `imported` with its source named — and decimals. `from_catalogue` starts from a built-in indicator. Unknown rules, bad parameters or missing fields: 422 naming each, nothing stored. An existing key: 409.
          */
         post: operations["defineIndicator"];
@@ -2292,10 +2292,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One indicator with its thresholds per year (as of a date) */
+        /** Én indikator med tersklene per år (per en dato) / One indicator with its thresholds per year (as of a date) */
         get: operations["getDefinition"];
         /**
-         * Change an indicator's definition
+         * Endre definisjonen av en indikator / Change an indicator's definition
          * @description Fields left out keep their value; `parameters` given are merged into the current ones. A new version is recorded: values as of earlier dates keep the earlier definition. Optional `If-Match` with the version you read.
          */
         put: operations["redefineIndicator"];
@@ -2314,7 +2314,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Which level a value would get in a year
+         * Hvilket nivå en verdi ville fått et år / Which level a value would get in a year
          * @description Applies the year's thresholds to `value` exactly as a computed value is classified (the unrounded value; rounding to the indicator's decimals is only for display), with the explanation.
          */
         get: operations["classifyValue"];
@@ -2334,13 +2334,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Comments on an indicator (as of a date)
+         * Kommentarer til en indikator (per en dato) / Comments on an indicator (as of a date)
          * @description Rekkefølge: registrert, så id. / Order: recorded, then id.
          */
         get: operations["listComments"];
         put?: never;
         /**
-         * Comment on an indicator for a period: what happened, what we do
+         * Kommenter en indikator for en periode: hva skjedde, hva vi gjør / Comment on an indicator for a period: what happened, what we do
          * @description Lederens forklaring av et avvik, knyttet til indikator, periode og nivå (leder). / The manager's explanation of a deviation, tied to indicator, period and level (manager only). Comments are not plan changes: they show at once, with author and time, without approval.
          */
         post: operations["addComment"];
@@ -2359,7 +2359,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Set the thresholds of the three levels for one or more years
+         * Sett tersklene for de tre nivåene for ett eller flere år / Set the thresholds of the three levels for one or more years
          * @description ### Thresholds and levels
          *
          *     Each indicator has, per year, up to three bands — **desired** (ønsket resultat),
@@ -2409,7 +2409,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Register the value of a manual or imported indicator for a period
+         * Registrer verdien av en manuell eller importert indikator for en periode / Register the value of a manual or imported indicator for a period
          * @description Only for `manual` and `imported` indicators, and only for periods of the indicator's granularity. A later registration for the same period replaces it from then on; as-of questions before it still see the earlier value.
          */
         put: operations["registerValue"];
@@ -2430,7 +2430,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Re-evaluate the municipality's levels now
+         * Vurder kommunens nivåer på nytt nå / Re-evaluate the municipality's levels now
          * @description The service evaluates levels in the background after every applied event (see the `indicator.level_changed` event in /asyncapi.json). This runs the same evaluation at once and returns the changes it published.
          */
         post: operations["evaluateNow"];
@@ -2448,13 +2448,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The goal hierarchy (kommuneplan → økonomiplan → virksomhetsplan), as of a date
+         * Målhierarkiet (kommuneplan → økonomiplan → virksomhetsplan), per en dato / The goal hierarchy (kommuneplan → økonomiplan → virksomhetsplan), as of a date
          * @description Rekkefølge: treet, hvert mål før sine undermål. / Order: the tree, depth first, each goal before its sub-goals.
          */
         get: operations["listGoals"];
         put?: never;
         /**
-         * Add a goal to the plan
+         * Legg et mål til planen / Add a goal to the plan
          * @description A kommuneplan goal has no parent; an økonomiplan goal hangs under a kommuneplan goal; a virksomhetsplan goal under an økonomiplan (or kommuneplan) goal. Each has an owner unit and a period; indicators (already defined) hang under it — one indicator may serve several goals.
          */
         post: operations["defineGoal"];
@@ -2472,7 +2472,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Revise a goal (all fields as they are now) */
+        /** Revider et mål (alle feltene slik de er nå) / Revise a goal (all fields as they are now) */
         put: operations["reviseGoal"];
         post?: never;
         delete?: never;
@@ -2489,7 +2489,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The levels last published (indicator.level_changed) for the municipality
+         * Nivåene sist publisert (indicator.level_changed) for kommunen / The levels last published (indicator.level_changed) for the municipality
          * @description Rekkefølge: indikator, så periode. / Order: indicator key, then period.
          */
         get: operations["listLevels"];
@@ -2509,7 +2509,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One built-in indicator across all municipalities, ranked, with size peers
+         * Én innebygd indikator for alle kommuner, rangert, med like store kommuner / One built-in indicator across all municipalities, ranked, with size peers
          * @description ### The plan: versions, approval, editing in the dashboard
          *
          *     Every change of a goal, indicator, thresholds or the plan's settings is a new plan version.
@@ -2821,7 +2821,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The built-in computed rules, documented
+         * De innebygde beregningsreglene, dokumentert / The built-in computed rules, documented
          * @description For each rule: what the value is, its numerator, denominator, exclusions, the date that places an event in a period, how as-of works, and its parameters (JSON Schema with defaults). The same text is in services/indicators/RULES.md. Rekkefølge: som i RULES.md. / Order: as in RULES.md.
          */
         get: operations["listRules"];
@@ -2841,7 +2841,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The MRS scorecard: goals with traffic lights and their indicators
+         * MRS-målekortet: mål med trafikklys og indikatorene deres / The MRS scorecard: goals with traffic lights and their indicators
          * @description Only goals whose years overlap the period, in the plan as it stood at the as-of moment. Each indicator counts only facts of the scorecard's period: an indicator as coarse as the period or coarser is computed for the period itself (a yearly indicator on a quarter scorecard counts that quarter, without thresholds); a finer one for its own period containing the reference day — the period's last day, or the as-of date if earlier. Levels use that year's thresholds. A goal's light is the worst classified indicator of the goal and of the goals under it. `complete` is false while the period reaches into today. `format=csv` exports the table.
          */
         get: operations["getScorecard"];
@@ -2932,7 +2932,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Persons settled in a year
+         * Personer bosatt i et år / Persons settled in a year
          * @description Counts `participant.settled` events of the token's municipality whose `settled_on` falls in the calendar year.
          */
         get: operations["getSettledInYear"];
@@ -2952,7 +2952,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Expected vs observed time to work or education (Cox model on the national data)
+         * Forventet og observert tid til arbeid eller utdanning (Cox-modell på nasjonale data) / Expected vs observed time to work or education (Cox model on the national data)
          * @description ### Survival curves and expected vs observed
          *
          *     Kaplan–Meier per settlement-year cohort of the time from settlement to the first work
@@ -2988,7 +2988,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Kaplan–Meier: time from settlement to first work or education, per cohort
+         * Kaplan–Meier: tid fra bosetting til første arbeid eller utdanning, per kull / Kaplan–Meier: time from settlement to first work or education, per cohort
          * @description ### Survival curves and expected vs observed
          *
          *     Kaplan–Meier per settlement-year cohort of the time from settlement to the first work
@@ -3022,7 +3022,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * An indicator's value for any period, as known on any date
+         * En indikators verdi for en periode, slik den var kjent på en dato / An indicator's value for any period, as known on any date
          * @description Computed indicators are evaluated by their rule (GET /indicators/rules); manual and imported ones return the value registered for the period. The level uses the thresholds of the period's year, if the period has the indicator's granularity.
          *
          *     ### Any period, as of any date
@@ -3089,7 +3089,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The participants or households behind a value, with why each is in or out
+         * Deltakerne eller husstandene bak en verdi, og hvorfor hver er med eller ikke / The participants or households behind a value, with why each is in or out
          * @description Every unit the rule looked at: in the numerator, only in the denominator, or left out, each with a reason code and text (English and bokmål) and the date that placed it in the period. Ids are pseudonymous; personal data lives in the participants service (caseworkers and managers get a `participant_url` there). Not for the agency role. `format=csv` exports the list.
          */
         get: operations["getDrilldown"];
@@ -3109,7 +3109,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * An indicator's values per period of its granularity, with thresholds
+         * En indikators verdier per periode i dens oppløsning, med terskler / An indicator's values per period of its granularity, with thresholds
          * @description Every period of the indicator's granularity from `from_year` to `to_year` (default the five years up to the as-of date) that has started by the as-of date.
          */
         get: operations["getSeries"];
@@ -3149,13 +3149,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Matches of your municipality
+         * Koblingene i kommunen din / Matches of your municipality
          * @description Rekkefølge: foreslått, så id. / Order: proposed, then id.
          */
         get: operations["listMatches"];
         put?: never;
         /**
-         * Propose a candidate for an opening
+         * Foreslå en kandidat til en mulighet / Propose a candidate for an opening
          * @description Appends `match.proposed` with the score at this moment. 409 when the opening is not open, the candidate fails a hard requirement, or a live match of the pair exists.
          */
         post: operations["proposeMatch"];
@@ -3172,7 +3172,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One match */
+        /** Én kobling / One match */
         get: operations["getMatch"];
         put?: never;
         post?: never;
@@ -3192,7 +3192,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The employer or the participant declines
+         * Arbeidsgiveren eller deltakeren takker nei / The employer or the participant declines
          * @description Appends `match.declined`. A declined match cannot go on or be started (409).
          */
         post: operations["declineMatch"];
@@ -3212,7 +3212,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * End a practice placement with its outcome
+         * Avslutt en praksisplass med resultatet / End a practice placement with its outcome
          * @description Appends `practice_placement.ended` (completed, broke_off, turned_into_job) and frees the place; `turned_into_job` also appends `job.obtained` with the job's terms.
          */
         post: operations["endMatch"];
@@ -3231,7 +3231,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The employer is interested */
+        /** Arbeidsgiveren er interessert / The employer is interested */
         post: operations["recordInterest"];
         delete?: never;
         options?: never;
@@ -3248,7 +3248,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Schedule an interview */
+        /** Avtal et intervju / Schedule an interview */
         post: operations["recordInterview"];
         delete?: never;
         options?: never;
@@ -3265,7 +3265,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The employer makes an offer */
+        /** Arbeidsgiveren gir et tilbud / The employer makes an offer */
         post: operations["recordOffer"];
         delete?: never;
         options?: never;
@@ -3303,7 +3303,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start the placement or job
+         * Start praksisen eller jobben / Start the placement or job
          * @description For language practice and work training appends `practice_placement.started`; for jobs and apprenticeships `job.obtained`. Takes one of the opening's places: a filled or closed opening, a declined match or one without an offer answer 409. When several starts compete for the last place exactly one wins.
          */
         post: operations["startMatch"];
@@ -3401,13 +3401,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Openings of your municipality
+         * Mulighetene i kommunen din / Openings of your municipality
          * @description Rekkefølge: publisert, så id. / Order: published, then id.
          */
         get: operations["listOpenings"];
         put?: never;
         /**
-         * Publish an opening
+         * Publiser en mulighet / Publish an opening
          * @description Unknown ISCO/STYRK codes, ESCO occupations, ESCO skill URIs or licence classes answer 422 naming each one. Appends `opening.published`.
          */
         post: operations["publishOpening"];
@@ -3424,10 +3424,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One opening */
+        /** Én mulighet / One opening */
         get: operations["getOpening"];
         /**
-         * Change an opening's terms
+         * Endre vilkårene for en mulighet / Change an opening's terms
          * @description Replaces the terms (same body as publishing, without employer and kind) and appends `opening.changed` when they differ. Places cannot go below the places taken (409); a closed opening cannot change (409). Send `If-Match` to guard against lost updates.
          */
         put: operations["changeOpening"];
@@ -3446,7 +3446,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Best candidates for an opening
+         * De beste kandidatene til en mulighet / Best candidates for an opening
          * @description Top candidates of your municipality, best first, each with the parts of the score (the factors multiply out to the score), matched, related, unconfirmed and missing skills and a band. Equal scores: the one who has waited longest since settlement first. Candidates failing a hard requirement are left out unless `include_excluded`; those already in a placement or job are left out unless `available_only=false` (they are marked by `engagement`). Filters narrow the list before the best are taken (see `docs/matching/filters-and-advice.md`); an unknown query parameter answers 422 `unknown-filter` naming it.
          */
         get: operations["listBestCandidates"];
@@ -3466,7 +3466,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Explain one candidate's score for an opening
+         * Forklar én kandidats poeng for en mulighet / Explain one candidate's score for an opening
          * @description The parts of the score (value, weight and factor = 1 − weight × (1 − value); 100 × the product of the factors is the score), matched, related, unconfirmed and missing skills, the band and any failed hard requirement.
          */
         get: operations["explainCandidate"];
@@ -3488,7 +3488,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Close an opening
+         * Lukk en mulighet / Close an opening
          * @description Appends `opening.closed`; a closed opening takes no more candidates.
          */
         post: operations["closeOpening"];
@@ -3512,7 +3512,7 @@ export interface paths {
         get: operations["searchParticipants"];
         put?: never;
         /**
-         * Register a participant
+         * Registrer en deltaker / Register a participant
          * @description Personal details are sealed with the participant's own key; the published `participant.registered` carries only the pseudonymous id, birth year and gender.
          */
         post: operations["registerParticipant"];
@@ -3572,7 +3572,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Record absence on one day
+         * Registrer fravær én dag / Record absence on one day
          * @description Invalid absence (no valid reason) reduces the introduction benefit hour for hour and unauthorised leave by the whole day (integreringsloven § 21); see GET …/benefit/{year}/{month}.
          */
         post: operations["recordAbsence"];
@@ -3750,7 +3750,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Who read this participant's personal data, when and why
+         * Hvem som leste deltakerens personopplysninger, når og hvorfor / Who read this participant's personal data, when and why
          * @description Rekkefølge: tidspunkt, så id (eldste først). / Order: time, then id (oldest first).
          */
         get: operations["getAuditTrail"];
@@ -3950,12 +3950,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The competence profile as the person presents it
+         * Kompetanseprofilen slik personen presenterer den / The competence profile as the person presents it
          * @description Codes come with labels (Norwegian STYRK-08 titles by default, `lang=en` for English ISCO/ESCO labels); `format=html` gives a printable page the person can own and show. Each read is audited.
          */
         get: operations["getCompetenceProfile"];
         /**
-         * Record the competence profile (kartlegging) and the consent
+         * Registrer kompetanseprofilen (kartlegging) og samtykket / Record the competence profile (kartlegging) and the consent
          * @description The whole profile is sealed with the participant's key. `competence_profile.updated` is published with the consented parts only — never free-text skills, descriptions or constraints. With skills shared, it says which skills came from free text and carries the free text's unconfirmed skill suggestions as URIs with their similarity. Unknown ESCO skill URIs or occupation codes, or `skills_from_free_text` not among `skills` → 422 listing them.
          */
         put: operations["recordCompetenceProfile"];
@@ -3974,7 +3974,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * ESCO skills and occupations the profile's free text suggests
+         * ESCO-ferdigheter og -yrker som fritekst i profilen peker på / ESCO skills and occupations the profile's free text suggests
          * @description From the free-text skills and the work-experience descriptions, matched lexically against the ESCO labels in bokmål and English, each with a similarity (0–1) and where in the profile it came from. Skills already held or rejected are left out. For the caseworker to confirm or reject; each read is audited.
          */
         get: operations["getCompetenceSuggestions"];
@@ -3996,7 +3996,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Confirm or reject free-text suggestions
+         * Bekreft eller avvis forslag fra fritekst / Confirm or reject free-text suggestions
          * @description Confirmed skills join the profile's skills, marked as coming from free text (`skills_from_free_text`); rejected ones are not suggested again. The profile is recorded anew and `competence_profile.updated` published as for a PUT. A URI that is not a current suggestion → 422 `not-a-suggestion`; one both confirmed and rejected → 422 `suggestion-decided-twice`; neither list given → 422 `missing-field`.
          */
         post: operations["decideCompetenceSuggestions"];
@@ -4100,7 +4100,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Record the participant's death
+         * Registrer at deltakeren er død / Record the participant's death
          * @description Ends a running programme with outcome `deceased` and publishes `participant.died`. Afterwards only personal-detail corrections and erasure are accepted (`after-death`).
          */
         post: operations["recordDeath"];
@@ -4120,7 +4120,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Record that the participant left Norway
+         * Registrer at deltakeren har forlatt Norge / Record that the participant left Norway
          * @description Ends a running programme with outcome `emigrated` and publishes `participant.emigrated`; the participant leaves the result base on that date.
          */
         post: operations["recordEmigration"];
@@ -4203,7 +4203,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record the status in November of the year after leaving the programme */
+        /** Registrer statusen i november året etter programmet / Record the status in November of the year after leaving the programme */
         post: operations["recordFollowUpStatus"];
         delete?: never;
         options?: never;
@@ -4220,7 +4220,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a follow-up conversation */
+        /** Registrer en oppfølgingssamtale / Record a follow-up conversation */
         post: operations["recordFollowUp"];
         delete?: never;
         options?: never;
@@ -4258,7 +4258,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * The participant left the household but stays in the municipality
+         * Deltakeren flyttet ut av husstanden, men blir i kommunen / The participant left the household but stays in the municipality
          * @description Publishes `participant.left_household`; the household is one member smaller from `left_on`.
          */
         post: operations["leaveHousehold"];
@@ -4438,7 +4438,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Transfer: the participant moved to another municipality
+         * Overføring: deltakeren flyttet til en annen kommune / Transfer: the participant moved to another municipality
          * @description Ends a running programme with outcome `moved_municipality` and publishes `participant.moved_out`.
          */
         post: operations["recordMoveOut"];
@@ -4457,7 +4457,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a Norwegian test result (per sub-test) */
+        /** Registrer et resultat fra norskprøven (per delprøve) / Record a Norwegian test result (per sub-test) */
         post: operations["recordNorwegianTest"];
         delete?: never;
         options?: never;
@@ -4476,7 +4476,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Erase a participant's personal data
+         * Slett en deltakers personopplysninger / Erase a participant's personal data
          * @description Destroys the participant's key: every sealed copy in the event store and the read models becomes unreadable, lookups by national id are removed, and `participant.erased` is published so other services forget what they hold. Pseudonymous facts (dates, categories) stay for statistics.
          */
         delete: operations["erasePersonalData"];
@@ -4498,7 +4498,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change personal details (with history) */
+        /** Endre personopplysninger (med historikk) / Change personal details (with history) */
         patch: operations["changePersonalDetails"];
         trace?: never;
     };
@@ -4551,7 +4551,7 @@ export interface paths {
         };
         get?: never;
         /**
-         * Revise the individual plan (every revision is kept)
+         * Revider den individuelle planen (hver revisjon tas vare på) / Revise the individual plan (every revision is kept)
          * @description Hours per week are the activities running on `valid_from`; the plan is full time at 37.5 h/week (47 weeks a year) and is flagged `below_full_time` otherwise.
          */
         put: operations["revisePlan"];
@@ -4592,7 +4592,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start a programme (or plan its start)
+         * Start et program (eller planlegg starten) / Start a programme (or plan its start)
          * @description A start dated ahead is a planned start: the participant's status, deadlines and lists change only on that date.
          */
         post: operations["startProgramme"];
@@ -4612,7 +4612,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * End the programme (completed or interrupted) with the outcome directly after
+         * Avslutt programmet (fullført eller avbrutt) med resultatet rett etter / End the programme (completed or interrupted) with the outcome directly after
          * @description Work outcomes need `hours_per_week`: `work_full_time` is at least 30 h/week, `work_part_time` below. `moved_municipality`, `emigrated` and `deceased` take the participant out of the result measures' base. With `end_reason` (avslutningsårsak, NIR's code list in force on `ended_on`) `programme.end_reason_recorded` follows the completion; a code not in the list is `unknown-end-reason`, one that does not fit `reason` is `end-reason-misfits` (422).
          */
         post: operations["completeProgramme"];
@@ -4652,7 +4652,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Pause the programme (leave or interruption), now or scheduled
+         * Stans programmet (permisjon eller avbrudd), nå eller planlagt / Pause the programme (leave or interruption), now or scheduled
          * @description Pauses never overlap (`overlapping-leave`). With `to_date` the pause is closed at once and the planned end moves by the union of all pause days.
          */
         post: operations["interruptProgramme"];
@@ -4670,7 +4670,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Register the outcome of an ended programme that has none */
+        /** Registrer resultatet av et avsluttet program som mangler det / Register the outcome of an ended programme that has none */
         put: operations["recordProgrammeOutcome"];
         post?: never;
         delete?: never;
@@ -4688,7 +4688,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Resume the programme; the planned end moves by the pause */
+        /** Gjenoppta programmet; planlagt slutt flyttes like mye som stansen / Resume the programme; the planned end moves by the pause */
         post: operations["resumeProgramme"];
         delete?: never;
         options?: never;
@@ -4746,7 +4746,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Record the settlement (bosetting) in a household
+         * Registrer bosettingen i en husstand / Record the settlement (bosetting) in a household
          * @description Appends `participant.settled` with the household id and size. A participant is settled once: a second settlement answers 409.
          */
         post: operations["settleParticipant"];
@@ -4808,7 +4808,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search occupations: STYRK-08 unit groups and ESCO occupations (autocomplete)
+         * Søk i yrker: STYRK-08-yrkesgrupper og ESCO-yrker (autofullføring) / Search occupations: STYRK-08 unit groups and ESCO occupations (autocomplete)
          * @description Over the STYRK-08 bokmål titles and ISCO-08 English titles of the four-digit unit groups, and ESCO occupations' English preferred and alternative labels (an ESCO occupation's bokmål label is its unit group's title). `code` is what a competence profile's work experience and wishes hold. Same 422s as the skill search.
          */
         get: operations["searchOccupations"];
@@ -4828,7 +4828,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search ESCO skills (autocomplete)
+         * Søk i ESCO-ferdigheter (autofullføring) / Search ESCO skills (autocomplete)
          * @description Over ESCO's English preferred and alternative labels and Veiviser's bokmål labels, tolerant of typos and of a word typed half-way. Each hit carries both labels, the label that matched and a score (0–1). Empty or too long `q`, or an unknown parameter → 422 (`search-query-empty`, `search-query-too-long`, `unknown-search-parameter`).
          */
         get: operations["searchSkills"];
@@ -4949,7 +4949,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a gathering or course for volunteers, with attendance */
+        /** Registrer en samling eller et kurs for frivillige, med oppmøte / Record a gathering or course for volunteers, with attendance */
         post: operations["holdGathering"];
         delete?: never;
         options?: never;
@@ -4967,7 +4967,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Register a need for a volunteer
+         * Registrer et behov for en frivillig / Register a need for a volunteer
          * @description For exactly one participant or household (422 `need-subject`). Escorts, host families and needs with `involves_minors` take only volunteers with a valid politiattest.
          */
         post: operations["registerNeed"];
@@ -4984,7 +4984,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One need */
+        /** Ett behov / One need */
         get: operations["getNeed"];
         put?: never;
         post?: never;
@@ -5002,7 +5002,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Volunteers for the need, explained
+         * Frivillige til behovet, forklart / Volunteers for the need, explained
          * @description Each volunteer with the hard constraints they fail (each with its rule code and why) and the soft parts (location, gender wish, skills) whose factors multiply to the score, as in job matching. Excluded volunteers only with `include_excluded=true`.
          */
         get: operations["listVolunteersForNeed"];
@@ -5022,13 +5022,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Volunteers of your municipality
+         * De frivillige i kommunen din / Volunteers of your municipality
          * @description Rekkefølge: registrert, så id. / Order: registered, then id.
          */
         get: operations["listVolunteers"];
         put?: never;
         /**
-         * Register a volunteer (with consent)
+         * Registrer en frivillig (med samtykke) / Register a volunteer (with consent)
          * @description Appends `volunteer.registered` (published: ids, roles, language codes, capacity) and the profile with the personal record sealed under the volunteer's own key (never published). The volunteer takes no assignment before a coordinator approves them.
          */
         post: operations["registerVolunteer"];
@@ -5046,7 +5046,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Volunteers to keep warm
+         * Frivillige å holde varme / Volunteers to keep warm
          * @description Approved volunteers with no assignment, contact or gathering attended in the `weeks` before `on` (today by default). Rekkefølge: registrert, så id. / Order: registered, then id.
          */
         get: operations["listKeepWarm"];
@@ -5065,12 +5065,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One volunteer */
+        /** Én frivillig / One volunteer */
         get: operations["getVolunteer"];
         put?: never;
         post?: never;
         /**
-         * Erase the volunteer's personal record
+         * Slett den frivilliges personopplysninger / Erase the volunteer's personal record
          * @description Destroys the volunteer's key and clears the sealed record: no table holds their name or contact afterwards. `volunteer.erased` carries the id only.
          */
         delete: operations["eraseVolunteer"];
@@ -5088,7 +5088,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approve the volunteer (volunteer coordinator) */
+        /** Godkjenn den frivillige (frivillighetskoordinator) / Approve the volunteer (volunteer coordinator) */
         post: operations["approveVolunteer"];
         delete?: never;
         options?: never;
@@ -5106,7 +5106,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Assign the volunteer to a need
+         * Sett den frivillige på et behov / Assign the volunteer to a need
          * @description Refused with 409 and the rule of the first hard constraint not met (`volunteer-not-approved`, `volunteer-role`, `police-certificate-required`, `volunteer-language`, `volunteer-availability`, `volunteer-capacity`), the same ones the matching explains.
          */
         post: operations["assignVolunteer"];
@@ -5125,7 +5125,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End an assignment */
+        /** Avslutt et oppdrag / End an assignment */
         post: operations["endAssignment"];
         delete?: never;
         options?: never;
@@ -5142,7 +5142,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Follow an assignment up */
+        /** Følg opp et oppdrag / Follow an assignment up */
         post: operations["recordAssignmentFollowUp"];
         delete?: never;
         options?: never;
@@ -5159,7 +5159,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record the checked politiattest */
+        /** Registrer den kontrollerte politiattesten / Record the checked politiattest */
         post: operations["checkCertificate"];
         delete?: never;
         options?: never;
@@ -5176,7 +5176,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a contact with the volunteer */
+        /** Registrer en kontakt med den frivillige / Record a contact with the volunteer */
         post: operations["recordVolunteerContact"];
         delete?: never;
         options?: never;

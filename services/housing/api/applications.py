@@ -119,7 +119,8 @@ command_route(
     name="receive_application",
     status_code=201,
     response_model=ApplicationOut,
-    summary="Register a household's application for a municipal dwelling",
+    summary="Registrer en husstands søknad om kommunal bolig / Register a household's application "
+    "for a municipal dwelling",
     description="The household must be known from its settlement (`participant.settled`), and "
     "may have one open (pending or accepted) application at a time (409 otherwise). Publishes "
     "`housing_application.received` (size, date, urgency); ages, access needs and district "
@@ -133,7 +134,7 @@ command_route(
 @router.get(
     "/applications/{application_id}",
     response_model=ApplicationOut,
-    summary="One application",
+    summary="Én søknad / One application",
     responses=problem_responses(401, 403, 404),
 )
 async def get_application(
@@ -151,7 +152,8 @@ command_route(
     application.decide_application,
     name="decide_application",
     response_model=ApplicationOut,
-    summary="Accept (onto the waiting list) or reject a pending application",
+    summary="Innvilg (sett på ventelisten) eller avslå en søknad til behandling / Accept (onto "
+    "the waiting list) or reject a pending application",
     description="Publishes `housing_application.decided`. A decision is made once (409).",
     arguments=lambda body: {"decision": Decision(body.decision), "decided_on": body.decided_on},
     visible={"application": "application_id"},
@@ -165,7 +167,8 @@ command_route(
     application.record_needs,
     name="record_application_needs",
     response_model=ApplicationOut,
-    summary="Record the household's ages, access needs and district wishes again",
+    summary="Registrer husstandens aldre, tilgjengelighetsbehov og bydelsønsker på nytt / Record "
+    "the household's ages, access needs and district wishes again",
     description="Replaces what the open application recorded, e.g. after a member's erasure "
     "destroyed it (`needs_erased`) or members left; the household keeps its place and waiting "
     "time. Sealed with the household's key in an unpublished event.",
@@ -181,7 +184,8 @@ command_route(
     application.decide_application,
     name="withdraw_application",
     response_model=ApplicationOut,
-    summary="The household withdraws its pending or accepted application",
+    summary="Husstanden trekker søknaden (til behandling eller innvilget) / The household "
+    "withdraws its pending or accepted application",
     description="Publishes `housing_application.decided` with decision `withdrawn`.",
     arguments=lambda body: {"decision": Decision.withdrawn, "decided_on": body.withdrawn_on},
     visible={"application": "application_id"},
@@ -191,7 +195,8 @@ command_route(
 @router.get(
     "/waiting-list",
     response_model=WaitingListOut,
-    summary="The waiting list in priority order, now or at the end of any past day",
+    summary="Ventelisten i prioritert rekkefølge, nå eller ved slutten av en tidligere dag / The "
+    "waiting list in priority order, now or at the end of any past day",
     description="A household waits from the day its application is received until it is "
     "rejected, withdraws, or moves in (those days end the wait). Order: urgency (acute, high, "
     "normal), then the earliest received date, then application id. `days_waiting` counts "
@@ -240,7 +245,8 @@ def _month(value: str, name: str) -> tuple[int, int]:
 @router.get(
     "/waiting-list/month-ends",
     response_model=MonthEndsOut,
-    summary="Households waiting at the end of every month (the MRS measure), with yearly averages",
+    summary="Husstander som venter ved hver månedsslutt (MRS-målet), med årsgjennomsnitt / "
+    "Households waiting at the end of every month (the MRS measure), with yearly averages",
     description="For each month from `from` to `to` (YYYY-MM, at most 240 months): the number of "
     "distinct households waiting at the end of its last day. `yearly_averages` is the mean of "
     "the month-end counts within each calendar year of the range (Drammen: 62 on average in "

@@ -102,7 +102,7 @@ command_route(
     name="register_dwelling",
     status_code=201,
     response_model=DwellingOut,
-    summary="Register a dwelling in the rental stock",
+    summary="Registrer en bolig i utleieboligmassen / Register a dwelling in the rental stock",
     description="Appends `dwelling.registered` (published, without the address) and the "
     "address in an unpublished event.",
     arguments=lambda body: {**fields(body), "size_m2": float(body.size_m2)},
@@ -114,7 +114,7 @@ command_route(
 @router.patch(
     "/dwellings/{dwelling_id}",
     response_model=DwellingOut,
-    summary="Change a dwelling's attributes or status",
+    summary="Endre en boligs egenskaper eller status / Change a dwelling's attributes or status",
     description="Appends `dwelling.changed` with the fields that differ. Status may move between "
     "vacant and under renovation, or to sold; occupied only comes from an allocation, and an "
     "occupied dwelling's status changes only when its placement ends (409 otherwise). "
@@ -163,7 +163,7 @@ async def change_dwelling(
 @router.get(
     "/dwellings",
     response_model=Page[DwellingOut],
-    summary="List dwellings",
+    summary="List boligene / List dwellings",
     description="Rekkefølge: bydel, antall rom, så id. / Order: district, rooms, then id.",
     responses=problem_responses(401, 403, 422),
 )
@@ -194,7 +194,7 @@ async def list_dwellings(
 @router.get(
     "/dwellings/{dwelling_id}",
     response_model=DwellingOut,
-    summary="One dwelling",
+    summary="Én bolig / One dwelling",
     responses=problem_responses(401, 403, 404),
 )
 async def get_dwelling(
@@ -209,7 +209,8 @@ async def get_dwelling(
 @router.get(
     "/stock",
     response_model=StockOut,
-    summary="Stock and occupancy by district, size (rooms) and status",
+    summary="Boligmasse og belegg etter bydel, størrelse (rom) og status / Stock and occupancy by "
+    "district, size (rooms) and status",
     description="Counts dwellings by status; `occupancy_rate` = occupied / dwellings not sold.",
     responses=problem_responses(401, 403),
 )
@@ -221,7 +222,8 @@ async def get_stock(runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
 @router.get(
     "/dwellings/{dwelling_id}/rent",
     response_model=RentOut,
-    summary="Cost-covering rent (kostnadsdekkende husleie), explained",
+    summary="Kostnadsdekkende husleie, forklart / Cost-covering rent (kostnadsdekkende husleie), "
+    "explained",
     description="FDV per year = size_m2 × FDV rate (NOK/m²/year) for the dwelling's standard; "
     "capital cost per year = valuation × (government-bond rate + capital markup, normally 2 "
     "percentage points); monthly rent = (FDV + capital) / 12, rounded to whole kroner (half up). "
@@ -309,7 +311,8 @@ def _known_at(value: datetime | None) -> datetime | None:
 @router.get(
     "/dwellings/{dwelling_id}/suggestions",
     response_model=SuggestionsOut,
-    summary="Ranked households from the waiting list for a vacant dwelling",
+    summary="Rangerte husstander fra ventelisten til en ledig bolig / Ranked households from the "
+    "waiting list for a vacant dwelling",
     description="Only accepted applications of households without a municipal dwelling are "
     "considered. Hard constraints (never broken): "
     + OCCUPANCY_NORM

@@ -109,7 +109,8 @@ FORMULAS = [
 @economy.post(
     "/ownership-vs-rent",
     response_model=EconomyOut,
-    summary="Household economy over 15 years: owning vs continuing to rent",
+    summary="Husstandens økonomi over 15 år: eie eller fortsette å leie / Household economy over "
+    "15 years: owning vs continuing to rent",
     description="Plain yearly numbers from documented formulas (see `formulas` in the answer). "
     "Seed example: price NOK 2,000,000, grant 740,000, loan 1,260,000, rent 7,185 a month, "
     "owner costs 69 m² × NOK 400. Nothing is stored.",
@@ -202,7 +203,8 @@ def _years(from_year: int, to_year: int) -> None:
 @reports.get(
     "/time-to-first-placement",
     response_model=TimeToPlacementOut,
-    summary="Days from settlement to the first placement",
+    summary="Dager fra bosetting til første tildeling / Days from settlement to the first "
+    "placement",
     description="For households settled in the period (from `participant.settled`): the days "
     "from settlement to their first municipal placement, with mean and median over those placed.",
     responses=problem_responses(401, 403, 422),
@@ -220,7 +222,8 @@ async def report_time_to_first_placement(
 @reports.get(
     "/moved-out-within-27-months",
     response_model=MovedOutOut,
-    summary="Households that moved out of municipal housing within 27 months of settlement",
+    summary="Husstander som flyttet ut av kommunal bolig innen 27 måneder etter bosetting / "
+    "Households that moved out of municipal housing within 27 months of settlement",
     description="Cohort: households settled in the period that had a municipal placement. A "
     "household moved out on the end of a placement after which it had no municipal dwelling; "
     "it counts when that day is at most 27 months after settlement. Households still inside "
@@ -241,7 +244,8 @@ async def report_moved_out_within_27_months(
 @reports.get(
     "/owners-per-year",
     response_model=Page[OwnersYear],
-    summary="Households that became owners, per year and route",
+    summary="Husstander som ble eiere, per år og vei / Households that became owners, per year "
+    "and route",
     description="Én rad per år. Rekkefølge: år, eldste først. / One row per year. Order: "
     "year, oldest first.",
     responses=problem_responses(401, 403, 422),
@@ -264,7 +268,8 @@ async def report_owners_per_year(
 @reports.get(
     "/evictions-per-year",
     response_model=Page[EvictionsYear],
-    summary="Evictions from municipal dwellings per year, by grounds",
+    summary="Utkastelser fra kommunale boliger per år, etter grunnlag / Evictions from municipal "
+    "dwellings per year, by grounds",
     description="Én rad per år. Rekkefølge: år, eldste først. / One row per year. Order: "
     "year, oldest first.",
     responses=problem_responses(401, 403, 422),

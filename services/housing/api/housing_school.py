@@ -56,7 +56,7 @@ command_route(
     name="plan_course",
     status_code=201,
     response_model=None,
-    summary="Plan a course",
+    summary="Planlegg et kurs / Plan a course",
     principal=Teacher,
 )
 
@@ -68,17 +68,20 @@ command_route(
     use.hold_session,
     name="hold_course_session",
     response_model=None,
-    summary="Record a session held, with the households that came",
+    summary="Registrer en gjennomført økt, med husstandene som kom / Record a session held, with "
+    "the households that came",
     principal=Teacher,
 )
 
 
 @router.get(
     "/courses/{course_id}",
-    summary="A course with attendance per household",
+    summary="Et kurs med oppmøte per husstand / A course with attendance per household",
     responses=problem_responses(401, 403, 404),
 )
-async def get_course(course_id: uuid.UUID, runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
+async def get_course(
+    course_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
+) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
         return await use.course_view(conn, course_id, principal.municipality)
 
@@ -92,7 +95,8 @@ command_route(
     name="record_visit",
     status_code=201,
     response_model=None,
-    summary="Record a host family's follow-up visit",
+    summary="Registrer et oppfølgingsbesøk fra en vertsfamilie / Record a host family's follow-up "
+    "visit",
     principal=Teacher,
 )
 
@@ -105,14 +109,16 @@ command_route(
     name="record_incident",
     status_code=201,
     response_model=None,
-    summary="Record damage or a complaint about a household's tenancy",
+    summary="Registrer skade eller en klage på en husstands leieforhold / Record damage or a "
+    "complaint about a household's tenancy",
     principal=Teacher,
 )
 
 
 @router.get(
     "/outcomes",
-    summary="Damage, complaints and evictions by housing school completion",
+    summary="Skader, klager og utkastelser etter fullført boskole / Damage, complaints and "
+    "evictions by housing school completion",
     responses=problem_responses(401, 403, 422),
 )
 async def get_housing_school_outcomes(

@@ -87,7 +87,8 @@ command_route(
     name="agree_rent_to_own",
     status_code=201,
     response_model=AgreementOut,
-    summary="Agree that the tenant household buys its municipal dwelling after 3 or 5 years",
+    summary="Avtal at leietakerhusstanden kjøper den kommunale boligen etter 3 eller 5 år / Agree "
+    "that the tenant household buys its municipal dwelling after 3 or 5 years",
     description="The household must live in the dwelling now, and the dwelling must be "
     "municipally owned. The price is the valuation (default: the dwelling's). Publishes "
     "`rent_to_own.agreed`; the purchase can complete from `agreed_on` + the rent period.",
@@ -98,7 +99,7 @@ command_route(
 @rent_to_own.get(
     "/{agreement_id}",
     response_model=AgreementOut,
-    summary="One rent-to-own agreement",
+    summary="Én leie-til-eie-avtale / One rent-to-own agreement",
     responses=problem_responses(401, 403, 404),
 )
 async def get_rent_to_own_agreement(
@@ -117,7 +118,8 @@ command_route(
     name="complete_rent_to_own_purchase",
     status_code=201,
     response_model=OwnershipOut,
-    summary="Complete the purchase: the household becomes owner",
+    summary="Fullfør kjøpet: husstanden blir eier / Complete the purchase: the household becomes "
+    "owner",
     description="Needs an active agreement whose rent period has run (409 otherwise, also for a "
     "date before the agreement). When a start loan financed it, name it in `loan_id` (it must be "
     "paid out). Publishes `placement.ended` (bought_home), "
@@ -135,7 +137,8 @@ command_route(
     name="apply_for_start_loan",
     status_code=201,
     response_model=LoanOut,
-    summary="Register a start-loan application (Husbanken startlån)",
+    summary="Registrer en søknad om startlån (Husbanken) / Register a start-loan application "
+    "(Husbanken startlån)",
     description="Incomes stay in an unpublished event. The assessment counts the introduction "
     "benefit as income: assessed income = employment + introduction benefit + other.",
     visible={"household": "household_id"},
@@ -145,10 +148,12 @@ command_route(
 @start_loans.get(
     "/{loan_id}",
     response_model=LoanOut,
-    summary="One start loan",
+    summary="Ett startlån / One start loan",
     responses=problem_responses(401, 403, 404),
 )
-async def get_start_loan(loan_id: uuid.UUID, runtime: RuntimeDep, principal: Officer) -> dict[str, Any]:
+async def get_start_loan(
+    loan_id: uuid.UUID, runtime: RuntimeDep, principal: Officer
+) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
         return await queries.loan_view(conn, loan_id, principal.municipality)
 
@@ -166,7 +171,8 @@ command_route(
     application.decide_start_loan,
     name="decide_start_loan",
     response_model=LoanOut,
-    summary="Decide the start loan: amounts, grant, rate, interest-only period, term",
+    summary="Vedta startlånet: beløp, tilskudd, rente, avdragsfrihet, løpetid / Decide the start "
+    "loan: amounts, grant, rate, interest-only period, term",
     description="Publishes `start_loan.decided`. Approval needs rate kind, rate and term; loan + "
     "grant may not exceed the purchase price; a rejection carries no amounts.",
     arguments=_loan_decision,
@@ -181,7 +187,7 @@ command_route(
     application.disburse_start_loan,
     name="disburse_start_loan",
     response_model=LoanOut,
-    summary="The approved loan and grant were paid out",
+    summary="Innvilget lån og tilskudd er utbetalt / The approved loan and grant were paid out",
     description="Publishes `start_loan.disbursed`.",
     visible={"loan": "loan_id"},
 )
@@ -195,7 +201,8 @@ command_route(
     name="record_start_loan_purchase",
     status_code=201,
     response_model=OwnershipOut,
-    summary="The household bought a home with the start loan: it becomes owner",
+    summary="Husstanden kjøpte bolig med startlånet: den blir eier / The household bought a home "
+    "with the start loan: it becomes owner",
     description="Needs a paid-out loan. Buying the dwelling of an active rent-to-own agreement "
     "goes through that agreement instead (409 here). Publishes `household.became_owner` (route "
     "start_loan); other rent-to-own agreements lapse; "

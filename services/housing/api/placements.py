@@ -46,7 +46,8 @@ command_route(
     name="allocate_dwelling",
     status_code=201,
     response_model=PlacementOut,
-    summary="Allocate a vacant dwelling to a household on the waiting list",
+    summary="Tildel en ledig bolig til en husstand på ventelisten / Allocate a vacant dwelling to "
+    "a household on the waiting list",
     description="Publishes `placement.started` and `dwelling.changed` (occupied) in one "
     "transaction. Refused with 409 when the dwelling is not vacant, the household already has a "
     "placement, the application is not accepted, or the dwelling breaks the occupancy norm or "
@@ -60,7 +61,7 @@ command_route(
 @router.get(
     "/{placement_id}",
     response_model=PlacementOut,
-    summary="One placement",
+    summary="Én tildeling / One placement",
     responses=problem_responses(401, 403, 404),
 )
 async def get_placement(
@@ -78,7 +79,8 @@ command_route(
     application.end_placement,
     name="end_placement",
     response_model=PlacementOut,
-    summary="The household moved out: end the placement with a reason",
+    summary="Husstanden flyttet ut: avslutt tildelingen med en årsak / The household moved out: "
+    "end the placement with a reason",
     description="Publishes `placement.ended` and `dwelling.changed` (vacant). An active "
     "rent-to-own agreement on the dwelling lapses.",
     visible={"placement": "placement_id"},
@@ -93,7 +95,8 @@ command_route(
     name="record_eviction",
     status_code=201,
     response_model=PlacementOut,
-    summary="Record an eviction (it ends the placement)",
+    summary="Registrer en utkastelse (den avslutter tildelingen) / Record an eviction (it ends "
+    "the placement)",
     description="Publishes `eviction.recorded`, `placement.ended` (reason eviction) and "
     "`dwelling.changed` (vacant).",
     visible={"placement": "placement_id"},

@@ -62,7 +62,8 @@ command_route(
     name="set_rent_rates",
     status_code=201,
     response_model=RentRatesHistory,
-    summary="Set the cost-covering rent rates from a date",
+    summary="Sett satsene for kostnadsdekkende husleie fra en dato / Set the cost-covering rent "
+    "rates from a date",
     description="Adds a version to the municipality's rate history (an event-sourced settings "
     "stream). Rent on a day uses the version with the latest `valid_from` on or before it; "
     "setting a `valid_from` again corrects that version.",
@@ -75,7 +76,8 @@ command_route(
 @router.get(
     "/rent-rates",
     response_model=RentRatesHistory,
-    summary="The rent rates in force today and their history",
+    summary="Husleiesatsene som gjelder i dag, og historikken / The rent rates in force today and "
+    "their history",
     responses=problem_responses(401, 403),
 )
 async def get_rent_rates(runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:

@@ -106,7 +106,8 @@ command_route(
     use.request_settlement,
     name="record_settlement_request",
     response_model=None,
-    summary="Record IMDi's request (anmodning) for the year, with its household mix",
+    summary="Registrer IMDis anmodning for året, med husstandssammensetningen / Record IMDi's "
+    "request (anmodning) for the year, with its household mix",
     description="Recording it again corrects it. Counts are checked (`settlement-count`); a "
     "request dated after the council's decision is refused (`decision-before-request`).",
     principal=Planner,
@@ -122,7 +123,8 @@ command_route(
     use.decide_settlement,
     name="record_settlement_decision",
     response_model=None,
-    summary="Record the council's decision (vedtak) on how many persons to settle",
+    summary="Registrer kommunestyrets vedtak om hvor mange som skal bosettes / Record the "
+    "council's decision (vedtak) on how many persons to settle",
     description="Needs the year's request and is dated on or after it "
     "(`decision-before-request`, 422); counts as for the request.",
     principal=Planner,
@@ -137,7 +139,8 @@ command_route(
     use.plan_settlement,
     name="set_monthly_plan",
     response_model=None,
-    summary="Set the monthly plan: households by size per month",
+    summary="Sett månedsplanen: husstander etter størrelse per måned / Set the monthly plan: "
+    "households by size per month",
     description="Needs the decision (`plan-before-decision`). Over all months, size × "
     "households plus unaccompanied minors must equal the decided persons, and the minors the "
     "decided minors (`plan-sum`); each month once, 1–12.",
@@ -155,7 +158,8 @@ command_route(
     name="add_settlement_measure",
     status_code=201,
     response_model=None,
-    summary="Add a measure to the preparedness plan (beredskapsplan)",
+    summary="Legg et tiltak til beredskapsplanen / Add a measure to the preparedness plan "
+    "(beredskapsplan)",
     description="Dwellings of `rooms` rooms, `quantity` of them, ready `lead_time_months` "
     "after `decided_on`; the forecast counts them in that month.",
     principal=Planner,
@@ -170,7 +174,7 @@ command_route(
     use.withdraw_measure,
     name="withdraw_settlement_measure",
     response_model=None,
-    summary="Withdraw a measure from the preparedness plan",
+    summary="Trekk et tiltak fra beredskapsplanen / Withdraw a measure from the preparedness plan",
     principal=Planner,
     path_types=YEAR,
     exists=use.measure_visible,
@@ -179,7 +183,8 @@ command_route(
 
 @router.get(
     "/{year}",
-    summary="The year's settlement plan: request, decision, months planned and settled",
+    summary="Årets bosettingsplan: anmodning, vedtak, planlagte og bosatte måneder / The year's "
+    "settlement plan: request, decision, months planned and settled",
     description="`settled_*` come from the participants service's `participant.settled` "
     "events (households by size; unaccompanied minors apart).",
     responses=READ_PROBLEMS,
@@ -219,7 +224,8 @@ WithMeasures = Annotated[bool, Query(description="Count the preparedness plan's 
 
 @router.get(
     "/{year}/forecast",
-    summary="Capacity forecast: dwellings free, needed and the gap by size, with a band",
+    summary="Kapasitetsprognose: ledige og nødvendige boliger og gapet etter størrelse, med "
+    "usikkerhet / Capacity forecast: dwellings free, needed and the gap by size, with a band",
     description="See docs/housing/settlement-planning.md for the method. `scale=1.3` asks "
     "what happens if the municipality is asked to settle 30 % more.",
     responses=READ_PROBLEMS,
@@ -250,7 +256,8 @@ async def get_settlement_forecast(
 
 @router.get(
     "/{year}/integration-grant",
-    summary="Expected integration grant (integreringstilskudd) for five years",
+    summary="Forventet integreringstilskudd for fem år / Expected integration grant "
+    "(integreringstilskudd) for five years",
     description="From the monthly plan (times `scale`) and from the households settled so "
     "far; the rates are dated data with their source.",
     responses=READ_PROBLEMS,
@@ -264,7 +271,8 @@ async def get_integration_grant(
 
 @router.get(
     "/{year}/report",
-    summary="The settlement plan as a report for a meeting (HTML to print, or xlsx)",
+    summary="Bosettingsplanen som rapport til et møte (HTML til utskrift, eller xlsx) / The "
+    "settlement plan as a report for a meeting (HTML to print, or xlsx)",
     description="Chart and tables: plan and settlements, forecast and gap by size with the "
     "band, the preparedness plan, the integration grant. Bokmål unless `Accept-Language` asks "
     "for nynorsk or English.",

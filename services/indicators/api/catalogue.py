@@ -18,7 +18,7 @@ router = resource_router()
 @router.get(
     "/rules",
     response_model=Page[dict[str, Any]],
-    summary="The built-in computed rules, documented",
+    summary="De innebygde beregningsreglene, dokumentert / The built-in computed rules, documented",
     description="For each rule: what the value is, its numerator, denominator, exclusions, "
     "the date that places an event in a period, how as-of works, and its parameters "
     "(JSON Schema with defaults). The same text is in services/indicators/RULES.md. "
@@ -34,7 +34,8 @@ async def list_rules(
 @router.get(
     "/catalogue",
     response_model=Page[dict[str, Any]],
-    summary="The built-in indicators a municipality can adopt",
+    summary="De innebygde indikatorene en kommune kan ta i bruk / The built-in indicators a "
+    "municipality can adopt",
     description="Each is a rule with parameters, titles, unit, direction and granularity. "
     'Adopt one with `POST /indicators/definitions {"key": …, "from_catalogue": …}`. '
     "Rekkefølge: katalogens. / Order: the catalogue's.",

@@ -29,7 +29,7 @@ router = resource_router()
 @router.get(
     "/definitions/{key}/comments",
     response_model=Page[dict[str, Any]],
-    summary="Comments on an indicator (as of a date)",
+    summary="Kommentarer til en indikator (per en dato) / Comments on an indicator (as of a date)",
     description="Rekkefølge: registrert, så id. / Order: recorded, then id.",
     responses=problem_responses(401, 403, 422),
 )
@@ -60,7 +60,8 @@ plan_change(
     principal=Manager,
     path_params={"key": KeyPath},
     status_code=201,
-    summary="Comment on an indicator for a period: what happened, what we do",
+    summary="Kommenter en indikator for en periode: hva skjedde, hva vi gjør / Comment on an "
+    "indicator for a period: what happened, what we do",
     description="Lederens forklaring av et avvik, knyttet til indikator, periode og nivå "
     "(leder). / The manager's explanation of a deviation, tied to indicator, period and "
     "level (manager only). Comments are not plan changes: they show at once, with author "

@@ -19,7 +19,7 @@ router = resource_router()
 @router.get(
     "/definitions",
     response_model=Page[dict[str, Any]],
-    summary="The municipality's indicators (as of a date)",
+    summary="Kommunens indikatorer (per en dato) / The municipality's indicators (as of a date)",
     description="Rekkefølge: nøkkel. / Order: key.",
     responses=problem_responses(401, 403, 422),
 )
@@ -40,7 +40,7 @@ plan_change(
     location=lambda given: f"/indicators/definitions/{given.body.key}",
     status_code=201,
     response_model=Created,
-    summary="Define an indicator",
+    summary="Definer en indikator / Define an indicator",
     description="Key, titles (bokmål and English), unit, direction, period granularity, "
     "measurement method — `computed` by a built-in rule with parameters, `manual` "
     "registration, or `imported` with its source named — and decimals. "
@@ -60,7 +60,8 @@ plan_change(
 
 @router.get(
     "/definitions/{key}",
-    summary="One indicator with its thresholds per year (as of a date)",
+    summary="Én indikator med tersklene per år (per en dato) / One indicator with its thresholds "
+    "per year (as of a date)",
     responses=problem_responses(401, 403, 422),
 )
 async def get_definition(key: KeyPath, plan: PlanDep) -> dict[str, Any]:
@@ -81,7 +82,7 @@ plan_change(
     if_match=True,
     unset_fields=False,
     response_model=Created,
-    summary="Change an indicator's definition",
+    summary="Endre definisjonen av en indikator / Change an indicator's definition",
     description="Fields left out keep their value; `parameters` given are merged into the "
     "current ones. A new version is recorded: values as of earlier dates keep the earlier "
     "definition. Optional `If-Match` with the version you read.",

@@ -19,7 +19,8 @@ router = resource_router()
 @router.get(
     "/goals",
     response_model=Page[dict[str, Any]],
-    summary="The goal hierarchy (kommuneplan → økonomiplan → virksomhetsplan), as of a date",
+    summary="Målhierarkiet (kommuneplan → økonomiplan → virksomhetsplan), per en dato / The goal "
+    "hierarchy (kommuneplan → økonomiplan → virksomhetsplan), as of a date",
     description="Rekkefølge: treet, hvert mål før sine undermål. / Order: the tree, depth "
     "first, each goal before its sub-goals.",
     responses=problem_responses(401, 403, 422),
@@ -40,7 +41,7 @@ plan_change(
     principal=Manager,
     status_code=201,
     response_model=Created,
-    summary="Add a goal to the plan",
+    summary="Legg et mål til planen / Add a goal to the plan",
     description="A kommuneplan goal has no parent; an økonomiplan goal hangs under a "
     "kommuneplan goal; a virksomhetsplan goal under an økonomiplan (or kommuneplan) goal. "
     "Each has an owner unit and a period; indicators (already defined) hang under it — "
@@ -66,7 +67,8 @@ plan_change(
     path_params={"key": str},
     if_match=True,
     response_model=Created,
-    summary="Revise a goal (all fields as they are now)",
+    summary="Revider et mål (alle feltene slik de er nå) / Revise a goal (all fields as they are "
+    "now)",
     change=lambda runtime, conn, metadata, given: application.define_goal(
         runtime, conn, metadata, given.path["key"], given.body, revise=True, expected=given.expected
     ),

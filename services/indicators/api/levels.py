@@ -26,7 +26,8 @@ router = resource_router()
 @router.get(
     "/levels",
     response_model=Page[dict[str, Any]],
-    summary="The levels last published (indicator.level_changed) for the municipality",
+    summary="Nivåene sist publisert (indicator.level_changed) for kommunen / The levels last "
+    "published (indicator.level_changed) for the municipality",
     description="Rekkefølge: indikator, så periode. / Order: indicator key, then period.",
     responses=problem_responses(401, 403, 422),
 )
@@ -64,7 +65,7 @@ async def list_levels(
 
 @router.post(
     "/evaluations",
-    summary="Re-evaluate the municipality's levels now",
+    summary="Vurder kommunens nivåer på nytt nå / Re-evaluate the municipality's levels now",
     description="The service evaluates levels in the background after every applied event "
     "(see the `indicator.level_changed` event in /asyncapi.json). This runs the same "
     "evaluation at once and returns the changes it published.",

@@ -23,7 +23,8 @@ plan_change(
         "key": KeyPath,
         "period": Annotated[str, Path(description="2025, 2025-Q2 or 2025-03")],
     },
-    summary="Register the value of a manual or imported indicator for a period",
+    summary="Registrer verdien av en manuell eller importert indikator for en periode / Register "
+    "the value of a manual or imported indicator for a period",
     description="Only for `manual` and `imported` indicators, and only for periods of the "
     "indicator's granularity. A later registration for the same period replaces it from "
     "then on; as-of questions before it still see the earlier value.",

@@ -44,7 +44,8 @@ def csv_cells(entry: Entry) -> list[Any]:
 
 @router.get(
     "/national/{key}",
-    summary="One built-in indicator across all municipalities, ranked, with size peers",
+    summary="Én innebygd indikator for alle kommuner, rangert, med like store kommuner / One "
+    "built-in indicator across all municipalities, ranked, with size peers",
     description=NATIONAL
     + ". `municipality` picks one to focus on: its entry and its peers are returned too.\n\n"
     "Småtallsprikking: en verdi som bygger på færre enn `min_n` personer (minst 5), eller "

@@ -20,7 +20,7 @@ router = resource_router()
 @router.get(
     "/settlements",
     response_model=SettlementCount,
-    summary="Persons settled in a year",
+    summary="Personer bosatt i et år / Persons settled in a year",
     description="Counts `participant.settled` events of the token's municipality whose "
     "`settled_on` falls in the calendar year.",
     responses=problem_responses(401, 403, 422),

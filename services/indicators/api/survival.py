@@ -43,7 +43,8 @@ def _years(from_year: int, to_year: int) -> None:
 
 @router.get(
     "/survival/kaplan-meier",
-    summary="Kaplan–Meier: time from settlement to first work or education, per cohort",
+    summary="Kaplan–Meier: tid fra bosetting til første arbeid eller utdanning, per kull / "
+    "Kaplan–Meier: time from settlement to first work or education, per cohort",
     description=SURVIVAL,
     responses=problem_responses(401, 403, 422),
 )
@@ -212,7 +213,8 @@ async def fitted_model(
 
 @router.get(
     "/survival/expected-vs-observed",
-    summary="Expected vs observed time to work or education (Cox model on the national data)",
+    summary="Forventet og observert tid til arbeid eller utdanning (Cox-modell på nasjonale data) "
+    "/ Expected vs observed time to work or education (Cox model on the national data)",
     description=SURVIVAL
     + f"\nInputs per person: age group (18–24, 25–34, 35–44, 45–55), gender, arrival "
     "category, education level (compulsory or less / upper secondary / higher / unknown) "

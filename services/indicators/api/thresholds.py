@@ -35,7 +35,8 @@ plan_change(
     principal=Manager,
     path_params={"key": KeyPath},
     if_match=True,
-    summary="Set the thresholds of the three levels for one or more years",
+    summary="Sett tersklene for de tre nivåene for ett eller flere år / Set the thresholds of the "
+    "three levels for one or more years",
     description=THRESHOLDS
     + "\nA threshold set replaces the given years' earlier sets (kept as history for "
     "as-of questions). Overlapping, empty, duplicated or direction-contradicting bands, "
@@ -48,7 +49,7 @@ plan_change(
 
 @router.get(
     "/definitions/{key}/classify",
-    summary="Which level a value would get in a year",
+    summary="Hvilket nivå en verdi ville fått et år / Which level a value would get in a year",
     description="Applies the year's thresholds to `value` exactly as a computed value is "
     "classified (the unrounded value; rounding to the indicator's decimals is only for "
     "display), with the explanation.",

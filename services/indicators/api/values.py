@@ -51,7 +51,8 @@ router = resource_router()
 @router.get(
     "/values/{key}",
     response_model=ValueOut,
-    summary="An indicator's value for any period, as known on any date",
+    summary="En indikators verdi for en periode, slik den var kjent på en dato / An indicator's "
+    "value for any period, as known on any date",
     description="Computed indicators are evaluated by their rule (GET /indicators/rules); "
     "manual and imported ones return the value registered for the period. The level uses "
     "the thresholds of the period's year, if the period has the indicator's granularity.\n\n"
@@ -78,7 +79,8 @@ async def get_value(
 
 @router.get(
     "/values/{key}/series",
-    summary="An indicator's values per period of its granularity, with thresholds",
+    summary="En indikators verdier per periode i dens oppløsning, med terskler / An indicator's "
+    "values per period of its granularity, with thresholds",
     description="Every period of the indicator's granularity from `from_year` to `to_year` "
     "(default the five years up to the as-of date) that has started by the as-of date.",
     responses=problem_responses(401, 403, 422),
@@ -168,7 +170,8 @@ def drilldown_body(
 @router.get(
     "/values/{key}/drilldown",
     response_model=DrilldownOut,
-    summary="The participants or households behind a value, with why each is in or out",
+    summary="Deltakerne eller husstandene bak en verdi, og hvorfor hver er med eller ikke / The "
+    "participants or households behind a value, with why each is in or out",
     description="Every unit the rule looked at: in the numerator, only in the denominator, "
     "or left out, each with a reason code and text (English and bokmål) and the date that "
     "placed it in the period. Ids are pseudonymous; personal data lives in the participants "
@@ -269,7 +272,8 @@ def scorecard_body(
 @router.get(
     "/scorecard",
     response_model=ScorecardOut,
-    summary="The MRS scorecard: goals with traffic lights and their indicators",
+    summary="MRS-målekortet: mål med trafikklys og indikatorene deres / The MRS scorecard: goals "
+    "with traffic lights and their indicators",
     description="Only goals whose years overlap the period, in the plan as it stood at the "
     "as-of moment. Each indicator counts only facts of the scorecard's period: an indicator "
     "as coarse as the period or coarser is computed for the period itself (a yearly "

@@ -290,7 +290,11 @@ async def _plan_page(
     )
 
 
-@router.get("/plan", response_class=HTMLResponse, summary="The plan: goals, indicators, approval")
+@router.get(
+    "/plan",
+    response_class=HTMLResponse,
+    summary="Planen: mål, indikatorer, godkjenning / The plan: goals, indicators, approval",
+)
 async def plan_page(request: Request) -> Response:
 
     principal = await _principal(request, PLAN_VIEWERS)
@@ -334,7 +338,11 @@ async def _saving(
         )
 
 
-@router.post("/plan/goals", response_class=HTMLResponse, summary="Add a goal (form)")
+@router.post(
+    "/plan/goals",
+    response_class=HTMLResponse,
+    summary="Legg til et mål (skjema) / Add a goal (form)",
+)
 async def add_goal(request: Request) -> Response:
 
     form = await _form(request)
@@ -392,14 +400,22 @@ async def _goal_page(
     )
 
 
-@router.get("/plan/goals/{key}", response_class=HTMLResponse, summary="Change a goal (form)")
+@router.get(
+    "/plan/goals/{key}",
+    response_class=HTMLResponse,
+    summary="Endre et mål (skjema) / Change a goal (form)",
+)
 async def goal_page(request: Request, key: str) -> Response:
 
     principal = await _principal(request, EDITORS)
     return await _goal_page(request, principal, key)
 
 
-@router.post("/plan/goals/{key}", response_class=HTMLResponse, summary="Change a goal (form)")
+@router.post(
+    "/plan/goals/{key}",
+    response_class=HTMLResponse,
+    summary="Endre et mål (skjema) / Change a goal (form)",
+)
 async def submit_goal_revision(request: Request, key: str) -> Response:
 
     form = await _form(request)
@@ -422,7 +438,11 @@ async def submit_goal_revision(request: Request, key: str) -> Response:
     return await _saving(request, principal, form, "goal", save, again)
 
 
-@router.post("/plan/indicators", response_class=HTMLResponse, summary="Add an indicator (form)")
+@router.post(
+    "/plan/indicators",
+    response_class=HTMLResponse,
+    summary="Legg til en indikator (skjema) / Add an indicator (form)",
+)
 async def add_indicator(request: Request) -> Response:
 
     form = await _form(request)
@@ -501,7 +521,9 @@ async def _indicator_page(
 
 
 @router.get(
-    "/plan/indicators/{key}", response_class=HTMLResponse, summary="An indicator's thresholds"
+    "/plan/indicators/{key}",
+    response_class=HTMLResponse,
+    summary="En indikators terskler / An indicator's thresholds",
 )
 async def plan_indicator_page(request: Request, key: str) -> Response:
 
@@ -545,7 +567,7 @@ def _bands(form: Mapping[str, list[str]]) -> list[dict[str, Any]]:
 @router.post(
     "/plan/indicators/{key}/thresholds",
     response_class=HTMLResponse,
-    summary="Set thresholds for years (form)",
+    summary="Sett terskler for år (skjema) / Set thresholds for years (form)",
 )
 async def submit_thresholds(request: Request, key: str) -> Response:
 
@@ -579,7 +601,11 @@ async def submit_thresholds(request: Request, key: str) -> Response:
     return await _saving(request, principal, form, "thresholds", save, again)
 
 
-@router.post("/plan/settings", response_class=HTMLResponse, summary="The plan's settings (form)")
+@router.post(
+    "/plan/settings",
+    response_class=HTMLResponse,
+    summary="Planens innstillinger (skjema) / The plan's settings (form)",
+)
 async def submit_settings(request: Request) -> Response:
 
     form = await _form(request)
@@ -601,7 +627,11 @@ async def submit_settings(request: Request) -> Response:
     return await _saving(request, principal, form, "settings", save)
 
 
-@router.post("/plan/approve", response_class=HTMLResponse, summary="Approve the plan (form)")
+@router.post(
+    "/plan/approve",
+    response_class=HTMLResponse,
+    summary="Godkjenn planen (skjema) / Approve the plan (form)",
+)
 async def submit_plan_approval(request: Request) -> Response:
 
     form = await _form(request)
@@ -626,7 +656,11 @@ def _return_to(target: str) -> str:
     return _safe_next(target)
 
 
-@router.post("/indicators/{key}/comments", response_class=HTMLResponse, summary="Comment (form)")
+@router.post(
+    "/indicators/{key}/comments",
+    response_class=HTMLResponse,
+    summary="Kommenter (skjema) / Comment (form)",
+)
 async def submit_comment(request: Request, key: str) -> Response:
 
     form = await _form(request)
@@ -669,7 +703,11 @@ async def submit_comment(request: Request, key: str) -> Response:
 # the dashboard only signs in with the cookie instead of a bearer token.
 
 
-@router.get("/reports", response_class=HTMLResponse, summary="The council report (HTML)")
+@router.get(
+    "/reports",
+    response_class=HTMLResponse,
+    summary="Rapporten til kommunestyret (HTML) / The council report (HTML)",
+)
 async def reports_page(request: Request) -> Response:
     principal = await _principal(request, PLAN_VIEWERS)
     return await _reports_page(request, principal)
@@ -708,7 +746,11 @@ async def _reports_page(
     )
 
 
-@router.get("/reports/{period}/download", summary="The council report as PDF, XLSX or HTML")
+@router.get(
+    "/reports/{period}/download",
+    summary="Rapporten til kommunestyret som PDF, XLSX "
+    "eller HTML / The council report as PDF, XLSX or HTML",
+)
 async def download_report(request: Request, period: str) -> Response:
     principal = await _principal(request, PLAN_VIEWERS)
     as_of, _ = _as_of(request)
@@ -731,7 +773,9 @@ async def download_report(request: Request, period: str) -> Response:
 
 
 @router.get(
-    "/reports/locked/{report_id}.{format}", summary="A locked report, byte for byte (PDF, XLSX)"
+    "/reports/locked/{report_id}.{format}",
+    summary="En låst rapport, byte for byte (PDF, XLSX) / "
+    "A locked report, byte for byte (PDF, XLSX)",
 )
 async def download_locked(request: Request, report_id: uuid.UUID, format: str) -> Response:
     principal = await _principal(request, PLAN_VIEWERS)
@@ -745,7 +789,9 @@ async def download_locked(request: Request, report_id: uuid.UUID, format: str) -
     return response
 
 
-@router.post("/reports/{period}/lock", response_class=HTMLResponse, summary="Lock (form)")
+@router.post(
+    "/reports/{period}/lock", response_class=HTMLResponse, summary="Lås (skjema) / Lock (form)"
+)
 async def submit_report_lock(request: Request, period: str) -> Response:
     form = await _form(request)
     principal = await _editor(request, form)

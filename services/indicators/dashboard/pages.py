@@ -224,7 +224,7 @@ def _default_period(request: Request, as_of: AsOf) -> str:
     return request.query_params.get("period") or str(as_of.known_on.year)
 
 
-@router.get("", response_class=HTMLResponse, summary="The scorecard (HTML)")
+@router.get("", response_class=HTMLResponse, summary="Målekortet (HTML) / The scorecard (HTML)")
 async def scorecard_page(
     request: Request,
     municipality: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
@@ -301,7 +301,11 @@ def _goals_giving_away(
     return found
 
 
-@router.get("/indicators/{key}", response_class=HTMLResponse, summary="One indicator (HTML)")
+@router.get(
+    "/indicators/{key}",
+    response_class=HTMLResponse,
+    summary="Én indikator (HTML) / One indicator (HTML)",
+)
 async def indicator_page(request: Request, key: str) -> Response:
     principal = await _principal(request)
     as_of, raw = _as_of(request)
@@ -355,7 +359,11 @@ async def _drilldown(request: Request, key: str) -> tuple[Principal, str, Period
     return principal, raw, period, value
 
 
-@router.get("/indicators/{key}/drilldown", response_class=HTMLResponse, summary="Drill-down (HTML)")
+@router.get(
+    "/indicators/{key}/drilldown",
+    response_class=HTMLResponse,
+    summary="Nedbryting (HTML) / Drill-down (HTML)",
+)
 async def drilldown_page(request: Request, key: str) -> Response:
     principal, raw, period, value = await _drilldown(request, key)
     members = value.result.members if value.result else ()
@@ -394,7 +402,11 @@ def _cohort_years(request: Request, as_of: AsOf) -> tuple[int, int]:
     return from_year, to_year
 
 
-@router.get("/survival", response_class=HTMLResponse, summary="Survival curves (HTML)")
+@router.get(
+    "/survival",
+    response_class=HTMLResponse,
+    summary="Overlevelseskurver (HTML) / Survival curves (HTML)",
+)
 async def survival_page(request: Request) -> Response:
     principal = await _principal(request)
     as_of, raw = _as_of(request)
@@ -436,7 +448,7 @@ async def survival_page(request: Request) -> Response:
 # -- CSV exports (same tables, same numbers) --------------------------------------------------
 
 
-@router.get("/export/scorecard.csv", summary="The scorecard as CSV")
+@router.get("/export/scorecard.csv", summary="Målekortet som CSV / The scorecard as CSV")
 async def export_scorecard(request: Request) -> Response:
     principal = await _principal(request)
     as_of, _ = _as_of(request)
@@ -455,7 +467,9 @@ async def export_scorecard(request: Request) -> Response:
     )
 
 
-@router.get("/export/series/{key}.csv", summary="An indicator's series as CSV")
+@router.get(
+    "/export/series/{key}.csv", summary="En indikators serie som CSV / An indicator's series as CSV"
+)
 async def export_series(request: Request, key: str) -> Response:
     principal = await _principal(request)
     as_of, _ = _as_of(request)
@@ -485,7 +499,7 @@ async def export_series(request: Request, key: str) -> Response:
     )
 
 
-@router.get("/export/drilldown/{key}.csv", summary="A drill-down as CSV")
+@router.get("/export/drilldown/{key}.csv", summary="En nedbryting som CSV / A drill-down as CSV")
 async def export_drilldown(request: Request, key: str) -> Response:
     principal, _, period, value = await _drilldown(request, key)
     members = value.result.members if value.result else ()
@@ -499,7 +513,9 @@ async def export_drilldown(request: Request, key: str) -> Response:
     )
 
 
-@router.get("/export/survival.csv", summary="Kaplan–Meier points as CSV")
+@router.get(
+    "/export/survival.csv", summary="Kaplan–Meier-punktene som CSV / Kaplan–Meier points as CSV"
+)
 async def export_survival(request: Request) -> Response:
     principal = await _principal(request)
     as_of, _ = _as_of(request)
@@ -588,7 +604,9 @@ def _login_page(
     return response
 
 
-@router.get("/login", response_class=HTMLResponse, summary="Sign in with a token")
+@router.get(
+    "/login", response_class=HTMLResponse, summary="Logg inn med et token / Sign in with a token"
+)
 async def login_form(request: Request) -> Response:
     refused = request.query_params.get("refused") == "token_in_address"
     return _login_page(
@@ -598,7 +616,9 @@ async def login_form(request: Request) -> Response:
     )
 
 
-@router.post("/login", response_class=HTMLResponse, summary="Sign in with a token")
+@router.post(
+    "/login", response_class=HTMLResponse, summary="Logg inn med et token / Sign in with a token"
+)
 async def login(request: Request) -> Response:
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     token = (form.get("token") or [""])[0].strip()
@@ -619,7 +639,7 @@ async def login(request: Request) -> Response:
     return response
 
 
-@router.get("/logout", summary="Sign out")
+@router.get("/logout", summary="Logg ut / Sign out")
 async def logout() -> Response:
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(COOKIE, path="/dashboard")

@@ -52,7 +52,8 @@ class Allocate(BaseModel):
 @router.post(
     "",
     response_model=AllocationResult,
-    summary="Allocate places to candidates for the best total fit",
+    summary="Fordel plasser på kandidater for best samlet treff / Allocate places to candidates "
+    "for the best total fit",
     description="Assigns at most one place per candidate and no more candidates than places, "
     "maximising the sum of scores (plus waiting points with `favour_waiting`) under the hard "
     "requirements, with `scipy.optimize.linear_sum_assignment`. Every candidate left out gets "

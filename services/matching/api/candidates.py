@@ -42,7 +42,7 @@ def _document(candidate: Candidate, today: date) -> dict[str, Any]:
 @router.get(
     "",
     response_model=Page[CandidateView],
-    summary="Candidates of your municipality",
+    summary="Kandidatene i kommunen din / Candidates of your municipality",
     description="Participants whose consented competence profile this service has received. "
     "`engagement` is `in_placement` or `employed` for those in a placement or job today, "
     "`placement_scheduled` or `job_scheduled` for a start dated ahead. Someone who moved to "
@@ -67,7 +67,7 @@ async def list_candidates(
 @router.get(
     "/{participant_id}",
     response_model=CandidateView,
-    summary="One candidate's consented profile",
+    summary="Én kandidats profil (med samtykke) / One candidate's consented profile",
     responses=index_responses(401, 403, 404),
 )
 async def get_candidate(
@@ -83,7 +83,7 @@ _OPENINGS_FILTERS = candidate_openings_filters("limit", "min_score", "include_ex
 @router.get(
     "/{participant_id}/openings",
     response_model=OpeningsForCandidate,
-    summary="Best open openings for a candidate",
+    summary="De beste åpne mulighetene for en kandidat / Best open openings for a candidate",
     description="Open openings of your municipality, best first, each explained like "
     "`/openings/{id}/candidates/{participant_id}`; equal scores: the opening that starts "
     "first. Filters narrow the list before the best are taken (see "
@@ -124,7 +124,8 @@ def _known(*names: str) -> Callable[[Request], None]:
 @router.get(
     "/{participant_id}/advice",
     response_model=AdviceForCandidate,
-    summary="Skills that would open the most openings",
+    summary="Ferdigheter som ville åpnet flest muligheter / Skills that would open the most "
+    "openings",
     description="The essential skills of your municipality's open openings the candidate "
     "lacks, each tried as if held and the openings scored again: best first by openings "
     "lifted to `strong`, then by openings lifted to a better band, each with the openings "
@@ -152,7 +153,7 @@ async def get_skill_advice(
 @router.get(
     "/{participant_id}/occupations",
     response_model=OccupationsForCandidate,
-    summary="Occupations the candidate is closest to",
+    summary="Yrker kandidaten er nærmest / Occupations the candidate is closest to",
     description="ESCO occupations by closeness: 100 × the occupation, essential-skill and "
     "optional-skill factors of the score (related skills and unconfirmed suggestions count "
     "as in the score), with the skills held, related and missing.",

@@ -79,7 +79,7 @@ class Created(BaseModel):
     "",
     status_code=201,
     response_model=Created,
-    summary="Register an employer",
+    summary="Registrer en arbeidsgiver / Register an employer",
     description="Appends `employer.registered` (published) and the employer's name, contact "
     "and agreements (kept inside the service). An organisation number is registered once per "
     "municipality (409 otherwise).",
@@ -107,7 +107,7 @@ async def register_employer(
 @router.get(
     "",
     response_model=Page[Employer],
-    summary="Employers of your municipality",
+    summary="Arbeidsgiverne i kommunen din / Employers of your municipality",
     description="Rekkefølge: navn, så id. / Order: name, then id.",
     responses=problem_responses(401, 403, 422),
 )
@@ -127,7 +127,7 @@ async def list_employers(
 @router.get(
     "/{employer_id}",
     response_model=Employer,
-    summary="One employer",
+    summary="Én arbeidsgiver / One employer",
     responses=problem_responses(401, 403, 404),
 )
 async def get_employer(
@@ -145,7 +145,7 @@ class ContactErased(BaseModel):
 @router.delete(
     "/{employer_id}/contact",
     response_model=ContactErased,
-    summary="Erase the employer's contact person",
+    summary="Slett arbeidsgiverens kontaktperson / Erase the employer's contact person",
     description="Destroys the contact person's key: every sealed copy (event store, read "
     "models after a replay) becomes unreadable, and the employer shows no contact. Nothing "
     "about the contact person is ever published.",
@@ -214,7 +214,8 @@ class AgreementStatus(BaseModel):
     "/{employer_id}/agreements",
     status_code=201,
     response_model=AgreementCreated,
-    summary="Record an agreement with the employer (target and period)",
+    summary="Registrer en avtale med arbeidsgiveren (mål og periode) / Record an agreement with "
+    "the employer (target and period)",
     description="Appends `employer_agreement.recorded` (kept inside the service). The target "
     "fits the measure (422 `agreement-target`); `valid_until` not before `valid_from` (422 "
     "`date-order`).",

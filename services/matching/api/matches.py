@@ -128,7 +128,7 @@ def _today(on: date | None) -> date:
 @router.post(
     "",
     status_code=201,
-    summary="Propose a candidate for an opening",
+    summary="Foreslå en kandidat til en mulighet / Propose a candidate for an opening",
     description="Appends `match.proposed` with the score at this moment. 409 when the opening "
     "is not open, the candidate fails a hard requirement, or a live match of the pair exists.",
     responses=index_responses(401, 403, 404, 409, 422),
@@ -153,7 +153,7 @@ async def propose_match(
 @router.get(
     "",
     response_model=Page[MatchView],
-    summary="Matches of your municipality",
+    summary="Koblingene i kommunen din / Matches of your municipality",
     description="Rekkefølge: foreslått, så id. / Order: proposed, then id.",
     responses=problem_responses(401, 403, 422),
 )
@@ -183,7 +183,7 @@ async def list_matches(
 @router.get(
     "/{match_id}",
     response_model=MatchView,
-    summary="One match",
+    summary="Én kobling / One match",
     responses=problem_responses(401, 403, 404),
 )
 async def get_match(match_id: uuid.UUID, runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
@@ -245,14 +245,14 @@ _step(
     OnDate,
     lambda body, state: domain.employer_interested(state, _today(body.on), today=today()),
     name="record_interest",
-    summary="The employer is interested",
+    summary="Arbeidsgiveren er interessert / The employer is interested",
 )
 _step(
     "/{match_id}/interview",
     Interview,
     lambda body, state: domain.schedule_interview(state, body.on),
     name="record_interview",
-    summary="Schedule an interview",
+    summary="Avtal et intervju / Schedule an interview",
 )
 _step(
     "/{match_id}/offer",
@@ -261,7 +261,7 @@ _step(
         state, _today(body.on), body.starts_on, body.hours_per_week, body.permanent, today=today()
     ),
     name="record_offer",
-    summary="The employer makes an offer",
+    summary="Arbeidsgiveren gir et tilbud / The employer makes an offer",
 )
 _step(
     "/{match_id}/decline",
@@ -270,7 +270,7 @@ _step(
         state, body.declined_by, _today(body.on), body.reason, today=today()
     ),
     name="decline_match",
-    summary="The employer or the participant declines",
+    summary="Arbeidsgiveren eller deltakeren takker nei / The employer or the participant declines",
     description="Appends `match.declined`. A declined match cannot go on or be started (409).",
 )
 
@@ -348,7 +348,7 @@ _placement_step(
         expected_version=expected,
     ),
     name="start_match",
-    summary="Start the placement or job",
+    summary="Start praksisen eller jobben / Start the placement or job",
     description="For language practice and work training appends `practice_placement.started`; "
     "for jobs and apprenticeships `job.obtained`. Takes one of the opening's places: a filled "
     "or closed opening, a declined match or one without an offer answer 409. When several "
@@ -368,7 +368,7 @@ _placement_step(
         expected_version=expected,
     ),
     name="end_match",
-    summary="End a practice placement with its outcome",
+    summary="Avslutt en praksisplass med resultatet / End a practice placement with its outcome",
     description="Appends `practice_placement.ended` (completed, broke_off, turned_into_job) and "
     "frees the place; `turned_into_job` also appends `job.obtained` with the job's terms.",
 )

@@ -59,7 +59,7 @@ class RegisterNeed(BaseModel):
     "",
     status_code=201,
     response_model=Created,
-    summary="Register a need for a volunteer",
+    summary="Registrer et behov for en frivillig / Register a need for a volunteer",
     description="For exactly one participant or household (422 `need-subject`). Escorts, "
     "host families and needs with `involves_minors` take only volunteers with a valid "
     "politiattest.",
@@ -88,7 +88,9 @@ async def register_need(
     )
 
 
-@router.get("/{need_id}", summary="One need", responses=problem_responses(401, 403, 404))
+@router.get(
+    "/{need_id}", summary="Ett behov / One need", responses=problem_responses(401, 403, 404)
+)
 async def get_need(
     need_id: uuid.UUID, runtime: RuntimeDep, principal: VolunteerReader
 ) -> dict[str, Any]:
@@ -97,7 +99,7 @@ async def get_need(
 
 @router.get(
     "/{need_id}/volunteers",
-    summary="Volunteers for the need, explained",
+    summary="Frivillige til behovet, forklart / Volunteers for the need, explained",
     description="Each volunteer with the hard constraints they fail (each with its rule "
     "code and why) and the soft parts (location, gender wish, skills) whose factors "
     "multiply to the score, as in job matching. Excluded volunteers only with "

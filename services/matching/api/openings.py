@@ -109,7 +109,7 @@ def _terms_input(body: OpeningTermsIn) -> dict[str, Any]:
     "",
     status_code=201,
     response_model=Created,
-    summary="Publish an opening",
+    summary="Publiser en mulighet / Publish an opening",
     description="Unknown ISCO/STYRK codes, ESCO occupations, ESCO skill URIs or licence "
     "classes answer 422 naming each one. Appends `opening.published`.",
     responses=problem_responses(401, 403, 422),
@@ -137,7 +137,7 @@ async def publish_opening(
 @router.get(
     "",
     response_model=Page[Opening],
-    summary="Openings of your municipality",
+    summary="Mulighetene i kommunen din / Openings of your municipality",
     description="Rekkefølge: publisert, så id. / Order: published, then id.",
     responses=problem_responses(401, 403, 422),
 )
@@ -167,7 +167,7 @@ async def list_openings(
 @router.get(
     "/{opening_id}",
     response_model=Opening,
-    summary="One opening",
+    summary="Én mulighet / One opening",
     responses=problem_responses(401, 403, 404),
 )
 async def get_opening(
@@ -178,7 +178,7 @@ async def get_opening(
 
 @router.put(
     "/{opening_id}",
-    summary="Change an opening's terms",
+    summary="Endre vilkårene for en mulighet / Change an opening's terms",
     description="Replaces the terms (same body as publishing, without employer and kind) and "
     "appends `opening.changed` when they differ. Places cannot go below the places taken "
     "(409); a closed opening cannot change (409). Send `If-Match` to guard against lost "
@@ -207,7 +207,7 @@ async def change_opening(
 
 @router.post(
     "/{opening_id}/closure",
-    summary="Close an opening",
+    summary="Lukk en mulighet / Close an opening",
     description="Appends `opening.closed`; a closed opening takes no more candidates.",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
@@ -237,7 +237,7 @@ _CANDIDATES_FILTERS = opening_candidates_filters(
 @router.get(
     "/{opening_id}/candidates",
     response_model=CandidatesForOpening,
-    summary="Best candidates for an opening",
+    summary="De beste kandidatene til en mulighet / Best candidates for an opening",
     description="Top candidates of your municipality, best first, each with the parts of the "
     "score (the factors multiply out to the score), matched, related, unconfirmed and missing "
     "skills and a band. Equal scores: the one who has waited longest since settlement first. "
@@ -274,7 +274,8 @@ async def list_best_candidates(
 @router.get(
     "/{opening_id}/candidates/{participant_id}",
     response_model=Explanation,
-    summary="Explain one candidate's score for an opening",
+    summary="Forklar én kandidats poeng for en mulighet / Explain one candidate's score for an "
+    "opening",
     description="The parts of the score (value, weight and factor = 1 − weight × (1 − value); "
     "100 × the product of the factors is the score), matched, related, unconfirmed and "
     "missing skills, the band and any failed hard requirement.",

@@ -142,7 +142,7 @@ LimitQ = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 @router.get(
     "/skills",
     response_model=TaxonomyAnswer,
-    summary="Search ESCO skills (autocomplete)",
+    summary="Søk i ESCO-ferdigheter (autofullføring) / Search ESCO skills (autocomplete)",
     description="Over ESCO's English preferred and alternative labels and Veiviser's bokmål "
     "labels, tolerant of typos and of a word typed half-way. Each hit carries both labels, the "
     "label that matched and a score (0–1). Empty or too long `q`, or an unknown parameter → 422 "
@@ -163,7 +163,8 @@ async def search_skills(
 @router.get(
     "/occupations",
     response_model=TaxonomyAnswer,
-    summary="Search occupations: STYRK-08 unit groups and ESCO occupations (autocomplete)",
+    summary="Søk i yrker: STYRK-08-yrkesgrupper og ESCO-yrker (autofullføring) / Search "
+    "occupations: STYRK-08 unit groups and ESCO occupations (autocomplete)",
     description="Over the STYRK-08 bokmål titles and ISCO-08 English titles of the four-digit "
     "unit groups, and ESCO occupations' English preferred and alternative labels (an ESCO "
     "occupation's bokmål label is its unit group's title). `code` is what a competence "

@@ -156,7 +156,7 @@ class Created(BaseModel):
     "",
     status_code=201,
     response_model=Created,
-    summary="Register a volunteer (with consent)",
+    summary="Registrer en frivillig (med samtykke) / Register a volunteer (with consent)",
     description="Appends `volunteer.registered` (published: ids, roles, language codes, "
     "capacity) and the profile with the personal record sealed under the volunteer's own "
     "key (never published). The volunteer takes no assignment before a coordinator "
@@ -189,7 +189,7 @@ async def register_volunteer(
 @router.get(
     "",
     response_model=Page[dict[str, Any]],
-    summary="Volunteers of your municipality",
+    summary="De frivillige i kommunen din / Volunteers of your municipality",
     description="Rekkefølge: registrert, så id. / Order: registered, then id.",
     responses=problem_responses(401, 403, 422),
 )
@@ -209,7 +209,7 @@ async def list_volunteers(
 @router.get(
     "/keep-warm",
     response_model=Page[dict[str, Any]],
-    summary="Volunteers to keep warm",
+    summary="Frivillige å holde varme / Volunteers to keep warm",
     description="Approved volunteers with no assignment, contact or gathering attended in "
     "the `weeks` before `on` (today by default). Rekkefølge: registrert, så id. / Order: "
     "registered, then id.",
@@ -230,7 +230,11 @@ async def list_keep_warm(
     return page_of(request, cold, limit, offset)
 
 
-@router.get("/{volunteer_id}", summary="One volunteer", responses=problem_responses(401, 403, 404))
+@router.get(
+    "/{volunteer_id}",
+    summary="Én frivillig / One volunteer",
+    responses=problem_responses(401, 403, 404),
+)
 async def get_volunteer(
     volunteer_id: uuid.UUID, runtime: RuntimeDep, principal: VolunteerReader
 ) -> dict[str, Any]:
@@ -252,7 +256,7 @@ _volunteer_command(
     CheckCertificate,
     volunteering.check_certificate,
     name="check_certificate",
-    summary="Record the checked politiattest",
+    summary="Registrer den kontrollerte politiattesten / Record the checked politiattest",
 )
 
 
@@ -266,7 +270,8 @@ _volunteer_command(
     Approve,
     volunteering.approve,
     name="approve_volunteer",
-    summary="Approve the volunteer (volunteer coordinator)",
+    summary="Godkjenn den frivillige (frivillighetskoordinator) / Approve the volunteer "
+    "(volunteer coordinator)",
 )
 
 
@@ -281,13 +286,13 @@ _volunteer_command(
     RecordContact,
     volunteering.record_contact,
     name="record_volunteer_contact",
-    summary="Record a contact with the volunteer",
+    summary="Registrer en kontakt med den frivillige / Record a contact with the volunteer",
 )
 
 
 @router.delete(
     "/{volunteer_id}",
-    summary="Erase the volunteer's personal record",
+    summary="Slett den frivilliges personopplysninger / Erase the volunteer's personal record",
     description="Destroys the volunteer's key and clears the sealed record: no table holds "
     "their name or contact afterwards. `volunteer.erased` carries the id only.",
     responses=problem_responses(401, 403, 404),
@@ -315,7 +320,7 @@ _volunteer_command(
     volunteering.assign,
     name="assign_volunteer",
     status_code=201,
-    summary="Assign the volunteer to a need",
+    summary="Sett den frivillige på et behov / Assign the volunteer to a need",
     description="Refused with 409 and the rule of the first hard constraint not met "
     "(`volunteer-not-approved`, `volunteer-role`, `police-certificate-required`, "
     "`volunteer-language`, `volunteer-availability`, `volunteer-capacity`), the same ones "
@@ -334,7 +339,7 @@ _volunteer_command(
     FollowUp,
     volunteering.follow_up,
     name="record_assignment_follow_up",
-    summary="Follow an assignment up",
+    summary="Følg opp et oppdrag / Follow an assignment up",
 )
 
 
@@ -348,7 +353,7 @@ _volunteer_command(
     EndAssignment,
     volunteering.end_assignment,
     name="end_assignment",
-    summary="End an assignment",
+    summary="Avslutt et oppdrag / End an assignment",
 )
 
 
@@ -366,7 +371,8 @@ class HoldGathering(BaseModel):
     "",
     status_code=201,
     response_model=Created,
-    summary="Record a gathering or course for volunteers, with attendance",
+    summary="Registrer en samling eller et kurs for frivillige, med oppmøte / Record a gathering "
+    "or course for volunteers, with attendance",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def hold_gathering(

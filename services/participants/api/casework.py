@@ -30,7 +30,8 @@ router = APIRouter(tags=["casework"])
 @router.get(
     "/advisers/{adviser}/caseload",
     response_model=Page[dict[str, Any]],
-    summary="An adviser's caseload: participants with a running programme",
+    summary="En veileders saksliste: deltakere med program som pågår / An adviser's caseload: "
+    "participants with a running programme",
     description="Rekkefølge: planlagt slutt, så id. / Order: planned end, then id.",
     responses=problem_responses(401, 403, 422),
 )
@@ -204,7 +205,9 @@ async def _rules_view(conn: AsyncConnection, municipality: str, locale: str) -> 
     "deadlines (dated rule data, each entry with its source) and the municipality's own.",
     responses=problem_responses(401, 403),
 )
-async def list_deadline_rules(runtime: RuntimeDep, principal: Reader, locale: Locale) -> dict[str, Any]:
+async def list_deadline_rules(
+    runtime: RuntimeDep, principal: Reader, locale: Locale
+) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
         return await _rules_view(conn, principal.municipality, locale)
 

@@ -31,7 +31,8 @@ router = APIRouter(prefix="/participants/{participant_id}", tags=["competence pr
     "/competence-profile",
     status_code=201,
     response_model=ChangeAccepted,
-    summary="Record the competence profile (kartlegging) and the consent",
+    summary="Registrer kompetanseprofilen (kartlegging) og samtykket / Record the competence "
+    "profile (kartlegging) and the consent",
     description="The whole profile is sealed with the participant's key. "
     "`competence_profile.updated` is published with the consented parts only — never free-text "
     "skills, descriptions or constraints. With skills shared, it says which skills came from "
@@ -102,7 +103,8 @@ async def _latest_profile(
 
 @router.get(
     "/competence-profile",
-    summary="The competence profile as the person presents it",
+    summary="Kompetanseprofilen slik personen presenterer den / The competence profile as the "
+    "person presents it",
     description="Codes come with labels (Norwegian STYRK-08 titles by default, `lang=en` for "
     "English ISCO/ESCO labels); `format=html` gives a printable page the person can own and "
     "show. Each read is audited.",
@@ -181,7 +183,8 @@ def _view(suggestions: free_text.Suggestions) -> dict[str, Any]:
 @router.get(
     "/competence/suggestions",
     response_model=SuggestionsView,
-    summary="ESCO skills and occupations the profile's free text suggests",
+    summary="ESCO-ferdigheter og -yrker som fritekst i profilen peker på / ESCO skills and "
+    "occupations the profile's free text suggests",
     description="From the free-text skills and the work-experience descriptions, matched "
     "lexically against the ESCO labels in bokmål and English, each with a similarity (0–1) and "
     "where in the profile it came from. Skills already held or rejected are left out. For the "
@@ -207,7 +210,7 @@ async def get_competence_suggestions(
     "/competence/suggestions/confirm",
     status_code=201,
     response_model=ChangeAccepted,
-    summary="Confirm or reject free-text suggestions",
+    summary="Bekreft eller avvis forslag fra fritekst / Confirm or reject free-text suggestions",
     description="Confirmed skills join the profile's skills, marked as coming from free text "
     "(`skills_from_free_text`); rejected ones are not suggested again. The profile is recorded "
     "anew and `competence_profile.updated` published as for a PUT. A URI that is not a current "

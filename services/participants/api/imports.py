@@ -225,7 +225,7 @@ def _consistency(row: CaseloadRow) -> list[tuple[str, str]]:
 
 @router.post(
     "/caseload",
-    summary="Import an existing caseload from CSV",
+    summary="Importer en eksisterende saksliste fra CSV / Import an existing caseload from CSV",
     description="Columns: " + ", ".join(CASELOAD_COLUMNS) + ". Rows sharing a `household_ref` "
     "are settled into one household. Each row registers the person, settles them and starts "
     "the programme when given, all in one transaction. The answer reports every row; rows whose "
@@ -361,7 +361,8 @@ def _summary(report: list[dict[str, Any]], errors: list[dict[str, Any]]) -> dict
 
 @router.post(
     "/follow-up-statuses",
-    summary="Import statuses one year after the programme from CSV",
+    summary="Importer statuser ett år etter programmet fra CSV / Import statuses one year after "
+    "the programme from CSV",
     description="Columns: national_id, status, preliminary (true/false). Each row records the "
     "status for the participant's latest ended programme; a row equal to what is already "
     "recorded is skipped, so re-running is safe.",

@@ -127,7 +127,7 @@ class HouseholdDeparture(Command):
     "",
     status_code=201,
     response_model=Registered,
-    summary="Register a participant",
+    summary="Registrer en deltaker / Register a participant",
     description="Personal details are sealed with the participant's own key; the published "
     "`participant.registered` carries only the pseudonymous id, birth year and gender.",
     responses=problem_responses(401, 403, 409, 422),
@@ -241,7 +241,7 @@ async def get_participant(
 @router.patch(
     "/{participant_id}/personal-details",
     response_model=ChangeAccepted,
-    summary="Change personal details (with history)",
+    summary="Endre personopplysninger (med historikk) / Change personal details (with history)",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def change_personal_details(
@@ -269,7 +269,8 @@ async def change_personal_details(
     "/{participant_id}/settlement",
     status_code=201,
     response_model=Settled,
-    summary="Record the settlement (bosetting) in a household",
+    summary="Registrer bosettingen i en husstand / Record the settlement (bosetting) in a "
+    "household",
     description="Appends `participant.settled` with the household id and size. A participant "
     "is settled once: a second settlement answers 409.",
     responses=problem_responses(401, 403, 404, 409, 422),
@@ -307,7 +308,8 @@ async def settle_participant(
     "/{participant_id}/move-out",
     status_code=201,
     response_model=ChangeAccepted,
-    summary="Transfer: the participant moved to another municipality",
+    summary="Overføring: deltakeren flyttet til en annen kommune / Transfer: the participant "
+    "moved to another municipality",
     description="Ends a running programme with outcome `moved_municipality` and publishes "
     "`participant.moved_out`.",
     responses=problem_responses(401, 403, 404, 409, 422),
@@ -347,7 +349,7 @@ command_route(
     Death,
     lambda b, s, _: domain.die(s, b.died_on, today()),
     name="record_death",
-    summary="Record the participant's death",
+    summary="Registrer at deltakeren er død / Record the participant's death",
     description="Ends a running programme with outcome `deceased` and publishes "
     "`participant.died`. Afterwards only personal-detail corrections and erasure are accepted "
     "(`after-death`).",
@@ -359,7 +361,7 @@ command_route(
     Emigration,
     lambda b, s, _: domain.emigrate(s, b.emigrated_on, today()),
     name="record_emigration",
-    summary="Record that the participant left Norway",
+    summary="Registrer at deltakeren har forlatt Norge / Record that the participant left Norway",
     description="Ends a running programme with outcome `emigrated` and publishes "
     "`participant.emigrated`; the participant leaves the result base on that date.",
 )
@@ -370,7 +372,8 @@ command_route(
     HouseholdDeparture,
     lambda b, s, _: domain.leave_household(s, b.left_on, today()),
     name="leave_household",
-    summary="The participant left the household but stays in the municipality",
+    summary="Deltakeren flyttet ut av husstanden, men blir i kommunen / The participant left the "
+    "household but stays in the municipality",
     description="Publishes `participant.left_household`; the household is one member smaller "
     "from `left_on`.",
 )

@@ -21,7 +21,7 @@ router = APIRouter(tags=["privacy"])
 
 @router.delete(
     "/participants/{participant_id}/personal-data",
-    summary="Erase a participant's personal data",
+    summary="Slett en deltakers personopplysninger / Erase a participant's personal data",
     description="Destroys the participant's key: every sealed copy in the event store and the "
     "read models becomes unreadable, lookups by national id are removed, and "
     "`participant.erased` is published so other services forget what they hold. Pseudonymous "
@@ -53,7 +53,8 @@ class AuditTrail(Page[dict[str, Any]]):
 @router.get(
     "/participants/{participant_id}/audit",
     response_model=AuditTrail,
-    summary="Who read this participant's personal data, when and why",
+    summary="Hvem som leste deltakerens personopplysninger, når og hvorfor / Who read this "
+    "participant's personal data, when and why",
     description="Rekkefølge: tidspunkt, så id (eldste først). / Order: time, then id (oldest "
     "first).",
     responses=problem_responses(401, 403, 404, 422),

@@ -178,7 +178,7 @@ command_route(
         s, uuid.uuid4(), b.kind, b.starts_on, b.planned_end, seal(b.adviser), today()
     ),
     name="start_programme",
-    summary="Start a programme (or plan its start)",
+    summary="Start et program (eller planlegg starten) / Start a programme (or plan its start)",
     description="A start dated ahead is a planned start: the participant's status, deadlines "
     "and lists change only on that date.",
     seals_text=True,
@@ -190,7 +190,8 @@ command_route(
     Pause,
     lambda b, s, _: domain.interrupt_programme(s, b.kind, b.from_date, today(), b.to_date),
     name="interrupt_programme",
-    summary="Pause the programme (leave or interruption), now or scheduled",
+    summary="Stans programmet (permisjon eller avbrudd), nå eller planlagt / Pause the programme "
+    "(leave or interruption), now or scheduled",
     description="Pauses never overlap (`overlapping-leave`). With `to_date` the pause is "
     "closed at once and the planned end moves by the union of all pause days.",
 )
@@ -201,7 +202,8 @@ command_route(
     Resume,
     lambda b, s, _: domain.resume_programme(s, b.resumed_on, today()),
     name="resume_programme",
-    summary="Resume the programme; the planned end moves by the pause",
+    summary="Gjenoppta programmet; planlagt slutt flyttes like mye som stansen / Resume the "
+    "programme; the planned end moves by the pause",
 )
 command_route(
     router,
@@ -210,7 +212,8 @@ command_route(
     Complete,
     lambda b, s, _: _completion(b, s),
     name="complete_programme",
-    summary="End the programme (completed or interrupted) with the outcome directly after",
+    summary="Avslutt programmet (fullført eller avbrutt) med resultatet rett etter / End the "
+    "programme (completed or interrupted) with the outcome directly after",
     description="Work outcomes need `hours_per_week`: `work_full_time` is at least 30 h/week, "
     "`work_part_time` below. `moved_municipality`, `emigrated` and `deceased` take the "
     "participant out of the result measures' base. With `end_reason` (avslutningsårsak, "
@@ -225,7 +228,8 @@ command_route(
     RecordOutcome,
     lambda b, s, _: domain.record_outcome(s, b.outcome, b.hours_per_week, today(), b.correction),
     name="record_programme_outcome",
-    summary="Register the outcome of an ended programme that has none",
+    summary="Registrer resultatet av et avsluttet program som mangler det / Register the outcome "
+    "of an ended programme that has none",
 )
 command_route(
     router,
@@ -234,7 +238,8 @@ command_route(
     FollowUpStatus,
     lambda b, s, _: domain.record_follow_up_status(s, b.status, b.preliminary, today()),
     name="record_follow_up_status",
-    summary="Record the status in November of the year after leaving the programme",
+    summary="Registrer statusen i november året etter programmet / Record the status in November "
+    "of the year after leaving the programme",
 )
 command_route(
     router,
@@ -243,7 +248,8 @@ command_route(
     NorwegianTest,
     lambda b, s, _: domain.record_norwegian_test(s, b.sub_test, b.level, b.taken_on, today()),
     name="record_norwegian_test",
-    summary="Record a Norwegian test result (per sub-test)",
+    summary="Registrer et resultat fra norskprøven (per delprøve) / Record a Norwegian test "
+    "result (per sub-test)",
 )
 command_route(
     router,
@@ -261,7 +267,8 @@ command_route(
         _sealed_providers(b, seal),
     ),
     name="revise_plan",
-    summary="Revise the individual plan (every revision is kept)",
+    summary="Revider den individuelle planen (hver revisjon tas vare på) / Revise the individual "
+    "plan (every revision is kept)",
     description="Hours per week are the activities running on `valid_from`; the plan is full "
     "time at 37.5 h/week (47 weeks a year) and is flagged `below_full_time` otherwise.",
     seals_text=True,
@@ -275,7 +282,7 @@ command_route(
         s, b.held_on, seal(b.adviser) or "", seal(b.note), today()
     ),
     name="record_follow_up",
-    summary="Record a follow-up conversation",
+    summary="Registrer en oppfølgingssamtale / Record a follow-up conversation",
     seals_text=True,
 )
 command_route(
@@ -287,7 +294,7 @@ command_route(
         s, b.on, b.hours, b.valid_reason, seal(b.note), today(), b.kind, b.activity
     ),
     name="record_absence",
-    summary="Record absence on one day",
+    summary="Registrer fravær én dag / Record absence on one day",
     description="Invalid absence (no valid reason) reduces the introduction benefit hour "
     "for hour and unauthorised leave by the whole day (integreringsloven § 21); see "
     "GET …/benefit/{year}/{month}.",
