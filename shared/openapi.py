@@ -39,8 +39,8 @@ change (after its notice period) the major."""
 BEARER_SCHEME = "bearerAuth"
 PROBLEM_JSON = "application/problem+json"
 LICENSE = {
+    # OpenAPI 3.1: `identifier` (SPDX) and `url` exclude each other; the URL is the text.
     "name": "EUPL-1.2",
-    "identifier": "EUPL-1.2",
     "url": "https://interoperable-europe.ec.europa.eu/collection/eupl/eupl-text-eupl-12",
 }
 CONTACT = {
