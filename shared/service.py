@@ -406,6 +406,8 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
         version=API_VERSION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        # Swagger UI keeps the token given to Authorize across reloads of /docs.
+        swagger_ui_parameters={"persistAuthorization": True},
         openapi_tags=list(definition.openapi_tags) or None,
     )
     app.state.runtime = runtime

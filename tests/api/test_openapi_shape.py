@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
 
 from deploy.services import create_app
@@ -297,3 +298,16 @@ def test_merging_renames_a_clash_and_its_references() -> None:
                 },
             }
         )
+
+
+async def test_swagger_ui_gets_the_bearer_scheme_and_keeps_the_token() -> None:
+    """/docs (Swagger UI) reads /openapi.json: the scheme there is its Authorize button."""
+    app = create_app("participants", Settings(env="development"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        page = await client.get("/docs")
+        served = (await client.get("/openapi.json")).json()
+    assert page.status_code == 200
+    assert '"persistAuthorization": true' in page.text
+    assert served["components"]["securitySchemes"][BEARER_SCHEME]["scheme"] == "bearer"
+    assert served["paths"]["/participants"]["post"]["security"] == [{BEARER_SCHEME: []}]
