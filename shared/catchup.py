@@ -16,8 +16,8 @@ Both answer the very CloudEvents the relay publishes, byte for byte: the outbox 
 so the minimisation is the published events' own (pseudonymous ids, municipality,
 dates and categories; stream ids are pseudonymous ids too, already the ``subject`` of
 every published event). Only service identities may read the feed (role ``service``,
-see :mod:`shared.auth`); any other token gets 403. A bad cursor is a 400 with the code
-``bad-cursor``, an out-of-range ``limit`` or ``after_version`` a 422
+see :mod:`shared.auth`); any other token gets 403. A bad cursor is a 422 with the code
+``bad-cursor`` naming ``after``, an out-of-range ``limit`` or ``after_version`` a 422
 ``validation-error``.
 
 :class:`CatchUpClient` is the consumer's side: it reads a source service's feed at
@@ -53,9 +53,25 @@ _CURSOR = re.compile(r"v1:([0-9]{1,20}):([0-9]{1,19})")
 
 
 class BadCursor(Problem):
-    """The ``after`` cursor is not one the feed gave out (or is combined with ``stream``)."""
+    """The ``after`` cursor is not one the feed gave out (or is combined with ``stream``).
 
-    status, slug, title = 400, "bad-cursor", "Not a catch-up feed cursor"
+    A 422 naming the query parameter ``after``, like every other refused query value.
+    """
+
+    status, slug, title = 422, "bad-cursor", "Not a catch-up feed cursor"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            detail,
+            errors=[
+                {
+                    "field": "after",
+                    "location": "query",
+                    "message": detail,
+                    "type": "bad_cursor",
+                }
+            ],
+        )
 
 
 class CatchUpPage(BaseModel):
@@ -115,7 +131,7 @@ def install_catchup_feed(app: FastAPI, service: str, namespace: str) -> None:
         response_model=None,
         responses={
             200: {"model": CatchUpPage, "description": "One page of published events"},
-            **problem_responses(400, 401, 403, 422),
+            **problem_responses(401, 403, 422),
         },
     )
     async def catch_up(

@@ -134,14 +134,16 @@ async def test_a_stream_page_holds_that_streams_published_events_in_version_orde
         {"after": "", "stream": "note-1"},
     ],
 )
-async def test_a_cursor_the_feed_never_gave_out_is_a_400_bad_cursor(
+async def test_a_cursor_the_feed_never_gave_out_is_a_422_bad_cursor_naming_after(
     settings: Settings, params: dict[str, str]
 ) -> None:
     async with source_app(settings) as app, feed_client(app) as client:
         answer = await client.get("/events", params=params, headers=service_headers(settings))
-        assert answer.status_code == 400, answer.text
+        assert answer.status_code == 422, answer.text
         assert answer.headers["content-type"].startswith("application/problem+json")
-        assert answer.json()["code"] == "bad-cursor"
+        problem = answer.json()
+        assert problem["code"] == "bad-cursor"
+        assert [(e["field"], e["location"]) for e in problem["errors"]] == [("after", "query")]
 
 
 @pytest.mark.parametrize(
@@ -253,7 +255,8 @@ async def test_the_feed_is_in_every_services_openapi_with_its_problems(
         document = (await client.get("/openapi.json")).json()
         operation = document["paths"]["/events"]["get"]
         assert operation["operationId"] == "readCatchUpFeed"
-        assert {"200", "400", "401", "403", "422"} <= set(operation["responses"])
+        assert {"200", "401", "403", "422"} <= set(operation["responses"])
+        assert "400" not in operation["responses"]
         assert {p["name"] for p in operation["parameters"]} == {
             "after",
             "limit",
