@@ -439,13 +439,17 @@ def _success(responses: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | No
 
 
 def problem_example(
-    status: int, instance: str, rule_code: str | None = None, texts: Catalog | None = None
+    status: int,
+    instance: str,
+    rule_code: str | None = None,
+    texts: Catalog | None = None,
+    service: str | None = None,
 ) -> dict[str, Any]:
     """A problem-details answer of ``status`` for the request to ``instance``: the refusal
     of rule ``rule_code`` (title and description in bokmål from ``texts``, English beside
     it) or the kit's problem of that status."""
     if rule_code is not None:
-        rule = catalogue.rules.get(rule_code)
+        rule = catalogue.find(rule_code, service)
         if rule is not None and rule.status == status:
             return {
                 "type": PROBLEM_BASE + rule.code,
@@ -524,7 +528,10 @@ _GENERIC_PROBLEMS: dict[int, dict[str, Any]] = {
 
 
 def attach_examples(
-    document: dict[str, Any], examples: Examples, texts: Catalog | None = None
+    document: dict[str, Any],
+    examples: Examples,
+    texts: Catalog | None = None,
+    service: str | None = None,
 ) -> dict[str, Any]:
     """Write examples into ``document`` (a built OpenAPI document), in place; returns it.
 
@@ -543,7 +550,7 @@ def attach_examples(
             declared = examples.operations.get(f"{method.upper()} {path}", OperationExample())
             request = _request_example(operation, declared, builder)
             instance = builder.url(method, path, operation)
-            _response_examples(operation, declared, builder, instance, texts, request)
+            _response_examples(operation, declared, builder, instance, texts, request, service)
             for status in operation.get("responses", {}):
                 if status.startswith("4") and status.isdigit():
                     seen = refusals.setdefault(int(status), {})
@@ -551,12 +558,15 @@ def attach_examples(
                     code = declared.rules.get(int(status))
                     if code is not None:
                         seen.setdefault(code, instance)
-    _shared_problem_examples(document, refusals, texts)
+    _shared_problem_examples(document, refusals, texts, service)
     return document
 
 
 def _shared_problem_examples(
-    document: dict[str, Any], refusals: Mapping[int, Mapping[str, str]], texts: Catalog | None
+    document: dict[str, Any],
+    refusals: Mapping[int, Mapping[str, str]],
+    texts: Catalog | None,
+    service: str | None = None,
 ) -> None:
     """Named examples on the shared 4xx responses (``components.responses``) operations
     refer to: the kit's problem of the status, then each rule violation a service declared
@@ -569,10 +579,10 @@ def _shared_problem_examples(
         seen = refusals.get(status, {})
         named: dict[str, Any] = {}
         for code, instance in seen.items():
-            value = problem_example(status, instance, code or None, texts)
+            value = problem_example(status, instance, code or None, texts, service)
             summary = str(value["title"])
-            if code:
-                rule = catalogue.rules[code]
+            rule = catalogue.find(code, service) if code else None
+            if rule is not None:
                 summary = f"{rule.title_in('nb', texts)} / {rule.title}"
             named[str(value["code"])] = {"summary": summary, "value": value}
         if not named:
@@ -605,6 +615,7 @@ def _response_examples(
     instance: str,
     texts: Catalog | None,
     request: Any,
+    service: str | None = None,
 ) -> None:
     responses = operation.get("responses", {})
     success = _success(responses)
@@ -624,7 +635,7 @@ def _response_examples(
         for media, body in (response.get("content") or {}).items():
             if media in (PROBLEM_JSON, JSON) and "example" not in body and "examples" not in body:
                 body["example"] = problem_example(
-                    int(status), instance, declared.rules.get(int(status)), texts
+                    int(status), instance, declared.rules.get(int(status)), texts, service
                 )
 
 
@@ -632,7 +643,7 @@ def _examples_step(document: dict[str, Any], context: OpenAPIContext) -> None:
     """The OpenAPI pipeline's step: the examples the service declared (``app.state``)."""
     examples = getattr(context.app.state, "openapi_examples", None)
     packages = getattr(context.app.state, "locale_packages", ("shared",))
-    attach_examples(document, examples or Examples(), catalog(*packages))
+    attach_examples(document, examples or Examples(), catalog(*packages), context.service)
 
 
 POST_PROCESSORS.append(_examples_step)

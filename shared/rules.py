@@ -125,6 +125,10 @@ class RuleCatalogue:
     rules: dict[str, Rule] = field(default_factory=dict)
     # A code two services declare alike (before-settlement) is listed for both.
     declared_by: dict[str, set[str]] = field(default_factory=dict)
+    # Each service's own declaration: two services word a shared code's description for
+    # their own facts, and which module is imported first must not decide what a
+    # service's /problems and OpenAPI document say.
+    own: dict[tuple[str, str], Rule] = field(default_factory=dict)
 
     def declare(
         self, code: str, status: int, title: str, service: str = "kit", description: str = ""
@@ -137,12 +141,18 @@ class RuleCatalogue:
             raise ValueError(f"rule {code!r} is declared twice with different meanings")
         self.rules.setdefault(code, rule)
         self.declared_by.setdefault(code, set()).add(service)
-        return self.rules[code]
+        return self.own.setdefault((code, service), rule)
+
+    def find(self, code: str, service: str | None = None) -> Rule | None:
+        """The rule ``code`` as ``service`` declared it (else as first declared)."""
+        if service is not None and (code, service) in self.own:
+            return self.own[(code, service)]
+        return self.rules.get(code)
 
     def for_service(self, service: str) -> list[Rule]:
         return sorted(
             (
-                r
+                self.own.get((r.code, service), r)
                 for r in self.rules.values()
                 if r.service == "kit" or service in self.declared_by.get(r.code, ())
             ),

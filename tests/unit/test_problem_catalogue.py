@@ -111,3 +111,23 @@ def write_table() -> None:
     (Path(__file__).parents[2] / "docs" / "problem-codes.md").write_text(
         markdown_table(list(SERVICES))
     )
+
+
+def test_a_code_two_services_declare_keeps_each_services_own_description() -> None:
+    # Which service's module is imported first must not decide what the other's
+    # /problems and OpenAPI document say.
+    first = rule("example-shared", 409, "Shared example", "example-a", "As example-a says it.")
+    second = rule("example-shared", 409, "Shared example", "example-b", "As example-b says it.")
+    assert first.description == "As example-a says it."
+    assert second.description == "As example-b says it."
+    described = {
+        service: [
+            r.description for r in catalogue.for_service(service) if r.code == "example-shared"
+        ]
+        for service in ("example-a", "example-b")
+    }
+    assert described == {
+        "example-a": ["As example-a says it."],
+        "example-b": ["As example-b says it."],
+    }
+    assert catalogue.find("example-shared", "example-b") is second
