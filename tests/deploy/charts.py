@@ -180,6 +180,23 @@ def render(
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
 
 
+def notes(values: Iterable[Path] = (), sets: Mapping[str, Any] | None = None) -> str:
+    """The chart's NOTES.txt as ``helm install --dry-run=client`` prints it after install."""
+    with tempfile.TemporaryDirectory() as tmp:
+        chart = _offline_chart(Path(tmp))
+        args = ["install", "veiviser", str(chart), "--dry-run=client", "--namespace", "veiviser"]
+        for path in values:
+            args += ["--values", str(path)]
+        if sets:
+            given = Path(tmp) / "sets.yaml"
+            given.write_text(yaml.safe_dump(_nested(sets)))
+            args += ["--values", str(given)]
+        done = _run_helm(args, Path(tmp))
+    if done.returncode != 0:
+        raise RenderFailed(done.stderr.strip())
+    return done.stdout[done.stdout.index("NOTES:") :]
+
+
 def lint(values: Iterable[Path] = (), *, kube_version: str) -> str:
     """``helm lint --strict`` of the chart with ``values``; its output."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -719,3 +719,19 @@ def test_a_smaller_request_limit_is_left_to_the_services() -> None:
         of_kind(docs, "ConfigMap")["veiviser-settings"]["data"]["VEIVISER_MAX_REQUEST_BYTES"]
         == "65536"
     )
+
+
+def test_the_install_notes_say_where_the_gateway_answers() -> None:
+    through_port_forward = charts.notes([charts.overlay("dev")])
+    assert "port-forward svc/veiviser-gateway 28000:80" in through_port_forward
+    with_ingress = charts.notes(
+        [charts.overlay("dev")],
+        {
+            "ingress.enabled": True,
+            "ingress.host": "veiviser.kommune.no",
+            "ingress.tls.enabled": True,
+            "ingress.tls.secretName": "veiviser-tls",
+        },
+    )
+    assert "https://veiviser.kommune.no/" in with_ingress
+    assert "port-forward svc/veiviser-gateway" not in with_ingress

@@ -261,3 +261,47 @@ async def test_cors_preflight_is_passed_to_the_service(
         assert answer.headers.get(header) == expected.headers.get(header), header
     [line] = await _logged(docker_stack, correlation_id)
     assert line["method"] == "OPTIONS" and line["upstream"] != ""
+
+
+async def test_the_typed_client_runs_its_live_script_through_the_gateway(
+    gateway: httpx.AsyncClient, docker_stack: DockerStack
+) -> None:
+    # The TypeScript client in gateway mode (one base URL), as a front-end on the Docker
+    # stack uses it: the same script the suite runs against a service without a gateway.
+    from tests.api.test_typescript_client import CLIENT, _lines, _node_tool, _run
+
+    built = await asyncio.to_thread(_run, [_node_tool("tsc"), "-p", str(CLIENT)])
+    assert built.returncode == 0, built.stdout + built.stderr
+    script = CLIENT / "build" / "examples" / "live.js"
+    environment = {
+        "PATH": os.environ["PATH"],
+        "VEIVISER_TOKEN": token(docker_stack.settings, ["caseworker"]),
+        "VEIVISER_GATEWAY_URL": _gateway_url(),
+    }
+    ran = await asyncio.to_thread(_run, ["node", str(script)], env=environment)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    steps = _lines(ran.stdout)
+    assert list(steps) == [
+        "healthz",
+        "registered",
+        "register-retried",
+        "settled",
+        "read",
+        "not-modified",
+        "conflict",
+        "conflict-retried",
+        "invalid",
+        "done",
+    ]
+    participant_id = steps["registered"]["id"]
+    assert steps["healthz"] == {"status": 200}
+    assert steps["registered"]["location"] == f"/participants/{participant_id}"
+    assert steps["register-retried"] == {"id": participant_id, "same": True}
+    assert steps["not-modified"] == {"status": 304}
+    assert steps["conflict"]["code"] == "version-conflict"
+    assert steps["invalid"]["code"] == "validation-error"
+    # What the script was told is what the service holds, read back through the gateway.
+    read = await gateway.get(f"/participants/{participant_id}", headers={"X-Purpose": "test"})
+    assert read.status_code == 200, read.text
+    assert read.json()["version"] == steps["conflict-retried"]["version"]
+    assert read.json()["status"] == "settled"
