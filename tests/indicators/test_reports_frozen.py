@@ -12,6 +12,7 @@ Golden figures used here, from the cohort's own hand count:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
@@ -101,7 +102,11 @@ async def test_pdf_report_with_cover_contents_pages_levels_and_suppression(
         )
         assert "Known as of" in pdf_pages(english.content)[0]
         # The same report twice gives the same bytes (a fixed as-of moment: "now" moves).
-        moment = utcnow().replace(microsecond=0)
+        # A whole second after everything above (as_of has second precision): truncating
+        # "now" could land before the plan's approval in the same second, and the plan as
+        # of then is a draft (422 report-without-plan; CI drew it).
+        moment = utcnow().replace(microsecond=0) + timedelta(seconds=1)
+        await asyncio.sleep((moment - utcnow()).total_seconds() + 0.05)
         fixed = {"format": "pdf", "as_of": moment.isoformat()}
         once = await client.get("/indicators/reports/2016", params=fixed, headers=manager)
         again = await client.get("/indicators/reports/2016", params=fixed, headers=manager)
