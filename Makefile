@@ -102,7 +102,7 @@ docker-up: $(STAMP) ## Start the Docker stack and wait until all is healthy (por
 docker-down: ## Stop the Docker stack and remove its containers, network and volumes
 	@bash $(DOCKER_STACK) down
 
-docker-test: $(STAMP) ## Fresh Docker stack, tests/docker against it (kills containers), then down
+docker-test: $(STAMP) $(NODE_STAMP) ## Fresh Docker stack, tests/docker against it (kills containers), then down
 	@bash $(DOCKER_STACK) test
 
 # --- Docker: the clustered profile (deploy/compose/cluster; docs/deploy/cluster.md).
