@@ -28,6 +28,8 @@ from fastapi.openapi.utils import get_openapi
 from shared.auth import requires_bearer
 from shared.problem_docs import service_rules
 from shared.problems import PROBLEM_BASE
+from shared.rule_usage import rules_reached
+from shared.rules import catalogue
 from shared.settings import DEFAULT_PORTS
 
 API_VERSION = "1.0.0"
@@ -274,6 +276,39 @@ def _add_problem_responses(document: dict[str, Any], context: OpenAPIContext) ->
             schemas.pop("ValidationError", None)
 
 
+def _add_operation_rule_codes(document: dict[str, Any], context: OpenAPIContext) -> None:
+    """Per operation, the rule codes its own code can answer (``x-rule-codes`` by status,
+    and a sentence in the description), read off the code it reaches
+    (:mod:`shared.rule_usage`); the shared 4xx responses list every code of the status."""
+    for path, method, operation in operations(document):
+        route_context = context.routes.get((path, method))
+        if route_context is None:
+            continue
+        route = route_context.original_route
+        assert isinstance(route, routing.APIRoute)
+        reached = rules_reached([route.endpoint, *_dependency_calls(route.dependant)])
+        by_status: dict[str, list[str]] = {}
+        for found in reached:
+            rule = catalogue.find(found.code, context.service)
+            if rule is None or not (
+                rule.service == "kit" or context.service in catalogue.declared_by.get(rule.code, ())
+            ):
+                continue
+            if str(rule.status) in operation.get("responses", {}):
+                by_status.setdefault(str(rule.status), []).append(rule.code)
+        if not by_status:
+            continue
+        codes = {status: sorted(set(found)) for status, found in sorted(by_status.items())}
+        operation["x-rule-codes"] = codes
+        listing = "; ".join(
+            f"{status} " + ", ".join(f"`{code}`" for code in found)
+            for status, found in codes.items()
+        )
+        sentence = f"Regelkoder / rule codes: {listing}."
+        description = operation.get("description")
+        operation["description"] = f"{description}\n\n{sentence}" if description else sentence
+
+
 def _add_problem_codes(document: dict[str, Any], context: OpenAPIContext) -> None:
     rules = service_rules(context.service)
     document["info"]["x-problem-codes"] = rules
@@ -301,6 +336,7 @@ KIT_STEPS: tuple[Step, ...] = (
     _add_security,
     _add_tags,
     _add_problem_responses,
+    _add_operation_rule_codes,
     _add_problem_codes,
 )
 """The kit's own steps, in order (security before the 4xx responses it implies)."""

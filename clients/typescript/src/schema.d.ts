@@ -448,6 +448,8 @@ export interface paths {
         /**
          * Flytt en saksmengde / Move a caseload to another adviser
          * @description Flytter alle (eller utvalgte) deltakere fra én rådgiver til en annen, én kommando per deltaker; svaret viser resultatet for hver. / Moves every (or each chosen) participant of the adviser's caseload to `to_adviser`: one command per participant, each refused on its own (`not-in-caseload`, `moved-away`, `not-found`, `version-conflict`) without undoing the others. With `Idempotency-Key` a retry answers the first result. The same adviser on both sides is `caseload-to-self` (422).
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `no-programme`, `not-in-caseload`, `not-registered`, `same-adviser`, `transfer-recorded`; 422 `caseload-to-self`.
          */
         post: operations["moveCaseload"];
         delete?: never;
@@ -468,6 +470,8 @@ export interface paths {
         /**
          * Fordel plasser på kandidater for best samlet treff / Allocate places to candidates for the best total fit
          * @description Assigns at most one place per candidate and no more candidates than places, maximising the sum of scores (plus waiting points with `favour_waiting`) under the hard requirements, with `scipy.optimize.linear_sum_assignment`. Every candidate left out gets the reasons per opening: a failed hard requirement, a score under the minimum, or places that went to others for a higher total fit. Candidates already in a placement or job are not placed. With `propose` every assignment becomes a proposed match.
+         *
+         *     Regelkoder / rule codes: 409 `hard-requirement`, `live-match-exists`, `not-indexed-yet`, `not-recorded`, `opening-closed`, `opening-filled`.
          */
         post: operations["allocatePlaces"];
         delete?: never;
@@ -583,6 +587,8 @@ export interface paths {
         /**
          * Ferdigheter som ville åpnet flest muligheter / Skills that would open the most openings
          * @description The essential skills of your municipality's open openings the candidate lacks, each tried as if held and the openings scored again: best first by openings lifted to `strong`, then by openings lifted to a better band, each with the openings it lifts (score and band before and after). Openings the candidate is excluded from (licence, qualification) are not counted.
+         *
+         *     Regelkoder / rule codes: 422 `unknown-filter`.
          */
         get: operations["getSkillAdvice"];
         put?: never;
@@ -603,6 +609,8 @@ export interface paths {
         /**
          * Yrker kandidaten er nærmest / Occupations the candidate is closest to
          * @description ESCO occupations by closeness: 100 × the occupation, essential-skill and optional-skill factors of the score (related skills and unconfirmed suggestions count as in the score), with the skills held, related and missing.
+         *
+         *     Regelkoder / rule codes: 422 `unknown-filter`.
          */
         get: operations["listOccupationSuggestions"];
         put?: never;
@@ -623,6 +631,8 @@ export interface paths {
         /**
          * De beste åpne mulighetene for en kandidat / Best open openings for a candidate
          * @description Open openings of your municipality, best first, each explained like `/openings/{id}/candidates/{participant_id}`; equal scores: the opening that starts first. Filters narrow the list before the best are taken (see `docs/matching/filters-and-advice.md`); an unknown query parameter answers 422 `unknown-filter` naming it.
+         *
+         *     Regelkoder / rule codes: 422 `unknown-filter`.
          */
         get: operations["listBestOpenings"];
         put?: never;
@@ -640,7 +650,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Målekortet (HTML) / The scorecard (HTML) */
+        /**
+         * Målekortet (HTML) / The scorecard (HTML)
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
+         */
         get: operations["scorecardPage"];
         put?: never;
         post?: never;
@@ -657,7 +670,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** En nedbryting som CSV / A drill-down as CSV */
+        /**
+         * En nedbryting som CSV / A drill-down as CSV
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
+         */
         get: operations["exportDrilldown"];
         put?: never;
         post?: never;
@@ -674,7 +690,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Målekortet som CSV / The scorecard as CSV */
+        /**
+         * Målekortet som CSV / The scorecard as CSV
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
+         */
         get: operations["exportScorecard"];
         put?: never;
         post?: never;
@@ -691,7 +710,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** En indikators serie som CSV / An indicator's series as CSV */
+        /**
+         * En indikators serie som CSV / An indicator's series as CSV
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
+         */
         get: operations["exportSeries"];
         put?: never;
         post?: never;
@@ -708,7 +730,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Kaplan–Meier-punktene som CSV / Kaplan–Meier points as CSV */
+        /**
+         * Kaplan–Meier-punktene som CSV / Kaplan–Meier points as CSV
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
+         */
         get: operations["exportSurvival"];
         put?: never;
         post?: never;
@@ -725,7 +750,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Én indikator (HTML) / One indicator (HTML) */
+        /**
+         * Én indikator (HTML) / One indicator (HTML)
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
+         */
         get: operations["indicatorPage"];
         put?: never;
         post?: never;
@@ -759,7 +787,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Nedbryting (HTML) / Drill-down (HTML) */
+        /**
+         * Nedbryting (HTML) / Drill-down (HTML)
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
+         */
         get: operations["drilldownPage"];
         put?: never;
         post?: never;
@@ -847,7 +878,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Legg til et mål (skjema) / Add a goal (form) */
+        /**
+         * Legg til et mål (skjema) / Add a goal (form)
+         * @description Regelkoder / rule codes: 422 `goal-outside-parent`.
+         */
         post: operations["addGoal"];
         delete?: never;
         options?: never;
@@ -865,7 +899,10 @@ export interface paths {
         /** Endre et mål (skjema) / Change a goal (form) */
         get: operations["goalPage"];
         put?: never;
-        /** Endre et mål (skjema) / Change a goal (form) */
+        /**
+         * Endre et mål (skjema) / Change a goal (form)
+         * @description Regelkoder / rule codes: 422 `goal-outside-parent`.
+         */
         post: operations["submitGoalRevision"];
         delete?: never;
         options?: never;
@@ -933,7 +970,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Planens innstillinger (skjema) / The plan's settings (form) */
+        /**
+         * Planens innstillinger (skjema) / The plan's settings (form)
+         * @description Regelkoder / rule codes: 422 `suppression-below-floor`.
+         */
         post: operations["submitSettings"];
         delete?: never;
         options?: never;
@@ -948,7 +988,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Rapporten til kommunestyret (HTML) / The council report (HTML) */
+        /**
+         * Rapporten til kommunestyret (HTML) / The council report (HTML)
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
+         */
         get: operations["reportsPage"];
         put?: never;
         post?: never;
@@ -982,7 +1025,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Rapporten til kommunestyret som PDF, XLSX eller HTML / The council report as PDF, XLSX or HTML */
+        /**
+         * Rapporten til kommunestyret som PDF, XLSX eller HTML / The council report as PDF, XLSX or HTML
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`, `report-without-plan`.
+         */
         get: operations["downloadReport"];
         put?: never;
         post?: never;
@@ -1001,7 +1047,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lås (skjema) / Lock (form) */
+        /**
+         * Lås (skjema) / Lock (form)
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`, `report-without-plan`.
+         */
         post: operations["submitReportLock"];
         delete?: never;
         options?: never;
@@ -1016,7 +1065,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Overlevelseskurver (HTML) / Survival curves (HTML) */
+        /**
+         * Overlevelseskurver (HTML) / Survival curves (HTML)
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
+         */
         get: operations["survivalPage"];
         put?: never;
         post?: never;
@@ -1064,6 +1116,8 @@ export interface paths {
         /**
          * Opprett en kommunal frist / Create a municipal deadline
          * @description Kommunens egen interne frist, f.eks. «plan innen 30 dager etter programstart». / The municipality's own internal deadline, e.g. «plan within 30 days of programme start» (`after: programme_started`, `met_by: plan_revised`, `days: 30`). It shows on GET /deadlines under `municipal_deadlines` for every participant it applies to. A code already in force is `deadline-rule-exists` (409).
+         *
+         *     Regelkoder / rule codes: 409 `deadline-rule-exists`; 422 `deadline-same-fact`, `unknown-deadline-fact`.
          */
         post: operations["createDeadlineRule"];
         delete?: never;
@@ -1085,6 +1139,8 @@ export interface paths {
         /**
          * Avvikle en kommunal frist / Retire a municipal deadline
          * @description Fristen vises ikke lenger. / The deadline no longer shows; its history stays in the municipality's deadline-rules stream. An unknown code is `no-deadline-rule` (409).
+         *
+         *     Regelkoder / rule codes: 409 `no-deadline-rule`.
          */
         delete: operations["retireDeadlineRule"];
         options?: never;
@@ -1108,6 +1164,8 @@ export interface paths {
         /**
          * Registrer en arbeidsgiver / Register an employer
          * @description Appends `employer.registered` (published) and the employer's name, contact and agreements (kept inside the service). An organisation number is registered once per municipality (409 otherwise).
+         *
+         *     Regelkoder / rule codes: 409 `organisation-number-taken`.
          */
         post: operations["registerEmployer"];
         delete?: never;
@@ -1149,6 +1207,8 @@ export interface paths {
         /**
          * Registrer en avtale med arbeidsgiveren (mål og periode) / Record an agreement with the employer (target and period)
          * @description Appends `employer_agreement.recorded` (kept inside the service). The target fits the measure (422 `agreement-target`); `valid_until` not before `valid_from` (422 `date-order`).
+         *
+         *     Regelkoder / rule codes: 409 `not-recorded`; 422 `agreement-target`, `date-order`, `date-out-of-range`.
          */
         post: operations["recordAgreement"];
         delete?: never;
@@ -1170,6 +1230,8 @@ export interface paths {
         /**
          * Slett arbeidsgiverens kontaktperson / Erase the employer's contact person
          * @description Destroys the contact person's key: every sealed copy (event store, read models after a replay) becomes unreadable, and the employer shows no contact. Nothing about the contact person is ever published.
+         *
+         *     Regelkoder / rule codes: 409 `not-recorded`.
          */
         delete: operations["eraseEmployerContact"];
         options?: never;
@@ -1209,6 +1271,8 @@ export interface paths {
         /**
          * Registrer en husstands søknad om kommunal bolig / Register a household's application for a municipal dwelling
          * @description The household must be known from its settlement (`participant.settled`), and may have one open (pending or accepted) application at a time (409 otherwise). Publishes `housing_application.received` (size, date, urgency); ages, access needs and district wishes stay in an unpublished event. The household waits from `received_on`.
+         *
+         *     Regelkoder / rule codes: 409 `application-open`, `household-left`; 422 `date-out-of-range`, `future-fact`, `member-ages`, `unknown-reference`.
          */
         post: operations["receiveApplication"];
         delete?: never;
@@ -1246,6 +1310,8 @@ export interface paths {
         /**
          * Innvilg (sett på ventelisten) eller avslå en søknad til behandling / Accept (onto the waiting list) or reject a pending application
          * @description Publishes `housing_application.decided`. A decision is made once (409).
+         *
+         *     Regelkoder / rule codes: 409 `application-decided`, `household-left`; 422 `date-order`, `date-out-of-range`, `future-fact`, `unknown-reference`.
          */
         post: operations["decideApplication"];
         delete?: never;
@@ -1265,6 +1331,8 @@ export interface paths {
         /**
          * Registrer husstandens aldre, tilgjengelighetsbehov og bydelsønsker på nytt / Record the household's ages, access needs and district wishes again
          * @description Replaces what the open application recorded, e.g. after a member's erasure destroyed it (`needs_erased`) or members left; the household keeps its place and waiting time. Sealed with the household's key in an unpublished event.
+         *
+         *     Regelkoder / rule codes: 409 `application-decided`, `household-left`; 422 `member-ages`, `unknown-reference`.
          */
         put: operations["recordApplicationNeeds"];
         post?: never;
@@ -1286,6 +1354,8 @@ export interface paths {
         /**
          * Husstanden trekker søknaden (til behandling eller innvilget) / The household withdraws its pending or accepted application
          * @description Publishes `housing_application.decided` with decision `withdrawn`.
+         *
+         *     Regelkoder / rule codes: 409 `application-decided`, `household-left`; 422 `date-order`, `date-out-of-range`, `future-fact`, `unknown-reference`.
          */
         post: operations["withdrawApplication"];
         delete?: never;
@@ -1310,6 +1380,8 @@ export interface paths {
         /**
          * Registrer en bolig i utleieboligmassen / Register a dwelling in the rental stock
          * @description Appends `dwelling.registered` (published, without the address) and the address in an unpublished event.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`, `occupied-by-allocation`.
          */
         post: operations["registerDwelling"];
         delete?: never;
@@ -1335,6 +1407,8 @@ export interface paths {
         /**
          * Endre en boligs egenskaper eller status / Change a dwelling's attributes or status
          * @description Appends `dwelling.changed` with the fields that differ. Status may move between vacant and under renovation, or to sold; occupied only comes from an allocation, and an occupied dwelling's status changes only when its placement ends (409 otherwise). `If-Match` guards against overwriting someone else's change.
+         *
+         *     Regelkoder / rule codes: 409 `dwelling-occupied`, `dwelling-sold`; 422 `date-order`, `date-out-of-range`, `future-fact`, `occupied-by-allocation`.
          */
         patch: operations["changeDwelling"];
         trace?: never;
@@ -1349,6 +1423,8 @@ export interface paths {
         /**
          * Kostnadsdekkende husleie, forklart / Cost-covering rent (kostnadsdekkende husleie), explained
          * @description FDV per year = size_m2 × FDV rate (NOK/m²/year) for the dwelling's standard; capital cost per year = valuation × (government-bond rate + capital markup, normally 2 percentage points); monthly rent = (FDV + capital) / 12, rounded to whole kroner (half up). Set by size and standard, not by district. Uses the municipality's rates in force on `on` (default today). Example: 69 m² × NOK 400 = 27,600; 2,000,000 × 2.931 % = 58,620; (27,600 + 58,620) / 12 = NOK 7,185 a month.
+         *
+         *     Regelkoder / rule codes: 409 `no-rent-rates`, `no-valuation`; 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["getRent"];
         put?: never;
@@ -1431,6 +1507,8 @@ export interface paths {
         /**
          * Tildel en ledig bolig til en husstand på ventelisten / Allocate a vacant dwelling to a household on the waiting list
          * @description Publishes `placement.started` and `dwelling.changed` (occupied) in one transaction. Refused with 409 when the dwelling is not vacant, the household already has a placement, the application is not accepted, or the dwelling breaks the occupancy norm or an access need. Of concurrent allocations of one dwelling exactly one succeeds; the others get 409 saying the dwelling is occupied.
+         *
+         *     Regelkoder / rule codes: 409 `application-not-accepted`, `dwelling-not-vacant`, `dwelling-occupied`, `household-housed`, `household-left`, `occupancy-norm`, `tenancy-overlap`; 422 `before-settlement`, `date-order`, `date-out-of-range`, `future-fact`, `unknown-reference`.
          */
         post: operations["allocateDwelling"];
         delete?: never;
@@ -1468,6 +1546,8 @@ export interface paths {
         /**
          * Husstanden flyttet ut: avslutt tildelingen med en årsak / The household moved out: end the placement with a reason
          * @description Publishes `placement.ended` and `dwelling.changed` (vacant). An active rent-to-own agreement on the dwelling lapses.
+         *
+         *     Regelkoder / rule codes: 409 `placement-ended`; 422 `date-order`, `date-out-of-range`, `end-reason-endpoint`, `future-fact`, `unknown-reference`.
          */
         post: operations["endPlacement"];
         delete?: never;
@@ -1488,6 +1568,8 @@ export interface paths {
         /**
          * Registrer en utkastelse (den avslutter tildelingen) / Record an eviction (it ends the placement)
          * @description Publishes `eviction.recorded`, `placement.ended` (reason eviction) and `dwelling.changed` (vacant).
+         *
+         *     Regelkoder / rule codes: 409 `placement-ended`; 422 `date-order`, `date-out-of-range`, `future-fact`, `unknown-reference`.
          */
         post: operations["recordEviction"];
         delete?: never;
@@ -1508,6 +1590,8 @@ export interface paths {
         /**
          * Avtal at leietakerhusstanden kjøper den kommunale boligen etter 3 eller 5 år / Agree that the tenant household buys its municipal dwelling after 3 or 5 years
          * @description The household must live in the dwelling now, and the dwelling must be municipally owned. The price is the valuation (default: the dwelling's). Publishes `rent_to_own.agreed`; the purchase can complete from `agreed_on` + the rent period.
+         *
+         *     Regelkoder / rule codes: 409 `agreement-exists`, `already-owner`, `no-valuation`, `not-municipal`, `not-tenant`; 422 `date-order`, `date-out-of-range`, `future-fact`, `rent-period`.
          */
         post: operations["agreeRentToOwn"];
         delete?: never;
@@ -1545,6 +1629,8 @@ export interface paths {
         /**
          * Fullfør kjøpet: husstanden blir eier / Complete the purchase: the household becomes owner
          * @description Needs an active agreement whose rent period has run (409 otherwise, also for a date before the agreement). When a start loan financed it, name it in `loan_id` (it must be paid out). Publishes `placement.ended` (bought_home), `household.became_owner` (route rent_to_own) and `dwelling.changed` (sold: it leaves the rental stock).
+         *
+         *     Regelkoder / rule codes: 409 `agreement-closed`, `already-owner`, `loan-state`, `purchase-before-disbursement`, `rent-period-running`; 422 `date-order`, `date-out-of-range`, `future-fact`, `unknown-reference`.
          */
         post: operations["completeRentToOwnPurchase"];
         delete?: never;
@@ -1583,6 +1669,8 @@ export interface paths {
         /**
          * Husstander som flyttet ut av kommunal bolig innen 27 måneder etter bosetting / Households that moved out of municipal housing within 27 months of settlement
          * @description Cohort: households settled in the period that had a municipal placement. A household moved out on the end of a placement after which it had no municipal dwelling; it counts when that day is at most 27 months after settlement. Households still inside their window are `window_open`, left out of `measured`. `share` counts every reason; `share_private_rental_or_own_home` only moves to private rental or an own home.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`.
          */
         get: operations["reportMovedOutWithin27Months"];
         put?: never;
@@ -1642,7 +1730,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Planlegg et kurs / Plan a course */
+        /**
+         * Planlegg et kurs / Plan a course
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `housing-school-required-sessions`.
+         */
         post: operations["planCourse"];
         delete?: never;
         options?: never;
@@ -1676,7 +1767,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Registrer en gjennomført økt, med husstandene som kom / Record a session held, with the households that came */
+        /**
+         * Registrer en gjennomført økt, med husstandene som kom / Record a session held, with the households that came
+         * @description Regelkoder / rule codes: 409 `housing-school-session`; 422 `date-order`, `date-out-of-range`.
+         */
         post: operations["holdCourseSession"];
         delete?: never;
         options?: never;
@@ -1748,6 +1842,8 @@ export interface paths {
         /**
          * Sett satsene for kostnadsdekkende husleie fra en dato / Set the cost-covering rent rates from a date
          * @description Adds a version to the municipality's rate history (an event-sourced settings stream). Rent on a day uses the version with the latest `valid_from` on or before it; setting a `valid_from` again corrects that version.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`.
          */
         post: operations["setRentRates"];
         delete?: never;
@@ -1788,6 +1884,8 @@ export interface paths {
         /**
          * Registrer kommunestyrets vedtak om hvor mange som skal bosettes / Record the council's decision (vedtak) on how many persons to settle
          * @description Needs the year's request and is dated on or after it (`decision-before-request`, 422); counts as for the request.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `decision-before-request`, `future-fact`, `settlement-count`.
          */
         post: operations["recordSettlementDecision"];
         delete?: never;
@@ -1848,6 +1946,8 @@ export interface paths {
         /**
          * Legg et tiltak til beredskapsplanen / Add a measure to the preparedness plan (beredskapsplan)
          * @description Dwellings of `rooms` rooms, `quantity` of them, ready `lead_time_months` after `decided_on`; the forecast counts them in that month.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`, `settlement-count`.
          */
         post: operations["addSettlementMeasure"];
         delete?: never;
@@ -1865,7 +1965,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Trekk et tiltak fra beredskapsplanen / Withdraw a measure from the preparedness plan */
+        /**
+         * Trekk et tiltak fra beredskapsplanen / Withdraw a measure from the preparedness plan
+         * @description Regelkoder / rule codes: 409 `measure-withdrawn`; 422 `date-order`, `date-out-of-range`, `future-fact`.
+         */
         post: operations["withdrawSettlementMeasure"];
         delete?: never;
         options?: never;
@@ -1884,6 +1987,8 @@ export interface paths {
         /**
          * Sett månedsplanen: husstander etter størrelse per måned / Set the monthly plan: households by size per month
          * @description Needs the decision (`plan-before-decision`). Over all months, size × households plus unaccompanied minors must equal the decided persons, and the minors the decided minors (`plan-sum`); each month once, 1–12.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`, `plan-before-decision`, `plan-sum`, `settlement-count`.
          */
         put: operations["setMonthlyPlan"];
         post?: never;
@@ -1925,6 +2030,8 @@ export interface paths {
         /**
          * Registrer IMDis anmodning for året, med husstandssammensetningen / Record IMDi's request (anmodning) for the year, with its household mix
          * @description Recording it again corrects it. Counts are checked (`settlement-count`); a request dated after the council's decision is refused (`decision-before-request`).
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `decision-before-request`, `future-fact`, `settlement-count`.
          */
         post: operations["recordSettlementRequest"];
         delete?: never;
@@ -1942,7 +2049,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Registrer et bofellesskap med plasser. / Register a shared home with its places. */
+        /**
+         * Registrer et bofellesskap med plasser. / Register a shared home with its places.
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
+         */
         post: operations["registerSharedHome"];
         delete?: never;
         options?: never;
@@ -1979,6 +2089,8 @@ export interface paths {
         /**
          * Gi en enslig mindreårig en plass. / Give an unaccompanied minor a place.
          * @description 409 `shared-home-full` when every place is taken on some day from `starts_on`; 409 `minor-already-placed` when the youth already has a place here; 409 `not-unaccompanied-minor` unless the participant's settlement as an unaccompanied minor has reached housing.
+         *
+         *     Regelkoder / rule codes: 409 `minor-already-placed`, `not-unaccompanied-minor`, `shared-home-full`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["placeMinor"];
         delete?: never;
@@ -1996,7 +2108,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Avslutt et opphold (plassen er ledig samme dag). / End a stay (the place is free that day). */
+        /**
+         * Avslutt et opphold (plassen er ledig samme dag). / End a stay (the place is free that day).
+         * @description Regelkoder / rule codes: 409 `not-unaccompanied-minor`, `shared-home-stay-unknown`; 422 `date-order`, `date-out-of-range`, `future-fact`.
+         */
         post: operations["endStay"];
         delete?: never;
         options?: never;
@@ -2016,6 +2131,8 @@ export interface paths {
         /**
          * Endre antall plasser fra en dato. / Change the number of places from a date.
          * @description Refused below the youths living there (`shared-home-places-taken`).
+         *
+         *     Regelkoder / rule codes: 409 `not-unaccompanied-minor`, `shared-home-places-taken`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["changeSharedHomePlaces"];
         delete?: never;
@@ -2036,6 +2153,8 @@ export interface paths {
         /**
          * Registrer en søknad om startlån (Husbanken) / Register a start-loan application (Husbanken startlån)
          * @description Incomes stay in an unpublished event. The assessment counts the introduction benefit as income: assessed income = employment + introduction benefit + other.
+         *
+         *     Regelkoder / rule codes: 409 `already-owner`, `household-left`, `loan-pending`; 422 `amount-exceeds-price`, `date-out-of-range`, `future-fact`, `unknown-reference`.
          */
         post: operations["applyForStartLoan"];
         delete?: never;
@@ -2073,6 +2192,8 @@ export interface paths {
         /**
          * Vedta startlånet: beløp, tilskudd, rente, avdragsfrihet, løpetid / Decide the start loan: amounts, grant, rate, interest-only period, term
          * @description Publishes `start_loan.decided`. Approval needs rate kind, rate and term; loan + grant may not exceed the purchase price; a rejection carries no amounts.
+         *
+         *     Regelkoder / rule codes: 409 `loan-state`; 422 `amount-exceeds-price`, `date-order`, `date-out-of-range`, `future-fact`, `loan-terms`, `missing-field`, `unknown-reference`.
          */
         post: operations["decideStartLoan"];
         delete?: never;
@@ -2093,6 +2214,8 @@ export interface paths {
         /**
          * Innvilget lån og tilskudd er utbetalt / The approved loan and grant were paid out
          * @description Publishes `start_loan.disbursed`.
+         *
+         *     Regelkoder / rule codes: 409 `loan-state`; 422 `date-order`, `date-out-of-range`, `future-fact`, `unknown-reference`.
          */
         post: operations["disburseStartLoan"];
         delete?: never;
@@ -2113,6 +2236,8 @@ export interface paths {
         /**
          * Husstanden kjøpte bolig med startlånet: den blir eier / The household bought a home with the start loan: it becomes owner
          * @description Needs a paid-out loan. Buying the dwelling of an active rent-to-own agreement goes through that agreement instead (409 here). Publishes `household.became_owner` (route start_loan); other rent-to-own agreements lapse; a current placement ends (bought_home) and its dwelling becomes vacant — or sold, when the household bought that very municipal dwelling.
+         *
+         *     Regelkoder / rule codes: 409 `already-owner`, `buy-under-agreement`, `loan-state`, `not-municipal`, `not-tenant`, `purchase-before-disbursement`; 422 `date-order`, `date-out-of-range`, `future-fact`, `unknown-reference`.
          */
         post: operations["recordStartLoanPurchase"];
         delete?: never;
@@ -2193,6 +2318,8 @@ export interface paths {
         /**
          * Importer en eksisterende saksliste fra CSV / Import an existing caseload from CSV
          * @description Columns: given_name, family_name, birth_date, national_id, gender, settled_on, arrival_category, household_ref, unaccompanied_minor, programme_kind, programme_starts_on, planned_end, adviser. Rows sharing a `household_ref` are settled into one household. Each row registers the person, settles them and starts the programme when given, all in one transaction. The answer reports every row; rows whose national id is already registered are skipped, so re-running a file is safe.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `already-settled`, `erased`, `moved-away`, `not-registered`, `not-settled`, `programme-length`, `programme-running`; 422 `before-birth`, `before-settlement`, `birth-date-mismatch`, `date-order`, `date-out-of-range`, `future-fact`, `not-a-minor`.
          */
         post: operations["importCaseload"];
         delete?: never;
@@ -2213,6 +2340,8 @@ export interface paths {
         /**
          * Importer statuser ett år etter programmet fra CSV / Import statuses one year after the programme from CSV
          * @description Columns: national_id, status, preliminary (true/false). Each row records the status for the participant's latest ended programme; a row equal to what is already recorded is skipped, so re-running is safe.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `final-status-recorded`, `left-the-base`, `no-programme`, `not-registered`, `november-not-begun`.
          */
         post: operations["importFollowUpStatuses"];
         delete?: never;
@@ -2271,6 +2400,8 @@ export interface paths {
         /**
          * Kommunens indikatorer (per en dato) / The municipality's indicators (as of a date)
          * @description Rekkefølge: nøkkel. / Order: key.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["listDefinitions"];
         put?: never;
@@ -2292,7 +2423,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Én indikator med tersklene per år (per en dato) / One indicator with its thresholds per year (as of a date) */
+        /**
+         * Én indikator med tersklene per år (per en dato) / One indicator with its thresholds per year (as of a date)
+         * @description Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
+         */
         get: operations["getDefinition"];
         /**
          * Endre definisjonen av en indikator / Change an indicator's definition
@@ -2316,6 +2450,8 @@ export interface paths {
         /**
          * Hvilket nivå en verdi ville fått et år / Which level a value would get in a year
          * @description Applies the year's thresholds to `value` exactly as a computed value is classified (the unrounded value; rounding to the indicator's decimals is only for display), with the explanation.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["classifyValue"];
         put?: never;
@@ -2336,6 +2472,8 @@ export interface paths {
         /**
          * Kommentarer til en indikator (per en dato) / Comments on an indicator (as of a date)
          * @description Rekkefølge: registrert, så id. / Order: recorded, then id.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["listComments"];
         put?: never;
@@ -2450,12 +2588,16 @@ export interface paths {
         /**
          * Målhierarkiet (kommuneplan → økonomiplan → virksomhetsplan), per en dato / The goal hierarchy (kommuneplan → økonomiplan → virksomhetsplan), as of a date
          * @description Rekkefølge: treet, hvert mål før sine undermål. / Order: the tree, depth first, each goal before its sub-goals.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["listGoals"];
         put?: never;
         /**
          * Legg et mål til planen / Add a goal to the plan
          * @description A kommuneplan goal has no parent; an økonomiplan goal hangs under a kommuneplan goal; a virksomhetsplan goal under an økonomiplan (or kommuneplan) goal. Each has an owner unit and a period; indicators (already defined) hang under it — one indicator may serve several goals.
+         *
+         *     Regelkoder / rule codes: 422 `goal-outside-parent`.
          */
         post: operations["defineGoal"];
         delete?: never;
@@ -2472,7 +2614,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Revider et mål (alle feltene slik de er nå) / Revise a goal (all fields as they are now) */
+        /**
+         * Revider et mål (alle feltene slik de er nå) / Revise a goal (all fields as they are now)
+         * @description Regelkoder / rule codes: 422 `goal-outside-parent`.
+         */
         put: operations["reviseGoal"];
         post?: never;
         delete?: never;
@@ -2612,6 +2757,8 @@ export interface paths {
          *     5 years up to the period's end; peer groups: small (0–49), medium (50–249), large (250–999), very_large (1000–…). `municipality` picks one to focus on: its entry and its peers are returned too.
          *
          *     Småtallsprikking: en verdi som bygger på færre enn `min_n` personer (minst 5), eller færre enn kommunens egen planterskel om den er høyere, skjules (`suppressed: true`, tall null, «:» i CSV) og rangeres ikke. / Small-number suppression: a value resting on fewer than `min_n` people (at least 5) — or than the municipality's own plan threshold, when that is higher (listed in `suppression.plan_thresholds`) — is hidden (`suppressed: true`, figures null, ':' in CSV) and not ranked; `lower`/`upper` are the 95 % Wilson interval of a share.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`, `suppression-below-floor`.
          */
         get: operations["getNationalComparison"];
         put?: never;
@@ -2716,6 +2863,8 @@ export interface paths {
         /**
          * Hva er endret siden rapporten ble låst. / What changed since the report was locked
          * @description Regner samme periode ut på nytt nå og viser per indikator låst verdi, verdi nå og forskjellen, og hvorfor: fakta registrert etter låsingen som gjelder perioden (antall per type), og planendringer etter låsingen. `format=html|pdf` gir den nye rapporten med de rapporterte verdiene ved siden av. / Recomputes the same period now and lists per indicator the locked value, the value now and the difference, and why: facts recorded after the lock that fall in the period (counts by kind) and plan changes after the lock. `format=html|pdf` gives the recomputed report with the reported values beside.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`, `report-without-plan`.
          */
         get: operations["getChanges"];
         put?: never;
@@ -2783,6 +2932,8 @@ export interface paths {
          *     down) does change the answer for that moment once it arrives; and an erasure
          *     (`participant.erased`) replaces the person's pseudonymous id by an unlinkable alias in
          *     every fact and in the inbox, so past drill-downs show the alias — the numbers stay.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`, `report-without-plan`.
          */
         get: operations["getReport"];
         put?: never;
@@ -2805,6 +2956,8 @@ export interface paths {
         /**
          * Lås rapporten slik den ble rapportert til bystyret. / Lock the report as reported to the council
          * @description Lagrer rapporten slik den er kjent nå — verdier, plan, n og de ferdige filene (HTML, XLSX, PDF) byte for byte med SHA-256 — og regner den aldri ut på nytt. Samme periode og rapporttype to ganger gir 409 `report-already-locked` med id-en til den låste. / Stores the report as known now — values, plan, n and the rendered files (HTML, XLSX, PDF) byte for byte with their SHA-256 — and never recomputes it. The same period and kind twice gives 409 `report-already-locked` with the locked report's id in `facts`. Manager only.
+         *
+         *     Regelkoder / rule codes: 409 `report-already-locked`; 422 `date-out-of-range`, `future-fact`, `report-without-plan`.
          */
         post: operations["lockReport"];
         delete?: never;
@@ -2843,6 +2996,8 @@ export interface paths {
         /**
          * MRS-målekortet: mål med trafikklys og indikatorene deres / The MRS scorecard: goals with traffic lights and their indicators
          * @description Only goals whose years overlap the period, in the plan as it stood at the as-of moment. Each indicator counts only facts of the scorecard's period: an indicator as coarse as the period or coarser is computed for the period itself (a yearly indicator on a quarter scorecard counts that quarter, without thresholds); a finer one for its own period containing the reference day — the period's last day, or the as-of date if earlier. Levels use that year's thresholds. A goal's light is the worst classified indicator of the goal and of the goals under it. `complete` is false while the period reaches into today. `format=csv` exports the table.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["getScorecard"];
         put?: never;
@@ -2890,6 +3045,8 @@ export interface paths {
          *     down) does change the answer for that moment once it arrives; and an erasure
          *     (`participant.erased`) replaces the person's pseudonymous id by an unlinkable alias in
          *     every fact and in the inbox, so past drill-downs show the alias — the numbers stay.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["getTrendSeries"];
         put?: never;
@@ -2910,11 +3067,15 @@ export interface paths {
         /**
          * Planens innstillinger (terskel for prikking), per dato. / The plan's settings (small-number suppression threshold), as of a date
          * @description `suppression_min_n`: verdier som bygger på færre personer skjules i alt som forlater kommunen (CSV, rapporter, nasjonal sammenligning, andre kommuners innsyn); aldri under `suppression_floor` (5). / Values resting on fewer people are hidden in every output that leaves the municipality (CSV, reports, national comparison, another municipality's view); never below `suppression_floor` (5): a lower setting is refused with `suppression-below-floor`. Like the rest of the plan a change is a draft until approved, except that outputs always use the stricter of the approved and the recorded threshold: raising it protects at once, lowering it waits for approval.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["getPlanSettings"];
         /**
          * Endre planens innstillinger (leder). / Change the plan's settings (manager)
          * @description `suppression_min_n`: verdier som bygger på færre personer skjules i alt som forlater kommunen (CSV, rapporter, nasjonal sammenligning, andre kommuners innsyn); aldri under `suppression_floor` (5). / Values resting on fewer people are hidden in every output that leaves the municipality (CSV, reports, national comparison, another municipality's view); never below `suppression_floor` (5): a lower setting is refused with `suppression-below-floor`. Like the rest of the plan a change is a draft until approved, except that outputs always use the stricter of the approved and the recorded threshold: raising it protects at once, lowering it waits for approval.
+         *
+         *     Regelkoder / rule codes: 422 `suppression-below-floor`.
          */
         put: operations["changeSettings"];
         post?: never;
@@ -2970,6 +3131,8 @@ export interface paths {
          *     persons or under 5 expected transitions are flagged `small_sample`.
          *
          *     Inputs per person: age group (18–24, 25–34, 35–44, 45–55), gender, arrival category, education level (compulsory or less / upper secondary / higher / unknown) and Norwegian level at start (best test result by programme start, or by 92 days after settlement, or the first competence profile: below A2 / A2 / B1 or above / unknown). Reference groups: 25–34, female, resettlement refugee, unknown education, unknown Norwegian. At least 30 persons and 10 transitions are needed; with less the answer is 422 with the reason. Agencies see every municipality; others see the model and their own municipality. Another municipality's row with fewer persons or transitions than its plan's suppression threshold has its figures hidden (`suppressed`), and the national `persons` and `transitions` are hidden when the rows not shown add up to fewer than that threshold.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["getExpectedVsObserved"];
         put?: never;
@@ -3004,6 +3167,8 @@ export interface paths {
          *     The model needs at least 30 persons and 10 transitions
          *     (otherwise 422 with the reason); municipalities with fewer than 20
          *     persons or under 5 expected transitions are flagged `small_sample`.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["getKaplanMeier"];
         put?: never;
@@ -3051,6 +3216,8 @@ export interface paths {
          *     down) does change the answer for that moment once it arrives; and an erasure
          *     (`participant.erased`) replaces the person's pseudonymous id by an unlinkable alias in
          *     every fact and in the inbox, so past drill-downs show the alias — the numbers stay.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["getValue"];
         put?: never;
@@ -3071,6 +3238,8 @@ export interface paths {
         /**
          * En indikators verdi fordelt på kjønn, aldersgruppe, ankomstkategori, bosettingskull eller kategori etter integreringsloven. / An indicator's value split by gender, age group, arrival category, settlement cohort or category under the Integration Act.
          * @description Telleren og nevneren per kategori for personene bak verdien. Utenfor kommunen skjules celler under terskelen (og en til, så de ikke kan regnes ut). / Numerator and denominator per category for the people behind the value (units without a participant, e.g. households, are `unknown`). Age is counted in the period's first year; the category under the Integration Act (`act_category`: refugee, refugee_family, collective_protection, ukraine_temporary, other) is the one valid on the period's last day (or the as-of date, if earlier), as recorded by the as-of moment. For a caller outside the municipality every cell resting on fewer people than the plan's threshold (`suppression_min_n`, at least 5) is hidden (null), with complementary suppression.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["getBreakdown"];
         put?: never;
@@ -3091,6 +3260,8 @@ export interface paths {
         /**
          * Deltakerne eller husstandene bak en verdi, og hvorfor hver er med eller ikke / The participants or households behind a value, with why each is in or out
          * @description Every unit the rule looked at: in the numerator, only in the denominator, or left out, each with a reason code and text (English and bokmål) and the date that placed it in the period. Ids are pseudonymous; personal data lives in the participants service (caseworkers and managers get a `participant_url` there). Not for the agency role. `format=csv` exports the list.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["getDrilldown"];
         put?: never;
@@ -3111,6 +3282,8 @@ export interface paths {
         /**
          * En indikators verdier per periode i dens oppløsning, med terskler / An indicator's values per period of its granularity, with thresholds
          * @description Every period of the indicator's granularity from `from_year` to `to_year` (default the five years up to the as-of date) that has started by the as-of date.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`, `future-fact`.
          */
         get: operations["getSeries"];
         put?: never;
@@ -3157,6 +3330,8 @@ export interface paths {
         /**
          * Foreslå en kandidat til en mulighet / Propose a candidate for an opening
          * @description Appends `match.proposed` with the score at this moment. 409 when the opening is not open, the candidate fails a hard requirement, or a live match of the pair exists.
+         *
+         *     Regelkoder / rule codes: 409 `hard-requirement`, `live-match-exists`, `not-indexed-yet`, `not-recorded`, `opening-closed`, `opening-filled`.
          */
         post: operations["proposeMatch"];
         delete?: never;
@@ -3194,6 +3369,8 @@ export interface paths {
         /**
          * Arbeidsgiveren eller deltakeren takker nei / The employer or the participant declines
          * @description Appends `match.declined`. A declined match cannot go on or be started (409).
+         *
+         *     Regelkoder / rule codes: 409 `match-step-not-allowed`, `not-recorded`; 422 `date-out-of-range`, `future-fact`.
          */
         post: operations["declineMatch"];
         delete?: never;
@@ -3214,6 +3391,8 @@ export interface paths {
         /**
          * Avslutt en praksisplass med resultatet / End a practice placement with its outcome
          * @description Appends `practice_placement.ended` (completed, broke_off, turned_into_job) and frees the place; `turned_into_job` also appends `job.obtained` with the job's terms.
+         *
+         *     Regelkoder / rule codes: 409 `match-step-not-allowed`, `not-recorded`; 422 `date-order`, `date-out-of-range`, `future-fact`, `job-terms-without-job`, `missing-field`.
          */
         post: operations["endMatch"];
         delete?: never;
@@ -3231,7 +3410,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Arbeidsgiveren er interessert / The employer is interested */
+        /**
+         * Arbeidsgiveren er interessert / The employer is interested
+         * @description Regelkoder / rule codes: 409 `match-step-not-allowed`, `not-recorded`; 422 `date-out-of-range`, `future-fact`.
+         */
         post: operations["recordInterest"];
         delete?: never;
         options?: never;
@@ -3248,7 +3430,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Avtal et intervju / Schedule an interview */
+        /**
+         * Avtal et intervju / Schedule an interview
+         * @description Regelkoder / rule codes: 409 `match-step-not-allowed`, `not-recorded`; 422 `date-out-of-range`.
+         */
         post: operations["recordInterview"];
         delete?: never;
         options?: never;
@@ -3265,7 +3450,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Arbeidsgiveren gir et tilbud / The employer makes an offer */
+        /**
+         * Arbeidsgiveren gir et tilbud / The employer makes an offer
+         * @description Regelkoder / rule codes: 409 `match-step-not-allowed`, `not-recorded`; 422 `date-order`, `date-out-of-range`, `future-fact`.
+         */
         post: operations["recordOffer"];
         delete?: never;
         options?: never;
@@ -3283,6 +3471,8 @@ export interface paths {
         /**
          * Pakken til arbeidsgiveren (JSON, utskriftsvennlig HTML eller PDF). / The package for the employer (JSON, printable HTML or PDF).
          * @description Kompetanseprofilen deltakeren har samtykket til å dele, matchen, dokumentert grunnlag for arbeidslivet, oppfølgingsplanen med datoer (mentor, kontaktperson, møter, deltakerens plan), finansieringsordninger med beløp og vilkår, og arbeidsgiverens avtaler med status. Deltakeren vises med pseudonym referanse; navn og kontakt bare med `with_contact=true` og deltakerens samtykke for denne arbeidsgiveren (ellers 422 `contact-without-consent`). På bokmål; `Accept-Language: en` gir engelsk. HTML med `Accept: text/html` eller `format=html`, PDF med `Accept: application/pdf` eller `format=pdf`. 404 når deltakerens opplysninger er slettet. / The consented competence profile, the fit, documented work-life basics, the dated follow-up plan, financing options with amounts and conditions, and the employer's agreements with their status. The participant is a pseudonymous reference; name and contact only with `with_contact=true` and the participant's consent for this employer (else 422 `contact-without-consent`; 503 `participants-unavailable` when the participants service cannot answer). In bokmål; `Accept-Language: en` for English.
+         *
+         *     Regelkoder / rule codes: 422 `contact-without-consent`.
          */
         get: operations["getMatchPackage"];
         put?: never;
@@ -3305,6 +3495,8 @@ export interface paths {
         /**
          * Start praksisen eller jobben / Start the placement or job
          * @description For language practice and work training appends `practice_placement.started`; for jobs and apprenticeships `job.obtained`. Takes one of the opening's places: a filled or closed opening, a declined match or one without an offer answer 409. When several starts compete for the last place exactly one wins.
+         *
+         *     Regelkoder / rule codes: 409 `candidate-erased`, `candidate-left`, `match-step-not-allowed`, `mentor-capacity`, `not-recorded`, `opening-closed`, `opening-filled`, `place-already-held`; 422 `date-order`, `date-out-of-range`, `missing-field`.
          */
         post: operations["startMatch"];
         delete?: never;
@@ -3409,6 +3601,8 @@ export interface paths {
         /**
          * Publiser en mulighet / Publish an opening
          * @description Unknown ISCO/STYRK codes, ESCO occupations, ESCO skill URIs or licence classes answer 422 naming each one. Appends `opening.published`.
+         *
+         *     Regelkoder / rule codes: 422 `missing-field`.
          */
         post: operations["publishOpening"];
         delete?: never;
@@ -3429,6 +3623,8 @@ export interface paths {
         /**
          * Endre vilkårene for en mulighet / Change an opening's terms
          * @description Replaces the terms (same body as publishing, without employer and kind) and appends `opening.changed` when they differ. Places cannot go below the places taken (409); a closed opening cannot change (409). Send `If-Match` to guard against lost updates.
+         *
+         *     Regelkoder / rule codes: 409 `not-recorded`, `opening-closed`, `places-below-taken`; 422 `missing-field`.
          */
         put: operations["changeOpening"];
         post?: never;
@@ -3448,6 +3644,8 @@ export interface paths {
         /**
          * De beste kandidatene til en mulighet / Best candidates for an opening
          * @description Top candidates of your municipality, best first, each with the parts of the score (the factors multiply out to the score), matched, related, unconfirmed and missing skills and a band. Equal scores: the one who has waited longest since settlement first. Candidates failing a hard requirement are left out unless `include_excluded`; those already in a placement or job are left out unless `available_only=false` (they are marked by `engagement`). Filters narrow the list before the best are taken (see `docs/matching/filters-and-advice.md`); an unknown query parameter answers 422 `unknown-filter` naming it.
+         *
+         *     Regelkoder / rule codes: 422 `unknown-filter`.
          */
         get: operations["listBestCandidates"];
         put?: never;
@@ -3490,6 +3688,8 @@ export interface paths {
         /**
          * Lukk en mulighet / Close an opening
          * @description Appends `opening.closed`; a closed opening takes no more candidates.
+         *
+         *     Regelkoder / rule codes: 409 `not-recorded`, `opening-closed`; 422 `date-out-of-range`, `future-fact`.
          */
         post: operations["closeOpening"];
         delete?: never;
@@ -3514,6 +3714,8 @@ export interface paths {
         /**
          * Registrer en deltaker / Register a participant
          * @description Personal details are sealed with the participant's own key; the published `participant.registered` carries only the pseudonymous id, birth year and gender.
+         *
+         *     Regelkoder / rule codes: 422 `birth-date-mismatch`, `date-out-of-range`, `future-fact`.
          */
         post: operations["registerParticipant"];
         delete?: never;
@@ -3552,6 +3754,8 @@ export interface paths {
         /**
          * Fraværsoversikt for en periode. / Absence summary for a period.
          * @description Gyldig og ugyldig fravær og permisjon uten tillatelse, totalt og per aktivitet, ved siden av planlagte timer, fra `from` til og med `to` (standard: denne måneden til i dag). / Valid and invalid absence and unauthorised leave, in all and per activity, beside the hours planned, from `from` to `to` inclusive.
+         *
+         *     Regelkoder / rule codes: 422 `date-order`.
          */
         get: operations["getAbsenceSummary"];
         put?: never;
@@ -3574,6 +3778,8 @@ export interface paths {
         /**
          * Registrer fravær én dag / Record absence on one day
          * @description Invalid absence (no valid reason) reduces the introduction benefit hour for hour and unauthorised leave by the whole day (integreringsloven § 21); see GET …/benefit/{year}/{month}.
+         *
+         *     Regelkoder / rule codes: 409 `absence-over-24h`, `after-death`, `erased`, `moved-away`, `no-programme`, `not-registered`; 422 `absence-activity-not-planned`, `after-programme-end`, `before-programme-start`, `date-out-of-range`, `future-fact`, `unauthorised-leave-with-valid-reason`.
          */
         post: operations["recordAbsence"];
         delete?: never;
@@ -3634,6 +3840,8 @@ export interface paths {
         /**
          * Registrer kategori etter integreringsloven. / Record the category under the Act.
          * @description Første kategori eller en endring; hver endring bevares, og perioder overlapper aldri (`category-date-order`, `category-unchanged`, `ukraine-rules-not-in-force`). / The first category or a change; every change is kept and periods never overlap. Rules: integreringsloven §§ 8, 9, 26–28, kapittel 6A.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `category-date-order`, `category-unchanged`, `erased`, `moved-away`, `not-registered`; 422 `before-birth`, `date-order`, `date-out-of-range`, `future-fact`, `ukraine-rules-not-in-force`.
          */
         post: operations["recordActCategory"];
         delete?: never;
@@ -3654,6 +3862,8 @@ export interface paths {
         /**
          * Registrer klage på vedtak. / Record a complaint on a decision.
          * @description Klagen gjelder et registrert vedtak (`unknown-decision`), datert samme dag eller senere (`date-order`), én åpen klage om gangen (`complaint-open`). Klagefristen (forvaltningsloven § 29) vises som `late` i lesingen. / On a recorded decision, on or after it, one open complaint at a time; a late complaint is flagged, not refused (forvaltningsloven § 31).
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `complaint-open`, `erased`, `id-taken`, `not-registered`, `unknown-decision`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["lodgeComplaint"];
         delete?: never;
@@ -3674,6 +3884,8 @@ export interface paths {
         /**
          * Registrer klagens utfall. / Record a complaint's outcome.
          * @description Én gang per klage (`complaint-resolved`), ikke før den kom inn (`date-order`). / Once per complaint, on or after it was lodged.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `complaint-resolved`, `erased`, `not-registered`, `unknown-complaint`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["resolveComplaint"];
         delete?: never;
@@ -3694,6 +3906,8 @@ export interface paths {
         /**
          * Registrer vedtak om deltakelse. / Record the decision on participation.
          * @description Innvilgelse etter en hjemmel som gir rett krever retten på vedtaksdagen (`decision-without-right`), kompetansekartlegging først for programmet (`decision-before-mapping`) og vedtak innen to år etter bosetting etter § 8 (`programme-residence-limit`). / Granting under a section that gives a right needs the right on the decision's day (category, age); the programme needs the mapping first and, under § 8, the decision within two years of settlement. The grounds are sealed.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `decision-before-mapping`, `decision-without-right`, `erased`, `id-taken`, `moved-away`, `no-category`, `not-registered`, `not-settled`, `programme-residence-limit`; 422 `before-birth`, `before-settlement`, `date-out-of-range`, `future-fact`, `legal-basis-scheme`.
          */
         post: operations["decideParticipation"];
         delete?: never;
@@ -3713,6 +3927,8 @@ export interface paths {
         /**
          * Bytt programrådgiver / Change the programme's adviser
          * @description Gir det løpende (eller planlagte) programmet en ny rådgiver; tidligere rådgivere beholdes i historikken. / Gives the running (or planned) programme a new adviser; earlier advisers stay in the history (`GET …/advisers`). Refused: no running programme (`no-programme`), the same adviser (`same-adviser`), a participant who moved (`moved-away`, `transfer-recorded`).
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `no-programme`, `not-registered`, `same-adviser`, `transfer-recorded`.
          */
         put: operations["changeAdviser"];
         post?: never;
@@ -3774,6 +3990,8 @@ export interface paths {
         /**
          * Avslutt forsørgelse av et barn. / End the support of a child.
          * @description Barnetillegget for barnet stopper etter `supported_until`. / The child's supplement stops after `supported_until`.
+         *
+         *     Regelkoder / rule codes: 409 `child-not-recorded`, `erased`.
          */
         post: operations["endBenefitChild"];
         delete?: never;
@@ -3794,6 +4012,8 @@ export interface paths {
         /**
          * Registrer barn deltakeren forsørger (barnetillegg). / Record a child the participant provides for (child supplement).
          * @description Barnetillegget betales per barn under aldersgrensen i tabellen (integreringsloven § 20). `child-over-age` for et barn over grensen, `benefit-outside-programme` for en dato utenfor introduksjonsprogrammet. / The child supplement is paid per child under the table's age limit (integreringsloven § 20).
+         *
+         *     Regelkoder / rule codes: 409 `child-already-recorded`, `erased`; 422 `benefit-outside-programme`, `child-over-age`, `date-out-of-range`, `future-fact`.
          */
         post: operations["recordBenefitChild"];
         delete?: never;
@@ -3814,6 +4034,8 @@ export interface paths {
         /**
          * Registrer om ektefelle eller samboer også deltar i programmet. / Record whether the spouse or cohabitant also takes part.
          * @description Ektefeller eller samboere som begge deltar og ikke har barn, får 5/6 stønad hver (integreringsloven § 20 fjerde ledd, fra endringen i 2024). Barn er de som er registrert for barnetillegg. / Spouses or cohabitants who both take part and have no children get 5/6 each (§ 20 fourth paragraph, 2024 amendment).
+         *
+         *     Regelkoder / rule codes: 409 `erased`; 422 `benefit-outside-programme`.
          */
         post: operations["recordCoupleSituation"];
         delete?: never;
@@ -3834,6 +4056,8 @@ export interface paths {
         /**
          * Vedta permisjon med eller uten stønad. / Decide whether a leave is paid.
          * @description En permisjon uten vedtak er uten stønad; et avbrudd gir aldri stønad (`no-such-leave`), og permisjon ved langvarig sykdom er uten stønad (`unpaid-leave-ground`, integreringsloven § 17, integreringsforskriften). / A leave without a decision is unpaid; an interruption is never paid.
+         *
+         *     Regelkoder / rule codes: 409 `erased`, `no-such-leave`; 422 `unpaid-leave-ground`.
          */
         post: operations["decideLeaveBenefit"];
         delete?: never;
@@ -3854,6 +4078,8 @@ export interface paths {
         /**
          * Registrer om deltakeren bor med foreldre. / Record whether the participant lives with a parent.
          * @description Under 25 år gir det 1/3 av full stønad i stedet for 2/3 (integreringsloven § 20); fra 25 år er det uten betydning (`young-rate-age`). / Under 25 it sets one third of the full rate instead of two thirds; from 25 it does not apply.
+         *
+         *     Regelkoder / rule codes: 409 `erased`; 422 `benefit-outside-programme`, `young-rate-age`.
          */
         post: operations["recordLivingSituation"];
         delete?: never;
@@ -3872,6 +4098,8 @@ export interface paths {
         /**
          * Utbetalingsgrunnlag for én måned. / One month's payment basis.
          * @description Timer planlagt, fravær (gyldig/ugyldig, per aktivitet), trekk, barnetillegg og beløp, hver linje med ledetekst, regel (§) og tabellverdiene som er brukt. En måned uten dag i introduksjonsprogram gir 409 `benefit-month-outside-programme`. / Hours planned, absence, deductions, supplement and amount, each line with its label, rule and table values; a month without a programme day is 409.
+         *
+         *     Regelkoder / rule codes: 409 `benefit-month-outside-programme`.
          */
         get: operations["getParticipantBenefitBasis"];
         put?: never;
@@ -3894,6 +4122,8 @@ export interface paths {
         /**
          * Registrer karriereveiledning. / Record career guidance.
          * @description Bygger på kartleggingen (`guidance-before-mapping`), etter bosetting. / Builds on the mapping (integreringsloven § 11), after settlement.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `guidance-before-mapping`, `moved-away`, `not-registered`, `not-settled`; 422 `before-settlement`, `date-out-of-range`, `future-fact`.
          */
         post: operations["recordCareerGuidance"];
         delete?: never;
@@ -3934,6 +4164,8 @@ export interface paths {
         /**
          * Registrer kompetansekartlegging. / Record the competence mapping.
          * @description Etter bosetting (`before-settlement`), ikke fram i tid (`future-fact`), utdanningsnivået må stemme med fullført videregående (`education-contradiction`). / After settlement, not ahead; the education level agrees with upper-secondary completion.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `not-registered`, `not-settled`; 422 `before-settlement`, `date-out-of-range`, `education-contradiction`, `future-fact`.
          */
         post: operations["recordCompetenceMapping"];
         delete?: never;
@@ -3957,6 +4189,8 @@ export interface paths {
         /**
          * Registrer kompetanseprofilen (kartlegging) og samtykket / Record the competence profile (kartlegging) and the consent
          * @description The whole profile is sealed with the participant's key. `competence_profile.updated` is published with the consented parts only — never free-text skills, descriptions or constraints. With skills shared, it says which skills came from free text and carries the free text's unconfirmed skill suggestions as URIs with their similarity. Unknown ESCO skill URIs or occupation codes, or `skills_from_free_text` not among `skills` → 422 listing them.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `not-registered`.
          */
         put: operations["recordCompetenceProfile"];
         post?: never;
@@ -3998,6 +4232,8 @@ export interface paths {
         /**
          * Bekreft eller avvis forslag fra fritekst / Confirm or reject free-text suggestions
          * @description Confirmed skills join the profile's skills, marked as coming from free text (`skills_from_free_text`); rejected ones are not suggested again. The profile is recorded anew and `competence_profile.updated` published as for a PUT. A URI that is not a current suggestion → 422 `not-a-suggestion`; one both confirmed and rejected → 422 `suggestion-decided-twice`; neither list given → 422 `missing-field`.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `not-registered`; 422 `missing-field`, `not-a-suggestion`, `suggestion-decided-twice`.
          */
         post: operations["decideCompetenceSuggestions"];
         delete?: never;
@@ -4022,6 +4258,8 @@ export interface paths {
         /**
          * Inngå integreringskontrakt. / Agree the integration contract.
          * @description Sammen med integreringsplanen (`contract-without-plan`), én kontrakt (`contract-exists`); innholdet forsegles. / Made with the integration plan (§ 15); one contract, revised afterwards; the content is sealed and never published.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `contract-exists`, `contract-without-plan`, `erased`, `moved-away`, `no-programme`, `not-registered`, `programme-ended`; 422 `before-settlement`, `date-out-of-range`, `future-fact`.
          */
         post: operations["agreeIntegrationContract"];
         delete?: never;
@@ -4042,6 +4280,8 @@ export interface paths {
         /**
          * Revider integreringskontrakten. / Revise the integration contract.
          * @description Forrige revisjon må være signert (`contract-unsigned`); alle revisjoner bevares. / The previous revision is signed first; every revision is kept.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `contract-unsigned`, `contract-without-plan`, `erased`, `moved-away`, `no-contract`, `not-registered`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["reviseIntegrationContract"];
         delete?: never;
@@ -4062,6 +4302,8 @@ export interface paths {
         /**
          * Registrer signering av kontrakten. / Record the contract's signing.
          * @description En revisjon som finnes (`contract-revision-unknown`), én gang (`contract-signed`), ikke før den ble avtalt (`date-order`). / A revision that exists, signed once, on or after it was agreed.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `contract-revision-unknown`, `contract-signed`, `erased`, `moved-away`, `no-contract`, `not-registered`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["signIntegrationContract"];
         delete?: never;
@@ -4102,6 +4344,8 @@ export interface paths {
         /**
          * Registrer at deltakeren er død / Record the participant's death
          * @description Ends a running programme with outcome `deceased` and publishes `participant.died`. Afterwards only personal-detail corrections and erasure are accepted (`after-death`).
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `not-registered`; 422 `before-birth`, `date-out-of-range`, `future-fact`.
          */
         post: operations["recordDeath"];
         delete?: never;
@@ -4122,6 +4366,8 @@ export interface paths {
         /**
          * Registrer at deltakeren har forlatt Norge / Record that the participant left Norway
          * @description Ends a running programme with outcome `emigrated` and publishes `participant.emigrated`; the participant leaves the result base on that date.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `not-registered`; 422 `before-birth`, `before-settlement`, `date-out-of-range`, `future-fact`.
          */
         post: operations["recordEmigration"];
         delete?: never;
@@ -4142,6 +4388,8 @@ export interface paths {
         /**
          * Trekk tilbake samtykket. / Withdraw the consent.
          * @description Appends `employer_consent.withdrawn`; from that day the employer's package has no name or contact (`employer-consent-unknown`, `employer-consent-withdrawn`, `date-order`).
+         *
+         *     Regelkoder / rule codes: 409 `employer-consent-unknown`, `employer-consent-withdrawn`, `erased`, `not-registered`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["withdrawEmployerConsent"];
         delete?: never;
@@ -4166,6 +4414,8 @@ export interface paths {
         /**
          * Registrer samtykke til å dele navn og kontakt med en arbeidsgiver. / Record consent to share name and contact with an employer.
          * @description Appends `employer_consent.given` (ids and dates only). One consent in force per employer (`employer-consent-exists`), not dated ahead (`future-fact`), not for a participant who died, left or was erased. / Without it the employer package shows the pseudonymous reference only.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `employer-consent-exists`, `erased`, `moved-away`, `not-registered`; 422 `before-birth`, `date-out-of-range`, `future-fact`.
          */
         post: operations["giveEmployerConsent"];
         delete?: never;
@@ -4184,6 +4434,8 @@ export interface paths {
         /**
          * Navn og kontakt til en arbeidsgiver med samtykke (bare matching-tjenesten). / Name and contact for an employer, with consent (the matching service only).
          * @description Service identity of the matching service only (403 otherwise). 409 `no-employer-consent` unless a consent for `employer_id` is in force today; 404 for an unknown participant, another municipality's, or one whose details were erased. Every answer is written to the audit log (action `employer_contact`).
+         *
+         *     Regelkoder / rule codes: 409 `no-employer-consent`.
          */
         get: operations["getEmployerContact"];
         put?: never;
@@ -4203,7 +4455,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Registrer statusen i november året etter programmet / Record the status in November of the year after leaving the programme */
+        /**
+         * Registrer statusen i november året etter programmet / Record the status in November of the year after leaving the programme
+         * @description Regelkoder / rule codes: 409 `after-death`, `erased`, `final-status-recorded`, `left-the-base`, `no-programme`, `not-registered`, `november-not-begun`.
+         */
         post: operations["recordFollowUpStatus"];
         delete?: never;
         options?: never;
@@ -4220,7 +4475,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Registrer en oppfølgingssamtale / Record a follow-up conversation */
+        /**
+         * Registrer en oppfølgingssamtale / Record a follow-up conversation
+         * @description Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `no-programme`, `not-registered`; 422 `after-programme-end`, `before-programme-start`, `date-out-of-range`, `future-fact`.
+         */
         post: operations["recordFollowUp"];
         delete?: never;
         options?: never;
@@ -4260,6 +4518,8 @@ export interface paths {
         /**
          * Deltakeren flyttet ut av husstanden, men blir i kommunen / The participant left the household but stays in the municipality
          * @description Publishes `participant.left_household`; the household is one member smaller from `left_on`.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `not-in-household`, `not-registered`; 422 `before-settlement`, `date-out-of-range`, `future-fact`.
          */
         post: operations["leaveHousehold"];
         delete?: never;
@@ -4278,6 +4538,8 @@ export interface paths {
         /**
          * Enslig mindreårig: faser, plan, oppfølging og avslutning. / Unaccompanied minor: phases, plan, follow-up and the services' end.
          * @description Med oppholdene i bofellesskap fra boligtjenesten og der de motsier fasene. Hver lesing logges (handling `minor`, med formålet fra `X-Purpose`). / With the shared-home stays from the housing service and where they contradict the phases. Every read is audited (action `minor`, with the purpose from `X-Purpose`).
+         *
+         *     Regelkoder / rule codes: 409 `not-unaccompanied-minor`.
          */
         get: operations["getMinorRecord"];
         put?: never;
@@ -4300,6 +4562,8 @@ export interface paths {
         /**
          * Ungdommen har signert kontrakt for egen hybel. / The youth signed an own bedsit's tenancy.
          * @description Only for a participant settled as an unaccompanied minor (`not-unaccompanied-minor`); not dated ahead (`future-fact`) or before the settlement (`date-order`). See docs/participants/unaccompanied-minors.md.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `minor-no-bedsit-contract`, `minor-services-ended`, `moved-away`, `not-registered`, `not-unaccompanied-minor`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["signMinorBedsitContract"];
         delete?: never;
@@ -4320,6 +4584,8 @@ export interface paths {
         /**
          * Oppfølgingsteamets kontakt (lege, skolemøte, praktisk hjelp, kurs). / A follow-up team contact (doctor, school meeting, practical help, course).
          * @description Only for a participant settled as an unaccompanied minor (`not-unaccompanied-minor`); not dated ahead (`future-fact`) or before the settlement (`date-order`). See docs/participants/unaccompanied-minors.md.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `minor-no-follow-up-team`, `minor-services-ended`, `moved-away`, `not-registered`, `not-unaccompanied-minor`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["recordMinorFollowUpContact"];
         delete?: never;
@@ -4340,6 +4606,8 @@ export interface paths {
         /**
          * Registrer tiltaksplan med mål. / Record the measures plan with its goals.
          * @description Only for a participant settled as an unaccompanied minor (`not-unaccompanied-minor`); not dated ahead (`future-fact`) or before the settlement (`date-order`). See docs/participants/unaccompanied-minors.md.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `minor-services-ended`, `moved-away`, `not-registered`, `not-unaccompanied-minor`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["agreeMinorMeasuresPlan"];
         delete?: never;
@@ -4360,6 +4628,8 @@ export interface paths {
         /**
          * Registrer et utfall (frafall vgs, kontakt med arbeidslivet, supplerende sosialhjelp etter 20). / Record an outcome.
          * @description Only for a participant settled as an unaccompanied minor (`not-unaccompanied-minor`); not dated ahead (`future-fact`) or before the settlement (`date-order`). See docs/participants/unaccompanied-minors.md.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `minor-assistance-before-twenty`, `moved-away`, `not-registered`, `not-unaccompanied-minor`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["recordMinorOutcome"];
         delete?: never;
@@ -4380,6 +4650,8 @@ export interface paths {
         /**
          * Registrer neste fase (mottak → innflytting → bofellesskap → hybel). / Record the next phase; out of order → 409 `minor-phase-out-of-order`.
          * @description Only for a participant settled as an unaccompanied minor (`not-unaccompanied-minor`); not dated ahead (`future-fact`) or before the settlement (`date-order`). See docs/participants/unaccompanied-minors.md.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `minor-no-bedsit-contract`, `minor-phase-out-of-order`, `minor-services-ended`, `moved-away`, `not-registered`, `not-unaccompanied-minor`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["enterMinorPhase"];
         delete?: never;
@@ -4400,6 +4672,8 @@ export interface paths {
         /**
          * Registrer primærkontakt. / Assign the primary contact.
          * @description Only for a participant settled as an unaccompanied minor (`not-unaccompanied-minor`); not dated ahead (`future-fact`) or before the settlement (`date-order`). See docs/participants/unaccompanied-minors.md.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `minor-services-ended`, `moved-away`, `not-registered`, `not-unaccompanied-minor`; 422 `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["assignMinorPrimaryContact"];
         delete?: never;
@@ -4420,6 +4694,8 @@ export interface paths {
         /**
          * Avslutt tjenestene (aldersgrense eller formell avslutning av samarbeidet). / End the services (age limit or formal end of cooperation).
          * @description Only for a participant settled as an unaccompanied minor (`not-unaccompanied-minor`); not dated ahead (`future-fact`) or before the settlement (`date-order`). See docs/participants/unaccompanied-minors.md.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `minor-below-age-limit`, `minor-services-ended`, `moved-away`, `not-registered`, `not-unaccompanied-minor`; 422 `date-order`, `date-out-of-range`, `future-fact`, `missing-field`.
          */
         post: operations["endMinorServices"];
         delete?: never;
@@ -4440,6 +4716,8 @@ export interface paths {
         /**
          * Overføring: deltakeren flyttet til en annen kommune / Transfer: the participant moved to another municipality
          * @description Ends a running programme with outcome `moved_municipality` and publishes `participant.moved_out`.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `not-registered`; 422 `before-birth`, `before-settlement`, `date-out-of-range`, `same-municipality`, `unknown-code`.
          */
         post: operations["recordMoveOut"];
         delete?: never;
@@ -4457,7 +4735,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Registrer et resultat fra norskprøven (per delprøve) / Record a Norwegian test result (per sub-test) */
+        /**
+         * Registrer et resultat fra norskprøven (per delprøve) / Record a Norwegian test result (per sub-test)
+         * @description Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `not-registered`; 422 `before-birth`, `date-out-of-range`, `future-fact`.
+         */
         post: operations["recordNorwegianTest"];
         delete?: never;
         options?: never;
@@ -4478,6 +4759,8 @@ export interface paths {
         /**
          * Slett en deltakers personopplysninger / Erase a participant's personal data
          * @description Destroys the participant's key: every sealed copy in the event store and the read models becomes unreadable, lookups by national id are removed, and `participant.erased` is published so other services forget what they hold. Pseudonymous facts (dates, categories) stay for statistics.
+         *
+         *     Regelkoder / rule codes: 409 `erased`, `not-registered`.
          */
         delete: operations["erasePersonalData"];
         options?: never;
@@ -4498,7 +4781,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Endre personopplysninger (med historikk) / Change personal details (with history) */
+        /**
+         * Endre personopplysninger (med historikk) / Change personal details (with history)
+         * @description Regelkoder / rule codes: 409 `erased`, `not-registered`; 422 `before-birth`, `birth-date-mismatch`, `date-out-of-range`, `future-fact`, `not-a-minor`.
+         */
         patch: operations["changePersonalDetails"];
         trace?: never;
     };
@@ -4553,6 +4839,8 @@ export interface paths {
         /**
          * Revider den individuelle planen (hver revisjon tas vare på) / Revise the individual plan (every revision is kept)
          * @description Hours per week are the activities running on `valid_from`; the plan is full time at 37.5 h/week (47 weeks a year) and is flagged `below_full_time` otherwise.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `no-programme`, `not-registered`, `programme-ended`, `programme-length`; 422 `after-programme-end`, `before-programme-start`, `date-order`, `date-out-of-range`.
          */
         put: operations["revisePlan"];
         post?: never;
@@ -4594,6 +4882,8 @@ export interface paths {
         /**
          * Start et program (eller planlegg starten) / Start a programme (or plan its start)
          * @description A start dated ahead is a planned start: the participant's status, deadlines and lists change only on that date.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `not-registered`, `not-settled`, `programme-length`, `programme-running`; 422 `before-settlement`, `date-order`, `date-out-of-range`.
          */
         post: operations["startProgramme"];
         delete?: never;
@@ -4614,6 +4904,8 @@ export interface paths {
         /**
          * Avslutt programmet (fullført eller avbrutt) med resultatet rett etter / End the programme (completed or interrupted) with the outcome directly after
          * @description Work outcomes need `hours_per_week`: `work_full_time` is at least 30 h/week, `work_part_time` below. `moved_municipality`, `emigrated` and `deceased` take the participant out of the result measures' base. With `end_reason` (avslutningsårsak, NIR's code list in force on `ended_on`) `programme.end_reason_recorded` follows the completion; a code not in the list is `unknown-end-reason`, one that does not fit `reason` is `end-reason-misfits` (422).
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `no-programme`, `not-registered`, `programme-ended`; 422 `after-programme-end`, `before-programme-start`, `date-out-of-range`, `end-reason-misfits`, `future-fact`, `missing-field`, `outcome-hours`, `unknown-end-reason`.
          */
         post: operations["completeProgramme"];
         delete?: never;
@@ -4633,6 +4925,8 @@ export interface paths {
         /**
          * Registrer avslutningsårsak / Record the end reason
          * @description Avslutningsårsak for et avsluttet program, fra NIRs kodeliste. / The end reason of the ended programme, a code of NIR's list in force on its end day (`unknown-end-reason`, 422) that fits how it ended (`end-reason-misfits`, 422); a second one needs `correction: true` (`end-reason-recorded`, 409). Publishes `programme.end_reason_recorded`.
+         *
+         *     Regelkoder / rule codes: 409 `end-reason-recorded`, `erased`, `no-ended-programme`, `participant-gone`; 422 `end-reason-misfits`, `unknown-end-reason`.
          */
         put: operations["recordEndReason"];
         post?: never;
@@ -4654,6 +4948,8 @@ export interface paths {
         /**
          * Stans programmet (permisjon eller avbrudd), nå eller planlagt / Pause the programme (leave or interruption), now or scheduled
          * @description Pauses never overlap (`overlapping-leave`). With `to_date` the pause is closed at once and the planned end moves by the union of all pause days.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `already-paused`, `erased`, `moved-away`, `no-programme`, `not-registered`, `overlapping-leave`, `programme-ended`; 422 `before-programme-start`, `date-order`, `date-out-of-range`.
          */
         post: operations["interruptProgramme"];
         delete?: never;
@@ -4670,7 +4966,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Registrer resultatet av et avsluttet program som mangler det / Register the outcome of an ended programme that has none */
+        /**
+         * Registrer resultatet av et avsluttet program som mangler det / Register the outcome of an ended programme that has none
+         * @description Regelkoder / rule codes: 409 `after-death`, `erased`, `no-programme`, `not-registered`, `outcome-recorded`; 422 `missing-field`, `outcome-hours`.
+         */
         put: operations["recordProgrammeOutcome"];
         post?: never;
         delete?: never;
@@ -4688,7 +4987,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Gjenoppta programmet; planlagt slutt flyttes like mye som stansen / Resume the programme; the planned end moves by the pause */
+        /**
+         * Gjenoppta programmet; planlagt slutt flyttes like mye som stansen / Resume the programme; the planned end moves by the pause
+         * @description Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `no-programme`, `not-paused`, `not-registered`, `programme-ended`; 422 `date-order`, `date-out-of-range`.
+         */
         post: operations["resumeProgramme"];
         delete?: never;
         options?: never;
@@ -4707,6 +5009,8 @@ export interface paths {
         /**
          * Reservasjon mot bruk til forskning / Research reservation
          * @description Sett eller trekk tilbake deltakerens reservasjon mot bruk av direkte identifiserende opplysninger til forskning. / Set or withdraw the participant's reservation against research use of directly identifying data. Publishes `participant.research_reservation_changed` (the participant id and the flag only); the NIR dataset carries the flag and every person-level export honours it (see docs/integration-act/deadlines-and-nir.md). The same value again is `reservation-unchanged` (409).
+         *
+         *     Regelkoder / rule codes: 409 `erased`, `participant-gone`, `reservation-unchanged`.
          */
         put: operations["setResearchReservation"];
         post?: never;
@@ -4726,6 +5030,8 @@ export interface paths {
         /**
          * Rett og plikt etter integreringsloven på en dag. / Rights and duties under the Act on a day.
          * @description Kategori, alder og hver rett og plikt (introduksjonsprogram, opplæring i norsk, samfunnskunnskap) med hjemmel og timer, kategorihistorikk, vedtak med klager, kartlegging og karriereveiledning, programlengden loven tillater og fulltidskravet per uke og per år. / Category, age and each right and duty with its legal basis and hours, the category history, decisions and complaints, mapping and guidance, the programme length the Act allows and the full-time rule per week and per year; labels by Accept-Language.
+         *
+         *     Regelkoder / rule codes: 422 `date-out-of-range`.
          */
         get: operations["getRights"];
         put?: never;
@@ -4748,6 +5054,8 @@ export interface paths {
         /**
          * Registrer bosettingen i en husstand / Record the settlement (bosetting) in a household
          * @description Appends `participant.settled` with the household id and size. A participant is settled once: a second settlement answers 409.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `already-settled`, `erased`, `moved-away`, `not-registered`; 422 `before-birth`, `date-out-of-range`, `future-fact`, `not-a-minor`.
          */
         post: operations["settleParticipant"];
         delete?: never;
@@ -4792,6 +5100,8 @@ export interface paths {
         /**
          * Registrer flytting til en annen kommune / Record a transfer to another municipality
          * @description Registrerer flyttingen (flyttet ut, programmet avsluttet med `moved_municipality`), og – når mottakerkommunen bruker Veiviser her (`VEIVISER_SERVED_MUNICIPALITIES`) – en ventende overføring med plan, timer gjennomført og gjenstående rett. Ellers registreres den bare som utgående. Etterpå er deltakeren skrivebeskyttet her. / Records the move (moved out, the programme ended with `moved_municipality`) and, when the receiving municipality runs Veiviser on this deployment, a pending transfer carrying the plan, hours done and remaining right; otherwise it is recorded as outbound only. The record is read-only afterwards. Refused: `transfer-to-self`, `unknown-code` (not a kommunenummer on `moved_on`), `future-fact`, `before-settlement`, `moved-away`, `transfer-recorded`.
+         *
+         *     Regelkoder / rule codes: 409 `after-death`, `erased`, `moved-away`, `not-registered`, `transfer-recorded`; 422 `before-birth`, `before-settlement`, `date-out-of-range`, `future-fact`, `same-municipality`, `transfer-to-self`, `unknown-code`.
          */
         post: operations["recordTransfer"];
         delete?: never;
@@ -4810,6 +5120,8 @@ export interface paths {
         /**
          * Søk i yrker: STYRK-08-yrkesgrupper og ESCO-yrker (autofullføring) / Search occupations: STYRK-08 unit groups and ESCO occupations (autocomplete)
          * @description Over the STYRK-08 bokmål titles and ISCO-08 English titles of the four-digit unit groups, and ESCO occupations' English preferred and alternative labels (an ESCO occupation's bokmål label is its unit group's title). `code` is what a competence profile's work experience and wishes hold. Same 422s as the skill search.
+         *
+         *     Regelkoder / rule codes: 422 `search-query-empty`, `search-query-too-long`, `unknown-search-parameter`.
          */
         get: operations["searchOccupations"];
         put?: never;
@@ -4830,6 +5142,8 @@ export interface paths {
         /**
          * Søk i ESCO-ferdigheter (autofullføring) / Search ESCO skills (autocomplete)
          * @description Over ESCO's English preferred and alternative labels and Veiviser's bokmål labels, tolerant of typos and of a word typed half-way. Each hit carries both labels, the label that matched and a score (0–1). Empty or too long `q`, or an unknown parameter → 422 (`search-query-empty`, `search-query-too-long`, `unknown-search-parameter`).
+         *
+         *     Regelkoder / rule codes: 422 `search-query-empty`, `search-query-too-long`, `unknown-search-parameter`.
          */
         get: operations["searchSkills"];
         put?: never;
@@ -4912,6 +5226,8 @@ export interface paths {
         /**
          * Ta imot en overføring / Accept a pending transfer
          * @description Oppretter deltakeren i mottakerkommunen, knyttet til den sendte saken; identiteten forsegles med den nye deltakerens nøkkel. / Creates the participant in the receiving municipality, linked to the sent record (`participant.transferred_in`); the identity passes sealed under the new participant's own key. Refused: another municipality's or an unknown transfer (404), `transfer-decided` (accepted or declined already), `moved-in-before-move`, `future-fact`, `already-registered-here`.
+         *
+         *     Regelkoder / rule codes: 409 `already-registered-here`, `erased`, `not-registered`, `transfer-decided`; 422 `birth-date-mismatch`, `date-out-of-range`, `future-fact`, `moved-in-before-move`.
          */
         post: operations["acceptTransfer"];
         delete?: never;
@@ -4932,6 +5248,8 @@ export interface paths {
         /**
          * Avslå en overføring / Decline a pending transfer
          * @description Avslår overføringen med en årsakskode. / Declines the pending transfer with a reason code; the sending municipality sees it declined. Refused: another municipality's or an unknown transfer (404), `transfer-decided`.
+         *
+         *     Regelkoder / rule codes: 409 `not-registered`, `transfer-decided`.
          */
         post: operations["declineTransfer"];
         delete?: never;
@@ -4969,6 +5287,8 @@ export interface paths {
         /**
          * Registrer et behov for en frivillig / Register a need for a volunteer
          * @description For exactly one participant or household (422 `need-subject`). Escorts, host families and needs with `involves_minors` take only volunteers with a valid politiattest.
+         *
+         *     Regelkoder / rule codes: 422 `date-order`, `date-out-of-range`, `need-subject`.
          */
         post: operations["registerNeed"];
         delete?: never;
@@ -5030,6 +5350,8 @@ export interface paths {
         /**
          * Registrer en frivillig (med samtykke) / Register a volunteer (with consent)
          * @description Appends `volunteer.registered` (published: ids, roles, language codes, capacity) and the profile with the personal record sealed under the volunteer's own key (never published). The volunteer takes no assignment before a coordinator approves them.
+         *
+         *     Regelkoder / rule codes: 422 `date-order`, `date-out-of-range`.
          */
         post: operations["registerVolunteer"];
         delete?: never;
@@ -5072,6 +5394,8 @@ export interface paths {
         /**
          * Slett den frivilliges personopplysninger / Erase the volunteer's personal record
          * @description Destroys the volunteer's key and clears the sealed record: no table holds their name or contact afterwards. `volunteer.erased` carries the id only.
+         *
+         *     Regelkoder / rule codes: 409 `volunteer-unknown`.
          */
         delete: operations["eraseVolunteer"];
         options?: never;
@@ -5088,7 +5412,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Godkjenn den frivillige (frivillighetskoordinator) / Approve the volunteer (volunteer coordinator) */
+        /**
+         * Godkjenn den frivillige (frivillighetskoordinator) / Approve the volunteer (volunteer coordinator)
+         * @description Regelkoder / rule codes: 409 `volunteer-erased`, `volunteer-unknown`; 422 `date-out-of-range`.
+         */
         post: operations["approveVolunteer"];
         delete?: never;
         options?: never;
@@ -5108,6 +5435,8 @@ export interface paths {
         /**
          * Sett den frivillige på et behov / Assign the volunteer to a need
          * @description Refused with 409 and the rule of the first hard constraint not met (`volunteer-not-approved`, `volunteer-role`, `police-certificate-required`, `volunteer-language`, `volunteer-availability`, `volunteer-capacity`), the same ones the matching explains.
+         *
+         *     Regelkoder / rule codes: 409 `police-certificate-required`, `volunteer-availability`, `volunteer-capacity`, `volunteer-erased`, `volunteer-language`, `volunteer-not-approved`, `volunteer-role`; 422 `date-order`, `date-out-of-range`.
          */
         post: operations["assignVolunteer"];
         delete?: never;
@@ -5125,7 +5454,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Avslutt et oppdrag / End an assignment */
+        /**
+         * Avslutt et oppdrag / End an assignment
+         * @description Regelkoder / rule codes: 409 `volunteer-unknown`; 422 `date-order`, `date-out-of-range`.
+         */
         post: operations["endAssignment"];
         delete?: never;
         options?: never;
@@ -5142,7 +5474,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Følg opp et oppdrag / Follow an assignment up */
+        /**
+         * Følg opp et oppdrag / Follow an assignment up
+         * @description Regelkoder / rule codes: 409 `volunteer-erased`, `volunteer-unknown`; 422 `date-order`, `date-out-of-range`.
+         */
         post: operations["recordAssignmentFollowUp"];
         delete?: never;
         options?: never;
@@ -5159,7 +5494,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Registrer den kontrollerte politiattesten / Record the checked politiattest */
+        /**
+         * Registrer den kontrollerte politiattesten / Record the checked politiattest
+         * @description Regelkoder / rule codes: 409 `volunteer-erased`, `volunteer-unknown`; 422 `date-order`, `date-out-of-range`.
+         */
         post: operations["checkCertificate"];
         delete?: never;
         options?: never;
@@ -5176,7 +5514,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Registrer en kontakt med den frivillige / Record a contact with the volunteer */
+        /**
+         * Registrer en kontakt med den frivillige / Record a contact with the volunteer
+         * @description Regelkoder / rule codes: 409 `volunteer-erased`, `volunteer-unknown`; 422 `date-out-of-range`.
+         */
         post: operations["recordVolunteerContact"];
         delete?: never;
         options?: never;

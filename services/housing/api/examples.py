@@ -216,7 +216,7 @@ EXAMPLES = Examples(
     },
     operations={
         "POST /housing/placements": OperationExample(
-            rules={409: "dwelling-occupied", 422: "occupied-by-allocation"}
+            rules={409: "dwelling-occupied", 422: "before-settlement"}
         ),
         "POST /housing/applications/{application_id}/decision": OperationExample(
             rules={409: "application-decided"}

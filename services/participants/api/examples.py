@@ -288,7 +288,7 @@ EXAMPLES = Examples(
             rules={409: "deadline-rule-exists", 422: "deadline-same-fact"}
         ),
         "POST /participants/{participant_id}/minor/phases": OperationExample(
-            rules={409: "minor-phase-out-of-order", 422: "not-a-minor"}
+            rules={409: "minor-phase-out-of-order", 422: "future-fact"}
         ),
         "POST /imports/caseload": OperationExample(
             request=(
@@ -317,8 +317,6 @@ EXAMPLES = Examples(
         "POST /participants/{participant_id}/settlement": OperationExample(
             rules={409: "already-settled", 422: "before-birth"}
         ),
-        "POST /participants": OperationExample(
-            rules={409: "already-registered-here", 422: "birth-date-mismatch"}
-        ),
+        "POST /participants": OperationExample(rules={422: "birth-date-mismatch"}),
     },
 )
