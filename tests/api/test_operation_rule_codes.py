@@ -20,14 +20,16 @@ from shared.settings import Settings
 SERVICES = ("participants", "housing", "matching", "indicators")
 
 
-def _document(service: str) -> dict:  # type: ignore[type-arg]
-    app = importlib.import_module(f"services.{service}.app").create_app(Settings())
+def _document(service: str, settings: Settings) -> dict:  # type: ignore[type-arg]
+    app = importlib.import_module(f"services.{service}.app").create_app(settings)
     return app.openapi()
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_every_refusal_an_example_shows_is_among_its_operations_codes(service: str) -> None:
-    document = _document(service)
+def test_every_refusal_an_example_shows_is_among_its_operations_codes(
+    service: str, settings: Settings
+) -> None:
+    document = _document(service, settings)
     declared = importlib.import_module(f"services.{service}.api.examples").EXAMPLES.operations
     by_key = {f"{method.upper()} {path}": op for path, method, op in operations(document)}
     checked = 0
@@ -40,8 +42,10 @@ def test_every_refusal_an_example_shows_is_among_its_operations_codes(service: s
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_the_codes_are_the_services_own_and_answer_their_status(service: str) -> None:
-    document = _document(service)
+def test_the_codes_are_the_services_own_and_answer_their_status(
+    service: str, settings: Settings
+) -> None:
+    document = _document(service, settings)
     own = {rule.code: rule.status for rule in catalogue.for_service(service)}
     listed = 0
     for path, method, operation in operations(document):
@@ -54,8 +58,8 @@ def test_the_codes_are_the_services_own_and_answer_their_status(service: str) ->
     assert listed > 0
 
 
-def test_a_settlement_names_the_age_rule_its_decision_enforces() -> None:
-    document = _document("participants")
+def test_a_settlement_names_the_age_rule_its_decision_enforces(settings: Settings) -> None:
+    document = _document("participants", settings)
     settle = document["paths"]["/participants/{participant_id}/settlement"]["post"]
     assert NOT_A_MINOR.code in settle["x-rule-codes"]["422"]
     register = document["paths"]["/participants"]["post"]
