@@ -35,6 +35,19 @@ BIN = CLIENT / "node_modules" / ".bin"
 DOCUMENT = ROOT / "docs" / "openapi" / "veiviser.json"
 GENERATED = ("schema.d.ts", "routes.ts")
 PHONE = "+47 400 00 000"
+LIVE_STEPS = [
+    "healthz",
+    "registered",
+    "register-retried",
+    "settled",
+    "read",
+    "not-modified",
+    "conflict",
+    "conflict-retried",
+    "invalid",
+    "done",
+]
+"""The lines examples/live.ts prints, in order (also run through the gateway in tests/docker)."""
 
 
 def _node_tool(name: str) -> str:
@@ -204,18 +217,7 @@ async def test_the_live_script_registers_settles_reads_and_handles_409_and_422(
         ran = await asyncio.to_thread(_run, ["node", str(script)], cwd=CLIENT, env=script_env)
         assert ran.returncode == 0, f"{ran.stdout}\n{ran.stderr}\n{participants.tail()}"
         steps = _lines(ran.stdout)
-        assert list(steps) == [
-            "healthz",
-            "registered",
-            "register-retried",
-            "settled",
-            "read",
-            "not-modified",
-            "conflict",
-            "conflict-retried",
-            "invalid",
-            "done",
-        ]
+        assert list(steps) == LIVE_STEPS
         participant_id = steps["registered"]["id"]
         # Registration appends two events (registered, the sealed personal details).
         registered = steps["registered"]["version"]

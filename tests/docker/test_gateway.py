@@ -268,7 +268,7 @@ async def test_the_typed_client_runs_its_live_script_through_the_gateway(
 ) -> None:
     # The TypeScript client in gateway mode (one base URL), as a front-end on the Docker
     # stack uses it: the same script the suite runs against a service without a gateway.
-    from tests.api.test_typescript_client import CLIENT, _lines, _node_tool, _run
+    from tests.api.test_typescript_client import CLIENT, LIVE_STEPS, _lines, _node_tool, _run
 
     built = await asyncio.to_thread(_run, [_node_tool("tsc"), "-p", str(CLIENT)])
     assert built.returncode == 0, built.stdout + built.stderr
@@ -281,18 +281,7 @@ async def test_the_typed_client_runs_its_live_script_through_the_gateway(
     ran = await asyncio.to_thread(_run, ["node", str(script)], env=environment)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     steps = _lines(ran.stdout)
-    assert list(steps) == [
-        "healthz",
-        "registered",
-        "register-retried",
-        "settled",
-        "read",
-        "not-modified",
-        "conflict",
-        "conflict-retried",
-        "invalid",
-        "done",
-    ]
+    assert list(steps) == LIVE_STEPS
     participant_id = steps["registered"]["id"]
     assert steps["healthz"] == {"status": 200}
     assert steps["registered"]["location"] == f"/participants/{participant_id}"
