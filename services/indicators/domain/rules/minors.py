@@ -11,9 +11,9 @@ happened yet.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import Field
 
@@ -106,8 +106,47 @@ def _cohort(snapshot: Snapshot, context: Context) -> Iterator[tuple[Person, date
                 yield person, settled_on
 
 
-def _args(args: dict[str, object]) -> dict[str, object]:
-    return args
+class _Verdict(NamedTuple):
+    """What a rule makes of one youth of the cohort."""
+
+    reason: str
+    counts: bool | None
+    """In the numerator or not; None: left out of the base."""
+    args: dict[str, object] | None = None
+    amount: float | None = None
+
+
+def _members(
+    snapshot: Snapshot, context: Context, judge: Callable[[Person, date, Context], _Verdict]
+) -> list[Member]:
+    """The cohort's youths as a rule's members, each as ``judge(person, settled_on)`` says."""
+    members: list[Member] = []
+    for person, settled_on in _cohort(snapshot, context):
+        pid = person.participant_id
+        verdict = judge(person, settled_on, context)
+        if verdict.counts is None:
+            member = left_out(
+                "participant", pid, verdict.reason, settled_on, participant=pid, extra=verdict.args
+            )
+        else:
+            member = in_base(
+                "participant",
+                pid,
+                verdict.reason,
+                settled_on,
+                numerator=verdict.counts,
+                participant=pid,
+                amount=verdict.amount,
+                extra=verdict.args,
+            )
+        members.append(member)
+    return members
+
+
+def _share(members: list[Member]) -> Result:
+    numerator = sum(m.in_numerator for m in members)
+    denominator = sum(m.in_denominator for m in members)
+    return Result(share(numerator, denominator), numerator, denominator, tuple(members))
 
 
 def _known(day: date | None, context: Context) -> bool:
@@ -127,47 +166,20 @@ def _stay(person: Person, context: Context) -> tuple[date | None, date | None]:
     return entered, min(ends) if ends else None
 
 
+def _shared_home_stay(person: Person, settled_on: date, context: Context) -> _Verdict:
+    entered, left = _stay(person, context)
+    if entered is None:
+        return _Verdict("minor_never_in_shared_home", None)
+    if left is None:
+        return _Verdict("minor_stay_open", None, {"entered": entered})
+    stay = (left - entered).days / DAYS_PER_MONTH
+    months = {"entered": entered, "left": left, "months": round(stay, 1)}
+    return _Verdict("minor_stay_ended", True, months, amount=stay)
+
+
 def months_in_shared_home(snapshot: Snapshot, context: Context, params: StayParams) -> Result:
-    members: list[Member] = []
-    months: list[float] = []
-    for person, settled_on in _cohort(snapshot, context):
-        pid = person.participant_id
-        entered, left = _stay(person, context)
-        if entered is None:
-            members.append(
-                left_out(
-                    "participant", pid, "minor_never_in_shared_home", settled_on, participant=pid
-                )
-            )
-            continue
-        if left is None:
-            members.append(
-                left_out(
-                    "participant",
-                    pid,
-                    "minor_stay_open",
-                    settled_on,
-                    participant=pid,
-                    entered=entered,
-                )
-            )
-            continue
-        stay = (left - entered).days / DAYS_PER_MONTH
-        months.append(stay)
-        members.append(
-            in_base(
-                "participant",
-                pid,
-                "minor_stay_ended",
-                settled_on,
-                numerator=True,
-                participant=pid,
-                amount=stay,
-                entered=entered,
-                left=left,
-                months=round(stay, 1),
-            )
-        )
+    members = _members(snapshot, context, _shared_home_stay)
+    months = [m.amount for m in members if m.amount is not None]
     if params.statistic == "median_months":
         value = median(months)
     else:
@@ -175,27 +187,15 @@ def months_in_shared_home(snapshot: Snapshot, context: Context, params: StayPara
     return Result(value, sum(months) if months else 0.0, len(months), tuple(members))
 
 
+def _dropout(person: Person, settled_on: date, context: Context) -> _Verdict:
+    dropped = person.minor_outcomes.get("school_dropout")
+    if _known(dropped, context):
+        return _Verdict("minor_dropped_out", True, {"on": dropped})
+    return _Verdict("minor_no_dropout", False)
+
+
 def school_dropout_share(snapshot: Snapshot, context: Context, params: CohortParams) -> Result:
-    members: list[Member] = []
-    numerator = denominator = 0
-    for person, settled_on in _cohort(snapshot, context):
-        pid = person.participant_id
-        dropped = person.minor_outcomes.get("school_dropout")
-        counts = _known(dropped, context)
-        denominator += 1
-        numerator += counts
-        members.append(
-            in_base(
-                "participant",
-                pid,
-                "minor_dropped_out" if counts else "minor_no_dropout",
-                settled_on,
-                numerator=counts,
-                participant=pid,
-                extra=_args({"on": dropped} if counts else {}),
-            )
-        )
-    return Result(share(numerator, denominator), numerator, denominator, tuple(members))
+    return _share(_members(snapshot, context, _dropout))
 
 
 def _first_year_end(settled_on: date) -> date:
@@ -205,80 +205,36 @@ def _first_year_end(settled_on: date) -> date:
         return date(settled_on.year + 1, 3, 1)
 
 
+def _working_life_contact(person: Person, settled_on: date, context: Context) -> _Verdict:
+    until = _first_year_end(settled_on)
+    contact = person.minor_outcomes.get("working_life_contact")
+    if _known(contact, context) and contact is not None and contact < until:
+        return _Verdict("minor_working_life_contact", True, {"on": contact})
+    if until > context.known_on:
+        return _Verdict("minor_first_year_open", None, {"until": until})
+    return _Verdict("minor_no_working_life_contact", False, {"until": until})
+
+
 def working_life_contact_first_year(
     snapshot: Snapshot, context: Context, params: CohortParams
 ) -> Result:
-    members: list[Member] = []
-    numerator = denominator = 0
-    for person, settled_on in _cohort(snapshot, context):
-        pid = person.participant_id
-        until = _first_year_end(settled_on)
-        contact = person.minor_outcomes.get("working_life_contact")
-        counts = _known(contact, context) and contact is not None and contact < until
-        if not counts and until > context.known_on:
-            members.append(
-                left_out(
-                    "participant",
-                    pid,
-                    "minor_first_year_open",
-                    settled_on,
-                    participant=pid,
-                    until=until,
-                )
-            )
-            continue
-        denominator += 1
-        numerator += counts
-        members.append(
-            in_base(
-                "participant",
-                pid,
-                "minor_working_life_contact" if counts else "minor_no_working_life_contact",
-                settled_on,
-                numerator=counts,
-                participant=pid,
-                extra=_args({"on": contact} if counts else {"until": until}),
-            )
-        )
-    return Result(share(numerator, denominator), numerator, denominator, tuple(members))
+    return _share(_members(snapshot, context, _working_life_contact))
+
+
+def _assistance_after_twenty(person: Person, settled_on: date, context: Context) -> _Verdict:
+    born = person.birth_year
+    if born is None or born + ASSISTANCE_AGE > context.known_on.year:
+        return _Verdict("minor_not_twenty_yet", None, {"birth_year": born})
+    aid = person.minor_outcomes.get("supplementary_social_assistance")
+    if _known(aid, context):
+        return _Verdict("minor_assistance_after_twenty", True, {"on": aid})
+    return _Verdict("minor_no_assistance_after_twenty", False, {"birth_year": born})
 
 
 def assistance_after_twenty_share(
     snapshot: Snapshot, context: Context, params: CohortParams
 ) -> Result:
-    members: list[Member] = []
-    numerator = denominator = 0
-    for person, settled_on in _cohort(snapshot, context):
-        pid = person.participant_id
-        born = person.birth_year
-        if born is None or born + ASSISTANCE_AGE > context.known_on.year:
-            members.append(
-                left_out(
-                    "participant",
-                    pid,
-                    "minor_not_twenty_yet",
-                    settled_on,
-                    participant=pid,
-                    birth_year=born,
-                )
-            )
-            continue
-        aid = person.minor_outcomes.get("supplementary_social_assistance")
-        counts = _known(aid, context)
-        denominator += 1
-        numerator += counts
-        members.append(
-            in_base(
-                "participant",
-                pid,
-                "minor_assistance_after_twenty" if counts else "minor_no_assistance_after_twenty",
-                settled_on,
-                numerator=counts,
-                participant=pid,
-                extra=_args({"on": aid} if counts else {"birth_year": born}),
-            )
-        )
-    return Result(share(numerator, denominator), numerator, denominator, tuple(members))
+    return _share(_members(snapshot, context, _assistance_after_twenty))
 
 
 _COHORT = "`participant.settled` with `unaccompanied_minor` true and `settled_on` in the period."

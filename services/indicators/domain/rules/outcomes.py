@@ -177,37 +177,22 @@ def follow_up_share(snapshot: Snapshot, context: Context, params: FollowUpParams
             else:
                 final += 1
             label = "preliminary" if follow_up.preliminary else "final"
-            if follow_up.status in counted:
-                numerator += 1
-                members.append(
-                    in_base(
-                        "programme",
-                        follow_up.programme_id,
-                        "status_counts",
-                        on,
-                        year=follow_up.reference_year,
-                        status=follow_up.status,
-                        figure=label,
-                        figure_nb=FIGURE_NB[label],
-                        numerator=True,
-                        participant=pid,
-                    )
+            counts = follow_up.status in counted
+            numerator += counts
+            members.append(
+                in_base(
+                    "programme",
+                    follow_up.programme_id,
+                    "status_counts" if counts else "status_does_not_count",
+                    on,
+                    year=follow_up.reference_year,
+                    status=follow_up.status,
+                    figure=label,
+                    figure_nb=FIGURE_NB[label],
+                    numerator=counts,
+                    participant=pid,
                 )
-            else:
-                members.append(
-                    in_base(
-                        "programme",
-                        follow_up.programme_id,
-                        "status_does_not_count",
-                        on,
-                        year=follow_up.reference_year,
-                        status=follow_up.status,
-                        figure=label,
-                        figure_nb=FIGURE_NB[label],
-                        numerator=False,
-                        participant=pid,
-                    )
-                )
+            )
     excluded = set(params.excluded_outcomes)
     for year in years(context.period):
         for person, programme in snapshot.programmes_ended_in_year(year - 1):
