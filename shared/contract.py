@@ -14,7 +14,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from shared.events import CLOUDEVENTS_TYPE_PREFIX, Event, EventRegistry, parse_type_name
+from shared.events import (
+    CLOUDEVENT_ATTRIBUTES,
+    CLOUDEVENTS_TYPE_PREFIX,
+    Event,
+    EventRegistry,
+    parse_type_name,
+)
 from shared.problems import NotFound
 
 SCHEMA_BASE = "https://veiviser.no/schemas/events/"
@@ -36,23 +42,7 @@ def event_schema(model: type[Event]) -> dict[str, Any]:
         "title": CLOUDEVENTS_TYPE_PREFIX + model.type_name,
         "description": (model.__doc__ or "").strip(),
         "type": "object",
-        "required": [
-            "specversion",
-            "id",
-            "source",
-            "type",
-            "subject",
-            "time",
-            "datacontenttype",
-            "data",
-            "streamid",
-            "streamversion",
-            "municipality",
-            "correlationid",
-            "causationid",
-            "actor",
-            "recordedtime",
-        ],
+        "required": list(CLOUDEVENT_ATTRIBUTES),
         "properties": {
             "specversion": {"const": "1.0"},
             "id": {"type": "string", "format": "uuid", "description": "Event id; also Nats-Msg-Id"},

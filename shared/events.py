@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 CLOUDEVENTS_TYPE_PREFIX = "no.veiviser."
 _TYPE_NAME = re.compile(
@@ -45,6 +45,17 @@ class Event(BaseModel):
         """``<aggregate>.<event>``: the tail of the NATS subject (no version)."""
         _, aggregate, event, _ = parse_type_name(cls.type_name)
         return f"{aggregate}.{event}"
+
+
+class Part(BaseModel):
+    """Base of a value carried inside an event (an activity, a household count, a band):
+    as immutable and as strict about unknown fields as the event itself."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+MunicipalityCode = Annotated[str, Field(pattern=r"^\d{4}$")]
+"""A municipality number (kommunenummer) in an event: four digits, e.g. ``3005``."""
 
 
 def parse_type_name(type_name: str) -> tuple[str, str, str, int]:
@@ -230,7 +241,7 @@ class Envelope:
         return cls.from_cloudevent(json.loads(raw))
 
 
-ENVELOPE_ATTRIBUTES = (
+CLOUDEVENT_ATTRIBUTES = (
     "specversion",
     "id",
     "source",
@@ -238,6 +249,7 @@ ENVELOPE_ATTRIBUTES = (
     "subject",
     "time",
     "datacontenttype",
+    "data",
     "streamid",
     "streamversion",
     "municipality",
@@ -246,6 +258,10 @@ ENVELOPE_ATTRIBUTES = (
     "actor",
     "recordedtime",
 )
+"""Every attribute of an envelope's CloudEvent, in the order :meth:`Envelope.to_cloudevent`
+writes them: what the published contract requires."""
+
+ENVELOPE_ATTRIBUTES = tuple(name for name in CLOUDEVENT_ATTRIBUTES if name != "data")
 """The CloudEvent attributes of an envelope besides ``data`` (see :meth:`Envelope.to_cloudevent`)."""
 
 

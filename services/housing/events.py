@@ -17,9 +17,9 @@ from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from shared.events import Event, EventRegistry
+from shared.events import Event, EventRegistry, Part
 from shared.placement_vocabulary import OwnershipRoute as OwnershipRoute
 from shared.placement_vocabulary import Urgency as Urgency
 
@@ -144,26 +144,29 @@ class DwellingChanged(Event):
 # -- waiting list --------------------------------------------------------------------------
 
 
+class _OfApplication(Event):
+    """An event of one household's application for a municipal dwelling."""
+
+    application_id: uuid.UUID
+    household_id: uuid.UUID
+
+
 @registry.register
-class HousingApplicationReceived(Event):
+class HousingApplicationReceived(_OfApplication):
     """A household applied for a municipal dwelling."""
 
     type_name: ClassVar[str] = "housing.housing_application.received.v1"
-    application_id: uuid.UUID
-    household_id: uuid.UUID
     household_size: int = Field(ge=1)
     received_on: date
     urgency: Urgency
 
 
 @registry.register
-class HousingApplicationNeedsRecorded(Event):
+class HousingApplicationNeedsRecorded(_OfApplication):
     """Members' ages, accessibility needs and district wishes: never published (health data)."""
 
     type_name: ClassVar[str] = "housing.housing_application.needs_recorded.v1"
     published: ClassVar[bool] = False
-    application_id: uuid.UUID
-    household_id: uuid.UUID
     member_ages: tuple[int, ...] = ()
     needs_wheelchair_access: bool = False
     needs_step_free: bool = False
@@ -171,7 +174,7 @@ class HousingApplicationNeedsRecorded(Event):
 
 
 @registry.register
-class HousingApplicationNeedsSealed(Event):
+class HousingApplicationNeedsSealed(_OfApplication):
     """The needs of :class:`HousingApplicationNeedsRecorded`, sealed with the household's key.
 
     What housing stores since members' ages and accessibility needs must not survive an
@@ -180,13 +183,11 @@ class HousingApplicationNeedsSealed(Event):
 
     type_name: ClassVar[str] = "housing.housing_application.needs_sealed.v1"
     published: ClassVar[bool] = False
-    application_id: uuid.UUID
-    household_id: uuid.UUID
     sealed: str
 
 
 @registry.register
-class MemberNeedsRecorded(Event):
+class MemberNeedsRecorded(_OfApplication):
     """One member's accessibility needs (health data): never stored in clear.
 
     The domain decides this event; housing stores it as :class:`MemberNeedsSealed`.
@@ -194,32 +195,26 @@ class MemberNeedsRecorded(Event):
 
     type_name: ClassVar[str] = "housing.housing_application.member_needs_recorded.v1"
     published: ClassVar[bool] = False
-    application_id: uuid.UUID
-    household_id: uuid.UUID
     participant_id: uuid.UUID
     needs_wheelchair_access: bool = False
     needs_step_free: bool = False
 
 
 @registry.register
-class MemberNeedsSealed(Event):
+class MemberNeedsSealed(_OfApplication):
     """:class:`MemberNeedsRecorded`, sealed with the member's own key (shredded on erasure)."""
 
     type_name: ClassVar[str] = "housing.housing_application.member_needs_sealed.v1"
     published: ClassVar[bool] = False
-    application_id: uuid.UUID
-    household_id: uuid.UUID
     participant_id: uuid.UUID
     sealed: str
 
 
 @registry.register
-class HousingApplicationDecided(Event):
+class HousingApplicationDecided(_OfApplication):
     """The application was accepted (onto the waiting list), rejected, or withdrawn."""
 
     type_name: ClassVar[str] = "housing.housing_application.decided.v1"
-    application_id: uuid.UUID
-    household_id: uuid.UUID
     decision: Decision
     decided_on: date
 
@@ -227,39 +222,38 @@ class HousingApplicationDecided(Event):
 # -- placements ------------------------------------------------------------------------------
 
 
-@registry.register
-class PlacementStarted(Event):
-    """A household moved into a municipal dwelling (allocation from the waiting list)."""
+class _OfPlacement(Event):
+    """An event of one household's placement in one municipal dwelling."""
 
-    type_name: ClassVar[str] = "housing.placement.started.v1"
     placement_id: uuid.UUID
     household_id: uuid.UUID
     dwelling_id: uuid.UUID
+
+
+@registry.register
+class PlacementStarted(_OfPlacement):
+    """A household moved into a municipal dwelling (allocation from the waiting list)."""
+
+    type_name: ClassVar[str] = "housing.placement.started.v1"
     starts_on: date
     application_id: uuid.UUID
     household_size: int = Field(ge=1)
 
 
 @registry.register
-class PlacementEnded(Event):
+class PlacementEnded(_OfPlacement):
     """A household left a municipal dwelling, with the reason."""
 
     type_name: ClassVar[str] = "housing.placement.ended.v1"
-    placement_id: uuid.UUID
-    household_id: uuid.UUID
-    dwelling_id: uuid.UUID
     ends_on: date
     reason: EndReason
 
 
 @registry.register
-class EvictionRecorded(Event):
+class EvictionRecorded(_OfPlacement):
     """A household was evicted from a municipal dwelling (the placement ends the same day)."""
 
     type_name: ClassVar[str] = "housing.eviction.recorded.v1"
-    placement_id: uuid.UUID
-    household_id: uuid.UUID
-    dwelling_id: uuid.UUID
     evicted_on: date
     grounds: EvictionGrounds
 
@@ -282,14 +276,19 @@ class RentToOwnAgreed(Event):
     purchase_from: date = Field(description="Earliest completion: agreed_on + rent period")
 
 
+class _OfStartLoan(Event):
+    """An event of one household's Husbanken start loan (startlån)."""
+
+    loan_id: uuid.UUID
+    household_id: uuid.UUID
+
+
 @registry.register
-class StartLoanApplied(Event):
+class StartLoanApplied(_OfStartLoan):
     """A start-loan application with the household's income: never published (finances)."""
 
     type_name: ClassVar[str] = "housing.start_loan.applied.v1"
     published: ClassVar[bool] = False
-    loan_id: uuid.UUID
-    household_id: uuid.UUID
     applied_on: date
     purchase_price: int = Field(gt=0)
     requested_amount: int = Field(ge=0)
@@ -299,12 +298,10 @@ class StartLoanApplied(Event):
 
 
 @registry.register
-class StartLoanDecided(Event):
+class StartLoanDecided(_OfStartLoan):
     """Husbanken start loan (startlån) decided: loan, grant (tilskudd) and terms."""
 
     type_name: ClassVar[str] = "housing.start_loan.decided.v1"
-    loan_id: uuid.UUID
-    household_id: uuid.UUID
     decided_on: date
     approved: bool
     loan_amount: int = Field(ge=0, description="NOK")
@@ -316,12 +313,10 @@ class StartLoanDecided(Event):
 
 
 @registry.register
-class StartLoanDisbursed(Event):
+class StartLoanDisbursed(_OfStartLoan):
     """The approved start loan (and grant) was paid out."""
 
     type_name: ClassVar[str] = "housing.start_loan.disbursed.v1"
-    loan_id: uuid.UUID
-    household_id: uuid.UUID
     disbursed_on: date
     loan_amount: int = Field(ge=0)
     grant_amount: int = Field(ge=0)
@@ -382,12 +377,6 @@ class MeasureOwner(StrEnum):
     finance = "finance"  # økonomi
 
 
-class Part(BaseModel):
-    """A frozen value carried inside an event."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
 class HouseholdCount(Part):
     size: int = Field(ge=1, le=20, description="Persons in the household")
     households: int = Field(ge=0, le=10_000)
@@ -399,12 +388,17 @@ class PlannedMonth(Part):
     unaccompanied_minors: int = Field(default=0, ge=0, le=10_000)
 
 
+class _OfSettlementYear(Event):
+    """An event of the municipality's settlement plan for one year."""
+
+    year: int = Field(ge=2000, le=2199)
+
+
 @registry.register
-class SettlementRequested(Event):
+class SettlementRequested(_OfSettlementYear):
     """IMDi's request (anmodning) to settle refugees in a year, with its household mix."""
 
     type_name: ClassVar[str] = "housing.settlement_plan.requested.v1"
-    year: int = Field(ge=2000, le=2199)
     requested_on: date
     singles: int = Field(ge=0, le=10_000, description="Single adults")
     families: list[HouseholdCount] = Field(
@@ -415,32 +409,29 @@ class SettlementRequested(Event):
 
 
 @registry.register
-class SettlementDecided(Event):
+class SettlementDecided(_OfSettlementYear):
     """The council's decision (vedtak) on how many persons it settles in the year."""
 
     type_name: ClassVar[str] = "housing.settlement_plan.decided.v1"
-    year: int = Field(ge=2000, le=2199)
     decided_on: date
     persons: int = Field(ge=0, le=100_000)
     unaccompanied_minors: int = Field(ge=0, le=10_000, description="Of the persons")
 
 
 @registry.register
-class SettlementPlanned(Event):
+class SettlementPlanned(_OfSettlementYear):
     """The monthly plan: households by size per month, adding up to the decision."""
 
     type_name: ClassVar[str] = "housing.settlement_plan.planned.v1"
-    year: int = Field(ge=2000, le=2199)
     planned_on: date
     months: list[PlannedMonth] = Field(max_length=12)
 
 
 @registry.register
-class PreparednessMeasureAdded(Event):
+class PreparednessMeasureAdded(_OfSettlementYear):
     """A measure of the preparedness plan: dwellings of a size, ready after a lead time."""
 
     type_name: ClassVar[str] = "housing.settlement_plan.measure_added.v1"
-    year: int = Field(ge=2000, le=2199)
     measure_id: uuid.UUID
     kind: MeasureKind
     rooms: int = Field(ge=1, le=10)
@@ -451,11 +442,10 @@ class PreparednessMeasureAdded(Event):
 
 
 @registry.register
-class PreparednessMeasureWithdrawn(Event):
+class PreparednessMeasureWithdrawn(_OfSettlementYear):
     """A measure was dropped from the preparedness plan."""
 
     type_name: ClassVar[str] = "housing.settlement_plan.measure_withdrawn.v1"
-    year: int = Field(ge=2000, le=2199)
     measure_id: uuid.UUID
     withdrawn_on: date
 
@@ -484,23 +474,25 @@ class SharedHomePlacesChanged(Event):
     changed_on: date
 
 
-@registry.register
-class MinorPlacedInSharedHome(Event):
-    """An unaccompanied minor took a place in the shared home from ``starts_on``."""
+class _OfMinorsPlace(Event):
+    """An event of one unaccompanied minor's place in a shared home."""
 
-    type_name: ClassVar[str] = "housing.shared_home.minor_placed.v1"
     shared_home_id: uuid.UUID
     placement_id: uuid.UUID
     participant_id: uuid.UUID
+
+
+@registry.register
+class MinorPlacedInSharedHome(_OfMinorsPlace):
+    """An unaccompanied minor took a place in the shared home from ``starts_on``."""
+
+    type_name: ClassVar[str] = "housing.shared_home.minor_placed.v1"
     starts_on: date
 
 
 @registry.register
-class MinorLeftSharedHome(Event):
+class MinorLeftSharedHome(_OfMinorsPlace):
     """The youth's place in the shared home ended on ``ends_on`` (the place is free that day)."""
 
     type_name: ClassVar[str] = "housing.shared_home.minor_left.v1"
-    shared_home_id: uuid.UUID
-    placement_id: uuid.UUID
-    participant_id: uuid.UUID
     ends_on: date

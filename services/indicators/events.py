@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from shared.events import Event, EventRegistry
+from shared.events import Event, EventRegistry, MunicipalityCode, Part
 
 registry = EventRegistry()
 
@@ -23,9 +23,7 @@ LevelName = Literal[
 ]
 
 
-class BandData(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class BandData(Part):
     level: Literal["desired", "acceptable", "not_approved"]
     lower: float | None
     lower_inclusive: bool
@@ -34,6 +32,7 @@ class BandData(BaseModel):
 
 
 class _GoalFields(Event):
+    published: ClassVar[bool] = False
     goal_key: str
     plan_level: PlanLevel
     parent_key: str | None
@@ -50,7 +49,6 @@ class GoalDefined(_GoalFields):
     """A goal was added to the municipality's plan."""
 
     type_name: ClassVar[str] = "indicators.goal.defined.v1"
-    published: ClassVar[bool] = False
 
 
 @registry.register
@@ -58,10 +56,10 @@ class GoalRevised(_GoalFields):
     """A goal's titles, owner, period, parent or indicators changed (all fields as now)."""
 
     type_name: ClassVar[str] = "indicators.goal.revised.v1"
-    published: ClassVar[bool] = False
 
 
 class _IndicatorFields(Event):
+    published: ClassVar[bool] = False
     indicator_key: str
     title_nb: str
     title_en: str
@@ -80,7 +78,6 @@ class IndicatorDefined(_IndicatorFields):
     """An indicator was defined for the municipality."""
 
     type_name: ClassVar[str] = "indicators.indicator.defined.v1"
-    published: ClassVar[bool] = False
 
 
 @registry.register
@@ -88,7 +85,6 @@ class IndicatorRedefined(_IndicatorFields):
     """An indicator's definition changed (all fields as now); earlier values keep theirs."""
 
     type_name: ClassVar[str] = "indicators.indicator.redefined.v1"
-    published: ClassVar[bool] = False
 
 
 @registry.register
@@ -172,7 +168,7 @@ class LevelChanged(Event):
 
     type_name: ClassVar[str] = "indicators.indicator.level_changed.v1"
     indicator_key: str = Field(max_length=100, description="The municipality's indicator key")
-    municipality: str = Field(pattern=r"^\d{4}$")
+    municipality: MunicipalityCode
     period: str = Field(max_length=10, description="2025, 2025-Q2 or 2025-03")
     level: LevelName
     previous_level: LevelName | None
@@ -183,9 +179,7 @@ class LevelChanged(Event):
     )
 
 
-class ComparisonFigure(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class ComparisonFigure(Part):
     indicator_key: str
     period: str
     region_kind: Literal["national", "county", "kostra_group", "municipality"]

@@ -13,9 +13,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from shared.events import Event, EventRegistry
+from shared.events import Event, EventRegistry, MunicipalityCode, Part
 from shared.placement_vocabulary import PlacementOutcome
 from shared.vocabulary import EducationLevel, NorwegianLevel
 
@@ -73,11 +73,7 @@ class DeclineReason(StrEnum):
     other = "other"
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class NorwegianRequirement(_Part):
+class NorwegianRequirement(Part):
     """Minimum CEFR level per sub-skill; a sub-skill left out is not required."""
 
     oral: NorwegianLevel | None = None
@@ -86,7 +82,7 @@ class NorwegianRequirement(_Part):
     listening: NorwegianLevel | None = None
 
 
-class Qualification(_Part):
+class Qualification(Part):
     """A required education or certificate, e.g. a trade certificate in health care."""
 
     min_level: EducationLevel
@@ -96,7 +92,7 @@ class Qualification(_Part):
     recognised: bool = Field(default=False, description="Must be recognised in Norway (NOKUT)")
 
 
-class OpeningTerms(_Part):
+class OpeningTerms(Part):
     """What an opening asks for and offers; carried whole by published and changed."""
 
     isco_code: str = Field(pattern=r"^\d{4}$", description="ISCO-08 / STYRK-08 unit group")
@@ -117,17 +113,17 @@ class OpeningTerms(_Part):
     places: int = Field(ge=1, le=1000)
     hours_per_week: float = Field(gt=0, le=60)
     starts_on: date
-    municipality_code: str = Field(pattern=r"^\d{4}$", description="Where the work is")
+    municipality_code: MunicipalityCode = Field(description="Where the work is")
     commute_possible: bool = True
 
 
-class Contact(_Part):
+class Contact(Part):
     name: str
     phone: str | None = None
     email: str | None = None
 
 
-class Agreement(_Part):
+class Agreement(Part):
     """A commitment such as '70 % of practice participants go on to paid work'."""
 
     description: str
@@ -146,7 +142,7 @@ class EmployerRegisteredV1(Event):
     employer_id: uuid.UUID
     organisation_number: str = Field(pattern=r"^\d{9}$")
     industry: str
-    municipality_code: str = Field(pattern=r"^\d{4}$")
+    municipality_code: MunicipalityCode
     mentor_capacity: int = Field(ge=0)
 
 
@@ -160,7 +156,7 @@ class EmployerRegistered(Event):
     type_name: ClassVar[str] = "matching.employer.registered.v2"
     employer_id: uuid.UUID
     organisation_number: str = Field(pattern=r"^\d{9}$")
-    municipality_code: str = Field(pattern=r"^\d{4}$")
+    municipality_code: MunicipalityCode
     mentor_capacity: int = Field(ge=0)
 
 
@@ -254,7 +250,7 @@ class OpeningPublished(Event):
     places: int = Field(ge=1)
     hours_per_week: float = Field(gt=0)
     starts_on: date
-    municipality_code: str = Field(pattern=r"^\d{4}$", description="Where the work is")
+    municipality_code: MunicipalityCode = Field(description="Where the work is")
     commute_possible: bool = True
 
     def terms(self) -> OpeningTerms:
@@ -279,7 +275,7 @@ class OpeningChanged(Event):
     places: int = Field(ge=1)
     hours_per_week: float = Field(gt=0)
     starts_on: date
-    municipality_code: str = Field(pattern=r"^\d{4}$")
+    municipality_code: MunicipalityCode
     commute_possible: bool = True
 
     def terms(self) -> OpeningTerms:
@@ -389,31 +385,31 @@ class MatchDeclined(Event):
     reason: DeclineReason | None = None
 
 
-@registry.register
-class PracticePlacementStarted(Event):
-    """A language-practice or work-training placement started."""
+class _OfPracticePlacement(Event):
+    """An event of the practice placement a match started: who, with whom, in what opening."""
 
-    type_name: ClassVar[str] = "matching.practice_placement.started.v1"
     placement_id: uuid.UUID
     match_id: uuid.UUID
     participant_id: uuid.UUID
     employer_id: uuid.UUID
     opening_id: uuid.UUID
+
+
+@registry.register
+class PracticePlacementStarted(_OfPracticePlacement):
+    """A language-practice or work-training placement started."""
+
+    type_name: ClassVar[str] = "matching.practice_placement.started.v1"
     kind: OpeningKind
     starts_on: date
     hours_per_week: float = Field(gt=0)
 
 
 @registry.register
-class PracticePlacementEnded(Event):
+class PracticePlacementEnded(_OfPracticePlacement):
     """A practice placement ended: completed, broken off, or turned into a job."""
 
     type_name: ClassVar[str] = "matching.practice_placement.ended.v1"
-    placement_id: uuid.UUID
-    match_id: uuid.UUID
-    participant_id: uuid.UUID
-    employer_id: uuid.UUID
-    opening_id: uuid.UUID
     ends_on: date
     outcome: PlacementOutcome
 
@@ -457,7 +453,7 @@ class DayPart(StrEnum):
     evening = "evening"
 
 
-class TimeSlot(_Part):
+class TimeSlot(Part):
     """A part of a weekday (0 Monday … 6 Sunday) a volunteer is free or a need falls on."""
 
     weekday: int = Field(ge=0, le=6)
@@ -478,7 +474,7 @@ class VolunteerRegistered(Event):
     volunteer_id: uuid.UUID
     roles: tuple[VolunteerRole, ...] = Field(min_length=1)
     languages: tuple[str, ...] = Field(description="ISO 639 codes")
-    municipality_code: str = Field(pattern=r"^\d{4}$")
+    municipality_code: MunicipalityCode
     capacity: int = Field(ge=1, le=20, description="Assignments the volunteer takes at once")
     consented_on: date
 
@@ -538,13 +534,18 @@ class VolunteerContacted(Event):
     kind: ContactKind
 
 
+class _OfAssignment(Event):
+    """An event of one of the volunteer's assignments."""
+
+    volunteer_id: uuid.UUID
+    assignment_id: uuid.UUID
+
+
 @registry.register
-class VolunteerAssigned(Event):
+class VolunteerAssigned(_OfAssignment):
     """The volunteer took on a need: from ``starts_on`` to ``ends_on`` (open without)."""
 
     type_name: ClassVar[str] = "matching.volunteer.assigned.v1"
-    volunteer_id: uuid.UUID
-    assignment_id: uuid.UUID
     need_id: uuid.UUID
     role: VolunteerRole
     starts_on: date
@@ -557,24 +558,20 @@ class FollowUpStatus(StrEnum):
 
 
 @registry.register
-class VolunteerAssignmentFollowedUp(Event):
+class VolunteerAssignmentFollowedUp(_OfAssignment):
     """The coordinator followed an assignment up. Never published."""
 
     type_name: ClassVar[str] = "matching.volunteer.assignment_followed_up.v1"
     published: ClassVar[bool] = False
-    volunteer_id: uuid.UUID
-    assignment_id: uuid.UUID
     followed_up_on: date
     status: FollowUpStatus
 
 
 @registry.register
-class VolunteerAssignmentEnded(Event):
+class VolunteerAssignmentEnded(_OfAssignment):
     """An assignment ended (before or on its planned end)."""
 
     type_name: ClassVar[str] = "matching.volunteer.assignment_ended.v1"
-    volunteer_id: uuid.UUID
-    assignment_id: uuid.UUID
     ended_on: date
 
 
@@ -596,7 +593,7 @@ class VolunteerNeedRegistered(Event):
     household_id: uuid.UUID | None = None
     role: VolunteerRole
     language: str = Field(description="ISO 639 code the volunteer must speak")
-    municipality_code: str = Field(pattern=r"^\d{4}$")
+    municipality_code: MunicipalityCode
     area: str | None = Field(default=None, max_length=60)
     slots: tuple[TimeSlot, ...] = ()
     starts_on: date

@@ -22,6 +22,5 @@ from services.participants.events.contract import *  # noqa: F403
 from services.participants.events.journey import *  # noqa: F403
 from services.participants.events.minor import *  # noqa: F403
 from services.participants.events.nir import *  # noqa: F403
-from services.participants.events.registry import Part as Part
 from services.participants.events.registry import registry as registry
 from services.participants.events.transfer import *  # noqa: F403

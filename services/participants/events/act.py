@@ -148,35 +148,36 @@ class DecisionGroundsRecorded(Event):
     sealed: str
 
 
+class _OfComplaint(Event):
+    """An event of one complaint (klage) of the participant's."""
+
+    participant_id: uuid.UUID
+    complaint_id: uuid.UUID
+
+
 @registry.register
-class ComplaintLodged(Event):
+class ComplaintLodged(_OfComplaint):
     """A complaint (klage) on decision ``decision_id``, lodged on ``lodged_on``."""
 
     type_name: ClassVar[str] = "participants.act.complaint_lodged.v1"
-    participant_id: uuid.UUID
-    complaint_id: uuid.UUID
     decision_id: uuid.UUID
     lodged_on: date
 
 
 @registry.register
-class ComplaintGroundsRecorded(Event):
+class ComplaintGroundsRecorded(_OfComplaint):
     """What the complaint says, sealed. Never published."""
 
     type_name: ClassVar[str] = "participants.act.complaint_grounds_recorded.v1"
     published: ClassVar[bool] = False
-    participant_id: uuid.UUID
-    complaint_id: uuid.UUID
     sealed: str
 
 
 @registry.register
-class ComplaintResolved(Event):
+class ComplaintResolved(_OfComplaint):
     """The complaint's outcome on ``resolved_on`` (on or after it was lodged)."""
 
     type_name: ClassVar[str] = "participants.act.complaint_resolved.v1"
-    participant_id: uuid.UUID
-    complaint_id: uuid.UUID
     decision_id: uuid.UUID
     resolved_on: date
     outcome: ComplaintOutcome

@@ -13,6 +13,7 @@ from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
+from services.participants.events.journey import OfProgramme
 from services.participants.events.registry import registry
 from shared.events import Event
 
@@ -89,14 +90,12 @@ class CoupleSituationRecorded(Event):
 
 
 @registry.register
-class LeaveBenefitDecided(Event):
+class LeaveBenefitDecided(OfProgramme):
     """Whether the leave starting ``leave_from`` is paid (permisjon med eller uten stønad).
     A leave without such a decision is unpaid. Never published."""
 
     type_name: ClassVar[str] = "participants.benefit.leave_decided.v1"
     published: ClassVar[bool] = False
-    participant_id: uuid.UUID
-    programme_id: uuid.UUID
     leave_from: date
     with_benefit: bool
     ground: LeaveBenefitGround

@@ -23,24 +23,26 @@ from shared.events import Event
 __all__ = ["EmployerConsentGiven", "EmployerConsentWithdrawn"]
 
 
-@registry.register
-class EmployerConsentGiven(Event):
-    """The participant consents to the employer seeing their name and contact."""
+class _OfConsent(Event):
+    """An event of one consent of the participant's to share name and contact with an employer."""
 
-    type_name: ClassVar[str] = "participants.employer_consent.given.v1"
     participant_id: uuid.UUID
     consent_id: uuid.UUID
     employer_id: uuid.UUID
+
+
+@registry.register
+class EmployerConsentGiven(_OfConsent):
+    """The participant consents to the employer seeing their name and contact."""
+
+    type_name: ClassVar[str] = "participants.employer_consent.given.v1"
     given_on: date
 
 
 @registry.register
-class EmployerConsentWithdrawn(Event):
+class EmployerConsentWithdrawn(_OfConsent):
     """The participant withdrew the consent ``consent_id``; from ``withdrawn_on`` the
     employer gets the pseudonymous reference again."""
 
     type_name: ClassVar[str] = "participants.employer_consent.withdrawn.v1"
-    participant_id: uuid.UUID
-    consent_id: uuid.UUID
-    employer_id: uuid.UUID
     withdrawn_on: date

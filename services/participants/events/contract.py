@@ -65,8 +65,15 @@ class CareerGuidanceGiven(Event):
     guided_on: date
 
 
+class _OfContract(Event):
+    """An event of the participant's integration contract (integreringskontrakt)."""
+
+    participant_id: uuid.UUID
+    contract_id: uuid.UUID
+
+
 @registry.register
-class IntegrationContractAgreed(Event):
+class IntegrationContractAgreed(_OfContract):
     """The integration contract was agreed on ``agreed_on``: revision 1.
 
     ``plan_revision`` is the integration plan's revision it was agreed with (the
@@ -74,8 +81,6 @@ class IntegrationContractAgreed(Event):
     """
 
     type_name: ClassVar[str] = "participants.contract.integration_contract_agreed.v1"
-    participant_id: uuid.UUID
-    contract_id: uuid.UUID
     programme_id: uuid.UUID
     revision: int = Field(default=1, ge=1, le=1)
     agreed_on: date
@@ -83,37 +88,31 @@ class IntegrationContractAgreed(Event):
 
 
 @registry.register
-class IntegrationContractSigned(Event):
+class IntegrationContractSigned(_OfContract):
     """Revision ``revision`` of the contract was signed by both parties on ``signed_on``."""
 
     type_name: ClassVar[str] = "participants.contract.integration_contract_signed.v1"
-    participant_id: uuid.UUID
-    contract_id: uuid.UUID
     revision: int = Field(ge=1)
     signed_on: date
 
 
 @registry.register
-class IntegrationContractRevised(Event):
+class IntegrationContractRevised(_OfContract):
     """A new revision (``revision`` ≥ 2) of the contract, agreed on ``revised_on``; the
     earlier revisions are kept. It needs signing again."""
 
     type_name: ClassVar[str] = "participants.contract.integration_contract_revised.v1"
-    participant_id: uuid.UUID
-    contract_id: uuid.UUID
     revision: int = Field(ge=2)
     revised_on: date
     plan_revision: int = Field(ge=1)
 
 
 @registry.register
-class IntegrationContractContentRecorded(Event):
+class IntegrationContractContentRecorded(_OfContract):
     """The contract's content of revision ``revision`` (mutual obligations, long-term goal)
     in words, sealed with the participant's key. Never published."""
 
     type_name: ClassVar[str] = "participants.contract.integration_contract_content_recorded.v1"
     published: ClassVar[bool] = False
-    participant_id: uuid.UUID
-    contract_id: uuid.UUID
     revision: int = Field(ge=1)
     sealed: str

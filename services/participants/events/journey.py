@@ -9,8 +9,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from services.participants.events.registry import Part, registry
-from shared.events import Event
+from services.participants.events.registry import registry
+from shared.events import Event, MunicipalityCode, Part
 from shared.vocabulary import (
     ArrivalCategory,
     EducationLevel,
@@ -170,7 +170,7 @@ class SharedWishes(Part):
         default=(), max_length=100, description="ISCO-08 / STYRK-08 codes"
     )
     hours_per_week: float | None = None
-    municipalities: tuple[Annotated[str, Field(pattern=r"^\d{4}$")], ...] = Field(
+    municipalities: tuple[MunicipalityCode, ...] = Field(
         default=(), max_length=100, description="Kommunenummer"
     )
 
@@ -227,8 +227,15 @@ class ParticipantSettled(Event):
     unaccompanied_minor: bool = False
 
 
+class OfProgramme(Event):
+    """An event of the participant's introduction or qualification programme."""
+
+    participant_id: uuid.UUID
+    programme_id: uuid.UUID
+
+
 @registry.register
-class ProgrammeStarted(Event):
+class ProgrammeStarted(OfProgramme):
     """An introduction or qualification programme starts on ``starts_on`` (may be planned ahead).
 
     v2 no longer carries the adviser: who advises the participant stays sealed in the
@@ -236,8 +243,6 @@ class ProgrammeStarted(Event):
     """
 
     type_name: ClassVar[str] = "participants.programme.started.v2"
-    participant_id: uuid.UUID
-    programme_id: uuid.UUID
     kind: ProgrammeKind
     starts_on: date
     planned_end: date
@@ -250,40 +255,34 @@ def _programme_started_v1(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @registry.register
-class ProgrammeAdviserAssigned(Event):
+class ProgrammeAdviserAssigned(OfProgramme):
     """The programme's adviser, sealed with the participant's key. Never published."""
 
     type_name: ClassVar[str] = "participants.programme.adviser_assigned.v1"
     published: ClassVar[bool] = False
-    participant_id: uuid.UUID
-    programme_id: uuid.UUID
     sealed_adviser: str
 
 
 @registry.register
-class ProgrammeInterrupted(Event):
+class ProgrammeInterrupted(OfProgramme):
     """The programme paused: leave (permisjon) or interruption (avbrudd)."""
 
     type_name: ClassVar[str] = "participants.programme.interrupted.v1"
-    participant_id: uuid.UUID
-    programme_id: uuid.UUID
     kind: PauseKind
     from_date: date = Field(description="First day of the pause; may lie ahead (scheduled)")
 
 
 @registry.register
-class ProgrammeResumed(Event):
+class ProgrammeResumed(OfProgramme):
     """The programme resumed after a pause; the planned end moved by the pause."""
 
     type_name: ClassVar[str] = "participants.programme.resumed.v1"
-    participant_id: uuid.UUID
-    programme_id: uuid.UUID
     resumed_on: date
     planned_end: date
 
 
 @registry.register
-class PlanRevised(Event):
+class PlanRevised(OfProgramme):
     """A new revision of the individual plan (integration plan): activities and hours.
 
     v2 publishes activities without their provider (kept sealed in
@@ -291,8 +290,6 @@ class PlanRevised(Event):
     """
 
     type_name: ClassVar[str] = "participants.plan.revised.v2"
-    participant_id: uuid.UUID
-    programme_id: uuid.UUID
     revision: int = Field(ge=1)
     valid_from: date
     end_goal: EndGoal
@@ -311,26 +308,27 @@ def _plan_revised_v1(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+class _SealedOfPlanRevision(Event):
+    """Words that belong to a plan revision, sealed with the participant's key. Never published."""
+
+    published: ClassVar[bool] = False
+    participant_id: uuid.UUID
+    revision: int
+    sealed: str
+
+
 @registry.register
-class PlanProvidersRecorded(Event):
+class PlanProvidersRecorded(_SealedOfPlanRevision):
     """Who provides each activity of a plan revision, sealed (a JSON list). Never published."""
 
     type_name: ClassVar[str] = "participants.plan.providers_recorded.v1"
-    published: ClassVar[bool] = False
-    participant_id: uuid.UUID
-    revision: int
-    sealed: str
 
 
 @registry.register
-class PlanGoalDescribed(Event):
+class PlanGoalDescribed(_SealedOfPlanRevision):
     """The plan's goal in the caseworker's words, sealed. Never published."""
 
     type_name: ClassVar[str] = "participants.plan.goal_described.v1"
-    published: ClassVar[bool] = False
-    participant_id: uuid.UUID
-    revision: int
-    sealed: str
 
 
 @registry.register
@@ -435,12 +433,10 @@ class CompetenceProfileUpdated(Event):
 
 
 @registry.register
-class ProgrammeCompleted(Event):
+class ProgrammeCompleted(OfProgramme):
     """The programme ended (completed or interrupted) with the outcome directly after."""
 
     type_name: ClassVar[str] = "participants.programme.completed.v1"
-    participant_id: uuid.UUID
-    programme_id: uuid.UUID
     ended_on: date
     reason: CompletionReason
     outcome: Outcome | None = None
@@ -448,23 +444,19 @@ class ProgrammeCompleted(Event):
 
 
 @registry.register
-class ProgrammeOutcomeRecorded(Event):
+class ProgrammeOutcomeRecorded(OfProgramme):
     """The outcome directly after the programme, registered after its end."""
 
     type_name: ClassVar[str] = "participants.programme.outcome_recorded.v1"
-    participant_id: uuid.UUID
-    programme_id: uuid.UUID
     outcome: Outcome
     hours_per_week: float | None = None
 
 
 @registry.register
-class FollowUpStatusRecorded(Event):
+class FollowUpStatusRecorded(OfProgramme):
     """Status in November of the year after leaving the programme (SSB's measure)."""
 
     type_name: ClassVar[str] = "participants.follow_up_status.recorded.v1"
-    participant_id: uuid.UUID
-    programme_id: uuid.UUID
     reference_year: int
     status: FollowUpStatus
     preliminary: bool
@@ -481,7 +473,7 @@ class ParticipantMovedOut(Event):
     type_name: ClassVar[str] = "participants.participant.moved_out.v1"
     participant_id: uuid.UUID
     moved_on: date
-    to_municipality: str = Field(pattern=r"^\d{4}$")
+    to_municipality: MunicipalityCode
 
 
 @registry.register

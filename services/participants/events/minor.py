@@ -35,8 +35,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from services.participants.events.registry import Part, registry
-from shared.events import Event
+from services.participants.events.registry import registry
+from shared.events import Event, Part
 
 __all__ = [
     "FollowUpContactKind",

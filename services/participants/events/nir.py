@@ -18,8 +18,9 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from services.participants.events.registry import Part, registry
-from shared.events import Event
+from services.participants.events.journey import OfProgramme
+from services.participants.events.registry import registry
+from shared.events import Event, Part
 
 __all__ = [
     "END_REASON_PATTERN",
@@ -39,12 +40,10 @@ FACT_CODE_PATTERN = r"^[a-z][a-z_]{1,39}$"
 
 
 @registry.register
-class EndReasonRecorded(Event):
+class EndReasonRecorded(OfProgramme):
     """The end reason (avslutningsårsak) of an ended programme, a code of NIR's list."""
 
     type_name: ClassVar[str] = "participants.programme.end_reason_recorded.v1"
-    participant_id: uuid.UUID
-    programme_id: uuid.UUID
     end_reason: str = Field(pattern=END_REASON_PATTERN, description="GET /nir/end-reasons")
     correction: bool = False
 

@@ -24,8 +24,8 @@ from typing import ClassVar
 from pydantic import Field
 
 from services.participants.events.journey import EndGoal, PlannedActivity
-from services.participants.events.registry import Part, registry
-from shared.events import Event
+from services.participants.events.registry import registry
+from shared.events import Event, MunicipalityCode, Part
 from shared.vocabulary import ArrivalCategory, Gender, NorwegianLevel, ProgrammeKind
 
 __all__ = [
@@ -101,8 +101,15 @@ class TransferredAct(Part):
     legal_basis: str | None = Field(default=None, max_length=80)
 
 
+class _OfTransfer(Event):
+    """An event of one transfer of the participant to another municipality."""
+
+    participant_id: uuid.UUID
+    transfer_id: uuid.UUID
+
+
 @registry.register
-class TransferRecorded(Event):
+class TransferRecorded(_OfTransfer):
     """The participant moved to another municipality (flytting), recorded by the sender.
 
     ``delivered``: the receiving municipality runs Veiviser on this deployment and gets a
@@ -110,15 +117,13 @@ class TransferRecorded(Event):
     """
 
     type_name: ClassVar[str] = "participants.transfer.recorded.v1"
-    participant_id: uuid.UUID
-    transfer_id: uuid.UUID
-    to_municipality: str = Field(pattern=r"^\d{4}$")
+    to_municipality: MunicipalityCode
     moved_on: date
     delivered: bool
 
 
 @registry.register
-class TransferPackagePrepared(Event):
+class TransferPackagePrepared(_OfTransfer):
     """What passes to the receiving municipality: no free text, no contact details.
 
     Personal details (name, birth date, national id) are not copied here: they pass at
@@ -127,9 +132,7 @@ class TransferPackagePrepared(Event):
 
     type_name: ClassVar[str] = "participants.transfer.package_prepared.v1"
     published: ClassVar[bool] = False
-    participant_id: uuid.UUID
-    transfer_id: uuid.UUID
-    to_municipality: str = Field(pattern=r"^\d{4}$")
+    to_municipality: MunicipalityCode
     moved_on: date
     birth_year: int
     gender: Gender = Gender.unknown
@@ -145,37 +148,31 @@ class TransferPackagePrepared(Event):
 
 
 @registry.register
-class TransferAccepted(Event):
+class TransferAccepted(_OfTransfer):
     """The receiving municipality accepted the transfer: the person continues there as
     ``received_as`` (a participant of that municipality)."""
 
     type_name: ClassVar[str] = "participants.transfer.accepted.v1"
-    participant_id: uuid.UUID
-    transfer_id: uuid.UUID
     received_as: uuid.UUID
     accepted_on: date
 
 
 @registry.register
-class TransferDeclined(Event):
+class TransferDeclined(_OfTransfer):
     """The receiving municipality declined the transfer (a reason code, no text)."""
 
     type_name: ClassVar[str] = "participants.transfer.declined.v1"
-    participant_id: uuid.UUID
-    transfer_id: uuid.UUID
     declined_on: date
     reason: DeclineReason
 
 
 @registry.register
-class ParticipantTransferredIn(Event):
+class ParticipantTransferredIn(_OfTransfer):
     """A person moved in from another municipality and continues here (first event after
     registration of the receiving municipality's new record)."""
 
     type_name: ClassVar[str] = "participants.participant.transferred_in.v1"
-    participant_id: uuid.UUID
-    transfer_id: uuid.UUID
-    from_municipality: str = Field(pattern=r"^\d{4}$")
+    from_municipality: MunicipalityCode
     moved_in_on: date
     settled_on: date | None = None
     arrival_category: ArrivalCategory | None = None
