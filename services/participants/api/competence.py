@@ -5,22 +5,32 @@ from __future__ import annotations
 import asyncio
 import html
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import application, audit, domain, personal_data
 from services.participants import events as ev
-from services.participants.api.common import Caseworker, ChangeAccepted, respond, today
+from services.participants.api.common import (
+    Asked,
+    Caseworker,
+    CaseworkerAsks,
+    ChangeAccepted,
+    perform_on,
+    today,
+)
 from services.participants.domain import competence
 from shared.commands import CommandResult
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
+from shared.events import Metadata
 from shared.http import problem_responses
 from shared.problems import Conflict, NotFound
 from shared.rules import MISSING_FIELD
+from shared.service import Runtime
 from shared.taxonomy import free_text
 
 # One router for the profile and its free-text suggestions (two path roots).
@@ -44,22 +54,40 @@ router = APIRouter(prefix="/participants/{participant_id}", tags=["competence pr
 async def record_competence_profile(
     participant_id: uuid.UUID,
     body: competence.CompetenceProfile,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
+    asked: CaseworkerAsks,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
+    async def given(runtime: Runtime, conn: AsyncConnection) -> competence.CompetenceProfile:
+        return body
 
-    async def work(conn: AsyncConnection) -> CommandResult:
+    return await _record_profile(asked, participant_id, body, expected, given)
+
+
+NewProfile = Callable[[Runtime, AsyncConnection], Awaitable[competence.CompetenceProfile]]
+"""The profile a command records, worked out once the participant is known to exist."""
+
+
+async def _record_profile(
+    asked: Asked,
+    participant_id: uuid.UUID,
+    body: BaseModel,
+    expected: int | None,
+    new_profile: NewProfile,
+) -> dict[str, Any]:
+    """The command that records a whole profile: the participant must exist here, the
+    profile's codes must be known, and its free text's suggestions go with it."""
+
+    async def record(
+        runtime: Runtime, conn: AsyncConnection, metadata: Metadata, participant_id: uuid.UUID
+    ) -> CommandResult:
         await application.load(runtime, conn, participant_id, metadata.municipality)
-        competence.validate_codes(body)
-        suggested = await asyncio.to_thread(competence.suggestions, body)
-        return await _record(runtime, conn, metadata, participant_id, body, suggested, expected)
+        profile = await new_profile(runtime, conn)
+        competence.validate_codes(profile)
+        suggested = await asyncio.to_thread(competence.suggestions, profile)
+        return await _record(runtime, conn, metadata, participant_id, profile, suggested, expected)
 
-    return await respond(runtime, request, response, principal, body, work, participant_id)
+    return await perform_on(asked, participant_id, body, record)
 
 
 async def _record(
@@ -221,30 +249,23 @@ async def get_competence_suggestions(
 async def decide_competence_suggestions(
     participant_id: uuid.UUID,
     body: SuggestionDecision,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
+    asked: CaseworkerAsks,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
+    municipality = asked.principal.municipality
 
-    async def work(conn: AsyncConnection) -> CommandResult:
-        await application.load(runtime, conn, participant_id, metadata.municipality)
+    async def decided(runtime: Runtime, conn: AsyncConnection) -> competence.CompetenceProfile:
         if not body.confirm and not body.reject:
             raise MISSING_FIELD.violation(
                 "Confirm or reject at least one suggestion.", "confirm", "reject"
             )
-        stored = await _latest_profile(runtime, conn, participant_id, metadata.municipality)
+        stored = await _latest_profile(runtime, conn, participant_id, municipality)
         profile = competence.CompetenceProfile.model_validate(stored)
         current = await asyncio.to_thread(competence.suggestions, profile)
-        decided = competence.decide_suggestions(profile, current, body.confirm, body.reject)
-        competence.validate_codes(decided)
-        suggested = await asyncio.to_thread(competence.suggestions, decided)
-        return await _record(runtime, conn, metadata, participant_id, decided, suggested, expected)
+        return competence.decide_suggestions(profile, current, body.confirm, body.reject)
 
-    return await respond(runtime, request, response, principal, body, work, participant_id)
+    return await _record_profile(asked, participant_id, body, expected, decided)
 
 
 def _html(profile: dict[str, Any], lang: str) -> str:

@@ -6,22 +6,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from services.participants import audit
 from services.participants import events as ev
 from services.participants.api.common import (
     Command,
-    Reader,
+    ReaderReads,
     command_route,
-    sees_personal_data,
+    read_audited,
     today,
 )
 from services.participants.domain import contract
 from services.participants.queries import act as queries
 from shared.dates import Day
-from shared.deps import RuntimeDep
 from shared.http import problem_responses
 
 router = APIRouter(prefix="/participants/{participant_id}", tags=["integration act"])
@@ -164,13 +162,13 @@ class ContractView(BaseModel):
     responses=problem_responses(401, 403, 404),
 )
 async def get_integration_contract(
-    participant_id: uuid.UUID, request: Request, runtime: RuntimeDep, principal: Reader
+    participant_id: uuid.UUID, reading: ReaderReads
 ) -> dict[str, Any]:
-    personal = sees_personal_data(principal)
-    async with runtime.db.transaction() as conn:
-        view = await queries.contract(
-            runtime, conn, participant_id, principal.municipality, personal
-        )
-        if personal:
-            await audit.record_reads(conn, principal, request, [participant_id], "contract")
-    return view
+    return await read_audited(
+        reading,
+        participant_id,
+        "contract",
+        lambda conn, personal: queries.contract(
+            reading.runtime, conn, participant_id, reading.principal.municipality, personal
+        ),
+    )

@@ -11,7 +11,7 @@ every answer is written to the audit log.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -22,19 +22,19 @@ from pydantic import BaseModel, Field
 from services.participants import application, audit, domain, personal_data
 from services.participants.api.common import (
     CASEWORK,
-    PARTICIPANT_NOUN,
     ChangeAccepted,
     Command,
+    ParticipantRecord,
     Reader,
+    participant_with,
     today,
 )
 from services.participants.domain import employer_consent as consent
 from services.participants.tables import participant_keys, participant_summary
 from shared.auth import Principal, require_roles, service_identity
-from shared.commands import Aggregate, CommandContext, Decided, command
+from shared.commands import CommandContext, Decided, command
 from shared.dates import Day
 from shared.deps import RuntimeDep
-from shared.eventstore import Stream
 from shared.http import problem_responses
 from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page_of
 from shared.problems import Forbidden, NotFound
@@ -45,30 +45,8 @@ CONTACT_READER = "matching"
 """The one service that may read a participant's name and contact for an employer."""
 
 
-@dataclass(frozen=True)
-class _Consents:
-    participant: domain.Participant
-    consents: tuple[consent.EmployerConsent, ...]
-
-
-async def _state(ctx: CommandContext[Any], stream: Stream) -> _Consents:
-    participant_id: uuid.UUID = ctx.path["participant_id"]
-    participant = await application.fold(ctx.runtime, ctx.conn, participant_id, stream.envelopes)
-    events = [ctx.runtime.store.decode(e) for e in stream.envelopes]
-    return _Consents(participant, consent.fold_consents(events))
-
-
-_AGGREGATE: Aggregate[_Consents] = Aggregate(
-    stream_type=domain.STREAM_TYPE,
-    noun=PARTICIPANT_NOUN,
-    stream_id=lambda path: str(path["participant_id"]),
-    state=_state,
-    evolve=lambda state, events: replace(
-        state,
-        participant=application.evolve(state.participant, events),
-        consents=consent.fold_consents(events, state.consents),
-    ),
-)
+_Consents = ParticipantRecord[tuple[consent.EmployerConsent, ...]]
+_AGGREGATE = participant_with(consent.fold_consents)
 
 
 class GiveEmployerConsent(Command):
@@ -102,9 +80,9 @@ command(
     path_params={"participant_id": uuid.UUID},
     principal=require_roles(*CASEWORK),
     aggregate=_AGGREGATE,
-    decide=lambda ctx, state: consent.give(
-        state.participant,
-        state.consents,
+    decide=lambda ctx, held: consent.give(
+        held.participant,
+        held.record,
         uuid.uuid4(),
         ctx.body.employer_id,
         ctx.body.given_on or today(),
@@ -128,9 +106,9 @@ command(
     path_params={"participant_id": uuid.UUID},
     principal=require_roles(*CASEWORK),
     aggregate=_AGGREGATE,
-    decide=lambda ctx, state: consent.withdraw(
-        state.participant,
-        state.consents,
+    decide=lambda ctx, held: consent.withdraw(
+        held.participant,
+        held.record,
         ctx.body.consent_id,
         ctx.body.withdrawn_on or today(),
         today(),

@@ -11,7 +11,6 @@ record back with the age limits in force today and their sources.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -24,48 +23,26 @@ from services.participants import application, audit, domain
 from services.participants import events as ev
 from services.participants.api.common import (
     CASEWORK,
-    PARTICIPANT_NOUN,
     ChangeAccepted,
     Command,
+    ParticipantRecord,
     Reader,
+    participant_with,
     today,
 )
 from services.participants.domain import minor, minor_housing
 from services.participants.tables import minor_shared_home_stays
 from shared.auth import require_roles
-from shared.commands import Aggregate, CommandContext, Decided, command
+from shared.commands import CommandContext, Decided, command
 from shared.dates import Day
-from shared.eventstore import Stream
 from shared.http import problem_responses
 from shared.problems import NotFound
 
 router = APIRouter(prefix="/participants/{participant_id}", tags=["unaccompanied minors"])
 
 
-@dataclass(frozen=True)
-class _Minor:
-    participant: domain.Participant
-    record: minor.MinorRecord
-
-
-async def _state(ctx: CommandContext[Any], stream: Stream) -> _Minor:
-    participant_id: uuid.UUID = ctx.path["participant_id"]
-    participant = await application.fold(ctx.runtime, ctx.conn, participant_id, stream.envelopes)
-    events = [ctx.runtime.store.decode(e) for e in stream.envelopes]
-    return _Minor(participant, minor.fold_minor(events))
-
-
-_AGGREGATE: Aggregate[_Minor] = Aggregate(
-    stream_type=domain.STREAM_TYPE,
-    noun=PARTICIPANT_NOUN,
-    stream_id=lambda path: str(path["participant_id"]),
-    state=_state,
-    evolve=lambda state, events: replace(
-        state,
-        participant=application.evolve(state.participant, events),
-        record=minor.fold_minor(events, state.record),
-    ),
-)
+_Minor = ParticipantRecord[minor.MinorRecord]
+_AGGREGATE = participant_with(minor.fold_minor)
 
 
 def _answer(ctx: CommandContext[Any], decided: Decided[_Minor]) -> dict[str, Any]:

@@ -2,38 +2,41 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from pydantic import EmailStr, Field, field_validator
-from sqlalchemy.ext.asyncio import AsyncConnection
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import fodselsnummer
 
 from services.participants import application, audit, domain, queries
 from services.participants import events as ev
 from services.participants.api.common import (
-    Caseworker,
+    CaseworkerAsks,
     ChangeAccepted,
     Command,
     Reader,
+    ReaderReads,
+    Reading,
     command_route,
     decide,
-    respond,
+    perform,
+    perform_on,
+    read_audited,
     sees_personal_data,
     today,
 )
 from shared.codes import check_municipality
-from shared.commands import CommandResult
 from shared.dates import Day
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 from shared.i18n import Locale
 from shared.paging import Offset, Page, page_of
 from shared.problems import Forbidden
-from shared.service import Runtime
 
 router = APIRouter(prefix="/participants", tags=["participants"])
 
@@ -134,22 +137,20 @@ class HouseholdDeparture(Command):
 )
 async def register_participant(
     body: RegisterParticipant,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
+    asked: CaseworkerAsks,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
     details = body.model_dump(mode="json", exclude={"gender"})
-
-    async def work(conn: AsyncConnection) -> CommandResult:
-        return await application.register_participant(
-            runtime, conn, metadata, details, body.birth_date, body.gender, today()
-        )
-
-    result = await respond(runtime, request, response, principal, body, work)
-    response.headers["Location"] = f"/participants/{result['id']}"
+    result = await perform(
+        asked,
+        body,
+        application.register_participant,
+        details,
+        body.birth_date,
+        body.gender,
+        today(),
+    )
+    asked.response.headers["Location"] = f"/participants/{result['id']}"
     return result
 
 
@@ -223,19 +224,17 @@ async def search_participants(
 )
 async def get_participant(
     participant_id: uuid.UUID,
-    request: Request,
-    runtime: RuntimeDep,
-    principal: Reader,
+    reading: ReaderReads,
     locale: Locale,
 ) -> dict[str, Any]:
-    personal = sees_personal_data(principal)
-    async with runtime.db.transaction() as conn:
-        view = await queries.participant(
-            conn, participant_id, principal.municipality, personal, locale
-        )
-        if personal:
-            await audit.record_reads(conn, principal, request, [participant_id], "read")
-    return view
+    return await read_audited(
+        reading,
+        participant_id,
+        "read",
+        lambda conn, personal: queries.participant(
+            conn, participant_id, reading.principal.municipality, personal, locale
+        ),
+    )
 
 
 @router.patch(
@@ -247,22 +246,13 @@ async def get_participant(
 async def change_personal_details(
     participant_id: uuid.UUID,
     body: PersonalDetailsChange,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
+    asked: CaseworkerAsks,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
     changes = body.model_dump(mode="json", exclude_unset=True, exclude_none=True)
-
-    async def work(conn: AsyncConnection) -> CommandResult:
-        return await application.change_personal_details(
-            runtime, conn, metadata, participant_id, changes, expected, today()
-        )
-
-    return await respond(runtime, request, response, principal, body, work, participant_id)
+    change = application.change_personal_details
+    return await perform_on(asked, participant_id, body, change, changes, expected, today())
 
 
 @router.post(
@@ -278,30 +268,20 @@ async def change_personal_details(
 async def settle_participant(
     participant_id: uuid.UUID,
     body: Settle,
-    request: Request,
-    response: Response,
-    principal: Caseworker,
+    asked: CaseworkerAsks,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    runtime: Runtime = request.app.state.runtime
-    metadata = runtime.metadata(principal, request)
-
-    async def work(conn: AsyncConnection) -> CommandResult:
-        return await application.settle_participant(
-            runtime,
-            conn,
-            metadata,
-            participant_id,
-            settled_on=body.settled_on,
-            arrival_category=body.arrival_category,
-            household_id=body.household_id,
-            unaccompanied_minor=body.unaccompanied_minor,
-            today=today(),
-            expected_version=expected,
-        )
-
-    return await respond(runtime, request, response, principal, body, work, participant_id)
+    settle = functools.partial(
+        application.settle_participant,
+        settled_on=body.settled_on,
+        arrival_category=body.arrival_category,
+        household_id=body.household_id,
+        unaccompanied_minor=body.unaccompanied_minor,
+        today=today(),
+        expected_version=expected,
+    )
+    return await perform_on(asked, participant_id, body, settle)
 
 
 @router.post(
@@ -317,25 +297,19 @@ async def settle_participant(
 async def record_move_out(
     participant_id: uuid.UUID,
     body: MoveOut,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
+    asked: CaseworkerAsks,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
     return await decide(
-        runtime,
-        request,
-        response,
-        principal,
+        asked,
         participant_id,
         body,
         lambda state: domain.move_out(
             state,
             body.moved_on,
             check_municipality("to_municipality", body.to_municipality, body.moved_on),
-            principal.municipality,
+            asked.principal.municipality,
             today(),
         ),
         expected,
@@ -379,6 +353,30 @@ command_route(
 )
 
 
+def _history(
+    reading: Reading,
+    participant_id: uuid.UUID,
+    locale: str,
+    action: str,
+    query: Callable[..., Awaitable[list[dict[str, Any]]]],
+) -> Awaitable[list[dict[str, Any]]]:
+    """One of the participant's histories (``query`` reads it from the stream), audited as
+    ``action`` when it shows personal data."""
+    return read_audited(
+        reading,
+        participant_id,
+        action,
+        lambda conn, personal: query(
+            conn,
+            reading.runtime.store,
+            participant_id,
+            reading.principal.municipality,
+            personal,
+            locale,
+        ),
+    )
+
+
 @router.get(
     "/{participant_id}/timeline",
     summary="Alt som har skjedd, med vanlige ord. / Everything that happened, in plain words.",
@@ -393,18 +391,10 @@ command_route(
 )
 async def get_timeline(
     participant_id: uuid.UUID,
-    request: Request,
-    runtime: RuntimeDep,
-    principal: Reader,
+    reading: ReaderReads,
     locale: Locale,
 ) -> dict[str, Any]:
-    personal = sees_personal_data(principal)
-    async with runtime.db.transaction() as conn:
-        entries = await queries.timeline(
-            conn, runtime.store, participant_id, principal.municipality, personal, locale
-        )
-        if personal:
-            await audit.record_reads(conn, principal, request, [participant_id], "timeline")
+    entries = await _history(reading, participant_id, locale, "timeline", queries.timeline)
     return {"participant_id": str(participant_id), "entries": entries}
 
 
@@ -419,18 +409,10 @@ async def get_timeline(
 )
 async def list_plans(
     participant_id: uuid.UUID,
-    request: Request,
-    runtime: RuntimeDep,
-    principal: Reader,
+    reading: ReaderReads,
     locale: Locale,
 ) -> dict[str, Any]:
-    personal = sees_personal_data(principal)
-    async with runtime.db.transaction() as conn:
-        revisions = await queries.plans(
-            conn, runtime.store, participant_id, principal.municipality, personal, locale
-        )
-        if personal:
-            await audit.record_reads(conn, principal, request, [participant_id], "plans")
+    revisions = await _history(reading, participant_id, locale, "plans", queries.plans)
     return {
         "participant_id": str(participant_id),
         "current": revisions[-1] if revisions else None,

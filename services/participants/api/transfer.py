@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,10 +14,12 @@ from services.participants import audit, transfers
 from services.participants import events as ev
 from services.participants.api.common import (
     Caseworker,
+    CaseworkerAsks,
     ChangeAccepted,
     Command,
     Reader,
-    respond,
+    perform,
+    perform_on,
     sees_personal_data,
     today,
 )
@@ -26,9 +28,11 @@ from shared.codes import check_municipality
 from shared.commands import CommandResult
 from shared.dates import Day
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
+from shared.events import Metadata
 from shared.http import problem_responses
 from shared.i18n import Locale
 from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page_of
+from shared.service import Runtime
 
 router = APIRouter(tags=["transfers"])
 
@@ -179,21 +183,13 @@ COMMAND_PROBLEMS = problem_responses(401, 403, 404, 409, 422)
 async def change_adviser(
     participant_id: uuid.UUID,
     body: ChangeAdviser,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
+    asked: CaseworkerAsks,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-
-    async def work(conn: AsyncConnection) -> CommandResult:
-        return await transfers.change_adviser(
-            runtime, conn, metadata, participant_id, body.adviser, expected, today()
-        )
-
-    return await respond(runtime, request, response, principal, body, work, participant_id)
+    return await perform_on(
+        asked, participant_id, body, transfers.change_adviser, body.adviser, expected, today()
+    )
 
 
 @router.get(
@@ -231,20 +227,11 @@ async def list_adviser_history(
 async def move_caseload(
     adviser: str,
     body: MoveCaseload,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
+    asked: CaseworkerAsks,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-
-    async def work(conn: AsyncConnection) -> CommandResult:
-        return await transfers.move_caseload(
-            runtime, conn, metadata, adviser, body.to_adviser, body.participant_ids, today()
-        )
-
-    return await respond(runtime, request, response, principal, body, work)
+    to, chosen = body.to_adviser, body.participant_ids
+    return await perform(asked, body, transfers.move_caseload, adviser, to, chosen, today())
 
 
 @router.post(
@@ -267,22 +254,20 @@ async def move_caseload(
 async def record_transfer(
     participant_id: uuid.UUID,
     body: RecordTransfer,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
+    asked: CaseworkerAsks,
     expected: ExpectedVersionDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-
-    async def work(conn: AsyncConnection) -> CommandResult:
+    async def record(
+        runtime: Runtime, conn: AsyncConnection, metadata: Metadata, participant_id: uuid.UUID
+    ) -> CommandResult:
+        # Checked inside the command: an unknown participant is a 404 before the code is.
         to = check_municipality("to_municipality", body.to_municipality, body.moved_on)
         return await transfers.record_transfer(
             runtime, conn, metadata, participant_id, to, body.moved_on, expected, today()
         )
 
-    return await respond(runtime, request, response, principal, body, work, participant_id)
+    return await perform_on(asked, participant_id, body, record)
 
 
 @router.get(
@@ -396,20 +381,12 @@ async def get_transfer(
 async def accept_transfer(
     transfer_id: uuid.UUID,
     body: AcceptTransfer,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
+    asked: CaseworkerAsks,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-
-    async def work(conn: AsyncConnection) -> CommandResult:
-        return await transfers.accept_transfer(
-            runtime, conn, metadata, transfer_id, body.moved_in_on, today()
-        )
-
-    return await respond(runtime, request, response, principal, body, work)
+    return await perform(
+        asked, body, transfers.accept_transfer, transfer_id, body.moved_in_on, today()
+    )
 
 
 @router.post(
@@ -425,17 +402,7 @@ async def accept_transfer(
 async def decline_transfer(
     transfer_id: uuid.UUID,
     body: DeclineTransfer,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
+    asked: CaseworkerAsks,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-
-    async def work(conn: AsyncConnection) -> CommandResult:
-        return await transfers.decline_transfer(
-            runtime, conn, metadata, transfer_id, body.reason, today()
-        )
-
-    return await respond(runtime, request, response, principal, body, work)
+    return await perform(asked, body, transfers.decline_transfer, transfer_id, body.reason, today())
