@@ -24,25 +24,29 @@ Metrics, both ways, per slice:
   plus every decoy; the relevant one is the slice's candidate built for this opening.
 
 Equal scores count at their expected rank (ties broken at random), so a model cannot win
-by the order of its input. The old model is a frozen copy of the additive scoring
-(``bench/legacy``); the new one is ``services.matching.domain.scoring``.
+by the order of its input. The old model is the additive scoring as it stood before the
+gated model replaced it, read from git history (``LEGACY_COMMIT``: its
+``services/matching/domain/scoring.py`` and ``settings.py``), so no copy of it stays in
+the tree; the new one is ``services.matching.domain.scoring``.
 """
 
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from bench.legacy import scoring as legacy
-from bench.legacy.settings import MatchingSettings as LegacySettings
 from services.matching.domain import scoring
 from services.matching.domain.candidates import Candidate, candidate_from_profile
 from services.matching.domain.scoring import OpeningSpec
@@ -59,6 +63,54 @@ LEVELS = ("A1", "A2", "B1", "B2")
 RESULTS = Path(__file__).with_name("matching_eval_results.md")
 
 Scores = npt.NDArray[np.float64]
+
+LEGACY_COMMIT = "a23deea16db9613f612693a70f53514e99ab8e8c"
+"""The last commit with the additive model (the gated one came in the next)."""
+_SETTINGS_IMPORT = "from services.matching.settings import"
+
+
+def _module_at(commit: str, path: str, name: str, source_edit: Callable[[str], str]) -> ModuleType:
+    source = subprocess.run(
+        ["git", "show", f"{commit}:{path}"],
+        cwd=Path(__file__).resolve().parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = ModuleType(name)
+    module.__file__ = f"{commit}:{path}"
+    # dataclasses and pydantic resolve the module's annotations through sys.modules.
+    sys.modules[name] = module
+    exec(compile(source_edit(source), module.__file__, "exec"), module.__dict__)
+    return module
+
+
+@cache
+def legacy_model() -> tuple[ModuleType, ModuleType]:
+    """The old additive model's scoring and settings modules, as they were at LEGACY_COMMIT.
+
+    The old scoring reads its weights from the old settings, not from today's.
+    """
+    settings = _module_at(
+        LEGACY_COMMIT, "services/matching/settings.py", "bench._legacy_settings", lambda s: s
+    )
+
+    def on_old_settings(source: str) -> str:
+        assert source.count(_SETTINGS_IMPORT) == 1, "the old scoring imports its settings once"
+        return source.replace(_SETTINGS_IMPORT, f"from {settings.__name__} import")
+
+    scoring = _module_at(
+        LEGACY_COMMIT,
+        "services/matching/domain/scoring.py",
+        "bench._legacy_scoring",
+        on_old_settings,
+    )
+    return scoring, settings
+
+
+def old_settings() -> Any:
+    """The old model's weights and bands (its ``MatchingSettings``, from the environment)."""
+    return legacy_model()[1].MatchingSettings()
 
 
 @dataclass(frozen=True)
@@ -189,7 +241,8 @@ def new_scores(candidates: Sequence[Candidate], specs: Sequence[OpeningSpec]) ->
 
 
 def old_scores(candidates: Sequence[Candidate], specs: Sequence[OpeningSpec]) -> Scores:
-    settings = LegacySettings()
+    legacy = legacy_model()[0]
+    settings = old_settings()
     skills, tokens = legacy.Vocabulary(), legacy.Vocabulary()
     old_specs = [
         legacy.OpeningSpec(s.opening_id, s.employer_id, s.kind, s.terms, s.mentor_capacity_left)
@@ -277,7 +330,7 @@ def evaluate(
                     len(ranks),
                 )
             )
-        limits = MatchingSettings() if model == "new" else LegacySettings()
+        limits = MatchingSettings() if model == "new" else old_settings()
         strong, partial = limits.band_strong, limits.band_partial
         own = np.array(
             [people_scores[i, p.target] for i, p in enumerate(people) if p.slice == "skills_only"]
@@ -324,7 +377,7 @@ def render(rows: Sequence[Row], bands: dict[str, dict[str, float]], specs: int, 
         "|---|---|---|---|---|---|---|",
     ]
     keyed = {(r.direction, r.slice, r.model): r for r in rows}
-    old_bands, new_bands = LegacySettings(), MatchingSettings()
+    old_bands, new_bands = old_settings(), MatchingSettings()
     for direction in ("candidate → openings", "opening → candidates"):
         for name in SLICES:
             old, new = keyed[(direction, name, "old")], keyed[(direction, name, "new")]
