@@ -17,9 +17,11 @@ from __future__ import annotations
 import hmac
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
-from urllib.parse import parse_qs, urlencode
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Concatenate, ParamSpec
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -48,6 +50,7 @@ from services.indicators.dashboard.pages import (
     _principal,
     _render,
     _safe_next,
+    _url,
     can_edit,
     session_form_token,
 )
@@ -67,7 +70,8 @@ LEVELS = ("desired", "acceptable", "not_approved")
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"], dependencies=[DASHBOARD_QUERY])
 
-Work = Callable[[Runtime, AsyncConnection, Metadata], Awaitable[CommandResult]]
+Form = Mapping[str, list[str]]
+P = ParamSpec("P")
 
 
 class FormErrors(Exception):
@@ -78,6 +82,30 @@ class FormErrors(Exception):
         self.errors = errors
         self.summary = summary
         self.status = status
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How a page with forms is shown: fresh, or again after a failed save — which form
+    failed, its errors, and what was typed (so nothing typed is lost)."""
+
+    failed: FormErrors | None = None
+    form_name: str | None = None
+    typed: Form = field(default_factory=dict)
+
+    def context(self) -> dict[str, Any]:
+        """The response's status and the templates' form variables."""
+        failed = self.failed
+        return {
+            "status": failed.status if failed else 200,
+            "errors": failed.errors if failed else [],
+            "summary": failed.summary if failed else None,
+            "form_name": self.form_name,
+            "values": {k: v[0] for k, v in self.typed.items() if v},
+        }
+
+
+FRESH = Shown()
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
@@ -160,6 +188,20 @@ def _shown(errors: list[dict[str, Any]], lang: str) -> list[dict[str, str]]:
     ]
 
 
+def _invalid(errors: list[dict[str, Any]], lang: str) -> FormErrors:
+    return FormErrors(_shown(errors, lang), label("form_invalid", lang))
+
+
+def _refused(exc: RuleViolation, lang: str, fields: Sequence[str]) -> FormErrors:
+    """A rule's refusal, shown at ``fields`` (``""``: above the form)."""
+    shown = exc.detail_in(lang, texts())
+    return FormErrors(
+        [{"field": f, "label": _field_label(f, lang), "message": shown} for f in fields],
+        exc.title_in(lang, texts()),
+        exc.status,
+    )
+
+
 def _validated(model: type[BaseModel], data: dict[str, Any], lang: str) -> Any:
     try:
         return model.model_validate(data)
@@ -172,10 +214,18 @@ def _validated(model: type[BaseModel], data: dict[str, Any], lang: str) -> Any:
             }
             for e in exc.errors()
         ]
-        raise FormErrors(_shown(errors, lang), label("form_invalid", lang)) from exc
+        raise _invalid(errors, lang) from exc
 
 
-async def _run(request: Request, principal: Principal, work: Work) -> CommandResult:
+async def _run(
+    request: Request,
+    principal: Principal,
+    use_case: Callable[
+        Concatenate[Runtime, AsyncConnection, Metadata, P], Awaitable[CommandResult]
+    ],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> CommandResult:
     """Run one change as the API would (same use case, transaction and audit)."""
 
     runtime: Runtime = request.app.state.runtime
@@ -183,19 +233,14 @@ async def _run(request: Request, principal: Principal, work: Work) -> CommandRes
     lang = _lang(request)
     try:
         return await runtime.command(
-            lambda conn: work(runtime, conn, metadata), principal=principal, request=request
+            lambda conn: use_case(runtime, conn, metadata, *args, **kwargs),
+            principal=principal,
+            request=request,
         )
     except InvalidInput as exc:
-        errors = list(exc.extensions.get("errors") or [])
-        raise FormErrors(_shown(errors, lang), label("form_invalid", lang)) from exc
+        raise _invalid(list(exc.extensions.get("errors") or []), lang) from exc
     except RuleViolation as exc:
-        shown = exc.detail_in(lang, texts())
-        fields = exc.fields or ("",)
-        raise FormErrors(
-            [{"field": f, "label": _field_label(f, lang), "message": shown} for f in fields],
-            exc.title_in(lang, texts()),
-            exc.status,
-        ) from exc
+        raise _refused(exc, lang, exc.fields or ("",)) from exc
     except Conflict as exc:
         version = exc.extensions.get("current_version")
         message = (
@@ -207,12 +252,36 @@ async def _run(request: Request, principal: Principal, work: Work) -> CommandRes
 
 
 def _back(request: Request, path: str, **params: str) -> Response:
+    return RedirectResponse(_url(_lang(request), path, **params), status_code=303)
 
-    lang = _lang(request)
-    query = {k: v for k, v in params.items() if v}
-    if lang != "nb":
-        query["lang"] = lang
-    return RedirectResponse(path + (f"?{urlencode(query)}" if query else ""), status_code=303)
+
+async def _post_form(
+    request: Request,
+    form_name: str,
+    save: Callable[[Form, Principal], Awaitable[Response]],
+    again: Callable[[Request, Principal, Shown], Awaitable[Response]] | None = None,
+) -> Response:
+    """A form's POST: the manager (after the CSRF check) saves, or the page (by default
+    the plan page) shows the form again with its errors (422) and what was typed."""
+    form = await _form(request)
+    principal = await _editor(request, form)
+    try:
+        return await save(form, principal)
+    except FormErrors as failed:
+        return await (again or _plan_page)(request, principal, Shown(failed, form_name, form))
+
+
+def _form_page(
+    request: Request, principal: Principal, template: str, shown: Shown, **context: Any
+) -> Response:
+    return _render(
+        request,
+        template,
+        municipality=principal.municipality,
+        form_token=session_form_token(request),
+        **shown.context(),
+        **context,
+    )
 
 
 # -- the plan page -------------------------------------------------------------------------
@@ -250,43 +319,29 @@ def _draft_marks(draft: Plan, approved: Plan) -> dict[str, set[str]]:
     }
 
 
-async def _plan_page(
-    request: Request,
-    principal: Principal,
-    *,
-    status_code: int = 200,
-    errors: list[dict[str, str]] | None = None,
-    summary: str | None = None,
-    form_name: str | None = None,
-    values: Mapping[str, list[str]] | None = None,
-) -> Response:
+async def _plan_page(request: Request, principal: Principal, shown: Shown = FRESH) -> Response:
 
     editing = can_edit(principal)
     draft, approved, status = await _plans(request, principal)
-    shown = draft if editing else approved
-    return _render(
+    plan = draft if editing else approved
+    return _form_page(
         request,
+        principal,
         "plan.html",
-        status=status_code,
+        shown,
         page_title=label("plan", _lang(request)),
-        municipality=principal.municipality,
-        plan=shown,
-        tree=shown.goal_tree(),
+        plan=plan,
+        tree=plan.goal_tree(),
         approved_plan=approved,
         versions=status,
         marks=_draft_marks(draft, approved) if editing else {},
         can_edit=editing,
-        form_token=session_form_token(request),
         levels=PLAN_LEVELS,
         catalogue=sorted(BUILT_INS.values(), key=lambda b: b.key),
-        errors=errors or [],
-        summary=summary,
-        form_name=form_name,
-        values={k: v[0] for k, v in (values or {}).items() if v},
-        values_all=dict(values or {}),
         saved=request.query_params.get("saved"),
         goal=None,
-        chosen=set(),
+        # The new-goal form keeps the indicators ticked when it is shown again.
+        chosen=set(shown.typed.get("indicator_keys", [])) if shown.form_name == "goal" else set(),
     )
 
 
@@ -301,7 +356,7 @@ async def plan_page(request: Request) -> Response:
     return await _plan_page(request, principal)
 
 
-def _goal_data(form: Mapping[str, list[str]]) -> dict[str, Any]:
+def _goal_data(form: Form) -> dict[str, Any]:
     return {
         "plan_level": _one(form, "plan_level"),
         "parent_key": _optional(form, "parent_key"),
@@ -314,30 +369,6 @@ def _goal_data(form: Mapping[str, list[str]]) -> dict[str, Any]:
     }
 
 
-async def _saving(
-    request: Request,
-    principal: Principal,
-    form: Mapping[str, list[str]],
-    form_name: str,
-    save: Callable[[], Awaitable[Response]],
-    again: Callable[..., Awaitable[Response]] | None = None,
-) -> Response:
-    """Save, or show the form again with its errors (422) and what was typed."""
-    try:
-        return await save()
-    except FormErrors as failed:
-        show = again or (
-            lambda **kw: _plan_page(request, principal, **kw)  # the plan page's forms
-        )
-        return await show(
-            status_code=failed.status,
-            errors=failed.errors,
-            summary=failed.summary,
-            form_name=form_name,
-            values=form,
-        )
-
-
 @router.post(
     "/plan/goals",
     response_class=HTMLResponse,
@@ -345,58 +376,45 @@ async def _saving(
 )
 async def add_goal(request: Request) -> Response:
 
-    form = await _form(request)
-    principal = await _editor(request, form)
-
-    async def save() -> Response:
+    async def save(form: Form, principal: Principal) -> Response:
         body = _validated(GoalIn, {"key": _one(form, "key"), **_goal_data(form)}, _lang(request))
         change = GoalChange.model_validate(body.model_dump(exclude={"key"}))
         await _run(
             request,
             principal,
-            lambda runtime, conn, metadata: application.define_goal(
-                runtime, conn, metadata, body.key, change, revise=False, expected=None
-            ),
+            application.define_goal,
+            body.key,
+            change,
+            revise=False,
+            expected=None,
         )
         return _back(request, "/dashboard/plan", saved="goal")
 
-    return await _saving(request, principal, form, "goal", save)
+    return await _post_form(request, "goal", save)
 
 
 async def _goal_page(
-    request: Request,
-    principal: Principal,
-    key: str,
-    *,
-    status_code: int = 200,
-    errors: list[dict[str, str]] | None = None,
-    summary: str | None = None,
-    form_name: str | None = None,
-    values: Mapping[str, list[str]] | None = None,
+    request: Request, principal: Principal, shown: Shown = FRESH, *, key: str
 ) -> Response:
 
     draft, _, status = await _plans(request, principal)
     goal = draft.goals.get(key)
     if goal is None:
         raise InvalidInput(f"Unknown goal {key!r}.", [{"field": "key", "message": "no such goal"}])
-    typed = {k: v[0] for k, v in (values or {}).items() if v}
-    return _render(
+    return _form_page(
         request,
+        principal,
         "goal.html",
-        status=status_code,
+        shown,
         page_title=f"{label('edit_goal', _lang(request))} {key}",
-        municipality=principal.municipality,
         plan=draft,
         goal=goal,
         versions=status,
         can_edit=True,
-        form_token=session_form_token(request),
         levels=PLAN_LEVELS,
-        errors=errors or [],
-        summary=summary,
-        form_name=form_name,
-        values=typed,
-        chosen=set(values.get("indicator_keys", [])) if values else set(goal.indicator_keys),
+        chosen=set(shown.typed.get("indicator_keys", []))
+        if shown.typed
+        else set(goal.indicator_keys),
     )
 
 
@@ -408,7 +426,7 @@ async def _goal_page(
 async def goal_page(request: Request, key: str) -> Response:
 
     principal = await _principal(request, EDITORS)
-    return await _goal_page(request, principal, key)
+    return await _goal_page(request, principal, key=key)
 
 
 @router.post(
@@ -418,24 +436,14 @@ async def goal_page(request: Request, key: str) -> Response:
 )
 async def submit_goal_revision(request: Request, key: str) -> Response:
 
-    form = await _form(request)
-    principal = await _editor(request, form)
-
-    async def save() -> Response:
+    async def save(form: Form, principal: Principal) -> Response:
         change = _validated(GoalChange, _goal_data(form), _lang(request))
         await _run(
-            request,
-            principal,
-            lambda runtime, conn, metadata: application.define_goal(
-                runtime, conn, metadata, key, change, revise=True, expected=None
-            ),
+            request, principal, application.define_goal, key, change, revise=True, expected=None
         )
         return _back(request, "/dashboard/plan", saved="goal")
 
-    async def again(**kw: Any) -> Response:
-        return await _goal_page(request, principal, key, **kw)
-
-    return await _saving(request, principal, form, "goal", save, again)
+    return await _post_form(request, "goal", save, partial(_goal_page, key=key))
 
 
 @router.post(
@@ -445,10 +453,7 @@ async def submit_goal_revision(request: Request, key: str) -> Response:
 )
 async def add_indicator(request: Request) -> Response:
 
-    form = await _form(request)
-    principal = await _editor(request, form)
-
-    async def save() -> Response:
+    async def save(form: Form, principal: Principal) -> Response:
         lang = _lang(request)
         built_in = _one(form, "from_catalogue")
         if built_in not in BUILT_INS:
@@ -472,25 +477,19 @@ async def add_indicator(request: Request) -> Response:
         await _run(
             request,
             principal,
-            lambda runtime, conn, metadata: application.define_indicator(
-                runtime, conn, metadata, key, change, redefine=False, expected=None
-            ),
+            application.define_indicator,
+            key,
+            change,
+            redefine=False,
+            expected=None,
         )
         return _back(request, f"/dashboard/plan/indicators/{key}", saved="indicator")
 
-    return await _saving(request, principal, form, "indicator", save)
+    return await _post_form(request, "indicator", save)
 
 
 async def _indicator_page(
-    request: Request,
-    principal: Principal,
-    key: str,
-    *,
-    status_code: int = 200,
-    errors: list[dict[str, str]] | None = None,
-    summary: str | None = None,
-    form_name: str | None = None,
-    values: Mapping[str, list[str]] | None = None,
+    request: Request, principal: Principal, shown: Shown = FRESH, *, key: str
 ) -> Response:
 
     draft, approved, status = await _plans(request, principal)
@@ -499,23 +498,18 @@ async def _indicator_page(
         ((year, th) for (k, year), th in draft.thresholds.items() if k == key),
         key=lambda item: item[0],
     )
-    return _render(
+    return _form_page(
         request,
+        principal,
         "plan_indicator.html",
-        status=status_code,
+        shown,
         page_title=definition.title(content_lang(_lang(request))),
-        municipality=principal.municipality,
         d=definition,
         thresholds=thresholds,
         marks=_draft_marks(draft, approved),
         versions=status,
         can_edit=True,
-        form_token=session_form_token(request),
         band_levels=LEVELS,
-        errors=errors or [],
-        summary=summary,
-        form_name=form_name,
-        values={k: v[0] for k, v in (values or {}).items() if v},
         saved=request.query_params.get("saved"),
     )
 
@@ -528,10 +522,10 @@ async def _indicator_page(
 async def plan_indicator_page(request: Request, key: str) -> Response:
 
     principal = await _principal(request, EDITORS)
-    return await _indicator_page(request, principal, key)
+    return await _indicator_page(request, principal, key=key)
 
 
-def _number(form: Mapping[str, list[str]], name: str) -> float | str | None:
+def _number(form: Form, name: str) -> float | str | None:
     raw = _one(form, name).replace(" ", "").replace(",", ".")
     if not raw:
         return None
@@ -541,7 +535,7 @@ def _number(form: Mapping[str, list[str]], name: str) -> float | str | None:
         return raw  # pydantic names it (float_parsing)
 
 
-def _bands(form: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+def _bands(form: Form) -> list[dict[str, Any]]:
     """The bands the form gives: a level with neither end given is left out."""
     bands = []
     for level in LEVELS:
@@ -571,11 +565,7 @@ def _bands(form: Mapping[str, list[str]]) -> list[dict[str, Any]]:
 )
 async def submit_thresholds(request: Request, key: str) -> Response:
 
-    form = await _form(request)
-    principal = await _editor(request, form)
-
-    async def save() -> Response:
-        lang = _lang(request)
+    async def save(form: Form, principal: Principal) -> Response:
         body = _validated(
             ThresholdsIn,
             {
@@ -584,21 +574,12 @@ async def submit_thresholds(request: Request, key: str) -> Response:
                 "gap_policy": _one(form, "gap_policy") or "unclassified",
                 "bands": _bands(form),
             },
-            lang,
+            _lang(request),
         )
-        await _run(
-            request,
-            principal,
-            lambda runtime, conn, metadata: application.set_thresholds(
-                runtime, conn, metadata, key, body, None
-            ),
-        )
+        await _run(request, principal, application.set_thresholds, key, body, None)
         return _back(request, f"/dashboard/plan/indicators/{key}", saved="thresholds")
 
-    async def again(**kw: Any) -> Response:
-        return await _indicator_page(request, principal, key, **kw)
-
-    return await _saving(request, principal, form, "thresholds", save, again)
+    return await _post_form(request, "thresholds", save, partial(_indicator_page, key=key))
 
 
 @router.post(
@@ -608,23 +589,14 @@ async def submit_thresholds(request: Request, key: str) -> Response:
 )
 async def submit_settings(request: Request) -> Response:
 
-    form = await _form(request)
-    principal = await _editor(request, form)
-
-    async def save() -> Response:
+    async def save(form: Form, principal: Principal) -> Response:
         body = _validated(
             SettingsIn, {"suppression_min_n": _one(form, "suppression_min_n")}, _lang(request)
         )
-        await _run(
-            request,
-            principal,
-            lambda runtime, conn, metadata: application.change_settings(
-                runtime, conn, metadata, body
-            ),
-        )
+        await _run(request, principal, application.change_settings, body)
         return _back(request, "/dashboard/plan", saved="settings")
 
-    return await _saving(request, principal, form, "settings", save)
+    return await _post_form(request, "settings", save)
 
 
 @router.post(
@@ -634,26 +606,19 @@ async def submit_settings(request: Request) -> Response:
 )
 async def submit_plan_approval(request: Request) -> Response:
 
-    form = await _form(request)
-    principal = await _editor(request, form)
-
-    async def save() -> Response:
+    async def save(form: Form, principal: Principal) -> Response:
         body = _validated(ApprovalIn, {"version": _one(form, "version")}, _lang(request))
-        await _run(
-            request,
-            principal,
-            lambda runtime, conn, metadata: application.approve_plan(runtime, conn, metadata, body),
-        )
+        await _run(request, principal, application.approve_plan, body)
         return _back(request, "/dashboard/plan", saved="approved")
 
-    return await _saving(request, principal, form, "approve", save)
+    return await _post_form(request, "approve", save)
 
 
 # -- comments, where the leader sees the deviation ----------------------------------------
 
 
-def _return_to(target: str) -> str:
-    return _safe_next(target)
+def _return_to(form: Form, key: str) -> str:
+    return _safe_next(_one(form, "next") or f"/dashboard/indicators/{key}")
 
 
 @router.post(
@@ -663,11 +628,7 @@ def _return_to(target: str) -> str:
 )
 async def submit_comment(request: Request, key: str) -> Response:
 
-    form = await _form(request)
-    principal = await _editor(request, form)
-    lang = _lang(request)
-    target = _return_to(_one(form, "next") or f"/dashboard/indicators/{key}")
-    try:
+    async def save(form: Form, principal: Principal) -> Response:
         body = _validated(
             CommentIn,
             {
@@ -675,27 +636,23 @@ async def submit_comment(request: Request, key: str) -> Response:
                 "text": _one(form, "text"),
                 "level": _optional(form, "level"),
             },
-            lang,
+            _lang(request),
         )
-        await _run(
+        await _run(request, principal, application.record_comment, key, body)
+        return RedirectResponse(_return_to(form, key), status_code=303)
+
+    async def again(request: Request, principal: Principal, shown: Shown) -> Response:
+        # The comment form sits on the indicator's page: its errors get a page of their own.
+        return _form_page(
             request,
             principal,
-            lambda runtime, conn, metadata: application.record_comment(
-                runtime, conn, metadata, key, body
-            ),
-        )
-    except FormErrors as failed:
-        return _render(
-            request,
             "form_errors.html",
-            status=failed.status,
-            page_title=label("form_invalid", lang),
-            municipality=principal.municipality,
-            errors=failed.errors,
-            summary=failed.summary,
-            back=target,
+            shown,
+            page_title=label("form_invalid", _lang(request)),
+            back=_return_to(shown.typed, key),
         )
-    return RedirectResponse(target, status_code=303)
+
+    return await _post_form(request, "comment", save, again)
 
 
 # -- the council report: download, lock as reported, the locked ones -----------------------
@@ -714,36 +671,35 @@ async def reports_page(request: Request) -> Response:
 
 
 async def _reports_page(
-    request: Request,
-    principal: Principal,
-    *,
-    status_code: int = 200,
-    errors: list[dict[str, str]] | None = None,
-    summary: str | None = None,
-    values: Mapping[str, list[str]] | None = None,
-    period: str | None = None,
+    request: Request, principal: Principal, shown: Shown = FRESH, *, period: str | None = None
 ) -> Response:
     runtime: Runtime = request.app.state.runtime
     as_of = parse_as_of(None, utcnow())
-    shown = period or request.query_params.get("period") or str(as_of.known_on.year)
+    period = period or request.query_params.get("period") or str(as_of.known_on.year)
     locked = await reports.locked_summaries(runtime, principal)
-    return _render(
+    return _form_page(
         request,
+        principal,
         "reports.html",
-        status=status_code,
+        shown,
         page_title=label("report", _lang(request)),
-        municipality=principal.municipality,
-        period=str(application.parse_period(shown)),
+        period=str(application.parse_period(period)),
         locked=locked,
         just_locked=request.query_params.get("locked"),
         can_edit=can_edit(principal),
-        form_token=session_form_token(request),
         today=as_of.known_on.isoformat(),
-        errors=errors or [],
-        summary=summary,
-        form_name="lock" if errors else None,
-        values={k: v[0] for k, v in (values or {}).items() if v},
     )
+
+
+REPORT_FORMATS = ("pdf", "xlsx", "html")
+
+
+def _report_format(wanted: str) -> str:
+    if wanted not in REPORT_FORMATS:
+        raise InvalidInput(
+            "format: pdf, xlsx or html.", [{"field": "format", "message": "pdf, xlsx or html"}]
+        )
+    return wanted
 
 
 @router.get(
@@ -754,11 +710,7 @@ async def _reports_page(
 async def download_report(request: Request, period: str) -> Response:
     principal = await _principal(request, PLAN_VIEWERS)
     as_of, _ = _as_of(request)
-    wanted = request.query_params.get("format") or "pdf"
-    if wanted not in ("pdf", "xlsx", "html"):
-        raise InvalidInput(
-            "format: pdf, xlsx or html.", [{"field": "format", "message": "pdf, xlsx or html"}]
-        )
+    wanted = _report_format(request.query_params.get("format") or "pdf")
     response: Response = await reports.get_report(
         period,
         request,
@@ -779,12 +731,8 @@ async def download_report(request: Request, period: str) -> Response:
 )
 async def download_locked(request: Request, report_id: uuid.UUID, format: str) -> Response:
     principal = await _principal(request, PLAN_VIEWERS)
-    if format not in ("pdf", "xlsx", "html"):
-        raise InvalidInput(
-            "format: pdf, xlsx or html.", [{"field": "format", "message": "pdf, xlsx or html"}]
-        )
     response: Response = await reports.get_locked(
-        report_id, request.app.state.runtime, principal, format
+        report_id, request.app.state.runtime, principal, _report_format(format)
     )
     return response
 
@@ -793,10 +741,9 @@ async def download_locked(request: Request, report_id: uuid.UUID, format: str) -
     "/reports/{period}/lock", response_class=HTMLResponse, summary="Lås (skjema) / Lock (form)"
 )
 async def submit_report_lock(request: Request, period: str) -> Response:
-    form = await _form(request)
-    principal = await _editor(request, form)
-    lang = _lang(request)
-    try:
+
+    async def save(form: Form, principal: Principal) -> Response:
+        lang = _lang(request)
         body = _validated(
             reports.LockIn,
             {
@@ -813,23 +760,10 @@ async def submit_report_lock(request: Request, period: str) -> Response:
                 principal,
             )  # fmt: skip
         except RuleViolation as exc:
-            raise FormErrors(
-                [{"field": "", "label": "", "message": exc.detail_in(lang, texts())}],
-                exc.title_in(lang, texts()),
-                exc.status,
-            ) from exc
+            raise _refused(exc, lang, ("",)) from exc
         except InvalidInput as exc:
-            shown = _shown(list(exc.extensions.get("errors") or []), lang)
-            raise FormErrors(shown, label("form_invalid", lang)) from exc
-    except FormErrors as failed:
-        return await _reports_page(
-            request,
-            principal,
-            status_code=failed.status,
-            errors=failed.errors,
-            summary=failed.summary,
-            values=form,
-            period=period,
-        )
-    report_id = json.loads(bytes(locked.body))["report_id"]
-    return _back(request, "/dashboard/reports", period=period, locked=report_id)
+            raise _invalid(list(exc.extensions.get("errors") or []), lang) from exc
+        report_id = json.loads(bytes(locked.body))["report_id"]
+        return _back(request, "/dashboard/reports", period=period, locked=report_id)
+
+    return await _post_form(request, "lock", save, partial(_reports_page, period=period))

@@ -27,6 +27,7 @@ import hmac
 import itertools
 import secrets
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs, urlencode
 
@@ -51,7 +52,7 @@ from services.indicators.dashboard.templates import TEMPLATES
 from services.indicators.domain import suppression
 from services.indicators.domain.asof import AsOf, AsOfError, parse_as_of
 from services.indicators.domain.periods import Period
-from services.indicators.domain.scoring import GoalCard, IndicatorValue, scorecard
+from services.indicators.domain.scoring import GoalCard, IndicatorValue
 from services.indicators.domain.survival import protect_curves
 from services.indicators.exports import (
     MEMBER_HEADER,
@@ -188,14 +189,17 @@ def _as_of(request: Request) -> tuple[AsOf, str]:
         raise InvalidInput(exc.message, [{"field": "as_of", "message": exc.message}]) from exc
 
 
+def _url(lang: str, path: str, **params: Any) -> str:
+    """A dashboard address: ``params`` without the empty ones, and the page's language
+    unless it is bokmål (the default)."""
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    if lang != "nb":
+        query["lang"] = lang
+    return path + (f"?{urlencode(query)}" if query else "")
+
+
 def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = _lang(request)
-
-    def url(path: str, **params: Any) -> str:
-        query = {k: v for k, v in params.items() if v not in (None, "")}
-        if lang != "nb":
-            query["lang"] = lang
-        return path + (f"?{urlencode(query)}" if query else "")
 
     def fmt(value: Any, unit: str, decimals: int = 1) -> str:
         return with_unit(value, unit, lang, decimals)
@@ -211,7 +215,7 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
         lang=lang,
         data_lang=content_lang(lang),
         L=lambda key: label(key, lang),
-        url=url,
+        url=partial(_url, lang),
         fmt=fmt,
         colours=LEVEL_COLOURS,
         switch_lang=switch,
@@ -241,14 +245,7 @@ async def scorecard_page(
     if draft:
         async with queries.consistent(runtime) as conn:
             known = await application.knowledge(conn, state.cache, where, as_of, draft=True)
-        card = scorecard(
-            known.plan,
-            known.snapshot,
-            known.manual,
-            queries.to_date(period, as_of),
-            as_of.known_on,
-            as_of.last_complete_day,
-        )
+        card = known.scorecard(queries.to_date(period, as_of))
     else:
         known, card = await queries.scorecard_for(runtime, state, where, period, as_of)
     min_n = known.plan.settings.suppression_min_n
@@ -386,7 +383,8 @@ async def drilldown_page(request: Request, key: str) -> Response:
     )
 
 
-def _cohort_years(request: Request, as_of: AsOf) -> tuple[int, int]:
+def _years(request: Request, as_of: AsOf) -> tuple[int, int]:
+    """The years ``from_year``–``to_year`` asked for: by default the five up to as-of."""
     try:
         to_year = int(request.query_params.get("to_year") or as_of.known_on.year)
         from_year = int(request.query_params.get("from_year") or to_year - 4)
@@ -394,6 +392,11 @@ def _cohort_years(request: Request, as_of: AsOf) -> tuple[int, int]:
         raise InvalidInput(
             "from_year and to_year are years.", [{"field": "from_year", "message": str(exc)}]
         ) from exc
+    return from_year, to_year
+
+
+def _cohort_years(request: Request, as_of: AsOf) -> tuple[int, int]:
+    from_year, to_year = _years(request, as_of)
     if not 1990 <= from_year <= to_year <= 2100:
         raise InvalidInput(
             "from_year must not exceed to_year (1990–2100).",
@@ -473,13 +476,7 @@ async def export_scorecard(request: Request) -> Response:
 async def export_series(request: Request, key: str) -> Response:
     principal = await _principal(request)
     as_of, _ = _as_of(request)
-    try:
-        last = int(request.query_params.get("to_year") or as_of.known_on.year)
-        first = int(request.query_params.get("from_year") or last - 4)
-    except ValueError as exc:
-        raise InvalidInput(
-            "from_year and to_year are years.", [{"field": "from_year", "message": str(exc)}]
-        ) from exc
+    first, last = _years(request, as_of)
     known, points = await queries.series_for(
         request.app.state.runtime,
         request.app.state.indicators,

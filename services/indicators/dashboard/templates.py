@@ -302,13 +302,36 @@ PROBLEM = """\
 {% endblock %}
 """
 
-PLAN = """{% extends "base.html" %}
+# The plan's form pages: a form's errors above it, and what was typed kept in its fields.
+FORM_PAGE = """{% extends "base.html" %}
 {% block body %}{% macro form_errors(name) %}{% if form_name == name and errors %}
 <div class="problem form-errors" id="{{ name }}-errors" role="alert"><p>{{ summary }}</p><ul>
 {% for e in errors %}<li data-field="{{ e.field }}">{% if e.label %}<strong>{{ e.label }}</strong>: {% endif %}{{ e.message }}</li>{% endfor %}
 </ul></div>{% endif %}{% endmacro %}
 {% macro typed(name, default='') %}{{ values.get(name, default) if form_name else default }}{% endmacro %}
+"""
 
+# A goal's fields, the same when adding one (the plan page) and changing one (its page).
+GOAL_FIELDS = """
+  <label>{{ L('field_plan_level') }}<select name="plan_level">{% for level in levels %}
+    <option value="{{ level }}" {% if typed('plan_level', goal.plan_level if goal else 'kommuneplan') == level %}selected{% endif %}>{{ L(level) }}</option>{% endfor %}</select></label>
+  <label>{{ L('field_parent_key') }}<select name="parent_key"><option value="">—</option>{% for other in plan.goals.values()|sort(attribute='key') %}{% if not goal or other.key != goal.key %}
+    <option value="{{ other.key }}" {% if typed('parent_key', goal.parent_key if goal else '') == other.key %}selected{% endif %}>{{ other.key }} ({{ L(other.plan_level) }})</option>{% endif %}{% endfor %}</select></label>
+  <label>{{ L('field_title_nb') }}<input name="title_nb" value="{{ typed('title_nb', goal.title_nb if goal else '') }}" required></label>
+  <label>{{ L('field_title_en') }}<input name="title_en" value="{{ typed('title_en', goal.title_en if goal else '') }}"></label>
+  <label>{{ L('field_owner_unit') }}<input name="owner_unit" value="{{ typed('owner_unit', goal.owner_unit if goal else '') }}" required></label>
+  <label>{{ L('field_from_year') }}<input name="from_year" value="{{ typed('from_year', goal.from_year if goal else '') }}" size="5" required></label>
+  <label>{{ L('field_to_year') }}<input name="to_year" value="{{ typed('to_year', goal.to_year if goal else '') }}" size="5"></label>
+  <fieldset class="wide"><legend>{{ L('field_indicator_keys') }}</legend>
+  {% for d in plan.definitions.values()|sort(attribute='key') %}<label style="flex-direction: row; gap: .3rem"><input type="checkbox" name="indicator_keys" value="{{ d.key }}" {% if d.key in chosen %}checked{% endif %}> {{ d.title(data_lang) }} <code>{{ d.key }}</code></label>{% endfor %}
+  </fieldset>
+  <button type="submit" id="save-goal">{{ L('save_goal') }}</button>
+</form>
+"""
+
+PLAN = (
+    FORM_PAGE
+    + """
 <h1>{{ L('plan') }} {% if can_edit and versions.status == 'draft' %}<span class="draft-mark">{{ L('draft') }}</span>{% endif %}</h1>
 {% if saved %}<p class="saved" id="saved">{{ L('saved_' ~ saved) }}</p>{% endif %}
 <section id="versions">
@@ -344,22 +367,9 @@ PLAN = """{% extends "base.html" %}
 <form class="edit" method="post" action="{{ url('/dashboard/plan/goals') }}" id="goal-form">
   <input type="hidden" name="csrf_token" value="{{ form_token }}">
   <label>{{ L('field_key') }}<input name="key" value="{{ typed('key') }}" required></label>
-
-  <label>{{ L('field_plan_level') }}<select name="plan_level">{% for level in levels %}
-    <option value="{{ level }}" {% if typed('plan_level', goal.plan_level if goal else 'kommuneplan') == level %}selected{% endif %}>{{ L(level) }}</option>{% endfor %}</select></label>
-  <label>{{ L('field_parent_key') }}<select name="parent_key"><option value="">—</option>{% for other in plan.goals.values()|sort(attribute='key') %}{% if not goal or other.key != goal.key %}
-    <option value="{{ other.key }}" {% if typed('parent_key', goal.parent_key if goal else '') == other.key %}selected{% endif %}>{{ other.key }} ({{ L(other.plan_level) }})</option>{% endif %}{% endfor %}</select></label>
-  <label>{{ L('field_title_nb') }}<input name="title_nb" value="{{ typed('title_nb', goal.title_nb if goal else '') }}" required></label>
-  <label>{{ L('field_title_en') }}<input name="title_en" value="{{ typed('title_en', goal.title_en if goal else '') }}"></label>
-  <label>{{ L('field_owner_unit') }}<input name="owner_unit" value="{{ typed('owner_unit', goal.owner_unit if goal else '') }}" required></label>
-  <label>{{ L('field_from_year') }}<input name="from_year" value="{{ typed('from_year', goal.from_year if goal else '') }}" size="5" required></label>
-  <label>{{ L('field_to_year') }}<input name="to_year" value="{{ typed('to_year', goal.to_year if goal else '') }}" size="5"></label>
-  <fieldset class="wide"><legend>{{ L('field_indicator_keys') }}</legend>
-  {% for d in plan.definitions.values()|sort(attribute='key') %}<label style="flex-direction: row; gap: .3rem"><input type="checkbox" name="indicator_keys" value="{{ d.key }}" {% if form_name == 'goal' and d.key in values_all.get('indicator_keys', []) %}checked{% endif %}> {{ d.title(data_lang) }} <code>{{ d.key }}</code></label>{% endfor %}
-  </fieldset>
-  <button type="submit" id="save-goal">{{ L('save_goal') }}</button>
-</form>
-{% endif %}
+"""
+    + GOAL_FIELDS
+    + """{% endif %}
 
 <h2 id="indicators">{{ L('indicators') }}</h2>
 <table id="plan-indicators"><tr><th>{{ L('indicator') }}</th><th>{{ L('method') }}</th><th>{{ L('thresholds') }}</th><th></th></tr>
@@ -395,44 +405,25 @@ PLAN = """{% extends "base.html" %}
 {% endif %}
 {% endblock %}
 """
+)
 
-GOAL = """{% extends "base.html" %}
-{% block body %}{% macro form_errors(name) %}{% if form_name == name and errors %}
-<div class="problem form-errors" id="{{ name }}-errors" role="alert"><p>{{ summary }}</p><ul>
-{% for e in errors %}<li data-field="{{ e.field }}">{% if e.label %}<strong>{{ e.label }}</strong>: {% endif %}{{ e.message }}</li>{% endfor %}
-</ul></div>{% endif %}{% endmacro %}
-{% macro typed(name, default='') %}{{ values.get(name, default) if form_name else default }}{% endmacro %}
-
+GOAL = (
+    FORM_PAGE
+    + """
 <p class="no-print"><a href="{{ url('/dashboard/plan') }}">← {{ L('plan') }}</a></p>
 <h1>{{ L('edit_goal') }} <code>{{ goal.key }}</code></h1>
 {{ form_errors('goal') }}
 <form class="edit" method="post" action="{{ url('/dashboard/plan/goals/' ~ goal.key) }}" id="goal-form">
   <input type="hidden" name="csrf_token" value="{{ form_token }}">
-
-  <label>{{ L('field_plan_level') }}<select name="plan_level">{% for level in levels %}
-    <option value="{{ level }}" {% if typed('plan_level', goal.plan_level if goal else 'kommuneplan') == level %}selected{% endif %}>{{ L(level) }}</option>{% endfor %}</select></label>
-  <label>{{ L('field_parent_key') }}<select name="parent_key"><option value="">—</option>{% for other in plan.goals.values()|sort(attribute='key') %}{% if not goal or other.key != goal.key %}
-    <option value="{{ other.key }}" {% if typed('parent_key', goal.parent_key if goal else '') == other.key %}selected{% endif %}>{{ other.key }} ({{ L(other.plan_level) }})</option>{% endif %}{% endfor %}</select></label>
-  <label>{{ L('field_title_nb') }}<input name="title_nb" value="{{ typed('title_nb', goal.title_nb if goal else '') }}" required></label>
-  <label>{{ L('field_title_en') }}<input name="title_en" value="{{ typed('title_en', goal.title_en if goal else '') }}"></label>
-  <label>{{ L('field_owner_unit') }}<input name="owner_unit" value="{{ typed('owner_unit', goal.owner_unit if goal else '') }}" required></label>
-  <label>{{ L('field_from_year') }}<input name="from_year" value="{{ typed('from_year', goal.from_year if goal else '') }}" size="5" required></label>
-  <label>{{ L('field_to_year') }}<input name="to_year" value="{{ typed('to_year', goal.to_year if goal else '') }}" size="5"></label>
-  <fieldset class="wide"><legend>{{ L('field_indicator_keys') }}</legend>
-  {% for d in plan.definitions.values()|sort(attribute='key') %}<label style="flex-direction: row; gap: .3rem"><input type="checkbox" name="indicator_keys" value="{{ d.key }}" {% if d.key in chosen %}checked{% endif %}> {{ d.title(data_lang) }} <code>{{ d.key }}</code></label>{% endfor %}
-  </fieldset>
-  <button type="submit" id="save-goal">{{ L('save_goal') }}</button>
-</form>
-{% endblock %}
 """
+    + GOAL_FIELDS
+    + """{% endblock %}
+"""
+)
 
-PLAN_INDICATOR = """{% extends "base.html" %}
-{% block body %}{% macro form_errors(name) %}{% if form_name == name and errors %}
-<div class="problem form-errors" id="{{ name }}-errors" role="alert"><p>{{ summary }}</p><ul>
-{% for e in errors %}<li data-field="{{ e.field }}">{% if e.label %}<strong>{{ e.label }}</strong>: {% endif %}{{ e.message }}</li>{% endfor %}
-</ul></div>{% endif %}{% endmacro %}
-{% macro typed(name, default='') %}{{ values.get(name, default) if form_name else default }}{% endmacro %}
-
+PLAN_INDICATOR = (
+    FORM_PAGE
+    + """
 <p class="no-print"><a href="{{ url('/dashboard/plan') }}">← {{ L('plan') }}</a></p>
 <h1>{{ d.title(data_lang) }} <code>{{ d.key }}</code>{% if d.key in marks.get('indicators', ()) %} <span class="draft-mark">{{ L('draft') }}</span>{% endif %}</h1>
 {% if saved %}<p class="saved" id="saved">{{ L('saved_' ~ saved) }}</p>{% endif %}
@@ -464,6 +455,7 @@ PLAN_INDICATOR = """{% extends "base.html" %}
 </form>
 {% endblock %}
 """
+)
 
 FORM_ERRORS = """{% extends "base.html" %}
 {% block body %}
