@@ -33,7 +33,14 @@ from services.indicators.domain.invariants import check_children_within, check_g
 from services.indicators.domain.periods import Granularity, Period, PeriodError
 from services.indicators.domain.plan import PLAN_LEVELS, Definition, Plan
 from services.indicators.domain.rules import RULES
-from services.indicators.domain.scoring import ManualValue, ManualValues
+from services.indicators.domain.scoring import (
+    IndicatorValue,
+    ManualValue,
+    ManualValues,
+    Scorecard,
+    compute,
+    scorecard,
+)
 from services.indicators.domain.suppression import check_min_n
 from services.indicators.domain.thresholds import Band, Direction, Level
 from services.indicators.domain.thresholds import validate as validate_bands
@@ -680,6 +687,29 @@ class Knowledge:
     snapshot: Snapshot
     manual: ManualValues
     as_of: AsOf
+
+    def value(self, definition: Definition, period: Period) -> IndicatorValue:
+        """``definition``'s value for ``period``, as known then."""
+        return compute(
+            definition,
+            period,
+            self.snapshot,
+            self.plan,
+            self.manual,
+            self.as_of.known_on,
+            complete_through=self.as_of.last_complete_day,
+        )
+
+    def scorecard(self, period: Period) -> Scorecard:
+        """The plan's goals with their indicators' values for ``period``, as known then."""
+        return scorecard(
+            self.plan,
+            self.snapshot,
+            self.manual,
+            period,
+            self.as_of.known_on,
+            self.as_of.last_complete_day,
+        )
 
 
 async def knowledge(

@@ -28,7 +28,7 @@ from services.indicators.domain.catalogue import BUILT_INS
 from services.indicators.domain.facts import Snapshot, build_snapshots
 from services.indicators.domain.national import Entry, compare
 from services.indicators.domain.periods import FIRST_YEAR, LAST_YEAR, Period, PeriodError
-from services.indicators.domain.scoring import IndicatorValue, Scorecard, compute, scorecard
+from services.indicators.domain.scoring import IndicatorValue, Scorecard
 from services.indicators.domain.trends import Change, scorecard_changes, series, series_periods
 from services.indicators.loader import SnapshotCache, load_snapshots, read_fact_rows
 from shared.logging import get_logger
@@ -105,14 +105,7 @@ async def scorecard_for(
     period = to_date(period, as_of)
     async with consistent(runtime) as conn:
         known = await knowledge(conn, state.cache, municipality, as_of)
-    return known, scorecard(
-        known.plan,
-        known.snapshot,
-        known.manual,
-        period,
-        as_of.known_on,
-        as_of.last_complete_day,
-    )
+    return known, known.scorecard(period)
 
 
 async def value_for(
@@ -126,16 +119,7 @@ async def value_for(
     period = to_date(period, as_of)
     async with consistent(runtime) as conn:
         known = await knowledge(conn, state.cache, municipality, as_of)
-    definition = require_definition(known.plan, key)
-    return known, compute(
-        definition,
-        period,
-        known.snapshot,
-        known.plan,
-        known.manual,
-        as_of.known_on,
-        complete_through=as_of.last_complete_day,
-    )
+    return known, known.value(require_definition(known.plan, key), period)
 
 
 async def series_for(
@@ -166,18 +150,7 @@ async def series_for(
             "At most 31 years at a time.", [field_error("from_year", "too long a range")]
         )
     periods = [p for p in granularity_periods(definition, first, last) if p.start <= as_of.known_on]
-    return known, [
-        compute(
-            definition,
-            p,
-            known.snapshot,
-            known.plan,
-            known.manual,
-            as_of.known_on,
-            complete_through=as_of.last_complete_day,
-        )
-        for p in periods
-    ]
+    return known, [known.value(definition, p) for p in periods]
 
 
 def to_date(period: Period, as_of: AsOf, field: str = "period") -> Period:
@@ -227,15 +200,7 @@ async def trend_series_for(
 
     def value_of(period: Period) -> IndicatorValue:
         if period not in computed:
-            computed[period] = compute(
-                definition,
-                period,
-                known.snapshot,
-                known.plan,
-                known.manual,
-                as_of.known_on,
-                complete_through=as_of.last_complete_day,
-            )
+            computed[period] = known.value(definition, period)
         return computed[period]
 
     points = [(p, value_of(p).value) for p in periods]

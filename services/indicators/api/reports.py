@@ -63,6 +63,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF = "application/pdf"
 HTML = "text/html; charset=utf-8"
 MEDIA_TYPES = {"html": HTML, "xlsx": XLSX, "pdf": PDF}
+REPORT_FILE = {"content": {XLSX: {}, "text/html": {}, PDF: {}}, "description": "The report"}
 LangQuery = Annotated[
     str | None,
     Query(pattern="^(nb|nn|en)$", description="Språk / language (default Accept-Language)"),
@@ -75,6 +76,14 @@ PeriodPath = Annotated[
     ),
 ]
 ReportIdPath = Annotated[uuid.UUID, Path(description="The locked report's id")]
+
+
+def _language(request: Request, asked: str | None) -> str:
+    """The report's language: the one asked for, else the request's Accept-Language (the
+    request's problems answer in it too)."""
+    chosen = asked or negotiate(request.headers.get("accept-language"))
+    request.state.locale = chosen
+    return chosen
 
 
 async def report_for(
@@ -244,8 +253,7 @@ async def lock_report(
     state: StateDep,
     principal: Manager,
 ) -> JSONResponse:
-    chosen = body.lang or negotiate(request.headers.get("accept-language"))
-    request.state.locale = chosen
+    chosen = _language(request, body.lang)
     wanted = str(application.parse_period(period))
     where = principal.municipality
     # No check before rendering: a retry with the same Idempotency-Key must get the stored
@@ -420,7 +428,7 @@ async def _locked(runtime: Runtime, principal: Principal, report_id: uuid.UUID) 
     "its SHA-256.",
     responses={
         **problem_responses(401, 403, 404),
-        200: {"content": {XLSX: {}, "text/html": {}, PDF: {}}, "description": "The report"},
+        200: REPORT_FILE,
     },
     response_class=Response,
 )
@@ -562,7 +570,7 @@ async def get_changes(
     "nynorsk/English.\n\n" + AS_OF,
     responses={
         **problem_responses(401, 403, 422),
-        200: {"content": {XLSX: {}, "text/html": {}, PDF: {}}, "description": "The report"},
+        200: REPORT_FILE,
     },
     response_class=Response,
 )
@@ -578,8 +586,7 @@ async def get_report(
     ] = "html",
     lang: LangQuery = None,
 ) -> Response:
-    chosen = lang or negotiate(request.headers.get("accept-language"))
-    request.state.locale = chosen
+    chosen = _language(request, lang)
     report = await report_for(runtime, state, principal, period, as_of, chosen)
     name = f"rapport-{report.municipality}-{report.period}"
     return _file(render(report, format, chosen), format, name)
