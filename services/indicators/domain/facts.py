@@ -9,7 +9,7 @@ so a value is reproducible from the rows alone.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -279,131 +279,115 @@ class Snapshot:
     # Indexes by calendar year, built on first use, so that computing a period touches
     # only the facts dated in its year (a national recompute stays linear in the facts).
 
-    def _index(self, name: str, build: Callable[[], dict[int, list[Any]]]) -> dict[int, list[Any]]:
+    def _index(
+        self, name: str, dated: Callable[[], Iterator[tuple[int, Any]]]
+    ) -> dict[int, list[Any]]:
+        """The entries ``dated`` yields with their year, grouped by year (built once)."""
         found = self._indexes.get(name)
         if found is None:
-            found = self._indexes[name] = build()
+            found = {}
+            for year, entry in dated():
+                found.setdefault(year, []).append(entry)
+            self._indexes[name] = found
         return found
 
     def settled_in_year(self, year: int) -> list[Person]:
-        def build() -> dict[int, list[Any]]:
-            index: dict[int, list[Any]] = {}
+        def dated() -> Iterator[tuple[int, Person]]:
             for person in self.persons.values():
                 if person.settled_on is not None:
-                    index.setdefault(person.settled_on.year, []).append(person)
-            return index
+                    yield person.settled_on.year, person
 
-        return self._index("settled", build).get(year, [])
+        return self._index("settled", dated).get(year, [])
 
     def programmes_ended_in_year(self, year: int) -> list[tuple[Person, Programme]]:
-        def build() -> dict[int, list[Any]]:
-            index: dict[int, list[Any]] = {}
+        def dated() -> Iterator[tuple[int, tuple[Person, Programme]]]:
             for person in self.persons.values():
                 for programme in person.programmes.values():
                     if programme.ended_on is not None:
-                        index.setdefault(programme.ended_on.year, []).append((person, programme))
-            return index
+                        yield programme.ended_on.year, (person, programme)
 
-        return self._index("ended", build).get(year, [])
+        return self._index("ended", dated).get(year, [])
 
     def programmes_running_in_year(self, year: int) -> list[tuple[Person, Programme]]:
         """Programmes started by the end of ``year`` and not ended before it began."""
 
-        def build() -> dict[int, list[Any]]:
-            index: dict[int, list[Any]] = {}
+        def dated() -> Iterator[tuple[int, tuple[Person, Programme]]]:
             for person in self.persons.values():
                 for programme in person.programmes.values():
                     if programme.starts_on is None:
                         continue
                     if programme.ended_on is None:
-                        index.setdefault(OPEN, []).append((person, programme))
+                        yield OPEN, (person, programme)
                         continue
                     for y in range(programme.starts_on.year, programme.ended_on.year + 1):
-                        index.setdefault(y, []).append((person, programme))
-            return index
+                        yield y, (person, programme)
 
-        return self._with_open(self._index("running", build), year, _programme_start_year)
+        return self._with_open(self._index("running", dated), year, _programme_start_year)
 
     def tests_in_year(self, year: int) -> list[tuple[Person, NorwegianTest]]:
-        def build() -> dict[int, list[Any]]:
-            index: dict[int, list[Any]] = {}
+        def dated() -> Iterator[tuple[int, tuple[Person, NorwegianTest]]]:
             for person in self.persons.values():
                 for test in person.tests:
-                    index.setdefault(test.taken_on.year, []).append((person, test))
-            return index
+                    yield test.taken_on.year, (person, test)
 
-        return self._index("tests", build).get(year, [])
+        return self._index("tests", dated).get(year, [])
 
     def follow_ups_for_year(self, year: int) -> list[tuple[Person, FollowUp]]:
-        def build() -> dict[int, list[Any]]:
-            index: dict[int, list[Any]] = {}
+        def dated() -> Iterator[tuple[int, tuple[Person, FollowUp]]]:
             for person in self.persons.values():
                 for follow_up in person.follow_ups.values():
-                    index.setdefault(follow_up.reference_year, []).append((person, follow_up))
-            return index
+                    yield follow_up.reference_year, (person, follow_up)
 
-        return self._index("follow_ups", build).get(year, [])
+        return self._index("follow_ups", dated).get(year, [])
 
     def practice_ended_in_year(self, year: int) -> list[Practice]:
-        def build() -> dict[int, list[Any]]:
-            index: dict[int, list[Any]] = {}
+        def dated() -> Iterator[tuple[int, Practice]]:
             for practice in self.practice.values():
                 if practice.ends_on is not None:
-                    index.setdefault(practice.ends_on.year, []).append(practice)
-            return index
+                    yield practice.ends_on.year, practice
 
-        return self._index("practice", build).get(year, [])
+        return self._index("practice", dated).get(year, [])
 
     def evictions_in_year(self, year: int) -> list[tuple[Household, Eviction]]:
-        def build() -> dict[int, list[Any]]:
-            index: dict[int, list[Any]] = {}
+        def dated() -> Iterator[tuple[int, tuple[Household, Eviction]]]:
             for household in self.households.values():
                 for eviction in household.evictions:
-                    index.setdefault(eviction.evicted_on.year, []).append((household, eviction))
-            return index
+                    yield eviction.evicted_on.year, (household, eviction)
 
-        return self._index("evictions", build).get(year, [])
+        return self._index("evictions", dated).get(year, [])
 
     def ownerships_in_year(self, year: int) -> list[tuple[Household, Ownership]]:
-        def build() -> dict[int, list[Any]]:
-            index: dict[int, list[Any]] = {}
+        def dated() -> Iterator[tuple[int, tuple[Household, Ownership]]]:
             for household in self.households.values():
                 for ownership in household.ownerships:
-                    index.setdefault(ownership.became_owner_on.year, []).append(
-                        (household, ownership)
-                    )
-            return index
+                    yield ownership.became_owner_on.year, (household, ownership)
 
-        return self._index("ownerships", build).get(year, [])
+        return self._index("ownerships", dated).get(year, [])
 
     def households_settled_in_year(self, year: int) -> list[Household]:
-        def build() -> dict[int, list[Any]]:
-            index: dict[int, list[Any]] = {}
+        def dated() -> Iterator[tuple[int, Household]]:
             for household in self.households.values():
                 if household.settled_on is not None:
-                    index.setdefault(household.settled_on.year, []).append(household)
-            return index
+                    yield household.settled_on.year, household
 
-        return self._index("households", build).get(year, [])
+        return self._index("households", dated).get(year, [])
 
     def applications_open_in_year(self, year: int) -> list[Application]:
         """Applications received by the end of ``year`` and not closed before it began."""
 
-        def build() -> dict[int, list[Any]]:
-            index: dict[int, list[Any]] = {}
+        def dated() -> Iterator[tuple[int, Application]]:
             for household in self.households.values():
                 for application in household.applications.values():
                     if application.received_on is None:
                         continue
                     closed = _closing_day(household, application)
                     if closed is None:
-                        index.setdefault(OPEN, []).append(application)
+                        yield OPEN, application
                         continue
                     for y in range(application.received_on.year, closed.year + 1):
-                        index.setdefault(y, []).append(application)
-            return index
+                        yield y, application
 
-        return self._with_open(self._index("applications", build), year, _received_year)
+        return self._with_open(self._index("applications", dated), year, _received_year)
 
     @staticmethod
     def _with_open(
