@@ -9,12 +9,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from shared.columns import UUID, moment, municipality, written_at
+
 metadata = sa.MetaData()
-
-
-def _written_at(name: str) -> sa.Column[object]:
-    """When the row was written, by the database's clock."""
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
 
 
 streams = sa.Table(
@@ -22,7 +19,7 @@ streams = sa.Table(
     metadata,
     sa.Column("stream_id", sa.Text, primary_key=True),
     sa.Column("stream_type", sa.Text, nullable=False),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    municipality(),
     sa.Column("version", sa.Integer, nullable=False),
     # The version of the stream's latest *published* event (0: none yet): the next
     # published event carries it as ``previousversion``, so consumers tell a gap from
@@ -37,17 +34,17 @@ events = sa.Table(
     # The writing transaction's id: readers of the global log order by it and stop
     # below the oldest transaction still open (see eventstore.read_all).
     sa.Column("tx_id", sa.Text, nullable=False),
-    sa.Column("event_id", pg.UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("event_id", UUID, nullable=False, unique=True),
     sa.Column("stream_id", sa.Text, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("type", sa.Text, nullable=False),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    municipality(),
     sa.Column("data", pg.JSONB, nullable=False),
     sa.Column("actor", sa.Text, nullable=False),
     sa.Column("correlation_id", sa.Text, nullable=False),
     sa.Column("causation_id", sa.Text),
-    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    moment("occurred_at"),
+    moment("recorded_at"),
     sa.UniqueConstraint("stream_id", "version", name="events_stream_version_key"),
 )
 
@@ -55,17 +52,17 @@ outbox = sa.Table(
     "outbox",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True),
-    sa.Column("event_id", pg.UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("event_id", UUID, nullable=False, unique=True),
     sa.Column("subject", sa.Text, nullable=False),
     sa.Column("payload", sa.LargeBinary, nullable=False),
-    _written_at("created_at"),
-    sa.Column("published_at", sa.DateTime(timezone=True)),
+    written_at("created_at"),
+    moment("published_at", nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text),
     # The aggregate the event belongs to: a parked row holds back the later rows of
     # its stream only, so other aggregates keep flowing and no stream's order breaks.
     sa.Column("stream_id", sa.Text),
-    sa.Column("parked_at", sa.DateTime(timezone=True)),
+    moment("parked_at", nullable=True),
 )
 
 idempotency_keys = sa.Table(
@@ -76,7 +73,7 @@ idempotency_keys = sa.Table(
     sa.Column("request_hash", sa.Text, nullable=False),
     sa.Column("status_code", sa.Integer),
     sa.Column("response", pg.JSONB),
-    _written_at("created_at"),
+    written_at("created_at"),
 )
 
 received_events = sa.Table(
@@ -84,11 +81,11 @@ received_events = sa.Table(
     metadata,
     sa.Column("seq", sa.BigInteger, sa.Identity(always=False), primary_key=True),
     sa.Column("consumer", sa.Text, nullable=False),
-    sa.Column("event_id", pg.UUID(as_uuid=True), nullable=False),
+    sa.Column("event_id", UUID, nullable=False),
     sa.Column("type", sa.Text, nullable=False),
     sa.Column("source_sequence", sa.BigInteger, nullable=False),
     sa.Column("payload", pg.JSONB, nullable=False),
-    _written_at("received_at"),
+    written_at("received_at"),
     sa.UniqueConstraint("consumer", "event_id", name="received_events_consumer_event_key"),
 )
 
@@ -97,7 +94,7 @@ consumer_checkpoints = sa.Table(
     metadata,
     sa.Column("consumer", sa.Text, primary_key=True),
     sa.Column("source_sequence", sa.BigInteger, nullable=False),
-    _written_at("updated_at"),
+    written_at("updated_at"),
     # How far the consumer has walked the source service's catch-up feed: every
     # published event before it is known to be applied (see shared.catchup).
     sa.Column("feed_cursor", sa.Text),
@@ -125,5 +122,5 @@ dead_letters = sa.Table(
     sa.Column("deliveries", sa.Integer, nullable=False),
     sa.Column("error", sa.Text, nullable=False),
     sa.Column("payload", sa.LargeBinary, nullable=False),
-    _written_at("created_at"),
+    written_at("created_at"),
 )

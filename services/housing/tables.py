@@ -10,15 +10,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-metadata = sa.MetaData()
+from shared.columns import UUID, key_table, moment, municipality, stream_version
 
-UUID = pg.UUID(as_uuid=True)
+metadata = sa.MetaData()
 
 dwellings = sa.Table(
     "dwellings",
     metadata,
     sa.Column("dwelling_id", UUID, primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    municipality(),
     sa.Column("address", sa.Text),
     sa.Column("district", sa.Text, nullable=False),
     sa.Column("rooms", sa.Integer, nullable=False),
@@ -34,7 +34,7 @@ dwellings = sa.Table(
     sa.Column("registered_on", sa.Date, nullable=False),
     sa.Column("current_placement_id", UUID),
     sa.Column("current_household_id", UUID),
-    sa.Column("version", sa.Integer, nullable=False),
+    stream_version(),
     sa.Index("dwellings_by_status", "municipality", "status"),
     sa.Index("dwellings_by_district", "municipality", "district"),
 )
@@ -43,7 +43,7 @@ applications = sa.Table(
     "housing_applications",
     metadata,
     sa.Column("application_id", UUID, primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    municipality(),
     sa.Column("household_id", UUID, nullable=False, index=True),
     sa.Column("household_size", sa.Integer, nullable=False),
     sa.Column("member_ages", pg.ARRAY(sa.Integer), nullable=False, server_default="{}"),
@@ -88,7 +88,7 @@ placements = sa.Table(
     "placements",
     metadata,
     sa.Column("placement_id", UUID, primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    municipality(),
     sa.Column("household_id", UUID, nullable=False, index=True),
     sa.Column("dwelling_id", UUID, nullable=False, index=True),
     sa.Column("application_id", UUID, nullable=False),
@@ -105,7 +105,7 @@ rent_to_own = sa.Table(
     "rent_to_own_agreements",
     metadata,
     sa.Column("agreement_id", UUID, primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    municipality(),
     sa.Column("household_id", UUID, nullable=False, index=True),
     sa.Column("dwelling_id", UUID, nullable=False),
     sa.Column("placement_id", UUID, nullable=False),
@@ -122,7 +122,7 @@ start_loans = sa.Table(
     "start_loans",
     metadata,
     sa.Column("loan_id", UUID, primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    municipality(),
     sa.Column("household_id", UUID, nullable=False, index=True),
     sa.Column("applied_on", sa.Date, nullable=False),
     sa.Column("purchase_price", sa.BigInteger, nullable=False),
@@ -146,7 +146,7 @@ ownerships = sa.Table(
     "ownerships",
     metadata,
     sa.Column("household_id", UUID, primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    municipality(),
     sa.Column("became_owner_on", sa.Date, nullable=False),
     sa.Column("route", sa.Text, nullable=False),
     sa.Column("dwelling_id", UUID),
@@ -159,22 +159,22 @@ ownerships = sa.Table(
 rent_rates = sa.Table(
     "rent_rates",
     metadata,
-    sa.Column("municipality", sa.String(4), primary_key=True),
+    municipality(primary_key=True),
     sa.Column("valid_from", sa.Date, primary_key=True),
     sa.Column("fdv_per_m2_year_low", sa.Numeric(10, 2), nullable=False),
     sa.Column("fdv_per_m2_year_normal", sa.Numeric(10, 2), nullable=False),
     sa.Column("fdv_per_m2_year_high", sa.Numeric(10, 2), nullable=False),
     sa.Column("government_bond_rate_percent", sa.Numeric(6, 3), nullable=False),
     sa.Column("capital_markup_points", sa.Numeric(6, 3), nullable=False),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    moment("recorded_at"),
+    stream_version(),
 )
 
 households = sa.Table(
     "households",
     metadata,
     sa.Column("household_id", UUID, primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    municipality(),
     sa.Column("settled_on", sa.Date, nullable=False),
     # The size settled (the largest reported, or the members settled if more); the size on
     # a date subtracts the members gone by then (see queries.household_on).
@@ -186,7 +186,7 @@ households = sa.Table(
     # (a move-out announced ahead); readers compare it with their date.
     sa.Column("left_on", sa.Date),
     sa.Column("left_reason", sa.Text),
-    sa.Column("left_to_municipality", sa.String(4)),
+    municipality("left_to_municipality", nullable=True),
     sa.Index("households_by_settlement", "municipality", "settled_on"),
 )
 
@@ -195,14 +195,14 @@ household_members = sa.Table(
     metadata,
     sa.Column("participant_id", UUID, primary_key=True),
     sa.Column("household_id", UUID, nullable=False, index=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    municipality(),
     sa.Column("settled_on", sa.Date, nullable=False),
     sa.Column("reported_household_size", sa.Integer),
     sa.Column("unaccompanied_minor", sa.Boolean, nullable=False),
     # The member is part of the household until (not including) gone_on.
     sa.Column("gone_on", sa.Date),
     sa.Column("gone_reason", sa.Text),
-    sa.Column("to_municipality", sa.String(4)),
+    municipality("to_municipality", nullable=True),
 )
 
 birth_years = sa.Table(
@@ -214,30 +214,20 @@ birth_years = sa.Table(
     sa.Column("birth_year", sa.Integer, nullable=False),
 )
 
-person_keys = sa.Table(
-    "person_keys",
-    metadata,
-    # Not a projection: the keys that seal one member's needs; destroyed on their erasure.
-    sa.Column("participant_id", UUID, primary_key=True),
-    sa.Column("key", sa.LargeBinary, nullable=False),
-)
+# Not a projection: the keys that seal one member's needs; destroyed on their erasure.
+person_keys = key_table("person_keys", metadata, "participant_id")
 
-household_keys = sa.Table(
-    "household_keys",
-    metadata,
-    # Not a projection: the keys that seal a household's application needs (ages,
-    # accessibility) in the unpublished events. Destroying a key on a member's erasure
-    # makes every sealed copy unreadable.
-    sa.Column("household_id", UUID, primary_key=True),
-    sa.Column("key", sa.LargeBinary, nullable=False),
-)
+# Not a projection: the keys that seal a household's application needs (ages,
+# accessibility) in the unpublished events. Destroying a key on a member's erasure
+# makes every sealed copy unreadable.
+household_keys = key_table("household_keys", metadata, "household_id")
 
 settlement_plans = sa.Table(
     "settlement_plans",
     metadata,
     # One row per municipality and settlement year: IMDi's request (anmodning), the
     # council's decision (vedtak) and the monthly plan, as they stand after the last event.
-    sa.Column("municipality", sa.String(4), primary_key=True),
+    municipality(primary_key=True),
     sa.Column("year", sa.Integer, primary_key=True),
     sa.Column("requested_on", sa.Date),
     # {"singles": n, "families": {"<size>": n}, "unaccompanied_minors": n}
@@ -249,7 +239,7 @@ settlement_plans = sa.Table(
     sa.Column("planned_on", sa.Date),
     # [{"month": 1..12, "households": {"<size>": n}, "unaccompanied_minors": n}]
     sa.Column("plan", pg.JSONB),
-    sa.Column("version", sa.Integer, nullable=False),
+    stream_version(),
 )
 
 settlement_measures = sa.Table(
@@ -257,7 +247,7 @@ settlement_measures = sa.Table(
     metadata,
     # A measure of the preparedness plan (beredskapsplan) that adds dwellings for settlement.
     sa.Column("measure_id", UUID, primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    municipality(),
     sa.Column("year", sa.Integer, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("rooms", sa.Integer, nullable=False),
@@ -275,12 +265,12 @@ housing_school_courses = sa.Table(
     "housing_school_courses",
     metadata,
     sa.Column("course_id", UUID, primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    municipality(index=True),
     sa.Column("starts_on", sa.Date, nullable=False),
     sa.Column("sessions", sa.Integer, nullable=False),
     sa.Column("required_sessions", sa.Integer, nullable=False),
     sa.Column("held", pg.JSONB, nullable=False, server_default="[]"),
-    sa.Column("version", sa.Integer, nullable=False),
+    stream_version(),
 )
 
 housing_school_attendance = sa.Table(
@@ -288,7 +278,7 @@ housing_school_attendance = sa.Table(
     metadata,
     sa.Column("course_id", UUID, primary_key=True),
     sa.Column("household_id", UUID, primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    municipality(index=True),
     sa.Column("sessions_attended", sa.Integer, nullable=False),
     sa.Column("completed_on", sa.Date),
 )
@@ -298,7 +288,7 @@ tenancy_follow_ups = sa.Table(
     "tenancy_follow_ups",
     metadata,
     sa.Column("record_id", UUID, primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    municipality(index=True),
     sa.Column("household_id", UUID, nullable=False, index=True),
     # visit | damage | complaint
     sa.Column("kind", sa.Text, nullable=False),

@@ -12,25 +12,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from shared.columns import UUID, moment, municipality
+
 metadata = sa.MetaData()
 
 
-def _recorded() -> sa.Column[object]:
-    return sa.Column(
-        "recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    )
-
-
-def _municipality() -> sa.Column[object]:
-    return sa.Column("municipality", sa.String(4), nullable=False)
-
-
 def _event_id() -> sa.Column[object]:
-    return sa.Column("event_id", pg.UUID(as_uuid=True), primary_key=True)
+    return sa.Column("event_id", UUID, primary_key=True)
 
 
 def _id(name: str, *, nullable: bool = False) -> sa.Column[object]:
-    return sa.Column(name, pg.UUID(as_uuid=True), nullable=nullable)
+    return sa.Column(name, UUID, nullable=nullable)
 
 
 def fact_table(
@@ -44,10 +36,45 @@ def fact_table(
         metadata,
         _event_id(),
         *(_id(column) if isinstance(column, str) else column for column in ids),
-        _municipality(),
+        municipality(),
         *columns,
-        _recorded(),
+        moment("recorded_at", default_now=True),
         sa.Index(f"{name}_by_municipality", "municipality"),
+    )
+
+
+def versions_table(
+    name: str, keys: tuple[str | sa.Column[object], ...], *columns: sa.Column[object]
+) -> sa.Table:
+    """Versions of one piece of the municipality's configuration (the service's own events):
+    one row per municipality, key (``keys``; a name stands for a text key) and version, with
+    the moment it was recorded, so the configuration in force at a moment can be read back."""
+    return sa.Table(
+        name,
+        metadata,
+        municipality(primary_key=True),
+        *(
+            sa.Column(key, sa.Text, primary_key=True) if isinstance(key, str) else key
+            for key in keys
+        ),
+        sa.Column("version", sa.Integer, primary_key=True),
+        moment("recorded_at"),
+        *columns,
+    )
+
+
+def per_indicator_period(name: str, *columns: sa.Column[object]) -> sa.Table:
+    """What the municipality recorded about an indicator for a period (one row per event),
+    read by indicator and period."""
+    return sa.Table(
+        name,
+        metadata,
+        _event_id(),
+        municipality(),
+        sa.Column("indicator_key", sa.Text, nullable=False),
+        sa.Column("period", sa.Text, nullable=False),
+        *columns,
+        sa.Index(f"{name}_by_indicator", "municipality", "indicator_key", "period"),
     )
 
 
@@ -56,26 +83,26 @@ def fact_table(
 settlements = sa.Table(
     "settlements",
     metadata,
-    sa.Column("participant_id", pg.UUID(as_uuid=True), primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("participant_id", UUID, primary_key=True),
+    municipality(),
     sa.Column("settled_on", sa.Date, nullable=False),
     sa.Column("arrival_category", sa.Text, nullable=False),
-    _recorded(),
-    sa.Column("household_id", pg.UUID(as_uuid=True)),
+    moment("recorded_at", default_now=True),
+    sa.Column("household_id", UUID),
     sa.Column("household_size", sa.Integer),
     sa.Column("unaccompanied_minor", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("event_id", pg.UUID(as_uuid=True)),
+    sa.Column("event_id", UUID),
     sa.Index("settlements_by_municipality_date", "municipality", "settled_on"),
 )
 
 registrations = sa.Table(
     "registrations",
     metadata,
-    sa.Column("participant_id", pg.UUID(as_uuid=True), primary_key=True),
-    _municipality(),
+    sa.Column("participant_id", UUID, primary_key=True),
+    municipality(),
     sa.Column("birth_year", sa.Integer),
     sa.Column("gender", sa.Text),
-    _recorded(),
+    moment("recorded_at", default_now=True),
     sa.Index("registrations_by_municipality", "municipality"),
 )
 
@@ -144,7 +171,7 @@ moves_out = fact_table(
     "moves_out",
     ("participant_id",),
     sa.Column("moved_on", sa.Date, nullable=False),
-    sa.Column("to_municipality", sa.String(4)),
+    municipality("to_municipality", nullable=True),
 )
 
 base_exits = fact_table(
@@ -196,9 +223,9 @@ erasures = sa.Table(
     "erasures",
     metadata,
     _event_id(),
-    sa.Column("alias", pg.UUID(as_uuid=True), nullable=False),
-    _municipality(),
-    _recorded(),
+    sa.Column("alias", UUID, nullable=False),
+    municipality(),
+    moment("recorded_at", default_now=True),
 )
 
 # -- facts from matching ------------------------------------------------------------------
@@ -206,8 +233,8 @@ erasures = sa.Table(
 jobs = fact_table(
     "jobs",
     ("participant_id",),
-    sa.Column("employer_id", pg.UUID(as_uuid=True)),
-    sa.Column("match_id", pg.UUID(as_uuid=True)),
+    sa.Column("employer_id", UUID),
+    sa.Column("match_id", UUID),
     sa.Column("starts_on", sa.Date, nullable=False),
     sa.Column("hours_per_week", sa.Float),
     sa.Column("permanent", sa.Boolean),
@@ -244,8 +271,8 @@ placements = fact_table(
     "placements",
     ("placement_id", "household_id"),
     sa.Column("change", sa.Text, nullable=False, comment="started or ended"),
-    sa.Column("dwelling_id", pg.UUID(as_uuid=True)),
-    sa.Column("application_id", pg.UUID(as_uuid=True)),
+    sa.Column("dwelling_id", UUID),
+    sa.Column("application_id", UUID),
     sa.Column("on_date", sa.Date, nullable=False),
     sa.Column("reason", sa.Text),
 )
@@ -262,7 +289,7 @@ ownerships = fact_table(
     ("household_id",),
     sa.Column("became_owner_on", sa.Date, nullable=False),
     sa.Column("route", sa.Text, nullable=False),
-    sa.Column("dwelling_id", pg.UUID(as_uuid=True)),
+    sa.Column("dwelling_id", UUID),
     sa.Column("price", sa.BigInteger),
 )
 
@@ -273,7 +300,7 @@ housing_school = fact_table(
     sa.Column("on_date", sa.Date, nullable=False),
     sa.Column("required_sessions", sa.Integer),
     sa.Column("session", sa.Integer),
-    sa.Column("attended", pg.ARRAY(pg.UUID(as_uuid=True))),
+    sa.Column("attended", pg.ARRAY(UUID)),
 )
 """Housing school (boligskole) courses: ``planned`` (``on_date`` the start, with the
 sessions that make a household a completer) and each session ``held`` (``on_date`` the
@@ -288,13 +315,9 @@ tenancy_incidents = fact_table(
 
 # -- configuration: versions of the service's own events -----------------------------------
 
-goal_versions = sa.Table(
+goal_versions = versions_table(
     "goal_versions",
-    metadata,
-    sa.Column("municipality", sa.String(4), primary_key=True),
-    sa.Column("goal_key", sa.Text, primary_key=True),
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    ("goal_key",),
     sa.Column("plan_level", sa.Text, nullable=False),
     sa.Column("parent_key", sa.Text),
     sa.Column("title_nb", sa.Text, nullable=False),
@@ -305,13 +328,9 @@ goal_versions = sa.Table(
     sa.Column("indicator_keys", pg.ARRAY(sa.Text), nullable=False),
 )
 
-indicator_versions = sa.Table(
+indicator_versions = versions_table(
     "indicator_versions",
-    metadata,
-    sa.Column("municipality", sa.String(4), primary_key=True),
-    sa.Column("indicator_key", sa.Text, primary_key=True),
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    ("indicator_key",),
     sa.Column("title_nb", sa.Text, nullable=False),
     sa.Column("title_en", sa.Text, nullable=False),
     sa.Column("unit", sa.Text, nullable=False),
@@ -324,78 +343,56 @@ indicator_versions = sa.Table(
     sa.Column("decimals", sa.Integer, nullable=False),
 )
 
-threshold_versions = sa.Table(
+threshold_versions = versions_table(
     "threshold_versions",
-    metadata,
-    sa.Column("municipality", sa.String(4), primary_key=True),
-    sa.Column("indicator_key", sa.Text, primary_key=True),
-    sa.Column("year", sa.Integer, primary_key=True),
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    ("indicator_key", sa.Column("year", sa.Integer, primary_key=True)),
     sa.Column("bands", pg.JSONB, nullable=False),
     sa.Column("gap_policy", sa.Text, nullable=False),
 )
 
-comments = sa.Table(
+comments = per_indicator_period(
     "comments",
-    metadata,
-    _event_id(),
-    _municipality(),
-    sa.Column("indicator_key", sa.Text, nullable=False),
-    sa.Column("period", sa.Text, nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("author", sa.Text, nullable=False),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    moment("recorded_at"),
     sa.Column("level", sa.Text),
-    sa.Index("comments_by_indicator", "municipality", "indicator_key", "period"),
 )
 
-plan_settings = sa.Table(
-    "plan_settings",
-    metadata,
-    sa.Column("municipality", sa.String(4), primary_key=True),
-    sa.Column("version", sa.Integer, primary_key=True),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("suppression_min_n", sa.Integer, nullable=False),
+plan_settings = versions_table(
+    "plan_settings", (), sa.Column("suppression_min_n", sa.Integer, nullable=False)
 )
 """Versions of the plan's settings (``indicators.plan.settings_changed.v1``)."""
 
 plan_approvals = sa.Table(
     "plan_approvals",
     metadata,
-    sa.Column("municipality", sa.String(4), primary_key=True),
+    municipality(primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True),
     sa.Column("plan_version", sa.Integer, nullable=False),
-    sa.Column("approved_through", sa.DateTime(timezone=True), nullable=False),
+    moment("approved_through"),
     sa.Column("approved_by", sa.Text, nullable=False),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    moment("recorded_at"),
 )
 """Approvals of plan versions (``indicators.plan.approved.v1``); the plan in force at a
 moment is the plan as recorded by ``approved_through`` of the latest approval by then."""
 
-manual_values = sa.Table(
+manual_values = per_indicator_period(
     "manual_values",
-    metadata,
-    _event_id(),
-    _municipality(),
-    sa.Column("indicator_key", sa.Text, nullable=False),
-    sa.Column("period", sa.Text, nullable=False),
     sa.Column("value", sa.Float),
     sa.Column("source", sa.Text),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Index("manual_values_by_indicator", "municipality", "indicator_key", "period"),
+    moment("recorded_at"),
 )
 
 indicator_levels = sa.Table(
     "indicator_levels",
     metadata,
-    sa.Column("municipality", sa.String(4), primary_key=True),
+    municipality(primary_key=True),
     sa.Column("indicator_key", sa.Text, primary_key=True),
     sa.Column("period", sa.Text, primary_key=True),
     sa.Column("level", sa.Text, nullable=False),
     sa.Column("value", sa.Float),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    moment("recorded_at"),
     sa.Column("preliminary", sa.Boolean),
 )
 
@@ -404,7 +401,7 @@ indicator_levels = sa.Table(
 municipality_data = sa.Table(
     "municipality_data",
     metadata,
-    sa.Column("municipality", sa.String(4), primary_key=True),
+    municipality(primary_key=True),
     sa.Column("data_version", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("evaluated_version", sa.BigInteger, nullable=False, server_default="0"),
     comment="Bumped by every applied fact or configuration change; the level evaluator "
@@ -415,14 +412,14 @@ municipality_data = sa.Table(
 frozen_report_members = sa.Table(
     "frozen_report_members",
     metadata,
-    sa.Column("report_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("report_id", UUID, primary_key=True),
     sa.Column("indicator_key", sa.Text, primary_key=True),
     sa.Column("row", sa.Integer, primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    municipality(),
     sa.Column("subject", sa.Text, nullable=False),
-    sa.Column("unit_id", pg.UUID(as_uuid=True), comment="null when the unit is the participant"),
-    sa.Column("participant_id", pg.UUID(as_uuid=True)),
-    sa.Column("household_id", pg.UUID(as_uuid=True)),
+    sa.Column("unit_id", UUID, comment="null when the unit is the participant"),
+    sa.Column("participant_id", UUID),
+    sa.Column("household_id", UUID),
     sa.Column("in_numerator", sa.Boolean, nullable=False),
     sa.Column("in_denominator", sa.Boolean, nullable=False),
     sa.Column("reason_code", sa.Text, nullable=False),
@@ -470,7 +467,7 @@ PARTICIPANT_KEYED = tuple(
 comparison_values = sa.Table(
     "comparison_values",
     metadata,
-    sa.Column("event_id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("event_id", UUID, primary_key=True),
     sa.Column("row", sa.Integer, primary_key=True),
     sa.Column("indicator_key", sa.Text, nullable=False),
     sa.Column("period", sa.Text, nullable=False),
@@ -478,8 +475,8 @@ comparison_values = sa.Table(
     sa.Column("region_code", sa.Text, nullable=False),
     sa.Column("value", sa.Float),
     sa.Column("source", sa.Text, nullable=False),
-    sa.Column("imported_by", sa.String(4), nullable=False),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    municipality("imported_by"),
+    moment("recorded_at"),
     sa.Index("comparison_values_by_key", "indicator_key", "period", "region_kind", "region_code"),
 )
 """Comparison figures (``indicators.comparisons.imported.v1``): national data, the same for
@@ -488,15 +485,15 @@ every municipality; the latest import of a key, period and region holds."""
 frozen_reports = sa.Table(
     "frozen_reports",
     metadata,
-    sa.Column("report_id", pg.UUID(as_uuid=True), primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
+    sa.Column("report_id", UUID, primary_key=True),
+    municipality(),
     sa.Column("period", sa.Text, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("reported_to", sa.Text, nullable=False),
     sa.Column("reported_on", sa.Date, nullable=False),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("lang", sa.Text, nullable=False),
-    sa.Column("known_as_of", sa.DateTime(timezone=True), nullable=False),
+    moment("known_as_of"),
     sa.Column("snapshot", pg.JSONB, nullable=False),
     sa.Column("html", sa.LargeBinary, nullable=False),
     sa.Column("xlsx", sa.LargeBinary, nullable=False),
@@ -504,7 +501,7 @@ frozen_reports = sa.Table(
     sa.Column("sha256", pg.JSONB, nullable=False),
     sa.Column("drilldown_sha256", sa.Text),
     sa.Column("drilldown_members", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    moment("recorded_at"),
     sa.UniqueConstraint("municipality", "period", "kind", name="frozen_reports_once"),
 )
 """Reports locked as reported to the council (``indicators.report.locked.v1``): the report's

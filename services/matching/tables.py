@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
+from shared.columns import UUID, key_table, moment, municipality, stream_version
+
 metadata = sa.MetaData()
 
 CHANGE_SEQUENCE = "matching_change_seq"
@@ -51,18 +53,18 @@ def new_row(table: sa.Table, **values: Any) -> dict[str, Any]:
 employers = sa.Table(
     "employers",
     metadata,
-    sa.Column("employer_id", pg.UUID(as_uuid=True), primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("employer_id", UUID, primary_key=True),
+    municipality(index=True),
     sa.Column("organisation_number", sa.String(9), nullable=False),
     sa.Column("name", sa.Text, nullable=False, server_default=""),
     sa.Column("industry", sa.Text, nullable=False),
-    sa.Column("municipality_code", sa.String(4), nullable=False),
+    municipality("municipality_code"),
     sa.Column("mentor_capacity", sa.Integer, nullable=False),
     sa.Column("contact", _NULLABLE_JSON),
-    sa.Column("contact_id", pg.UUID(as_uuid=True)),
+    sa.Column("contact_id", UUID),
     sa.Column("agreements", pg.JSONB, nullable=False, server_default="[]"),
-    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    moment("registered_at"),
+    stream_version(),
     *_change_columns(),
     sa.UniqueConstraint("municipality", "organisation_number", name="employers_orgnr_key"),
 )
@@ -70,9 +72,9 @@ employers = sa.Table(
 openings = sa.Table(
     "openings",
     metadata,
-    sa.Column("opening_id", pg.UUID(as_uuid=True), primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False, index=True),
-    sa.Column("employer_id", pg.UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("opening_id", UUID, primary_key=True),
+    municipality(index=True),
+    sa.Column("employer_id", UUID, nullable=False, index=True),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("terms", pg.JSONB, nullable=False),
     sa.Column("title", sa.Text, nullable=False, server_default=""),
@@ -82,35 +84,35 @@ openings = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("closed_on", sa.Date),
     sa.Column("close_reason", sa.Text),
-    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    moment("published_at"),
+    stream_version(),
     *_change_columns(),
 )
 
 matches = sa.Table(
     "matches",
     metadata,
-    sa.Column("match_id", pg.UUID(as_uuid=True), primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False),
-    sa.Column("participant_id", pg.UUID(as_uuid=True), nullable=False, index=True),
-    sa.Column("opening_id", pg.UUID(as_uuid=True), nullable=False, index=True),
-    sa.Column("employer_id", pg.UUID(as_uuid=True), nullable=False, index=True),
+    sa.Column("match_id", UUID, primary_key=True),
+    municipality(),
+    sa.Column("participant_id", UUID, nullable=False, index=True),
+    sa.Column("opening_id", UUID, nullable=False, index=True),
+    sa.Column("employer_id", UUID, nullable=False, index=True),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("band", sa.Text, nullable=False),
     sa.Column("proposed_by", sa.Text, nullable=False),
-    sa.Column("proposed_at", sa.DateTime(timezone=True), nullable=False),
+    moment("proposed_at"),
     sa.Column("interview_on", sa.Date),
     sa.Column("offer", _NULLABLE_JSON),
     sa.Column("declined_by", sa.Text),
-    sa.Column("placement_id", pg.UUID(as_uuid=True)),
+    sa.Column("placement_id", UUID),
     sa.Column("started_on", sa.Date),
     sa.Column("ended_on", sa.Date),
     sa.Column("outcome", sa.Text),
     sa.Column("job", _NULLABLE_JSON),
     sa.Column("history", pg.JSONB, nullable=False, server_default="[]"),
-    sa.Column("version", sa.Integer, nullable=False),
+    stream_version(),
     *_change_columns(),
     # One live match per participant and opening; the partial index makes two
     # concurrent proposals of the same pair collide inside the database.
@@ -126,16 +128,16 @@ matches = sa.Table(
 candidates = sa.Table(
     "candidates",
     metadata,
-    sa.Column("participant_id", pg.UUID(as_uuid=True), primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("participant_id", UUID, primary_key=True),
+    municipality(index=True),
     sa.Column("profile", _NULLABLE_JSON),
-    sa.Column("profile_updated_at", sa.DateTime(timezone=True)),
+    moment("profile_updated_at", nullable=True),
     sa.Column("settled_on", sa.Date),
     sa.Column("consent", _NULLABLE_JSON),
     sa.Column("norwegian_tests", _NULLABLE_JSON),
     sa.Column("left_on", sa.Date),
     sa.Column("left_because", sa.Text),
-    sa.Column("moved_to", sa.String(4)),
+    municipality("moved_to", nullable=True),
     sa.Column("programmes", _NULLABLE_JSON),
     *_change_columns(),
 )
@@ -143,17 +145,16 @@ candidates = sa.Table(
 erased_candidates = sa.Table(
     "erased_candidates",
     metadata,
-    sa.Column("participant_id", pg.UUID(as_uuid=True), primary_key=True),
-    sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("participant_id", UUID, primary_key=True),
+    moment("erased_at"),
     *_change_columns(),
 )
 
-contact_keys = sa.Table(
+contact_keys = key_table(
     "contact_keys",
     metadata,
-    sa.Column("contact_id", pg.UUID(as_uuid=True), primary_key=True),
-    sa.Column("employer_id", pg.UUID(as_uuid=True), nullable=False, index=True),
-    sa.Column("key", sa.LargeBinary, nullable=False),
+    "contact_id",
+    sa.Column("employer_id", UUID, nullable=False, index=True),
 )
 """Keys of employers' contact persons, outside the event store: deleting one erases them.
 
@@ -170,12 +171,7 @@ def _unfollowed_change_columns() -> list[sa.Column[Any]]:
     return [sa.Column("changed_tx", sa.Text), sa.Column("change_seq", sa.BigInteger)]
 
 
-volunteer_keys = sa.Table(
-    "volunteer_keys",
-    metadata,
-    sa.Column("volunteer_id", pg.UUID(as_uuid=True), primary_key=True),
-    sa.Column("key", sa.LargeBinary, nullable=False),
-)
+volunteer_keys = key_table("volunteer_keys", metadata, "volunteer_id")
 """Each volunteer's sealing key, outside the event store: deleting it erases them.
 
 Not a read model: a rebuild must not bring back a destroyed key."""
@@ -183,11 +179,11 @@ Not a read model: a rebuild must not bring back a destroyed key."""
 volunteers = sa.Table(
     "volunteers",
     metadata,
-    sa.Column("volunteer_id", pg.UUID(as_uuid=True), primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("volunteer_id", UUID, primary_key=True),
+    municipality(index=True),
     sa.Column("roles", pg.JSONB, nullable=False),
     sa.Column("languages", pg.JSONB, nullable=False),
-    sa.Column("municipality_code", sa.String(4), nullable=False),
+    municipality("municipality_code"),
     sa.Column("capacity", sa.Integer, nullable=False),
     sa.Column("consented_on", sa.Date, nullable=False),
     sa.Column("skills", pg.JSONB, nullable=False, server_default="[]"),
@@ -201,8 +197,8 @@ volunteers = sa.Table(
     sa.Column("last_contact_on", sa.Date),
     sa.Column("assignments", pg.JSONB, nullable=False, server_default="[]"),
     sa.Column("erased", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    moment("registered_at"),
+    stream_version(),
     *_unfollowed_change_columns(),
 )
 """Volunteers with their assignments; the personal record stays sealed here too, opened
@@ -211,24 +207,24 @@ only when read with the volunteer's key."""
 volunteer_needs = sa.Table(
     "volunteer_needs",
     metadata,
-    sa.Column("need_id", pg.UUID(as_uuid=True), primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False, index=True),
-    sa.Column("participant_id", pg.UUID(as_uuid=True)),
-    sa.Column("household_id", pg.UUID(as_uuid=True)),
+    sa.Column("need_id", UUID, primary_key=True),
+    municipality(index=True),
+    sa.Column("participant_id", UUID),
+    sa.Column("household_id", UUID),
     sa.Column("need", pg.JSONB, nullable=False),
-    sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    moment("registered_at"),
+    stream_version(),
     *_unfollowed_change_columns(),
 )
 
 volunteer_gatherings = sa.Table(
     "volunteer_gatherings",
     metadata,
-    sa.Column("gathering_id", pg.UUID(as_uuid=True), primary_key=True),
-    sa.Column("municipality", sa.String(4), nullable=False, index=True),
+    sa.Column("gathering_id", UUID, primary_key=True),
+    municipality(index=True),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("held_on", sa.Date, nullable=False),
     sa.Column("attended", pg.JSONB, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
+    stream_version(),
     *_unfollowed_change_columns(),
 )
