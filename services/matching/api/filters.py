@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Annotated, Literal
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
 
@@ -14,26 +15,23 @@ from shared.dates import Day
 from shared.problems import InvalidInput, field_error
 from shared.query_params import refuses_unknown_query
 
-Band = Annotated[
-    list[Literal["strong", "partial", "weak"]] | None,
-    Query(description="Pairs in one of these bands"),
-]
-
-FILTERS = (
-    "norwegian_oral",
-    "norwegian_written",
-    "norwegian_reading",
-    "norwegian_listening",
-    "driving_licence",
-    "min_hours",
-    "max_hours",
-    "municipality",
-    "commute",
-    "available_from",
-    "band",
+_PARAMETERS: tuple[tuple[str, Any, dict[str, Any]], ...] = (
+    ("norwegian_oral", NorwegianLevel | None, {}),
+    ("norwegian_written", NorwegianLevel | None, {}),
+    ("norwegian_reading", NorwegianLevel | None, {}),
+    ("norwegian_listening", NorwegianLevel | None, {}),
+    ("driving_licence", list[str] | None, {"max_length": 5}),
+    ("min_hours", float | None, {"ge": 0, "le": 60}),
+    ("max_hours", float | None, {"ge": 0, "le": 60}),
+    ("municipality", list[MunicipalityCode] | None, {}),
+    ("commute", Commute | None, {}),
+    ("available_from", Day | None, {}),
+    ("band", list[Literal["strong", "partial", "weak"]] | None, {}),
+    ("min_waited_days", int | None, {"ge": 0, "le": 100_000}),
+    ("max_waited_days", int | None, {"ge": 0, "le": 100_000}),
 )
-"""Filters both lists take; an opening's candidates also take the days waiting."""
-WAITING_FILTERS = ("min_waited_days", "max_waited_days")
+"""Every filter of the ranked lists: name, type and bounds, in the documents' order."""
+_BAND = "Pairs in one of these bands"
 
 
 def _filters(
@@ -86,138 +84,84 @@ def _filters(
     )
 
 
-def _refuse_unknown(request: Request, known: Iterable[str]) -> None:
-    unknown_filters(request.query_params.keys(), known)
+def _filters_dependency(
+    descriptions: dict[str, str], other: tuple[str, ...]
+) -> Callable[..., RankingFilters]:
+    """A dependency taking the filters ``descriptions`` names, described for its list.
+
+    The two lists take the same filters with the same checks, but each filter means
+    something else from either side (a candidate speaking at least B1, an opening
+    asking at most B1), so only the descriptions differ; FastAPI reads them from the
+    signature built here.
+    """
+    parameters = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[kind, Query(description=descriptions[name], **bounds)],
+        )
+        for name, kind, bounds in _PARAMETERS
+        if name in descriptions
+    ]
+    known = (*(p.name for p in parameters), *other)
+
+    @refuses_unknown_query
+    def dependency(request: Request, **given: Any) -> RankingFilters:
+        unknown_filters(request.query_params.keys(), known)
+        return _filters(**given)
+
+    dependency.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request
+            ),
+            *parameters,
+        ],
+        return_annotation=RankingFilters,
+    )
+    return dependency
 
 
 def opening_candidates_filters(*other: str) -> Callable[..., RankingFilters]:
     """The filters of ``GET /openings/{id}/candidates`` (``other``: its own parameters)."""
-    known = (*FILTERS, *WAITING_FILTERS, *other)
-
-    @refuses_unknown_query
-    def dependency(
-        request: Request,
-        norwegian_oral: Annotated[
-            NorwegianLevel | None, Query(description="Candidates speaking at least this")
-        ] = None,
-        norwegian_written: Annotated[
-            NorwegianLevel | None, Query(description="Candidates writing at least this")
-        ] = None,
-        norwegian_reading: Annotated[
-            NorwegianLevel | None, Query(description="Candidates reading at least this")
-        ] = None,
-        norwegian_listening: Annotated[
-            NorwegianLevel | None, Query(description="Candidates understanding at least this")
-        ] = None,
-        driving_licence: Annotated[
-            list[str] | None,
-            Query(max_length=5, description="Candidates holding every class given"),
-        ] = None,
-        min_hours: Annotated[
-            float | None, Query(ge=0, le=60, description="Wished hours per week at least")
-        ] = None,
-        max_hours: Annotated[
-            float | None, Query(ge=0, le=60, description="Wished hours per week at most")
-        ] = None,
-        municipality: Annotated[
-            list[MunicipalityCode] | None, Query(description="Candidates living in one of these")
-        ] = None,
-        commute: Annotated[
-            Commute | None,
-            Query(
-                description="`local`: lives or wishes to work where the work is; `county`: "
-                "that or commuting within the county; `any`: the work is within reach"
-            ),
-        ] = None,
-        available_from: Annotated[
-            Day | None,
-            Query(description="Free that day: no placement or job, not leaving by then"),
-        ] = None,
-        band: Band = None,
-        min_waited_days: Annotated[
-            int | None, Query(ge=0, le=100_000, description="Days since settlement at least")
-        ] = None,
-        max_waited_days: Annotated[
-            int | None, Query(ge=0, le=100_000, description="Days since settlement at most")
-        ] = None,
-    ) -> RankingFilters:
-        _refuse_unknown(request, known)
-        return _filters(
-            norwegian_oral,
-            norwegian_written,
-            norwegian_reading,
-            norwegian_listening,
-            driving_licence,
-            min_hours,
-            max_hours,
-            municipality,
-            commute,
-            available_from,
-            band,
-            min_waited_days,
-            max_waited_days,
-        )
-
-    return dependency
+    return _filters_dependency(
+        {
+            "norwegian_oral": "Candidates speaking at least this",
+            "norwegian_written": "Candidates writing at least this",
+            "norwegian_reading": "Candidates reading at least this",
+            "norwegian_listening": "Candidates understanding at least this",
+            "driving_licence": "Candidates holding every class given",
+            "min_hours": "Wished hours per week at least",
+            "max_hours": "Wished hours per week at most",
+            "municipality": "Candidates living in one of these",
+            "commute": "`local`: lives or wishes to work where the work is; `county`: "
+            "that or commuting within the county; `any`: the work is within reach",
+            "available_from": "Free that day: no placement or job, not leaving by then",
+            "band": _BAND,
+            "min_waited_days": "Days since settlement at least",
+            "max_waited_days": "Days since settlement at most",
+        },
+        other,
+    )
 
 
 def candidate_openings_filters(*other: str) -> Callable[..., RankingFilters]:
     """The filters of ``GET /candidates/{id}/openings`` (``other``: its own parameters)."""
-    known = (*FILTERS, *other)
-
-    @refuses_unknown_query
-    def dependency(
-        request: Request,
-        norwegian_oral: Annotated[
-            NorwegianLevel | None, Query(description="Openings asking at most this spoken")
-        ] = None,
-        norwegian_written: Annotated[
-            NorwegianLevel | None, Query(description="Openings asking at most this written")
-        ] = None,
-        norwegian_reading: Annotated[
-            NorwegianLevel | None, Query(description="Openings asking at most this reading")
-        ] = None,
-        norwegian_listening: Annotated[
-            NorwegianLevel | None, Query(description="Openings asking at most this listening")
-        ] = None,
-        driving_licence: Annotated[
-            list[str] | None,
-            Query(max_length=5, description="Openings needing no class beyond these"),
-        ] = None,
-        min_hours: Annotated[
-            float | None, Query(ge=0, le=60, description="Offered hours per week at least")
-        ] = None,
-        max_hours: Annotated[
-            float | None, Query(ge=0, le=60, description="Offered hours per week at most")
-        ] = None,
-        municipality: Annotated[
-            list[MunicipalityCode] | None, Query(description="Work in one of these")
-        ] = None,
-        commute: Annotated[
-            Commute | None,
-            Query(
-                description="`local`: the work is where the person lives or wishes to work; "
-                "`county`: that or commuting within the county; `any`: within reach"
-            ),
-        ] = None,
-        available_from: Annotated[
-            Day | None, Query(description="Openings starting on or after this day")
-        ] = None,
-        band: Band = None,
-    ) -> RankingFilters:
-        _refuse_unknown(request, known)
-        return _filters(
-            norwegian_oral,
-            norwegian_written,
-            norwegian_reading,
-            norwegian_listening,
-            driving_licence,
-            min_hours,
-            max_hours,
-            municipality,
-            commute,
-            available_from,
-            band,
-        )
-
-    return dependency
+    return _filters_dependency(
+        {
+            "norwegian_oral": "Openings asking at most this spoken",
+            "norwegian_written": "Openings asking at most this written",
+            "norwegian_reading": "Openings asking at most this reading",
+            "norwegian_listening": "Openings asking at most this listening",
+            "driving_licence": "Openings needing no class beyond these",
+            "min_hours": "Offered hours per week at least",
+            "max_hours": "Offered hours per week at most",
+            "municipality": "Work in one of these",
+            "commute": "`local`: the work is where the person lives or wishes to work; "
+            "`county`: that or commuting within the county; `any`: within reach",
+            "available_from": "Openings starting on or after this day",
+            "band": _BAND,
+        },
+        other,
+    )
