@@ -170,6 +170,7 @@ async def measure(env: BenchEnv, total: int, municipalities: int) -> dict[str, f
         await conn.execute("ANALYZE")
         log("indicators: raw read + decode of the inbox in order")
         started = time.perf_counter()
+        raw_cpu = time.process_time()
         read = 0
         async with conn.transaction():
             async for row in conn.cursor(
@@ -180,9 +181,10 @@ async def measure(env: BenchEnv, total: int, municipalities: int) -> dict[str, f
                 orjson.loads(row[1])
                 read += 1
         raw_seconds = time.perf_counter() - started
+        raw_cpu = time.process_time() - raw_cpu
     finally:
         await conn.close()
-    return await timed_rebuild(settings, "indicators", FEED, read, raw_seconds)
+    return await timed_rebuild(settings, "indicators", FEED, read, raw_seconds, raw_cpu)
 
 
 def table(result: dict[str, float]) -> str:
@@ -194,6 +196,7 @@ def table(result: dict[str, float]) -> str:
             "|---|---|---|---|",
             f"| rebuild the indicators' participants-fed projections from {n:,.0f} inbox events (s) | {seconds:,.1f} | {raw:,.1f} (read + decode) | {raw / seconds:.0%} |",
             f"| … events/s | {n / seconds:,.0f} | {n / raw:,.0f} | |",
+            f"| … CPU s, this process · its PostgreSQL backends | {result['cpu_seconds']:,.1f} · {result['server_cpu_seconds']:,.1f} | {result['raw_cpu_seconds']:,.1f} (this process) | |",
             f"| … memory the rebuilding process grew by (MiB) | {result['rss_growth_mib']:+,.0f} | | |",
             f"| national {national:,} events, extrapolated (s) | {seconds * national / n:,.0f} | {raw * national / n:,.0f} | |",
         ]

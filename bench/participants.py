@@ -363,6 +363,7 @@ async def rebuild_from_events(env: BenchEnv, total_events: int) -> dict[str, flo
         await conn.execute("ANALYZE")
         log("participants: raw read of every event in global order")
         started = time.perf_counter()
+        raw_cpu = time.process_time()
         read = 0
         async with conn.transaction():
             async for row in conn.cursor(
@@ -372,9 +373,10 @@ async def rebuild_from_events(env: BenchEnv, total_events: int) -> dict[str, flo
                 json.loads(row["data"])
                 read += 1
         raw_seconds = time.perf_counter() - started
+        raw_cpu = time.process_time() - raw_cpu
     finally:
         await conn.close()
-    return await timed_rebuild(settings, "participants", "own", read, raw_seconds)
+    return await timed_rebuild(settings, "participants", "own", read, raw_seconds, raw_cpu)
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -400,6 +402,7 @@ async def main_async(args: argparse.Namespace) -> None:
     lines += [
         f"| rebuild all participant projections from {n:,.0f} events (s) | {seconds:,.1f} | {rebuilt['raw_seconds']:,.1f} (read + decode) | {rebuilt['raw_seconds'] / seconds:.0%} |",
         f"| … events/s | {n / seconds:,.0f} | {n / rebuilt['raw_seconds']:,.0f} | |",
+        f"| … CPU s, this process · its PostgreSQL backends | {rebuilt['cpu_seconds']:,.1f} · {rebuilt['server_cpu_seconds']:,.1f} | {rebuilt['raw_cpu_seconds']:,.1f} (this process) | |",
         f"| … peak memory of the rebuilding process (MiB; grew by) | {rebuilt['peak_rss_mib']:,.0f} ({rebuilt['rss_growth_mib']:+,.0f}) | | |",
         f"| national {national:,} events, extrapolated at the measured rate (s) | {seconds * national / n:,.0f} | {rebuilt['raw_seconds'] * national / n:,.0f} | |",
         f"| … memory, extrapolated (rows held for the whole rebuild; MiB) | {rebuilt['rss_growth_mib'] * national / n:,.0f} | | |",
