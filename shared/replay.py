@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from shared import tables
 from shared.db import Database, driver_connection
@@ -74,22 +77,81 @@ async def _rebuild(
     source: str,
     progress: Progress | None,
 ) -> int:
-    async with db.transaction() as conn:
+    fresh = [t for p in projections for t in p.tables]
+    async with db.transaction() as conn, _reader(db) as reader:
         # Nothing is durable until the whole rebuild commits, and a crash leaves the
         # old rows (TRUNCATE is transactional): waiting for WAL flushes buys nothing.
         await conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
+        # The lock before the read starts: live writers to these tables wait from
+        # here on, so the events the reader sees are those the tables were built from
+        # (as when the read followed the TRUNCATE on this connection). And before this
+        # transaction has an id (TRUNCATE gives it one): the store's read horizon would
+        # count it as an open transaction below which to stop.
+        names = ", ".join(table.name for table in fresh)
+        await conn.execute(sa.text(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE"))
+        chunks = _read_ahead(_chunks(reader, store, source))
+        first = await anext(chunks, None)
         for projection in projections:
             await projection.reset(conn)
-        batch = Batch(conn, fresh=[t for p in projections for t in p.tables], deferred=True)
+        batch = Batch(conn, fresh=fresh, deferred=True)
         total = await _count(conn, source)
         done = 0
-        async for chunk, read in _chunks(conn, store, source):
-            await apply_batch(batch, projections, chunk)
-            done += read
-            if progress:
-                progress(done, total)
+        if first is not None:
+            async for chunk, read in _prepend(first, chunks):
+                await apply_batch(batch, projections, chunk)
+                done += read
+                if progress:
+                    progress(done, total)
         await batch.flush()
         return done
+
+
+@asynccontextmanager
+async def _reader(db: Database) -> AsyncIterator[AsyncConnection]:
+    """A second connection for reading the events, in a transaction of its own.
+
+    Why a second one: PostgreSQL then finds and sends the next chunk while this
+    process applies the one before (the rebuild's own connection is busy with the
+    batch's reads and writes). Its cursor's one statement reads in one snapshot and
+    computes the store's read horizon in it, as on the rebuild's connection. Outside
+    the service's pool, which a command may have sized to one connection.
+    """
+    engine = create_async_engine(db.engine.url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            # Begins the transaction a cursor needs, without taking a snapshot yet.
+            await conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+            yield conn
+            await conn.rollback()
+    finally:
+        await engine.dispose()
+
+
+T = TypeVar("T")
+
+
+async def _read_ahead(items: AsyncIterator[T]) -> AsyncIterator[T]:
+    """``items``, each next one already being read while the caller works on the last."""
+    pending = asyncio.ensure_future(anext(items))
+    try:
+        while True:
+            try:
+                item = await pending
+            except StopAsyncIteration:
+                return
+            pending = asyncio.ensure_future(anext(items))
+            # Let the read start (send its request) before the caller's work, which
+            # does not give the event loop a turn until it is done.
+            await asyncio.sleep(0)
+            yield item
+    finally:
+        pending.cancel()
+
+
+async def _prepend(first: T, rest: AsyncIterator[T]) -> AsyncIterator[T]:
+    yield first
+    async for item in rest:
+        yield item
 
 
 async def _count(conn: AsyncConnection, source: str) -> int:
