@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from services.indicators import tables as t
 from shared.events import Envelope
 from shared.inbox import Keep, keep_fields
-from shared.projection import ApplyBatch, ApplyInBatch, Batch, each
+from shared.projection import ApplyBatch, ApplyInBatch, Batch
 
 PARTICIPANTS_FEED = "participants"
 HOUSING_FEED = "housing"
@@ -120,9 +121,10 @@ def insert(batch: Batch, table: sa.Table, values: dict[str, Any]) -> None:
     batch.insert(table, **values)
 
 
-def bump(batch: Batch, municipality: str) -> None:
-    """Mark the municipality's data as changed (evaluator and caches look at this)."""
-    batch.add(t.municipality_data, {"municipality": municipality}, data_version=1)
+def bump(batch: Batch, municipality: str, facts: int = 1) -> None:
+    """Mark the municipality's data as changed by ``facts`` facts (evaluator and caches
+    look at this)."""
+    batch.add(t.municipality_data, {"municipality": municipality}, data_version=facts)
 
 
 def fact_handler(
@@ -132,17 +134,31 @@ def fact_handler(
     the types in ``others`` to their own handler, and bumping the municipality's data."""
     special = dict(others or {})
 
-    async def apply(batch: Batch, envelope: Envelope) -> None:
-        row = rows.get(envelope.type_name)
-        if row is not None:
-            insert(batch, row.table, row.values(envelope))
-        elif envelope.type_name in special:
-            await special[envelope.type_name](batch, envelope)
-        else:
-            return
-        bump(batch, envelope.municipality)
+    async def apply(batch: Batch, envelopes: Sequence[Envelope]) -> None:
+        # The bumps summed per municipality over the batch: one counter step each
+        # instead of one per event (a rebuild's chunk is thousands of events).
+        bumps: Counter[str] = Counter()
+        for envelope in envelopes:
+            type_name = envelope.type_name
+            row = rows.get(type_name)
+            if row is not None:
+                insert(batch, row.table, row.values(envelope))
+            elif type_name in special:
+                # What the events before it changed comes first, as event by event.
+                _bump_all(batch, bumps)
+                await special[type_name](batch, envelope)
+            else:
+                continue
+            bumps[envelope.municipality] += 1
+        _bump_all(batch, bumps)
 
-    return each(apply)
+    return apply
+
+
+def _bump_all(batch: Batch, bumps: Counter[str]) -> None:
+    for municipality, facts in bumps.items():
+        bump(batch, municipality, facts)
+    bumps.clear()
 
 
 def keep(rows: Mapping[str, FactRow]) -> Keep:

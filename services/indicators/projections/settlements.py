@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from services.indicators import tables as t
 from services.indicators.projections.facts import (
     PARTICIPANTS_FEED,
@@ -14,7 +16,7 @@ from services.indicators.projections.facts import (
     required_day,
 )
 from shared.events import Envelope
-from shared.projection import Batch, Projection, each
+from shared.projection import Batch, Projection
 
 SETTLED = "participants.participant.settled.v1"
 
@@ -31,11 +33,10 @@ SETTLEMENT = FactRow(
 )
 
 
-async def _apply(batch: Batch, envelope: Envelope) -> None:
-    if envelope.type_name == SETTLED:
-        insert(batch, t.settlements, SETTLEMENT.values(envelope))
+async def _apply(batch: Batch, envelopes: Sequence[Envelope]) -> None:
+    for envelope in envelopes:
+        if envelope.type_name == SETTLED:
+            insert(batch, t.settlements, SETTLEMENT.values(envelope))
 
 
-SETTLEMENTS = Projection(
-    "settlements", PARTICIPANTS_FEED, (t.settlements,), apply_batch=each(_apply)
-)
+SETTLEMENTS = Projection("settlements", PARTICIPANTS_FEED, (t.settlements,), apply_batch=_apply)
