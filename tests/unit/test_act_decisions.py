@@ -14,6 +14,7 @@ from services.participants.domain import act, contract
 from services.participants.domain.state import Participant, fold
 from shared.events import Event
 from shared.rules import RuleViolation
+from tests.unit.participant_events import registered_and_settled
 
 PID = uuid.UUID(int=11)
 TABLES = act.rule_tables()
@@ -23,12 +24,7 @@ BASES = ["il-8-1", "il-8-3", "il-26-1", "il-26-3", "il-26-7", "il-kap6a"]
 
 def participant(born: date, category: ev.ActCategory, mapped: bool) -> Participant:
     events: list[Event] = [
-        ev.ParticipantRegistered(participant_id=PID, birth_year=born.year),
-        ev.ParticipantSettled(
-            participant_id=PID,
-            settled_on=date(2024, 1, 10),
-            arrival_category=ev.ArrivalCategory.resettlement_refugee,
-        ),
+        *registered_and_settled(PID, date(2024, 1, 10), birth_year=born.year),
         ev.CategoryRecorded(participant_id=PID, category=category, valid_from=date(2023, 12, 1)),
     ]
     if mapped:

@@ -32,6 +32,7 @@ from services.participants.domain import benefit as b
 from services.participants.queries import benefit as q
 from shared.events import Event
 from shared.i18n import catalog
+from tests.unit.participant_events import programme_started, registered_and_settled
 
 
 def _fold(events: list[Any], born: date | None) -> domain.Participant:
@@ -76,18 +77,9 @@ def participants(draw: st.DrawFn) -> tuple[domain.Participant, list[Event]]:
     born = draw(st.dates(date(1960, 1, 1), date(2007, 12, 31)))
     starts = draw(day_in(200))
     events: list[Event] = [
-        ev.ParticipantRegistered(participant_id=PID, birth_year=born.year),
-        ev.ParticipantSettled(
-            participant_id=PID,
-            settled_on=starts - timedelta(days=30),
-            arrival_category=ev.ArrivalCategory.resettlement_refugee,
-        ),
-        ev.ProgrammeStarted(
-            participant_id=PID,
-            programme_id=PROGRAMME,
-            kind=draw(st.sampled_from(list(ev.ProgrammeKind))),
-            starts_on=starts,
-            planned_end=starts + timedelta(days=730),
+        *registered_and_settled(PID, starts - timedelta(days=30), birth_year=born.year),
+        programme_started(
+            PID, PROGRAMME, starts, kind=draw(st.sampled_from(list(ev.ProgrammeKind)))
         ),
         ev.PlanRevised(
             participant_id=PID,
@@ -248,13 +240,7 @@ def test_the_tables_have_a_source_for_every_entry_and_g_for_every_may() -> None:
 def test_spouses_both_in_the_programme_without_children_get_five_sixths_from_july_2024() -> None:
     events: list[Event] = [
         ev.ParticipantRegistered(participant_id=PID, birth_year=1990),
-        ev.ProgrammeStarted(
-            participant_id=PID,
-            programme_id=PROGRAMME,
-            kind=ev.ProgrammeKind.introduction,
-            starts_on=date(2024, 3, 1),
-            planned_end=date(2026, 3, 1),
-        ),
+        programme_started(PID, PROGRAMME, date(2024, 3, 1), planned_end=date(2026, 3, 1)),
         ev.CoupleSituationRecorded(
             participant_id=PID, from_date=date(2024, 3, 1), partner_in_programme=True
         ),

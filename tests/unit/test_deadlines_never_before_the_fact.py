@@ -12,6 +12,7 @@ from services.participants import domain
 from services.participants import events as ev
 from services.participants.domain import deadlines
 from shared.events import Event
+from tests.unit.participant_events import programme_started, registered_and_settled
 
 START = date(2021, 1, 1)
 
@@ -20,12 +21,7 @@ START = date(2021, 1, 1)
 def journeys(draw: st.DrawFn) -> tuple[list[Event], date]:
     pid = uuid.uuid4()
     settled = draw(st.dates(min_value=START, max_value=date(2030, 12, 31)))
-    events: list[Event] = [
-        ev.ParticipantRegistered(participant_id=pid, birth_year=1990),
-        ev.ParticipantSettled(
-            participant_id=pid, settled_on=settled, arrival_category=ev.ArrivalCategory.other
-        ),
-    ]
+    events = registered_and_settled(pid, settled, arrival=ev.ArrivalCategory.other)
     category = draw(st.sampled_from([None, *ev.ActCategory]))
     if category is not None:
         events.append(
@@ -42,15 +38,7 @@ def journeys(draw: st.DrawFn) -> tuple[list[Event], date]:
     if draw(st.booleans()):
         starts = settled + timedelta(days=draw(st.integers(0, 400)))
         programme = uuid.uuid4()
-        events.append(
-            ev.ProgrammeStarted(
-                participant_id=pid,
-                programme_id=programme,
-                kind=ev.ProgrammeKind.introduction,
-                starts_on=starts,
-                planned_end=starts + timedelta(days=730),
-            )
-        )
+        events.append(programme_started(pid, programme, starts))
         if draw(st.booleans()):
             events.append(
                 ev.ProgrammeCompleted(

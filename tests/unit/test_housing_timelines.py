@@ -87,26 +87,36 @@ def _world(settled: list[date]) -> World:
             today=TODAY,
         )
     for h in range(len(settled)):
-        household_id, application_id = uuid.uuid4(), uuid.uuid4()
+        household_id = uuid.uuid4()
         world.household_ids[h] = household_id
-        received = domain.receive_application(
-            domain.Household(),
-            household_id,
-            application_id,
-            household_size=2,
-            member_ages=(),
-            needs_wheelchair_access=False,
-            needs_step_free=False,
-            district_wishes=(),
-            urgency=Urgency.normal,
-            received_on=FIRST,
-            today=TODAY,
-        )
-        decided = domain.decide_application(
-            domain.fold_household(received), application_id, Decision.accepted, FIRST, today=TODAY
-        )
-        world.households[h] = [*received, *decided]
+        world.households[h] = _accepted_application([], household_id)
     return world
+
+
+def _accepted_application(history: list[Event], household_id: uuid.UUID) -> list[Event]:
+    """A plain application of two, received and accepted on ``FIRST``, after ``history``."""
+    application_id = uuid.uuid4()
+    received = domain.receive_application(
+        domain.fold_household(history),
+        household_id,
+        application_id,
+        household_size=2,
+        member_ages=(),
+        needs_wheelchair_access=False,
+        needs_step_free=False,
+        district_wishes=(),
+        urgency=Urgency.normal,
+        received_on=FIRST,
+        today=TODAY,
+    )
+    decided = domain.decide_application(
+        domain.fold_household([*history, *received]),
+        application_id,
+        Decision.accepted,
+        FIRST,
+        today=TODAY,
+    )
+    return [*received, *decided]
 
 
 def _accepted(household: domain.Household) -> uuid.UUID | None:
@@ -119,24 +129,7 @@ def _reopen(world: World, h: int) -> None:
     if household.open_application is not None or household.owner_since is not None:
         return
     assert household.household_id is not None
-    application_id = uuid.uuid4()
-    received = domain.receive_application(
-        household,
-        household.household_id,
-        application_id,
-        household_size=2,
-        member_ages=(),
-        needs_wheelchair_access=False,
-        needs_step_free=False,
-        district_wishes=(),
-        urgency=Urgency.normal,
-        received_on=FIRST,
-        today=TODAY,
-    )
-    world.households[h] += received
-    world.households[h] += domain.decide_application(
-        world.household(h), application_id, Decision.accepted, FIRST, today=TODAY
-    )
+    world.households[h] += _accepted_application(world.households[h], household.household_id)
 
 
 _NEEDS = {

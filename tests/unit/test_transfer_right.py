@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from services.participants import events as ev
 from services.participants.domain import Leave, Participant, Programme, apply, fold, moving
 from services.participants.domain import transfer as t
+from tests.unit.participant_events import programme_started, registered_and_settled
 
 START = date(2024, 1, 1)
 
@@ -86,19 +87,8 @@ def test_hours_done_are_planned_hours_less_absence_and_never_negative(
     )
     state = fold(
         [
-            ev.ParticipantRegistered(participant_id=pid, birth_year=1990),
-            ev.ParticipantSettled(
-                participant_id=pid,
-                settled_on=START,
-                arrival_category=ev.ArrivalCategory.resettlement_refugee,
-            ),
-            ev.ProgrammeStarted(
-                participant_id=pid,
-                programme_id=programme_id,
-                kind=ev.ProgrammeKind.introduction,
-                starts_on=START,
-                planned_end=START + timedelta(days=730),
-            ),
+            *registered_and_settled(pid, START),
+            programme_started(pid, programme_id, START),
             ev.PlanRevised(
                 participant_id=pid,
                 programme_id=programme_id,
@@ -160,12 +150,7 @@ def test_category_decision_and_norwegian_right_pass_as_codes_and_dates() -> None
     settled = date(2024, 3, 1)
     state = fold(
         [
-            ev.ParticipantRegistered(participant_id=pid, birth_year=1990),
-            ev.ParticipantSettled(
-                participant_id=pid,
-                settled_on=settled,
-                arrival_category=ev.ArrivalCategory.resettlement_refugee,
-            ),
+            *registered_and_settled(pid, settled),
             ev.CategoryRecorded(
                 participant_id=pid, category=ev.ActCategory.refugee, valid_from=settled
             ),
@@ -178,13 +163,7 @@ def test_category_decision_and_norwegian_right_pass_as_codes_and_dates() -> None
                 granted=True,
                 category=ev.ActCategory.refugee,
             ),
-            ev.ProgrammeStarted(
-                participant_id=pid,
-                programme_id=programme_id,
-                kind=ev.ProgrammeKind.introduction,
-                starts_on=date(2024, 5, 6),
-                planned_end=date(2026, 5, 6),
-            ),
+            programme_started(pid, programme_id, date(2024, 5, 6), planned_end=date(2026, 5, 6)),
         ]
     )
     moved_on = date(2025, 1, 6)
