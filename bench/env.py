@@ -29,6 +29,7 @@ import httpx
 import nats
 import psutil
 
+from bench.meter import cpu_seconds
 from deploy.embedded import EmbeddedNats, EmbeddedPostgres, free_port, log_tail
 from deploy.services import upgrade
 from shared.bus import Bus
@@ -55,15 +56,6 @@ async def participants_stream(settings: Settings, client: str) -> None:
         await bus.ensure_stream("participants")
     finally:
         await bus.close()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process (0 if it is gone)."""
-    try:
-        times = psutil.Process(pid).cpu_times()
-    except psutil.Error:
-        return 0.0
-    return float(times.user + times.system)
 
 
 def log(message: str) -> None:

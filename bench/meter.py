@@ -30,7 +30,8 @@ def count_servers(probe: Callable[[], float | None]) -> None:
     _probe[0] = probe
 
 
-def _cpu(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (0 if it is gone)."""
     try:
         times = psutil.Process(pid).cpu_times()
     except psutil.Error:
@@ -59,7 +60,7 @@ class Meter:
         servers = _probe[0]()
         if servers is None:
             return None
-        return servers + sum(_cpu(pid) for pid in self.pids)
+        return servers + sum(cpu_seconds(pid) for pid in self.pids)
 
     def stop(self, ops: int, *, cpu_ops: int | None = None) -> Measured:
         """``cpu_ops``: operations the CPU was spent on, if more than the timed ones."""
