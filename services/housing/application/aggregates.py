@@ -136,14 +136,38 @@ async def _load(runtime: Runtime, conn: AsyncConnection, stream_id: str) -> tupl
     return events, envelopes[-1].stream_version if envelopes else 0
 
 
+async def load_owned(
+    runtime: Runtime, conn: AsyncConnection, stream_id: str, municipality: str, what: str
+) -> tuple[list[Event], int]:
+    """The stream's events and version; 404 (``No <what> in municipality …``) unless the
+    stream is one of ``municipality``'s."""
+    if await runtime.store.stream_municipality(conn, stream_id) != municipality:
+        raise NotFound(f"No {what} in municipality {municipality}.")
+    return await _load(runtime, conn, stream_id)
+
+
+async def append_new(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    stream_id: str,
+    stream_type: str,
+    events: list[Event],
+) -> int:
+    """Append the first events of a new stream; returns its version after them."""
+    envelopes = await runtime.append(
+        conn, stream_id, stream_type, events, expected_version=0, metadata=metadata
+    )
+    return envelopes[-1].stream_version
+
+
 async def load_dwelling(
     runtime: Runtime, conn: AsyncConnection, dwelling_id: uuid.UUID, municipality: str
 ) -> tuple[domain.Dwelling, int]:
     """The dwelling and its version; another municipality's dwelling is 404."""
-    stream_id = domain.dwelling_stream(dwelling_id)
-    if await runtime.store.stream_municipality(conn, stream_id) != municipality:
-        raise NotFound(f"No dwelling {dwelling_id} in municipality {municipality}.")
-    events, version = await _load(runtime, conn, stream_id)
+    events, version = await load_owned(
+        runtime, conn, domain.dwelling_stream(dwelling_id), municipality, f"dwelling {dwelling_id}"
+    )
     return domain.fold_dwelling(events), version
 
 
@@ -173,6 +197,22 @@ async def load_household(
     return domain.Household(
         household_id=household_id
     ) if state.household_id is None else state, version
+
+
+async def lock_and_load(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    municipality: str,
+    dwelling_id: uuid.UUID,
+    household_id: uuid.UUID,
+) -> tuple[domain.Dwelling, int, domain.Household, int]:
+    """Lock the dwelling's and the household's streams, then load both with their versions."""
+    await lock_streams(
+        conn, domain.dwelling_stream(dwelling_id), domain.household_stream(household_id)
+    )
+    dwelling, dwelling_version = await load_dwelling(runtime, conn, dwelling_id, municipality)
+    household, household_version = await load_household(runtime, conn, household_id, municipality)
+    return dwelling, dwelling_version, household, household_version
 
 
 _BY_ID = {
@@ -258,19 +298,35 @@ async def append_both(
             expected_version=dwelling_version,
             metadata=metadata,
         )
+    return await append_household(
+        runtime, conn, metadata, household_id, household_events, household_version
+    )
+
+
+async def append_household(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    household_id: uuid.UUID,
+    events: list[Event],
+    version: int,
+) -> int:
+    """Append the household's events at ``version``; returns its version after them."""
     envelopes = await runtime.append(
         conn,
         domain.household_stream(household_id),
         domain.HOUSEHOLD,
-        household_events,
-        expected_version=household_version,
+        events,
+        expected_version=version,
         metadata=metadata,
     )
-    return envelopes[-1].stream_version if envelopes else household_version
+    return envelopes[-1].stream_version if envelopes else version
 
 
 HouseholdDecision = Callable[[domain.Household], Awaitable[list[Event]]]
-TenancyDecision = Callable[[domain.Household], tuple[list[Event], list[Event]]]
+TenancyOutcome = tuple[list[Event], list[Event]]
+"""The household's events and the dwelling's."""
+TenancyDecision = Callable[[domain.Household], TenancyOutcome]
 
 
 async def change_household(
@@ -281,19 +337,12 @@ async def change_household(
     decide: HouseholdDecision,
 ) -> None:
     """Lock and load the household, decide, append its events with needs sealed."""
-    stream_id = domain.household_stream(household_id)
-    await lock_streams(conn, stream_id)
+    await lock_streams(conn, domain.household_stream(household_id))
     household, version = await load_household(runtime, conn, household_id, metadata.municipality)
     with domain_rules(version):
         events = await decide(household)
-    await runtime.append(
-        conn,
-        stream_id,
-        domain.HOUSEHOLD,
-        await _seal_needs(conn, events),
-        expected_version=version,
-        metadata=metadata,
-    )
+    sealed = await _seal_needs(conn, events)
+    await append_household(runtime, conn, metadata, household_id, sealed, version)
 
 
 async def change_tenancy(

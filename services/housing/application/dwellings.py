@@ -9,7 +9,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import domain, queries
-from services.housing.application.aggregates import domain_rules, load_dwelling, lock_streams
+from services.housing.application.aggregates import (
+    append_new,
+    domain_rules,
+    load_dwelling,
+    lock_streams,
+)
 from shared.commands import CommandResult
 from shared.dates import today
 from shared.events import Metadata
@@ -24,13 +29,8 @@ async def register_dwelling(
     dwelling_id = uuid.uuid4()
     with domain_rules():
         events = domain.register_dwelling(dwelling_id, **attributes, today=today())
-    await runtime.append(
-        conn,
-        domain.dwelling_stream(dwelling_id),
-        domain.DWELLING,
-        events,
-        expected_version=0,
-        metadata=metadata,
+    await append_new(
+        runtime, conn, metadata, domain.dwelling_stream(dwelling_id), domain.DWELLING, events
     )
     return CommandResult(201, await queries.dwelling_view(conn, dwelling_id, metadata.municipality))
 

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import tables as t
-from services.housing.application.aggregates import domain_rules, lock_streams
+from services.housing.application.aggregates import append_new, domain_rules, lock_streams
 from services.housing.domain import housing_school as school
+from services.housing.queries.rows import row_at
 from services.housing.school_events import (
     HostFamilyVisitRecorded,
     IncidentKind,
@@ -55,15 +56,10 @@ async def plan_course(
     events = school.plan_course(
         course_id, starts_on=starts_on, sessions=sessions, required_sessions=required_sessions
     )
-    envelopes = await runtime.append(
-        conn,
-        school.course_stream(course_id),
-        school.COURSE,
-        events,
-        expected_version=0,
-        metadata=metadata,
+    version = await append_new(
+        runtime, conn, metadata, school.course_stream(course_id), school.COURSE, events
     )
-    return CommandResult(201, {"id": str(course_id), "version": envelopes[-1].stream_version})
+    return CommandResult(201, {"id": str(course_id), "version": version})
 
 
 async def hold_session(
@@ -161,16 +157,9 @@ async def record_incident(
 async def course_view(
     conn: AsyncConnection, course_id: uuid.UUID, municipality: str
 ) -> dict[str, Any]:
-    course = (
-        await conn.execute(
-            sa.select(t.housing_school_courses).where(
-                t.housing_school_courses.c.course_id == course_id,
-                t.housing_school_courses.c.municipality == municipality,
-            )
-        )
-    ).first()
-    if course is None:
-        raise NotFound(f"No course {course_id} in municipality {municipality}.")
+    course = await row_at(
+        conn, t.housing_school_courses, "course_id", course_id, municipality, "course"
+    )
     attendance = await conn.execute(
         sa.select(t.housing_school_attendance)
         .where(t.housing_school_attendance.c.course_id == course_id)

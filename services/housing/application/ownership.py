@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.housing import domain, queries
 from services.housing.application.aggregates import (
     append_both,
+    append_household,
     change_household,
     change_tenancy,
     domain_rules,
     household_facts,
     load_dwelling,
     load_household,
+    lock_and_load,
     lock_streams,
     owner_of,
 )
@@ -39,11 +41,9 @@ async def agree_rent_to_own(
     rent_period_years: int,
     price: int | None,
 ) -> CommandResult:
-    await lock_streams(
-        conn, domain.dwelling_stream(dwelling_id), domain.household_stream(household_id)
+    dwelling, _, household, version = await lock_and_load(
+        runtime, conn, metadata.municipality, dwelling_id, household_id
     )
-    dwelling, _ = await load_dwelling(runtime, conn, dwelling_id, metadata.municipality)
-    household, version = await load_household(runtime, conn, household_id, metadata.municipality)
     agreement_id = uuid.uuid4()
     with domain_rules(version):
         events = domain.agree_rent_to_own(
@@ -55,14 +55,7 @@ async def agree_rent_to_own(
             price=price,
             today=today(),
         )
-    await runtime.append(
-        conn,
-        domain.household_stream(household_id),
-        domain.HOUSEHOLD,
-        events,
-        expected_version=version,
-        metadata=metadata,
-    )
+    await append_household(runtime, conn, metadata, household_id, events, version)
     return CommandResult(
         201, await queries.agreement_view(conn, agreement_id, metadata.municipality)
     )
@@ -120,57 +113,36 @@ async def apply_start_loan(
     return CommandResult(201, await queries.loan_view(conn, loan_id, metadata.municipality))
 
 
-async def _change_loan(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    loan_id: uuid.UUID,
-    decide: Callable[[domain.Household], list[Event]],
-) -> CommandResult:
-    """A decision on the loan alone: its household's events, the loan as it stands after."""
-    row = await owner_of(conn, "start loan", loan_id, metadata.municipality)
-
-    async def decided(household: domain.Household) -> list[Event]:
-        return decide(household)
-
-    await change_household(runtime, conn, metadata, row.household_id, decided)
-    return CommandResult(200, await queries.loan_view(conn, loan_id, metadata.municipality))
+LoanCommand = Callable[..., Awaitable[CommandResult]]
+"""``(runtime, conn, metadata, loan_id, **facts)``: the loan as it stands after."""
 
 
-async def decide_start_loan(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    loan_id: uuid.UUID,
-    **decision: Any,
-) -> CommandResult:
-    """``decision``: the date, amounts and terms :func:`domain.decide_start_loan` takes."""
-    return await _change_loan(
-        runtime,
-        conn,
-        metadata,
-        loan_id,
-        lambda household: domain.decide_start_loan(household, loan_id, **decision, today=today()),
-    )
+def _loan_decision(decision: Callable[..., list[Event]]) -> LoanCommand:
+    """The use case of a decision on the loan alone: ``decision`` takes the household, the
+    loan id and the command's facts; its household's events are appended."""
+
+    async def decide_loan(
+        runtime: Runtime,
+        conn: AsyncConnection,
+        metadata: Metadata,
+        loan_id: uuid.UUID,
+        **facts: Any,
+    ) -> CommandResult:
+        row = await owner_of(conn, "start loan", loan_id, metadata.municipality)
+
+        async def decided(household: domain.Household) -> list[Event]:
+            return decision(household, loan_id, **facts, today=today())
+
+        await change_household(runtime, conn, metadata, row.household_id, decided)
+        return CommandResult(200, await queries.loan_view(conn, loan_id, metadata.municipality))
+
+    return decide_loan
 
 
-async def disburse_start_loan(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    loan_id: uuid.UUID,
-    *,
-    disbursed_on: date,
-) -> CommandResult:
-    return await _change_loan(
-        runtime,
-        conn,
-        metadata,
-        loan_id,
-        lambda household: domain.disburse_start_loan(
-            household, loan_id, disbursed_on, today=today()
-        ),
-    )
+decide_start_loan = _loan_decision(domain.decide_start_loan)
+"""``facts``: the date, amounts and terms :func:`domain.decide_start_loan` takes."""
+disburse_start_loan = _loan_decision(domain.disburse_start_loan)
+"""``facts``: the ``disbursed_on`` :func:`domain.disburse_start_loan` takes."""
 
 
 async def purchase_with_start_loan(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -10,14 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import domain, queries
 from services.housing.application.aggregates import (
-    TenancyDecision,
+    TenancyOutcome,
     append_both,
     change_tenancy,
     domain_rules,
     household_facts,
-    load_dwelling,
-    load_household,
-    lock_streams,
+    lock_and_load,
     owner_of,
 )
 from shared.commands import CommandResult
@@ -38,14 +37,8 @@ async def allocate(
     """Allocation from the waiting list: ``placement.started`` + the dwelling occupied."""
     row = await owner_of(conn, "application", application_id, metadata.municipality)
     household_id: uuid.UUID = row.household_id
-    await lock_streams(
-        conn, domain.dwelling_stream(dwelling_id), domain.household_stream(household_id)
-    )
-    dwelling, dwelling_version = await load_dwelling(
-        runtime, conn, dwelling_id, metadata.municipality
-    )
-    household, household_version = await load_household(
-        runtime, conn, household_id, metadata.municipality
+    dwelling, dwelling_version, household, household_version = await lock_and_load(
+        runtime, conn, metadata.municipality, dwelling_id, household_id
     )
     placement_id = uuid.uuid4()
     with domain_rules(household_version):
@@ -74,54 +67,37 @@ async def allocate(
     )
 
 
-async def _leave(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    placement_id: uuid.UUID,
-    status_code: int,
-    decide: TenancyDecision,
-) -> CommandResult:
-    """The placement ends (a move-out or an eviction); answers the placement after it."""
-    await change_tenancy(runtime, conn, metadata, "placement", placement_id, decide)
-    return CommandResult(
-        status_code, await queries.placement_view(conn, placement_id, metadata.municipality)
-    )
+PlacementCommand = Callable[..., Awaitable[CommandResult]]
+"""``(runtime, conn, metadata, placement_id, **facts)``: the placement after the command."""
 
 
-async def end_placement(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    placement_id: uuid.UUID,
-    **move_out: Any,
-) -> CommandResult:
-    """``move_out``: the date and reason :func:`domain.end_placement` takes."""
-    return await _leave(
-        runtime,
-        conn,
-        metadata,
-        placement_id,
-        200,
-        lambda household: domain.end_placement(household, placement_id, **move_out, today=today()),
-    )
+def _leaving(decision: Callable[..., TenancyOutcome], status_code: int) -> PlacementCommand:
+    """The use case by which a placement ends (a move-out or an eviction): ``decision`` takes
+    the household, the placement id and the command's facts; it answers the placement after."""
+
+    async def leave(
+        runtime: Runtime,
+        conn: AsyncConnection,
+        metadata: Metadata,
+        placement_id: uuid.UUID,
+        **facts: Any,
+    ) -> CommandResult:
+        await change_tenancy(
+            runtime,
+            conn,
+            metadata,
+            "placement",
+            placement_id,
+            lambda household: decision(household, placement_id, **facts, today=today()),
+        )
+        return CommandResult(
+            status_code, await queries.placement_view(conn, placement_id, metadata.municipality)
+        )
+
+    return leave
 
 
-async def record_eviction(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    placement_id: uuid.UUID,
-    **eviction: Any,
-) -> CommandResult:
-    """``eviction``: the date and grounds :func:`domain.record_eviction` takes."""
-    return await _leave(
-        runtime,
-        conn,
-        metadata,
-        placement_id,
-        201,
-        lambda household: domain.record_eviction(
-            household, placement_id, **eviction, today=today()
-        ),
-    )
+end_placement = _leaving(domain.end_placement, 200)
+"""``facts``: the date and reason :func:`domain.end_placement` takes."""
+record_eviction = _leaving(domain.record_eviction, 201)
+"""``facts``: the date and grounds :func:`domain.record_eviction` takes."""

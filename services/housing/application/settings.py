@@ -20,14 +20,9 @@ async def set_rent_rates(
     runtime: Runtime,
     conn: AsyncConnection,
     metadata: Metadata,
-    *,
-    valid_from: date,
-    fdv_low: float,
-    fdv_normal: float,
-    fdv_high: float,
-    government_bond_rate_percent: float,
-    capital_markup_points: float,
+    **rates: Any,
 ) -> CommandResult:
+    """``rates``: the date and rates :func:`domain.set_rent_rates` takes."""
     stream_id = domain.rent_rates_stream(metadata.municipality)
     await lock_streams(conn, stream_id)
     version = await runtime.store.current_version(conn, stream_id)
@@ -35,14 +30,7 @@ async def set_rent_rates(
         conn,
         stream_id,
         domain.RENT_RATES,
-        domain.set_rent_rates(
-            valid_from=valid_from,
-            fdv_low=fdv_low,
-            fdv_normal=fdv_normal,
-            fdv_high=fdv_high,
-            government_bond_rate_percent=government_bond_rate_percent,
-            capital_markup_points=capital_markup_points,
-        ),
+        domain.set_rent_rates(**rates),
         expected_version=version,
         metadata=metadata,
     )

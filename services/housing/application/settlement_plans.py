@@ -4,7 +4,7 @@ forecast the capacity against them; the integration grant they bring."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
@@ -16,7 +16,6 @@ from services.housing.application.aggregates import domain_rules, lock_streams
 from services.housing.domain import forecast as f
 from services.housing.domain import integration_grant as grant
 from services.housing.domain import settlement_plan as plan
-from services.housing.events import MeasureKind, MeasureOwner
 from services.housing.queries import settlement_plans as q
 from services.housing.queries.rows import jsonable
 from shared import dates
@@ -26,6 +25,10 @@ from shared.problems import NotFound
 from shared.service import Runtime
 
 Decide = Callable[[plan.SettlementPlan], list[Event]]
+PlanDecision = Callable[..., list[Event]]
+"""A decision of :mod:`~services.housing.domain.settlement_plan`: ``(state, **facts, today)``."""
+PlanCommand = Callable[..., Awaitable[CommandResult]]
+"""``(runtime, conn, metadata, *, year, **facts)``: the year's plan after the command."""
 
 
 async def _record(
@@ -56,135 +59,36 @@ async def _record(
     return CommandResult(status, {**view, **(extra or {})})
 
 
-async def request_settlement(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    *,
-    year: int,
-    requested_on: date,
-    singles: int,
-    families: Iterable[tuple[int, int]],
-    unaccompanied_minors: int,
-) -> CommandResult:
-    today = dates.today()
-    return await _record(
-        runtime,
-        conn,
-        metadata,
-        year,
-        lambda state: plan.request_settlement(
-            state,
-            requested_on=requested_on,
-            singles=singles,
-            families=families,
-            unaccompanied_minors=unaccompanied_minors,
-            today=today,
-        ),
-    )
+def _plan_command(decision: PlanDecision, *, creates: str | None = None) -> PlanCommand:
+    """The use case that records ``decision`` on the year's plan.
+
+    ``creates`` names the id of a new record the decision takes (``measure_id``): it is
+    drawn here, and the answer is a 201 that carries it beside the plan.
+    """
+
+    async def record(
+        runtime: Runtime, conn: AsyncConnection, metadata: Metadata, *, year: int, **facts: Any
+    ) -> CommandResult:
+        today = dates.today()
+        created = {creates: uuid.uuid4()} if creates is not None else {}
+        return await _record(
+            runtime,
+            conn,
+            metadata,
+            year,
+            lambda state: decision(state, **created, **facts, today=today),
+            status=201 if created else 200,
+            extra={name: str(value) for name, value in created.items()},
+        )
+
+    return record
 
 
-async def decide_settlement(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    *,
-    year: int,
-    decided_on: date,
-    persons: int,
-    unaccompanied_minors: int,
-) -> CommandResult:
-    today = dates.today()
-    return await _record(
-        runtime,
-        conn,
-        metadata,
-        year,
-        lambda state: plan.decide_settlement(
-            state,
-            decided_on=decided_on,
-            persons=persons,
-            unaccompanied_minors=unaccompanied_minors,
-            today=today,
-        ),
-    )
-
-
-async def plan_settlement(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    *,
-    year: int,
-    planned_on: date,
-    months: Iterable[plan.MonthInput],
-) -> CommandResult:
-    today = dates.today()
-    given = list(months)
-    return await _record(
-        runtime,
-        conn,
-        metadata,
-        year,
-        lambda state: plan.plan_settlement(state, planned_on=planned_on, months=given, today=today),
-    )
-
-
-async def add_measure(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    *,
-    year: int,
-    kind: MeasureKind,
-    rooms: int,
-    quantity: int,
-    decided_on: date,
-    lead_time_months: int,
-    owner: MeasureOwner,
-) -> CommandResult:
-    today = dates.today()
-    measure_id = uuid.uuid4()
-    return await _record(
-        runtime,
-        conn,
-        metadata,
-        year,
-        lambda state: plan.add_measure(
-            state,
-            measure_id=measure_id,
-            kind=kind,
-            rooms=rooms,
-            quantity=quantity,
-            decided_on=decided_on,
-            lead_time_months=lead_time_months,
-            owner=owner,
-            today=today,
-        ),
-        status=201,
-        extra={"measure_id": str(measure_id)},
-    )
-
-
-async def withdraw_measure(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    *,
-    year: int,
-    measure_id: uuid.UUID,
-    withdrawn_on: date,
-) -> CommandResult:
-    today = dates.today()
-    return await _record(
-        runtime,
-        conn,
-        metadata,
-        year,
-        lambda state: plan.withdraw_measure(
-            state, measure_id=measure_id, withdrawn_on=withdrawn_on, today=today
-        ),
-    )
+request_settlement = _plan_command(plan.request_settlement)
+decide_settlement = _plan_command(plan.decide_settlement)
+plan_settlement = _plan_command(plan.plan_settlement)
+add_measure = _plan_command(plan.add_measure, creates="measure_id")
+withdraw_measure = _plan_command(plan.withdraw_measure)
 
 
 async def measure_visible(

@@ -11,13 +11,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import tables as t
-from services.housing.application.aggregates import domain_rules, lock_streams
+from services.housing.application.aggregates import (
+    append_new,
+    domain_rules,
+    load_owned,
+    lock_streams,
+)
 from services.housing.domain import shared_home as home
 from services.housing.events import MinorPlacedInSharedHome
 from shared.commands import CommandResult
 from shared.dates import today
 from shared.events import Event, Metadata
-from shared.problems import NotFound
 from shared.service import Runtime
 
 
@@ -25,12 +29,14 @@ async def load(
     runtime: Runtime, conn: AsyncConnection, shared_home_id: uuid.UUID, municipality: str
 ) -> tuple[home.SharedHome, int]:
     """The shared home and its version; another municipality's is 404."""
-    stream_id = home.shared_home_stream(shared_home_id)
-    if await runtime.store.stream_municipality(conn, stream_id) != municipality:
-        raise NotFound(f"No shared home {shared_home_id} in municipality {municipality}.")
-    envelopes = await runtime.store.load(conn, stream_id)
-    state = home.fold_shared_home(runtime.store.decode(e) for e in envelopes)
-    return state, envelopes[-1].stream_version
+    events, version = await load_owned(
+        runtime,
+        conn,
+        home.shared_home_stream(shared_home_id),
+        municipality,
+        f"shared home {shared_home_id}",
+    )
+    return home.fold_shared_home(events), version
 
 
 def view(state: home.SharedHome, version: int, day: date) -> dict[str, Any]:
@@ -86,16 +92,10 @@ async def register(
     shared_home_id = uuid.uuid4()
     with domain_rules():
         events = home.register(shared_home_id, district, places, registered_on, today())
-    envelopes = await runtime.append(
-        conn,
-        home.shared_home_stream(shared_home_id),
-        home.SHARED_HOME,
-        events,
-        expected_version=0,
-        metadata=metadata,
+    version = await append_new(
+        runtime, conn, metadata, home.shared_home_stream(shared_home_id), home.SHARED_HOME, events
     )
-    state = home.fold_shared_home(events)
-    return CommandResult(201, view(state, envelopes[-1].stream_version, today()))
+    return CommandResult(201, view(home.fold_shared_home(events), version, today()))
 
 
 async def change(
