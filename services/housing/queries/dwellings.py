@@ -10,16 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import tables as t
-from services.housing.queries.rows import row_at, view_of
+from services.housing.queries.rows import view_at, view_of
 from shared.paging import count_of
 
 
 async def dwelling_view(
     conn: AsyncConnection, dwelling_id: uuid.UUID, municipality: str
 ) -> dict[str, Any]:
-    return view_of(
-        await row_at(conn, t.dwellings, "dwelling_id", dwelling_id, municipality, "dwelling")
-    )
+    return await view_at(conn, t.dwellings, "dwelling_id", dwelling_id, municipality, "dwelling")
 
 
 async def list_dwellings(

@@ -8,23 +8,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import tables as t
-from services.housing.queries.rows import row_at, view_of
+from services.housing.queries.rows import view_at
 
 
 async def agreement_view(
     conn: AsyncConnection, agreement_id: uuid.UUID, municipality: str
 ) -> dict[str, Any]:
-    return view_of(
-        await row_at(
-            conn, t.rent_to_own, "agreement_id", agreement_id, municipality, "rent-to-own agreement"
-        )
+    return await view_at(
+        conn, t.rent_to_own, "agreement_id", agreement_id, municipality, "rent-to-own agreement"
     )
 
 
 async def loan_view(conn: AsyncConnection, loan_id: uuid.UUID, municipality: str) -> dict[str, Any]:
-    view = view_of(
-        await row_at(conn, t.start_loans, "loan_id", loan_id, municipality, "start loan")
-    )
+    view = await view_at(conn, t.start_loans, "loan_id", loan_id, municipality, "start loan")
     view["assessment"] = {
         "assessed_income_per_year": view.pop("assessed_income"),
         "of_which_introduction_benefit": view.pop("introduction_benefit"),
@@ -37,8 +33,6 @@ async def loan_view(conn: AsyncConnection, loan_id: uuid.UUID, municipality: str
 async def ownership_view(
     conn: AsyncConnection, household_id: uuid.UUID, municipality: str
 ) -> dict[str, Any]:
-    return view_of(
-        await row_at(
-            conn, t.ownerships, "household_id", household_id, municipality, "owner household"
-        )
+    return await view_at(
+        conn, t.ownerships, "household_id", household_id, municipality, "owner household"
     )

@@ -9,14 +9,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import tables as t
-from services.housing.queries.rows import row_at, view_of
+from services.housing.queries.rows import view_at
 
 
 async def placement_view(
     conn: AsyncConnection, placement_id: uuid.UUID, municipality: str
 ) -> dict[str, Any]:
-    row = await row_at(conn, t.placements, "placement_id", placement_id, municipality, "placement")
-    view = view_of(row)
+    view = await view_at(
+        conn, t.placements, "placement_id", placement_id, municipality, "placement"
+    )
     view["active"] = view["ends_on"] is None
     return view
 

@@ -48,3 +48,10 @@ async def row_at(
     if row is None:
         raise NotFound(f"No {what} {value} in municipality {municipality}.")
     return row
+
+
+async def view_at(
+    conn: AsyncConnection, table: sa.Table, key: str, value: uuid.UUID, municipality: str, what: str
+) -> dict[str, Any]:
+    """:func:`row_at` as a JSON-ready view (:func:`view_of`)."""
+    return view_of(await row_at(conn, table, key, value, municipality, what))
