@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import reduce
 from typing import Any
 
 from services.housing.domain import allocation
@@ -139,10 +140,7 @@ def evolve_dwelling(state: Dwelling, event: Event) -> Dwelling:
 
 
 def fold_dwelling(events: Iterable[Event]) -> Dwelling:
-    state = Dwelling()
-    for event in events:
-        state = evolve_dwelling(state, event)
-    return state
+    return reduce(evolve_dwelling, events, Dwelling())
 
 
 def register_dwelling(

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import reduce
 from typing import Any
 
 from services.housing.domain import allocation
@@ -353,10 +354,7 @@ def evolve_household(state: Household, event: Event) -> Household:
 
 
 def fold_household(events: Iterable[Event]) -> Household:
-    state = Household()
-    for event in events:
-        state = evolve_household(state, event)
-    return state
+    return reduce(evolve_household, events, Household())
 
 
 def _application(state: Household, application_id: uuid.UUID) -> Application:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import reduce
 
 from services.housing.school_events import HousingSchoolCoursePlanned, HousingSchoolSessionHeld
 from shared.dates import check_window
@@ -59,10 +60,7 @@ def evolve(state: Course, event: Event) -> Course:
 
 
 def fold(events: Iterable[Event]) -> Course:
-    state = Course()
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return reduce(evolve, events, Course())
 
 
 def plan_course(

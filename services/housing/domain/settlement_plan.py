@@ -22,9 +22,10 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from functools import reduce
 
 from services.housing.domain.calendar import happened, not_before
+from services.housing.domain.rules import _housing
 from services.housing.events import (
     HouseholdCount,
     MeasureKind,
@@ -37,12 +38,6 @@ from services.housing.events import (
     SettlementRequested,
 )
 from shared.events import Event
-from shared.rules import rule
-
-
-def _housing(code: str, status: int, title: str, description: str) -> Any:
-    return rule(code, status, title, service="housing", description=description)
-
 
 SETTLEMENT_COUNT = _housing(
     "settlement-count",
@@ -126,10 +121,7 @@ def evolve(state: SettlementPlan, event: Event) -> SettlementPlan:
 
 
 def fold(year: int, events: Iterable[Event]) -> SettlementPlan:
-    state = SettlementPlan(year)
-    for event in events:
-        state = evolve(state, event)
-    return state
+    return reduce(evolve, events, SettlementPlan(year))
 
 
 def _count(name: str, value: int, *, high: int, low: int = 0) -> int:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import reduce
 
 from services.housing.domain.calendar import happened, not_before
 from services.housing.domain.rules import _housing
@@ -126,10 +127,7 @@ def apply(state: SharedHome, event: Event) -> SharedHome:
 
 
 def fold_shared_home(events: Iterable[Event]) -> SharedHome:
-    state = SharedHome()
-    for event in events:
-        state = apply(state, event)
-    return state
+    return reduce(apply, events, SharedHome())
 
 
 def register(
