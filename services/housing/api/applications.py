@@ -19,6 +19,7 @@ from services.housing.api.common import (
     command_route,
     fields,
     today,
+    view_route,
 )
 from services.housing.api.schemas import ApplicationOut, MonthEndsOut, WaitingListOut
 from services.housing.events import Decision, Urgency
@@ -131,17 +132,15 @@ command_route(
 )
 
 
-@router.get(
+view_route(
+    router,
     "/applications/{application_id}",
+    queries.application_view,
+    name="get_application",
     response_model=ApplicationOut,
     summary="Én søknad / One application",
-    responses=problem_responses(401, 403, 404),
+    principal=Officer,
 )
-async def get_application(
-    application_id: uuid.UUID, runtime: RuntimeDep, principal: Officer
-) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
-        return await queries.application_view(conn, application_id, principal.municipality)
 
 
 command_route(

@@ -27,11 +27,13 @@ __all__ = [
     "Officer",
     "Reader",
     "UseCase",
+    "View",
     "can_see_addresses",
     "command_route",
     "fields",
     "run_command",
     "today",
+    "view_route",
 ]
 
 Officer = Annotated[Principal, Depends(require_roles("housing_officer"))]
@@ -211,4 +213,49 @@ def command_route(
         summary=summary,
         description=description,
         responses=problem_responses(*problems),
+    )
+
+
+View = Callable[[AsyncConnection, uuid.UUID, str], Awaitable[dict[str, Any]]]
+"""A record's view: ``(conn, id, municipality)``, 404 unless it is that municipality's."""
+
+
+def view_route(
+    router: APIRouter,
+    path: str,
+    view: View,
+    *,
+    name: str,
+    response_model: type[BaseModel] | None,
+    summary: str,
+    principal: Any = Reader,
+) -> None:
+    """Register ``GET path``: the one record the path's id names, as ``view`` shows it.
+
+    ``response_model=None`` documents the body as a plain JSON object.
+    """
+    (key,) = _PATH_ID.findall(path)
+
+    async def endpoint(**given: Any) -> dict[str, Any]:
+        runtime: Runtime = given["runtime"]
+        caller: Principal = given["principal"]
+        async with runtime.db.connect() as conn:
+            return await view(conn, given[key], caller.municipality)
+
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    add_generated_route(
+        router,
+        "GET",
+        path,
+        endpoint,
+        [
+            inspect.Parameter(key, keyword, annotation=uuid.UUID),
+            inspect.Parameter("runtime", keyword, annotation=RuntimeDep),
+            inspect.Parameter("principal", keyword, annotation=principal),
+        ],
+        name=name,
+        return_annotation=dict[str, Any] if response_model is None else inspect.Signature.empty,
+        **({} if response_model is None else {"response_model": response_model}),
+        summary=summary,
+        responses=problem_responses(401, 403, 404),
     )

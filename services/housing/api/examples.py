@@ -21,6 +21,14 @@ _MONTH = {
     "settled_unaccompanied_minors": 2,
     "settled_persons": 10,
 }
+_MEASURE = {
+    "kind": "purchase",
+    "rooms": 3,
+    "quantity": 2,
+    "decided_on": "2024-01-10",
+    "lead_time_months": 4,
+    "owner": "property_department",
+}
 _PLAN: dict[str, Any] = {
     "year": 2024,
     "request": {
@@ -36,18 +44,7 @@ _PLAN: dict[str, Any] = {
     "planned_persons": 46,
     "settled_persons": 10,
     "plan_matches_decision": True,
-    "measures": [
-        {
-            "measure_id": example_id("measure_id"),
-            "year": 2024,
-            "kind": "purchase",
-            "rooms": 3,
-            "quantity": 2,
-            "decided_on": "2024-01-10",
-            "lead_time_months": 4,
-            "owner": "property_department",
-        }
-    ],
+    "measures": [{"measure_id": example_id("measure_id"), "year": 2024, **_MEASURE}],
     "version": 4,
 }
 _SHARED_HOME: dict[str, Any] = {
@@ -71,57 +68,44 @@ _SHARED_HOME: dict[str, Any] = {
 _COURSE = {"id": example_id("course_id"), "version": 2}
 _FOLLOW_UP = {"household_id": example_id("household_id"), "version": 3}
 
+# What a request gives and the answer echoes: one set of facts for both.
+_DWELLING = {
+    "address": "Tollbugata 12",
+    "district": "Strømsø",
+    "rooms": 3,
+    "size_m2": 69,
+    "floor": 2,
+    "has_lift": True,
+    "ownership": "municipal",
+    "valuation": 3200000,
+    "registered_on": "2024-01-15",
+}
+_APPLICATION = {
+    "household_size": 4,
+    "member_ages": [38, 35, 9, 4],
+    "district_wishes": ["Strømsø", "Bragernes"],
+    "urgency": "normal",
+    "received_on": "2024-03-04",
+}
+_LOAN_APPLIED = {"applied_on": "2025-09-01", "purchase_price": 3200000, "requested_amount": 3040000}
+_LOAN_TERMS = {
+    "decided_on": "2025-09-20",
+    "loan_amount": 2900000,
+    "grant_amount": 140000,
+    "rate_kind": "floating",
+    "interest_rate_percent": 5.2,
+    "term_years": 30,
+}
+
 EXAMPLES = Examples(
     values={"year": 2024},
     schemas={
-        "DwellingOut": {
-            "address": "Tollbugata 12",
-            "district": "Strømsø",
-            "rooms": 3,
-            "size_m2": 69,
-            "floor": 2,
-            "has_lift": True,
-            "ownership": "municipal",
-            "status": "vacant",
-            "status_since": "2024-01-15",
-            "valuation": 3200000,
-            "registered_on": "2024-01-15",
-        },
-        "ApplicationOut": {
-            "household_size": 4,
-            "applied_household_size": 4,
-            "member_ages": [38, 35, 9, 4],
-            "district_wishes": ["Strømsø", "Bragernes"],
-            "urgency": "normal",
-            "received_on": "2024-03-04",
-            "status": "pending",
-        },
-        "LoanOut": {
-            "applied_on": "2025-09-01",
-            "purchase_price": 3200000,
-            "requested_amount": 3040000,
-            "status": "approved",
-            "decided_on": "2025-09-20",
-            "loan_amount": 2900000,
-            "grant_amount": 140000,
-            "rate_kind": "floating",
-            "interest_rate_percent": 5.2,
-            "term_years": 30,
-        },
+        "DwellingOut": {**_DWELLING, "status": "vacant", "status_since": "2024-01-15"},
+        "ApplicationOut": {**_APPLICATION, "applied_household_size": 4, "status": "pending"},
+        "LoanOut": {**_LOAN_APPLIED, "status": "approved", **_LOAN_TERMS},
         "PlacementOut": {"household_size": 4, "starts_on": "2024-04-01", "active": True},
         "AgreementOut": {"rent_period_years": 5, "price": 3200000, "status": "active"},
-        "RegisterDwelling": {
-            "address": "Tollbugata 12",
-            "district": "Strømsø",
-            "rooms": 3,
-            "size_m2": 69,
-            "floor": 2,
-            "has_lift": True,
-            "ownership": "municipal",
-            "standard": "normal",
-            "valuation": 3200000,
-            "registered_on": "2024-01-15",
-        },
+        "RegisterDwelling": {**_DWELLING, "standard": "normal"},
         "ChangeDwelling": {"changed_on": "2024-09-02", "standard": "high", "has_lift": True},
         "SetRentRates": {
             "valid_from": "2025-01-01",
@@ -129,13 +113,7 @@ EXAMPLES = Examples(
             "government_bond_rate_percent": 3.6,
             "capital_markup_points": 1.0,
         },
-        "ReceiveApplication": {
-            "household_size": 4,
-            "member_ages": [38, 35, 9, 4],
-            "district_wishes": ["Strømsø", "Bragernes"],
-            "urgency": "normal",
-            "received_on": "2024-03-04",
-        },
+        "ReceiveApplication": _APPLICATION,
         "DecideApplication": {"decision": "accepted", "decided_on": "2024-03-11"},
         "RecordNeeds": {"member_ages": [38, 35, 9, 4], "needs_step_free": True},
         "Withdraw": {"withdrawn_on": "2024-04-01"},
@@ -145,23 +123,12 @@ EXAMPLES = Examples(
         "AgreeRentToOwn": {"agreed_on": "2024-06-01", "rent_period_years": 5, "price": 3200000},
         "CompletePurchase": {"purchased_on": "2029-06-01"},
         "ApplyStartLoan": {
-            "applied_on": "2025-09-01",
-            "purchase_price": 3200000,
-            "requested_amount": 3040000,
+            **_LOAN_APPLIED,
             "employment_income": 480000,
             "introduction_benefit": 0,
             "other_income": 0,
         },
-        "DecideStartLoan": {
-            "decided_on": "2025-09-20",
-            "approved": True,
-            "loan_amount": 2900000,
-            "grant_amount": 140000,
-            "rate_kind": "floating",
-            "interest_rate_percent": 5.2,
-            "interest_only_years": 0,
-            "term_years": 30,
-        },
+        "DecideStartLoan": {**_LOAN_TERMS, "approved": True, "interest_only_years": 0},
         "Disburse": {"disbursed_on": "2025-10-15"},
         "StartLoanPurchase": {"purchased_on": "2025-10-15", "price": 3200000},
         "OwnershipVsRent": {
@@ -196,14 +163,7 @@ EXAMPLES = Examples(
                 }
             ],
         },
-        "MeasureBody": {
-            "kind": "purchase",
-            "rooms": 3,
-            "quantity": 2,
-            "decided_on": "2024-01-10",
-            "lead_time_months": 4,
-            "owner": "property_department",
-        },
+        "MeasureBody": _MEASURE,
         "WithdrawalBody": {"withdrawn_on": "2024-05-01"},
         "RegisterSharedHome": {"district": "Bragernes", "places": 6, "registered_on": "2024-01-15"},
         "ChangePlaces": {"places": 8, "changed_on": "2024-09-02"},

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import Field
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing import application, queries
 from services.housing.api.common import Body, Day, Reader, today
@@ -200,90 +203,116 @@ def _years(from_year: int, to_year: int) -> None:
         )
 
 
-@reports.get(
-    "/time-to-first-placement",
-    response_model=TimeToPlacementOut,
-    summary="Dager fra bosetting til første tildeling / Days from settlement to the first "
-    "placement",
-    description="For households settled in the period (from `participant.settled`): the days "
-    "from settlement to their first municipal placement, with mean and median over those placed.",
-    responses=problem_responses(401, 403, 422),
-)
-async def report_time_to_first_placement(
-    runtime: RuntimeDep, principal: Reader, settled_from: Day, settled_to: Day
+ReportEndpoint = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def _report(
+    path: str, name: str, model: type[BaseModel], summary: str, description: str
+) -> Callable[[ReportEndpoint], ReportEndpoint]:
+    """The route of a report, registered under ``name``."""
+    return reports.get(
+        path,
+        name=name,
+        response_model=model,
+        summary=summary,
+        description=description,
+        responses=problem_responses(401, 403, 422),
+    )
+
+
+CohortReport = Callable[[AsyncConnection, str, date, date], Awaitable[dict[str, Any]]]
+"""A report on the households settled in a period: ``(conn, municipality, from, to)``."""
+
+
+def _cohort_report(
+    path: str,
+    name: str,
+    model: type[BaseModel],
+    summary: str,
+    description: str,
+    report_on: CohortReport,
+) -> None:
+    """A report on the households settled from ``settled_from`` to ``settled_to``."""
+
+    @_report(path, name, model, summary, description)
+    async def report(
+        runtime: RuntimeDep, principal: Reader, settled_from: Day, settled_to: Day
+    ) -> dict[str, Any]:
+        _period(settled_from, settled_to)
+        async with runtime.db.connect() as conn:
+            return await report_on(conn, principal.municipality, settled_from, settled_to)
+
+
+async def _moved_out_by_today(
+    conn: AsyncConnection, municipality: str, settled_from: date, settled_to: date
 ) -> dict[str, Any]:
-    _period(settled_from, settled_to)
-    async with runtime.db.connect() as conn:
-        return await queries.time_to_first_placement(
-            conn, principal.municipality, settled_from, settled_to
-        )
+    return await queries.moved_out_within(conn, municipality, settled_from, settled_to, today())
 
 
-@reports.get(
+_cohort_report(
+    "/time-to-first-placement",
+    "report_time_to_first_placement",
+    TimeToPlacementOut,
+    "Dager fra bosetting til første tildeling / Days from settlement to the first placement",
+    "For households settled in the period (from `participant.settled`): the days from "
+    "settlement to their first municipal placement, with mean and median over those placed.",
+    queries.time_to_first_placement,
+)
+_cohort_report(
     "/moved-out-within-27-months",
-    response_model=MovedOutOut,
-    summary="Husstander som flyttet ut av kommunal bolig innen 27 måneder etter bosetting / "
+    "report_moved_out_within_27_months",
+    MovedOutOut,
+    "Husstander som flyttet ut av kommunal bolig innen 27 måneder etter bosetting / "
     "Households that moved out of municipal housing within 27 months of settlement",
-    description="Cohort: households settled in the period that had a municipal placement. A "
+    "Cohort: households settled in the period that had a municipal placement. A "
     "household moved out on the end of a placement after which it had no municipal dwelling; "
     "it counts when that day is at most 27 months after settlement. Households still inside "
     "their window are `window_open`, left out of `measured`. `share` counts every reason; "
     "`share_private_rental_or_own_home` only moves to private rental or an own home.",
-    responses=problem_responses(401, 403, 422),
+    _moved_out_by_today,
 )
-async def report_moved_out_within_27_months(
-    runtime: RuntimeDep, principal: Reader, settled_from: Day, settled_to: Day
-) -> dict[str, Any]:
-    _period(settled_from, settled_to)
-    async with runtime.db.connect() as conn:
-        return await queries.moved_out_within(
-            conn, principal.municipality, settled_from, settled_to, today()
-        )
 
 
-@reports.get(
+YEARLY = (
+    "Én rad per år. Rekkefølge: år, eldste først. / One row per year. Order: year, oldest first."
+)
+YearlyRows = Callable[[AsyncConnection, str, int, int], Awaitable[list[dict[str, Any]]]]
+"""A report's rows: ``(conn, municipality, from_year, to_year)``."""
+
+
+def _yearly_report(
+    path: str, name: str, page: type[BaseModel], summary: str, rows_of: YearlyRows
+) -> None:
+    """A report of one row per year from ``from_year`` to ``to_year``, paged."""
+
+    @_report(path, name, page, summary, YEARLY)
+    async def report(
+        request: Request,
+        runtime: RuntimeDep,
+        principal: Reader,
+        from_year: Year,
+        to_year: Year,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        _years(from_year, to_year)
+        async with runtime.db.connect() as conn:
+            rows = await rows_of(conn, principal.municipality, from_year, to_year)
+        return page_of(request, rows, limit, offset)
+
+
+_yearly_report(
     "/owners-per-year",
-    response_model=Page[OwnersYear],
-    summary="Husstander som ble eiere, per år og vei / Households that became owners, per year "
-    "and route",
-    description="Én rad per år. Rekkefølge: år, eldste først. / One row per year. Order: "
-    "year, oldest first.",
-    responses=problem_responses(401, 403, 422),
+    "report_owners_per_year",
+    Page[OwnersYear],
+    "Husstander som ble eiere, per år og vei / Households that became owners, per year and route",
+    queries.owners_per_year,
 )
-async def report_owners_per_year(
-    request: Request,
-    runtime: RuntimeDep,
-    principal: Reader,
-    from_year: Year,
-    to_year: Year,
-    limit: Limit = DEFAULT_LIMIT,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    _years(from_year, to_year)
-    async with runtime.db.connect() as conn:
-        rows = await queries.owners_per_year(conn, principal.municipality, from_year, to_year)
-    return page_of(request, rows, limit, offset)
-
-
-@reports.get(
+_yearly_report(
     "/evictions-per-year",
-    response_model=Page[EvictionsYear],
-    summary="Utkastelser fra kommunale boliger per år, etter grunnlag / Evictions from municipal "
+    "report_evictions_per_year",
+    Page[EvictionsYear],
+    "Utkastelser fra kommunale boliger per år, etter grunnlag / Evictions from municipal "
     "dwellings per year, by grounds",
-    description="Én rad per år. Rekkefølge: år, eldste først. / One row per year. Order: "
-    "year, oldest first.",
-    responses=problem_responses(401, 403, 422),
+    queries.evictions_per_year,
 )
-async def report_evictions_per_year(
-    request: Request,
-    runtime: RuntimeDep,
-    principal: Reader,
-    from_year: Year,
-    to_year: Year,
-    limit: Limit = DEFAULT_LIMIT,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    _years(from_year, to_year)
-    async with runtime.db.connect() as conn:
-        rows = await queries.evictions_per_year(conn, principal.municipality, from_year, to_year)
-    return page_of(request, rows, limit, offset)

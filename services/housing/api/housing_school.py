@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import Field
 
-from services.housing.api.common import Body, Day, Reader, command_route
+from services.housing.api.common import Body, Day, Reader, command_route, view_route
 from services.housing.application import housing_school as use
 from services.housing.school_events import IncidentKind
 from shared.auth import Principal, require_roles
@@ -74,16 +74,14 @@ command_route(
 )
 
 
-@router.get(
+view_route(
+    router,
     "/courses/{course_id}",
+    use.course_view,
+    name="get_course",
+    response_model=None,
     summary="Et kurs med oppmøte per husstand / A course with attendance per household",
-    responses=problem_responses(401, 403, 404),
 )
-async def get_course(
-    course_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
-) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
-        return await use.course_view(conn, course_id, principal.municipality)
 
 
 command_route(

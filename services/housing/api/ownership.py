@@ -10,11 +10,17 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from services.housing import application, queries
-from services.housing.api.common import Body, Day, Officer, Reader, command_route, fields, today
+from services.housing.api.common import (
+    Body,
+    Day,
+    Officer,
+    command_route,
+    fields,
+    today,
+    view_route,
+)
 from services.housing.api.schemas import AgreementOut, LoanOut, OwnershipOut
 from services.housing.events import RateKind
-from shared.deps import RuntimeDep
-from shared.http import problem_responses
 
 rent_to_own = APIRouter(prefix="/housing/rent-to-own", tags=["rent to own"])
 start_loans = APIRouter(prefix="/housing/start-loans", tags=["start loans"])
@@ -96,17 +102,14 @@ command_route(
 )
 
 
-@rent_to_own.get(
+view_route(
+    rent_to_own,
     "/{agreement_id}",
+    queries.agreement_view,
+    name="get_rent_to_own_agreement",
     response_model=AgreementOut,
     summary="Én leie-til-eie-avtale / One rent-to-own agreement",
-    responses=problem_responses(401, 403, 404),
 )
-async def get_rent_to_own_agreement(
-    agreement_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
-) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
-        return await queries.agreement_view(conn, agreement_id, principal.municipality)
 
 
 command_route(
@@ -145,17 +148,15 @@ command_route(
 )
 
 
-@start_loans.get(
+view_route(
+    start_loans,
     "/{loan_id}",
+    queries.loan_view,
+    name="get_start_loan",
     response_model=LoanOut,
     summary="Ett startlån / One start loan",
-    responses=problem_responses(401, 403, 404),
+    principal=Officer,
 )
-async def get_start_loan(
-    loan_id: uuid.UUID, runtime: RuntimeDep, principal: Officer
-) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
-        return await queries.loan_view(conn, loan_id, principal.municipality)
 
 
 def _loan_decision(body: DecideStartLoan) -> dict[str, Any]:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter
 from pydantic import Field
 
 from services.housing import application, queries
-from services.housing.api.common import Body, Day, Reader, command_route, today
+from services.housing.api.common import Body, Day, command_route, today, view_route
 from services.housing.api.schemas import PlacementOut
 from services.housing.events import EndReason, EvictionGrounds
-from shared.deps import RuntimeDep
-from shared.http import problem_responses
 
 router = APIRouter(prefix="/housing/placements", tags=["placements"])
 
@@ -58,17 +55,14 @@ command_route(
 )
 
 
-@router.get(
+view_route(
+    router,
     "/{placement_id}",
+    queries.placement_view,
+    name="get_placement",
     response_model=PlacementOut,
     summary="Én tildeling / One placement",
-    responses=problem_responses(401, 403, 404),
 )
-async def get_placement(
-    placement_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
-) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
-        return await queries.placement_view(conn, placement_id, principal.municipality)
 
 
 command_route(

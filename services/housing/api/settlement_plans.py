@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.housing.api.common import Body, Day, Reader, command_route, fields
 from services.housing.application import settlement_plans as use
@@ -222,6 +223,30 @@ Scale = Annotated[
 WithMeasures = Annotated[bool, Query(description="Count the preparedness plan's measures")]
 
 
+async def _forecast(
+    conn: AsyncConnection,
+    municipality: str,
+    year: int,
+    starts: str | None,
+    months: int,
+    window: int,
+    scale: Decimal,
+    measures: bool,
+) -> dict[str, Any]:
+    """The forecast's view from the query parameters the forecast and the report share."""
+    _, view = await use.capacity_forecast(
+        conn,
+        municipality,
+        year,
+        starts=_first_month(starts),
+        months=months,
+        window=window,
+        scale=scale,
+        with_measures=measures,
+    )
+    return view
+
+
 @router.get(
     "/{year}/forecast",
     summary="Kapasitetsprognose: ledige og nødvendige boliger og gapet etter størrelse, med "
@@ -241,17 +266,9 @@ async def get_settlement_forecast(
     measures: WithMeasures = True,
 ) -> dict[str, Any]:
     async with runtime.db.connect() as conn:
-        _, view = await use.capacity_forecast(
-            conn,
-            principal.municipality,
-            year,
-            starts=_first_month(starts),
-            months=months,
-            window=window,
-            scale=scale,
-            with_measures=measures,
+        return await _forecast(
+            conn, principal.municipality, year, starts, months, window, scale, measures
         )
-    return view
 
 
 @router.get(
@@ -301,15 +318,8 @@ async def get_settlement_report(
 ) -> Response:
     async with runtime.db.connect() as conn:
         plan = await use.plan_view(conn, principal.municipality, year)
-        _, forecast = await use.capacity_forecast(
-            conn,
-            principal.municipality,
-            year,
-            starts=_first_month(starts),
-            months=months,
-            window=window,
-            scale=scale,
-            with_measures=measures,
+        forecast = await _forecast(
+            conn, principal.municipality, year, starts, months, window, scale, measures
         )
         grant = await use.integration_grant(conn, principal.municipality, year, scale)
     content = report.Content(principal.municipality, year, plan, forecast, grant)

@@ -52,18 +52,14 @@ def _month_label(month: str, locale: str, t: Catalog) -> str:
 # -- rows shared by HTML and xlsx -------------------------------------------------------------
 
 
+def _head(t: Catalog, locale: str, *columns: str) -> list[str]:
+    """A table's column headings, the catalog's ``settlement.<column>`` in ``locale``."""
+    return [t.text(f"settlement.{column}", locale) for column in columns]
+
+
 def forecast_rows(content: Content, locale: str) -> tuple[list[str], list[list[Any]]]:
     t = _texts()
-    head = [
-        t.text(k, locale)
-        for k in (
-            "settlement.month",
-            "settlement.needed",
-            "settlement.free_expected",
-            "settlement.gap_expected",
-            "settlement.shortfall",
-        )
-    ]
+    head = _head(t, locale, "month", "needed", "free_expected", "gap_expected", "shortfall")
     rows = [
         [
             _month_label(m["month"], locale, t),
@@ -79,20 +75,19 @@ def forecast_rows(content: Content, locale: str) -> tuple[list[str], list[list[A
 
 def rooms_rows(content: Content, locale: str) -> tuple[list[str], list[list[Any]]]:
     t = _texts()
-    head = [
-        t.text(k, locale)
-        for k in (
-            "settlement.month",
-            "settlement.rooms",
-            "settlement.needed",
-            "settlement.vacant",
-            "settlement.turnover",
-            "settlement.turnover_band",
-            "settlement.from_measures",
-            "settlement.gap_expected",
-            "settlement.gap_band",
-        )
-    ]
+    head = _head(
+        t,
+        locale,
+        "month",
+        "rooms",
+        "needed",
+        "vacant",
+        "turnover",
+        "turnover_band",
+        "from_measures",
+        "gap_expected",
+        "gap_band",
+    )
     rows = []
     for m in content.forecast["months"]:
         for r in m["by_rooms"]:
@@ -114,16 +109,15 @@ def rooms_rows(content: Content, locale: str) -> tuple[list[str], list[list[Any]
 
 def plan_rows(content: Content, locale: str) -> tuple[list[str], list[list[Any]]]:
     t = _texts()
-    head = [
-        t.text(k, locale)
-        for k in (
-            "settlement.month",
-            "settlement.planned_households",
-            "settlement.planned_persons",
-            "settlement.settled_households",
-            "settlement.settled_persons",
-        )
-    ]
+    head = _head(
+        t,
+        locale,
+        "month",
+        "planned_households",
+        "planned_persons",
+        "settled_households",
+        "settled_persons",
+    )
 
     def mix(households: dict[str, int]) -> str:
         return ", ".join(
@@ -145,18 +139,9 @@ def plan_rows(content: Content, locale: str) -> tuple[list[str], list[list[Any]]
 
 def measure_rows(content: Content, locale: str) -> tuple[list[str], list[list[Any]]]:
     t = _texts()
-    head = [
-        t.text(k, locale)
-        for k in (
-            "settlement.kind",
-            "settlement.rooms",
-            "settlement.quantity",
-            "settlement.decided_on",
-            "settlement.lead_time",
-            "settlement.owner",
-            "settlement.withdrawn",
-        )
-    ]
+    head = _head(
+        t, locale, "kind", "rooms", "quantity", "decided_on", "lead_time", "owner", "withdrawn"
+    )
     rows = [
         [
             t.text(f"measure_kind.{m['kind']}", locale),
@@ -174,15 +159,7 @@ def measure_rows(content: Content, locale: str) -> tuple[list[str], list[list[An
 
 def grant_rows(content: Content, locale: str) -> tuple[list[str], list[list[Any]]]:
     t = _texts()
-    head = [
-        t.text(k, locale)
-        for k in (
-            "settlement.calendar_year",
-            "settlement.grant_year",
-            "settlement.grant_planned",
-            "settlement.grant_settled",
-        )
-    ]
+    head = _head(t, locale, "calendar_year", "grant_year", "grant_planned", "grant_settled")
     planned = content.grant["planned"]["years"]
     settled = content.grant["settled"]["years"]
     rows: list[list[Any]] = [
