@@ -22,6 +22,13 @@ MUNICIPALITY = "3301"
 EVENTS = "SELECT count(*) FROM events"
 OUTBOX = "SELECT count(*) FROM outbox"
 
+RENT_RATES: dict[str, Any] = {
+    "valid_from": "2019-01-01",
+    "fdv_per_m2_year": {"low": 350, "normal": 400, "high": 450},
+    "government_bond_rate_percent": 0.931,
+}
+"""Rent rates in force from 2019: a 3-room, 69 m² flat valued at NOK 2.0 M rents for 7,185."""
+
 
 def dwelling_attributes(**changes: Any) -> dict[str, Any]:
     """A dwelling as the domain and its events take it: an ordinary vacant municipal
@@ -232,11 +239,24 @@ async def accepted_application(
     application = await apply_for_housing(
         client, settings, household_id, received_on, headers=keyed, **fields
     )
+    return await decide_application(
+        client, settings, application["application_id"], "accepted", decided_on or received_on
+    )
+
+
+async def decide_application(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    application_id: str,
+    decision: str,
+    decided_on: str,
+) -> dict[str, Any]:
+    """The officer accepts or rejects the application."""
     return await post(
         client,
-        f"/housing/applications/{application['application_id']}/decision",
-        headers,
-        {"decision": "accepted", "decided_on": decided_on or received_on},
+        f"/housing/applications/{application_id}/decision",
+        officer(settings),
+        {"decision": decision, "decided_on": decided_on},
         200,
     )
 
@@ -272,3 +292,52 @@ async def rows(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in await conn.fetch(sql)]
     finally:
         await conn.close()
+
+
+async def end_placement(
+    client: httpx.AsyncClient, settings: Settings, placement_id: str, ends_on: str, reason: str
+) -> dict[str, Any]:
+    """The household moves out of the placement's dwelling (as the officer)."""
+    return await post(
+        client,
+        f"/housing/placements/{placement_id}/end",
+        officer(settings),
+        {"ends_on": ends_on, "reason": reason},
+        200,
+    )
+
+
+async def evict(
+    client: httpx.AsyncClient, settings: Settings, placement_id: str, evicted_on: str, grounds: str
+) -> dict[str, Any]:
+    """The officer records the household's eviction from the placement's dwelling."""
+    return await post(
+        client,
+        f"/housing/placements/{placement_id}/eviction",
+        officer(settings),
+        {"evicted_on": evicted_on, "grounds": grounds},
+        201,
+    )
+
+
+async def agree_rent_to_own(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    household_id: uuid.UUID,
+    dwelling_id: str,
+    agreed_on: str,
+    rent_period_years: int,
+) -> dict[str, Any]:
+    """The tenant household and the officer agree that it buys its dwelling later."""
+    return await post(
+        client,
+        "/housing/rent-to-own",
+        officer(settings),
+        {
+            "household_id": str(household_id),
+            "dwelling_id": dwelling_id,
+            "agreed_on": agreed_on,
+            "rent_period_years": rent_period_years,
+        },
+        201,
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+
 from services.housing.app import create_app as housing_app
 from shared.settings import Settings
 from tests.housing.helpers import (
@@ -16,25 +18,34 @@ from tests.housing.helpers import (
 from tests.support import running
 
 
+async def _at_once(
+    client: httpx.AsyncClient, headers: dict[str, str], allocations: list[tuple[str, str]]
+) -> list[httpx.Response]:
+    """Every (application, dwelling) allocation from 1 March 2020, all sent at the same time."""
+    return await asyncio.gather(
+        *(
+            client.post(
+                "/housing/placements",
+                headers=headers,
+                json={
+                    "application_id": application_id,
+                    "dwelling_id": dwelling_id,
+                    "starts_on": "2020-03-01",
+                },
+            )
+            for application_id, dwelling_id in allocations
+        )
+    )
+
+
 async def test_one_dwelling_allocated_to_eight_households_at_once(settings: Settings) -> None:
     headers = officer(settings)
     async with running(housing_app(settings)) as client:
         households = await settled_households(client, settings, [2] * 8)
         flat = await dwelling(client, settings, rooms=3)
         applications = [await accepted_application(client, settings, h) for h in households]
-        responses = await asyncio.gather(
-            *(
-                client.post(
-                    "/housing/placements",
-                    headers=headers,
-                    json={
-                        "application_id": a["application_id"],
-                        "dwelling_id": flat["dwelling_id"],
-                        "starts_on": "2020-03-01",
-                    },
-                )
-                for a in applications
-            )
+        responses = await _at_once(
+            client, headers, [(a["application_id"], flat["dwelling_id"]) for a in applications]
         )
         statuses = sorted(r.status_code for r in responses)
         assert statuses == [201] + [409] * 7, [r.text for r in responses]
@@ -64,19 +75,10 @@ async def test_one_household_allocated_two_dwellings_at_once(settings: Settings)
         (household,) = await settled_households(client, settings, [2])
         flats = [await dwelling(client, settings, address=f"Gate {n}") for n in range(4)]
         application = await accepted_application(client, settings, household)
-        responses = await asyncio.gather(
-            *(
-                client.post(
-                    "/housing/placements",
-                    headers=headers,
-                    json={
-                        "application_id": application["application_id"],
-                        "dwelling_id": flat["dwelling_id"],
-                        "starts_on": "2020-03-01",
-                    },
-                )
-                for flat in flats
-            )
+        responses = await _at_once(
+            client,
+            headers,
+            [(application["application_id"], flat["dwelling_id"]) for flat in flats],
         )
         assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
         stock = (await client.get("/housing/stock", headers=headers)).json()

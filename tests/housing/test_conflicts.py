@@ -18,7 +18,9 @@ from tests.housing.helpers import (
     accepted_application,
     apply_for_housing,
     count,
+    decide_application,
     dwelling,
+    evict,
     officer,
     place,
     post,
@@ -78,12 +80,8 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
             409,
             "already has an open application",
         )
-        await post(
-            client,
-            f"/housing/applications/{pending['application_id']}/decision",
-            headers,
-            {"decision": "accepted", "decided_on": "2020-02-03"},
-            200,
+        await decide_application(
+            client, settings, pending["application_id"], "accepted", "2020-02-03"
         )
         await _refused(
             client,
@@ -126,12 +124,8 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
 
         # Two placements for one household at once.
         transfer = await apply_for_housing(client, settings, family, "2020-04-01")
-        await post(
-            client,
-            f"/housing/applications/{transfer['application_id']}/decision",
-            headers,
-            {"decision": "accepted", "decided_on": "2020-04-01"},
-            200,
+        await decide_application(
+            client, settings, transfer["application_id"], "accepted", "2020-04-01"
         )
         await _refused(
             client,
@@ -196,13 +190,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
             422,
             "reason",
         )
-        await post(
-            client,
-            f"/housing/placements/{placement['placement_id']}/eviction",
-            headers,
-            {"evicted_on": "2020-06-01", "grounds": "rent_arrears"},
-            201,
-        )
+        await evict(client, settings, placement["placement_id"], "2020-06-01", "rent_arrears")
         await _refused(
             client,
             settings,

@@ -15,6 +15,7 @@ from shared.settings import Settings
 from tests.housing.helpers import (
     accepted_application,
     dwelling,
+    evict,
     officer,
     place,
     post,
@@ -102,13 +103,7 @@ async def test_attendance_completion_and_outcomes_by_completion(settings: Settin
                 {"household_id": str(household), "kind": kind, "occurred_on": "2020-06-01"},
                 201,
             )
-        await post(
-            client,
-            f"/housing/placements/{placements[d]['placement_id']}/eviction",
-            headers,
-            {"evicted_on": "2020-09-01", "grounds": "rent_arrears"},
-            201,
-        )
+        await evict(client, settings, placements[d]["placement_id"], "2020-09-01", "rent_arrears")
 
         found = (
             await client.get(

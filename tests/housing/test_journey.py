@@ -15,7 +15,10 @@ from services.housing.app import create_app as housing_app
 from services.participants.app import create_app as participants_app
 from shared.settings import Settings
 from tests.housing.helpers import (
+    RENT_RATES,
+    agree_rent_to_own,
     count,
+    decide_application,
     officer,
     place,
     post,
@@ -113,11 +116,7 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
             housing,
             "/housing/settings/rent-rates",
             auth(settings, ["manager"]),
-            {
-                "valid_from": "2019-01-01",
-                "fdv_per_m2_year": {"low": 350, "normal": 400, "high": 450},
-                "government_bond_rate_percent": 0.931,
-            },
+            RENT_RATES,
             201,
         )
         flat = await post(
@@ -162,13 +161,7 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
         assert listed["households_waiting"] == 1
         assert listed["results"][0]["status"] == "pending"
         assert listed["results"][0]["days_waiting"] == 6
-        await post(
-            housing,
-            f"/housing/applications/{application_id}/decision",
-            headers,
-            {"decision": "accepted", "decided_on": "2019-03-08"},
-            200,
-        )
+        await decide_application(housing, settings, application_id, "accepted", "2019-03-08")
         history = (await housing.get(f"/housing/households/{household_id}", headers=headers)).json()
         assert history["situation"] == "waiting"
         assert history["situation_label"] == "På venteliste"
@@ -203,17 +196,8 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
         assert then["results"][0]["days_waiting"] == 57
 
         # Rent-to-own: agreed, a purchase too early is refused, then completed.
-        agreement = await post(
-            housing,
-            "/housing/rent-to-own",
-            headers,
-            {
-                "household_id": str(household_id),
-                "dwelling_id": dwelling_id,
-                "agreed_on": "2019-06-01",
-                "rent_period_years": 3,
-            },
-            201,
+        agreement = await agree_rent_to_own(
+            housing, settings, household_id, dwelling_id, "2019-06-01", 3
         )
         assert agreement["price"] == 2_000_000
         assert agreement["purchase_from"] == "2022-06-01"

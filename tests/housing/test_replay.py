@@ -14,9 +14,14 @@ from shared.projection import Projection
 from shared.replay import rebuild
 from shared.settings import Settings
 from tests.housing.helpers import (
+    RENT_RATES,
     accepted_application,
+    agree_rent_to_own,
     apply_for_housing,
+    decide_application,
     dwelling,
+    end_placement,
+    evict,
     officer,
     place,
     post,
@@ -51,11 +56,7 @@ async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) ->
             client,
             "/housing/settings/rent-rates",
             auth(settings, ["manager"]),
-            {
-                "valid_from": "2019-01-01",
-                "fdv_per_m2_year": {"low": 350, "normal": 400, "high": 450},
-                "government_bond_rate_percent": 0.931,
-            },
+            RENT_RATES,
             201,
         )
         # Settlement planning: a year's request, decision, monthly plan and two measures,
@@ -157,31 +158,10 @@ async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) ->
             {"household_id": str(households[3]), "kind": "damage", "occurred_on": "2019-07-01"},
             201,
         )
-        await post(
-            client,
-            f"/housing/placements/{placements[0]}/end",
-            headers,
-            {"ends_on": "2020-01-31", "reason": "private_rental"},
-            200,
-        )
-        await post(
-            client,
-            f"/housing/placements/{placements[1]}/eviction",
-            headers,
-            {"evicted_on": "2020-05-05", "grounds": "breach_of_tenancy"},
-            201,
-        )
-        agreement = await post(
-            client,
-            "/housing/rent-to-own",
-            headers,
-            {
-                "household_id": str(households[2]),
-                "dwelling_id": flats[2]["dwelling_id"],
-                "agreed_on": "2019-06-01",
-                "rent_period_years": 3,
-            },
-            201,
+        await end_placement(client, settings, placements[0], "2020-01-31", "private_rental")
+        await evict(client, settings, placements[1], "2020-05-05", "breach_of_tenancy")
+        agreement = await agree_rent_to_own(
+            client, settings, households[2], flats[2]["dwelling_id"], "2019-06-01", 3
         )
         await post(
             client,
@@ -190,32 +170,13 @@ async def test_rebuilt_projections_equal_incremental_ones(settings: Settings) ->
             {"purchased_on": "2022-06-01"},
             201,
         )
-        lapsing = await post(
-            client,
-            "/housing/rent-to-own",
-            headers,
-            {
-                "household_id": str(households[3]),
-                "dwelling_id": flats[3]["dwelling_id"],
-                "agreed_on": "2019-06-01",
-                "rent_period_years": 5,
-            },
-            201,
+        lapsing = await agree_rent_to_own(
+            client, settings, households[3], flats[3]["dwelling_id"], "2019-06-01", 5
         )
-        await post(
-            client,
-            f"/housing/placements/{placements[3]}/end",
-            headers,
-            {"ends_on": "2021-01-01", "reason": "moved_municipality"},
-            200,
-        )
+        await end_placement(client, settings, placements[3], "2021-01-01", "moved_municipality")
         rejected = await apply_for_housing(client, settings, households[4], "2020-01-01")
-        await post(
-            client,
-            f"/housing/applications/{rejected['application_id']}/decision",
-            headers,
-            {"decision": "rejected", "decided_on": "2020-02-01"},
-            200,
+        await decide_application(
+            client, settings, rejected["application_id"], "rejected", "2020-02-01"
         )
         # A member with a birth year joins the last household; their own needs are recorded.
         member = uuid.uuid4()

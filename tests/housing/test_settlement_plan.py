@@ -19,7 +19,10 @@ from services.housing.app import create_app as housing_app
 from shared.settings import Settings
 from tests.housing.helpers import (
     accepted_application,
+    agree_rent_to_own,
     dwelling,
+    end_placement,
+    evict,
     officer,
     place,
     post,
@@ -69,7 +72,6 @@ async def _seed_stock(client: httpx.AsyncClient, settings: Settings) -> None:
     the first tenancy ended on the 15th of a month M of 2025 and the next household moved
     in on the 1st of M + 1, so every occupied dwelling is at risk on all twelve month
     starts of 2025, and the 2025 move-outs are exactly the third number of STOCK."""
-    headers = officer(settings)
     plan: list[tuple[str, int | None]] = []
     households: list[uuid.UUID] = []
     ending = 0
@@ -102,21 +104,9 @@ async def _seed_stock(client: httpx.AsyncClient, settings: Settings) -> None:
         ended_on = f"2025-{month:02d}-15"
         reason = END_REASONS[position % 3]
         if reason == "eviction":
-            await post(
-                client,
-                f"/housing/placements/{placement['placement_id']}/eviction",
-                headers,
-                {"evicted_on": ended_on, "grounds": "rent_arrears"},
-                201,
-            )
+            await evict(client, settings, placement["placement_id"], ended_on, "rent_arrears")
         else:
-            await post(
-                client,
-                f"/housing/placements/{placement['placement_id']}/end",
-                headers,
-                {"ends_on": ended_on, "reason": reason},
-                200,
-            )
+            await end_placement(client, settings, placement["placement_id"], ended_on, reason)
         second = next(queue)
         application = await accepted_application(client, settings, second, received_on="2019-12-01")
         await place(
@@ -476,24 +466,11 @@ async def test_a_tenant_buying_the_dwelling_frees_nothing(settings: Settings) ->
                 client, settings, application["application_id"], flat["dwelling_id"], "2020-01-01"
             )
             if household == mover:
-                await post(
-                    client,
-                    f"/housing/placements/{placement['placement_id']}/end",
-                    headers,
-                    {"ends_on": "2025-05-15", "reason": "private_rental"},
-                    200,
+                await end_placement(
+                    client, settings, placement["placement_id"], "2025-05-15", "private_rental"
                 )
-        agreement = await post(
-            client,
-            "/housing/rent-to-own",
-            headers,
-            {
-                "household_id": str(buyer),
-                "dwelling_id": bought["dwelling_id"],
-                "agreed_on": "2020-01-15",
-                "rent_period_years": 5,
-            },
-            201,
+        agreement = await agree_rent_to_own(
+            client, settings, buyer, bought["dwelling_id"], "2020-01-15", 5
         )
         await post(
             client,

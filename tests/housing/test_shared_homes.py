@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
+import httpx
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -56,52 +58,35 @@ async def test_a_shared_home_takes_no_more_youths_than_its_places(settings: Sett
                 return bool(rows.scalar() == 4)
 
         await eventually(arrived)
-        not_minor = await client.post(
-            f"/housing/shared-homes/{hid}/placements",
-            headers=headers,
-            json={"participant_id": adult, "starts_on": "2024-02-01"},
-        )
+
+        async def placing(participant_id: str, starts_on: str) -> httpx.Response:
+            """The officer asks for a place in the shared home for the youth from ``starts_on``."""
+            return await client.post(
+                f"/housing/shared-homes/{hid}/placements",
+                headers=headers,
+                json={"participant_id": participant_id, "starts_on": starts_on},
+            )
+
+        async def placed(participant_id: str, starts_on: str) -> dict[str, Any]:
+            response = await placing(participant_id, starts_on)
+            assert response.status_code == 201, response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+        not_minor = await placing(adult, "2024-02-01")
         assert not_minor.status_code == 409
         assert not_minor.json()["code"] == "not-unaccompanied-minor"
-        unknown = await client.post(
-            f"/housing/shared-homes/{hid}/placements",
-            headers=headers,
-            json={"participant_id": str(uuid.uuid4()), "starts_on": "2024-02-01"},
-        )
+        unknown = await placing(str(uuid.uuid4()), "2024-02-01")
         assert unknown.status_code == 409 and unknown.json()["code"] == "not-unaccompanied-minor"
-        first = await post(
-            client,
-            f"/housing/shared-homes/{hid}/placements",
-            headers,
-            {"participant_id": youths[0], "starts_on": "2024-02-01"},
-            201,
-        )
-        await post(
-            client,
-            f"/housing/shared-homes/{hid}/placements",
-            headers,
-            {"participant_id": youths[1], "starts_on": "2024-03-01"},
-            201,
-        )
-        full = await client.post(
-            f"/housing/shared-homes/{hid}/placements",
-            headers=headers,
-            json={"participant_id": youths[2], "starts_on": "2024-04-01"},
-        )
+        first = await placed(youths[0], "2024-02-01")
+        await placed(youths[1], "2024-03-01")
+        full = await placing(youths[2], "2024-04-01")
         assert full.status_code == 409 and full.json()["code"] == "shared-home-full"
         assert full.json()["current_version"] == 3
         # A backdated stay before the second youth came in would still meet two later.
-        backdated = await client.post(
-            f"/housing/shared-homes/{hid}/placements",
-            headers=headers,
-            json={"participant_id": youths[2], "starts_on": "2024-02-15"},
-        )
+        backdated = await placing(youths[2], "2024-02-15")
         assert backdated.status_code == 409 and backdated.json()["code"] == "shared-home-full"
-        twice = await client.post(
-            f"/housing/shared-homes/{hid}/placements",
-            headers=headers,
-            json={"participant_id": youths[0], "starts_on": "2024-05-01"},
-        )
+        twice = await placing(youths[0], "2024-05-01")
         assert twice.status_code == 409 and twice.json()["code"] == "minor-already-placed"
         shrink = await client.post(
             f"/housing/shared-homes/{hid}/places",
@@ -125,13 +110,7 @@ async def test_a_shared_home_takes_no_more_youths_than_its_places(settings: Sett
             json={"ends_on": "2025-02-01"},
         )
         assert again.status_code == 409 and again.json()["code"] == "shared-home-stay-unknown"
-        await post(
-            client,
-            f"/housing/shared-homes/{hid}/placements",
-            headers,
-            {"participant_id": youths[2], "starts_on": "2025-01-31"},
-            201,
-        )
+        await placed(youths[2], "2025-01-31")
         ahead = await client.post(
             f"/housing/shared-homes/{hid}/places",
             headers=headers,

@@ -9,7 +9,10 @@ from services.housing.app import create_app as housing_app
 from shared.settings import Settings
 from tests.housing.helpers import (
     accepted_application,
+    agree_rent_to_own,
     dwelling,
+    end_placement,
+    evict,
     officer,
     place,
     post,
@@ -31,17 +34,8 @@ async def test_start_loan_purchase_makes_an_owner_and_frees_the_dwelling(
         await place(
             client, settings, application["application_id"], flat["dwelling_id"], "2020-03-01"
         )
-        agreement = await post(
-            client,
-            "/housing/rent-to-own",
-            headers,
-            {
-                "household_id": str(household),
-                "dwelling_id": flat["dwelling_id"],
-                "agreed_on": "2020-06-01",
-                "rent_period_years": 5,
-            },
-            201,
+        agreement = await agree_rent_to_own(
+            client, settings, household, flat["dwelling_id"], "2020-06-01", 5
         )
         loan = await post(
             client,
@@ -216,7 +210,6 @@ async def test_rent_uses_the_rates_in_force_on_the_day(settings: Settings) -> No
 
 
 async def test_moves_within_27_months_and_evictions_per_year(settings: Settings) -> None:
-    headers = officer(settings)
     reader = auth(settings, ["analyst"])
     async with running(housing_app(settings)) as client:
         # Settled 2019-11-30: the window closes on 2022-02-28.
@@ -236,30 +229,19 @@ async def test_moves_within_27_months_and_evictions_per_year(settings: Settings)
             )
             return str(placed["placement_id"])
 
-        async def end(placement_id: str, on: str, reason: str) -> None:
-            await post(
-                client,
-                f"/housing/placements/{placement_id}/end",
-                headers,
-                {"ends_on": on, "reason": reason},
-                200,
-            )
-
         p = await move_in(early, flats[0], "2020-01-10", "2019-12-01")
-        await end(p, "2022-02-28", "private_rental")  # on the last day of the window
+        await end_placement(
+            client, settings, p, "2022-02-28", "private_rental"
+        )  # on the last day of the window
         p = await move_in(late, flats[1], "2020-01-10", "2019-12-01")
-        await end(p, "2022-03-01", "private_rental")  # one day late
+        await end_placement(client, settings, p, "2022-03-01", "private_rental")  # one day late
         p = await move_in(transfer, flats[2], "2020-01-10", "2019-12-01")
-        await end(p, "2021-01-01", "other")  # moved to another municipal dwelling the same day
+        await end_placement(
+            client, settings, p, "2021-01-01", "other"
+        )  # moved to another municipal dwelling the same day
         await move_in(transfer, flats[3], "2021-01-01", "2020-12-01")
         p = await move_in(evicted, flats[4], "2020-01-10", "2019-12-01")
-        await post(
-            client,
-            f"/housing/placements/{p}/eviction",
-            headers,
-            {"evicted_on": "2021-06-01", "grounds": "rent_arrears"},
-            201,
-        )
+        await evict(client, settings, p, "2021-06-01", "rent_arrears")
         # An old settlement without household fields: the participant is its own household.
         participant = await publish_settled(
             settings, household_id=None, household_size=None, settled_on=date(2019, 12, 1)

@@ -16,6 +16,7 @@ from shared.settings import Settings
 from tests.housing.helpers import (
     EVENTS,
     accepted_application,
+    agree_rent_to_own,
     count,
     dwelling,
     officer,
@@ -293,18 +294,7 @@ async def test_unknown_and_foreign_ids_answer_the_same_on_every_command(
             },
             201,
         )
-        agreement = await post(
-            client,
-            "/housing/rent-to-own",
-            officer(settings),
-            {
-                "household_id": str(household),
-                "dwelling_id": flat,
-                "agreed_on": "2020-05-01",
-                "rent_period_years": 3,
-            },
-            201,
-        )
+        agreement = await agree_rent_to_own(client, settings, household, flat, "2020-05-01", 3)
         ids = {
             "dwelling": flat,
             "household": str(household),

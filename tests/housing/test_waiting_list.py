@@ -7,6 +7,7 @@ from shared.settings import Settings
 from tests.housing.helpers import (
     accepted_application,
     apply_for_housing,
+    decide_application,
     dwelling,
     officer,
     place,
@@ -29,12 +30,8 @@ async def test_month_end_counts_and_past_lists_follow_the_recorded_dates(
         )
         # B: applied on 31 Jan (acute), rejected 10 Feb.
         app_b = await apply_for_housing(client, settings, b, "2011-01-31", urgency="acute")
-        await post(
-            client,
-            f"/housing/applications/{app_b['application_id']}/decision",
-            headers,
-            {"decision": "rejected", "decided_on": "2011-02-10"},
-            200,
+        await decide_application(
+            client, settings, app_b["application_id"], "rejected", "2011-02-10"
         )
         # C: applied 5 Feb (high), accepted 6 Feb, withdrew 30 Apr.
         app_c = await accepted_application(
