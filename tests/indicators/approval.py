@@ -17,3 +17,11 @@ async def approve(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[st
     after = (await client.get("/indicators/plan", headers=headers)).json()
     assert after["status"] == "approved", after
     return dict(after)
+
+
+async def adopt(client: httpx.AsyncClient, headers: dict[str, str], key: str) -> None:
+    """Adopt the built-in indicator ``key`` into the plan (under its own key, as a draft)."""
+    adopted = await client.post(
+        "/indicators/definitions", json={"key": key, "from_catalogue": key}, headers=headers
+    )
+    assert adopted.status_code == 201, adopted.text

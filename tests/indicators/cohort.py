@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
+from services.indicators.seed import seed_drammen
+from shared.service import Runtime
 from tests.indicators.feeder import EventFeeder, Housing, Matching, Participants
 
 
@@ -204,3 +206,11 @@ async def build(feeder: EventFeeder) -> Cohort:
         c.placements[name] = uuid.uuid4()
         await m.practice(c.placements[name], P[person], date(2016, 1, 1), ends, outcome)
     return c
+
+
+async def in_drammen(runtime: Runtime, feeder: EventFeeder) -> Cohort:
+    """The Drammen example plan seeded for 3301 and the cohort built, its facts applied."""
+    await seed_drammen(runtime, "3301")
+    built = await build(feeder)
+    await feeder.wait_applied()
+    return built

@@ -15,6 +15,7 @@ from services.indicators.app import create_app as indicators_app
 from services.indicators.docs import rules_markdown
 from services.participants.app import create_app as participants_app
 from shared.settings import Settings
+from tests.indicators.approval import adopt
 from tests.support import auth, eventually, national_id, running
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,12 +27,7 @@ async def test_settlements_registered_over_http_reach_the_indicator(settings: Se
         running(participants_app(settings)) as participants,
         running(indicators_app(settings)) as indicators,
     ):
-        adopted = await indicators.post(
-            "/indicators/definitions",
-            json={"key": "persons_settled", "from_catalogue": "persons_settled"},
-            headers=headers,
-        )
-        assert adopted.status_code == 201, adopted.text
+        await adopt(indicators, headers, "persons_settled")
         for n, category in enumerate(["resettlement_refugee", "family_reunification", "other"]):
             born = date(1980 + n, 3, 1 + n)
             created = await participants.post(

@@ -5,8 +5,6 @@ Kaplan–Meier CSV, and (as a property) the expected-vs-observed rows and totals
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
 from typing import Any
 
 from hypothesis import given
@@ -16,19 +14,12 @@ from services.indicators.api.survival import protect_model
 from services.indicators.app import create_app
 from services.indicators.domain.suppression import DEFAULT_MIN_N
 from shared.settings import Settings
-from tests.indicators.approval import approve
+from tests.indicators.approval import adopt, approve
 from tests.indicators.feeder import EventFeeder, Participants
+from tests.indicators.people import settle
 from tests.support import auth, running
 
 SMALL = "4601"
-
-
-async def _settled(p: Participants, m: str, year: int, count: int) -> None:
-    for i in range(count):
-        person = uuid.uuid4()
-        on = date(year, 2 + i % 10, 1 + i)
-        await p.registered(person, 1990, "male", on=on, m=m)
-        await p.settled(person, on, m=m)
 
 
 def _indicator(body: dict[str, Any], key: str) -> dict[str, Any]:
@@ -42,18 +33,13 @@ async def test_scorecard_change_is_hidden_from_an_agency_when_either_year_is(
 ) -> None:
     async with running(create_app(settings)) as client, EventFeeder(settings) as feeder:
         p = Participants(feeder)
-        await _settled(p, SMALL, 2023, 3)
-        await _settled(p, SMALL, 2024, 8)
-        await _settled(p, SMALL, 2025, 12)
+        await settle(p, SMALL, 2023, 3)
+        await settle(p, SMALL, 2024, 8)
+        await settle(p, SMALL, 2025, 12)
         await feeder.wait_applied()
         manager = auth(settings, ["manager"], SMALL)
         agency = auth(settings, ["agency"], "0301")
-        adopted = await client.post(
-            "/indicators/definitions",
-            json={"key": "persons_settled", "from_catalogue": "persons_settled"},
-            headers=manager,
-        )
-        assert adopted.status_code == 201, adopted.text
+        await adopt(client, manager, "persons_settled")
         await approve(client, manager)
 
         async def card(period: str, headers: dict[str, str], **extra: str) -> dict[str, Any]:
@@ -92,8 +78,8 @@ async def test_dashboard_survival_csv_hides_a_cohort_below_the_threshold(
 ) -> None:
     async with running(create_app(settings)) as client, EventFeeder(settings) as feeder:
         p = Participants(feeder)
-        await _settled(p, SMALL, 2016, 4)
-        await _settled(p, SMALL, 2017, 12)
+        await settle(p, SMALL, 2016, 4)
+        await settle(p, SMALL, 2017, 12)
         await feeder.wait_applied()
         token = auth(settings, ["manager"], SMALL)["Authorization"].removeprefix("Bearer ")
         response = await client.get(

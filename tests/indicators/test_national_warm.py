@@ -5,25 +5,14 @@ nothing moved, and a fact applied after the fold is in the next answer (never st
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
-
 from services.indicators import queries
 from services.indicators.app import create_app
 from shared.settings import Settings
 from tests.indicators.feeder import EventFeeder, Participants
+from tests.indicators.people import programme_leaver
 from tests.support import auth, eventually, running
 
 KEY = "exit_work_or_education"
-
-
-async def _person(p: Participants, m: str, outcome: str, i: int) -> None:
-    person, programme = uuid.uuid4(), uuid.uuid4()
-    on = date(2014, 1 + i % 12, 1 + i % 28)
-    await p.registered(person, 1985, "female", on=on, m=m)
-    await p.settled(person, on, m=m)
-    await p.started(person, programme, date(2014, 6, 1), m=m)
-    await p.completed(person, programme, date(2016, 6, 1), outcome, m=m)
 
 
 async def test_the_national_facts_are_folded_at_start_and_never_served_stale(
@@ -39,7 +28,7 @@ async def test_the_national_facts_are_folded_at_start_and_never_served_stale(
         url = f"/indicators/national/{KEY}"
 
         for i in range(6):
-            await _person(p, "3301", "work_full_time" if i < 3 else "other", i)
+            await programme_leaver(p, "3301", "work_full_time" if i < 3 else "other", i)
         await feeder.wait_applied()
         first = await client.get(url, params={"period": "2016"}, headers=agency)
         assert first.status_code == 200, first.text
@@ -54,7 +43,7 @@ async def test_the_national_facts_are_folded_at_start_and_never_served_stale(
         assert state.national_facts is held
 
         # A fact applied after the fold is in the next answer.
-        await _person(p, "3301", "work_full_time", 6)
+        await programme_leaver(p, "3301", "work_full_time", 6)
         await feeder.wait_applied()
         later = await client.get(url, params={"period": "2016"}, headers=agency)
         (entry,) = [e for e in later.json()["entries"] if e["municipality"] == "3301"]

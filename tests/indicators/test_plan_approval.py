@@ -301,13 +301,6 @@ steps = st.lists(
 )
 
 
-@pytest.fixture
-async def plan_runtime(settings: Settings) -> Any:
-    runtime = create_app(settings).state.runtime
-    yield runtime
-    await runtime.db.dispose()
-
-
 @examples(
     max_examples=12,
     deadline=None,

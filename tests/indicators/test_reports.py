@@ -9,7 +9,6 @@ from datetime import datetime
 from openpyxl import load_workbook
 
 from services.indicators.app import create_app
-from services.indicators.seed import seed_drammen
 from shared.settings import Settings
 from tests.indicators import cohort
 from tests.indicators.feeder import EventFeeder
@@ -26,9 +25,7 @@ async def test_report_as_xlsx_and_html_with_suppression_and_a_period_without_pla
     manager = auth(settings, ["manager"], "3301")
     analyst = auth(settings, ["analyst"], "3301")
     async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, "3301")
-        await cohort.build(feeder)
-        await feeder.wait_applied()
+        await cohort.in_drammen(app.state.runtime, feeder)
         put = await client.put(
             "/indicators/definitions/homeless/values/2016", json={"value": 70}, headers=manager
         )

@@ -28,7 +28,6 @@ from pypdf import PdfReader
 from deploy.services import service_projections
 from services.indicators.app import create_app
 from services.indicators.projections import erasure_alias
-from services.indicators.seed import seed_drammen
 from shared.db import Database
 from shared.events import utcnow
 from shared.replay import rebuild
@@ -58,9 +57,7 @@ async def test_pdf_report_with_cover_contents_pages_levels_and_suppression(
     app = create_app(settings, evaluation_interval=3600)
     manager = auth(settings, ["manager"], "3301")
     async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, "3301")
-        await cohort.build(feeder)
-        await feeder.wait_applied()
+        await cohort.in_drammen(app.state.runtime, feeder)
         comment = await client.post(
             "/indicators/definitions/exit_work_or_education/comments",
             json={"period": "2016", "text": COMMENT},
@@ -127,9 +124,7 @@ async def test_locked_report_is_byte_identical_and_changes_list_late_facts(
     manager = auth(settings, ["manager"], "3301")
     analyst = auth(settings, ["analyst"], "3301")
     async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, "3301")
-        built = await cohort.build(feeder)
-        await feeder.wait_applied()
+        built = await cohort.in_drammen(app.state.runtime, feeder)
         assert (
             await client.post(
                 "/indicators/definitions/exit_work_or_education/comments",
@@ -367,9 +362,7 @@ async def test_golden_report_in_pdf_xlsx_and_frozen_values(settings: Settings) -
     app = create_app(settings, evaluation_interval=3600)
     manager = auth(settings, ["manager"], "3301")
     async with running(app) as client, EventFeeder(settings) as feeder:
-        await seed_drammen(app.state.runtime, "3301")
-        await cohort.build(feeder)
-        await feeder.wait_applied()
+        await cohort.in_drammen(app.state.runtime, feeder)
         put = await client.put(
             "/indicators/definitions/homeless/values/2016", json={"value": 70}, headers=manager
         )

@@ -5,39 +5,20 @@ year), the national comparison, breakdowns and Kaplan–Meier curves seen by an 
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
 from typing import Any
 
 import httpx
 
 from services.indicators.app import create_app
 from shared.settings import Settings
-from tests.indicators.approval import approve
+from tests.indicators.approval import adopt, approve
 from tests.indicators.feeder import EventFeeder, Participants
+from tests.indicators.people import programme_leavers, settle
 from tests.support import auth, running
 
 KEY = "exit_work_or_education"
 SMALL = "4601"
 LARGE = "3301"
-
-
-async def _cohort(p: Participants, m: str, outcomes: list[str]) -> None:
-    for i, outcome in enumerate(outcomes):
-        person, programme = uuid.uuid4(), uuid.uuid4()
-        on = date(2014, 1 + i % 12, 1 + i % 28)
-        await p.registered(person, 1985, "female", on=on, m=m)
-        await p.settled(person, on, m=m)
-        await p.started(person, programme, date(2014, 6, 1), m=m)
-        await p.completed(person, programme, date(2016, 6, 1), outcome, m=m)
-
-
-async def _settled(p: Participants, m: str, year: int, count: int) -> None:
-    for i in range(count):
-        person = uuid.uuid4()
-        on = date(year, 2 + i % 10, 1 + i)
-        await p.registered(person, 1990, "male", on=on, m=m)
-        await p.settled(person, on, m=m)
 
 
 async def _ok(client: httpx.AsyncClient, path: str, headers: dict[str, str], **params: Any) -> Any:
@@ -51,17 +32,12 @@ async def test_series_hides_small_values_and_the_change_that_would_reveal_them(
 ) -> None:
     async with running(create_app(settings)) as client, EventFeeder(settings) as feeder:
         p = Participants(feeder)
-        await _settled(p, SMALL, 2023, 3)
-        await _settled(p, SMALL, 2024, 8)
+        await settle(p, SMALL, 2023, 3)
+        await settle(p, SMALL, 2024, 8)
         await feeder.wait_applied()
         manager = auth(settings, ["manager"], SMALL)
         agency = auth(settings, ["agency"], "0301")
-        adopted = await client.post(
-            "/indicators/definitions",
-            json={"key": "persons_settled", "from_catalogue": "persons_settled"},
-            headers=manager,
-        )
-        assert adopted.status_code == 201, adopted.text
+        await adopt(client, manager, "persons_settled")
         await approve(client, manager)
         path = "/indicators/series/persons_settled"
         query = {"from": 2023, "to": 2024, "period": "year"}
@@ -116,8 +92,8 @@ async def test_national_breakdown_and_curves_use_each_municipalitys_threshold(
 ) -> None:
     async with running(create_app(settings)) as client, EventFeeder(settings) as feeder:
         p = Participants(feeder)
-        await _cohort(p, SMALL, ["work_full_time"] * 4 + ["other"] * 2)  # 4 of 6
-        await _cohort(p, LARGE, ["work_full_time"] * 6 + ["other"] * 4)  # 6 of 10
+        await programme_leavers(p, SMALL, ["work_full_time"] * 4 + ["other"] * 2)  # 4 of 6
+        await programme_leavers(p, LARGE, ["work_full_time"] * 6 + ["other"] * 4)  # 6 of 10
         await feeder.wait_applied()
         agency = auth(settings, ["agency"], "0301")
         for m in (SMALL, LARGE):

@@ -9,18 +9,15 @@ import itertools
 from datetime import datetime
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from services.indicators import application
-from services.indicators.app import create_app
 from services.indicators.commands import ApprovalIn, IndicatorChange, SettingsIn
 from services.indicators.domain.suppression import DEFAULT_MIN_N
 from services.indicators.loader import load_plan, suppression_thresholds
 from shared.events import Metadata, utcnow
-from shared.settings import Settings
 
 _first = itertools.count(5101, 3)
 
@@ -31,13 +28,6 @@ steps = st.lists(
     ),
     max_size=10,
 )
-
-
-@pytest.fixture
-async def plan_runtime(settings: Settings) -> Any:
-    runtime = create_app(settings).state.runtime
-    yield runtime
-    await runtime.db.dispose()
 
 
 @examples(

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
-from datetime import date
 from typing import Any
 
 from services.indicators.app import create_app
 from shared.settings import Settings
 from tests.indicators.approval import approve
 from tests.indicators.feeder import EventFeeder, Participants
+from tests.indicators.people import programme_leavers
 from tests.indicators.test_levels import _published as level_events
 from tests.support import auth, eventually, running
 
@@ -34,16 +33,6 @@ BANDS = [
 ]
 
 
-async def _cohort(p: Participants, m: str, outcomes: list[str]) -> None:
-    for i, outcome in enumerate(outcomes):
-        person, programme = uuid.uuid4(), uuid.uuid4()
-        on = date(2014, 1 + i % 12, 1 + i % 28)
-        await p.registered(person, 1985, "female", on=on, m=m)
-        await p.settled(person, on, m=m)
-        await p.started(person, programme, date(2014, 6, 1), m=m)
-        await p.completed(person, programme, date(2016, 6, 1), outcome, m=m)
-
-
 def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
 
@@ -53,8 +42,8 @@ async def test_small_values_are_hidden_outside_and_marked_uncertain_inside(
 ) -> None:
     async with running(create_app(settings)) as client, EventFeeder(settings) as feeder:
         p = Participants(feeder)
-        await _cohort(p, "4601", ["work_full_time", "work_full_time", "other"])  # 2 of 3
-        await _cohort(p, "3301", ["work_full_time"] * 6 + ["other"] * 4)  # 6 of 10
+        await programme_leavers(p, "4601", ["work_full_time", "work_full_time", "other"])  # 2 of 3
+        await programme_leavers(p, "3301", ["work_full_time"] * 6 + ["other"] * 4)  # 6 of 10
         await feeder.wait_applied()
 
         manager = auth(settings, ["manager"], "4601")
@@ -147,8 +136,8 @@ async def test_a_level_resting_on_few_people_is_not_published(settings: Settings
     """Level events leave the municipality: 4601's level on 3 people never goes out."""
     async with running(create_app(settings)) as client, EventFeeder(settings) as feeder:
         p = Participants(feeder)
-        await _cohort(p, "4601", ["work_full_time", "work_full_time", "other"])
-        await _cohort(p, "3301", ["work_full_time"] * 6 + ["other"] * 4)
+        await programme_leavers(p, "4601", ["work_full_time", "work_full_time", "other"])
+        await programme_leavers(p, "3301", ["work_full_time"] * 6 + ["other"] * 4)
         await feeder.wait_applied()
         for municipality in ("4601", "3301"):
             manager = auth(settings, ["manager"], municipality)
