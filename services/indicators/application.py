@@ -136,6 +136,24 @@ async def _append(
     return envelopes[-1].stream_version
 
 
+async def _defined(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    stream_id: str,
+    stream_type: str,
+    event: Event,
+    key: str,
+    again: bool,
+    expected: int | None,
+) -> CommandResult:
+    """Append a definition (201; its stream must not exist yet) or a change of it (200)."""
+    version = await _append(
+        runtime, conn, stream_id, stream_type, event, metadata, expected if again else NO_STREAM
+    )
+    return CommandResult(200 if again else 201, {"key": key, "version": version})
+
+
 # -- indicator definitions -----------------------------------------------------------------
 
 
@@ -281,16 +299,10 @@ async def define_indicator(
             )
     model = IndicatorRedefined if redefine else IndicatorDefined
     event = model(indicator_key=key, **fields)
-    version = await _append(
-        runtime,
-        conn,
-        indicator_stream(metadata.municipality, key),
-        "indicator",
-        event,
-        metadata,
-        expected if redefine else NO_STREAM,
+    stream = indicator_stream(metadata.municipality, key)
+    return await _defined(
+        runtime, conn, metadata, stream, "indicator", event, key, redefine, expected
     )
-    return CommandResult(201 if not redefine else 200, {"key": key, "version": version})
 
 
 # -- thresholds, comments, manual values ----------------------------------------------------
@@ -528,16 +540,8 @@ async def define_goal(
         to_year=body.to_year,
         indicator_keys=tuple(body.indicator_keys),
     )
-    version = await _append(
-        runtime,
-        conn,
-        goal_stream(metadata.municipality, key),
-        "goal",
-        event,
-        metadata,
-        expected if revise else NO_STREAM,
-    )
-    return CommandResult(200 if revise else 201, {"key": key, "version": version})
+    stream = goal_stream(metadata.municipality, key)
+    return await _defined(runtime, conn, metadata, stream, "goal", event, key, revise, expected)
 
 
 # -- the plan as a whole: settings and approval ---------------------------------------------
