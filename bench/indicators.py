@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import random
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -399,11 +401,16 @@ async def scorecard(
         await runtime.db.dispose()
 
 
-async def main(settled_per_year: int, years: int) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="veiviser-bench-indicators-"))
+@contextlib.asynccontextmanager
+async def indicators_database(
+    bench: str, prefix: str, *, drop: bool = False
+) -> AsyncIterator[tuple[Settings, str]]:
+    """The settings and the migrated indicators database of one ``bench`` run: on
+    ``VEIVISER_DATABASE_URL``'s server under a database ``prefix`` of its own, or on an
+    embedded PostgreSQL (stopped afterwards); ``drop``: the run's databases are dropped
+    afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"veiviser-bench-{bench}-"))
     pg: EmbeddedPostgres | None = None
-    import os
-
     database_url = os.environ.get("VEIVISER_DATABASE_URL")
     if not database_url:
         pg = EmbeddedPostgres(tmp / "pg", free_port(), fast_unsafe=True)
@@ -412,14 +419,32 @@ async def main(settled_per_year: int, years: int) -> None:
         database_url = pg.url
     settings = Settings(
         database_url=database_url,
-        database_prefix=f"benchind_{uuid.uuid4().hex[:6]}",
-        namespace="benchind",
+        database_prefix=f"{prefix}_{uuid.uuid4().hex[:6]}",
+        namespace=prefix,
         log_level="ERROR",
         env="development",
     )
     try:
         await asyncio.to_thread(upgrade, settings, "indicators")
-        url = settings.service_database_url("indicators", driver="postgresql")
+        yield settings, settings.service_database_url("indicators", driver="postgresql")
+    finally:
+        if drop:
+            server = await asyncpg.connect(settings.server_database_url())
+            try:
+                names = await server.fetch(
+                    "SELECT datname FROM pg_database WHERE datname LIKE $1",
+                    f"{settings.database_prefix}%",
+                )
+                for (name,) in names:
+                    await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await server.close()
+        if pg is not None:
+            pg.stop()
+
+
+async def main(settled_per_year: int, years: int) -> None:
+    async with indicators_database("indicators", "benchind") as (settings, url):
         started = time.perf_counter()
         rows = generate(settled_per_year, years)
         log(f"generated {sum(len(r) for r in rows.tables.values()):,} fact rows in "
@@ -475,9 +500,6 @@ async def main(settled_per_year: int, years: int) -> None:
             r50, r95 = statistics.median(recomputed), percentile(recomputed, 95)
             print(f"| Scorecard {last_year}, {label} municipality, snapshot warm but every rule "
                   f"recomputed, p50 / p95 (10 requests) | {r50:,.1f} / {r95:,.1f} ms | | | |")  # fmt: skip
-    finally:
-        if pg is not None:
-            pg.stop()
 
 
 if __name__ == "__main__":

@@ -26,9 +26,7 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,9 +34,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.indicators import generate, load, percentile
-from deploy.embedded import EmbeddedPostgres, free_port
-from deploy.services import upgrade
+from bench.indicators import generate, indicators_database, load, percentile
 from services.indicators.app import create_app
 from services.indicators.seed import seed_drammen
 from shared.auth import issue_dev_token
@@ -222,24 +218,7 @@ def table(found: dict[str, Any], municipality: str, settled: int, args: argparse
 
 
 async def main(args: argparse.Namespace) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="veiviser-bench-reports-"))
-    pg: EmbeddedPostgres | None = None
-    database_url = os.environ.get("VEIVISER_DATABASE_URL")
-    if not database_url:
-        pg = EmbeddedPostgres(tmp / "pg", free_port(), fast_unsafe=True)
-        log(f"starting embedded PostgreSQL in {tmp}")
-        pg.start()
-        database_url = pg.url
-    settings = Settings(
-        database_url=database_url,
-        database_prefix=f"benchrep_{uuid.uuid4().hex[:6]}",
-        namespace="benchrep",
-        log_level="ERROR",
-        env="development",
-    )
-    try:
-        await asyncio.to_thread(upgrade, settings, "indicators")
-        url = settings.service_database_url("indicators", driver="postgresql")
+    async with indicators_database("reports", "benchrep", drop=True) as (settings, url):
         rows = generate(args.settled_per_year, args.years)
         per_municipality: dict[str, int] = {}
         for row in rows.tables["settlements"]:
@@ -255,19 +234,6 @@ async def main(args: argparse.Namespace) -> None:
         print(text)
         await asyncio.to_thread(Path(args.out).write_text, text, encoding="utf-8")
         log(f"wrote {args.out}")
-    finally:
-        server = await asyncpg.connect(settings.server_database_url())
-        try:
-            names = await server.fetch(
-                "SELECT datname FROM pg_database WHERE datname LIKE $1",
-                f"{settings.database_prefix}%",
-            )
-            for (name,) in names:
-                await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await server.close()
-        if pg is not None:
-            pg.stop()
 
 
 if __name__ == "__main__":
