@@ -22,6 +22,7 @@ from services.matching.index import (
 from shared.auth import Principal, require_roles
 from shared.commands import CommandResult, answer
 from shared.http import problem_responses
+from shared.paging import page
 from shared.problems import NotFound
 from shared.service import Runtime
 from shared.taxonomy import Taxonomy
@@ -141,3 +142,25 @@ async def read(
     """``query(conn, *args, **kw)`` on a connection of its own (the read side)."""
     async with runtime.db.connect() as conn:
         return await query(conn, *args, **kw)
+
+
+async def read_page(
+    request: Request,
+    runtime: Runtime,
+    query: Callable[..., Awaitable[tuple[list[Any], int]]],
+    municipality: str,
+    *,
+    limit: int,
+    offset: int,
+    **filters: Any,
+) -> dict[str, Any]:
+    """One page of a municipality's list: ``query`` answers the page's rows and the total."""
+    found, total = await read(runtime, query, municipality, limit=limit, offset=offset, **filters)
+    return page(request, found, limit=limit, offset=offset, total=total)
+
+
+# The answer to a command that adds a resource (``Location`` names it); no docstring, it
+# would become the schema's description.
+class Created(BaseModel):
+    id: uuid.UUID
+    version: int

@@ -11,7 +11,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import orgnr
 
 from services.matching import application, queries
-from services.matching.api.common import CommandDep, Reader, read
+from services.matching.api.common import CommandDep, Created, Reader, read, read_page
 from services.matching.api.schemas import Employer
 from services.matching.domain import EMPLOYER
 from services.matching.events import Agreement, AgreementMeasure, Contact
@@ -20,7 +20,7 @@ from shared.dates import Day
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 from shared.i18n import Locale, catalog
-from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page, page_of
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page_of
 
 router = APIRouter(prefix="/employers", tags=["employers"])
 
@@ -70,11 +70,6 @@ class RegisterEmployer(BaseModel):
             raise ValueError(f"not a valid organisation number ({exc})") from exc
 
 
-class Created(BaseModel):
-    id: uuid.UUID
-    version: int
-
-
 @router.post(
     "",
     status_code=201,
@@ -118,10 +113,9 @@ async def list_employers(
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    found, total = await read(
-        runtime, queries.list_employers, principal.municipality, limit=limit, offset=offset
+    return await read_page(
+        request, runtime, queries.list_employers, principal.municipality, limit=limit, offset=offset
     )
-    return page(request, found, limit=limit, offset=offset, total=total)
 
 
 @router.get(

@@ -20,6 +20,7 @@ from services.matching.api.common import (
     Reader,
     index_responses,
     read,
+    read_page,
 )
 from services.matching.api.employers import with_status_label
 from services.matching.api.schemas import MatchView
@@ -47,7 +48,7 @@ from shared.events import Event, Metadata
 from shared.eventstore import Stream
 from shared.http import add_generated_route, problem_responses
 from shared.i18n import Locale
-from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page
 from shared.problems import NotFound
 from shared.service import Runtime
 
@@ -167,7 +168,8 @@ async def list_matches(
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    found, total = await read(
+    return await read_page(
+        request,
         runtime,
         queries.list_matches,
         principal.municipality,
@@ -177,7 +179,6 @@ async def list_matches(
         limit=limit,
         offset=offset,
     )
-    return page(request, found, limit=limit, offset=offset, total=total)
 
 
 @router.get(

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.matching import volunteering
-from services.matching.api.common import CommandRequest, read
-from services.matching.api.volunteers import Created, VolunteerReader, check_skills
+from services.matching.api.common import CommandRequest, Created, read
+from services.matching.api.volunteers import VolunteerReader, check_skills
 from services.matching.domain.needs import Need
 from services.matching.events import Gender, TimeSlot, VolunteerRole
 from shared.auth import Principal, require_roles

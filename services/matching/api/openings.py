@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.matching import application, queries
 from services.matching.api.common import (
     CommandDep,
+    Created,
     EngineDep,
     Reader,
     TaxonomyDep,
@@ -18,6 +19,7 @@ from services.matching.api.common import (
     index_responses,
     opening_in,
     read,
+    read_page,
 )
 from services.matching.api.filters import opening_candidates_filters
 from services.matching.api.schemas import CandidatesForOpening, Explanation, Opening
@@ -33,7 +35,7 @@ from shared.codes import DRIVING_LICENCE_CLASSES, MunicipalityCode
 from shared.dates import Day, today
 from shared.deps import ExpectedVersionDep, IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
-from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page
 
 router = APIRouter(prefix="/openings", tags=["openings"])
 
@@ -96,11 +98,6 @@ class CloseOpening(BaseModel):
     reason: CloseReason
 
 
-class Created(BaseModel):
-    id: uuid.UUID
-    version: int
-
-
 def _terms_input(body: OpeningTermsIn) -> dict[str, Any]:
     return body.model_dump(exclude={"title", "description", "other_skills"})
 
@@ -151,7 +148,8 @@ async def list_openings(
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    found, total = await read(
+    return await read_page(
+        request,
         runtime,
         queries.list_openings,
         principal.municipality,
@@ -161,7 +159,6 @@ async def list_openings(
         limit=limit,
         offset=offset,
     )
-    return page(request, found, limit=limit, offset=offset, total=total)
 
 
 @router.get(

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.matching import volunteering
-from services.matching.api.common import CommandRequest, read
+from services.matching.api.common import CommandRequest, Created, read, read_page
 from services.matching.domain.volunteers import VOLUNTEER
 from services.matching.events import (
     ContactKind,
@@ -29,7 +29,7 @@ from shared.commands import CommandResult
 from shared.dates import Day, today
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import add_generated_route, problem_responses
-from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page, page_of
+from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page_of
 from shared.taxonomy import load as load_taxonomy
 
 router = APIRouter(prefix="/volunteers", tags=["volunteers"])
@@ -147,11 +147,6 @@ class RegisterVolunteer(BaseModel):
     _skills = field_validator("skills")(classmethod(lambda cls, v: check_skills(v)))
 
 
-class Created(BaseModel):
-    id: uuid.UUID
-    version: int
-
-
 @router.post(
     "",
     status_code=201,
@@ -200,10 +195,14 @@ async def list_volunteers(
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    found, total = await read(
-        runtime, volunteering.list_volunteers, principal.municipality, limit=limit, offset=offset
+    return await read_page(
+        request,
+        runtime,
+        volunteering.list_volunteers,
+        principal.municipality,
+        limit=limit,
+        offset=offset,
     )
-    return page(request, found, limit=limit, offset=offset, total=total)
 
 
 @router.get(
