@@ -2,8 +2,9 @@
 
 A municipality number, a moment, a stream's version and a table of sealing keys
 mean the same in each service's database, so they are built here once and have
-one SQL type everywhere. Each factory returns a new object (a column belongs to
-one table); the SQL it stands for is exactly what the services wrote out before.
+one SQL type everywhere. Each factory returns a new column, since a column belongs
+to one table. The revisions create tables from these declarations, so a change here
+is a schema change in every service's database: it needs a migration.
 """
 
 from __future__ import annotations
