@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -178,6 +179,67 @@ class ConcurrencyConflict(Exception):
         self.stream_id = stream_id
         self.expected_version = expected_version
         self.current_version = current_version
+
+
+@dataclass(frozen=True)
+class Rider:
+    """A write that rides on an append's statement (:meth:`EventStore.write`).
+
+    ``sql`` is one data-modifying statement (``INSERT``/``UPDATE``/``DELETE``) that
+    becomes a common table expression of the append; it must act only when the
+    stream claim took, i.e. carry ``EXISTS (SELECT FROM claimed)`` in its condition.
+    Its parameters are numbered from ``$1``; the store renumbers them after the
+    append's own and passes ``args`` for them.
+    """
+
+    sql: str
+    args: tuple[Any, ...]
+
+
+@dataclass
+class PendingAppend:
+    """An append :meth:`EventStore.prepare` built and :meth:`EventStore.write` stores."""
+
+    stream_id: str
+    stream_type: str
+    expected_version: int
+    metadata: Metadata
+    occurred_at: datetime
+    recorded_at: datetime
+    envelopes: list[Envelope] = dataclasses.field(default_factory=list)
+    types: list[str] = dataclasses.field(default_factory=list)
+    data: list[str] = dataclasses.field(default_factory=list)
+    outbox_ids: list[uuid.UUID] = dataclasses.field(default_factory=list)
+    subjects: list[str] = dataclasses.field(default_factory=list)
+    payloads: list[bytes] = dataclasses.field(default_factory=list)
+    published_version: int = 0
+    """``streams.published_version`` once these events are stored."""
+
+
+_PARAMETER = re.compile(r"\$(\d+)")
+
+
+def _renumbered(sql: str, offset: int) -> str:
+    return _PARAMETER.sub(lambda match: f"${int(match.group(1)) + offset}", sql)
+
+
+@functools.lru_cache(maxsize=256)
+def _append_statement(new_stream: bool, riders: tuple[str, ...]) -> str:
+    """The append statement, with each rider as one more CTE (parameters renumbered)."""
+    base = _OPEN_AND_APPEND if new_stream else _ADVANCE_AND_APPEND
+    if not riders:
+        return base
+    used = 18 if new_stream else 17
+    ctes = []
+    for index, sql in enumerate(riders):
+        ctes.append(f"    ride_{index} AS (\n        {_renumbered(sql, used)}\n    ),")
+        used += max((int(n) for n in _PARAMETER.findall(sql)), default=0)
+    head, tail = base.rsplit("    SELECT count(*) FROM claimed", 1)
+    # The last CTE of the base ends with "),": the riders follow it, the last one's
+    # comma goes, and the final SELECT stays last.
+    body = head.rstrip()
+    assert body.endswith(")")
+    return body + ",\n" + "\n".join(ctes).rstrip(",") + "\n    SELECT count(*) FROM claimed" + tail
 
 
 @dataclass(frozen=True)
@@ -382,24 +444,55 @@ class EventStore:
         It comes from ``streams.published_version``, which this append moves on; a
         stream :meth:`open` read in this transaction has it already, any other is
         read with its row locked (one more round trip).
+
+        The same as :meth:`prepare` followed by :meth:`write`.
+        """
+        pending = await self.prepare(
+            conn,
+            stream_id,
+            stream_type,
+            new_events,
+            expected_version=expected_version,
+            metadata=metadata,
+            occurred_at=occurred_at,
+        )
+        if pending is None:
+            return []
+        return await self.write(conn, pending)
+
+    async def prepare(
+        self,
+        conn: AsyncConnection,
+        stream_id: str,
+        stream_type: str,
+        new_events: Sequence[Event],
+        *,
+        expected_version: int,
+        metadata: Metadata,
+        occurred_at: datetime | None = None,
+    ) -> PendingAppend | None:
+        """Build the envelopes and rows of an append without writing them (``None``: no events).
+
+        Everything is built and measured here, before the first write: an event the
+        bus could never carry is refused (422 ``event-too-large``), not parked in the
+        outbox for ever. The envelopes are final — ids, versions, times — so what
+        follows them (inline read models) can be worked out before :meth:`write`
+        stores them, and ride on its statement.
         """
         if not new_events:
-            return []
+            return None
         previous = await self._published_version(conn, stream_id, expected_version)
-        new_version = expected_version + len(new_events)
         now = utcnow()
         occurred = occurred_at or now
-        envelopes: list[Envelope] = []
-        event_ids: list[uuid.UUID] = []
-        versions: list[int] = []
-        types: list[str] = []
-        data: list[str] = []
-        outbox_ids: list[uuid.UUID] = []
-        subjects: list[str] = []
-        payloads: list[bytes] = []
+        pending = PendingAppend(
+            stream_id=stream_id,
+            stream_type=stream_type,
+            expected_version=expected_version,
+            metadata=metadata,
+            occurred_at=occurred,
+            recorded_at=now,
+        )
         limit = self.max_envelope_bytes()
-        # Everything is built and measured before the first write: an event the bus
-        # could never carry is refused here, not parked in the outbox for ever.
         for offset, event in enumerate(new_events, start=1):
             event_id = uuid.uuid4()
             envelope = Envelope(
@@ -416,11 +509,9 @@ class EventStore:
                 causation_id=metadata.causation_id,
                 data=event.model_dump(mode="json"),
             )
-            envelopes.append(envelope)
-            event_ids.append(event_id)
-            versions.append(envelope.stream_version)
-            types.append(event.type_name)
-            data.append(json.dumps(envelope.data, separators=(",", ":")))
+            pending.envelopes.append(envelope)
+            pending.types.append(event.type_name)
+            pending.data.append(json.dumps(envelope.data, separators=(",", ":")))
             if event.published:
                 document = envelope.to_cloudevent()
                 document[PREVIOUS_VERSION] = previous
@@ -428,39 +519,63 @@ class EventStore:
                 payload = json.dumps(document, separators=(",", ":")).encode()
                 if len(payload) > limit:
                     raise _too_large(envelope, len(payload), limit)
-                outbox_ids.append(event_id)
-                subjects.append(f"{self.subject_prefix}.{event.subject_suffix()}")
-                payloads.append(payload)
-        driver = await driver_connection(conn)
-        claimed = await driver.fetchval(
-            _OPEN_AND_APPEND if expected_version == NO_STREAM else _ADVANCE_AND_APPEND,
-            stream_id,
+                pending.outbox_ids.append(event_id)
+                pending.subjects.append(f"{self.subject_prefix}.{event.subject_suffix()}")
+                pending.payloads.append(payload)
+        pending.published_version = previous
+        return pending
+
+    async def write(
+        self, conn: AsyncConnection, pending: PendingAppend, riders: Sequence[Rider] = ()
+    ) -> list[Envelope]:
+        """Store a prepared append in one statement, with ``riders`` if the claim takes.
+
+        Stream claim, events, outbox rows and every rider are one round trip; the rows
+        and the riders' writes happen only if the stream was still at the expected
+        version. Raises :class:`ConcurrencyConflict` otherwise.
+        """
+        expected_version = pending.expected_version
+        envelopes = pending.envelopes
+        metadata = pending.metadata
+        new_stream = expected_version == NO_STREAM
+        args: list[Any] = [
+            pending.stream_id,
             expected_version,
-            new_version,
+            expected_version + len(envelopes),
             metadata.municipality,
             metadata.actor,
             metadata.correlation_id,
             metadata.causation_id,
-            occurred,
-            now,
-            event_ids,
-            versions,
-            types,
-            data,
-            outbox_ids,
-            subjects,
-            payloads,
-            previous,
-            *([stream_type] if expected_version == NO_STREAM else []),
+            pending.occurred_at,
+            pending.recorded_at,
+            [envelope.id for envelope in envelopes],
+            [envelope.stream_version for envelope in envelopes],
+            pending.types,
+            pending.data,
+            pending.outbox_ids,
+            pending.subjects,
+            pending.payloads,
+            pending.published_version,
+            *([pending.stream_type] if new_stream else []),
+        ]
+        for rider in riders:
+            args.extend(rider.args)
+        driver = await driver_connection(conn)
+        claimed = await driver.fetchval(
+            _append_statement(new_stream, tuple(rider.sql for rider in riders)), *args
         )
         if claimed != 1:
             raise ConcurrencyConflict(
-                stream_id, expected_version, await self.current_version(conn, stream_id)
+                pending.stream_id,
+                expected_version,
+                await self.current_version(conn, pending.stream_id),
             )
-        read = _read_in.get(conn, {}).get(stream_id)
+        read = _read_in.get(conn, {}).get(pending.stream_id)
         if read is not None:
             read.envelopes.extend(envelopes)
-            _read_in[conn][stream_id] = dataclasses.replace(read, published_version=previous)
+            _read_in[conn][pending.stream_id] = dataclasses.replace(
+                read, published_version=pending.published_version
+            )
         return envelopes
 
     async def _published_version(

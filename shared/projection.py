@@ -25,10 +25,12 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import driver_connection
 from shared.events import Envelope, Event, EventRegistry
+from shared.eventstore import Rider
 
 Apply = Callable[[AsyncConnection, Envelope], Awaitable[None]]
 """Apply one event (the per-event form)."""
@@ -305,6 +307,56 @@ class Batch:
             await self._flush_rows(table, keys)
         self._dirty.clear()
 
+    def riders(self) -> list[Rider] | None:
+        """Hand what was collected over as :class:`~shared.eventstore.Rider` writes.
+
+        A command's inline read models then cost no round trip of their own: their
+        upserts are common table expressions of the append statement, done only if
+        its stream claim takes. ``None`` (nothing handed over; :meth:`flush` as usual)
+        when that would not be the same as flushing: a table written two ways or in
+        two shapes (CTEs of one statement do not see each other's rows), a row to
+        delete, more than :data:`RIDER_ROWS` rows for a table, or a rebuild's batch.
+        """
+        if self.fresh:
+            return None
+        planned: list[tuple[sa.Table, str, tuple[str, ...], list[tuple[Any, ...]]]] = []
+        for table, rows in self._inserts.items():
+            groups = _by_shape(rows)
+            if len(groups) != 1:
+                return None
+            [(shape, group)] = groups.items()
+            planned.append((table, _insert_sql(table, shape, "nothing"), shape, group))
+        for table, counters in self._counters.items():
+            key_columns = self._counter_keys[table]
+            by_columns = _counter_rows(counters)
+            if len(by_columns) != 1:
+                return None
+            [(names, group)] = by_columns.items()
+            shape = (*key_columns, *names)
+            planned.append((table, _insert_sql(table, shape, "add", key_columns), shape, group))
+        for table, keys in self._dirty.items():
+            cached = self._rows[table]
+            if any(cached[key] is None and key in self._stored[table] for key in keys):
+                return None
+            groups = _by_shape([row for key in keys if (row := cached[key]) is not None])
+            if len(groups) > 1:
+                return None
+            for shape, group in groups.items():
+                pk = _names(table)[1]
+                planned.append((table, _insert_sql(table, shape, "replace", pk), shape, group))
+        tables = [table for table, *_ in planned]
+        if len(set(tables)) != len(tables) or any(len(group) > RIDER_ROWS for *_, group in planned):
+            return None
+        riders = [_rider(table, sql, shape, group) for table, sql, shape, group in planned]
+        self._written.update(self._inserts)
+        self._inserts.clear()
+        self._counters.clear()
+        for table, keys in self._dirty.items():
+            cached = self._rows[table]
+            self._stored[table].update(key for key in keys if cached[key] is not None)
+        self._dirty.clear()
+        return riders
+
     async def _write(
         self, sql: str, table: sa.Table, shape: tuple[str, ...], group: list[tuple[Any, ...]]
     ) -> None:
@@ -345,11 +397,7 @@ class Batch:
 
     async def _flush_counters(self, table: sa.Table, counters: dict[Key, dict[str, Any]]) -> None:
         key_columns = self._counter_keys[table]
-        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
-        for ident, amounts in counters.items():
-            names = tuple(sorted(amounts))
-            by_columns[names].append((*ident, *(amounts[name] for name in names)))
-        for names, rows in by_columns.items():
+        for names, rows in _counter_rows(counters).items():
             shape = (*key_columns, *names)
             sql = _insert_sql(table, shape, "add", key_columns)
             await self._write(sql, table, shape, rows)
@@ -381,6 +429,55 @@ class Batch:
         for key in keys:
             if cached[key] is not None:
                 self._stored[table].add(key)
+
+
+RIDER_ROWS = 32
+"""At most this many rows of one table ride on an append (:meth:`Batch.riders`)."""
+
+
+def _counter_rows(
+    counters: dict[Key, dict[str, Any]],
+) -> dict[tuple[str, ...], list[tuple[Any, ...]]]:
+    """Counter rows (key values, then amounts) grouped by the amounts' column names."""
+    by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
+    for ident, amounts in counters.items():
+        names = tuple(sorted(amounts))
+        by_columns[names].append((*ident, *(amounts[name] for name in names)))
+    return by_columns
+
+
+def _rider(
+    table: sa.Table, sql: str, shape: tuple[str, ...], group: list[tuple[Any, ...]]
+) -> Rider:
+    """``sql`` (one row's INSERT of :func:`_insert_sql`) for every row of ``group``, as a
+    rider: a VALUES list with each parameter cast to its column's type, inserted only
+    if the append's stream claim took."""
+    casts = _casts(table, shape)
+    width = len(shape)
+    values = ", ".join(
+        "(" + ", ".join(f"${row * width + i + 1}::{casts[i]}" for i in range(width)) + ")"
+        for row in range(len(group))
+    )
+    head, conflict = sql.split(" VALUES ", 1)
+    tail = conflict.split(") ON CONFLICT", 1)[1]
+    encoders = _encoders(table, shape)
+    args = tuple(
+        encode(value) if encode is not None else value
+        for row in group
+        for encode, value in zip(encoders, row, strict=True)
+    )
+    return Rider(
+        f"{head} SELECT * FROM (VALUES {values}) AS r "
+        f"WHERE EXISTS (SELECT FROM claimed) ON CONFLICT{tail}",
+        args,
+    )
+
+
+@functools.cache
+def _casts(table: sa.Table, shape: tuple[str, ...]) -> tuple[str, ...]:
+    """PostgreSQL type names of ``shape``'s columns, for casts of untyped parameters."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return tuple(table.c[name].type.compile(dialect=dialect) for name in shape)
 
 
 @functools.cache

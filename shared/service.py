@@ -163,6 +163,8 @@ class Runtime:
             for feed in definition.feeds
         ]
         self._inline = [p for p in definition.projections if p.source == OWN_EVENTS]
+        # A per-event projection may read what the append wrote: it runs after it.
+        self._inline_batched = all(p.apply_batch is not None for p in self._inline)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -204,8 +206,15 @@ class Runtime:
         metadata: Metadata,
         occurred_at: datetime | None = None,
     ) -> list[Envelope]:
-        """Append and update this service's inline projections in the same transaction."""
-        envelopes = await self.store.append(
+        """Append and update this service's inline projections in the same transaction.
+
+        The read models are worked out from the prepared envelopes first, so that
+        their writes ride on the append's one statement (:meth:`Batch.riders`): events,
+        outbox and read models in one round trip, all only if the stream claim takes.
+        Where they cannot ride (per-event projections, a delete, many rows) they are
+        written after the append, as before.
+        """
+        pending = await self.store.prepare(
             conn,
             stream_id,
             stream_type,
@@ -214,8 +223,19 @@ class Runtime:
             metadata=metadata,
             occurred_at=occurred_at,
         )
+        if pending is None:
+            return []
         try:
-            await apply_batch(Batch(conn), self._inline, envelopes)
+            if self._inline_batched:
+                batch = Batch(conn, deferred=True)
+                await apply_batch(batch, self._inline, pending.envelopes)
+                riders = batch.riders()
+                envelopes = await self.store.write(conn, pending, riders or ())
+                if riders is None:
+                    await batch.flush()
+            else:
+                envelopes = await self.store.write(conn, pending)
+                await apply_batch(Batch(conn), self._inline, envelopes)
         except EventFailed as failure:
             # Only a consumer retries single events; a command's caller sees the error
             # itself (a read model's unique constraint is that command's rule).
