@@ -11,19 +11,25 @@ acks the same stream, doing nothing else, until it has seen ``count`` messages.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import cProfile
+import os
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from bench.env import log, participants_stream
+from bench.env import BenchEnv, log, participants_stream
 from bench.meter import Measured, Meter
 from bench.samples import settled_envelope
 from services.indicators.app import create_app as indicators_app
+from shared.logging import configure_logging
 from shared.service import Runtime
 from shared.settings import Settings
 
@@ -137,3 +143,50 @@ async def run(settings: Settings, *, count: int) -> ConsumerResult:
     log("consumer: DurableConsumer -> indicators projection")
     kit = await measure(settings, count)
     return ConsumerResult(kit, raw, count)
+
+
+async def _rounds(env: BenchEnv, count: int, rounds: int, profile: Path | None) -> None:
+    await env.migrate_templates()
+    for index in range(rounds):
+        settings = await env.fresh(f"c{index}")
+        log(f"consumer: pre-filling the participants stream with {count} events")
+        await prefill_stream(settings, count)
+        raw = await _raw(settings, count)
+        if profile is None:
+            kit = await measure(settings, count)
+        else:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            kit = await measure(settings, count)
+            profiler.disable()
+            profiler.dump_stats(profile)
+        print(
+            f"round {index + 1}: kit {kit.rate:,.0f} events/s, raw {raw.rate:,.0f} events/s, "
+            f"kit/raw {kit.rate / raw.rate:.1%}, CPU ms/event kit {kit.cpu_ms:.3f} · "
+            f"raw {raw.cpu_ms:.3f}, load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Part 4 on its own, several rounds (each on fresh databases and a fresh stream)."""
+    parser = argparse.ArgumentParser(prog="python -m bench.consumer", description=__doc__)
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--durable", action="store_true", help="embedded PostgreSQL fsync on")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="cProfile the kit side into this file"
+    )
+    args = parser.parse_args(argv)
+    configure_logging("bench", "ERROR", json_output=False)
+    env = BenchEnv(durable=args.durable)
+    try:
+        env.start_servers()
+        asyncio.run(_rounds(env, args.events, args.rounds, args.profile))
+    finally:
+        env.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
