@@ -24,7 +24,7 @@ import sys
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -157,24 +157,19 @@ def render(
     ``sets``: values by dotted path (``{"image.tag": "1.2"}``), given last, typed as
     they are (``--set`` would turn ``false`` into a string, which templates take as true).
     """
-    with tempfile.TemporaryDirectory() as tmp:
-        chart = _offline_chart(Path(tmp))
-        args = [
+    done = _helm(
+        lambda chart: [
             "template",
             release,
-            str(chart),
+            chart,
             "--namespace",
             namespace,
             "--kube-version",
             kube_version,
-        ]
-        for path in values:
-            args += ["--values", str(path)]
-        if sets:
-            given = Path(tmp) / "sets.yaml"
-            given.write_text(yaml.safe_dump(_nested(sets)))
-            args += ["--values", str(given)]
-        done = _run_helm(args, Path(tmp))
+        ],
+        values,
+        sets,
+    )
     if done.returncode != 0:
         raise RenderFailed(done.stderr.strip())
     return [doc for doc in yaml.safe_load_all(done.stdout) if doc]
@@ -182,16 +177,11 @@ def render(
 
 def notes(values: Iterable[Path] = (), sets: Mapping[str, Any] | None = None) -> str:
     """The chart's NOTES.txt as ``helm install --dry-run=client`` prints it after install."""
-    with tempfile.TemporaryDirectory() as tmp:
-        chart = _offline_chart(Path(tmp))
-        args = ["install", "veiviser", str(chart), "--dry-run=client", "--namespace", "veiviser"]
-        for path in values:
-            args += ["--values", str(path)]
-        if sets:
-            given = Path(tmp) / "sets.yaml"
-            given.write_text(yaml.safe_dump(_nested(sets)))
-            args += ["--values", str(given)]
-        done = _run_helm(args, Path(tmp))
+    done = _helm(
+        lambda chart: ["install", "veiviser", chart, "--dry-run=client", "--namespace", "veiviser"],
+        values,
+        sets,
+    )
     if done.returncode != 0:
         raise RenderFailed(done.stderr.strip())
     return done.stdout[done.stdout.index("NOTES:") :]
@@ -199,15 +189,28 @@ def notes(values: Iterable[Path] = (), sets: Mapping[str, Any] | None = None) ->
 
 def lint(values: Iterable[Path] = (), *, kube_version: str) -> str:
     """``helm lint --strict`` of the chart with ``values``; its output."""
-    with tempfile.TemporaryDirectory() as tmp:
-        chart = _offline_chart(Path(tmp))
-        args = ["lint", "--strict", str(chart), "--kube-version", kube_version]
-        for path in values:
-            args += ["--values", str(path)]
-        done = _run_helm(args, Path(tmp))
+    done = _helm(lambda chart: ["lint", "--strict", chart, "--kube-version", kube_version], values)
     if done.returncode != 0:
         raise RenderFailed(done.stdout + done.stderr)
     return done.stdout
+
+
+def _helm(
+    command: Callable[[str], list[str]],
+    values: Iterable[Path],
+    sets: Mapping[str, Any] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Helm run on an offline copy of the chart: ``command(chart)``, then ``values`` and
+    ``sets`` as values files, in that order."""
+    with tempfile.TemporaryDirectory() as tmp:
+        args = command(str(_offline_chart(Path(tmp))))
+        for path in values:
+            args += ["--values", str(path)]
+        if sets:
+            given = Path(tmp) / "sets.yaml"
+            given.write_text(yaml.safe_dump(_nested(sets)))
+            args += ["--values", str(given)]
+        return _run_helm(args, Path(tmp))
 
 
 def _merged(base: Any, over: Any) -> Any:
