@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -266,7 +267,68 @@ def _make_readable_tree(root: Path, owner_uid: int) -> None:
     _checked_install_trees.add(root)
 
 
-class EmbeddedPostgres:
+class _EmbeddedServer:
+    """What both servers share: ``with server:`` starts it and stops it after."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _refuse_taken_port(server: str, port: int, setting: str) -> None:
+    if not port_is_free(port):
+        holder = port_holder(port)
+        raise EmbeddedServerError(
+            f"Cannot start {server} on {LOOPBACK}:{port}: the port is in use"
+            + (f" by {holder}" if holder else "")
+            + f". Choose another port ({setting})."
+        )
+
+
+def spawn_logged(
+    cmd: list[str],
+    log_file: Path,
+    banner: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` without waiting for it, its output appended to ``log_file`` after a
+    ``--- banner`` line.
+
+    The child gets its own session: a Ctrl-C in the terminal reaches only the caller, which
+    stops its children in order, and a signal to the child's process group reaches exactly
+    that child.
+    """
+    with log_file.open("ab") as log:
+        log.write(f"\n--- {banner}\n".encode())
+        log.flush()
+        return subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=None if env is None else dict(env),
+            cwd=cwd,
+            start_new_session=True,
+        )
+
+
+class EmbeddedPostgres(_EmbeddedServer):
     """A private PostgreSQL server on ``127.0.0.1:port`` whose cluster lives in ``data_dir``.
 
     Layout of ``data_dir``: ``cluster/`` (PGDATA), ``postgres.log`` and the unix socket.
@@ -333,13 +395,7 @@ class EmbeddedPostgres:
             if port == self.port and status == "ready":
                 return
             self._pg_ctl_stop()
-        if not port_is_free(self.port):
-            holder = port_holder(self.port)
-            raise EmbeddedServerError(
-                f"Cannot start PostgreSQL on {LOOPBACK}:{self.port}: the port is in use"
-                + (f" by {holder}" if holder else "")
-                + ". Choose another port (VEIVISER_PG_PORT)."
-            )
+        _refuse_taken_port("PostgreSQL", self.port, "VEIVISER_PG_PORT")
         self._initdb_if_needed()
         self._pg_ctl_start()
 
@@ -377,18 +433,6 @@ class EmbeddedPostgres:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
                 wait_gone(pid, 5.0)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- internals ---------------------------------------------------------------------
 
@@ -672,7 +716,7 @@ def nats_sync_config(sync_interval: str | None) -> str:
     return f'jetstream {{\n  sync_interval: "{sync_interval}"\n}}\n'
 
 
-class EmbeddedNats:
+class EmbeddedNats(_EmbeddedServer):
     """A private ``nats-server`` with JetStream on ``127.0.0.1:port``, storing in ``store_dir``.
 
     ``store_dir`` receives the JetStream store (``jetstream/``), the log (``nats-server.log``)
@@ -742,13 +786,7 @@ class EmbeddedNats:
         self._reap()
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self.stop_leftover()
-        if not port_is_free(self.port):
-            holder = port_holder(self.port)
-            raise EmbeddedServerError(
-                f"Cannot start NATS on {LOOPBACK}:{self.port}: the port is in use"
-                + (f" by {holder}" if holder else "")
-                + ". Choose another port (VEIVISER_NATS_PORT)."
-            )
+        _refuse_taken_port("NATS", self.port, "VEIVISER_NATS_PORT")
         cmd = [
             str(nats_server_binary()),
             "--addr",
@@ -768,19 +806,9 @@ class EmbeddedNats:
             config_file = self.store_dir / "nats-server.conf"
             config_file.write_text(self.config)
             cmd += ["--config", str(config_file)]
-        with self.log_file.open("ab") as log:
-            log.write(f"\n--- starting {shlex.join(cmd)}\n".encode())
-            log.flush()
-            self._proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.store_dir,
-                # Own session: a Ctrl-C in the terminal must not reach the server directly,
-                # the stack stops it after the services.
-                start_new_session=True,
-            )
+        self._proc = spawn_logged(
+            cmd, self.log_file, f"starting {shlex.join(cmd)}", cwd=self.store_dir
+        )
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -830,18 +858,6 @@ class EmbeddedNats:
             proc.kill()
         proc.wait()
         self._proc = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _reap(self) -> None:
         if self._proc is not None:

@@ -52,6 +52,7 @@ from deploy.embedded import (
     port_holder,
     port_is_free,
     process_gone,
+    spawn_logged,
     terminate_process,
 )
 from deploy.services import server_command
@@ -327,19 +328,12 @@ class _Service:
 
     def spawn(self, env: Mapping[str, str]) -> None:
         """Start the service under uvicorn (without waiting for it) and write its pid file."""
-        cmd = server_command(self.name, self.port)
-        with self.log_file.open("ab") as log:
-            log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.name}\n".encode())
-            log.flush()
-            self.proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=dict(env),
-                # Own process group: Ctrl-C goes to us only, and we stop the services first.
-                start_new_session=True,
-            )
+        self.proc = spawn_logged(
+            server_command(self.name, self.port),
+            self.log_file,
+            f"{time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.name}",
+            env=env,
+        )
         self.pid_file.write_text(f"{self.proc.pid}\n")
 
 
