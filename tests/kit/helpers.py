@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from nats.aio.client import Client as NATS
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.bus import Bus
 from shared.db import Database
 from shared.events import Envelope, Event, EventRegistry, Metadata
 from shared.eventstore import NO_STREAM, EventStore
@@ -234,6 +235,23 @@ async def reaches(
         raise AssertionError(
             f"expected {expected!r} within {timeout}s; last value: {seen[-1:]!r}"
         ) from None
+
+
+@asynccontextmanager
+async def connected_bus(
+    settings: Settings, name: str, stream_of: str | None = None, *, timeout: float = 10
+) -> AsyncIterator[Bus]:
+    """A started bus, connected (within ``timeout`` seconds), with ``stream_of``'s stream
+    made sure of; closed after."""
+    bus = Bus(settings, name)
+    bus.start()
+    try:
+        assert await bus.wait_connected(timeout=timeout)
+        if stream_of is not None:
+            await bus.ensure_stream(stream_of)
+        yield bus
+    finally:
+        await bus.close()
 
 
 @asynccontextmanager

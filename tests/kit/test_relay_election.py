@@ -13,26 +13,13 @@ from collections.abc import AsyncIterator
 import pytest
 import sqlalchemy as sa
 
-from shared.bus import Bus
 from shared.db import Database
 from shared.outbox import OutboxRelay
 from shared.settings import Settings
 from tests.kit.catchup_support import SOURCE, append
-from tests.kit.helpers import NoteTaken, database, unpublished
+from tests.kit.helpers import NoteTaken, connected_bus, database, unpublished
 
 pytestmark = pytest.mark.timeout(90)
-
-
-@contextlib.asynccontextmanager
-async def _connected_bus(settings: Settings) -> AsyncIterator[Bus]:
-    bus = Bus(settings, "relay-election")
-    bus.start()
-    try:
-        assert await bus.wait_connected(timeout=10)
-        await bus.ensure_stream(SOURCE)
-        yield bus
-    finally:
-        await bus.close()
 
 
 @contextlib.asynccontextmanager
@@ -51,7 +38,7 @@ async def test_only_the_relay_holding_the_pass_publishes_from_one_database(
     async with (
         database(settings, SOURCE) as db,
         database(settings, SOURCE) as other_replica,
-        _connected_bus(settings) as bus,
+        connected_bus(settings, "relay-election", SOURCE) as bus,
     ):
         relay = OutboxRelay(db, bus, settings, SOURCE)
         async with _pass_held_in(other_replica, SOURCE):
@@ -67,7 +54,7 @@ async def test_two_relays_on_one_database_publish_every_row_once(settings: Setti
     async with (
         database(settings, SOURCE) as first_db,
         database(settings, SOURCE) as second_db,
-        _connected_bus(settings) as bus,
+        connected_bus(settings, "relay-election", SOURCE) as bus,
     ):
         first = OutboxRelay(
             first_db, bus, settings.model_copy(update={"relay_batch_size": 3}), SOURCE
@@ -93,7 +80,7 @@ async def test_the_relay_lock_belongs_to_the_database_not_the_server(
     async with (
         database(settings, SOURCE) as db,
         database(settings, "housing") as another_database,
-        _connected_bus(settings) as bus,
+        connected_bus(settings, "relay-election", SOURCE) as bus,
     ):
         relay = OutboxRelay(db, bus, settings, SOURCE)
         async with _pass_held_in(another_database, SOURCE):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from tests.kit.helpers import (
     stream_documents,
 )
 from tests.kit.minimal_service import create_app as kit_app
-from tests.support import auth, python_module, running
+from tests.support import auth, running, veiviser_command
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -36,18 +38,9 @@ SMALL = "max_payload: 4096\n"
 
 
 async def _veiviser(settings: Settings, *args: str) -> tuple[int, str]:
-    """Run the operator command ``veiviser <args>`` against the test's databases."""
-    proc = await python_module(
-        settings,
-        "deploy.cli",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env="development",
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode()
+    """Run the operator command ``veiviser <args>``; its exit code and all it printed."""
+    code, out, err = await veiviser_command(settings, *args, timeout=60)
+    return code, out + err
 
 
 async def _published(settings: Settings) -> list[tuple[str, str]]:
@@ -170,34 +163,37 @@ async def test_a_row_too_large_for_the_server_parks_others_flow_and_retry_sends_
         server.stop()
 
 
+@asynccontextmanager
 async def _a_row_nats_never_acknowledges(
-    local: Settings, db: Database, store: EventStore, stuck: str
-) -> None:
-    async with db.transaction() as conn:
-        await append_notes(store, conn, stuck, [NoteTaken(text="s1"), NoteTaken(text="s2")], 0)
-        # A subject no stream listens on: JetStream never acknowledges it.
-        await conn.execute(
-            sa.text(
-                "UPDATE outbox SET subject = 'nowhere.at.all' WHERE id = "
-                "(SELECT min(id) FROM outbox)"
+    settings: Settings, **relay: float
+) -> AsyncIterator[tuple[Settings, Database, str]]:
+    """Settings with ``relay``'s settings, housing's database, and the id of a stream
+    whose first outbox row JetStream never acknowledges (a second row waits behind it)."""
+    local = settings.model_copy(update=relay)
+    store = EventStore("housing", kit_registry, local.subject_prefix("housing"))
+    stuck = str(uuid.uuid4())
+    async with database(local, "housing") as db:
+        async with db.transaction() as conn:
+            await append_notes(store, conn, stuck, [NoteTaken(text="s1"), NoteTaken(text="s2")], 0)
+            # A subject no stream listens on: JetStream never acknowledges it.
+            await conn.execute(
+                sa.text(
+                    "UPDATE outbox SET subject = 'nowhere.at.all' WHERE id = "
+                    "(SELECT min(id) FROM outbox)"
+                )
             )
-        )
+        yield local, db, stuck
 
 
 async def test_a_row_failing_often_but_briefly_is_not_parked(settings: Settings) -> None:
     """A NATS cluster electing a stream leader refuses every publish for seconds: many
     attempts in a short time are no reason to set a row aside."""
-    local = settings.model_copy(
-        update={
-            "relay_park_after_attempts": 2,
-            "relay_park_after_seconds": 3600,
-            "relay_max_backoff_seconds": 0.1,
-        }
-    )
-    store = EventStore("housing", kit_registry, local.subject_prefix("housing"))
-    stuck = str(uuid.uuid4())
-    async with database(local, "housing") as db:
-        await _a_row_nats_never_acknowledges(local, db, store, stuck)
+    async with _a_row_nats_never_acknowledges(
+        settings,
+        relay_park_after_attempts=2,
+        relay_park_after_seconds=3600,
+        relay_max_backoff_seconds=0.1,
+    ) as (local, db, stuck):
         async with running(kit_app(local)):
 
             async def tried() -> bool:
@@ -213,17 +209,12 @@ async def test_a_row_failing_often_but_briefly_is_not_parked(settings: Settings)
 async def test_a_row_that_keeps_failing_for_any_reason_is_parked_after_its_attempts(
     settings: Settings,
 ) -> None:
-    local = settings.model_copy(
-        update={
-            "relay_park_after_attempts": 3,
-            "relay_park_after_seconds": 0,
-            "relay_max_backoff_seconds": 0.2,
-        }
-    )
-    store = EventStore("housing", kit_registry, local.subject_prefix("housing"))
-    stuck = str(uuid.uuid4())
-    async with database(local, "housing") as db:
-        await _a_row_nats_never_acknowledges(local, db, store, stuck)
+    async with _a_row_nats_never_acknowledges(
+        settings,
+        relay_park_after_attempts=3,
+        relay_park_after_seconds=0,
+        relay_max_backoff_seconds=0.2,
+    ) as (local, db, stuck):
         async with running(kit_app(local)) as client:
             created = await client.post("/notes", json={"text": "o1"}, headers=auth(local))
             assert created.status_code == 201

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import nats
@@ -22,6 +23,7 @@ from nats.js.errors import APIError
 from deploy.embedded import EmbeddedNats, free_port
 from shared.bus import Bus
 from shared.settings import Settings
+from tests.kit.helpers import connected_bus
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -91,11 +93,8 @@ async def _replicas(url: str, stream: str) -> tuple[int, int]:
         await nc.close()
 
 
-async def _bus(settings: Settings) -> Bus:
-    bus = Bus(settings, "kit-test-replicas")
-    bus.start()
-    assert await bus.wait_connected(timeout=20)
-    return bus
+def _bus(settings: Settings, stream_of: str | None = None) -> AbstractAsyncContextManager[Bus]:
+    return connected_bus(settings, "kit-test-replicas", stream_of, timeout=20)
 
 
 async def test_streams_are_raised_to_the_configured_replicas_and_never_lowered(
@@ -106,16 +105,11 @@ async def test_streams_are_raised_to_the_configured_replicas_and_never_lowered(
     three = one.model_copy(update={"stream_replicas": 3})
     stream = settings.stream_name("participants")
 
-    bus = await _bus(one)
-    try:
-        await bus.ensure_stream("participants")
-    finally:
-        await bus.close()
+    async with _bus(one, "participants"):
+        pass
     assert await _replicas(cluster[0].url, stream) == (1, 0)
 
-    bus = await _bus(three)
-    try:
-        await bus.ensure_stream("participants")
+    async with _bus(three, "participants") as bus:
 
         async def scaled() -> tuple[int, int]:
             return await _replicas(cluster[1].url, stream)
@@ -134,29 +128,18 @@ async def test_streams_are_raised_to_the_configured_replicas_and_never_lowered(
             except nats.errors.TimeoutError:
                 assert asyncio.get_running_loop().time() < deadline
         assert ack.stream == stream
-    finally:
-        await bus.close()
 
     # A process with the default setting (one replica) does not scale it back down.
-    bus = await _bus(one)
-    try:
-        await bus.ensure_stream("participants")
-    finally:
-        await bus.close()
+    async with _bus(one, "participants"):
+        pass
     assert (await _replicas(cluster[2].url, stream))[0] == 3
 
 
 async def test_a_single_server_refuses_more_than_one_replica(settings: Settings) -> None:
-    bus = await _bus(settings.model_copy(update={"stream_replicas": 3}))
-    try:
+    async with _bus(settings.model_copy(update={"stream_replicas": 3})) as bus:
         with pytest.raises(APIError) as refused:
             await bus.ensure_stream("housing")
         assert refused.value.err_code == 10074
-    finally:
-        await bus.close()
-    bus = await _bus(settings)
-    try:
-        await bus.ensure_stream("housing")
-    finally:
-        await bus.close()
+    async with _bus(settings, "housing"):
+        pass
     assert await _replicas(settings.nats_url, settings.stream_name("housing")) == (1, 0)
