@@ -167,6 +167,18 @@ async def _locked_step(
     return events, new_version
 
 
+async def _employer_step(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    employer_id: uuid.UUID,
+    decide: Callable[[domain.Employer], list[Event]],
+) -> tuple[list[Event], int]:
+    return await _locked_step(
+        runtime, conn, metadata, domain.EMPLOYER, employer_id, domain.fold_employer, decide, None
+    )
+
+
 # --- employers -------------------------------------------------------------------------
 
 
@@ -228,15 +240,8 @@ async def erase_contact(
     runtime: Runtime, conn: AsyncConnection, metadata: Metadata, employer_id: uuid.UUID
 ) -> CommandResult:
     """Forget the employer's contact person: their key goes, the sealed copies are noise."""
-    events, new_version = await _locked_step(
-        runtime,
-        conn,
-        metadata,
-        domain.EMPLOYER,
-        employer_id,
-        domain.fold_employer,
-        domain.erase_contact,
-        None,
+    events, new_version = await _employer_step(
+        runtime, conn, metadata, employer_id, domain.erase_contact
     )
     await conn.execute(sa.delete(contact_keys).where(contact_keys.c.employer_id == employer_id))
     return CommandResult(
@@ -259,13 +264,11 @@ async def record_agreement(
 ) -> CommandResult:
     """Record an agreement with its target on the employer's stream."""
     agreement_id = uuid.uuid4()
-    _, new_version = await _locked_step(
+    _, new_version = await _employer_step(
         runtime,
         conn,
         metadata,
-        domain.EMPLOYER,
         employer_id,
-        domain.fold_employer,
         lambda state: record_employer_agreement(
             state,
             agreement_id=agreement_id,
@@ -276,7 +279,6 @@ async def record_agreement(
             valid_from=valid_from,
             valid_until=valid_until,
         ),
-        None,
     )
     return CommandResult(
         201, {"id": str(agreement_id), "employer_id": str(employer_id), "version": new_version}

@@ -9,7 +9,7 @@ store keeps only noise and no table holds the record.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -29,8 +29,6 @@ from services.matching.domain.volunteers import (
     Volunteer,
 )
 from services.matching.events import (
-    ContactKind,
-    FollowUpStatus,
     GatheringKind,
     Gender,
     TimeSlot,
@@ -90,14 +88,15 @@ async def register_volunteer(
     return CommandResult(201, {"id": str(volunteer_id), "version": version})
 
 
+VolunteerUseCase = Callable[..., Awaitable[CommandResult]]
+
+
 async def _volunteer_step(
     runtime: Runtime,
     conn: AsyncConnection,
     metadata: Metadata,
     volunteer_id: uuid.UUID,
-    decide: Any,
-    status: int = 200,
-    **body: Any,
+    decide: Callable[[Volunteer], list[Any]],
 ) -> CommandResult:
     _, version = await application._locked_step(
         runtime,
@@ -109,63 +108,34 @@ async def _volunteer_step(
         decide,
         None,
     )
-    return CommandResult(status, {"id": str(volunteer_id), "version": version, **body})
+    return CommandResult(200, {"id": str(volunteer_id), "version": version})
 
 
-async def check_certificate(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    volunteer_id: uuid.UUID,
-    *,
-    checked_on: date,
-    checked_by: str,
-    expires_on: date,
-) -> CommandResult:
-    return await _volunteer_step(
-        runtime,
-        conn,
-        metadata,
-        volunteer_id,
-        lambda state: domain.check_certificate(
-            state, checked_on=checked_on, checked_by=checked_by, expires_on=expires_on
-        ),
-    )
+def _decided_on_volunteer(decide: Callable[..., list[Any]]) -> VolunteerUseCase:
+    """The coordinator's use case ``decide`` answers on one volunteer's stream.
+
+    It takes the path ids (the volunteer's, then an assignment's where there is one) and
+    the body's fields by name, and hands them to ``decide`` after the folded volunteer.
+    """
+
+    async def use_case(
+        runtime: Runtime,
+        conn: AsyncConnection,
+        metadata: Metadata,
+        volunteer_id: uuid.UUID,
+        *ids: uuid.UUID,
+        **fields: Any,
+    ) -> CommandResult:
+        return await _volunteer_step(
+            runtime, conn, metadata, volunteer_id, lambda state: decide(state, *ids, **fields)
+        )
+
+    return use_case
 
 
-async def approve(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    volunteer_id: uuid.UUID,
-    *,
-    approved_on: date,
-) -> CommandResult:
-    return await _volunteer_step(
-        runtime,
-        conn,
-        metadata,
-        volunteer_id,
-        lambda state: domain.approve(state, approved_on=approved_on),
-    )
-
-
-async def record_contact(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    volunteer_id: uuid.UUID,
-    *,
-    contacted_on: date,
-    kind: ContactKind,
-) -> CommandResult:
-    return await _volunteer_step(
-        runtime,
-        conn,
-        metadata,
-        volunteer_id,
-        lambda state: domain.record_contact(state, contacted_on=contacted_on, kind=kind),
-    )
+check_certificate = _decided_on_volunteer(domain.check_certificate)
+approve = _decided_on_volunteer(domain.approve)
+record_contact = _decided_on_volunteer(domain.record_contact)
 
 
 async def erase_volunteer(
@@ -224,43 +194,8 @@ async def assign(
     )
 
 
-async def follow_up(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    volunteer_id: uuid.UUID,
-    assignment_id: uuid.UUID,
-    *,
-    followed_up_on: date,
-    status: FollowUpStatus,
-) -> CommandResult:
-    return await _volunteer_step(
-        runtime,
-        conn,
-        metadata,
-        volunteer_id,
-        lambda state: domain.follow_up(
-            state, assignment_id, followed_up_on=followed_up_on, status=status
-        ),
-    )
-
-
-async def end_assignment(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    volunteer_id: uuid.UUID,
-    assignment_id: uuid.UUID,
-    *,
-    ended_on: date,
-) -> CommandResult:
-    return await _volunteer_step(
-        runtime,
-        conn,
-        metadata,
-        volunteer_id,
-        lambda state: domain.end_assignment(state, assignment_id, ended_on=ended_on),
-    )
+follow_up = _decided_on_volunteer(domain.follow_up)
+end_assignment = _decided_on_volunteer(domain.end_assignment)
 
 
 async def hold_gathering(
