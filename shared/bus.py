@@ -239,6 +239,44 @@ async def fetch(psub: JetStreamContext.PullSubscription, batch: int, timeout: fl
     return msgs
 
 
+async def ack(msgs: Sequence[Msg]) -> None:
+    """Acknowledge JetStream messages, as ``await msg.ack()`` would each, in one command.
+
+    ``msg.ack()`` is a coroutine, subject checks, a command string and a pending-buffer
+    append per message: about a sixth of the consumer's CPU per event. The acks of a
+    batch go out as one write of the same ``PUB <reply> 0`` commands. A message that
+    ``msg.ack()`` would refuse (no reply subject, acked already), messages of another
+    connection, or a connection that is not plainly connected go through ``msg.ack()``
+    one by one, with its errors.
+    """
+    if not msgs:
+        return
+    nc: Any = getattr(msgs[0], "_client", None)
+    send = getattr(nc, "_send_command", None)
+    flush = getattr(nc, "_flush_pending", None)
+    stats = getattr(nc, "stats", None)
+    if (
+        send is None
+        or flush is None
+        or not isinstance(stats, dict)
+        or not nc.is_connected
+        or nc.is_draining_pubs
+        or any(msg._client is not nc or not msg.reply or msg._ackd for msg in msgs)
+    ):
+        for msg in msgs:
+            await msg.ack()
+        return
+    # What nats-py's pub_cmd writes for an empty payload and no reply subject.
+    await send(b"".join([b"PUB " + msg.reply.encode() + b"  0\r\n\r\n" for msg in msgs]))
+    stats["out_msgs"] = stats.get("out_msgs", 0) + len(msgs)
+    for msg in msgs:
+        msg._ackd = True
+    # What publish() does after each command: kick the flusher unless a flush is queued.
+    flushes = getattr(nc, "_flush_queue", None)
+    if flushes is not None and flushes.empty():
+        await flush()
+
+
 class Bus:
     """Connects in the background and reconnects forever.
 

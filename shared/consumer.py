@@ -73,7 +73,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import tables
-from shared.bus import Bus, fetch
+from shared.bus import Bus, ack, fetch
 from shared.catchup import CatchUpClient, CatchUpUnavailable
 from shared.db import Database, driver_connection
 from shared.events import Envelope
@@ -240,6 +240,15 @@ class _Item:
     """JetStream stream sequence; 0 for an event read from the catch-up feed."""
 
 
+@dataclass(frozen=True)
+class _Fetched:
+    """A fetched batch, decoded: what the inbox takes, and what it cannot read."""
+
+    msgs: list[Msg]
+    pending: list[tuple[Msg, _Item]]
+    undecodable: list[Msg]
+
+
 def received(document: Any, keep: Keep | None) -> Received:
     """A CloudEvent document as the consumer handles it (``keep`` minimises it)."""
     if not isinstance(document, dict):
@@ -348,11 +357,11 @@ class DurableConsumer:
         self, psub: JetStreamContext.PullSubscription, stop: asyncio.Event
     ) -> None:
         empty = 0
-        ahead: asyncio.Task[list[Msg]] | None = self._fetch(psub)
+        ahead: asyncio.Task[_Fetched] | None = self._fetch(psub)
         try:
             while ahead is not None:
                 try:
-                    msgs = await ahead
+                    fetched = await ahead
                 except TimeoutError:
                     ahead = None
                     self._idle = True
@@ -366,11 +375,11 @@ class DurableConsumer:
                         ahead = self._fetch(psub)
                     continue
                 empty = 0
-                # The next batch is on its way while this one is applied: JetStream's
-                # delivery and the client's parsing overlap the database's work. One
-                # batch ahead at most; max_ack_pending is four.
+                # The next batch is on its way, and decoded, while this one is applied:
+                # JetStream's delivery and the client's parsing and decoding overlap the
+                # database's work. One batch ahead at most; max_ack_pending is four.
                 ahead = None if stop.is_set() else self._fetch(psub)
-                await self.handle_batch(msgs)
+                await self._handle_fetched(fetched)
                 if stop.is_set():
                     break
         except asyncio.CancelledError:
@@ -384,16 +393,16 @@ class DurableConsumer:
         if ahead is not None:
             await self._give_back(ahead)
 
-    def _fetch(self, psub: JetStreamContext.PullSubscription) -> asyncio.Task[list[Msg]]:
-        return asyncio.ensure_future(
-            fetch(
-                psub,
-                self.settings.consumer_batch_size,
-                self.settings.consumer_fetch_timeout_seconds,
-            )
-        )
+    def _fetch(self, psub: JetStreamContext.PullSubscription) -> asyncio.Task[_Fetched]:
+        return asyncio.ensure_future(self._fetch_decoded(psub))
 
-    async def _give_back(self, ahead: asyncio.Task[list[Msg]]) -> None:
+    async def _fetch_decoded(self, psub: JetStreamContext.PullSubscription) -> _Fetched:
+        msgs = await fetch(
+            psub, self.settings.consumer_batch_size, self.settings.consumer_fetch_timeout_seconds
+        )
+        return self._decode_batch(msgs)
+
+    async def _give_back(self, ahead: asyncio.Task[_Fetched]) -> None:
         """A batch fetched ahead but not applied goes back now, not after ``ack_wait``."""
         if not ahead.done():
             # Stopping or re-subscribing: the fetch ends within its own timeout.
@@ -406,7 +415,7 @@ class DurableConsumer:
             return
         if ahead.cancelled() or ahead.exception() is not None:
             return
-        for msg in ahead.result():
+        for msg in ahead.result().msgs:
             with contextlib.suppress(Exception):
                 await msg.nak()
 
@@ -508,14 +517,23 @@ class DurableConsumer:
         dead-lettered. Events held for a missing predecessor are nak'ed (or their gap
         filled) after the rest is acked.
         """
-        pending: list[tuple[Msg, _Item]] = []
+        await self._handle_fetched(self._decode_batch(msgs))
+
+    def _decode_batch(self, msgs: list[Msg]) -> _Fetched:
+        fetched = _Fetched(msgs, [], [])
         for msg in msgs:
             try:
                 decoded = self._decode(msg)
             except (ValueError, KeyError, TypeError):
-                await self.handle(msg)
+                fetched.undecodable.append(msg)
                 continue
-            pending.append((msg, _Item(decoded, _stream_sequence(msg))))
+            fetched.pending.append((msg, _Item(decoded, _stream_sequence(msg))))
+        return fetched
+
+    async def _handle_fetched(self, fetched: _Fetched) -> None:
+        for msg in fetched.undecodable:
+            await self.handle(msg)
+        pending = fetched.pending
         while pending:
             try:
                 outcomes = await self._apply([item for _, item in pending])
@@ -539,11 +557,13 @@ class DurableConsumer:
                     await self.handle(msg)
                 return
             held: list[tuple[Msg, _Item]] = []
+            done: list[Msg] = []
             for (msg, item), outcome in zip(pending, outcomes, strict=True):
                 if outcome is Outcome.HELD:
                     held.append((msg, item))
                 else:
-                    await msg.ack()
+                    done.append(msg)
+            await ack(done)
             if self._debug:
                 # Per event, for tracing a correlation id; skipped, not just filtered,
                 # otherwise: building the lines costs more than the ack.

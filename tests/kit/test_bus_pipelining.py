@@ -7,10 +7,13 @@
 - ``shared.bus.fetch`` reads pull replies off the subscription's queue: whatever the
   batch size, every message comes once, in stream order, never more than a batch at a
   time, and an empty stream answers ``TimeoutError``.
+- ``shared.bus.ack`` acks a batch in one write: the server holds none of them pending
+  and redelivers none, and a message acked already is refused as ``msg.ack()`` would.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import uuid
@@ -21,9 +24,10 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from nats.errors import MsgAlreadyAckdError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 
-from shared.bus import Bus, fetch
+from shared.bus import Bus, ack, fetch
 from shared.eventstore import EventStore
 from shared.outbox import OutboxRelay
 from shared.settings import Settings
@@ -153,5 +157,47 @@ async def test_fetch_hands_over_every_message_once_in_order_a_batch_at_most(
             assert all(1 <= size <= batch for size in sizes)
             info = await psub.consumer_info()
             assert info.num_pending == 0
+        finally:
+            await js.delete_stream(name)
+
+
+async def test_ack_acknowledges_a_whole_batch_in_one_write_and_refuses_a_second_ack(
+    settings: Settings,
+) -> None:
+    name = f"{settings.namespace}_ACK{next(_example)}".upper()
+    subject = f"{name.lower()}.m"
+    async with nats_client(settings.nats_url) as nc:
+        js = nc.jetstream(timeout=10)
+        await js.add_stream(StreamConfig(name=name, subjects=[f"{name.lower()}.>"]))
+        try:
+            for n in range(30):
+                await js.publish(subject, str(n).encode(), stream=name)
+            psub = await js.pull_subscribe(
+                subject,
+                durable="acker",
+                stream=name,
+                config=ConsumerConfig(
+                    ack_policy=AckPolicy.EXPLICIT,
+                    deliver_policy=DeliverPolicy.ALL,
+                    ack_wait=1,
+                    max_ack_pending=120,
+                ),
+            )
+            msgs: list[Any] = await fetch(psub, 30, 2.0)
+            assert len(msgs) == 30
+            await ack(msgs)
+            assert all(msg._ackd for msg in msgs)
+            with pytest.raises(MsgAlreadyAckdError):
+                await ack(msgs[:1])
+            await nc.flush()
+            # The server applies acks after answering the flush; past ack_wait, an ack
+            # it had not taken would show as pending or redelivered.
+            await asyncio.sleep(1.5)
+            info = await psub.consumer_info()
+            assert info.num_ack_pending == 0
+            assert info.num_redelivered == 0
+            assert info.num_pending == 0
+            with pytest.raises(TimeoutError):
+                await fetch(psub, 30, 0.5)
         finally:
             await js.delete_stream(name)
