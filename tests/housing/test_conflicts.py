@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -55,6 +56,7 @@ async def _refused(
 async def test_impossible_transitions_are_409_and_append_nothing(settings: Settings) -> None:
     headers = officer(settings)
     async with running(housing_app(settings)) as client:
+        refused = partial(_refused, client, settings)
         family, single, other, six = await settled_households(client, settings, [3, 1, 2, 6])
         flat = await dwelling(client, settings, rooms=3)
         second = await dwelling(client, settings, rooms=3, address="Storgata 2")
@@ -64,17 +66,13 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
         )
 
         pending = await apply_for_housing(client, settings, single, "2020-02-01")
-        await _refused(
-            client,
-            settings,
+        await refused(
             "/housing/placements",
             {"application_id": pending["application_id"], "dwelling_id": studio["dwelling_id"]},
             409,
             "still pending",
         )
-        await _refused(
-            client,
-            settings,
+        await refused(
             "/housing/applications",
             {"household_id": str(single), "received_on": "2020-02-02"},
             409,
@@ -83,9 +81,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
         await decide_application(
             client, settings, pending["application_id"], "accepted", "2020-02-03"
         )
-        await _refused(
-            client,
-            settings,
+        await refused(
             f"/housing/applications/{pending['application_id']}/decision",
             {"decision": "rejected", "decided_on": "2020-02-04"},
             409,
@@ -94,9 +90,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
 
         # A family of six is never given a 1-room flat.
         big = await accepted_application(client, settings, six)
-        await _refused(
-            client,
-            settings,
+        await refused(
             "/housing/placements",
             {"application_id": big["application_id"], "dwelling_id": studio["dwelling_id"]},
             409,
@@ -109,9 +103,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
             client, settings, app_family["application_id"], flat["dwelling_id"], "2020-03-01"
         )
         app_other = await accepted_application(client, settings, other)
-        await _refused(
-            client,
-            settings,
+        await refused(
             "/housing/placements",
             {"application_id": app_other["application_id"], "dwelling_id": flat["dwelling_id"]},
             409,
@@ -127,9 +119,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
         await decide_application(
             client, settings, transfer["application_id"], "accepted", "2020-04-01"
         )
-        await _refused(
-            client,
-            settings,
+        await refused(
             "/housing/placements",
             {"application_id": transfer["application_id"], "dwelling_id": second["dwelling_id"]},
             409,
@@ -147,9 +137,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
         assert await count(settings, EVENTS) == before
 
         # Rent-to-own: only for the dwelling the household rents, only municipal ones.
-        await _refused(
-            client,
-            settings,
+        await refused(
             "/housing/rent-to-own",
             {
                 "household_id": str(family),
@@ -167,9 +155,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
         await place(
             client, settings, pending["application_id"], leased["dwelling_id"], "2020-03-01"
         )
-        await _refused(
-            client,
-            settings,
+        await refused(
             "/housing/rent-to-own",
             {
                 "household_id": str(single),
@@ -182,18 +168,14 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
         )
 
         # Ending twice; evictions through their own endpoint.
-        await _refused(
-            client,
-            settings,
+        await refused(
             f"/housing/placements/{placement['placement_id']}/end",
             {"ends_on": "2020-06-01", "reason": "eviction"},
             422,
             "reason",
         )
         await evict(client, settings, placement["placement_id"], "2020-06-01", "rent_arrears")
-        await _refused(
-            client,
-            settings,
+        await refused(
             f"/housing/placements/{placement['placement_id']}/end",
             {"ends_on": "2020-06-02", "reason": "other"},
             409,
@@ -214,17 +196,13 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
             },
             201,
         )
-        await _refused(
-            client,
-            settings,
+        await refused(
             f"/housing/start-loans/{loan['loan_id']}/purchase",
             {"purchased_on": "2020-06-01", "price": 2_000_000},
             409,
             "needs an approved and paid-out loan",
         )
-        await _refused(
-            client,
-            settings,
+        await refused(
             f"/housing/start-loans/{loan['loan_id']}/decision",
             {"decided_on": "2020-05-10", "approved": True, "loan_amount": 1_260_000},
             422,
@@ -236,27 +214,21 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
         assert (
             await client.get(f"/housing/dwellings/{flat['dwelling_id']}", headers=elsewhere)
         ).status_code == 404
-        await _refused(
-            client,
-            settings,
+        await refused(
             "/housing/placements",
             {"application_id": app_other["application_id"], "dwelling_id": second["dwelling_id"]},
             404,
             "No application",
             headers=elsewhere,
         )
-        await _refused(
-            client,
-            settings,
+        await refused(
             "/housing/applications",
             {"household_id": str(single)},
             404,
             "No household",
             headers=elsewhere,
         )
-        await _refused(
-            client,
-            settings,
+        await refused(
             "/housing/applications",
             {"household_id": str(uuid.uuid4())},
             404,
@@ -266,9 +238,7 @@ async def test_impossible_transitions_are_409_and_append_nothing(settings: Setti
         assert (
             await client.get("/housing/stock", headers=auth(settings, ["caseworker"]))
         ).status_code == 403
-        await _refused(
-            client,
-            settings,
+        await refused(
             "/housing/dwellings",
             {"address": "x", "district": "y", "rooms": 2, "size_m2": 40},
             403,
