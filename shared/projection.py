@@ -25,7 +25,6 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import driver_connection
@@ -307,7 +306,7 @@ class Batch:
             await self._flush_rows(table, keys)
         self._dirty.clear()
 
-    def riders(self) -> list[Rider] | None:
+    async def riders(self) -> list[Rider] | None:
         """Hand what was collected over as :class:`~shared.eventstore.Rider` writes.
 
         A command's inline read models then cost no round trip of their own: their
@@ -347,7 +346,10 @@ class Batch:
         tables = [table for table, *_ in planned]
         if len(set(tables)) != len(tables) or any(len(group) > RIDER_ROWS for *_, group in planned):
             return None
-        riders = [_rider(table, sql, shape, group) for table, sql, shape, group in planned]
+        riders = [
+            _rider(table, sql, shape, group, await self._column_types(table))
+            for table, sql, shape, group in planned
+        ]
         self._written.update(self._inserts)
         self._inserts.clear()
         self._counters.clear()
@@ -356,6 +358,20 @@ class Batch:
             self._stored[table].update(key for key in keys if cached[key] is not None)
         self._dirty.clear()
         return riders
+
+    async def _column_types(self, table: sa.Table) -> Mapping[str, str]:
+        """The table's column types as the database has them, read once per process.
+
+        Not the declared ones: a migration may store a column as another type than
+        its declaration says (matching's ``changed_tx`` is ``xid8``, declared text),
+        and a rider's parameters must be cast to what the column really is.
+        """
+        types = _COLUMN_TYPES.get(table)
+        if types is None:
+            driver = await driver_connection(self.conn)
+            found = await driver.fetch(_COLUMN_TYPES_SQL, _quote(table.name))
+            types = _COLUMN_TYPES[table] = {row[0]: row[1] for row in found}
+        return types
 
     async def _write(
         self, sql: str, table: sa.Table, shape: tuple[str, ...], group: list[tuple[Any, ...]]
@@ -447,12 +463,16 @@ def _counter_rows(
 
 
 def _rider(
-    table: sa.Table, sql: str, shape: tuple[str, ...], group: list[tuple[Any, ...]]
+    table: sa.Table,
+    sql: str,
+    shape: tuple[str, ...],
+    group: list[tuple[Any, ...]],
+    types: Mapping[str, str],
 ) -> Rider:
     """``sql`` (one row's INSERT of :func:`_insert_sql`) for every row of ``group``, as a
     rider: a VALUES list with each parameter cast to its column's type, inserted only
     if the append's stream claim took."""
-    casts = _casts(table, shape)
+    casts = [types[name] for name in shape]
     width = len(shape)
     values = ", ".join(
         "(" + ", ".join(f"${row * width + i + 1}::{casts[i]}" for i in range(width)) + ")"
@@ -473,11 +493,11 @@ def _rider(
     )
 
 
-@functools.cache
-def _casts(table: sa.Table, shape: tuple[str, ...]) -> tuple[str, ...]:
-    """PostgreSQL type names of ``shape``'s columns, for casts of untyped parameters."""
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    return tuple(table.c[name].type.compile(dialect=dialect) for name in shape)
+_COLUMN_TYPES: dict[sa.Table, dict[str, str]] = {}
+_COLUMN_TYPES_SQL = """
+    SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+    WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
+"""
 
 
 @functools.cache

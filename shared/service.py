@@ -229,7 +229,7 @@ class Runtime:
             if self._inline_batched:
                 batch = Batch(conn, deferred=True)
                 await apply_batch(batch, self._inline, pending.envelopes)
-                riders = batch.riders()
+                riders = await batch.riders()
                 envelopes = await self.store.write(conn, pending, riders or ())
                 if riders is None:
                     await batch.flush()

@@ -68,7 +68,7 @@ async def _ride(db: Database, commands: list[list[Any]]) -> tuple[list[Any], int
                 metadata=kit_metadata(),
             )
             assert pending is not None
-            riders = batch.riders()
+            riders = await batch.riders()
             await STORE.write(conn, pending, riders or ())
             if riders is None:
                 await batch.flush()
@@ -128,7 +128,7 @@ async def test_riders_of_a_conflicting_append_write_nothing(ledger_db: Database)
         )
         batch = Batch(conn, deferred=True)
         await apply_batch(batch, [FOLDED], envelopes)
-        riders = batch.riders()
+        riders = await batch.riders()
         assert riders
         stale = await STORE.prepare(
             conn,
@@ -144,3 +144,35 @@ async def test_riders_of_a_conflicting_append_write_nothing(ledger_db: Database)
         assert conflict.value.current_version == 1
         assert (await conn.execute(sa.select(sa.func.count()).select_from(accounts))).scalar() == 0
         assert (await conn.execute(sa.select(sa.func.count()).select_from(counts))).scalar() == 0
+
+
+stamped = sa.Table(
+    "kit_riders_stamped",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    # Declared text, stored as xid8 (as matching's changed_tx): casts follow the database.
+    sa.Column("stamp", sa.Text),
+)
+
+
+async def test_a_rider_casts_to_the_type_the_database_stores(ledger_db: Database) -> None:
+    stream = f"stamped-{uuid.uuid4()}"
+    async with ledger_db.transaction() as conn:
+        await conn.run_sync(stamped.metadata.create_all)
+        await conn.execute(
+            sa.text("ALTER TABLE kit_riders_stamped ALTER COLUMN stamp TYPE xid8 USING stamp::xid8")
+        )
+        batch = Batch(conn, deferred=True)
+        await batch.load(stamped, [(1,)])
+        batch.put(stamped, {"id": 1, "stamp": None})
+        riders = await batch.riders()
+        assert riders is not None
+        pending = await STORE.prepare(
+            conn, stream, "stamped", notes("x"), expected_version=NO_STREAM, metadata=kit_metadata()
+        )
+        assert pending is not None
+        await STORE.write(conn, pending, riders)
+        stored = (
+            await conn.execute(sa.text("SELECT id, stamp IS NULL FROM kit_riders_stamped"))
+        ).all()
+        assert [tuple(r) for r in stored] == [(1, True)]
