@@ -28,8 +28,8 @@ async def timed_rebuild(
     ``read``, ``raw_seconds`` and ``raw_cpu_seconds`` are the raw path's row count, time
     and CPU in this process over the same rows; the rebuild must apply exactly ``read``
     events. The memory figure is how much the process's peak resident set grew: the
-    rows a rebuild holds until its end. CPU seconds are this process's
-    (``time.process_time``) and those of the PostgreSQL backends serving its database
+    rows a rebuild holds until its end. CPU seconds are this process's (its event
+    loop's thread, ``time.thread_time``: the sampler's thread is not counted) and those of the PostgreSQL backends serving its database
     (:class:`_Backends`; 0 when the server's processes cannot be read): they stay
     steadier than throughput when other work shares the machine.
     """
@@ -40,11 +40,11 @@ async def timed_rebuild(
         log(f"{service}: rebuilding {', '.join(p.name for p in chosen)} in one pass")
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         backends = _Backends(db.engine.url.database or "")
-        cpu_before = time.process_time()
+        cpu_before = time.thread_time()
         started = time.perf_counter()
         count = await rebuild_together(db, store, chosen)
         seconds = time.perf_counter() - started
-        cpu = time.process_time() - cpu_before
+        cpu = time.thread_time() - cpu_before
         server_cpu = backends.stop()
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         assert count == read, (count, read)
@@ -73,8 +73,9 @@ class _Backends:
     """CPU seconds of the PostgreSQL backends of one database, sampled while they live.
 
     A rebuild's reading connection closes before the rebuild ends, so its CPU is read
-    every tenth of a second from the process list (backends name their database in
-    their process title) and the last reading of each process counts.
+    every half second from the process list (backends name their database in their
+    process title) and the last reading of each process counts: a backend that lives
+    less than half a second, or its last half second, may be missed.
     """
 
     def __init__(self, database: str) -> None:
@@ -88,17 +89,19 @@ class _Backends:
         self._thread.start()
 
     def _sample(self) -> None:
-        for process in psutil.process_iter(["cmdline", "cpu_times"]):
+        for process in psutil.process_iter(["name"]):
+            if process.info["name"] != "postgres":
+                continue
             try:
-                title = " ".join(process.info["cmdline"] or ()) + " "
-                times = process.info["cpu_times"]
+                title = " ".join(process.cmdline()) + " "
+                if title.startswith("postgres: ") and self._title in title:
+                    times = process.cpu_times()
+                    self._seen[process.pid] = times.user + times.system
             except psutil.Error:
                 continue
-            if title.startswith("postgres: ") and self._title in title and times is not None:
-                self._seen[process.pid] = times.user + times.system
 
     def _run(self) -> None:
-        while not self._done.wait(0.1):
+        while not self._done.wait(0.5):
             self._sample()
 
     def stop(self) -> float:
