@@ -17,7 +17,7 @@ candidate whatever the score.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,16 +34,19 @@ PARTS = (
 )
 """The parts of the score, in the order explanations list them."""
 
+Share = Annotated[float, Field(ge=0, le=1)]
+"""A weight, credit or proximity: a share of the score or of a part, 0 to 1."""
+Points = Annotated[float, Field(ge=0, le=100)]
+"""A number of points on the 0–100 score."""
+
 
 class MatchingSettings(BaseSettings):
     """Documented, tunable weights; built in ``create_app``, never at import time."""
 
     model_config = SettingsConfigDict(env_prefix="VEIVISER_MATCHING_", extra="ignore")
 
-    weight_occupation: float = Field(
+    weight_occupation: Share = Field(
         0.45,
-        ge=0,
-        le=1,
         description="How much occupation proximity (ISCO-08 hierarchy × experience) can take "
         "off the score: a factor, never the floor.",
     )
@@ -54,54 +57,42 @@ class MatchingSettings(BaseSettings):
         description="The gate: without any essential skill (or title evidence) the score "
         "keeps only 1 − this weight of itself.",
     )
-    weight_optional_skills: float = Field(
-        0.10, ge=0, le=1, description="Share of the opening's optional skills (a small factor)."
+    weight_optional_skills: Share = Field(
+        0.10, description="Share of the opening's optional skills (a small factor)."
     )
-    weight_norwegian: float = Field(
-        0.35, ge=0, le=1, description="Norwegian level per required sub-skill against the need."
+    weight_norwegian: Share = Field(
+        0.35, description="Norwegian level per required sub-skill against the need."
     )
-    weight_location: float = Field(
-        0.30, ge=0, le=1, description="Home municipality, wished municipalities and commuting."
+    weight_location: Share = Field(
+        0.30, description="Home municipality, wished municipalities and commuting."
     )
-    weight_wishes: float = Field(
-        0.10, ge=0, le=1, description="The participant's own wishes: occupations and hours."
+    weight_wishes: Share = Field(
+        0.10, description="The participant's own wishes: occupations and hours."
     )
-    weight_education: float = Field(
+    weight_education: Share = Field(
         0.10,
-        ge=0,
-        le=1,
         description="Education level against the occupation's ISCO skill level (used, not wasted).",
     )
-    weight_mentoring: float = Field(
-        0.05, ge=0, le=1, description="The employer has mentor capacity left."
-    )
+    weight_mentoring: Share = Field(0.05, description="The employer has mentor capacity left.")
 
-    related_skill_credit: float = Field(
+    related_skill_credit: Share = Field(
         0.5,
-        ge=0,
-        le=1,
         description="Credit for a required skill the candidate lacks but holds a related one "
         "of (same ESCO skill group, or broader/narrower skill).",
     )
-    suggested_skill_discount: float = Field(
+    suggested_skill_discount: Share = Field(
         0.5,
-        ge=0,
-        le=1,
         description="An unconfirmed skill suggested from free text counts as "
         "discount × similarity of a held skill.",
     )
-    title_credit: float = Field(
+    title_credit: Share = Field(
         0.15,
-        ge=0,
-        le=1,
         description="How much of the essential-skills gate occupation proximity alone can open "
         "(a title is evidence of skills, not proof).",
     )
 
-    skill_evidence: float = Field(
+    skill_evidence: Share = Field(
         0.5,
-        ge=0,
-        le=1,
         description="How much of the occupation part a title leaves open the essential skills "
         "shown can fill: informal competence (realkompetanse) counts as experience of the work.",
     )
@@ -113,23 +104,17 @@ class MatchingSettings(BaseSettings):
         "as experience: nearly all of them are needed, some of them count in the gate only.",
     )
 
-    proximity_unit_group: float = Field(1.0, ge=0, le=1, description="Same 4-digit unit group.")
-    proximity_minor_group: float = Field(0.6, ge=0, le=1, description="Same 3-digit minor group.")
-    proximity_sub_major_group: float = Field(
-        0.35, ge=0, le=1, description="Same 2-digit sub-major group."
-    )
-    proximity_major_group: float = Field(0.15, ge=0, le=1, description="Same 1-digit major group.")
+    proximity_unit_group: Share = Field(1.0, description="Same 4-digit unit group.")
+    proximity_minor_group: Share = Field(0.6, description="Same 3-digit minor group.")
+    proximity_sub_major_group: Share = Field(0.35, description="Same 2-digit sub-major group.")
+    proximity_major_group: Share = Field(0.15, description="Same 1-digit major group.")
 
-    band_strong: float = Field(
-        50.0, ge=0, le=100, description="Score from which a match is strong."
+    band_strong: Points = Field(50.0, description="Score from which a match is strong.")
+    band_partial: Points = Field(
+        25.0, description="Score from which a match is partial (below: weak)."
     )
-    band_partial: float = Field(
-        25.0, ge=0, le=100, description="Score from which a match is partial (below: weak)."
-    )
-    waiting_bonus: float = Field(
+    waiting_bonus: Points = Field(
         10.0,
-        ge=0,
-        le=100,
         description="Allocation with favour_waiting: points added for the longest wait, "
         "pro rata for shorter waits.",
     )

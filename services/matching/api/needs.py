@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from services.matching import volunteering
 from services.matching.api.common import CommandRequest, Created, read
 from services.matching.api.volunteers import VolunteerReader, check_skills
-from services.matching.domain.needs import Need
+from services.matching.domain.needs import need_described
 from services.matching.events import Gender, TimeSlot, VolunteerRole
 from shared.auth import Principal, require_roles
 from shared.codes import LanguageCode, MunicipalityCode
@@ -68,21 +68,7 @@ class RegisterNeed(BaseModel):
 async def register_need(
     body: RegisterNeed, command: NeedCommand, idempotency_key: IdempotencyKeyHeader = None
 ) -> dict[str, Any]:
-    need = Need(
-        need_id=uuid.uuid4(),
-        role=body.role,
-        language=body.language,
-        municipality_code=body.municipality_code,
-        area=body.area,
-        slots=frozenset(body.slots),
-        starts_on=body.starts_on,
-        ends_on=body.ends_on,
-        involves_minors=body.involves_minors,
-        preferred_gender=body.preferred_gender,
-        skills=frozenset(body.skills),
-        participant_id=body.participant_id,
-        household_id=body.household_id,
-    )
+    need = need_described(uuid.uuid4(), body)
     return await command.run(
         volunteering.register_need, need=need, body=body, created="/volunteer-needs"
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from services.matching.domain.filters import refuse_unknown
 from shared.auth import Principal, require_roles
 from shared.http import problem_responses
 from shared.query_params import refuses_unknown_query
@@ -69,19 +70,6 @@ class TaxonomyAnswer(BaseModel):
     hits: list[TaxonomyHit]
 
 
-def _refuse_unknown(request: Request, known: Iterable[str]) -> None:
-    allowed = set(known)
-    unknown = sorted({name for name in request.query_params if name not in allowed})
-    if unknown:
-        raise UNKNOWN_SEARCH_PARAMETER.violation(
-            f"Unknown search parameter{'s' if len(unknown) > 1 else ''}: "
-            f"{', '.join(unknown)}. Known: {', '.join(sorted(allowed))}.",
-            *unknown,
-            unknown=unknown,
-            known=sorted(allowed),
-        )
-
-
 def _checked(q: str | None) -> str:
     text = (q or "").strip()
     if len(text) > search.MAX_QUERY_LENGTH:
@@ -103,7 +91,9 @@ async def _answer(
     lang: Literal["nb", "en"] | None,
     limit: int,
 ) -> dict[str, Any]:
-    _refuse_unknown(request, ("q", "lang", "limit"))
+    refuse_unknown(
+        UNKNOWN_SEARCH_PARAMETER, "search parameter", request.query_params, ("q", "lang", "limit")
+    )
     text = _checked(q)
     # Building an index takes about a second the first time: never on the event loop.
     index = await asyncio.to_thread(build)
@@ -139,8 +129,26 @@ LangQ = Annotated[
 LimitQ = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
-@router.get(
+def _search(build: Callable[[], search.Index]) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """The autocomplete endpoint over the index ``build`` makes (the two searches differ
+    only in the index and the words of their documentation)."""
+
+    @refuses_unknown_query
+    async def endpoint(
+        request: Request,
+        principal: Searcher,
+        q: Q = None,
+        lang: LangQ = None,
+        limit: LimitQ = 10,
+    ) -> dict[str, Any]:
+        return await _answer(request, build, q, lang, limit)
+
+    return endpoint
+
+
+router.get(
     "/skills",
+    name="search_skills",
     response_model=TaxonomyAnswer,
     summary="Søk i ESCO-ferdigheter (autofullføring) / Search ESCO skills (autocomplete)",
     description="Over ESCO's English preferred and alternative labels and Veiviser's bokmål "
@@ -148,20 +156,11 @@ LimitQ = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
     "label that matched and a score (0–1). Empty or too long `q`, or an unknown parameter → 422 "
     "(`search-query-empty`, `search-query-too-long`, `unknown-search-parameter`).",
     responses=problem_responses(401, 403, 422),
-)
-@refuses_unknown_query
-async def search_skills(
-    request: Request,
-    principal: Searcher,
-    q: Q = None,
-    lang: LangQ = None,
-    limit: LimitQ = 10,
-) -> dict[str, Any]:
-    return await _answer(request, search.skill_index, q, lang, limit)
+)(_search(search.skill_index))
 
-
-@router.get(
+router.get(
     "/occupations",
+    name="search_occupations",
     response_model=TaxonomyAnswer,
     summary="Søk i yrker: STYRK-08-yrkesgrupper og ESCO-yrker (autofullføring) / Search "
     "occupations: STYRK-08 unit groups and ESCO occupations (autocomplete)",
@@ -170,13 +169,4 @@ async def search_skills(
     "occupation's bokmål label is its unit group's title). `code` is what a competence "
     "profile's work experience and wishes hold. Same 422s as the skill search.",
     responses=problem_responses(401, 403, 422),
-)
-@refuses_unknown_query
-async def search_occupations(
-    request: Request,
-    principal: Searcher,
-    q: Q = None,
-    lang: LangQ = None,
-    limit: LimitQ = 10,
-) -> dict[str, Any]:
-    return await _answer(request, search.occupation_index, q, lang, limit)
+)(_search(search.occupation_index))

@@ -26,7 +26,7 @@ from services.matching.domain.scoring import (
 )
 from services.matching.events import NORWEGIAN_ORDER, NorwegianLevel
 from services.matching.settings import MatchingSettings
-from shared.rules import rule
+from shared.rules import Rule, rule
 
 UNKNOWN_FILTER = rule(
     "unknown-filter",
@@ -91,18 +91,24 @@ def commute_allows(commute: Commute | None, location: float) -> bool:
     return location > 0.0
 
 
-def unknown_filters(given: Iterable[str], known: Iterable[str]) -> None:
-    """Refuse query parameters the list does not know (``unknown-filter``, 422)."""
+def refuse_unknown(rule: Rule, noun: str, given: Iterable[str], known: Iterable[str]) -> None:
+    """Refuse the ``given`` names not among ``known`` with ``rule``: each one named (as
+    a ``noun``), and the known ones listed."""
     allowed = set(known)
     unknown = sorted({name for name in given if name not in allowed})
     if unknown:
-        raise UNKNOWN_FILTER.violation(
-            f"Unknown filter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
+        raise rule.violation(
+            f"Unknown {noun}{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
             f"Known: {', '.join(sorted(allowed))}.",
             *unknown,
             unknown=unknown,
             known=sorted(allowed),
         )
+
+
+def unknown_filters(given: Iterable[str], known: Iterable[str]) -> None:
+    """Refuse query parameters the list does not know (``unknown-filter``, 422)."""
+    refuse_unknown(UNKNOWN_FILTER, "filter", given, known)
 
 
 def candidate_rows(segment: Segment, filters: RankingFilters, today: date) -> Bools:

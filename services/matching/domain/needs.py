@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -71,22 +71,24 @@ class Need:
         return Interval(self.starts_on, self.ends_on)
 
 
-def need_from(event: VolunteerNeedRegistered) -> Need:
+_DESCRIBED = tuple(f.name for f in fields(Need) if f.name not in {"need_id", "slots", "skills"})
+
+
+def need_described(need_id: uuid.UUID, description: Any) -> Need:
+    """The need ``description`` gives: a registration request or the event it became.
+
+    Both carry the need's fields under the same names (slots and skills as sequences).
+    """
     return Need(
-        need_id=event.need_id,
-        role=event.role,
-        language=event.language,
-        municipality_code=event.municipality_code,
-        area=event.area,
-        slots=frozenset(event.slots),
-        starts_on=event.starts_on,
-        ends_on=event.ends_on,
-        involves_minors=event.involves_minors,
-        preferred_gender=event.preferred_gender,
-        skills=frozenset(event.skills),
-        participant_id=event.participant_id,
-        household_id=event.household_id,
+        need_id=need_id,
+        slots=frozenset(description.slots),
+        skills=frozenset(description.skills),
+        **{name: getattr(description, name) for name in _DESCRIBED},
     )
+
+
+def need_from(event: VolunteerNeedRegistered) -> Need:
+    return need_described(event.need_id, event)
 
 
 def fold_need(events: Iterable[Event]) -> Need | None:
