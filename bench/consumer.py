@@ -4,7 +4,8 @@ The participants stream of a fresh namespace is pre-filled with ``count`` real
 ``participant.settled`` envelopes. Kit: the indicators service's own consumer (built by
 ``create_app`` with its projections, started on its own, without the HTTP server) runs
 from the first message; the time runs until the ``settlements`` projection holds
-``count`` rows (polled every 20 ms). Raw: a nats-py durable pull subscription with the
+``count`` rows (the consumer's checkpoint polled every 20 ms, the rows counted once it
+has reached the last message). Raw: a nats-py durable pull subscription with the
 same configuration (explicit ack, same batch size and ``max_ack_pending``) fetches and
 acks the same stream, doing nothing else, until it has seen ``count`` messages.
 """
@@ -116,7 +117,17 @@ async def measure(settings: Settings, count: int) -> Measured:
         meter = Meter()
         task = asyncio.create_task(consumer.run(stop))
         deadline = time.monotonic() + 600
-        while await count_rows(watch, "settlements") < count:
+        # Polled every 20 ms, count(*) of the growing table was itself a load on the
+        # database the consumer writes to (a seq scan each time, 20 ms each on the
+        # loaded shared server): the checkpoint, one primary-key probe, says when the
+        # last message's batch has committed, and only then are the rows counted.
+        while (
+            await watch.fetchval(
+                "SELECT source_sequence FROM consumer_checkpoints WHERE consumer = $1",
+                consumer.consumer_key,
+            )
+            or 0
+        ) < count or await count_rows(watch, "settlements") < count:
             if task.done():
                 task.result()
                 raise RuntimeError("consumer stopped")
