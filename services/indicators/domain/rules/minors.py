@@ -194,10 +194,6 @@ def _dropout(person: Person, settled_on: date, context: Context) -> _Verdict:
     return _Verdict("minor_no_dropout", False)
 
 
-def school_dropout_share(snapshot: Snapshot, context: Context, params: CohortParams) -> Result:
-    return _share(_members(snapshot, context, _dropout))
-
-
 def _first_year_end(settled_on: date) -> date:
     try:
         return settled_on.replace(year=settled_on.year + 1)
@@ -215,12 +211,6 @@ def _working_life_contact(person: Person, settled_on: date, context: Context) ->
     return _Verdict("minor_no_working_life_contact", False, {"until": until})
 
 
-def working_life_contact_first_year(
-    snapshot: Snapshot, context: Context, params: CohortParams
-) -> Result:
-    return _share(_members(snapshot, context, _working_life_contact))
-
-
 def _assistance_after_twenty(person: Person, settled_on: date, context: Context) -> _Verdict:
     born = person.birth_year
     if born is None or born + ASSISTANCE_AGE > context.known_on.year:
@@ -231,14 +221,35 @@ def _assistance_after_twenty(person: Person, settled_on: date, context: Context)
     return _Verdict("minor_no_assistance_after_twenty", False, {"birth_year": born})
 
 
-def assistance_after_twenty_share(
-    snapshot: Snapshot, context: Context, params: CohortParams
-) -> Result:
-    return _share(_members(snapshot, context, _assistance_after_twenty))
-
-
 _COHORT = "`participant.settled` with `unaccompanied_minor` true and `settled_on` in the period."
 _SETTLED = "`settled_on` (the cohort settled in the period)."
+
+
+def _cohort_share(
+    key: str,
+    title_en: str,
+    title_nb: str,
+    judge: Callable[[Person, date, Context], _Verdict],
+    *,
+    numerator: str,
+    exclusions: str,
+    denominator: str = _COHORT,
+) -> Rule[Any]:
+    """A rule for the share of the cohort that ``judge`` counts."""
+
+    def compute(snapshot: Snapshot, context: Context, params: CohortParams) -> Result:
+        return _share(_members(snapshot, context, judge))
+
+    doc = RuleDoc(
+        value="100 × numerator / denominator.",
+        numerator=numerator,
+        denominator=denominator,
+        exclusions=exclusions,
+        period_date=_SETTLED,
+        as_of=AS_OF_EVENTS,
+    )
+    return Rule(key, title_en, title_nb, Unit.percent, CohortParams, doc, compute)
+
 
 MINOR_MONTHS_IN_SHARED_HOME: Rule[Any] = Rule(
     "minor_months_in_shared_home",
@@ -260,58 +271,34 @@ MINOR_MONTHS_IN_SHARED_HOME: Rule[Any] = Rule(
     months_in_shared_home,
 )
 
-MINOR_SCHOOL_DROPOUT_SHARE: Rule[Any] = Rule(
+MINOR_SCHOOL_DROPOUT_SHARE = _cohort_share(
     "minor_school_dropout_share",
     "Unaccompanied minors who dropped out of upper secondary school",
     "Enslige mindreårige som falt ut av videregående opplæring",
-    Unit.percent,
-    CohortParams,
-    RuleDoc(
-        value="100 × numerator / denominator.",
-        numerator="Youths with `minor.outcome_recorded` `school_dropout` on or before the "
-        "as-of date.",
-        denominator=_COHORT,
-        exclusions="None.",
-        period_date=_SETTLED,
-        as_of=AS_OF_EVENTS,
-    ),
-    school_dropout_share,
+    _dropout,
+    numerator="Youths with `minor.outcome_recorded` `school_dropout` on or before the as-of date.",
+    exclusions="None.",
 )
 
-MINOR_WORKING_LIFE_CONTACT_FIRST_YEAR: Rule[Any] = Rule(
+MINOR_WORKING_LIFE_CONTACT_FIRST_YEAR = _cohort_share(
     "minor_working_life_contact_first_year",
     "Unaccompanied minors with contact with working life in their first year",
     "Enslige mindreårige med kontakt med arbeidslivet første år",
-    Unit.percent,
-    CohortParams,
-    RuleDoc(
-        value="100 × numerator / denominator.",
-        numerator="Youths with `minor.outcome_recorded` `working_life_contact` dated before "
-        "the first anniversary of `settled_on` (and by the as-of date).",
-        denominator=_COHORT,
-        exclusions="Youths whose first year is not over at the as-of date and who have no "
-        "contact yet (they may still have one).",
-        period_date=_SETTLED,
-        as_of=AS_OF_EVENTS,
-    ),
-    working_life_contact_first_year,
+    _working_life_contact,
+    numerator="Youths with `minor.outcome_recorded` `working_life_contact` dated before "
+    "the first anniversary of `settled_on` (and by the as-of date).",
+    exclusions="Youths whose first year is not over at the as-of date and who have no "
+    "contact yet (they may still have one).",
 )
 
-MINOR_ASSISTANCE_AFTER_TWENTY_SHARE: Rule[Any] = Rule(
+MINOR_ASSISTANCE_AFTER_TWENTY_SHARE = _cohort_share(
     "minor_assistance_after_twenty_share",
     "Unaccompanied minors receiving supplementary social assistance after turning 20",
     "Enslige mindreårige med supplerende sosialhjelp etter fylte 20 år",
-    Unit.percent,
-    CohortParams,
-    RuleDoc(
-        value="100 × numerator / denominator.",
-        numerator="Youths with `minor.outcome_recorded` `supplementary_social_assistance` "
-        "(the participants service records it only from the 20th birthday) by the as-of date.",
-        denominator="The cohort (" + _COHORT + ") who are 20 in the as-of date's year "
-        "(birth year + 20 ≤ that year: indicators know the birth year only).",
-        exclusions="Youths not 20 by the as-of year, or with no birth year.",
-        period_date=_SETTLED,
-        as_of=AS_OF_EVENTS,
-    ),
-    assistance_after_twenty_share,
+    _assistance_after_twenty,
+    numerator="Youths with `minor.outcome_recorded` `supplementary_social_assistance` "
+    "(the participants service records it only from the 20th birthday) by the as-of date.",
+    denominator="The cohort (" + _COHORT + ") who are 20 in the as-of date's year "
+    "(birth year + 20 ≤ that year: indicators know the birth year only).",
+    exclusions="Youths not 20 by the as-of year, or with no birth year.",
 )
