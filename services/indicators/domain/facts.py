@@ -249,6 +249,15 @@ class Household:
     settled_on: date | None = None
     """Earliest settlement of a member in this municipality."""
 
+    def application(self, application_id: uuid.UUID) -> Application:
+        """The household's application ``application_id`` (new if not seen yet)."""
+        found = self.applications.get(application_id)
+        if found is None:
+            found = self.applications[application_id] = Application(
+                application_id, self.household_id
+            )
+        return found
+
 
 @dataclass
 class Snapshot:
@@ -562,17 +571,13 @@ def build_snapshots(rows: Mapping[str, Iterable[Row]]) -> dict[str, Snapshot]:
             practice.outcome = row["outcome"]
     for row in rows.get("housing_applications", ()):
         household = snap(row).household(row["household_id"])
-        application = household.applications.setdefault(
-            row["application_id"], Application(row["application_id"], row["household_id"])
-        )
+        application = household.application(row["application_id"])
         application.received_on = row["received_on"]
         application.household_size = row["household_size"]
         application.urgency = row["urgency"]
     for row in rows.get("housing_decisions", ()):
         household = snap(row).household(row["household_id"])
-        application = household.applications.setdefault(
-            row["application_id"], Application(row["application_id"], row["household_id"])
-        )
+        application = household.application(row["application_id"])
         application.decision = row["decision"]
         application.decided_on = row["decided_on"]
     for row in rows.get("placements", ()):
