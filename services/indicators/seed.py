@@ -211,9 +211,20 @@ THRESHOLDS: dict[str, tuple[tuple[int, int], list[BandIn]]] = {
     ),
 }
 
+MASTER_GOAL = "kp-selvforsorgelse"
+
+
+def _economic_plan_goal(**fields: Any) -> GoalChange:
+    """A goal of the economic plan 2015–2018, under the master plan's goal."""
+    first, last = ECONOMIC_PLAN
+    return GoalChange(
+        plan_level="okonomiplan", parent_key=MASTER_GOAL, from_year=first, to_year=last, **fields
+    )
+
+
 GOALS: list[tuple[str, GoalChange]] = [
     (
-        "kp-selvforsorgelse",
+        MASTER_GOAL,
         GoalChange(
             plan_level="kommuneplan",
             title_nb="Alle som kan, skal forsørge seg selv gjennom arbeid",
@@ -225,14 +236,10 @@ GOALS: list[tuple[str, GoalChange]] = [
     ),
     (
         "op-arbeid-utdanning",
-        GoalChange(
-            plan_level="okonomiplan",
-            parent_key="kp-selvforsorgelse",
+        _economic_plan_goal(
             title_nb="Flere flyktninger i arbeid eller utdanning",
             title_en="More refugees in work or education",
             owner_unit="Introduksjonssenteret",
-            from_year=2015,
-            to_year=2018,
             indicator_keys=[
                 "exit_work_or_education",
                 "exit_work",
@@ -247,14 +254,10 @@ GOALS: list[tuple[str, GoalChange]] = [
     ),
     (
         "op-sosialhjelp",
-        GoalChange(
-            plan_level="okonomiplan",
-            parent_key="kp-selvforsorgelse",
+        _economic_plan_goal(
             title_nb="Færre varig avhengige av sosialhjelp",
             title_en="Fewer lastingly dependent on social assistance",
             owner_unit="NAV Drammen",
-            from_year=2015,
-            to_year=2018,
             indicator_keys=[
                 "social_assistance_activity_conditions",
                 "serious_substance_abuse",
@@ -266,14 +269,10 @@ GOALS: list[tuple[str, GoalChange]] = [
     ),
     (
         "op-bolig",
-        GoalChange(
-            plan_level="okonomiplan",
-            parent_key="kp-selvforsorgelse",
+        _economic_plan_goal(
             title_nb="Fra leie til eie: en boligkarriere for alle",
             title_en="From renting to owning: a housing career for all",
             owner_unit="Boligkontoret",
-            from_year=2015,
-            to_year=2018,
             indicator_keys=[
                 "households_waiting",
                 "evictions",
@@ -285,14 +284,10 @@ GOALS: list[tuple[str, GoalChange]] = [
     ),
     (
         "op-bosetting",
-        GoalChange(
-            plan_level="okonomiplan",
-            parent_key="kp-selvforsorgelse",
+        _economic_plan_goal(
             title_nb="Bosette flyktninger i tråd med kommunens vedtak",
             title_en="Settle refugees as the council decided",
             owner_unit="Flyktningetjenesten",
-            from_year=2015,
-            to_year=2018,
             indicator_keys=["persons_settled"],
         ),
     ),
@@ -302,7 +297,7 @@ GOALS: list[tuple[str, GoalChange]] = [
             plan_level="virksomhetsplan",
             # 2014 precedes the 2015–2018 economic plan: the business plan serves the
             # master plan directly (a goal's years lie within its parent's).
-            parent_key="kp-selvforsorgelse",
+            parent_key=MASTER_GOAL,
             title_nb="Deltakere i arbeid eller utdanning året etter programmet",
             title_en="Participants in work or education the year after the programme",
             owner_unit="Introduksjonssenteret",
