@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.indicators.domain.report import TRAFFIC_LIGHTS
 from shared.i18n import Catalog, catalog
 
 TEXTS = ("shared", "services.indicators")
@@ -17,14 +18,7 @@ def texts() -> Catalog:
     return catalog(*TEXTS)
 
 
-LEVEL_COLOURS = {
-    "desired": "#1b7f3b",
-    "acceptable": "#f2b705",
-    "not_approved": "#c0392b",
-    "unclassified": "#8e8e8e",
-    "no_thresholds": "#d5d5d5",
-    "no_data": "#ffffff",
-}
+LEVEL_COLOURS = TRAFFIC_LIGHTS
 """Traffic-light colours per level (also used for threshold bands in charts)."""
 
 

@@ -42,16 +42,18 @@ REPORT_WITHOUT_PLAN = rule(
     "report. Choose a period inside the goals' years or define goals for it.",
 )
 
-LEVEL_COLOURS: Mapping[str, str] = {
+TRAFFIC_LIGHTS: Mapping[str, str] = {
     "desired": "#1b7f3b",
     "acceptable": "#f2b705",
     "not_approved": "#c0392b",
     "unclassified": "#8e8e8e",
     "no_thresholds": "#d5d5d5",
     "no_data": "#ffffff",
-    SUPPRESSED_LEVEL: "#ffffff",
 }
-"""Traffic-light colours per level (the dashboard's, ``dashboard.labels.LEVEL_COLOURS``)."""
+"""Traffic-light colours per level, the same in the report and on the dashboard."""
+
+LEVEL_COLOURS: Mapping[str, str] = {**TRAFFIC_LIGHTS, SUPPRESSED_LEVEL: "#ffffff"}
+"""The report's colours: the traffic lights, and a suppressed value's."""
 
 
 @dataclass(frozen=True)
