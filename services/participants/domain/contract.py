@@ -25,6 +25,7 @@ from services.participants.domain.decisions import (
     add_years,
 )
 from services.participants.domain.state import Participant
+from shared.date_order import refuse_before
 from shared.dates import not_in_future
 from shared.events import Event
 from shared.rules import rule
@@ -252,14 +253,9 @@ def lodge_complaint(
             f"complaint_id {complaint_id} is already a complaint of this participant.",
             "complaint_id",
         )
-    if lodged_on < decision.decided_on:
-        raise r.DATE_ORDER.violation(
-            f"lodged_on {lodged_on.isoformat()} is before the decision "
-            f"({decision.decided_on.isoformat()}).",
-            "lodged_on",
-            lodged_on=lodged_on,
-            decided_on=decision.decided_on,
-        )
+    refuse_before(
+        r.DATE_ORDER, "lodged_on", lodged_on, "the decision", decision.decided_on, "decided_on"
+    )
     for other in state.act.complaints:
         if other.decision_id == decision_id and other.open:
             raise act.COMPLAINT_OPEN.violation(
@@ -309,14 +305,10 @@ def resolve_complaint(
             "complaint_id",
             resolved_on=complaint.resolved_on,
         )
-    if resolved_on < complaint.lodged_on:
-        raise r.DATE_ORDER.violation(
-            f"resolved_on {resolved_on.isoformat()} is before the complaint was lodged "
-            f"({complaint.lodged_on.isoformat()}).",
-            "resolved_on",
-            resolved_on=resolved_on,
-            lodged_on=complaint.lodged_on,
-        )
+    lodged = complaint.lodged_on
+    refuse_before(
+        r.DATE_ORDER, "resolved_on", resolved_on, "the complaint was lodged", lodged, "lodged_on"
+    )
     return [
         ev.ComplaintResolved(
             participant_id=pid,
@@ -443,14 +435,8 @@ def sign_contract(state: Participant, revision: int, signed_on: date, today: dat
             "revision",
             signed_on=found.signed_on,
         )
-    if signed_on < found.agreed_on:
-        raise r.DATE_ORDER.violation(
-            f"signed_on {signed_on.isoformat()} is before revision {revision} was agreed "
-            f"({found.agreed_on.isoformat()}).",
-            "signed_on",
-            signed_on=signed_on,
-            agreed_on=found.agreed_on,
-        )
+    agreed = f"revision {revision} was agreed"
+    refuse_before(r.DATE_ORDER, "signed_on", signed_on, agreed, found.agreed_on, "agreed_on")
     return [
         ev.IntegrationContractSigned(
             participant_id=pid, contract_id=contract_id, revision=revision, signed_on=signed_on
@@ -471,14 +457,8 @@ def revise_contract(
             "sign it before revising.",
             revision=latest.revision,
         )
-    if revised_on < latest.signed_on:
-        raise r.DATE_ORDER.violation(
-            f"revised_on {revised_on.isoformat()} is before revision {latest.revision} was "
-            f"signed ({latest.signed_on.isoformat()}).",
-            "revised_on",
-            revised_on=revised_on,
-            signed_on=latest.signed_on,
-        )
+    signed = f"revision {latest.revision} was signed"
+    refuse_before(r.DATE_ORDER, "revised_on", revised_on, signed, latest.signed_on, "signed_on")
     if state.plan_revision < 1:
         raise act.CONTRACT_WITHOUT_PLAN.violation(
             "The current programme has no integration plan yet (PUT …/plan)."

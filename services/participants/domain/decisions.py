@@ -23,6 +23,7 @@ from services.participants.domain.state import (
     facts_dated,
     leave_days,
 )
+from shared.date_order import refuse_after, refuse_before
 from shared.dates import add_days, check_window, not_in_future
 from shared.dates import age_on as age_on
 from shared.events import Event
@@ -90,13 +91,7 @@ def _present(
 
 
 def _after_birth(state: Participant, field: str, day: date) -> None:
-    if day < state.born_on:
-        raise r.BEFORE_BIRTH.violation(
-            f"{field} {day.isoformat()} is before the participant's birth "
-            f"({state.born_on.isoformat()}).",
-            field,
-            **{field: day, "born_on": state.born_on},
-        )
+    refuse_before(r.BEFORE_BIRTH, field, day, "the participant's birth", state.born_on, "born_on")
 
 
 def _no_move_recorded(state: Participant) -> None:
@@ -107,12 +102,9 @@ def _no_move_recorded(state: Participant) -> None:
 
 
 def _after_settlement(state: Participant, field: str, day: date) -> None:
-    if state.settled_on is not None and day < state.settled_on:
-        raise r.BEFORE_SETTLEMENT.violation(
-            f"{field} {day.isoformat()} is before the settlement ({state.settled_on.isoformat()}).",
-            field,
-            **{field: day, "settled_on": state.settled_on},
-        )
+    if state.settled_on is not None:
+        settled = state.settled_on
+        refuse_before(r.BEFORE_SETTLEMENT, field, day, "the settlement", settled, "settled_on")
 
 
 def _within(state: Participant, field: str, day: date) -> Programme:
@@ -454,14 +446,9 @@ def start_programme(
             starts_on=current.starts_on,
         )
     _after_settlement(state, "starts_on", starts_on)
-    if current is not None and current.ended_on is not None and starts_on < current.ended_on:
-        raise r.DATE_ORDER.violation(
-            f"starts_on {starts_on.isoformat()} is before the previous programme ended "
-            f"({current.ended_on.isoformat()}).",
-            "starts_on",
-            starts_on=starts_on,
-            ended_on=current.ended_on,
-        )
+    if current is not None and current.ended_on is not None:
+        previous = "the previous programme ended"
+        refuse_before(r.DATE_ORDER, "starts_on", starts_on, previous, current.ended_on, "ended_on")
     tables = act.rule_tables()
     limit = (
         act.length_limit(state.act, starts_on, None, tables)
@@ -536,14 +523,10 @@ def interrupt_programme(
             "resume it first.",
             paused_since=current.open_leave.starts_on,
         )
-    if from_date < current.starts_on:
-        raise r.BEFORE_PROGRAMME_START.violation(
-            f"from_date {from_date.isoformat()} is before the programme started "
-            f"({current.starts_on.isoformat()}).",
-            "from_date",
-            from_date=from_date,
-            starts_on=current.starts_on,
-        )
+    started = "the programme started"
+    refuse_before(
+        r.BEFORE_PROGRAMME_START, "from_date", from_date, started, current.starts_on, "starts_on"
+    )
     if to_date is not None:
         check_window("to_date", to_date)
         if to_date <= from_date:
@@ -554,14 +537,9 @@ def interrupt_programme(
                 to_date=to_date,
                 from_date=from_date,
             )
-        if state.left_on is not None and to_date > state.left_on:
-            raise r.MOVED_AWAY.violation(
-                f"to_date {to_date.isoformat()} is after the participant leaves "
-                f"({state.left_on.isoformat()}).",
-                "to_date",
-                to_date=to_date,
-                left_on=state.left_on,
-            )
+        if state.left_on is not None:
+            departure = "the participant leaves"
+            refuse_after(r.MOVED_AWAY, "to_date", to_date, departure, state.left_on, "left_on")
     clash = _overlap(current, from_date, to_date)
     if clash is not None:
         raise r.OVERLAPPING_LEAVE.violation(
@@ -601,14 +579,10 @@ def resume_programme(state: Participant, resumed_on: date, today: date) -> list[
     open_leave = current.open_leave
     if open_leave is None:
         raise r.NOT_PAUSED.violation("The programme is not paused, so it cannot be resumed.")
-    if resumed_on < open_leave.starts_on:
-        raise r.DATE_ORDER.violation(
-            f"resumed_on {resumed_on.isoformat()} is before the pause began "
-            f"({open_leave.starts_on.isoformat()}).",
-            "resumed_on",
-            resumed_on=resumed_on,
-            paused_since=open_leave.starts_on,
-        )
+    paused_since = open_leave.starts_on
+    refuse_before(
+        r.DATE_ORDER, "resumed_on", resumed_on, "the pause began", paused_since, "paused_since"
+    )
     leaves = tuple(
         Leave(leave.kind, leave.starts_on, resumed_on) if leave is open_leave else leave
         for leave in current.leaves
@@ -652,22 +626,10 @@ def revise_plan(
     pid = _present(state, today, "valid_from", valid_from)
     current = _current(state)
     check_window("valid_from", valid_from)
-    if valid_from < current.starts_on:
-        raise r.BEFORE_PROGRAMME_START.violation(
-            f"valid_from {valid_from.isoformat()} is before the programme starts "
-            f"({current.starts_on.isoformat()}).",
-            "valid_from",
-            valid_from=valid_from,
-            starts_on=current.starts_on,
-        )
-    if valid_from > current.planned_end:
-        raise r.AFTER_PROGRAMME_END.violation(
-            f"valid_from {valid_from.isoformat()} is after the programme's planned end "
-            f"({current.planned_end.isoformat()}).",
-            "valid_from",
-            valid_from=valid_from,
-            planned_end=current.planned_end,
-        )
+    start, end = current.starts_on, current.planned_end
+    starts, planned_end = "the programme starts", "the programme's planned end"
+    refuse_before(r.BEFORE_PROGRAMME_START, "valid_from", valid_from, starts, start, "starts_on")
+    refuse_after(r.AFTER_PROGRAMME_END, "valid_from", valid_from, planned_end, end, "planned_end")
     for index, activity in enumerate(activities):
         prefix = f"activities.{index}"
         check_window(f"{prefix}.starts_on", activity.starts_on)
@@ -681,14 +643,15 @@ def revise_plan(
                     ends_on=activity.ends_on,
                     starts_on=activity.starts_on,
                 )
-        if activity.starts_on < current.starts_on:
-            raise r.BEFORE_PROGRAMME_START.violation(
-                f"{prefix}.starts_on {activity.starts_on.isoformat()} is before the programme "
-                f"starts ({current.starts_on.isoformat()}).",
-                f"{prefix}.starts_on",
-                starts_on=activity.starts_on,
-                programme_starts_on=current.starts_on,
-            )
+        refuse_before(
+            r.BEFORE_PROGRAMME_START,
+            f"{prefix}.starts_on",
+            activity.starts_on,
+            starts,
+            start,
+            "programme_starts_on",
+            day_fact="starts_on",
+        )
     tables = act.rule_tables()
     if current.kind == ev.ProgrammeKind.introduction:
         act.check_programme_length(
@@ -835,14 +798,10 @@ def complete_programme(
     pid = _present(state, today, "ended_on", ended_on)
     current = _current(state)
     not_in_future("ended_on", ended_on, today, "The end of a programme")
-    if ended_on < current.starts_on:
-        raise r.BEFORE_PROGRAMME_START.violation(
-            f"ended_on {ended_on.isoformat()} is before the programme started "
-            f"({current.starts_on.isoformat()}).",
-            "ended_on",
-            ended_on=ended_on,
-            starts_on=current.starts_on,
-        )
+    started = "the programme started"
+    refuse_before(
+        r.BEFORE_PROGRAMME_START, "ended_on", ended_on, started, current.starts_on, "starts_on"
+    )
     inside = [
         (field, day)
         for field, day in facts_dated(state, today)

@@ -20,6 +20,7 @@ from services.participants.domain.consent_record import apply as apply
 from services.participants.domain.consent_record import fold_consents as fold_consents
 from services.participants.domain.decisions import _after_birth, _exists, _present
 from services.participants.domain.state import Participant
+from shared.date_order import refuse_before
 from shared.dates import not_in_future
 from shared.events import Event
 from shared.rules import rule
@@ -122,14 +123,8 @@ def withdraw(
             "consent_id",
             withdrawn_on=consent.withdrawn_on,
         )
-    if withdrawn_on < consent.given_on:
-        raise r.DATE_ORDER.violation(
-            f"withdrawn_on {withdrawn_on.isoformat()} is before the consent was given "
-            f"({consent.given_on.isoformat()}).",
-            "withdrawn_on",
-            given_on=consent.given_on,
-            withdrawn_on=withdrawn_on,
-        )
+    given = "the consent was given"
+    refuse_before(r.DATE_ORDER, "withdrawn_on", withdrawn_on, given, consent.given_on, "given_on")
     return [
         ev.EmployerConsentWithdrawn(
             participant_id=pid,

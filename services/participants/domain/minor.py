@@ -29,6 +29,7 @@ from services.participants.domain.minor_record import MinorRecord as MinorRecord
 from services.participants.domain.minor_record import apply as apply
 from services.participants.domain.minor_record import fold_minor as fold_minor
 from services.participants.domain.state import Participant
+from shared.date_order import refuse_before
 from shared.dated import DatedTable, load
 from shared.dates import age_on, not_in_future
 from shared.events import Event
@@ -131,13 +132,9 @@ def _minor(state: Participant, today: date, field: str, on: date, what: str) -> 
             "The participant was not settled as an unaccompanied minor.", "participant_id"
         )
     not_in_future(field, on, today, what)
-    if state.settled_on is not None and on < state.settled_on:
-        raise r.DATE_ORDER.violation(
-            f"{field} {on.isoformat()} is before the settlement ({state.settled_on.isoformat()}).",
-            field,
-            settled_on=state.settled_on,
-            **{field: on},
-        )
+    if state.settled_on is not None:
+        settled = state.settled_on
+        refuse_before(r.DATE_ORDER, field, on, "the settlement", settled, "settled_on")
     return pid
 
 

@@ -19,6 +19,7 @@ from services.participants.domain import deadlines, decisions
 from services.participants.domain import rules as r
 from services.participants.domain import transfer as t
 from services.participants.domain.state import Leave, Participant, Programme, leave_days
+from shared.date_order import refuse_before
 from shared.dates import not_in_future
 from shared.events import Event
 
@@ -346,14 +347,9 @@ def accept_transfer(
     """The sending record's side of an acceptance (``transfer.accepted``)."""
     sent = decide_transfer(state, transfer_id)
     not_in_future("moved_in_on", moved_in_on, today, "Moving in")
-    if moved_in_on < sent.moved_on:
-        raise t.MOVED_IN_BEFORE_MOVE.violation(
-            f"moved_in_on {moved_in_on.isoformat()} is before the move "
-            f"({sent.moved_on.isoformat()}).",
-            "moved_in_on",
-            moved_in_on=moved_in_on,
-            moved_on=sent.moved_on,
-        )
+    refuse_before(
+        t.MOVED_IN_BEFORE_MOVE, "moved_in_on", moved_in_on, "the move", sent.moved_on, "moved_on"
+    )
     pid = state.participant_id
     assert pid is not None
     return [
