@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -11,14 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import audit, domain, queries
 from services.participants import events as ev
-from services.participants.api.common import Command, Reader, respond, sees_personal_data, today
+from services.participants.api.common import (
+    Asked,
+    Command,
+    Reader,
+    perform,
+    sees_personal_data,
+    today,
+)
 from services.participants.domain import deadlines as deadline_rules
 from services.participants.domain import nir
 from services.participants.queries import deadlines as deadline_queries
 from shared.auth import Principal, require_roles
 from shared.commands import CommandResult
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
-from shared.events import Event
+from shared.events import Event, Metadata
 from shared.http import problem_responses
 from shared.i18n import Locale, catalog
 from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page_of
@@ -131,6 +139,15 @@ async def list_deadlines(
 
 
 DeadlineAdmin = Annotated[Principal, Depends(require_roles("manager"))]
+
+
+async def _deadline_admin_asks(
+    request: Request, response: Response, runtime: RuntimeDep, principal: DeadlineAdmin
+) -> Asked:
+    return Asked(runtime, request, response, principal)
+
+
+DeadlineAdminAsks = Annotated[Asked, Depends(_deadline_admin_asks)]
 FACT_PATTERN = "^(" + "|".join(deadline_rules.FACTS) + ")$"
 
 
@@ -212,18 +229,32 @@ async def list_deadline_rules(
         return await _rules_view(conn, principal.municipality, locale)
 
 
-async def _append_rule_event(
-    conn: AsyncConnection, runtime: Runtime, request: Request, principal: Principal, event: Event
-) -> None:
-    stream_id = _rules_stream(principal.municipality)
-    await runtime.append(
-        conn,
-        stream_id,
-        RULES_STREAM_TYPE,
-        [event],
-        expected_version=await runtime.store.current_version(conn, stream_id),
-        metadata=runtime.metadata(principal, request),
-    )
+async def _change_rules(
+    asked: Asked,
+    body: BaseModel | None,
+    locale: str,
+    status_code: int,
+    change: Callable[[set[str]], Event],
+) -> dict[str, Any]:
+    """Append ``change(codes in force)`` to the municipality's deadline-rules stream and
+    answer the rules as they are after it."""
+
+    async def work(runtime: Runtime, conn: AsyncConnection, metadata: Metadata) -> CommandResult:
+        municipality = metadata.municipality
+        known = {r.code for r in await deadline_queries.municipal_rules(conn, municipality)}
+        event = change(known)
+        stream_id = _rules_stream(municipality)
+        await runtime.append(
+            conn,
+            stream_id,
+            RULES_STREAM_TYPE,
+            [event],
+            expected_version=await runtime.store.current_version(conn, stream_id),
+            metadata=metadata,
+        )
+        return CommandResult(status_code, await _rules_view(conn, municipality, locale))
+
+    return await perform(asked, body, work)
 
 
 @router.post(
@@ -240,28 +271,19 @@ async def _append_rule_event(
 )
 async def create_deadline_rule(
     body: CreateDeadlineRule,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: DeadlineAdmin,
+    asked: DeadlineAdminAsks,
     locale: Locale,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    async def work(conn: AsyncConnection) -> CommandResult:
+    def create(known: set[str]) -> Event:
         deadline_rules.check_rule(body.after, body.met_by)
-        known = {
-            r.code for r in await deadline_queries.municipal_rules(conn, principal.municipality)
-        }
         if body.code in known:
             raise deadline_rules.DEADLINE_RULE_EXISTS.violation(
                 f"A municipal deadline {body.code!r} is in force.", "code"
             )
-        await _append_rule_event(
-            conn, runtime, request, principal, ev.MunicipalDeadlineRuleCreated(**body.model_dump())
-        )
-        return CommandResult(201, await _rules_view(conn, principal.municipality, locale))
+        return ev.MunicipalDeadlineRuleCreated(**body.model_dump())
 
-    return await respond(runtime, request, response, principal, body, work)
+    return await _change_rules(asked, body, locale, 201, create)
 
 
 @router.delete(
@@ -274,27 +296,18 @@ async def create_deadline_rule(
 )
 async def retire_deadline_rule(
     code: Annotated[str, Path(pattern=ev.RULE_CODE_PATTERN)],
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: DeadlineAdmin,
+    asked: DeadlineAdminAsks,
     locale: Locale,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    async def work(conn: AsyncConnection) -> CommandResult:
-        known = {
-            r.code for r in await deadline_queries.municipal_rules(conn, principal.municipality)
-        }
+    def retire(known: set[str]) -> Event:
         if code not in known:
             raise deadline_rules.NO_DEADLINE_RULE.violation(
                 f"No municipal deadline {code!r} is in force.", "code"
             )
-        await _append_rule_event(
-            conn, runtime, request, principal, ev.MunicipalDeadlineRuleRetired(code=code)
-        )
-        return CommandResult(200, await _rules_view(conn, principal.municipality, locale))
+        return ev.MunicipalDeadlineRuleRetired(code=code)
 
-    return await respond(runtime, request, response, principal, None, work)
+    return await _change_rules(asked, None, locale, 200, retire)
 
 
 class ParticipantDeadlines(BaseModel):

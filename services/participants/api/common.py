@@ -93,6 +93,16 @@ async def _asked(
 CaseworkerAsks = Annotated[Asked, Depends(_asked)]
 """A command endpoint's one dependency for who asks and what answers."""
 
+
+async def _privacy_officer_asks(
+    request: Request, response: Response, runtime: RuntimeDep, principal: PrivacyOfficer
+) -> Asked:
+    return Asked(runtime, request, response, principal)
+
+
+PrivacyOfficerAsks = Annotated[Asked, Depends(_privacy_officer_asks)]
+"""The same for the commands only a privacy officer gives."""
+
 Operation = Callable[..., Awaitable[CommandResult]]
 """An application command: ``operation(runtime, conn, metadata, *arguments)``."""
 

@@ -24,6 +24,15 @@ _CONTRACT = (
     "training and language practice as a cook; the municipality gives guidance monthly."
 )
 
+# The municipal deadline the examples create, list and retire.
+_PLAN_RULE = {
+    "code": "plan-within-3-months",
+    "after": "settled_on",
+    "met_by": "plan_revised",
+    "days": 90,
+    "label_nb": "Integreringsplan innen tre måneder",
+    "label_en": "Integration plan within three months",
+}
 _IMPORTED = {
     "rows": 1,
     "imported": 1,
@@ -80,16 +89,7 @@ EXAMPLES = Examples(
                     ],
                 }
             ],
-            "municipal": [
-                {
-                    "code": "plan-within-3-months",
-                    "after": "settled_on",
-                    "met_by": "plan_revised",
-                    "days": 90,
-                    "label_nb": "Integreringsplan innen tre måneder",
-                    "label_en": "Integration plan within three months",
-                }
-            ],
+            "municipal": [_PLAN_RULE],
         },
         "PersonalDetailsChange": {"family_name": "Tesfaye Haile"},
         "Settle": {"settled_on": "2024-03-01", "arrival_category": "resettlement_refugee"},
@@ -176,14 +176,7 @@ EXAMPLES = Examples(
             },
         },
         "SuggestionDecision": {"confirm": [FOOD_SAFETY_ESCO], "reject": []},
-        "CreateDeadlineRule": {
-            "code": "plan-within-3-months",
-            "after": "settled_on",
-            "met_by": "plan_revised",
-            "days": 90,
-            "label_nb": "Integreringsplan innen tre måneder",
-            "label_en": "Integration plan within three months",
-        },
+        "CreateDeadlineRule": _PLAN_RULE,
         "ChangeAdviser": {"adviser": "Ola Hansen"},
         "RecordTransfer": {"to_municipality": "3303", "moved_on": "2025-06-15"},
         "AcceptTransfer": {"moved_in_on": "2025-06-15"},
@@ -313,7 +306,7 @@ EXAMPLES = Examples(
                 "erased": True,
             }
         ),
-        "DELETE /deadlines/rules/{code}": OperationExample(path={"code": "plan-within-3-months"}),
+        "DELETE /deadlines/rules/{code}": OperationExample(path={"code": _PLAN_RULE["code"]}),
         "POST /participants/{participant_id}/settlement": OperationExample(
             rules={409: "already-settled", 422: "before-birth"}
         ),

@@ -7,18 +7,18 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import audit, domain
 from services.participants import events as ev
 from services.participants.api.common import (
-    Caseworker,
+    CaseworkerAsks,
     Command,
     Reader,
     command_route,
-    respond,
+    perform,
     sees_personal_data,
     today,
 )
@@ -28,8 +28,10 @@ from services.participants.queries import nir as nir_queries
 from shared.commands import CommandResult
 from shared.csvio import HeadersQuery, csv_download
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
+from shared.events import Metadata
 from shared.http import problem_responses
 from shared.i18n import Locale
+from shared.service import Runtime
 
 router = APIRouter(tags=["nir"])
 participant_router = APIRouter(prefix="/participants/{participant_id}", tags=["nir"])
@@ -272,51 +274,51 @@ class Submitted(BaseModel):
 )
 async def submit_nir_dataset(
     body: Submit,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: Caseworker,
+    asked: CaseworkerAsks,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
+    return await perform(asked, body, _report_year, body.year)
 
-    async def work(conn: AsyncConnection) -> CommandResult:
-        on = today()
-        reported = unchanged = 0
-        for state, _ in await deadline_queries.participant_states(
-            conn, runtime.store, principal.municipality
-        ):
-            record = nir.record_for_year(state, body.year, on)
-            if record is None or state.participant_id is None:
-                continue
-            event = nir.year_reported(record)
-            snapshot = event.model_dump(mode="json", exclude={"participant_id"})
-            if state.nir.reported.get(body.year) == snapshot:
-                unchanged += 1
-                continue
-            stream_id = str(state.participant_id)
-            await runtime.append(
-                conn,
-                stream_id,
-                domain.STREAM_TYPE,
-                [event],
-                expected_version=await runtime.store.current_version(conn, stream_id),
-                metadata=metadata,
-            )
-            reported += 1
-        until = nir.late_registration_until(body.year)
-        return CommandResult(
-            201,
-            {
-                "year": body.year,
-                "reported": reported,
-                "unchanged": unchanged,
-                "late_registration_until": until.isoformat(),
-                "counts_in_final_figures": on <= until,
-            },
+
+async def _report_year(
+    runtime: Runtime, conn: AsyncConnection, metadata: Metadata, year: int
+) -> CommandResult:
+    """Every participant's record for ``year`` that is new or changed since it was last
+    reported, as ``nir.year_reported``."""
+    on = today()
+    reported = unchanged = 0
+    for state, _ in await deadline_queries.participant_states(
+        conn, runtime.store, metadata.municipality
+    ):
+        record = nir.record_for_year(state, year, on)
+        if record is None or state.participant_id is None:
+            continue
+        event = nir.year_reported(record)
+        snapshot = event.model_dump(mode="json", exclude={"participant_id"})
+        if state.nir.reported.get(year) == snapshot:
+            unchanged += 1
+            continue
+        stream_id = str(state.participant_id)
+        await runtime.append(
+            conn,
+            stream_id,
+            domain.STREAM_TYPE,
+            [event],
+            expected_version=await runtime.store.current_version(conn, stream_id),
+            metadata=metadata,
         )
-
-    return await respond(runtime, request, response, principal, body, work)
+        reported += 1
+    until = nir.late_registration_until(year)
+    return CommandResult(
+        201,
+        {
+            "year": year,
+            "reported": reported,
+            "unchanged": unchanged,
+            "late_registration_until": until.isoformat(),
+            "counts_in_final_figures": on <= until,
+        },
+    )
 
 
 router.include_router(participant_router)

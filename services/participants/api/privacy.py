@@ -5,12 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
-from sqlalchemy.ext.asyncio import AsyncConnection
+from fastapi import APIRouter, Request
 
 from services.participants import application, audit
-from services.participants.api.common import PrivacyOfficer, respond
-from shared.commands import CommandResult
+from services.participants.api.common import PrivacyOfficer, PrivacyOfficerAsks, perform_on
 from shared.deps import IdempotencyKeyHeader, RuntimeDep
 from shared.http import problem_responses
 from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page
@@ -30,18 +28,10 @@ router = APIRouter(tags=["privacy"])
 )
 async def erase_personal_data(
     participant_id: uuid.UUID,
-    request: Request,
-    response: Response,
-    runtime: RuntimeDep,
-    principal: PrivacyOfficer,
+    asked: PrivacyOfficerAsks,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> dict[str, Any]:
-    metadata = runtime.metadata(principal, request)
-
-    async def work(conn: AsyncConnection) -> CommandResult:
-        return await application.erase(runtime, conn, metadata, participant_id)
-
-    return await respond(runtime, request, response, principal, None, work, participant_id)
+    return await perform_on(asked, participant_id, None, application.erase)
 
 
 class AuditTrail(Page[dict[str, Any]]):
