@@ -14,6 +14,17 @@ from tests.participants.conftest import person
 from tests.support import auth, eventually, stream_messages
 
 
+def intro_decision(legal_basis: str, **more: Any) -> dict[str, Any]:
+    """A decision (vedtak) on the introduction programme on 25 January 2024, granted unless
+    ``more`` says otherwise."""
+    return {
+        "scheme": "introduction_programme",
+        "decided_on": "2024-01-25",
+        "legal_basis": legal_basis,
+        "granted": True,
+    } | more
+
+
 class Person:
     """A participant built over HTTP; ``ok`` asserts each step was accepted."""
 
@@ -108,17 +119,11 @@ async def test_category_rights_decision_and_complaint_over_time(
 
     await p.map("2024-01-20", education_level="primary")
     decision_id = str(uuid.uuid4())
+    grounds = "Begrunnelse med navn Amina Haile"
     await p.ok(
         "POST",
         "/act/decisions",
-        {
-            "decision_id": decision_id,
-            "scheme": "introduction_programme",
-            "decided_on": "2024-01-25",
-            "legal_basis": "il-8-1",
-            "granted": True,
-            "grounds": "Begrunnelse med navn Amina Haile",
-        },
+        intro_decision("il-8-1", decision_id=decision_id, grounds=grounds),
     )
     complaint_id = str(uuid.uuid4())
     await p.ok(
@@ -230,31 +235,13 @@ async def test_rights_follow_age_at_permit_and_end_at_67(
         "right_and_duty"
     )
     await p.map("2024-01-20")
-    without_right = await p.send(
-        "POST",
-        "/act/decisions",
-        {
-            "scheme": "introduction_programme",
-            "decided_on": "2024-01-25",
-            "legal_basis": "il-8-1",
-            "granted": True,
-        },
-    )
+    without_right = await p.send("POST", "/act/decisions", intro_decision("il-8-1"))
     problem = refused(without_right, 409, "decision-without-right", "legal_basis", "granted")
     assert problem["title"] == "Ingen rett etter denne hjemmelen"  # bokmål by default
     assert "24.01.2024" not in problem["detail"] and "25.01.2024" in problem["detail"]
     assert problem["facts"]["expected_legal_basis"] == "il-8-3"
     # The municipality may offer the programme under § 8 tredje ledd.
-    await p.ok(
-        "POST",
-        "/act/decisions",
-        {
-            "scheme": "introduction_programme",
-            "decided_on": "2024-01-25",
-            "legal_basis": "il-8-3",
-            "granted": True,
-        },
-    )
+    await p.ok("POST", "/act/decisions", intro_decision("il-8-3"))
 
 
 async def test_ukraine_temporary_rules_give_a_right_without_a_duty(
@@ -276,16 +263,7 @@ async def test_ukraine_temporary_rules_give_a_right_without_a_duty(
     assert {r["status"] for r in rights.values()} == {"right"}
     assert rights["introduction_programme"]["legal_basis"]["code"] == "il-kap6a"
     # Decided without a mapping: kapittel 6A has its own rules on mapping.
-    await p.ok(
-        "POST",
-        "/act/decisions",
-        {
-            "scheme": "introduction_programme",
-            "decided_on": "2024-01-15",
-            "legal_basis": "il-kap6a",
-            "granted": True,
-        },
-    )
+    await p.ok("POST", "/act/decisions", intro_decision("il-kap6a", decided_on="2024-01-15"))
 
 
 async def test_every_bad_input_is_refused_with_its_rule_and_changes_nothing(
@@ -293,32 +271,14 @@ async def test_every_bad_input_is_refused_with_its_rule_and_changes_nothing(
 ) -> None:
     unsettled = await Person(client, caseworker).register()
     refused(
-        await unsettled.send(
-            "POST",
-            "/act/decisions",
-            {
-                "scheme": "introduction_programme",
-                "decided_on": "2024-01-25",
-                "legal_basis": "il-8-1",
-                "granted": True,
-            },
-        ),
+        await unsettled.send("POST", "/act/decisions", intro_decision("il-8-1")),
         409,
         "no-category",
         "decided_on",
     )
     await unsettled.category()
     refused(
-        await unsettled.send(
-            "POST",
-            "/act/decisions",
-            {
-                "scheme": "introduction_programme",
-                "decided_on": "2024-01-25",
-                "legal_basis": "il-8-1",
-                "granted": False,
-            },
-        ),
+        await unsettled.send("POST", "/act/decisions", intro_decision("il-8-1", granted=False)),
         409,
         "not-settled",
     )
@@ -356,12 +316,7 @@ async def test_every_bad_input_is_refused_with_its_rule_and_changes_nothing(
         "category-unchanged",
         "category",
     )
-    decision = {
-        "scheme": "introduction_programme",
-        "decided_on": "2024-01-25",
-        "legal_basis": "il-8-1",
-        "granted": True,
-    }
+    decision = intro_decision("il-8-1")
     refused(
         await p.send("POST", "/act/decisions", decision | {"legal_basis": "§ 8"}),
         422,

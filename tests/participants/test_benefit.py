@@ -31,24 +31,30 @@ async def _post(client: httpx.AsyncClient, headers: dict[str, str], path: str, b
     return answer.json()
 
 
+async def _in_programme(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    details: dict[str, Any],
+    settlement: dict[str, str],
+    starts_on: str,
+    adviser: str,
+) -> str:
+    """The id of a person registered with ``details``, settled, and in the introduction
+    programme from ``starts_on`` with ``adviser``."""
+    created = await _post(client, headers, "/participants", details)
+    pid = str(created["id"])
+    await _post(client, headers, f"/participants/{pid}/settlement", settlement)
+    programme = {"kind": "introduction", "starts_on": starts_on, "adviser": adviser}
+    await _post(client, headers, f"/participants/{pid}/programme", programme)
+    return pid
+
+
 async def _golden(client: httpx.AsyncClient, headers: dict[str, str]) -> tuple[str, str]:
     """Born 1991-06-14 (full rate), in the programme from Monday 16 March 2026, 37.5 h a week:
     Norwegian 20 h and language practice 17.5 h; the id and the national id."""
     details = person(date(1991, 6, 14))
-    created = await _post(client, headers, "/participants", details)
-    pid = str(created["id"])
-    await _post(
-        client,
-        headers,
-        f"/participants/{pid}/settlement",
-        {"settled_on": "2026-02-02", "arrival_category": "resettlement_refugee"},
-    )
-    await _post(
-        client,
-        headers,
-        f"/participants/{pid}/programme",
-        {"kind": "introduction", "starts_on": "2026-03-16", "adviser": "adviser-1"},
-    )
+    settled = {"settled_on": "2026-02-02", "arrival_category": "resettlement_refugee"}
+    pid = await _in_programme(client, headers, details, settled, "2026-03-16", "adviser-1")
     plan = {
         "valid_from": "2026-03-16",
         "end_goal": "work",
@@ -315,20 +321,9 @@ async def test_leave_is_paid_only_by_decision_and_a_young_participant_gets_the_y
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     headers = auth(settings, ["caseworker"], "3301")
-    created = await _post(client, headers, "/participants", person(date(2003, 9, 1)))
-    pid = str(created["id"])
-    await _post(
-        client,
-        headers,
-        f"/participants/{pid}/settlement",
-        {"settled_on": "2025-08-01", "arrival_category": "asylum_reception"},
-    )
-    await _post(
-        client,
-        headers,
-        f"/participants/{pid}/programme",
-        {"kind": "introduction", "starts_on": "2025-09-01", "adviser": "adviser-2"},
-    )
+    details = person(date(2003, 9, 1))
+    settled = {"settled_on": "2025-08-01", "arrival_category": "asylum_reception"}
+    pid = await _in_programme(client, headers, details, settled, "2025-09-01", "adviser-2")
     # October 2025: 22 years old, living alone: 2/3 of 2 G = 4/3 × 130 160 a year.
     october = (await client.get(f"/participants/{pid}/benefit/2025/10", headers=headers)).json()
     assert october["amount"] == float(ore(Fraction(4 * 130_160, 3 * 12)))  # 14 462.22

@@ -9,22 +9,14 @@ from typing import Any
 import httpx
 
 from shared.settings import Settings
-from tests.participants.conftest import person
+from tests.participants.conftest import person, registered_and_settled
 from tests.support import auth
 
 
 async def _in_programme(
     client: httpx.AsyncClient, headers: dict[str, str], adviser: str, born: date
 ) -> str:
-    created = await client.post("/participants", headers=headers, json=person(born))
-    assert created.status_code == 201, created.text
-    pid = str(created.json()["id"])
-    settled = await client.post(
-        f"/participants/{pid}/settlement",
-        headers=headers,
-        json={"settled_on": "2024-12-02", "arrival_category": "resettlement_refugee"},
-    )
-    assert settled.status_code == 201, settled.text
+    pid = await registered_and_settled(client, headers, person(born), settled_on="2024-12-02")
     started = await client.post(
         f"/participants/{pid}/programme",
         headers=headers,

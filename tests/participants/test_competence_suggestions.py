@@ -9,26 +9,13 @@ import httpx
 
 from shared.settings import Settings
 from shared.taxonomy import load
-from tests.participants.conftest import person
+from tests.participants.conftest import registered_and_settled
 from tests.support import auth, eventually, stream_messages
 
 SKILL = {label: uri for uri, label in load().skills.items()}
 LOAD, UNLOAD = SKILL["load cargo"], SKILL["unload cargo"]
 FREE_TEXT = "Lastet og losset gods fra lastebiler"
 DESCRIPTION = "Kokk på restaurant, fulgte reglene for hygiene og mattrygghet"
-
-
-async def _participant(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
-    created = await client.post("/participants", headers=headers, json=person(d_number=True))
-    assert created.status_code == 201, created.text
-    pid = str(created.json()["id"])
-    settled = await client.post(
-        f"/participants/{pid}/settlement",
-        headers=headers,
-        json={"settled_on": "2024-01-10", "arrival_category": "resettlement_refugee"},
-    )
-    assert settled.status_code == 201, settled.text
-    return pid
 
 
 def _profile(**extra: Any) -> dict[str, Any]:
@@ -55,7 +42,7 @@ async def _shared_profiles(settings: Settings, count: int) -> list[dict[str, Any
 async def test_suggestions_confirmed_become_skills_marked_as_from_free_text(
     client: httpx.AsyncClient, caseworker: dict[str, str], settings: Settings
 ) -> None:
-    pid = await _participant(client, caseworker)
+    pid = await registered_and_settled(client, caseworker)
     recorded = await client.put(
         f"/participants/{pid}/competence-profile", headers=caseworker, json=_profile()
     )
@@ -106,7 +93,7 @@ async def test_suggestions_confirmed_become_skills_marked_as_from_free_text(
 async def test_nothing_from_free_text_is_published_without_consent_to_share_skills(
     client: httpx.AsyncClient, caseworker: dict[str, str], settings: Settings
 ) -> None:
-    pid = await _participant(client, caseworker)
+    pid = await registered_and_settled(client, caseworker)
     body = _profile(
         skills=[LOAD],
         skills_from_free_text=[LOAD],
@@ -125,7 +112,7 @@ async def test_nothing_from_free_text_is_published_without_consent_to_share_skil
 async def test_decisions_on_suggestions_are_refused_with_codes(
     client: httpx.AsyncClient, caseworker: dict[str, str], settings: Settings
 ) -> None:
-    pid = await _participant(client, caseworker)
+    pid = await registered_and_settled(client, caseworker)
     confirm = f"/participants/{pid}/competence/suggestions/confirm"
     suggestions = f"/participants/{pid}/competence/suggestions"
     none_yet = await client.get(suggestions, headers=caseworker)

@@ -13,39 +13,21 @@ from shared.db import Database
 from shared.events import utcnow
 from shared.replay import rebuild
 from shared.settings import Settings
-from tests.participants.conftest import person
+from tests.participants.conftest import event_types, person, registered_and_settled
 from tests.support import auth, eventually, national_id, publish_foreign_event, stream_messages
 
 SKILL = "http://data.europa.eu/esco/skill/0005c151-5b5a-4a66-8aac-60e734beb1ab"
 
 
-async def _register_and_settle(
-    client: httpx.AsyncClient, headers: dict[str, str], **settle: Any
-) -> str:
-    created = await client.post("/participants", headers=headers, json=person(d_number=True))
-    assert created.status_code == 201, created.text
-    pid = str(created.json()["id"])
-    body = {"settled_on": "2024-01-10", "arrival_category": "resettlement_refugee", **settle}
-    settled = await client.post(f"/participants/{pid}/settlement", headers=headers, json=body)
-    assert settled.status_code == 201, settled.text
-    return pid
-
-
 async def _events(settings: Settings, pid: str) -> list[str]:
-    conn = await asyncpg.connect(settings.service_database_url("participants", driver="postgresql"))
-    try:
-        rows = await conn.fetch(
-            "SELECT type FROM events WHERE stream_id = $1 ORDER BY version", pid
-        )
-    finally:
-        await conn.close()
-    return [row["type"].split(".", 1)[1] for row in rows]
+    """The participant's event types without the service's prefix."""
+    return [name.split(".", 1)[1] for name in await event_types(settings, pid)]
 
 
 async def test_whole_journey_from_registration_to_final_follow_up_status(
     client: httpx.AsyncClient, caseworker: dict[str, str], settings: Settings
 ) -> None:
-    pid = await _register_and_settle(client, caseworker)
+    pid = await registered_and_settled(client, caseworker)
     first = (await client.get(f"/participants/{pid}", headers=caseworker)).json()
     household = first["household_id"]
     partner = await client.post("/participants", headers=caseworker, json=person(date(1993, 2, 1)))
@@ -294,7 +276,7 @@ async def test_d_number_changed_to_fodselsnummer_is_found_by_both(
 async def test_impossible_transitions_are_409_and_append_nothing(
     client: httpx.AsyncClient, caseworker: dict[str, str], settings: Settings
 ) -> None:
-    pid = await _register_and_settle(client, caseworker)
+    pid = await registered_and_settled(client, caseworker)
     before = await _events(settings, pid)
     never_started = await client.post(
         f"/participants/{pid}/programme/completion",
@@ -368,7 +350,7 @@ async def test_deadline_lists_and_caseload(
     client: httpx.AsyncClient, caseworker: dict[str, str]
 ) -> None:
     today = utcnow().date()
-    ending = await _register_and_settle(client, caseworker)
+    ending = await registered_and_settled(client, caseworker)
     await client.post(
         f"/participants/{ending}/programme",
         headers=caseworker,
@@ -384,7 +366,7 @@ async def test_deadline_lists_and_caseload(
         headers=caseworker,
         json={"held_on": (today - timedelta(days=2)).isoformat(), "adviser": "adviser-9"},
     )
-    ended = await _register_and_settle(client, caseworker)
+    ended = await registered_and_settled(client, caseworker)
     await client.post(
         f"/participants/{ended}/programme",
         headers=caseworker,
@@ -442,7 +424,7 @@ def _settings(client: httpx.AsyncClient) -> Settings:
 async def test_job_obtained_in_matching_reaches_the_timeline(
     client: httpx.AsyncClient, caseworker: dict[str, str], settings: Settings
 ) -> None:
-    pid = await _register_and_settle(client, caseworker)
+    pid = await registered_and_settled(client, caseworker)
     await publish_foreign_event(
         settings,
         "matching",
@@ -478,8 +460,8 @@ async def _timeline_rows(settings: Settings) -> list[tuple[object, ...]]:
 async def test_matching_timeline_rebuilt_equals_the_incremental_one(
     client: httpx.AsyncClient, caseworker: dict[str, str], settings: Settings
 ) -> None:
-    kept = await _register_and_settle(client, caseworker)
-    erased = await _register_and_settle(client, caseworker)
+    kept = await registered_and_settled(client, caseworker)
+    erased = await registered_and_settled(client, caseworker)
     officer = auth(settings, ["privacy_officer"])
     gone = await client.delete(f"/participants/{erased}/personal-data", headers=officer)
     assert gone.status_code == 200, gone.text

@@ -22,7 +22,10 @@ SETTLED = date(2024, 3, 1)
 
 
 async def minor_participant(
-    client: httpx.AsyncClient, headers: dict[str, str], born: date = date(2008, 2, 10)
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    born: date = date(2008, 2, 10),
+    settled_on: date = SETTLED,
 ) -> str:
     registered = await client.post(
         "/participants",
@@ -40,7 +43,7 @@ async def minor_participant(
         f"/participants/{pid}/settlement",
         headers=headers,
         json={
-            "settled_on": SETTLED.isoformat(),
+            "settled_on": settled_on.isoformat(),
             "arrival_category": "resettlement_refugee",
             "unaccompanied_minor": True,
         },
@@ -162,28 +165,7 @@ async def test_the_services_end_at_an_age_limit_or_by_the_end_of_cooperation(
     cw = auth(settings, ["caseworker"])
     # Born 2004-06-01: 20 on 2024-06-01, settled at 19 years would not be a minor, so
     # the youth is settled at 17 (2021-07-01) and reaches the limits later.
-    born = date(2004, 6, 1)
-    registered = await client.post(
-        "/participants",
-        headers=cw,
-        json={
-            "given_name": "Ali",
-            "family_name": "Noor",
-            "birth_date": born.isoformat(),
-            "national_id": national_id(born, d_number=True),
-        },
-    )
-    pid = str(registered.json()["id"])
-    settled = await client.post(
-        f"/participants/{pid}/settlement",
-        headers=cw,
-        json={
-            "settled_on": "2021-07-01",
-            "arrival_category": "resettlement_refugee",
-            "unaccompanied_minor": True,
-        },
-    )
-    assert settled.status_code == 201, settled.text
+    pid = await minor_participant(client, cw, date(2004, 6, 1), settled_on=date(2021, 7, 1))
 
     async def post(path: str, body: dict[str, object]) -> httpx.Response:
         return await client.post(f"/participants/{pid}/minor/{path}", headers=cw, json=body)

@@ -7,13 +7,12 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 
 from services.participants.domain.deadlines import add_months
 from shared import dates
 from shared.settings import Settings
-from tests.participants.conftest import person
+from tests.participants.conftest import event_types, person
 from tests.support import auth
 
 TODAY = dates.today()
@@ -132,17 +131,6 @@ class Case:
 def _settings(client: httpx.AsyncClient) -> Settings:
     app = client._transport.app  # type: ignore[attr-defined]
     return app.state.runtime.settings  # type: ignore[no-any-return]
-
-
-async def _types(settings: Settings, pid: str) -> list[str]:
-    conn = await asyncpg.connect(settings.service_database_url("participants", driver="postgresql"))
-    try:
-        rows = await conn.fetch(
-            "SELECT type FROM events WHERE stream_id = $1 ORDER BY version", pid
-        )
-    finally:
-        await conn.close()
-    return [row["type"] for row in rows]
 
 
 async def test_the_data_quality_report_lists_each_seeded_fault_with_field_and_deadline(
@@ -269,7 +257,7 @@ async def test_end_reasons_are_checked_against_nirs_list_and_recorded_once(
     twice = await case.send("PUT", "/programme/end-reason", {"end_reason": "own_wish"})
     assert twice.status_code == 409 and twice.json()["code"] == "end-reason-recorded"
     await case.ok("PUT", "/programme/end-reason", {"end_reason": "own_wish", "correction": True})
-    types = await _types(_settings(client), case.pid)
+    types = await event_types(_settings(client), case.pid)
     assert types[-3:] == [
         "participants.programme.completed.v1",
         "participants.programme.end_reason_recorded.v1",
@@ -350,7 +338,7 @@ async def test_the_dataset_carries_the_research_reservation_as_json_csv_and_even
     await reserved.ok("PUT", "/research-reservation", {"reserved": False})
     changed = await client.post("/nir/submissions", headers=caseworker, json={"year": YEAR})
     assert changed.json()["reported"] == 1
-    types = await _types(_settings(client), reserved.pid)
+    types = await event_types(_settings(client), reserved.pid)
     assert types.count("participants.nir.year_reported.v1") == 2
     assert types.count("participants.participant.research_reservation_changed.v1") == 2
 

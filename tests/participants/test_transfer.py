@@ -52,6 +52,16 @@ def _refused(response: httpx.Response, status: int, code: str) -> None:
     assert response.json()["code"] == code, response.text
 
 
+async def _sent(
+    http: httpx.AsyncClient, headers: dict[str, str], participant_id: str, to: str
+) -> dict[str, Any]:
+    """The recorded transfer of the participant to ``to``, moved on ``MOVED_ON``."""
+    moved = {"to_municipality": to, "moved_on": MOVED_ON.isoformat()}
+    return await _ok(
+        await http.post(f"/participants/{participant_id}/transfer", headers=headers, json=moved)
+    )
+
+
 async def _participant_in_programme(
     http: httpx.AsyncClient, headers: dict[str, str], born: date = date(1991, 6, 14)
 ) -> tuple[str, dict[str, Any]]:
@@ -299,13 +309,7 @@ async def test_outbound_only_and_declined_transfers(
     sender, receiver = _headers(settings, SENDER), _headers(settings, RECEIVER)
     elsewhere = _headers(settings, NOT_SERVED)
     away, _ = await _participant_in_programme(http, sender, date(1988, 3, 9))
-    outbound = await _ok(
-        await http.post(
-            f"/participants/{away}/transfer",
-            headers=sender,
-            json={"to_municipality": NOT_SERVED, "moved_on": MOVED_ON.isoformat()},
-        )
-    )
+    outbound = await _sent(http, sender, away, NOT_SERVED)
     assert outbound["delivered"] is False and outbound["transfer_status"] == "outbound"
     tid = outbound["transfer_id"]
     assert (await _ok(await http.get("/transfers/incoming", headers=elsewhere), 200))["count"] == 0
@@ -317,13 +321,7 @@ async def test_outbound_only_and_declined_transfers(
     assert mine["status"] == "outbound" and mine["package"] is None
 
     declined_id, _ = await _participant_in_programme(http, sender, date(1979, 11, 23))
-    sent = await _ok(
-        await http.post(
-            f"/participants/{declined_id}/transfer",
-            headers=sender,
-            json={"to_municipality": RECEIVER, "moved_on": MOVED_ON.isoformat()},
-        )
-    )
+    sent = await _sent(http, sender, declined_id, RECEIVER)
     decline = f"/transfers/{sent['transfer_id']}/decline"
     assert (await http.post(decline, headers=receiver, json={"reason": "nope"})).status_code == 422
     answer = await _ok(
@@ -350,13 +348,7 @@ async def test_outbound_only_and_declined_transfers(
 
     # A sent participant erased before the receiver decides: no identity, no acceptance.
     erased, _ = await _participant_in_programme(http, sender, date(1966, 7, 7))
-    gone = await _ok(
-        await http.post(
-            f"/participants/{erased}/transfer",
-            headers=sender,
-            json={"to_municipality": RECEIVER, "moved_on": MOVED_ON.isoformat()},
-        )
-    )
+    gone = await _sent(http, sender, erased, RECEIVER)
     officer = auth(settings, ["caseworker", "privacy_officer"], SENDER)
     await _ok(await http.delete(f"/participants/{erased}/personal-data", headers=officer), 200)
     shown = await _ok(await http.get(f"/transfers/{gone['transfer_id']}", headers=receiver), 200)
@@ -375,13 +367,7 @@ async def test_outbound_only_and_declined_transfers(
 
     # Two caseworkers accepting at once: exactly one new participant.
     raced, _ = await _participant_in_programme(http, sender, date(1995, 8, 30))
-    race = await _ok(
-        await http.post(
-            f"/participants/{raced}/transfer",
-            headers=sender,
-            json={"to_municipality": RECEIVER, "moved_on": MOVED_ON.isoformat()},
-        )
-    )
+    race = await _sent(http, sender, raced, RECEIVER)
     answers = await asyncio.gather(
         *(
             http.post(f"/transfers/{race['transfer_id']}/acceptance", headers=receiver, json={})
