@@ -91,6 +91,20 @@ async def register_volunteer(
 VolunteerUseCase = Callable[..., Awaitable[CommandResult]]
 
 
+async def _decided(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    volunteer_id: uuid.UUID,
+    decide: Callable[[Volunteer], list[Any]],
+) -> int:
+    """The volunteer's stream locked, ``decide`` on it, its events appended: the version."""
+    _, version = await application._locked_step(
+        runtime, conn, metadata, VOLUNTEER, volunteer_id, domain.fold_volunteer, decide, None
+    )
+    return version
+
+
 async def _volunteer_step(
     runtime: Runtime,
     conn: AsyncConnection,
@@ -98,16 +112,7 @@ async def _volunteer_step(
     volunteer_id: uuid.UUID,
     decide: Callable[[Volunteer], list[Any]],
 ) -> CommandResult:
-    _, version = await application._locked_step(
-        runtime,
-        conn,
-        metadata,
-        VOLUNTEER,
-        volunteer_id,
-        domain.fold_volunteer,
-        decide,
-        None,
-    )
+    version = await _decided(runtime, conn, metadata, volunteer_id, decide)
     return CommandResult(200, {"id": str(volunteer_id), "version": version})
 
 
@@ -177,17 +182,14 @@ async def assign(
     if need is None:
         raise NotFound(f"No need {need_id} in municipality {metadata.municipality}.")
     assignment_id = uuid.uuid4()
-    _, version = await application._locked_step(
+    version = await _decided(
         runtime,
         conn,
         metadata,
-        VOLUNTEER,
         volunteer_id,
-        domain.fold_volunteer,
         lambda state: need_domain.assign(
             state, need, assignment_id=assignment_id, starts_on=starts_on, ends_on=ends_on
         ),
-        None,
     )
     return CommandResult(
         201, {"id": str(assignment_id), "volunteer_id": str(volunteer_id), "version": version}
