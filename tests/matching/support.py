@@ -198,6 +198,25 @@ async def propose(
     return str(proposed.json()["id"])
 
 
+JOB_AFTER_PLACEMENT = {"starts_on": "2026-01-05", "hours_per_week": 37.5, "permanent": True}
+"""The job a placement ended on 2025-12-19 turns into."""
+
+
+async def end_placement(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    match: str,
+    outcome: str = "turned_into_job",
+    job: dict[str, Any] | None = JOB_AFTER_PLACEMENT,
+) -> httpx.Response:
+    """The answer to ending ``match``'s placement on 2025-12-19 with ``outcome`` and ``job``."""
+    return await client.post(
+        f"/matches/{match}/end",
+        headers=headers,
+        json={"ends_on": "2025-12-19", "outcome": outcome, "job": job},
+    )
+
+
 async def start_in_a_job(
     client: httpx.AsyncClient, headers: dict[str, str], participant: Any, occupation: Any
 ) -> str:

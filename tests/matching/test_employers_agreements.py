@@ -21,6 +21,7 @@ from shared.settings import Settings
 from tests.matching.support import (
     Participants,
     coach,
+    end_placement,
     esco_occupation,
     propose,
     publish_opening,
@@ -119,15 +120,7 @@ async def test_agreements_recorded_and_followed_up_from_outcomes(settings: Setti
         }
         share = running_now["placement_to_jobNone"]
         assert (share["status"], share["ended"], share["running"]) == ("on_track", 0, 1)
-        ended = await client.post(
-            f"/matches/{match}/end",
-            headers=headers,
-            json={
-                "ends_on": "2025-12-19",
-                "outcome": "turned_into_job",
-                "job": {"starts_on": "2026-01-05", "hours_per_week": 37.5, "permanent": True},
-            },
-        )
+        ended = await end_placement(client, headers, match)
         assert ended.status_code == 200, ended.text
         english = await client.get(base, headers={**headers, "Accept-Language": "en"})
         after = {a["measure"] + str(a["target_count"]): a for a in english.json()["results"]}

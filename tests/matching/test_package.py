@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import io
 import uuid
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -52,11 +53,13 @@ async def _participant_with_plan(client: httpx.AsyncClient, headers: dict[str, s
     return p.pid
 
 
-async def test_a_name_reaches_a_package_only_with_consent_for_that_employer(
-    settings: Settings,
-) -> None:
-    headers = auth(settings, ["caseworker", "job_coach"])
-    cook = esco_occupation()[0]
+@asynccontextmanager
+async def _both_with_a_candidate(
+    settings: Settings, headers: dict[str, str]
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, str]]:
+    """Participants and matching running, matching reading packages from participants,
+    and a participant with a plan whom matching knows as a candidate: (participants
+    client, matching client, the participant's id)."""
     participants = participants_app(settings)
     matching = matching_app(settings)
     async with running(participants) as people, running(matching) as jobs:
@@ -69,6 +72,15 @@ async def test_a_name_reaches_a_package_only_with_consent_for_that_employer(
             return (await jobs.get(f"/candidates/{pid}", headers=headers)).status_code == 200
 
         await eventually(candidate)
+        yield people, jobs, pid
+
+
+async def test_a_name_reaches_a_package_only_with_consent_for_that_employer(
+    settings: Settings,
+) -> None:
+    headers = auth(settings, ["caseworker", "job_coach"])
+    cook = esco_occupation()[0]
+    async with _both_with_a_candidate(settings, headers) as (people, jobs, pid):
         employer = await register_employer(jobs, headers, name="Fjordkjøkkenet AS")
         other_employer = uuid.uuid4()
         opening = await publish_opening(jobs, headers, employer, occupation=cook, places=1)
@@ -194,18 +206,7 @@ async def test_no_consent_history_puts_a_name_in_a_package_without_consent(
     (JSON, HTML, PDF) holds the name."""
     headers = auth(settings, ["caseworker", "job_coach"])
     cook = esco_occupation()[0]
-    participants = participants_app(settings)
-    matching = matching_app(settings)
-    async with running(participants) as people, running(matching) as jobs:
-        matching.state.participants_client = ParticipantsClient(
-            settings, transport=httpx.ASGITransport(app=participants)
-        )
-        pid = await _participant_with_plan(people, headers)
-
-        async def candidate() -> bool:
-            return (await jobs.get(f"/candidates/{pid}", headers=headers)).status_code == 200
-
-        await eventually(candidate)
+    async with _both_with_a_candidate(settings, headers) as (people, jobs, pid):
         employer = await register_employer(jobs, headers)
         opening = await publish_opening(jobs, headers, employer, occupation=cook, places=1)
         proposed = await jobs.post(

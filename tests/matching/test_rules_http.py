@@ -19,6 +19,7 @@ from shared.settings import Settings
 from tests.matching.support import (
     Participants,
     coach,
+    end_placement,
     esco_occupation,
     proposal,
     propose,
@@ -160,15 +161,7 @@ async def test_fields_required_only_in_some_cases_are_422_missing_field(
         )
         assert no_job.status_code == 422 and no_job.json()["code"] == "missing-field"
         assert [e["field"] for e in no_job.json()["errors"]] == ["job"]
-        stray = await client.post(
-            f"/matches/{placed}/end",
-            headers=headers,
-            json={
-                "ends_on": "2025-12-19",
-                "outcome": "completed",
-                "job": {"starts_on": "2026-01-05", "hours_per_week": 37.5, "permanent": True},
-            },
-        )
+        stray = await end_placement(client, headers, placed, "completed")
         assert stray.status_code == 422 and stray.json()["code"] == "job-terms-without-job"
 
 

@@ -16,6 +16,7 @@ from tests.matching.support import (
     MUNICIPALITY,
     Participants,
     coach,
+    end_placement,
     esco_occupation,
     proposal,
     propose,
@@ -129,15 +130,7 @@ async def test_from_proposal_to_placement_to_job_with_events_on_the_stream(
         candidate = (await client.get(f"/candidates/{person}", headers=headers)).json()
         assert candidate["engagement"] == "in_placement"
 
-        ended = await client.post(
-            f"/matches/{match}/end",
-            headers=headers,
-            json={
-                "ends_on": "2025-12-19",
-                "outcome": "turned_into_job",
-                "job": {"starts_on": "2026-01-05", "hours_per_week": 37.5, "permanent": True},
-            },
-        )
+        ended = await end_placement(client, headers, match)
         assert ended.status_code == 200, ended.text
         assert ended.json()["status"] == "employed"
         status = (await client.get(f"/openings/{opening}", headers=headers)).json()
