@@ -360,10 +360,15 @@ def main() -> None:
             f"raw passes would take {raw * len(specs):.1f} s",
         ),
     ]
-    width = max(len(a) for a, _, _ in lines)
     print(
         f"load average before: {load[0]:.1f} on {os.cpu_count()} cores (shared machines skew times)"
     )
+    print_measures(lines)
+
+
+def print_measures(lines: list[tuple[str, str, str]]) -> None:
+    """The benchmark's (measure, value, notes) rows as a plain-text table."""
+    width = max(len(a) for a, _, _ in lines)
     print(f"{'measure':<{width}}  {'value':>14}  notes")
     print("-" * (width + 60))
     for name, value, note in lines:

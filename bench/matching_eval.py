@@ -227,35 +227,32 @@ def build(
     return specs, people, decoys
 
 
-def new_scores(candidates: Sequence[Candidate], specs: Sequence[OpeningSpec]) -> Scores:
-    settings = MatchingSettings()
-    skills, tokens = scoring.Vocabulary(), scoring.Vocabulary()
-    block = scoring.score_block(
-        scoring.Segment(candidates, skills, tokens),
+def _scores(
+    model: Any, settings: Any, candidates: Sequence[Candidate], specs: Sequence[Any]
+) -> Scores:
+    """Every candidate's score for every opening under ``model`` (a scoring module)."""
+    skills, tokens = model.Vocabulary(), model.Vocabulary()
+    block = model.score_block(
+        model.Segment(candidates, skills, tokens),
         None,
-        scoring.OpeningBatch(specs, skills, tokens),
+        model.OpeningBatch(specs, skills, tokens),
         np.arange(len(specs), dtype=np.int64),
         settings,
     )
-    return scoring.explained_scores(block, settings)
+    return model.explained_scores(block, settings)  # type: ignore[no-any-return]
+
+
+def new_scores(candidates: Sequence[Candidate], specs: Sequence[OpeningSpec]) -> Scores:
+    return _scores(scoring, MatchingSettings(), candidates, specs)
 
 
 def old_scores(candidates: Sequence[Candidate], specs: Sequence[OpeningSpec]) -> Scores:
     legacy = legacy_model()[0]
-    settings = old_settings()
-    skills, tokens = legacy.Vocabulary(), legacy.Vocabulary()
     old_specs = [
         legacy.OpeningSpec(s.opening_id, s.employer_id, s.kind, s.terms, s.mentor_capacity_left)
         for s in specs
     ]
-    block = legacy.score_block(
-        legacy.Segment(candidates, skills, tokens),
-        None,
-        legacy.OpeningBatch(old_specs, skills, tokens),
-        np.arange(len(specs), dtype=np.int64),
-        settings,
-    )
-    return legacy.explained_scores(block, settings)
+    return _scores(legacy, old_settings(), candidates, old_specs)
 
 
 def expected_rank(scores: Scores, relevant: int) -> float:
@@ -283,6 +280,20 @@ class Row:
     mrr: float
     n: int
 
+    @classmethod
+    def over(
+        cls, direction: str, slice: str, model: str, hits: list[float], ranks: list[float]
+    ) -> Row:
+        """Precision@1 and MRR over one hit and one rank per query."""
+        return cls(
+            direction,
+            slice,
+            model,
+            float(np.mean(hits)),
+            float(np.mean([1 / r for r in ranks])),
+            len(ranks),
+        )
+
 
 def evaluate(
     specs: Sequence[OpeningSpec],
@@ -301,16 +312,7 @@ def evaluate(
             mine = [i for i, p in enumerate(people) if p.slice == name]
             ranks = [expected_rank(people_scores[i], people[i].target) for i in mine]
             hits = [hit_at_1(people_scores[i], people[i].target) for i in mine]
-            rows.append(
-                Row(
-                    "candidate → openings",
-                    name,
-                    model,
-                    float(np.mean(hits)),
-                    float(np.mean([1 / r for r in ranks])),
-                    len(mine),
-                )
-            )
+            rows.append(Row.over("candidate → openings", name, model, hits, ranks))
             by_target = {people[i].target: i for i in mine}
             ranks, hits = [], []
             for j in range(len(specs)):
@@ -320,16 +322,7 @@ def evaluate(
                 relevant = mine.index(by_target[j])
                 ranks.append(expected_rank(column, relevant))
                 hits.append(hit_at_1(column, relevant))
-            rows.append(
-                Row(
-                    "opening → candidates",
-                    name,
-                    model,
-                    float(np.mean(hits)),
-                    float(np.mean([1 / r for r in ranks])),
-                    len(ranks),
-                )
-            )
+            rows.append(Row.over("opening → candidates", name, model, hits, ranks))
         limits = MatchingSettings() if model == "new" else old_settings()
         strong, partial = limits.band_strong, limits.band_partial
         own = np.array(

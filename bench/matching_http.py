@@ -37,7 +37,12 @@ import httpx
 import psutil
 
 from bench.env import BenchEnv, cpu_seconds, log
-from bench.matching import MUNICIPALITY, synthetic_openings, synthetic_profiles
+from bench.matching import (
+    MUNICIPALITY,
+    print_measures,
+    synthetic_openings,
+    synthetic_profiles,
+)
 from deploy.services import upgrade
 from shared.auth import issue_dev_token
 from shared.settings import Settings
@@ -262,12 +267,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=2025)
     args = parser.parse_args()
-    lines = lines_of(asyncio.run(_standalone(args)))
-    width = max(len(a) for a, _, _ in lines)
-    print(f"{'measure':<{width}}  {'value':>14}  notes")
-    print("-" * (width + 60))
-    for name, value, note in lines:
-        print(f"{name:<{width}}  {value:>14}  {note}")
+    print_measures(lines_of(asyncio.run(_standalone(args))))
 
 
 if __name__ == "__main__":
