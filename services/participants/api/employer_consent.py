@@ -72,15 +72,39 @@ def _answer(ctx: CommandContext[Any], decided: Decided[_Consents]) -> dict[str, 
     return {**answer, "consent_id": str(decided.envelopes[-1].data["consent_id"])}
 
 
-command(
-    router,
-    "POST",
+def _consent_command(
+    path: str,
+    body: type[Command],
+    decide: Any,
+    *,
+    name: str,
+    summary: str,
+    description: str,
+    status_code: int = 201,
+) -> None:
+    """A consent command on the participant's stream, answered with the consent's id."""
+    command(
+        router,
+        "POST",
+        path,
+        body=body,
+        path_params={"participant_id": uuid.UUID},
+        principal=require_roles(*CASEWORK),
+        aggregate=_AGGREGATE,
+        decide=decide,
+        respond=_answer,
+        name=name,
+        summary=summary,
+        description=description,
+        status_code=status_code,
+        response_model=ConsentAccepted,
+    )
+
+
+_consent_command(
     "/employer-consents",
-    body=GiveEmployerConsent,
-    path_params={"participant_id": uuid.UUID},
-    principal=require_roles(*CASEWORK),
-    aggregate=_AGGREGATE,
-    decide=lambda ctx, held: consent.give(
+    GiveEmployerConsent,
+    lambda ctx, held: consent.give(
         held.participant,
         held.record,
         uuid.uuid4(),
@@ -88,7 +112,6 @@ command(
         ctx.body.given_on or today(),
         today(),
     ),
-    respond=_answer,
     name="give_employer_consent",
     summary="Registrer samtykke til å dele navn og kontakt med en arbeidsgiver. / Record "
     "consent to share name and contact with an employer.",
@@ -96,31 +119,23 @@ command(
     "per employer (`employer-consent-exists`), not dated ahead (`future-fact`), not for a "
     "participant who died, left or was erased. / Without it the employer package shows the "
     "pseudonymous reference only.",
-    response_model=ConsentAccepted,
 )
-command(
-    router,
-    "POST",
+_consent_command(
     "/employer-consent-withdrawals",
-    body=WithdrawEmployerConsent,
-    path_params={"participant_id": uuid.UUID},
-    principal=require_roles(*CASEWORK),
-    aggregate=_AGGREGATE,
-    decide=lambda ctx, held: consent.withdraw(
+    WithdrawEmployerConsent,
+    lambda ctx, held: consent.withdraw(
         held.participant,
         held.record,
         ctx.body.consent_id,
         ctx.body.withdrawn_on or today(),
         today(),
     ),
-    respond=_answer,
     name="withdraw_employer_consent",
     summary="Trekk tilbake samtykket. / Withdraw the consent.",
     description="Appends `employer_consent.withdrawn`; from that day the employer's package "
     "has no name or contact (`employer-consent-unknown`, `employer-consent-withdrawn`, "
     "`date-order`).",
     status_code=200,
-    response_model=ConsentAccepted,
 )
 
 
