@@ -17,13 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
-import nats
 import pytest
 
 from deploy.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from deploy.services import upgrade
 from shared.settings import SERVICES, Settings
+from tests.support import drop_databases, private_environment
 
 # tests/docker/ drives a Docker stack from the outside (make docker-test sets this);
 # the ordinary suite runs against its own servers and does not collect it.
@@ -80,63 +79,14 @@ def templates(servers: Servers) -> Iterator[dict[str, str]]:
             worker.submit(upgrade, settings, service).result()
         yield {service: settings.database_name(service) for service in SERVICES}
         worker.submit(
-            asyncio.run, _drop_databases(settings.server_database_url(), f"vtpl_{_SESSION}_")
+            asyncio.run, drop_databases(settings.server_database_url(), f"vtpl_{_SESSION}_")
         ).result()
-
-
-async def _drop_databases(server_url: str, prefix: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        names = await conn.fetch(
-            "SELECT datname FROM pg_database WHERE datname LIKE $1",
-            prefix.replace("_", r"\_") + "%",
-        )
-        for row in names:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 @pytest.fixture
 async def settings(servers: Servers, templates: dict[str, str]) -> AsyncIterator[Settings]:
     """Settings of a fresh, private environment: own databases, own NATS namespace."""
-    token = uuid.uuid4().hex[:8]
-    prefix = f"vt_{_SESSION}_{token}"
-    settings = Settings(
-        database_url=servers.database_url,
-        nats_url=servers.nats_url,
-        database_prefix=prefix,
-        namespace=f"t{_SESSION}{token}",
-        env="development",
-        relay_idle_seconds=0.02,
-        consumer_fetch_timeout_seconds=0.5,
-        log_json=True,
-        log_level="WARNING",
-    )
-    conn = await asyncpg.connect(settings.server_database_url())
-    try:
-        for service, template in templates.items():
-            await conn.execute(
-                f'CREATE DATABASE "{settings.database_name(service)}" TEMPLATE "{template}"'
-            )
-    finally:
-        await conn.close()
-    yield settings
-    await _drop_databases(settings.server_database_url(), prefix + "_")
-    await _delete_streams(settings)
-
-
-async def _delete_streams(settings: Settings) -> None:
-    try:
-        nc = await nats.connect(settings.nats_url, connect_timeout=2, max_reconnect_attempts=1)
-    except Exception:
-        return
-    try:
-        js = nc.jetstream()
-        for service in SERVICES:
-            try:
-                await js.delete_stream(settings.stream_name(service))
-            except Exception:
-                pass
-    finally:
-        await nc.close()
+    async with private_environment(
+        servers.database_url, servers.nats_url, templates, _SESSION
+    ) as settings:
+        yield settings

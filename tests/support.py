@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
+import nats
 from fastapi import FastAPI
 from stdnum.no import fodselsnummer
 
 from shared.auth import issue_dev_token
-from shared.settings import Settings
+from shared.settings import SERVICES, Settings
 
 _ISSUED: set[str] = set()
 """Numbers handed out in this test process: a random one is not handed out twice while the
@@ -93,12 +97,7 @@ async def settled_participant(
     registered = await participants.post(
         "/participants",
         headers=headers,
-        json={
-            "given_name": given_name,
-            "family_name": family_name,
-            "birth_date": born.isoformat(),
-            "national_id": national_id(born, d_number=True),
-        },
+        json=registration(born, given=given_name, family=family_name),
     )
     assert registered.status_code == 201, registered.text
     participant_id = str(registered.json()["id"])
@@ -109,6 +108,50 @@ async def settled_participant(
     )
     assert settled.status_code == 201, settled.text
     return participant_id
+
+
+async def record_competence(
+    participants: httpx.AsyncClient,
+    headers: dict[str, str],
+    person: str,
+    occupation: Any,
+    **more: Any,
+) -> None:
+    """Put ``person``'s competence profile through the participants API: four years as
+    ``occupation`` (an ESCO occupation) and its essential skills, both consented to be
+    shared for matching; ``more`` joins the body."""
+    answer = await participants.put(
+        f"/participants/{person}/competence-profile",
+        headers=headers,
+        json={
+            "work_experience": [{"isco_code": occupation.isco_code, "years": 4}],
+            "skills": list(occupation.essential_skills),
+            "consent": {"work_experience": True, "skills": True},
+            **more,
+        },
+    )
+    assert answer.status_code == 201, answer.text
+
+
+async def adopt_persons_settled(indicators: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """Adopt the catalogue's ``persons_settled`` indicator in the caller's municipality."""
+    adopted = await indicators.post(
+        "/indicators/definitions",
+        json={"key": "persons_settled", "from_catalogue": "persons_settled"},
+        headers=headers,
+    )
+    assert adopted.status_code == 201, adopted.text
+
+
+async def persons_settled_counts(
+    indicators: httpx.AsyncClient, headers: dict[str, str], expected: float, period: str = "2024"
+) -> bool:
+    """Whether the indicators service now counts ``expected`` persons settled in ``period``
+    (to wait for with :func:`eventually`)."""
+    value = await indicators.get(
+        f"/indicators/values/persons_settled?period={period}", headers=headers
+    )
+    return bool(value.json()["value"] == expected)
 
 
 async def eventually(
@@ -231,6 +274,25 @@ async def python_module(
     )
 
 
+async def veiviser_command(
+    settings: Settings, *args: str, timeout: float | None = None, **veiviser: str
+) -> tuple[int, str, str]:
+    """``veiviser <args>`` (``python -m deploy.cli``) against the test's databases and NATS,
+    in development; its exit code, standard output and standard error."""
+    process = await python_module(
+        settings,
+        "deploy.cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env="development",
+        **veiviser,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
 def registration(
     born: date, ident: str | None = None, *, given: str = "Test", family: str = "Person"
 ) -> dict[str, str]:
@@ -242,3 +304,67 @@ def registration(
         "birth_date": born.isoformat(),
         "national_id": ident or national_id(born, d_number=True),
     }
+
+
+@asynccontextmanager
+async def private_environment(
+    database_url: str, nats_url: str, templates: dict[str, str], label: str
+) -> AsyncIterator[Settings]:
+    """Settings of a fresh environment on the given servers: every service's database
+    copied from its migrated template under a prefix of its own (``vt_<label>_<token>``),
+    and a NATS namespace of its own; the databases and streams are removed after."""
+    token = uuid.uuid4().hex[:8]
+    prefix = f"vt_{label}_{token}"
+    settings = Settings(
+        database_url=database_url,
+        nats_url=nats_url,
+        database_prefix=prefix,
+        namespace=f"t{label}{token}",
+        env="development",
+        relay_idle_seconds=0.02,
+        consumer_fetch_timeout_seconds=0.5,
+        log_json=True,
+        log_level="WARNING",
+    )
+    conn = await asyncpg.connect(settings.server_database_url())
+    try:
+        for service, template in templates.items():
+            await conn.execute(
+                f'CREATE DATABASE "{settings.database_name(service)}" TEMPLATE "{template}"'
+            )
+    finally:
+        await conn.close()
+    try:
+        yield settings
+    finally:
+        await drop_databases(settings.server_database_url(), prefix + "_")
+        # A test may leave NATS stopped or unreachable; then there is nothing to delete.
+        with contextlib.suppress(Exception):
+            await delete_streams(settings)
+
+
+async def drop_databases(server_url: str, prefix: str) -> None:
+    """Drop every database whose name starts with ``prefix``, connections or not."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        names = await conn.fetch(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1",
+            prefix.replace("_", r"\_") + "%",
+        )
+        for row in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{row["datname"]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def delete_streams(settings: Settings) -> None:
+    """Delete every service's JetStream stream in ``settings``' namespace; one that is not
+    there is no error."""
+    nc = await nats.connect(settings.nats_url, connect_timeout=2, max_reconnect_attempts=1)
+    try:
+        js = nc.jetstream()
+        for service in SERVICES:
+            with contextlib.suppress(Exception):
+                await js.delete_stream(settings.stream_name(service))
+    finally:
+        await nc.close()

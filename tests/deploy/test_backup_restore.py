@@ -4,11 +4,8 @@ rebuilt from their events; every table equals the original's."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import shutil
-import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -29,27 +26,21 @@ from shared.catchup import CatchUpClient
 from shared.settings import SERVICES, Settings
 from tests.housing.helpers import accepted_application, dwelling, place, wait_for_household
 from tests.matching.support import esco_occupation, start_in_a_job
-from tests.support import REPO, auth, child_environment, eventually, running, settled_participant
+from tests.support import (
+    adopt_persons_settled,
+    auth,
+    delete_streams,
+    eventually,
+    persons_settled_counts,
+    record_competence,
+    running,
+    settled_participant,
+    veiviser_command,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
 Tables = dict[str, list[str]]
-
-
-async def _cli(settings: Settings, *args: str, **veiviser: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "deploy.cli",
-        *args,
-        cwd=REPO,
-        env=child_environment(settings, env="development", **veiviser),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 async def _connect(settings: Settings, service: str) -> asyncpg.Connection:
@@ -129,28 +120,14 @@ async def _traffic(settings: Settings) -> str:
         running(matching_app(settings)) as matching,
         running(indicators_app(settings)) as indicators,
     ):
-        adopted = await indicators.post(
-            "/indicators/definitions",
-            json={"key": "persons_settled", "from_catalogue": "persons_settled"},
-            headers=headers,
-        )
-        assert adopted.status_code == 201, adopted.text
+        await adopt_persons_settled(indicators, headers)
         people = [
             await settled_participant(
                 participants, headers, given_name=f"Deltaker{n}", settled_on=f"2024-0{n + 1}-05"
             )
             for n in range(4)
         ]
-        profile = await participants.put(
-            f"/participants/{people[0]}/competence-profile",
-            headers=headers,
-            json={
-                "work_experience": [{"isco_code": cook.isco_code, "years": 4}],
-                "skills": list(cook.essential_skills),
-                "consent": {"work_experience": True, "skills": True},
-            },
-        )
-        assert profile.status_code == 201, profile.text
+        await record_competence(participants, headers, people[0], cook)
 
         async def candidate() -> bool:
             response = await matching.get(f"/candidates/{people[0]}", headers=headers)
@@ -170,13 +147,7 @@ async def _traffic(settings: Settings) -> str:
             housing, settings, application["application_id"], flat["dwelling_id"], "2024-04-01"
         )
 
-        async def counted() -> bool:
-            value = await indicators.get(
-                "/indicators/values/persons_settled?period=2024", headers=headers
-            )
-            return bool(value.json()["value"] == 4.0)
-
-        await eventually(counted)
+        await eventually(lambda: persons_settled_counts(indicators, headers, 4.0))
         await eventually(lambda: _quiet(settings), timeout=60)
     return people[1]
 
@@ -194,7 +165,7 @@ async def test_a_backup_restored_into_a_fresh_server_replays_to_the_same_read_mo
     folder = Path(tempfile.mkdtemp(prefix="veiviser-backup-"))
     fresh = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="veiviser-restore-")), free_port())
     try:
-        code, out, err = await _cli(settings, "backup", "--to", str(folder))
+        code, out, err = await veiviser_command(settings, "backup", "--to", str(folder))
         assert code == 0, out + err
         manifest = json.loads((folder / "manifest.json").read_text())
         assert sorted(manifest["services"]) == sorted(SERVICES)
@@ -206,7 +177,7 @@ async def test_a_backup_restored_into_a_fresh_server_replays_to_the_same_read_mo
 
         fresh.start()
         restored = settings.model_copy(update={"database_url": fresh.url})
-        code, out, err = await _cli(restored, "restore", "--from", str(folder))
+        code, out, err = await veiviser_command(restored, "restore", "--from", str(folder))
         assert code == 0, out + err
         assert out.count("every read model equals the dumped one") == len(SERVICES), out
 
@@ -233,7 +204,7 @@ async def test_a_backup_restored_into_a_fresh_server_replays_to_the_same_read_mo
                         await conn.execute(f'TRUNCATE "{table.name}"')
             finally:
                 await conn.close()
-            code, out, err = await _cli(restored, "replay", service)
+            code, out, err = await veiviser_command(restored, "replay", service)
             assert code == 0, out + err
 
         for service in SERVICES:
@@ -270,19 +241,23 @@ async def test_restore_refuses_a_database_in_use_a_damaged_archive_and_missing_t
 ) -> None:
     folder = Path(tempfile.mkdtemp(prefix="veiviser-backup-"))
     try:
-        code, _out, err = await _cli(settings, "backup", "--to", str(folder), "--service", "x")
+        code, _out, err = await veiviser_command(
+            settings, "backup", "--to", str(folder), "--service", "x"
+        )
         assert code == 2 and "unknown service x" in err, err
-        code, out, err = await _cli(settings, "backup", "--to", str(folder), "--service", "housing")
+        code, out, err = await veiviser_command(
+            settings, "backup", "--to", str(folder), "--service", "housing"
+        )
         assert code == 0, out + err
-        code, _out, err = await _cli(settings, "backup", "--to", str(folder))
+        code, _out, err = await veiviser_command(settings, "backup", "--to", str(folder))
         assert code == 2 and "already holds a backup" in err, err
 
         # Onto the same server and prefix: housing's database is the one just dumped.
-        code, _out, err = await _cli(settings, "restore", "--from", str(folder))
+        code, _out, err = await veiviser_command(settings, "restore", "--from", str(folder))
         assert code == 2 and "is not empty" in err, err
 
         elsewhere = settings.model_copy(update={"database_prefix": f"{settings.database_prefix}_r"})
-        code, _out, err = await _cli(
+        code, _out, err = await veiviser_command(
             elsewhere, "restore", "--from", str(folder), "--pg-bin", "/nonexistent"
         )
         assert code == 2 and "No pg_dump/pg_restore of PostgreSQL" in err, err
@@ -291,10 +266,12 @@ async def test_restore_refuses_a_database_in_use_a_damaged_archive_and_missing_t
         data = bytearray(archive.read_bytes())
         data[len(data) // 2] ^= 0xFF
         archive.write_bytes(bytes(data))
-        code, _out, err = await _cli(elsewhere, "restore", "--from", str(folder))
+        code, _out, err = await veiviser_command(elsewhere, "restore", "--from", str(folder))
         assert code == 2 and "does not match its SHA-256" in err, err
 
-        code, _out, err = await _cli(elsewhere, "restore", "--from", str(folder / "none"))
+        code, _out, err = await veiviser_command(
+            elsewhere, "restore", "--from", str(folder / "none")
+        )
         assert code == 2 and "manifest.json is missing" in err, err
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -313,7 +290,7 @@ async def test_a_consumer_backed_up_after_its_source_is_reported_as_ahead(
         ):
             await settled_participant(participants, headers)
             await eventually(lambda: _quiet(settings), timeout=60)
-            code, out, err = await _cli(
+            code, out, err = await veiviser_command(
                 settings, "backup", "--to", str(early), "--service", "participants"
             )
             assert code == 0, out + err
@@ -321,7 +298,7 @@ async def test_a_consumer_backed_up_after_its_source_is_reported_as_ahead(
             shown = await participants.get(f"/participants/{person}", headers=headers)
             await wait_for_household(housing, settings, uuid.UUID(shown.json()["household_id"]))
             await eventually(lambda: _quiet(settings), timeout=60)
-            code, out, err = await _cli(
+            code, out, err = await veiviser_command(
                 settings, "backup", "--to", str(late), "--service", "housing"
             )
             assert code == 0, out + err
@@ -332,7 +309,9 @@ async def test_a_consumer_backed_up_after_its_source_is_reported_as_ahead(
         shutil.copy(late / "housing.dump", early / "housing.dump")
 
         elsewhere = settings.model_copy(update={"database_prefix": f"{settings.database_prefix}_r"})
-        code, out, err = await _cli(elsewhere, "restore", "--from", str(early), "--no-rebuild")
+        code, out, err = await veiviser_command(
+            elsewhere, "restore", "--from", str(early), "--no-rebuild"
+        )
         assert code == 1, out + err
         assert "consumer participants has applied events of 1 participants stream(s)" in err, err
         assert "housing's backup is newer than participants's" in err, err
@@ -359,13 +338,13 @@ async def test_a_consumer_restored_behind_its_source_catches_up_beside_a_fresh_n
         ):
             first = await settled_participant(participants, headers)
             await eventually(lambda: _quiet(settings), timeout=60)
-            code, out, err = await _cli(
+            code, out, err = await veiviser_command(
                 settings, "backup", "--to", str(early), "--service", "housing"
             )
             assert code == 0, out + err
             missed = await settled_participant(participants, headers, given_name="Senere")
             await eventually(lambda: _quiet(settings), timeout=60)
-            code, out, err = await _cli(
+            code, out, err = await veiviser_command(
                 settings, "backup", "--to", str(late), "--service", "participants"
             )
             assert code == 0, out + err
@@ -384,7 +363,7 @@ async def test_a_consumer_restored_behind_its_source_catches_up_beside_a_fresh_n
 
         fresh.start()
         restored = restored.model_copy(update={"database_url": fresh.url})
-        code, out, err = await _cli(restored, "restore", "--from", str(late))
+        code, out, err = await veiviser_command(restored, "restore", "--from", str(late))
         assert code == 0, out + err
 
         source = participants_app(restored)
@@ -423,15 +402,4 @@ async def test_a_consumer_restored_behind_its_source_catches_up_beside_a_fresh_n
         shutil.rmtree(fresh.data_dir, ignore_errors=True)
         shutil.rmtree(early, ignore_errors=True)
         shutil.rmtree(late, ignore_errors=True)
-        await _delete_streams(restored)
-
-
-async def _delete_streams(settings: Settings) -> None:
-    nc = await nats.connect(settings.nats_url)
-    try:
-        js = nc.jetstream()
-        for service in SERVICES:
-            with contextlib.suppress(Exception):
-                await js.delete_stream(settings.stream_name(service))
-    finally:
-        await nc.close()
+        await delete_streams(restored)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from deploy.embedded import EmbeddedNats, free_port, log_tail, wait_for_port_free
+from deploy.embedded import EmbeddedNats, free_port, log_tail, spawn_logged, wait_for_port_free
 from deploy.services import server_command
 from shared.settings import SERVICES, Settings
 
@@ -72,19 +72,13 @@ class ServiceProcess:
         if self.running:
             raise RuntimeError(f"{self.name} is already running")
         wait_for_port_free(self.port)
-        cmd = server_command(self.name, self.port)
-        with self.log_file.open("ab") as log:
-            log.write(f"\n--- {time.strftime('%H:%M:%S')} starting {self.name}\n".encode())
-            log.flush()
-            self._proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-                cwd=PROJECT_ROOT,
-                start_new_session=True,
-            )
+        self._proc = spawn_logged(
+            server_command(self.name, self.port),
+            self.log_file,
+            f"{time.strftime('%H:%M:%S')} starting {self.name}",
+            env=self.env,
+            cwd=PROJECT_ROOT,
+        )
 
     async def wait_healthy(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
         """Return once ``GET /healthz`` answers 200; fail if the process dies first."""
@@ -157,6 +151,12 @@ class Stack:
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]
+
+    def client(
+        self, name: str, headers: Mapping[str, str] | None = None, timeout: float = 30.0
+    ) -> httpx.AsyncClient:
+        """An HTTP client of service ``name``'s process (``async with`` it)."""
+        return httpx.AsyncClient(base_url=self[name].url, headers=headers, timeout=timeout)
 
     def diagnostics(self) -> str:
         parts = [f"=== nats-server ({self.nats.log_file})\n{log_tail(self.nats.log_file, 20)}"]

@@ -18,15 +18,23 @@ from typing import Any
 
 import asyncpg
 import httpx
-import nats
 import pytest
 
 from shared.auth import issue_service_token
-from shared.settings import SERVICES, Settings
+from shared.settings import Settings
 from tests.housing.helpers import accepted_application, dwelling, place, wait_for_household
 from tests.integration.processes import Stack, stack
 from tests.matching.support import esco_occupation, start_in_a_job
-from tests.support import auth, eventually, settled_participant
+from tests.support import (
+    adopt_persons_settled,
+    auth,
+    delete_streams,
+    eventually,
+    persons_settled_counts,
+    private_environment,
+    record_competence,
+    settled_participant,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -40,64 +48,21 @@ class World:
     match: str
 
 
-async def _databases(settings: Settings, templates: dict[str, str], create: bool) -> None:
-    conn = await asyncpg.connect(settings.server_database_url())
-    try:
-        for service, template in templates.items():
-            name = settings.database_name(service)
-            if create:
-                await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            else:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-async def _delete_streams(settings: Settings) -> None:
-    nc = await nats.connect(settings.nats_url, connect_timeout=2, max_reconnect_attempts=1)
-    try:
-        js = nc.jetstream()
-        for service in SERVICES:
-            try:
-                await js.delete_stream(settings.stream_name(service))
-            except Exception:
-                pass
-    finally:
-        await nc.close()
-
-
 async def _traffic(running: Stack) -> World:
     """The person's journey through all four services, over HTTP to the processes."""
     settings = running.settings
     everyone = auth(settings, ["caseworker", "manager", "job_coach", "housing_officer"])
     cook = esco_occupation()[0]
 
-    def client(service: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=running[service].url, timeout=30.0)
-
     async with (
-        client("participants") as participants,
-        client("housing") as housing,
-        client("matching") as matching,
-        client("indicators") as indicators,
+        running.client("participants") as participants,
+        running.client("housing") as housing,
+        running.client("matching") as matching,
+        running.client("indicators") as indicators,
     ):
-        adopted = await indicators.post(
-            "/indicators/definitions",
-            json={"key": "persons_settled", "from_catalogue": "persons_settled"},
-            headers=everyone,
-        )
-        assert adopted.status_code == 201, adopted.text
+        await adopt_persons_settled(indicators, everyone)
         person = await settled_participant(participants, everyone, settled_on="2024-02-05")
-        profile = await participants.put(
-            f"/participants/{person}/competence-profile",
-            headers=everyone,
-            json={
-                "work_experience": [{"isco_code": cook.isco_code, "years": 4}],
-                "skills": list(cook.essential_skills),
-                "consent": {"work_experience": True, "skills": True},
-            },
-        )
-        assert profile.status_code == 201, profile.text
+        await record_competence(participants, everyone, person, cook)
         shown = await participants.get(f"/participants/{person}", headers=everyone)
         household = uuid.UUID(shown.json()["household_id"])
 
@@ -123,13 +88,7 @@ async def _traffic(running: Stack) -> World:
         await eventually(candidate, timeout=60)
         match = await start_in_a_job(matching, everyone, person, cook)
 
-        async def counted() -> bool:
-            value = await indicators.get(
-                "/indicators/values/persons_settled?period=2024", headers=everyone
-            )
-            return bool(value.json()["value"] == 1.0)
-
-        await eventually(counted, timeout=60)
+        await eventually(lambda: persons_settled_counts(indicators, everyone, 1.0), timeout=60)
         await eventually(lambda: _indicators_know(settings, person, household), timeout=60)
         await eventually(lambda: _timeline_has_job(participants, everyone, person), timeout=60)
     return World(running, settings, person, str(household), match)
@@ -161,33 +120,18 @@ async def _timeline_has_job(
 async def world(
     templates: dict[str, str], servers: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[World]:
-    token = uuid.uuid4().hex[:8]
-    settings = Settings(
-        database_url=servers.database_url,
-        nats_url=servers.nats_url,
-        database_prefix=f"vt_access_{token}",
-        namespace=f"taccess{token}",
-        env="development",
-        relay_idle_seconds=0.02,
-        consumer_fetch_timeout_seconds=0.5,
-        log_json=True,
-        log_level="WARNING",
-    )
-    await _databases(settings, templates, create=True)
-    directory = Path(tmp_path_factory.mktemp("access-stack"))
-    try:
+    async with private_environment(
+        servers.database_url, servers.nats_url, templates, "access"
+    ) as settings:
+        directory = Path(tmp_path_factory.mktemp("access-stack"))
         async with stack(settings, directory) as running:
             yield await _traffic(running)
-            await _delete_streams(running.settings)
-    finally:
-        await _databases(settings, templates, create=False)
+            await delete_streams(running.settings)
 
 
 async def _export(world: World, path: str = "", **headers: str) -> httpx.Response:
     officer = auth(world.settings, ["privacy_officer"])
-    async with httpx.AsyncClient(
-        base_url=world.running["participants"].url, timeout=60.0
-    ) as participants:
+    async with world.running.client("participants", timeout=60.0) as participants:
         return await participants.get(
             f"/participants/{world.person}/access-export{path}", headers={**officer, **headers}
         )
@@ -287,7 +231,7 @@ async def test_the_parts_are_served_to_service_identities_only(world: World) -> 
     service = {"Authorization": f"Bearer {issue_service_token(settings, 'participants')}"}
     path = f"/access/participants/{world.person}"
     for name in ("housing", "matching", "indicators"):
-        async with httpx.AsyncClient(base_url=world.running[name].url, timeout=30.0) as client:
+        async with world.running.client(name) as client:
             person = await client.get(
                 path,
                 params={"municipality": "3301"},

@@ -22,7 +22,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-import nats
 import pytest
 
 from deploy.services import service_projections
@@ -30,9 +29,9 @@ from shared.db import Database
 from shared.projection import OWN_EVENTS
 from shared.replay import rebuild
 from shared.settings import SERVICES, Settings
-from tests.integration.processes import Stack, stack
+from tests.integration.processes import stack
 from tests.integration.test_stack import Load
-from tests.support import eventually, token
+from tests.support import delete_streams, eventually, token
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -72,19 +71,6 @@ async def _missing(settings: Settings) -> dict[str, int]:
             if published ^ received:
                 gaps[f"{service}/{consumer}"] = len(published ^ received)
     return gaps
-
-
-async def _delete_streams(running: Stack) -> None:
-    client = await nats.connect(running.nats.url, connect_timeout=2, max_reconnect_attempts=1)
-    try:
-        js = client.jetstream()
-        for service in SERVICES:
-            try:
-                await js.delete_stream(running.settings.stream_name(service))
-            except Exception:
-                pass
-    finally:
-        await client.close()
 
 
 async def _tables(settings: Settings, service: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -136,20 +122,18 @@ async def test_every_consumer_converges_after_jetstream_loses_its_streams_and_it
         participants_db = settings.service_database_url("participants", driver="postgresql")
         bearer = {"Authorization": f"Bearer {token(settings)}"}
         async with (
-            httpx.AsyncClient(
-                base_url=running["participants"].url, headers=bearer, timeout=30.0
-            ) as participants,
-            httpx.AsyncClient(base_url=running["indicators"].url, timeout=30.0) as indicators,
+            running.client("participants", bearer) as participants,
+            running.client("indicators") as indicators,
         ):
             load = Load(participants)
             await load.run(range(0, 60))
 
-            async def delete_streams() -> None:
+            async def streams_vanish() -> None:
                 await load.reached(80)
-                await _delete_streams(running)
+                await delete_streams(running.settings)
 
             # The streams vanish (and the durable consumers with them) mid-load.
-            await load.run(range(60, 140), during=delete_streams())
+            await load.run(range(60, 140), during=streams_vanish())
 
             async def wipe_store() -> None:
                 await load.reached(160)

@@ -167,12 +167,8 @@ async def test_thousand_settlements_are_counted_exactly_once_through_crashes_and
         indicators_db = settings.service_database_url("indicators", driver="postgresql")
         bearer = {"Authorization": f"Bearer {token(settings)}"}
         async with (
-            httpx.AsyncClient(
-                base_url=running["participants"].url, headers=bearer, timeout=30.0
-            ) as participants,
-            httpx.AsyncClient(
-                base_url=running["indicators"].url, headers=bearer, timeout=30.0
-            ) as indicators,
+            running.client("participants", bearer) as participants,
+            running.client("indicators", bearer) as indicators,
         ):
             load = Load(participants)
             started = time.monotonic()

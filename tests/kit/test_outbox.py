@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
@@ -16,13 +18,13 @@ from deploy.embedded import EmbeddedNats, free_port
 from services.indicators.app import create_app as indicators_app
 from services.participants.app import create_app as participants_app
 from services.participants.events import ArrivalCategory, ParticipantSettled
-from shared.bus import Bus
 from shared.db import Database
 from shared.outbox import OutboxRelay
 from shared.service import Runtime
 from shared.settings import Settings
 from tests.kit.crashing_writer import MARKER
 from tests.kit.helpers import (
+    connected_bus,
     database,
     document_streams,
     kit_metadata,
@@ -115,11 +117,7 @@ async def test_a_relay_that_crashed_before_marking_rows_published_republishes_th
         database(settings, "indicators") as indicators_db,
     ):
         committed = await outbox_event_ids(participants_db)
-        bus = Bus(settings, "kit-test-relay")
-        bus.start()
-        try:
-            assert await bus.wait_connected(timeout=10)
-            await bus.ensure_stream("participants")
+        async with connected_bus(settings, "kit-test-relay", "participants") as bus:
             relay = OutboxRelay(participants_db, bus, settings, "participants")
             assert await relay.publish_pending() == len(committed)
             assert await unpublished(participants_db) == 0
@@ -128,8 +126,6 @@ async def test_a_relay_that_crashed_before_marking_rows_published_republishes_th
                 await conn.exec_driver_sql("UPDATE outbox SET published_at = NULL")
             assert await unpublished(participants_db) == len(committed)
             assert (await bus.js.stream_info(stream)).state.messages == len(committed)
-        finally:
-            await bus.close()
 
         event_id = await settled_event_id(participants_db, participant_id)
         async with (
@@ -264,6 +260,20 @@ async def test_the_relay_publishes_what_was_committed_before_nats_was_ever_reach
         server.stop()
 
 
+@asynccontextmanager
+async def _writer_published_once(
+    local: Settings,
+) -> AsyncIterator[tuple[Database, httpx.AsyncClient]]:
+    """Participants' database and app on ``local``'s NATS, once a first settlement is out."""
+    async with (
+        database(local, "participants") as participants_db,
+        running(participants_app(local)) as writer,
+    ):
+        await register_and_settle(writer, local)
+        await reaches(lambda: unpublished(participants_db), 0)
+        yield participants_db, writer
+
+
 async def test_the_relay_recreates_its_stream_on_a_nats_server_that_lost_its_store(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -272,13 +282,7 @@ async def test_the_relay_recreates_its_stream_on_a_nats_server_that_lost_its_sto
     server.start()
     local = settings.model_copy(update={"nats_url": server.url, "relay_max_backoff_seconds": 0.5})
     try:
-        async with (
-            database(local, "participants") as participants_db,
-            running(participants_app(local)) as writer,
-        ):
-            await register_and_settle(writer, local)
-            await reaches(lambda: unpublished(participants_db), 0)
-
+        async with _writer_published_once(local) as (participants_db, writer):
             server.kill()
             server = EmbeddedNats(tmp_path / "empty", port)  # same address, no streams
             server.start()
@@ -297,22 +301,21 @@ async def test_waiting_for_the_bus_returns_true_only_once_nats_is_back(
 ) -> None:
     server = EmbeddedNats(tmp_path / "nats", free_port())
     server.start()
-    bus = Bus(settings.model_copy(update={"nats_url": server.url}), "kit-test-bus")
-    bus.start()
     try:
-        assert await bus.wait_connected(timeout=10)
-        server.kill()
+        async with connected_bus(
+            settings.model_copy(update={"nats_url": server.url}), "kit-test-bus"
+        ) as bus:
+            server.kill()
 
-        async def disconnected() -> bool:
-            return not bus.connected
+            async def disconnected() -> bool:
+                return not bus.connected
 
-        await reaches(disconnected, True)
-        waiting = asyncio.create_task(bus.wait_connected())
-        server.start()
-        assert await asyncio.wait_for(waiting, timeout=30) is True
-        assert bus.connected
+            await reaches(disconnected, True)
+            waiting = asyncio.create_task(bus.wait_connected())
+            server.start()
+            assert await asyncio.wait_for(waiting, timeout=30) is True
+            assert bus.connected
     finally:
-        await bus.close()
         server.stop()
 
 
@@ -331,12 +334,7 @@ async def test_the_relay_does_not_pile_up_subscriptions_as_it_publishes(
         return int(connection["subscriptions"])
 
     try:
-        async with (
-            database(local, "participants") as participants_db,
-            running(participants_app(local)) as writer,
-        ):
-            await register_and_settle(writer, local)
-            await reaches(lambda: unpublished(participants_db), 0)
+        async with _writer_published_once(local) as (participants_db, writer):
             after_first = await relay_subscriptions()
             for _ in range(5):
                 await register_and_settle(writer, local)
