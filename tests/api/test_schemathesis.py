@@ -16,6 +16,7 @@ import os
 import secrets
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -135,38 +136,49 @@ async def _seed(service: str, client: httpx.AsyncClient, headers: dict[str, str]
     return {"key": "exit_work_or_education", "period": "2024"}
 
 
+@dataclass
+class _Probe:
+    """Sends cases to the app and keeps what came back: the answers per operation, kind
+    and status, and a finding for every check a case failed."""
+
+    send: Callable[[dict[str, Any]], httpx.Response]
+    headers: dict[str, str]
+    findings: list[str] = field(default_factory=list)
+    answers: Counter[str] = field(default_factory=Counter)
+
+    def check(self, case: Any, label: str, kind: str) -> None:
+        kwargs = case.as_transport_kwargs(base_url=BASE_URL, headers=self.headers)
+        response = self.send(_httpx_kwargs(kwargs))
+        self.answers[f"{label} {kind} {response.status_code}"] += 1
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except (AssertionError, BaseExceptionGroup) as exc:
+            # Schemathesis raises a FailureGroup holding every failed check.
+            self.findings.append(_describe(f"{label} ({kind})", kwargs, response, exc))
+
+
 def _fuzz(
     schema: Any,
     send: Callable[[dict[str, Any]], httpx.Response],
     headers: dict[str, str],
     seed: Callable[[], dict[str, str]],
 ) -> tuple[list[str], Counter[str]]:
-    findings: list[str] = []
-    answers: Counter[str] = Counter()
+    probe = _Probe(send, headers)
     for result in schema.get_all_operations():
         operation = result.ok()
-        _cover_operation(schema, operation, send, headers, findings, answers)
+        _cover_operation(schema, operation, probe)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _fuzz_operation(operation, mode, {}, send, headers, findings, answers)
+            _fuzz_operation(operation, mode, {}, probe)
         names = {parameter.name for parameter in operation.path_parameters}
         if names & SEEDED:
             # A fresh aggregate per operation: an erasure or a death fuzzed earlier must
             # not leave the next operation nothing but refusals.
             known = {name: value for name, value in seed().items() if name in names}
-            _fuzz_operation(
-                operation, GenerationMode.POSITIVE, known, send, headers, findings, answers
-            )
-    return findings, answers
+            _fuzz_operation(operation, GenerationMode.POSITIVE, known, probe)
+    return probe.findings, probe.answers
 
 
-def _cover_operation(
-    schema: Any,
-    operation: Any,
-    send: Callable[[dict[str, Any]], httpx.Response],
-    headers: dict[str, str],
-    findings: list[str],
-    answers: Counter[str],
-) -> None:
+def _cover_operation(schema: Any, operation: Any, probe: _Probe) -> None:
     """Schemathesis' coverage cases: each parameter at and beyond its bounds (the largest
     integers, empty and over-long strings, wrong types), spread evenly over the operation."""
     cases = list(
@@ -178,23 +190,11 @@ def _cover_operation(
     )
     step = max(1, len(cases) // COVERAGE_CASES)
     for case in cases[::step][:COVERAGE_CASES]:
-        kwargs = case.as_transport_kwargs(base_url=BASE_URL, headers=headers)
-        response = send(_httpx_kwargs(kwargs))
-        answers[f"{operation.label} coverage {response.status_code}"] += 1
-        try:
-            case.validate_response(response, checks=CHECKS)
-        except (AssertionError, BaseExceptionGroup) as exc:
-            findings.append(_describe(f"{operation.label} (coverage)", kwargs, response, exc))
+        probe.check(case, operation.label, "coverage")
 
 
 def _fuzz_operation(
-    operation: Any,
-    mode: GenerationMode,
-    path_parameters: dict[str, str],
-    send: Callable[[dict[str, Any]], httpx.Response],
-    headers: dict[str, str],
-    findings: list[str],
-    answers: Counter[str],
+    operation: Any, mode: GenerationMode, path_parameters: dict[str, str], probe: _Probe
 ) -> None:
     how = f"{mode.value}, seeded" if path_parameters else mode.value
 
@@ -210,14 +210,7 @@ def _fuzz_operation(
         case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters or None)
     )
     def run(case: Any) -> None:
-        kwargs = case.as_transport_kwargs(base_url=BASE_URL, headers=headers)
-        response = send(_httpx_kwargs(kwargs))
-        answers[f"{operation.label} {how} {response.status_code}"] += 1
-        try:
-            case.validate_response(response, checks=CHECKS)
-        except (AssertionError, BaseExceptionGroup) as exc:
-            # Schemathesis raises a FailureGroup holding every failed check.
-            findings.append(_describe(f"{operation.label} ({how})", kwargs, response, exc))
+        probe.check(case, operation.label, how)
 
     try:
         run()
