@@ -70,13 +70,19 @@ _SETTINGS_IMPORT = "from services.matching.settings import"
 
 
 def _module_at(commit: str, path: str, name: str, source_edit: Callable[[str], str]) -> ModuleType:
-    source = subprocess.run(
+    shown = subprocess.run(
         ["git", "show", f"{commit}:{path}"],
         cwd=Path(__file__).resolve().parent,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
+    )
+    if shown.returncode != 0:
+        raise RuntimeError(
+            f"The old model is read from git history ({commit}:{path}); this needs a "
+            f"checkout with that commit (not a shallow clone or a copy without .git): "
+            f"{shown.stderr.strip()}"
+        )
+    source = shown.stdout
     module = ModuleType(name)
     module.__file__ = f"{commit}:{path}"
     # dataclasses and pydantic resolve the module's annotations through sys.modules.
