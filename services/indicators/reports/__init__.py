@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from services.indicators.dashboard.labels import number
+from services.indicators.domain.report import ReportRow
 from shared.i18n import catalog
 
 TEXTS = ("shared", "services.indicators")
@@ -24,6 +26,14 @@ def texts_for(lang: str) -> dict[str, str]:
 def local_time(moment: datetime) -> datetime:
     """``moment`` in Norwegian time, without its zone (Excel knows no zones)."""
     return moment.astimezone(OSLO).replace(tzinfo=None)
+
+
+def row_figure(row: ReportRow, amount: float | None, lang: str) -> str:
+    """``amount`` of ``row``'s indicator as printed: its decimals, a percent sign."""
+    if amount is None:
+        return "–"
+    shown = number(amount, lang, row.decimals)
+    return f"{shown} %" if row.unit == "percent" else shown
 
 
 def known_as_of_text(moment: datetime) -> str:

@@ -4,7 +4,7 @@ known-as-of moment in every page's footer."""
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from services.indicators.dashboard.labels import number
 from services.indicators.domain.report import Report, ReportRow, text
 from services.indicators.domain.suppression import SYMBOL
-from services.indicators.reports import known_as_of_text, texts_for
+from services.indicators.reports import known_as_of_text, row_figure, texts_for
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -36,11 +36,7 @@ def render_html(report: Report, lang: str, coat_of_arms_url: str | None = None) 
         shown = number(row.value, lang, row.decimals)
         return f"{shown} %" if row.unit == "percent" and row.value is not None else shown
 
-    def shown(row: ReportRow, amount: float | None) -> str:
-        if amount is None:
-            return "–"
-        figure = number(amount, lang, row.decimals)
-        return f"{figure} %" if row.unit == "percent" else figure
+    shown = partial(row_figure, lang=lang)
 
     def reported(row: ReportRow) -> str:
         if row.reported is None:

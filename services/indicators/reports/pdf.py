@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, partial
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -45,7 +45,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 from services.indicators.dashboard.labels import number
 from services.indicators.domain.report import Level, Report, ReportGoal, ReportRow, text
 from services.indicators.domain.suppression import SYMBOL
-from services.indicators.reports import known_as_of_text, texts_for
+from services.indicators.reports import known_as_of_text, row_figure, texts_for
 
 FONT = "VeiviserSans"
 BOLD = "VeiviserSans-Bold"
@@ -216,11 +216,7 @@ def render_pdf(report: Report, lang: str) -> bytes:
 
     known = f"{t('report.known_as_of')} {known_as_of_text(report.known_as_of)}"
 
-    def shown(row: ReportRow, amount: float | None) -> str:
-        if amount is None:
-            return "–"
-        figure = number(amount, lang, row.decimals)
-        return f"{figure} %" if row.unit == "percent" else figure
+    shown = partial(row_figure, lang=lang)
 
     def level_cell(level: Level) -> Table:
         cell = Table(
