@@ -221,20 +221,38 @@ class Envelope:
         ce_type = str(doc["type"])
         if not ce_type.startswith(CLOUDEVENTS_TYPE_PREFIX):
             raise ValueError(f"not a Veiviser event: {ce_type}")
-        return cls(
-            id=uuid.UUID(str(doc["id"])),
-            type_name=ce_type.removeprefix(CLOUDEVENTS_TYPE_PREFIX),
-            source=str(doc["source"]),
-            stream_id=str(doc["streamid"]),
-            stream_version=int(doc["streamversion"]),
-            municipality=str(doc["municipality"]),
-            occurred_at=datetime.fromisoformat(str(doc["time"])),
-            recorded_at=datetime.fromisoformat(str(doc["recordedtime"])),
-            actor=str(doc["actor"]),
-            correlation_id=str(doc["correlationid"]),
-            causation_id=doc.get("causationid"),
-            data=dict(doc["data"]),
+        return cls.assemble(
+            {
+                "id": uuid.UUID(str(doc["id"])),
+                "type_name": ce_type.removeprefix(CLOUDEVENTS_TYPE_PREFIX),
+                "source": str(doc["source"]),
+                "stream_id": str(doc["streamid"]),
+                "stream_version": int(doc["streamversion"]),
+                "municipality": str(doc["municipality"]),
+                "occurred_at": datetime.fromisoformat(str(doc["time"])),
+                "recorded_at": datetime.fromisoformat(str(doc["recordedtime"])),
+                "actor": str(doc["actor"]),
+                "correlation_id": str(doc["correlationid"]),
+                "causation_id": doc.get("causationid"),
+                "data": dict(doc["data"]),
+            }
         )
+
+    @classmethod
+    def assemble(cls, fields: dict[str, Any]) -> Self:
+        """An envelope of ``fields`` (every field but ``extra``), built without
+        ``__init__``.
+
+        For the hot paths (every event a consumer, a rebuild or an append handles): the
+        frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``,
+        which costs several times the work of filling the instance's dictionary at
+        once. The fields must be the ones ``__init__`` takes, already of their types.
+        """
+        envelope = _new_object(cls)
+        envelope.__dict__.update(fields)
+        if "extra" not in fields:
+            envelope.__dict__["extra"] = {}
+        return envelope
 
     @classmethod
     def from_json(cls, raw: bytes) -> Self:
@@ -263,6 +281,9 @@ writes them: what the published contract requires."""
 
 ENVELOPE_ATTRIBUTES = tuple(name for name in CLOUDEVENT_ATTRIBUTES if name != "data")
 """The CloudEvent attributes of an envelope besides ``data`` (see :meth:`Envelope.to_cloudevent`)."""
+
+
+_new_object = object.__new__
 
 
 def _iso(moment: datetime) -> str:

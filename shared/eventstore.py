@@ -674,41 +674,42 @@ class EventStore:
         """
         driver = await driver_connection(conn)
         source = self.source
-        envelopes: list[Envelope] = []
-        async for (
-            event_id,
-            stream_id,
-            version,
-            type_name,
-            municipality,
-            data,
-            actor,
-            correlation_id,
-            causation_id,
-            occurred_at,
-            recorded_at,
-        ) in driver.cursor(_EVERY_EVENT, prefetch=chunk):
-            envelopes.append(
-                Envelope(
+        assemble = Envelope.assemble
+        loads = orjson.loads
+        # A chunk per fetch: iterating the cursor row by row costs an await per row.
+        cursor = await driver.cursor(_EVERY_EVENT)
+        while rows := await cursor.fetch(chunk):
+            yield [
+                assemble(
+                    {
+                        "id": event_id,
+                        "type_name": type_name,
+                        "source": source,
+                        "stream_id": stream_id,
+                        "stream_version": version,
+                        "municipality": municipality,
+                        "occurred_at": occurred_at,
+                        "recorded_at": recorded_at,
+                        "actor": actor,
+                        "correlation_id": correlation_id,
+                        "causation_id": causation_id,
+                        "data": loads(data),
+                    }
+                )
+                for (
                     event_id,
-                    type_name,
-                    source,
                     stream_id,
                     version,
+                    type_name,
                     municipality,
-                    occurred_at,
-                    recorded_at,
+                    data,
                     actor,
                     correlation_id,
                     causation_id,
-                    orjson.loads(data),
-                )
-            )
-            if len(envelopes) == chunk:
-                yield envelopes
-                envelopes = []
-        if envelopes:
-            yield envelopes
+                    occurred_at,
+                    recorded_at,
+                ) in rows
+            ]
 
     async def tail(
         self,
@@ -730,17 +731,19 @@ class EventStore:
         return self.registry.decode(envelope.type_name, envelope.data)
 
     def _envelope(self, row: Any) -> Envelope:
-        return Envelope(
-            id=row["event_id"],
-            type_name=row["type"],
-            source=self.source,
-            stream_id=row["stream_id"],
-            stream_version=row["version"],
-            municipality=row["municipality"],
-            occurred_at=row["occurred_at"],
-            recorded_at=row["recorded_at"],
-            actor=row["actor"],
-            correlation_id=row["correlation_id"],
-            causation_id=row["causation_id"],
-            data=json.loads(data) if isinstance(data := row["data"], str) else data,
+        return Envelope.assemble(
+            {
+                "id": row["event_id"],
+                "type_name": row["type"],
+                "source": self.source,
+                "stream_id": row["stream_id"],
+                "stream_version": row["version"],
+                "municipality": row["municipality"],
+                "occurred_at": row["occurred_at"],
+                "recorded_at": row["recorded_at"],
+                "actor": row["actor"],
+                "correlation_id": row["correlation_id"],
+                "causation_id": row["causation_id"],
+                "data": json.loads(data) if isinstance(data := row["data"], str) else data,
+            }
         )

@@ -383,15 +383,7 @@ class Batch:
         connection's jsonb codec takes text; ``None`` is JSON ``null`` unless the type
         says ``none_as_null``).
         """
-        encoders = _encoders(table, shape)
-        if any(encoders):
-            group = [
-                tuple(
-                    encode(value) if encode is not None else value
-                    for encode, value in zip(encoders, row, strict=True)
-                )
-                for row in group
-            ]
+        group = _encoded(table, shape, group)
         driver = await driver_connection(self.conn)
         await driver.executemany(sql, group)
 
@@ -399,15 +391,7 @@ class Batch:
         self, table: sa.Table, shape: tuple[str, ...], group: list[tuple[Any, ...]]
     ) -> None:
         """New rows of a table a rebuild truncated: COPY, the fastest way in."""
-        encoders = _encoders(table, shape)
-        if any(encoders):
-            group = [
-                tuple(
-                    encode(value) if encode is not None else value
-                    for encode, value in zip(encoders, row, strict=True)
-                )
-                for row in group
-            ]
+        group = _encoded(table, shape, group)
         driver = await driver_connection(self.conn)
         await driver.copy_records_to_table(table.name, records=group, columns=list(shape))
 
@@ -480,12 +464,7 @@ def _rider(
     )
     head, conflict = sql.split(" VALUES ", 1)
     tail = conflict.split(") ON CONFLICT", 1)[1]
-    encoders = _encoders(table, shape)
-    args = tuple(
-        encode(value) if encode is not None else value
-        for row in group
-        for encode, value in zip(encoders, row, strict=True)
-    )
+    args = tuple(value for row in _encoded(table, shape, group) for value in row)
     return Rider(
         f"{head} SELECT * FROM (VALUES {values}) AS r "
         f"WHERE EXISTS (SELECT FROM claimed) ON CONFLICT{tail}",
@@ -582,6 +561,22 @@ def _quote(identifier: str) -> str:
 
 
 Encoder = Callable[[Any], Any] | None
+
+
+def _encoded(
+    table: sa.Table, shape: tuple[str, ...], group: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """``group``'s rows with their JSON values encoded as the connection takes them."""
+    encoders = _encoders(table, shape)
+    if not any(encoders):
+        return group
+    return [
+        tuple(
+            encode(value) if encode is not None else value
+            for encode, value in zip(encoders, row, strict=True)
+        )
+        for row in group
+    ]
 
 
 @functools.cache
