@@ -3991,7 +3991,7 @@ export interface paths {
          * Avslutt forsørgelse av et barn. / End the support of a child.
          * @description Barnetillegget for barnet stopper etter `supported_until`. / The child's supplement stops after `supported_until`.
          *
-         *     Regelkoder / rule codes: 409 `child-not-recorded`, `erased`.
+         *     Regelkoder / rule codes: 409 `child-not-recorded`, `erased`; 422 `date-order`.
          */
         post: operations["endBenefitChild"];
         delete?: never;
@@ -4013,7 +4013,7 @@ export interface paths {
          * Registrer barn deltakeren forsørger (barnetillegg). / Record a child the participant provides for (child supplement).
          * @description Barnetillegget betales per barn under aldersgrensen i tabellen (integreringsloven § 20). `child-over-age` for et barn over grensen, `benefit-outside-programme` for en dato utenfor introduksjonsprogrammet. / The child supplement is paid per child under the table's age limit (integreringsloven § 20).
          *
-         *     Regelkoder / rule codes: 409 `child-already-recorded`, `erased`; 422 `benefit-outside-programme`, `child-over-age`, `date-out-of-range`, `future-fact`.
+         *     Regelkoder / rule codes: 409 `child-already-recorded`, `erased`; 422 `benefit-outside-programme`, `child-over-age`, `date-order`, `date-out-of-range`, `future-fact`.
          */
         post: operations["recordBenefitChild"];
         delete?: never;

@@ -38,9 +38,10 @@ from typing import TYPE_CHECKING, Any
 
 from services.participants import events as ev
 from shared import dated
+from shared.date_order import refuse_before
 from shared.dates import age_on, not_in_future
 from shared.events import Event
-from shared.rules import rule
+from shared.rules import DATE_ORDER, rule
 
 if TYPE_CHECKING:
     from services.participants.domain.state import Participant, Programme
@@ -337,14 +338,9 @@ def record_child(
     """Record a child the participant provides for; ``seal`` seals the birth date."""
     pid = _present(state, today, "supported_from", supported_from)
     not_in_future("born_on", born_on, today, "A child's birth")
-    if supported_from < born_on:
-        raise ev_date_order(
-            f"supported_from {supported_from.isoformat()} is before the child's birth "
-            f"({born_on.isoformat()}).",
-            "supported_from",
-            born_on=born_on,
-            supported_from=supported_from,
-        )
+    refuse_before(
+        DATE_ORDER, "supported_from", supported_from, "the child's birth", born_on, "born_on"
+    )
     _in_programme(state, "supported_from", supported_from)
     if state.benefit.child(child_id) is not None:
         raise CHILD_ALREADY_RECORDED.violation(
@@ -371,12 +367,6 @@ def record_child(
     ]
 
 
-def ev_date_order(message: str, *fields: str, **facts: Any) -> Exception:
-    from shared.rules import DATE_ORDER
-
-    return DATE_ORDER.violation(message, *fields, **facts)
-
-
 def end_child(
     state: Participant, child_id: uuid.UUID, supported_until: date, today: date
 ) -> list[Event]:
@@ -386,14 +376,14 @@ def end_child(
         raise CHILD_NOT_RECORDED.violation(
             f"No child {child_id} is recorded for the supplement.", "child_id"
         )
-    if supported_until < child.supported_from:
-        raise ev_date_order(
-            f"supported_until {supported_until.isoformat()} is before the support began "
-            f"({child.supported_from.isoformat()}).",
-            "supported_until",
-            supported_from=child.supported_from,
-            supported_until=supported_until,
-        )
+    refuse_before(
+        DATE_ORDER,
+        "supported_until",
+        supported_until,
+        "the support began",
+        child.supported_from,
+        "supported_from",
+    )
     return [
         ev.BenefitChildEnded(participant_id=pid, child_id=child_id, supported_until=supported_until)
     ]
