@@ -13,6 +13,7 @@ them is removed in the caller's transaction (a service's erasure handler).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -61,9 +62,15 @@ def keep_fields(*names: str) -> KeepFields:
     return select
 
 
-def received_payload(payload: dict[str, Any]) -> Envelope:
-    """Turn a ``received_events.payload`` row back into an envelope (for replay)."""
-    return Envelope.from_cloudevent(payload)
+def received_payload(payload: dict[str, Any], event_id: uuid.UUID | None = None) -> Envelope:
+    """Turn a ``received_events.payload`` row back into an envelope (for replay).
+
+    ``event_id``: the row's ``event_id`` column, decoded already; ``payload`` must then
+    have been decoded for this call alone (its data becomes the envelope's).
+    """
+    if event_id is None:
+        return Envelope.from_cloudevent(payload)
+    return Envelope.from_cloudevent(payload, event_id=event_id, fresh=True)
 
 
 def is_tombstone(payload: dict[str, Any]) -> bool:

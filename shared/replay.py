@@ -26,7 +26,7 @@ Progress = Callable[[int, int], None]
 CHUNK = 10_000
 """Events read and applied per step."""
 
-_INBOX = "SELECT payload::text FROM received_events WHERE consumer = $1 ORDER BY seq"
+_INBOX = "SELECT event_id, payload::text FROM received_events WHERE consumer = $1 ORDER BY seq"
 
 
 async def rebuild(
@@ -179,9 +179,9 @@ async def _chunks(
     cursor = await driver.cursor(_INBOX, source)
     loads = orjson.loads
     while rows := await cursor.fetch(CHUNK):
-        yield _replayable([loads(payload) for (payload,) in rows]), len(rows)
+        yield _replayable([(event_id, loads(payload)) for event_id, payload in rows]), len(rows)
 
 
-def _replayable(payloads: list[Any]) -> list[Envelope]:
+def _replayable(rows: list[tuple[Any, Any]]) -> list[Envelope]:
     # A scrubbed copy (an erased person's event) is not replayed.
-    return [received_payload(p) for p in payloads if not is_tombstone(p)]
+    return [received_payload(p, event_id) for event_id, p in rows if not is_tombstone(p)]
