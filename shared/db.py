@@ -51,6 +51,22 @@ class Database:
             yield conn
 
     @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncConnection]:
+        """A read that sees one snapshot in all its statements (REPEATABLE READ).
+
+        For a view put together from several statements (a record and its related
+        rows): under READ COMMITTED each statement sees what was committed when *it*
+        began, so a view read while a consumer commits could show half of that commit
+        (a household gone, its application not yet updated). Rolled back at the end:
+        it is for reading.
+        """
+        async with self.engine.connect() as conn:
+            reading = await conn.execution_options(isolation_level="REPEATABLE READ")
+            async with reading.begin() as transaction:
+                yield reading
+                await transaction.rollback()
+
+    @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
             yield conn

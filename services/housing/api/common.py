@@ -239,7 +239,7 @@ def view_route(
     async def endpoint(**given: Any) -> dict[str, Any]:
         runtime: Runtime = given["runtime"]
         caller: Principal = given["principal"]
-        async with runtime.db.connect() as conn:
+        async with runtime.db.snapshot() as conn:
             return await view(conn, given[key], caller.municipality)
 
     keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD

@@ -1,0 +1,31 @@
+"""A snapshot read sees one moment in all its statements, whatever commits meanwhile."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from shared.settings import Settings
+from tests.kit.helpers import database
+
+notes = sa.Table("kit_snapshot_notes", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+
+
+async def test_a_snapshot_does_not_see_a_commit_made_between_its_statements(
+    settings: Settings,
+) -> None:
+    async with database(settings, "participants") as db:
+        async with db.transaction() as conn:
+            await conn.run_sync(notes.metadata.create_all)
+            await conn.execute(sa.insert(notes).values(id=1))
+        count = sa.select(sa.func.count()).select_from(notes)
+        async with db.snapshot() as reading:
+            assert await reading.scalar(count) == 1
+            async with db.transaction() as conn:
+                await conn.execute(sa.insert(notes).values(id=2))
+            assert await reading.scalar(count) == 1
+        async with db.connect() as conn:
+            assert await conn.scalar(count) == 2
+        # The pooled connection is back at the default level: a later read sees commits.
+        async with db.connect() as conn:
+            level = await conn.scalar(sa.text("SHOW transaction_isolation"))
+        assert level == "read committed"
