@@ -12,6 +12,7 @@ it is given, listens on 127.0.0.1 only, and can be used as a context manager::
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import errno
 import importlib.util
@@ -267,14 +268,14 @@ def _make_readable_tree(root: Path, owner_uid: int) -> None:
     _checked_install_trees.add(root)
 
 
-class _EmbeddedServer:
+class _EmbeddedServer(abc.ABC):
     """What both servers share: ``with server:`` starts it and stops it after."""
 
-    def start(self) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def start(self) -> None: ...
 
-    def stop(self) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def stop(self) -> None: ...
 
     def __enter__(self) -> Self:
         self.start()
