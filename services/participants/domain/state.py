@@ -246,6 +246,17 @@ def _programme(state: Participant, programme_id: uuid.UUID) -> Programme | None:
     return None
 
 
+def _replace_programme_closing_leave(
+    state: Participant, programme_id: uuid.UUID, on: date, **changes: object
+) -> Participant:
+    """The programme changed and its open leave, if any, ended ``on``; an unknown programme
+    leaves the state as it is."""
+    found = _programme(state, programme_id)
+    if found is None:
+        return state
+    return _replace_programme(state, programme_id, leaves=_close_open_leave(found, on), **changes)
+
+
 def apply(state: Participant, event: Event) -> Participant:
     """Fold one event into the state: the journey, then each concept's own record."""
     state = _apply_journey(state, event)
@@ -307,14 +318,8 @@ def _apply_journey(state: Participant, event: Event) -> Participant:
             leave = Leave(event.kind, event.from_date)
             return _replace_programme(state, found.programme_id, leaves=(*found.leaves, leave))
         case ev.ProgrammeResumed():
-            found = _programme(state, event.programme_id)
-            if found is None:
-                return state
-            return _replace_programme(
-                state,
-                found.programme_id,
-                leaves=_close_open_leave(found, event.resumed_on),
-                published_planned_end=event.planned_end,
+            return _replace_programme_closing_leave(
+                state, event.programme_id, event.resumed_on, published_planned_end=event.planned_end
             )
         case ev.PlanRevised():
             return replace(
@@ -323,16 +328,13 @@ def _apply_journey(state: Participant, event: Event) -> Participant:
                 plans=(*state.plans, (event.programme_id, event.valid_from, event.activities)),
             )
         case ev.ProgrammeCompleted():
-            found = _programme(state, event.programme_id)
-            if found is None:
-                return state
-            return _replace_programme(
+            return _replace_programme_closing_leave(
                 state,
-                found.programme_id,
+                event.programme_id,
+                event.ended_on,
                 ended_on=event.ended_on,
                 reason=event.reason,
                 outcome=event.outcome,
-                leaves=_close_open_leave(found, event.ended_on),
             )
         case ev.ProgrammeOutcomeRecorded():
             return _replace_programme(state, event.programme_id, outcome=event.outcome)
