@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import random
 import sys
@@ -11,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,9 +21,15 @@ import asyncpg
 import httpx
 import nats
 from fastapi import FastAPI
+from hypothesis import event
+from hypothesis import strategies as st
 from stdnum.no import fodselsnummer
 
+from services.participants import domain
 from shared.auth import issue_dev_token
+from shared.dates import EARLIEST, LATEST
+from shared.events import Event
+from shared.rules import RuleViolation, catalogue
 from shared.settings import SERVICES, Settings
 
 _ISSUED: set[str] = set()
@@ -54,6 +62,75 @@ def national_id(birth: date, individual: int | None = None, *, d_number: bool = 
             continue
         _ISSUED.add(number)
         return number
+
+
+def id_for_birth(birth: date) -> str:
+    """A national id that encodes ``birth``, or an FH-number (which encodes no birth date:
+    nothing to contradict) where no fødselsnummer can."""
+    if 1900 <= birth.year <= 2039:
+        return national_id(birth)
+    return "81010112345"
+
+
+def clamp_day(ordinal: int) -> date:
+    """The day ``ordinal``, moved into the range of dates the system accepts."""
+    return date.fromordinal(min(max(ordinal, EARLIEST.toordinal()), LATEST.toordinal()))
+
+
+def near_days(
+    around: list[date], today: date, offsets: st.SearchStrategy[int]
+) -> st.SearchStrategy[date]:
+    """A day ``offsets`` away from one of ``around``, mostly moved back to ``today`` where
+    it would lie after it."""
+    return st.builds(
+        lambda anchor, offset, past: clamp_day(
+            min(anchor.toordinal() + offset, today.toordinal())
+            if past
+            else anchor.toordinal() + offset
+        ),
+        st.sampled_from(around),
+        offsets,
+        st.sampled_from([True, True, True, False]),
+    )
+
+
+@dataclass
+class Journey:
+    """A participant as the pure decisions see them: the events so far, folded on demand."""
+
+    today: date
+    birth: date
+    pid: uuid.UUID = field(default_factory=uuid.uuid4)
+    events: list[Event] = field(default_factory=list)
+
+    def state(self) -> domain.Participant:
+        return domain.fold(self.events, self.birth)
+
+
+def attempt(
+    journey: Journey,
+    before: domain.Participant,
+    decide: Callable[[Journey, str, dict[str, Any]], list[Event]],
+    name: str,
+    args: dict[str, Any],
+) -> domain.Participant | None:
+    """Run the drawn command ``name`` on ``journey`` (whose state is ``before``). A refusal
+    must name a catalogued rule, answer 409 or 422 and change nothing (the birth date a
+    correction set is put back): then None. An accepted command's events join the
+    journey: then its state after."""
+    birth_before = journey.birth
+    try:
+        new_events = decide(journey, name, args)
+    except RuleViolation as refused:
+        journey.birth = birth_before
+        assert refused.code in catalogue.rules, refused.code
+        assert refused.status in (409, 422)
+        assert journey.state() == before, "a refused command changed the state"
+        event(f"refused {name}: {refused.code}")
+        return None
+    event(f"accepted {name}")
+    journey.events += new_events
+    return journey.state()
 
 
 def token(
@@ -91,9 +168,10 @@ async def settled_participant(
     family_name: str = "Tesfaye",
     born: date = date(1992, 5, 17),
     settled_on: str = "2024-03-01",
+    unaccompanied_minor: bool = False,
 ) -> str:
     """Register a participant (a D-number) and settle them, through the participants
-    service's API; the participant's id."""
+    service's API (as an unaccompanied minor if so asked); the participant's id."""
     registered = await participants.post(
         "/participants",
         headers=headers,
@@ -101,10 +179,11 @@ async def settled_participant(
     )
     assert registered.status_code == 201, registered.text
     participant_id = str(registered.json()["id"])
+    body: dict[str, Any] = {"settled_on": settled_on, "arrival_category": "resettlement_refugee"}
+    if unaccompanied_minor:
+        body["unaccompanied_minor"] = True
     settled = await participants.post(
-        f"/participants/{participant_id}/settlement",
-        headers=headers,
-        json={"settled_on": settled_on, "arrival_category": "resettlement_refugee"},
+        f"/participants/{participant_id}/settlement", headers=headers, json=body
     )
     assert settled.status_code == 201, settled.text
     return participant_id
@@ -237,6 +316,25 @@ async def stream_messages(settings: Settings, service: str) -> list[dict[str, An
                 continue
             messages.append(_json.loads(raw.data or b"{}"))
         return messages
+    finally:
+        await nc.close()
+
+
+async def published_events(settings: Settings, service: str) -> list[dict[str, Any]]:
+    """Every CloudEvent on ``service``'s subjects, read by an ordered consumer until half a
+    second passes without one."""
+    nc = await nats.connect(settings.nats_url)
+    try:
+        js = nc.jetstream()
+        sub = await js.subscribe(f"{settings.subject_prefix(service)}.>", ordered_consumer=True)
+        found = []
+        try:
+            while True:
+                msg = await sub.next_msg(timeout=0.5)
+                found.append(json.loads(msg.data))
+        except TimeoutError:
+            pass
+        return found
     finally:
         await nc.close()
 

@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 import httpx
-import nats
 
 from services.housing.app import create_app as housing_app
 from services.participants.app import create_app as participants_app
@@ -25,7 +24,7 @@ from tests.housing.helpers import (
     publish_settled,
     wait_for_household,
 )
-from tests.support import auth, eventually, national_id, running
+from tests.support import auth, eventually, national_id, published_events, running
 from tests.unit.test_contract import FORBIDDEN
 
 SETTLED_ON = date(2019, 3, 1)
@@ -75,23 +74,6 @@ async def _settle_family(settings: Settings, participants: httpx.AsyncClient) ->
         household_id = uuid.UUID(settled.json()["household_id"])
     assert household_id is not None
     return household_id
-
-
-async def _published(settings: Settings) -> list[dict[str, Any]]:
-    nc = await nats.connect(settings.nats_url)
-    try:
-        js = nc.jetstream()
-        sub = await js.subscribe(f"{settings.subject_prefix('housing')}.>", ordered_consumer=True)
-        found = []
-        try:
-            while True:
-                msg = await sub.next_msg(timeout=0.5)
-                found.append(json.loads(msg.data))
-        except TimeoutError:
-            pass
-        return found
-    finally:
-        await nc.close()
 
 
 async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settings) -> None:
@@ -334,7 +316,7 @@ async def test_settled_family_waits_is_housed_and_becomes_owner(settings: Settin
         assert moved["measured"] == 1 and moved["moved_out_within"] == 0 and moved["share"] == 0
 
         async def all_published() -> list[dict[str, Any]] | None:
-            found = await _published(settings)
+            found = await published_events(settings, "housing")
             return found if len(found) == 11 else None
 
         published = await eventually(all_published)

@@ -24,7 +24,7 @@ from tests.housing.helpers import (
     wait_for_application,
     wait_for_household,
 )
-from tests.support import auth, eventually, national_id, running
+from tests.support import auth, eventually, national_id, running, settled_participant
 
 SETTLED_ON = "2024-03-01"
 
@@ -448,29 +448,15 @@ async def test_housings_shared_home_stays_change_what_the_minors_record_says(
         running(participants_app(settings)) as participants,
         running(housing_app(settings)) as housing,
     ):
-        born = date(2008, 2, 10)
-        registered = await participants.post(
-            "/participants",
-            headers=cw,
-            json={
-                "given_name": "Yonas",
-                "family_name": "Berhe",
-                "birth_date": born.isoformat(),
-                "national_id": national_id(born, d_number=True),
-            },
+        youth = await settled_participant(
+            participants,
+            cw,
+            given_name="Yonas",
+            family_name="Berhe",
+            born=date(2008, 2, 10),
+            settled_on=SETTLED_ON,
+            unaccompanied_minor=True,
         )
-        assert registered.status_code == 201, registered.text
-        youth = str(registered.json()["id"])
-        settled = await participants.post(
-            f"/participants/{youth}/settlement",
-            headers=cw,
-            json={
-                "settled_on": SETTLED_ON,
-                "arrival_category": "resettlement_refugee",
-                "unaccompanied_minor": True,
-            },
-        )
-        assert settled.status_code == 201, settled.text
 
         async def minor_post(path: str, body: dict[str, Any]) -> None:
             await _record(participants, settings, youth, f"minor/{path}", body)

@@ -25,7 +25,7 @@ from services.indicators.domain.rules import RULES, Context
 from services.participants.app import create_app as participants_app
 from shared.dates import add_months
 from shared.settings import Settings
-from tests.support import auth, eventually, national_id, running
+from tests.support import auth, eventually, national_id, running, settled_participant
 
 COHORT = 35
 DROPPED_OUT = 8
@@ -42,29 +42,16 @@ def _stay_months(n: int) -> int:
 
 async def _seed_minor(client: httpx.AsyncClient, headers: dict[str, str], n: int) -> str:
     born = date(2007, 3, 1 + n) if n < YOUNGEST else date(2002, 1, 1 + n % 28)
-    registered = await client.post(
-        "/participants",
-        headers=headers,
-        json={
-            "given_name": f"U{n}",
-            "family_name": "Cohort",
-            "birth_date": born.isoformat(),
-            "national_id": national_id(born, d_number=True),
-        },
-    )
-    assert registered.status_code == 201, registered.text
-    pid = str(registered.json()["id"])
     settled_on = date(2019, 1 + n % 12, 1 + n % 27)
-    settled = await client.post(
-        f"/participants/{pid}/settlement",
-        headers=headers,
-        json={
-            "settled_on": settled_on.isoformat(),
-            "arrival_category": "resettlement_refugee",
-            "unaccompanied_minor": True,
-        },
+    pid = await settled_participant(
+        client,
+        headers,
+        given_name=f"U{n}",
+        family_name="Cohort",
+        born=born,
+        settled_on=settled_on.isoformat(),
+        unaccompanied_minor=True,
     )
-    assert settled.status_code == 201, settled.text
     shared_home = settled_on + timedelta(days=14)
     bedsit = add_months(shared_home, _stay_months(n))
     steps: list[tuple[str, dict[str, Any]]] = [

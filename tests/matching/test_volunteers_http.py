@@ -10,13 +10,12 @@ from typing import Any
 
 import asyncpg
 import httpx
-import nats
 
 from services.matching.app import create_app
 from shared import taxonomy
 from shared.settings import Settings
 from tests.matching.support import MUNICIPALITY
-from tests.support import auth, eventually, running
+from tests.support import auth, eventually, published_events, running
 
 NAME = "Ingrid Frivillig-Haugen"
 PHONE = "+47 911 22 333"
@@ -112,23 +111,6 @@ async def _tables_holding(settings: Settings, text: str) -> list[str]:
         await conn.close()
 
 
-async def _published(settings: Settings) -> list[dict[str, Any]]:
-    nc = await nats.connect(settings.nats_url)
-    try:
-        js = nc.jetstream()
-        sub = await js.subscribe(f"{settings.subject_prefix('matching')}.>", ordered_consumer=True)
-        found = []
-        try:
-            while True:
-                msg = await sub.next_msg(timeout=0.5)
-                found.append(json.loads(msg.data))
-        except TimeoutError:
-            pass
-        return found
-    finally:
-        await nc.close()
-
-
 async def test_registration_is_sealed_and_erasure_leaves_no_name(settings: Settings) -> None:
     headers = coordinator(settings)
     async with running(create_app(settings)) as client:
@@ -181,7 +163,7 @@ async def test_registration_is_sealed_and_erasure_leaves_no_name(settings: Setti
         assert again.json()["code"] == "volunteer-erased"
 
         async def relayed() -> list[dict[str, Any]] | None:
-            found = await _published(settings)
+            found = await published_events(settings, "matching")
             types = {e["type"] for e in found}
             done = {
                 "no.veiviser.matching.volunteer.erased.v1",

@@ -16,7 +16,7 @@ from services.participants import events as ev
 from services.participants.domain import minor
 from shared.rules import RuleViolation
 from shared.settings import Settings
-from tests.support import auth, national_id, settled_participant
+from tests.support import auth, settled_participant
 
 SETTLED = date(2024, 3, 1)
 
@@ -27,29 +27,15 @@ async def minor_participant(
     born: date = date(2008, 2, 10),
     settled_on: date = SETTLED,
 ) -> str:
-    registered = await client.post(
-        "/participants",
-        headers=headers,
-        json={
-            "given_name": "Yonas",
-            "family_name": "Berhe",
-            "birth_date": born.isoformat(),
-            "national_id": national_id(born, d_number=True),
-        },
+    return await settled_participant(
+        client,
+        headers,
+        given_name="Yonas",
+        family_name="Berhe",
+        born=born,
+        settled_on=settled_on.isoformat(),
+        unaccompanied_minor=True,
     )
-    assert registered.status_code == 201, registered.text
-    pid = str(registered.json()["id"])
-    settled = await client.post(
-        f"/participants/{pid}/settlement",
-        headers=headers,
-        json={
-            "settled_on": settled_on.isoformat(),
-            "arrival_category": "resettlement_refugee",
-            "unaccompanied_minor": True,
-        },
-    )
-    assert settled.status_code == 201, settled.text
-    return pid
 
 
 def _on(days: int) -> str:
