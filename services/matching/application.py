@@ -18,8 +18,6 @@ from services.matching.domain.employers import Placement as EmployerPlacement
 from services.matching.domain.employers import agreement_status
 from services.matching.domain.employers import record_agreement as record_employer_agreement
 from services.matching.events import (
-    Agreement,
-    AgreementMeasure,
     CloseReason,
     Contact,
     NorwegianRequirement,
@@ -106,37 +104,29 @@ async def _append(
     entity_id: uuid.UUID,
     events: list[Event],
     version: int,
+    refused: RuleViolation | None = None,
 ) -> int:
+    """Append ``events`` at ``version``; where a unique constraint of the stream's inline
+    read model refuses them (an organisation number taken, a live match of the pair), the
+    answer is ``refused`` when given."""
     if not events:
         return version
-    envelopes = await runtime.append(
-        conn,
-        domain.stream_id(stream_type, entity_id),
-        stream_type,
-        events,
-        expected_version=version,
-        metadata=metadata,
-    )
-    return envelopes[-1].stream_version
-
-
-async def _append_new(
-    runtime: Runtime,
-    conn: AsyncConnection,
-    metadata: Metadata,
-    stream_type: str,
-    entity_id: uuid.UUID,
-    events: list[Event],
-    refused: RuleViolation,
-) -> int:
-    """Start a stream; a unique constraint of its inline read model refusing the events
-    (an organisation number taken, a live match of the pair) is ``refused``."""
     try:
-        return await _append(runtime, conn, metadata, stream_type, entity_id, events, 0)
+        envelopes = await runtime.append(
+            conn,
+            domain.stream_id(stream_type, entity_id),
+            stream_type,
+            events,
+            expected_version=version,
+            metadata=metadata,
+        )
     except (IntegrityError, asyncpg.UniqueViolationError) as exc:
+        if refused is None:
+            raise
         # The read models' batch writes go to asyncpg directly, so its error arrives
         # unwrapped.
         raise refused from exc
+    return envelopes[-1].stream_version
 
 
 async def _locked_step(
@@ -179,6 +169,26 @@ async def _employer_step(
     )
 
 
+async def _opening_step(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    opening_id: uuid.UUID,
+    decide: Callable[[domain.Opening], list[Event]],
+    expected_version: int | None,
+) -> tuple[list[Event], int]:
+    return await _locked_step(
+        runtime,
+        conn,
+        metadata,
+        domain.OPENING,
+        opening_id,
+        domain.fold_opening,
+        decide,
+        expected_version,
+    )
+
+
 # --- employers -------------------------------------------------------------------------
 
 
@@ -188,32 +198,24 @@ async def register_employer(
     metadata: Metadata,
     *,
     organisation_number: str,
-    name: str,
-    industry: str,
-    municipality_code: str,
-    mentor_capacity: int,
     contact: Contact | None,
-    agreements: list[Agreement],
+    **details: Any,
 ) -> CommandResult:
+    """Register an employer, its contact person sealed; ``details`` are the other keywords
+    of :func:`services.matching.domain.employers.register_employer`."""
     employer_id = uuid.uuid4()
     sealed = await _seal_contact(conn, employer_id, contact) if contact is not None else None
     events = domain.register_employer(
-        employer_id,
-        organisation_number=organisation_number,
-        name=name,
-        industry=industry,
-        municipality_code=municipality_code,
-        mentor_capacity=mentor_capacity,
-        contact=sealed,
-        agreements=agreements,
+        employer_id, organisation_number=organisation_number, contact=sealed, **details
     )
-    version = await _append_new(
+    version = await _append(
         runtime,
         conn,
         metadata,
         domain.EMPLOYER,
         employer_id,
         events,
+        0,
         domain.ORGANISATION_NUMBER_TAKEN.violation(
             f"An employer with organisation number {organisation_number} is already registered.",
             "organisation_number",
@@ -254,31 +256,17 @@ async def record_agreement(
     conn: AsyncConnection,
     metadata: Metadata,
     employer_id: uuid.UUID,
-    *,
-    measure: AgreementMeasure,
-    description: str,
-    target_share: float | None,
-    target_count: int | None,
-    valid_from: date,
-    valid_until: date | None,
+    **terms: Any,
 ) -> CommandResult:
-    """Record an agreement with its target on the employer's stream."""
+    """Record an agreement with its target on the employer's stream; ``terms`` are the
+    keywords of :func:`services.matching.domain.employers.record_agreement` but its id."""
     agreement_id = uuid.uuid4()
     _, new_version = await _employer_step(
         runtime,
         conn,
         metadata,
         employer_id,
-        lambda state: record_employer_agreement(
-            state,
-            agreement_id=agreement_id,
-            measure=measure,
-            description=description,
-            target_share=target_share,
-            target_count=target_count,
-            valid_from=valid_from,
-            valid_until=valid_until,
-        ),
+        lambda state: record_employer_agreement(state, agreement_id=agreement_id, **terms),
     )
     return CommandResult(
         201, {"id": str(agreement_id), "employer_id": str(employer_id), "version": new_version}
@@ -448,13 +436,11 @@ async def change_opening(
     details: tuple[str, str, tuple[str, ...]] | None,
     expected_version: int | None,
 ) -> CommandResult:
-    events, new_version = await _locked_step(
+    events, new_version = await _opening_step(
         runtime,
         conn,
         metadata,
-        domain.OPENING,
         opening_id,
-        domain.fold_opening,
         lambda state: domain.change_opening(state, terms, details),
         expected_version,
     )
@@ -473,13 +459,11 @@ async def close_opening(
     reason: CloseReason,
     expected_version: int | None,
 ) -> CommandResult:
-    _, new_version = await _locked_step(
+    _, new_version = await _opening_step(
         runtime,
         conn,
         metadata,
-        domain.OPENING,
         opening_id,
-        domain.fold_opening,
         lambda state: domain.close_opening(state, closed_on, reason, today=today()),
         expected_version,
     )
@@ -572,13 +556,14 @@ async def propose_match(
         band=explained["band"],
         exclusion_reasons=explained["exclusion_reasons"] if explained["excluded"] else (),
     )
-    version = await _append_new(
+    version = await _append(
         runtime,
         conn,
         metadata,
         domain.MATCH,
         match_id,
         events,
+        0,
         domain.LIVE_MATCH_EXISTS.violation(
             "This participant already has a live match for this opening.",
             "participant_id",
