@@ -281,15 +281,10 @@ class ProgrammeResumed(OfProgramme):
     planned_end: date
 
 
-@registry.register
-class PlanRevised(OfProgramme):
-    """A new revision of the individual plan (integration plan): activities and hours.
+class PlanContent(Part):
+    """What a revision of the integration plan holds: codes, hours and dates. The revision
+    event and the plan a transfer carries share it (a base, so each keeps its own name)."""
 
-    v2 publishes activities without their provider (kept sealed in
-    ``plan.providers_recorded``).
-    """
-
-    type_name: ClassVar[str] = "participants.plan.revised.v2"
     revision: int = Field(ge=1)
     valid_from: date
     end_goal: EndGoal
@@ -297,6 +292,19 @@ class PlanRevised(OfProgramme):
     activities: tuple[PlannedActivity, ...] = Field(max_length=100)
     hours_per_week: float
     full_time: bool
+
+
+# PlanContent first: the fields then follow OfProgramme's (participant_id, programme_id),
+# as they did when PlanRevised declared them itself, so the schema is unchanged.
+@registry.register
+class PlanRevised(PlanContent, OfProgramme):
+    """A new revision of the individual plan (integration plan): activities and hours.
+
+    v2 publishes activities without their provider (kept sealed in
+    ``plan.providers_recorded``).
+    """
+
+    type_name: ClassVar[str] = "participants.plan.revised.v2"
 
 
 @registry.upcaster("participants.plan.revised.v1", PlanRevised.type_name)

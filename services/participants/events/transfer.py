@@ -23,10 +23,10 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from services.participants.events.journey import EndGoal, PlannedActivity
+from services.participants.events.journey import PlanContent
 from services.participants.events.registry import registry
 from shared.events import Event, MunicipalityCode, Part
-from shared.vocabulary import ArrivalCategory, Gender, NorwegianLevel, ProgrammeKind
+from shared.vocabulary import ArrivalCategory, Gender, ProgrammeKind
 
 __all__ = [
     "DeclineReason",
@@ -54,16 +54,8 @@ class DeclineReason(StrEnum):
     other = "other"
 
 
-class TransferredPlan(Part):
+class TransferredPlan(PlanContent):
     """The integration plan's latest revision as it passes: codes, hours and dates."""
-
-    revision: int = Field(ge=1)
-    valid_from: date
-    end_goal: EndGoal
-    norwegian_goal: NorwegianLevel | None = None
-    activities: tuple[PlannedActivity, ...] = Field(max_length=100)
-    hours_per_week: float
-    full_time: bool
 
 
 class TransferredProgramme(Part):
