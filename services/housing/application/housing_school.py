@@ -21,7 +21,7 @@ from services.housing.school_events import (
     TenancyIncidentRecorded,
 )
 from shared.commands import CommandResult
-from shared.events import Event, Metadata
+from shared.events import Metadata
 from shared.problems import NotFound
 from shared.service import Runtime
 
@@ -91,9 +91,9 @@ async def _follow_up(
     runtime: Runtime,
     conn: AsyncConnection,
     metadata: Metadata,
-    household_id: uuid.UUID,
-    event: Event,
+    event: HostFamilyVisitRecorded | TenancyIncidentRecorded,
 ) -> CommandResult:
+    household_id = event.household_id
     await _households_known(conn, metadata.municipality, [household_id])
     stream_id = school.follow_up_stream(household_id)
     await lock_streams(conn, stream_id)
@@ -124,7 +124,6 @@ async def record_visit(
         runtime,
         conn,
         metadata,
-        household_id,
         HostFamilyVisitRecorded(
             household_id=household_id, volunteer_id=volunteer_id, visited_on=visited_on
         ),
@@ -144,7 +143,6 @@ async def record_incident(
         runtime,
         conn,
         metadata,
-        household_id,
         TenancyIncidentRecorded(
             household_id=household_id,
             incident_id=uuid.uuid4(),
