@@ -21,6 +21,7 @@ from services.matching.index import (
 )
 from shared.auth import Principal, require_roles
 from shared.commands import CommandResult, answer
+from shared.deps import RuntimeDep
 from shared.http import problem_responses
 from shared.paging import page
 from shared.problems import NotFound
@@ -144,19 +145,36 @@ async def read(
         return await query(conn, *args, **kw)
 
 
-async def read_page(
-    request: Request,
-    runtime: Runtime,
-    query: Callable[..., Awaitable[tuple[list[Any], int]]],
-    municipality: str,
-    *,
-    limit: int,
-    offset: int,
-    **filters: Any,
-) -> dict[str, Any]:
-    """One page of a municipality's list: ``query`` answers the page's rows and the total."""
-    found, total = await read(runtime, query, municipality, limit=limit, offset=offset, **filters)
-    return page(request, found, limit=limit, offset=offset, total=total)
+@dataclass(frozen=True)
+class ListRequest:
+    """A list request: the runtime its rows are read from and the request its page's
+    ``next`` link follows."""
+
+    request: Request
+    runtime: Runtime
+
+    async def page(
+        self,
+        query: Callable[..., Awaitable[tuple[list[Any], int]]],
+        municipality: str,
+        *,
+        limit: int,
+        offset: int,
+        **filters: Any,
+    ) -> dict[str, Any]:
+        """One page of a municipality's list: ``query`` answers the page's rows and the
+        total."""
+        found, total = await read(
+            self.runtime, query, municipality, limit=limit, offset=offset, **filters
+        )
+        return page(self.request, found, limit=limit, offset=offset, total=total)
+
+
+async def list_request(request: Request, runtime: RuntimeDep) -> ListRequest:
+    return ListRequest(request, runtime)
+
+
+ListDep = Annotated[ListRequest, Depends(list_request)]
 
 
 # The answer to a command that adds a resource (``Location`` names it); no docstring, it

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.no import orgnr
 
 from services.matching import application, queries
-from services.matching.api.common import CommandDep, Created, Reader, read, read_page
+from services.matching.api.common import CommandDep, Created, ListDep, Reader, read
 from services.matching.api.schemas import Employer
 from services.matching.domain import EMPLOYER
 from services.matching.events import Agreement, AgreementMeasure, Contact
@@ -107,14 +107,13 @@ async def register_employer(
     responses=problem_responses(401, 403, 422),
 )
 async def list_employers(
-    request: Request,
-    runtime: RuntimeDep,
+    listing: ListDep,
     principal: Reader,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    return await read_page(
-        request, runtime, queries.list_employers, principal.municipality, limit=limit, offset=offset
+    return await listing.page(
+        queries.list_employers, principal.municipality, limit=limit, offset=offset
     )
 
 
@@ -247,18 +246,17 @@ async def record_agreement(
 )
 async def list_agreements(
     employer_id: uuid.UUID,
-    request: Request,
-    runtime: RuntimeDep,
+    listing: ListDep,
     principal: Reader,
     locale: Locale,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with listing.runtime.db.connect() as conn:
         found = await application.employer_agreements(
-            runtime, conn, employer_id, principal.municipality
+            listing.runtime, conn, employer_id, principal.municipality
         )
-    return page_of(request, [with_status_label(a, locale) for a in found], limit, offset)
+    return page_of(listing.request, [with_status_label(a, locale) for a in found], limit, offset)
 
 
 def with_status_label(agreement: dict[str, Any], locale: str) -> dict[str, Any]:

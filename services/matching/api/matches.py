@@ -17,10 +17,10 @@ from services.matching import application, domain, queries
 from services.matching.api.common import (
     CommandDep,
     EngineDep,
+    ListDep,
     Reader,
     index_responses,
     read,
-    read_page,
 )
 from services.matching.api.employers import with_status_label
 from services.matching.api.schemas import MatchView
@@ -159,8 +159,7 @@ async def propose_match(
     responses=problem_responses(401, 403, 422),
 )
 async def list_matches(
-    request: Request,
-    runtime: RuntimeDep,
+    listing: ListDep,
     principal: Reader,
     opening_id: uuid.UUID | None = None,
     participant_id: uuid.UUID | None = None,
@@ -168,9 +167,7 @@ async def list_matches(
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    return await read_page(
-        request,
-        runtime,
+    return await listing.page(
         queries.list_matches,
         principal.municipality,
         opening_id=opening_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.matching import application, queries
@@ -13,13 +13,13 @@ from services.matching.api.common import (
     CommandDep,
     Created,
     EngineDep,
+    ListDep,
     Reader,
     TaxonomyDep,
     candidate_in,
     index_responses,
     opening_in,
     read,
-    read_page,
 )
 from services.matching.api.filters import opening_candidates_filters
 from services.matching.api.schemas import CandidatesForOpening, Explanation, Opening
@@ -139,8 +139,7 @@ async def publish_opening(
     responses=problem_responses(401, 403, 422),
 )
 async def list_openings(
-    request: Request,
-    runtime: RuntimeDep,
+    listing: ListDep,
     principal: Reader,
     status: OpeningStatus | None = None,
     kind: OpeningKind | None = None,
@@ -148,9 +147,7 @@ async def list_openings(
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    return await read_page(
-        request,
-        runtime,
+    return await listing.page(
         queries.list_openings,
         principal.municipality,
         status=status.value if status else None,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.matching import volunteering
-from services.matching.api.common import CommandRequest, Created, read, read_page
+from services.matching.api.common import CommandRequest, Created, ListDep, read
 from services.matching.domain.volunteers import VOLUNTEER
 from services.matching.events import (
     ContactKind,
@@ -189,15 +189,12 @@ async def register_volunteer(
     responses=problem_responses(401, 403, 422),
 )
 async def list_volunteers(
-    request: Request,
-    runtime: RuntimeDep,
+    listing: ListDep,
     principal: VolunteerReader,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    return await read_page(
-        request,
-        runtime,
+    return await listing.page(
         volunteering.list_volunteers,
         principal.municipality,
         limit=limit,
