@@ -10,7 +10,7 @@ import random
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,13 +20,18 @@ from typing import Any
 import asyncpg
 import httpx
 import nats
+import sqlalchemy as sa
 from fastapi import FastAPI
 from hypothesis import event
 from hypothesis import strategies as st
+from nats.js import JetStreamContext
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import BadRequestError
 from stdnum.no import fodselsnummer
 
 from services.participants import domain
 from shared.auth import issue_dev_token
+from shared.bus import DUPLICATE_WINDOW_SECONDS
 from shared.dates import EARLIEST, LATEST
 from shared.events import Event
 from shared.rules import RuleViolation, catalogue
@@ -259,9 +264,6 @@ async def publish_foreign_event(
     """Publish a CloudEvent as if ``service`` had (for services a test does not run)."""
     import uuid as _uuid
 
-    import nats
-    from nats.js.api import StorageType, StreamConfig
-
     from shared.events import Envelope, parse_type_name
 
     _, aggregate, event, _ = parse_type_name(type_name)
@@ -277,17 +279,7 @@ async def publish_foreign_event(
     nc = await nats.connect(settings.nats_url)
     try:
         js = nc.jetstream()
-        try:
-            await js.add_stream(
-                StreamConfig(
-                    name=settings.stream_name(service),
-                    subjects=[f"{settings.subject_prefix(service)}.>"],
-                    storage=StorageType.FILE,
-                    duplicate_window=120,
-                )
-            )
-        except Exception:
-            pass
+        await ensure_stream(js, settings, service, keep_existing=True)
         await js.publish(
             f"{settings.subject_prefix(service)}.{aggregate}.{event}",
             envelope.to_json(),
@@ -318,6 +310,45 @@ async def stream_messages(settings: Settings, service: str) -> list[dict[str, An
         return messages
     finally:
         await nc.close()
+
+
+async def ensure_stream(
+    js: JetStreamContext, settings: Settings, service: str, *, keep_existing: bool = False
+) -> None:
+    """Create ``service``'s stream as its relay would (file storage, the bus's duplicate
+    window), or bring one already there to that configuration; with ``keep_existing`` a
+    stream already there (or any failure to add one) is left as it is."""
+    config = StreamConfig(
+        name=settings.stream_name(service),
+        subjects=[f"{settings.subject_prefix(service)}.>"],
+        storage=StorageType.FILE,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+    if keep_existing:
+        with contextlib.suppress(Exception):
+            await js.add_stream(config)
+        return
+    try:
+        await js.add_stream(config)
+    except BadRequestError:
+        await js.update_stream(config)
+
+
+async def table_rows(
+    settings: Settings, service: str, tables: Iterable[sa.Table]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of each of ``tables`` in ``service``'s database, by table name, in the
+    order of its primary key."""
+    conn = await asyncpg.connect(settings.service_database_url(service, driver="postgresql"))
+    try:
+        found = {}
+        for table in tables:
+            keys = ", ".join(c.name for c in table.primary_key.columns)
+            rows = await conn.fetch(f"SELECT * FROM {table.name} ORDER BY {keys}")
+            found[table.name] = [tuple(r) for r in rows]
+        return found
+    finally:
+        await conn.close()
 
 
 async def published_events(settings: Settings, service: str) -> list[dict[str, Any]]:

@@ -9,14 +9,11 @@ from typing import Any
 import asyncpg
 import httpx
 import nats
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import BadRequestError
 
 from services.housing.events import DwellingStatus, Ownership, Standard
-from shared.bus import DUPLICATE_WINDOW_SECONDS
 from shared.events import Envelope
 from shared.settings import Settings
-from tests.support import auth, eventually
+from tests.support import auth, ensure_stream, eventually
 
 MUNICIPALITY = "3301"
 EVENTS = "SELECT count(*) FROM events"
@@ -75,16 +72,7 @@ async def publish_participant_event(
     nc = await nats.connect(settings.nats_url)
     try:
         js = nc.jetstream()
-        config = StreamConfig(
-            name=settings.stream_name("participants"),
-            subjects=[f"{settings.subject_prefix('participants')}.>"],
-            storage=StorageType.FILE,
-            duplicate_window=DUPLICATE_WINDOW_SECONDS,
-        )
-        try:
-            await js.add_stream(config)
-        except BadRequestError:
-            await js.update_stream(config)
+        await ensure_stream(js, settings, "participants")
         _, aggregate, event, _ = type_name.split(".")
         await js.publish(
             f"{settings.subject_prefix('participants')}.{aggregate}.{event}",

@@ -10,12 +10,19 @@ in 2015 and a follow-up status for November 2016, S* running programmes.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
+import httpx
+
+from services.indicators.app import create_app
 from services.indicators.seed import seed_drammen
 from shared.service import Runtime
+from shared.settings import Settings
 from tests.indicators.feeder import EventFeeder, Housing, Matching, Participants
+from tests.support import running
 
 
 def ids(*names: str) -> dict[str, uuid.UUID]:
@@ -214,3 +221,22 @@ async def in_drammen(runtime: Runtime, feeder: EventFeeder) -> Cohort:
     built = await build(feeder)
     await feeder.wait_applied()
     return built
+
+
+async def homeless_in_2016(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+    """Enter the manual figure the homeless indicator has for 2016: 70."""
+    put = await client.put(
+        "/indicators/definitions/homeless/values/2016", json={"value": 70}, headers=headers
+    )
+    assert put.status_code == 200, put.text
+
+
+@asynccontextmanager
+async def running_in_drammen(
+    settings: Settings,
+) -> AsyncIterator[tuple[httpx.AsyncClient, EventFeeder, Cohort]]:
+    """The indicators service running (its evaluator idle for an hour) with the cohort
+    :func:`in_drammen`: a client of it, the feeder and the cohort."""
+    app = create_app(settings, evaluation_interval=3600)
+    async with running(app) as client, EventFeeder(settings) as feeder:
+        yield client, feeder, await in_drammen(app.state.runtime, feeder)

@@ -21,15 +21,12 @@ import httpx
 import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import BadRequestError
 
 from services.indicators.app import create_app
 from services.indicators.seed import seed_drammen
-from shared.bus import DUPLICATE_WINDOW_SECONDS
 from shared.events import Envelope, parse_type_name
 from shared.settings import Settings
-from tests.support import eventually, running
+from tests.support import ensure_stream, eventually, running
 
 SOURCES = ("participants", "housing", "matching")
 MUNICIPALITY = "3301"
@@ -53,16 +50,7 @@ class EventFeeder:
         self._nc = await nats.connect(self.settings.nats_url, connect_timeout=5)
         self._js = self._nc.jetstream(timeout=5)
         for service in SOURCES:
-            config = StreamConfig(
-                name=self.settings.stream_name(service),
-                subjects=[f"{self.settings.subject_prefix(service)}.>"],
-                storage=StorageType.FILE,
-                duplicate_window=DUPLICATE_WINDOW_SECONDS,
-            )
-            try:
-                await self._js.add_stream(config)
-            except BadRequestError:
-                await self._js.update_stream(config)
+            await ensure_stream(self._js, self.settings, service)
         return self
 
     async def __aexit__(

@@ -7,9 +7,10 @@ import csv
 import io
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import FastAPI
@@ -22,6 +23,9 @@ from shared.settings import Settings
 from tests.indicators import cohort
 from tests.indicators.feeder import EventFeeder
 from tests.support import auth, running, token
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Page
 
 
 def column(code: str) -> str:
@@ -67,12 +71,27 @@ def serving(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=20)
 
 
+@asynccontextmanager
+async def chromium_page() -> AsyncIterator[tuple[Browser, BrowserContext, Page]]:
+    """Headless Chromium, a context of it in Norwegian that accepts downloads, and a page
+    in that context; the browser is closed after."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(accept_downloads=True, locale="nb-NO")
+            yield browser, context, await context.new_page()
+        finally:
+            await browser.close()
+
+
 async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Settings) -> None:
     assert await asyncio.to_thread(CHROMIUM.exists), (
         "needs /usr/bin/chromium: `make test` installs it (apt-get install chromium)"
     )
-    from playwright.async_api import async_playwright
-
     feeding = create_app(settings, evaluation_interval=3600)
     manager = auth(settings, ["manager"], "3301")
     async with running(feeding) as client, EventFeeder(settings) as feeder:
@@ -101,127 +120,113 @@ async def test_scorecard_indicator_drilldown_and_csv_in_a_browser(settings: Sett
 
     bearer = token(settings, ["manager"], "3301")
     with serving(create_app(settings, evaluation_interval=3600)) as base:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        # A Norwegian browser; the dashboard follows its Accept-Language.
+        async with chromium_page() as (browser, context, page):
+            # A token in the address is never taken: the sign-in form, without it.
+            await page.goto(f"{base}/dashboard?period=2016&token={bearer}")
+            assert "/dashboard/login" in page.url and "token=" not in page.url
+            assert not [c for c in await context.cookies() if c["name"] == "veiviser_token"]
+            # Signing in posts the token (with the form's CSRF token) in the body.
+            await page.fill("textarea[name=token]", bearer)
+            await page.click("#login")
+            await page.wait_for_selector("table#scorecard")
+            assert "token=" not in page.url
+            assert await page.locator("h1").inner_text() == "Målkort 2016 · Kjent per i dag"
+            session = next(c for c in await context.cookies() if c["name"] == "veiviser_token")
+            assert session["httpOnly"] and session["sameSite"] == "Strict"
+
+            async def colour(selector: str) -> str:
+                return str(
+                    await page.locator(selector).first.evaluate(
+                        "el => getComputedStyle(el).backgroundColor"
+                    )
+                )
+
+            light = 'tr[data-indicator="{}"] .light'
+            assert await colour(light.format("homeless")) == AMBER
+            assert await colour(light.format("social_assistance_share_of_population")) == GREEN
+            assert await colour(light.format("long_term_social_assistance_with_dependants")) == RED
+            assert await colour(light.format("exit_work_or_education")) == RED
+            assert await colour(light.format("social_assistance_activity_conditions")) == GREY
+            assert await colour('tr[data-goal="op-sosialhjelp"] .goal-light') == RED
+            assert await colour('tr[data-goal="op-bolig"] .goal-light') == AMBER
+            homeless_value = page.locator('tr[data-indicator="homeless"] .value')
+            assert await homeless_value.inner_text() == "70"
+
+            async with page.expect_download() as scorecard_download:
+                await page.click("#scorecard-csv")
+            scorecard_csv = (await (await scorecard_download.value).path()).read_text("utf-8-sig")
+            # People download column names in bokmål (csv.<code> in the catalog).
+            rows = list(csv.DictReader(io.StringIO(scorecard_csv), delimiter=";"))
+            homeless = next(r for r in rows if r[column("indicator_key")] == "homeless")
+            assert (
+                homeless[column("value")],
+                homeless[column("level")],
+                homeless[column("goal_key")],
+            ) == (
+                "70,0",
+                "acceptable",
+                "op-bolig",
             )
-            try:
-                # A Norwegian browser; the dashboard follows its Accept-Language.
-                context = await browser.new_context(accept_downloads=True, locale="nb-NO")
-                page = await context.new_page()
-                # A token in the address is never taken: the sign-in form, without it.
-                await page.goto(f"{base}/dashboard?period=2016&token={bearer}")
-                assert "/dashboard/login" in page.url and "token=" not in page.url
-                assert not [c for c in await context.cookies() if c["name"] == "veiviser_token"]
-                # Signing in posts the token (with the form's CSRF token) in the body.
-                await page.fill("textarea[name=token]", bearer)
-                await page.click("#login")
-                await page.wait_for_selector("table#scorecard")
-                assert "token=" not in page.url
-                assert await page.locator("h1").inner_text() == "Målkort 2016 · Kjent per i dag"
-                session = next(c for c in await context.cookies() if c["name"] == "veiviser_token")
-                assert session["httpOnly"] and session["sameSite"] == "Strict"
 
-                async def colour(selector: str) -> str:
-                    return str(
-                        await page.locator(selector).first.evaluate(
-                            "el => getComputedStyle(el).backgroundColor"
-                        )
-                    )
+            # Open an indicator: value, thresholds drawn in the chart, comments.
+            await page.click('tr[data-indicator="exit_work_or_education"] a.indicator-link')
+            await page.wait_for_selector("#series svg")
+            assert "42,9 %" in await page.locator("#current .value").inner_text()
+            assert await colour("#current-light") == RED
+            assert await page.locator('#series rect.band[data-level="desired"]').count() >= 1
+            point = page.locator('#series circle.point[data-period="2016"]')
+            assert await point.get_attribute("data-level") == "not_approved"
+            assert "jobbspesialist" in await page.locator("#comments").inner_text()
+            assert await page.locator("#thresholds").inner_text() != ""
 
-                light = 'tr[data-indicator="{}"] .light'
-                assert await colour(light.format("homeless")) == AMBER
-                assert await colour(light.format("social_assistance_share_of_population")) == GREEN
-                assert (
-                    await colour(light.format("long_term_social_assistance_with_dependants")) == RED
+            # Drill down to the programmes behind the number.
+            await page.click("#drilldown-link")
+            await page.wait_for_selector("table#in_numerator")
+            assert await page.locator("table#in_numerator tr[data-id]").count() == 3
+            assert await page.locator("table#denominator_only tr[data-id]").count() == 4
+            assert await page.locator("table#left_out tr[data-id]").count() == 2
+            assert (
+                "utfall moved_municipality holdes utenfor"
+                in await page.locator("table#left_out").inner_text()
+            )
+            async with page.expect_download() as drill_download:
+                await page.click("#drilldown-csv")
+            download = await drill_download.value
+            assert download.suggested_filename == "exit_work_or_education-2016-drilldown.csv"
+            members = list(
+                csv.DictReader(
+                    io.StringIO((await download.path()).read_text("utf-8-sig")), delimiter=";"
                 )
-                assert await colour(light.format("exit_work_or_education")) == RED
-                assert await colour(light.format("social_assistance_activity_conditions")) == GREY
-                assert await colour('tr[data-goal="op-sosialhjelp"] .goal-light') == RED
-                assert await colour('tr[data-goal="op-bolig"] .goal-light') == AMBER
-                homeless_value = page.locator('tr[data-indicator="homeless"] .value')
-                assert await homeless_value.inner_text() == "70"
+            )
+            assert len(members) == 9
+            assert sum(m[column("in_numerator")] == "True" for m in members) == 3
+            assert {m[column("reason_code")] for m in members} >= {
+                "outcome_counts",
+                "outcome_excluded",
+            }
+            assert any(m[column("reason")].startswith("utfall") for m in members)
 
-                async with page.expect_download() as scorecard_download:
-                    await page.click("#scorecard-csv")
-                scorecard_csv = (await (await scorecard_download.value).path()).read_text(
-                    "utf-8-sig"
-                )
-                # People download column names in bokmål (csv.<code> in the catalog).
-                rows = list(csv.DictReader(io.StringIO(scorecard_csv), delimiter=";"))
-                homeless = next(r for r in rows if r[column("indicator_key")] == "homeless")
-                assert (
-                    homeless[column("value")],
-                    homeless[column("level")],
-                    homeless[column("goal_key")],
-                ) == (
-                    "70,0",
-                    "acceptable",
-                    "op-bolig",
-                )
+            # English on request; print styles hide the navigation.
+            await page.click("#language")
+            assert "lang=en" in page.url
+            assert (await page.locator("h1").inner_text()).startswith("Who is behind the number")
+            await page.emulate_media(media="print")
+            assert not await page.locator("header").is_visible()
+            await page.emulate_media(media="screen")
 
-                # Open an indicator: value, thresholds drawn in the chart, comments.
-                await page.click('tr[data-indicator="exit_work_or_education"] a.indicator-link')
-                await page.wait_for_selector("#series svg")
-                assert "42,9 %" in await page.locator("#current .value").inner_text()
-                assert await colour("#current-light") == RED
-                assert await page.locator('#series rect.band[data-level="desired"]').count() >= 1
-                point = page.locator('#series circle.point[data-period="2016"]')
-                assert await point.get_attribute("data-level") == "not_approved"
-                assert "jobbspesialist" in await page.locator("#comments").inner_text()
-                assert await page.locator("#thresholds").inner_text() != ""
+            await page.goto(f"{base}/dashboard/survival?from_year=2014&to_year=2016")
+            assert await page.locator("#km svg polyline.curve").count() == 3
+            # Each curve carries its 95 % confidence band (two bounds).
+            assert await page.locator("#km svg polyline.ci").count() == 6
 
-                # Drill down to the programmes behind the number.
-                await page.click("#drilldown-link")
-                await page.wait_for_selector("table#in_numerator")
-                assert await page.locator("table#in_numerator tr[data-id]").count() == 3
-                assert await page.locator("table#denominator_only tr[data-id]").count() == 4
-                assert await page.locator("table#left_out tr[data-id]").count() == 2
-                assert (
-                    "utfall moved_municipality holdes utenfor"
-                    in await page.locator("table#left_out").inner_text()
-                )
-                async with page.expect_download() as drill_download:
-                    await page.click("#drilldown-csv")
-                download = await drill_download.value
-                assert download.suggested_filename == "exit_work_or_education-2016-drilldown.csv"
-                members = list(
-                    csv.DictReader(
-                        io.StringIO((await download.path()).read_text("utf-8-sig")), delimiter=";"
-                    )
-                )
-                assert len(members) == 9
-                assert sum(m[column("in_numerator")] == "True" for m in members) == 3
-                assert {m[column("reason_code")] for m in members} >= {
-                    "outcome_counts",
-                    "outcome_excluded",
-                }
-                assert any(m[column("reason")].startswith("utfall") for m in members)
-
-                # English on request; print styles hide the navigation.
-                await page.click("#language")
-                assert "lang=en" in page.url
-                assert (await page.locator("h1").inner_text()).startswith(
-                    "Who is behind the number"
-                )
-                await page.emulate_media(media="print")
-                assert not await page.locator("header").is_visible()
-                await page.emulate_media(media="screen")
-
-                await page.goto(f"{base}/dashboard/survival?from_year=2014&to_year=2016")
-                assert await page.locator("#km svg polyline.curve").count() == 3
-                # Each curve carries its 95 % confidence band (two bounds).
-                assert await page.locator("#km svg polyline.ci").count() == 6
-
-                # Without a cookie: the sign-in form, then back to where one was going.
-                fresh = await browser.new_context(locale="nb-NO")
-                login = await fresh.new_page()
-                await login.goto(f"{base}/dashboard?period=2016&lang=en")
-                assert "/dashboard/login" in login.url
-                await login.fill("textarea[name=token]", bearer)
-                await login.click("#login")
-                await login.wait_for_selector("table#scorecard")
-                assert (await login.locator("h1").inner_text()).startswith("Scorecard 2016")
-                await fresh.close()
-            finally:
-                await browser.close()
+            # Without a cookie: the sign-in form, then back to where one was going.
+            fresh = await browser.new_context(locale="nb-NO")
+            login = await fresh.new_page()
+            await login.goto(f"{base}/dashboard?period=2016&lang=en")
+            assert "/dashboard/login" in login.url
+            await login.fill("textarea[name=token]", bearer)
+            await login.click("#login")
+            await login.wait_for_selector("table#scorecard")
+            assert (await login.locator("h1").inner_text()).startswith("Scorecard 2016")
+            await fresh.close()

@@ -14,7 +14,7 @@ from services.indicators.api.survival import protect_model
 from services.indicators.app import create_app
 from services.indicators.domain.suppression import DEFAULT_MIN_N
 from shared.settings import Settings
-from tests.indicators.approval import adopt, approve
+from tests.indicators.approval import settled_and_approved
 from tests.indicators.feeder import EventFeeder, Participants
 from tests.indicators.people import settle
 from tests.support import auth, running
@@ -32,15 +32,9 @@ async def test_scorecard_change_is_hidden_from_an_agency_when_either_year_is(
     settings: Settings,
 ) -> None:
     async with running(create_app(settings)) as client, EventFeeder(settings) as feeder:
-        p = Participants(feeder)
-        await settle(p, SMALL, 2023, 3)
-        await settle(p, SMALL, 2024, 8)
-        await settle(p, SMALL, 2025, 12)
-        await feeder.wait_applied()
-        manager = auth(settings, ["manager"], SMALL)
-        agency = auth(settings, ["agency"], "0301")
-        await adopt(client, manager, "persons_settled")
-        await approve(client, manager)
+        manager, agency = await settled_and_approved(
+            client, feeder, settings, SMALL, {2023: 3, 2024: 8, 2025: 12}
+        )
 
         async def card(period: str, headers: dict[str, str], **extra: str) -> dict[str, Any]:
             response = await client.get(

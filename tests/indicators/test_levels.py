@@ -120,10 +120,7 @@ async def test_a_level_says_it_is_preliminary_until_its_period_has_passed(
     manager = auth(settings, ["manager"], "3301")
     async with running(app) as client:
         await seed_drammen(app.state.runtime, "3301")
-        put = await client.put(
-            "/indicators/definitions/homeless/values/2016", json={"value": 70}, headers=manager
-        )
-        assert put.status_code == 200, put.text
+        await cohort.homeless_in_2016(client, manager)
         evaluator = app.state.evaluator
 
         async def homeless(now: datetime) -> list[tuple[str | None, str, bool]]:

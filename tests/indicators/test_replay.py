@@ -18,22 +18,13 @@ from shared.replay import rebuild
 from shared.settings import Settings
 from tests.indicators import cohort
 from tests.indicators.feeder import EventFeeder, Participants, at, seeded
-from tests.support import auth, running
+from tests.support import auth, running, table_rows
 
 PROJECTED = [t for p in PROJECTIONS for t in p.tables]
 
 
 async def _tables(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
-    conn = await asyncpg.connect(settings.service_database_url("indicators", driver="postgresql"))
-    try:
-        found = {}
-        for table in PROJECTED:
-            keys = ", ".join(c.name for c in table.primary_key.columns)
-            rows = await conn.fetch(f"SELECT * FROM {table.name} ORDER BY {keys}")
-            found[table.name] = [tuple(r) for r in rows]
-        return found
-    finally:
-        await conn.close()
+    return await table_rows(settings, "indicators", PROJECTED)
 
 
 async def _numbers(settings: Settings) -> dict[str, Any]:

@@ -8,11 +8,9 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 
-from services.indicators.app import create_app
 from shared.settings import Settings
 from tests.indicators import cohort
-from tests.indicators.feeder import EventFeeder
-from tests.support import auth, running
+from tests.support import auth
 
 COMMENT = "Få deltakere gikk til heltidsarbeid; tiltak: jobbspesialist."
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -21,15 +19,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 async def test_report_as_xlsx_and_html_with_suppression_and_a_period_without_plan(
     settings: Settings,
 ) -> None:
-    app = create_app(settings, evaluation_interval=3600)
     manager = auth(settings, ["manager"], "3301")
     analyst = auth(settings, ["analyst"], "3301")
-    async with running(app) as client, EventFeeder(settings) as feeder:
-        await cohort.in_drammen(app.state.runtime, feeder)
-        put = await client.put(
-            "/indicators/definitions/homeless/values/2016", json={"value": 70}, headers=manager
-        )
-        assert put.status_code == 200, put.text
+    async with cohort.running_in_drammen(settings) as (client, _, _):
+        await cohort.homeless_in_2016(client, manager)
         comment = await client.post(
             "/indicators/definitions/exit_work_or_education/comments",
             json={"period": "2016", "text": COMMENT},

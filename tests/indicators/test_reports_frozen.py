@@ -26,15 +26,14 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from deploy.services import service_projections
-from services.indicators.app import create_app
 from services.indicators.projections import erasure_alias
 from shared.db import Database
 from shared.events import utcnow
 from shared.replay import rebuild
 from shared.settings import Settings
 from tests.indicators import cohort
-from tests.indicators.feeder import EventFeeder, Participants
-from tests.support import auth, running
+from tests.indicators.feeder import Participants
+from tests.support import auth
 
 COMMENT = "Få deltakere gikk til heltidsarbeid; tiltak: jobbspesialist."
 LATE_COMMENT = "Skrevet etter at rapporten gikk til bystyret."
@@ -54,10 +53,8 @@ def xlsx_rows(content: bytes) -> dict[str, list[object]]:
 async def test_pdf_report_with_cover_contents_pages_levels_and_suppression(
     settings: Settings,
 ) -> None:
-    app = create_app(settings, evaluation_interval=3600)
     manager = auth(settings, ["manager"], "3301")
-    async with running(app) as client, EventFeeder(settings) as feeder:
-        await cohort.in_drammen(app.state.runtime, feeder)
+    async with cohort.running_in_drammen(settings) as (client, _, _):
         comment = await client.post(
             "/indicators/definitions/exit_work_or_education/comments",
             json={"period": "2016", "text": COMMENT},
@@ -120,11 +117,9 @@ async def test_pdf_report_with_cover_contents_pages_levels_and_suppression(
 async def test_locked_report_is_byte_identical_and_changes_list_late_facts(
     settings: Settings,
 ) -> None:
-    app = create_app(settings, evaluation_interval=3600)
     manager = auth(settings, ["manager"], "3301")
     analyst = auth(settings, ["analyst"], "3301")
-    async with running(app) as client, EventFeeder(settings) as feeder:
-        built = await cohort.in_drammen(app.state.runtime, feeder)
+    async with cohort.running_in_drammen(settings) as (client, feeder, built):
         assert (
             await client.post(
                 "/indicators/definitions/exit_work_or_education/comments",
@@ -359,14 +354,9 @@ GOLDEN: dict[str, tuple[float | None, int | None, str]] = {
 
 
 async def test_golden_report_in_pdf_xlsx_and_frozen_values(settings: Settings) -> None:
-    app = create_app(settings, evaluation_interval=3600)
     manager = auth(settings, ["manager"], "3301")
-    async with running(app) as client, EventFeeder(settings) as feeder:
-        await cohort.in_drammen(app.state.runtime, feeder)
-        put = await client.put(
-            "/indicators/definitions/homeless/values/2016", json={"value": 70}, headers=manager
-        )
-        assert put.status_code == 200, put.text
+    async with cohort.running_in_drammen(settings) as (client, _, _):
+        await cohort.homeless_in_2016(client, manager)
         # A national comparison figure (IMDi layout) for one indicator.
         imported = await client.post(
             "/indicators/comparisons/import?layout=imdi&indicator=exit_work_or_education",

@@ -11,9 +11,9 @@ import httpx
 
 from services.indicators.app import create_app
 from shared.settings import Settings
-from tests.indicators.approval import adopt, approve
+from tests.indicators.approval import approve, settled_and_approved
 from tests.indicators.feeder import EventFeeder, Participants
-from tests.indicators.people import programme_leavers, settle
+from tests.indicators.people import programme_leavers
 from tests.support import auth, running
 
 KEY = "exit_work_or_education"
@@ -31,14 +31,9 @@ async def test_series_hides_small_values_and_the_change_that_would_reveal_them(
     settings: Settings,
 ) -> None:
     async with running(create_app(settings)) as client, EventFeeder(settings) as feeder:
-        p = Participants(feeder)
-        await settle(p, SMALL, 2023, 3)
-        await settle(p, SMALL, 2024, 8)
-        await feeder.wait_applied()
-        manager = auth(settings, ["manager"], SMALL)
-        agency = auth(settings, ["agency"], "0301")
-        await adopt(client, manager, "persons_settled")
-        await approve(client, manager)
+        manager, agency = await settled_and_approved(
+            client, feeder, settings, SMALL, {2023: 3, 2024: 8}
+        )
         path = "/indicators/series/persons_settled"
         query = {"from": 2023, "to": 2024, "period": "year"}
 

@@ -14,8 +14,6 @@ import httpx
 import nats
 import sqlalchemy as sa
 from fastapi import FastAPI
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import BadRequestError
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,6 +28,7 @@ from shared.projection import Batch, Projection, apply_batch
 from shared.service import ServiceDefinition, build_app
 from shared.settings import Settings
 from tests.kit.helpers import append_notes, database, kit_registry, kit_store
+from tests.support import ensure_stream
 
 SOURCE = "participants"
 """The notes live in the participants database (it has the kit's tables)."""
@@ -110,17 +109,7 @@ async def outbox_payloads(settings: Settings, stream_ids: Sequence[str]) -> dict
 async def ensure_source_stream(settings: Settings) -> None:
     nc = await nats.connect(settings.nats_url)
     try:
-        js = nc.jetstream()
-        config = StreamConfig(
-            name=settings.stream_name(SOURCE),
-            subjects=[f"{settings.subject_prefix(SOURCE)}.>"],
-            storage=StorageType.FILE,
-            duplicate_window=120.0,
-        )
-        try:
-            await js.add_stream(config)
-        except BadRequestError:
-            await js.update_stream(config)
+        await ensure_stream(nc.jetstream(), settings, SOURCE)
     finally:
         await nc.close()
 

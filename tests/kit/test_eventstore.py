@@ -16,7 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants.app import create_app as participants_app
 from shared.db import Database
-from shared.eventstore import NO_STREAM, ConcurrencyConflict, GlobalPosition, StoredEvent
+from shared.eventstore import (
+    NO_STREAM,
+    ConcurrencyConflict,
+    EventStore,
+    GlobalPosition,
+    StoredEvent,
+)
 from shared.settings import Settings
 from tests.kit.helpers import (
     PrivateNoteTaken,
@@ -31,6 +37,20 @@ from tests.kit.helpers import (
 from tests.support import auth, national_id, registration, running
 
 pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    """The participants service's database, where the kit's test notes are stored."""
+    async with database(settings, "participants") as participants_db:
+        yield participants_db
+
+
+@pytest.fixture
+def store(settings: Settings) -> EventStore:
+    """The event store of the kit's test notes."""
+    return kit_store(settings)
+
 
 CONTENDERS = 50
 
@@ -101,74 +121,68 @@ async def test_fifty_concurrent_appends_at_one_version_let_exactly_one_win(
 
 
 async def test_a_batch_at_a_version_the_stream_has_moved_past_stores_none_of_its_events(
-    settings: Settings,
+    db: Database, store: EventStore
 ) -> None:
-    store = kit_store(settings)
     stream_id = f"note-{uuid.uuid4()}"
-    async with database(settings, "participants") as db:
-        async with db.transaction() as conn:
-            await append_notes(store, conn, stream_id, notes("a", "b"))
-        async with db.connect() as conn:
-            read_version = await store.current_version(conn, stream_id)
-        # Someone else appends between our read and our write.
-        async with db.transaction() as conn:
-            await append_notes(store, conn, stream_id, notes("c"), read_version)
+    async with db.transaction() as conn:
+        await append_notes(store, conn, stream_id, notes("a", "b"))
+    async with db.connect() as conn:
+        read_version = await store.current_version(conn, stream_id)
+    # Someone else appends between our read and our write.
+    async with db.transaction() as conn:
+        await append_notes(store, conn, stream_id, notes("c"), read_version)
 
-        with pytest.raises(ConcurrencyConflict) as raised:
-            async with db.transaction() as conn:
-                await append_notes(
-                    store, conn, stream_id, notes("stale-1", "stale-2", "stale-3"), read_version
-                )
-        assert raised.value.current_version == 3
-        assert raised.value.expected_version == 2
-
-        async with db.connect() as conn:
-            loaded = await store.load(conn, stream_id)
-        assert [(e.stream_version, e.data["text"]) for e in loaded] == [
-            (1, "a"),
-            (2, "b"),
-            (3, "c"),
-        ]
-        assert (
-            await scalar(db, "SELECT count(*) FROM events WHERE data->>'text' LIKE 'stale%'") == 0
-        )
-        assert (
-            await scalar(
-                db,
-                "SELECT count(*) FROM outbox WHERE convert_from(payload, 'UTF8') LIKE '%stale-%'",
+    with pytest.raises(ConcurrencyConflict) as raised:
+        async with db.transaction() as conn:
+            await append_notes(
+                store, conn, stream_id, notes("stale-1", "stale-2", "stale-3"), read_version
             )
-            == 0
+    assert raised.value.current_version == 3
+    assert raised.value.expected_version == 2
+
+    async with db.connect() as conn:
+        loaded = await store.load(conn, stream_id)
+    assert [(e.stream_version, e.data["text"]) for e in loaded] == [
+        (1, "a"),
+        (2, "b"),
+        (3, "c"),
+    ]
+    assert await scalar(db, "SELECT count(*) FROM events WHERE data->>'text' LIKE 'stale%'") == 0
+    assert (
+        await scalar(
+            db,
+            "SELECT count(*) FROM outbox WHERE convert_from(payload, 'UTF8') LIKE '%stale-%'",
         )
-        assert await scalar(db, "SELECT count(*) FROM outbox") == 3
+        == 0
+    )
+    assert await scalar(db, "SELECT count(*) FROM outbox") == 3
 
 
 async def test_a_transaction_that_conflicts_on_a_later_stream_keeps_nothing_it_appended(
-    settings: Settings,
+    db: Database, store: EventStore
 ) -> None:
-    store = kit_store(settings)
     fresh, busy = f"note-{uuid.uuid4()}", f"note-{uuid.uuid4()}"
-    async with database(settings, "participants") as db:
-        async with db.transaction() as conn:
-            await append_notes(store, conn, busy, notes("busy-1"))
+    async with db.transaction() as conn:
+        await append_notes(store, conn, busy, notes("busy-1"))
 
-        with pytest.raises(ConcurrencyConflict) as raised:
-            async with db.transaction() as conn:
-                appended = await append_notes(
-                    store, conn, fresh, [*notes("fresh-1"), PrivateNoteTaken(text="fresh-private")]
-                )
-                assert [e.stream_version for e in appended] == [1, 2]
-                await append_notes(store, conn, busy, notes("late"))
-        assert raised.value.stream_id == busy
-        assert raised.value.current_version == 1
-
-        assert await scalar(db, "SELECT count(*) FROM streams WHERE stream_id = :s", s=fresh) == 0
-        assert await scalar(db, "SELECT count(*) FROM events WHERE stream_id = :s", s=fresh) == 0
-        assert await scalar(db, "SELECT count(*) FROM events") == 1
-        assert await scalar(db, "SELECT count(*) FROM outbox") == 1
-        # The stream is still free: the same batch succeeds on a clean retry.
+    with pytest.raises(ConcurrencyConflict) as raised:
         async with db.transaction() as conn:
-            retried = await append_notes(store, conn, fresh, notes("fresh-1"))
-        assert [e.stream_version for e in retried] == [1]
+            appended = await append_notes(
+                store, conn, fresh, [*notes("fresh-1"), PrivateNoteTaken(text="fresh-private")]
+            )
+            assert [e.stream_version for e in appended] == [1, 2]
+            await append_notes(store, conn, busy, notes("late"))
+    assert raised.value.stream_id == busy
+    assert raised.value.current_version == 1
+
+    assert await scalar(db, "SELECT count(*) FROM streams WHERE stream_id = :s", s=fresh) == 0
+    assert await scalar(db, "SELECT count(*) FROM events WHERE stream_id = :s", s=fresh) == 0
+    assert await scalar(db, "SELECT count(*) FROM events") == 1
+    assert await scalar(db, "SELECT count(*) FROM outbox") == 1
+    # The stream is still free: the same batch succeeds on a clean retry.
+    async with db.transaction() as conn:
+        retried = await append_notes(store, conn, fresh, notes("fresh-1"))
+    assert [e.stream_version for e in retried] == [1]
 
 
 def _texts(stored: list[StoredEvent]) -> list[str]:
@@ -176,86 +190,84 @@ def _texts(stored: list[StoredEvent]) -> list[str]:
 
 
 async def test_a_global_reader_waits_for_an_open_transaction_and_then_delivers_every_event_once(
-    settings: Settings,
+    db: Database, store: EventStore
 ) -> None:
-    store = kit_store(settings)
-    async with database(settings, "participants") as db:
 
-        async def append(conn: AsyncConnection, *texts: str) -> None:
-            await append_notes(store, conn, f"note-{uuid.uuid4()}", notes(*texts))
+    async def append(conn: AsyncConnection, *texts: str) -> None:
+        await append_notes(store, conn, f"note-{uuid.uuid4()}", notes(*texts))
 
-        delivered: list[StoredEvent] = []
+    delivered: list[StoredEvent] = []
 
-        async def poll() -> list[str]:
-            """One round of a tailing reader: read on from where it stopped."""
-            after = delivered[-1].position if delivered else GlobalPosition()
-            async with db.connect() as conn:
-                delivered.extend([s async for s in store.tail(conn, after, batch_size=2)])
-            return _texts(delivered)
+    async def poll() -> list[str]:
+        """One round of a tailing reader: read on from where it stopped."""
+        after = delivered[-1].position if delivered else GlobalPosition()
+        async with db.connect() as conn:
+            delivered.extend([s async for s in store.tail(conn, after, batch_size=2)])
+        return _texts(delivered)
 
+    async with db.transaction() as conn:
+        await append(conn, "t0")
+    await reaches(poll, ["t0"])
+
+    async with db.engine.connect() as t1:
+        await t1.begin()
+        await append(t1, "t1-a", "t1-b")  # takes identity values, stays uncommitted
         async with db.transaction() as conn:
-            await append(conn, "t0")
-        await reaches(poll, ["t0"])
-
-        async with db.engine.connect() as t1:
-            await t1.begin()
-            await append(t1, "t1-a", "t1-b")  # takes identity values, stays uncommitted
+            await append(conn, "t2")
+        async with db.transaction() as conn:
+            await append(conn, "t3-a", "t3-b")
+        with pytest.raises(RuntimeError):
             async with db.transaction() as conn:
-                await append(conn, "t2")
-            async with db.transaction() as conn:
-                await append(conn, "t3-a", "t3-b")
-            with pytest.raises(RuntimeError):
-                async with db.transaction() as conn:
-                    await append(conn, "rolled-back")
-                    raise RuntimeError("abort")
+                await append(conn, "rolled-back")
+                raise RuntimeError("abort")
 
-            # T2 and T3 are committed, yet the reader must not move past T1's gap.
-            assert await poll() == ["t0"]
-            async with db.connect() as conn:
-                assert await store.read_all(conn, delivered[-1].position) == []
-            await t1.commit()
-
-        everything = ["t0", "t1-a", "t1-b", "t2", "t3-a", "t3-b"]
-        await reaches(poll, everything)
-        assert await poll() == everything
-        positions = [s.position for s in delivered]
-        assert positions == sorted(positions, key=lambda p: (p.tx_id, p.position))
-        assert len({s.envelope.id for s in delivered}) == len(everything)
-        # Insert order differed from commit order: T1's rows sit below T2's and T3's.
-        assert max(p.position for p in positions[1:3]) < min(p.position for p in positions[3:])
+        # T2 and T3 are committed, yet the reader must not move past T1's gap.
+        assert await poll() == ["t0"]
         async with db.connect() as conn:
-            assert _texts(await store.read_all(conn)) == everything
+            assert await store.read_all(conn, delivered[-1].position) == []
+        await t1.commit()
+
+    everything = ["t0", "t1-a", "t1-b", "t2", "t3-a", "t3-b"]
+    await reaches(poll, everything)
+    assert await poll() == everything
+    positions = [s.position for s in delivered]
+    assert positions == sorted(positions, key=lambda p: (p.tx_id, p.position))
+    assert len({s.envelope.id for s in delivered}) == len(everything)
+    # Insert order differed from commit order: T1's rows sit below T2's and T3's.
+    assert max(p.position for p in positions[1:3]) < min(p.position for p in positions[3:])
+    async with db.connect() as conn:
+        assert _texts(await store.read_all(conn)) == everything
 
 
-async def test_load_cuts_a_stream_at_a_version_or_at_a_recording_time(settings: Settings) -> None:
-    store = kit_store(settings)
+async def test_load_cuts_a_stream_at_a_version_or_at_a_recording_time(
+    db: Database, store: EventStore
+) -> None:
     stream_id = f"note-{uuid.uuid4()}"
-    async with database(settings, "participants") as db:
-        recorded = []
-        version = NO_STREAM
-        for batch in (("v1", "v2"), ("v3",), ("v4",)):
-            async with db.transaction() as conn:
-                envelopes = await append_notes(store, conn, stream_id, notes(*batch), version)
-            version = envelopes[-1].stream_version
-            recorded.append(envelopes[-1].recorded_at)
-        assert recorded == sorted(recorded) and len(set(recorded)) == 3
+    recorded = []
+    version = NO_STREAM
+    for batch in (("v1", "v2"), ("v3",), ("v4",)):
+        async with db.transaction() as conn:
+            envelopes = await append_notes(store, conn, stream_id, notes(*batch), version)
+        version = envelopes[-1].stream_version
+        recorded.append(envelopes[-1].recorded_at)
+    assert recorded == sorted(recorded) and len(set(recorded)) == 3
 
-        async with db.connect() as conn:
+    async with db.connect() as conn:
 
-            async def texts(**cut: object) -> list[str]:
-                loaded = await store.load(conn, stream_id, **cut)  # type: ignore[arg-type]
-                assert [e.stream_version for e in loaded] == list(range(1, len(loaded) + 1))
-                return [str(e.data["text"]) for e in loaded]
+        async def texts(**cut: object) -> list[str]:
+            loaded = await store.load(conn, stream_id, **cut)  # type: ignore[arg-type]
+            assert [e.stream_version for e in loaded] == list(range(1, len(loaded) + 1))
+            return [str(e.data["text"]) for e in loaded]
 
-            assert await texts() == ["v1", "v2", "v3", "v4"]
-            assert await texts(up_to_version=2) == ["v1", "v2"]
-            assert await texts(up_to_version=0) == []
-            assert await texts(up_to_version=99) == ["v1", "v2", "v3", "v4"]
-            assert await texts(recorded_until=recorded[0]) == ["v1", "v2"]
-            assert await texts(recorded_until=recorded[1]) == ["v1", "v2", "v3"]
-            assert await texts(recorded_until=recorded[0].replace(year=2000)) == []
-            assert await texts(up_to_version=1, recorded_until=recorded[2]) == ["v1"]
-            assert await store.load(conn, f"note-{uuid.uuid4()}") == []
+        assert await texts() == ["v1", "v2", "v3", "v4"]
+        assert await texts(up_to_version=2) == ["v1", "v2"]
+        assert await texts(up_to_version=0) == []
+        assert await texts(up_to_version=99) == ["v1", "v2", "v3", "v4"]
+        assert await texts(recorded_until=recorded[0]) == ["v1", "v2"]
+        assert await texts(recorded_until=recorded[1]) == ["v1", "v2", "v3"]
+        assert await texts(recorded_until=recorded[0].replace(year=2000)) == []
+        assert await texts(up_to_version=1, recorded_until=recorded[2]) == ["v1"]
+        assert await store.load(conn, f"note-{uuid.uuid4()}") == []
 
 
 async def participant_streams(db: Database) -> int:
@@ -353,45 +365,39 @@ async def test_concurrent_requests_with_one_idempotency_key_create_one_participa
 
 
 async def test_an_append_on_a_connection_without_a_transaction_ends_with_the_connection(
-    settings: Settings,
+    db: Database, store: EventStore
 ) -> None:
     """The store writes through asyncpg under SQLAlchemy: it must still be inside the
     transaction SQLAlchemy would begin, never committed on its own."""
-    store = kit_store(settings)
     kept, dropped = f"note-{uuid.uuid4()}", f"note-{uuid.uuid4()}"
-    async with database(settings, "participants") as db:
-        async with db.connect() as conn:
-            await append_notes(store, conn, dropped, notes("x"))
-            assert conn.in_transaction()
-            await conn.rollback()
-        async with db.connect() as conn:
-            await append_notes(store, conn, kept, notes("y"))
-            await conn.execute(sa.text("SELECT 1"))
-            await conn.commit()
-        assert (
-            await scalar(db, "SELECT count(*) FROM events WHERE stream_id = :sid", sid=dropped) == 0
-        )
-        assert await scalar(db, "SELECT count(*) FROM events WHERE stream_id = :sid", sid=kept) == 1
+    async with db.connect() as conn:
+        await append_notes(store, conn, dropped, notes("x"))
+        assert conn.in_transaction()
+        await conn.rollback()
+    async with db.connect() as conn:
+        await append_notes(store, conn, kept, notes("y"))
+        await conn.execute(sa.text("SELECT 1"))
+        await conn.commit()
+    assert await scalar(db, "SELECT count(*) FROM events WHERE stream_id = :sid", sid=dropped) == 0
+    assert await scalar(db, "SELECT count(*) FROM events WHERE stream_id = :sid", sid=kept) == 1
 
 
 async def test_open_reads_owner_and_events_once_and_read_in_follows_the_commands_appends(
-    settings: Settings,
+    db: Database, store: EventStore
 ) -> None:
-    store = kit_store(settings)
     stream_id = f"note-{uuid.uuid4()}"
-    async with database(settings, "participants") as db:
-        async with db.transaction() as conn:
-            assert await store.open(conn, stream_id) is None
-            assert store.read_in(conn, stream_id) is None
-            await append_notes(store, conn, stream_id, notes("a"))
-        async with db.transaction() as conn:
-            opened = await store.open(conn, stream_id)
-            assert opened is not None
-            assert (opened.municipality, opened.version) == ("3301", 1)
-            await append_notes(store, conn, stream_id, notes("b"), 1)
-            read = store.read_in(conn, stream_id)
-            assert read is not None
-            assert [e.data["text"] for e in read.envelopes] == ["a", "b"]
-            assert [e.data["text"] for e in await store.load(conn, stream_id)] == ["a", "b"]
-            store.close(conn)
-            assert store.read_in(conn, stream_id) is None
+    async with db.transaction() as conn:
+        assert await store.open(conn, stream_id) is None
+        assert store.read_in(conn, stream_id) is None
+        await append_notes(store, conn, stream_id, notes("a"))
+    async with db.transaction() as conn:
+        opened = await store.open(conn, stream_id)
+        assert opened is not None
+        assert (opened.municipality, opened.version) == ("3301", 1)
+        await append_notes(store, conn, stream_id, notes("b"), 1)
+        read = store.read_in(conn, stream_id)
+        assert read is not None
+        assert [e.data["text"] for e in read.envelopes] == ["a", "b"]
+        assert [e.data["text"] for e in await store.load(conn, stream_id)] == ["a", "b"]
+        store.close(conn)
+        assert store.read_in(conn, stream_id) is None

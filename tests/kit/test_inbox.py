@@ -10,7 +10,6 @@ import nats
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
-from nats.js.api import StorageType, StreamConfig
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import Database
@@ -22,7 +21,7 @@ from shared.replay import rebuild
 from shared.service import Feed, ServiceDefinition, build_app
 from shared.settings import Settings
 from tests.kit.helpers import database, reaches, rows, scalar
-from tests.support import running
+from tests.support import ensure_stream, running
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -99,17 +98,7 @@ async def _publish(settings: Settings, envelope: Envelope, msg_id: str | None = 
     nc = await nats.connect(settings.nats_url)
     try:
         js = nc.jetstream()
-        try:
-            await js.add_stream(
-                StreamConfig(
-                    name=settings.stream_name("participants"),
-                    subjects=[f"{settings.subject_prefix('participants')}.>"],
-                    storage=StorageType.FILE,
-                    duplicate_window=120,
-                )
-            )
-        except Exception:
-            pass
+        await ensure_stream(js, settings, "participants", keep_existing=True)
         suffix = ".".join(envelope.type_name.split(".")[1:3])
         ack = await js.publish(
             f"{settings.subject_prefix('participants')}.{suffix}",

@@ -8,13 +8,13 @@ from typing import Any
 
 import httpx
 import nats
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import BadRequestError
 
+from services.matching.domain.scoring import OpeningSpec
+from services.matching.events import OpeningKind, OpeningTerms
 from shared import taxonomy
 from shared.events import Envelope
 from shared.settings import Settings
-from tests.support import auth, eventually
+from tests.support import auth, ensure_stream, eventually
 
 MUNICIPALITY = "3301"
 ORGNR = "974760673"  # a valid organisation number (mod 11)
@@ -51,16 +51,7 @@ class Participants:
         nc = await nats.connect(self.settings.nats_url)
         try:
             js = nc.jetstream()
-            config = StreamConfig(
-                name=self.settings.stream_name("participants"),
-                subjects=[f"{self.settings.subject_prefix('participants')}.>"],
-                storage=StorageType.FILE,
-                duplicate_window=120.0,
-            )
-            try:
-                await js.add_stream(config)
-            except BadRequestError:
-                await js.update_stream(config)
+            await ensure_stream(js, self.settings, "participants")
             await js.publish(
                 f"{self.settings.subject_prefix('participants')}.{aggregate}.{event}",
                 envelope.to_json(),
@@ -152,6 +143,16 @@ def esco_occupation(min_essential: int = 3) -> list[Any]:
     return found
 
 
+async def cook_candidate(settings: Settings, **profile: Any) -> tuple[Any, uuid.UUID]:
+    """The first of :func:`esco_occupation` and a new person whose competence profile,
+    published as the participants service would, holds its essential skills and
+    ``profile``."""
+    cook = esco_occupation()[0]
+    person = uuid.uuid4()
+    await Participants(settings).profile(person, skills=list(cook.essential_skills), **profile)
+    return cook, person
+
+
 async def publish_opening(
     client: httpx.AsyncClient,
     headers: dict[str, str],
@@ -241,3 +242,30 @@ async def start_in_a_job(
         response = await client.post(f"/matches/{match}/{step}", headers=headers, json=body)
         assert response.status_code == 200, response.text
     return match
+
+
+def opening_spec(
+    occupation: Any,
+    kind: OpeningKind = OpeningKind.language_practice,
+    mentor_capacity_left: int = 1,
+    **terms: Any,
+) -> OpeningSpec:
+    """An opening for ``occupation``'s essential skills: one place, 15 hours a week from
+    1 September 2025 in 3301, unless ``terms`` say otherwise."""
+    return OpeningSpec(
+        uuid.uuid4(),
+        uuid.uuid4(),
+        kind,
+        OpeningTerms(
+            **{
+                "isco_code": occupation.isco_code,
+                "essential_skills": occupation.essential_skills,
+                "places": 1,
+                "hours_per_week": 15,
+                "starts_on": date(2025, 9, 1),
+                "municipality_code": "3301",
+                **terms,
+            }
+        ),
+        mentor_capacity_left=mentor_capacity_left,
+    )

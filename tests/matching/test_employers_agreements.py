@@ -19,10 +19,9 @@ from services.matching.domain.employers import (
 from services.matching.events import AgreementMeasure
 from shared.settings import Settings
 from tests.matching.support import (
-    Participants,
     coach,
+    cook_candidate,
     end_placement,
-    esco_occupation,
     propose,
     publish_opening,
     register_employer,
@@ -33,10 +32,7 @@ from tests.support import auth, running
 
 async def test_agreements_recorded_and_followed_up_from_outcomes(settings: Settings) -> None:
     headers = coach(settings)
-    cook = esco_occupation()[0]
-    participants = Participants(settings)
-    person = uuid.uuid4()
-    await participants.profile(person, skills=list(cook.essential_skills))
+    cook, person = await cook_candidate(settings)
     async with running(create_app(settings)) as client:
         employer = await register_employer(client, headers)
         base = f"/employers/{employer}/agreements"

@@ -21,10 +21,11 @@ from services.matching.domain.scoring import (
     explain,
     score_block,
 )
-from services.matching.events import OpeningKind, OpeningTerms
+from services.matching.events import OpeningKind
 from services.matching.settings import PARTS, MatchingSettings
 from shared import taxonomy
 from shared.taxonomy import hierarchy
+from tests.matching.support import opening_spec
 
 SETTINGS = MatchingSettings()
 TAXONOMY = taxonomy.load()
@@ -50,23 +51,16 @@ _common = {
 
 
 def _spec(occupation: Any, draw: dict[str, Any], **terms: Any) -> OpeningSpec:
-    return OpeningSpec(
-        uuid.uuid4(),
-        uuid.uuid4(),
+    return opening_spec(
+        occupation,
         OpeningKind.job,
-        OpeningTerms(
-            **{
-                "isco_code": occupation.isco_code,
-                "essential_skills": occupation.essential_skills,
-                "optional_skills": occupation.optional_skills if draw["with_optional"] else (),
-                "places": 1,
-                "hours_per_week": draw["hours"],
-                "starts_on": date(2026, 1, 5),
-                "municipality_code": "3301",
-                **terms,
-            }
-        ),
-        mentor_capacity_left=draw["mentors"],
+        draw["mentors"],
+        **{
+            "optional_skills": occupation.optional_skills if draw["with_optional"] else (),
+            "hours_per_week": draw["hours"],
+            "starts_on": date(2026, 1, 5),
+            **terms,
+        },
     )
 
 

@@ -19,6 +19,7 @@ from shared.settings import Settings
 from tests.matching.support import (
     Participants,
     coach,
+    cook_candidate,
     end_placement,
     esco_occupation,
     proposal,
@@ -252,10 +253,7 @@ async def test_dates_are_real_in_order_and_not_in_the_future(settings: Settings)
 async def test_another_municipalitys_id_answers_like_an_unknown_one(settings: Settings) -> None:
     headers = coach(settings)
     elsewhere = coach(settings, municipality="0301")
-    cook = esco_occupation()[0]
-    participants = Participants(settings)
-    person = uuid.uuid4()
-    await participants.profile(person, skills=list(cook.essential_skills))
+    cook, person = await cook_candidate(settings)
     async with running(create_app(settings)) as client:
         employer = await register_employer(client, headers)
         opening = await publish_opening(client, headers, employer, occupation=cook)

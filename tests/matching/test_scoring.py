@@ -30,38 +30,11 @@ from services.matching.index import MatchingEngine, Partition
 from services.matching.settings import PARTS, MatchingSettings
 from shared import taxonomy
 from shared.problems import InvalidInput
-from tests.matching.support import esco_occupation
+from tests.matching.support import esco_occupation, opening_spec
 
 SETTINGS = MatchingSettings()
 TAXONOMY = taxonomy.load()
 LEVELS = ["below_A1", "A1", "A2", "B1", "B2", "C1"]
-
-
-def _spec(
-    occupation: Any,
-    kind: OpeningKind = OpeningKind.language_practice,
-    mentor_capacity_left: int = 1,
-    **terms: Any,
-) -> OpeningSpec:
-    """An opening for ``occupation``'s essential skills: one place, 15 hours a week from
-    1 September 2025 in 3301, unless ``terms`` say otherwise."""
-    return OpeningSpec(
-        uuid.uuid4(),
-        uuid.uuid4(),
-        kind,
-        OpeningTerms(
-            **{
-                "isco_code": occupation.isco_code,
-                "essential_skills": occupation.essential_skills,
-                "places": 1,
-                "hours_per_week": 15,
-                "starts_on": date(2025, 9, 1),
-                "municipality_code": "3301",
-                **terms,
-            }
-        ),
-        mentor_capacity_left=mentor_capacity_left,
-    )
 
 
 def _occupations() -> list[Any]:
@@ -192,7 +165,9 @@ def test_vectorised_top_k_equals_sorting_every_score() -> None:
 def test_exact_essential_skills_rank_that_occupations_opening_first() -> None:
     chosen = esco_occupation(min_essential=3)[:40]
     specs = [
-        _spec(o, kind=OpeningKind.job, optional_skills=o.optional_skills, hours_per_week=37.5)
+        opening_spec(
+            o, kind=OpeningKind.job, optional_skills=o.optional_skills, hours_per_week=37.5
+        )
         for o in chosen
     ]
     skills, tokens = Vocabulary(), Vocabulary()
@@ -210,7 +185,7 @@ def test_exact_essential_skills_rank_that_occupations_opening_first() -> None:
 
 def test_parts_follow_the_documented_rules() -> None:
     cook = _occupations()[0]
-    spec = _spec(
+    spec = opening_spec(
         cook,
         essential_skills=cook.essential_skills[:2],
         norwegian={"oral": "B1", "written": "A2"},
@@ -266,8 +241,8 @@ def _candidate(skills: list[str], **extra: Any) -> Candidate:
 def test_allocation_maximises_total_fit_and_explains_the_unplaced() -> None:
     cook, cleaner = _occupations()[:2]
 
-    kitchen = _spec(cook, driving_licences=("B",))
-    cleaning = _spec(cleaner)
+    kitchen = opening_spec(cook, driving_licences=("B",))
+    cleaning = opening_spec(cleaner)
     # The greedy choice (best candidate to their best opening first) loses total fit here:
     # the all-rounder is the best cook but also the only good cleaner.
     all_rounder = _candidate(
@@ -324,7 +299,7 @@ def test_favouring_those_who_waited_longest_can_change_who_gets_the_place() -> N
     cook = next(
         o for o in _occupations() if len(o.essential_skills) >= 5 and len(o.optional_skills) >= 2
     )
-    spec = _spec(cook, optional_skills=cook.optional_skills)
+    spec = opening_spec(cook, optional_skills=cook.optional_skills)
     everything = [*cook.essential_skills, *cook.optional_skills]
     newcomer = _candidate(everything, settled_on=date(2025, 5, 1))
     waited = _candidate(list(cook.essential_skills), settled_on=date(2021, 1, 1))

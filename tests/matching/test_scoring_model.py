@@ -24,13 +24,13 @@ from services.matching.domain.scoring import (
     relevant_scores,
     score_block,
 )
-from services.matching.events import OpeningKind, OpeningTerms
+from services.matching.events import OpeningKind
 from services.matching.index import MatchingEngine, Partition
 from services.matching.settings import PARTS, MatchingSettings
 from shared import taxonomy
 from shared.taxonomy import hierarchy
 from shared.taxonomy.labels import labels
-from tests.matching.support import esco_occupation
+from tests.matching.support import esco_occupation, opening_spec
 from tests.matching.test_scoring import _world
 
 SETTINGS = MatchingSettings()
@@ -62,22 +62,10 @@ UNRELATED = next(
 
 
 def _spec(occupation: Any = TARGET, **terms: Any) -> OpeningSpec:
-    return OpeningSpec(
-        uuid.uuid4(),
-        uuid.uuid4(),
+    return opening_spec(
+        occupation,
         OpeningKind.job,
-        OpeningTerms(
-            **{
-                "isco_code": occupation.isco_code,
-                "essential_skills": occupation.essential_skills,
-                "places": 1,
-                "hours_per_week": 37.5,
-                "starts_on": date(2026, 1, 5),
-                "municipality_code": "3301",
-                **terms,
-            }
-        ),
-        mentor_capacity_left=1,
+        **{"hours_per_week": 37.5, "starts_on": date(2026, 1, 5), **terms},
     )
 
 

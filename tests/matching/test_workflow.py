@@ -16,6 +16,7 @@ from tests.matching.support import (
     MUNICIPALITY,
     Participants,
     coach,
+    cook_candidate,
     end_placement,
     esco_occupation,
     proposal,
@@ -68,12 +69,8 @@ async def test_from_proposal_to_placement_to_job_with_events_on_the_stream(
     settings: Settings,
 ) -> None:
     headers = coach(settings)
-    cook = esco_occupation()[0]
-    participants = Participants(settings)
-    person = uuid.uuid4()
-    await participants.profile(
-        person,
-        skills=list(cook.essential_skills),
+    cook, person = await cook_candidate(
+        settings,
         norwegian={"oral": "A2", "written": "A1"},
         languages=[{"language": "ti", "level": "C1"}],
         education=[{"level": "upper_secondary", "country": "ER", "recognised": False}],
@@ -176,10 +173,7 @@ async def test_from_proposal_to_placement_to_job_with_events_on_the_stream(
 
 async def test_a_job_opening_publishes_job_obtained_when_started(settings: Settings) -> None:
     headers = coach(settings)
-    cook = esco_occupation()[0]
-    participants = Participants(settings)
-    person = uuid.uuid4()
-    await participants.profile(person, skills=list(cook.essential_skills))
+    cook, person = await cook_candidate(settings)
     async with running(create_app(settings)) as client:
         employer = await register_employer(client, headers)
         opening = await publish_opening(client, headers, employer, kind="job", occupation=cook)

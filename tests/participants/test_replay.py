@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import asyncpg
 import httpx
 
 from deploy.services import service_projections
@@ -16,7 +15,7 @@ from shared.projection import OWN_EVENTS
 from shared.replay import rebuild, rebuild_together
 from shared.settings import Settings
 from tests.participants.conftest import person
-from tests.support import auth, national_id
+from tests.support import auth, national_id, table_rows
 
 PLAN = {
     "valid_from": "2024-02-05",
@@ -29,16 +28,8 @@ PLAN = {
 
 async def _tables(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
     projections, _ = service_projections("participants", settings)
-    conn = await asyncpg.connect(settings.service_database_url("participants", driver="postgresql"))
-    try:
-        found = {}
-        for table in (t for p in projections if p.source == OWN_EVENTS for t in p.tables):
-            keys = ", ".join(c.name for c in table.primary_key.columns)
-            rows = await conn.fetch(f"SELECT * FROM {table.name} ORDER BY {keys}")
-            found[table.name] = [tuple(r) for r in rows]
-        return found
-    finally:
-        await conn.close()
+    own = (t for p in projections if p.source == OWN_EVENTS for t in p.tables)
+    return await table_rows(settings, "participants", own)
 
 
 async def _ok(response: httpx.Response) -> Any:
