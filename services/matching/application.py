@@ -556,11 +556,10 @@ async def propose_match(
         band=explained["band"],
         exclusion_reasons=explained["exclusion_reasons"] if explained["excluded"] else (),
     )
-    version = await _append(
+    version = await _append_match(
         runtime,
         conn,
         metadata,
-        domain.MATCH,
         match_id,
         events,
         0,
@@ -580,6 +579,19 @@ async def propose_match(
             "version": version,
         },
     )
+
+
+async def _append_match(
+    runtime: Runtime,
+    conn: AsyncConnection,
+    metadata: Metadata,
+    match_id: uuid.UUID,
+    events: list[Event],
+    version: int,
+    refused: RuleViolation | None = None,
+) -> int:
+    """:func:`_append` to the match's stream."""
+    return await _append(runtime, conn, metadata, domain.MATCH, match_id, events, version, refused)
 
 
 async def _match_and_its_opening(
@@ -622,11 +634,10 @@ async def _append_to_match(
     expected_version: int | None,
 ) -> tuple[domain.Match, dict[str, Any]]:
     """Append the match's events; its state after them and the step's answer."""
-    new_version = await _append(
+    new_version = await _append_match(
         runtime,
         conn,
         metadata,
-        domain.MATCH,
         match_id,
         events,
         version if expected_version is None else expected_version,
