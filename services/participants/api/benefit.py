@@ -17,20 +17,20 @@ from services.participants import events as ev
 from services.participants.api.common import (
     Command,
     Reader,
+    ReaderReads,
+    Reading,
     command_route,
     sees_personal_data,
     today,
 )
 from services.participants.domain import benefit as b
 from services.participants.queries import benefit as q
-from shared.auth import Principal
 from shared.csvio import csv_download
 from shared.dates import Day
 from shared.deps import RuntimeDep
 from shared.http import problem_responses
 from shared.i18n import Catalog, Locale, catalog
 from shared.rules import DATE_ORDER
-from shared.service import Runtime
 
 router = APIRouter(tags=["benefit"])
 
@@ -328,8 +328,9 @@ async def get_absence_summary(
 
 
 async def _municipality_basis(
-    runtime: Runtime, request: Request, principal: Principal, year: int, month: int, locale: str
+    reading: Reading, year: int, month: int, locale: str
 ) -> tuple[list[dict[str, Any]], dict[uuid.UUID, dict[str, Any]]]:
+    runtime, principal = reading.runtime, reading.principal
     texts = _texts()
     bases: list[dict[str, Any]] = []
     async with runtime.db.transaction() as conn:
@@ -342,7 +343,7 @@ async def _municipality_basis(
         if sees_personal_data(principal) and bases:
             ids = [uuid.UUID(basis["participant_id"]) for basis in bases]
             details = await q.personal(conn, ids)
-            await audit.record_reads(conn, principal, request, ids, "benefit_payroll")
+            await audit.record_reads(conn, principal, reading.request, ids, "benefit_payroll")
     return bases, details
 
 
@@ -385,12 +386,10 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 async def get_municipality_benefit_basis_csv(
     year: Year,
     month: Month,
-    request: Request,
-    runtime: RuntimeDep,
-    principal: Reader,
+    reading: ReaderReads,
     locale: Locale,
 ) -> Response:
-    bases, details = await _municipality_basis(runtime, request, principal, year, month, locale)
+    bases, details = await _municipality_basis(reading, year, month, locale)
     return _csv(bases, details, year, month, locale)
 
 
@@ -406,13 +405,11 @@ async def get_municipality_benefit_basis_csv(
 async def get_municipality_benefit_basis(
     year: Year,
     month: Month,
-    request: Request,
-    runtime: RuntimeDep,
-    principal: Reader,
+    reading: ReaderReads,
     locale: Locale,
 ) -> Any:
-    bases, details = await _municipality_basis(runtime, request, principal, year, month, locale)
-    if "text/csv" in request.headers.get("accept", ""):
+    bases, details = await _municipality_basis(reading, year, month, locale)
+    if "text/csv" in reading.request.headers.get("accept", ""):
         return _csv(bases, details, year, month, locale)
     totals = {
         key: round(sum(basis[key] for basis in bases), 2)
