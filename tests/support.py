@@ -15,27 +15,32 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import httpx
 import nats
 import sqlalchemy as sa
 from fastapi import FastAPI
-from hypothesis import event
-from hypothesis import strategies as st
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 from stdnum.no import fodselsnummer
 
-from services.participants import domain
 from shared.auth import issue_dev_token
 from shared.bus import DUPLICATE_WINDOW_SECONDS
 from shared.dates import EARLIEST, LATEST
 from shared.events import Event
 from shared.rules import RuleViolation, catalogue
 from shared.settings import SERVICES, Settings
+
+if TYPE_CHECKING:
+    from hypothesis import strategies as st
+
+    from services.participants import domain
+
+# Hypothesis and the participants' domain are imported where used: the bench imports
+# this module too, and needs neither.
 
 _ISSUED: set[str] = set()
 """Numbers handed out in this test process: a random one is not handed out twice while the
@@ -87,6 +92,8 @@ def near_days(
 ) -> st.SearchStrategy[date]:
     """A day ``offsets`` away from one of ``around``, mostly moved back to ``today`` where
     it would lie after it."""
+    from hypothesis import strategies as st
+
     return st.builds(
         lambda anchor, offset, past: clamp_day(
             min(anchor.toordinal() + offset, today.toordinal())
@@ -109,6 +116,8 @@ class Journey:
     events: list[Event] = field(default_factory=list)
 
     def state(self) -> domain.Participant:
+        from services.participants import domain
+
         return domain.fold(self.events, self.birth)
 
 
@@ -123,6 +132,8 @@ def attempt(
     must name a catalogued rule, answer 409 or 422 and change nothing (the birth date a
     correction set is put back): then None. An accepted command's events join the
     journey: then its state after."""
+    from hypothesis import event
+
     birth_before = journey.birth
     try:
         new_events = decide(journey, name, args)
