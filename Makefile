@@ -6,6 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Parallel pytest workers (pytest-xdist); each has its own databases, NATS namespace and
+# ports, so the tests do not see each other. 0 runs them in the pytest process itself.
+TEST_WORKERS ?= 3
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -16,7 +19,8 @@ help: ## Show this help
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "} {printf "  make %-20s %s\n", $$1, $$2}'
 	@echo ""
-	@echo "Variables: PYTHON=$(PYTHON) (interpreter for the venv), PYTEST_ARGS='...' (extra pytest args)."
+	@echo "Variables: PYTHON=$(PYTHON) (interpreter for the venv), PYTEST_ARGS='...' (extra pytest args),"
+	@echo "           TEST_WORKERS=$(TEST_WORKERS) (parallel pytest workers; 0: none)."
 
 # (Re)install only when pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml
@@ -69,7 +73,7 @@ client: $(NODE_STAMP) ## Regenerate clients/typescript/src from docs/openapi/vei
 	cd $(NODE_DIR) && npm run --silent generate && node_modules/.bin/tsc --noEmit
 
 test: $(STAMP) chromium $(NODE_STAMP) ## Run the tests (extra arguments: PYTEST_ARGS='-k foo -x')
-	@rc=0; $(VENV)/bin/pytest $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) || rc=$$?; \
 	if [ -n "$(PYTEST_RC_FILE)" ]; then echo $$rc > "$(PYTEST_RC_FILE)"; fi; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit code 5); that counts as a failure." >&2; fi; \
 	exit $$rc

@@ -56,16 +56,45 @@ class EmbeddedServerError(StackError):
 # --------------------------------------------------------------------------- ports
 
 
+_HANDED_OUT: set[int] = set()
+"""Every port :func:`free_port` has returned in this process."""
+
+PORT_SLOT_ENV = "VEIVISER_PORT_SLOT"
+"""``k/n``: this process takes only the ports of slot ``k`` of ``n`` (see :func:`free_port`)."""
+
+
+def _port_slot() -> tuple[int, int] | None:
+    raw = os.environ.get(PORT_SLOT_ENV)
+    if not raw:
+        return None
+    slot, _, slots = raw.partition("/")
+    return int(slot), int(slots)
+
+
 def free_port(host: str = LOOPBACK) -> int:
     """Return a TCP port on ``host`` that nothing listens on right now.
 
     The kernel picks it from the ephemeral range, so it never is a well-known port such as
     5432 or 4222. Another process may of course take it before the caller binds it.
+
+    A port is never returned twice in one process: the kernel may well offer a port again
+    once its probe socket is closed, and two servers of one stack given the same port means
+    one fails to bind while the other answers for both. Processes that pick ports at the
+    same time (parallel test workers) set :data:`PORT_SLOT_ENV` to ``k/n`` each with its
+    own ``k``: each then takes only ports of its own slot, so none is handed a port
+    another has just picked and not yet bound.
     """
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+    slot = _port_slot()
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            port: int = sock.getsockname()[1]
+        # The kernel hands out ports of one parity for bind(0), hence the halving.
+        if slot is not None and (port // 2) % slot[1] != slot[0]:
+            continue
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def port_is_free(port: int, host: str = LOOPBACK) -> bool:

@@ -19,10 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from deploy.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from deploy.embedded import PORT_SLOT_ENV, EmbeddedNats, EmbeddedPostgres, free_port
 from deploy.services import upgrade
 from shared.settings import SERVICES, Settings
 from tests.support import drop_databases, private_environment
+
+# Parallel workers (make test runs pytest-xdist) each take ports of their own slot.
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault(
+        PORT_SLOT_ENV, f"{int(worker.removeprefix('gw'))}/{os.environ['PYTEST_XDIST_WORKER_COUNT']}"
+    )
 
 # tests/docker/ drives a Docker stack from the outside (make docker-test sets this);
 # the ordinary suite runs against its own servers and does not collect it.

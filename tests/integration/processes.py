@@ -81,7 +81,8 @@ class ServiceProcess:
         )
 
     async def wait_healthy(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
-        """Return once ``GET /healthz`` answers 200; fail if the process dies first."""
+        """Return once ``GET /healthz`` answers 200 for this service (not another process on
+        the port); fail if the process dies first."""
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(base_url=self.url, timeout=2.0) as client:
             while True:
@@ -92,7 +93,8 @@ class ServiceProcess:
                         f"last lines of {self.log_file}:\n{self.tail()}"
                     )
                 with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/healthz")).status_code == 200:
+                    answer = await client.get("/healthz")
+                    if answer.status_code == 200 and answer.json().get("service") == self.name:
                         return
                 if time.monotonic() > deadline:
                     raise RuntimeError(
