@@ -108,8 +108,17 @@ async def run_command(
     scope: str = "",
     request_hash: str = "",
     precheck: Callable[[AsyncConnection], Awaitable[None]] | None = None,
+    one_write: bool = False,
 ) -> CommandResult:
     """Run ``work`` in one transaction; with a key, a repeat returns the first answer.
+
+    ``one_write``: ``work`` only reads, then appends once through
+    :meth:`shared.service.Runtime.append` — one statement, atomic by itself (or, where
+    read models cannot ride on it, a transaction of its own). Without a key it then
+    runs outside a transaction (:meth:`Database.autocommit`), with no BEGIN and COMMIT;
+    under READ COMMITTED each statement saw its own snapshot anyway, and the append's
+    stream claim is what makes the reads before it count. With a key it runs in one
+    transaction as any command: the key row commits with the events.
 
     ``precheck`` runs first, before the key is looked up: a command on something the
     caller may not see (see :meth:`shared.service.Runtime.command`'s ``target``) is
@@ -121,6 +130,11 @@ async def run_command(
     racing with one key serialise on the key's unique index: the second waits for the
     first and then returns its stored answer.
     """
+    if one_write and idempotency_key is None:
+        async with db.autocommit() as conn:
+            if precheck is not None:
+                await precheck(conn)
+            return await work(conn)
     async with db.transaction() as conn:
         if precheck is not None:
             await precheck(conn)
@@ -193,6 +207,7 @@ async def answer(
     target: str | None = None,
     target_noun: str = "record",
     companion: str | None = None,
+    one_write: bool = False,
 ) -> dict[str, Any]:
     """Run ``work`` as one command of this request and answer with its result.
 
@@ -200,7 +215,7 @@ async def answer(
     existence of ``target`` before anything else, ``companion`` read with it, the
     ``Location`` and ``Stream-Version`` of the stream appended to); this sets the status
     code and ``Idempotent-Replayed`` on ``response`` and returns the body. For endpoints
-    whose shape :func:`command` does not fit.
+    whose shape :func:`command` does not fit; ``one_write`` as :func:`run_command`.
     """
     runtime: Runtime = request.app.state.runtime
     result = await runtime.command(
@@ -211,6 +226,7 @@ async def answer(
         target=target,
         target_noun=target_noun,
         companion=companion,
+        one_write=one_write,
     )
     response.status_code = result.status_code
     if result.replayed:
@@ -374,6 +390,8 @@ def command(
             target=target,
             target_noun=aggregate.noun,
             companion=aggregate.companion,
+            # Reads, then decide_and_append's one append.
+            one_write=True,
         )
 
     # FastAPI reads parameters from the signature: give each route its own.

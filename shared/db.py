@@ -67,6 +67,18 @@ class Database:
                 await transaction.rollback()
 
     @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection outside any transaction: each statement commits on its own.
+
+        For work whose writes are one statement (a command's append with its riders),
+        which then costs no BEGIN and COMMIT round trips. Code on it that writes more
+        than one statement makes them one transaction itself (:func:`atomic`). The
+        pooled connection goes back at the pool's isolation level.
+        """
+        async with self.engine.connect() as conn:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
             yield conn
@@ -109,3 +121,15 @@ async def driver_connection(conn: AsyncConnection) -> asyncpg.Connection[Any]:
         await adapted._start_transaction()
     driver: asyncpg.Connection[Any] = fairy.driver_connection
     return driver
+
+
+@asynccontextmanager
+async def atomic(conn: AsyncConnection) -> AsyncIterator[None]:
+    """What runs inside commits or rolls back as one: in ``conn``'s transaction, or, on
+    a connection outside one (:meth:`Database.autocommit`), in a transaction of its own."""
+    driver = await driver_connection(conn)
+    if driver.is_in_transaction():
+        yield
+        return
+    async with driver.transaction():
+        yield

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -30,7 +31,7 @@ from shared.conditional import ConditionalGet
 from shared.consumer import DurableConsumer, Subscription
 from shared.contract import install_contract_routes
 from shared.cors import Cors
-from shared.db import Database
+from shared.db import Database, atomic
 from shared.events import Envelope, Event, EventRegistry, Metadata
 from shared.eventstore import EventStore, Stream
 from shared.examples import Examples
@@ -212,7 +213,8 @@ class Runtime:
         their writes ride on the append's one statement (:meth:`Batch.riders`): events,
         outbox and read models in one round trip, all only if the stream claim takes.
         Where they cannot ride (per-event projections, a delete, many rows) they are
-        written after the append, as before.
+        written after the append, in the same transaction: the caller's, or on a
+        connection outside one (:meth:`Database.autocommit`) one of their own.
         """
         pending = await self.store.prepare(
             conn,
@@ -230,12 +232,16 @@ class Runtime:
                 batch = Batch(conn, deferred=True)
                 await apply_batch(batch, self._inline, pending.envelopes)
                 riders = await batch.riders()
-                envelopes = await self.store.write(conn, pending, riders or ())
-                if riders is None:
-                    await batch.flush()
+                if riders is not None:
+                    envelopes = await self.store.write(conn, pending, riders)
+                else:
+                    async with atomic(conn):
+                        envelopes = await self.store.write(conn, pending)
+                        await batch.flush()
             else:
-                envelopes = await self.store.write(conn, pending)
-                await apply_batch(Batch(conn), self._inline, envelopes)
+                async with atomic(conn):
+                    envelopes = await self.store.write(conn, pending)
+                    await apply_batch(Batch(conn), self._inline, envelopes)
         except EventFailed as failure:
             # Only a consumer retries single events; a command's caller sees the error
             # itself (a read model's unique constraint is that command's rule).
@@ -279,6 +285,7 @@ class Runtime:
         target: str | None = None,
         target_noun: str = "record",
         companion: str | None = None,
+        one_write: bool = False,
     ) -> CommandResult:
         """Run a command under the request's Idempotency-Key (if any), then wake the relay.
 
@@ -289,7 +296,8 @@ class Runtime:
         caller's municipality, checked before the Idempotency-Key is looked up, so an
         id of another municipality and an unknown id get the same 404 — no stored
         answer, key conflict or rule violation reveals that it exists. ``companion`` is
-        read with it (see :meth:`EventStore.open`).
+        read with it (see :meth:`EventStore.open`). ``one_write``: see
+        :func:`~shared.commands.run_command`.
         """
         key = request.headers.get("idempotency-key")
         opened: list[AsyncConnection] = []
@@ -327,6 +335,7 @@ class Runtime:
                 if key is not None
                 else "",
                 precheck=precheck if target is not None else None,
+                one_write=one_write,
             )
         finally:
             for conn in opened:
@@ -413,6 +422,10 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        # What start-up built (modules, routes, schemas, caches) lives as long as the
+        # process: frozen out of the collector's generations, a full collection no
+        # longer walks it on every command that happens to trigger one.
+        gc.freeze()
         log.info("service.started", service=definition.name)
         try:
             yield

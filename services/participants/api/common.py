@@ -58,9 +58,11 @@ async def respond(
     body: BaseModel | None,
     work: Callable[[AsyncConnection], Awaitable[CommandResult]],
     participant_id: uuid.UUID | None = None,
+    one_write: bool = False,
 ) -> dict[str, Any]:
     """Run a command; with ``participant_id``, an unknown id and another municipality's
-    get the same 404 before the Idempotency-Key or any rule is looked at."""
+    get the same 404 before the Idempotency-Key or any rule is looked at. ``one_write``:
+    ``work`` reads, then appends once (see :func:`shared.commands.run_command`)."""
     return await answer(
         request,
         response,
@@ -70,6 +72,7 @@ async def respond(
         target=str(participant_id) if participant_id is not None else None,
         target_noun=PARTICIPANT_NOUN,
         companion=application.PARTICIPANT_KEY if participant_id is not None else None,
+        one_write=one_write,
     )
 
 
@@ -121,10 +124,13 @@ async def perform_on(
     body: BaseModel | None,
     operation: Operation,
     *arguments: Any,
+    one_write: bool = False,
 ) -> dict[str, Any]:
     """Run ``operation(runtime, conn, metadata, participant_id, *arguments)`` as the
     request's command on one participant (an unknown one is 404, see :func:`respond`)."""
-    return await _perform(asked, body, participant_id, operation, (participant_id, *arguments))
+    return await _perform(
+        asked, body, participant_id, operation, (participant_id, *arguments), one_write
+    )
 
 
 async def _perform(
@@ -133,6 +139,7 @@ async def _perform(
     participant_id: uuid.UUID | None,
     operation: Operation,
     arguments: tuple[Any, ...],
+    one_write: bool = False,
 ) -> dict[str, Any]:
     runtime, request = asked.runtime, asked.request
     metadata = runtime.metadata(asked.principal, request)
@@ -141,7 +148,7 @@ async def _perform(
         return await operation(runtime, conn, metadata, *arguments)
 
     return await respond(
-        runtime, request, asked.response, asked.principal, body, work, participant_id
+        runtime, request, asked.response, asked.principal, body, work, participant_id, one_write
     )
 
 
@@ -163,7 +170,8 @@ async def decide(
         )
         return result
 
-    return await perform_on(asked, participant_id, body, change)
+    # application.change reads, then appends once.
+    return await perform_on(asked, participant_id, body, change, one_write=True)
 
 
 @dataclass(frozen=True)

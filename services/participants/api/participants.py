@@ -281,7 +281,11 @@ async def settle_participant(
         today=today(),
         expected_version=expected,
     )
-    return await perform_on(asked, participant_id, body, settle)
+    # Joining a household locks its row until the append commits: that needs the
+    # command's transaction. A new household is read, then one append.
+    return await perform_on(
+        asked, participant_id, body, settle, one_write=body.household_id is None
+    )
 
 
 @router.post(
