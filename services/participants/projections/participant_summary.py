@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
+
 from services.participants import events as ev
 from services.participants import personal_data
 from services.participants.tables import participant_keys, participant_summary
@@ -222,12 +224,21 @@ def _key_of(stream_id: str) -> Key:
     return (uuid.UUID(stream_id),)
 
 
+def summary_rows(envelopes: Sequence[Envelope]) -> dict[sa.Table, set[Key]]:
+    """The rows :func:`fold_summary` reads: the summaries, and the keys that open an
+    assigned adviser's name."""
+    advisers = [e for e in envelopes if e.type_name == ev.ProgrammeAdviserAssigned.type_name]
+    return {
+        participant_summary: {participant_key(e) for e in envelopes},
+        participant_keys: {participant_key(e) for e in advisers},
+    }
+
+
 async def fold_summary(batch: Batch, envelopes: Sequence[Envelope]) -> None:
     """Every summary row the events touch, read once, changed in memory, written once."""
+    for table, wanted in summary_rows(envelopes).items():
+        await batch.load(table, wanted)
     keys = [participant_key(e) for e in envelopes]
-    await batch.load(participant_summary, set(keys))
-    advisers = [e for e in envelopes if e.type_name == ev.ProgrammeAdviserAssigned.type_name]
-    await batch.load(participant_keys, {participant_key(e) for e in advisers})
     for envelope, key in zip(envelopes, keys, strict=True):
         event = decode(envelope)
         row = batch.row(participant_summary, key)
@@ -269,5 +280,9 @@ def _rank(level: str) -> int:
 
 
 PARTICIPANT_SUMMARY = Projection(
-    "participant_summary", OWN_EVENTS, (participant_summary,), apply_batch=fold_summary
+    "participant_summary",
+    OWN_EVENTS,
+    (participant_summary,),
+    apply_batch=fold_summary,
+    keys=summary_rows,
 )

@@ -17,14 +17,21 @@ from services.participants.tables import (
     person_lookup,
 )
 from shared.events import Envelope
-from shared.projection import OWN_EVENTS, ApplyBatch, Batch, Projection
+from shared.projection import OWN_EVENTS, ApplyBatch, Batch, Key, Projection
 from shared.settings import Settings
+
+
+def _keys_read(envelopes: Sequence[Envelope]) -> dict[sa.Table, set[Key]]:
+    """The keys that open the personal details recorded in ``envelopes``."""
+    recorded = {
+        participant_key(e) for e in envelopes if e.type_name == ev.PersonalDetailsRecorded.type_name
+    }
+    return {participant_keys: recorded}
 
 
 def _lookup_folder(settings: Settings) -> ApplyBatch:
     async def fold(batch: Batch, envelopes: Sequence[Envelope]) -> None:
-        recorded = [e for e in envelopes if e.type_name == ev.PersonalDetailsRecorded.type_name]
-        await batch.load(participant_keys, {participant_key(e) for e in recorded})
+        await batch.load(participant_keys, _keys_read(envelopes)[participant_keys])
         for envelope in envelopes:
             if envelope.type_name == ev.ParticipantErased.type_name:
                 erased_id = uuid.UUID(envelope.data["participant_id"])
@@ -59,5 +66,9 @@ def _lookup_folder(settings: Settings) -> ApplyBatch:
 def person_lookup_projection(settings: Settings) -> Projection:
     """The lookup under the deployment's lookup key (``settings.lookup_key``)."""
     return Projection(
-        "person_lookup", OWN_EVENTS, (person_lookup,), apply_batch=_lookup_folder(settings)
+        "person_lookup",
+        OWN_EVENTS,
+        (person_lookup,),
+        apply_batch=_lookup_folder(settings),
+        keys=_keys_read,
     )
