@@ -254,14 +254,14 @@ class Batch:
         The rows arrive as each table's composite type through asyncpg and pass each
         column's SQLAlchemy result processing, so they are what :meth:`load` reads.
         """
-        missing: dict[sa.Table, set[Key]] = {}
+        missing: dict[sa.Table, list[Key]] = {}
         for table, keys in wanted.items():
             cached = self._rows[table]
             todo = {key for key in keys if key not in cached}
             if not todo:
                 continue
             if self._must_read(table):
-                missing[table] = todo
+                missing[table] = list(todo)
             else:
                 for key in todo:
                     cached.setdefault(key, None)
@@ -269,30 +269,25 @@ class Batch:
             for table, keys in missing.items():
                 await self.load(table, keys)
             return
-        tables = list(missing)
-        selects: list[str] = []
-        args: list[Any] = []
-        for table in tables:
-            types = await self._column_types(table)
-            pk = _names(table)[1]
-            keys = list(missing[table])
-            placeholders = []
-            for position, name in enumerate(pk):
-                args.append([key[position] for key in keys])
-                placeholders.append(f"${len(args)}::{types[name]}[]")
-            columns = ", ".join(f"t.{_quote(name)}" for name in pk)
-            selects.append(
-                f"ARRAY(SELECT t FROM {_quote(table.name)} t WHERE ({columns}) IN "
-                f"(SELECT * FROM unnest({', '.join(placeholders)})))"
+        tables = tuple(missing)
+        sql = _PREFETCH_SQL.get(tables)
+        if sql is None:
+            sql = _PREFETCH_SQL[tables] = _prefetch_sql(
+                [(table, await self._stored_columns(table)) for table in tables]
             )
+        args = [
+            [key[position] for key in missing[table]]
+            for table in tables
+            for position in range(len(_names(table)[1]))
+        ]
         driver = await driver_connection(self.conn)
-        found = await driver.fetchrow(f"SELECT {', '.join(selects)}", *args)
+        found = await driver.fetchrow(sql, *args)
         assert found is not None
         for index, table in enumerate(tables):
             cached = self._rows[table]
             key_of = _shape(table)[1]
-            oids = await self._columns(table)
-            read = _reader(table, self.conn.dialect, tuple(oids[c.name][1] for c in table.columns))
+            oids = (await self._stored_columns(table)).oids
+            read = _reader(table, self.conn.dialect, tuple(oids[c.name] for c in table.columns))
             for record in found[index] or ():
                 row = read(record)
                 key = key_of(row)
@@ -436,23 +431,19 @@ class Batch:
         return riders
 
     async def _column_types(self, table: sa.Table) -> Mapping[str, str]:
-        """The table's column types as the database has them, read once per process.
+        """The table's column types as the database has them (see :class:`_Stored`)."""
+        return (await self._stored_columns(table)).types
 
-        Not the declared ones: a migration may store a column as another type than
-        its declaration says (matching's ``changed_tx`` is ``xid8``, declared text),
-        and a rider's parameters must be cast to what the column really is.
-        """
-        return {name: declared for name, (declared, _) in (await self._columns(table)).items()}
-
-    async def _columns(self, table: sa.Table) -> Mapping[str, tuple[str, int]]:
-        """Per column, its type as the database has it and the type's oid; read once
-        per process."""
-        columns = _COLUMNS.get(table)
-        if columns is None:
+    async def _stored_columns(self, table: sa.Table) -> _Stored:
+        """The table's columns as the database stores them, read once per process."""
+        stored = _COLUMNS.get(table)
+        if stored is None:
             driver = await driver_connection(self.conn)
             found = await driver.fetch(_COLUMNS_SQL, _quote(table.name))
-            columns = _COLUMNS[table] = {row[0]: (row[1], row[2]) for row in found}
-        return columns
+            stored = _COLUMNS[table] = _Stored(
+                {row[0]: row[1] for row in found}, {row[0]: row[2] for row in found}
+            )
+        return stored
 
     async def _write(
         self, sql: str, table: sa.Table, shape: tuple[str, ...], group: list[tuple[Any, ...]]
@@ -553,7 +544,41 @@ def _rider(
     )
 
 
-_COLUMNS: dict[sa.Table, dict[str, tuple[str, int]]] = {}
+@dataclass(frozen=True)
+class _Stored:
+    """A table's columns as the database has them, not as declared: a migration may
+    store a column as another type than its declaration says (matching's ``changed_tx``
+    is ``xid8``, declared text), and a rider's parameters must be cast to what the
+    column really is; ``oids`` pick each column's SQLAlchemy result processor."""
+
+    types: dict[str, str]
+    oids: dict[str, int]
+
+
+_COLUMNS: dict[sa.Table, _Stored] = {}
+_PREFETCH_SQL: dict[tuple[sa.Table, ...], str] = {}
+"""The read-ahead statement per set of tables (the keys are its parameters)."""
+
+
+def _prefetch_sql(tables: Sequence[tuple[sa.Table, _Stored]]) -> str:
+    """One statement reading each table's rows at the keys given as parameters, one
+    array per primary-key column, in the order of ``tables``: an array of rows each."""
+    selects: list[str] = []
+    position = 0
+    for table, stored in tables:
+        pk = _names(table)[1]
+        placeholders = []
+        for name in pk:
+            position += 1
+            placeholders.append(f"${position}::{stored.types[name]}[]")
+        columns = ", ".join(f"t.{_quote(name)}" for name in pk)
+        selects.append(
+            f"ARRAY(SELECT t FROM {_quote(table.name)} t WHERE ({columns}) IN "
+            f"(SELECT * FROM unnest({', '.join(placeholders)})))"
+        )
+    return f"SELECT {', '.join(selects)}"
+
+
 _COLUMNS_SQL = """
     SELECT attname, format_type(atttypid, atttypmod), atttypid::int FROM pg_attribute
     WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped

@@ -431,6 +431,9 @@ def build_app(definition: ServiceDefinition, settings: Settings | None = None) -
             yield
         finally:
             await runtime.stop()
+            # A process that starts several apps (tests, benches) gets their garbage
+            # collected again once they are gone.
+            gc.unfreeze()
             log.info("service.stopped", service=definition.name)
 
     app = FastAPI(
