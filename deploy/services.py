@@ -25,6 +25,17 @@ def create_app(service: str, settings: Settings | None = None) -> FastAPI:
     return app
 
 
+KEEP_ALIVE_SECONDS = 75
+"""How long a service keeps an idle HTTP connection open (uvicorn's own default is 5 s).
+
+The client must be the side that gives up an idle connection first: a request sent on a
+connection the server is closing at that moment is lost as a reset (httpx's ReadError) or,
+behind the gateway, as a 502 for a POST nginx will not resend. So the services wait longer
+than any of their clients: httpx keeps idle connections 5 s, the chart's gateway pool
+60 s (``keepalive_timeout`` in its upstreams.conf), and load balancers commonly 60 s.
+The image's entrypoint passes the same number (a test holds them together)."""
+
+
 def server_command(service: str, port: int, host: str = "127.0.0.1") -> list[str]:
     """The command line that serves ``service`` under uvicorn on ``host:port``."""
     return [
@@ -38,6 +49,8 @@ def server_command(service: str, port: int, host: str = "127.0.0.1") -> list[str
         "--port",
         str(port),
         "--no-access-log",
+        "--timeout-keep-alive",
+        str(KEEP_ALIVE_SECONDS),
     ]
 
 

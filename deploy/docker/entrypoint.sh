@@ -8,10 +8,12 @@
 #   veiviser ... | any other command                  run as given (veiviser token, replay, ...)
 set -eu
 
+# Idle connections stay open 75 s, longer than any client keeps them (deploy/services.py,
+# KEEP_ALIVE_SECONDS, says why).
 serve() {
     exec uvicorn --factory "services.$1.app:create_app" \
         --host "${VEIVISER_HOST:-0.0.0.0}" --port "${VEIVISER_PORT:-8000}" \
-        --no-access-log --timeout-graceful-shutdown 20
+        --no-access-log --timeout-keep-alive 75 --timeout-graceful-shutdown 20
 }
 
 command="${1:-${VEIVISER_SERVICE:-help}}"

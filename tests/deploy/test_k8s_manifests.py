@@ -24,7 +24,7 @@ from kubernetes_validate import utils as kube
 from typer.main import get_command
 
 from deploy.cli import app as cli
-from deploy.services import create_app
+from deploy.services import KEEP_ALIVE_SECONDS, create_app
 from shared.settings import DEVELOPMENT_JWT_SECRET, DEVELOPMENT_LOOKUP_KEY, SERVICES, Settings
 from tests.deploy import charts
 from tests.support import running
@@ -573,6 +573,12 @@ def test_the_gateway_runs_the_generated_nginx_conf_in_front_of_the_services(
             in config["upstreams.conf"]
         )
         assert f"http://$veiviser_upstream_{name};" in committed
+    # nginx gives up an idle pooled connection before the service would close it.
+    pools = re.findall(r"upstream veiviser_\w+ \{[^}]*\}", config["upstreams.conf"])
+    assert len(pools) == len(SERVICES)
+    for pool in pools:
+        (idle,) = re.findall(r"keepalive_timeout (\d+)s;", pool)
+        assert int(idle) < KEEP_ALIVE_SECONDS
 
     pod = deployment["spec"]["template"]["spec"]
     selector = deployment["spec"]["selector"]["matchLabels"]
