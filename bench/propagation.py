@@ -26,13 +26,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
 from dataclasses import dataclass
 
 import asyncpg
+import httpx
 import nats
+import psutil
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.env import BenchEnv, ServiceProcess, log, participants_stream
 from bench.http_commands import (
@@ -42,6 +48,7 @@ from bench.http_commands import (
     run_loadgen,
     start_participants,
 )
+from bench.meter import cpu_seconds
 from bench.report import percentile
 from bench.samples import SETTLE_BODY, settled_envelope
 from shared.events import Envelope
@@ -71,10 +78,83 @@ class Latencies:
     rate: float
     command_p50: float = 0.0
     command_p99: float = 0.0
+    where: str = ""
+    """What the processes did during the run (:class:`Phase`), for the notes."""
+
+
+LAG_METRIC = "veiviser_event_loop_lag_seconds"
+LONG_LAG = 0.1
+"""A wake-up this late (s) is counted apart: it alone could push a p99 past the target."""
+
+
+def loop_lag(url: str) -> dict[str, tuple[float, float, float]]:
+    """Per cause, the lag probe's (samples, seconds late, samples later than LONG_LAG)."""
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    counts: dict[str, float] = {}
+    sums: dict[str, float] = {}
+    short: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name != LAG_METRIC:
+            continue
+        for sample in family.samples:
+            cause = sample.labels["cause"]
+            if sample.name.endswith("_count"):
+                counts[cause] = sample.value
+            elif sample.name.endswith("_sum"):
+                sums[cause] = sample.value
+            elif sample.name.endswith("_bucket") and float(sample.labels["le"]) == LONG_LAG:
+                short[cause] = sample.value
+    return {c: (counts[c], sums.get(c, 0.0), counts[c] - short.get(c, 0.0)) for c in counts}
+
+
+def _machine_busy() -> tuple[float, float]:
+    times = psutil.cpu_times()
+    return times.idle + getattr(times, "iowait", 0.0), sum(times)
+
+
+class Phase:
+    """CPU of the machine and the two services, and their loops' lag, over one stretch."""
+
+    def __init__(self, services: dict[str, ServiceProcess]) -> None:
+        self.services = services
+        self.started = time.monotonic()
+        self.idle, self.total = _machine_busy()
+        self.cpu = {name: cpu_seconds(s.proc.pid) for name, s in services.items()}
+        self.lag = {name: loop_lag(s.url) for name, s in services.items()}
+
+    def describe(self) -> str:
+        wall = time.monotonic() - self.started
+        idle, total = _machine_busy()
+        cores = psutil.cpu_count() or 1
+        busy = cores * (1 - (idle - self.idle) / max(total - self.total, 1e-9))
+        parts = [f"machine busy {busy:.2f} of {cores} cores"]
+        for name, service in self.services.items():
+            core = (cpu_seconds(service.proc.pid) - self.cpu[name]) / wall
+            after = loop_lag(service.url)
+            late = []
+            for cause in ("running", "waiting"):
+                n0, s0, l0 = self.lag[name].get(cause, (0.0, 0.0, 0.0))
+                n1, s1, l1 = after.get(cause, (0.0, 0.0, 0.0))
+                late.append(
+                    f"{cause} {n1 - n0:.0f} ({(s1 - s0) * 1000:.0f} ms in all, "
+                    f"{l1 - l0:.0f} over {LONG_LAG * 1000:.0f} ms)"
+                )
+            samples = sum(n for n, _, _ in after.values()) - sum(
+                n for n, _, _ in self.lag[name].values()
+            )
+            parts.append(
+                f"{name} {core:.2f} core, loop woken late {', '.join(late)} of {samples:.0f} "
+                "samples"
+            )
+        return "; ".join(parts)
 
 
 def summarise(
-    latencies: list[float], sent: int, rate: float, command: list[float] | None = None
+    latencies: list[float],
+    sent: int,
+    rate: float,
+    command: list[float] | None = None,
+    where: str = "",
 ) -> Latencies:
     return Latencies(
         p50=percentile(latencies, 50) * 1000,
@@ -86,6 +166,50 @@ def summarise(
         rate=rate,
         command_p50=percentile(command or [], 50) * 1000,
         command_p99=percentile(command or [], 99) * 1000,
+        where=where,
+    )
+
+
+class Tap:
+    """Subscribes to participants' subjects; remembers when each settlement was on NATS.
+
+    With it a propagation latency splits into the relay's part (201 → published) and
+    the consumer's (published → visible in indicators); both clocks are the bench's.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.seen: dict[str, float] = {}
+        self.nc: NatsClient | None = None
+
+    async def start(self) -> None:
+        self.nc = await nats.connect(self.settings.nats_url)
+        await self.nc.subscribe(
+            f"{self.settings.subject_prefix('participants')}.>", cb=self._on_message
+        )
+
+    async def _on_message(self, message: Msg) -> None:
+        arrived = time.monotonic()
+        if b"settled" in message.subject.encode():
+            event = json.loads(message.data)
+            self.seen.setdefault(str(event["subject"]), arrived)
+
+    async def close(self) -> None:
+        if self.nc is not None:
+            await self.nc.close()
+
+
+def split(done: dict[str, float], published: dict[str, float], visible: dict[str, float]) -> str:
+    """p50/p99 of the relay's and the consumer's part of the latencies, for the notes."""
+    relay = [published[t] - done[t] for t in done if t in published and t in visible]
+    consumer = [visible[t] - published[t] for t in done if t in published and t in visible]
+    if not relay:
+        return "no settlement seen on NATS"
+    return (
+        f"201 → on NATS p50 {percentile(relay, 50) * 1000:.1f} ms / p99 "
+        f"{percentile(relay, 99) * 1000:.1f} ms, on NATS → visible p50 "
+        f"{percentile(consumer, 50) * 1000:.1f} ms / p99 {percentile(consumer, 99) * 1000:.1f} ms"
+        f" ({len(relay)} of {len(done)} seen on both)"
     )
 
 
@@ -132,12 +256,14 @@ class KitRig:
         self.settings = settings
         self.participants_app = participants_app
         self.watcher = Watcher(settings.service_database_url("indicators", driver="postgresql"))
+        self.tap = Tap(settings)
         self.participants: ServiceProcess | None = None
         self.indicators: ServiceProcess | None = None
 
     async def start(self, participants_needed: int, connections: int) -> list[str]:
         """Start both services, register participants (unmeasured), wait until quiet."""
         await self.watcher.start()
+        await self.tap.start()
         self.participants = await asyncio.to_thread(
             start_participants, self.env, self.settings, self.participants_app
         )
@@ -195,6 +321,10 @@ class KitRig:
             {"path": f"/participants/{pid}/settlement", "body": SETTLE_BODY, "tag": pid}
             for pid in unsettled
         ]
+        assert self.indicators is not None
+        phase = await asyncio.to_thread(
+            Phase, {"participants": self.participants, "indicators": self.indicators}
+        )
         result = await run_loadgen(
             self.env,
             name,
@@ -209,10 +339,12 @@ class KitRig:
                 "requests": requests,
             },
         )
+        where = await asyncio.to_thread(phase.describe)
         ok = [o for o in result.outcomes if o["status"] == 201]
         await self.watcher.wait_for({o["tag"] for o in ok}, timeout=60)
         seen = self.watcher.seen
         latencies = [seen[o["tag"]] - o["done"] for o in ok if o["tag"] in seen]
+        where += "; " + split({o["tag"]: o["done"] for o in ok}, self.tap.seen, seen)
         if len(latencies) < len(ok):
             log(f"propagation: {len(ok) - len(latencies)} settlements never became visible")
         return summarise(
@@ -220,6 +352,7 @@ class KitRig:
             len(result.outcomes),
             len(result.outcomes) / duration,
             [o["latency"] for o in result.outcomes],
+            where,
         )
 
     async def stop(self) -> None:
@@ -227,6 +360,7 @@ class KitRig:
             if service is not None:
                 await asyncio.to_thread(self.env.stop_process, service)
         await self.watcher.close()
+        await self.tap.close()
 
 
 async def run_raw(settings: Settings, *, rate: float, count: int) -> Latencies:

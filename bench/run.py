@@ -252,9 +252,11 @@ async def _propagation(run: Run, settle_rate: float) -> None:
         f"Part 5: {sizes.latency_rate:.0f}/s offered for {sizes.latency_seconds:.0f} s: "
         f"{fixed.sent} sent ({fixed.rate:.0f}/s), {fixed.count} seen in indicators; p90 "
         f"{fixed.p90:.1f} ms, max {fixed.max:.1f} ms; the command itself (due time → 201) p50 "
-        f"{fixed.command_p50:.1f} ms / p99 {fixed.command_p99:.1f} ms. {calm_rate:.0f}/s for "
+        f"{fixed.command_p50:.1f} ms / p99 {fixed.command_p99:.1f} ms; during it: {fixed.where}. "
+        f"{calm_rate:.0f}/s for "
         f"{sizes.calm_seconds:.0f} s: {calm.sent} sent, {calm.count} seen, p90 {calm.p90:.1f} ms, "
-        f"max {calm.max:.1f} ms, command p50 {calm.command_p50:.1f} ms. Raw: {raw.count}/{raw.sent} "
+        f"max {calm.max:.1f} ms, command p50 {calm.command_p50:.1f} ms; during it: {calm.where}. "
+        f"Raw: {raw.count}/{raw.sent} "
         f"at {raw.rate:.0f}/s, p90 {raw.p90:.1f} ms, max {raw.max:.1f} ms."
         + _subscriptions(subscriptions, calm_count + fixed_count + calm.sent + fixed.sent)
     )

@@ -45,6 +45,7 @@ from shared.http import (
 from shared.inbox import Keep
 from shared.limits import RequestLimits
 from shared.logging import configure_logging, get_logger
+from shared.loop_lag import LoopLagProbe
 from shared.metrics import Metrics
 from shared.openapi import API_VERSION, install_openapi, operation_id
 from shared.outbox import OutboxRelay, parked_rows
@@ -148,6 +149,7 @@ class Runtime:
             server_max_payload=self.bus.server_max_payload,
         )
         self.relay = OutboxRelay(self.db, self.bus, settings, definition.name, self.metrics)
+        self.loop_lag = LoopLagProbe(definition.name, self.metrics.registry)
         self.consumers = [
             DurableConsumer(
                 Subscription(
@@ -168,6 +170,7 @@ class Runtime:
         self._inline_batched = all(p.apply_batch is not None for p in self._inline)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._probe: asyncio.Task[None] | None = None
 
     def _dispatcher(
         self, source: str
@@ -182,11 +185,16 @@ class Runtime:
     async def start(self) -> None:
         self.bus.start()
         self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"))
+        self._probe = asyncio.create_task(self.loop_lag.run(self._stop), name="loop-lag")
         for consumer in self.consumers:
             self._tasks.append(asyncio.create_task(consumer.run(self._stop), name=consumer.durable))
 
     async def stop(self) -> None:
         self._stop.set()
+        if self._probe is not None:
+            self._probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError):
                 await asyncio.wait_for(task, timeout=10)

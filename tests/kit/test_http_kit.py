@@ -190,6 +190,10 @@ async def test_health_readiness_metrics_and_docs_need_no_token(settings: Setting
             in metrics
         )
         assert "veiviser_outbox_backlog" in metrics
+        assert (
+            'veiviser_event_loop_lag_seconds_count{cause="on_time",service="participants"}'
+            in metrics
+        )
         openapi = (await client.get("/openapi.json")).json()
         assert "/participants/{participant_id}/settlement" in openapi["paths"]
         assert (await client.get("/nowhere")).headers["content-type"] == "application/problem+json"
