@@ -107,7 +107,7 @@ def loop_lag(url: str) -> dict[str, tuple[float, float, float]]:
     return {c: (counts[c], sums.get(c, 0.0), counts[c] - short.get(c, 0.0)) for c in counts}
 
 
-def _machine_busy() -> tuple[float, float]:
+def _cpu_idle_and_total() -> tuple[float, float]:
     times = psutil.cpu_times()
     return times.idle + getattr(times, "iowait", 0.0), sum(times)
 
@@ -118,13 +118,13 @@ class Phase:
     def __init__(self, services: dict[str, ServiceProcess]) -> None:
         self.services = services
         self.started = time.monotonic()
-        self.idle, self.total = _machine_busy()
+        self.idle, self.total = _cpu_idle_and_total()
         self.cpu = {name: cpu_seconds(s.proc.pid) for name, s in services.items()}
         self.lag = {name: loop_lag(s.url) for name, s in services.items()}
 
     def describe(self) -> str:
         wall = time.monotonic() - self.started
-        idle, total = _machine_busy()
+        idle, total = _cpu_idle_and_total()
         cores = psutil.cpu_count() or 1
         busy = cores * (1 - (idle - self.idle) / max(total - self.total, 1e-9))
         parts = [f"machine busy {busy:.2f} of {cores} cores"]
@@ -190,7 +190,7 @@ class Tap:
 
     async def _on_message(self, message: Msg) -> None:
         arrived = time.monotonic()
-        if b"settled" in message.subject.encode():
+        if message.subject.endswith(".settled"):
             event = json.loads(message.data)
             self.seen.setdefault(str(event["subject"]), arrived)
 
