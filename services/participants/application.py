@@ -9,14 +9,12 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import domain, personal_data
 from services.participants import events as ev
 from services.participants.domain import rules as domain_rules
 from services.participants.domain.benefit import opened
-from services.participants.queries import find_by_national_id
 from services.participants.tables import households, matching_timeline, minor_shared_home_stays
 from shared.commands import CommandResult
 from shared.dates import today as norway_today
@@ -24,6 +22,7 @@ from shared.events import Envelope, Event, Metadata
 from shared.inbox import scrub_inbox
 from shared.problems import Conflict, InvalidInput, NotFound, field_error
 from shared.rules import RuleViolation
+from shared.sealing import new_key
 from shared.service import Runtime
 
 Decision = Callable[[domain.Participant], list[Event]]
@@ -177,24 +176,28 @@ async def register_participant(
     participant_id = uuid.uuid4()
     # Decided before any write, so a refused registration leaves no key behind.
     decided = domain.register(participant_id, birth_date, national_id, gender, "", today)
-    existing = await find_by_national_id(conn, runtime.settings, metadata.municipality, national_id)
+    key = new_key()
+    existing = await personal_data.claim_national_id(
+        conn,
+        runtime.settings.lookup_key,
+        metadata.municipality,
+        national_id,
+        participant_id,
+        key=key,
+    )
     if existing is not None:
         raise Conflict(
             "A participant with this national id is already registered.", existing_id=str(existing)
         )
-    key = await personal_data.create_key(conn, participant_id)
     sealed = personal_data.seal(key, participant_id, details)
-    try:
-        envelopes = await runtime.append(
-            conn,
-            str(participant_id),
-            domain.STREAM_TYPE,
-            [decided[0], ev.PersonalDetailsRecorded(participant_id=participant_id, sealed=sealed)],
-            expected_version=0,
-            metadata=metadata,
-        )
-    except IntegrityError as exc:
-        raise Conflict("A participant with this national id was registered just now.") from exc
+    envelopes = await runtime.append(
+        conn,
+        str(participant_id),
+        domain.STREAM_TYPE,
+        [decided[0], ev.PersonalDetailsRecorded(participant_id=participant_id, sealed=sealed)],
+        expected_version=0,
+        metadata=metadata,
+    )
     return CommandResult(201, {"id": str(participant_id), "version": envelopes[-1].stream_version})
 
 
@@ -213,8 +216,10 @@ async def change_personal_details(
     merged = {**current, **changes}
     new_id = changes.get("national_id")
     if new_id and new_id != current.get("national_id"):
-        holder = await find_by_national_id(conn, runtime.settings, metadata.municipality, new_id)
-        if holder is not None and holder != participant_id:
+        holder = await personal_data.claim_national_id(
+            conn, runtime.settings.lookup_key, metadata.municipality, new_id, participant_id
+        )
+        if holder is not None:
             raise Conflict(
                 "Another participant is registered with this national id.", existing_id=str(holder)
             )

@@ -25,13 +25,13 @@ from services.participants import application, domain, personal_data
 from services.participants import events as ev
 from services.participants.domain import moving
 from services.participants.domain import transfer as t
-from services.participants.queries import find_by_national_id
 from services.participants.tables import municipal_transfers, participant_summary
 from shared.commands import CommandResult
 from shared.events import Metadata
 from shared.eventstore import ConcurrencyConflict
 from shared.problems import NotFound
 from shared.rules import RuleViolation
+from shared.sealing import new_key
 from shared.service import Runtime
 from shared.settings import Settings
 
@@ -270,12 +270,6 @@ async def accept_transfer(
     identity: dict[str, Any] = {name: details[name] for name in IDENTITY_FIELDS if name in details}
     identity["previous_national_ids"] = list(details.get("previous_national_ids", []))
     national_id = str(identity["national_id"])
-    existing = await find_by_national_id(conn, runtime.settings, metadata.municipality, national_id)
-    if existing is not None:
-        raise t.ALREADY_REGISTERED_HERE.violation(
-            "A participant with this national id is already registered in the municipality.",
-            existing_id=str(existing),
-        )
     registered = domain.register(
         received_as,
         date.fromisoformat(str(identity["birth_date"])),
@@ -284,7 +278,15 @@ async def accept_transfer(
         "",
         today,
     )[0]
-    key = await personal_data.create_key(conn, received_as)
+    key = new_key()
+    existing = await personal_data.claim_national_id(
+        conn, runtime.settings.lookup_key, metadata.municipality, national_id, received_as, key=key
+    )
+    if existing is not None:
+        raise t.ALREADY_REGISTERED_HERE.violation(
+            "A participant with this national id is already registered in the municipality.",
+            existing_id=str(existing),
+        )
     sealed = personal_data.seal(key, received_as, identity)
     new_record = await runtime.append(
         conn,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -271,6 +272,62 @@ async def test_d_number_changed_to_fodselsnummer_is_found_by_both(
     )
     assert clash.status_code == 409
     assert clash.json()["existing_id"] == pid
+
+
+async def test_one_national_id_registered_at_once_gives_one_participant(
+    client: httpx.AsyncClient, caseworker: dict[str, str], settings: Settings
+) -> None:
+    """Registrations racing with one national id: the lookup's key decides, one wins."""
+    body = person(date(1988, 3, 9))
+    tries = await asyncio.gather(
+        *(client.post("/participants", headers=caseworker, json=body) for _ in range(6))
+    )
+    assert sorted(r.status_code for r in tries) == [201, 409, 409, 409, 409, 409]
+    [winner] = [r.json()["id"] for r in tries if r.status_code == 201]
+    assert {r.json()["existing_id"] for r in tries if r.status_code == 409} == {winner}
+    found = await client.get(f"/participants?national_id={body['national_id']}", headers=caseworker)
+    assert [r["id"] for r in found.json()["results"]] == [winner]
+    conn = await asyncpg.connect(settings.service_database_url("participants", driver="postgresql"))
+    try:
+        # The losers left no key, stream or lookup row behind.
+        assert await conn.fetchval("SELECT count(*) FROM participant_keys") == 1
+        assert await conn.fetchval("SELECT count(*) FROM streams") == 1
+        assert await conn.fetchval("SELECT count(*) FROM person_lookup") == 1
+    finally:
+        await conn.close()
+
+
+async def test_two_participants_changed_to_one_national_id_at_once(
+    client: httpx.AsyncClient, caseworker: dict[str, str]
+) -> None:
+    birth = date(1980, 2, 2)
+    own = [national_id(birth, individual) for individual in (101, 102, 103)]
+    wanted = national_id(birth, 104)
+    ids = []
+    for number in own:
+        created = await client.post(
+            "/participants", headers=caseworker, json=person(birth) | {"national_id": number}
+        )
+        ids.append(created.json()["id"])
+    changes = await asyncio.gather(
+        *(
+            client.patch(
+                f"/participants/{pid}/personal-details",
+                headers=caseworker,
+                json={"national_id": wanted},
+            )
+            for pid in ids
+        )
+    )
+    assert sorted(r.status_code for r in changes) == [200, 409, 409]
+    [holder] = [pid for pid, r in zip(ids, changes, strict=True) if r.status_code == 200]
+    assert {r.json()["existing_id"] for r in changes if r.status_code == 409} == {holder}
+    found = await client.get(f"/participants?national_id={wanted}", headers=caseworker)
+    assert [r["id"] for r in found.json()["results"]] == [holder]
+    # The number the holder had before still finds it; the others keep theirs.
+    for pid, number in zip(ids, own, strict=True):
+        again = await client.get(f"/participants?national_id={number}", headers=caseworker)
+        assert [r["id"] for r in again.json()["results"]] == [pid]
 
 
 async def test_impossible_transitions_are_409_and_append_nothing(
