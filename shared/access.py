@@ -446,7 +446,7 @@ def access_router(
         ],
     ) -> AccessPart:
         runtime = request.app.state.runtime
-        async with runtime.db.connect() as conn:
+        async with runtime.db.snapshot() as conn:
             return await gather(
                 conn,
                 service=service,

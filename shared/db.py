@@ -57,14 +57,16 @@ class Database:
         For a view put together from several statements (a record and its related
         rows): under READ COMMITTED each statement sees what was committed when *it*
         began, so a view read while a consumer commits could show half of that commit
-        (a household gone, its application not yet updated). Rolled back at the end:
-        it is for reading.
+        (a household gone, its application not yet updated). What the read records
+        about itself (audit rows of who saw whom) commits with it, and is rolled back
+        on an exception. It is for reading: an update of a row that another
+        transaction changed after the snapshot fails, so commands use
+        :meth:`transaction`.
         """
         async with self.engine.connect() as conn:
             reading = await conn.execution_options(isolation_level="REPEATABLE READ")
-            async with reading.begin() as transaction:
+            async with reading.begin():
                 yield reading
-                await transaction.rollback()
 
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[AsyncConnection]:

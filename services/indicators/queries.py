@@ -85,11 +85,9 @@ async def consistent(runtime: Runtime) -> AsyncIterator[AsyncConnection]:
     committing; under READ COMMITTED a settlement could be seen without the
     registration committed a moment earlier in another table's read.
     """
-    async with runtime.db.connect() as conn:
-        await conn.execution_options(isolation_level="REPEATABLE READ")
-        async with conn.begin():
-            await conn.execute(sa.text("SET TRANSACTION READ ONLY"))
-            yield conn
+    async with runtime.db.snapshot() as conn:
+        await conn.execute(sa.text("SET TRANSACTION READ ONLY"))
+        yield conn
 
 
 async def knowledge_for(
@@ -387,7 +385,7 @@ async def research_reserved(runtime: Runtime, municipality: str) -> frozenset[st
         .where(table.c.municipality == municipality)
         .subquery()
     )
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         rows = await conn.execute(
             sa.select(latest.c.participant_id).where(latest.c.rank == 1, latest.c.reserved)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from shared.settings import Settings
@@ -29,3 +30,19 @@ async def test_a_snapshot_does_not_see_a_commit_made_between_its_statements(
         async with db.connect() as conn:
             level = await conn.scalar(sa.text("SHOW transaction_isolation"))
         assert level == "read committed"
+
+
+async def test_what_a_snapshot_read_records_is_kept_and_an_error_takes_it_back(
+    settings: Settings,
+) -> None:
+    async with database(settings, "participants") as db:
+        async with db.transaction() as conn:
+            await conn.run_sync(notes.metadata.create_all)
+        async with db.snapshot() as reading:
+            await reading.execute(sa.insert(notes).values(id=1))
+        with pytest.raises(LookupError):
+            async with db.snapshot() as reading:
+                await reading.execute(sa.insert(notes).values(id=2))
+                raise LookupError("the view failed")
+        async with db.connect() as conn:
+            assert (await conn.scalars(sa.select(notes.c.id))).all() == [1]

@@ -210,7 +210,7 @@ async def list_waiting_list(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         found = await queries.waiting_list(
             conn, principal.municipality, on or today(), limit=limit, offset=offset
         )
@@ -271,7 +271,7 @@ async def list_waiting_list_month_ends(
     for index in range(count):
         year, month = divmod(first[0] * 12 + first[1] - 1 + index, 12)
         months.append((year, month + 1))
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         series = await queries.month_end_counts(conn, principal.municipality, months)
     by_year: dict[int, list[int]] = defaultdict(list)
     for year, _, _, waiting in series:

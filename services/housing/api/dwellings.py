@@ -177,7 +177,7 @@ async def list_dwellings(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         found, total = await queries.list_dwellings(
             conn,
             principal.municipality,
@@ -200,7 +200,7 @@ async def list_dwellings(
 async def get_dwelling(
     dwelling_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         return _for(
             principal, await queries.dwelling_view(conn, dwelling_id, principal.municipality)
         )
@@ -215,7 +215,7 @@ async def get_dwelling(
     responses=problem_responses(401, 403),
 )
 async def get_stock(runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         return await queries.stock(conn, principal.municipality)
 
 
@@ -247,7 +247,7 @@ async def get_rent(
 ) -> dict[str, Any]:
     day = on or today()
     known_at = _known_at(as_known_at)
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         await queries.dwelling_view(conn, dwelling_id, principal.municipality)
         basis = await application.rent_basis(
             runtime, conn, dwelling_id, principal.municipality, day, known_at
@@ -328,7 +328,7 @@ async def get_dwelling_suggestions(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> dict[str, Any]:
     day = today()
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         dwelling = await queries.dwelling_view(conn, dwelling_id, principal.municipality)
         if dwelling["status"] != DwellingStatus.vacant.value:
             raise Conflict(

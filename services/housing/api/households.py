@@ -57,7 +57,7 @@ Year = Annotated[int, Query(ge=1990, le=2100)]
 async def get_household_history(
     household_id: uuid.UUID, runtime: RuntimeDep, principal: HistoryReader, locale: Locale
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         timeline = await application.household_timeline(
             runtime, conn, household_id, principal.municipality
         )
@@ -239,7 +239,7 @@ def _cohort_report(
         runtime: RuntimeDep, principal: Reader, settled_from: Day, settled_to: Day
     ) -> dict[str, Any]:
         _period(settled_from, settled_to)
-        async with runtime.db.connect() as conn:
+        async with runtime.db.snapshot() as conn:
             return await report_on(conn, principal.municipality, settled_from, settled_to)
 
 
@@ -296,7 +296,7 @@ def _yearly_report(
         offset: Offset = 0,
     ) -> dict[str, Any]:
         _years(from_year, to_year)
-        async with runtime.db.connect() as conn:
+        async with runtime.db.snapshot() as conn:
             rows = await rows_of(conn, principal.municipality, from_year, to_year)
         return page_of(request, rows, limit, offset)
 

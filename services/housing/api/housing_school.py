@@ -125,5 +125,5 @@ async def get_housing_school_outcomes(
     since: Annotated[date, Query()],
     until: Annotated[date, Query()],
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         return await use.outcomes(conn, principal.municipality, since=since, until=until)

@@ -81,5 +81,5 @@ command_route(
     responses=problem_responses(401, 403),
 )
 async def get_rent_rates(runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         return await queries.rent_rates_view(conn, principal.municipality)

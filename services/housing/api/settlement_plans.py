@@ -191,7 +191,7 @@ command_route(
     responses=READ_PROBLEMS,
 )
 async def get_settlement_plan(year: Year, runtime: RuntimeDep, principal: Reader) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         return await use.plan_view(conn, principal.municipality, year)
 
 
@@ -265,7 +265,7 @@ async def get_settlement_forecast(
     scale: Scale = Decimal(1),
     measures: WithMeasures = True,
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         return await _forecast(
             conn, principal.municipality, year, starts, months, window, scale, measures
         )
@@ -282,7 +282,7 @@ async def get_settlement_forecast(
 async def get_integration_grant(
     year: Year, runtime: RuntimeDep, principal: Reader, scale: Scale = Decimal(1)
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         return await use.integration_grant(conn, principal.municipality, year, scale)
 
 
@@ -316,7 +316,7 @@ async def get_settlement_report(
     scale: Scale = Decimal(1),
     measures: WithMeasures = True,
 ) -> Response:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         plan = await use.plan_view(conn, principal.municipality, year)
         forecast = await _forecast(
             conn, principal.municipality, year, starts, months, window, scale, measures

@@ -173,6 +173,6 @@ _on_shared_home(
 async def get_shared_home(
     shared_home_id: uuid.UUID, runtime: RuntimeDep, principal: Reader
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         state, version = await use.load(runtime, conn, shared_home_id, principal.municipality)
     return use.view(state, version, today())

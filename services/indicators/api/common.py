@@ -232,7 +232,7 @@ async def plan_as_of(
 ) -> Plan:
     """The plan of the municipality asked about in force at the as-of moment (the latest
     approved version), or with ``draft`` as recorded then, approved or not."""
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         return await load_plan(conn, scope(principal, municipality), as_of.moment, draft=draft)
 
 

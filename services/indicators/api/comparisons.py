@@ -199,7 +199,7 @@ async def comparisons_for(
             c.indicator_key, c.period, c.region_kind, c.region_code, c.recorded_at.desc(), c.row
         )
     )
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         found = (await conn.execute(query)).all()
     out: dict[tuple[str, str], list[dict[str, Any]]] = {}
     order = {kind: i for i, kind in enumerate(domain.REGION_KINDS)}
@@ -233,7 +233,7 @@ async def _attributes(runtime: Runtime, municipality: str, by: str, year: int) -
         query = sa.select(
             settled.participant_id, settled.arrival_category, settled.settled_on
         ).where(settled.municipality == municipality)
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         rows = (await conn.execute(query)).all()
     out: dict[str, str] = {}
     for pid, first, second in rows:
@@ -262,7 +262,7 @@ async def _act_categories(
         c.valid_from <= day,
         *([c.recorded_at <= known_by] if known_by is not None else []),
     )
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         rows = (await conn.execute(query)).all()
     return categories_on(((str(r[0]), r[1], r[2], r[3]) for r in rows), day)
 

@@ -46,7 +46,7 @@ async def list_levels(
         query = query.where(indicator_levels.c.period == str(application.parse_period(period)))
     # (municipality, indicator_key, period) is the key: the order is total.
     query = query.order_by(indicator_levels.c.indicator_key, indicator_levels.c.period)
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         total = await count_of(conn, query)
         rows = (await conn.execute(query.limit(limit).offset(offset))).all()
     shown = [

@@ -81,7 +81,7 @@ async def get_national_comparison(
     entries = await queries.national_for(runtime, state, key, wanted, as_of)
     # Each municipality's own plan decides how small a value of its may be shown; the
     # caller may only ask for more.
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         thresholds = await suppression_thresholds(conn, as_of.moment)
     entries = ranked(
         [hide(e, max(min_n, thresholds.get(e.municipality, DEFAULT_MIN_N))) for e in entries],

@@ -30,7 +30,7 @@ APPROVAL = (
     responses=problem_responses(401, 403),
 )
 async def plan_versions(runtime: RuntimeDep, principal: Editor) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         return await application.plan_status(conn, principal.municipality)
 
 

@@ -377,7 +377,7 @@ async def list_locked(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     query = _locked_query(principal.municipality)
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         total = await count_of(conn, query)
         rows = (await conn.execute(query.limit(limit).offset(offset))).all()
     shown = [_summary(r) for r in rows]
@@ -396,7 +396,7 @@ def _locked_query(municipality: str) -> sa.Select[Any]:
 async def locked_summaries(runtime: Runtime, principal: Principal) -> list[dict[str, Any]]:
     """Every locked report of the principal's municipality, in the list's order (for the
     dashboard's reports page, which shows them all)."""
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         rows = (await conn.execute(_locked_query(principal.municipality))).all()
     return [_summary(r) for r in rows]
 
@@ -406,7 +406,7 @@ _CONTENT = ("html", "xlsx", "pdf", "snapshot")
 
 async def _locked(runtime: Runtime, principal: Principal, report_id: uuid.UUID) -> Any:
     c = t.frozen_reports.c
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         row = (
             await conn.execute(
                 sa.select(t.frozen_reports).where(
@@ -465,7 +465,7 @@ async def get_locked_drilldown(
     if key not in frozen.frozen_rows(row.snapshot):
         raise NotFound(f"The locked report {report_id} has no indicator {key!r}.")
     c = t.frozen_report_members.c
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         found = (
             await conn.execute(
                 sa.select(t.frozen_report_members)
@@ -533,7 +533,7 @@ async def get_changes(
         name = f"endringer-{row.municipality}-{row.period}"
         return _file(render(shown, format, row.lang), format, name)
     period = application.parse_period(row.period)
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         late = await late_facts(conn, principal.municipality, period, row.known_as_of)
         plan = await plan_changes(conn, principal.municipality, row.known_as_of)
     indicators = frozen.compare(row.snapshot, report)

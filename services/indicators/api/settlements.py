@@ -30,7 +30,7 @@ async def get_settled_in_year(
     principal: Reader,
     year: Annotated[int, Query(ge=1990, le=2100, description="Calendar year, e.g. 2025")],
 ) -> SettlementCount:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         count = await conn.scalar(
             sa.select(sa.func.count()).where(
                 settlements.c.municipality == principal.municipality,

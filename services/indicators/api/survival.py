@@ -186,7 +186,7 @@ async def model_for(
 ) -> dict[str, Any]:
     """:func:`protect_model` with each municipality's threshold in force at the as-of
     moment (one read for all of them)."""
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         thresholds = await suppression_thresholds(conn, as_of.moment)
     return protect_model(model, thresholds, principal.municipality, "agency" in principal.roles)
 

@@ -290,7 +290,7 @@ def _form_page(
 async def _plans(request: Request, principal: Principal) -> tuple[Plan, Plan, dict[str, Any]]:
     """The draft (as recorded), the plan in force, and the versions."""
     runtime: Runtime = request.app.state.runtime
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         draft = await load_plan(conn, principal.municipality, None, draft=True)
         approved = await load_plan(conn, principal.municipality, None)
         status = await application.plan_status(conn, principal.municipality)

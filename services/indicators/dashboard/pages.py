@@ -261,7 +261,7 @@ async def scorecard_page(
         for comment in await queries.comments_for(runtime, where, as_of, None, None):
             comments.setdefault((comment["indicator_key"], comment["period"]), []).append(comment)
     if editing:
-        async with runtime.db.connect() as conn:
+        async with runtime.db.snapshot() as conn:
             versions = await application.plan_status(conn, where)
     return _render(
         request,
@@ -521,7 +521,7 @@ async def export_survival(request: Request) -> Response:
         request.app.state.runtime, principal.municipality, from_year, to_year, as_of
     )
     # A CSV leaves the municipality: the plan's threshold, as the API's CSV.
-    async with request.app.state.runtime.db.connect() as conn:
+    async with request.app.state.runtime.db.snapshot() as conn:
         plan = await load_plan(conn, principal.municipality, as_of.moment)
     curves = protect_curves(curves, plan.settings.suppression_min_n)
     return csv_response(

@@ -141,7 +141,7 @@ async def read(
     runtime: Runtime, query: Callable[..., Awaitable[Read]], *args: Any, **kw: Any
 ) -> Read:
     """``query(conn, *args, **kw)`` on a connection of its own (the read side)."""
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         return await query(conn, *args, **kw)
 
 

@@ -252,7 +252,7 @@ async def list_agreements(
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    async with listing.runtime.db.connect() as conn:
+    async with listing.runtime.db.snapshot() as conn:
         found = await application.employer_agreements(
             listing.runtime, conn, employer_id, principal.municipality
         )

@@ -411,7 +411,7 @@ async def get_match_package(
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
     municipality = principal.municipality
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         match = await queries.match_view(conn, match_id, municipality)
         opening = await queries.opening_view(conn, uuid.UUID(match["opening_id"]), municipality)
         employer = await queries.employer_view(conn, uuid.UUID(match["employer_id"]), municipality)

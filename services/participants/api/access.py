@@ -137,13 +137,14 @@ def _client(request: Request, runtime: Runtime) -> AccessClient:
 async def _export(
     request: Request, runtime: Runtime, principal: Principal, participant_id: uuid.UUID, locale: str
 ) -> AccessExport:
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         await queries.require_participant(
             conn, runtime.store, participant_id, principal.municipality
         )
         # The export is a read of personal data like any other: audited first, so the
         # audit rows it shows include this very export.
         await audit.record_reads(conn, principal, request, [participant_id], "access_export")
+        own = await queries.own_part(conn, participant_id, principal.municipality)
     client = _client(request, runtime)
 
     async def other(service: str) -> AccessPart | AccessUnavailable:
@@ -152,8 +153,6 @@ async def _export(
         except AccessUnavailable as exc:
             return exc
 
-    async with runtime.db.connect() as conn:
-        own = await queries.own_part(conn, participant_id, principal.municipality)
     answers = await asyncio.gather(*(other(service) for service in OTHER_SERVICES))
     texts = _texts()
     parts = [_part(own, texts, locale)]
@@ -296,7 +295,7 @@ async def get_personal_details_history(
     principal: DetailsReader,
 ) -> PersonalDetailsHistory:
     texts = _texts()
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         history = await queries.personal_details_history(
             conn, runtime.store, participant_id, principal.municipality
         )
@@ -320,7 +319,7 @@ async def _household(
 ) -> Household:
     named = principal.has_any(PERSONAL_DETAILS_ROLES)
     texts = _texts()
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         if participant_id is not None:
             household_id = await queries.household_of(
                 conn, runtime.store, participant_id, principal.municipality

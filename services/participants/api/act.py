@@ -296,7 +296,7 @@ async def get_rights(
     on: Annotated[Day | None, Query(description="Dagen / The day (default today)")] = None,
 ) -> dict[str, Any]:
     day = on or today()
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         view = await queries.rights(
             runtime, conn, participant_id, principal.municipality, day, locale
         )

@@ -284,7 +284,7 @@ async def get_participant_benefit_basis(
     principal: Reader,
     locale: Locale,
 ) -> dict[str, Any]:
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         state, _ = await application.load(runtime, conn, participant_id, principal.municipality)
         return q.basis(state, year, month, locale, _texts(), today())
 
@@ -321,7 +321,7 @@ async def get_absence_summary(
     to_date: Annotated[Day | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
     start, end = _period(from_date, to_date)
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         state, _ = await application.load(runtime, conn, participant_id, principal.municipality)
     summary = q.absence_totals(state, start, end, locale, _texts())
     return {"participant_id": str(participant_id), **summary}
@@ -333,7 +333,7 @@ async def _municipality_basis(
     runtime, principal = reading.runtime, reading.principal
     texts = _texts()
     bases: list[dict[str, Any]] = []
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         for participant_id in await q.participants_in(conn, principal.municipality):
             state, _ = await application.load(runtime, conn, participant_id, principal.municipality)
             if not b.in_programme_in(state, b.month_days(year, month)):

@@ -52,7 +52,7 @@ async def get_caseload(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         rows = await queries.search(
             conn,
             runtime.settings,
@@ -119,7 +119,7 @@ async def list_deadlines(
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     on = today()
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         lists = await deadline_queries.lists(
             conn, principal.municipality, on, within_days, follow_up_days, personal
         )
@@ -225,7 +225,7 @@ async def _rules_view(conn: AsyncConnection, municipality: str, locale: str) -> 
 async def list_deadline_rules(
     runtime: RuntimeDep, principal: Reader, locale: Locale
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         return await _rules_view(conn, principal.municipality, locale)
 
 
@@ -339,7 +339,7 @@ async def list_participant_deadlines(
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
     on = today()
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         view = await queries.participant(conn, participant_id, principal.municipality, personal)
         envelopes = await runtime.store.load(conn, str(participant_id))
         state = domain.fold(runtime.store.decode(e) for e in envelopes)

@@ -65,7 +65,7 @@ async def get_certificate(
     locale: Locale,
 ) -> HTMLResponse:
     on = today()
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         view = await journey.participant(conn, participant_id, principal.municipality, True)
         envelopes = await runtime.store.load(conn, str(participant_id))
         state = domain.fold(runtime.store.decode(e) for e in envelopes)

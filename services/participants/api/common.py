@@ -203,7 +203,7 @@ async def read_audited(
     sees personal data; such a read is audited as ``action`` in the transaction that made it."""
     principal = reading.principal
     personal = sees_personal_data(principal)
-    async with reading.runtime.db.transaction() as conn:
+    async with reading.runtime.db.snapshot() as conn:
         found = await read(conn, personal)
         if personal:
             await audit.record_reads(conn, principal, reading.request, [participant_id], action)

@@ -146,7 +146,7 @@ async def get_competence_profile(
     lang: Annotated[str, Query(pattern="^(nb|en)$")] = "nb",
     format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
 ) -> Any:
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         profile = await _latest_profile(runtime, conn, participant_id, principal.municipality)
         await audit.record_reads(conn, principal, request, [participant_id], "competence_profile")
     shown = competence.presentation(profile, lang)
@@ -225,7 +225,7 @@ async def get_competence_suggestions(
     runtime: RuntimeDep,
     principal: Caseworker,
 ) -> dict[str, Any]:
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         stored = await _latest_profile(runtime, conn, participant_id, principal.municipality)
         await audit.record_reads(
             conn, principal, request, [participant_id], "competence_suggestions"

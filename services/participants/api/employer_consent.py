@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.participants import application, audit, domain, personal_data
 from services.participants.api.common import (
@@ -38,6 +39,7 @@ from shared.deps import RuntimeDep
 from shared.http import problem_responses
 from shared.paging import DEFAULT_LIMIT, Limit, Offset, Page, page_of
 from shared.problems import Forbidden, NotFound
+from shared.service import Runtime
 
 router = APIRouter(prefix="/participants/{participant_id}", tags=["employer consent"])
 
@@ -148,21 +150,21 @@ class ConsentView(BaseModel):
 
 
 async def _consents(
+    runtime: Runtime,
+    conn: AsyncConnection,
     request: Request,
     participant_id: uuid.UUID,
     municipality: str,
     audited: tuple[Principal, str] | None = None,
-) -> tuple[Any, tuple[consent.EmployerConsent, ...]]:
+) -> tuple[consent.EmployerConsent, ...]:
     """The participant's consents; ``audited``: the reader and action to audit the read as."""
-    runtime = request.app.state.runtime
-    async with runtime.db.transaction() as conn:
-        envelopes = await runtime.store.load(conn, str(participant_id))
-        if not envelopes or envelopes[0].municipality != municipality:
-            raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
-        if audited is not None:
-            reader, action = audited
-            await audit.record_reads(conn, reader, request, [participant_id], action)
-    return runtime, consent.fold_consents(runtime.store.decode(e) for e in envelopes)
+    envelopes = await runtime.store.load(conn, str(participant_id))
+    if not envelopes or envelopes[0].municipality != municipality:
+        raise NotFound(f"No participant {participant_id} in municipality {municipality}.")
+    if audited is not None:
+        reader, action = audited
+        await audit.record_reads(conn, reader, request, [participant_id], action)
+    return consent.fold_consents(runtime.store.decode(e) for e in envelopes)
 
 
 @router.get(
@@ -177,15 +179,22 @@ async def _consents(
 async def list_employer_consents(
     participant_id: uuid.UUID,
     request: Request,
+    runtime: RuntimeDep,
     principal: Reader,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     # Which employers a person let see their name is about the person, for every role
     # alike: each read is audited, in the transaction that read it, as the profile's are.
-    _, consents = await _consents(
-        request, participant_id, principal.municipality, audited=(principal, "employer_consents")
-    )
+    async with runtime.db.snapshot() as conn:
+        consents = await _consents(
+            runtime,
+            conn,
+            request,
+            participant_id,
+            principal.municipality,
+            audited=(principal, "employer_consents"),
+        )
     day = today()
     listed = [
         {
@@ -232,15 +241,17 @@ async def get_employer_contact(
 ) -> dict[str, Any]:
     if caller.service != CONTACT_READER:
         raise Forbidden("Only the matching service reads contacts for employers.")
-    _, consents = await _consents(request, participant_id, municipality)
-    given = consent.in_force(consents, employer_id, today())
-    if given is None:
-        raise consent.NO_EMPLOYER_CONSENT.violation(
-            f"The participant has no consent in force to share name and contact with "
-            f"employer {employer_id}.",
-            "employer_id",
-        )
-    async with runtime.db.transaction() as conn:
+    # The consent and the details in one snapshot: a withdrawal committed between two
+    # reads would otherwise still let the details out.
+    async with runtime.db.snapshot() as conn:
+        consents = await _consents(runtime, conn, request, participant_id, municipality)
+        given = consent.in_force(consents, employer_id, today())
+        if given is None:
+            raise consent.NO_EMPLOYER_CONSENT.violation(
+                f"The participant has no consent in force to share name and contact with "
+                f"employer {employer_id}.",
+                "employer_id",
+            )
         row = (
             await conn.execute(
                 sa.select(participant_summary.c.sealed_details, participant_keys.c.key)
@@ -314,7 +325,7 @@ async def get_placement_plan(
     if caller.service != CONTACT_READER:
         raise Forbidden("Only the matching service reads plans for employer packages.")
     runtime = request.app.state.runtime
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         envelopes = await runtime.store.load(conn, str(participant_id))
     if not envelopes or envelopes[0].municipality != municipality:
         raise NotFound(f"No participant {participant_id} in municipality {municipality}.")

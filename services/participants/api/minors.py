@@ -268,7 +268,7 @@ class MinorView(BaseModel):
 )
 async def get_minor_record(participant_id: uuid.UUID, request: Request, principal: Reader) -> Any:
     runtime = request.app.state.runtime
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         envelopes = await runtime.store.load(conn, str(participant_id))
         if not envelopes or envelopes[0].municipality != principal.municipality:
             raise NotFound(

@@ -166,7 +166,7 @@ async def get_nir_dataset(
 ) -> Any:
     on = today()
     wanted = year or on.year
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         records = await nir_queries.dataset(conn, runtime.store, principal.municipality, wanted, on)
     if format == "csv":
         return csv_download(
@@ -226,7 +226,7 @@ async def get_nir_data_quality(
     on = today()
     wanted = year or on.year
     personal = sees_personal_data(principal)
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         found, checked = await nir_queries.data_quality(
             conn, runtime.store, principal.municipality, wanted, on, locale, personal
         )

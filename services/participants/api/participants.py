@@ -200,7 +200,7 @@ async def search_participants(
     if not personal and (name or national_id):
         raise Forbidden("Searching by name or national id needs a caseworker or manager role.")
     filters = queries.Filters(name, national_id, status, adviser, ending_within_days)
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         found = await queries.search(
             conn, runtime.settings, principal.municipality, filters, today(), personal, locale
         )

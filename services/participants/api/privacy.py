@@ -57,7 +57,7 @@ async def get_audit_trail(
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    async with runtime.db.connect() as conn:
+    async with runtime.db.snapshot() as conn:
         if (
             await runtime.store.stream_municipality(conn, str(participant_id))
             != principal.municipality

@@ -203,7 +203,7 @@ async def change_adviser(
 async def list_adviser_history(
     participant_id: uuid.UUID, request: Request, runtime: RuntimeDep, principal: Caseworker
 ) -> dict[str, Any]:
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         history = await queries.adviser_history(
             conn, runtime.store, participant_id, principal.municipality
         )
@@ -282,7 +282,7 @@ async def record_transfer(
 async def list_participant_transfers(
     participant_id: uuid.UUID, runtime: RuntimeDep, principal: Reader, locale: Locale
 ) -> dict[str, Any]:
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         return await queries.of_participant(
             conn, runtime.store, participant_id, principal.municipality, locale
         )
@@ -309,7 +309,7 @@ async def list_incoming_transfers(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     personal = sees_personal_data(principal)
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         found = await queries.incoming(conn, principal.municipality, status, personal, locale)
         body = page_of(request, found, limit, offset)
         shown = [sender for _, sender in body["results"] if sender is not None]
@@ -336,7 +336,7 @@ async def list_outgoing_transfers(
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         rows = await queries.outgoing(conn, principal.municipality, locale)
     return page_of(request, rows, limit, offset)
 
@@ -356,7 +356,7 @@ async def get_transfer(
     principal: Reader,
     locale: Locale,
 ) -> dict[str, Any]:
-    async with runtime.db.transaction() as conn:
+    async with runtime.db.snapshot() as conn:
         view, shown = await queries.one(
             conn, transfer_id, principal.municipality, sees_personal_data(principal), locale
         )
