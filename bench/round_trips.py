@@ -3,8 +3,8 @@
     python -m bench.round_trips [--count 20] [--profile]
 
 Runs the participants app in this process (httpx's ASGI transport, the standard
-asyncio loop) against ``VEIVISER_DATABASE_URL`` (or embedded servers), with the relay
-kept asleep so only the commands' own statements are counted, and counts the writes
+asyncio loop) against ``VEIVISER_DATABASE_URL`` (or embedded servers), without its relay
+(``relay_in_process`` off) so only the commands' own statements are counted, and counts the writes
 asyncpg makes on its sockets while each kind of command runs, one at a time: asyncpg
 sends each statement's messages in one write and waits for the answer, so a write is
 a round trip. A count, not a timing: it is the same on a loaded machine.
@@ -102,7 +102,7 @@ async def _measure(count: int, profile: bool = False) -> dict[str, float]:
             database_prefix=prefix,
             namespace=f"rt{uuid.uuid4().hex[:8]}",
             env="development",
-            relay_idle_seconds=3600,
+            relay_in_process=False,
             consumer_reconcile_seconds=3600,
             log_level="WARNING",
         )
@@ -117,7 +117,6 @@ async def _measure(count: int, profile: bool = False) -> dict[str, float]:
         app = create_app(settings)
         try:
             async with app.router.lifespan_context(app):
-                app.state.runtime.relay.notify = lambda: None
                 transport = httpx.ASGITransport(app=app)
                 async with httpx.AsyncClient(transport=transport, base_url="http://rt") as http:
                     return await _commands(http, headers, count, national_id, profile)

@@ -1,5 +1,5 @@
 """The ``veiviser`` command: ``up``, ``token``, ``replay``, ``migrate``, ``backup``,
-``restore``, ``contract``, ``openapi``."""
+``restore``, ``contract``, ``openapi``, ``outbox``, ``relay``."""
 
 from __future__ import annotations
 
@@ -345,6 +345,49 @@ def restore(
     if problems:
         raise typer.Exit(1)
     typer.echo(f"Restored {len(results)} database(s); each matches its manifest.")
+
+
+@app.command()
+def relay(
+    service: Annotated[str, typer.Argument(help="participants, housing, matching or indicators")],
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve the relay's Prometheus metrics on this port (/metrics)"),
+    ] = None,
+) -> None:
+    """Publish one service's outbox from a process of its own, until SIGTERM or Ctrl-C.
+
+    For a service run with VEIVISER_RELAY_IN_PROCESS=false: its commands then never wait
+    behind the relay on one event loop, nor the relay behind them.
+    """
+    import signal
+
+    from prometheus_client import start_http_server
+
+    from shared.logging import configure_logging
+    from shared.loop_lag import LoopLagProbe
+    from shared.metrics import Metrics
+    from shared.outbox import relay_alone
+
+    _check_service(service)
+    settings = Settings()
+    configure_logging(service, settings.log_level, settings.log_json)
+    metrics = Metrics(service)
+    if metrics_port is not None:
+        start_http_server(metrics_port, registry=metrics.registry)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        probe = asyncio.create_task(LoopLagProbe(service, metrics.registry).run(stop))
+        try:
+            await relay_alone(settings, service, stop, metrics)
+        finally:
+            probe.cancel()
+
+    asyncio.run(main())
 
 
 outbox_app = typer.Typer(help="Outbox rows the relay could not publish: list and retry them.")

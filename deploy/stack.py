@@ -246,6 +246,12 @@ def make_plan(settings: Settings, environ: Mapping[str, str]) -> Plan:
             )
     restart = _restart_policy(environ, problems)
     nats_sync = _nats_sync_from_env(environ, problems)
+    if not settings.relay_in_process:
+        problems.append(
+            "VEIVISER_RELAY_IN_PROCESS=false: `make run` starts no relays of their own, so "
+            "nothing would be published. Leave it unset here (the relays run in the "
+            "services), or run `veiviser relay <service>` beside services started otherwise."
+        )
     return Plan(
         settings=settings,
         data_dir=Path(settings.data_dir).absolute(),

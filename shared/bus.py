@@ -27,6 +27,8 @@ DUPLICATE_WINDOW_SECONDS = 120.0
 _REPLICAS_NEED_CLUSTER = 10074
 """JetStream's error code for replicas > 1 asked of a server that is not clustered."""
 _STATE_POLL_SECONDS = 0.25
+_CONNECT_TIMEOUT = 2
+"""Seconds one attempt to reach a NATS server may take."""
 _NO_RESPONDERS = "503"
 _STATUS = Header.STATUS.value
 _EXPECTED_STREAM = Header.EXPECTED_STREAM.value
@@ -292,6 +294,8 @@ class Bus:
         self._publisher: Publisher | None = None
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._connecting = False
+        self._closing = False
 
     @property
     def connected(self) -> bool:
@@ -350,17 +354,18 @@ class Bus:
 
     async def _connect_forever(self) -> None:
         delay = 0.2
-        while True:
+        while not self._closing:
             try:
                 self._js = None
                 self._publisher = None
+                self._connecting = True
                 self.nc = await nats.connect(
                     self.settings.nats_servers(),
                     name=self.name,
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=0.5,
-                    connect_timeout=2,
+                    connect_timeout=_CONNECT_TIMEOUT,
                     disconnected_cb=self._on_disconnected,
                     reconnected_cb=self._on_reconnected,
                     error_cb=self._on_error,
@@ -369,8 +374,12 @@ class Bus:
                 log.info("nats.connected", url=_safe(self.settings.nats_url))
                 return
             except Exception as exc:
+                if self._closing:
+                    return
                 log.warning("nats.connect_failed", error=type(exc).__name__, retry_in=delay)
                 await asyncio.sleep(delay)
+            finally:
+                self._connecting = False
                 delay = min(delay * 2, self.settings.relay_max_backoff_seconds)
 
     async def _on_disconnected(self) -> None:
@@ -422,7 +431,13 @@ class Bus:
             log.info("nats.stream_scaled", stream=name, replicas=config.num_replicas, was=current)
 
     async def close(self) -> None:
+        self._closing = True
         if self._task is not None and not self._task.done():
+            if self._connecting:
+                # nats-py leaves the socket of a connect cancelled half-way open (a
+                # ResourceWarning, a file descriptor lost): let the attempt finish first.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(self._task), _CONNECT_TIMEOUT + 1)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task

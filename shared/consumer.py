@@ -84,6 +84,7 @@ from shared.logging import describe_exception, get_logger
 from shared.metrics import Metrics
 from shared.projection import EventFailed
 from shared.settings import Settings
+from shared.tasks import beside
 
 log = get_logger(__name__)
 
@@ -303,15 +304,7 @@ class DurableConsumer:
         self._feed_failures: Counter[uuid.UUID] = Counter()
 
     async def run(self, stop: asyncio.Event) -> None:
-        reconciler = asyncio.create_task(
-            self._reconcile_loop(stop), name=f"{self.durable}-reconcile"
-        )
-        try:
-            await self._consume(stop)
-        finally:
-            reconciler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reconciler
+        await beside(self._consume(stop), self._reconcile_loop(stop), f"{self.durable}-reconcile")
 
     async def _consume(self, stop: asyncio.Event) -> None:
         backoff = 0.2

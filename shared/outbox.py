@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import asyncpg
 import nats.errors
 import sqlalchemy as sa
 from nats.js.errors import APIError
@@ -31,6 +32,7 @@ from shared.eventstore import HEADER_ALLOWANCE_BYTES
 from shared.logging import get_logger
 from shared.metrics import Metrics
 from shared.settings import Settings
+from shared.tasks import beside
 
 log = get_logger(__name__)
 
@@ -256,7 +258,57 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until ``stop`` is set, backing off while NATS or PostgreSQL is away."""
+        """Publish until ``stop`` is set, backing off while NATS or PostgreSQL is away.
+
+        Woken by :meth:`notify` from commands in this process and, through the
+        database, by every commit that adds outbox rows (:meth:`listen`); otherwise it
+        looks every ``relay_idle_seconds``.
+        """
+        await beside(self._relay(stop), self.listen(stop), "outbox-listen")
+
+    async def listen(self, stop: asyncio.Event) -> None:
+        """Wake this relay at every commit, from any process, that adds outbox rows.
+
+        The outbox's trigger NOTIFYs :data:`~shared.tables.OUTBOX_CHANNEL` at
+        commit. Only one relay per database publishes at a time (the pass's advisory
+        lock), so without it a row committed by another replica, or by a service
+        whose relay runs in a process of its own, waited for the holder's next idle
+        look. One connection of its own, outside the pool; reconnects after losing it
+        and then looks once, for what was committed while it was away.
+        """
+        url = self.settings.service_database_url(self.service, driver="postgresql")
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                conn = await asyncpg.connect(url)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("outbox.listen_failed", error=type(exc).__name__, retry_in=backoff)
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, self.settings.relay_max_backoff_seconds)
+                continue
+            backoff = 0.5
+            try:
+                await self._hear(conn, stop)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("outbox.listen_lost", error=type(exc).__name__)
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.close(timeout=2)
+
+    async def _hear(self, conn: asyncpg.Connection[Any], stop: asyncio.Event) -> None:
+        """Wake the relay at each notification until ``stop`` or the connection is lost."""
+        lost = asyncio.Event()
+        conn.add_termination_listener(lambda _conn: lost.set())
+        await conn.add_listener(tables.OUTBOX_CHANNEL, lambda *_: self._wakeup.set())
+        self._wakeup.set()
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _relay(self, stop: asyncio.Event) -> None:
         backoff = 0.1
         while not stop.is_set():
             try:
@@ -493,6 +545,26 @@ class OutboxRelay:
                 sa.select(sa.func.count()).where(tables.outbox.c.published_at.is_(None))
             )
         return int(count or 0)
+
+
+async def relay_alone(
+    settings: Settings, service: str, stop: asyncio.Event, metrics: Metrics | None = None
+) -> None:
+    """Publish ``service``'s outbox from this process until ``stop`` is set.
+
+    The relay of a service run with ``relay_in_process`` off (``veiviser relay``): the
+    same :class:`OutboxRelay`, on a small pool and a NATS connection of its own, woken
+    by the database at every commit that adds outbox rows. Several may run (and beside
+    relays in service processes): one at a time publishes, as between replicas.
+    """
+    db = Database.for_service(settings, service, pool_size=2)
+    bus = Bus(settings, f"veiviser-{service}-relay")
+    bus.start()
+    try:
+        await OutboxRelay(db, bus, settings, service, metrics).run(stop)
+    finally:
+        await bus.close()
+        await db.dispose()
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

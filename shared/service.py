@@ -184,7 +184,8 @@ class Runtime:
 
     async def start(self) -> None:
         self.bus.start()
-        self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"))
+        if self.settings.relay_in_process:
+            self._tasks.append(asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"))
         self._probe = asyncio.create_task(self.loop_lag.run(self._stop), name="loop-lag")
         for consumer in self.consumers:
             self._tasks.append(asyncio.create_task(consumer.run(self._stop), name=consumer.durable))

@@ -126,11 +126,18 @@ class Settings(BaseSettings):
         "event over it is refused (event-too-large) and never appended.",
     )
 
+    relay_in_process: bool = Field(
+        default=True,
+        description="Run the outbox relay in the service's own process. Off: the service "
+        "only appends, and `veiviser relay SERVICE` publishes from a process of its own, "
+        "whose event loop commands then never delay.",
+    )
     relay_batch_size: int = 500
     relay_idle_seconds: float = Field(
         default=1.0,
-        description="How often an idle relay looks for rows committed by other processes; "
-        "commands in the same process wake it at once.",
+        description="How often an idle relay looks for rows anyway; commands in the same "
+        "process wake it at once, and commits in others through the database "
+        "(LISTEN/NOTIFY).",
     )
     relay_max_backoff_seconds: float = 5.0
     relay_park_after_attempts: int = Field(

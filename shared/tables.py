@@ -65,6 +65,9 @@ outbox = sa.Table(
     moment("parked_at", nullable=True),
 )
 
+OUTBOX_CHANNEL = "veiviser_outbox"
+"""What a commit that adds ``outbox`` rows NOTIFYs (the kit0004 trigger); relays LISTEN."""
+
 idempotency_keys = sa.Table(
     "idempotency_keys",
     metadata,

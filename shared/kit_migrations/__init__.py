@@ -2,7 +2,7 @@
 
 The kit's tables live in each service's database, so every service's history starts
 with the kit's revisions, kept once in :data:`VERSIONS` (``0001``, the kit's tables;
-``kit0002`` and ``kit0003`` on the branch labelled ``kit``) beside the service's own revisions, and
+``kit0002`` to ``kit0004`` on the branch labelled ``kit``) beside the service's own revisions, and
 runs through the kit's :data:`ENVIRONMENT` (``env.py``, ``script.py.mako``);
 ``shared.migrate.alembic_config`` joins the two folders. The revision ids are the ones
 existing databases hold in ``alembic_version``.
@@ -60,6 +60,7 @@ def upgrade_kit_tables() -> None:
         "WHERE parked_at IS NOT NULL AND published_at IS NULL"
     )
     _gap_detection()
+    _outbox_wakeup()
 
 
 def _gap_detection() -> None:
@@ -86,6 +87,29 @@ def _gap_detection() -> None:
         "FROM received_events WHERE jsonb_exists(payload, 'streamid') GROUP BY 1, 2 "
         "ON CONFLICT (consumer, stream_id) DO NOTHING"
     )
+
+
+def _outbox_wakeup() -> None:
+    """A NOTIFY on :data:`shared.tables.OUTBOX_CHANNEL` at the commit of every transaction that adds
+    outbox rows (kit0004), so that whichever process holds the relay's turn hears of
+    rows committed by any other (another replica, a relay in a process of its own)."""
+    op.execute(
+        "CREATE OR REPLACE FUNCTION veiviser_outbox_added() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        f"PERFORM pg_notify('{tables.OUTBOX_CHANNEL}', ''); RETURN NULL; END $$"
+    )
+    # Per statement, not per row: a transaction's notifications with one payload are
+    # delivered once at its commit anyway.
+    op.execute(
+        "CREATE OR REPLACE TRIGGER outbox_added AFTER INSERT ON outbox "
+        "FOR EACH STATEMENT EXECUTE FUNCTION veiviser_outbox_added()"
+    )
+
+
+def drop_outbox_wakeup() -> None:
+    """Undo :func:`_outbox_wakeup` (kit0004's downgrade)."""
+    op.execute("DROP TRIGGER IF EXISTS outbox_added ON outbox")
+    op.execute("DROP FUNCTION IF EXISTS veiviser_outbox_added()")
 
 
 def drop_kit_tables() -> None:

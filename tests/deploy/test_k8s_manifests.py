@@ -211,6 +211,34 @@ def test_every_service_has_probes_resources_a_budget_and_an_autoscaler(overlay: 
         assert settings[f"VEIVISER_{name.upper()}_URL"] == url
 
 
+def test_the_relay_can_run_in_a_container_of_its_own() -> None:
+    """``relay.ownProcess``: every service pod runs ``veiviser relay <service>`` beside the
+    service, which is told to leave its outbox to it."""
+    docs = charts.render(
+        [charts.overlay("production")], {"relay.ownProcess": True}, kube_version=MIN_KUBERNETES
+    )
+    deployments = {component(doc): doc for doc in of_kind(docs, "Deployment").values()}
+    assert set(deployments) == set(SERVICES)
+    for name, deployment in deployments.items():
+        service, relay = containers(deployment)
+        assert service["args"] == [name]
+        assert env_of(service)["VEIVISER_RELAY_IN_PROCESS"]["value"] == "false"
+        assert relay["args"] == ["veiviser", "relay", name, "--metrics-port", "9100"]
+        assert relay["livenessProbe"]["httpGet"]["port"] == "relay-metrics"
+        assert "PGPASSWORD" in env_of(relay)
+        assert relay["envFrom"] == service["envFrom"]
+        assert relay["securityContext"]["readOnlyRootFilesystem"] is True
+        assert relay["resources"]["requests"]["cpu"] and relay["resources"]["limits"]["memory"]
+        kube.validate(deployment, MIN_KUBERNETES, strict=True)
+    # The command the container runs is one the image's CLI has.
+    assert "relay" in get_command(cli).commands  # type: ignore[attr-defined]
+    default = charts.render([charts.overlay("production")], kube_version=MIN_KUBERNETES)
+    for deployment in of_kind(default, "Deployment").values():
+        if component(deployment) in SERVICES:
+            (service,) = containers(deployment)
+            assert "VEIVISER_RELAY_IN_PROCESS" not in env_of(service)
+
+
 def test_production_keeps_two_replicas_through_a_disruption() -> None:
     docs = rendered("production")
     for scaler in of_kind(docs, "HorizontalPodAutoscaler").values():

@@ -470,6 +470,15 @@ async def test_embedded_nats_fsync_policy_is_what_the_server_runs_with(tmp_path:
         EmbeddedNats(tmp_path / "bad", free_port(), sync_interval="sometimes")
 
 
+def test_make_run_refuses_services_without_their_relays() -> None:
+    """``make run`` supervises no ``veiviser relay`` processes: with the relays switched
+    out of the services nothing would be published, so it says so before starting."""
+    plan = make_plan(Settings(env="development", relay_in_process=False), {})
+    (problem,) = plan.problems
+    assert "VEIVISER_RELAY_IN_PROCESS=false" in problem
+    assert make_plan(Settings(env="development"), {}).problems == []
+
+
 def test_restart_delays_double_up_to_the_cap() -> None:
     policy = RestartPolicy(first_delay=1.0, max_delay=30.0)
     assert [policy.delay(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]

@@ -100,9 +100,10 @@ def test_revision_ids_and_graph_stay(settings: Settings, service: str) -> None:
     assert HISTORIES[service].items() <= graph.items()
     assert graph["kit0002"] == "0001"
     assert graph["kit0003"] == "kit0002"
+    assert graph["kit0004"] == "kit0003"
     assert script.get_revision("kit0002").branch_labels == {"kit"}
     heads = set(script.get_heads())
-    assert "kit0003" in heads and len(heads) == 2
+    assert "kit0004" in heads and len(heads) == 2
 
 
 # Reflection knows no xid8 (the kit's revisions turn tx_id and changed_tx into it in SQL).
