@@ -235,7 +235,6 @@ class BenchEnv:
         self, name: str, factory: str, env: Mapping[str, str], wait_path: str = "/healthz"
     ) -> ServiceProcess:
         port = free_port()
-        log_file = self.tmp / f"{name}.log"
         cmd = [
             sys.executable,
             "-m",
@@ -248,6 +247,13 @@ class BenchEnv:
             str(port),
             "--no-access-log",
         ]
+        return self.start_server(name, port, cmd, env, wait_path)
+
+    def start_server(
+        self, name: str, port: int, cmd: list[str], env: Mapping[str, str], wait_path: str
+    ) -> ServiceProcess:
+        """Run ``cmd`` (which serves HTTP on ``port``) until ``wait_path`` answers 200."""
+        log_file = self.tmp / f"{name}.log"
         with log_file.open("ab") as out:
             proc = subprocess.Popen(
                 cmd,

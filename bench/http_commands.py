@@ -25,6 +25,7 @@ import asyncio
 import json
 import sys
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,9 +179,12 @@ PARTICIPANTS_APP = "services.participants.app:create_app"
 
 
 def start_participants(
-    env: BenchEnv, settings: Settings, factory: str = PARTICIPANTS_APP
+    env: BenchEnv,
+    settings: Settings,
+    factory: str = PARTICIPANTS_APP,
+    extra: Mapping[str, str] | None = None,
 ) -> ServiceProcess:
-    return env.start_uvicorn("participants", factory, env.child_env(settings))
+    return env.start_uvicorn("participants", factory, env.child_env(settings, extra))
 
 
 async def register(

@@ -16,6 +16,10 @@ run starts once the outbox is published and indicators' checkpoint has reached t
 of the stream. The load generator offers the rate for a fixed time; requests it could
 not send in that time (the service fell behind) are dropped, not queued.
 
+The fixed rate runs twice: with the relay in the participants process (as `make run`
+starts it) and with it in a process of its own (``VEIVISER_RELAY_IN_PROCESS=false`` and
+``veiviser relay participants``, woken by the database at each commit).
+
 The raw path beside it, at the same rate: nats-py ``js.publish`` (awaiting the ack) of
 the same envelope, a nats-py pull subscriber (``fetch`` loop, same batch size) that
 INSERTs the row (own transaction) into a table with the same trigger, then acks;
@@ -27,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -51,6 +56,7 @@ from bench.http_commands import (
 from bench.meter import cpu_seconds
 from bench.report import percentile
 from bench.samples import SETTLE_BODY, settled_envelope
+from deploy.embedded import free_port
 from shared.events import Envelope
 from shared.settings import Settings
 
@@ -250,23 +256,36 @@ class KitRig:
     """participants and indicators as separate processes on fresh databases, watched."""
 
     def __init__(
-        self, env: BenchEnv, settings: Settings, participants_app: str = PARTICIPANTS_APP
+        self,
+        env: BenchEnv,
+        settings: Settings,
+        participants_app: str = PARTICIPANTS_APP,
+        *,
+        relay_apart: bool = False,
     ) -> None:
         self.env = env
         self.settings = settings
         self.participants_app = participants_app
+        self.relay_apart = relay_apart
         self.watcher = Watcher(settings.service_database_url("indicators", driver="postgresql"))
         self.tap = Tap(settings)
         self.participants: ServiceProcess | None = None
         self.indicators: ServiceProcess | None = None
+        self.relay: ServiceProcess | None = None
 
     async def start(self, participants_needed: int, connections: int) -> list[str]:
         """Start both services, register participants (unmeasured), wait until quiet."""
         await self.watcher.start()
         await self.tap.start()
         self.participants = await asyncio.to_thread(
-            start_participants, self.env, self.settings, self.participants_app
+            start_participants,
+            self.env,
+            self.settings,
+            self.participants_app,
+            {"VEIVISER_RELAY_IN_PROCESS": "false"} if self.relay_apart else None,
         )
+        if self.relay_apart:
+            self.relay = await asyncio.to_thread(self._start_relay)
         self.indicators = await asyncio.to_thread(
             self.env.start_uvicorn,
             "indicators",
@@ -284,6 +303,17 @@ class KitRig:
         )
         await self.quiesce()
         return ids
+
+    def _start_relay(self) -> ServiceProcess:
+        port = free_port()
+        command = [sys.executable, "-m", "deploy.cli", "relay", "participants"]
+        return self.env.start_server(
+            "relay",
+            port,
+            [*command, "--metrics-port", str(port)],
+            self.env.child_env(self.settings),
+            "/metrics",
+        )
 
     async def quiesce(self, timeout: float = 300) -> None:
         """Wait until the outbox is published and indicators has applied all of it."""
@@ -322,9 +352,10 @@ class KitRig:
             for pid in unsettled
         ]
         assert self.indicators is not None
-        phase = await asyncio.to_thread(
-            Phase, {"participants": self.participants, "indicators": self.indicators}
-        )
+        watched = {"participants": self.participants, "indicators": self.indicators}
+        if self.relay is not None:
+            watched["relay"] = self.relay
+        phase = await asyncio.to_thread(Phase, watched)
         result = await run_loadgen(
             self.env,
             name,
@@ -356,7 +387,7 @@ class KitRig:
         )
 
     async def stop(self) -> None:
-        for service in (self.indicators, self.participants):
+        for service in (self.indicators, self.participants, self.relay):
             if service is not None:
                 await asyncio.to_thread(self.env.stop_process, service)
         await self.watcher.close()

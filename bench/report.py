@@ -28,6 +28,10 @@ class Row:
     def ratio(self) -> float | None:
         if self.raw is None or self.raw == 0 or self.kit == 0:
             return None
+        if not self.higher_is_better and self.kit < 0:
+            # A latency measured from the client's 201 is below zero when the event was
+            # visible before the answer reached the client: no multiple of the raw path.
+            return None
         return self.kit / self.raw if self.higher_is_better else self.raw / self.kit
 
 
