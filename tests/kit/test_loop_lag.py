@@ -56,12 +56,27 @@ async def test_a_loop_blocked_off_the_core_is_counted_as_waiting() -> None:
     assert _samples(registry, "on_time")[0] >= 1
 
 
-async def test_a_loop_busy_with_python_is_counted_as_running() -> None:
+async def test_a_loop_busy_with_python_is_counted_by_the_core_it_had() -> None:
+    """Busy with Python for 0.3 s of CPU: ``running`` when the process had the core for
+    most of that while. On a loaded machine (CI's workers share two cores) it may have
+    had less than half of one; then the probe must say ``waiting``, as the CPU says."""
+    had: dict[str, float] = {}
+
     def spin() -> None:
-        until = time.process_time() + 0.3
+        wall, cpu = time.monotonic(), time.process_time()
+        until = cpu + 0.3
         while time.process_time() < until:
             pass
+        had["share"] = (time.process_time() - cpu) / (time.monotonic() - wall)
 
     registry = await _probe_while(spin)
-    count, total = _samples(registry, "running")
+    running, waiting = _samples(registry, "running"), _samples(registry, "waiting")
+    # The late sample's interval is a little longer than the spin: near half a core,
+    # either word is right.
+    if had["share"] >= 0.6:
+        count, total = running
+    elif had["share"] <= 0.4:
+        count, total = waiting
+    else:
+        count, total = running[0] + waiting[0], running[1] + waiting[1]
     assert count >= 1 and total >= 0.25
