@@ -359,17 +359,10 @@ class Bus:
                 self._js = None
                 self._publisher = None
                 self._connecting = True
-                self.nc = await nats.connect(
-                    self.settings.nats_servers(),
-                    name=self.name,
-                    allow_reconnect=True,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5,
-                    connect_timeout=_CONNECT_TIMEOUT,
-                    disconnected_cb=self._on_disconnected,
-                    reconnected_cb=self._on_reconnected,
-                    error_cb=self._on_error,
-                )
+                try:
+                    self.nc = await self._connect()
+                finally:
+                    self._connecting = False
                 self._connected.set()
                 log.info("nats.connected", url=_safe(self.settings.nats_url))
                 return
@@ -378,9 +371,20 @@ class Bus:
                     return
                 log.warning("nats.connect_failed", error=type(exc).__name__, retry_in=delay)
                 await asyncio.sleep(delay)
-            finally:
-                self._connecting = False
                 delay = min(delay * 2, self.settings.relay_max_backoff_seconds)
+
+    async def _connect(self) -> NATS:
+        return await nats.connect(
+            self.settings.nats_servers(),
+            name=self.name,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            connect_timeout=_CONNECT_TIMEOUT,
+            disconnected_cb=self._on_disconnected,
+            reconnected_cb=self._on_reconnected,
+            error_cb=self._on_error,
+        )
 
     async def _on_disconnected(self) -> None:
         log.warning("nats.disconnected")

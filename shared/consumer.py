@@ -84,7 +84,7 @@ from shared.logging import describe_exception, get_logger
 from shared.metrics import Metrics
 from shared.projection import EventFailed
 from shared.settings import Settings
-from shared.tasks import beside
+from shared.tasks import beside, first_of
 
 log = get_logger(__name__)
 
@@ -826,19 +826,9 @@ class DurableConsumer:
 
     async def _reconcile_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            waiters = [
-                asyncio.ensure_future(self._reconcile_now.wait()),
-                asyncio.ensure_future(stop.wait()),
-            ]
-            try:
-                await asyncio.wait(
-                    waiters,
-                    timeout=self.settings.consumer_reconcile_seconds,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+            await first_of(
+                self._reconcile_now, stop, timeout=self.settings.consumer_reconcile_seconds
+            )
             if stop.is_set():
                 return
             if not self._reconcile_now.is_set() and not self._idle:

@@ -32,7 +32,7 @@ from shared.eventstore import HEADER_ALLOWANCE_BYTES
 from shared.logging import get_logger
 from shared.metrics import Metrics
 from shared.settings import Settings
-from shared.tasks import beside
+from shared.tasks import beside, first_of
 
 log = get_logger(__name__)
 
@@ -301,12 +301,7 @@ class OutboxRelay:
         conn.add_termination_listener(lambda _conn: lost.set())
         await conn.add_listener(tables.OUTBOX_CHANNEL, lambda *_: self._wakeup.set())
         self._wakeup.set()
-        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
+        await first_of(stop, lost)
 
     async def _relay(self, stop: asyncio.Event) -> None:
         backoff = 0.1
@@ -338,16 +333,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, self.settings.relay_max_backoff_seconds)
 
     async def _idle(self, stop: asyncio.Event) -> None:
-        waiters = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
-        try:
-            await asyncio.wait(
-                waiters,
-                timeout=self.settings.relay_idle_seconds,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
+        await first_of(self._wakeup, stop, timeout=self.settings.relay_idle_seconds)
 
     async def publish_pending(self) -> int:
         """One pass: publish up to a batch of rows; returns how many it settled.

@@ -22,3 +22,14 @@ async def beside(main: Awaitable[None], helper: Coroutine[Any, Any, None], name:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def first_of(*events: asyncio.Event, timeout: float | None = None) -> None:
+    """Return as soon as any of ``events`` is set, or after ``timeout`` seconds; the
+    waits on the others are cancelled (a loop's wake-up, its stop, a lost connection)."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -118,6 +118,16 @@ async def database(
         await db.dispose()
 
 
+@asynccontextmanager
+async def database_with(settings: Settings, *tables: sa.Table) -> AsyncIterator[Database]:
+    """The participants test database with ``tables`` (a test's scratch tables) created."""
+    async with database(settings, "participants") as db:
+        async with db.transaction() as conn:
+            for table in tables:
+                await conn.run_sync(table.metadata.create_all, tables=[table])
+        yield db
+
+
 async def scalar(db: Database, sql: str, **params: Any) -> Any:
     async with db.connect() as conn:
         return await conn.scalar(sa.text(sql), params)

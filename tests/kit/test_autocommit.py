@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from shared.db import Database, atomic, driver_connection
 from shared.settings import Settings
-from tests.kit.helpers import database
+from tests.kit.helpers import database_with
 
 rows = sa.Table(
     "kit_autocommit_rows",
@@ -27,9 +27,7 @@ COUNT = sa.text("SELECT count(*) FROM kit_autocommit_rows")
 
 @pytest.fixture
 async def db(settings: Settings) -> AsyncIterator[Database]:
-    async with database(settings, "participants") as db:
-        async with db.transaction() as conn:
-            await conn.run_sync(rows.metadata.create_all)
+    async with database_with(settings, rows) as db:
         yield db
 
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from shared.settings import Settings
-from tests.kit.helpers import database
+from tests.kit.helpers import database_with
 
 notes = sa.Table("kit_snapshot_notes", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
 
@@ -14,9 +14,8 @@ notes = sa.Table("kit_snapshot_notes", sa.MetaData(), sa.Column("id", sa.Integer
 async def test_a_snapshot_does_not_see_a_commit_made_between_its_statements(
     settings: Settings,
 ) -> None:
-    async with database(settings, "participants") as db:
+    async with database_with(settings, notes) as db:
         async with db.transaction() as conn:
-            await conn.run_sync(notes.metadata.create_all)
             await conn.execute(sa.insert(notes).values(id=1))
         count = sa.select(sa.func.count()).select_from(notes)
         async with db.snapshot() as reading:
@@ -35,9 +34,7 @@ async def test_a_snapshot_does_not_see_a_commit_made_between_its_statements(
 async def test_what_a_snapshot_read_records_is_kept_and_an_error_takes_it_back(
     settings: Settings,
 ) -> None:
-    async with database(settings, "participants") as db:
-        async with db.transaction() as conn:
-            await conn.run_sync(notes.metadata.create_all)
+    async with database_with(settings, notes) as db:
         async with db.snapshot() as reading:
             await reading.execute(sa.insert(notes).values(id=1))
         with pytest.raises(LookupError):
